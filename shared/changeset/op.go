@@ -1,0 +1,102 @@
+package changeset
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/kenesh/kenesh/shared/hlc"
+)
+
+// Action says what a person did; the merge looks only at fields, the history
+// view shows the action.
+type Action string
+
+const (
+	ActionCreate Action = "create"
+	ActionUpdate Action = "update"
+	ActionDelete Action = "delete"
+)
+
+// DeletedField is the tombstone. Deletion is a field like any other, so a
+// deletion and a concurrent edit merge like two edits.
+const DeletedField = "_deleted"
+
+// Change is the new value of one field, and the version of that field the
+// author saw when editing (Base), which tells a sequential overwrite from a
+// concurrent one. Value JSON null removes the field (or collection item).
+type Change struct {
+	Value json.RawMessage `json:"v"`
+	Base  hlc.Timestamp   `json:"b,omitempty"`
+}
+
+// Op is one save on one device. (Device, Seq) identifies it everywhere; Seq
+// counts a device's operations from 1 without gaps, which is what lets a
+// receiver acknowledge "everything up to N" and detect a missing one.
+//
+// The JSON tags are the wire and storage format: never rename them.
+type Op struct {
+	Device  string            `json:"device"`
+	Seq     uint64            `json:"seq"`
+	HLC     hlc.Timestamp     `json:"hlc"`
+	Kind    string            `json:"kind"`
+	Record  string            `json:"record"`
+	Council string            `json:"council,omitempty"`
+	Action  Action            `json:"action"`
+	Author  string            `json:"author,omitempty"`
+	Fields  map[string]Change `json:"fields"`
+}
+
+// Limits on one operation; they bound what a bad peer can make a replica store.
+const (
+	MaxFieldsPerOp  = 1024
+	MaxFieldNameLen = 128
+	MaxValueBytes   = 256 << 10
+)
+
+// ErrInvalidOp marks an operation that is malformed, whoever sent it.
+var ErrInvalidOp = errors.New("invalid operation")
+
+// Validate checks the shape of an operation (not its meaning, which is the
+// domain's job): ids present, known action, bounded fields, valid JSON.
+func (o *Op) Validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w %s/%d: %s", ErrInvalidOp, o.Device, o.Seq, fmt.Sprintf(format, a...))
+	}
+	switch {
+	case o.Device == "":
+		return bad("no device")
+	case o.Seq == 0:
+		return bad("sequence numbers start at 1")
+	case o.HLC == 0:
+		return bad("no timestamp")
+	case o.Kind == "" || o.Record == "":
+		return bad("no record kind or id")
+	case len(o.Fields) == 0:
+		return bad("no fields")
+	case len(o.Fields) > MaxFieldsPerOp:
+		return bad("%d fields, at most %d", len(o.Fields), MaxFieldsPerOp)
+	}
+	switch o.Action {
+	case ActionCreate, ActionUpdate, ActionDelete:
+	default:
+		return bad("unknown action %q", o.Action)
+	}
+	for name, ch := range o.Fields {
+		if name == "" || len(name) > MaxFieldNameLen || !utf8.ValidString(name) || strings.ContainsAny(name, "\x00") {
+			return bad("bad field name %q", name)
+		}
+		if len(ch.Value) > MaxValueBytes {
+			return bad("field %q is %d bytes, at most %d", name, len(ch.Value), MaxValueBytes)
+		}
+		if !json.Valid(ch.Value) {
+			return bad("field %q is not valid JSON", name)
+		}
+	}
+	return nil
+}
+
+// ID is the operation's identity, "device/seq".
+func (o *Op) ID() string { return fmt.Sprintf("%s/%d", o.Device, o.Seq) }

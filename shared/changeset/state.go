@@ -1,0 +1,128 @@
+package changeset
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/kenesh/kenesh/shared/hlc"
+)
+
+// FieldValue is a field's current value and the write that set it.
+type FieldValue struct {
+	Value  json.RawMessage `json:"v"`
+	HLC    hlc.Timestamp   `json:"t"`
+	Device string          `json:"d"`
+	Seq    uint64          `json:"s,omitempty"`
+	Base   hlc.Timestamp   `json:"b,omitempty"`
+}
+
+// newer reports whether a write (t, dev) orders after f: hybrid clock first,
+// device id to break ties, so every replica picks the same winner.
+func (f FieldValue) olderThan(t hlc.Timestamp, dev string) bool {
+	if f.HLC != t {
+		return f.HLC < t
+	}
+	return f.Device < dev
+}
+
+// State is a record as the merge of every operation applied to it.
+type State struct {
+	Kind    string                `json:"kind"`
+	ID      string                `json:"id"`
+	Council string                `json:"council,omitempty"`
+	Fields  map[string]FieldValue `json:"fields"`
+	Created hlc.Timestamp         `json:"created"`
+	Author  string                `json:"author,omitempty"` // who created it
+	Device  string                `json:"device,omitempty"` // where it was created
+	Updated hlc.Timestamp         `json:"updated"`
+}
+
+// Conflict is a concurrent write to one field: both values are kept, the
+// winner is in the state on every replica, the loser is here for a person to
+// see and, if need be, restore.
+type Conflict struct {
+	Kind   string     `json:"kind"`
+	Record string     `json:"record"`
+	Field  string     `json:"field"`
+	Winner FieldValue `json:"winner"`
+	Loser  FieldValue `json:"loser"`
+}
+
+// Deleted reports whether the record's tombstone is set.
+func (s *State) Deleted() bool {
+	f, ok := s.Fields[DeletedField]
+	return ok && string(f.Value) == "true"
+}
+
+// Values returns the current field values, without write metadata.
+func (s *State) Values() map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(s.Fields))
+	for k, f := range s.Fields {
+		out[k] = f.Value
+	}
+	return out
+}
+
+// Apply merges op into s field by field and reports the fields whose value
+// changed and the concurrent writes it found. Applying the same operation
+// twice changes nothing; applying a set of operations in any order yields the
+// same values (last writer by hybrid clock, then device id, wins per field).
+func (s *State) Apply(op *Op) (changed []string, conflicts []Conflict, err error) {
+	if s.ID == "" {
+		s.Kind, s.ID = op.Kind, op.Record
+	}
+	if s.Kind != op.Kind || s.ID != op.Record {
+		return nil, nil, fmt.Errorf("%w: operation %s is for %s/%s, not %s/%s", ErrInvalidOp, op.ID(), op.Kind, op.Record, s.Kind, s.ID)
+	}
+	if s.Fields == nil {
+		s.Fields = make(map[string]FieldValue, len(op.Fields))
+	}
+	if s.Created == 0 || op.HLC < s.Created {
+		s.Created, s.Author, s.Device = op.HLC, op.Author, op.Device
+	}
+	if op.HLC > s.Updated {
+		s.Updated = op.HLC
+	}
+	if op.Council != "" && (s.Council == "" || op.Action == ActionCreate) {
+		s.Council = op.Council
+	}
+	names := make([]string, 0, len(op.Fields))
+	for name := range op.Fields {
+		names = append(names, name)
+	}
+	sort.Strings(names) // deterministic order of reported changes and conflicts
+	for _, name := range names {
+		ch := op.Fields[name]
+		in := FieldValue{Value: compact(ch.Value), HLC: op.HLC, Device: op.Device, Seq: op.Seq, Base: ch.Base}
+		cur, exists := s.Fields[name]
+		if exists && cur.HLC == in.HLC && cur.Device == in.Device {
+			continue // this very write again
+		}
+		if !exists || cur.olderThan(in.HLC, in.Device) {
+			if exists && in.Base < cur.HLC && !bytes.Equal(cur.Value, in.Value) {
+				conflicts = append(conflicts, Conflict{Kind: s.Kind, Record: s.ID, Field: name, Winner: in, Loser: cur})
+			}
+			if !exists || !bytes.Equal(cur.Value, in.Value) {
+				changed = append(changed, name)
+			}
+			s.Fields[name] = in
+			continue
+		}
+		// The incoming write is older: it loses, and is a conflict only if
+		// the winner's author had not seen it.
+		if cur.Base < in.HLC && !bytes.Equal(cur.Value, in.Value) {
+			conflicts = append(conflicts, Conflict{Kind: s.Kind, Record: s.ID, Field: name, Winner: cur, Loser: in})
+		}
+	}
+	return changed, conflicts, nil
+}
+
+func compact(raw json.RawMessage) json.RawMessage {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return raw // Validate has already refused invalid JSON
+	}
+	return b.Bytes()
+}

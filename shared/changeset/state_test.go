@@ -1,0 +1,228 @@
+package changeset
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/kenesh/kenesh/shared/hlc"
+)
+
+func op(dev string, seq uint64, t hlc.Timestamp, fields map[string]Change) *Op {
+	return &Op{Device: dev, Seq: seq, HLC: t, Kind: "appeal", Record: "r1", Action: ActionUpdate, Fields: fields}
+}
+
+func ch(v string, base hlc.Timestamp) Change { return Change{Value: json.RawMessage(v), Base: base} }
+
+func TestApplyMerge(t *testing.T) {
+	tests := []struct {
+		name          string
+		ops           []*Op
+		want          map[string]string
+		wantConflicts int
+	}{
+		{
+			name: "different fields on two devices both win",
+			ops: []*Op{
+				op("A", 1, 10, map[string]Change{"title": ch(`"a"`, 0), "status": ch(`"received"`, 0)}),
+				op("A", 2, 20, map[string]Change{"title": ch(`"title by A"`, 10)}),
+				op("B", 1, 21, map[string]Change{"status": ch(`"under_review"`, 10)}),
+			},
+			want: map[string]string{"title": `"title by A"`, "status": `"under_review"`},
+		},
+		{
+			name: "same field concurrently: later clock wins, loser kept as conflict",
+			ops: []*Op{
+				op("A", 1, 10, map[string]Change{"title": ch(`"base"`, 0)}),
+				op("A", 2, 20, map[string]Change{"title": ch(`"A's"`, 10)}),
+				op("B", 1, 30, map[string]Change{"title": ch(`"B's"`, 10)}),
+			},
+			want:          map[string]string{"title": `"B's"`},
+			wantConflicts: 1,
+		},
+		{
+			name: "equal clocks: higher device id wins",
+			ops: []*Op{
+				op("A", 1, 10, map[string]Change{"title": ch(`"A"`, 0)}),
+				op("B", 1, 10, map[string]Change{"title": ch(`"B"`, 0)}),
+			},
+			want:          map[string]string{"title": `"B"`},
+			wantConflicts: 1,
+		},
+		{
+			name: "sequential overwrite is not a conflict",
+			ops: []*Op{
+				op("A", 1, 10, map[string]Change{"title": ch(`"first"`, 0)}),
+				op("B", 1, 20, map[string]Change{"title": ch(`"second"`, 10)}),
+			},
+			want: map[string]string{"title": `"second"`},
+		},
+		{
+			name: "concurrent identical values are not a conflict",
+			ops: []*Op{
+				op("A", 1, 10, map[string]Change{"title": ch(`"same"`, 0)}),
+				op("B", 1, 20, map[string]Change{"title": ch(`"same"`, 0)}),
+			},
+			want: map[string]string{"title": `"same"`},
+		},
+		{
+			name: "delete concurrent with edit keeps the edit under the tombstone",
+			ops: []*Op{
+				op("A", 1, 10, map[string]Change{"title": ch(`"x"`, 0)}),
+				op("A", 2, 20, map[string]Change{DeletedField: ch(`true`, 0)}),
+				op("B", 1, 25, map[string]Change{"title": ch(`"y"`, 10)}),
+			},
+			want: map[string]string{"title": `"y"`, DeletedField: `true`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Every order of delivery must give the same values; conflicts
+			// are found whichever side arrives second.
+			for trial := 0; trial < 20; trial++ {
+				ops := append([]*Op(nil), tt.ops...)
+				if trial > 0 {
+					r := rand.New(rand.NewPCG(uint64(trial), 7))
+					r.Shuffle(len(ops), func(i, j int) { ops[i], ops[j] = ops[j], ops[i] })
+				}
+				var s State
+				conflicts := 0
+				for _, o := range ops {
+					_, c, err := s.Apply(o)
+					if err != nil {
+						t.Fatal(err)
+					}
+					conflicts += len(c)
+				}
+				got := map[string]string{}
+				for k, v := range s.Values() {
+					got[k] = string(v)
+				}
+				if !reflect.DeepEqual(got, tt.want) {
+					t.Fatalf("order %v: values %v, want %v", ids(ops), got, tt.want)
+				}
+				if trial == 0 && conflicts != tt.wantConflicts {
+					t.Fatalf("in causal order: %d conflicts, want %d", conflicts, tt.wantConflicts)
+				}
+			}
+		})
+	}
+}
+
+func ids(ops []*Op) []string {
+	var out []string
+	for _, o := range ops {
+		out = append(out, o.ID())
+	}
+	return out
+}
+
+func TestApplyIdempotent(t *testing.T) {
+	var s State
+	o := op("A", 1, 10, map[string]Change{"title": ch(`"x"`, 0)})
+	if changed, _, _ := s.Apply(o); len(changed) != 1 {
+		t.Fatalf("first apply changed %v", changed)
+	}
+	changed, conflicts, err := s.Apply(o)
+	if err != nil || len(changed) != 0 || len(conflicts) != 0 {
+		t.Fatalf("second apply: changed %v conflicts %v err %v", changed, conflicts, err)
+	}
+}
+
+func TestApplyRefusesOtherRecord(t *testing.T) {
+	s := State{Kind: "appeal", ID: "r1"}
+	o := op("A", 1, 10, map[string]Change{"x": ch(`1`, 0)})
+	o.Record = "r2"
+	if _, _, err := s.Apply(o); err == nil {
+		t.Fatal("applying another record's operation must fail")
+	}
+}
+
+type item struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+}
+
+type rec struct {
+	ID    string `json:"id"`
+	Title string `json:"title,omitempty"`
+	N     int    `json:"n"`
+	Items []item `json:"items,omitempty"`
+}
+
+func TestFieldsRoundTripAndDiff(t *testing.T) {
+	schema := Schema{Collections: []string{"items"}}
+	r := rec{ID: "r1", Title: "Көл", N: 3, Items: []item{{ID: "01", Text: "ң"}, {ID: "02", Text: "ө"}}}
+	fields, err := schema.ToFields(r, "id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"items/01", "items/02", "n", "title"}
+	if got := keys(fields); !reflect.DeepEqual(got, want) {
+		t.Fatalf("fields %v, want %v", got, want)
+	}
+	var back rec
+	if err := schema.FromFields(fields, &back); err != nil {
+		t.Fatal(err)
+	}
+	back.ID = r.ID
+	if !reflect.DeepEqual(back, r) {
+		t.Fatalf("round trip: %+v, want %+v", back, r)
+	}
+
+	var s State
+	create := &Op{Device: "A", Seq: 1, HLC: 5, Kind: "appeal", Record: "r1", Action: ActionCreate, Fields: map[string]Change{}}
+	for k, v := range fields {
+		create.Fields[k] = Change{Value: v}
+	}
+	if _, _, err := s.Apply(create); err != nil {
+		t.Fatal(err)
+	}
+	r.Title = ""                                        // cleared
+	r.Items = []item{r.Items[1], {ID: "03", Text: "ү"}} // one removed, one added
+	next, _ := schema.ToFields(r, "id")
+	d := Diff(&s, next)
+	got := map[string]string{}
+	for k, c := range d {
+		got[k] = string(c.Value)
+		if c.Base != 0 && c.Base != 5 {
+			t.Fatalf("base of %s = %s, want the version seen (5)", k, c.Base)
+		}
+	}
+	wantDiff := map[string]string{"title": "null", "items/01": "null", "items/03": `{"id":"03","text":"ү"}`}
+	if !reflect.DeepEqual(got, wantDiff) {
+		t.Fatalf("diff %v, want %v", got, wantDiff)
+	}
+}
+
+func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+func TestValidate(t *testing.T) {
+	good := func() *Op { return op("A", 1, 10, map[string]Change{"title": ch(`"x"`, 0)}) }
+	tests := []struct {
+		name string
+		mod  func(*Op)
+		ok   bool
+	}{
+		{"good", func(*Op) {}, true},
+		{"no device", func(o *Op) { o.Device = "" }, false},
+		{"seq zero", func(o *Op) { o.Seq = 0 }, false},
+		{"no fields", func(o *Op) { o.Fields = nil }, false},
+		{"bad action", func(o *Op) { o.Action = "explode" }, false},
+		{"bad json", func(o *Op) { o.Fields["t"] = ch(`{`, 0) }, false},
+		{"huge value", func(o *Op) { o.Fields["t"] = ch(fmt.Sprintf("%q", make([]byte, MaxValueBytes)), 0) }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := good()
+			tt.mod(o)
+			if err := o.Validate(); (err == nil) != tt.ok {
+				t.Fatalf("Validate() = %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}

@@ -1,6 +1,6 @@
 module github.com/kenesh/kenesh
 
-go 1.26
+go 1.26.0
 
 require (
 	filippo.io/age v1.3.2 // indirect

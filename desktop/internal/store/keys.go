@@ -1,0 +1,66 @@
+package store
+
+import (
+	"encoding/binary"
+	"strings"
+)
+
+// Key layout. Every key starts with a one-letter space and a colon, so each
+// space is one prefix scan and new spaces (file chunks, sync cursors,
+// bundles) can be added without touching existing data.
+//
+//	m:NAME                             meta value (device id, counters, clock)
+//	s:KIND:ID                          record state (changeset.State, JSON)
+//	i:KIND:ID                          index row (what lists and filters need)
+//	o:DEVICE:SEQ(8 bytes BE)           operation (changeset.Op, JSON)
+//	h:KIND:ID:HLC(8 BE):DEVICE:SEQ(8)  history entry -> the operation's key
+//	x:KIND:ID:FIELD:HLC(8 BE):DEVICE   open conflict (changeset.Conflict, JSON)
+const (
+	spaceMeta     = "m:"
+	spaceState    = "s:"
+	spaceIndex    = "i:"
+	spaceOp       = "o:"
+	spaceHistory  = "h:"
+	spaceConflict = "x:"
+)
+
+func metaKey(name string) []byte { return []byte(spaceMeta + name) }
+
+func stateKey(kind, id string) []byte { return []byte(spaceState + kind + ":" + id) }
+
+func indexKey(kind, id string) []byte { return []byte(spaceIndex + kind + ":" + id) }
+
+func opKey(device string, seq uint64) []byte {
+	k := make([]byte, 0, len(spaceOp)+len(device)+1+8)
+	k = append(k, spaceOp...)
+	k = append(k, device...)
+	k = append(k, ':')
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+func opPrefix(device string) []byte { return []byte(spaceOp + device + ":") }
+
+func historyPrefix(kind, id string) []byte { return []byte(spaceHistory + kind + ":" + id + ":") }
+
+func historyKey(kind, id string, hlc uint64, device string, seq uint64) []byte {
+	k := historyPrefix(kind, id)
+	k = binary.BigEndian.AppendUint64(k, hlc)
+	k = append(k, ':')
+	k = append(k, device...)
+	k = append(k, ':')
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+func conflictPrefix(kind, id string) []byte { return []byte(spaceConflict + kind + ":" + id + ":") }
+
+func conflictKey(kind, id, field string, hlc uint64, device string) []byte {
+	k := conflictPrefix(kind, id)
+	k = append(k, field...)
+	k = append(k, ':')
+	k = binary.BigEndian.AppendUint64(k, hlc)
+	k = append(k, ':')
+	return append(k, device...)
+}
+
+// validPart refuses key parts that would let one record's keys overlap another's.
+func validPart(s string) bool { return s != "" && !strings.ContainsAny(s, ":\x00") }

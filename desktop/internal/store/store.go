@@ -1,0 +1,402 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+)
+
+var (
+	// ErrNotFound is returned for a record or value that is not there.
+	ErrNotFound = errors.New("not found")
+	// ErrDiskFull is returned when a save failed for lack of space; nothing
+	// of that save was written.
+	ErrDiskFull = errors.New("the disk is full: free some space and save again (nothing was lost; the record was not saved)")
+	// ErrLocked is returned when another program has the store open.
+	ErrLocked = errors.New("the store is in use by another Kenesh program (close the desktop app or the other keneshctl first)")
+	// ErrWrongKey is returned when the key does not decrypt the store.
+	ErrWrongKey = errors.New("the key does not match this store")
+)
+
+// Options tune the store.
+type Options struct {
+	// InMemory keeps everything in memory (tests of code above the store).
+	InMemory bool
+	// Logger receives Badger's warnings and errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// Store is an open, unlocked store. Its methods are safe for concurrent use.
+type Store struct {
+	db *badger.DB
+}
+
+// DataDir is the Badger directory inside a Kenesh data directory; the key
+// file and backups sit beside it.
+const DataDir = "db"
+
+// Open opens (or creates) the encrypted store in dir/db with key.
+func Open(ctx context.Context, dir string, key []byte, o Options) (*Store, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, DataDir)
+	opts := badger.DefaultOptions(path).
+		WithInMemory(o.InMemory).
+		WithEncryptionKey(key).
+		// Every commit is fsynced: a saved record survives a power cut.
+		WithSyncWrites(true).
+		// Tuned for a 4 GB laptop (see BENCHMARKS.md): small memtables and
+		// caches. IndexCacheSize must be > 0 with encryption, else Badger
+		// panics in a background goroutine on reopen.
+		WithMemTableSize(8 << 20).
+		WithNumMemtables(2).
+		WithBlockCacheSize(8 << 20).
+		WithIndexCacheSize(8 << 20).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(8).
+		WithValueLogFileSize(64 << 20).
+		WithBaseTableSize(1 << 20).
+		WithNumCompactors(2).
+		WithLogger(badgerLogger{o.Logger})
+	if o.InMemory {
+		opts.Dir, opts.ValueDir = "", ""
+	} else if err := os.MkdirAll(path, 0o700); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	db, err := badger.Open(opts)
+	if err != nil {
+		msg := err.Error()
+		switch {
+		case strings.Contains(msg, "Encryption key mismatch"):
+			return nil, fmt.Errorf("open store %s: %w", dir, ErrWrongKey)
+		case strings.Contains(msg, "Cannot acquire directory lock"):
+			return nil, fmt.Errorf("open store %s: %w", dir, ErrLocked)
+		}
+		return nil, fmt.Errorf("open store %s: %w", dir, classify(err))
+	}
+	return &Store{db: db}, nil
+}
+
+// Close flushes and closes the store.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// classify turns a full disk into ErrDiskFull, which the user can act on.
+func classify(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device") {
+		return fmt.Errorf("%w (%v)", ErrDiskFull, err)
+	}
+	return err
+}
+
+// Write is one operation and what it produced: the record's new state, its
+// index row, and conflicts found while merging.
+type Write struct {
+	Op        *changeset.Op
+	State     *changeset.State
+	IndexRow  []byte // nil: leave the index row as is
+	Conflicts []changeset.Conflict
+}
+
+// Commit writes every Write and the meta values in one transaction, fsynced
+// before it returns: all of it is durable, or none of it is.
+func (s *Store) Commit(ctx context.Context, writes []Write, meta map[string][]byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.db.Update(func(txn *badger.Txn) error {
+		for _, w := range writes {
+			if err := putWrite(txn, w); err != nil {
+				return err
+			}
+		}
+		for k, v := range meta {
+			if err := txn.Set(metaKey(k), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save: %w", classify(err))
+	}
+	return nil
+}
+
+func putWrite(txn *badger.Txn, w Write) error {
+	op, st := w.Op, w.State
+	if !validPart(op.Kind) || !validPart(op.Record) || !validPart(op.Device) {
+		return fmt.Errorf("%w: bad id in %s", changeset.ErrInvalidOp, op.ID())
+	}
+	ob, err := json.Marshal(op)
+	if err != nil {
+		return err
+	}
+	ok := opKey(op.Device, op.Seq)
+	if err := txn.Set(ok, ob); err != nil {
+		return err
+	}
+	if err := txn.Set(historyKey(op.Kind, op.Record, uint64(op.HLC), op.Device, op.Seq), ok); err != nil {
+		return err
+	}
+	sb, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	if err := txn.Set(stateKey(st.Kind, st.ID), sb); err != nil {
+		return err
+	}
+	if w.IndexRow != nil {
+		if err := txn.Set(indexKey(st.Kind, st.ID), w.IndexRow); err != nil {
+			return err
+		}
+	}
+	for _, c := range w.Conflicts {
+		cb, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		if err := txn.Set(conflictKey(c.Kind, c.Record, c.Field, uint64(c.Loser.HLC), c.Loser.Device), cb); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// State returns a record's merged state.
+func (s *Store) State(ctx context.Context, kind, id string) (*changeset.State, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !validPart(kind) || !validPart(id) {
+		return nil, fmt.Errorf("%s %q: %w", kind, id, ErrNotFound)
+	}
+	var st changeset.State
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(stateKey(kind, id))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error { return json.Unmarshal(v, &st) })
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, fmt.Errorf("%s %s: %w", kind, id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s: %w", kind, id, err)
+	}
+	return &st, nil
+}
+
+// EachState calls fn with every record state of kind ("" for all kinds).
+func (s *Store) EachState(ctx context.Context, kind string, fn func(*changeset.State) error) error {
+	prefix := spaceState
+	if kind != "" {
+		prefix += kind + ":"
+	}
+	return s.scan(ctx, []byte(prefix), func(_, v []byte) error {
+		var st changeset.State
+		if err := json.Unmarshal(v, &st); err != nil {
+			return fmt.Errorf("damaged record state: %w", err)
+		}
+		return fn(&st)
+	})
+}
+
+// EachIndexRow calls fn with every stored index row; v is valid only
+// during the call.
+func (s *Store) EachIndexRow(ctx context.Context, fn func(kind, id string, v []byte) error) error {
+	return s.scan(ctx, []byte(spaceIndex), func(k, v []byte) error {
+		kind, id, _ := strings.Cut(string(k[len(spaceIndex):]), ":")
+		return fn(kind, id, v)
+	})
+}
+
+// PutIndexRows replaces index rows, used when the row format changes and the
+// index is rebuilt from the states.
+func (s *Store) PutIndexRows(ctx context.Context, rows map[[2]string][]byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for k, v := range rows {
+		if err := wb.Set(indexKey(k[0], k[1]), v); err != nil {
+			return fmt.Errorf("write index rows: %w", classify(err))
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("write index rows: %w", classify(err))
+	}
+	return nil
+}
+
+// History returns the operations that made a record, oldest first.
+func (s *Store) History(ctx context.Context, kind, id string) ([]changeset.Op, error) {
+	if !validPart(kind) || !validPart(id) {
+		return nil, fmt.Errorf("%s %q: %w", kind, id, ErrNotFound)
+	}
+	var ops []changeset.Op
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: historyPrefix(kind, id)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			ok, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			item, err := txn.Get(ok)
+			if err != nil {
+				return fmt.Errorf("history entry without its operation: %w", err)
+			}
+			var op changeset.Op
+			if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &op) }); err != nil {
+				return err
+			}
+			ops = append(ops, op)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("history of %s %s: %w", kind, id, err)
+	}
+	return ops, nil
+}
+
+// Ops calls fn with device's operations after seq, in sequence order: what a
+// sync pushes, and what a bundle carries.
+func (s *Store) Ops(ctx context.Context, device string, after uint64, fn func(*changeset.Op) error) error {
+	prefix := opPrefix(device)
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
+		defer it.Close()
+		for it.Seek(opKey(device, after+1)); it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var op changeset.Op
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &op) }); err != nil {
+				return fmt.Errorf("damaged operation: %w", err)
+			}
+			if err := fn(&op); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Conflicts calls fn with every open conflict.
+func (s *Store) Conflicts(ctx context.Context, fn func(changeset.Conflict) error) error {
+	return s.scan(ctx, []byte(spaceConflict), func(_, v []byte) error {
+		var c changeset.Conflict
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("damaged conflict: %w", err)
+		}
+		return fn(c)
+	})
+}
+
+// Meta returns a meta value, or ErrNotFound.
+func (s *Store) Meta(ctx context.Context, name string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(metaKey(name))
+		if err != nil {
+			return err
+		}
+		out, err = item.ValueCopy(nil)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, fmt.Errorf("meta %s: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("meta %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// SetMeta writes meta values durably in one transaction.
+func (s *Store) SetMeta(ctx context.Context, values map[string][]byte) error {
+	return s.Commit(ctx, nil, values)
+}
+
+func (s *Store) scan(ctx context.Context, prefix []byte, fn func(k, v []byte) error) error {
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 256})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			item := it.Item()
+			if err := item.Value(func(v []byte) error { return fn(item.Key(), v) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Backup streams every key of the store, in Badger's backup format, to w.
+// The stream is plaintext: callers must encrypt it (package backup does).
+func (s *Store) Backup(ctx context.Context, w io.Writer) error {
+	stream := s.db.NewStream()
+	stream.LogPrefix = "backup"
+	if _, err := stream.Backup(w, 0); err != nil {
+		return fmt.Errorf("backup: %w", classify(err))
+	}
+	return ctx.Err()
+}
+
+// Load reads a Backup stream into the store (an empty one, for restore).
+func (s *Store) Load(ctx context.Context, r io.Reader) error {
+	if err := s.db.Load(r, 64); err != nil {
+		return fmt.Errorf("restore: %w", classify(err))
+	}
+	return ctx.Err()
+}
+
+// Sync forces everything written so far to disk.
+func (s *Store) Sync() error { return s.db.Sync() }
+
+// badgerLogger forwards Badger's warnings and errors to slog and drops its
+// chatter, which would otherwise reach a script's stderr.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Error(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
+	}
+}
+
+func (b badgerLogger) Warningf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Warn(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
+	}
+}
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/hlc"
+)
+
+func newKey(t *testing.T) []byte {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func write(dev string, seq uint64, ts hlc.Timestamp, id, title string, st *changeset.State) Write {
+	op := &changeset.Op{Device: dev, Seq: seq, HLC: ts, Kind: "appeal", Record: id, Action: changeset.ActionUpdate,
+		Fields: map[string]changeset.Change{"summary": {Value: json.RawMessage(`"` + title + `"`)}}}
+	if _, _, err := st.Apply(op); err != nil {
+		panic(err)
+	}
+	cp := *st
+	return Write{Op: op, State: &cp, IndexRow: []byte(title)}
+}
+
+func TestCommitReadReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	key := newKey(t)
+	s, err := Open(ctx, dir, key, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st changeset.State
+	secret := "Асанова Гүлнара Төлөнбаевна"
+	if err := s.Commit(ctx, []Write{write("dev1", 1, 100, "r1", secret, &st)}, map[string][]byte{"seq": []byte("1")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, []Write{write("dev1", 2, 200, "r1", "second", &st)}, map[string][]byte{"seq": []byte("2")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := Open(ctx, dir, newKey(t), Options{}); !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("open with another key: %v, want ErrWrongKey", err)
+	}
+	s, err = Open(ctx, dir, key, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := Open(ctx, dir, key, Options{}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v, want ErrLocked", err)
+	}
+
+	got, err := s.State(ctx, "appeal", "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := string(got.Fields["summary"].Value); v != `"second"` {
+		t.Fatalf("state summary %s", v)
+	}
+	if _, err := s.State(ctx, "appeal", "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing record: %v", err)
+	}
+	hist, err := s.History(ctx, "appeal", "r1")
+	if err != nil || len(hist) != 2 || hist[0].Seq != 1 || hist[1].Seq != 2 {
+		t.Fatalf("history %v %v", hist, err)
+	}
+	var seqs []uint64
+	if err := s.Ops(ctx, "dev1", 1, func(o *changeset.Op) error { seqs = append(seqs, o.Seq); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(seqs) != 1 || seqs[0] != 2 {
+		t.Fatalf("ops after 1: %v", seqs)
+	}
+	if v, err := s.Meta(ctx, "seq"); err != nil || string(v) != "2" {
+		t.Fatalf("meta seq %q %v", v, err)
+	}
+	rows := 0
+	if err := s.EachIndexRow(ctx, func(kind, id string, v []byte) error {
+		if kind != "appeal" || id != "r1" || string(v) != "second" {
+			t.Fatalf("index row %s %s %q", kind, id, v)
+		}
+		rows++
+		return nil
+	}); err != nil || rows != 1 {
+		t.Fatalf("index rows %d %v", rows, err)
+	}
+	s.Sync()
+
+	// Nothing readable on disk: the appellant's name must not appear in any file.
+	for _, needle := range [][]byte{[]byte(secret), []byte("Гүлнара")} {
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			if bytes.Contains(b, needle) {
+				t.Errorf("%s contains %q in plaintext", p, needle)
+			}
+			return nil
+		})
+	}
+}

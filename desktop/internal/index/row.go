@@ -1,0 +1,117 @@
+package index
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// Row is what the index holds of one record: enough to draw a list line and
+// to filter, never the whole record (100,000 whole records would cost
+// hundreds of megabytes of heap on a 4 GB laptop).
+type Row struct {
+	Kind     string // "appeal", "event", "council"
+	ID       string
+	Council  string
+	Oblast   string
+	District string
+	Status   string // appeals: workflow status
+	Category string // appeals: right at stake; events: event kind
+	Date     string // YYYY-MM-DD: appeal received, event held
+	Deadline string // YYYY-MM-DD answer due, only while an appeal awaits its answer
+	DueNext  string // YYYY-MM-DD earliest open follow-up action of an event
+	Title    string
+	RegNo    string
+	Search   string // Fold()ed text for search
+	Deleted  bool
+	Updated  uint64
+}
+
+// Key is the row's unique key in the index.
+func (r *Row) Key() string { return r.Kind + ":" + r.ID }
+
+// rowVersion changes whenever Row or what feeds Search changes; stored rows of
+// another version are rebuilt from the record states at open.
+const rowVersion = 1
+
+// ErrRowVersion means a stored row was written by another version.
+var ErrRowVersion = errors.New("index row of another version")
+
+// Marshal encodes the row compactly for Badger: the index is rebuilt from
+// these at every start, and decoding them must be much faster than decoding
+// full record states.
+func (r *Row) Marshal() []byte {
+	strs := r.strings()
+	n := 1 + 1 + binary.MaxVarintLen64
+	for _, s := range strs {
+		n += binary.MaxVarintLen64 + len(s)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, rowVersion)
+	var flags byte
+	if r.Deleted {
+		flags |= 1
+	}
+	b = append(b, flags)
+	b = binary.AppendUvarint(b, r.Updated)
+	for _, s := range strs {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+func (r *Row) strings() []string {
+	return []string{r.Council, r.Oblast, r.District, r.Status, r.Category, r.Date, r.Deadline, r.DueNext, r.Title, r.RegNo, r.Search}
+}
+
+// Unmarshal decodes a row written by Marshal; kind and id come from the key.
+func Unmarshal(kind, id string, b []byte) (*Row, error) {
+	if len(b) < 2 {
+		return nil, fmt.Errorf("index row %s:%s: too short", kind, id)
+	}
+	if b[0] != rowVersion {
+		return nil, ErrRowVersion
+	}
+	r := &Row{Kind: kind, ID: id, Deleted: b[1]&1 != 0}
+	b = b[2:]
+	u, n := binary.Uvarint(b)
+	if n <= 0 {
+		return nil, fmt.Errorf("index row %s:%s: damaged", kind, id)
+	}
+	r.Updated, b = u, b[n:]
+	dst := []*string{&r.Council, &r.Oblast, &r.District, &r.Status, &r.Category, &r.Date, &r.Deadline, &r.DueNext, &r.Title, &r.RegNo, &r.Search}
+	for _, p := range dst {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return nil, fmt.Errorf("index row %s:%s: damaged", kind, id)
+		}
+		*p = string(b[n : n+int(l)])
+		b = b[n+int(l):]
+	}
+	return r, nil
+}
+
+// Fold prepares text for search: lower case, and the Kyrgyz letters ң ө ү
+// (and Russian ё) folded to the letters people type for them on a Russian
+// keyboard, so "Көл", "көл" and "кол" find the same record.
+func Fold(s string) string {
+	return strings.Map(func(r rune) rune {
+		r = unicode.ToLower(r)
+		switch r {
+		case 'ң':
+			return 'н'
+		case 'ө':
+			return 'о'
+		case 'ү':
+			return 'у'
+		case 'ё':
+			return 'е'
+		case '\n', '\t', '\r':
+			return ' '
+		}
+		return r
+	}, s)
+}

@@ -27,7 +27,8 @@ func Of(t time.Time) Date {
 // New returns the given day; out-of-range parts normalise as time.Date does.
 func New(year int, month time.Month, day int) Date {
 	t := time.Date(year, month, day, 0, 0, 0, 0, time.UTC)
-	return Date{n: int32(t.Sub(epoch)/(24*time.Hour)) + 1}
+	// Unix seconds, not t.Sub(epoch): a time.Duration holds only ~292 years.
+	return Date{n: int32((t.Unix()-epoch.Unix())/86400) + 1}
 }
 
 // Today is the current day in loc.

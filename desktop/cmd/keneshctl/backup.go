@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+
+	"github.com/kenesh/kenesh/desktop/internal/app"
+	"github.com/kenesh/kenesh/desktop/internal/backup"
+)
+
+func init() {
+	register(command{name: "backup", summary: "write an encrypted backup of the store to FILE", run: runBackup})
+	register(command{name: "restore", summary: "restore a backup FILE into an empty --data directory (same passphrase)", run: runRestore})
+	register(command{name: "passwd", summary: "change the passphrase (the database is not rewritten)", run: runPasswd})
+}
+
+func runBackup(ctx context.Context, e *env, args []string) error {
+	pos, err := parse(flags(e, "backup"), args, 1, "FILE")
+	if err != nil {
+		return err
+	}
+	pass, err := e.passphrase("Passphrase: ")
+	if err != nil {
+		return err
+	}
+	core, err := app.Open(ctx, e.data, pass, e.options())
+	if err != nil {
+		return err
+	}
+	defer core.Close()
+	h, err := backup.Write(ctx, core, pass, pos[0])
+	if err != nil {
+		return err
+	}
+	return e.print(map[string]any{"file": pos[0], "backup": h})
+}
+
+func runRestore(ctx context.Context, e *env, args []string) error {
+	pos, err := parse(flags(e, "restore"), args, 1, "FILE")
+	if err != nil {
+		return err
+	}
+	pass, err := e.passphrase("Passphrase of the backup: ")
+	if err != nil {
+		return err
+	}
+	core, h, err := backup.Restore(ctx, pos[0], e.data, pass, e.options())
+	if err != nil {
+		return err
+	}
+	defer core.Close()
+	appeals, _ := core.Records.Count(listAll("appeal"))
+	events, _ := core.Records.Count(listAll("event"))
+	return e.print(map[string]any{"data": e.data, "backup": h, "appeals": appeals, "events": events})
+}
+
+func runPasswd(ctx context.Context, e *env, args []string) error {
+	if _, err := parse(flags(e, "passwd"), args, 0, ""); err != nil {
+		return err
+	}
+	old, err := e.passphrase("Current passphrase: ")
+	if err != nil {
+		return err
+	}
+	next, err := e.newPassphrase("KENESH_NEW_PASSPHRASE")
+	if err != nil {
+		return err
+	}
+	if err := app.ChangePassphrase(e.data, old, next, keyParams(e)); err != nil {
+		return err
+	}
+	return e.print(map[string]any{"data": e.data, "passphrase_changed": true})
+}

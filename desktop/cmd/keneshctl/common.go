@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+
+	"github.com/kenesh/kenesh/desktop/internal/app"
+	"github.com/kenesh/kenesh/desktop/internal/keyfile"
+	"github.com/kenesh/kenesh/desktop/internal/records"
+)
+
+// open unlocks the data directory.
+func (e *env) open(ctx context.Context) (*app.Core, error) {
+	pass, err := e.passphrase("Passphrase: ")
+	if err != nil {
+		return nil, err
+	}
+	return app.Open(ctx, e.data, pass, e.options())
+}
+
+// withCore opens the store, runs fn and closes the store.
+func (e *env) withCore(ctx context.Context, fn func(*app.Core) error) error {
+	core, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	ferr := fn(core)
+	if cerr := core.Close(); ferr == nil {
+		ferr = cerr
+	}
+	return ferr
+}
+
+func (e *env) print(v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func (e *env) readAll() ([]byte, error) { return io.ReadAll(io.LimitReader(e.stdin, 8<<20)) }
+
+func flags(e *env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("keneshctl "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+// parse parses flags and requires exactly nargs positional arguments.
+func parse(fs *flag.FlagSet, args []string, nargs int, names string) ([]string, error) {
+	// Allow flags after positional arguments ("appeal move ID STATUS --note x").
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	if len(pos) != nargs {
+		return nil, usagef("usage: %s %s", fs.Name(), names)
+	}
+	return pos, nil
+}
+
+func listAll(kind string) records.Filter { return records.Filter{Kind: kind} }
+
+// keyParams are the Argon2id costs for a new key file. KENESH_KDF=test picks
+// cheap ones so that test suites can create many stores; never use it for
+// real data.
+func keyParams(e *env) keyfile.Params {
+	if e.getenv("KENESH_KDF") == "test" {
+		return keyfile.TestParams
+	}
+	return keyfile.DefaultParams
+}
+
+func (e *env) options() app.Options { return app.Options{Logger: e.log, KDF: keyParams(e)} }

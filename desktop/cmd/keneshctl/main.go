@@ -1,0 +1,141 @@
+// Command keneshctl is the command-line client of Kenesh: it records events
+// and citizens' appeals in the same encrypted data directory as the desktop
+// app (not at the same time), for scripts and automation.
+//
+// Output is JSON on stdout; errors go to stderr with exit status 1 (2 for a
+// wrong command line). The passphrase comes from KENESH_PASSPHRASE when set,
+// else from a prompt on the terminal.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// env is what a subcommand works with; tests give it buffers.
+type env struct {
+	data   string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	log    *slog.Logger
+	// tty prompts for a secret; nil when there is no terminal.
+	tty func(prompt string) (string, error)
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+var commands = map[string]command{}
+
+func register(c command) { commands[c.name] = c }
+
+// usageError is a wrong command line: exit status 2.
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, tty: terminalPrompt}
+	os.Exit(run(ctx, e, os.Args[1:]))
+}
+
+func run(ctx context.Context, e *env, args []string) int {
+	fs := flag.NewFlagSet("keneshctl", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	data := fs.String("data", "", "data directory (default $KENESH_DATA, else the user's data directory)")
+	verbose := fs.Bool("v", false, "log what happens to stderr")
+	fs.Usage = func() { printUsage(e.stderr) }
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	e.data = *data
+	if e.data == "" {
+		e.data = e.getenv("KENESH_DATA")
+	}
+	if e.data == "" {
+		e.data = defaultDataDir()
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		printUsage(e.stderr)
+		return 2
+	}
+	c, ok := commands[rest[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "keneshctl: unknown command %q\n\n", rest[0])
+		printUsage(e.stderr)
+		return 2
+	}
+	if err := c.run(ctx, e, rest[1:]); err != nil {
+		fmt.Fprintf(e.stderr, "keneshctl %s: %v\n", c.name, err)
+		var u usageError
+		if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: keneshctl [--data DIR] [-v] COMMAND [ARGS]")
+	fmt.Fprintln(w, "\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'keneshctl COMMAND -h' for a command's options. The passphrase is read from")
+	fmt.Fprintln(w, "KENESH_PASSPHRASE when set, else asked for on the terminal.")
+}
+
+func defaultDataDir() string {
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "kenesh")
+	}
+	return "kenesh-data"
+}
+
+// subcommand splits "appeal add ..." style commands.
+func subcommand(e *env, group string, args []string, subs map[string]func([]string) error) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		names := make([]string, 0, len(subs))
+		for n := range subs {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return usagef("usage: keneshctl %s {%s} ...", group, strings.Join(names, "|"))
+	}
+	f, ok := subs[args[0]]
+	if !ok {
+		return usagef("unknown %s command %q", group, args[0])
+	}
+	return f(args[1:])
+}

@@ -1,0 +1,257 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/caldate"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/refdata"
+)
+
+// Options say how much to make.
+type Options struct {
+	Appeals int
+	Events  int
+	Seed    uint64
+	// Progress, if set, is called after each committed batch.
+	Progress func(appeals, events int)
+}
+
+// Result counts what was made.
+type Result struct {
+	Councils int `json:"councils"`
+	Appeals  int `json:"appeals"`
+	Events   int `json:"events"`
+	Ops      int `json:"operations"`
+}
+
+// batch is how many records one transaction saves: large enough to amortise
+// the fsync, small enough to stay far under Badger's transaction limit.
+const batch = 200
+
+// Generate fills svc. With a home council (an enrolled laptop) it makes
+// records of that council only; otherwise it makes three demo councils per
+// oblast (as the programme has 21 in 7 oblasts) if the store has none.
+func Generate(ctx context.Context, svc *records.Service, o Options) (Result, error) {
+	var res Result
+	r := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
+	councils, err := councilsFor(ctx, svc, &res)
+	if err != nil {
+		return res, err
+	}
+	seq0 := svc.Seq()
+	today := svc.Today()
+	g := &gen{r: r, cat: svc.Catalog(), today: today, councils: councils}
+
+	for made := 0; made < o.Appeals; {
+		n := min(batch, o.Appeals-made)
+		err := svc.Update(ctx, func(tx *records.Tx) error {
+			for i := 0; i < n; i++ {
+				if err := g.appeal(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return res, fmt.Errorf("demo appeals: %w", err)
+		}
+		made += n
+		res.Appeals = made
+		if o.Progress != nil {
+			o.Progress(res.Appeals, res.Events)
+		}
+	}
+	for made := 0; made < o.Events; {
+		n := min(batch, o.Events-made)
+		err := svc.Update(ctx, func(tx *records.Tx) error {
+			for i := 0; i < n; i++ {
+				if _, err := tx.CreateEvent(g.event()); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return res, fmt.Errorf("demo events: %w", err)
+		}
+		made += n
+		res.Events = made
+		if o.Progress != nil {
+			o.Progress(res.Appeals, res.Events)
+		}
+	}
+	res.Ops = int(svc.Seq() - seq0)
+	return res, nil
+}
+
+func councilsFor(ctx context.Context, svc *records.Service, res *Result) ([]domain.Council, error) {
+	existing, err := svc.Councils(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if home := svc.HomeCouncil(); home != "" {
+		for _, c := range existing {
+			if c.Code == home {
+				return []domain.Council{c}, nil
+			}
+		}
+		return nil, fmt.Errorf("demo: home council %s is not in the store", home)
+	}
+	if len(existing) > 0 {
+		return existing, nil
+	}
+	var made []domain.Council
+	err = svc.Update(ctx, func(tx *records.Tx) error {
+		for _, reg := range svc.Catalog().Regions() {
+			if reg.Kind != "oblast" {
+				continue
+			}
+			for _, d := range reg.Districts[:min(3, len(reg.Districts))] {
+				code := strings.TrimPrefix(d.Code, "KG-")
+				c, err := tx.AddCouncil(domain.Council{Code: code, Name: d.Names.KY + " коомдук кеңеши", Oblast: reg.Code, District: d.Code})
+				if err != nil {
+					return err
+				}
+				made = append(made, *c)
+			}
+		}
+		return nil
+	})
+	res.Councils = len(made)
+	return made, err
+}
+
+type gen struct {
+	r        *rand.Rand
+	cat      *refdata.Catalog
+	today    caldate.Date
+	councils []domain.Council
+}
+
+func (g *gen) pick(list []string) string { return list[g.r.IntN(len(list))] }
+
+func (g *gen) term(l refdata.List) string {
+	ts := g.cat.Terms(l)
+	return ts[g.r.IntN(len(ts))].Code
+}
+
+// paths are the workflow routes demo appeals take; each appeal walks a
+// prefix of one, so every status is present.
+var paths = [][]domain.Status{
+	{domain.StatusUnderReview, domain.StatusFactChecking, domain.StatusVerified, domain.StatusReferred, domain.StatusAnswered, domain.StatusClosed},
+	{domain.StatusUnderReview, domain.StatusFactChecking, domain.StatusRejected, domain.StatusClosed},
+	{domain.StatusRejected},
+}
+
+func (g *gen) appeal(tx *records.Tx) error {
+	c := g.councils[g.r.IntN(len(g.councils))]
+	cat := g.term(refdata.RightCategories)
+	texts := cases[cat]
+	if len(texts) == 0 {
+		cat = "land_property"
+		texts = cases[cat]
+	}
+	t := texts[g.r.IntN(len(texts))]
+	village := g.pick(villages)
+	received := g.today.AddDays(-g.r.IntN(540))
+	registered := received
+	if g.r.IntN(4) == 0 {
+		registered = received.AddDays(1)
+		if registered.After(g.today) {
+			registered = received
+		}
+	}
+	a := domain.Appeal{
+		Council: c.Code, ReceivedOn: received, RegisteredOn: registered,
+		Channel: g.term(refdata.AppealChannels), Language: t.lang,
+		Gender: g.pick([]string{"female", "male", "female", "male", "unspecified"}), AgeGroup: g.term(refdata.AgeGroups),
+		Oblast: c.Oblast, District: c.District, Village: village,
+		Category: cat, Authority: t.authority, AuthorityName: t.authName,
+		Summary: t.summary, Description: fmt.Sprintf(t.description, village),
+	}
+	if g.r.IntN(8) == 0 {
+		a.Anonymous = true
+	} else {
+		first := g.pick(maleNames)
+		surname := g.pick(surnames)
+		if a.Gender == "female" {
+			first = g.pick(femaleNames)
+			surname += "а"
+		}
+		a.Appellant = &domain.Appellant{Name: surname + " " + first, Phone: fmt.Sprintf("+996 %d %06d", 500+g.r.IntN(300), g.r.IntN(1000000)), Address: village}
+	}
+	if g.r.IntN(3) == 0 {
+		a.VulnerableGroups = []string{g.term(refdata.VulnerableGroups)}
+	}
+	saved, err := tx.CreateAppeal(a)
+	if err != nil {
+		return err
+	}
+	// Walk part of a route, one dated step after another, never past today.
+	path := paths[g.r.IntN(len(paths))]
+	steps := g.r.IntN(len(path) + 1)
+	on := received
+	for _, to := range path[:steps] {
+		on = on.AddDays(1 + g.r.IntN(12))
+		if on.After(g.today) {
+			break
+		}
+		step := domain.Step{To: to, On: on}
+		switch to {
+		case domain.StatusRejected:
+			step.Note = "Фактылар тастыкталган жок / Факты не подтвердились"
+		case domain.StatusReferred:
+			step.Target = t.authName
+		case domain.StatusAnswered:
+			step.Answer = "Орган чара көрүлгөнүн билдирди / Орган сообщил о принятых мерах"
+		}
+		if _, err := tx.MoveAppeal(saved.ID, step); err != nil {
+			return err
+		}
+		if to == domain.StatusVerified && g.r.IntN(3) == 0 {
+			if _, err := tx.AddConsultation(saved.ID, domain.Consultation{On: on, Consultant: g.pick(lawyers), Summary: "Бекер юридикалык кеңеш берилди: арызды кантип жазуу керектиги түшүндүрүлдү."}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (g *gen) event() domain.Event {
+	c := g.councils[g.r.IntN(len(g.councils))]
+	kind := g.term(refdata.EventKinds)
+	titles := eventTitles[kind]
+	if len(titles) == 0 {
+		titles = eventTitles["hearing"]
+	}
+	date := g.today.AddDays(-g.r.IntN(540))
+	e := domain.Event{
+		Council: c.Code, Kind: kind, Title: g.pick(titles), Topic: "Адам укуктары жана жергиликтүү бийлик",
+		Agenda: "1. Кирүү сөз\n2. Жарандардын суроолору\n3. Сунуштар", Date: date, StartTime: fmt.Sprintf("%02d:00", 9+g.r.IntN(8)),
+		DurationMinutes: 60 + 30*g.r.IntN(5), Oblast: c.Oblast, District: c.District, Village: g.pick(villages),
+		Venue: "Айылдык клуб", Language: g.pick([]string{"ky", "ky", "ru"}),
+		Participants: map[string]domain.GenderCount{},
+		Speakers:     []domain.Speaker{{Name: g.pick(surnames) + " " + g.pick(maleNames), Role: "юрист", Organisation: "Акыйкатчынын аппараты"}},
+		Decisions:    []string{g.pick(decisions)},
+	}
+	for _, grp := range g.cat.Terms(refdata.ParticipantGroups) {
+		e.Participants[grp.Code] = domain.GenderCount{Female: g.r.IntN(25), Male: g.r.IntN(25)}
+	}
+	for i := 0; i < g.r.IntN(3); i++ {
+		due := date.AddDays(7 + g.r.IntN(30))
+		status := "open"
+		if due.Before(g.today) && g.r.IntN(2) == 0 {
+			status = "done"
+		}
+		e.FollowUps = append(e.FollowUps, domain.FollowUp{Action: g.pick(followupActions), Owner: "Кеңештин катчысы", Due: due, Status: status})
+	}
+	if g.r.IntN(2) == 0 {
+		e.MediaLinks = []string{fmt.Sprintf("https://kabar.kg/news/%d", 100000+g.r.IntN(900000))}
+	}
+	return e
+}

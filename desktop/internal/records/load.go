@@ -1,0 +1,84 @@
+package records
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/kenesh/kenesh/desktop/internal/index"
+	"github.com/kenesh/kenesh/shared/changeset"
+)
+
+// indexDigest identifies what stored index rows were derived with: the row
+// format and the deadline rules (a new rule changes every answer date). When
+// it changes, rows are derived again from the record states.
+func (s *Service) indexDigest() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "row-format:%d\n", 1)
+	b, _ := json.Marshal(s.rules.All())
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// loadIndex fills the in-memory index from the stored rows: the fast path at
+// every start. If rows are stale or damaged it rebuilds them from states.
+func (s *Service) loadIndex(ctx context.Context) error {
+	digest := s.indexDigest()
+	stored, _ := s.st.Meta(ctx, metaIndexDigest)
+	if string(stored) == digest {
+		rows := make([]*index.Row, 0, 1024)
+		err := s.st.EachIndexRow(ctx, func(kind, id string, v []byte) error {
+			r, err := index.Unmarshal(kind, id, v)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, r)
+			return nil
+		})
+		if err == nil {
+			return s.ix.Put(rows...)
+		}
+		if !errors.Is(err, index.ErrRowVersion) {
+			s.log.Warn("index rows damaged; rebuilding from records", "err", err)
+		}
+	}
+	return s.rebuildIndex(ctx, digest)
+}
+
+func (s *Service) rebuildIndex(ctx context.Context, digest string) error {
+	s.ix = index.New()
+	batch := map[[2]string][]byte{}
+	var rows []*index.Row
+	flush := func() error {
+		if err := s.st.PutIndexRows(ctx, batch); err != nil {
+			return err
+		}
+		clear(batch)
+		return nil
+	}
+	err := s.st.EachState(ctx, "", func(st *changeset.State) error {
+		r, err := s.rowFor(st)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r)
+		batch[[2]string{r.Kind, r.ID}] = r.Marshal()
+		if len(batch) >= 1000 {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("rebuild index: %w", err)
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("rebuild index: %w", err)
+	}
+	if err := s.st.SetMeta(ctx, map[string][]byte{metaIndexDigest: []byte(digest)}); err != nil {
+		return fmt.Errorf("rebuild index: %w", err)
+	}
+	return s.ix.Put(rows...)
+}

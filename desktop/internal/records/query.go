@@ -1,0 +1,148 @@
+package records
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/kenesh/kenesh/desktop/internal/index"
+	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/shared/caldate"
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/hlc"
+)
+
+func (s *Service) stateOf(ctx context.Context, kind, id string) (*changeset.State, error) {
+	st, err := s.st.State(ctx, kind, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%s %s: %w", kind, id, domain.ErrNotFound)
+	}
+	return st, err
+}
+
+// Filter selects records for a list.
+type Filter struct {
+	Kind     string
+	Council  string
+	Status   string
+	Category string // appeals: right category; events: event kind
+	Oblast   string
+	District string
+	From, To caldate.Date
+	Overdue  bool // appeals past their answer deadline, still awaiting the answer
+	DueSoon  int  // events with an open follow-up action due within this many days (0: no filter)
+	Text     string
+	Deleted  bool // include deleted records
+}
+
+// List returns the matching records' summaries, newest first, from the index.
+func (s *Service) List(f Filter) ([]Summary, error) {
+	rows, err := s.query(f)
+	if err != nil {
+		return nil, err
+	}
+	today := s.Today()
+	out := make([]Summary, len(rows))
+	for i, r := range rows {
+		out[i] = summaryOf(r, today)
+	}
+	return out, nil
+}
+
+// Count returns how many records match.
+func (s *Service) Count(f Filter) (int, error) {
+	rows, err := s.query(f)
+	return len(rows), err
+}
+
+func (s *Service) query(f Filter) ([]*index.Row, error) {
+	switch f.Kind {
+	case domain.KindAppeal, domain.KindEvent, domain.KindCouncil:
+	default:
+		return nil, fmt.Errorf("list: unknown kind %q", f.Kind)
+	}
+	if f.Status != "" && !domain.Status(f.Status).Valid() {
+		return nil, fmt.Errorf("list: %q is not a status (one of: %v)", f.Status, domain.Statuses)
+	}
+	q := index.Filter{Kind: f.Kind, Council: f.Council, Status: f.Status, Category: f.Category, Oblast: f.Oblast,
+		District: f.District, From: f.From.String(), To: f.To.String(), Text: f.Text, IncludeDeleted: f.Deleted}
+	today := s.Today()
+	if f.Overdue {
+		q.OverdueOn = today.String()
+	}
+	if f.DueSoon > 0 {
+		q.DueBy = today.AddDays(f.DueSoon).String()
+	}
+	return s.ix.Query(q)
+}
+
+// Councils lists the councils of this installation.
+func (s *Service) Councils(ctx context.Context) ([]domain.Council, error) {
+	rows, err := s.ix.Query(index.Filter{Kind: domain.KindCouncil})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Council, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, domain.Council{Code: r.ID, Name: r.Title, Oblast: r.Oblast, District: r.District})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out, nil
+}
+
+// Entry is one step of a record's history: who changed what, and when.
+type Entry struct {
+	At      time.Time        `json:"at"`
+	HLC     hlc.Timestamp    `json:"hlc"`
+	Device  string           `json:"device"`
+	Seq     uint64           `json:"seq"`
+	Author  string           `json:"author,omitempty"`
+	Action  changeset.Action `json:"action"`
+	Changes map[string]any   `json:"changes"`
+}
+
+// History returns the operations that made a record, oldest first.
+func (s *Service) History(ctx context.Context, kind, id string) ([]Entry, error) {
+	if _, err := s.stateOf(ctx, kind, id); err != nil {
+		return nil, err
+	}
+	ops, err := s.st.History(ctx, kind, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, 0, len(ops))
+	for i := range ops {
+		op := &ops[i]
+		e := Entry{At: op.HLC.Time(), HLC: op.HLC, Device: op.Device, Seq: op.Seq, Author: op.Author, Action: op.Action,
+			Changes: make(map[string]any, len(op.Fields))}
+		for name, ch := range op.Fields {
+			e.Changes[name] = ch.Value
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Conflicts lists concurrent edits kept for a person to resolve.
+func (s *Service) Conflicts(ctx context.Context) ([]changeset.Conflict, error) {
+	var out []changeset.Conflict
+	err := s.st.Conflicts(ctx, func(c changeset.Conflict) error { out = append(out, c); return nil })
+	return out, err
+}
+
+// AppealByRegNo finds an appeal's id by its registration number.
+func (s *Service) AppealByRegNo(regNo string) (string, error) {
+	rows, err := s.ix.Query(index.Filter{Kind: domain.KindAppeal, Text: regNo, IncludeDeleted: true})
+	if err != nil {
+		return "", err
+	}
+	for _, r := range rows {
+		if r.RegNo == regNo {
+			return r.ID, nil
+		}
+	}
+	return "", fmt.Errorf("appeal %s: %w", regNo, domain.ErrNotFound)
+}

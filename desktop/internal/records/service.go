@@ -1,0 +1,213 @@
+package records
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/kenesh/kenesh/desktop/internal/index"
+	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/shared/caldate"
+	"github.com/kenesh/kenesh/shared/deadline"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/hlc"
+	"github.com/kenesh/kenesh/shared/refdata"
+)
+
+// Kyrgyzstan keeps UTC+6 all year (no daylight saving since 2005). A fixed
+// zone needs no tz database, which Windows laptops may lack.
+var Bishkek = time.FixedZone("Asia/Bishkek", 6*60*60)
+
+// Device is this installation's identity.
+type Device struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Tag     string    `json:"tag"` // in registration numbers
+	Created time.Time `json:"created"`
+}
+
+// Meta names.
+const (
+	metaDevice      = "device"
+	metaSeq         = "seq"
+	metaClock       = "hlc"
+	metaHomeCouncil = "home_council"
+	metaIndexDigest = "index_digest"
+	metaRegNoPrefix = "regno:"
+)
+
+// ErrNotInitialised means the store has no device identity yet.
+var ErrNotInitialised = errors.New("this store has not been set up (run 'keneshctl init')")
+
+// Options configure a Service.
+type Options struct {
+	Catalog *refdata.Catalog // default refdata.Default()
+	Rules   *deadline.Rules  // default deadline.Default()
+	Now     func() time.Time // default time.Now
+	Logger  *slog.Logger
+}
+
+// Service is the recording core over one open store. Saves are serialised
+// (one device: one sequence of operations); reads run concurrently.
+type Service struct {
+	st    *store.Store
+	ix    *index.Index
+	cat   *refdata.Catalog
+	rules *deadline.Rules
+	now   func() time.Time
+	log   *slog.Logger
+
+	mu     sync.Mutex // guards the fields below and serialises saves
+	dev    Device
+	seq    uint64
+	clock  *hlc.Clock
+	author string
+	home   string
+
+	notify notifier
+}
+
+// Init gives a new store its device identity. It fails if the store has one.
+func Init(ctx context.Context, st *store.Store, deviceName string) (Device, error) {
+	if _, err := st.Meta(ctx, metaDevice); err == nil {
+		return Device{}, fmt.Errorf("init: this store is already set up")
+	}
+	if deviceName == "" {
+		return Device{}, fmt.Errorf("init: a device name is required (for example \"Naryn council laptop\")")
+	}
+	d := Device{ID: domain.NewID(), Name: deviceName, Tag: randomTag(), Created: time.Now().UTC()}
+	b, _ := json.Marshal(d)
+	if err := st.SetMeta(ctx, map[string][]byte{metaDevice: b, metaSeq: []byte("0"), metaClock: []byte("0")}); err != nil {
+		return Device{}, fmt.Errorf("init: %w", err)
+	}
+	return d, nil
+}
+
+func randomTag() string {
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = domain.DeviceTagAlphabet[int(b[i])%len(domain.DeviceTagAlphabet)]
+	}
+	return string(b)
+}
+
+// Open loads the device identity and builds the index. The store stays
+// owned by the caller.
+func Open(ctx context.Context, st *store.Store, o Options) (*Service, error) {
+	if o.Catalog == nil {
+		o.Catalog = refdata.Default()
+	}
+	if o.Rules == nil {
+		o.Rules = deadline.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{st: st, ix: index.New(), cat: o.Catalog, rules: o.Rules, now: o.Now, log: o.Logger}
+	b, err := st.Meta(ctx, metaDevice)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotInitialised
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &s.dev); err != nil {
+		return nil, fmt.Errorf("open: device identity is damaged: %w", err)
+	}
+	if s.seq, err = s.metaUint(ctx, metaSeq); err != nil {
+		return nil, err
+	}
+	last, err := s.metaUint(ctx, metaClock)
+	if err != nil {
+		return nil, err
+	}
+	s.clock = hlc.NewClock(hlc.Timestamp(last), o.Now)
+	s.author = s.dev.Name
+	if h, err := st.Meta(ctx, metaHomeCouncil); err == nil {
+		s.home = string(h)
+	}
+	if err := s.loadIndex(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Service) metaUint(ctx context.Context, name string) (uint64, error) {
+	b, err := s.st.Meta(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseUint(string(b), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("open: meta %s is damaged: %w", name, err)
+	}
+	return n, nil
+}
+
+// Device returns this installation's identity.
+func (s *Service) Device() Device {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dev
+}
+
+// SetAuthor names the person saving from now on (shared laptops).
+func (s *Service) SetAuthor(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if name != "" {
+		s.author = name
+	}
+}
+
+// HomeCouncil is the council new records default to ("" if none).
+func (s *Service) HomeCouncil() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.home
+}
+
+// SetHomeCouncil sets the council new records default to.
+func (s *Service) SetHomeCouncil(ctx context.Context, code string) error {
+	if _, ok := s.ix.Get(domain.KindCouncil, code); !ok {
+		return fmt.Errorf("council %q: %w (add it first)", code, domain.ErrNotFound)
+	}
+	if err := s.st.SetMeta(ctx, map[string][]byte{metaHomeCouncil: []byte(code)}); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.home = code
+	s.mu.Unlock()
+	return nil
+}
+
+// Seq is the sequence number of this device's newest operation.
+func (s *Service) Seq() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seq
+}
+
+// Today is the current day in Kyrgyzstan.
+func (s *Service) Today() caldate.Date { return caldate.Of(s.now().In(Bishkek)) }
+
+// Catalog returns the reference data in use.
+func (s *Service) Catalog() *refdata.Catalog { return s.cat }
+
+// Rules returns the deadline rules in use.
+func (s *Service) Rules() *deadline.Rules { return s.rules }

@@ -1,0 +1,146 @@
+package records
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kenesh/kenesh/desktop/internal/index"
+	"github.com/kenesh/kenesh/shared/caldate"
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+)
+
+func meta(st *changeset.State) *domain.Meta {
+	return &domain.Meta{
+		CreatedAt: st.Created.Time(), CreatedBy: st.Author, Device: st.Device,
+		UpdatedAt: st.Updated.Time(), Deleted: st.Deleted(),
+	}
+}
+
+// appealOf rebuilds an appeal from its state, with what is derived on reading.
+func (s *Service) appealOf(st *changeset.State) (*domain.Appeal, error) {
+	var a domain.Appeal
+	if err := domain.AppealSchema.FromFields(st.Values(), &a); err != nil {
+		return nil, fmt.Errorf("appeal %s: %w", st.ID, err)
+	}
+	a.ID = st.ID
+	a.Meta = meta(st)
+	s.derive(&a, s.Today())
+	return &a, nil
+}
+
+// derive fills deadlines, overdue flag and next statuses.
+func (s *Service) derive(a *domain.Appeal, today caldate.Date) {
+	a.NextStatuses = a.Status.Next()
+	if a.ReceivedOn.IsZero() {
+		return
+	}
+	d, err := s.rules.Compute(a.ReceivedOn, a.RegisteredOn, a.ExtensionDays)
+	if err != nil {
+		s.log.Warn("cannot compute deadline", "appeal", a.ID, "err", err)
+		return
+	}
+	a.Deadlines = &d
+	a.Overdue = a.Status.AwaitsAnswer() && !a.Meta.Deleted && today.After(d.AnswerBy)
+}
+
+func (s *Service) eventOf(st *changeset.State) (*domain.Event, error) {
+	var e domain.Event
+	if err := domain.EventSchema.FromFields(st.Values(), &e); err != nil {
+		return nil, fmt.Errorf("event %s: %w", st.ID, err)
+	}
+	e.ID = st.ID
+	e.Meta = meta(st)
+	return &e, nil
+}
+
+func councilOf(st *changeset.State) (*domain.Council, error) {
+	var c domain.Council
+	if err := (changeset.Schema{}).FromFields(st.Values(), &c); err != nil {
+		return nil, fmt.Errorf("council %s: %w", st.ID, err)
+	}
+	c.Code = st.ID
+	return &c, nil
+}
+
+// rowFor derives a record's index row from its state.
+func (s *Service) rowFor(st *changeset.State) (*index.Row, error) {
+	r := &index.Row{Kind: st.Kind, ID: st.ID, Council: st.Council, Deleted: st.Deleted(), Updated: uint64(st.Updated)}
+	switch st.Kind {
+	case domain.KindAppeal:
+		a, err := s.appealOf(st)
+		if err != nil {
+			return nil, err
+		}
+		r.Council, r.Oblast, r.District = a.Council, a.Oblast, a.District
+		r.Status, r.Category = string(a.Status), a.Category
+		r.Date, r.Title, r.RegNo = a.ReceivedOn.String(), a.Summary, a.RegNo
+		if a.Deadlines != nil && a.Status.AwaitsAnswer() {
+			r.Deadline = a.Deadlines.AnswerBy.String()
+		}
+		parts := []string{a.RegNo, a.Summary, a.Description, a.Village, a.AuthorityName, a.ReferredTo}
+		if a.Appellant != nil {
+			// Found by name or phone: the law gives a person the right to
+			// everything held about them, within a week.
+			parts = append(parts, a.Appellant.Name, a.Appellant.Phone)
+		}
+		r.Search = index.Fold(strings.Join(parts, " "))
+	case domain.KindEvent:
+		e, err := s.eventOf(st)
+		if err != nil {
+			return nil, err
+		}
+		r.Council, r.Oblast, r.District = e.Council, e.Oblast, e.District
+		r.Category, r.Date, r.Title = e.Kind, e.Date.String(), e.Title
+		for _, f := range e.FollowUps {
+			if f.Open() && !f.Due.IsZero() && (r.DueNext == "" || f.Due.String() < r.DueNext) {
+				r.DueNext = f.Due.String()
+			}
+		}
+		parts := []string{e.Title, e.Topic, e.Agenda, e.Village, e.Venue, e.Notes}
+		parts = append(parts, e.Decisions...)
+		for _, sp := range e.Speakers {
+			parts = append(parts, sp.Name, sp.Organisation)
+		}
+		r.Search = index.Fold(strings.Join(parts, " "))
+	case domain.KindCouncil:
+		c, err := councilOf(st)
+		if err != nil {
+			return nil, err
+		}
+		r.Council, r.Oblast, r.District, r.Title = c.Code, c.Oblast, c.District, c.Name
+		r.Search = index.Fold(c.Code + " " + c.Name)
+	}
+	return r, nil
+}
+
+// Summary is a list line: what the index holds, ready to print or show.
+type Summary struct {
+	Kind     string        `json:"kind"`
+	ID       string        `json:"id"`
+	RegNo    string        `json:"reg_no,omitempty"`
+	Council  string        `json:"council"`
+	Oblast   string        `json:"oblast,omitempty"`
+	Date     caldate.Date  `json:"date"`
+	Status   string        `json:"status,omitempty"`
+	Category string        `json:"category,omitempty"`
+	Title    string        `json:"title"`
+	AnswerBy *caldate.Date `json:"answer_by,omitempty"`
+	Overdue  bool          `json:"overdue,omitempty"`
+	DueNext  *caldate.Date `json:"followup_due,omitempty"`
+	Deleted  bool          `json:"deleted,omitempty"`
+}
+
+func summaryOf(r *index.Row, today caldate.Date) Summary {
+	out := Summary{Kind: r.Kind, ID: r.ID, RegNo: r.RegNo, Council: r.Council, Oblast: r.Oblast,
+		Status: r.Status, Category: r.Category, Title: r.Title, Deleted: r.Deleted}
+	out.Date, _ = caldate.Parse(r.Date)
+	if d, err := caldate.Parse(r.Deadline); err == nil {
+		out.AnswerBy = &d
+		out.Overdue = today.After(d) && !r.Deleted
+	}
+	if d, err := caldate.Parse(r.DueNext); err == nil {
+		out.DueNext = &d
+	}
+	return out
+}

@@ -50,13 +50,13 @@ type Appeal struct {
 
 	Status          Status       `json:"status"`
 	StatusNote      string       `json:"status_note,omitempty"`
-	VerifiedOn      caldate.Date `json:"verified_on,omitempty"`
+	VerifiedOn      caldate.Date `json:"verified_on,omitzero"`
 	RejectionReason string       `json:"rejection_reason,omitempty"`
 	ReferredTo      string       `json:"referred_to,omitempty"`
-	ReferredOn      caldate.Date `json:"referred_on,omitempty"`
-	AnsweredOn      caldate.Date `json:"answered_on,omitempty"`
+	ReferredOn      caldate.Date `json:"referred_on,omitzero"`
+	AnsweredOn      caldate.Date `json:"answered_on,omitzero"`
 	AnswerSummary   string       `json:"answer_summary,omitempty"`
-	ClosedOn        caldate.Date `json:"closed_on,omitempty"`
+	ClosedOn        caldate.Date `json:"closed_on,omitzero"`
 	ExtensionDays   int          `json:"extension_days,omitempty"`
 	ExtensionNote   string       `json:"extension_note,omitempty"`
 
@@ -224,7 +224,7 @@ func (a *Appeal) Normalize(today caldate.Date) {
 type Step struct {
 	To     Status       `json:"to"`
 	Note   string       `json:"note,omitempty"`
-	On     caldate.Date `json:"on,omitempty"`
+	On     caldate.Date `json:"on,omitzero"`
 	Target string       `json:"target,omitempty"` // referred: to whom
 	Answer string       `json:"answer,omitempty"` // answered: what the authority said
 }

@@ -66,7 +66,7 @@ type FollowUp struct {
 	Owner  string       `json:"owner"`
 	Due    caldate.Date `json:"due"`
 	Status string       `json:"status"`
-	DoneOn caldate.Date `json:"done_on,omitempty"`
+	DoneOn caldate.Date `json:"done_on,omitzero"`
 }
 
 // Open reports whether the action is still owed.

@@ -48,7 +48,7 @@ func runAppeal(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			patch, err := readPatch(e, "appeal changes")
+			patch, err := readPatch(e, "appeal changes", &domain.Appeal{})
 			if err != nil {
 				return err
 			}
@@ -141,9 +141,15 @@ func resolveAppeal(c *app.Core, ref string) (string, error) {
 	return ref, nil
 }
 
-func readPatch(e *env, what string) (json.RawMessage, error) {
+// readPatch reads a JSON object of fields to change. It is decoded once into
+// an empty record of the right type (shape) so that unknown fields and wrong
+// types are reported at their line in what the user typed.
+func readPatch(e *env, what string, shape any) (json.RawMessage, error) {
 	data, err := e.readAll()
 	if err != nil {
+		return nil, err
+	}
+	if err := jsonin.Decode(what, data, shape); err != nil {
 		return nil, err
 	}
 	var patch map[string]json.RawMessage

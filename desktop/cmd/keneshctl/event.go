@@ -45,7 +45,7 @@ func runEvent(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			patch, err := readPatch(e, "event changes")
+			patch, err := readPatch(e, "event changes", &domain.Event{})
 			if err != nil {
 				return err
 			}

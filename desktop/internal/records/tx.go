@@ -48,6 +48,17 @@ func (s *Service) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	for k, n := range tx.regnos {
 		tx.meta[k] = []byte(strconv.FormatUint(n, 10))
 	}
+	// A record saved several times in one Tx needs its operations each, but
+	// only its last state and index row.
+	last := map[string]int{}
+	for i, w := range tx.writes {
+		last[w.Op.Kind+":"+w.Op.Record] = i
+	}
+	for i := range tx.writes {
+		if last[tx.writes[i].Op.Kind+":"+tx.writes[i].Op.Record] != i {
+			tx.writes[i].State, tx.writes[i].IndexRow = nil, nil
+		}
+	}
 	if err := s.st.Commit(ctx, tx.writes, tx.meta); err != nil {
 		s.clock = hlc.NewClock(lastClock, s.now)
 		return err

@@ -25,6 +25,9 @@ var (
 	ErrDiskFull = errors.New("the disk is full: free some space and save again (nothing was lost; the record was not saved)")
 	// ErrLocked is returned when another program has the store open.
 	ErrLocked = errors.New("the store is in use by another Kenesh program (close the desktop app or the other keneshctl first)")
+	// ErrTooBig is returned when one commit holds more than the store takes
+	// in one transaction; nothing of it was written.
+	ErrTooBig = errors.New("too much in one save: save fewer records at a time")
 	// ErrWrongKey is returned when the key does not decrypt the store.
 	ErrWrongKey = errors.New("the key does not match this store")
 )
@@ -106,7 +109,8 @@ func classify(err error) error {
 }
 
 // Write is one operation and what it produced: the record's new state, its
-// index row, and conflicts found while merging.
+// index row, and conflicts found while merging. State nil leaves the stored
+// state as is (a later Write of the same commit carries it).
 type Write struct {
 	Op        *changeset.Op
 	State     *changeset.State
@@ -133,6 +137,9 @@ func (s *Store) Commit(ctx context.Context, writes []Write, meta map[string][]by
 		}
 		return nil
 	})
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		return fmt.Errorf("save: %w", ErrTooBig)
+	}
 	if err != nil {
 		return fmt.Errorf("save: %w", classify(err))
 	}
@@ -155,14 +162,16 @@ func putWrite(txn *badger.Txn, w Write) error {
 	if err := txn.Set(historyKey(op.Kind, op.Record, uint64(op.HLC), op.Device, op.Seq), ok); err != nil {
 		return err
 	}
-	sb, err := json.Marshal(st)
-	if err != nil {
-		return err
+	if st != nil {
+		sb, err := json.Marshal(st)
+		if err != nil {
+			return err
+		}
+		if err := txn.Set(stateKey(st.Kind, st.ID), sb); err != nil {
+			return err
+		}
 	}
-	if err := txn.Set(stateKey(st.Kind, st.ID), sb); err != nil {
-		return err
-	}
-	if w.IndexRow != nil {
+	if st != nil && w.IndexRow != nil {
 		if err := txn.Set(indexKey(st.Kind, st.ID), w.IndexRow); err != nil {
 			return err
 		}

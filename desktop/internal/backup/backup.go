@@ -131,7 +131,10 @@ func Restore(ctx context.Context, path, dir, passphrase string, o app.Options) (
 	}
 	br := bufio.NewReader(dec)
 	line, err := br.ReadString('\n')
-	if err != nil || line != magic {
+	if err != nil && line == "" {
+		return nil, h, fmt.Errorf("restore %s: %w: the file is damaged or cut off (%v)", path, ErrNotBackup, err)
+	}
+	if line != magic {
 		return nil, h, fmt.Errorf("restore %s: %w", path, ErrNotBackup)
 	}
 	hl, err := br.ReadBytes('\n')

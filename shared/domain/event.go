@@ -72,7 +72,7 @@ type FollowUp struct {
 // Open reports whether the action is still owed.
 func (f FollowUp) Open() bool { return f.Status == "" || f.Status == "open" }
 
-// Participants returns the total over groups.
+// ParticipantTotal sums participants over groups.
 func (e *Event) ParticipantTotal() (total GenderCount) {
 	for _, g := range e.Participants {
 		total.Female += g.Female

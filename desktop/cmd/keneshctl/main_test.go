@@ -128,6 +128,11 @@ func TestScriptedSession(t *testing.T) {
 		t.Fatal("deleted event not listed with --deleted")
 	}
 
+	st := decode[map[string]any](t, c.ok("", "stats", "appeal", "--council", "NRN-ATB"))
+	if st["total"].(float64) != 1 || st["by_status"].(map[string]any)["under_review"].(float64) != 1 {
+		t.Fatalf("stats: %v", st)
+	}
+
 	made := decode[map[string]any](t, c.ok("", "demo", "--appeals", "50", "--events", "10", "--seed", "7", "-q"))
 	if made["made"].(map[string]any)["appeals"].(float64) != 50 {
 		t.Fatalf("demo: %v", made)

@@ -112,7 +112,8 @@ func councilsFor(ctx context.Context, svc *records.Service, res *Result) ([]doma
 				continue
 			}
 			for _, d := range reg.Districts[:min(3, len(reg.Districts))] {
-				code := strings.TrimPrefix(d.Code, "KG-")
+				_, short, _ := strings.Cut(strings.TrimPrefix(d.Code, reg.Code), "-")
+				code := oblastPrefix[reg.Code] + "-" + short
 				c, err := tx.AddCouncil(domain.Council{Code: code, Name: d.Names.KY + " коомдук кеңеши", Oblast: reg.Code, District: d.Code})
 				if err != nil {
 					return err
@@ -125,6 +126,9 @@ func councilsFor(ctx context.Context, svc *records.Service, res *Result) ([]doma
 	res.Councils = len(made)
 	return made, err
 }
+
+// oblastPrefix makes demo council codes readable: NRN-ATB is At-Bashy in Naryn.
+var oblastPrefix = map[string]string{"KG-B": "BTK", "KG-C": "CHU", "KG-J": "JLB", "KG-N": "NRN", "KG-O": "OSH", "KG-T": "TLS", "KG-Y": "YKL"}
 
 type gen struct {
 	r        *rand.Rand
@@ -142,8 +146,11 @@ func (g *gen) term(l refdata.List) string {
 
 // paths are the workflow routes demo appeals take; each appeal walks a
 // prefix of one, so every status is present.
+// The main route is listed thrice: most appeals are verified and referred.
+var mainPath = []domain.Status{domain.StatusUnderReview, domain.StatusFactChecking, domain.StatusVerified, domain.StatusReferred, domain.StatusAnswered, domain.StatusClosed}
+
 var paths = [][]domain.Status{
-	{domain.StatusUnderReview, domain.StatusFactChecking, domain.StatusVerified, domain.StatusReferred, domain.StatusAnswered, domain.StatusClosed},
+	mainPath, mainPath, mainPath,
 	{domain.StatusUnderReview, domain.StatusFactChecking, domain.StatusRejected, domain.StatusClosed},
 	{domain.StatusRejected},
 }
@@ -193,8 +200,13 @@ func (g *gen) appeal(tx *records.Tx) error {
 		return err
 	}
 	// Walk part of a route, one dated step after another, never past today.
+	// Older appeals are further along, as in a council that does its work;
+	// some stall, and those are the overdue ones the home screen shows.
 	path := paths[g.r.IntN(len(paths))]
 	steps := g.r.IntN(len(path) + 1)
+	if age := received.DaysUntil(g.today); age > 60 && g.r.IntN(10) < 8 {
+		steps = len(path)
+	}
 	on := received
 	for _, to := range path[:steps] {
 		on = on.AddDays(1 + g.r.IntN(12))

@@ -22,7 +22,7 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrDiskFull is returned when a save failed for lack of space; nothing
 	// of that save was written.
-	ErrDiskFull = errors.New("the disk is full: free some space and save again (nothing was lost; the record was not saved)")
+	ErrDiskFull = errors.New("the disk is (nearly) full: free some space and try again; nothing saved before was lost, and this save was not made")
 	// ErrLocked is returned when another program has the store open.
 	ErrLocked = errors.New("the store is in use by another Kenesh program (close the desktop app or the other keneshctl first)")
 	// ErrTooBig is returned when one commit holds more than the store takes
@@ -38,11 +38,23 @@ type Options struct {
 	InMemory bool
 	// Logger receives Badger's warnings and errors; nil discards them.
 	Logger *slog.Logger
+	// MinFree is the disk space (bytes) a save leaves free; below it, opening
+	// and saving fail with ErrDiskFull. 0 means DefaultMinFree.
+	MinFree uint64
 }
+
+// DefaultMinFree is the reserve kept free on the disk. Badger writes its
+// tables through memory maps: on a full disk it does not return an error but
+// dies with SIGBUS, during a save or even while opening. Refusing to save a
+// little before the disk is full turns that into an error a person can act
+// on. The reserve covers a memtable, level-0 tables and a compaction's output.
+const DefaultMinFree = 64 << 20
 
 // Store is an open, unlocked store. Its methods are safe for concurrent use.
 type Store struct {
-	db *badger.DB
+	db      *badger.DB
+	dir     string // "" in memory
+	minFree uint64
 }
 
 // DataDir is the Badger directory inside a Kenesh data directory; the key
@@ -73,10 +85,20 @@ func Open(ctx context.Context, dir string, key []byte, o Options) (*Store, error
 		WithBaseTableSize(1 << 20).
 		WithNumCompactors(2).
 		WithLogger(badgerLogger{o.Logger})
+	s := &Store{minFree: o.MinFree}
+	if s.minFree == 0 {
+		s.minFree = DefaultMinFree
+	}
 	if o.InMemory {
 		opts.Dir, opts.ValueDir = "", ""
-	} else if err := os.MkdirAll(path, 0o700); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+	} else {
+		if err := os.MkdirAll(path, 0o700); err != nil {
+			return nil, fmt.Errorf("open store: %w", classify(err))
+		}
+		s.dir = path
+		if err := s.checkSpace(); err != nil {
+			return nil, fmt.Errorf("open store %s: %w", dir, err)
+		}
 	}
 	db, err := badger.Open(opts)
 	if err != nil {
@@ -89,7 +111,23 @@ func Open(ctx context.Context, dir string, key []byte, o Options) (*Store, error
 		}
 		return nil, fmt.Errorf("open store %s: %w", dir, classify(err))
 	}
-	return &Store{db: db}, nil
+	s.db = db
+	return s, nil
+}
+
+// checkSpace refuses to go on when the disk is nearly full (see DefaultMinFree).
+func (s *Store) checkSpace() error {
+	if s.dir == "" {
+		return nil
+	}
+	free, err := freeBytes(s.dir)
+	if err != nil {
+		return nil // unknown: let the write itself tell
+	}
+	if free < s.minFree {
+		return fmt.Errorf("%w (%d MiB free, Kenesh keeps %d MiB in reserve)", ErrDiskFull, free>>20, s.minFree>>20)
+	}
+	return nil
 }
 
 // Close flushes and closes the store.
@@ -123,6 +161,9 @@ type Write struct {
 func (s *Store) Commit(ctx context.Context, writes []Write, meta map[string][]byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if err := s.checkSpace(); err != nil {
+		return fmt.Errorf("save: %w", err)
 	}
 	err := s.db.Update(func(txn *badger.Txn) error {
 		for _, w := range writes {
@@ -242,6 +283,9 @@ func (s *Store) EachIndexRow(ctx context.Context, fn func(kind, id string, v []b
 func (s *Store) PutIndexRows(ctx context.Context, rows map[[2]string][]byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if err := s.checkSpace(); err != nil {
+		return fmt.Errorf("write index rows: %w", err)
 	}
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()

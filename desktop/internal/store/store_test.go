@@ -118,3 +118,40 @@ func TestCommitReadReopen(t *testing.T) {
 		})
 	}
 }
+
+func TestDiskFullIsAnErrorNotACrash(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	key := newKey(t)
+	s, err := Open(ctx, dir, key, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st changeset.State
+	if err := s.Commit(ctx, []Write{write("dev1", 1, 100, "r1", "saved before", &st)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Pretend the disk has less free space than the reserve.
+	free, err := freeBytes(dir)
+	if err != nil {
+		t.Skipf("cannot read free space here: %v", err)
+	}
+	s.minFree = free + 1<<40
+	err = s.Commit(ctx, []Write{write("dev1", 2, 200, "r1", "not saved", &st)}, nil)
+	if !errors.Is(err, ErrDiskFull) {
+		t.Fatalf("commit on a full disk: %v, want ErrDiskFull", err)
+	}
+	s.Close()
+	if _, err := Open(ctx, dir, key, Options{MinFree: free + 1<<40}); !errors.Is(err, ErrDiskFull) {
+		t.Fatalf("open on a full disk: %v, want ErrDiskFull", err)
+	}
+	s, err = Open(ctx, dir, key, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.State(ctx, "appeal", "r1")
+	if err != nil || string(got.Fields["summary"].Value) != `"saved before"` {
+		t.Fatalf("after a refused save: %v %v", got, err)
+	}
+}

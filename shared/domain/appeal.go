@@ -13,9 +13,9 @@ import (
 // KindAppeal is the record kind of a citizen's appeal.
 const KindAppeal = "appeal"
 
-// AppealSchema: consultations are items of their own, so that two lawyers
-// logging consultations on one appeal both keep theirs.
-var AppealSchema = changeset.Schema{Collections: []string{"consultations"}}
+// AppealSchema: consultations and attachments are items of their own, so
+// that two people adding one each to the same appeal both keep theirs.
+var AppealSchema = changeset.Schema{Collections: []string{"consultations", "attachments"}}
 
 // Appeal is a citizen's appeal (кайрылуу) about a violation of rights.
 //
@@ -65,6 +65,7 @@ type Appeal struct {
 	PublicSummary          string `json:"public_summary,omitempty"`
 
 	Consultations []Consultation `json:"consultations,omitempty"`
+	Attachments   []Attachment   `json:"attachments,omitempty"`
 
 	// Derived on reading, never stored.
 	Deadlines    *deadline.Deadlines `json:"deadlines,omitempty"`
@@ -189,6 +190,7 @@ func (a *Appeal) Validate(cat *refdata.Catalog, today caldate.Date) error {
 		c.text(p+".consultant", k.Consultant, MaxShort, true)
 		c.text(p+".summary", k.Summary, MaxLong, true)
 	}
+	c.attachments(a.Attachments)
 	return c.err()
 }
 

@@ -14,7 +14,7 @@ const KindEvent = "event"
 
 // EventSchema: follow-up actions are items of their own, so two people adding
 // actions to the same hearing both keep theirs.
-var EventSchema = changeset.Schema{Collections: []string{"followups"}}
+var EventSchema = changeset.Schema{Collections: []string{"followups", "attachments"}}
 
 // Event is a hearing, public platform, forum, round table, conference, mobile
 // reception, training or live broadcast.
@@ -38,6 +38,7 @@ type Event struct {
 	Decisions       []string               `json:"decisions,omitempty"`
 	FollowUps       []FollowUp             `json:"followups,omitempty"`
 	MediaLinks      []string               `json:"media_links,omitempty"`
+	Attachments     []Attachment           `json:"attachments,omitempty"`
 	Notes           string                 `json:"notes,omitempty"`
 	Meta            *Meta                  `json:"meta,omitempty"`
 }
@@ -142,6 +143,7 @@ func (e *Event) Validate(cat *refdata.Catalog, today caldate.Date) error {
 		c.link(fmt.Sprintf("media_links[%d]", i), l)
 	}
 	c.text("notes", e.Notes, MaxLong, false)
+	c.attachments(e.Attachments)
 	return c.err()
 }
 

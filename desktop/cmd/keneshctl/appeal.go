@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(command{name: "appeal", summary: "citizens' appeals: appeal {add|edit|move|consult|list|show|history|delete|restore}", run: runAppeal})
+	register(command{name: "appeal", summary: "citizens' appeals: appeal {add|edit|move|consult|list|show|history|attach|attachment|detach|delete|restore}", run: runAppeal})
 }
 
 // decodeAppeal reads one appeal from JSON input; exported to the fuzz test.
@@ -22,7 +22,8 @@ func decodeAppeal(data []byte) (domain.Appeal, error) {
 }
 
 func runAppeal(ctx context.Context, e *env, args []string) error {
-	return subcommand(e, "appeal", args, map[string]func([]string) error{
+	subs := attachCommands(ctx, e, domain.KindAppeal)
+	for name, f := range map[string]func([]string) error{
 		"add": func(args []string) error {
 			if _, err := parse(flags(e, "appeal add"), args, 0, "< appeal.json"); err != nil {
 				return err
@@ -130,7 +131,10 @@ func runAppeal(ctx context.Context, e *env, args []string) error {
 		"history": func(args []string) error { return runHistory(ctx, e, domain.KindAppeal, args) },
 		"delete":  func(args []string) error { return runDelete(ctx, e, domain.KindAppeal, args, true) },
 		"restore": func(args []string) error { return runDelete(ctx, e, domain.KindAppeal, args, false) },
-	})
+	} {
+		subs[name] = f
+	}
+	return subcommand(e, "appeal", args, subs)
 }
 
 // resolveAppeal accepts an id or a registration number.

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register(command{name: "event", summary: "hearings and other events: event {add|edit|list|show|history|delete|restore}", run: runEvent})
+	register(command{name: "event", summary: "hearings and other events: event {add|edit|list|show|history|attach|attachment|detach|delete|restore}", run: runEvent})
 }
 
 func decodeEvent(data []byte) (domain.Event, error) {
@@ -19,7 +19,8 @@ func decodeEvent(data []byte) (domain.Event, error) {
 }
 
 func runEvent(ctx context.Context, e *env, args []string) error {
-	return subcommand(e, "event", args, map[string]func([]string) error{
+	subs := attachCommands(ctx, e, domain.KindEvent)
+	for name, f := range map[string]func([]string) error{
 		"add": func(args []string) error {
 			if _, err := parse(flags(e, "event add"), args, 0, "< event.json"); err != nil {
 				return err
@@ -74,5 +75,8 @@ func runEvent(ctx context.Context, e *env, args []string) error {
 		"history": func(args []string) error { return runHistory(ctx, e, domain.KindEvent, args) },
 		"delete":  func(args []string) error { return runDelete(ctx, e, domain.KindEvent, args, true) },
 		"restore": func(args []string) error { return runDelete(ctx, e, domain.KindEvent, args, false) },
-	})
+	} {
+		subs[name] = f
+	}
+	return subcommand(e, "event", args, subs)
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -127,6 +129,37 @@ func TestScriptedSession(t *testing.T) {
 	if got := decode[[]map[string]any](t, c.ok("", "event", "list", "--deleted")); len(got) != 1 {
 		t.Fatal("deleted event not listed with --deleted")
 	}
+
+	// A scanned letter attached from a file, read back byte for byte.
+	scan := filepath.Join(t.TempDir(), "кат.txt")
+	letter := strings.Repeat("Урматтуу айыл өкмөтүнүн башчысы, Токтогулов Эрмек жазат. ", 5000)
+	if err := os.WriteFile(scan, []byte(letter), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	att := decode[map[string]any](t, c.ok("", "appeal", "attach", regNo, scan, "--caption", "Арыздын сканы"))
+	if att["name"] != "кат.txt" || att["size"].(float64) != float64(len(letter)) {
+		t.Fatalf("attach: %v", att)
+	}
+	if got := c.ok("", "appeal", "attachment", id, "кат.txt"); got != letter {
+		t.Fatalf("attachment read back: %d bytes, want %d", len(got), len(letter))
+	}
+	c.ok("", "event", "list") // another process-like open in between
+	if code, _, errs := c.run("", "appeal", "attachment", id, "missing.jpg"); code != 1 || !strings.Contains(errs, "not found") {
+		t.Fatalf("missing attachment: %d %s", code, errs)
+	}
+	// Nothing saved is readable in the data directory.
+	filepath.WalkDir(c.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(p)
+		for _, needle := range []string{"Токтогулов", "Милиция", "Урматтуу"} {
+			if bytes.Contains(b, []byte(needle)) {
+				t.Errorf("%s contains %q in plaintext", p, needle)
+			}
+		}
+		return nil
+	})
 
 	st := decode[map[string]any](t, c.ok("", "stats", "appeal", "--council", "NRN-ATB"))
 	if st["total"].(float64) != 1 || st["by_status"].(map[string]any)["under_review"].(float64) != 1 {

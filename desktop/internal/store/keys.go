@@ -15,6 +15,7 @@ import (
 //	o:DEVICE:SEQ(8 bytes BE)           operation (changeset.Op, JSON)
 //	h:KIND:ID:HLC(8 BE):DEVICE:SEQ(8)  history entry -> the operation's key
 //	x:KIND:ID:FIELD:HLC(8 BE):DEVICE   open conflict (changeset.Conflict, JSON)
+//	c:SHA256(32 bytes)                 a chunk of attachment content
 const (
 	spaceMeta     = "m:"
 	spaceState    = "s:"
@@ -22,7 +23,10 @@ const (
 	spaceOp       = "o:"
 	spaceHistory  = "h:"
 	spaceConflict = "x:"
+	spaceChunk    = "c:"
 )
+
+func chunkKey(sum [32]byte) []byte { return append([]byte(spaceChunk), sum[:]...) }
 
 func metaKey(name string) []byte { return []byte(spaceMeta + name) }
 

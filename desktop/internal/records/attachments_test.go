@@ -1,0 +1,100 @@
+package records_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/domain"
+)
+
+func TestAttachments(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	svc, st := open(t, dir, func() time.Time { return fixedNow })
+	if _, err := svc.AddCouncil(ctx, domain.Council{Code: "NRN-ATB", Name: "Ат-Башы", Oblast: "KG-N"}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := svc.CreateAppeal(ctx, appeal())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A scan of several chunks whose text must not be readable on disk.
+	secret := []byte("ҮЙ-БҮЛӨЛҮК ЗОМБУЛУК: Асанова Гүлнара, ПИН 21203199000123. ")
+	content := bytes.Repeat(secret, (3*records.ChunkSize)/len(secret)+7)
+	random := make([]byte, 1000)
+	rand.Read(random)
+	content = append(content, random...)
+
+	att, err := svc.Attach(ctx, domain.KindAppeal, a.ID, records.AttachInput{Name: "арыз.pdf", Caption: "Арыздын сканы"}, bytes.NewReader(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if att.Size != int64(len(content)) || len(att.Chunks) != 4 || att.MIME != "application/pdf" {
+		t.Fatalf("attachment %+v", att)
+	}
+	photo, err := svc.Attach(ctx, domain.KindAppeal, a.ID, records.AttachInput{Name: "photo.jpg"}, bytes.NewReader(random))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	svc, st = open(t, dir, func() time.Time { return fixedNow })
+	defer st.Close()
+	got, err := svc.Appeal(ctx, a.ID)
+	if err != nil || len(got.Attachments) != 2 {
+		t.Fatalf("appeal has %d attachments (%v)", len(got.Attachments), err)
+	}
+	for _, ref := range []string{att.ID, "арыз.pdf"} {
+		_, r, err := svc.OpenAttachment(ctx, domain.KindAppeal, a.ID, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := io.ReadAll(r)
+		if err != nil || !bytes.Equal(back, content) {
+			t.Fatalf("content read back by %q differs (%v)", ref, err)
+		}
+	}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(p)
+		if bytes.Contains(b, []byte("Гүлнара")) || bytes.Contains(b, []byte("21203199000123")) {
+			t.Errorf("%s holds attachment text in plaintext", p)
+		}
+		return nil
+	})
+
+	if err := svc.Detach(ctx, domain.KindAppeal, a.ID, photo.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = svc.Appeal(ctx, a.ID)
+	if len(got.Attachments) != 1 || got.Attachments[0].ID != att.ID {
+		t.Fatalf("after detach: %+v", got.Attachments)
+	}
+	if _, err := svc.EditAppeal(ctx, a.ID, []byte(`{"attachments":[]}`)); err == nil {
+		t.Fatal("attachments edited through a patch")
+	}
+
+	big := io.LimitReader(zeros{}, domain.MaxAttachmentSize+1)
+	if _, err := svc.Attach(ctx, domain.KindAppeal, a.ID, records.AttachInput{Name: "huge.wav"}, big); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("oversized file: %v", err)
+	}
+	if _, err := svc.Attach(ctx, domain.KindAppeal, "01a21153-0b83-732a-a9d2-550af7253b78", records.AttachInput{Name: "x.txt"}, strings.NewReader("x")); err == nil {
+		t.Fatal("attached to a record that does not exist")
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }

@@ -161,6 +161,16 @@ func TestScriptedSession(t *testing.T) {
 		return nil
 	})
 
+	for _, q := range []string{"токтогулов эрмек", "112233"} {
+		p := decode[map[string]any](t, c.ok("", "person", q))
+		if n := len(p["appeals"].([]any)); n != 1 {
+			t.Fatalf("person %q: %d appeals", q, n)
+		}
+	}
+	if code, _, _ := c.run("", "person", "эр"); code != 1 {
+		t.Fatal("a two-letter person query was accepted")
+	}
+
 	st := decode[map[string]any](t, c.ok("", "stats", "appeal", "--council", "NRN-ATB"))
 	if st["total"].(float64) != 1 || st["by_status"].(map[string]any)["under_review"].(float64) != 1 {
 		t.Fatalf("stats: %v", st)

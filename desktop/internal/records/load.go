@@ -17,7 +17,7 @@ import (
 // it changes, rows are derived again from the record states.
 func (s *Service) indexDigest() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "row-format:%d\n", 1)
+	fmt.Fprintf(h, "row-format:%d\n", 2) // 2: e-mail and PIN in search text
 	b, _ := json.Marshal(s.rules.All())
 	h.Write(b)
 	return hex.EncodeToString(h.Sum(nil)[:8])

@@ -82,7 +82,7 @@ func (s *Service) rowFor(st *changeset.State) (*index.Row, error) {
 		if a.Appellant != nil {
 			// Found by name or phone: the law gives a person the right to
 			// everything held about them, within a week.
-			parts = append(parts, a.Appellant.Name, a.Appellant.Phone)
+			parts = append(parts, a.Appellant.Name, a.Appellant.Phone, a.Appellant.Email, a.Appellant.PIN)
 		}
 		r.Search = index.Fold(strings.Join(parts, " "))
 	case domain.KindEvent:

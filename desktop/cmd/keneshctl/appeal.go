@@ -53,16 +53,8 @@ func runAppeal(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			return e.withCore(ctx, func(c *app.Core) error {
-				id, err := resolveAppeal(c, pos[0])
-				if err != nil {
-					return err
-				}
-				out, err := c.Records.EditAppeal(ctx, id, patch)
-				if err != nil {
-					return err
-				}
-				return e.print(out)
+			return e.withRecord(ctx, domain.KindAppeal, pos[0], func(c *app.Core, id string) (any, error) {
+				return c.Records.EditAppeal(ctx, id, patch)
 			})
 		},
 		"move": func(args []string) error {
@@ -76,16 +68,8 @@ func runAppeal(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			return e.withCore(ctx, func(c *app.Core) error {
-				id, err := resolveAppeal(c, pos[0])
-				if err != nil {
-					return err
-				}
-				out, err := c.Records.MoveAppeal(ctx, id, domain.Step{To: domain.Status(pos[1]), Note: *note, Target: *target, Answer: *answer, On: on})
-				if err != nil {
-					return err
-				}
-				return e.print(out)
+			return e.withRecord(ctx, domain.KindAppeal, pos[0], func(c *app.Core, id string) (any, error) {
+				return c.Records.MoveAppeal(ctx, id, domain.Step{To: domain.Status(pos[1]), Note: *note, Target: *target, Answer: *answer, On: on})
 			})
 		},
 		"consult": func(args []string) error {
@@ -98,16 +82,8 @@ func runAppeal(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			return e.withCore(ctx, func(c *app.Core) error {
-				id, err := resolveAppeal(c, pos[0])
-				if err != nil {
-					return err
-				}
-				out, err := c.Records.AddConsultation(ctx, id, domain.Consultation{On: on, Consultant: *by, Summary: *summary})
-				if err != nil {
-					return err
-				}
-				return e.print(out)
+			return e.withRecord(ctx, domain.KindAppeal, pos[0], func(c *app.Core, id string) (any, error) {
+				return c.Records.AddConsultation(ctx, id, domain.Consultation{On: on, Consultant: *by, Summary: *summary})
 			})
 		},
 		"list": func(args []string) error { return runList(ctx, e, domain.KindAppeal, args) },
@@ -116,16 +92,8 @@ func runAppeal(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			return e.withCore(ctx, func(c *app.Core) error {
-				id, err := resolveAppeal(c, pos[0])
-				if err != nil {
-					return err
-				}
-				out, err := c.Records.Appeal(ctx, id)
-				if err != nil {
-					return err
-				}
-				return e.print(out)
+			return e.withRecord(ctx, domain.KindAppeal, pos[0], func(c *app.Core, id string) (any, error) {
+				return c.Records.Appeal(ctx, id)
 			})
 		},
 		"history": func(args []string) error { return runHistory(ctx, e, domain.KindAppeal, args) },
@@ -168,18 +136,8 @@ func runHistory(ctx context.Context, e *env, kind string, args []string) error {
 	if err != nil {
 		return err
 	}
-	return e.withCore(ctx, func(c *app.Core) error {
-		id := pos[0]
-		if kind == domain.KindAppeal {
-			if id, err = resolveAppeal(c, id); err != nil {
-				return err
-			}
-		}
-		h, err := c.Records.History(ctx, kind, id)
-		if err != nil {
-			return err
-		}
-		return e.print(h)
+	return e.withRecord(ctx, kind, pos[0], func(c *app.Core, id string) (any, error) {
+		return c.Records.History(ctx, kind, id)
 	})
 }
 
@@ -188,21 +146,13 @@ func runDelete(ctx context.Context, e *env, kind string, args []string, del bool
 	if err != nil {
 		return err
 	}
-	return e.withCore(ctx, func(c *app.Core) error {
-		id := pos[0]
-		if kind == domain.KindAppeal {
-			if id, err = resolveAppeal(c, id); err != nil {
-				return err
-			}
-		}
+	return e.withRecord(ctx, kind, pos[0], func(c *app.Core, id string) (any, error) {
+		var err error
 		if del {
 			err = c.Records.Delete(ctx, kind, id)
 		} else {
 			err = c.Records.Restore(ctx, kind, id)
 		}
-		if err != nil {
-			return err
-		}
-		return e.print(map[string]any{"kind": kind, "id": id, "deleted": del})
+		return map[string]any{"kind": kind, "id": id, "deleted": del}, err
 	})
 }

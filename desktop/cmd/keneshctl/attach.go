@@ -18,12 +18,6 @@ import (
 //	attachment ID ATTACHMENT [--out FILE]      write an attachment's content (stdout by default)
 //	detach ID ATTACHMENT                       remove an attachment from the record
 func attachCommands(ctx context.Context, e *env, kind string) map[string]func([]string) error {
-	resolve := func(c *app.Core, ref string) (string, error) {
-		if kind == domain.KindAppeal {
-			return resolveAppeal(c, ref)
-		}
-		return ref, nil
-	}
 	return map[string]func([]string) error{
 		"attach": func(args []string) error {
 			fs := flags(e, kind+" attach")
@@ -50,16 +44,8 @@ func attachCommands(ctx context.Context, e *env, kind string) map[string]func([]
 			if fileName == "" {
 				return usagef("--name is required when the file comes from stdin")
 			}
-			return e.withCore(ctx, func(c *app.Core) error {
-				id, err := resolve(c, pos[0])
-				if err != nil {
-					return err
-				}
-				att, err := c.Records.Attach(ctx, kind, id, records.AttachInput{Name: fileName, MIME: *mimeType, Caption: *caption}, r)
-				if err != nil {
-					return err
-				}
-				return e.print(att)
+			return e.withRecord(ctx, kind, pos[0], func(c *app.Core, id string) (any, error) {
+				return c.Records.Attach(ctx, kind, id, records.AttachInput{Name: fileName, MIME: *mimeType, Caption: *caption}, r)
 			})
 		},
 		"attachment": func(args []string) error {
@@ -70,9 +56,11 @@ func attachCommands(ctx context.Context, e *env, kind string) map[string]func([]
 				return err
 			}
 			return e.withCore(ctx, func(c *app.Core) error {
-				id, err := resolve(c, pos[0])
-				if err != nil {
-					return err
+				id := pos[0]
+				if kind == domain.KindAppeal {
+					if id, err = resolveAppeal(c, id); err != nil {
+						return err
+					}
 				}
 				att, r, err := c.Records.OpenAttachment(ctx, kind, id, pos[1])
 				if err != nil {
@@ -90,15 +78,8 @@ func attachCommands(ctx context.Context, e *env, kind string) map[string]func([]
 			if err != nil {
 				return err
 			}
-			return e.withCore(ctx, func(c *app.Core) error {
-				id, err := resolve(c, pos[0])
-				if err != nil {
-					return err
-				}
-				if err := c.Records.Detach(ctx, kind, id, pos[1]); err != nil {
-					return err
-				}
-				return e.print(map[string]any{"kind": kind, "id": id, "detached": pos[1]})
+			return e.withRecord(ctx, kind, pos[0], func(c *app.Core, id string) (any, error) {
+				return map[string]any{"kind": kind, "id": id, "detached": pos[1]}, c.Records.Detach(ctx, kind, id, pos[1])
 			})
 		},
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/app"
 	"github.com/kenesh/kenesh/desktop/internal/keyfile"
 	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/domain"
 )
 
 // open unlocks the data directory.
@@ -82,3 +83,22 @@ func keyParams(e *env) keyfile.Params {
 }
 
 func (e *env) options() app.Options { return app.Options{Logger: e.log, KDF: keyParams(e)} }
+
+// withRecord opens the store, resolves ref (an id, or for appeals a
+// registration number), runs fn and prints what it returns.
+func (e *env) withRecord(ctx context.Context, kind, ref string, fn func(c *app.Core, id string) (any, error)) error {
+	return e.withCore(ctx, func(c *app.Core) error {
+		id := ref
+		if kind == domain.KindAppeal {
+			var err error
+			if id, err = resolveAppeal(c, ref); err != nil {
+				return err
+			}
+		}
+		out, err := fn(c, id)
+		if err != nil {
+			return err
+		}
+		return e.print(out)
+	})
+}

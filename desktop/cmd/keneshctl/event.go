@@ -50,12 +50,8 @@ func runEvent(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			return e.withCore(ctx, func(c *app.Core) error {
-				out, err := c.Records.EditEvent(ctx, pos[0], patch)
-				if err != nil {
-					return err
-				}
-				return e.print(out)
+			return e.withRecord(ctx, domain.KindEvent, pos[0], func(c *app.Core, id string) (any, error) {
+				return c.Records.EditEvent(ctx, id, patch)
 			})
 		},
 		"list": func(args []string) error { return runList(ctx, e, domain.KindEvent, args) },
@@ -64,12 +60,8 @@ func runEvent(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			return e.withCore(ctx, func(c *app.Core) error {
-				out, err := c.Records.Event(ctx, pos[0])
-				if err != nil {
-					return err
-				}
-				return e.print(out)
+			return e.withRecord(ctx, domain.KindEvent, pos[0], func(c *app.Core, id string) (any, error) {
+				return c.Records.Event(ctx, id)
 			})
 		},
 		"history": func(args []string) error { return runHistory(ctx, e, domain.KindEvent, args) },

@@ -1,0 +1,155 @@
+package syncproto
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+)
+
+var testDict = []byte(strings.Repeat(`{"dv":"01a2","sq":1,"t":117,"k":"appeal","r":"01a2","c":"NRN-ATB","a":"update","u":"Нарын","f":{"status":{"v":"under_review","b":1}}}`, 20))
+
+func codec(t testing.TB) *Codec {
+	c, err := NewCodec(map[uint32][]byte{7: testDict})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func sampleRequest() SyncRequest {
+	op := &changeset.Op{Device: "01a21153-0b49-7f01-9325-83417e1d6f9d", Seq: 3, HLC: 117675588638146560, Kind: "appeal",
+		Record: "01a21153-0b83-732a-a9d2-550af7253b78", Council: "NRN-ATB", Action: changeset.ActionUpdate, Author: "Нарын ноутбугу",
+		Fields: map[string]changeset.Change{"status": {Value: json.RawMessage(`"under_review"`), Base: 117675588638146000}}}
+	return SyncRequest{Proto: Proto, Device: op.Device, Ops: []WireOp{ToWire(op)}, Cursor: 12, Pull: true}
+}
+
+func TestFrameRoundTripAndDictionary(t *testing.T) {
+	c := codec(t)
+	raw, _ := json.Marshal(sampleRequest())
+	plain, err := c.Encode(raw, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withDict, err := c.Encode(raw, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(withDict) >= len(plain) {
+		t.Fatalf("dictionary did not help: %d bytes with, %d without", len(withDict), len(plain))
+	}
+	for _, f := range [][]byte{plain, withDict} {
+		got, err := c.Decode(f)
+		if err != nil || !bytes.Equal(got, raw) {
+			t.Fatalf("round trip: %v", err)
+		}
+	}
+	var req SyncRequest
+	if err := c.DecodeJSON(withDict, &req); err != nil {
+		t.Fatal(err)
+	}
+	op, err := FromWire(req.Ops[0])
+	if err != nil || op.Fields["status"].Base != 117675588638146000 {
+		t.Fatalf("op back from the wire: %+v %v", op, err)
+	}
+}
+
+func TestFrameRefusals(t *testing.T) {
+	c := codec(t)
+	raw := bytes.Repeat([]byte(`{"a":"Көл"}`), 1000)
+	good, _ := c.Encode(raw, 7)
+	noDict, _ := NewCodec(nil)
+
+	bomb := func() []byte {
+		// 64 MiB of zeros compress to almost nothing; the header lies.
+		enc, _ := zstd.NewWriter(nil)
+		z := enc.EncodeAll(make([]byte, 64<<20), nil)
+		f := append([]byte("KNF1\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x00\x00"), z...)
+		return f
+	}()
+	corrupt := append([]byte(nil), good...)
+	corrupt[len(corrupt)-5] ^= 0xff
+	badSum := append([]byte(nil), good...)
+	badSum[13] ^= 1
+
+	tests := []struct {
+		name  string
+		codec *Codec
+		frame []byte
+	}{
+		{"empty", c, nil},
+		{"not a frame", c, []byte("GET / HTTP/1.1\r\n")},
+		{"cut off", c, good[:len(good)/2]},
+		{"header only", c, good[:frameHeader]},
+		{"corrupt data", c, corrupt},
+		{"checksum mismatch", c, badSum},
+		{"unknown dictionary", noDict, good},
+		{"decompression bomb", c, bomb},
+		{"declared too large", c, append([]byte("KNF1\x00\x00\x00\x00\xff\xff\xff\xff\x00\x00\x00\x00"), good[frameHeader:]...)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.codec.Decode(tt.frame)
+			if !errors.Is(err, ErrFrame) {
+				t.Fatalf("got %v, want ErrFrame", err)
+			}
+		})
+	}
+}
+
+func TestErrorCodes(t *testing.T) {
+	e := &Error{Code: CodeRevoked}
+	if !errors.Is(e, ErrRevoked) || e.Temporary() || CodeRevoked.Status() != 403 {
+		t.Fatalf("revoked: %v temp=%v", e, e.Temporary())
+	}
+	if g := (&Error{Code: CodeGap, Acked: 5}); !errors.Is(g, ErrGap) || !g.Temporary() {
+		t.Fatal("gap must be temporary: resend from Acked")
+	}
+}
+
+func FuzzDecodeSyncRequest(f *testing.F) {
+	c := codec(f)
+	raw, _ := json.Marshal(sampleRequest())
+	good, _ := c.Encode(raw, 7)
+	f.Add(good)
+	plain, _ := c.Encode(raw, 0)
+	f.Add(plain)
+	f.Add([]byte("KNF1"))
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		var req SyncRequest
+		if err := c.DecodeJSON(frame, &req); err != nil {
+			if !errors.Is(err, ErrFrame) {
+				t.Fatalf("error not ErrFrame: %v", err)
+			}
+			return
+		}
+		for _, w := range req.Ops {
+			op, err := FromWire(w)
+			if err != nil {
+				continue
+			}
+			var s changeset.State
+			if _, _, err := s.Apply(op); err != nil {
+				t.Fatalf("valid wire op does not apply: %v", err)
+			}
+		}
+	})
+}
+
+func FuzzDecodeSyncResponse(f *testing.F) {
+	c := codec(f)
+	resp := SyncResponse{Proto: Proto, Acked: 3, Cursor: 99, More: true, Ops: sampleRequest().Ops, Refused: []Refusal{{Seq: 2, Code: CodeForbidden, Message: "x"}}}
+	good, _ := c.EncodeJSON(resp, 7)
+	f.Add(good)
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		var r SyncResponse
+		if err := c.DecodeJSON(frame, &r); err != nil && !errors.Is(err, ErrFrame) {
+			t.Fatalf("error not ErrFrame: %v", err)
+		}
+	})
+}

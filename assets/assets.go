@@ -1,4 +1,4 @@
-// Package assets embeds the files every Kenesh program ships with: reference data, legal rules and calendars.
+// Package assets embeds the files every Kenesh program ships with: reference data, legal rules and calendars, and the zstd dictionary of the sync protocol.
 package assets
 
 import "embed"
@@ -10,4 +10,5 @@ import "embed"
 //
 //go:embed refdata/*.json
 //go:embed law/*.json
+//go:embed zstd/*.dict
 var FS embed.FS

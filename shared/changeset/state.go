@@ -50,6 +50,16 @@ type Conflict struct {
 	Loser  FieldValue `json:"loser"`
 }
 
+// Clone returns a copy that Apply can change without touching s.
+func (s *State) Clone() *State {
+	cp := *s
+	cp.Fields = make(map[string]FieldValue, len(s.Fields)+4)
+	for k, v := range s.Fields {
+		cp.Fields[k] = v
+	}
+	return &cp
+}
+
 // Deleted reports whether the record's tombstone is set.
 func (s *State) Deleted() bool {
 	f, ok := s.Fields[DeletedField]

@@ -50,15 +50,7 @@ func (s *Service) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	// A record saved several times in one Tx needs its operations each, but
 	// only its last state and index row.
-	last := map[string]int{}
-	for i, w := range tx.writes {
-		last[w.Op.Kind+":"+w.Op.Record] = i
-	}
-	for i := range tx.writes {
-		if last[tx.writes[i].Op.Kind+":"+tx.writes[i].Op.Record] != i {
-			tx.writes[i].State, tx.writes[i].IndexRow = nil, nil
-		}
-	}
+	dedupeStates(tx.writes)
 	if err := s.st.Commit(ctx, tx.writes, tx.meta); err != nil {
 		s.clock = hlc.NewClock(lastClock, s.now)
 		return err
@@ -109,12 +101,7 @@ func (tx *Tx) apply(kind, id, council string, action changeset.Action, cur *chan
 	}
 	next := &changeset.State{}
 	if cur != nil {
-		cp := *cur
-		cp.Fields = make(map[string]changeset.FieldValue, len(cur.Fields)+len(changes))
-		for k, v := range cur.Fields {
-			cp.Fields[k] = v
-		}
-		next = &cp
+		next = cur.Clone()
 	}
 	if _, _, err := next.Apply(op); err != nil {
 		return nil, err

@@ -154,6 +154,9 @@ type Write struct {
 	State     *changeset.State
 	IndexRow  []byte // nil: leave the index row as is
 	Conflicts []changeset.Conflict
+	// Resolved are open conflicts this operation settles; they are removed
+	// in the same transaction.
+	Resolved []changeset.Conflict
 }
 
 // Commit writes every Write and the meta values in one transaction, fsynced
@@ -214,6 +217,11 @@ func putWrite(txn *badger.Txn, w Write) error {
 	}
 	if st != nil && w.IndexRow != nil {
 		if err := txn.Set(indexKey(st.Kind, st.ID), w.IndexRow); err != nil {
+			return err
+		}
+	}
+	for _, c := range w.Resolved {
+		if err := txn.Delete(conflictKey(c.Kind, c.Record, c.Field, uint64(c.Loser.HLC), c.Loser.Device)); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/kenesh/kenesh/desktop/internal/app"
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/desktop/internal/syncer"
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/syncproto"
+)
+
+func init() {
+	register(command{name: "enroll", summary: "bind this store to a sync server: enroll --server URL --code CODE", run: runEnroll})
+	register(command{name: "sync", summary: "push pending changes and pull new ones once; prints a JSON summary", run: runSync})
+	register(command{name: "status", summary: "pending changes, last sync, last error and open conflicts, as JSON", run: runStatus})
+	register(command{name: "conflicts", summary: "concurrent edits kept for a person: conflicts [list] | conflicts resolve KIND ID FIELD --keep winner|loser|--value JSON", run: runConflicts})
+}
+
+func newSyncer(c *app.Core) (*syncer.Syncer, error) {
+	codec, err := syncer.DefaultCodec()
+	if err != nil {
+		return nil, err
+	}
+	return syncer.New(c.Records, codec), nil
+}
+
+func runEnroll(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "enroll")
+	server := fs.String("server", "", "the sync server's address, e.g. https://kenesh.example.kg")
+	code := fs.String("code", "", "the one-time enrollment code from the administrator")
+	if _, err := parse(fs, args, 0, "--server URL --code CODE"); err != nil {
+		return err
+	}
+	if *server == "" || *code == "" {
+		return usagef("--server and --code are both required")
+	}
+	return e.withCore(ctx, func(c *app.Core) error {
+		s, err := newSyncer(c)
+		if err != nil {
+			return err
+		}
+		enr, sum, err := s.Enroll(ctx, *server, *code)
+		if enr == nil {
+			return err
+		}
+		out := map[string]any{"server": enr.Server, "council": enr.Council, "role": enr.Role, "name": enr.Name, "first_sync": sum}
+		if err != nil {
+			out["first_sync_error"] = err.Error()
+		}
+		if perr := e.print(out); perr != nil {
+			return perr
+		}
+		return err
+	})
+}
+
+func runSync(ctx context.Context, e *env, args []string) error {
+	if _, err := parse(flags(e, "sync"), args, 0, ""); err != nil {
+		return err
+	}
+	return e.withCore(ctx, func(c *app.Core) error {
+		s, err := newSyncer(c)
+		if err != nil {
+			return err
+		}
+		sum, err := s.SyncOnce(ctx)
+		if err != nil {
+			if sum != nil {
+				_ = e.print(sum) // what got through before the failure
+			}
+			return explain(err)
+		}
+		return e.print(sum)
+	})
+}
+
+// explain says what a person should do about a sync error.
+func explain(err error) error {
+	switch {
+	case errors.Is(err, syncproto.ErrRevoked):
+		return fmt.Errorf("this laptop was revoked by the administrator and can no longer sync; its records stay here; ask the administrator (%w)", err)
+	case errors.Is(err, syncproto.ErrUnauthorized):
+		return fmt.Errorf("the server does not know this laptop; ask the administrator for a new enrollment code (%w)", err)
+	case errors.Is(err, syncproto.ErrUnreachable):
+		return fmt.Errorf("the server cannot be reached; nothing is lost, try again when online (%w)", err)
+	}
+	return err
+}
+
+func runStatus(ctx context.Context, e *env, args []string) error {
+	if _, err := parse(flags(e, "status"), args, 0, ""); err != nil {
+		return err
+	}
+	return e.withCore(ctx, func(c *app.Core) error {
+		st, err := c.Records.SyncState(ctx)
+		if err != nil {
+			return err
+		}
+		conflicts, err := c.Records.Conflicts(ctx)
+		if err != nil {
+			return err
+		}
+		out := map[string]any{"device": c.Records.Device(), "pending": st.Pending, "acked": st.Acked, "cursor": st.Cursor,
+			"last_sync": st.LastOK, "last_attempt": st.LastAttempt, "last_error": st.LastError, "conflicts": len(conflicts), "refused": len(st.Refused)}
+		if st.LastOK.IsZero() {
+			out["last_sync"] = nil
+		}
+		enr, err := c.Records.Enrollment(ctx)
+		switch {
+		case errors.Is(err, records.ErrNotEnrolled):
+			out["enrolled"] = false
+		case err != nil:
+			return err
+		default:
+			out["enrolled"], out["server"], out["council"], out["role"] = true, enr.Server, enr.Council, enr.Role
+		}
+		return e.print(out)
+	})
+}
+
+func runConflicts(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] == "list" {
+		if len(args) > 0 {
+			args = args[1:]
+		}
+		if _, err := parse(flags(e, "conflicts list"), args, 0, ""); err != nil {
+			return err
+		}
+		return e.withCore(ctx, func(c *app.Core) error {
+			list, err := c.Records.Conflicts(ctx)
+			if err != nil {
+				return err
+			}
+			if list == nil {
+				list = []changeset.Conflict{}
+			}
+			return e.print(list)
+		})
+	}
+	if args[0] != "resolve" {
+		return usagef("usage: keneshctl conflicts [list] | conflicts resolve KIND ID FIELD --keep winner|loser | --value JSON")
+	}
+	fs := flags(e, "conflicts resolve")
+	keep := fs.String("keep", "", "winner (the value in the record now) or loser (the value that lost)")
+	value := fs.String("value", "", "a JSON value merged by hand, e.g. '\"new text\"'")
+	pos, err := parse(fs, args[1:], 3, "KIND ID FIELD --keep winner|loser | --value JSON")
+	if err != nil {
+		return err
+	}
+	if (*keep == "") == (*value == "") {
+		return usagef("give exactly one of --keep winner|loser or --value JSON")
+	}
+	return e.withCore(ctx, func(c *app.Core) error {
+		kind, id, field := pos[0], pos[1], pos[2]
+		var chosen []byte
+		if *value != "" {
+			if !json.Valid([]byte(*value)) {
+				return usagef("--value is not valid JSON (a text needs quotes: '\"text\"')")
+			}
+			chosen = []byte(*value)
+		} else {
+			list, err := c.Records.Conflicts(ctx)
+			if err != nil {
+				return err
+			}
+			for _, k := range list {
+				if k.Kind == kind && k.Record == id && k.Field == field {
+					switch *keep {
+					case "winner":
+						chosen = k.Winner.Value
+					case "loser":
+						chosen = k.Loser.Value
+					default:
+						return usagef("--keep takes winner or loser")
+					}
+				}
+			}
+			if chosen == nil {
+				return fmt.Errorf("no open conflict on %s of %s %s (see keneshctl conflicts)", field, kind, id)
+			}
+		}
+		if err := c.Records.Resolve(ctx, kind, id, field, chosen); err != nil {
+			return err
+		}
+		return e.print(map[string]any{"kind": kind, "id": id, "field": field, "value": json.RawMessage(chosen)})
+	})
+}

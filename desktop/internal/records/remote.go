@@ -1,0 +1,187 @@
+package records
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/kenesh/kenesh/desktop/internal/index"
+	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+)
+
+// Meta names of the sync state, kept with the records so that the cursor
+// moves in the same transaction as the operations it covers.
+const (
+	MetaSyncCursor = "sync_cursor"
+	MetaSyncAcked  = "sync_acked"
+)
+
+// remoteChunk is how many pulled operations one store transaction applies:
+// each may rewrite a whole record state, and Badger takes ~1.2 MiB per
+// transaction with a laptop's small memtables.
+const remoteChunk = 100
+
+// ApplyResult says what applying pulled operations did.
+type ApplyResult struct {
+	Applied   int                  `json:"applied"`
+	Changed   int                  `json:"changed"`
+	Conflicts []changeset.Conflict `json:"conflicts,omitempty"`
+}
+
+// ApplyRemote merges operations made on other devices and stores the new
+// server cursor. A page may be applied in several transactions; only the
+// last one moves the cursor. Applying an operation again changes nothing,
+// so a crash part-way means the next pull repeats the page: work is
+// repeated, never skipped or doubled.
+func (s *Service) ApplyRemote(ctx context.Context, ops []*changeset.Op, cursor uint64) (ApplyResult, error) {
+	var res ApplyResult
+	for start := 0; ; {
+		end := min(start+remoteChunk, len(ops))
+		last := end == len(ops)
+		r, err := s.applyRemote(ctx, ops[start:end], cursor, last)
+		if errors.Is(err, store.ErrTooBig) && end-start > 1 {
+			// Large records: apply this part in smaller transactions.
+			half := start + (end-start)/2
+			r1, err := s.applyRemote(ctx, ops[start:half], 0, false)
+			if err != nil {
+				return res, err
+			}
+			res.add(r1)
+			start = half
+			continue
+		}
+		if err != nil {
+			return res, err
+		}
+		res.add(r)
+		if last {
+			return res, nil
+		}
+		start = end
+	}
+}
+
+func (r *ApplyResult) add(o ApplyResult) {
+	r.Applied += o.Applied
+	r.Changed += o.Changed
+	r.Conflicts = append(r.Conflicts, o.Conflicts...)
+}
+
+func (s *Service) applyRemote(ctx context.Context, ops []*changeset.Op, cursor uint64, moveCursor bool) (ApplyResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var res ApplyResult
+	states := map[string]*changeset.State{}
+	var writes []store.Write
+	var rows []*index.Row
+	var changed []Changed
+	for _, op := range ops {
+		if op.Device == s.dev.ID {
+			continue // our own operation, held already
+		}
+		if err := op.Validate(); err != nil {
+			return res, fmt.Errorf("pulled %w", err)
+		}
+		if err := s.clock.Observe(op.HLC); err != nil {
+			// Keep the data; refuse only to drag our clock to the future.
+			s.log.Warn("pulled operation from a clock far ahead", "op", op.ID(), "err", err)
+		}
+		key := op.Kind + ":" + op.Record
+		cur, ok := states[key]
+		if !ok {
+			st, err := s.st.State(ctx, op.Kind, op.Record)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				st = &changeset.State{}
+			case err != nil:
+				return res, err
+			}
+			cur = st
+		}
+		next := cur.Clone()
+		fields, conflicts, err := next.Apply(op)
+		if err != nil {
+			return res, err
+		}
+		res.Applied++
+		states[key] = next
+		w := store.Write{Op: op, State: next, Conflicts: conflicts}
+		if len(fields) > 0 || len(conflicts) > 0 {
+			res.Changed++
+			row, err := s.rowFor(next)
+			if err != nil {
+				return res, err
+			}
+			w.IndexRow = row.Marshal()
+			rows = append(rows, row)
+			changed = append(changed, Changed{Kind: op.Kind, ID: op.Record})
+		}
+		res.Conflicts = append(res.Conflicts, conflicts...)
+		writes = append(writes, w)
+	}
+	dedupeStates(writes)
+	meta := map[string][]byte{metaClock: []byte(strconv.FormatUint(uint64(s.clock.Last()), 10))}
+	if moveCursor {
+		meta[MetaSyncCursor] = []byte(strconv.FormatUint(cursor, 10))
+	}
+	if err := s.st.Commit(ctx, writes, meta); err != nil {
+		return ApplyResult{}, err
+	}
+	if err := s.ix.Put(rows...); err != nil {
+		s.log.Error("index update failed after applying pulled operations", "err", err)
+	}
+	s.notify.send(changed)
+	return res, nil
+}
+
+// dedupeStates keeps, for a record written several times in one commit,
+// only its last state and index row.
+func dedupeStates(writes []store.Write) {
+	last := map[string]int{}
+	for i, w := range writes {
+		last[w.Op.Kind+":"+w.Op.Record] = i
+	}
+	for i := range writes {
+		if last[writes[i].Op.Kind+":"+writes[i].Op.Record] != i {
+			writes[i].State, writes[i].IndexRow = nil, nil
+		}
+	}
+}
+
+// Resolve settles the open conflicts on one field of a record by saving
+// value (JSON) as the field's new value, an edit that has seen every
+// competing write, so it wins everywhere and raises no new conflict.
+func (s *Service) Resolve(ctx context.Context, kind, id, field string, value []byte) error {
+	open, err := s.Conflicts(ctx)
+	if err != nil {
+		return err
+	}
+	var settled []changeset.Conflict
+	for _, c := range open {
+		if c.Kind == kind && c.Record == id && c.Field == field {
+			settled = append(settled, c)
+		}
+	}
+	if len(settled) == 0 {
+		return fmt.Errorf("no open conflict on %s of %s %s: %w", field, kind, id, domain.ErrNotFound)
+	}
+	return s.Update(ctx, func(tx *Tx) error {
+		st, err := tx.state(kind, id)
+		if err != nil {
+			return err
+		}
+		// Even keeping the winning value is an operation: it records who
+		// settled the conflict, and it reaches the other laptops.
+		cur := st.Fields[field]
+		if _, err := tx.apply(kind, id, st.Council, changeset.ActionUpdate, st, map[string]changeset.Change{
+			field: {Value: value, Base: cur.HLC},
+		}); err != nil {
+			return err
+		}
+		tx.writes[len(tx.writes)-1].Resolved = settled
+		return nil
+	})
+}

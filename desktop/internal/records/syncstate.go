@@ -1,0 +1,177 @@
+package records
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/shared/changeset"
+)
+
+const (
+	metaEnrollment = "enrollment"
+	metaSyncNote   = "sync_note"
+	metaRefused    = "sync_refused"
+)
+
+// ErrNotEnrolled means the store has no server yet.
+var ErrNotEnrolled = errors.New("this laptop is not enrolled with a sync server yet (keneshctl enroll --server URL --code CODE)")
+
+// Enrollment binds this store to a sync server. The token sits in the
+// encrypted store like every record.
+type Enrollment struct {
+	Server   string    `json:"server"`
+	ServerID string    `json:"server_id"`
+	Token    string    `json:"token"`
+	Council  string    `json:"council,omitempty"`
+	Role     string    `json:"role"`
+	Name     string    `json:"name"`
+	Dicts    []uint32  `json:"dicts,omitempty"`
+	At       time.Time `json:"enrolled_at"`
+}
+
+// Enrollment returns the store's enrollment, or ErrNotEnrolled.
+func (s *Service) Enrollment(ctx context.Context) (*Enrollment, error) {
+	b, err := s.st.Meta(ctx, metaEnrollment)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotEnrolled
+	}
+	if err != nil {
+		return nil, err
+	}
+	var e Enrollment
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, fmt.Errorf("enrollment is damaged: %w", err)
+	}
+	return &e, nil
+}
+
+// Enroll stores an enrollment; the enrolled council becomes the default of
+// new records. A new server starts from the beginning of its log.
+func (s *Service) Enroll(ctx context.Context, e Enrollment) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	meta := map[string][]byte{metaEnrollment: b, MetaSyncCursor: []byte("0"), MetaSyncAcked: []byte("0")}
+	if e.Council != "" {
+		meta[metaHomeCouncil] = []byte(e.Council)
+	}
+	if err := s.st.SetMeta(ctx, meta); err != nil {
+		return fmt.Errorf("enroll: %w", err)
+	}
+	s.mu.Lock()
+	if e.Council != "" {
+		s.home = e.Council
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// Refusal is an operation of this laptop the server judged and refused.
+type Refusal struct {
+	Seq     uint64    `json:"seq"`
+	Code    string    `json:"code"`
+	Message string    `json:"message"`
+	At      time.Time `json:"at"`
+}
+
+// SyncState is what the laptop knows of its syncing.
+type SyncState struct {
+	Cursor      uint64    `json:"cursor"`
+	Acked       uint64    `json:"acked"`
+	Seq         uint64    `json:"seq"`
+	Pending     uint64    `json:"pending"`
+	LastOK      time.Time `json:"last_ok,omitzero"`
+	LastAttempt time.Time `json:"last_attempt,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	Refused     []Refusal `json:"refused,omitempty"`
+}
+
+type syncNote struct {
+	LastOK      time.Time `json:"last_ok,omitzero"`
+	LastAttempt time.Time `json:"last_attempt,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+}
+
+// SyncState reads the sync state.
+func (s *Service) SyncState(ctx context.Context) (SyncState, error) {
+	var st SyncState
+	var err error
+	if st.Cursor, err = s.metaUint(ctx, MetaSyncCursor); err != nil {
+		return st, err
+	}
+	if st.Acked, err = s.metaUint(ctx, MetaSyncAcked); err != nil {
+		return st, err
+	}
+	st.Seq = s.Seq()
+	if st.Seq > st.Acked {
+		st.Pending = st.Seq - st.Acked
+	}
+	if b, err := s.st.Meta(ctx, metaSyncNote); err == nil {
+		var n syncNote
+		if json.Unmarshal(b, &n) == nil {
+			st.LastOK, st.LastAttempt, st.LastError = n.LastOK, n.LastAttempt, n.LastError
+		}
+	}
+	if b, err := s.st.Meta(ctx, metaRefused); err == nil {
+		_ = json.Unmarshal(b, &st.Refused)
+	}
+	return st, nil
+}
+
+// SetAcked records what the server acknowledged and what it refused.
+func (s *Service) SetAcked(ctx context.Context, acked uint64, refused []Refusal) error {
+	meta := map[string][]byte{MetaSyncAcked: []byte(strconv.FormatUint(acked, 10))}
+	if len(refused) > 0 {
+		cur, _ := s.SyncState(ctx)
+		all := append(cur.Refused, refused...)
+		if len(all) > 1000 { // the newest are what a person acts on
+			all = all[len(all)-1000:]
+		}
+		b, _ := json.Marshal(all)
+		meta[metaRefused] = b
+	}
+	return s.st.SetMeta(ctx, meta)
+}
+
+// NoteSync records the outcome of a sync attempt (err nil: success).
+func (s *Service) NoteSync(ctx context.Context, at time.Time, syncErr error) error {
+	var n syncNote
+	if b, err := s.st.Meta(ctx, metaSyncNote); err == nil {
+		_ = json.Unmarshal(b, &n)
+	}
+	n.LastAttempt = at
+	if syncErr == nil {
+		n.LastOK, n.LastError = at, ""
+	} else {
+		n.LastError = syncErr.Error()
+	}
+	b, _ := json.Marshal(n)
+	return s.st.SetMeta(ctx, map[string][]byte{metaSyncNote: b})
+}
+
+// PendingOps returns this device's operations after seq after, at most
+// maxOps of them and about maxBytes of JSON: the next change set to push.
+func (s *Service) PendingOps(ctx context.Context, after uint64, maxOps, maxBytes int) ([]*changeset.Op, error) {
+	var out []*changeset.Op
+	size := 0
+	errFull := errors.New("full")
+	err := s.st.Ops(ctx, s.Device().ID, after, func(op *changeset.Op) error {
+		b, _ := json.Marshal(op)
+		if len(out) > 0 && (len(out) >= maxOps || size+len(b) > maxBytes) {
+			return errFull
+		}
+		size += len(b)
+		out = append(out, op)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errFull) {
+		return nil, err
+	}
+	return out, nil
+}

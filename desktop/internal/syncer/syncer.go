@@ -1,0 +1,201 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/syncproto"
+)
+
+// Limits of one push: small change sets are the common case on a bad link,
+// and a cut connection then costs little to repeat.
+const (
+	pushOps   = 500
+	pushBytes = 256 << 10
+	pullBytes = 256 << 10
+	// maxRounds bounds one SyncOnce; a laptop far behind syncs again.
+	maxRounds = 1000
+)
+
+// Summary is what one sync did.
+type Summary struct {
+	Sent      int     `json:"sent"`
+	Received  int     `json:"received"`
+	Refused   int     `json:"refused"`
+	Conflicts int     `json:"conflicts"`
+	Requests  int     `json:"requests"`
+	BytesUp   int64   `json:"bytes_up"`
+	BytesDown int64   `json:"bytes_down"`
+	Seconds   float64 `json:"seconds"`
+	Acked     uint64  `json:"acked"`
+	Cursor    uint64  `json:"cursor"`
+	Pending   uint64  `json:"pending"`
+}
+
+// Syncer syncs one store with its server. It is safe for concurrent use;
+// syncs run one at a time.
+type Syncer struct {
+	svc   *records.Service
+	codec *syncproto.Codec
+	now   func() time.Time
+	// newClient is replaced in tests that route through a fault proxy.
+	newClient func(e *records.Enrollment) (*Client, error)
+	running   chan struct{} // a one-slot semaphore: one sync at a time
+
+	// Progress, if set, is called during a sync with pushed/pending counts.
+	Progress func(done, total uint64)
+}
+
+// New returns a syncer for svc, compressing with codec's dictionaries.
+func New(svc *records.Service, codec *syncproto.Codec) *Syncer {
+	s := &Syncer{svc: svc, codec: codec, now: time.Now, running: make(chan struct{}, 1)}
+	s.newClient = func(e *records.Enrollment) (*Client, error) {
+		return NewClient(e.Server, ClientOptions{Token: e.Token, Codec: codec, ServerDicts: e.Dicts})
+	}
+	return s
+}
+
+// Enroll binds the store to the server at serverURL with a one-time code,
+// then syncs once so that the councils and the council's records arrive.
+func (s *Syncer) Enroll(ctx context.Context, serverURL, code string) (*records.Enrollment, *Summary, error) {
+	if _, err := s.svc.Enrollment(ctx); err == nil {
+		return nil, nil, fmt.Errorf("enroll: this laptop is already enrolled; a laptop syncs with one server")
+	}
+	c, err := NewClient(serverURL, ClientOptions{Codec: s.codec})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer c.Close()
+	dev := s.svc.Device()
+	resp, err := c.Enroll(ctx, syncproto.EnrollRequest{Proto: syncproto.Proto, Code: code, DeviceID: dev.ID, DeviceName: dev.Name})
+	if err != nil {
+		return nil, nil, fmt.Errorf("enroll: %w", err)
+	}
+	e := records.Enrollment{Server: serverURL, ServerID: resp.ServerID, Token: resp.Token, Council: resp.Council,
+		Role: resp.Role, Name: resp.Name, Dicts: resp.Dicts, At: s.now().UTC()}
+	if err := s.svc.Enroll(ctx, e); err != nil {
+		return nil, nil, err
+	}
+	sum, err := s.SyncOnce(ctx)
+	if err != nil {
+		// Enrolled all the same: the first sync is retried later.
+		return &e, sum, fmt.Errorf("enrolled, but the first sync failed: %w", err)
+	}
+	return &e, sum, nil
+}
+
+// SyncOnce pushes everything pending and pulls everything new, in as few
+// requests as the limits allow (one, when there is little to do).
+func (s *Syncer) SyncOnce(ctx context.Context) (*Summary, error) {
+	select {
+	case s.running <- struct{}{}:
+		defer func() { <-s.running }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	start := s.now()
+	sum, err := s.sync(ctx)
+	if sum != nil {
+		sum.Seconds = s.now().Sub(start).Seconds()
+	}
+	if !errors.Is(err, records.ErrNotEnrolled) && !errors.Is(err, context.Canceled) {
+		if nerr := s.svc.NoteSync(context.WithoutCancel(ctx), s.now().UTC(), err); nerr != nil && err == nil {
+			err = nerr
+		}
+	}
+	return sum, err
+}
+
+func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
+	e, err := s.svc.Enrollment(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.newClient(e)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	sum := &Summary{}
+	defer func() {
+		t := c.Traffic()
+		sum.BytesUp, sum.BytesDown = t.Up, t.Down
+	}()
+	st, err := s.svc.SyncState(ctx)
+	if err != nil {
+		return sum, err
+	}
+	dev := s.svc.Device().ID
+	total := st.Pending
+	for round := 0; round < maxRounds; round++ {
+		ops, err := s.svc.PendingOps(ctx, st.Acked, pushOps, pushBytes)
+		if err != nil {
+			return sum, err
+		}
+		req := &syncproto.SyncRequest{Proto: syncproto.Proto, Device: dev, Cursor: st.Cursor, Pull: true, MaxPull: pullBytes}
+		for _, op := range ops {
+			req.Ops = append(req.Ops, syncproto.ToWire(op))
+		}
+		sum.Requests++
+		resp, err := c.Sync(ctx, req)
+		var perr *syncproto.Error
+		if errors.As(err, &perr) && perr.Code == syncproto.CodeGap && perr.Acked < st.Acked {
+			// The server holds less than we thought (it was restored from
+			// a backup): resend from what it holds.
+			st.Acked = perr.Acked
+			continue
+		}
+		if err != nil {
+			return sum, err
+		}
+		if resp.Acked > st.Acked {
+			sum.Sent += int(resp.Acked - st.Acked)
+		}
+		var refused []records.Refusal
+		for _, r := range resp.Refused {
+			refused = append(refused, records.Refusal{Seq: r.Seq, Code: string(r.Code), Message: r.Message, At: s.now().UTC()})
+		}
+		sum.Refused += len(refused)
+		if resp.Acked != st.Acked || len(refused) > 0 {
+			if err := s.svc.SetAcked(ctx, resp.Acked, refused); err != nil {
+				return sum, err
+			}
+			st.Acked = resp.Acked
+		}
+		if len(resp.Ops) > 0 || resp.Cursor != st.Cursor {
+			ops := make([]*changeset.Op, 0, len(resp.Ops))
+			for _, w := range resp.Ops {
+				op, err := syncproto.FromWire(w)
+				if err != nil {
+					return sum, fmt.Errorf("the server sent a malformed operation: %w", err)
+				}
+				ops = append(ops, op)
+			}
+			res, err := s.svc.ApplyRemote(ctx, ops, resp.Cursor)
+			if err != nil {
+				return sum, err
+			}
+			sum.Received += res.Applied
+			sum.Conflicts += len(res.Conflicts)
+			st.Cursor = resp.Cursor
+		}
+		seq := s.svc.Seq()
+		if s.Progress != nil && total > 0 {
+			s.Progress(min(st.Acked, seq)-(seq-total), total)
+		}
+		if st.Acked >= seq && !resp.More {
+			sum.Acked, sum.Cursor = st.Acked, st.Cursor
+			return sum, nil
+		}
+		if len(ops) == 0 && !resp.More && st.Acked < seq {
+			return sum, fmt.Errorf("sync: the server acknowledged %d but this laptop has %d operations and none left to send", st.Acked, seq)
+		}
+	}
+	sum.Acked, sum.Cursor = st.Acked, st.Cursor
+	sum.Pending = s.svc.Seq() - st.Acked
+	return sum, nil
+}

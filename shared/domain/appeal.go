@@ -64,6 +64,12 @@ type Appeal struct {
 	ReadyForPublication    bool   `json:"ready_for_publication,omitempty"`
 	PublicSummary          string `json:"public_summary,omitempty"`
 
+	// Review by central staff: only they write these (the server refuses
+	// them from a council's laptop).
+	Published   bool         `json:"published,omitempty"`
+	PublishedOn caldate.Date `json:"published_on,omitzero"`
+	ReviewNote  string       `json:"review_note,omitempty"`
+
 	Consultations []Consultation `json:"consultations,omitempty"`
 	Attachments   []Attachment   `json:"attachments,omitempty"`
 
@@ -180,6 +186,10 @@ func (a *Appeal) Validate(cat *refdata.Catalog, today caldate.Date) error {
 			c.add("public_summary", CodeRequired, "is required to publish: write what the public may read")
 		}
 	}
+	c.text("review_note", a.ReviewNote, MaxLong, false)
+	if a.Published && !a.ReadyForPublication {
+		c.add("published", CodeForbidden, "only an appeal marked ready for publication can be published")
+	}
 	for i, k := range a.Consultations {
 		p := fmt.Sprintf("consultations[%d]", i)
 		if !ValidID(k.ID) {
@@ -275,3 +285,7 @@ func (a *Appeal) Move(s Step, today caldate.Date) error {
 	a.StatusNote = s.Note
 	return nil
 }
+
+// ReviewFields are the fields central staff write when they review an
+// appeal; a council's laptop may not write them.
+var ReviewFields = []string{"published", "published_on", "review_note"}

@@ -1,0 +1,326 @@
+package syncer
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/internal/testnet"
+	"github.com/kenesh/kenesh/shared/caldate"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto"
+)
+
+var convergenceSeed = flag.Uint64("convergence.seed", 20261125, "seed of the convergence test (0: random)")
+
+// laptop is one replica: a store, its records service and its syncer.
+type laptop struct {
+	name    string
+	council string
+	oblast  string
+	role    string
+	st      *store.Store
+	svc     *records.Service
+	sync    *Syncer
+	created []string
+}
+
+func newLaptop(t *testing.T, name string) *laptop {
+	t.Helper()
+	ctx := context.Background()
+	key := make([]byte, 32)
+	rand.Read(key)
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), name), key, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := records.Init(ctx, st, name); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := records.Open(ctx, st, records.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := DefaultCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &laptop{name: name, st: st, svc: svc, sync: New(svc, codec)}
+}
+
+// enroll binds the laptop, directly, then routes its syncs through via.
+func (l *laptop) enroll(t *testing.T, srv *testServer, council, oblast, role, via string) {
+	t.Helper()
+	code := srv.enrollCode(council, role, l.name)
+	if _, _, err := l.sync.Enroll(context.Background(), srv.URL, code); err != nil {
+		t.Fatalf("%s: enroll: %v", l.name, err)
+	}
+	l.council, l.oblast, l.role = council, oblast, role
+	codec := l.sync.codec
+	l.sync.newClient = func(e *records.Enrollment) (*Client, error) {
+		return NewClient(via, ClientOptions{Token: e.Token, Codec: codec, ServerDicts: e.Dicts, Timeout: 20 * time.Second})
+	}
+}
+
+var words = []string{"жер", "суу", "мектеп", "оорукана", "милиция", "айыл өкмөтү", "жол", "пенсия", "участок", "жалоба", "Көл", "Үй", "Өзгөн", "Ноокат"}
+
+func phrase(r *mrand.Rand) string {
+	s := words[r.IntN(len(words))]
+	for i := 0; i < 2+r.IntN(4); i++ {
+		s += " " + words[r.IntN(len(words))]
+	}
+	return s
+}
+
+// act makes one random change as a person would, and sometimes syncs.
+func (l *laptop) act(ctx context.Context, r *mrand.Rand, today caldate.Date) error {
+	svc := l.svc
+	appeals, _ := svc.List(records.Filter{Kind: domain.KindAppeal, Deleted: true})
+	events, _ := svc.List(records.Filter{Kind: domain.KindEvent, Deleted: true})
+	pick := func(list []records.Summary) string {
+		if len(list) == 0 {
+			return ""
+		}
+		return list[r.IntN(len(list))].ID
+	}
+	var err error
+	if l.role == syncproto.RoleCentral {
+		if id := pick(appeals); id != "" {
+			patch, _ := json.Marshal(map[string]string{"review_note": "Борбор: " + phrase(r)})
+			_, err = svc.EditAppeal(ctx, id, patch)
+		}
+		return ignoreInvalid(err)
+	}
+	switch n := r.IntN(100); {
+	case n < 25 || len(appeals) == 0:
+		var a *domain.Appeal
+		a, err = svc.CreateAppeal(ctx, domain.Appeal{Council: l.council, Channel: "in_person", Oblast: l.oblast, Category: "land_property",
+			Appellant: &domain.Appellant{Name: "Асанова Гүлнара"}, Summary: phrase(r), Description: phrase(r), ReceivedOn: today, RegisteredOn: today})
+		if err == nil {
+			l.created = append(l.created, a.ID)
+		}
+	case n < 45:
+		field := []string{"summary", "description", "village", "authority_name"}[r.IntN(4)]
+		patch, _ := json.Marshal(map[string]string{field: phrase(r)})
+		_, err = svc.EditAppeal(ctx, pick(appeals), patch)
+	case n < 60:
+		id := pick(appeals)
+		a, gerr := svc.Appeal(ctx, id)
+		if gerr != nil || len(a.NextStatuses) == 0 {
+			return nil
+		}
+		to := a.NextStatuses[r.IntN(len(a.NextStatuses))]
+		_, err = svc.MoveAppeal(ctx, id, domain.Step{To: to, Note: phrase(r), Target: "Акыйкатчы", Answer: phrase(r)})
+	case n < 66:
+		_, err = svc.AddConsultation(ctx, pick(appeals), domain.Consultation{Consultant: "юрист Н. Исакова", Summary: phrase(r)})
+	case n < 71:
+		id := pick(appeals)
+		if a, gerr := svc.Appeal(ctx, id); gerr == nil && a.Meta.Deleted {
+			err = svc.Restore(ctx, domain.KindAppeal, id)
+		} else {
+			err = svc.Delete(ctx, domain.KindAppeal, id)
+		}
+	case n < 85 || len(events) == 0:
+		var e *domain.Event
+		e, err = svc.CreateEvent(ctx, domain.Event{Council: l.council, Kind: "hearing", Title: phrase(r), Date: today, Oblast: l.oblast,
+			Participants: map[string]domain.GenderCount{"citizens": {Female: r.IntN(30), Male: r.IntN(30)}},
+			FollowUps:    []domain.FollowUp{{Action: phrase(r), Owner: "Катчы", Due: today.AddDays(7)}}})
+		if err == nil {
+			l.created = append(l.created, e.ID)
+		}
+	default:
+		patch, _ := json.Marshal(map[string]any{"title": phrase(r), "participants": map[string]any{"journalists": map[string]int{"female": r.IntN(5)}}})
+		_, err = svc.EditEvent(ctx, pick(events), patch)
+	}
+	return ignoreInvalid(err)
+}
+
+// ignoreInvalid: a random change a person could not make (a deleted record,
+// a step the workflow refuses) is refused locally, as the form would.
+func ignoreInvalid(err error) error {
+	if err == nil || errors.Is(err, domain.ErrInvalid) || errors.Is(err, domain.ErrIllegalTransition) || errors.Is(err, domain.ErrNotFound) {
+		return nil
+	}
+	if e := err.Error(); strings.Contains(e, "is deleted") || strings.Contains(e, "no fields") {
+		return nil
+	}
+	return err
+}
+
+// TestConvergence: laptops of two councils and a central one make random
+// changes while syncing through a proxy that drops, cuts, delays and
+// duplicates requests. After the faults stop, every replica holds exactly
+// what the centre holds of what it may see, and nothing saved is missing.
+func TestConvergence(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the server and several laptops")
+	}
+	seed := *convergenceSeed
+	if seed == 0 {
+		seed = mrand.Uint64()
+	}
+	t.Logf("seed %d (rerun with -convergence.seed=%d)", seed, seed)
+	ctx := context.Background()
+	srv := startServer(t)
+	srv.addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
+	srv.addCouncil("OSH-ARA", "Араван коомдук кеңеши", "KG-O")
+	proxy := testnet.NewFaultProxy(srv.URL, 0.3, 20*time.Millisecond, seed)
+	defer proxy.Close()
+
+	var laptops []*laptop
+	for i, c := range []struct{ council, oblast string }{{"NRN-ATB", "KG-N"}, {"NRN-ATB", "KG-N"}, {"OSH-ARA", "KG-O"}, {"OSH-ARA", "KG-O"}} {
+		l := newLaptop(t, fmt.Sprintf("laptop-%d-%s", i, c.council))
+		l.enroll(t, srv, c.council, c.oblast, syncproto.RoleSecretary, proxy.URL)
+		laptops = append(laptops, l)
+	}
+	central := newLaptop(t, "central")
+	central.enroll(t, srv, "", "", syncproto.RoleCentral, proxy.URL)
+	all := append(append([]*laptop(nil), laptops...), central)
+
+	today := caldate.Today(records.Bishkek)
+	steps := 50
+	if os.Getenv("KENESH_LONG") != "" {
+		steps = 400
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(all))
+	for i, l := range all {
+		wg.Add(1)
+		go func(l *laptop, r *mrand.Rand) {
+			defer wg.Done()
+			for s := 0; s < steps; s++ {
+				if err := l.act(ctx, r, today); err != nil {
+					errs <- fmt.Errorf("%s: %w", l.name, err)
+					return
+				}
+				if r.IntN(3) == 0 {
+					l.sync.SyncOnce(ctx) // faults make some fail; they are retried later
+				}
+			}
+		}(l, mrand.New(mrand.NewPCG(seed, uint64(i))))
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	t.Logf("faults injected: %v", proxy.Counts())
+
+	// The network heals: sync until nothing moves.
+	proxy.SetRate(0)
+	quiet := 0
+	for round := 0; quiet < 2; round++ {
+		if round > 30 {
+			t.Fatal("replicas did not settle after 30 rounds of syncs")
+		}
+		moved := false
+		for _, l := range all {
+			sum, err := l.sync.SyncOnce(ctx)
+			if err != nil {
+				t.Fatalf("%s: sync after the faults stopped: %v", l.name, err)
+			}
+			moved = moved || sum.Sent > 0 || sum.Received > 0
+		}
+		if moved {
+			quiet = 0
+		} else {
+			quiet++
+		}
+	}
+
+	conflicts := 0
+	for _, l := range all {
+		st, err := l.svc.SyncState(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Pending != 0 || len(st.Refused) != 0 {
+			t.Errorf("%s: %d operations pending, %d refused: %+v", l.name, st.Pending, len(st.Refused), st.Refused)
+		}
+		c, _ := l.svc.Conflicts(ctx)
+		conflicts += len(c)
+	}
+	t.Logf("open conflicts kept for people to resolve: %d", conflicts)
+
+	// Every replica holds exactly what the centre holds of its council.
+	for _, kind := range []string{domain.KindAppeal, domain.KindEvent} {
+		want := snapshot(t, central, kind, "")
+		total := 0
+		for _, l := range laptops {
+			got := snapshot(t, l, kind, "")
+			mine := snapshot(t, central, kind, l.council)
+			total += len(got)
+			if !reflect.DeepEqual(keys(got), keys(mine)) {
+				t.Fatalf("%s: %d %ss, the centre has %d of its council", l.name, len(got), kind, len(mine))
+			}
+			for id, v := range got {
+				if v != mine[id] {
+					t.Fatalf("%s: %s %s differs from the centre's:\n%s\n%s", l.name, kind, id, v, mine[id])
+				}
+			}
+		}
+		if total != 2*len(want) { // two laptops per council
+			t.Fatalf("%ss: the laptops hold %d, twice the centre's %d expected", kind, total, len(want))
+		}
+	}
+	for _, l := range laptops {
+		have := snapshot(t, central, domain.KindAppeal, "")
+		events := snapshot(t, central, domain.KindEvent, "")
+		for _, id := range l.created {
+			if _, ok := have[id]; !ok {
+				if _, ok := events[id]; !ok {
+					t.Fatalf("%s created %s, which never reached the centre", l.name, id)
+				}
+			}
+		}
+	}
+}
+
+// snapshot returns every record of kind (of council, or all) as JSON.
+func snapshot(t *testing.T, l *laptop, kind, council string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	list, err := l.svc.List(records.Filter{Kind: kind, Council: council, Deleted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, s := range list {
+		var v any
+		if kind == domain.KindAppeal {
+			v, err = l.svc.Appeal(ctx, s.ID)
+		} else {
+			v, err = l.svc.Event(ctx, s.ID)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(v)
+		out[s.ID] = string(b)
+	}
+	return out
+}
+
+func keys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,148 @@
+package syncer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The sync tests run the real server binary, as a council's laptop meets it:
+// built once per test process from syncserver/cmd/kenesh-syncserver.
+var (
+	serverBin     string
+	serverBinErr  error
+	serverBinOnce sync.Once
+)
+
+func buildServer(t testing.TB) string {
+	t.Helper()
+	serverBinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kenesh-syncserver-bin")
+		if err != nil {
+			serverBinErr = err
+			return
+		}
+		serverBin = filepath.Join(dir, "kenesh-syncserver")
+		cmd := exec.Command("go", "build", "-o", serverBin, "./syncserver/cmd/kenesh-syncserver")
+		cmd.Dir = "../../.."
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			serverBinErr = fmt.Errorf("build kenesh-syncserver: %v\n%s", err, out)
+		}
+	})
+	if serverBinErr != nil {
+		t.Fatal(serverBinErr)
+	}
+	return serverBin
+}
+
+// testServer is a kenesh-syncserver process on a loopback port.
+type testServer struct {
+	t    testing.TB
+	bin  string
+	dir  string
+	addr string
+	URL  string
+	cmd  *exec.Cmd
+	logs *bytes.Buffer
+}
+
+func startServer(t testing.TB) *testServer {
+	t.Helper()
+	s := &testServer{t: t, bin: buildServer(t), dir: t.TempDir()}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = ln.Addr().String()
+	ln.Close()
+	s.URL = "http://" + s.addr
+	s.start()
+	t.Cleanup(s.stop)
+	return s
+}
+
+func (s *testServer) start() {
+	s.t.Helper()
+	s.logs = &bytes.Buffer{}
+	s.cmd = exec.Command(s.bin, "serve", "--data", s.dir, "--listen", s.addr, "--rate", "10000", "--log-level", "warn")
+	s.cmd.Stderr = s.logs
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(s.URL + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("server did not come up on %s:\n%s", s.addr, s.logs)
+}
+
+// kill stops the server with SIGKILL, as a power cut would.
+func (s *testServer) kill() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+		s.cmd = nil
+	}
+}
+
+func (s *testServer) stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		s.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			s.cmd.Process.Kill()
+			<-done
+		}
+		s.cmd = nil
+	}
+}
+
+// admin runs "kenesh-syncserver admin --data DIR args..." and returns stdout.
+func (s *testServer) admin(args ...string) string {
+	s.t.Helper()
+	cmd := exec.Command(s.bin, append([]string{"admin", "--data", s.dir}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		s.t.Fatalf("admin %v: %v\n%s", args, err, errb.String())
+	}
+	return out.String()
+}
+
+// enrollCode asks for a one-time code; it is alone on the last line.
+func (s *testServer) enrollCode(council, role, name string) string {
+	s.t.Helper()
+	args := []string{"enroll", "--role", role, "--name", name}
+	if council != "" {
+		args = append(args, "--council", council)
+	}
+	out := strings.TrimSpace(s.admin(args...))
+	lines := strings.Split(out, "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+func (s *testServer) addCouncil(code, name, oblast string) {
+	s.admin("council", "add", "--code", code, "--name", name, "--oblast", oblast)
+}
+
+var _ = context.Background

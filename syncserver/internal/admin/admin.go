@@ -1,0 +1,149 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/syncserver/internal/auth"
+	"github.com/kenesh/kenesh/syncserver/internal/ingest"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+)
+
+// Service is what an administrator can do. Local does it on an open store;
+// Client asks the running server through its control socket. Both return
+// errors a person can read.
+type Service interface {
+	// AddCouncil creates or changes a council (an operation of the
+	// server's own device, which reaches every laptop).
+	AddCouncil(ctx context.Context, c domain.Council) (*domain.Council, error)
+	// Enroll makes a one-time enrollment code.
+	Enroll(ctx context.Context, req auth.IssueRequest) (*auth.Issued, error)
+	// Devices lists the enrolled devices.
+	Devices(ctx context.Context) ([]store.Device, error)
+	// Revoke revokes a device; revoking it again changes nothing.
+	Revoke(ctx context.Context, id string) (*store.Device, error)
+	// Backup writes a consistent, zstd-compressed backup of the store to w.
+	Backup(ctx context.Context, w io.Writer) error
+}
+
+// Local is the Service on an open store: what the server runs behind its
+// control socket, and what the admin command uses when no server runs.
+type Local struct {
+	Store    *store.Store
+	Ingest   *ingest.Ingester
+	Auth     *auth.Authority
+	Presence *auth.Presence // nil when no server runs
+}
+
+// AddCouncil implements Service.
+func (l *Local) AddCouncil(ctx context.Context, c domain.Council) (*domain.Council, error) {
+	return l.Ingest.AddCouncil(ctx, c)
+}
+
+// Enroll implements Service.
+func (l *Local) Enroll(ctx context.Context, req auth.IssueRequest) (*auth.Issued, error) {
+	return l.Auth.Issue(ctx, req)
+}
+
+// Devices implements Service, with the last-seen times the server holds in
+// memory and has not written yet.
+func (l *Local) Devices(ctx context.Context) ([]store.Device, error) {
+	ds, err := l.Store.Devices(ctx)
+	if err != nil || l.Presence == nil {
+		return ds, err
+	}
+	seen := l.Presence.Snapshot()
+	for i := range ds {
+		if t, ok := seen[ds[i].ID]; ok && (ds[i].LastSeen == nil || t.After(*ds[i].LastSeen)) {
+			t := t.UTC().Truncate(time.Millisecond)
+			ds[i].LastSeen = &t
+		}
+	}
+	return ds, nil
+}
+
+// Revoke implements Service.
+func (l *Local) Revoke(ctx context.Context, id string) (*store.Device, error) {
+	return l.Auth.Revoke(ctx, id)
+}
+
+// Backup implements Service.
+func (l *Local) Backup(ctx context.Context, w io.Writer) error {
+	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		return err
+	}
+	if err := l.Store.Backup(ctx, zw); err != nil {
+		zw.Close()
+		return err
+	}
+	return zw.Close()
+}
+
+// WriteBackupFile writes a backup from svc to path atomically: into a
+// temporary file beside it, synced, then renamed, so an interrupted backup
+// never replaces a good one. It returns the file's size.
+func WriteBackupFile(ctx context.Context, svc Service, path string) (int64, error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := svc.Backup(ctx, f); err != nil {
+		return 0, err
+	}
+	if err := f.Sync(); err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	ok = true
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // make the rename durable; not every system can
+		d.Close()
+	}
+	return st.Size(), nil
+}
+
+// RestoreFile restores a backup file into dataDir, which must be new or
+// empty, with no server running on it. A damaged or cut-off file is
+// refused and leaves dataDir empty.
+func RestoreFile(ctx context.Context, dataDir, path string, o store.Options) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer f.Close()
+	zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return fmt.Errorf("restore: %s is not a server backup: %w", path, err)
+	}
+	defer zr.Close()
+	if err := store.Restore(ctx, dataDir, zr, o); err != nil {
+		return fmt.Errorf("%w (is %s a complete kenesh-syncserver backup?)", err, path)
+	}
+	return nil
+}

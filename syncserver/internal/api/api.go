@@ -1,0 +1,422 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/syncserver/internal/auth"
+	"github.com/kenesh/kenesh/syncserver/internal/ingest"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+)
+
+// Pull page sizes, in decoded bytes of operations.
+const (
+	DefaultMaxPull = 256 << 10
+	MaxPull        = 4 << 20
+	maxEnrollBody  = 64 << 10
+	// enrollment attempts per remote address: codes have 78 bits, this only
+	// keeps a misbehaving script from filling the logs.
+	enrollRate, enrollBurst = 0.2, 10
+)
+
+// Config wires the handlers to the server's parts.
+type Config struct {
+	Store    *store.Store
+	Auth     *auth.Authority
+	Ingest   *ingest.Ingester
+	Codec    *syncproto.Codec
+	Presence *auth.Presence
+	Metrics  *Metrics
+	Logger   *slog.Logger
+	// Rate is the sync requests per second allowed per device (0: no
+	// limit), with bursts of Burst.
+	Rate  float64
+	Burst int
+	Now   func() time.Time
+}
+
+// Handler serves the sync protocol.
+type Handler struct {
+	cfg    Config
+	log    *slog.Logger
+	mux    *http.ServeMux
+	dev    *limiters
+	enroll *limiters
+	now    func() time.Time
+}
+
+// New returns the HTTP handler of the sync API.
+func New(cfg Config) *Handler {
+	h := &Handler{cfg: cfg, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux(),
+		dev: newLimiters(cfg.Rate, cfg.Burst), enroll: newLimiters(enrollRate, enrollBurst)}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.cfg.Metrics == nil {
+		h.cfg.Metrics = NewMetrics(nil)
+	}
+	h.mux.HandleFunc(syncproto.PathEnroll, h.handleEnroll)
+	h.mux.HandleFunc(syncproto.PathSync, h.handleSync)
+	h.mux.HandleFunc(syncproto.PathHealth, h.handleHealth)
+	h.mux.Handle(syncproto.PathMetrics, promhttp.HandlerFor(h.cfg.Metrics.Registry, promhttp.HandlerOpts{}))
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, syncproto.ErrorBody{Code: syncproto.CodeInvalid, Message: "no such endpoint: " + r.URL.Path})
+	})
+	return h
+}
+
+// reqInfo is what a handler tells the logging middleware about a request.
+type reqInfo struct {
+	device string
+	code   syncproto.Code
+	detail string
+}
+
+type infoKey struct{}
+
+func info(r *http.Request) *reqInfo {
+	if i, ok := r.Context().Value(infoKey{}).(*reqInfo); ok {
+		return i
+	}
+	return &reqInfo{}
+}
+
+func endpoint(path string) string {
+	switch path {
+	case syncproto.PathSync:
+		return "sync"
+	case syncproto.PathEnroll:
+		return "enroll"
+	case syncproto.PathHealth:
+		return "healthz"
+	case syncproto.PathMetrics:
+		return "metrics"
+	}
+	return "other"
+}
+
+// ServeHTTP runs every request through recovery, logging and metrics.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := h.now()
+	ri := &reqInfo{}
+	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
+	rec := &recorder{ResponseWriter: w}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			h.log.Error("panic in handler", "path", r.URL.Path, "device", ri.device, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			ri.code = syncproto.CodeInternal
+			if !rec.wrote {
+				writeError(rec, syncproto.CodeInternal, "the server had an internal error; it will be tried again", 0)
+			}
+		}
+		ep := endpoint(r.URL.Path)
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		h.cfg.Metrics.requests.WithLabelValues(ep, strconv.Itoa(status), string(ri.code)).Inc()
+		level := slog.LevelInfo
+		if ep == "healthz" || ep == "metrics" {
+			level = slog.LevelDebug
+		}
+		attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status),
+			slog.Float64("ms", float64(h.now().Sub(start).Microseconds())/1000), slog.Int64("bytes_in", max(r.ContentLength, 0)),
+			slog.Int("bytes_out", rec.n), slog.String("remote", r.RemoteAddr)}
+		if ri.device != "" {
+			attrs = append(attrs, slog.String("device", ri.device))
+		}
+		if ri.code != "" {
+			attrs = append(attrs, slog.String("code", string(ri.code)), slog.String("error", ri.detail))
+		}
+		h.log.LogAttrs(r.Context(), level, "request", attrs...)
+	}()
+	h.mux.ServeHTTP(rec, r)
+}
+
+type recorder struct {
+	http.ResponseWriter
+	status int
+	n      int
+	wrote  bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if !r.wrote {
+		r.status, r.wrote = http.StatusOK, true
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.n += n
+	return n, err
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+func writeError(w http.ResponseWriter, code syncproto.Code, msg string, acked uint64) {
+	writeJSON(w, code.Status(), syncproto.ErrorBody{Code: code, Message: msg, Acked: acked})
+}
+
+// fail answers a request with err: a *syncproto.Error as it is, anything
+// else as the server's fault (logged, with a message that says what the
+// laptop will do).
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	ri := info(r)
+	var perr *syncproto.Error
+	switch {
+	case errors.As(err, &perr):
+	case errors.Is(err, store.ErrDiskFull):
+		h.log.Error("disk full", "err", err)
+		perr = &syncproto.Error{Code: syncproto.CodeUnavailable, Message: "the server's disk is full; your changes stay on this laptop and are sent later"}
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		perr = &syncproto.Error{Code: syncproto.CodeUnavailable, Message: "the request was cancelled"}
+	default:
+		h.log.Error("request failed", "path", r.URL.Path, "device", ri.device, "err", err)
+		perr = &syncproto.Error{Code: syncproto.CodeInternal, Message: "the server had an internal error; it will be tried again"}
+	}
+	ri.code, ri.detail = perr.Code, perr.Message
+	if perr.Code == syncproto.CodeRateLimited {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeError(w, perr.Code, perr.Message, perr.Acked)
+}
+
+func perr(code syncproto.Code, format string, a ...any) *syncproto.Error {
+	return &syncproto.Error{Code: code, Message: fmt.Sprintf(format, a...)}
+}
+
+func (h *Handler) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "server_id": h.cfg.Ingest.ServerID(),
+		"proto": syncproto.Proto, "dicts": h.dicts()})
+}
+
+func (h *Handler) dicts() []uint32 {
+	ids := h.cfg.Codec.Dicts()
+	slices.Sort(ids)
+	return ids
+}
+
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (h *Handler) handleEnroll(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSON(w, http.StatusMethodNotAllowed, syncproto.ErrorBody{Code: syncproto.CodeInvalid, Message: "use POST"})
+		return
+	}
+	if ok, wait := h.enroll.allow("ip:"+remoteHost(r), h.now()); !ok {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		info(r).code = syncproto.CodeRateLimited
+		writeError(w, syncproto.CodeRateLimited, "too many enrollment attempts from this address; wait and try again", 0)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEnrollBody))
+	if err != nil {
+		h.fail(w, r, readErr(err, maxEnrollBody))
+		return
+	}
+	var req syncproto.EnrollRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		h.fail(w, r, perr(syncproto.CodeInvalid, "the enrollment request is not valid JSON: %v", err))
+		return
+	}
+	info(r).device = req.DeviceID
+	en, err := h.cfg.Auth.Enroll(r.Context(), req)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := en.Device
+	h.cfg.Metrics.enrollments.Inc()
+	h.log.Info("device enrolled", "device", d.ID, "name", d.Name, "device_name", d.DeviceName, "council", d.Council, "role", d.Role)
+	writeJSON(w, http.StatusOK, syncproto.EnrollResponse{Proto: syncproto.Proto, ServerID: h.cfg.Ingest.ServerID(), Token: en.Token,
+		Council: d.Council, Role: d.Role, Name: d.Name, Dicts: h.dicts()})
+}
+
+func readErr(err error, limit int64) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return perr(syncproto.CodeTooLarge, "the request body is over %d bytes", limit)
+	}
+	return perr(syncproto.CodeFrame, "the request body was cut off: %v", err)
+}
+
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))
+}
+
+func bearer(r *http.Request) string {
+	a := r.Header.Get("Authorization")
+	if len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		return strings.TrimSpace(a[7:])
+	}
+	return ""
+}
+
+// bestDict picks the highest dictionary id listed in header that the codec
+// knows (0: none).
+func (h *Handler) bestDict(header string) uint32 {
+	var best uint32
+	for _, part := range strings.Split(header, ",") {
+		id, err := strconv.ParseUint(strings.TrimSpace(part), 10, 32)
+		if err == nil && uint32(id) > best && h.cfg.Codec.Has(uint32(id)) {
+			best = uint32(id)
+		}
+	}
+	return best
+}
+
+func (h *Handler) handleSync(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSON(w, http.StatusMethodNotAllowed, syncproto.ErrorBody{Code: syncproto.CodeInvalid, Message: "use POST"})
+		return
+	}
+	ri := info(r)
+	dev, err := h.cfg.Auth.Authenticate(r.Context(), bearer(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ri.device = dev.ID
+	if ok, wait := h.dev.allow(dev.ID, h.now()); !ok {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		ri.code = syncproto.CodeRateLimited
+		writeError(w, syncproto.CodeRateLimited, fmt.Sprintf("too many syncs from this laptop; wait %s", retryAfter(wait)+"s"), 0)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != syncproto.ContentType {
+		h.fail(w, r, perr(syncproto.CodeInvalid, "Content-Type %q: a sync body is %s", ct, syncproto.ContentType))
+		return
+	}
+	frame, err := io.ReadAll(http.MaxBytesReader(w, r.Body, syncproto.MaxFrameBytes))
+	if err != nil {
+		h.fail(w, r, readErr(err, syncproto.MaxFrameBytes))
+		return
+	}
+	start := h.now()
+	resp, err := h.sync(r.Context(), dev, frame)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	raw, err := json.Marshal(resp)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out, err := h.cfg.Codec.Encode(raw, h.bestDict(r.Header.Get(syncproto.HeaderDicts)))
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("encode the reply: %w", err))
+		return
+	}
+	m := h.cfg.Metrics
+	m.bytes.WithLabelValues("out", "decoded").Add(float64(len(raw)))
+	m.bytes.WithLabelValues("out", "compressed").Add(float64(len(out)))
+	m.syncDuration.Observe(h.now().Sub(start).Seconds())
+	h.cfg.Presence.Touch(dev.ID, h.now())
+	w.Header().Set("Content-Type", syncproto.ContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(out)
+}
+
+// sync decodes, judges and answers one sync request.
+func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) (*syncproto.SyncResponse, error) {
+	m := h.cfg.Metrics
+	m.bytes.WithLabelValues("in", "compressed").Add(float64(len(frame)))
+	raw, err := h.cfg.Codec.Decode(frame)
+	if err != nil {
+		return nil, perr(syncproto.CodeFrame, "%v: nothing was applied; send it again", err)
+	}
+	m.bytes.WithLabelValues("in", "decoded").Add(float64(len(raw)))
+	var req syncproto.SyncRequest
+	if err := json.Unmarshal(raw, &req); err != nil {
+		return nil, perr(syncproto.CodeFrame, "the body is not a valid sync request: %v", err)
+	}
+	switch {
+	case req.Proto != syncproto.Proto:
+		return nil, perr(syncproto.CodeProtocol, "this server speaks protocol %d, the laptop %d: update Kenesh", syncproto.Proto, req.Proto)
+	case req.Device != dev.ID:
+		return nil, perr(syncproto.CodeForbidden, "the request is for device %q, but the token is this laptop's (%s)", trunc(req.Device), dev.ID)
+	case len(req.Ops) > syncproto.MaxPushOps:
+		return nil, perr(syncproto.CodeTooLarge, "%d operations in one sync, at most %d: send fewer at a time", len(req.Ops), syncproto.MaxPushOps)
+	}
+	resp := &syncproto.SyncResponse{Proto: syncproto.Proto, Cursor: req.Cursor}
+	res, err := h.cfg.Ingest.Push(ctx, dev, req.Ops)
+	if err != nil {
+		return nil, err
+	}
+	resp.Acked, resp.Refused = res.Acked, res.Refused
+	m.opsAccepted.Add(float64(res.Accepted))
+	for _, r := range res.Refused[len(res.Refused)-res.NewlyRefused:] {
+		m.opsRefused.WithLabelValues(string(r.Code)).Inc()
+	}
+	if req.Pull {
+		maxPull := req.MaxPull
+		if maxPull <= 0 {
+			maxPull = DefaultMaxPull
+		}
+		maxPull = min(maxPull, MaxPull)
+		page, err := h.cfg.Store.Pull(ctx, auth.ReadScope(dev), dev.ID, req.Cursor,
+			store.PullLimits{MaxBytes: maxPull, MaxOps: syncproto.MaxPushOps})
+		if err != nil {
+			return nil, err
+		}
+		resp.Ops = make([]syncproto.WireOp, len(page.Ops))
+		for i, op := range page.Ops {
+			resp.Ops[i] = syncproto.ToWire(op)
+		}
+		resp.Cursor, resp.More = page.Cursor, page.More
+		m.opsPulled.Add(float64(len(page.Ops)))
+	}
+	resp.Time = h.now().UnixMilli()
+	return resp, nil
+}
+
+func trunc(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}

@@ -1,0 +1,82 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the server's Prometheus metrics, in their own registry (so
+// that several servers can run in one test process).
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	requests     *prometheus.CounterVec
+	opsAccepted  prometheus.Counter
+	opsRefused   *prometheus.CounterVec
+	opsPulled    prometheus.Counter
+	bytes        *prometheus.CounterVec
+	syncDuration prometheus.Histogram
+	enrollments  prometheus.Counter
+}
+
+// NewMetrics registers the metrics. countDevices, if set, is called at
+// each scrape for the number of active and revoked devices.
+func NewMetrics(countDevices func(context.Context) (active, revoked int, err error)) *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "kenesh", Name: "requests_total",
+			Help: "HTTP requests by endpoint, HTTP status and protocol error code (\"\" when none).",
+		}, []string{"endpoint", "status", "code"}),
+		opsAccepted: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "kenesh", Name: "ops_accepted_total", Help: "Operations accepted into the log.",
+		}),
+		opsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "kenesh", Name: "ops_refused_total", Help: "Operations judged and refused, by code.",
+		}, []string{"code"}),
+		opsPulled: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "kenesh", Name: "ops_pulled_total", Help: "Operations sent to devices in pulls.",
+		}),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "kenesh", Name: "sync_bytes_total",
+			Help: "Sync bodies in bytes: direction in (requests) or out (responses), form compressed (the frame) or decoded.",
+		}, []string{"direction", "form"}),
+		syncDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "kenesh", Name: "sync_duration_seconds",
+			Help:    "Time to handle a sync once its body is read: judge, commit, pull, encode.",
+			Buckets: []float64{.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}),
+		enrollments: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "kenesh", Name: "enrollments_total", Help: "Devices enrolled.",
+		}),
+	}
+	m.Registry.MustRegister(m.requests, m.opsAccepted, m.opsRefused, m.opsPulled, m.bytes, m.syncDuration, m.enrollments,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if countDevices != nil {
+		m.Registry.MustRegister(&deviceCollector{count: countDevices,
+			desc: prometheus.NewDesc("kenesh_devices", "Enrolled devices, by state (active or revoked).", []string{"state"}, nil)})
+	}
+	return m
+}
+
+type deviceCollector struct {
+	count func(context.Context) (int, int, error)
+	desc  *prometheus.Desc
+}
+
+func (c *deviceCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *deviceCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	active, revoked, err := c.count(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(active), "active")
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(revoked), "revoked")
+}

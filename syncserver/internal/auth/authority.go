@@ -1,0 +1,288 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+)
+
+// ErrInput marks a request an administrator must correct (unknown
+// council, bad role, ...).
+var ErrInput = errors.New("invalid input")
+
+// Enrollment code lifetimes.
+const (
+	DefaultCodeTTL = 72 * time.Hour
+	MaxCodeTTL     = 30 * 24 * time.Hour
+	maxName        = 200
+)
+
+// Authority enrolls, authenticates and revokes devices.
+type Authority struct {
+	st  *store.Store
+	now func() time.Time
+}
+
+// New returns an authority over st; now is time.Now when nil.
+func New(st *store.Store, now func() time.Time) *Authority {
+	if now == nil {
+		now = time.Now
+	}
+	return &Authority{st: st, now: now}
+}
+
+// IssueRequest asks for an enrollment code.
+type IssueRequest struct {
+	Council string        `json:"council,omitempty"`
+	Role    string        `json:"role"`
+	Name    string        `json:"name"`
+	TTL     time.Duration `json:"ttl,omitempty"` // 0: DefaultCodeTTL
+}
+
+// Issued is a new enrollment code: shown once, only its hash is kept.
+type Issued struct {
+	Code    string    `json:"code"`
+	Council string    `json:"council,omitempty"`
+	Role    string    `json:"role"`
+	Name    string    `json:"name"`
+	Expires time.Time `json:"expires"`
+}
+
+func inputErr(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInput, fmt.Sprintf(format, a...))
+}
+
+// Issue makes a one-time enrollment code for a device of role in council.
+func (a *Authority) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
+	req.Name = strings.TrimSpace(req.Name)
+	switch {
+	case !slices.Contains(syncproto.Roles, req.Role):
+		return nil, inputErr("role %q: want one of %s", req.Role, strings.Join(syncproto.Roles, ", "))
+	case req.Name == "" || utf8.RuneCountInString(req.Name) > maxName || !utf8.ValidString(req.Name):
+		return nil, inputErr("name: give who or which laptop the code is for (at most %d characters)", maxName)
+	case req.Role == syncproto.RoleSecretary && req.Council == "":
+		return nil, inputErr("a secretary's laptop belongs to a council: give --council CODE")
+	case req.TTL < 0 || req.TTL > MaxCodeTTL:
+		return nil, inputErr("ttl %s: at most %s", req.TTL, MaxCodeTTL)
+	}
+	if req.TTL == 0 {
+		req.TTL = DefaultCodeTTL
+	}
+	if req.Council != "" {
+		if err := CouncilExists(ctx, a.st, req.Council); err != nil {
+			return nil, err
+		}
+	}
+	code := NewCode()
+	now := a.now().UTC()
+	c := &store.Code{Council: req.Council, Role: req.Role, Name: req.Name, Created: now, Expires: now.Add(req.TTL)}
+	err := a.st.Update(ctx, func(x *store.Txn) error { return x.PutCode(HashCode(code), c) })
+	if err != nil {
+		return nil, fmt.Errorf("save enrollment code: %w", err)
+	}
+	return &Issued{Code: code, Council: c.Council, Role: c.Role, Name: c.Name, Expires: c.Expires}, nil
+}
+
+// CouncilExists returns nil when the server holds council code (and it is
+// not deleted), else an ErrInput error saying how to add it.
+func CouncilExists(ctx context.Context, st *store.Store, code string) error {
+	s, err := st.State(ctx, domain.KindCouncil, code)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && s.Deleted()) {
+		return inputErr("council %q does not exist on this server (add it first: admin council add --code %s ...)", code, code)
+	}
+	return err
+}
+
+// Enrolled is a device bound by Enroll, and its token (given once).
+type Enrolled struct {
+	Device *store.Device
+	Token  string
+}
+
+func protoErr(code syncproto.Code, format string, a ...any) error {
+	return &syncproto.Error{Code: code, Message: fmt.Sprintf(format, a...)}
+}
+
+// Enroll exchanges a one-time code for a device token. A device enrolled
+// before (a reinstalled laptop keeping its id) gets a new token and the
+// code's council and role, and keeps its acknowledged operations; a
+// revoked device is refused. Errors are *syncproto.Error.
+func (a *Authority) Enroll(ctx context.Context, req syncproto.EnrollRequest) (*Enrolled, error) {
+	if req.Proto != syncproto.Proto {
+		return nil, protoErr(syncproto.CodeProtocol, "this server speaks protocol %d, the laptop %d: update Kenesh", syncproto.Proto, req.Proto)
+	}
+	if !domain.ValidID(req.DeviceID) {
+		return nil, protoErr(syncproto.CodeInvalid, "device_id %q is not a UUID", trunc(req.DeviceID))
+	}
+	name := strings.TrimSpace(req.DeviceName)
+	if utf8.RuneCountInString(name) > maxName || !utf8.ValidString(name) {
+		return nil, protoErr(syncproto.CodeInvalid, "device_name: at most %d characters of valid text", maxName)
+	}
+	if NormalizeCode(req.Code) == "" {
+		return nil, protoErr(syncproto.CodeBadCode, "no enrollment code given")
+	}
+	sum := HashCode(req.Code)
+	tok, tsum := NewToken()
+	now := a.now().UTC()
+	var out *store.Device
+	err := a.st.Update(ctx, func(x *store.Txn) error {
+		c, err := x.Code(sum)
+		switch {
+		case err != nil:
+			return err
+		case c == nil:
+			return protoErr(syncproto.CodeBadCode, "the enrollment code is unknown: check it, or ask the administrator for a new one")
+		case c.UsedAt != nil:
+			return protoErr(syncproto.CodeBadCode, "the enrollment code was already used (%s): ask the administrator for a new one", c.UsedAt.Format(time.RFC3339))
+		case !now.Before(c.Expires):
+			return protoErr(syncproto.CodeBadCode, "the enrollment code expired on %s: ask the administrator for a new one", c.Expires.Format(time.RFC3339))
+		}
+		d, err := x.Device(req.DeviceID)
+		if err != nil {
+			return err
+		}
+		if d != nil && d.Revoked {
+			return protoErr(syncproto.CodeRevoked, "this laptop (%s) was revoked by the administrator and cannot enroll again; ask the administrator", d.Name)
+		}
+		if d == nil {
+			d = &store.Device{ID: req.DeviceID, Enrolled: now}
+		}
+		d.Name, d.Council, d.Role, d.DeviceName = c.Name, c.Council, c.Role, name
+		if err := x.SetToken(d, tsum); err != nil {
+			return err
+		}
+		if err := x.PutDevice(d); err != nil {
+			return err
+		}
+		c.UsedBy, c.UsedAt = d.ID, &now
+		if err := x.PutCode(sum, c); err != nil {
+			return err
+		}
+		out = d
+		return nil
+	})
+	var perr *syncproto.Error
+	if errors.As(err, &perr) {
+		return nil, perr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	return &Enrolled{Device: out, Token: tok}, nil
+}
+
+// Authenticate returns the device a bearer token belongs to. Errors are
+// *syncproto.Error (unauthorized, revoked) or store failures.
+func (a *Authority) Authenticate(ctx context.Context, token string) (*store.Device, error) {
+	if token == "" {
+		return nil, protoErr(syncproto.CodeUnauthorized, "no device token: enroll this laptop with a code from the administrator")
+	}
+	d, err := a.st.DeviceByToken(ctx, HashToken(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, protoErr(syncproto.CodeUnauthorized, "this laptop's token is not known to the server: enroll it again with a new code")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if d.Revoked {
+		when := ""
+		if d.RevokedAt != nil {
+			when = " on " + d.RevokedAt.Format("2006-01-02")
+		}
+		return nil, protoErr(syncproto.CodeRevoked, "this laptop (%s) was revoked by the administrator%s: it can no longer sync; ask the administrator", d.Name, when)
+	}
+	return d, nil
+}
+
+// Revoke revokes a device: its token stops working at once and it can
+// never enroll again. Revoking a revoked device changes nothing.
+func (a *Authority) Revoke(ctx context.Context, id string) (*store.Device, error) {
+	now := a.now().UTC()
+	var out *store.Device
+	err := a.st.Update(ctx, func(x *store.Txn) error {
+		d, err := x.Device(id)
+		if err != nil {
+			return err
+		}
+		if d == nil {
+			return inputErr("no device %q (see admin devices)", id)
+		}
+		out = d
+		if d.Revoked {
+			return nil
+		}
+		d.Revoked, d.RevokedAt = true, &now
+		return x.PutDevice(d)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("revoke: %w", err)
+	}
+	return out, nil
+}
+
+func trunc(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
+// Presence remembers when devices last synced, in memory, and writes it
+// to the store in batches: a sync costs no extra write.
+type Presence struct {
+	mu    sync.Mutex
+	seen  map[string]time.Time
+	dirty map[string]time.Time
+}
+
+// NewPresence returns an empty tracker.
+func NewPresence() *Presence {
+	return &Presence{seen: map[string]time.Time{}, dirty: map[string]time.Time{}}
+}
+
+// Touch notes that device id synced at t.
+func (p *Presence) Touch(id string, t time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seen[id] = t
+	p.dirty[id] = t
+}
+
+// Snapshot returns the last time each device was seen by this process.
+func (p *Presence) Snapshot() map[string]time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]time.Time, len(p.seen))
+	for k, v := range p.seen {
+		out[k] = v
+	}
+	return out
+}
+
+// Flush writes what changed since the last flush.
+func (p *Presence) Flush(ctx context.Context, st *store.Store) error {
+	p.mu.Lock()
+	batch := p.dirty
+	p.dirty = map[string]time.Time{}
+	p.mu.Unlock()
+	if err := st.SetSeen(ctx, batch); err != nil {
+		p.mu.Lock()
+		for k, v := range batch { // try again next time
+			if _, newer := p.dirty[k]; !newer {
+				p.dirty[k] = v
+			}
+		}
+		p.mu.Unlock()
+		return fmt.Errorf("save last seen: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package store
+
+import (
+	"encoding/binary"
+	"strings"
+)
+
+// Key layout. Every key starts with a one-letter space and a colon, so each
+// space is one prefix scan. SEQ is 8 bytes big-endian, so keys sort in
+// sequence order.
+//
+//	m:NAME                         meta value (server id, server device, log head, clock)
+//	l:SEQ                          the log: an accepted operation (changeset.Op, JSON), in server order
+//	g:SEQ                          pull index of global kinds (councils, materials) -> author device id
+//	p:COUNCIL:SEQ                  pull index of one council's records -> author device id
+//	d:DEVICE:SEQ                   a judged operation of a device (OpEntry, JSON): server seq or refusal
+//	r:DEVICE:SEQ                   a refused operation, kept for audit (Refused, JSON)
+//	s:KIND:ID                      merged record state (changeset.State, JSON)
+//	x:KIND:ID:FIELD:HLC:DEVICE     conflict (changeset.Conflict, JSON)
+//	v:DEVICE                       an enrolled device (Device, JSON)
+//	a:DEVICE                       the device's acknowledged seq (8 bytes)
+//	w:DEVICE                       when the device last synced (Unix ms, 8 bytes)
+//	t:SHA256(token)                -> device id
+//	e:SHA256(code)                 an enrollment code (Code, JSON)
+const (
+	spaceMeta     = "m:"
+	spaceLog      = "l:"
+	spaceGlobal   = "g:"
+	spacePull     = "p:"
+	spaceDevOp    = "d:"
+	spaceRefused  = "r:"
+	spaceState    = "s:"
+	spaceConflict = "x:"
+	spaceDevice   = "v:"
+	spaceAcked    = "a:"
+	spaceSeen     = "w:"
+	spaceToken    = "t:"
+	spaceCode     = "e:"
+)
+
+func metaKey(name string) []byte { return []byte(spaceMeta + name) }
+
+func seqKey(prefix string, seq uint64) []byte {
+	k := make([]byte, 0, len(prefix)+8)
+	k = append(k, prefix...)
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+func logKey(seq uint64) []byte    { return seqKey(spaceLog, seq) }
+func globalKey(seq uint64) []byte { return seqKey(spaceGlobal, seq) }
+
+func pullPrefix(council string) string { return spacePull + council + ":" }
+
+func pullKey(council string, seq uint64) []byte { return seqKey(pullPrefix(council), seq) }
+
+func devOpKey(dev string, seq uint64) []byte   { return seqKey(spaceDevOp+dev+":", seq) }
+func refusedKey(dev string, seq uint64) []byte { return seqKey(spaceRefused+dev+":", seq) }
+
+func stateKey(kind, id string) []byte { return []byte(spaceState + kind + ":" + id) }
+
+func conflictKey(kind, id, field string, hlc uint64, dev string) []byte {
+	k := []byte(spaceConflict + kind + ":" + id + ":" + field + ":")
+	k = binary.BigEndian.AppendUint64(k, hlc)
+	k = append(k, ':')
+	return append(k, dev...)
+}
+
+func deviceKey(id string) []byte { return []byte(spaceDevice + id) }
+func ackedKey(id string) []byte  { return []byte(spaceAcked + id) }
+func seenKey(id string) []byte   { return []byte(spaceSeen + id) }
+
+func tokenKey(sum [32]byte) []byte { return append([]byte(spaceToken), sum[:]...) }
+func codeKey(sum [32]byte) []byte  { return append([]byte(spaceCode), sum[:]...) }
+
+// ValidPart reports whether s may be part of a key: not empty, no colon or
+// NUL (which would let one record's keys overlap another's), not too long.
+func ValidPart(s string) bool {
+	return s != "" && len(s) <= 256 && !strings.ContainsAny(s, ":\x00")
+}
+
+func u64(b []byte) uint64 {
+	if len(b) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+func be(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }

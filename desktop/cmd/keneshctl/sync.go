@@ -21,7 +21,7 @@ func init() {
 }
 
 func newSyncer(c *app.Core) (*syncer.Syncer, error) {
-	codec, err := syncer.DefaultCodec()
+	codec, err := syncproto.DefaultCodec()
 	if err != nil {
 		return nil, err
 	}

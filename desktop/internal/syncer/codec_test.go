@@ -16,7 +16,7 @@ import (
 // change sets of a bad link, measured on demo data of another seed than the
 // one it was trained on.
 func TestShippedDictionaryHelpsSmallChangeSets(t *testing.T) {
-	codec, err := DefaultCodec()
+	codec, err := syncproto.DefaultCodec()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func newLaptop(t *testing.T, name string) *laptop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	codec, err := DefaultCodec()
+	codec, err := syncproto.DefaultCodec()
 	if err != nil {
 		t.Fatal(err)
 	}

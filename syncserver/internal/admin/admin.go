@@ -6,10 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
 	"github.com/kenesh/kenesh/syncserver/internal/ingest"
@@ -29,6 +32,9 @@ type Service interface {
 	Devices(ctx context.Context) ([]store.Device, error)
 	// Revoke revokes a device; revoking it again changes nothing.
 	Revoke(ctx context.Context, id string) (*store.Device, error)
+	// Councils lists the councils the server holds (deleted ones left out),
+	// ordered by code.
+	Councils(ctx context.Context) ([]domain.Council, error)
 	// Backup writes a consistent, zstd-compressed backup of the store to w.
 	Backup(ctx context.Context, w io.Writer) error
 }
@@ -72,6 +78,28 @@ func (l *Local) Devices(ctx context.Context) ([]store.Device, error) {
 // Revoke implements Service.
 func (l *Local) Revoke(ctx context.Context, id string) (*store.Device, error) {
 	return l.Auth.Revoke(ctx, id)
+}
+
+// Councils implements Service.
+func (l *Local) Councils(ctx context.Context) ([]domain.Council, error) {
+	out := []domain.Council{}
+	err := l.Store.EachState(ctx, domain.KindCouncil, func(st *changeset.State) error {
+		if st.Deleted() {
+			return nil
+		}
+		var c domain.Council
+		if err := (changeset.Schema{}).FromFields(st.Values(), &c); err != nil {
+			return fmt.Errorf("council %s: %w", st.ID, err)
+		}
+		c.Code = st.ID
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list councils: %w", err)
+	}
+	slices.SortFunc(out, func(a, b domain.Council) int { return strings.Compare(a.Code, b.Code) })
+	return out, nil
 }
 
 // Backup implements Service.

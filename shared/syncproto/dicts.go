@@ -1,4 +1,4 @@
-package syncer
+package syncproto
 
 import (
 	"fmt"
@@ -7,24 +7,24 @@ import (
 	"sync"
 
 	"github.com/kenesh/kenesh/assets"
-	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 var (
-	defaultCodec     *syncproto.Codec
+	defaultCodec     *Codec
 	defaultCodecErr  error
 	defaultCodecOnce sync.Once
 )
 
-// DefaultCodec knows the zstd dictionaries shipped in assets/zstd.
-func DefaultCodec() (*syncproto.Codec, error) {
+// DefaultCodec knows the zstd dictionaries shipped in assets/zstd: what
+// both the laptop and the server speak.
+func DefaultCodec() (*Codec, error) {
 	defaultCodecOnce.Do(func() {
 		dicts, err := Dictionaries()
 		if err != nil {
 			defaultCodecErr = err
 			return
 		}
-		defaultCodec, defaultCodecErr = syncproto.NewCodec(dicts)
+		defaultCodec, defaultCodecErr = NewCodec(dicts)
 	})
 	return defaultCodec, defaultCodecErr
 }
@@ -41,7 +41,7 @@ func Dictionaries() (map[uint32][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		id := syncproto.TrainedID(b)
+		id := TrainedID(b)
 		if id == 0 {
 			return nil, fmt.Errorf("dictionary %s has no id (train it with zstd --train --dictID=N)", path.Base(n))
 		}

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/syncserver/internal/admin"
+	"github.com/kenesh/kenesh/syncserver/internal/auth"
+	"github.com/kenesh/kenesh/syncserver/internal/ingest"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+)
+
+func init() {
+	register(command{name: "admin", summary: "administer a server, running or not: admin --data DIR {council|enroll|devices|revoke|backup} ...", run: runAdmin})
+}
+
+const adminUsage = `usage: kenesh-syncserver admin --data DIR COMMAND
+  council add --code CODE --name NAME --oblast KG-X [--district KG-X-ABC]
+  council list
+  enroll --role secretary|central|trainer|admin --name NAME [--council CODE] [--ttl 72h]
+  devices
+  revoke DEVICE-ID
+  backup FILE`
+
+func runAdmin(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "admin")
+	data := fs.String("data", e.getenv("KENESH_SERVER_DATA"), "the server's data directory (default $KENESH_SERVER_DATA)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if *data == "" {
+		return usagef("--data DIR is required\n%s", adminUsage)
+	}
+	if len(rest) == 0 {
+		return usagef("%s", adminUsage)
+	}
+	return withService(ctx, *data, func(svc admin.Service) error {
+		switch rest[0] {
+		case "council":
+			return adminCouncil(ctx, e, svc, rest[1:])
+		case "enroll":
+			return adminEnroll(ctx, e, svc, rest[1:])
+		case "devices":
+			if _, err := parse(flags(e, "admin devices"), rest[1:], 0, ""); err != nil {
+				return err
+			}
+			ds, err := svc.Devices(ctx)
+			if err != nil {
+				return err
+			}
+			return printJSON(e, ds)
+		case "revoke":
+			pos, err := parse(flags(e, "admin revoke"), rest[1:], 1, "DEVICE-ID")
+			if err != nil {
+				return err
+			}
+			d, err := svc.Revoke(ctx, pos[0])
+			if err != nil {
+				return err
+			}
+			return printJSON(e, d)
+		case "backup":
+			pos, err := parse(flags(e, "admin backup"), rest[1:], 1, "FILE")
+			if err != nil {
+				return err
+			}
+			n, err := admin.WriteBackupFile(ctx, svc, pos[0])
+			if err != nil {
+				return err
+			}
+			return printJSON(e, map[string]any{"file": pos[0], "bytes": n})
+		}
+		return usagef("unknown admin command %q\n%s", rest[0], adminUsage)
+	})
+}
+
+// withService runs fn against the server running on dataDir through its
+// control socket, or, when none runs, on the store opened here.
+func withService(ctx context.Context, dataDir string, fn func(admin.Service) error) error {
+	c, err := admin.Dial(ctx, dataDir)
+	if err == nil {
+		defer c.Close()
+		return fn(c)
+	}
+	if !errors.Is(err, admin.ErrNoServer) {
+		return err
+	}
+	st, err := store.Open(ctx, dataDir, store.Options{Small: true})
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("%w, but its control socket %s does not answer: is the server starting or stopping? try again", err, admin.SocketPath(dataDir))
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ing, err := ingest.Open(ctx, st, ingest.Options{})
+	if err != nil {
+		return err
+	}
+	return fn(&admin.Local{Store: st, Ingest: ing, Auth: auth.New(st, nil)})
+}
+
+func adminCouncil(ctx context.Context, e *env, svc admin.Service, args []string) error {
+	if len(args) == 0 {
+		return usagef("usage: kenesh-syncserver admin --data DIR council {add|list}")
+	}
+	switch args[0] {
+	case "list":
+		if _, err := parse(flags(e, "admin council list"), args[1:], 0, ""); err != nil {
+			return err
+		}
+		cs, err := svc.Councils(ctx)
+		if err != nil {
+			return err
+		}
+		return printJSON(e, cs)
+	case "add":
+		fs := flags(e, "admin council add")
+		var c domain.Council
+		fs.StringVar(&c.Code, "code", "", "the council's code, e.g. NRN-ATB")
+		fs.StringVar(&c.Name, "name", "", "the council's name")
+		fs.StringVar(&c.Oblast, "oblast", "", "ISO 3166-2:KG code of its oblast or city: KG-B, KG-C, KG-GB, KG-GO, KG-J, KG-N, KG-O, KG-T, KG-Y")
+		fs.StringVar(&c.District, "district", "", "its district's code, optional")
+		if _, err := parse(fs, args[1:], 0, "--code CODE --name NAME --oblast KG-X [--district CODE]"); err != nil {
+			return err
+		}
+		out, err := svc.AddCouncil(ctx, c)
+		if err != nil {
+			return err
+		}
+		return printJSON(e, out)
+	}
+	return usagef("unknown council command %q: want add or list", args[0])
+}
+
+func adminEnroll(ctx context.Context, e *env, svc admin.Service, args []string) error {
+	fs := flags(e, "admin enroll")
+	var req auth.IssueRequest
+	fs.StringVar(&req.Council, "council", "", "the council of the laptop (required for a secretary)")
+	fs.StringVar(&req.Role, "role", "", "secretary, central, trainer or admin")
+	fs.StringVar(&req.Name, "name", "", "who or which laptop the code is for")
+	fs.DurationVar(&req.TTL, "ttl", auth.DefaultCodeTTL, "how long the code stays valid")
+	if _, err := parse(fs, args, 0, "--role ROLE --name NAME [--council CODE] [--ttl 72h]"); err != nil {
+		return err
+	}
+	is, err := svc.Enroll(ctx, req)
+	if err != nil {
+		return err
+	}
+	who := is.Role
+	if is.Council != "" {
+		who += " of " + is.Council
+	}
+	// The code is alone on the last line, so a script takes `tail -n 1`.
+	fmt.Fprintf(e.stdout, "One-time enrollment code for %q (%s), valid until %s.\n", is.Name, who, is.Expires.Local().Format(time.DateTime+" MST"))
+	fmt.Fprintf(e.stdout, "On the laptop: keneshctl enroll --server URL --code CODE, or Settings > Server in Kenesh.\n")
+	fmt.Fprintln(e.stdout, is.Code)
+	return nil
+}
+
+func printJSON(e *env, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(e.stdout, strings.TrimRight(string(b), "\n"))
+	return err
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/kenesh/kenesh/syncserver/internal/server"
+)
+
+func init() {
+	register(command{name: "serve", summary: "serve the sync API: serve --data DIR --listen ADDR [--tls-cert F --tls-key F]", run: runServe})
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := flags(e, "serve")
+	var cfg server.Config
+	fs.StringVar(&cfg.DataDir, "data", e.getenv("KENESH_SERVER_DATA"), "data directory (default $KENESH_SERVER_DATA)")
+	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:7480", "address of the sync API, host:port")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM, with its chain)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
+	fs.BoolVar(&cfg.InsecureHTTP, "insecure-http", false, "allow plain HTTP on an address other than loopback (only behind a TLS proxy on this host)")
+	fs.Float64Var(&cfg.Rate, "rate", 2, "sync requests per second allowed per device (0: no limit)")
+	fs.IntVar(&cfg.Burst, "burst", 20, "burst of sync requests allowed per device")
+	fs.BoolVar(&cfg.Small, "small", false, "small Badger caches, for a machine with little memory")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	format := fs.String("log-format", "text", "text or json")
+	if _, err := parse(fs, args, 0, "--data DIR --listen ADDR [--tls-cert FILE --tls-key FILE]"); err != nil {
+		return err
+	}
+	log, err := newLogger(e, *level, *format)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = log
+	s, err := server.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx, nil)
+}
+
+func newLogger(e *env, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level %q: want debug, info, warn or error", level)
+	}
+	o := &slog.HandlerOptions{Level: l}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(e.stderr, o)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(e.stderr, o)), nil
+	}
+	return nil, usagef("--log-format %q: want text or json", format)
+}

@@ -1,0 +1,183 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/hlc"
+	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/syncserver/internal/auth"
+)
+
+// harness is a real server (Badger in a temporary directory) behind a real
+// HTTP server on 127.0.0.1, and devices that speak the protocol to it.
+type harness struct {
+	t     testing.TB
+	srv   *Server
+	http  *httptest.Server
+	codec *syncproto.Codec
+}
+
+func newHarness(t testing.TB) *harness {
+	t.Helper()
+	ctx := context.Background()
+	s, err := New(ctx, Config{DataDir: t.TempDir(), Small: true, MinFree: 1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { hs.Close(); s.Close() })
+	codec, err := syncproto.DefaultCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{t: t, srv: s, http: hs, codec: codec}
+}
+
+func (h *harness) council(code, oblast string) {
+	h.t.Helper()
+	if _, err := h.srv.Admin().AddCouncil(context.Background(), domain.Council{Code: code, Name: "Кеңеш " + code, Oblast: oblast}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// device is an enrolled client with its own sequence and clock.
+type device struct {
+	h      *harness
+	id     string
+	token  string
+	role   string
+	cncl   string
+	seq    uint64
+	cursor uint64
+	clock  *hlc.Clock
+	mu     sync.Mutex
+}
+
+func (h *harness) enroll(role, council string) *device {
+	h.t.Helper()
+	is, err := h.srv.Admin().Enroll(context.Background(), auth.IssueRequest{Council: council, Role: role, Name: role + " " + council})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	d := &device{h: h, id: domain.NewID(), role: role, cncl: council, clock: hlc.NewClock(0, time.Now)}
+	var resp syncproto.EnrollResponse
+	status, body := h.postJSON(syncproto.PathEnroll, syncproto.EnrollRequest{Proto: syncproto.Proto, Code: is.Code, DeviceID: d.id, DeviceName: "test"})
+	if status != http.StatusOK {
+		h.t.Fatalf("enroll %s: %d %s", role, status, body)
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		h.t.Fatal(err)
+	}
+	d.token = resp.Token
+	return d
+}
+
+func (h *harness) postJSON(path string, v any) (int, []byte) {
+	h.t.Helper()
+	b, _ := json.Marshal(v)
+	resp, err := http.Post(h.http.URL+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// op makes the device's next operation on a record.
+func (d *device) op(kind, record, council string, action changeset.Action, fields map[string]any) syncproto.WireOp {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.seq++
+	o := &changeset.Op{Device: d.id, Seq: d.seq, HLC: d.clock.Now(), Kind: kind, Record: record, Council: council,
+		Action: action, Author: d.role, Fields: map[string]changeset.Change{}}
+	for k, v := range fields {
+		b, _ := json.Marshal(v)
+		o.Fields[k] = changeset.Change{Value: b}
+	}
+	return syncproto.ToWire(o)
+}
+
+// rawSync posts a frame and returns the HTTP status and the decoded answer
+// (a SyncResponse on 200, else the error body).
+func (d *device) rawSync(frame []byte) (int, *syncproto.SyncResponse, *syncproto.ErrorBody) {
+	d.h.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, d.h.http.URL+syncproto.PathSync, bytes.NewReader(frame))
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.Header.Set("Content-Type", syncproto.ContentType)
+	req.Header.Set(syncproto.HeaderDicts, "1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		var eb syncproto.ErrorBody
+		if err := json.Unmarshal(body, &eb); err != nil {
+			d.h.t.Fatalf("error body is not JSON: %d %q", resp.StatusCode, body)
+		}
+		return resp.StatusCode, nil, &eb
+	}
+	var sr syncproto.SyncResponse
+	if err := d.h.codec.DecodeJSON(body, &sr); err != nil {
+		d.h.t.Fatalf("decode reply: %v", err)
+	}
+	return resp.StatusCode, &sr, nil
+}
+
+func (d *device) frame(req *syncproto.SyncRequest) []byte {
+	d.h.t.Helper()
+	f, err := d.h.codec.EncodeJSON(req, 1)
+	if err != nil {
+		d.h.t.Fatal(err)
+	}
+	return f
+}
+
+// push sends ops (no pull) and fails the test unless the server answers 200.
+func (d *device) push(ops ...syncproto.WireOp) *syncproto.SyncResponse {
+	d.h.t.Helper()
+	status, resp, eb := d.rawSync(d.frame(&syncproto.SyncRequest{Proto: syncproto.Proto, Device: d.id, Ops: ops}))
+	if status != http.StatusOK {
+		d.h.t.Fatalf("%s push: %d %+v", d.role, status, eb)
+	}
+	return resp
+}
+
+// pullAll pulls from cursor 0 to the end and returns what the device sees.
+func (d *device) pullAll() []syncproto.WireOp {
+	d.h.t.Helper()
+	var out []syncproto.WireOp
+	cursor := uint64(0)
+	for i := 0; i < 1000; i++ {
+		status, resp, eb := d.rawSync(d.frame(&syncproto.SyncRequest{Proto: syncproto.Proto, Device: d.id, Cursor: cursor, Pull: true}))
+		if status != http.StatusOK {
+			d.h.t.Fatalf("%s pull: %d %+v", d.role, status, eb)
+		}
+		out = append(out, resp.Ops...)
+		cursor = resp.Cursor
+		if !resp.More {
+			return out
+		}
+	}
+	d.h.t.Fatal("pull did not end")
+	return nil
+}
+
+func appealFields(council string) map[string]any {
+	return map[string]any{"council": council, "summary": fmt.Sprintf("Жер тууралуу арыз (%s)", council), "status": "received"}
+}

@@ -142,7 +142,7 @@ func TestRevokedDeviceIsRefusedAndCannotEnrollAgain(t *testing.T) {
 	h.council("NRN-ATB", "KG-N")
 	d := h.enroll(syncproto.RoleSecretary, "NRN-ATB")
 	d.push(d.op(domain.KindAppeal, domain.NewID(), "NRN-ATB", changeset.ActionCreate, appealFields("NRN-ATB")))
-	if _, err := h.srv.Admin().Revoke(t.Context(), d.id); err != nil {
+	if _, err := h.admin.Revoke(t.Context(), d.id); err != nil {
 		t.Fatal(err)
 	}
 	status, _, eb := d.rawSync(d.frame(&syncproto.SyncRequest{Proto: syncproto.Proto, Device: d.id, Pull: true}))
@@ -154,7 +154,7 @@ func TestRevokedDeviceIsRefusedAndCannotEnrollAgain(t *testing.T) {
 		t.Fatalf("the laptop cannot tell it was revoked: %v", err)
 	}
 	// A new code does not bring a revoked laptop back.
-	is, err2 := h.srv.Admin().Enroll(t.Context(), auth.IssueRequest{Council: "NRN-ATB", Role: syncproto.RoleSecretary, Name: "again"})
+	is, err2 := h.admin.Enroll(t.Context(), auth.IssueRequest{Council: "NRN-ATB", Role: syncproto.RoleSecretary, Name: "again"})
 	if err2 != nil {
 		t.Fatal(err2)
 	}
@@ -162,7 +162,7 @@ func TestRevokedDeviceIsRefusedAndCannotEnrollAgain(t *testing.T) {
 	if st != http.StatusForbidden {
 		t.Fatalf("re-enrolling a revoked device: %d %s", st, body)
 	}
-	devs, _ := h.srv.Admin().Devices(t.Context())
+	devs, _ := h.admin.Devices(t.Context())
 	if len(devs) != 1 || !devs[0].Revoked || devs[0].RevokedAt == nil {
 		t.Fatalf("devices after revoke: %+v", devs)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/hlc"
 	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
 )
 
@@ -24,8 +25,9 @@ import (
 // HTTP server on 127.0.0.1, and devices that speak the protocol to it.
 type harness struct {
 	t     testing.TB
-	srv   *Server
-	http  *httptest.Server
+	srv   *Server // nil when the server is another process
+	url   string
+	admin admin.Service
 	codec *syncproto.Codec
 }
 
@@ -43,12 +45,12 @@ func newHarness(t testing.TB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, srv: s, http: hs, codec: codec}
+	return &harness{t: t, srv: s, url: hs.URL, admin: s.Admin(), codec: codec}
 }
 
 func (h *harness) council(code, oblast string) {
 	h.t.Helper()
-	if _, err := h.srv.Admin().AddCouncil(context.Background(), domain.Council{Code: code, Name: "Кеңеш " + code, Oblast: oblast}); err != nil {
+	if _, err := h.admin.AddCouncil(context.Background(), domain.Council{Code: code, Name: "Кеңеш " + code, Oblast: oblast}); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -68,7 +70,7 @@ type device struct {
 
 func (h *harness) enroll(role, council string) *device {
 	h.t.Helper()
-	is, err := h.srv.Admin().Enroll(context.Background(), auth.IssueRequest{Council: council, Role: role, Name: role + " " + council})
+	is, err := h.admin.Enroll(context.Background(), auth.IssueRequest{Council: council, Role: role, Name: role + " " + council})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -88,7 +90,7 @@ func (h *harness) enroll(role, council string) *device {
 func (h *harness) postJSON(path string, v any) (int, []byte) {
 	h.t.Helper()
 	b, _ := json.Marshal(v)
-	resp, err := http.Post(h.http.URL+path, "application/json", bytes.NewReader(b))
+	resp, err := http.Post(h.url+path, "application/json", bytes.NewReader(b))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -115,28 +117,41 @@ func (d *device) op(kind, record, council string, action changeset.Action, field
 // (a SyncResponse on 200, else the error body).
 func (d *device) rawSync(frame []byte) (int, *syncproto.SyncResponse, *syncproto.ErrorBody) {
 	d.h.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, d.h.http.URL+syncproto.PathSync, bytes.NewReader(frame))
+	status, resp, eb, err := d.trySync(frame)
+	if err != nil {
+		d.h.t.Fatal(err)
+	}
+	return status, resp, eb
+}
+
+// trySync is rawSync for a server that may be gone: a transport failure
+// is an error, not the end of the test.
+func (d *device) trySync(frame []byte) (int, *syncproto.SyncResponse, *syncproto.ErrorBody, error) {
+	req, _ := http.NewRequest(http.MethodPost, d.h.url+syncproto.PathSync, bytes.NewReader(frame))
 	req.Header.Set("Authorization", "Bearer "+d.token)
 	req.Header.Set("Content-Type", syncproto.ContentType)
 	req.Header.Set(syncproto.HeaderDicts, "1")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		d.h.t.Fatal(err)
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil, nil, err
+	}
 	if resp.StatusCode != http.StatusOK {
 		var eb syncproto.ErrorBody
 		if err := json.Unmarshal(body, &eb); err != nil {
-			d.h.t.Fatalf("error body is not JSON: %d %q", resp.StatusCode, body)
+			return 0, nil, nil, fmt.Errorf("error body is not JSON: %d %q", resp.StatusCode, body)
 		}
-		return resp.StatusCode, nil, &eb
+		return resp.StatusCode, nil, &eb, nil
 	}
 	var sr syncproto.SyncResponse
 	if err := d.h.codec.DecodeJSON(body, &sr); err != nil {
-		d.h.t.Fatalf("decode reply: %v", err)
+		return 0, nil, nil, fmt.Errorf("decode reply: %w", err)
 	}
-	return resp.StatusCode, &sr, nil
+	return resp.StatusCode, &sr, nil, nil
 }
 
 func (d *device) frame(req *syncproto.SyncRequest) []byte {

@@ -12,6 +12,10 @@ import (
 // KindEvent is the record kind of an event.
 const KindEvent = "event"
 
+// KindMaterial is the record kind of a trainer's material (a guide, a
+// booklet, a presentation), read by every council.
+const KindMaterial = "material"
+
 // EventSchema: follow-up actions are items of their own, so two people adding
 // actions to the same hearing both keep theirs.
 var EventSchema = changeset.Schema{Collections: []string{"followups", "attachments"}}

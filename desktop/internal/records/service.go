@@ -17,6 +17,7 @@ import (
 	"github.com/kenesh/kenesh/shared/deadline"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/hlc"
+	"github.com/kenesh/kenesh/shared/policy"
 	"github.com/kenesh/kenesh/shared/refdata"
 )
 
@@ -69,6 +70,9 @@ type Service struct {
 	clock  *hlc.Clock
 	author string
 	home   string
+	// writer is the enrolled role and council whose rules saves follow
+	// (nil before enrollment: a laptop on its own writes anything).
+	writer *policy.Device
 
 	notify notifier
 }
@@ -137,6 +141,12 @@ func Open(ctx context.Context, st *store.Store, o Options) (*Service, error) {
 	s.author = s.dev.Name
 	if h, err := st.Meta(ctx, metaHomeCouncil); err == nil {
 		s.home = string(h)
+	}
+	switch e, err := s.Enrollment(ctx); {
+	case err == nil:
+		s.writer = &policy.Device{Role: e.Role, Council: e.Council}
+	case !errors.Is(err, ErrNotEnrolled):
+		return nil, err
 	}
 	if err := s.loadIndex(ctx); err != nil {
 		return nil, err

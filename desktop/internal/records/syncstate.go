@@ -10,6 +10,7 @@ import (
 
 	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/policy"
 )
 
 const (
@@ -68,6 +69,7 @@ func (s *Service) Enroll(ctx context.Context, e Enrollment) error {
 	if e.Council != "" {
 		s.home = e.Council
 	}
+	s.writer = &policy.Device{Role: e.Role, Council: e.Council}
 	s.mu.Unlock()
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/hlc"
+	"github.com/kenesh/kenesh/shared/policy"
 )
 
 // Tx is a batch of saves that commit together, in one durable store
@@ -98,6 +99,14 @@ func (tx *Tx) apply(kind, id, council string, action changeset.Action, cur *chan
 	}
 	if err := op.Validate(); err != nil {
 		return nil, err
+	}
+	// What the server would refuse is refused here, before it is saved:
+	// a refused operation stays in this laptop's history but never
+	// reaches the centre.
+	if s.writer != nil {
+		if r := policy.CheckWrite(*s.writer, op, cur); r != nil {
+			return nil, r
+		}
 	}
 	next := &changeset.State{}
 	if cur != nil {

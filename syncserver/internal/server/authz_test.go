@@ -52,7 +52,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return d.op(domain.KindAppeal, appealA, "OSH-NOO", changeset.ActionUpdate, map[string]any{"summary": "Башка кеңеш"})
 		}},
 		{"publish a material", func(d *device) syncproto.WireOp {
-			return d.op(auth.KindMaterial, domain.NewID(), "", changeset.ActionCreate, map[string]any{"title": "Аялдардын укуктары", "language": "ky"})
+			return d.op(domain.KindMaterial, domain.NewID(), "", changeset.ActionCreate, map[string]any{"title": "Аялдардын укуктары", "language": "ky"})
 		}},
 		{"add a council", func(d *device) syncproto.WireOp {
 			return d.op(domain.KindCouncil, "TLS-BKR", "TLS-BKR", changeset.ActionCreate, map[string]any{"name": "Бакай-Ата", "oblast": "KG-T"})
@@ -114,13 +114,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		sees    []seen
 		notSees []seen
 	}{
-		{secA, []seen{{domain.KindAppeal, "NRN-ATB"}, {domain.KindCouncil, "OSH-NOO"}, {auth.KindMaterial, ""}, {domain.KindCouncil, "TLS-BKR"}},
+		{secA, []seen{{domain.KindAppeal, "NRN-ATB"}, {domain.KindCouncil, "OSH-NOO"}, {domain.KindMaterial, ""}, {domain.KindCouncil, "TLS-BKR"}},
 			[]seen{{domain.KindAppeal, "OSH-NOO"}}},
-		{secB, []seen{{domain.KindAppeal, "OSH-NOO"}, {domain.KindCouncil, "NRN-ATB"}, {auth.KindMaterial, ""}},
+		{secB, []seen{{domain.KindAppeal, "OSH-NOO"}, {domain.KindCouncil, "NRN-ATB"}, {domain.KindMaterial, ""}},
 			[]seen{{domain.KindAppeal, "NRN-ATB"}}},
-		{central, []seen{{domain.KindAppeal, "NRN-ATB"}, {domain.KindAppeal, "OSH-NOO"}, {auth.KindMaterial, ""}, {domain.KindCouncil, "NRN-ATB"}}, nil},
+		{central, []seen{{domain.KindAppeal, "NRN-ATB"}, {domain.KindAppeal, "OSH-NOO"}, {domain.KindMaterial, ""}, {domain.KindCouncil, "NRN-ATB"}}, nil},
 		{trainer, []seen{{domain.KindCouncil, "NRN-ATB"}}, []seen{{domain.KindAppeal, "NRN-ATB"}, {domain.KindAppeal, "OSH-NOO"}}},
-		{adm, []seen{{auth.KindMaterial, ""}, {domain.KindCouncil, "OSH-NOO"}}, []seen{{domain.KindAppeal, "NRN-ATB"}, {domain.KindAppeal, "OSH-NOO"}}},
+		{adm, []seen{{domain.KindMaterial, ""}, {domain.KindCouncil, "OSH-NOO"}}, []seen{{domain.KindAppeal, "NRN-ATB"}, {domain.KindAppeal, "OSH-NOO"}}},
 	}
 	for _, r := range reads {
 		got := visible(r.d)

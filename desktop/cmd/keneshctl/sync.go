@@ -105,7 +105,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		out := map[string]any{"device": c.Records.Device(), "pending": st.Pending, "acked": st.Acked, "cursor": st.Cursor,
-			"last_sync": st.LastOK, "last_attempt": st.LastAttempt, "last_error": st.LastError, "conflicts": len(conflicts), "refused": len(st.Refused)}
+			"last_sync": st.LastOK, "last_attempt": st.LastAttempt, "last_error": st.LastError, "conflicts": len(conflicts), "refused": len(st.Refused), "refusals": append([]records.Refusal{}, st.Refused...)}
 		if st.LastOK.IsZero() {
 			out["last_sync"] = nil
 		}

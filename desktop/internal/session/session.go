@@ -1,0 +1,283 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kenesh/kenesh/desktop/internal/app"
+	"github.com/kenesh/kenesh/desktop/internal/backup"
+	"github.com/kenesh/kenesh/desktop/internal/keyfile"
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/desktop/internal/syncer"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto"
+)
+
+// Options configure a session.
+type Options struct {
+	KDF     keyfile.Params // for a new store; zero means keyfile.DefaultParams
+	Logger  *slog.Logger
+	Records records.Options
+	Loop    syncer.LoopOptions
+}
+
+func (o Options) app() app.Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return app.Options{KDF: o.KDF, Logger: o.Logger, Records: o.Records}
+}
+
+// Exists reports whether dir holds a Kenesh store (its key file).
+func Exists(dir string) bool {
+	_, err := keyfile.Read(dir)
+	return err == nil
+}
+
+// Session is an unlocked data directory with its sync loop. Its methods are
+// safe for concurrent use; Close ends it.
+type Session struct {
+	Dir  string
+	Core *app.Core
+	Sync *syncer.Syncer
+	Loop *syncer.Loop
+
+	o      Options
+	cancel context.CancelFunc
+	done   chan struct{}
+	once   sync.Once
+}
+
+// Create makes a new encrypted store in dir and opens it.
+func Create(ctx context.Context, dir, passphrase, deviceName string, o Options) (*Session, error) {
+	core, err := app.Init(ctx, dir, passphrase, deviceName, o.app())
+	if err != nil {
+		return nil, err
+	}
+	return start(core, o)
+}
+
+// Unlock opens dir with passphrase.
+func Unlock(ctx context.Context, dir, passphrase string, o Options) (*Session, error) {
+	core, err := app.Open(ctx, dir, passphrase, o.app())
+	if err != nil {
+		return nil, err
+	}
+	return start(core, o)
+}
+
+// Restore makes a store in dir (empty or absent) from a backup file and
+// opens it; the passphrase is the one the backup was made with.
+func Restore(ctx context.Context, file, dir, passphrase string, o Options) (*Session, backup.Header, error) {
+	if err := CheckEmpty(dir); err != nil {
+		return nil, backup.Header{}, err
+	}
+	// The settings file may already be there (the language was chosen on
+	// the first screen); the restore wants an empty directory, so it steps
+	// aside and comes back whatever happens.
+	settings := filepath.Join(dir, "settings.json")
+	if b, err := os.ReadFile(settings); err == nil {
+		if err := os.Remove(settings); err != nil {
+			return nil, backup.Header{}, err
+		}
+		defer func() {
+			_ = os.MkdirAll(dir, 0o700)
+			_ = os.WriteFile(settings, b, 0o600)
+		}()
+	}
+	core, h, err := backup.Restore(ctx, file, dir, passphrase, o.app())
+	if err != nil {
+		return nil, h, err
+	}
+	s, err := start(core, o)
+	return s, h, err
+}
+
+func start(core *app.Core, o Options) (*Session, error) {
+	codec, err := syncproto.DefaultCodec()
+	if err != nil {
+		core.Close()
+		return nil, err
+	}
+	sy := syncer.New(core.Records, codec)
+	return &Session{Dir: core.Dir, Core: core, Sync: sy, Loop: syncer.NewLoop(sy, o.Loop), o: o}, nil
+}
+
+// Records is the recording core.
+func (s *Session) Records() *records.Service { return s.Core.Records }
+
+// StartSync runs the background sync loop until Close. Calling it again
+// does nothing.
+func (s *Session) StartSync() {
+	s.once.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.cancel, s.done = cancel, make(chan struct{})
+		go func() {
+			defer close(s.done)
+			_ = s.Loop.Run(ctx)
+		}()
+	})
+}
+
+// Enroll binds the store to a server with a one-time code, syncs once, and
+// wakes the loop (which stops trying while a laptop is not enrolled).
+func (s *Session) Enroll(ctx context.Context, serverURL, code string) (*records.Enrollment, *syncer.Summary, error) {
+	if _, err := s.Records().Enrollment(ctx); err == nil {
+		return nil, nil, ErrAlreadyEnrolled
+	}
+	u, err := url.Parse(strings.TrimSpace(serverURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, nil, ErrBadURL
+	}
+	e, sum, err := s.Sync.Enroll(ctx, u.String(), strings.TrimSpace(code))
+	if e != nil {
+		s.Loop.Trigger()
+	}
+	return e, sum, err
+}
+
+// CheckPassphrase verifies passphrase against the key file without touching
+// the open store: what the idle lock asks before showing records again.
+func (s *Session) CheckPassphrase(passphrase string) error {
+	_, err := keyfile.Unlock(s.Dir, passphrase)
+	return err
+}
+
+// ChangePassphrase re-seals the store key under a new passphrase.
+func (s *Session) ChangePassphrase(oldPass, newPass string) error {
+	return app.ChangePassphrase(s.Dir, oldPass, newPass, s.o.KDF)
+}
+
+// Backup writes an encrypted backup of the store to path.
+func (s *Session) Backup(ctx context.Context, passphrase, path string) (backup.Header, error) {
+	if err := s.CheckPassphrase(passphrase); err != nil {
+		return backup.Header{}, err
+	}
+	return backup.Write(ctx, s.Core, passphrase, path)
+}
+
+// BackupName suggests a file name for a backup made now.
+func BackupName(now time.Time) string {
+	return "kenesh-backup-" + now.Format("2006-01-02-1504") + ".kenesh"
+}
+
+// Close stops the sync loop and closes the store.
+func (s *Session) Close() error {
+	if s.cancel != nil {
+		s.cancel()
+		<-s.done
+	}
+	return s.Core.Close()
+}
+
+// Problem codes: what went wrong, in terms a person can act on. A user
+// interface translates them; Code never returns a message.
+const (
+	ProblemWrongPassphrase = "wrong_passphrase"
+	ProblemShortPassphrase = "short_passphrase"
+	ProblemInUse           = "in_use"
+	ProblemDiskFull        = "disk_full"
+	ProblemNotBackup       = "not_backup"
+	ProblemNotEmpty        = "not_empty"
+	ProblemUnreachable     = "unreachable"
+	ProblemBadCode         = "bad_code"
+	ProblemRevoked         = "revoked"
+	ProblemUnauthorized    = "unauthorized"
+	ProblemProtocol        = "protocol"
+	ProblemServer          = "server"
+	ProblemSeqConflict     = "seq_conflict"
+	ProblemNotEnrolled     = "not_enrolled"
+	ProblemAlreadyEnrolled = "already_enrolled"
+	ProblemBadURL          = "bad_url"
+	ProblemInvalid         = "invalid"
+	ProblemTransition      = "transition"
+	ProblemNotFound        = "not_found"
+	ProblemOther           = "other"
+)
+
+// Code classifies err for a person.
+func Code(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, keyfile.ErrWrongPassphrase), errors.Is(err, store.ErrWrongKey):
+		return ProblemWrongPassphrase
+	case errors.Is(err, store.ErrLocked):
+		return ProblemInUse
+	case errors.Is(err, store.ErrDiskFull):
+		return ProblemDiskFull
+	case errors.Is(err, backup.ErrNotBackup):
+		return ProblemNotBackup
+	case errors.Is(err, syncproto.ErrUnreachable):
+		return ProblemUnreachable
+	case errors.Is(err, syncproto.ErrBadCode):
+		return ProblemBadCode
+	case errors.Is(err, syncproto.ErrRevoked):
+		return ProblemRevoked
+	case errors.Is(err, syncproto.ErrUnauthorized):
+		return ProblemUnauthorized
+	case errors.Is(err, syncproto.ErrProtocol):
+		return ProblemProtocol
+	case errors.Is(err, syncproto.ErrServer), errors.Is(err, syncproto.ErrUnavailable), errors.Is(err, syncproto.ErrRateLimited):
+		return ProblemServer
+	case errors.Is(err, syncproto.ErrSeqConflict):
+		return ProblemSeqConflict
+	case errors.Is(err, records.ErrNotEnrolled), errors.Is(err, syncproto.ErrNotEnrolled):
+		return ProblemNotEnrolled
+	case errors.Is(err, ErrShortPassphrase):
+		return ProblemShortPassphrase
+	case errors.Is(err, ErrNotEmpty):
+		return ProblemNotEmpty
+	case errors.Is(err, ErrBadURL):
+		return ProblemBadURL
+	case errors.Is(err, ErrAlreadyEnrolled):
+		return ProblemAlreadyEnrolled
+	}
+	switch {
+	case errors.Is(err, domain.ErrInvalid):
+		return ProblemInvalid
+	case errors.Is(err, domain.ErrIllegalTransition):
+		return ProblemTransition
+	case errors.Is(err, domain.ErrNotFound):
+		return ProblemNotFound
+	}
+	return ProblemOther
+}
+
+// Errors the session itself finds before asking the core.
+var (
+	ErrShortPassphrase = fmt.Errorf("passphrase is too short: use at least %d characters", keyfile.MinPassphraseLen)
+	ErrNotEmpty        = errors.New("the folder is not empty")
+	ErrBadURL          = errors.New("not a server address (http://… or https://…)")
+	ErrAlreadyEnrolled = errors.New("this laptop is already enrolled; a laptop syncs with one server")
+)
+
+// CheckEmpty reports ErrNotEmpty unless dir is absent or empty: where a
+// restore may go.
+func CheckEmpty(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		// The settings file is ours and may be written before a restore
+		// (the language chosen on the first screen).
+		if e.Name() == "settings.json" {
+			continue
+		}
+		return fmt.Errorf("%s: %w", filepath.Clean(dir), ErrNotEmpty)
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+)
+
+// conflictsPage shows concurrent edits of one field side by side, for a
+// person to keep one or merge them by hand.
+type conflictsPage struct {
+	u    *UI
+	list []changeset.Conflict
+	body *fyne.Container
+	// keep holds the "keep this" buttons per conflict: [winner, loser] (tests).
+	keep [][2]*widget.Button
+}
+
+func newConflictsPage(u *UI) *conflictsPage {
+	p := &conflictsPage{u: u, body: container.NewStack()}
+	p.load()
+	return p
+}
+
+func (p *conflictsPage) title() string             { return p.u.T("nav.conflicts") }
+func (p *conflictsPage) view() fyne.CanvasObject   { return p.body }
+func (p *conflictsPage) changed([]records.Changed) { p.load() }
+
+func (p *conflictsPage) load() {
+	var err error
+	p.list, err = p.u.sess.Records().Conflicts(context.Background())
+	if err != nil {
+		p.body.Objects = []fyne.CanvasObject{wrapped(p.u.problem(err))}
+		p.body.Refresh()
+		return
+	}
+	p.draw()
+}
+
+// recordLabel names the record a conflict is about.
+func (p *conflictsPage) recordLabel(c changeset.Conflict) string {
+	u := p.u
+	svc := u.sess.Records()
+	switch c.Kind {
+	case domain.KindAppeal:
+		if a, err := svc.Appeal(context.Background(), c.Record); err == nil {
+			return u.T("appeal.title") + " " + a.RegNo + " · " + short(a.Summary, 60)
+		}
+	case domain.KindEvent:
+		if e, err := svc.Event(context.Background(), c.Record); err == nil {
+			return u.T("event.title") + " " + u.tr.Date(e.Date) + " · " + short(e.Title, 60)
+		}
+	}
+	return c.Kind + " " + c.Record
+}
+
+func (p *conflictsPage) draw() {
+	u := p.u
+	p.keep = nil
+	box := container.NewVBox(wrapped(u.T("conflicts.explain")))
+	if len(p.list) == 0 {
+		box.Add(heading(u.T("conflicts.none")))
+	}
+	for _, c := range p.list {
+		c := c
+		side := func(titleKey string, v changeset.FieldValue) (fyne.CanvasObject, *widget.Button) {
+			text := widget.NewLabel(u.rawValueText(c.Field, v.Value))
+			text.Wrapping = fyne.TextWrapWord
+			when := muted(u.T("conflicts.when", "time", v.HLC.Time()))
+			btn := u.button(u.T("conflicts.keep"), theme.ConfirmIcon(), func() { p.resolve(c, v.Value) })
+			return widget.NewCard("", "", container.NewBorder(container.NewVBox(bold(u.T(titleKey)), when), container.NewHBox(btn), nil, nil, text)), btn
+		}
+		w, wb := side("conflicts.current", c.Winner)
+		l, lb := side("conflicts.other", c.Loser)
+		p.keep = append(p.keep, [2]*widget.Button{wb, lb})
+		merge := u.button(u.T("conflicts.merge"), theme.DocumentCreateIcon(), func() { p.mergeDialog(c) })
+		card := widget.NewCard("", "", container.NewVBox(
+			bold(p.recordLabel(c)),
+			wrapped(u.T("conflicts.field", "field", u.fieldName(c.Field))),
+			container.NewGridWithColumns(2, w, l),
+			container.NewHBox(merge),
+		))
+		box.Add(card)
+	}
+	p.body.Objects = []fyne.CanvasObject{container.NewVScroll(box)}
+	p.body.Refresh()
+}
+
+func (p *conflictsPage) resolve(c changeset.Conflict, value json.RawMessage) {
+	if err := p.u.sess.Records().Resolve(context.Background(), c.Kind, c.Record, c.Field, value); err != nil {
+		p.u.showError(err)
+	}
+	p.load()
+	if p.u.shell != nil {
+		p.u.shell.countConflicts()
+	}
+}
+
+// mergeDialog lets a person write the value by hand, starting from the
+// current one: plain text for text fields, JSON for anything else.
+func (p *conflictsPage) mergeDialog(c changeset.Conflict) {
+	u := p.u
+	fs := u.newFieldSet(c.Kind)
+	e := u.newMultiEntry(6)
+	var s string
+	isText := json.Unmarshal(c.Winner.Value, &s) == nil
+	if isText {
+		e.SetText(s)
+	} else {
+		e.SetText(string(c.Winner.Value))
+	}
+	var other string
+	if isText {
+		_ = json.Unmarshal(c.Loser.Value, &other)
+	} else {
+		other = string(c.Loser.Value)
+	}
+	ref := muted(u.T("conflicts.other") + ":\n" + other)
+	box := container.NewVBox(wrapped(u.T("conflicts.merge_explain")), fs.add("value", "conflicts.merged", e).box, ref)
+	u.showModal(u.T("conflicts.merge"), fs, box, u.T("action.save"), func() error {
+		var value json.RawMessage
+		if isText {
+			value, _ = json.Marshal(e.Text)
+		} else {
+			if !json.Valid([]byte(e.Text)) {
+				fs.localError("value", u.T("err.format.json"))
+				return errSilent
+			}
+			value = json.RawMessage(e.Text)
+		}
+		err := u.sess.Records().Resolve(context.Background(), c.Kind, c.Record, c.Field, value)
+		if err == nil {
+			p.load()
+			if u.shell != nil {
+				u.shell.countConflicts()
+			}
+		}
+		return err
+	})
+}

@@ -1,0 +1,95 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/refdata"
+)
+
+// eventsPage lists events.
+type eventsPage struct {
+	u    *UI
+	f    *listFilters
+	rows []records.Summary
+	list *widget.List
+	box  fyne.CanvasObject
+}
+
+var eventColumns = columns{widths: []float32{92, 190, 230, 0, 150}}
+
+func newEventsPage(u *UI) *eventsPage {
+	p := &eventsPage{u: u}
+	p.f = u.newListFilters(domain.KindEvent, p.reload)
+	p.list = widget.NewList(func() int { return len(p.rows) }, p.newRow, p.updateRow)
+	p.list.OnSelected = func(id widget.ListItemID) {
+		u.touch()
+		if id < len(p.rows) {
+			u.shell.push(newEventDetail(u, p.rows[id].ID))
+		}
+		p.list.UnselectAll()
+	}
+	var hdr []fyne.CanvasObject
+	for _, k := range []string{"field.date", "field.kind", "field.council", "field.title", "field.followup_due"} {
+		hdr = append(hdr, truncatedBold(u.T(k)))
+	}
+	newBtn := u.primary(u.T("action.new_event"), theme.ContentAddIcon(), func() { u.shell.newEvent() })
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, newBtn, p.f.view()), widget.NewSeparator(), container.New(eventColumns, hdr...))
+	p.box = container.NewBorder(top, nil, nil, nil, p.list)
+	p.reload()
+	return p
+}
+
+func (p *eventsPage) title() string             { return p.u.T("nav.events") }
+func (p *eventsPage) view() fyne.CanvasObject   { return p.box }
+func (p *eventsPage) changed([]records.Changed) { p.reload() }
+func (p *eventsPage) focusSearch()              { p.u.win.Canvas().Focus(p.f.search) }
+
+func (p *eventsPage) showDue(int) {
+	p.f.flag.SetChecked(true)
+	p.reload()
+}
+
+func (p *eventsPage) reload() {
+	p.rows = p.u.summaries(p.f.filter(domain.KindEvent))
+	p.f.count.SetText(p.u.T("list.count_events", "n", len(p.rows)))
+	p.list.Refresh()
+}
+
+func (p *eventsPage) newRow() fyne.CanvasObject {
+	objs := make([]fyne.CanvasObject, 5)
+	for i := range objs {
+		objs[i] = truncated("")
+	}
+	return container.New(eventColumns, objs...)
+}
+
+func (p *eventsPage) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
+	if id >= len(p.rows) {
+		return
+	}
+	s := p.rows[id]
+	u := p.u
+	c := o.(*fyne.Container).Objects
+	set := func(i int, text string, imp widget.Importance) {
+		l := c[i].(*widget.Label)
+		l.Text, l.Importance = text, imp
+		l.Refresh()
+	}
+	set(0, u.tr.Date(s.Date), widget.MediumImportance)
+	set(1, u.termName(refdata.EventKinds, s.Category), widget.MediumImportance)
+	set(2, u.councilName(s.Council), widget.MediumImportance)
+	set(3, s.Title, widget.MediumImportance)
+	switch {
+	case s.DueNext == nil:
+		set(4, "", widget.MediumImportance)
+	case s.DueNext.Before(u.sess.Records().Today()):
+		set(4, u.tr.Date(*s.DueNext), widget.DangerImportance)
+	default:
+		set(4, u.tr.Date(*s.DueNext), widget.MediumImportance)
+	}
+}

@@ -1,0 +1,140 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kenesh/kenesh/shared/caldate"
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/refdata"
+)
+
+// historyView lists who changed what and when, newest first.
+func (u *UI) historyView(kind, id string) fyne.CanvasObject {
+	entries, err := u.sess.Records().History(context.Background(), kind, id)
+	box := container.NewVBox()
+	if err != nil {
+		box.Add(wrapped(u.problem(err)))
+		return box
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		who := e.Author
+		if who == "" {
+			who = u.T("history.unknown_author")
+		}
+		head := bold(u.tr.DateTime(e.At) + " · " + who + " · " + u.T("history.action."+string(e.Action)))
+		head.Wrapping = fyne.TextWrapWord
+		box.Add(head)
+		names := make([]string, 0, len(e.Changes))
+		for k := range e.Changes {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		var lines []string
+		for _, k := range names {
+			if k == changeset.DeletedField {
+				continue
+			}
+			lines = append(lines, "• "+u.fieldName(k)+": "+u.valueText(k, decoded(e.Changes[k])))
+		}
+		if len(lines) > 0 {
+			l := widget.NewLabel(strings.Join(lines, "\n"))
+			l.Wrapping = fyne.TextWrapWord
+			box.Add(l)
+		}
+		box.Add(widget.NewSeparator())
+	}
+	return box
+}
+
+// valueText shows a stored field value to a person: names for codes,
+// local dates, "—" for a cleared field.
+func (u *UI) valueText(field string, v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "—"
+	case bool:
+		if x {
+			return u.T("common.yes")
+		}
+		return u.T("common.no")
+	case string:
+		if x == "" {
+			return "—"
+		}
+		switch field {
+		case "status":
+			return u.statusName(x)
+		case "category":
+			if t, ok := u.catalog().Term(refdata.RightCategories, x); ok {
+				return t.Names.In(u.Lang())
+			}
+			if t, ok := u.catalog().Term(refdata.EventKinds, x); ok {
+				return t.Names.In(u.Lang())
+			}
+		case "kind":
+			return u.termName(refdata.EventKinds, x)
+		case "channel":
+			return u.termName(refdata.AppealChannels, x)
+		case "oblast":
+			return u.regionName(x)
+		case "district":
+			return u.districtName(x)
+		case "authority":
+			return u.termName(refdata.Authorities, x)
+		}
+		if d, err := caldate.Parse(x); err == nil {
+			return u.tr.Date(d)
+		}
+		return short(x, 120)
+	case float64:
+		return u.tr.Int(int(x))
+	}
+	b, _ := json.Marshal(v)
+	return short(string(b), 120)
+}
+
+// rawValueText shows a JSON field value (conflicts).
+func (u *UI) rawValueText(field string, raw json.RawMessage) string {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return string(raw)
+	}
+	if m, ok := v.(map[string]any); ok {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s: %s", u.fieldName(k), u.valueText(k, m[k])))
+		}
+		return strings.Join(parts, "\n")
+	}
+	if s, ok := v.(string); ok {
+		return s // whole text: a person compares and merges it
+	}
+	return u.valueText(field, v)
+}
+
+// decoded turns a stored value (JSON) into plain Go values for valueText.
+func decoded(v any) any {
+	raw, ok := v.(json.RawMessage)
+	if !ok {
+		return v
+	}
+	var out any
+	if json.Unmarshal(raw, &out) != nil {
+		return string(raw)
+	}
+	return out
+}

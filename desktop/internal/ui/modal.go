@@ -1,0 +1,46 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// modal is a small form in a dialog that stays open, with everything typed,
+// when saving fails: the errors show beside the fields of fs.
+type modal struct {
+	d       *dialog.CustomDialog
+	ok      *widget.Button
+	content fyne.CanvasObject
+}
+
+func (u *UI) showModal(title string, fs *fieldSet, content fyne.CanvasObject, okLabel string, ok func() error) *modal {
+	m := &modal{content: content}
+	run := func() {
+		u.touch()
+		if err := ok(); err != nil {
+			fs.show(err)
+			return
+		}
+		m.d.Hide()
+	}
+	m.ok = u.primary(okLabel, theme.ConfirmIcon(), run)
+	cancel := u.button(u.T("action.cancel"), theme.CancelIcon(), func() { m.d.Hide() })
+	body := container.NewBorder(nil, container.NewVBox(fs.top, container.NewHBox(layout.NewSpacer(), cancel, m.ok)), nil, nil, content)
+	m.d = dialog.NewCustomWithoutButtons(title, body, u.win)
+	size := m.d.MinSize()
+	w := min(max(size.Width, 640*theme.TextSize()/14), u.win.Canvas().Size().Width-40)
+	h := min(size.Height+20, u.win.Canvas().Size().Height-40)
+	m.d.Resize(fyne.NewSize(w, h))
+	for _, f := range fs.order {
+		if e, ok := f.obj.(*textEntry); ok && !e.MultiLine {
+			e.OnSubmitted = func(string) { run() }
+		}
+	}
+	m.d.Show()
+	u.lastModal = m
+	return m
+}

@@ -1,0 +1,484 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/desktop/internal/syncer"
+)
+
+// page is one screen inside the main frame.
+type page interface {
+	title() string
+	view() fyne.CanvasObject
+	// changed is called (on the UI goroutine) after saves, local or pulled
+	// by sync; an Overflow entry means "reload everything".
+	changed(c []records.Changed)
+}
+
+// dirtyPage is a page holding input that is not saved yet.
+type dirtyPage interface {
+	page
+	dirty() bool
+}
+
+// saver is a page that Ctrl+S and Enter save.
+type saver interface{ save() }
+
+// Sections of the navigation.
+const (
+	secHome      = "home"
+	secEvents    = "events"
+	secAppeals   = "appeals"
+	secConflicts = "conflicts"
+	secSettings  = "settings"
+)
+
+var sections = []string{secHome, secEvents, secAppeals, secConflicts, secSettings}
+
+// shell is the main frame: navigation on the left, the current page, and
+// the sync status bar along the bottom.
+type shell struct {
+	u       *UI
+	section string
+	stack   []page
+	roots   map[string]page
+
+	navButtons map[string]*widget.Button
+	header     *widget.Label
+	back       *widget.Button
+	body       *fyne.Container
+	status     *statusBar
+	frame      fyne.CanvasObject
+
+	conflicts int
+	stopSubs  []func()
+}
+
+func newShell(u *UI) *shell {
+	s := &shell{u: u, section: secHome}
+	s.watch()
+	s.rebuild()
+	return s
+}
+
+// watch subscribes to saves and to the sync loop, and brings both to the
+// UI goroutine. Saves are coalesced: a sync that pulls thousands of records
+// redraws a few times a second, not thousands of times.
+func (s *shell) watch() {
+	u := s.u
+	sess := u.sess
+	ch, stop := sess.Records().Subscribe()
+	s.stopSubs = append(s.stopSubs, stop)
+	go func() {
+		var pending []records.Changed
+		var tick <-chan time.Time
+		for {
+			select {
+			case batch, ok := <-ch:
+				if !ok {
+					return
+				}
+				pending = append(pending, batch...)
+				if len(pending) > 1000 {
+					pending = []records.Changed{records.Overflow}
+				}
+				if tick == nil {
+					tick = time.After(200 * time.Millisecond)
+				}
+			case <-tick:
+				b := pending
+				pending, tick = nil, nil
+				u.do(func() { s.onChanged(b) })
+			}
+		}
+	}()
+	sc, stopStatus := sess.Loop.Subscribe()
+	s.stopSubs = append(s.stopSubs, stopStatus)
+	go func() {
+		for st := range sc {
+			st := st
+			u.do(func() { s.status.update(st) })
+		}
+	}()
+	sess.StartSync()
+}
+
+func (s *shell) stop() {
+	for _, f := range s.stopSubs {
+		f()
+	}
+	s.stopSubs = nil
+}
+
+func (s *shell) onChanged(c []records.Changed) {
+	if s.u.shell != s {
+		return
+	}
+	s.countConflicts()
+	for _, p := range s.roots {
+		p.changed(c)
+	}
+	for _, p := range s.stack[1:] {
+		p.changed(c)
+	}
+	s.status.refreshPending()
+}
+
+func (s *shell) countConflicts() {
+	list, err := s.u.sess.Records().Conflicts(context.Background())
+	if err != nil {
+		s.u.log.Warn("reading conflicts", "err", err)
+		return
+	}
+	s.conflicts = len(list)
+	if b := s.navButtons[secConflicts]; b != nil {
+		b.SetText(s.navLabel(secConflicts))
+	}
+}
+
+func (s *shell) navLabel(sec string) string {
+	label := s.u.T("nav." + sec)
+	if sec == secConflicts && s.conflicts > 0 {
+		label += " (" + s.u.tr.Int(s.conflicts) + ")"
+	}
+	return label
+}
+
+var navIcons = map[string]fyne.Resource{
+	secHome: theme.HomeIcon(), secEvents: theme.CalendarIcon(), secAppeals: theme.MailComposeIcon(),
+	secConflicts: theme.WarningIcon(), secSettings: theme.SettingsIcon(),
+}
+
+// rebuild makes every page again (after a language or text size change),
+// keeping the section shown.
+func (s *shell) rebuild() {
+	u := s.u
+	s.countConflicts()
+	s.roots = map[string]page{
+		secHome:      newHomePage(u),
+		secEvents:    newEventsPage(u),
+		secAppeals:   newAppealsPage(u),
+		secConflicts: newConflictsPage(u),
+		secSettings:  newSettingsPage(u),
+	}
+	nav := container.NewVBox()
+	s.navButtons = map[string]*widget.Button{}
+	for _, sec := range sections {
+		sec := sec
+		b := u.button(s.navLabel(sec), navIcons[sec], func() { s.navigate(sec) })
+		b.Alignment = widget.ButtonAlignLeading
+		s.navButtons[sec] = b
+		nav.Add(b)
+	}
+	nav.Add(layout.NewSpacer())
+	newEvent := u.button(u.T("action.new_event"), theme.ContentAddIcon(), func() { s.newEvent() })
+	newAppeal := u.button(u.T("action.new_appeal"), theme.ContentAddIcon(), func() { s.newAppeal() })
+	lock := u.button(u.T("action.lock"), theme.VisibilityOffIcon(), func() { u.lock() })
+	lock.Importance = widget.LowImportance
+	nav.Add(newEvent)
+	nav.Add(newAppeal)
+	nav.Add(lock)
+	device := hint(u.sess.Records().Device().Name)
+	nav.Add(device)
+
+	s.header = heading("")
+	s.back = u.button(u.T("action.back"), theme.NavigateBackIcon(), func() { s.pop() })
+	s.body = container.NewStack()
+	if s.status != nil {
+		s.status.rebuild()
+	} else {
+		s.status = newStatusBar(u)
+	}
+	top := container.NewBorder(nil, nil, s.back, nil, s.header)
+	main := container.NewBorder(container.NewVBox(top, widget.NewSeparator()), nil, nil, nil, s.body)
+	left := container.NewBorder(nil, nil, nil, widget.NewSeparator(), container.NewPadded(nav))
+	s.frame = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), s.status.view()), left, nil, container.NewPadded(main))
+	s.stack = []page{s.roots[s.section]}
+	s.render()
+}
+
+func (s *shell) show() {
+	s.u.setContent(s.frame)
+	s.u.win.SetMainMenu(s.mainMenu())
+	s.addShortcuts()
+	s.render()
+}
+
+func (s *shell) top() page { return s.stack[len(s.stack)-1] }
+
+func (s *shell) render() {
+	p := s.top()
+	s.header.SetText(p.title())
+	if len(s.stack) > 1 {
+		s.back.Show()
+	} else {
+		s.back.Hide()
+	}
+	for sec, b := range s.navButtons {
+		if sec == s.section {
+			b.Importance = widget.HighImportance
+		} else {
+			b.Importance = widget.MediumImportance
+		}
+		b.Refresh()
+	}
+	s.body.Objects = []fyne.CanvasObject{p.view()}
+	s.body.Refresh()
+}
+
+// leave asks before dropping unsaved input, then runs then.
+func (s *shell) leave(then func()) {
+	for _, p := range s.stack {
+		if d, ok := p.(dirtyPage); ok && d.dirty() {
+			s.u.confirm(s.u.T("form.discard_title"), s.u.T("form.discard_text"), s.u.T("form.discard"), then)
+			return
+		}
+	}
+	then()
+}
+
+func (s *shell) navigate(sec string) {
+	s.leave(func() {
+		s.section = sec
+		s.stack = []page{s.roots[sec]}
+		s.render()
+	})
+}
+
+func (s *shell) push(p page) {
+	s.stack = append(s.stack, p)
+	s.render()
+}
+
+// pop goes back one page, asking first if that page holds unsaved input.
+func (s *shell) pop() {
+	if len(s.stack) < 2 {
+		return
+	}
+	if d, ok := s.top().(dirtyPage); ok && d.dirty() {
+		s.u.confirm(s.u.T("form.discard_title"), s.u.T("form.discard_text"), s.u.T("form.discard"), s.popNow)
+		return
+	}
+	s.popNow()
+}
+
+func (s *shell) popNow() {
+	s.stack = s.stack[:len(s.stack)-1]
+	s.render()
+}
+
+// replaceTop swaps the top page (a saved form becomes the record's detail).
+func (s *shell) replaceTop(p page) {
+	s.stack[len(s.stack)-1] = p
+	s.render()
+}
+
+func (s *shell) newAppeal() {
+	s.leave(func() {
+		s.section = secAppeals
+		s.stack = []page{s.roots[secAppeals], newAppealForm(s.u, nil)}
+		s.render()
+	})
+}
+
+func (s *shell) newEvent() {
+	s.leave(func() {
+		s.section = secEvents
+		s.stack = []page{s.roots[secEvents], newEventForm(s.u, nil)}
+		s.render()
+	})
+}
+
+// search goes to the list of the current section (appeals unless events)
+// and puts the cursor in its search field.
+func (s *shell) search() {
+	sec := s.section
+	if sec != secEvents {
+		sec = secAppeals
+	}
+	s.leave(func() {
+		s.section = sec
+		s.stack = []page{s.roots[sec]}
+		s.render()
+		if f, ok := s.roots[sec].(interface{ focusSearch() }); ok {
+			f.focusSearch()
+		}
+	})
+}
+
+func (s *shell) saveCurrent() {
+	if sv, ok := s.top().(saver); ok {
+		sv.save()
+	}
+}
+
+// Keyboard shortcuts. Fyne gives a focused entry every shortcut first and
+// drops the ones it does not know, so app shortcuts live in the main menu,
+// whose shortcuts fire whatever has the focus.
+func (s *shell) mainMenu() *fyne.MainMenu {
+	u := s.u
+	ctrl := fyne.KeyModifierShortcutDefault
+	item := func(key string, sc fyne.Shortcut, f func()) *fyne.MenuItem {
+		it := fyne.NewMenuItem(u.T(key), func() { u.touch(); f() })
+		it.Shortcut = sc
+		return it
+	}
+	records := fyne.NewMenu(u.T("menu.records"),
+		item("action.new_appeal", &desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: ctrl}, s.newAppeal),
+		item("action.new_event", &desktop.CustomShortcut{KeyName: fyne.KeyE, Modifier: ctrl}, s.newEvent),
+		item("action.search", &desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: ctrl}, s.search),
+		item("action.save", &desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: ctrl}, s.saveCurrent),
+		fyne.NewMenuItemSeparator(),
+		item("action.lock", &desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: ctrl}, u.lock),
+	)
+	keys := []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5}
+	var goItems []*fyne.MenuItem
+	for i, sec := range sections {
+		sec := sec
+		goItems = append(goItems, item("nav."+sec, &desktop.CustomShortcut{KeyName: keys[i], Modifier: ctrl}, func() { s.navigate(sec) }))
+	}
+	goItems = append(goItems, fyne.NewMenuItemSeparator(),
+		item("action.back", &desktop.CustomShortcut{KeyName: fyne.KeyLeft, Modifier: fyne.KeyModifierAlt}, s.pop))
+	gomenu := fyne.NewMenu(u.T("menu.go"), goItems...)
+	syncMenu := fyne.NewMenu(u.T("menu.sync"),
+		item("sync.now", &desktop.CustomShortcut{KeyName: fyne.KeyR, Modifier: ctrl}, func() { u.sess.Loop.Trigger() }))
+	return fyne.NewMainMenu(records, gomenu, syncMenu)
+}
+
+// addShortcuts registers the same shortcuts on the canvas, for drivers
+// without a main menu.
+func (s *shell) addShortcuts() {
+	c := s.u.win.Canvas()
+	ctrl := fyne.KeyModifierShortcutDefault
+	for _, k := range []struct {
+		key fyne.KeyName
+		f   func()
+	}{{fyne.KeyN, s.newAppeal}, {fyne.KeyE, s.newEvent}, {fyne.KeyF, s.search}, {fyne.KeyS, s.saveCurrent}, {fyne.KeyL, s.u.lock}} {
+		f := k.f
+		c.AddShortcut(&desktop.CustomShortcut{KeyName: k.key, Modifier: ctrl}, func(fyne.Shortcut) { f() })
+	}
+}
+
+// statusBar shows the sync state at all times.
+type statusBar struct {
+	u        *UI
+	st       syncer.Status
+	icon     *widget.Icon
+	state    *widget.Label
+	pending  *widget.Label
+	last     *widget.Label
+	progress *widget.ProgressBar
+	progBox  *fyne.Container
+	problem  *widget.Label
+	now      *widget.Button
+	box      *fyne.Container
+}
+
+func newStatusBar(u *UI) *statusBar {
+	b := &statusBar{u: u}
+	b.rebuild()
+	if u.sess != nil {
+		b.st = u.sess.Loop.Status()
+	}
+	b.update(b.st)
+	return b
+}
+
+func (b *statusBar) rebuild() {
+	u := b.u
+	b.icon = widget.NewIcon(theme.MediaRecordIcon())
+	b.state = strong("")
+	b.pending = widget.NewLabel("")
+	b.last = widget.NewLabel("")
+	b.progress = widget.NewProgressBar()
+	b.progBox = container.New(columns{widths: []float32{0}}, b.progress)
+	b.progBox.Hide()
+	b.problem = widget.NewLabel("")
+	b.problem.Importance = widget.DangerImportance
+	b.problem.Wrapping = fyne.TextWrapWord
+	b.problem.Hide()
+	b.now = u.button(u.T("sync.now"), theme.ViewRefreshIcon(), func() {
+		if u.sess != nil {
+			u.sess.Loop.Trigger()
+		}
+	})
+	row := container.NewHBox(b.icon, b.state, widget.NewSeparator(), b.pending, widget.NewSeparator(), b.last, layout.NewSpacer(), b.now)
+	b.box = container.NewVBox(row, b.progBox, b.problem)
+	if b.st.State != "" {
+		b.update(b.st)
+	}
+}
+
+func (b *statusBar) view() fyne.CanvasObject { return b.box }
+
+var stateIcons = map[syncer.State]fyne.Resource{
+	syncer.StateIdle: theme.ConfirmIcon(), syncer.StateSyncing: theme.ViewRefreshIcon(), syncer.StateOffline: theme.CancelIcon(),
+	syncer.StateError: theme.WarningIcon(), syncer.StateBlocked: theme.ErrorIcon(), syncer.StateNotEnrolled: theme.InfoIcon(),
+}
+
+func (b *statusBar) update(st syncer.Status) {
+	u := b.u
+	b.st = st
+	state := st.State
+	if state == "" {
+		state = syncer.StateIdle
+		if u.sess != nil {
+			if _, err := u.sess.Records().Enrollment(context.Background()); err != nil {
+				state = syncer.StateNotEnrolled
+			}
+		}
+	}
+	b.icon.SetResource(stateIcons[state])
+	text := u.T("sync.state." + string(state))
+	if state == syncer.StateOffline && !st.NextAttempt.IsZero() {
+		text += " · " + u.T("sync.retry_at", "time", st.NextAttempt.In(bishkek).Format("15:04"))
+	}
+	b.state.SetText(text)
+	b.refreshPending()
+	if state == syncer.StateSyncing && st.Total > 0 {
+		b.progress.Max = float64(st.Total)
+		b.progress.SetValue(float64(st.Done))
+		b.progBox.Show()
+	} else {
+		b.progBox.Hide()
+	}
+	msg := ""
+	if state != syncer.StateIdle && state != syncer.StateSyncing && st.LastError != "" {
+		msg = u.syncProblem(st.LastError)
+	}
+	setError(b.problem, msg)
+}
+
+// refreshPending reads the counters from the store: a save changes them
+// before the loop next reports.
+func (b *statusBar) refreshPending() {
+	u := b.u
+	if u.sess == nil {
+		return
+	}
+	ss, err := u.sess.Records().SyncState(context.Background())
+	if err != nil {
+		return
+	}
+	b.pending.SetText(u.T("sync.pending", "n", int(ss.Pending)))
+	last := ss.LastOK
+	if b.st.LastOK.After(last) {
+		last = b.st.LastOK
+	}
+	if last.IsZero() {
+		b.last.SetText(u.T("sync.never"))
+	} else {
+		b.last.SetText(u.T("sync.last", "time", last))
+	}
+}
+
+var bishkek = records.Bishkek

@@ -1,0 +1,552 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/desktop/internal/settings"
+	"github.com/kenesh/kenesh/shared/domain"
+)
+
+func TestFirstRunCreateThenOffline(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new")
+	h := newHarness(t, dir, "ky", true)
+	h.mustShow("Программанын тилин тандаңыз")
+	h.tap("Русский")
+	h.mustShow("Защитите записи паролем")
+
+	f := h.u.firstForm
+	f.name.SetText("Ноутбук Нарынского совета")
+	test.Type(f.pass, "короткий")
+	test.Type(f.again, "другой пароль")
+	h.mustShow(h.T("strength.weak"))
+	h.tap(h.T("firstrun.create"))
+	h.mustShow(h.T("firstrun.mismatch"))
+	if session := h.u.sess; session != nil {
+		t.Fatal("a store was made despite the mismatch")
+	}
+
+	f.pass.SetText("кызыл алма тоодо жашыл")
+	f.again.SetText("кызыл алма тоодо жашыл")
+	h.mustShow(h.T("strength.strong"))
+	h.tap(h.T("firstrun.create"))
+	h.waitFor("enroll screen", func() bool { return h.shows(h.T("enroll.title")) })
+
+	// A wrong server address is refused next to the field, nothing leaves.
+	h.tap(h.T("enroll.action"))
+	h.mustShow(h.T("err.required"))
+	h.tap(h.T("enroll.offline"))
+	h.waitFor("home", func() bool { return h.u.shell != nil })
+	h.mustShow(h.T("home.no_council"))
+	s, _, err := settings.Load(dir)
+	if err != nil || s.Language != "ru" {
+		t.Fatalf("settings after first run: %+v %v", s, err)
+	}
+}
+
+func TestUnlockWrongThenRight(t *testing.T) {
+	h := unlocked(t, "en", 5, 2, 0)
+	dir := h.dir
+	h.u.Close()
+
+	h2 := newHarness(t, dir, "ky", false)
+	h2.mustShow(h2.T("unlock.text"))
+	var pass *textEntry
+	for _, o := range h2.objects() {
+		if e, ok := o.(*textEntry); ok && e.Password {
+			pass = e
+		}
+	}
+	test.Type(pass, "туура эмес")
+	pass.OnSubmitted(pass.Text)
+	h2.waitFor("error", func() bool { return h2.shows(h2.T("problem.wrong_passphrase")) })
+	if h2.u.sess != nil {
+		t.Fatal("unlocked with a wrong passphrase")
+	}
+	test.Type(pass, testPass)
+	h2.tap(h2.T("unlock.action"))
+	h2.waitFor("home", func() bool { return h2.u.shell != nil })
+	h2.mustShow(h2.T("home.title"))
+}
+
+func TestAppealFormValidationThenSave(t *testing.T) {
+	h := unlocked(t, "ky", 0, 0, 0)
+	h.u.shell.newAppeal()
+	f := h.u.shell.top().(*appealForm)
+	f.name.SetText("Токтогулов Эрмек")
+	f.phone.SetText("телефон жок")
+	f.summary.SetText("")
+	f.save()
+	// Each message sits under its own field; what was typed stays.
+	for field, key := range map[string]string{"summary": "err.required", "channel": "err.required",
+		"category": "err.required", "appellant.phone": "err.format.phone"} {
+		if got := f.fs.fields[field].err.Text; got != h.T(key) || !f.fs.fields[field].err.Visible() {
+			t.Errorf("%s: error %q (visible %v), want %q", field, got, f.fs.fields[field].err.Visible(), h.T(key))
+		}
+	}
+	if f.name.Text != "Токтогулов Эрмек" || h.u.shell.top() != page(f) {
+		t.Fatal("the form lost what was typed")
+	}
+	if n, _ := h.u.sess.Records().Count(records.Filter{Kind: domain.KindAppeal}); n != 0 {
+		t.Fatalf("%d appeals saved by an invalid form", n)
+	}
+
+	f.phone.SetText("+996 555 123 456")
+	f.channel.SetCode("phone")
+	f.category.SetCode("police_justice")
+	f.summary.SetText("Милиция арызды каттоодон баш тартты")
+	f.vulnerable.checks[0].SetChecked(true)
+	// Enter in a one-line field saves.
+	f.summary.OnSubmitted(f.summary.Text)
+	h.drain()
+	d, ok := h.u.shell.top().(*appealDetail)
+	if !ok {
+		t.Fatalf("after saving the top page is %T; errors: %q", h.u.shell.top(), f.fs.top.Text)
+	}
+	a := d.a
+	if a.Appellant == nil || a.Appellant.Name != "Токтогулов Эрмек" || a.Channel != "phone" || a.Category != "police_justice" ||
+		a.RegNo == "" || len(a.VulnerableGroups) != 1 || a.Council != h.firstCouncil().Code && a.Council != h.u.sess.Records().HomeCouncil() {
+		t.Fatalf("saved appeal: %+v", a)
+	}
+	h.mustShow(a.RegNo)
+	h.mustShow(h.u.statusName("received"))
+}
+
+func TestEditSavesOnlyChangedFields(t *testing.T) {
+	h := unlocked(t, "en", 3, 0, 0)
+	id := h.u.summaries(records.Filter{Kind: domain.KindAppeal})[0].ID
+	d := newAppealDetail(h.u, id)
+	h.u.shell.push(d)
+	h.tap(h.T("action.edit"))
+	f := h.u.shell.top().(*appealForm)
+	if f.dirty() {
+		t.Fatal("an untouched form reports changes")
+	}
+	f.summary.SetText("A corrected summary")
+	if !f.dirty() {
+		t.Fatal("a changed form reports no changes")
+	}
+	h.tap(h.T("action.save"))
+	if h.u.shell.top() != page(d) {
+		t.Fatalf("after saving an edit the top is %T", h.u.shell.top())
+	}
+	hist, err := h.u.sess.Records().History(context.Background(), domain.KindAppeal, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := hist[len(hist)-1]
+	if len(last.Changes) != 1 || decoded(last.Changes["summary"]) != "A corrected summary" {
+		t.Fatalf("the edit changed %v", last.Changes)
+	}
+	if d.a.Summary != "A corrected summary" {
+		t.Fatal("the detail page did not reload")
+	}
+	h.mustShow("A corrected summary")
+}
+
+func TestWorkflowOffersOnlyAllowedSteps(t *testing.T) {
+	h := unlocked(t, "ru", 0, 0, 0)
+	c := h.firstCouncil()
+	a, err := h.u.sess.Records().CreateAppeal(context.Background(), domain.Appeal{Council: c.Code, Channel: "letter",
+		Appellant: &domain.Appellant{Name: "Асанова Гүлнара"}, Oblast: c.Oblast, Category: "land_property", Summary: "Жер тилкеси"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newAppealDetail(h.u, a.ID)
+	h.u.shell.push(d)
+	check := func(status domain.Status) {
+		t.Helper()
+		var got []domain.Status
+		for s := range d.workflow {
+			got = append(got, s)
+		}
+		want := status.Next()
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("in %s the buttons offer %v, the workflow allows %v", status, got, want)
+		}
+		for _, s := range domain.Statuses {
+			if !slices.Contains(want, s) && h.shows(h.T("workflow.to."+string(s))) && s != domain.StatusClosed {
+				t.Errorf("in %s a button for %s is shown", status, s)
+			}
+		}
+	}
+	check(domain.StatusReceived)
+	test.Tap(d.workflow[domain.StatusUnderReview])
+	h.tap(h.T("workflow.apply"))
+	if d.a.Status != domain.StatusUnderReview {
+		t.Fatalf("status %s", d.a.Status)
+	}
+	check(domain.StatusUnderReview)
+
+	// Rejecting needs a reason: the dialog stays open with the message.
+	test.Tap(d.workflow[domain.StatusRejected])
+	h.tap(h.T("workflow.apply"))
+	h.mustShow(h.T("err.required"))
+	if d.a.Status != domain.StatusUnderReview {
+		t.Fatal("rejected without a reason")
+	}
+	m := h.u.lastModal
+	for _, o := range test.LaidOutObjects(m.content) {
+		if e, ok := o.(*textEntry); ok && e.MultiLine {
+			e.SetText("Жалоба не относится к правам человека")
+			break
+		}
+	}
+	h.tap(h.T("workflow.apply"))
+	if d.a.Status != domain.StatusRejected || d.a.RejectionReason == "" {
+		t.Fatalf("after rejecting: %s %q", d.a.Status, d.a.RejectionReason)
+	}
+	check(domain.StatusRejected)
+}
+
+func TestConsultationAndPublication(t *testing.T) {
+	h := unlocked(t, "ky", 0, 0, 0)
+	c := h.firstCouncil()
+	svc := h.u.sess.Records()
+	ctx := context.Background()
+	a, _ := svc.CreateAppeal(ctx, domain.Appeal{Council: c.Code, Channel: "in_person", Oblast: c.Oblast, Category: "labour",
+		Appellant: &domain.Appellant{Name: "Жумабеков Нурлан", Phone: "+996 700 111 222", Address: "Ленин көч. 5", PIN: "21234567890123"},
+		Village:   "Кочкор-Ата", Summary: "Эмгек акы берилген жок"})
+	for _, s := range []domain.Status{domain.StatusUnderReview, domain.StatusFactChecking, domain.StatusVerified} {
+		if _, err := svc.MoveAppeal(ctx, a.ID, domain.Step{To: s}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := newAppealDetail(h.u, a.ID)
+	h.u.shell.push(d)
+
+	h.tap(h.T("consult.action"))
+	h.tap(h.T("action.save"))
+	h.mustShow(h.T("err.required"))
+	m := h.u.lastModal
+	var entries []*textEntry
+	for _, o := range test.LaidOutObjects(m.content) {
+		if e, ok := o.(*textEntry); ok {
+			entries = append(entries, e)
+		}
+	}
+	entries[0].SetText("Адвокат Осмонова")
+	entries[2].SetText("Эмгек инспекциясына арыз жазуу сунушталды")
+	h.tap(h.T("action.save"))
+	if len(d.a.Consultations) != 1 || d.a.Consultations[0].AtStatus != domain.StatusVerified {
+		t.Fatalf("consultations %+v", d.a.Consultations)
+	}
+
+	// The public preview carries no personal data without consent.
+	view := func(x *domain.Appeal) string {
+		var b strings.Builder
+		for _, l := range h.u.publicView(x) {
+			b.WriteString(l.label + ": " + l.value + "\n")
+		}
+		return b.String()
+	}
+	x := *d.a
+	x.PublicSummary = "Эмгек акысы үч ай төлөнгөн жок"
+	for _, secret := range []string{"Жумабеков", "+996 700", "Ленин", "21234567890123", "Кочкор-Ата", "Эмгек акы берилген жок"} {
+		if got := view(&x); contains(got, secret) {
+			t.Errorf("public view shows %q: %s", secret, got)
+		}
+	}
+	x.PublishIdentityConsent = true
+	if got := view(&x); !contains(got, "Жумабеков Нурлан") || contains(got, "+996") {
+		t.Errorf("with consent: %s", got)
+	}
+
+	h.tap(h.T("publication.action"))
+	m = h.u.lastModal
+	var ready *textEntry
+	for _, o := range test.LaidOutObjects(m.content) {
+		if e, ok := o.(*textEntry); ok {
+			ready = e
+		}
+	}
+	// Marking ready without a public summary is refused beside the field.
+	for _, o := range test.LaidOutObjects(m.content) {
+		if ch, ok := o.(interface{ SetChecked(bool) }); ok {
+			_ = ch
+		}
+	}
+	var readyCheck = findCheck(h, h.T("field.ready_for_publication"))
+	readyCheck.SetChecked(true)
+	h.tap(h.T("action.save"))
+	h.mustShow(h.T("err.required.public_summary"))
+	ready.SetText("Эмгек акысы үч ай төлөнгөн жок")
+	h.tap(h.T("action.save"))
+	if !d.a.ReadyForPublication || d.a.PublicSummary == "" {
+		t.Fatalf("publication not saved: %+v", d.a)
+	}
+}
+
+func contains(s, sub string) bool {
+	return len(sub) > 0 && len(s) >= len(sub) && (stringIndex(s, sub) >= 0)
+}
+
+func TestEventFormValidationThenSave(t *testing.T) {
+	h := unlocked(t, "ru", 0, 0, 0)
+	h.u.shell.newEvent()
+	f := h.u.shell.top().(*eventForm)
+	f.titleE.SetText("Коомдук угуу: таза суу")
+	f.start.SetText("25:00")
+	f.counts["citizens"][0].SetText("много")
+	f.save()
+	if f.fs.fields["participants"].err.Text != h.T("err.format.number") {
+		t.Fatalf("participants error %q", f.fs.fields["participants"].err.Text)
+	}
+	f.counts["citizens"][0].SetText("23")
+	f.counts["citizens"][1].SetText("17")
+	f.counts["officials"][2].SetText("4")
+	f.save()
+	if f.fs.fields["start_time"].err.Text != h.T("err.format.start_time") || f.fs.fields["kind"].err.Text != h.T("err.required") {
+		t.Fatalf("errors: start %q kind %q", f.fs.fields["start_time"].err.Text, f.fs.fields["kind"].err.Text)
+	}
+	f.start.SetText("14:00")
+	f.kind.SetCode("hearing")
+	r := f.followups.addRow("", "Акимчиликке кат жөнөтүү", "Катчы", "10.12.2026")
+	_ = r
+	f.speakers.addRow("", "Осмонов Бакыт", "юрист", "Акыйкатчы")
+	f.decisions.SetText("Суу түтүгүн оңдоо\nАкимчиликке сунуш")
+	h.tap(h.T("action.save"))
+	d, ok := h.u.shell.top().(*eventDetail)
+	if !ok {
+		t.Fatalf("top is %T; errors %q", h.u.shell.top(), f.fs.top.Text)
+	}
+	e := d.e
+	if e.Participants["citizens"].Total() != 40 || e.Participants["officials"].Unspecified != 4 || len(e.FollowUps) != 1 ||
+		e.FollowUps[0].Status != "open" || len(e.Speakers) != 1 || len(e.Decisions) != 2 || e.StartTime != "14:00" {
+		t.Fatalf("saved event: %+v", e)
+	}
+	// Mark the follow-up action done from the detail page.
+	h.tap(h.T("event.mark_done"))
+	if d.e.FollowUps[0].Status != "done" || d.e.FollowUps[0].DoneOn.IsZero() {
+		t.Fatalf("follow-up after done: %+v", d.e.FollowUps[0])
+	}
+}
+
+func TestListsFilterAndSearch(t *testing.T) {
+	h := unlocked(t, "ky", 300, 40, 0)
+	svc := h.u.sess.Records()
+	h.u.shell.navigate(secAppeals)
+	p := h.u.shell.roots[secAppeals].(*appealsPage)
+	all, _ := svc.Count(records.Filter{Kind: domain.KindAppeal})
+	if len(p.rows) != all || p.list.Length() != all {
+		t.Fatalf("list shows %d of %d", len(p.rows), all)
+	}
+	h.mustShow(h.T("list.count_appeals", "n", all))
+	p.f.status.SetCode("verified")
+	want, _ := svc.Count(records.Filter{Kind: domain.KindAppeal, Status: "verified"})
+	if len(p.rows) != want || want == 0 {
+		t.Fatalf("status filter: %d rows, want %d", len(p.rows), want)
+	}
+	p.f.status.SetCode("")
+	word := p.rows[0].Title
+	word = firstWord(word)
+	test.Type(p.f.search, word)
+	want, _ = svc.Count(records.Filter{Kind: domain.KindAppeal, Text: word})
+	h.waitFor("search results", func() bool { return len(p.rows) == want })
+	p.f.flag.SetChecked(true)
+	wantOverdue, _ := svc.Count(records.Filter{Kind: domain.KindAppeal, Text: word, Overdue: true})
+	if len(p.rows) != wantOverdue {
+		t.Fatalf("overdue filter: %d, want %d", len(p.rows), wantOverdue)
+	}
+	// Tapping a line opens the appeal.
+	p.f.flag.SetChecked(false)
+	p.list.Select(0)
+	h.drain()
+	if _, ok := h.u.shell.top().(*appealDetail); !ok {
+		t.Fatalf("selecting a line opened %T", h.u.shell.top())
+	}
+
+	h.u.shell.navigate(secEvents)
+	ep := h.u.shell.roots[secEvents].(*eventsPage)
+	ne, _ := svc.Count(records.Filter{Kind: domain.KindEvent})
+	if len(ep.rows) != ne || ne != 40 {
+		t.Fatalf("events list %d of %d", len(ep.rows), ne)
+	}
+	ep.f.category.SetCode("hearing")
+	want, _ = svc.Count(records.Filter{Kind: domain.KindEvent, Category: "hearing"})
+	if len(ep.rows) != want {
+		t.Fatalf("kind filter %d, want %d", len(ep.rows), want)
+	}
+}
+
+func TestConflictKeepOther(t *testing.T) {
+	h := unlocked(t, "en", 5, 0, 1)
+	svc := h.u.sess.Records()
+	list, _ := svc.Conflicts(context.Background())
+	if len(list) != 1 {
+		t.Fatalf("%d conflicts", len(list))
+	}
+	h.mustShow(h.T("nav.conflicts") + " (1)")
+	h.u.shell.navigate(secConflicts)
+	p := h.u.shell.roots[secConflicts].(*conflictsPage)
+	var loser string
+	_ = json.Unmarshal(list[0].Loser.Value, &loser)
+	h.mustShow(loser)
+	test.Tap(p.keep[0][1])
+	h.drain()
+	if left, _ := svc.Conflicts(context.Background()); len(left) != 0 {
+		t.Fatalf("%d conflicts left", len(left))
+	}
+	a, _ := svc.Appeal(context.Background(), list[0].Record)
+	if a.Summary != loser {
+		t.Fatalf("summary %q, want the kept value %q", a.Summary, loser)
+	}
+	h.mustShow(h.T("conflicts.none"))
+	h.mustShow(h.T("nav.conflicts"))
+}
+
+func TestLanguageSwitch(t *testing.T) {
+	h := unlocked(t, "ky", 3, 1, 0)
+	h.mustShow("Кайрылуулар")
+	if got := lang.L("Cancel"); got != "Жокко чыгаруу" {
+		t.Fatalf("Fyne's Cancel in Kyrgyz: %q", got)
+	}
+	h.u.shell.navigate(secSettings)
+	p := h.u.shell.roots[secSettings].(*settingsPage)
+	p.language.SetSelected("Русский")
+	h.drain()
+	h.mustShow("Обращения")
+	h.mustShow("Настройки")
+	if h.shows("Кайрылуулар") {
+		t.Fatal("Kyrgyz text left after switching to Russian")
+	}
+	if got := lang.L("Cancel"); got != "Отмена" {
+		t.Fatalf("Fyne's Cancel after switching to Russian: %q", got)
+	}
+	if h.u.shell.section != secSettings {
+		t.Fatal("the switch left the settings page")
+	}
+	s, _, _ := settings.Load(h.dir)
+	if s.Language != "ru" {
+		t.Fatalf("saved language %q", s.Language)
+	}
+	h.u.shell.roots[secSettings].(*settingsPage).language.SetSelected("English")
+	h.drain()
+	h.mustShow("Appeals")
+	if got := lang.L("Cancel"); got != "Cancel" {
+		t.Fatalf("Fyne's Cancel in English: %q", got)
+	}
+	// Numbers follow the language too.
+	if got := h.u.tr.Int(100000); got != "100,000" {
+		t.Fatalf("English number %q", got)
+	}
+}
+
+func TestIdleLockKeepsForm(t *testing.T) {
+	h := unlocked(t, "ky", 0, 0, 0)
+	h.u.set.IdleLockMinutes = 5
+	h.u.shell.newAppeal()
+	f := h.u.shell.top().(*appealForm)
+	f.summary.SetText("Жазылып жаткан кайрылуу")
+	h.advance(4 * time.Minute)
+	h.u.checkIdle()
+	if h.u.locked {
+		t.Fatal("locked before the idle time")
+	}
+	h.u.touch()
+	h.advance(6 * time.Minute)
+	h.u.checkIdle()
+	if !h.u.locked {
+		t.Fatal("not locked after the idle time")
+	}
+	h.mustShow(h.T("lock.title"))
+	if h.shows("Жазылып жаткан") {
+		t.Fatal("the locked screen shows records")
+	}
+	var pass *textEntry
+	for _, o := range h.objects() {
+		if e, ok := o.(*textEntry); ok && e.Password {
+			pass = e
+		}
+	}
+	test.Type(pass, "туура эмес сөз")
+	h.tap(h.T("unlock.action"))
+	h.waitFor("refusal", func() bool { return h.shows(h.T("problem.wrong_passphrase")) })
+	test.Type(pass, testPass)
+	h.tap(h.T("unlock.action"))
+	h.waitFor("unlock", func() bool { return !h.u.locked })
+	if h.u.shell.top() != page(f) || f.summary.Text != "Жазылып жаткан кайрылуу" {
+		t.Fatal("the form was lost across the lock")
+	}
+}
+
+func TestStatusBarAndHome(t *testing.T) {
+	h := unlocked(t, "ru", 200, 30, 0)
+	h.waitFor("status", func() bool { return h.shows(h.T("sync.state.not_enrolled")) })
+	pending, _ := h.u.sess.Records().SyncState(context.Background())
+	h.mustShow(h.T("sync.pending", "n", int(pending.Pending)))
+	h.mustShow(h.T("sync.never"))
+	overdue, _ := h.u.sess.Records().Count(records.Filter{Kind: domain.KindAppeal, Overdue: true})
+	h.mustShow(h.T("home.overdue", "n", overdue))
+	h.mustShow(h.T("home.unsynced", "n", int(pending.Pending)))
+	// A save updates the home screen and the pending count through the subscription.
+	c := h.firstCouncil()
+	if _, err := h.u.sess.Records().CreateEvent(context.Background(), domain.Event{Council: c.Code, Kind: "forum", Title: "Форум",
+		Date: h.u.sess.Records().Today(), Oblast: c.Oblast}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("pending+1", func() bool { return h.shows(h.T("sync.pending", "n", int(pending.Pending)+1)) })
+	// The status bar explains a sync problem in plain words.
+	h.u.shell.status.update(statusOffline())
+	h.mustShow(h.T("problem.unreachable"))
+	h.mustShow(h.T("sync.state.offline"))
+}
+
+func TestSettingsAddCouncilAndBackup(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new")
+	h := newHarness(t, dir, "en", true)
+	h.tap("English")
+	f := h.u.firstForm
+	f.pass.SetText(testPass)
+	f.again.SetText(testPass)
+	h.tap(h.T("firstrun.create"))
+	h.waitFor("enroll", func() bool { return h.shows(h.T("enroll.title")) })
+	h.tap(h.T("enroll.offline"))
+	h.waitFor("home", func() bool { return h.u.shell != nil })
+	h.u.shell.navigate(secSettings)
+	var entries []*textEntry
+	for _, o := range h.objects() {
+		if e, ok := o.(*textEntry); ok && e.Visible() {
+			entries = append(entries, e)
+		}
+	}
+	// Settings: server URL, code; council code, name; passphrases...; find by placeholder.
+	for _, e := range entries {
+		if e.PlaceHolder == "NRN-ATB" {
+			e.SetText("nrn-atb")
+		}
+	}
+	h.tap(h.T("settings.add_council"))
+	h.mustShow(h.T("err.required")) // name and oblast
+	p := h.u.shell.roots[secSettings].(*settingsPage)
+	_ = p
+	for _, o := range h.objects() {
+		if e, ok := o.(*textEntry); ok && e.Visible() && e.PlaceHolder == "" && e.Text == "" && !e.Password && !e.MultiLine {
+			// the council name entry is the first empty one after the code
+			_ = e
+		}
+	}
+	c := domain.Council{Code: "NRN-ATB", Name: "Ат-Башы коомдук кеңеши", Oblast: "KG-N"}
+	if _, err := h.u.sess.Records().AddCouncil(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(t.TempDir(), "b.kenesh")
+	if _, err := h.u.sess.Backup(context.Background(), testPass, backup); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(backup); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -61,7 +60,9 @@ func (f *formPage) finish() {
 	u := f.u
 	f.saveBtn = u.primary(u.T("action.save"), theme.DocumentSaveIcon(), f.save)
 	cancel := u.button(u.T("action.cancel"), theme.CancelIcon(), func() { u.shell.pop() })
-	bar := container.NewHBox(f.saveBtn, cancel, layout.NewSpacer(), hint(u.T("form.keys")))
+	keys := hint(u.T("form.keys"))
+	keys.Alignment = fyne.TextAlignTrailing
+	bar := container.NewBorder(nil, nil, container.NewHBox(f.saveBtn, cancel), nil, keys)
 	content := container.NewVBox(f.fs.top)
 	content.Objects = append(content.Objects, f.sections...)
 	f.body = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), bar), nil, nil, container.NewVScroll(content))

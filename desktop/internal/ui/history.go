@@ -90,6 +90,23 @@ func (u *UI) valueText(field string, v any) string {
 			return u.districtName(x)
 		case "authority":
 			return u.termName(refdata.Authorities, x)
+		case "council":
+			return u.councilName(x)
+		case "language":
+			if n, ok := languageNames[x]; ok {
+				return n
+			}
+		case "at_status":
+			return u.statusName(x)
+		case "gender":
+			return u.termName(refdata.Genders, x)
+		case "age_group":
+			return u.termName(refdata.AgeGroups, x)
+		case "vulnerable_groups":
+			return u.termName(refdata.VulnerableGroups, x)
+		}
+		if strings.HasPrefix(field, "followups") && field != "followups" {
+			break
 		}
 		if d, err := caldate.Parse(x); err == nil {
 			return u.tr.Date(d)
@@ -97,6 +114,14 @@ func (u *UI) valueText(field string, v any) string {
 		return short(x, 120)
 	case float64:
 		return u.tr.Int(int(x))
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, item := range x {
+			parts = append(parts, u.valueText(field, item))
+		}
+		return short(strings.Join(parts, "; "), 240)
+	case map[string]any:
+		return u.objectText(field, x)
 	}
 	b, _ := json.Marshal(v)
 	return short(string(b), 120)
@@ -137,4 +162,44 @@ func decoded(v any) any {
 		return string(raw)
 	}
 	return out
+}
+
+// objectText shows a small record (a speaker, a follow-up action, a
+// consultation, the appellant, participant counts) as one line.
+func (u *UI) objectText(field string, m map[string]any) string {
+	base, _, _ := strings.Cut(field, "/")
+	if base == "participants" {
+		var parts []string
+		for _, t := range u.catalog().Terms(refdata.ParticipantGroups) {
+			g, ok := m[t.Code].(map[string]any)
+			if !ok {
+				continue
+			}
+			n := 0
+			for _, v := range g {
+				if f, ok := v.(float64); ok {
+					n += int(f)
+				}
+			}
+			parts = append(parts, t.Names.In(u.Lang())+": "+u.tr.Int(n))
+		}
+		return strings.Join(parts, "; ")
+	}
+	var parts []string
+	for _, k := range []string{"name", "action", "consultant", "summary", "role", "organisation", "owner", "phone", "email",
+		"address", "pin", "due", "on", "status", "at_status", "done_on"} {
+		v, ok := m[k]
+		if !ok || v == nil || v == "" {
+			continue
+		}
+		key := k
+		if k == "status" && base == "followups" {
+			if s, ok := v.(string); ok {
+				parts = append(parts, u.termName(refdata.FollowupStatuses, s))
+				continue
+			}
+		}
+		parts = append(parts, u.valueText(key, v))
+	}
+	return short(strings.Join(parts, ", "), 240)
 }

@@ -144,7 +144,9 @@ func (p *homePage) draw() {
 
 	newEvent := u.primary(u.T("home.record_event"), theme.ContentAddIcon(), func() { sh().newEvent() })
 	newAppeal := u.primary(u.T("home.record_appeal"), theme.ContentAddIcon(), func() { sh().newAppeal() })
-	quick := container.NewHBox(newEvent, newAppeal, layout.NewSpacer(), hint(u.T("home.shortcuts")))
+	shortcuts := hint(u.T("home.shortcuts"))
+	shortcuts.Alignment = fyne.TextAlignTrailing
+	quick := container.NewBorder(nil, nil, container.NewHBox(newEvent, newAppeal), nil, shortcuts)
 
 	top := container.NewVBox(quick)
 	if p.councilMsg != "" {
@@ -152,8 +154,9 @@ func (p *homePage) draw() {
 		warn.Importance = widget.WarningImportance
 		top.Add(container.NewBorder(nil, nil, nil, u.button(u.T("nav.settings"), theme.SettingsIcon(), func() { sh().navigate(secSettings) }), warn))
 	}
-	grid := container.NewGridWithColumns(2, overdueCard, dueCard, conflictCard, syncCard)
-	p.body.Objects = []fyne.CanvasObject{container.NewVScroll(container.NewVBox(top, grid))}
+	// Two rows of their own heights: the short panels do not stretch.
+	rows := container.NewVBox(container.NewGridWithColumns(2, overdueCard, dueCard), container.NewGridWithColumns(2, conflictCard, syncCard))
+	p.body.Objects = []fyne.CanvasObject{container.NewVScroll(container.NewVBox(top, rows))}
 	p.body.Refresh()
 }
 

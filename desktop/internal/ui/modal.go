@@ -32,8 +32,13 @@ func (u *UI) showModal(title string, fs *fieldSet, content fyne.CanvasObject, ok
 	body := container.NewBorder(nil, container.NewVBox(fs.top, container.NewHBox(layout.NewSpacer(), cancel, m.ok)), nil, nil, content)
 	m.d = dialog.NewCustomWithoutButtons(title, body, u.win)
 	size := m.d.MinSize()
-	w := min(max(size.Width, 640*theme.TextSize()/14), u.win.Canvas().Size().Width-40)
-	h := min(size.Height+20, u.win.Canvas().Size().Height-40)
+	canvas := u.win.Canvas().Size()
+	w := min(max(size.Width, 680*theme.TextSize()/14), canvas.Width-40)
+	h := min(size.Height+20, canvas.Height-40)
+	if _, scrolls := content.(*container.Scroll); scrolls {
+		// A scrolling body has no height of its own: give it the room.
+		h = canvas.Height * 0.88
+	}
 	m.d.Resize(fyne.NewSize(w, h))
 	for _, f := range fs.order {
 		if e, ok := f.obj.(*textEntry); ok && !e.MultiLine {

@@ -362,6 +362,8 @@ func TestListsFilterAndSearch(t *testing.T) {
 	}
 	// Tapping a line opens the appeal.
 	p.f.flag.SetChecked(false)
+	p.f.search.SetText("")
+	h.waitFor("all appeals again", func() bool { return len(p.rows) == all })
 	p.list.Select(0)
 	h.drain()
 	if _, ok := h.u.shell.top().(*appealDetail); !ok {

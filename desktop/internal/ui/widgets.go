@@ -117,9 +117,10 @@ func wrapped(text string) *widget.Label {
 	return l
 }
 
+// muted is a secondary note: italic rather than pale, so that it stays
+// readable on a dim laptop screen.
 func muted(text string) *widget.Label {
-	l := widget.NewLabel(text)
-	l.Importance = widget.LowImportance
+	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	l.Wrapping = fyne.TextWrapWord
 	return l
 }
@@ -127,8 +128,7 @@ func muted(text string) *widget.Label {
 // hint is a quiet one-line note that gives way (ellipsis) rather than
 // widen its row.
 func hint(text string) *widget.Label {
-	l := widget.NewLabel(text)
-	l.Importance = widget.LowImportance
+	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	l.Truncation = fyne.TextTruncateEllipsis
 	return l
 }
@@ -355,6 +355,12 @@ func (u *UI) newCodeSelect(codes, names []string, anyLabel string, changed func(
 	}
 	cs.codes, cs.names = codes, names
 	cs.Select = widget.NewSelect(names, nil)
+	cs.Select.PlaceHolder = u.T("form.choose")
+	if anyLabel != "" {
+		// Never shown (something is always chosen), and its width would
+		// widen a row of filters.
+		cs.Select.PlaceHolder = " "
+	}
 	if anyLabel != "" {
 		cs.Select.SetSelectedIndex(0)
 	}
@@ -476,6 +482,6 @@ func itoa(n int) string { return fmt.Sprint(n) }
 
 // Rows of counts: a name that takes the room left, then numbers.
 var (
-	countColumns = columns{widths: []float32{0, 90, 90, 110, 90}}
-	entryColumns = columns{widths: []float32{0, 110, 110, 130}}
+	countColumns = columns{widths: []float32{0, 80, 80, 140, 80}}
+	entryColumns = columns{widths: []float32{0, 110, 110, 140}}
 )

@@ -161,7 +161,7 @@ func TestScriptedSession(t *testing.T) {
 		return nil
 	})
 
-	for _, q := range []string{"токтогулов эрмек", "112233"} {
+	for _, q := range []string{"токтогулов эрмек", "ТОКТОГУЛ", "112233", "0700 11 22 33", "+996700112233", "700-112-233"} {
 		p := decode[map[string]any](t, c.ok("", "person", q))
 		if n := len(p["appeals"].([]any)); n != 1 {
 			t.Fatalf("person %q: %d appeals", q, n)

@@ -93,7 +93,11 @@ func open(ctx context.Context, dir string, st *store.Store, o Options) (*Core, e
 }
 
 // Close closes the store.
-func (c *Core) Close() error { return c.Store.Close() }
+// Close ends the core's background work, then closes the store.
+func (c *Core) Close() error {
+	c.Records.Close()
+	return c.Store.Close()
+}
 
 // ChangePassphrase re-seals the key of dir; the database is not rewritten.
 func ChangePassphrase(dir, oldPass, newPass string, p keyfile.Params) error {

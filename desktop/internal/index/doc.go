@@ -1,3 +1,4 @@
-// Package index keeps, in memory (go-memdb), the few fields of every record
-// that lists, filters, counts and search need, so that they never read Badger.
+// Package index keeps, in memory, the few fields of every record that
+// lists, filters, counts and search need, in compact columns and an
+// inverted word index, so that they never read Badger.
 package index

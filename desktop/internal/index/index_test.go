@@ -83,6 +83,7 @@ func TestRowMarshalRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		r.Search = "" // stored apart
 		if !reflect.DeepEqual(got, r) {
 			t.Fatalf("round trip: %+v, want %+v", got, r)
 		}

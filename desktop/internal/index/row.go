@@ -24,17 +24,23 @@ type Row struct {
 	DueNext  string // YYYY-MM-DD earliest open follow-up action of an event
 	Title    string
 	RegNo    string
-	Search   string // Fold()ed text for search
-	Deleted  bool
-	Updated  uint64
+	// Search is the Fold()ed text a search looks in. Marshal leaves it
+	// out: it is stored apart, and the in-memory index keeps only its
+	// words (Put clears it).
+	Search  string
+	Deleted bool
+	Updated uint64
+
+	slot uint32 // the row's place in the index's columns
 }
 
 // Key is the row's unique key in the index.
 func (r *Row) Key() string { return r.Kind + ":" + r.ID }
 
-// rowVersion changes whenever Row or what feeds Search changes; stored rows of
-// another version are rebuilt from the record states at open.
-const rowVersion = 1
+// rowVersion changes whenever the stored form of a Row changes; stored rows
+// of another version are rebuilt from the record states at open.
+// 2: the search text is stored apart (it is read after the rows).
+const rowVersion = 2
 
 // ErrRowVersion means a stored row was written by another version.
 var ErrRowVersion = errors.New("index row of another version")
@@ -64,7 +70,7 @@ func (r *Row) Marshal() []byte {
 }
 
 func (r *Row) strings() []string {
-	return []string{r.Council, r.Oblast, r.District, r.Status, r.Category, r.Date, r.Deadline, r.DueNext, r.Title, r.RegNo, r.Search}
+	return []string{r.Council, r.Oblast, r.District, r.Status, r.Category, r.Date, r.Deadline, r.DueNext, r.Title, r.RegNo}
 }
 
 // Unmarshal decodes a row written by Marshal; kind and id come from the key.
@@ -82,7 +88,7 @@ func Unmarshal(kind, id string, b []byte) (*Row, error) {
 		return nil, fmt.Errorf("index row %s:%s: damaged", kind, id)
 	}
 	r.Updated, b = u, b[n:]
-	dst := []*string{&r.Council, &r.Oblast, &r.District, &r.Status, &r.Category, &r.Date, &r.Deadline, &r.DueNext, &r.Title, &r.RegNo, &r.Search}
+	dst := []*string{&r.Council, &r.Oblast, &r.District, &r.Status, &r.Category, &r.Date, &r.Deadline, &r.DueNext, &r.Title, &r.RegNo}
 	for _, p := range dst {
 		l, n := binary.Uvarint(b)
 		if n <= 0 || uint64(len(b)-n) < l {

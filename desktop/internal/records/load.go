@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/kenesh/kenesh/desktop/internal/index"
+	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/shared/changeset"
 )
 
@@ -17,7 +18,7 @@ import (
 // it changes, rows are derived again from the record states.
 func (s *Service) indexDigest() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "row-format:%d\n", 2) // 2: e-mail and PIN in search text
+	fmt.Fprintf(h, "row-format:%d\n", 3) // 2: e-mail and PIN in search text; 3: the phone's digits
 	b, _ := json.Marshal(s.rules.All())
 	h.Write(b)
 	return hex.EncodeToString(h.Sum(nil)[:8])
@@ -25,7 +26,9 @@ func (s *Service) indexDigest() string {
 
 // loadIndex fills the in-memory index from the stored rows: the fast path at
 // every start. If rows are stale or damaged it rebuilds them from states.
-func (s *Service) loadIndex(ctx context.Context) error {
+// The rows come first (lists and filters work then), the search words
+// after, in the background when asked.
+func (s *Service) loadIndex(ctx context.Context, textInBackground bool) error {
 	digest := s.indexDigest()
 	stored, _ := s.st.Meta(ctx, metaIndexDigest)
 	if string(stored) == digest {
@@ -39,7 +42,20 @@ func (s *Service) loadIndex(ctx context.Context) error {
 			return nil
 		})
 		if err == nil {
-			return s.ix.Put(rows...)
+			s.ix.Load(rows...)
+			if !textInBackground {
+				return s.loadText(ctx)
+			}
+			bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+			s.bgCancel = cancel
+			s.bg.Add(1)
+			go func() {
+				defer s.bg.Done()
+				if err := s.loadText(bctx); err != nil && bctx.Err() == nil {
+					s.log.Error("search words not read; searches find only records saved since the start", "err", err)
+				}
+			}()
+			return nil
 		}
 		if !errors.Is(err, index.ErrRowVersion) {
 			s.log.Warn("index rows damaged; rebuilding from records", "err", err)
@@ -48,9 +64,23 @@ func (s *Service) loadIndex(ctx context.Context) error {
 	return s.rebuildIndex(ctx, digest)
 }
 
+// loadText reads the stored search texts into the index, then lets
+// searches run (also when reading failed: they find what they can).
+func (s *Service) loadText(ctx context.Context) error {
+	defer s.ix.TextLoaded()
+	err := s.st.EachSearchText(ctx, func(kind, id string, v []byte) error {
+		s.ix.LoadText(kind, id, string(v))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read search words: %w", err)
+	}
+	return nil
+}
+
 func (s *Service) rebuildIndex(ctx context.Context, digest string) error {
 	s.ix = index.New()
-	batch := map[[2]string][]byte{}
+	batch := map[[2]string]store.IndexEntry{}
 	var rows []*index.Row
 	flush := func() error {
 		if err := s.st.PutIndexRows(ctx, batch); err != nil {
@@ -65,7 +95,7 @@ func (s *Service) rebuildIndex(ctx context.Context, digest string) error {
 			return err
 		}
 		rows = append(rows, r)
-		batch[[2]string{r.Kind, r.ID}] = r.Marshal()
+		batch[[2]string{r.Kind, r.ID}] = store.IndexEntry{Row: r.Marshal(), Text: []byte(r.Search)}
 		if len(batch) >= 1000 {
 			return flush()
 		}

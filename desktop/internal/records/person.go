@@ -31,16 +31,19 @@ func (s *Service) Person(ctx context.Context, query string) (*PersonData, error)
 		return nil, &domain.ValidationError{Kind: "person", Fields: []domain.FieldError{{Field: "query", Code: domain.CodeRequired, Message: "give at least 3 letters or digits of the name, phone, e-mail or PIN"}}}
 	}
 	folded := index.Fold(q)
+	// A phone number is found however it was written: "+996 555 12-34-56"
+	// by "0555123456" or "555 123 456".
+	digits := phoneDigits(q)
 	has := func(vals ...string) bool {
 		for _, v := range vals {
-			if v != "" && strings.Contains(index.Fold(v), folded) {
+			if v != "" && (strings.Contains(index.Fold(v), folded) || digits != "" && strings.Contains(phoneKey(v), digits)) {
 				return true
 			}
 		}
 		return false
 	}
 	for _, kind := range []string{domain.KindAppeal, domain.KindEvent} {
-		rows, err := s.ix.Query(index.Filter{Kind: kind, Text: q, IncludeDeleted: true})
+		rows, err := s.ix.Query(index.Filter{Kind: kind, Text: searchText(q), IncludeDeleted: true})
 		if err != nil {
 			return nil, err
 		}

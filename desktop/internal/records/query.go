@@ -52,23 +52,55 @@ func (s *Service) List(f Filter) ([]Summary, error) {
 	return out, nil
 }
 
+// ListPage returns the summaries of the matching records from offset, at
+// most limit of them, newest first, and how many match in all: what a
+// list on screen asks for as it scrolls, without building 100,000 lines.
+func (s *Service) ListPage(f Filter, offset, limit int) ([]Summary, int, error) {
+	q, err := s.indexFilter(f)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, total, err := s.ix.Page(q, max(offset, 0), max(limit, 0))
+	if err != nil {
+		return nil, 0, err
+	}
+	today := s.Today()
+	out := make([]Summary, len(rows))
+	for i, r := range rows {
+		out[i] = summaryOf(r, today)
+	}
+	return out, total, nil
+}
+
 // Count returns how many records match.
 func (s *Service) Count(f Filter) (int, error) {
-	rows, err := s.query(f)
-	return len(rows), err
+	q, err := s.indexFilter(f)
+	if err != nil {
+		return 0, err
+	}
+	return s.ix.Count(q)
 }
 
 func (s *Service) query(f Filter) ([]*index.Row, error) {
+	q, err := s.indexFilter(f)
+	if err != nil {
+		return nil, err
+	}
+	return s.ix.Query(q)
+}
+
+// indexFilter checks f and turns it into the index's terms.
+func (s *Service) indexFilter(f Filter) (index.Filter, error) {
 	switch f.Kind {
 	case domain.KindAppeal, domain.KindEvent, domain.KindCouncil:
 	default:
-		return nil, fmt.Errorf("list: unknown kind %q", f.Kind)
+		return index.Filter{}, fmt.Errorf("list: unknown kind %q", f.Kind)
 	}
 	if f.Status != "" && !domain.Status(f.Status).Valid() {
-		return nil, fmt.Errorf("list: %q is not a status (one of: %v)", f.Status, domain.Statuses)
+		return index.Filter{}, fmt.Errorf("list: %q is not a status (one of: %v)", f.Status, domain.Statuses)
 	}
 	q := index.Filter{Kind: f.Kind, Council: f.Council, Status: f.Status, Category: f.Category, Oblast: f.Oblast,
-		District: f.District, From: f.From.String(), To: f.To.String(), Text: f.Text, IncludeDeleted: f.Deleted}
+		District: f.District, From: f.From.String(), To: f.To.String(), Text: searchText(f.Text), IncludeDeleted: f.Deleted}
 	today := s.Today()
 	if f.Overdue {
 		q.OverdueOn = today.String()
@@ -76,7 +108,7 @@ func (s *Service) query(f Filter) ([]*index.Row, error) {
 	if f.DueSoon > 0 {
 		q.DueBy = today.AddDays(f.DueSoon).String()
 	}
-	return s.ix.Query(q)
+	return q, nil
 }
 
 // Councils lists the councils of this installation.

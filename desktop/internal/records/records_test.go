@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -245,5 +246,53 @@ func TestReopenKeepsEverything(t *testing.T) {
 	b, err := svc2.CreateAppeal(ctx, appeal())
 	if err != nil || !strings.HasSuffix(b.RegNo, "-0002") {
 		t.Fatalf("numbering after reopen: %v %v", b, err)
+	}
+}
+
+// The desktop app opens with the search words read in the background:
+// lists work at once, searches wait for the words, and a save made
+// meanwhile is found by its new words, not its old ones.
+func TestOpenWithSearchWordsInBackground(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	svc, st := open(t, dir, func() time.Time { return fixedNow })
+	if _, err := svc.AddCouncil(ctx, domain.Council{Code: "NRN-ATB", Name: "Ат-Башы", Oblast: "KG-N", District: "KG-N-ATB"}); err != nil {
+		t.Fatal(err)
+	}
+	var first *domain.Appeal
+	for i := 0; i < 300; i++ {
+		a := appeal()
+		a.Summary = fmt.Sprintf("Жер үлүшү №%d", i)
+		got, err := svc.CreateAppeal(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = got
+		}
+	}
+	st.Close()
+
+	st2, err := store.Open(ctx, dir, testKey, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	svc2, err := records.Open(ctx, st2, records.Options{Now: func() time.Time { return fixedNow }, TextInBackground: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc2.Close()
+	if n, _ := svc2.Count(records.Filter{Kind: domain.KindAppeal}); n != 300 {
+		t.Fatalf("list right after open: %d appeals", n)
+	}
+	if _, err := svc2.EditAppeal(ctx, first.ID, json.RawMessage(`{"summary":"Суу түтүгү жарылды"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := svc2.List(records.Filter{Kind: domain.KindAppeal, Text: "жер"}); len(l) != 299 {
+		t.Fatalf("search for the old words: %d appeals, want 299", len(l))
+	}
+	if l, _ := svc2.List(records.Filter{Kind: domain.KindAppeal, Text: "суу түтүгү"}); len(l) != 1 || l[0].ID != first.ID {
+		t.Fatalf("search for the new words: %v", l)
 	}
 }

@@ -115,7 +115,7 @@ func (s *Service) applyRemote(ctx context.Context, ops []*changeset.Op, cursor u
 			if err != nil {
 				return res, err
 			}
-			w.IndexRow = row.Marshal()
+			w.IndexRow, w.SearchText = row.Marshal(), []byte(row.Search)
 			rows = append(rows, row)
 			changed = append(changed, Changed{Kind: op.Kind, ID: op.Record})
 		}
@@ -138,16 +138,24 @@ func (s *Service) applyRemote(ctx context.Context, ops []*changeset.Op, cursor u
 }
 
 // dedupeStates keeps, for a record written several times in one commit,
-// only its last state and index row.
+// only its last state and its newest index row, on its last write.
 func dedupeStates(writes []store.Write) {
 	last := map[string]int{}
 	for i, w := range writes {
 		last[w.Op.Kind+":"+w.Op.Record] = i
 	}
-	for i := range writes {
-		if last[writes[i].Op.Kind+":"+writes[i].Op.Record] != i {
-			writes[i].State, writes[i].IndexRow = nil, nil
+	for i := len(writes) - 1; i >= 0; i-- {
+		w := &writes[i]
+		j := last[w.Op.Kind+":"+w.Op.Record]
+		if j == i {
+			continue
 		}
+		// The last write may have changed nothing (a repeated operation):
+		// the newest row of an earlier one must still be stored.
+		if w.IndexRow != nil && writes[j].IndexRow == nil {
+			writes[j].IndexRow, writes[j].SearchText = w.IndexRow, w.SearchText
+		}
+		w.State, w.IndexRow, w.SearchText = nil, nil, nil
 	}
 }
 

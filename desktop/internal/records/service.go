@@ -52,6 +52,10 @@ type Options struct {
 	Rules   *deadline.Rules  // default deadline.Default()
 	Now     func() time.Time // default time.Now
 	Logger  *slog.Logger
+	// TextInBackground makes Open return as soon as lists and filters
+	// work, and read the search words after (searches wait for them):
+	// the desktop app's start. Close waits for the reading to end.
+	TextInBackground bool
 }
 
 // Service is the recording core over one open store. Saves are serialised
@@ -75,6 +79,10 @@ type Service struct {
 	writer *policy.Device
 
 	notify notifier
+
+	// bg is the background reading of search words (see Options).
+	bg       sync.WaitGroup
+	bgCancel context.CancelFunc
 }
 
 // Init gives a new store its device identity. It fails if the store has one.
@@ -148,10 +156,19 @@ func Open(ctx context.Context, st *store.Store, o Options) (*Service, error) {
 	case !errors.Is(err, ErrNotEnrolled):
 		return nil, err
 	}
-	if err := s.loadIndex(ctx); err != nil {
+	if err := s.loadIndex(ctx, o.TextInBackground); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Close ends the service's background work; the store stays open (its
+// owner closes it after).
+func (s *Service) Close() {
+	if s.bgCancel != nil {
+		s.bgCancel()
+	}
+	s.bg.Wait()
 }
 
 func (s *Service) metaUint(ctx context.Context, name string) (uint64, error) {

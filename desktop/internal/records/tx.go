@@ -121,7 +121,7 @@ func (tx *Tx) apply(kind, id, council string, action changeset.Action, cur *chan
 	}
 	tx.seq++
 	tx.states[kind+":"+id] = next
-	tx.writes = append(tx.writes, store.Write{Op: op, State: next, IndexRow: row.Marshal()})
+	tx.writes = append(tx.writes, store.Write{Op: op, State: next, IndexRow: row.Marshal(), SearchText: []byte(row.Search)})
 	tx.rows = append(tx.rows, row)
 	tx.changed = append(tx.changed, Changed{Kind: kind, ID: id})
 	return next, nil

@@ -3,6 +3,7 @@ package records
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/kenesh/kenesh/desktop/internal/index"
 	"github.com/kenesh/kenesh/shared/caldate"
@@ -82,7 +83,8 @@ func (s *Service) rowFor(st *changeset.State) (*index.Row, error) {
 		if a.Appellant != nil {
 			// Found by name or phone: the law gives a person the right to
 			// everything held about them, within a week.
-			parts = append(parts, a.Appellant.Name, a.Appellant.Phone, a.Appellant.Email, a.Appellant.PIN)
+			// The phone as one number too, however it was written.
+			parts = append(parts, a.Appellant.Name, a.Appellant.Phone, phoneKey(a.Appellant.Phone), a.Appellant.Email, a.Appellant.PIN)
 		}
 		r.Search = index.Fold(strings.Join(parts, " "))
 	case domain.KindEvent:
@@ -143,4 +145,46 @@ func summaryOf(r *index.Row, today caldate.Date) Summary {
 		out.DueNext = &d
 	}
 	return out
+}
+
+func digitsOnly(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// phoneKey is a Kyrgyz phone number's national digits, however it was
+// written: "+996 555 12-34-56", "0555 123456" and "555123456" are all
+// 555123456. Other digit strings keep all their digits.
+func phoneKey(s string) string {
+	d := digitsOnly(s)
+	switch {
+	case len(d) == 12 && strings.HasPrefix(d, "996"):
+		return d[3:]
+	case len(d) == 10 && strings.HasPrefix(d, "0"):
+		return d[1:]
+	}
+	return d
+}
+
+// phoneDigits returns phoneKey(q) when q is a phone or ID number as a
+// person types one (at least 6 digits, no letters), else "".
+func phoneDigits(q string) string {
+	d := phoneKey(q)
+	if len(d) < 6 || strings.IndexFunc(q, unicode.IsLetter) >= 0 {
+		return ""
+	}
+	return d
+}
+
+// searchText is what the index searches for q: a phone number typed with
+// spaces or dashes is searched as its digits, which the index holds whole.
+func searchText(q string) string {
+	if d := phoneDigits(q); d != "" {
+		return d
+	}
+	return q
 }

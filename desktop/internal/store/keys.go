@@ -12,6 +12,7 @@ import (
 //	m:NAME                             meta value (device id, counters, clock)
 //	s:KIND:ID                          record state (changeset.State, JSON)
 //	i:KIND:ID                          index row (what lists and filters need)
+//	t:KIND:ID                          search text of the index row (read after the rows at open)
 //	o:DEVICE:SEQ(8 bytes BE)           operation (changeset.Op, JSON)
 //	h:KIND:ID:HLC(8 BE):DEVICE:SEQ(8)  history entry -> the operation's key
 //	x:KIND:ID:FIELD:HLC(8 BE):DEVICE   open conflict (changeset.Conflict, JSON)
@@ -20,6 +21,7 @@ const (
 	spaceMeta     = "m:"
 	spaceState    = "s:"
 	spaceIndex    = "i:"
+	spaceText     = "t:"
 	spaceOp       = "o:"
 	spaceHistory  = "h:"
 	spaceConflict = "x:"
@@ -33,6 +35,8 @@ func metaKey(name string) []byte { return []byte(spaceMeta + name) }
 func stateKey(kind, id string) []byte { return []byte(spaceState + kind + ":" + id) }
 
 func indexKey(kind, id string) []byte { return []byte(spaceIndex + kind + ":" + id) }
+
+func textKey(kind, id string) []byte { return []byte(spaceText + kind + ":" + id) }
 
 func opKey(device string, seq uint64) []byte {
 	k := make([]byte, 0, len(spaceOp)+len(device)+1+8)

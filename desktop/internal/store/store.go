@@ -150,10 +150,13 @@ func classify(err error) error {
 // index row, and conflicts found while merging. State nil leaves the stored
 // state as is (a later Write of the same commit carries it).
 type Write struct {
-	Op        *changeset.Op
-	State     *changeset.State
-	IndexRow  []byte // nil: leave the index row as is
-	Conflicts []changeset.Conflict
+	Op       *changeset.Op
+	State    *changeset.State
+	IndexRow []byte // nil: leave the index row (and its text) as is
+	// SearchText is the index row's search text, stored apart so that
+	// opening reads the small rows first; written with IndexRow.
+	SearchText []byte
+	Conflicts  []changeset.Conflict
 	// Resolved are open conflicts this operation settles; they are removed
 	// in the same transaction.
 	Resolved []changeset.Conflict
@@ -219,6 +222,9 @@ func putWrite(txn *badger.Txn, w Write) error {
 		if err := txn.Set(indexKey(st.Kind, st.ID), w.IndexRow); err != nil {
 			return err
 		}
+		if err := txn.Set(textKey(st.Kind, st.ID), w.SearchText); err != nil {
+			return err
+		}
 	}
 	for _, c := range w.Resolved {
 		if err := txn.Delete(conflictKey(c.Kind, c.Record, c.Field, uint64(c.Loser.HLC), c.Loser.Device)); err != nil {
@@ -280,15 +286,30 @@ func (s *Store) EachState(ctx context.Context, kind string, fn func(*changeset.S
 // EachIndexRow calls fn with every stored index row; v is valid only
 // during the call.
 func (s *Store) EachIndexRow(ctx context.Context, fn func(kind, id string, v []byte) error) error {
-	return s.scan(ctx, []byte(spaceIndex), func(k, v []byte) error {
-		kind, id, _ := strings.Cut(string(k[len(spaceIndex):]), ":")
+	return s.eachKindID(ctx, spaceIndex, fn)
+}
+
+// EachSearchText calls fn with every index row's search text; v is valid
+// only during the call.
+func (s *Store) EachSearchText(ctx context.Context, fn func(kind, id string, v []byte) error) error {
+	return s.eachKindID(ctx, spaceText, fn)
+}
+
+func (s *Store) eachKindID(ctx context.Context, space string, fn func(kind, id string, v []byte) error) error {
+	return s.scan(ctx, []byte(space), func(k, v []byte) error {
+		kind, id, _ := strings.Cut(string(k[len(space):]), ":")
 		return fn(kind, id, v)
 	})
 }
 
-// PutIndexRows replaces index rows, used when the row format changes and the
-// index is rebuilt from the states.
-func (s *Store) PutIndexRows(ctx context.Context, rows map[[2]string][]byte) error {
+// IndexEntry is an index row and its search text, as PutIndexRows writes them.
+type IndexEntry struct {
+	Row, Text []byte
+}
+
+// PutIndexRows replaces index rows and their texts, used when the row
+// format changes and the index is rebuilt from the states.
+func (s *Store) PutIndexRows(ctx context.Context, rows map[[2]string]IndexEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -297,8 +318,11 @@ func (s *Store) PutIndexRows(ctx context.Context, rows map[[2]string][]byte) err
 	}
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
-	for k, v := range rows {
-		if err := wb.Set(indexKey(k[0], k[1]), v); err != nil {
+	for k, e := range rows {
+		if err := wb.Set(indexKey(k[0], k[1]), e.Row); err != nil {
+			return fmt.Errorf("write index rows: %w", classify(err))
+		}
+		if err := wb.Set(textKey(k[0], k[1]), e.Text); err != nil {
 			return fmt.Errorf("write index rows: %w", classify(err))
 		}
 	}

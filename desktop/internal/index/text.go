@@ -1,0 +1,170 @@
+package index
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// textIndex maps folded words to the slots whose search text has them: a
+// search for a word prefix unions the lists of the words with that prefix,
+// instead of reading the text of every row (about 40 MB for 100,000
+// appeals, most of it descriptions).
+type textIndex struct {
+	ids   map[string]uint32 // word -> word id
+	words []string          // word id -> word
+	post  [][]uint32        // word id -> slots, unordered
+	// slotWords remembers each slot's words, to take the slot out of
+	// their lists when its text changes.
+	slotWords [][]uint32
+	// saved marks slots whose words came from a save (Put), which text
+	// read from storage at start must not overwrite.
+	saved []bool
+	// byWord is the word ids in word order, for prefix ranges; rebuilt on
+	// the first search after new words arrived.
+	byWord []uint32
+	stale  bool
+}
+
+// set replaces the words of slot s; saved says they come from a save,
+// not from storage at start (which then leaves them alone).
+func (t *textIndex) set(s uint32, words []string, saved bool) {
+	if t.ids == nil {
+		t.ids = map[string]uint32{}
+	}
+	for int(s) >= len(t.slotWords) {
+		t.slotWords = append(t.slotWords, nil)
+		t.saved = append(t.saved, false)
+	}
+	if !saved && t.saved[s] {
+		return
+	}
+	t.saved[s] = t.saved[s] || saved
+	next := make([]uint32, 0, len(words))
+	for _, w := range words {
+		id, ok := t.ids[w]
+		if !ok {
+			id = uint32(len(t.words))
+			w = strings.Clone(w)
+			t.ids[w] = id
+			t.words = append(t.words, w)
+			t.post = append(t.post, nil)
+			t.stale = true
+		}
+		next = append(next, id)
+	}
+	slices.Sort(next)
+	next = slices.Compact(next)
+	prev := t.slotWords[s]
+	// Both lists are sorted: walk them together, touching only the words
+	// that came or went (an edit of the status leaves the text alone).
+	i, j := 0, 0
+	for i < len(prev) || j < len(next) {
+		switch {
+		case j == len(next) || (i < len(prev) && prev[i] < next[j]):
+			t.remove(prev[i], s)
+			i++
+		case i == len(prev) || next[j] < prev[i]:
+			t.post[next[j]] = append(t.post[next[j]], s)
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	t.slotWords[s] = slices.Clip(next)
+}
+
+func (t *textIndex) remove(id, s uint32) {
+	p := t.post[id]
+	if k := slices.Index(p, s); k >= 0 {
+		p[k] = p[len(p)-1]
+		t.post[id] = p[:len(p)-1]
+	}
+}
+
+// match returns the slots that have, for every query word, a word starting
+// with it.
+func (t *textIndex) match(query []string, slots int) bitmap {
+	if t.stale {
+		t.byWord = make([]uint32, len(t.words))
+		for i := range t.byWord {
+			t.byWord[i] = uint32(i)
+		}
+		sort.Slice(t.byWord, func(a, b int) bool { return t.words[t.byWord[a]] < t.words[t.byWord[b]] })
+		t.stale = false
+	}
+	var all bitmap
+	for _, q := range query {
+		one := newBitmap(slots)
+		from := sort.Search(len(t.byWord), func(i int) bool { return t.words[t.byWord[i]] >= q })
+		for _, id := range t.byWord[from:] {
+			if !strings.HasPrefix(t.words[id], q) {
+				break
+			}
+			for _, s := range t.post[id] {
+				one.add(s)
+			}
+		}
+		if all == nil {
+			all = one
+		} else {
+			all.and(one)
+		}
+	}
+	return all
+}
+
+// Words splits text into the distinct folded words a search matches:
+// letters and digits, split at everything else. A long run of digits (a
+// phone number, a personal ID number) also yields its endings, so that a
+// search for its last digits finds it.
+func Words(text string) []string { return foldedWords(Fold(text)) }
+
+// foldedWords is Words of text that is Fold()ed already.
+func foldedWords(text string) []string {
+	fields := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	out := fields[:0:0]
+	for _, f := range fields {
+		out = append(out, f)
+		if len(f) >= minDigitRun && allDigits(f) {
+			for i := 1; len(f)-i >= minDigitSuffix; i++ {
+				out = append(out, f[i:])
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Digit runs this long are phone or ID numbers; their endings from this
+// length on are words too.
+const (
+	minDigitRun    = 6
+	minDigitSuffix = 3
+)
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// bitmap is a set of slots.
+type bitmap []uint64
+
+func newBitmap(n int) bitmap  { return make(bitmap, (n+63)/64) }
+func (b bitmap) add(s uint32) { b[s/64] |= 1 << (s % 64) }
+func (b bitmap) has(s uint32) bool {
+	return int(s/64) < len(b) && b[s/64]&(1<<(s%64)) != 0
+}
+
+func (b bitmap) and(o bitmap) {
+	for i := range b {
+		b[i] &= o[i]
+	}
+}

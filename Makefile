@@ -71,6 +71,16 @@ dict:
 clean:
 	rm -rf $(BIN) $(DEMO_DATA)
 
+# The sync benchmark of issue #3: Kenesh against PouchDB replicating to
+# pouchdb-server (installed on demand from bench/pouchdb with npm ci), on
+# the same records, through the same byte-counting link emulator. Full
+# size takes about half an hour on 2 cores; SYNCBENCH_FLAGS=-quick is a
+# smoke test. Results: BENCHMARKS.md.
+.PHONY: bench-sync
+bench-sync:
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./syncserver/cmd/kenesh-syncserver ./desktop/internal/cmd/syncbench
+	$(BIN)/syncbench -server $(BIN)/kenesh-syncserver $(SYNCBENCH_FLAGS)
+
 # The desktop app (issue #4). Fyne draws with OpenGL through cgo: the X and
 # GL headers come from .ci/ensure-deps; a cold build takes about 4 minutes.
 .PHONY: kenesh screenshots bench-startup

@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/kenesh/kenesh/desktop/internal/demo"
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto"
+)
+
+// load: cfg.clients[i] clients sync at once against one fresh server, each
+// cfg.rounds syncs that push cfg.opsPer operations and pull what the other
+// laptops of its council pushed. The clients are protoClients (real
+// enrollment, tokens, frames and HTTP, no store behind them): 500 laptop
+// stores would not fit this machine. Their change sets are demo appeals of
+// the 21 councils, made once, given to each client under its own device
+// id, sequence numbers and record ids.
+func (e *env) load(ctx context.Context) error {
+	c := e.cfg
+	tmpl, councils, err := loadTemplate(ctx, c.template, c.seed+7)
+	if err != nil {
+		return err
+	}
+	srv, err := startServer(ctx, c.server, filepath.Join(c.work, "load-server"))
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	for _, co := range councils {
+		if _, err := srv.admin(ctx, "council", "add", "--code", co.Code, "--name", co.Name, "--oblast", co.Oblast, "--district", co.District); err != nil {
+			return err
+		}
+	}
+	for phase, n := range c.clients {
+		res, err := e.loadPhase(ctx, srv, phase, n, tmpl, councils)
+		if err != nil {
+			return fmt.Errorf("%d clients: %w", n, err)
+		}
+		e.res.Load = append(e.res.Load, *res)
+	}
+	return srv.alive()
+}
+
+// loadTemplate makes demo appeals of the 21 demo councils in a store in
+// memory and returns their operations by council.
+func loadTemplate(ctx context.Context, appeals int, seed uint64) (map[string][]syncproto.WireOp, []domain.Council, error) {
+	key := make([]byte, 32)
+	rand.Read(key)
+	st, err := store.Open(ctx, "", key, store.Options{InMemory: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer st.Close()
+	if _, err := records.Init(ctx, st, "template"); err != nil {
+		return nil, nil, err
+	}
+	svc, err := records.Open(ctx, st, records.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := demo.Generate(ctx, svc, demo.Options{Appeals: appeals, Seed: seed}); err != nil {
+		return nil, nil, err
+	}
+	councils, err := svc.Councils(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ops, err := svc.PendingOps(ctx, 0, 1<<30, 1<<30)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := map[string][]syncproto.WireOp{}
+	for _, op := range ops {
+		if op.Kind == domain.KindAppeal {
+			out[op.Council] = append(out[op.Council], syncproto.ToWire(op))
+		}
+	}
+	for _, co := range councils {
+		if len(out[co.Code]) == 0 {
+			return nil, nil, fmt.Errorf("load template: no appeals of council %s", co.Code)
+		}
+	}
+	return out, councils, nil
+}
+
+// loadClient is one client of the concurrency test.
+type loadClient struct {
+	pc       *protoClient
+	council  string
+	ops      []syncproto.WireOp
+	lat      []time.Duration
+	cursor   uint64
+	pulled   map[string]int // operations pulled, by device
+	pushed   int
+	lastMore bool
+}
+
+// loadResp is the part of a sync reply a client reads.
+type loadResp struct {
+	Acked   uint64              `json:"acked"`
+	Refused []syncproto.Refusal `json:"refused"`
+	Ops     []struct {
+		Device string `json:"dv"`
+	} `json:"ops"`
+	Cursor uint64 `json:"cursor"`
+	More   bool   `json:"more"`
+}
+
+func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map[string][]syncproto.WireOp, councils []domain.Council) (*loadResult, error) {
+	c := e.cfg
+	slog.Info("enrolling clients", "clients", n)
+	clients := make([]*loadClient, n)
+	perCouncil := map[string]int{}
+	for i := range clients {
+		co := councils[i%len(councils)]
+		name := fmt.Sprintf("load-%d-%d", phase, i)
+		code, err := srv.enrollCode(ctx, co.Code, syncproto.RoleSecretary, name)
+		if err != nil {
+			return nil, err
+		}
+		// 8 clients per loopback address: the server allows 10 enrollments
+		// per address in a burst.
+		ip := net.IPv4(127, 1, byte(phase), byte(2+i/8))
+		pc, err := enrollProto(ctx, srv.URL, code, name, ip)
+		if err != nil {
+			return nil, err
+		}
+		defer pc.Close()
+		lc := &loadClient{pc: pc, council: co.Code, pulled: map[string]int{}}
+		lc.ops = clientOps(tmpl[co.Code], perCouncil[co.Code]*c.rounds*c.opsPer, c.rounds*c.opsPer, pc.device)
+		perCouncil[co.Code]++
+		clients[i] = lc
+	}
+	if err := srv.alive(); err != nil {
+		return nil, err
+	}
+	if err := resetPeak(srv.pid()); err != nil {
+		slog.Warn("cannot reset the server's peak RSS; the peak includes set-up", "err", err)
+	}
+	_, before, _ := srv.memory()
+	cpu0 := cpuSeconds(srv.pid())
+
+	slog.Info("syncing at once", "clients", n, "rounds", c.rounds, "ops_per_sync", c.opsPer)
+	start := make(chan struct{})
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for _, lc := range clients {
+		wg.Add(1)
+		go func(lc *loadClient) {
+			defer wg.Done()
+			<-start
+			for r := 0; r < c.rounds; r++ {
+				ops := lc.ops[r*c.opsPer : (r+1)*c.opsPer]
+				if err := lc.sync(ctx, ops, true); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(lc)
+	}
+	t0 := time.Now()
+	close(start)
+	wg.Wait()
+	wall := time.Since(t0)
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, err
+	}
+	cpu := cpuSeconds(srv.pid()) - cpu0
+	peak, _, err := srv.memory()
+	if err != nil {
+		return nil, err
+	}
+
+	// Each client pulls what is left, then every client must hold every
+	// operation the other clients of its council pushed, and the server
+	// must hold every operation of every client.
+	for _, lc := range clients {
+		for {
+			if err := lc.sync(ctx, nil, false); err != nil {
+				return nil, err
+			}
+			if !lc.lastMore {
+				break
+			}
+		}
+	}
+	pushedBy := map[string]map[string]int{} // council -> device -> ops
+	for _, lc := range clients {
+		if pushedBy[lc.council] == nil {
+			pushedBy[lc.council] = map[string]int{}
+		}
+		pushedBy[lc.council][lc.pc.device] = lc.pushed
+	}
+	pulled := 0
+	for _, lc := range clients {
+		for dev, n := range pushedBy[lc.council] {
+			if dev == lc.pc.device {
+				continue
+			}
+			if lc.pulled[dev] != n {
+				return nil, fmt.Errorf("client %s pulled %d operations of %s; it pushed %d", lc.pc.device, lc.pulled[dev], dev, n)
+			}
+		}
+		for _, n := range lc.pulled {
+			pulled += n
+		}
+	}
+	devs, err := srv.devices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, lc := range clients {
+		if d := devs[lc.pc.device]; d.Acked != uint64(len(lc.ops)) {
+			return nil, fmt.Errorf("the server holds %d operations of client %s, it pushed %d", d.Acked, lc.pc.device, len(lc.ops))
+		}
+	}
+
+	var lat []time.Duration
+	for _, lc := range clients {
+		lat = append(lat, lc.lat...)
+	}
+	slices.Sort(lat)
+	q := func(p float64) float64 {
+		i := int(p*float64(len(lat))+0.5) - 1
+		return float64(lat[max(0, min(i, len(lat)-1))].Microseconds()) / 1000
+	}
+	res := &loadResult{Clients: n, Rounds: c.rounds, OpsPerSync: c.opsPer, Requests: len(lat), Seconds: wall.Seconds(),
+		OpsPushed: n * c.rounds * c.opsPer, OpsPulled: pulled, P50ms: q(0.50), P99ms: q(0.99), MaxMs: q(1),
+		PeakRSS: peak, RSSBefore: before, ServerCPU: cpu}
+	res.ReqPerSecond = float64(res.Requests) / res.Seconds
+	res.OpsPushPerSec = float64(res.OpsPushed) / res.Seconds
+	slog.Info("load", "clients", n, "requests", res.Requests, "seconds", res.Seconds, "p99_ms", res.P99ms, "peak_rss_mib", peak>>20)
+	return res, nil
+}
+
+// clientOps gives a client count template operations of its council from
+// offset on (wrapping), starting at a record's creation, under its own
+// device id, sequence numbers from 1 and record ids of its own.
+func clientOps(tmpl []syncproto.WireOp, offset, count int, device string) []syncproto.WireOp {
+	start := offset % len(tmpl)
+	for i := 0; i < len(tmpl) && tmpl[start].Action != "create"; i++ {
+		start = (start + 1) % len(tmpl)
+	}
+	ids := map[string]string{}
+	out := make([]syncproto.WireOp, count)
+	for i := range out {
+		w := tmpl[(start+i)%len(tmpl)]
+		id, ok := ids[w.Record]
+		if !ok {
+			id = domain.NewID()
+			ids[w.Record] = id
+		}
+		w.Device, w.Seq, w.Record = device, uint64(i+1), id
+		out[i] = w
+	}
+	return out
+}
+
+// sync makes one sync: push ops (if any) and pull a page (if pull), and
+// checks the acknowledgement.
+func (lc *loadClient) sync(ctx context.Context, ops []syncproto.WireOp, timed bool) error {
+	req := &syncproto.SyncRequest{Proto: syncproto.Proto, Device: lc.pc.device, Ops: ops, Cursor: lc.cursor, Pull: true, MaxPull: 256 << 10}
+	var resp loadResp
+	t0 := time.Now()
+	if err := lc.pc.sync(ctx, req, &resp); err != nil {
+		return fmt.Errorf("client %s: %w", lc.pc.device, err)
+	}
+	if timed {
+		lc.lat = append(lc.lat, time.Since(t0))
+	}
+	if len(resp.Refused) > 0 {
+		return fmt.Errorf("client %s: %d operations refused: %s", lc.pc.device, len(resp.Refused), resp.Refused[0].Message)
+	}
+	lc.pushed += len(ops)
+	if resp.Acked != uint64(lc.pushed) {
+		return fmt.Errorf("client %s: acknowledged %d, pushed %d", lc.pc.device, resp.Acked, lc.pushed)
+	}
+	for _, o := range resp.Ops {
+		lc.pulled[o.Device]++
+	}
+	lc.cursor = resp.Cursor
+	lc.lastMore = resp.More
+	return nil
+}

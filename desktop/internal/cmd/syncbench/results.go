@@ -1,0 +1,249 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// side is what one system did in one measurement. Bytes are counted by the
+// testnet.Link the traffic crossed: TCP payload both ways, HTTP headers
+// included.
+type side struct {
+	Seconds  float64 `json:"seconds"`
+	Up       int64   `json:"bytes_up"`
+	Down     int64   `json:"bytes_down"`
+	Requests int     `json:"requests"`
+	Conns    int64   `json:"connections"`
+	Records  int     `json:"records"`
+	Ops      int     `json:"operations,omitempty"`
+}
+
+func (s *side) bytes() int64 { return s.Up + s.Down }
+
+func (s *side) perSecond() float64 {
+	if s.Seconds <= 0 {
+		return 0
+	}
+	return float64(s.Records) / s.Seconds
+}
+
+// zstdCmp compares a day's push on the wire with zstd -19 of the changed
+// fields alone.
+type zstdCmp struct {
+	Ops        int   `json:"operations"`
+	FieldsRaw  int   `json:"changed_fields_bytes"`
+	Zstd19     int   `json:"zstd19_bytes"`
+	Zstd19Dict int   `json:"zstd19_dict_bytes"`
+	Wire       int64 `json:"kenesh_wire_bytes"`
+	Frame      int   `json:"kenesh_request_frame_bytes"`
+}
+
+// loadResult is one concurrency run.
+type loadResult struct {
+	Clients       int     `json:"clients"`
+	Rounds        int     `json:"rounds"`
+	OpsPerSync    int     `json:"ops_per_sync"`
+	Requests      int     `json:"requests"`
+	Seconds       float64 `json:"seconds"`
+	OpsPushed     int     `json:"ops_pushed"`
+	OpsPulled     int     `json:"ops_pulled"`
+	P50ms         float64 `json:"p50_ms"`
+	P99ms         float64 `json:"p99_ms"`
+	MaxMs         float64 `json:"max_ms"`
+	PeakRSS       int64   `json:"server_peak_rss"`
+	RSSBefore     int64   `json:"server_rss_before"`
+	ServerCPU     float64 `json:"server_cpu_seconds"`
+	ReqPerSecond  float64 `json:"requests_per_second"`
+	OpsPushPerSec float64 `json:"ops_pushed_per_second"`
+}
+
+// results is everything one run measured.
+type results struct {
+	Date      string   `json:"date"`
+	Machine   string   `json:"machine"`
+	CPUs      int      `json:"cpus"`
+	Go        string   `json:"go"`
+	Commit    string   `json:"commit"`
+	Command   string   `json:"command"`
+	Records   int      `json:"records"`
+	Seed      uint64   `json:"seed"`
+	EdgeBPS   int64    `json:"edge_bps"`
+	EdgeRTTms int64    `json:"edge_rtt_ms"`
+	Notes     []string `json:"notes,omitempty"`
+
+	PushK *side `json:"push_kenesh,omitempty"`
+	PushP *side `json:"push_pouchdb,omitempty"`
+	IncrK *side `json:"incremental_kenesh,omitempty"`
+	IncrP *side `json:"incremental_pouchdb,omitempty"`
+
+	DayPushK     *side    `json:"day_push_kenesh,omitempty"`
+	DayPullK     *side    `json:"day_pull_kenesh,omitempty"`
+	DayIdleK     *side    `json:"day_idle_kenesh,omitempty"`
+	DayTogetherK *side    `json:"day_push_and_pull_one_sync_kenesh,omitempty"`
+	DayPushP     *side    `json:"day_push_pouchdb,omitempty"`
+	DayPullP     *side    `json:"day_pull_pouchdb,omitempty"`
+	DayIdleP     *side    `json:"day_idle_pouchdb,omitempty"`
+	DayTogetherP *side    `json:"day_sync_pouchdb,omitempty"`
+	Zstd         *zstdCmp `json:"day_vs_zstd,omitempty"`
+
+	Load          []loadResult `json:"load,omitempty"`
+	ServerPeakRSS int64        `json:"server_peak_rss"`
+}
+
+func newResults(c *config) *results {
+	r := &results{
+		Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), CPUs: runtime.NumCPU(), Go: runtime.Version(),
+		Command: strings.Join(os.Args, " "), Records: c.records, Seed: c.seed, EdgeBPS: c.edgeBPS, EdgeRTTms: c.edgeRTT.Milliseconds(),
+	}
+	r.Machine = machine()
+	if out, err := exec.Command("git", "-C", c.root, "describe", "--always", "--dirty").Output(); err == nil {
+		r.Commit = strings.TrimSpace(string(out))
+	}
+	return r
+}
+
+func machine() string {
+	name := runtime.GOOS + "/" + runtime.GOARCH
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				name += ", " + strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int64
+		fmt.Sscanf(strings.TrimPrefix(strings.SplitN(string(b), "\n", 2)[0], "MemTotal:"), "%d", &kb)
+		name += fmt.Sprintf(", %d GiB", (kb+(1<<19))>>20)
+	}
+	return name
+}
+
+func (r *results) note(format string, a ...any) { r.Notes = append(r.Notes, fmt.Sprintf(format, a...)) }
+
+// print writes the table of results and targets.
+func (r *results) print(out io.Writer) {
+	fmt.Fprintf(out, "\nKenesh sync benchmark (issue #3): %s, %d CPUs, %s, %s, commit %s\n", r.Date, r.CPUs, r.Machine, r.Go, r.Commit)
+	fmt.Fprintf(out, "command: %s\n\n", r.Command)
+	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "measure\tKenesh\tPouchDB\tKenesh/PouchDB\ttarget\tmet\t")
+	row := func(name, k, p, ratio, target, met string) {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t\n", name, k, p, ratio, target, met)
+	}
+	if r.PushK != nil {
+		k, p := r.PushK, r.PushP
+		row(fmt.Sprintf("push %d records, loopback: records/s", k.Records), f0(k.perSecond()), orDash(p, func(p *side) string { return f0(p.perSecond()) }),
+			ratioStr(k.perSecond(), pv(p, (*side).perSecond)), ">= 10x", met(p != nil, ratio(k.perSecond(), pv(p, (*side).perSecond)) >= 10))
+		row("  bytes on the wire", mb(k.bytes()), orDash(p, func(p *side) string { return mb(p.bytes()) }),
+			ratioStr(float64(k.bytes()), pv(p, bytesF)), "<= 0.25x", met(p != nil, ratio(float64(k.bytes()), pv(p, bytesF)) <= 0.25))
+		row("  seconds / requests", fmt.Sprintf("%.1f s / %d", k.Seconds, k.Requests), orDash(p, func(p *side) string { return fmt.Sprintf("%.1f s / %d", p.Seconds, p.Requests) }), "", "", "")
+	}
+	if r.IncrK != nil {
+		k, p := r.IncrK, r.IncrP
+		row(fmt.Sprintf("incremental sync, %d records changed: bytes", k.Records), kb(k.bytes()), orDash(p, func(p *side) string { return kb(p.bytes()) }),
+			ratioStr(float64(k.bytes()), pv(p, bytesF)), "<= 0.05x", met(p != nil, ratio(float64(k.bytes()), pv(p, bytesF)) <= 0.05))
+		row("  seconds / requests", fmt.Sprintf("%.2f s / %d", k.Seconds, k.Requests), orDash(p, func(p *side) string { return fmt.Sprintf("%.2f s / %d", p.Seconds, p.Requests) }), "", "", "")
+	}
+	if r.DayPushK != nil {
+		edge := fmt.Sprintf("EDGE %d kbit/s, %d ms", r.EdgeBPS/1000, r.EdgeRTTms)
+		kp, kl := r.DayPushK, r.DayPullK
+		row(fmt.Sprintf("day's work (%d records), %s: push s", kp.Records, edge), secs(kp), orDash(r.DayPushP, secs), "", "", "")
+		row(fmt.Sprintf("  pull of another laptop's %d records: s", kl.Records), secs(kl), orDash(r.DayPullP, secs), "", "", "")
+		tot := kp.Seconds + kl.Seconds
+		var ptot float64
+		if r.DayPushP != nil && r.DayPullP != nil {
+			ptot = r.DayPushP.Seconds + r.DayPullP.Seconds
+		}
+		row("  push + pull: s", fmt.Sprintf("%.2f", tot), orDashF(ptot, "%.2f"), ratioStr(tot, ptot), "< 3 s", met(true, tot < 3))
+		if t := r.DayTogetherK; t != nil {
+			row("  push + pull in one sync (day 2): s", fmt.Sprintf("%.2f (%d req)", t.Seconds, t.Requests),
+				orDash(r.DayTogetherP, func(p *side) string { return fmt.Sprintf("%.2f (%d req)", p.Seconds, p.Requests) }),
+				ratioStr(t.Seconds, pv(r.DayTogetherP, func(p *side) float64 { return p.Seconds })), "< 3 s", met(true, t.Seconds < 3))
+		}
+		if i := r.DayIdleK; i != nil {
+			row("  sync with nothing to do: requests, bytes", fmt.Sprintf("%d, %d B", i.Requests, i.bytes()),
+				orDash(r.DayIdleP, func(p *side) string { return fmt.Sprintf("%d, %d B", p.Requests, p.bytes()) }), "", "1 small request", met(true, i.Requests == 1 && i.bytes() < 2048))
+		}
+	}
+	if z := r.Zstd; z != nil {
+		row(fmt.Sprintf("day's push on the wire vs zstd -19 of the changed fields (%d B raw)", z.FieldsRaw), fmt.Sprintf("%d B", z.Wire), "", "", "", "")
+		row("  vs zstd -19, no dictionary", fmt.Sprintf("%.2fx", float64(z.Wire)/float64(z.Zstd19)), fmt.Sprintf("(%d B)", z.Zstd19), "", "<= 1.3x", met(true, float64(z.Wire) <= 1.3*float64(z.Zstd19)))
+		row("  vs zstd -19 -D sync-1.dict", fmt.Sprintf("%.2fx", float64(z.Wire)/float64(z.Zstd19Dict)), fmt.Sprintf("(%d B)", z.Zstd19Dict), "", "<= 1.3x", met(true, float64(z.Wire) <= 1.3*float64(z.Zstd19Dict)))
+	}
+	for _, l := range r.Load {
+		row(fmt.Sprintf("%d clients x %d syncs of %d ops: syncs/s, ops/s", l.Clients, l.Rounds, l.OpsPerSync), fmt.Sprintf("%.0f, %.0f", l.ReqPerSecond, l.OpsPushPerSec), "", "", "", "")
+		row("  latency p50 / p99 / max", fmt.Sprintf("%.0f / %.0f / %.0f ms", l.P50ms, l.P99ms, l.MaxMs), "", "", "report", "")
+		row("  server peak RSS (before), CPU", fmt.Sprintf("%s (%s), %.1f s", mib(l.PeakRSS), mib(l.RSSBefore), l.ServerCPU), "", "", "report", "")
+	}
+	w.Flush()
+	if r.ServerPeakRSS > 0 {
+		fmt.Fprintf(out, "\nserver of the push, incremental and day parts: peak RSS %s\n", mib(r.ServerPeakRSS))
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(out, "note: %s\n", n)
+	}
+}
+
+func bytesF(s *side) float64 { return float64(s.bytes()) }
+
+func pv(p *side, f func(*side) float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return f(p)
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func ratioStr(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	r := a / b
+	if r < 0.1 {
+		return fmt.Sprintf("%.3fx (1/%.0f)", r, 1/r)
+	}
+	return fmt.Sprintf("%.2fx", r)
+}
+
+func met(known, ok bool) string {
+	switch {
+	case !known:
+		return "?"
+	case ok:
+		return "yes"
+	}
+	return "NO"
+}
+
+func orDash(p *side, f func(*side) string) string {
+	if p == nil {
+		return "-"
+	}
+	return f(p)
+}
+
+func orDashF(v float64, format string) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf(format, v)
+}
+
+func secs(s *side) string { return fmt.Sprintf("%.2f", s.Seconds) }
+func f0(v float64) string { return fmt.Sprintf("%.0f", v) }
+func mb(n int64) string   { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+func kb(n int64) string   { return fmt.Sprintf("%.1f kB", float64(n)/1e3) }
+func mib(n int64) string  { return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20)) }

@@ -12,11 +12,18 @@ import (
 )
 
 // Limits of one push: small change sets are the common case on a bad link,
-// and a cut connection then costs little to repeat.
+// and a cut connection then costs little to repeat. On a quick link a
+// laptop far behind pushes larger ones (see growPush).
 const (
 	pushOps   = 500
 	pushBytes = 256 << 10
-	pullBytes = 256 << 10
+	// A round trip quicker than quickRound doubles the next change set, up
+	// to the protocol's limit in operations and maxPushBytes; a slower one
+	// starts again from pushOps and pushBytes. EDGE's round trip alone is
+	// 600 ms: there change sets stay small.
+	quickRound   = 300 * time.Millisecond
+	maxPushBytes = 2 << 20
+	pullBytes    = 256 << 10
 	// maxRounds bounds one SyncOnce; a laptop far behind syncs again.
 	maxRounds = 1000
 )
@@ -131,8 +138,9 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	}
 	dev := s.svc.Device().ID
 	total := st.Pending
+	limOps, limBytes := pushOps, pushBytes
 	for round := 0; round < maxRounds; round++ {
-		ops, err := s.svc.PendingOps(ctx, st.Acked, pushOps, pushBytes)
+		ops, err := s.svc.PendingOps(ctx, st.Acked, limOps, limBytes)
 		if err != nil {
 			return sum, err
 		}
@@ -141,7 +149,9 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 			req.Ops = append(req.Ops, syncproto.ToWire(op))
 		}
 		sum.Requests++
+		sent := s.now()
 		resp, err := c.Sync(ctx, req)
+		limOps, limBytes = growPush(limOps, limBytes, len(ops), s.now().Sub(sent))
 		var perr *syncproto.Error
 		if errors.As(err, &perr) && perr.Code == syncproto.CodeGap && perr.Acked < st.Acked {
 			// The server holds less than we thought (it was restored from
@@ -198,4 +208,19 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	sum.Acked, sum.Cursor = st.Acked, st.Cursor
 	sum.Pending = s.svc.Seq() - st.Acked
 	return sum, nil
+}
+
+// growPush returns the limits of the next change set after one of n
+// operations took rtt. Per-request costs (a durable commit on each side, a
+// round trip) weigh on a laptop pushing a long backlog over a quick link:
+// 100,000 records went 25% faster with change sets of 2,000 operations
+// than of 500 (see BENCHMARKS.md).
+func growPush(ops, bytes, n int, rtt time.Duration) (int, int) {
+	if rtt >= quickRound {
+		return pushOps, pushBytes
+	}
+	if n < ops {
+		return ops, bytes // the last one was not full: nothing to learn
+	}
+	return min(ops*2, syncproto.MaxPushOps), min(bytes*2, maxPushBytes)
 }

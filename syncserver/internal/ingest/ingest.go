@@ -329,9 +329,19 @@ func (g *Ingester) judge(x *store.Txn, dev *store.Device, w syncproto.WireOp, tr
 			ref = auth.CheckWrite(dev, op, cur)
 		}
 		if ref == nil {
-			next = &changeset.State{}
-			if cur != nil {
+			// cur is private to this transaction (decoded from the store
+			// or made by an earlier operation of it), and Apply refuses
+			// before it changes anything, so it is merged in place. Only a
+			// council is checked after merging and may still be refused:
+			// it is merged into a copy. (Cloning every state for every
+			// operation was 8% of a large push.)
+			switch {
+			case cur == nil:
+				next = &changeset.State{}
+			case op.Kind == domain.KindCouncil:
 				next = cur.Clone()
+			default:
+				next = cur
 			}
 			if ref, err = g.merge(x, op, next, out); err != nil {
 				return "", nil, err

@@ -1,0 +1,31 @@
+package syncer
+
+import (
+	"testing"
+	"time"
+
+	"github.com/kenesh/kenesh/shared/syncproto"
+)
+
+func TestGrowPush(t *testing.T) {
+	fast, slow := 50*time.Millisecond, quickRound
+	ops, bytes := pushOps, pushBytes
+	// Full change sets over a quick link double up to the protocol's limits.
+	for i := 0; i < 10; i++ {
+		ops, bytes = growPush(ops, bytes, ops, fast)
+	}
+	if ops != syncproto.MaxPushOps || bytes != maxPushBytes {
+		t.Fatalf("after quick full rounds: %d ops, %d bytes; want %d, %d", ops, bytes, syncproto.MaxPushOps, maxPushBytes)
+	}
+	// A change set that was not full says nothing about the link's capacity.
+	if o, b := growPush(1000, 1<<20, 10, fast); o != 1000 || b != 1<<20 {
+		t.Fatalf("after a small quick round: %d, %d", o, b)
+	}
+	// A slow round trip (a bad link) starts again from the small limits.
+	if o, b := growPush(ops, bytes, ops, slow); o != pushOps || b != pushBytes {
+		t.Fatalf("after a slow round: %d, %d; want %d, %d", o, b, pushOps, pushBytes)
+	}
+	if maxPushBytes > syncproto.MaxRawBytes/4 {
+		t.Fatalf("maxPushBytes %d leaves too little room under the frame limit %d", maxPushBytes, syncproto.MaxRawBytes)
+	}
+}

@@ -22,8 +22,10 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"github.com/kenesh/kenesh/assets"
 	"github.com/kenesh/kenesh/desktop/internal/keyfile"
 	"github.com/kenesh/kenesh/desktop/internal/l10n"
+	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/session"
 	"github.com/kenesh/kenesh/desktop/internal/settings"
 	"github.com/kenesh/kenesh/desktop/internal/ui"
@@ -74,6 +76,7 @@ func main() {
 		kdf = keyfile.TestParams
 	}
 	a := app.NewWithID("kg.kenesh.desktop")
+	a.SetIcon(fyne.NewStaticResource("kenesh.png", assets.Icon))
 	w := a.NewWindow("Kenesh")
 	w.Resize(fyne.NewSize(1280, 720))
 	if *tour {
@@ -81,7 +84,9 @@ func main() {
 	}
 	pass := os.Getenv("KENESH_PASSPHRASE")
 	cfg := ui.Config{Dir: dir, Settings: set, FirstRun: first, Logger: log,
-		Session: session.Options{KDF: kdf, Logger: log}}
+		// Lists work as soon as the rows are read; the search words follow
+		// in the background (a search waits for them): a faster start.
+		Session: session.Options{KDF: kdf, Logger: log, Records: records.Options{TextInBackground: true}}}
 	var u *ui.UI
 	if *timing {
 		cfg.OnUnlocked = func() {

@@ -115,7 +115,7 @@ func (f *listFilters) view() fyne.CanvasObject {
 type appealsPage struct {
 	u      *UI
 	f      *listFilters
-	rows   []records.Summary
+	pg     *pager
 	list   *widget.List
 	box    fyne.CanvasObject
 	header fyne.CanvasObject
@@ -124,13 +124,13 @@ type appealsPage struct {
 var appealColumns = columns{widths: []float32{205, 92, 130, 180, 0, 150}}
 
 func newAppealsPage(u *UI) *appealsPage {
-	p := &appealsPage{u: u}
+	p := &appealsPage{u: u, pg: &pager{u: u}}
 	p.f = u.newListFilters(domain.KindAppeal, p.reload)
-	p.list = widget.NewList(func() int { return len(p.rows) }, p.newRow, p.updateRow)
+	p.list = widget.NewList(func() int { return p.pg.total }, p.newRow, p.updateRow)
 	p.list.OnSelected = func(id widget.ListItemID) {
 		u.touch()
-		if id < len(p.rows) {
-			u.shell.push(newAppealDetail(u, p.rows[id].ID))
+		if s, ok := p.pg.at(id); ok {
+			u.shell.push(newAppealDetail(u, s.ID))
 		}
 		p.list.UnselectAll()
 	}
@@ -166,8 +166,8 @@ func (p *appealsPage) showOverdue() {
 }
 
 func (p *appealsPage) reload() {
-	p.rows = p.u.summaries(p.f.filter(domain.KindAppeal))
-	p.f.count.SetText(p.u.T("list.count_appeals", "n", len(p.rows)))
+	p.pg.reset(p.f.filter(domain.KindAppeal))
+	p.f.count.SetText(p.u.T("list.count_appeals", "n", p.pg.total))
 	p.list.Refresh()
 }
 
@@ -180,10 +180,10 @@ func (p *appealsPage) newRow() fyne.CanvasObject {
 }
 
 func (p *appealsPage) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
-	if id >= len(p.rows) {
+	s, ok := p.pg.at(id)
+	if !ok {
 		return
 	}
-	s := p.rows[id]
 	u := p.u
 	c := o.(*fyne.Container).Objects
 	set := func(i int, text string, imp widget.Importance) {

@@ -15,7 +15,7 @@ import (
 type eventsPage struct {
 	u    *UI
 	f    *listFilters
-	rows []records.Summary
+	pg   *pager
 	list *widget.List
 	box  fyne.CanvasObject
 }
@@ -23,13 +23,13 @@ type eventsPage struct {
 var eventColumns = columns{widths: []float32{92, 190, 230, 0, 150}}
 
 func newEventsPage(u *UI) *eventsPage {
-	p := &eventsPage{u: u}
+	p := &eventsPage{u: u, pg: &pager{u: u}}
 	p.f = u.newListFilters(domain.KindEvent, p.reload)
-	p.list = widget.NewList(func() int { return len(p.rows) }, p.newRow, p.updateRow)
+	p.list = widget.NewList(func() int { return p.pg.total }, p.newRow, p.updateRow)
 	p.list.OnSelected = func(id widget.ListItemID) {
 		u.touch()
-		if id < len(p.rows) {
-			u.shell.push(newEventDetail(u, p.rows[id].ID))
+		if s, ok := p.pg.at(id); ok {
+			u.shell.push(newEventDetail(u, s.ID))
 		}
 		p.list.UnselectAll()
 	}
@@ -55,8 +55,8 @@ func (p *eventsPage) showDue(int) {
 }
 
 func (p *eventsPage) reload() {
-	p.rows = p.u.summaries(p.f.filter(domain.KindEvent))
-	p.f.count.SetText(p.u.T("list.count_events", "n", len(p.rows)))
+	p.pg.reset(p.f.filter(domain.KindEvent))
+	p.f.count.SetText(p.u.T("list.count_events", "n", p.pg.total))
 	p.list.Refresh()
 }
 
@@ -69,10 +69,10 @@ func (p *eventsPage) newRow() fyne.CanvasObject {
 }
 
 func (p *eventsPage) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
-	if id >= len(p.rows) {
+	s, ok := p.pg.at(id)
+	if !ok {
 		return
 	}
-	s := p.rows[id]
 	u := p.u
 	c := o.(*fyne.Container).Objects
 	set := func(i int, text string, imp widget.Importance) {

@@ -124,6 +124,48 @@ func (u *UI) statusSelect(anyLabel string, changed func(string)) *codeSelect {
 	return u.newCodeSelect(codes, names, anyLabel, changed)
 }
 
+// pageSize is how many list lines are read at a time as a list scrolls.
+const pageSize = 200
+
+// pager feeds a virtualised list from the index a page at a time, so that
+// a list of 100,000 records builds only the lines on screen.
+type pager struct {
+	u     *UI
+	f     records.Filter
+	total int
+	pages map[int][]records.Summary
+}
+
+func (p *pager) reset(f records.Filter) {
+	p.f, p.pages = f, map[int][]records.Summary{}
+	rows, total, err := p.u.sess.Records().ListPage(f, 0, pageSize)
+	if err != nil {
+		p.u.log.Warn("list", "err", err)
+	}
+	p.total, p.pages[0] = total, rows
+}
+
+// at returns line i, reading its page if needed.
+func (p *pager) at(i int) (records.Summary, bool) {
+	n := i / pageSize
+	rows, ok := p.pages[n]
+	if !ok {
+		if len(p.pages) > 50 { // a long scroll: keep memory flat
+			p.pages = map[int][]records.Summary{}
+		}
+		var err error
+		rows, _, err = p.u.sess.Records().ListPage(p.f, n*pageSize, pageSize)
+		if err != nil {
+			p.u.log.Warn("list page", "err", err)
+		}
+		p.pages[n] = rows
+	}
+	if k := i % pageSize; k < len(rows) {
+		return rows[k], true
+	}
+	return records.Summary{}, false
+}
+
 // summaries is what a list shows: the index answers in milliseconds even
 // for 100,000 records, so every keystroke can query again.
 func (u *UI) summaries(f records.Filter) []records.Summary {

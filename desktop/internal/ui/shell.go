@@ -328,7 +328,13 @@ func (s *shell) mainMenu() *fyne.MainMenu {
 	u := s.u
 	ctrl := fyne.KeyModifierShortcutDefault
 	item := func(key string, sc fyne.Shortcut, f func()) *fyne.MenuItem {
-		it := fyne.NewMenuItem(u.T(key), func() { u.touch(); f() })
+		it := fyne.NewMenuItem(u.T(key), func() {
+			if u.locked {
+				return
+			}
+			u.touch()
+			f()
+		})
 		it.Shortcut = sc
 		return it
 	}
@@ -364,7 +370,12 @@ func (s *shell) addShortcuts() {
 		f   func()
 	}{{fyne.KeyN, s.newAppeal}, {fyne.KeyE, s.newEvent}, {fyne.KeyF, s.search}, {fyne.KeyS, s.saveCurrent}, {fyne.KeyL, s.u.lock}} {
 		f := k.f
-		c.AddShortcut(&desktop.CustomShortcut{KeyName: k.key, Modifier: ctrl}, func(fyne.Shortcut) { f() })
+		c.AddShortcut(&desktop.CustomShortcut{KeyName: k.key, Modifier: ctrl}, func(fyne.Shortcut) {
+			if !s.u.locked {
+				s.u.touch()
+				f()
+			}
+		})
 	}
 }
 

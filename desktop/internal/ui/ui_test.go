@@ -340,30 +340,31 @@ func TestListsFilterAndSearch(t *testing.T) {
 	h.u.shell.navigate(secAppeals)
 	p := h.u.shell.roots[secAppeals].(*appealsPage)
 	all, _ := svc.Count(records.Filter{Kind: domain.KindAppeal})
-	if len(p.rows) != all || p.list.Length() != all {
-		t.Fatalf("list shows %d of %d", len(p.rows), all)
+	if p.pg.total != all || p.list.Length() != all {
+		t.Fatalf("list shows %d of %d", p.pg.total, all)
 	}
 	h.mustShow(h.T("list.count_appeals", "n", all))
 	p.f.status.SetCode("verified")
 	want, _ := svc.Count(records.Filter{Kind: domain.KindAppeal, Status: "verified"})
-	if len(p.rows) != want || want == 0 {
-		t.Fatalf("status filter: %d rows, want %d", len(p.rows), want)
+	if p.pg.total != want || want == 0 {
+		t.Fatalf("status filter: %d rows, want %d", p.pg.total, want)
 	}
 	p.f.status.SetCode("")
-	word := p.rows[0].Title
+	first, _ := p.pg.at(0)
+	word := first.Title
 	word = firstWord(word)
 	test.Type(p.f.search, word)
 	want, _ = svc.Count(records.Filter{Kind: domain.KindAppeal, Text: word})
-	h.waitFor("search results", func() bool { return len(p.rows) == want })
+	h.waitFor("search results", func() bool { return p.pg.total == want })
 	p.f.flag.SetChecked(true)
 	wantOverdue, _ := svc.Count(records.Filter{Kind: domain.KindAppeal, Text: word, Overdue: true})
-	if len(p.rows) != wantOverdue {
-		t.Fatalf("overdue filter: %d, want %d", len(p.rows), wantOverdue)
+	if p.pg.total != wantOverdue {
+		t.Fatalf("overdue filter: %d, want %d", p.pg.total, wantOverdue)
 	}
 	// Tapping a line opens the appeal.
 	p.f.flag.SetChecked(false)
 	p.f.search.SetText("")
-	h.waitFor("all appeals again", func() bool { return len(p.rows) == all })
+	h.waitFor("all appeals again", func() bool { return p.pg.total == all })
 	p.list.Select(0)
 	h.drain()
 	if _, ok := h.u.shell.top().(*appealDetail); !ok {
@@ -373,13 +374,13 @@ func TestListsFilterAndSearch(t *testing.T) {
 	h.u.shell.navigate(secEvents)
 	ep := h.u.shell.roots[secEvents].(*eventsPage)
 	ne, _ := svc.Count(records.Filter{Kind: domain.KindEvent})
-	if len(ep.rows) != ne || ne != 40 {
-		t.Fatalf("events list %d of %d", len(ep.rows), ne)
+	if ep.pg.total != ne || ne != 40 {
+		t.Fatalf("events list %d of %d", ep.pg.total, ne)
 	}
 	ep.f.category.SetCode("hearing")
 	want, _ = svc.Count(records.Filter{Kind: domain.KindEvent, Category: "hearing"})
-	if len(ep.rows) != want {
-		t.Fatalf("kind filter %d, want %d", len(ep.rows), want)
+	if ep.pg.total != want {
+		t.Fatalf("kind filter %d, want %d", ep.pg.total, want)
 	}
 }
 

@@ -36,6 +36,8 @@ func (u *UI) lock() {
 		return
 	}
 	u.locked = true
+	// No menu while locked: its shortcuts would act on hidden records.
+	u.win.SetMainMenu(nil)
 	u.showLockScreen()
 }
 

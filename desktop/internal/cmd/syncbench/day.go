@@ -30,6 +30,10 @@ const (
 	dayCouncilName   = "Кочкор коомдук кеңеши"
 	dayCouncilOblast = "KG-N"
 	dayCouncilDist   = "KG-N-KOC"
+	// The same day again without the zstd dictionary, on another council.
+	plainCouncil     = "NRN-JUM"
+	plainCouncilName = "Жумгал коомдук кеңеши"
+	plainCouncilDist = "KG-N-JUM"
 )
 
 // day: laptop A makes a day's work and syncs over the emulated EDGE link:
@@ -37,57 +41,99 @@ const (
 // a sync with nothing to do, then, on a second day, push and pull in one
 // sync. PouchDB replicas A and B do the same with the same documents.
 func (e *env) day(ctx context.Context) error {
+	codec, err := syncproto.DefaultCodec()
+	if err != nil {
+		return err
+	}
+	plain, err := syncproto.NewCodec(nil)
+	if err != nil {
+		return err
+	}
+	dict, err := e.dayKenesh(ctx, dayCouncil, dayCouncilName, dayCouncilDist, codec)
+	if err != nil {
+		return err
+	}
+	e.res.DayPushK, e.res.DayPullK, e.res.DayIdleK, e.res.DayTogetherK = dict.push, dict.pull, dict.idle, dict.together
+	e.res.Zstd = dict.zstd
+	// What the dictionary saves: the same day's work (same seed) on a
+	// laptop pair whose codec has none, so both sides compress without.
+	nodict, err := e.dayKenesh(ctx, plainCouncil, plainCouncilName, plainCouncilDist, plain)
+	if err != nil {
+		return fmt.Errorf("without dictionary: %w", err)
+	}
+	e.res.DayPushPlain, e.res.DayPullPlain = nodict.push, nodict.pull
+	e.res.Zstd.WirePlain = nodict.push.bytes()
+	e.res.Zstd.Zstd19Plain = nodict.zstd.Zstd19
+	if e.drv == nil {
+		return nil
+	}
+	return e.dayPouch(ctx, dict.a, dict.base, dict.touched)
+}
+
+// dayRun is what one Kenesh day measured, and what the PouchDB replay needs.
+type dayRun struct {
+	push, pull, idle, together *side
+	zstd                       *zstdCmp
+	a                          *laptop
+	base                       []pouchDoc
+	touched                    [][]string
+}
+
+// dayKenesh runs the day on two new laptops of council code whose syncers
+// compress with codec.
+func (e *env) dayKenesh(ctx context.Context, code, name, district string, codec *syncproto.Codec) (*dayRun, error) {
 	c := e.cfg
 	srv, err := e.server(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := srv.admin(ctx, "council", "add", "--code", dayCouncil, "--name", dayCouncilName, "--oblast", dayCouncilOblast, "--district", dayCouncilDist); err != nil {
-		return err
+	if _, err := srv.admin(ctx, "council", "add", "--code", code, "--name", name, "--oblast", dayCouncilOblast, "--district", district); err != nil {
+		return nil, err
 	}
 	loop, err := testnet.NewLink(srv.addr, 0, 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer loop.Close()
 	edge, err := testnet.NewLink(srv.addr, c.edgeBPS, c.edgeRTT)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer edge.Close()
 
 	dir := filepath.Join(c.work, "laptops")
-	a, err := newLaptop(ctx, dir, "day-laptop-a")
+	a, err := newLaptop(ctx, dir, code+"-laptop-a")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer a.Close()
-	b, err := newLaptop(ctx, dir, "day-laptop-b")
+	e.closers = append(e.closers, a.Close) // the PouchDB replay reads it
+	b, err := newLaptop(ctx, dir, code+"-laptop-b")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer b.Close()
-	if err := a.enroll(ctx, srv, dayCouncil, syncproto.RoleSecretary, loop.Addr); err != nil {
-		return err
+	a.sync, b.sync = syncer.New(a.svc, codec), syncer.New(b.svc, codec)
+	if err := a.enroll(ctx, srv, code, syncproto.RoleSecretary, loop.Addr); err != nil {
+		return nil, err
 	}
 	if _, err := demo.Generate(ctx, a.svc, demo.Options{Appeals: c.dayBase, Seed: c.seed + 1}); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := a.syncAll(ctx); err != nil {
-		return err
+		return nil, err
 	}
-	if err := b.enroll(ctx, srv, dayCouncil, syncproto.RoleSecretary, loop.Addr); err != nil {
-		return err
+	if err := b.enroll(ctx, srv, code, syncproto.RoleSecretary, loop.Addr); err != nil {
+		return nil, err
 	}
 	if _, err := b.syncAll(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	base, err := a.exportAppeals(ctx, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(base) != c.dayBase {
-		return fmt.Errorf("day: laptop A holds %d appeals, %d made", len(base), c.dayBase)
+		return nil, fmt.Errorf("day: laptop A holds %d appeals, %d made", len(base), c.dayBase)
 	}
 	ids := make([]string, len(base))
 	for i, d := range base {
@@ -112,105 +158,102 @@ func (e *env) day(ctx context.Context) error {
 	seqA := a.svc.Seq()
 	touchedA, err := dayWork(ctx, a.svc, r, poolA[:len(poolA)/2], c.dayWork)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dayOps, err := a.svc.PendingOps(ctx, seqA, 1<<20, 1<<30)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	touchedB, err := dayWork(ctx, b.svc, r, poolB[:len(poolB)/2], c.dayWork)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	a.relay.point(edge.Addr)
 	pushK, sum, err := measureSync(ctx, a, edge)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pushK.Records = len(touchedA)
 	if sum.Sent != len(dayOps) || sum.Requests != 1 {
-		return fmt.Errorf("day: A's push sent %d operations in %d requests; it made %d", sum.Sent, sum.Requests, len(dayOps))
+		return nil, fmt.Errorf("day: A's push sent %d operations in %d requests; it made %d", sum.Sent, sum.Requests, len(dayOps))
 	}
-	e.res.DayPushK = pushK
-	if e.res.Zstd, err = zstdCompare(ctx, c.root, dayOps, pushK.bytes()); err != nil {
-		return err
+	run := &dayRun{a: a, base: base, push: pushK}
+	if run.zstd, err = zstdCompare(ctx, c.root, dayOps, pushK.bytes()); err != nil {
+		return nil, err
 	}
 	opsB := b.svc.Seq() - b.mustAcked(ctx)
 	if _, err := b.syncAll(ctx); err != nil { // over loopback: B's day reaches the server
-		return err
+		return nil, err
 	}
 	pullK, sum, err := measureSync(ctx, a, edge)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pullK.Records = len(touchedB)
 	if uint64(sum.Received) != opsB {
-		return fmt.Errorf("day: A pulled %d operations; B pushed %d", sum.Received, opsB)
+		return nil, fmt.Errorf("day: A pulled %d operations; B pushed %d", sum.Received, opsB)
 	}
-	e.res.DayPullK = pullK
+	run.pull = pullK
 	idleK, sum, err := measureSync(ctx, a, edge)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if sum.Sent != 0 || sum.Received != 0 {
-		return fmt.Errorf("day: the sync with nothing to do sent %d and received %d", sum.Sent, sum.Received)
+		return nil, fmt.Errorf("day: the sync with nothing to do sent %d and received %d", sum.Sent, sum.Received)
 	}
-	e.res.DayIdleK = idleK
-	slog.Info("kenesh day", "push_s", pushK.Seconds, "push_bytes", pushK.bytes(), "pull_s", pullK.Seconds, "idle_bytes", idleK.bytes(), "idle_requests", idleK.Requests)
+	run.idle = idleK
+	slog.Info("kenesh day", "council", code, "push_s", pushK.Seconds, "push_bytes", pushK.bytes(), "pull_s", pullK.Seconds, "idle_bytes", idleK.bytes(), "idle_requests", idleK.Requests)
 
 	// Day 2: both laptops work; B syncs first; A's one sync pushes its
 	// work and pulls B's.
 	a.relay.point(loop.Addr)
 	if _, err := b.syncAll(ctx); err != nil { // B takes A's day 1
-		return err
+		return nil, err
 	}
 	seqA2 := a.svc.Seq()
 	touchedA2, err := dayWork(ctx, a.svc, r, poolA[len(poolA)/2:], c.dayWork)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	opsA2 := a.svc.Seq() - seqA2
 	seqB2 := b.svc.Seq()
 	touchedB2, err := dayWork(ctx, b.svc, r, poolB[len(poolB)/2:], c.dayWork)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	opsB2 := b.svc.Seq() - seqB2
 	if _, err := b.syncAll(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	a.relay.point(edge.Addr)
 	togetherK, sum, err := measureSync(ctx, a, edge)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	togetherK.Records = len(touchedA2) + len(touchedB2)
 	if uint64(sum.Sent) != opsA2 || uint64(sum.Received) != opsB2 {
-		return fmt.Errorf("day 2: A's sync sent %d and received %d operations; want %d and %d", sum.Sent, sum.Received, opsA2, opsB2)
+		return nil, fmt.Errorf("day 2: A's sync sent %d and received %d operations; want %d and %d", sum.Sent, sum.Received, opsA2, opsB2)
 	}
-	e.res.DayTogetherK = togetherK
+	run.together = togetherK
 	a.relay.point(loop.Addr)
 	if _, err := b.syncAll(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if err := sameAppeals(ctx, a, b); err != nil {
-		return err
+		return nil, err
 	}
 	for _, l := range []*laptop{a, b} {
 		if err := e.checkAcked(ctx, l); err != nil {
-			return err
+			return nil, err
 		}
 	}
-
-	if e.drv == nil {
-		return nil
-	}
-	return e.dayPouch(ctx, a, b, base, [][]string{touchedA, touchedB, touchedA2, touchedB2})
+	run.touched = [][]string{touchedA, touchedB, touchedA2, touchedB2}
+	return run, nil
 }
 
 // dayPouch replays the day on PouchDB: the same base documents, the same
 // records touched, each ending as Kenesh's laptop ended it.
-func (e *env) dayPouch(ctx context.Context, a, b *laptop, base []pouchDoc, touched [][]string) error {
+func (e *env) dayPouch(ctx context.Context, a *laptop, base []pouchDoc, touched [][]string) error {
 	c := e.cfg
 	file := func(name string) string { return filepath.Join(c.work, name) }
 	direct := "http://" + e.pouch.addr + "/day"

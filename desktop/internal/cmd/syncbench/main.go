@@ -166,6 +166,8 @@ type env struct {
 	pouch *pouchServer
 	drv   *pouchDriver
 	big   *laptop // the laptop of the push, reused by incr
+	// closers run at the end, before the server stops.
+	closers []func()
 }
 
 func run(ctx context.Context, c *config) (*results, error) {
@@ -234,6 +236,9 @@ func run(ctx context.Context, c *config) (*results, error) {
 }
 
 func (e *env) close() {
+	for _, f := range e.closers {
+		f()
+	}
 	if e.big != nil {
 		e.big.Close()
 	}

@@ -30,6 +30,11 @@ type settingsPage struct {
 	language *widget.RadioGroup
 	scale    *codeSelect
 	idle     *codeSelect
+
+	// Fields the tests fill.
+	councilForm                 *fieldSet
+	backupFile, backupPass      *textEntry
+	oldPass, newPass, againPass *textEntry
 }
 
 func newSettingsPage(u *UI) *settingsPage {
@@ -161,6 +166,7 @@ func (p *settingsPage) councilsCard() fyne.CanvasObject {
 	}
 	// Offline installations define their own councils.
 	fs := u.newFieldSet(domain.KindCouncil)
+	p.councilForm = fs
 	code, name := u.newEntry(), u.newEntry()
 	code.SetPlaceHolder("NRN-ATB")
 	rc, rn := u.regionChoices()
@@ -184,6 +190,7 @@ func (p *settingsPage) councilsCard() fyne.CanvasObject {
 			_ = svc.SetHomeCouncil(context.Background(), c.Code)
 		}
 		u.shell.rebuild()
+		u.shell.show()
 		u.shell.navigate(secSettings)
 	})
 	box.Add(widget.NewSeparator())
@@ -198,6 +205,7 @@ func (p *settingsPage) passphraseCard() fyne.CanvasObject {
 	u := p.u
 	fs := u.newFieldSet("passphrase")
 	old, pass, again := u.newPasswordEntry(), u.newPasswordEntry(), u.newPasswordEntry()
+	p.oldPass, p.newPass, p.againPass = old, pass, again
 	strength := u.newStrengthView()
 	pass.OnChanged = func(s string) { strength.update(u, s) }
 	done := widget.NewLabel("")
@@ -248,6 +256,7 @@ func (p *settingsPage) backupCard() fyne.CanvasObject {
 	file := u.newEntry()
 	file.SetText(filepath.Join(home, session.BackupName(u.cfg.Now())))
 	pass := u.newPasswordEntry()
+	p.backupFile, p.backupPass = file, pass
 	browse := u.button(u.T("action.browse"), theme.FolderOpenIcon(), func() {
 		dialog.NewFolderOpen(func(l fyne.ListableURI, err error) {
 			if err == nil && l != nil {

@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
@@ -381,17 +382,20 @@ func (s *shell) addShortcuts() {
 
 // statusBar shows the sync state at all times.
 type statusBar struct {
-	u        *UI
-	st       syncer.Status
-	icon     *widget.Icon
-	state    *widget.Label
-	pending  *widget.Label
-	last     *widget.Label
-	progress *widget.ProgressBar
-	progBox  *fyne.Container
-	problem  *widget.Label
-	now      *widget.Button
-	box      *fyne.Container
+	u  *UI
+	st syncer.Status
+	// The texts are bound values: the sync loop's reports and the saves'
+	// notifications set them, and the labels follow.
+	stateText, pendingText, lastText binding.String
+	icon                             *widget.Icon
+	state                            *widget.Label
+	pending                          *widget.Label
+	last                             *widget.Label
+	progress                         *widget.ProgressBar
+	progBox                          *fyne.Container
+	problem                          *widget.Label
+	now                              *widget.Button
+	box                              *fyne.Container
 }
 
 func newStatusBar(u *UI) *statusBar {
@@ -407,9 +411,13 @@ func newStatusBar(u *UI) *statusBar {
 func (b *statusBar) rebuild() {
 	u := b.u
 	b.icon = widget.NewIcon(theme.MediaRecordIcon())
-	b.state = strong("")
-	b.pending = widget.NewLabel("")
-	b.last = widget.NewLabel("")
+	if b.stateText == nil {
+		b.stateText, b.pendingText, b.lastText = binding.NewString(), binding.NewString(), binding.NewString()
+	}
+	b.state = widget.NewLabelWithData(b.stateText)
+	b.state.TextStyle.Bold = true
+	b.pending = widget.NewLabelWithData(b.pendingText)
+	b.last = widget.NewLabelWithData(b.lastText)
 	b.progress = widget.NewProgressBar()
 	b.progBox = container.New(columns{widths: []float32{0}}, b.progress)
 	b.progBox.Hide()
@@ -424,8 +432,8 @@ func (b *statusBar) rebuild() {
 	})
 	row := container.NewHBox(b.icon, b.state, widget.NewSeparator(), b.pending, widget.NewSeparator(), b.last, layout.NewSpacer(), b.now)
 	b.box = container.NewVBox(row, b.progBox, b.problem)
-	if b.st.State != "" {
-		b.update(b.st)
+	if b.u.sess != nil {
+		b.update(b.st) // in the language now in force
 	}
 }
 
@@ -453,7 +461,7 @@ func (b *statusBar) update(st syncer.Status) {
 	if state == syncer.StateOffline && !st.NextAttempt.IsZero() {
 		text += " · " + u.T("sync.retry_at", "time", st.NextAttempt.In(bishkek).Format("15:04"))
 	}
-	b.state.SetText(text)
+	_ = b.stateText.Set(text)
 	b.refreshPending()
 	if state == syncer.StateSyncing && st.Total > 0 {
 		b.progress.Max = float64(st.Total)
@@ -480,15 +488,15 @@ func (b *statusBar) refreshPending() {
 	if err != nil {
 		return
 	}
-	b.pending.SetText(u.T("sync.pending", "n", int(ss.Pending)))
+	_ = b.pendingText.Set(u.T("sync.pending", "n", int(ss.Pending)))
 	last := ss.LastOK
 	if b.st.LastOK.After(last) {
 		last = b.st.LastOK
 	}
 	if last.IsZero() {
-		b.last.SetText(u.T("sync.never"))
+		_ = b.lastText.Set(u.T("sync.never"))
 	} else {
-		b.last.SetText(u.T("sync.last", "time", last))
+		_ = b.lastText.Set(u.T("sync.last", "time", last))
 	}
 }
 

@@ -507,7 +507,7 @@ func TestStatusBarAndHome(t *testing.T) {
 	h.mustShow(h.T("sync.state.offline"))
 }
 
-func TestSettingsAddCouncilAndBackup(t *testing.T) {
+func TestSettingsOfflineInstallation(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "new")
 	h := newHarness(t, dir, "en", true)
 	h.tap("English")
@@ -516,40 +516,75 @@ func TestSettingsAddCouncilAndBackup(t *testing.T) {
 	f.again.SetText(testPass)
 	h.tap(h.T("firstrun.create"))
 	h.waitFor("enroll", func() bool { return h.shows(h.T("enroll.title")) })
+	// An unreachable server is said in plain words beside the address.
+	entry := func(placeholder string) *textEntry {
+		t.Helper()
+		for _, o := range h.objects() {
+			if e, ok := o.(*textEntry); ok && e.Visible() && e.PlaceHolder == placeholder {
+				return e
+			}
+		}
+		t.Fatalf("no field with placeholder %q", placeholder)
+		return nil
+	}
+	entry("https://kenesh.example.kg").SetText("http://127.0.0.1:1")
+	var code *textEntry
+	for _, o := range h.objects() {
+		if e, ok := o.(*textEntry); ok && e.Visible() && e.PlaceHolder == "" && !e.Password {
+			code = e
+		}
+	}
+	code.SetText("ABCD-1234")
+	h.tap(h.T("enroll.action"))
+	h.waitFor("unreachable", func() bool { return h.shows(h.T("problem.unreachable")) })
 	h.tap(h.T("enroll.offline"))
 	h.waitFor("home", func() bool { return h.u.shell != nil })
+	h.mustShow(h.T("home.no_council"))
+
+	// Settings: add this installation's council.
 	h.u.shell.navigate(secSettings)
-	var entries []*textEntry
-	for _, o := range h.objects() {
-		if e, ok := o.(*textEntry); ok && e.Visible() {
-			entries = append(entries, e)
-		}
-	}
-	// Settings: server URL, code; council code, name; passphrases...; find by placeholder.
-	for _, e := range entries {
-		if e.PlaceHolder == "NRN-ATB" {
-			e.SetText("nrn-atb")
-		}
-	}
+	entry("NRN-ATB").SetText("nrn-atb")
 	h.tap(h.T("settings.add_council"))
 	h.mustShow(h.T("err.required")) // name and oblast
-	p := h.u.shell.roots[secSettings].(*settingsPage)
-	_ = p
-	for _, o := range h.objects() {
-		if e, ok := o.(*textEntry); ok && e.Visible() && e.PlaceHolder == "" && e.Text == "" && !e.Password && !e.MultiLine {
-			// the council name entry is the first empty one after the code
-			_ = e
-		}
+	// The council form's fields, found through its field set.
+	fs := h.u.shell.roots[secSettings].(*settingsPage).councilForm
+	name := fs.fields["name"].obj.(*textEntry)
+	oblast := fs.fields["oblast"].obj.(*codeSelect)
+	name.SetText("Ат-Башы коомдук кеңеши")
+	oblast.SetCode("KG-N")
+	h.tap(h.T("settings.add_council"))
+	cs, _ := h.u.sess.Records().Councils(context.Background())
+	if len(cs) != 1 || cs[0].Code != "NRN-ATB" || h.u.sess.Records().HomeCouncil() != "NRN-ATB" {
+		t.Fatalf("councils %+v home %q", cs, h.u.sess.Records().HomeCouncil())
 	}
-	c := domain.Council{Code: "NRN-ATB", Name: "Ат-Башы коомдук кеңеши", Oblast: "KG-N"}
-	if _, err := h.u.sess.Records().AddCouncil(context.Background(), c); err != nil {
-		t.Fatal(err)
+	if h.shows(h.T("home.no_council")) {
+		t.Fatal("home still asks for a council")
 	}
+
+	// Backup with a wrong passphrase is refused beside the field, then made.
+	sp := h.u.shell.roots[secSettings].(*settingsPage)
 	backup := filepath.Join(t.TempDir(), "b.kenesh")
-	if _, err := h.u.sess.Backup(context.Background(), testPass, backup); err != nil {
-		t.Fatal(err)
+	sp.backupFile.SetText(backup)
+	sp.backupPass.SetText("not the passphrase")
+	h.tap(h.T("settings.backup_now"))
+	h.waitFor("refusal", func() bool { return h.shows(h.T("problem.wrong_passphrase")) })
+	sp.backupPass.SetText(testPass)
+	h.tap(h.T("settings.backup_now"))
+	h.waitFor("backup", func() bool { return h.shows(h.T("settings.backup_done", "file", backup)) })
+	if st, err := os.Stat(backup); err != nil || st.Size() == 0 {
+		t.Fatalf("backup file: %v", err)
 	}
-	if _, err := os.Stat(backup); err != nil {
+
+	// Passphrase change: the new one must be typed twice.
+	sp.oldPass.SetText(testPass)
+	sp.newPass.SetText("жаңы узун сырсөз 2026")
+	sp.againPass.SetText("башка")
+	h.tap(h.T("settings.change_passphrase"))
+	h.mustShow(h.T("firstrun.mismatch"))
+	sp.againPass.SetText("жаңы узун сырсөз 2026")
+	h.tap(h.T("settings.change_passphrase"))
+	h.waitFor("changed", func() bool { return h.shows(h.T("settings.passphrase_changed")) })
+	if err := h.u.sess.CheckPassphrase("жаңы узун сырсөз 2026"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -39,6 +40,13 @@ func main() {
 	tour := flag.Bool("tour", false, "show every main screen in turn for the screenshot tool (prints SHOT NAME, waits for a line on stdin)")
 	timing := flag.Bool("startup-time", false, "print the time from start to a usable home screen, then quit (benchmark)")
 	flag.Parse()
+	if path := os.Getenv("KENESH_CPUPROFILE"); path != "" { // for developers measuring start-up
+		if f, err := os.Create(path); err == nil {
+			if err := pprof.StartCPUProfile(f); err == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 
 	level := slog.LevelWarn
 	if *verbose {

@@ -144,10 +144,14 @@ func (s *strengthView) update(u *UI, pass string) {
 		session.Fair: widget.MediumImportance, session.Strong: widget.SuccessImportance}
 	if pass == "" {
 		s.label.SetText(u.T("strength.hint", "n", keyfile.MinPassphraseLen))
-		s.label.Importance = widget.LowImportance
+		s.label.Importance = widget.MediumImportance
+		s.label.TextStyle.Italic = true
+		s.bar.Hide()
 	} else {
 		s.label.SetText(u.T(keys[st], "n", keyfile.MinPassphraseLen))
 		s.label.Importance = imp[st]
+		s.label.TextStyle.Italic = false
+		s.bar.Show()
 	}
 	s.label.Wrapping = fyne.TextWrapWord
 	s.label.Refresh()

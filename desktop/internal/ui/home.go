@@ -25,8 +25,10 @@ type homePage struct {
 	u    *UI
 	body *fyne.Container
 
-	overdue    []records.Summary
+	overdue    []records.Summary // the longest overdue, at most homeShown
 	due        []records.Summary
+	overdueN   int
+	dueN       int
 	conflicts  int
 	sync       records.SyncState
 	councilMsg string
@@ -42,17 +44,26 @@ func (p *homePage) title() string { return p.u.T("home.title") }
 
 func (p *homePage) load() {
 	svc := p.u.sess.Records()
-	var err error
-	if p.overdue, err = svc.List(records.Filter{Kind: domain.KindAppeal, Overdue: true}); err != nil {
-		p.u.log.Warn("home: overdue", "err", err)
+	// Lists come newest first: the oldest lines are the longest overdue,
+	// so the home screen reads only the last page, never every record.
+	oldest := func(f records.Filter) ([]records.Summary, int) {
+		n, err := svc.Count(f)
+		if err != nil {
+			p.u.log.Warn("home", "err", err)
+			return nil, 0
+		}
+		rows, _, err := svc.ListPage(f, max(0, n-homeShown), homeShown)
+		if err != nil {
+			p.u.log.Warn("home", "err", err)
+		}
+		return rows, n
 	}
+	p.overdue, p.overdueN = oldest(records.Filter{Kind: domain.KindAppeal, Overdue: true})
 	sort.SliceStable(p.overdue, func(i, j int) bool {
 		a, b := p.overdue[i].AnswerBy, p.overdue[j].AnswerBy
 		return a != nil && b != nil && a.Before(*b)
 	})
-	if p.due, err = svc.List(records.Filter{Kind: domain.KindEvent, DueSoon: homeDueDays}); err != nil {
-		p.u.log.Warn("home: due", "err", err)
-	}
+	p.due, p.dueN = oldest(records.Filter{Kind: domain.KindEvent, DueSoon: homeDueDays})
 	sort.SliceStable(p.due, func(i, j int) bool {
 		a, b := p.due[i].DueNext, p.due[j].DueNext
 		return a != nil && b != nil && a.Before(*b)
@@ -80,7 +91,7 @@ func (p *homePage) draw() {
 	today := u.sess.Records().Today()
 
 	overdueList := container.NewVBox()
-	for _, s := range p.overdue[:min(homeShown, len(p.overdue))] {
+	for _, s := range p.overdue {
 		s := s
 		late := 0
 		if s.AnswerBy != nil {
@@ -94,14 +105,14 @@ func (p *homePage) draw() {
 	}
 	allOverdue := u.button(u.T("home.show_all"), theme.ListIcon(), func() {
 		sh().navigate(secAppeals)
-		if ap, ok := sh().roots[secAppeals].(*appealsPage); ok {
+		if ap, ok := sh().root(secAppeals).(*appealsPage); ok {
 			ap.showOverdue()
 		}
 	})
-	overdueCard := p.panel(u.T("home.overdue", "n", len(p.overdue)), len(p.overdue) > 0, overdueList, allOverdue)
+	overdueCard := p.panel(u.T("home.overdue", "n", p.overdueN), p.overdueN > 0, overdueList, allOverdue)
 
 	dueList := container.NewVBox()
-	for _, s := range p.due[:min(homeShown, len(p.due))] {
+	for _, s := range p.due {
 		s := s
 		when := ""
 		if s.DueNext != nil {
@@ -114,11 +125,11 @@ func (p *homePage) draw() {
 	}
 	allDue := u.button(u.T("home.show_all"), theme.ListIcon(), func() {
 		sh().navigate(secEvents)
-		if ep, ok := sh().roots[secEvents].(*eventsPage); ok {
+		if ep, ok := sh().root(secEvents).(*eventsPage); ok {
 			ep.showDue(homeDueDays)
 		}
 	})
-	dueCard := p.panel(u.T("home.due", "n", len(p.due), "days", homeDueDays), len(p.due) > 0, dueList, allDue)
+	dueCard := p.panel(u.T("home.due", "n", p.dueN, "days", homeDueDays), p.dueN > 0, dueList, allDue)
 
 	conflictText := muted(u.T("home.conflicts_none"))
 	if p.conflicts > 0 {

@@ -56,6 +56,7 @@ type shell struct {
 	navButtons map[string]*widget.Button
 	header     *widget.Label
 	back       *widget.Button
+	headerRow  *fyne.Container
 	body       *fyne.Container
 	status     *statusBar
 	frame      fyne.CanvasObject
@@ -164,13 +165,9 @@ var navIcons = map[string]fyne.Resource{
 func (s *shell) rebuild() {
 	u := s.u
 	s.countConflicts()
-	s.roots = map[string]page{
-		secHome:      newHomePage(u),
-		secEvents:    newEventsPage(u),
-		secAppeals:   newAppealsPage(u),
-		secConflicts: newConflictsPage(u),
-		secSettings:  newSettingsPage(u),
-	}
+	// Pages are made when first shown: the home screen comes up without
+	// waiting for the lists and settings behind it.
+	s.roots = map[string]page{}
 	nav := container.NewVBox()
 	s.navButtons = map[string]*widget.Button{}
 	for _, sec := range sections {
@@ -199,11 +196,11 @@ func (s *shell) rebuild() {
 	} else {
 		s.status = newStatusBar(u)
 	}
-	top := container.NewBorder(nil, nil, s.back, nil, s.header)
-	main := container.NewBorder(container.NewVBox(top, widget.NewSeparator()), nil, nil, nil, s.body)
+	s.headerRow = container.NewBorder(nil, nil, s.back, nil, s.header)
+	main := container.NewBorder(container.NewVBox(s.headerRow, widget.NewSeparator()), nil, nil, nil, s.body)
 	left := container.NewBorder(nil, nil, nil, widget.NewSeparator(), container.NewPadded(nav))
 	s.frame = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), s.status.view()), left, nil, container.NewPadded(main))
-	s.stack = []page{s.roots[s.section]}
+	s.stack = []page{s.root(s.section)}
 	s.render()
 }
 
@@ -216,6 +213,28 @@ func (s *shell) show() {
 
 func (s *shell) top() page { return s.stack[len(s.stack)-1] }
 
+// root returns a section's first page, making it on first use.
+func (s *shell) root(sec string) page {
+	if p, ok := s.roots[sec]; ok {
+		return p
+	}
+	var p page
+	switch sec {
+	case secEvents:
+		p = newEventsPage(s.u)
+	case secAppeals:
+		p = newAppealsPage(s.u)
+	case secConflicts:
+		p = newConflictsPage(s.u)
+	case secSettings:
+		p = newSettingsPage(s.u)
+	default:
+		p = newHomePage(s.u)
+	}
+	s.roots[sec] = p
+	return p
+}
+
 func (s *shell) render() {
 	p := s.top()
 	s.header.SetText(p.title())
@@ -224,6 +243,9 @@ func (s *shell) render() {
 	} else {
 		s.back.Hide()
 	}
+	// A border lays out again only when refreshed: without this the title
+	// keeps the room of a Back button that is gone.
+	s.headerRow.Refresh()
 	for sec, b := range s.navButtons {
 		if sec == s.section {
 			b.Importance = widget.HighImportance
@@ -250,7 +272,7 @@ func (s *shell) leave(then func()) {
 func (s *shell) navigate(sec string) {
 	s.leave(func() {
 		s.section = sec
-		s.stack = []page{s.roots[sec]}
+		s.stack = []page{s.root(sec)}
 		s.render()
 	})
 }
@@ -286,7 +308,7 @@ func (s *shell) replaceTop(p page) {
 func (s *shell) newAppeal() {
 	s.leave(func() {
 		s.section = secAppeals
-		s.stack = []page{s.roots[secAppeals], newAppealForm(s.u, nil)}
+		s.stack = []page{s.root(secAppeals), newAppealForm(s.u, nil)}
 		s.render()
 	})
 }
@@ -294,7 +316,7 @@ func (s *shell) newAppeal() {
 func (s *shell) newEvent() {
 	s.leave(func() {
 		s.section = secEvents
-		s.stack = []page{s.roots[secEvents], newEventForm(s.u, nil)}
+		s.stack = []page{s.root(secEvents), newEventForm(s.u, nil)}
 		s.render()
 	})
 }
@@ -308,9 +330,9 @@ func (s *shell) search() {
 	}
 	s.leave(func() {
 		s.section = sec
-		s.stack = []page{s.roots[sec]}
+		s.stack = []page{s.root(sec)}
 		s.render()
-		if f, ok := s.roots[sec].(interface{ focusSearch() }); ok {
+		if f, ok := s.root(sec).(interface{ focusSearch() }); ok {
 			f.focusSearch()
 		}
 	})

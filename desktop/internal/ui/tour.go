@@ -2,6 +2,11 @@ package ui
 
 import (
 	"context"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/session"
@@ -13,8 +18,10 @@ import (
 func (u *UI) UnlockWith(pass string) {
 	var s *session.Session
 	var err error
+	start := time.Now()
 	u.async(func() {
 		s, err = session.Unlock(context.Background(), u.cfg.Dir, pass, u.cfg.Session)
+		u.log.Debug("store unlocked", "dir", u.cfg.Dir, "took", time.Since(start), "err", err)
 	}, func() {
 		if err != nil {
 			u.showError(err)
@@ -64,7 +71,7 @@ func (u *UI) Tour(pass string) []TourStep {
 	reset := func(sec string, extra ...page) {
 		u.hideModal()
 		s().section = sec
-		s().stack = append([]page{s().roots[sec]}, extra...)
+		s().stack = append([]page{s().root(sec)}, extra...)
 		s().render()
 	}
 	var appealID string
@@ -83,14 +90,14 @@ func (u *UI) Tour(pass string) []TourStep {
 		{Name: "06-appeals", Do: func() { reset(secAppeals) }},
 		{Name: "07-appeals-search", Do: func() {
 			reset(secAppeals)
-			ap := s().roots[secAppeals].(*appealsPage)
+			ap := s().root(secAppeals).(*appealsPage)
 			ap.f.search.SetText("жер")
 			ap.f.flag.SetChecked(true)
 			ap.reload()
 		}},
 		{Name: "08-appeal-detail", Do: func() {
-			s().roots[secAppeals].(*appealsPage).f.search.SetText("")
-			s().roots[secAppeals].(*appealsPage).f.flag.SetChecked(false)
+			s().root(secAppeals).(*appealsPage).f.search.SetText("")
+			s().root(secAppeals).(*appealsPage).f.flag.SetChecked(false)
 			appealID = find(records.Filter{Kind: domain.KindAppeal, Status: string(domain.StatusReferred)}, func(records.Summary) bool { return true })
 			reset(secAppeals, newAppealDetail(u, appealID))
 		}},
@@ -104,6 +111,12 @@ func (u *UI) Tour(pass string) []TourStep {
 			d := newAppealDetail(u, id)
 			reset(secAppeals, d)
 			d.publicationDialog()
+			for _, o := range allObjects(u.lastModal.content) {
+				if e, ok := o.(*textEntry); ok && e.MultiLine {
+					e.SetText(d.a.Summary)
+					break
+				}
+			}
 		}},
 		{Name: "11-appeal-form-errors", Do: func() {
 			f := newAppealForm(u, nil)
@@ -135,4 +148,21 @@ func (u *UI) hideModal() {
 		u.lastModal.d.Hide()
 		u.lastModal = nil
 	}
+}
+
+// allObjects walks containers and scrolls (what the tour needs to find a
+// field inside a dialog).
+func allObjects(o fyne.CanvasObject) []fyne.CanvasObject {
+	out := []fyne.CanvasObject{o}
+	switch x := o.(type) {
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			out = append(out, allObjects(c)...)
+		}
+	case *container.Scroll:
+		out = append(out, allObjects(x.Content)...)
+	case *widget.Card:
+		out = append(out, allObjects(x.Content)...)
+	}
+	return out
 }

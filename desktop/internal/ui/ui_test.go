@@ -338,7 +338,7 @@ func TestListsFilterAndSearch(t *testing.T) {
 	h := unlocked(t, "ky", 300, 40, 0)
 	svc := h.u.sess.Records()
 	h.u.shell.navigate(secAppeals)
-	p := h.u.shell.roots[secAppeals].(*appealsPage)
+	p := h.u.shell.root(secAppeals).(*appealsPage)
 	all, _ := svc.Count(records.Filter{Kind: domain.KindAppeal})
 	if p.pg.total != all || p.list.Length() != all {
 		t.Fatalf("list shows %d of %d", p.pg.total, all)
@@ -372,7 +372,7 @@ func TestListsFilterAndSearch(t *testing.T) {
 	}
 
 	h.u.shell.navigate(secEvents)
-	ep := h.u.shell.roots[secEvents].(*eventsPage)
+	ep := h.u.shell.root(secEvents).(*eventsPage)
 	ne, _ := svc.Count(records.Filter{Kind: domain.KindEvent})
 	if ep.pg.total != ne || ne != 40 {
 		t.Fatalf("events list %d of %d", ep.pg.total, ne)
@@ -393,7 +393,7 @@ func TestConflictKeepOther(t *testing.T) {
 	}
 	h.mustShow(h.T("nav.conflicts") + " (1)")
 	h.u.shell.navigate(secConflicts)
-	p := h.u.shell.roots[secConflicts].(*conflictsPage)
+	p := h.u.shell.root(secConflicts).(*conflictsPage)
 	var loser string
 	_ = json.Unmarshal(list[0].Loser.Value, &loser)
 	h.mustShow(loser)
@@ -417,7 +417,7 @@ func TestLanguageSwitch(t *testing.T) {
 		t.Fatalf("Fyne's Cancel in Kyrgyz: %q", got)
 	}
 	h.u.shell.navigate(secSettings)
-	p := h.u.shell.roots[secSettings].(*settingsPage)
+	p := h.u.shell.root(secSettings).(*settingsPage)
 	p.language.SetSelected("Русский")
 	h.drain()
 	h.mustShow("Обращения")
@@ -435,7 +435,7 @@ func TestLanguageSwitch(t *testing.T) {
 	if s.Language != "ru" {
 		t.Fatalf("saved language %q", s.Language)
 	}
-	h.u.shell.roots[secSettings].(*settingsPage).language.SetSelected("English")
+	h.u.shell.root(secSettings).(*settingsPage).language.SetSelected("English")
 	h.drain()
 	h.mustShow("Appeals")
 	if got := lang.L("Cancel"); got != "Cancel" {
@@ -547,7 +547,7 @@ func TestSettingsOfflineInstallation(t *testing.T) {
 	h.tap(h.T("settings.add_council"))
 	h.mustShow(h.T("err.required")) // name and oblast
 	// The council form's fields, found through its field set.
-	fs := h.u.shell.roots[secSettings].(*settingsPage).councilForm
+	fs := h.u.shell.root(secSettings).(*settingsPage).councilForm
 	name := fs.fields["name"].obj.(*textEntry)
 	oblast := fs.fields["oblast"].obj.(*codeSelect)
 	name.SetText("Ат-Башы коомдук кеңеши")
@@ -562,7 +562,7 @@ func TestSettingsOfflineInstallation(t *testing.T) {
 	}
 
 	// Backup with a wrong passphrase is refused beside the field, then made.
-	sp := h.u.shell.roots[secSettings].(*settingsPage)
+	sp := h.u.shell.root(secSettings).(*settingsPage)
 	backup := filepath.Join(t.TempDir(), "b.kenesh")
 	sp.backupFile.SetText(backup)
 	sp.backupPass.SetText("not the passphrase")

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -16,8 +17,10 @@ func (u *UI) showUnlock() {
 	u.setContent(screen(u.passphraseScreen(u.T("unlock.title"), u.T("unlock.text"), func(pass string, done func(error)) {
 		var s *session.Session
 		var err error
+		start := time.Now()
 		u.async(func() {
 			s, err = session.Unlock(context.Background(), u.cfg.Dir, pass, u.cfg.Session)
+			u.log.Debug("store unlocked", "dir", u.cfg.Dir, "took", time.Since(start), "err", err)
 		}, func() {
 			if err == nil {
 				u.sess = s
@@ -101,12 +104,14 @@ func (u *UI) passphraseScreen(title, text string, try func(pass string, done fun
 
 // enterShell shows the main screens once a session is open.
 func (u *UI) enterShell() {
+	start := time.Now()
 	u.fr = nil
 	u.touch()
 	if u.shell == nil {
 		u.shell = newShell(u)
 	}
 	u.shell.show()
+	u.log.Debug("main screens built", "took", time.Since(start))
 	if u.cfg.OnUnlocked != nil {
 		u.cfg.OnUnlocked()
 	}

@@ -57,20 +57,32 @@ func New() *Index {
 	return ix
 }
 
+// overflow is the code of values past the 65,535th distinct one: data no
+// council makes, but a damaged or hostile peer might, and the index must
+// not fail on it. Such values are kept in the rows, but a filter on them
+// finds nothing.
+const overflow = 1<<16 - 1
+
 func (ix *Index) code(v string) uint16 {
 	if c, ok := ix.codes[v]; ok {
 		return c
 	}
-	c := uint16(len(ix.values))
-	if int(c) != len(ix.values) {
-		// More than 65,535 distinct councils, districts and statuses is
-		// not data a council records: refuse rather than mix them up.
-		panic("index: too many distinct field values")
+	if len(ix.values) >= overflow {
+		return overflow
 	}
+	c := uint16(len(ix.values))
 	v = strings.Clone(v)
 	ix.codes[v] = c
 	ix.values = append(ix.values, v)
 	return c
+}
+
+// value is the interned copy of v, whose code is c.
+func (ix *Index) value(c uint16, v string) string {
+	if c == overflow {
+		return v
+	}
+	return ix.values[c]
 }
 
 // Put inserts or replaces rows, with the words of their search text. The
@@ -122,6 +134,7 @@ func (ix *Index) TextLoaded() {
 	select {
 	case <-ix.textReady:
 	default:
+		ix.text.trim()
 		close(ix.textReady)
 	}
 }
@@ -156,7 +169,15 @@ func (ix *Index) set(r *Row) {
 	c.status[s], c.category[s] = ix.code(r.Status), ix.code(r.Category)
 	c.date[s], c.deadline[s], c.dueNext[s] = date, dateNum(r.Deadline), dateNum(r.DueNext)
 	c.deleted[s] = r.Deleted
+	// The row shares the few distinct values of these fields instead of
+	// holding copies of its own.
+	r.Kind, r.Council, r.Oblast = ix.value(kind, r.Kind), ix.value(c.council[s], r.Council), ix.value(c.oblast[s], r.Oblast)
+	r.District, r.Status, r.Category = ix.value(c.district[s], r.District), ix.value(c.status[s], r.Status), ix.value(c.category[s], r.Category)
+	// Dates too: a few thousand distinct values for 100,000 rows.
+	r.Date, r.Deadline, r.DueNext = ix.intern(r.Date), ix.intern(r.Deadline), ix.intern(r.DueNext)
 }
+
+func (ix *Index) intern(v string) string { return ix.value(ix.code(v), v) }
 
 func (c *columns) grow() {
 	c.kind = append(c.kind, 0)

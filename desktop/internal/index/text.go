@@ -76,6 +76,16 @@ func (t *textIndex) set(s uint32, words []string, saved bool) {
 	t.slotWords[s] = slices.Clip(next)
 }
 
+// trim gives back what the word lists grew by while loading: appending
+// doubles a list's capacity, which for 3 million entries is megabytes.
+func (t *textIndex) trim() {
+	for i, p := range t.post {
+		if cap(p) > len(p)+len(p)/8+4 {
+			t.post[i] = slices.Clone(p)
+		}
+	}
+}
+
 func (t *textIndex) remove(id, s uint32) {
 	p := t.post[id]
 	if k := slices.Index(p, s); k >= 0 {

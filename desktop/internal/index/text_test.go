@@ -216,3 +216,25 @@ func TestLoadThenText(t *testing.T) {
 		t.Fatalf("stored text overwrote a save: %v", ids(rows))
 	}
 }
+
+// More distinct values than the columns can code (a hostile peer's data)
+// must not break the index; such values are simply not filterable.
+func TestTooManyDistinctValues(t *testing.T) {
+	ix := New()
+	rows := make([]*Row, 70_000)
+	for i := range rows {
+		rows[i] = &Row{Kind: "appeal", ID: fmt.Sprint(i), Council: fmt.Sprintf("C%d", i), Date: "2026-01-01"}
+	}
+	if err := ix.Put(rows...); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := ix.Count(Filter{Kind: "appeal"}); n != 70_000 {
+		t.Fatalf("%d rows listed", n)
+	}
+	if n, _ := ix.Count(Filter{Kind: "appeal", Council: "C5"}); n != 1 {
+		t.Fatalf("a coded council: %d rows", n)
+	}
+	if r, ok := ix.Get("appeal", "69999"); !ok || r.Council != "C69999" {
+		t.Fatalf("a row past the codes keeps its value: %+v", r)
+	}
+}

@@ -12,6 +12,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -83,6 +84,21 @@ func main() {
 	if os.Getenv("KENESH_KDF") == "test" { // cheap key derivation for test suites, as keneshctl
 		kdf = keyfile.TestParams
 	}
+	// Lists work as soon as the rows are read; the search words follow in
+	// the background (a search waits for them): a faster start.
+	sessOpts := session.Options{KDF: kdf, Logger: log, Records: records.Options{TextInBackground: true}}
+	pass := os.Getenv("KENESH_PASSPHRASE")
+	var early chan ui.Unlocked
+	if pass != "" && session.Exists(dir) && !*tour {
+		// Unlock while the window is being made, not after.
+		early = make(chan ui.Unlocked, 1)
+		go func() {
+			t := time.Now()
+			s, err := session.Unlock(context.Background(), dir, pass, sessOpts)
+			log.Debug("store unlocked", "dir", dir, "took", time.Since(t), "err", err)
+			early <- ui.Unlocked{Session: s, Err: err}
+		}()
+	}
 	a := app.NewWithID("kg.kenesh.desktop")
 	a.SetIcon(fyne.NewStaticResource("kenesh.png", assets.Icon))
 	w := a.NewWindow("Kenesh")
@@ -90,11 +106,8 @@ func main() {
 	if *tour {
 		w.Resize(fyne.NewSize(1366, 768))
 	}
-	pass := os.Getenv("KENESH_PASSPHRASE")
 	cfg := ui.Config{Dir: dir, Settings: set, FirstRun: first, Logger: log,
-		// Lists work as soon as the rows are read; the search words follow
-		// in the background (a search waits for them): a faster start.
-		Session: session.Options{KDF: kdf, Logger: log, Records: records.Options{TextInBackground: true}}}
+		Session: sessOpts}
 	var u *ui.UI
 	if *timing {
 		cfg.OnUnlocked = func() {
@@ -109,8 +122,8 @@ func main() {
 	w.SetMaster()
 	w.SetOnClosed(u.Close)
 	u.Start()
-	if pass != "" && session.Exists(dir) && !*tour {
-		u.UnlockWith(pass)
+	if early != nil {
+		u.AdoptUnlock(early)
 	}
 	if *tour {
 		go runTour(u, pass)

@@ -32,6 +32,30 @@ func (u *UI) UnlockWith(pass string) {
 	})
 }
 
+// Unlocked is the outcome of an unlock started before the interface was
+// built (see AdoptUnlock).
+type Unlocked struct {
+	Session *session.Session
+	Err     error
+}
+
+// AdoptUnlock shows the home screen when an unlock that main started at
+// once (KENESH_PASSPHRASE) finishes: key derivation and reading the index
+// then overlap with making the window. A failure shows on the unlock screen.
+func (u *UI) AdoptUnlock(res <-chan Unlocked) {
+	go func() {
+		r := <-res
+		u.do(func() {
+			if r.Err != nil {
+				u.showError(r.Err)
+				return
+			}
+			u.sess = r.Session
+			u.enterShell()
+		})
+	}()
+}
+
 // TourStep is one screen of the screenshot tour. Do runs on the UI
 // goroutine; Wait, if set, runs after it off the UI goroutine and returns
 // when the screen is ready.

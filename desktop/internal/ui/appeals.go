@@ -121,7 +121,7 @@ type appealsPage struct {
 	header fyne.CanvasObject
 }
 
-var appealColumns = columns{widths: []float32{205, 92, 130, 180, 0, 150}}
+var appealColumns = columns{widths: []float32{205, 108, 130, 180, 0, 150}}
 
 func newAppealsPage(u *UI) *appealsPage {
 	p := &appealsPage{u: u, pg: &pager{u: u}}

@@ -20,7 +20,7 @@ type eventsPage struct {
 	box  fyne.CanvasObject
 }
 
-var eventColumns = columns{widths: []float32{92, 190, 230, 0, 150}}
+var eventColumns = columns{widths: []float32{108, 190, 230, 0, 150}}
 
 func newEventsPage(u *UI) *eventsPage {
 	p := &eventsPage{u: u, pg: &pager{u: u}}

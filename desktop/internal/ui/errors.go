@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
@@ -64,7 +65,7 @@ func (u *UI) showError(err error) {
 
 func (u *UI) showMessage(title, msg string) {
 	l := widget.NewLabel(msg)
-	l.Wrapping = 3 // fyne.TextWrapWord
+	l.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustom(title, u.T("action.close"), l, u.win)
 	d.Resize(d.MinSize().AddWidthHeight(300, 0))
 	d.Show()
@@ -72,7 +73,7 @@ func (u *UI) showMessage(title, msg string) {
 
 func (u *UI) confirm(title, msg, yes string, then func()) {
 	l := widget.NewLabel(msg)
-	l.Wrapping = 3
+	l.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustomConfirm(title, yes, u.T("action.cancel"), l, func(ok bool) {
 		if ok {
 			then()

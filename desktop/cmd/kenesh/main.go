@@ -17,8 +17,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -128,6 +130,14 @@ func main() {
 	if *tour {
 		go runTour(u, pass)
 	}
+	// Ctrl+C or a shutdown: quit like the window's close button, so the
+	// store is closed properly (every save is durable either way).
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		fyne.Do(a.Quit)
+	}()
 	w.ShowAndRun()
 }
 

@@ -31,7 +31,7 @@ type Result struct {
 
 // batch is how many records one transaction saves: large enough to amortise
 // the fsync, small enough to stay far under Badger's transaction limit.
-const batch = 100
+const batch = 40
 
 // Generate fills svc. With a home council (an enrolled laptop) it makes
 // records of that council only; otherwise it makes three demo councils per

@@ -23,8 +23,10 @@ import (
 // that a big scan is not thousands of keys. Files sync by chunk later.
 const ChunkSize = 128 << 10
 
-// chunksPerCommit bounds one store transaction (Badger takes about 1.2 MiB
-// per transaction with the small memtables of a 4 GB laptop).
+// chunksPerCommit bounds one store transaction. Chunks go to Badger's value
+// log (they are over its value threshold), so a transaction counts only
+// their keys and pointers; this keeps one commit's fsync covering about
+// 1 MiB of content.
 const chunksPerCommit = 8
 
 // AttachInput describes a file being attached.

@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kenesh/kenesh/desktop/internal/app"
 	"github.com/kenesh/kenesh/desktop/internal/demo"
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/store"
@@ -449,6 +450,7 @@ func runBenchChild(mode, dir string) (childStats, error) {
 
 // benchChild is the measuring child's main; it returns the exit code.
 func benchChild(mode, dir string) int {
+	app.LimitMemory() // as keneshctl and the desktop app run
 	var s childStats
 	var err error
 	rss := sampleRSS()

@@ -52,9 +52,9 @@ fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >.fuzz.log 2>&1 || { cat .fuzz.log; exit 1; }; \
 		done; \
-	done; echo "fuzz: all targets ran $(FUZZTIME) without a failure"
+	done; rm -f .fuzz.log; echo "fuzz: all targets ran $(FUZZTIME) without a failure"
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -482,6 +482,6 @@ func itoa(n int) string { return fmt.Sprint(n) }
 
 // Rows of counts: a name that takes the room left, then numbers.
 var (
-	countColumns = columns{widths: []float32{0, 100, 100, 140, 80}}
+	countColumns = columns{widths: []float32{0, 90, 100, 165, 90}}
 	entryColumns = columns{widths: []float32{0, 110, 110, 140}}
 )

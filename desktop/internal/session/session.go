@@ -145,6 +145,16 @@ func (s *Session) Enroll(ctx context.Context, serverURL, code string) (*records.
 	return e, sum, err
 }
 
+// Role is the role this laptop was enrolled with (syncproto.RoleSecretary,
+// RoleCentral, ...), or "" before enrollment.
+func (s *Session) Role() string {
+	e, err := s.Records().Enrollment(context.Background())
+	if err != nil {
+		return ""
+	}
+	return e.Role
+}
+
 // CheckPassphrase verifies passphrase against the key file without touching
 // the open store: what the idle lock asks before showing records again.
 func (s *Session) CheckPassphrase(passphrase string) error {
@@ -201,6 +211,7 @@ const (
 	ProblemInvalid         = "invalid"
 	ProblemTransition      = "transition"
 	ProblemNotFound        = "not_found"
+	ProblemForbidden       = "forbidden"
 	ProblemOther           = "other"
 )
 
@@ -229,6 +240,8 @@ func Code(err error) string {
 		return ProblemProtocol
 	case errors.Is(err, syncproto.ErrServer), errors.Is(err, syncproto.ErrUnavailable), errors.Is(err, syncproto.ErrRateLimited):
 		return ProblemServer
+	case errors.Is(err, syncproto.ErrForbidden):
+		return ProblemForbidden
 	case errors.Is(err, syncproto.ErrSeqConflict):
 		return ProblemSeqConflict
 	case errors.Is(err, records.ErrNotEnrolled), errors.Is(err, syncproto.ErrNotEnrolled):

@@ -102,7 +102,9 @@ func (p *appealDetail) draw() {
 	// Actions: only the steps the workflow allows from here.
 	actions := container.NewHBox()
 	p.workflow = map[domain.Status]*widget.Button{}
-	if !deleted {
+	if u.central {
+		actions.Add(u.primary(u.T("review.action"), theme.VisibilityIcon(), p.reviewDialog))
+	} else if !deleted {
 		actions.Add(u.button(u.T("action.edit"), theme.DocumentCreateIcon(), func() { u.shell.push(newAppealForm(u, a)) }))
 		for _, next := range a.NextStatuses {
 			next := next
@@ -362,6 +364,46 @@ func (p *appealDetail) publicationDialog() {
 	u.showModal(u.T("publication.action"), fs, container.NewVScroll(box), u.T("action.save"), func() error {
 		patch, _ := json.Marshal(map[string]any{"public_summary": strings.TrimSpace(summary.Text),
 			"publish_identity_consent": consent.Checked, "ready_for_publication": ready.Checked})
+		_, err := u.sess.Records().EditAppeal(context.Background(), p.id, patch)
+		if err == nil {
+			p.load()
+		}
+		return err
+	})
+}
+
+// reviewDialog is central staff's review: publish an appeal the council
+// marked ready, with a note back to the council. Only the review fields
+// change, which is all a central laptop may write.
+func (p *appealDetail) reviewDialog() {
+	u := p.u
+	a := *p.a
+	fs := u.newFieldSet(domain.KindAppeal)
+	published := widget.NewCheck(u.T("field.published"), func(bool) { u.touch() })
+	published.SetChecked(a.Published)
+	note := u.newMultiEntry(3)
+	note.SetText(a.ReviewNote)
+	box := container.NewVBox(wrapped(u.T("review.explain")))
+	if !a.ReadyForPublication && !a.Published {
+		published.Disable()
+		w := wrapped(u.T("review.not_ready"))
+		w.Importance = widget.WarningImportance
+		box.Add(w)
+	}
+	box.Add(fs.add("published", "field.publication", published).box)
+	box.Add(fs.add("review_note", "field.review_note", note).box)
+	preview := container.New(kvLayout{})
+	for _, l := range u.publicView(&a) {
+		kv(preview, l.label, l.value)
+	}
+	box.Add(bold(u.T("publication.preview")))
+	box.Add(widget.NewCard("", "", preview))
+	u.showModal(u.T("review.action"), fs, container.NewVScroll(box), u.T("action.save"), func() error {
+		change := map[string]any{"published": published.Checked, "review_note": strings.TrimSpace(note.Text)}
+		if published.Checked && !a.Published {
+			change["published_on"] = u.sess.Records().Today()
+		}
+		patch, _ := json.Marshal(change)
 		_, err := u.sess.Records().EditAppeal(context.Background(), p.id, patch)
 		if err == nil {
 			p.load()

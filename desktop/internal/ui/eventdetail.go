@@ -64,7 +64,9 @@ func (p *eventDetail) draw() {
 		head.Add(w)
 	}
 	actions := container.NewHBox()
-	if !deleted {
+	if u.central {
+		// Central staff read events; councils record them.
+	} else if !deleted {
 		actions.Add(u.button(u.T("action.edit"), theme.DocumentCreateIcon(), func() { u.shell.push(newEventForm(u, e)) }))
 		actions.Add(u.button(u.T("action.new_appeal_from_event"), theme.ContentAddIcon(), func() {
 			f := newAppealForm(u, nil)

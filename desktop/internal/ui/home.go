@@ -160,6 +160,9 @@ func (p *homePage) draw() {
 	quick := container.NewBorder(nil, nil, container.NewHBox(newEvent, newAppeal), nil, shortcuts)
 
 	top := container.NewVBox(quick)
+	if u.central {
+		top = container.NewVBox(muted(u.T("review.central")))
+	}
 	if p.councilMsg != "" {
 		warn := wrapped(p.councilMsg)
 		warn.Importance = widget.WarningImportance

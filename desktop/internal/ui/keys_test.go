@@ -24,7 +24,7 @@ import (
 // that starts with one of these is a key and must be in every language.
 var namespaces = []string{"action", "app", "appeal", "common", "conflicts", "consult", "dialog", "enroll", "err", "event",
 	"field", "firstrun", "form", "history", "home", "list", "lock", "menu", "nav", "period", "problem", "publication",
-	"record", "restore", "settings", "status", "strength", "sync", "unlock", "workflow"}
+	"record", "restore", "review", "settings", "status", "strength", "sync", "unlock", "workflow"}
 
 var keyLike = regexp.MustCompile(`^[a-z_]+(\.[a-z0-9_]+)+$`)
 

@@ -135,7 +135,12 @@ func (p *settingsPage) serverCard() fyne.CanvasObject {
 		box.Add(container.NewHBox(u.button(u.T("sync.now"), theme.ViewRefreshIcon(), func() { u.sess.Loop.Trigger() })))
 	case errors.Is(err, records.ErrNotEnrolled):
 		box.Add(wrapped(u.T("settings.not_enrolled")))
-		box.Add(u.newEnrollForm(func() { p.draw(); u.shell.status.refreshPending() }))
+		box.Add(u.newEnrollForm(func() {
+			// The role may change what the screens offer: make them again.
+			u.shell.rebuild()
+			u.shell.show()
+			u.shell.navigate(secSettings)
+		}))
 	default:
 		box.Add(wrapped(u.problem(err)))
 	}

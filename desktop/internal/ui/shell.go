@@ -14,6 +14,7 @@ import (
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/syncer"
+	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 // page is one screen inside the main frame.
@@ -63,6 +64,9 @@ type shell struct {
 
 	conflicts int
 	stopSubs  []func()
+	// central: the laptop of central staff, who review what councils
+	// record and write nothing else (the core refuses it anyway).
+	central bool
 }
 
 func newShell(u *UI) *shell {
@@ -164,6 +168,8 @@ var navIcons = map[string]fyne.Resource{
 // keeping the section shown.
 func (s *shell) rebuild() {
 	u := s.u
+	s.central = u.sess.Role() == syncproto.RoleCentral
+	u.central = s.central
 	s.countConflicts()
 	// Pages are made when first shown: the home screen comes up without
 	// waiting for the lists and settings behind it.
@@ -182,8 +188,10 @@ func (s *shell) rebuild() {
 	newAppeal := u.button(u.T("action.new_appeal"), theme.ContentAddIcon(), func() { s.newAppeal() })
 	lock := u.button(u.T("action.lock"), theme.VisibilityOffIcon(), func() { u.lock() })
 	lock.Importance = widget.LowImportance
-	nav.Add(newEvent)
-	nav.Add(newAppeal)
+	if !s.central {
+		nav.Add(newEvent)
+		nav.Add(newAppeal)
+	}
 	nav.Add(lock)
 	device := hint(u.sess.Records().Device().Name)
 	nav.Add(device)
@@ -305,7 +313,19 @@ func (s *shell) replaceTop(p page) {
 	s.render()
 }
 
+// refuseCentral tells central staff that councils record; it reports
+// whether it did.
+func (s *shell) refuseCentral() bool {
+	if s.central {
+		s.u.showMessage(s.u.T("nav."+s.section), s.u.T("review.central"))
+	}
+	return s.central
+}
+
 func (s *shell) newAppeal() {
+	if s.refuseCentral() {
+		return
+	}
 	s.leave(func() {
 		s.section = secAppeals
 		s.stack = []page{s.root(secAppeals), newAppealForm(s.u, nil)}
@@ -314,6 +334,9 @@ func (s *shell) newAppeal() {
 }
 
 func (s *shell) newEvent() {
+	if s.refuseCentral() {
+		return
+	}
 	s.leave(func() {
 		s.section = secEvents
 		s.stack = []page{s.root(secEvents), newEventForm(s.u, nil)}

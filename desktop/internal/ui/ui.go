@@ -65,6 +65,7 @@ type UI struct {
 	stopWatch func()
 
 	lastModal *modal      // the dialog shown last
+	central   bool        // enrolled as central staff (see shell.central)
 	fr        *firstRun   // the first-run wizard, while it runs
 	firstForm *createForm // what was typed there, kept across a language switch
 }

@@ -1,0 +1,78 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto"
+)
+
+// Central staff's laptop reviews: no recording, no workflow, only the
+// review dialog, which publishes an appeal the council marked ready.
+func TestCentralStaffReview(t *testing.T) {
+	h := unlocked(t, "en", 0, 0, 0)
+	ctx := context.Background()
+	svc := h.u.sess.Records()
+	c := h.firstCouncil()
+	mk := func(ready bool) string {
+		a, err := svc.CreateAppeal(ctx, domain.Appeal{Council: c.Code, Channel: "phone", Oblast: c.Oblast, Category: "health",
+			Appellant: &domain.Appellant{Name: "Сыдыкова Айгүл", Phone: "+996 555 000 111"}, Summary: "ФАПта дары жок"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []domain.Status{domain.StatusUnderReview, domain.StatusFactChecking, domain.StatusVerified} {
+			if _, err := svc.MoveAppeal(ctx, a.ID, domain.Step{To: s}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ready {
+			patch, _ := json.Marshal(map[string]any{"public_summary": "Айылдык ФАПта дары жок", "ready_for_publication": true})
+			if _, err := svc.EditAppeal(ctx, a.ID, patch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return a.ID
+	}
+	ready, notReady := mk(true), mk(false)
+	if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", ServerID: "test", Token: "t",
+		Role: syncproto.RoleCentral, Name: "Central office", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	h.u.shell.rebuild()
+	h.u.shell.show()
+	if !h.u.shell.central || h.shows(h.T("home.record_appeal")) {
+		t.Fatal("a central laptop offers to record appeals")
+	}
+	h.mustShow(h.T("review.central"))
+
+	d := newAppealDetail(h.u, notReady)
+	h.u.shell.push(d)
+	if len(d.workflow) != 0 || h.shows(h.T("action.edit")) {
+		t.Fatalf("central staff are offered workflow steps %v or editing", d.workflow)
+	}
+	h.tap(h.T("review.action"))
+	h.mustShow(h.T("review.not_ready"))
+	if !findCheck(h, h.T("field.published")).Disabled() {
+		t.Fatal("an appeal not ready can be published")
+	}
+	h.u.hideModal()
+
+	d = newAppealDetail(h.u, ready)
+	h.u.shell.push(d)
+	h.tap(h.T("review.action"))
+	findCheck(h, h.T("field.published")).SetChecked(true)
+	h.tap(h.T("action.save"))
+	if !d.a.Published || d.a.PublishedOn.IsZero() {
+		t.Fatalf("not published: %+v", d.a)
+	}
+	// The core refuses what a central laptop may not write; the person
+	// reads why in their language.
+	_, err := svc.EditAppeal(ctx, ready, json.RawMessage(`{"summary":"changed by the centre"}`))
+	if err == nil || h.u.problem(err) != h.T("problem.forbidden") {
+		t.Fatalf("central edit of a council's text: %v → %q", err, h.u.problem(err))
+	}
+}

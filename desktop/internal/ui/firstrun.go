@@ -364,7 +364,7 @@ func (u *UI) newEnrollForm(done func()) fyne.CanvasObject {
 			e, _, e2 := s.Enroll(ctx, srv, c)
 			err = e2
 			if e != nil {
-				council, role = e.Council, e.Role
+				council, role = e.Council, u.roleName(e.Role)
 				if err != nil { // enrolled; only the first sync failed: the loop retries
 					err = nil
 				}

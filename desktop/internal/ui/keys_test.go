@@ -18,13 +18,14 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/syncer"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 // namespaces of translation keys: a string literal in the interface code
 // that starts with one of these is a key and must be in every language.
 var namespaces = []string{"action", "app", "appeal", "common", "conflicts", "consult", "dialog", "enroll", "err", "event",
 	"field", "firstrun", "form", "history", "home", "list", "lock", "menu", "nav", "period", "problem", "publication",
-	"record", "restore", "review", "settings", "status", "strength", "sync", "unlock", "workflow"}
+	"record", "restore", "review", "role", "settings", "status", "strength", "sync", "unlock", "workflow"}
 
 var keyLike = regexp.MustCompile(`^[a-z_]+(\.[a-z0-9_]+)+$`)
 
@@ -88,6 +89,9 @@ func TestKeysUsedExist(t *testing.T) {
 		session.ProblemAlreadyEnrolled, session.ProblemBadURL, session.ProblemInvalid, session.ProblemTransition, session.ProblemNotFound,
 		session.ProblemOther} {
 		keys["problem."+p] = "problem"
+	}
+	for _, r := range []string{syncproto.RoleSecretary, syncproto.RoleCentral, syncproto.RoleTrainer, syncproto.RoleAdmin} {
+		keys["role."+r] = "roleName"
 	}
 	for _, a := range []changeset.Action{changeset.ActionCreate, changeset.ActionUpdate, changeset.ActionDelete} {
 		keys["history.action."+string(a)] = "history"

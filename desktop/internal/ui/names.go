@@ -16,6 +16,14 @@ func (u *UI) catalog() *refdata.Catalog {
 	return refdata.Default()
 }
 
+// roleName is an enrollment role for a person.
+func (u *UI) roleName(code string) string {
+	if k := "role." + code; u.tr.Has(k) {
+		return u.T(k)
+	}
+	return code
+}
+
 func (u *UI) statusName(code string) string {
 	if code == "" {
 		return ""

@@ -128,7 +128,7 @@ func (p *settingsPage) serverCard() fyne.CanvasObject {
 		grid := container.New(kvLayout{})
 		kv(grid, u.T("enroll.server"), e.Server)
 		kv(grid, u.T("field.council"), e.Council)
-		kv(grid, u.T("settings.role"), e.Role)
+		kv(grid, u.T("settings.role"), u.roleName(e.Role))
 		kv(grid, u.T("settings.enrolled_as"), e.Name)
 		kv(grid, u.T("settings.enrolled_at"), u.tr.DateTime(e.At))
 		box.Add(grid)

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/jsonin"
+	"github.com/kenesh/kenesh/shared/refdata"
 	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
 	"github.com/kenesh/kenesh/syncserver/internal/ingest"
@@ -22,6 +25,7 @@ func init() {
 const adminUsage = `usage: kenesh-syncserver admin --data DIR COMMAND
   council add --code CODE --name NAME --oblast KG-X [--district KG-X-ABC]
   council list
+  council import FILE     (a JSON array of councils, as council list prints them)
   enroll --role secretary|central|trainer|admin --name NAME [--council CODE] [--ttl 72h]
   devices
   revoke DEVICE-ID
@@ -120,6 +124,12 @@ func adminCouncil(ctx context.Context, e *env, svc admin.Service, args []string)
 			return err
 		}
 		return printJSON(e, cs)
+	case "import":
+		pos, err := parse(flags(e, "admin council import"), args[1:], 1, "FILE")
+		if err != nil {
+			return err
+		}
+		return importCouncils(ctx, e, svc, pos[0])
 	case "add":
 		fs := flags(e, "admin council add")
 		var c domain.Council
@@ -136,7 +146,43 @@ func adminCouncil(ctx context.Context, e *env, svc admin.Service, args []string)
 		}
 		return printJSON(e, out)
 	}
-	return usagef("unknown council command %q: want add or list", args[0])
+	return usagef("unknown council command %q: want add, list or import", args[0])
+}
+
+// importCouncils adds or updates every council of a JSON file: the
+// programme's 21 councils set up in one step. The file is checked whole
+// before anything is saved.
+func importCouncils(ctx context.Context, e *env, svc admin.Service, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var cs []domain.Council
+	if err := jsonin.Read(path, f, &cs); err != nil {
+		return err
+	}
+	if len(cs) == 0 {
+		return fmt.Errorf("%s holds no councils: want a JSON array like [{\"code\":\"NRN-ATB\",\"name\":\"...\",\"oblast\":\"KG-N\"}]", path)
+	}
+	cat, err := refdata.Load()
+	if err != nil {
+		return err
+	}
+	for i, c := range cs {
+		if err := c.Validate(cat); err != nil {
+			return fmt.Errorf("%s: council %d (%s): %w", path, i+1, c.Code, err)
+		}
+	}
+	out := make([]*domain.Council, 0, len(cs))
+	for _, c := range cs {
+		saved, err := svc.AddCouncil(ctx, c)
+		if err != nil {
+			return fmt.Errorf("council %s: %w", c.Code, err)
+		}
+		out = append(out, saved)
+	}
+	return printJSON(e, out)
 }
 
 func adminEnroll(ctx context.Context, e *env, svc admin.Service, args []string) error {

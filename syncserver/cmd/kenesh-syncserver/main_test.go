@@ -202,3 +202,29 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
 }
+
+func TestAdminCouncilImport(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "srv")
+	file := filepath.Join(t.TempDir(), "councils.json")
+	write := func(s string) { os.WriteFile(file, []byte(s), 0o600) }
+
+	write(`[{"code":"NRN-ATB","name":"Ат-Башы коомдук кеңеши","oblast":"KG-N"},{"code":"OSH-NOO","name":"Ноокат","oblast":"KG-O","district":"KG-O-NOO"}]`)
+	code, out, errs := cli(ctx, "admin", "--data", dir, "council", "import", file)
+	if code != 0 || !strings.Contains(out, "OSH-NOO") {
+		t.Fatalf("import: %d %s %s", code, out, errs)
+	}
+	// A bad council anywhere in the file: nothing of the file is saved.
+	write(`[{"code":"TLS-BKR","name":"Бакай-Ата","oblast":"KG-T"},{"code":"X","name":"","oblast":"KG-ZZ"}]`)
+	if code, _, errs := cli(ctx, "admin", "--data", dir, "council", "import", file); code != 1 || !strings.Contains(errs, "council 2") {
+		t.Fatalf("a bad file: %d %s", code, errs)
+	}
+	write(`[{"code":"TLS-BKR","nmae":"Бакай-Ата","oblast":"KG-T"}]`)
+	if code, _, errs := cli(ctx, "admin", "--data", dir, "council", "import", file); code != 1 || !strings.Contains(errs, `"nmae"`) {
+		t.Fatalf("a misspelt field: %d %s", code, errs)
+	}
+	_, out, _ = cli(ctx, "admin", "--data", dir, "council", "list")
+	if strings.Contains(out, "TLS-BKR") || !strings.Contains(out, "NRN-ATB") {
+		t.Fatalf("councils after a refused import: %s", out)
+	}
+}

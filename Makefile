@@ -15,25 +15,15 @@ FUZZTIME ?= 5s
 
 .PHONY: run build test test-short fuzz bench dict clean
 
-run: build
-	@KENESH_PASSPHRASE='$(DEMO_PASSPHRASE)' sh -c '\
-	set -e; \
-	if [ ! -d "$(DEMO_DATA)/db" ]; then \
-		echo "== creating an encrypted demo store in $(DEMO_DATA)"; \
-		$(BIN)/keneshctl --data "$(DEMO_DATA)" init --device-name "Demo laptop" >/dev/null; \
-		$(BIN)/keneshctl --data "$(DEMO_DATA)" demo --appeals 3000 --events 400 --seed 1; \
-	fi; \
-	echo "== councils"; $(BIN)/keneshctl --data "$(DEMO_DATA)" council list | grep -E "\"(code|name)\"" | paste - - | head -n 21; \
-	echo "== appeals by status, category, oblast (stats)"; $(BIN)/keneshctl --data "$(DEMO_DATA)" stats appeal; \
-	echo "== the five most recent overdue appeals"; $(BIN)/keneshctl --data "$(DEMO_DATA)" appeal list --overdue --limit 5; \
-	echo "== search: \"жер\" (land) in Naryn oblast"; $(BIN)/keneshctl --data "$(DEMO_DATA)" appeal list --oblast KG-N --text жер --limit 2; \
-	echo "== events with follow-up actions due within 14 days"; $(BIN)/keneshctl --data "$(DEMO_DATA)" event list --due-within 14 --limit 3'
-	@echo
-	@echo "Demo store: $(DEMO_DATA) (passphrase: $(DEMO_PASSPHRASE)). Try:"
-	@echo "  KENESH_PASSPHRASE=$(DEMO_PASSPHRASE) $(BIN)/keneshctl --data $(DEMO_DATA) appeal list --status verified --limit 3"
+# A local sync server with the 21 councils, three council laptops and a
+# central-staff laptop with demo data, synced; then the desktop app on the
+# At-Bashy secretary's laptop (see .ci/demo).
+run: build kenesh
+	@.ci/demo $(BIN) $(DEMO_DATA) '$(DEMO_PASSPHRASE)'
 
+# The command-line client and the server: static, no cgo.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./desktop/cmd/keneshctl
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./desktop/cmd/keneshctl ./syncserver/cmd/kenesh-syncserver
 
 # Every test, with the race detector; everything but the desktop app's main
 # (Fyne on OpenGL through cgo) must also build without cgo; then a short run

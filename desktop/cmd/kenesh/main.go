@@ -27,6 +27,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/kenesh/kenesh/assets"
+	coreapp "github.com/kenesh/kenesh/desktop/internal/app"
 	"github.com/kenesh/kenesh/desktop/internal/keyfile"
 	"github.com/kenesh/kenesh/desktop/internal/l10n"
 	"github.com/kenesh/kenesh/desktop/internal/records"
@@ -37,6 +38,7 @@ import (
 
 func main() {
 	start := time.Now()
+	coreapp.LimitMemory()
 	data := flag.String("data", "", "data directory (default $KENESH_DATA, else the user's config directory)")
 	langFlag := flag.String("lang", "", "interface language for this and later runs: ky, ru or en")
 	verbose := flag.Bool("v", false, "log what happens to stderr")

@@ -93,7 +93,7 @@ func (ix *Index) Put(rows ...*Row) error {
 	defer ix.mu.Unlock()
 	for _, r := range rows {
 		ix.set(r)
-		ix.text.set(r.slot, foldedWords(r.Search), true)
+		ix.text.set(r.slot, r.Search, true)
 		r.Search = ""
 	}
 	return nil
@@ -119,11 +119,10 @@ func (ix *Index) Load(rows ...*Row) {
 // LoadText gives a loaded row its stored search text (Fold()ed), unless a
 // Put gave it newer text since.
 func (ix *Index) LoadText(kind, id, folded string) {
-	words := foldedWords(folded)
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if s, ok := ix.slots[kind+":"+id]; ok {
-		ix.text.set(s, words, false)
+		ix.text.set(s, folded, false)
 	}
 }
 

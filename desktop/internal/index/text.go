@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // textIndex maps folded words to the slots whose search text has them: a
@@ -25,11 +26,14 @@ type textIndex struct {
 	// the first search after new words arrived.
 	byWord []uint32
 	stale  bool
+	// scratch is set's buffer, reused from one row to the next.
+	scratch []uint32
 }
 
-// set replaces the words of slot s; saved says they come from a save,
-// not from storage at start (which then leaves them alone).
-func (t *textIndex) set(s uint32, words []string, saved bool) {
+// set replaces the words of slot s with those of its Fold()ed text;
+// saved says they come from a save, not from storage at start (which then
+// leaves them alone).
+func (t *textIndex) set(s uint32, folded string, saved bool) {
 	if t.ids == nil {
 		t.ids = map[string]uint32{}
 	}
@@ -41,8 +45,10 @@ func (t *textIndex) set(s uint32, words []string, saved bool) {
 		return
 	}
 	t.saved[s] = t.saved[s] || saved
-	next := make([]uint32, 0, len(words))
-	for _, w := range words {
+	// Words are looked up as they are cut from the text, without a slice of
+	// strings in between: at start this runs for 100,000 texts.
+	next := t.scratch[:0]
+	eachWord(folded, func(w string) {
 		id, ok := t.ids[w]
 		if !ok {
 			id = uint32(len(t.words))
@@ -53,9 +59,10 @@ func (t *textIndex) set(s uint32, words []string, saved bool) {
 			t.stale = true
 		}
 		next = append(next, id)
-	}
+	})
 	slices.Sort(next)
 	next = slices.Compact(next)
+	t.scratch = next
 	prev := t.slotWords[s]
 	// Both lists are sorted: walk them together, touching only the words
 	// that came or went (an edit of the status leaves the text alone).
@@ -73,7 +80,9 @@ func (t *textIndex) set(s uint32, words []string, saved bool) {
 			j++
 		}
 	}
-	t.slotWords[s] = slices.Clip(next)
+	if !slices.Equal(prev, next) {
+		t.slotWords[s] = slices.Clone(next)
+	}
 }
 
 // trim gives back what the word lists grew by while loading: appending
@@ -130,22 +139,52 @@ func (t *textIndex) match(query []string, slots int) bitmap {
 // letters and digits, split at everything else. A long run of digits (a
 // phone number, a personal ID number) also yields its endings, so that a
 // search for its last digits finds it.
-func Words(text string) []string { return foldedWords(Fold(text)) }
-
-// foldedWords is Words of text that is Fold()ed already.
-func foldedWords(text string) []string {
-	fields := strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	out := fields[:0:0]
-	for _, f := range fields {
-		out = append(out, f)
-		if len(f) >= minDigitRun && allDigits(f) {
-			for i := 1; len(f)-i >= minDigitSuffix; i++ {
-				out = append(out, f[i:])
-			}
-		}
-	}
+func Words(text string) []string {
+	out := []string{}
+	eachWord(Fold(text), func(w string) { out = append(out, w) })
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// eachWord calls fn with every word of Fold()ed text, and the endings of
+// long digit runs; a word may come more than once.
+func eachWord(text string, fn func(string)) {
+	start := -1
+	for i := 0; i < len(text); {
+		c := text[i]
+		var word bool
+		size := 1
+		switch {
+		case c < utf8.RuneSelf:
+			word = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z'
+		default:
+			var r rune
+			r, size = utf8.DecodeRuneInString(text[i:])
+			// Cyrillic is all letters but for a few signs; the rest of
+			// Unicode asks the tables.
+			word = r >= 0x400 && r <= 0x4ff || unicode.IsLetter(r) || unicode.IsDigit(r)
+		}
+		switch {
+		case word && start < 0:
+			start = i
+		case !word && start >= 0:
+			emitWord(text[start:i], fn)
+			start = -1
+		}
+		i += size
+	}
+	if start >= 0 {
+		emitWord(text[start:], fn)
+	}
+}
+
+func emitWord(w string, fn func(string)) {
+	fn(w)
+	if len(w) >= minDigitRun && allDigits(w) {
+		for i := 1; len(w)-i >= minDigitSuffix; i++ {
+			fn(w[i:])
+		}
+	}
 }
 
 // Digit runs this long are phone or ID numbers; their endings from this

@@ -139,7 +139,7 @@ func TestQueryMatchesAScan(t *testing.T) {
 				f.DueBy != "" && (row.DueNext == "" || row.DueNext > f.DueBy):
 				continue
 			}
-			have := foldedWords(row.Search)
+			have := Words(row.Search)
 			ok := true
 			for _, w := range words {
 				if !slices.ContainsFunc(have, func(h string) bool { return strings.HasPrefix(h, w) }) {

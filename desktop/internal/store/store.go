@@ -10,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/dgraph-io/badger/v4"
 
+	"github.com/kenesh/kenesh/internal/badgerdb"
 	"github.com/kenesh/kenesh/shared/changeset"
 )
 
@@ -94,7 +94,7 @@ func Open(ctx context.Context, dir string, key []byte, o Options) (*Store, error
 		WithValueLogFileSize(64 << 20).
 		WithBaseTableSize(512 << 10).
 		WithNumCompactors(2).
-		WithLogger(badgerLogger{o.Logger})
+		WithLogger(badgerdb.Logger{L: o.Logger})
 	s := &Store{minFree: o.MinFree}
 	if s.minFree == 0 {
 		s.minFree = DefaultMinFree
@@ -110,15 +110,13 @@ func Open(ctx context.Context, dir string, key []byte, o Options) (*Store, error
 			return nil, fmt.Errorf("open store %s: %w", dir, err)
 		}
 	}
-	db, err := badger.Open(opts)
-	if err != nil {
-		msg := err.Error()
-		switch {
-		case strings.Contains(msg, "Encryption key mismatch"):
-			return nil, fmt.Errorf("open store %s: %w", dir, ErrWrongKey)
-		case strings.Contains(msg, "Cannot acquire directory lock"):
-			return nil, fmt.Errorf("open store %s: %w", dir, ErrLocked)
-		}
+	db, err := badgerdb.Open(opts)
+	switch {
+	case badgerdb.IsWrongKey(err):
+		return nil, fmt.Errorf("open store %s: %w", dir, ErrWrongKey)
+	case badgerdb.IsLocked(err):
+		return nil, fmt.Errorf("open store %s: %w", dir, ErrLocked)
+	case err != nil:
 		return nil, fmt.Errorf("open store %s: %w", dir, classify(err))
 	}
 	s.db = db
@@ -130,7 +128,7 @@ func (s *Store) checkSpace() error {
 	if s.dir == "" {
 		return nil
 	}
-	free, err := freeBytes(s.dir)
+	free, err := badgerdb.FreeBytes(s.dir)
 	if err != nil {
 		return nil // unknown: let the write itself tell
 	}
@@ -150,7 +148,7 @@ func (s *Store) Close() error {
 
 // classify turns a full disk into ErrDiskFull, which the user can act on.
 func classify(err error) error {
-	if errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device") {
+	if badgerdb.IsNoSpace(err) {
 		return fmt.Errorf("%w (%v)", ErrDiskFull, err)
 	}
 	return err
@@ -477,21 +475,3 @@ func (s *Store) Load(ctx context.Context, r io.Reader) error {
 
 // Sync forces everything written so far to disk.
 func (s *Store) Sync() error { return s.db.Sync() }
-
-// badgerLogger forwards Badger's warnings and errors to slog and drops its
-// chatter, which would otherwise reach a script's stderr.
-type badgerLogger struct{ l *slog.Logger }
-
-func (b badgerLogger) Errorf(f string, a ...any) {
-	if b.l != nil {
-		b.l.Error(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
-	}
-}
-
-func (b badgerLogger) Warningf(f string, a ...any) {
-	if b.l != nil {
-		b.l.Warn(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
-	}
-}
-func (badgerLogger) Infof(string, ...any)  {}
-func (badgerLogger) Debugf(string, ...any) {}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/kenesh/kenesh/internal/badgerdb"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/hlc"
 )
@@ -132,7 +133,7 @@ func TestDiskFullIsAnErrorNotACrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Pretend the disk has less free space than the reserve.
-	free, err := freeBytes(dir)
+	free, err := badgerdb.FreeBytes(dir)
 	if err != nil {
 		t.Skipf("cannot read free space here: %v", err)
 	}

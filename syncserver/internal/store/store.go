@@ -9,12 +9,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
+	"github.com/kenesh/kenesh/internal/badgerdb"
 	"github.com/kenesh/kenesh/shared/changeset"
 )
 
@@ -82,11 +81,11 @@ func Open(ctx context.Context, dataDir string, o Options) (*Store, error) {
 	if err := s.checkSpace(); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dataDir, err)
 	}
-	db, err := badger.Open(options(path, o))
-	if err != nil {
-		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
-			return nil, fmt.Errorf("open store %s: %w", dataDir, ErrLocked)
-		}
+	db, err := badgerdb.Open(options(path, o))
+	switch {
+	case badgerdb.IsLocked(err):
+		return nil, fmt.Errorf("open store %s: %w", dataDir, ErrLocked)
+	case err != nil:
 		return nil, fmt.Errorf("open store %s: %w", dataDir, classify(err))
 	}
 	s.db = db
@@ -111,7 +110,7 @@ func options(path string, o Options) badger.Options {
 		WithIndexCacheSize(32 << 20).
 		WithValueLogFileSize(256 << 20).
 		WithNumCompactors(2).
-		WithLogger(badgerLogger{o.Logger})
+		WithLogger(badgerdb.Logger{L: o.Logger})
 	if o.Small {
 		opts = opts.
 			WithMemTableSize(8 << 20).
@@ -136,7 +135,7 @@ func (s *Store) Close() error {
 
 // checkSpace refuses to go on when the disk is nearly full (see DefaultMinFree).
 func (s *Store) checkSpace() error {
-	free, err := freeBytes(s.dir)
+	free, err := badgerdb.FreeBytes(s.dir)
 	if err != nil {
 		return nil // unknown: let the write itself tell
 	}
@@ -148,7 +147,7 @@ func (s *Store) checkSpace() error {
 
 // classify turns a full disk into ErrDiskFull.
 func classify(err error) error {
-	if errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device") {
+	if badgerdb.IsNoSpace(err) {
 		return fmt.Errorf("%w (%v)", ErrDiskFull, err)
 	}
 	return err
@@ -674,21 +673,3 @@ func Restore(ctx context.Context, dataDir string, r io.Reader, o Options) (err e
 	}
 	return ctx.Err()
 }
-
-// badgerLogger forwards Badger's warnings and errors to slog and drops its
-// chatter.
-type badgerLogger struct{ l *slog.Logger }
-
-func (b badgerLogger) Errorf(f string, a ...any) {
-	if b.l != nil {
-		b.l.Error(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
-	}
-}
-
-func (b badgerLogger) Warningf(f string, a ...any) {
-	if b.l != nil {
-		b.l.Warn(strings.TrimSpace(fmt.Sprintf(f, a...)), "component", "badger")
-	}
-}
-func (badgerLogger) Infof(string, ...any)  {}
-func (badgerLogger) Debugf(string, ...any) {}

@@ -1,11 +1,11 @@
 //go:build unix
 
-package store
+package badgerdb
 
 import "golang.org/x/sys/unix"
 
-// freeBytes is the space available to this user on dir's file system.
-func freeBytes(dir string) (uint64, error) {
+// FreeBytes is the space available to this user on dir's file system.
+func FreeBytes(dir string) (uint64, error) {
 	var st unix.Statfs_t
 	if err := unix.Statfs(dir, &st); err != nil {
 		return 0, err

@@ -1,11 +1,11 @@
 //go:build windows
 
-package store
+package badgerdb
 
 import "golang.org/x/sys/windows"
 
-// freeBytes is the space available to this user on dir's volume.
-func freeBytes(dir string) (uint64, error) {
+// FreeBytes is the space available to this user on dir's volume.
+func FreeBytes(dir string) (uint64, error) {
 	p, err := windows.UTF16PtrFromString(dir)
 	if err != nil {
 		return 0, err

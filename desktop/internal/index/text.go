@@ -1,6 +1,7 @@
 package index
 
 import (
+	"encoding/binary"
 	"slices"
 	"sort"
 	"strings"
@@ -17,8 +18,10 @@ type textIndex struct {
 	words []string          // word id -> word
 	post  [][]uint32        // word id -> slots, unordered
 	// slotWords remembers each slot's words, to take the slot out of
-	// their lists when its text changes.
-	slotWords [][]uint32
+	// their lists when its text changes: sorted word ids, each stored as
+	// its difference from the one before in a varint (about half the
+	// bytes of a []uint32 for 100,000 rows of 30 words).
+	slotWords [][]byte
 	// saved marks slots whose words came from a save (Put), which text
 	// read from storage at start must not overwrite.
 	saved []bool
@@ -26,8 +29,8 @@ type textIndex struct {
 	// the first search after new words arrived.
 	byWord []uint32
 	stale  bool
-	// scratch is set's buffer, reused from one row to the next.
-	scratch []uint32
+	// scratch and prevBuf are set's buffers, reused from one row to the next.
+	scratch, prevBuf []uint32
 }
 
 // set replaces the words of slot s with those of its Fold()ed text;
@@ -63,7 +66,8 @@ func (t *textIndex) set(s uint32, folded string, saved bool) {
 	slices.Sort(next)
 	next = slices.Compact(next)
 	t.scratch = next
-	prev := t.slotWords[s]
+	prev := decodeIDs(t.prevBuf[:0], t.slotWords[s])
+	t.prevBuf = prev
 	// Both lists are sorted: walk them together, touching only the words
 	// that came or went (an edit of the status leaves the text alone).
 	i, j := 0, 0
@@ -81,15 +85,44 @@ func (t *textIndex) set(s uint32, folded string, saved bool) {
 		}
 	}
 	if !slices.Equal(prev, next) {
-		t.slotWords[s] = slices.Clone(next)
+		t.slotWords[s] = encodeIDs(next)
 	}
+}
+
+// encodeIDs writes sorted ids as varint differences.
+func encodeIDs(ids []uint32) []byte {
+	if len(ids) == 0 {
+		return nil
+	}
+	b := make([]byte, 0, len(ids)*2)
+	last := uint32(0)
+	for _, id := range ids {
+		b = binary.AppendUvarint(b, uint64(id-last))
+		last = id
+	}
+	return slices.Clip(b)
+}
+
+// decodeIDs appends the ids encodeIDs wrote to dst.
+func decodeIDs(dst []uint32, b []byte) []uint32 {
+	last := uint32(0)
+	for len(b) > 0 {
+		d, n := binary.Uvarint(b)
+		if n <= 0 {
+			break // written by encodeIDs: cannot happen
+		}
+		last += uint32(d)
+		dst = append(dst, last)
+		b = b[n:]
+	}
+	return dst
 }
 
 // trim gives back what the word lists grew by while loading: appending
 // doubles a list's capacity, which for 3 million entries is megabytes.
 func (t *textIndex) trim() {
 	for i, p := range t.post {
-		if cap(p) > len(p)+len(p)/8+4 {
+		if cap(p) > len(p) {
 			t.post[i] = slices.Clone(p)
 		}
 	}
@@ -146,9 +179,35 @@ func Words(text string) []string {
 	return slices.Compact(out)
 }
 
+// SearchText is what a record's search text is stored as: its distinct
+// folded words, space separated. Searches match words, so the words are
+// all that is kept: a description's repeated words and punctuation are
+// not read again at every start.
+func SearchText(parts ...string) string {
+	seen := map[string]bool{}
+	var b strings.Builder
+	for _, p := range parts {
+		eachBaseWord(Fold(p), func(w string) {
+			if !seen[w] {
+				seen[w] = true
+				if b.Len() > 0 {
+					b.WriteByte(' ')
+				}
+				b.WriteString(w)
+			}
+		})
+	}
+	return b.String()
+}
+
 // eachWord calls fn with every word of Fold()ed text, and the endings of
 // long digit runs; a word may come more than once.
 func eachWord(text string, fn func(string)) {
+	eachBaseWord(text, func(w string) { emitWord(w, fn) })
+}
+
+// eachBaseWord calls fn with every word of Fold()ed text.
+func eachBaseWord(text string, fn func(string)) {
 	start := -1
 	for i := 0; i < len(text); {
 		c := text[i]
@@ -168,13 +227,13 @@ func eachWord(text string, fn func(string)) {
 		case word && start < 0:
 			start = i
 		case !word && start >= 0:
-			emitWord(text[start:i], fn)
+			fn(text[start:i])
 			start = -1
 		}
 		i += size
 	}
 	if start >= 0 {
-		emitWord(text[start:], fn)
+		fn(text[start:])
 	}
 }
 

@@ -238,3 +238,14 @@ func TestTooManyDistinctValues(t *testing.T) {
 		t.Fatalf("a row past the codes keeps its value: %+v", r)
 	}
 }
+
+func TestSearchTextKeepsEachWordOnce(t *testing.T) {
+	got := SearchText("Жер үлүшү, ЖЕР үлүшү!", "+996 555 123456", "")
+	if want := "жер улушу 996 555 123456"; got != want {
+		t.Fatalf("SearchText = %q, want %q", got, want)
+	}
+	// Stored words find what the full text found.
+	if !reflect.DeepEqual(Words(got), Words("Жер үлүшү, ЖЕР үлүшү! +996 555 123456")) {
+		t.Fatalf("words of the stored text differ: %q", Words(got))
+	}
+}

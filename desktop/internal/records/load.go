@@ -18,7 +18,7 @@ import (
 // it changes, rows are derived again from the record states.
 func (s *Service) indexDigest() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "row-format:%d\n", 3) // 2: e-mail and PIN in search text; 3: the phone's digits
+	fmt.Fprintf(h, "row-format:%d\n", 4) // 2: e-mail and PIN in search text; 3: the phone's digits; 4: words only
 	b, _ := json.Marshal(s.rules.All())
 	h.Write(b)
 	return hex.EncodeToString(h.Sum(nil)[:8])

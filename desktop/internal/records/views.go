@@ -86,7 +86,7 @@ func (s *Service) rowFor(st *changeset.State) (*index.Row, error) {
 			// The phone as one number too, however it was written.
 			parts = append(parts, a.Appellant.Name, a.Appellant.Phone, phoneKey(a.Appellant.Phone), a.Appellant.Email, a.Appellant.PIN)
 		}
-		r.Search = index.Fold(strings.Join(parts, " "))
+		r.Search = index.SearchText(parts...)
 	case domain.KindEvent:
 		e, err := s.eventOf(st)
 		if err != nil {
@@ -104,14 +104,14 @@ func (s *Service) rowFor(st *changeset.State) (*index.Row, error) {
 		for _, sp := range e.Speakers {
 			parts = append(parts, sp.Name, sp.Organisation)
 		}
-		r.Search = index.Fold(strings.Join(parts, " "))
+		r.Search = index.SearchText(parts...)
 	case domain.KindCouncil:
 		c, err := councilOf(st)
 		if err != nil {
 			return nil, err
 		}
 		r.Council, r.Oblast, r.District, r.Title = c.Code, c.Oblast, c.District, c.Name
-		r.Search = index.Fold(c.Code + " " + c.Name)
+		r.Search = index.SearchText(c.Code, c.Name)
 	}
 	return r, nil
 }

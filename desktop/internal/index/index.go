@@ -21,9 +21,12 @@ import (
 // Index is the in-memory index. It is safe for concurrent use; a query sees
 // every Put that returned before it started.
 type Index struct {
-	mu    sync.Mutex
-	slots map[string]uint32 // Kind:ID -> slot
-	rows  []*Row            // by slot
+	mu      sync.Mutex
+	slots   map[string]uint32 // Kind:ID -> slot
+	entries []entry           // by slot
+	// whole keeps the rare row with a value past the codes (see overflow)
+	// as it came, since its columns cannot give it back.
+	whole map[uint32]Row
 	cols  columns
 	text  textIndex
 	kinds map[uint16]*kindOrder
@@ -39,7 +42,17 @@ type Index struct {
 type columns struct {
 	kind, council, oblast, district, status, category []uint16
 	date, deadline, dueNext                           []uint32 // YYYYMMDD, 0: none
+	dateC, deadlineC, dueNextC                        []uint16 // the same dates' codes, to give the strings back
 	deleted                                           []bool
+}
+
+// entry is what a slot holds besides its columns: about 60 bytes and the
+// text of its id, title and registration number, where a Row is 250 bytes
+// and copies of every field. Rows are made from entries only for the lines
+// a query returns.
+type entry struct {
+	id, title, regNo string
+	updated          uint64
 }
 
 // kindOrder lists the slots of one kind, newest first; rebuilt when a Put
@@ -51,7 +64,7 @@ type kindOrder struct {
 
 // New returns an empty index, ready to search.
 func New() *Index {
-	ix := &Index{slots: map[string]uint32{}, kinds: map[uint16]*kindOrder{}, codes: map[string]uint16{"": 0}, values: []string{""},
+	ix := &Index{slots: map[string]uint32{}, whole: map[uint32]Row{}, kinds: map[uint16]*kindOrder{}, codes: map[string]uint16{"": 0}, values: []string{""},
 		textReady: make(chan struct{})}
 	close(ix.textReady)
 	return ix
@@ -77,24 +90,14 @@ func (ix *Index) code(v string) uint16 {
 	return c
 }
 
-// value is the interned copy of v, whose code is c.
-func (ix *Index) value(c uint16, v string) string {
-	if c == overflow {
-		return v
-	}
-	return ix.values[c]
-}
-
 // Put inserts or replaces rows, with the words of their search text. The
-// index takes the rows: their search text is turned into words and
-// dropped, and the caller must not change them afterwards.
+// index keeps what it needs of them, not the rows themselves.
 func (ix *Index) Put(rows ...*Row) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	for _, r := range rows {
-		ix.set(r)
-		ix.text.set(r.slot, r.Search, true)
-		r.Search = ""
+		s := ix.set(r)
+		ix.text.set(s, r.Search, true)
 	}
 	return nil
 }
@@ -112,7 +115,6 @@ func (ix *Index) Load(rows ...*Row) {
 	}
 	for _, r := range rows {
 		ix.set(r)
-		r.Search = ""
 	}
 }
 
@@ -138,17 +140,18 @@ func (ix *Index) TextLoaded() {
 	}
 }
 
-// set gives r a slot (its own if the key is known) and writes its columns.
-func (ix *Index) set(r *Row) {
+// set gives r a slot (its own if the key is known), writes its columns
+// and entry, and returns the slot.
+func (ix *Index) set(r *Row) uint32 {
 	key := r.Key()
 	s, known := ix.slots[key]
 	if !known {
-		s = uint32(len(ix.rows))
-		ix.slots[strings.Clone(key)] = s
-		ix.rows = append(ix.rows, nil)
+		s = uint32(len(ix.entries))
+		key = strings.Clone(key)
+		ix.slots[key] = s
+		ix.entries = append(ix.entries, entry{id: key[len(r.Kind)+1:]})
 		ix.cols.grow()
 	}
-	r.slot = s
 	c := &ix.cols
 	kind := ix.code(r.Kind)
 	date := dateNum(r.Date)
@@ -163,20 +166,38 @@ func (ix *Index) set(r *Row) {
 		}
 		ko.dirty = true
 	}
-	ix.rows[s] = r
 	c.kind[s], c.council[s], c.oblast[s], c.district[s] = kind, ix.code(r.Council), ix.code(r.Oblast), ix.code(r.District)
 	c.status[s], c.category[s] = ix.code(r.Status), ix.code(r.Category)
 	c.date[s], c.deadline[s], c.dueNext[s] = date, dateNum(r.Deadline), dateNum(r.DueNext)
+	c.dateC[s], c.deadlineC[s], c.dueNextC[s] = ix.code(r.Date), ix.code(r.Deadline), ix.code(r.DueNext)
 	c.deleted[s] = r.Deleted
-	// The row shares the few distinct values of these fields instead of
-	// holding copies of its own.
-	r.Kind, r.Council, r.Oblast = ix.value(kind, r.Kind), ix.value(c.council[s], r.Council), ix.value(c.oblast[s], r.Oblast)
-	r.District, r.Status, r.Category = ix.value(c.district[s], r.District), ix.value(c.status[s], r.Status), ix.value(c.category[s], r.Category)
-	// Dates too: a few thousand distinct values for 100,000 rows.
-	r.Date, r.Deadline, r.DueNext = ix.intern(r.Date), ix.intern(r.Deadline), ix.intern(r.DueNext)
+	// Title and number in one allocation of their own, not holding on to
+	// whatever larger buffer they were cut from.
+	text := r.Title + r.RegNo
+	e := &ix.entries[s]
+	e.title, e.regNo, e.updated = text[:len(r.Title)], text[len(r.Title):], r.Updated
+	delete(ix.whole, s)
+	for _, code := range []uint16{kind, c.council[s], c.oblast[s], c.district[s], c.status[s], c.category[s], c.dateC[s], c.deadlineC[s], c.dueNextC[s]} {
+		if code == overflow {
+			w := *r
+			w.Search = ""
+			ix.whole[s] = w
+			break
+		}
+	}
+	return s
 }
 
-func (ix *Index) intern(v string) string { return ix.value(ix.code(v), v) }
+// row makes the Row of slot s.
+func (ix *Index) row(s uint32) *Row {
+	if w, ok := ix.whole[s]; ok {
+		return &w
+	}
+	c, e, v := &ix.cols, &ix.entries[s], ix.values
+	return &Row{Kind: v[c.kind[s]], ID: e.id, Council: v[c.council[s]], Oblast: v[c.oblast[s]], District: v[c.district[s]],
+		Status: v[c.status[s]], Category: v[c.category[s]], Date: v[c.dateC[s]], Deadline: v[c.deadlineC[s]], DueNext: v[c.dueNextC[s]],
+		Title: e.title, RegNo: e.regNo, Deleted: c.deleted[s], Updated: e.updated}
+}
 
 func (c *columns) grow() {
 	c.kind = append(c.kind, 0)
@@ -188,6 +209,9 @@ func (c *columns) grow() {
 	c.date = append(c.date, 0)
 	c.deadline = append(c.deadline, 0)
 	c.dueNext = append(c.dueNext, 0)
+	c.dateC = append(c.dateC, 0)
+	c.deadlineC = append(c.deadlineC, 0)
+	c.dueNextC = append(c.dueNextC, 0)
 	c.deleted = append(c.deleted, false)
 }
 
@@ -219,7 +243,7 @@ func (ix *Index) Get(kind, id string) (*Row, bool) {
 	if !ok {
 		return nil, false
 	}
-	return ix.rows[s], true
+	return ix.row(s), true
 }
 
 // Filter selects rows. Empty fields do not filter.
@@ -242,8 +266,7 @@ type Filter struct {
 	IncludeDeleted bool
 }
 
-// Query returns every matching row, newest date first. Rows are shared and
-// must not be modified.
+// Query returns every matching row, newest date first.
 func (ix *Index) Query(f Filter) ([]*Row, error) {
 	rows, _, err := ix.Page(f, 0, -1)
 	return rows, err
@@ -287,7 +310,7 @@ func (ix *Index) Page(f Filter, offset, limit int) ([]*Row, int, error) {
 			continue
 		}
 		if total >= offset && (limit < 0 || total < offset+limit) {
-			out = append(out, ix.rows[s])
+			out = append(out, ix.row(s))
 		}
 		total++
 	}
@@ -325,7 +348,7 @@ func (ix *Index) matcher(f Filter) (m matcher, ok bool) {
 		return m, false
 	}
 	if words := Words(f.Text); len(words) > 0 {
-		m.text = ix.text.match(words, len(ix.rows))
+		m.text = ix.text.match(words, len(ix.entries))
 	}
 	return m, true
 }
@@ -359,7 +382,7 @@ func (ix *Index) sort(ko *kindOrder) {
 		if c := cmp.Compare(date[b], date[a]); c != 0 {
 			return c
 		}
-		return strings.Compare(ix.rows[b].ID, ix.rows[a].ID)
+		return strings.Compare(ix.entries[b].id, ix.entries[a].id)
 	})
 	ko.dirty = false
 }

@@ -24,14 +24,12 @@ type Row struct {
 	DueNext  string // YYYY-MM-DD earliest open follow-up action of an event
 	Title    string
 	RegNo    string
-	// Search is the Fold()ed text a search looks in. Marshal leaves it
-	// out: it is stored apart, and the in-memory index keeps only its
-	// words (Put clears it).
+	// Search is the Fold()ed text a search looks in (see SearchText).
+	// Marshal leaves it out: it is stored apart, and the in-memory index
+	// keeps only its words.
 	Search  string
 	Deleted bool
 	Updated uint64
-
-	slot uint32 // the row's place in the index's columns
 }
 
 // Key is the row's unique key in the index.

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(command{name: "appeal", summary: "citizens' appeals: appeal {add|edit|move|consult|list|show|history|attach|attachment|detach|delete|restore}", run: runAppeal})
+	register(command{Name: "appeal", Summary: "citizens' appeals: appeal {add|edit|move|consult|list|show|history|attach|attachment|detach|delete|restore}", Run: runAppeal})
 }
 
 // decodeAppeal reads one appeal from JSON input; exported to the fuzz test.

@@ -8,9 +8,9 @@ import (
 )
 
 func init() {
-	register(command{name: "backup", summary: "write an encrypted backup of the store to FILE", run: runBackup})
-	register(command{name: "restore", summary: "restore a backup FILE into an empty --data directory (same passphrase)", run: runRestore})
-	register(command{name: "passwd", summary: "change the passphrase (the database is not rewritten)", run: runPasswd})
+	register(command{Name: "backup", Summary: "write an encrypted backup of the store to FILE", Run: runBackup})
+	register(command{Name: "restore", Summary: "restore a backup FILE into an empty --data directory (same passphrase)", Run: runRestore})
+	register(command{Name: "passwd", Summary: "change the passphrase (the database is not rewritten)", Run: runPasswd})
 }
 
 func runBackup(ctx context.Context, e *env, args []string) error {

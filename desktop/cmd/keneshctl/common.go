@@ -9,6 +9,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/app"
 	"github.com/kenesh/kenesh/desktop/internal/keyfile"
 	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/internal/cli"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
@@ -43,31 +44,12 @@ func (e *env) print(v any) error {
 
 func (e *env) readAll() ([]byte, error) { return io.ReadAll(io.LimitReader(e.stdin, 8<<20)) }
 
-func flags(e *env, name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("keneshctl "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	return fs
-}
+func flags(e *env, name string) *flag.FlagSet { return cli.Flags("keneshctl", name, e.stderr) }
 
-// parse parses flags and requires exactly nargs positional arguments.
+// parse parses flags, which may follow the positional arguments ("appeal
+// move ID STATUS --note x"), and requires exactly nargs of those.
 func parse(fs *flag.FlagSet, args []string, nargs int, names string) ([]string, error) {
-	// Allow flags after positional arguments ("appeal move ID STATUS --note x").
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, usageError{err.Error()}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-	if len(pos) != nargs {
-		return nil, usagef("usage: %s %s", fs.Name(), names)
-	}
-	return pos, nil
+	return cli.Parse(fs, args, nargs, names)
 }
 
 func listAll(kind string) records.Filter { return records.Filter{Kind: kind} }

@@ -8,7 +8,7 @@ import (
 )
 
 func init() {
-	register(command{name: "council", summary: "councils of this installation: council {add|list|home}", run: runCouncil})
+	register(command{Name: "council", Summary: "councils of this installation: council {add|list|home}", Run: runCouncil})
 }
 
 func runCouncil(ctx context.Context, e *env, args []string) error {

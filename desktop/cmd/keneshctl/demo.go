@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register(command{name: "demo", summary: "fill the store with realistic demo records: demo --appeals N --events M", run: runDemo})
+	register(command{Name: "demo", Summary: "fill the store with realistic demo records: demo --appeals N --events M", Run: runDemo})
 }
 
 func runDemo(ctx context.Context, e *env, args []string) error {

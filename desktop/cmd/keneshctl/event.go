@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register(command{name: "event", summary: "hearings and other events: event {add|edit|list|show|history|attach|attachment|detach|delete|restore}", run: runEvent})
+	register(command{Name: "event", Summary: "hearings and other events: event {add|edit|list|show|history|attach|attachment|detach|delete|restore}", Run: runEvent})
 }
 
 func decodeEvent(data []byte) (domain.Event, error) {

@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	register(command{name: "init", summary: "create an encrypted store: init --device-name NAME", run: runInit})
+	register(command{Name: "init", Summary: "create an encrypted store: init --device-name NAME", Run: runInit})
 }
 
 func runInit(ctx context.Context, e *env, args []string) error {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/kenesh/kenesh/internal/cli"
+
 	"context"
 	"flag"
 
@@ -52,7 +54,7 @@ func runList(ctx context.Context, e *env, kind string, args []string) error {
 	return e.withCore(ctx, func(c *app.Core) error {
 		rows, err := c.Records.List(l.filter(kind))
 		if err != nil {
-			return usageError{err.Error()}
+			return cli.UsageError{Msg: err.Error()}
 		}
 		if l.limit > 0 && len(rows) > l.limit {
 			rows = rows[:l.limit]

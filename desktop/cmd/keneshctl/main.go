@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/kenesh/kenesh/desktop/internal/app"
+	"github.com/kenesh/kenesh/internal/cli"
 )
 
 // env is what a subcommand works with; tests give it buffers.
@@ -36,22 +36,13 @@ type env struct {
 	tty func(prompt string) (string, error)
 }
 
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, e *env, args []string) error
-}
+type command = cli.Command[*env]
 
-var commands = map[string]command{}
+var commands = cli.Commands[*env]{Prog: "keneshctl"}
 
-func register(c command) { commands[c.name] = c }
+func register(c command) { commands.Register(c) }
 
-// usageError is a wrong command line: exit status 2.
-type usageError struct{ msg string }
-
-func (u usageError) Error() string { return u.msg }
-
-func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+func usagef(format string, a ...any) error { return cli.Usagef(format, a...) }
 
 func main() {
 	app.LimitMemory()
@@ -82,39 +73,13 @@ func run(ctx context.Context, e *env, args []string) int {
 	if e.data == "" {
 		e.data = defaultDataDir()
 	}
-	rest := fs.Args()
-	if len(rest) == 0 {
-		printUsage(e.stderr)
-		return 2
-	}
-	c, ok := commands[rest[0]]
-	if !ok {
-		fmt.Fprintf(e.stderr, "keneshctl: unknown command %q\n\n", rest[0])
-		printUsage(e.stderr)
-		return 2
-	}
-	if err := c.run(ctx, e, rest[1:]); err != nil {
-		fmt.Fprintf(e.stderr, "keneshctl %s: %v\n", c.name, err)
-		var u usageError
-		if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
-			return 2
-		}
-		return 1
-	}
-	return 0
+	return commands.Dispatch(ctx, e, fs.Args(), e.stderr, func() { printUsage(e.stderr) })
 }
 
 func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: keneshctl [--data DIR] [-v] COMMAND [ARGS]")
 	fmt.Fprintln(w, "\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
-	}
+	commands.PrintList(w)
 	fmt.Fprintln(w, "\nRun 'keneshctl COMMAND -h' for a command's options. The passphrase is read from")
 	fmt.Fprintln(w, "KENESH_PASSPHRASE when set, else asked for on the terminal.")
 }

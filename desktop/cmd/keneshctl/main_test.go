@@ -11,18 +11,18 @@ import (
 	"testing"
 )
 
-// cli runs keneshctl in-process on dir with the given stdin.
-type cli struct {
+// ctlRun runs keneshctl in-process on dir with the given stdin.
+type ctlRun struct {
 	t    *testing.T
 	dir  string
 	pass string
 }
 
-func newCLI(t *testing.T) *cli {
-	return &cli{t: t, dir: filepath.Join(t.TempDir(), "data"), pass: "test-passphrase"}
+func newCLI(t *testing.T) *ctlRun {
+	return &ctlRun{t: t, dir: filepath.Join(t.TempDir(), "data"), pass: "test-passphrase"}
 }
 
-func (c *cli) run(stdin string, args ...string) (code int, stdout, stderr string) {
+func (c *ctlRun) run(stdin string, args ...string) (code int, stdout, stderr string) {
 	c.t.Helper()
 	var out, errb bytes.Buffer
 	vars := map[string]string{"KENESH_PASSPHRASE": c.pass, "KENESH_KDF": "test", "KENESH_NEW_PASSPHRASE": "new-passphrase-123"}
@@ -31,7 +31,7 @@ func (c *cli) run(stdin string, args ...string) (code int, stdout, stderr string
 	return code, out.String(), errb.String()
 }
 
-func (c *cli) ok(stdin string, args ...string) string {
+func (c *ctlRun) ok(stdin string, args ...string) string {
 	c.t.Helper()
 	code, out, errs := c.run(stdin, args...)
 	if code != 0 {
@@ -237,7 +237,7 @@ func TestBackupRestorePasswd(t *testing.T) {
 	c.ok("", "demo", "--appeals", "30", "--events", "5", "--seed", "1", "-q")
 	file := filepath.Join(t.TempDir(), "b.kbk")
 	c.ok("", "backup", file)
-	r := &cli{t: t, dir: filepath.Join(t.TempDir(), "restored"), pass: c.pass}
+	r := &ctlRun{t: t, dir: filepath.Join(t.TempDir(), "restored"), pass: c.pass}
 	out := decode[map[string]any](t, r.ok("", "restore", file))
 	if out["appeals"].(float64) != 30 || out["events"].(float64) != 5 {
 		t.Fatalf("restore: %v", out)

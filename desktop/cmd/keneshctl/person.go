@@ -8,7 +8,7 @@ import (
 )
 
 func init() {
-	register(command{name: "person", summary: "everything held about one person (a subject access request): person QUERY [--out FILE]", run: runPerson})
+	register(command{Name: "person", Summary: "everything held about one person (a subject access request): person QUERY [--out FILE]", Run: runPerson})
 }
 
 func runPerson(ctx context.Context, e *env, args []string) error {

@@ -1,13 +1,15 @@
 package main
 
 import (
+	"github.com/kenesh/kenesh/internal/cli"
+
 	"context"
 
 	"github.com/kenesh/kenesh/desktop/internal/app"
 )
 
 func init() {
-	register(command{name: "stats", summary: "counts by status, category, oblast and council: stats [appeal|event] [filters]", run: runStats})
+	register(command{Name: "stats", Summary: "counts by status, category, oblast and council: stats [appeal|event] [filters]", Run: runStats})
 }
 
 func runStats(ctx context.Context, e *env, args []string) error {
@@ -23,7 +25,7 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	return e.withCore(ctx, func(c *app.Core) error {
 		st, err := c.Records.Stats(l.filter(kind))
 		if err != nil {
-			return usageError{err.Error()}
+			return cli.UsageError{Msg: err.Error()}
 		}
 		return e.print(st)
 	})

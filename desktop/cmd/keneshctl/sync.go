@@ -14,10 +14,10 @@ import (
 )
 
 func init() {
-	register(command{name: "enroll", summary: "bind this store to a sync server: enroll --server URL --code CODE", run: runEnroll})
-	register(command{name: "sync", summary: "push pending changes and pull new ones once; prints a JSON summary", run: runSync})
-	register(command{name: "status", summary: "pending changes, last sync, last error and open conflicts, as JSON", run: runStatus})
-	register(command{name: "conflicts", summary: "concurrent edits kept for a person: conflicts [list] | conflicts resolve KIND ID FIELD --keep winner|loser|--value JSON", run: runConflicts})
+	register(command{Name: "enroll", Summary: "bind this store to a sync server: enroll --server URL --code CODE", Run: runEnroll})
+	register(command{Name: "sync", Summary: "push pending changes and pull new ones once; prints a JSON summary", Run: runSync})
+	register(command{Name: "status", Summary: "pending changes, last sync, last error and open conflicts, as JSON", Run: runStatus})
+	register(command{Name: "conflicts", Summary: "concurrent edits kept for a person: conflicts [list] | conflicts resolve KIND ID FIELD --keep winner|loser|--value JSON", Run: runConflicts})
 }
 
 func newSyncer(c *app.Core) (*syncer.Syncer, error) {

@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	register(command{name: "admin", summary: "administer a server, running or not: admin --data DIR {council|enroll|devices|revoke|backup} ...", run: runAdmin})
+	register(command{Name: "admin", Summary: "administer a server, running or not: admin --data DIR {council|enroll|devices|revoke|backup} ...", Run: runAdmin})
 }
 
 const adminUsage = `usage: kenesh-syncserver admin --data DIR COMMAND

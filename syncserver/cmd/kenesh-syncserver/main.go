@@ -10,14 +10,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"syscall"
+
+	"github.com/kenesh/kenesh/internal/cli"
 )
 
 // env is what a subcommand works with; tests give it buffers.
@@ -26,22 +26,13 @@ type env struct {
 	getenv         func(string) string
 }
 
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, e *env, args []string) error
-}
+type command = cli.Command[*env]
 
-var commands = map[string]command{}
+var commands = cli.Commands[*env]{Prog: "kenesh-syncserver"}
 
-func register(c command) { commands[c.name] = c }
+func register(c command) { commands.Register(c) }
 
-// usageError is a wrong command line: exit status 2.
-type usageError struct{ msg string }
-
-func (u usageError) Error() string { return u.msg }
-
-func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+func usagef(format string, a ...any) error { return cli.Usagef(format, a...) }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -50,68 +41,24 @@ func main() {
 }
 
 func run(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		printUsage(e.stderr)
-		return 2
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		args = nil
 	}
-	c, ok := commands[args[0]]
-	if !ok {
-		fmt.Fprintf(e.stderr, "kenesh-syncserver: unknown command %q\n\n", args[0])
-		printUsage(e.stderr)
-		return 2
-	}
-	if err := c.run(ctx, e, args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 2
-		}
-		fmt.Fprintf(e.stderr, "kenesh-syncserver %s: %v\n", c.name, err)
-		var u usageError
-		if errors.As(err, &u) {
-			return 2
-		}
-		return 1
-	}
-	return 0
+	return commands.Dispatch(ctx, e, args, e.stderr, func() { printUsage(e.stderr) })
 }
 
 func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: kenesh-syncserver COMMAND [ARGS]")
 	fmt.Fprintln(w, "\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
-	}
+	commands.PrintList(w)
 	fmt.Fprintln(w, "\nRun 'kenesh-syncserver COMMAND -h' for a command's options.")
 }
 
 // flags returns a flag set that reports to e.stderr and does not exit.
-func flags(e *env, name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("kenesh-syncserver "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	return fs
-}
+func flags(e *env, name string) *flag.FlagSet { return cli.Flags("kenesh-syncserver", name, e.stderr) }
 
 // parse parses args (flags may come before or after positional
 // arguments) and checks the number of positional arguments.
 func parse(fs *flag.FlagSet, args []string, want int, usage string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-	if len(pos) != want {
-		return nil, usagef("usage: %s %s", fs.Name(), usage)
-	}
-	return pos, nil
+	return cli.Parse(fs, args, want, usage)
 }

@@ -22,7 +22,7 @@ import (
 )
 
 // cli runs the command in process, as a script would.
-func cli(ctx context.Context, args ...string) (code int, stdout, stderr string) {
+func runCLI(ctx context.Context, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	code = run(ctx, &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}, args)
 	return code, out.String(), errb.String()
@@ -83,7 +83,7 @@ func TestServeRefusesPlainHTTPOnAPublicAddress(t *testing.T) {
 		{[]string{"bogus"}, 2, "unknown command"},
 	}
 	for _, c := range cases {
-		code, _, errs := cli(ctx, c.args...)
+		code, _, errs := runCLI(ctx, c.args...)
 		if code != c.code || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", c.args, code, errs, c.code, c.want)
 		}
@@ -114,7 +114,7 @@ func TestAdminWithAndWithoutARunningServer(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "srv")
 	admin := func(args ...string) (int, string, string) {
-		return cli(ctx, append([]string{"admin", "--data", dir}, args...)...)
+		return runCLI(ctx, append([]string{"admin", "--data", dir}, args...)...)
 	}
 
 	// No server: the admin command opens the store itself.
@@ -156,24 +156,24 @@ func TestAdminWithAndWithoutARunningServer(t *testing.T) {
 	if code, _, errs := admin("backup", backup); code != 0 {
 		t.Fatalf("backup: %s", errs)
 	}
-	if code, _, errs := cli(ctx, "restore", "--data", dir, backup); code != 1 || !strings.Contains(errs, "not empty") {
+	if code, _, errs := runCLI(ctx, "restore", "--data", dir, backup); code != 1 || !strings.Contains(errs, "not empty") {
 		t.Fatalf("restore over a used directory: %d %s", code, errs)
 	}
 	damaged := filepath.Join(t.TempDir(), "damaged.kbk")
 	b, _ := os.ReadFile(backup)
 	os.WriteFile(damaged, b[:len(b)/2], 0o600)
 	bad := filepath.Join(t.TempDir(), "bad")
-	if code, _, errs := cli(ctx, "restore", "--data", bad, damaged); code != 1 || !strings.Contains(errs, "backup") {
+	if code, _, errs := runCLI(ctx, "restore", "--data", bad, damaged); code != 1 || !strings.Contains(errs, "backup") {
 		t.Fatalf("restore a cut-off backup: %d %s", code, errs)
 	}
 	if entries, _ := os.ReadDir(filepath.Join(bad, "db")); len(entries) != 0 {
 		t.Fatalf("a failed restore left %d files", len(entries))
 	}
 	restored := filepath.Join(t.TempDir(), "restored")
-	if code, _, errs := cli(ctx, "restore", "--data", restored, backup); code != 0 {
+	if code, _, errs := runCLI(ctx, "restore", "--data", restored, backup); code != 0 {
 		t.Fatalf("restore: %s", errs)
 	}
-	code, out, errs = cli(ctx, "admin", "--data", restored, "council", "list")
+	code, out, errs = runCLI(ctx, "admin", "--data", restored, "council", "list")
 	if code != 0 || !strings.Contains(out, "Ат-Башы коомдук кеңеши") {
 		t.Fatalf("the restored server lost its councils: %d %s %s", code, out, errs)
 	}
@@ -210,20 +210,20 @@ func TestAdminCouncilImport(t *testing.T) {
 	write := func(s string) { os.WriteFile(file, []byte(s), 0o600) }
 
 	write(`[{"code":"NRN-ATB","name":"Ат-Башы коомдук кеңеши","oblast":"KG-N"},{"code":"OSH-NOO","name":"Ноокат","oblast":"KG-O","district":"KG-O-NOO"}]`)
-	code, out, errs := cli(ctx, "admin", "--data", dir, "council", "import", file)
+	code, out, errs := runCLI(ctx, "admin", "--data", dir, "council", "import", file)
 	if code != 0 || !strings.Contains(out, "OSH-NOO") {
 		t.Fatalf("import: %d %s %s", code, out, errs)
 	}
 	// A bad council anywhere in the file: nothing of the file is saved.
 	write(`[{"code":"TLS-BKR","name":"Бакай-Ата","oblast":"KG-T"},{"code":"X","name":"","oblast":"KG-ZZ"}]`)
-	if code, _, errs := cli(ctx, "admin", "--data", dir, "council", "import", file); code != 1 || !strings.Contains(errs, "council 2") {
+	if code, _, errs := runCLI(ctx, "admin", "--data", dir, "council", "import", file); code != 1 || !strings.Contains(errs, "council 2") {
 		t.Fatalf("a bad file: %d %s", code, errs)
 	}
 	write(`[{"code":"TLS-BKR","nmae":"Бакай-Ата","oblast":"KG-T"}]`)
-	if code, _, errs := cli(ctx, "admin", "--data", dir, "council", "import", file); code != 1 || !strings.Contains(errs, `"nmae"`) {
+	if code, _, errs := runCLI(ctx, "admin", "--data", dir, "council", "import", file); code != 1 || !strings.Contains(errs, `"nmae"`) {
 		t.Fatalf("a misspelt field: %d %s", code, errs)
 	}
-	_, out, _ = cli(ctx, "admin", "--data", dir, "council", "list")
+	_, out, _ = runCLI(ctx, "admin", "--data", dir, "council", "list")
 	if strings.Contains(out, "TLS-BKR") || !strings.Contains(out, "NRN-ATB") {
 		t.Fatalf("councils after a refused import: %s", out)
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 func init() {
-	register(command{name: "restore", summary: "restore a backup into a new data directory: restore --data NEWDIR FILE", run: runRestore})
+	register(command{Name: "restore", Summary: "restore a backup into a new data directory: restore --data NEWDIR FILE", Run: runRestore})
 }
 
 func runRestore(ctx context.Context, e *env, args []string) error {

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register(command{name: "serve", summary: "serve the sync API: serve --data DIR --listen ADDR [--tls-cert F --tls-key F]", run: runServe})
+	register(command{Name: "serve", Summary: "serve the sync API: serve --data DIR --listen ADDR [--tls-cert F --tls-key F]", Run: runServe})
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {

@@ -29,6 +29,10 @@ type textIndex struct {
 	// the first search after new words arrived.
 	byWord []uint32
 	stale  bool
+	// digits are the ids of long runs of digits (phone and ID numbers),
+	// which a search for digits finds anywhere inside, not only at the
+	// start: "123456" finds 0555123456.
+	digits []uint32
 	// scratch and prevBuf are set's buffers, reused from one row to the next.
 	scratch, prevBuf []uint32
 }
@@ -60,6 +64,9 @@ func (t *textIndex) set(s uint32, folded string, saved bool) {
 			t.words = append(t.words, w)
 			t.post = append(t.post, nil)
 			t.stale = true
+			if len(w) >= minDigitRun && allDigits(w) {
+				t.digits = append(t.digits, id)
+			}
 		}
 		next = append(next, id)
 	})
@@ -155,8 +162,13 @@ func (t *textIndex) match(query []string, slots int) bitmap {
 			if !strings.HasPrefix(t.words[id], q) {
 				break
 			}
-			for _, s := range t.post[id] {
-				one.add(s)
+			one.addAll(t.post[id])
+		}
+		if len(q) >= minDigitSuffix && allDigits(q) {
+			for _, id := range t.digits {
+				if w := t.words[id]; !strings.HasPrefix(w, q) && strings.Contains(w, q) {
+					one.addAll(t.post[id])
+				}
 			}
 		}
 		if all == nil {
@@ -169,9 +181,7 @@ func (t *textIndex) match(query []string, slots int) bitmap {
 }
 
 // Words splits text into the distinct folded words a search matches:
-// letters and digits, split at everything else. A long run of digits (a
-// phone number, a personal ID number) also yields its endings, so that a
-// search for its last digits finds it.
+// letters and digits, split at everything else.
 func Words(text string) []string {
 	out := []string{}
 	eachWord(Fold(text), func(w string) { out = append(out, w) })
@@ -200,11 +210,9 @@ func SearchText(parts ...string) string {
 	return b.String()
 }
 
-// eachWord calls fn with every word of Fold()ed text, and the endings of
-// long digit runs; a word may come more than once.
-func eachWord(text string, fn func(string)) {
-	eachBaseWord(text, func(w string) { emitWord(w, fn) })
-}
+// eachWord calls fn with every word of Fold()ed text; a word may come more
+// than once.
+func eachWord(text string, fn func(string)) { eachBaseWord(text, fn) }
 
 // eachBaseWord calls fn with every word of Fold()ed text.
 func eachBaseWord(text string, fn func(string)) {
@@ -237,15 +245,6 @@ func eachBaseWord(text string, fn func(string)) {
 	}
 }
 
-func emitWord(w string, fn func(string)) {
-	fn(w)
-	if len(w) >= minDigitRun && allDigits(w) {
-		for i := 1; len(w)-i >= minDigitSuffix; i++ {
-			fn(w[i:])
-		}
-	}
-}
-
 // Digit runs this long are phone or ID numbers; their endings from this
 // length on are words too.
 const (
@@ -267,6 +266,12 @@ type bitmap []uint64
 
 func newBitmap(n int) bitmap  { return make(bitmap, (n+63)/64) }
 func (b bitmap) add(s uint32) { b[s/64] |= 1 << (s % 64) }
+
+func (b bitmap) addAll(slots []uint32) {
+	for _, s := range slots {
+		b.add(s)
+	}
+}
 func (b bitmap) has(s uint32) bool {
 	return int(s/64) < len(b) && b[s/64]&(1<<(s%64)) != 0
 }

@@ -80,13 +80,19 @@ func (s *Service) loadText(ctx context.Context) error {
 
 func (s *Service) rebuildIndex(ctx context.Context, digest string) error {
 	s.ix = index.New()
+	// Rows go into the index a batch at a time, as they are stored: the
+	// whole set with its search text would be tens of megabytes at once.
 	batch := map[[2]string]store.IndexEntry{}
 	var rows []*index.Row
 	flush := func() error {
 		if err := s.st.PutIndexRows(ctx, batch); err != nil {
 			return err
 		}
+		if err := s.ix.Put(rows...); err != nil {
+			return err
+		}
 		clear(batch)
+		rows = rows[:0]
 		return nil
 	}
 	err := s.st.EachState(ctx, "", func(st *changeset.State) error {
@@ -110,5 +116,5 @@ func (s *Service) rebuildIndex(ctx context.Context, digest string) error {
 	if err := s.st.SetMeta(ctx, map[string][]byte{metaIndexDigest: []byte(digest)}); err != nil {
 		return fmt.Errorf("rebuild index: %w", err)
 	}
-	return s.ix.Put(rows...)
+	return nil
 }

@@ -20,7 +20,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/kenesh/kenesh/desktop/internal/app"
 	"github.com/kenesh/kenesh/internal/cli"
 )
 
@@ -45,7 +44,6 @@ func register(c command) { commands.Register(c) }
 func usagef(format string, a ...any) error { return cli.Usagef(format, a...) }
 
 func main() {
-	app.LimitMemory()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, tty: terminalPrompt}

@@ -450,7 +450,9 @@ func runBenchChild(mode, dir string) (childStats, error) {
 
 // benchChild is the measuring child's main; it returns the exit code.
 func benchChild(mode, dir string) int {
-	app.LimitMemory() // as keneshctl and the desktop app run
+	if mode == "open" {
+		app.LimitMemory() // as the desktop app runs; keneshctl, which generates, sets no limit
+	}
 	var s childStats
 	var err error
 	rss := sampleRSS()
@@ -525,7 +527,13 @@ func childOpen(dir string) (childStats, error) {
 	}
 	for range 10 {
 		for _, bf := range filters {
-			if _, err := svc.List(bf.f); err != nil {
+			var err error
+			if bf.page > 0 { // as the app's list screens ask
+				_, _, err = svc.ListPage(bf.f, 0, bf.page)
+			} else {
+				_, err = svc.List(bf.f)
+			}
+			if err != nil {
 				return childStats{}, err
 			}
 		}

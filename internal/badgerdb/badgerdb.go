@@ -1,6 +1,7 @@
 package badgerdb
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,3 +63,21 @@ func (Logger) Infof(string, ...any) {}
 
 // Debugf implements badger.Logger.
 func (Logger) Debugf(string, ...any) {}
+
+// Scan calls fn with every key under prefix and its value, in key order,
+// inside txn; k and v are valid only during the call. It stops at the
+// first error fn returns, or when ctx ends.
+func Scan(ctx context.Context, txn *badger.Txn, prefix []byte, fn func(k, v []byte) error) error {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 256})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		item := it.Item()
+		if err := item.Value(func(v []byte) error { return fn(item.Key(), v) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}

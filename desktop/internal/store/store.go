@@ -438,20 +438,7 @@ func (s *Store) SetMeta(ctx context.Context, values map[string][]byte) error {
 }
 
 func (s *Store) scan(ctx context.Context, prefix []byte, fn func(k, v []byte) error) error {
-	return s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 256})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			item := it.Item()
-			if err := item.Value(func(v []byte) error { return fn(item.Key(), v) }); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return s.db.View(func(txn *badger.Txn) error { return badgerdb.Scan(ctx, txn, prefix, fn) })
 }
 
 // Backup streams every key of the store, in Badger's backup format, to w.

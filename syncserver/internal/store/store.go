@@ -614,20 +614,7 @@ func (s *Store) CountDevices(ctx context.Context) (active, revoked int, err erro
 }
 
 func (s *Store) scan(ctx context.Context, prefix []byte, fn func(k, v []byte) error) error {
-	return s.View(ctx, func(x *Txn) error {
-		it := x.t.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			item := it.Item()
-			if err := item.Value(func(v []byte) error { return fn(item.Key(), v) }); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return s.View(ctx, func(x *Txn) error { return badgerdb.Scan(ctx, x.t, prefix, fn) })
 }
 
 // Backup streams a consistent snapshot of every key, in Badger's backup

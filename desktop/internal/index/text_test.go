@@ -252,3 +252,42 @@ func TestSearchTextKeepsEachWordOnce(t *testing.T) {
 		t.Fatalf("words of the stored text differ: %q", Words(got))
 	}
 }
+
+// Rows and text loaded in place must not keep the buffers they were read
+// from: the store reuses them for the next key.
+func TestLoadInPlaceKeepsNothingOfTheBuffer(t *testing.T) {
+	ix := New()
+	want := map[string]Row{}
+	for i, src := range append(rows(), &Row{Kind: "event", ID: "e2", Council: "OSH", Date: "2026-04-01", Title: "Угуу", Search: Fold("Угуу жыйыны")}) {
+		src.Updated = uint64(i)
+		b := src.Marshal()
+		if err := ix.LoadRow(src.Kind, src.ID, b); err != nil {
+			t.Fatal(err)
+		}
+		text := []byte(src.Search)
+		ix.LoadTextBytes(src.Kind, src.ID, text)
+		for j := range b {
+			b[j] = 0xff
+		}
+		for j := range text {
+			text[j] = 'x'
+		}
+		w := *src
+		w.Search = ""
+		want[src.Kind+":"+src.ID] = w
+	}
+	ix.TextLoaded()
+	for key, w := range want {
+		kind, id, _ := strings.Cut(key, ":")
+		got, ok := ix.Get(kind, id)
+		if !ok || !reflect.DeepEqual(*got, w) {
+			t.Errorf("%s: %+v, want %+v", key, got, w)
+		}
+	}
+	if got, _ := ix.Query(Filter{Kind: "appeal", Text: "кол озгон"}); !reflect.DeepEqual(ids(got), []string{"a3"}) {
+		t.Errorf("search after loading in place: %v", ids(got))
+	}
+	if got, _ := ix.Query(Filter{Kind: "event", Text: "жыйын"}); !reflect.DeepEqual(ids(got), []string{"e2"}) {
+		t.Errorf("event search after loading in place: %v", ids(got))
+	}
+}

@@ -32,22 +32,10 @@ func (s *Service) loadIndex(ctx context.Context, textInBackground bool) error {
 	digest := s.indexDigest()
 	stored, _ := s.st.Meta(ctx, metaIndexDigest)
 	if string(stored) == digest {
-		// A batch at a time: 100,000 decoded rows at once would be tens of
-		// megabytes the index does not keep.
-		rows := make([]*index.Row, 0, 1024)
 		err := s.st.EachIndexRow(ctx, func(kind, id string, v []byte) error {
-			r, err := index.Unmarshal(kind, id, v)
-			if err != nil {
-				return err
-			}
-			if rows = append(rows, r); len(rows) == cap(rows) {
-				s.ix.Load(rows...)
-				rows = rows[:0]
-			}
-			return nil
+			return s.ix.LoadRow(kind, id, v)
 		})
 		if err == nil {
-			s.ix.Load(rows...)
 			if !textInBackground {
 				return s.loadText(ctx)
 			}
@@ -74,7 +62,7 @@ func (s *Service) loadIndex(ctx context.Context, textInBackground bool) error {
 func (s *Service) loadText(ctx context.Context) error {
 	defer s.ix.TextLoaded()
 	err := s.st.EachSearchText(ctx, func(kind, id string, v []byte) error {
-		s.ix.LoadText(kind, id, string(v))
+		s.ix.LoadTextBytes(kind, id, v)
 		return nil
 	})
 	if err != nil {

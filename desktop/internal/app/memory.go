@@ -12,11 +12,12 @@ import (
 // app with its windows about 130 MB.
 const DefaultMemoryLimit = 192 << 20
 
-// DefaultGCPercent lets the heap grow by half of what is live before a
-// collection instead of Go's default of all of it: opening 100,000 records
-// peaked at 175 MB of memory with the default and 140 MB with this, for a
-// collection about twice as often.
-const DefaultGCPercent = 50
+// DefaultGCPercent lets the heap grow by a quarter of what is live before
+// a collection instead of Go's default of all of it. Measured opening
+// 100,000 records (BENCHMARKS.md): peak memory 251 MB with Go's default,
+// 213 MB at 50, 195 MB at 25; start-up to a usable home screen 1.46 s at
+// 50 and 1.76 s at 25.
+const DefaultGCPercent = 25
 
 // LimitMemory sets DefaultMemoryLimit and DefaultGCPercent unless
 // GOMEMLIMIT and GOGC say otherwise.

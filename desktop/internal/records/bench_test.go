@@ -221,6 +221,7 @@ func BenchmarkSaveBatch100(b *testing.B) {
 //     background): until lists and filters answer.
 //   - search: as keneshctl opens: until search answers too.
 func BenchmarkOpenToReady(b *testing.B) {
+	app.LimitMemory() // as the desktop app runs
 	dir := benchStore(b)
 	ctx := b.Context()
 	for _, mode := range []struct {
@@ -306,6 +307,7 @@ func benchFilters(ctx context.Context, svc *records.Service) ([]benchFilter, err
 // BenchmarkListFiltered answers lists from the in-memory index of the
 // 100,000-record store (target: under 5 ms each).
 func BenchmarkListFiltered(b *testing.B) {
+	app.LimitMemory() // as the desktop app runs
 	svc := openStore(b, benchStore(b))
 	filters, err := benchFilters(b.Context(), svc)
 	if err != nil {

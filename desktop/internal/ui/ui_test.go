@@ -67,6 +67,8 @@ func TestUnlockWrongThenRight(t *testing.T) {
 			pass = e
 		}
 	}
+	// Typing can start at once: the passphrase has the focus.
+	h2.waitFor("focus on the passphrase", func() bool { return h2.win.Canvas().Focused() == pass })
 	test.Type(pass, "туура эмес")
 	pass.OnSubmitted(pass.Text)
 	h2.waitFor("error", func() bool { return h2.shows(h2.T("problem.wrong_passphrase")) })

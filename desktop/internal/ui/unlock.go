@@ -97,8 +97,13 @@ func (u *UI) passphraseScreen(title, text string, try func(pass string, done fun
 		widget.NewSeparator(), u.languageButtons(),
 		muted(u.T("firstrun.folder", "dir", u.cfg.Dir)),
 	)
-	// Focus once the window shows the entry: typing can start at once.
-	u.cfg.Do(func() { u.win.Canvas().Focus(pass) })
+	// Focus once the window shows the entry: typing can start at once
+	// (unless the store was unlocked meanwhile and the entry is gone).
+	u.cfg.Do(func() {
+		if shows(u.win.Content(), pass) {
+			u.win.Canvas().Focus(pass)
+		}
+	})
 	return box
 }
 
@@ -115,4 +120,22 @@ func (u *UI) enterShell() {
 	if u.cfg.OnUnlocked != nil {
 		u.cfg.OnUnlocked()
 	}
+}
+
+// shows reports whether o is part of the tree under root (containers and
+// scrolls, what the screens are made of).
+func shows(root, o fyne.CanvasObject) bool {
+	switch r := root.(type) {
+	case nil:
+		return false
+	case *fyne.Container:
+		for _, child := range r.Objects {
+			if shows(child, o) {
+				return true
+			}
+		}
+	case *container.Scroll:
+		return shows(r.Content, o)
+	}
+	return root == o
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // Code is an error code that crosses the wire. Each maps to an HTTP status
@@ -83,6 +84,9 @@ type Error struct {
 	Code    Code
 	Message string
 	Acked   uint64
+	// RetryAfter is how long the server asked to wait (its Retry-After
+	// header), with CodeRateLimited; 0 when it did not say.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

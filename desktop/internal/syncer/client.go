@@ -186,6 +186,10 @@ func unreachable(err error) error {
 }
 
 func serverError(resp *http.Response, data []byte) error {
+	var retry time.Duration
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+		retry = time.Duration(secs) * time.Second
+	}
 	var body syncproto.ErrorBody
 	if err := json.Unmarshal(data, &body); err != nil || body.Code == "" {
 		code := syncproto.CodeInternal
@@ -195,9 +199,9 @@ func serverError(resp *http.Response, data []byte) error {
 		case resp.StatusCode >= 500:
 			code = syncproto.CodeUnavailable // a proxy or a restart, most likely
 		}
-		return &syncproto.Error{Code: code, Message: fmt.Sprintf("HTTP %s", resp.Status)}
+		return &syncproto.Error{Code: code, Message: fmt.Sprintf("HTTP %s", resp.Status), RetryAfter: retry}
 	}
-	return &syncproto.Error{Code: body.Code, Message: body.Message, Acked: body.Acked}
+	return &syncproto.Error{Code: body.Code, Message: body.Message, Acked: body.Acked, RetryAfter: retry}
 }
 
 type countingConn struct {

@@ -54,11 +54,13 @@ type testServer struct {
 	URL  string
 	cmd  *exec.Cmd
 	logs *bytes.Buffer
+	// extra are more serve flags; later flags override earlier ones.
+	extra []string
 }
 
-func startServer(t testing.TB) *testServer {
+func startServer(t testing.TB, extra ...string) *testServer {
 	t.Helper()
-	s := &testServer{t: t, bin: buildServer(t), dir: t.TempDir()}
+	s := &testServer{t: t, bin: buildServer(t), dir: t.TempDir(), extra: extra}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +76,7 @@ func startServer(t testing.TB) *testServer {
 func (s *testServer) start() {
 	s.t.Helper()
 	s.logs = &bytes.Buffer{}
-	s.cmd = exec.Command(s.bin, "serve", "--data", s.dir, "--listen", s.addr, "--rate", "10000", "--log-level", "warn")
+	s.cmd = exec.Command(s.bin, append([]string{"serve", "--data", s.dir, "--listen", s.addr, "--rate", "10000", "--log-level", "warn"}, s.extra...)...)
 	s.cmd.Stderr = s.logs
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)

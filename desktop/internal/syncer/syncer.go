@@ -26,6 +26,10 @@ const (
 	pullBytes    = 256 << 10
 	// maxRounds bounds one SyncOnce; a laptop far behind syncs again.
 	maxRounds = 1000
+	// A rate-limited sync waits as the server asks, at most maxRateWait
+	// at a time and maxRateWaits times, then reports the refusal.
+	maxRateWait  = 30 * time.Second
+	maxRateWaits = 60
 )
 
 // Summary is what one sync did.
@@ -139,6 +143,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	dev := s.svc.Device().ID
 	total := st.Pending
 	limOps, limBytes := pushOps, pushBytes
+	waits := 0
 	for round := 0; round < maxRounds; round++ {
 		ops, err := s.svc.PendingOps(ctx, st.Acked, limOps, limBytes)
 		if err != nil {
@@ -158,6 +163,18 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 			// a backup): resend from what it holds.
 			st.Acked = perr.Acked
 			continue
+		}
+		if errors.As(err, &perr) && perr.Code == syncproto.CodeRateLimited && waits < maxRateWaits {
+			// A laptop catching up sends request after request; the
+			// server paces it. Wait as asked and go on with this sync.
+			waits++
+			wait := min(max(perr.RetryAfter, time.Second), maxRateWait)
+			select {
+			case <-time.After(wait):
+				continue
+			case <-ctx.Done():
+				return sum, ctx.Err()
+			}
 		}
 		if err != nil {
 			return sum, err

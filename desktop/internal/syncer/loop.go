@@ -25,13 +25,16 @@ const (
 
 // Status is the loop's state, sent to subscribers on every change.
 type Status struct {
-	State       State     `json:"state"`
-	Pending     uint64    `json:"pending"`
-	LastOK      time.Time `json:"last_ok,omitzero"`
-	LastError   string    `json:"last_error,omitempty"`
-	NextAttempt time.Time `json:"next_attempt,omitzero"`
-	Done, Total uint64    // progress of the running sync's push
-	Last        *Summary  `json:"last,omitempty"`
+	State     State     `json:"state"`
+	Pending   uint64    `json:"pending"`
+	LastOK    time.Time `json:"last_ok,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+	// LastCode is the protocol code of the last error, when it has one:
+	// what a user interface says it by, in the user's language.
+	LastCode    syncproto.Code `json:"last_code,omitempty"`
+	NextAttempt time.Time      `json:"next_attempt,omitzero"`
+	Done, Total uint64         // progress of the running sync's push
+	Last        *Summary       `json:"last,omitempty"`
 }
 
 // LoopOptions tune the background loop.
@@ -171,7 +174,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		case err == nil:
 			backoff = 0
 			l.set(func(st *Status) {
-				st.State, st.LastOK, st.LastError, st.Pending, st.Last, st.NextAttempt = StateIdle, time.Now(), "", pending, sum, time.Time{}
+				st.State, st.LastOK, st.LastError, st.LastCode, st.Pending, st.Last, st.NextAttempt = StateIdle, time.Now(), "", "", pending, sum, time.Time{}
 			})
 			resetTimer(timer, l.o.Period)
 		case errors.Is(err, records.ErrNotEnrolled):
@@ -180,7 +183,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		case permanent(err):
 			blocked = true
 			l.set(func(st *Status) {
-				st.State, st.LastError, st.Pending, st.Last = StateBlocked, err.Error(), pending, sum
+				st.State, st.LastError, st.LastCode, st.Pending, st.Last = StateBlocked, err.Error(), errCode(err), pending, sum
 			})
 		default:
 			backoff = l.nextBackoff(backoff)
@@ -212,7 +215,9 @@ func (l *Loop) scheduleRetry(timer *time.Timer, backoff time.Duration, err error
 		state = StateOffline
 	}
 	next := time.Now().Add(backoff)
-	l.set(func(st *Status) { st.State, st.LastError, st.NextAttempt = state, err.Error(), next })
+	l.set(func(st *Status) {
+		st.State, st.LastError, st.LastCode, st.NextAttempt = state, err.Error(), errCode(err), next
+	})
 	resetTimer(timer, backoff)
 }
 
@@ -253,4 +258,13 @@ func resetTimer(t *time.Timer, d time.Duration) {
 	default:
 	}
 	t.Reset(d)
+}
+
+// errCode is the protocol code err carries, or "".
+func errCode(err error) syncproto.Code {
+	var perr *syncproto.Error
+	if errors.As(err, &perr) {
+		return perr.Code
+	}
+	return ""
 }

@@ -43,11 +43,16 @@ func (u *UI) problem(err error) string {
 	return u.T("problem." + code)
 }
 
-// syncProblem turns the sync loop's last error (a message: the loop keeps
-// no error value) into plain words, by the sentinel errors it wraps.
-func (u *UI) syncProblem(msg string) string {
+// syncProblem turns the sync loop's last error into plain words: by its
+// protocol code, else by the sentinel errors its message names.
+func (u *UI) syncProblem(msg string, code syncproto.Code) string {
 	if msg == "" {
 		return ""
+	}
+	// By its protocol code first: the message is the server's or Go's
+	// English, which a secretary should not have to read.
+	if e := (&syncproto.Error{Code: code}).Unwrap(); e != nil && session.Code(e) != session.ProblemOther {
+		return u.problem(e)
 	}
 	for _, e := range []error{syncproto.ErrUnreachable, syncproto.ErrRevoked, syncproto.ErrUnauthorized,
 		syncproto.ErrProtocol, syncproto.ErrSeqConflict, syncproto.ErrServer, syncproto.ErrUnavailable,

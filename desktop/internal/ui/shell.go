@@ -517,7 +517,7 @@ func (b *statusBar) update(st syncer.Status) {
 	}
 	msg := ""
 	if state != syncer.StateIdle && state != syncer.StateSyncing && st.LastError != "" {
-		msg = u.syncProblem(st.LastError)
+		msg = u.syncProblem(st.LastError, st.LastCode)
 	}
 	setError(b.problem, msg)
 }

@@ -128,6 +128,21 @@ func ToWire(o *changeset.Op) WireOp {
 	return w
 }
 
+// WireSize estimates the JSON size of o as a WireOp, without encoding it:
+// what one pulled operation adds to a page (SyncRequest.MaxPull). Strings
+// are counted unescaped; values are JSON already.
+func WireSize(o *changeset.Op) int {
+	const (
+		head     = len(`{"dv":"","sq":,"t":,"k":"","r":"","c":"","a":"","u":"","f":{}}`) + 2*20
+		perField = len(`"":{"v":,"b":},`) + 20
+	)
+	n := head + len(o.Device) + len(o.Kind) + len(o.Record) + len(o.Council) + len(o.Action) + len(o.Author)
+	for name, c := range o.Fields {
+		n += perField + len(name) + len(c.Value)
+	}
+	return n
+}
+
 // FromWire converts and validates an operation from the wire.
 func FromWire(w WireOp) (*changeset.Op, error) {
 	o := &changeset.Op{Device: w.Device, Seq: w.Seq, HLC: hlc.Timestamp(w.HLC), Kind: w.Kind, Record: w.Record, Council: w.Council,

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -206,7 +207,7 @@ func putWrite(txn *badger.Txn, w Write) error {
 	if !validPart(op.Kind) || !validPart(op.Record) || !validPart(op.Device) {
 		return fmt.Errorf("%w: bad id in %s", changeset.ErrInvalidOp, op.ID())
 	}
-	ob, err := json.Marshal(op)
+	ob, err := op.AppendBinary(nil)
 	if err != nil {
 		return err
 	}
@@ -218,7 +219,7 @@ func putWrite(txn *badger.Txn, w Write) error {
 		return err
 	}
 	if st != nil {
-		sb, err := json.Marshal(st)
+		sb, err := st.AppendBinary(nil)
 		if err != nil {
 			return err
 		}
@@ -259,13 +260,18 @@ func (s *Store) State(ctx context.Context, kind, id string) (*changeset.State, e
 	if !validPart(kind) || !validPart(id) {
 		return nil, fmt.Errorf("%s %q: %w", kind, id, ErrNotFound)
 	}
-	var st changeset.State
+	var st *changeset.State
 	err := s.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(stateKey(kind, id))
 		if err != nil {
 			return err
 		}
-		return item.Value(func(v []byte) error { return json.Unmarshal(v, &st) })
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		st, err = changeset.DecodeState(v)
+		return err
 	})
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, fmt.Errorf("%s %s: %w", kind, id, ErrNotFound)
@@ -273,7 +279,7 @@ func (s *Store) State(ctx context.Context, kind, id string) (*changeset.State, e
 	if err != nil {
 		return nil, fmt.Errorf("read %s %s: %w", kind, id, err)
 	}
-	return &st, nil
+	return st, nil
 }
 
 // EachState calls fn with every record state of kind ("" for all kinds).
@@ -283,11 +289,11 @@ func (s *Store) EachState(ctx context.Context, kind string, fn func(*changeset.S
 		prefix += kind + ":"
 	}
 	return s.scan(ctx, []byte(prefix), func(_, v []byte) error {
-		var st changeset.State
-		if err := json.Unmarshal(v, &st); err != nil {
-			return fmt.Errorf("damaged record state: %w", err)
+		st, err := changeset.DecodeState(bytes.Clone(v)) // v is Badger's until fn returns; st may outlive it
+		if err != nil {
+			return err
 		}
-		return fn(&st)
+		return fn(st)
 	})
 }
 
@@ -361,11 +367,15 @@ func (s *Store) History(ctx context.Context, kind, id string) ([]changeset.Op, e
 			if err != nil {
 				return fmt.Errorf("history entry without its operation: %w", err)
 			}
-			var op changeset.Op
-			if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &op) }); err != nil {
+			v, err := item.ValueCopy(nil)
+			if err != nil {
 				return err
 			}
-			ops = append(ops, op)
+			op, err := changeset.DecodeOp(v)
+			if err != nil {
+				return err
+			}
+			ops = append(ops, *op)
 		}
 		return nil
 	})
@@ -386,11 +396,15 @@ func (s *Store) Ops(ctx context.Context, device string, after uint64, fn func(*c
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			var op changeset.Op
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &op) }); err != nil {
-				return fmt.Errorf("damaged operation: %w", err)
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
 			}
-			if err := fn(&op); err != nil {
+			op, err := changeset.DecodeOp(v)
+			if err != nil {
+				return err
+			}
+			if err := fn(op); err != nil {
 				return err
 			}
 		}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dgraph-io/badger/v4"
+
 	"github.com/kenesh/kenesh/internal/badgerdb"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/hlc"
@@ -154,5 +156,48 @@ func TestDiskFullIsAnErrorNotACrash(t *testing.T) {
 	got, err := s.State(ctx, "appeal", "r1")
 	if err != nil || string(got.Fields["summary"].Value) != `"saved before"` {
 		t.Fatalf("after a refused save: %v %v", got, err)
+	}
+}
+
+// A store written before operations and states were stored in the binary
+// encoding holds them as JSON: they still read, next to new ones.
+func TestReadsOperationsAndStatesStoredAsJSON(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), newKey(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var old changeset.State
+	w := write("dev1", 1, 100, "old", "Төлөнбаева", &old)
+	ob, _ := json.Marshal(w.Op)
+	sb, _ := json.Marshal(w.State)
+	err = s.db.Update(func(txn *badger.Txn) error {
+		if err := txn.Set(opKey("dev1", 1), ob); err != nil {
+			return err
+		}
+		return txn.Set(stateKey("appeal", "old"), sb)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st changeset.State
+	if err := s.Commit(ctx, []Write{write("dev1", 2, 200, "new", "Үсөнова", &st)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var seqs []uint64
+	if err := s.Ops(ctx, "dev1", 0, func(op *changeset.Op) error { seqs = append(seqs, op.Seq); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(seqs) != 2 || seqs[0] != 1 || seqs[1] != 2 {
+		t.Fatalf("operations read: %v, want [1 2]", seqs)
+	}
+	got, err := s.State(ctx, "appeal", "old")
+	if err != nil || string(got.Fields["summary"].Value) != `"Төлөнбаева"` {
+		t.Fatalf("old state: %+v, %v", got, err)
+	}
+	n := 0
+	if err := s.EachState(ctx, "appeal", func(*changeset.State) error { n++; return nil }); err != nil || n != 2 {
+		t.Fatalf("EachState: %d states, %v", n, err)
 	}
 }

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/kenesh/kenesh/syncserver/internal/server"
@@ -25,6 +28,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&cfg.Small, "small", false, "small Badger caches, for a machine with little memory")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	format := fs.String("log-format", "text", "text or json")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file until it stops (for go tool pprof)")
 	if _, err := parse(fs, args, 0, "--data DIR --listen ADDR [--tls-cert FILE --tls-key FILE]"); err != nil {
 		return err
 	}
@@ -33,6 +37,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg.Logger = log
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	s, err := server.New(ctx, cfg)
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -21,15 +20,18 @@ type Scope struct {
 
 // PullLimits bound one page.
 type PullLimits struct {
-	MaxBytes int // encoded operations; the first one is always included
-	MaxOps   int
-	MaxScan  int // index entries looked at, visible or not
+	MaxBytes int // Size of the operations; the first one is always included
+	// Size is what an operation counts against MaxBytes: its size on the
+	// wire, which the store does not know. nil: its size as stored.
+	Size    func(*changeset.Op) int
+	MaxOps  int
+	MaxScan int // index entries looked at, visible or not
 }
 
 // Page is one page of a pull.
 type Page struct {
 	Ops    []*changeset.Op
-	Bytes  int    // encoded size of Ops, as stored
+	Bytes  int    // Size of Ops
 	Cursor uint64 // the server seq of the last entry scanned
 	More   bool   // more entries may wait after Cursor
 }
@@ -110,21 +112,25 @@ func (s *Store) Pull(ctx context.Context, scope Scope, exclude string, after uin
 			if raw, err = item.ValueCopy(nil); err != nil {
 				return err
 			}
-			var op changeset.Op
-			if err := json.Unmarshal(raw, &op); err != nil {
-				return fmt.Errorf("damaged log entry %d: %w", seq, err)
+			op, err := changeset.DecodeOp(raw)
+			if err != nil {
+				return fmt.Errorf("log entry %d: %w", seq, err)
 			}
 			if op.Device == exclude {
 				p.Cursor = seq
 				c.it.Next()
 				continue
 			}
-			if len(p.Ops) > 0 && (len(p.Ops) >= lim.MaxOps || p.Bytes+len(raw) > lim.MaxBytes) {
+			size := len(raw)
+			if lim.Size != nil {
+				size = lim.Size(op)
+			}
+			if len(p.Ops) > 0 && (len(p.Ops) >= lim.MaxOps || p.Bytes+size > lim.MaxBytes) {
 				p.More = true
 				return nil
 			}
-			p.Ops = append(p.Ops, &op)
-			p.Bytes += len(raw)
+			p.Ops = append(p.Ops, op)
+			p.Bytes += size
 			p.Cursor = seq
 			c.it.Next()
 		}

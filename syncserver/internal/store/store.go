@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -288,17 +289,20 @@ func (x *Txn) SetAcked(dev string, seq uint64) error { return x.set(ackedKey(dev
 
 // DevOp returns the judged operation (dev, seq), or nil.
 func (x *Txn) DevOp(dev string, seq uint64) (*OpEntry, error) {
-	var e OpEntry
-	ok, err := x.getJSON(devOpKey(dev, seq), &e)
+	b, ok, err := x.get(devOpKey(dev, seq))
 	if !ok || err != nil {
 		return nil, err
 	}
-	return &e, nil
+	e, err := decodeOpEntry(b)
+	if err != nil {
+		return nil, fmt.Errorf("judgement of %s/%d: %w", dev, seq, err)
+	}
+	return e, nil
 }
 
 // PutDevOp records the judgement of operation (dev, seq).
 func (x *Txn) PutDevOp(dev string, seq uint64, e OpEntry) error {
-	return x.setJSON(devOpKey(dev, seq), e)
+	return x.set(devOpKey(dev, seq), e.appendBinary(nil))
 }
 
 // PutRefused keeps a refused operation for audit.
@@ -311,12 +315,11 @@ func (x *Txn) State(kind, id string) (*changeset.State, error) {
 	if !ValidPart(kind) || !ValidPart(id) {
 		return nil, nil
 	}
-	var st changeset.State
-	ok, err := x.getJSON(stateKey(kind, id), &st)
+	b, ok, err := x.get(stateKey(kind, id))
 	if !ok || err != nil {
 		return nil, err
 	}
-	return &st, nil
+	return changeset.DecodeState(b)
 }
 
 // PutState writes a record's merged state.
@@ -324,7 +327,11 @@ func (x *Txn) PutState(st *changeset.State) error {
 	if !ValidPart(st.Kind) || !ValidPart(st.ID) {
 		return fmt.Errorf("%w: bad record key %q/%q", changeset.ErrInvalidOp, st.Kind, st.ID)
 	}
-	return x.setJSON(stateKey(st.Kind, st.ID), st)
+	b, err := st.AppendBinary(nil)
+	if err != nil {
+		return err
+	}
+	return x.set(stateKey(st.Kind, st.ID), b)
 }
 
 // PutConflict keeps a concurrent write for a person to resolve.
@@ -341,7 +348,7 @@ type Index struct {
 // Append writes operation op under server sequence number seq, and its
 // pull index entry.
 func (x *Txn) Append(seq uint64, op *changeset.Op, ix Index) error {
-	b, err := json.Marshal(op)
+	b, err := op.AppendBinary(nil)
 	if err != nil {
 		return err
 	}
@@ -544,11 +551,11 @@ func (s *Store) EachState(ctx context.Context, kind string, fn func(*changeset.S
 		prefix += kind + ":"
 	}
 	return s.scan(ctx, []byte(prefix), func(_, v []byte) error {
-		var st changeset.State
-		if err := json.Unmarshal(v, &st); err != nil {
-			return fmt.Errorf("damaged record state: %w", err)
+		st, err := changeset.DecodeState(bytes.Clone(v)) // v is Badger's until fn returns; st may outlive it
+		if err != nil {
+			return err
 		}
-		return fn(&st)
+		return fn(st)
 	})
 }
 
@@ -561,11 +568,16 @@ func (s *Store) Log(ctx context.Context, after uint64, fn func(seq uint64, op *c
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			var op changeset.Op
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &op) }); err != nil {
-				return fmt.Errorf("damaged log entry: %w", err)
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
 			}
-			if err := fn(u64(it.Item().Key()[len(spaceLog):]), &op); err != nil {
+			seq := u64(it.Item().Key()[len(spaceLog):])
+			op, err := changeset.DecodeOp(v)
+			if err != nil {
+				return fmt.Errorf("log entry %d: %w", seq, err)
+			}
+			if err := fn(seq, op); err != nil {
 				return err
 			}
 		}

@@ -55,6 +55,8 @@ type config struct {
 	jsonOut  string
 	root     string
 	pouchDir string
+	// serverProfile: the main server writes a CPU profile here.
+	serverProfile string
 }
 
 var allParts = []string{"push", "incr", "day", "load"}
@@ -81,6 +83,7 @@ func main() {
 	flag.StringVar(&c.jsonOut, "json", "", "also write the results as JSON to this file")
 	verbose := flag.Bool("v", false, "debug logging")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (the clients) to this file")
+	flag.StringVar(&c.serverProfile, "server-cpuprofile", "", "write a CPU profile of the server of the push, incremental and day parts to this file")
 	flag.Parse()
 
 	level := slog.LevelInfo
@@ -259,7 +262,11 @@ func (e *env) server(ctx context.Context) (*server, error) {
 	if e.srv != nil {
 		return e.srv, e.srv.alive()
 	}
-	s, err := startServer(ctx, e.cfg.server, filepath.Join(e.cfg.work, "server"))
+	var extra []string
+	if e.cfg.serverProfile != "" {
+		extra = []string{"--cpuprofile", e.cfg.serverProfile}
+	}
+	s, err := startServer(ctx, e.cfg.server, filepath.Join(e.cfg.work, "server"), extra...)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ type server struct {
 	exited              chan struct{}
 }
 
-func startServer(ctx context.Context, bin, dir string) (*server, error) {
+func startServer(ctx context.Context, bin, dir string, extra ...string) (*server, error) {
 	addr, err := freePort()
 	if err != nil {
 		return nil, err
@@ -54,7 +54,8 @@ func startServer(ctx context.Context, bin, dir string) (*server, error) {
 		return nil, err
 	}
 	// --rate 0: no per-device rate limit; the benchmark is the only client.
-	s.cmd = exec.Command(bin, "serve", "--data", dir, "--listen", addr, "--rate", "0", "--log-level", "warn")
+	args := append([]string{"serve", "--data", dir, "--listen", addr, "--rate", "0", "--log-level", "warn"}, extra...)
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
 		logf.Close()

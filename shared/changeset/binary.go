@@ -1,0 +1,257 @@
+package changeset
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/kenesh/kenesh/shared/hlc"
+)
+
+// The storage encoding of operations and states: what a store writes to
+// disk, not what travels (the wire is JSON, see package syncproto). JSON
+// with per-field metadata made a stored appeal state 2.7 KB, half of all
+// the bytes a push wrote on the server, and encoding it was a seventh of
+// the server's CPU. This encoding is about half the size and has no
+// reflection.
+//
+// Layout (all integers unsigned varints, strings and values length-first):
+//
+//	op:    0x01 device seq hlc kind record council action author
+//	       nfields { name value base }
+//	state: 0x01 kind id council author device created updated
+//	       ndevices { device } nfields { name value hlc device# seq base }
+//
+// Fields are written in name order, so one value always encodes to the same
+// bytes. The leading byte is a version: JSON, which an older store holds,
+// begins with '{' and is still read (DecodeOp, DecodeState).
+
+const binaryV1 = 0x01
+
+// ErrDamaged marks stored bytes that do not decode.
+var ErrDamaged = errors.New("damaged stored value")
+
+// AppendBinary appends the storage encoding of o to b.
+func (o *Op) AppendBinary(b []byte) ([]byte, error) {
+	b = append(b, binaryV1)
+	b = appendStr(b, o.Device)
+	b = binary.AppendUvarint(b, o.Seq)
+	b = binary.AppendUvarint(b, uint64(o.HLC))
+	b = appendStr(b, o.Kind)
+	b = appendStr(b, o.Record)
+	b = appendStr(b, o.Council)
+	b = appendStr(b, string(o.Action))
+	b = appendStr(b, o.Author)
+	b = binary.AppendUvarint(b, uint64(len(o.Fields)))
+	for _, name := range sortedKeys(o.Fields) {
+		ch := o.Fields[name]
+		b = appendStr(b, name)
+		b = appendBytes(b, ch.Value)
+		b = binary.AppendUvarint(b, uint64(ch.Base))
+	}
+	return b, nil
+}
+
+// DecodeOp decodes an operation as a store wrote it: the storage encoding,
+// or JSON. Field values alias data.
+func DecodeOp(data []byte) (*Op, error) {
+	var o Op
+	if len(data) > 0 && data[0] != binaryV1 {
+		if err := json.Unmarshal(data, &o); err != nil {
+			return nil, fmt.Errorf("%w: operation: %v", ErrDamaged, err)
+		}
+		return &o, nil
+	}
+	r := reader{b: data}
+	r.version()
+	o.Device = r.str()
+	o.Seq = r.uvarint()
+	o.HLC = hlc.Timestamp(r.uvarint())
+	o.Kind = r.str()
+	o.Record = r.str()
+	o.Council = r.str()
+	o.Action = Action(r.str())
+	o.Author = r.str()
+	n := r.count(MaxFieldsPerOp)
+	o.Fields = make(map[string]Change, n)
+	for i := 0; i < n && r.err == nil; i++ {
+		name := r.str()
+		o.Fields[name] = Change{Value: r.bytes(), Base: hlc.Timestamp(r.uvarint())}
+	}
+	if err := r.done(); err != nil {
+		return nil, fmt.Errorf("operation: %w", err)
+	}
+	return &o, nil
+}
+
+// AppendBinary appends the storage encoding of s to b.
+func (s *State) AppendBinary(b []byte) ([]byte, error) {
+	b = append(b, binaryV1)
+	b = appendStr(b, s.Kind)
+	b = appendStr(b, s.ID)
+	b = appendStr(b, s.Council)
+	b = appendStr(b, s.Author)
+	b = appendStr(b, s.Device)
+	b = binary.AppendUvarint(b, uint64(s.Created))
+	b = binary.AppendUvarint(b, uint64(s.Updated))
+	// A record is written by a few devices: name each once, then refer to
+	// it by number (26 bytes per field saved).
+	names := sortedKeys(s.Fields)
+	var devs []string
+	index := make(map[string]int, 4)
+	for _, name := range names {
+		d := s.Fields[name].Device
+		if _, ok := index[d]; !ok {
+			index[d] = len(devs)
+			devs = append(devs, d)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(devs)))
+	for _, d := range devs {
+		b = appendStr(b, d)
+	}
+	b = binary.AppendUvarint(b, uint64(len(names)))
+	for _, name := range names {
+		f := s.Fields[name]
+		b = appendStr(b, name)
+		b = appendBytes(b, f.Value)
+		b = binary.AppendUvarint(b, uint64(f.HLC))
+		b = binary.AppendUvarint(b, uint64(index[f.Device]))
+		b = binary.AppendUvarint(b, f.Seq)
+		b = binary.AppendUvarint(b, uint64(f.Base))
+	}
+	return b, nil
+}
+
+// DecodeState decodes a state as a store wrote it: the storage encoding,
+// or JSON. Field values alias data.
+func DecodeState(data []byte) (*State, error) {
+	var s State
+	if len(data) > 0 && data[0] != binaryV1 {
+		if err := json.Unmarshal(data, &s); err != nil {
+			return nil, fmt.Errorf("%w: record state: %v", ErrDamaged, err)
+		}
+		return &s, nil
+	}
+	r := reader{b: data}
+	r.version()
+	s.Kind = r.str()
+	s.ID = r.str()
+	s.Council = r.str()
+	s.Author = r.str()
+	s.Device = r.str()
+	s.Created = hlc.Timestamp(r.uvarint())
+	s.Updated = hlc.Timestamp(r.uvarint())
+	// Each entry takes at least one byte: the bytes left bound the counts.
+	devs := make([]string, r.count(len(data)))
+	for i := range devs {
+		devs[i] = r.str()
+	}
+	n := r.count(len(data))
+	s.Fields = make(map[string]FieldValue, n)
+	for i := 0; i < n && r.err == nil; i++ {
+		name := r.str()
+		f := FieldValue{Value: r.bytes(), HLC: hlc.Timestamp(r.uvarint())}
+		if d := r.uvarint(); d < uint64(len(devs)) {
+			f.Device = devs[d]
+		} else {
+			r.fail("field %q names device %d of %d", name, d, len(devs))
+		}
+		f.Seq = r.uvarint()
+		f.Base = hlc.Timestamp(r.uvarint())
+		s.Fields[name] = f
+	}
+	if err := r.done(); err != nil {
+		return nil, fmt.Errorf("record state: %w", err)
+	}
+	return &s, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func appendStr(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendBytes(b, v []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	return append(b, v...)
+}
+
+// reader decodes the storage encoding; the first error sticks and every
+// later read returns zero values, so decoders check once at the end.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) fail(format string, a ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: %s", ErrDamaged, fmt.Sprintf(format, a...))
+	}
+}
+
+func (r *reader) version() {
+	if len(r.b) == 0 || r.b[0] != binaryV1 {
+		r.fail("unknown encoding")
+		return
+	}
+	r.b = r.b[1:]
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail("bad number")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// count reads a number of entries, at most limit and at most the bytes
+// left, so a damaged count cannot make the decoder allocate much.
+func (r *reader) count(limit int) int {
+	n := r.uvarint()
+	if n > uint64(limit) || n > uint64(len(r.b)) {
+		r.fail("count %d out of range", n)
+		return 0
+	}
+	return int(n)
+}
+
+func (r *reader) bytes() []byte {
+	n := r.uvarint()
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)) {
+		r.fail("length %d past the end", n)
+		return nil
+	}
+	v := r.b[:n:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) str() string { return string(r.bytes()) }
+
+func (r *reader) done() error {
+	if r.err == nil && len(r.b) > 0 {
+		r.fail("%d bytes left over", len(r.b))
+	}
+	return r.err
+}

@@ -22,8 +22,13 @@ import (
 //     (the author, 26) and the record's merged state (1.2 KB). Sizes are
 //     those of the storage encoding of syncserver/internal/ingest's
 //     benchmark operations.
+//   - log+state: the same without the per-operation judgements and pull
+//     index entries.
+//   - coalesced: the five operations as one (1.1 KB), with one judgement,
+//     one index entry and the state.
 //
-// The push benchmark of BENCHMARKS.md compares its records/s with these.
+// The push benchmark of BENCHMARKS.md compares its records/s with these:
+// the number of entries weighs more than their bytes.
 func BenchmarkFloor(b *testing.B) {
 	for _, tc := range []struct {
 		name string
@@ -47,6 +52,33 @@ func BenchmarkFloor(b *testing.B) {
 				if err := x.set(pullKey("NRN-ATB", seq), []byte(dev)); err != nil {
 					return err
 				}
+			}
+			return x.set(stateKey("appeal", fmt.Sprintf("01KB3Z8YJ4Q2W7N5X%09d", rec)), v[:1200])
+		}},
+		{"log+state", func(x *Txn, rec int, v []byte) error {
+			for i := range 5 {
+				seq := uint64(rec*5 + i + 1)
+				size := 170
+				if i == 0 {
+					size = 900
+				}
+				if err := x.set(logKey(seq), v[:size]); err != nil {
+					return err
+				}
+			}
+			return x.set(stateKey("appeal", fmt.Sprintf("01KB3Z8YJ4Q2W7N5X%09d", rec)), v[:1200])
+		}},
+		{"coalesced", func(x *Txn, rec int, v []byte) error {
+			dev := "01KB3Z8YJ4Q2W7N5X0T6R9V1MD"
+			seq := uint64(rec + 1)
+			if err := x.set(logKey(seq), v[:1100]); err != nil {
+				return err
+			}
+			if err := x.set(devOpKey(dev, seq), v[:50]); err != nil {
+				return err
+			}
+			if err := x.set(pullKey("NRN-ATB", seq), []byte(dev)); err != nil {
+				return err
 			}
 			return x.set(stateKey("appeal", fmt.Sprintf("01KB3Z8YJ4Q2W7N5X%09d", rec)), v[:1200])
 		}},

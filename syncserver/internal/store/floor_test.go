@@ -31,20 +31,25 @@ import (
 // the number of entries weighs more than their bytes.
 func BenchmarkFloor(b *testing.B) {
 	for _, tc := range []struct {
-		name string
-		put  func(x *Txn, rec int, v []byte) error
+		name  string
+		sizes []int // of the log entries of one record ("doc": the document)
+		// judged: a judgement and a pull index entry per log entry
+		judged bool
 	}{
-		{"doc", func(x *Txn, rec int, v []byte) error { return x.set(logKey(uint64(rec)), v[:1100]) }},
-		{"kenesh", func(x *Txn, rec int, v []byte) error {
-			dev := "01KB3Z8YJ4Q2W7N5X0T6R9V1MD"
-			for i := range 5 {
-				seq := uint64(rec*5 + i + 1)
-				size := 170
-				if i == 0 {
-					size = 900
-				}
+		{"doc", []int{1100}, false},
+		{"kenesh", []int{900, 170, 170, 170, 170}, true},
+		{"log+state", []int{900, 170, 170, 170, 170}, false},
+		{"coalesced", []int{1100}, true},
+	} {
+		put := func(x *Txn, rec int, v []byte) error {
+			const dev = "01KB3Z8YJ4Q2W7N5X0T6R9V1MD"
+			for i, size := range tc.sizes {
+				seq := uint64(rec*len(tc.sizes) + i + 1)
 				if err := x.set(logKey(seq), v[:size]); err != nil {
 					return err
+				}
+				if !tc.judged {
+					continue
 				}
 				if err := x.set(devOpKey(dev, seq), v[:50]); err != nil {
 					return err
@@ -53,36 +58,11 @@ func BenchmarkFloor(b *testing.B) {
 					return err
 				}
 			}
-			return x.set(stateKey("appeal", fmt.Sprintf("01KB3Z8YJ4Q2W7N5X%09d", rec)), v[:1200])
-		}},
-		{"log+state", func(x *Txn, rec int, v []byte) error {
-			for i := range 5 {
-				seq := uint64(rec*5 + i + 1)
-				size := 170
-				if i == 0 {
-					size = 900
-				}
-				if err := x.set(logKey(seq), v[:size]); err != nil {
-					return err
-				}
+			if tc.name == "doc" {
+				return nil
 			}
 			return x.set(stateKey("appeal", fmt.Sprintf("01KB3Z8YJ4Q2W7N5X%09d", rec)), v[:1200])
-		}},
-		{"coalesced", func(x *Txn, rec int, v []byte) error {
-			dev := "01KB3Z8YJ4Q2W7N5X0T6R9V1MD"
-			seq := uint64(rec + 1)
-			if err := x.set(logKey(seq), v[:1100]); err != nil {
-				return err
-			}
-			if err := x.set(devOpKey(dev, seq), v[:50]); err != nil {
-				return err
-			}
-			if err := x.set(pullKey("NRN-ATB", seq), []byte(dev)); err != nil {
-				return err
-			}
-			return x.set(stateKey("appeal", fmt.Sprintf("01KB3Z8YJ4Q2W7N5X%09d", rec)), v[:1200])
-		}},
-	} {
+		}
 		b.Run(tc.name, func(b *testing.B) {
 			ctx := context.Background()
 			s, err := Open(ctx, b.TempDir(), Options{})
@@ -97,7 +77,7 @@ func BenchmarkFloor(b *testing.B) {
 			for i := 0; i < b.N; i += 400 {
 				err := s.Update(ctx, func(x *Txn) error {
 					for rec := i; rec < min(i+400, b.N); rec++ {
-						if err := tc.put(x, rec, v); err != nil {
+						if err := put(x, rec, v); err != nil {
 							return err
 						}
 					}

@@ -26,6 +26,10 @@ import (
 //     index entries.
 //   - coalesced: the five operations as one (1.1 KB), with one judgement,
 //     one index entry and the state.
+//   - batched: the state of each record, and for each transaction of 400
+//     records one log entry holding all their operations (in Badger's value
+//     log: values from 64 KiB on go there, written once, not compacted), one
+//     judgement entry and one index entry.
 //
 // The push benchmark of BENCHMARKS.md compares its records/s with these:
 // the number of entries weighs more than their bytes.
@@ -35,15 +39,22 @@ func BenchmarkFloor(b *testing.B) {
 		sizes []int // of the log entries of one record ("doc": the document)
 		// judged: a judgement and a pull index entry per log entry
 		judged bool
+		// batched: the log entries of a transaction's records as one
+		// entry, with one judgement and one index entry for them all
+		batched bool
 	}{
-		{"doc", []int{1100}, false},
-		{"kenesh", []int{900, 170, 170, 170, 170}, true},
-		{"log+state", []int{900, 170, 170, 170, 170}, false},
-		{"coalesced", []int{1100}, true},
+		{"doc", []int{1100}, false, false},
+		{"kenesh", []int{900, 170, 170, 170, 170}, true, false},
+		{"log+state", []int{900, 170, 170, 170, 170}, false, false},
+		{"coalesced", []int{1100}, true, false},
+		{"batched", []int{900, 170, 170, 170, 170}, true, true},
 	} {
 		put := func(x *Txn, rec int, v []byte) error {
 			const dev = "01KB3Z8YJ4Q2W7N5X0T6R9V1MD"
 			for i, size := range tc.sizes {
+				if tc.batched {
+					break
+				}
 				seq := uint64(rec*len(tc.sizes) + i + 1)
 				if err := x.set(logKey(seq), v[:size]); err != nil {
 					return err
@@ -65,7 +76,11 @@ func BenchmarkFloor(b *testing.B) {
 		}
 		b.Run(tc.name, func(b *testing.B) {
 			ctx := context.Background()
-			s, err := Open(ctx, b.TempDir(), Options{})
+			var o Options
+			if tc.batched {
+				o.valueThreshold = 64 << 10 // the batches go to the value log, written once
+			}
+			s, err := Open(ctx, b.TempDir(), o)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -73,15 +88,33 @@ func BenchmarkFloor(b *testing.B) {
 			raw := make([]byte, 900)
 			rand.Read(raw)
 			v := []byte(base64.StdEncoding.EncodeToString(raw)) // 1,200 bytes
+			perRecord := 0
+			for _, n := range tc.sizes {
+				perRecord += n
+			}
+			raw = make([]byte, 400*perRecord*3/4)
+			rand.Read(raw)
+			batch := []byte(base64.StdEncoding.EncodeToString(raw))
 			b.ResetTimer()
 			for i := 0; i < b.N; i += 400 {
 				err := s.Update(ctx, func(x *Txn) error {
-					for rec := i; rec < min(i+400, b.N); rec++ {
+					n := min(i+400, b.N) - i
+					for rec := i; rec < i+n; rec++ {
 						if err := put(x, rec, v); err != nil {
 							return err
 						}
 					}
-					return nil
+					if !tc.batched {
+						return nil
+					}
+					seq := uint64(i + 1)
+					if err := x.set(logKey(seq), batch[:n*perRecord]); err != nil {
+						return err
+					}
+					if err := x.set(devOpKey("01KB3Z8YJ4Q2W7N5X0T6R9V1MD", seq), batch[:n*len(tc.sizes)*10]); err != nil {
+						return err
+					}
+					return x.set(pullKey("NRN-ATB", seq), batch[:40])
 				})
 				if err != nil {
 					b.Fatal(err)

@@ -47,6 +47,10 @@ type Options struct {
 	// Small uses laptop-sized memtables and caches: tests, where many
 	// stores are open at once, and tiny machines.
 	Small bool
+
+	// valueThreshold, if set, sends values from this size on to Badger's
+	// value log (BenchmarkFloor's batched log).
+	valueThreshold int64
 }
 
 // DefaultMinFree is the reserve kept free on the disk. Badger writes its
@@ -114,6 +118,9 @@ func options(path string, o Options) badger.Options {
 		WithValueLogFileSize(256 << 20).
 		WithNumCompactors(2).
 		WithLogger(badgerdb.Logger{L: o.Logger})
+	if o.valueThreshold > 0 {
+		opts = opts.WithValueThreshold(o.valueThreshold)
+	}
 	if o.Small {
 		opts = opts.
 			WithMemTableSize(8 << 20).

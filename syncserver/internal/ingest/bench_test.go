@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -14,22 +16,31 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
-// benchOps makes n operations of a council's laptop as the demo data makes
+// benchGen makes a council laptop's operations as the demo data makes
 // them: an appeal's creation with its ~20 fields, then workflow steps.
-func benchOps(dev string, n int) []syncproto.WireOp {
+type benchGen struct {
+	dev  string
+	hlc  uint64
+	seq  uint64
+	i    int
+	rec  string
+	last uint64
+}
+
+func newBenchGen(dev string) *benchGen { return &benchGen{dev: dev, hlc: 117677491360104448} }
+
+// next makes the next n operations.
+func (g *benchGen) next(n int) []syncproto.WireOp {
 	raw := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
-	ops := make([]syncproto.WireOp, 0, n)
-	hlc := uint64(117677491360104448)
-	var rec string
-	var last uint64
 	steps := []string{"under_review", "fact_checking", "verified", "referred", "answered", "closed"}
-	for i := 0; len(ops) < n; i++ {
-		hlc++
-		seq := uint64(len(ops) + 1)
-		k := i % 6
+	ops := make([]syncproto.WireOp, 0, n)
+	for ; len(ops) < n; g.i++ {
+		g.hlc++
+		g.seq++
+		i, k := g.i, g.i%6
 		if k == 0 {
-			rec = domain.NewID()
-			ops = append(ops, syncproto.WireOp{Device: dev, Seq: seq, HLC: hlc, Kind: "appeal", Record: rec, Council: "NRN-ATB", Action: "create", Author: "bench",
+			g.rec = domain.NewID()
+			ops = append(ops, syncproto.WireOp{Device: g.dev, Seq: g.seq, HLC: g.hlc, Kind: "appeal", Record: g.rec, Council: "NRN-ATB", Action: "create", Author: "bench",
 				Fields: map[string]syncproto.WireChange{
 					"age_group": {V: raw("60_plus")}, "appellant": {V: raw(map[string]string{"name": "Асанова Бүбүсара", "phone": fmt.Sprintf("+996 768 %06d", i), "address": "Ак-Суу"})},
 					"authority": {V: raw("health")}, "authority_name": {V: raw("Аймактык ооруканасы")}, "category": {V: raw("health")},
@@ -40,10 +51,10 @@ func benchOps(dev string, n int) []syncproto.WireOp {
 					"status": {V: raw("received")}, "summary": {V: raw("ФАПта дары-дармек жок")}, "village": {V: raw("Ак-Суу")}, "vulnerable_groups": {V: raw([]string{"low_income"})},
 				}})
 		} else {
-			ops = append(ops, syncproto.WireOp{Device: dev, Seq: seq, HLC: hlc, Kind: "appeal", Record: rec, Council: "NRN-ATB", Action: "update", Author: "bench",
-				Fields: map[string]syncproto.WireChange{"status": {V: raw(steps[k-1]), B: last}, "verified_on": {V: raw("2026-04-14")}}})
+			ops = append(ops, syncproto.WireOp{Device: g.dev, Seq: g.seq, HLC: g.hlc, Kind: "appeal", Record: g.rec, Council: "NRN-ATB", Action: "update", Author: "bench",
+				Fields: map[string]syncproto.WireChange{"status": {V: raw(steps[k-1]), B: g.last}, "verified_on": {V: raw("2026-04-14")}}})
 		}
-		last = hlc
+		g.last = g.hlc
 	}
 	return ops
 }
@@ -62,11 +73,16 @@ func BenchmarkPush(b *testing.B) {
 		b.Fatal(err)
 	}
 	dev := &store.Device{ID: domain.NewID(), Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
-	ops := benchOps(dev.ID, b.N)
+	// Operations are made a change set at a time, as they arrive, so that
+	// the process's memory is the server's (VmHWM is reported).
+	gen := newBenchGen(dev.ID)
 	cpu0 := cpuTime()
 	b.ResetTimer()
-	for i := 0; i < len(ops); i += 500 {
-		res, err := g.Push(ctx, dev, ops[i:min(i+500, len(ops))])
+	for i := 0; i < b.N; i += 500 {
+		b.StopTimer()
+		ops := gen.next(min(500, b.N-i))
+		b.StartTimer()
+		res, err := g.Push(ctx, dev, ops)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -78,6 +94,26 @@ func BenchmarkPush(b *testing.B) {
 	// CPU per operation (this process, Badger's goroutines included): what
 	// a shared machine measures more steadily than wall time.
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	if hwm, ok := peakRSS(); ok {
+		b.ReportMetric(float64(hwm>>20), "peak-RSS-MB")
+	}
+}
+
+// peakRSS is the process's VmHWM in bytes (Linux only).
+func peakRSS() (uint64, bool) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			var kb uint64
+			if _, err := fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kb); err == nil {
+				return kb << 10, true
+			}
+		}
+	}
+	return 0, false
 }
 
 func cpuTime() time.Duration {

@@ -1,0 +1,67 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+)
+
+// A push larger than one Badger transaction holds is applied in several,
+// each atomic and each advancing the acknowledgement: every operation is
+// applied once, in order, and sending it again changes nothing.
+func TestPushLargerThanOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir(), store.Options{Small: true}) // 8 MiB memtables: about 1.2 MB a transaction
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var logs strings.Builder
+	g, err := Open(ctx, st, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := &store.Device{ID: domain.NewID(), Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
+	long, _ := json.Marshal(strings.Repeat("Ак-Суу айылындагы фельдшердик-акушердик пункт. ", 40)) // ~3.5 KB
+	ops := make([]syncproto.WireOp, syncproto.MaxPushOps)
+	for i := range ops {
+		ops[i] = syncproto.WireOp{Device: dev.ID, Seq: uint64(i + 1), HLC: 117677491360104448 + uint64(i), Kind: domain.KindAppeal,
+			Record: domain.NewID(), Council: "NRN-ATB", Action: "create", Author: "test",
+			Fields: map[string]syncproto.WireChange{"description": {V: long}, "council": {V: json.RawMessage(`"NRN-ATB"`)}}}
+	}
+	res, err := g.Push(ctx, dev, ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Acked != uint64(len(ops)) || res.Accepted != len(ops) || len(res.Refused) != 0 {
+		t.Fatalf("push: acked %d, accepted %d, refused %v; want %d accepted", res.Acked, res.Accepted, res.Refused, len(ops))
+	}
+	if !strings.Contains(logs.String(), "splitting a push over transactions") {
+		t.Fatalf("the push fit in one transaction: the test does not test splitting\n%s", logs.String())
+	}
+	page, err := st.Pull(ctx, store.Scope{All: true}, "", 0, store.PullLimits{MaxBytes: 64 << 20, MaxOps: 10 * len(ops)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Ops) != len(ops) {
+		t.Fatalf("the log holds %d operations, want %d", len(page.Ops), len(ops))
+	}
+	for i, op := range page.Ops {
+		if op.Seq != uint64(i+1) || op.Record != ops[i].Record {
+			t.Fatalf("log entry %d is %s/%d, want seq %d", i+1, op.Record, op.Seq, i+1)
+		}
+	}
+	again, err := g.Push(ctx, dev, ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Held != len(ops) || again.Accepted != 0 || g.Head() != uint64(len(ops)) {
+		t.Fatalf("the same push again: held %d, accepted %d, head %d", again.Held, again.Accepted, g.Head())
+	}
+}

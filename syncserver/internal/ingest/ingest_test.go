@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -63,5 +64,59 @@ func TestPushLargerThanOneTransaction(t *testing.T) {
 	}
 	if again.Held != len(ops) || again.Accepted != 0 || g.Head() != uint64(len(ops)) {
 		t.Fatalf("the same push again: held %d, accepted %d, head %d", again.Held, again.Accepted, g.Head())
+	}
+}
+
+// A change set sent again after its answer was lost: nothing is applied
+// twice, and what was refused is reported again, so the laptop learns it.
+func TestPushAgainRepeatsRefusals(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir(), store.Options{Small: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	g, err := Open(ctx, st, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := &store.Device{ID: domain.NewID(), Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
+	op := func(seq uint64, council string) syncproto.WireOp {
+		return syncproto.WireOp{Device: dev.ID, Seq: seq, HLC: 117677491360104448 + seq, Kind: domain.KindAppeal,
+			Record: domain.NewID(), Council: council, Action: "create", Author: "test",
+			Fields: map[string]syncproto.WireChange{"summary": {V: json.RawMessage(`"ң ө ү"`)}, "council": {V: json.RawMessage(`"` + council + `"`)}}}
+	}
+	ops := []syncproto.WireOp{op(1, "NRN-ATB"), op(2, "OSH-NOO"), op(3, "NRN-ATB")}
+	first, err := g.Push(ctx, dev, ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Acked != 3 || first.Accepted != 2 || len(first.Refused) != 1 || first.Refused[0].Seq != 2 {
+		t.Fatalf("first push: %+v", first)
+	}
+	again, err := g.Push(ctx, dev, ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Acked != 3 || again.Held != 3 || again.Accepted != 0 || len(again.Refused) != 1 ||
+		again.Refused[0] != first.Refused[0] || g.Head() != 2 {
+		t.Fatalf("the same push again: %+v (head %d), want the refusal of seq 2 again and nothing applied", again, g.Head())
+	}
+	// The last two again, with one more: only the new one is applied.
+	more, err := g.Push(ctx, dev, append(ops[1:], op(4, "NRN-ATB")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if more.Acked != 4 || more.Held != 2 || more.Accepted != 1 || len(more.Refused) != 1 || g.Head() != 3 {
+		t.Fatalf("two held and one new: %+v (head %d)", more, g.Head())
+	}
+	// Another operation under a seq the server holds: a laptop restored
+	// from an old backup, refused whole.
+	other := op(3, "NRN-ATB")
+	other.HLC++
+	if _, err := g.Push(ctx, dev, []syncproto.WireOp{other}); err == nil {
+		t.Fatal("another operation under seq 3 was taken")
+	} else if perr := (*syncproto.Error)(nil); !errors.As(err, &perr) || perr.Code != syncproto.CodeConflictSeq {
+		t.Fatalf("another operation under seq 3: %v, want %s", err, syncproto.CodeConflictSeq)
 	}
 }

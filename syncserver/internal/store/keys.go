@@ -10,12 +10,12 @@ import (
 // sequence order.
 //
 //	m:NAME                         meta value (server id, server device, log head, clock)
-//	l:SEQ                          the log: an accepted operation (changeset.Op, JSON), in server order
+//	l:SEQ                          the log: an accepted operation (changeset.Op, storage encoding), in server order
 //	g:SEQ                          pull index of global kinds (councils, materials) -> author device id
 //	p:COUNCIL:SEQ                  pull index of one council's records -> author device id
-//	d:DEVICE:SEQ                   a judged operation of a device (OpEntry, JSON): server seq or refusal
+//	d:DEVICE:SEQ                   a judged operation of a device (OpEntry, opentry.go): server seq or refusal
 //	r:DEVICE:SEQ                   a refused operation, kept for audit (Refused, JSON)
-//	s:KIND:ID                      merged record state (changeset.State, JSON)
+//	s:KIND:ID                      merged record state (changeset.State, storage encoding)
 //	x:KIND:ID:FIELD:HLC:DEVICE     conflict (changeset.Conflict, JSON)
 //	v:DEVICE                       an enrolled device (Device, JSON)
 //	a:DEVICE                       the device's acknowledged seq (8 bytes)

@@ -188,3 +188,57 @@ func normState(s *State) *State {
 	}
 	return &cp
 }
+
+// BenchmarkStateEncoding compares the storage encoding of an appeal's
+// state with the JSON stores wrote before it.
+func BenchmarkStateEncoding(b *testing.B) {
+	var s State
+	for _, o := range sampleOps() {
+		if o.Kind != "appeal" {
+			continue
+		}
+		for j := range 8 { // an appeal's ~25 fields, from two devices
+			cp := *o
+			cp.HLC += hlc.Timestamp(j)
+			cp.Fields = map[string]Change{}
+			for name, ch := range o.Fields {
+				cp.Fields[name+string(rune('a'+j))] = ch
+			}
+			if j%2 == 1 {
+				cp.Device = "01JDEVB"
+			}
+			s.Apply(&cp)
+		}
+	}
+	js, _ := json.Marshal(&s)
+	bin, _ := s.AppendBinary(nil)
+	b.Run("json/encode", func(b *testing.B) {
+		b.SetBytes(int64(len(js)))
+		for b.Loop() {
+			json.Marshal(&s)
+		}
+	})
+	b.Run("binary/encode", func(b *testing.B) {
+		b.SetBytes(int64(len(bin)))
+		buf := make([]byte, 0, len(bin))
+		for b.Loop() {
+			buf, _ = s.AppendBinary(buf[:0])
+		}
+	})
+	b.Run("json/decode", func(b *testing.B) {
+		b.SetBytes(int64(len(js)))
+		for b.Loop() {
+			if _, err := DecodeState(js); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("binary/decode", func(b *testing.B) {
+		b.SetBytes(int64(len(bin)))
+		for b.Loop() {
+			if _, err := DecodeState(bin); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

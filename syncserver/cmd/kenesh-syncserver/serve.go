@@ -40,8 +40,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	cfg.Logger = log
 	if os.Getenv("GOGC") == "" {
 		// Collect at half the live heap, not all of it: most of what a
-		// large push allocates is Badger's short-lived table buffers, and
-		// the server's peak memory fell by a third (store.options).
+		// large push allocates is Badger's short-lived table buffers.
+		// Measured taking one laptop's 500,000 operations: a peak of
+		// 1,081 MiB instead of 1,626, at the same speed.
 		debug.SetGCPercent(50)
 	}
 	if *cpuProfile != "" {

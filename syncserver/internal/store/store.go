@@ -98,24 +98,23 @@ func Open(ctx context.Context, dataDir string, o Options) (*Store, error) {
 }
 
 // options are moderate: a server is not a 4 GB laptop, but it is often a
-// small VPS shared with a reverse proxy. Badger's memory while it takes a
-// large push is mostly its memtables and the buffers of its table builders,
-// which it pools at several times a table's size. 16 MiB memtables and
-// 512 KiB tables: measured taking 500,000 operations (BenchmarkPush in
-// package ingest), a peak of 510-570 MiB instead of 880-1,050 MiB with 32
-// MiB memtables and 2 MiB tables, for about 10% more CPU (with GOGC=50,
-// which kenesh-syncserver serve sets). One transaction holds about 2.4 MiB
-// (15% of a memtable): a push of syncproto.MaxPushOps new records commits
-// in two or three (package ingest splits it). The block cache (64 MiB) and
-// index cache (32 MiB) keep recent log pages and states hot for pulls,
-// which read the newest operations, without Badger's 256 MiB default. Two
-// compactors match two cores. Values over 1 MiB go to the value log.
+// small VPS shared with a reverse proxy. 32 MiB memtables let one
+// transaction hold about 4.8 MiB (15% of a memtable): a push of
+// syncproto.MaxPushOps operations commits in one or two. Badger's memory
+// while it takes a large push is mostly its memtables and the buffers its
+// table builders pool; measured taking one laptop's 500,000 operations
+// (syncbench), smaller memtables and tables (16 MiB, 512 KiB) lowered the
+// peak from 1,081 to about 850 MiB but cost 10-30% more CPU, so they were
+// not kept (what did lower it, from 1,626 MiB, is GOGC=50, which
+// kenesh-syncserver serve sets). The block cache (64 MiB) and index cache
+// (32 MiB) keep recent log pages and states hot for pulls, which read the
+// newest operations, without Badger's 256 MiB default. Two compactors
+// match two cores. Values over 1 MiB go to the value log.
 func options(path string, o Options) badger.Options {
 	opts := badger.DefaultOptions(path).
 		// Every commit is fsynced before the laptop is told "acknowledged".
 		WithSyncWrites(true).
-		WithMemTableSize(16 << 20).
-		WithBaseTableSize(512 << 10).
+		WithMemTableSize(32 << 20).
 		WithNumMemtables(3).
 		WithBlockCacheSize(64 << 20).
 		WithIndexCacheSize(32 << 20).

@@ -128,17 +128,36 @@ func ToWire(o *changeset.Op) WireOp {
 	return w
 }
 
-// WireSize estimates the JSON size of o as a WireOp, without encoding it:
-// what one pulled operation adds to a page (SyncRequest.MaxPull). Strings
-// are counted unescaped; values are JSON already.
+// WireSize is the JSON size of o as a WireOp, computed without encoding
+// it: what one operation adds to a change set or a pull page. Strings are
+// counted unescaped (ids are plain; a name or value with quotes or control
+// characters is longer on the wire); values are JSON already.
 func WireSize(o *changeset.Op) int {
-	const (
-		head     = len(`{"dv":"","sq":,"t":,"k":"","r":"","c":"","a":"","u":"","f":{}}`) + 2*20
-		perField = len(`"":{"v":,"b":},`) + 20
-	)
-	n := head + len(o.Device) + len(o.Kind) + len(o.Record) + len(o.Council) + len(o.Action) + len(o.Author)
+	n := len(`{"dv":"","sq":,"t":,"k":"","r":"","a":"","f":{}}`) +
+		len(o.Device) + digits(o.Seq) + digits(uint64(o.HLC)) + len(o.Kind) + len(o.Record) + len(o.Action)
+	if o.Council != "" {
+		n += len(`,"c":""`) + len(o.Council)
+	}
+	if o.Author != "" {
+		n += len(`,"u":""`) + len(o.Author)
+	}
 	for name, c := range o.Fields {
-		n += perField + len(name) + len(c.Value)
+		n += len(`"":{"v":},`) + len(name) + len(c.Value)
+		if c.Base != 0 {
+			n += len(`,"b":`) + digits(uint64(c.Base))
+		}
+	}
+	if len(o.Fields) > 0 {
+		n-- // no comma after the last field
+	}
+	return n
+}
+
+func digits(v uint64) int {
+	n := 1
+	for v >= 10 {
+		v /= 10
+		n++
 	}
 	return n
 }

@@ -12,17 +12,21 @@ func TestGrowPush(t *testing.T) {
 	ops, bytes := pushOps, pushBytes
 	// Full change sets over a quick link double up to the protocol's limits.
 	for i := 0; i < 10; i++ {
-		ops, bytes = growPush(ops, bytes, ops, fast)
+		ops, bytes = growPush(ops, bytes, ops, bytes/2, fast)
 	}
 	if ops != syncproto.MaxPushOps || bytes != maxPushBytes {
 		t.Fatalf("after quick full rounds: %d ops, %d bytes; want %d, %d", ops, bytes, syncproto.MaxPushOps, maxPushBytes)
 	}
 	// A change set that was not full says nothing about the link's capacity.
-	if o, b := growPush(1000, 1<<20, 10, fast); o != 1000 || b != 1<<20 {
+	if o, b := growPush(1000, 1<<20, 10, 5000, fast); o != 1000 || b != 1<<20 {
 		t.Fatalf("after a small quick round: %d, %d", o, b)
 	}
+	// Full by bytes (large records) is full too.
+	if o, b := growPush(1000, 1<<20, 300, 1<<20-100, fast); o != 2000 || b != 2<<20 {
+		t.Fatalf("after a quick round full by bytes: %d, %d; want 2000, %d", o, b, 2<<20)
+	}
 	// A slow round trip (a bad link) starts again from the small limits.
-	if o, b := growPush(ops, bytes, ops, slow); o != pushOps || b != pushBytes {
+	if o, b := growPush(ops, bytes, ops, bytes, slow); o != pushOps || b != pushBytes {
 		t.Fatalf("after a slow round: %d, %d; want %d, %d", o, b, pushOps, pushBytes)
 	}
 	if maxPushBytes > syncproto.MaxRawBytes/4 {

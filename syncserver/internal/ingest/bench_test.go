@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 	"syscall"
@@ -63,15 +62,7 @@ func (g *benchGen) next(n int) []syncproto.WireOp {
 // behind does, into a store on disk. b.N is the number of operations.
 func BenchmarkPush(b *testing.B) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, b.TempDir(), store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	g, err := Open(ctx, st, Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, g := newIngester(b, store.Options{}, nil)
 	dev := &store.Device{ID: domain.NewID(), Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
 	// Operations are made a change set at a time, as they arrive, so that
 	// the process's memory is the server's (VmHWM is reported).

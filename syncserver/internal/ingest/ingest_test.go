@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -13,21 +14,34 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
+// newIngester opens a store in a temporary directory and an ingester on
+// it, logging to log (nil: nowhere).
+func newIngester(tb testing.TB, o store.Options, log io.Writer) (*store.Store, *Ingester) {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, tb.TempDir(), o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	h := slog.DiscardHandler
+	if log != nil {
+		h = slog.NewTextHandler(log, nil)
+	}
+	g, err := Open(ctx, st, Options{Logger: slog.New(h)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st, g
+}
+
 // A push larger than one Badger transaction holds is applied in several,
 // each atomic and each advancing the acknowledgement: every operation is
 // applied once, in order, and sending it again changes nothing.
 func TestPushLargerThanOneTransaction(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir(), store.Options{Small: true}) // 8 MiB memtables: about 1.2 MB a transaction
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	var logs strings.Builder
-	g, err := Open(ctx, st, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, g := newIngester(t, store.Options{Small: true}, &logs) // 8 MiB memtables: about 1.2 MB a transaction
 	dev := &store.Device{ID: domain.NewID(), Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
 	long, _ := json.Marshal(strings.Repeat("Ак-Суу айылындагы фельдшердик-акушердик пункт. ", 40)) // ~3.5 KB
 	ops := make([]syncproto.WireOp, syncproto.MaxPushOps)
@@ -71,15 +85,7 @@ func TestPushLargerThanOneTransaction(t *testing.T) {
 // twice, and what was refused is reported again, so the laptop learns it.
 func TestPushAgainRepeatsRefusals(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir(), store.Options{Small: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	g, err := Open(ctx, st, Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, g := newIngester(t, store.Options{Small: true}, nil)
 	dev := &store.Device{ID: domain.NewID(), Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
 	op := func(seq uint64, council string) syncproto.WireOp {
 		return syncproto.WireOp{Device: dev.ID, Seq: seq, HLC: 117677491360104448 + seq, Kind: domain.KindAppeal,

@@ -30,7 +30,7 @@ type Index struct {
 	cols  columns
 	text  textIndex
 	kinds map[uint16]*kindOrder
-	// textReady is closed while searches can run (see Load).
+	// textReady is closed while searches can run (see LoadRow).
 	textReady chan struct{}
 	// codes intern the values of the filtered fields (council, status,
 	// ...): one table for all fields, code 0 is "".
@@ -102,25 +102,12 @@ func (ix *Index) Put(rows ...*Row) error {
 	return nil
 }
 
-// Load puts rows read from storage at start, without their search text,
-// which comes later through LoadText; until TextLoaded is called, searches
-// wait. Lists and filters work at once.
-func (ix *Index) Load(rows ...*Row) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	select {
-	case <-ix.textReady:
-		ix.textReady = make(chan struct{})
-	default:
-	}
-	for _, r := range rows {
-		ix.set(r)
-	}
-}
-
-// LoadRow is Load of one stored row (what Marshal wrote), read in place:
-// opening 100,000 records then makes no garbage of decoded rows, and the
-// collector has less to do while the heap grows. v is not kept.
+// LoadRow puts a row read from storage at start (what Marshal wrote),
+// without its search text, which comes later through LoadText; until
+// TextLoaded is called, searches wait. Lists and filters work at once. The
+// row is read in place: opening 100,000 records then makes no garbage of
+// decoded rows, and the collector has less to do while the heap grows. v
+// is not kept.
 func (ix *Index) LoadRow(kind, id string, v []byte) error {
 	var r Row
 	// The row's strings view v only while set copies what it keeps

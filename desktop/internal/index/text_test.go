@@ -190,7 +190,11 @@ func TestQueryMatchesAScan(t *testing.T) {
 // keeps its own words, and searches wait for the text.
 func TestLoadThenText(t *testing.T) {
 	ix := New()
-	ix.Load(&Row{Kind: "appeal", ID: "a1", Date: "2026-01-01"}, &Row{Kind: "appeal", ID: "a2", Date: "2026-01-02"})
+	for _, r := range []*Row{{Kind: "appeal", ID: "a1", Date: "2026-01-01"}, {Kind: "appeal", ID: "a2", Date: "2026-01-02"}} {
+		if err := ix.LoadRow(r.Kind, r.ID, r.Marshal()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if rows, _ := ix.Query(Filter{Kind: "appeal"}); len(rows) != 2 {
 		t.Fatalf("lists must work before the text is read: %v", ids(rows))
 	}

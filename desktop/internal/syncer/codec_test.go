@@ -39,7 +39,7 @@ func TestShippedDictionaryHelpsSmallChangeSets(t *testing.T) {
 	if _, err := demo.Generate(ctx, svc, demo.Options{Appeals: 60, Events: 10, Seed: 99}); err != nil {
 		t.Fatal(err)
 	}
-	ops, _ := svc.PendingOps(ctx, 0, 1000, 1<<30)
+	ops, _, _ := svc.PendingOps(ctx, 0, 1000, 1<<30)
 	var with, without, raw int
 	for _, op := range ops[21:] { // past the councils
 		req := syncproto.SyncRequest{Proto: syncproto.Proto, Device: op.Device, Ops: []syncproto.WireOp{syncproto.ToWire(op)}, Pull: true}

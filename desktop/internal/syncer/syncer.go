@@ -145,15 +145,13 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	limOps, limBytes := pushOps, pushBytes
 	waits := 0
 	for round := 0; round < maxRounds; round++ {
-		ops, err := s.svc.PendingOps(ctx, st.Acked, limOps, limBytes)
+		ops, size, err := s.svc.PendingOps(ctx, st.Acked, limOps, limBytes)
 		if err != nil {
 			return sum, err
 		}
 		req := &syncproto.SyncRequest{Proto: syncproto.Proto, Device: dev, Cursor: st.Cursor, Pull: true, MaxPull: pullBytes}
-		size := 0
 		for _, op := range ops {
 			req.Ops = append(req.Ops, syncproto.ToWire(op))
-			size += syncproto.WireSize(op)
 		}
 		sum.Requests++
 		sent := s.now()

@@ -60,7 +60,7 @@ func run(ctx context.Context, out string, appeals, events int, seed uint64) erro
 	if _, err := demo.Generate(ctx, svc, demo.Options{Appeals: appeals, Events: events, Seed: seed}); err != nil {
 		return err
 	}
-	ops, err := svc.PendingOps(ctx, 0, 1<<30, 1<<30)
+	ops, _, err := svc.PendingOps(ctx, 0, 1<<30, 1<<30)
 	if err != nil {
 		return err
 	}

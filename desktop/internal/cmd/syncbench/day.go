@@ -160,7 +160,7 @@ func (e *env) dayKenesh(ctx context.Context, code, name, district string, codec 
 	if err != nil {
 		return nil, err
 	}
-	dayOps, err := a.svc.PendingOps(ctx, seqA, 1<<20, 1<<30)
+	dayOps, _, err := a.svc.PendingOps(ctx, seqA, 1<<20, 1<<30)
 	if err != nil {
 		return nil, err
 	}

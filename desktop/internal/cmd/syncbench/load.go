@@ -75,7 +75,7 @@ func loadTemplate(ctx context.Context, appeals int, seed uint64) (map[string][]s
 	if err != nil {
 		return nil, nil, err
 	}
-	ops, err := svc.PendingOps(ctx, 0, 1<<30, 1<<30)
+	ops, _, err := svc.PendingOps(ctx, 0, 1<<30, 1<<30)
 	if err != nil {
 		return nil, nil, err
 	}

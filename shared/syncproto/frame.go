@@ -16,7 +16,8 @@ import (
 const (
 	MaxFrameBytes = 4 << 20  // compressed body
 	MaxRawBytes   = 16 << 20 // decoded payload
-	MaxPushOps    = 2000     // operations in one push
+	MaxPushOps    = 2000     // operations in one push, and in one pull page
+	MaxPullBytes  = 4 << 20  // operations of one pull page (WireSize), at most
 	frameHeader   = 16
 )
 

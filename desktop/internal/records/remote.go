@@ -10,6 +10,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 // Meta names of the sync state, kept with the records so that the cursor
@@ -19,10 +20,18 @@ const (
 	MetaSyncAcked  = "sync_acked"
 )
 
-// remoteChunk is how many pulled operations one store transaction applies:
-// each may rewrite a whole record state, and Badger takes ~1.2 MiB per
-// transaction with a laptop's small memtables.
-const remoteChunk = 100
+// One store transaction applies at most remoteChunkOps pulled operations
+// and about remoteChunkBytes of them (syncproto.WireSize). Badger takes
+// ~600 KiB per transaction with a laptop's 4 MiB memtables, and each
+// operation also writes its record's state and index row: on demo appeals
+// what a chunk writes is about 1.4 times its operations' size. A chunk of
+// few large records can still be too big; it is then split (ApplyRemote).
+// Every transaction is a durable commit (an fsync): a fixed 100 operations
+// a transaction made a central laptop's first pull commit six times a page.
+const (
+	remoteChunkOps   = 1000
+	remoteChunkBytes = 128 << 10
+)
 
 // ApplyResult says what applying pulled operations did.
 type ApplyResult struct {
@@ -39,7 +48,7 @@ type ApplyResult struct {
 func (s *Service) ApplyRemote(ctx context.Context, ops []*changeset.Op, cursor uint64) (ApplyResult, error) {
 	var res ApplyResult
 	for start := 0; ; {
-		end := min(start+remoteChunk, len(ops))
+		end := chunkEnd(ops, start)
 		last := end == len(ops)
 		r, err := s.applyRemote(ctx, ops[start:end], cursor, last)
 		if errors.Is(err, store.ErrTooBig) && end-start > 1 {
@@ -64,6 +73,19 @@ func (s *Service) ApplyRemote(ctx context.Context, ops []*changeset.Op, cursor u
 	}
 }
 
+// chunkEnd returns where the chunk of ops starting at start ends: after
+// remoteChunkOps operations or about remoteChunkBytes, at least one.
+func chunkEnd(ops []*changeset.Op, start int) int {
+	size := 0
+	for i := start; i < len(ops); i++ {
+		size += syncproto.WireSize(ops[i])
+		if i > start && (i-start >= remoteChunkOps || size > remoteChunkBytes) {
+			return i
+		}
+	}
+	return len(ops)
+}
+
 func (r *ApplyResult) add(o ApplyResult) {
 	r.Applied += o.Applied
 	r.Changed += o.Changed
@@ -74,10 +96,14 @@ func (s *Service) applyRemote(ctx context.Context, ops []*changeset.Op, cursor u
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var res ApplyResult
+	// A record's operations usually come together (a laptop pushes a
+	// record's creation and its workflow steps one after another): its
+	// state is merged in place, and stored, indexed and announced once,
+	// on its last write, with the state all of them made.
 	states := map[string]*changeset.State{}
-	var writes []store.Write
-	var rows []*index.Row
-	var changed []Changed
+	last := map[string]int{}     // record -> index of its last write
+	touched := map[string]bool{} // records whose values or conflicts changed
+	writes := make([]store.Write, 0, len(ops))
 	for _, op := range ops {
 		if op.Device == s.dev.ID {
 			continue // our own operation, held already
@@ -92,6 +118,8 @@ func (s *Service) applyRemote(ctx context.Context, ops []*changeset.Op, cursor u
 		key := op.Kind + ":" + op.Record
 		cur, ok := states[key]
 		if !ok {
+			// Decoded for this call alone: merging in place is safe, and an
+			// error abandons the whole call.
 			st, err := s.st.State(ctx, op.Kind, op.Record)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
@@ -100,29 +128,41 @@ func (s *Service) applyRemote(ctx context.Context, ops []*changeset.Op, cursor u
 				return res, err
 			}
 			cur = st
+			states[key] = cur
 		}
-		next := cur.Clone()
-		fields, conflicts, err := next.Apply(op)
+		fields, conflicts, err := cur.Apply(op)
 		if err != nil {
 			return res, err
 		}
 		res.Applied++
-		states[key] = next
-		w := store.Write{Op: op, State: next, Conflicts: conflicts}
 		if len(fields) > 0 || len(conflicts) > 0 {
 			res.Changed++
-			row, err := s.rowFor(next)
-			if err != nil {
-				return res, err
-			}
-			w.IndexRow, w.SearchText = row.Marshal(), []byte(row.Search)
-			rows = append(rows, row)
-			changed = append(changed, Changed{Kind: op.Kind, ID: op.Record})
+			touched[key] = true
 		}
 		res.Conflicts = append(res.Conflicts, conflicts...)
-		writes = append(writes, w)
+		last[key] = len(writes)
+		writes = append(writes, store.Write{Op: op, Conflicts: conflicts})
 	}
-	dedupeStates(writes)
+	var rows []*index.Row
+	var changed []Changed
+	for i := range writes {
+		w := &writes[i]
+		key := w.Op.Kind + ":" + w.Op.Record
+		if last[key] != i {
+			continue
+		}
+		w.State = states[key]
+		if !touched[key] {
+			continue // nothing new (operations applied again): the row stands
+		}
+		row, err := s.rowFor(w.State)
+		if err != nil {
+			return res, err
+		}
+		w.IndexRow, w.SearchText = row.Marshal(), []byte(row.Search)
+		rows = append(rows, row)
+		changed = append(changed, Changed{Kind: w.Op.Kind, ID: w.Op.Record})
+	}
 	meta := map[string][]byte{metaClock: []byte(strconv.FormatUint(uint64(s.clock.Last()), 10))}
 	if moveCursor {
 		meta[MetaSyncCursor] = []byte(strconv.FormatUint(cursor, 10))

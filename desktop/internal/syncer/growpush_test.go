@@ -33,3 +33,20 @@ func TestGrowPush(t *testing.T) {
 		t.Fatalf("maxPushBytes %d leaves too little room under the frame limit %d", maxPushBytes, syncproto.MaxRawBytes)
 	}
 }
+
+func TestGrowPull(t *testing.T) {
+	fast, slow := 50*time.Millisecond, quickRound
+	limit := pullBytes
+	for i := 0; i < 10; i++ {
+		limit = growPull(limit, true, fast)
+	}
+	if limit != syncproto.MaxPullBytes {
+		t.Fatalf("after quick full pages: %d; want %d", limit, syncproto.MaxPullBytes)
+	}
+	if got := growPull(1<<20, false, fast); got != 1<<20 {
+		t.Fatalf("after a quick page with nothing more: %d; want it unchanged", got)
+	}
+	if got := growPull(limit, true, slow); got != pullBytes {
+		t.Fatalf("after a slow page: %d; want %d", got, pullBytes)
+	}
+}

@@ -27,7 +27,7 @@ import (
 // Pull page sizes, in decoded bytes of operations.
 const (
 	DefaultMaxPull = 256 << 10
-	MaxPull        = 4 << 20
+	MaxPull        = syncproto.MaxPullBytes
 	maxEnrollBody  = 64 << 10
 	// enrollment attempts per remote address: codes have 78 bits, this only
 	// keeps a misbehaving script from filling the logs.

@@ -86,6 +86,9 @@ func (e *env) push(ctx context.Context) error {
 	if err := e.checkAcked(ctx, l); err != nil {
 		return err
 	}
+	if err := e.firstPull(ctx, srv, link, gen.Appeals); err != nil {
+		return err
+	}
 
 	if e.drv == nil {
 		e.res.note("PouchDB peer not run (-pouchdb=false): no ratios")
@@ -132,7 +135,69 @@ func (e *env) push(ctx context.Context) error {
 	if err := e.drv.call(ctx, map[string]any{"op": "verify", "db": "big", "remote": direct}, &v); err != nil {
 		return err
 	}
-	return v.err("push", len(docs))
+	if err := v.err("push", len(docs)); err != nil {
+		return err
+	}
+
+	// PouchDB's first pull: a new local database replicates the server's.
+	plink.Reset()
+	t0 = time.Now()
+	if err := e.drv.call(ctx, map[string]any{"op": "replicate", "db": "big-pull", "dir": "pull", "remote": "http://" + plink.Addr + "/big"}, &rep); err != nil {
+		return err
+	}
+	p = &side{Seconds: time.Since(t0).Seconds(), Requests: rep.Requests, Records: rep.DocsWritten, Conns: plink.Conns()}
+	p.Up, p.Down = plink.Bytes()
+	e.res.PullP = p
+	slog.Info("pouchdb first pull", "docs", p.Records, "seconds", p.Seconds, "bytes", p.bytes(), "requests", p.Requests)
+	if rep.DocsWritten != len(docs) {
+		return fmt.Errorf("PouchDB pulled %d documents of %d", rep.DocsWritten, len(docs))
+	}
+	if err := e.drv.call(ctx, map[string]any{"op": "verify", "db": "big-pull", "remote": direct}, &v); err != nil {
+		return err
+	}
+	return v.err("pull", len(docs))
+}
+
+// firstPull enrolls a central laptop, whose first sync pulls everything
+// the push laptop sent (and the council): what a central staff member's
+// new laptop, or a council's laptop restored empty, goes through.
+func (e *env) firstPull(ctx context.Context, srv *server, link *testnet.Link, appeals int) error {
+	l, err := newLaptop(ctx, filepath.Join(e.cfg.work, "laptops"), "central-laptop")
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	code, err := srv.enrollCode(ctx, "", syncproto.RoleCentral, l.name)
+	if err != nil {
+		return err
+	}
+	if l.relay, err = newRelay(link.Addr); err != nil {
+		return err
+	}
+	link.Reset()
+	t0 := time.Now()
+	// Enrolling makes the first sync; it is bounded in rounds, and
+	// syncAll goes on while work is left.
+	_, first, err := l.sync.Enroll(ctx, l.relay.URL(), code)
+	if err != nil {
+		return fmt.Errorf("%s: enroll: %w", l.name, err)
+	}
+	sum, err := l.syncAll(ctx)
+	if err != nil {
+		return err
+	}
+	k := &side{Seconds: time.Since(t0).Seconds(), Requests: 1 + first.Requests + sum.Requests, Records: appeals, Conns: link.Conns()}
+	k.Up, k.Down = link.Bytes()
+	e.res.PullK = k
+	n, err := l.svc.Count(records.Filter{Kind: domain.KindAppeal})
+	if err != nil {
+		return err
+	}
+	slog.Info("kenesh first pull", "records", n, "seconds", k.Seconds, "bytes", k.bytes(), "requests", k.Requests)
+	if n != appeals {
+		return fmt.Errorf("the central laptop holds %d appeals after its first sync; %d were pushed", n, appeals)
+	}
+	return nil
 }
 
 // incremental: 1% of the pushed appeals are edited on the laptop (each

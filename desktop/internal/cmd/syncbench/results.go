@@ -83,6 +83,8 @@ type results struct {
 
 	PushK *side `json:"push_kenesh,omitempty"`
 	PushP *side `json:"push_pouchdb,omitempty"`
+	PullK *side `json:"first_pull_kenesh,omitempty"`
+	PullP *side `json:"first_pull_pouchdb,omitempty"`
 	IncrK *side `json:"incremental_kenesh,omitempty"`
 	IncrP *side `json:"incremental_pouchdb,omitempty"`
 
@@ -149,6 +151,13 @@ func (r *results) print(out io.Writer) {
 			ratioStr(k.perSecond(), pv(p, (*side).perSecond)), ">= 10x", met(p != nil, ratio(k.perSecond(), pv(p, (*side).perSecond)) >= 10))
 		row("  bytes on the wire", mb(k.bytes()), orDash(p, func(p *side) string { return mb(p.bytes()) }),
 			ratioStr(float64(k.bytes()), pv(p, bytesF)), "<= 0.25x", met(p != nil, ratio(float64(k.bytes()), pv(p, bytesF)) <= 0.25))
+		row("  seconds / requests", fmt.Sprintf("%.1f s / %d", k.Seconds, k.Requests), orDash(p, func(p *side) string { return fmt.Sprintf("%.1f s / %d", p.Seconds, p.Requests) }), "", "", "")
+	}
+	if r.PullK != nil {
+		k, p := r.PullK, r.PullP
+		row(fmt.Sprintf("first pull of %d records by a new laptop: records/s", k.Records), f0(k.perSecond()), orDash(p, func(p *side) string { return f0(p.perSecond()) }),
+			ratioStr(k.perSecond(), pv(p, (*side).perSecond)), "report", "")
+		row("  bytes on the wire", mb(k.bytes()), orDash(p, func(p *side) string { return mb(p.bytes()) }), ratioStr(float64(k.bytes()), pv(p, bytesF)), "", "")
 		row("  seconds / requests", fmt.Sprintf("%.1f s / %d", k.Seconds, k.Requests), orDash(p, func(p *side) string { return fmt.Sprintf("%.1f s / %d", p.Seconds, p.Requests) }), "", "", "")
 	}
 	if r.IncrK != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/demo"
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
@@ -634,4 +635,63 @@ func copyFile(src, dst string) error {
 		return fmt.Errorf("copy %s: %w", src, err)
 	}
 	return out.Close()
+}
+
+// BenchmarkApplyRemote applies the first 100,000 operations of the
+// 100,000-record store (about 20,000 records with their history) to a new
+// store, in pages of 2,000 as a quick link pulls them: what a new central
+// laptop's first sync writes. One iteration is the whole pull.
+func BenchmarkApplyRemote(b *testing.B) {
+	const pageOps, total = 2000, 100_000
+	ctx := b.Context()
+	src := openStore(b, benchStore(b))
+	var pages [][]*changeset.Op
+	recs := map[string]bool{}
+	for after, n := uint64(0), 0; n < total; {
+		ops, _, err := src.PendingOps(ctx, after, pageOps, 1<<30)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(ops) == 0 {
+			break
+		}
+		for _, op := range ops {
+			recs[op.Kind+":"+op.Record] = true
+		}
+		pages = append(pages, ops)
+		after = ops[len(ops)-1].Seq
+		n += len(ops)
+	}
+	ops := 0
+	for _, p := range pages {
+		ops += len(p)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		dir := b.TempDir()
+		st, err := store.Open(ctx, dir, testKey, store.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := records.Init(ctx, st, "central laptop"); err != nil {
+			b.Fatal(err)
+		}
+		dst, err := records.Open(ctx, st, records.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		for i, p := range pages {
+			if _, err := dst.ApplyRemote(ctx, p, uint64(i+1)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		if err := st.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(len(recs)*b.N)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(ops*b.N)/b.Elapsed().Seconds(), "ops/s")
 }

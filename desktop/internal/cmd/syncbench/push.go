@@ -175,6 +175,7 @@ func (e *env) firstPull(ctx context.Context, srv *server, link *testnet.Link, ap
 		return err
 	}
 	link.Reset()
+	cpu0, ownCPU0 := cpuSeconds(srv.pid()), cpuSeconds(os.Getpid())
 	t0 := time.Now()
 	// Enrolling makes the first sync; it is bounded in rounds, and
 	// syncAll goes on while work is left.
@@ -193,7 +194,8 @@ func (e *env) firstPull(ctx context.Context, srv *server, link *testnet.Link, ap
 	if err != nil {
 		return err
 	}
-	slog.Info("kenesh first pull", "records", n, "seconds", k.Seconds, "bytes", k.bytes(), "requests", k.Requests)
+	slog.Info("kenesh first pull", "records", n, "seconds", k.Seconds, "bytes", k.bytes(), "requests", k.Requests,
+		"server_cpu_s", cpuSeconds(srv.pid())-cpu0, "client_cpu_s", cpuSeconds(os.Getpid())-ownCPU0)
 	if n != appeals {
 		return fmt.Errorf("the central laptop holds %d appeals after its first sync; %d were pushed", n, appeals)
 	}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // A record travels as a flat map of fields. A top-level JSON property is one
@@ -105,16 +107,141 @@ func (s Schema) FromFields(fields map[string]json.RawMessage, v any) error {
 	if err != nil {
 		return fmt.Errorf("rebuild: %w", err)
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("rebuild: %w", err)
+	if err := json.Unmarshal(raw, v); err == nil {
+		return nil
 	}
-	return nil
+	return s.fromFieldsOneByOne(fields, top, items, v)
 }
+
+// FieldsError is returned by FromFields when some fields (or collection
+// items) do not fit the record type: v holds every other field. A value of
+// the wrong type comes from a peer's bug or from a newer version that
+// changed a field; it is kept in the record's state and history, but must
+// not make the whole record, or a pull, or opening the store fail.
+type FieldsError struct {
+	Fields []string // field names, "collection/itemID" for an item
+	Err    error    // why the first of them did not fit
+}
+
+func (e *FieldsError) Error() string {
+	return fmt.Sprintf("fields that do not fit the record type: %s (%v)", strings.Join(e.Fields, ", "), e.Err)
+}
+
+func (e *FieldsError) Unwrap() error { return e.Err }
+
+// fromFieldsOneByOne decodes fields into v one at a time (a collection item
+// by item), skipping what does not fit. encoding/json stops at the first
+// value an UnmarshalJSON method refuses, so the fast path cannot be trusted
+// to have filled the rest.
+func (s Schema) fromFieldsOneByOne(fields, top map[string]json.RawMessage, items map[string][]string, v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("rebuild: need a non-nil pointer, got %T", v)
+	}
+	rv.Elem().SetZero()
+	fits := func(name string, val []byte) error {
+		one, err := json.Marshal(map[string]json.RawMessage{name: val})
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(one, reflect.New(rv.Elem().Type()).Interface())
+	}
+	fe := &FieldsError{}
+	bad := func(name string, err error) {
+		fe.Fields = append(fe.Fields, name)
+		if fe.Err == nil {
+			fe.Err = err
+		}
+	}
+	for _, name := range sortedKeys(top) {
+		val := top[name]
+		if ids, ok := items[name]; ok {
+			var b bytes.Buffer
+			b.WriteByte('[')
+			for _, id := range ids {
+				item := fields[name+ItemSep+id]
+				if err := fits(name, append(append([]byte{'['}, item...), ']')); err != nil {
+					bad(name+ItemSep+id, err)
+					continue
+				}
+				if b.Len() > 1 {
+					b.WriteByte(',')
+				}
+				b.Write(item)
+			}
+			b.WriteByte(']')
+			val = b.Bytes()
+		}
+		if err := fits(name, val); err != nil {
+			bad(name, err)
+			continue
+		}
+		one, _ := json.Marshal(map[string]json.RawMessage{name: val})
+		if err := json.Unmarshal(one, v); err != nil {
+			bad(name, err)
+		}
+	}
+	if len(fe.Fields) == 0 {
+		return nil
+	}
+	return fe
+}
+
+// Names returns the top-level field names of record type v (a struct, or a
+// pointer to one, with JSON tags): every field ToFields of such a value can
+// produce, present or not.
+func Names(v any) map[string]bool {
+	t := reflect.TypeOf(v)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n, ok := namesCache.Load(t); ok {
+		return n.(map[string]bool)
+	}
+	out := map[string]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			name, _, _ := strings.Cut(tag, ",")
+			if name == "-" && !strings.HasPrefix(tag, "-,") {
+				continue
+			}
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
+				walk(ft) // encoding/json flattens untagged embedded structs
+				continue
+			}
+			if !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			out[name] = true
+		}
+	}
+	if t != nil && t.Kind() == reflect.Struct {
+		walk(t)
+	}
+	namesCache.Store(t, out)
+	return out
+}
+
+var namesCache sync.Map // reflect.Type -> map[string]bool
 
 // Diff returns the changes that turn old into new: changed and added fields
 // with their new value, removed ones as null. Base is the version of each
 // field the author saw, taken from the current state.
-func Diff(cur *State, next map[string]json.RawMessage) map[string]Change {
+//
+// Only fields in known (Names of the record type; nil: all) are removed
+// when next lacks them: a field this version does not know was written by
+// a newer one, and editing the record here must keep it.
+func Diff(cur *State, next map[string]json.RawMessage, known map[string]bool) map[string]Change {
 	out := map[string]Change{}
 	for name, val := range next {
 		val = compact(val)
@@ -135,9 +262,14 @@ func Diff(cur *State, next map[string]json.RawMessage) map[string]Change {
 			if strings.HasPrefix(name, "_") || isNull(f.Value) {
 				continue
 			}
-			if _, still := next[name]; !still {
-				out[name] = Change{Value: json.RawMessage("null"), Base: f.HLC}
+			if _, still := next[name]; still {
+				continue
 			}
+			top, _, _ := strings.Cut(name, ItemSep)
+			if known != nil && !known[top] {
+				continue
+			}
+			out[name] = Change{Value: json.RawMessage("null"), Base: f.HLC}
 		}
 	}
 	return out

@@ -185,7 +185,7 @@ func TestFieldsRoundTripAndDiff(t *testing.T) {
 	r.Title = ""                                        // cleared
 	r.Items = []item{r.Items[1], {ID: "03", Text: "ү"}} // one removed, one added
 	next, _ := schema.ToFields(r, "id")
-	d := Diff(&s, next)
+	d := Diff(&s, next, Names(r))
 	got := map[string]string{}
 	for k, c := range d {
 		got[k] = string(c.Value)

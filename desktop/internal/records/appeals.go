@@ -51,7 +51,7 @@ func (tx *Tx) putAppeal(a *domain.Appeal, cur *changeset.State, action changeset
 	if err != nil {
 		return nil, err
 	}
-	st, err := tx.save(domain.KindAppeal, a.ID, a.Council, action, cur, fields)
+	st, err := tx.save(domain.KindAppeal, a.ID, a.Council, action, cur, fields, changeset.Names(a))
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func (tx *Tx) putEvent(e *domain.Event, cur *changeset.State, action changeset.A
 	if err != nil {
 		return nil, err
 	}
-	st, err := tx.save(domain.KindEvent, e.ID, e.Council, action, cur, fields)
+	st, err := tx.save(domain.KindEvent, e.ID, e.Council, action, cur, fields, changeset.Names(e))
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (tx *Tx) AddCouncil(c domain.Council) (*domain.Council, error) {
 	if cur != nil && cur.Deleted() {
 		fields[changeset.DeletedField] = json.RawMessage("false")
 	}
-	st, err := tx.save(domain.KindCouncil, c.Code, c.Code, action, cur, fields)
+	st, err := tx.save(domain.KindCouncil, c.Code, c.Code, action, cur, fields, changeset.Names(c))
 	if err != nil {
 		return nil, err
 	}

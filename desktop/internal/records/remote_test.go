@@ -140,3 +140,75 @@ func TestApplyRemote(t *testing.T) {
 		t.Fatalf("open conflicts: %d (%v), want 1", len(open), err)
 	}
 }
+
+// TestApplyRemoteFieldsThatDoNotFit: an appeal pulled with a value of the
+// wrong type (a laptop with a bug) and a field this version does not know
+// (a newer version) is applied, listed and opened with everything else it
+// holds; the store opens again; editing it here keeps the unknown field.
+func TestApplyRemoteFieldsThatDoNotFit(t *testing.T) {
+	ctx := context.Background()
+	other := otherLaptop(t)
+	if _, err := other.AddCouncil(ctx, domain.Council{Code: "NRN-ATB", Name: "Ат-Башы коомдук кеңеши", Oblast: "KG-N", District: "KG-N-ATB"}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := other.CreateAppeal(ctx, appeal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := pending(t, other, 0)
+	create := page[len(page)-1]
+	create.Fields["received_on"] = changeset.Change{Value: json.RawMessage(`5`)}
+	create.Fields["hearing_room"] = changeset.Change{Value: json.RawMessage(`"№ 3"`)}
+
+	dir := t.TempDir()
+	svc, st := open(t, dir, func() time.Time { return fixedNow })
+	if _, err := svc.ApplyRemote(ctx, page, 7); err != nil {
+		t.Fatalf("a pulled page with a field of the wrong type: %v", err)
+	}
+	got, err := svc.Appeal(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Summary != a.Summary || got.RegNo != a.RegNo || !got.ReceivedOn.IsZero() {
+		t.Fatalf("pulled appeal: summary %q, reg no %q, received %v", got.Summary, got.RegNo, got.ReceivedOn)
+	}
+	if n, _ := svc.Count(records.Filter{Kind: domain.KindAppeal, Text: "үлүшү"}); n != 1 {
+		t.Fatalf("the appeal is found %d times by its summary, want 1", n)
+	}
+
+	// Saving it here validates it whole: the unreadable date must be given
+	// again, which repairs it.
+	if _, err := svc.EditAppeal(ctx, a.ID, json.RawMessage(`{"village":"Кара-Суу"}`)); err == nil {
+		t.Fatal("saved without its date of receipt")
+	}
+	if _, err := svc.EditAppeal(ctx, a.ID, json.RawMessage(`{"village":"Кара-Суу","received_on":"2026-02-02"}`)); err != nil {
+		t.Fatal(err)
+	}
+	h, err := svc.History(ctx, domain.KindAppeal, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, removed := h[len(h)-1].Changes["hearing_room"]; removed {
+		t.Fatalf("editing here removed a field this version does not know: %v", h[len(h)-1].Changes)
+	}
+
+	// With stale index rows (new deadline rules, say), opening derives
+	// every row from the states again: the record must not stop it.
+	svc.Close()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, st2 := open(t, dir, func() time.Time { return fixedNow })
+	defer st2.Close()
+	if err := st2.SetMeta(ctx, map[string][]byte{"index_digest": []byte("stale")}); err != nil {
+		t.Fatal(err)
+	}
+	svc3, err := records.Open(ctx, st2, records.Options{Now: func() time.Time { return fixedNow }})
+	if err != nil {
+		t.Fatalf("opening with the index rebuilt: %v", err)
+	}
+	defer svc3.Close()
+	if n, _ := svc3.Count(records.Filter{Kind: domain.KindAppeal}); n != 1 {
+		t.Fatalf("after the index was rebuilt: %d appeals, want 1", n)
+	}
+}

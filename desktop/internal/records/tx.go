@@ -79,9 +79,11 @@ func (tx *Tx) state(kind, id string) (*changeset.State, error) {
 }
 
 // save turns a record's complete new field set into an operation (only the
-// fields that differ), applies it and queues the write.
-func (tx *Tx) save(kind, id, council string, action changeset.Action, cur *changeset.State, fields map[string]json.RawMessage) (*changeset.State, error) {
-	changes := changeset.Diff(cur, fields)
+// fields that differ), applies it and queues the write. known are the
+// field names of the record type (changeset.Names): fields it does not
+// know, written by a newer version, are kept.
+func (tx *Tx) save(kind, id, council string, action changeset.Action, cur *changeset.State, fields map[string]json.RawMessage, known map[string]bool) (*changeset.State, error) {
+	changes := changeset.Diff(cur, fields, known)
 	if len(changes) == 0 {
 		if cur == nil {
 			return nil, fmt.Errorf("%s: nothing to save", kind)

@@ -1,6 +1,7 @@
 package records
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -21,8 +22,8 @@ func meta(st *changeset.State) *domain.Meta {
 // appealOf rebuilds an appeal from its state, with what is derived on reading.
 func (s *Service) appealOf(st *changeset.State) (*domain.Appeal, error) {
 	var a domain.Appeal
-	if err := domain.AppealSchema.FromFields(st.Values(), &a); err != nil {
-		return nil, fmt.Errorf("appeal %s: %w", st.ID, err)
+	if err := s.fromFields(domain.AppealSchema, st, &a); err != nil {
+		return nil, err
 	}
 	a.ID = st.ID
 	a.Meta = meta(st)
@@ -47,12 +48,29 @@ func (s *Service) derive(a *domain.Appeal, today caldate.Date) {
 
 func (s *Service) eventOf(st *changeset.State) (*domain.Event, error) {
 	var e domain.Event
-	if err := domain.EventSchema.FromFields(st.Values(), &e); err != nil {
-		return nil, fmt.Errorf("event %s: %w", st.ID, err)
+	if err := s.fromFields(domain.EventSchema, st, &e); err != nil {
+		return nil, err
 	}
 	e.ID = st.ID
 	e.Meta = meta(st)
 	return &e, nil
+}
+
+// fromFields rebuilds a record from its state. Fields that do not fit the
+// record type (pulled from a laptop with a bug, or a newer version) are
+// left out with a warning: the record is shown, listed and synced with
+// everything else it holds, and the values stay in its state and history.
+func (s *Service) fromFields(schema changeset.Schema, st *changeset.State, v any) error {
+	err := schema.FromFields(st.Values(), v)
+	var fe *changeset.FieldsError
+	if errors.As(err, &fe) {
+		s.log.Warn("record fields that do not fit its type are left out", "kind", st.Kind, "id", st.ID, "fields", fe.Fields, "err", fe.Err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", st.Kind, st.ID, err)
+	}
+	return nil
 }
 
 func councilOf(st *changeset.State) (*domain.Council, error) {

@@ -42,7 +42,7 @@ func (g *Ingester) AddCouncil(ctx context.Context, c domain.Council) (*domain.Co
 		// Our write must order after every write the record holds.
 		_ = g.clock.Observe(cur.Updated)
 	}
-	changes := changeset.Diff(cur, fields)
+	changes := changeset.Diff(cur, fields, changeset.Names(c))
 	if len(changes) == 0 {
 		return &c, nil
 	}

@@ -5,12 +5,14 @@
 // # One round trip
 //
 // A sync is one POST /v1/sync. Its body carries the operations the laptop
-// has not had acknowledged (at most MaxPushOps, MaxRawBytes) and the server
-// cursor the laptop holds; the response acknowledges the highest sequence
-// number of that device the server holds, lists operations it refused and
-// why, and carries the next page of operations from other devices the
-// laptop may see, with the new cursor. A laptop with nothing to send and
-// nothing to receive makes one small request.
+// has not had acknowledged (at most MaxPushOps, MaxRawBytes), the server
+// cursor the laptop holds, and the size of the page it wants (MaxPull; the
+// server sends at most MaxPullOps operations and MaxPullBytes). The
+// response acknowledges the highest sequence number of that device the
+// server holds, lists operations it refused and why, and carries the next
+// page of operations from other devices the laptop may see, with the new
+// cursor. A laptop with nothing to send and nothing to receive makes one
+// small request.
 //
 // # Exactly once
 //

@@ -16,9 +16,16 @@ import (
 const (
 	MaxFrameBytes = 4 << 20  // compressed body
 	MaxRawBytes   = 16 << 20 // decoded payload
-	MaxPushOps    = 2000     // operations in one push, and in one pull page
-	MaxPullBytes  = 4 << 20  // operations of one pull page (WireSize), at most
-	frameHeader   = 16
+	MaxPushOps    = 2000     // operations in one push
+	// A pull page holds at most MaxPullOps operations and MaxPullBytes of
+	// them (WireSize). A laptop catching up on a quick link asks for the
+	// largest pages: at 2,000 operations a page, a central laptop's first
+	// pull of 500,000 operations is 250 requests, which a server pacing
+	// each laptop to 2 syncs a second (its default) spreads over two
+	// minutes; 4 MiB pages hold about 4,500 demo operations.
+	MaxPullOps   = 10_000
+	MaxPullBytes = 4 << 20
+	frameHeader  = 16
 )
 
 var frameMagic = [4]byte{'K', 'N', 'F', '1'}

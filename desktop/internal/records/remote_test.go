@@ -12,11 +12,15 @@ import (
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
-// otherLaptop is a second laptop whose operations the first one pulls.
+// otherLaptop is a second laptop, holding the council NRN-ATB, whose
+// operations the first one pulls.
 func otherLaptop(t *testing.T) *records.Service {
 	t.Helper()
 	svc, st := open(t, t.TempDir(), func() time.Time { return fixedNow })
 	t.Cleanup(func() { st.Close() })
+	if _, err := svc.AddCouncil(context.Background(), domain.Council{Code: "NRN-ATB", Name: "Ат-Башы коомдук кеңеши", Oblast: "KG-N", District: "KG-N-ATB"}); err != nil {
+		t.Fatal(err)
+	}
 	return svc
 }
 
@@ -36,9 +40,6 @@ func pending(t *testing.T, svc *records.Service, after uint64) []*changeset.Op {
 func TestApplyRemote(t *testing.T) {
 	ctx := context.Background()
 	other := otherLaptop(t)
-	if _, err := other.AddCouncil(ctx, domain.Council{Code: "NRN-ATB", Name: "Ат-Башы коомдук кеңеши", Oblast: "KG-N", District: "KG-N-ATB"}); err != nil {
-		t.Fatal(err)
-	}
 	first, err := other.CreateAppeal(ctx, appeal())
 	if err != nil {
 		t.Fatal(err)
@@ -148,9 +149,6 @@ func TestApplyRemote(t *testing.T) {
 func TestApplyRemoteFieldsThatDoNotFit(t *testing.T) {
 	ctx := context.Background()
 	other := otherLaptop(t)
-	if _, err := other.AddCouncil(ctx, domain.Council{Code: "NRN-ATB", Name: "Ат-Башы коомдук кеңеши", Oblast: "KG-N", District: "KG-N-ATB"}); err != nil {
-		t.Fatal(err)
-	}
 	a, err := other.CreateAppeal(ctx, appeal())
 	if err != nil {
 		t.Fatal(err)

@@ -31,7 +31,10 @@ const (
 	// maxRounds bounds one SyncOnce; a laptop far behind syncs again.
 	maxRounds = 1000
 	// A rate-limited sync waits as the server asks, at most maxRateWait
-	// at a time and maxRateWaits times, then reports the refusal.
+	// at a time and maxRateWaits times in a row without a request getting
+	// through, then reports the refusal. A laptop with a long backlog is
+	// paced, not failed: every request that gets through starts the count
+	// again.
 	maxRateWait  = 30 * time.Second
 	maxRateWaits = 60
 )
@@ -60,6 +63,7 @@ type Syncer struct {
 	// newClient is replaced in tests that route through a fault proxy.
 	newClient func(e *records.Enrollment) (*Client, error)
 	running   chan struct{} // a one-slot semaphore: one sync at a time
+	rateWaits int           // maxRateWaits; fewer in tests
 
 	// Progress, if set, is called during a sync with pushed/pending counts.
 	Progress func(done, total uint64)
@@ -67,7 +71,7 @@ type Syncer struct {
 
 // New returns a syncer for svc, compressing with codec's dictionaries.
 func New(svc *records.Service, codec *syncproto.Codec) *Syncer {
-	s := &Syncer{svc: svc, codec: codec, now: time.Now, running: make(chan struct{}, 1)}
+	s := &Syncer{svc: svc, codec: codec, now: time.Now, running: make(chan struct{}, 1), rateWaits: maxRateWaits}
 	s.newClient = func(e *records.Enrollment) (*Client, error) {
 		return NewClient(e.Server, ClientOptions{Token: e.Token, Codec: codec, ServerDicts: e.Dicts})
 	}
@@ -185,7 +189,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 			st.Acked = perr.Acked
 			continue
 		}
-		if errors.As(err, &perr) && perr.Code == syncproto.CodeRateLimited && waits < maxRateWaits {
+		if errors.As(err, &perr) && perr.Code == syncproto.CodeRateLimited && waits < s.rateWaits {
 			// A laptop catching up sends request after request; the
 			// server paces it. Wait as asked and go on with this sync.
 			waits++
@@ -200,6 +204,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		if err != nil {
 			return sum, err
 		}
+		waits = 0
 		if resp.Acked > st.Acked {
 			sum.Sent += int(resp.Acked - st.Acked)
 		}

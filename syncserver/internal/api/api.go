@@ -399,7 +399,7 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) (*s
 		}
 		maxPull = min(maxPull, MaxPull)
 		page, err := h.cfg.Store.Pull(ctx, auth.ReadScope(dev), dev.ID, req.Cursor,
-			store.PullLimits{MaxBytes: maxPull, MaxOps: syncproto.MaxPushOps, Size: syncproto.WireSize})
+			store.PullLimits{MaxBytes: maxPull, MaxOps: syncproto.MaxPullOps, Size: syncproto.WireSize})
 		if err != nil {
 			return nil, err
 		}

@@ -41,4 +41,7 @@
 //
 //	1  2026-11-25  enrollment, one-round-trip sync, zstd frames with
 //	               dictionary 1 (trained on appeals and events)
+//	   2026-11-25  SyncResponse.Head (optional: older laptops ignore it,
+//	               older servers leave it out); pull pages of up to
+//	               MaxPullOps operations
 package syncproto

@@ -87,6 +87,10 @@ type SyncResponse struct {
 	Cursor uint64 `json:"cursor"`
 	// More means more operations are waiting: sync again.
 	More bool `json:"more,omitempty"`
+	// Head is the server's last sequence number when the page was read:
+	// how far a pull has to go, for a progress bar (the laptop does not
+	// see every operation before it). 0 from an older server.
+	Head uint64 `json:"head,omitempty"`
 	// Time is the server's clock (Unix ms), so a laptop can warn about its own.
 	Time int64 `json:"time"`
 }

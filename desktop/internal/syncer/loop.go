@@ -33,7 +33,7 @@ type Status struct {
 	// what a user interface says it by, in the user's language.
 	LastCode    syncproto.Code `json:"last_code,omitempty"`
 	NextAttempt time.Time      `json:"next_attempt,omitzero"`
-	Done, Total uint64         // progress of the running sync's push
+	Done, Total uint64         // progress of the running sync (see Syncer.Progress)
 	Last        *Summary       `json:"last,omitempty"`
 }
 

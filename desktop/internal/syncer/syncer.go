@@ -65,7 +65,9 @@ type Syncer struct {
 	running   chan struct{} // a one-slot semaphore: one sync at a time
 	rateWaits int           // maxRateWaits; fewer in tests
 
-	// Progress, if set, is called during a sync with pushed/pending counts.
+	// Progress, if set, is called during a sync with how far it has come
+	// and how far it has to go: the operations to push, and the server
+	// sequence numbers to pull through (Summary counts what was pulled).
 	Progress func(done, total uint64)
 }
 
@@ -149,7 +151,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		return sum, err
 	}
 	dev := s.svc.Device().ID
-	total := st.Pending
+	total, acked0, cursor0 := st.Pending, st.Acked, st.Cursor
 	limOps, limBytes := pushOps, pushBytes
 	limPull := pullBytes
 	waits := 0
@@ -232,8 +234,10 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 			st.Cursor = resp.Cursor
 		}
 		seq := s.svc.Seq()
-		if s.Progress != nil && total > 0 {
-			s.Progress(min(st.Acked, seq)-(seq-total), total)
+		if s.Progress != nil {
+			if done, all := progress(st.Acked, acked0, total, cursor0, resp); all > 0 {
+				s.Progress(done, all)
+			}
 		}
 		if st.Acked >= seq && !resp.More {
 			if err := ap.wait(sum); err != nil {
@@ -252,6 +256,24 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	sum.Acked, sum.Cursor = st.Acked, st.Cursor
 	sum.Pending = s.svc.Seq() - st.Acked
 	return sum, nil
+}
+
+// progress says how far a sync has come: the operations pushed (acked
+// since acked0) of the total pending when it began (saves made during the
+// sync are the next one's), and the server sequence numbers pulled through
+// since cursor0, up to the head the last answer gave.
+func progress(acked, acked0, total, cursor0 uint64, resp *syncproto.SyncResponse) (done, all uint64) {
+	if total > 0 && acked > acked0 {
+		done = min(acked-acked0, total)
+	}
+	all = total
+	if resp.Head > cursor0 {
+		all += resp.Head - cursor0
+		if resp.Cursor > cursor0 {
+			done += min(resp.Cursor, resp.Head) - cursor0
+		}
+	}
+	return done, all
 }
 
 // applier applies one pulled page at a time in the background.

@@ -407,7 +407,7 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) (*s
 		for i, op := range page.Ops {
 			resp.Ops[i] = syncproto.ToWire(op)
 		}
-		resp.Cursor, resp.More = page.Cursor, page.More
+		resp.Cursor, resp.More, resp.Head = page.Cursor, page.More, page.Head
 		m.opsPulled.Add(float64(len(page.Ops)))
 	}
 	resp.Time = h.now().UnixMilli()

@@ -34,6 +34,7 @@ type Page struct {
 	Bytes  int    // Size of Ops
 	Cursor uint64 // the server seq of the last entry scanned
 	More   bool   // more entries may wait after Cursor
+	Head   uint64 // the last server seq given when the page was read
 }
 
 // Pull returns the operations after cursor that scope sees, except those of
@@ -54,6 +55,7 @@ func (s *Store) Pull(ctx context.Context, scope Scope, exclude string, after uin
 		if err != nil {
 			return err
 		}
+		p.Head = head
 		if after >= head {
 			// Nothing new; a cursor past the head comes from before a
 			// restore: point it back at the head so new work is seen.

@@ -10,6 +10,10 @@ type Meta struct {
 	Device    string    `json:"device,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Deleted   bool      `json:"deleted,omitempty"`
+	// Unreadable names the fields whose stored value does not fit the
+	// record type (from a laptop with a bug, or a newer version): they are
+	// left out of the record shown, and kept in its history.
+	Unreadable []string `json:"unreadable,omitempty"`
 }
 
 // NotFields are the JSON properties of record types that are not stored as

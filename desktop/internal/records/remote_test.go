@@ -170,6 +170,9 @@ func TestApplyRemoteFieldsThatDoNotFit(t *testing.T) {
 	if got.Summary != a.Summary || got.RegNo != a.RegNo || !got.ReceivedOn.IsZero() {
 		t.Fatalf("pulled appeal: summary %q, reg no %q, received %v", got.Summary, got.RegNo, got.ReceivedOn)
 	}
+	if got.Meta == nil || len(got.Meta.Unreadable) != 1 || got.Meta.Unreadable[0] != "received_on" {
+		t.Fatalf("unreadable fields %+v, want [received_on]", got.Meta)
+	}
 	if n, _ := svc.Count(records.Filter{Kind: domain.KindAppeal, Text: "үлүшү"}); n != 1 {
 		t.Fatalf("the appeal is found %d times by its summary, want 1", n)
 	}

@@ -22,11 +22,13 @@ func meta(st *changeset.State) *domain.Meta {
 // appealOf rebuilds an appeal from its state, with what is derived on reading.
 func (s *Service) appealOf(st *changeset.State) (*domain.Appeal, error) {
 	var a domain.Appeal
-	if err := s.fromFields(domain.AppealSchema, st, &a); err != nil {
+	bad, err := s.fromFields(domain.AppealSchema, st, &a)
+	if err != nil {
 		return nil, err
 	}
 	a.ID = st.ID
 	a.Meta = meta(st)
+	a.Meta.Unreadable = bad
 	s.derive(&a, s.Today())
 	return &a, nil
 }
@@ -48,29 +50,32 @@ func (s *Service) derive(a *domain.Appeal, today caldate.Date) {
 
 func (s *Service) eventOf(st *changeset.State) (*domain.Event, error) {
 	var e domain.Event
-	if err := s.fromFields(domain.EventSchema, st, &e); err != nil {
+	bad, err := s.fromFields(domain.EventSchema, st, &e)
+	if err != nil {
 		return nil, err
 	}
 	e.ID = st.ID
 	e.Meta = meta(st)
+	e.Meta.Unreadable = bad
 	return &e, nil
 }
 
 // fromFields rebuilds a record from its state. Fields that do not fit the
 // record type (pulled from a laptop with a bug, or a newer version) are
-// left out with a warning: the record is shown, listed and synced with
-// everything else it holds, and the values stay in its state and history.
-func (s *Service) fromFields(schema changeset.Schema, st *changeset.State, v any) error {
-	err := schema.FromFields(st.Values(), v)
+// left out, named in the result and logged: the record is shown, listed
+// and synced with everything else it holds, and the values stay in its
+// state and history.
+func (s *Service) fromFields(schema changeset.Schema, st *changeset.State, v any) (unreadable []string, err error) {
+	err = schema.FromFields(st.Values(), v)
 	var fe *changeset.FieldsError
 	if errors.As(err, &fe) {
 		s.log.Warn("record fields that do not fit its type are left out", "kind", st.Kind, "id", st.ID, "fields", fe.Fields, "err", fe.Err)
-		return nil
+		return fe.Fields, nil
 	}
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", st.Kind, st.ID, err)
+		return nil, fmt.Errorf("%s %s: %w", st.Kind, st.ID, err)
 	}
-	return nil
+	return nil, nil
 }
 
 func councilOf(st *changeset.State) (*domain.Council, error) {

@@ -89,6 +89,9 @@ func (p *appealDetail) draw() {
 		w.Importance = widget.DangerImportance
 		head.Add(w)
 	}
+	if a.Meta != nil && len(a.Meta.Unreadable) > 0 {
+		head.Add(u.unreadableBanner(a.Meta.Unreadable))
+	}
 	if a.Overdue && a.Deadlines != nil {
 		w := bold(u.T("appeal.overdue_banner", "date", a.Deadlines.AnswerBy, "days", a.Deadlines.AnswerBy.DaysUntil(u.sess.Records().Today())))
 		w.Importance = widget.DangerImportance

@@ -63,6 +63,9 @@ func (p *eventDetail) draw() {
 		w.Importance = widget.DangerImportance
 		head.Add(w)
 	}
+	if e.Meta != nil && len(e.Meta.Unreadable) > 0 {
+		head.Add(u.unreadableBanner(e.Meta.Unreadable))
+	}
 	actions := container.NewHBox()
 	if u.central {
 		// Central staff read events; councils record them.

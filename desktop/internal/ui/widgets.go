@@ -485,3 +485,21 @@ var (
 	countColumns = columns{widths: []float32{0, 90, 100, 165, 90}}
 	entryColumns = columns{widths: []float32{0, 110, 110, 140}}
 )
+
+// unreadableBanner says which fields of a record could not be read (a value
+// of the wrong type, from a laptop with a bug or a newer version), by their
+// names on the form where there is one.
+func (u *UI) unreadableBanner(fields []string) *widget.Label {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		top, _, _ := strings.Cut(f, "/") // a collection item: its collection
+		names[i] = f
+		if key := "field." + top; u.tr.Has(key) {
+			names[i] = u.T(key)
+		}
+	}
+	w := bold(u.T("record.unreadable", "fields", strings.Join(names, ", ")))
+	w.Importance = widget.WarningImportance
+	w.Wrapping = fyne.TextWrapWord
+	return w
+}

@@ -176,9 +176,10 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		sum.Requests++
 		sent := s.now()
 		resp, err := c.Sync(ctx, req)
-		rtt := s.now().Sub(sent)
-		limOps, limBytes = growPush(limOps, limBytes, len(ops), size, rtt)
-		if err == nil {
+		// Only an answered sync says how the link carries a change set: a
+		// refusal (paced, say) comes back quickly whatever its size.
+		if rtt := s.now().Sub(sent); err == nil {
+			limOps, limBytes = growPush(limOps, limBytes, len(ops), size, rtt)
 			limPull = growPull(limPull, resp.More, rtt)
 		}
 		if aerr := ap.wait(sum); aerr != nil {

@@ -100,9 +100,13 @@ func (s *Service) applyRemote(ctx context.Context, ops []*changeset.Op, cursor u
 	// record's creation and its workflow steps one after another): its
 	// state is merged in place, and stored, indexed and announced once,
 	// on its last write, with the state all of them made.
-	states := map[string]*changeset.State{}
-	last := map[string]int{}     // record -> index of its last write
-	touched := map[string]bool{} // records whose values or conflicts changed
+	type pulled struct {
+		state   *changeset.State
+		last    int  // index of its last write
+		touched bool // its values or conflicts changed
+	}
+	recs := map[string]*pulled{}
+	var order []*pulled // first seen first
 	writes := make([]store.Write, 0, len(ops))
 	for _, op := range ops {
 		if op.Device == s.dev.ID {
@@ -116,7 +120,7 @@ func (s *Service) applyRemote(ctx context.Context, ops []*changeset.Op, cursor u
 			s.log.Warn("pulled operation from a clock far ahead", "op", op.ID(), "err", err)
 		}
 		key := op.Kind + ":" + op.Record
-		cur, ok := states[key]
+		rec, ok := recs[key]
 		if !ok {
 			// Decoded for this call alone: merging in place is safe, and an
 			// error abandons the whole call.
@@ -127,41 +131,38 @@ func (s *Service) applyRemote(ctx context.Context, ops []*changeset.Op, cursor u
 			case err != nil:
 				return res, err
 			}
-			cur = st
-			states[key] = cur
+			rec = &pulled{state: st}
+			recs[key] = rec
+			order = append(order, rec)
 		}
-		fields, conflicts, err := cur.Apply(op)
+		fields, conflicts, err := rec.state.Apply(op)
 		if err != nil {
 			return res, err
 		}
 		res.Applied++
 		if len(fields) > 0 || len(conflicts) > 0 {
 			res.Changed++
-			touched[key] = true
+			rec.touched = true
 		}
 		res.Conflicts = append(res.Conflicts, conflicts...)
-		last[key] = len(writes)
+		rec.last = len(writes)
 		writes = append(writes, store.Write{Op: op, Conflicts: conflicts})
 	}
 	var rows []*index.Row
 	var changed []Changed
-	for i := range writes {
-		w := &writes[i]
-		key := w.Op.Kind + ":" + w.Op.Record
-		if last[key] != i {
-			continue
-		}
-		w.State = states[key]
-		if !touched[key] {
+	for _, rec := range order {
+		w := &writes[rec.last]
+		w.State = rec.state
+		if !rec.touched {
 			continue // nothing new (operations applied again): the row stands
 		}
-		row, err := s.rowFor(w.State)
+		row, err := s.rowFor(rec.state)
 		if err != nil {
 			return res, err
 		}
 		w.IndexRow, w.SearchText = row.Marshal(), []byte(row.Search)
 		rows = append(rows, row)
-		changed = append(changed, Changed{Kind: w.Op.Kind, ID: w.Op.Record})
+		changed = append(changed, Changed{Kind: rec.state.Kind, ID: rec.state.ID})
 	}
 	meta := map[string][]byte{metaClock: []byte(strconv.FormatUint(uint64(s.clock.Last()), 10))}
 	if moveCursor {

@@ -139,13 +139,13 @@ func (s Schema) fromFieldsOneByOne(fields, top map[string]json.RawMessage, items
 		return fmt.Errorf("rebuild: need a non-nil pointer, got %T", v)
 	}
 	rv.Elem().SetZero()
-	fits := func(name string, val []byte) error {
-		one, err := json.Marshal(map[string]json.RawMessage{name: val})
-		if err != nil {
-			return err
-		}
-		return json.Unmarshal(one, reflect.New(rv.Elem().Type()).Interface())
+	// obj is one field as a JSON object; fits decodes it into a fresh
+	// value, so a field that does not fit leaves nothing half-set in v.
+	obj := func(name string, val []byte) []byte {
+		b, _ := json.Marshal(map[string]json.RawMessage{name: val}) // val is valid JSON (Op.Validate)
+		return b
 	}
+	fits := func(b []byte) error { return json.Unmarshal(b, reflect.New(rv.Elem().Type()).Interface()) }
 	fe := &FieldsError{}
 	bad := func(name string, err error) {
 		fe.Fields = append(fe.Fields, name)
@@ -160,7 +160,7 @@ func (s Schema) fromFieldsOneByOne(fields, top map[string]json.RawMessage, items
 			b.WriteByte('[')
 			for _, id := range ids {
 				item := fields[name+ItemSep+id]
-				if err := fits(name, append(append([]byte{'['}, item...), ']')); err != nil {
+				if err := fits(obj(name, append(append([]byte{'['}, item...), ']'))); err != nil {
 					bad(name+ItemSep+id, err)
 					continue
 				}
@@ -172,14 +172,12 @@ func (s Schema) fromFieldsOneByOne(fields, top map[string]json.RawMessage, items
 			b.WriteByte(']')
 			val = b.Bytes()
 		}
-		if err := fits(name, val); err != nil {
+		one := obj(name, val)
+		if err := fits(one); err != nil {
 			bad(name, err)
 			continue
 		}
-		one, _ := json.Marshal(map[string]json.RawMessage{name: val})
-		if err := json.Unmarshal(one, v); err != nil {
-			bad(name, err)
-		}
+		_ = json.Unmarshal(one, v) // it fits: decoded just above
 	}
 	if len(fe.Fields) == 0 {
 		return nil

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/refdata"
 )
@@ -492,7 +493,7 @@ var (
 func (u *UI) unreadableBanner(fields []string) *widget.Label {
 	names := make([]string, len(fields))
 	for i, f := range fields {
-		top, _, _ := strings.Cut(f, "/") // a collection item: its collection
+		top, _, _ := strings.Cut(f, changeset.ItemSep) // a collection item: its collection
 		names[i] = f
 		if key := "field." + top; u.tr.Has(key) {
 			names[i] = u.T(key)

@@ -67,13 +67,22 @@ func (l *laptop) enroll(ctx context.Context, srv *server, council, role, via str
 	if err != nil {
 		return err
 	}
+	_, err = l.enrollWith(ctx, code, via)
+	return err
+}
+
+// enrollWith is enroll with a one-time code made already; it returns what
+// the first sync did.
+func (l *laptop) enrollWith(ctx context.Context, code, via string) (*syncer.Summary, error) {
+	var err error
 	if l.relay, err = newRelay(via); err != nil {
-		return err
+		return nil, err
 	}
-	if _, _, err := l.sync.Enroll(ctx, l.relay.URL(), code); err != nil {
-		return fmt.Errorf("%s: enroll: %w", l.name, err)
+	_, sum, err := l.sync.Enroll(ctx, l.relay.URL(), code)
+	if err != nil {
+		return nil, fmt.Errorf("%s: enroll: %w", l.name, err)
 	}
-	return nil
+	return sum, nil
 }
 
 // syncAll syncs until nothing is pending and the server has nothing more

@@ -171,17 +171,14 @@ func (e *env) firstPull(ctx context.Context, srv *server, link *testnet.Link, ap
 	if err != nil {
 		return err
 	}
-	if l.relay, err = newRelay(link.Addr); err != nil {
-		return err
-	}
 	link.Reset()
 	cpu0, ownCPU0 := cpuSeconds(srv.pid()), cpuSeconds(os.Getpid())
 	t0 := time.Now()
 	// Enrolling makes the first sync; it is bounded in rounds, and
 	// syncAll goes on while work is left.
-	_, first, err := l.sync.Enroll(ctx, l.relay.URL(), code)
+	first, err := l.enrollWith(ctx, code, link.Addr)
 	if err != nil {
-		return fmt.Errorf("%s: enroll: %w", l.name, err)
+		return err
 	}
 	sum, err := l.syncAll(ctx)
 	if err != nil {

@@ -1,0 +1,22 @@
+package policy
+
+import "github.com/kenesh/kenesh/shared/syncproto"
+
+// MayRead reports whether dev may read a record of kind that belongs to
+// council: the rule the server's read scope applies when it chooses what a
+// laptop pulls (syncserver/internal/auth.ReadScope), stated once here so a
+// laptop can apply it to what it shows and exports. Central staff read
+// everything; a secretary reads their own council's appeals and events;
+// every device reads councils and training materials; a device of no known
+// role reads nothing.
+func MayRead(dev Device, kind, council string) bool {
+	switch dev.Role {
+	case syncproto.RoleCentral:
+		return true
+	case syncproto.RoleSecretary:
+		return IsGlobal(kind) || council == dev.Council
+	case syncproto.RoleTrainer, syncproto.RoleAdmin:
+		return IsGlobal(kind)
+	}
+	return false
+}

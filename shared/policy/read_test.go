@@ -1,0 +1,38 @@
+package policy
+
+import (
+	"testing"
+
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto"
+)
+
+func TestMayRead(t *testing.T) {
+	sec := Device{Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
+	tests := []struct {
+		name    string
+		dev     Device
+		kind    string
+		council string
+		want    bool
+	}{
+		{"secretary, own council's appeal", sec, domain.KindAppeal, "NRN-ATB", true},
+		{"secretary, own council's event", sec, domain.KindEvent, "NRN-ATB", true},
+		{"secretary, another council's appeal", sec, domain.KindAppeal, "OSH-ARV", false},
+		{"secretary, another council's event", sec, domain.KindEvent, "OSH-ARV", false},
+		{"secretary, a record of no council", sec, domain.KindAppeal, "", false},
+		{"secretary, councils", sec, domain.KindCouncil, "OSH-ARV", true},
+		{"secretary, materials", sec, domain.KindMaterial, "", true},
+		{"central, any council's appeal", Device{Role: syncproto.RoleCentral}, domain.KindAppeal, "OSH-ARV", true},
+		{"trainer, an appeal", Device{Role: syncproto.RoleTrainer}, domain.KindAppeal, "NRN-ATB", false},
+		{"trainer, materials", Device{Role: syncproto.RoleTrainer}, domain.KindMaterial, "", true},
+		{"admin, an event", Device{Role: syncproto.RoleAdmin, Council: "NRN-ATB"}, domain.KindEvent, "NRN-ATB", false},
+		{"unknown role", Device{Role: "guest", Council: "NRN-ATB"}, domain.KindAppeal, "NRN-ATB", false},
+		{"no role", Device{}, domain.KindCouncil, "", false},
+	}
+	for _, tt := range tests {
+		if got := MayRead(tt.dev, tt.kind, tt.council); got != tt.want {
+			t.Errorf("%s: MayRead = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -341,32 +341,36 @@ func (fs *fieldSet) localError(name, msg string) {
 }
 
 // codeSelect is a Select over a coded list, showing names in the
-// interface language and giving back codes.
+// interface language and giving back codes. It extends widget.Select (the
+// Select is embedded by value and ExtendBaseWidget is given the wrapper),
+// so the object on screen is the one Fyne asks for its canvas, position
+// and renderer: a Select embedded by pointer and shown through a wrapper
+// gets no canvas in a real window (its pop-up crashes) and redraws a
+// renderer nobody shows.
 type codeSelect struct {
-	*widget.Select
+	widget.Select
 	codes []string
 	names []string
 }
 
 func (u *UI) newCodeSelect(codes, names []string, anyLabel string, changed func(code string)) *codeSelect {
 	cs := &codeSelect{}
+	cs.ExtendBaseWidget(cs)
 	if anyLabel != "" {
 		codes = append([]string{""}, codes...)
 		names = append([]string{anyLabel}, names...)
 	}
 	cs.codes, cs.names = codes, names
-	cs.Select = widget.NewSelect(names, nil)
-	cs.Select.PlaceHolder = u.T("form.choose")
+	cs.Options = names
+	cs.PlaceHolder = u.T("form.choose")
 	if anyLabel != "" {
 		// Never shown (something is always chosen), and its width would
 		// widen a row of filters.
-		cs.Select.PlaceHolder = " "
-	}
-	if anyLabel != "" {
-		cs.Select.SetSelectedIndex(0)
+		cs.PlaceHolder = " "
+		cs.SetSelectedIndex(0)
 	}
 	// Wired after the first selection: building a form is not a change.
-	cs.Select.OnChanged = func(string) {
+	cs.OnChanged = func(string) {
 		u.touch()
 		if changed != nil {
 			changed(cs.Code())

@@ -44,4 +44,7 @@
 //	   2026-11-25  SyncResponse.Head (optional: older laptops ignore it,
 //	               older servers leave it out); pull pages of up to
 //	               MaxPullOps operations
+//	   2026-12-03  CodeClock: a push stopped at an operation whose clock
+//	               is impossible (an older laptop shows the server's
+//	               message and retries)
 package syncproto

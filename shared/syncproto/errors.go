@@ -29,6 +29,16 @@ const (
 	CodeNotEnrolled  Code = "not_enrolled"  // the laptop has no server yet (client side)
 	CodeUnreachable  Code = "unreachable"   // no network or server down (client side)
 	CodeWrongCouncil Code = "wrong_council" // operation for another council than the device's
+	// CodeClock: the push carries an operation whose hybrid clock is
+	// impossible next to the server's: too far ahead of it (a laptop's
+	// clock set to the wrong year, day or time zone), before Kenesh
+	// existed (a dead CMOS battery), or before the record it changes was
+	// created. The server keeps what came before that operation
+	// (ErrorBody.Acked) and judges nothing after it: the laptop keeps
+	// those changes and tells its user to set the date, time and time
+	// zone. Operations only hours ahead are taken once the server's clock
+	// has caught up, so retrying later can succeed (Temporary).
+	CodeClock Code = "clock"
 )
 
 // Sentinel errors for the codes a laptop acts on.
@@ -46,6 +56,7 @@ var (
 	ErrSeqConflict  = errors.New("the server holds other changes under this laptop's numbers (was it restored from an old backup?)")
 	ErrNotEnrolled  = errors.New("this laptop is not enrolled with a server yet (keneshctl enroll)")
 	ErrUnreachable  = errors.New("the server cannot be reached (no network?); changes stay saved here and are sent later")
+	ErrClock        = errors.New("this laptop's clock is wrong: set its date, time and time zone; changes stay saved here and are sent once the clock is right")
 )
 
 var codeErr = map[Code]error{
@@ -53,6 +64,7 @@ var codeErr = map[Code]error{
 	CodeWrongCouncil: ErrForbidden, CodeTooLarge: ErrTooLarge, CodeFrame: ErrFrame, CodeGap: ErrGap,
 	CodeRateLimited: ErrRateLimited, CodeProtocol: ErrProtocol, CodeUnavailable: ErrUnavailable,
 	CodeInternal: ErrServer, CodeConflictSeq: ErrSeqConflict, CodeNotEnrolled: ErrNotEnrolled, CodeUnreachable: ErrUnreachable,
+	CodeClock: ErrClock,
 }
 
 var codeStatus = map[Code]int{
@@ -60,7 +72,7 @@ var codeStatus = map[Code]int{
 	CodeForbidden: http.StatusForbidden, CodeWrongCouncil: http.StatusForbidden, CodeInvalid: http.StatusBadRequest,
 	CodeFrame: http.StatusBadRequest, CodeTooLarge: http.StatusRequestEntityTooLarge, CodeGap: http.StatusConflict,
 	CodeRateLimited: http.StatusTooManyRequests, CodeProtocol: http.StatusUpgradeRequired, CodeUnavailable: http.StatusServiceUnavailable,
-	CodeInternal: http.StatusInternalServerError, CodeConflictSeq: http.StatusConflict,
+	CodeInternal: http.StatusInternalServerError, CodeConflictSeq: http.StatusConflict, CodeClock: http.StatusConflict,
 }
 
 // Status is the HTTP status of an error code.
@@ -76,7 +88,7 @@ func (c Code) Status() int {
 type ErrorBody struct {
 	Code    Code   `json:"code"`
 	Message string `json:"message"`
-	Acked   uint64 `json:"acked,omitempty"` // with CodeGap: what the server holds
+	Acked   uint64 `json:"acked,omitempty"` // with CodeGap and CodeClock: what the server holds
 }
 
 // Error is an error answered by the server.
@@ -102,7 +114,7 @@ func (e *Error) Unwrap() error { return codeErr[e.Code] }
 // Temporary reports whether trying again later may succeed.
 func (e *Error) Temporary() bool {
 	switch e.Code {
-	case CodeRateLimited, CodeUnavailable, CodeInternal, CodeUnreachable, CodeGap, CodeFrame:
+	case CodeRateLimited, CodeUnavailable, CodeInternal, CodeUnreachable, CodeGap, CodeFrame, CodeClock:
 		return true
 	}
 	return false

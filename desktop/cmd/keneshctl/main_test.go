@@ -209,6 +209,8 @@ func TestErrors(t *testing.T) {
 		{"bad flag", "", []string{"appeal", "list", "--from", "yesterday"}, 2, "YYYY-MM-DD"},
 		{"missing argument", "", []string{"appeal", "move", "x"}, 2, "usage"},
 		{"unknown council", "", []string{"council", "home", "XX-YY"}, 1, "not found"},
+		{"plain HTTP to another computer", "", []string{"enroll", "--server", "http://remote.invalid:7480", "--code", "ABCD-EFGH"}, 1, "use https://"},
+		{"not a server address", "", []string{"enroll", "--server", "remote.invalid", "--code", "ABCD-EFGH"}, 1, "not a server address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

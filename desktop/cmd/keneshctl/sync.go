@@ -87,6 +87,8 @@ func explain(err error) error {
 		return fmt.Errorf("the server does not know this laptop; ask the administrator for a new enrollment code (%w)", err)
 	case errors.Is(err, syncproto.ErrUnreachable):
 		return fmt.Errorf("the server cannot be reached; nothing is lost, try again when online (%w)", err)
+	case errors.Is(err, syncer.ErrBadAnswer):
+		return fmt.Errorf("the server gave an impossible answer, so none of it was believed: every change stays pending here and is sent at the next sync; if it keeps happening, check the server address and tell the administrator (%w)", err)
 	}
 	return err
 }

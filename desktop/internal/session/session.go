@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,9 +133,14 @@ func (s *Session) Enroll(ctx context.Context, serverURL, code string) (*records.
 	if _, err := s.Records().Enrollment(ctx); err == nil {
 		return nil, nil, ErrAlreadyEnrolled
 	}
-	u, err := url.Parse(strings.TrimSpace(serverURL))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	// The core decides what a laptop may speak to (https, or plain http
+	// to this computer only): the same rule as keneshctl enroll.
+	u, err := syncer.CheckServerURL(serverURL)
+	if errors.Is(err, syncer.ErrBadURL) {
 		return nil, nil, ErrBadURL
+	}
+	if err != nil {
+		return nil, nil, err
 	}
 	e, sum, err := s.Sync.Enroll(ctx, u.String(), strings.TrimSpace(code))
 	if e != nil {
@@ -208,6 +212,8 @@ const (
 	ProblemNotEnrolled     = "not_enrolled"
 	ProblemAlreadyEnrolled = "already_enrolled"
 	ProblemBadURL          = "bad_url"
+	ProblemPlainHTTP       = "plain_http"
+	ProblemBadAnswer       = "bad_answer"
 	ProblemInvalid         = "invalid"
 	ProblemTransition      = "transition"
 	ProblemNotFound        = "not_found"
@@ -250,8 +256,12 @@ func Code(err error) string {
 		return ProblemShortPassphrase
 	case errors.Is(err, ErrNotEmpty):
 		return ProblemNotEmpty
-	case errors.Is(err, ErrBadURL):
+	case errors.Is(err, ErrBadURL), errors.Is(err, syncer.ErrBadURL):
 		return ProblemBadURL
+	case errors.Is(err, syncer.ErrPlainHTTP):
+		return ProblemPlainHTTP
+	case errors.Is(err, syncer.ErrBadAnswer):
+		return ProblemBadAnswer
 	case errors.Is(err, ErrAlreadyEnrolled):
 		return ProblemAlreadyEnrolled
 	}

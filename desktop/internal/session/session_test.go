@@ -39,6 +39,9 @@ func TestCreateLockUnlockBackupRestore(t *testing.T) {
 	if _, _, err := s.Enroll(ctx, "ftp://x", "code"); Code(err) != ProblemBadURL {
 		t.Fatalf("bad url: %v", err)
 	}
+	if _, _, err := s.Enroll(ctx, "http://remote.invalid:7480", "code"); Code(err) != ProblemPlainHTTP {
+		t.Fatalf("plain HTTP to another computer: %v (%s)", err, Code(err))
+	}
 	if _, _, err := s.Enroll(ctx, "http://127.0.0.1:1", "code"); Code(err) != ProblemUnreachable {
 		t.Fatalf("unreachable: %v (%s)", err, Code(err))
 	}

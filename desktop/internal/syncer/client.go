@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -47,23 +48,79 @@ type ClientOptions struct {
 	TLSConfig *tls.Config
 }
 
-// NewClient returns a client for the server at rawURL.
+// ErrBadURL means a server address is not one: it must be
+// https://host[:port].
+var ErrBadURL = errors.New("not a server address: it must look like https://kenesh.example.kg")
+
+// ErrPlainHTTP means a plain http:// address of another computer. Over
+// plain HTTP the one-time enrollment code, the laptop's token and every
+// appeal would cross the network readable by anyone on the way (a
+// village's shared Wi-Fi, the mobile operator): only a server on this
+// very computer (a test, or a TLS proxy in front of the laptop) may be
+// spoken to without TLS.
+var ErrPlainHTTP = errors.New("plain http:// is allowed only to a server on this computer; use https:// so that the enrollment code, the token and the records are encrypted on the way")
+
+// CheckServerURL parses a server address as a person types it and says
+// whether this laptop may speak to it: https:// to any host, http:// only
+// to a loopback address (127.0.0.0/8, ::1 or localhost). Every way a laptop
+// reaches a server goes through it (NewClient calls it; the desktop app's
+// enrollment and keneshctl enroll both end there), so the rule lives in
+// one place.
+func CheckServerURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(raw), "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("server address %q: %w", raw, ErrBadURL)
+	}
+	if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+		return nil, fmt.Errorf("server address %q: %w (https://%s)", raw, ErrPlainHTTP, u.Host)
+	}
+	return u, nil
+}
+
+// loopbackHost reports whether host names this computer. "localhost" is
+// taken at its word here; the dialer then checks that it really led to a
+// loopback address (loopbackOnly).
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loopbackOnly refuses a plain-HTTP connection that did not end on this
+// computer (a "localhost" that resolves elsewhere).
+func loopbackOnly(conn net.Conn) error {
+	if a, ok := conn.RemoteAddr().(*net.TCPAddr); ok && a.IP.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is not this computer", ErrPlainHTTP, conn.RemoteAddr())
+}
+
+// NewClient returns a client for the server at rawURL (see CheckServerURL).
 func NewClient(rawURL string, o ClientOptions) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(rawURL, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("server address %q: want https://host[:port] (or http:// for a local test server)", rawURL)
+	u, err := CheckServerURL(rawURL)
+	if err != nil {
+		return nil, err
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 3 * time.Minute
 	}
 	c := &Client{base: u, token: o.Token, codec: o.Codec}
 	dialer := &net.Dialer{Timeout: 20 * time.Second, KeepAlive: 30 * time.Second}
+	plain := u.Scheme == "http"
 	tr := &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			conn, err := dialer.DialContext(ctx, network, addr)
 			if err != nil {
 				return nil, err
+			}
+			if plain {
+				if err := loopbackOnly(conn); err != nil {
+					conn.Close()
+					return nil, err
+				}
 			}
 			return &countingConn{Conn: conn, up: &c.up, down: &c.down}, nil
 		},
@@ -75,7 +132,12 @@ func NewClient(rawURL string, o ClientOptions) (*Client, error) {
 		// Bodies are zstd frames already: no gzip on top.
 		DisableCompression: true,
 	}
-	c.hc = &http.Client{Transport: tr, Timeout: o.Timeout}
+	c.hc = &http.Client{Transport: tr, Timeout: o.Timeout,
+		// The protocol has no redirects. Following one could carry a
+		// change set (a 307 keeps the body) to another host, or to
+		// plain HTTP: a redirect is the server's answer, not an address.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	for _, d := range o.ServerDicts {
 		if c.codec != nil && c.codec.Has(d) && d > c.dict {
 			c.dict = d
@@ -103,12 +165,18 @@ func (c *Client) Enroll(ctx context.Context, req syncproto.EnrollRequest) (*sync
 		return nil, unreachable(err)
 	}
 	defer resp.Body.Close()
+	if err := redirected(resp); err != nil {
+		return nil, err
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return nil, unreachable(err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, serverError(resp, data)
+	}
+	if err := contentType(resp, "application/json"); err != nil {
+		return nil, err
 	}
 	var out syncproto.EnrollResponse
 	if err := json.Unmarshal(data, &out); err != nil {
@@ -135,12 +203,20 @@ func (c *Client) Sync(ctx context.Context, req *syncproto.SyncRequest) (*syncpro
 		return nil, unreachable(err)
 	}
 	defer resp.Body.Close()
+	if err := redirected(resp); err != nil {
+		return nil, err
+	}
+	// Never more than a frame may hold: a larger body is refused by
+	// Decode, and a server cannot make the laptop buffer more.
 	data, err := io.ReadAll(io.LimitReader(resp.Body, syncproto.MaxFrameBytes+1))
 	if err != nil {
 		return nil, unreachable(err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, serverError(resp, data)
+	}
+	if err := contentType(resp, syncproto.ContentType); err != nil {
+		return nil, err
 	}
 	var out syncproto.SyncResponse
 	if err := c.codec.DecodeJSON(data, &out); err != nil {
@@ -183,6 +259,25 @@ func unreachable(err error) error {
 		return err
 	}
 	return &syncproto.Error{Code: syncproto.CodeUnreachable, Message: "the server cannot be reached: " + err.Error()}
+}
+
+// redirected refuses a redirect: the protocol has none, so one comes
+// from a wrong address or something between the laptop and the server.
+func redirected(resp *http.Response) error {
+	if resp.StatusCode < 300 || resp.StatusCode >= 400 {
+		return nil
+	}
+	return fmt.Errorf("%w: it redirects (HTTP %s) to %q; check the server address", ErrBadAnswer, resp.Status, resp.Header.Get("Location"))
+}
+
+// contentType refuses a successful answer that is not what the protocol
+// sends: a network's login page answers 200 with HTML.
+func contentType(resp *http.Response, want string) error {
+	ct := resp.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == want {
+		return nil
+	}
+	return fmt.Errorf("%w: it answered with %q, not %s (a network's login page?)", ErrBadAnswer, ct, want)
 }
 
 func serverError(resp *http.Response, data []byte) error {

@@ -248,7 +248,8 @@ func (l *Loop) refreshPending(ctx context.Context) {
 // permanent reports errors that retrying cannot fix without a person.
 func permanent(err error) bool {
 	return errors.Is(err, syncproto.ErrRevoked) || errors.Is(err, syncproto.ErrUnauthorized) ||
-		errors.Is(err, syncproto.ErrProtocol) || errors.Is(err, syncproto.ErrSeqConflict)
+		errors.Is(err, syncproto.ErrProtocol) || errors.Is(err, syncproto.ErrSeqConflict) ||
+		errors.Is(err, ErrPlainHTTP) || errors.Is(err, ErrBadURL)
 }
 
 func resetTimer(t *time.Timer, d time.Duration) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
@@ -86,17 +87,21 @@ func (s *Syncer) Enroll(ctx context.Context, serverURL, code string) (*records.E
 	if _, err := s.svc.Enrollment(ctx); err == nil {
 		return nil, nil, fmt.Errorf("enroll: this laptop is already enrolled; a laptop syncs with one server")
 	}
-	c, err := NewClient(serverURL, ClientOptions{Codec: s.codec})
-	if err != nil {
-		return nil, nil, err
-	}
-	defer c.Close()
-	dev := s.svc.Device()
-	resp, err := c.Enroll(ctx, syncproto.EnrollRequest{Proto: syncproto.Proto, Code: code, DeviceID: dev.ID, DeviceName: dev.Name})
+	u, err := CheckServerURL(serverURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("enroll: %w", err)
 	}
-	e := records.Enrollment{Server: serverURL, ServerID: resp.ServerID, Token: resp.Token, Council: resp.Council,
+	c, err := NewClient(u.String(), ClientOptions{Codec: s.codec})
+	if err != nil {
+		return nil, nil, fmt.Errorf("enroll: %w", err)
+	}
+	defer c.Close()
+	dev := s.svc.Device()
+	resp, err := c.Enroll(ctx, syncproto.EnrollRequest{Proto: syncproto.Proto, Code: strings.TrimSpace(code), DeviceID: dev.ID, DeviceName: dev.Name})
+	if err != nil {
+		return nil, nil, fmt.Errorf("enroll: %w", err)
+	}
+	e := records.Enrollment{Server: u.String(), ServerID: resp.ServerID, Token: resp.Token, Council: resp.Council,
 		Role: resp.Role, Name: resp.Name, Dicts: resp.Dicts, At: s.now().UTC()}
 	if err := s.svc.Enroll(ctx, e); err != nil {
 		return nil, nil, err
@@ -208,6 +213,9 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 			return sum, err
 		}
 		waits = 0
+		if err := checkAnswer(resp, req, s.svc.Seq()); err != nil {
+			return sum, err
+		}
 		if resp.Acked > st.Acked {
 			sum.Sent += int(resp.Acked - st.Acked)
 		}
@@ -257,6 +265,23 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	sum.Acked, sum.Cursor = st.Acked, st.Cursor
 	sum.Pending = s.svc.Seq() - st.Acked
 	return sum, nil
+}
+
+// checkAnswer refuses an answer that cannot be true of this laptop: an
+// acknowledgement beyond seq (the newest operation it has made, read after
+// the answer came, so saves made meanwhile count), or a refusal of an
+// operation this request did not carry. Believing the first would mark
+// unsent work sent, and it would never reach the centre.
+func checkAnswer(resp *syncproto.SyncResponse, req *syncproto.SyncRequest, seq uint64) error {
+	if resp.Acked > seq {
+		return fmt.Errorf("%w: it acknowledged this laptop's changes up to number %d, but this laptop has made %d", ErrBadAnswer, resp.Acked, seq)
+	}
+	for _, r := range resp.Refused {
+		if len(req.Ops) == 0 || r.Seq < req.Ops[0].Seq || r.Seq > req.Ops[len(req.Ops)-1].Seq {
+			return fmt.Errorf("%w: it refused change number %d, which this request did not carry", ErrBadAnswer, r.Seq)
+		}
+	}
+	return nil
 }
 
 // progress says how far a sync has come: the operations pushed (acked

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kenesh/kenesh/desktop/internal/session"
+	"github.com/kenesh/kenesh/desktop/internal/syncer"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
@@ -56,7 +57,7 @@ func (u *UI) syncProblem(msg string, code syncproto.Code) string {
 	}
 	for _, e := range []error{syncproto.ErrUnreachable, syncproto.ErrRevoked, syncproto.ErrUnauthorized,
 		syncproto.ErrProtocol, syncproto.ErrSeqConflict, syncproto.ErrServer, syncproto.ErrUnavailable,
-		syncproto.ErrRateLimited, syncproto.ErrNotEnrolled, syncproto.ErrBadCode} {
+		syncproto.ErrRateLimited, syncproto.ErrNotEnrolled, syncproto.ErrBadCode, syncer.ErrBadAnswer, syncer.ErrPlainHTTP} {
 		if strings.Contains(msg, e.Error()) {
 			return u.problem(e)
 		}

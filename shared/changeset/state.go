@@ -18,13 +18,19 @@ type FieldValue struct {
 	Base   hlc.Timestamp   `json:"b,omitempty"`
 }
 
-// newer reports whether a write (t, dev) orders after f: hybrid clock first,
-// device id to break ties, so every replica picks the same winner.
-func (f FieldValue) olderThan(t hlc.Timestamp, dev string) bool {
+// olderThan reports whether a write (t, dev, seq) orders after f: hybrid
+// clock first, then device id, then the device's sequence number, so every
+// replica picks the same winner whatever the order of arrival, even
+// between two writes of one device with the same clock (which an honest
+// clock never issues, but a broken or forged one may).
+func (f FieldValue) olderThan(t hlc.Timestamp, dev string, seq uint64) bool {
 	if f.HLC != t {
 		return f.HLC < t
 	}
-	return f.Device < dev
+	if f.Device != dev {
+		return f.Device < dev
+	}
+	return f.Seq < seq
 }
 
 // State is a record as the merge of every operation applied to it.
@@ -89,14 +95,22 @@ func (s *State) Apply(op *Op) (changed []string, conflicts []Conflict, err error
 	if s.Fields == nil {
 		s.Fields = make(map[string]FieldValue, len(op.Fields))
 	}
-	if s.Created == 0 || op.HLC < s.Created {
+	// Who created the record, when, and for which council come from its
+	// create operation, never from the lowest clock seen: a back-dated
+	// update (a wrong clock, or a lie) must not rewrite created_by and
+	// created_at. Of two create operations (which no honest laptop
+	// makes) the first by clock, then device id, wins on every replica.
+	if op.Action == ActionCreate && (s.Created == 0 || op.HLC < s.Created || op.HLC == s.Created && op.Device < s.Device) {
 		s.Created, s.Author, s.Device = op.HLC, op.Author, op.Device
+		if op.Council != "" {
+			s.Council = op.Council
+		}
+	}
+	if s.Council == "" {
+		s.Council = op.Council // until the create operation arrives
 	}
 	if op.HLC > s.Updated {
 		s.Updated = op.HLC
-	}
-	if op.Council != "" && (s.Council == "" || op.Action == ActionCreate) {
-		s.Council = op.Council
 	}
 	names := make([]string, 0, len(op.Fields))
 	for name := range op.Fields {
@@ -107,10 +121,10 @@ func (s *State) Apply(op *Op) (changed []string, conflicts []Conflict, err error
 		ch := op.Fields[name]
 		in := FieldValue{Value: compact(ch.Value), HLC: op.HLC, Device: op.Device, Seq: op.Seq, Base: ch.Base}
 		cur, exists := s.Fields[name]
-		if exists && cur.HLC == in.HLC && cur.Device == in.Device {
+		if exists && cur.HLC == in.HLC && cur.Device == in.Device && cur.Seq == in.Seq {
 			continue // this very write again
 		}
-		if !exists || cur.olderThan(in.HLC, in.Device) {
+		if !exists || cur.olderThan(in.HLC, in.Device, in.Seq) {
 			if exists && in.Base < cur.HLC && !bytes.Equal(cur.Value, in.Value) {
 				conflicts = append(conflicts, Conflict{Kind: s.Kind, Record: s.ID, Field: name, Winner: in, Loser: cur})
 			}

@@ -13,10 +13,11 @@ import (
 )
 
 func meta(st *changeset.State) *domain.Meta {
-	return &domain.Meta{
-		CreatedAt: st.Created.Time(), CreatedBy: st.Author, Device: st.Device,
-		UpdatedAt: st.Updated.Time(), Deleted: st.Deleted(),
+	m := &domain.Meta{CreatedBy: st.Author, Device: st.Device, UpdatedAt: st.Updated.Time(), Deleted: st.Deleted()}
+	if st.Created != 0 { // 0: its create operation has not arrived yet
+		m.CreatedAt = st.Created.Time()
 	}
+	return m
 }
 
 // appealOf rebuilds an appeal from its state, with what is derived on reading.

@@ -25,7 +25,15 @@ const (
 	// 2,000 operations, 68 s with pages of up to 10,000 (4 MiB).
 	MaxPullOps   = 10_000
 	MaxPullBytes = 4 << 20
-	frameHeader  = 16
+	// MaxOpBytes bounds one operation as a pull page carries it (WireSize,
+	// Marshal): the server refuses a larger one at push, and withholds
+	// from pulls one it stored before this limit existed, so that every
+	// operation fits a page with room for the rest of the reply (at most
+	// MaxPushOps refusals) under MaxFrameBytes, however badly it
+	// compresses: a page always makes progress. Fifty times the longest
+	// text a record field takes (domain.MaxLong, 20,000 characters).
+	MaxOpBytes  = 1 << 20
+	frameHeader = 16
 )
 
 var frameMagic = [4]byte{'K', 'N', 'F', '1'}

@@ -1,8 +1,10 @@
 package syncproto
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/hlc"
@@ -132,27 +134,66 @@ func ToWire(o *changeset.Op) WireOp {
 	return w
 }
 
-// WireSize is the JSON size of o as a WireOp, computed without encoding
-// it: what one operation adds to a change set or a pull page. Strings are
-// counted unescaped (ids are plain; a name or value with quotes or control
-// characters is longer on the wire); values are JSON already.
+// WireSize is the JSON size of o as a WireOp, as Marshal encodes it,
+// computed without encoding it: what one operation adds to a change set or
+// a pull page. Strings are counted as escaped (quotes, backslashes and
+// control characters take two or six bytes; <, > and & one, since Marshal
+// does not escape HTML); values are counted as they are, which encoding
+// only ever shortens (it removes insignificant white space). So WireSize
+// is never below the encoded size, and equal to it for compact values.
 func WireSize(o *changeset.Op) int {
 	n := len(`{"dv":"","sq":,"t":,"k":"","r":"","a":"","f":{}}`) +
-		len(o.Device) + digits(o.Seq) + digits(uint64(o.HLC)) + len(o.Kind) + len(o.Record) + len(o.Action)
+		strLen(o.Device) + digits(o.Seq) + digits(uint64(o.HLC)) + strLen(o.Kind) + strLen(o.Record) + strLen(string(o.Action))
 	if o.Council != "" {
-		n += len(`,"c":""`) + len(o.Council)
+		n += len(`,"c":""`) + strLen(o.Council)
 	}
 	if o.Author != "" {
-		n += len(`,"u":""`) + len(o.Author)
+		n += len(`,"u":""`) + strLen(o.Author)
 	}
 	for name, c := range o.Fields {
-		n += len(`"":{"v":},`) + len(name) + len(c.Value)
+		n += len(`"":{"v":},`) + strLen(name) + len(c.Value)
+		if len(c.Value) == 0 {
+			n += len("null")
+		}
 		if c.Base != 0 {
 			n += len(`,"b":`) + digits(uint64(c.Base))
 		}
 	}
 	if len(o.Fields) > 0 {
 		n-- // no comma after the last field
+	}
+	return n
+}
+
+// strLen is the length of s as encoding/json writes it inside quotes
+// without HTML escaping: two bytes for \" \\ \n \r \t \b \f, six for other
+// control characters, invalid UTF-8 bytes (\ufffd) and U+2028, U+2029.
+func strLen(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
+				n += 2
+			case c < 0x20:
+				n += 6
+			default:
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			n += 6
+		case r == '\u2028' || r == '\u2029':
+			n += 6
+		default:
+			n += size
+		}
+		i += size
 	}
 	return n
 }
@@ -165,6 +206,23 @@ func digits(v uint64) int {
 	}
 	return n
 }
+
+// Marshal encodes v as JSON the way every Kenesh message is encoded:
+// without HTML escaping, so that <, > and & stay one byte each (escaped,
+// they take six, and a page sized by what was stored would not fit the
+// frame it is sent in).
+func Marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// MarshalOp encodes an operation as a WireOp, as a pull page carries it.
+func MarshalOp(o *changeset.Op) ([]byte, error) { return Marshal(ToWire(o)) }
 
 // FromWire converts and validates an operation from the wire.
 func FromWire(w WireOp) (*changeset.Op, error) {
@@ -181,7 +239,7 @@ func FromWire(w WireOp) (*changeset.Op, error) {
 
 // EncodeRequest and friends marshal a body and wrap it in a frame.
 func (c *Codec) EncodeJSON(v any, dict uint32) ([]byte, error) {
-	raw, err := json.Marshal(v)
+	raw, err := Marshal(v)
 	if err != nil {
 		return nil, err
 	}

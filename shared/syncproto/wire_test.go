@@ -1,8 +1,11 @@
 package syncproto
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/kenesh/kenesh/shared/changeset"
 )
 
 // WireSize sizes change sets and pull pages without encoding: for plain
@@ -23,5 +26,43 @@ func TestWireSize(t *testing.T) {
 		if est != len(real) {
 			t.Errorf("%s: WireSize %d, JSON %d bytes", name, est, len(real))
 		}
+	}
+}
+
+// FuzzWireSize: WireSize is never below what Marshal writes, and equal to
+// it for compact values, whatever the strings hold (quotes, control
+// characters, invalid UTF-8, U+2028, <, > and &).
+func FuzzWireSize(f *testing.F) {
+	f.Add("01a21153-0b49-7f01-9325-83417e1d6f9d", "Нарын \"ноутбугу\"\n", "summary", []byte(`"<a>&amp;</a> ң ө ү"`))
+	f.Add("\xff\x01", "\u2028\u2029\t\b\f\\", "x\x00y", []byte(` { "a" : [1, 2] } `))
+	f.Add("", "", "", []byte(`null`))
+	f.Fuzz(func(t *testing.T, device, author, name string, value []byte) {
+		if !json.Valid(value) {
+			return
+		}
+		op := &changeset.Op{Device: device, Seq: 7, HLC: 117675588638146560, Kind: "appeal", Record: device + name, Council: author,
+			Action: changeset.ActionUpdate, Author: author, Fields: map[string]changeset.Change{name: {Value: value, Base: 3}, "status": {Value: json.RawMessage(`"x"`)}}}
+		b, err := MarshalOp(op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		est := WireSize(op)
+		var compact bytes.Buffer
+		json.Compact(&compact, value)
+		switch {
+		case est < len(b):
+			t.Fatalf("WireSize %d below the %d bytes encoded: %s", est, len(b), b)
+		case bytes.Equal(compact.Bytes(), value) && est != len(b):
+			t.Fatalf("WireSize %d, %d bytes encoded for a compact value: %s", est, len(b), b)
+		}
+	})
+}
+
+// Marshal leaves <, > and & alone: six bytes each would not fit the page
+// they were sized for.
+func TestMarshalDoesNotEscapeHTML(t *testing.T) {
+	b, err := Marshal(WireOp{Author: "<&>", Fields: map[string]WireChange{"x": {V: json.RawMessage(`"<&>"`)}}})
+	if err != nil || bytes.Contains(b, []byte(`\u003c`)) || bytes.Count(b, []byte("<&>")) != 2 {
+		t.Fatalf("%s %v", b, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -28,6 +29,13 @@ import (
 const (
 	DefaultMaxPull = 256 << 10
 	MaxPull        = syncproto.MaxPullBytes
+	// frameSlack is kept free under syncproto.MaxFrameBytes in a reply:
+	// zstd adds a few bytes per 128 KiB block to data it cannot compress,
+	// and the laptop refuses a frame over the limit.
+	frameSlack = 64 << 10
+	// maxRefusalMessage bounds each refusal's message in a reply, so that
+	// MaxPushOps refusals leave room for a page of operations.
+	maxRefusalMessage = 400
 	maxEnrollBody  = 64 << 10
 	// enrollment attempts per remote address: codes have 78 bits, this only
 	// keeps a misbehaving script from filling the logs.
@@ -335,12 +343,7 @@ func (h *Handler) handleSync(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := h.now()
-	resp, err := h.sync(r.Context(), dev, frame)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	raw, err := json.Marshal(resp)
+	raw, err := h.sync(r.Context(), dev, frame)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -361,8 +364,8 @@ func (h *Handler) handleSync(w http.ResponseWriter, r *http.Request) {
 	w.Write(out)
 }
 
-// sync decodes, judges and answers one sync request.
-func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) (*syncproto.SyncResponse, error) {
+// sync decodes, judges and answers one sync request: the reply's JSON.
+func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]byte, error) {
 	m := h.cfg.Metrics
 	m.bytes.WithLabelValues("in", "compressed").Add(float64(len(frame)))
 	raw, err := h.cfg.Codec.Decode(frame)
@@ -388,30 +391,80 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) (*s
 		return nil, err
 	}
 	resp.Acked, resp.Refused = res.Acked, res.Refused
+	for i := range resp.Refused {
+		resp.Refused[i].Message = truncText(resp.Refused[i].Message, maxRefusalMessage)
+	}
 	m.opsAccepted.Add(float64(res.Accepted))
 	for _, r := range res.Refused[len(res.Refused)-res.NewlyRefused:] {
 		m.opsRefused.WithLabelValues(string(r.Code)).Inc()
 	}
-	if req.Pull {
-		maxPull := req.MaxPull
-		if maxPull <= 0 {
-			maxPull = DefaultMaxPull
-		}
-		maxPull = min(maxPull, MaxPull)
-		page, err := h.cfg.Store.Pull(ctx, auth.ReadScope(dev), dev.ID, req.Cursor,
-			store.PullLimits{MaxBytes: maxPull, MaxOps: syncproto.MaxPullOps, Size: syncproto.WireSize})
-		if err != nil {
-			return nil, err
-		}
-		resp.Ops = make([]syncproto.WireOp, len(page.Ops))
-		for i, op := range page.Ops {
-			resp.Ops[i] = syncproto.ToWire(op)
-		}
-		resp.Cursor, resp.More, resp.Head = page.Cursor, page.More, page.Head
-		m.opsPulled.Add(float64(len(page.Ops)))
-	}
 	resp.Time = h.now().UnixMilli()
-	return resp, nil
+	if !req.Pull {
+		return syncproto.Marshal(resp)
+	}
+	// The page gets what the frame has left once the rest of the reply is
+	// in it (counted with the largest cursor, head and More it can have),
+	// so that the reply fits the frame a laptop accepts; the first
+	// operation always fits (syncproto.MaxOpBytes).
+	resp.Cursor, resp.Head, resp.More = math.MaxUint64, math.MaxUint64, true
+	envelope, err := syncproto.Marshal(resp)
+	if err != nil {
+		return nil, err
+	}
+	maxPull := req.MaxPull
+	if maxPull <= 0 {
+		maxPull = DefaultMaxPull
+	}
+	maxPull = min(maxPull, MaxPull, syncproto.MaxFrameBytes-frameSlack-len(envelope)-len(`,"ops":[]`))
+	page, err := h.cfg.Store.Pull(ctx, auth.ReadScope(dev), dev.ID, req.Cursor,
+		store.PullLimits{MaxBytes: maxPull, MaxOps: syncproto.MaxPullOps, Encode: syncproto.MarshalOp, MaxOpBytes: syncproto.MaxOpBytes})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range page.Withheld {
+		h.log.Error("operation withheld from a pull: it is over the per-operation limit (stored before the limit existed)",
+			"op", id, "limit", syncproto.MaxOpBytes, "device", dev.ID)
+	}
+	m.opsWithheld.Add(float64(len(page.Withheld)))
+	resp.Cursor, resp.More, resp.Head = page.Cursor, page.More, page.Head
+	m.opsPulled.Add(float64(len(page.Ops)))
+	return withOps(resp, page.Encoded)
+}
+
+// withOps encodes resp with the operations of a page, already encoded
+// (each once, when the page was sized), as its "ops".
+func withOps(resp *syncproto.SyncResponse, ops [][]byte) ([]byte, error) {
+	resp.Ops = nil
+	env, err := syncproto.Marshal(resp)
+	if err != nil || len(ops) == 0 {
+		return env, err
+	}
+	n := len(env) + len(`,"ops":[]`) + len(ops)
+	for _, o := range ops {
+		n += len(o)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, env[:len(env)-1]...) // without the closing brace
+	out = append(out, `,"ops":[`...)
+	for i, o := range ops {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, o...)
+	}
+	return append(out, "]}"...), nil
+}
+
+// truncText cuts s to at most n bytes, on a character boundary.
+func truncText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("...")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 func trunc(s string) string {

@@ -17,6 +17,7 @@ type Metrics struct {
 	opsAccepted  prometheus.Counter
 	opsRefused   *prometheus.CounterVec
 	opsPulled    prometheus.Counter
+	opsWithheld  prometheus.Counter
 	bytes        *prometheus.CounterVec
 	syncDuration prometheus.Histogram
 	enrollments  prometheus.Counter
@@ -40,6 +41,10 @@ func NewMetrics(countDevices func(context.Context) (active, revoked int, err err
 		opsPulled: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "kenesh", Name: "ops_pulled_total", Help: "Operations sent to devices in pulls.",
 		}),
+		opsWithheld: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "kenesh", Name: "ops_withheld_total",
+			Help: "Operations left out of pulls because they are over the per-operation limit (stored before it existed).",
+		}),
 		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "kenesh", Name: "sync_bytes_total",
 			Help: "Sync bodies in bytes: direction in (requests) or out (responses), form compressed (the frame) or decoded.",
@@ -53,7 +58,7 @@ func NewMetrics(countDevices func(context.Context) (active, revoked int, err err
 			Namespace: "kenesh", Name: "enrollments_total", Help: "Devices enrolled.",
 		}),
 	}
-	m.Registry.MustRegister(m.requests, m.opsAccepted, m.opsRefused, m.opsPulled, m.bytes, m.syncDuration, m.enrollments,
+	m.Registry.MustRegister(m.requests, m.opsAccepted, m.opsRefused, m.opsPulled, m.opsWithheld, m.bytes, m.syncDuration, m.enrollments,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if countDevices != nil {
 		m.Registry.MustRegister(&deviceCollector{count: countDevices,

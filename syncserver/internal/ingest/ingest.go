@@ -318,6 +318,10 @@ func (g *Ingester) judge(x *store.Txn, dev *store.Device, w syncproto.WireOp, tr
 		ref = &auth.Refusal{Code: syncproto.CodeInvalid, Message: err.Error()}
 	case !store.ValidPart(op.Kind) || !store.ValidPart(op.Record) || (op.Council != "" && !store.ValidPart(op.Council)):
 		ref = &auth.Refusal{Code: syncproto.CodeInvalid, Message: fmt.Sprintf("operation %s: kind, record id and council must be non-empty, at most 256 bytes, without ':'", op.ID())}
+	case syncproto.WireSize(op) > syncproto.MaxOpBytes:
+		// It could never be sent in a pull page.
+		ref = &auth.Refusal{Code: syncproto.CodeTooLarge, Message: fmt.Sprintf("operation %s is %d bytes, at most %d: a record's text is far shorter; save less at once",
+			op.ID(), syncproto.WireSize(op), syncproto.MaxOpBytes)}
 	default:
 		cur, ok := states[key]
 		if !ok {

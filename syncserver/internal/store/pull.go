@@ -20,21 +20,33 @@ type Scope struct {
 
 // PullLimits bound one page.
 type PullLimits struct {
-	MaxBytes int // Size of the operations; the first one is always included
-	// Size is what an operation counts against MaxBytes: its size on the
-	// wire, which the store does not know. nil: its size as stored.
-	Size    func(*changeset.Op) int
-	MaxOps  int
-	MaxScan int // index entries looked at, visible or not
+	// MaxBytes bounds the encoded operations of the page; the first one
+	// is always included.
+	MaxBytes int
+	// Encode is the operation as the page will carry it (the store does
+	// not know the wire): a page is sized by what is really sent, and the
+	// encoding is kept (Page.Encoded) so it is made once. nil: the
+	// operation as stored.
+	Encode func(*changeset.Op) ([]byte, error)
+	// MaxOpBytes, if set, withholds an operation whose encoding is longer
+	// (Page.Withheld): one that could never fit a page must not stop the
+	// pull of everyone who sees it.
+	MaxOpBytes int
+	MaxOps     int
+	MaxScan    int // index entries looked at, visible or not
 }
 
 // Page is one page of a pull.
 type Page struct {
-	Ops    []*changeset.Op
-	Bytes  int    // Size of Ops
-	Cursor uint64 // the server seq of the last entry scanned
-	More   bool   // more entries may wait after Cursor
-	Head   uint64 // the last server seq given when the page was read
+	Ops     []*changeset.Op
+	Encoded [][]byte // Ops as PullLimits.Encode made them
+	Bytes   int      // length of Encoded
+	// Withheld are operations skipped because they were over MaxOpBytes
+	// (their ids, "device/seq"); the cursor moved past them.
+	Withheld []string
+	Cursor   uint64 // the server seq of the last entry scanned
+	More     bool   // more entries may wait after Cursor
+	Head     uint64 // the last server seq given when the page was read
 }
 
 // Pull returns the operations after cursor that scope sees, except those of
@@ -123,16 +135,25 @@ func (s *Store) Pull(ctx context.Context, scope Scope, exclude string, after uin
 				c.it.Next()
 				continue
 			}
-			size := len(raw)
-			if lim.Size != nil {
-				size = lim.Size(op)
+			enc := raw
+			if lim.Encode != nil {
+				if enc, err = lim.Encode(op); err != nil {
+					return fmt.Errorf("encode log entry %d: %w", seq, err)
+				}
 			}
-			if len(p.Ops) > 0 && (len(p.Ops) >= lim.MaxOps || p.Bytes+size > lim.MaxBytes) {
+			if lim.MaxOpBytes > 0 && len(enc) > lim.MaxOpBytes {
+				p.Withheld = append(p.Withheld, op.ID())
+				p.Cursor = seq
+				c.it.Next()
+				continue
+			}
+			if len(p.Ops) > 0 && (len(p.Ops) >= lim.MaxOps || p.Bytes+len(enc) > lim.MaxBytes) {
 				p.More = true
 				return nil
 			}
 			p.Ops = append(p.Ops, op)
-			p.Bytes += size
+			p.Encoded = append(p.Encoded, enc)
+			p.Bytes += len(enc)
 			p.Cursor = seq
 			c.it.Next()
 		}

@@ -121,9 +121,6 @@ func options(path string, o Options) badger.Options {
 		WithValueLogFileSize(256 << 20).
 		WithNumCompactors(2).
 		WithLogger(badgerdb.Logger{L: o.Logger})
-	if o.valueThreshold > 0 {
-		opts = opts.WithValueThreshold(o.valueThreshold)
-	}
 	if o.Small {
 		opts = opts.
 			WithMemTableSize(8 << 20).
@@ -133,7 +130,15 @@ func options(path string, o Options) badger.Options {
 			WithNumLevelZeroTables(2).
 			WithNumLevelZeroTablesStall(8).
 			WithValueLogFileSize(64 << 20).
-			WithBaseTableSize(1 << 20)
+			WithBaseTableSize(1 << 20).
+			// A transaction holds 15% of a memtable (1.2 MiB here); values
+			// from 256 KiB on go to the value log and count a few bytes,
+			// so that an operation of syncproto.MaxOpBytes and its
+			// record's state still commit.
+			WithValueThreshold(256 << 10)
+	}
+	if o.valueThreshold > 0 {
+		opts = opts.WithValueThreshold(o.valueThreshold)
 	}
 	return opts
 }

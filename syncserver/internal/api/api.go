@@ -36,7 +36,7 @@ const (
 	// maxRefusalMessage bounds each refusal's message in a reply, so that
 	// MaxPushOps refusals leave room for a page of operations.
 	maxRefusalMessage = 400
-	maxEnrollBody  = 64 << 10
+	maxEnrollBody     = 64 << 10
 	// enrollment attempts per remote address: codes have 78 bits, this only
 	// keeps a misbehaving script from filling the logs.
 	enrollRate, enrollBurst = 0.2, 10

@@ -87,6 +87,8 @@ func explain(err error) error {
 		return fmt.Errorf("the server does not know this laptop; ask the administrator for a new enrollment code (%w)", err)
 	case errors.Is(err, syncproto.ErrUnreachable):
 		return fmt.Errorf("the server cannot be reached; nothing is lost, try again when online (%w)", err)
+	case errors.Is(err, records.ErrHeldBack):
+		return fmt.Errorf("everything was synced, but the server also sent changes this laptop does not accept (for another council, stamped far in the future, claiming to be this laptop's, or damaged): they were set aside, not applied; 'keneshctl status' lists them; tell the administrator (%w)", err)
 	case errors.Is(err, syncer.ErrBadAnswer):
 		return fmt.Errorf("the server gave an impossible answer, so none of it was believed: every change stays pending here and is sent at the next sync; if it keeps happening, check the server address and tell the administrator (%w)", err)
 	}
@@ -107,7 +109,15 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		out := map[string]any{"device": c.Records.Device(), "pending": st.Pending, "acked": st.Acked, "cursor": st.Cursor,
-			"last_sync": st.LastOK, "last_attempt": st.LastAttempt, "last_error": st.LastError, "conflicts": len(conflicts), "refused": len(st.Refused), "refusals": append([]records.Refusal{}, st.Refused...)}
+			"last_sync": st.LastOK, "last_attempt": st.LastAttempt, "last_error": st.LastError, "conflicts": len(conflicts), "refused": len(st.Refused), "refusals": append([]records.Refusal{}, st.Refused...),
+			"held_back": st.Held}
+		if st.Held > 0 {
+			held, err := c.Records.HeldOps(ctx)
+			if err != nil {
+				return err
+			}
+			out["held"] = held
+		}
 		if st.LastOK.IsZero() {
 			out["last_sync"] = nil
 		}

@@ -2,6 +2,7 @@ package records
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -38,23 +39,37 @@ type ApplyResult struct {
 	Applied   int                  `json:"applied"`
 	Changed   int                  `json:"changed"`
 	Conflicts []changeset.Conflict `json:"conflicts,omitempty"`
+	// Held counts the operations held back, not merged (see HeldOp).
+	Held int `json:"held,omitempty"`
 }
 
 // ApplyRemote merges operations made on other devices and stores the new
 // server cursor. A page may be applied in several transactions; only the
 // last one moves the cursor. Applying an operation again changes nothing,
 // so a crash part-way means the next pull repeats the page: work is
-// repeated, never skipped or doubled.
+// repeated, never skipped or doubled. An operation this laptop may not
+// merge (see vet) is held back, kept aside in the same transaction.
 func (s *Service) ApplyRemote(ctx context.Context, ops []*changeset.Op, cursor uint64) (ApplyResult, error) {
+	return s.applyPulled(ctx, ops, nil, cursor)
+}
+
+// applyPulled applies ops in transactions sized by chunkEnd; bad (held
+// back before they could be decoded) go with the last, which moves the
+// cursor.
+func (s *Service) applyPulled(ctx context.Context, ops []*changeset.Op, bad []held, cursor uint64) (ApplyResult, error) {
 	var res ApplyResult
 	for start := 0; ; {
 		end := chunkEnd(ops, start)
 		last := end == len(ops)
-		r, err := s.applyRemote(ctx, ops[start:end], cursor, last)
+		var withBad []held
+		if last {
+			withBad = bad
+		}
+		r, err := s.applyRemoteChunk(ctx, ops[start:end], withBad, nil, cursor, last)
 		if errors.Is(err, store.ErrTooBig) && end-start > 1 {
 			// Large records: apply this part in smaller transactions.
 			half := start + (end-start)/2
-			r1, err := s.applyRemote(ctx, ops[start:half], 0, false)
+			r1, err := s.applyRemoteChunk(ctx, ops[start:half], nil, nil, 0, false)
 			if err != nil {
 				return res, err
 			}
@@ -89,10 +104,15 @@ func chunkEnd(ops []*changeset.Op, start int) int {
 func (r *ApplyResult) add(o ApplyResult) {
 	r.Applied += o.Applied
 	r.Changed += o.Changed
+	r.Held += o.Held
 	r.Conflicts = append(r.Conflicts, o.Conflicts...)
 }
 
-func (s *Service) applyRemote(ctx context.Context, ops []*changeset.Op, cursor uint64, moveCursor bool) (ApplyResult, error) {
+// applyRemoteChunk applies ops in one store transaction, holds back bad
+// and those vet refuses, and moves the cursor if moveCursor. release maps
+// operations that were held back to their held key, removed as they are
+// merged (ReleaseHeld).
+func (s *Service) applyRemoteChunk(ctx context.Context, ops []*changeset.Op, bad []held, release map[*changeset.Op]string, cursor uint64, moveCursor bool) (ApplyResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var res ApplyResult
@@ -107,31 +127,49 @@ func (s *Service) applyRemote(ctx context.Context, ops []*changeset.Op, cursor u
 	}
 	recs := map[string]*pulled{}
 	var order []*pulled // first seen first
-	writes := make([]store.Write, 0, len(ops))
+	writes := make([]store.Write, 0, len(ops)+len(bad))
+	hold := func(h held) {
+		b, _ := json.Marshal(h.op)
+		writes = append(writes, store.Write{Hold: &store.Held{Key: h.key, Value: b}})
+		res.Held++
+		s.log.Warn("pulled operation held back", "code", h.op.Code, "reason", h.op.Message)
+	}
+	for _, h := range bad {
+		hold(h)
+	}
 	for _, op := range ops {
-		if op.Device == s.dev.ID {
-			continue // our own operation, held already
-		}
-		if err := op.Validate(); err != nil {
-			return res, fmt.Errorf("pulled %w", err)
-		}
-		if err := s.clock.Observe(op.HLC); err != nil {
-			// Keep the data; refuse only to drag our clock to the future.
-			s.log.Warn("pulled operation from a clock far ahead", "op", op.ID(), "err", err)
-		}
 		key := op.Kind + ":" + op.Record
 		rec, ok := recs[key]
-		if !ok {
+		var cur *changeset.State
+		if ok {
+			cur = rec.state
+		} else {
 			// Decoded for this call alone: merging in place is safe, and an
 			// error abandons the whole call.
 			st, err := s.st.State(ctx, op.Kind, op.Record)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
-				st = &changeset.State{}
 			case err != nil:
 				return res, err
+			default:
+				cur = st
 			}
-			rec = &pulled{state: st}
+		}
+		if code, msg := s.vet(ctx, op, cur); code != "" {
+			hold(heldOf(op, nil, code, msg, s.now()))
+			continue
+		}
+		if op.Device == s.dev.ID {
+			continue // our own operation, held already
+		}
+		if err := s.clock.Observe(op.HLC); err != nil {
+			return res, err // vet holds back what is too far ahead
+		}
+		if !ok {
+			if cur == nil {
+				cur = &changeset.State{}
+			}
+			rec = &pulled{state: cur}
 			recs[key] = rec
 			order = append(order, rec)
 		}
@@ -146,7 +184,7 @@ func (s *Service) applyRemote(ctx context.Context, ops []*changeset.Op, cursor u
 		}
 		res.Conflicts = append(res.Conflicts, conflicts...)
 		rec.last = len(writes)
-		writes = append(writes, store.Write{Op: op, Conflicts: conflicts})
+		writes = append(writes, store.Write{Op: op, Conflicts: conflicts, Release: release[op]})
 	}
 	var rows []*index.Row
 	var changed []Changed

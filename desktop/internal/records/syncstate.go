@@ -93,6 +93,8 @@ type SyncState struct {
 	LastAttempt time.Time `json:"last_attempt,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
 	Refused     []Refusal `json:"refused,omitempty"`
+	// Held counts the pulled operations held back, not merged (HeldOps).
+	Held int `json:"held,omitempty"`
 }
 
 type syncNote struct {
@@ -124,6 +126,9 @@ func (s *Service) SyncState(ctx context.Context) (SyncState, error) {
 	if b, err := s.st.Meta(ctx, metaRefused); err == nil {
 		_ = json.Unmarshal(b, &st.Refused)
 	}
+	if err := s.st.EachHeld(ctx, func(string, []byte) error { st.Held++; return nil }); err != nil {
+		return st, err
+	}
 	return st, nil
 }
 
@@ -149,9 +154,12 @@ func (s *Service) NoteSync(ctx context.Context, at time.Time, syncErr error) err
 		_ = json.Unmarshal(b, &n)
 	}
 	n.LastAttempt = at
-	if syncErr == nil {
+	switch {
+	case syncErr == nil:
 		n.LastOK, n.LastError = at, ""
-	} else {
+	case errors.Is(syncErr, ErrHeldBack):
+		n.LastOK, n.LastError = at, syncErr.Error() // synced, with a warning
+	default:
 		n.LastError = syncErr.Error()
 	}
 	b, _ := json.Marshal(n)

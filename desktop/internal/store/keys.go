@@ -17,6 +17,7 @@ import (
 //	h:KIND:ID:HLC(8 BE):DEVICE:SEQ(8)  history entry -> the operation's key
 //	x:KIND:ID:FIELD:HLC(8 BE):DEVICE   open conflict (changeset.Conflict, JSON)
 //	c:SHA256(32 bytes)                 a chunk of attachment content
+//	q:KEY                              a pulled operation held back, not applied (records.HeldOp, JSON)
 const (
 	spaceMeta     = "m:"
 	spaceState    = "s:"
@@ -26,7 +27,10 @@ const (
 	spaceHistory  = "h:"
 	spaceConflict = "x:"
 	spaceChunk    = "c:"
+	spaceHeld     = "q:"
 )
+
+func heldKey(key string) []byte { return []byte(spaceHeld + key) }
 
 func chunkKey(sum [32]byte) []byte { return append([]byte(spaceChunk), sum[:]...) }
 

@@ -169,6 +169,19 @@ type Write struct {
 	// Resolved are open conflicts this operation settles; they are removed
 	// in the same transaction.
 	Resolved []changeset.Conflict
+	// Hold keeps a pulled operation that is not applied (Op is nil then):
+	// what a laptop will not merge is kept, never dropped.
+	Hold *Held
+	// Release is the key of a held operation that Op now applies; the
+	// held copy is removed in the same transaction.
+	Release string
+}
+
+// Held is a pulled operation kept aside under a key of its own (the same
+// operation held twice is kept once).
+type Held struct {
+	Key   string
+	Value []byte
 }
 
 // Commit writes every Write and the meta values in one transaction, fsynced
@@ -203,6 +216,17 @@ func (s *Store) Commit(ctx context.Context, writes []Write, meta map[string][]by
 }
 
 func putWrite(txn *badger.Txn, w Write) error {
+	if w.Hold != nil {
+		if w.Hold.Key == "" {
+			return fmt.Errorf("hold: no key")
+		}
+		return txn.Set(heldKey(w.Hold.Key), w.Hold.Value)
+	}
+	if w.Release != "" {
+		if err := txn.Delete(heldKey(w.Release)); err != nil {
+			return err
+		}
+	}
 	op, st := w.Op, w.State
 	if !validPart(op.Kind) || !validPart(op.Record) || !validPart(op.Device) {
 		return fmt.Errorf("%w: bad id in %s", changeset.ErrInvalidOp, op.ID())
@@ -410,6 +434,42 @@ func (s *Store) Ops(ctx context.Context, device string, after uint64, fn func(*c
 		}
 		return nil
 	})
+}
+
+// EachHeld calls fn with every held operation (see Write.Hold); v is
+// valid only during the call.
+func (s *Store) EachHeld(ctx context.Context, fn func(key string, v []byte) error) error {
+	return s.scan(ctx, []byte(spaceHeld), func(k, v []byte) error { return fn(string(k[len(spaceHeld):]), v) })
+}
+
+// Op returns one operation by its device and sequence number.
+func (s *Store) Op(ctx context.Context, device string, seq uint64) (*changeset.Op, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !validPart(device) {
+		return nil, fmt.Errorf("operation %s/%d: %w", device, seq, ErrNotFound)
+	}
+	var op *changeset.Op
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(opKey(device, seq))
+		if err != nil {
+			return err
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		op, err = changeset.DecodeOp(v)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, fmt.Errorf("operation %s/%d: %w", device, seq, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read operation %s/%d: %w", device, seq, err)
+	}
+	return op, nil
 }
 
 // Conflicts calls fn with every open conflict.

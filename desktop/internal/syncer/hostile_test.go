@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/caldate"
@@ -76,7 +79,12 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		resp.Proto = syncproto.Proto
-		frame, err := f.codec.EncodeJSON(resp, 0)
+		raw, err := json.Marshal(resp)
+		if err != nil {
+			f.t.Error(err)
+			return
+		}
+		frame, err := f.codec.Encode(raw, 0)
 		if err != nil {
 			f.t.Error(err)
 			return
@@ -97,18 +105,29 @@ func (f *fakeServer) setAnswer(a func(w http.ResponseWriter, req *syncproto.Sync
 }
 
 // honest answers as a real server that holds everything it is sent and
-// has one thing to pull: the laptop's council, on its first sync.
+// has one thing to pull: the laptop's council, on its first sync. (The
+// fake serves one laptop: what it holds is the last sequence number it
+// was sent.)
 func honest(_ http.ResponseWriter, req *syncproto.SyncRequest) *syncproto.SyncResponse {
 	resp := &syncproto.SyncResponse{Cursor: req.Cursor, Time: time.Now().UnixMilli()}
+	heldMu.Lock()
 	if n := len(req.Ops); n > 0 {
-		resp.Acked = req.Ops[n-1].Seq
+		heldSeq[req.Device] = max(heldSeq[req.Device], req.Ops[n-1].Seq)
 	}
+	resp.Acked = heldSeq[req.Device]
+	heldMu.Unlock()
 	if req.Cursor == 0 {
 		resp.Ops = []syncproto.WireOp{councilOp("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")}
 		resp.Cursor, resp.Head = 1, 1
 	}
 	return resp
 }
+
+// What the fake servers hold of each laptop (device ids are unique).
+var (
+	heldMu  sync.Mutex
+	heldSeq = map[string]uint64{}
+)
 
 // serverDevice is the device id of the operations the fake server makes.
 const serverDevice = "0190a5c2-0000-7000-8000-000000000001"
@@ -198,6 +217,23 @@ func TestHostileAnswers(t *testing.T) {
 			w.WriteHeader(http.StatusTemporaryRedirect)
 			return nil
 		}, ErrBadAnswer},
+		{"answers a frame whose message is not JSON", func(w http.ResponseWriter, _ *syncproto.SyncRequest) *syncproto.SyncResponse {
+			codec, _ := syncproto.DefaultCodec()
+			frame, _ := codec.Encode([]byte(`{"acked":1,"ops":[{"dv":"x","f":{"summary":{"v":{not json}}}}]}`), 0)
+			w.Header().Set("Content-Type", syncproto.ContentType)
+			w.Write(frame)
+			return nil
+		}, syncproto.ErrFrame},
+		{"answers a decompression bomb declared small", func(w http.ResponseWriter, _ *syncproto.SyncRequest) *syncproto.SyncResponse {
+			w.Header().Set("Content-Type", syncproto.ContentType)
+			w.Write(bomb(1000, 64<<20))
+			return nil
+		}, syncproto.ErrFrame},
+		{"answers a frame declaring more than any may hold", func(w http.ResponseWriter, _ *syncproto.SyncRequest) *syncproto.SyncResponse {
+			w.Header().Set("Content-Type", syncproto.ContentType)
+			w.Write(bomb(1<<31, 1<<20))
+			return nil
+		}, syncproto.ErrFrame},
 		{"answers a frame that is not one", func(w http.ResponseWriter, _ *syncproto.SyncRequest) *syncproto.SyncResponse {
 			w.Header().Set("Content-Type", syncproto.ContentType)
 			io.WriteString(w, strings.Repeat("KNSH", 100))
@@ -238,6 +274,16 @@ func TestHostileAnswers(t *testing.T) {
 	}
 }
 
+// bomb is a frame whose header declares declared bytes and whose zstd data
+// inflates to real bytes of zeros (a few KiB on the wire).
+func bomb(declared uint32, real int) []byte {
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression))
+	out := make([]byte, 16)
+	copy(out, "KNF1")
+	binary.BigEndian.PutUint32(out[8:], declared)
+	return enc.EncodeAll(make([]byte, real), out)
+}
+
 // TestServerThatNeverAnswers: a server that accepts the connection and
 // then says nothing costs one request timeout, not a hung laptop, and
 // nothing is marked sent.
@@ -267,4 +313,114 @@ func TestServerThatNeverAnswers(t *testing.T) {
 		t.Fatalf("the sync took %s", d)
 	}
 	l.wantPending(t, 1)
+}
+
+// pageOf answers honestly for what the laptop pushes, and pulls page once
+// (after the council): a server that sends operations it should not.
+func pageOf(page ...syncproto.WireOp) func(w http.ResponseWriter, req *syncproto.SyncRequest) *syncproto.SyncResponse {
+	return func(w http.ResponseWriter, req *syncproto.SyncRequest) *syncproto.SyncResponse {
+		resp := honest(w, req)
+		if req.Cursor == 1 {
+			resp.Ops, resp.Cursor, resp.Head = page, 1+uint64(len(page)), 1+uint64(len(page))
+		}
+		return resp
+	}
+}
+
+// TestHostilePages: a pulled page with operations the laptop may not
+// merge (another council's, claiming to be the laptop's own, stamped far in
+// the future, malformed, moving a record to another council): each is held
+// back and kept, the rest of the page is merged, the pull moves on, and the
+// person is told.
+func TestHostilePages(t *testing.T) {
+	const other = "0190a5c2-0000-7000-8000-0000000000aa"
+	now := time.Now()
+	appealOf := func(id, council, summary string, at time.Time) syncproto.WireOp {
+		return wireOp(other, 1, at, domain.KindAppeal, id, council, changeset.ActionCreate, map[string]any{
+			"council": council, "channel": "phone", "oblast": "KG-N", "category": "health", "anonymous": true,
+			"summary": summary, "received_on": caldate.Today(records.Bishkek).String(), "status": "received"})
+	}
+	good := appealOf("0190a5c2-1111-7000-8000-000000000001", "NRN-ATB", "Мектепте жылуулук жок", now)
+	tests := []struct {
+		name string
+		bad  func(l *laptop, mine *domain.Appeal) syncproto.WireOp
+		code string
+	}{
+		{"an appeal of another council", func(*laptop, *domain.Appeal) syncproto.WireOp {
+			return appealOf("0190a5c2-1111-7000-8000-000000000002", "OSH-ARA", "Башка кеңештин арызы", now)
+		}, records.HeldNotReadable},
+		{"an operation claiming to be this laptop's", func(l *laptop, mine *domain.Appeal) syncproto.WireOp {
+			w := wireOp(l.svc.Device().ID, 99, now, domain.KindAppeal, mine.ID, "NRN-ATB", changeset.ActionUpdate, map[string]any{"summary": "жасалма"})
+			return w
+		}, records.HeldForgedOwn},
+		{"an edit stamped in the year 9999", func(_ *laptop, mine *domain.Appeal) syncproto.WireOp {
+			return wireOp(other, 2, time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), domain.KindAppeal, mine.ID, "NRN-ATB", changeset.ActionUpdate,
+				map[string]any{"summary": "түбөлүк"})
+		}, records.HeldFuture},
+		{"an operation with no fields", func(_ *laptop, mine *domain.Appeal) syncproto.WireOp {
+			w := wireOp(other, 2, now, domain.KindAppeal, mine.ID, "NRN-ATB", changeset.ActionUpdate, nil)
+			return w
+		}, records.HeldMalformed},
+		{"a field name no record has", func(_ *laptop, mine *domain.Appeal) syncproto.WireOp {
+			return wireOp(other, 2, now, domain.KindAppeal, mine.ID, "NRN-ATB", changeset.ActionUpdate, map[string]any{strings.Repeat("ж", 200): "x"})
+		}, records.HeldMalformed},
+		{"an operation with no device", func(_ *laptop, mine *domain.Appeal) syncproto.WireOp {
+			return wireOp("", 2, now, domain.KindAppeal, mine.ID, "NRN-ATB", changeset.ActionUpdate, map[string]any{"summary": "кимдир бирөө"})
+		}, records.HeldMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFakeServer(t)
+			l := hostileLaptop(t, f)
+			mine := l.saveAppeal(t, "Дары жок")
+			if _, err := l.sync.SyncOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			f.setAnswer(pageOf(tc.bad(l, mine), good))
+			sum, err := l.sync.SyncOnce(ctx)
+			if !errors.Is(err, records.ErrHeldBack) {
+				t.Fatalf("sync: %v, want ErrHeldBack", err)
+			}
+			if sum.Held != 1 || sum.Received != 1 {
+				t.Fatalf("summary %+v, want 1 held back and 1 received", sum)
+			}
+			st, err := l.svc.SyncState(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Cursor != 3 || st.Held != 1 || st.LastOK.IsZero() || !strings.Contains(st.LastError, "held back") {
+				t.Fatalf("sync state %+v: the pull should move on, with one operation held back and the person told", st)
+			}
+			held, err := l.svc.HeldOps(ctx)
+			if err != nil || len(held) != 1 || held[0].Code != tc.code || len(held[0].Op) == 0 {
+				t.Fatalf("held back: %+v (%v), want one with code %s", held, err, tc.code)
+			}
+			// The good operation was merged; the bad one changed nothing.
+			if _, err := l.svc.Appeal(ctx, good.Record); err != nil {
+				t.Fatalf("the good operation of the page: %v", err)
+			}
+			got, err := l.svc.Appeal(ctx, mine.ID)
+			if err != nil || got.Summary != "Дары жок" {
+				t.Fatalf("the laptop's own appeal: %+v, %v", got, err)
+			}
+			list, _ := l.svc.List(records.Filter{Kind: domain.KindAppeal, Deleted: true})
+			if len(list) != 2 {
+				t.Fatalf("the laptop lists %d appeals, want its own and the good one", len(list))
+			}
+			// The next sync pulls nothing new and holds nothing more.
+			f.setAnswer(honest)
+			if _, err := l.sync.SyncOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// A later edit of the field wins, as a person expects.
+			patch, _ := json.Marshal(map[string]string{"summary": "Дары жок, оңдолду"})
+			if _, err := l.svc.EditAppeal(ctx, mine.ID, patch); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := l.svc.Appeal(ctx, mine.ID); got.Summary != "Дары жок, оңдолду" {
+				t.Fatalf("a later edit did not win: %q", got.Summary)
+			}
+		})
+	}
 }

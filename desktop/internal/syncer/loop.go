@@ -171,10 +171,16 @@ func (l *Loop) Run(ctx context.Context) error {
 		}
 		pending := l.pending(ctx)
 		switch {
-		case err == nil:
+		case err == nil, errors.Is(err, records.ErrHeldBack):
+			// Held-back operations do not stop a sync: it succeeded, and
+			// the status keeps saying what was set aside.
 			backoff = 0
+			msg := ""
+			if err != nil {
+				msg = err.Error()
+			}
 			l.set(func(st *Status) {
-				st.State, st.LastOK, st.LastError, st.LastCode, st.Pending, st.Last, st.NextAttempt = StateIdle, time.Now(), "", "", pending, sum, time.Time{}
+				st.State, st.LastOK, st.LastError, st.LastCode, st.Pending, st.Last, st.NextAttempt = StateIdle, time.Now(), msg, "", pending, sum, time.Time{}
 			})
 			resetTimer(timer, l.o.Period)
 		case errors.Is(err, records.ErrNotEnrolled):

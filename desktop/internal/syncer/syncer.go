@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
-	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
@@ -53,6 +52,8 @@ type Summary struct {
 	Acked     uint64  `json:"acked"`
 	Cursor    uint64  `json:"cursor"`
 	Pending   uint64  `json:"pending"`
+	// Held counts pulled operations held back, not merged (records.HeldOp).
+	Held int `json:"held,omitempty"`
 }
 
 // Syncer syncs one store with its server. It is safe for concurrent use;
@@ -127,6 +128,11 @@ func (s *Syncer) SyncOnce(ctx context.Context) (*Summary, error) {
 	sum, err := s.sync(ctx)
 	if sum != nil {
 		sum.Seconds = s.now().Sub(start).Seconds()
+		if err == nil && sum.Held > 0 {
+			// Everything else was synced; the person is told all the same,
+			// since an honest server sends nothing a laptop must refuse.
+			err = fmt.Errorf("%w: %d held back (keneshctl status lists them)", records.ErrHeldBack, sum.Held)
+		}
 	}
 	if !errors.Is(err, records.ErrNotEnrolled) && !errors.Is(err, context.Canceled) {
 		if nerr := s.svc.NoteSync(context.WithoutCancel(ctx), s.now().UTC(), err); nerr != nil && err == nil {
@@ -154,6 +160,14 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	st, err := s.svc.SyncState(ctx)
 	if err != nil {
 		return sum, err
+	}
+	// Operations held back for their clock are merged once this laptop's
+	// clock has come close enough to theirs.
+	if r, err := s.svc.ReleaseHeld(ctx); err != nil {
+		return sum, err
+	} else {
+		sum.Received += r.Applied
+		sum.Conflicts += len(r.Conflicts)
 	}
 	dev := s.svc.Device().ID
 	total, acked0, cursor0 := st.Pending, st.Acked, st.Cursor
@@ -231,15 +245,9 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 			st.Acked = resp.Acked
 		}
 		if len(resp.Ops) > 0 || resp.Cursor != st.Cursor {
-			ops := make([]*changeset.Op, 0, len(resp.Ops))
-			for _, w := range resp.Ops {
-				op, err := syncproto.FromWire(w)
-				if err != nil {
-					return sum, fmt.Errorf("the server sent a malformed operation: %w", err)
-				}
-				ops = append(ops, op)
-			}
-			ap.start(ctx, ops, resp.Cursor)
+			// Operations that do not decode, or that this laptop may not
+			// merge, are held back there: the pull goes on.
+			ap.start(ctx, resp.Ops, resp.Cursor)
 			st.Cursor = resp.Cursor
 		}
 		seq := s.svc.Seq()
@@ -309,13 +317,13 @@ type applier struct {
 	res  records.ApplyResult
 }
 
-// start applies ops and moves the cursor to cursor in the background. The
-// page before must have been waited for.
-func (a *applier) start(ctx context.Context, ops []*changeset.Op, cursor uint64) {
+// start applies a page and moves the cursor to cursor in the background.
+// The page before must have been waited for.
+func (a *applier) start(ctx context.Context, page []syncproto.WireOp, cursor uint64) {
 	a.done = make(chan error, 1)
 	go func() {
 		var err error
-		a.res, err = a.svc.ApplyRemote(ctx, ops, cursor)
+		a.res, err = a.svc.ApplyPage(ctx, page, cursor)
 		a.done <- err
 	}()
 }
@@ -333,6 +341,7 @@ func (a *applier) wait(sum *Summary) error {
 	}
 	sum.Received += a.res.Applied
 	sum.Conflicts += len(a.res.Conflicts)
+	sum.Held += a.res.Held
 	return nil
 }
 

@@ -373,9 +373,12 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 		return nil, perr(syncproto.CodeFrame, "%v: nothing was applied; send it again", err)
 	}
 	m.bytes.WithLabelValues("in", "decoded").Add(float64(len(raw)))
-	var req syncproto.SyncRequest
-	if err := json.Unmarshal(raw, &req); err != nil {
-		return nil, perr(syncproto.CodeFrame, "the body is not a valid sync request: %v", err)
+	req, err := syncproto.DecodeSyncRequest(raw)
+	switch {
+	case errors.Is(err, syncproto.ErrLimit):
+		return nil, perr(syncproto.CodeTooLarge, "%v", err)
+	case err != nil:
+		return nil, perr(syncproto.CodeFrame, "%v", err)
 	}
 	switch {
 	case req.Proto != syncproto.Proto:

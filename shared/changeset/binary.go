@@ -21,6 +21,9 @@ import (
 //
 //	op:    0x01 device seq hlc kind record council action author
 //	       nfields { name value base }
+//	   or  0x02 ... nfields { name value base nsettles { hlc device } }
+//	       (0x02 only for an operation that settles conflicts, so that
+//	       every other operation encodes as before)
 //	state: 0x01 kind id council author device created updated
 //	       ndevices { device } nfields { name value hlc device# seq base }
 //
@@ -28,14 +31,25 @@ import (
 // bytes. The leading byte is a version: JSON, which an older store holds,
 // begins with '{' and is still read (DecodeOp, DecodeState).
 
-const binaryV1 = 0x01
+const (
+	binaryV1 = 0x01
+	binaryV2 = 0x02 // operations with Change.Settles
+)
 
 // ErrDamaged marks stored bytes that do not decode.
 var ErrDamaged = errors.New("damaged stored value")
 
 // AppendBinary appends the storage encoding of o to b.
 func (o *Op) AppendBinary(b []byte) ([]byte, error) {
-	b = append(b, binaryV1)
+	v2 := false
+	for _, ch := range o.Fields {
+		v2 = v2 || len(ch.Settles) > 0
+	}
+	if v2 {
+		b = append(b, binaryV2)
+	} else {
+		b = append(b, binaryV1)
+	}
 	b = appendStr(b, o.Device)
 	b = binary.AppendUvarint(b, o.Seq)
 	b = binary.AppendUvarint(b, uint64(o.HLC))
@@ -50,6 +64,13 @@ func (o *Op) AppendBinary(b []byte) ([]byte, error) {
 		b = appendStr(b, name)
 		b = appendBytes(b, ch.Value)
 		b = binary.AppendUvarint(b, uint64(ch.Base))
+		if v2 {
+			b = binary.AppendUvarint(b, uint64(len(ch.Settles)))
+			for _, v := range ch.Settles {
+				b = binary.AppendUvarint(b, uint64(v.HLC))
+				b = appendStr(b, v.Device)
+			}
+		}
 	}
 	return b, nil
 }
@@ -58,14 +79,19 @@ func (o *Op) AppendBinary(b []byte) ([]byte, error) {
 // or JSON. Field values alias data.
 func DecodeOp(data []byte) (*Op, error) {
 	var o Op
-	if len(data) > 0 && data[0] != binaryV1 {
+	if len(data) > 0 && data[0] != binaryV1 && data[0] != binaryV2 {
 		if err := json.Unmarshal(data, &o); err != nil {
 			return nil, fmt.Errorf("%w: operation: %v", ErrDamaged, err)
 		}
 		return &o, nil
 	}
 	r := reader{b: data}
-	r.version()
+	v2 := len(data) > 0 && data[0] == binaryV2
+	if v2 {
+		r.b = r.b[1:]
+	} else {
+		r.version()
+	}
 	o.Device = r.str()
 	o.Seq = r.uvarint()
 	o.HLC = hlc.Timestamp(r.uvarint())
@@ -78,7 +104,16 @@ func DecodeOp(data []byte) (*Op, error) {
 	o.Fields = make(map[string]Change, n)
 	for i := 0; i < n && r.err == nil; i++ {
 		name := r.str()
-		o.Fields[name] = Change{Value: r.bytes(), Base: hlc.Timestamp(r.uvarint())}
+		ch := Change{Value: r.bytes(), Base: hlc.Timestamp(r.uvarint())}
+		if v2 {
+			if n := r.count(MaxSettles); n > 0 {
+				ch.Settles = make([]Version, n)
+				for j := range ch.Settles {
+					ch.Settles[j] = Version{HLC: hlc.Timestamp(r.uvarint()), Device: r.str()}
+				}
+			}
+		}
+		o.Fields[name] = ch
 	}
 	if err := r.done(); err != nil {
 		return nil, fmt.Errorf("operation: %w", err)

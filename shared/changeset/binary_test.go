@@ -23,6 +23,14 @@ func sampleOps() []*Op {
 			Fields: map[string]Change{"_deleted": {Value: json.RawMessage(`true`), Base: hlc.Timestamp(1<<64 - 1)}}},
 		{Device: "d", Seq: 3, HLC: 9, Kind: "material", Record: "m", Action: ActionUpdate,
 			Fields: map[string]Change{"items/1": {Value: json.RawMessage(`null`), Base: 8}}},
+		// A conflict's resolution: it names the values it settles.
+		{Device: "01JDEVA", Seq: 9, HLC: hlc.New(1764000000009, 1), Kind: "resolution", Record: "01JREC", Council: "NRN-ATB",
+			Action: ActionUpdate, Author: "Асанова Бүбүсара",
+			Fields: map[string]Change{
+				"summary": {Value: json.RawMessage(`"биригди"`), Base: hlc.New(1764000000005, 0),
+					Settles: []Version{{HLC: hlc.New(1764000000004, 2), Device: "01JDEVB"}, {HLC: hlc.New(1764000000003, 0), Device: "01JDEVC"}}},
+				"village": {Value: json.RawMessage(`"Ак-Муз"`)},
+			}},
 	}
 }
 
@@ -171,6 +179,9 @@ func normOp(o *Op) *Op {
 	for k, c := range o.Fields {
 		if len(c.Value) == 0 {
 			c.Value = nil
+		}
+		if len(c.Settles) == 0 {
+			c.Settles = nil
 		}
 		cp.Fields[k] = c
 	}

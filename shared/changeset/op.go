@@ -30,6 +30,33 @@ const DeletedField = "_deleted"
 type Change struct {
 	Value json.RawMessage `json:"v"`
 	Base  hlc.Timestamp   `json:"b,omitempty"`
+	// Settles names the competing values of this field that a person
+	// looked at and settled: a conflict's resolution. Every replica that
+	// holds an open conflict whose losing value is one of them closes it
+	// when this write arrives (Op.Settled), so a conflict resolved on one
+	// laptop disappears from every other that held it. Nil for every
+	// other write.
+	Settles []Version `json:"s,omitempty"`
+}
+
+// Version names one write of a field: its clock and its device, as a
+// conflict's winner and loser are named (FieldValue.HLC, FieldValue.Device).
+type Version struct {
+	HLC    hlc.Timestamp `json:"t"`
+	Device string        `json:"d"`
+}
+
+// Settled returns the conflicts op settles, by the key a replica keeps
+// them under (kind, record, field, and the losing value's clock and
+// device); only those fields of each are set.
+func (o *Op) Settled() []Conflict {
+	var out []Conflict
+	for _, name := range sortedKeys(o.Fields) {
+		for _, v := range o.Fields[name].Settles {
+			out = append(out, Conflict{Kind: o.Kind, Record: o.Record, Field: name, Loser: FieldValue{HLC: v.HLC, Device: v.Device}})
+		}
+	}
+	return out
 }
 
 // Op is one save on one device. (Device, Seq) identifies it everywhere; Seq
@@ -54,6 +81,11 @@ const (
 	MaxFieldsPerOp  = 1024
 	MaxFieldNameLen = 128
 	MaxValueBytes   = 256 << 10
+	// MaxSettles bounds the values one resolution settles (the open
+	// conflicts of one field a person saw at once).
+	MaxSettles = 64
+	// MaxDeviceLen bounds a device id (a UUID is 36 bytes).
+	MaxDeviceLen = 128
 )
 
 // ErrInvalidOp marks an operation that is malformed, whoever sent it.
@@ -93,6 +125,14 @@ func (o *Op) Validate() error {
 		}
 		if !json.Valid(ch.Value) {
 			return bad("field %q is not valid JSON", name)
+		}
+		if len(ch.Settles) > MaxSettles {
+			return bad("field %q settles %d values, at most %d", name, len(ch.Settles), MaxSettles)
+		}
+		for _, v := range ch.Settles {
+			if v.HLC == 0 || v.Device == "" || len(v.Device) > MaxDeviceLen || !utf8.ValidString(v.Device) || strings.ContainsAny(v.Device, ":\x00") {
+				return bad("field %q settles a value that names no write (%s of %q)", name, v.HLC, v.Device)
+			}
 		}
 	}
 	return nil

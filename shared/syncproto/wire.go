@@ -119,9 +119,18 @@ type WireOp struct {
 }
 
 // WireChange is one field's new value and the version its author saw.
+// S, only in a conflict's resolution, names the competing values it
+// settles (changeset.Change.Settles); older receivers ignore it.
 type WireChange struct {
 	V json.RawMessage `json:"v"`
 	B uint64          `json:"b,omitempty"`
+	S []WireVersion   `json:"s,omitempty"`
+}
+
+// WireVersion names one write of a field: its clock and device.
+type WireVersion struct {
+	T uint64 `json:"t"`
+	D string `json:"d"`
 }
 
 // ToWire converts an operation for the wire.
@@ -129,7 +138,11 @@ func ToWire(o *changeset.Op) WireOp {
 	w := WireOp{Device: o.Device, Seq: o.Seq, HLC: uint64(o.HLC), Kind: o.Kind, Record: o.Record, Council: o.Council,
 		Action: string(o.Action), Author: o.Author, Fields: make(map[string]WireChange, len(o.Fields))}
 	for k, c := range o.Fields {
-		w.Fields[k] = WireChange{V: c.Value, B: uint64(c.Base)}
+		wc := WireChange{V: c.Value, B: uint64(c.Base)}
+		for _, v := range c.Settles {
+			wc.S = append(wc.S, WireVersion{T: uint64(v.HLC), D: v.Device})
+		}
+		w.Fields[k] = wc
 	}
 	return w
 }
@@ -157,6 +170,12 @@ func WireSize(o *changeset.Op) int {
 		}
 		if c.Base != 0 {
 			n += len(`,"b":`) + digits(uint64(c.Base))
+		}
+		if len(c.Settles) > 0 {
+			n += len(`,"s":[]`) + len(c.Settles) - 1
+			for _, v := range c.Settles {
+				n += len(`{"t":,"d":""}`) + digits(uint64(v.HLC)) + strLen(v.Device)
+			}
 		}
 	}
 	if len(o.Fields) > 0 {
@@ -229,7 +248,14 @@ func FromWire(w WireOp) (*changeset.Op, error) {
 	o := &changeset.Op{Device: w.Device, Seq: w.Seq, HLC: hlc.Timestamp(w.HLC), Kind: w.Kind, Record: w.Record, Council: w.Council,
 		Action: changeset.Action(w.Action), Author: w.Author, Fields: make(map[string]changeset.Change, len(w.Fields))}
 	for k, c := range w.Fields {
-		o.Fields[k] = changeset.Change{Value: c.V, Base: hlc.Timestamp(c.B)}
+		ch := changeset.Change{Value: c.V, Base: hlc.Timestamp(c.B)}
+		if len(c.S) > changeset.MaxSettles {
+			return nil, fmt.Errorf("operation %s/%d: %w: field %q settles %d values, at most %d", w.Device, w.Seq, changeset.ErrInvalidOp, k, len(c.S), changeset.MaxSettles)
+		}
+		for _, v := range c.S {
+			ch.Settles = append(ch.Settles, changeset.Version{HLC: hlc.Timestamp(v.T), Device: v.D})
+		}
+		o.Fields[k] = ch
 	}
 	if err := o.Validate(); err != nil {
 		return nil, fmt.Errorf("operation %s/%d: %w", w.Device, w.Seq, err)

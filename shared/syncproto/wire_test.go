@@ -3,6 +3,7 @@ package syncproto
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/kenesh/kenesh/shared/changeset"
@@ -16,7 +17,10 @@ func TestWireSize(t *testing.T) {
 	for _, f := range []string{"summary", "description", "appellant", "status", "reg_no", "district", "village"} {
 		create.Fields[f] = WireChange{V: json.RawMessage(`"Ак-Суу айылындагы фельдшердик-акушердик пункт: ң ө ү"`)}
 	}
-	for name, w := range map[string]WireOp{"update": sampleRequest().Ops[0], "create": create} {
+	resolution := sampleRequest().Ops[0]
+	resolution.Fields = map[string]WireChange{"summary": {V: json.RawMessage(`"биригди"`), B: 117675588638146560,
+		S: []WireVersion{{T: 117675588638146001, D: "01a21153-0b49-7f01-9325-83417e1d6f9d"}, {T: 9, D: "b"}}}}
+	for name, w := range map[string]WireOp{"update": sampleRequest().Ops[0], "create": create, "resolution": resolution} {
 		op, err := FromWire(w)
 		if err != nil {
 			t.Fatal(err)
@@ -25,6 +29,9 @@ func TestWireSize(t *testing.T) {
 		est := WireSize(op)
 		if est != len(real) {
 			t.Errorf("%s: WireSize %d, JSON %d bytes", name, est, len(real))
+		}
+		if back, err := FromWire(ToWire(op)); err != nil || !reflect.DeepEqual(back, op) {
+			t.Errorf("%s: does not survive the wire: %v\n%+v\n%+v", name, err, back, op)
 		}
 	}
 }
@@ -41,7 +48,8 @@ func FuzzWireSize(f *testing.F) {
 			return
 		}
 		op := &changeset.Op{Device: device, Seq: 7, HLC: 117675588638146560, Kind: "appeal", Record: device + name, Council: author,
-			Action: changeset.ActionUpdate, Author: author, Fields: map[string]changeset.Change{name: {Value: value, Base: 3}, "status": {Value: json.RawMessage(`"x"`)}}}
+			Action: changeset.ActionUpdate, Author: author, Fields: map[string]changeset.Change{name: {Value: value, Base: 3},
+				"status": {Value: json.RawMessage(`"x"`), Settles: []changeset.Version{{HLC: 5, Device: device}, {HLC: 1 << 60, Device: author}}}}}
 		b, err := MarshalOp(op)
 		if err != nil {
 			t.Fatal(err)

@@ -126,6 +126,15 @@ func (c *Codec) Encode(raw []byte, dict uint32) ([]byte, error) {
 	return enc.EncodeAll(raw, out), nil
 }
 
+// DecodedLen is the payload length a frame declares, if frame starts like
+// one: what decoding it will allocate, known before decoding.
+func DecodedLen(frame []byte) (int, bool) {
+	if len(frame) < frameHeader || !bytes.Equal(frame[:4], frameMagic[:]) {
+		return 0, false
+	}
+	return int(binary.BigEndian.Uint32(frame[8:])), true
+}
+
 // Decode checks and unwraps a frame. The declared length is checked against
 // MaxRawBytes before decompressing and the result against it after; the
 // checksum last.

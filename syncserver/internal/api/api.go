@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,8 +56,27 @@ type Config struct {
 	// limit), with bursts of Burst.
 	Rate  float64
 	Burst int
-	Now   func() time.Time
+	// BodyBudget bounds the bytes of sync bodies being received at once,
+	// across all requests (0: DefaultBodyBudget); DecodeBudget the bytes of
+	// decoded requests and pull pages being worked on (0:
+	// DefaultDecodeBudget). A request that cannot get its share within
+	// BudgetWait (0: 10 s) is answered busy (CodeUnavailable) and retried.
+	BodyBudget, DecodeBudget int64
+	BudgetWait               time.Duration
+	Now                      func() time.Time
 }
+
+// Default budgets. A decoded request is charged twice its declared length
+// (its payload and the operations decoded from it, which the streaming
+// decoder bounds), a pull page twice its byte limit (the operations read
+// and their encoding): 64 MiB holds four 16 MiB bombs at once, or a
+// hundred ordinary syncs; with the bodies, what requests hold stays near
+// 100 MB however many arrive (the peak RSS measured under attack is in
+// BENCHMARKS.md).
+const (
+	DefaultBodyBudget   = 32 << 20
+	DefaultDecodeBudget = 64 << 20
+)
 
 // Handler serves the sync protocol.
 type Handler struct {
@@ -65,6 +85,8 @@ type Handler struct {
 	mux    *http.ServeMux
 	dev    *limiters
 	enroll *limiters
+	body   *budget // sync bodies being received
+	decode *budget // decoded requests and pull pages being worked on
 	now    func() time.Time
 }
 
@@ -81,6 +103,9 @@ func New(cfg Config) *Handler {
 	if h.cfg.Metrics == nil {
 		h.cfg.Metrics = NewMetrics(nil)
 	}
+	wait := cmp.Or(cfg.BudgetWait, 10*time.Second)
+	h.body = newBudget(cmp.Or(cfg.BodyBudget, DefaultBodyBudget), wait)
+	h.decode = newBudget(cmp.Or(cfg.DecodeBudget, DefaultDecodeBudget), wait)
 	h.mux.HandleFunc(syncproto.PathEnroll, h.handleEnroll)
 	h.mux.HandleFunc(syncproto.PathSync, h.handleSync)
 	h.mux.HandleFunc(syncproto.PathHealth, h.handleHealth)
@@ -217,8 +242,11 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		perr = &syncproto.Error{Code: syncproto.CodeInternal, Message: "the server had an internal error; it will be tried again"}
 	}
 	ri.code, ri.detail = perr.Code, perr.Message
-	if perr.Code == syncproto.CodeRateLimited {
+	switch perr.Code {
+	case syncproto.CodeRateLimited:
 		w.Header().Set("Retry-After", "1")
+	case syncproto.CodeUnavailable:
+		w.Header().Set("Retry-After", "2")
 	}
 	writeError(w, perr.Code, perr.Message, perr.Acked)
 }
@@ -281,6 +309,23 @@ func (h *Handler) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		Council: d.Council, Role: d.Role, Name: d.Name, Dicts: h.dicts()})
 }
 
+// errBusy answers a request that could not get its share of a budget.
+var errBusy = &syncproto.Error{Code: syncproto.CodeUnavailable, Message: "the server is busy with other laptops' changes; it will be tried again shortly"}
+
+// readBody reads a request body of at most limit bytes, into a buffer of
+// its declared length when it has one.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, limit)
+	if r.ContentLength < 0 || r.ContentLength > limit {
+		return io.ReadAll(body)
+	}
+	buf := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(body, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
 func readErr(err error, limit int64) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
@@ -337,7 +382,19 @@ func (h *Handler) handleSync(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, perr(syncproto.CodeInvalid, "Content-Type %q: a sync body is %s", ct, syncproto.ContentType))
 		return
 	}
-	frame, err := io.ReadAll(http.MaxBytesReader(w, r.Body, syncproto.MaxFrameBytes))
+	// The body's bytes are reserved before it is read: a laptop on 2G
+	// holds them for minutes.
+	size := r.ContentLength
+	if size < 0 || size > syncproto.MaxFrameBytes {
+		size = syncproto.MaxFrameBytes
+	}
+	release, ok := h.body.take(r.Context(), size)
+	if !ok {
+		h.fail(w, r, errBusy)
+		return
+	}
+	defer release()
+	frame, err := readBody(w, r, syncproto.MaxFrameBytes)
 	if err != nil {
 		h.fail(w, r, readErr(err, syncproto.MaxFrameBytes))
 		return
@@ -368,6 +425,18 @@ func (h *Handler) handleSync(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]byte, error) {
 	m := h.cfg.Metrics
 	m.bytes.WithLabelValues("in", "compressed").Add(float64(len(frame)))
+	// What decoding will allocate is known from the frame's header (and
+	// at most syncproto.MaxRawBytes): reserve it first.
+	n, _ := syncproto.DecodedLen(frame)
+	release, ok := h.decode.take(ctx, 2*int64(min(n, syncproto.MaxRawBytes)))
+	if !ok {
+		return nil, errBusy
+	}
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
 	raw, err := h.cfg.Codec.Decode(frame)
 	if err != nil {
 		return nil, perr(syncproto.CodeFrame, "%v: nothing was applied; send it again", err)
@@ -402,6 +471,10 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 		m.opsRefused.WithLabelValues(string(r.Code)).Inc()
 	}
 	resp.Time = h.now().UnixMilli()
+	// The request is done with; the page gets its own share.
+	req.Ops = nil
+	release()
+	release = nil
 	if !req.Pull {
 		return syncproto.Marshal(resp)
 	}
@@ -419,6 +492,12 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 		maxPull = DefaultMaxPull
 	}
 	maxPull = min(maxPull, MaxPull, syncproto.MaxFrameBytes-frameSlack-len(envelope)-len(`,"ops":[]`))
+	if release, ok = h.decode.take(ctx, 2*int64(maxPull)); !ok {
+		// Busy: what was pushed is acknowledged; the page comes with
+		// the next sync.
+		resp.Cursor, resp.More, resp.Head = req.Cursor, true, 0
+		return syncproto.Marshal(resp)
+	}
 	page, err := h.cfg.Store.Pull(ctx, auth.ReadScope(dev), dev.ID, req.Cursor,
 		store.PullLimits{MaxBytes: maxPull, MaxOps: syncproto.MaxPullOps, Encode: syncproto.MarshalOp, MaxOpBytes: syncproto.MaxOpBytes})
 	if err != nil {

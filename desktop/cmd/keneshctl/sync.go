@@ -175,17 +175,17 @@ func runConflicts(ctx context.Context, e *env, args []string) error {
 			}
 			chosen = []byte(*value)
 		} else {
-			list, err := c.Records.Conflicts(ctx)
+			list, err := c.Records.ConflictViews(ctx)
 			if err != nil {
 				return err
 			}
 			for _, k := range list {
 				if k.Kind == kind && k.Record == id && k.Field == field {
 					switch *keep {
-					case "winner":
-						chosen = k.Winner.Value
+					case "winner": // the value the record holds now
+						chosen = k.Current.Value
 					case "loser":
-						chosen = k.Loser.Value
+						chosen = k.Other.Value
 					default:
 						return usagef("--keep takes winner or loser")
 					}

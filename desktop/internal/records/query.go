@@ -158,13 +158,6 @@ func (s *Service) History(ctx context.Context, kind, id string) ([]Entry, error)
 	return out, nil
 }
 
-// Conflicts lists concurrent edits kept for a person to resolve.
-func (s *Service) Conflicts(ctx context.Context) ([]changeset.Conflict, error) {
-	var out []changeset.Conflict
-	err := s.st.Conflicts(ctx, func(c changeset.Conflict) error { out = append(out, c); return nil })
-	return out, err
-}
-
 // AppealByRegNo finds an appeal's id by its registration number.
 func (s *Service) AppealByRegNo(regNo string) (string, error) {
 	rows, err := s.ix.Query(index.Filter{Kind: domain.KindAppeal, Text: regNo, IncludeDeleted: true})

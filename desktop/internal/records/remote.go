@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/kenesh/kenesh/desktop/internal/index"
 	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/shared/changeset"
-	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
@@ -184,7 +182,9 @@ func (s *Service) applyRemoteChunk(ctx context.Context, ops []*changeset.Op, bad
 		}
 		res.Conflicts = append(res.Conflicts, conflicts...)
 		rec.last = len(writes)
-		writes = append(writes, store.Write{Op: op, Conflicts: conflicts, Release: release[op]})
+		// A resolution made on another laptop settles the same conflict
+		// here (the keys it names; one not held here is no matter).
+		writes = append(writes, store.Write{Op: op, Conflicts: conflicts, Release: release[op], Resolved: op.Settled()})
 	}
 	var rows []*index.Row
 	var changed []Changed
@@ -236,39 +236,4 @@ func dedupeStates(writes []store.Write) {
 		}
 		w.State, w.IndexRow, w.SearchText = nil, nil, nil
 	}
-}
-
-// Resolve settles the open conflicts on one field of a record by saving
-// value (JSON) as the field's new value, an edit that has seen every
-// competing write, so it wins everywhere and raises no new conflict.
-func (s *Service) Resolve(ctx context.Context, kind, id, field string, value []byte) error {
-	open, err := s.Conflicts(ctx)
-	if err != nil {
-		return err
-	}
-	var settled []changeset.Conflict
-	for _, c := range open {
-		if c.Kind == kind && c.Record == id && c.Field == field {
-			settled = append(settled, c)
-		}
-	}
-	if len(settled) == 0 {
-		return fmt.Errorf("no open conflict on %s of %s %s: %w", field, kind, id, domain.ErrNotFound)
-	}
-	return s.Update(ctx, func(tx *Tx) error {
-		st, err := tx.state(kind, id)
-		if err != nil {
-			return err
-		}
-		// Even keeping the winning value is an operation: it records who
-		// settled the conflict, and it reaches the other laptops.
-		cur := st.Fields[field]
-		if _, err := tx.apply(kind, id, st.Council, changeset.ActionUpdate, st, map[string]changeset.Change{
-			field: {Value: value, Base: cur.HLC},
-		}); err != nil {
-			return err
-		}
-		tx.writes[len(tx.writes)-1].Resolved = settled
-		return nil
-	})
 }

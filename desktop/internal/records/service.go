@@ -68,10 +68,14 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 
-	mu     sync.Mutex // guards the fields below and serialises saves
-	dev    Device
-	seq    uint64
-	clock  *hlc.Clock
+	mu    sync.Mutex // guards the fields below and serialises saves
+	dev   Device
+	seq   uint64
+	clock *hlc.Clock
+	// author names this laptop in its operations: its registered name
+	// (the enrollment's, which the server knows it by), or its device
+	// name before enrollment. Never free text typed at save time: who
+	// wrote a value is shown to people deciding a conflict.
 	author string
 	home   string
 	// writer is the enrolled role and council whose rules saves follow
@@ -153,6 +157,9 @@ func Open(ctx context.Context, st *store.Store, o Options) (*Service, error) {
 	switch e, err := s.Enrollment(ctx); {
 	case err == nil:
 		s.writer = &policy.Device{Role: e.Role, Council: e.Council}
+		if e.Name != "" {
+			s.author = e.Name
+		}
 	case !errors.Is(err, ErrNotEnrolled):
 		return nil, err
 	}
@@ -191,15 +198,6 @@ func (s *Service) Device() Device {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.dev
-}
-
-// SetAuthor names the person saving from now on (shared laptops).
-func (s *Service) SetAuthor(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if name != "" {
-		s.author = name
-	}
 }
 
 // HomeCouncil is the council new records default to ("" if none).

@@ -71,6 +71,9 @@ func (s *Service) Enroll(ctx context.Context, e Enrollment) error {
 		s.home = e.Council
 	}
 	s.writer = &policy.Device{Role: e.Role, Council: e.Council}
+	if e.Name != "" {
+		s.author = e.Name
+	}
 	s.mu.Unlock()
 	return nil
 }

@@ -214,6 +214,8 @@ const (
 	ProblemBadURL          = "bad_url"
 	ProblemPlainHTTP       = "plain_http"
 	ProblemBadAnswer       = "bad_answer"
+	ProblemClockWrong      = "clock_wrong"
+	ProblemHeldBack        = "held_back"
 	ProblemInvalid         = "invalid"
 	ProblemTransition      = "transition"
 	ProblemNotFound        = "not_found"
@@ -262,6 +264,10 @@ func Code(err error) string {
 		return ProblemPlainHTTP
 	case errors.Is(err, syncer.ErrBadAnswer):
 		return ProblemBadAnswer
+	case errors.Is(err, syncproto.ErrClock):
+		return ProblemClockWrong
+	case errors.Is(err, records.ErrHeldBack):
+		return ProblemHeldBack
 	case errors.Is(err, ErrAlreadyEnrolled):
 		return ProblemAlreadyEnrolled
 	}

@@ -10,15 +10,17 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
-	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
 // conflictsPage shows concurrent edits of one field side by side, for a
-// person to keep one or merge them by hand.
+// person to keep one or merge them by hand: the value the record holds now
+// (never a stale copy of it: keeping it must not overwrite a later edit)
+// and the value that lost, each with who wrote it and when. Only the
+// conflicts this laptop may resolve are listed (records.Conflicts).
 type conflictsPage struct {
 	u    *UI
-	list []changeset.Conflict
+	list []records.ConflictView
 	body *fyne.Container
 	// keep holds the "keep this" buttons per conflict: [winner, loser] (tests).
 	keep [][2]*widget.Button
@@ -36,7 +38,7 @@ func (p *conflictsPage) changed([]records.Changed) { p.load() }
 
 func (p *conflictsPage) load() {
 	var err error
-	p.list, err = p.u.sess.Records().Conflicts(context.Background())
+	p.list, err = p.u.sess.Records().ConflictViews(context.Background())
 	if err != nil {
 		p.body.Objects = []fyne.CanvasObject{wrapped(p.u.problem(err))}
 		p.body.Refresh()
@@ -46,7 +48,7 @@ func (p *conflictsPage) load() {
 }
 
 // recordLabel names the record a conflict is about.
-func (p *conflictsPage) recordLabel(c changeset.Conflict) string {
+func (p *conflictsPage) recordLabel(c records.ConflictView) string {
 	u := p.u
 	svc := u.sess.Records()
 	switch c.Kind {
@@ -71,15 +73,19 @@ func (p *conflictsPage) draw() {
 	}
 	for _, c := range p.list {
 		c := c
-		side := func(titleKey string, v changeset.FieldValue) (fyne.CanvasObject, *widget.Button) {
+		side := func(titleKey string, v records.Written) (fyne.CanvasObject, *widget.Button) {
 			text := widget.NewLabel(u.rawValueText(c.Field, v.Value))
 			text.Wrapping = fyne.TextWrapWord
-			when := muted(u.T("conflicts.when", "time", v.HLC.Time()))
+			who := v.By
+			if who == "" {
+				who = u.T("conflicts.unknown_author")
+			}
+			by := muted(u.T("conflicts.written_by", "who", who, "time", v.At))
 			btn := u.button(u.T("conflicts.keep"), theme.ConfirmIcon(), func() { p.resolve(c, v.Value) })
-			return widget.NewCard("", "", container.NewBorder(container.NewVBox(bold(u.T(titleKey)), when), container.NewHBox(btn), nil, nil, text)), btn
+			return widget.NewCard("", "", container.NewBorder(container.NewVBox(bold(u.T(titleKey)), by), container.NewHBox(btn), nil, nil, text)), btn
 		}
-		w, wb := side("conflicts.current", c.Winner)
-		l, lb := side("conflicts.other", c.Loser)
+		w, wb := side("conflicts.current", c.Current)
+		l, lb := side("conflicts.other", c.Other)
 		p.keep = append(p.keep, [2]*widget.Button{wb, lb})
 		merge := u.button(u.T("conflicts.merge"), theme.DocumentCreateIcon(), func() { p.mergeDialog(c) })
 		card := widget.NewCard("", "", container.NewVBox(
@@ -94,7 +100,7 @@ func (p *conflictsPage) draw() {
 	p.body.Refresh()
 }
 
-func (p *conflictsPage) resolve(c changeset.Conflict, value json.RawMessage) {
+func (p *conflictsPage) resolve(c records.ConflictView, value json.RawMessage) {
 	if err := p.u.sess.Records().Resolve(context.Background(), c.Kind, c.Record, c.Field, value); err != nil {
 		p.u.showError(err)
 	}
@@ -106,22 +112,22 @@ func (p *conflictsPage) resolve(c changeset.Conflict, value json.RawMessage) {
 
 // mergeDialog lets a person write the value by hand, starting from the
 // current one: plain text for text fields, JSON for anything else.
-func (p *conflictsPage) mergeDialog(c changeset.Conflict) {
+func (p *conflictsPage) mergeDialog(c records.ConflictView) {
 	u := p.u
 	fs := u.newFieldSet(c.Kind)
 	e := u.newMultiEntry(6)
 	var s string
-	isText := json.Unmarshal(c.Winner.Value, &s) == nil
+	isText := json.Unmarshal(c.Current.Value, &s) == nil
 	if isText {
 		e.SetText(s)
 	} else {
-		e.SetText(string(c.Winner.Value))
+		e.SetText(string(c.Current.Value))
 	}
 	var other string
 	if isText {
-		_ = json.Unmarshal(c.Loser.Value, &other)
+		_ = json.Unmarshal(c.Other.Value, &other)
 	} else {
-		other = string(c.Loser.Value)
+		other = string(c.Other.Value)
 	}
 	ref := muted(u.T("conflicts.other") + ":\n" + other)
 	box := container.NewVBox(wrapped(u.T("conflicts.merge_explain")), fs.add("value", "conflicts.merged", e).box, ref)

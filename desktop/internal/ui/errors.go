@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/session"
 	"github.com/kenesh/kenesh/desktop/internal/syncer"
 	"github.com/kenesh/kenesh/shared/domain"
@@ -57,7 +58,7 @@ func (u *UI) syncProblem(msg string, code syncproto.Code) string {
 	}
 	for _, e := range []error{syncproto.ErrUnreachable, syncproto.ErrRevoked, syncproto.ErrUnauthorized,
 		syncproto.ErrProtocol, syncproto.ErrSeqConflict, syncproto.ErrServer, syncproto.ErrUnavailable,
-		syncproto.ErrRateLimited, syncproto.ErrNotEnrolled, syncproto.ErrBadCode, syncer.ErrBadAnswer, syncer.ErrPlainHTTP} {
+		syncproto.ErrRateLimited, syncproto.ErrNotEnrolled, syncproto.ErrBadCode, syncproto.ErrClock, syncer.ErrBadAnswer, syncer.ErrPlainHTTP, records.ErrHeldBack} {
 		if strings.Contains(msg, e.Error()) {
 			return u.problem(e)
 		}

@@ -86,7 +86,7 @@ func TestKeysUsedExist(t *testing.T) {
 	for _, p := range []string{session.ProblemWrongPassphrase, session.ProblemShortPassphrase, session.ProblemInUse, session.ProblemDiskFull,
 		session.ProblemNotBackup, session.ProblemNotEmpty, session.ProblemUnreachable, session.ProblemBadCode, session.ProblemRevoked,
 		session.ProblemUnauthorized, session.ProblemProtocol, session.ProblemServer, session.ProblemSeqConflict, session.ProblemNotEnrolled,
-		session.ProblemAlreadyEnrolled, session.ProblemBadURL, session.ProblemPlainHTTP, session.ProblemBadAnswer, session.ProblemInvalid, session.ProblemTransition, session.ProblemNotFound,
+		session.ProblemAlreadyEnrolled, session.ProblemBadURL, session.ProblemPlainHTTP, session.ProblemBadAnswer, session.ProblemClockWrong, session.ProblemHeldBack, session.ProblemInvalid, session.ProblemTransition, session.ProblemNotFound,
 		session.ProblemOther} {
 		keys["problem."+p] = "problem"
 	}

@@ -1,0 +1,89 @@
+package records_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/hlc"
+	"github.com/kenesh/kenesh/shared/syncproto"
+)
+
+// concurrentEdits are two writes of field, from two devices, neither
+// having seen the other (both on top of the create operation at base).
+func concurrentEdits(a *domain.Appeal, base hlc.Timestamp, field string, at time.Time) []*changeset.Op {
+	var out []*changeset.Op
+	for i, dev := range []string{"0190a5c2-0000-7000-8000-0000000000d1", "0190a5c2-0000-7000-8000-0000000000d2"} {
+		v, _ := json.Marshal(field + " from " + dev)
+		out = append(out, &changeset.Op{Device: dev, Seq: uint64(10 + i), HLC: hlc.New(at.UnixMilli()+int64(i), 0), Kind: domain.KindAppeal,
+			Record: a.ID, Council: a.Council, Action: changeset.ActionUpdate, Author: "laptop " + dev[len(dev)-2:],
+			Fields: map[string]changeset.Change{field: {Value: v, Base: base}}})
+	}
+	return out
+}
+
+// A central laptop is shown only the conflicts it may resolve: those on
+// the review fields. A council's conflict on its own fields is the
+// council's; it stays in the store (and settles when the council's
+// resolution arrives) but is neither listed nor counted here.
+func TestCentralSeesOnlyConflictsItMayResolve(t *testing.T) {
+	ctx := context.Background()
+	svc, st := open(t, t.TempDir(), func() time.Time { return fixedNow })
+	t.Cleanup(func() { st.Close() })
+	other := otherLaptop(t)
+	a, err := other.CreateAppeal(ctx, appeal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := pending(t, other, 0)
+	if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", Role: syncproto.RoleCentral, Name: "Борбор"}); err != nil {
+		t.Fatal(err)
+	}
+	page = append(page, concurrentEdits(a, page[len(page)-1].HLC, "summary", fixedNow)...)
+	page = append(page, concurrentEdits(a, page[len(page)-1].HLC, "review_note", fixedNow.Add(time.Minute))...)
+	res, err := svc.ApplyRemote(ctx, page, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Conflicts) != 2 {
+		t.Fatalf("the page made %d conflicts, want 2", len(res.Conflicts))
+	}
+	list, err := svc.Conflicts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Field != "review_note" {
+		t.Fatalf("central laptop lists %+v, want only the review note's conflict", list)
+	}
+	views, err := svc.ConflictViews(ctx)
+	if err != nil || len(views) != 1 {
+		t.Fatalf("views %+v %v", views, err)
+	}
+	v := views[0]
+	if v.Current.By != "laptop d2" || v.Other.By != "laptop d1" || !v.Current.At.Equal(fixedNow.Add(time.Minute+time.Millisecond)) {
+		t.Fatalf("who wrote what, when: %+v", v)
+	}
+	// The council's conflict cannot be resolved here either.
+	value, _ := json.Marshal("борбордун версиясы")
+	if err := svc.Resolve(ctx, domain.KindAppeal, a.ID, "summary", value); !errors.Is(err, syncproto.ErrForbidden) {
+		t.Fatalf("central resolving a council's field: %v", err)
+	}
+	if err := svc.Resolve(ctx, domain.KindAppeal, a.ID, "review_note", value); err != nil {
+		t.Fatalf("central resolving a review note: %v", err)
+	}
+	if list, _ := svc.Conflicts(ctx); len(list) != 0 {
+		t.Fatalf("after resolving: %+v", list)
+	}
+	// The resolution names what it settles and was written by this
+	// laptop's registered name.
+	mine := pending(t, svc, 0)
+	last := mine[len(mine)-1]
+	if last.Author != "Борбор" || len(last.Fields["review_note"].Settles) != 1 || last.Fields["review_note"].Settles[0].Device != "0190a5c2-0000-7000-8000-0000000000d1" {
+		t.Fatalf("the resolution: %+v", last)
+	}
+}

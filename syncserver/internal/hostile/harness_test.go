@@ -176,10 +176,19 @@ func (tg *target) enrollRaw(req syncproto.EnrollRequest) (int, []byte) {
 
 // op makes the laptop's next operation, as an honest laptop would.
 func (l *laptop) op(kind, record string, action changeset.Action, fields map[string]any) syncproto.WireOp {
+	return l.opAt(0, kind, record, action, fields)
+}
+
+// opAt makes the laptop's next operation with the clock reading at (its
+// own clock when 0).
+func (l *laptop) opAt(at hlc.Timestamp, kind, record string, action changeset.Action, fields map[string]any) syncproto.WireOp {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.seq++
-	o := &changeset.Op{Device: l.id, Seq: l.seq, HLC: l.clock.Now(), Kind: kind, Record: record, Council: l.council,
+	if at == 0 {
+		at = l.clock.Now()
+	}
+	o := &changeset.Op{Device: l.id, Seq: l.seq, HLC: at, Kind: kind, Record: record, Council: l.council,
 		Action: action, Author: "laptop " + l.name, Fields: map[string]changeset.Change{}}
 	for k, v := range fields {
 		o.Fields[k] = changeset.Change{Value: marshal(l.tg.t, v)}
@@ -191,6 +200,40 @@ func (l *laptop) op(kind, record string, action changeset.Action, fields map[str
 func appeal(council string) map[string]any {
 	return map[string]any{"council": council, "summary": "Жер тууралуу арыз", "status": "received",
 		"reg_no": council + "-2026-K7QH-0001", "appellant": map[string]string{"name": "Токтогулов Эрмек"}}
+}
+
+// state pulls everything as a central laptop and returns the last value of
+// each field of record (by clock, then device: the merge's rule), and
+// whether the record was seen at all.
+func (tg *target) state(central *laptop, record string) (map[string]string, bool) {
+	tg.t.Helper()
+	ops, err := central.pullAll()
+	if err != nil {
+		tg.t.Fatal(err)
+	}
+	type write struct {
+		t   uint64
+		dev string
+		v   string
+	}
+	last := map[string]write{}
+	seen := false
+	for _, o := range ops {
+		if o.Record != record {
+			continue
+		}
+		seen = true
+		for f, c := range o.Fields {
+			if w, ok := last[f]; !ok || o.HLC > w.t || o.HLC == w.t && o.Device > w.dev {
+				last[f] = write{o.HLC, o.Device, string(c.V)}
+			}
+		}
+	}
+	out := map[string]string{}
+	for f, w := range last {
+		out[f] = w.v
+	}
+	return out, seen
 }
 
 // reply is what the server answered.

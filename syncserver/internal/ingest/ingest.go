@@ -167,12 +167,22 @@ func (g *Ingester) Push(ctx context.Context, dev *store.Device, ops []syncproto.
 
 	res := &Result{}
 	var fresh []syncproto.WireOp
+	var prev hlc.Timestamp // the clock of the device's last judged operation
 	err := g.st.View(ctx, func(x *store.Txn) error {
 		acked, err := x.Acked(dev.ID)
 		if err != nil {
 			return err
 		}
 		res.Acked = acked
+		if acked > 0 {
+			e, err := x.DevOp(dev.ID, acked)
+			if err != nil {
+				return err
+			}
+			if e != nil {
+				prev = hlc.Timestamp(e.HLC)
+			}
+		}
 		for i, w := range ops {
 			if w.Seq > acked {
 				fresh = ops[i:]
@@ -208,8 +218,24 @@ func (g *Ingester) Push(ctx context.Context, dev *store.Device, ops []syncproto.
 	if fresh[0].Seq != res.Acked+1 {
 		return nil, reqErr(syncproto.CodeGap, res.Acked, "the server holds this laptop's operations up to %d; this change set starts at %d", res.Acked, fresh[0].Seq)
 	}
-	if err := g.apply(ctx, dev, fresh, false, nil, res); err != nil {
-		return nil, err
+	// An impossible clock stops the push there: what came before it is
+	// applied and acknowledged, nothing after it is judged (CodeClock).
+	now, stop := g.now(), ""
+	for i, w := range fresh {
+		if stop = checkClock(w.HLC, w.Seq, prev, now); stop != "" {
+			fresh = fresh[:i]
+			break
+		}
+		prev = hlc.Timestamp(w.HLC)
+	}
+	if len(fresh) > 0 {
+		if err := g.apply(ctx, dev, fresh, false, nil, res); err != nil {
+			return nil, err
+		}
+	}
+	if stop != "" {
+		g.log.Warn("push stopped at an impossible clock", "device", dev.ID, "acked", res.Acked, "reason", stop)
+		return nil, reqErr(syncproto.CodeClock, res.Acked, "%s", stop)
 	}
 	return res, nil
 }
@@ -217,7 +243,8 @@ func (g *Ingester) Push(ctx context.Context, dev *store.Device, ops []syncproto.
 // apply judges and writes ops in as few transactions as Badger allows.
 // extra, if set, runs in the last transaction (the server's own counters).
 func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []syncproto.WireOp, trusted bool, extra func(*store.Txn) error, res *Result) error {
-	for len(ops) > 0 {
+	var stop *clockError // an operation whose clock is impossible: apply what came before it
+	for len(ops) > 0 && stop == nil {
 		limit := len(ops)
 		for {
 			last := limit == len(ops)
@@ -226,6 +253,15 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []syncproto
 				ex = extra
 			}
 			out, fit, err := g.applyChunk(ctx, dev, ops[:limit], trusted, ex)
+			var ce *clockError
+			if errors.As(err, &ce) {
+				stop = ce
+				if fit == 0 {
+					break
+				}
+				limit = fit
+				continue
+			}
 			if errors.Is(err, store.ErrTxnTooBig) {
 				if limit == 1 {
 					return reqErr(syncproto.CodeTooLarge, res.Acked, "operation %s/%d is too large for one server transaction", dev.ID, ops[0].Seq)
@@ -252,6 +288,10 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []syncproto
 			break
 		}
 		ops = ops[limit:]
+	}
+	if stop != nil {
+		g.log.Warn("push stopped at an impossible clock", "device", dev.ID, "acked", res.Acked, "reason", stop.msg)
+		return reqErr(syncproto.CodeClock, res.Acked, "%s", stop.msg)
 	}
 	return nil
 }
@@ -330,6 +370,9 @@ func (g *Ingester) judge(x *store.Txn, dev *store.Device, w syncproto.WireOp, tr
 			}
 		}
 		if !trusted {
+			if ce := checkCreated(op, cur); ce != nil {
+				return "", nil, ce
+			}
 			ref = auth.CheckWrite(dev, op, cur)
 		}
 		if ref == nil {

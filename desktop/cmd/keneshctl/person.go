@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/term"
 
@@ -18,7 +19,7 @@ import (
 )
 
 func init() {
-	register(command{Name: "person", Summary: "everything held about one person (a subject access request): person QUERY [--out FILE] [--format json|pdf] [--lang ky|ru|en] [--requested-on DATE]", Run: runPerson})
+	register(command{Name: "person", Summary: "everything held about one person (a subject access request): person QUERY [--out FILE] [--format json|pdf] [--lang ky|ru|en] [--requested-on DATE] [--exclude REF,...]", Run: runPerson})
 }
 
 func runPerson(ctx context.Context, e *env, args []string) error {
@@ -27,6 +28,7 @@ func runPerson(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "", "the answer for the person: json (the document, machine-readable, values in words and codes) or pdf (a letter to print); without it, the records as they are stored")
 	lang := fs.String("lang", "", "the document's language: ky, ru or en (default: the language of the person's latest appeal, else ky)")
 	requested := fs.String("requested-on", "", "the day the request was received, YYYY-MM-DD (default today); the answer is due a week later")
+	exclude := fs.String("exclude", "", "leave out these records found, comma-separated appeal ids or registration numbers and event ids: a namesake's are not this person's")
 	pos, err := parse(fs, args, 1, "NAME|PHONE|E-MAIL|PIN [--out FILE] [--format json|pdf] [--lang ky|ru|en]")
 	if err != nil {
 		return err
@@ -37,8 +39,8 @@ func runPerson(ctx context.Context, e *env, args []string) error {
 		return cli.Usagef("--format %q: use json or pdf", *format)
 	case *lang != "" && !l10n.Valid(*lang):
 		return cli.Usagef("--lang %q: use ky, ru or en", *lang)
-	case *format == "" && (*lang != "" || *requested != ""):
-		return cli.Usagef("--lang and --requested-on choose the document's language and date: add --format json or --format pdf")
+	case *format == "" && (*lang != "" || *requested != "" || *exclude != ""):
+		return cli.Usagef("--lang, --requested-on and --exclude shape the document: add --format json or --format pdf")
 	case *requested != "":
 		if reqOn, err = caldate.Parse(*requested); err != nil {
 			return cli.Usagef("--requested-on %q: write the day as YYYY-MM-DD", *requested)
@@ -54,6 +56,11 @@ func runPerson(ctx context.Context, e *env, args []string) error {
 		found, err := subjectaccess.Find(ctx, c.Records, pos[0])
 		if err != nil {
 			return err
+		}
+		if *exclude != "" {
+			if found, err = found.Without(strings.Split(*exclude, ",")); err != nil {
+				return err
+			}
 		}
 		if *lang == "" {
 			*lang = found.Language()

@@ -68,6 +68,16 @@ func TestPersonDocumentJSON(t *testing.T) {
 	if category["text"] != "Милиция и правосудие" || category["code"] != "police_justice" || category["label"] == "" {
 		t.Errorf("category: %v", category)
 	}
+	// A namesake's appeal is left out by its registration number.
+	other := decode[map[string]any](t, c.ok(strings.Replace(personAppeal, "Асанова Гүлнара", "Асанова Бүбүсара", 1), "appeal", "add"))
+	d = decode[map[string]any](t, c.ok("", "person", "асанова", "--format", "json"))
+	if n := len(d["appeals"].([]any)); n != 2 {
+		t.Fatalf("%d appeals found for the surname, want 2", n)
+	}
+	d = decode[map[string]any](t, c.ok("", "person", "асанова", "--format", "json", "--exclude", other["reg_no"].(string)))
+	if a := d["appeals"].([]any); len(a) != 1 || a[0].(map[string]any)["reg_no"] == other["reg_no"] {
+		t.Fatalf("--exclude left %v", a)
+	}
 	for _, lang := range []string{"ky", "en"} {
 		d := decode[map[string]any](t, c.ok("", "person", "асанова", "--format", "json", "--lang", lang, "--requested-on", "2020-01-02"))
 		if d["language"] != lang {
@@ -130,6 +140,8 @@ func TestPersonFlags(t *testing.T) {
 		{[]string{"person", "асанова", "--format", "xml"}, 2, "use json or pdf"},
 		{[]string{"person", "асанова", "--format", "pdf", "--lang", "de"}, 2, "use ky, ru or en"},
 		{[]string{"person", "асанова", "--lang", "ru"}, 2, "add --format"},
+		{[]string{"person", "асанова", "--exclude", "x"}, 2, "add --format"},
+		{[]string{"person", "асанова", "--format", "json", "--exclude", "NRN-ATB-2026-XXXX-0001"}, 1, "not among the records found"},
 		{[]string{"person", "асанова", "--format", "json", "--requested-on", "05.03.2026"}, 2, "YYYY-MM-DD"},
 		{[]string{"person", "асанова", "--format", "json", "--requested-on", "2999-01-01"}, 1, "after today"},
 		{[]string{"person", "ас", "--format", "json"}, 1, "at least 3"},

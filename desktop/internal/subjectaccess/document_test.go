@@ -329,3 +329,42 @@ func TestPersonsLanguage(t *testing.T) {
 		t.Errorf("nothing found: language %q", got)
 	}
 }
+
+func TestWithout(t *testing.T) {
+	f := sample()
+	ev := f.Events[0].Event.ID
+	tests := []struct {
+		refs            []string
+		appeals, events int
+		err             string
+	}{
+		{nil, 3, 1, ""},
+		{[]string{"NRN-ATB-2026-K7QH-0002"}, 2, 1, ""},
+		{[]string{f.Appeals[0].ID, " " + ev + " "}, 2, 0, ""},
+		{[]string{"NRN-ATB-2026-K7QH-0002", f.Appeals[1].ID}, 2, 1, ""}, // one appeal, named twice
+		{[]string{"NRN-ATB-2026-K7QH-0009"}, 0, 0, "NRN-ATB-2026-K7QH-0009: not among"},
+	}
+	for _, tt := range tests {
+		got, err := f.Without(tt.refs)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%v: error %v, want %q", tt.refs, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || len(got.Appeals) != tt.appeals || len(got.Events) != tt.events {
+			t.Errorf("%v: %d appeals, %d events, %v; want %d, %d", tt.refs, len(got.Appeals), len(got.Events), err, tt.appeals, tt.events)
+		}
+	}
+	if len(f.Appeals) != 3 || len(f.Events) != 1 {
+		t.Error("Without changed what was found")
+	}
+	// What was left out is not in the document, nor in what was published.
+	g, _ := f.Without([]string{"NRN-ATB-2026-K7QH-0001"})
+	d := build(t, g, "en")
+	for _, p := range d.Published {
+		if p.Appeal == "NRN-ATB-2026-K7QH-0001" {
+			t.Error("a left-out appeal's publication is in the answer")
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -201,4 +202,47 @@ func (f *Found) Language() string {
 		}
 	}
 	return lang
+}
+
+// Without returns what was found less the records refs name (appeal ids or
+// registration numbers, event ids): a search for a surname also finds
+// namesakes, and another person's data is not this person's to receive.
+// A ref that names nothing found is an error, so a typing mistake never
+// leaves a namesake's appeal in the answer unnoticed.
+func (f *Found) Without(refs []string) (*Found, error) {
+	drop := map[string]bool{}
+	for _, r := range refs {
+		if r = strings.TrimSpace(r); r != "" {
+			drop[r] = false
+		}
+	}
+	out := *f
+	out.Appeals, out.Events = nil, nil
+	for _, a := range f.Appeals {
+		_, byID := drop[a.ID]
+		_, byReg := drop[a.RegNo]
+		if byID || byReg {
+			drop[a.ID], drop[a.RegNo] = true, true
+			continue
+		}
+		out.Appeals = append(out.Appeals, a)
+	}
+	for _, m := range f.Events {
+		if _, ok := drop[m.Event.ID]; ok {
+			drop[m.Event.ID] = true
+			continue
+		}
+		out.Events = append(out.Events, m)
+	}
+	var unknown []string
+	for r, used := range drop {
+		if !used {
+			unknown = append(unknown, r)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("%s: not among the records found for %q (give an appeal's id or registration number, or an event's id)", strings.Join(unknown, ", "), f.Query)
+	}
+	return &out, nil
 }

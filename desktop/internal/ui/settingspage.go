@@ -114,7 +114,7 @@ func (p *settingsPage) draw() {
 	))
 
 	left := container.NewVBox(general, p.serverCard(), p.councilsCard())
-	right := container.NewVBox(p.passphraseCard(), p.backupCard(), p.restoreCard(), p.aboutCard())
+	right := container.NewVBox(p.passphraseCard(), p.backupCard(), p.restoreCard(), u.personCard(), p.aboutCard())
 	p.body.Objects = []fyne.CanvasObject{container.NewVScroll(container.NewGridWithColumns(2, left, right))}
 	p.body.Refresh()
 }

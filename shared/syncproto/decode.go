@@ -254,7 +254,8 @@ type wireOpIn struct {
 
 // boundedFields decodes an operation's fields only if there are at most
 // changeset.MaxFieldsPerOp of them, into a new map each time (a key given
-// twice must not let one operation's map grow past the limit).
+// twice must not let one operation's map grow past the limit), and the
+// values each settles only if there are at most changeset.MaxSettles.
 type boundedFields map[string]WireChange
 
 func (f *boundedFields) UnmarshalJSON(b []byte) error {
@@ -266,12 +267,69 @@ func (f *boundedFields) UnmarshalJSON(b []byte) error {
 	if n > changeset.MaxFieldsPerOp {
 		return fmt.Errorf("%w: more than %d fields in one operation", ErrLimit, changeset.MaxFieldsPerOp)
 	}
-	m := make(map[string]WireChange, n)
-	if err := json.Unmarshal(b, &m); err != nil {
+	in := make(map[string]wireChangeIn, n)
+	if err := json.Unmarshal(b, &in); err != nil {
 		return err
+	}
+	m := make(map[string]WireChange, len(in))
+	for k, c := range in {
+		m[k] = WireChange{V: c.V, B: c.B, S: c.S}
 	}
 	*f = m
 	return nil
+}
+
+// wireChangeIn is a WireChange whose settled values are counted before
+// they are decoded.
+type wireChangeIn struct {
+	V json.RawMessage `json:"v"`
+	B uint64          `json:"b,omitempty"`
+	S boundedVersions `json:"s,omitempty"`
+}
+
+type boundedVersions []WireVersion
+
+func (v *boundedVersions) UnmarshalJSON(b []byte) error {
+	if n := arrayLen(b); n > changeset.MaxSettles {
+		return fmt.Errorf("%w: a field settles more than %d values", ErrLimit, changeset.MaxSettles)
+	}
+	return json.Unmarshal(b, (*[]WireVersion)(v))
+}
+
+// arrayLen counts the elements of the JSON array b (valid JSON, as the
+// decoder has checked it), without allocating: the commas outside strings
+// at depth one, plus one unless it is empty (0 for anything else).
+func arrayLen(b []byte) int {
+	b = bytes.TrimSpace(b)
+	if len(b) < 2 || b[0] != '[' || len(bytes.TrimSpace(b[1:len(b)-1])) == 0 {
+		return 0
+	}
+	n, depth, inString := 1, 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case ',':
+			if depth == 1 {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // objectKeys counts the keys of the JSON object b (valid JSON, as the

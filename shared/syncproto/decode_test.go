@@ -48,6 +48,8 @@ func TestDecodeSyncRequest(t *testing.T) {
 		{"fields over the limit", manyFields, true, false},
 		{"fields given twice", twiceFields, false, true},
 		{"too many fields in all", total.String(), true, false},
+		{"settles too many", `{"ops":[{"f":{"a":{"v":1,"s":[` + strings.TrimSuffix(strings.Repeat(`{},`, changeset.MaxSettles+1), ",") + `]}}}]}`, true, false},
+		{"settles the most", `{"ops":[{"f":{"a":{"v":1,"s":[` + strings.TrimSuffix(strings.Repeat(`{"t":1,"d":"x"},`, changeset.MaxSettles), ",") + `]}}}]}`, false, true},
 		{"a key twice", `{"ops":[],"ops":[]}`, false, false},
 		{"not an object", `[1]`, false, false},
 		{"data after", `{"proto":1} {}`, false, false},

@@ -47,6 +47,7 @@ func TestAmplificationIsRefusedAtTheLimit(t *testing.T) {
 	bombs := map[string]string{
 		"empty operations": head + strings.Repeat(`{},`, room/3) + `{}]}`,
 		"empty fields":     head + `{"dv":"` + sec.id + `","sq":1,"f":{` + strings.TrimSuffix(fields.String(), ",") + `}}]}`,
+		"empty versions":   head + `{"dv":"` + sec.id + `","sq":1,"f":{"a":{"v":1,"s":[` + strings.Repeat(`{},`, room/3-10) + `{}]}}}]}`,
 	}
 	for name, payload := range bombs {
 		frame, err := tg.codec.Encode([]byte(payload), 1)

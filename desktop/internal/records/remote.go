@@ -126,6 +126,7 @@ func (s *Service) applyRemoteChunk(ctx context.Context, ops []*changeset.Op, bad
 	recs := map[string]*pulled{}
 	var order []*pulled // first seen first
 	writes := make([]store.Write, 0, len(ops)+len(bad))
+	seen := s.seen
 	hold := func(h held) {
 		b, _ := json.Marshal(h.op)
 		writes = append(writes, store.Write{Hold: &store.Held{Key: h.key, Value: b}})
@@ -163,6 +164,7 @@ func (s *Service) applyRemoteChunk(ctx context.Context, ops []*changeset.Op, bad
 		if err := s.clock.Observe(op.HLC); err != nil {
 			return res, err // vet holds back what is too far ahead
 		}
+		seen = max(seen, op.HLC)
 		if !ok {
 			if cur == nil {
 				cur = &changeset.State{}
@@ -203,12 +205,16 @@ func (s *Service) applyRemoteChunk(ctx context.Context, ops []*changeset.Op, bad
 		changed = append(changed, Changed{Kind: rec.state.Kind, ID: rec.state.ID})
 	}
 	meta := map[string][]byte{metaClock: []byte(strconv.FormatUint(uint64(s.clock.Last()), 10))}
+	if seen != s.seen {
+		meta[metaSeen] = []byte(strconv.FormatUint(uint64(seen), 10))
+	}
 	if moveCursor {
 		meta[MetaSyncCursor] = []byte(strconv.FormatUint(cursor, 10))
 	}
 	if err := s.st.Commit(ctx, writes, meta); err != nil {
 		return ApplyResult{}, err
 	}
+	s.seen = seen
 	if err := s.ix.Put(rows...); err != nil {
 		s.log.Error("index update failed after applying pulled operations", "err", err)
 	}

@@ -38,6 +38,7 @@ const (
 	metaDevice      = "device"
 	metaSeq         = "seq"
 	metaClock       = "hlc"
+	metaSeen        = "hlc_seen" // the newest clock of an operation pulled and merged
 	metaHomeCouncil = "home_council"
 	metaIndexDigest = "index_digest"
 	metaRegNoPrefix = "regno:"
@@ -72,6 +73,9 @@ type Service struct {
 	dev   Device
 	seq   uint64
 	clock *hlc.Clock
+	// seen is the newest clock among the operations pulled and merged
+	// (metaSeen): what a clock set right again must issue after (Restamp).
+	seen hlc.Timestamp
 	// author names this laptop in its operations: its registered name
 	// (the enrollment's, which the server knows it by), or its device
 	// name before enrollment. Never free text typed at save time: who
@@ -150,6 +154,11 @@ func Open(ctx context.Context, st *store.Store, o Options) (*Service, error) {
 		return nil, err
 	}
 	s.clock = hlc.NewClock(hlc.Timestamp(last), o.Now)
+	seen, err := s.metaUint(ctx, metaSeen)
+	if err != nil {
+		return nil, err
+	}
+	s.seen = hlc.Timestamp(seen)
 	s.author = s.dev.Name
 	if h, err := st.Meta(ctx, metaHomeCouncil); err == nil {
 		s.home = string(h)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kenesh/kenesh/internal/badgerdb"
 	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/hlc"
 )
 
 var (
@@ -175,6 +176,12 @@ type Write struct {
 	// Release is the key of a held operation that Op now applies; the
 	// held copy is removed in the same transaction.
 	Release string
+	// Restamped, if not 0, is the clock Op had before it was given a new
+	// one (records.Restamp): its history entry under the old clock goes.
+	Restamped hlc.Timestamp
+	// ReplaceConflicts drops every open conflict of State's record before
+	// Conflicts are written: the record's conflicts were worked out anew.
+	ReplaceConflicts bool
 }
 
 // Held is a pulled operation kept aside under a key of its own (the same
@@ -239,6 +246,16 @@ func putWrite(txn *badger.Txn, w Write) error {
 	if err := txn.Set(ok, ob); err != nil {
 		return err
 	}
+	if w.Restamped != 0 && w.Restamped != op.HLC {
+		if err := txn.Delete(historyKey(op.Kind, op.Record, uint64(w.Restamped), op.Device, op.Seq)); err != nil {
+			return err
+		}
+	}
+	if w.ReplaceConflicts && st != nil {
+		if err := deletePrefix(txn, conflictPrefix(st.Kind, st.ID)); err != nil {
+			return err
+		}
+	}
 	if err := txn.Set(historyKey(op.Kind, op.Record, uint64(op.HLC), op.Device, op.Seq), ok); err != nil {
 		return err
 	}
@@ -270,6 +287,21 @@ func putWrite(txn *badger.Txn, w Write) error {
 			return err
 		}
 		if err := txn.Set(conflictKey(c.Kind, c.Record, c.Field, uint64(c.Loser.HLC), c.Loser.Device), cb); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func deletePrefix(txn *badger.Txn, prefix []byte) error {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	var keys [][]byte
+	for it.Rewind(); it.Valid(); it.Next() {
+		keys = append(keys, it.Item().KeyCopy(nil))
+	}
+	it.Close()
+	for _, k := range keys {
+		if err := txn.Delete(k); err != nil {
 			return err
 		}
 	}

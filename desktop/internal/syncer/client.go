@@ -36,6 +36,25 @@ type Client struct {
 	codec    *syncproto.Codec
 	dict     uint32 // the best dictionary both sides have
 	up, down atomic.Int64
+	// serverMs is the server's clock as its last answer gave it (Unix
+	// ms; 0: none yet): a sync answer's Time, else the HTTP Date header.
+	serverMs atomic.Int64
+}
+
+// ServerTime is the server's clock as its last answer gave it, or the
+// zero time if it has not answered with one.
+func (c *Client) ServerTime() time.Time {
+	if ms := c.serverMs.Load(); ms > 0 {
+		return time.UnixMilli(ms)
+	}
+	return time.Time{}
+}
+
+// noteDate keeps the server's clock from an answer's Date header.
+func (c *Client) noteDate(resp *http.Response) {
+	if t, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		c.serverMs.Store(t.UnixMilli())
+	}
 }
 
 // ClientOptions tune a Client.
@@ -165,6 +184,7 @@ func (c *Client) Enroll(ctx context.Context, req syncproto.EnrollRequest) (*sync
 		return nil, unreachable(err)
 	}
 	defer resp.Body.Close()
+	c.noteDate(resp)
 	if err := redirected(resp); err != nil {
 		return nil, err
 	}
@@ -203,6 +223,7 @@ func (c *Client) Sync(ctx context.Context, req *syncproto.SyncRequest) (*syncpro
 		return nil, unreachable(err)
 	}
 	defer resp.Body.Close()
+	c.noteDate(resp)
 	if err := redirected(resp); err != nil {
 		return nil, err
 	}
@@ -223,6 +244,9 @@ func (c *Client) Sync(ctx context.Context, req *syncproto.SyncRequest) (*syncpro
 		// A reply cut off on the way: nothing is applied, the sync repeats.
 		return nil, &syncproto.Error{Code: syncproto.CodeFrame, Message: "the server's reply arrived damaged or cut off: " + err.Error()}
 	}
+	if out.Time > 0 {
+		c.serverMs.Store(out.Time)
+	}
 	return &out, nil
 }
 
@@ -237,6 +261,7 @@ func (c *Client) Health(ctx context.Context) error {
 	if err != nil {
 		return unreachable(err)
 	}
+	c.noteDate(resp)
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -269,6 +269,9 @@ func resetTimer(t *time.Timer, d time.Duration) {
 
 // errCode is the protocol code err carries, or "".
 func errCode(err error) syncproto.Code {
+	if errors.Is(err, syncproto.ErrClock) {
+		return syncproto.CodeClock
+	}
 	var perr *syncproto.Error
 	if errors.As(err, &perr) {
 		return perr.Code

@@ -54,6 +54,8 @@ type Summary struct {
 	Pending   uint64  `json:"pending"`
 	// Held counts pulled operations held back, not merged (records.HeldOp).
 	Held int `json:"held,omitempty"`
+	// server is the server's clock as its last answer gave it.
+	server time.Time
 }
 
 // Syncer syncs one store with its server. It is safe for concurrent use;
@@ -128,6 +130,11 @@ func (s *Syncer) SyncOnce(ctx context.Context) (*Summary, error) {
 	sum, err := s.sync(ctx)
 	if sum != nil {
 		sum.Seconds = s.now().Sub(start).Seconds()
+		if now := s.now(); err == nil && !sum.server.IsZero() && skew(now, sum.server) > records.MaxAhead {
+			// Synced, but a clock this far off makes this laptop's next
+			// changes refused, or what it pulls wait: the person is told.
+			err = &ClockError{Laptop: now, Server: sum.server}
+		}
 		if err == nil && sum.Held > 0 {
 			// Everything else was synced; the person is told all the same,
 			// since an honest server sends nothing a laptop must refuse.
@@ -156,6 +163,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	defer func() {
 		t := c.Traffic()
 		sum.BytesUp, sum.BytesDown = t.Up, t.Down
+		sum.server = c.ServerTime()
 	}()
 	st, err := s.svc.SyncState(ctx)
 	if err != nil {
@@ -174,6 +182,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	limOps, limBytes := pushOps, pushBytes
 	limPull := pullBytes
 	waits := 0
+	restamped := false
 	// A pulled page is applied while the next request is on its way: on a
 	// quick link a laptop catching up spends as long committing pages to
 	// its encrypted store as waiting for them. Pages are applied in order
@@ -205,6 +214,31 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 			return sum, aerr
 		}
 		var perr *syncproto.Error
+		if errors.As(err, &perr) && perr.Code == syncproto.CodeClock {
+			// The server took what came before the operation it refused
+			// for its clock, and nothing after it.
+			if perr.Acked > st.Acked && perr.Acked <= s.svc.Seq() {
+				if err := s.svc.SetAcked(ctx, perr.Acked, nil); err != nil {
+					return sum, err
+				}
+				sum.Sent += int(perr.Acked - st.Acked)
+				st.Acked = perr.Acked
+			}
+			server, local := c.ServerTime(), s.now()
+			if !restamped && !server.IsZero() && skew(local, server) <= restampSkew {
+				// The clock is right now: the operations were stamped
+				// while it was wrong. Stamp them again and send them.
+				n, err := s.svc.Restamp(ctx, st.Acked+1)
+				if err != nil {
+					return sum, err
+				}
+				restamped = true
+				if n > 0 {
+					continue
+				}
+			}
+			return sum, &ClockError{Laptop: local, Server: server, Err: err}
+		}
 		if errors.As(err, &perr) && perr.Code == syncproto.CodeGap && perr.Acked < st.Acked {
 			// The server holds less than we thought (it was restored from
 			// a backup): resend from what it holds.
@@ -273,6 +307,21 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	sum.Acked, sum.Cursor = st.Acked, st.Cursor
 	sum.Pending = s.svc.Seq() - st.Acked
 	return sum, nil
+}
+
+// restampSkew is how far this laptop's clock may be from the server's
+// for operations stamped with a wrong clock to be stamped again: well
+// inside the server's bound (12 hours ahead, syncserver/internal/ingest),
+// so the new stamps are taken; a laptop further off is told to set its
+// clock first.
+const restampSkew = 6 * time.Hour
+
+// skew is how far apart two clocks are, either way.
+func skew(a, b time.Time) time.Duration {
+	if d := a.Sub(b); d >= 0 {
+		return d
+	}
+	return b.Sub(a)
 }
 
 // checkAnswer refuses an answer that cannot be true of this laptop: an

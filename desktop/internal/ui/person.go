@@ -156,7 +156,11 @@ func (p *personDialog) show(f *subjectaccess.Found) {
 		line(a.ID, text)
 	}
 	for _, m := range f.Events {
-		line(m.Event.ID, u.tr.Date(m.Event.Date)+" · "+m.Event.Title)
+		text := u.tr.Date(m.Event.Date) + " · " + m.Event.Title
+		if m.Event.Meta != nil && m.Event.Meta.Deleted {
+			text += " (" + u.T("person.doc.deleted") + ")"
+		}
+		line(m.Event.ID, text)
 	}
 	p.found.Refresh()
 	p.lang.SetSelected(languageNames[f.Language()])

@@ -43,7 +43,7 @@ const (
 
 // Sentinel errors for the codes a laptop acts on.
 var (
-	ErrUnauthorized = errors.New("this laptop is not known to the server: enroll it again with a new code")
+	ErrUnauthorized = errors.New("this laptop is not known to the server: enroll it again with a code the administrator makes for this laptop")
 	ErrRevoked      = errors.New("this laptop was revoked by the administrator: it can no longer sync; ask the administrator")
 	ErrBadCode      = errors.New("the enrollment code is unknown, used or expired: ask the administrator for a new one")
 	ErrForbidden    = errors.New("not allowed for this laptop's council and role")

@@ -27,6 +27,7 @@ const adminUsage = `usage: kenesh-syncserver admin --data DIR COMMAND
   council list
   council import FILE     (a JSON array of councils, as council list prints them)
   enroll --role secretary|central|trainer|admin --name NAME [--council CODE] [--ttl 72h]
+  enroll --device ID [--ttl 72h]   (a code to enroll that laptop again)
   devices
   revoke DEVICE-ID
   backup FILE`
@@ -107,7 +108,9 @@ func withService(ctx context.Context, dataDir string, fn func(admin.Service) err
 	if err != nil {
 		return err
 	}
-	return fn(&admin.Local{Store: st, Ingest: ing, Auth: auth.New(st, nil)})
+	a := auth.New(st, nil)
+	a.Reserve(ing.ServerDevice())
+	return fn(&admin.Local{Store: st, Ingest: ing, Auth: a})
 }
 
 func adminCouncil(ctx context.Context, e *env, svc admin.Service, args []string) error {
@@ -188,11 +191,12 @@ func importCouncils(ctx context.Context, e *env, svc admin.Service, path string)
 func adminEnroll(ctx context.Context, e *env, svc admin.Service, args []string) error {
 	fs := flags(e, "admin enroll")
 	var req auth.IssueRequest
+	fs.StringVar(&req.Device, "device", "", "an enrolled laptop's id, to enroll it again (reinstalled, token lost); role, council and name default to its own")
 	fs.StringVar(&req.Council, "council", "", "the council of the laptop (required for a secretary)")
 	fs.StringVar(&req.Role, "role", "", "secretary, central, trainer or admin")
 	fs.StringVar(&req.Name, "name", "", "who or which laptop the code is for")
 	fs.DurationVar(&req.TTL, "ttl", auth.DefaultCodeTTL, "how long the code stays valid")
-	if _, err := parse(fs, args, 0, "--role ROLE --name NAME [--council CODE] [--ttl 72h]"); err != nil {
+	if _, err := parse(fs, args, 0, "--role ROLE --name NAME [--council CODE] [--ttl 72h], or --device ID"); err != nil {
 		return err
 	}
 	is, err := svc.Enroll(ctx, req)
@@ -202,6 +206,9 @@ func adminEnroll(ctx context.Context, e *env, svc admin.Service, args []string) 
 	who := is.Role
 	if is.Council != "" {
 		who += " of " + is.Council
+	}
+	if is.Device != "" {
+		who += ", only for the enrolled laptop " + is.Device
 	}
 	// The code is alone on the last line, so a script takes `tail -n 1`.
 	fmt.Fprintf(e.stdout, "One-time enrollment code for %q (%s), valid until %s.\n", is.Name, who, is.Expires.Local().Format(time.DateTime+" MST"))

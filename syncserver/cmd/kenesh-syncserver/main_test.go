@@ -130,6 +130,9 @@ func TestAdminWithAndWithoutARunningServer(t *testing.T) {
 	if code, _, errs := admin("enroll", "--role", "mayor", "--name", "Айгүл"); code != 1 || !strings.Contains(errs, "secretary, central") {
 		t.Fatalf("unknown role: %d %s", code, errs)
 	}
+	if code, _, errs := admin("enroll", "--device", "01a21153-0b49-7f01-9325-83417e1d6f9d"); code != 1 || !strings.Contains(errs, "no enrolled device") {
+		t.Fatalf("a re-enrollment code for an unknown device: %d %s", code, errs)
+	}
 	if code, _, errs := admin("revoke", "nope"); code != 1 || !strings.Contains(errs, "no device") {
 		t.Fatalf("revoke unknown: %d %s", code, errs)
 	}

@@ -30,6 +30,27 @@ const (
 type Authority struct {
 	st  *store.Store
 	now func() time.Time
+
+	mu       sync.Mutex
+	reserved map[string]bool // device ids no laptop may have (the server's own)
+}
+
+// Reserve keeps device id from every laptop: no code enrolls it and no
+// token of it is accepted. The server reserves the id of its own
+// operations: a laptop writing under it would be served as the server.
+func (a *Authority) Reserve(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.reserved == nil {
+		a.reserved = map[string]bool{}
+	}
+	a.reserved[id] = true
+}
+
+func (a *Authority) isReserved(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.reserved[id]
 }
 
 // New returns an authority over st; now is time.Now when nil.
@@ -42,6 +63,10 @@ func New(st *store.Store, now func() time.Time) *Authority {
 
 // IssueRequest asks for an enrollment code.
 type IssueRequest struct {
+	// Device, if set, is the enrolled device the code re-binds (a laptop
+	// reinstalled or whose token was lost); role, council and name default
+	// to the device's. Without it the code enrolls a new device only.
+	Device  string        `json:"device,omitempty"`
 	Council string        `json:"council,omitempty"`
 	Role    string        `json:"role"`
 	Name    string        `json:"name"`
@@ -51,6 +76,7 @@ type IssueRequest struct {
 // Issued is a new enrollment code: shown once, only its hash is kept.
 type Issued struct {
 	Code    string    `json:"code"`
+	Device  string    `json:"device,omitempty"`
 	Council string    `json:"council,omitempty"`
 	Role    string    `json:"role"`
 	Name    string    `json:"name"`
@@ -63,6 +89,11 @@ func inputErr(format string, a ...any) error {
 
 // Issue makes a one-time enrollment code for a device of role in council.
 func (a *Authority) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
+	if req.Device != "" {
+		if err := a.forDevice(ctx, &req); err != nil {
+			return nil, err
+		}
+	}
 	req.Name = strings.TrimSpace(req.Name)
 	switch {
 	case !slices.Contains(syncproto.Roles, req.Role):
@@ -84,12 +115,34 @@ func (a *Authority) Issue(ctx context.Context, req IssueRequest) (*Issued, error
 	}
 	code := NewCode()
 	now := a.now().UTC()
-	c := &store.Code{Council: req.Council, Role: req.Role, Name: req.Name, Created: now, Expires: now.Add(req.TTL)}
+	c := &store.Code{Device: req.Device, Council: req.Council, Role: req.Role, Name: req.Name, Created: now, Expires: now.Add(req.TTL)}
 	err := a.st.Update(ctx, func(x *store.Txn) error { return x.PutCode(HashCode(code), c) })
 	if err != nil {
 		return nil, fmt.Errorf("save enrollment code: %w", err)
 	}
-	return &Issued{Code: code, Council: c.Council, Role: c.Role, Name: c.Name, Expires: c.Expires}, nil
+	return &Issued{Code: code, Device: c.Device, Council: c.Council, Role: c.Role, Name: c.Name, Expires: c.Expires}, nil
+}
+
+// forDevice checks a re-enrollment request and fills in what it leaves
+// out from the device it names.
+func (a *Authority) forDevice(ctx context.Context, req *IssueRequest) error {
+	var d *store.Device
+	err := a.st.View(ctx, func(x *store.Txn) (err error) { d, err = x.Device(req.Device); return err })
+	switch {
+	case err != nil:
+		return err
+	case d == nil:
+		return inputErr("no enrolled device %q (see admin devices; a new laptop needs a code without --device)", req.Device)
+	case d.Revoked:
+		return inputErr("device %s (%s) was revoked and cannot enroll again", d.ID, d.Name)
+	}
+	if req.Role == "" {
+		req.Role, req.Council = d.Role, d.Council
+	}
+	if req.Name == "" {
+		req.Name = d.Name
+	}
+	return nil
 }
 
 // CouncilExists returns nil when the server holds council code (and it is
@@ -112,10 +165,14 @@ func protoErr(code syncproto.Code, format string, a ...any) error {
 	return &syncproto.Error{Code: code, Message: fmt.Sprintf(format, a...)}
 }
 
-// Enroll exchanges a one-time code for a device token. A device enrolled
-// before (a reinstalled laptop keeping its id) gets a new token and the
-// code's council and role, and keeps its acknowledged operations; a
-// revoked device is refused. Errors are *syncproto.Error.
+// Enroll exchanges a one-time code for a device token. A new device's id
+// must be new to the server: not reserved, and without operations on the
+// server. A device enrolled before (a reinstalled laptop keeping its id)
+// is re-bound only by a code issued for it (IssueRequest.Device): it gets
+// a new token and the code's council and role, and keeps its acknowledged
+// operations; any other code is refused, so no code can take over another
+// laptop's id (ids are in every pulled operation). A revoked device is
+// refused. Errors are *syncproto.Error.
 func (a *Authority) Enroll(ctx context.Context, req syncproto.EnrollRequest) (*Enrolled, error) {
 	if req.Proto != syncproto.Proto {
 		return nil, protoErr(syncproto.CodeProtocol, "this server speaks protocol %d, the laptop %d: update Kenesh", syncproto.Proto, req.Proto)
@@ -126,6 +183,9 @@ func (a *Authority) Enroll(ctx context.Context, req syncproto.EnrollRequest) (*E
 	name := strings.TrimSpace(req.DeviceName)
 	if utf8.RuneCountInString(name) > maxName || !utf8.ValidString(name) {
 		return nil, protoErr(syncproto.CodeInvalid, "device_name: at most %d characters of valid text", maxName)
+	}
+	if a.isReserved(req.DeviceID) {
+		return nil, protoErr(syncproto.CodeForbidden, "device id %s is reserved for the server's own changes: a laptop cannot have it", req.DeviceID)
 	}
 	if NormalizeCode(req.Code) == "" {
 		return nil, protoErr(syncproto.CodeBadCode, "no enrollment code given")
@@ -146,14 +206,28 @@ func (a *Authority) Enroll(ctx context.Context, req syncproto.EnrollRequest) (*E
 		case !now.Before(c.Expires):
 			return protoErr(syncproto.CodeBadCode, "the enrollment code expired on %s: ask the administrator for a new one", c.Expires.Format(time.RFC3339))
 		}
+		if c.Device != "" && c.Device != req.DeviceID {
+			return protoErr(syncproto.CodeBadCode, "this enrollment code was issued for another laptop: ask the administrator for a code for this one")
+		}
 		d, err := x.Device(req.DeviceID)
 		if err != nil {
 			return err
 		}
-		if d != nil && d.Revoked {
+		switch {
+		case d != nil && d.Revoked:
 			return protoErr(syncproto.CodeRevoked, "this laptop (%s) was revoked by the administrator and cannot enroll again; ask the administrator", d.Name)
-		}
-		if d == nil {
+		case d != nil && c.Device != d.ID:
+			return protoErr(syncproto.CodeForbidden, "a laptop with this id (%s) is already enrolled: to enroll it again, the administrator issues a code for it (admin enroll --device %s)", d.ID, d.ID)
+		case d == nil && c.Device != "":
+			return protoErr(syncproto.CodeBadCode, "this enrollment code is for a laptop that is no longer enrolled: ask the administrator for a new code")
+		case d == nil:
+			authored, err := x.Authored(req.DeviceID)
+			if err != nil {
+				return err
+			}
+			if authored {
+				return protoErr(syncproto.CodeForbidden, "the server holds changes under this laptop's id (%s), but no enrolled laptop has it: ask the administrator", req.DeviceID)
+			}
 			d = &store.Device{ID: req.DeviceID, Enrolled: now}
 		}
 		d.Name, d.Council, d.Role, d.DeviceName = c.Name, c.Council, c.Role, name
@@ -188,10 +262,13 @@ func (a *Authority) Authenticate(ctx context.Context, token string) (*store.Devi
 	}
 	d, err := a.st.DeviceByToken(ctx, HashToken(token))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, protoErr(syncproto.CodeUnauthorized, "this laptop's token is not known to the server: enroll it again with a new code")
+		return nil, protoErr(syncproto.CodeUnauthorized, "this laptop's token is not known to the server: enroll it again with a code the administrator makes for this laptop (admin enroll --device ID)")
 	}
 	if err != nil {
 		return nil, err
+	}
+	if a.isReserved(d.ID) {
+		return nil, protoErr(syncproto.CodeForbidden, "this token is bound to device id %s, which is reserved for the server's own changes: ask the administrator", d.ID)
 	}
 	if d.Revoked {
 		when := ""

@@ -119,7 +119,7 @@ func (tg *target) council(code, oblast string) {
 // code issues an enrollment code.
 func (tg *target) code(req auth.IssueRequest) string {
 	tg.t.Helper()
-	if req.Name == "" {
+	if req.Name == "" && req.Device == "" {
 		req.Name = req.Role + " " + req.Council
 	}
 	is, err := tg.admin.Enroll(context.Background(), req)

@@ -46,8 +46,14 @@ func (g *Ingester) AddCouncil(ctx context.Context, c domain.Council) (*domain.Co
 	if len(changes) == 0 {
 		return &c, nil
 	}
+	// The server's sequence continues what the store holds of its device
+	// (an older server could have let a laptop enroll under it).
+	var held uint64
+	if err := g.st.View(ctx, func(x *store.Txn) (err error) { held, err = x.Acked(g.serverDev); return err }); err != nil {
+		return nil, err
+	}
 	ts := g.clock.Now()
-	seq := g.serverSeq + 1
+	seq := max(g.serverSeq, held) + 1
 	op := &changeset.Op{Device: g.serverDev, Seq: seq, HLC: ts, Kind: domain.KindCouncil, Record: c.Code,
 		Council: c.Code, Action: action, Author: ServerAuthor, Fields: changes}
 	dev := &store.Device{ID: g.serverDev, Role: "server"}

@@ -18,6 +18,11 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
+// errSeqTaken is an attempt to write an operation under a (device, seq)
+// the server already holds: a bug, never a laptop's doing (Push skips
+// what it holds), and nothing is written.
+var errSeqTaken = errors.New("sequence number already taken")
+
 // ServerAuthor is the author of the server's own operations.
 const ServerAuthor = "kenesh-syncserver"
 
@@ -309,6 +314,16 @@ func (g *Ingester) applyChunk(ctx context.Context, dev *store.Device, ops []sync
 	at := g.now().UTC()
 	err = g.st.Update(ctx, func(x *store.Txn) error {
 		out = chunkOut{head: g.head} // the function may run again
+		// (device, seq) names one operation for ever: the chunk must
+		// continue what the server holds of the device, or nothing of it
+		// is written.
+		acked, err := x.Acked(dev.ID)
+		if err != nil {
+			return err
+		}
+		if acked != ops[0].Seq-1 {
+			return fmt.Errorf("%w: %s/%d follows %d", errSeqTaken, dev.ID, ops[0].Seq, acked)
+		}
 		states := map[string]*changeset.State{}
 		var order []string
 		for i, w := range ops {

@@ -105,6 +105,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, st: st, ing: ing, auth: auth.New(st, nil), presence: auth.NewPresence()}
+	s.auth.Reserve(ing.ServerDevice())
 	s.api = api.New(api.Config{Store: st, Auth: s.auth, Ingest: ing, Codec: codec, Presence: s.presence,
 		Metrics: api.NewMetrics(st.CountDevices), Logger: cfg.Logger, Rate: cfg.Rate, Burst: cfg.Burst})
 	s.admin = &admin.Local{Store: st, Ingest: ing, Auth: s.auth, Presence: s.presence}

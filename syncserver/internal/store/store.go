@@ -299,6 +299,21 @@ func (x *Txn) Acked(dev string) (uint64, error) {
 	return u64(b), err
 }
 
+// Authored reports whether the server holds any judged operation of
+// device id (accepted or refused).
+func (x *Txn) Authored(id string) (bool, error) {
+	if !ValidPart(id) {
+		return false, nil
+	}
+	if _, ok, err := x.get(ackedKey(id)); ok || err != nil {
+		return ok, err
+	}
+	it := x.t.NewIterator(badger.IteratorOptions{Prefix: []byte(spaceDevOp + id + ":"), PrefetchValues: false})
+	defer it.Close()
+	it.Rewind()
+	return it.Valid(), nil
+}
+
 // SetAcked sets the highest judged seq of device.
 func (x *Txn) SetAcked(dev string, seq uint64) error { return x.set(ackedKey(dev), be(seq)) }
 
@@ -454,6 +469,10 @@ type deviceRec struct {
 
 // Code is an enrollment code: only its SHA-256 is the key.
 type Code struct {
+	// Device, if set, is the one device id the code enrolls: a code to
+	// re-bind an enrolled laptop (reinstalled, its token lost). A code
+	// without it enrolls only a device id new to the server.
+	Device  string     `json:"device,omitempty"`
 	Council string     `json:"council,omitempty"`
 	Role    string     `json:"role"`
 	Name    string     `json:"name"`

@@ -99,6 +99,24 @@ func (l *laptop) act(ctx context.Context, r *mrand.Rand, today caldate.Date) err
 		return list[r.IntN(len(list))].ID
 	}
 	var err error
+	// Now and then a person settles a conflict this laptop shows: keeps
+	// the value now, the other one, or writes a merge. The resolution
+	// travels and settles the same conflict elsewhere.
+	if r.IntN(8) == 0 {
+		if views, _ := svc.ConflictViews(ctx); len(views) > 0 {
+			v := views[r.IntN(len(views))]
+			value := v.Current.Value
+			switch r.IntN(3) {
+			case 1:
+				value = v.Other.Value
+			case 2:
+				if json.Unmarshal(v.Current.Value, new(string)) == nil {
+					value, _ = json.Marshal("бириктирилди: " + phrase(r))
+				}
+			}
+			return ignoreInvalid(svc.Resolve(ctx, v.Kind, v.Record, v.Field, value))
+		}
+	}
 	if l.role == syncproto.RoleCentral {
 		if id := pick(appeals); id != "" {
 			patch, _ := json.Marshal(map[string]string{"review_note": "Борбор: " + phrase(r)})

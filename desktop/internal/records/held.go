@@ -115,6 +115,9 @@ func (s *Service) vet(ctx context.Context, op *changeset.Op, cur *changeset.Stat
 	if err := op.Validate(); err != nil {
 		return HeldMalformed, err.Error()
 	}
+	if !validKeyPart(op.Device) || !validKeyPart(op.Kind) || !validKeyPart(op.Record) || op.Council != "" && !validKeyPart(op.Council) {
+		return HeldMalformed, fmt.Sprintf("operation %s: its device, kind, record or council is empty, over 256 bytes, or holds ':'", op.ID())
+	}
 	if op.Device == s.dev.ID {
 		mine, err := s.st.Op(ctx, op.Device, op.Seq)
 		if err == nil && mine.HLC == op.HLC && mine.Kind == op.Kind && mine.Record == op.Record {

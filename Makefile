@@ -27,11 +27,13 @@ build:
 
 # Every test, with the race detector; everything but the desktop app's main
 # (Fyne on OpenGL through cgo) must also build without cgo; then a short run
-# of each fuzz target.
-test:
+# of each fuzz target. The real-window test (desktop/internal/guitest) drives
+# bin/kenesh under Xvfb with xdotool; a failed run keeps its screenshots in
+# .guitest/.
+test: build kenesh
 	CGO_ENABLED=0 $(GO) build $$($(GO) list ./... | grep -v '/desktop/cmd/kenesh$$')
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	KENESH_BIN=$(abspath $(BIN)) $(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
 test-short:
@@ -89,3 +91,10 @@ screenshots: kenesh
 bench-startup: kenesh
 	@command -v Xvfb >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get install -y -qq xvfb; }
 	$(GO) run ./desktop/internal/cmd/startupbench -bin $(BIN)/kenesh -data .kenesh-bench
+
+# The real-window click test alone (desktop/internal/guitest): bin/kenesh
+# under Xvfb (1366x768), driven with xdotool. A failed run keeps its
+# screenshots in .guitest/.
+.PHONY: test-gui
+test-gui: build kenesh
+	KENESH_BIN=$(abspath $(BIN)) $(GO) test -count=1 -v -run TestRealWindow ./desktop/internal/guitest

@@ -123,6 +123,15 @@ func main() {
 		}
 	}
 	u = ui.New(a, w, cfg)
+	if path := os.Getenv("KENESH_PROBE"); path != "" {
+		// Tests only: say where the controls are (desktop/internal/guitest).
+		u.EnableProbe()
+		go func() {
+			if err := u.ServeProbe(context.Background(), path); err != nil {
+				log.Error("probe", "err", err)
+			}
+		}()
+	}
 	w.SetMaster()
 	w.SetOnClosed(u.Close)
 	u.Start()

@@ -266,7 +266,8 @@ func (kvLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 func (p *appealDetail) stepDialog(to domain.Status) {
 	u := p.u
 	fs := u.newFieldSet(domain.KindAppeal)
-	note := u.newMultiEntry(3)
+	// One line: Enter applies the step (a long answer has its own field).
+	note := u.newEntry()
 	on := u.newEntry()
 	on.SetText(u.tr.DateInput(u.sess.Records().Today()))
 	target := u.newEntry()

@@ -57,6 +57,14 @@ func (u *UI) newListFilters(kind string, apply func()) *listFilters {
 	f.council = u.newCodeSelect(nil, nil, u.T("list.any_council"), changed)
 	f.fillCouncils()
 	f.count = strong("")
+	prefix := kind + "s.filter."
+	u.name(f.search, kind+"s.search")
+	u.name(f.status, prefix+"status")
+	u.name(f.category, prefix+"category")
+	u.name(f.period, prefix+"period")
+	u.name(f.oblast, prefix+"oblast")
+	u.name(f.council, prefix+"council")
+	u.name(f.flag, prefix+"flag")
 	return f
 }
 
@@ -126,7 +134,12 @@ var appealColumns = columns{widths: []float32{205, 108, 130, 180, 0, 150}}
 func newAppealsPage(u *UI) *appealsPage {
 	p := &appealsPage{u: u, pg: &pager{u: u}}
 	p.f = u.newListFilters(domain.KindAppeal, p.reload)
-	p.list = widget.NewList(func() int { return p.pg.total }, p.newRow, p.updateRow)
+	p.list = widget.NewList(func() int { return p.pg.total }, func() fyne.CanvasObject {
+		r := p.newRow()
+		u.probeRow(p.list, r)
+		return r
+	}, p.updateRow)
+	u.name(p.list, "appeals.list")
 	p.list.OnSelected = func(id widget.ListItemID) {
 		u.touch()
 		if s, ok := p.pg.at(id); ok {

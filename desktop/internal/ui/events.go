@@ -25,7 +25,12 @@ var eventColumns = columns{widths: []float32{108, 190, 230, 0, 150}}
 func newEventsPage(u *UI) *eventsPage {
 	p := &eventsPage{u: u, pg: &pager{u: u}}
 	p.f = u.newListFilters(domain.KindEvent, p.reload)
-	p.list = widget.NewList(func() int { return p.pg.total }, p.newRow, p.updateRow)
+	p.list = widget.NewList(func() int { return p.pg.total }, func() fyne.CanvasObject {
+		r := p.newRow()
+		u.probeRow(p.list, r)
+		return r
+	}, p.updateRow)
+	u.name(p.list, "events.list")
 	p.list.OnSelected = func(id widget.ListItemID) {
 		u.touch()
 		if s, ok := p.pg.at(id); ok {

@@ -15,6 +15,7 @@ type modal struct {
 	d       *dialog.CustomDialog
 	ok      *widget.Button
 	content fyne.CanvasObject
+	run     func() // what OK does
 }
 
 func (u *UI) showModal(title string, fs *fieldSet, content fyne.CanvasObject, okLabel string, ok func() error) *modal {
@@ -40,12 +41,28 @@ func (u *UI) showModal(title string, fs *fieldSet, content fyne.CanvasObject, ok
 		h = canvas.Height * 0.88
 	}
 	m.d.Resize(fyne.NewSize(w, h))
+	// Enter confirms from a one-line field (Shift+Enter from a text of
+	// several lines, where Enter starts a new line), and the first field
+	// has the focus: a step is a click, a word and Enter.
+	var first *textEntry
 	for _, f := range fs.order {
-		if e, ok := f.obj.(*textEntry); ok && !e.MultiLine {
+		if e, ok := f.obj.(*textEntry); ok {
 			e.OnSubmitted = func(string) { run() }
+			if first == nil && !e.Disabled() {
+				first = e
+			}
 		}
 	}
+	m.run = run
+	m.d.SetOnClosed(func() {
+		if u.lastModal == m {
+			u.lastModal = nil
+		}
+	})
 	m.d.Show()
 	u.lastModal = m
+	if first != nil {
+		u.win.Canvas().Focus(first)
+	}
 	return m
 }

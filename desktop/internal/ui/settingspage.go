@@ -27,7 +27,7 @@ type settingsPage struct {
 	u    *UI
 	body *fyne.Container
 
-	language *widget.RadioGroup
+	language *fyne.Container // a button per language
 	scale    *codeSelect
 	idle     *codeSelect
 
@@ -49,22 +49,21 @@ func (p *settingsPage) changed([]records.Changed) {}
 
 func (p *settingsPage) draw() {
 	u := p.u
-	names := make([]string, len(l10n.Languages))
-	for i, l := range l10n.Languages {
-		names[i] = languageNames[l]
-	}
-	p.language = widget.NewRadioGroup(names, func(sel string) {
-		for code, n := range languageNames {
-			if n == sel && code != u.Lang() {
-				u.touch()
-				// Redraw after this tap's handling is over: the redraw
-				// replaces the radio group itself.
-				u.do(func() { u.setLanguage(code) })
-			}
+	// The same buttons as before unlocking: the language in force stands
+	// out, a tap switches at once.
+	p.language = container.NewHBox()
+	for _, code := range l10n.Languages {
+		code := code
+		b := u.button(languageNames[code], nil, func() {
+			// Redraw after this tap's handling is over: the redraw
+			// replaces the button itself.
+			u.do(func() { u.setLanguage(code) })
+		})
+		if code == u.Lang() {
+			b.Importance = widget.HighImportance
 		}
-	})
-	p.language.Horizontal = true
-	p.language.SetSelected(languageNames[u.Lang()])
+		p.language.Add(b)
+	}
 
 	var scaleCodes, scaleNames []string
 	for _, s := range settings.ScaleChoices {
@@ -105,6 +104,8 @@ func (p *settingsPage) draw() {
 		}
 	}
 
+	u.name(p.scale, "settings-scale")
+	u.name(p.idle, "settings-idle")
 	general := widget.NewCard("", "", container.NewVBox(
 		bold(u.T("settings.language")), p.language,
 		container.NewGridWithColumns(2,

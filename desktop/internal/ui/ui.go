@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/kenesh/kenesh/desktop/internal/l10n"
 	"github.com/kenesh/kenesh/desktop/internal/session"
@@ -68,6 +69,11 @@ type UI struct {
 	central   bool        // enrolled as central staff (see shell.central)
 	fr        *firstRun   // the first-run wizard, while it runs
 	firstForm *createForm // what was typed there, kept across a language switch
+
+	// For the probe (nil unless EnableProbe): the names of controls, and
+	// the rows each list made.
+	names    map[fyne.CanvasObject]string
+	listRows map[*widget.List][]fyne.CanvasObject
 }
 
 // New builds the interface in w; call Start to show the first screen.
@@ -105,7 +111,13 @@ func (u *UI) Session() *session.Session { return u.sess }
 // a store, the unlock screen otherwise.
 func (u *UI) Start() {
 	u.win.SetTitle("Kenesh")
-	u.win.Canvas().SetOnTypedKey(func(*fyne.KeyEvent) { u.touch() })
+	u.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
+		u.touch()
+		// Enter with nothing focused confirms the dialog that is open.
+		if (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && u.lastModal != nil && u.lastModal.run != nil {
+			u.lastModal.run()
+		}
+	})
 	if session.Exists(u.cfg.Dir) {
 		u.showUnlock()
 	} else {

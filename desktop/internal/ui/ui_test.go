@@ -199,9 +199,9 @@ func TestWorkflowOffersOnlyAllowedSteps(t *testing.T) {
 	if d.a.Status != domain.StatusUnderReview {
 		t.Fatal("rejected without a reason")
 	}
-	m := h.u.lastModal
-	for _, o := range test.LaidOutObjects(m.content) {
-		if e, ok := o.(*textEntry); ok && e.MultiLine {
+	// The reason is the dialog's first field.
+	for _, o := range test.LaidOutObjects(h.u.lastModal.content) {
+		if e, ok := o.(*textEntry); ok {
 			e.SetText("Жалоба не относится к правам человека")
 			break
 		}
@@ -419,8 +419,7 @@ func TestLanguageSwitch(t *testing.T) {
 		t.Fatalf("Fyne's Cancel in Kyrgyz: %q", got)
 	}
 	h.u.shell.navigate(secSettings)
-	p := h.u.shell.root(secSettings).(*settingsPage)
-	p.language.SetSelected("Русский")
+	h.tap("Русский")
 	h.drain()
 	h.mustShow("Обращения")
 	h.mustShow("Настройки")
@@ -437,7 +436,7 @@ func TestLanguageSwitch(t *testing.T) {
 	if s.Language != "ru" {
 		t.Fatalf("saved language %q", s.Language)
 	}
-	h.u.shell.root(secSettings).(*settingsPage).language.SetSelected("English")
+	h.tap("English")
 	h.drain()
 	h.mustShow("Appeals")
 	if got := lang.L("Cancel"); got != "Cancel" {

@@ -63,6 +63,7 @@ func (u *UI) showLockScreen() {
 // passphraseScreen is the unlock and the lock screen: one field, Enter to go.
 func (u *UI) passphraseScreen(title, text string, try func(pass string, done func(error))) fyne.CanvasObject {
 	pass := u.newPasswordEntry()
+	u.name(pass, "passphrase")
 	msg := errorText()
 	busy := widget.NewProgressBarInfinite()
 	busy.Hide()

@@ -252,6 +252,7 @@ func (u *UI) newFieldSet(kind string) *fieldSet {
 
 func (fs *fieldSet) add(name, labelKey string, obj fyne.CanvasObject) *field {
 	f := newField(name, fs.u.T(labelKey), obj)
+	fs.u.name(obj, fs.kind+"."+name)
 	fs.fields[name] = f
 	fs.order = append(fs.order, f)
 	return f

@@ -1,0 +1,469 @@
+package guitest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kenesh/kenesh/desktop/internal/l10n"
+	"github.com/kenesh/kenesh/desktop/internal/uiprobe"
+)
+
+// The helpers here run Xvfb, the kenesh binary with its probe on, and
+// xdotool; they read the screen through the probe (what is where) and act
+// only with real X events.
+
+const passphrase = "kenesh-clicktest-passphrase"
+
+// tools checks that the programs the test drives are installed.
+func tools(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"Xvfb", "xdotool", "import", "setxkbmap"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is missing: the real-window test needs Xvfb, xdotool and ImageMagick "+
+				"(apt-get install xvfb xdotool imagemagick; `make test` installs them)", tool)
+		}
+	}
+}
+
+// binaries returns the kenesh and keneshctl programs: from $KENESH_BIN
+// (make test builds them first) or built here.
+func binaries(t *testing.T) (kenesh, keneshctl string) {
+	t.Helper()
+	if dir := os.Getenv("KENESH_BIN"); dir != "" {
+		return filepath.Join(dir, "kenesh"), filepath.Join(dir, "keneshctl")
+	}
+	dir := t.TempDir()
+	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
+	cmd := exec.Command(goCmd, "build", "-o", dir+string(filepath.Separator), "github.com/kenesh/kenesh/desktop/cmd/kenesh", "github.com/kenesh/kenesh/desktop/cmd/keneshctl")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building kenesh: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "kenesh"), filepath.Join(dir, "keneshctl")
+}
+
+// xserver is a virtual screen of a laptop's size.
+type xserver struct {
+	display string
+	cmd     *exec.Cmd
+}
+
+func startX(t *testing.T) *xserver {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// -displayfd: Xvfb picks a free display and writes its number.
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1366x768x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("Xvfb: %v", err)
+	}
+	w.Close()
+	line, err := bufio.NewReader(r).ReadString('\n')
+	r.Close()
+	if err != nil {
+		_ = cmd.Process.Kill()
+		t.Fatalf("Xvfb did not say its display: %v", err)
+	}
+	x := &xserver{display: ":" + strings.TrimSpace(line), cmd: cmd}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return x
+}
+
+// app is one run of the kenesh binary.
+type app struct {
+	t      *testing.T
+	x      *xserver
+	cmd    *exec.Cmd
+	probe  string
+	data   string
+	tr     *l10n.Tr
+	shots  string // where this run's screenshots go
+	nshot  int
+	exited chan struct{}
+	err    error // the exit status, once exited
+
+	mu  sync.Mutex
+	log bytes.Buffer // stderr
+}
+
+func (a *app) Write(p []byte) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.log.Write(p)
+}
+
+func (a *app) stderr() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.log.String()
+}
+
+// run starts kenesh on data in the given language.
+func run(t *testing.T, x *xserver, bin, data, lang, shots string) *app {
+	t.Helper()
+	a := &app{t: t, x: x, data: data, probe: filepath.Join(t.TempDir(), "probe.sock"),
+		tr: l10n.MustLoad().In(lang), shots: shots, exited: make(chan struct{})}
+	a.cmd = exec.Command(bin, "--data", data, "--lang", lang, "-v")
+	a.cmd.Env = append(os.Environ(), "DISPLAY="+x.display, "KENESH_PROBE="+a.probe, "KENESH_KDF=test",
+		"LANG="+lang+"_KG.UTF-8", "KENESH_PASSPHRASE=")
+	a.cmd.Stderr = a
+	a.cmd.Stdout = a
+	if err := a.cmd.Start(); err != nil {
+		t.Fatalf("kenesh: %v", err)
+	}
+	go func() {
+		a.err = a.cmd.Wait()
+		close(a.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-a.exited:
+		default:
+			_ = a.cmd.Process.Kill()
+			<-a.exited
+		}
+	})
+	a.waitFor("the window", func(d uiprobe.Dump) bool { return len(d.Items) > 0 })
+	a.focusWindow()
+	return a
+}
+
+// T is the app's text for a key, in its language.
+func (a *app) T(key string, args ...any) string { return a.tr.T(key, args...) }
+
+func (a *app) alive() bool {
+	select {
+	case <-a.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// checkLog fails on a panic in what the app printed.
+func (a *app) checkLog() {
+	a.t.Helper()
+	log := a.stderr()
+	for _, bad := range []string{"panic:", "fatal error:", "[recovered]"} {
+		if strings.Contains(log, bad) {
+			a.fail("the app logged %q:\n%s", bad, tail(log, 60))
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// fail keeps a screenshot and what the screen showed, then stops the test.
+func (a *app) fail(format string, args ...any) {
+	a.t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	shot := a.screenshot("FAILED")
+	var shows string
+	if a.alive() {
+		if d, err := a.dump(); err == nil {
+			shows = describe(d)
+		}
+	} else {
+		msg += fmt.Sprintf("\nthe app is gone (%v); its log:\n%s", a.err, tail(a.stderr(), 60))
+	}
+	a.t.Fatalf("%s\nscreen: %s\nscreenshots of this run: %s (last: %s)", msg, shows, a.shots, shot)
+}
+
+func describe(d uiprobe.Dump) string {
+	var parts []string
+	for _, it := range d.Items {
+		if it.Text != "" || it.Name != "" {
+			parts = append(parts, fmt.Sprintf("%s %q%s", it.Kind, short(it.Text), nameOf(it)))
+		}
+	}
+	return fmt.Sprintf("[title %q] %s", d.Title, strings.Join(parts, " | "))
+}
+
+func nameOf(it uiprobe.Item) string {
+	if it.Name == "" {
+		return ""
+	}
+	return "(" + it.Name + ")"
+}
+
+func short(s string) string {
+	r := []rune(s)
+	if len(r) > 50 {
+		return string(r[:49]) + "…"
+	}
+	return s
+}
+
+// screenshot saves the whole X screen as the next numbered PNG.
+func (a *app) screenshot(name string) string {
+	a.nshot++
+	file := filepath.Join(a.shots, fmt.Sprintf("%03d-%s.png", a.nshot, name))
+	out, err := exec.Command("import", "-display", a.x.display, "-window", "root", file).CombinedOutput()
+	if err != nil {
+		a.t.Logf("screenshot %s: %v %s", file, err, out)
+	}
+	return file
+}
+
+// dump asks the app what it shows.
+func (a *app) dump() (uiprobe.Dump, error) { return uiprobe.Ask(a.probe, 20*time.Second) }
+
+// waitFor polls the screen until cond holds; it fails if the app dies,
+// logs a panic, or cond does not hold within a minute (a loaded CI
+// machine is slow, a hung app is not).
+func (a *app) waitFor(what string, cond func(uiprobe.Dump) bool) uiprobe.Dump {
+	a.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if !a.alive() {
+			a.fail("the app died waiting for %s", what)
+		}
+		a.checkLog()
+		d, err := a.dump()
+		if err == nil && cond(d) {
+			return d
+		}
+		if time.Now().After(deadline) {
+			a.fail("timed out waiting for %s (last probe error: %v)", what, err)
+		}
+		time.Sleep(80 * time.Millisecond)
+	}
+}
+
+// find returns the first item of kind matching text or name.
+func find(d uiprobe.Dump, kind string, match func(uiprobe.Item) bool) (uiprobe.Item, bool) {
+	for _, it := range d.Items {
+		if (kind == "" || it.Kind == kind) && match(it) {
+			return it, true
+		}
+	}
+	return uiprobe.Item{}, false
+}
+
+func text(t string) func(uiprobe.Item) bool {
+	return func(it uiprobe.Item) bool { return it.Text == t }
+}
+func named(n string) func(uiprobe.Item) bool {
+	return func(it uiprobe.Item) bool { return it.Name == n }
+}
+func prefix(p string) func(uiprobe.Item) bool {
+	return func(it uiprobe.Item) bool { return strings.HasPrefix(it.Text, p) }
+}
+
+// shows reports whether some item shows text (in part).
+func shows(d uiprobe.Dump, s string) bool {
+	for _, it := range d.Items {
+		if strings.Contains(it.Text, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// xdo runs xdotool on the app's display.
+func (a *app) xdo(args ...string) {
+	a.t.Helper()
+	// Bounded: xdotool waits for X replies, and a wedged X server must fail
+	// the test, not hang it.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "xdotool", args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+a.x.display)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		a.fail("xdotool %s: %v %s", strings.Join(args, " "), err, out)
+	}
+}
+
+func (a *app) focusWindow() {
+	cmd := exec.Command("xdotool", "search", "--sync", "--limit", "1", "--name", "Kenesh")
+	cmd.Env = append(os.Environ(), "DISPLAY="+a.x.display)
+	out, err := cmd.Output()
+	if err != nil {
+		a.fail("finding the window: %v", err)
+	}
+	win := strings.TrimSpace(string(out))
+	a.xdo("windowfocus", "--sync", win)
+}
+
+// visible reports whether the middle of it can be seen (not scrolled away).
+func visible(it uiprobe.Item) bool {
+	cx, cy := it.X+it.W/2, it.Y+it.H/2
+	return cx >= it.Clip[0] && cx <= it.Clip[2] && cy >= it.Clip[1] && cy <= it.Clip[3]
+}
+
+// item waits for a control and scrolls it into view with the mouse wheel.
+func (a *app) item(kind string, match func(uiprobe.Item) bool, what string) uiprobe.Item {
+	a.t.Helper()
+	var it uiprobe.Item
+	for tries := 0; ; tries++ {
+		d := a.waitFor(what, func(d uiprobe.Dump) bool {
+			var ok bool
+			it, ok = find(d, kind, match)
+			return ok
+		})
+		if visible(it) {
+			return it
+		}
+		if tries > 60 {
+			a.fail("%s stays out of view", what)
+		}
+		// Wheel over the scroll that holds it, towards it.
+		mx, my := (it.Clip[0]+it.Clip[2])/2, (it.Clip[1]+it.Clip[3])/2
+		button := "5" // down
+		if it.Y+it.H/2 < it.Clip[1] {
+			button = "4"
+		}
+		a.move(d, mx, my)
+		a.xdo("click", "--repeat", "3", button)
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (a *app) move(d uiprobe.Dump, x, y float32) {
+	s := d.Scale
+	if s <= 0 {
+		s = 1
+	}
+	// Not --sync: it waits for a motion event, and there is none when the
+	// pointer is already there.
+	a.xdo("mousemove", strconv.Itoa(int(math.Round(float64(x*s)))), strconv.Itoa(int(math.Round(float64(y*s)))))
+}
+
+// click moves the pointer to the middle of a control and clicks it, once
+// it stands still (a page being redrawn moves its controls).
+func (a *app) click(kind string, match func(uiprobe.Item) bool, what string) {
+	a.t.Helper()
+	for tries := 0; ; tries++ {
+		it := a.item(kind, match, what)
+		time.Sleep(60 * time.Millisecond)
+		d, err := a.dump()
+		again, ok := find(d, kind, match)
+		if err != nil || !ok || again.X != it.X || again.Y != it.Y || again.W != it.W || !visible(again) {
+			if tries > 50 {
+				a.fail("%s does not stand still", what)
+			}
+			continue
+		}
+		if again.Disabled {
+			a.fail("%s is disabled", what)
+		}
+		a.move(d, again.X+again.W/2, again.Y+again.H/2)
+		a.xdo("click", "1")
+		return
+	}
+}
+
+func (a *app) clickButton(label string) {
+	a.t.Helper()
+	a.click("button", text(label), "button "+label)
+}
+
+// typeInto clicks an entry, selects what it holds and types s over it.
+func (a *app) typeInto(name, s string) {
+	a.t.Helper()
+	a.click("entry", named(name), "field "+name)
+	a.waitFor("focus in "+name, func(d uiprobe.Dump) bool {
+		it, ok := find(d, "entry", named(name))
+		return ok && it.Focused
+	})
+	a.xdo("key", "ctrl+a")
+	a.xdo("key", "BackSpace")
+	if s != "" {
+		// xdotool types a letter outside the keyboard map by remapping a
+		// spare key for a moment, and the app, which reads keys a little
+		// later, then saw other letters (Cyrillic came out as "ггггг").
+		// Kyrgyz text is typed on the Kyrgyz keyboard instead, and the
+		// layout goes back only once the app has read every key.
+		cyrillic := strings.IndexFunc(s, func(r rune) bool { return r > 127 }) >= 0
+		if cyrillic {
+			a.layout("kg")
+			defer a.layout("us")
+		}
+		a.xdo("type", "--delay", "20", s)
+	}
+	want := s
+	a.waitFor(name+" holds the text", func(d uiprobe.Dump) bool {
+		it, ok := find(d, "entry", named(name))
+		if ok && strings.HasPrefix(it.Text, "•") {
+			return utf8.RuneCountInString(it.Text) == utf8.RuneCountInString(want)
+		}
+		return ok && it.Text == want
+	})
+}
+
+// layout sets the X keyboard layout.
+func (a *app) layout(name string) {
+	a.t.Helper()
+	cmd := exec.Command("setxkbmap", "-display", a.x.display, name)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		a.fail("setxkbmap %s: %v %s", name, err, out)
+	}
+}
+
+// choose opens a drop-down with the mouse and picks option, then checks
+// that the field shows it.
+func (a *app) choose(name, option string) {
+	a.t.Helper()
+	a.click("select", named(name), "drop-down "+name)
+	a.click("menuitem", text(option), "option "+option+" of "+name)
+	a.waitFor(name+" shows "+option, func(d uiprobe.Dump) bool {
+		it, ok := find(d, "select", named(name))
+		return ok && it.Text == option
+	})
+}
+
+func (a *app) key(k string) { a.t.Helper(); a.xdo("key", k) }
+
+// waitExit waits for the app to end by itself.
+func (a *app) waitExit(what string) {
+	a.t.Helper()
+	select {
+	case <-a.exited:
+	case <-time.After(time.Minute):
+		a.fail("the app did not exit after %s", what)
+	}
+	a.checkLog()
+	if a.err != nil {
+		a.t.Fatalf("the app exited with %v after %s; log:\n%s", a.err, what, tail(a.stderr(), 40))
+	}
+}
+
+// ctl runs keneshctl on the app's data directory (after the app is gone).
+func ctl(t *testing.T, bin, data string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.CommandContext(context.Background(), bin, append([]string{"--data", data}, args...)...)
+	cmd.Env = append(os.Environ(), "KENESH_PASSPHRASE="+passphrase, "KENESH_KDF=test")
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("keneshctl %s: %v %s", strings.Join(args, " "), err, stderr)
+	}
+	return out
+}

@@ -1,0 +1,227 @@
+package ui
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"reflect"
+	"strings"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kenesh/kenesh/desktop/internal/uiprobe"
+)
+
+// The probe lets a test drive the real app with real mouse and keyboard
+// events: Fyne has no accessibility tree, so on request the app says where
+// its controls are on the screen, what they show and what they are named.
+// A test then moves the X pointer there and clicks, which goes through the
+// whole driver as a person's click does (the fyne/test driver never does).
+// It is off unless KENESH_PROBE names a socket (see ServeProbe); then the
+// screens also remember the names of their fields (u.names).
+
+// ProbeItem and ProbeDump are the probe's answer (package uiprobe, which
+// a test reads without Fyne).
+type (
+	ProbeItem = uiprobe.Item
+	ProbeDump = uiprobe.Dump
+)
+
+// name remembers what a control is, for the probe (only when probing).
+func (u *UI) name(o fyne.CanvasObject, name string) {
+	if u.names != nil && o != nil {
+		u.names[o] = name
+	}
+}
+
+// probeRow remembers a row a list made, so the probe can look inside the
+// list (a List's rows live in its renderer, which Fyne keeps private).
+func (u *UI) probeRow(l *widget.List, row fyne.CanvasObject) {
+	if u.names != nil {
+		u.listRows[l] = append(u.listRows[l], row)
+	}
+}
+
+// Probe lists what the window shows now. It runs on the UI goroutine.
+func (u *UI) Probe() ProbeDump {
+	c := u.win.Canvas()
+	size := c.Size()
+	d := ProbeDump{Width: size.Width, Height: size.Height, Scale: c.Scale(), Locked: u.locked}
+	if u.shell != nil && u.shell.header != nil && !u.locked {
+		d.Title = u.shell.header.Text
+	}
+	focused := c.Focused()
+	whole := [4]float32{0, 0, size.Width, size.Height}
+	drv := fyne.CurrentApp().Driver()
+	add := func(o fyne.CanvasObject, kind, text string, clip [4]float32) *ProbeItem {
+		pos := drv.AbsolutePositionForObject(o)
+		sz := o.Size()
+		d.Items = append(d.Items, ProbeItem{Kind: kind, Name: u.names[o], Text: text, X: pos.X, Y: pos.Y, W: sz.Width, H: sz.Height,
+			Clip: clip, Focused: focused != nil && any(focused) == any(o)})
+		return &d.Items[len(d.Items)-1]
+	}
+	var walk func(o fyne.CanvasObject, clip [4]float32)
+	walk = func(o fyne.CanvasObject, clip [4]float32) {
+		if o == nil || !o.Visible() {
+			return
+		}
+		switch x := o.(type) {
+		case *widget.Button:
+			it := add(o, "button", x.Text, clip)
+			it.Disabled = x.Disabled()
+			return
+		case *codeSelect:
+			it := add(o, "select", x.Selected, clip)
+			it.Disabled, it.Options = x.Disabled(), x.Options
+			return
+		case *textEntry:
+			text := x.Text
+			if x.Password {
+				text = strings.Repeat("•", utf8.RuneCountInString(x.Text))
+			}
+			it := add(o, "entry", text, clip)
+			it.Disabled = x.Disabled()
+			return
+		case *widget.Check:
+			it := add(o, "check", x.Text, clip)
+			it.Disabled, it.Checked = x.Disabled(), x.Checked
+			return
+		case *link:
+			add(o, "link", x.Text, clip)
+			return
+		case *widget.Hyperlink:
+			add(o, "link", x.Text, clip)
+			return
+		case *widget.Label:
+			if x.Text != "" {
+				add(o, "label", x.Text, clip)
+			}
+			return
+		case *widget.List:
+			it := add(o, "list", "", clip)
+			inner := intersect(clip, [4]float32{it.X, it.Y, it.X + it.W, it.Y + it.H})
+			for _, r := range u.listRows[x] {
+				p := drv.AbsolutePositionForObject(r)
+				if r.Visible() && p.Y >= it.Y && p.Y < it.Y+it.H && !(p.X == 0 && p.Y == 0) {
+					walk(r, inner)
+				}
+			}
+			return
+		case *fyne.Container:
+			for _, child := range x.Objects {
+				walk(child, clip)
+			}
+			return
+		}
+		if mi := menuItemOf(o); mi != nil {
+			it := add(o, "menuitem", mi.Label, clip)
+			it.Disabled = mi.Disabled
+			return
+		}
+		// Scrolls, cards, splits, pop-ups and menus hold their children in
+		// exported fields; a scroll also clips them.
+		v := reflect.ValueOf(o)
+		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+			return
+		}
+		_, scrolls := o.(interface{ ScrollToTop() })
+		if _, menu := o.(*widget.PopUpMenu); scrolls || menu { // a long menu scrolls inside
+			p := drv.AbsolutePositionForObject(o)
+			s := o.Size()
+			clip = intersect(clip, [4]float32{p.X, p.Y, p.X + s.Width, p.Y + s.Height})
+		}
+		for _, name := range []string{"Content", "Leading", "Trailing", "Items"} {
+			switch x := exported(v, name).(type) {
+			case fyne.CanvasObject:
+				walk(x, clip)
+			case []fyne.CanvasObject:
+				for _, child := range x {
+					walk(child, clip)
+				}
+			}
+		}
+	}
+	walk(c.Content(), whole)
+	for _, o := range c.Overlays().List() {
+		if o.Visible() {
+			d.Dialogs++
+		}
+		walk(o, whole)
+	}
+	return d
+}
+
+// menuItemOf returns the menu item a pop-up menu's row shows.
+func menuItemOf(o fyne.CanvasObject) *fyne.MenuItem {
+	v := reflect.ValueOf(o)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	mi, _ := exported(v, "Item").(*fyne.MenuItem)
+	return mi
+}
+
+// exported is the exported field name of the struct v points to, or nil.
+func exported(v reflect.Value, name string) any {
+	sf, ok := v.Elem().Type().FieldByName(name)
+	if !ok {
+		return nil
+	}
+	f, err := v.Elem().FieldByIndexErr(sf.Index)
+	if err != nil || !f.CanInterface() {
+		return nil
+	}
+	return f.Interface()
+}
+
+func intersect(a, b [4]float32) [4]float32 {
+	return [4]float32{max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])}
+}
+
+// ServeProbe answers "dump" requests on a Unix socket at path with the
+// screen as JSON (one request per connection), until ctx ends. Only for
+// tests: KENESH_PROBE turns it on in the kenesh binary.
+func (u *UI) ServeProbe(ctx context.Context, path string) error {
+	_ = os.Remove(path)
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	go func() {
+		<-ctx.Done()
+		l.Close()
+	}()
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return fmt.Errorf("probe: %w", err)
+		}
+		go func() {
+			defer conn.Close()
+			line, err := bufio.NewReader(conn).ReadString('\n')
+			if err != nil || line != uiprobe.Request {
+				fmt.Fprintf(conn, "{\"error\":%q}\n", "send dump")
+				return
+			}
+			var d ProbeDump
+			fyne.DoAndWait(func() { d = u.Probe() })
+			_ = json.NewEncoder(conn).Encode(d)
+		}()
+	}
+}
+
+// EnableProbe makes the screens remember their controls' names; call it
+// before Start.
+func (u *UI) EnableProbe() {
+	u.names = map[fyne.CanvasObject]string{}
+	u.listRows = map[*widget.List][]fyne.CanvasObject{}
+}

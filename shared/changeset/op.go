@@ -50,7 +50,14 @@ type Version struct {
 // them under (kind, record, field, and the losing value's clock and
 // device); only those fields of each are set.
 func (o *Op) Settled() []Conflict {
-	var out []Conflict
+	n := 0
+	for _, ch := range o.Fields {
+		n += len(ch.Settles)
+	}
+	if n == 0 {
+		return nil // every write but a resolution: nothing to sort
+	}
+	out := make([]Conflict, 0, n)
 	for _, name := range sortedKeys(o.Fields) {
 		for _, v := range o.Fields[name].Settles {
 			out = append(out, Conflict{Kind: o.Kind, Record: o.Record, Field: name, Loser: FieldValue{HLC: v.HLC, Device: v.Device}})

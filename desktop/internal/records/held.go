@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kenesh/kenesh/desktop/internal/index"
+	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/hlc"
 	"github.com/kenesh/kenesh/shared/policy"
@@ -192,4 +194,88 @@ func (s *Service) ReleaseHeld(ctx context.Context) (ApplyResult, error) {
 		return ApplyResult{}, err
 	}
 	return s.applyRemoteChunk(ctx, ops, nil, keys, 0, false)
+}
+
+// metaFutureChecked marks a store whose merged records were checked once
+// for values from clocks far ahead (HoldBackFuture).
+const metaFutureChecked = "future_checked"
+
+// HoldBackFuture undoes, once per store, what versions before held-back
+// operations merged: another device's operation stamped more than
+// MaxAhead ahead of this laptop's clock (9999-12-31, say) froze its fields,
+// winning against every later edit and a person's resolution. Each such
+// operation is taken out of its record's history and held back (HeldOp,
+// HeldFuture: merged, unchanged, if the clock ever comes within reach of
+// it), and the record is merged again from the rest, with its conflicts.
+// It returns how many records it changed.
+func (s *Service) HoldBackFuture(ctx context.Context) (int, error) {
+	if _, err := s.st.Meta(ctx, metaFutureChecked); err == nil {
+		return 0, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	type rec struct{ kind, id string }
+	var found []rec
+	err := s.st.EachState(ctx, "", func(st *changeset.State) error {
+		for _, f := range st.Fields {
+			if f.Device != s.dev.ID && s.tooFarAhead(f.HLC) {
+				found = append(found, rec{st.Kind, st.ID})
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	var writes []store.Write
+	var rows []*index.Row
+	var changed []Changed
+	for _, r := range found {
+		hist, err := s.st.History(ctx, r.kind, r.id)
+		if err != nil {
+			return 0, err
+		}
+		var keep []*changeset.Op
+		for i := range hist {
+			op := &hist[i]
+			if op.Device != s.dev.ID && s.tooFarAhead(op.HLC) {
+				h := heldOf(op, nil, HeldFuture, fmt.Sprintf("operation %s is stamped %s, more than %s ahead of this laptop's clock: merged by an older version, held back now",
+					op.ID(), op.HLC.Time().Format(time.RFC3339), MaxAhead), s.now())
+				b, _ := json.Marshal(h.op)
+				writes = append(writes, store.Write{Op: op, Hold: &store.Held{Key: h.key, Value: b}, Withdraw: true})
+				continue
+			}
+			keep = append(keep, op)
+		}
+		if len(keep) == 0 {
+			s.log.Warn("a record made only by operations from far ahead is left as it is", "kind", r.kind, "id", r.id)
+			continue
+		}
+		st, conflicts, err := merge(keep)
+		if err != nil {
+			return 0, err
+		}
+		row, err := s.rowFor(st)
+		if err != nil {
+			return 0, err
+		}
+		// Its last kept operation, written again unchanged, carries the
+		// record merged anew.
+		writes = append(writes, store.Write{Op: keep[len(keep)-1], State: st, IndexRow: row.Marshal(), SearchText: []byte(row.Search),
+			ReplaceConflicts: true, Conflicts: conflicts})
+		rows = append(rows, row)
+		changed = append(changed, Changed{Kind: r.kind, ID: r.id})
+	}
+	if err := s.st.Commit(ctx, writes, map[string][]byte{metaFutureChecked: []byte(s.now().UTC().Format(time.RFC3339))}); err != nil {
+		return 0, fmt.Errorf("hold back operations from far ahead: %w", err)
+	}
+	if err := s.ix.Put(rows...); err != nil {
+		s.log.Error("index update failed after holding back operations", "err", err)
+	}
+	s.notify.send(changed)
+	if len(changed) > 0 {
+		s.log.Warn("records frozen by operations from far ahead were merged again without them", "records", len(changed))
+	}
+	return len(changed), nil
 }

@@ -173,6 +173,9 @@ type Write struct {
 	// Hold keeps a pulled operation that is not applied (Op is nil then):
 	// what a laptop will not merge is kept, never dropped.
 	Hold *Held
+	// Withdraw, with Hold and Op, takes Op out of the operations and
+	// history (it was merged by an older version and is held now).
+	Withdraw bool
 	// Release is the key of a held operation that Op now applies; the
 	// held copy is removed in the same transaction.
 	Release string
@@ -226,6 +229,15 @@ func putWrite(txn *badger.Txn, w Write) error {
 	if w.Hold != nil {
 		if w.Hold.Key == "" {
 			return fmt.Errorf("hold: no key")
+		}
+		if w.Withdraw && w.Op != nil {
+			op := w.Op
+			if err := txn.Delete(opKey(op.Device, op.Seq)); err != nil {
+				return err
+			}
+			if err := txn.Delete(historyKey(op.Kind, op.Record, uint64(op.HLC), op.Device, op.Seq)); err != nil {
+				return err
+			}
 		}
 		return txn.Set(heldKey(w.Hold.Key), w.Hold.Value)
 	}

@@ -135,6 +135,13 @@ func (s *Syncer) SyncOnce(ctx context.Context) (*Summary, error) {
 			// changes refused, or what it pulls wait: the person is told.
 			err = &ClockError{Laptop: now, Server: sum.server}
 		}
+		if now := s.now(); err == nil && !sum.server.IsZero() && skew(now, sum.server) <= restampSkew {
+			// With a clock known to be right, undo (once) what an older
+			// version merged from clocks far ahead.
+			if _, herr := s.svc.HoldBackFuture(ctx); herr != nil {
+				err = herr
+			}
+		}
 		if err == nil && sum.Held > 0 {
 			// Everything else was synced; the person is told all the same,
 			// since an honest server sends nothing a laptop must refuse.

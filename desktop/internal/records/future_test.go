@@ -1,0 +1,86 @@
+package records_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/hlc"
+)
+
+// A store where an older version merged another laptop's edit stamped
+// 9999-12-31: the field is frozen (every later edit, a person's resolution
+// too, loses to it). HoldBackFuture takes that edit out, holds it back,
+// and merges the record again: the field is the honest one, and the next
+// edit, or a resolution, wins.
+func TestHoldBackFutureUnfreezesOldData(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	svc, st := open(t, dir, func() time.Time { return fixedNow })
+	if _, err := svc.AddCouncil(ctx, domain.Council{Code: "NRN-ATB", Name: "Ат-Башы коомдук кеңеши", Oblast: "KG-N", District: "KG-N-ATB"}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := svc.CreateAppeal(ctx, appeal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What an older version did with a pulled edit from 9999: merged it.
+	cur, err := st.State(ctx, domain.KindAppeal, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frozen := &changeset.Op{Device: "0190a5c2-0000-7000-8000-0000000000f9", Seq: 1, HLC: hlc.New(time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).UnixMilli(), 0),
+		Kind: domain.KindAppeal, Record: a.ID, Council: a.Council, Action: changeset.ActionUpdate, Author: "broken clock",
+		Fields: map[string]changeset.Change{"summary": {Value: json.RawMessage(`"түбөлүк"`), Base: cur.Fields["summary"].HLC}}}
+	if _, _, err := cur.Apply(frozen); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Commit(ctx, []store.Write{{Op: frozen, State: cur}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	svc, st = open(t, dir, func() time.Time { return fixedNow })
+	defer st.Close()
+	if _, err := svc.EditAppeal(ctx, a.ID, json.RawMessage(`{"summary":"чын маани"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := svc.Appeal(ctx, a.ID); got.Summary != "түбөлүк" {
+		t.Fatalf("the old data should freeze the field before the fix: %q", got.Summary)
+	}
+
+	n, err := svc.HoldBackFuture(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("HoldBackFuture: %d records, %v", n, err)
+	}
+	got, _ := svc.Appeal(ctx, a.ID)
+	if got.Summary != "чын маани" {
+		t.Fatalf("after holding back the edit from 9999: %q, want the later honest edit", got.Summary)
+	}
+	held, _ := svc.HeldOps(ctx)
+	if len(held) != 1 {
+		t.Fatalf("held back: %+v", held)
+	}
+	hist, _ := svc.History(ctx, domain.KindAppeal, a.ID)
+	for _, e := range hist {
+		if e.At.Year() == 9999 {
+			t.Fatal("the edit from 9999 is still in the record's history")
+		}
+	}
+	if c, _ := svc.Conflicts(ctx); len(c) != 0 {
+		t.Fatalf("conflicts with the held edit remain: %+v", c)
+	}
+	// A later edit wins as a person expects; and it runs once only.
+	if _, err := svc.EditAppeal(ctx, a.ID, json.RawMessage(`{"summary":"дагы оңдолду"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := svc.Appeal(ctx, a.ID); got.Summary != "дагы оңдолду" {
+		t.Fatalf("a later edit: %q", got.Summary)
+	}
+	if n, err := svc.HoldBackFuture(ctx); n != 0 || err != nil {
+		t.Fatalf("second run: %d, %v", n, err)
+	}
+}

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -58,6 +59,9 @@ func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 		if cur != nil && cur.Council != dev.Council {
 			return refuse(syncproto.CodeWrongCouncil, "%s %s belongs to council %q, not to this laptop's council %s", op.Kind, op.Record, cur.Council, dev.Council)
 		}
+		if r := checkCouncilFields(op, cur); r != nil {
+			return r
+		}
 		if f := fieldsIn(op, domain.ReviewFields); len(f) > 0 {
 			return refuse(syncproto.CodeForbidden, "%s is written by central staff after review, not by a council's laptop", strings.Join(f, ", "))
 		}
@@ -113,4 +117,43 @@ func fieldsNotIn(op *changeset.Op, names []string) []string {
 		out = append(out[:5], "...")
 	}
 	return out
+}
+
+// checkCouncilFields keeps a council's record with the council that made
+// it. A record's council is fixed at its creation: the operation's council
+// (op.Council, which CheckWrite ties to the device's) decides who reads it,
+// and its "council" field, which lists and statistics count it under, must
+// say the same; its registration number must be one of that council's. A
+// record is created once, by one create operation. Moving a record to
+// another council is not something any laptop does, not even central
+// staff's: if it was recorded by the wrong council, that council closes
+// it and the right one records it anew.
+func checkCouncilFields(op *changeset.Op, cur *changeset.State) *Refusal {
+	if op.Action == changeset.ActionCreate && cur != nil && cur.Created != 0 {
+		return refuse(syncproto.CodeInvalid, "%s %s already exists: a record is created once", op.Kind, op.Record)
+	}
+	c, ok := op.Fields["council"]
+	switch {
+	case ok:
+		var council string
+		if err := json.Unmarshal(c.Value, &council); err != nil || council != op.Council {
+			return refuse(syncproto.CodeWrongCouncil, "%s %s is recorded by council %s: its council field cannot say %s", op.Kind, op.Record, op.Council, trunc(string(c.Value)))
+		}
+	case op.Action == changeset.ActionCreate:
+		return refuse(syncproto.CodeInvalid, "%s %s: a new record names its council (the council field)", op.Kind, op.Record)
+	}
+	if r, ok := op.Fields["reg_no"]; ok {
+		var regNo string
+		if err := json.Unmarshal(r.Value, &regNo); err != nil || !strings.HasPrefix(regNo, op.Council+"-") {
+			return refuse(syncproto.CodeWrongCouncil, "%s %s is recorded by council %s: its registration number %s is not one of that council's", op.Kind, op.Record, op.Council, trunc(string(r.Value)))
+		}
+	}
+	return nil
+}
+
+func trunc(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
 }

@@ -1,0 +1,50 @@
+package policy
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto"
+)
+
+// A council's record stays with the council that made it: its council
+// field and registration number say that council, and it is created once.
+func TestCouncilFieldsFollowTheOperation(t *testing.T) {
+	sec := Device{Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
+	existing := &changeset.State{Kind: domain.KindAppeal, ID: "a", Council: "NRN-ATB", Created: 5}
+	op := func(action changeset.Action, fields map[string]string) *changeset.Op {
+		o := &changeset.Op{Device: "d", Seq: 1, HLC: 9, Kind: domain.KindAppeal, Record: "a", Council: "NRN-ATB", Action: action, Fields: map[string]changeset.Change{}}
+		for k, v := range fields {
+			o.Fields[k] = changeset.Change{Value: json.RawMessage(v)}
+		}
+		return o
+	}
+	cases := []struct {
+		name string
+		op   *changeset.Op
+		cur  *changeset.State
+		want syncproto.Code // "" allowed
+	}{
+		{"a new appeal", op(changeset.ActionCreate, map[string]string{"council": `"NRN-ATB"`, "reg_no": `"NRN-ATB-2026-K7QH-0001"`}), nil, ""},
+		{"another council's field", op(changeset.ActionCreate, map[string]string{"council": `"OSH-ARA"`}), nil, syncproto.CodeWrongCouncil},
+		{"another council's number", op(changeset.ActionCreate, map[string]string{"council": `"NRN-ATB"`, "reg_no": `"OSH-ARA-2026-K7QH-0001"`}), nil, syncproto.CodeWrongCouncil},
+		{"a number that only starts alike", op(changeset.ActionCreate, map[string]string{"council": `"NRN-ATB"`, "reg_no": `"NRN-ATBX-2026-K7QH-0001"`}), nil, syncproto.CodeWrongCouncil},
+		{"no council", op(changeset.ActionCreate, map[string]string{"summary": `"x"`}), nil, syncproto.CodeInvalid},
+		{"a council that is not text", op(changeset.ActionUpdate, map[string]string{"council": `1`}), existing, syncproto.CodeWrongCouncil},
+		{"an edit", op(changeset.ActionUpdate, map[string]string{"summary": `"x"`}), existing, ""},
+		{"an edit moving it", op(changeset.ActionUpdate, map[string]string{"council": `"OSH-ARA"`}), existing, syncproto.CodeWrongCouncil},
+		{"created again", op(changeset.ActionCreate, map[string]string{"council": `"NRN-ATB"`}), existing, syncproto.CodeInvalid},
+		{"a deletion", op(changeset.ActionDelete, map[string]string{changeset.DeletedField: `true`}), existing, ""},
+	}
+	for _, c := range cases {
+		r := CheckWrite(sec, c.op, c.cur)
+		switch {
+		case c.want == "" && r != nil:
+			t.Errorf("%s: refused: %v", c.name, r)
+		case c.want != "" && (r == nil || r.Code != c.want):
+			t.Errorf("%s: %v, want %s", c.name, r, c.want)
+		}
+	}
+}

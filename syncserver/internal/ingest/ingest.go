@@ -367,6 +367,13 @@ func (g *Ingester) judge(x *store.Txn, dev *store.Device, w syncproto.WireOp, tr
 	var ref *auth.Refusal
 	key := w.Kind + ":" + w.Record
 	op, err := syncproto.FromWire(w)
+	if err == nil && !trusted {
+		// Who made a change is the device the administrator enrolled, by
+		// the name it was registered under, not what the laptop says: an
+		// honest laptop writes that very name (the enrollment's), and a
+		// stolen one cannot sign as central staff.
+		op.Author = dev.Name
+	}
 	var next *changeset.State
 	switch {
 	case err != nil:

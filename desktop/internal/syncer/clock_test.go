@@ -166,3 +166,55 @@ func TestClockFarBehindIsReported(t *testing.T) {
 		t.Fatalf("with the clock set right: %v", err)
 	}
 }
+
+// TestWrongClockWithTheServer: the same against the real server, and a
+// second laptop of the council ends with the same records.
+func TestWrongClockWithTheServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the server")
+	}
+	ctx := context.Background()
+	srv := startServer(t)
+	srv.addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
+	var now atomic.Int64
+	now.Store(time.Now().UnixMilli())
+	a := laptopWithClock(t, "wrong-clock", &now)
+	a.enroll(t, srv, "NRN-ATB", "KG-N", syncproto.RoleSecretary, srv.URL)
+	b := newLaptop(t, "right-clock")
+	b.enroll(t, srv, "NRN-ATB", "KG-N", syncproto.RoleSecretary, srv.URL)
+	first := a.saveAppeal(t, "Саат туура кезде")
+	a.syncOK(t)
+
+	now.Store(time.Date(2099, 3, 1, 8, 0, 0, 0, time.UTC).UnixMilli())
+	late := a.saveAppeal(t, "Саат туура эмес кезде")
+	patch, _ := json.Marshal(map[string]string{"village": "Ак-Муз"})
+	if _, err := a.svc.EditAppeal(ctx, first.ID, patch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.sync.SyncOnce(ctx); !errors.Is(err, syncproto.ErrClock) {
+		t.Fatalf("sync with the clock in 2099: %v, want this laptop's clock is wrong", err)
+	}
+	a.wantPending(t, 2)
+
+	now.Store(time.Now().UnixMilli())
+	if sum := a.syncOK(t); sum.Sent != 2 {
+		t.Fatalf("with the clock right: %+v, want the 2 changes sent", sum)
+	}
+	a.wantPending(t, 0)
+	b.syncOK(t)
+	for _, id := range []string{first.ID, late.ID} {
+		ga, err := a.svc.Appeal(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gb, err := b.svc.Appeal(ctx, id)
+		if err != nil {
+			t.Fatalf("the other laptop: %v", err)
+		}
+		ja, _ := json.Marshal(ga)
+		jb, _ := json.Marshal(gb)
+		if string(ja) != string(jb) {
+			t.Fatalf("the laptops disagree on %s:\n%s\n%s", id, ja, jb)
+		}
+	}
+}

@@ -87,3 +87,53 @@ func TestCentralSeesOnlyConflictsItMayResolve(t *testing.T) {
 		t.Fatalf("the resolution: %+v", last)
 	}
 }
+
+// A person's resolution wins even against a value stamped as far ahead as
+// a laptop merges (20 hours here): the laptop's clock has observed that
+// value, so the resolution orders after it, on every replica, in every
+// order of arrival.
+func TestResolutionWinsAgainstAValueFromAhead(t *testing.T) {
+	ctx := context.Background()
+	svc, st := open(t, t.TempDir(), func() time.Time { return fixedNow })
+	t.Cleanup(func() { st.Close() })
+	other := otherLaptop(t)
+	a, err := other.CreateAppeal(ctx, appeal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := pending(t, other, 0)
+	if _, err := svc.ApplyRemote(ctx, page, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.EditAppeal(ctx, a.ID, json.RawMessage(`{"summary":"бул жерде"}`)); err != nil {
+		t.Fatal(err)
+	}
+	ahead := concurrentEdits(a, page[len(page)-1].HLC, "summary", fixedNow.Add(20*time.Hour))[:1]
+	if res, err := svc.ApplyRemote(ctx, ahead, 2); err != nil || len(res.Conflicts) != 1 {
+		t.Fatalf("the edit from 20 hours ahead: %+v %v", res, err)
+	}
+	value, _ := json.Marshal("бул жерде")
+	if err := svc.Resolve(ctx, domain.KindAppeal, a.ID, "summary", value); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := svc.Appeal(ctx, a.ID); got.Summary != "бул жерде" {
+		t.Fatalf("the resolution lost: %q", got.Summary)
+	}
+	// Another replica, given every operation in either order, agrees.
+	mine := pending(t, svc, 0)
+	all := append(append(append([]*changeset.Op{}, page...), ahead...), mine...)
+	for _, order := range [][]*changeset.Op{all, {mine[len(mine)-1], ahead[0], mine[0], page[0], page[1]}} {
+		var s changeset.State
+		for _, op := range order {
+			if op.Kind != domain.KindAppeal {
+				continue
+			}
+			if _, _, err := s.Apply(op); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if string(s.Fields["summary"].Value) != string(value) {
+			t.Fatalf("another replica holds %s", s.Fields["summary"].Value)
+		}
+	}
+}

@@ -47,4 +47,7 @@
 //	   2026-12-03  CodeClock: a push stopped at an operation whose clock
 //	               is impossible (an older laptop shows the server's
 //	               message and retries)
+//	   2026-12-03  WireChange.S: the values a conflict's resolution
+//	               settles (optional: older receivers ignore it, and keep
+//	               the conflict open until a person resolves it there)
 package syncproto

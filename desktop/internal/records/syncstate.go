@@ -129,7 +129,7 @@ func (s *Service) SyncState(ctx context.Context) (SyncState, error) {
 	if b, err := s.st.Meta(ctx, metaRefused); err == nil {
 		_ = json.Unmarshal(b, &st.Refused)
 	}
-	if err := s.st.EachHeld(ctx, func(string, []byte) error { st.Held++; return nil }); err != nil {
+	if st.Held, err = s.st.CountHeld(ctx); err != nil {
 		return st, err
 	}
 	return st, nil

@@ -486,6 +486,23 @@ func (s *Store) EachHeld(ctx context.Context, fn func(key string, v []byte) erro
 	return s.scan(ctx, []byte(spaceHeld), func(k, v []byte) error { return fn(string(k[len(spaceHeld):]), v) })
 }
 
+// CountHeld counts the held operations, reading keys only.
+func (s *Store) CountHeld(ctx context.Context) (int, error) {
+	n := 0
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(spaceHeld)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
 // Op returns one operation by its device and sequence number.
 func (s *Store) Op(ctx context.Context, device string, seq uint64) (*changeset.Op, error) {
 	if err := ctx.Err(); err != nil {

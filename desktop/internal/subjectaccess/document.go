@@ -125,10 +125,10 @@ type Options struct {
 // Languages a document can be written in.
 var Languages = l10n.Languages
 
-// ErrLanguage is returned for a language a document cannot be written in.
-type ErrLanguage string
+// LanguageError is returned for a language a document cannot be written in.
+type LanguageError string
 
-func (e ErrLanguage) Error() string {
+func (e LanguageError) Error() string {
 	return fmt.Sprintf("language %q: a document is written in %s", string(e), strings.Join(Languages, ", "))
 }
 
@@ -137,7 +137,7 @@ var bishkek = time.FixedZone("Asia/Bishkek", 6*60*60)
 // Build puts what was found into words in o.Language.
 func Build(f *Found, o Options) (*Document, error) {
 	if !l10n.Valid(o.Language) {
-		return nil, ErrLanguage(o.Language)
+		return nil, LanguageError(o.Language)
 	}
 	if o.Catalog == nil {
 		o.Catalog = refdata.Default()
@@ -357,8 +357,8 @@ func (b *builder) number(name, label string, n int) Field {
 	return Field{Name: name, Label: b.tr.T(label), Text: b.tr.Int(n), Code: strconv.Itoa(n)}
 }
 
-// appellant lists the appellant's personal data, under prefix (the field
-// the data was stored in).
+// appellant lists the appellant's personal data, each part a field of its
+// own ("appellant.phone"), leaving out the parts not recorded.
 func (b *builder) appellant(fs *fields, p *domain.Appellant) {
 	if p == nil {
 		return

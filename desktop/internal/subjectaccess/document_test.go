@@ -181,7 +181,7 @@ func TestRequestAndAnswerDates(t *testing.T) {
 func TestLanguageRefused(t *testing.T) {
 	for _, lang := range []string{"", "kk", "KY", "de"} {
 		_, err := Build(sample(), Options{Language: lang})
-		var le ErrLanguage
+		var le LanguageError
 		if !errors.As(err, &le) || !strings.Contains(err.Error(), "ky, ru, en") {
 			t.Errorf("language %q: %v", lang, err)
 		}

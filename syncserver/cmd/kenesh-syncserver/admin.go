@@ -9,12 +9,16 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/jsonin"
 	"github.com/kenesh/kenesh/shared/refdata"
 	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
 	"github.com/kenesh/kenesh/syncserver/internal/ingest"
+	"github.com/kenesh/kenesh/syncserver/internal/server"
+	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
@@ -30,11 +34,12 @@ const adminUsage = `usage: kenesh-syncserver admin --data DIR COMMAND
   enroll --device ID [--ttl 72h]   (a code to enroll that laptop again)
   devices
   revoke DEVICE-ID
-  backup FILE`
+  backup [--recipient AGE1...]... [--recipients-file FILE] [--passphrase] FILE`
 
 func runAdmin(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "admin")
 	data := fs.String("data", e.getenv("KENESH_SERVER_DATA"), "the server's data directory (default $KENESH_SERVER_DATA)")
+	keyFile := keyFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,7 +50,11 @@ func runAdmin(ctx context.Context, e *env, args []string) error {
 	if len(rest) == 0 {
 		return usagef("%s", adminUsage)
 	}
-	return withService(ctx, *data, func(svc admin.Service) error {
+	loc, err := serverkey.Locate(*data, *keyFile, e.getenv)
+	if err != nil {
+		return err
+	}
+	return withService(ctx, *data, loc, func(svc admin.Service) error {
 		switch rest[0] {
 		case "council":
 			return adminCouncil(ctx, e, svc, rest[1:])
@@ -71,23 +80,16 @@ func runAdmin(ctx context.Context, e *env, args []string) error {
 			}
 			return printJSON(e, d)
 		case "backup":
-			pos, err := parse(flags(e, "admin backup"), rest[1:], 1, "FILE")
-			if err != nil {
-				return err
-			}
-			n, err := admin.WriteBackupFile(ctx, svc, pos[0])
-			if err != nil {
-				return err
-			}
-			return printJSON(e, map[string]any{"file": pos[0], "bytes": n})
+			return adminBackup(ctx, e, svc, rest[1:])
 		}
 		return usagef("unknown admin command %q\n%s", rest[0], adminUsage)
 	})
 }
 
 // withService runs fn against the server running on dataDir through its
-// control socket, or, when none runs, on the store opened here.
-func withService(ctx context.Context, dataDir string, fn func(admin.Service) error) error {
+// control socket, or, when none runs, on the store opened here with the
+// data key at loc.
+func withService(ctx context.Context, dataDir string, loc serverkey.Location, fn func(admin.Service) error) error {
 	c, err := admin.Dial(ctx, dataDir)
 	if err == nil {
 		defer c.Close()
@@ -96,7 +98,7 @@ func withService(ctx context.Context, dataDir string, fn func(admin.Service) err
 	if !errors.Is(err, admin.ErrNoServer) {
 		return err
 	}
-	st, err := store.Open(ctx, dataDir, store.Options{Small: true})
+	st, key, err := server.OpenStore(ctx, dataDir, loc, storeOptions())
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w, but its control socket %s does not answer: is the server starting or stopping? try again", err, admin.SocketPath(dataDir))
 	}
@@ -110,7 +112,7 @@ func withService(ctx context.Context, dataDir string, fn func(admin.Service) err
 	}
 	a := auth.New(st, nil)
 	a.Reserve(ing.ServerDevice())
-	return fn(&admin.Local{Store: st, Ingest: ing, Auth: a})
+	return fn(&admin.Local{Store: st, Ingest: ing, Auth: a, Key: key})
 }
 
 func adminCouncil(ctx context.Context, e *env, svc admin.Service, args []string) error {
@@ -225,3 +227,72 @@ func printJSON(e *env, v any) error {
 	_, err = fmt.Fprintln(e.stdout, strings.TrimRight(string(b), "\n"))
 	return err
 }
+
+// adminBackup writes an encrypted backup: to the recipients named, to the
+// passphrase in $KENESH_BACKUP_PASSPHRASE, or else to the server's own
+// backup recipient (its key file restores it).
+func adminBackup(ctx context.Context, e *env, svc admin.Service, args []string) error {
+	fs := flags(e, "admin backup")
+	var named []string
+	fs.Func("recipient", "an age recipient (age1...) to encrypt the backup to; may be repeated", func(s string) error {
+		named = append(named, s)
+		return nil
+	})
+	file := fs.String("recipients-file", "", "a file of age recipients, one a line (as age -R reads)")
+	pass := fs.Bool("passphrase", false, "encrypt to the passphrase in $"+envBackupPassphrase)
+	pos, err := parse(fs, args, 1, "[--recipient AGE1...]... [--recipients-file FILE] [--passphrase] FILE")
+	if err != nil {
+		return err
+	}
+	var rs []age.Recipient
+	for _, s := range named {
+		r, err := age.ParseX25519Recipient(s)
+		if err != nil {
+			return usagef("--recipient %q: %v", s, err)
+		}
+		rs = append(rs, r)
+	}
+	if *file != "" {
+		f, err := os.Open(*file)
+		if err != nil {
+			return err
+		}
+		more, err := age.ParseRecipients(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--recipients-file %s: %w", *file, err)
+		}
+		rs = append(rs, more...)
+	}
+	if *pass {
+		p := e.getenv(envBackupPassphrase)
+		if p == "" || len(rs) > 0 {
+			return usagef("--passphrase takes the passphrase from $%s, and no --recipient with it", envBackupPassphrase)
+		}
+		r, err := age.NewScryptRecipient(p)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
+	}
+	n, err := admin.WriteBackupFile(ctx, svc, pos[0], rs)
+	if err != nil {
+		return err
+	}
+	to := "the server's own backup recipient (its key file restores it)"
+	switch {
+	case *pass:
+		to = "the passphrase"
+	case len(rs) > 0:
+		to = fmt.Sprintf("%d recipient(s)", len(rs))
+	}
+	return printJSON(e, map[string]any{"file": pos[0], "bytes": n, "encrypted_to": to})
+}
+
+// envBackupPassphrase holds a backup's passphrase (never a flag: flags show
+// in the process list).
+const envBackupPassphrase = "KENESH_BACKUP_PASSPHRASE"
+
+// storeOptions open the store for a command that runs beside no server:
+// small caches, it is a short job.
+func storeOptions() store.Options { return store.Options{Small: true} }

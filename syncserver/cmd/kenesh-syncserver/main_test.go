@@ -166,17 +166,21 @@ func TestAdminWithAndWithoutARunningServer(t *testing.T) {
 	b, _ := os.ReadFile(backup)
 	os.WriteFile(damaged, b[:len(b)/2], 0o600)
 	bad := filepath.Join(t.TempDir(), "bad")
-	if code, _, errs := runCLI(ctx, "restore", "--data", bad, damaged); code != 1 || !strings.Contains(errs, "backup") {
+	if code, _, errs := runCLI(ctx, "restore", "--data", bad, "--key-file", dir+".key", damaged); code != 1 || !strings.Contains(errs, "backup") {
 		t.Fatalf("restore a cut-off backup: %d %s", code, errs)
 	}
 	if entries, _ := os.ReadDir(filepath.Join(bad, "db")); len(entries) != 0 {
 		t.Fatalf("a failed restore left %d files", len(entries))
 	}
+	// The backup is encrypted to the server's key: without it, nothing.
 	restored := filepath.Join(t.TempDir(), "restored")
-	if code, _, errs := runCLI(ctx, "restore", "--data", restored, backup); code != 0 {
+	if code, _, errs := runCLI(ctx, "restore", "--data", restored, backup); code != 1 || !strings.Contains(errs, "--key-file") {
+		t.Fatalf("restore without the key: %d %s", code, errs)
+	}
+	if code, _, errs := runCLI(ctx, "restore", "--data", restored, "--key-file", dir+".key", backup); code != 0 {
 		t.Fatalf("restore: %s", errs)
 	}
-	code, out, errs = runCLI(ctx, "admin", "--data", restored, "council", "list")
+	code, out, errs = runCLI(ctx, "admin", "--data", restored, "--key-file", dir+".key", "council", "list")
 	if code != 0 || !strings.Contains(out, "Ат-Башы коомдук кеңеши") {
 		t.Fatalf("the restored server lost its councils: %d %s %s", code, out, errs)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,7 +11,14 @@ import (
 	"strings"
 
 	"github.com/kenesh/kenesh/syncserver/internal/server"
+	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
 )
+
+// keyFlag adds --key-file to fs.
+func keyFlag(fs *flag.FlagSet) *string {
+	return fs.String("key-file", "", "the data key file, outside the data directory (default $"+serverkey.EnvFile+
+		", else the systemd credential "+serverkey.Credential+", else DATA.key beside the data directory; made at the first start)")
+}
 
 func init() {
 	register(command{Name: "serve", Summary: "serve the sync API: serve --data DIR --listen ADDR [--tls-cert F --tls-key F]", Run: runServe})
@@ -20,6 +28,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "serve")
 	var cfg server.Config
 	fs.StringVar(&cfg.DataDir, "data", e.getenv("KENESH_SERVER_DATA"), "data directory (default $KENESH_SERVER_DATA)")
+	keyFile := keyFlag(fs)
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:7480", "address of the sync API, host:port")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM, with its chain)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
@@ -36,6 +45,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	log, err := newLogger(e, *level, *format)
 	if err != nil {
 		return err
+	}
+	if cfg.DataDir != "" { // else server.New says it is required
+		if cfg.Key, err = serverkey.Locate(cfg.DataDir, *keyFile, e.getenv); err != nil {
+			return err
+		}
 	}
 	cfg.Logger = log
 	if os.Getenv("GOGC") == "" {

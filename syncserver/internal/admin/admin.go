@@ -1,7 +1,10 @@
 package admin
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,12 +13,14 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
 	"github.com/kenesh/kenesh/syncserver/internal/ingest"
+	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
@@ -35,8 +40,13 @@ type Service interface {
 	// Councils lists the councils the server holds (deleted ones left out),
 	// ordered by code.
 	Councils(ctx context.Context) ([]domain.Council, error)
-	// Backup writes a consistent, zstd-compressed backup of the store to w.
+	// Backup writes a consistent, zstd-compressed backup of the store to w
+	// (not encrypted: WriteBackupFile encrypts it where it is written).
 	Backup(ctx context.Context, w io.Writer) error
+	// BackupRecipient is the age recipient backups are encrypted to when
+	// the operator names none: the server's own, derived from its data key
+	// (serverkey.BackupIdentity), so that its key file restores them.
+	BackupRecipient(ctx context.Context) (string, error)
 }
 
 // Local is the Service on an open store: what the server runs behind its
@@ -46,6 +56,16 @@ type Local struct {
 	Ingest   *ingest.Ingester
 	Auth     *auth.Authority
 	Presence *auth.Presence // nil when no server runs
+	Key      []byte         // the store's data key
+}
+
+// BackupRecipient implements Service.
+func (l *Local) BackupRecipient(context.Context) (string, error) {
+	id, err := serverkey.BackupIdentity(l.Key)
+	if err != nil {
+		return "", err
+	}
+	return id.Recipient().String(), nil
 }
 
 // AddCouncil implements Service.
@@ -117,8 +137,22 @@ func (l *Local) Backup(ctx context.Context, w io.Writer) error {
 
 // WriteBackupFile writes a backup from svc to path atomically: into a
 // temporary file beside it, synced, then renamed, so an interrupted backup
-// never replaces a good one. It returns the file's size.
-func WriteBackupFile(ctx context.Context, svc Service, path string) (int64, error) {
+// never replaces a good one. The file is an age file (age-encryption.org)
+// encrypted to recipients, or to the server's own backup recipient when
+// there are none: nothing in it is readable without the matching identity.
+// It returns the file's size.
+func WriteBackupFile(ctx context.Context, svc Service, path string, recipients []age.Recipient) (int64, error) {
+	if len(recipients) == 0 {
+		s, err := svc.BackupRecipient(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("backup: the server's backup recipient: %w", err)
+		}
+		r, err := age.ParseX25519Recipient(s)
+		if err != nil {
+			return 0, fmt.Errorf("backup: the server's backup recipient: %w", err)
+		}
+		recipients = []age.Recipient{r}
+	}
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -132,8 +166,15 @@ func WriteBackupFile(ctx context.Context, svc Service, path string) (int64, erro
 			os.Remove(tmp)
 		}
 	}()
-	if err := svc.Backup(ctx, f); err != nil {
+	aw, err := age.Encrypt(f, recipients...)
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	if err := svc.Backup(ctx, aw); err != nil {
 		return 0, err
+	}
+	if err := aw.Close(); err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		return 0, fmt.Errorf("backup: %w", err)
@@ -156,16 +197,45 @@ func WriteBackupFile(ctx context.Context, svc Service, path string) (int64, erro
 	return st.Size(), nil
 }
 
+// ageMagic starts every age file; zstdMagic a backup from before backups
+// were encrypted.
+var (
+	ageMagic  = []byte("age-encryption.org/")
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+)
+
+// ErrNoIdentity is an encrypted backup none of the given identities opens.
+var ErrNoIdentity = errors.New("the backup is encrypted to a key not given: the key file of the server it came from (--key-file), the identity file of the recipient it was made for (--identity), or its passphrase ($KENESH_BACKUP_PASSPHRASE)")
+
 // RestoreFile restores a backup file into dataDir, which must be new or
-// empty, with no server running on it. A damaged or cut-off file is
-// refused and leaves dataDir empty.
-func RestoreFile(ctx context.Context, dataDir, path string, o store.Options) error {
+// empty, with no server running on it; the store is encrypted with o.Key.
+// An age-encrypted backup is opened with one of identities; a backup from
+// before backups were encrypted (zstd) is read as it is. A damaged or
+// cut-off file is refused and leaves dataDir empty.
+func RestoreFile(ctx context.Context, dataDir, path string, identities []age.Identity, o store.Options) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	defer f.Close()
-	zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1))
+	br := bufio.NewReader(f)
+	head, _ := br.Peek(len(ageMagic))
+	var r io.Reader = br
+	switch {
+	case bytes.HasPrefix(head, ageMagic):
+		if r, err = age.Decrypt(br, identities...); err != nil {
+			var nm *age.NoIdentityMatchError
+			if errors.As(err, &nm) {
+				return fmt.Errorf("restore %s: %w", path, ErrNoIdentity)
+			}
+			return fmt.Errorf("restore: %s is not a readable server backup: %w", path, err)
+		}
+	case bytes.HasPrefix(head, zstdMagic):
+		// An older server's backup, not encrypted: read as it is.
+	default:
+		return fmt.Errorf("restore: %s is not a kenesh-syncserver backup", path)
+	}
+	zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
 	if err != nil {
 		return fmt.Errorf("restore: %s is not a server backup: %w", path, err)
 	}

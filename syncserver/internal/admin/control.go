@@ -68,6 +68,10 @@ func Handler(svc Service, log *slog.Logger) http.Handler {
 		}
 		return true
 	}
+	mux.HandleFunc("GET /backup-recipient", func(w http.ResponseWriter, r *http.Request) {
+		rcpt, err := svc.BackupRecipient(r.Context())
+		reply(w, map[string]string{"recipient": rcpt}, err)
+	})
 	mux.HandleFunc("GET /councils", func(w http.ResponseWriter, r *http.Request) {
 		cs, err := svc.Councils(r.Context())
 		reply(w, cs, err)
@@ -238,6 +242,14 @@ func (c *Client) Devices(ctx context.Context) ([]store.Device, error) {
 func (c *Client) Revoke(ctx context.Context, id string) (*store.Device, error) {
 	var out store.Device
 	return &out, c.do(ctx, http.MethodPost, "/devices/"+url.PathEscape(id)+"/revoke", nil, &out)
+}
+
+// BackupRecipient implements Service.
+func (c *Client) BackupRecipient(ctx context.Context) (string, error) {
+	var out struct {
+		Recipient string `json:"recipient"`
+	}
+	return out.Recipient, c.do(ctx, http.MethodGet, "/backup-recipient", nil, &out)
 }
 
 // Councils implements Service.

@@ -20,6 +20,7 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
 	"github.com/kenesh/kenesh/syncserver/internal/server"
+	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
@@ -98,7 +99,7 @@ func (tg *target) close() {
 func (tg *target) offline(fn func(st *store.Store)) {
 	tg.t.Helper()
 	tg.close()
-	st, err := store.Open(context.Background(), tg.dir, store.Options{Small: true, MinFree: 1})
+	st, _, err := server.OpenStore(context.Background(), tg.dir, serverkey.Location{Path: tg.dir + ".key"}, store.Options{Small: true, MinFree: 1})
 	if err != nil {
 		tg.t.Fatal(err)
 	}

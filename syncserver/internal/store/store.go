@@ -47,6 +47,11 @@ type Options struct {
 	// Small uses laptop-sized memtables and caches: tests, where many
 	// stores are open at once, and tiny machines.
 	Small bool
+	// Key encrypts the store at rest (AES-256, Badger's encryption): every
+	// table, value log and write-ahead log. A plaintext store from an
+	// older server is encrypted when it is opened with a key. nil opens a
+	// plaintext store (tests of this package only).
+	Key []byte
 
 	// valueThreshold, if set, sends values from this size on to Badger's
 	// value log (BenchmarkFloor's batched log).
@@ -86,10 +91,30 @@ func Open(ctx context.Context, dataDir string, o Options) (*Store, error) {
 	if err := s.checkSpace(); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dataDir, err)
 	}
+	if err := recoverEncryption(path); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dataDir, err)
+	}
+	enc, err := encrypted(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dataDir, err)
+	}
+	switch {
+	case enc && len(o.Key) == 0:
+		return nil, fmt.Errorf("open store %s: %w", dataDir, ErrNeedKey)
+	case !enc && len(o.Key) > 0 && !isEmptyDir(path):
+		if err := encryptPlaintext(ctx, path, o); err != nil {
+			if badgerdb.IsLocked(err) {
+				err = ErrLocked
+			}
+			return nil, fmt.Errorf("open store %s: %w", dataDir, err)
+		}
+	}
 	db, err := badgerdb.Open(options(path, o))
 	switch {
 	case badgerdb.IsLocked(err):
 		return nil, fmt.Errorf("open store %s: %w", dataDir, ErrLocked)
+	case badgerdb.IsWrongKey(err):
+		return nil, fmt.Errorf("open store %s: %w", dataDir, ErrWrongKey)
 	case err != nil:
 		return nil, fmt.Errorf("open store %s: %w", dataDir, classify(err))
 	}
@@ -140,7 +165,17 @@ func options(path string, o Options) badger.Options {
 	if o.valueThreshold > 0 {
 		opts = opts.WithValueThreshold(o.valueThreshold)
 	}
+	if len(o.Key) > 0 {
+		// Badger needs an index cache with encryption (set above: without
+		// one it panics in a background goroutine on reopen).
+		opts = opts.WithEncryptionKey(o.Key)
+	}
 	return opts
+}
+
+func isEmptyDir(path string) bool {
+	entries, err := os.ReadDir(path)
+	return err == nil && len(entries) == 0
 }
 
 // Close flushes and closes the store.

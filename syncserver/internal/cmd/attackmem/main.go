@@ -1,0 +1,297 @@
+// Command attackmem measures the sync server's peak memory under the
+// memory attacks of issue 10: a kenesh-syncserver binary is run as a child
+// process on a fresh data directory, with its production defaults (2 syncs
+// a second per device, bursts of 20), and attacked over HTTP by enrolled
+// devices; the child's peak resident set (VmHWM, from /proc) is reported
+// after each attack, in a fresh process each time.
+//
+//	go build -o bin/ ./syncserver/cmd/kenesh-syncserver
+//	go run ./syncserver/internal/cmd/attackmem -server bin/kenesh-syncserver
+//
+// The attacks: "amplification", four requests at once whose 16 MiB
+// payloads are millions of empty operations ([{},{},...]), then four of
+// millions of empty fields; "bombs", three devices each sending 20 frames
+// at once (their burst), each a few KiB inflating to a valid 16 MiB
+// request; and "both" at once. Figures go to BENCHMARKS.md. (Against a
+// server from before issue 10, "both" and amplifying bombs take tens of
+// GiB: the old server was killed by the kernel at 24 GB on a 24 GB
+// machine. Mind the machine you run it on.)
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto"
+)
+
+func main() {
+	bin := flag.String("server", "bin/kenesh-syncserver", "the kenesh-syncserver binary to attack")
+	only := flag.String("attacks", "amplification,bombs,both", "which attacks, comma separated")
+	flag.Parse()
+	codec, err := syncproto.DefaultCodec()
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("%-14s %10s %10s  %s\n", "attack", "peak RSS", "idle RSS", "answers")
+	for _, name := range strings.Split(*only, ",") {
+		attack, ok := attacks[name]
+		if !ok {
+			fail(fmt.Errorf("no attack %q", name))
+		}
+		res, err := run(*bin, codec, attack)
+		if err != nil {
+			fail(fmt.Errorf("%s: %w", name, err))
+		}
+		fmt.Printf("%-14s %7d MiB %7d MiB  %s\n", name, res.peak>>20, res.idle>>20, res.answers)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "attackmem:", err)
+	os.Exit(1)
+}
+
+// device is an enrolled attacker.
+type device struct {
+	id, token string
+}
+
+type target struct {
+	url   string
+	codec *syncproto.Codec
+	devs  []device
+}
+
+type result struct {
+	peak, idle uint64
+	answers    string
+}
+
+var attacks = map[string]func(*target) map[string]int{
+	"amplification": func(t *target) map[string]int { return t.amplify() },
+	"bombs":         func(t *target) map[string]int { return t.bombs() },
+	"both": func(t *target) map[string]int {
+		var a, b map[string]int
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); a = t.amplify() }()
+		go func() { defer wg.Done(); b = t.bombs() }()
+		wg.Wait()
+		for k, v := range b {
+			a[k] += v
+		}
+		return a
+	},
+}
+
+// run starts a server, enrolls four devices, runs attack and reads the
+// server's peak resident set.
+func run(bin string, codec *syncproto.Codec, attack func(*target) map[string]int) (*result, error) {
+	dir, err := os.MkdirTemp("", "attackmem")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	data := filepath.Join(dir, "server")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "serve", "--data", data, "--listen", addr, "--log-level", "error")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	}()
+	t := &target{url: "http://" + addr, codec: codec}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get(t.url + syncproto.PathHealth); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, errors.New("the server did not start")
+		}
+	}
+	admin := func(args ...string) (string, error) {
+		out, err := exec.Command(bin, append([]string{"admin", "--data", data}, args...)...).Output()
+		return string(out), err
+	}
+	if _, err := admin("council", "add", "--code", "NRN-ATB", "--name", "Ат-Башы коомдук кеңеши", "--oblast", "KG-N"); err != nil {
+		return nil, fmt.Errorf("council add: %w", err)
+	}
+	for i := 0; i < 4; i++ {
+		out, err := admin("enroll", "--council", "NRN-ATB", "--role", "secretary", "--name", fmt.Sprintf("attacker %d", i))
+		if err != nil {
+			return nil, fmt.Errorf("enroll: %w", err)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		d, err := t.enroll(lines[len(lines)-1])
+		if err != nil {
+			return nil, err
+		}
+		t.devs = append(t.devs, d)
+	}
+	time.Sleep(time.Second) // settle after start-up
+	idle, _ := rss(cmd.Process.Pid, "VmRSS")
+	answers := attack(t)
+	peak, err := rss(cmd.Process.Pid, "VmHWM")
+	if err != nil {
+		return nil, err
+	}
+	var parts []string
+	for k, v := range answers {
+		parts = append(parts, fmt.Sprintf("%d× %s", v, k))
+	}
+	return &result{peak: peak, idle: idle, answers: strings.Join(parts, ", ")}, nil
+}
+
+// rss reads a memory line of /proc/PID/status, in bytes.
+func rss(pid int, field string) (uint64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
+}
+
+func (t *target) enroll(code string) (device, error) {
+	d := device{id: domain.NewID()}
+	b, _ := json.Marshal(syncproto.EnrollRequest{Proto: syncproto.Proto, Code: code, DeviceID: d.id, DeviceName: "attacker"})
+	resp, err := http.Post(t.url+syncproto.PathEnroll, "application/json", bytes.NewReader(b))
+	if err != nil {
+		return d, err
+	}
+	defer resp.Body.Close()
+	var er syncproto.EnrollResponse
+	if err := json.NewDecoder(resp.Body).Decode(&er); err != nil || er.Token == "" {
+		return d, fmt.Errorf("enroll: %s %v", resp.Status, err)
+	}
+	d.token = er.Token
+	return d, nil
+}
+
+// post sends frame as d and returns "STATUS code".
+func (t *target) post(d device, frame []byte) string {
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, t.url+syncproto.PathSync, bytes.NewReader(frame))
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.Header.Set("Content-Type", syncproto.ContentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var eb syncproto.ErrorBody
+	json.Unmarshal(body, &eb)
+	return fmt.Sprintf("%d %s", resp.StatusCode, eb.Code)
+}
+
+// payloads: 16 MiB of empty operations, or of one operation's empty fields.
+func emptyOps(dev string) []byte {
+	head := `{"proto":1,"device":"` + dev + `","ops":[`
+	return []byte(head + strings.Repeat(`{},`, (syncproto.MaxRawBytes-len(head)-8)/3) + `{}]}`)
+}
+
+func emptyFields(dev string) []byte {
+	var b strings.Builder
+	b.WriteString(`{"proto":1,"device":"` + dev + `","ops":[{"dv":"` + dev + `","sq":1,"f":{`)
+	for i := 0; b.Len() < syncproto.MaxRawBytes-64; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"%x":{}`, i)
+	}
+	b.WriteString(`}}]}`)
+	return []byte(b.String())
+}
+
+func (t *target) frame(payload []byte) []byte {
+	f, err := t.codec.Encode(payload, 0)
+	if err != nil {
+		fail(err)
+	}
+	return f
+}
+
+// fire sends every frame at once and counts the answers.
+func (t *target) fire(shots map[device][][]byte) map[string]int {
+	var mu sync.Mutex
+	answers := map[string]int{}
+	var wg sync.WaitGroup
+	for d, frames := range shots {
+		for _, f := range frames {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				a := t.post(d, f)
+				mu.Lock()
+				answers[a]++
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	return answers
+}
+
+// amplify: four requests at once of empty operations, then four of empty
+// fields (the issue measured 7.2 GiB for the first).
+func (t *target) amplify() map[string]int {
+	d := t.devs[3]
+	out := t.fire(map[device][][]byte{d: {t.frame(emptyOps(d.id)), t.frame(emptyOps(d.id)), t.frame(emptyOps(d.id)), t.frame(emptyOps(d.id))}})
+	for k, v := range t.fire(map[device][][]byte{d: {t.frame(emptyFields(d.id)), t.frame(emptyFields(d.id)), t.frame(emptyFields(d.id)), t.frame(emptyFields(d.id))}}) {
+		out[k] += v
+	}
+	return out
+}
+
+// inflating is a valid sync request of 16 MiB that compresses to a few
+// KiB: a field the server does not know, holding 16 MiB of one letter.
+func inflating(dev string) []byte {
+	head := `{"proto":1,"device":"` + dev + `","pull":false,"padding":"`
+	return []byte(head + strings.Repeat("a", syncproto.MaxRawBytes-len(head)-2) + `"}`)
+}
+
+// bombs: three devices, twenty frames each at once (their burst), each
+// inflating to 16 MiB.
+func (t *target) bombs() map[string]int {
+	shots := map[device][][]byte{}
+	for _, d := range t.devs[:3] {
+		f := t.frame(inflating(d.id))
+		for i := 0; i < 20; i++ {
+			shots[d] = append(shots[d], f)
+		}
+	}
+	return t.fire(shots)
+}

@@ -45,6 +45,8 @@ const setClock = "this laptop's clock is wrong: set its date, time and time zone
 func checkClock(w uint64, seq uint64, prev hlc.Timestamp, now time.Time) string {
 	t := hlc.Timestamp(w)
 	switch {
+	case t == 0:
+		return "" // no clock at all: a malformed operation, refused as such
 	case t.Millis() > now.Add(MaxAhead).UnixMilli():
 		return fmt.Sprintf("change %d is dated %s, %s ahead of the server's clock (%s): %s", seq, t.Time().Format(time.RFC3339),
 			t.Time().Sub(now).Round(time.Minute), now.UTC().Format(time.RFC3339), setClock)

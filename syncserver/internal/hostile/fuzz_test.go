@@ -80,4 +80,3 @@ func encodeFrame(t testing.TB, tg *target, req syncproto.SyncRequest) []byte {
 	}
 	return f
 }
-

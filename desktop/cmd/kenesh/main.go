@@ -106,9 +106,17 @@ func main() {
 	a := app.NewWithID("kg.kenesh.desktop")
 	a.SetIcon(fyne.NewStaticResource("kenesh.png", assets.Icon))
 	w := a.NewWindow("Kenesh")
-	w.Resize(fyne.NewSize(1280, 720))
 	if *tour {
 		w.Resize(fyne.NewSize(1366, 768))
+	} else {
+		// The size it was left at, else the screen's (once the driver can
+		// tell the screen, see fitScreen).
+		if set.WindowWidth > 0 {
+			w.Resize(fyne.NewSize(set.WindowWidth, set.WindowHeight))
+		} else {
+			w.Resize(fyne.NewSize(1280, 720))
+		}
+		a.Lifecycle().SetOnStarted(func() { fitScreen(w, set.WindowWidth > 0) })
 	}
 	cfg := ui.Config{Dir: dir, Settings: set, FirstRun: first, Logger: log,
 		Session: sessOpts}

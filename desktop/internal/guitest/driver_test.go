@@ -254,14 +254,17 @@ func (a *app) waitFor(what string, cond func(uiprobe.Dump) bool) uiprobe.Dump {
 	}
 }
 
-// find returns the first item of kind matching text or name.
+// find returns the item of kind that matches, on the top layer (a dialog
+// before the window behind it, which it covers).
 func find(d uiprobe.Dump, kind string, match func(uiprobe.Item) bool) (uiprobe.Item, bool) {
+	var found uiprobe.Item
+	ok := false
 	for _, it := range d.Items {
-		if (kind == "" || it.Kind == kind) && match(it) {
-			return it, true
+		if (kind == "" || it.Kind == kind) && match(it) && (!ok || it.Layer > found.Layer) {
+			found, ok = it, true
 		}
 	}
-	return uiprobe.Item{}, false
+	return found, ok
 }
 
 func text(t string) func(uiprobe.Item) bool {

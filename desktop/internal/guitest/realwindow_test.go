@@ -227,9 +227,41 @@ func TestRealWindow(t *testing.T) {
 	a.screenshot("locked")
 	a.unlock()
 
-	// Quit like a shutdown would; then read back what was saved.
-	_ = a.cmd.Process.Signal(os.Interrupt)
-	a.waitExit("an interrupt")
+	// Nothing typed is lost: the app killed (kill -9) while an appeal is
+	// being typed offers it at the next start.
+	a.clickButton(a.T("action.new_appeal"))
+	a.waitFor("the appeal form", func(d uiprobe.Dump) bool { return d.Title == a.T("appeal.new_title") })
+	draft := "Жер тилкеси тартылып алынды"
+	a.typeInto("appeal.summary", draft)
+	kept := strings.TrimSpace(strings.Split(a.T("draft.saved", "time", "\x00"), "\x00")[0])
+	a.waitFor("the draft kept", func(d uiprobe.Dump) bool { _, ok := find(d, "label", prefix(kept)); return ok })
+	a.screenshot("draft-kept")
+	_ = a.cmd.Process.Kill()
+	<-a.exited
+
+	a = run(t, x, kenesh, data, "ru", shots)
+	a.unlock()
+	a.waitFor("the draft offered", func(d uiprobe.Dump) bool { return shows(d, a.T("draft.found_title")) })
+	a.screenshot("draft-offered")
+	a.clickButton(a.T("draft.continue"))
+	a.waitFor("the draft back in the form", func(d uiprobe.Dump) bool {
+		it, ok := find(d, "entry", named("appeal.summary"))
+		return ok && it.Text == draft && d.Title == a.T("appeal.new_title")
+	})
+	if d, _ := a.dump(); d.Width < 1300 || d.Height < 700 {
+		t.Errorf("the window opened at %.0f×%.0f on a 1366×768 screen", d.Width, d.Height)
+	}
+
+	// Exit (Ctrl+Q) with unsaved input asks; Cancel stays, then close
+	// without saving.
+	a.key("ctrl+q")
+	a.waitFor("the exit question", func(d uiprobe.Dump) bool { return shows(d, a.T("exit.text")) })
+	a.screenshot("exit-asks")
+	a.clickButton(a.T("action.cancel"))
+	a.waitFor("the form again", func(d uiprobe.Dump) bool { return !shows(d, a.T("exit.text")) && d.Title == a.T("appeal.new_title") })
+	a.key("ctrl+q")
+	a.clickButton(a.T("exit.discard"))
+	a.waitExit("closing without saving")
 
 	var saved struct {
 		Channel, Category, Gender, Summary, Status string
@@ -250,4 +282,11 @@ func TestRealWindow(t *testing.T) {
 		t.Fatalf("the event saved with the mouse reads back as %+v", events)
 	}
 	_ = lang
+	var drafts []struct{ Summary string }
+	if err := json.Unmarshal(ctl(t, keneshctl, data, "appeal", "list", "--text", "тилкеси тартылып"), &drafts); err != nil {
+		t.Fatal(err)
+	}
+	if len(drafts) != 0 {
+		t.Fatalf("a discarded draft became an appeal: %+v", drafts)
+	}
 }

@@ -26,6 +26,11 @@ type Settings struct {
 	TextScale float32 `json:"text_scale"`
 	// LastServer is the sync server last typed, offered again at enrolment.
 	LastServer string `json:"last_server,omitempty"`
+	// WindowWidth and WindowHeight are the window's size when it was last
+	// closed (Fyne units), to open at it again; 0: not known yet, open at
+	// the screen's size.
+	WindowWidth  float32 `json:"window_width,omitempty"`
+	WindowHeight float32 `json:"window_height,omitempty"`
 }
 
 // Defaults are the settings of a first run.
@@ -54,6 +59,9 @@ func (s *Settings) normalize() {
 	}
 	if s.TextScale < 0.8 || s.TextScale > 2 {
 		s.TextScale = d.TextScale
+	}
+	if s.WindowWidth < 400 || s.WindowHeight < 300 || s.WindowWidth > 20000 || s.WindowHeight > 20000 {
+		s.WindowWidth, s.WindowHeight = 0, 0
 	}
 }
 

@@ -37,6 +37,10 @@ type appealForm struct {
 func newAppealForm(u *UI, a *domain.Appeal) *appealForm {
 	f := &appealForm{a: a}
 	f.u = u
+	f.kind = domain.KindAppeal
+	if a != nil {
+		f.recordID = a.ID
+	}
 	f.fs = u.newFieldSet(domain.KindAppeal)
 	if a == nil {
 		f.titleStr = u.T("appeal.new_title")
@@ -178,6 +182,13 @@ func newAppealForm(u *UI, a *domain.Appeal) *appealForm {
 	}
 	f.submitOnEnter(f.received, f.registered, f.name, f.phone, f.email, f.address, f.pin, f.village,
 		f.authorityName, f.summary, f.extDays, f.extNote)
+	f.multi = map[string]*multiCheck{"vulnerable_groups": f.vulnerable}
+	f.moreInputs = func(in map[string]string) {
+		if f.eventID != "" {
+			in["event_id"] = f.eventID
+		}
+	}
+	f.restoreMore = func(in map[string]string) { f.eventID = in["event_id"] }
 	f.values = f.read
 	f.onSave = f.store
 	f.finish()

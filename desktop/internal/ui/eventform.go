@@ -35,6 +35,10 @@ type eventForm struct {
 func newEventForm(u *UI, e *domain.Event) *eventForm {
 	f := &eventForm{e: e, counts: map[string][3]*textEntry{}}
 	f.u = u
+	f.formPage.kind = domain.KindEvent
+	if e != nil {
+		f.recordID = e.ID
+	}
 	f.fs = u.newFieldSet(domain.KindEvent)
 	if e == nil {
 		f.titleStr = u.T("event.new_title")
@@ -174,6 +178,7 @@ func newEventForm(u *UI, e *domain.Event) *eventForm {
 		fs.add("notes", "field.notes", f.notes),
 	)
 	f.submitOnEnter(f.titleE, f.topic, f.date, f.start, f.duration, f.village, f.venue)
+	f.moreInputs, f.restoreMore = f.rowInputs, f.restoreRows
 	f.values = f.read
 	f.onSave = f.store
 	f.finish()
@@ -382,4 +387,73 @@ func (ed *rowsEditor) addRow(id string, texts ...string) *editRow {
 	ed.rows = append(ed.rows, r)
 	ed.list.Add(r.box)
 	return r
+}
+
+// rowInputs adds the participant counts, speakers and follow-up actions
+// to a draft: "participants.GROUP.N", "speakers.I.COL", "followups.I.COL"
+// (with the row counts, and the ids of actions that exist).
+func (f *eventForm) rowInputs(in map[string]string) {
+	for g, row := range f.counts {
+		for i, e := range row {
+			if e.Text != "" {
+				in["participants."+g+"."+strconv.Itoa(i)] = e.Text
+			}
+		}
+	}
+	for _, ed := range []struct {
+		name string
+		ed   *rowsEditor
+	}{{"speakers", f.speakers}, {"followups", f.followups}} {
+		in[ed.name+".n"] = strconv.Itoa(len(ed.ed.rows))
+		for i, r := range ed.ed.rows {
+			p := ed.name + "." + strconv.Itoa(i) + "."
+			for c, cell := range r.cells {
+				switch x := cell.(type) {
+				case *textEntry:
+					in[p+strconv.Itoa(c)] = x.Text
+				case *codeSelect:
+					in[p+strconv.Itoa(c)] = x.Code()
+				}
+			}
+			if r.id != "" {
+				in[p+"id"] = r.id
+				in[p+"done_on"] = r.doneOn
+			}
+		}
+	}
+}
+
+// restoreRows puts the rows of a draft back.
+func (f *eventForm) restoreRows(in map[string]string) {
+	for g, row := range f.counts {
+		for i, e := range row {
+			e.SetText(in["participants."+g+"."+strconv.Itoa(i)])
+		}
+	}
+	for _, ed := range []struct {
+		name string
+		ed   *rowsEditor
+	}{{"speakers", f.speakers}, {"followups", f.followups}} {
+		n, err := strconv.Atoi(in[ed.name+".n"])
+		if err != nil {
+			continue
+		}
+		for _, r := range ed.ed.rows {
+			ed.ed.list.Remove(r.box)
+		}
+		ed.ed.rows = nil
+		for i := 0; i < n; i++ {
+			p := ed.name + "." + strconv.Itoa(i) + "."
+			r := ed.ed.addRow(in[p+"id"])
+			r.doneOn = in[p+"done_on"]
+			for c, cell := range r.cells {
+				switch x := cell.(type) {
+				case *textEntry:
+					x.SetText(in[p+strconv.Itoa(c)])
+				case *codeSelect:
+					x.SetCode(in[p+strconv.Itoa(c)])
+				}
+			}
+		}
+	}
 }

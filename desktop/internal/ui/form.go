@@ -27,7 +27,21 @@ type formPage struct {
 	saveBtn  *widget.Button
 	body     fyne.CanvasObject
 	sections []fyne.CanvasObject
+
+	// The draft (drafts.go): which record, the controls that are not a
+	// single field, and a note saying when the input was last kept.
+	kind, recordID string
+	multi          map[string]*multiCheck
+	moreInputs     func(map[string]string)
+	restoreMore    func(map[string]string)
+	draftNote      *widget.Label
 }
+
+func (f *formPage) draft() records.Draft {
+	return records.Draft{Kind: f.kind, Record: f.recordID, Inputs: f.inputs()}
+}
+
+func (f *formPage) restore(in map[string]string) { f.setInputs(in) }
 
 func (f *formPage) title() string             { return f.titleStr }
 func (f *formPage) changed([]records.Changed) {}
@@ -62,7 +76,9 @@ func (f *formPage) finish() {
 	cancel := u.button(u.T("action.cancel"), theme.CancelIcon(), func() { u.shell.pop() })
 	keys := hint(u.T("form.keys"))
 	keys.Alignment = fyne.TextAlignTrailing
-	bar := container.NewBorder(nil, nil, container.NewHBox(f.saveBtn, cancel), nil, keys)
+	f.draftNote = hint("")
+	f.draftNote.Hide()
+	bar := container.NewBorder(nil, nil, container.NewHBox(f.saveBtn, cancel, f.draftNote), nil, keys)
 	content := container.NewVBox(f.fs.top)
 	content.Objects = append(content.Objects, f.sections...)
 	f.body = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), bar), nil, nil, container.NewVScroll(content))
@@ -116,6 +132,7 @@ func (f *formPage) save() {
 		return
 	}
 	f.saved = true
+	f.u.dropDraft()
 }
 
 func (f *formPage) submitOnEnter(entries ...*textEntry) {

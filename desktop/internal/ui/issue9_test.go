@@ -36,3 +36,73 @@ func TestEnterConfirmsWorkflowStep(t *testing.T) {
 		t.Fatal("the dialog stayed open")
 	}
 }
+
+// TestDraftKeptAndOfferedAtNextStart: what is typed into a new appeal is
+// kept in the store as it is typed; the next unlock offers it, and
+// continuing puts it back into the form.
+func TestDraftKeptAndOfferedAtNextStart(t *testing.T) {
+	h := unlocked(t, "ky", 5, 2, 0)
+	h.u.shell.newAppeal()
+	f := h.u.shell.top().(*appealForm)
+	test.Type(f.summary, "Жер тилкеси мыйзамсыз тартылып алынды")
+	f.gender.SetCode("male")
+	f.vulnerable.SetSelected([]string{f.vulnerable.codes[1]})
+	h.waitFor("the draft", func() bool {
+		d, err := h.u.sess.Records().Draft(t.Context())
+		return err == nil && d != nil && d.Inputs["summary"] == "Жер тилкеси мыйзамсыз тартылып алынды" && d.Inputs["gender"] == "male"
+	})
+	h.mustShow(h.T("draft.saved", "time", h.u.cfg.Now()))
+	dir := h.dir
+	h.u.Close()
+
+	h2 := newHarness(t, dir, "ky", false)
+	h2.u.UnlockWith(testPass)
+	h2.waitFor("the offer", func() bool { return h2.shows(h2.T("draft.found_title")) })
+	h2.tap(h2.T("draft.continue"))
+	f2, ok := h2.u.shell.top().(*appealForm)
+	if !ok {
+		t.Fatalf("continuing opened %T", h2.u.shell.top())
+	}
+	if f2.summary.Text != "Жер тилкеси мыйзамсыз тартылып алынды" || f2.gender.Code() != "male" ||
+		len(f2.vulnerable.Selected()) != 1 || !f2.dirty() {
+		t.Fatalf("the form after continuing: %q %q %v dirty=%v", f2.summary.Text, f2.gender.Code(), f2.vulnerable.Selected(), f2.dirty())
+	}
+}
+
+// TestCloseAsksWithUnsavedInput: the close button (and Exit) ask first;
+// Cancel keeps the window, "close without saving" drops the draft.
+func TestCloseAsksWithUnsavedInput(t *testing.T) {
+	h := unlocked(t, "ru", 5, 2, 0)
+	closed := false
+	h.u.cfg.CloseWindow = func() { closed = true }
+	h.u.RequestClose() // nothing typed: closes at once
+	if !closed {
+		t.Fatal("a window without unsaved input did not close")
+	}
+	closed = false
+	h.u.shell.newEvent()
+	f := h.u.shell.top().(*eventForm)
+	test.Type(f.titleE, "Коомдук угуу")
+	h.u.keepDraft()
+	h.u.RequestClose()
+	h.mustShow(h.T("exit.text"))
+	h.tap(h.T("action.cancel"))
+	if closed {
+		t.Fatal("Cancel closed the window")
+	}
+	// Save with a field at fault: the form stays, with its message.
+	h.u.RequestClose()
+	h.tap(h.T("exit.save"))
+	if closed {
+		t.Fatal("an event that could not be saved closed the window")
+	}
+	h.mustShow(h.T("form.fix", "n", 1))
+	h.u.RequestClose()
+	h.tap(h.T("exit.discard"))
+	if !closed {
+		t.Fatal("closing without saving did not close")
+	}
+	if d, err := h.u.sess.Records().Draft(t.Context()); err != nil || d != nil {
+		t.Fatalf("the discarded draft is kept: %+v %v", d, err)
+	}
+}

@@ -57,13 +57,14 @@ func (u *UI) Probe() ProbeDump {
 		d.Title = u.shell.header.Text
 	}
 	focused := c.Focused()
+	layer := 0
 	whole := [4]float32{0, 0, size.Width, size.Height}
 	drv := fyne.CurrentApp().Driver()
 	add := func(o fyne.CanvasObject, kind, text string, clip [4]float32) *ProbeItem {
 		pos := drv.AbsolutePositionForObject(o)
 		sz := o.Size()
 		d.Items = append(d.Items, ProbeItem{Kind: kind, Name: u.names[o], Text: text, X: pos.X, Y: pos.Y, W: sz.Width, H: sz.Height,
-			Clip: clip, Focused: focused != nil && any(focused) == any(o)})
+			Clip: clip, Focused: focused != nil && any(focused) == any(o), Layer: layer})
 		return &d.Items[len(d.Items)-1]
 	}
 	var walk func(o fyne.CanvasObject, clip [4]float32)
@@ -152,6 +153,7 @@ func (u *UI) Probe() ProbeDump {
 		if o.Visible() {
 			d.Dialogs++
 		}
+		layer++
 		walk(o, whole)
 	}
 	return d

@@ -270,7 +270,10 @@ func (s *shell) render() {
 func (s *shell) leave(then func()) {
 	for _, p := range s.stack {
 		if d, ok := p.(dirtyPage); ok && d.dirty() {
-			s.u.confirm(s.u.T("form.discard_title"), s.u.T("form.discard_text"), s.u.T("form.discard"), then)
+			s.u.confirm(s.u.T("form.discard_title"), s.u.T("form.discard_text"), s.u.T("form.discard"), func() {
+				s.u.dropDraft()
+				then()
+			})
 			return
 		}
 	}
@@ -296,7 +299,10 @@ func (s *shell) pop() {
 		return
 	}
 	if d, ok := s.top().(dirtyPage); ok && d.dirty() {
-		s.u.confirm(s.u.T("form.discard_title"), s.u.T("form.discard_text"), s.u.T("form.discard"), s.popNow)
+		s.u.confirm(s.u.T("form.discard_title"), s.u.T("form.discard_text"), s.u.T("form.discard"), func() {
+			s.u.dropDraft()
+			s.popNow()
+		})
 		return
 	}
 	s.popNow()
@@ -384,6 +390,11 @@ func (s *shell) mainMenu() *fyne.MainMenu {
 		it.Shortcut = sc
 		return it
 	}
+	// Exit asks first when a form holds unsaved input, as the window's
+	// close button does (IsQuit: Fyne adds no Quit of its own that would not).
+	exit := fyne.NewMenuItem(u.T("action.exit"), u.RequestClose)
+	exit.IsQuit = true
+	exit.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: ctrl}
 	records := fyne.NewMenu(u.T("menu.records"),
 		item("action.new_appeal", &desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: ctrl}, s.newAppeal),
 		item("action.new_event", &desktop.CustomShortcut{KeyName: fyne.KeyE, Modifier: ctrl}, s.newEvent),
@@ -391,6 +402,8 @@ func (s *shell) mainMenu() *fyne.MainMenu {
 		item("action.save", &desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: ctrl}, s.saveCurrent),
 		fyne.NewMenuItemSeparator(),
 		item("action.lock", &desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: ctrl}, u.lock),
+		fyne.NewMenuItemSeparator(),
+		exit,
 	)
 	keys := []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5}
 	var goItems []*fyne.MenuItem
@@ -414,7 +427,8 @@ func (s *shell) addShortcuts() {
 	for _, k := range []struct {
 		key fyne.KeyName
 		f   func()
-	}{{fyne.KeyN, s.newAppeal}, {fyne.KeyE, s.newEvent}, {fyne.KeyF, s.search}, {fyne.KeyS, s.saveCurrent}, {fyne.KeyL, s.u.lock}} {
+	}{{fyne.KeyN, s.newAppeal}, {fyne.KeyE, s.newEvent}, {fyne.KeyF, s.search}, {fyne.KeyS, s.saveCurrent}, {fyne.KeyL, s.u.lock},
+		{fyne.KeyQ, s.u.RequestClose}} {
 		f := k.f
 		c.AddShortcut(&desktop.CustomShortcut{KeyName: k.key, Modifier: ctrl}, func(fyne.Shortcut) {
 			if !s.u.locked {

@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
@@ -37,6 +38,9 @@ type Config struct {
 	// IdleTick is how often idleness is checked (0: every 10 s; <0: never,
 	// for tests that call checkIdle themselves).
 	IdleTick time.Duration
+	// CloseWindow closes the window once the person chose to (nil: the
+	// window's Close; tests watch it instead).
+	CloseWindow func()
 	// OnUnlocked, if set, is called on the UI goroutine once the home
 	// screen is up after an unlock or a first run (the start-up benchmark
 	// and the screenshot tool wait for it).
@@ -74,6 +78,14 @@ type UI struct {
 	// the rows each list made.
 	names    map[fyne.CanvasObject]string
 	listRows map[*widget.List][]fyne.CanvasObject
+
+	// The draft of the form on screen (drafts.go): a timer that writes it
+	// once typing pauses, and the inputs last written ("" for none).
+	draftTimer *time.Timer
+	draftKept  string
+	exitDialog *dialog.CustomDialog // the close dialog, while shown
+	// inputDiscarded: the person chose to close without saving.
+	inputDiscarded bool
 }
 
 // New builds the interface in w; call Start to show the first screen.
@@ -111,6 +123,8 @@ func (u *UI) Session() *session.Session { return u.sess }
 // a store, the unlock screen otherwise.
 func (u *UI) Start() {
 	u.win.SetTitle("Kenesh")
+	// The close button asks first when a form holds unsaved input.
+	u.win.SetCloseIntercept(u.RequestClose)
 	u.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
 		u.touch()
 		// Enter with nothing focused confirms the dialog that is open.
@@ -150,7 +164,23 @@ func (u *UI) Close() {
 	if u.stopWatch != nil {
 		u.stopWatch()
 	}
+	if u.draftTimer != nil {
+		u.draftTimer.Stop()
+	}
+	if sz := u.win.Canvas().Size(); sz.Width > 0 && session.Exists(u.cfg.Dir) {
+		// Opens at this size next time (before a store exists the first
+		// run must still ask the language: no settings file yet).
+		u.set.WindowWidth, u.set.WindowHeight = sz.Width, sz.Height
+		if err := settings.Save(u.cfg.Dir, u.set); err != nil {
+			u.log.Error("saving settings", "err", err)
+		}
+	}
 	if u.shell != nil {
+		// What is typed and not saved yet is kept for the next start (a
+		// shutdown, or a close while locked); a discard dropped it already.
+		if !u.inputDiscarded {
+			u.keepDraft()
+		}
 		u.shell.stop()
 	}
 	if u.sess != nil {
@@ -178,6 +208,7 @@ func (u *UI) touch() {
 	u.mu.Lock()
 	u.lastActivity = u.cfg.Now()
 	u.mu.Unlock()
+	u.draftSoon()
 }
 
 // checkIdle locks the window when it has not been used for the configured

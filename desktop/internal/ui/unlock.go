@@ -117,6 +117,7 @@ func (u *UI) enterShell() {
 		u.shell = newShell(u)
 	}
 	u.shell.show()
+	u.offerDraft()
 	u.log.Debug("main screens built", "took", time.Since(start))
 	if u.cfg.OnUnlocked != nil {
 		u.cfg.OnUnlocked()

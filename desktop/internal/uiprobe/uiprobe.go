@@ -27,6 +27,9 @@ type Item struct {
 	Clip [4]float32 `json:"clip"`
 	// Options of a drop-down.
 	Options []string `json:"options,omitempty"`
+	// Layer is 0 for the window's content, 1 and up for the dialogs and
+	// pop-ups over it (the last one is on top and takes the clicks).
+	Layer int `json:"layer,omitempty"`
 }
 
 // Dump is the whole screen.

@@ -179,9 +179,10 @@ func (s *Session) Backup(ctx context.Context, passphrase, path string) (backup.H
 	return backup.Write(ctx, s.Core, passphrase, path)
 }
 
-// BackupName suggests a file name for a backup made now.
+// BackupName suggests a file name for a backup made now, in Bishkek time
+// as every screen shows times (a laptop's clock may be set to UTC).
 func BackupName(now time.Time) string {
-	return "kenesh-backup-" + now.Format("2006-01-02-1504") + ".kenesh"
+	return "kenesh-backup-" + now.In(records.Bishkek).Format("2006-01-02-1504") + ".kenesh"
 }
 
 // Close stops the sync loop and closes the store.

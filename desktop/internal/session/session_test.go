@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/kenesh/kenesh/desktop/internal/keyfile"
 	"github.com/kenesh/kenesh/shared/domain"
@@ -109,6 +110,19 @@ func TestEstimate(t *testing.T) {
 	} {
 		if got := Estimate(c.p); got != c.want {
 			t.Errorf("Estimate(%q) = %d, want %d", c.p, got, c.want)
+		}
+	}
+}
+
+// TestBackupNameInBishkekTime: the suggested name carries the time the
+// screens show (Bishkek, UTC+6), whatever zone the laptop's clock is in.
+func TestBackupNameInBishkekTime(t *testing.T) {
+	for _, now := range []time.Time{
+		time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 25, 13, 0, 0, 0, time.FixedZone("CET", 3600)),
+	} {
+		if got, want := BackupName(now), "kenesh-backup-2026-11-25-1800.kenesh"; got != want {
+			t.Errorf("BackupName(%v) = %s, want %s", now, got, want)
 		}
 	}
 }

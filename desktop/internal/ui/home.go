@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"sort"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -31,6 +30,7 @@ type homePage struct {
 	dueN       int
 	conflicts  int
 	sync       records.SyncState
+	enrolled   bool
 	councilMsg string
 }
 
@@ -44,34 +44,20 @@ func (p *homePage) title() string { return p.u.T("home.title") }
 
 func (p *homePage) load() {
 	svc := p.u.sess.Records()
-	// Lists come newest first: the oldest lines are the longest overdue,
-	// so the home screen reads only the last page, never every record.
-	oldest := func(f records.Filter) ([]records.Summary, int) {
-		n, err := svc.Count(f)
-		if err != nil {
-			p.u.log.Warn("home", "err", err)
-			return nil, 0
-		}
-		rows, _, err := svc.ListPage(f, max(0, n-homeShown), homeShown)
-		if err != nil {
-			p.u.log.Warn("home", "err", err)
-		}
-		return rows, n
+	// The most late first, over the whole list (with extensions, the
+	// oldest received is not always the most late).
+	late := func(f records.Filter) ([]records.Summary, int) {
+		rows := lateFirst(p.u.summaries(f))
+		return rows[:min(len(rows), homeShown)], len(rows)
 	}
-	p.overdue, p.overdueN = oldest(records.Filter{Kind: domain.KindAppeal, Overdue: true})
-	sort.SliceStable(p.overdue, func(i, j int) bool {
-		a, b := p.overdue[i].AnswerBy, p.overdue[j].AnswerBy
-		return a != nil && b != nil && a.Before(*b)
-	})
-	p.due, p.dueN = oldest(records.Filter{Kind: domain.KindEvent, DueSoon: homeDueDays})
-	sort.SliceStable(p.due, func(i, j int) bool {
-		a, b := p.due[i].DueNext, p.due[j].DueNext
-		return a != nil && b != nil && a.Before(*b)
-	})
+	p.overdue, p.overdueN = late(records.Filter{Kind: domain.KindAppeal, Overdue: true})
+	p.due, p.dueN = late(records.Filter{Kind: domain.KindEvent, DueSoon: homeDueDays})
 	if c, err := svc.Conflicts(context.Background()); err == nil {
 		p.conflicts = len(c)
 	}
 	p.sync, _ = svc.SyncState(context.Background())
+	_, err := svc.Enrollment(context.Background())
+	p.enrolled = err == nil
 	p.councilMsg = ""
 	if svc.HomeCouncil() == "" {
 		if cs, _ := svc.Councils(context.Background()); len(cs) == 0 {
@@ -141,8 +127,12 @@ func (p *homePage) draw() {
 	}
 	conflictCard := p.panel(u.T("home.conflicts", "n", p.conflicts), p.conflicts > 0, conflictText, resolve)
 
+	// Only an enrolled laptop's records can have reached the centre.
 	syncText := u.T("home.synced_all")
-	if p.sync.Pending > 0 {
+	switch {
+	case !p.enrolled:
+		syncText = u.T("home.not_enrolled_text", "n", int(p.sync.Pending))
+	case p.sync.Pending > 0:
 		syncText = u.T("home.unsynced_text", "n", int(p.sync.Pending))
 	}
 	last := u.T("sync.never")

@@ -2,11 +2,13 @@ package ui
 
 import (
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/desktop/internal/syncer"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
@@ -104,5 +106,49 @@ func TestCloseAsksWithUnsavedInput(t *testing.T) {
 	}
 	if d, err := h.u.sess.Records().Draft(t.Context()); err != nil || d != nil {
 		t.Fatalf("the discarded draft is kept: %+v %v", d, err)
+	}
+}
+
+// TestStatusTellsTheTruth: a laptop never enrolled does not claim its
+// records reached the centre; an enrolled one is never "up to date" while
+// changes wait to be sent.
+func TestStatusTellsTheTruth(t *testing.T) {
+	h := unlocked(t, "en", 5, 2, 0)
+	h.mustShow(h.T("sync.state.not_enrolled"))
+	ss, _ := h.u.sess.Records().SyncState(t.Context())
+	h.mustShow(h.T("home.not_enrolled_text", "n", int(ss.Pending)))
+	if h.shows(h.T("home.synced_all")) {
+		t.Fatal("a laptop never enrolled says its records reached the centre")
+	}
+	if err := h.u.sess.Records().Enroll(t.Context(), records.Enrollment{Server: "https://kenesh.example.kg", ServerID: "test",
+		Token: "t", Role: "secretary", Council: h.firstCouncil().Code, Name: "Laptop", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	h.u.shell.status.update(syncer.Status{}) // enrolled, no report from the loop yet
+	h.drain()
+	h.mustShow(h.T("sync.state.starting"))
+	h.u.shell.status.update(syncer.Status{State: syncer.StateIdle})
+	h.drain()
+	if h.shows(h.T("sync.state.idle")) || !h.shows(h.T("sync.state.idle_pending", "n", int(ss.Pending))) {
+		t.Fatalf("with %d changes not sent the status bar says: %v", ss.Pending, h.texts())
+	}
+}
+
+// TestOverdueListMostLateFirst: with "overdue only", the appeals list is in
+// order of lateness, the most overdue first, as on the home screen.
+func TestOverdueListMostLateFirst(t *testing.T) {
+	h := unlocked(t, "ky", 200, 5, 0)
+	h.u.shell.navigate(secAppeals)
+	p := h.u.shell.root(secAppeals).(*appealsPage)
+	p.showOverdue()
+	if p.pg.total < 3 {
+		t.Fatalf("only %d overdue appeals in the demo data", p.pg.total)
+	}
+	for i := 1; i < p.pg.total; i++ {
+		a, _ := p.pg.at(i - 1)
+		b, _ := p.pg.at(i)
+		if b.AnswerBy.Before(*a.AnswerBy) {
+			t.Fatalf("line %d (%s, due %s) is more overdue than line %d (%s, due %s)", i+1, b.RegNo, b.AnswerBy, i, a.RegNo, a.AnswerBy)
+		}
 	}
 }

@@ -80,7 +80,7 @@ func TestKeysUsedExist(t *testing.T) {
 			keys["workflow.explain."+string(to)] = "step dialog"
 		}
 	}
-	for _, st := range []syncer.State{syncer.StateIdle, syncer.StateSyncing, syncer.StateOffline, syncer.StateError, syncer.StateBlocked, syncer.StateNotEnrolled} {
+	for _, st := range []syncer.State{syncer.StateIdle, syncer.StateSyncing, syncer.StateOffline, syncer.StateError, syncer.StateBlocked, syncer.StateNotEnrolled, stateStarting} {
 		keys["sync.state."+string(st)] = "status bar"
 	}
 	for _, p := range []string{session.ProblemWrongPassphrase, session.ProblemShortPassphrase, session.ProblemInUse, session.ProblemDiskFull,

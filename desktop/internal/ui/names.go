@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"sort"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/caldate"
@@ -142,10 +143,18 @@ type pager struct {
 	f     records.Filter
 	total int
 	pages map[int][]records.Summary
+	all   []records.Summary // the whole list, when it is sorted here (late first)
 }
 
 func (p *pager) reset(f records.Filter) {
-	p.f, p.pages = f, map[int][]records.Summary{}
+	p.f, p.pages, p.all = f, map[int][]records.Summary{}, nil
+	if f.Overdue || f.DueSoon > 0 {
+		// What is late is read whole and put in order of lateness, the
+		// most overdue first: a short list, and the order that matters.
+		p.all = lateFirst(p.u.summaries(f))
+		p.total = len(p.all)
+		return
+	}
 	rows, total, err := p.u.sess.Records().ListPage(f, 0, pageSize)
 	if err != nil {
 		p.u.log.Warn("list", "err", err)
@@ -153,8 +162,36 @@ func (p *pager) reset(f records.Filter) {
 	p.total, p.pages[0] = total, rows
 }
 
+// lateFirst orders records by their deadline, the earliest (most late)
+// first: an appeal's answer date, an event's next follow-up date.
+func lateFirst(rows []records.Summary) []records.Summary {
+	due := func(s records.Summary) *caldate.Date {
+		if s.Kind == domain.KindEvent {
+			return s.DueNext
+		}
+		return s.AnswerBy
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := due(rows[i]), due(rows[j])
+		switch {
+		case a == nil:
+			return false
+		case b == nil:
+			return true
+		}
+		return a.Before(*b)
+	})
+	return rows
+}
+
 // at returns line i, reading its page if needed.
 func (p *pager) at(i int) (records.Summary, bool) {
+	if p.all != nil {
+		if i < len(p.all) {
+			return p.all[i], true
+		}
+		return records.Summary{}, false
+	}
 	n := i / pageSize
 	rows, ok := p.pages[n]
 	if !ok {

@@ -501,27 +501,14 @@ func (b *statusBar) view() fyne.CanvasObject { return b.box }
 var stateIcons = map[syncer.State]fyne.Resource{
 	syncer.StateIdle: theme.ConfirmIcon(), syncer.StateSyncing: theme.ViewRefreshIcon(), syncer.StateOffline: theme.CancelIcon(),
 	syncer.StateError: theme.WarningIcon(), syncer.StateBlocked: theme.ErrorIcon(), syncer.StateNotEnrolled: theme.InfoIcon(),
+	stateStarting: theme.ViewRefreshIcon(),
 }
 
 func (b *statusBar) update(st syncer.Status) {
 	u := b.u
 	b.st = st
-	state := st.State
-	if state == "" {
-		state = syncer.StateIdle
-		if u.sess != nil {
-			if _, err := u.sess.Records().Enrollment(context.Background()); err != nil {
-				state = syncer.StateNotEnrolled
-			}
-		}
-	}
-	b.icon.SetResource(stateIcons[state])
-	text := u.T("sync.state." + string(state))
-	if state == syncer.StateOffline && !st.NextAttempt.IsZero() {
-		text += " · " + u.T("sync.retry_at", "time", st.NextAttempt.In(bishkek).Format("15:04"))
-	}
-	_ = b.stateText.Set(text)
 	b.refreshPending()
+	state := b.shownState()
 	if state == syncer.StateSyncing && st.Total > 0 {
 		b.progress.Max = float64(st.Total)
 		b.progress.SetValue(float64(st.Done))
@@ -536,8 +523,27 @@ func (b *statusBar) update(st syncer.Status) {
 	setError(b.problem, msg)
 }
 
-// refreshPending reads the counters from the store: a save changes them
-// before the loop next reports.
+// shownState is the sync state to show: before the loop's first report, a
+// laptop that is not enrolled says so, and an enrolled one is connecting
+// (not "up to date": nothing was sent yet).
+func (b *statusBar) shownState() syncer.State {
+	if b.st.State != "" {
+		return b.st.State
+	}
+	if b.u.sess != nil {
+		if _, err := b.u.sess.Records().Enrollment(context.Background()); err != nil {
+			return syncer.StateNotEnrolled
+		}
+	}
+	return stateStarting
+}
+
+// stateStarting: enrolled, and the sync loop has not reported yet.
+const stateStarting syncer.State = "starting"
+
+// refreshPending reads the counters from the store (a save changes them
+// before the loop next reports) and says the state with them: never "up
+// to date" while changes wait to be sent.
 func (b *statusBar) refreshPending() {
 	u := b.u
 	if u.sess == nil {
@@ -547,6 +553,16 @@ func (b *statusBar) refreshPending() {
 	if err != nil {
 		return
 	}
+	state := b.shownState()
+	b.icon.SetResource(stateIcons[state])
+	text := u.T("sync.state." + string(state))
+	if state == syncer.StateIdle && ss.Pending > 0 {
+		text = u.T("sync.state.idle_pending", "n", int(ss.Pending))
+	}
+	if state == syncer.StateOffline && !b.st.NextAttempt.IsZero() {
+		text += " · " + u.T("sync.retry_at", "time", b.st.NextAttempt.In(bishkek).Format("15:04"))
+	}
+	_ = b.stateText.Set(text)
 	_ = b.pendingText.Set(u.T("sync.pending", "n", int(ss.Pending)))
 	last := ss.LastOK
 	if b.st.LastOK.After(last) {

@@ -107,6 +107,8 @@ func (p *appealDetail) draw() {
 	p.workflow = map[domain.Status]*widget.Button{}
 	if u.central {
 		actions.Add(u.primary(u.T("review.action"), theme.VisibilityIcon(), p.reviewDialog))
+	} else if !u.records {
+		// Neither a council's laptop nor central staff's: nothing to do here.
 	} else if !deleted {
 		actions.Add(u.button(u.T("action.edit"), theme.DocumentCreateIcon(), func() { u.shell.push(newAppealForm(u, a)) }))
 		for _, next := range a.NextStatuses {

@@ -153,6 +153,9 @@ func newAppealsPage(u *UI) *appealsPage {
 	}
 	p.header = container.New(appealColumns, hdr...)
 	newBtn := u.primary(u.T("action.new_appeal"), theme.ContentAddIcon(), func() { u.shell.newAppeal() })
+	if !u.records {
+		newBtn.Hide() // central staff review; councils record
+	}
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, newBtn, p.f.view()), widget.NewSeparator(), p.header)
 	p.box = container.NewBorder(top, nil, nil, nil, p.list)
 	p.reload()

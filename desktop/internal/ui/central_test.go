@@ -47,7 +47,14 @@ func TestCentralStaffReview(t *testing.T) {
 	if !h.u.shell.central || h.shows(h.T("home.record_appeal")) {
 		t.Fatal("a central laptop offers to record appeals")
 	}
-	h.mustShow(h.T("review.central"))
+	h.mustShow(h.T("home.role", "role", h.T("role.central")))
+	h.mustShow(h.T("home.review", "n", 1+1)) // both verified appeals wait for review
+	h.mustShow(h.T("home.activity"))
+	h.u.shell.navigate(secAppeals)
+	if h.shows(h.T("action.new_appeal")) {
+		t.Fatal("a central laptop offers a new appeal on the appeals page")
+	}
+	h.u.shell.navigate(secHome)
 
 	d := newAppealDetail(h.u, notReady)
 	h.u.shell.push(d)
@@ -74,5 +81,29 @@ func TestCentralStaffReview(t *testing.T) {
 	_, err := svc.EditAppeal(ctx, ready, json.RawMessage(`{"summary":"changed by the centre"}`))
 	if err == nil || h.u.problem(err) != h.T("problem.forbidden") {
 		t.Fatalf("central edit of a council's text: %v → %q", err, h.u.problem(err))
+	}
+}
+
+// A trainer's laptop holds no appeals or events: no lists of them, nothing
+// to record; its home shows the councils it serves.
+func TestTrainerSeesWhatItHolds(t *testing.T) {
+	h := unlocked(t, "ky", 0, 0, 0)
+	if err := h.u.sess.Records().Enroll(context.Background(), records.Enrollment{Server: "https://kenesh.example.kg", ServerID: "test",
+		Token: "t", Role: syncproto.RoleTrainer, Name: "Тренер", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	h.u.shell.rebuild()
+	h.u.shell.show()
+	for _, key := range []string{"nav.appeals", "nav.events", "action.new_appeal", "action.new_event", "home.record_appeal"} {
+		if h.shows(h.T(key)) {
+			t.Errorf("a trainer's laptop shows %q", h.T(key))
+		}
+	}
+	cs, _ := h.u.sess.Records().Councils(context.Background())
+	h.mustShow(h.T("home.held", "n", len(cs)))
+	h.mustShow(h.T("home.role_other", "role", h.T("role.trainer")))
+	h.u.shell.newAppeal() // Ctrl+N: refused with a word, no form
+	if _, ok := h.u.shell.top().(*appealForm); ok {
+		t.Fatal("Ctrl+N opened an appeal form on a trainer's laptop")
 	}
 }

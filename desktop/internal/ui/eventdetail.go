@@ -67,7 +67,7 @@ func (p *eventDetail) draw() {
 		head.Add(u.unreadableBanner(e.Meta.Unreadable))
 	}
 	actions := container.NewHBox()
-	if u.central {
+	if !u.records {
 		// Central staff read events; councils record them.
 	} else if !deleted {
 		actions.Add(u.button(u.T("action.edit"), theme.DocumentCreateIcon(), func() { u.shell.push(newEventForm(u, e)) }))

@@ -43,6 +43,9 @@ func newEventsPage(u *UI) *eventsPage {
 		hdr = append(hdr, truncatedBold(u.T(k)))
 	}
 	newBtn := u.primary(u.T("action.new_event"), theme.ContentAddIcon(), func() { u.shell.newEvent() })
+	if !u.records {
+		newBtn.Hide() // central staff read events; councils record them
+	}
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, newBtn, p.f.view()), widget.NewSeparator(), container.New(eventColumns, hdr...))
 	p.box = container.NewBorder(top, nil, nil, nil, p.list)
 	p.reload()

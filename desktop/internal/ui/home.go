@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"sort"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -24,13 +25,18 @@ type homePage struct {
 	u    *UI
 	body *fyne.Container
 
-	overdue    []records.Summary // the longest overdue, at most homeShown
-	due        []records.Summary
-	overdueN   int
-	dueN       int
-	conflicts  int
-	sync       records.SyncState
-	enrolled   bool
+	overdue   []records.Summary // the longest overdue, at most homeShown
+	due       []records.Summary
+	overdueN  int
+	dueN      int
+	conflicts int
+	sync      records.SyncState
+	enrolled  bool
+
+	review     []records.Summary // central: verified appeals, the latest first
+	reviewN    int
+	activity   []councilCount   // central: each council's records
+	held       []domain.Council // trainers, administrators: the councils this laptop holds
 	councilMsg string
 }
 
@@ -58,6 +64,16 @@ func (p *homePage) load() {
 	p.sync, _ = svc.SyncState(context.Background())
 	_, err := svc.Enrollment(context.Background())
 	p.enrolled = err == nil
+	if p.u.central {
+		// Central staff: the appeals councils verified (to review for
+		// publication), and what each council recorded.
+		p.review, _, _ = svc.ListPage(records.Filter{Kind: domain.KindAppeal, Status: string(domain.StatusVerified)}, 0, homeShown)
+		p.reviewN, _ = svc.Count(records.Filter{Kind: domain.KindAppeal, Status: string(domain.StatusVerified)})
+		p.activity = councilActivity(p.u)
+	}
+	if !p.u.records && !p.u.central {
+		p.held, _ = svc.Councils(context.Background())
+	}
 	p.councilMsg = ""
 	if svc.HomeCouncil() == "" {
 		if cs, _ := svc.Councils(context.Background()); len(cs) == 0 {
@@ -150,8 +166,12 @@ func (p *homePage) draw() {
 	quick := container.NewBorder(nil, nil, container.NewHBox(newEvent, newAppeal), nil, shortcuts)
 
 	top := container.NewVBox(quick)
-	if u.central {
-		top = container.NewVBox(muted(u.T("review.central")))
+	if !u.records {
+		key := "home.role_other"
+		if u.central {
+			key = "home.role"
+		}
+		top = container.NewVBox(muted(u.T(key, "role", u.roleName(u.sess.Role()))))
 	}
 	if p.councilMsg != "" {
 		warn := wrapped(p.councilMsg)
@@ -160,6 +180,13 @@ func (p *homePage) draw() {
 	}
 	// Two rows of their own heights: the short panels do not stretch.
 	rows := container.NewVBox(container.NewGridWithColumns(2, overdueCard, dueCard), container.NewGridWithColumns(2, conflictCard, syncCard))
+	switch {
+	case u.central:
+		rows = container.NewVBox(container.NewGridWithColumns(2, p.reviewCard(), p.activityCard()),
+			container.NewGridWithColumns(2, overdueCard, dueCard), container.NewGridWithColumns(2, conflictCard, syncCard))
+	case !u.records:
+		rows = container.NewVBox(container.NewGridWithColumns(2, p.heldCard(), container.NewVBox(syncCard, conflictCard)))
+	}
 	p.body.Objects = []fyne.CanvasObject{container.NewVScroll(container.NewVBox(top, rows))}
 	p.body.Refresh()
 }
@@ -176,4 +203,83 @@ func (p *homePage) panel(title string, attention bool, content fyne.CanvasObject
 	}
 	return widget.NewCard("", "", container.NewBorder(container.NewBorder(nil, nil, icon, nil, h),
 		container.NewHBox(layout.NewSpacer(), action), nil, nil, content))
+}
+
+// reviewCard is central staff's queue: appeals a council verified, which
+// central staff review for publication (the Review dialog of each).
+func (p *homePage) reviewCard() fyne.CanvasObject {
+	u := p.u
+	list := container.NewVBox()
+	for _, s := range p.review {
+		s := s
+		list.Add(u.newLink(s.RegNo+" · "+s.Title, func() { u.shell.push(newAppealDetail(u, s.ID)) }))
+	}
+	if len(p.review) == 0 {
+		list.Add(muted(u.T("home.review_none")))
+	}
+	all := u.button(u.T("home.show_all"), theme.ListIcon(), func() {
+		u.shell.navigate(secAppeals)
+		if ap, ok := u.shell.root(secAppeals).(*appealsPage); ok {
+			ap.f.status.SetCode(string(domain.StatusVerified))
+		}
+	})
+	return p.panel(u.T("home.review", "n", p.reviewN), p.reviewN > 0, container.NewVBox(muted(u.T("home.review_text")), list), all)
+}
+
+// councilCount is one council's line of the centre's activity table.
+type councilCount struct {
+	name                     string
+	appeals, overdue, events int
+}
+
+// councilActivity counts each council's appeals, overdue appeals and
+// events, the busiest first (from the index: milliseconds).
+func councilActivity(u *UI) []councilCount {
+	svc := u.sess.Records()
+	ap, _ := svc.Stats(records.Filter{Kind: domain.KindAppeal})
+	od, _ := svc.Stats(records.Filter{Kind: domain.KindAppeal, Overdue: true})
+	ev, _ := svc.Stats(records.Filter{Kind: domain.KindEvent})
+	cs, _ := svc.Councils(context.Background())
+	out := make([]councilCount, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, councilCount{name: c.Name, appeals: ap.ByCouncil[c.Code], overdue: od.ByCouncil[c.Code], events: ev.ByCouncil[c.Code]})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].appeals+out[i].events > out[j].appeals+out[j].events })
+	return out
+}
+
+var activityColumns = columns{widths: []float32{0, 80, 90, 80}}
+
+// activityCard shows what each council recorded, in a table that scrolls.
+func (p *homePage) activityCard() fyne.CanvasObject {
+	u := p.u
+	rows := container.NewVBox()
+	for _, c := range p.activity {
+		overdue := truncated(u.tr.Int(c.overdue))
+		if c.overdue > 0 {
+			overdue.Importance = widget.DangerImportance
+		}
+		rows.Add(container.New(activityColumns, truncated(c.name), truncated(u.tr.Int(c.appeals)), overdue, truncated(u.tr.Int(c.events))))
+	}
+	head := container.New(activityColumns, truncatedBold(u.T("field.council")), truncatedBold(u.T("nav.appeals")),
+		truncatedBold(u.T("home.col_overdue")), truncatedBold(u.T("nav.events")))
+	scroll := container.NewVScroll(rows)
+	scroll.SetMinSize(fyne.NewSize(0, 5*36*theme.TextSize()/14))
+	return widget.NewCard("", "", container.NewBorder(container.NewVBox(heading(u.T("home.activity")), head), nil, nil, nil, scroll))
+}
+
+// heldCard is the home of a laptop that records nothing (a trainer's, an
+// administrator's): the councils it holds and will serve, as they are.
+func (p *homePage) heldCard() fyne.CanvasObject {
+	u := p.u
+	list := container.NewVBox()
+	for _, c := range p.held {
+		list.Add(truncated(c.Name + " · " + u.regionName(c.Oblast)))
+	}
+	if len(p.held) == 0 {
+		list.Add(muted(u.T("settings.no_councils")))
+	}
+	scroll := container.NewVScroll(list)
+	scroll.SetMinSize(fyne.NewSize(0, 8*36*theme.TextSize()/14))
+	return widget.NewCard("", "", container.NewBorder(heading(u.T("home.held", "n", len(p.held))), nil, nil, nil, scroll))
 }

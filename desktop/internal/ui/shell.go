@@ -64,6 +64,7 @@ type shell struct {
 
 	conflicts int
 	stopSubs  []func()
+	sections  []string // the navigation: what this laptop's role works with
 	// central: the laptop of central staff, who review what councils
 	// record and write nothing else (the core refuses it anyway).
 	central bool
@@ -168,15 +169,23 @@ var navIcons = map[string]fyne.Resource{
 // keeping the section shown.
 func (s *shell) rebuild() {
 	u := s.u
-	s.central = u.sess.Role() == syncproto.RoleCentral
+	role := u.sess.Role()
+	s.central = role == syncproto.RoleCentral
 	u.central = s.central
+	u.records = role == "" || role == syncproto.RoleSecretary
+	// A trainer's or administrator's laptop holds no appeals or events
+	// (the server sends it none): no empty lists in the navigation.
+	s.sections = sections
+	if !u.records && !s.central {
+		s.sections = []string{secHome, secConflicts, secSettings}
+	}
 	s.countConflicts()
 	// Pages are made when first shown: the home screen comes up without
 	// waiting for the lists and settings behind it.
 	s.roots = map[string]page{}
 	nav := container.NewVBox()
 	s.navButtons = map[string]*widget.Button{}
-	for _, sec := range sections {
+	for _, sec := range s.sections {
 		sec := sec
 		b := u.button(s.navLabel(sec), navIcons[sec], func() { s.navigate(sec) })
 		b.Alignment = widget.ButtonAlignLeading
@@ -188,7 +197,7 @@ func (s *shell) rebuild() {
 	newAppeal := u.button(u.T("action.new_appeal"), theme.ContentAddIcon(), func() { s.newAppeal() })
 	lock := u.button(u.T("action.lock"), theme.VisibilityOffIcon(), func() { u.lock() })
 	lock.Importance = widget.LowImportance
-	if !s.central {
+	if u.records {
 		nav.Add(newEvent)
 		nav.Add(newAppeal)
 	}
@@ -319,13 +328,14 @@ func (s *shell) replaceTop(p page) {
 	s.render()
 }
 
-// refuseCentral tells central staff that councils record; it reports
-// whether it did.
+// refuseCentral tells a laptop that does not record (central staff,
+// trainers) that councils record, when a shortcut asks for a form; it
+// reports whether it did.
 func (s *shell) refuseCentral() bool {
-	if s.central {
+	if !s.u.records {
 		s.u.showMessage(s.u.T("nav."+s.section), s.u.T("review.central"))
 	}
-	return s.central
+	return !s.u.records
 }
 
 func (s *shell) newAppeal() {
@@ -395,9 +405,13 @@ func (s *shell) mainMenu() *fyne.MainMenu {
 	exit := fyne.NewMenuItem(u.T("action.exit"), u.RequestClose)
 	exit.IsQuit = true
 	exit.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: ctrl}
-	records := fyne.NewMenu(u.T("menu.records"),
-		item("action.new_appeal", &desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: ctrl}, s.newAppeal),
-		item("action.new_event", &desktop.CustomShortcut{KeyName: fyne.KeyE, Modifier: ctrl}, s.newEvent),
+	var recordItems []*fyne.MenuItem
+	if u.records {
+		recordItems = append(recordItems,
+			item("action.new_appeal", &desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: ctrl}, s.newAppeal),
+			item("action.new_event", &desktop.CustomShortcut{KeyName: fyne.KeyE, Modifier: ctrl}, s.newEvent))
+	}
+	recordItems = append(recordItems,
 		item("action.search", &desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: ctrl}, s.search),
 		item("action.save", &desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: ctrl}, s.saveCurrent),
 		fyne.NewMenuItemSeparator(),
@@ -405,9 +419,10 @@ func (s *shell) mainMenu() *fyne.MainMenu {
 		fyne.NewMenuItemSeparator(),
 		exit,
 	)
+	records := fyne.NewMenu(u.T("menu.records"), recordItems...)
 	keys := []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5}
 	var goItems []*fyne.MenuItem
-	for i, sec := range sections {
+	for i, sec := range s.sections {
 		sec := sec
 		goItems = append(goItems, item("nav."+sec, &desktop.CustomShortcut{KeyName: keys[i], Modifier: ctrl}, func() { s.navigate(sec) }))
 	}

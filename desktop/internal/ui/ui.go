@@ -69,8 +69,12 @@ type UI struct {
 
 	stopWatch func()
 
-	lastModal *modal      // the dialog shown last
-	central   bool        // enrolled as central staff (see shell.central)
+	lastModal *modal // the dialog shown last
+	central   bool   // enrolled as central staff (see shell.central)
+	// records: this laptop records appeals and events (a council's, or
+	// one not enrolled yet); central staff, trainers and administrators
+	// are offered nothing the core would refuse.
+	records   bool
 	fr        *firstRun   // the first-run wizard, while it runs
 	firstForm *createForm // what was typed there, kept across a language switch
 

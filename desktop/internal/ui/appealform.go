@@ -160,7 +160,7 @@ func newAppealForm(u *UI, a *domain.Appeal) *appealForm {
 		fs.add("age_group", "field.age_group", f.age),
 	)
 	fs.fields["appellant"] = fs.fields["anonymous"]
-	f.wide("", fs.add("vulnerable_groups", "field.vulnerable_groups", f.vulnerable.box))
+	f.fold("field.vulnerable_groups", len(f.vulnerable.Selected()) > 0, fs.add("vulnerable_groups", "field.vulnerable_groups", f.vulnerable.box))
 	f.section("appeal.sec_matter",
 		fs.add("category", "field.category", f.category),
 		fs.add("language", "field.language", f.language),

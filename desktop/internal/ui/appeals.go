@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/refdata"
 )
@@ -127,12 +128,24 @@ type appealsPage struct {
 	list   *widget.List
 	box    fyne.CanvasObject
 	header fyne.CanvasObject
+	cols   columns
 }
 
-var appealColumns = columns{widths: []float32{205, 108, 130, 180, 0, 150}}
+// appealColumns fits the number, the dates and every status in the
+// language now in force (measured), the right takes a fixed share and the
+// summary what is left.
+func (u *UI) appealColumns() columns {
+	var statuses []string
+	for _, s := range domain.Statuses {
+		statuses = append(statuses, u.statusName(string(s)))
+	}
+	date := u.tr.Date(caldate.New(2026, 11, 25))
+	return columns{widths: []float32{textWidth(fyne.TextStyle{}, "NRN-ATB-2026-K7QH-0001"), textWidth(fyne.TextStyle{}, date),
+		textWidth(fyne.TextStyle{}, statuses...), 170, 0, textWidth(fyne.TextStyle{}, date, u.T("list.overdue_days", "n", 999))}}
+}
 
 func newAppealsPage(u *UI) *appealsPage {
-	p := &appealsPage{u: u, pg: &pager{u: u}}
+	p := &appealsPage{u: u, pg: &pager{u: u}, cols: u.appealColumns()}
 	p.f = u.newListFilters(domain.KindAppeal, p.reload)
 	p.list = widget.NewList(func() int { return p.pg.total }, func() fyne.CanvasObject {
 		r := p.newRow()
@@ -149,9 +162,9 @@ func newAppealsPage(u *UI) *appealsPage {
 	}
 	hdr := []fyne.CanvasObject{}
 	for _, k := range []string{"field.reg_no", "field.received_on", "field.status", "field.category", "field.summary", "field.answer_by"} {
-		hdr = append(hdr, truncatedBold(u.T(k)))
+		hdr = append(hdr, columnTitle(u.T(k)))
 	}
-	p.header = container.New(appealColumns, hdr...)
+	p.header = container.New(p.cols, hdr...)
 	newBtn := u.primary(u.T("action.new_appeal"), theme.ContentAddIcon(), func() { u.shell.newAppeal() })
 	if !u.records {
 		newBtn.Hide() // central staff review; councils record
@@ -192,7 +205,7 @@ func (p *appealsPage) newRow() fyne.CanvasObject {
 	for i := range objs {
 		objs[i] = truncated("")
 	}
-	return container.New(appealColumns, objs...)
+	return container.New(p.cols, objs...)
 }
 
 func (p *appealsPage) updateRow(id widget.ListItemID, o fyne.CanvasObject) {

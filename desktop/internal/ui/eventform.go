@@ -168,10 +168,12 @@ func newEventForm(u *UI, e *domain.Event) *eventForm {
 		fs.add("village", "field.village", f.village),
 		fs.add("venue", "field.venue", f.venue),
 	)
-	f.wide("", fs.add("agenda", "field.agenda", f.agenda))
-	f.wide("event.sec_participants", fs.add("participants", "field.participants", partGrid))
-	f.wide("", fs.add("speakers", "field.speakers", f.speakers.box))
-	f.wide("event.sec_outcome",
+	// The rest folds: open where an event has something in it.
+	has := func(v bool) bool { return e != nil && v }
+	f.fold("field.agenda", has(e != nil && e.Agenda != ""), fs.add("agenda", "field.agenda", f.agenda))
+	f.fold("event.sec_participants", has(e != nil && len(e.Participants) > 0), fs.add("participants", "field.participants", partGrid))
+	f.fold("field.speakers", has(e != nil && len(e.Speakers) > 0), fs.add("speakers", "field.speakers", f.speakers.box))
+	f.fold("event.sec_outcome", has(e != nil && (len(e.Decisions) > 0 || len(e.FollowUps) > 0 || len(e.MediaLinks) > 0 || e.Notes != "")),
 		fs.add("decisions", "field.decisions", f.decisions),
 		fs.add("followups", "field.followups", f.followups.box),
 		fs.add("media_links", "field.media_links", f.links),

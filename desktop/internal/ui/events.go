@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/refdata"
 )
@@ -18,12 +19,23 @@ type eventsPage struct {
 	pg   *pager
 	list *widget.List
 	box  fyne.CanvasObject
+	cols columns
 }
 
-var eventColumns = columns{widths: []float32{108, 190, 230, 0, 150}}
+// eventColumns fits the date and every event kind in the language in
+// force (measured); the title takes what is left.
+func (u *UI) eventColumns() columns {
+	var kinds []string
+	for _, t := range u.catalog().Terms(refdata.EventKinds) {
+		kinds = append(kinds, t.Names.In(u.Lang()))
+	}
+	date := u.tr.Date(caldate.New(2026, 11, 25))
+	return columns{widths: []float32{textWidth(fyne.TextStyle{}, date), min(textWidth(fyne.TextStyle{}, kinds...), 230), 230, 0,
+		textWidth(fyne.TextStyle{}, date)}}
+}
 
 func newEventsPage(u *UI) *eventsPage {
-	p := &eventsPage{u: u, pg: &pager{u: u}}
+	p := &eventsPage{u: u, pg: &pager{u: u}, cols: u.eventColumns()}
 	p.f = u.newListFilters(domain.KindEvent, p.reload)
 	p.list = widget.NewList(func() int { return p.pg.total }, func() fyne.CanvasObject {
 		r := p.newRow()
@@ -40,13 +52,13 @@ func newEventsPage(u *UI) *eventsPage {
 	}
 	var hdr []fyne.CanvasObject
 	for _, k := range []string{"field.date", "field.kind", "field.council", "field.title", "field.followup_due"} {
-		hdr = append(hdr, truncatedBold(u.T(k)))
+		hdr = append(hdr, columnTitle(u.T(k)))
 	}
 	newBtn := u.primary(u.T("action.new_event"), theme.ContentAddIcon(), func() { u.shell.newEvent() })
 	if !u.records {
 		newBtn.Hide() // central staff read events; councils record them
 	}
-	top := container.NewVBox(container.NewBorder(nil, nil, nil, newBtn, p.f.view()), widget.NewSeparator(), container.New(eventColumns, hdr...))
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, newBtn, p.f.view()), widget.NewSeparator(), container.New(p.cols, hdr...))
 	p.box = container.NewBorder(top, nil, nil, nil, p.list)
 	p.reload()
 	return p
@@ -73,7 +85,7 @@ func (p *eventsPage) newRow() fyne.CanvasObject {
 	for i := range objs {
 		objs[i] = truncated("")
 	}
-	return container.New(eventColumns, objs...)
+	return container.New(p.cols, objs...)
 }
 
 func (p *eventsPage) updateRow(id widget.ListItemID, o fyne.CanvasObject) {

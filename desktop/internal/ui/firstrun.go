@@ -266,6 +266,7 @@ func (f *firstRun) restore() fyne.CanvasObject {
 			}
 		}, u.win)
 		d.Show()
+		u.translateFileDialog()
 	})
 	fs.add("file", "restore.file", container.NewBorder(nil, nil, nil, browse, file))
 	fs.add("passphrase", "restore.passphrase", pass)

@@ -35,6 +35,7 @@ type formPage struct {
 	moreInputs     func(map[string]string)
 	restoreMore    func(map[string]string)
 	draftNote      *widget.Label
+	folds          []formFold
 }
 
 func (f *formPage) draft() records.Draft {
@@ -67,6 +68,40 @@ func (f *formPage) wide(titleKey string, fields ...*field) {
 		box.Add(x.box)
 	}
 	f.sections = append(f.sections, widget.NewCard("", "", box))
+}
+
+// fold adds fields in a section that folds, open or closed, so that the
+// common case (what, when, where) fits the screen and the rest is a click
+// away. A section holding a field at fault opens when saving fails.
+func (f *formPage) fold(titleKey string, open bool, fields ...*field) {
+	box := container.NewVBox()
+	for _, x := range fields {
+		box.Add(x.box)
+	}
+	item := widget.NewAccordionItem(f.u.T(titleKey), box)
+	item.Open = open
+	acc := widget.NewAccordion(item)
+	acc.MultiOpen = true
+	f.folds = append(f.folds, formFold{acc: acc, fields: fields})
+	f.sections = append(f.sections, widget.NewCard("", "", acc))
+}
+
+// formFold is a folding section and the fields in it.
+type formFold struct {
+	acc    *widget.Accordion
+	fields []*field
+}
+
+// openFaults opens the folded sections that hold a field marked at fault.
+func (f *formPage) openFaults() {
+	for _, fo := range f.folds {
+		for _, x := range fo.fields {
+			if x.err.Visible() {
+				fo.acc.Open(0)
+				break
+			}
+		}
+	}
 }
 
 // finish lays the form out and remembers its starting values.
@@ -125,10 +160,12 @@ func (f *formPage) save() {
 	v, ok := f.values()
 	if !ok {
 		setError(f.fs.top, f.u.T("form.fix_marked"))
+		f.openFaults()
 		return
 	}
 	if err := f.onSave(f.changedValues(v)); err != nil {
 		f.fs.show(err)
+		f.openFaults()
 		return
 	}
 	f.saved = true

@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/syncer"
@@ -150,5 +151,46 @@ func TestOverdueListMostLateFirst(t *testing.T) {
 		if b.AnswerBy.Before(*a.AnswerBy) {
 			t.Fatalf("line %d (%s, due %s) is more overdue than line %d (%s, due %s)", i+1, b.RegNo, b.AnswerBy, i, a.RegNo, a.AnswerBy)
 		}
+	}
+}
+
+// TestFileDialogPlacesTranslated: the places Fyne's file dialog names in
+// English whatever the language ("Home") are in the interface language.
+func TestFileDialogPlacesTranslated(t *testing.T) {
+	h := unlocked(t, "ky", 3, 1, 0)
+	h.u.shell.navigate(secSettings)
+	h.tap(h.T("action.browse"))
+	found := false
+	for _, o := range h.screenObjects() {
+		if l, ok := o.(*widget.Label); ok {
+			if l.Text == "Home" {
+				t.Fatal("the file dialog says Home in Kyrgyz")
+			}
+			found = found || l.Text == h.T("Home")
+		}
+	}
+	if !found {
+		t.Fatal("the file dialog shows no home folder")
+	}
+}
+
+// TestSidebarKeepsItsWidth: a count appearing in the navigation ("Conflicts
+// (2)") does not widen the sidebar and shift the page.
+func TestSidebarKeepsItsWidth(t *testing.T) {
+	h := unlocked(t, "ky", 5, 2, 0)
+	before := h.u.shell.frame.(*fyne.Container).Objects
+	width := func() float32 {
+		for _, o := range h.u.shell.frame.(*fyne.Container).Objects {
+			if o.Position().X == 0 && o.Position().Y == 0 && o.Size().Height > 300 {
+				return o.MinSize().Width
+			}
+		}
+		return -1
+	}
+	w0 := width()
+	h.u.shell.conflicts = 12
+	h.u.shell.navButtons[secConflicts].SetText(h.u.shell.navLabel(secConflicts))
+	if w1 := width(); w1 != w0 || w0 <= 0 {
+		t.Fatalf("the sidebar was %.0f wide, %.0f with a count (%d objects)", w0, w1, len(before))
 	}
 }

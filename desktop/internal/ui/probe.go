@@ -119,6 +119,13 @@ func (u *UI) Probe() ProbeDump {
 				walk(child, clip)
 			}
 			return
+		case *widget.Accordion:
+			for _, it := range x.Items {
+				if it.Open {
+					walk(it.Detail, clip)
+				}
+			}
+			return
 		}
 		if mi := menuItemOf(o); mi != nil {
 			it := add(o, "menuitem", mi.Label, clip)

@@ -269,6 +269,7 @@ func (p *settingsPage) backupCard() fyne.CanvasObject {
 				file.SetText(filepath.Join(l.Path(), filepath.Base(file.Text)))
 			}
 		}, u.win).Show()
+		u.translateFileDialog()
 	})
 	done := wrapped("")
 	done.Importance = widget.SuccessImportance
@@ -324,6 +325,7 @@ func (p *settingsPage) restoreCard() fyne.CanvasObject {
 				r.Close()
 			}
 		}, u.win).Show()
+		u.translateFileDialog()
 	})
 	done := wrapped("")
 	done.Hide()

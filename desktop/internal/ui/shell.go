@@ -215,7 +215,16 @@ func (s *shell) rebuild() {
 	}
 	s.headerRow = container.NewBorder(nil, nil, s.back, nil, s.header)
 	main := container.NewBorder(container.NewVBox(s.headerRow, widget.NewSeparator()), nil, nil, nil, s.body)
-	left := container.NewBorder(nil, nil, nil, widget.NewSeparator(), container.NewPadded(nav))
+	// As wide as its widest label with a count: a count appearing in
+	// "Conflicts (2)" does not shift the whole page.
+	navW := float32(0)
+	for _, o := range nav.Objects {
+		if b, ok := o.(*widget.Button); ok {
+			probe := widget.NewButtonWithIcon(b.Text+" (000)", b.Icon, nil)
+			navW = max(navW, probe.MinSize().Width)
+		}
+	}
+	left := container.NewBorder(nil, nil, nil, widget.NewSeparator(), container.NewPadded(container.New(fixedWidth{navW}, nav)))
 	s.frame = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), s.status.view()), left, nil, container.NewPadded(main))
 	s.stack = []page{s.root(s.section)}
 	s.render()

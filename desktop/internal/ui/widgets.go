@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -435,11 +436,20 @@ type columns struct {
 	widths []float32 // 0: flexible
 }
 
+// width is column i's width now (0: flexible): widths are given for 14-pt
+// text and grow with the text size.
+func (c columns) width(i int) float32 {
+	if i < len(c.widths) && c.widths[i] > 0 {
+		return c.widths[i] * theme.TextSize() / 14
+	}
+	return 0
+}
+
 func (c columns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	fixed, flex := float32(0), 0
 	for i := range objs {
-		if i < len(c.widths) && c.widths[i] > 0 {
-			fixed += c.widths[i] * theme.TextSize() / 14
+		if w := c.width(i); w > 0 {
+			fixed += w
 		} else {
 			flex++
 		}
@@ -449,25 +459,63 @@ func (c columns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	x := float32(0)
 	for i, o := range objs {
 		w := rest / float32(max(flex, 1))
-		if i < len(c.widths) && c.widths[i] > 0 {
-			w = c.widths[i] * theme.TextSize() / 14
+		if fw := c.width(i); fw > 0 {
+			w = fw
 		}
 		if w < 0 {
 			w = 0
 		}
-		h := o.MinSize().Height
+		h := c.height(o, w)
 		o.Resize(fyne.NewSize(w, h))
 		o.Move(fyne.NewPos(x, (size.Height-h)/2))
 		x += w + pad
 	}
 }
 
+// height is what o needs at width w: a wrapping label (a column's title)
+// takes as many lines as its words need, other objects their minimum.
+func (c columns) height(o fyne.CanvasObject, w float32) float32 {
+	l, ok := o.(*widget.Label)
+	if !ok || l.Wrapping == fyne.TextWrapOff || w <= 0 {
+		return o.MinSize().Height
+	}
+	inner := theme.InnerPadding()
+	m := fyne.MeasureText(l.Text, theme.TextSize(), l.TextStyle)
+	lines := float32(1)
+	if avail := w - 2*inner; avail > 0 && m.Width > avail {
+		lines = min(3, float32(int(m.Width/avail))+1)
+	}
+	return lines*m.Height + 2*inner
+}
+
 func (c columns) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	h := float32(0)
-	for _, o := range objs {
-		h = max(h, o.MinSize().Height)
+	for i, o := range objs {
+		w := c.width(i)
+		if w == 0 {
+			w = 10000 // a flexible column is wide: one line
+		}
+		h = max(h, c.height(o, w))
 	}
 	return fyne.NewSize(100, h)
+}
+
+// textWidth is the width a one-line label needs for the widest of texts,
+// in 14-pt units as columns takes them.
+func textWidth(style fyne.TextStyle, texts ...string) float32 {
+	w := float32(0)
+	for _, t := range texts {
+		w = max(w, fyne.MeasureText(t, theme.TextSize(), style).Width)
+	}
+	return (w + 2*theme.InnerPadding() + 2) * 14 / theme.TextSize()
+}
+
+// columnTitle is a list column's title: bold, on two lines if it must,
+// never cut.
+func columnTitle(text string) *widget.Label {
+	l := strong(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
 }
 
 // card is a titled panel.
@@ -508,4 +556,79 @@ func (u *UI) unreadableBanner(fields []string) *widget.Label {
 	w.Importance = widget.WarningImportance
 	w.Wrapping = fyne.TextWrapWord
 	return w
+}
+
+// fileDialogPlaces are the names Fyne's file dialog gives its places
+// without passing them through its translations (Fyne 2.7 writes "Home",
+// "Computer", "Documents" … as they are); our translation files carry them.
+var fileDialogPlaces = []string{"Home", "Computer", "Desktop", "Documents", "Downloads", "Music", "Pictures", "Videos", "App Files"}
+
+// translateFileDialog names the places of the file dialog just shown in
+// the interface language: its list of places is a widget.List whose rows
+// (an icon and a label) it fills itself, so each row's label is put into
+// words again after Fyne fills it.
+func (u *UI) translateFileDialog() {
+	top := u.win.Canvas().Overlays().Top()
+	if top == nil {
+		return
+	}
+	names := map[string]string{}
+	for _, p := range fileDialogPlaces {
+		if u.tr.Has(p) {
+			names[p] = u.T(p)
+		}
+	}
+	var visit func(o fyne.CanvasObject)
+	visit = func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *widget.List:
+			update := x.UpdateItem
+			x.UpdateItem = func(id widget.ListItemID, item fyne.CanvasObject) {
+				update(id, item)
+				if row, ok := item.(*fyne.Container); ok {
+					for _, c := range row.Objects {
+						if l, ok := c.(*widget.Label); ok {
+							if t, ok := names[l.Text]; ok {
+								l.SetText(t)
+							}
+						}
+					}
+				}
+			}
+			x.Refresh()
+		case *fyne.Container:
+			for _, c := range x.Objects {
+				visit(c)
+			}
+		default:
+			v := reflect.ValueOf(o)
+			if v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
+				for _, name := range []string{"Content", "Leading", "Trailing"} {
+					if c, ok := exported(v, name).(fyne.CanvasObject); ok && c != nil {
+						visit(c)
+					}
+				}
+			}
+		}
+	}
+	visit(top)
+}
+
+// fixedWidth lays its objects over each other at one width, whatever
+// their texts need (longer ones are cut by their own truncation).
+type fixedWidth struct{ w float32 }
+
+func (f fixedWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+}
+
+func (f fixedWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	h := float32(0)
+	for _, o := range objs {
+		h = max(h, o.MinSize().Height)
+	}
+	return fyne.NewSize(f.w, h)
 }

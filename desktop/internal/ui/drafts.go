@@ -167,6 +167,13 @@ func (u *UI) draftForm(dr *records.Draft) (drafter, bool) {
 	return nil, false
 }
 
+// DiscardInput drops what forms hold unsaved and its draft, so that
+// closing keeps nothing (the screenshot tour's made-up input).
+func (u *UI) DiscardInput() {
+	u.dropDraft()
+	u.inputDiscarded = true
+}
+
 // RequestClose is the window's close button and the Exit menu item: with
 // unsaved input it asks first (save, close without saving, cancel).
 func (u *UI) RequestClose() {

@@ -160,9 +160,14 @@ func (s *shell) navLabel(sec string) string {
 	return label
 }
 
-var navIcons = map[string]fyne.Resource{
-	secHome: theme.HomeIcon(), secEvents: theme.CalendarIcon(), secAppeals: theme.MailComposeIcon(),
-	secConflicts: theme.WarningIcon(), secSettings: theme.SettingsIcon(),
+// navIcons and stateIcons are made when used: theme icons read the running
+// app, and a package variable would ask before there is one (Fyne logs an
+// error at every start).
+func navIcons() map[string]fyne.Resource {
+	return map[string]fyne.Resource{
+		secHome: theme.HomeIcon(), secEvents: theme.CalendarIcon(), secAppeals: theme.MailComposeIcon(),
+		secConflicts: theme.WarningIcon(), secSettings: theme.SettingsIcon(),
+	}
 }
 
 // rebuild makes every page again (after a language or text size change),
@@ -187,7 +192,7 @@ func (s *shell) rebuild() {
 	s.navButtons = map[string]*widget.Button{}
 	for _, sec := range s.sections {
 		sec := sec
-		b := u.button(s.navLabel(sec), navIcons[sec], func() { s.navigate(sec) })
+		b := u.button(s.navLabel(sec), navIcons()[sec], func() { s.navigate(sec) })
 		b.Alignment = widget.ButtonAlignLeading
 		s.navButtons[sec] = b
 		nav.Add(b)
@@ -522,10 +527,12 @@ func (b *statusBar) rebuild() {
 
 func (b *statusBar) view() fyne.CanvasObject { return b.box }
 
-var stateIcons = map[syncer.State]fyne.Resource{
-	syncer.StateIdle: theme.ConfirmIcon(), syncer.StateSyncing: theme.ViewRefreshIcon(), syncer.StateOffline: theme.CancelIcon(),
-	syncer.StateError: theme.WarningIcon(), syncer.StateBlocked: theme.ErrorIcon(), syncer.StateNotEnrolled: theme.InfoIcon(),
-	stateStarting: theme.ViewRefreshIcon(),
+func stateIcons() map[syncer.State]fyne.Resource {
+	return map[syncer.State]fyne.Resource{
+		syncer.StateIdle: theme.ConfirmIcon(), syncer.StateSyncing: theme.ViewRefreshIcon(), syncer.StateOffline: theme.CancelIcon(),
+		syncer.StateError: theme.WarningIcon(), syncer.StateBlocked: theme.ErrorIcon(), syncer.StateNotEnrolled: theme.InfoIcon(),
+		stateStarting: theme.ViewRefreshIcon(),
+	}
 }
 
 func (b *statusBar) update(st syncer.Status) {
@@ -578,7 +585,7 @@ func (b *statusBar) refreshPending() {
 		return
 	}
 	state := b.shownState()
-	b.icon.SetResource(stateIcons[state])
+	b.icon.SetResource(stateIcons()[state])
 	text := u.T("sync.state." + string(state))
 	if state == syncer.StateIdle && ss.Pending > 0 {
 		text = u.T("sync.state.idle_pending", "n", int(ss.Pending))

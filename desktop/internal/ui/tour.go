@@ -151,7 +151,19 @@ func (u *UI) Tour(pass string) []TourStep {
 		}},
 		{Name: "12-conflicts", Do: func() { reset(secConflicts) }},
 		{Name: "13-settings", Do: func() { reset(secSettings) }},
-		{Name: "14-lock", Do: func() { u.lock() }},
+		{Name: "14-exit-question", Do: func() {
+			f := newAppealForm(u, nil)
+			reset(secAppeals, f)
+			f.summary.SetText("Милиция арызды каттоодон баш тартты")
+			u.RequestClose()
+		}},
+		{Name: "15-lock", Do: func() {
+			if u.exitDialog != nil {
+				u.exitDialog.Hide()
+			}
+			u.DiscardInput()
+			u.lock()
+		}},
 	}
 }
 

@@ -46,11 +46,13 @@ func TestDecodeSyncRequest(t *testing.T) {
 		{"exactly the most operations", justEnough, false, true},
 		{"one operation too many", manyOps, true, false},
 		{"fields over the limit", manyFields, true, false},
-		{"fields given twice", twiceFields, false, true},
+		{"fields given twice (json adds them to one map)", twiceFields, true, false},
 		{"too many fields in all", total.String(), true, false},
 		{"settles too many", `{"ops":[{"f":{"a":{"v":1,"s":[` + strings.TrimSuffix(strings.Repeat(`{},`, changeset.MaxSettles+1), ",") + `]}}}]}`, true, false},
 		{"settles the most", `{"ops":[{"f":{"a":{"v":1,"s":[` + strings.TrimSuffix(strings.Repeat(`{"t":1,"d":"x"},`, changeset.MaxSettles), ",") + `]}}}]}`, false, true},
-		{"a key twice", `{"ops":[],"ops":[]}`, false, false},
+		{"a key twice (json keeps the last)", `{"ops":[],"ops":[]}`, false, true},
+		{"ops in another case, counted", `{"proto":1,"OPS":[` + strings.TrimSuffix(strings.Repeat(`{},`, MaxPushOps+1), ",") + `]}`, true, false},
+		{"ops with an escape, counted", `{"proto":1,"o\u0070s":[` + strings.TrimSuffix(strings.Repeat(`{},`, MaxPushOps+1), ",") + `]}`, true, false},
 		{"not an object", `[1]`, false, false},
 		{"data after", `{"proto":1} {}`, false, false},
 		{"cut off", string(good[:len(good)-3]), false, false},
@@ -135,4 +137,39 @@ func mustMarshal(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// FuzzRequestCounts: whatever requestCounts lets through, json.Unmarshal
+// makes no more of than the limits allow.
+func FuzzRequestCounts(f *testing.F) {
+	f.Add([]byte(`{"ops":[{"f":{"a":{"v":[1,2,3],"s":[{"t":1,"d":"x"},{"t":2,"d":"y"}]},"b":{"v":null}}}]}`))
+	f.Add([]byte(`{"OPS":[{"f":{"a":{"S":[{},{}]}},"F":{"b":{"\u0073":[{}]}}}],"o\u0070s":[]}`))
+	f.Add([]byte(`{"ops":[{"f":{"a":{"ſ":[{},{},{}]}}}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if requestCounts(b) != nil {
+			return
+		}
+		var req SyncRequest
+		if json.Unmarshal(b, &req) != nil {
+			return
+		}
+		if len(req.Ops) > MaxPushOps {
+			t.Fatalf("%d operations let through", len(req.Ops))
+		}
+		total := 0
+		for _, w := range req.Ops {
+			total += len(w.Fields)
+			if len(w.Fields) > changeset.MaxFieldsPerOp {
+				t.Fatalf("%d fields let through: %s", len(w.Fields), b)
+			}
+			for name, c := range w.Fields {
+				if len(c.S) > changeset.MaxSettles {
+					t.Fatalf("field %q settles %d: %s", name, len(c.S), b)
+				}
+			}
+		}
+		if total > MaxPushFields {
+			t.Fatalf("%d fields in all", total)
+		}
+	})
 }

@@ -240,8 +240,11 @@ func Marshal(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// MarshalOp encodes an operation as a WireOp, as a pull page carries it.
-func MarshalOp(o *changeset.Op) ([]byte, error) { return Marshal(ToWire(o)) }
+// MarshalOp encodes an operation as a WireOp, as a pull page carries it
+// (AppendOp).
+func MarshalOp(o *changeset.Op) ([]byte, error) {
+	return AppendOp(make([]byte, 0, WireSize(o)), o)
+}
 
 // FromWire converts and validates an operation from the wire.
 func FromWire(w WireOp) (*changeset.Op, error) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/hlc"
 )
 
 // WireSize sizes change sets and pull pages without encoding: for plain
@@ -73,4 +74,38 @@ func TestMarshalDoesNotEscapeHTML(t *testing.T) {
 	if err != nil || bytes.Contains(b, []byte(`\u003c`)) || bytes.Count(b, []byte("<&>")) != 2 {
 		t.Fatalf("%s %v", b, err)
 	}
+}
+
+// FuzzAppendOp: AppendOp writes what encoding/json writes for the WireOp
+// (for compact values), and what it writes decodes back to the operation.
+func FuzzAppendOp(f *testing.F) {
+	f.Add("01a21153-0b49-7f01-9325-83417e1d6f9d", "Нарын \"ноутбугу\"\n", "summary", []byte(`"<a>&amp;</a> ң ө ү"`), uint64(3), "dev")
+	f.Add("\xff\x01", "\u2028\u2029\t\b\f\\", "x\x00y", []byte(`{"a":[1,2]}`), uint64(0), "")
+	f.Fuzz(func(t *testing.T, device, author, name string, value []byte, base uint64, settler string) {
+		var compact bytes.Buffer
+		if json.Compact(&compact, value) != nil {
+			return
+		}
+		op := &changeset.Op{Device: device, Seq: 7, HLC: 117675588638146560, Kind: "appeal", Record: device + name, Council: author,
+			Action: changeset.ActionUpdate, Author: author, Fields: map[string]changeset.Change{name: {Value: compact.Bytes(), Base: hlc.Timestamp(base)}, "status": {Value: json.RawMessage(`"x"`)}}}
+		if settler != "" {
+			c := op.Fields[name]
+			c.Settles = []changeset.Version{{HLC: 5, Device: settler}, {HLC: 6, Device: author}}
+			op.Fields[name] = c
+		}
+		got, err := MarshalOp(op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Marshal(ToWire(op))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("AppendOp:\n%s\nencoding/json:\n%s", got, want)
+		}
+		if len(got) != WireSize(op) {
+			t.Fatalf("WireSize %d, %d written", WireSize(op), len(got))
+		}
+	})
 }

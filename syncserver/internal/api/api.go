@@ -504,7 +504,7 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 		return nil, err
 	}
 	for _, id := range page.Withheld {
-		h.log.Error("operation withheld from a pull: it is over the per-operation limit (stored before the limit existed)",
+		h.log.Error("operation withheld from a pull: it is over the per-operation limit (stored before the limit existed) or cannot be encoded",
 			"op", id, "limit", syncproto.MaxOpBytes, "device", dev.ID)
 	}
 	m.opsWithheld.Add(float64(len(page.Withheld)))

@@ -74,10 +74,10 @@ func TestForgedRequests(t *testing.T) {
 			return []byte(strings.Replace(string(raw(opJSON(next(), "appeal", domain.NewID(), "NRN-ATB", ""))), `"t":`, `"t0":`, 1))
 		}, want{200, syncproto.CodeInvalid}},
 		{"a value that is not JSON", func() []byte { return raw(opJSON(next(), "appeal", domain.NewID(), "NRN-ATB", `,"x":{"v":01}`)) }, want{400, syncproto.CodeFrame}},
-		{"a key given twice", func() []byte { return []byte(`{"proto":1,"device":"` + sec.id + `","ops":[],"ops":[]}`) }, want{400, syncproto.CodeFrame}},
-		{"keys in another case are not keys", func() []byte {
+		{"a key given twice (the last counts)", func() []byte { return []byte(`{"proto":1,"device":"` + sec.id + `","ops":[],"ops":[]}`) }, want{200, ""}},
+		{"keys in another case are read, and judged", func() []byte {
 			return []byte(`{"proto":1,"device":"` + sec.id + `","OPS":[` + opJSON(next(), "appeal", domain.NewID(), "OSH-ARA", "") + `]}`)
-		}, want{200, ""}},
+		}, want{200, syncproto.CodeWrongCouncil}},
 		{"an invalid UTF-8 author", func() []byte {
 			return []byte(strings.Replace(string(raw(opJSON(next(), "appeal", domain.NewID(), "NRN-ATB", ""))), `"a":"create"`, "\"a\":\"create\",\"u\":\"\xff\xfe\"", 1))
 		}, want{200, ""}},

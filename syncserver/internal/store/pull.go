@@ -29,8 +29,8 @@ type PullLimits struct {
 	// operation as stored.
 	Encode func(*changeset.Op) ([]byte, error)
 	// MaxOpBytes, if set, withholds an operation whose encoding is longer
-	// (Page.Withheld): one that could never fit a page must not stop the
-	// pull of everyone who sees it.
+	// (Page.Withheld), as one Encode fails on: one that could never fit a
+	// page must not stop the pull of everyone who sees it.
 	MaxOpBytes int
 	MaxOps     int
 	MaxScan    int // index entries looked at, visible or not
@@ -42,7 +42,8 @@ type Page struct {
 	Encoded [][]byte // Ops as PullLimits.Encode made them
 	Bytes   int      // length of Encoded
 	// Withheld are operations skipped because they were over MaxOpBytes
-	// (their ids, "device/seq"); the cursor moved past them.
+	// or could not be encoded (their ids, "device/seq"); the cursor moved
+	// past them.
 	Withheld []string
 	Cursor   uint64 // the server seq of the last entry scanned
 	More     bool   // more entries may wait after Cursor
@@ -136,12 +137,11 @@ func (s *Store) Pull(ctx context.Context, scope Scope, exclude string, after uin
 				continue
 			}
 			enc := raw
+			var encErr error
 			if lim.Encode != nil {
-				if enc, err = lim.Encode(op); err != nil {
-					return fmt.Errorf("encode log entry %d: %w", seq, err)
-				}
+				enc, encErr = lim.Encode(op)
 			}
-			if lim.MaxOpBytes > 0 && len(enc) > lim.MaxOpBytes {
+			if encErr != nil || lim.MaxOpBytes > 0 && len(enc) > lim.MaxOpBytes {
 				p.Withheld = append(p.Withheld, op.ID())
 				p.Cursor = seq
 				c.it.Next()

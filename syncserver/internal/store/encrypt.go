@@ -140,6 +140,14 @@ func recoverEncryption(path string) error {
 	_, errPath := os.Stat(path)
 	_, errPlain := os.Stat(plain)
 	_, errDone := os.Stat(filepath.Join(tmp, encryptedMarker))
+	if errPath == nil && errPlain == nil && errDone == nil && isEmptyDir(path) {
+		// An empty directory where the store was (made by something that
+		// looked before this ran) is no store.
+		if err := os.Remove(path); err != nil {
+			return fmt.Errorf("finish encrypting the store: %w", err)
+		}
+		errPath = os.ErrNotExist
+	}
 	switch {
 	case errPlain == nil && errors.Is(errPath, os.ErrNotExist) && errDone == nil:
 		// The plaintext was moved aside after the copy was complete.

@@ -81,6 +81,11 @@ func Open(ctx context.Context, dataDir string, o Options) (*Store, error) {
 		return nil, err
 	}
 	path := filepath.Join(dataDir, DataDir)
+	// Before anything is made in its place: an encryption a crash
+	// interrupted may have moved the store aside.
+	if err := recoverEncryption(path); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dataDir, err)
+	}
 	if err := os.MkdirAll(path, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", classify(err))
 	}
@@ -89,9 +94,6 @@ func Open(ctx context.Context, dataDir string, o Options) (*Store, error) {
 		s.minFree = DefaultMinFree
 	}
 	if err := s.checkSpace(); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", dataDir, err)
-	}
-	if err := recoverEncryption(path); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dataDir, err)
 	}
 	enc, err := encrypted(path)

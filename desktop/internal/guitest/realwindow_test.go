@@ -142,6 +142,15 @@ func TestRealWindow(t *testing.T) {
 	a.choose("appeal.channel", channel)
 	a.choose("appeal.category", category)
 	a.choose("appeal.gender", gender)
+	// The rest of the form's drop-downs; the region's districts follow it.
+	age, authority := term(refdata.AgeGroups, "30_44", lang), term(refdata.Authorities, "police", lang)
+	region, _ := refdata.Default().Region("KG-N")
+	district, _, _ := refdata.Default().District("KG-N-ATB")
+	a.choose("appeal.age_group", age)
+	a.choose("appeal.authority", authority)
+	a.choose("appeal.language", "Русский")
+	a.choose("appeal.oblast", region.Names.In(lang))
+	a.choose("appeal.district", district.Names.In(lang))
 	name, summary := "Токтогулов Эрмек", "Милиция арызды каттоодон баш тартты ң ө ү Ң Ө Ү"
 	a.typeInto("appeal.appellant.name", name)
 	a.typeInto("appeal.summary", summary)
@@ -149,7 +158,7 @@ func TestRealWindow(t *testing.T) {
 	a.clickButton(a.T("action.save"))
 	d := a.waitFor("the saved appeal", func(d uiprobe.Dump) bool { return strings.HasPrefix(d.Title, a.T("appeal.title")+" ") })
 	regNo := strings.TrimPrefix(d.Title, a.T("appeal.title")+" ")
-	for _, want := range []string{channel, category, gender, name, summary, a.T("status.received")} {
+	for _, want := range []string{channel, category, gender, age, authority, district.Names.In(lang), name, summary, a.T("status.received")} {
 		if !shows(d, want) {
 			a.fail("the saved appeal does not show %q", want)
 		}
@@ -264,14 +273,16 @@ func TestRealWindow(t *testing.T) {
 	a.waitExit("closing without saving")
 
 	var saved struct {
-		Channel, Category, Gender, Summary, Status string
-		Appellant                                  struct{ Name string }
+		Channel, Category, Gender, Summary, Status, Authority, Language, Oblast, District string
+		AgeGroup                                                                          string `json:"age_group"`
+		Appellant                                                                         struct{ Name string }
 	}
 	if err := json.Unmarshal(ctl(t, keneshctl, data, "appeal", "show", regNo), &saved); err != nil {
 		t.Fatal(err)
 	}
 	if saved.Channel != "phone" || saved.Category != "police_justice" || saved.Gender != "male" ||
-		saved.Summary != summary || saved.Appellant.Name != name || saved.Status != "under_review" {
+		saved.Summary != summary || saved.Appellant.Name != name || saved.Status != "under_review" ||
+		saved.AgeGroup != "30_44" || saved.Authority != "police" || saved.Language != "ru" || saved.Oblast != "KG-N" || saved.District != "KG-N-ATB" {
 		t.Fatalf("the appeal saved with the mouse reads back as %+v", saved)
 	}
 	var events []struct{ Title, Kind string }

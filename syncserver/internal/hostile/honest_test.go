@@ -30,6 +30,15 @@ var (
 	keneshctlOnce sync.Once
 )
 
+// TestMain removes the keneshctl built for the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if keneshctl != "" {
+		os.RemoveAll(filepath.Dir(keneshctl))
+	}
+	os.Exit(code)
+}
+
 func buildKeneshctl(t *testing.T) string {
 	t.Helper()
 	keneshctlOnce.Do(func() {

@@ -113,10 +113,12 @@ func (f *listFilters) filter(kind string) records.Filter {
 func (f *listFilters) view() fyne.CanvasObject {
 	row2 := []fyne.CanvasObject{}
 	if f.status != nil {
-		row2 = append(row2, f.status)
+		row2 = append(row2, narrow(f.status, 120))
 	}
-	row2 = append(row2, f.category, f.period, f.oblast, f.council)
-	searchRow := container.NewBorder(nil, nil, widget.NewIcon(theme.SearchIcon()), container.NewHBox(f.flag, f.count), f.search)
+	row2 = append(row2, narrow(f.category, 120), narrow(f.period, 120), narrow(f.oblast, 120), narrow(f.council, 120))
+	// The search field may be narrower than its hint (cut at the end) at
+	// a large text size.
+	searchRow := container.NewBorder(nil, nil, widget.NewIcon(theme.SearchIcon()), container.NewHBox(f.flag, f.count), narrow(f.search, 140))
 	return container.NewVBox(searchRow, container.NewGridWithColumns(len(row2), row2...))
 }
 

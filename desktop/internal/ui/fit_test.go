@@ -16,7 +16,7 @@ import (
 func TestScreensFit1366x768(t *testing.T) {
 	limit := fyne.NewSize(1366, 768-30-40)
 	for _, lang := range []string{"ky", "ru", "en"} {
-		for _, scale := range []float32{1, 1.15} {
+		for _, scale := range []float32{1, 1.15, 1.3} {
 			h := unlocked(t, lang, 60, 20, 1)
 			if scale != 1 {
 				h.u.set.TextScale = scale

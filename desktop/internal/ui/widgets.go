@@ -163,12 +163,21 @@ type multiCheck struct {
 }
 
 func (u *UI) newMultiCheck(codes, names []string, cols int) *multiCheck {
-	m := &multiCheck{codes: codes, box: container.NewGridWithColumns(cols)}
+	var checks []fyne.CanvasObject
+	widest := float32(0)
+	m := &multiCheck{codes: codes}
 	for _, n := range names {
 		c := widget.NewCheck(n, func(bool) { u.touch() })
 		m.checks = append(m.checks, c)
-		m.box.Add(c)
+		checks = append(checks, c)
+		widest = max(widest, c.MinSize().Width)
 	}
+	// Fewer columns when long names at a large text size would make the
+	// form wider than a 1366-pixel laptop screen less the navigation.
+	for cols > 1 && float32(cols)*widest > 1366-320*theme.TextSize()/14 {
+		cols--
+	}
+	m.box = container.NewGridWithColumns(cols, checks...)
 	return m
 }
 
@@ -230,7 +239,11 @@ type field struct {
 func newField(name, label string, obj fyne.CanvasObject) *field {
 	f := &field{name: name, label: bold(label), obj: obj, err: errorText()}
 	f.label.Wrapping = fyne.TextWrapWord
-	f.box = container.NewVBox(f.label, obj, f.err)
+	shown := obj
+	if _, ok := obj.(*codeSelect); ok {
+		shown = narrow(obj, 220)
+	}
+	f.box = container.NewVBox(f.label, shown, f.err)
 	return f
 }
 
@@ -631,4 +644,30 @@ func (f fixedWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
 		h = max(h, o.MinSize().Height)
 	}
 	return fyne.NewSize(f.w, h)
+}
+
+// shrink lets a control be narrower than its widest text (a drop-down is
+// as wide as its longest option; its shown choice is cut with an ellipsis
+// instead), so a row of them and a two-column form fit a laptop screen at
+// larger text sizes. w is in 14-pt units.
+type shrink struct{ w float32 }
+
+func (s shrink) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+}
+
+func (s shrink) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var m fyne.Size
+	for _, o := range objs {
+		m = m.Max(o.MinSize())
+	}
+	return fyne.NewSize(min(m.Width, s.w*theme.TextSize()/14), m.Height)
+}
+
+// narrow wraps a drop-down so that it may be narrower than its options.
+func narrow(o fyne.CanvasObject, w float32) fyne.CanvasObject {
+	return container.New(shrink{w}, o)
 }

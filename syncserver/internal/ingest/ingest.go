@@ -374,12 +374,17 @@ func (g *Ingester) judge(x *store.Txn, dev *store.Device, w syncproto.WireOp, tr
 		// stolen one cannot sign as central staff.
 		op.Author = dev.Name
 	}
+	var nameErr error
+	if err == nil {
+		nameErr = syncproto.CheckNames(op.ID(), op.Kind, op.Record, op.Council)
+	}
 	var next *changeset.State
 	switch {
 	case err != nil:
 		ref = &auth.Refusal{Code: syncproto.CodeInvalid, Message: err.Error()}
-	case !store.ValidPart(op.Kind) || !store.ValidPart(op.Record) || (op.Council != "" && !store.ValidPart(op.Council)):
-		ref = &auth.Refusal{Code: syncproto.CodeInvalid, Message: fmt.Sprintf("operation %s: kind, record id and council must be non-empty, at most 256 bytes, without ':'", op.ID())}
+	case nameErr != nil:
+		// Names are the protocol's rule, which every store's keys rely on.
+		ref = &auth.Refusal{Code: syncproto.CodeInvalid, Message: nameErr.Error()}
 	case syncproto.WireSize(op) > syncproto.MaxOpBytes:
 		// It could never be sent in a pull page.
 		ref = &auth.Refusal{Code: syncproto.CodeTooLarge, Message: fmt.Sprintf("operation %s is %d bytes, at most %d: a record's text is far shorter; save less at once",

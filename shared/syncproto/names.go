@@ -1,0 +1,33 @@
+package syncproto
+
+import (
+	"fmt"
+	"strings"
+)
+
+// MaxNameBytes bounds an operation's kind, record id and council code.
+const MaxNameBytes = 256
+
+// ValidName reports whether s may be an operation's kind, record id or
+// council code: not empty, at most MaxNameBytes bytes, and without ':' or
+// NUL. A server keeps records under keys made of these names (a Badger key
+// "kind:id", a PostgreSQL row), and a separator inside a name would let one
+// record's keys overlap another's: every storage engine relies on this rule
+// of the protocol instead of escaping names its own way. Honest laptops
+// never make such names (kinds are fixed words, ids UUIDs, councils codes
+// like NRN-ATB); the server refuses an operation that breaks the rule with
+// CodeInvalid, as it did from protocol version 1.
+func ValidName(s string) bool {
+	return s != "" && len(s) <= MaxNameBytes && !strings.ContainsAny(s, ":\x00")
+}
+
+// CheckNames returns an error saying what is wrong when an operation's
+// kind, record id or council breaks ValidName (an empty council is allowed:
+// records of the global kinds have none); id names the operation
+// ("device/seq") in the message.
+func CheckNames(id, kind, record, council string) error {
+	if ValidName(kind) && ValidName(record) && (council == "" || ValidName(council)) {
+		return nil
+	}
+	return fmt.Errorf("operation %s: kind, record id and council must be non-empty, at most %d bytes, without ':'", id, MaxNameBytes)
+}

@@ -49,7 +49,7 @@ func refuse(code syncproto.Code, format string, a ...any) *Refusal {
 // allowed.
 func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 	switch dev.Role {
-	case syncproto.RoleSecretary:
+	case domain.RoleSecretary:
 		if !councilKinds[op.Kind] {
 			return refuse(syncproto.CodeForbidden, "a secretary's laptop writes appeals and events, not %s records", op.Kind)
 		}
@@ -66,7 +66,7 @@ func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 			return refuse(syncproto.CodeForbidden, "%s is written by central staff after review, not by a council's laptop", strings.Join(f, ", "))
 		}
 		return nil
-	case syncproto.RoleCentral:
+	case domain.RoleCentral:
 		if !councilKinds[op.Kind] {
 			return refuse(syncproto.CodeForbidden, "central staff review appeals and events; they do not write %s records", op.Kind)
 		}
@@ -80,12 +80,12 @@ func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 			return refuse(syncproto.CodeForbidden, "central staff write only the review fields (%s), not %s", strings.Join(domain.ReviewFields, ", "), strings.Join(f, ", "))
 		}
 		return nil
-	case syncproto.RoleTrainer:
+	case domain.RoleTrainer:
 		if op.Kind != domain.KindMaterial {
 			return refuse(syncproto.CodeForbidden, "a trainer's device publishes materials, not %s records", op.Kind)
 		}
 		return nil
-	case syncproto.RoleAdmin:
+	case domain.RoleAdmin:
 		if op.Kind != domain.KindCouncil {
 			return refuse(syncproto.CodeForbidden, "an administrator's device writes councils, not %s records", op.Kind)
 		}

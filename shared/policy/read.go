@@ -1,6 +1,6 @@
 package policy
 
-import "github.com/kenesh/kenesh/shared/syncproto"
+import "github.com/kenesh/kenesh/shared/domain"
 
 // MayRead reports whether dev may read a record of kind that belongs to
 // council: the rule the server's read scope applies when it chooses what a
@@ -11,11 +11,11 @@ import "github.com/kenesh/kenesh/shared/syncproto"
 // role reads nothing.
 func MayRead(dev Device, kind, council string) bool {
 	switch dev.Role {
-	case syncproto.RoleCentral:
+	case domain.RoleCentral:
 		return true
-	case syncproto.RoleSecretary:
+	case domain.RoleSecretary:
 		return IsGlobal(kind) || council == dev.Council
-	case syncproto.RoleTrainer, syncproto.RoleAdmin:
+	case domain.RoleTrainer, domain.RoleAdmin:
 		return IsGlobal(kind)
 	}
 	return false

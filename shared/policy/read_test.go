@@ -4,11 +4,10 @@ import (
 	"testing"
 
 	"github.com/kenesh/kenesh/shared/domain"
-	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 func TestMayRead(t *testing.T) {
-	sec := Device{Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
+	sec := Device{Role: domain.RoleSecretary, Council: "NRN-ATB"}
 	tests := []struct {
 		name    string
 		dev     Device
@@ -23,10 +22,10 @@ func TestMayRead(t *testing.T) {
 		{"secretary, a record of no council", sec, domain.KindAppeal, "", false},
 		{"secretary, councils", sec, domain.KindCouncil, "OSH-ARV", true},
 		{"secretary, materials", sec, domain.KindMaterial, "", true},
-		{"central, any council's appeal", Device{Role: syncproto.RoleCentral}, domain.KindAppeal, "OSH-ARV", true},
-		{"trainer, an appeal", Device{Role: syncproto.RoleTrainer}, domain.KindAppeal, "NRN-ATB", false},
-		{"trainer, materials", Device{Role: syncproto.RoleTrainer}, domain.KindMaterial, "", true},
-		{"admin, an event", Device{Role: syncproto.RoleAdmin, Council: "NRN-ATB"}, domain.KindEvent, "NRN-ATB", false},
+		{"central, any council's appeal", Device{Role: domain.RoleCentral}, domain.KindAppeal, "OSH-ARV", true},
+		{"trainer, an appeal", Device{Role: domain.RoleTrainer}, domain.KindAppeal, "NRN-ATB", false},
+		{"trainer, materials", Device{Role: domain.RoleTrainer}, domain.KindMaterial, "", true},
+		{"admin, an event", Device{Role: domain.RoleAdmin, Council: "NRN-ATB"}, domain.KindEvent, "NRN-ATB", false},
 		{"unknown role", Device{Role: "guest", Council: "NRN-ATB"}, domain.KindAppeal, "NRN-ATB", false},
 		{"no role", Device{}, domain.KindCouncil, "", false},
 	}

@@ -12,7 +12,7 @@ import (
 // A council's record stays with the council that made it: its council
 // field and registration number say that council, and it is created once.
 func TestCouncilFieldsFollowTheOperation(t *testing.T) {
-	sec := Device{Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
+	sec := Device{Role: domain.RoleSecretary, Council: "NRN-ATB"}
 	existing := &changeset.State{Kind: domain.KindAppeal, ID: "a", Council: "NRN-ATB", Created: 5}
 	op := func(action changeset.Action, fields map[string]string) *changeset.Op {
 		o := &changeset.Op{Device: "d", Seq: 1, HLC: 9, Kind: domain.KindAppeal, Record: "a", Council: "NRN-ATB", Action: action, Fields: map[string]changeset.Change{}}

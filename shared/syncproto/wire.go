@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/hlc"
 )
 
@@ -30,16 +31,24 @@ const (
 	ContentType = "application/vnd.kenesh.frame"
 )
 
-// Roles a device may have.
+// Roles a device may have, kept while the server's packages move to
+// package domain, where roles now live (they are the programme's, not the
+// wire's). The wire carries them as the same strings.
 const (
-	RoleSecretary = "secretary"
-	RoleCentral   = "central"
-	RoleTrainer   = "trainer"
-	RoleAdmin     = "admin"
+	// Deprecated: use domain.RoleSecretary.
+	RoleSecretary = domain.RoleSecretary
+	// Deprecated: use domain.RoleCentral.
+	RoleCentral = domain.RoleCentral
+	// Deprecated: use domain.RoleTrainer.
+	RoleTrainer = domain.RoleTrainer
+	// Deprecated: use domain.RoleAdmin.
+	RoleAdmin = domain.RoleAdmin
 )
 
 // Roles lists every role.
-var Roles = []string{RoleSecretary, RoleCentral, RoleTrainer, RoleAdmin}
+//
+// Deprecated: use domain.Roles.
+var Roles = domain.Roles
 
 // EnrollRequest binds a device to the server with a one-time code. It is a
 // plain JSON body (no frame): it is small and must work before anything

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
@@ -22,7 +23,7 @@ func TestSyncRefusesAnImpossibleAcknowledgement(t *testing.T) {
 		switch r.URL.Path {
 		case syncproto.PathEnroll:
 			w.Header().Set("Content-Type", "application/json")
-			json.NewEncoder(w).Encode(syncproto.EnrollResponse{Proto: 1, ServerID: "fake", Token: "t", Role: syncproto.RoleSecretary, Name: "катчы"})
+			json.NewEncoder(w).Encode(syncproto.EnrollResponse{Proto: 1, ServerID: "fake", Token: "t", Role: domain.RoleSecretary, Name: "катчы"})
 		case syncproto.PathSync:
 			body, _ := io.ReadAll(r.Body)
 			var req syncproto.SyncRequest

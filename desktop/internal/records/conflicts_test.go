@@ -41,7 +41,7 @@ func TestCentralSeesOnlyConflictsItMayResolve(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := pending(t, other, 0)
-	if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", Role: syncproto.RoleCentral, Name: "Борбор"}); err != nil {
+	if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", Role: domain.RoleCentral, Name: "Борбор"}); err != nil {
 		t.Fatal(err)
 	}
 	page = append(page, concurrentEdits(a, page[len(page)-1].HLC, "summary", fixedNow)...)

@@ -27,7 +27,7 @@ func TestEnrolledLaptopFollowsItsRoleBeforeSaving(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", Role: syncproto.RoleSecretary, Council: "NRN-ATB"}); err != nil {
+	if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", Role: domain.RoleSecretary, Council: "NRN-ATB"}); err != nil {
 		t.Fatal(err)
 	}
 	other := appeal()
@@ -60,7 +60,7 @@ func TestEnrolledLaptopFollowsItsRoleBeforeSaving(t *testing.T) {
 	}
 
 	// Central staff, after a restart: review fields only.
-	if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", Role: syncproto.RoleCentral}); err != nil {
+	if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", Role: domain.RoleCentral}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()

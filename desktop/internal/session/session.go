@@ -149,7 +149,7 @@ func (s *Session) Enroll(ctx context.Context, serverURL, code string) (*records.
 	return e, sum, err
 }
 
-// Role is the role this laptop was enrolled with (syncproto.RoleSecretary,
+// Role is the role this laptop was enrolled with (domain.RoleSecretary,
 // RoleCentral, ...), or "" before enrollment.
 func (s *Session) Role() string {
 	e, err := s.Records().Enrollment(context.Background())

@@ -54,7 +54,7 @@ type Mention struct {
 // Holder is who holds the data and answers the request.
 type Holder struct {
 	Device  string // the laptop's name
-	Role    string // the role it was enrolled with (syncproto.Role*), "" before enrollment
+	Role    string // the role it was enrolled with (domain.Role*), "" before enrollment
 	Council string // its council's code: the enrolled one; before enrollment, the home council of new records
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/domain"
-	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 // openCore opens a real store (Badger in a temporary directory) with the
@@ -97,11 +96,11 @@ func TestFind(t *testing.T) {
 		{"not enrolled: everything recorded here", nil, "асанова", []string{a1.ID, a2.ID, a4.ID}, 1, 0,
 			Holder{Device: "Ат-Башы ноутбугу", Council: "NRN-ATB"}},
 		{"by the new phone number", nil, "0700 654 321", []string{a1.ID}, 0, 0, Holder{Device: "Ат-Башы ноутбугу", Council: "NRN-ATB"}},
-		{"a secretary: their council only", &records.Enrollment{Role: syncproto.RoleSecretary, Council: "NRN-ATB", Name: "Ат-Башы №1"},
+		{"a secretary: their council only", &records.Enrollment{Role: domain.RoleSecretary, Council: "NRN-ATB", Name: "Ат-Башы №1"},
 			"асанова", []string{a1.ID, a4.ID}, 1, 1, Holder{Device: "Ат-Башы №1", Role: "secretary", Council: "NRN-ATB"}},
-		{"a secretary of another council", &records.Enrollment{Role: syncproto.RoleSecretary, Council: "OSH-ARV", Name: "Араван"},
+		{"a secretary of another council", &records.Enrollment{Role: domain.RoleSecretary, Council: "OSH-ARV", Name: "Араван"},
 			"асанова", []string{a2.ID}, 0, 3, Holder{Device: "Араван", Role: "secretary", Council: "OSH-ARV"}},
-		{"central staff: every council", &records.Enrollment{Role: syncproto.RoleCentral, Name: "Борбор"},
+		{"central staff: every council", &records.Enrollment{Role: domain.RoleCentral, Name: "Борбор"},
 			"асанова", []string{a1.ID, a2.ID, a4.ID}, 1, 0, Holder{Device: "Борбор", Role: "central"}},
 	}
 	for _, tt := range tests {

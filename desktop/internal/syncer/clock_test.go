@@ -14,6 +14,7 @@ import (
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/hlc"
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
@@ -179,9 +180,9 @@ func TestWrongClockWithTheServer(t *testing.T) {
 	var now atomic.Int64
 	now.Store(time.Now().UnixMilli())
 	a := laptopWithClock(t, "wrong-clock", &now)
-	a.enroll(t, srv, "NRN-ATB", "KG-N", syncproto.RoleSecretary, srv.URL)
+	a.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
 	b := newLaptop(t, "right-clock")
-	b.enroll(t, srv, "NRN-ATB", "KG-N", syncproto.RoleSecretary, srv.URL)
+	b.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
 	first := a.saveAppeal(t, "Саат туура кезде")
 	a.syncOK(t)
 

@@ -117,7 +117,7 @@ func (l *laptop) act(ctx context.Context, r *mrand.Rand, today caldate.Date) err
 			return ignoreInvalid(svc.Resolve(ctx, v.Kind, v.Record, v.Field, value))
 		}
 	}
-	if l.role == syncproto.RoleCentral {
+	if l.role == domain.RoleCentral {
 		if id := pick(appeals); id != "" {
 			patch, _ := json.Marshal(map[string]string{"review_note": "Борбор: " + phrase(r)})
 			_, err = svc.EditAppeal(ctx, id, patch)
@@ -203,11 +203,11 @@ func TestConvergence(t *testing.T) {
 	var laptops []*laptop
 	for i, c := range []struct{ council, oblast string }{{"NRN-ATB", "KG-N"}, {"NRN-ATB", "KG-N"}, {"OSH-ARA", "KG-O"}, {"OSH-ARA", "KG-O"}} {
 		l := newLaptop(t, fmt.Sprintf("laptop-%d-%s", i, c.council))
-		l.enroll(t, srv, c.council, c.oblast, syncproto.RoleSecretary, proxy.URL)
+		l.enroll(t, srv, c.council, c.oblast, domain.RoleSecretary, proxy.URL)
 		laptops = append(laptops, l)
 	}
 	central := newLaptop(t, "central")
-	central.enroll(t, srv, "", "", syncproto.RoleCentral, proxy.URL)
+	central.enroll(t, srv, "", "", domain.RoleCentral, proxy.URL)
 	all := append(append([]*laptop(nil), laptops...), central)
 
 	today := caldate.Today(records.Bishkek)

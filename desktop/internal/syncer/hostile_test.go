@@ -62,7 +62,7 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(syncproto.EnrollResponse{Proto: syncproto.Proto, ServerID: "fake", Token: "token-" + req.DeviceID,
-			Council: "NRN-ATB", Role: syncproto.RoleSecretary, Name: "Ат-Башы катчысы"})
+			Council: "NRN-ATB", Role: domain.RoleSecretary, Name: "Ат-Башы катчысы"})
 	case syncproto.PathSync:
 		body, _ := io.ReadAll(r.Body)
 		var req syncproto.SyncRequest
@@ -156,7 +156,7 @@ func hostileLaptop(t *testing.T, f *fakeServer) *laptop {
 	if _, _, err := l.sync.Enroll(context.Background(), f.srv.URL, "ABCD-EFGH"); err != nil {
 		t.Fatal(err)
 	}
-	l.council, l.oblast, l.role = "NRN-ATB", "KG-N", syncproto.RoleSecretary
+	l.council, l.oblast, l.role = "NRN-ATB", "KG-N", domain.RoleSecretary
 	return l
 }
 

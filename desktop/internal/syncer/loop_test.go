@@ -8,7 +8,6 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/domain"
-	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 // waitFor reads statuses until ok(status) or the deadline.
@@ -36,7 +35,7 @@ func TestLoopSyncsAfterSaveAndWhenTheNetworkReturns(t *testing.T) {
 	srv := startServer(t)
 	srv.addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
 	l := newLaptop(t, "loop-laptop")
-	l.enroll(t, srv, "NRN-ATB", "KG-N", syncproto.RoleSecretary, srv.URL)
+	l.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
 
 	loop := NewLoop(l.sync, LoopOptions{AfterSave: 100 * time.Millisecond, Period: time.Hour, MinBackoff: 100 * time.Millisecond, MaxBackoff: 400 * time.Millisecond})
 	statuses, stop := loop.Subscribe()

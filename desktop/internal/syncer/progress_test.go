@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kenesh/kenesh/desktop/internal/demo"
+	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
@@ -44,7 +45,7 @@ func TestFirstSyncReportsProgress(t *testing.T) {
 	srv := startServer(t)
 	srv.addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
 	a := newLaptop(t, "first-laptop")
-	a.enroll(t, srv, "NRN-ATB", "KG-N", syncproto.RoleSecretary, srv.URL)
+	a.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
 	if _, err := demo.Generate(ctx, a.svc, demo.Options{Appeals: 300, Events: 20, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func TestFirstSyncReportsProgress(t *testing.T) {
 	b := newLaptop(t, "second-laptop")
 	var calls [][2]uint64
 	b.sync.Progress = func(done, total uint64) { calls = append(calls, [2]uint64{done, total}) }
-	b.enroll(t, srv, "NRN-ATB", "KG-N", syncproto.RoleSecretary, srv.URL)
+	b.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
 	if len(calls) < 2 {
 		t.Fatalf("progress reported %d times (%v), want once a page, several pages", len(calls), calls)
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/kenesh/kenesh/desktop/internal/demo"
-	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/shared/domain"
 )
 
 // A laptop with a long backlog meets the server's per-device rate limit:
@@ -19,7 +19,7 @@ func TestSyncWaitsWhenRateLimited(t *testing.T) {
 	srv := startServer(t, "--rate", "0.5", "--burst", "1")
 	srv.addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
 	l := newLaptop(t, "busy-laptop")
-	l.enroll(t, srv, "NRN-ATB", "KG-N", syncproto.RoleSecretary, srv.URL)
+	l.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
 	ctx := context.Background()
 	if _, err := demo.Generate(ctx, l.svc, demo.Options{Appeals: 300, Events: 20, Seed: 3}); err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
-	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 // enrollAs enrolls l with a registered name of its own (not its device
@@ -56,11 +55,11 @@ func TestConflictsSettle(t *testing.T) {
 	srv := startServer(t)
 	srv.addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
 	a := newLaptop(t, "laptop-a")
-	a.enrollAs(t, srv, "NRN-ATB", "KG-N", syncproto.RoleSecretary, "Ат-Башы катчысы Айгүл")
+	a.enrollAs(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, "Ат-Башы катчысы Айгүл")
 	b := newLaptop(t, "laptop-b")
-	b.enrollAs(t, srv, "NRN-ATB", "KG-N", syncproto.RoleSecretary, "Ат-Башы катчысы Бакыт")
+	b.enrollAs(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, "Ат-Башы катчысы Бакыт")
 	central := newLaptop(t, "central")
-	central.enrollAs(t, srv, "", "", syncproto.RoleCentral, "Борбор: Нурлан")
+	central.enrollAs(t, srv, "", "", domain.RoleCentral, "Борбор: Нурлан")
 
 	ap := a.saveAppeal(t, "Суу жок")
 	a.syncOK(t)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/domain"
-	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 // Central staff's laptop reviews: no recording, no workflow, only the
@@ -39,7 +38,7 @@ func TestCentralStaffReview(t *testing.T) {
 	}
 	ready, notReady := mk(true), mk(false)
 	if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", ServerID: "test", Token: "t",
-		Role: syncproto.RoleCentral, Name: "Central office", At: time.Now()}); err != nil {
+		Role: domain.RoleCentral, Name: "Central office", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	h.u.shell.rebuild()
@@ -89,7 +88,7 @@ func TestCentralStaffReview(t *testing.T) {
 func TestTrainerSeesWhatItHolds(t *testing.T) {
 	h := unlocked(t, "ky", 0, 0, 0)
 	if err := h.u.sess.Records().Enroll(context.Background(), records.Enrollment{Server: "https://kenesh.example.kg", ServerID: "test",
-		Token: "t", Role: syncproto.RoleTrainer, Name: "Тренер", At: time.Now()}); err != nil {
+		Token: "t", Role: domain.RoleTrainer, Name: "Тренер", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	h.u.shell.rebuild()

@@ -18,7 +18,6 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/syncer"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
-	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 // namespaces of translation keys: a string literal in the interface code
@@ -90,7 +89,7 @@ func TestKeysUsedExist(t *testing.T) {
 		session.ProblemOther} {
 		keys["problem."+p] = "problem"
 	}
-	for _, r := range []string{syncproto.RoleSecretary, syncproto.RoleCentral, syncproto.RoleTrainer, syncproto.RoleAdmin} {
+	for _, r := range []string{domain.RoleSecretary, domain.RoleCentral, domain.RoleTrainer, domain.RoleAdmin} {
 		keys["role."+r] = "roleName"
 	}
 	for _, a := range []changeset.Action{changeset.ActionCreate, changeset.ActionUpdate, changeset.ActionDelete} {

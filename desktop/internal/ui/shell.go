@@ -14,7 +14,7 @@ import (
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/syncer"
-	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/shared/domain"
 )
 
 // page is one screen inside the main frame.
@@ -175,9 +175,9 @@ func navIcons() map[string]fyne.Resource {
 func (s *shell) rebuild() {
 	u := s.u
 	role := u.sess.Role()
-	s.central = role == syncproto.RoleCentral
+	s.central = role == domain.RoleCentral
 	u.central = s.central
-	u.records = role == "" || role == syncproto.RoleSecretary
+	u.records = role == "" || role == domain.RoleSecretary
 	// A trainer's or administrator's laptop holds no appeals or events
 	// (the server sends it none): no empty lists in the navigation.
 	s.sections = sections

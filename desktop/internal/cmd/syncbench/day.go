@@ -113,7 +113,7 @@ func (e *env) dayKenesh(ctx context.Context, code, name, district string, codec 
 	}
 	defer b.Close()
 	a.sync, b.sync = syncer.New(a.svc, codec), syncer.New(b.svc, codec)
-	if err := a.enroll(ctx, srv, code, syncproto.RoleSecretary, loop.Addr); err != nil {
+	if err := a.enroll(ctx, srv, code, domain.RoleSecretary, loop.Addr); err != nil {
 		return nil, err
 	}
 	if _, err := demo.Generate(ctx, a.svc, demo.Options{Appeals: c.dayBase, Seed: c.seed + 1}); err != nil {
@@ -122,7 +122,7 @@ func (e *env) dayKenesh(ctx context.Context, code, name, district string, codec 
 	if _, err := a.syncAll(ctx); err != nil {
 		return nil, err
 	}
-	if err := b.enroll(ctx, srv, code, syncproto.RoleSecretary, loop.Addr); err != nil {
+	if err := b.enroll(ctx, srv, code, domain.RoleSecretary, loop.Addr); err != nil {
 		return nil, err
 	}
 	if _, err := b.syncAll(ctx); err != nil {

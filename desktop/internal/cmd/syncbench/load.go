@@ -124,7 +124,7 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 	for i := range clients {
 		co := councils[i%len(councils)]
 		name := fmt.Sprintf("load-%d-%d", phase, i)
-		code, err := srv.enrollCode(ctx, co.Code, syncproto.RoleSecretary, name)
+		code, err := srv.enrollCode(ctx, co.Code, domain.RoleSecretary, name)
 		if err != nil {
 			return nil, err
 		}

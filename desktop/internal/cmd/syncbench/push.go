@@ -50,7 +50,7 @@ func (e *env) push(ctx context.Context) error {
 		return err
 	}
 	e.big = l
-	if err := l.enroll(ctx, srv, bigCouncil, syncproto.RoleSecretary, link.Addr); err != nil {
+	if err := l.enroll(ctx, srv, bigCouncil, domain.RoleSecretary, link.Addr); err != nil {
 		return err
 	}
 	slog.Info("generating demo appeals", "records", c.records, "council", bigCouncil)
@@ -167,7 +167,7 @@ func (e *env) firstPull(ctx context.Context, srv *server, link *testnet.Link, ap
 		return err
 	}
 	defer l.Close()
-	code, err := srv.enrollCode(ctx, "", syncproto.RoleCentral, l.name)
+	code, err := srv.enrollCode(ctx, "", domain.RoleCentral, l.name)
 	if err != nil {
 		return err
 	}
@@ -369,7 +369,7 @@ func (e *env) checkAcked(ctx context.Context, l *laptop) error {
 // every appeal field by field (value and the write that set it) with the
 // laptop's own states.
 func (e *env) verifyContent(ctx context.Context, srv *server, l *laptop) error {
-	code, err := srv.enrollCode(ctx, "", syncproto.RoleCentral, "verifier")
+	code, err := srv.enrollCode(ctx, "", domain.RoleCentral, "verifier")
 	if err != nil {
 		return err
 	}

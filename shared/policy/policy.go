@@ -29,19 +29,42 @@ func IsGlobal(kind string) bool { return globalKinds[kind] }
 
 // Refusal is a judgement against one operation. It is an error a person
 // can read; errors.Is(r, syncproto.ErrForbidden) holds for the refusals
-// CheckWrite makes.
+// CheckWrite makes. Fields, when the refusal is about fields of the
+// record, names them with a field error code (domain.CodeForbidden,
+// domain.CodeMismatch, domain.CodeRequired), so that a laptop marks them
+// in a form, in its person's language, and the server sends them with the
+// refusal (syncproto.RefusalFor).
 type Refusal struct {
 	Code    syncproto.Code
 	Message string
+	Fields  []domain.FieldError
 }
 
 func (r *Refusal) Error() string { return r.Message }
 
-// Unwrap maps the refusal to the protocol's sentinel of its code.
-func (r *Refusal) Unwrap() error { return (&syncproto.Error{Code: r.Code}).Unwrap() }
+// Unwrap gives the protocol's sentinel of the refusal's code and, with
+// fields, a *domain.ValidationError listing them (errors.As finds it).
+func (r *Refusal) Unwrap() []error {
+	errs := []error{r.Code.Err()}
+	if len(r.Fields) > 0 {
+		errs = append(errs, &domain.ValidationError{Kind: "record", Fields: r.Fields})
+	}
+	return errs
+}
 
 func refuse(code syncproto.Code, format string, a ...any) *Refusal {
 	return &Refusal{Code: code, Message: fmt.Sprintf(format, a...)}
+}
+
+// about adds a field-level reason to r: field, with the field error code.
+func (r *Refusal) about(code string, fields ...string) *Refusal {
+	for _, f := range fields {
+		if f == "..." {
+			continue
+		}
+		r.Fields = append(r.Fields, domain.FieldError{Field: f, Code: code, Message: r.Message})
+	}
+	return r
 }
 
 // CheckWrite decides whether dev may make op, given the record's current
@@ -63,7 +86,7 @@ func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 			return r
 		}
 		if f := fieldsIn(op, domain.ReviewFields); len(f) > 0 {
-			return refuse(syncproto.CodeForbidden, "%s is written by central staff after review, not by a council's laptop", strings.Join(f, ", "))
+			return refuse(syncproto.CodeForbidden, "%s is written by central staff after review, not by a council's laptop", strings.Join(f, ", ")).about(domain.CodeForbidden, f...)
 		}
 		return nil
 	case domain.RoleCentral:
@@ -77,7 +100,7 @@ func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 			return refuse(syncproto.CodeWrongCouncil, "%s %s belongs to council %q, not %q", op.Kind, op.Record, cur.Council, op.Council)
 		}
 		if f := fieldsNotIn(op, domain.ReviewFields); len(f) > 0 {
-			return refuse(syncproto.CodeForbidden, "central staff write only the review fields (%s), not %s", strings.Join(domain.ReviewFields, ", "), strings.Join(f, ", "))
+			return refuse(syncproto.CodeForbidden, "central staff write only the review fields (%s), not %s", strings.Join(domain.ReviewFields, ", "), strings.Join(f, ", ")).about(domain.CodeForbidden, f...)
 		}
 		return nil
 	case domain.RoleTrainer:
@@ -137,15 +160,15 @@ func checkCouncilFields(op *changeset.Op, cur *changeset.State) *Refusal {
 	case ok:
 		var council string
 		if err := json.Unmarshal(c.Value, &council); err != nil || council != op.Council {
-			return refuse(syncproto.CodeWrongCouncil, "%s %s is recorded by council %s: its council field cannot say %s", op.Kind, op.Record, op.Council, trunc(string(c.Value)))
+			return refuse(syncproto.CodeWrongCouncil, "%s %s is recorded by council %s: its council field cannot say %s", op.Kind, op.Record, op.Council, trunc(string(c.Value))).about(domain.CodeMismatch, "council")
 		}
 	case op.Action == changeset.ActionCreate:
-		return refuse(syncproto.CodeInvalid, "%s %s: a new record names its council (the council field)", op.Kind, op.Record)
+		return refuse(syncproto.CodeInvalid, "%s %s: a new record names its council (the council field)", op.Kind, op.Record).about(domain.CodeRequired, "council")
 	}
 	if r, ok := op.Fields["reg_no"]; ok {
 		var regNo string
 		if err := json.Unmarshal(r.Value, &regNo); err != nil || !strings.HasPrefix(regNo, op.Council+"-") {
-			return refuse(syncproto.CodeWrongCouncil, "%s %s is recorded by council %s: its registration number %s is not one of that council's", op.Kind, op.Record, op.Council, trunc(string(r.Value)))
+			return refuse(syncproto.CodeWrongCouncil, "%s %s is recorded by council %s: its registration number %s is not one of that council's", op.Kind, op.Record, op.Council, trunc(string(r.Value))).about(domain.CodeMismatch, "reg_no")
 		}
 	}
 	return nil

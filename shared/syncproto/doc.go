@@ -35,19 +35,47 @@
 //
 // # Versions
 //
-// Proto is the protocol version a laptop speaks; the server answers every
-// version it supports, and refuses others with CodeProtocol, telling the
-// laptop to update. History:
+// Two numbers, as Tailscale's tailcfg has them. Proto is the protocol
+// version: what a body is. A laptop sends the version it speaks in every
+// request; a server answers every version from MinProto to Proto and
+// refuses others with CodeProtocol (CheckProto), telling the laptop what it
+// speaks (ErrorBody.MinProto, .Proto) and its person to update Kenesh.
+// Protocol 2 (a binary body) will come; a server of protocol 2 keeps
+// answering protocol 1 laptops, since laptops in villages are updated
+// seldom, until MinProto is raised once none is left in the field.
 //
-//	1  2026-11-25  enrollment, one-round-trip sync, zstd frames with
-//	               dictionary 1 (trained on appeals and events)
-//	   2026-11-25  SyncResponse.Head (optional: older laptops ignore it,
+// CapabilityVersion numbers the additive changes: every optional field,
+// code or endpoint added takes the next number, never reused. Each side
+// sends its own (EnrollRequest.Cap, SyncRequest.Cap, EnrollResponse.Cap)
+// and may rely on what the other's has (CapabilityVersion.Has); a receiver
+// ignores JSON names it does not know, and a laptop shows a code it does
+// not know (Code.Known) with the server's message. Nothing is ever
+// renamed, and no field changes meaning.
+//
+// History (capability, date, what was added):
+//
+//	1  2026-11-25  protocol 1: enrollment, one-round-trip sync, zstd
+//	               frames with dictionary 1 (trained on appeals and
+//	               events)
+//	2  2026-11-25  SyncResponse.Head (optional: older laptops ignore it,
 //	               older servers leave it out); pull pages of up to
 //	               MaxPullOps operations
-//	   2026-12-03  CodeClock: a push stopped at an operation whose clock
+//	3  2026-12-03  CodeClock: a push stopped at an operation whose clock
 //	               is impossible (an older laptop shows the server's
 //	               message and retries)
-//	   2026-12-03  WireChange.S: the values a conflict's resolution
+//	4  2026-12-03  WireChange.S: the values a conflict's resolution
 //	               settles (optional: older receivers ignore it, and keep
 //	               the conflict open until a person resolves it there)
+//	5  2026-12-03  capability versions sent both ways (Cap; a laptop that
+//	               sends none has 4), MinProto (EnrollResponse, Health,
+//	               and ErrorBody with CodeProtocol); a refusal's
+//	               field-level reasons (Refusal.Fields, ErrorBody.Fields:
+//	               which field and a domain field error code, so the
+//	               laptop says it in its person's language); Health, the
+//	               answer of PathHealth, written down
+//
+// Golden files in testdata/golden pin every message and a frame with
+// dictionary 1 as this version writes them (go test -update rewrites
+// them, for a change that is meant); testdata/golden/v1 keeps what
+// laptops of capability 4 sent, which every server must go on answering.
 package syncproto

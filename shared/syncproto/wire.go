@@ -11,9 +11,6 @@ import (
 	"github.com/kenesh/kenesh/shared/hlc"
 )
 
-// Proto is the protocol version this code speaks (see the package doc).
-const Proto = 1
-
 // Endpoints.
 const (
 	PathEnroll  = "/v1/enroll"
@@ -58,6 +55,9 @@ type EnrollRequest struct {
 	Code       string `json:"code"`
 	DeviceID   string `json:"device_id"`
 	DeviceName string `json:"device_name"`
+	// Cap is the laptop's capability version (0 from a laptop before
+	// capability 5).
+	Cap CapabilityVersion `json:"cap,omitempty"`
 }
 
 // EnrollResponse gives the device its token (shown once, stored encrypted),
@@ -70,6 +70,10 @@ type EnrollResponse struct {
 	Role     string   `json:"role"`
 	Name     string   `json:"name"`
 	Dicts    []uint32 `json:"dicts"`
+	// MinProto and Cap: the oldest protocol version the server answers
+	// and its capability version (0 from a server before capability 5).
+	MinProto int               `json:"min_proto,omitempty"`
+	Cap      CapabilityVersion `json:"cap,omitempty"`
 }
 
 // SyncRequest is the body of a sync, inside a frame. Ops nil means nothing
@@ -81,6 +85,9 @@ type SyncRequest struct {
 	Cursor  uint64   `json:"cursor"`
 	Pull    bool     `json:"pull"`
 	MaxPull int      `json:"max_pull,omitempty"` // decoded bytes of pulled operations; 0: the server's default
+	// Cap is the laptop's capability version (0 from a laptop before
+	// capability 5).
+	Cap CapabilityVersion `json:"cap,omitempty"`
 }
 
 // SyncResponse is the reply to a sync, inside a frame.
@@ -106,11 +113,33 @@ type SyncResponse struct {
 	Time int64 `json:"time"`
 }
 
-// Refusal is one refused operation.
+// Refusal is one refused operation. Fields, when the refusal is about
+// fields of the record (a field its role may not write, a council's
+// field at fault), says which and why, so that the laptop can say it in
+// its person's language (capability 5; older laptops ignore it).
 type Refusal struct {
-	Seq     uint64 `json:"seq"`
-	Code    Code   `json:"code"`
-	Message string `json:"message"`
+	Seq     uint64        `json:"seq"`
+	Code    Code          `json:"code"`
+	Message string        `json:"message"`
+	Fields  []FieldReason `json:"fields,omitempty"`
+}
+
+// RefusalFor is the refusal of operation seq for err: its code
+// (CodeOf), message and field-level reasons (FieldReasons).
+func RefusalFor(seq uint64, err error) Refusal {
+	e := ErrorFor(err)
+	return Refusal{Seq: seq, Code: e.Code, Message: e.Message, Fields: e.Fields}
+}
+
+// Health is the answer of PathHealth, which needs no token: what the
+// server speaks, so that a laptop can tell before it syncs.
+type Health struct {
+	Status   string            `json:"status"` // "ok"
+	ServerID string            `json:"server_id"`
+	Proto    int               `json:"proto"`
+	MinProto int               `json:"min_proto,omitempty"`
+	Cap      CapabilityVersion `json:"cap,omitempty"`
+	Dicts    []uint32          `json:"dicts"`
 }
 
 // WireOp is an operation on the wire. Short names: most of a change set is

@@ -53,7 +53,7 @@ func (u *UI) syncProblem(msg string, code syncproto.Code) string {
 	}
 	// By its protocol code first: the message is the server's or Go's
 	// English, which a secretary should not have to read.
-	if e := (&syncproto.Error{Code: code}).Unwrap(); e != nil && session.Code(e) != session.ProblemOther {
+	if e := code.Err(); e != nil && session.Code(e) != session.ProblemOther {
 		return u.problem(e)
 	}
 	for _, e := range []error{syncproto.ErrUnreachable, syncproto.ErrRevoked, syncproto.ErrUnauthorized,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -105,7 +106,7 @@ func TestPushAgainRepeatsRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	if again.Acked != 3 || again.Held != 3 || again.Accepted != 0 || len(again.Refused) != 1 ||
-		again.Refused[0] != first.Refused[0] || g.Head() != 2 {
+		!reflect.DeepEqual(again.Refused[0], first.Refused[0]) || g.Head() != 2 {
 		t.Fatalf("the same push again: %+v (head %d), want the refusal of seq 2 again and nothing applied", again, g.Head())
 	}
 	// The last two again, with one more: only the new one is applied.

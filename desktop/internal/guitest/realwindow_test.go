@@ -81,7 +81,8 @@ func (a *app) clickNav(sec string) {
 // binary in a real X window (Xvfb, 1366×768): every page, every drop-down
 // of the lists and settings, an appeal and an event recorded with the
 // mouse and read back with keneshctl, a workflow step confirmed with
-// Enter, a conflict resolved, the language switched, lock and unlock.
+// Enter, a conflict resolved, the language switched, lock and unlock
+// over an open dialog.
 // It fails if the app dies or logs a panic; the screenshots of a failed
 // run stay in .guitest/ (see shotsDir).
 func TestRealWindow(t *testing.T) {
@@ -230,11 +231,27 @@ func TestRealWindow(t *testing.T) {
 	})
 	a.screenshot("russian")
 
-	// Lock (Ctrl+L) and unlock.
+	// Lock (Ctrl+L) over an open dialog that shows a person's data and
+	// holds what was typed: the lock screen shows neither, the unlock gives
+	// both back as they were.
+	a.clickButton(a.T("person.action"))
+	a.typeInto("person-query", "Токтогулов")
+	a.key("Return")
+	a.waitFor("the person found", func(d uiprobe.Dump) bool { return shows(d, name) })
 	a.key("ctrl+l")
-	a.waitFor("the lock screen", func(d uiprobe.Dump) bool { return d.Locked })
+	d = a.waitFor("the lock screen", func(d uiprobe.Dump) bool { return d.Locked })
 	a.screenshot("locked")
+	if d.Dialogs != 0 || shows(d, "Токтогулов") || shows(d, a.T("person.title")) {
+		a.fail("the lock screen shows %d dialogs, the person's name %v", d.Dialogs, shows(d, "Токтогулов"))
+	}
 	a.unlock()
+	a.waitFor("the dialog back with its text", func(d uiprobe.Dump) bool {
+		it, ok := find(d, "entry", named("person-query"))
+		return ok && it.Text == "Токтогулов" && shows(d, name) && d.Dialogs == 1
+	})
+	a.screenshot("unlocked-dialog")
+	a.clickButton(a.T("action.close"))
+	a.waitFor("the dialog closed", func(d uiprobe.Dump) bool { return d.Dialogs == 0 })
 
 	// Nothing typed is lost: the app killed (kill -9) while an appeal is
 	// being typed offers it at the next start.

@@ -56,6 +56,7 @@ func (u *UI) showPersonDialog() *personDialog {
 	p := &personDialog{u: u, choose: u.chooseSaveFile}
 	p.query = u.newEntry()
 	p.query.SetPlaceHolder(u.T("person.query_placeholder"))
+	u.name(p.query, "person-query")
 	p.query.OnSubmitted = func(string) { p.find() }
 	p.search = u.primary(u.T("action.search"), theme.SearchIcon(), p.find)
 	p.status = wrapped("")

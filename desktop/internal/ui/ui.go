@@ -61,8 +61,12 @@ type UI struct {
 	sess  *session.Session
 	shell *shell // nil until unlocked
 
-	// lockedView is the unlock screen shown over a running session.
-	locked bool
+	// locked: the lock screen is shown over a running session; covered
+	// are the dialogs it took off the window and lockedFocus what had the
+	// focus, both put back at the unlock.
+	locked      bool
+	covered     []fyne.CanvasObject
+	lockedFocus fyne.Focusable
 
 	mu           sync.Mutex // guards lastActivity: touched from input callbacks
 	lastActivity time.Time
@@ -132,7 +136,8 @@ func (u *UI) Start() {
 	u.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
 		u.touch()
 		// Enter with nothing focused confirms the dialog that is open.
-		if (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && u.lastModal != nil && u.lastModal.run != nil {
+		// Never while locked: the dialog is hidden, and so is what it saves.
+		if (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter) && !u.locked && u.lastModal != nil && u.lastModal.run != nil {
 			u.lastModal.run()
 		}
 	})
@@ -195,8 +200,14 @@ func (u *UI) Close() {
 	}
 }
 
-// do runs f on the UI goroutine.
-func (u *UI) do(f func()) { u.cfg.Do(f) }
+// do runs f on the UI goroutine. What f shows as a dialog while the
+// window is locked waits for the unlock.
+func (u *UI) do(f func()) {
+	u.cfg.Do(func() {
+		f()
+		u.coverOverlays()
+	})
+}
 
 // async runs work off the UI goroutine and then done on it: for what takes
 // long enough to freeze the window (key derivation, network, backups).

@@ -34,6 +34,9 @@ func (u *UI) showUnlock() {
 // lock hides the records behind the passphrase after idle time. The store
 // stays open and the screens stay as they were, so an unsaved form is still
 // there after unlocking and the sync loop keeps sending what was saved.
+// Dialogs (a form, the publication preview, a person's data) are overlays
+// over the window's content, which the lock screen does not replace: they
+// are taken off the window with the focus, and put back as they were.
 func (u *UI) lock() {
 	if u.sess == nil || u.locked {
 		return
@@ -41,7 +44,48 @@ func (u *UI) lock() {
 	u.locked = true
 	// No menu while locked: its shortcuts would act on hidden records.
 	u.win.SetMainMenu(nil)
+	c := u.win.Canvas()
+	u.lockedFocus = c.Focused()
+	c.Unfocus()
+	u.coverOverlays()
 	u.showLockScreen()
+}
+
+// coverOverlays takes every dialog and pop-up off the window while it is
+// locked, to be put back by uncoverOverlays. It also runs after whatever
+// the UI goroutine did while locked (u.do), so a dialog that a finished
+// background task opens (a backup's result, an error) waits for the unlock.
+func (u *UI) coverOverlays() {
+	if !u.locked {
+		return
+	}
+	ov := u.win.Canvas().Overlays()
+	list := ov.List()
+	if len(list) == 0 {
+		return
+	}
+	u.covered = append(u.covered, list...)
+	ov.Remove(list[0]) // and every overlay above it
+}
+
+// uncoverOverlays puts back, in their order, the overlays the lock took
+// off that are still open (one closed meanwhile, by its own task, stays
+// closed), and the focus where it was.
+func (u *UI) uncoverOverlays() {
+	ov := u.win.Canvas().Overlays()
+	for _, o := range u.covered {
+		if o.Visible() {
+			ov.Add(o)
+			o.Refresh()
+		}
+	}
+	u.covered = nil
+	if f := u.lockedFocus; f != nil {
+		// The canvas focuses it only where it still is (a form's field
+		// that was closed meanwhile is not).
+		u.lockedFocus = nil
+		u.win.Canvas().Focus(f)
+	}
 }
 
 func (u *UI) showLockScreen() {
@@ -54,6 +98,7 @@ func (u *UI) showLockScreen() {
 				u.locked = false
 				u.touch()
 				u.shell.show()
+				u.uncoverOverlays()
 			}
 			done(err)
 		})

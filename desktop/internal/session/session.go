@@ -19,6 +19,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/syncer"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/shared/syncproto/syncclient"
 )
 
 // Options configure a session.
@@ -135,8 +136,8 @@ func (s *Session) Enroll(ctx context.Context, serverURL, code string) (*records.
 	}
 	// The core decides what a laptop may speak to (https, or plain http
 	// to this computer only): the same rule as keneshctl enroll.
-	u, err := syncer.CheckServerURL(serverURL)
-	if errors.Is(err, syncer.ErrBadURL) {
+	u, err := syncclient.CheckServerURL(serverURL)
+	if errors.Is(err, syncclient.ErrBadURL) {
 		return nil, nil, ErrBadURL
 	}
 	if err != nil {
@@ -259,11 +260,11 @@ func Code(err error) string {
 		return ProblemShortPassphrase
 	case errors.Is(err, ErrNotEmpty):
 		return ProblemNotEmpty
-	case errors.Is(err, ErrBadURL), errors.Is(err, syncer.ErrBadURL):
+	case errors.Is(err, ErrBadURL), errors.Is(err, syncclient.ErrBadURL):
 		return ProblemBadURL
-	case errors.Is(err, syncer.ErrPlainHTTP):
+	case errors.Is(err, syncclient.ErrPlainHTTP):
 		return ProblemPlainHTTP
-	case errors.Is(err, syncer.ErrBadAnswer):
+	case errors.Is(err, syncclient.ErrBadAnswer):
 		return ProblemBadAnswer
 	case errors.Is(err, syncproto.ErrClock):
 		return ProblemClockWrong

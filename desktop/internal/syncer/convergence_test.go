@@ -23,6 +23,7 @@ import (
 	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/shared/syncproto/syncclient"
 )
 
 var convergenceSeed = flag.Uint64("convergence.seed", 20261125, "seed of the convergence test (0: random)")
@@ -72,8 +73,8 @@ func (l *laptop) enroll(t *testing.T, srv *testServer, council, oblast, role, vi
 	}
 	l.council, l.oblast, l.role = council, oblast, role
 	codec := l.sync.codec
-	l.sync.newClient = func(e *records.Enrollment) (*Client, error) {
-		return NewClient(via, ClientOptions{Token: e.Token, Codec: codec, ServerDicts: e.Dicts, Timeout: 20 * time.Second})
+	l.sync.newClient = func(e *records.Enrollment) (*syncclient.Client, error) {
+		return syncclient.New(via, syncclient.Options{Token: e.Token, Codec: codec, ServerDicts: e.Dicts, Timeout: 20 * time.Second})
 	}
 }
 

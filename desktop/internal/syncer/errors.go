@@ -1,20 +1,21 @@
 package syncer
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/shared/syncproto/syncclient"
 )
 
 // ErrBadAnswer means the server answered something no honest Kenesh server
-// says: an acknowledgement of changes this laptop never made, a refusal of
-// an operation it did not send, a body that is not a sync frame (a
-// network's login page, a wrong address), a redirect. Nothing of such an
-// answer is believed: nothing is marked sent, nothing pulled is applied,
-// and the sync is tried again later.
-var ErrBadAnswer = errors.New("the server's answer is impossible (a wrong address, a network's login page, or a fault on the server); nothing was marked as sent")
+// says: a body that is not a sync frame (a network's login page, a wrong
+// address) or a redirect, as the protocol client finds, and, as the
+// syncer finds, an acknowledgement of changes this laptop never made or a
+// refusal of an operation it did not send. Nothing of such an answer is
+// believed: nothing is marked sent, nothing pulled is applied, and the
+// sync is tried again later. It is syncclient.ErrBadAnswer.
+var ErrBadAnswer = syncclient.ErrBadAnswer
 
 // ClockError says this laptop's clock is wrong: the server refused its
 // changes for their clock (syncproto.CodeClock) and the laptop's clock is

@@ -21,6 +21,7 @@ import (
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/hlc"
 	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/shared/syncproto/syncclient"
 )
 
 // The malicious-server suite: the real syncer and records service of a
@@ -301,8 +302,8 @@ func TestServerThatNeverAnswers(t *testing.T) {
 		return nil
 	})
 	codec := l.sync.codec
-	l.sync.newClient = func(e *records.Enrollment) (*Client, error) {
-		return NewClient(e.Server, ClientOptions{Token: e.Token, Codec: codec, Timeout: 300 * time.Millisecond})
+	l.sync.newClient = func(e *records.Enrollment) (*syncclient.Client, error) {
+		return syncclient.New(e.Server, syncclient.Options{Token: e.Token, Codec: codec, Timeout: 300 * time.Millisecond})
 	}
 	start := time.Now()
 	_, err := l.sync.SyncOnce(context.Background())

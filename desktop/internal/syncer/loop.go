@@ -9,6 +9,7 @@ import (
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/shared/syncproto/syncclient"
 )
 
 // State of the background loop, as the status bar shows it.
@@ -29,8 +30,14 @@ type Status struct {
 	Pending   uint64    `json:"pending"`
 	LastOK    time.Time `json:"last_ok,omitzero"`
 	LastError string    `json:"last_error,omitempty"`
-	// LastCode is the protocol code of the last error, when it has one:
-	// what a user interface says it by, in the user's language.
+	// Err is the last error itself (nil when the last sync went through):
+	// what a user interface tells its person, in their language, by what
+	// the error is (errors.Is, errors.As: a *syncproto.Error, a
+	// *ClockError, a refusal's fields), never by matching LastError's
+	// English.
+	Err error `json:"-"`
+	// LastCode is the protocol code of the last error (syncproto.CodeOf),
+	// for logs and scripts.
 	LastCode    syncproto.Code `json:"last_code,omitempty"`
 	NextAttempt time.Time      `json:"next_attempt,omitzero"`
 	Done, Total uint64         // progress of the running sync (see Syncer.Progress)
@@ -180,7 +187,7 @@ func (l *Loop) Run(ctx context.Context) error {
 				msg = err.Error()
 			}
 			l.set(func(st *Status) {
-				st.State, st.LastOK, st.LastError, st.LastCode, st.Pending, st.Last, st.NextAttempt = StateIdle, time.Now(), msg, "", pending, sum, time.Time{}
+				st.State, st.LastOK, st.LastError, st.Err, st.LastCode, st.Pending, st.Last, st.NextAttempt = StateIdle, time.Now(), msg, err, "", pending, sum, time.Time{}
 			})
 			resetTimer(timer, l.o.Period)
 		case errors.Is(err, records.ErrNotEnrolled):
@@ -189,7 +196,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		case permanent(err):
 			blocked = true
 			l.set(func(st *Status) {
-				st.State, st.LastError, st.LastCode, st.Pending, st.Last = StateBlocked, err.Error(), errCode(err), pending, sum
+				st.State, st.LastError, st.Err, st.LastCode, st.Pending, st.Last = StateBlocked, err.Error(), err, errCode(err), pending, sum
 			})
 		default:
 			backoff = l.nextBackoff(backoff)
@@ -211,7 +218,8 @@ func (l *Loop) probe(ctx context.Context) error {
 	defer c.Close()
 	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	return c.Health(pctx)
+	_, err = c.Health(pctx)
+	return err
 }
 
 func (l *Loop) scheduleRetry(timer *time.Timer, backoff time.Duration, err error) {
@@ -222,7 +230,7 @@ func (l *Loop) scheduleRetry(timer *time.Timer, backoff time.Duration, err error
 	}
 	next := time.Now().Add(backoff)
 	l.set(func(st *Status) {
-		st.State, st.LastError, st.LastCode, st.NextAttempt = state, err.Error(), errCode(err), next
+		st.State, st.LastError, st.Err, st.LastCode, st.NextAttempt = state, err.Error(), err, errCode(err), next
 	})
 	resetTimer(timer, backoff)
 }
@@ -255,7 +263,7 @@ func (l *Loop) refreshPending(ctx context.Context) {
 func permanent(err error) bool {
 	return errors.Is(err, syncproto.ErrRevoked) || errors.Is(err, syncproto.ErrUnauthorized) ||
 		errors.Is(err, syncproto.ErrProtocol) || errors.Is(err, syncproto.ErrSeqConflict) ||
-		errors.Is(err, ErrPlainHTTP) || errors.Is(err, ErrBadURL)
+		errors.Is(err, syncclient.ErrPlainHTTP) || errors.Is(err, syncclient.ErrBadURL)
 }
 
 func resetTimer(t *time.Timer, d time.Duration) {
@@ -267,14 +275,11 @@ func resetTimer(t *time.Timer, d time.Duration) {
 	t.Reset(d)
 }
 
-// errCode is the protocol code err carries, or "".
+// errCode is the protocol code err means, or "" for an error the
+// protocol has no code for (the laptop's own: a wrong address, a store).
 func errCode(err error) syncproto.Code {
-	if errors.Is(err, syncproto.ErrClock) {
-		return syncproto.CodeClock
-	}
-	var perr *syncproto.Error
-	if errors.As(err, &perr) {
-		return perr.Code
+	if c := syncproto.CodeOf(err); c != syncproto.CodeInternal || errors.Is(err, syncproto.ErrServer) {
+		return c
 	}
 	return ""
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/shared/syncproto/syncclient"
 )
 
 // Limits of one push: small change sets are the common case on a bad link,
@@ -65,7 +66,7 @@ type Syncer struct {
 	codec *syncproto.Codec
 	now   func() time.Time
 	// newClient is replaced in tests that route through a fault proxy.
-	newClient func(e *records.Enrollment) (*Client, error)
+	newClient func(e *records.Enrollment) (*syncclient.Client, error)
 	running   chan struct{} // a one-slot semaphore: one sync at a time
 	rateWaits int           // maxRateWaits; fewer in tests
 
@@ -78,8 +79,8 @@ type Syncer struct {
 // New returns a syncer for svc, compressing with codec's dictionaries.
 func New(svc *records.Service, codec *syncproto.Codec) *Syncer {
 	s := &Syncer{svc: svc, codec: codec, now: time.Now, running: make(chan struct{}, 1), rateWaits: maxRateWaits}
-	s.newClient = func(e *records.Enrollment) (*Client, error) {
-		return NewClient(e.Server, ClientOptions{Token: e.Token, Codec: codec, ServerDicts: e.Dicts})
+	s.newClient = func(e *records.Enrollment) (*syncclient.Client, error) {
+		return syncclient.New(e.Server, syncclient.Options{Token: e.Token, Codec: codec, ServerDicts: e.Dicts})
 	}
 	return s
 }
@@ -90,17 +91,17 @@ func (s *Syncer) Enroll(ctx context.Context, serverURL, code string) (*records.E
 	if _, err := s.svc.Enrollment(ctx); err == nil {
 		return nil, nil, fmt.Errorf("enroll: this laptop is already enrolled; a laptop syncs with one server")
 	}
-	u, err := CheckServerURL(serverURL)
+	u, err := syncclient.CheckServerURL(serverURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("enroll: %w", err)
 	}
-	c, err := NewClient(u.String(), ClientOptions{Codec: s.codec})
+	c, err := syncclient.New(u.String(), syncclient.Options{Codec: s.codec})
 	if err != nil {
 		return nil, nil, fmt.Errorf("enroll: %w", err)
 	}
 	defer c.Close()
 	dev := s.svc.Device()
-	resp, err := c.Enroll(ctx, syncproto.EnrollRequest{Proto: syncproto.Proto, Code: strings.TrimSpace(code), DeviceID: dev.ID, DeviceName: dev.Name})
+	resp, err := c.Enroll(ctx, syncproto.EnrollRequest{Proto: syncproto.Proto, Cap: syncproto.CurrentCapability, Code: strings.TrimSpace(code), DeviceID: dev.ID, DeviceName: dev.Name})
 	if err != nil {
 		return nil, nil, fmt.Errorf("enroll: %w", err)
 	}
@@ -204,7 +205,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		if err != nil {
 			return sum, err
 		}
-		req := &syncproto.SyncRequest{Proto: syncproto.Proto, Device: dev, Cursor: st.Cursor, Pull: true, MaxPull: limPull}
+		req := &syncproto.SyncRequest{Proto: syncproto.Proto, Cap: syncproto.CurrentCapability, Device: dev, Cursor: st.Cursor, Pull: true, MaxPull: limPull}
 		for _, op := range ops {
 			req.Ops = append(req.Ops, syncproto.ToWire(op))
 		}

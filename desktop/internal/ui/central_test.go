@@ -76,9 +76,9 @@ func TestCentralStaffReview(t *testing.T) {
 		t.Fatalf("not published: %+v", d.a)
 	}
 	// The core refuses what a central laptop may not write; the person
-	// reads why in their language.
+	// reads why in their language, and which field.
 	_, err := svc.EditAppeal(ctx, ready, json.RawMessage(`{"summary":"changed by the centre"}`))
-	if err == nil || h.u.problem(err) != h.T("problem.forbidden") {
+	if err == nil || h.u.problem(err) != h.T("problem.forbidden")+"\n"+h.u.fieldName("summary")+": "+h.T("err.not_allowed") {
 		t.Fatalf("central edit of a council's text: %v → %q", err, h.u.problem(err))
 	}
 }

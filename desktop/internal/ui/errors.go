@@ -8,11 +8,8 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/session"
-	"github.com/kenesh/kenesh/desktop/internal/syncer"
 	"github.com/kenesh/kenesh/shared/domain"
-	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 // problem says in the interface language what went wrong and what to do.
@@ -29,14 +26,15 @@ func (u *UI) problem(err error) string {
 			return u.T("problem.transition", "from", u.statusName(string(te.From)), "to", u.statusName(string(te.To)))
 		}
 	}
-	if code == session.ProblemInvalid {
+	if code == session.ProblemInvalid || code == session.ProblemForbidden {
+		// A form's fields at fault, or those a server's refusal names.
 		var ve *domain.ValidationError
-		if errors.As(err, &ve) {
+		if errors.As(err, &ve) && len(ve.Fields) > 0 {
 			var parts []string
 			for _, f := range ve.Fields {
 				parts = append(parts, u.fieldName(f.Field)+": "+u.fieldMessage(f))
 			}
-			return u.T("problem.invalid") + "\n" + strings.Join(parts, "\n")
+			return u.T("problem."+code) + "\n" + strings.Join(parts, "\n")
 		}
 	}
 	if code == session.ProblemOther {
@@ -45,25 +43,18 @@ func (u *UI) problem(err error) string {
 	return u.T("problem." + code)
 }
 
-// syncProblem turns the sync loop's last error into plain words: by its
-// protocol code, else by the sentinel errors its message names.
-func (u *UI) syncProblem(msg string, code syncproto.Code) string {
-	if msg == "" {
+// syncProblem says the sync loop's last error (syncer.Status.Err) in
+// plain words, by what the error is (session.Code: its protocol code, the
+// sentinel it wraps, a refusal's fields), never by its English text,
+// which is the server's or Go's.
+func (u *UI) syncProblem(err error) string {
+	if err == nil {
 		return ""
 	}
-	// By its protocol code first: the message is the server's or Go's
-	// English, which a secretary should not have to read.
-	if e := code.Err(); e != nil && session.Code(e) != session.ProblemOther {
-		return u.problem(e)
+	if session.Code(err) != session.ProblemOther {
+		return u.problem(err)
 	}
-	for _, e := range []error{syncproto.ErrUnreachable, syncproto.ErrRevoked, syncproto.ErrUnauthorized,
-		syncproto.ErrProtocol, syncproto.ErrSeqConflict, syncproto.ErrServer, syncproto.ErrUnavailable,
-		syncproto.ErrRateLimited, syncproto.ErrNotEnrolled, syncproto.ErrBadCode, syncproto.ErrClock, syncer.ErrBadAnswer, syncer.ErrPlainHTTP, records.ErrHeldBack} {
-		if strings.Contains(msg, e.Error()) {
-			return u.problem(e)
-		}
-	}
-	return u.T("problem.sync_other") + " (" + short(msg, 160) + ")"
+	return u.T("problem.sync_other") + " (" + short(err.Error(), 160) + ")"
 }
 
 func (u *UI) showError(err error) {

@@ -33,6 +33,7 @@ func findCheck(h *harness, text string) *widget.Check {
 }
 
 func statusOffline() syncer.Status {
-	return syncer.Status{State: syncer.StateOffline, LastError: "sync: " + syncproto.ErrUnreachable.Error() + ": dial tcp: refused",
+	err := &syncproto.Error{Code: syncproto.CodeUnreachable, Message: "the server cannot be reached: dial tcp: refused"}
+	return syncer.Status{State: syncer.StateOffline, LastError: err.Error(), Err: err, LastCode: syncproto.CodeUnreachable,
 		NextAttempt: time.Now().Add(time.Minute)}
 }

@@ -548,8 +548,8 @@ func (b *statusBar) update(st syncer.Status) {
 		b.progBox.Hide()
 	}
 	msg := ""
-	if state != syncer.StateIdle && state != syncer.StateSyncing && st.LastError != "" {
-		msg = u.syncProblem(st.LastError, st.LastCode)
+	if state != syncer.StateIdle && state != syncer.StateSyncing {
+		msg = u.syncProblem(st.Err)
 	}
 	setError(b.problem, msg)
 }

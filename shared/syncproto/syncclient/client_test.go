@@ -1,0 +1,233 @@
+package syncclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto"
+)
+
+func codec(t *testing.T) *syncproto.Codec {
+	t.Helper()
+	c, err := syncproto.DefaultCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// A client enrolls, then syncs with the token and the best dictionary
+// both sides have, saying its protocol and capability versions.
+func TestEnrollThenSync(t *testing.T) {
+	cd := codec(t)
+	var gotReq syncproto.SyncRequest
+	var gotEnroll syncproto.EnrollRequest
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		switch r.URL.Path {
+		case syncproto.PathEnroll:
+			if r.Header.Get("Authorization") != "" {
+				t.Error("enrollment carries a token")
+			}
+			json.Unmarshal(body, &gotEnroll)
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(syncproto.EnrollResponse{Proto: 1, Token: "tok", Role: domain.RoleSecretary, Dicts: []uint32{1, 99}})
+		case syncproto.PathSync:
+			if r.Header.Get("Authorization") != "Bearer tok" || r.Header.Get("Content-Type") != syncproto.ContentType || r.Header.Get(syncproto.HeaderDicts) != "1" {
+				t.Errorf("headers %v", r.Header)
+			}
+			if dict := uint32(body[7]); dict != 1 {
+				t.Errorf("the request is compressed with dictionary %d", dict)
+			}
+			if err := cd.DecodeJSON(body, &gotReq); err != nil {
+				t.Error(err)
+			}
+			out, _ := cd.EncodeJSON(syncproto.SyncResponse{Proto: 1, Acked: 0, Cursor: 5, Time: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC).UnixMilli()}, 1)
+			w.Header().Set("Content-Type", syncproto.ContentType)
+			w.Write(out)
+		}
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	er, err := c.Enroll(context.Background(), syncproto.EnrollRequest{Code: "C", DeviceID: "d"})
+	if err != nil || er.Token != "tok" {
+		t.Fatalf("enroll: %v %+v", err, er)
+	}
+	if gotEnroll.Proto != syncproto.Proto || gotEnroll.Cap != syncproto.CurrentCapability {
+		t.Errorf("enrollment says %+v", gotEnroll)
+	}
+	if c.Dict() != 1 {
+		t.Errorf("dictionary %d, want 1 (99 is not this side's)", c.Dict())
+	}
+	resp, err := c.Sync(context.Background(), &syncproto.SyncRequest{Device: "d", Pull: true})
+	if err != nil || resp.Cursor != 5 {
+		t.Fatalf("sync: %v %+v", err, resp)
+	}
+	if gotReq.Proto != syncproto.Proto || gotReq.Cap != syncproto.CurrentCapability || gotReq.Device != "d" {
+		t.Errorf("the request says %+v", gotReq)
+	}
+	if got := c.ServerTime(); !got.Equal(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)) {
+		t.Errorf("server time %v", got)
+	}
+	if tr := c.Traffic(); tr.Up < 100 || tr.Down < 100 {
+		t.Errorf("traffic %+v", tr)
+	}
+}
+
+// Every answer but a sync frame is an error that says what it is: the
+// protocol's error body (with its code, acknowledgement, fields and wait),
+// or, from what is not a Kenesh server, a code from the HTTP status or an
+// impossible answer.
+func TestAnswers(t *testing.T) {
+	cd := codec(t)
+	cases := []struct {
+		name   string
+		answer func(w http.ResponseWriter)
+		check  func(t *testing.T, err error)
+	}{
+		{"a refusal with fields", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"code":"invalid","message":"council is not valid","fields":[{"field":"oblast","code":"unknown_code"}]}`))
+		}, func(t *testing.T, err error) {
+			var ve *domain.ValidationError
+			if !errors.Is(err, syncproto.ErrInvalid) || !errors.As(err, &ve) || ve.Fields[0].Field != "oblast" {
+				t.Errorf("%v", err)
+			}
+		}},
+		{"a gap", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusConflict)
+			w.Write([]byte(`{"code":"gap","message":"m","acked":7}`))
+		}, func(t *testing.T, err error) {
+			var e *syncproto.Error
+			if !errors.As(err, &e) || e.Code != syncproto.CodeGap || e.Acked != 7 {
+				t.Errorf("%v", err)
+			}
+		}},
+		{"paced", func(w http.ResponseWriter) {
+			w.Header().Set("Retry-After", "3")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}, func(t *testing.T, err error) {
+			var e *syncproto.Error
+			if !errors.As(err, &e) || e.Code != syncproto.CodeRateLimited || e.RetryAfter != 3*time.Second {
+				t.Errorf("%v", err)
+			}
+		}},
+		{"a proxy's 502", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusBadGateway)
+			w.Write([]byte("<html>bad gateway</html>"))
+		}, func(t *testing.T, err error) {
+			if !errors.Is(err, syncproto.ErrUnavailable) {
+				t.Errorf("%v", err)
+			}
+		}},
+		{"too old", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusUpgradeRequired)
+			b, _ := json.Marshal(syncproto.CheckProto(0).(*syncproto.Error).Body())
+			w.Write(b)
+		}, func(t *testing.T, err error) {
+			var e *syncproto.Error
+			if !errors.Is(err, syncproto.ErrProtocol) || !errors.As(err, &e) || e.MinProto != syncproto.MinProto || e.Proto != syncproto.Proto {
+				t.Errorf("%v", err)
+			}
+		}},
+		{"a login page", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte("<html>log in to the Wi-Fi</html>"))
+		}, func(t *testing.T, err error) {
+			if !errors.Is(err, ErrBadAnswer) {
+				t.Errorf("%v", err)
+			}
+		}},
+		{"a redirect", func(w http.ResponseWriter) {
+			w.Header().Set("Location", "http://elsewhere.example/")
+			w.WriteHeader(http.StatusTemporaryRedirect)
+		}, func(t *testing.T, err error) {
+			if !errors.Is(err, ErrBadAnswer) || !strings.Contains(err.Error(), "elsewhere.example") {
+				t.Errorf("%v", err)
+			}
+		}},
+		{"a damaged frame", func(w http.ResponseWriter) {
+			out, _ := cd.EncodeJSON(syncproto.SyncResponse{Proto: 1, Cursor: 5}, 0)
+			out[len(out)-1] ^= 0xff
+			w.Header().Set("Content-Type", syncproto.ContentType)
+			w.Write(out)
+		}, func(t *testing.T, err error) {
+			if !errors.Is(err, syncproto.ErrFrame) {
+				t.Errorf("%v", err)
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { c.answer(w) }))
+			defer srv.Close()
+			cl, err := New(srv.URL, Options{Token: "t"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			_, err = cl.Sync(context.Background(), &syncproto.SyncRequest{Device: "d"})
+			c.check(t, err)
+		})
+	}
+}
+
+// A server that is not there is unreachable (temporary); a cancelled
+// context is only that.
+func TestUnreachable(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	c, err := New(url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Sync(context.Background(), &syncproto.SyncRequest{})
+	var e *syncproto.Error
+	if !errors.Is(err, syncproto.ErrUnreachable) || !errors.As(err, &e) || !e.Temporary() {
+		t.Fatalf("%v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Health(ctx); !errors.Is(err, context.Canceled) || errors.Is(err, syncproto.ErrUnreachable) {
+		t.Fatalf("cancelled: %v", err)
+	}
+}
+
+// The health probe says what the server speaks; what is not a Kenesh
+// server's answer is not taken for one.
+func TestHealth(t *testing.T) {
+	body := `{"status":"ok","server_id":"s","proto":1,"min_proto":1,"cap":5,"dicts":[1]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != syncproto.PathHealth {
+			t.Errorf("path %s", r.URL.Path)
+		}
+		w.Write([]byte(body))
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := c.Health(context.Background())
+	if err != nil || h.Proto != 1 || h.MinProto != 1 || h.Cap != 5 || h.ServerID != "s" {
+		t.Fatalf("%v %+v", err, h)
+	}
+	body = "<html>captive portal</html>"
+	if _, err := c.Health(context.Background()); !errors.Is(err, ErrBadAnswer) {
+		t.Fatalf("a portal's page: %v", err)
+	}
+}

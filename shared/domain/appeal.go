@@ -179,7 +179,7 @@ func (a *Appeal) Validate(cat *refdata.Catalog, today caldate.Date) error {
 	}
 	c.text("public_summary", a.PublicSummary, MaxLong, false)
 	if a.ReadyForPublication {
-		if a.Status != StatusVerified && a.Status != StatusReferred && a.Status != StatusAnswered && a.Status != StatusClosed {
+		if !Publishable(a.Status) {
 			c.add("ready_for_publication", CodeForbidden, "only a verified appeal can be published (it is %s)", a.Status)
 		}
 		if a.PublicSummary == "" {

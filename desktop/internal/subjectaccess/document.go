@@ -551,16 +551,17 @@ func (b *builder) event(m Mention) Event {
 }
 
 // publication is what the public register shows of a, exactly as the
-// desktop app's preview shows it: no contacts, address, PIN or village, the
-// public summary only, and the name only with the appellant's recorded
-// consent. Appeals neither published nor prepared for it have none.
+// desktop app's preview shows it (domain.Appeal.Public decides: no
+// contacts, address, PIN or village, the public summary only, and the name
+// only with the appellant's recorded consent). Appeals neither published
+// nor prepared for it have none.
 func (b *builder) publication(a *domain.Appeal) (Publication, bool) {
 	if !a.Published && !a.ReadyForPublication {
 		return Publication{}, false
 	}
 	tr := b.tr
-	named := a.PublishIdentityConsent && !a.Anonymous && a.Appellant != nil && a.Appellant.Name != ""
-	p := Publication{Appeal: a.RegNo, Heading: tr.T("person.doc.appeal", "reg_no", a.RegNo), Published: a.Published, Named: named}
+	pub := a.Public()
+	p := Publication{Appeal: pub.RegNo, Heading: tr.T("person.doc.appeal", "reg_no", pub.RegNo), Published: a.Published, Named: pub.Named}
 	var note []string
 	if a.Published {
 		if !a.PublishedOn.IsZero() {
@@ -571,33 +572,32 @@ func (b *builder) publication(a *domain.Appeal) (Publication, bool) {
 	} else {
 		note = append(note, tr.T("person.doc.published_ready"))
 	}
-	if named {
+	if pub.Named {
 		note = append(note, tr.T("person.doc.named_with_consent"))
 	} else {
 		note = append(note, tr.T("person.doc.not_named"))
 	}
 	p.Note = strings.Join(note, " ")
 	var fs fields
-	fs.add(b.text("public.reg_no", "field.reg_no", a.RegNo))
-	f := b.date("public.received_on", "field.received_on", a.ReceivedOn)
-	fs.add(f)
-	r := b.region(a.Oblast)
+	fs.add(b.text("public.reg_no", "field.reg_no", pub.RegNo))
+	fs.add(b.date("public.received_on", "field.received_on", pub.ReceivedOn))
+	r := b.region(pub.Oblast)
 	r.Name = "public.oblast"
 	fs.add(r)
-	dis := b.district(a.District)
+	dis := b.district(pub.District)
 	dis.Name = "public.district"
 	fs.add(dis)
-	fs.add(b.term("public.category", "field.category", refdata.RightCategories, a.Category))
-	fs.add(b.term("public.authority", "field.authority", refdata.Authorities, a.Authority))
-	st := b.status(a.Status)
+	fs.add(b.term("public.category", "field.category", refdata.RightCategories, pub.Category))
+	fs.add(b.term("public.authority", "field.authority", refdata.Authorities, pub.Authority))
+	st := b.status(pub.Status)
 	st.Name = "public.status"
 	fs.add(st)
 	who := Field{Name: "public.appellant", Label: tr.T("field.appellant"), Text: tr.T("publication.anonymous")}
-	if named {
-		who.Text = a.Appellant.Name
+	if pub.Named {
+		who.Text = pub.Appellant
 	}
 	fs.add(who)
-	fs.add(b.text("public.summary", "field.public_summary", a.PublicSummary))
+	fs.add(b.text("public.summary", "field.public_summary", pub.Summary))
 	p.Fields = fs
 	return p, true
 }

@@ -124,7 +124,7 @@ func (p *appealDetail) draw() {
 		}
 		actions.Add(u.button(u.T("consult.action"), theme.ContentAddIcon(), p.consultDialog))
 		pub := u.button(u.T("publication.action"), theme.VisibilityIcon(), p.publicationDialog)
-		if !publishable(a.Status) {
+		if !domain.Publishable(a.Status) {
 			pub.Disable()
 		}
 		actions.Add(pub)

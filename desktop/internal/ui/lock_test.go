@@ -97,7 +97,9 @@ func TestLockHidesDialogs(t *testing.T) {
 	// A dialog a background task opens while locked waits for the unlock,
 	// and comes on top.
 	h.u.lock()
-	h.u.do(func() { h.u.showMessage(h.T("dialog.error"), "Асанованын кайрылуусу сакталды") })
+	h.u.do(func() {
+		h.u.showMessage(h.T("dialog.error"), "Асанованын кайрылуусу сакталды")
+	})
 	h.drain()
 	if strings.Contains(h.visibleText(), "Асанова") || len(h.win.Canvas().Overlays().List()) != 0 {
 		t.Fatal("a dialog opened over the lock screen")

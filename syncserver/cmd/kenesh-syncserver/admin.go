@@ -19,7 +19,7 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/ingest"
 	"github.com/kenesh/kenesh/syncserver/internal/server"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
-	"github.com/kenesh/kenesh/syncserver/internal/store"
+	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
 )
 
 func init() {
@@ -99,7 +99,7 @@ func withService(ctx context.Context, dataDir string, loc serverkey.Location, fn
 		return err
 	}
 	st, key, err := server.OpenStore(ctx, dataDir, loc, storeOptions())
-	if errors.Is(err, store.ErrLocked) {
+	if errors.Is(err, badgerstore.ErrLocked) {
 		return fmt.Errorf("%w, but its control socket %s does not answer: is the server starting or stopping? try again", err, admin.SocketPath(dataDir))
 	}
 	if err != nil {
@@ -295,4 +295,4 @@ const envBackupPassphrase = "KENESH_BACKUP_PASSPHRASE"
 
 // storeOptions open the store for a command that runs beside no server:
 // small caches, it is a short job.
-func storeOptions() store.Options { return store.Options{Small: true} }
+func storeOptions() badgerstore.Options { return badgerstore.Options{Small: true} }

@@ -10,7 +10,7 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/server"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
-	"github.com/kenesh/kenesh/syncserver/internal/store"
+	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
 )
 
 func init() {
@@ -76,7 +76,7 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 	default:
 		return err
 	}
-	if err := admin.RestoreFile(ctx, *data, pos[0], ids, store.Options{Key: key}); err != nil {
+	if err := admin.RestoreFile(ctx, *data, pos[0], ids, badgerstore.Options{Key: key}); err != nil {
 		return err
 	}
 	return printJSON(e, map[string]any{"restored": pos[0], "data": *data, "key_file": loc.Path})

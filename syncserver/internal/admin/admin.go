@@ -22,6 +22,7 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/ingest"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
+	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
 )
 
 // Service is what an administrator can do. Local does it on an open store;
@@ -52,7 +53,7 @@ type Service interface {
 // Local is the Service on an open store: what the server runs behind its
 // control socket, and what the admin command uses when no server runs.
 type Local struct {
-	Store    *store.Store
+	Store    store.Store
 	Ingest   *ingest.Ingester
 	Auth     *auth.Authority
 	Presence *auth.Presence // nil when no server runs
@@ -122,13 +123,22 @@ func (l *Local) Councils(ctx context.Context) ([]domain.Council, error) {
 	return out, nil
 }
 
-// Backup implements Service.
+// ErrNoBackup is a store whose engine is backed up with its database
+// server's own tools, not by kenesh-syncserver.
+var ErrNoBackup = errors.New("this server's storage engine is backed up with its database's own tools, not with admin backup")
+
+// Backup implements Service, for a store that can back itself up
+// (store.Backuper).
 func (l *Local) Backup(ctx context.Context, w io.Writer) error {
+	b, ok := l.Store.(store.Backuper)
+	if !ok {
+		return ErrNoBackup
+	}
 	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
 	if err != nil {
 		return err
 	}
-	if err := l.Store.Backup(ctx, zw); err != nil {
+	if err := b.Backup(ctx, zw); err != nil {
 		zw.Close()
 		return err
 	}
@@ -207,12 +217,13 @@ var (
 // ErrNoIdentity is an encrypted backup none of the given identities opens.
 var ErrNoIdentity = errors.New("the backup is encrypted to a key not given: the key file of the server it came from (--key-file), the identity file of the recipient it was made for (--identity), or its passphrase ($KENESH_BACKUP_PASSPHRASE)")
 
-// RestoreFile restores a backup file into dataDir, which must be new or
-// empty, with no server running on it; the store is encrypted with o.Key.
+// RestoreFile restores a backup file of the embedded store into dataDir,
+// which must be new or empty, with no server running on it; the store is
+// encrypted with o.Key.
 // An age-encrypted backup is opened with one of identities; a backup from
 // before backups were encrypted (zstd) is read as it is. A damaged or
 // cut-off file is refused and leaves dataDir empty.
-func RestoreFile(ctx context.Context, dataDir, path string, identities []age.Identity, o store.Options) error {
+func RestoreFile(ctx context.Context, dataDir, path string, identities []age.Identity, o badgerstore.Options) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
@@ -240,7 +251,7 @@ func RestoreFile(ctx context.Context, dataDir, path string, identities []age.Ide
 		return fmt.Errorf("restore: %s is not a server backup: %w", path, err)
 	}
 	defer zr.Close()
-	if err := store.Restore(ctx, dataDir, zr, o); err != nil {
+	if err := badgerstore.Restore(ctx, dataDir, zr, o); err != nil {
 		return fmt.Errorf("%w (is %s a complete kenesh-syncserver backup?)", err, path)
 	}
 	return nil

@@ -45,7 +45,7 @@ const (
 
 // Config wires the handlers to the server's parts.
 type Config struct {
-	Store    *store.Store
+	Store    store.Log
 	Auth     *auth.Authority
 	Ingest   *ingest.Ingester
 	Codec    *syncproto.Codec

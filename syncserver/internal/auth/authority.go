@@ -28,7 +28,7 @@ const (
 
 // Authority enrolls, authenticates and revokes devices.
 type Authority struct {
-	st  *store.Store
+	st  store.Store
 	now func() time.Time
 
 	mu       sync.Mutex
@@ -54,7 +54,7 @@ func (a *Authority) isReserved(id string) bool {
 }
 
 // New returns an authority over st; now is time.Now when nil.
-func New(st *store.Store, now func() time.Time) *Authority {
+func New(st store.Store, now func() time.Time) *Authority {
 	if now == nil {
 		now = time.Now
 	}
@@ -116,7 +116,7 @@ func (a *Authority) Issue(ctx context.Context, req IssueRequest) (*Issued, error
 	code := NewCode()
 	now := a.now().UTC()
 	c := &store.Code{Device: req.Device, Council: req.Council, Role: req.Role, Name: req.Name, Created: now, Expires: now.Add(req.TTL)}
-	err := a.st.Update(ctx, func(x *store.Txn) error { return x.PutCode(HashCode(code), c) })
+	err := a.st.Update(ctx, func(x store.DirTx) error { return x.PutCode(HashCode(code), c) })
 	if err != nil {
 		return nil, fmt.Errorf("save enrollment code: %w", err)
 	}
@@ -127,7 +127,7 @@ func (a *Authority) Issue(ctx context.Context, req IssueRequest) (*Issued, error
 // out from the device it names.
 func (a *Authority) forDevice(ctx context.Context, req *IssueRequest) error {
 	var d *store.Device
-	err := a.st.View(ctx, func(x *store.Txn) (err error) { d, err = x.Device(req.Device); return err })
+	err := a.st.View(ctx, func(x store.DirTx) (err error) { d, err = x.Device(req.Device); return err })
 	switch {
 	case err != nil:
 		return err
@@ -147,7 +147,7 @@ func (a *Authority) forDevice(ctx context.Context, req *IssueRequest) error {
 
 // CouncilExists returns nil when the server holds council code (and it is
 // not deleted), else an ErrInput error saying how to add it.
-func CouncilExists(ctx context.Context, st *store.Store, code string) error {
+func CouncilExists(ctx context.Context, st store.States, code string) error {
 	s, err := st.State(ctx, domain.KindCouncil, code)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && s.Deleted()) {
 		return inputErr("council %q does not exist on this server (add it first: admin council add --code %s ...)", code, code)
@@ -194,7 +194,7 @@ func (a *Authority) Enroll(ctx context.Context, req syncproto.EnrollRequest) (*E
 	tok, tsum := NewToken()
 	now := a.now().UTC()
 	var out *store.Device
-	err := a.st.Update(ctx, func(x *store.Txn) error {
+	err := a.st.Update(ctx, func(x store.DirTx) error {
 		c, err := x.Code(sum)
 		switch {
 		case err != nil:
@@ -285,7 +285,7 @@ func (a *Authority) Authenticate(ctx context.Context, token string) (*store.Devi
 func (a *Authority) Revoke(ctx context.Context, id string) (*store.Device, error) {
 	now := a.now().UTC()
 	var out *store.Device
-	err := a.st.Update(ctx, func(x *store.Txn) error {
+	err := a.st.Update(ctx, func(x store.DirTx) error {
 		d, err := x.Device(id)
 		if err != nil {
 			return err
@@ -346,7 +346,7 @@ func (p *Presence) Snapshot() map[string]time.Time {
 }
 
 // Flush writes what changed since the last flush.
-func (p *Presence) Flush(ctx context.Context, st *store.Store) error {
+func (p *Presence) Flush(ctx context.Context, st store.Directory) error {
 	p.mu.Lock()
 	batch := p.dirty
 	p.dirty = map[string]time.Time{}

@@ -17,6 +17,7 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/server"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
+	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
 )
 
 // secrets are what a saved appeal holds that no file may show.
@@ -86,10 +87,10 @@ func TestNothingReadableAtRest(t *testing.T) {
 	}
 	ident, _ := serverkey.BackupIdentity(key)
 	restored := filepath.Join(t.TempDir(), "restored")
-	if err := admin.RestoreFile(context.Background(), restored, backup, []age.Identity{ident}, store.Options{Key: key, Small: true}); err != nil {
+	if err := admin.RestoreFile(context.Background(), restored, backup, []age.Identity{ident}, badgerstore.Options{Key: key, Small: true}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), restored, store.Options{Key: key, Small: true})
+	st, err := badgerstore.Open(context.Background(), restored, badgerstore.Options{Key: key, Small: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,13 +108,13 @@ func TestNothingReadableAtRest(t *testing.T) {
 // starts: afterwards nothing in the directory shows what it holds.
 func TestPlaintextStoreIsEncryptedAtStart(t *testing.T) {
 	dir := t.TempDir()
-	st, err := store.Open(context.Background(), dir, store.Options{Small: true, MinFree: 1})
+	st, err := badgerstore.Open(context.Background(), dir, badgerstore.Options{Small: true, MinFree: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	op := &changeset.Op{Device: domain.NewID(), Seq: 1, HLC: 117677491360104448, Kind: domain.KindAppeal, Record: domain.NewID(),
 		Council: "NRN-ATB", Action: changeset.ActionCreate, Fields: map[string]changeset.Change{"appellant": {Value: []byte(`{"name":"Токтогулов Эрмек","phone":"+996 555 123 987"}`)}}}
-	err = st.Update(context.Background(), func(x *store.Txn) error {
+	err = st.Append(context.Background(), func(x store.LogTx) error {
 		var s changeset.State
 		if _, _, err := s.Apply(op); err != nil {
 			return err
@@ -121,7 +122,8 @@ func TestPlaintextStoreIsEncryptedAtStart(t *testing.T) {
 		if err := x.PutState(&s); err != nil {
 			return err
 		}
-		return x.Append(1, op, store.Index{Council: "NRN-ATB"})
+		_, err := x.Accept(op, store.Index{Council: "NRN-ATB"})
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +144,7 @@ func TestPlaintextStoreIsEncryptedAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err = store.Open(context.Background(), dir, store.Options{Small: true, MinFree: 1, Key: key})
+	st, err = badgerstore.Open(context.Background(), dir, badgerstore.Options{Small: true, MinFree: 1, Key: key})
 	if err != nil {
 		t.Fatal(err)
 	}

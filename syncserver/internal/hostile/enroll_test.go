@@ -112,10 +112,10 @@ func TestServerDeviceIsReserved(t *testing.T) {
 	// the server's, stored by an older server that enrolled an attacker
 	// under it) can be neither enrolled nor used.
 	var token string
-	tg.offline(func(st *store.Store) {
+	tg.offline(func(st store.Store) {
 		tok, sum := auth.NewToken()
 		token = tok
-		err := st.Update(context.Background(), func(x *store.Txn) error {
+		err := st.Update(context.Background(), func(x store.DirTx) error {
 			d := &store.Device{ID: srvDev, Name: "attacker", Role: syncproto.RoleAdmin}
 			if err := x.SetToken(d, sum); err != nil {
 				return err
@@ -161,12 +161,9 @@ func TestServerDeviceIsReserved(t *testing.T) {
 func TestNewDeviceIDMustBeNew(t *testing.T) {
 	tg := start(t, server.Config{})
 	ghost := domain.NewID()
-	tg.offline(func(st *store.Store) {
-		err := st.Update(context.Background(), func(x *store.Txn) error {
-			if err := x.PutDevOp(ghost, 1, store.OpEntry{HLC: 117677491360104448, Kind: domain.KindAppeal, Record: domain.NewID(), Code: "forbidden"}); err != nil {
-				return err
-			}
-			return x.SetAcked(ghost, 1)
+	tg.offline(func(st store.Store) {
+		err := st.Append(context.Background(), func(x store.LogTx) error {
+			return x.Refuse(store.Refusal{Device: ghost, Seq: 1, HLC: 117677491360104448, Kind: domain.KindAppeal, Record: domain.NewID(), Code: "forbidden"})
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/server"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
+	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
 )
 
 // target is a real server (Badger in a temporary directory) behind a real
@@ -96,10 +97,10 @@ func (tg *target) close() {
 
 // offline stops the server, runs fn on its store, and starts it again:
 // what an older version of the server could have left in its store.
-func (tg *target) offline(fn func(st *store.Store)) {
+func (tg *target) offline(fn func(st store.Store)) {
 	tg.t.Helper()
 	tg.close()
-	st, _, err := server.OpenStore(context.Background(), tg.dir, serverkey.Location{Path: tg.dir + ".key"}, store.Options{Small: true, MinFree: 1})
+	st, _, err := server.OpenStore(context.Background(), tg.dir, serverkey.Location{Path: tg.dir + ".key"}, badgerstore.Options{Small: true, MinFree: 1})
 	if err != nil {
 		tg.t.Fatal(err)
 	}

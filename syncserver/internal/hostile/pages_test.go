@@ -86,12 +86,9 @@ func TestStoredOversizedOperationIsWithheld(t *testing.T) {
 	// What an older server accepted: 3 MB of <&> (18 MB once escaped),
 	// and 1.5 MB of plain text.
 	var legacy []string
-	tg.offline(func(st *store.Store) {
-		err := st.Update(context.Background(), func(x *store.Txn) error {
-			head, err := x.MetaUint(store.MetaHead)
-			if err != nil {
-				return err
-			}
+	tg.offline(func(st store.Store) {
+		err := st.Append(context.Background(), func(x store.LogTx) error {
+			legacy = legacy[:0] // the function may run again
 			for _, text := range []string{strings.Repeat("<&>", 1_000_000), strings.Repeat("ж", 750_000)} {
 				w := sec.op(domain.KindAppeal, domain.NewID(), changeset.ActionCreate, appeal("NRN-ATB"))
 				for j := 0; j < 12; j++ {
@@ -102,18 +99,11 @@ func TestStoredOversizedOperationIsWithheld(t *testing.T) {
 					return err
 				}
 				legacy = append(legacy, op.Record)
-				head++
-				if err := x.Append(head, op, store.Index{Council: "NRN-ATB"}); err != nil {
-					return err
-				}
-				if err := x.PutDevOp(sec.id, op.Seq, store.OpEntry{ServerSeq: head, HLC: w.HLC, Kind: w.Kind, Record: w.Record}); err != nil {
-					return err
-				}
-				if err := x.SetAcked(sec.id, op.Seq); err != nil {
+				if _, err := x.Accept(op, store.Index{Council: "NRN-ATB"}); err != nil {
 					return err
 				}
 			}
-			return x.SetMetaUint(store.MetaHead, head)
+			return nil
 		})
 		if err != nil {
 			t.Fatal(err)

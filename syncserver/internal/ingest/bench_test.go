@@ -13,6 +13,7 @@ import (
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
+	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
 )
 
 // benchGen makes a council laptop's operations as the demo data makes
@@ -62,7 +63,7 @@ func (g *benchGen) next(n int) []syncproto.WireOp {
 // behind does, into a store on disk. b.N is the number of operations.
 func BenchmarkPush(b *testing.B) {
 	ctx := context.Background()
-	_, g := newIngester(b, store.Options{}, nil)
+	_, g := newIngester(b, badgerstore.Options{}, nil)
 	dev := &store.Device{ID: domain.NewID(), Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
 	// Operations are made a change set at a time, as they arrive, so that
 	// the process's memory is the server's (VmHWM is reported).

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/kenesh/kenesh/shared/changeset"
@@ -18,31 +17,22 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
-// errSeqTaken is an attempt to write an operation under a (device, seq)
-// the server already holds: a bug, never a laptop's doing (Push skips
-// what it holds), and nothing is written.
-var errSeqTaken = errors.New("sequence number already taken")
-
 // ServerAuthor is the author of the server's own operations.
 const ServerAuthor = "kenesh-syncserver"
 
-// Ingester applies change sets to the store. It is the one writer of the
-// server log: pushes are applied one at a time, so server sequence numbers
-// are committed in order and a pull never skips an operation committed
-// after it read.
+// Ingester applies change sets to the store. It keeps nothing a second
+// server process would need: the log's single writer, its head, the
+// server sequence numbers and the server's clock are the store's
+// (store.Log.Append), so any number of Ingesters, in one process or
+// several, may push into one store.
 type Ingester struct {
-	st  *store.Store
+	st  store.Store
 	log *slog.Logger
 	cat *refdata.Catalog
 	now func() time.Time
 
 	serverID  string
 	serverDev string
-
-	mu        sync.Mutex // held while writing the log
-	head      uint64     // last server seq committed
-	serverSeq uint64     // last seq of the server's own operations
-	clock     *hlc.Clock
 }
 
 // Options tune an Ingester.
@@ -52,9 +42,9 @@ type Options struct {
 	Now     func() time.Time // nil: time.Now
 }
 
-// Open loads the server's identity and log position from st, creating the
-// identity (server id, the device id of its own operations) on first start.
-func Open(ctx context.Context, st *store.Store, o Options) (*Ingester, error) {
+// Open loads the server's identity from st (made there on first start:
+// the server id and the device id of its own operations).
+func Open(ctx context.Context, st store.Store, o Options) (*Ingester, error) {
 	g := &Ingester{st: st, log: o.Logger, cat: o.Catalog, now: o.Now}
 	if g.log == nil {
 		g.log = slog.Default()
@@ -69,39 +59,11 @@ func Open(ctx context.Context, st *store.Store, o Options) (*Ingester, error) {
 	if g.now == nil {
 		g.now = time.Now
 	}
-	var clock uint64
-	err := st.Update(ctx, func(x *store.Txn) error {
-		for _, name := range []string{store.MetaServerID, store.MetaServerDevice} {
-			v, ok, err := x.Meta(name)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				v = []byte(domain.NewID())
-				if err := x.SetMeta(name, v); err != nil {
-					return err
-				}
-			}
-			if name == store.MetaServerID {
-				g.serverID = string(v)
-			} else {
-				g.serverDev = string(v)
-			}
-		}
-		var err error
-		if g.head, err = x.MetaUint(store.MetaHead); err != nil {
-			return err
-		}
-		if g.serverSeq, err = x.MetaUint(store.MetaServerSeq); err != nil {
-			return err
-		}
-		clock, err = x.MetaUint(store.MetaClock)
-		return err
-	})
+	id, err := st.Identity(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load server identity: %w", err)
 	}
-	g.clock = hlc.NewClock(hlc.Timestamp(clock), g.now)
+	g.serverID, g.serverDev = id.ServerID, id.Device
 	return g, nil
 }
 
@@ -110,13 +72,6 @@ func (g *Ingester) ServerID() string { return g.serverID }
 
 // ServerDevice is the device id of the server's own operations.
 func (g *Ingester) ServerDevice() string { return g.serverDev }
-
-// Head is the last server sequence number committed.
-func (g *Ingester) Head() uint64 {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.head
-}
 
 // Result is what a push did.
 type Result struct {
@@ -138,11 +93,17 @@ func reqErr(code syncproto.Code, acked uint64, format string, a ...any) *syncpro
 // operation the device sent either was held already (skipped), or is
 // judged now: refused (recorded, and acknowledged all the same) or
 // accepted (appended to the log, merged into the record's state, indexed
-// for pull). Everything one push does is in one transaction, unless Badger
-// cannot hold it, in which case it is split into several, each atomic and
-// each advancing the acknowledgement, so a crash never loses an
+// for pull). Everything one push does is in one transaction, unless the
+// store cannot hold it, in which case it is split into several, each
+// atomic and each advancing the acknowledgement, so a crash never loses an
 // acknowledged operation. Errors refusing the whole push are
 // *syncproto.Error; Push then changed nothing.
+//
+// Two pushes of one device at once (a laptop that sent its sync again
+// while the first was in flight, to this process or another) are each
+// judged against what the store holds when they write: the store takes a
+// device's operations only in order, so the one that comes second finds
+// them judged and answers as for a resend.
 func (g *Ingester) Push(ctx context.Context, dev *store.Device, ops []syncproto.WireOp) (*Result, error) {
 	if len(ops) > syncproto.MaxPushOps {
 		return nil, reqErr(syncproto.CodeTooLarge, 0, "%d operations in one sync, at most %d", len(ops), syncproto.MaxPushOps)
@@ -161,26 +122,47 @@ func (g *Ingester) Push(ctx context.Context, dev *store.Device, ops []syncproto.
 	if len(ops) == 0 {
 		// Acknowledge only: no need to wait for the writer.
 		res := &Result{}
-		err := g.st.View(ctx, func(x *store.Txn) (err error) { res.Acked, err = x.Acked(dev.ID); return err })
+		err := g.st.ReadLog(ctx, func(x store.LogReader) (err error) { res.Acked, err = x.Acked(dev.ID); return err })
 		if err != nil {
 			return nil, fmt.Errorf("push: %w", err)
 		}
 		return res, nil
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	var done Result // what attempts cut short by another push did
+	for attempt := 0; ; attempt++ {
+		res, err := g.push(ctx, dev, ops)
+		if res != nil {
+			res.Accepted += done.Accepted
+			res.Conflicts += done.Conflicts
+		}
+		if errors.Is(err, store.ErrSequence) && attempt < 3 {
+			// Another push of this device judged some of these operations
+			// after they were looked at: look again (they are held now).
+			g.log.Info("a push of this device's operations ran at the same time: looking again", "device", dev.ID)
+			if res != nil {
+				done = *res
+			}
+			continue
+		}
+		return res, err
+	}
+}
 
+// push is one attempt at Push. On store.ErrSequence it returns what it did
+// before (res) with the error.
+func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []syncproto.WireOp) (*Result, error) {
 	res := &Result{}
 	var fresh []syncproto.WireOp
 	var prev hlc.Timestamp // the clock of the device's last judged operation
-	err := g.st.View(ctx, func(x *store.Txn) error {
+	err := g.st.ReadLog(ctx, func(x store.LogReader) error {
+		*res, fresh, prev = Result{}, nil, 0
 		acked, err := x.Acked(dev.ID)
 		if err != nil {
 			return err
 		}
 		res.Acked = acked
 		if acked > 0 {
-			e, err := x.DevOp(dev.ID, acked)
+			e, err := x.Judgement(dev.ID, acked)
 			if err != nil {
 				return err
 			}
@@ -193,7 +175,7 @@ func (g *Ingester) Push(ctx context.Context, dev *store.Device, ops []syncproto.
 				fresh = ops[i:]
 				break
 			}
-			e, err := x.DevOp(dev.ID, w.Seq)
+			e, err := x.Judgement(dev.ID, w.Seq)
 			if err != nil {
 				return err
 			}
@@ -234,7 +216,10 @@ func (g *Ingester) Push(ctx context.Context, dev *store.Device, ops []syncproto.
 		prev = hlc.Timestamp(w.HLC)
 	}
 	if len(fresh) > 0 {
-		if err := g.apply(ctx, dev, fresh, false, nil, res); err != nil {
+		if err := g.apply(ctx, dev, fresh, res); err != nil {
+			if errors.Is(err, store.ErrSequence) {
+				return res, err
+			}
 			return nil, err
 		}
 	}
@@ -245,19 +230,21 @@ func (g *Ingester) Push(ctx context.Context, dev *store.Device, ops []syncproto.
 	return res, nil
 }
 
-// apply judges and writes ops in as few transactions as Badger allows.
-// extra, if set, runs in the last transaction (the server's own counters).
-func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []syncproto.WireOp, trusted bool, extra func(*store.Txn) error, res *Result) error {
+// apply judges and writes ops in as few transactions as the store allows.
+func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []syncproto.WireOp, res *Result) error {
 	var stop *clockError // an operation whose clock is impossible: apply what came before it
 	for len(ops) > 0 && stop == nil {
 		limit := len(ops)
 		for {
-			last := limit == len(ops)
-			var ex func(*store.Txn) error
-			if last {
-				ex = extra
-			}
-			out, fit, err := g.applyChunk(ctx, dev, ops[:limit], trusted, ex)
+			var out chunkOut
+			fit := 0
+			at := g.now().UTC()
+			err := g.st.Append(ctx, func(w store.LogTx) error {
+				out = chunkOut{} // the function may run again
+				var err error
+				fit, err = g.judgeAll(w, dev, ops[:limit], false, &out, at)
+				return err
+			})
 			var ce *clockError
 			if errors.As(err, &ce) {
 				stop = ce
@@ -278,7 +265,6 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []syncproto
 			if err != nil {
 				return fmt.Errorf("apply change set: %w", err)
 			}
-			g.head = out.head
 			res.Acked = ops[limit-1].Seq
 			res.Refused = append(res.Refused, out.refused...)
 			res.Accepted += out.accepted
@@ -286,9 +272,6 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []syncproto
 			res.Conflicts += out.conflicts
 			for _, r := range out.refused {
 				g.log.Warn("operation refused", "device", dev.ID, "role", dev.Role, "council", dev.Council, "seq", r.Seq, "code", r.Code, "reason", r.Message)
-			}
-			for _, w := range ops[:limit] {
-				_ = g.clock.Observe(hlc.Timestamp(w.HLC)) // a clock far ahead is not followed
 			}
 			break
 		}
@@ -302,68 +285,44 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []syncproto
 }
 
 type chunkOut struct {
-	head      uint64
+	last      uint64 // the last server seq given
 	refused   []syncproto.Refusal
 	accepted  int
 	conflicts int
 }
 
-// applyChunk writes ops in one transaction. On ErrTxnTooBig, fit is how
-// many operations were written before the transaction was full.
-func (g *Ingester) applyChunk(ctx context.Context, dev *store.Device, ops []syncproto.WireOp, trusted bool, extra func(*store.Txn) error) (out chunkOut, fit int, err error) {
-	at := g.now().UTC()
-	err = g.st.Update(ctx, func(x *store.Txn) error {
-		out = chunkOut{head: g.head} // the function may run again
-		// (device, seq) names one operation for ever: the chunk must
-		// continue what the server holds of the device, or nothing of it
-		// is written.
-		acked, err := x.Acked(dev.ID)
+// judgeAll judges ops in order inside one Append and writes what they
+// produced, each record's state once. fit is how many operations were
+// judged before an error (the transaction full: ErrTxnTooBig, or a clock
+// error).
+func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []syncproto.WireOp, trusted bool, out *chunkOut, at time.Time) (fit int, err error) {
+	states := map[string]*changeset.State{}
+	var order []string
+	for i, op := range ops {
+		key, next, err := g.judge(w, dev, op, trusted, states, out, at)
 		if err != nil {
-			return err
+			return i, err
 		}
-		if acked != ops[0].Seq-1 {
-			return fmt.Errorf("%w: %s/%d follows %d", errSeqTaken, dev.ID, ops[0].Seq, acked)
-		}
-		states := map[string]*changeset.State{}
-		var order []string
-		for i, w := range ops {
-			fit = i
-			key, next, err := g.judge(x, dev, w, trusted, states, &out, at)
-			if err != nil {
-				return err
+		if next != nil {
+			if _, seen := states[key]; !seen {
+				order = append(order, key)
 			}
-			if next != nil {
-				if _, seen := states[key]; !seen {
-					order = append(order, key)
-				}
-				states[key] = next
-			}
+			states[key] = next
 		}
-		fit = len(ops)
-		// Each record's state is written once, however many of the
-		// operations touched it.
-		for _, key := range order {
-			if err := x.PutState(states[key]); err != nil {
-				return err
-			}
+	}
+	// Each record's state is written once, however many of the
+	// operations touched it.
+	for _, key := range order {
+		if err := w.PutState(states[key]); err != nil {
+			return len(ops), err
 		}
-		if err := x.SetAcked(dev.ID, ops[len(ops)-1].Seq); err != nil {
-			return err
-		}
-		if err := x.SetMetaUint(store.MetaHead, out.head); err != nil {
-			return err
-		}
-		if extra != nil {
-			return extra(x)
-		}
-		return nil
-	})
-	return out, fit, err
+	}
+	return len(ops), nil
 }
 
 // judge decides one operation and writes what it produced. It returns the
 // record's new state when the operation was accepted.
-func (g *Ingester) judge(x *store.Txn, dev *store.Device, w syncproto.WireOp, trusted bool, states map[string]*changeset.State, out *chunkOut, at time.Time) (string, *changeset.State, error) {
+func (g *Ingester) judge(x store.LogTx, dev *store.Device, w syncproto.WireOp, trusted bool, states map[string]*changeset.State, out *chunkOut, at time.Time) (string, *changeset.State, error) {
 	var ref *auth.Refusal
 	key := w.Kind + ":" + w.Record
 	op, err := syncproto.FromWire(w)
@@ -424,26 +383,20 @@ func (g *Ingester) judge(x *store.Txn, dev *store.Device, w syncproto.WireOp, tr
 	}
 	if ref != nil {
 		r := syncproto.Refusal{Seq: w.Seq, Code: ref.Code, Message: ref.Message}
-		e := store.OpEntry{HLC: w.HLC, Kind: w.Kind, Record: w.Record, Code: string(r.Code), Message: r.Message}
-		if err := x.PutDevOp(dev.ID, w.Seq, e); err != nil {
-			return "", nil, err
-		}
 		raw, _ := json.Marshal(w)
-		if err := x.PutRefused(dev.ID, w.Seq, store.Refused{Op: raw, Code: string(r.Code), Message: r.Message, At: at}); err != nil {
+		err := x.Refuse(store.Refusal{Device: dev.ID, Seq: w.Seq, HLC: w.HLC, Kind: w.Kind, Record: w.Record,
+			Code: string(r.Code), Message: r.Message, Op: raw, At: at})
+		if err != nil {
 			return "", nil, err
 		}
 		out.refused = append(out.refused, r)
 		return "", nil, nil
 	}
-	out.head++
-	ix := store.Index{Global: auth.IsGlobal(op.Kind), Council: next.Council}
-	if err := x.Append(out.head, op, ix); err != nil {
+	seq, err := x.Accept(op, store.Index{Global: auth.IsGlobal(op.Kind), Council: next.Council})
+	if err != nil {
 		return "", nil, err
 	}
-	e := store.OpEntry{ServerSeq: out.head, HLC: w.HLC, Kind: w.Kind, Record: w.Record}
-	if err := x.PutDevOp(dev.ID, w.Seq, e); err != nil {
-		return "", nil, err
-	}
+	out.last = seq
 	out.accepted++
 	return key, next, nil
 }
@@ -451,7 +404,7 @@ func (g *Ingester) judge(x *store.Txn, dev *store.Device, w syncproto.WireOp, tr
 // merge applies op to next (a copy of the record's state) and keeps the
 // conflicts it finds. A refusal means the merged record is not acceptable;
 // an error is the store's.
-func (g *Ingester) merge(x *store.Txn, op *changeset.Op, next *changeset.State, out *chunkOut) (*auth.Refusal, error) {
+func (g *Ingester) merge(x store.LogTx, op *changeset.Op, next *changeset.State, out *chunkOut) (*auth.Refusal, error) {
 	_, conflicts, err := next.Apply(op)
 	if err != nil {
 		return &auth.Refusal{Code: syncproto.CodeInvalid, Message: err.Error()}, nil

@@ -8,19 +8,31 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
+	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
 )
+
+// head is the last server sequence number the store gave.
+func head(tb testing.TB, st store.Store) uint64 {
+	tb.Helper()
+	n, err := st.Head(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
 
 // newIngester opens a store in a temporary directory and an ingester on
 // it, logging to log (nil: nowhere).
-func newIngester(tb testing.TB, o store.Options, log io.Writer) (*store.Store, *Ingester) {
+func newIngester(tb testing.TB, o badgerstore.Options, log io.Writer) (*badgerstore.Store, *Ingester) {
 	tb.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, tb.TempDir(), o)
+	st, err := badgerstore.Open(ctx, tb.TempDir(), o)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -42,7 +54,7 @@ func newIngester(tb testing.TB, o store.Options, log io.Writer) (*store.Store, *
 func TestPushLargerThanOneTransaction(t *testing.T) {
 	ctx := context.Background()
 	var logs strings.Builder
-	st, g := newIngester(t, store.Options{Small: true}, &logs) // 8 MiB memtables: about 1.2 MB a transaction
+	st, g := newIngester(t, badgerstore.Options{Small: true}, &logs) // 8 MiB memtables: about 1.2 MB a transaction
 	dev := &store.Device{ID: domain.NewID(), Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
 	long, _ := json.Marshal(strings.Repeat("Ак-Суу айылындагы фельдшердик-акушердик пункт. ", 40)) // ~3.5 KB
 	ops := make([]syncproto.WireOp, syncproto.MaxPushOps)
@@ -77,8 +89,8 @@ func TestPushLargerThanOneTransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Held != len(ops) || again.Accepted != 0 || g.Head() != uint64(len(ops)) {
-		t.Fatalf("the same push again: held %d, accepted %d, head %d", again.Held, again.Accepted, g.Head())
+	if again.Held != len(ops) || again.Accepted != 0 || head(t, st) != uint64(len(ops)) {
+		t.Fatalf("the same push again: held %d, accepted %d, head %d", again.Held, again.Accepted, head(t, st))
 	}
 }
 
@@ -86,7 +98,7 @@ func TestPushLargerThanOneTransaction(t *testing.T) {
 // twice, and what was refused is reported again, so the laptop learns it.
 func TestPushAgainRepeatsRefusals(t *testing.T) {
 	ctx := context.Background()
-	_, g := newIngester(t, store.Options{Small: true}, nil)
+	st, g := newIngester(t, badgerstore.Options{Small: true}, nil)
 	dev := &store.Device{ID: domain.NewID(), Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
 	op := func(seq uint64, council string) syncproto.WireOp {
 		return syncproto.WireOp{Device: dev.ID, Seq: seq, HLC: 117677491360104448 + seq, Kind: domain.KindAppeal,
@@ -106,16 +118,16 @@ func TestPushAgainRepeatsRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	if again.Acked != 3 || again.Held != 3 || again.Accepted != 0 || len(again.Refused) != 1 ||
-		!reflect.DeepEqual(again.Refused[0], first.Refused[0]) || g.Head() != 2 {
-		t.Fatalf("the same push again: %+v (head %d), want the refusal of seq 2 again and nothing applied", again, g.Head())
+		!reflect.DeepEqual(again.Refused[0], first.Refused[0]) || head(t, st) != 2 {
+		t.Fatalf("the same push again: %+v (head %d), want the refusal of seq 2 again and nothing applied", again, head(t, st))
 	}
 	// The last two again, with one more: only the new one is applied.
 	more, err := g.Push(ctx, dev, append(ops[1:], op(4, "NRN-ATB")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if more.Acked != 4 || more.Held != 2 || more.Accepted != 1 || len(more.Refused) != 1 || g.Head() != 3 {
-		t.Fatalf("two held and one new: %+v (head %d)", more, g.Head())
+	if more.Acked != 4 || more.Held != 2 || more.Accepted != 1 || len(more.Refused) != 1 || head(t, st) != 3 {
+		t.Fatalf("two held and one new: %+v (head %d)", more, head(t, st))
 	}
 	// Another operation under a seq the server holds: a laptop restored
 	// from an old backup, refused whole.
@@ -126,4 +138,53 @@ func TestPushAgainRepeatsRefusals(t *testing.T) {
 	} else if perr := (*syncproto.Error)(nil); !errors.As(err, &perr) || perr.Code != syncproto.CodeConflictSeq {
 		t.Fatalf("another operation under seq 3: %v, want %s", err, syncproto.CodeConflictSeq)
 	}
+}
+
+// The same change set pushed twice at once (a laptop's sync sent again
+// while the first was still being applied, to this process or another):
+// both answers acknowledge every operation and report the refusal, and
+// each operation is applied once. The store, not a lock of the Ingester,
+// decides which push writes.
+func TestConcurrentPushesOfOneDevice(t *testing.T) {
+	ctx := context.Background()
+	var logs strings.Builder
+	st, g := newIngester(t, badgerstore.Options{Small: true, MinFree: 1}, &logs)
+	raced := 0
+	for round := 0; round < 8; round++ {
+		dev := &store.Device{ID: domain.NewID(), Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
+		gen := newBenchGen(dev.ID)
+		ops := gen.next(300)
+		ops[100].Council = "OSH-NOO" // refused: another council's
+		ops[100].Fields["council"] = syncproto.WireChange{V: json.RawMessage(`"OSH-NOO"`)}
+		before := head(t, st)
+		results := make([]*Result, 2)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// The second push starts with a smaller change set, as a
+				// laptop's retry after a cut often does: they overlap.
+				results[i], errs[i] = g.Push(ctx, dev, ops[:300-100*i])
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, push %d: %v", round, i, err)
+			}
+			if r := results[i]; r.Acked < uint64(300-100*i) || len(r.Refused) != 1 || r.Refused[0].Seq != 101 {
+				t.Fatalf("round %d, push %d: %+v", round, i, r)
+			}
+		}
+		if n := head(t, st) - before; n != 299 {
+			t.Fatalf("round %d: %d operations logged, want 299", round, n)
+		}
+		if results[0].Accepted+results[1].Accepted < 299 {
+			t.Fatalf("round %d: accepted %d and %d, want 299 between them", round, results[0].Accepted, results[1].Accepted)
+		}
+		raced = strings.Count(logs.String(), "at the same time")
+	}
+	t.Logf("pushes that found their operations judged by the other: %d", raced)
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
-	"github.com/kenesh/kenesh/syncserver/internal/store"
+	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
 )
 
 // A key rotation cut off after the store was re-keyed but before the key
@@ -33,11 +33,11 @@ func TestInterruptedKeyRotationIsFinished(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.RotateKey(dir, old, next); err != nil {
+	if err := badgerstore.RotateKey(dir, old, next); err != nil {
 		t.Fatal(err)
 	}
 	// The crash: the key file is still the old one.
-	st, key, err := OpenStore(ctx, dir, loc, store.Options{Small: true, MinFree: 1})
+	st, key, err := OpenStore(ctx, dir, loc, badgerstore.Options{Small: true, MinFree: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/ingest"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
+	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
 )
 
 // Config is what the server needs to run.
@@ -53,7 +54,7 @@ type Config struct {
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
-	st       *store.Store
+	st       store.Store
 	ing      *ingest.Ingester
 	auth     *auth.Authority
 	presence *auth.Presence
@@ -102,7 +103,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		cfg.Key = loc
 	}
-	st, key, err := OpenStore(ctx, cfg.DataDir, cfg.Key, store.Options{Logger: cfg.Logger, MinFree: cfg.MinFree, Small: cfg.Small})
+	st, key, err := OpenStore(ctx, cfg.DataDir, cfg.Key, badgerstore.Options{Logger: cfg.Logger, MinFree: cfg.MinFree, Small: cfg.Small})
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +141,7 @@ func DataKey(dataDir string, loc serverkey.Location, log *slog.Logger) ([]byte, 
 	if !errors.Is(err, serverkey.ErrMissing) {
 		return key, err
 	}
-	enc, eerr := store.IsEncrypted(dataDir)
+	enc, eerr := badgerstore.IsEncrypted(dataDir)
 	switch {
 	case eerr != nil:
 		return nil, eerr
@@ -166,17 +167,17 @@ func DataKey(dataDir string, loc serverkey.Location, log *slog.Logger) ([]byte, 
 // OpenStore opens the store in dataDir encrypted with the data key at loc
 // (made at the first start; see DataKey), and returns it with its key. A
 // key rotation a crash interrupted (RotateKey) is finished here.
-func OpenStore(ctx context.Context, dataDir string, loc serverkey.Location, o store.Options) (*store.Store, []byte, error) {
+func OpenStore(ctx context.Context, dataDir string, loc serverkey.Location, o badgerstore.Options) (*badgerstore.Store, []byte, error) {
 	key, err := DataKey(dataDir, loc, o.Logger)
 	if err != nil {
 		return nil, nil, err
 	}
 	o.Key = key
-	st, err := store.Open(ctx, dataDir, o)
-	if errors.Is(err, store.ErrWrongKey) {
+	st, err := badgerstore.Open(ctx, dataDir, o)
+	if errors.Is(err, badgerstore.ErrWrongKey) {
 		if next, nerr := serverkey.Load(loc.Path + newSuffix); nerr == nil {
 			o.Key = next
-			if st, err = store.Open(ctx, dataDir, o); err == nil {
+			if st, err = badgerstore.Open(ctx, dataDir, o); err == nil {
 				if _, err = finishRotation(loc.Path); err != nil {
 					st.Close()
 					return nil, nil, err
@@ -206,7 +207,7 @@ func RotateKey(dataDir string, loc serverkey.Location) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if enc, err := store.IsEncrypted(dataDir); err != nil || !enc {
+	if enc, err := badgerstore.IsEncrypted(dataDir); err != nil || !enc {
 		if err == nil {
 			err = fmt.Errorf("%s holds no encrypted store", dataDir)
 		}
@@ -218,7 +219,7 @@ func RotateKey(dataDir string, loc serverkey.Location) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := store.RotateKey(dataDir, old, key); err != nil {
+	if err := badgerstore.RotateKey(dataDir, old, key); err != nil {
 		os.Remove(next)
 		return "", err
 	}

@@ -1,9 +1,73 @@
-// Package store keeps the sync server's state in Badger: the server-ordered
-// operation log with its per-council pull indexes, merged record states,
-// conflicts, devices, token and enrollment-code hashes, and refusals.
+// Package store is the sync server's storage contract: what the server
+// keeps and what every storage engine guarantees about it. Engines live
+// beneath it (badgerstore, the embedded default) and all pass the same
+// conformance suite (storetest).
 //
-// Log entries and record states, written for every operation pushed, are in
-// changeset's compact storage encoding, and a device's judged operations in
-// a small binary entry (opentry.go); the rest is JSON. Every decoder also
-// reads the JSON an older store wrote.
+// # What is kept
+//
+//   - the server's identity (its id, and the device id of its own operations);
+//   - the directory: enrolled devices, the hashes of their tokens, enrollment
+//     codes (by hash), when each device last synced;
+//   - the operation log: every accepted operation under a server sequence
+//     number, indexed for pull by council (or as global), and a judgement of
+//     every operation a device pushed, accepted or refused, by (device, seq);
+//     refused operations as they came, for audit; the clock of the server's
+//     own operations;
+//   - record states (the merge of their operations) and the conflicts the
+//     merge kept.
+//
+// # Who decides what
+//
+// The store assigns server sequence numbers, not its callers: LogTx.Accept
+// gives an accepted operation the next one. It also keeps (device, seq) an
+// exact, gap-free count: Accept and Refuse take a device's operations only
+// in order, each one more than the last judged (Acked), so an operation is
+// judged once, whichever request, process or machine brings it again.
+// Judging (validation, authorization, merge) is the caller's (package
+// ingest); the store keeps what was decided, atomically.
+//
+// # Ordering: pulls never skip
+//
+// A pull reads the log after a cursor. Its promise is that once a page's
+// cursor has passed a sequence number, no operation with that number or a
+// lower one ever appears: sequence numbers become visible in order, without
+// gaps that fill later. An engine with one writing process (Badger, which
+// locks its directory) keeps one Append at a time and commits it before the
+// next takes a number. An engine with several server processes on one
+// database (PostgreSQL, issue 15) must do the same across processes: take
+// the numbers under a lock held until commit (a transaction-scoped advisory
+// lock), or give numbers freely and let a pull stop before the lowest one
+// still in flight. Nothing a server process keeps in memory is needed for
+// any of this: the lock, the head of the log, the next sequence number and
+// the server's clock are the store's.
+//
+// # Transactions
+//
+// View, Update, ReadLog and Append run a function inside one transaction,
+// and every engine makes them serializable: what the function read is still
+// so when its writes commit, or the engine runs it again. The function may
+// therefore run more than once and must have no effect outside the
+// transaction. Its error is returned as it is (errors.Is and errors.As
+// see it) and nothing of the transaction is written.
+//
+// # Room for what comes next
+//
+// The contract is interfaces by concern (Directory, Log, States), joined in
+// Store; a new concern is a new small interface in Store and new cases in
+// the suite, not a change to these:
+//
+//   - A batched log (one entry per change set, issue 15) is an engine's
+//     layout, not the contract's: Accept returns the sequence number at
+//     once and may write at commit, judgements may be kept a change set
+//     per entry, and a record's state is put once per transaction already
+//     (ingest merges a change set's operations first).
+//   - The public register (issue 13) reads a projection that ingest writes
+//     in the same Append as the publication that makes it: a Projection
+//     interface whose writes join LogTx; web submissions are a Directory-like
+//     concern with their own transaction and tracking codes by hash.
+//   - File chunks (issue 14) go to a blob store of their own (a directory,
+//     an S3-compatible store); this store keeps only which chunks a record
+//     names, in the operations that name them.
+//   - Backup is an optional extra (Backuper): an engine a database server
+//     backs up with its own tools (pg_dump) does not implement it.
 package store

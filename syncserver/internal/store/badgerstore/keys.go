@@ -1,20 +1,21 @@
-package store
+package badgerstore
 
 import (
 	"encoding/binary"
-	"strings"
+
+	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 // Key layout. Every key starts with a one-letter space and a colon, so each
 // space is one prefix scan. SEQ is 8 bytes big-endian, so keys sort in
 // sequence order.
 //
-//	m:NAME                         meta value (server id, server device, log head, clock)
+//	m:NAME                         meta value (server id, server device, log head, the server's clock)
 //	l:SEQ                          the log: an accepted operation (changeset.Op, storage encoding), in server order
 //	g:SEQ                          pull index of global kinds (councils, materials) -> author device id
 //	p:COUNCIL:SEQ                  pull index of one council's records -> author device id
-//	d:DEVICE:SEQ                   a judged operation of a device (OpEntry, opentry.go): server seq or refusal
-//	r:DEVICE:SEQ                   a refused operation, kept for audit (Refused, JSON)
+//	d:DEVICE:SEQ                   a judged operation of a device (opEntry, opentry.go): server seq or refusal
+//	r:DEVICE:SEQ                   a refused operation, kept for audit (refusedRec, JSON)
 //	s:KIND:ID                      merged record state (changeset.State, storage encoding)
 //	x:KIND:ID:FIELD:HLC:DEVICE     conflict (changeset.Conflict, JSON)
 //	v:DEVICE                       an enrolled device (Device, JSON)
@@ -72,11 +73,11 @@ func seenKey(id string) []byte   { return []byte(spaceSeen + id) }
 func tokenKey(sum [32]byte) []byte { return append([]byte(spaceToken), sum[:]...) }
 func codeKey(sum [32]byte) []byte  { return append([]byte(spaceCode), sum[:]...) }
 
-// ValidPart reports whether s may be part of a key: not empty, no colon or
-// NUL (which would let one record's keys overlap another's), not too long.
-func ValidPart(s string) bool {
-	return s != "" && len(s) <= 256 && !strings.ContainsAny(s, ":\x00")
-}
+// validPart reports whether s may be part of a key. Names in keys (kinds,
+// record ids, councils, device ids) follow the protocol's rule
+// (syncproto.ValidName: no ':' or NUL, which would let one record's keys
+// overlap another's); anything else is refused before it reaches a key.
+func validPart(s string) bool { return syncproto.ValidName(s) }
 
 func u64(b []byte) uint64 {
 	if len(b) != 8 {

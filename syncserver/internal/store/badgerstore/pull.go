@@ -1,70 +1,31 @@
-package store
+package badgerstore
 
 import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
-// Scope says which operations a device may read.
-type Scope struct {
-	All     bool   // every operation (central staff)
-	Council string // this council's records ("" for none)
-	Global  bool   // records of the global kinds (councils, materials)
-}
-
-// PullLimits bound one page.
-type PullLimits struct {
-	// MaxBytes bounds the encoded operations of the page; the first one
-	// is always included.
-	MaxBytes int
-	// Encode is the operation as the page will carry it (the store does
-	// not know the wire): a page is sized by what is really sent, and the
-	// encoding is kept (Page.Encoded) so it is made once. nil: the
-	// operation as stored.
-	Encode func(*changeset.Op) ([]byte, error)
-	// MaxOpBytes, if set, withholds an operation whose encoding is longer
-	// (Page.Withheld), as one Encode fails on: one that could never fit a
-	// page must not stop the pull of everyone who sees it.
-	MaxOpBytes int
-	MaxOps     int
-	MaxScan    int // index entries looked at, visible or not
-}
-
-// Page is one page of a pull.
-type Page struct {
-	Ops     []*changeset.Op
-	Encoded [][]byte // Ops as PullLimits.Encode made them
-	Bytes   int      // length of Encoded
-	// Withheld are operations skipped because they were over MaxOpBytes
-	// or could not be encoded (their ids, "device/seq"); the cursor moved
-	// past them.
-	Withheld []string
-	Cursor   uint64 // the server seq of the last entry scanned
-	More     bool   // more entries may wait after Cursor
-	Head     uint64 // the last server seq given when the page was read
-}
-
-// Pull returns the operations after cursor that scope sees, except those of
-// device exclude, in server order. A device's scope is read through its
-// own indexes: a council's pull never scans another council's operations.
-// When nothing visible is left, Cursor moves to the head of the log, so
-// the device never rescans what it may not see.
-func (s *Store) Pull(ctx context.Context, scope Scope, exclude string, after uint64, lim PullLimits) (*Page, error) {
+// Pull implements store.Log. A device's scope is read through its own
+// indexes: a council's pull never scans another council's operations. The
+// snapshot it reads holds every sequence number up to its head (Append
+// commits them one writer at a time), so the page's cursor never passes a
+// number that could still appear.
+func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, after uint64, lim store.PullLimits) (*store.Page, error) {
 	if lim.MaxOps <= 0 {
 		lim.MaxOps = 1000
 	}
 	if lim.MaxScan <= 0 {
 		lim.MaxScan = 100_000
 	}
-	p := &Page{Cursor: after}
-	err := s.View(ctx, func(x *Txn) error {
-		head, err := x.MetaUint(MetaHead)
+	p := &store.Page{Cursor: after}
+	err := s.view(ctx, func(x *txn) error {
+		head, err := x.metaUint(metaHead)
 		if err != nil {
 			return err
 		}
@@ -82,7 +43,7 @@ func (s *Store) Pull(ctx context.Context, scope Scope, exclude string, after uin
 			if scope.Global {
 				srcs = append(srcs, newCursor(x.t, spaceGlobal, after, true))
 			}
-			if ValidPart(scope.Council) {
+			if validPart(scope.Council) {
 				srcs = append(srcs, newCursor(x.t, pullPrefix(scope.Council), after, true))
 			}
 		}
@@ -191,13 +152,4 @@ func next(srcs []*cursor) *cursor {
 		}
 	}
 	return best
-}
-
-func sortDevices(ds []Device) {
-	slices.SortFunc(ds, func(a, b Device) int {
-		if c := a.Enrolled.Compare(b.Enrolled); c != 0 {
-			return c
-		}
-		return bytes.Compare([]byte(a.ID), []byte(b.ID))
-	})
 }

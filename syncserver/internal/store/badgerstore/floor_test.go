@@ -1,4 +1,4 @@
-package store
+package badgerstore
 
 import (
 	"context"
@@ -49,7 +49,7 @@ func BenchmarkFloor(b *testing.B) {
 		{"coalesced", []int{1100}, true, false},
 		{"batched", []int{900, 170, 170, 170, 170}, true, true},
 	} {
-		put := func(x *Txn, rec int, v []byte) error {
+		put := func(x *txn, rec int, v []byte) error {
 			const dev = "01KB3Z8YJ4Q2W7N5X0T6R9V1MD"
 			for i, size := range tc.sizes {
 				if tc.batched {
@@ -97,7 +97,7 @@ func BenchmarkFloor(b *testing.B) {
 			batch := []byte(base64.StdEncoding.EncodeToString(raw))
 			b.ResetTimer()
 			for i := 0; i < b.N; i += 400 {
-				err := s.Update(ctx, func(x *Txn) error {
+				err := s.update(ctx, func(x *txn) error {
 					n := min(i+400, b.N) - i
 					for rec := i; rec < i+n; rec++ {
 						if err := put(x, rec, v); err != nil {

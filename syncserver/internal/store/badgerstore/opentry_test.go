@@ -1,4 +1,4 @@
-package store
+package badgerstore
 
 import (
 	"encoding/json"
@@ -6,7 +6,7 @@ import (
 )
 
 func TestOpEntryEncoding(t *testing.T) {
-	for _, e := range []OpEntry{
+	for _, e := range []opEntry{
 		{ServerSeq: 1, HLC: 117677491360104448, Kind: "appeal", Record: "01JREC"},
 		{HLC: 5, Kind: "appeal", Record: "r", Code: "forbidden", Message: "кеңеш NRN-ATB: not yours"},
 		{},
@@ -29,7 +29,7 @@ func TestOpEntryEncoding(t *testing.T) {
 }
 
 func FuzzDecodeOpEntry(f *testing.F) {
-	f.Add(OpEntry{ServerSeq: 3, HLC: 9, Kind: "appeal", Record: "r", Code: "x", Message: "m"}.appendBinary(nil))
+	f.Add(opEntry{ServerSeq: 3, HLC: 9, Kind: "appeal", Record: "r", Code: "x", Message: "m"}.appendBinary(nil))
 	f.Add([]byte(`{"s":1,"t":2,"k":"a","r":"b"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := decodeOpEntry(b)

@@ -1,4 +1,4 @@
-package store
+package badgerstore
 
 import (
 	"encoding/binary"
@@ -6,14 +6,25 @@ import (
 	"fmt"
 )
 
-// One OpEntry is written for every operation a device pushes, so it is
+// opEntry is a judgement as stored, with the JSON names an older store
+// wrote it under.
+type opEntry struct {
+	ServerSeq uint64 `json:"s,omitempty"` // 0 when refused
+	HLC       uint64 `json:"t"`
+	Kind      string `json:"k"`
+	Record    string `json:"r"`
+	Code      string `json:"x,omitempty"` // refusal code
+	Message   string `json:"m,omitempty"` // refusal message
+}
+
+// One opEntry is written for every operation a device pushes, so it is
 // kept small and cheap to write: a version byte (JSON, from an older store,
 // begins with '{'), then the server seq, clock, kind and record, and the
 // refusal code and message when there is one, as varints and
 // length-prefixed strings.
 const opEntryV1 = 0x01
 
-func (e OpEntry) appendBinary(b []byte) []byte {
+func (e opEntry) appendBinary(b []byte) []byte {
 	b = append(b, opEntryV1)
 	b = binary.AppendUvarint(b, e.ServerSeq)
 	b = binary.AppendUvarint(b, e.HLC)
@@ -24,8 +35,8 @@ func (e OpEntry) appendBinary(b []byte) []byte {
 	return b
 }
 
-func decodeOpEntry(b []byte) (*OpEntry, error) {
-	var e OpEntry
+func decodeOpEntry(b []byte) (*opEntry, error) {
+	var e opEntry
 	if len(b) > 0 && b[0] == '{' {
 		if err := json.Unmarshal(b, &e); err != nil {
 			return nil, fmt.Errorf("damaged entry: %w", err)

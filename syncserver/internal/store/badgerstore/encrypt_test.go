@@ -1,4 +1,4 @@
-package store
+package badgerstore
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
 func plaintextStore(t *testing.T, dir string) *changeset.Op {
@@ -19,7 +20,8 @@ func plaintextStore(t *testing.T, dir string) *changeset.Op {
 	}
 	op := &changeset.Op{Device: "d", Seq: 1, HLC: 1 << 40, Kind: "appeal", Record: "r", Council: "NRN-ATB", Action: changeset.ActionCreate,
 		Fields: map[string]changeset.Change{"summary": {Value: []byte(`"Токтогулов Эрмек"`)}}}
-	if err := st.Update(context.Background(), func(x *Txn) error { return x.Append(1, op, Index{Council: "NRN-ATB"}) }); err != nil {
+	err = st.Append(context.Background(), func(w store.LogTx) error { _, err := w.Accept(op, store.Index{Council: "NRN-ATB"}); return err })
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Close(); err != nil {
@@ -36,7 +38,7 @@ func logged(t *testing.T, dir string, key []byte) int {
 	}
 	defer st.Close()
 	n := 0
-	st.Log(context.Background(), 0, func(uint64, *changeset.Op) error { n++; return nil })
+	st.EachOp(context.Background(), 0, func(uint64, *changeset.Op) error { n++; return nil })
 	return n
 }
 

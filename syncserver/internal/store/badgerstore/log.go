@@ -1,0 +1,313 @@
+package badgerstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/kenesh/kenesh/internal/badgerdb"
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/hlc"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+)
+
+// refusedRec is a refused operation as stored (JSON, as older servers
+// wrote it).
+type refusedRec struct {
+	Op      json.RawMessage `json:"op"`
+	Code    string          `json:"code"`
+	Message string          `json:"message"`
+	At      time.Time       `json:"at"`
+}
+
+// ReadLog implements store.Log.
+func (s *Store) ReadLog(ctx context.Context, fn func(store.LogReader) error) error {
+	return s.view(ctx, func(x *txn) error { return fn(x) })
+}
+
+// Append implements store.Log. The log has one writer: Badger locks the
+// directory to one process, and this lock to one Append of it, taken in
+// arrival order and held until the commit is durable and visible, so the
+// next Append reads the head this one left and a pull's snapshot never
+// holds a sequence number without every one before it.
+func (s *Store) Append(ctx context.Context, fn func(store.LogTx) error) error {
+	select {
+	case s.writer <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.writer }()
+	return s.update(ctx, func(x *txn) error {
+		head, err := x.metaUint(metaHead)
+		if err != nil {
+			return err
+		}
+		w := &logTx{txn: x, head: head, acked: map[string]uint64{}}
+		if err := fn(w); err != nil {
+			return err
+		}
+		return w.finish(head)
+	})
+}
+
+// logTx is one Append. The head and the acknowledgements it moves are
+// kept here and written once, at the end, however many operations it
+// judged.
+type logTx struct {
+	*txn
+	head  uint64
+	acked map[string]uint64 // device -> highest seq judged, as this transaction left it
+}
+
+// Acked implements store.LogReader, with this transaction's judgements.
+func (w *logTx) Acked(dev string) (uint64, error) {
+	if n, ok := w.acked[dev]; ok {
+		return n, nil
+	}
+	return w.txn.Acked(dev)
+}
+
+// next checks that (dev, seq) follows the last judged operation of dev.
+func (w *logTx) next(dev string, seq uint64) error {
+	if !validPart(dev) {
+		return fmt.Errorf("device id %q: not a valid name", dev)
+	}
+	acked, err := w.Acked(dev)
+	if err != nil {
+		return err
+	}
+	if seq != acked+1 {
+		return fmt.Errorf("%w: %s/%d, the last judged is %d", store.ErrSequence, dev, seq, acked)
+	}
+	return nil
+}
+
+// Accept implements store.LogTx.
+func (w *logTx) Accept(op *changeset.Op, ix store.Index) (uint64, error) {
+	if err := w.next(op.Device, op.Seq); err != nil {
+		return 0, err
+	}
+	b, err := op.AppendBinary(nil)
+	if err != nil {
+		return 0, err
+	}
+	seq := w.head + 1
+	if err := w.set(logKey(seq), b); err != nil {
+		return 0, err
+	}
+	switch {
+	case ix.Global:
+		err = w.set(globalKey(seq), []byte(op.Device))
+	case validPart(ix.Council):
+		err = w.set(pullKey(ix.Council, seq), []byte(op.Device))
+	}
+	// else only devices that read everything see it
+	if err != nil {
+		return 0, err
+	}
+	e := opEntry{ServerSeq: seq, HLC: uint64(op.HLC), Kind: op.Kind, Record: op.Record}
+	if err := w.set(devOpKey(op.Device, op.Seq), e.appendBinary(nil)); err != nil {
+		return 0, err
+	}
+	w.head = seq
+	w.acked[op.Device] = op.Seq
+	return seq, nil
+}
+
+// Refuse implements store.LogTx.
+func (w *logTx) Refuse(r store.Refusal) error {
+	if err := w.next(r.Device, r.Seq); err != nil {
+		return err
+	}
+	e := opEntry{HLC: r.HLC, Kind: r.Kind, Record: r.Record, Code: r.Code, Message: r.Message}
+	if err := w.set(devOpKey(r.Device, r.Seq), e.appendBinary(nil)); err != nil {
+		return err
+	}
+	err := w.setJSON(refusedKey(r.Device, r.Seq), refusedRec{Op: r.Op, Code: r.Code, Message: r.Message, At: r.At})
+	if err != nil {
+		return err
+	}
+	w.acked[r.Device] = r.Seq
+	return nil
+}
+
+// PutState implements store.LogTx.
+func (w *logTx) PutState(st *changeset.State) error {
+	if !validPart(st.Kind) || !validPart(st.ID) {
+		return fmt.Errorf("%w: bad record key %q/%q", changeset.ErrInvalidOp, st.Kind, st.ID)
+	}
+	b, err := st.AppendBinary(nil)
+	if err != nil {
+		return err
+	}
+	return w.set(stateKey(st.Kind, st.ID), b)
+}
+
+// PutConflict implements store.LogTx.
+func (w *logTx) PutConflict(c changeset.Conflict) error {
+	return w.setJSON(conflictKey(c.Kind, c.Record, c.Field, uint64(c.Loser.HLC), c.Loser.Device), c)
+}
+
+// Clock implements store.LogTx.
+func (w *logTx) Clock() (hlc.Timestamp, error) {
+	n, err := w.metaUint(metaClock)
+	return hlc.Timestamp(n), err
+}
+
+// SetClock implements store.LogTx.
+func (w *logTx) SetClock(t hlc.Timestamp) error { return w.set(metaKey(metaClock), be(uint64(t))) }
+
+// finish writes the head and the acknowledgements the transaction moved.
+func (w *logTx) finish(head0 uint64) error {
+	for dev, seq := range w.acked {
+		if err := w.set(ackedKey(dev), be(seq)); err != nil {
+			return err
+		}
+	}
+	if w.head != head0 {
+		return w.set(metaKey(metaHead), be(w.head))
+	}
+	return nil
+}
+
+// Acked implements store.LogReader.
+func (x *txn) Acked(dev string) (uint64, error) {
+	if !validPart(dev) {
+		return 0, nil
+	}
+	b, _, err := x.get(ackedKey(dev))
+	return u64(b), err
+}
+
+// Judgement implements store.LogReader.
+func (x *txn) Judgement(dev string, seq uint64) (*store.Judgement, error) {
+	if !validPart(dev) {
+		return nil, nil
+	}
+	b, ok, err := x.get(devOpKey(dev, seq))
+	if !ok || err != nil {
+		return nil, err
+	}
+	e, err := decodeOpEntry(b)
+	if err != nil {
+		return nil, fmt.Errorf("judgement of %s/%d: %w", dev, seq, err)
+	}
+	return &store.Judgement{ServerSeq: e.ServerSeq, HLC: e.HLC, Kind: e.Kind, Record: e.Record, Code: e.Code, Message: e.Message}, nil
+}
+
+// State implements store.LogReader.
+func (x *txn) State(kind, id string) (*changeset.State, error) {
+	if !validPart(kind) || !validPart(id) {
+		return nil, nil
+	}
+	b, ok, err := x.get(stateKey(kind, id))
+	if !ok || err != nil {
+		return nil, err
+	}
+	return changeset.DecodeState(b)
+}
+
+// Head implements store.Log.
+func (s *Store) Head(ctx context.Context) (uint64, error) {
+	var n uint64
+	err := s.view(ctx, func(x *txn) (err error) { n, err = x.metaUint(metaHead); return err })
+	return n, err
+}
+
+// EachOp implements store.Log.
+func (s *Store) EachOp(ctx context.Context, after uint64, fn func(seq uint64, op *changeset.Op) error) error {
+	return s.view(ctx, func(x *txn) error {
+		it := x.t.NewIterator(badger.IteratorOptions{Prefix: []byte(spaceLog), PrefetchValues: true, PrefetchSize: 64})
+		defer it.Close()
+		for it.Seek(logKey(after + 1)); it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			seq := u64(it.Item().Key()[len(spaceLog):])
+			op, err := changeset.DecodeOp(v)
+			if err != nil {
+				return fmt.Errorf("log entry %d: %w", seq, err)
+			}
+			if err := fn(seq, op); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Refusals implements store.Log.
+func (s *Store) Refusals(ctx context.Context, dev string, fn func(store.Refusal) error) error {
+	if !validPart(dev) {
+		return nil
+	}
+	prefix := spaceRefused + dev + ":"
+	return s.view(ctx, func(x *txn) error {
+		return badgerdb.Scan(ctx, x.t, []byte(prefix), func(k, v []byte) error {
+			var r refusedRec
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("damaged refusal: %w", err)
+			}
+			seq := u64(k[len(prefix):])
+			out := store.Refusal{Device: dev, Seq: seq, Code: r.Code, Message: r.Message, Op: bytes.Clone(r.Op), At: r.At}
+			j, err := x.Judgement(dev, seq)
+			if err != nil {
+				return err
+			}
+			if j != nil {
+				out.HLC, out.Kind, out.Record = j.HLC, j.Kind, j.Record
+			}
+			return fn(out)
+		})
+	})
+}
+
+// State implements store.States.
+func (s *Store) State(ctx context.Context, kind, id string) (*changeset.State, error) {
+	var st *changeset.State
+	err := s.view(ctx, func(x *txn) (err error) { st, err = x.State(kind, id); return err })
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s: %w", kind, id, err)
+	}
+	if st == nil {
+		return nil, fmt.Errorf("%s %s: %w", kind, id, ErrNotFound)
+	}
+	return st, nil
+}
+
+// EachState implements store.States.
+func (s *Store) EachState(ctx context.Context, kind string, fn func(*changeset.State) error) error {
+	prefix := spaceState
+	if kind != "" {
+		if !validPart(kind) {
+			return nil
+		}
+		prefix += kind + ":"
+	}
+	return s.scan(ctx, []byte(prefix), func(_, v []byte) error {
+		st, err := changeset.DecodeState(bytes.Clone(v)) // v is Badger's until fn returns; st may outlive it
+		if err != nil {
+			return err
+		}
+		return fn(st)
+	})
+}
+
+// Conflicts implements store.States.
+func (s *Store) Conflicts(ctx context.Context, fn func(changeset.Conflict) error) error {
+	return s.scan(ctx, []byte(spaceConflict), func(_, v []byte) error {
+		var c changeset.Conflict
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("damaged conflict: %w", err)
+		}
+		return fn(c)
+	})
+}

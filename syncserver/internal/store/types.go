@@ -1,0 +1,118 @@
+package store
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+)
+
+// Device is an enrolled laptop (or other client).
+type Device struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`                  // given by the administrator with the code
+	DeviceName string     `json:"device_name,omitempty"` // the laptop's own name, sent when enrolling
+	Council    string     `json:"council"`
+	Role       string     `json:"role"`
+	Enrolled   time.Time  `json:"enrolled"`
+	LastSeen   *time.Time `json:"last_seen"`
+	Revoked    bool       `json:"revoked"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	Acked      uint64     `json:"acked"`
+
+	// TokenHash is the SHA-256 of the device's token, set by
+	// DirTx.SetToken; never shown.
+	TokenHash []byte `json:"-"`
+}
+
+// Code is an enrollment code: only its SHA-256 is the key.
+type Code struct {
+	// Device, if set, is the one device id the code enrolls: a code to
+	// re-bind an enrolled laptop (reinstalled, its token lost). A code
+	// without it enrolls only a device id new to the server.
+	Device  string     `json:"device,omitempty"`
+	Council string     `json:"council,omitempty"`
+	Role    string     `json:"role"`
+	Name    string     `json:"name"`
+	Created time.Time  `json:"created"`
+	Expires time.Time  `json:"expires"`
+	UsedBy  string     `json:"used_by,omitempty"`
+	UsedAt  *time.Time `json:"used_at,omitempty"`
+}
+
+// Judgement is what the store keeps of one judged operation of a device:
+// enough to tell a resend of the same operation from another one under
+// the same (device, seq), and to repeat a refusal.
+type Judgement struct {
+	ServerSeq uint64 // 0 when refused
+	HLC       uint64
+	Kind      string
+	Record    string
+	Code      string // refusal code ("" when accepted)
+	Message   string // refusal message
+}
+
+// Refusal is an operation the server refused, kept for audit and told
+// again to a laptop that sends it again.
+type Refusal struct {
+	Device  string
+	Seq     uint64
+	HLC     uint64
+	Kind    string
+	Record  string
+	Code    string
+	Message string
+	// Op is the operation as it came (its wire JSON).
+	Op json.RawMessage
+	At time.Time
+}
+
+// Index says which pull index an operation goes to.
+type Index struct {
+	Global  bool   // every device reads it
+	Council string // the council whose devices read it ("" with Global)
+}
+
+// Scope says which operations a device may read.
+type Scope struct {
+	All     bool   // every operation (central staff)
+	Council string // this council's records ("" for none)
+	Global  bool   // records of the global kinds (councils, materials)
+}
+
+// PullLimits bound one page.
+type PullLimits struct {
+	// MaxBytes bounds the encoded operations of the page; the first one
+	// is always included.
+	MaxBytes int
+	// Encode is the operation as the page will carry it (the store does
+	// not know the wire): a page is sized by what is really sent, and the
+	// encoding is kept (Page.Encoded) so it is made once. nil: the
+	// operation in the engine's storage encoding.
+	Encode func(*changeset.Op) ([]byte, error)
+	// MaxOpBytes, if set, withholds an operation whose encoding is longer
+	// (Page.Withheld), as one Encode fails on: one that could never fit a
+	// page must not stop the pull of everyone who sees it.
+	MaxOpBytes int
+	MaxOps     int // 0: 1,000
+	MaxScan    int // index entries looked at, visible or not; 0: 100,000
+}
+
+// Page is one page of a pull. Its promises: operations in server order,
+// each once; Cursor is the sequence number of the last entry looked at,
+// and no operation at or below Cursor appears later (see the package doc);
+// when nothing visible is left, Cursor is the head of the log, so the
+// device never looks again at what it may not see; a cursor past the head
+// (from before a restore) comes back as the head.
+type Page struct {
+	Ops     []*changeset.Op
+	Encoded [][]byte // Ops as PullLimits.Encode made them
+	Bytes   int      // length of Encoded
+	// Withheld are operations skipped because they were over MaxOpBytes
+	// or could not be encoded (their ids, "device/seq"); the cursor moved
+	// past them.
+	Withheld []string
+	Cursor   uint64 // the server seq of the last entry scanned
+	More     bool   // more entries may wait after Cursor
+	Head     uint64 // the last server seq given when the page was read
+}

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/kenesh/kenesh/desktop/internal/app"
-	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/desktop/internal/files"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
@@ -45,7 +45,7 @@ func attachCommands(ctx context.Context, e *env, kind string) map[string]func([]
 				return usagef("--name is required when the file comes from stdin")
 			}
 			return e.withRecord(ctx, kind, pos[0], func(c *app.Core, id string) (any, error) {
-				return c.Records.Attach(ctx, kind, id, records.AttachInput{Name: fileName, MIME: *mimeType, Caption: *caption}, r)
+				return c.Files.Attach(ctx, kind, id, files.Input{Name: fileName, MIME: *mimeType, Caption: *caption}, r)
 			})
 		},
 		"attachment": func(args []string) error {
@@ -62,7 +62,7 @@ func attachCommands(ctx context.Context, e *env, kind string) map[string]func([]
 						return err
 					}
 				}
-				att, r, err := c.Records.OpenAttachment(ctx, kind, id, pos[1])
+				att, r, err := c.Files.Open(ctx, kind, id, pos[1])
 				if err != nil {
 					return err
 				}
@@ -79,7 +79,7 @@ func attachCommands(ctx context.Context, e *env, kind string) map[string]func([]
 				return err
 			}
 			return e.withRecord(ctx, kind, pos[0], func(c *app.Core, id string) (any, error) {
-				return map[string]any{"kind": kind, "id": id, "detached": pos[1]}, c.Records.Detach(ctx, kind, id, pos[1])
+				return map[string]any{"kind": kind, "id": id, "detached": pos[1]}, c.Files.Detach(ctx, kind, id, pos[1])
 			})
 		},
 	}

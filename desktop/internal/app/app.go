@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/kenesh/kenesh/desktop/internal/files"
 	"github.com/kenesh/kenesh/desktop/internal/keyfile"
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/store"
@@ -25,6 +26,7 @@ type Core struct {
 	Dir     string
 	Store   *store.Store
 	Records *records.Service
+	Files   *files.Files
 }
 
 // Init creates an encrypted store in dir (which must not hold one) and gives
@@ -89,7 +91,7 @@ func open(ctx context.Context, dir string, st *store.Store, o Options) (*Core, e
 		st.Close()
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
-	return &Core{Dir: dir, Store: st, Records: svc}, nil
+	return &Core{Dir: dir, Store: st, Records: svc, Files: files.New(st, svc)}, nil
 }
 
 // Close closes the store.

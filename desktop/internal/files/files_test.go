@@ -1,4 +1,4 @@
-package records_test
+package files_test
 
 import (
 	"bytes"
@@ -12,14 +12,52 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kenesh/kenesh/desktop/internal/files"
 	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/domain"
 )
+
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+// fixedNow is 2026-03-10 noon in Bishkek.
+var fixedNow = time.Date(2026, 3, 10, 12, 0, 0, 0, records.Bishkek)
+
+// open opens (and the first time makes) a store in dir with its records
+// and files.
+func open(t *testing.T, dir string) (*records.Service, *files.Files, *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, dir, testKey, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Meta(ctx, "device"); err != nil {
+		if _, err := records.Init(ctx, st, "test laptop"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc, err := records.Open(ctx, st, records.Options{Now: func() time.Time { return fixedNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, files.New(st, svc), st
+}
+
+func appeal() domain.Appeal {
+	return domain.Appeal{
+		Council: "NRN-ATB", Channel: "in_person", Oblast: "KG-N", District: "KG-N-ATB", Village: "Ак-Муз",
+		Appellant: &domain.Appellant{Name: "Асанова Гүлнара"}, Gender: "female",
+		Category: "land_property", Summary: "Жер үлүшү тартылып алынды",
+		ReceivedOn: caldate.MustParse("2026-02-02"), RegisteredOn: caldate.MustParse("2026-02-02"),
+	}
+}
 
 func TestAttachments(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	svc, st := open(t, dir, func() time.Time { return fixedNow })
+	svc, fl, st := open(t, dir)
 	if _, err := svc.AddCouncil(ctx, domain.Council{Code: "NRN-ATB", Name: "Ат-Башы", Oblast: "KG-N"}); err != nil {
 		t.Fatal(err)
 	}
@@ -30,32 +68,32 @@ func TestAttachments(t *testing.T) {
 
 	// A scan of several chunks whose text must not be readable on disk.
 	secret := []byte("ҮЙ-БҮЛӨЛҮК ЗОМБУЛУК: Асанова Гүлнара, ПИН 21203199000123. ")
-	content := bytes.Repeat(secret, (3*records.ChunkSize)/len(secret)+7)
+	content := bytes.Repeat(secret, (3*files.ChunkSize)/len(secret)+7)
 	random := make([]byte, 1000)
 	rand.Read(random)
 	content = append(content, random...)
 
-	att, err := svc.Attach(ctx, domain.KindAppeal, a.ID, records.AttachInput{Name: "арыз.pdf", Caption: "Арыздын сканы"}, bytes.NewReader(content))
+	att, err := fl.Attach(ctx, domain.KindAppeal, a.ID, files.Input{Name: "арыз.pdf", Caption: "Арыздын сканы"}, bytes.NewReader(content))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if att.Size != int64(len(content)) || len(att.Chunks) != 4 || att.MIME != "application/pdf" {
 		t.Fatalf("attachment %+v", att)
 	}
-	photo, err := svc.Attach(ctx, domain.KindAppeal, a.ID, records.AttachInput{Name: "photo.jpg"}, bytes.NewReader(random))
+	photo, err := fl.Attach(ctx, domain.KindAppeal, a.ID, files.Input{Name: "photo.jpg"}, bytes.NewReader(random))
 	if err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
 
-	svc, st = open(t, dir, func() time.Time { return fixedNow })
+	svc, fl, st = open(t, dir)
 	defer st.Close()
 	got, err := svc.Appeal(ctx, a.ID)
 	if err != nil || len(got.Attachments) != 2 {
 		t.Fatalf("appeal has %d attachments (%v)", len(got.Attachments), err)
 	}
 	for _, ref := range []string{att.ID, "арыз.pdf"} {
-		_, r, err := svc.OpenAttachment(ctx, domain.KindAppeal, a.ID, ref)
+		_, r, err := fl.Open(ctx, domain.KindAppeal, a.ID, ref)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +113,7 @@ func TestAttachments(t *testing.T) {
 		return nil
 	})
 
-	if err := svc.Detach(ctx, domain.KindAppeal, a.ID, photo.ID); err != nil {
+	if err := fl.Detach(ctx, domain.KindAppeal, a.ID, photo.ID); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = svc.Appeal(ctx, a.ID)
@@ -87,10 +125,10 @@ func TestAttachments(t *testing.T) {
 	}
 
 	big := io.LimitReader(zeros{}, domain.MaxAttachmentSize+1)
-	if _, err := svc.Attach(ctx, domain.KindAppeal, a.ID, records.AttachInput{Name: "huge.wav"}, big); err == nil || !strings.Contains(err.Error(), "larger than") {
+	if _, err := fl.Attach(ctx, domain.KindAppeal, a.ID, files.Input{Name: "huge.wav"}, big); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Fatalf("oversized file: %v", err)
 	}
-	if _, err := svc.Attach(ctx, domain.KindAppeal, "01a21153-0b83-732a-a9d2-550af7253b78", records.AttachInput{Name: "x.txt"}, strings.NewReader("x")); err == nil {
+	if _, err := fl.Attach(ctx, domain.KindAppeal, "01a21153-0b83-732a-a9d2-550af7253b78", files.Input{Name: "x.txt"}, strings.NewReader("x")); err == nil {
 		t.Fatal("attached to a record that does not exist")
 	}
 }

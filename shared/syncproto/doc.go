@@ -76,6 +76,8 @@
 //
 // Golden files in testdata/golden pin every message and a frame with
 // dictionary 1 as this version writes them (go test -update rewrites
-// them, for a change that is meant); testdata/golden/v1 keeps what
-// laptops of capability 4 sent, which every server must go on answering.
+// them, for a change that is meant). The conformance suite (package
+// synctest), which the real server and the fake both pass, also speaks as
+// a laptop of capability 4 did, with messages frozen as they were
+// (synctest/testdata/v1): every server must go on answering it.
 package syncproto

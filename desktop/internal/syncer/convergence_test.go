@@ -65,10 +65,10 @@ func newLaptop(t *testing.T, name string) *laptop {
 }
 
 // enroll binds the laptop, directly, then routes its syncs through via.
-func (l *laptop) enroll(t *testing.T, srv *testServer, council, oblast, role, via string) {
+func (l *laptop) enroll(t *testing.T, srv server, council, oblast, role, via string) {
 	t.Helper()
 	code := srv.enrollCode(council, role, l.name)
-	if _, _, err := l.sync.Enroll(context.Background(), srv.URL, code); err != nil {
+	if _, _, err := l.sync.Enroll(context.Background(), srv.baseURL(), code); err != nil {
 		t.Fatalf("%s: enroll: %v", l.name, err)
 	}
 	l.council, l.oblast, l.role = council, oblast, role

@@ -8,6 +8,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto/synctest"
 )
 
 // waitFor reads statuses until ok(status) or the deadline.
@@ -27,12 +28,9 @@ func waitFor(t *testing.T, ch <-chan Status, what string, ok func(Status) bool) 
 }
 
 func TestLoopSyncsAfterSaveAndWhenTheNetworkReturns(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the server")
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv := startServer(t)
+	srv := startFake(t, synctest.Options{})
 	srv.addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
 	l := newLaptop(t, "loop-laptop")
 	l.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
@@ -57,18 +55,18 @@ func TestLoopSyncsAfterSaveAndWhenTheNetworkReturns(t *testing.T) {
 	})
 
 	// The server goes away: the loop reports offline and keeps the change.
-	srv.kill()
+	srv.Stop()
 	save("Суу жок")
 	st := waitFor(t, statuses, "offline", func(s Status) bool { return s.State == StateOffline })
 	if st.Pending != 1 || st.LastError == "" || st.NextAttempt.IsZero() {
 		t.Fatalf("offline status: %+v", st)
 	}
 	// It comes back: the loop notices without being asked and sends the change.
-	srv.start()
+	srv.Start()
 	waitFor(t, statuses, "back in step", func(s Status) bool { return s.State == StateIdle && s.Pending == 0 })
 
 	// Revoked: the loop stops retrying and says why.
-	srv.admin("revoke", l.svc.Device().ID)
+	srv.revoke(l.svc.Device().ID)
 	save("Жол бузулду")
 	st = waitFor(t, statuses, "blocked after revocation", func(s Status) bool { return s.State == StateBlocked })
 	if st.Pending != 1 {

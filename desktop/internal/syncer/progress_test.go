@@ -7,6 +7,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/demo"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/shared/syncproto/synctest"
 )
 
 func TestProgress(t *testing.T) {
@@ -38,11 +39,8 @@ func TestProgress(t *testing.T) {
 // A new laptop's first sync, which pulls its council's records in several
 // pages, reports progress that only grows and ends complete.
 func TestFirstSyncReportsProgress(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the server")
-	}
 	ctx := context.Background()
-	srv := startServer(t)
+	srv := startFake(t, synctest.Options{})
 	srv.addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
 	a := newLaptop(t, "first-laptop")
 	a.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/kenesh/kenesh/desktop/internal/demo"
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto/synctest"
 )
 
 // A laptop with a long backlog meets the server's per-device rate limit:
@@ -13,10 +14,7 @@ import (
 // when it waits more often than it may in a row (each request that gets
 // through starts the count again).
 func TestSyncWaitsWhenRateLimited(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the server")
-	}
-	srv := startServer(t, "--rate", "0.5", "--burst", "1")
+	srv := startFake(t, synctest.Options{Rate: 0.5, Burst: 1})
 	srv.addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
 	l := newLaptop(t, "busy-laptop")
 	l.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)

@@ -2,7 +2,6 @@ package syncer
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,10 +12,49 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto/synctest"
 )
 
-// The sync tests run the real server binary, as a council's laptop meets it:
-// built once per test process from syncserver/cmd/kenesh-syncserver.
+// server is what the syncer's tests need of a sync server: the real one
+// (testServer, the kenesh-syncserver binary as a council's laptop meets
+// it) or the fake (fakeSync, synctest's in this process, which passes the
+// same conformance suite as the real one). Tests of the laptop's own
+// behaviour run on the fake; those of the laptop and the server together
+// (convergence through faults, the server's clock rules) on the real one.
+type server interface {
+	baseURL() string
+	enrollCode(council, role, name string) string
+	addCouncil(code, name, oblast string)
+	revoke(device string)
+}
+
+// fakeSync is synctest's fake server.
+type fakeSync struct {
+	*synctest.Server
+	t testing.TB
+}
+
+func startFake(t testing.TB, o synctest.Options) *fakeSync {
+	t.Helper()
+	return &fakeSync{Server: synctest.NewServer(t, o), t: t}
+}
+
+func (f *fakeSync) baseURL() string { return f.URL }
+
+func (f *fakeSync) enrollCode(council, role, name string) string {
+	return f.Code(f.t, synctest.Issue{Council: council, Role: role, Name: name})
+}
+
+func (f *fakeSync) addCouncil(code, name, oblast string) {
+	f.AddCouncil(f.t, domain.Council{Code: code, Name: name, Oblast: oblast})
+}
+
+func (f *fakeSync) revoke(device string) { f.Revoke(f.t, device) }
+
+// The real server's binary is built once per test process from
+// syncserver/cmd/kenesh-syncserver.
 var (
 	serverBin     string
 	serverBinErr  error
@@ -147,4 +185,6 @@ func (s *testServer) addCouncil(code, name, oblast string) {
 	s.admin("council", "add", "--code", code, "--name", name, "--oblast", oblast)
 }
 
-var _ = context.Background
+func (s *testServer) baseURL() string { return s.URL }
+
+func (s *testServer) revoke(device string) { s.admin("revoke", device) }

@@ -10,14 +10,15 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto/synctest"
 )
 
 // enrollAs enrolls l with a registered name of its own (not its device
 // name): what people see as the author of what it writes.
-func (l *laptop) enrollAs(t *testing.T, srv *testServer, council, oblast, role, registered string) {
+func (l *laptop) enrollAs(t *testing.T, srv server, council, oblast, role, registered string) {
 	t.Helper()
 	code := srv.enrollCode(council, role, registered)
-	if _, _, err := l.sync.Enroll(context.Background(), srv.URL, code); err != nil {
+	if _, _, err := l.sync.Enroll(context.Background(), srv.baseURL(), code); err != nil {
 		t.Fatalf("%s: enroll: %v", l.name, err)
 	}
 	l.council, l.oblast, l.role = council, oblast, role
@@ -48,11 +49,8 @@ func (l *laptop) summary(t *testing.T, id string) string {
 // The card says who wrote each value (the registered names), and the
 // central laptop never shows a council's conflict it may not resolve.
 func TestConflictsSettle(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the server")
-	}
 	ctx := context.Background()
-	srv := startServer(t)
+	srv := startFake(t, synctest.Options{})
 	srv.addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
 	a := newLaptop(t, "laptop-a")
 	a.enrollAs(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, "Ат-Башы катчысы Айгүл")

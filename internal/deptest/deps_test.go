@@ -91,6 +91,23 @@ func TestDependencyDirection(t *testing.T) {
 			[]string{module + "desktop/"}, false},
 		{"desktop does not import syncserver", func(p string) bool { return strings.HasPrefix(p, module+"desktop/") },
 			[]string{module + "syncserver/"}, false},
+		// The server's engines are chosen at start (Badger embedded,
+		// PostgreSQL for several server processes): what serves laptops
+		// and the public must work on every engine of the storage
+		// contract, and is tested on one only through storetest's suite.
+		{"the API does not import the Badger store (it serves any engine of the storage contract)",
+			func(p string) bool { return strings.HasPrefix(p, module+"syncserver/internal/api") },
+			[]string{module + "syncserver/internal/store/badgerstore", "github.com/dgraph-io/badger"}, false},
+		{"ingest, auth, middleware and the storage contract do not import an engine (they must work on every one)",
+			func(p string) bool {
+				for _, q := range []string{"ingest", "auth", "middleware", "store", "store/storetest"} {
+					if p == module+"syncserver/internal/"+q {
+						return true
+					}
+				}
+				return false
+			},
+			[]string{module + "syncserver/internal/store/badgerstore", "github.com/dgraph-io/badger"}, false},
 	}
 	for _, p := range listDeps(t) {
 		for _, r := range rules {

@@ -1,7 +1,7 @@
 // Command kenesh-syncserver is the central sync server of Kenesh: laptops
 // push their councils' change sets to it and pull what they may see.
 //
-//	kenesh-syncserver serve   --data DIR --listen ADDR [--tls-cert F --tls-key F]
+//	kenesh-syncserver serve   --data DIR --listen ADDR [--tls-cert F --tls-key F] [--metrics-listen ADDR]
 //	kenesh-syncserver admin   --data DIR council add|list, enroll, devices, revoke, backup
 //	kenesh-syncserver restore --data NEWDIR FILE
 //

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -233,5 +234,29 @@ func TestAdminCouncilImport(t *testing.T) {
 	_, out, _ = runCLI(ctx, "admin", "--data", dir, "council", "list")
 	if strings.Contains(out, "TLS-BKR") || !strings.Contains(out, "NRN-ATB") {
 		t.Fatalf("councils after a refused import: %s", out)
+	}
+}
+
+// --metrics-listen serves /metrics on an address of its own; the laptops'
+// address does not serve it.
+func TestServeMetricsListen(t *testing.T) {
+	maddr := freeAddr(t)
+	url := serveBG(t, http.DefaultClient, "http", "--data", filepath.Join(t.TempDir(), "srv"), "--metrics-listen", maddr)
+	resp, err := http.Get("http://" + maddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "kenesh_requests_total") {
+		t.Fatalf("metrics on --metrics-listen: %d\n%.300s", resp.StatusCode, body)
+	}
+	resp, err = http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("/metrics on --listen: %d, want 404", resp.StatusCode)
 	}
 }

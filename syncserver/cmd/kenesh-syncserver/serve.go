@@ -21,7 +21,7 @@ func keyFlag(fs *flag.FlagSet) *string {
 }
 
 func init() {
-	register(command{Name: "serve", Summary: "serve the sync API: serve --data DIR --listen ADDR [--tls-cert F --tls-key F]", Run: runServe})
+	register(command{Name: "serve", Summary: "serve the sync API: serve --data DIR --listen ADDR [--tls-cert F --tls-key F] [--metrics-listen ADDR]", Run: runServe})
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -30,6 +30,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&cfg.DataDir, "data", e.getenv("KENESH_SERVER_DATA"), "data directory (default $KENESH_SERVER_DATA)")
 	keyFile := keyFlag(fs)
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:7480", "address of the sync API, host:port")
+	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "address of the Prometheus metrics (/metrics), host:port, e.g. 127.0.0.1:7481; plain HTTP, apart from the laptops (default: not served)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM, with its chain)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM)")
 	fs.BoolVar(&cfg.InsecureHTTP, "insecure-http", false, "allow plain HTTP on an address other than loopback (only behind a TLS proxy on this host)")
@@ -39,7 +40,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	format := fs.String("log-format", "text", "text or json")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file until it stops (for go tool pprof)")
-	if _, err := parse(fs, args, 0, "--data DIR --listen ADDR [--tls-cert FILE --tls-key FILE]"); err != nil {
+	if _, err := parse(fs, args, 0, "--data DIR --listen ADDR [--tls-cert FILE --tls-key FILE] [--metrics-listen ADDR]"); err != nil {
 		return err
 	}
 	log, err := newLogger(e, *level, *format)

@@ -11,18 +11,16 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
 	"github.com/kenesh/kenesh/syncserver/internal/ingest"
+	"github.com/kenesh/kenesh/syncserver/internal/middleware"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
@@ -83,17 +81,20 @@ type Handler struct {
 	cfg    Config
 	log    *slog.Logger
 	mux    *http.ServeMux
-	dev    *limiters
-	enroll *limiters
-	body   *budget // sync bodies being received
-	decode *budget // decoded requests and pull pages being worked on
+	chain  http.Handler // mux behind the middleware
+	dev    *middleware.Limiters
+	enroll *middleware.Limiters
+	body   *middleware.Budget // sync bodies being received
+	decode *middleware.Budget // decoded requests and pull pages being worked on
 	now    func() time.Time
 }
 
-// New returns the HTTP handler of the sync API.
+// New returns the HTTP handler of the sync API: enrollment, sync and
+// health, behind recovery, the request log and body limits. Its metrics are
+// served apart (Metrics.Handler), on a listener of their own.
 func New(cfg Config) *Handler {
 	h := &Handler{cfg: cfg, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux(),
-		dev: newLimiters(cfg.Rate, cfg.Burst), enroll: newLimiters(enrollRate, enrollBurst)}
+		dev: middleware.NewLimiters(cfg.Rate, cfg.Burst), enroll: middleware.NewLimiters(enrollRate, enrollBurst)}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -104,32 +105,24 @@ func New(cfg Config) *Handler {
 		h.cfg.Metrics = NewMetrics(nil)
 	}
 	wait := cmp.Or(cfg.BudgetWait, 10*time.Second)
-	h.body = newBudget(cmp.Or(cfg.BodyBudget, DefaultBodyBudget), wait)
-	h.decode = newBudget(cmp.Or(cfg.DecodeBudget, DefaultDecodeBudget), wait)
-	h.mux.HandleFunc(syncproto.PathEnroll, h.handleEnroll)
-	h.mux.HandleFunc(syncproto.PathSync, h.handleSync)
+	h.body = middleware.NewBudget(cmp.Or(cfg.BodyBudget, DefaultBodyBudget), wait)
+	h.decode = middleware.NewBudget(cmp.Or(cfg.DecodeBudget, DefaultDecodeBudget), wait)
+	h.mux.Handle(syncproto.PathEnroll, middleware.LimitBody(http.HandlerFunc(h.handleEnroll), maxEnrollBody))
+	h.mux.Handle(syncproto.PathSync, middleware.LimitBody(http.HandlerFunc(h.handleSync), syncproto.MaxFrameBytes))
 	h.mux.HandleFunc(syncproto.PathHealth, h.handleHealth)
-	h.mux.Handle(syncproto.PathMetrics, promhttp.HandlerFor(h.cfg.Metrics.Registry, promhttp.HandlerOpts{}))
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, syncproto.ErrorBody{Code: syncproto.CodeInvalid, Message: "no such endpoint: " + r.URL.Path})
 	})
+	recovered := middleware.Recover(h.mux, h.log, func(w http.ResponseWriter, r *http.Request) {
+		middleware.InfoOf(r).Code = string(syncproto.CodeInternal)
+		writeError(w, syncproto.CodeInternal, "the server had an internal error; it will be tried again", 0)
+	})
+	h.chain = middleware.Log(recovered, middleware.LogOptions{Logger: h.log, Now: h.now,
+		Quiet: func(r *http.Request) bool { return endpoint(r.URL.Path) == "healthz" },
+		Done: func(r *http.Request, status int, info *middleware.Info) {
+			h.cfg.Metrics.requests.WithLabelValues(endpoint(r.URL.Path), strconv.Itoa(status), info.Code).Inc()
+		}})
 	return h
-}
-
-// reqInfo is what a handler tells the logging middleware about a request.
-type reqInfo struct {
-	device string
-	code   syncproto.Code
-	detail string
-}
-
-type infoKey struct{}
-
-func info(r *http.Request) *reqInfo {
-	if i, ok := r.Context().Value(infoKey{}).(*reqInfo); ok {
-		return i
-	}
-	return &reqInfo{}
 }
 
 func endpoint(path string) string {
@@ -140,77 +133,12 @@ func endpoint(path string) string {
 		return "enroll"
 	case syncproto.PathHealth:
 		return "healthz"
-	case syncproto.PathMetrics:
-		return "metrics"
 	}
 	return "other"
 }
 
-// ServeHTTP runs every request through recovery, logging and metrics.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := h.now()
-	ri := &reqInfo{}
-	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
-	rec := &recorder{ResponseWriter: w}
-	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			h.log.Error("panic in handler", "path", r.URL.Path, "device", ri.device, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			ri.code = syncproto.CodeInternal
-			if !rec.wrote {
-				writeError(rec, syncproto.CodeInternal, "the server had an internal error; it will be tried again", 0)
-			}
-		}
-		ep := endpoint(r.URL.Path)
-		status := rec.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		h.cfg.Metrics.requests.WithLabelValues(ep, strconv.Itoa(status), string(ri.code)).Inc()
-		level := slog.LevelInfo
-		if ep == "healthz" || ep == "metrics" {
-			level = slog.LevelDebug
-		}
-		attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status),
-			slog.Float64("ms", float64(h.now().Sub(start).Microseconds())/1000), slog.Int64("bytes_in", max(r.ContentLength, 0)),
-			slog.Int("bytes_out", rec.n), slog.String("remote", r.RemoteAddr)}
-		if ri.device != "" {
-			attrs = append(attrs, slog.String("device", ri.device))
-		}
-		if ri.code != "" {
-			attrs = append(attrs, slog.String("code", string(ri.code)), slog.String("error", ri.detail))
-		}
-		h.log.LogAttrs(r.Context(), level, "request", attrs...)
-	}()
-	h.mux.ServeHTTP(rec, r)
-}
-
-type recorder struct {
-	http.ResponseWriter
-	status int
-	n      int
-	wrote  bool
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if !r.wrote {
-		r.status, r.wrote = code, true
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if !r.wrote {
-		r.status, r.wrote = http.StatusOK, true
-	}
-	n, err := r.ResponseWriter.Write(b)
-	r.n += n
-	return n, err
-}
-
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+// ServeHTTP serves a request of the sync API.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.chain.ServeHTTP(w, r) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, _ := json.Marshal(v)
@@ -228,7 +156,7 @@ func writeError(w http.ResponseWriter, code syncproto.Code, msg string, acked ui
 // else as the server's fault (logged, with a message that says what the
 // laptop will do).
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	ri := info(r)
+	ri := middleware.InfoOf(r)
 	var perr *syncproto.Error
 	switch {
 	case errors.As(err, &perr):
@@ -238,10 +166,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		perr = &syncproto.Error{Code: syncproto.CodeUnavailable, Message: "the request was cancelled"}
 	default:
-		h.log.Error("request failed", "path", r.URL.Path, "device", ri.device, "err", err)
+		h.log.Error("request failed", "path", r.URL.Path, "device", ri.Device, "err", err)
 		perr = &syncproto.Error{Code: syncproto.CodeInternal, Message: "the server had an internal error; it will be tried again"}
 	}
-	ri.code, ri.detail = perr.Code, perr.Message
+	ri.Code, ri.Detail = string(perr.Code), perr.Message
 	switch perr.Code {
 	case syncproto.CodeRateLimited:
 		w.Header().Set("Retry-After", "1")
@@ -280,13 +208,13 @@ func (h *Handler) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, syncproto.ErrorBody{Code: syncproto.CodeInvalid, Message: "use POST"})
 		return
 	}
-	if ok, wait := h.enroll.allow("ip:"+remoteHost(r), h.now()); !ok {
+	if ok, wait := h.enroll.Allow("ip:"+remoteHost(r), h.now()); !ok {
 		w.Header().Set("Retry-After", retryAfter(wait))
-		info(r).code = syncproto.CodeRateLimited
+		middleware.InfoOf(r).Code = string(syncproto.CodeRateLimited)
 		writeError(w, syncproto.CodeRateLimited, "too many enrollment attempts from this address; wait and try again", 0)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEnrollBody))
+	body, err := io.ReadAll(r.Body) // LimitBody bounds it
 	if err != nil {
 		h.fail(w, r, readErr(err, maxEnrollBody))
 		return
@@ -296,7 +224,7 @@ func (h *Handler) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, perr(syncproto.CodeInvalid, "the enrollment request is not valid JSON: %v", err))
 		return
 	}
-	info(r).device = req.DeviceID
+	middleware.InfoOf(r).Device = req.DeviceID
 	en, err := h.cfg.Auth.Enroll(r.Context(), req)
 	if err != nil {
 		h.fail(w, r, err)
@@ -312,15 +240,14 @@ func (h *Handler) handleEnroll(w http.ResponseWriter, r *http.Request) {
 // errBusy answers a request that could not get its share of a budget.
 var errBusy = &syncproto.Error{Code: syncproto.CodeUnavailable, Message: "the server is busy with other laptops' changes; it will be tried again shortly"}
 
-// readBody reads a request body of at most limit bytes, into a buffer of
-// its declared length when it has one.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	body := http.MaxBytesReader(w, r.Body, limit)
+// readBody reads a request body (which LimitBody bounds to limit bytes),
+// into a buffer of its declared length when it has one.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength < 0 || r.ContentLength > limit {
-		return io.ReadAll(body)
+		return io.ReadAll(r.Body)
 	}
 	buf := make([]byte, r.ContentLength)
-	if _, err := io.ReadFull(body, buf); err != nil {
+	if _, err := io.ReadFull(r.Body, buf); err != nil {
 		return nil, err
 	}
 	return buf, nil
@@ -365,16 +292,16 @@ func (h *Handler) handleSync(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, syncproto.ErrorBody{Code: syncproto.CodeInvalid, Message: "use POST"})
 		return
 	}
-	ri := info(r)
+	ri := middleware.InfoOf(r)
 	dev, err := h.cfg.Auth.Authenticate(r.Context(), bearer(r))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	ri.device = dev.ID
-	if ok, wait := h.dev.allow(dev.ID, h.now()); !ok {
+	ri.Device = dev.ID
+	if ok, wait := h.dev.Allow(dev.ID, h.now()); !ok {
 		w.Header().Set("Retry-After", retryAfter(wait))
-		ri.code = syncproto.CodeRateLimited
+		ri.Code = string(syncproto.CodeRateLimited)
 		writeError(w, syncproto.CodeRateLimited, fmt.Sprintf("too many syncs from this laptop; wait %s", retryAfter(wait)+"s"), 0)
 		return
 	}
@@ -388,13 +315,13 @@ func (h *Handler) handleSync(w http.ResponseWriter, r *http.Request) {
 	if size < 0 || size > syncproto.MaxFrameBytes {
 		size = syncproto.MaxFrameBytes
 	}
-	release, ok := h.body.take(r.Context(), size)
+	release, ok := h.body.Take(r.Context(), size)
 	if !ok {
 		h.fail(w, r, errBusy)
 		return
 	}
 	defer release()
-	frame, err := readBody(w, r, syncproto.MaxFrameBytes)
+	frame, err := readBody(r, syncproto.MaxFrameBytes)
 	if err != nil {
 		h.fail(w, r, readErr(err, syncproto.MaxFrameBytes))
 		return
@@ -428,7 +355,7 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 	// What decoding will allocate is known from the frame's header (and
 	// at most syncproto.MaxRawBytes): reserve it first.
 	n, _ := syncproto.DecodedLen(frame)
-	release, ok := h.decode.take(ctx, 2*int64(min(n, syncproto.MaxRawBytes)))
+	release, ok := h.decode.Take(ctx, 2*int64(min(n, syncproto.MaxRawBytes)))
 	if !ok {
 		return nil, errBusy
 	}
@@ -492,7 +419,7 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 		maxPull = DefaultMaxPull
 	}
 	maxPull = min(maxPull, MaxPull, syncproto.MaxFrameBytes-frameSlack-len(envelope)-len(`,"ops":[]`))
-	if release, ok = h.decode.take(ctx, 2*int64(maxPull)); !ok {
+	if release, ok = h.decode.Take(ctx, 2*int64(maxPull)); !ok {
 		// Busy: what was pushed is acknowledged; the page comes with
 		// the next sync.
 		resp.Cursor, resp.More, resp.Head = req.Cursor, true, 0

@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Metrics are the server's Prometheus metrics, in their own registry (so
@@ -65,6 +67,12 @@ func NewMetrics(countDevices func(context.Context) (active, revoked int, err err
 			desc: prometheus.NewDesc("kenesh_devices", "Enrolled devices, by state (active or revoked).", []string{"state"}, nil)})
 	}
 	return m
+}
+
+// Handler serves the metrics in Prometheus's text format: on the metrics
+// listener (kenesh-syncserver serve --metrics-listen), never to laptops.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
 }
 
 type deviceCollector struct {

@@ -9,15 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/syncserver/internal/admin"
-	"github.com/kenesh/kenesh/syncserver/internal/api"
-	"github.com/kenesh/kenesh/syncserver/internal/auth"
-	"github.com/kenesh/kenesh/syncserver/internal/ingest"
+	"github.com/kenesh/kenesh/syncserver/internal/middleware"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
@@ -29,8 +27,13 @@ type Config struct {
 	// Key is where the data key is (serverkey.Locate); zero: DATA.key
 	// beside the data directory. It is made at the first start.
 	Key serverkey.Location
-	// Listen is the sync API's address, host:port.
+	// Listen is the public listener's address, host:port: the laptops'
+	// sync API, and whatever else is mounted (Mount).
 	Listen string
+	// MetricsListen, if set, is where /metrics is served, apart from the
+	// laptops (plain HTTP: loopback or a private network, for the
+	// monitoring system). Empty: metrics are not served.
+	MetricsListen string
 	// TLSCert and TLSKey are PEM files; both or neither.
 	TLSCert, TLSKey string
 	// InsecureHTTP allows plain HTTP on an address other than loopback
@@ -41,7 +44,7 @@ type Config struct {
 	Burst int
 	// Small uses laptop-sized Badger caches (tests, tiny machines).
 	Small bool
-	// MinFree is the disk reserve (0: store.DefaultMinFree).
+	// MinFree is the disk reserve (0: badgerstore.DefaultMinFree).
 	MinFree uint64
 	// SeenEvery is how often last-seen times are written (0: a minute).
 	SeenEvery time.Duration
@@ -50,19 +53,18 @@ type Config struct {
 	Logger          *slog.Logger
 }
 
-// Server is an open sync server.
+// Server is an open sync server: a store, the handlers on it, and the
+// listeners they are served on.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	st       store.Store
-	ing      *ingest.Ingester
-	auth     *auth.Authority
-	presence *auth.Presence
-	api      *api.Handler
-	admin    *admin.Local
+	cfg    Config
+	log    *slog.Logger
+	st     store.Store
+	h      *Handlers
+	public *http.ServeMux // the public listener's handlers: the sync API at /, and what is mounted
 
-	mu   sync.Mutex
-	addr net.Addr
+	mu          sync.Mutex
+	addr        net.Addr
+	metricsAddr net.Addr
 }
 
 // ErrPlainHTTP refuses plain HTTP on a public address.
@@ -83,6 +85,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		if _, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey); err != nil {
 			return nil, fmt.Errorf("TLS certificate: %w", err)
 		}
+	}
+	if cfg.MetricsListen != "" && cfg.MetricsListen == cfg.Listen && !strings.HasSuffix(cfg.Listen, ":0") {
+		return nil, fmt.Errorf("--metrics-listen %s: the metrics have their own address, not the laptops' (--listen)", cfg.MetricsListen)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -107,191 +112,104 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ing, err := ingest.Open(ctx, st, ingest.Options{Logger: cfg.Logger})
+	h, err := NewHandlers(ctx, st, Options{Logger: cfg.Logger, Rate: cfg.Rate, Burst: cfg.Burst, Key: key})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	codec, err := syncproto.DefaultCodec()
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	s := &Server{cfg: cfg, log: cfg.Logger, st: st, ing: ing, auth: auth.New(st, nil), presence: auth.NewPresence()}
-	s.auth.Reserve(ing.ServerDevice())
-	s.api = api.New(api.Config{Store: st, Auth: s.auth, Ingest: ing, Codec: codec, Presence: s.presence,
-		Metrics: api.NewMetrics(st.CountDevices), Logger: cfg.Logger, Rate: cfg.Rate, Burst: cfg.Burst})
-	s.admin = &admin.Local{Store: st, Ingest: ing, Auth: s.auth, Presence: s.presence, Key: key}
+	s := &Server{cfg: cfg, log: cfg.Logger, st: st, h: h, public: http.NewServeMux()}
+	s.public.Handle("/", h.Sync)
 	return s, nil
 }
 
-// DataKey reads the data key of the server whose data is in dataDir from
-// loc (DATA.key beside it when loc is zero), making it when there is none
-// yet: at the first start, or for a store from before encryption at rest
-// (which store.Open then encrypts). For encrypted data whose key file is
-// missing it says what to do; it never makes a new key for them.
-func DataKey(dataDir string, loc serverkey.Location, log *slog.Logger) ([]byte, error) {
-	if loc.Path == "" {
-		var err error
-		if loc, err = serverkey.Locate(dataDir, "", func(string) string { return "" }); err != nil {
-			return nil, err
-		}
-	}
-	key, err := serverkey.Load(loc.Path)
-	if !errors.Is(err, serverkey.ErrMissing) {
-		return key, err
-	}
-	enc, eerr := badgerstore.IsEncrypted(dataDir)
-	switch {
-	case eerr != nil:
-		return nil, eerr
-	case enc:
-		return nil, fmt.Errorf("%w: the data in %s is encrypted with the key that was in %s: put that file back from where it is kept safe, or name it with --key-file (or $%s)",
-			serverkey.ErrMissing, dataDir, loc.Path, serverkey.EnvFile)
-	case loc.Credential:
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(loc.Path), 0o700); err != nil {
-		return nil, fmt.Errorf("the data key: %w", err)
-	}
-	if key, err = serverkey.Create(loc.Path); err != nil {
-		return nil, fmt.Errorf("%w: give --key-file PATH (outside the data directory) or a systemd credential %s", err, serverkey.Credential)
-	}
-	if log != nil {
-		log.Warn("made a new data key: keep a copy of this file safe, apart from the data and its backups; without it they cannot be read",
-			"key_file", loc.Path)
-	}
-	return key, nil
-}
+// Mount serves handler on the public listener under pattern (as
+// http.ServeMux reads it, e.g. "/public/"), beside the sync API, which
+// answers every path not mounted. Call it before Run; the handler brings
+// its own middleware (package middleware).
+func (s *Server) Mount(pattern string, handler http.Handler) { s.public.Handle(pattern, handler) }
 
-// OpenStore opens the store in dataDir encrypted with the data key at loc
-// (made at the first start; see DataKey), and returns it with its key. A
-// key rotation a crash interrupted (RotateKey) is finished here.
-func OpenStore(ctx context.Context, dataDir string, loc serverkey.Location, o badgerstore.Options) (*badgerstore.Store, []byte, error) {
-	key, err := DataKey(dataDir, loc, o.Logger)
-	if err != nil {
-		return nil, nil, err
-	}
-	o.Key = key
-	st, err := badgerstore.Open(ctx, dataDir, o)
-	if errors.Is(err, badgerstore.ErrWrongKey) {
-		if next, nerr := serverkey.Load(loc.Path + newSuffix); nerr == nil {
-			o.Key = next
-			if st, err = badgerstore.Open(ctx, dataDir, o); err == nil {
-				if _, err = finishRotation(loc.Path); err != nil {
-					st.Close()
-					return nil, nil, err
-				}
-				return st, next, nil
-			}
-		}
-		return nil, nil, fmt.Errorf("%w (key file %s)", err, loc.Path)
-	}
-	return st, key, err
-}
+// Handler is what the public listener serves (the sync API and what is
+// mounted), for tests that serve it with httptest.
+func (s *Server) Handler() http.Handler { return s.public }
 
-// newSuffix names the new key beside the key file during a rotation.
-const newSuffix = ".new"
-
-// RotateKey gives the store in dataDir a new data key: the new key is
-// written beside the key file, the store's key registry re-encrypted
-// under it, then the key file replaced; the old key is kept as
-// KEY.old-DATE, for backups made to it (move it offline, or delete it
-// once no backup needs it). The server must be stopped. A crash midway is finished at
-// the next open. It returns the old key file's new path.
-func RotateKey(dataDir string, loc serverkey.Location) (string, error) {
-	if loc.Credential {
-		return "", errors.New("the key is a systemd credential: rotate it where the credential is kept (write a new key with rotate-key --key-file NEW on a copy, then point the credential at it)")
-	}
-	old, err := serverkey.Load(loc.Path)
-	if err != nil {
-		return "", err
-	}
-	if enc, err := badgerstore.IsEncrypted(dataDir); err != nil || !enc {
-		if err == nil {
-			err = fmt.Errorf("%s holds no encrypted store", dataDir)
-		}
-		return "", err
-	}
-	next := loc.Path + newSuffix
-	os.Remove(next) // a rotation that never re-keyed the store
-	key, err := serverkey.Create(next)
-	if err != nil {
-		return "", err
-	}
-	if err := badgerstore.RotateKey(dataDir, old, key); err != nil {
-		os.Remove(next)
-		return "", err
-	}
-	return finishRotation(loc.Path)
-}
-
-// finishRotation puts the new key in place of the old, which it keeps
-// beside, and returns the old one's path.
-func finishRotation(path string) (string, error) {
-	old := path + ".old-" + time.Now().UTC().Format("20060102T150405")
-	if err := os.Rename(path, old); err != nil {
-		return "", fmt.Errorf("finish the key rotation: %w", err)
-	}
-	if err := os.Rename(path+newSuffix, path); err != nil {
-		return "", fmt.Errorf("finish the key rotation: %w", err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return old, nil
-}
-
-// Handler is the sync API, for tests that serve it with httptest.
-func (s *Server) Handler() http.Handler { return s.api }
+// MetricsHandler is what the metrics listener serves.
+func (s *Server) MetricsHandler() http.Handler { return s.h.Metrics }
 
 // Admin is what the control socket serves.
-func (s *Server) Admin() *admin.Local { return s.admin }
+func (s *Server) Admin() *admin.Local { return s.h.Admin }
 
-// Addr is the address the API listens on, once Run has started listening.
+// Addr is the address the public listener listens on, once Run has
+// started listening.
 func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.addr
 }
 
+// MetricsAddr is the metrics listener's address once Run has started
+// listening (nil when there is none).
+func (s *Server) MetricsAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.metricsAddr
+}
+
 // Close flushes last-seen times and closes the store. Run calls it.
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := s.presence.Flush(ctx, s.st); err != nil {
+	if err := s.h.Presence.Flush(ctx, s.st); err != nil {
 		s.log.Warn("last-seen times not saved", "err", err)
 	}
 	return s.st.Close()
 }
 
-// Run serves the sync API on cfg.Listen and administration on the control
-// socket until ctx ends, then stops gracefully: requests in flight finish
-// (a push is one transaction: it is committed and acknowledged, or not at
-// all), and the store is closed. ready, if set, is called once listening.
+// Run serves the public handlers (the sync API and what is mounted) on
+// cfg.Listen, the metrics on cfg.MetricsListen if set, and administration
+// on the control socket, until ctx ends; then it stops gracefully:
+// requests in flight finish (a push is one transaction: it is committed and
+// acknowledged, or not at all), and the store is closed. ready, if set, is
+// called with the public address once every listener listens.
 func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) (err error) {
 	defer func() {
 		if cerr := s.Close(); err == nil {
 			err = cerr
 		}
 	}()
+	var lns []net.Listener
+	defer func() {
+		if err != nil {
+			for _, ln := range lns {
+				ln.Close()
+			}
+		}
+	}()
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
 	}
+	lns = append(lns, ln)
+	var mln net.Listener
+	if s.cfg.MetricsListen != "" {
+		if mln, err = net.Listen("tcp", s.cfg.MetricsListen); err != nil {
+			return fmt.Errorf("listen for metrics on %s: %w", s.cfg.MetricsListen, err)
+		}
+		lns = append(lns, mln)
+	}
 	ctl, err := admin.ListenSocket(s.cfg.DataDir)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	defer os.Remove(admin.SocketPath(s.cfg.DataDir))
 	s.mu.Lock()
 	s.addr = ln.Addr()
+	if mln != nil {
+		s.metricsAddr = mln.Addr()
+	}
 	s.mu.Unlock()
 
 	hs := &http.Server{
-		Handler:           s.api,
+		Handler:           s.public,
 		ReadHeaderTimeout: 30 * time.Second,
 		// A 2G link moves ~10 KB/s: a full 4 MiB frame needs minutes.
 		ReadTimeout:    10 * time.Minute,
@@ -301,9 +219,9 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) (err error)
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	cs := &http.Server{Handler: admin.Handler(s.admin, s.log), ReadHeaderTimeout: 10 * time.Second}
-
-	errc := make(chan error, 2)
+	cs := &http.Server{Handler: admin.Handler(s.h.Admin, s.log), ReadHeaderTimeout: 10 * time.Second}
+	others := []*http.Server{cs} // stopped after the public one
+	errc := make(chan error, 3)
 	go func() {
 		var err error
 		if s.cfg.TLSCert != "" {
@@ -315,12 +233,26 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) (err error)
 		errc <- err
 	}()
 	go func() { errc <- cs.Serve(ctl) }()
+	if mln != nil {
+		ms := &http.Server{Handler: metricsMux(s.h.Metrics, s.log), ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute,
+			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+		others = append(others, ms)
+		go func() { errc <- ms.Serve(mln) }()
+		if !IsLoopback(s.cfg.MetricsListen) {
+			s.log.Warn("metrics are served in plain HTTP to whoever reaches this address: keep it on a private network or behind a firewall",
+				"metrics", "http://"+mln.Addr().String()+"/metrics")
+		}
+	}
 	scheme := "http"
 	if s.cfg.TLSCert != "" {
 		scheme = "https"
 	}
-	s.log.Info("serving", "url", scheme+"://"+ln.Addr().String(), "data", s.cfg.DataDir, "server_id", s.ing.ServerID(),
-		"control", admin.SocketPath(s.cfg.DataDir))
+	attrs := []any{"url", scheme + "://" + ln.Addr().String(), "data", s.cfg.DataDir, "server_id", s.h.Identity.ServerID,
+		"control", admin.SocketPath(s.cfg.DataDir)}
+	if mln != nil {
+		attrs = append(attrs, "metrics", "http://"+mln.Addr().String()+"/metrics")
+	}
+	s.log.Info("serving", attrs...)
 	if ready != nil {
 		ready(ln.Addr())
 	}
@@ -330,7 +262,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) (err error)
 	for {
 		select {
 		case <-tick.C:
-			if err := s.presence.Flush(ctx, s.st); err != nil {
+			if err := s.h.Presence.Flush(ctx, s.st); err != nil {
 				s.log.Warn("last-seen times not saved", "err", err)
 			}
 			continue
@@ -346,8 +278,20 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) (err error)
 	if serr := hs.Shutdown(sctx); serr != nil {
 		s.log.Warn("requests cut at shutdown", "err", serr)
 	}
-	cs.Shutdown(sctx)
+	for _, o := range others {
+		o.Shutdown(sctx)
+	}
 	return err
+}
+
+// metricsMux serves /metrics, logged at debug level (a scrape every few
+// seconds), and nothing else.
+func metricsMux(metrics http.Handler, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(syncproto.PathMetrics, metrics)
+	return middleware.Log(middleware.Recover(mux, log, func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	}), middleware.LogOptions{Logger: log, Quiet: func(*http.Request) bool { return true }})
 }
 
 // IsLoopback reports whether a listen address only accepts connections

@@ -1,4 +1,4 @@
-package api
+package middleware
 
 import (
 	"context"
@@ -7,27 +7,29 @@ import (
 	"golang.org/x/sync/semaphore"
 )
 
-// budget bounds the bytes a kind of work holds across every request at
+// Budget bounds the bytes a kind of work holds across every request at
 // once: request bodies being received, or the decoded requests and pull
 // pages being worked on. One request is bounded by the protocol's limits;
 // many at once (sixty small frames each inflating to 16 MiB, three devices
 // within their burst allowance, took the server to 1 GiB) are bounded
 // only by this. A request that cannot get its bytes in time is answered
 // "busy" and the laptop tries again later: slower, never more memory.
-type budget struct {
+type Budget struct {
 	sem  *semaphore.Weighted
 	size int64
 	wait time.Duration
 }
 
-func newBudget(size int64, wait time.Duration) *budget {
-	return &budget{sem: semaphore.NewWeighted(size), size: size, wait: wait}
+// NewBudget returns a budget of size bytes; a request waits at most wait
+// for its share.
+func NewBudget(size int64, wait time.Duration) *Budget {
+	return &Budget{sem: semaphore.NewWeighted(size), size: size, wait: wait}
 }
 
-// take reserves n bytes (at most the whole budget), waiting up to the
+// Take reserves n bytes (at most the whole budget), waiting up to the
 // budget's wait in arrival order; ok is false when they did not come in
 // time. release gives them back.
-func (b *budget) take(ctx context.Context, n int64) (release func(), ok bool) {
+func (b *Budget) Take(ctx context.Context, n int64) (release func(), ok bool) {
 	n = min(max(n, 1), b.size)
 	ctx, cancel := context.WithTimeout(ctx, b.wait)
 	defer cancel()

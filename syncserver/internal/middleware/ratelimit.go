@@ -1,4 +1,4 @@
-package api
+package middleware
 
 import (
 	"sync"
@@ -7,9 +7,9 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// limiters keeps one token bucket per key (a device, or an address for
+// Limiters keeps one token bucket per key (a device, or an address for
 // enrollment), forgetting keys idle for a while.
-type limiters struct {
+type Limiters struct {
 	mu      sync.Mutex
 	r       rate.Limit
 	burst   int
@@ -23,17 +23,17 @@ type limiter struct {
 	last time.Time
 }
 
-// newLimiters returns buckets of perSecond requests with burst; perSecond
+// NewLimiters returns buckets of perSecond requests with burst; perSecond
 // <= 0 means no limit.
-func newLimiters(perSecond float64, burst int) *limiters {
+func NewLimiters(perSecond float64, burst int) *Limiters {
 	if burst < 1 {
 		burst = 1
 	}
-	return &limiters{r: rate.Limit(perSecond), burst: burst, m: map[string]*limiter{}, idleTTL: 10 * time.Minute}
+	return &Limiters{r: rate.Limit(perSecond), burst: burst, m: map[string]*limiter{}, idleTTL: 10 * time.Minute}
 }
 
-// allow takes one token for key; when there is none it says how long to wait.
-func (ls *limiters) allow(key string, now time.Time) (bool, time.Duration) {
+// Allow takes one token for key; when there is none it says how long to wait.
+func (ls *Limiters) Allow(key string, now time.Time) (bool, time.Duration) {
 	if ls == nil || ls.r <= 0 {
 		return true, 0
 	}

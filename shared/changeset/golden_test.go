@@ -71,9 +71,9 @@ func golden(t *testing.T, name string, got []byte) []byte {
 }
 
 const (
-	devA = "01a21153-0b49-7f01-9325-83417e1d6f9d"
-	devB = "01a21160-0b49-7f01-9325-83417e1d6f9e"
-	goldenRec  = "01a21154-2c3d-7e4f-8a5b-6c7d8e9f0a1b"
+	devA      = "01a21153-0b49-7f01-9325-83417e1d6f9d"
+	devB      = "01a21160-0b49-7f01-9325-83417e1d6f9e"
+	goldenRec = "01a21154-2c3d-7e4f-8a5b-6c7d8e9f0a1b"
 )
 
 func goldenOps() map[string]*Op {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -147,7 +148,7 @@ func (p *appealDetail) draw() {
 		}))
 	}
 
-	grid := container.New(kvLayout{})
+	grid := container.New(controls.Pairs{})
 	kv(grid, u.T("field.council"), u.councilName(a.Council))
 	kv(grid, u.T("field.channel"), u.termName(refdata.AppealChannels, a.Channel))
 	kv(grid, u.T("field.received_on"), u.tr.LongDate(a.ReceivedOn))
@@ -232,38 +233,6 @@ func (p *appealDetail) draw() {
 	p.body.Refresh()
 }
 
-// kvLayout is a two-column grid: labels as wide as the widest, values wrap.
-type kvLayout struct{}
-
-func (kvLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	lw := float32(0)
-	for i := 0; i < len(objs); i += 2 {
-		lw = max(lw, objs[i].MinSize().Width)
-	}
-	lw = min(lw, size.Width*0.4)
-	pad := theme.Padding()
-	y := float32(0)
-	for i := 0; i+1 < len(objs); i += 2 {
-		vw := size.Width - lw - pad
-		objs[i+1].Resize(fyne.NewSize(vw, objs[i+1].MinSize().Height))
-		h := max(objs[i].MinSize().Height, objs[i+1].MinSize().Height)
-		objs[i].Resize(fyne.NewSize(lw, objs[i].MinSize().Height))
-		objs[i].Move(fyne.NewPos(0, y))
-		objs[i+1].Move(fyne.NewPos(lw+pad, y))
-		y += h
-	}
-}
-
-func (kvLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	lw, vw, h := float32(0), float32(0), float32(0)
-	for i := 0; i+1 < len(objs); i += 2 {
-		lw = max(lw, objs[i].MinSize().Width)
-		vw = max(vw, min(objs[i+1].MinSize().Width, 200))
-		h += max(objs[i].MinSize().Height, objs[i+1].MinSize().Height)
-	}
-	return fyne.NewSize(min(lw, 260)+vw, h)
-}
-
 // stepDialog asks what a workflow step needs and applies it.
 func (p *appealDetail) stepDialog(to domain.Status) {
 	u := p.u
@@ -345,7 +314,7 @@ func (p *appealDetail) publicationDialog() {
 	consent.SetChecked(a.PublishIdentityConsent)
 	ready := widget.NewCheck(u.T("field.ready_for_publication"), nil)
 	ready.SetChecked(a.ReadyForPublication)
-	preview := container.New(kvLayout{})
+	preview := container.New(controls.Pairs{})
 	draw := func() {
 		v := a
 		v.PublicSummary = strings.TrimSpace(summary.Text)
@@ -398,7 +367,7 @@ func (p *appealDetail) reviewDialog() {
 	}
 	box.Add(fs.add("published", "field.publication", published).box)
 	box.Add(fs.add("review_note", "field.review_note", note).box)
-	preview := container.New(kvLayout{})
+	preview := container.New(controls.Pairs{})
 	for _, l := range u.publicView(&a) {
 		kv(preview, l.label, l.value)
 	}

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"strconv"
 	"strings"
 
@@ -19,18 +20,18 @@ type appealForm struct {
 	formPage
 	a *domain.Appeal // nil: new
 
-	council                             *codeSelect
-	received, registered                *textEntry
-	channel, language                   *codeSelect
+	council                             *controls.CodeSelect
+	received, registered                *controls.Entry
+	channel, language                   *controls.CodeSelect
 	anonymous                           *widget.Check
-	name, phone, email, address, pin    *textEntry
-	gender, age                         *codeSelect
-	vulnerable                          *multiCheck
-	oblast, district                    *codeSelect
-	village                             *textEntry
-	category, authority                 *codeSelect
-	authorityName, summary, description *textEntry
-	extDays, extNote                    *textEntry
+	name, phone, email, address, pin    *controls.Entry
+	gender, age                         *controls.CodeSelect
+	vulnerable                          *controls.MultiCheck
+	oblast, district                    *controls.CodeSelect
+	village                             *controls.Entry
+	category, authority                 *controls.CodeSelect
+	authorityName, summary, description *controls.Entry
+	extDays, extNote                    *controls.Entry
 	eventID                             string // set when recorded from an event
 }
 
@@ -53,7 +54,7 @@ func newAppealForm(u *UI, a *domain.Appeal) *appealForm {
 	cc, cn := u.councils()
 	f.council = u.newCodeSelect(cc, cn, "", nil)
 	f.received, f.registered = u.newEntry(), u.newEntry()
-	for _, e := range []*textEntry{f.received, f.registered} {
+	for _, e := range []*controls.Entry{f.received, f.registered} {
 		e.SetPlaceHolder(u.T("form.date_placeholder"))
 	}
 	f.channel = u.termSelect(refdata.AppealChannels, "", nil)
@@ -63,7 +64,7 @@ func newAppealForm(u *UI, a *domain.Appeal) *appealForm {
 	f.pin.SetPlaceHolder(u.T("form.pin_placeholder"))
 	f.anonymous = widget.NewCheck(u.T("field.anonymous"), func(on bool) {
 		u.touch()
-		for _, e := range []*textEntry{f.name, f.pin} {
+		for _, e := range []*controls.Entry{f.name, f.pin} {
 			if on {
 				e.Disable()
 			} else {
@@ -83,7 +84,7 @@ func newAppealForm(u *UI, a *domain.Appeal) *appealForm {
 	f.district = u.newCodeSelect(nil, nil, u.T("form.not_stated"), nil)
 	f.oblast = u.newCodeSelect(rc, rn, "", func(code string) {
 		dc, dn := u.districtChoices(code)
-		f.district.setOptions(dc, dn, u.T("form.not_stated"))
+		f.district.SetOptions(dc, dn, u.T("form.not_stated"))
 	})
 	f.village = u.newEntry()
 	f.category = u.termSelect(refdata.RightCategories, "", nil)
@@ -160,7 +161,7 @@ func newAppealForm(u *UI, a *domain.Appeal) *appealForm {
 		fs.add("age_group", "field.age_group", f.age),
 	)
 	fs.fields["appellant"] = fs.fields["anonymous"]
-	f.fold("field.vulnerable_groups", len(f.vulnerable.Selected()) > 0, fs.add("vulnerable_groups", "field.vulnerable_groups", f.vulnerable.box))
+	f.fold("field.vulnerable_groups", len(f.vulnerable.Selected()) > 0, fs.add("vulnerable_groups", "field.vulnerable_groups", f.vulnerable.Box))
 	f.section("appeal.sec_matter",
 		fs.add("category", "field.category", f.category),
 		fs.add("language", "field.language", f.language),
@@ -182,7 +183,7 @@ func newAppealForm(u *UI, a *domain.Appeal) *appealForm {
 	}
 	f.submitOnEnter(f.received, f.registered, f.name, f.phone, f.email, f.address, f.pin, f.village,
 		f.authorityName, f.summary, f.extDays, f.extNote)
-	f.multi = map[string]*multiCheck{"vulnerable_groups": f.vulnerable}
+	f.multi = map[string]*controls.MultiCheck{"vulnerable_groups": f.vulnerable}
 	f.moreInputs = func(in map[string]string) {
 		if f.eventID != "" {
 			in["event_id"] = f.eventID
@@ -205,7 +206,7 @@ func mustCouncils(u *UI) []domain.Council {
 func (f *appealForm) read() (map[string]any, bool) {
 	u := f.u
 	ok := true
-	date := func(name string, e *textEntry) any {
+	date := func(name string, e *controls.Entry) any {
 		d, err := u.tr.ParseDate(e.Text)
 		if err != nil {
 			f.fs.localError(name, u.T("err.format.date"))

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"strings"
 	"time"
 
@@ -19,12 +20,12 @@ import (
 // listFilters are the filter controls shared by the events and appeals lists.
 type listFilters struct {
 	u        *UI
-	search   *textEntry
-	status   *codeSelect // appeals only
-	category *codeSelect
-	period   *codeSelect
-	oblast   *codeSelect
-	council  *codeSelect
+	search   *controls.Entry
+	status   *controls.CodeSelect // appeals only
+	category *controls.CodeSelect
+	period   *controls.CodeSelect
+	oblast   *controls.CodeSelect
+	council  *controls.CodeSelect
 	flag     *widget.Check // overdue (appeals) or follow-up due (events)
 	count    *widget.Label
 	gen      int
@@ -80,7 +81,7 @@ func (f *listFilters) fillCouncils() {
 			names = append(names, c.Name)
 		}
 	}
-	f.council.setOptions(codes, names, u.T("list.any_council"))
+	f.council.SetOptions(codes, names, u.T("list.any_council"))
 }
 
 // soon applies the filters shortly after typing pauses, so that a fast
@@ -113,12 +114,12 @@ func (f *listFilters) filter(kind string) records.Filter {
 func (f *listFilters) view() fyne.CanvasObject {
 	row2 := []fyne.CanvasObject{}
 	if f.status != nil {
-		row2 = append(row2, narrow(f.status, 120))
+		row2 = append(row2, controls.Narrow(f.status, 120))
 	}
-	row2 = append(row2, narrow(f.category, 120), narrow(f.period, 120), narrow(f.oblast, 120), narrow(f.council, 120))
+	row2 = append(row2, controls.Narrow(f.category, 120), controls.Narrow(f.period, 120), controls.Narrow(f.oblast, 120), controls.Narrow(f.council, 120))
 	// The search field may be narrower than its hint (cut at the end) at
 	// a large text size.
-	searchRow := container.NewBorder(nil, nil, widget.NewIcon(theme.SearchIcon()), container.NewHBox(f.flag, f.count), narrow(f.search, 140))
+	searchRow := container.NewBorder(nil, nil, widget.NewIcon(theme.SearchIcon()), container.NewHBox(f.flag, f.count), controls.Narrow(f.search, 140))
 	return container.NewVBox(searchRow, container.NewGridWithColumns(len(row2), row2...))
 }
 
@@ -130,20 +131,20 @@ type appealsPage struct {
 	list   *widget.List
 	box    fyne.CanvasObject
 	header fyne.CanvasObject
-	cols   columns
+	cols   controls.Columns
 }
 
 // appealColumns fits the number, the dates and every status in the
 // language now in force (measured), the right takes a fixed share and the
 // summary what is left.
-func (u *UI) appealColumns() columns {
+func (u *UI) appealColumns() controls.Columns {
 	var statuses []string
 	for _, s := range domain.Statuses {
 		statuses = append(statuses, u.statusName(string(s)))
 	}
 	date := u.tr.Date(caldate.New(2026, 11, 25))
-	return columns{widths: []float32{textWidth(fyne.TextStyle{}, "NRN-ATB-2026-K7QH-0001"), textWidth(fyne.TextStyle{}, date),
-		textWidth(fyne.TextStyle{}, statuses...), 170, 0, textWidth(fyne.TextStyle{}, date, u.T("list.overdue_days", "n", 999))}}
+	return controls.Columns{Widths: []float32{controls.TextWidth(fyne.TextStyle{}, "NRN-ATB-2026-K7QH-0001"), controls.TextWidth(fyne.TextStyle{}, date),
+		controls.TextWidth(fyne.TextStyle{}, statuses...), 170, 0, controls.TextWidth(fyne.TextStyle{}, date, u.T("list.overdue_days", "n", 999))}}
 }
 
 func newAppealsPage(u *UI) *appealsPage {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"sort"
 	"strconv"
 	"strings"
@@ -227,9 +228,9 @@ func (f *formPage) inputs() map[string]string {
 	out := map[string]string{}
 	for name, fld := range f.fs.fields {
 		switch x := fld.obj.(type) {
-		case *textEntry:
+		case *controls.Entry:
 			out[name] = x.Text
-		case *codeSelect:
+		case *controls.CodeSelect:
 			out[name] = x.Code()
 		case *widget.Check:
 			out[name] = strconv.FormatBool(x.Checked)
@@ -267,9 +268,9 @@ func (f *formPage) setInputs(in map[string]string) {
 			continue
 		}
 		switch x := fld.obj.(type) {
-		case *textEntry:
+		case *controls.Entry:
 			x.SetText(v)
-		case *codeSelect:
+		case *controls.CodeSelect:
 			if !x.Disabled() {
 				x.SetCode(v)
 			}

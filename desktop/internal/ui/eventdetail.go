@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"net/url"
 	"strings"
 
@@ -101,7 +102,7 @@ func (p *eventDetail) draw() {
 		}))
 	}
 
-	grid := container.New(kvLayout{})
+	grid := container.New(controls.Pairs{})
 	kv(grid, u.T("field.council"), u.councilName(e.Council))
 	kv(grid, u.T("field.topic"), e.Topic)
 	when := u.tr.LongDate(e.Date)

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"strconv"
 	"strings"
 
@@ -22,18 +23,18 @@ type eventForm struct {
 	formPage
 	e *domain.Event // nil: new
 
-	council, kind, language, oblast, district *codeSelect
-	titleE, topic, date, start, duration      *textEntry
-	village, venue                            *textEntry
-	agenda, decisions, links, notes           *textEntry
+	council, kind, language, oblast, district *controls.CodeSelect
+	titleE, topic, date, start, duration      *controls.Entry
+	village, venue                            *controls.Entry
+	agenda, decisions, links, notes           *controls.Entry
 	groups                                    []string
-	counts                                    map[string][3]*textEntry // group -> female, male, unspecified
+	counts                                    map[string][3]*controls.Entry // group -> female, male, unspecified
 	speakers                                  *rowsEditor
 	followups                                 *rowsEditor
 }
 
 func newEventForm(u *UI, e *domain.Event) *eventForm {
-	f := &eventForm{e: e, counts: map[string][3]*textEntry{}}
+	f := &eventForm{e: e, counts: map[string][3]*controls.Entry{}}
 	f.u = u
 	f.formPage.kind = domain.KindEvent
 	if e != nil {
@@ -54,7 +55,7 @@ func newEventForm(u *UI, e *domain.Event) *eventForm {
 	f.district = u.newCodeSelect(nil, nil, u.T("form.not_stated"), nil)
 	f.oblast = u.newCodeSelect(rc, rn, "", func(code string) {
 		dc, dn := u.districtChoices(code)
-		f.district.setOptions(dc, dn, u.T("form.not_stated"))
+		f.district.SetOptions(dc, dn, u.T("form.not_stated"))
 	})
 	f.titleE, f.topic, f.date, f.start, f.duration = u.newEntry(), u.newEntry(), u.newEntry(), u.newEntry(), u.newEntry()
 	f.date.SetPlaceHolder(u.T("form.date_placeholder"))
@@ -69,7 +70,7 @@ func newEventForm(u *UI, e *domain.Event) *eventForm {
 		truncatedBold(u.T("field.male")), truncatedBold(u.T("field.unspecified"))))
 	for _, t := range u.catalog().Terms(refdata.ParticipantGroups) {
 		f.groups = append(f.groups, t.Code)
-		var row [3]*textEntry
+		var row [3]*controls.Entry
 		for i := range row {
 			row[i] = u.newEntry()
 			row[i].SetPlaceHolder("0")
@@ -144,7 +145,7 @@ func newEventForm(u *UI, e *domain.Event) *eventForm {
 		f.decisions.SetText(strings.Join(e.Decisions, "\n"))
 		for _, x := range e.FollowUps {
 			r := f.followups.addRow(x.ID, x.Action, x.Owner, u.tr.DateInput(x.Due))
-			r.cells[3].(*codeSelect).SetCode(x.Status)
+			r.cells[3].(*controls.CodeSelect).SetCode(x.Status)
 			r.doneOn = x.DoneOn.String()
 		}
 		f.links.SetText(strings.Join(e.MediaLinks, "\n"))
@@ -200,7 +201,7 @@ func lines(s string) []string {
 func (f *eventForm) read() (map[string]any, bool) {
 	u := f.u
 	ok := true
-	num := func(field string, e *textEntry) int {
+	num := func(field string, e *controls.Entry) int {
 		t := strings.TrimSpace(e.Text)
 		if t == "" {
 			return 0
@@ -242,7 +243,7 @@ func (f *eventForm) read() (map[string]any, bool) {
 			f.fs.localError("followups", u.T("err.format.date"))
 			ok = false
 		}
-		fu := domain.FollowUp{ID: r.id, Action: r.text(0), Owner: r.text(1), Due: due, Status: r.cells[3].(*codeSelect).Code()}
+		fu := domain.FollowUp{ID: r.id, Action: r.text(0), Owner: r.text(1), Due: due, Status: r.cells[3].(*controls.CodeSelect).Code()}
 		if fu.ID == "" {
 			fu.ID = r.newID()
 		}
@@ -330,7 +331,7 @@ type editRow struct {
 }
 
 func (r *editRow) text(i int) string {
-	if e, ok := r.cells[i].(*textEntry); ok {
+	if e, ok := r.cells[i].(*controls.Entry); ok {
 		return strings.TrimSpace(e.Text)
 	}
 	return ""
@@ -355,7 +356,7 @@ func (u *UI) newRowsEditor(heads []string, addLabel string, cell func(col int) f
 	ed.list = container.NewVBox()
 	ed.addBtn = u.button(addLabel, theme.ContentAddIcon(), func() {
 		r := ed.addRow("")
-		if e, ok := r.cells[0].(*textEntry); ok {
+		if e, ok := r.cells[0].(*controls.Entry); ok {
 			u.win.Canvas().Focus(e)
 		}
 	})
@@ -368,7 +369,7 @@ func (ed *rowsEditor) addRow(id string, texts ...string) *editRow {
 	grid := container.NewGridWithColumns(len(ed.heads))
 	for i := range ed.heads {
 		c := ed.cell(i)
-		if e, ok := c.(*textEntry); ok && i < len(texts) {
+		if e, ok := c.(*controls.Entry); ok && i < len(texts) {
 			e.SetText(texts[i])
 		}
 		r.cells = append(r.cells, c)
@@ -411,9 +412,9 @@ func (f *eventForm) rowInputs(in map[string]string) {
 			p := ed.name + "." + strconv.Itoa(i) + "."
 			for c, cell := range r.cells {
 				switch x := cell.(type) {
-				case *textEntry:
+				case *controls.Entry:
 					in[p+strconv.Itoa(c)] = x.Text
-				case *codeSelect:
+				case *controls.CodeSelect:
 					in[p+strconv.Itoa(c)] = x.Code()
 				}
 			}
@@ -450,9 +451,9 @@ func (f *eventForm) restoreRows(in map[string]string) {
 			r.doneOn = in[p+"done_on"]
 			for c, cell := range r.cells {
 				switch x := cell.(type) {
-				case *textEntry:
+				case *controls.Entry:
 					x.SetText(in[p+strconv.Itoa(c)])
-				case *codeSelect:
+				case *controls.CodeSelect:
 					x.SetCode(in[p+strconv.Itoa(c)])
 				}
 			}

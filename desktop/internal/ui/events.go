@@ -5,6 +5,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/caldate"
@@ -19,19 +20,19 @@ type eventsPage struct {
 	pg   *pager
 	list *widget.List
 	box  fyne.CanvasObject
-	cols columns
+	cols controls.Columns
 }
 
 // eventColumns fits the date and every event kind in the language in
 // force (measured); the title takes what is left.
-func (u *UI) eventColumns() columns {
+func (u *UI) eventColumns() controls.Columns {
 	var kinds []string
 	for _, t := range u.catalog().Terms(refdata.EventKinds) {
 		kinds = append(kinds, t.Names.In(u.Lang()))
 	}
 	date := u.tr.Date(caldate.New(2026, 11, 25))
-	return columns{widths: []float32{textWidth(fyne.TextStyle{}, date), min(textWidth(fyne.TextStyle{}, kinds...), 230), 230, 0,
-		textWidth(fyne.TextStyle{}, date)}}
+	return controls.Columns{Widths: []float32{controls.TextWidth(fyne.TextStyle{}, date), min(controls.TextWidth(fyne.TextStyle{}, kinds...), 230), 230, 0,
+		controls.TextWidth(fyne.TextStyle{}, date)}}
 }
 
 func newEventsPage(u *UI) *eventsPage {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"os"
 	"strings"
 	"unicode/utf8"
@@ -249,7 +250,7 @@ func (f *firstRun) create() fyne.CanvasObject {
 }
 
 type createForm struct {
-	name, pass, again *textEntry
+	name, pass, again *controls.Entry
 }
 
 func (f *firstRun) restore() fyne.CanvasObject {

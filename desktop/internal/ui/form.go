@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"sort"
 
 	"fyne.io/fyne/v2"
@@ -31,7 +32,7 @@ type formPage struct {
 	// The draft (drafts.go): which record, the controls that are not a
 	// single field, and a note saying when the input was last kept.
 	kind, recordID string
-	multi          map[string]*multiCheck
+	multi          map[string]*controls.MultiCheck
 	moreInputs     func(map[string]string)
 	restoreMore    func(map[string]string)
 	draftNote      *widget.Label
@@ -172,7 +173,7 @@ func (f *formPage) save() {
 	f.u.dropDraft()
 }
 
-func (f *formPage) submitOnEnter(entries ...*textEntry) {
+func (f *formPage) submitOnEnter(entries ...*controls.Entry) {
 	for _, e := range entries {
 		if !e.MultiLine {
 			e.OnSubmitted = func(string) { f.save() }

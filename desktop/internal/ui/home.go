@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"sort"
 
 	"fyne.io/fyne/v2"
@@ -248,7 +249,7 @@ func councilActivity(u *UI) []councilCount {
 	return out
 }
 
-var activityColumns = columns{widths: []float32{0, 80, 90, 80}}
+var activityColumns = controls.Columns{Widths: []float32{0, 80, 90, 80}}
 
 // activityCard shows what each council recorded, in a table that scrolls.
 func (p *homePage) activityCard() fyne.CanvasObject {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ func TestEnterConfirmsWorkflowStep(t *testing.T) {
 	d := newAppealDetail(h.u, id)
 	h.u.shell.push(d)
 	h.tap(h.T("workflow.to.under_review"))
-	focused, ok := h.win.Canvas().Focused().(*textEntry)
+	focused, ok := h.win.Canvas().Focused().(*controls.Entry)
 	if !ok {
 		t.Fatalf("the step dialog opened with %T focused, not its note", h.win.Canvas().Focused())
 	}
@@ -49,7 +50,7 @@ func TestDraftKeptAndOfferedAtNextStart(t *testing.T) {
 	f := h.u.shell.top().(*appealForm)
 	test.Type(f.summary, "Жер тилкеси мыйзамсыз тартылып алынды")
 	f.gender.SetCode("male")
-	f.vulnerable.SetSelected([]string{f.vulnerable.codes[1]})
+	f.vulnerable.SetSelected([]string{f.vulnerable.Codes[1]})
 	h.waitFor("the draft", func() bool {
 		d, err := h.u.sess.Records().Draft(t.Context())
 		return err == nil && d != nil && d.Inputs["summary"] == "Жер тилкеси мыйзамсыз тартылып алынды" && d.Inputs["gender"] == "male"

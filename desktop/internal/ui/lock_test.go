@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"strings"
 	"testing"
 
@@ -27,7 +28,7 @@ func (h *harness) visibleText() string {
 			b.WriteString(x.Text + "\n")
 		case *widget.Button:
 			b.WriteString(x.Text + "\n")
-		case *textEntry:
+		case *controls.Entry:
 			b.WriteString(x.Text + "\n")
 		case *widget.Entry:
 			b.WriteString(x.Text + "\n")
@@ -116,7 +117,7 @@ func TestLockHidesDialogs(t *testing.T) {
 	d := newAppealDetail(h.u, a.ID)
 	h.u.shell.push(d)
 	h.tap(h.T("workflow.to.under_review"))
-	note, ok := h.win.Canvas().Focused().(*textEntry)
+	note, ok := h.win.Canvas().Focused().(*controls.Entry)
 	if !ok {
 		t.Fatal("the step dialog has no focused note")
 	}
@@ -146,9 +147,9 @@ func TestLockHidesDialogs(t *testing.T) {
 // unlockLocked types the passphrase on the lock screen and waits.
 func (h *harness) unlockLocked() {
 	h.t.Helper()
-	var pass *textEntry
+	var pass *controls.Entry
 	for _, o := range test.LaidOutObjects(h.win.Content()) {
-		if e, ok := o.(*textEntry); ok && e.Password && e.Visible() {
+		if e, ok := o.(*controls.Entry); ok && e.Password && e.Visible() {
 			pass = e
 		}
 	}

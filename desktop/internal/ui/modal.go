@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 )
 
 // modal is a small form in a dialog that stays open, with everything typed,
@@ -44,9 +45,9 @@ func (u *UI) showModal(title string, fs *fieldSet, content fyne.CanvasObject, ok
 	// Enter confirms from a one-line field (Shift+Enter from a text of
 	// several lines, where Enter starts a new line), and the first field
 	// has the focus: a step is a click, a word and Enter.
-	var first *textEntry
+	var first *controls.Entry
 	for _, f := range fs.order {
-		if e, ok := f.obj.(*textEntry); ok {
+		if e, ok := f.obj.(*controls.Entry); ok {
 			e.OnSubmitted = func(string) { run() }
 			if first == nil && !e.Disabled() {
 				first = e

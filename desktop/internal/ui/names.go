@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"sort"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
@@ -116,7 +117,7 @@ func periodRange(p string, today caldate.Date) (from, to caldate.Date) {
 	return caldate.Date{}, caldate.Date{}
 }
 
-func (u *UI) periodSelect(changed func(string)) *codeSelect {
+func (u *UI) periodSelect(changed func(string)) *controls.CodeSelect {
 	names := make([]string, 0, len(periods)-1)
 	for _, p := range periods[1:] {
 		names = append(names, u.T("period."+p))
@@ -124,7 +125,7 @@ func (u *UI) periodSelect(changed func(string)) *codeSelect {
 	return u.newCodeSelect(periods[1:], names, u.T("period.any"), changed)
 }
 
-func (u *UI) statusSelect(anyLabel string, changed func(string)) *codeSelect {
+func (u *UI) statusSelect(anyLabel string, changed func(string)) *controls.CodeSelect {
 	var codes, names []string
 	for _, s := range domain.Statuses {
 		codes = append(codes, string(s))

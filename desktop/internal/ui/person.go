@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"os"
 	"strings"
 
@@ -32,12 +33,12 @@ type personDialog struct {
 	u *UI
 	d *dialog.CustomDialog
 
-	query     *textEntry
+	query     *controls.Entry
 	search    *widget.Button
 	status    *widget.Label // what was found, or what is wrong
 	found     *fyne.Container
 	lang      *widget.RadioGroup
-	requested *textEntry
+	requested *controls.Entry
 	dateErr   *widget.Label
 	savePDF   *widget.Button
 	saveJSON  *widget.Button

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"net"
 	"os"
 	"reflect"
@@ -77,11 +78,11 @@ func (u *UI) Probe() ProbeDump {
 			it := add(o, "button", x.Text, clip)
 			it.Disabled = x.Disabled()
 			return
-		case *codeSelect:
+		case *controls.CodeSelect:
 			it := add(o, "select", x.Selected, clip)
 			it.Disabled, it.Options = x.Disabled(), x.Options
 			return
-		case *textEntry:
+		case *controls.Entry:
 			text := x.Text
 			if x.Password {
 				text = strings.Repeat("•", utf8.RuneCountInString(x.Text))
@@ -93,7 +94,7 @@ func (u *UI) Probe() ProbeDump {
 			it := add(o, "check", x.Text, clip)
 			it.Disabled, it.Checked = x.Disabled(), x.Checked
 			return
-		case *link:
+		case *controls.Link:
 			add(o, "link", x.Text, clip)
 			return
 		case *widget.Hyperlink:

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"path/filepath"
 	"testing"
 
@@ -28,9 +29,9 @@ func TestFirstRunRestoreBackup(t *testing.T) {
 	// Nothing chosen: said beside the field.
 	h.tap(h.T("restore.action"))
 	h.mustShow(h.T("err.required"))
-	var file, pass *textEntry
+	var file, pass *controls.Entry
 	for _, o := range h.objects() {
-		if e, ok := o.(*textEntry); ok && e.Visible() {
+		if e, ok := o.(*controls.Entry); ok && e.Visible() {
 			if e.Password {
 				pass = e
 			} else {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,13 +29,13 @@ type settingsPage struct {
 	body *fyne.Container
 
 	language *fyne.Container // a button per language
-	scale    *codeSelect
-	idle     *codeSelect
+	scale    *controls.CodeSelect
+	idle     *controls.CodeSelect
 
 	// Fields the tests fill.
 	councilForm                 *fieldSet
-	backupFile, backupPass      *textEntry
-	oldPass, newPass, againPass *textEntry
+	backupFile, backupPass      *controls.Entry
+	oldPass, newPass, againPass *controls.Entry
 }
 
 func newSettingsPage(u *UI) *settingsPage {
@@ -126,7 +127,7 @@ func (p *settingsPage) serverCard() fyne.CanvasObject {
 	e, err := u.sess.Records().Enrollment(context.Background())
 	switch {
 	case err == nil:
-		grid := container.New(kvLayout{})
+		grid := container.New(controls.Pairs{})
 		kv(grid, u.T("enroll.server"), e.Server)
 		kv(grid, u.T("field.council"), e.Council)
 		kv(grid, u.T("settings.role"), u.roleName(e.Role))
@@ -179,7 +180,7 @@ func (p *settingsPage) councilsCard() fyne.CanvasObject {
 	district := u.newCodeSelect(nil, nil, u.T("form.not_stated"), nil)
 	oblast := u.newCodeSelect(rc, rn, "", func(c string) {
 		dc, dn := u.districtChoices(c)
-		district.setOptions(dc, dn, u.T("form.not_stated"))
+		district.SetOptions(dc, dn, u.T("form.not_stated"))
 	})
 	grid := container.NewGridWithColumns(2,
 		fs.add("code", "field.council_code", code).box, fs.add("name", "field.council_name", name).box,
@@ -396,7 +397,7 @@ func (p *settingsPage) restoreCard() fyne.CanvasObject {
 func (p *settingsPage) aboutCard() fyne.CanvasObject {
 	u := p.u
 	dev := u.sess.Records().Device()
-	grid := container.New(kvLayout{})
+	grid := container.New(controls.Pairs{})
 	kv(grid, u.T("settings.device"), dev.Name)
 	kv(grid, u.T("settings.folder"), u.cfg.Dir)
 	kv(grid, u.T("settings.records"), u.T("settings.records_count",

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -229,7 +230,7 @@ func (s *shell) rebuild() {
 			navW = max(navW, probe.MinSize().Width)
 		}
 	}
-	left := container.NewBorder(nil, nil, nil, widget.NewSeparator(), container.NewPadded(container.New(fixedWidth{navW}, nav)))
+	left := container.NewBorder(nil, nil, nil, widget.NewSeparator(), container.NewPadded(container.New(controls.FixedWidth{W: navW}, nav)))
 	s.frame = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), s.status.view()), left, nil, container.NewPadded(main))
 	s.stack = []page{s.root(s.section)}
 	s.render()
@@ -507,7 +508,7 @@ func (b *statusBar) rebuild() {
 	b.pending = widget.NewLabelWithData(b.pendingText)
 	b.last = widget.NewLabelWithData(b.lastText)
 	b.progress = widget.NewProgressBar()
-	b.progBox = container.New(columns{widths: []float32{0}}, b.progress)
+	b.progBox = container.New(controls.Columns{Widths: []float32{0}}, b.progress)
 	b.progBox.Hide()
 	b.problem = widget.NewLabel("")
 	b.problem.Importance = widget.DangerImportance

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -136,7 +137,7 @@ func (u *UI) Tour(pass string) []TourStep {
 			reset(secAppeals, d)
 			d.publicationDialog()
 			for _, o := range allObjects(u.lastModal.content) {
-				if e, ok := o.(*textEntry); ok && e.MultiLine {
+				if e, ok := o.(*controls.Entry); ok && e.MultiLine {
 					e.SetText(d.a.Summary)
 					break
 				}

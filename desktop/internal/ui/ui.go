@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"log/slog"
 	"os"
 	"runtime"
@@ -242,7 +243,7 @@ func (u *UI) checkIdle() {
 
 // setContent replaces the whole window's content.
 func (u *UI) setContent(o fyne.CanvasObject) {
-	u.win.SetContent(container.NewStack(newActivityCatcher(u.touch), o))
+	u.win.SetContent(container.NewStack(controls.NewActivityCatcher(u.touch), o))
 }
 
 // setLanguage switches the interface language and redraws the current

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,9 +62,9 @@ func TestUnlockWrongThenRight(t *testing.T) {
 
 	h2 := newHarness(t, dir, "ky", false)
 	h2.mustShow(h2.T("unlock.text"))
-	var pass *textEntry
+	var pass *controls.Entry
 	for _, o := range h2.objects() {
-		if e, ok := o.(*textEntry); ok && e.Password {
+		if e, ok := o.(*controls.Entry); ok && e.Password {
 			pass = e
 		}
 	}
@@ -107,7 +108,7 @@ func TestAppealFormValidationThenSave(t *testing.T) {
 	f.channel.SetCode("phone")
 	f.category.SetCode("police_justice")
 	f.summary.SetText("Милиция арызды каттоодон баш тартты")
-	f.vulnerable.checks[0].SetChecked(true)
+	f.vulnerable.Checks[0].SetChecked(true)
 	// Enter in a one-line field saves.
 	f.summary.OnSubmitted(f.summary.Text)
 	h.drain()
@@ -201,7 +202,7 @@ func TestWorkflowOffersOnlyAllowedSteps(t *testing.T) {
 	}
 	// The reason is the dialog's first field.
 	for _, o := range test.LaidOutObjects(h.u.lastModal.content) {
-		if e, ok := o.(*textEntry); ok {
+		if e, ok := o.(*controls.Entry); ok {
 			e.SetText("Жалоба не относится к правам человека")
 			break
 		}
@@ -233,9 +234,9 @@ func TestConsultationAndPublication(t *testing.T) {
 	h.tap(h.T("action.save"))
 	h.mustShow(h.T("err.required"))
 	m := h.u.lastModal
-	var entries []*textEntry
+	var entries []*controls.Entry
 	for _, o := range test.LaidOutObjects(m.content) {
-		if e, ok := o.(*textEntry); ok {
+		if e, ok := o.(*controls.Entry); ok {
 			entries = append(entries, e)
 		}
 	}
@@ -268,9 +269,9 @@ func TestConsultationAndPublication(t *testing.T) {
 
 	h.tap(h.T("publication.action"))
 	m = h.u.lastModal
-	var ready *textEntry
+	var ready *controls.Entry
 	for _, o := range test.LaidOutObjects(m.content) {
-		if e, ok := o.(*textEntry); ok {
+		if e, ok := o.(*controls.Entry); ok {
 			ready = e
 		}
 	}
@@ -469,9 +470,9 @@ func TestIdleLockKeepsForm(t *testing.T) {
 	if h.shows("Жазылып жаткан") {
 		t.Fatal("the locked screen shows records")
 	}
-	var pass *textEntry
+	var pass *controls.Entry
 	for _, o := range h.objects() {
-		if e, ok := o.(*textEntry); ok && e.Password {
+		if e, ok := o.(*controls.Entry); ok && e.Password {
 			pass = e
 		}
 	}
@@ -518,10 +519,10 @@ func TestSettingsOfflineInstallation(t *testing.T) {
 	h.tap(h.T("firstrun.create"))
 	h.waitFor("enroll", func() bool { return h.shows(h.T("enroll.title")) })
 	// An unreachable server is said in plain words beside the address.
-	entry := func(placeholder string) *textEntry {
+	entry := func(placeholder string) *controls.Entry {
 		t.Helper()
 		for _, o := range h.objects() {
-			if e, ok := o.(*textEntry); ok && e.Visible() && e.PlaceHolder == placeholder {
+			if e, ok := o.(*controls.Entry); ok && e.Visible() && e.PlaceHolder == placeholder {
 				return e
 			}
 		}
@@ -529,9 +530,9 @@ func TestSettingsOfflineInstallation(t *testing.T) {
 		return nil
 	}
 	entry("https://kenesh.example.kg").SetText("http://127.0.0.1:1")
-	var code *textEntry
+	var code *controls.Entry
 	for _, o := range h.objects() {
-		if e, ok := o.(*textEntry); ok && e.Visible() && e.PlaceHolder == "" && !e.Password {
+		if e, ok := o.(*controls.Entry); ok && e.Visible() && e.PlaceHolder == "" && !e.Password {
 			code = e
 		}
 	}
@@ -549,8 +550,8 @@ func TestSettingsOfflineInstallation(t *testing.T) {
 	h.mustShow(h.T("err.required")) // name and oblast
 	// The council form's fields, found through its field set.
 	fs := h.u.shell.root(secSettings).(*settingsPage).councilForm
-	name := fs.fields["name"].obj.(*textEntry)
-	oblast := fs.fields["oblast"].obj.(*codeSelect)
+	name := fs.fields["name"].obj.(*controls.Entry)
+	oblast := fs.fields["oblast"].obj.(*controls.CodeSelect)
 	name.SetText("Ат-Башы коомдук кеңеши")
 	oblast.SetCode("KG-N")
 	h.tap(h.T("settings.add_council"))

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"reflect"
 	"testing"
 
@@ -165,10 +166,10 @@ func TestEveryWidgetOnScreenIsTheOneFyneRenders(t *testing.T) {
 }
 
 // selects returns the drop-downs on screen.
-func (h *harness) selects() []*codeSelect {
-	var out []*codeSelect
+func (h *harness) selects() []*controls.CodeSelect {
+	var out []*controls.CodeSelect
 	for _, o := range h.screenObjects() {
-		if s, ok := o.(*codeSelect); ok && s.Visible() && !s.Disabled() {
+		if s, ok := o.(*controls.CodeSelect); ok && s.Visible() && !s.Disabled() {
 			out = append(out, s)
 		}
 	}
@@ -235,8 +236,8 @@ func TestEveryDropDownShowsWhatIsChosen(t *testing.T) {
 			if got := shownText(s); got != want {
 				t.Errorf("%s: drop-down %d: chose %q, it shows %q", screen, i, want, got)
 			}
-			if s.Code() != s.codes[pick] {
-				t.Errorf("%s: drop-down %d: chose %q, its code is %q, want %q", screen, i, want, s.Code(), s.codes[pick])
+			if s.Code() != s.Codes()[pick] {
+				t.Errorf("%s: drop-down %d: chose %q, its code is %q, want %q", screen, i, want, s.Code(), s.Codes()[pick])
 			}
 		}
 	})

@@ -3,6 +3,8 @@ package syncproto
 import (
 	"fmt"
 	"strings"
+
+	"github.com/kenesh/kenesh/shared/changeset"
 )
 
 // MaxNameBytes bounds an operation's kind, record id and council code.
@@ -30,4 +32,14 @@ func CheckNames(id, kind, record, council string) error {
 		return nil
 	}
 	return fmt.Errorf("operation %s: kind, record id and council must be non-empty, at most %d bytes, without ':'", id, MaxNameBytes)
+}
+
+// CheckOpNames is CheckNames for op, naming it only when it fails: a
+// server checks every operation pushed, and making the name ("device/seq")
+// of each was three allocations an operation.
+func CheckOpNames(op *changeset.Op) error {
+	if ValidName(op.Kind) && ValidName(op.Record) && (op.Council == "" || ValidName(op.Council)) {
+		return nil
+	}
+	return CheckNames(op.ID(), op.Kind, op.Record, op.Council)
 }

@@ -3,6 +3,8 @@ package syncproto
 import (
 	"strings"
 	"testing"
+
+	"github.com/kenesh/kenesh/shared/changeset"
 )
 
 func TestValidName(t *testing.T) {
@@ -39,5 +41,19 @@ func TestCheckNames(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "d/7") || !strings.Contains(err.Error(), "without ':'") {
 			t.Errorf("CheckNames%q: %v", n, err)
 		}
+	}
+}
+
+func TestCheckOpNames(t *testing.T) {
+	op := &changeset.Op{Device: "d", Seq: 7, Kind: "appeal", Record: "r", Council: "NRN-ATB"}
+	if err := CheckOpNames(op); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { CheckOpNames(op) }); n != 0 {
+		t.Fatalf("a valid operation's names cost %v allocations", n)
+	}
+	op.Record = "a:b"
+	if err := CheckOpNames(op); err == nil || err.Error() != CheckNames("d/7", "appeal", "a:b", "NRN-ATB").Error() {
+		t.Fatalf("a record id with ':': %v", err)
 	}
 }

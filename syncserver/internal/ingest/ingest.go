@@ -335,7 +335,7 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, w syncproto.WireOp, t
 	}
 	var nameErr error
 	if err == nil {
-		nameErr = syncproto.CheckNames(op.ID(), op.Kind, op.Record, op.Council)
+		nameErr = syncproto.CheckOpNames(op)
 	}
 	var next *changeset.State
 	switch {

@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/kenesh/kenesh/shared/changeset"
-	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/hlc"
 )
 
@@ -27,25 +26,6 @@ const (
 	// ContentType of every frame body.
 	ContentType = "application/vnd.kenesh.frame"
 )
-
-// Roles a device may have, kept while the server's packages move to
-// package domain, where roles now live (they are the programme's, not the
-// wire's). The wire carries them as the same strings.
-const (
-	// Deprecated: use domain.RoleSecretary.
-	RoleSecretary = domain.RoleSecretary
-	// Deprecated: use domain.RoleCentral.
-	RoleCentral = domain.RoleCentral
-	// Deprecated: use domain.RoleTrainer.
-	RoleTrainer = domain.RoleTrainer
-	// Deprecated: use domain.RoleAdmin.
-	RoleAdmin = domain.RoleAdmin
-)
-
-// Roles lists every role.
-//
-// Deprecated: use domain.Roles.
-var Roles = domain.Roles
 
 // EnrollRequest binds a device to the server with a one-time code. It is a
 // plain JSON body (no frame): it is small and must work before anything

@@ -176,7 +176,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case syncproto.CodeUnavailable:
 		w.Header().Set("Retry-After", "2")
 	}
-	writeError(w, perr.Code, perr.Message, perr.Acked)
+	writeJSON(w, perr.Code.Status(), perr.Body()) // with its fields and versions, if any
 }
 
 func perr(code syncproto.Code, format string, a ...any) *syncproto.Error {
@@ -184,8 +184,8 @@ func perr(code syncproto.Code, format string, a ...any) *syncproto.Error {
 }
 
 func (h *Handler) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "server_id": h.cfg.Ingest.ServerID(),
-		"proto": syncproto.Proto, "dicts": h.dicts()})
+	writeJSON(w, http.StatusOK, syncproto.Health{Status: "ok", ServerID: h.cfg.Ingest.ServerID(), Proto: syncproto.Proto,
+		MinProto: syncproto.MinProto, Cap: syncproto.CurrentCapability, Dicts: h.dicts()})
 }
 
 func (h *Handler) dicts() []uint32 {
@@ -234,7 +234,7 @@ func (h *Handler) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	h.cfg.Metrics.enrollments.Inc()
 	h.log.Info("device enrolled", "device", d.ID, "name", d.Name, "device_name", d.DeviceName, "council", d.Council, "role", d.Role)
 	writeJSON(w, http.StatusOK, syncproto.EnrollResponse{Proto: syncproto.Proto, ServerID: h.cfg.Ingest.ServerID(), Token: en.Token,
-		Council: d.Council, Role: d.Role, Name: d.Name, Dicts: h.dicts()})
+		Council: d.Council, Role: d.Role, Name: d.Name, Dicts: h.dicts(), MinProto: syncproto.MinProto, Cap: syncproto.CurrentCapability})
 }
 
 // errBusy answers a request that could not get its share of a budget.
@@ -377,8 +377,8 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 		return nil, perr(syncproto.CodeFrame, "%v", err)
 	}
 	switch {
-	case req.Proto != syncproto.Proto:
-		return nil, perr(syncproto.CodeProtocol, "this server speaks protocol %d, the laptop %d: update Kenesh", syncproto.Proto, req.Proto)
+	case syncproto.CheckProto(req.Proto) != nil:
+		return nil, syncproto.CheckProto(req.Proto)
 	case req.Device != dev.ID:
 		return nil, perr(syncproto.CodeForbidden, "the request is for device %q, but the token is this laptop's (%s)", trunc(req.Device), dev.ID)
 	case len(req.Ops) > syncproto.MaxPushOps:

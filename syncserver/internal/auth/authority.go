@@ -96,11 +96,11 @@ func (a *Authority) Issue(ctx context.Context, req IssueRequest) (*Issued, error
 	}
 	req.Name = strings.TrimSpace(req.Name)
 	switch {
-	case !slices.Contains(syncproto.Roles, req.Role):
-		return nil, inputErr("role %q: want one of %s", req.Role, strings.Join(syncproto.Roles, ", "))
+	case !slices.Contains(domain.Roles, req.Role):
+		return nil, inputErr("role %q: want one of %s", req.Role, strings.Join(domain.Roles, ", "))
 	case req.Name == "" || utf8.RuneCountInString(req.Name) > maxName || !utf8.ValidString(req.Name):
 		return nil, inputErr("name: give who or which laptop the code is for (at most %d characters)", maxName)
-	case req.Role == syncproto.RoleSecretary && req.Council == "":
+	case req.Role == domain.RoleSecretary && req.Council == "":
 		return nil, inputErr("a secretary's laptop belongs to a council: give --council CODE")
 	case req.TTL < 0 || req.TTL > MaxCodeTTL:
 		return nil, inputErr("ttl %s: at most %s", req.TTL, MaxCodeTTL)
@@ -174,8 +174,8 @@ func protoErr(code syncproto.Code, format string, a ...any) error {
 // laptop's id (ids are in every pulled operation). A revoked device is
 // refused. Errors are *syncproto.Error.
 func (a *Authority) Enroll(ctx context.Context, req syncproto.EnrollRequest) (*Enrolled, error) {
-	if req.Proto != syncproto.Proto {
-		return nil, protoErr(syncproto.CodeProtocol, "this server speaks protocol %d, the laptop %d: update Kenesh", syncproto.Proto, req.Proto)
+	if err := syncproto.CheckProto(req.Proto); err != nil {
+		return nil, err
 	}
 	if !domain.ValidID(req.DeviceID) {
 		return nil, protoErr(syncproto.CodeInvalid, "device_id %q is not a UUID", trunc(req.DeviceID))

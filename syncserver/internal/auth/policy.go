@@ -2,8 +2,8 @@ package auth
 
 import (
 	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/policy"
-	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
@@ -23,11 +23,11 @@ func CheckWrite(dev *store.Device, op *changeset.Op, cur *changeset.State) *Refu
 // ReadScope is what device dev may pull.
 func ReadScope(dev *store.Device) store.Scope {
 	switch dev.Role {
-	case syncproto.RoleCentral:
+	case domain.RoleCentral:
 		return store.Scope{All: true}
-	case syncproto.RoleSecretary:
+	case domain.RoleSecretary:
 		return store.Scope{Council: dev.Council, Global: true}
-	case syncproto.RoleTrainer, syncproto.RoleAdmin:
+	case domain.RoleTrainer, domain.RoleAdmin:
 		return store.Scope{Global: true}
 	}
 	return store.Scope{}

@@ -34,7 +34,7 @@ func allocated(fn func()) uint64 {
 // the request is decoded as a stream and refused at the limit.
 func TestAmplificationIsRefusedAtTheLimit(t *testing.T) {
 	tg := start(t, server.Config{})
-	sec := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
+	sec := tg.enroll(domain.RoleSecretary, "NRN-ATB")
 	head := `{"proto":1,"device":"` + sec.id + `","pull":true,"ops":[`
 	room := syncproto.MaxRawBytes - len(head) - 64
 	if raceBuild {
@@ -111,10 +111,10 @@ func peakHeap(fn func()) uint64 {
 // the server is busy), and an honest laptop still syncs.
 func TestConcurrentBombsStayWithinTheBudget(t *testing.T) {
 	tg := start(t, server.Config{Rate: 2, Burst: 20})
-	honest := tg.enroll(syncproto.RoleSecretary, "OSH-ARA")
+	honest := tg.enroll(domain.RoleSecretary, "OSH-ARA")
 	var attackers []*laptop
 	for i := 0; i < 3; i++ {
-		attackers = append(attackers, tg.enroll(syncproto.RoleSecretary, "NRN-ATB"))
+		attackers = append(attackers, tg.enroll(domain.RoleSecretary, "NRN-ATB"))
 	}
 	frames := map[*laptop][]byte{}
 	for _, a := range attackers {

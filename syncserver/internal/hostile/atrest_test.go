@@ -12,7 +12,6 @@ import (
 
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
-	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/server"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
@@ -61,7 +60,7 @@ func grep(t *testing.T, root string) []string {
 // files.
 func TestNothingReadableAtRest(t *testing.T) {
 	tg := start(t, server.Config{})
-	sec := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
+	sec := tg.enroll(domain.RoleSecretary, "NRN-ATB")
 	id := domain.NewID()
 	sec.mustPush(sec.op(domain.KindAppeal, id, changeset.ActionCreate, private("NRN-ATB")))
 

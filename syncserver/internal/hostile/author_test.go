@@ -16,8 +16,8 @@ import (
 // administrator registered for the device that pushed it.
 func TestAuthorIsTheEnrolledDevice(t *testing.T) {
 	tg := start(t, server.Config{})
-	sec := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
-	central := tg.enroll(syncproto.RoleCentral, "")
+	sec := tg.enroll(domain.RoleSecretary, "NRN-ATB")
+	central := tg.enroll(domain.RoleCentral, "")
 	forged := sec.op(domain.KindAppeal, domain.NewID(), changeset.ActionCreate, appeal("NRN-ATB"))
 	forged.Author = "Бишкек, борбордук кеңсе"
 	honest := sec.op(domain.KindAppeal, domain.NewID(), changeset.ActionCreate, appeal("NRN-ATB"))
@@ -47,8 +47,8 @@ func TestAuthorIsTheEnrolledDevice(t *testing.T) {
 // centre holds is the first one's.
 func TestBackDatedOperationsCannotRewriteTheCreation(t *testing.T) {
 	tg := start(t, server.Config{})
-	sec := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
-	liar := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
+	sec := tg.enroll(domain.RoleSecretary, "NRN-ATB")
+	liar := tg.enroll(domain.RoleSecretary, "NRN-ATB")
 	id := domain.NewID()
 	create := sec.op(domain.KindAppeal, id, changeset.ActionCreate, appeal("NRN-ATB"))
 	sec.mustPush(create)

@@ -38,9 +38,9 @@ func ackedOf(r reply) uint64 {
 // laptop keeps those changes and tells its user the clock is wrong.
 func TestClockInTheFutureIsRefused(t *testing.T) {
 	tg := start(t, server.Config{})
-	sec := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
-	wrong := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
-	central := tg.enroll(syncproto.RoleCentral, "")
+	sec := tg.enroll(domain.RoleSecretary, "NRN-ATB")
+	wrong := tg.enroll(domain.RoleSecretary, "NRN-ATB")
+	central := tg.enroll(domain.RoleCentral, "")
 	id := domain.NewID()
 	sec.mustPush(sec.op(domain.KindAppeal, id, changeset.ActionCreate, appeal("NRN-ATB")))
 
@@ -61,10 +61,10 @@ func TestClockInTheFutureIsRefused(t *testing.T) {
 
 	// A wrong time zone (Bishkek's local time on a laptop set to UTC: six
 	// hours ahead) is a clock the server lives with.
-	zone := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
+	zone := tg.enroll(domain.RoleSecretary, "NRN-ATB")
 	zone.mustPush(zone.opAt(at(time.Now().Add(6*time.Hour)), domain.KindAppeal, domain.NewID(), changeset.ActionCreate, appeal("NRN-ATB")))
 	// Thirteen hours is not.
-	far := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
+	far := tg.enroll(domain.RoleSecretary, "NRN-ATB")
 	wantClock(t, "13 hours ahead", far.push(far.opAt(at(time.Now().Add(13*time.Hour)), domain.KindAppeal, domain.NewID(), changeset.ActionCreate, appeal("NRN-ATB"))), 0)
 }
 
@@ -73,15 +73,15 @@ func TestClockInTheFutureIsRefused(t *testing.T) {
 // record was created (a back-dated edit).
 func TestImpossibleClocksAreRefused(t *testing.T) {
 	tg := start(t, server.Config{})
-	sec := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
+	sec := tg.enroll(domain.RoleSecretary, "NRN-ATB")
 	id := domain.NewID()
 	create := sec.op(domain.KindAppeal, id, changeset.ActionCreate, appeal("NRN-ATB"))
 	sec.mustPush(create)
 
-	cmos := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
+	cmos := tg.enroll(domain.RoleSecretary, "NRN-ATB")
 	wantClock(t, "dated 2000", cmos.push(cmos.opAt(at(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)), domain.KindAppeal, domain.NewID(), changeset.ActionCreate, appeal("NRN-ATB"))), 0)
 
-	back := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
+	back := tg.enroll(domain.RoleSecretary, "NRN-ATB")
 	first := back.op(domain.KindAppeal, domain.NewID(), changeset.ActionCreate, appeal("NRN-ATB"))
 	back.mustPush(first)
 	wantClock(t, "before the device's previous operation", back.push(back.opAt(hlc.Timestamp(first.HLC)-1000, domain.KindAppeal, domain.NewID(), changeset.ActionCreate, appeal("NRN-ATB"))), first.Seq)
@@ -92,7 +92,7 @@ func TestImpossibleClocksAreRefused(t *testing.T) {
 	a.Seq, b.Seq = first.Seq+1, first.Seq+2
 	wantClock(t, "two operations with one clock reading", back.push(a, b), a.Seq)
 
-	late := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
+	late := tg.enroll(domain.RoleSecretary, "NRN-ATB")
 	before := late.opAt(hlc.Timestamp(create.HLC)-hlc.New(60_000, 0), domain.KindAppeal, id, changeset.ActionUpdate, map[string]any{"summary": "back-dated"})
 	wantClock(t, "an edit dated before the record", late.push(before), 0)
 }

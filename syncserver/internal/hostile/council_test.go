@@ -16,8 +16,8 @@ import (
 // the operation's.
 func TestRecordCannotBeFiledUnderAnotherCouncil(t *testing.T) {
 	tg := start(t, server.Config{})
-	sec := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
-	central := tg.enroll(syncproto.RoleCentral, "")
+	sec := tg.enroll(domain.RoleSecretary, "NRN-ATB")
+	central := tg.enroll(domain.RoleCentral, "")
 	id := domain.NewID()
 	sec.mustPush(sec.op(domain.KindAppeal, id, changeset.ActionCreate, appeal("NRN-ATB")))
 

@@ -37,10 +37,10 @@ func (tg *target) redeem(code, id string) (int, syncproto.ErrorBody, string) {
 // only by a code the administrator issued for that device.
 func TestEnrollmentCannotTakeOverAnotherDevice(t *testing.T) {
 	tg := start(t, server.Config{})
-	victim := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
+	victim := tg.enroll(domain.RoleSecretary, "NRN-ATB")
 	victim.mustPush(victim.op(domain.KindAppeal, domain.NewID(), changeset.ActionCreate, appeal("NRN-ATB")))
 
-	for _, c := range []auth.IssueRequest{{Role: syncproto.RoleSecretary, Council: "OSH-ARA"}, {Role: syncproto.RoleCentral}, {Role: syncproto.RoleSecretary, Council: "NRN-ATB"}} {
+	for _, c := range []auth.IssueRequest{{Role: domain.RoleSecretary, Council: "OSH-ARA"}, {Role: domain.RoleCentral}, {Role: domain.RoleSecretary, Council: "NRN-ATB"}} {
 		status, eb, _ := tg.redeem(tg.code(c), victim.id)
 		if status != http.StatusForbidden || eb.Code != syncproto.CodeForbidden {
 			t.Fatalf("a %s code redeemed under the victim's id: %d %+v", c.Role, status, eb)
@@ -70,7 +70,7 @@ func TestEnrollmentCannotTakeOverAnotherDevice(t *testing.T) {
 		t.Fatalf("the old token after re-enrolling: %s", r)
 	}
 	devs, err := tg.admin.Devices(context.Background())
-	if err != nil || len(devs) != 1 || devs[0].Council != "NRN-ATB" || devs[0].Role != syncproto.RoleSecretary {
+	if err != nil || len(devs) != 1 || devs[0].Council != "NRN-ATB" || devs[0].Role != domain.RoleSecretary {
 		t.Fatalf("devices: %+v %v", devs, err)
 	}
 	// Codes for a device that does not exist, or with another role and
@@ -101,9 +101,9 @@ func serverDevice(t *testing.T, l *laptop) string {
 // operations ended up with the same (device, seq).
 func TestServerDeviceIsReserved(t *testing.T) {
 	tg := start(t, server.Config{})
-	sec := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
+	sec := tg.enroll(domain.RoleSecretary, "NRN-ATB")
 	srvDev := serverDevice(t, sec)
-	status, eb, _ := tg.redeem(tg.code(auth.IssueRequest{Role: syncproto.RoleAdmin}), srvDev)
+	status, eb, _ := tg.redeem(tg.code(auth.IssueRequest{Role: domain.RoleAdmin}), srvDev)
 	if status != http.StatusForbidden || eb.Code != syncproto.CodeForbidden {
 		t.Fatalf("enrolling as the server: %d %+v", status, eb)
 	}
@@ -116,7 +116,7 @@ func TestServerDeviceIsReserved(t *testing.T) {
 		tok, sum := auth.NewToken()
 		token = tok
 		err := st.Update(context.Background(), func(x store.DirTx) error {
-			d := &store.Device{ID: srvDev, Name: "attacker", Role: syncproto.RoleAdmin}
+			d := &store.Device{ID: srvDev, Name: "attacker", Role: domain.RoleAdmin}
 			if err := x.SetToken(d, sum); err != nil {
 				return err
 			}
@@ -126,7 +126,7 @@ func TestServerDeviceIsReserved(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	attacker := &laptop{tg: tg, id: srvDev, token: token, role: syncproto.RoleAdmin, clock: sec.clock}
+	attacker := &laptop{tg: tg, id: srvDev, token: token, role: domain.RoleAdmin, clock: sec.clock}
 	attacker.seq = 2 // the server wrote the two councils
 	r := attacker.push(attacker.op(domain.KindCouncil, "NRN-ATB", changeset.ActionUpdate, map[string]any{"name": "Басып алынган"}))
 	if r.status != http.StatusForbidden {
@@ -169,12 +169,12 @@ func TestNewDeviceIDMustBeNew(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	status, eb, _ := tg.redeem(tg.code(auth.IssueRequest{Role: syncproto.RoleSecretary, Council: "NRN-ATB"}), ghost)
+	status, eb, _ := tg.redeem(tg.code(auth.IssueRequest{Role: domain.RoleSecretary, Council: "NRN-ATB"}), ghost)
 	if status != http.StatusForbidden || eb.Code != syncproto.CodeForbidden {
 		t.Fatalf("enrolling an id with operations but no device: %d %+v", status, eb)
 	}
 	for _, id := range []string{"not-a-uuid", "", "01A21153-0B49-7F01-9325-83417E1D6F9D"} {
-		if status, _, _ := tg.redeem(tg.code(auth.IssueRequest{Role: syncproto.RoleCentral}), id); status != http.StatusBadRequest {
+		if status, _, _ := tg.redeem(tg.code(auth.IssueRequest{Role: domain.RoleCentral}), id); status != http.StatusBadRequest {
 			t.Errorf("device id %q: %d", id, status)
 		}
 	}

@@ -21,8 +21,8 @@ import (
 // why, and a central laptop can always pull.
 func FuzzHostileOperation(f *testing.F) {
 	tg := start(f, server.Config{})
-	sec := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
-	central := tg.enroll(syncproto.RoleCentral, "")
+	sec := tg.enroll(domain.RoleSecretary, "NRN-ATB")
+	central := tg.enroll(domain.RoleCentral, "")
 	existing := domain.NewID()
 	if r, err := sec.post(encodeFrame(f, tg, syncproto.SyncRequest{Proto: 1, Device: sec.id,
 		Ops: []syncproto.WireOp{sec.op(domain.KindAppeal, existing, changeset.ActionCreate, appeal("NRN-ATB"))}})); err != nil || r.status != http.StatusOK {

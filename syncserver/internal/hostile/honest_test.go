@@ -83,17 +83,17 @@ func TestHonestLaptopSyncsWhileAttacked(t *testing.T) {
 		t.Skip("builds keneshctl")
 	}
 	tg := start(t, server.Config{Rate: 2, Burst: 20})
-	central := tg.enroll(syncproto.RoleCentral, "")
+	central := tg.enroll(domain.RoleCentral, "")
 	var attackers []*laptop
 	for i := 0; i < 3; i++ {
-		attackers = append(attackers, tg.enroll(syncproto.RoleSecretary, "NRN-ATB"))
+		attackers = append(attackers, tg.enroll(domain.RoleSecretary, "NRN-ATB"))
 	}
 
 	data := filepath.Join(t.TempDir(), "honest")
 	if _, err := ctl(t, data, "", "init", "--device-name", "Ат-Башы ноутбугу"); err != nil {
 		t.Fatal(err)
 	}
-	code := tg.code(auth.IssueRequest{Role: syncproto.RoleSecretary, Council: "NRN-ATB", Name: "Ат-Башы кеңешинин ноутбугу"})
+	code := tg.code(auth.IssueRequest{Role: domain.RoleSecretary, Council: "NRN-ATB", Name: "Ат-Башы кеңешинин ноутбугу"})
 	if _, err := ctl(t, data, "", "enroll", "--server", tg.url, "--code", code); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestHonestLaptopSyncsWhileAttacked(t *testing.T) {
 			a.seq = r.resp.Acked
 		}
 		if id, ok := honestID.Load().(string); ok {
-			tg.enrollRaw(syncproto.EnrollRequest{Proto: 1, Code: tg.code(auth.IssueRequest{Role: syncproto.RoleSecretary, Council: "NRN-ATB"}), DeviceID: id})
+			tg.enrollRaw(syncproto.EnrollRequest{Proto: 1, Code: tg.code(auth.IssueRequest{Role: domain.RoleSecretary, Council: "NRN-ATB"}), DeviceID: id})
 		}
 	})
 

@@ -21,9 +21,9 @@ import (
 // every central laptop, for ever.
 func TestHTMLCharactersCannotBlockPulls(t *testing.T) {
 	tg := start(t, server.Config{})
-	sec := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
-	sec2 := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
-	central := tg.enroll(syncproto.RoleCentral, "")
+	sec := tg.enroll(domain.RoleSecretary, "NRN-ATB")
+	sec2 := tg.enroll(domain.RoleSecretary, "NRN-ATB")
+	central := tg.enroll(domain.RoleCentral, "")
 
 	// Too large for any page: refused at push, with a reason.
 	bomb := appeal("NRN-ATB")
@@ -78,8 +78,8 @@ func TestHTMLCharactersCannotBlockPulls(t *testing.T) {
 // arrives.
 func TestStoredOversizedOperationIsWithheld(t *testing.T) {
 	tg := start(t, server.Config{})
-	sec := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
-	central := tg.enroll(syncproto.RoleCentral, "")
+	sec := tg.enroll(domain.RoleSecretary, "NRN-ATB")
+	central := tg.enroll(domain.RoleCentral, "")
 	before := domain.NewID()
 	sec.mustPush(sec.op(domain.KindAppeal, before, changeset.ActionCreate, appeal("NRN-ATB")))
 
@@ -112,7 +112,7 @@ func TestStoredOversizedOperationIsWithheld(t *testing.T) {
 	after := domain.NewID()
 	sec.mustPush(sec.op(domain.KindAppeal, after, changeset.ActionCreate, appeal("NRN-ATB")))
 
-	sec2 := tg.enroll(syncproto.RoleSecretary, "NRN-ATB")
+	sec2 := tg.enroll(domain.RoleSecretary, "NRN-ATB")
 	for _, l := range []*laptop{central, sec2} {
 		ops, err := l.pullAll()
 		if err != nil {

@@ -64,7 +64,7 @@ func (g *benchGen) next(n int) []syncproto.WireOp {
 func BenchmarkPush(b *testing.B) {
 	ctx := context.Background()
 	_, g := newIngester(b, badgerstore.Options{}, nil)
-	dev := &store.Device{ID: domain.NewID(), Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
+	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
 	// Operations are made a change set at a time, as they arrive, so that
 	// the process's memory is the server's (VmHWM is reported).
 	gen := newBenchGen(dev.ID)

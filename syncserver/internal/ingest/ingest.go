@@ -382,7 +382,7 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, w syncproto.WireOp, t
 		}
 	}
 	if ref != nil {
-		r := syncproto.Refusal{Seq: w.Seq, Code: ref.Code, Message: ref.Message}
+		r := syncproto.Refusal{Seq: w.Seq, Code: ref.Code, Message: ref.Message, Fields: syncproto.FieldReasons(ref)}
 		raw, _ := json.Marshal(w)
 		err := x.Refuse(store.Refusal{Device: dev.ID, Seq: w.Seq, HLC: w.HLC, Kind: w.Kind, Record: w.Record,
 			Code: string(r.Code), Message: r.Message, Op: raw, At: at})

@@ -55,7 +55,7 @@ func TestPushLargerThanOneTransaction(t *testing.T) {
 	ctx := context.Background()
 	var logs strings.Builder
 	st, g := newIngester(t, badgerstore.Options{Small: true}, &logs) // 8 MiB memtables: about 1.2 MB a transaction
-	dev := &store.Device{ID: domain.NewID(), Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
+	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
 	long, _ := json.Marshal(strings.Repeat("Ак-Суу айылындагы фельдшердик-акушердик пункт. ", 40)) // ~3.5 KB
 	ops := make([]syncproto.WireOp, syncproto.MaxPushOps)
 	for i := range ops {
@@ -99,7 +99,7 @@ func TestPushLargerThanOneTransaction(t *testing.T) {
 func TestPushAgainRepeatsRefusals(t *testing.T) {
 	ctx := context.Background()
 	st, g := newIngester(t, badgerstore.Options{Small: true}, nil)
-	dev := &store.Device{ID: domain.NewID(), Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
+	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
 	op := func(seq uint64, council string) syncproto.WireOp {
 		return syncproto.WireOp{Device: dev.ID, Seq: seq, HLC: 117677491360104448 + seq, Kind: domain.KindAppeal,
 			Record: domain.NewID(), Council: council, Action: "create", Author: "test",
@@ -151,7 +151,7 @@ func TestConcurrentPushesOfOneDevice(t *testing.T) {
 	st, g := newIngester(t, badgerstore.Options{Small: true, MinFree: 1}, &logs)
 	raced := 0
 	for round := 0; round < 8; round++ {
-		dev := &store.Device{ID: domain.NewID(), Role: syncproto.RoleSecretary, Council: "NRN-ATB"}
+		dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
 		gen := newBenchGen(dev.ID)
 		ops := gen.next(300)
 		ops[100].Council = "OSH-NOO" // refused: another council's

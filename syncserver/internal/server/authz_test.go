@@ -16,11 +16,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 	h := newHarness(t)
 	h.council("NRN-ATB", "KG-N")
 	h.council("OSH-NOO", "KG-O")
-	secA := h.enroll(syncproto.RoleSecretary, "NRN-ATB")
-	secB := h.enroll(syncproto.RoleSecretary, "OSH-NOO")
-	central := h.enroll(syncproto.RoleCentral, "")
-	trainer := h.enroll(syncproto.RoleTrainer, "")
-	adm := h.enroll(syncproto.RoleAdmin, "")
+	secA := h.enroll(domain.RoleSecretary, "NRN-ATB")
+	secB := h.enroll(domain.RoleSecretary, "OSH-NOO")
+	central := h.enroll(domain.RoleCentral, "")
+	trainer := h.enroll(domain.RoleTrainer, "")
+	adm := h.enroll(domain.RoleAdmin, "")
 
 	// Records each council already sent.
 	appealA, appealB := domain.NewID(), domain.NewID()
@@ -94,7 +94,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 
 	// A second laptop of OSH-NOO, whose records the first one must see.
-	secB2 := h.enroll(syncproto.RoleSecretary, "OSH-NOO")
+	secB2 := h.enroll(domain.RoleSecretary, "OSH-NOO")
 	secB2.push(secB2.op(domain.KindAppeal, domain.NewID(), "OSH-NOO", changeset.ActionCreate, appealFields("OSH-NOO")))
 
 	// Reads: what each device pulls, by kind and council.
@@ -140,7 +140,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 func TestRevokedDeviceIsRefusedAndCannotEnrollAgain(t *testing.T) {
 	h := newHarness(t)
 	h.council("NRN-ATB", "KG-N")
-	d := h.enroll(syncproto.RoleSecretary, "NRN-ATB")
+	d := h.enroll(domain.RoleSecretary, "NRN-ATB")
 	d.push(d.op(domain.KindAppeal, domain.NewID(), "NRN-ATB", changeset.ActionCreate, appealFields("NRN-ATB")))
 	if _, err := h.admin.Revoke(t.Context(), d.id); err != nil {
 		t.Fatal(err)
@@ -154,7 +154,7 @@ func TestRevokedDeviceIsRefusedAndCannotEnrollAgain(t *testing.T) {
 		t.Fatalf("the laptop cannot tell it was revoked: %v", err)
 	}
 	// A new code does not bring a revoked laptop back.
-	is, err2 := h.admin.Enroll(t.Context(), auth.IssueRequest{Council: "NRN-ATB", Role: syncproto.RoleSecretary, Name: "again"})
+	is, err2 := h.admin.Enroll(t.Context(), auth.IssueRequest{Council: "NRN-ATB", Role: domain.RoleSecretary, Name: "again"})
 	if err2 != nil {
 		t.Fatal(err2)
 	}

@@ -50,7 +50,7 @@ func serve(t *testing.T, h *harness, d *device, path string, body []byte) {
 func fuzzSetup(f *testing.F) (*harness, *device, []byte) {
 	h := newHarness(f)
 	h.council("NRN-ATB", "KG-N")
-	d := h.enroll(syncproto.RoleSecretary, "NRN-ATB")
+	d := h.enroll(domain.RoleSecretary, "NRN-ATB")
 	var ops []syncproto.WireOp
 	id := domain.NewID()
 	ops = append(ops, d.op(domain.KindAppeal, id, "NRN-ATB", changeset.ActionCreate, appealFields("NRN-ATB")))

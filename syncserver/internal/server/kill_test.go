@@ -134,9 +134,9 @@ func TestServerKilledDuringPushesKeepsWhatItAcknowledged(t *testing.T) {
 	}
 	var devs []*killDevice
 	for i := 0; i < 4; i++ {
-		devs = append(devs, &killDevice{device: h.enroll(syncproto.RoleSecretary, councils[i%len(councils)])})
+		devs = append(devs, &killDevice{device: h.enroll(domain.RoleSecretary, councils[i%len(councils)])})
 	}
-	reader := h.enroll(syncproto.RoleCentral, "")
+	reader := h.enroll(domain.RoleCentral, "")
 	cl.Close()
 
 	r := rand.New(rand.NewPCG(20261125, 7))

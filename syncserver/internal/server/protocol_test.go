@@ -17,8 +17,8 @@ import (
 func TestPushIsIdempotentAndCheckedBeforeApplying(t *testing.T) {
 	h := newHarness(t)
 	h.council("NRN-ATB", "KG-N")
-	sec := h.enroll(syncproto.RoleSecretary, "NRN-ATB")
-	reader := h.enroll(syncproto.RoleCentral, "")
+	sec := h.enroll(domain.RoleSecretary, "NRN-ATB")
+	reader := h.enroll(domain.RoleCentral, "")
 	var ops []syncproto.WireOp
 	for i := 0; i < 5; i++ {
 		ops = append(ops, sec.op(domain.KindAppeal, domain.NewID(), "NRN-ATB", changeset.ActionCreate, appealFields("NRN-ATB")))
@@ -71,8 +71,8 @@ func TestPushIsIdempotentAndCheckedBeforeApplying(t *testing.T) {
 func TestRequestsRefusedWithClearErrors(t *testing.T) {
 	h := newHarness(t)
 	h.council("NRN-ATB", "KG-N")
-	sec := h.enroll(syncproto.RoleSecretary, "NRN-ATB")
-	other := h.enroll(syncproto.RoleSecretary, "NRN-ATB")
+	sec := h.enroll(domain.RoleSecretary, "NRN-ATB")
+	other := h.enroll(domain.RoleSecretary, "NRN-ATB")
 
 	bomb := func() []byte {
 		// A frame that declares a payload over the limit: refused before

@@ -200,11 +200,20 @@ func Validation(kind string, fields []FieldReason) *domain.ValidationError {
 	if len(fields) == 0 {
 		return nil
 	}
-	ve := &domain.ValidationError{Kind: kind, Fields: make([]domain.FieldError, len(fields))}
-	for i, f := range fields {
-		ve.Fields[i] = domain.FieldError{Field: f.Field, Code: f.Code, Message: f.Message}
+	return &domain.ValidationError{Kind: kind, Fields: FieldErrors(fields)}
+}
+
+// FieldErrors are field-level reasons as the domain's field errors (nil
+// for none).
+func FieldErrors(fields []FieldReason) []domain.FieldError {
+	if len(fields) == 0 {
+		return nil
 	}
-	return ve
+	out := make([]domain.FieldError, len(fields))
+	for i, f := range fields {
+		out[i] = domain.FieldError{Field: f.Field, Code: f.Code, Message: f.Message}
+	}
+	return out
 }
 
 // ErrorBody is the JSON body of every error response (plain JSON, no frame,

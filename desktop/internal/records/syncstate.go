@@ -10,6 +10,7 @@ import (
 
 	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/policy"
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
@@ -79,11 +80,14 @@ func (s *Service) Enroll(ctx context.Context, e Enrollment) error {
 }
 
 // Refusal is an operation of this laptop the server judged and refused.
+// Fields, when the server named fields of the record at fault, says which
+// and why, with a field error code a user interface translates.
 type Refusal struct {
-	Seq     uint64    `json:"seq"`
-	Code    string    `json:"code"`
-	Message string    `json:"message"`
-	At      time.Time `json:"at"`
+	Seq     uint64              `json:"seq"`
+	Code    string              `json:"code"`
+	Message string              `json:"message"`
+	Fields  []domain.FieldError `json:"fields,omitempty"`
+	At      time.Time           `json:"at"`
 }
 
 // SyncState is what the laptop knows of its syncing.

@@ -277,7 +277,8 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		}
 		var refused []records.Refusal
 		for _, r := range resp.Refused {
-			refused = append(refused, records.Refusal{Seq: r.Seq, Code: string(r.Code), Message: r.Message, At: s.now().UTC()})
+			refused = append(refused, records.Refusal{Seq: r.Seq, Code: string(r.Code), Message: r.Message,
+				Fields: syncproto.FieldErrors(r.Fields), At: s.now().UTC()})
 		}
 		sum.Refused += len(refused)
 		if resp.Acked != st.Acked || len(refused) > 0 {

@@ -261,12 +261,20 @@ func (c *Client) post(ctx context.Context, path, contentType string, body []byte
 	}
 	defer resp.Body.Close()
 	c.noteDate(resp)
-	if err := redirected(resp); err != nil {
-		return nil, err
-	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
 		return nil, unreachable(err)
+	}
+	return answer(resp, data, contentType)
+}
+
+// answer is what an answer means: its body, when it is a success of the
+// content type the protocol sends, else the error it is. Every answer is
+// outside input (a server, a proxy, a network's login page): nothing of it
+// is trusted before it is checked.
+func answer(resp *http.Response, data []byte, contentType string) ([]byte, error) {
+	if err := redirected(resp); err != nil {
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, serverError(resp, data)

@@ -15,13 +15,23 @@ import "github.com/kenesh/kenesh/shared/caldate"
 // the workflow and of the review, consultations and files. The name only
 // with the appellant's recorded consent, and never for an anonymous appeal.
 type PublicAppeal struct {
-	RegNo      string
-	ReceivedOn caldate.Date
-	Oblast     string // a region code (refdata)
-	District   string // a district code; "" when none was recorded
-	Category   string // a right category code
-	Authority  string // an authority code; "" when none was recorded
-	Status     Status
+	RegNo        string
+	ReceivedOn   caldate.Date
+	RegisteredOn caldate.Date
+	// AnsweredOn and ClosedOn are zero until the appeal reaches that step.
+	AnsweredOn caldate.Date
+	ClosedOn   caldate.Date
+	// AnswerBy is the legal deadline of the answer (with the extension
+	// granted), zero when the appeal's deadlines were not derived: so the
+	// public can see whether it was answered in time.
+	AnswerBy caldate.Date
+	// PublishedOn is when central staff published it (zero before).
+	PublishedOn caldate.Date
+	Oblast      string // a region code (refdata)
+	District    string // a district code; "" when none was recorded
+	Category    string // a right category code
+	Authority   string // an authority code; "" when none was recorded
+	Status      Status
 	// Named: the appellant consented to be named and the appeal is not
 	// anonymous; Appellant is then their name, "" otherwise.
 	Named     bool
@@ -33,12 +43,27 @@ type PublicAppeal struct {
 
 // Public is what the public may read of a (see PublicAppeal).
 func (a *Appeal) Public() PublicAppeal {
-	p := PublicAppeal{RegNo: a.RegNo, ReceivedOn: a.ReceivedOn, Oblast: a.Oblast, District: a.District,
+	p := PublicAppeal{RegNo: a.RegNo, ReceivedOn: a.ReceivedOn, RegisteredOn: a.RegisteredOn, AnsweredOn: a.AnsweredOn,
+		ClosedOn: a.ClosedOn, PublishedOn: a.PublishedOn, Oblast: a.Oblast, District: a.District,
 		Category: a.Category, Authority: a.Authority, Status: a.Status, Summary: a.PublicSummary}
+	if a.Deadlines != nil {
+		p.AnswerBy = a.Deadlines.AnswerBy
+	}
 	if a.PublishIdentityConsent && !a.Anonymous && a.Appellant != nil && a.Appellant.Name != "" {
 		p.Named, p.Appellant = true, a.Appellant.Name
 	}
 	return p
+}
+
+// InRegister reports whether the public register shows a: central staff
+// published it, the council marked it ready with a public summary, its
+// status may be published, and it is not deleted. Every condition is
+// checked, not only the "published" flag: a council that withdraws its
+// readiness, reopens the appeal or deletes it takes it off the register
+// at once, whatever central staff wrote before.
+func (a *Appeal) InRegister() bool {
+	deleted := a.Meta != nil && a.Meta.Deleted
+	return a.Published && a.ReadyForPublication && a.PublicSummary != "" && Publishable(a.Status) && !deleted
 }
 
 // Publishable reports whether an appeal in status s may be marked ready for

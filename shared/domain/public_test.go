@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kenesh/kenesh/shared/caldate"
+	"github.com/kenesh/kenesh/shared/deadline"
 	"github.com/kenesh/kenesh/shared/refdata"
 )
 
@@ -81,7 +82,7 @@ func TestPublicNeverShowsPrivateData(t *testing.T) {
 			if !p.Named && p.Appellant != "" {
 				t.Errorf("not named, but Appellant is %q", p.Appellant)
 			}
-			want := PublicAppeal{RegNo: a.RegNo, ReceivedOn: a.ReceivedOn, Oblast: "KG-N", District: "KG-N-ATB",
+			want := PublicAppeal{RegNo: a.RegNo, ReceivedOn: a.ReceivedOn, RegisteredOn: a.RegisteredOn, PublishedOn: a.PublishedOn, Oblast: "KG-N", District: "KG-N-ATB",
 				Category: "police_justice", Authority: "police", Status: StatusVerified, Named: p.Named, Appellant: p.Appellant,
 				Summary: "Милиция арызды каттоодон баш тартты"}
 			if p != want {
@@ -94,7 +95,7 @@ func TestPublicNeverShowsPrivateData(t *testing.T) {
 // TestPublicIsBuiltFieldByField: PublicAppeal has only the fields the
 // register shows, so a field added to Appeal cannot leak by being copied.
 func TestPublicIsBuiltFieldByField(t *testing.T) {
-	want := []string{"RegNo", "ReceivedOn", "Oblast", "District", "Category", "Authority", "Status", "Named", "Appellant", "Summary"}
+	want := []string{"RegNo", "ReceivedOn", "RegisteredOn", "AnsweredOn", "ClosedOn", "AnswerBy", "PublishedOn", "Oblast", "District", "Category", "Authority", "Status", "Named", "Appellant", "Summary"}
 	typ := reflect.TypeFor[PublicAppeal]()
 	var got []string
 	for i := range typ.NumField() {
@@ -123,5 +124,46 @@ func TestPublishable(t *testing.T) {
 		if refused == ok {
 			t.Errorf("status %s: ready for publication refused %v, Publishable %v (%v)", s, refused, ok, err)
 		}
+	}
+}
+
+// TestInRegister: the register shows an appeal only while every condition
+// of publication holds, whichever of them changes afterwards.
+func TestInRegister(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(*Appeal)
+		want   bool
+	}{
+		{"published", func(*Appeal) {}, true},
+		{"answered and closed", func(a *Appeal) { a.Status = StatusClosed }, true},
+		{"not published", func(a *Appeal) { a.Published = false }, false},
+		{"unpublished by central staff after the council's readiness", func(a *Appeal) { a.Published = false; a.ReadyForPublication = true }, false},
+		{"readiness withdrawn by the council", func(a *Appeal) { a.ReadyForPublication = false }, false},
+		{"no public summary", func(a *Appeal) { a.PublicSummary = "" }, false},
+		{"reopened for review", func(a *Appeal) { a.Status = StatusUnderReview }, false},
+		{"rejected", func(a *Appeal) { a.Status = StatusRejected }, false},
+		{"deleted", func(a *Appeal) { a.Meta = &Meta{Deleted: true} }, false},
+		{"with a meta, not deleted", func(a *Appeal) { a.Meta = &Meta{} }, true},
+	} {
+		a := everything()
+		tc.change(&a)
+		if got := a.InRegister(); got != tc.want {
+			t.Errorf("%s: InRegister %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// The deadline and the dates of the steps travel to the public: whether
+// the answer came in time is what the register is for.
+func TestPublicDates(t *testing.T) {
+	a := everything()
+	a.Status, a.AnsweredOn, a.ClosedOn = StatusClosed, caldate.MustParse("2026-03-25"), caldate.MustParse("2026-03-26")
+	if p := a.Public(); !p.AnswerBy.IsZero() || p.AnsweredOn != a.AnsweredOn || p.ClosedOn != a.ClosedOn {
+		t.Fatalf("without derived deadlines: %+v", p)
+	}
+	a.Deadlines = &deadline.Deadlines{AnswerBy: caldate.MustParse("2026-03-17")}
+	if p := a.Public(); p.AnswerBy != caldate.MustParse("2026-03-17") {
+		t.Fatalf("answer by %s, want 2026-03-17", p.AnswerBy)
 	}
 }

@@ -73,6 +73,9 @@ func (r *Refusal) about(code string, fields ...string) *Refusal {
 func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 	switch dev.Role {
 	case domain.RoleSecretary:
+		if op.Kind == domain.KindSubmission {
+			return checkSubmission(dev, op, cur)
+		}
 		if !councilKinds[op.Kind] {
 			return refuse(syncproto.CodeForbidden, "a secretary's laptop writes appeals and events, not %s records", op.Kind)
 		}
@@ -115,6 +118,32 @@ func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 		return nil
 	}
 	return refuse(syncproto.CodeForbidden, "a device with role %q writes nothing", dev.Role)
+}
+
+// checkSubmission decides a secretary's write to a web submission. The
+// server makes web submissions (a citizen's form, as an operation of its
+// own device); the council's laptop only handles them: registers, merges
+// or refuses one of its council, by the handling fields alone. What the
+// citizen sent is never rewritten, and a laptop never makes one: a
+// submission exists because the server received it.
+func checkSubmission(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
+	if op.Council != dev.Council {
+		return refuse(syncproto.CodeWrongCouncil, "%s %s is for council %q, but this laptop belongs to council %s", op.Kind, op.Record, op.Council, dev.Council)
+	}
+	if cur == nil || cur.Created == 0 || op.Action == changeset.ActionCreate {
+		return refuse(syncproto.CodeForbidden, "web submissions are made by the server when a citizen sends the public form; a laptop handles them, it does not make them")
+	}
+	if cur.Council != dev.Council {
+		return refuse(syncproto.CodeWrongCouncil, "%s %s belongs to council %q, not to this laptop's council %s", op.Kind, op.Record, cur.Council, dev.Council)
+	}
+	if op.Action == changeset.ActionDelete {
+		return refuse(syncproto.CodeForbidden, "a web submission is not deleted: refuse it (as spam, or out of scope) so its sender can see it was looked at")
+	}
+	if f := fieldsNotIn(op, domain.SubmissionHandlingFields); len(f) > 0 {
+		return refuse(syncproto.CodeForbidden, "a council handles a web submission (%s); what the citizen sent (%s) is not changed",
+			strings.Join(domain.SubmissionHandlingFields, ", "), strings.Join(f, ", ")).about(domain.CodeForbidden, f...)
+	}
+	return nil
 }
 
 func fieldsIn(op *changeset.Op, names []string) []string {

@@ -6,9 +6,9 @@ import "github.com/kenesh/kenesh/shared/domain"
 // council: the rule the server's read scope applies when it chooses what a
 // laptop pulls (syncserver/internal/auth.ReadScope), stated once here so a
 // laptop can apply it to what it shows and exports. Central staff read
-// everything; a secretary reads their own council's appeals and events;
-// every device reads councils and training materials; a device of no known
-// role reads nothing.
+// everything; a secretary reads their own council's appeals, events and
+// web submissions; every device reads councils and training materials; a
+// device of no known role reads nothing.
 func MayRead(dev Device, kind, council string) bool {
 	switch dev.Role {
 	case domain.RoleCentral:

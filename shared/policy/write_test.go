@@ -48,3 +48,50 @@ func TestCouncilFieldsFollowTheOperation(t *testing.T) {
 		}
 	}
 }
+
+// A council handles its web submissions by the handling fields alone; the
+// server makes them, and nobody rewrites what the citizen sent.
+func TestSubmissions(t *testing.T) {
+	sec := Device{Role: domain.RoleSecretary, Council: "NRN-ATB"}
+	other := Device{Role: domain.RoleSecretary, Council: "OSH-ARA"}
+	central := Device{Role: domain.RoleCentral}
+	existing := &changeset.State{Kind: domain.KindSubmission, ID: "s", Council: "NRN-ATB", Created: 5}
+	op := func(council string, action changeset.Action, fields map[string]string) *changeset.Op {
+		o := &changeset.Op{Device: "d", Seq: 1, HLC: 9, Kind: domain.KindSubmission, Record: "s", Council: council, Action: action, Fields: map[string]changeset.Change{}}
+		for k, v := range fields {
+			o.Fields[k] = changeset.Change{Value: json.RawMessage(v)}
+		}
+		return o
+	}
+	handle := map[string]string{"status": `"registered"`, "appeal": `"0190a0b0-0000-7000-8000-000000000001"`, "handled_on": `"2026-12-01"`}
+	cases := []struct {
+		name string
+		dev  Device
+		op   *changeset.Op
+		cur  *changeset.State
+		want syncproto.Code // "" allowed
+	}{
+		{"registered by its council", sec, op("NRN-ATB", changeset.ActionUpdate, handle), existing, ""},
+		{"refused with a note", sec, op("NRN-ATB", changeset.ActionUpdate, map[string]string{"status": `"refused"`, "refusal": `"spam"`, "note": `"x"`}), existing, ""},
+		{"made by a laptop", sec, op("NRN-ATB", changeset.ActionCreate, map[string]string{"council": `"NRN-ATB"`, "text": `"x"`}), nil, syncproto.CodeForbidden},
+		{"an update of one the server never made", sec, op("NRN-ATB", changeset.ActionUpdate, handle), nil, syncproto.CodeForbidden},
+		{"the citizen's text rewritten", sec, op("NRN-ATB", changeset.ActionUpdate, map[string]string{"text": `"x"`, "status": `"refused"`}), existing, syncproto.CodeForbidden},
+		{"the sender's name rewritten", sec, op("NRN-ATB", changeset.ActionUpdate, map[string]string{"appellant": `{"name":"x"}`}), existing, syncproto.CodeForbidden},
+		{"deleted", sec, op("NRN-ATB", changeset.ActionDelete, map[string]string{changeset.DeletedField: `true`}), existing, syncproto.CodeForbidden},
+		{"another council's", other, op("NRN-ATB", changeset.ActionUpdate, handle), existing, syncproto.CodeWrongCouncil},
+		{"moved to another council", other, op("OSH-ARA", changeset.ActionUpdate, handle), existing, syncproto.CodeWrongCouncil},
+		{"central staff", central, op("NRN-ATB", changeset.ActionUpdate, handle), existing, syncproto.CodeForbidden},
+	}
+	for _, c := range cases {
+		r := CheckWrite(c.dev, c.op, c.cur)
+		switch {
+		case c.want == "" && r != nil:
+			t.Errorf("%s: refused: %v", c.name, r)
+		case c.want != "" && (r == nil || r.Code != c.want):
+			t.Errorf("%s: %v, want %s", c.name, r, c.want)
+		}
+	}
+	if !MayRead(sec, domain.KindSubmission, "NRN-ATB") || MayRead(other, domain.KindSubmission, "NRN-ATB") || !MayRead(central, domain.KindSubmission, "NRN-ATB") {
+		t.Error("a council's web submissions are read by that council and central staff only")
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/hlc"
 	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/shared/syncproto/syncclient"
 	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
 )
@@ -55,9 +56,12 @@ func (h *harness) council(code, oblast string) {
 	}
 }
 
-// device is an enrolled client with its own sequence and clock.
+// device is an enrolled client with its own sequence and clock. It
+// speaks through the protocol client (c) the laptops use; rawSync sends
+// frames by hand, for what no client sends.
 type device struct {
 	h      *harness
+	c      *syncclient.Client
 	id     string
 	token  string
 	role   string
@@ -74,14 +78,15 @@ func (h *harness) enroll(role, council string) *device {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	d := &device{h: h, id: domain.NewID(), role: role, cncl: council, clock: hlc.NewClock(0, time.Now)}
-	var resp syncproto.EnrollResponse
-	status, body := h.postJSON(syncproto.PathEnroll, syncproto.EnrollRequest{Proto: syncproto.Proto, Code: is.Code, DeviceID: d.id, DeviceName: "test"})
-	if status != http.StatusOK {
-		h.t.Fatalf("enroll %s: %d %s", role, status, body)
-	}
-	if err := json.Unmarshal(body, &resp); err != nil {
+	c, err := syncclient.New(h.url, syncclient.Options{Codec: h.codec, Timeout: time.Minute})
+	if err != nil {
 		h.t.Fatal(err)
+	}
+	h.t.Cleanup(c.Close)
+	d := &device{h: h, c: c, id: domain.NewID(), role: role, cncl: council, clock: hlc.NewClock(0, time.Now)}
+	resp, err := c.Enroll(context.Background(), syncproto.EnrollRequest{Code: is.Code, DeviceID: d.id, DeviceName: "test"})
+	if err != nil {
+		h.t.Fatalf("enroll %s: %v", role, err)
 	}
 	d.token = resp.Token
 	return d
@@ -163,12 +168,29 @@ func (d *device) frame(req *syncproto.SyncRequest) []byte {
 	return f
 }
 
-// push sends ops (no pull) and fails the test unless the server answers 200.
+// client is the device's protocol client for the server's address now (a
+// server process started again listens elsewhere).
+func (d *device) client() *syncclient.Client {
+	d.h.t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.c.URL() != d.h.url {
+		c, err := syncclient.New(d.h.url, syncclient.Options{Token: d.token, Codec: d.h.codec, ServerDicts: []uint32{1}, Timeout: time.Minute})
+		if err != nil {
+			d.h.t.Fatal(err)
+		}
+		d.h.t.Cleanup(c.Close)
+		d.c = c
+	}
+	return d.c
+}
+
+// push sends ops (no pull) and fails the test unless the server answers.
 func (d *device) push(ops ...syncproto.WireOp) *syncproto.SyncResponse {
 	d.h.t.Helper()
-	status, resp, eb := d.rawSync(d.frame(&syncproto.SyncRequest{Proto: syncproto.Proto, Device: d.id, Ops: ops}))
-	if status != http.StatusOK {
-		d.h.t.Fatalf("%s push: %d %+v", d.role, status, eb)
+	resp, err := d.client().Sync(context.Background(), &syncproto.SyncRequest{Device: d.id, Ops: ops})
+	if err != nil {
+		d.h.t.Fatalf("%s push: %v", d.role, err)
 	}
 	return resp
 }
@@ -179,9 +201,9 @@ func (d *device) pullAll() []syncproto.WireOp {
 	var out []syncproto.WireOp
 	cursor := uint64(0)
 	for i := 0; i < 1000; i++ {
-		status, resp, eb := d.rawSync(d.frame(&syncproto.SyncRequest{Proto: syncproto.Proto, Device: d.id, Cursor: cursor, Pull: true}))
-		if status != http.StatusOK {
-			d.h.t.Fatalf("%s pull: %d %+v", d.role, status, eb)
+		resp, err := d.client().Sync(context.Background(), &syncproto.SyncRequest{Device: d.id, Cursor: cursor, Pull: true})
+		if err != nil {
+			d.h.t.Fatalf("%s pull: %v", d.role, err)
 		}
 		out = append(out, resp.Ops...)
 		cursor = resp.Cursor

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/deadline"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/hlc"
 	"github.com/kenesh/kenesh/shared/refdata"
@@ -28,8 +29,9 @@ const ServerAuthor = "kenesh-syncserver"
 type Ingester struct {
 	st  store.Store
 	log *slog.Logger
-	cat *refdata.Catalog
-	now func() time.Time
+	cat   *refdata.Catalog
+	rules *deadline.Rules
+	now   func() time.Time
 
 	serverID  string
 	serverDev string
@@ -59,6 +61,7 @@ func Open(ctx context.Context, st store.Store, o Options) (*Ingester, error) {
 	if g.now == nil {
 		g.now = time.Now
 	}
+	g.rules = deadline.Default()
 	id, err := st.Identity(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load server identity: %w", err)
@@ -312,10 +315,16 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []syncproto.Wi
 	}
 	// Each record's state is written once, however many of the
 	// operations touched it.
+	written := make([]*changeset.State, 0, len(order))
 	for _, key := range order {
 		if err := w.PutState(states[key]); err != nil {
 			return len(ops), err
 		}
+		written = append(written, states[key])
+	}
+	// The public projection, in the same transaction (project.go).
+	if err := g.projectAll(w, written); err != nil {
+		return len(ops), err
 	}
 	return len(ops), nil
 }

@@ -53,6 +53,11 @@ func NewHandlers(ctx context.Context, st store.Store, o Options) (*Handlers, err
 	if err != nil {
 		return nil, err
 	}
+	// A store from before the public register, or projected by an older
+	// rule: project it now, before anything is served from it.
+	if err := ing.Project(ctx); err != nil {
+		return nil, err
+	}
 	codec, err := syncproto.DefaultCodec()
 	if err != nil {
 		return nil, err

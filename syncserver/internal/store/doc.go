@@ -8,6 +8,9 @@
 //   - the server's identity (its id, and the device id of its own operations);
 //   - the directory: enrolled devices, the hashes of their tokens, enrollment
 //     codes (by hash), when each device last synced;
+//   - the public projection: published appeals and councils as the public
+//     may see them (an allow-listed copy, never the records), and the
+//     tracking of web submissions by the hash of their codes;
 //   - the operation log: every accepted operation under a server sequence
 //     number, indexed for pull by council (or as global), and a judgement of
 //     every operation a device pushed, accepted or refused, by (device, seq);
@@ -62,9 +65,12 @@
 //     per entry, and a record's state is put once per transaction already
 //     (ingest merges a change set's operations first).
 //   - The public register (issue 13) reads a projection that ingest writes
-//     in the same Append as the publication that makes it: a Projection
-//     interface whose writes join LogTx; web submissions are a Directory-like
-//     concern with their own transaction and tracking codes by hash.
+//     in the same Append as the publication that makes it (Public to read,
+//     ProjectionTx in LogTx to write): published appeals and councils as
+//     the public may see them, and the tracking of web submissions, bound
+//     to the hashes of their codes. A web submission itself is a record of
+//     the log (an operation of the server's own device for its council),
+//     so it reaches the council's laptops by pull like any record.
 //   - File chunks (issue 14) go to a blob store of their own (a directory,
 //     an S3-compatible store); this store keeps only which chunks a record
 //     names, in the operations that name them.

@@ -39,6 +39,7 @@ type Store interface {
 	Directory
 	Log
 	States
+	Public
 	// Close flushes what is written and releases the store. Nothing may
 	// be called after it.
 	Close() error
@@ -146,9 +147,10 @@ type LogReader interface {
 	State(kind, id string) (*changeset.State, error)
 }
 
-// LogTx writes the log in an Append.
+// LogTx writes the log in an Append, and the public projection with it.
 type LogTx interface {
 	LogReader
+	ProjectionTx
 	// Accept logs op under the next server sequence number, which it
 	// returns, indexes it for pull as ix says, and records its judgement:
 	// (op.Device, op.Seq) accepted as that number. op.Seq must be one more

@@ -23,6 +23,15 @@ import (
 //	w:DEVICE                       when the device last synced (Unix ms, 8 bytes)
 //	t:SHA256(token)                -> device id
 //	e:SHA256(code)                 an enrollment code (Code, JSON)
+//
+// The public projection (public.go), written in the Append that makes it:
+//
+//	P:ID                           a published appeal (store.PublicAppeal, JSON)
+//	C:CODE                         a council as the public sees it (store.PublicCouncil, JSON)
+//	T:SUBMISSION                   a web submission's tracking (store.Tracking, JSON)
+//	K:SHA256(tracking code)        -> submission id
+//	A:APPEAL                       the web submissions that name the appeal (their ids, sorted, one a line)
+//	Q:COUNCIL                      how many of the council's web submissions wait in its inbox (8 bytes)
 const (
 	spaceMeta     = "m:"
 	spaceLog      = "l:"
@@ -37,6 +46,13 @@ const (
 	spaceSeen     = "w:"
 	spaceToken    = "t:"
 	spaceCode     = "e:"
+
+	spacePublicAppeal  = "P:"
+	spacePublicCouncil = "C:"
+	spaceTrack         = "T:"
+	spaceTrackCode     = "K:"
+	spaceTrackAppeal   = "A:"
+	spaceWaiting       = "Q:"
 )
 
 func metaKey(name string) []byte { return []byte(spaceMeta + name) }
@@ -72,6 +88,13 @@ func seenKey(id string) []byte   { return []byte(spaceSeen + id) }
 
 func tokenKey(sum [32]byte) []byte { return append([]byte(spaceToken), sum[:]...) }
 func codeKey(sum [32]byte) []byte  { return append([]byte(spaceCode), sum[:]...) }
+
+func publicAppealKey(id string) []byte    { return []byte(spacePublicAppeal + id) }
+func publicCouncilKey(code string) []byte { return []byte(spacePublicCouncil + code) }
+func trackKey(submission string) []byte   { return []byte(spaceTrack + submission) }
+func trackCodeKey(sum [32]byte) []byte    { return append([]byte(spaceTrackCode), sum[:]...) }
+func trackAppealKey(appeal string) []byte { return []byte(spaceTrackAppeal + appeal) }
+func waitingKey(council string) []byte    { return []byte(spaceWaiting + council) }
 
 // validPart reports whether s may be part of a key. Names in keys (kinds,
 // record ids, councils, device ids) follow the protocol's rule

@@ -61,6 +61,9 @@ type logTx struct {
 	*txn
 	head  uint64
 	acked map[string]uint64 // device -> highest seq judged, as this transaction left it
+	// publicChanged: a published appeal or a council of the projection
+	// was put or deleted (its version moves at the end).
+	publicChanged bool
 }
 
 // Acked implements store.LogReader, with this transaction's judgements.
@@ -169,9 +172,11 @@ func (w *logTx) finish(head0 uint64) error {
 		}
 	}
 	if w.head != head0 {
-		return w.set(metaKey(metaHead), be(w.head))
+		if err := w.set(metaKey(metaHead), be(w.head)); err != nil {
+			return err
+		}
 	}
-	return nil
+	return w.finishPublic()
 }
 
 // Acked implements store.LogReader.

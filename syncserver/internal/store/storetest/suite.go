@@ -67,6 +67,9 @@ func (s Suite) Run(t *testing.T) {
 		{"ReaderDuringWrites", testReaderDuringWrites},
 		{"Durable", testDurable},
 		{"Backup", testBackup},
+		{"PublicProjection", testPublicProjection},
+		{"Tracking", testTracking},
+		{"PublicRule", testPublicRule},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

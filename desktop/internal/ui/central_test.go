@@ -57,8 +57,8 @@ func TestCentralStaffReview(t *testing.T) {
 
 	d := newAppealDetail(h.u, notReady)
 	h.u.shell.push(d)
-	if len(d.workflow) != 0 || h.shows(h.T("action.edit")) {
-		t.Fatalf("central staff are offered workflow steps %v or editing", d.workflow)
+	if len(d.steps) != 0 || h.shows(h.T("action.edit")) {
+		t.Fatalf("central staff are offered workflow steps %v or editing", d.steps)
 	}
 	h.tap(h.T("review.action"))
 	h.mustShow(h.T("review.not_ready"))
@@ -72,8 +72,8 @@ func TestCentralStaffReview(t *testing.T) {
 	h.tap(h.T("review.action"))
 	findCheck(h, h.T("field.published")).SetChecked(true)
 	h.tap(h.T("action.save"))
-	if !d.a.Published || d.a.PublishedOn.IsZero() {
-		t.Fatalf("not published: %+v", d.a)
+	if !d.rec.Published || d.rec.PublishedOn.IsZero() {
+		t.Fatalf("not published: %+v", d.rec)
 	}
 	// The core refuses what a central laptop may not write; the person
 	// reads why in their language, and which field.

@@ -3,10 +3,6 @@ package ui
 import (
 	"context"
 	"encoding/json"
-	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -221,74 +217,6 @@ func (u *UI) RequestClose() {
 	d.Resize(fyne.NewSize(min(600*theme.TextSize()/14, u.win.Canvas().Size().Width-40), d.MinSize().Height))
 	d.Show()
 	u.exitDialog = d
-}
-
-// inputs is what the form's controls hold, by field name: the draft.
-func (f *formPage) inputs() map[string]string {
-	out := map[string]string{}
-	for name, fld := range f.fs.fields {
-		switch x := fld.obj.(type) {
-		case *controls.Entry:
-			out[name] = x.Text
-		case *controls.CodeSelect:
-			out[name] = x.Code()
-		case *widget.Check:
-			out[name] = strconv.FormatBool(x.Checked)
-		}
-	}
-	for name, m := range f.multi {
-		out[name] = strings.Join(m.Selected(), ",")
-	}
-	if f.moreInputs != nil {
-		f.moreInputs(out)
-	}
-	return out
-}
-
-// setInputs puts a draft back into the controls. A region comes before
-// its districts (choosing a region fills them).
-func (f *formPage) setInputs(in map[string]string) {
-	names := make([]string, 0, len(in))
-	for k := range in {
-		names = append(names, k)
-	}
-	sort.SliceStable(names, func(i, j int) bool { return names[i] == "oblast" && names[j] != "oblast" })
-	for _, name := range names {
-		v := in[name]
-		if m, ok := f.multi[name]; ok {
-			var codes []string
-			if v != "" {
-				codes = strings.Split(v, ",")
-			}
-			m.SetSelected(codes)
-			continue
-		}
-		fld, ok := f.fs.fields[name]
-		if !ok {
-			continue
-		}
-		switch x := fld.obj.(type) {
-		case *controls.Entry:
-			x.SetText(v)
-		case *controls.CodeSelect:
-			if !x.Disabled() {
-				x.SetCode(v)
-			}
-		case *widget.Check:
-			x.SetChecked(v == "true")
-		}
-	}
-	if f.restoreMore != nil {
-		f.restoreMore(in)
-	}
-}
-
-// draftSaved shows, under the form, when its input was last kept.
-func (f *formPage) draftSaved(at time.Time) {
-	if f.draftNote != nil {
-		f.draftNote.SetText(f.u.T("draft.saved", "time", at))
-		f.draftNote.Show()
-	}
 }
 
 func (u *UI) closeWindow() {

@@ -108,8 +108,8 @@ func (p *homePage) draw() {
 	}
 	allOverdue := u.button(u.T("home.show_all"), theme.ListIcon(), func() {
 		sh().navigate(secAppeals)
-		if ap, ok := sh().root(secAppeals).(*appealsPage); ok {
-			ap.showOverdue()
+		if ap, ok := sh().root(secAppeals).(*recordList); ok {
+			ap.showFlagged()
 		}
 	})
 	overdueCard := p.panel(u.T("home.overdue", "n", p.overdueN), p.overdueN > 0, overdueList, allOverdue)
@@ -128,8 +128,8 @@ func (p *homePage) draw() {
 	}
 	allDue := u.button(u.T("home.show_all"), theme.ListIcon(), func() {
 		sh().navigate(secEvents)
-		if ep, ok := sh().root(secEvents).(*eventsPage); ok {
-			ep.showDue(homeDueDays)
+		if ep, ok := sh().root(secEvents).(*recordList); ok {
+			ep.showFlagged()
 		}
 	})
 	dueCard := p.panel(u.T("home.due", "n", p.dueN, "days", homeDueDays), p.dueN > 0, dueList, allDue)
@@ -220,7 +220,7 @@ func (p *homePage) reviewCard() fyne.CanvasObject {
 	}
 	all := u.button(u.T("home.show_all"), theme.ListIcon(), func() {
 		u.shell.navigate(secAppeals)
-		if ap, ok := u.shell.root(secAppeals).(*appealsPage); ok {
+		if ap, ok := u.shell.root(secAppeals).(*recordList); ok {
 			ap.f.status.SetCode(string(domain.StatusVerified))
 		}
 	})

@@ -48,9 +48,9 @@ func TestDraftKeptAndOfferedAtNextStart(t *testing.T) {
 	h := unlocked(t, "ky", 5, 2, 0)
 	h.u.shell.newAppeal()
 	f := h.u.shell.top().(*appealForm)
-	test.Type(f.summary, "Жер тилкеси мыйзамсыз тартылып алынды")
-	f.gender.SetCode("male")
-	f.vulnerable.SetSelected([]string{f.vulnerable.Codes[1]})
+	test.Type(f.entry("summary"), "Жер тилкеси мыйзамсыз тартылып алынды")
+	f.choice("gender").SetCode("male")
+	f.ticks("vulnerable_groups").SetSelected([]string{f.ticks("vulnerable_groups").Codes[1]})
 	h.waitFor("the draft", func() bool {
 		d, err := h.u.sess.Records().Draft(t.Context())
 		return err == nil && d != nil && d.Inputs["summary"] == "Жер тилкеси мыйзамсыз тартылып алынды" && d.Inputs["gender"] == "male"
@@ -67,9 +67,9 @@ func TestDraftKeptAndOfferedAtNextStart(t *testing.T) {
 	if !ok {
 		t.Fatalf("continuing opened %T", h2.u.shell.top())
 	}
-	if f2.summary.Text != "Жер тилкеси мыйзамсыз тартылып алынды" || f2.gender.Code() != "male" ||
-		len(f2.vulnerable.Selected()) != 1 || !f2.dirty() {
-		t.Fatalf("the form after continuing: %q %q %v dirty=%v", f2.summary.Text, f2.gender.Code(), f2.vulnerable.Selected(), f2.dirty())
+	if f2.entry("summary").Text != "Жер тилкеси мыйзамсыз тартылып алынды" || f2.choice("gender").Code() != "male" ||
+		len(f2.ticks("vulnerable_groups").Selected()) != 1 || !f2.dirty() {
+		t.Fatalf("the form after continuing: %q %q %v dirty=%v", f2.entry("summary").Text, f2.choice("gender").Code(), f2.ticks("vulnerable_groups").Selected(), f2.dirty())
 	}
 }
 
@@ -86,7 +86,7 @@ func TestCloseAsksWithUnsavedInput(t *testing.T) {
 	closed = false
 	h.u.shell.newEvent()
 	f := h.u.shell.top().(*eventForm)
-	test.Type(f.titleE, "Коомдук угуу")
+	test.Type(f.entry("title"), "Коомдук угуу")
 	h.u.keepDraft()
 	h.u.RequestClose()
 	h.mustShow(h.T("exit.text"))
@@ -141,8 +141,8 @@ func TestStatusTellsTheTruth(t *testing.T) {
 func TestOverdueListMostLateFirst(t *testing.T) {
 	h := unlocked(t, "ky", 200, 5, 0)
 	h.u.shell.navigate(secAppeals)
-	p := h.u.shell.root(secAppeals).(*appealsPage)
-	p.showOverdue()
+	p := h.u.shell.root(secAppeals).(*recordList)
+	p.showFlagged()
 	if p.pg.total < 3 {
 		t.Fatalf("only %d overdue appeals in the demo data", p.pg.total)
 	}

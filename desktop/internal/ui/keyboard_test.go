@@ -30,14 +30,14 @@ func TestShortcutsAndTabOrder(t *testing.T) {
 		t.Fatalf("Ctrl+N opened %T", h.u.shell.top())
 	}
 	c := h.win.Canvas()
-	c.Focus(f.received)
+	c.Focus(f.entry("received_on"))
 	test.FocusNext(c)
-	if c.Focused() != f.registered {
+	if c.Focused() != f.entry("registered_on") {
 		t.Fatalf("Tab from the received date went to %T", c.Focused())
 	}
 
 	// A form with changes asks before it is left.
-	f.summary.SetText("Жарым-жартылай жазылган")
+	f.entry("summary").SetText("Жарым-жартылай жазылган")
 	find(fyne.KeyE).Action()
 	if _, still := h.u.shell.top().(*appealForm); !still {
 		t.Fatal("Ctrl+E dropped a form with unsaved changes without asking")
@@ -49,7 +49,7 @@ func TestShortcutsAndTabOrder(t *testing.T) {
 	}
 
 	find(fyne.KeyF).Action()
-	ep := h.u.shell.root(secEvents).(*eventsPage)
+	ep := h.u.shell.root(secEvents).(*recordList)
 	if c.Focused() != ep.f.search {
 		t.Fatalf("Ctrl+F in events focused %T", c.Focused())
 	}

@@ -115,30 +115,30 @@ func (u *UI) Tour(pass string) []TourStep {
 		{Name: "06-appeals", Do: func() { reset(secAppeals) }},
 		{Name: "07-appeals-search", Do: func() {
 			reset(secAppeals)
-			ap := s().root(secAppeals).(*appealsPage)
+			ap := s().root(secAppeals).(*recordList)
 			ap.f.search.SetText("жер")
 			ap.f.flag.SetChecked(true)
 			ap.reload()
 		}},
 		{Name: "08-appeal-detail", Do: func() {
-			s().root(secAppeals).(*appealsPage).f.search.SetText("")
-			s().root(secAppeals).(*appealsPage).f.flag.SetChecked(false)
+			s().root(secAppeals).(*recordList).f.search.SetText("")
+			s().root(secAppeals).(*recordList).f.flag.SetChecked(false)
 			appealID = find(records.Filter{Kind: domain.KindAppeal, Status: string(domain.StatusReferred)}, func(records.Summary) bool { return true })
 			reset(secAppeals, newAppealDetail(u, appealID))
 		}},
 		{Name: "09-appeal-step", Do: func() {
 			d := newAppealDetail(u, appealID)
 			reset(secAppeals, d)
-			d.stepDialog(domain.StatusAnswered)
+			appealStep(d, domain.StatusAnswered)
 		}},
 		{Name: "10-appeal-publication", Do: func() {
 			id := find(records.Filter{Kind: domain.KindAppeal, Status: string(domain.StatusVerified)}, func(records.Summary) bool { return true })
 			d := newAppealDetail(u, id)
 			reset(secAppeals, d)
-			d.publicationDialog()
+			appealPublication(d)
 			for _, o := range allObjects(u.lastModal.content) {
 				if e, ok := o.(*controls.Entry); ok && e.MultiLine {
-					e.SetText(d.a.Summary)
+					e.SetText(d.rec.Summary)
 					break
 				}
 			}
@@ -146,8 +146,7 @@ func (u *UI) Tour(pass string) []TourStep {
 		{Name: "11-appeal-form-errors", Do: func() {
 			f := newAppealForm(u, nil)
 			reset(secAppeals, f)
-			f.name.SetText("")
-			f.phone.SetText("0555")
+			f.preset(map[string]string{"appellant.name": "", "appellant.phone": "0555"})
 			f.save()
 		}},
 		{Name: "12-conflicts", Do: func() { reset(secConflicts) }},
@@ -155,7 +154,7 @@ func (u *UI) Tour(pass string) []TourStep {
 		{Name: "14-exit-question", Do: func() {
 			f := newAppealForm(u, nil)
 			reset(secAppeals, f)
-			f.summary.SetText("Милиция арызды каттоодон баш тартты")
+			f.preset(map[string]string{"summary": "Милиция арызды каттоодон баш тартты"})
 			u.RequestClose()
 		}},
 		{Name: "15-lock", Do: func() {

@@ -86,9 +86,9 @@ func TestAppealFormValidationThenSave(t *testing.T) {
 	h := unlocked(t, "ky", 0, 0, 0)
 	h.u.shell.newAppeal()
 	f := h.u.shell.top().(*appealForm)
-	f.name.SetText("Токтогулов Эрмек")
-	f.phone.SetText("телефон жок")
-	f.summary.SetText("")
+	f.entry("appellant.name").SetText("Токтогулов Эрмек")
+	f.entry("appellant.phone").SetText("телефон жок")
+	f.entry("summary").SetText("")
 	f.save()
 	// Each message sits under its own field; what was typed stays.
 	for field, key := range map[string]string{"summary": "err.required", "channel": "err.required",
@@ -97,26 +97,26 @@ func TestAppealFormValidationThenSave(t *testing.T) {
 			t.Errorf("%s: error %q (visible %v), want %q", field, got, f.fs.fields[field].err.Visible(), h.T(key))
 		}
 	}
-	if f.name.Text != "Токтогулов Эрмек" || h.u.shell.top() != page(f) {
+	if f.entry("appellant.name").Text != "Токтогулов Эрмек" || h.u.shell.top() != page(f) {
 		t.Fatal("the form lost what was typed")
 	}
 	if n, _ := h.u.sess.Records().Count(records.Filter{Kind: domain.KindAppeal}); n != 0 {
 		t.Fatalf("%d appeals saved by an invalid form", n)
 	}
 
-	f.phone.SetText("+996 555 123 456")
-	f.channel.SetCode("phone")
-	f.category.SetCode("police_justice")
-	f.summary.SetText("Милиция арызды каттоодон баш тартты")
-	f.vulnerable.Checks[0].SetChecked(true)
+	f.entry("appellant.phone").SetText("+996 555 123 456")
+	f.choice("channel").SetCode("phone")
+	f.choice("category").SetCode("police_justice")
+	f.entry("summary").SetText("Милиция арызды каттоодон баш тартты")
+	f.ticks("vulnerable_groups").Checks[0].SetChecked(true)
 	// Enter in a one-line field saves.
-	f.summary.OnSubmitted(f.summary.Text)
+	f.entry("summary").OnSubmitted(f.entry("summary").Text)
 	h.drain()
 	d, ok := h.u.shell.top().(*appealDetail)
 	if !ok {
 		t.Fatalf("after saving the top page is %T; errors: %q", h.u.shell.top(), f.fs.top.Text)
 	}
-	a := d.a
+	a := d.rec
 	if a.Appellant == nil || a.Appellant.Name != "Токтогулов Эрмек" || a.Channel != "phone" || a.Category != "police_justice" ||
 		a.RegNo == "" || len(a.VulnerableGroups) != 1 || a.Council != h.firstCouncil().Code && a.Council != h.u.sess.Records().HomeCouncil() {
 		t.Fatalf("saved appeal: %+v", a)
@@ -135,7 +135,7 @@ func TestEditSavesOnlyChangedFields(t *testing.T) {
 	if f.dirty() {
 		t.Fatal("an untouched form reports changes")
 	}
-	f.summary.SetText("A corrected summary")
+	f.entry("summary").SetText("A corrected summary")
 	if !f.dirty() {
 		t.Fatal("a changed form reports no changes")
 	}
@@ -151,7 +151,7 @@ func TestEditSavesOnlyChangedFields(t *testing.T) {
 	if len(last.Changes) != 1 || decoded(last.Changes["summary"]) != "A corrected summary" {
 		t.Fatalf("the edit changed %v", last.Changes)
 	}
-	if d.a.Summary != "A corrected summary" {
+	if d.rec.Summary != "A corrected summary" {
 		t.Fatal("the detail page did not reload")
 	}
 	h.mustShow("A corrected summary")
@@ -170,8 +170,8 @@ func TestWorkflowOffersOnlyAllowedSteps(t *testing.T) {
 	check := func(status domain.Status) {
 		t.Helper()
 		var got []domain.Status
-		for s := range d.workflow {
-			got = append(got, s)
+		for s := range d.steps {
+			got = append(got, domain.Status(s))
 		}
 		want := status.Next()
 		slices.Sort(got)
@@ -186,18 +186,18 @@ func TestWorkflowOffersOnlyAllowedSteps(t *testing.T) {
 		}
 	}
 	check(domain.StatusReceived)
-	test.Tap(d.workflow[domain.StatusUnderReview])
+	test.Tap(d.steps[string(domain.StatusUnderReview)])
 	h.tap(h.T("workflow.apply"))
-	if d.a.Status != domain.StatusUnderReview {
-		t.Fatalf("status %s", d.a.Status)
+	if d.rec.Status != domain.StatusUnderReview {
+		t.Fatalf("status %s", d.rec.Status)
 	}
 	check(domain.StatusUnderReview)
 
 	// Rejecting needs a reason: the dialog stays open with the message.
-	test.Tap(d.workflow[domain.StatusRejected])
+	test.Tap(d.steps[string(domain.StatusRejected)])
 	h.tap(h.T("workflow.apply"))
 	h.mustShow(h.T("err.required"))
-	if d.a.Status != domain.StatusUnderReview {
+	if d.rec.Status != domain.StatusUnderReview {
 		t.Fatal("rejected without a reason")
 	}
 	// The reason is the dialog's first field.
@@ -208,8 +208,8 @@ func TestWorkflowOffersOnlyAllowedSteps(t *testing.T) {
 		}
 	}
 	h.tap(h.T("workflow.apply"))
-	if d.a.Status != domain.StatusRejected || d.a.RejectionReason == "" {
-		t.Fatalf("after rejecting: %s %q", d.a.Status, d.a.RejectionReason)
+	if d.rec.Status != domain.StatusRejected || d.rec.RejectionReason == "" {
+		t.Fatalf("after rejecting: %s %q", d.rec.Status, d.rec.RejectionReason)
 	}
 	check(domain.StatusRejected)
 }
@@ -243,8 +243,8 @@ func TestConsultationAndPublication(t *testing.T) {
 	entries[0].SetText("Адвокат Осмонова")
 	entries[2].SetText("Эмгек инспекциясына арыз жазуу сунушталды")
 	h.tap(h.T("action.save"))
-	if len(d.a.Consultations) != 1 || d.a.Consultations[0].AtStatus != domain.StatusVerified {
-		t.Fatalf("consultations %+v", d.a.Consultations)
+	if len(d.rec.Consultations) != 1 || d.rec.Consultations[0].AtStatus != domain.StatusVerified {
+		t.Fatalf("consultations %+v", d.rec.Consultations)
 	}
 
 	// The public preview carries no personal data without consent.
@@ -255,7 +255,7 @@ func TestConsultationAndPublication(t *testing.T) {
 		}
 		return b.String()
 	}
-	x := *d.a
+	x := *d.rec
 	x.PublicSummary = "Эмгек акысы үч ай төлөнгөн жок"
 	for _, secret := range []string{"Жумабеков", "+996 700", "Ленин", "21234567890123", "Кочкор-Ата", "Эмгек акы берилген жок"} {
 		if got := view(&x); contains(got, secret) {
@@ -287,8 +287,8 @@ func TestConsultationAndPublication(t *testing.T) {
 	h.mustShow(h.T("err.required.public_summary"))
 	ready.SetText("Эмгек акысы үч ай төлөнгөн жок")
 	h.tap(h.T("action.save"))
-	if !d.a.ReadyForPublication || d.a.PublicSummary == "" {
-		t.Fatalf("publication not saved: %+v", d.a)
+	if !d.rec.ReadyForPublication || d.rec.PublicSummary == "" {
+		t.Fatalf("publication not saved: %+v", d.rec)
 	}
 }
 
@@ -300,40 +300,40 @@ func TestEventFormValidationThenSave(t *testing.T) {
 	h := unlocked(t, "ru", 0, 0, 0)
 	h.u.shell.newEvent()
 	f := h.u.shell.top().(*eventForm)
-	f.titleE.SetText("Коомдук угуу: таза суу")
-	f.start.SetText("25:00")
-	f.counts["citizens"][0].SetText("много")
+	f.entry("title").SetText("Коомдук угуу: таза суу")
+	f.entry("start_time").SetText("25:00")
+	f.counts()["citizens"][0].SetText("много")
 	f.save()
 	if f.fs.fields["participants"].err.Text != h.T("err.format.number") {
 		t.Fatalf("participants error %q", f.fs.fields["participants"].err.Text)
 	}
-	f.counts["citizens"][0].SetText("23")
-	f.counts["citizens"][1].SetText("17")
-	f.counts["officials"][2].SetText("4")
+	f.counts()["citizens"][0].SetText("23")
+	f.counts()["citizens"][1].SetText("17")
+	f.counts()["officials"][2].SetText("4")
 	f.save()
 	if f.fs.fields["start_time"].err.Text != h.T("err.format.start_time") || f.fs.fields["kind"].err.Text != h.T("err.required") {
 		t.Fatalf("errors: start %q kind %q", f.fs.fields["start_time"].err.Text, f.fs.fields["kind"].err.Text)
 	}
-	f.start.SetText("14:00")
-	f.kind.SetCode("hearing")
-	r := f.followups.addRow("", "Акимчиликке кат жөнөтүү", "Катчы", "10.12.2026")
+	f.entry("start_time").SetText("14:00")
+	f.choice("kind").SetCode("hearing")
+	r := f.rows("followups").AddRow("", "Акимчиликке кат жөнөтүү", "Катчы", "10.12.2026")
 	_ = r
-	f.speakers.addRow("", "Осмонов Бакыт", "юрист", "Акыйкатчы")
-	f.decisions.SetText("Суу түтүгүн оңдоо\nАкимчиликке сунуш")
+	f.rows("speakers").AddRow("", "Осмонов Бакыт", "юрист", "Акыйкатчы")
+	f.entry("decisions").SetText("Суу түтүгүн оңдоо\nАкимчиликке сунуш")
 	h.tap(h.T("action.save"))
 	d, ok := h.u.shell.top().(*eventDetail)
 	if !ok {
 		t.Fatalf("top is %T; errors %q", h.u.shell.top(), f.fs.top.Text)
 	}
-	e := d.e
+	e := d.rec
 	if e.Participants["citizens"].Total() != 40 || e.Participants["officials"].Unspecified != 4 || len(e.FollowUps) != 1 ||
 		e.FollowUps[0].Status != "open" || len(e.Speakers) != 1 || len(e.Decisions) != 2 || e.StartTime != "14:00" {
 		t.Fatalf("saved event: %+v", e)
 	}
 	// Mark the follow-up action done from the detail page.
 	h.tap(h.T("event.mark_done"))
-	if d.e.FollowUps[0].Status != "done" || d.e.FollowUps[0].DoneOn.IsZero() {
-		t.Fatalf("follow-up after done: %+v", d.e.FollowUps[0])
+	if d.rec.FollowUps[0].Status != "done" || d.rec.FollowUps[0].DoneOn.IsZero() {
+		t.Fatalf("follow-up after done: %+v", d.rec.FollowUps[0])
 	}
 }
 
@@ -341,7 +341,7 @@ func TestListsFilterAndSearch(t *testing.T) {
 	h := unlocked(t, "ky", 300, 40, 0)
 	svc := h.u.sess.Records()
 	h.u.shell.navigate(secAppeals)
-	p := h.u.shell.root(secAppeals).(*appealsPage)
+	p := h.u.shell.root(secAppeals).(*recordList)
 	all, _ := svc.Count(records.Filter{Kind: domain.KindAppeal})
 	if p.pg.total != all || p.list.Length() != all {
 		t.Fatalf("list shows %d of %d", p.pg.total, all)
@@ -375,7 +375,7 @@ func TestListsFilterAndSearch(t *testing.T) {
 	}
 
 	h.u.shell.navigate(secEvents)
-	ep := h.u.shell.root(secEvents).(*eventsPage)
+	ep := h.u.shell.root(secEvents).(*recordList)
 	ne, _ := svc.Count(records.Filter{Kind: domain.KindEvent})
 	if ep.pg.total != ne || ne != 40 {
 		t.Fatalf("events list %d of %d", ep.pg.total, ne)
@@ -454,7 +454,7 @@ func TestIdleLockKeepsForm(t *testing.T) {
 	h.u.set.IdleLockMinutes = 5
 	h.u.shell.newAppeal()
 	f := h.u.shell.top().(*appealForm)
-	f.summary.SetText("Жазылып жаткан кайрылуу")
+	f.entry("summary").SetText("Жазылып жаткан кайрылуу")
 	h.advance(4 * time.Minute)
 	h.u.checkIdle()
 	if h.u.locked {
@@ -482,7 +482,7 @@ func TestIdleLockKeepsForm(t *testing.T) {
 	test.Type(pass, testPass)
 	h.tap(h.T("unlock.action"))
 	h.waitFor("unlock", func() bool { return !h.u.locked })
-	if h.u.shell.top() != page(f) || f.summary.Text != "Жазылып жаткан кайрылуу" {
+	if h.u.shell.top() != page(f) || f.entry("summary").Text != "Жазылып жаткан кайрылуу" {
 		t.Fatal("the form was lost across the lock")
 	}
 }

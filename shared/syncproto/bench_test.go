@@ -1,0 +1,140 @@
+package syncproto
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/hlc"
+)
+
+// benchOps are n operations like a laptop's: creations of appeals with a
+// few fields of Kyrgyz and Russian text, and edits of their status.
+func benchOps(n int) []*changeset.Op {
+	out := make([]*changeset.Op, n)
+	t0 := hlc.New(1764064800000, 0)
+	for i := range out {
+		rec := fmt.Sprintf("01a21154-2c3d-7e4f-8a5b-%012d", i/3)
+		o := &changeset.Op{Device: "01a21153-0b49-7f01-9325-83417e1d6f9d", Seq: uint64(i + 1), HLC: t0 + hlc.Timestamp(i), Kind: "appeal",
+			Record: rec, Council: "NRN-ATB", Action: changeset.ActionUpdate, Author: "Ат-Башы катчысы", Fields: map[string]changeset.Change{}}
+		if i%3 == 0 {
+			o.Action = changeset.ActionCreate
+			for k, v := range map[string]string{"council": "NRN-ATB", "status": "received", "category": "police_justice", "oblast": "KG-N",
+				"reg_no": fmt.Sprintf("NRN-ATB-2026-K7QH-%04d", i), "summary": "Милиция арызды каттоодон баш тартты, " + strings.Repeat("жер тууралуу ", 8),
+				"description": "Заявитель сообщает, что участковый отказался принять заявление о краже скота. " + strings.Repeat("ң ө ү ", 20)} {
+				b, _ := json.Marshal(v)
+				o.Fields[k] = changeset.Change{Value: b}
+			}
+		} else {
+			o.Fields["status"] = changeset.Change{Value: json.RawMessage(`"under_review"`), Base: t0 + hlc.Timestamp(i-1)}
+		}
+		out[i] = o
+	}
+	return out
+}
+
+func benchRequest(n int) *SyncRequest {
+	req := &SyncRequest{Proto: Proto, Device: "01a21153-0b49-7f01-9325-83417e1d6f9d", Cursor: 41, Pull: true, MaxPull: 256 << 10}
+	for _, o := range benchOps(n) {
+		req.Ops = append(req.Ops, ToWire(o))
+	}
+	return req
+}
+
+// BenchmarkEncodeChangeSet: a laptop's change set of 500 operations, to
+// a frame with dictionary 1 (JSON, then zstd).
+func BenchmarkEncodeChangeSet(b *testing.B) {
+	codec, err := DefaultCodec()
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := benchRequest(500)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := codec.EncodeJSON(req, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeChangeSet: the server's side of it, the frame checked and
+// decompressed, then counted and decoded (DecodeSyncRequest).
+func BenchmarkDecodeChangeSet(b *testing.B) {
+	codec, err := DefaultCodec()
+	if err != nil {
+		b.Fatal(err)
+	}
+	frame, err := codec.EncodeJSON(benchRequest(500), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		raw, err := codec.Decode(frame)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := DecodeSyncRequest(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEncodePage: a pull page of 2,000 operations as the server
+// writes it (MarshalOp each), then framed.
+func BenchmarkEncodePage(b *testing.B) {
+	codec, err := DefaultCodec()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ops := benchOps(2000)
+	b.ReportAllocs()
+	for b.Loop() {
+		page := []byte(`{"proto":1,"acked":0,"ops":[`)
+		for i, o := range ops {
+			if i > 0 {
+				page = append(page, ',')
+			}
+			enc, err := MarshalOp(o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			page = append(page, enc...)
+		}
+		page = append(page, `],"cursor":2000,"time":1}`...)
+		if _, err := codec.Encode(page, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodePage: the laptop's side of it (DecodeJSON into a
+// SyncResponse, then FromWire of each operation).
+func BenchmarkDecodePage(b *testing.B) {
+	codec, err := DefaultCodec()
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp := SyncResponse{Proto: Proto, Cursor: 2000, Time: 1}
+	for _, o := range benchOps(2000) {
+		resp.Ops = append(resp.Ops, ToWire(o))
+	}
+	frame, err := codec.EncodeJSON(resp, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var out SyncResponse
+		if err := codec.DecodeJSON(frame, &out); err != nil {
+			b.Fatal(err)
+		}
+		for _, w := range out.Ops {
+			if _, err := FromWire(w); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

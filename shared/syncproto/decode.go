@@ -139,10 +139,3 @@ func requestCounts(raw []byte) error {
 func keyIs(k []byte, name string) bool {
 	return bytes.EqualFold(k, []byte(name)) || bytes.IndexByte(k, '\\') >= 0
 }
-
-func trunc(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
-}

@@ -133,15 +133,6 @@ func (s *testServer) start() {
 	s.t.Fatalf("server did not come up on %s:\n%s", s.addr, s.logs)
 }
 
-// kill stops the server with SIGKILL, as a power cut would.
-func (s *testServer) kill() {
-	if s.cmd != nil && s.cmd.Process != nil {
-		s.cmd.Process.Kill()
-		s.cmd.Wait()
-		s.cmd = nil
-	}
-}
-
 func (s *testServer) stop() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		s.cmd.Process.Signal(os.Interrupt)

@@ -639,7 +639,7 @@ func (s *Server) push(dev *device, ops []syncproto.WireOp, resp *syncproto.SyncR
 			resp.Acked = dev.acked
 			return &syncproto.Error{Code: syncproto.CodeClock, Acked: dev.acked, Message: stop}
 		}
-		ref, stop := s.judge(dev, w)
+		stop, ref := s.judge(dev, w)
 		if stop != "" {
 			return &syncproto.Error{Code: syncproto.CodeClock, Acked: dev.acked, Message: stop}
 		}
@@ -679,51 +679,52 @@ func checkClock(w syncproto.WireOp, prev hlc.Timestamp, now time.Time) string {
 	return ""
 }
 
-// judge decides one operation: nil when it is accepted (and appended to
-// the log), else the error it is refused with; stop, if set, is why its
-// clock stops the push (an edit dated before its record's creation).
-func (s *Server) judge(dev *device, w syncproto.WireOp) (refusal error, stop string) {
+// judge decides one operation: stop, if set, is why its clock stops the
+// push (an edit dated before its record's creation); else refusal is nil
+// when it is accepted (and appended to the log), or the error it is
+// refused with.
+func (s *Server) judge(dev *device, w syncproto.WireOp) (stop string, refusal error) {
 	op, err := syncproto.FromWire(w)
 	if err != nil {
-		return perr(syncproto.CodeInvalid, "%v", err), ""
+		return "", perr(syncproto.CodeInvalid, "%v", err)
 	}
 	// The author is the name the administrator registered, whatever the
 	// laptop says.
 	op.Author = dev.name
 	if err := syncproto.CheckNames(op.ID(), op.Kind, op.Record, op.Council); err != nil {
-		return perr(syncproto.CodeInvalid, "%v", err), ""
+		return "", perr(syncproto.CodeInvalid, "%v", err)
 	}
 	if n := syncproto.WireSize(op); n > syncproto.MaxOpBytes {
-		return perr(syncproto.CodeTooLarge, "operation %s is %d bytes, at most %d: a record's text is far shorter; save less at once", op.ID(), n, syncproto.MaxOpBytes), ""
+		return "", perr(syncproto.CodeTooLarge, "operation %s is %d bytes, at most %d: a record's text is far shorter; save less at once", op.ID(), n, syncproto.MaxOpBytes)
 	}
 	key := op.Kind + ":" + op.Record
 	cur := s.states[key]
 	if cur != nil && cur.Created != 0 && !policy.IsGlobal(op.Kind) && op.HLC < cur.Created {
-		return nil, fmt.Sprintf("change %d (%s %s) is dated %s, before the record was created (%s): %s", op.Seq, op.Kind, op.Record,
-			op.HLC.Time().Format(time.RFC3339), cur.Created.Time().Format(time.RFC3339), setClock)
+		return fmt.Sprintf("change %d (%s %s) is dated %s, before the record was created (%s): %s", op.Seq, op.Kind, op.Record,
+			op.HLC.Time().Format(time.RFC3339), cur.Created.Time().Format(time.RFC3339), setClock), nil
 	}
 	if r := policy.CheckWrite(policy.Device{Role: dev.role, Council: dev.council}, op, cur); r != nil {
-		return r, ""
+		return "", r
 	}
 	next := &changeset.State{}
 	if cur != nil {
 		next = cur.Clone()
 	}
 	if _, _, err := next.Apply(op); err != nil {
-		return perr(syncproto.CodeInvalid, "%v", err), ""
+		return "", perr(syncproto.CodeInvalid, "%v", err)
 	}
 	if op.Kind == domain.KindCouncil && !next.Deleted() {
 		var c domain.Council
 		if err := (changeset.Schema{}).FromFields(next.Values(), &c); err != nil {
-			return perr(syncproto.CodeInvalid, "council %s: %v", op.Record, err), ""
+			return "", perr(syncproto.CodeInvalid, "council %s: %v", op.Record, err)
 		}
 		c.Code = op.Record
 		if err := c.Validate(s.cat); err != nil {
-			return err, ""
+			return "", err
 		}
 	}
 	s.append(op, next)
-	return nil, ""
+	return "", nil
 }
 
 // append adds an accepted operation to the log and keeps the record's

@@ -26,7 +26,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -293,5 +292,3 @@ func moduleRoot() (string, error) {
 		}
 	}
 }
-
-func cpus() int { return runtime.NumCPU() }

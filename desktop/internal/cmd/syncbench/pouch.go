@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -82,8 +81,6 @@ func startPouchServer(ctx context.Context, pkgDir, workDir string) (*pouchServer
 	}
 	return p, nil
 }
-
-func (p *pouchServer) pid() int { return p.cmd.Process.Pid }
 
 func (p *pouchServer) stop() {
 	if p.cmd.Process == nil {
@@ -254,5 +251,3 @@ func (t *tailBuffer) String() string {
 	defer t.mu.Unlock()
 	return string(t.b)
 }
-
-var errSkipped = errors.New("skipped")

@@ -116,11 +116,6 @@ func (s *server) admin(ctx context.Context, args ...string) (string, error) {
 	return out.String(), nil
 }
 
-func (s *server) addCouncil(ctx context.Context, code, name, oblast string) error {
-	_, err := s.admin(ctx, "council", "add", "--code", code, "--name", name, "--oblast", oblast)
-	return err
-}
-
 // enrollCode issues a one-time code; it is alone on the last line.
 func (s *server) enrollCode(ctx context.Context, council, role, name string) (string, error) {
 	args := []string{"enroll", "--role", role, "--name", name}

@@ -135,7 +135,10 @@ func (g *Ingester) Push(ctx context.Context, dev *store.Device, ops []syncproto.
 	for attempt := 0; ; attempt++ {
 		res, err := g.push(ctx, dev, ops)
 		if res != nil {
+			// What an attempt cut short wrote is held by the next one: it
+			// is in Refused, and counted here as judged by this push.
 			res.Accepted += done.Accepted
+			res.NewlyRefused += done.NewlyRefused
 			res.Conflicts += done.Conflicts
 		}
 		if errors.Is(err, store.ErrSequence) && attempt < 3 {
@@ -147,7 +150,10 @@ func (g *Ingester) Push(ctx context.Context, dev *store.Device, ops []syncproto.
 			}
 			continue
 		}
-		return res, err
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
 	}
 }
 

@@ -140,7 +140,6 @@ type laptop struct {
 	council string
 	name    string // the name the administrator gave it
 	seq     uint64
-	cursor  uint64
 	clock   *hlc.Clock
 	mu      sync.Mutex
 }

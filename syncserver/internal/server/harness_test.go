@@ -60,16 +60,15 @@ func (h *harness) council(code, oblast string) {
 // speaks through the protocol client (c) the laptops use; rawSync sends
 // frames by hand, for what no client sends.
 type device struct {
-	h      *harness
-	c      *syncclient.Client
-	id     string
-	token  string
-	role   string
-	cncl   string
-	seq    uint64
-	cursor uint64
-	clock  *hlc.Clock
-	mu     sync.Mutex
+	h     *harness
+	c     *syncclient.Client
+	id    string
+	token string
+	role  string
+	cncl  string
+	seq   uint64
+	clock *hlc.Clock
+	mu    sync.Mutex
 }
 
 func (h *harness) enroll(role, council string) *device {

@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"testing"
 
@@ -208,5 +207,3 @@ func ids(ops []*changeset.Op) []string {
 	}
 	return out
 }
-
-func fmtSeqs(seqs []uint64) string { return fmt.Sprint(seqs) }

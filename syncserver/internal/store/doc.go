@@ -17,7 +17,9 @@
 //     refused operations as they came, for audit; the clock of the server's
 //     own operations;
 //   - record states (the merge of their operations) and the conflicts the
-//     merge kept.
+//     merge kept. Councils are records like the others (kind "council"):
+//     the server's own operations, made by an administrator, in the log,
+//     and their states, which enrollment reads to check a council exists.
 //
 // # Who decides what
 //

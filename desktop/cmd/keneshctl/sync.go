@@ -20,14 +20,6 @@ func init() {
 	register(command{Name: "conflicts", Summary: "concurrent edits kept for a person: conflicts [list] | conflicts resolve KIND ID FIELD --keep winner|loser|--value JSON", Run: runConflicts})
 }
 
-func newSyncer(c *app.Core) (*syncer.Syncer, error) {
-	codec, err := syncproto.DefaultCodec()
-	if err != nil {
-		return nil, err
-	}
-	return syncer.New(c.Records, codec), nil
-}
-
 func runEnroll(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "enroll")
 	server := fs.String("server", "", "the sync server's address, e.g. https://kenesh.example.kg")
@@ -39,11 +31,7 @@ func runEnroll(ctx context.Context, e *env, args []string) error {
 		return usagef("--server and --code are both required")
 	}
 	return e.withCore(ctx, func(c *app.Core) error {
-		s, err := newSyncer(c)
-		if err != nil {
-			return err
-		}
-		enr, sum, err := s.Enroll(ctx, *server, *code)
+		enr, sum, err := c.Sync.Enroll(ctx, *server, *code)
 		if enr == nil {
 			return err
 		}
@@ -63,11 +51,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return e.withCore(ctx, func(c *app.Core) error {
-		s, err := newSyncer(c)
-		if err != nil {
-			return err
-		}
-		sum, err := s.SyncOnce(ctx)
+		sum, err := c.Sync.SyncOnce(ctx)
 		if err != nil {
 			if sum != nil {
 				_ = e.print(sum) // what got through before the failure

@@ -7,11 +7,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/kenesh/kenesh/desktop/internal/files"
 	"github.com/kenesh/kenesh/desktop/internal/keyfile"
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/desktop/internal/syncer"
+	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 // Options configure opening a data directory.
@@ -19,14 +22,24 @@ type Options struct {
 	KDF     keyfile.Params // for Init; zero means keyfile.DefaultParams
 	Logger  *slog.Logger
 	Records records.Options
+	Loop    syncer.LoopOptions // the background sync (StartSync)
 }
 
-// Core is an unlocked data directory.
+// Core is an unlocked data directory: the store, the records and files
+// kept in it, and the sync with the server. Every program of the laptop
+// (the desktop app through its session, keneshctl, the demo tools) builds
+// it here and nowhere else.
 type Core struct {
 	Dir     string
 	Store   *store.Store
 	Records *records.Service
 	Files   *files.Files
+	Sync    *syncer.Syncer // one sync at a time, on request (keneshctl sync)
+	Loop    *syncer.Loop   // syncs in the background once StartSync runs it
+
+	stopLoop context.CancelFunc
+	loopDone chan struct{}
+	loopOnce sync.Once
 }
 
 // Init creates an encrypted store in dir (which must not hold one) and gives
@@ -86,17 +99,44 @@ func open(ctx context.Context, dir string, st *store.Store, o Options) (*Core, e
 	if ro.Logger == nil {
 		ro.Logger = o.Logger
 	}
+	if ro.Format == nil {
+		// What records holds back of a pull it keeps as the server sent it.
+		ro.Format = syncer.WireFormat{}
+	}
+	codec, err := syncproto.DefaultCodec()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	svc, err := records.Open(ctx, st, ro)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
-	return &Core{Dir: dir, Store: st, Records: svc, Files: files.New(st, svc)}, nil
+	sy := syncer.New(svc, codec)
+	return &Core{Dir: dir, Store: st, Records: svc, Files: files.New(st, svc), Sync: sy, Loop: syncer.NewLoop(sy, o.Loop)}, nil
 }
 
-// Close closes the store.
-// Close ends the core's background work, then closes the store.
+// StartSync runs the background sync loop until Close. Calling it again
+// does nothing.
+func (c *Core) StartSync() {
+	c.loopOnce.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		c.stopLoop, c.loopDone = cancel, make(chan struct{})
+		go func() {
+			defer close(c.loopDone)
+			_ = c.Loop.Run(ctx)
+		}()
+	})
+}
+
+// Close ends the core's background work (the sync loop, reading the
+// index), then closes the store.
 func (c *Core) Close() error {
+	if c.stopLoop != nil {
+		c.stopLoop()
+		<-c.loopDone
+	}
 	c.Records.Close()
 	return c.Store.Close()
 }

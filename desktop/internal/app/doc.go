@@ -1,4 +1,5 @@
-// Package app is the client core's composition root: it unlocks a data
-// directory and wires store, index and records together for the desktop app
-// and keneshctl alike. It never imports Fyne.
+// Package app is the laptop's composition root: it unlocks a data directory
+// and builds the store, the records and files kept in it and the sync with
+// the server, for the desktop app (through its session) and keneshctl
+// alike. It never imports Fyne.
 package app

@@ -15,7 +15,6 @@ import (
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/hlc"
 	"github.com/kenesh/kenesh/shared/policy"
-	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 // MaxAhead is how far ahead of this laptop's clock a pulled operation's
@@ -30,7 +29,7 @@ import (
 // *how*: an operation is merged, exactly as it came, once this laptop's
 // clock is within MaxAhead of it, so replicas that hold the same
 // operations hold the same records. An honest server refuses operations
-// that far ahead (syncproto.CodeClock), so what it sends is within the
+// that far ahead (the protocol's clock refusal), so what it sends is within the
 // bound and nothing waits; what does wait comes from a malicious server or
 // from data taken in before servers refused it. An operation stamped
 // 9999-12-31 then waits forever instead of freezing its fields forever
@@ -48,9 +47,9 @@ const (
 )
 
 // HeldOp is a pulled operation this laptop did not merge, kept as the
-// server sent it, with the reason.
+// server sent it (Options.Format), with the reason.
 type HeldOp struct {
-	Op      json.RawMessage `json:"op"` // syncproto.WireOp
+	Op      json.RawMessage `json:"op"`
 	Code    string          `json:"code"`
 	Message string          `json:"message"`
 	At      time.Time       `json:"at"`
@@ -67,12 +66,18 @@ type held struct {
 	op  HeldOp
 }
 
-func heldOf(op *changeset.Op, w *syncproto.WireOp, code, msg string, at time.Time) held {
-	if w == nil {
-		cp := syncproto.ToWire(op)
-		w = &cp
+// heldOf holds back op, or raw (an operation as the server sent it, which
+// did not decode) when op is nil.
+func (s *Service) heldOf(op *changeset.Op, raw json.RawMessage, code, msg string) held {
+	if op != nil {
+		if b, err := s.wire.Marshal(op); err == nil && json.Valid(b) {
+			raw = b
+		}
 	}
-	raw, _ := json.Marshal(w)
+	if !json.Valid(raw) {
+		q, _ := json.Marshal(string(raw)) // kept as text, whatever it was
+		raw = q
+	}
 	key := ""
 	if op != nil && validKeyPart(op.Device) {
 		key = op.Device + "/" + strconv.FormatUint(op.Seq, 10)
@@ -80,7 +85,7 @@ func heldOf(op *changeset.Op, w *syncproto.WireOp, code, msg string, at time.Tim
 		sum := sha256.Sum256(raw)
 		key = "x/" + hex.EncodeToString(sum[:])
 	}
-	return held{key: key, op: HeldOp{Op: raw, Code: code, Message: msg, At: at.UTC()}}
+	return held{key: key, op: HeldOp{Op: raw, Code: code, Message: msg, At: s.now().UTC()}}
 }
 
 func validKeyPart(s string) bool {
@@ -92,20 +97,21 @@ func validKeyPart(s string) bool {
 	return s != "" && len(s) <= 256
 }
 
-// ApplyPage converts a pulled page as the server sent it and applies it
-// (ApplyRemote): an operation that does not decode is held back with the
-// rest of what the page may not change, instead of failing the pull, so no
-// single operation can stop a laptop from pulling.
-func (s *Service) ApplyPage(ctx context.Context, page []syncproto.WireOp, cursor uint64) (ApplyResult, error) {
-	ops := make([]*changeset.Op, 0, len(page))
-	var bad []held
-	for i := range page {
-		op, err := syncproto.FromWire(page[i])
-		if err != nil {
-			bad = append(bad, heldOf(nil, &page[i], HeldMalformed, err.Error(), s.now()))
-			continue
-		}
-		ops = append(ops, op)
+// Unreadable is a pulled operation that did not decode: as the server sent
+// it, and why it could not be read.
+type Unreadable struct {
+	Raw    json.RawMessage
+	Reason string
+}
+
+// ApplyPulled applies a pulled page (ApplyRemote): the operations that
+// decoded, and those that did not, which are held back with the rest of
+// what the page may not change instead of failing the pull, so no single
+// operation can stop a laptop from pulling.
+func (s *Service) ApplyPulled(ctx context.Context, ops []*changeset.Op, unreadable []Unreadable, cursor uint64) (ApplyResult, error) {
+	bad := make([]held, 0, len(unreadable))
+	for _, u := range unreadable {
+		bad = append(bad, s.heldOf(nil, u.Raw, HeldMalformed, u.Reason))
 	}
 	return s.applyPulled(ctx, ops, bad, cursor)
 }
@@ -176,11 +182,7 @@ func (s *Service) ReleaseHeld(ctx context.Context) (ApplyResult, error) {
 		if json.Unmarshal(v, &h) != nil || h.Code != HeldFuture {
 			return nil
 		}
-		var w syncproto.WireOp
-		if json.Unmarshal(h.Op, &w) != nil {
-			return nil
-		}
-		op, err := syncproto.FromWire(w)
+		op, err := s.wire.Unmarshal(h.Op)
 		if err != nil {
 			return nil
 		}
@@ -240,8 +242,8 @@ func (s *Service) HoldBackFuture(ctx context.Context) (int, error) {
 		for i := range hist {
 			op := &hist[i]
 			if op.Device != s.dev.ID && s.tooFarAhead(op.HLC) {
-				h := heldOf(op, nil, HeldFuture, fmt.Sprintf("operation %s is stamped %s, more than %s ahead of this laptop's clock: merged by an older version, held back now",
-					op.ID(), op.HLC.Time().Format(time.RFC3339), MaxAhead), s.now())
+				h := s.heldOf(op, nil, HeldFuture, fmt.Sprintf("operation %s is stamped %s, more than %s ahead of this laptop's clock: merged by an older version, held back now",
+					op.ID(), op.HLC.Time().Format(time.RFC3339), MaxAhead))
 				b, _ := json.Marshal(h.op)
 				writes = append(writes, store.Write{Op: op, Hold: &store.Held{Key: h.key, Value: b}, Withdraw: true})
 				continue

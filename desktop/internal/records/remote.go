@@ -9,7 +9,6 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/index"
 	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/shared/changeset"
-	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 // Meta names of the sync state, kept with the records so that the cursor
@@ -20,7 +19,7 @@ const (
 )
 
 // One store transaction applies at most remoteChunkOps pulled operations
-// and about remoteChunkBytes of them (syncproto.WireSize). Badger takes
+// and about remoteChunkBytes of them (OpFormat.Size). Badger takes
 // ~600 KiB per transaction with a laptop's 4 MiB memtables, and each
 // operation also writes its record's state and index row: on demo appeals
 // what a chunk writes is about 1.4 times its operations' size. A chunk of
@@ -57,7 +56,7 @@ func (s *Service) ApplyRemote(ctx context.Context, ops []*changeset.Op, cursor u
 func (s *Service) applyPulled(ctx context.Context, ops []*changeset.Op, bad []held, cursor uint64) (ApplyResult, error) {
 	var res ApplyResult
 	for start := 0; ; {
-		end := chunkEnd(ops, start)
+		end := s.chunkEnd(ops, start)
 		last := end == len(ops)
 		var withBad []held
 		if last {
@@ -88,10 +87,10 @@ func (s *Service) applyPulled(ctx context.Context, ops []*changeset.Op, bad []he
 
 // chunkEnd returns where the chunk of ops starting at start ends: after
 // remoteChunkOps operations or about remoteChunkBytes, at least one.
-func chunkEnd(ops []*changeset.Op, start int) int {
+func (s *Service) chunkEnd(ops []*changeset.Op, start int) int {
 	size := 0
 	for i := start; i < len(ops); i++ {
-		size += syncproto.WireSize(ops[i])
+		size += s.wire.Size(ops[i])
 		if i > start && (i-start >= remoteChunkOps || size > remoteChunkBytes) {
 			return i
 		}
@@ -155,7 +154,7 @@ func (s *Service) applyRemoteChunk(ctx context.Context, ops []*changeset.Op, bad
 			}
 		}
 		if code, msg := s.vet(ctx, op, cur); code != "" {
-			hold(heldOf(op, nil, code, msg, s.now()))
+			hold(s.heldOf(op, nil, code, msg))
 			continue
 		}
 		if op.Device == s.dev.ID {

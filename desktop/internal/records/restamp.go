@@ -16,7 +16,7 @@ import (
 // Restamp gives this laptop's operations from sequence number from on new
 // clock readings, once its clock is right again: what a laptop whose clock
 // was set to the wrong year does so that its work can still be sent. The
-// server refused those operations for their clock (syncproto.CodeClock)
+// server refused those operations for their clock (the protocol's clock refusal)
 // and holds none of them, so no other replica has them: they may be
 // stamped again without anyone seeing two versions. (An operation the
 // server holds is never restamped: from must be past what it acknowledged.)

@@ -57,6 +57,9 @@ type Options struct {
 	// work, and read the search words after (searches wait for them):
 	// the desktop app's start. Close waits for the reading to end.
 	TextInBackground bool
+	// Format is the sync protocol's form of an operation (see OpFormat);
+	// nil keeps held-back operations in changeset's own JSON.
+	Format OpFormat
 }
 
 // Service is the recording core over one open store. Saves are serialised
@@ -68,6 +71,7 @@ type Service struct {
 	rules *deadline.Rules
 	now   func() time.Time
 	log   *slog.Logger
+	wire  OpFormat
 
 	mu    sync.Mutex // guards the fields below and serialises saves
 	dev   Device
@@ -135,7 +139,10 @@ func Open(ctx context.Context, st *store.Store, o Options) (*Service, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{st: st, ix: index.New(), cat: o.Catalog, rules: o.Rules, now: o.Now, log: o.Logger}
+	if o.Format == nil {
+		o.Format = ownFormat{}
+	}
+	s := &Service{st: st, ix: index.New(), cat: o.Catalog, rules: o.Rules, now: o.Now, log: o.Logger, wire: o.Format}
 	b, err := st.Meta(ctx, metaDevice)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNotInitialised

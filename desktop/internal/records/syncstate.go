@@ -12,7 +12,6 @@ import (
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/policy"
-	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 const (
@@ -175,7 +174,7 @@ func (s *Service) NoteSync(ctx context.Context, at time.Time, syncErr error) err
 
 // PendingOps returns this device's operations after seq after, at most
 // maxOps of them and about maxBytes on the wire: the next change set to
-// push, and its size (syncproto.WireSize, computed rather than encoded:
+// push, and its size (OpFormat.Size, computed rather than encoded:
 // encoding each operation to measure it was a fifth of the laptop's CPU in
 // a long push).
 func (s *Service) PendingOps(ctx context.Context, after uint64, maxOps, maxBytes int) ([]*changeset.Op, int, error) {
@@ -183,7 +182,7 @@ func (s *Service) PendingOps(ctx context.Context, after uint64, maxOps, maxBytes
 	size := 0
 	errFull := errors.New("full")
 	err := s.st.Ops(ctx, s.Device().ID, after, func(op *changeset.Op) error {
-		n := syncproto.WireSize(op)
+		n := s.wire.Size(op)
 		if len(out) > 0 && (len(out) >= maxOps || size+n > maxBytes) {
 			return errFull
 		}

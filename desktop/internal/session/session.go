@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kenesh/kenesh/desktop/internal/app"
@@ -34,7 +33,7 @@ func (o Options) app() app.Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return app.Options{KDF: o.KDF, Logger: o.Logger, Records: o.Records}
+	return app.Options{KDF: o.KDF, Logger: o.Logger, Records: o.Records, Loop: o.Loop}
 }
 
 // Exists reports whether dir holds a Kenesh store (its key file).
@@ -43,18 +42,18 @@ func Exists(dir string) bool {
 	return err == nil
 }
 
-// Session is an unlocked data directory with its sync loop. Its methods are
-// safe for concurrent use; Close ends it.
+// Session is the desktop app's controller over an unlocked data directory
+// (app.Core, which owns the store, records and sync): what the interface
+// asks in its own terms (create, unlock, enroll, back up, restore, change
+// the passphrase) and a stable code for every failure a person must
+// understand. Its methods are safe for concurrent use; Close ends it.
 type Session struct {
 	Dir  string
 	Core *app.Core
-	Sync *syncer.Syncer
-	Loop *syncer.Loop
+	Sync *syncer.Syncer // Core's
+	Loop *syncer.Loop   // Core's
 
-	o      Options
-	cancel context.CancelFunc
-	done   chan struct{}
-	once   sync.Once
+	o Options
 }
 
 // Create makes a new encrypted store in dir and opens it.
@@ -103,13 +102,7 @@ func Restore(ctx context.Context, file, dir, passphrase string, o Options) (*Ses
 }
 
 func start(core *app.Core, o Options) (*Session, error) {
-	codec, err := syncproto.DefaultCodec()
-	if err != nil {
-		core.Close()
-		return nil, err
-	}
-	sy := syncer.New(core.Records, codec)
-	return &Session{Dir: core.Dir, Core: core, Sync: sy, Loop: syncer.NewLoop(sy, o.Loop), o: o}, nil
+	return &Session{Dir: core.Dir, Core: core, Sync: core.Sync, Loop: core.Loop, o: o}, nil
 }
 
 // Records is the recording core.
@@ -117,16 +110,7 @@ func (s *Session) Records() *records.Service { return s.Core.Records }
 
 // StartSync runs the background sync loop until Close. Calling it again
 // does nothing.
-func (s *Session) StartSync() {
-	s.once.Do(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		s.cancel, s.done = cancel, make(chan struct{})
-		go func() {
-			defer close(s.done)
-			_ = s.Loop.Run(ctx)
-		}()
-	})
-}
+func (s *Session) StartSync() { s.Core.StartSync() }
 
 // Enroll binds the store to a server with a one-time code, syncs once, and
 // wakes the loop (which stops trying while a laptop is not enrolled).
@@ -187,13 +171,7 @@ func BackupName(now time.Time) string {
 }
 
 // Close stops the sync loop and closes the store.
-func (s *Session) Close() error {
-	if s.cancel != nil {
-		s.cancel()
-		<-s.done
-	}
-	return s.Core.Close()
-}
+func (s *Session) Close() error { return s.Core.Close() }
 
 // Problem codes: what went wrong, in terms a person can act on. A user
 // interface translates them; Code never returns a message.

@@ -34,7 +34,7 @@ func laptopWithClock(t *testing.T, name string, now *atomic.Int64) *laptop {
 		t.Fatal(err)
 	}
 	clock := func() time.Time { return time.UnixMilli(now.Load()) }
-	svc, err := records.Open(ctx, st, records.Options{Now: clock})
+	svc, err := records.Open(ctx, st, records.Options{Now: clock, Format: WireFormat{}})
 	if err != nil {
 		t.Fatal(err)
 	}

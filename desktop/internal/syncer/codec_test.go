@@ -32,7 +32,7 @@ func TestShippedDictionaryHelpsSmallChangeSets(t *testing.T) {
 	}
 	defer st.Close()
 	records.Init(ctx, st, "Ош ноутбугу")
-	svc, err := records.Open(ctx, st, records.Options{})
+	svc, err := records.Open(ctx, st, records.Options{Format: WireFormat{}})
 	if err != nil {
 		t.Fatal(err)
 	}

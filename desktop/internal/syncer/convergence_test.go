@@ -53,7 +53,7 @@ func newLaptop(t *testing.T, name string) *laptop {
 	if _, err := records.Init(ctx, st, name); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := records.Open(ctx, st, records.Options{})
+	svc, err := records.Open(ctx, st, records.Options{Format: WireFormat{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ type Summary struct {
 // Syncer syncs one store with its server. It is safe for concurrent use;
 // syncs run one at a time.
 type Syncer struct {
-	svc   *records.Service
+	svc   Replica
 	codec *syncproto.Codec
 	now   func() time.Time
 	// newClient is replaced in tests that route through a fault proxy.
@@ -77,7 +77,7 @@ type Syncer struct {
 }
 
 // New returns a syncer for svc, compressing with codec's dictionaries.
-func New(svc *records.Service, codec *syncproto.Codec) *Syncer {
+func New(svc Replica, codec *syncproto.Codec) *Syncer {
 	s := &Syncer{svc: svc, codec: codec, now: time.Now, running: make(chan struct{}, 1), rateWaits: maxRateWaits}
 	s.newClient = func(e *records.Enrollment) (*syncclient.Client, error) {
 		return syncclient.New(e.Server, syncclient.Options{Token: e.Token, Codec: codec, ServerDicts: e.Dicts})
@@ -370,7 +370,7 @@ func progress(acked, acked0, total, cursor0 uint64, resp *syncproto.SyncResponse
 
 // applier applies one pulled page at a time in the background.
 type applier struct {
-	svc  *records.Service
+	svc  Replica
 	done chan error // nil when no page is being applied
 	res  records.ApplyResult
 }
@@ -381,7 +381,8 @@ func (a *applier) start(ctx context.Context, page []syncproto.WireOp, cursor uin
 	a.done = make(chan error, 1)
 	go func() {
 		var err error
-		a.res, err = a.svc.ApplyPage(ctx, page, cursor)
+		ops, unreadable := decodePage(page)
+		a.res, err = a.svc.ApplyPulled(ctx, ops, unreadable, cursor)
 		a.done <- err
 	}()
 }

@@ -40,7 +40,7 @@ func newLaptop(ctx context.Context, dir, name string) (*laptop, error) {
 		st.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	svc, err := records.Open(ctx, st, records.Options{})
+	svc, err := records.Open(ctx, st, records.Options{Format: syncer.WireFormat{}})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)

@@ -1,4 +1,4 @@
-package records_test
+package syncer
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 )
 
 // FuzzApplyPage: whatever page a server sends (as the JSON of its
-// operations), applying it never fails and never panics: what the laptop
-// may not merge is held back, so no page can stop its pull. The store
-// stays readable.
+// operations), decoding and applying it never fails and never panics: what
+// does not decode and what the laptop may not merge is held back, so no
+// page can stop its pull. The store stays readable.
 func FuzzApplyPage(f *testing.F) {
 	f.Add([]byte(`[{"dv":"d1","sq":1,"t":116203349606400000,"k":"appeal","r":"r1","c":"NRN-ATB","a":"create","f":{"summary":{"v":"ң ө ү"}}}]`))
 	f.Add([]byte(`[{"dv":"a:b","sq":1,"t":116203349606400000,"k":"appeal","r":"r1","c":"NRN-ATB","a":"update","f":{"x":{"v":1}}}]`))
@@ -23,7 +23,7 @@ func FuzzApplyPage(f *testing.F) {
 	f.Add([]byte(`[{"dv":"d1","sq":3,"t":18446744073709551615,"k":"council","r":"NRN-ATB","a":"update","f":{"_deleted":{"v":true}}}]`))
 	f.Add([]byte(`[{"dv":"","sq":0,"t":0,"k":"","r":"","a":"","f":{}}]`))
 	ctx := context.Background()
-	st, err := store.Open(ctx, f.TempDir(), testKey, store.Options{InMemory: true})
+	st, err := store.Open(ctx, f.TempDir(), []byte("0123456789abcdef0123456789abcdef"), store.Options{InMemory: true})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -31,7 +31,8 @@ func FuzzApplyPage(f *testing.F) {
 	if _, err := records.Init(ctx, st, "fuzz laptop"); err != nil {
 		f.Fatal(err)
 	}
-	svc, err := records.Open(ctx, st, records.Options{Now: func() time.Time { return fixedNow }})
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, records.Bishkek)
+	svc, err := records.Open(ctx, st, records.Options{Now: func() time.Time { return now }, Format: WireFormat{}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -48,7 +49,8 @@ func FuzzApplyPage(f *testing.F) {
 			return
 		}
 		cursor++
-		res, err := svc.ApplyPage(ctx, page, cursor)
+		ops, unreadable := decodePage(page)
+		res, err := svc.ApplyPulled(ctx, ops, unreadable, cursor)
 		if err != nil {
 			t.Fatalf("a page stopped the pull: %v\n%s", err, data)
 		}

@@ -66,15 +66,13 @@
 //     once and may write at commit, judgements may be kept a change set
 //     per entry, and a record's state is put once per transaction already
 //     (ingest merges a change set's operations first).
-//   - The public register (issue 13) is an allow-listed copy of the
-//     published appeals, written by ingest in the same Append as the
-//     publication that makes or unmakes it: states of a kind of their own
-//     (PutState, read back with States), which no laptop ever receives,
-//     since pulls read the log, not states. Web submissions are records
-//     (kind submission) the server writes as its own operations, as it
-//     writes councils, and they reach the council's laptop by pull like
-//     any record. Neither needs a change to these interfaces; an engine may
-//     keep them in tables of their own.
+//   - The public register (issue 13) reads a projection that ingest writes
+//     in the same Append as the publication that makes it (Public to read,
+//     ProjectionTx in LogTx to write): published appeals and councils as
+//     the public may see them, and the tracking of web submissions, bound
+//     to the hashes of their codes. A web submission itself is a record of
+//     the log (an operation of the server's own device for its council),
+//     so it reaches the council's laptops by pull like any record.
 //   - Merging states apart from acknowledging operations (issue 15's
 //     spread backlog) is an Append that only puts states, fed by EachOp.
 //   - File chunks (issue 14) go to a blob store of their own (a directory,

@@ -108,6 +108,11 @@ func TestDependencyDirection(t *testing.T) {
 				return false
 			},
 			[]string{module + "syncserver/internal/store/badgerstore", "github.com/dgraph-io/badger"}, false},
+		// What the public sees is the projection alone (store.Public):
+		// the register never reads a record, whatever the engine.
+		{"the public register does not import an engine (it reads the projection through the storage contract)",
+			func(p string) bool { return p == module+"syncserver/internal/public" },
+			[]string{module + "syncserver/internal/store/badgerstore", "github.com/dgraph-io/badger"}, false},
 	}
 	for _, p := range listDeps(t) {
 		for _, r := range rules {

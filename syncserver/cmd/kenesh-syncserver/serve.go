@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 	"strings"
 
+	"github.com/kenesh/kenesh/syncserver/internal/public"
 	"github.com/kenesh/kenesh/syncserver/internal/server"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
 )
@@ -21,7 +22,7 @@ func keyFlag(fs *flag.FlagSet) *string {
 }
 
 func init() {
-	register(command{Name: "serve", Summary: "serve the sync API: serve --data DIR --listen ADDR [--tls-cert F --tls-key F] [--metrics-listen ADDR]", Run: runServe})
+	register(command{Name: "serve", Summary: "serve the sync API and the public register: serve --data DIR --listen ADDR [--tls-cert F --tls-key F] [--metrics-listen ADDR] [--public-challenge]", Run: runServe})
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -37,6 +38,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.Float64Var(&cfg.Rate, "rate", 2, "sync requests per second allowed per device (0: no limit)")
 	fs.IntVar(&cfg.Burst, "burst", 20, "burst of sync requests allowed per device")
 	fs.BoolVar(&cfg.Small, "small", false, "small Badger caches, for a machine with little memory")
+	publicOn := fs.Bool("public", true, "serve the public register of published appeals under /public/ (false: the laptops' API only)")
+	publicForm := fs.Bool("public-form", true, "serve the citizens' form and tracking pages with the register")
+	fs.BoolVar(&cfg.Public.Guard.Challenge, "public-challenge", false, "ask the digits of a picture (or a recording) on the citizens' form: switch it on when spam gets through")
+	fs.StringVar(&cfg.Public.Licence, "public-licence", "", "licence of the register's open data (default "+public.DefaultLicence+")")
+	fs.BoolVar(&cfg.Public.Guard.TrustProxy, "public-trust-proxy", false, "take the citizen's address from X-Forwarded-For (a reverse proxy on this host), for the form's rate limits")
+	fs.IntVar(&cfg.Public.Guard.MaxWaiting, "public-max-waiting", 500, "web submissions that may wait in one council's inbox; past it the form asks to try later")
+	fs.Float64Var(&cfg.Public.Guard.PerAddress, "public-rate-address", 10, "web submissions an hour from one address (negative: no limit)")
+	fs.Float64Var(&cfg.Public.Guard.PerNetwork, "public-rate-network", 60, "web submissions an hour from one network (/24 of IPv4, /48 of IPv6; negative: no limit)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	format := fs.String("log-format", "text", "text or json")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file until it stops (for go tool pprof)")
@@ -53,6 +62,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	cfg.Logger = log
+	cfg.Public.Off, cfg.Public.NoForm = !*publicOn, !*publicForm
 	if os.Getenv("GOGC") == "" {
 		// Collect at half the live heap, not all of it: most of what a
 		// large push allocates is Badger's short-lived table buffers.

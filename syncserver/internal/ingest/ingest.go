@@ -27,8 +27,8 @@ const ServerAuthor = "kenesh-syncserver"
 // (store.Log.Append), so any number of Ingesters, in one process or
 // several, may push into one store.
 type Ingester struct {
-	st  store.Store
-	log *slog.Logger
+	st    store.Store
+	log   *slog.Logger
 	cat   *refdata.Catalog
 	rules *deadline.Rules
 	now   func() time.Time

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/changeset"
@@ -127,6 +128,9 @@ func (g *Ingester) projectSubmission(w store.LogTx, st *changeset.State) error {
 		g.log.Warn("web submission fields that do not fit its type are left out of its tracking", "submission", st.ID, "fields", fe.Fields)
 	}
 	t := &store.Tracking{Submission: st.ID, Council: st.Council, ReceivedOn: s.ReceivedOn, Status: s.Status, HandledOn: s.HandledOn}
+	if s.Status == domain.SubmissionRefused && slices.Contains(domain.SubmissionRefusals, s.Refusal) {
+		t.Refusal = s.Refusal
+	}
 	if t.Status != domain.SubmissionRegistered && t.Status != domain.SubmissionMerged {
 		return w.PutTracking(t)
 	}

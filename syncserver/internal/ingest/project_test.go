@@ -69,7 +69,7 @@ func appealFields(regNo string) map[string]any {
 		"channel": "phone", "oblast": "KG-N", "district": "KG-N-ATB", "village": "PRIVATE-VILLAGE", "category": "police_justice",
 		"authority": "police", "summary": "PRIVATE-SUMMARY", "description": "PRIVATE-DESCRIPTION", "status": "verified",
 		"verified_on": "2026-11-05", "status_note": "PRIVATE-NOTE",
-		"appellant": map[string]any{"name": "PRIVATE-NAME", "phone": "+996 555 000 111", "email": "private@example.kg", "address": "PRIVATE-ADDRESS", "pin": "21234567890123"},
+		"appellant":             map[string]any{"name": "PRIVATE-NAME", "phone": "+996 555 000 111", "email": "private@example.kg", "address": "PRIVATE-ADDRESS", "pin": "21234567890123"},
 		"ready_for_publication": true, "public_summary": "The police refused to register a complaint"}
 }
 
@@ -96,7 +96,9 @@ func TestProjectionFollowsPublication(t *testing.T) {
 	sec := newWriter(t, g, domain.RoleSecretary, "NRN-ATB")
 	central := newWriter(t, g, domain.RoleCentral, "")
 	id := domain.NewID()
-	update := func(w *writer, fields map[string]any) { w.push(wop{domain.KindAppeal, id, "NRN-ATB", "update", fields}) }
+	update := func(w *writer, fields map[string]any) {
+		w.push(wop{domain.KindAppeal, id, "NRN-ATB", "update", fields})
+	}
 	sec.push(wop{domain.KindAppeal, id, "NRN-ATB", "create", appealFields("NRN-ATB-2026-K7QH-0001")})
 	steps := []struct {
 		name string
@@ -149,7 +151,9 @@ func TestProjectionFollowsPublication(t *testing.T) {
 		t.Errorf("an unpublished appeal moved the version from %d to %d", last.N, v.N)
 	}
 	// The name only with consent.
-	update2 := func(w *writer, fields map[string]any) { w.push(wop{domain.KindAppeal, other, "NRN-ATB", "update", fields}) }
+	update2 := func(w *writer, fields map[string]any) {
+		w.push(wop{domain.KindAppeal, other, "NRN-ATB", "update", fields})
+	}
 	update2(sec, map[string]any{"publish_identity_consent": true})
 	update2(central, map[string]any{"published": true})
 	if p := projected(t, st)[other]; !p.Named || p.Appellant != "PRIVATE-NAME" {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"log/slog"
 	"net/http"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/api"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
 	"github.com/kenesh/kenesh/syncserver/internal/ingest"
+	"github.com/kenesh/kenesh/syncserver/internal/public"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
@@ -24,6 +26,21 @@ type Options struct {
 	// derived from it (nil: backups must name their recipients).
 	Key []byte
 	Now func() time.Time // nil: time.Now
+	// Public configures the public register and form (Handlers.Public).
+	Public PublicOptions
+}
+
+// PublicOptions configure the public side.
+type PublicOptions struct {
+	// Off serves no public pages; NoForm serves the register without the
+	// citizens' form and tracking.
+	Off, NoForm bool
+	// Licence of the open data (default public.DefaultLicence).
+	Licence string
+	// Guard is the form's protection against abuse; its Secret, when
+	// nil, is derived from the data key (Options.Key), so that restarts
+	// and other processes of the server accept the same forms.
+	Guard public.GuardConfig
 }
 
 // Handlers are the server's parts on one store, ready to serve: what
@@ -40,6 +57,9 @@ type Handlers struct {
 	// Presence keeps when devices last synced, until it is flushed to the
 	// store (Server does so every SeenEvery and when it closes).
 	Presence *auth.Presence
+	// Public is the public register, the citizens' form and tracking,
+	// to be served under public.Prefix (nil when Options.Public.Off).
+	Public http.Handler
 	// Identity is the server's, as laptops see it.
 	Identity store.Identity
 }
@@ -68,7 +88,23 @@ func NewHandlers(ctx context.Context, st store.Store, o Options) (*Handlers, err
 	metrics := api.NewMetrics(st.CountDevices)
 	sync := api.New(api.Config{Store: st, Auth: au, Ingest: ing, Codec: codec, Presence: presence,
 		Metrics: metrics, Logger: o.Logger, Rate: o.Rate, Burst: o.Burst, Now: o.Now})
+	var pub http.Handler
+	if !o.Public.Off {
+		g := o.Public.Guard
+		if g.Secret == nil && len(o.Key) > 0 {
+			sum := sha256.Sum256(append([]byte("kenesh-public-form:"), o.Key...))
+			g.Secret = sum[:]
+		}
+		cfg := public.Config{Store: st, Logger: o.Logger, Now: o.Now, Licence: o.Public.Licence, Guard: g}
+		if !o.Public.NoForm {
+			cfg.Submit = ing.Submit
+		}
+		if pub, err = public.New(cfg); err != nil {
+			return nil, err
+		}
+	}
 	return &Handlers{
+		Public:   pub,
 		Sync:     sync,
 		Metrics:  metrics.Handler(),
 		Admin:    &admin.Local{Store: st, Ingest: ing, Auth: au, Presence: presence, Key: o.Key},

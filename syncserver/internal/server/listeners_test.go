@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func get(t *testing.T, url string) (int, string) {
 // the laptops' listener.
 func TestPublicAndMetricsListeners(t *testing.T) {
 	s, err := New(context.Background(), Config{DataDir: t.TempDir(), Small: true, MinFree: 1, Listen: "127.0.0.1:0", MetricsListen: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Public: PublicOptions{Off: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,5 +85,30 @@ func TestMetricsListenIsItsOwn(t *testing.T) {
 	_, err := New(context.Background(), Config{DataDir: t.TempDir(), Small: true, MinFree: 1, Listen: "127.0.0.1:7480", MetricsListen: "127.0.0.1:7480"})
 	if err == nil || !strings.Contains(err.Error(), "--metrics-listen") {
 		t.Fatalf("the same address for both: %v", err)
+	}
+}
+
+// The server serves the public register beside the sync API by default:
+// its root leads there, and the sync API still answers every other path.
+func TestPublicRegisterServed(t *testing.T) {
+	s, err := New(context.Background(), Config{DataDir: t.TempDir(), Small: true, MinFree: 1, Listen: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	defer s.Close()
+	if status, body := get(t, srv.URL+"/public/en/"); status != http.StatusOK || !strings.Contains(body, "Published appeals") {
+		t.Fatalf("the register: %d %s", status, body)
+	}
+	if status, body := get(t, srv.URL+"/"); status != http.StatusOK || !strings.Contains(body, "<html") {
+		t.Fatalf("the root: %d %s", status, body)
+	}
+	if status, body := get(t, srv.URL+syncproto.PathHealth); status != http.StatusOK || !strings.Contains(body, `"status":"ok"`) {
+		t.Fatalf("health: %d %s", status, body)
+	}
+	if status, _ := get(t, srv.URL+"/v1/nothing"); status != http.StatusNotFound {
+		t.Fatalf("an unknown API path: %d", status)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/middleware"
+	"github.com/kenesh/kenesh/syncserver/internal/public"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
@@ -48,6 +49,9 @@ type Config struct {
 	MinFree uint64
 	// SeenEvery is how often last-seen times are written (0: a minute).
 	SeenEvery time.Duration
+	// Public configures the public register and form, served under
+	// /public/ on the public listener (on unless Public.Off).
+	Public PublicOptions
 	// ShutdownTimeout bounds a graceful stop (0: 30 s).
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
@@ -112,13 +116,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := NewHandlers(ctx, st, Options{Logger: cfg.Logger, Rate: cfg.Rate, Burst: cfg.Burst, Key: key})
+	h, err := NewHandlers(ctx, st, Options{Logger: cfg.Logger, Rate: cfg.Rate, Burst: cfg.Burst, Key: key, Public: cfg.Public})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, st: st, h: h, public: http.NewServeMux()}
 	s.public.Handle("/", h.Sync)
+	if h.Public != nil {
+		s.Mount(public.Prefix, h.Public)
+		// A person who types the server's address meets the register.
+		s.Mount("GET /{$}", http.RedirectHandler(public.Prefix, http.StatusFound))
+	}
 	return s, nil
 }
 

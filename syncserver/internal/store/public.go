@@ -126,6 +126,9 @@ type Tracking struct {
 	// Status is the submission's (waiting, registered, merged, refused).
 	Status    domain.SubmissionStatus `json:"status"`
 	HandledOn caldate.Date            `json:"handled_on,omitzero"`
+	// Refusal is why it was refused: a code (domain.SubmissionRefusals),
+	// never the council's note.
+	Refusal string `json:"refusal,omitempty"`
 	// Appeal is the record id of the appeal it became or joined (never
 	// shown); the rest is that appeal's progress.
 	Appeal       string        `json:"appeal,omitempty"`

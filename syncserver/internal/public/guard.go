@@ -1,0 +1,270 @@
+package public
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/kenesh/kenesh/syncserver/internal/middleware"
+)
+
+// GuardConfig is the citizens' form's protection against abuse, with no
+// third-party service: size limits (the body and every field), a honeypot
+// field, a minimum time to fill the form, rate limits per address and per
+// network, a cap on each council's waiting submissions, and a challenge
+// that needs no JavaScript (digits in a picture, or spoken), which the
+// administrator switches on when spam gets through the rest.
+type GuardConfig struct {
+	// Secret seals the form's tokens (32 bytes; derived from the server's
+	// key, so that every process of a server and every restart accept
+	// the same). nil: a random secret for this process.
+	Secret []byte
+	// Challenge asks the digits of a picture (or of a recording) on every
+	// submission.
+	Challenge bool
+	// MinFill is the least time between showing the form and taking it
+	// (default 3 s): a person reads and types; a script posts at once.
+	MinFill time.Duration
+	// MaxAge is how long a shown form may be sent (default 6 h).
+	MaxAge time.Duration
+	// PerAddress and PerNetwork are the submissions an hour allowed from
+	// one address and from one network (/24 of IPv4, /48 of IPv6; a
+	// village's mobile operator puts many people behind one address, so
+	// they are generous): defaults 10 and 60, with bursts of the same.
+	// Negative: no limit.
+	PerAddress, PerNetwork float64
+	// MaxWaiting is how many web submissions may wait in one council's
+	// inbox (default 500): past it the form says to try later.
+	MaxWaiting int
+	// TrustProxy takes the client's address from the last entry of
+	// X-Forwarded-For (a reverse proxy on this host adds it), not from
+	// the connection.
+	TrustProxy bool
+}
+
+type guard struct {
+	cfg    GuardConfig
+	seal   func(plain []byte) string
+	open   func(token string) ([]byte, bool)
+	addr   *middleware.Limiters
+	net    *middleware.Limiters
+	lookup *middleware.Limiters // tracking lookups per address
+	now    func() time.Time
+
+	mu   sync.Mutex
+	used map[[32]byte]time.Time // tokens spent, until they expire
+}
+
+func newGuard(cfg GuardConfig, now func() time.Time) (*guard, error) {
+	if cfg.MinFill == 0 {
+		cfg.MinFill = 3 * time.Second
+	}
+	if cfg.MaxAge == 0 {
+		cfg.MaxAge = 6 * time.Hour
+	}
+	if cfg.PerAddress == 0 {
+		cfg.PerAddress = 10
+	}
+	if cfg.PerNetwork == 0 {
+		cfg.PerNetwork = 60
+	}
+	if cfg.MaxWaiting == 0 {
+		cfg.MaxWaiting = 500
+	}
+	secret := cfg.Secret
+	if len(secret) == 0 {
+		secret = randomBytes(make([]byte, 32))
+	}
+	key := sha256.Sum256(append([]byte("kenesh-public-form-token:"), secret...))
+	aead, err := chacha20poly1305.NewX(key[:])
+	if err != nil {
+		return nil, err
+	}
+	g := &guard{cfg: cfg, now: now, used: map[[32]byte]time.Time{},
+		addr: limiter(cfg.PerAddress), net: limiter(cfg.PerNetwork), lookup: middleware.NewLimiters(1, 60)}
+	g.seal = func(plain []byte) string {
+		nonce := randomBytes(make([]byte, aead.NonceSize()))
+		return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, nil))
+	}
+	g.open = func(token string) ([]byte, bool) {
+		b, err := base64.RawURLEncoding.DecodeString(token)
+		if err != nil || len(b) < aead.NonceSize()+aead.Overhead() {
+			return nil, false
+		}
+		plain, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], nil)
+		return plain, err == nil
+	}
+	return g, nil
+}
+
+func limiter(perHour float64) *middleware.Limiters {
+	if perHour < 0 {
+		return middleware.NewLimiters(0, 1)
+	}
+	return middleware.NewLimiters(perHour/3600, int(perHour))
+}
+
+// ticket is what a form's token holds, sealed: when the form was shown,
+// the digits of its challenge (none when it is off), and an id.
+type ticket struct {
+	issued time.Time
+	digits []byte // each 0-9
+	id     [8]byte
+}
+
+// challengeDigits is how many digits the challenge asks.
+const challengeDigits = 5
+
+// issue makes the token of a form shown now.
+func (g *guard) issue() string {
+	t := ticket{issued: g.now()}
+	randomBytes(t.id[:])
+	if g.cfg.Challenge {
+		r := randomBytes(make([]byte, challengeDigits))
+		for i := range r {
+			r[i] %= 10 // 256 % 10 != 0: a slight bias, no matter for a picture
+		}
+		t.digits = r
+	}
+	b := binary.BigEndian.AppendUint64(nil, uint64(t.issued.UnixMilli()))
+	b = append(b, t.id[:]...)
+	b = append(b, t.digits...)
+	return g.seal(b)
+}
+
+// read opens a token; ok is false for one this server did not make.
+func (g *guard) read(token string) (ticket, bool) {
+	if len(token) > 200 {
+		return ticket{}, false
+	}
+	b, ok := g.open(token)
+	if !ok || len(b) < 16 || len(b) > 16+challengeDigits {
+		return ticket{}, false
+	}
+	t := ticket{issued: time.UnixMilli(int64(binary.BigEndian.Uint64(b)))}
+	copy(t.id[:], b[8:16])
+	t.digits = b[16:]
+	for _, d := range t.digits {
+		if d > 9 {
+			return ticket{}, false
+		}
+	}
+	return t, true
+}
+
+// spend marks a token used; false when it was used already.
+func (g *guard) spend(token string) bool {
+	sum := sha256.Sum256([]byte(token))
+	now := g.now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.used) > 10000 {
+		for k, until := range g.used {
+			if now.After(until) {
+				delete(g.used, k)
+			}
+		}
+	}
+	if _, ok := g.used[sum]; ok {
+		return false
+	}
+	g.used[sum] = now.Add(g.cfg.MaxAge)
+	return true
+}
+
+// Why the guard turned a submission back.
+var (
+	errExpired   = errors.New("the form's token is missing, not ours or expired")
+	errTooFast   = errors.New("sent faster than a person fills the form")
+	errChallenge = errors.New("the challenge's digits did not match")
+)
+
+// check judges a posted form's token and challenge answer.
+func (g *guard) check(token, answer string) error {
+	t, ok := g.read(token)
+	age := g.now().Sub(t.issued)
+	switch {
+	case !ok || age > g.cfg.MaxAge || age < -time.Minute:
+		return errExpired
+	case age < g.cfg.MinFill:
+		return errTooFast
+	}
+	if !g.cfg.Challenge {
+		return nil
+	}
+	if len(t.digits) == 0 {
+		return errChallenge // a form shown before the challenge was switched on
+	}
+	if !g.spend(token) {
+		return errExpired
+	}
+	want := make([]byte, len(t.digits))
+	for i, d := range t.digits {
+		want[i] = '0' + d
+	}
+	got := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		if r >= '０' && r <= '９' { // full-width digits, as some phone keyboards type them
+			return '0' + (r - '０')
+		}
+		return -1
+	}, answer)
+	if got != string(want) {
+		return errChallenge
+	}
+	return nil
+}
+
+// clientAddr is the address a request came from (see TrustProxy).
+func (g *guard) clientAddr(r *http.Request) net.IP {
+	if g.cfg.TrustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			parts := strings.Split(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
+				return ip
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return net.ParseIP(host)
+}
+
+// network is the network an address belongs to: its /24 (IPv4) or /48
+// (IPv6).
+func network(ip net.IP) string {
+	if ip == nil {
+		return "unknown"
+	}
+	if v4 := ip.To4(); v4 != nil {
+		return v4.Mask(net.CIDRMask(24, 32)).String() + "/24"
+	}
+	return ip.Mask(net.CIDRMask(48, 128)).String() + "/48"
+}
+
+// allow takes one submission from r's address and network; when either is
+// spent it says how long to wait.
+func (g *guard) allow(r *http.Request) (bool, time.Duration) {
+	ip := g.clientAddr(r)
+	now := g.now()
+	if ok, wait := g.addr.Allow("a:"+ip.String(), now); !ok {
+		return false, wait
+	}
+	return g.net.Allow("n:"+network(ip), now)
+}
+
+// tokenID names a token for the challenge's picture (its randomness).
+func tokenID(t ticket) string { return hex.EncodeToString(t.id[:]) }

@@ -1,0 +1,376 @@
+package public
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/refdata"
+	"github.com/kenesh/kenesh/syncserver/internal/middleware"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+)
+
+// Prefix is where the public pages are served.
+const Prefix = "/public/"
+
+// DefaultLicence is the licence of the open data unless configured.
+const DefaultLicence = "CC BY 4.0"
+
+// SubmitFunc makes a web submission, durably, bound to the hash of its
+// tracking code (ingest.Ingester.Submit).
+type SubmitFunc func(ctx context.Context, s *domain.Submission, code [32]byte, maxWaiting int) error
+
+// Config wires the public side to the server.
+type Config struct {
+	// Store is the public projection: all the pages read.
+	Store store.Public
+	// Submit makes web submissions; nil serves the register without the
+	// form.
+	Submit SubmitFunc
+	Logger *slog.Logger
+	Now    func() time.Time // nil: time.Now
+	// Licence of the open data (default DefaultLicence).
+	Licence string
+	// Guard is the form's protection against abuse (guard.go).
+	Guard GuardConfig
+}
+
+// Handler serves everything under Prefix.
+type Handler struct {
+	cfg   Config
+	log   *slog.Logger
+	now   func() time.Time
+	cat   *refdata.Catalog
+	msgs  messages
+	views *views
+	tpl   map[string]*template.Template
+	guard *guard
+	css   []byte
+	cssET string
+	chain http.Handler
+}
+
+//go:embed templates/*.html templates/style.css
+var files embed.FS
+
+// maxBody bounds a request's body: the form, whose fields together are
+// under 8 KB of text (16 KB as UTF-8), with room for encoding.
+const maxBody = 64 << 10
+
+// New builds the public handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("public: a store is required")
+	}
+	h := &Handler{cfg: cfg, log: cfg.Logger, now: cfg.Now, cat: refdata.Default()}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.cfg.Licence == "" {
+		h.cfg.Licence = DefaultLicence
+	}
+	var err error
+	if h.msgs, err = loadMessages(); err != nil {
+		return nil, err
+	}
+	if h.tpl, err = parseTemplates(); err != nil {
+		return nil, err
+	}
+	if h.css, err = files.ReadFile("templates/style.css"); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(h.css)
+	h.cssET = `"` + hex.EncodeToString(sum[:8]) + `"`
+	h.views = &views{st: cfg.Store, now: h.now}
+	if h.guard, err = newGuard(cfg.Guard, h.now); err != nil {
+		return nil, err
+	}
+	recovered := middleware.Recover(http.HandlerFunc(h.route), h.log, func(w http.ResponseWriter, r *http.Request) {
+		middleware.InfoOf(r).Code = "internal"
+		h.message(w, r, h.langOf(r), http.StatusInternalServerError, "error.title", "error.text", false)
+	})
+	h.chain = middleware.Log(middleware.LimitBody(recovered, maxBody), middleware.LogOptions{Logger: h.log, Now: h.now})
+	return h, nil
+}
+
+func parseTemplates() (map[string]*template.Template, error) {
+	layout, err := template.ParseFS(files, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*template.Template{}
+	for _, name := range []string{"list", "appeal", "stats", "data", "form", "track", "message"} {
+		t, err := template.Must(layout.Clone()).ParseFS(files, "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// ServeHTTP serves a request under Prefix.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.chain.ServeHTTP(w, r) }
+
+// req is one request as the router reads it.
+type req struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	lang   string
+	rest   string // the path after the prefix and language
+	inPath bool   // the language came from the path
+	canon  string // the query as the page understood it ("?oblast=KG-N"), for its links
+}
+
+// langOf is the language of r: its path's, else its Accept-Language.
+func (h *Handler) langOf(r *http.Request) string {
+	rest := strings.TrimPrefix(r.URL.Path, Prefix)
+	if l, _, _ := strings.Cut(rest, "/"); validLang(l) {
+		return l
+	}
+	return negotiate(r.Header.Get("Accept-Language"))
+}
+
+// route dispatches by path: /public/[LANG/]REST.
+func (h *Handler) route(w http.ResponseWriter, r *http.Request) {
+	q := &req{w: w, r: r}
+	rest, ok := strings.CutPrefix(r.URL.Path, Prefix)
+	if !ok {
+		rest = strings.TrimPrefix(r.URL.Path, strings.TrimSuffix(Prefix, "/"))
+	}
+	if l, after, found := strings.Cut(rest, "/"); validLang(l) && (found || after == "") {
+		q.lang, q.rest, q.inPath = l, after, true
+	} else if validLang(rest) {
+		q.lang, q.rest, q.inPath = rest, "", true
+	} else {
+		q.lang, q.rest = negotiate(r.Header.Get("Accept-Language")), rest
+	}
+	get := r.Method == http.MethodGet || r.Method == http.MethodHead
+	switch {
+	case q.rest == "":
+		h.need(q, get, h.list)
+	case q.rest == "stats":
+		h.need(q, get, h.statsPage)
+	case q.rest == "data":
+		h.need(q, get, h.dataPage)
+	case q.rest == "appeals.json":
+		h.need(q, get, h.appealsJSON)
+	case q.rest == "appeals.csv":
+		h.need(q, get, h.appealsCSV)
+	case q.rest == "feed.atom":
+		h.need(q, get, h.feed)
+	case q.rest == "style.css":
+		h.need(q, get, h.style)
+	case strings.HasPrefix(q.rest, "appeals/"):
+		h.need(q, get, h.appealPage)
+	case q.rest == "appeal" && h.cfg.Submit != nil:
+		if r.Method == http.MethodPost {
+			h.submit(q)
+		} else {
+			h.need(q, get, h.form)
+		}
+	case q.rest == "track" && h.cfg.Submit != nil:
+		h.need(q, get, h.trackLookup)
+	case strings.HasPrefix(q.rest, "track/") && h.cfg.Submit != nil:
+		h.need(q, get, h.track)
+	case strings.HasPrefix(q.rest, "challenge/") && h.cfg.Submit != nil:
+		h.need(q, get, h.challenge)
+	default:
+		h.notFound(q)
+	}
+}
+
+// need serves q with fn when ok (the method fits), else 405.
+func (h *Handler) need(q *req, ok bool, fn func(*req)) {
+	if !ok {
+		q.w.Header().Set("Allow", "GET, HEAD")
+		h.message(q.w, q.r, q.lang, http.StatusMethodNotAllowed, "notfound.title", "notfound.text", false)
+		return
+	}
+	fn(q)
+}
+
+func (h *Handler) notFound(q *req) {
+	h.message(q.w, q.r, q.lang, http.StatusNotFound, "notfound.title", "notfound.text", false)
+}
+
+// page is what every HTML page's template gets.
+type page struct {
+	T       tr
+	Lang    string
+	Title   string
+	Nav     string
+	Licence string
+	Static  bool
+	Feed    bool
+	Langs   []langLink
+	Body    any
+	links   links
+	rest    string
+	query   string
+}
+
+type langLink struct {
+	Code, Name, Href string
+	Current          bool
+}
+
+var langNames = map[string]string{"ky": "Кыргызча", "ru": "Русский", "en": "English"}
+
+// L is the address of a named page in this page's language (links.go).
+func (p *page) L(name string, arg ...string) string { return p.links.href(p.Lang, name, arg...) }
+
+func (h *Handler) tr(lang string) tr { return tr{lang: lang, m: h.msgs[lang]} }
+
+func (h *Handler) newPage(q *req, nav, title string, body any) *page {
+	p := &page{T: h.tr(q.lang), Lang: q.lang, Title: title, Nav: nav, Licence: h.cfg.Licence, Body: body,
+		links: serverLinks{submit: h.cfg.Submit != nil}, rest: q.rest, query: q.r.URL.RawQuery, Feed: true}
+	for _, l := range Languages {
+		// The same page in another language: its path, and the query as
+		// the page read it (never what was typed, echoed back).
+		href := Prefix + l + "/" + q.rest + q.canon
+		p.Langs = append(p.Langs, langLink{Code: l, Name: langNames[l], Href: href, Current: l == q.lang})
+	}
+	return p
+}
+
+// render writes a page with its template, status and caching: etag "" is
+// a page never cached (the form, tracking).
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page, cache *validator) {
+	var buf bytes.Buffer
+	if err := h.tpl[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		h.log.Error("public page", "page", name, "err", err)
+		if name != "message" {
+			h.message(w, r, p.Lang, http.StatusInternalServerError, "error.title", "error.text", false)
+		}
+		return
+	}
+	h.write(w, r, status, "text/html; charset=utf-8", buf.Bytes(), cache)
+}
+
+// validator is what a cacheable answer is revalidated by.
+type validator struct {
+	etag     string
+	modified time.Time
+}
+
+// viewValidator names an answer made from view v for request q: the
+// projection's version and day, the language, the path and the query.
+func viewValidator(v *view, q *req, kind string) *validator {
+	hsh := sha256.New()
+	fmt.Fprintf(hsh, "%d|%d|%s|%s|%s|%s|%s", v.stamp.N, v.stamp.At.UnixMilli(), v.today, q.lang, kind, q.rest, q.r.URL.RawQuery)
+	return &validator{etag: `W/"` + hex.EncodeToString(hsh.Sum(nil)[:12]) + `"`, modified: v.stamp.At}
+}
+
+// securityHeaders go on every answer: a strict policy (no script at all,
+// styles and images from here only, forms posted here only), no framing,
+// no sniffing, and no referrer (a tracking page's address holds its code).
+func securityHeaders(w http.ResponseWriter) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+	hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+}
+
+// write answers with body: security headers, caching (a 304 when the
+// client holds it), and gzip when the client takes it.
+func (h *Handler) write(w http.ResponseWriter, r *http.Request, status int, ctype string, body []byte, cache *validator) {
+	securityHeaders(w)
+	hd := w.Header()
+	hd.Set("Content-Type", ctype)
+	hd.Add("Vary", "Accept-Encoding, Accept-Language")
+	if cache == nil {
+		hd.Set("Cache-Control", "no-store")
+	} else if status == http.StatusOK {
+		hd.Set("Cache-Control", "public, max-age=60")
+		hd.Set("ETag", cache.etag)
+		if !cache.modified.IsZero() {
+			hd.Set("Last-Modified", cache.modified.UTC().Format(http.TimeFormat))
+		}
+		if notModified(r, cache) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	if len(body) > 1024 && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		var gz bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+		zw.Write(body)
+		zw.Close()
+		hd.Set("Content-Encoding", "gzip")
+		body = gz.Bytes()
+	}
+	hd.Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+func notModified(r *http.Request, v *validator) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		for _, t := range strings.Split(inm, ",") {
+			t = strings.TrimSpace(t)
+			if t == v.etag || t == "*" || strings.TrimPrefix(t, "W/") == strings.TrimPrefix(v.etag, "W/") {
+				return true
+			}
+		}
+		return false
+	}
+	if ims := r.Header.Get("If-Modified-Since"); ims != "" && !v.modified.IsZero() {
+		if t, err := http.ParseTime(ims); err == nil && !v.modified.Truncate(time.Second).After(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// message answers with a page of a title and a sentence: not found,
+// refusals, errors. It reads nothing but its words.
+func (h *Handler) message(w http.ResponseWriter, r *http.Request, lang string, status int, title, text string, again bool, args ...any) {
+	q := &req{w: w, r: r, lang: lang, rest: ""}
+	t := h.tr(lang)
+	body := struct {
+		Title, Text string
+		Again       bool
+	}{t.T(title), t.T(text, args...), again}
+	p := h.newPage(q, "", body.Title, body)
+	h.render(w, r, status, "message", p, nil)
+}
+
+func (h *Handler) style(q *req) {
+	securityHeaders(q.w)
+	hd := q.w.Header()
+	hd.Set("Content-Type", "text/css; charset=utf-8")
+	hd.Set("Cache-Control", "public, max-age=86400")
+	hd.Set("ETag", h.cssET)
+	if notModified(q.r, &validator{etag: h.cssET}) {
+		q.w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	hd.Set("Content-Length", fmt.Sprint(len(h.css)))
+	if q.r.Method != http.MethodHead {
+		q.w.Write(h.css)
+	}
+}
+
+// randomBytes fills b from crypto/rand (which does not fail).
+func randomBytes(b []byte) []byte { rand.Read(b); return b }

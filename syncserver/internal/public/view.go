@@ -1,0 +1,227 @@
+package public
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/kenesh/kenesh/shared/caldate"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+)
+
+// view is one version of the projection in memory: every published appeal
+// and council, ordered for the register, with what the statistics page
+// counts. It is built from one snapshot of store.Public and never changed
+// after; requests share it. 20,000 published appeals take a few MB.
+type view struct {
+	stamp    store.PublicStamp
+	today    caldate.Date // the day the counts of deadlines were made for
+	appeals  []*store.PublicAppeal
+	byRegNo  map[string]*store.PublicAppeal
+	councils []*store.PublicCouncil
+	council  map[string]*store.PublicCouncil
+	years    []int // years received, newest first
+	stats    stats
+}
+
+// stats are the counts of the statistics page.
+type stats struct {
+	total      int
+	byCategory map[string]int
+	byOblast   map[string]int
+	byStatus   map[domain.Status]int
+	byMonth    map[string]int // YYYY-MM received
+	deadline   map[string]int // in_time, late, overdue, pending
+}
+
+// views keeps the current view, made again when the projection's version
+// moves: every request asks the store for the version (one read), so what
+// the public sees changes the moment a publication is committed, by this
+// server process or another.
+type views struct {
+	st  store.Public
+	now func() time.Time
+
+	mu   sync.Mutex // one build at a time
+	cur  *view
+	sync sync.RWMutex
+}
+
+// get returns the view of the projection as committed now.
+func (vs *views) get(ctx context.Context) (*view, error) {
+	stamp, err := vs.st.PublicVersion(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("public register: %w", err)
+	}
+	today := caldate.Of(vs.now().In(bishkek))
+	vs.sync.RLock()
+	v := vs.cur
+	vs.sync.RUnlock()
+	if v != nil && v.stamp.N == stamp.N && v.today == today {
+		return v, nil
+	}
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	vs.sync.RLock()
+	v = vs.cur
+	vs.sync.RUnlock()
+	if v != nil && v.stamp.N >= stamp.N && v.today == today {
+		return v, nil
+	}
+	v, err = build(ctx, vs.st, today)
+	if err != nil {
+		return nil, err
+	}
+	vs.sync.Lock()
+	vs.cur = v
+	vs.sync.Unlock()
+	return v, nil
+}
+
+var bishkek = time.FixedZone("Asia/Bishkek", 6*60*60)
+
+// build reads the projection from one snapshot.
+func build(ctx context.Context, st store.Public, today caldate.Date) (*view, error) {
+	v := &view{today: today, byRegNo: map[string]*store.PublicAppeal{}, council: map[string]*store.PublicCouncil{}}
+	err := st.ReadPublic(ctx, func(r store.PublicReader) error {
+		var err error
+		if v.stamp, err = r.Version(); err != nil {
+			return err
+		}
+		if err := r.EachCouncil(func(c *store.PublicCouncil) error {
+			v.councils = append(v.councils, c)
+			v.council[c.Code] = c
+			return nil
+		}); err != nil {
+			return err
+		}
+		return r.EachAppeal(func(p *store.PublicAppeal) error {
+			if p.RegNo == "" {
+				return nil // nothing to show it under
+			}
+			v.appeals = append(v.appeals, p)
+			v.byRegNo[p.RegNo] = p
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("public register: %w", err)
+	}
+	// The newest published first; then the newest received; then by number.
+	slices.SortFunc(v.appeals, func(a, b *store.PublicAppeal) int {
+		if c := b.PublishedOn.Compare(a.PublishedOn); c != 0 {
+			return c
+		}
+		if c := b.ReceivedOn.Compare(a.ReceivedOn); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.RegNo, a.RegNo)
+	})
+	v.count()
+	return v, nil
+}
+
+func (v *view) count() {
+	s := stats{byCategory: map[string]int{}, byOblast: map[string]int{}, byStatus: map[domain.Status]int{},
+		byMonth: map[string]int{}, deadline: map[string]int{}}
+	years := map[int]bool{}
+	for _, p := range v.appeals {
+		s.total++
+		s.byCategory[p.Category]++
+		s.byOblast[p.Oblast]++
+		s.byStatus[p.Status]++
+		if !p.ReceivedOn.IsZero() {
+			s.byMonth[p.ReceivedOn.String()[:7]]++
+			years[p.ReceivedOn.Year()] = true
+		}
+		if o := outcome(p, v.today); o != "" {
+			s.deadline[o]++
+		}
+	}
+	for y := range years {
+		v.years = append(v.years, y)
+	}
+	slices.SortFunc(v.years, func(a, b int) int { return b - a })
+	v.stats = s
+}
+
+// outcome says how an appeal stands against its answer's legal deadline
+// today: in_time, late, overdue, pending, or "" when it has no deadline
+// (its deadlines could not be derived) or needs no answer.
+func outcome(p *store.PublicAppeal, today caldate.Date) string {
+	if p.AnswerBy.IsZero() {
+		return ""
+	}
+	switch {
+	case !p.AnsweredOn.IsZero() && !p.AnsweredOn.After(p.AnswerBy):
+		return "in_time"
+	case !p.AnsweredOn.IsZero():
+		return "late"
+	case p.Status == domain.StatusClosed:
+		return "" // closed without an authority's answer (settled at the council)
+	case today.After(p.AnswerBy):
+		return "overdue"
+	}
+	return "pending"
+}
+
+// filter is what the register's list is narrowed by (its query).
+type filter struct {
+	Oblast, District, Category string
+	Status                     domain.Status
+	Year                       int
+	Page                       int // from 1
+}
+
+// pageSize is how many appeals a page of the list shows: with the
+// summaries cut, a page stays under 30 KB.
+const pageSize = 20
+
+// list returns the page of appeals the filter selects, and how many it
+// selects in all.
+func (v *view) list(f filter) (page []*store.PublicAppeal, total int) {
+	from := (max(f.Page, 1) - 1) * pageSize
+	for _, p := range v.appeals {
+		if f.Oblast != "" && p.Oblast != f.Oblast || f.District != "" && p.District != f.District ||
+			f.Category != "" && p.Category != f.Category || f.Status != "" && p.Status != f.Status ||
+			f.Year != 0 && p.ReceivedOn.Year() != f.Year {
+			continue
+		}
+		if total >= from && len(page) < pageSize {
+			page = append(page, p)
+		}
+		total++
+	}
+	return page, total
+}
+
+func (f filter) query(page int) string {
+	q := ""
+	add := func(k, v string) {
+		if v == "" {
+			return
+		}
+		if q == "" {
+			q = "?"
+		} else {
+			q += "&"
+		}
+		q += k + "=" + v
+	}
+	add("oblast", f.Oblast)
+	add("district", f.District)
+	add("category", f.Category)
+	add("status", string(f.Status))
+	if f.Year != 0 {
+		add("year", strconv.Itoa(f.Year))
+	}
+	if page > 1 {
+		add("page", strconv.Itoa(page))
+	}
+	return q
+}

@@ -5,7 +5,6 @@ import (
 	"regexp"
 
 	"github.com/kenesh/kenesh/shared/caldate"
-	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/deadline"
 	"github.com/kenesh/kenesh/shared/refdata"
 )
@@ -13,9 +12,10 @@ import (
 // KindAppeal is the record kind of a citizen's appeal.
 const KindAppeal = "appeal"
 
-// AppealSchema: consultations and attachments are items of their own, so
-// that two people adding one each to the same appeal both keep theirs.
-var AppealSchema = changeset.Schema{Collections: []string{"consultations", "attachments"}}
+// AppealCollections are the fields of an appeal that hold items of their
+// own (consultations, attachments), so that two people adding one each to
+// the same appeal both keep theirs (changeset.Schema.Collections).
+var AppealCollections = []string{"consultations", "attachments"}
 
 // Appeal is a citizen's appeal (кайрылуу) about a violation of rights.
 //

@@ -5,7 +5,6 @@ import (
 	"regexp"
 
 	"github.com/kenesh/kenesh/shared/caldate"
-	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/refdata"
 )
 
@@ -16,9 +15,9 @@ const KindEvent = "event"
 // booklet, a presentation), read by every council.
 const KindMaterial = "material"
 
-// EventSchema: follow-up actions are items of their own, so two people adding
-// actions to the same hearing both keep theirs.
-var EventSchema = changeset.Schema{Collections: []string{"followups", "attachments"}}
+// EventCollections: follow-up actions (and attachments) are items of their
+// own, so two people adding actions to the same hearing both keep theirs.
+var EventCollections = []string{"followups", "attachments"}
 
 // Event is a hearing, public platform, forum, round table, conference, mobile
 // reception, training or live broadcast.

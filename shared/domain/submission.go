@@ -5,16 +5,12 @@ import (
 	"time"
 
 	"github.com/kenesh/kenesh/shared/caldate"
-	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/refdata"
 )
 
 // KindSubmission is the record kind of a web submission: an appeal a
 // citizen sent through the public form, waiting in a council's inbox.
 const KindSubmission = "submission"
-
-// SubmissionSchema: a web submission has no collections.
-var SubmissionSchema = changeset.Schema{}
 
 // SubmissionStatus is where a web submission is in the council's inbox.
 type SubmissionStatus string

@@ -47,7 +47,7 @@ func (tx *Tx) CreateAppeal(a domain.Appeal) (*domain.Appeal, error) {
 }
 
 func (tx *Tx) putAppeal(a *domain.Appeal, cur *changeset.State, action changeset.Action) (*domain.Appeal, error) {
-	fields, err := domain.AppealSchema.ToFields(a, domain.NotFields...)
+	fields, err := appealSchema.ToFields(a, domain.NotFields...)
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ func (s *Service) ChangeAppeal(ctx context.Context, id string, shown, edited *do
 		if err != nil {
 			return err
 		}
-		patch, err := changedFields(domain.KindAppeal, domain.AppealSchema, now, shown, edited, fields)
+		patch, err := changedFields(domain.KindAppeal, appealSchema, now, shown, edited, fields)
 		if err != nil || patch == nil {
 			out = now
 			return err
@@ -48,7 +48,7 @@ func (s *Service) ChangeEvent(ctx context.Context, id string, shown, edited *dom
 		if err != nil {
 			return err
 		}
-		patch, err := changedFields(domain.KindEvent, domain.EventSchema, now, shown, edited, fields)
+		patch, err := changedFields(domain.KindEvent, eventSchema, now, shown, edited, fields)
 		if err != nil || patch == nil {
 			out = now
 			return err

@@ -31,7 +31,7 @@ func (tx *Tx) CreateEvent(e domain.Event) (*domain.Event, error) {
 }
 
 func (tx *Tx) putEvent(e *domain.Event, cur *changeset.State, action changeset.Action) (*domain.Event, error) {
-	fields, err := domain.EventSchema.ToFields(e, domain.NotFields...)
+	fields, err := eventSchema.ToFields(e, domain.NotFields...)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,13 @@ import (
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
+// How appeals and events map onto the fields of the change log: their
+// collections are items of their own (domain.Collections).
+var (
+	appealSchema = changeset.Schema{Collections: domain.AppealCollections}
+	eventSchema  = changeset.Schema{Collections: domain.EventCollections}
+)
+
 func meta(st *changeset.State) *domain.Meta {
 	m := &domain.Meta{CreatedBy: st.Author, Device: st.Device, UpdatedAt: st.Updated.Time(), Deleted: st.Deleted()}
 	if st.Created != 0 { // 0: its create operation has not arrived yet
@@ -23,7 +30,7 @@ func meta(st *changeset.State) *domain.Meta {
 // appealOf rebuilds an appeal from its state, with what is derived on reading.
 func (s *Service) appealOf(st *changeset.State) (*domain.Appeal, error) {
 	var a domain.Appeal
-	bad, err := s.fromFields(domain.AppealSchema, st, &a)
+	bad, err := s.fromFields(appealSchema, st, &a)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +58,7 @@ func (s *Service) derive(a *domain.Appeal, today caldate.Date) {
 
 func (s *Service) eventOf(st *changeset.State) (*domain.Event, error) {
 	var e domain.Event
-	bad, err := s.fromFields(domain.EventSchema, st, &e)
+	bad, err := s.fromFields(eventSchema, st, &e)
 	if err != nil {
 		return nil, err
 	}

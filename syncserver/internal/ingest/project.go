@@ -120,7 +120,7 @@ func projectCouncil(w store.LogTx, st *changeset.State) error {
 
 func (g *Ingester) projectSubmission(w store.LogTx, st *changeset.State) error {
 	var s domain.Submission
-	if err := domain.SubmissionSchema.FromFields(st.Values(), &s); err != nil {
+	if err := (changeset.Schema{}).FromFields(st.Values(), &s); err != nil {
 		var fe *changeset.FieldsError
 		if !errors.As(err, &fe) {
 			return err
@@ -166,7 +166,7 @@ func follow(t *store.Tracking, a *domain.Appeal) {
 // a bug) are left out, as the laptops show it.
 func (g *Ingester) appealOf(st *changeset.State) *domain.Appeal {
 	var a domain.Appeal
-	if err := domain.AppealSchema.FromFields(st.Values(), &a); err != nil {
+	if err := (changeset.Schema{Collections: domain.AppealCollections}).FromFields(st.Values(), &a); err != nil {
 		var fe *changeset.FieldsError
 		if !errors.As(err, &fe) {
 			g.log.Warn("an appeal that does not decode is kept off the public register", "appeal", st.ID, "err", err)

@@ -49,7 +49,7 @@ func (g *Ingester) Submit(ctx context.Context, s *domain.Submission, code [32]by
 	if err := s.Validate(g.cat); err != nil {
 		return err
 	}
-	fields, err := domain.SubmissionSchema.ToFields(s, domain.SubmissionNotFields...)
+	fields, err := (changeset.Schema{}).ToFields(s, domain.SubmissionNotFields...)
 	if err != nil {
 		return err
 	}

@@ -7,19 +7,17 @@
 // The data directory is --data, else $KENESH_DATA, else the user's config
 // directory (~/.config/kenesh), the same as keneshctl's. If KENESH_PASSPHRASE
 // is set the store is unlocked with it at start (demos and kiosks); the idle
-// lock still asks a person for it.
+// lock still asks a person for it. config.go lists everything it reads.
 package main
 
 import (
-	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -28,8 +26,6 @@ import (
 
 	"github.com/kenesh/kenesh/assets"
 	coreapp "github.com/kenesh/kenesh/desktop/internal/app"
-	"github.com/kenesh/kenesh/desktop/internal/keyfile"
-	"github.com/kenesh/kenesh/desktop/internal/l10n"
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/session"
 	"github.com/kenesh/kenesh/desktop/internal/settings"
@@ -39,106 +35,54 @@ import (
 func main() {
 	start := time.Now()
 	coreapp.LimitMemory()
-	data := flag.String("data", "", "data directory (default $KENESH_DATA, else the user's config directory)")
-	langFlag := flag.String("lang", "", "interface language for this and later runs: ky, ru or en")
-	verbose := flag.Bool("v", false, "log what happens to stderr")
-	tour := flag.Bool("tour", false, "show every main screen in turn for the screenshot tool (prints SHOT NAME, waits for a line on stdin)")
-	timing := flag.Bool("startup-time", false, "print the time from start to a usable home screen, then quit (benchmark)")
-	flag.Parse()
-	if path := os.Getenv("KENESH_CPUPROFILE"); path != "" { // for developers measuring start-up
-		if f, err := os.Create(path); err == nil {
-			if err := pprof.StartCPUProfile(f); err == nil {
-				defer pprof.StopCPUProfile()
-			}
-		}
+	c, err := readConfig(os.Args[1:], os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		return
 	}
-
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kenesh:", err)
+		os.Exit(2)
+	}
+	if c.cpuProfile != "" {
+		defer profileCPU(c.cpuProfile)()
+	}
 	level := slog.LevelWarn
-	if *verbose {
+	if c.verbose {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	set, first := loadSettings(c, log)
 
-	dir := *data
-	if dir == "" {
-		dir = os.Getenv("KENESH_DATA")
-	}
-	if dir == "" {
-		dir = defaultDataDir()
-	}
-	set, first, err := settings.Load(dir)
-	if err != nil {
-		log.Warn("settings", "err", err)
-	}
-	if *langFlag != "" {
-		if !l10n.Valid(*langFlag) {
-			fmt.Fprintf(os.Stderr, "kenesh: --lang takes ky, ru or en, not %q\n", *langFlag)
-			os.Exit(2)
-		}
-		set.Language = *langFlag
-		if session.Exists(dir) {
-			if err := settings.Save(dir, set); err != nil {
-				log.Warn("settings", "err", err)
-			}
-		}
-		first = first && !session.Exists(dir)
-	}
-
-	kdf := keyfile.DefaultParams
-	if os.Getenv("KENESH_KDF") == "test" { // cheap key derivation for test suites, as keneshctl
-		kdf = keyfile.TestParams
-	}
 	// Lists work as soon as the rows are read; the search words follow in
 	// the background (a search waits for them): a faster start.
-	sessOpts := session.Options{KDF: kdf, Logger: log, Records: records.Options{TextInBackground: true}}
-	pass := os.Getenv("KENESH_PASSPHRASE")
+	sessOpts := session.Options{KDF: c.kdf, Logger: log, Records: records.Options{TextInBackground: true}}
 	var early chan ui.Unlocked
-	if pass != "" && session.Exists(dir) && !*tour {
-		// Unlock while the window is being made, not after.
-		early = make(chan ui.Unlocked, 1)
-		go func() {
-			t := time.Now()
-			s, err := session.Unlock(context.Background(), dir, pass, sessOpts)
-			log.Debug("store unlocked", "dir", dir, "took", time.Since(t), "err", err)
-			early <- ui.Unlocked{Session: s, Err: err}
-		}()
+	if c.passphrase != "" && session.Exists(c.dir) && !c.tour {
+		early = unlockEarly(c, sessOpts, log)
 	}
+
 	a := app.NewWithID("kg.kenesh.desktop")
 	a.SetIcon(fyne.NewStaticResource("kenesh.png", assets.Icon))
 	w := a.NewWindow("Kenesh")
-	if *tour {
-		w.Resize(fyne.NewSize(1366, 768))
-	} else {
-		// The size it was left at, else the screen's (once the driver can
-		// tell the screen, see fitScreen).
-		if set.WindowWidth > 0 {
-			w.Resize(fyne.NewSize(set.WindowWidth, set.WindowHeight))
-		} else {
-			w.Resize(fyne.NewSize(1280, 720))
-		}
-		a.Lifecycle().SetOnStarted(func() { fitScreen(w, set.WindowWidth > 0) })
+	switch {
+	case c.tour:
+		w.Resize(fyne.NewSize(1366, 768)) // the screenshots' laptop screen
+	case set.WindowWidth > 0:
+		// The size it was left at, shrunk to the screen (fitScreen).
+		w.Resize(fyne.NewSize(set.WindowWidth, set.WindowHeight))
+		a.Lifecycle().SetOnStarted(func() { fitScreen(w, true) })
+	default:
+		// The screen's size, once the driver can tell it.
+		w.Resize(fyne.NewSize(1280, 720))
+		a.Lifecycle().SetOnStarted(func() { fitScreen(w, false) })
 	}
-	cfg := ui.Config{Dir: dir, Settings: set, FirstRun: first, Logger: log,
-		Session: sessOpts}
-	var u *ui.UI
-	if *timing {
-		cfg.OnUnlocked = func() {
-			// The next frame shows the home screen: measure when it is drawn.
-			go fyne.Do(func() {
-				fmt.Printf("startup_to_home_seconds %.3f\n", time.Since(start).Seconds())
-				a.Quit()
-			})
-		}
+	cfg := ui.Config{Dir: c.dir, Settings: set, FirstRun: first, Logger: log, Session: sessOpts}
+	if c.timing {
+		timeStartup(&cfg, a, start)
 	}
-	u = ui.New(a, w, cfg)
-	if path := os.Getenv("KENESH_PROBE"); path != "" {
-		// Tests only: say where the controls are (desktop/internal/guitest).
-		u.EnableProbe()
-		go func() {
-			if err := u.ServeProbe(context.Background(), path); err != nil {
-				log.Error("probe", "err", err)
-			}
-		}()
+	u := ui.New(a, w, cfg)
+	if c.probe != "" {
+		serveProbe(u, c.probe, log)
 	}
 	w.SetMaster()
 	w.SetOnClosed(u.Close)
@@ -146,8 +90,8 @@ func main() {
 	if early != nil {
 		u.AdoptUnlock(early)
 	}
-	if *tour {
-		go runTour(u, pass)
+	if c.tour {
+		go runTour(u, c.passphrase)
 	}
 	// Ctrl+C or a shutdown: quit like the window's close button, so the
 	// store is closed properly (every save is durable either way).
@@ -160,34 +104,35 @@ func main() {
 	w.ShowAndRun()
 }
 
-// runTour steps through the screens and lets the screenshot tool capture
-// each: it prints "SHOT name" and waits for a line on stdin.
-func runTour(u *ui.UI, pass string) {
-	in := bufio.NewScanner(os.Stdin)
-	time.Sleep(1500 * time.Millisecond) // the first frame of a new GL window
-	for _, step := range u.Tour(pass) {
-		done := make(chan struct{})
-		fyne.Do(func() {
-			step.Do()
-			close(done)
-		})
-		<-done
-		if step.Wait != nil {
-			step.Wait()
-		}
-		time.Sleep(900 * time.Millisecond) // let it paint
-		fmt.Println("SHOT " + step.Name)
-		if !in.Scan() {
-			break
-		}
+// loadSettings reads settings.json (and whether there was one: the first
+// run); --lang changes the language for this and later runs.
+func loadSettings(c config, log *slog.Logger) (settings.Settings, bool) {
+	set, first, err := settings.Load(c.dir)
+	if err != nil {
+		log.Warn("settings", "err", err)
 	}
-	fmt.Println("DONE")
-	fyne.Do(func() { fyne.CurrentApp().Quit() })
+	if c.lang != "" {
+		set.Language = c.lang
+		exists := session.Exists(c.dir)
+		if exists {
+			if err := settings.Save(c.dir, set); err != nil {
+				log.Warn("settings", "err", err)
+			}
+		}
+		first = first && !exists
+	}
+	return set, first
 }
 
-func defaultDataDir() string {
-	if d, err := os.UserConfigDir(); err == nil {
-		return filepath.Join(d, "kenesh")
-	}
-	return "kenesh-data"
+// unlockEarly unlocks the store with the passphrase from the environment
+// while the window is being made, not after.
+func unlockEarly(c config, o session.Options, log *slog.Logger) chan ui.Unlocked {
+	early := make(chan ui.Unlocked, 1)
+	go func() {
+		t := time.Now()
+		s, err := session.Unlock(context.Background(), c.dir, c.passphrase, o)
+		log.Debug("store unlocked", "dir", c.dir, "took", time.Since(t), "err", err)
+		early <- ui.Unlocked{Session: s, Err: err}
+	}()
+	return early
 }

@@ -61,7 +61,7 @@ func runPasswd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	next, err := e.newPassphrase("KENESH_NEW_PASSPHRASE")
+	next, err := e.newPassphrase(e.cfg.newPassphrase, "KENESH_NEW_PASSPHRASE")
 	if err != nil {
 		return err
 	}

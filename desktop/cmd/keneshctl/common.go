@@ -58,7 +58,7 @@ func listAll(kind string) records.Filter { return records.Filter{Kind: kind} }
 // cheap ones so that test suites can create many stores; never use it for
 // real data.
 func keyParams(e *env) keyfile.Params {
-	if e.getenv("KENESH_KDF") == "test" {
+	if e.cfg.cheapKDF {
 		return keyfile.TestParams
 	}
 	return keyfile.DefaultParams

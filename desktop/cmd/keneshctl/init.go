@@ -19,7 +19,7 @@ func runInit(ctx context.Context, e *env, args []string) error {
 	if *name == "" {
 		return usagef("--device-name is required, for example --device-name \"Naryn council laptop\"")
 	}
-	pass, err := e.newPassphrase("KENESH_PASSPHRASE")
+	pass, err := e.newPassphrase(e.cfg.passphrase, "KENESH_PASSPHRASE")
 	if err != nil {
 		return err
 	}

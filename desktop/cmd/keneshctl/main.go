@@ -30,6 +30,7 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	cfg    config // from getenv, read once in run
 	log    *slog.Logger
 	// tty prompts for a secret; nil when there is no terminal.
 	tty func(prompt string) (string, error)
@@ -64,9 +65,10 @@ func run(ctx context.Context, e *env, args []string) int {
 		level = slog.LevelDebug
 	}
 	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	e.cfg = readConfig(e.getenv)
 	e.data = *data
 	if e.data == "" {
-		e.data = e.getenv("KENESH_DATA")
+		e.data = e.cfg.data
 	}
 	if e.data == "" {
 		e.data = defaultDataDir()

@@ -11,7 +11,7 @@ import (
 // passphrase returns the store's passphrase: KENESH_PASSPHRASE, else asked on
 // the terminal (not stdin, which carries JSON records).
 func (e *env) passphrase(prompt string) (string, error) {
-	if p := e.getenv("KENESH_PASSPHRASE"); p != "" {
+	if p := e.cfg.passphrase; p != "" {
 		return p, nil
 	}
 	if e.tty == nil {
@@ -20,10 +20,11 @@ func (e *env) passphrase(prompt string) (string, error) {
 	return e.tty(prompt)
 }
 
-// newPassphrase asks for a new passphrase twice, or takes it from envName.
-func (e *env) newPassphrase(envName string) (string, error) {
-	if p := e.getenv(envName); p != "" {
-		return p, nil
+// newPassphrase asks for a new passphrase twice, or takes given, which
+// came from the variable envName.
+func (e *env) newPassphrase(given, envName string) (string, error) {
+	if given != "" {
+		return given, nil
 	}
 	if e.tty == nil {
 		return "", fmt.Errorf("no passphrase: set %s or run keneshctl in a terminal", envName)

@@ -74,6 +74,20 @@
 //	               laptop says it in its person's language); Health, the
 //	               answer of PathHealth, written down
 //
+// Record kinds travel as operations and need no capability: a kind a
+// laptop does not know is kept as a record it does not show, and shown
+// once the laptop is updated. Kinds added so:
+//
+//	submission  2026-12-03  web submissions from the public form (issue 13):
+//	                        operations of the server's own device for the
+//	                        chosen council, pulled like councils by that
+//	                        council's laptops and central staff; a council's
+//	                        laptop writes only their handling fields
+//	                        (shared/policy). Chosen over an endpoint of their
+//	                        own so that a submission is in the log, exactly
+//	                        once, encrypted at rest and in backups like any
+//	                        record, with no second path to make safe.
+//
 // Golden files in testdata/golden pin every message and a frame with
 // dictionary 1 as this version writes them (go test -update rewrites
 // them, for a change that is meant). The conformance suite (package

@@ -93,10 +93,14 @@ func (s *Service) query(f Filter) ([]*index.Row, error) {
 func (s *Service) indexFilter(f Filter) (index.Filter, error) {
 	switch f.Kind {
 	case domain.KindAppeal, domain.KindEvent, domain.KindCouncil:
+	case domain.KindSubmission:
+		if f.Status != "" && !domain.SubmissionStatus(f.Status).Valid() {
+			return index.Filter{}, fmt.Errorf("list: %q is not a status of a web submission (one of: %v)", f.Status, domain.SubmissionStatuses)
+		}
 	default:
 		return index.Filter{}, fmt.Errorf("list: unknown kind %q", f.Kind)
 	}
-	if f.Status != "" && !domain.Status(f.Status).Valid() {
+	if f.Status != "" && f.Kind != domain.KindSubmission && !domain.Status(f.Status).Valid() {
 		return index.Filter{}, fmt.Errorf("list: %q is not a status (one of: %v)", f.Status, domain.Statuses)
 	}
 	q := index.Filter{Kind: f.Kind, Council: f.Council, Status: f.Status, Category: f.Category, Oblast: f.Oblast,

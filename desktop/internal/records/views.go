@@ -136,6 +136,10 @@ func (s *Service) rowFor(st *changeset.State) (*index.Row, error) {
 			parts = append(parts, sp.Name, sp.Organisation)
 		}
 		r.Search = index.SearchText(parts...)
+	case domain.KindSubmission:
+		if err := s.submissionRow(st, r); err != nil {
+			return nil, err
+		}
 	case domain.KindCouncil:
 		c, err := councilOf(st)
 		if err != nil {

@@ -19,4 +19,3 @@ type Meta struct {
 // NotFields are the JSON properties of record types that are not stored as
 // fields: the id (the record key), metadata, and values derived on reading.
 var NotFields = []string{"id", "meta", "deadlines", "overdue", "next_statuses"}
-

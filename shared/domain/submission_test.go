@@ -67,10 +67,16 @@ func TestSubmissionHandling(t *testing.T) {
 		ok     bool
 	}{
 		{"waiting", func(*Submission) {}, true},
-		{"registered", func(s *Submission) { s.Status, s.Appeal, s.HandledOn = SubmissionRegistered, NewID(), caldate.MustParse("2026-12-01") }, true},
+		{"registered", func(s *Submission) {
+			s.Status, s.Appeal, s.HandledOn = SubmissionRegistered, NewID(), caldate.MustParse("2026-12-01")
+		}, true},
 		{"registered without its appeal", func(s *Submission) { s.Status, s.HandledOn = SubmissionRegistered, caldate.MustParse("2026-12-01") }, false},
-		{"merged", func(s *Submission) { s.Status, s.Appeal, s.HandledOn = SubmissionMerged, NewID(), caldate.MustParse("2026-12-01") }, true},
-		{"refused as spam", func(s *Submission) { s.Status, s.Refusal, s.HandledOn = SubmissionRefused, RefusalSpam, caldate.MustParse("2026-12-01") }, true},
+		{"merged", func(s *Submission) {
+			s.Status, s.Appeal, s.HandledOn = SubmissionMerged, NewID(), caldate.MustParse("2026-12-01")
+		}, true},
+		{"refused as spam", func(s *Submission) {
+			s.Status, s.Refusal, s.HandledOn = SubmissionRefused, RefusalSpam, caldate.MustParse("2026-12-01")
+		}, true},
 		{"refused without a reason", func(s *Submission) { s.Status, s.HandledOn = SubmissionRefused, caldate.MustParse("2026-12-01") }, false},
 		{"handled without a day", func(s *Submission) { s.Status, s.Refusal = SubmissionRefused, RefusalSpam }, false},
 		{"an unknown status", func(s *Submission) { s.Status = "lost" }, false},

@@ -12,8 +12,12 @@ BIN := bin
 DEMO_DATA ?= .kenesh-demo
 DEMO_PASSPHRASE ?= kenesh-demo-passphrase
 FUZZTIME ?= 5s
+# staticcheck at a pinned version, fetched through the Go module proxy the
+# first time (then from the module cache, offline).
+STATICCHECK_VERSION ?= v0.8.2
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-.PHONY: run build test test-short fuzz bench dict clean
+.PHONY: run build test test-short lint fuzz bench dict clean
 
 # A local sync server with the 21 councils, three council laptops and a
 # central-staff laptop with demo data, synced; then the desktop app on the
@@ -26,18 +30,25 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./desktop/cmd/keneshctl ./syncserver/cmd/kenesh-syncserver
 
 # Every test, with the race detector; everything but the desktop app's main
-# (Fyne on OpenGL through cgo) must also build without cgo; then a short run
-# of each fuzz target. The real-window test (desktop/internal/guitest) drives
+# (Fyne on OpenGL through cgo) must also build without cgo; vet and
+# staticcheck; then a short run of each fuzz target. The real-window test (desktop/internal/guitest) drives
 # bin/kenesh under Xvfb with xdotool; a failed run keeps its screenshots in
 # .guitest/.
 test: build kenesh
 	CGO_ENABLED=0 $(GO) build $$($(GO) list ./... | grep -v '/desktop/cmd/kenesh$$')
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
 	KENESH_BIN=$(abspath $(BIN)) $(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
 test-short:
 	$(GO) test -short ./...
+
+# Static checks alone: go vet and staticcheck (bugs, dead code, deprecated
+# calls), as make test runs them.
+lint:
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
 
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
 fuzz:

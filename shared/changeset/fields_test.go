@@ -74,12 +74,14 @@ func TestNames(t *testing.T) {
 	}
 	type rec struct {
 		meta
-		ID     string  `json:"id"`
-		Title  string  `json:"title,omitempty"`
-		Note   *string `json:"note"`
-		Skip   string  `json:"-"`
-		Dash   string  `json:"-,"`
-		Plain  int
+		ID    string  `json:"id"`
+		Title string  `json:"title,omitempty"`
+		Note  *string `json:"note"`
+		Skip  string  `json:"-"`
+		//lint:ignore SA5008 the test is that a field tagged "-," is named "-", as encoding/json names it
+		Dash  string `json:"-,"`
+		Plain int
+		//lint:ignore U1000 the test is that an unexported field is not a field
 		hidden int
 	}
 	got := Names(&rec{})

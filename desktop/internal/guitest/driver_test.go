@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,7 +45,10 @@ func binaries(t *testing.T) (kenesh, keneshctl string) {
 		return filepath.Join(dir, "kenesh"), filepath.Join(dir, "keneshctl")
 	}
 	dir := t.TempDir()
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("no go command to build kenesh with (or set KENESH_BIN): %v", err)
+	}
 	cmd := exec.Command(goCmd, "build", "-o", dir+string(filepath.Separator), "github.com/kenesh/kenesh/desktop/cmd/kenesh", "github.com/kenesh/kenesh/desktop/cmd/keneshctl")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building kenesh: %v\n%s", err, out)

@@ -2,7 +2,6 @@ package subjectaccess
 
 import (
 	"errors"
-	"github.com/kenesh/kenesh/desktop/internal/l10n"
 	"regexp"
 	"strings"
 	"testing"
@@ -301,15 +300,6 @@ func TestHolder(t *testing.T) {
 	if d.From != "Ноутбук 3" || hasField(d.Holder, "holder.role") || hasField(d.Holder, "holder.council") {
 		t.Errorf("unenrolled holder: %s %+v", d.From, d.Holder)
 	}
-}
-
-func msgsIn(t *testing.T, lang string) *l10n.Tr {
-	t.Helper()
-	c, err := l10n.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.In(lang)
 }
 
 func TestPersonsLanguage(t *testing.T) {

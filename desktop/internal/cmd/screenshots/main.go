@@ -57,7 +57,7 @@ func run(bin, out, display string, langs []string, appeals, events int) error {
 
 	xvfb := exec.Command("Xvfb", display, "-screen", "0", "1366x768x24", "-nolisten", "tcp")
 	if err := xvfb.Start(); err != nil {
-		return fmt.Errorf("Xvfb: %w", err)
+		return fmt.Errorf("starting Xvfb: %w", err)
 	}
 	defer func() {
 		_ = xvfb.Process.Kill()

@@ -61,7 +61,7 @@ func run(bin, data string, appeals, events, runs int, display string) error {
 	if os.Getenv("DISPLAY") == "" {
 		x := exec.Command("Xvfb", display, "-screen", "0", "1366x768x24", "-nolisten", "tcp")
 		if err := x.Start(); err != nil {
-			return fmt.Errorf("Xvfb: %w (set DISPLAY or apt-get install xvfb)", err)
+			return fmt.Errorf("starting Xvfb: %w (set DISPLAY or apt-get install xvfb)", err)
 		}
 		defer func() { _ = x.Process.Kill(); _ = x.Wait() }()
 		time.Sleep(time.Second)

@@ -38,6 +38,7 @@ type homePage struct {
 	reviewN    int
 	activity   []councilCount   // central: each council's records
 	held       []domain.Council // trainers, administrators: the councils this laptop holds
+	inbox      inbox            // a council's web submissions waiting (inbox.go)
 	councilMsg string
 }
 
@@ -75,6 +76,7 @@ func (p *homePage) load() {
 	if !p.u.records && !p.u.central {
 		p.held, _ = svc.Councils(context.Background())
 	}
+	p.inbox = loadInbox(p.u)
 	p.councilMsg = ""
 	if svc.HomeCouncil() == "" {
 		if cs, _ := svc.Councils(context.Background()); len(cs) == 0 {
@@ -187,6 +189,9 @@ func (p *homePage) draw() {
 			container.NewGridWithColumns(2, overdueCard, dueCard), container.NewGridWithColumns(2, conflictCard, syncCard))
 	case !u.records:
 		rows = container.NewVBox(container.NewGridWithColumns(2, p.heldCard(), container.NewVBox(syncCard, conflictCard)))
+	}
+	if in := p.inboxCard(); in != nil {
+		rows.Objects = append([]fyne.CanvasObject{in}, rows.Objects...)
 	}
 	p.body.Objects = []fyne.CanvasObject{container.NewVScroll(container.NewVBox(top, rows))}
 	p.body.Refresh()

@@ -20,6 +20,7 @@ import (
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
 	"github.com/kenesh/kenesh/syncserver/internal/ingest"
+	"github.com/kenesh/kenesh/syncserver/internal/public"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
@@ -48,6 +49,9 @@ type Service interface {
 	// the operator names none: the server's own, derived from its data key
 	// (serverkey.BackupIdentity), so that its key file restores them.
 	BackupRecipient(ctx context.Context) (string, error)
+	// PublicExport writes the public register as static files, a tar
+	// stream (public.ExportTar), from the projection as committed now.
+	PublicExport(ctx context.Context, w io.Writer, o public.ExportOptions) error
 }
 
 // Local is the Service on an open store: what the server runs behind its
@@ -67,6 +71,11 @@ func (l *Local) BackupRecipient(context.Context) (string, error) {
 		return "", err
 	}
 	return id.Recipient().String(), nil
+}
+
+// PublicExport implements Service.
+func (l *Local) PublicExport(ctx context.Context, w io.Writer, o public.ExportOptions) error {
+	return public.ExportTar(ctx, l.Store, o, w)
 }
 
 // AddCouncil implements Service.

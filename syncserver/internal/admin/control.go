@@ -18,6 +18,7 @@ import (
 
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
+	"github.com/kenesh/kenesh/syncserver/internal/public"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
@@ -104,6 +105,16 @@ func Handler(svc Service, log *slog.Logger) http.Handler {
 		w.WriteHeader(http.StatusOK)
 		if err := svc.Backup(r.Context(), w); err != nil {
 			log.Error("backup failed", "err", err)
+			w.Header().Set(backupErrTrailer, err.Error())
+		}
+	})
+	mux.HandleFunc("GET /public-export", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		w.Header().Set("Trailer", backupErrTrailer)
+		w.Header().Set("Content-Type", "application/x-tar")
+		w.WriteHeader(http.StatusOK)
+		if err := svc.PublicExport(r.Context(), w, public.ExportOptions{Base: q.Get("base"), Server: q.Get("server"), Licence: q.Get("licence")}); err != nil {
+			log.Error("public export failed", "err", err)
 			w.Header().Set(backupErrTrailer, err.Error())
 		}
 	})
@@ -278,6 +289,31 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) error {
 	}
 	if msg := resp.Trailer.Get(backupErrTrailer); msg != "" {
 		return fmt.Errorf("backup: the server failed: %s", msg)
+	}
+	return nil
+}
+
+// PublicExport implements Service: the running server writes the register
+// from its projection as it serves.
+func (c *Client) PublicExport(ctx context.Context, w io.Writer, o public.ExportOptions) error {
+	q := url.Values{"base": {o.Base}, "server": {o.Server}, "licence": {o.Licence}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://kenesh-control/public-export?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("public export: control socket: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("public export: the server answered %s", resp.Status)
+	}
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return fmt.Errorf("public export: %w", err)
+	}
+	if msg := resp.Trailer.Get(backupErrTrailer); msg != "" {
+		return fmt.Errorf("public export: the server failed: %s", msg)
 	}
 	return nil
 }

@@ -33,32 +33,46 @@ type Chunk struct {
 // hundred-page scan, not a video archive.
 const MaxAttachmentSize = 100 << 20
 
+// MaxChunkSize bounds one chunk of a file's content. Content-defined
+// chunking cuts between a minimum and this maximum (desktop/internal/files);
+// the sync protocol carries, and the server keeps, nothing larger.
+const MaxChunkSize = 1 << 20
+
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// ValidSHA256 reports whether s is a SHA-256 as a file or chunk names it:
+// 64 lower-case hexadecimal digits.
+func ValidSHA256(s string) bool { return sha256Hex.MatchString(s) }
 
 func (c *checker) attachments(list []Attachment) {
 	for i, a := range list {
-		p := fmt.Sprintf("attachments[%d]", i)
-		if !ValidID(a.ID) {
-			c.add(p+".id", CodeFormat, "%q is not an id", a.ID)
+		c.file(fmt.Sprintf("attachments[%d]", i), a, MaxAttachmentSize)
+	}
+}
+
+// file checks a file's description: its id, name and caption, its size
+// (at most maxSize), and its chunks, which must add up to it.
+func (c *checker) file(p string, a Attachment, maxSize int64) {
+	if !ValidID(a.ID) {
+		c.add(p+".id", CodeFormat, "%q is not an id", a.ID)
+	}
+	c.text(p+".name", a.Name, MaxShort, true)
+	c.text(p+".caption", a.Caption, MaxTitle, false)
+	if a.Size < 0 || a.Size > maxSize {
+		c.add(p+".size", CodeRange, "%d bytes; a file may have at most %d MiB", a.Size, maxSize>>20)
+	}
+	if !sha256Hex.MatchString(a.SHA256) {
+		c.add(p+".sha256", CodeFormat, "is not a SHA-256 in hex")
+	}
+	var total int64
+	for j, ch := range a.Chunks {
+		if !sha256Hex.MatchString(ch.SHA256) || ch.Size <= 0 || ch.Size > MaxChunkSize {
+			c.add(fmt.Sprintf("%s.chunks[%d]", p, j), CodeFormat, "is not a chunk (sha256, size of 1 byte to %d KiB)", MaxChunkSize>>10)
 		}
-		c.text(p+".name", a.Name, MaxShort, true)
-		c.text(p+".caption", a.Caption, MaxTitle, false)
-		if a.Size < 0 || a.Size > MaxAttachmentSize {
-			c.add(p+".size", CodeRange, "%d bytes; a file may have at most %d MiB", a.Size, MaxAttachmentSize>>20)
-		}
-		if !sha256Hex.MatchString(a.SHA256) {
-			c.add(p+".sha256", CodeFormat, "is not a SHA-256 in hex")
-		}
-		var total int64
-		for j, ch := range a.Chunks {
-			if !sha256Hex.MatchString(ch.SHA256) || ch.Size <= 0 {
-				c.add(fmt.Sprintf("%s.chunks[%d]", p, j), CodeFormat, "is not a chunk (sha256, size)")
-			}
-			total += ch.Size
-		}
-		if total != a.Size {
-			c.add(p+".chunks", CodeMismatch, "chunks add up to %d bytes, the file has %d", total, a.Size)
-		}
+		total += ch.Size
+	}
+	if total != a.Size {
+		c.add(p+".chunks", CodeMismatch, "chunks add up to %d bytes, the file has %d", total, a.Size)
 	}
 }
 

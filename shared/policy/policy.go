@@ -21,8 +21,9 @@ type Device struct {
 // globalKinds are read by every device: councils and training materials.
 var globalKinds = map[string]bool{domain.KindCouncil: true, domain.KindMaterial: true}
 
-// councilKinds are a council's own records.
-var councilKinds = map[string]bool{domain.KindAppeal: true, domain.KindEvent: true}
+// councilKinds are a council's own records (a material copy says what
+// one laptop of the council holds of a material).
+var councilKinds = map[string]bool{domain.KindAppeal: true, domain.KindEvent: true, domain.KindMaterialCopy: true}
 
 // IsGlobal reports whether every device reads records of kind.
 func IsGlobal(kind string) bool { return globalKinds[kind] }
@@ -91,6 +92,9 @@ func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 		if f := fieldsIn(op, domain.ReviewFields); len(f) > 0 {
 			return refuse(syncproto.CodeForbidden, "%s is written by central staff after review, not by a council's laptop", strings.Join(f, ", ")).about(domain.CodeForbidden, f...)
 		}
+		if op.Kind == domain.KindMaterialCopy {
+			return checkMaterialCopy(op, cur)
+		}
 		return nil
 	case domain.RoleCentral:
 		if !councilKinds[op.Kind] {
@@ -109,6 +113,9 @@ func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 	case domain.RoleTrainer:
 		if op.Kind != domain.KindMaterial {
 			return refuse(syncproto.CodeForbidden, "a trainer's device publishes materials, not %s records", op.Kind)
+		}
+		if op.Council != "" {
+			return refuse(syncproto.CodeInvalid, "material %s is for every council: its operation names none, not %q", op.Record, trunc(op.Council))
 		}
 		return nil
 	case domain.RoleAdmin:

@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/hlc"
@@ -41,6 +42,9 @@ const (
 	// serverAuthor is the author of the server's own operations.
 	serverAuthor = "server"
 )
+
+// bishkek is the programme's time zone, whose day a material is dated by.
+var bishkek = time.FixedZone("Asia/Bishkek", 6*60*60)
 
 // epoch is before any operation Kenesh made (syncserver/internal/ingest.Epoch).
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -712,6 +716,9 @@ func (s *Server) judge(dev *device, w syncproto.WireOp) (stop string, refusal er
 	}
 	if _, _, err := next.Apply(op); err != nil {
 		return "", perr(syncproto.CodeInvalid, "%v", err)
+	}
+	if r := policy.CheckRecord(next, caldate.Of(s.now().In(bishkek))); r != nil {
+		return "", r
 	}
 	if op.Kind == domain.KindCouncil && !next.Deleted() {
 		var c domain.Council

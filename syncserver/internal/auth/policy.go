@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/policy"
@@ -18,6 +19,13 @@ func IsGlobal(kind string) bool { return policy.IsGlobal(kind) }
 // shared policy the laptops check too. nil means allowed.
 func CheckWrite(dev *store.Device, op *changeset.Op, cur *changeset.State) *Refusal {
 	return policy.CheckWrite(policy.Device{Role: dev.Role, Council: dev.Council}, op, cur)
+}
+
+// CheckRecord judges a record as an accepted operation leaves it (a
+// material, a material copy): the shared policy's check. nil means
+// acceptable.
+func CheckRecord(st *changeset.State, today caldate.Date) *Refusal {
+	return policy.CheckRecord(st, today)
 }
 
 // ReadScope is what device dev may pull.

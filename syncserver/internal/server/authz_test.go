@@ -3,8 +3,11 @@ package server
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
@@ -52,7 +55,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return d.op(domain.KindAppeal, appealA, "OSH-NOO", changeset.ActionUpdate, map[string]any{"summary": "Башка кеңеш"})
 		}},
 		{"publish a material", func(d *device) syncproto.WireOp {
-			return d.op(domain.KindMaterial, domain.NewID(), "", changeset.ActionCreate, map[string]any{"title": "Аялдардын укуктары", "language": "ky"})
+			return d.op(domain.KindMaterial, domain.NewID(), "", changeset.ActionCreate, materialFields())
 		}},
 		{"add a council", func(d *device) syncproto.WireOp {
 			return d.op(domain.KindCouncil, "TLS-BKR", "TLS-BKR", changeset.ActionCreate, map[string]any{"name": "Бакай-Ата", "oblast": "KG-T"})
@@ -166,4 +169,12 @@ func TestRevokedDeviceIsRefusedAndCannotEnrollAgain(t *testing.T) {
 	if len(devs) != 1 || !devs[0].Revoked || devs[0].RevokedAt == nil {
 		t.Fatalf("devices after revoke: %+v", devs)
 	}
+}
+
+// materialFields are a valid material's fields: the server checks a
+// material whole, since every laptop downloads its file.
+func materialFields() map[string]any {
+	return map[string]any{"title": "Аялдардын укуктары", "language": "ky", "version": 1, "published_on": time.Now().Format(time.DateOnly),
+		"file": domain.Attachment{ID: domain.NewID(), Name: "колдонмо.pdf", Size: 3, SHA256: strings.Repeat("a", 64),
+			Chunks: []domain.Chunk{{SHA256: strings.Repeat("b", 64), Size: 3}}, AddedOn: caldate.Of(time.Now())}}
 }

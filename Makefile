@@ -109,3 +109,12 @@ bench-startup: kenesh
 .PHONY: test-gui
 test-gui: build kenesh
 	KENESH_BIN=$(abspath $(BIN)) $(GO) test -count=1 -v -run TestRealWindow ./desktop/internal/guitest
+
+# The public register's pages in headless Chromium (Debian's), at a
+# phone's width (360 px) and a laptop's (1366 px), into
+# docs/screenshots/public-*.png: the browser test of
+# syncserver/internal/public, on a register in use.
+.PHONY: screenshots-public
+screenshots-public:
+	@command -v chromium >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get install -y -qq chromium; }
+	$(GO) test -count=1 -run '^TestBrowser$$' ./syncserver/internal/public -args -screenshots $(abspath docs/screenshots)

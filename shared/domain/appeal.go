@@ -73,6 +73,9 @@ type Appeal struct {
 	Consultations []Consultation `json:"consultations,omitempty"`
 	Attachments   []Attachment   `json:"attachments,omitempty"`
 
+	// Imported is set on an appeal that came from a legacy spreadsheet.
+	Imported *Imported `json:"imported,omitempty"`
+
 	// Derived on reading, never stored.
 	Deadlines    *deadline.Deadlines `json:"deadlines,omitempty"`
 	Overdue      bool                `json:"overdue,omitempty"`
@@ -201,6 +204,7 @@ func (a *Appeal) Validate(cat *refdata.Catalog, today caldate.Date) error {
 		c.text(p+".summary", k.Summary, MaxLong, true)
 	}
 	c.attachments(a.Attachments)
+	c.imported(a.Imported)
 	return c.err()
 }
 

@@ -43,7 +43,9 @@ type Event struct {
 	MediaLinks      []string               `json:"media_links,omitempty"`
 	Attachments     []Attachment           `json:"attachments,omitempty"`
 	Notes           string                 `json:"notes,omitempty"`
-	Meta            *Meta                  `json:"meta,omitempty"`
+	// Imported is set on an event that came from a legacy spreadsheet.
+	Imported *Imported `json:"imported,omitempty"`
+	Meta     *Meta     `json:"meta,omitempty"`
 }
 
 // GenderCount counts participants of one group.
@@ -147,6 +149,7 @@ func (e *Event) Validate(cat *refdata.Catalog, today caldate.Date) error {
 	}
 	c.text("notes", e.Notes, MaxLong, false)
 	c.attachments(e.Attachments)
+	c.imported(e.Imported)
 	return c.err()
 }
 

@@ -3,9 +3,10 @@ package domain
 import "github.com/kenesh/kenesh/shared/caldate"
 
 // PublicAppeal is everything the public may read of an appeal: what the
-// public register shows, the desktop app previews, a subject-access answer
-// reports as "what the public register shows of you", and what an
-// anonymised export may carry of the appellant. It is built field by field
+// public register shows, the desktop app previews, and a subject-access
+// answer reports as "what the public register shows of you" (an
+// anonymised export follows its own rule, Anonymised, which never carries
+// the name). It is built field by field
 // from the appeal (Appeal.Public), never by copying it and blanking
 // fields, so a field added to Appeal stays private until it is added here.
 //

@@ -77,6 +77,9 @@ func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 		if op.Kind == domain.KindSubmission {
 			return checkSubmission(dev, op, cur)
 		}
+		if op.Kind == domain.KindExport {
+			return checkExport(dev, op, cur)
+		}
 		if !councilKinds[op.Kind] {
 			return refuse(syncproto.CodeForbidden, "a secretary's laptop writes appeals and events, not %s records", op.Kind)
 		}
@@ -97,6 +100,9 @@ func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 		}
 		return nil
 	case domain.RoleCentral:
+		if op.Kind == domain.KindExport {
+			return checkExport(dev, op, cur)
+		}
 		if !councilKinds[op.Kind] {
 			return refuse(syncproto.CodeForbidden, "central staff review appeals and events; they do not write %s records", op.Kind)
 		}
@@ -149,6 +155,36 @@ func checkSubmission(dev Device, op *changeset.Op, cur *changeset.State) *Refusa
 	if f := fieldsNotIn(op, domain.SubmissionHandlingFields); len(f) > 0 {
 		return refuse(syncproto.CodeForbidden, "a council handles a web submission (%s); what the citizen sent (%s) is not changed",
 			strings.Join(domain.SubmissionHandlingFields, ", "), strings.Join(f, ", ")).about(domain.CodeForbidden, f...)
+	}
+	return nil
+}
+
+// checkExport decides the record of an export (domain.Export): the
+// laptop that exported writes it once, and nobody changes it after. A
+// council's laptop records its exports under its council (that council
+// and central staff read them); central staff's laptop under no council,
+// so that only central staff read those.
+func checkExport(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
+	want := dev.Council
+	if dev.Role == domain.RoleCentral {
+		want = ""
+	}
+	if op.Council != want {
+		if want == "" {
+			return refuse(syncproto.CodeWrongCouncil, "central staff record their exports under no council, not %q", op.Council)
+		}
+		return refuse(syncproto.CodeWrongCouncil, "%s %s is for council %q, but this laptop belongs to council %s", op.Kind, op.Record, op.Council, want)
+	}
+	if op.Action != changeset.ActionCreate || (cur != nil && cur.Created != 0) {
+		return refuse(syncproto.CodeForbidden, "the record of an export is written once, when the export is made, and never changed")
+	}
+	if c, ok := op.Fields["council"]; ok {
+		var council string
+		if err := json.Unmarshal(c.Value, &council); err != nil || council != op.Council {
+			return refuse(syncproto.CodeWrongCouncil, "%s %s is recorded by council %q: its council field cannot say %s", op.Kind, op.Record, op.Council, trunc(string(c.Value))).about(domain.CodeMismatch, "council")
+		}
+	} else if op.Council != "" {
+		return refuse(syncproto.CodeInvalid, "%s %s: a new record names its council (the council field)", op.Kind, op.Record).about(domain.CodeRequired, "council")
 	}
 	return nil
 }

@@ -20,3 +20,12 @@ func MayRead(dev Device, kind, council string) bool {
 	}
 	return false
 }
+
+// MayExportPersonal reports whether dev may export records with the
+// personal data an anonymised export leaves out (domain.Anonymised): the
+// roles that read a council's appeals, as they are, on their own laptop
+// (a secretary their council's, central staff every council's). What
+// each may export is still only what MayRead allows.
+func MayExportPersonal(dev Device) bool {
+	return dev.Role == domain.RoleSecretary || dev.Role == domain.RoleCentral
+}

@@ -52,7 +52,9 @@ type columns struct {
 // a query returns.
 type entry struct {
 	id, title, regNo string
-	updated          uint64
+	// facts are what reports count (Row.Facts): tens of bytes a row.
+	facts   string
+	updated uint64
 }
 
 // kindOrder lists the slots of one kind, newest first; rebuilt when a Put
@@ -188,12 +190,14 @@ func (ix *Index) set(r *Row) uint32 {
 	// whatever buffer they were cut from (a + b may return b itself when a
 	// is empty: a Builder always copies).
 	var sb strings.Builder
-	sb.Grow(len(r.Title) + len(r.RegNo))
+	sb.Grow(len(r.Title) + len(r.RegNo) + len(r.Facts))
 	sb.WriteString(r.Title)
 	sb.WriteString(r.RegNo)
+	sb.WriteString(r.Facts)
 	text := sb.String()
 	e := &ix.entries[s]
-	e.title, e.regNo, e.updated = text[:len(r.Title)], text[len(r.Title):], r.Updated
+	t, n := len(r.Title), len(r.Title)+len(r.RegNo)
+	e.title, e.regNo, e.facts, e.updated = text[:t], text[t:n], text[n:], r.Updated
 	delete(ix.whole, s)
 	for _, code := range []uint16{kind, c.council[s], c.oblast[s], c.district[s], c.status[s], c.category[s], c.dateC[s], c.deadlineC[s], c.dueNextC[s]} {
 		if code == overflow {
@@ -201,7 +205,7 @@ func (ix *Index) set(r *Row) uint32 {
 			for _, p := range [...]*string{&w.Kind, &w.ID, &w.Council, &w.Oblast, &w.District, &w.Status, &w.Category, &w.Date, &w.Deadline, &w.DueNext} {
 				*p = strings.Clone(*p)
 			}
-			w.Title, w.RegNo, w.Search = e.title, e.regNo, ""
+			w.Title, w.RegNo, w.Facts, w.Search = e.title, e.regNo, e.facts, ""
 			ix.whole[s] = w
 			break
 		}
@@ -217,7 +221,7 @@ func (ix *Index) row(s uint32) *Row {
 	c, e, v := &ix.cols, &ix.entries[s], ix.values
 	return &Row{Kind: v[c.kind[s]], ID: e.id, Council: v[c.council[s]], Oblast: v[c.oblast[s]], District: v[c.district[s]],
 		Status: v[c.status[s]], Category: v[c.category[s]], Date: v[c.dateC[s]], Deadline: v[c.deadlineC[s]], DueNext: v[c.dueNextC[s]],
-		Title: e.title, RegNo: e.regNo, Deleted: c.deleted[s], Updated: e.updated}
+		Title: e.title, RegNo: e.regNo, Facts: e.facts, Deleted: c.deleted[s], Updated: e.updated}
 }
 
 func (c *columns) grow() {

@@ -24,6 +24,9 @@ type Row struct {
 	DueNext  string // YYYY-MM-DD earliest open follow-up action of an event
 	Title    string
 	RegNo    string
+	// Facts is what reports count of the record beyond these columns
+	// (package facts), opaque to the index.
+	Facts string
 	// Search is the Fold()ed text a search looks in (see SearchText).
 	// Marshal leaves it out: it is stored apart, and the in-memory index
 	// keeps only its words.
@@ -38,7 +41,8 @@ func (r *Row) Key() string { return r.Kind + ":" + r.ID }
 // rowVersion changes whenever the stored form of a Row changes; stored rows
 // of another version are rebuilt from the record states at open.
 // 2: the search text is stored apart (it is read after the rows).
-const rowVersion = 2
+// 3: the record's facts (what reports count) after the other strings.
+const rowVersion = 3
 
 // ErrRowVersion means a stored row was written by another version.
 var ErrRowVersion = errors.New("index row of another version")
@@ -68,7 +72,7 @@ func (r *Row) Marshal() []byte {
 }
 
 func (r *Row) strings() []string {
-	return []string{r.Council, r.Oblast, r.District, r.Status, r.Category, r.Date, r.Deadline, r.DueNext, r.Title, r.RegNo}
+	return []string{r.Council, r.Oblast, r.District, r.Status, r.Category, r.Date, r.Deadline, r.DueNext, r.Title, r.RegNo, r.Facts}
 }
 
 // Unmarshal decodes a row written by Marshal; kind and id come from the key.
@@ -97,7 +101,7 @@ func unmarshalInto(r *Row, kind, id string, b []byte, all string) error {
 	}
 	r.Updated = u
 	off := 2 + n
-	for _, p := range [...]*string{&r.Council, &r.Oblast, &r.District, &r.Status, &r.Category, &r.Date, &r.Deadline, &r.DueNext, &r.Title, &r.RegNo} {
+	for _, p := range [...]*string{&r.Council, &r.Oblast, &r.District, &r.Status, &r.Category, &r.Date, &r.Deadline, &r.DueNext, &r.Title, &r.RegNo, &r.Facts} {
 		l, n := binary.Uvarint(b[off:])
 		if n <= 0 || uint64(len(b)-off-n) < l {
 			return fmt.Errorf("index row %s:%s: damaged", kind, id)

@@ -14,7 +14,7 @@ import (
 // Fields a patch may not touch: assigned by Kenesh, changed by a workflow
 // step, or derived.
 var appealFixed = []string{"id", "reg_no", "council", "status", "meta", "deadlines", "overdue", "next_statuses",
-	"verified_on", "rejection_reason", "referred_on", "answered_on", "closed_on", "attachments"}
+	"verified_on", "rejection_reason", "referred_on", "answered_on", "closed_on", "attachments", "imported"}
 
 // CreateAppeal saves a new appeal, giving it an id and a registration number.
 func (tx *Tx) CreateAppeal(a domain.Appeal) (*domain.Appeal, error) {

@@ -9,7 +9,7 @@ import (
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
-var eventFixed = []string{"id", "council", "meta", "attachments"}
+var eventFixed = []string{"id", "council", "meta", "attachments", "imported"}
 
 // CreateEvent saves a new event.
 func (tx *Tx) CreateEvent(e domain.Event) (*domain.Event, error) {

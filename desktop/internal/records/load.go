@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kenesh/kenesh/desktop/internal/facts"
 	"github.com/kenesh/kenesh/desktop/internal/index"
 	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/shared/changeset"
@@ -18,7 +19,8 @@ import (
 // it changes, rows are derived again from the record states.
 func (s *Service) indexDigest() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "row-format:%d\n", 4) // 2: e-mail and PIN in search text; 3: the phone's digits; 4: words only
+	fmt.Fprintf(h, "row-format:%d\n", 5) // 2: e-mail and PIN in search text; 3: the phone's digits; 4: words only; 5: facts
+	fmt.Fprintf(h, "facts:%d\n", facts.Version)
 	b, _ := json.Marshal(s.rules.All())
 	h.Write(b)
 	return hex.EncodeToString(h.Sum(nil)[:8])

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/kenesh/kenesh/desktop/internal/facts"
 	"github.com/kenesh/kenesh/desktop/internal/index"
 	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/changeset"
@@ -110,6 +111,7 @@ func (s *Service) rowFor(st *changeset.State) (*index.Row, error) {
 		if a.Deadlines != nil && a.Status.AwaitsAnswer() {
 			r.Deadline = a.Deadlines.AnswerBy.String()
 		}
+		r.Facts = facts.OfAppeal(a)
 		parts := []string{a.RegNo, a.Summary, a.Description, a.Village, a.AuthorityName, a.ReferredTo}
 		if a.Appellant != nil {
 			// Found by name or phone: the law gives a person the right to
@@ -125,6 +127,7 @@ func (s *Service) rowFor(st *changeset.State) (*index.Row, error) {
 		}
 		r.Council, r.Oblast, r.District = e.Council, e.Oblast, e.District
 		r.Category, r.Date, r.Title = e.Kind, e.Date.String(), e.Title
+		r.Facts = facts.OfEvent(e)
 		for _, f := range e.FollowUps {
 			if f.Open() && !f.Due.IsZero() && (r.DueNext == "" || f.Due.String() < r.DueNext) {
 				r.DueNext = f.Due.String()
@@ -140,6 +143,12 @@ func (s *Service) rowFor(st *changeset.State) (*index.Row, error) {
 		if err := s.submissionRow(st, r); err != nil {
 			return nil, err
 		}
+	case domain.KindExport:
+		x, err := exportOf(st)
+		if err != nil {
+			return nil, err
+		}
+		r.Date, r.Title = caldate.Of(x.At.In(Bishkek)).String(), x.Format
 	case domain.KindCouncil:
 		c, err := councilOf(st)
 		if err != nil {

@@ -1,0 +1,193 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/hlc"
+)
+
+// ReplayStats says what a replay counted.
+type ReplayStats struct {
+	// Ops counts the operations merged into the states given (those with
+	// a clock at or before the cut-off); Later the operations of kind
+	// after it, which the states given leave out.
+	Ops, Later int
+	// Newest is the newest clock among the operations counted in Ops.
+	Newest hlc.Timestamp
+}
+
+// historyRef is one history entry, read from its key alone.
+type historyRef struct {
+	hlc    hlc.Timestamp
+	device string
+	seq    uint64
+}
+
+// ReplayUpTo calls fn with the state of every record of kind as the
+// operations of its history with a clock at or before cutoff make it,
+// merged as they were (changeset.State.Apply: the result does not depend
+// on their order): the record as it stood then, by its authors' clocks.
+// A record none of whose operations is that old is left out; one all of
+// whose operations are is its stored state; the others are merged again
+// from those operations. Everything is read in one snapshot, a record at
+// a time (memory does not grow with the store). fn may keep st.
+func (s *Store) ReplayUpTo(ctx context.Context, kind string, cutoff hlc.Timestamp, fn func(st *changeset.State) error) (ReplayStats, error) {
+	var stats ReplayStats
+	if !validPart(kind) {
+		return stats, fmt.Errorf("replay: bad kind %q", kind)
+	}
+	prefix := []byte(spaceHistory + kind + ":")
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		var id []byte
+		var refs []historyRef
+		flush := func() error {
+			if len(refs) == 0 {
+				return nil
+			}
+			defer func() { refs = refs[:0] }()
+			return s.replayOne(ctx, txn, kind, string(id), refs, cutoff, &stats, fn)
+		}
+		for it.Rewind(); it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			k := it.Item().Key()[len(prefix):]
+			recID, ref, ok := parseHistoryKey(k)
+			if !ok {
+				return fmt.Errorf("replay: damaged history key %q", it.Item().Key())
+			}
+			if !bytes.Equal(recID, id) {
+				if err := flush(); err != nil {
+					return err
+				}
+				id = append(id[:0], recID...)
+			}
+			refs = append(refs, ref)
+		}
+		return flush()
+	})
+	if err != nil {
+		return stats, fmt.Errorf("replay %s: %w", kind, err)
+	}
+	return stats, nil
+}
+
+func (s *Store) replayOne(ctx context.Context, txn *badger.Txn, kind, id string, refs []historyRef, cutoff hlc.Timestamp,
+	stats *ReplayStats, fn func(*changeset.State) error) error {
+	var upto int // refs are in clock order: refs[:upto] are at or before cutoff
+	for upto < len(refs) && refs[upto].hlc <= cutoff {
+		upto++
+	}
+	stats.Later += len(refs) - upto
+	if upto == 0 {
+		return nil // made after the cut-off
+	}
+	stats.Ops += upto
+	if n := refs[upto-1].hlc; n > stats.Newest {
+		stats.Newest = n
+	}
+	var st *changeset.State
+	if upto == len(refs) {
+		item, err := txn.Get(stateKey(kind, id))
+		if err != nil {
+			return fmt.Errorf("%s %s: history without its state: %w", kind, id, err)
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		if st, err = changeset.DecodeState(v); err != nil {
+			return fmt.Errorf("%s %s: %w", kind, id, err)
+		}
+		return fn(st)
+	}
+	st = &changeset.State{}
+	for _, r := range refs[:upto] {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		item, err := txn.Get(opKey(r.device, r.seq))
+		if err != nil {
+			return fmt.Errorf("%s %s: history entry without its operation: %w", kind, id, err)
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		op, err := changeset.DecodeOp(v)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", kind, id, err)
+		}
+		if _, _, err := st.Apply(op); err != nil {
+			return fmt.Errorf("%s %s: %w", kind, id, err)
+		}
+	}
+	return fn(st)
+}
+
+// parseHistoryKey reads ID:HLC(8):DEVICE:SEQ(8), the part of a history key
+// after its kind (see historyKey). Ids and devices hold no ':'.
+func parseHistoryKey(k []byte) (id []byte, ref historyRef, ok bool) {
+	i := bytes.IndexByte(k, ':')
+	if i <= 0 || len(k) < i+1+8+1+1+1+8 {
+		return nil, ref, false
+	}
+	id, k = k[:i], k[i+1:]
+	ref.hlc = hlc.Timestamp(binary.BigEndian.Uint64(k[:8]))
+	if k[8] != ':' {
+		return nil, ref, false
+	}
+	k = k[9:]
+	if len(k) < 1+1+8 || k[len(k)-9] != ':' {
+		return nil, ref, false
+	}
+	ref.device, ref.seq = string(k[:len(k)-9]), binary.BigEndian.Uint64(k[len(k)-8:])
+	return id, ref, ref.device != ""
+}
+
+// EachStateOf calls fn with the state of each record of kind named in ids,
+// in that order, read in one snapshot; a record not held is skipped. fn
+// may keep st.
+func (s *Store) EachStateOf(ctx context.Context, kind string, ids []string, fn func(st *changeset.State) error) error {
+	err := s.db.View(func(txn *badger.Txn) error {
+		for _, id := range ids {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if !validPart(id) {
+				continue
+			}
+			item, err := txn.Get(stateKey(kind, id))
+			if err == badger.ErrKeyNotFound {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			v, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			st, err := changeset.DecodeState(v)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", kind, id, err)
+			}
+			if err := fn(st); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read %s records: %w", kind, err)
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"testing"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/hlc"
+)
+
+// A record as it stood at a past clock: the operations up to it merged
+// again, the stored state when all of them are that old, nothing when it
+// was made later; the operations of two devices merged by clock whatever
+// their order in the log.
+func TestReplayUpTo(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), newKey(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var r1, r2, r3 changeset.State
+	// r1: 100 "one", 200 "two" (another device, committed first), 300 "three".
+	// The 00:0x ids share a prefix with the ids below: the grouping is by
+	// whole id.
+	commits := [][]Write{
+		{write("dev2", 1, 200, "r1", "two", &r1)},
+		{write("dev1", 1, 100, "r1", "one", &r1)},
+		{write("dev1", 2, 300, "r1", "three", &r1)},
+		{write("dev1", 3, 150, "r10", "only", &r2)},
+		{write("dev1", 4, 400, "r2", "late", &r3)},
+	}
+	for _, c := range commits {
+		if err := s.Commit(ctx, c, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		cutoff hlc.Timestamp
+		want   map[string]string
+		stats  ReplayStats
+	}{
+		{50, map[string]string{}, ReplayStats{Later: 5}},
+		{100, map[string]string{"r1": `"one"`}, ReplayStats{Ops: 1, Later: 4, Newest: 100}},
+		{250, map[string]string{"r1": `"two"`, "r10": `"only"`}, ReplayStats{Ops: 3, Later: 2, Newest: 200}},
+		{300, map[string]string{"r1": `"three"`, "r10": `"only"`}, ReplayStats{Ops: 4, Later: 1, Newest: 300}},
+		{1000, map[string]string{"r1": `"three"`, "r10": `"only"`, "r2": `"late"`}, ReplayStats{Ops: 5, Newest: 400}},
+	} {
+		got := map[string]string{}
+		stats, err := s.ReplayUpTo(ctx, "appeal", tt.cutoff, func(st *changeset.State) error {
+			got[st.ID] = string(st.Fields["summary"].Value)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(tt.want) || stats != tt.stats {
+			t.Errorf("up to %d: %v %+v, want %v %+v", tt.cutoff, got, stats, tt.want, tt.stats)
+		}
+		for id, v := range tt.want {
+			if got[id] != v {
+				t.Errorf("up to %d: %s is %s, want %s", tt.cutoff, id, got[id], v)
+			}
+		}
+	}
+	if _, err := s.ReplayUpTo(ctx, "a:b", 10, func(*changeset.State) error { return nil }); err == nil {
+		t.Error("a kind with ':' replayed")
+	}
+}

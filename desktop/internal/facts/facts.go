@@ -238,8 +238,7 @@ func EachList(list string, fn func(code string)) {
 }
 
 type reader struct {
-	s   string
-	bad bool
+	s string
 }
 
 func (r *reader) tag(t string) bool {

@@ -32,6 +32,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/demo"
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/desktop/internal/syncer"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 )
@@ -142,7 +143,7 @@ func openStore(b *testing.B, dir string) *records.Service {
 			b.Error(err)
 		}
 	})
-	svc, err := records.Open(ctx, st, records.Options{})
+	svc, err := records.Open(ctx, st, records.Options{Format: syncer.WireFormat{}}) // as the app opens it
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -676,7 +677,7 @@ func BenchmarkApplyRemote(b *testing.B) {
 		if _, err := records.Init(ctx, st, "central laptop"); err != nil {
 			b.Fatal(err)
 		}
-		dst, err := records.Open(ctx, st, records.Options{})
+		dst, err := records.Open(ctx, st, records.Options{Format: syncer.WireFormat{}}) // as the app opens it
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -97,31 +97,6 @@ var appealFormSpec = formSpec[domain.Appeal]{
 	id: func(a *domain.Appeal) string { return a.ID },
 }
 
-// withAlso gives a field other names the core's errors may use for it.
-func withAlso[R any](f fieldSpec[R], names ...string) fieldSpec[R] {
-	f.also = append(f.also, names...)
-	return f
-}
-
-// presetCouncil chooses the laptop's council for a new record (or the only
-// council there is), and its region and district.
-func (f *recordForm[R]) presetCouncil() {
-	svc := f.u.sess.Records()
-	home := svc.HomeCouncil()
-	cc, _ := f.u.councils()
-	if home == "" && len(cc) == 1 {
-		home = cc[0]
-	}
-	in := map[string]string{"council": home}
-	cs, _ := svc.Councils(context.Background())
-	for _, c := range cs {
-		if c.Code == home {
-			in["oblast"], in["district"] = c.Oblast, c.District
-		}
-	}
-	f.preset(in)
-}
-
 // The appeals list: the number, the dates and every status fit their
 // columns in the language now in force (measured), the right takes a fixed
 // share and the summary what is left.

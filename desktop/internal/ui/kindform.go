@@ -419,6 +419,31 @@ func (f *recordForm[R]) draftSaved(at time.Time) {
 	}
 }
 
+// withAlso gives a field other names the core's errors may use for it.
+func withAlso[R any](f fieldSpec[R], names ...string) fieldSpec[R] {
+	f.also = append(f.also, names...)
+	return f
+}
+
+// presetCouncil chooses the laptop's council for a new record (or the only
+// council there is), and its region and district.
+func (f *recordForm[R]) presetCouncil() {
+	svc := f.u.sess.Records()
+	home := svc.HomeCouncil()
+	cc, _ := f.u.councils()
+	if home == "" && len(cc) == 1 {
+		home = cc[0]
+	}
+	in := map[string]string{"council": home}
+	cs, _ := svc.Councils(context.Background())
+	for _, c := range cs {
+		if c.Code == home {
+			in["oblast"], in["district"] = c.Oblast, c.District
+		}
+	}
+	f.preset(in)
+}
+
 // The inputs a description is made of.
 
 // textField edits a text: one line, or rows lines when rows > 0; what is

@@ -81,3 +81,33 @@ func Scan(ctx context.Context, txn *badger.Txn, prefix []byte, fn func(k, v []by
 	}
 	return nil
 }
+
+// CheckSpace refuses to go on when dir's file system has less than min
+// bytes free for this user: it returns full, wrapped with the figures.
+// Badger needs room to write its tables and compact them; a store that
+// runs out of disk in the middle of that is far harder to recover than a
+// write refused beforehand. When the free space cannot be read it returns
+// nil and lets the write itself tell.
+func CheckSpace(dir string, min uint64, full error) error {
+	if dir == "" {
+		return nil // in memory
+	}
+	free, err := FreeBytes(dir)
+	if err != nil {
+		return nil
+	}
+	if free < min {
+		return fmt.Errorf("%w (%d MiB free, %d MiB kept in reserve)", full, free>>20, min>>20)
+	}
+	return nil
+}
+
+// Classify wraps err in full when it is a full disk (IsNoSpace), so that
+// callers can tell it with errors.Is and say what to do; other errors are
+// returned as they are.
+func Classify(err, full error) error {
+	if IsNoSpace(err) {
+		return fmt.Errorf("%w (%v)", full, err)
+	}
+	return err
+}

@@ -1,8 +1,11 @@
 package badgerdb
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
@@ -55,5 +58,42 @@ func TestOpenAfterAKillLeftAnEmptyValueLog(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestCheckSpaceAndClassify(t *testing.T) {
+	full := errors.New("disk full")
+	dir := t.TempDir()
+	free, err := FreeBytes(dir)
+	if err != nil {
+		t.Skipf("free space unreadable here: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		dir  string
+		min  uint64
+		want bool // full
+	}{
+		{"enough room", dir, 1, false},
+		{"less than the reserve", dir, free + 1<<40, true},
+		{"in memory", "", 1 << 62, false},
+		{"unreadable: the write will tell", filepath.Join(dir, "absent"), 1 << 62, false},
+	} {
+		err := CheckSpace(c.dir, c.min, full)
+		if got := errors.Is(err, full); got != c.want {
+			t.Errorf("%s: CheckSpace = %v, want full %v", c.name, err, c.want)
+		}
+	}
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("write: %w", syscall.ENOSPC), true},
+		{errors.New("sync vlog: no space left on device"), true},
+		{errors.New("permission denied"), false},
+	} {
+		if got := errors.Is(Classify(c.err, full), full); got != c.want {
+			t.Errorf("Classify(%v) full = %v, want %v", c.err, got, c.want)
+		}
 	}
 }

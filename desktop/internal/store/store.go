@@ -127,17 +127,7 @@ func Open(ctx context.Context, dir string, key []byte, o Options) (*Store, error
 
 // checkSpace refuses to go on when the disk is nearly full (see DefaultMinFree).
 func (s *Store) checkSpace() error {
-	if s.dir == "" {
-		return nil
-	}
-	free, err := badgerdb.FreeBytes(s.dir)
-	if err != nil {
-		return nil // unknown: let the write itself tell
-	}
-	if free < s.minFree {
-		return fmt.Errorf("%w (%d MiB free, Kenesh keeps %d MiB in reserve)", ErrDiskFull, free>>20, s.minFree>>20)
-	}
-	return nil
+	return badgerdb.CheckSpace(s.dir, s.minFree, ErrDiskFull)
 }
 
 // Close flushes and closes the store.
@@ -149,12 +139,7 @@ func (s *Store) Close() error {
 }
 
 // classify turns a full disk into ErrDiskFull, which the user can act on.
-func classify(err error) error {
-	if badgerdb.IsNoSpace(err) {
-		return fmt.Errorf("%w (%v)", ErrDiskFull, err)
-	}
-	return err
-}
+func classify(err error) error { return badgerdb.Classify(err, ErrDiskFull) }
 
 // Write is one operation and what it produced: the record's new state, its
 // index row, and conflicts found while merging. State nil leaves the stored

@@ -194,23 +194,11 @@ func (s *Store) Close() error {
 
 // checkSpace refuses to go on when the disk is nearly full (see DefaultMinFree).
 func (s *Store) checkSpace() error {
-	free, err := badgerdb.FreeBytes(s.dir)
-	if err != nil {
-		return nil // unknown: let the write itself tell
-	}
-	if free < s.minFree {
-		return fmt.Errorf("%w (%d MiB free, %d MiB kept in reserve)", ErrDiskFull, free>>20, s.minFree>>20)
-	}
-	return nil
+	return badgerdb.CheckSpace(s.dir, s.minFree, ErrDiskFull)
 }
 
 // classify turns a full disk into ErrDiskFull.
-func classify(err error) error {
-	if badgerdb.IsNoSpace(err) {
-		return fmt.Errorf("%w (%v)", ErrDiskFull, err)
-	}
-	return err
-}
+func classify(err error) error { return badgerdb.Classify(err, ErrDiskFull) }
 
 // update runs fn in one read-write transaction and commits it durably
 // (fsynced) before returning: all of fn's writes are made, or none. fn may

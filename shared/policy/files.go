@@ -135,3 +135,21 @@ func checkMaterialCopy(op *changeset.Op, cur *changeset.State) *Refusal {
 	}
 	return nil
 }
+
+// GlobalOwner owns the chunks sent through records that every device
+// reads (materials); it is no council's code.
+const GlobalOwner = "_global"
+
+// Owner is whom the chunks sent through a record are kept for, and
+// counted against (a council's quota): the record's council, or
+// GlobalOwner for the kinds every device reads. A chunk is given out
+// through a record only once it was sent through a record of the same
+// owner: a device that names another council's chunk in a record of its
+// own must send the content itself (proof that it has it) before the
+// server says it holds it.
+func Owner(st *changeset.State) string {
+	if IsGlobal(st.Kind) {
+		return GlobalOwner
+	}
+	return st.Council
+}

@@ -177,3 +177,25 @@ func TestMaterialWrites(t *testing.T) {
 		t.Error("material copies read by the wrong devices")
 	}
 }
+
+// Chunks are kept for, and counted against, the record's council; a
+// material's for no council (every device reads it).
+func TestOwner(t *testing.T) {
+	for _, c := range []struct {
+		kind, want string
+	}{
+		{domain.KindAppeal, "NRN-ATB"}, {domain.KindEvent, "NRN-ATB"}, {domain.KindMaterial, GlobalOwner},
+	} {
+		st := state(c.kind, nil)
+		if c.kind == domain.KindMaterial {
+			st.Council = ""
+		}
+		if got := Owner(st); got != c.want {
+			t.Errorf("%s: owner %q, want %q", c.kind, got, c.want)
+		}
+	}
+	// Council codes are capital letters, digits and hyphens.
+	if strings.ToUpper(GlobalOwner) == GlobalOwner || !strings.ContainsAny(GlobalOwner, "_") {
+		t.Error("GlobalOwner could be a council's code")
+	}
+}

@@ -73,6 +73,15 @@
 //	               which field and a domain field error code, so the
 //	               laptop says it in its person's language); Health, the
 //	               answer of PathHealth, written down
+//	6  2026-12-03  files: the content of attachments and materials in
+//	               chunks addressed by their SHA-256, apart from the
+//	               records (PathFilesHave, PathFilesPut, PathFilesGet,
+//	               chunk streams: see files.go and chunks.go), what
+//	               councils hold of each material (PathMaterialCopies),
+//	               CodeNotFound and CodeQuota; a server of capability 5
+//	               answers the files endpoints with CodeInvalid (no such
+//	               endpoint), and a laptop then keeps its files to
+//	               itself and syncs records as before
 //
 // Record kinds travel as operations and need no capability: a kind a
 // laptop does not know is kept as a record it does not show, and shown

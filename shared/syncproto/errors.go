@@ -49,13 +49,21 @@ const (
 	// zone. Operations only hours ahead are taken once the server's clock
 	// has caught up, so retrying later can succeed (Temporary).
 	CodeClock Code = "clock"
+	// CodeNotFound (capability 6): the server holds no such record that
+	// this laptop may read (the same answer for both, so that nothing is
+	// learnt of another council's records).
+	CodeNotFound Code = "not_found"
+	// CodeQuota (capability 6): the council's room for files on the
+	// server is used up; the chunk was not stored. Records still sync;
+	// the administrator raises the quota (or the council removes files).
+	CodeQuota Code = "quota"
 )
 
 // Codes is the closed list of codes, in the order they were added.
 var Codes = []Code{
 	CodeUnauthorized, CodeRevoked, CodeBadCode, CodeForbidden, CodeInvalid, CodeFrame, CodeTooLarge, CodeGap,
 	CodeRateLimited, CodeProtocol, CodeUnavailable, CodeInternal, CodeConflictSeq, CodeNotEnrolled, CodeUnreachable,
-	CodeWrongCouncil, CodeClock,
+	CodeWrongCouncil, CodeClock, CodeNotFound, CodeQuota,
 }
 
 // Sentinel errors, one for each code (Code.Err). Their messages say what
@@ -80,6 +88,8 @@ var (
 	ErrNotEnrolled  = errors.New("this laptop is not enrolled with a server yet (keneshctl enroll)")
 	ErrUnreachable  = errors.New("the server cannot be reached (no network?); changes stay saved here and are sent later")
 	ErrClock        = errors.New("this laptop's clock is wrong: set its date, time and time zone; changes stay saved here and are sent once the clock is right")
+	ErrNoRecord     = errors.New("the server holds no such record that this laptop may read")
+	ErrQuota        = errors.New("the council's room for files on the server is used up: ask the administrator to raise it; records still sync")
 )
 
 // codeInfo is what a code means: its sentinel and HTTP status.
@@ -106,6 +116,8 @@ var codes = map[Code]codeInfo{
 	CodeUnreachable:  {ErrUnreachable, http.StatusServiceUnavailable},
 	CodeWrongCouncil: {ErrWrongCouncil, http.StatusForbidden},
 	CodeClock:        {ErrClock, http.StatusConflict},
+	CodeNotFound:     {ErrNoRecord, http.StatusNotFound},
+	CodeQuota:        {ErrQuota, http.StatusInsufficientStorage},
 }
 
 // errToCode maps errors to codes for CodeOf, most specific first: an error
@@ -121,7 +133,9 @@ var errToCode = []struct {
 	{ErrForbidden, CodeForbidden}, {ErrInvalid, CodeInvalid}, {ErrFrame, CodeFrame}, {ErrTooLarge, CodeTooLarge},
 	{ErrGap, CodeGap}, {ErrRateLimited, CodeRateLimited}, {ErrProtocol, CodeProtocol}, {ErrUnavailable, CodeUnavailable},
 	{ErrServer, CodeInternal}, {ErrSeqConflict, CodeConflictSeq}, {ErrNotEnrolled, CodeNotEnrolled},
-	{ErrUnreachable, CodeUnreachable}, {ErrClock, CodeClock},
+	{ErrUnreachable, CodeUnreachable}, {ErrClock, CodeClock}, {ErrNoRecord, CodeNotFound}, {ErrQuota, CodeQuota},
+	// A damaged chunk is a damaged body.
+	{ErrChunk, CodeFrame},
 	// A request over the protocol's counts, a record or operation that
 	// breaks the domain's or the change set's rules.
 	{ErrLimit, CodeTooLarge}, {domain.ErrInvalid, CodeInvalid}, {changeset.ErrInvalidOp, CodeInvalid},

@@ -44,6 +44,8 @@ func TestCodes(t *testing.T) {
 		{CodeUnreachable, http.StatusServiceUnavailable, ErrUnreachable, true},
 		{CodeWrongCouncil, http.StatusForbidden, ErrWrongCouncil, false},
 		{CodeClock, http.StatusConflict, ErrClock, true},
+		{CodeNotFound, http.StatusNotFound, ErrNoRecord, false},
+		{CodeQuota, http.StatusInsufficientStorage, ErrQuota, false},
 	}
 	var tested []Code
 	for _, c := range cases {

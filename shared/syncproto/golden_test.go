@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/kenesh/kenesh/assets"
 	"github.com/kenesh/kenesh/shared/changeset"
@@ -86,8 +87,27 @@ func goldenMessages() map[string]any {
 		"error-protocol.json": CheckProto(0).(*Error).Body(),
 		"error-fields.json": ErrorBody{Code: CodeInvalid, Message: "council is not valid: oblast: unknown oblast",
 			Fields: []FieldReason{{Field: "oblast", Code: domain.CodeUnknown, Message: "unknown oblast \"KG-Z\""}}},
-		"health.json": Health{Status: "ok", ServerID: "01a21100-0000-7000-8000-000000000000", Proto: Proto, MinProto: MinProto, Cap: CurrentCapability, Dicts: []uint32{1}},
+		"have-request.json": HaveRequest{Proto: Proto, Cap: CurrentCapability, Records: []HaveRecord{
+			{RecordRef: RecordRef{Kind: domain.KindAppeal, Record: "01a21154-2c3d-7e4f-8a5b-6c7d8e9f0a1b"}, Chunks: []string{goldenSum('a'), goldenSum('b')}},
+			{RecordRef: RecordRef{Kind: domain.KindMaterial, Record: "01a21156-0000-7000-8000-000000000002"}, Chunks: []string{goldenSum('c')}}}},
+		"have-response.json": HaveResponse{Proto: Proto, Records: []HaveAnswer{
+			{RecordRef: RecordRef{Kind: domain.KindAppeal, Record: "01a21154-2c3d-7e4f-8a5b-6c7d8e9f0a1b"}, Missing: []string{goldenSum('a')}, NotNamed: []string{goldenSum('b')}},
+			{RecordRef: RecordRef{Kind: domain.KindMaterial, Record: "01a21156-0000-7000-8000-000000000002"}, Code: CodeNotFound}}},
+		"get-request.json": GetRequest{Proto: Proto, Cap: CurrentCapability, RecordRef: RecordRef{Kind: domain.KindMaterial, Record: "01a21156-0000-7000-8000-000000000002"},
+			Chunks: []string{goldenSum('c'), goldenSum('d')}},
+		"put-response.json": PutResponse{Proto: Proto, Stored: 3, Held: 1, Bytes: 412345},
+		"material-copies.json": MaterialCopies{Proto: Proto, Copies: []MaterialCopy{{Material: "01a21156-0000-7000-8000-000000000002", Council: "NRN-ATB",
+			Laptop: "Ат-Башы катчысы", Downloaded: 2, DownloadedAt: goldenTime(), Read: 1, ReadAt: goldenTime()}}},
+		"error-quota.json": ErrorBody{Code: CodeQuota, Message: "council NRN-ATB has used 2.0 GiB of its 2.0 GiB for files on the server: ask the administrator to raise it"},
+		"health.json":      Health{Status: "ok", ServerID: "01a21100-0000-7000-8000-000000000000", Proto: Proto, MinProto: MinProto, Cap: CurrentCapability, Dicts: []uint32{1}},
 	}
+}
+
+func goldenSum(c byte) string { return string(bytes.Repeat([]byte{c}, 64)) }
+
+func goldenTime() *time.Time {
+	t := time.Date(2026, 12, 3, 9, 30, 0, 0, time.UTC)
+	return &t
 }
 
 // Every message, as this version writes it, and read back the same.

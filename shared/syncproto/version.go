@@ -26,7 +26,7 @@ const MinProto = 1
 type CapabilityVersion int
 
 // CurrentCapability is the capability version of this code.
-const CurrentCapability CapabilityVersion = 5
+const CurrentCapability CapabilityVersion = 6
 
 // Capabilities a receiver may ask about.
 const (
@@ -40,6 +40,10 @@ const (
 	// MinProto told, field-level reasons in refusals (Refusal.Fields,
 	// ErrorBody.Fields).
 	CapVersions CapabilityVersion = 5
+	// CapFiles: the files endpoints (PathFilesHave, PathFilesPut,
+	// PathFilesGet, PathMaterialCopies), chunk streams, CodeNotFound and
+	// CodeQuota.
+	CapFiles CapabilityVersion = 6
 )
 
 // Has reports whether a peer of capability version v has capability c. A

@@ -61,6 +61,7 @@ type Options struct {
 type Client struct {
 	base     *url.URL
 	hc       *http.Client
+	files    *http.Client // no overall deadline: files requests stop on a stall
 	codec    *syncproto.Codec
 	up, down atomic.Int64
 	// serverMs is the server's clock as its last answer gave it (Unix
@@ -121,6 +122,7 @@ func New(rawURL string, o Options) (*Client, error) {
 		// plain HTTP: a redirect is the server's answer, not an address.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	c.files = &http.Client{Transport: tr, CheckRedirect: c.hc.CheckRedirect}
 	c.useDicts(o.ServerDicts)
 	return c, nil
 }

@@ -99,6 +99,12 @@ type Server struct {
 	log       []entry         // accepted operations; log[i] has server seq i+1
 	states    map[string]*changeset.State
 	limiters  map[string]*rate.Limiter
+	// Files: chunks as they came, which owner (a council, or
+	// policy.GlobalOwner) sent which, what each owner uses, the quota.
+	chunks map[policy.Chunk]stored
+	owned  map[string]map[policy.Chunk]int64
+	usage  map[string]int64
+	quota  int64
 }
 
 type code struct {
@@ -149,7 +155,8 @@ func NewServer(t testing.TB, o Options) *Server {
 	}
 	s := &Server{t: t, codec: o.Codec, now: o.Now, cat: cat, o: o, id: domain.NewID(),
 		codes: map[string]*code{}, tokens: map[string]*device{}, devices: map[string]*device{}, authored: map[string]bool{},
-		states: map[string]*changeset.State{}, limiters: map[string]*rate.Limiter{}}
+		states: map[string]*changeset.State{}, limiters: map[string]*rate.Limiter{},
+		chunks: map[policy.Chunk]stored{}, owned: map[string]map[policy.Chunk]int64{}, usage: map[string]int64{}}
 	s.clock = hlc.NewClock(0, o.Now)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -368,6 +375,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 		w.Write(out)
 	default:
+		if s.serveFiles(w, r) {
+			return
+		}
 		writeJSON(w, http.StatusNotFound, syncproto.ErrorBody{Code: syncproto.CodeInvalid, Message: "no such endpoint: " + r.URL.Path})
 	}
 }

@@ -35,6 +35,15 @@ type Target interface {
 	Revoke(t testing.TB, device string)
 }
 
+// FilesTarget is a Target that carries files (capability 6): the suite's
+// files tests run only on one (a server being built runs the rest).
+type FilesTarget interface {
+	Target
+	// SetFilesQuota sets how many bytes of files each council (and the
+	// materials) may keep on the server, as serve --files-quota.
+	SetFilesQuota(t testing.TB, bytes int64)
+}
+
 // Issue is what an enrollment code is for: a role, a council (a
 // secretary's), the name the administrator registers the laptop under,
 // and, to enroll an enrolled laptop again, its device id (then the rest
@@ -67,11 +76,20 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"Dictionaries", testDictionaries},
 		{"Versions", testVersions},
 		{"V1Laptop", testV1Laptop},
+		{"Files", testFiles},
+		{"FilesNoOracle", testFilesNoOracle},
+		{"FilesDamaged", testFilesDamaged},
+		{"FilesQuota", testFilesQuota},
+		{"FilesMaterials", testFilesMaterials},
+		{"FilesRequests", testFilesRequests},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tg := newTarget(t)
+			if _, ok := tg.(FilesTarget); !ok && strings.HasPrefix(tc.name, "Files") {
+				t.Skip("this target does not carry files (no FilesTarget)")
+			}
 			tg.AddCouncil(t, domain.Council{Code: "NRN-ATB", Name: "Ат-Башы коомдук кеңеши", Oblast: "KG-N"})
 			tg.AddCouncil(t, domain.Council{Code: "OSH-ARA", Name: "Араван коомдук кеңеши", Oblast: "KG-O"})
 			tc.fn(t, &suite{t: t, tg: tg, url: tg.ServerURL()})

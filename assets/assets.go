@@ -1,4 +1,4 @@
-// Package assets embeds the files every Kenesh program ships with: reference data, legal rules and calendars, and the zstd dictionary of the sync protocol.
+// Package assets embeds the files every Kenesh program ships with: reference data, legal rules and calendars, the programme's indicators, and the zstd dictionary of the sync protocol.
 package assets
 
 import "embed"
@@ -11,4 +11,5 @@ import "embed"
 //go:embed refdata/*.json
 //go:embed law/*.json
 //go:embed zstd/*.dict
+//go:embed programme/*.json
 var FS embed.FS

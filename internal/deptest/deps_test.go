@@ -107,6 +107,20 @@ func TestDependencyDirection(t *testing.T) {
 		// and a change in the log's format never reaches the domain.
 		{"shared/domain does not depend on changeset", func(p string) bool { return p == module+"shared/domain" },
 			[]string{module + "shared/changeset"}, false},
+		// Reports, exports and imports read and write through records
+		// (its index's columns and facts, its streams and its saves), so
+		// that a report counts exactly what the lists show and an import
+		// is validated and logged like any save.
+		{"reports, exports and imports go through records, never the store, the index or Badger",
+			func(p string) bool {
+				for _, q := range []string{"reports", "export", "importer", "charts"} {
+					if p == module+"desktop/internal/"+q {
+						return true
+					}
+				}
+				return false
+			},
+			[]string{module + "desktop/internal/store", module + "desktop/internal/index", "github.com/dgraph-io/badger"}, true},
 		{"syncserver does not import desktop", func(p string) bool { return strings.HasPrefix(p, module+"syncserver/") },
 			[]string{module + "desktop/"}, false},
 		{"desktop does not import syncserver", func(p string) bool { return strings.HasPrefix(p, module+"desktop/") },

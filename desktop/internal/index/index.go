@@ -289,6 +289,10 @@ type Filter struct {
 	// it (after Fold: case, and ң ө ү typed as н о у, do not matter).
 	Text           string
 	IncludeDeleted bool
+	// Where, when set, selects further by what only a row's facts say
+	// (a report's number: the appeals received by phone). It runs with
+	// the index locked: it must be quick and must not call the index.
+	Where func(*Scanned) bool
 }
 
 // Query returns every matching row, newest date first.
@@ -330,9 +334,16 @@ func (ix *Index) Page(f Filter, offset, limit int) ([]*Row, int, error) {
 	ix.sort(ko)
 	out := []*Row{}
 	total := 0
+	var sc Scanned
 	for _, s := range ko.slots {
 		if !m.match(&ix.cols, s) {
 			continue
+		}
+		if f.Where != nil {
+			ix.scanned(s, f.Kind, &sc)
+			if !f.Where(&sc) {
+				continue
+			}
 		}
 		if total >= offset && (limit < 0 || total < offset+limit) {
 			out = append(out, ix.row(s))

@@ -28,7 +28,7 @@ func (ix *Index) Scan(f Filter, fn func(*Scanned)) error {
 		for _, r := range rows {
 			sc = Scanned{Kind: r.Kind, ID: r.ID, Council: r.Council, Oblast: r.Oblast, District: r.District, Status: r.Status,
 				Category: r.Category, Date: r.Date, Deadline: r.Deadline, DueNext: r.DueNext, Facts: r.Facts, Deleted: r.Deleted, Updated: r.Updated}
-			fn(&sc)
+			fn(&sc) // Page applied Where
 		}
 		return nil
 	}
@@ -46,22 +46,29 @@ func (ix *Index) Scan(f Filter, fn func(*Scanned)) error {
 	if !ok {
 		return nil
 	}
-	c, v := &ix.cols, ix.values
 	var sc Scanned
 	for _, s := range ko.slots {
-		if !m.match(c, s) {
+		if !m.match(&ix.cols, s) {
 			continue
 		}
-		if w, ok := ix.whole[s]; ok {
-			sc = Scanned{Kind: w.Kind, ID: w.ID, Council: w.Council, Oblast: w.Oblast, District: w.District, Status: w.Status,
-				Category: w.Category, Date: w.Date, Deadline: w.Deadline, DueNext: w.DueNext, Facts: w.Facts, Deleted: w.Deleted, Updated: w.Updated}
-		} else {
-			e := &ix.entries[s]
-			sc = Scanned{Kind: f.Kind, ID: e.id, Council: v[c.council[s]], Oblast: v[c.oblast[s]], District: v[c.district[s]],
-				Status: v[c.status[s]], Category: v[c.category[s]], Date: v[c.dateC[s]], Deadline: v[c.deadlineC[s]],
-				DueNext: v[c.dueNextC[s]], Facts: e.facts, Deleted: c.deleted[s], Updated: e.updated}
+		ix.scanned(s, f.Kind, &sc)
+		if f.Where != nil && !f.Where(&sc) {
+			continue
 		}
 		fn(&sc)
 	}
 	return nil
+}
+
+// scanned fills sc with slot s, of kind.
+func (ix *Index) scanned(s uint32, kind string, sc *Scanned) {
+	if w, ok := ix.whole[s]; ok {
+		*sc = Scanned{Kind: w.Kind, ID: w.ID, Council: w.Council, Oblast: w.Oblast, District: w.District, Status: w.Status,
+			Category: w.Category, Date: w.Date, Deadline: w.Deadline, DueNext: w.DueNext, Facts: w.Facts, Deleted: w.Deleted, Updated: w.Updated}
+		return
+	}
+	c, v, e := &ix.cols, ix.values, &ix.entries[s]
+	*sc = Scanned{Kind: kind, ID: e.id, Council: v[c.council[s]], Oblast: v[c.oblast[s]], District: v[c.district[s]],
+		Status: v[c.status[s]], Category: v[c.category[s]], Date: v[c.dateC[s]], Deadline: v[c.deadlineC[s]],
+		DueNext: v[c.dueNextC[s]], Facts: e.facts, Deleted: c.deleted[s], Updated: e.updated}
 }

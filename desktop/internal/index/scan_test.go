@@ -20,7 +20,9 @@ func TestScanMatchesQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range []Filter{{Kind: "appeal"}, {Kind: "appeal", IncludeDeleted: true}, {Kind: "appeal", Council: "OSH"},
-		{Kind: "appeal", From: "2026-01-15"}, {Kind: "appeal", Text: "кол"}, {Kind: "event"}, {Kind: "appeal", Council: "nobody"}, {Kind: "nothing"}} {
+		{Kind: "appeal", From: "2026-01-15"}, {Kind: "appeal", Text: "кол"}, {Kind: "event"},
+		{Kind: "appeal", Where: func(s *Scanned) bool { return s.Facts == "a1\x1fphone" }},
+		{Kind: "appeal", Text: "жер", Where: func(s *Scanned) bool { return s.Facts != "" }}, {Kind: "appeal", Council: "nobody"}, {Kind: "nothing"}} {
 		want, err := ix.Query(f)
 		if err != nil {
 			t.Fatal(err)
@@ -42,6 +44,9 @@ func TestScanMatchesQuery(t *testing.T) {
 				t.Errorf("%+v: scanned %+v, row %+v", f, s, r)
 			}
 		}
+	}
+	if got, _ := ix.Count(Filter{Kind: "appeal", Where: func(s *Scanned) bool { return s.Council == "NRN" }}); got != 2 {
+		t.Errorf("a Where on the council counts %d, want 2", got)
 	}
 	var facts string
 	ix.Scan(Filter{Kind: "appeal", Council: "OSH"}, func(s *Scanned) { facts = s.Facts })

@@ -65,6 +65,12 @@ func (s *Service) EachRecordAsOf(ctx context.Context, f Filter, cutoff hlc.Times
 		if !rowMatches(q, row) {
 			return nil
 		}
+		if f.Where != nil {
+			r := factRowOfRow(row)
+			if !f.Where(&r) {
+				return nil
+			}
+		}
 		rec, err := s.recordOf(st)
 		if err != nil {
 			return err

@@ -36,6 +36,10 @@ type Filter struct {
 	DueSoon  int  // events with an open follow-up action due within this many days (0: no filter)
 	Text     string
 	Deleted  bool // include deleted records
+	// Where selects further by a record's facts (a report's number); nil
+	// does not filter. It runs while the index is locked: it must be
+	// quick and call nothing of the Service.
+	Where func(*FactRow) bool
 }
 
 // List returns the matching records' summaries, newest first, from the index.
@@ -105,6 +109,14 @@ func (s *Service) indexFilter(f Filter) (index.Filter, error) {
 	}
 	q := index.Filter{Kind: f.Kind, Council: f.Council, Status: f.Status, Category: f.Category, Oblast: f.Oblast,
 		District: f.District, From: f.From.String(), To: f.To.String(), Text: searchText(f.Text), IncludeDeleted: f.Deleted}
+	if f.Where != nil {
+		where := f.Where
+		var r FactRow
+		q.Where = func(sc *index.Scanned) bool {
+			r = factRowOf(sc)
+			return where(&r)
+		}
+	}
 	today := s.Today()
 	if f.Overdue {
 		q.OverdueOn = today.String()

@@ -34,10 +34,14 @@ func (s *Service) ScanFacts(f Filter, fn func(*FactRow)) error {
 	}
 	var r FactRow
 	return s.ix.Scan(q, func(sc *index.Scanned) {
-		r = FactRow{Kind: sc.Kind, ID: sc.ID, Council: sc.Council, Oblast: sc.Oblast, District: sc.District, Status: sc.Status,
-			Category: sc.Category, Date: sc.Date, Deadline: sc.Deadline, Facts: sc.Facts, Deleted: sc.Deleted, Updated: hlc.Timestamp(sc.Updated)}
+		r = factRowOf(sc)
 		fn(&r)
 	})
+}
+
+func factRowOf(sc *index.Scanned) FactRow {
+	return FactRow{Kind: sc.Kind, ID: sc.ID, Council: sc.Council, Oblast: sc.Oblast, District: sc.District, Status: sc.Status,
+		Category: sc.Category, Date: sc.Date, Deadline: sc.Deadline, Facts: sc.Facts, Deleted: sc.Deleted, Updated: hlc.Timestamp(sc.Updated)}
 }
 
 // AsOfStats says what ScanFactsAsOf counted: the operations up to the
@@ -71,11 +75,10 @@ func (s *Service) ScanFactsAsOf(ctx context.Context, f Filter, cutoff hlc.Timest
 		if err != nil {
 			return err
 		}
-		if !rowMatches(q, row) {
+		r = factRowOfRow(row)
+		if !rowMatches(q, row) || f.Where != nil && !f.Where(&r) {
 			return nil
 		}
-		r = FactRow{Kind: row.Kind, ID: row.ID, Council: row.Council, Oblast: row.Oblast, District: row.District, Status: row.Status,
-			Category: row.Category, Date: row.Date, Deadline: row.Deadline, Facts: row.Facts, Deleted: row.Deleted, Updated: hlc.Timestamp(row.Updated)}
 		fn(&r)
 		return nil
 	})
@@ -95,4 +98,9 @@ func rowMatches(q index.Filter, r *index.Row) bool {
 		return false
 	}
 	return true
+}
+
+func factRowOfRow(row *index.Row) FactRow {
+	return FactRow{Kind: row.Kind, ID: row.ID, Council: row.Council, Oblast: row.Oblast, District: row.District, Status: row.Status,
+		Category: row.Category, Date: row.Date, Deadline: row.Deadline, Facts: row.Facts, Deleted: row.Deleted, Updated: hlc.Timestamp(row.Updated)}
 }

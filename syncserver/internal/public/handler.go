@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kenesh/kenesh/shared/domain"
@@ -32,6 +34,8 @@ const DefaultLicence = "CC BY 4.0"
 // tracking code (ingest.Ingester.Submit).
 type SubmitFunc func(ctx context.Context, s *domain.Submission, code [32]byte, maxWaiting int) error
 
+const htmlType = "text/html; charset=utf-8"
+
 // Config wires the public side to the server.
 type Config struct {
 	// Store is the public projection: all the pages read.
@@ -45,6 +49,8 @@ type Config struct {
 	Licence string
 	// Guard is the form's protection against abuse (guard.go).
 	Guard GuardConfig
+	// CacheBytes bounds the pages kept made (default 64 MiB).
+	CacheBytes int
 }
 
 // Handler serves everything under Prefix.
@@ -57,6 +63,7 @@ type Handler struct {
 	views *views
 	tpl   map[string]*template.Template
 	guard *guard
+	cache *pageCache
 	css   []byte
 	cssET string
 	chain http.Handler
@@ -97,6 +104,10 @@ func New(cfg Config) (*Handler, error) {
 	sum := sha256.Sum256(h.css)
 	h.cssET = `"` + hex.EncodeToString(sum[:8]) + `"`
 	h.views = &views{st: cfg.Store, now: h.now}
+	if cfg.CacheBytes == 0 {
+		cfg.CacheBytes = 64 << 20
+	}
+	h.cache = newPageCache(cfg.CacheBytes)
 	if h.guard, err = newGuard(cfg.Guard, h.now); err != nil {
 		return nil, err
 	}
@@ -221,8 +232,6 @@ type page struct {
 	Langs   []langLink
 	Body    any
 	links   links
-	rest    string
-	query   string
 }
 
 type langLink struct {
@@ -239,7 +248,7 @@ func (h *Handler) tr(lang string) tr { return tr{lang: lang, m: h.msgs[lang]} }
 
 func (h *Handler) newPage(q *req, nav, title string, body any) *page {
 	p := &page{T: h.tr(q.lang), Lang: q.lang, Title: title, Nav: nav, Licence: h.cfg.Licence, Body: body,
-		links: serverLinks{submit: h.cfg.Submit != nil}, rest: q.rest, query: q.r.URL.RawQuery, Feed: true}
+		links: serverLinks{submit: h.cfg.Submit != nil}, Feed: true}
 	for _, l := range Languages {
 		// The same page in another language: its path, and the query as
 		// the page read it (never what was typed, echoed back).
@@ -249,11 +258,20 @@ func (h *Handler) newPage(q *req, nav, title string, body any) *page {
 	return p
 }
 
-// render writes a page with its template, status and caching: etag "" is
-// a page never cached (the form, tracking).
+// Writers and buffers are pooled: a new gzip writer allocates (and
+// clears) over 800 KB, which was most of a page's cost.
+var (
+	gzipWriters = sync.Pool{New: func() any { zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed); return zw }}
+	bufs        = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
+
+// render writes a page with its template, status and caching: a nil
+// validator is a page never cached (the form, tracking, messages).
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page, cache *validator) {
-	var buf bytes.Buffer
-	if err := h.tpl[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+	buf := bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufs.Put(buf)
+	if err := h.tpl[name].ExecuteTemplate(buf, "layout", p); err != nil {
 		h.log.Error("public page", "page", name, "err", err)
 		if name != "message" {
 			h.message(w, r, p.Lang, http.StatusInternalServerError, "error.title", "error.text", false)
@@ -270,10 +288,13 @@ type validator struct {
 }
 
 // viewValidator names an answer made from view v for request q: the
-// projection's version and day, the language, the path and the query.
+// projection's version and day, the language, the path and the query as
+// the page understood it (q.canon: a query of unknown or invalid values
+// is the same answer, under the same tag and in the same cache entry, so
+// that made-up queries neither fill the page cache nor defeat it).
 func viewValidator(v *view, q *req, kind string) *validator {
 	hsh := sha256.New()
-	fmt.Fprintf(hsh, "%d|%d|%s|%s|%s|%s|%s", v.stamp.N, v.stamp.At.UnixMilli(), v.today, q.lang, kind, q.rest, q.r.URL.RawQuery)
+	fmt.Fprintf(hsh, "%d|%d|%s|%s|%s|%s|%s", v.stamp.N, v.stamp.At.UnixMilli(), v.today, q.lang, kind, q.rest, q.canon)
 	return &validator{etag: `W/"` + hex.EncodeToString(hsh.Sum(nil)[:12]) + `"`, modified: v.stamp.At}
 }
 
@@ -311,10 +332,14 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, status int, ctyp
 		}
 	}
 	if len(body) > 1024 && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-		var gz bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+		zw := gzipWriters.Get().(*gzip.Writer)
+		gz := bufs.Get().(*bytes.Buffer)
+		gz.Reset()
+		zw.Reset(gz)
 		zw.Write(body)
 		zw.Close()
+		gzipWriters.Put(zw)
+		defer bufs.Put(gz)
 		hd.Set("Content-Encoding", "gzip")
 		body = gz.Bytes()
 	}

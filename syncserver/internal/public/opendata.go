@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
-	"net/http"
 	"slices"
 	"strconv"
 	"time"
@@ -100,7 +99,7 @@ func (h *Handler) appealsJSON(q *req) {
 		h.fail(q, err)
 		return
 	}
-	h.write(q.w, q.r, http.StatusOK, "application/json; charset=utf-8", h.registerJSON(v), viewValidator(v, q, "json"))
+	h.serveCached(q, "application/json; charset=utf-8", viewValidator(v, q, "json"), func() ([]byte, error) { return h.registerJSON(v), nil })
 }
 
 // registerCSV is appeals.csv: a UTF-8 byte order mark (so that a
@@ -140,7 +139,7 @@ func (h *Handler) appealsCSV(q *req) {
 		return
 	}
 	q.w.Header().Set("Content-Disposition", `inline; filename="appeals.csv"`)
-	h.write(q.w, q.r, http.StatusOK, "text/csv; charset=utf-8", registerCSV(v), viewValidator(v, q, "csv"))
+	h.serveCached(q, "text/csv; charset=utf-8", viewValidator(v, q, "csv"), func() ([]byte, error) { return registerCSV(v), nil })
 }
 
 // feedSize is how many of the newest published appeals the feed holds.
@@ -221,5 +220,7 @@ func (h *Handler) feed(q *req) {
 		h.fail(q, err)
 		return
 	}
-	h.write(q.w, q.r, http.StatusOK, "application/atom+xml; charset=utf-8", h.atom(v, q.lang, serverLinks{submit: h.cfg.Submit != nil}), viewValidator(v, q, "atom"))
+	h.serveCached(q, "application/atom+xml; charset=utf-8", viewValidator(v, q, "atom"), func() ([]byte, error) {
+		return h.atom(v, q.lang, serverLinks{submit: h.cfg.Submit != nil}), nil
+	})
 }

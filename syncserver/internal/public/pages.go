@@ -114,12 +114,13 @@ func (h *Handler) list(q *req) {
 	}
 	f := h.parseFilter(q.r.URL.Query())
 	q.canon = f.query(f.Page)
-	p := h.listPage(q, v, f, serverLinks{submit: h.cfg.Submit != nil})
-	if p == nil {
-		h.notFound(q)
-		return
-	}
-	h.render(q.w, q.r, http.StatusOK, "list", p, viewValidator(v, q, "list"))
+	h.serveCached(q, htmlType, viewValidator(v, q, "list"), func() ([]byte, error) {
+		p := h.listPage(q, v, f, serverLinks{submit: h.cfg.Submit != nil})
+		if p == nil {
+			return nil, errGone
+		}
+		return h.execute("list", p)
+	})
 }
 
 // listPage is the page of the list f selects, or nil past its last page.
@@ -197,7 +198,9 @@ func (h *Handler) appealPage(q *req) {
 		h.notFound(q)
 		return
 	}
-	h.render(q.w, q.r, http.StatusOK, "appeal", h.appealPageOf(q, v, a, serverLinks{submit: h.cfg.Submit != nil}), viewValidator(v, q, "appeal"))
+	h.serveCached(q, htmlType, viewValidator(v, q, "appeal"), func() ([]byte, error) {
+		return h.execute("appeal", h.appealPageOf(q, v, a, serverLinks{submit: h.cfg.Submit != nil}))
+	})
 }
 
 func (h *Handler) appealPageOf(q *req, v *view, a *store.PublicAppeal, l links) *page {
@@ -240,7 +243,9 @@ func (h *Handler) statsPage(q *req) {
 		h.fail(q, err)
 		return
 	}
-	h.render(q.w, q.r, http.StatusOK, "stats", h.statsPageOf(q, v, serverLinks{submit: h.cfg.Submit != nil}), viewValidator(v, q, "stats"))
+	h.serveCached(q, htmlType, viewValidator(v, q, "stats"), func() ([]byte, error) {
+		return h.execute("stats", h.statsPageOf(q, v, serverLinks{submit: h.cfg.Submit != nil}))
+	})
 }
 
 func (h *Handler) statsPageOf(q *req, v *view, l links) *page {
@@ -317,7 +322,9 @@ func (h *Handler) dataPage(q *req) {
 		h.fail(q, err)
 		return
 	}
-	h.render(q.w, q.r, http.StatusOK, "data", h.dataPageOf(q, serverLinks{submit: h.cfg.Submit != nil}), viewValidator(v, q, "data"))
+	h.serveCached(q, htmlType, viewValidator(v, q, "data"), func() ([]byte, error) {
+		return h.execute("data", h.dataPageOf(q, serverLinks{submit: h.cfg.Submit != nil}))
+	})
 }
 
 func (h *Handler) dataPageOf(q *req, l links) *page {

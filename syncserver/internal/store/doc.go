@@ -11,6 +11,9 @@
 //   - the public projection: published appeals and councils as the public
 //     may see them (an allow-listed copy, never the records), and the
 //     tracking of web submissions by the hash of their codes;
+//   - the account of file chunks: which chunks each owner (a council, or
+//     the materials') has sent, and their count and bytes (Chunks); their
+//     content is in a blob store apart;
 //   - the operation log: every accepted operation under a server sequence
 //     number, indexed for pull by council (or as global), and a judgement of
 //     every operation a device pushed, accepted or refused, by (device, seq);
@@ -76,8 +79,11 @@
 //   - Merging states apart from acknowledging operations (issue 15's
 //     spread backlog) is an Append that only puts states, fed by EachOp.
 //   - File chunks (issue 14) go to a blob store of their own (a directory,
-//     an S3-compatible store); this store keeps only which chunks a record
-//     names, in the operations that name them.
+//     an S3-compatible store); this store keeps which chunks a record
+//     names, in the operations that name them, and the account of which
+//     chunks each council (or the materials' owner) has sent and what
+//     they add up to (Chunks), which the quotas and the rule that no
+//     device learns of a chunk by its hash alone read.
 //   - Backup is an optional extra (Backuper): an engine a database server
 //     backs up with its own tools (pg_dump) does not implement it.
 package store

@@ -40,6 +40,7 @@ type Store interface {
 	Log
 	States
 	Public
+	Chunks
 	// Close flushes what is written and releases the store. Nothing may
 	// be called after it.
 	Close() error

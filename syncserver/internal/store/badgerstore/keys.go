@@ -32,6 +32,11 @@ import (
 //	K:SHA256(tracking code)        -> submission id
 //	A:APPEAL                       the web submissions that name the appeal (their ids, sorted, one a line)
 //	Q:COUNCIL                      how many of the council's web submissions wait in its inbox (8 bytes)
+//
+// The account of file chunks (chunks.go):
+//
+//	h:OWNER:SHA256                 a chunk the owner holds -> its size (8 bytes)
+//	u:OWNER                        what the owner holds: chunks, bytes (8 bytes each)
 const (
 	spaceMeta     = "m:"
 	spaceLog      = "l:"
@@ -53,6 +58,9 @@ const (
 	spaceTrackCode     = "K:"
 	spaceTrackAppeal   = "A:"
 	spaceWaiting       = "Q:"
+
+	spaceChunk      = "h:"
+	spaceChunkUsage = "u:"
 )
 
 func metaKey(name string) []byte { return []byte(spaceMeta + name) }
@@ -95,6 +103,12 @@ func trackKey(submission string) []byte   { return []byte(spaceTrack + submissio
 func trackCodeKey(sum [32]byte) []byte    { return append([]byte(spaceTrackCode), sum[:]...) }
 func trackAppealKey(appeal string) []byte { return []byte(spaceTrackAppeal + appeal) }
 func waitingKey(council string) []byte    { return []byte(spaceWaiting + council) }
+
+func chunkPrefix(owner string) string { return spaceChunk + owner + ":" }
+func chunkKey(owner string, sum [32]byte) []byte {
+	return append([]byte(chunkPrefix(owner)), sum[:]...)
+}
+func chunkUsageKey(owner string) []byte { return []byte(spaceChunkUsage + owner) }
 
 // validPart reports whether s may be part of a key. Names in keys (kinds,
 // record ids, councils, device ids) follow the protocol's rule

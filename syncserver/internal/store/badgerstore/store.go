@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -72,6 +73,7 @@ type Store struct {
 	dir     string
 	minFree uint64
 	writer  chan struct{} // one Append at a time
+	chunks  sync.Mutex    // one AddChunk at a time: they share an owner's usage
 }
 
 var (

@@ -69,6 +69,8 @@ func (s Suite) Run(t *testing.T) {
 		{"PublicProjection", testPublicProjection},
 		{"Tracking", testTracking},
 		{"PublicRule", testPublicRule},
+		{"Chunks", testChunks},
+		{"ChunksConcurrent", testChunksConcurrent},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

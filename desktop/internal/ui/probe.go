@@ -90,6 +90,10 @@ func (u *UI) Probe() ProbeDump {
 			it := add(o, "entry", text, clip)
 			it.Disabled = x.Disabled()
 			return
+		case *widget.Entry: // Fyne's own: a file dialog's file name
+			it := add(o, "entry", x.Text, clip)
+			it.Disabled = x.Disabled()
+			return
 		case *widget.Check:
 			it := add(o, "check", x.Text, clip)
 			it.Disabled, it.Checked = x.Disabled(), x.Checked
@@ -106,9 +110,13 @@ func (u *UI) Probe() ProbeDump {
 			}
 			return
 		case *widget.List:
+			rows, ours := u.listRows[x]
+			if !ours {
+				break // Fyne's own (a file dialog's places): its renderer's rows
+			}
 			it := add(o, "list", "", clip)
 			inner := intersect(clip, [4]float32{it.X, it.Y, it.X + it.W, it.Y + it.H})
-			for _, r := range u.listRows[x] {
+			for _, r := range rows {
 				p := drv.AbsolutePositionForObject(r)
 				if r.Visible() && p.Y >= it.Y && p.Y < it.Y+it.H && !(p.X == 0 && p.Y == 0) {
 					walk(r, inner)
@@ -120,17 +128,17 @@ func (u *UI) Probe() ProbeDump {
 				walk(child, clip)
 			}
 			return
-		case *widget.Accordion:
-			for _, it := range x.Items {
-				if it.Open {
-					walk(it.Detail, clip)
-				}
-			}
-			return
 		}
 		if mi := menuItemOf(o); mi != nil {
 			it := add(o, "menuitem", mi.Label, clip)
 			it.Disabled = mi.Disabled
+			return
+		}
+		// Fyne's own widgets a person clicks whose types it keeps private:
+		// a file dialog's files and folders, a radio group's choices.
+		if kind, text, checked, ok := privateItem(o); ok {
+			it := add(o, kind, text, clip)
+			it.Checked = checked
 			return
 		}
 		// Scrolls, cards, splits, pop-ups and menus hold their children in
@@ -145,12 +153,24 @@ func (u *UI) Probe() ProbeDump {
 			s := o.Size()
 			clip = intersect(clip, [4]float32{p.X, p.Y, p.X + s.Width, p.Y + s.Height})
 		}
+		held := false
 		for _, name := range []string{"Content", "Leading", "Trailing", "Items"} {
 			switch x := exported(v, name).(type) {
 			case fyne.CanvasObject:
 				walk(x, clip)
+				held = true
 			case []fyne.CanvasObject:
 				for _, child := range x {
+					walk(child, clip)
+				}
+				held = true
+			}
+		}
+		// Any other widget shows what its renderer draws (an accordion's
+		// headers, a grid's or list's rows, a dialog's parts).
+		if w, ok := o.(fyne.Widget); ok && !held {
+			if r, ok := cachedRenderer(w); ok {
+				for _, child := range r.Objects() {
 					walk(child, clip)
 				}
 			}
@@ -165,6 +185,29 @@ func (u *UI) Probe() ProbeDump {
 		walk(o, whole)
 	}
 	return d
+}
+
+// privateItem says what a widget of a type Fyne keeps private shows: a
+// file dialog's file or folder ("file", its name) or a radio group's
+// choice ("radio", its label, whether chosen).
+func privateItem(o fyne.CanvasObject) (kind, text string, checked, ok bool) {
+	v := reflect.ValueOf(o)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return "", "", false, false
+	}
+	e := v.Elem()
+	switch t := e.Type(); {
+	case t.PkgPath() == "fyne.io/fyne/v2/dialog" && t.Name() == "fileDialogItem":
+		if f := e.FieldByName("name"); f.Kind() == reflect.String {
+			return "file", f.String(), false, true // String reads an unexported field
+		}
+	case t.PkgPath() == "fyne.io/fyne/v2/widget" && t.Name() == "radioItem":
+		l, sel := e.FieldByName("Label"), e.FieldByName("Selected")
+		if l.Kind() == reflect.String && sel.Kind() == reflect.Bool {
+			return "radio", l.String(), sel.Bool(), true
+		}
+	}
+	return "", "", false, false
 }
 
 // menuItemOf returns the menu item a pop-up menu's row shows.

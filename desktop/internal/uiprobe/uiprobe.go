@@ -12,7 +12,7 @@ import (
 // Item is one control or text on screen, in window coordinates (Fyne
 // units; times Dump.Scale for pixels).
 type Item struct {
-	Kind     string  `json:"kind"`           // button, select, entry, check, link, label, menuitem, list
+	Kind     string  `json:"kind"`           // button, select, entry, check, link, label, menuitem, list, file (a file dialog's file or folder), radio
 	Name     string  `json:"name,omitempty"` // the form field or control it is ("appeal.category")
 	Text     string  `json:"text,omitempty"` // what it shows: label, button text, chosen option, typed text (a password as •)
 	X        float32 `json:"x"`

@@ -180,7 +180,7 @@ func (a *Appeal) Validate(cat *refdata.Catalog, today caldate.Date) error {
 	if a.ExtensionDays > 0 && a.ExtensionNote == "" {
 		c.add("extension_note", CodeRequired, "an extension needs a note of how the citizen was told")
 	}
-	c.text("public_summary", a.PublicSummary, MaxLong, false)
+	c.text("public_summary", a.PublicSummary, MaxPublicSummary, false)
 	if a.ReadyForPublication {
 		if !Publishable(a.Status) {
 			c.add("ready_for_publication", CodeForbidden, "only a verified appeal can be published (it is %s)", a.Status)

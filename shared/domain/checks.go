@@ -16,6 +16,11 @@ const (
 	MaxShort = 200
 	MaxTitle = 300
 	MaxLong  = 20000
+	// MaxPublicSummary bounds what the public register shows of an
+	// appeal: a summary, read on a cheap phone over a 2G link, whose
+	// page stays under 30 KB (about 2 bytes a character in Kyrgyz or
+	// Russian, and the page's own 4 KB).
+	MaxPublicSummary = 5000
 )
 
 // Languages a record or the interface may be written in.

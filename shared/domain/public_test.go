@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -165,5 +166,31 @@ func TestPublicDates(t *testing.T) {
 	a.Deadlines = &deadline.Deadlines{AnswerBy: caldate.MustParse("2026-03-17")}
 	if p := a.Public(); p.AnswerBy != caldate.MustParse("2026-03-17") {
 		t.Fatalf("answer by %s, want 2026-03-17", p.AnswerBy)
+	}
+}
+
+// TestPublicSummaryLength: what the register shows of an appeal is
+// bounded on its own (its page must stay under 30 KB), far below the
+// other texts' limit, with a reason that says how long it is.
+func TestPublicSummaryLength(t *testing.T) {
+	for _, tc := range []struct {
+		n  int
+		ok bool
+	}{{MaxPublicSummary, true}, {MaxPublicSummary + 1, false}, {MaxLong, false}} {
+		a := everything()
+		a.PublicSummary = strings.Repeat("ө", tc.n)
+		var ve *ValidationError
+		var got []FieldError
+		if err := a.Validate(refdata.Default(), caldate.MustParse("2026-12-01")); errors.As(err, &ve) {
+			for _, f := range ve.Fields {
+				if f.Field == "public_summary" {
+					got = append(got, f)
+				}
+			}
+		}
+		want := fmt.Sprintf("is %d characters long, at most %d allowed", tc.n, MaxPublicSummary)
+		if tc.ok && len(got) > 0 || !tc.ok && (len(got) != 1 || got[0].Code != CodeTooLong || got[0].Message != want) {
+			t.Errorf("%d characters: %+v", tc.n, got)
+		}
 	}
 }

@@ -142,8 +142,11 @@ func (h *Handler) appealsCSV(q *req) {
 	h.serveCached(q, "text/csv; charset=utf-8", viewValidator(v, q, "csv"), func() ([]byte, error) { return registerCSV(v), nil })
 }
 
-// feedSize is how many of the newest published appeals the feed holds.
-const feedSize = 50
+// feedSize is how many of the newest published appeals the feed holds,
+// each with its summary cut as in the list (the entry links to the
+// whole): with the longest summaries the feed stays under 30 KB, like a
+// page, for a reader on a phone.
+const feedSize = 25
 
 type atomFeed struct {
 	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
@@ -204,7 +207,7 @@ func (h *Handler) atom(v *view, lang string, l links) []byte {
 		cat := n.term(refdata.RightCategories, p.Category)
 		f.Entries = append(f.Entries, atomEntry{ID: "tag:kenesh.kg,2026:appeal/" + p.RegNo, Title: p.RegNo + ": " + cat,
 			Updated: when.Time().Format(time.RFC3339), Link: atomLink{Href: l.href(lang, "appeal", p.RegNo)},
-			Category: atomCategory{Term: p.Category, Label: cat}, Summary: p.Summary})
+			Category: atomCategory{Term: p.Category, Label: cat}, Summary: cut(p.Summary, summaryInList)})
 	}
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)

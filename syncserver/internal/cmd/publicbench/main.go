@@ -88,8 +88,8 @@ type timings struct {
 }
 
 func (t *timings) Enabled(context.Context, slog.Level) bool { return true }
-func (t *timings) WithAttrs([]slog.Attr) slog.Handler         { return t }
-func (t *timings) WithGroup(string) slog.Handler              { return t }
+func (t *timings) WithAttrs([]slog.Attr) slog.Handler       { return t }
+func (t *timings) WithGroup(string) slog.Handler            { return t }
 func (t *timings) Handle(_ context.Context, r slog.Record) error {
 	if r.Message != "request" {
 		return nil
@@ -401,7 +401,7 @@ func createOp(dev string, seq, clock uint64, c domain.Council, regNo string, n i
 	f := map[string]any{"council": c.Code, "reg_no": regNo, "received_on": day, "registered_on": day, "channel": "phone",
 		"oblast": c.Oblast, "category": categories[n%len(categories)], "authority": "police", "status": status,
 		"summary": "Ички кыскача мазмун", "description": "Ички сүрөттөмө: " + strings.Repeat("сөз ", 40),
-		"appellant": map[string]any{"name": "Асанова Айгүл", "phone": "+996 555 000 111"},
+		"appellant":      map[string]any{"name": "Асанова Айгүл", "phone": "+996 555 000 111"},
 		"public_summary": fmt.Sprintf("Айыл өкмөтү жер үлүшүн мыйзамсыз бөлүп берген, арыз %d", n)}
 	if c.District != "" {
 		f["district"] = c.District

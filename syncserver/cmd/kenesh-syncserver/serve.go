@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 	"strings"
 
+	"github.com/kenesh/kenesh/syncserver/internal/files"
 	"github.com/kenesh/kenesh/syncserver/internal/public"
 	"github.com/kenesh/kenesh/syncserver/internal/server"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
@@ -38,6 +39,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.Float64Var(&cfg.Rate, "rate", 2, "sync requests per second allowed per device (0: no limit)")
 	fs.IntVar(&cfg.Burst, "burst", 20, "burst of sync requests allowed per device")
 	fs.BoolVar(&cfg.Small, "small", false, "small Badger caches, for a machine with little memory")
+	fs.StringVar(&cfg.FilesDir, "files", "", "directory of the files' chunks, sealed with the data key (default DATA/files); back it up with the data directory")
+	fs.Int64Var(&cfg.FilesQuota, "files-quota", files.DefaultQuota>>20, "MiB of files each council may keep on the server (negative: no quota)")
+	fs.Int64Var(&cfg.MaterialsQuota, "materials-quota", files.DefaultMaterialQuota>>20, "MiB of trainers' materials the server keeps, all together (negative: no quota)")
 	publicOn := fs.Bool("public", true, "serve the public register of published appeals under /public/ (false: the laptops' API only)")
 	publicForm := fs.Bool("public-form", true, "serve the citizens' form and tracking pages with the register")
 	fs.BoolVar(&cfg.Public.Guard.Challenge, "public-challenge", false, "ask the digits of a picture (or a recording) on the citizens' form: switch it on when spam gets through")
@@ -59,6 +63,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if cfg.DataDir != "" { // else server.New says it is required
 		if cfg.Key, err = serverkey.Locate(cfg.DataDir, *keyFile, e.getenv); err != nil {
 			return err
+		}
+	}
+	for name, q := range map[string]*int64{"files-quota": &cfg.FilesQuota, "materials-quota": &cfg.MaterialsQuota} {
+		if *q == 0 {
+			return usagef("--%s 0: no room would keep every file on the laptops; give MiB, or -1 for no quota", name)
+		}
+		if *q > 0 {
+			*q <<= 20
 		}
 	}
 	cfg.Logger = log

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
+	"github.com/kenesh/kenesh/syncserver/internal/files"
 	"github.com/kenesh/kenesh/syncserver/internal/ingest"
 	"github.com/kenesh/kenesh/syncserver/internal/middleware"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
@@ -49,7 +50,10 @@ type Config struct {
 	Codec    *syncproto.Codec
 	Presence *auth.Presence
 	Metrics  *Metrics
-	Logger   *slog.Logger
+	// Files serves the files endpoints (nil: the server keeps no files,
+	// and answers them as a server before capability 6).
+	Files  *files.Service
+	Logger *slog.Logger
 	// Rate is the sync requests per second allowed per device (0: no
 	// limit), with bursts of Burst.
 	Rate  float64
@@ -110,6 +114,10 @@ func New(cfg Config) *Handler {
 	h.mux.Handle(syncproto.PathEnroll, middleware.LimitBody(http.HandlerFunc(h.handleEnroll), maxEnrollBody))
 	h.mux.Handle(syncproto.PathSync, middleware.LimitBody(http.HandlerFunc(h.handleSync), syncproto.MaxFrameBytes))
 	h.mux.HandleFunc(syncproto.PathHealth, h.handleHealth)
+	h.mux.Handle(syncproto.PathFilesHave, middleware.LimitBody(h.handleFiles(http.MethodPost, h.filesHave), syncproto.MaxFrameBytes))
+	h.mux.Handle(syncproto.PathFilesPut, middleware.LimitBody(h.handleFiles(http.MethodPost, h.filesPut), syncproto.MaxPutBytes))
+	h.mux.Handle(syncproto.PathFilesGet, middleware.LimitBody(h.handleFiles(http.MethodPost, h.filesGet), syncproto.MaxFrameBytes))
+	h.mux.Handle(syncproto.PathMaterialCopies, h.handleFiles(http.MethodGet, h.materialCopies))
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, syncproto.ErrorBody{Code: syncproto.CodeInvalid, Message: "no such endpoint: " + r.URL.Path})
 	})
@@ -133,6 +141,14 @@ func endpoint(path string) string {
 		return "enroll"
 	case syncproto.PathHealth:
 		return "healthz"
+	case syncproto.PathFilesHave:
+		return "files_have"
+	case syncproto.PathFilesPut:
+		return "files_put"
+	case syncproto.PathFilesGet:
+		return "files_get"
+	case syncproto.PathMaterialCopies:
+		return "material_copies"
 	}
 	return "other"
 }

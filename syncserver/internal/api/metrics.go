@@ -49,7 +49,7 @@ func NewMetrics(countDevices func(context.Context) (active, revoked int, err err
 		}),
 		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "kenesh", Name: "sync_bytes_total",
-			Help: "Sync bodies in bytes: direction in (requests) or out (responses), form compressed (the frame) or decoded.",
+			Help: "Sync bodies in bytes: direction in (requests) or out (responses), form compressed (the frame) or decoded; and chunk streams of the files endpoints, form files.",
 		}, []string{"direction", "form"}),
 		syncDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "kenesh", Name: "sync_duration_seconds",

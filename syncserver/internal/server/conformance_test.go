@@ -46,6 +46,10 @@ func (tg *target) Revoke(t testing.TB, device string) {
 	}
 }
 
+func (tg *target) SetFilesQuota(t testing.TB, bytes int64) {
+	tg.srv.Files().SetQuotas(bytes, bytes)
+}
+
 // The real server passes the protocol conformance suite that the fake
 // laptops' tests run against passes too.
 func TestConformance(t *testing.T) {

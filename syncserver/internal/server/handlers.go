@@ -11,6 +11,8 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/api"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
+	"github.com/kenesh/kenesh/syncserver/internal/blobstore"
+	"github.com/kenesh/kenesh/syncserver/internal/files"
 	"github.com/kenesh/kenesh/syncserver/internal/ingest"
 	"github.com/kenesh/kenesh/syncserver/internal/public"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
@@ -28,6 +30,12 @@ type Options struct {
 	Now func() time.Time // nil: time.Now
 	// Public configures the public register and form (Handlers.Public).
 	Public PublicOptions
+	// Blobs is where file chunks are kept (nil: the server keeps no
+	// files and answers the files endpoints as a server before them).
+	Blobs blobstore.Store
+	// FilesQuota and MaterialsQuota bound each council's files and the
+	// materials' (files.Config).
+	FilesQuota, MaterialsQuota int64
 }
 
 // PublicOptions configure the public side.
@@ -62,6 +70,8 @@ type Handlers struct {
 	Public http.Handler
 	// Identity is the server's, as laptops see it.
 	Identity store.Identity
+	// Files serves the files endpoints (nil without Options.Blobs).
+	Files *files.Service
 }
 
 // NewHandlers builds the server's handlers on st. It does not close st.
@@ -86,7 +96,13 @@ func NewHandlers(ctx context.Context, st store.Store, o Options) (*Handlers, err
 	au.Reserve(ing.ServerDevice())
 	presence := auth.NewPresence()
 	metrics := api.NewMetrics(st.CountDevices)
-	sync := api.New(api.Config{Store: st, Auth: au, Ingest: ing, Codec: codec, Presence: presence,
+	var fs *files.Service
+	if o.Blobs != nil {
+		if fs, err = files.New(files.Config{Store: st, Blobs: o.Blobs, Key: o.Key, Quota: o.FilesQuota, MaterialQuota: o.MaterialsQuota, Logger: o.Logger}); err != nil {
+			return nil, err
+		}
+	}
+	sync := api.New(api.Config{Store: st, Auth: au, Ingest: ing, Codec: codec, Presence: presence, Files: fs,
 		Metrics: metrics, Logger: o.Logger, Rate: o.Rate, Burst: o.Burst, Now: o.Now})
 	var pub http.Handler
 	if !o.Public.Off {
@@ -110,5 +126,6 @@ func NewHandlers(ctx context.Context, st store.Store, o Options) (*Handlers, err
 		Admin:    &admin.Local{Store: st, Ingest: ing, Auth: au, Presence: presence, Key: o.Key},
 		Presence: presence,
 		Identity: store.Identity{ServerID: ing.ServerID(), Device: ing.ServerDevice()},
+		Files:    fs,
 	}, nil
 }

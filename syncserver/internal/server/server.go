@@ -9,12 +9,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/syncserver/internal/admin"
+	"github.com/kenesh/kenesh/syncserver/internal/blobstore"
+	"github.com/kenesh/kenesh/syncserver/internal/files"
 	"github.com/kenesh/kenesh/syncserver/internal/middleware"
 	"github.com/kenesh/kenesh/syncserver/internal/public"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
@@ -47,6 +50,15 @@ type Config struct {
 	Small bool
 	// MinFree is the disk reserve (0: badgerstore.DefaultMinFree).
 	MinFree uint64
+	// FilesDir is where file chunks are kept, sealed (empty: DATA/files).
+	FilesDir string
+	// FilesMinFree is the disk reserve of the files (0: twice MinFree,
+	// or blobstore.DefaultDirMinFree: files stop before the records).
+	FilesMinFree uint64
+	// FilesQuota bounds each council's files, MaterialsQuota the
+	// materials' (0: files.DefaultQuota, files.DefaultMaterialQuota;
+	// negative: no quota).
+	FilesQuota, MaterialsQuota int64
 	// SeenEvery is how often last-seen times are written (0: a minute).
 	SeenEvery time.Duration
 	// Public configures the public register and form, served under
@@ -116,7 +128,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := NewHandlers(ctx, st, Options{Logger: cfg.Logger, Rate: cfg.Rate, Burst: cfg.Burst, Key: key, Public: cfg.Public})
+	if cfg.FilesDir == "" {
+		cfg.FilesDir = filepath.Join(cfg.DataDir, "files")
+	}
+	if cfg.FilesMinFree == 0 {
+		cfg.FilesMinFree = 2 * cfg.MinFree
+	}
+	blobs, err := blobstore.OpenDir(cfg.FilesDir, blobstore.DirOptions{MinFree: cfg.FilesMinFree})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	h, err := NewHandlers(ctx, st, Options{Logger: cfg.Logger, Rate: cfg.Rate, Burst: cfg.Burst, Key: key, Public: cfg.Public,
+		Blobs: blobs, FilesQuota: cfg.FilesQuota, MaterialsQuota: cfg.MaterialsQuota})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -143,6 +167,9 @@ func (s *Server) Handler() http.Handler { return s.public }
 
 // MetricsHandler is what the metrics listener serves.
 func (s *Server) MetricsHandler() http.Handler { return s.h.Metrics }
+
+// Files is the files service (quotas, for tests).
+func (s *Server) Files() *files.Service { return s.h.Files }
 
 // Admin is what the control socket serves.
 func (s *Server) Admin() *admin.Local { return s.h.Admin }

@@ -1,0 +1,384 @@
+package files
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/policy"
+	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/syncserver/internal/blobstore"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+)
+
+// Default quotas: a council's attachments (scans, photos, recordings of
+// hearings: a few hundred files of a few MB), and the materials of every
+// trainer together (booklets, presentations, short videos).
+const (
+	DefaultQuota         = 2 << 30
+	DefaultMaterialQuota = 20 << 30
+)
+
+// Store is what the service reads and writes of the storage contract.
+type Store interface {
+	store.Chunks
+	State(ctx context.Context, kind, id string) (*changeset.State, error)
+	EachState(ctx context.Context, kind string, fn func(*changeset.State) error) error
+	Devices(ctx context.Context) ([]store.Device, error)
+}
+
+// Config wires a Service.
+type Config struct {
+	Store Store
+	Blobs blobstore.Store
+	// Key is the server's data key; chunks are sealed under a key derived
+	// from it. nil keeps them unsealed (tests of this package).
+	Key []byte
+	// Quota bounds each council's bytes of files (0: DefaultQuota,
+	// negative: none); MaterialQuota the materials' (0:
+	// DefaultMaterialQuota, negative: none).
+	Quota, MaterialQuota int64
+	Logger               *slog.Logger
+}
+
+// Service answers the files endpoints for authenticated devices. Its
+// methods are safe for concurrent use; each holds about one chunk in
+// memory at a time (two or three MiB), whatever the size of the file.
+type Service struct {
+	st    Store
+	blobs blobstore.Store
+	seal  *sealer
+	// quota bounds a council's bytes, materials the materials' (0: none).
+	quota, materials atomic.Int64
+	log              *slog.Logger
+}
+
+// New returns the service.
+func New(cfg Config) (*Service, error) {
+	s, err := newSealer(cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	q := func(v, def int64) int64 {
+		switch {
+		case v == 0:
+			return def
+		case v < 0:
+			return 0 // none
+		}
+		return v
+	}
+	svc := &Service{st: cfg.Store, blobs: cfg.Blobs, seal: s, log: cmp.Or(cfg.Logger, slog.Default())}
+	svc.quota.Store(q(cfg.Quota, DefaultQuota))
+	svc.materials.Store(q(cfg.MaterialQuota, DefaultMaterialQuota))
+	return svc, nil
+}
+
+// SetQuotas changes the quotas: a council's and the materials' (0: none).
+func (s *Service) SetQuotas(council, materials int64) {
+	s.quota.Store(council)
+	s.materials.Store(materials)
+}
+
+func (s *Service) quotaOf(owner string) int64 {
+	if owner == policy.GlobalOwner {
+		return s.materials.Load()
+	}
+	return s.quota.Load()
+}
+
+func perr(code syncproto.Code, format string, a ...any) *syncproto.Error {
+	return &syncproto.Error{Code: code, Message: fmt.Sprintf(format, a...)}
+}
+
+// readable returns the state of the record ref names when dev may read
+// it; else CodeNotFound, the same for a record that does not exist, so
+// that nothing is learnt of another council's records.
+func (s *Service) readable(ctx context.Context, dev *store.Device, ref syncproto.RecordRef) (*changeset.State, error) {
+	if !syncproto.ValidName(ref.Kind) || !syncproto.ValidName(ref.Record) {
+		return nil, perr(syncproto.CodeInvalid, "%.80q %.80q does not name a record", ref.Kind, ref.Record)
+	}
+	st, err := s.st.State(ctx, ref.Kind, ref.Record)
+	if errors.Is(err, store.ErrNotFound) || err == nil && !policy.MayRead(policy.Device{Role: dev.Role, Council: dev.Council}, st.Kind, st.Council) {
+		return nil, perr(syncproto.CodeNotFound, "the server holds no %s %s that this laptop may read", ref.Kind, ref.Record)
+	}
+	return st, err
+}
+
+func isNotFound(err error) bool {
+	var e *syncproto.Error
+	return errors.As(err, &e) && e.Code == syncproto.CodeNotFound
+}
+
+// Have answers which of the chunks asked about each record names and its
+// owner holds.
+func (s *Service) Have(ctx context.Context, dev *store.Device, req *syncproto.HaveRequest) (*syncproto.HaveResponse, error) {
+	if err := syncproto.CheckProto(req.Proto); err != nil {
+		return nil, err
+	}
+	if n := req.CountHaveChunks(); n > syncproto.MaxHaveChunks {
+		return nil, perr(syncproto.CodeTooLarge, "%d chunks in one request, at most %d", n, syncproto.MaxHaveChunks)
+	}
+	parsed := make([][]policy.Chunk, len(req.Records))
+	for i, rec := range req.Records {
+		for _, h := range rec.Chunks {
+			c, err := policy.ParseChunk(h)
+			if err != nil {
+				return nil, perr(syncproto.CodeInvalid, "%.80s %.80s: %v", rec.Kind, rec.Record, err)
+			}
+			parsed[i] = append(parsed[i], c)
+		}
+	}
+	resp := &syncproto.HaveResponse{Proto: syncproto.Proto, Records: make([]syncproto.HaveAnswer, len(req.Records))}
+	for i, rec := range req.Records {
+		a := &resp.Records[i]
+		a.RecordRef = rec.RecordRef
+		st, err := s.readable(ctx, dev, rec.RecordRef)
+		if isNotFound(err) {
+			a.Code = syncproto.CodeNotFound
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		named, owner := policy.Chunks(st), policy.Owner(st)
+		var ask [][32]byte
+		for _, c := range parsed[i] {
+			if named[c] > 0 {
+				ask = append(ask, c)
+			}
+		}
+		held, err := s.st.HeldChunks(ctx, owner, ask)
+		if err != nil {
+			return nil, err
+		}
+		for j, c := range parsed[i] {
+			switch _, ok := held[c]; {
+			case named[c] == 0:
+				a.NotNamed = append(a.NotNamed, rec.Chunks[j])
+			case !ok:
+				a.Missing = append(a.Missing, rec.Chunks[j])
+			}
+		}
+	}
+	return resp, nil
+}
+
+// Put takes a chunk stream of chunks the record ref names, for its owner.
+// Every chunk that arrived whole and checked is kept, even when the
+// stream is cut or a later chunk refused (the error says which).
+func (s *Service) Put(ctx context.Context, dev *store.Device, ref syncproto.RecordRef, cr *syncproto.ChunkReader) (*syncproto.PutResponse, error) {
+	st, err := s.readable(ctx, dev, ref)
+	if err != nil {
+		return nil, err
+	}
+	named, owner := policy.Chunks(st), policy.Owner(st)
+	quota := s.quotaOf(owner)
+	resp := &syncproto.PutResponse{Proto: syncproto.Proto}
+	var blob []byte
+	for n := 0; ; n++ {
+		c, err := cr.Next()
+		if err == io.EOF {
+			return resp, nil
+		}
+		switch {
+		case errors.Is(err, syncproto.ErrChunk):
+			return resp, perr(syncproto.CodeFrame, "%v: it was not stored; send it again", err)
+		case err != nil:
+			return resp, perr(syncproto.CodeFrame, "the chunk stream was cut off after %d chunks: %v", n, err)
+		case n >= syncproto.MaxPutChunks:
+			return resp, perr(syncproto.CodeTooLarge, "more than %d chunks in one request", syncproto.MaxPutChunks)
+		case c.Enc.Status():
+			return resp, perr(syncproto.CodeInvalid, "chunk %s: a put carries content, not a status", c.Hex())
+		case named[c.Sum] == 0:
+			return resp, perr(syncproto.CodeForbidden, "%s %s does not name chunk %s: only the chunks of its files are taken", ref.Kind, ref.Record, c.Hex())
+		case named[c.Sum] != int64(len(c.Plain)):
+			return resp, perr(syncproto.CodeInvalid, "chunk %s is %d bytes; the record says %d", c.Hex(), len(c.Plain), named[c.Sum])
+		}
+		held, err := s.st.HeldChunks(ctx, owner, [][32]byte{c.Sum})
+		if err != nil {
+			return resp, err
+		}
+		if _, ok := held[c.Sum]; ok {
+			resp.Held++
+			continue
+		}
+		size := int64(len(c.Plain))
+		if quota > 0 {
+			u, err := s.st.ChunkUsage(ctx, owner)
+			if err != nil {
+				return resp, err
+			}
+			if u.Bytes+size > quota {
+				return resp, quotaErr(owner, u.Bytes, quota)
+			}
+		}
+		// Another owner may have stored the content already: it is the
+		// same bytes (checked against the same SHA-256).
+		key := blobKey(c.Sum)
+		if _, err := s.blobs.Stat(ctx, key); errors.Is(err, blobstore.ErrNotFound) {
+			blob = s.seal.seal(blob[:0], c.Sum, c.Enc, c.Payload)
+			if err := s.blobs.Put(ctx, key, blob); err != nil {
+				return resp, s.blobErr(err)
+			}
+		} else if err != nil {
+			return resp, s.blobErr(err)
+		}
+		added, err := s.st.AddChunk(ctx, owner, c.Sum, size, quota)
+		if errors.Is(err, store.ErrQuota) {
+			u, _ := s.st.ChunkUsage(ctx, owner)
+			return resp, quotaErr(owner, u.Bytes, quota)
+		}
+		if err != nil {
+			return resp, err
+		}
+		if added {
+			resp.Stored++
+			resp.Bytes += int64(len(c.Payload))
+		} else {
+			resp.Held++
+		}
+	}
+}
+
+func quotaErr(owner string, used, quota int64) error {
+	who := "council " + owner
+	if owner == policy.GlobalOwner {
+		who = "the materials"
+	}
+	return perr(syncproto.CodeQuota, "%s: %s of %s for files on the server used; the chunk was not stored: ask the administrator to raise the quota (serve --files-quota), or remove files",
+		who, gib(used), gib(quota))
+}
+
+func gib(n int64) string { return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30)) }
+
+// blobErr says a blob store's failure as the laptop should hear it: a
+// full disk is the server's to fix, and the laptop tries again later.
+func (s *Service) blobErr(err error) error {
+	if errors.Is(err, blobstore.ErrDiskFull) {
+		s.log.Error("the file store's disk is full", "err", err)
+		return perr(syncproto.CodeUnavailable, "the server's disk for files is full; the files stay on this laptop and are sent later")
+	}
+	return err
+}
+
+// Get writes a chunk stream of the chunks asked for, in their order: each
+// the record names and its owner holds, or why not (ChunkNotNamed,
+// ChunkAbsent). What it checks is checked before anything is written; an
+// error after that (the laptop went away, a damaged blob) ends the
+// stream, which the laptop sees cut and asks again.
+func (s *Service) Get(ctx context.Context, dev *store.Device, req *syncproto.GetRequest, start func() io.Writer) error {
+	if err := syncproto.CheckProto(req.Proto); err != nil {
+		return err
+	}
+	if len(req.Chunks) > syncproto.MaxGetChunks {
+		return perr(syncproto.CodeTooLarge, "%d chunks in one request, at most %d", len(req.Chunks), syncproto.MaxGetChunks)
+	}
+	sums := make([][32]byte, len(req.Chunks))
+	for i, h := range req.Chunks {
+		c, err := policy.ParseChunk(h)
+		if err != nil {
+			return perr(syncproto.CodeInvalid, "%v", err)
+		}
+		sums[i] = c
+	}
+	st, err := s.readable(ctx, dev, req.RecordRef)
+	if err != nil {
+		return err
+	}
+	named, owner := policy.Chunks(st), policy.Owner(st)
+	var total int64
+	for _, c := range sums {
+		total += named[c]
+	}
+	if total > syncproto.MaxGetBytes {
+		return perr(syncproto.CodeTooLarge, "%d bytes of chunks in one request, at most %d", total, syncproto.MaxGetBytes)
+	}
+	held, err := s.st.HeldChunks(ctx, owner, sums)
+	if err != nil {
+		return err
+	}
+	cw := syncproto.NewChunkWriter(start())
+	if err := cw.Start(); err != nil {
+		return nil
+	}
+	for _, c := range sums {
+		var werr error
+		switch _, ok := held[c]; {
+		case named[c] == 0:
+			werr = cw.Write(c, syncproto.ChunkNotNamed, nil)
+		case !ok:
+			werr = cw.Write(c, syncproto.ChunkAbsent, nil)
+		default:
+			blob, err := s.blobs.Get(ctx, blobKey(c))
+			var enc syncproto.ChunkEncoding
+			var payload []byte
+			if err == nil {
+				enc, payload, err = s.seal.open(c, blob)
+			}
+			if err != nil {
+				// Held but unreadable: the account says it is there, so
+				// the laptop would only ask again; say it loudly here.
+				s.log.Error("a chunk the server holds cannot be read", "chunk", fmt.Sprintf("%x", c), "owner", owner, "err", err)
+				return nil
+			}
+			werr = cw.Write(c, enc, payload)
+		}
+		if werr != nil {
+			return nil // the laptop went away
+		}
+	}
+	return nil
+}
+
+// MaterialCopies lists what every laptop holds of each material, for
+// trainers and central staff.
+func (s *Service) MaterialCopies(ctx context.Context, dev *store.Device) (*syncproto.MaterialCopies, error) {
+	if dev.Role != domain.RoleTrainer && dev.Role != domain.RoleCentral {
+		return nil, perr(syncproto.CodeForbidden, "what councils hold of materials is for trainers and central staff")
+	}
+	devs, err := s.st.Devices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(devs))
+	for _, d := range devs {
+		names[d.ID] = d.Name
+	}
+	resp := &syncproto.MaterialCopies{Proto: syncproto.Proto, Copies: []syncproto.MaterialCopy{}}
+	err = s.st.EachState(ctx, domain.KindMaterialCopy, func(st *changeset.State) error {
+		if st.Deleted() {
+			return nil
+		}
+		var m domain.MaterialCopy
+		if err := (changeset.Schema{}).FromFields(st.Values(), &m); err != nil {
+			return nil // judged on the way in; nothing to show
+		}
+		resp.Copies = append(resp.Copies, syncproto.MaterialCopy{Material: m.Material, Council: m.Council, Laptop: names[st.Fields["material"].Device],
+			Downloaded: m.Downloaded, DownloadedAt: utc(m.DownloadedAt), Read: m.Read, ReadAt: utc(m.ReadAt)})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(resp.Copies, func(a, b syncproto.MaterialCopy) int {
+		return cmp.Or(cmp.Compare(a.Material, b.Material), cmp.Compare(a.Council, b.Council), cmp.Compare(a.Laptop, b.Laptop))
+	})
+	return resp, nil
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

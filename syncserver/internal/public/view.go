@@ -22,11 +22,46 @@ type view struct {
 	stamp    store.PublicStamp
 	today    caldate.Date // the day the counts of deadlines were made for
 	appeals  []*store.PublicAppeal
+	facets   []facets // appeals[i]'s is facets[i]
+	codes    [nFacets]map[string]uint16
 	byRegNo  map[string]*store.PublicAppeal
 	councils []*store.PublicCouncil
 	council  map[string]*store.PublicCouncil
 	years    []int // years received, newest first
 	stats    stats
+}
+
+// facets are what the list is filtered by, of one appeal, as small
+// numbers (view.codes: 0 is none): a filter compares numbers over 20,000
+// appeals, not strings (which took 4 ms a page).
+type facets struct {
+	f    [nFacets]uint16
+	year uint16
+}
+
+// The filtered fields, each with its own numbering.
+const (
+	facetOblast = iota
+	facetDistrict
+	facetCategory
+	facetStatus
+	nFacets
+)
+
+// code is the number of value s of facet k, made when new.
+func (v *view) code(k int, s string) uint16 {
+	if s == "" {
+		return 0
+	}
+	if v.codes[k] == nil {
+		v.codes[k] = map[string]uint16{}
+	}
+	n, ok := v.codes[k][s]
+	if !ok {
+		n = uint16(len(v.codes[k]) + 1) // the catalog's codes: a few dozen
+		v.codes[k][s] = n
+	}
+	return n
 }
 
 // stats are the counts of the statistics page.
@@ -122,8 +157,18 @@ func build(ctx context.Context, st store.Public, today caldate.Date) (*view, err
 		}
 		return cmp.Compare(b.RegNo, a.RegNo)
 	})
-	v.count()
+	v.index()
 	return v, nil
+}
+
+// index makes the facets and the counts of v.appeals, as sorted.
+func (v *view) index() {
+	v.facets = make([]facets, len(v.appeals))
+	for i, p := range v.appeals {
+		v.facets[i] = facets{f: [nFacets]uint16{v.code(facetOblast, p.Oblast), v.code(facetDistrict, p.District),
+			v.code(facetCategory, p.Category), v.code(facetStatus, string(p.Status))}, year: uint16(max(0, min(p.ReceivedOn.Year(), 65535)))}
+	}
+	v.count()
 }
 
 func (v *view) count() {
@@ -186,14 +231,27 @@ const pageSize = 20
 // selects in all.
 func (v *view) list(f filter) (page []*store.PublicAppeal, total int) {
 	from := (max(f.Page, 1) - 1) * pageSize
-	for _, p := range v.appeals {
-		if f.Oblast != "" && p.Oblast != f.Oblast || f.District != "" && p.District != f.District ||
-			f.Category != "" && p.Category != f.Category || f.Status != "" && p.Status != f.Status ||
-			f.Year != 0 && p.ReceivedOn.Year() != f.Year {
+	var want [nFacets]uint16 // 0: any
+	for k, s := range [nFacets]string{f.Oblast, f.District, f.Category, string(f.Status)} {
+		if s == "" {
+			continue
+		}
+		n, ok := v.codes[k][s]
+		if !ok {
+			return nil, 0 // no appeal has it
+		}
+		want[k] = n
+	}
+	year := uint16(max(0, min(f.Year, 65535)))
+	for i := range v.facets {
+		a := &v.facets[i]
+		if want[facetOblast] != 0 && a.f[facetOblast] != want[facetOblast] || want[facetDistrict] != 0 && a.f[facetDistrict] != want[facetDistrict] ||
+			want[facetCategory] != 0 && a.f[facetCategory] != want[facetCategory] || want[facetStatus] != 0 && a.f[facetStatus] != want[facetStatus] ||
+			year != 0 && a.year != year {
 			continue
 		}
 		if total >= from && len(page) < pageSize {
-			page = append(page, p)
+			page = append(page, v.appeals[i])
 		}
 		total++
 	}

@@ -2,13 +2,13 @@ package badgerdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"syscall"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/kenesh/kenesh/internal/diskspace"
 )
 
 // Open opens a Badger database. A process killed while Badger created a
@@ -35,9 +35,7 @@ func IsWrongKey(err error) bool {
 }
 
 // IsNoSpace reports whether err is a full disk, however Badger wrapped it.
-func IsNoSpace(err error) bool {
-	return err != nil && (errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device"))
-}
+func IsNoSpace(err error) bool { return diskspace.IsNoSpace(err) }
 
 // Logger forwards Badger's warnings and errors to slog and drops its
 // chatter, which would otherwise reach a script's stderr. A nil L
@@ -83,31 +81,14 @@ func Scan(ctx context.Context, txn *badger.Txn, prefix []byte, fn func(k, v []by
 }
 
 // CheckSpace refuses to go on when dir's file system has less than min
-// bytes free for this user: it returns full, wrapped with the figures.
-// Badger needs room to write its tables and compact them; a store that
-// runs out of disk in the middle of that is far harder to recover than a
-// write refused beforehand. When the free space cannot be read it returns
-// nil and lets the write itself tell.
+// bytes free (diskspace.CheckSpace). Badger needs room to write its
+// tables and compact them.
 func CheckSpace(dir string, min uint64, full error) error {
-	if dir == "" {
-		return nil // in memory
-	}
-	free, err := FreeBytes(dir)
-	if err != nil {
-		return nil
-	}
-	if free < min {
-		return fmt.Errorf("%w (%d MiB free, %d MiB kept in reserve)", full, free>>20, min>>20)
-	}
-	return nil
+	return diskspace.CheckSpace(dir, min, full)
 }
 
-// Classify wraps err in full when it is a full disk (IsNoSpace), so that
-// callers can tell it with errors.Is and say what to do; other errors are
-// returned as they are.
-func Classify(err, full error) error {
-	if IsNoSpace(err) {
-		return fmt.Errorf("%w (%v)", full, err)
-	}
-	return err
-}
+// Classify wraps err in full when it is a full disk (diskspace.Classify).
+func Classify(err, full error) error { return diskspace.Classify(err, full) }
+
+// FreeBytes is the space available to this user on dir's file system.
+func FreeBytes(dir string) (uint64, error) { return diskspace.FreeBytes(dir) }

@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kenesh/kenesh/internal/badgerdb"
+	"github.com/kenesh/kenesh/internal/diskspace"
 )
 
 // DirOptions tune a Dir.
@@ -80,7 +80,7 @@ func (d *Dir) Put(ctx context.Context, key string, data []byte) error {
 	if err := checkPut(ctx, key, data); err != nil {
 		return err
 	}
-	if err := badgerdb.CheckSpace(d.root, d.minFree+uint64(len(data)), ErrDiskFull); err != nil {
+	if err := diskspace.CheckSpace(d.root, d.minFree+uint64(len(data)), ErrDiskFull); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	f, err := os.CreateTemp(d.tmp, "put-")
@@ -138,7 +138,7 @@ func syncDir(dir string) error {
 	return f.Sync()
 }
 
-func classify(err error) error { return badgerdb.Classify(err, ErrDiskFull) }
+func classify(err error) error { return diskspace.Classify(err, ErrDiskFull) }
 
 func (d *Dir) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := checkKey(ctx, "get", key); err != nil {

@@ -1,6 +1,6 @@
 //go:build !unix && !windows
 
-package badgerdb
+package diskspace
 
 import "errors"
 

@@ -1,6 +1,6 @@
 //go:build unix
 
-package badgerdb
+package diskspace
 
 import "golang.org/x/sys/unix"
 

@@ -1,6 +1,6 @@
 //go:build windows
 
-package badgerdb
+package diskspace
 
 import "golang.org/x/sys/windows"
 

@@ -9,7 +9,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
+	"time"
 
+	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
@@ -118,6 +120,14 @@ func BenchmarkPages(b *testing.B) {
 	for _, l := range langs {
 		stats = append(stats, Prefix+l+"/stats")
 	}
+	b.Run("view", func(b *testing.B) { // made again after each publication
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := build(context.Background(), w.st, caldate.Of(time.Now())); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	for _, cache := range []struct {
 		name  string
 		bytes int

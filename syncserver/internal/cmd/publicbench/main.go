@@ -46,7 +46,10 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
-var cpuProfile string
+var (
+	cpuProfile string
+	readerPace float64
+)
 
 var councils = []domain.Council{
 	{Code: "NRN-ATB", Name: "Ат-Башы", Oblast: "KG-N", District: "KG-N-ATB"}, {Code: "OSH-ARA", Name: "Араван", Oblast: "KG-O"},
@@ -72,9 +75,11 @@ func main() {
 		formDur   = flag.Duration("form-duration", 10*time.Second, "how long citizens send the form")
 		laptops   = flag.Int("laptops", 20, "laptops syncing while the form is sent")
 		profile   = flag.String("cpuprofile", "", "write a CPU profile of the reading phase to this file")
+		pace      = flag.Float64("pace", 0, "pages a second each reader asks at most (0: the next as soon as one is read)")
 	)
 	flag.Parse()
 	cpuProfile = *profile
+	readerPace = *pace
 	if err := run(*appeals, *published, *data, *readers, *duration, *formRate, *formDur, *laptops); err != nil {
 		fmt.Fprintln(os.Stderr, "publicbench:", err)
 		os.Exit(1)
@@ -163,7 +168,7 @@ func run(nAppeals, nPublished int, data string, readers int, duration time.Durat
 	if err != nil {
 		return err
 	}
-	regNos, err := fill(ctx, s, nAppeals, nPublished)
+	regNos, ids, err := fill(ctx, s, nAppeals, nPublished)
 	if err != nil {
 		s.Close()
 		return err
@@ -212,7 +217,16 @@ func run(nAppeals, nPublished int, data string, readers int, duration time.Durat
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(seed, 7))
 			langs := []string{"ky", "ru", "en"}
+			var gap time.Duration
+			if readerPace > 0 {
+				gap = time.Duration(float64(time.Second) / readerPace)
+			}
+			next := time.Now().Add(time.Duration(rng.Int64N(int64(gap) + 1))) // readers start spread over one gap
 			for time.Now().Before(end) {
+				if readerPace > 0 {
+					time.Sleep(time.Until(next))
+					next = next.Add(gap)
+				}
 				lang := langs[rng.IntN(3)]
 				var path string
 				switch r := rng.IntN(10); {
@@ -263,7 +277,13 @@ func run(nAppeals, nPublished int, data string, readers int, duration time.Durat
 		fmt.Printf("| %s | %d | %.2f ms | %.2f ms | %.2f ms | %.1f ms | %.1f ms |\n", k, len(v), pct(v, .5), pct(v, .99), pct(v, 1), pct(clientMs[k], .5), pct(clientMs[k], .99))
 	}
 	tm.mu.Unlock()
-	fmt.Printf("\n%d requests in %s: %.0f a second, %.1f MB read (gzip), %d failed\n", total, duration, float64(total)/duration.Seconds(), float64(bytesRead.Load())/1e6, failures.Load())
+	fmt.Printf("\n%d requests in %s: %.0f a second, %.1f MB read (uncompressed), %d failed\n", total, duration, float64(total)/duration.Seconds(), float64(bytesRead.Load())/1e6, failures.Load())
+
+	// A publication reaches the server: the next request sees it (the
+	// view is made again), and so does every request after it.
+	if err := publication(ctx, s, client, base, regNos, ids); err != nil {
+		return err
+	}
 
 	// The form while laptops sync.
 	tm.reset()
@@ -425,19 +445,21 @@ func createOp(dev string, seq, clock uint64, c domain.Council, regNo string, n i
 
 // fill makes the appeals (once: a store that holds them is reused) and
 // returns the published ones' numbers.
-func fill(ctx context.Context, s *server.Server, nAppeals, nPublished int) ([]string, error) {
+func fill(ctx context.Context, s *server.Server, nAppeals, nPublished int) (regNos, ids []string, err error) {
 	a := s.Admin()
-	var regNos []string
-	err := a.Store.ReadPublic(ctx, func(r store.PublicReader) error {
-		return r.EachAppeal(func(p *store.PublicAppeal) error { regNos = append(regNos, p.RegNo); return nil })
+	err = a.Store.ReadPublic(ctx, func(r store.PublicReader) error {
+		return r.EachAppeal(func(p *store.PublicAppeal) error {
+			regNos, ids = append(regNos, p.RegNo), append(ids, p.ID)
+			return nil
+		})
 	})
 	if err != nil || len(regNos) > 0 {
-		return regNos, err
+		return regNos, ids, err
 	}
 	t0 := time.Now()
 	for _, c := range councils {
 		if _, err := a.AddCouncil(ctx, c); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	central := &store.Device{ID: domain.NewID(), Name: "central", Role: domain.RoleCentral}
@@ -458,19 +480,19 @@ func fill(ctx context.Context, s *server.Server, nAppeals, nPublished int) ([]st
 				pub = append(pub, syncproto.WireOp{Device: central.ID, Seq: cseq, HLC: uint64(clock.Now()), Kind: domain.KindAppeal, Record: op.Record,
 					Action: "update", Author: "central", Fields: map[string]syncproto.WireChange{"published": {V: json.RawMessage("true")},
 						"published_on": {V: json.RawMessage(`"2026-11-30"`)}}})
-				regNos = append(regNos, regNo)
+				regNos, ids = append(regNos, regNo), append(ids, op.Record)
 			}
 			// The publications go right after the appeals they name (a
 			// publication of an appeal the server has not got is refused);
 			// they are a part of those appeals, so never more than a push.
 			if len(batch) == syncproto.MaxPushOps || i == per-1 {
 				if err := push(ctx, a, dev, batch); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				batch = batch[:0]
 				if len(pub) > 0 {
 					if err := push(ctx, a, central, pub); err != nil {
-						return nil, err
+						return nil, nil, err
 					}
 					pub = pub[:0]
 				}
@@ -478,7 +500,7 @@ func fill(ctx context.Context, s *server.Server, nAppeals, nPublished int) ([]st
 		}
 	}
 	fmt.Printf("filled %d appeals (%d published) in %s\n", nAppeals, len(regNos), time.Since(t0).Round(time.Second))
-	return regNos, nil
+	return regNos, ids, nil
 }
 
 // push pushes ops as dev and fails on any refusal: a benchmark whose
@@ -490,6 +512,43 @@ func push(ctx context.Context, a *admin.Local, dev *store.Device, ops []syncprot
 	}
 	if len(res.Refused) > 0 {
 		return fmt.Errorf("%d of %d operations refused, the first: %+v", len(res.Refused), len(ops), res.Refused[0])
+	}
+	return nil
+}
+
+// publication unpublishes one appeal and publishes it again, as central
+// staff do, timing the first request after each (which waits for the view
+// to be made again from the projection) and a request after it.
+func publication(ctx context.Context, s *server.Server, c *http.Client, base string, regNos, ids []string) error {
+	a := s.Admin()
+	central := &store.Device{ID: domain.NewID(), Name: "central", Role: domain.RoleCentral}
+	clock := hlc.NewClock(0, time.Now)
+	fmt.Println()
+	for seq, published := range []bool{false, true} {
+		op := syncproto.WireOp{Device: central.ID, Seq: uint64(seq + 1), HLC: uint64(clock.Now()), Kind: domain.KindAppeal, Record: ids[0],
+			Action: "update", Author: "central", Fields: map[string]syncproto.WireChange{"published": {V: json.RawMessage(fmt.Sprint(published))}}}
+		if err := push(ctx, a, central, []syncproto.WireOp{op}); err != nil {
+			return err
+		}
+		want := http.StatusNotFound
+		if published {
+			want = http.StatusOK
+		}
+		var took []string
+		for range 2 {
+			t := time.Now()
+			resp, err := c.Get(base + "/public/en/appeals/" + regNos[0])
+			if err != nil {
+				return err
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				return fmt.Errorf("published %v: its page answers %d", published, resp.StatusCode)
+			}
+			took = append(took, fmt.Sprintf("%.1f ms", float64(time.Since(t).Microseconds())/1000))
+		}
+		fmt.Printf("published set to %v: the appeal's page answers %d; the first request %s, the next %s\n", published, want, took[0], took[1])
 	}
 	return nil
 }

@@ -50,7 +50,9 @@ func (u *UI) draftSoon() {
 // keepDraft writes the form on top as the draft if it changed since the
 // last one, or drops the draft when the form holds nothing unsaved.
 func (u *UI) keepDraft() {
-	if u.shell == nil || u.sess == nil {
+	// After "close without saving" a write the draft timer had already
+	// queued must not bring the discarded input back at the next start.
+	if u.shell == nil || u.sess == nil || u.inputDiscarded {
 		return
 	}
 	d, ok := u.shell.top().(drafter)

@@ -94,7 +94,10 @@ func (h *harness) drain() {
 // waitFor runs queued UI work until cond holds.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	// Generous: a backup or an unlock derives keys (Argon2id) and under
+	// -race on two busy cores that took over 20 s; passing tests never wait
+	// this long.
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		h.drain()
 		if cond() {

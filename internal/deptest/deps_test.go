@@ -75,6 +75,9 @@ func TestDependencyDirection(t *testing.T) {
 	isUI := func(p string) bool {
 		return strings.HasPrefix(p, module+"desktop/internal/ui") || p == module+"desktop/cmd/kenesh"
 	}
+	// The server's storage engines and their databases' libraries.
+	engines := []string{module + "syncserver/internal/store/badgerstore", "github.com/dgraph-io/badger",
+		module + "syncserver/internal/store/pgstore", "github.com/jackc/pgx"}
 	rules := []struct {
 		name    string
 		applies func(string) bool
@@ -125,13 +128,18 @@ func TestDependencyDirection(t *testing.T) {
 			[]string{module + "desktop/"}, false},
 		{"desktop does not import syncserver", func(p string) bool { return strings.HasPrefix(p, module+"desktop/") },
 			[]string{module + "syncserver/"}, false},
+		// The laptop has no database server: PostgreSQL is the sync
+		// server's engine alone (its tests start one through pgtest).
+		{"the laptop's packages do not depend on PostgreSQL", func(p string) bool {
+			return strings.HasPrefix(p, module+"desktop/") || strings.HasPrefix(p, module+"shared/")
+		}, []string{"github.com/jackc/pgx", module + "internal/pgtest"}, false},
 		// The server's engines are chosen at start (Badger embedded,
 		// PostgreSQL for several server processes): what serves laptops
 		// and the public must work on every engine of the storage
 		// contract, and is tested on one only through storetest's suite.
-		{"the API does not import the Badger store (it serves any engine of the storage contract)",
+		{"the API imports no storage engine (it serves any engine of the storage contract)",
 			func(p string) bool { return strings.HasPrefix(p, module+"syncserver/internal/api") },
-			[]string{module + "syncserver/internal/store/badgerstore", "github.com/dgraph-io/badger"}, false},
+			engines, false},
 		{"ingest, auth, middleware and the storage contract do not import an engine (they must work on every one)",
 			func(p string) bool {
 				for _, q := range []string{"ingest", "auth", "middleware", "store", "store/storetest"} {
@@ -141,12 +149,12 @@ func TestDependencyDirection(t *testing.T) {
 				}
 				return false
 			},
-			[]string{module + "syncserver/internal/store/badgerstore", "github.com/dgraph-io/badger"}, false},
+			engines, false},
 		// What the public sees is the projection alone (store.Public):
 		// the register never reads a record, whatever the engine.
 		{"the public register does not import an engine (it reads the projection through the storage contract)",
 			func(p string) bool { return p == module+"syncserver/internal/public" },
-			[]string{module + "syncserver/internal/store/badgerstore", "github.com/dgraph-io/badger"}, false},
+			engines, false},
 	}
 	for _, p := range listDeps(t) {
 		for _, r := range rules {

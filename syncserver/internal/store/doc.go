@@ -1,6 +1,7 @@
 // Package store is the sync server's storage contract: what the server
 // keeps and what every storage engine guarantees about it. Engines live
-// beneath it (badgerstore, the embedded default) and all pass the same
+// beneath it (badgerstore, the embedded default; pgstore, PostgreSQL, for
+// several server processes on one database) and all pass the same
 // conformance suite (storetest).
 //
 // # What is kept
@@ -42,10 +43,10 @@
 // gaps that fill later. An engine with one writing process (Badger, which
 // locks its directory) keeps one Append at a time and commits it before the
 // next takes a number. An engine with several server processes on one
-// database (PostgreSQL, issue 15) must do the same across processes: take
-// the numbers under a lock held until commit (a transaction-scoped advisory
-// lock), or give numbers freely and let a pull stop before the lowest one
-// still in flight. Nothing a server process keeps in memory is needed for
+// database must do the same across processes: take the numbers under a
+// lock held until commit (pgstore locks a row), or give numbers freely and
+// let a pull stop before the lowest one still in flight. storetest's cases
+// of several processes (Suite.Second) check it. Nothing a server process keeps in memory is needed for
 // any of this: the lock, the head of the log, the next sequence number and
 // the server's clock are the store's.
 //

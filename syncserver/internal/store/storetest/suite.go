@@ -32,6 +32,11 @@ type Suite struct {
 	// Restore makes a new store from what st's store.Backuper wrote (the
 	// suite closes it). Nil, or a store without Backuper, skips the case.
 	Restore func(t testing.TB, backup io.Reader) store.Store
+	// Second opens another store on st's data, as a second server process
+	// on the same database does (the suite closes it). Nil: the engine
+	// serves one process (Badger locks its directory), and the cases of
+	// several processes are skipped.
+	Second func(t testing.TB, st store.Store) store.Store
 }
 
 // Run runs every case as a subtest.
@@ -71,6 +76,10 @@ func (s Suite) Run(t *testing.T) {
 		{"PublicRule", testPublicRule},
 		{"Chunks", testChunks},
 		{"ChunksConcurrent", testChunksConcurrent},
+		{"FieldsKept", testFieldsKept},
+		{"ProcessesShareTheLog", testProcessesShareTheLog},
+		{"ProcessesOneDevice", testProcessesOneDevice},
+		{"ProcessesShareTheRest", testProcessesShareTheRest},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,64 @@
+// Package pgstore is the server's storage contract (package store) on
+// PostgreSQL 15 or newer, through pgx: the engine for a deployment that
+// runs several stateless kenesh-syncserver processes on one database.
+//
+// # Schema
+//
+// The schema is versioned in the repository (migrations/NNNN_name.sql,
+// embedded): Open applies those the database lacks, in order, each in its
+// own transaction with its row in schema_version, under an advisory lock
+// so that processes starting together migrate once. A database whose
+// schema is newer than the binary knows is refused, never used. The tables
+// (see 0001_init.sql) follow the contract's concerns: the directory
+// (devices, tokens, codes, seen), the log (ops, refusals, acked, and the
+// one row of log_state), states and conflicts, and the public projection.
+//
+// # Server sequence and pull order across processes
+//
+// A pull's promise is that once its cursor passed a sequence number, no
+// operation with that number or a lower one can appear. With several
+// writers this is the hard part: a number taken by one transaction may
+// commit after a higher one taken by another, and a puller that read the
+// higher one in between would skip the lower for ever.
+//
+// This engine makes commit order equal sequence order. Every Append begins
+// by locking the single row of log_state (SELECT ... FOR UPDATE), which
+// holds the head of the log, and keeps the lock until its commit; the next
+// Append, in this process or any other, waits on that row, and PostgreSQL
+// releases a transaction's row locks only once its commit is visible to
+// new snapshots. So the next Append reads the head the last one left,
+// numbers follow it, and every snapshot holds a gap-free prefix 1..head of
+// the log: a pull reads the head and the log in one REPEATABLE READ
+// snapshot and never scans past that head. Appends run in READ COMMITTED,
+// so that each statement after the lock sees what the previous Append
+// committed (a REPEATABLE READ snapshot would be taken before the wait).
+//
+// The price is that appends are one at a time across the deployment, as
+// they are within one Badger process; what runs in parallel is everything
+// else (decoding, authentication, pulls, the public register). The
+// alternative, numbers given freely (a sequence) with a "visible up to"
+// watermark that pulls stop at, lets appends overlap but needs a tracker
+// of numbers in flight that survives a crashed process; the batched log of
+// issue 15 (one row per change set) shortens the locked section instead,
+// and fits this design unchanged.
+//
+// Nothing correctness needs is kept in a process's memory: the head, the
+// next number, the acknowledgements, the server's clock and the
+// projection's version are rows, read under the lock.
+//
+// # Transactions
+//
+// View, ReadLog, ReadPublic and Pull run in a REPEATABLE READ, read-only
+// snapshot. Update runs SERIALIZABLE and is retried on a serialization
+// failure. An Append keeps its writes in memory, where its own reads find
+// them, and sends them in one batch just before it commits: the rows of a
+// push of a thousand operations cost one round trip, not a thousand.
+//
+// # Values
+//
+// Names (device ids, kinds, record ids, councils) are text compared byte
+// by byte (COLLATE "C"); operations and states are kept in the storage
+// encoding of package changeset (bytea), as the embedded engine keeps
+// them; other values are JSON in bytea. Times are timestamptz, to the
+// microsecond.
+package pgstore

@@ -1,0 +1,581 @@
+package pgstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/hlc"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+)
+
+// Pull index values of ops.ix besides a council's code (a name never holds
+// ':', so neither can be a council).
+const (
+	ixGlobal = ":global" // every device reads it
+	ixNone   = ""        // only devices that read everything
+)
+
+func ixOf(ix store.Index) string {
+	switch {
+	case ix.Global:
+		return ixGlobal
+	case validPart(ix.Council):
+		return ix.Council
+	}
+	return ixNone
+}
+
+// reader reads the log and the states in a transaction.
+type reader struct {
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+// Acked implements store.LogReader.
+func (r *reader) Acked(dev string) (uint64, error) {
+	if !validPart(dev) {
+		return 0, nil
+	}
+	var n int64
+	err := r.tx.QueryRow(r.ctx, `SELECT seq FROM acked WHERE device = $1`, dev).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("acknowledgement of %s: %w", dev, err)
+	}
+	return u64(n), nil
+}
+
+// Judgement implements store.LogReader: an accepted operation is its row
+// of the log, a refused one its row of refusals.
+func (r *reader) Judgement(dev string, seq uint64) (*store.Judgement, error) {
+	if !validPart(dev) {
+		return nil, nil
+	}
+	var sseq, clock int64
+	var kind, record, code, msg []byte
+	err := r.tx.QueryRow(r.ctx, `SELECT seq, hlc, convert_to(kind, 'UTF8'), convert_to(record, 'UTF8'), ''::bytea, ''::bytea
+			FROM ops WHERE device = $1 AND dseq = $2
+		UNION ALL
+		SELECT 0, hlc, kind, record, code, message FROM refusals WHERE device = $1 AND seq = $2`, dev, i64(seq)).
+		Scan(&sseq, &clock, &kind, &record, &code, &msg)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("judgement of %s/%d: %w", dev, seq, err)
+	}
+	return &store.Judgement{ServerSeq: u64(sseq), HLC: u64(clock), Kind: string(kind), Record: string(record), Code: string(code), Message: string(msg)}, nil
+}
+
+// state returns a record's state as stored, or nil.
+func (r *reader) state(kind, id string) ([]byte, error) {
+	var b []byte
+	err := r.tx.QueryRow(r.ctx, `SELECT state FROM states WHERE kind = $1 AND id = $2`, kind, id).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state of %s %s: %w", kind, id, err)
+	}
+	return b, nil
+}
+
+// State implements store.LogReader.
+func (r *reader) State(kind, id string) (*changeset.State, error) {
+	if !validPart(kind) || !validPart(id) {
+		return nil, nil
+	}
+	b, err := r.state(kind, id)
+	if b == nil || err != nil {
+		return nil, err
+	}
+	return decodeState(b)
+}
+
+func decodeState(b []byte) (*changeset.State, error) {
+	st, err := changeset.DecodeState(b)
+	if err != nil {
+		return nil, fmt.Errorf("stored state: %w", err)
+	}
+	return st, nil
+}
+
+// ReadLog implements store.Log.
+func (s *Store) ReadLog(ctx context.Context, fn func(store.LogReader) error) error {
+	return s.readOnly(ctx, func(tx pgx.Tx) error { return fn(&reader{ctx: ctx, tx: tx}) })
+}
+
+// Append implements store.Log: the row lock on log_state, taken first and
+// held to the commit, makes appends one at a time across every process
+// (see the package doc). fn's writes are kept here and sent in one batch
+// before the commit.
+func (s *Store) Append(ctx context.Context, fn func(store.LogTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		w := newLogTx(ctx, tx)
+		if err := w.lock(); err != nil {
+			return err
+		}
+		if err := fn(w); err != nil {
+			return err
+		}
+		return w.flush()
+	})
+	return classify(err)
+}
+
+// logTx is one Append. It caches what it read (nothing else writes the
+// log while it holds the lock) and keeps what it writes until flush.
+type logTx struct {
+	reader
+
+	// log_state as locked, and as this transaction leaves it.
+	head0, head   uint64
+	clock0, clock uint64
+	rule0, rule   int
+	publicN       uint64
+
+	acked   map[string]uint64 // read or written
+	ackedW  map[string]bool   // written
+	judged  map[devSeq]*store.Judgement
+	states  map[string]stateEntry // kind:id
+	ops     opRows
+	refused []store.Refusal
+	confl   map[conflictKey][]byte
+
+	public
+}
+
+type devSeq struct {
+	dev string
+	seq uint64
+}
+
+// stateEntry is a state read (b nil: there is none) or written.
+type stateEntry struct {
+	kind, id string
+	b        []byte
+	written  bool
+}
+
+type conflictKey struct {
+	kind, record, field string
+	hlc                 uint64
+	device              string
+}
+
+// opRows are the log rows of an Append, as columns for unnest.
+type opRows struct {
+	seq, dseq, hlc              []int64
+	device, kind, record, index []string
+	op                          [][]byte
+}
+
+func newLogTx(ctx context.Context, tx pgx.Tx) *logTx {
+	return &logTx{reader: reader{ctx: ctx, tx: tx}, acked: map[string]uint64{}, ackedW: map[string]bool{},
+		judged: map[devSeq]*store.Judgement{}, states: map[string]stateEntry{}, confl: map[conflictKey][]byte{},
+		public: newPublic()}
+}
+
+// lock takes the log: the one row of log_state, until the commit.
+func (w *logTx) lock() error {
+	var head, clock, n int64
+	err := w.tx.QueryRow(w.ctx, `SELECT head, clock, public_n, public_rule FROM log_state FOR UPDATE`).Scan(&head, &clock, &n, &w.rule0)
+	if err != nil {
+		return fmt.Errorf("take the log: %w", err)
+	}
+	w.head0, w.clock0, w.publicN = u64(head), u64(clock), u64(n)
+	w.head, w.clock, w.rule = w.head0, w.clock0, w.rule0
+	return nil
+}
+
+// Acked implements store.LogReader, with this transaction's judgements.
+func (w *logTx) Acked(dev string) (uint64, error) {
+	if n, ok := w.acked[dev]; ok {
+		return n, nil
+	}
+	n, err := w.reader.Acked(dev)
+	if err == nil && validPart(dev) {
+		w.acked[dev] = n
+	}
+	return n, err
+}
+
+// Judgement implements store.LogReader, with this transaction's.
+func (w *logTx) Judgement(dev string, seq uint64) (*store.Judgement, error) {
+	if j, ok := w.judged[devSeq{dev, seq}]; ok {
+		cp := *j
+		return &cp, nil
+	}
+	return w.reader.Judgement(dev, seq)
+}
+
+// State implements store.LogReader, with this transaction's puts. Each
+// call decodes its own copy, as a read from the database would.
+func (w *logTx) State(kind, id string) (*changeset.State, error) {
+	if !validPart(kind) || !validPart(id) {
+		return nil, nil
+	}
+	key := kind + ":" + id
+	e, ok := w.states[key]
+	if !ok {
+		b, err := w.reader.state(kind, id)
+		if err != nil {
+			return nil, err
+		}
+		e = stateEntry{kind: kind, id: id, b: b}
+		w.states[key] = e
+	}
+	if e.b == nil {
+		return nil, nil
+	}
+	return decodeState(bytes.Clone(e.b))
+}
+
+// next checks that (dev, seq) follows the last judged operation of dev.
+func (w *logTx) next(dev string, seq uint64) error {
+	if !validPart(dev) {
+		return fmt.Errorf("device id %q: not a valid name", dev)
+	}
+	acked, err := w.Acked(dev)
+	if err != nil {
+		return err
+	}
+	if seq != acked+1 {
+		return fmt.Errorf("%w: %s/%d, the last judged is %d", store.ErrSequence, dev, seq, acked)
+	}
+	return nil
+}
+
+// Accept implements store.LogTx.
+func (w *logTx) Accept(op *changeset.Op, ix store.Index) (uint64, error) {
+	if err := w.next(op.Device, op.Seq); err != nil {
+		return 0, err
+	}
+	if !validPart(op.Kind) || !validPart(op.Record) {
+		return 0, fmt.Errorf("%w: bad record key %q/%q", changeset.ErrInvalidOp, op.Kind, op.Record)
+	}
+	b, err := op.AppendBinary(nil)
+	if err != nil {
+		return 0, err
+	}
+	seq := w.head + 1
+	r := &w.ops
+	r.seq, r.dseq, r.hlc = append(r.seq, i64(seq)), append(r.dseq, i64(op.Seq)), append(r.hlc, i64(uint64(op.HLC)))
+	r.device, r.kind, r.record = append(r.device, op.Device), append(r.kind, op.Kind), append(r.record, op.Record)
+	r.index, r.op = append(r.index, ixOf(ix)), append(r.op, b)
+	w.judged[devSeq{op.Device, op.Seq}] = &store.Judgement{ServerSeq: seq, HLC: uint64(op.HLC), Kind: op.Kind, Record: op.Record}
+	w.head = seq
+	w.acked[op.Device], w.ackedW[op.Device] = op.Seq, true
+	return seq, nil
+}
+
+// Refuse implements store.LogTx.
+func (w *logTx) Refuse(r store.Refusal) error {
+	if err := w.next(r.Device, r.Seq); err != nil {
+		return err
+	}
+	r.Op = bytes.Clone(r.Op)
+	w.refused = append(w.refused, r)
+	w.judged[devSeq{r.Device, r.Seq}] = &store.Judgement{HLC: r.HLC, Kind: r.Kind, Record: r.Record, Code: r.Code, Message: r.Message}
+	w.acked[r.Device], w.ackedW[r.Device] = r.Seq, true
+	return nil
+}
+
+// PutState implements store.LogTx.
+func (w *logTx) PutState(st *changeset.State) error {
+	if !validPart(st.Kind) || !validPart(st.ID) {
+		return fmt.Errorf("%w: bad record key %q/%q", changeset.ErrInvalidOp, st.Kind, st.ID)
+	}
+	b, err := st.AppendBinary(nil)
+	if err != nil {
+		return err
+	}
+	w.states[st.Kind+":"+st.ID] = stateEntry{kind: st.Kind, id: st.ID, b: b, written: true}
+	return nil
+}
+
+// PutConflict implements store.LogTx.
+func (w *logTx) PutConflict(c changeset.Conflict) error {
+	for _, s := range []string{c.Kind, c.Record, c.Field, c.Loser.Device} {
+		if err := checkText("conflict", s); err != nil {
+			return err
+		}
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	w.confl[conflictKey{c.Kind, c.Record, c.Field, uint64(c.Loser.HLC), c.Loser.Device}] = b
+	return nil
+}
+
+// Clock implements store.LogTx.
+func (w *logTx) Clock() (hlc.Timestamp, error) { return hlc.Timestamp(w.clock), nil }
+
+// SetClock implements store.LogTx.
+func (w *logTx) SetClock(t hlc.Timestamp) error {
+	w.clock = uint64(t)
+	return nil
+}
+
+// flush sends what the transaction wrote, in one batch (and a second
+// statement when the public projection's version must move).
+func (w *logTx) flush() error {
+	b := &pgx.Batch{}
+	if r := w.ops; len(r.seq) > 0 {
+		b.Queue(`INSERT INTO ops (seq, device, dseq, hlc, kind, record, ix, op)
+			SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bytea[])`,
+			r.seq, r.device, r.dseq, r.hlc, r.kind, r.record, r.index, r.op)
+	}
+	if len(w.refused) > 0 {
+		n := len(w.refused)
+		devs, seqs, clocks := make([]string, n), make([]int64, n), make([]int64, n)
+		kinds, records, codes, msgs, ops := make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n)
+		ats := make([]time.Time, n)
+		for i, r := range w.refused {
+			devs[i], seqs[i], clocks[i] = r.Device, i64(r.Seq), i64(r.HLC)
+			kinds[i], records[i], codes[i], msgs[i], ops[i], ats[i] = []byte(r.Kind), []byte(r.Record), []byte(r.Code), []byte(r.Message), r.Op, r.At
+		}
+		b.Queue(`INSERT INTO refusals (device, seq, hlc, kind, record, code, message, op, at)
+			SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bytea[], $5::bytea[], $6::bytea[], $7::bytea[], $8::bytea[], $9::timestamptz[])`,
+			devs, seqs, clocks, kinds, records, codes, msgs, ops, ats)
+	}
+	if len(w.ackedW) > 0 {
+		devs, seqs := make([]string, 0, len(w.ackedW)), make([]int64, 0, len(w.ackedW))
+		for dev := range w.ackedW {
+			devs, seqs = append(devs, dev), append(seqs, i64(w.acked[dev]))
+		}
+		b.Queue(`INSERT INTO acked (device, seq) SELECT * FROM unnest($1::text[], $2::bigint[])
+			ON CONFLICT (device) DO UPDATE SET seq = EXCLUDED.seq`, devs, seqs)
+	}
+	var kinds, ids []string
+	var sts [][]byte
+	for _, e := range w.states {
+		if e.written {
+			kinds, ids, sts = append(kinds, e.kind), append(ids, e.id), append(sts, e.b)
+		}
+	}
+	if len(kinds) > 0 {
+		b.Queue(`INSERT INTO states (kind, id, state) SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])
+			ON CONFLICT (kind, id) DO UPDATE SET state = EXCLUDED.state`, kinds, ids, sts)
+	}
+	if len(w.confl) > 0 {
+		n := len(w.confl)
+		ks, rs, fs, ds := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		hs, cs := make([]int64, 0, n), make([][]byte, 0, n)
+		for k, c := range w.confl {
+			ks, rs, fs, hs, ds, cs = append(ks, k.kind), append(rs, k.record), append(fs, k.field), append(hs, i64(k.hlc)), append(ds, k.device), append(cs, c)
+		}
+		b.Queue(`INSERT INTO conflicts (kind, record, field, hlc, device, conflict)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[])
+			ON CONFLICT (kind, record, field, hlc, device) DO UPDATE SET conflict = EXCLUDED.conflict`, ks, rs, fs, hs, ds, cs)
+	}
+	changes := w.public.queue(b) // the public projection's writes, whose results say whether it changed
+	moved := w.head != w.head0 || w.clock != w.clock0 || w.rule != w.rule0
+	if moved && len(changes) == 0 {
+		w.queueState(b, false)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	br := w.tx.SendBatch(w.ctx, b)
+	changed := false
+	for i := 0; i < b.Len(); i++ {
+		tag, err := br.Exec()
+		if err != nil {
+			br.Close()
+			return fmt.Errorf("write the log: %w", err)
+		}
+		if changes[i] && tag.RowsAffected() > 0 {
+			changed = true
+		}
+	}
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("write the log: %w", err)
+	}
+	if len(changes) > 0 && (moved || changed) {
+		b := &pgx.Batch{}
+		w.queueState(b, changed)
+		if err := w.tx.SendBatch(w.ctx, b).Close(); err != nil {
+			return fmt.Errorf("write the log: %w", err)
+		}
+	}
+	return nil
+}
+
+// queueState writes log_state as the transaction leaves it; publicMoved
+// steps the projection's version.
+func (w *logTx) queueState(b *pgx.Batch, publicMoved bool) {
+	if publicMoved {
+		b.Queue(`UPDATE log_state SET head = $1, clock = $2, public_rule = $3, public_n = public_n + 1, public_at = clock_timestamp()`,
+			i64(w.head), i64(w.clock), w.rule)
+		return
+	}
+	b.Queue(`UPDATE log_state SET head = $1, clock = $2, public_rule = $3`, i64(w.head), i64(w.clock), w.rule)
+}
+
+// Head implements store.Log.
+func (s *Store) Head(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT head FROM log_state`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("the log's head: %w", err)
+	}
+	return u64(n), nil
+}
+
+// EachOp implements store.Log: one query, one snapshot.
+func (s *Store) EachOp(ctx context.Context, after uint64, fn func(seq uint64, op *changeset.Op) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT seq, op FROM ops WHERE seq > $1 ORDER BY seq`, i64(after))
+	if err != nil {
+		return fmt.Errorf("read the log: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var b []byte
+		if err := rows.Scan(&seq, &b); err != nil {
+			return fmt.Errorf("read the log: %w", err)
+		}
+		op, err := changeset.DecodeOp(b)
+		if err != nil {
+			return fmt.Errorf("log entry %d: %w", seq, err)
+		}
+		if err := fn(u64(seq), op); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the log: %w", err)
+	}
+	return nil
+}
+
+// Refusals implements store.Log.
+func (s *Store) Refusals(ctx context.Context, dev string, fn func(store.Refusal) error) error {
+	if !validPart(dev) {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT seq, hlc, kind, record, code, message, op, at FROM refusals WHERE device = $1 ORDER BY seq`, dev)
+	if err != nil {
+		return fmt.Errorf("read refusals: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq, clock int64
+		var kind, record, code, msg, op []byte
+		var at time.Time
+		if err := rows.Scan(&seq, &clock, &kind, &record, &code, &msg, &op, &at); err != nil {
+			return fmt.Errorf("read refusals: %w", err)
+		}
+		r := store.Refusal{Device: dev, Seq: u64(seq), HLC: u64(clock), Kind: string(kind), Record: string(record),
+			Code: string(code), Message: string(msg), Op: op, At: at.UTC()}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read refusals: %w", err)
+	}
+	return nil
+}
+
+// State implements store.States.
+func (s *Store) State(ctx context.Context, kind, id string) (*changeset.State, error) {
+	if !validPart(kind) || !validPart(id) {
+		return nil, fmt.Errorf("%s %s: %w", kind, id, store.ErrNotFound)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var b []byte
+	err := s.pool.QueryRow(ctx, `SELECT state FROM states WHERE kind = $1 AND id = $2`, kind, id).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("%s %s: %w", kind, id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s: %w", kind, id, err)
+	}
+	return decodeState(b)
+}
+
+// EachState implements store.States.
+func (s *Store) EachState(ctx context.Context, kind string, fn func(*changeset.State) error) error {
+	if kind != "" && !validPart(kind) {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT state FROM states WHERE $1 = '' OR kind = $1 ORDER BY kind, id`, kind)
+	if err != nil {
+		return fmt.Errorf("read states: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return fmt.Errorf("read states: %w", err)
+		}
+		st, err := decodeState(b)
+		if err != nil {
+			return err
+		}
+		if err := fn(st); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read states: %w", err)
+	}
+	return nil
+}
+
+// Conflicts implements store.States.
+func (s *Store) Conflicts(ctx context.Context, fn func(changeset.Conflict) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT conflict FROM conflicts ORDER BY kind, record, field, hlc, device`)
+	if err != nil {
+		return fmt.Errorf("read conflicts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return fmt.Errorf("read conflicts: %w", err)
+		}
+		var c changeset.Conflict
+		if err := json.Unmarshal(b, &c); err != nil {
+			return fmt.Errorf("damaged conflict: %w", err)
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read conflicts: %w", err)
+	}
+	return nil
+}

@@ -9,9 +9,10 @@
 // own transaction with its row in schema_version, under an advisory lock
 // so that processes starting together migrate once. A database whose
 // schema is newer than the binary knows is refused, never used. The tables
-// (see 0001_init.sql) follow the contract's concerns: the directory
+// (see migrations/) follow the contract's concerns: the directory
 // (devices, tokens, codes, seen), the log (ops, refusals, acked, and the
-// one row of log_state), states and conflicts, and the public projection.
+// one row of log_state), states and conflicts, the public projection, and
+// the account of file chunks (chunks, chunk_usage).
 //
 // # Server sequence and pull order across processes
 //

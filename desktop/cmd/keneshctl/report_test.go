@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -62,5 +64,54 @@ func TestReportCommand(t *testing.T) {
 		if code != 2 || !strings.Contains(errs, "report") {
 			t.Errorf("report %v: exit %d, %s", bad, code, errs)
 		}
+	}
+}
+
+func TestExportCommand(t *testing.T) {
+	c := newCLI(t)
+	c.ok("", "init", "--device-name", "Бишкек")
+	c.ok("", "council", "add", "--code", "NRN-ATB", "--name", "Ат-Башы коомдук кеңеши", "--oblast", "KG-N", "--district", "KG-N-ATB")
+	c.ok(appealJSON, "appeal", "add")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "appeals.json")
+	got := decode[map[string]any](t, c.ok("", "export", "--format", "json", "--kind", "appeal", "--out", out))
+	if got["records"] != 1.0 || got["personal_data"] != false || got["export_id"] == "" {
+		t.Errorf("summary %v", got)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "Токтогулов") || !strings.Contains(string(b), "police_justice") {
+		t.Errorf("anonymised export:\n%s", b)
+	}
+	personal := filepath.Join(dir, "personal.json")
+	c.ok("", "export", "--format", "json", "--kind", "appeal", "--with-personal-data", "--out", personal)
+	if b, _ := os.ReadFile(personal); !strings.Contains(string(b), "Токтогулов Эрмек") {
+		t.Errorf("export with personal data:\n%s", b)
+	}
+	// Both are in the history, which syncs.
+	hist := decode[[]map[string]any](t, c.ok("", "export", "history"))
+	if len(hist) != 2 || hist[0]["personal_data"] != true || hist[0]["file"] != "personal.json" {
+		t.Errorf("history %v", hist)
+	}
+	for _, bad := range [][]string{
+		{"--format", "docx", "--out", filepath.Join(dir, "x")},
+		{"--format", "json"},
+		{"--out", filepath.Join(dir, "y")},
+		{"--format", "json", "--kind", "grant", "--out", filepath.Join(dir, "z")},
+		{"--format", "csv", "--lang", "fr", "--out", filepath.Join(dir, "w")},
+		{"--format", "csv", "--oblast", "KG-X", "--out", filepath.Join(dir, "v")},
+	} {
+		if code, _, errs := c.run("", append([]string{"export"}, bad...)...); code != 2 {
+			t.Errorf("export %v: exit %d, %s", bad, code, errs)
+		}
+	}
+	if code, _, errs := c.run("", "export", "--format", "json", "--out", out); code != 1 || !strings.Contains(errs, "already exists") {
+		t.Errorf("export over a file: exit %d, %s", code, errs)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("files left: %v", entries)
 	}
 }

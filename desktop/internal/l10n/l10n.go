@@ -205,6 +205,28 @@ var monthsShort = map[string][12]string{
 	"en": {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
 }
 
+var monthsNominative = map[string][12]string{
+	"ky": {"январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"},
+	"ru": {"январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"},
+	"en": {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
+}
+
+// Month names a month of a year, as a column or a chart's axis says it:
+// "март 2026" in Kyrgyz and Russian, "March 2026" in English; short, it
+// is "мар 2026" or "Mar 2026".
+func (t *Tr) Month(year int, m time.Month, short bool) string {
+	if m < 1 || m > 12 {
+		return fmt.Sprintf("%d-%02d", year, int(m))
+	}
+	name := monthsNominative[t.Lang][m-1]
+	if short {
+		if r := []rune(name); len(r) > 3 {
+			name = string(r[:3])
+		}
+	}
+	return fmt.Sprintf("%s %d", name, year)
+}
+
 // Date writes a day compactly for lists: "25.11.2026" in Kyrgyz and Russian,
 // "25 Nov 2026" in English. The zero date is "—".
 func (t *Tr) Date(d caldate.Date) string {

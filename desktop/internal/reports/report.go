@@ -256,6 +256,16 @@ func CutoffClock(day caldate.Date) hlc.Timestamp {
 	return hlc.New(Cutoff(day).UnixMilli(), math.MaxUint16)
 }
 
+// CheckFilter refuses, with a FilterError, a filter no report (or export)
+// can answer on svc's records.
+func CheckFilter(ctx context.Context, svc *records.Service, f Filter) error {
+	councils, err := svc.Councils(ctx)
+	if err != nil {
+		return err
+	}
+	return check(f, svc.Catalog(), councils, svc.Today())
+}
+
 // FilterError is a report asked for with a filter that cannot be
 // answered: a period that ends before it starts, an unknown council. The
 // person asking must change it.

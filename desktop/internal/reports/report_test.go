@@ -9,35 +9,14 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/reports"
 	"github.com/kenesh/kenesh/desktop/internal/reports/fixture"
-	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
-var testKey = []byte("0123456789abcdef0123456789abcdef")
-
 // setup records the fixture in a new store and returns its service.
 func setup(t *testing.T) (*records.Service, *fixture.Fixture) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir(), testKey, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := records.Init(ctx, st, "Бишкек ноутбугу"); err != nil {
-		t.Fatal(err)
-	}
-	clock := fixture.NewClock("2025-12-20")
-	svc, err := records.Open(ctx, st, records.Options{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(svc.Close)
-	fx, err := fixture.Build(ctx, svc, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, fx, _ := fixture.New(t)
 	return svc, fx
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/kenesh/kenesh/shared/caldate"
@@ -36,6 +37,11 @@ type Ingester struct {
 
 	serverID  string
 	serverDev string
+
+	// Web submissions waiting to be committed together (Submit).
+	subMu      sync.Mutex
+	subQueue   []*submitReq
+	subLeading bool // a caller is committing the queue
 }
 
 // Options tune an Ingester.

@@ -37,9 +37,10 @@ type Core struct {
 	Sync    *syncer.Syncer // one sync at a time, on request (keneshctl sync)
 	Loop    *syncer.Loop   // syncs in the background once StartSync runs it
 
-	stopLoop context.CancelFunc
-	loopDone chan struct{}
-	loopOnce sync.Once
+	stopLoop  context.CancelFunc
+	loopDone  chan struct{}
+	loopOnce  sync.Once
+	stopFiles func()
 }
 
 // Init creates an encrypted store in dir (which must not hold one) and gives
@@ -113,8 +114,10 @@ func open(ctx context.Context, dir string, st *store.Store, o Options) (*Core, e
 		st.Close()
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
+	fl := files.New(st, svc)
 	sy := syncer.New(svc, codec)
-	return &Core{Dir: dir, Store: st, Records: svc, Files: files.New(st, svc), Sync: sy, Loop: syncer.NewLoop(sy, o.Loop)}, nil
+	// The files follow the records that name them as they change.
+	return &Core{Dir: dir, Store: st, Records: svc, Files: fl, Sync: sy, Loop: syncer.NewLoop(sy, o.Loop), stopFiles: fl.Follow()}, nil
 }
 
 // StartSync runs the background sync loop until Close. Calling it again
@@ -137,6 +140,7 @@ func (c *Core) Close() error {
 		c.stopLoop()
 		<-c.loopDone
 	}
+	c.stopFiles()
 	c.Records.Close()
 	return c.Store.Close()
 }

@@ -12,43 +12,67 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
-// ChunkSize is the size of a stored chunk of a file: small enough that a
-// transfer over a 2G link can resume without repeating much, large enough
-// that a big scan is not thousands of keys.
-const ChunkSize = 128 << 10
+// ErrNotDownloaded means a file's content has not all arrived from the
+// server yet: it is listed, but cannot be opened until it has.
+var ErrNotDownloaded = errors.New("the file has not been downloaded to this laptop yet")
 
 // chunksPerCommit bounds one store transaction. Chunks go to Badger's value
 // log (they are over its value threshold), so a transaction counts only
 // their keys and pointers; this keeps one commit's fsync covering about
-// 1 MiB of content.
+// 1 MiB of content and the chunks held waiting for it a few MiB.
 const chunksPerCommit = 8
 
-// Chunks is where content chunks are kept: the store.
-type Chunks interface {
+// Store is what the files keep in the laptop's store: the chunks of their
+// content (encrypted at rest with everything else) and their
+// bookkeeping.
+type Store interface {
 	// PutChunks stores chunks under their SHA-256, durably, each once.
 	PutChunks(ctx context.Context, chunks [][]byte) error
 	// Chunk returns the chunk with the given SHA-256, checked against it;
 	// store.ErrNotFound if there is none.
 	Chunk(ctx context.Context, sum [32]byte) ([]byte, error)
+	// HasChunks reports which of sums the store holds.
+	HasChunks(ctx context.Context, sums [][32]byte) (map[[32]byte]bool, error)
+	// FileMarks, SetFileMarks and EachFileMark keep the bookkeeping: what
+	// the server holds, which records' files are done.
+	FileMarks(ctx context.Context, names []string) (map[string][]byte, error)
+	SetFileMarks(ctx context.Context, marks map[string][]byte) error
+	EachFileMark(ctx context.Context, prefix string, fn func(name string, v []byte) error) error
+	// State and EachState read the records that name files.
+	State(ctx context.Context, kind, id string) (*changeset.State, error)
+	EachState(ctx context.Context, kind string, fn func(*changeset.State) error) error
 }
 
-var _ Chunks = (*store.Store)(nil)
+var _ Store = (*store.Store)(nil)
 
-// Files attaches files to the records of one store.
+// Files keeps the content of the files records name (attachments,
+// materials) and what of it still has to travel.
 type Files struct {
-	chunks Chunks
-	rec    *records.Service
+	st  Store
+	rec *records.Service
+
+	mu    sync.Mutex
+	dirty map[ref]bool // records whose files may have something to send or fetch
+	want  map[ref]bool // records whose files a person asked for now
+	scan  bool         // the records have been looked through since opening
+	// slow says the link was slow at the last transfer (materials over
+	// the automatic size then wait for a person).
+	slow bool
 }
 
-// New returns the files of the records in rec, their content in chunks.
-func New(chunks Chunks, rec *records.Service) *Files { return &Files{chunks: chunks, rec: rec} }
+// New returns the files of the records in rec, their content in st.
+func New(st Store, rec *records.Service) *Files {
+	return &Files{st: st, rec: rec, dirty: map[ref]bool{}, want: map[ref]bool{}}
+}
 
 // Input describes a file being attached.
 type Input struct {
@@ -65,59 +89,76 @@ func (f *Files) Attach(ctx context.Context, kind, id string, in Input, r io.Read
 	if _, err := f.rec.Attachments(ctx, kind, id); err != nil {
 		return nil, fmt.Errorf("attach: %w", err)
 	}
-	name := filepath.Base(strings.TrimSpace(in.Name))
-	if name == "" || name == "." || !utf8.ValidString(name) {
-		return nil, fmt.Errorf("attach: the file needs a name")
+	att, err := f.Store(ctx, in, r, domain.MaxAttachmentSize)
+	if err != nil {
+		return nil, fmt.Errorf("attach: %w", err)
 	}
-	att := domain.Attachment{ID: domain.NewID(), Name: name, MIME: in.MIME, Caption: in.Caption, AddedOn: f.rec.Today()}
+	if err := f.rec.AddAttachment(ctx, kind, id, *att); err != nil {
+		return nil, err
+	}
+	f.Touch(kind, id)
+	return att, nil
+}
+
+// Store keeps the content of r, cut into chunks, and returns its
+// description as a record names it (domain.Attachment); nothing names it
+// yet. It refuses content over maxSize bytes. Memory stays a few MiB
+// whatever the file's size.
+func (f *Files) Store(ctx context.Context, in Input, r io.Reader, maxSize int64) (*domain.Attachment, error) {
+	name := filepath.Base(strings.TrimSpace(strings.ReplaceAll(in.Name, "\\", "/")))
+	if name == "" || name == "." || name == "/" || !utf8.ValidString(name) {
+		return nil, fmt.Errorf("the file needs a name")
+	}
+	att := domain.Attachment{ID: domain.NewID(), Name: name, MIME: in.MIME, Caption: strings.TrimSpace(in.Caption), AddedOn: f.rec.Today()}
 	whole := sha256.New()
 	var batch [][]byte
+	var pool [][]byte // buffers of the batch, reused
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := f.chunks.PutChunks(ctx, batch)
+		err := f.st.PutChunks(ctx, batch)
 		batch = batch[:0]
 		return err
 	}
-	buf := make([]byte, ChunkSize)
+	sp := newSplitter(r)
 	for {
-		n, err := io.ReadFull(r, buf)
-		if n > 0 {
-			if att.Size+int64(n) > domain.MaxAttachmentSize {
-				return nil, fmt.Errorf("attach %s: the file is larger than %d MiB", name, domain.MaxAttachmentSize>>20)
-			}
-			c := append([]byte(nil), buf[:n]...)
-			if att.MIME == "" && att.Size == 0 {
-				att.MIME = detectMIME(name, c)
-			}
-			whole.Write(c)
-			sum := sha256.Sum256(c)
-			att.Chunks = append(att.Chunks, domain.Chunk{SHA256: hex.EncodeToString(sum[:]), Size: int64(n)})
-			att.Size += int64(n)
-			batch = append(batch, c)
-			if len(batch) == chunksPerCommit {
-				if err := flush(); err != nil {
-					return nil, err
-				}
-			}
-		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		c, err := sp.next()
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("attach %s: read: %w", name, err)
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		if att.Size+int64(len(c)) > maxSize {
+			return nil, fmt.Errorf("%s is larger than %d MiB, the most a file may have", name, maxSize>>20)
+		}
+		if att.MIME == "" && att.Size == 0 {
+			att.MIME = detectMIME(name, c)
+		}
+		whole.Write(c)
+		sum := sha256.Sum256(c)
+		att.Chunks = append(att.Chunks, domain.Chunk{SHA256: hex.EncodeToString(sum[:]), Size: int64(len(c))})
+		att.Size += int64(len(c))
+		if len(pool) <= len(batch) {
+			pool = append(pool, make([]byte, 0, MaxChunk))
+		}
+		batch = append(batch, append(pool[len(batch)][:0], c...))
+		if len(batch) == chunksPerCommit {
+			if err := flush(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := flush(); err != nil {
 		return nil, err
 	}
+	if att.Size == 0 {
+		return nil, fmt.Errorf("%s is empty", name)
+	}
 	att.SHA256 = hex.EncodeToString(whole.Sum(nil))
 	if att.MIME == "" {
 		att.MIME = detectMIME(name, nil)
-	}
-	if err := f.rec.AddAttachment(ctx, kind, id, att); err != nil {
-		return nil, err
 	}
 	return &att, nil
 }
@@ -134,18 +175,65 @@ func detectMIME(name string, head []byte) string {
 
 // Open returns an attachment of a record (by id or file name) and a reader
 // of its content, checked chunk by chunk and as a whole against its
-// SHA-256.
+// SHA-256. Content not all downloaded yet is ErrNotDownloaded, before
+// anything is read.
 func (f *Files) Open(ctx context.Context, kind, id, ref string) (*domain.Attachment, io.Reader, error) {
 	att, err := f.rec.Attachment(ctx, kind, id, ref)
 	if err != nil {
 		return nil, nil, err
 	}
-	return att, &contentReader{ctx: ctx, chunks: f.chunks, att: att, whole: sha256.New()}, nil
+	r, err := f.Content(ctx, att)
+	return att, r, err
+}
+
+// Content is a reader of a file's content, checked as Open says.
+func (f *Files) Content(ctx context.Context, att *domain.Attachment) (io.Reader, error) {
+	done, total, err := f.Local(ctx, att)
+	if err != nil {
+		return nil, err
+	}
+	if done < total {
+		return nil, fmt.Errorf("%s: %w (%d of %d KiB here)", att.Name, ErrNotDownloaded, done>>10, total>>10)
+	}
+	return &contentReader{ctx: ctx, chunks: f.st, att: att, whole: sha256.New()}, nil
+}
+
+// Local says how many bytes of a file's content this laptop holds, of
+// its size.
+func (f *Files) Local(ctx context.Context, att *domain.Attachment) (done, total int64, err error) {
+	sums := make([][32]byte, 0, len(att.Chunks))
+	for _, c := range att.Chunks {
+		sum, err := parseSum(c.SHA256)
+		if err != nil {
+			return 0, 0, fmt.Errorf("%s: %w", att.Name, err)
+		}
+		sums = append(sums, sum)
+	}
+	have, err := f.st.HasChunks(ctx, sums)
+	if err != nil {
+		return 0, 0, err
+	}
+	for i, c := range att.Chunks {
+		if have[sums[i]] {
+			done += c.Size
+		}
+		total += c.Size
+	}
+	return done, total, nil
+}
+
+func parseSum(s string) ([32]byte, error) {
+	var sum [32]byte
+	if !domain.ValidSHA256(s) {
+		return sum, fmt.Errorf("%.80q is not a chunk's SHA-256", s)
+	}
+	hex.Decode(sum[:], []byte(s))
+	return sum, nil
 }
 
 type contentReader struct {
 	ctx    context.Context
-	chunks Chunks
+	chunks Store
 	att    *domain.Attachment
 	next   int
 	buf    []byte
@@ -156,18 +244,20 @@ func (r *contentReader) Read(p []byte) (int, error) {
 	for len(r.buf) == 0 {
 		if r.next == len(r.att.Chunks) {
 			if got := hex.EncodeToString(r.whole.Sum(nil)); got != r.att.SHA256 {
-				return 0, fmt.Errorf("attachment %s is damaged: its content does not match its SHA-256", r.att.Name)
+				return 0, fmt.Errorf("%s is damaged: its content does not match its SHA-256", r.att.Name)
 			}
 			return 0, io.EOF
 		}
-		var sum [32]byte
-		if _, err := hex.Decode(sum[:], []byte(r.att.Chunks[r.next].SHA256)); err != nil {
-			return 0, fmt.Errorf("attachment %s: bad chunk id: %w", r.att.Name, err)
+		sum, err := parseSum(r.att.Chunks[r.next].SHA256)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", r.att.Name, err)
 		}
 		c, err := r.chunks.Chunk(r.ctx, sum)
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, fmt.Errorf("%s: %w", r.att.Name, ErrNotDownloaded)
+		}
 		if err != nil {
-			// Later, with sync: a chunk not yet downloaded from the server.
-			return 0, fmt.Errorf("attachment %s: %w", r.att.Name, err)
+			return 0, fmt.Errorf("%s: %w", r.att.Name, err)
 		}
 		r.whole.Write(c)
 		r.buf = c

@@ -149,6 +149,13 @@ func (s *Service) rowFor(st *changeset.State) (*index.Row, error) {
 			return nil, err
 		}
 		r.Date, r.Title = caldate.Of(x.At.In(Bishkek)).String(), x.Format
+	case domain.KindMaterial:
+		m, err := materialOf(st)
+		if err != nil {
+			return nil, err
+		}
+		r.Date, r.Title, r.Category = m.PublishedOn.String(), m.Title, m.Language
+		r.Search = index.SearchText(m.Title, m.Description, m.Topic, m.Audience, m.File.Name)
 	case domain.KindCouncil:
 		c, err := councilOf(st)
 		if err != nil {

@@ -10,7 +10,7 @@ import (
 )
 
 // PutChunks stores content chunks under their SHA-256, durably, in one
-// transaction. A chunk already present is not written again: content is
+// transaction (encrypted at rest, as everything in the store). A chunk already present is not written again: content is
 // stored once however many attachments share it. Chunks written for a save
 // that then fails stay behind unreferenced, which wastes space but loses
 // nothing.
@@ -68,4 +68,94 @@ func (s *Store) Chunk(ctx context.Context, sum [32]byte) ([]byte, error) {
 		return nil, fmt.Errorf("chunk %x is damaged (its content does not match its hash)", sum[:6])
 	}
 	return out, nil
+}
+
+// HasChunks reports which of sums the store holds, without reading them.
+func (s *Store) HasChunks(ctx context.Context, sums [][32]byte) (map[[32]byte]bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make(map[[32]byte]bool, len(sums))
+	err := s.db.View(func(txn *badger.Txn) error {
+		for _, sum := range sums {
+			_, err := txn.Get(chunkKey(sum))
+			switch {
+			case err == nil:
+				out[sum] = true
+			case !errors.Is(err, badger.ErrKeyNotFound):
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("chunks: %w", err)
+	}
+	return out, nil
+}
+
+// FileMarks returns the values of the files' bookkeeping under names (a
+// name absent: none), from one snapshot.
+func (s *Store) FileMarks(ctx context.Context, names []string) (map[string][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(names))
+	err := s.db.View(func(txn *badger.Txn) error {
+		for _, n := range names {
+			item, err := txn.Get(filesKey(n))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if out[n], err = item.ValueCopy(nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("files: %w", err)
+	}
+	return out, nil
+}
+
+// SetFileMarks writes the files' bookkeeping durably in one transaction:
+// each name to its value, or removed when the value is nil.
+func (s *Store) SetFileMarks(ctx context.Context, marks map[string][]byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.checkSpace(); err != nil {
+		return fmt.Errorf("files: %w", err)
+	}
+	err := s.db.Update(func(txn *badger.Txn) error {
+		for n, v := range marks {
+			var err error
+			if v == nil {
+				err = txn.Delete(filesKey(n))
+			} else {
+				err = txn.Set(filesKey(n), v)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		return fmt.Errorf("files: %w", ErrTooBig)
+	}
+	if err != nil {
+		return fmt.Errorf("files: %w", classify(err))
+	}
+	return nil
+}
+
+// EachFileMark calls fn with every name of the files' bookkeeping under
+// prefix and its value (valid only during the call).
+func (s *Store) EachFileMark(ctx context.Context, prefix string, fn func(name string, v []byte) error) error {
+	return s.scan(ctx, filesKey(prefix), func(k, v []byte) error { return fn(string(k[len(spaceFiles):]), v) })
 }

@@ -16,7 +16,8 @@ import (
 //	o:DEVICE:SEQ(8 bytes BE)           operation (changeset.Op, JSON)
 //	h:KIND:ID:HLC(8 BE):DEVICE:SEQ(8)  history entry -> the operation's key
 //	x:KIND:ID:FIELD:HLC(8 BE):DEVICE   open conflict (changeset.Conflict, JSON)
-//	c:SHA256(32 bytes)                 a chunk of attachment content
+//	c:SHA256(32 bytes)                 a chunk of a file's content (an attachment's, a material's)
+//	f:NAME                             the files' bookkeeping (package files: what the server holds, what is done)
 //	q:KEY                              a pulled operation held back, not applied (records.HeldOp, JSON)
 const (
 	spaceMeta     = "m:"
@@ -27,12 +28,15 @@ const (
 	spaceHistory  = "h:"
 	spaceConflict = "x:"
 	spaceChunk    = "c:"
+	spaceFiles    = "f:"
 	spaceHeld     = "q:"
 )
 
 func heldKey(key string) []byte { return []byte(spaceHeld + key) }
 
 func chunkKey(sum [32]byte) []byte { return append([]byte(spaceChunk), sum[:]...) }
+
+func filesKey(name string) []byte { return []byte(spaceFiles + name) }
 
 func metaKey(name string) []byte { return []byte(spaceMeta + name) }
 

@@ -41,8 +41,12 @@ func Defaults() Settings {
 // Allowed idle lock choices, in minutes (0: never).
 var IdleChoices = []int{5, 10, 15, 30, 60, 0}
 
-// Allowed text scales.
-var ScaleChoices = []float32{1, 1.15, 1.3, 1.5}
+// Allowed text scales: each one's screens fit a 1366×768 laptop in every
+// language (desktop/internal/ui's TestScreensFit1366x768 checks them all).
+// 150% was offered once: the events list, Settings and the event form were
+// then up to 86 px wider than such a screen, and the window, grown to hold
+// them, stayed wider than the screen after going back to 100%.
+var ScaleChoices = []float32{1, 1.15, 1.3}
 
 // IdleLock is the idle time as a duration (0: never).
 func (s Settings) IdleLock() time.Duration { return time.Duration(s.IdleLockMinutes) * time.Minute }
@@ -60,6 +64,15 @@ func (s *Settings) normalize() {
 	if s.TextScale < 0.8 || s.TextScale > 2 {
 		s.TextScale = d.TextScale
 	}
+	// A scale no longer offered (150% from an older version): the nearest
+	// one that is.
+	near := ScaleChoices[0]
+	for _, c := range ScaleChoices {
+		if abs(c-s.TextScale) < abs(near-s.TextScale) {
+			near = c
+		}
+	}
+	s.TextScale = near
 	if s.WindowWidth < 400 || s.WindowHeight < 300 || s.WindowWidth > 20000 || s.WindowHeight > 20000 {
 		s.WindowWidth, s.WindowHeight = 0, 0
 	}
@@ -114,4 +127,11 @@ func Save(dir string, s Settings) error {
 		return fmt.Errorf("settings: %w", err)
 	}
 	return nil
+}
+
+func abs(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

@@ -39,3 +39,18 @@ func TestDamagedAndOutOfRange(t *testing.T) {
 		t.Fatalf("out of range: %+v err=%v", s, err)
 	}
 }
+
+// A text size no longer offered (150%, from an older version) opens at
+// the nearest one offered, which the Settings page can show as chosen.
+func TestScaleNotOffered(t *testing.T) {
+	dir := t.TempDir()
+	for in, want := range map[string]float32{"1.5": 1.3, "1.2": 1.15, "1.14": 1.15, "1": 1} {
+		if err := os.WriteFile(filepath.Join(dir, FileName), []byte(`{"language":"ky","idle_lock_minutes":10,"text_scale":`+in+`}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, _, err := Load(dir)
+		if err != nil || s.TextScale != want {
+			t.Errorf("text_scale %s opens at %v (%v), want %v", in, s.TextScale, err, want)
+		}
+	}
+}

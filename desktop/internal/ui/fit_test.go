@@ -6,17 +6,19 @@ import (
 	"fyne.io/fyne/v2"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/desktop/internal/settings"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
 // TestScreensFit1366x768 keeps every main screen within a 1366×768 laptop
 // screen (less the menu bar and a taskbar), in every language and at a
 // larger text size: a window whose content is larger than the screen is cut
-// off, and Fyne cannot shrink it.
+// off, and Fyne cannot shrink it. Every text size Settings offers is
+// checked.
 func TestScreensFit1366x768(t *testing.T) {
 	limit := fyne.NewSize(1366, 768-30-40)
 	for _, lang := range []string{"ky", "ru", "en"} {
-		for _, scale := range []float32{1, 1.15, 1.3} {
+		for _, scale := range settings.ScaleChoices { // every size offered
 			h := unlocked(t, lang, 60, 20, 1)
 			if scale != 1 {
 				h.u.set.TextScale = scale

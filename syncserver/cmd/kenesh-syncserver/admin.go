@@ -16,17 +16,13 @@ import (
 	"github.com/kenesh/kenesh/shared/refdata"
 	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
-	"github.com/kenesh/kenesh/syncserver/internal/ingest"
-	"github.com/kenesh/kenesh/syncserver/internal/server"
-	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
-	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
 )
 
 func init() {
 	register(command{Name: "admin", Summary: "administer a server, running or not: admin --data DIR {council|enroll|devices|revoke|backup} ...", Run: runAdmin})
 }
 
-const adminUsage = `usage: kenesh-syncserver admin --data DIR COMMAND
+const adminUsage = `usage: kenesh-syncserver admin {--data DIR | --postgres URL} COMMAND
   council add --code CODE --name NAME --oblast KG-X [--district KG-X-ABC]
   council list
   council import FILE     (a JSON array of councils, as council list prints them)
@@ -34,27 +30,26 @@ const adminUsage = `usage: kenesh-syncserver admin --data DIR COMMAND
   enroll --device ID [--ttl 72h]   (a code to enroll that laptop again)
   devices
   revoke DEVICE-ID
-  backup [--recipient AGE1...]... [--recipients-file FILE] [--passphrase] FILE`
+  backup [--recipient AGE1...]... [--recipients-file FILE] [--passphrase] FILE   (--data only:
+         a PostgreSQL database is backed up with pg_dump or pg_basebackup)`
 
 func runAdmin(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "admin")
-	data := fs.String("data", e.getenv("KENESH_SERVER_DATA"), "the server's data directory (default $KENESH_SERVER_DATA)")
-	keyFile := keyFlag(fs)
+	w := storeFlags(e, fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	rest := fs.Args()
-	if *data == "" {
-		return usagef("--data DIR is required\n%s", adminUsage)
+	if err := w.check(adminUsage); err != nil {
+		return err
 	}
 	if len(rest) == 0 {
 		return usagef("%s", adminUsage)
 	}
-	loc, err := serverkey.Locate(*data, *keyFile, e.getenv)
-	if err != nil {
-		return err
+	if rest[0] == "backup" && *w.postgres != "" {
+		return ErrBackupPostgres
 	}
-	return withService(ctx, *data, loc, func(svc admin.Service) error {
+	return withService(ctx, e, w, func(svc admin.Service) error {
 		switch rest[0] {
 		case "council":
 			return adminCouncil(ctx, e, svc, rest[1:])
@@ -84,35 +79,6 @@ func runAdmin(ctx context.Context, e *env, args []string) error {
 		}
 		return usagef("unknown admin command %q\n%s", rest[0], adminUsage)
 	})
-}
-
-// withService runs fn against the server running on dataDir through its
-// control socket, or, when none runs, on the store opened here with the
-// data key at loc.
-func withService(ctx context.Context, dataDir string, loc serverkey.Location, fn func(admin.Service) error) error {
-	c, err := admin.Dial(ctx, dataDir)
-	if err == nil {
-		defer c.Close()
-		return fn(c)
-	}
-	if !errors.Is(err, admin.ErrNoServer) {
-		return err
-	}
-	st, key, err := server.OpenStore(ctx, dataDir, loc, storeOptions())
-	if errors.Is(err, badgerstore.ErrLocked) {
-		return fmt.Errorf("%w, but its control socket %s does not answer: is the server starting or stopping? try again", err, admin.SocketPath(dataDir))
-	}
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	ing, err := ingest.Open(ctx, st, ingest.Options{})
-	if err != nil {
-		return err
-	}
-	a := auth.New(st, nil)
-	a.Reserve(ing.ServerDevice())
-	return fn(&admin.Local{Store: st, Ingest: ing, Auth: a, Key: key})
 }
 
 func adminCouncil(ctx context.Context, e *env, svc admin.Service, args []string) error {
@@ -289,10 +255,9 @@ func adminBackup(ctx context.Context, e *env, svc admin.Service, args []string) 
 	return printJSON(e, map[string]any{"file": pos[0], "bytes": n, "encrypted_to": to})
 }
 
+// ErrBackupPostgres is admin backup asked of a PostgreSQL deployment.
+var ErrBackupPostgres = errors.New("admin backup writes the embedded store's backups (--data); a PostgreSQL deployment is backed up with PostgreSQL's own tools: pg_dump -Fc (a consistent copy while the servers serve) or pg_basebackup with WAL archiving (to a point in time), and restored with pg_restore; see the README's PostgreSQL section")
+
 // envBackupPassphrase holds a backup's passphrase (never a flag: flags show
 // in the process list).
 const envBackupPassphrase = "KENESH_BACKUP_PASSPHRASE"
-
-// storeOptions open the store for a command that runs beside no server:
-// small caches, it is a short job.
-func storeOptions() badgerstore.Options { return badgerstore.Options{Small: true} }

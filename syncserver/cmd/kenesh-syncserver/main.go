@@ -1,9 +1,10 @@
 // Command kenesh-syncserver is the central sync server of Kenesh: laptops
 // push their councils' change sets to it and pull what they may see.
 //
-//	kenesh-syncserver serve   --data DIR --listen ADDR [--tls-cert F --tls-key F] [--metrics-listen ADDR]
-//	kenesh-syncserver admin   --data DIR council add|list, enroll, devices, revoke, backup
+//	kenesh-syncserver serve   {--data DIR | --postgres URL --files DIR} --listen ADDR [--tls-cert F --tls-key F] [--metrics-listen ADDR]
+//	kenesh-syncserver admin   {--data DIR | --postgres URL} council add|list, enroll, devices, revoke, backup
 //	kenesh-syncserver restore --data NEWDIR FILE
+//	kenesh-syncserver migrate --from-data DIR --to-postgres URL
 //
 // Errors go to stderr with exit status 1 (2 for a wrong command line).
 package main

@@ -78,7 +78,7 @@ func TestServeRefusesPlainHTTPOnAPublicAddress(t *testing.T) {
 		{[]string{"serve", "--data", dir, "--listen", "0.0.0.0:0"}, 1, "--tls-cert"},
 		{[]string{"serve", "--data", dir, "--listen", ":7480"}, 1, "in clear"},
 		{[]string{"serve", "--data", dir, "--tls-cert", "x.pem"}, 1, "both --tls-cert and --tls-key"},
-		{[]string{"serve", "--listen", "127.0.0.1:0"}, 1, "--data DIR"},
+		{[]string{"serve", "--listen", "127.0.0.1:0"}, 2, "--data DIR or --postgres URL"},
 		{[]string{"serve", "--data", dir, "--log-level", "loud"}, 2, "--log-level"},
 		{[]string{"serve", "--data", dir, "extra"}, 2, "usage"},
 		{[]string{"bogus"}, 2, "unknown command"},

@@ -7,14 +7,13 @@ import (
 
 	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/public"
-	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
 )
 
 func init() {
-	register(command{Name: "public", Summary: "the public register as static files: public export --data DIR --out DIR2 [--base /path/] [--server https://...]", Run: runPublic})
+	register(command{Name: "public", Summary: "the public register as static files: public export {--data DIR | --postgres URL} --out DIR2 [--base /path/] [--server https://...]", Run: runPublic})
 }
 
-const publicUsage = "usage: kenesh-syncserver public export --data DIR --out DIR2 [--base /path/] [--server https://ADDRESS] [--licence TEXT]"
+const publicUsage = "usage: kenesh-syncserver public export {--data DIR | --postgres URL} --out DIR2 [--base /path/] [--server https://ADDRESS] [--licence TEXT]"
 
 // runPublic writes the register as a static site, for hosting anywhere:
 // from the running server through its control socket, or from the store
@@ -24,24 +23,22 @@ func runPublic(ctx context.Context, e *env, args []string) error {
 		return usagef("%s", publicUsage)
 	}
 	fs := flags(e, "public export")
-	data := fs.String("data", e.getenv("KENESH_SERVER_DATA"), "the server's data directory (default $KENESH_SERVER_DATA)")
-	keyFile := keyFlag(fs)
+	w := storeFlags(e, fs)
 	out := fs.String("out", "", "a new or empty directory for the site (required)")
 	var o public.ExportOptions
 	fs.StringVar(&o.Base, "base", "/", "the path the site is served under, e.g. /register/")
 	fs.StringVar(&o.Server, "server", "", "the sync server's public address (https://...): the pages link to its form and tracking; default: no form")
 	fs.StringVar(&o.Licence, "licence", "", "licence of the open data (default "+public.DefaultLicence+")")
-	if _, err := parse(fs, args[1:], 0, "--data DIR --out DIR2 [--base /path/] [--server https://ADDRESS]"); err != nil {
+	if _, err := parse(fs, args[1:], 0, "{--data DIR | --postgres URL} --out DIR2 [--base /path/] [--server https://ADDRESS]"); err != nil {
 		return err
 	}
-	if *data == "" || *out == "" {
-		return usagef("--data DIR and --out DIR2 are required\n%s", publicUsage)
-	}
-	loc, err := serverkey.Locate(*data, *keyFile, e.getenv)
-	if err != nil {
+	if err := w.check(publicUsage); err != nil {
 		return err
 	}
-	return withService(ctx, *data, loc, func(svc admin.Service) error {
+	if *out == "" {
+		return usagef("--out DIR2 is required\n%s", publicUsage)
+	}
+	return withService(ctx, e, w, func(svc admin.Service) error {
 		pr, pw := io.Pipe()
 		done := make(chan error, 1)
 		go func() {

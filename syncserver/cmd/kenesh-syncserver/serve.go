@@ -23,14 +23,14 @@ func keyFlag(fs *flag.FlagSet) *string {
 }
 
 func init() {
-	register(command{Name: "serve", Summary: "serve the sync API and the public register: serve --data DIR --listen ADDR [--tls-cert F --tls-key F] [--metrics-listen ADDR] [--public-challenge]", Run: runServe})
+	register(command{Name: "serve", Summary: "serve the sync API and the public register: serve {--data DIR | --postgres URL --files DIR} --listen ADDR [--tls-cert F --tls-key F] [--metrics-listen ADDR] [--public-challenge]", Run: runServe})
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "serve")
 	var cfg server.Config
-	fs.StringVar(&cfg.DataDir, "data", e.getenv("KENESH_SERVER_DATA"), "data directory (default $KENESH_SERVER_DATA)")
-	keyFile := keyFlag(fs)
+	w := storeFlags(e, fs)
+	conns := fs.Int("postgres-conns", 0, "connections of this process to PostgreSQL (default the larger of 4 and the number of CPUs)")
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:7480", "address of the sync API, host:port")
 	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "address of the Prometheus metrics (/metrics), host:port, e.g. 127.0.0.1:7481; plain HTTP, apart from the laptops (default: not served)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM, with its chain)")
@@ -39,7 +39,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.Float64Var(&cfg.Rate, "rate", 2, "sync requests per second allowed per device (0: no limit)")
 	fs.IntVar(&cfg.Burst, "burst", 20, "burst of sync requests allowed per device")
 	fs.BoolVar(&cfg.Small, "small", false, "small Badger caches, for a machine with little memory")
-	fs.StringVar(&cfg.FilesDir, "files", "", "directory of the files' chunks, sealed with the data key (default DATA/files); back it up with the data directory")
+	fs.StringVar(&cfg.FilesDir, "files", "", "directory of the files' chunks, sealed with the data key (default DATA/files; required with --postgres, the same for every process); back it up with the data directory")
 	fs.Int64Var(&cfg.FilesQuota, "files-quota", files.DefaultQuota>>20, "MiB of files each council may keep on the server (negative: no quota)")
 	fs.Int64Var(&cfg.MaterialsQuota, "materials-quota", files.DefaultMaterialQuota>>20, "MiB of trainers' materials the server keeps, all together (negative: no quota)")
 	publicOn := fs.Bool("public", true, "serve the public register of published appeals under /public/ (false: the laptops' API only)")
@@ -53,15 +53,20 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	format := fs.String("log-format", "text", "text or json")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file until it stops (for go tool pprof)")
-	if _, err := parse(fs, args, 0, "--data DIR --listen ADDR [--tls-cert FILE --tls-key FILE] [--metrics-listen ADDR]"); err != nil {
+	const usage = "{--data DIR | --postgres URL --files DIR} --listen ADDR [--tls-cert FILE --tls-key FILE] [--metrics-listen ADDR]"
+	if _, err := parse(fs, args, 0, usage); err != nil {
+		return err
+	}
+	if err := w.check("usage: kenesh-syncserver serve " + usage); err != nil {
 		return err
 	}
 	log, err := newLogger(e, *level, *format)
 	if err != nil {
 		return err
 	}
-	if cfg.DataDir != "" { // else server.New says it is required
-		if cfg.Key, err = serverkey.Locate(cfg.DataDir, *keyFile, e.getenv); err != nil {
+	cfg.DataDir, cfg.Postgres, cfg.PostgresConns = *w.data, *w.postgres, int32(*conns)
+	if cfg.DataDir != "" {
+		if cfg.Key, err = serverkey.Locate(cfg.DataDir, *w.keyFile, e.getenv); err != nil {
 			return err
 		}
 	}

@@ -181,7 +181,7 @@ func (a *Authority) Enroll(ctx context.Context, req syncproto.EnrollRequest) (*E
 		return nil, protoErr(syncproto.CodeInvalid, "device_id %q is not a UUID", trunc(req.DeviceID))
 	}
 	name := strings.TrimSpace(req.DeviceName)
-	if utf8.RuneCountInString(name) > maxName || !utf8.ValidString(name) {
+	if utf8.RuneCountInString(name) > maxName || !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
 		return nil, protoErr(syncproto.CodeInvalid, "device_name: at most %d characters of valid text", maxName)
 	}
 	if a.isReserved(req.DeviceID) {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/kenesh/kenesh/internal/pgtest"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto/synctest"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
@@ -55,6 +56,20 @@ func (tg *target) SetFilesQuota(t testing.TB, bytes int64) {
 func TestConformance(t *testing.T) {
 	synctest.Run(t, func(t *testing.T) synctest.Target {
 		s, err := server.New(context.Background(), server.Config{DataDir: t.TempDir(), Small: true, MinFree: 1,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := httptest.NewServer(s.Handler())
+		t.Cleanup(func() { hs.Close(); s.Close() })
+		return &target{srv: s, url: hs.URL}
+	})
+}
+
+// The same suite on PostgreSQL (a schema of its own per case).
+func TestConformancePostgres(t *testing.T) {
+	synctest.Run(t, func(t *testing.T) synctest.Target {
+		s, err := server.New(context.Background(), server.Config{Postgres: pgtest.URL(t), FilesDir: t.TempDir(), PostgresConns: 4,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			t.Fatal(err)

@@ -23,11 +23,24 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
+	"github.com/kenesh/kenesh/syncserver/internal/store/pgstore"
 )
 
 // Config is what the server needs to run.
 type Config struct {
+	// DataDir is the embedded store's directory (Badger); the control
+	// socket is in it. One process serves it.
 	DataDir string
+	// Postgres, instead of DataDir, is the PostgreSQL database the server
+	// keeps everything in (a URL or key=value pairs, as pgstore.Open reads
+	// them): any number of processes may serve one database. Its data key
+	// (sealing files, the form's secret) is kept in the database; FilesDir
+	// is required, the same directory for every process; there is no
+	// control socket (admin --postgres works on the database).
+	Postgres string
+	// PostgresConns bounds each process's connections to PostgreSQL (0:
+	// pgxpool's default, the larger of 4 and the number of CPUs).
+	PostgresConns int32
 	// Key is where the data key is (serverkey.Locate); zero: DATA.key
 	// beside the data directory. It is made at the first start.
 	Key serverkey.Location
@@ -50,7 +63,8 @@ type Config struct {
 	Small bool
 	// MinFree is the disk reserve (0: badgerstore.DefaultMinFree).
 	MinFree uint64
-	// FilesDir is where file chunks are kept, sealed (empty: DATA/files).
+	// FilesDir is where file chunks are kept, sealed (empty: DATA/files;
+	// required with Postgres).
 	FilesDir string
 	// FilesMinFree is the disk reserve of the files (0: twice MinFree,
 	// or blobstore.DefaultDirMinFree: files stop before the records).
@@ -88,8 +102,13 @@ var ErrPlainHTTP = errors.New("plain HTTP on an address other than loopback woul
 
 // New checks cfg and opens the store. Close it, or Run it, which closes it.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	if cfg.DataDir == "" {
-		return nil, errors.New("a data directory is required (--data DIR)")
+	switch {
+	case cfg.DataDir == "" && cfg.Postgres == "":
+		return nil, errors.New("a data directory (--data DIR) or a PostgreSQL database (--postgres URL) is required")
+	case cfg.DataDir != "" && cfg.Postgres != "":
+		return nil, errors.New("give --data DIR (the embedded store) or --postgres URL (a PostgreSQL database), not both")
+	case cfg.Postgres != "" && cfg.FilesDir == "":
+		return nil, errors.New("--files DIR is required with --postgres: the directory of the files' chunks, the same one (a shared mount) for every server process")
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return nil, errors.New("give both --tls-cert and --tls-key, or neither")
@@ -114,17 +133,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 30 * time.Second
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	if cfg.Key.Path == "" {
-		loc, err := serverkey.Locate(cfg.DataDir, "", func(string) string { return "" })
-		if err != nil {
-			return nil, err
-		}
-		cfg.Key = loc
-	}
-	st, key, err := OpenStore(ctx, cfg.DataDir, cfg.Key, badgerstore.Options{Logger: cfg.Logger, MinFree: cfg.MinFree, Small: cfg.Small})
+	st, key, err := openEngine(ctx, &cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +162,41 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.Mount("GET /{$}", http.RedirectHandler(public.Prefix, http.StatusFound))
 	}
 	return s, nil
+}
+
+// openEngine opens the store cfg names, and its data key.
+func openEngine(ctx context.Context, cfg *Config) (store.Store, []byte, error) {
+	if cfg.Postgres != "" {
+		return OpenPostgres(ctx, cfg.Postgres, pgstore.Options{Logger: cfg.Logger, MaxConns: cfg.PostgresConns})
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("data directory: %w", err)
+	}
+	if cfg.Key.Path == "" {
+		loc, err := serverkey.Locate(cfg.DataDir, "", func(string) string { return "" })
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.Key = loc
+	}
+	return OpenStore(ctx, cfg.DataDir, cfg.Key, badgerstore.Options{Logger: cfg.Logger, MinFree: cfg.MinFree, Small: cfg.Small})
+}
+
+// OpenPostgres opens the PostgreSQL store at url and returns it with its
+// data key: 32 random bytes kept in the database (pgstore.Secret), made
+// by the first process and read by every other, or the key file of a
+// Badger deployment that migrate moved there.
+func OpenPostgres(ctx context.Context, url string, o pgstore.Options) (*pgstore.Store, []byte, error) {
+	st, err := pgstore.Open(ctx, url, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := st.Secret(ctx)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, key, nil
 }
 
 // Mount serves handler on the public listener under pattern (as
@@ -232,11 +276,16 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) (err error)
 		}
 		lns = append(lns, mln)
 	}
-	ctl, err := admin.ListenSocket(s.cfg.DataDir)
-	if err != nil {
-		return err
+	// The control socket, for an embedded store: one process holds it,
+	// and admin reaches it there. A PostgreSQL deployment's admin works
+	// on the database.
+	var ctl net.Listener
+	if s.cfg.DataDir != "" {
+		if ctl, err = admin.ListenSocket(s.cfg.DataDir); err != nil {
+			return err
+		}
+		defer os.Remove(admin.SocketPath(s.cfg.DataDir))
 	}
-	defer os.Remove(admin.SocketPath(s.cfg.DataDir))
 	s.mu.Lock()
 	s.addr = ln.Addr()
 	if mln != nil {
@@ -255,8 +304,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) (err error)
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	cs := &http.Server{Handler: admin.Handler(s.h.Admin, s.log), ReadHeaderTimeout: 10 * time.Second}
-	others := []*http.Server{cs} // stopped after the public one
+	var others []*http.Server // stopped after the public one
 	errc := make(chan error, 3)
 	go func() {
 		var err error
@@ -268,7 +316,11 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) (err error)
 		}
 		errc <- err
 	}()
-	go func() { errc <- cs.Serve(ctl) }()
+	if ctl != nil {
+		cs := &http.Server{Handler: admin.Handler(s.h.Admin, s.log), ReadHeaderTimeout: 10 * time.Second}
+		others = append(others, cs)
+		go func() { errc <- cs.Serve(ctl) }()
+	}
 	if mln != nil {
 		ms := &http.Server{Handler: metricsMux(s.h.Metrics, s.log), ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute,
 			ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
@@ -283,8 +335,12 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) (err error)
 	if s.cfg.TLSCert != "" {
 		scheme = "https"
 	}
-	attrs := []any{"url", scheme + "://" + ln.Addr().String(), "data", s.cfg.DataDir, "server_id", s.h.Identity.ServerID,
-		"control", admin.SocketPath(s.cfg.DataDir)}
+	attrs := []any{"url", scheme + "://" + ln.Addr().String(), "server_id", s.h.Identity.ServerID}
+	if pg, ok := s.st.(*pgstore.Store); ok {
+		attrs = append(attrs, "postgres", pg.Where(), "files", s.cfg.FilesDir)
+	} else {
+		attrs = append(attrs, "data", s.cfg.DataDir, "control", admin.SocketPath(s.cfg.DataDir))
+	}
 	if mln != nil {
 		attrs = append(attrs, "metrics", "http://"+mln.Addr().String()+"/metrics")
 	}

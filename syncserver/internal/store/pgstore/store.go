@@ -33,8 +33,9 @@ type Options struct {
 // safe for concurrent use, and any number of Stores, in any number of
 // processes, may share one database.
 type Store struct {
-	pool *pgxpool.Pool
-	log  *slog.Logger
+	pool  *pgxpool.Pool
+	log   *slog.Logger
+	where string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -60,7 +61,7 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open PostgreSQL: %w", err)
 	}
-	s := &Store{pool: pool, log: o.Logger}
+	s := &Store{pool: pool, log: o.Logger, where: where(cfg)}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL at %s: %w", where(cfg), err)
@@ -77,6 +78,9 @@ func where(cfg *pgxpool.Config) string {
 	c := cfg.ConnConfig
 	return fmt.Sprintf("host=%s port=%d dbname=%s user=%s", c.Host, c.Port, c.Database, c.User)
 }
+
+// Where names the database, without its password (for logs).
+func (s *Store) Where() string { return s.where }
 
 // Close closes the pool.
 func (s *Store) Close() error {

@@ -1,0 +1,183 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/kenesh/kenesh/internal/pgtest"
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/syncserver/internal/auth"
+)
+
+// newPGHarness is a server on the PostgreSQL database at url with files in
+// filesDir: several of them on one database are several processes.
+func newPGHarness(t testing.TB, url, filesDir string) *harness {
+	t.Helper()
+	s, err := New(context.Background(), Config{Postgres: url, FilesDir: filesDir, PostgresConns: 4,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { hs.Close(); s.Close() })
+	codec, err := syncproto.DefaultCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{t: t, srv: s, url: hs.URL, admin: s.Admin(), codec: codec}
+}
+
+// via is h's devices' way to the server behind other (another process on
+// the same database), with h's administration.
+func (h *harness) via(other *harness) *harness {
+	return &harness{t: h.t, srv: other.srv, url: other.url, admin: h.admin, codec: h.codec}
+}
+
+// Two server processes on one PostgreSQL database: laptops enrolled
+// through either sync through the other, pushes through both at once are
+// numbered in one gap-free order that a reader pulling alternately from
+// both follows without missing or doubling anything, and a revocation
+// made on one is refused by the other at the next request.
+func TestTwoProcessesOnePostgres(t *testing.T) {
+	url, files := pgtest.URL(t), t.TempDir()
+	a, b := newPGHarness(t, url, files), newPGHarness(t, url, files)
+	a.council("NRN-ATB", "KG-N")
+	b.council("OSH-ARA", "KG-O")
+	// Enrolled through the other process, with a code the first made.
+	var devs []*device
+	for i, c := range []string{"NRN-ATB", "OSH-ARA", "NRN-ATB", "OSH-ARA"} {
+		home, other := a, b
+		if i%2 == 1 {
+			home, other = b, a
+		}
+		d := home.via(other).enroll(domain.RoleSecretary, c)
+		d.h = home
+		devs = append(devs, d)
+	}
+	central := b.via(a).enroll(domain.RoleCentral, "")
+
+	// Pushes through both processes at once, each device alternating.
+	const rounds, per = 12, 5
+	var wg sync.WaitGroup
+	for i, d := range devs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := 0; r < rounds; r++ {
+				d.h = []*harness{a, b}[(i+r)%2]
+				var ops []syncproto.WireOp
+				for range per {
+					ops = append(ops, d.op(domain.KindAppeal, domain.NewID(), d.cncl, changeset.ActionCreate, appealFields(d.cncl)))
+				}
+				if resp := d.push(ops...); resp.Acked != d.seq || len(resp.Refused) != 0 {
+					t.Errorf("push %d of %s: %+v", r, d.id, resp)
+					return
+				}
+			}
+		}()
+	}
+	// Meanwhile central staff pull, page by page, from either process.
+	var seen []syncproto.WireOp
+	done := make(chan struct{})
+	pulled := make(chan error, 1)
+	go func() {
+		cursor, n := uint64(0), 0
+		for {
+			finished := false
+			select {
+			case <-done:
+				finished = true
+			default:
+			}
+			central.h = []*harness{a, b}[n%2]
+			n++
+			resp, err := central.client().Sync(context.Background(), &syncproto.SyncRequest{Device: central.id, Cursor: cursor, Pull: true})
+			if err != nil {
+				pulled <- err
+				return
+			}
+			seen = append(seen, resp.Ops...)
+			cursor = resp.Cursor
+			if finished && !resp.More {
+				pulled <- nil
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	close(done)
+	if err := <-pulled; err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]uint64{}
+	for _, op := range seen {
+		if op.Kind == domain.KindAppeal {
+			got[op.Device] = append(got[op.Device], op.Seq)
+		}
+	}
+	for _, d := range devs {
+		want := make([]uint64, d.seq)
+		for i := range want {
+			want[i] = uint64(i + 1)
+		}
+		if !slices.Equal(got[d.id], want) {
+			t.Fatalf("central staff, pulling from both processes, saw %v of %s's operations; want each of 1..%d once, in order", got[d.id], d.id, d.seq)
+		}
+	}
+	// Every laptop of a council sees its council's operations, whichever
+	// process it asks.
+	for _, d := range devs {
+		d.h = b
+		n := 0
+		for _, op := range d.pullAll() {
+			if op.Kind == domain.KindAppeal {
+				n++
+			}
+		}
+		if n != rounds*per { // the other laptop of the council
+			t.Fatalf("%s pulled %d of its council's appeals, want %d", d.id, n, rounds*per)
+		}
+	}
+
+	// Revoked by an administrator on one process: refused by the other.
+	d := devs[0]
+	d.h = b
+	if _, err := a.admin.Revoke(t.Context(), d.id); err != nil {
+		t.Fatal(err)
+	}
+	status, _, eb := d.rawSync(d.frame(&syncproto.SyncRequest{Proto: syncproto.Proto, Device: d.id, Pull: true}))
+	if status != http.StatusForbidden || eb.Code != syncproto.CodeRevoked {
+		t.Fatalf("revoked on one process, the other answers %d %+v", status, eb)
+	}
+	ds, err := b.admin.Devices(t.Context())
+	if err != nil || len(ds) != len(devs)+1 {
+		t.Fatalf("devices: %d, %v", len(ds), err)
+	}
+	for _, x := range ds {
+		if x.ID == d.id && (!x.Revoked || x.Acked != rounds*per) {
+			t.Fatalf("the revoked device as the other process lists it: %+v", x)
+		}
+	}
+}
+
+// A laptop's name PostgreSQL could not keep (a NUL character) is refused
+// as invalid input, not a server error.
+func TestEnrollRefusesANameWithNUL(t *testing.T) {
+	h := newPGHarness(t, pgtest.URL(t), t.TempDir())
+	is, err := h.admin.Enroll(t.Context(), auth.IssueRequest{Role: domain.RoleCentral, Name: "central"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, body := h.postJSON(syncproto.PathEnroll, syncproto.EnrollRequest{Proto: syncproto.Proto, Code: is.Code, DeviceID: domain.NewID(), DeviceName: "ноут\x00бук"})
+	if st != http.StatusBadRequest {
+		t.Fatalf("a laptop name with NUL: %d %s", st, body)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,9 +91,17 @@ func TestExportCommand(t *testing.T) {
 	if b, _ := os.ReadFile(personal); !strings.Contains(string(b), "Токтогулов Эрмек") {
 		t.Errorf("export with personal data:\n%s", b)
 	}
-	// Both are in the history, which syncs.
+	pdf := filepath.Join(dir, "report.pdf")
+	got = decode[map[string]any](t, c.ok("", "export", "--format", "pdf", "--lang", "ru", "--out", pdf))
+	if got["records"] != 1.0 || len(got["digest"].(string)) != 64 {
+		t.Errorf("pdf: %v", got)
+	}
+	if b, _ := os.ReadFile(pdf); !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Errorf("not a PDF: %q", b[:min(len(b), 20)])
+	}
+	// All three are in the history, which syncs.
 	hist := decode[[]map[string]any](t, c.ok("", "export", "history"))
-	if len(hist) != 2 || hist[0]["personal_data"] != true || hist[0]["file"] != "personal.json" {
+	if len(hist) != 3 || hist[1]["personal_data"] != true || hist[1]["file"] != "personal.json" || hist[0]["format"] != "pdf" {
 		t.Errorf("history %v", hist)
 	}
 	for _, bad := range [][]string{
@@ -102,6 +111,7 @@ func TestExportCommand(t *testing.T) {
 		{"--format", "json", "--kind", "grant", "--out", filepath.Join(dir, "z")},
 		{"--format", "csv", "--lang", "fr", "--out", filepath.Join(dir, "w")},
 		{"--format", "csv", "--oblast", "KG-X", "--out", filepath.Join(dir, "v")},
+		{"--format", "pdf", "--with-personal-data", "--out", filepath.Join(dir, "u")},
 	} {
 		if code, _, errs := c.run("", append([]string{"export"}, bad...)...); code != 2 {
 			t.Errorf("export %v: exit %d, %s", bad, code, errs)
@@ -111,7 +121,7 @@ func TestExportCommand(t *testing.T) {
 		t.Errorf("export over a file: exit %d, %s", code, errs)
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
+	if len(entries) != 3 {
 		t.Errorf("files left: %v", entries)
 	}
 }

@@ -65,9 +65,6 @@ type Result struct {
 
 // check fills o's defaults and refuses what cannot be done.
 func (o *Options) check(ctx context.Context, svc *records.Service) error {
-	if o.Format == domain.FormatPDF {
-		return &OptionsError{"the PDF report is not made yet by this version: use xlsx for the figures"}
-	}
 	if !slices.Contains(domain.ExportFormats, o.Format) {
 		return &OptionsError{fmt.Sprintf("format %q: use one of %v", o.Format, domain.ExportFormats)}
 	}
@@ -117,6 +114,9 @@ func Write(ctx context.Context, svc *records.Service, w io.Writer, o Options) (*
 		return nil, err
 	}
 	res := &Result{ByKind: map[string]int{}}
+	if o.Format == domain.FormatPDF {
+		return res, writePDF(ctx, svc, w, o, words, res)
+	}
 	var out sink
 	switch o.Format {
 	case domain.FormatXLSX:

@@ -120,10 +120,28 @@ func BenchmarkPages(b *testing.B) {
 	for _, l := range langs {
 		stats = append(stats, Prefix+l+"/stats")
 	}
-	b.Run("view", func(b *testing.B) { // made again after each publication
+	today := caldate.Of(time.Now())
+	b.Run("view/whole", func(b *testing.B) { // an engine that keeps no changes, or a reader far behind
 		b.ReportAllocs()
 		for range b.N {
-			if _, err := build(context.Background(), w.st, caldate.Of(time.Now())); err != nil {
+			if _, err := build(context.Background(), w.st, today, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("view/follow", func(b *testing.B) { // after one publication
+		prev, err := build(context.Background(), w.st, today, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			b.StopTimer()
+			p := prev.appeals[i%len(prev.appeals)]
+			w.central.push(domain.KindAppeal, p.ID, "", "update", map[string]any{"published_on": fmt.Sprintf("2026-11-%02d", 1+i%28)})
+			b.StartTimer()
+			if prev, err = build(context.Background(), w.st, today, prev); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -52,7 +52,7 @@ func Export(ctx context.Context, st store.Public, o ExportOptions, write func(na
 	if o.Server != "" && !strings.HasPrefix(o.Server, "https://") && !strings.HasPrefix(o.Server, "http://") {
 		return fmt.Errorf("export: the server address %q must start with https://", o.Server)
 	}
-	v, err := build(ctx, st, caldate.Of(time.Now().In(bishkek)))
+	v, err := build(ctx, st, caldate.Of(time.Now().In(bishkek)), nil)
 	if err != nil {
 		return err
 	}

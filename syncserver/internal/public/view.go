@@ -3,6 +3,7 @@ package public
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -108,7 +109,7 @@ func (vs *views) get(ctx context.Context) (*view, error) {
 	if v != nil && v.stamp.N >= stamp.N && v.today == today {
 		return v, nil
 	}
-	v, err = build(ctx, vs.st, today)
+	v, err = build(ctx, vs.st, today, v)
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +121,12 @@ func (vs *views) get(ctx context.Context) (*view, error) {
 
 var bishkek = time.FixedZone("Asia/Bishkek", 6*60*60)
 
-// build reads the projection from one snapshot.
-func build(ctx context.Context, st store.Public, today caldate.Date) (*view, error) {
+// build reads the projection from one snapshot: when prev is the view of
+// an earlier version and the store keeps the projection's changes
+// (store.PublicChangeReader), only the appeals changed since prev are
+// read, the others taken from it (they are never changed in a view);
+// otherwise all of them.
+func build(ctx context.Context, st store.Public, today caldate.Date, prev *view) (*view, error) {
 	v := &view{today: today, byRegNo: map[string]*store.PublicAppeal{}, council: map[string]*store.PublicCouncil{}}
 	err := st.ReadPublic(ctx, func(r store.PublicReader) error {
 		var err error
@@ -135,17 +140,24 @@ func build(ctx context.Context, st store.Public, today caldate.Date) (*view, err
 		}); err != nil {
 			return err
 		}
-		return r.EachAppeal(func(p *store.PublicAppeal) error {
-			if p.RegNo == "" {
-				return nil // nothing to show it under
+		if prev != nil {
+			ok, err := v.follow(r, prev)
+			if ok || err != nil {
+				return err
 			}
-			v.appeals = append(v.appeals, p)
-			v.byRegNo[p.RegNo] = p
+		}
+		return r.EachAppeal(func(p *store.PublicAppeal) error {
+			if p.RegNo != "" { // else nothing to show it under
+				v.appeals = append(v.appeals, p)
+			}
 			return nil
 		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("public register: %w", err)
+	}
+	for _, p := range v.appeals {
+		v.byRegNo[p.RegNo] = p
 	}
 	// The newest published first; then the newest received; then by number.
 	slices.SortFunc(v.appeals, func(a, b *store.PublicAppeal) int {
@@ -159,6 +171,57 @@ func build(ctx context.Context, st store.Public, today caldate.Date) (*view, err
 	})
 	v.index()
 	return v, nil
+}
+
+// errManyChanges stops reading changes when reading everything is as quick.
+var errManyChanges = errors.New("many changes")
+
+// follow makes v's appeals from prev's and what changed since (r's
+// changes); ok is false when r cannot say what changed, or so much did
+// that reading everything is as quick.
+func (v *view) follow(r store.PublicReader, prev *view) (ok bool, err error) {
+	if prev.stamp.N == v.stamp.N { // only the day moved: the same appeals
+		v.appeals = slices.Clone(prev.appeals) // sorted again: prev is being read
+		return true, nil
+	}
+	cr, can := r.(store.PublicChangeReader)
+	if !can || prev.stamp.N > v.stamp.N {
+		return false, nil
+	}
+	limit := len(prev.appeals)/4 + 100
+	changed := map[string]bool{}
+	complete, err := cr.AppealsChangedSince(prev.stamp.N, func(id string) error {
+		changed[id] = true
+		if len(changed) > limit {
+			return errManyChanges
+		}
+		return nil
+	})
+	if errors.Is(err, errManyChanges) || err == nil && !complete {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	v.appeals = make([]*store.PublicAppeal, 0, len(prev.appeals)+len(changed))
+	for _, p := range prev.appeals {
+		if !changed[p.ID] {
+			v.appeals = append(v.appeals, p)
+		}
+	}
+	for id := range changed {
+		p, err := r.Appeal(id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // taken off
+		}
+		if err != nil {
+			return false, err
+		}
+		if p.RegNo != "" {
+			v.appeals = append(v.appeals, p)
+		}
+	}
+	return true, nil
 }
 
 // index makes the facets and the counts of v.appeals, as sorted.
@@ -175,18 +238,22 @@ func (v *view) count() {
 	s := stats{byCategory: map[string]int{}, byOblast: map[string]int{}, byStatus: map[domain.Status]int{},
 		byMonth: map[string]int{}, deadline: map[string]int{}}
 	years := map[int]bool{}
+	months := map[int]int{} // year*100+month: no string made per appeal
 	for _, p := range v.appeals {
 		s.total++
 		s.byCategory[p.Category]++
 		s.byOblast[p.Oblast]++
 		s.byStatus[p.Status]++
 		if !p.ReceivedOn.IsZero() {
-			s.byMonth[p.ReceivedOn.String()[:7]]++
+			months[p.ReceivedOn.Year()*100+int(p.ReceivedOn.Month())]++
 			years[p.ReceivedOn.Year()] = true
 		}
 		if o := outcome(p, v.today); o != "" {
 			s.deadline[o]++
 		}
+	}
+	for m, n := range months {
+		s.byMonth[fmt.Sprintf("%04d-%02d", m/100, m%100)] = n
 	}
 	for y := range years {
 		v.years = append(v.years, y)

@@ -1,10 +1,13 @@
 package public
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/domain"
@@ -83,4 +86,96 @@ func TestListFilters(t *testing.T) {
 			t.Fatalf("%+v: %d appeals (%d on the page), want %d (%d)", f, gotN, len(got), wantN, len(want))
 		}
 	}
+}
+
+// hideChanges is a store whose readers cannot say what changed: the view
+// reads the projection whole, as on an engine that keeps no changes.
+type hideChanges struct{ store.Public }
+
+func (h hideChanges) ReadPublic(ctx context.Context, fn func(store.PublicReader) error) error {
+	return h.Public.ReadPublic(ctx, func(r store.PublicReader) error { return fn(struct{ store.PublicReader }{r}) })
+}
+
+// A view that follows the projection by its changes is, after every
+// publication, unpublication, change or deletion, the view read whole:
+// the same appeals in the same order, the same counts.
+func TestViewFollowsChanges(t *testing.T) {
+	w := newWorld(t, GuardConfig{})
+	ctx := context.Background()
+	today := caldate.MustParse("2026-12-01")
+	followed := &views{st: w.st, now: func() time.Time { return today.Time().Add(12 * time.Hour) }}
+	whole := &views{st: hideChanges{w.st}, now: followed.now}
+	rng := rand.New(rand.NewPCG(5, 6))
+	type rec struct {
+		id, council string
+		published   bool
+	}
+	var recs []rec
+	councils := []string{"NRN-ATB", "OSH-ARA", "CHU-ALA"}
+	statuses := []string{"verified", "referred", "answered", "closed"}
+	check := func(step string) {
+		t.Helper()
+		a, err := followed.get(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := whole.get(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.stamp != b.stamp || len(a.appeals) != len(b.appeals) {
+			t.Fatalf("%s: followed %d appeals at %d, whole %d at %d", step, len(a.appeals), a.stamp.N, len(b.appeals), b.stamp.N)
+		}
+		for i := range a.appeals {
+			if !reflect.DeepEqual(a.appeals[i], b.appeals[i]) {
+				t.Fatalf("%s: appeal %d: %+v, whole %+v", step, i, a.appeals[i], b.appeals[i])
+			}
+		}
+		if !reflect.DeepEqual(a.stats, b.stats) || !reflect.DeepEqual(a.years, b.years) || len(a.byRegNo) != len(b.byRegNo) {
+			t.Fatalf("%s: the counts differ: %+v, whole %+v", step, a.stats, b.stats)
+		}
+	}
+	check("empty")
+	for step := range 60 {
+		switch k := rng.IntN(10); {
+		case k < 4 || len(recs) == 0: // a new appeal, published or not
+			c := councils[rng.IntN(3)]
+			id := domain.NewID()
+			f := appealFields(c, domain.FormatRegNo(c, 2026, "F4LW", uint64(step+1)), statuses[rng.IntN(4)], step)
+			f["received_on"] = fmt.Sprintf("2026-%02d-%02d", 1+rng.IntN(11), 1+rng.IntN(27))
+			f["registered_on"] = f["received_on"]
+			delete(f, "verified_on")
+			delete(f, "referred_on")
+			delete(f, "answered_on")
+			delete(f, "closed_on")
+			w.sec[c].push(domain.KindAppeal, id, c, "create", f)
+			r := rec{id: id, council: c, published: rng.IntN(3) > 0}
+			if r.published {
+				w.central.push(domain.KindAppeal, id, "", "update", map[string]any{"published": true, "published_on": fmt.Sprintf("2026-11-%02d", 1+rng.IntN(27))})
+			}
+			recs = append(recs, r)
+		case k < 6: // published or unpublished
+			r := &recs[rng.IntN(len(recs))]
+			r.published = !r.published
+			w.central.push(domain.KindAppeal, r.id, "", "update", map[string]any{"published": r.published})
+		case k < 8: // its public summary changed
+			r := recs[rng.IntN(len(recs))]
+			w.sec[r.council].push(domain.KindAppeal, r.id, r.council, "update", map[string]any{"public_summary": fmt.Sprint("Жаңы кыскача мазмун ", step)})
+		case k < 9: // withdrawn from publication
+			r := recs[rng.IntN(len(recs))]
+			w.sec[r.council].push(domain.KindAppeal, r.id, r.council, "update", map[string]any{"ready_for_publication": false})
+		default: // deleted
+			i := rng.IntN(len(recs))
+			r := recs[i]
+			w.sec[r.council].push(domain.KindAppeal, r.id, r.council, "delete", map[string]any{"_deleted": true})
+			recs = append(recs[:i], recs[i+1:]...)
+		}
+		if rng.IntN(3) > 0 { // readers do not look after every commit
+			check(fmt.Sprint("step ", step))
+		}
+	}
+	check("the end")
+	// The day moves: the same appeals, counted for the new day.
+	today = today.AddDays(1)
+	check("the next day")
 }

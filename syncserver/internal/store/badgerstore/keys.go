@@ -54,6 +54,7 @@ const (
 
 	spacePublicAppeal  = "P:"
 	spacePublicCouncil = "C:"
+	spacePublicChange  = "D:" // version (8 bytes) + appeal id: what the commit of that version changed
 	spaceTrack         = "T:"
 	spaceTrackCode     = "K:"
 	spaceTrackAppeal   = "A:"
@@ -99,6 +100,9 @@ func codeKey(sum [32]byte) []byte  { return append([]byte(spaceCode), sum[:]...)
 
 func publicAppealKey(id string) []byte    { return []byte(spacePublicAppeal + id) }
 func publicCouncilKey(code string) []byte { return []byte(spacePublicCouncil + code) }
+func publicChangeKey(version uint64, id string) []byte {
+	return append(seqKey(spacePublicChange, version), id...)
+}
 func trackKey(submission string) []byte   { return []byte(spaceTrack + submission) }
 func trackCodeKey(sum [32]byte) []byte    { return append([]byte(spaceTrackCode), sum[:]...) }
 func trackAppealKey(appeal string) []byte { return []byte(spaceTrackAppeal + appeal) }

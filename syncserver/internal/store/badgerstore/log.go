@@ -62,8 +62,10 @@ type logTx struct {
 	head  uint64
 	acked map[string]uint64 // device -> highest seq judged, as this transaction left it
 	// publicChanged: a published appeal or a council of the projection
-	// was put or deleted (its version moves at the end).
-	publicChanged bool
+	// was put or deleted (its version moves at the end);
+	// publicAppealsChanged are those appeals' ids.
+	publicChanged        bool
+	publicAppealsChanged map[string]bool
 }
 
 // Acked implements store.LogReader, with this transaction's judgements.

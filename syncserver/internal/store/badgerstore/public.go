@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
+
 	"github.com/kenesh/kenesh/internal/badgerdb"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
@@ -19,7 +21,15 @@ import (
 const (
 	metaPublicVersion = "public_version" // 8 bytes N, 8 bytes Unix ms
 	metaPublicRule    = "public_rule"    // the rule the projection was built by
+	// The first version whose changes are kept (AppealsChangedSince):
+	// absent in a store whose projection was written before they were.
+	metaPublicChangesFrom = "public_changes_from"
 )
+
+// publicChangesKept is how many versions' changes are kept, and
+// publicChangesPrune how often (in versions) older ones are deleted. A
+// reader further behind reads the projection whole. Variables for tests.
+var publicChangesKept, publicChangesPrune uint64 = 20000, 1000
 
 // PublicVersion implements store.Public.
 func (s *Store) PublicVersion(ctx context.Context) (store.PublicStamp, error) {
@@ -73,6 +83,29 @@ func (v publicView) EachCouncil(fn func(*store.PublicCouncil) error) error {
 	})
 }
 
+func (v publicView) AppealsChangedSince(n uint64, fn func(id string) error) (bool, error) {
+	from, err := v.metaUint(metaPublicChangesFrom)
+	if err != nil {
+		return false, err
+	}
+	if from == 0 || n+1 < from {
+		return false, nil
+	}
+	start := seqKey(spacePublicChange, n+1)
+	it := v.t.NewIterator(badger.IteratorOptions{Prefix: []byte(spacePublicChange)})
+	defer it.Close()
+	for it.Seek(start); it.Valid(); it.Next() {
+		if err := v.ctx.Err(); err != nil {
+			return false, err
+		}
+		k := it.Item().Key()
+		if err := fn(string(k[len(spacePublicChange)+8:])); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
 func (v publicView) Appeal(id string) (*store.PublicAppeal, error) {
 	p, err := v.PublicAppeal(id)
 	if err == nil && p == nil {
@@ -113,7 +146,7 @@ func (w *logTx) PutPublicAppeal(p *store.PublicAppeal) error {
 	if !validPart(p.ID) {
 		return fmt.Errorf("public appeal: bad id %q", p.ID)
 	}
-	return w.putPublic(publicAppealKey(p.ID), p)
+	return w.putPublic(publicAppealKey(p.ID), p, p.ID)
 }
 
 // DeletePublicAppeal implements store.ProjectionTx.
@@ -121,7 +154,7 @@ func (w *logTx) DeletePublicAppeal(id string) error {
 	if !validPart(id) {
 		return nil
 	}
-	return w.deletePublic(publicAppealKey(id))
+	return w.deletePublic(publicAppealKey(id), id)
 }
 
 // PutPublicCouncil implements store.ProjectionTx.
@@ -129,7 +162,7 @@ func (w *logTx) PutPublicCouncil(c *store.PublicCouncil) error {
 	if !validPart(c.Code) {
 		return fmt.Errorf("public council: bad code %q", c.Code)
 	}
-	return w.putPublic(publicCouncilKey(c.Code), c)
+	return w.putPublic(publicCouncilKey(c.Code), c, "")
 }
 
 // DeletePublicCouncil implements store.ProjectionTx.
@@ -137,12 +170,13 @@ func (w *logTx) DeletePublicCouncil(code string) error {
 	if !validPart(code) {
 		return nil
 	}
-	return w.deletePublic(publicCouncilKey(code))
+	return w.deletePublic(publicCouncilKey(code), "")
 }
 
 // putPublic writes v under key when it differs from what is there, and
-// marks the projection changed.
-func (w *logTx) putPublic(key []byte, v any) error {
+// marks the projection changed (and appeal, when it is one, among what
+// changed).
+func (w *logTx) putPublic(key []byte, v any, appeal string) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -154,17 +188,27 @@ func (w *logTx) putPublic(key []byte, v any) error {
 	if ok && bytes.Equal(old, b) {
 		return nil
 	}
-	w.publicChanged = true
+	w.changedPublic(appeal)
 	return w.set(key, b)
 }
 
-func (w *logTx) deletePublic(key []byte) error {
+func (w *logTx) deletePublic(key []byte, appeal string) error {
 	_, ok, err := w.get(key)
 	if !ok || err != nil {
 		return err
 	}
-	w.publicChanged = true
+	w.changedPublic(appeal)
 	return w.t.Delete(key)
+}
+
+func (w *logTx) changedPublic(appeal string) {
+	w.publicChanged = true
+	if appeal != "" {
+		if w.publicAppealsChanged == nil {
+			w.publicAppealsChanged = map[string]bool{}
+		}
+		w.publicAppealsChanged[appeal] = true
+	}
 }
 
 // finishPublic moves the projection's version when the transaction
@@ -177,9 +221,55 @@ func (w *logTx) finishPublic() error {
 	if err != nil {
 		return err
 	}
-	b := binary.BigEndian.AppendUint64(nil, v.N+1)
+	n := v.N + 1
+	b := binary.BigEndian.AppendUint64(nil, n)
 	b = binary.BigEndian.AppendUint64(b, uint64(time.Now().UnixMilli()))
-	return w.set(metaKey(metaPublicVersion), b)
+	if err := w.set(metaKey(metaPublicVersion), b); err != nil {
+		return err
+	}
+	return w.recordPublicChanges(n)
+}
+
+// recordPublicChanges keeps which appeals the commit of version n changed,
+// and now and then deletes the changes of versions no longer kept (an
+// iterator in a write transaction sorts its pending writes: once in
+// publicChangesPrune versions, not in every push).
+func (w *logTx) recordPublicChanges(n uint64) error {
+	from, err := w.metaUint(metaPublicChangesFrom)
+	if err != nil {
+		return err
+	}
+	if from == 0 { // the first commit that keeps them
+		from = n
+		if err := w.set(metaKey(metaPublicChangesFrom), binary.BigEndian.AppendUint64(nil, from)); err != nil {
+			return err
+		}
+	}
+	for id := range w.publicAppealsChanged {
+		if err := w.set(publicChangeKey(n, id), nil); err != nil {
+			return err
+		}
+	}
+	if n%publicChangesPrune != 0 || n <= publicChangesKept || n-publicChangesKept <= from {
+		return nil
+	}
+	cut := n - publicChangesKept // the changes of versions below it go
+	it := w.t.NewIterator(badger.IteratorOptions{Prefix: []byte(spacePublicChange)})
+	var old [][]byte
+	for it.Rewind(); it.Valid(); it.Next() {
+		k := it.Item().KeyCopy(nil)
+		if binary.BigEndian.Uint64(k[len(spacePublicChange):]) >= cut {
+			break
+		}
+		old = append(old, k)
+	}
+	it.Close()
+	for _, k := range old {
+		if err := w.t.Delete(k); err != nil {
+			return err
+		}
+	}
+	return w.set(metaKey(metaPublicChangesFrom), binary.BigEndian.AppendUint64(nil, cut))
 }
 
 // TrackingOf implements store.ProjectionTx.

@@ -291,3 +291,94 @@ func testPublicRule(t *testing.T, h *handle) {
 		t.Fatalf("rule %d, want 3", n)
 	}
 }
+
+// changedSince is what AppealsChangedSince(n) says in a snapshot: the ids,
+// sorted and without repeats, and whether they are complete; ok is false
+// for an engine that does not keep changes (store.PublicChangeReader).
+func changedSince(t testing.TB, st store.Store, n uint64) (ids []string, complete, ok bool) {
+	t.Helper()
+	err := st.ReadPublic(ctx, func(r store.PublicReader) error {
+		cr, is := r.(store.PublicChangeReader)
+		if !is {
+			return nil
+		}
+		ok = true
+		var err error
+		complete, err = cr.AppealsChangedSince(n, func(id string) error {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ids)
+	return ids, complete, ok
+}
+
+// An engine that keeps the projection's changes names, for any version
+// it holds, the appeals put, changed or taken off since: not those a
+// commit left as they were, not councils, nothing past the snapshot's
+// version; a reader of the version it is at gets nothing.
+func testPublicChanges(t *testing.T, h *handle) {
+	st := h.st
+	if _, _, ok := changedSince(t, st, 0); !ok {
+		t.Skip("this engine does not keep the projection's changes: readers read it whole")
+	}
+	a, b, c := domain.NewID(), domain.NewID(), domain.NewID()
+	sorted := func(ids ...string) []string { slices.Sort(ids); return ids }
+	project(t, st, func(w store.LogTx) error { // version 1
+		if err := w.PutPublicCouncil(&store.PublicCouncil{Code: "NRN-ATB", Name: "Ат-Башы", Oblast: "KG-N"}); err != nil {
+			return err
+		}
+		if err := w.PutPublicAppeal(publicAppeal(a, "NRN-ATB-2026-K7QH-0001")); err != nil {
+			return err
+		}
+		return w.PutPublicAppeal(publicAppeal(b, "NRN-ATB-2026-K7QH-0002"))
+	})
+	base := version(t, st).N - 1 // an engine may have begun to keep them at this first change
+	if ids, complete, _ := changedSince(t, st, base); !complete || !slices.Equal(ids, sorted(a, b)) {
+		t.Fatalf("since %d: %v (complete %v), want %v", base, ids, complete, sorted(a, b))
+	}
+	project(t, st, func(w store.LogTx) error { // version 2: a as it was, b off, c in
+		if err := w.PutPublicAppeal(publicAppeal(a, "NRN-ATB-2026-K7QH-0001")); err != nil {
+			return err
+		}
+		if err := w.DeletePublicAppeal(b); err != nil {
+			return err
+		}
+		return w.PutPublicAppeal(publicAppeal(c, "NRN-ATB-2026-K7QH-0003"))
+	})
+	project(t, st, func(w store.LogTx) error { // only a council: version 3, no appeal
+		return w.PutPublicCouncil(&store.PublicCouncil{Code: "OSH-ARA", Name: "Араван", Oblast: "KG-O"})
+	})
+	v := version(t, st).N
+	for _, tc := range []struct {
+		since uint64
+		want  []string
+	}{{base, sorted(a, b, c)}, {base + 1, sorted(b, c)}, {v - 1, nil}, {v, nil}} {
+		ids, complete, _ := changedSince(t, st, tc.since)
+		if !complete || !slices.Equal(ids, tc.want) {
+			t.Errorf("since %d (now %d): %v (complete %v), want %v", tc.since, v, ids, complete, tc.want)
+		}
+	}
+	// A snapshot taken before a later commit does not see its changes.
+	err := st.ReadPublic(ctx, func(r store.PublicReader) error {
+		project(t, st, func(w store.LogTx) error { return w.DeletePublicAppeal(a) })
+		var ids []string
+		complete, err := r.(store.PublicChangeReader).AppealsChangedSince(v, func(id string) error { ids = append(ids, id); return nil })
+		if err != nil || !complete || len(ids) != 0 {
+			t.Errorf("an older snapshot: %v (complete %v), %v", ids, complete, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, complete, _ := changedSince(t, st, v); !complete || !slices.Equal(ids, []string{a}) {
+		t.Errorf("after a is taken off: %v (complete %v)", ids, complete)
+	}
+}

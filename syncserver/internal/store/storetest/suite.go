@@ -72,6 +72,7 @@ func (s Suite) Run(t *testing.T) {
 		{"Durable", testDurable},
 		{"Backup", testBackup},
 		{"PublicProjection", testPublicProjection},
+		{"PublicChanges", testPublicChanges},
 		{"Tracking", testTracking},
 		{"PublicRule", testPublicRule},
 		{"Chunks", testChunks},

@@ -7,6 +7,13 @@ $(error could not find or install Go; see the messages above)
 endif
 
 BIN := bin
+# The release comes from one place, the VERSION file; every program built
+# here carries it (keneshctl --version, kenesh-syncserver --version, /healthz,
+# the app's Settings). A build without these flags (go build, go test) says
+# "dev". make set-version V=X.Y.Z changes it (and FyneApp.toml with it).
+VERSION := $(shell cat VERSION)
+COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+LDFLAGS := -X github.com/kenesh/kenesh/internal/version.release=$(VERSION) -X github.com/kenesh/kenesh/internal/version.commit=$(COMMIT)
 # The demo store lives here; its passphrase is a demo passphrase, printed by
 # `make run`. Real stores get their passphrase from a person.
 DEMO_DATA ?= .kenesh-demo
@@ -17,7 +24,7 @@ FUZZTIME ?= 5s
 STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-.PHONY: run build test test-short lint fuzz bench dict clean
+.PHONY: run build test test-short lint fuzz bench dict clean set-version
 
 # A local sync server with the 21 councils, three council laptops and a
 # central-staff laptop with demo data, synced; then the desktop app on the
@@ -27,7 +34,7 @@ run: build kenesh
 
 # The command-line client and the server: static, no cgo.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./desktop/cmd/keneshctl ./syncserver/cmd/kenesh-syncserver
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./desktop/cmd/keneshctl ./syncserver/cmd/kenesh-syncserver
 
 # Every test, with the race detector; everything but the desktop app's main
 # (Fyne on OpenGL through cgo) must also build without cgo; vet and
@@ -75,6 +82,14 @@ dict:
 clean:
 	rm -rf $(BIN) $(DEMO_DATA)
 
+# The one edit a release needs: make set-version V=0.6.0 writes VERSION and
+# the Version of desktop/cmd/kenesh/FyneApp.toml (fyne package reads it; a
+# test of internal/version fails when the two differ).
+set-version:
+	@echo '$(V)' | grep -Eq '^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$$' || { echo "usage: make set-version V=MAJOR.MINOR.PATCH (not '$(V)')" >&2; exit 2; }
+	echo '$(V)' > VERSION
+	sed -i 's/^\([[:space:]]*Version[[:space:]]*=[[:space:]]*\)"[^"]*"/\1"$(V)"/' desktop/cmd/kenesh/FyneApp.toml
+
 # The sync benchmark of issue #3: Kenesh against PouchDB replicating to
 # pouchdb-server (installed on demand from bench/pouchdb with npm ci), on
 # the same records, through the same byte-counting link emulator. Full
@@ -89,7 +104,7 @@ bench-sync:
 # GL headers come from .ci/ensure-deps; a cold build takes about 4 minutes.
 .PHONY: kenesh screenshots bench-startup
 kenesh:
-	$(GO) build -o $(BIN)/ ./desktop/cmd/kenesh
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./desktop/cmd/kenesh
 
 # Runs the real app in a real window under Xvfb (1366x768) on demo data, in
 # Kyrgyz, Russian and English, and captures every main screen with

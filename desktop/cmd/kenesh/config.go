@@ -16,6 +16,7 @@ type config struct {
 	dir     string // --data, else $KENESH_DATA, else the user's config directory
 	lang    string // --lang: the interface language for this and later runs ("": as saved)
 	verbose bool   // -v: log to stderr, with the time taken to unlock and build the screens
+	version bool   // --version: print the version and exit
 	// passphrase ($KENESH_PASSPHRASE) unlocks the store at start (demos,
 	// kiosks); the idle lock still asks a person.
 	passphrase string
@@ -36,6 +37,7 @@ func readConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.dir, "data", "", "data directory (default $KENESH_DATA, else the user's config directory)")
 	fs.StringVar(&c.lang, "lang", "", "interface language for this and later runs: ky, ru or en")
 	fs.BoolVar(&c.verbose, "v", false, "log what happens to stderr")
+	fs.BoolVar(&c.version, "version", false, "print the version and exit")
 	fs.BoolVar(&c.tour, "tour", false, "show every main screen in turn for the screenshot tool (prints SHOT NAME, waits for a line on stdin)")
 	fs.BoolVar(&c.timing, "startup-time", false, "print the time from start to a usable home screen, then quit (benchmark)")
 	if err := fs.Parse(args); err != nil {

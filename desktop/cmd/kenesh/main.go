@@ -30,6 +30,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/session"
 	"github.com/kenesh/kenesh/desktop/internal/settings"
 	"github.com/kenesh/kenesh/desktop/internal/ui"
+	"github.com/kenesh/kenesh/internal/version"
 )
 
 func main() {
@@ -42,6 +43,10 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kenesh:", err)
 		os.Exit(2)
+	}
+	if c.version {
+		fmt.Println(version.Describe("kenesh"))
+		return
 	}
 	if c.cpuProfile != "" {
 		defer profileCPU(c.cpuProfile)()

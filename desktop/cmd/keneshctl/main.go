@@ -21,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/kenesh/kenesh/internal/cli"
+	"github.com/kenesh/kenesh/internal/version"
 )
 
 // env is what a subcommand works with; tests give it buffers.
@@ -56,9 +57,14 @@ func run(ctx context.Context, e *env, args []string) int {
 	fs.SetOutput(e.stderr)
 	data := fs.String("data", "", "data directory (default $KENESH_DATA, else the user's data directory)")
 	verbose := fs.Bool("v", false, "log what happens to stderr")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() { printUsage(e.stderr) }
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *showVersion || fs.Arg(0) == "version" {
+		fmt.Fprintln(e.stdout, version.Describe("keneshctl"))
+		return 0
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -77,7 +83,7 @@ func run(ctx context.Context, e *env, args []string) int {
 }
 
 func printUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: keneshctl [--data DIR] [-v] COMMAND [ARGS]")
+	fmt.Fprintln(w, "usage: keneshctl [--data DIR] [-v] COMMAND [ARGS]   (keneshctl --version: the version)")
 	fmt.Fprintln(w, "\ncommands:")
 	commands.PrintList(w)
 	fmt.Fprintln(w, "\nRun 'keneshctl COMMAND -h' for a command's options. The passphrase is read from")

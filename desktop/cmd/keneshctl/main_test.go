@@ -253,3 +253,13 @@ func TestBackupRestorePasswd(t *testing.T) {
 		t.Fatalf("%d appeals after passwd", len(got))
 	}
 }
+
+func TestVersion(t *testing.T) {
+	c := newCLI(t)
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		code, out, errs := c.run("", args...)
+		if code != 0 || !strings.HasPrefix(out, "keneshctl dev (") || errs != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errs)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/session"
 	"github.com/kenesh/kenesh/desktop/internal/settings"
+	"github.com/kenesh/kenesh/internal/version"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
@@ -402,6 +403,7 @@ func (p *settingsPage) aboutCard() fyne.CanvasObject {
 	kv(grid, u.T("settings.folder"), u.cfg.Dir)
 	kv(grid, u.T("settings.records"), u.T("settings.records_count",
 		"appeals", count(u, domain.KindAppeal), "events", count(u, domain.KindEvent)))
+	kv(grid, u.T("settings.version"), version.String())
 	return widget.NewCard("", "", container.NewVBox(bold(u.T("settings.about")), grid))
 }
 

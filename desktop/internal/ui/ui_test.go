@@ -545,6 +545,8 @@ func TestSettingsOfflineInstallation(t *testing.T) {
 
 	// Settings: add this installation's council.
 	h.u.shell.navigate(secSettings)
+	h.mustShow(h.T("settings.version"))
+	h.mustShow("dev") // go test builds without the Makefile's release
 	entry("NRN-ATB").SetText("nrn-atb")
 	h.tap(h.T("settings.add_council"))
 	h.mustShow(h.T("err.required")) // name and oblast

@@ -19,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/kenesh/kenesh/internal/cli"
+	"github.com/kenesh/kenesh/internal/version"
 )
 
 // env is what a subcommand works with; tests give it buffers.
@@ -45,6 +46,10 @@ func run(ctx context.Context, e *env, args []string) int {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 		args = nil
 	}
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version") {
+		fmt.Fprintln(e.stdout, version.Describe("kenesh-syncserver"))
+		return 0
+	}
 	return commands.Dispatch(ctx, e, args, e.stderr, func() { printUsage(e.stderr) })
 }
 
@@ -52,7 +57,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: kenesh-syncserver COMMAND [ARGS]")
 	fmt.Fprintln(w, "\ncommands:")
 	commands.PrintList(w)
-	fmt.Fprintln(w, "\nRun 'kenesh-syncserver COMMAND -h' for a command's options.")
+	fmt.Fprintln(w, "\nRun 'kenesh-syncserver COMMAND -h' for a command's options, 'kenesh-syncserver --version' for the version.")
 }
 
 // flags returns a flag set that reports to e.stderr and does not exit.

@@ -103,11 +103,24 @@ func TestServeTLS(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	var h struct {
-		Status string `json:"status"`
-		Proto  int    `json:"proto"`
+		Status  string `json:"status"`
+		Proto   int    `json:"proto"`
+		Version string `json:"version"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil || h.Status != "ok" || resp.TLS == nil {
 		t.Fatalf("healthz over TLS: %+v %v", h, err)
+	}
+	if h.Version != "dev" { // go test builds without the Makefile's release
+		t.Errorf("healthz says version %q, want dev", h.Version)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"-version"}, {"version"}} {
+		code, out, errs := runCLI(context.Background(), args...)
+		if code != 0 || !strings.HasPrefix(out, "kenesh-syncserver dev (") || errs != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errs)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 	"strings"
 
+	"github.com/kenesh/kenesh/internal/version"
 	"github.com/kenesh/kenesh/syncserver/internal/files"
 	"github.com/kenesh/kenesh/syncserver/internal/public"
 	"github.com/kenesh/kenesh/syncserver/internal/server"
@@ -79,6 +80,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	cfg.Logger = log
+	log.Info("kenesh-syncserver", "version", version.String())
 	cfg.Public.Off, cfg.Public.NoForm = !*publicOn, !*publicForm
 	if os.Getenv("GOGC") == "" {
 		// Collect at half the live heap, not all of it: most of what a

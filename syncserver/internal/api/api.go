@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kenesh/kenesh/internal/version"
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
 	"github.com/kenesh/kenesh/syncserver/internal/files"
@@ -199,9 +200,17 @@ func perr(code syncproto.Code, format string, a ...any) *syncproto.Error {
 	return &syncproto.Error{Code: code, Message: fmt.Sprintf(format, a...)}
 }
 
+// health is what /healthz answers: the protocol's Health, which laptops
+// read, and the server's release for its operators and their monitoring
+// (laptops ignore it: what they may do is decided by Proto and Cap).
+type health struct {
+	syncproto.Health
+	Version string `json:"version"`
+}
+
 func (h *Handler) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, syncproto.Health{Status: "ok", ServerID: h.cfg.Ingest.ServerID(), Proto: syncproto.Proto,
-		MinProto: syncproto.MinProto, Cap: syncproto.CurrentCapability, Dicts: h.dicts()})
+	writeJSON(w, http.StatusOK, health{Health: syncproto.Health{Status: "ok", ServerID: h.cfg.Ingest.ServerID(), Proto: syncproto.Proto,
+		MinProto: syncproto.MinProto, Cap: syncproto.CurrentCapability, Dicts: h.dicts()}, Version: version.String()})
 }
 
 func (h *Handler) dicts() []uint32 {

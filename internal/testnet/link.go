@@ -2,6 +2,7 @@ package testnet
 
 import (
 	"io"
+	"math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,64 @@ type Link struct {
 
 	mu   sync.Mutex
 	open map[net.Conn]struct{}
+	// Cuts (CutEvery): the mean bytes between two, the bytes since the
+	// last and the next cut's point, and how many were made.
+	cutMean, sinceCut, nextCut int64
+	cuts                       int64
+	cutRng                     *rand.Rand
+}
+
+// CutEvery drops every connection of the link (as a mobile link that goes
+// down does) each time about mean bytes more have crossed it, either way:
+// at a random point between half and one and a half times mean. 0 stops
+// the cuts.
+func (l *Link) CutEvery(mean int64, seed uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cutMean, l.sinceCut = mean, 0
+	l.cutRng = rand.New(rand.NewPCG(seed, seed^0xc07))
+	l.nextCut = l.cutPoint()
+}
+
+func (l *Link) cutPoint() int64 {
+	if l.cutMean <= 0 {
+		return 0
+	}
+	return l.cutMean/2 + l.cutRng.Int64N(l.cutMean+1)
+}
+
+// Cuts is how many times CutEvery dropped the link.
+func (l *Link) Cuts() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.cuts
+}
+
+// crossed counts n bytes against the next cut, and makes it when due.
+func (l *Link) crossed(n int) {
+	l.mu.Lock()
+	if l.cutMean <= 0 {
+		l.mu.Unlock()
+		return
+	}
+	l.sinceCut += int64(n)
+	if l.sinceCut < l.nextCut {
+		l.mu.Unlock()
+		return
+	}
+	l.sinceCut, l.nextCut = 0, l.cutPoint()
+	l.cuts++
+	conns := make([]net.Conn, 0, len(l.open))
+	for c := range l.open {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	for _, c := range conns {
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetLinger(0) // a reset, as a dropped mobile link looks
+		}
+		c.Close()
+	}
 }
 
 // NewLink listens on 127.0.0.1 and forwards to target (host:port).
@@ -124,7 +183,14 @@ func (l *Link) pipe(dst, src net.Conn, counter *atomic.Int64) {
 		b  []byte
 		at time.Time
 	}
-	q := make(chan chunk, 1024)
+	// The line holds what is in flight on it, about one bandwidth-delay
+	// product, as a real one does (a queue of many MB ahead would make a
+	// cut lose far more than any line loses).
+	slots := 4
+	if l.bps > 0 {
+		slots = max(slots, int(float64(l.bps)/8*l.rtt.Seconds())/len(buf)+2)
+	}
+	q := make(chan chunk, slots)
 	go func() {
 		defer close(q)
 		var next time.Time
@@ -133,6 +199,7 @@ func (l *Link) pipe(dst, src net.Conn, counter *atomic.Int64) {
 			if n > 0 {
 				b := append([]byte(nil), buf[:n]...)
 				counter.Add(int64(n))
+				l.crossed(n)
 				now := time.Now()
 				if next.Before(now) {
 					next = now

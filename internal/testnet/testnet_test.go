@@ -77,3 +77,35 @@ func TestLinkCountsAndDelays(t *testing.T) {
 		t.Fatalf("counted %d up, %d down", up, down)
 	}
 }
+
+// A link cut every so many bytes drops its connections mid-answer: a
+// client reading a large body sees it cut, and the next request goes
+// through on a new connection.
+func TestLinkCuts(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(make([]byte, 1<<20))
+	}))
+	defer backend.Close()
+	l, err := NewLink(strings.TrimPrefix(backend.URL, "http://"), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.CutEvery(300_000, 1)
+	cut := 0
+	for range 4 {
+		resp, err := http.Get("http://" + l.Addr + "/")
+		if err != nil {
+			cut++
+			continue
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil || n < 1<<20 {
+			cut++
+		}
+	}
+	if cut == 0 || l.Cuts() == 0 {
+		t.Fatalf("%d of 4 answers cut, %d cuts made", cut, l.Cuts())
+	}
+}

@@ -116,6 +116,7 @@ func open(ctx context.Context, dir string, st *store.Store, o Options) (*Core, e
 	}
 	fl := files.New(st, svc)
 	sy := syncer.New(svc, codec)
+	sy.Files = fl
 	// The files follow the records that name them as they change.
 	return &Core{Dir: dir, Store: st, Records: svc, Files: fl, Sync: sy, Loop: syncer.NewLoop(sy, o.Loop), stopFiles: fl.Follow()}, nil
 }

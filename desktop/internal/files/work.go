@@ -416,7 +416,9 @@ func (f *Files) Done(ctx context.Context, w *Work) error {
 	}
 	f.mu.Lock()
 	r := ref{w.Kind, w.ID}
-	if all || !f.want[r] {
+	if all || !w.Fetch {
+		// Else some chunk was not at the server yet: asked again at the
+		// next sync.
 		delete(f.dirty, r)
 	}
 	if all {
@@ -470,3 +472,6 @@ func (f *Files) Status(ctx context.Context) (Status, error) {
 	s.Records = len(ws)
 	return s, nil
 }
+
+// Chunk returns a chunk this laptop holds, checked against its sum.
+func (f *Files) Chunk(ctx context.Context, sum [32]byte) ([]byte, error) { return f.st.Chunk(ctx, sum) }

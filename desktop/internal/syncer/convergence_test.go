@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kenesh/kenesh/desktop/internal/files"
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/internal/testnet"
@@ -36,6 +37,7 @@ type laptop struct {
 	role    string
 	st      *store.Store
 	svc     *records.Service
+	files   *files.Files
 	sync    *Syncer
 	created []string
 }
@@ -61,7 +63,11 @@ func newLaptop(t *testing.T, name string) *laptop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &laptop{name: name, st: st, svc: svc, sync: New(svc, codec)}
+	fl := files.New(st, svc)
+	t.Cleanup(fl.Follow())
+	sy := New(svc, codec)
+	sy.Files = fl
+	return &laptop{name: name, st: st, svc: svc, files: fl, sync: sy}
 }
 
 // enroll binds the laptop, directly, then routes its syncs through via.

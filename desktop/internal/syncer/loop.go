@@ -41,7 +41,10 @@ type Status struct {
 	LastCode    syncproto.Code `json:"last_code,omitempty"`
 	NextAttempt time.Time      `json:"next_attempt,omitzero"`
 	Done, Total uint64         // progress of the running sync (see Syncer.Progress)
-	Last        *Summary       `json:"last,omitempty"`
+	// Files is how far moving files has come in the running sync (bytes
+	// and speed: "12 of 40 MB, 3 minutes left").
+	Files FilesProgress `json:"-"`
+	Last  *Summary      `json:"last,omitempty"`
 }
 
 // LoopOptions tune the background loop.
@@ -50,6 +53,10 @@ type LoopOptions struct {
 	Period     time.Duration // sync this often when idle (default 10 min)
 	MinBackoff time.Duration // first retry delay after a failure (default 5 s)
 	MaxBackoff time.Duration // longest retry delay (default 5 min)
+	// FilesBudget bounds the time one sync spends moving files (default
+	// 5 min), so that records keep syncing on a slow link; what is left
+	// goes in the next sync, soon after.
+	FilesBudget time.Duration
 }
 
 func (o *LoopOptions) defaults() {
@@ -64,6 +71,9 @@ func (o *LoopOptions) defaults() {
 	}
 	if o.MaxBackoff == 0 {
 		o.MaxBackoff = 5 * time.Minute
+	}
+	if o.FilesBudget == 0 {
+		o.FilesBudget = 5 * time.Minute
 	}
 }
 
@@ -136,6 +146,8 @@ func (l *Loop) Run(ctx context.Context) error {
 	saves, stop := l.s.svc.Subscribe()
 	defer stop()
 	l.s.Progress = func(done, total uint64) { l.set(func(st *Status) { st.Done, st.Total = done, total }) }
+	l.s.FilesProgress = func(p FilesProgress) { l.set(func(st *Status) { st.Files = p }) }
+	l.s.FilesBudget = l.o.FilesBudget
 
 	backoff := time.Duration(0)
 	timer := time.NewTimer(0) // sync at start
@@ -171,7 +183,7 @@ func (l *Loop) Run(ctx context.Context) error {
 				}
 			}
 		}
-		l.set(func(st *Status) { st.State, st.Done, st.Total = StateSyncing, 0, 0 })
+		l.set(func(st *Status) { st.State, st.Done, st.Total, st.Files = StateSyncing, 0, 0, FilesProgress{} })
 		sum, err := l.s.SyncOnce(ctx)
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			return ctx.Err()
@@ -189,7 +201,12 @@ func (l *Loop) Run(ctx context.Context) error {
 			l.set(func(st *Status) {
 				st.State, st.LastOK, st.LastError, st.Err, st.LastCode, st.Pending, st.Last, st.NextAttempt = StateIdle, time.Now(), msg, err, "", pending, sum, time.Time{}
 			})
-			resetTimer(timer, l.o.Period)
+			if sum != nil && sum.Files != nil && sum.Files.More {
+				// Files are left for want of time: on with them soon.
+				resetTimer(timer, l.o.AfterSave)
+			} else {
+				resetTimer(timer, l.o.Period)
+			}
 		case errors.Is(err, records.ErrNotEnrolled):
 			blocked = true
 			l.set(func(st *Status) { st.State, st.Pending = StateNotEnrolled, pending })

@@ -55,6 +55,8 @@ type Summary struct {
 	Pending   uint64  `json:"pending"`
 	// Held counts pulled operations held back, not merged (records.HeldOp).
 	Held int `json:"held,omitempty"`
+	// Files is what moving files did (nil when there was nothing to move).
+	Files *FilesSummary `json:"files,omitempty"`
 	// server is the server's clock as its last answer gave it.
 	server time.Time
 }
@@ -74,6 +76,12 @@ type Syncer struct {
 	// and how far it has to go: the operations to push, and the server
 	// sequence numbers to pull through (Summary counts what was pulled).
 	Progress func(done, total uint64)
+	// Files, if set, are moved after the records in every sync (files.go);
+	// FilesBudget bounds the time a sync spends on them (0: none), and
+	// FilesProgress, if set, is told how far they have come.
+	Files         FileStore
+	FilesBudget   time.Duration
+	FilesProgress func(FilesProgress)
 }
 
 // New returns a syncer for svc, compressing with codec's dictionaries.
@@ -129,6 +137,15 @@ func (s *Syncer) SyncOnce(ctx context.Context) (*Summary, error) {
 	}
 	start := s.now()
 	sum, err := s.sync(ctx)
+	if err == nil && s.Files != nil {
+		// Files after the records: the server then knows which chunks
+		// each record names.
+		sum.Files, err = s.moveFiles(ctx)
+		if sum.Files != nil {
+			sum.BytesUp += sum.Files.traffic.Up
+			sum.BytesDown += sum.Files.traffic.Down
+		}
+	}
 	if sum != nil {
 		sum.Seconds = s.now().Sub(start).Seconds()
 		if now := s.now(); err == nil && !sum.server.IsZero() && skew(now, sum.server) > records.MaxAhead {
@@ -155,6 +172,27 @@ func (s *Syncer) SyncOnce(ctx context.Context) (*Summary, error) {
 		}
 	}
 	return sum, err
+}
+
+// moveFiles moves the files of one sync on a client of its own.
+func (s *Syncer) moveFiles(ctx context.Context) (*FilesSummary, error) {
+	e, err := s.svc.Enrollment(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.newClient(e)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	fs, err := s.syncFiles(ctx, c, s.FilesBudget)
+	if fs != nil {
+		fs.traffic = c.Traffic()
+	}
+	if err != nil {
+		err = fmt.Errorf("files: %w", err)
+	}
+	return fs, err
 }
 
 func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
@@ -198,7 +236,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	// operations and the cursor after it are committed together, so the
 	// request that overlaps it, which already carries that cursor, costs
 	// at worst a page pulled again after a crash.
-	ap := &applier{svc: s.svc}
+	ap := &applier{svc: s.svc, files: s.Files}
 	defer ap.wait(sum) // returns with nothing applying, whatever happens
 	for round := 0; round < maxRounds; round++ {
 		ops, size, err := s.svc.PendingOps(ctx, st.Acked, limOps, limBytes)
@@ -370,9 +408,10 @@ func progress(acked, acked0, total, cursor0 uint64, resp *syncproto.SyncResponse
 
 // applier applies one pulled page at a time in the background.
 type applier struct {
-	svc  Replica
-	done chan error // nil when no page is being applied
-	res  records.ApplyResult
+	svc   Replica
+	files FileStore  // told of the records a page changed (nil: none)
+	done  chan error // nil when no page is being applied
+	res   records.ApplyResult
 }
 
 // start applies a page and moves the cursor to cursor in the background.
@@ -383,6 +422,12 @@ func (a *applier) start(ctx context.Context, page []syncproto.WireOp, cursor uin
 		var err error
 		ops, unreadable := decodePage(page)
 		a.res, err = a.svc.ApplyPulled(ctx, ops, unreadable, cursor)
+		if err == nil && a.files != nil {
+			// The files of what arrived follow in the same sync.
+			for _, op := range ops {
+				a.files.Touch(op.Kind, op.Record)
+			}
+		}
 		a.done <- err
 	}()
 }

@@ -1,0 +1,303 @@
+package syncer
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kenesh/kenesh/desktop/internal/files"
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/internal/testnet"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/shared/syncproto/syncclient"
+	"github.com/kenesh/kenesh/shared/syncproto/synctest"
+)
+
+// noise is content that does not compress.
+func noise(seed byte, n int) []byte {
+	var s [32]byte
+	s[0] = seed
+	b := make([]byte, n)
+	mrand.NewChaCha8(s).Read(b)
+	return b
+}
+
+// attach attaches content to a new appeal of the laptop's council.
+func (l *laptop) attach(t *testing.T, name string, content []byte) (*domain.Appeal, *domain.Attachment) {
+	t.Helper()
+	a := l.saveAppeal(t, "Жер үлүшү: "+name)
+	att, err := l.files.Attach(context.Background(), domain.KindAppeal, a.ID, files.Input{Name: name}, bytes.NewReader(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, att
+}
+
+// content reads a file's content as this laptop holds it.
+func (l *laptop) content(t *testing.T, kind, id, att string) ([]byte, error) {
+	t.Helper()
+	_, r, err := l.files.Open(context.Background(), kind, id, att)
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(r)
+}
+
+// via routes the laptop's syncs through a proxy at u.
+func (l *laptop) via(u string) {
+	codec := l.sync.codec
+	l.sync.newClient = func(e *records.Enrollment) (*syncclient.Client, error) {
+		return syncclient.New(u, syncclient.Options{Token: e.Token, Codec: codec, ServerDicts: e.Dicts, Timeout: 20 * time.Second})
+	}
+}
+
+// Files travel with their records: up from the laptop that attached them
+// (the text compressed, the photo as it is), down to the council's other
+// laptop byte for byte; central staff fetch them only when a person opens
+// the record; a second sync moves nothing.
+func TestFilesTravel(t *testing.T) {
+	srv := startFake(t, synctest.Options{})
+	srv.addCouncil("NRN-ATB", "Ат-Башы", "KG-N")
+	a := newLaptop(t, "a")
+	a.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	a2 := newLaptop(t, "a2")
+	a2.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	central := newLaptop(t, "central")
+	central.enroll(t, srv, "", "", domain.RoleCentral, srv.URL)
+
+	text := []byte(strings.Repeat("Кеңештин жыйынынын протоколу. Катышкандар: 24 адам. ", 8000))
+	photo := noise(1, 700_000)
+	ap, scan := a.attach(t, "протокол.txt", text)
+	_, err := a.files.Attach(context.Background(), domain.KindAppeal, ap.ID, files.Input{Name: "сүрөт.jpg"}, bytes.NewReader(photo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := a.syncOK(t)
+	if sum.Files == nil || sum.Files.UpChunks == 0 || sum.Files.UpBytes >= int64(len(text)+len(photo)) || sum.Files.UpBytes < int64(len(photo)) {
+		t.Fatalf("up: %+v (the text compresses, the photo does not)", sum.Files)
+	}
+	if again := a.syncOK(t); again.Files.UpChunks != 0 {
+		t.Errorf("a second sync sent %d chunks again", again.Files.UpChunks)
+	}
+	got := a2.syncOK(t)
+	if got.Files.DownChunks == 0 {
+		t.Fatalf("the council's other laptop fetched nothing: %+v", got.Files)
+	}
+	if b, err := a2.content(t, domain.KindAppeal, ap.ID, scan.ID); err != nil || !bytes.Equal(b, text) {
+		t.Fatalf("the text on a2: %v", err)
+	}
+	if b, err := a2.content(t, domain.KindAppeal, ap.ID, "сүрөт.jpg"); err != nil || !bytes.Equal(b, photo) {
+		t.Fatalf("the photo on a2: %v", err)
+	}
+	if again := a2.syncOK(t); again.Files.DownChunks != 0 || again.Files.UpChunks != 0 {
+		t.Errorf("a second sync moved files again: %+v", again.Files)
+	}
+	// Central staff: the record arrives, its files when asked for.
+	central.syncOK(t)
+	if _, err := central.content(t, domain.KindAppeal, ap.ID, scan.ID); !errors.Is(err, files.ErrNotDownloaded) {
+		t.Fatalf("central opened a file it never fetched: %v", err)
+	}
+	central.files.Want(domain.KindAppeal, ap.ID)
+	central.syncOK(t)
+	if b, err := central.content(t, domain.KindAppeal, ap.ID, scan.ID); err != nil || !bytes.Equal(b, text) {
+		t.Fatalf("central after asking: %v", err)
+	}
+}
+
+// A 20 MB file through a link that drops at random points about every
+// 2 MB (the fault-injecting proxy): syncs are retried until it is up,
+// every byte arrives, and what was sent in all stays within a chunk a cut
+// of the file's size (nothing sent twice but the chunk a cut broke);
+// the same on the way down to the council's other laptop.
+func TestFilesResumeThroughCuts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20 MB through a cut link")
+	}
+	srv := startFake(t, synctest.Options{})
+	srv.addCouncil("NRN-ATB", "Ат-Башы", "KG-N")
+	link, err := testnet.NewLink(strings.TrimPrefix(srv.URL, "http://"), 50_000_000, 2*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer link.Close()
+	a := newLaptop(t, "a")
+	a.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	b := newLaptop(t, "b")
+	b.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	a.sync.syncOK(t)
+	b.sync.syncOK(t)
+	content := noise(2, 20<<20)
+	ap, att := a.attach(t, "видео.mp4", content)
+	a.syncRecordsOnly(t) // the record first, on a good link
+	for _, l := range []*laptop{a, b} {
+		l.via("http://" + link.Addr)
+	}
+	for i, l := range []*laptop{a, b} {
+		link.CutEvery(2<<20, uint64(i+1))
+		cuts0 := link.Cuts()
+		link.Reset()
+		tries := 0
+		for ; tries < 60; tries++ {
+			if _, err := l.sync.SyncOnce(context.Background()); err == nil {
+				break
+			}
+		}
+		link.CutEvery(0, 0)
+		cuts := link.Cuts() - cuts0
+		// What crossed the line: sent by a, received by b.
+		moved, _ := link.Bytes()
+		if l == b {
+			_, moved = link.Bytes()
+		}
+		if tries == 60 || cuts == 0 {
+			t.Fatalf("%s: %d tries, %d cuts", l.name, tries, cuts)
+		}
+		// Requests, answers and headers cost a little besides the chunks.
+		if most := int64(len(content)) + cuts*files.MaxChunk + 256<<10; moved > most {
+			t.Errorf("%s: %d bytes moved for a file of %d with %d cuts: more than a chunk a cut (%d)", l.name, moved, len(content), cuts, most)
+		}
+		t.Logf("%s: %d syncs, %d cuts, %.2f MB moved for a file of %.2f MB (%.0f KB a cut)", l.name, tries+1, cuts, float64(moved)/1e6,
+			float64(len(content))/1e6, float64(moved-int64(len(content)))/float64(cuts)/1e3)
+	}
+	if got, err := b.content(t, domain.KindAppeal, ap.ID, att.ID); err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("the file on the other laptop: %v", err)
+	}
+}
+
+// syncRecordsOnly syncs the records without moving files.
+func (l *laptop) syncRecordsOnly(t *testing.T) {
+	t.Helper()
+	fs := l.sync.Files
+	l.sync.Files = nil
+	defer func() { l.sync.Files = fs }()
+	l.syncOK(t)
+}
+
+func (s *Syncer) syncOK(t *testing.T) {
+	t.Helper()
+	if _, err := s.SyncOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A new version of a 20 MB file with 1% of it changed sends under 5% of
+// it.
+func TestFilesSecondVersionSendsTheChange(t *testing.T) {
+	srv := startFake(t, synctest.Options{})
+	srv.addCouncil("NRN-ATB", "Ат-Башы", "KG-N")
+	a := newLaptop(t, "a")
+	a.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	v1 := noise(3, 20<<20)
+	ap, _ := a.attach(t, "отчет.pdf", v1)
+	a.syncOK(t)
+	v2 := bytes.Clone(v1)
+	copy(v2[len(v2)/3:], noise(4, len(v2)/100))
+	if _, err := a.files.Attach(context.Background(), domain.KindAppeal, ap.ID, files.Input{Name: "отчет-2.pdf"}, bytes.NewReader(v2)); err != nil {
+		t.Fatal(err)
+	}
+	sum := a.syncOK(t)
+	if pct := 100 * float64(sum.Files.UpBytes) / float64(len(v2)); pct >= 5 {
+		t.Errorf("the second version sent %.1f%% of the file", pct)
+	} else {
+		t.Logf("the second version sent %.1f%% of the file (%d bytes)", pct, sum.Files.UpBytes)
+	}
+}
+
+// flipper is a proxy that flips one byte in the chunk stream of the next
+// n files answers, as a bad line might.
+type flipper struct {
+	proxy *httputil.ReverseProxy
+	left  atomic.Int32
+}
+
+func newFlipper(t *testing.T, target string, n int32) *httptest.Server {
+	u, _ := url.Parse(target)
+	f := &flipper{proxy: httputil.NewSingleHostReverseProxy(u)}
+	f.left.Store(n)
+	f.proxy.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.URL.Path != syncproto.PathFilesGet || resp.StatusCode != http.StatusOK || f.left.Add(-1) < 0 {
+			return nil
+		}
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		if len(b) > 200 {
+			b[len(b)/2] ^= 0x20
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		return nil
+	}
+	s := httptest.NewServer(f.proxy)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// A chunk damaged on the way down is refused, never stored, and fetched
+// again: the file arrives whole.
+func TestFilesDamagedChunkIsFetchedAgain(t *testing.T) {
+	srv := startFake(t, synctest.Options{})
+	srv.addCouncil("NRN-ATB", "Ат-Башы", "KG-N")
+	a := newLaptop(t, "a")
+	a.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	b := newLaptop(t, "b")
+	b.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	content := noise(5, 1<<20)
+	ap, att := a.attach(t, "арыз.pdf", content)
+	a.syncOK(t)
+	b.via(newFlipper(t, srv.URL, 1).URL)
+	sum := b.syncOK(t)
+	if sum.Files.Refetched == 0 {
+		t.Fatalf("no chunk was fetched again: %+v", sum.Files)
+	}
+	if got, err := b.content(t, domain.KindAppeal, ap.ID, att.ID); err != nil || sha256.Sum256(got) != sha256.Sum256(content) {
+		t.Fatalf("the file after a damaged chunk: %v", err)
+	}
+}
+
+// A server from before files (it answers their endpoints "no such
+// endpoint"): records sync as before, the files stay on the laptop and
+// wait for a server that carries them.
+func TestFilesOldServer(t *testing.T) {
+	srv := startFake(t, synctest.Options{})
+	srv.addCouncil("NRN-ATB", "Ат-Башы", "KG-N")
+	u, _ := url.Parse(srv.URL)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/files/") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"code":"invalid","message":"no such endpoint: ` + r.URL.Path + `"}`))
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer old.Close()
+	a := newLaptop(t, "a")
+	a.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	a.via(old.URL)
+	a.attach(t, "арыз.pdf", noise(6, 100_000))
+	sum := a.syncOK(t)
+	if !sum.Files.NoFiles || sum.Sent == 0 {
+		t.Fatalf("against an old server: %+v, sent %d", sum.Files, sum.Sent)
+	}
+	if s, _ := a.files.Status(context.Background()); s.UpChunks == 0 {
+		t.Fatalf("the files were forgotten: %+v", s)
+	}
+	a.via(srv.URL)
+	if sum := a.syncOK(t); sum.Files.UpChunks == 0 {
+		t.Fatalf("the files did not go once the server carried them: %+v", sum.Files)
+	}
+}

@@ -37,6 +37,10 @@ import (
 //
 //	h:OWNER:SHA256                 a chunk the owner holds -> its size (8 bytes)
 //	u:OWNER                        what the owner holds: chunks, bytes (8 bytes each)
+//
+// Everything but what is derived is given by Export (export.go), which
+// kenesh-syncserver migrate moves to another engine: a new space must be
+// given there too, or a migration leaves it behind.
 const (
 	spaceMeta     = "m:"
 	spaceLog      = "l:"

@@ -62,7 +62,13 @@ func attachCommands(ctx context.Context, e *env, kind string) map[string]func([]
 						return err
 					}
 				}
-				att, r, err := c.Files.Open(ctx, kind, id, pos[1])
+				var att *domain.Attachment
+				r, err := fetched(ctx, e, c, kind, id, func() (io.Reader, error) {
+					var r io.Reader
+					var err error
+					att, r, err = c.Files.Open(ctx, kind, id, pos[1])
+					return r, err
+				})
 				if err != nil {
 					return err
 				}

@@ -51,6 +51,9 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return e.withCore(ctx, func(c *app.Core) error {
+		if isTerminal(e.stderr) {
+			c.Sync.FilesProgress = filesProgress(e.stderr)
+		}
 		sum, err := c.Sync.SyncOnce(ctx)
 		if err != nil {
 			if sum != nil {
@@ -73,6 +76,8 @@ func explain(err error) error {
 		return fmt.Errorf("the server cannot be reached; nothing is lost, try again when online (%w)", err)
 	case errors.Is(err, records.ErrHeldBack):
 		return fmt.Errorf("everything was synced, but the server also sent changes this laptop does not accept (for another council, stamped far in the future, claiming to be this laptop's, or damaged): they were set aside, not applied; 'keneshctl status' lists them; tell the administrator (%w)", err)
+	case errors.Is(err, syncproto.ErrQuota):
+		return fmt.Errorf("the records were synced, but the council's room for files on the server is full, so some files stay on this laptop; ask the administrator to raise the quota (%w)", err)
 	case errors.Is(err, syncer.ErrBadAnswer):
 		return fmt.Errorf("the server gave an impossible answer, so none of it was believed: every change stays pending here and is sent at the next sync; if it keeps happening, check the server address and tell the administrator (%w)", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/store"
@@ -452,14 +453,17 @@ type Status struct {
 	Records        int   `json:"records"`
 }
 
-// Status sums what waits to travel.
+// Status sums what waits to travel, and what waits for a person to ask
+// for it.
 func (f *Files) Status(ctx context.Context) (Status, error) {
 	ws, err := f.Pending(ctx)
 	if err != nil {
 		return Status{}, err
 	}
 	var s Status
+	pending := map[ref]bool{}
 	for _, w := range ws {
+		pending[ref{w.Kind, w.ID}] = true
 		n, b := w.Up()
 		s.UpChunks, s.UpBytes = s.UpChunks+n, s.UpBytes+b
 		n, b = w.Down()
@@ -470,6 +474,39 @@ func (f *Files) Status(ctx context.Context) (Status, error) {
 		}
 	}
 	s.Records = len(ws)
+	// Records done without their files here: fetched when asked for.
+	var waiting []ref
+	err = f.st.EachFileMark(ctx, "d:", func(name string, v []byte) error {
+		if len(v) == 33 && v[32] == 0 {
+			kind, id, ok := strings.Cut(name[len("d:"):], ":")
+			if ok && !pending[ref{kind, id}] {
+				waiting = append(waiting, ref{kind, id})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return s, err
+	}
+	for _, r := range waiting {
+		st, err := f.st.State(ctx, r.kind, r.id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return s, err
+		}
+		for _, a := range policy.Files(st) {
+			done, total, err := f.Local(ctx, &a)
+			if err != nil {
+				return s, err
+			}
+			if done < total {
+				s.OnDemandBytes += total - done
+				s.OnDemandChunks += len(a.Chunks) // at most; a file is asked for whole
+			}
+		}
+	}
 	return s, nil
 }
 

@@ -135,7 +135,7 @@ func TestWorkDown(t *testing.T) {
 				if ws, _ := fl.Pending(ctx); len(ws) != 0 {
 					t.Fatalf("central: %d pending before asked", len(ws))
 				}
-				if s, _ := fl.Status(ctx); s.OnDemandBytes != 0 {
+				if s, _ := fl.Status(ctx); s.OnDemandBytes != att.Size || s.DownBytes != 0 {
 					t.Errorf("status %+v", s)
 				}
 				fl.Want(domain.KindAppeal, a.ID)

@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	register(command{Name: "admin", Summary: "administer a server, running or not: admin --data DIR {council|enroll|devices|revoke|backup} ...", Run: runAdmin})
+	register(command{Name: "admin", Summary: "administer a server, running or not: admin --data DIR {council|enroll|devices|revoke|backup|public-challenge} ...", Run: runAdmin})
 }
 
 const adminUsage = `usage: kenesh-syncserver admin {--data DIR | --postgres URL} COMMAND
@@ -30,6 +30,7 @@ const adminUsage = `usage: kenesh-syncserver admin {--data DIR | --postgres URL}
   enroll --device ID [--ttl 72h]   (a code to enroll that laptop again)
   devices
   revoke DEVICE-ID
+  public-challenge [on|off]   (the citizens' form's challenge on the running server, until it stops)
   backup [--recipient AGE1...]... [--recipients-file FILE] [--passphrase] FILE   (--data only:
          a PostgreSQL database is backed up with pg_dump or pg_basebackup)`
 
@@ -76,6 +77,20 @@ func runAdmin(ctx context.Context, e *env, args []string) error {
 			return printJSON(e, d)
 		case "backup":
 			return adminBackup(ctx, e, svc, rest[1:])
+		case "public-challenge":
+			var set *bool
+			switch pos := rest[1:]; {
+			case len(pos) == 1 && (pos[0] == "on" || pos[0] == "off"):
+				on := pos[0] == "on"
+				set = &on
+			case len(pos) != 0:
+				return usagef("usage: kenesh-syncserver admin --data DIR public-challenge [on|off]")
+			}
+			on, err := svc.PublicChallenge(ctx, set)
+			if err != nil {
+				return err
+			}
+			return printJSON(e, map[string]bool{"challenge": on})
 		}
 		return usagef("unknown admin command %q\n%s", rest[0], adminUsage)
 	})

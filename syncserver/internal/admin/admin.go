@@ -52,7 +52,17 @@ type Service interface {
 	// PublicExport writes the public register as static files, a tar
 	// stream (public.ExportTar), from the projection as committed now.
 	PublicExport(ctx context.Context, w io.Writer, o public.ExportOptions) error
+	// PublicChallenge says whether the citizens' form of the running
+	// server asks its challenge, after switching it on or off when set is
+	// not nil (until the server stops: serve --public-challenge keeps it
+	// on from the start). Without a running server that serves the form
+	// it is an input error that says so.
+	PublicChallenge(ctx context.Context, set *bool) (bool, error)
 }
+
+// ErrNoPublicForm refuses PublicChallenge where no running server serves
+// the citizens' form.
+var ErrNoPublicForm = fmt.Errorf("%w: no running server serves the citizens' form here (the challenge is switched on a running server, or from its start with serve --public-challenge)", auth.ErrInput)
 
 // Local is the Service on an open store: what the server runs behind its
 // control socket, and what the admin command uses when no server runs.
@@ -60,8 +70,9 @@ type Local struct {
 	Store    store.Store
 	Ingest   *ingest.Ingester
 	Auth     *auth.Authority
-	Presence *auth.Presence // nil when no server runs
-	Key      []byte         // the store's data key
+	Presence *auth.Presence  // nil when no server runs
+	Key      []byte          // the store's data key
+	Public   *public.Handler // the public side, nil when no server runs or it is off
 }
 
 // BackupRecipient implements Service.
@@ -76,6 +87,17 @@ func (l *Local) BackupRecipient(context.Context) (string, error) {
 // PublicExport implements Service.
 func (l *Local) PublicExport(ctx context.Context, w io.Writer, o public.ExportOptions) error {
 	return public.ExportTar(ctx, l.Store, o, w)
+}
+
+// PublicChallenge implements Service.
+func (l *Local) PublicChallenge(_ context.Context, set *bool) (bool, error) {
+	if l.Public == nil || !l.Public.HasForm() {
+		return false, ErrNoPublicForm
+	}
+	if set != nil {
+		l.Public.SetChallenge(*set)
+	}
+	return l.Public.Challenge(), nil
 }
 
 // AddCouncil implements Service.

@@ -108,6 +108,20 @@ func Handler(svc Service, log *slog.Logger) http.Handler {
 			w.Header().Set(backupErrTrailer, err.Error())
 		}
 	})
+	mux.HandleFunc("GET /public-challenge", func(w http.ResponseWriter, r *http.Request) {
+		on, err := svc.PublicChallenge(r.Context(), nil)
+		reply(w, challengeState{On: on}, err)
+	})
+	mux.HandleFunc("POST /public-challenge", func(w http.ResponseWriter, r *http.Request) {
+		var req challengeState
+		if decode(w, r, &req) {
+			on, err := svc.PublicChallenge(r.Context(), &req.On)
+			if err == nil {
+				log.Info("the citizens' form's challenge switched", "on", on)
+			}
+			reply(w, challengeState{On: on}, err)
+		}
+	})
 	mux.HandleFunc("GET /public-export", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		w.Header().Set("Trailer", backupErrTrailer)
@@ -291,6 +305,20 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) error {
 		return fmt.Errorf("backup: the server failed: %s", msg)
 	}
 	return nil
+}
+
+// challengeState is the body of /public-challenge, both ways.
+type challengeState struct {
+	On bool `json:"on"`
+}
+
+// PublicChallenge implements Service.
+func (c *Client) PublicChallenge(ctx context.Context, set *bool) (bool, error) {
+	var out challengeState
+	if set == nil {
+		return out.On, c.do(ctx, http.MethodGet, "/public-challenge", nil, &out)
+	}
+	return out.On, c.do(ctx, http.MethodPost, "/public-challenge", challengeState{On: *set}, &out)
 }
 
 // PublicExport implements Service: the running server writes the register

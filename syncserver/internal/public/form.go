@@ -58,8 +58,9 @@ func (h *Handler) showForm(q *req, status int, v formValues, errs map[string]str
 		return
 	}
 	n := h.names(q.lang)
-	b := &formBody{Token: h.guard.issue(), Notice: notice, V: v, Err: errs, MaxText: domain.MaxSubmissionText,
-		MaxLine: domain.MaxSubmissionLine, MaxContact: domain.MaxContact, Challenge: h.guard.cfg.Challenge}
+	b := &formBody{Notice: notice, V: v, Err: errs, MaxText: domain.MaxSubmissionText,
+		MaxLine: domain.MaxSubmissionLine, MaxContact: domain.MaxContact}
+	b.Token, b.Challenge = h.guard.issue()
 	if b.Err == nil {
 		b.Err = map[string]string{}
 	}

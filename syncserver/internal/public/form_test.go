@@ -253,3 +253,29 @@ func TestTrackingCodes(t *testing.T) {
 		t.Error("a code typed otherwise hashes otherwise")
 	}
 }
+
+// The administrator switches the challenge on while the server runs: forms
+// shown from then on ask it, a form shown before is given back with one
+// (not taken without it), and switched off, forms are taken without it.
+func TestFormChallengeSwitched(t *testing.T) {
+	w := newWorld(t, GuardConfig{})
+	before := w.formToken("en")
+	if w.h.Challenge() || strings.Contains(w.get(Prefix+"en/appeal").body, "/challenge/") {
+		t.Fatal("a challenge before it was switched on")
+	}
+	w.h.SetChallenge(true)
+	page := w.get(Prefix + "en/appeal")
+	if !w.h.Challenge() || !strings.Contains(page.body, "/challenge/") {
+		t.Fatal("no challenge on the form once switched on")
+	}
+	if a := w.post(Prefix+"en/appeal", goodForm(before)); a.status != http.StatusOK || !strings.Contains(a.body, "/challenge/") || !strings.Contains(a.body, "Сагынбаев Нурлан") {
+		t.Fatalf("a form shown before the switch: %d, given back with a challenge and what was typed: %v", a.status, strings.Contains(a.body, "/challenge/"))
+	}
+	if n := len(w.submissions("NRN-ATB")); n != 0 {
+		t.Fatalf("%d submissions taken without the challenge", n)
+	}
+	w.h.SetChallenge(false)
+	if a := w.post(Prefix+"en/appeal", goodForm(w.formToken("en"))); a.status != http.StatusSeeOther {
+		t.Fatalf("switched off: %d", a.status)
+	}
+}

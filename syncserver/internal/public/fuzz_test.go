@@ -48,7 +48,8 @@ func FuzzForm(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string, withToken bool) {
 		if withToken {
 			if v, err := url.ParseQuery(body); err == nil {
-				v.Set("t", w.h.guard.issue())
+				token, _ := w.h.guard.issue()
+				v.Set("t", token)
 				body = v.Encode()
 			}
 		}

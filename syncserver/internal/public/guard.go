@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/chacha20poly1305"
@@ -29,7 +30,8 @@ type GuardConfig struct {
 	// the same). nil: a random secret for this process.
 	Secret []byte
 	// Challenge asks the digits of a picture (or of a recording) on every
-	// submission.
+	// submission, from the start (Handler.SetChallenge switches it while
+	// the server runs).
 	Challenge bool
 	// MinFill is the least time between showing the form and taking it
 	// (default 3 s): a person reads and types; a script posts at once.
@@ -52,13 +54,14 @@ type GuardConfig struct {
 }
 
 type guard struct {
-	cfg    GuardConfig
-	seal   func(plain []byte) string
-	open   func(token string) ([]byte, bool)
-	addr   *middleware.Limiters
-	net    *middleware.Limiters
-	lookup *middleware.Limiters // tracking lookups per address
-	now    func() time.Time
+	cfg       GuardConfig
+	challenge atomic.Bool // cfg.Challenge, as switched since
+	seal      func(plain []byte) string
+	open      func(token string) ([]byte, bool)
+	addr      *middleware.Limiters
+	net       *middleware.Limiters
+	lookup    *middleware.Limiters // tracking lookups per address
+	now       func() time.Time
 
 	mu   sync.Mutex
 	used map[[32]byte]time.Time // tokens spent, until they expire
@@ -91,6 +94,7 @@ func newGuard(cfg GuardConfig, now func() time.Time) (*guard, error) {
 	}
 	g := &guard{cfg: cfg, now: now, used: map[[32]byte]time.Time{},
 		addr: limiter(cfg.PerAddress), net: limiter(cfg.PerNetwork), lookup: middleware.NewLimiters(1, 60)}
+	g.challenge.Store(cfg.Challenge)
 	g.seal = func(plain []byte) string {
 		nonce := randomBytes(make([]byte, aead.NonceSize()))
 		return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, nil))
@@ -124,11 +128,12 @@ type ticket struct {
 // challengeDigits is how many digits the challenge asks.
 const challengeDigits = 5
 
-// issue makes the token of a form shown now.
-func (g *guard) issue() string {
+// issue makes the token of a form shown now, with a challenge when they
+// are on.
+func (g *guard) issue() (token string, challenge bool) {
 	t := ticket{issued: g.now()}
 	randomBytes(t.id[:])
-	if g.cfg.Challenge {
+	if g.challenge.Load() {
 		r := randomBytes(make([]byte, challengeDigits))
 		for i := range r {
 			r[i] %= 10 // 256 % 10 != 0: a slight bias, no matter for a picture
@@ -138,7 +143,7 @@ func (g *guard) issue() string {
 	b := binary.BigEndian.AppendUint64(nil, uint64(t.issued.UnixMilli()))
 	b = append(b, t.id[:]...)
 	b = append(b, t.digits...)
-	return g.seal(b)
+	return g.seal(b), len(t.digits) > 0
 }
 
 // read opens a token; ok is false for one this server did not make.
@@ -198,8 +203,8 @@ func (g *guard) check(token, answer string) error {
 	case age < g.cfg.MinFill:
 		return errTooFast
 	}
-	if !g.cfg.Challenge {
-		return nil
+	if !g.challenge.Load() {
+		return nil // and a form shown while it was on is taken as it is
 	}
 	if len(t.digits) == 0 {
 		return errChallenge // a form shown before the challenge was switched on

@@ -135,6 +135,18 @@ func parseTemplates() (map[string]*template.Template, error) {
 	return out, nil
 }
 
+// SetChallenge switches the form's challenge on or off while the server
+// runs (an administrator's answer to spam that gets through the rest):
+// forms shown from then on ask it, or do not; a form shown before it was
+// switched on is given back with one. It lasts until the process ends.
+func (h *Handler) SetChallenge(on bool) { h.guard.challenge.Store(on) }
+
+// HasForm says whether the handler serves the citizens' form.
+func (h *Handler) HasForm() bool { return h.cfg.Submit != nil }
+
+// Challenge says whether the form asks its challenge now.
+func (h *Handler) Challenge() bool { return h.guard.challenge.Load() }
+
 // ServeHTTP serves a request under Prefix.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.chain.ServeHTTP(w, r) }
 

@@ -105,6 +105,7 @@ func NewHandlers(ctx context.Context, st store.Store, o Options) (*Handlers, err
 	sync := api.New(api.Config{Store: st, Auth: au, Ingest: ing, Codec: codec, Presence: presence, Files: fs,
 		Metrics: metrics, Logger: o.Logger, Rate: o.Rate, Burst: o.Burst, Now: o.Now})
 	var pub http.Handler
+	var pubH *public.Handler
 	if !o.Public.Off {
 		g := o.Public.Guard
 		if g.Secret == nil && len(o.Key) > 0 {
@@ -115,15 +116,16 @@ func NewHandlers(ctx context.Context, st store.Store, o Options) (*Handlers, err
 		if !o.Public.NoForm {
 			cfg.Submit = ing.Submit
 		}
-		if pub, err = public.New(cfg); err != nil {
+		if pubH, err = public.New(cfg); err != nil {
 			return nil, err
 		}
+		pub = pubH
 	}
 	return &Handlers{
 		Public:   pub,
 		Sync:     sync,
 		Metrics:  metrics.Handler(),
-		Admin:    &admin.Local{Store: st, Ingest: ing, Auth: au, Presence: presence, Key: o.Key},
+		Admin:    &admin.Local{Store: st, Ingest: ing, Auth: au, Presence: presence, Key: o.Key, Public: pubH},
 		Presence: presence,
 		Identity: store.Identity{ServerID: ing.ServerID(), Device: ing.ServerDevice()},
 		Files:    fs,

@@ -125,3 +125,57 @@ func TestExportCommand(t *testing.T) {
 		t.Errorf("files left: %v", entries)
 	}
 }
+
+func TestImportCommand(t *testing.T) {
+	c := newCLI(t)
+	c.ok("", "init", "--device-name", "Ат-Башы")
+	c.ok("", "council", "add", "--code", "NRN-ATB", "--name", "Ат-Башы коомдук кеңеши", "--oblast", "KG-N", "--district", "KG-N-ATB")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "реестр.csv")
+	os.WriteFile(file, []byte("Кабыл алынган күнү;Кантип келип түштү;Кайсы укук;Кыскача мазмуну;Аты-жөнү;Абалы\n"+
+		"05.03.2026;Телефон аркылуу;Саламаттык сактоо;Дары берилген жок;Асанова Гүлнара;Кабыл алынды\n"+
+		"40.03.2026;Телефон аркылуу;Саламаттык сактоо;Дары берилген жок;Асанова Гүлнара;\n"), 0o600)
+	mapping := filepath.Join(dir, "mapping.json")
+	os.WriteFile(mapping, []byte(`{"defaults": {"council": "NRN-ATB"}}`), 0o600)
+
+	// A dry run lists the bad row and saves nothing.
+	out := c.ok("", "import", "--kind", "appeal", file, "--dry-run", "--mapping", mapping)
+	res := decode[struct {
+		Imported int `json:"imported"`
+		Refused  []struct {
+			Row     int    `json:"row"`
+			Column  string `json:"column"`
+			Problem string `json:"problem"`
+		} `json:"refused"`
+	}](t, out)
+	if res.Imported != 1 || len(res.Refused) != 1 || res.Refused[0].Row != 3 || res.Refused[0].Column != "Кабыл алынган күнү" {
+		t.Errorf("dry run: %s", out)
+	}
+	// Without it, nothing is imported and keneshctl exits 1.
+	code, out, errs := c.run("", "import", "--kind", "appeal", file, "--mapping", mapping)
+	if code != 1 || !strings.Contains(errs, "nothing was imported") || !strings.Contains(out, `"row": 3`) {
+		t.Errorf("import with a bad row: exit %d\n%s\n%s", code, out, errs)
+	}
+	if list := decode[[]any](t, c.ok("", "appeal", "list")); len(list) != 0 {
+		t.Errorf("%d appeals after a refused import", len(list))
+	}
+	// Fixed, it imports; again, it adds nothing.
+	b, _ := os.ReadFile(file)
+	os.WriteFile(file, []byte(strings.Replace(string(b), "40.03.2026", "06.03.2026", 1)), 0o600)
+	got := decode[map[string]any](t, c.ok("", "import", "--kind", "appeal", file, "--mapping", mapping))
+	if got["imported"] != 2.0 {
+		t.Errorf("import: %v", got)
+	}
+	got = decode[map[string]any](t, c.ok("", "import", "--kind", "appeal", file, "--mapping", mapping))
+	if got["imported"] != 0.0 || len(got["duplicates"].([]any)) != 2 {
+		t.Errorf("second import: %v", got)
+	}
+	for _, bad := range [][]string{{"import", file}, {"import", "--kind", "grant", file}, {"import", "--kind", "appeal"}} {
+		if code, _, errs := c.run("", bad...); code != 2 {
+			t.Errorf("%v: exit %d %s", bad, code, errs)
+		}
+	}
+	if code, _, errs := c.run("", "import", "--kind", "appeal", filepath.Join(dir, "nope.csv")); code != 1 || !strings.Contains(errs, "no such file") {
+		t.Errorf("a missing file: exit %d %s", code, errs)
+	}
+}

@@ -78,3 +78,56 @@ func FuzzForm(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRegisterURL asks the register any path and query, with any
+// Accept-Language, by GET and HEAD: it never fails (no 500, no panic),
+// answers 200, 304, 303, 404 or 405 only, and no answer (body or header)
+// holds a private field of any appeal, in any state, unless the request
+// itself carried it.
+func FuzzRegisterURL(f *testing.F) {
+	w := newWorld(f, GuardConfig{})
+	w.populate()
+	for _, a := range w.appeals {
+		f.Add("en/appeals/"+a.regNo, "", "ru")
+		f.Add("appeals/"+a.id, "page=2", "")
+	}
+	for _, s := range []string{"", "ky/", "ru/stats", "en/data", "appeals.json", "appeals.csv", "ky/feed.atom", "style.css",
+		"en/track", "en/track/ABCDE-FGHKM", "challenge/x.png", "ru/challenge/x.wav", "../v1/sync", "en/appeals/%2e%2e", "ky/ru/en/"} {
+		f.Add(s, "oblast=KG-N&district=KG-N-ATB&category=labour&status=answered&year=2026&page=1", "ky-KG,ru;q=0.8")
+	}
+	f.Add("en/", "page=99999999999999999999&year=-1&oblast=%00", "*;q=x")
+	f.Add("track", "code=PRIVATE", "en")
+	f.Fuzz(func(t *testing.T, path, query, lang string) {
+		u := &url.URL{Path: Prefix + path, RawQuery: query}
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			r, err := http.NewRequest(method, u.String(), nil)
+			if err != nil {
+				return // not a request a client can send
+			}
+			r.Header.Set("Accept-Language", lang)
+			rec := httptest.NewRecorder()
+			w.h.ServeHTTP(rec, r)
+			switch rec.Code {
+			case http.StatusOK, http.StatusNotModified, http.StatusSeeOther, http.StatusNotFound, http.StatusMethodNotAllowed:
+			default:
+				t.Fatalf("%s %q: status %d\n%s", method, u, rec.Code, rec.Body.String())
+			}
+			asked := path + query + lang
+			for _, p := range private {
+				if strings.Contains(asked, p) || strings.Contains(asked, url.QueryEscape(p)) || strings.Contains(asked, url.PathEscape(p)) {
+					continue
+				}
+				if strings.Contains(rec.Body.String(), p) {
+					t.Fatalf("%s %q: the answer holds %q", method, u, p)
+				}
+				for k, vs := range rec.Header() {
+					for _, v := range vs {
+						if strings.Contains(v, p) {
+							t.Fatalf("%s %q: header %s holds %q", method, u, k, p)
+						}
+					}
+				}
+			}
+		}
+	})
+}

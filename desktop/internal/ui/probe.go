@@ -77,6 +77,7 @@ func (u *UI) Probe() ProbeDump {
 		case *widget.Button:
 			it := add(o, "button", x.Text, clip)
 			it.Disabled = x.Disabled()
+			it.Cut = x.Size().Width+0.5 < x.MinSize().Width
 			return
 		case *controls.CodeSelect:
 			it := add(o, "select", x.Selected, clip)
@@ -99,14 +100,14 @@ func (u *UI) Probe() ProbeDump {
 			it.Disabled, it.Checked = x.Disabled(), x.Checked
 			return
 		case *controls.Link:
-			add(o, "link", x.Text, clip)
+			add(o, "link", x.Text, clip).Cut = labelCut(&x.Label)
 			return
 		case *widget.Hyperlink:
 			add(o, "link", x.Text, clip)
 			return
 		case *widget.Label:
 			if x.Text != "" {
-				add(o, "label", x.Text, clip)
+				add(o, "label", x.Text, clip).Cut = labelCut(x)
 			}
 			return
 		case *widget.List:
@@ -185,6 +186,17 @@ func (u *UI) Probe() ProbeDump {
 		walk(o, whole)
 	}
 	return d
+}
+
+// labelCut reports whether a label that shortens its text (ellipsis or
+// clip) is narrower than its text: what it shows is not all it says.
+func labelCut(l *widget.Label) bool {
+	if l.Truncation == fyne.TextTruncateOff || l.Size().Width <= 0 {
+		return false
+	}
+	full := widget.NewLabelWithStyle(l.Text, l.Alignment, l.TextStyle)
+	full.SizeName = l.SizeName
+	return full.MinSize().Width > l.Size().Width+0.5
 }
 
 // privateItem says what a widget of a type Fyne keeps private shows: a

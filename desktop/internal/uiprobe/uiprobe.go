@@ -22,6 +22,9 @@ type Item struct {
 	Disabled bool    `json:"disabled,omitempty"`
 	Checked  bool    `json:"checked,omitempty"`
 	Focused  bool    `json:"focused,omitempty"`
+	// Cut: its text does not fit it and shows shortened (a label that
+	// ends in "…") or clipped (a button narrower than its text).
+	Cut bool `json:"cut,omitempty"`
 	// Clip is the part of the window it can be seen in (its scrolls'):
 	// left, top, right, bottom. A control outside it must be scrolled to.
 	Clip [4]float32 `json:"clip"`

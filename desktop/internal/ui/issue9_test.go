@@ -56,6 +56,11 @@ func TestDraftKeptAndOfferedAtNextStart(t *testing.T) {
 		return err == nil && d != nil && d.Inputs["summary"] == "Жер тилкеси мыйзамсыз тартылып алынды" && d.Inputs["gender"] == "male"
 	})
 	h.mustShow(h.T("draft.saved", "time", h.u.cfg.Now()))
+	// Seen whole beside the Save button, not shortened to "…".
+	note, ok := probeFind(h, "label", h.T("draft.saved", "time", h.u.cfg.Now()))
+	if !ok || note.Cut {
+		t.Fatalf("the note that the draft is kept is cut off: %+v", note)
+	}
 	dir := h.dir
 	h.u.Close()
 

@@ -288,7 +288,9 @@ func (f *recordForm[R]) finish() {
 	cancel := u.button(u.T("action.cancel"), theme.CancelIcon(), func() { u.shell.pop() })
 	keys := hint(u.T("form.keys"))
 	keys.Alignment = fyne.TextAlignTrailing
-	f.draftNote = hint("")
+	// Whole, beside the buttons (a row gives a text that shortens itself
+	// no room: it showed "…"); the keys' hint gives way instead.
+	f.draftNote = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	f.draftNote.Hide()
 	bar := container.NewBorder(nil, nil, container.NewHBox(f.saveBtn, cancel, f.draftNote), nil, keys)
 	content := container.NewVBox(f.fs.top)

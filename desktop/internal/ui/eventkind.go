@@ -93,9 +93,10 @@ func newParticipantsInput(f *eventForm) input[domain.Event] {
 	for _, t := range u.catalog().Terms(refdata.ParticipantGroups) {
 		x.groups = append(x.groups, t.Code)
 		var row [3]*controls.Entry
-		for i := range row {
+		for i, g := range []string{"female", "male", "unspecified"} {
 			row[i] = u.newEntry()
 			row[i].SetPlaceHolder("0")
+			u.name(row[i], "event.participants."+t.Code+"."+g)
 		}
 		x.counts[t.Code] = row
 		x.grid.Add(container.New(entryColumns, wrapped(t.Names.In(u.Lang())), row[0], row[1], row[2]))
@@ -171,7 +172,19 @@ func (u *UI) newItems(name string, headings []string, addLabel string, cell func
 	for i, h := range headings {
 		heads[i] = u.T(h)
 	}
-	return itemsInput{name: name, rows: controls.NewRows(heads, u.T(addLabel), cell, u.touch, func(o fyne.Focusable) { u.win.Canvas().Focus(o) })}
+	// Each cell named for the probe by its column ("followups.followup_status").
+	named := func(col int) fyne.CanvasObject {
+		var o fyne.CanvasObject
+		if cell != nil {
+			o = cell(col)
+		}
+		if o == nil {
+			o = u.newEntry()
+		}
+		u.name(o, name+"."+strings.TrimPrefix(headings[col], "field."))
+		return o
+	}
+	return itemsInput{name: name, rows: controls.NewRows(heads, u.T(addLabel), named, u.touch, func(o fyne.Focusable) { u.win.Canvas().Focus(o) })}
 }
 
 func (x itemsInput) object() fyne.CanvasObject { return x.rows.Box }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,9 @@ import (
 
 const passphrase = "kenesh-clicktest-passphrase"
 
+// The virtual screen: a common laptop's.
+const screenW, screenH = 1366, 768
+
 // tools checks that the programs the test drives are installed.
 func tools(t *testing.T) {
 	t.Helper()
@@ -37,23 +41,24 @@ func tools(t *testing.T) {
 	}
 }
 
-// binaries returns the kenesh and keneshctl programs: from $KENESH_BIN
-// (make test builds them first) or built here.
-func binaries(t *testing.T) (kenesh, keneshctl string) {
+// binaries returns the kenesh, keneshctl and kenesh-syncserver programs:
+// from $KENESH_BIN (make test builds them first) or built here.
+func binaries(t *testing.T) (kenesh, keneshctl, server string) {
 	t.Helper()
-	if dir := os.Getenv("KENESH_BIN"); dir != "" {
-		return filepath.Join(dir, "kenesh"), filepath.Join(dir, "keneshctl")
+	dir := os.Getenv("KENESH_BIN")
+	if dir == "" {
+		dir = t.TempDir()
+		goCmd, err := exec.LookPath("go")
+		if err != nil {
+			t.Fatalf("no go command to build kenesh with (or set KENESH_BIN): %v", err)
+		}
+		cmd := exec.Command(goCmd, "build", "-o", dir+string(filepath.Separator), "github.com/kenesh/kenesh/desktop/cmd/kenesh",
+			"github.com/kenesh/kenesh/desktop/cmd/keneshctl", "github.com/kenesh/kenesh/syncserver/cmd/kenesh-syncserver")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("building kenesh: %v\n%s", err, out)
+		}
 	}
-	dir := t.TempDir()
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("no go command to build kenesh with (or set KENESH_BIN): %v", err)
-	}
-	cmd := exec.Command(goCmd, "build", "-o", dir+string(filepath.Separator), "github.com/kenesh/kenesh/desktop/cmd/kenesh", "github.com/kenesh/kenesh/desktop/cmd/keneshctl")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building kenesh: %v\n%s", err, out)
-	}
-	return filepath.Join(dir, "kenesh"), filepath.Join(dir, "keneshctl")
+	return filepath.Join(dir, "kenesh"), filepath.Join(dir, "keneshctl"), filepath.Join(dir, "kenesh-syncserver")
 }
 
 // xserver is a virtual screen of a laptop's size.
@@ -69,7 +74,7 @@ func startX(t *testing.T) *xserver {
 		t.Fatal(err)
 	}
 	// -displayfd: Xvfb picks a free display and writes its number.
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1366x768x24", "-nolisten", "tcp")
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", fmt.Sprintf("%dx%dx24", screenW, screenH), "-nolisten", "tcp")
 	cmd.ExtraFiles = []*os.File{w}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("Xvfb: %v", err)
@@ -98,7 +103,7 @@ type app struct {
 	data   string
 	tr     *l10n.Tr
 	shots  string // where this run's screenshots go
-	nshot  int
+	nshot  *int   // the last screenshot's number, shared by the runs of a test
 	exited chan struct{}
 	err    error // the exit status, once exited
 
@@ -118,14 +123,54 @@ func (a *app) stderr() string {
 	return a.log.String()
 }
 
+// rig is what a real-window test drives with: a virtual screen, the
+// programs, a home directory of its own for the app (Fyne's preferences,
+// the file dialogs' places, the backup's default folder) and where its
+// screenshots go.
+type rig struct {
+	t                         *testing.T
+	x                         *xserver
+	kenesh, keneshctl, server string
+	shots, home               string
+	nshot                     int
+	start                     time.Time
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("a real-window test takes a minute or two; run it without -short")
+	}
+	tools(t)
+	r := &rig{t: t, home: t.TempDir(), start: time.Now()}
+	r.kenesh, r.keneshctl, r.server = binaries(t)
+	r.shots = shotsDir(t)
+	r.x = startX(t)
+	return r
+}
+
+// mark logs how long the test has run, at the end of a part of it (to
+// see where the time goes: the test is kept to a few minutes).
+func (r *rig) mark(part string) {
+	r.t.Logf("%5.1f s  %s", time.Since(r.start).Seconds(), part)
+}
+
 // run starts kenesh on data in the given language.
-func run(t *testing.T, x *xserver, bin, data, lang, shots string) *app {
+func (r *rig) run(data, lang string) *app {
+	r.t.Helper()
+	a := run(r.t, r.x, r.kenesh, data, lang, r.shots, r.home)
+	a.nshot = &r.nshot
+	return a
+}
+
+// run starts kenesh on data in the given language.
+func run(t *testing.T, x *xserver, bin, data, lang, shots, home string) *app {
 	t.Helper()
 	a := &app{t: t, x: x, data: data, probe: filepath.Join(t.TempDir(), "probe.sock"),
-		tr: l10n.MustLoad().In(lang), shots: shots, exited: make(chan struct{})}
+		tr: l10n.MustLoad().In(lang), shots: shots, exited: make(chan struct{}), nshot: new(int)}
 	a.cmd = exec.Command(bin, "--data", data, "--lang", lang, "-v")
 	a.cmd.Env = append(os.Environ(), "DISPLAY="+x.display, "KENESH_PROBE="+a.probe, "KENESH_KDF=test",
-		"LANG="+lang+"_KG.UTF-8", "KENESH_PASSPHRASE=")
+		"LANG="+lang+"_KG.UTF-8", "KENESH_PASSPHRASE=", "HOME="+home, "XDG_CONFIG_HOME=")
 	a.cmd.Stderr = a
 	a.cmd.Stdout = a
 	if err := a.cmd.Start(); err != nil {
@@ -222,8 +267,8 @@ func short(s string) string {
 
 // screenshot saves the whole X screen as the next numbered PNG.
 func (a *app) screenshot(name string) string {
-	a.nshot++
-	file := filepath.Join(a.shots, fmt.Sprintf("%03d-%s.png", a.nshot, name))
+	*a.nshot++
+	file := filepath.Join(a.shots, fmt.Sprintf("%03d-%s.png", *a.nshot, name))
 	out, err := exec.Command("import", "-display", a.x.display, "-window", "root", file).CombinedOutput()
 	if err != nil {
 		a.t.Logf("screenshot %s: %v %s", file, err, out)
@@ -246,6 +291,11 @@ func (a *app) waitFor(what string, cond func(uiprobe.Dump) bool) uiprobe.Dump {
 		}
 		a.checkLog()
 		d, err := a.dump()
+		if s := max(d.Scale, 1); err == nil && (d.Width*s > screenW+0.5 || d.Height*s > screenH+0.5) {
+			// Fyne grows a window to fit what it shows, and never shrinks
+			// it back: a screen wider than the laptop's is cut off.
+			a.fail("waiting for %s, the window grew past the screen (%.0f×%.0f on %d×%d)", what, d.Width*s, d.Height*s, screenW, screenH)
+		}
 		if err == nil && cond(d) {
 			return d
 		}
@@ -320,14 +370,48 @@ func visible(it uiprobe.Item) bool {
 	return cx >= it.Clip[0] && cx <= it.Clip[2] && cy >= it.Clip[1] && cy <= it.Clip[3]
 }
 
-// item waits for a control and scrolls it into view with the mouse wheel.
-func (a *app) item(kind string, match func(uiprobe.Item) bool, what string) uiprobe.Item {
+// locator finds a control on the screen.
+type locator func(uiprobe.Dump) (uiprobe.Item, bool)
+
+// on is the locator of the item of kind that matches, on the top layer.
+func on(kind string, match func(uiprobe.Item) bool) locator {
+	return func(d uiprobe.Dump) (uiprobe.Item, bool) { return find(d, kind, match) }
+}
+
+// nth is the locator of the k-th item (from 0, in the order the screen
+// lists them) of kind named name on layer: rows of a table share names.
+func nth(kind, name string, k, layer int) locator {
+	return func(d uiprobe.Dump) (uiprobe.Item, bool) {
+		for _, it := range d.Items {
+			if it.Kind == kind && it.Name == name && it.Layer == layer {
+				if k == 0 {
+					return it, true
+				}
+				k--
+			}
+		}
+		return uiprobe.Item{}, false
+	}
+}
+
+// topLayer is the layer that takes the clicks: the last dialog, or the
+// window.
+func topLayer(d uiprobe.Dump) int {
+	top := 0
+	for _, it := range d.Items {
+		top = max(top, it.Layer)
+	}
+	return top
+}
+
+// itemAt waits for a control and scrolls it into view with the mouse wheel.
+func (a *app) itemAt(what string, loc locator) uiprobe.Item {
 	a.t.Helper()
 	var it uiprobe.Item
 	for tries := 0; ; tries++ {
 		d := a.waitFor(what, func(d uiprobe.Dump) bool {
 			var ok bool
-			it, ok = find(d, kind, match)
+			it, ok = loc(d)
 			return ok
 		})
 		if visible(it) {
@@ -337,7 +421,7 @@ func (a *app) item(kind string, match func(uiprobe.Item) bool, what string) uipr
 			a.fail("%s stays out of view", what)
 		}
 		// Wheel over the scroll that holds it, towards it.
-		mx, my := (it.Clip[0]+it.Clip[2])/2, (it.Clip[1]+it.Clip[3])/2
+		mx, my := wheelSpot(d, it)
 		button := "5" // down
 		if it.Y+it.H/2 < it.Clip[1] {
 			button = "4"
@@ -346,6 +430,33 @@ func (a *app) item(kind string, match func(uiprobe.Item) bool, what string) uipr
 		a.xdo("click", "--repeat", "3", button)
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// wheelSpot is where to turn the wheel to scroll it into view: in the
+// scroll that holds it, off any text field (a field of several lines
+// scrolls itself) and list (the same).
+func wheelSpot(d uiprobe.Dump, it uiprobe.Item) (float32, float32) {
+	c := it.Clip
+	mx := (c[0] + c[2]) / 2
+	over := func(x, y float32) bool {
+		for _, o := range d.Items {
+			if (o.Kind == "entry" || o.Kind == "list") && o.Layer == it.Layer && x >= o.X && x <= o.X+o.W && y >= o.Y && y <= o.Y+o.H {
+				return true
+			}
+		}
+		return false
+	}
+	mid := (c[1] + c[3]) / 2
+	for dy := float32(0); dy < (c[3]-c[1])/2; dy += 8 {
+		for _, y := range []float32{mid + dy, mid - dy} {
+			for _, x := range []float32{mx, c[0] + 4} {
+				if !over(x, y) {
+					return x, y
+				}
+			}
+		}
+	}
+	return mx, mid
 }
 
 func (a *app) move(d uiprobe.Dump, x, y float32) {
@@ -362,11 +473,16 @@ func (a *app) move(d uiprobe.Dump, x, y float32) {
 // it stands still (a page being redrawn moves its controls).
 func (a *app) click(kind string, match func(uiprobe.Item) bool, what string) {
 	a.t.Helper()
+	a.clickAt(what, on(kind, match))
+}
+
+func (a *app) clickAt(what string, loc locator) {
+	a.t.Helper()
 	for tries := 0; ; tries++ {
-		it := a.item(kind, match, what)
+		it := a.itemAt(what, loc)
 		time.Sleep(60 * time.Millisecond)
 		d, err := a.dump()
-		again, ok := find(d, kind, match)
+		again, ok := loc(d)
 		if err != nil || !ok || again.X != it.X || again.Y != it.Y || again.W != it.W || !visible(again) {
 			if tries > 50 {
 				a.fail("%s does not stand still", what)
@@ -376,7 +492,13 @@ func (a *app) click(kind string, match func(uiprobe.Item) bool, what string) {
 		if again.Disabled {
 			a.fail("%s is disabled", what)
 		}
-		a.move(d, again.X+again.W/2, again.Y+again.H/2)
+		x := again.X + again.W/2
+		if again.Kind == "check" || again.Kind == "radio" {
+			// On the box: a check's text ends before the row it is laid
+			// in does, and a click past the text does nothing.
+			x = again.X + min(again.H, again.W)/2
+		}
+		a.move(d, x, again.Y+again.H/2)
 		a.xdo("click", "1")
 		return
 	}
@@ -390,9 +512,14 @@ func (a *app) clickButton(label string) {
 // typeInto clicks an entry, selects what it holds and types s over it.
 func (a *app) typeInto(name, s string) {
 	a.t.Helper()
-	a.click("entry", named(name), "field "+name)
-	a.waitFor("focus in "+name, func(d uiprobe.Dump) bool {
-		it, ok := find(d, "entry", named(name))
+	a.typeAt("field "+name, on("entry", named(name)), s)
+}
+
+func (a *app) typeAt(what string, loc locator, s string) {
+	a.t.Helper()
+	a.clickAt(what, loc)
+	a.waitFor("focus in "+what, func(d uiprobe.Dump) bool {
+		it, ok := loc(d)
 		return ok && it.Focused
 	})
 	a.xdo("key", "ctrl+a")
@@ -411,8 +538,8 @@ func (a *app) typeInto(name, s string) {
 		a.xdo("type", "--delay", "20", s)
 	}
 	want := s
-	a.waitFor(name+" holds the text", func(d uiprobe.Dump) bool {
-		it, ok := find(d, "entry", named(name))
+	a.waitFor(what+" holds the text", func(d uiprobe.Dump) bool {
+		it, ok := loc(d)
 		if ok && strings.HasPrefix(it.Text, "•") {
 			return utf8.RuneCountInString(it.Text) == utf8.RuneCountInString(want)
 		}
@@ -433,12 +560,68 @@ func (a *app) layout(name string) {
 // that the field shows it.
 func (a *app) choose(name, option string) {
 	a.t.Helper()
-	a.click("select", named(name), "drop-down "+name)
-	a.click("menuitem", text(option), "option "+option+" of "+name)
-	a.waitFor(name+" shows "+option, func(d uiprobe.Dump) bool {
-		it, ok := find(d, "select", named(name))
-		return ok && it.Text == option
+	a.chooseAt("drop-down "+name, on("select", named(name)), option)
+}
+
+func (a *app) chooseAt(what string, loc locator, option string) {
+	a.t.Helper()
+	a.clickAt(what, loc)
+	a.click("menuitem", text(option), "option "+option+" of "+what)
+	a.waitFor(what+" shows "+option, func(d uiprobe.Dump) bool {
+		it, ok := loc(d)
+		_, menu := find(d, "menuitem", func(uiprobe.Item) bool { return true })
+		return ok && it.Text == option && !menu
 	})
+}
+
+// sweep opens every drop-down of the top layer (a form, a list's filters,
+// a dialog), picks another choice, checks that the drop-down shows it, and
+// picks the one it showed back when that was a choice (a filter's "any",
+// a form's preset). Drop-downs are found in the probe's dump, so a new one
+// is swept without a change here; it returns how many it swept.
+func (a *app) sweep(what string) int {
+	a.t.Helper()
+	d, err := a.dump()
+	if err != nil {
+		a.fail("sweeping %s: %v", what, err)
+	}
+	layer := topLayer(d)
+	type select_ struct {
+		name string
+		k    int
+	}
+	var all []select_
+	seen := map[string]int{}
+	for _, it := range d.Items {
+		if it.Kind == "select" && it.Layer == layer {
+			all = append(all, select_{it.Name, seen[it.Name]})
+			seen[it.Name]++
+		}
+	}
+	n := 0
+	for _, s := range all {
+		loc := nth("select", s.name, s.k, layer)
+		desc := fmt.Sprintf("drop-down %q #%d of %s", s.name, s.k, what)
+		d, _ := a.dump()
+		it, ok := loc(d)
+		if !ok {
+			a.fail("%s is gone", desc)
+		}
+		if it.Disabled || len(it.Options) < 2 && (len(it.Options) == 0 || it.Options[0] == it.Text) {
+			continue
+		}
+		was := it.Text
+		pick := it.Options[len(it.Options)-1]
+		if pick == was {
+			pick = it.Options[0]
+		}
+		a.chooseAt(desc, loc, pick)
+		if slices.Contains(it.Options, was) {
+			a.chooseAt(desc, loc, was)
+		}
+		n++
+	}
+	return n
 }
 
 func (a *app) key(k string) { a.t.Helper(); a.xdo("key", k) }

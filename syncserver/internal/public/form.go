@@ -272,6 +272,12 @@ func (h *Handler) challenge(q *req) {
 		h.notFound(q)
 		return
 	}
+	if ok, wait := h.guard.media.Allow("m:"+h.guard.clientAddr(q.r).String(), h.now()); !ok {
+		middleware.InfoOf(q.r).Code = "rate"
+		q.w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
+		h.message(q.w, q.r, q.lang, http.StatusTooManyRequests, "form.title", "refuse.rate", false, "minutes", max(1, int(math.Ceil(wait.Minutes()))))
+		return
+	}
 	var buf bytes.Buffer
 	ctype := "image/png"
 	if ext == "png" {

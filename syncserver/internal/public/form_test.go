@@ -279,3 +279,23 @@ func TestFormChallengeSwitched(t *testing.T) {
 		t.Fatalf("switched off: %d", a.status)
 	}
 }
+
+// The challenge's pictures and recordings are rate-limited per address:
+// making a recording costs the server 16 ms, and a token is free.
+func TestChallengeMediaLimited(t *testing.T) {
+	w := newWorld(t, GuardConfig{Challenge: true})
+	token := w.formToken("en")
+	for i := range challengeMediaBurst {
+		path := Prefix + "challenge/" + token + ".png"
+		if i%2 == 1 {
+			path = Prefix + "ru/challenge/" + token + ".wav"
+		}
+		if a := w.get(path); a.status != http.StatusOK {
+			t.Fatalf("request %d: %d", i+1, a.status)
+		}
+	}
+	a := w.get(Prefix + "challenge/" + token + ".png")
+	if a.status != http.StatusTooManyRequests || a.header.Get("Retry-After") == "" {
+		t.Fatalf("past the burst: %d, Retry-After %q", a.status, a.header.Get("Retry-After"))
+	}
+}

@@ -61,6 +61,10 @@ type guard struct {
 	addr      *middleware.Limiters
 	net       *middleware.Limiters
 	lookup    *middleware.Limiters // tracking lookups per address
+	// media: the challenge's pictures and recordings per address (a
+	// recording costs 16 ms of CPU to make: unbounded, a few clients with
+	// one token could keep the server's cores busy).
+	media *middleware.Limiters
 	now       func() time.Time
 
 	mu   sync.Mutex
@@ -93,7 +97,8 @@ func newGuard(cfg GuardConfig, now func() time.Time) (*guard, error) {
 		return nil, err
 	}
 	g := &guard{cfg: cfg, now: now, used: map[[32]byte]time.Time{},
-		addr: limiter(cfg.PerAddress), net: limiter(cfg.PerNetwork), lookup: middleware.NewLimiters(1, 60)}
+		addr: limiter(cfg.PerAddress), net: limiter(cfg.PerNetwork), lookup: middleware.NewLimiters(1, 60),
+		media: middleware.NewLimiters(challengeMediaPerHour/3600, challengeMediaBurst)}
 	g.challenge.Store(cfg.Challenge)
 	g.seal = func(plain []byte) string {
 		nonce := randomBytes(make([]byte, aead.NonceSize()))
@@ -124,6 +129,13 @@ type ticket struct {
 	digits []byte // each 0-9
 	id     [8]byte
 }
+
+// A person loads a form's picture, maybe a new one or the recording, for a
+// few forms an hour: 30 at once, then 120 an hour, from one address.
+const (
+	challengeMediaBurst   = 30
+	challengeMediaPerHour = 120.0
+)
 
 // challengeDigits is how many digits the challenge asks.
 const challengeDigits = 5

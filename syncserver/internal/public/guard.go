@@ -65,7 +65,7 @@ type guard struct {
 	// recording costs 16 ms of CPU to make: unbounded, a few clients with
 	// one token could keep the server's cores busy).
 	media *middleware.Limiters
-	now       func() time.Time
+	now   func() time.Time
 
 	mu   sync.Mutex
 	used map[[32]byte]time.Time // tokens spent, until they expire

@@ -11,9 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,8 +72,10 @@ func newLaptop(t *testing.T, name string) *laptop {
 	return &laptop{name: name, st: st, svc: svc, files: fl, sync: sy}
 }
 
-// enroll binds the laptop, directly, then routes its syncs through via.
-func (l *laptop) enroll(t *testing.T, srv server, council, oblast, role, via string) {
+// enroll binds the laptop, directly, then routes its syncs through via:
+// each sync through the next address, in turn, as a load balancer would
+// spread them over several server processes.
+func (l *laptop) enroll(t *testing.T, srv server, council, oblast, role string, via ...string) {
 	t.Helper()
 	code := srv.enrollCode(council, role, l.name)
 	if _, _, err := l.sync.Enroll(context.Background(), srv.baseURL(), code); err != nil {
@@ -79,8 +83,10 @@ func (l *laptop) enroll(t *testing.T, srv server, council, oblast, role, via str
 	}
 	l.council, l.oblast, l.role = council, oblast, role
 	codec := l.sync.codec
+	var n atomic.Int64
 	l.sync.newClient = func(e *records.Enrollment) (*syncclient.Client, error) {
-		return syncclient.New(via, syncclient.Options{Token: e.Token, Codec: codec, ServerDicts: e.Dicts, Timeout: 20 * time.Second})
+		url := via[int(n.Add(1)-1)%len(via)]
+		return syncclient.New(url, syncclient.Options{Token: e.Token, Codec: codec, ServerDicts: e.Dicts, Timeout: 20 * time.Second})
 	}
 }
 
@@ -195,26 +201,58 @@ func TestConvergence(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the server and several laptops")
 	}
+	convergence(t, []*testServer{startServer(t)})
+}
+
+// TestConvergencePostgres is TestConvergence with the laptops spread over
+// two server processes on one PostgreSQL database: each enrolled through
+// one, its syncs going to each in turn (a proxy with its faults before
+// each); then a laptop revoked by admin is refused by both at once.
+func TestConvergencePostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two servers, PostgreSQL and several laptops")
+	}
+	srvs := startPostgresServers(t, 2)
+	all := convergence(t, srvs)
+	l := all[0]
+	srvs[1].revoke(l.svc.Device().ID)
+	for i := range srvs {
+		if _, err := l.sync.SyncOnce(context.Background()); !errors.Is(err, syncproto.ErrRevoked) {
+			t.Fatalf("sync %d after a revocation: %v, want the laptop told it was revoked", i+1, err)
+		}
+	}
+}
+
+// convergence runs the convergence test on srvs (processes of one
+// deployment) and returns the replicas, the central one last.
+func convergence(t *testing.T, srvs []*testServer) []*laptop {
 	seed := *convergenceSeed
 	if seed == 0 {
 		seed = mrand.Uint64()
 	}
 	t.Logf("seed %d (rerun with -convergence.seed=%d)", seed, seed)
 	ctx := context.Background()
-	srv := startServer(t)
-	srv.addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
-	srv.addCouncil("OSH-ARA", "Араван коомдук кеңеши", "KG-O")
-	proxy := testnet.NewFaultProxy(srv.URL, 0.3, 20*time.Millisecond, seed)
-	defer proxy.Close()
+	srvs[0].addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
+	srvs[0].addCouncil("OSH-ARA", "Араван коомдук кеңеши", "KG-O")
+	var via []string // a faulty proxy before each process
+	var proxies []*testnet.FaultProxy
+	for i, srv := range srvs {
+		proxy := testnet.NewFaultProxy(srv.URL, 0.3, 20*time.Millisecond, seed+uint64(i))
+		t.Cleanup(proxy.Close)
+		via, proxies = append(via, proxy.URL), append(proxies, proxy)
+	}
+	// Laptop i is enrolled through process i and syncs through each in
+	// turn, beginning with the next.
+	turn := func(i int) []string { return append(slices.Clone(via[(i+1)%len(via):]), via[:(i+1)%len(via)]...) }
 
 	var laptops []*laptop
 	for i, c := range []struct{ council, oblast string }{{"NRN-ATB", "KG-N"}, {"NRN-ATB", "KG-N"}, {"OSH-ARA", "KG-O"}, {"OSH-ARA", "KG-O"}} {
 		l := newLaptop(t, fmt.Sprintf("laptop-%d-%s", i, c.council))
-		l.enroll(t, srv, c.council, c.oblast, domain.RoleSecretary, proxy.URL)
+		l.enroll(t, srvs[i%len(srvs)], c.council, c.oblast, domain.RoleSecretary, turn(i)...)
 		laptops = append(laptops, l)
 	}
 	central := newLaptop(t, "central")
-	central.enroll(t, srv, "", "", domain.RoleCentral, proxy.URL)
+	central.enroll(t, srvs[len(srvs)-1], "", "", domain.RoleCentral, turn(len(srvs)-1)...)
 	all := append(append([]*laptop(nil), laptops...), central)
 
 	today := caldate.Today(records.Bishkek)
@@ -244,10 +282,14 @@ func TestConvergence(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	t.Logf("faults injected: %v", proxy.Counts())
+	for i, p := range proxies {
+		t.Logf("faults injected before process %d: %v", i+1, p.Counts())
+	}
 
 	// The network heals: sync until nothing moves.
-	proxy.SetRate(0)
+	for _, p := range proxies {
+		p.SetRate(0)
+	}
 	quiet := 0
 	for round := 0; quiet < 2; round++ {
 		if round > 30 {
@@ -314,6 +356,7 @@ func TestConvergence(t *testing.T) {
 			}
 		}
 	}
+	return all
 }
 
 // snapshot returns every record of kind (of council, or all) as JSON.

@@ -13,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kenesh/kenesh/internal/pgtest"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto/synctest"
 )
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // server is what the syncer's tests need of a sync server: the real one
 // (testServer, the kenesh-syncserver binary as a council's laptop meets
@@ -94,9 +97,21 @@ type testServer struct {
 	logs *bytes.Buffer
 	// extra are more serve flags; later flags override earlier ones.
 	extra []string
+	// store are the flags naming its store, for serve and admin: --data
+	// DIR, or --postgres URL (and --files DIR, for serve).
+	store, files []string
 }
 
 func startServer(t testing.TB, extra ...string) *testServer {
+	t.Helper()
+	s := newTestServer(t, extra...)
+	s.store = []string{"--data", s.dir}
+	s.start()
+	t.Cleanup(s.stop)
+	return s
+}
+
+func newTestServer(t testing.TB, extra ...string) *testServer {
 	t.Helper()
 	s := &testServer{t: t, bin: buildServer(t), dir: t.TempDir(), extra: extra}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -106,15 +121,37 @@ func startServer(t testing.TB, extra ...string) *testServer {
 	s.addr = ln.Addr().String()
 	ln.Close()
 	s.URL = "http://" + s.addr
-	s.start()
-	t.Cleanup(s.stop)
 	return s
+}
+
+// startPostgresServers starts n server processes on one PostgreSQL
+// database (a schema of the test binary's own PostgreSQL, pgtest) and one
+// files directory, as a deployment behind a load balancer runs them.
+func startPostgresServers(t testing.TB, n int, extra ...string) []*testServer {
+	t.Helper()
+	return startPostgresServersAt(t, pgtest.URL(t), t.TempDir(), n, extra...)
+}
+
+// startPostgresServersAt starts n server processes on the database at url
+// with the files in files.
+func startPostgresServersAt(t testing.TB, url, files string, n int, extra ...string) []*testServer {
+	t.Helper()
+	var out []*testServer
+	for range n {
+		s := newTestServer(t, extra...)
+		s.store, s.files = []string{"--postgres", url}, []string{"--files", files}
+		s.start()
+		t.Cleanup(s.stop)
+		out = append(out, s)
+	}
+	return out
 }
 
 func (s *testServer) start() {
 	s.t.Helper()
 	s.logs = &bytes.Buffer{}
-	s.cmd = exec.Command(s.bin, append([]string{"serve", "--data", s.dir, "--listen", s.addr, "--rate", "10000", "--log-level", "warn"}, s.extra...)...)
+	args := append(append(append([]string{"serve"}, s.store...), s.files...), "--listen", s.addr, "--rate", "10000", "--log-level", "warn")
+	s.cmd = exec.Command(s.bin, append(args, s.extra...)...)
 	s.cmd.Stderr = s.logs
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
@@ -148,10 +185,11 @@ func (s *testServer) stop() {
 	}
 }
 
-// admin runs "kenesh-syncserver admin --data DIR args..." and returns stdout.
+// admin runs "kenesh-syncserver admin --data DIR args..." (or
+// --postgres URL) and returns stdout.
 func (s *testServer) admin(args ...string) string {
 	s.t.Helper()
-	cmd := exec.Command(s.bin, append([]string{"admin", "--data", s.dir}, args...)...)
+	cmd := exec.Command(s.bin, append(append([]string{"admin"}, s.store...), args...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

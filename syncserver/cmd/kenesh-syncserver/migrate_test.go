@@ -170,8 +170,7 @@ func TestMigrate(t *testing.T) {
 	_, after, _ := runCLI(ctx, "admin", "--postgres", url, "devices")
 	// Times are kept to the microsecond on PostgreSQL (Badger kept the
 	// nanoseconds of enrollment times).
-	micro := regexp.MustCompile(`(\.\d{6})\d*Z`)
-	if before = micro.ReplaceAllString(before, "${1}Z"); before != after {
+	if before, after = toMicro(before), toMicro(after); before != after {
 		t.Fatalf("devices before:\n%s\nafter:\n%s", before, after)
 	}
 
@@ -210,3 +209,20 @@ func TestMigrate(t *testing.T) {
 		t.Fatalf("a pull from scratch after the move: %d appeal operations, want 4", n)
 	}
 }
+
+// toMicro writes the times of a JSON text to the microsecond, as
+// PostgreSQL keeps them (Badger kept the nanoseconds of some).
+func toMicro(s string) string {
+	return fraction.ReplaceAllStringFunc(s, func(f string) string {
+		digits := strings.TrimSuffix(strings.TrimPrefix(f, "."), "Z")
+		if len(digits) > 6 {
+			digits = digits[:6]
+		}
+		if digits = strings.TrimRight(digits, "0"); digits == "" {
+			return "Z"
+		}
+		return "." + digits + "Z"
+	})
+}
+
+var fraction = regexp.MustCompile(`\.\d+Z`)

@@ -165,6 +165,9 @@ func Restore(ctx context.Context, path, dir, passphrase string, o app.Options) (
 	if err := st.Load(ctx, zr); err != nil {
 		st.Close()
 		cleanup(dir)
+		if errors.Is(err, store.ErrNewerFormat) {
+			return nil, h, fmt.Errorf("restore %s: %w; the new directory was removed", path, err)
+		}
 		return nil, h, fmt.Errorf("restore %s: the backup is damaged or cut off (%w); the new directory was removed", path, err)
 	}
 	st.Close()

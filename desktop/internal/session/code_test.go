@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/desktop/internal/syncer"
+	"github.com/kenesh/kenesh/internal/badgerdb"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/shared/syncproto/syncclient"
@@ -22,6 +24,7 @@ func TestCodeOfSyncErrors(t *testing.T) {
 		{&syncproto.Error{Code: syncproto.CodeRevoked, Message: "this laptop (Ат-Башы) was revoked"}, ProblemRevoked},
 		{fmt.Errorf("sync: %w", &syncproto.Error{Code: syncproto.CodeUnreachable}), ProblemUnreachable},
 		{syncproto.CheckProto(0), ProblemProtocol},
+		{fmt.Errorf("open: %w", &store.NewerFormatError{Found: badgerdb.Stamp{Format: 2, Release: "0.7.0"}}), ProblemNewerData},
 		{&syncproto.Error{Code: syncproto.CodeWrongCouncil, Message: "another council's"}, ProblemForbidden},
 		{&syncproto.Error{Code: syncproto.CodeInvalid, Message: "council is not valid",
 			Fields: []syncproto.FieldReason{{Field: "oblast", Code: domain.CodeUnknown}}}, ProblemInvalid},

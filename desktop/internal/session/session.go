@@ -180,6 +180,7 @@ const (
 	ProblemShortPassphrase = "short_passphrase"
 	ProblemInUse           = "in_use"
 	ProblemDiskFull        = "disk_full"
+	ProblemNewerData       = "newer_data" // NewerRelease says which release wrote it
 	ProblemNotBackup       = "not_backup"
 	ProblemNotEmpty        = "not_empty"
 	ProblemUnreachable     = "unreachable"
@@ -214,6 +215,8 @@ func Code(err error) string {
 		return ProblemInUse
 	case errors.Is(err, store.ErrDiskFull):
 		return ProblemDiskFull
+	case errors.Is(err, store.ErrNewerFormat):
+		return ProblemNewerData
 	case errors.Is(err, backup.ErrNotBackup):
 		return ProblemNotBackup
 	case errors.Is(err, syncproto.ErrUnreachable):
@@ -260,6 +263,17 @@ func Code(err error) string {
 		return ProblemNotFound
 	}
 	return ProblemOther
+}
+
+// NewerRelease is the release of Kenesh that wrote the data err refused
+// (ProblemNewerData), "" for any other error: the person is told to
+// install it or a newer one.
+func NewerRelease(err error) string {
+	var nf *store.NewerFormatError
+	if errors.As(err, &nf) {
+		return nf.Found.Release
+	}
+	return ""
 }
 
 // Errors the session itself finds before asking the core.

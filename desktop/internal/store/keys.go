@@ -9,7 +9,7 @@ import (
 // space is one prefix scan and new spaces (file chunks, sync cursors,
 // bundles) can be added without touching existing data.
 //
-//	m:NAME                             meta value (device id, counters, clock)
+//	m:NAME                             meta value (device id, counters, clock; m:format, the store's format: format.go)
 //	s:KIND:ID                          record state (changeset.State, JSON)
 //	i:KIND:ID                          index row (what lists and filters need)
 //	t:KIND:ID                          search text of the index row (read after the rows at open)

@@ -121,6 +121,12 @@ func Open(ctx context.Context, dir string, key []byte, o Options) (*Store, error
 	case err != nil:
 		return nil, fmt.Errorf("open store %s: %w", dir, classify(err))
 	}
+	// Before anything reads or writes it: a store from an older release is
+	// migrated, one from a newer release refused untouched.
+	if err := storeFormat.Prepare(ctx, db, o.Logger); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", dir, classify(err))
+	}
 	s.db = db
 	return s, nil
 }
@@ -572,9 +578,20 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) error {
 	return ctx.Err()
 }
 
-// Load reads a Backup stream into the store (an empty one, for restore).
+// Load reads a Backup stream into the store (an empty one, for restore),
+// then brings it to this release's format as Open does: a backup of an
+// older release is migrated, one of a newer release refused with a
+// *NewerFormatError (the store then holds what was loaded: remove it).
 func (s *Store) Load(ctx context.Context, r io.Reader) error {
+	// Open stamped the empty store; the backup's own stamp, or its lack
+	// (format 0), is what counts.
+	if err := storeFormat.Unstamp(s.db); err != nil {
+		return fmt.Errorf("restore: %w", classify(err))
+	}
 	if err := s.db.Load(r, 64); err != nil {
+		return fmt.Errorf("restore: %w", classify(err))
+	}
+	if err := storeFormat.Prepare(ctx, s.db, nil); err != nil {
 		return fmt.Errorf("restore: %w", classify(err))
 	}
 	return ctx.Err()

@@ -37,6 +37,9 @@ func (u *UI) problem(err error) string {
 			return u.T("problem."+code) + "\n" + strings.Join(parts, "\n")
 		}
 	}
+	if code == session.ProblemNewerData {
+		return u.T("problem.newer_data", "version", session.NewerRelease(err))
+	}
 	if code == session.ProblemOther {
 		return u.T("problem.other") + "\n(" + err.Error() + ")"
 	}

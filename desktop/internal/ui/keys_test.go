@@ -82,7 +82,7 @@ func TestKeysUsedExist(t *testing.T) {
 	for _, st := range []syncer.State{syncer.StateIdle, syncer.StateSyncing, syncer.StateOffline, syncer.StateError, syncer.StateBlocked, syncer.StateNotEnrolled, stateStarting} {
 		keys["sync.state."+string(st)] = "status bar"
 	}
-	for _, p := range []string{session.ProblemWrongPassphrase, session.ProblemShortPassphrase, session.ProblemInUse, session.ProblemDiskFull,
+	for _, p := range []string{session.ProblemWrongPassphrase, session.ProblemShortPassphrase, session.ProblemInUse, session.ProblemDiskFull, session.ProblemNewerData,
 		session.ProblemNotBackup, session.ProblemNotEmpty, session.ProblemUnreachable, session.ProblemBadCode, session.ProblemRevoked,
 		session.ProblemUnauthorized, session.ProblemProtocol, session.ProblemServer, session.ProblemSeqConflict, session.ProblemNotEnrolled,
 		session.ProblemAlreadyEnrolled, session.ProblemBadURL, session.ProblemPlainHTTP, session.ProblemBadAnswer, session.ProblemClockWrong, session.ProblemHeldBack, session.ProblemInvalid, session.ProblemTransition, session.ProblemNotFound,

@@ -592,3 +592,22 @@ func TestSettingsOfflineInstallation(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A store written by a later release (a newer format) is refused at
+// unlock with what to do, in the person's language, and stays locked.
+func TestUnlockDataOfANewerRelease(t *testing.T) {
+	h := unlocked(t, "en", 1, 0, 0)
+	dir := h.dir
+	if err := h.u.sess.Core.Store.SetMeta(context.Background(), map[string][]byte{"format": []byte(`{"format":9,"release":"9.1.0"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	h.u.Close()
+
+	h2 := newHarness(t, dir, "ky", false)
+	h2.u.UnlockWith(testPass)
+	want := h2.T("problem.newer_data", "version", "9.1.0")
+	h2.waitFor("refusal", func() bool { return h2.shows(want) })
+	if h2.u.sess != nil {
+		t.Fatal("unlocked a store of a newer format")
+	}
+}

@@ -283,6 +283,9 @@ func RestoreFile(ctx context.Context, dataDir, path string, identities []age.Ide
 	}
 	defer zr.Close()
 	if err := badgerstore.Restore(ctx, dataDir, zr, o); err != nil {
+		if errors.Is(err, badgerstore.ErrNewerFormat) {
+			return fmt.Errorf("%w (%s; the new directory was left empty)", err, path)
+		}
 		return fmt.Errorf("%w (is %s a complete kenesh-syncserver backup?)", err, path)
 	}
 	return nil

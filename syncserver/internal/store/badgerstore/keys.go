@@ -10,7 +10,7 @@ import (
 // space is one prefix scan. SEQ is 8 bytes big-endian, so keys sort in
 // sequence order.
 //
-//	m:NAME                         meta value (server id, server device, log head, the server's clock)
+//	m:NAME                         meta value (server id, server device, log head, the server's clock; m:format: format.go)
 //	l:SEQ                          the log: an accepted operation (changeset.Op, storage encoding), in server order
 //	g:SEQ                          pull index of global kinds (councils, materials) -> author device id
 //	p:COUNCIL:SEQ                  pull index of one council's records -> author device id

@@ -126,6 +126,12 @@ func Open(ctx context.Context, dataDir string, o Options) (*Store, error) {
 	case err != nil:
 		return nil, fmt.Errorf("open store %s: %w", dataDir, classify(err))
 	}
+	// Before anything reads or writes it: a store of an older release is
+	// migrated, one of a newer release refused untouched.
+	if err := storeFormat.Prepare(ctx, db, o.Logger); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", dataDir, classify(err))
+	}
 	s.db = db
 	return s, nil
 }
@@ -344,8 +350,9 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) error {
 }
 
 // Restore loads a Backup stream into a new store in dataDir, which must not
-// exist or be empty. On failure it removes what it wrote, leaving dataDir
-// empty again.
+// exist or be empty, and brings it to this release's format as Open does
+// (a backup of a newer format is refused with ErrNewerFormat). On failure
+// it removes what it wrote, leaving dataDir empty again.
 func Restore(ctx context.Context, dataDir string, r io.Reader, o Options) (err error) {
 	entries, err := os.ReadDir(dataDir)
 	switch {
@@ -367,7 +374,15 @@ func Restore(ctx context.Context, dataDir string, r io.Reader, o Options) (err e
 			os.RemoveAll(filepath.Join(dataDir, DataDir))
 		}
 	}()
+	// Open stamped the empty store; the backup's own stamp, or its lack
+	// (format 0), is what counts: migrated, or refused if newer.
+	if err := storeFormat.Unstamp(s.db); err != nil {
+		return fmt.Errorf("restore: %w", classify(err))
+	}
 	if err := s.db.Load(r, 64); err != nil {
+		return fmt.Errorf("restore: %w", classify(err))
+	}
+	if err := storeFormat.Prepare(ctx, s.db, o.Logger); err != nil {
 		return fmt.Errorf("restore: %w", classify(err))
 	}
 	if err := s.db.Sync(); err != nil {

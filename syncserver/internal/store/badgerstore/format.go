@@ -1,0 +1,46 @@
+package badgerstore
+
+import (
+	"context"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/kenesh/kenesh/internal/badgerdb"
+)
+
+// The store's format: the layout of its keys (keys.go) and the encodings
+// of its values, kept under m:format with the release that wrote it. Open
+// migrates a store of an older format and refuses one of a newer format
+// (a later release's) with a *badgerdb.NewerFormatError, before anything
+// reads or writes it; Restore does the same with what it loaded.
+//
+// A change an older release would misread takes a new format and its
+// migration here. What versions itself needs none: operations and states
+// carry their own encoding byte, the public projection its rule
+// (metaPublicRule), and new key spaces are unseen by older code.
+//
+// Formats:
+//
+//	0  every store before formats were kept (releases up to 0.4): the layout of format 1, without a stamp
+//	1  0.5.0: formats are kept
+var storeFormat = badgerdb.Format{
+	Key:     metaKey("format"),
+	Current: 1,
+	What:    "the server's data",
+	Migrations: []badgerdb.Migration{
+		{Name: "formats are kept from now on; the layout is unchanged", Run: func(context.Context, *badger.DB) error { return nil }},
+	},
+}
+
+// ErrNewerFormat is returned (as a *badgerdb.NewerFormatError, which
+// names the release that wrote the data) for a store or a backup written
+// by a later release, in a format this one does not read. Nothing of it
+// was changed.
+var ErrNewerFormat = badgerdb.ErrNewerFormat
+
+// Format is the store's format stamp: its format and the release that
+// wrote it.
+func (s *Store) Format() (badgerdb.Stamp, error) {
+	st, _, err := storeFormat.ReadStamp(s.db)
+	return st, err
+}

@@ -227,3 +227,27 @@ func FuzzChunkReader(f *testing.F) {
 		}
 	})
 }
+
+// A have or get request from a laptop decodes into its message or is
+// refused with ErrFrame or ErrLimit, whatever it holds.
+func FuzzFilesRequest(f *testing.F) {
+	for _, name := range []string{"have-request.json", "get-request.json"} {
+		b, err := Marshal(goldenMessages()[name])
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"records":[{"kind":"appeal","record":"x","chunks":null}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var have HaveRequest
+		if err := DecodeFilesRequest(b, &have); err != nil && !errors.Is(err, ErrFrame) && !errors.Is(err, ErrLimit) {
+			t.Fatalf("have: %v", err)
+		}
+		_ = have.CountHaveChunks()
+		var get GetRequest
+		if err := DecodeFilesRequest(b, &get); err != nil && !errors.Is(err, ErrFrame) && !errors.Is(err, ErrLimit) {
+			t.Fatalf("get: %v", err)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/kenesh/kenesh/syncserver/internal/blobstore"
 	"github.com/kenesh/kenesh/syncserver/internal/blobstore/blobstoretest"
@@ -38,6 +39,11 @@ func TestDirCrashLeftovers(t *testing.T) {
 	}
 	half := filepath.Join(root, "tmp", "put-123")
 	os.WriteFile(half, []byte("wh"), 0o600)
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(half, old, old)
+	// Another process's Put in flight, made a moment ago, stays.
+	inFlight := filepath.Join(root, "tmp", "put-456")
+	os.WriteFile(inFlight, []byte("wh"), 0o600)
 	n := 0
 	d.List(context.Background(), "", func(string, int64) error { n++; return nil })
 	if n != 1 {
@@ -48,6 +54,9 @@ func TestDirCrashLeftovers(t *testing.T) {
 	}
 	if _, err := os.Stat(half); !os.IsNotExist(err) {
 		t.Errorf("the leftover is still there: %v", err)
+	}
+	if _, err := os.Stat(inFlight); err != nil {
+		t.Errorf("another process's write in flight was removed: %v", err)
 	}
 	for _, p := range []string{root, filepath.Join(root, "blobs"), filepath.Join(root, "blobs", "c")} {
 		if st, _ := os.Stat(p); st.Mode().Perm()&0o077 != 0 {

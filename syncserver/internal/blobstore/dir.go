@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/kenesh/kenesh/internal/diskspace"
 )
@@ -31,8 +32,10 @@ const DefaultDirMinFree = 512 << 20
 // under root/blobs with blobSuffix added (a character no key has, so the
 // file of key "a/b" never stands where the directory of key "a/b/c"
 // must), each blob written to root/tmp first, synced, and renamed into
-// place, so a crash never leaves a part of a blob under a key. Only one process may use a directory at a time (the server's
-// store, beside it, already locks the data directory).
+// place, so a crash never leaves a part of a blob under a key. Several
+// processes may share a directory (servers on one PostgreSQL database):
+// a Put is a rename, and what opening clears of root/tmp is only what is
+// older than any Put takes.
 type Dir struct {
 	root    string
 	blobs   string
@@ -41,6 +44,10 @@ type Dir struct {
 }
 
 var _ Store = (*Dir)(nil)
+
+// staleTmp is the age past which a file in root/tmp is what a crash left:
+// no Put of at most MaxBlobBytes takes it.
+const staleTmp = time.Hour
 
 // blobSuffix ends the name of every blob's file.
 const blobSuffix = "~"
@@ -67,7 +74,10 @@ func OpenDir(root string, o DirOptions) (*Dir, error) {
 		return nil, fmt.Errorf("open file store %s: %w", root, err)
 	}
 	for _, e := range left {
-		os.Remove(filepath.Join(d.tmp, e.Name()))
+		// Another process's Put in flight is younger than this.
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleTmp {
+			os.Remove(filepath.Join(d.tmp, e.Name()))
+		}
 	}
 	return d, nil
 }

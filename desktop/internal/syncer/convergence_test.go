@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -42,6 +43,9 @@ type laptop struct {
 	files   *files.Files
 	sync    *Syncer
 	created []string
+	// lastFile is the content the laptop attached last (the convergence
+	// test attaches it again now and then).
+	lastFile []byte
 }
 
 func newLaptop(t *testing.T, name string) *laptop {
@@ -174,6 +178,20 @@ func (l *laptop) act(ctx context.Context, r *mrand.Rand, today caldate.Date) err
 		if err == nil {
 			l.created = append(l.created, e.ID)
 		}
+	case n < 92:
+		// A file: a photo, a scan; now and then the same content again
+		// (stored and sent once).
+		kind, id := domain.KindAppeal, pick(appeals)
+		if r.IntN(2) == 0 && len(events) > 0 {
+			kind, id = domain.KindEvent, pick(events)
+		}
+		if len(l.lastFile) == 0 || r.IntN(4) != 0 {
+			l.lastFile = make([]byte, 1+r.IntN(200_000))
+			for i := range l.lastFile {
+				l.lastFile[i] = byte(r.Uint32())
+			}
+		}
+		_, err = l.files.Attach(ctx, kind, id, files.Input{Name: fmt.Sprintf("сүрөт-%d.jpg", r.IntN(1000))}, bytes.NewReader(l.lastFile))
 	default:
 		patch, _ := json.Marshal(map[string]any{"title": phrase(r), "participants": map[string]any{"journalists": map[string]int{"female": r.IntN(5)}}})
 		_, err = svc.EditEvent(ctx, pick(events), patch)
@@ -301,7 +319,7 @@ func convergence(t *testing.T, srvs []*testServer) []*laptop {
 			if err != nil {
 				t.Fatalf("%s: sync after the faults stopped: %v", l.name, err)
 			}
-			moved = moved || sum.Sent > 0 || sum.Received > 0
+			moved = moved || sum.Sent > 0 || sum.Received > 0 || sum.Files != nil && (sum.Files.UpChunks > 0 || sum.Files.DownChunks > 0)
 		}
 		if moved {
 			quiet = 0
@@ -344,6 +362,45 @@ func convergence(t *testing.T, srvs []*testServer) []*laptop {
 		if total != 2*len(want) { // two laptops per council
 			t.Fatalf("%ss: the laptops hold %d, twice the centre's %d expected", kind, total, len(want))
 		}
+	}
+	// Every replica holds every file it may see, byte for byte: a
+	// council's laptops their council's, the centre every council's once
+	// its staff open the records (here, all of them).
+	for _, kind := range []string{domain.KindAppeal, domain.KindEvent} {
+		list, _ := central.svc.List(records.Filter{Kind: kind})
+		for _, s := range list {
+			central.files.Want(kind, s.ID)
+		}
+	}
+	if _, err := central.sync.SyncOnce(ctx); err != nil {
+		t.Fatalf("central: fetching every file: %v", err)
+	}
+	nfiles := 0
+	for _, l := range all {
+		for _, kind := range []string{domain.KindAppeal, domain.KindEvent} {
+			list, _ := l.svc.List(records.Filter{Kind: kind})
+			for _, s := range list {
+				atts, err := l.svc.Attachments(ctx, kind, s.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, a := range atts {
+					// Open checks every chunk and the whole file against
+					// their SHA-256 as the record names them.
+					if _, err := l.content(t, kind, s.ID, a.ID); err != nil {
+						t.Fatalf("%s: %s %s: file %s: %v", l.name, kind, s.ID, a.Name, err)
+					}
+					nfiles++
+				}
+			}
+		}
+		if st, err := l.files.Status(ctx); err != nil || st.UpChunks+st.DownChunks+st.OnDemandChunks > 0 {
+			t.Fatalf("%s: files left to move: %+v %v", l.name, st, err)
+		}
+	}
+	t.Logf("files read back whole on the replicas that may see them: %d", nfiles)
+	if nfiles == 0 {
+		t.Fatal("no file was attached: the test proves nothing of files")
 	}
 	for _, l := range laptops {
 		have := snapshot(t, central, domain.KindAppeal, "")

@@ -334,7 +334,8 @@ func (m *mover) put(ctx context.Context, w *files.Work, idx []int) error {
 		// A body cut between two chunks reads as a shorter stream: the
 		// server must account for every chunk sent.
 		if resp.Stored+resp.Held != len(part) {
-			return fmt.Errorf("send the files of %s %s: %w: it took %d of %d chunks", w.Kind, w.ID, ErrBadAnswer, resp.Stored+resp.Held, len(part))
+			return fmt.Errorf("send the files of %s %s: %w", w.Kind, w.ID, &syncproto.Error{Code: syncproto.CodeUnreachable,
+				Message: fmt.Sprintf("the server took %d of the %d chunks sent: the request was cut on the way; the rest goes next time", resp.Stored+resp.Held, len(part))})
 		}
 		m.measured(wire, time.Since(start))
 		sums := make([][32]byte, len(part))

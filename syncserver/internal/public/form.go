@@ -118,12 +118,6 @@ func readForm(r *http.Request) (formValues, error) {
 func (h *Handler) submit(q *req) {
 	r := q.r
 	info := middleware.InfoOf(r)
-	if ok, wait := h.guard.allow(r); !ok {
-		info.Code = "rate"
-		q.w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
-		h.message(q.w, r, q.lang, http.StatusTooManyRequests, "refuse.title", "refuse.rate", false, "minutes", int(math.Ceil(wait.Minutes())))
-		return
-	}
 	v, err := readForm(r)
 	if err != nil {
 		info.Code = "size"
@@ -135,13 +129,48 @@ func (h *Handler) submit(q *req) {
 		h.message(q.w, r, q.lang, http.StatusBadRequest, "refuse.title", "refuse.size", true)
 		return
 	}
+	// One sending of a form at a time: a form sent already (a double
+	// tap, a reload, a retry after a lost answer) goes to the same
+	// tracking page, with no second submission and no rate spent; one
+	// whose sending made nothing (refused) is judged again.
+	token := r.PostForm.Get("t")
+	var claim *sent
+	for token != "" {
+		s, first := h.guard.sending(token)
+		if first {
+			claim = s
+			break
+		}
+		select {
+		case <-s.done:
+		case <-r.Context().Done():
+			return
+		}
+		if s.code != "" {
+			info.Code = "again"
+			h.sentTo(q, s.code)
+			return
+		}
+	}
+	var code string // set once the submission is committed
+	defer func() {
+		if claim != nil {
+			h.guard.finish(token, claim, code)
+		}
+	}()
+	if ok, wait := h.guard.allow(r); !ok {
+		info.Code = "rate"
+		q.w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
+		h.message(q.w, r, q.lang, http.StatusTooManyRequests, "refuse.title", "refuse.rate", false, "minutes", int(math.Ceil(wait.Minutes())))
+		return
+	}
 	if r.PostForm.Get("website") != "" {
 		info.Code = "honeypot"
 		h.message(q.w, r, q.lang, http.StatusBadRequest, "refuse.title", "refuse.bot", true)
 		return
 	}
 	t := h.tr(q.lang)
-	switch err := h.guard.check(r.PostForm.Get("t"), r.PostForm.Get("answer")); {
+	switch err := h.guard.check(token, r.PostForm.Get("answer")); {
 	case errors.Is(err, errExpired):
 		info.Code = "expired"
 		h.showForm(q, http.StatusOK, v, nil, t.T("form.again_expired"))
@@ -197,12 +226,14 @@ func (h *Handler) submit(q *req) {
 		h.showForm(q, http.StatusUnprocessableEntity, v, errs, t.T("form.errors"))
 		return
 	}
-	var code string
 	for attempt := 0; ; attempt++ {
-		code = NewTrackingCode()
-		err = h.cfg.Submit(r.Context(), s, HashTrackingCode(code), h.guard.cfg.MaxWaiting)
+		c := NewTrackingCode()
+		err = h.cfg.Submit(r.Context(), s, HashTrackingCode(c), h.guard.cfg.MaxWaiting)
 		if errors.Is(err, store.ErrCodeTaken) && attempt < 3 {
 			continue
+		}
+		if err == nil {
+			code = c
 		}
 		break
 	}
@@ -221,9 +252,15 @@ func (h *Handler) submit(q *req) {
 		return
 	}
 	// Durable now (Submit committed it): the code may be shown.
+	h.sentTo(q, code)
+}
+
+// sentTo sends the person to the tracking page of the submission their
+// form made.
+func (h *Handler) sentTo(q *req, code string) {
 	securityHeaders(q.w)
 	q.w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(q.w, r, Prefix+q.lang+"/track/"+code+"?new=1", http.StatusSeeOther)
+	http.Redirect(q.w, q.r, Prefix+q.lang+"/track/"+code+"?new=1", http.StatusSeeOther)
 }
 
 // formField is the form's name of a submission's field.

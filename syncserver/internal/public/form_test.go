@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -223,11 +224,12 @@ func TestFormChallenge(t *testing.T) {
 	}
 	right := goodForm(token)
 	right.Set("answer", answer)
-	if a := w.post(Prefix+"en/appeal", right); a.status != http.StatusSeeOther {
-		t.Fatalf("the right answer: %d\n%s", a.status, a.body)
+	sent := w.post(Prefix+"en/appeal", right)
+	if sent.status != http.StatusSeeOther {
+		t.Fatalf("the right answer: %d\n%s", sent.status, sent.body)
 	}
-	if a := w.post(Prefix+"en/appeal", right); a.status != http.StatusOK || !strings.Contains(a.body, "open for a long time") {
-		t.Fatalf("a token used twice: %d", a.status)
+	if a := w.post(Prefix+"en/appeal", right); a.status != http.StatusSeeOther || a.header.Get("Location") != sent.header.Get("Location") {
+		t.Fatalf("the same form sent again: %d to %q, want its tracking page %q", a.status, a.header.Get("Location"), sent.header.Get("Location"))
 	}
 	if n := len(w.submissions("NRN-ATB")); n != 1 {
 		t.Fatalf("%d submissions, want 1", n)
@@ -297,5 +299,55 @@ func TestChallengeMediaLimited(t *testing.T) {
 	a := w.get(Prefix + "challenge/" + token + ".png")
 	if a.status != http.StatusTooManyRequests || a.header.Get("Retry-After") == "" {
 		t.Fatalf("past the burst: %d, Retry-After %q", a.status, a.header.Get("Retry-After"))
+	}
+}
+
+// The same form sent twice (a double tap, a reload, a retry after a lost
+// answer), one after the other or at once, makes one submission: every
+// sending lands on its tracking page, and the rate limit counts it once.
+func TestFormSentTwice(t *testing.T) {
+	w := newWorld(t, GuardConfig{PerAddress: 2})
+	form := goodForm(w.formToken("ru"))
+	first := w.post(Prefix+"ru/appeal", form)
+	if first.status != http.StatusSeeOther || !strings.Contains(first.header.Get("Location"), "/track/") {
+		t.Fatalf("sent: %d %q", first.status, first.header.Get("Location"))
+	}
+	for i := range 3 { // past the rate limit of 2 an hour: not counted
+		if a := w.post(Prefix+"ru/appeal", form); a.status != http.StatusSeeOther || a.header.Get("Location") != first.header.Get("Location") {
+			t.Fatalf("sent again (%d): %d to %q, want %q", i+1, a.status, a.header.Get("Location"), first.header.Get("Location"))
+		}
+	}
+	if n := len(w.submissions("NRN-ATB")); n != 1 {
+		t.Fatalf("%d submissions, want 1", n)
+	}
+	// At once: eight sendings of one new form.
+	form = goodForm(w.formToken("ru"))
+	locs := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range locs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, w.srv.URL+Prefix+"ru/appeal", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := w.client().Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusSeeOther {
+				locs[i] = resp.Header.Get("Location")
+			}
+		}()
+	}
+	wg.Wait()
+	for _, l := range locs {
+		if l == "" || l != locs[0] || l == first.header.Get("Location") {
+			t.Fatalf("sent at once: %q", locs)
+		}
+	}
+	if n := len(w.submissions("NRN-ATB")); n != 2 {
+		t.Fatalf("%d submissions, want 2", n)
 	}
 }

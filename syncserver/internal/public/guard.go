@@ -69,6 +69,17 @@ type guard struct {
 
 	mu   sync.Mutex
 	used map[[32]byte]time.Time // tokens spent, until they expire
+	sent map[[32]byte]*sent     // what tokens' forms made, until they expire
+}
+
+// sent is what the sending of one form (by its token) made: a second
+// sending of the same form (a double tap, a reload, a retry after a lost
+// answer) is sent to the same tracking page instead of making a second
+// submission.
+type sent struct {
+	until time.Time
+	done  chan struct{} // closed when the first sending ended
+	code  string        // its tracking code; "" when it made none
 }
 
 func newGuard(cfg GuardConfig, now func() time.Time) (*guard, error) {
@@ -96,7 +107,7 @@ func newGuard(cfg GuardConfig, now func() time.Time) (*guard, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &guard{cfg: cfg, now: now, used: map[[32]byte]time.Time{},
+	g := &guard{cfg: cfg, now: now, used: map[[32]byte]time.Time{}, sent: map[[32]byte]*sent{},
 		addr: limiter(cfg.PerAddress), net: limiter(cfg.PerNetwork), lookup: middleware.NewLimiters(1, 60),
 		media: middleware.NewLimiters(challengeMediaPerHour/3600, challengeMediaBurst)}
 	g.challenge.Store(cfg.Challenge)
@@ -196,6 +207,42 @@ func (g *guard) spend(token string) bool {
 	}
 	g.used[sum] = now.Add(g.cfg.MaxAge)
 	return true
+}
+
+func sentKey(token string) [32]byte { return sha256.Sum256([]byte("sent:" + token)) }
+
+// sending claims the form of token for one submission: first is true for
+// the sending that must make it (and then call finish); another gets the
+// first's, to wait for.
+func (g *guard) sending(token string) (s *sent, first bool) {
+	key, now := sentKey(token), g.now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.sent) > 10000 {
+		for k, old := range g.sent {
+			if now.After(old.until) {
+				delete(g.sent, k)
+			}
+		}
+	}
+	if s, ok := g.sent[key]; ok {
+		return s, false
+	}
+	s = &sent{until: now.Add(g.cfg.MaxAge), done: make(chan struct{})}
+	g.sent[key] = s
+	return s, true
+}
+
+// finish ends the first sending of token's form with the code it made ("":
+// none, and the form may be sent again).
+func (g *guard) finish(token string, s *sent, code string) {
+	g.mu.Lock()
+	s.code = code
+	if code == "" {
+		delete(g.sent, sentKey(token))
+	}
+	g.mu.Unlock()
+	close(s.done)
 }
 
 // Why the guard turned a submission back.

@@ -186,6 +186,7 @@ func (f *firstRun) create() fyne.CanvasObject {
 	fs.add("device", "firstrun.device", fr.name)
 	fs.fields["device"].box.Add(muted(u.T("firstrun.device_hint")))
 	fs.add("passphrase", "firstrun.passphrase", container.NewVBox(fr.pass, strength.box))
+	u.name(fr.pass, "store.passphrase") // the entry, not the column with its strength
 	fs.add("again", "firstrun.again", fr.again)
 	busy := widget.NewProgressBarInfinite()
 	busy.Hide()
@@ -270,6 +271,7 @@ func (f *firstRun) restore() fyne.CanvasObject {
 		u.translateFileDialog()
 	})
 	fs.add("file", "restore.file", container.NewBorder(nil, nil, nil, browse, file))
+	u.name(file, "restore.file") // the entry, not the row that holds it and Browse
 	fs.add("passphrase", "restore.passphrase", pass)
 	busy := widget.NewProgressBarInfinite()
 	busy.Hide()

@@ -308,8 +308,10 @@ func (p *settingsPage) backupCard() fyne.CanvasObject {
 		})
 	})
 	pass.OnSubmitted = func(string) { btn.OnTapped() }
+	fs.add("file", "settings.backup_file", container.NewBorder(nil, nil, nil, browse, file))
+	u.name(file, "backup.file") // the entry, not the row that holds it and Browse
 	box := container.NewVBox(bold(u.T("settings.backup")), muted(u.T("settings.backup_explain")),
-		fs.add("file", "settings.backup_file", container.NewBorder(nil, nil, nil, browse, file)).box,
+		fs.fields["file"].box,
 		fs.add("passphrase", "unlock.title", pass).box,
 		container.NewHBox(btn), busy, done)
 	return widget.NewCard("", "", box)
@@ -387,8 +389,10 @@ func (p *settingsPage) restoreCard() fyne.CanvasObject {
 			openNow.Show()
 		})
 	})
+	fs.add("file", "restore.file", container.NewBorder(nil, nil, nil, browse, file))
+	u.name(file, "restore.file") // the entry, not the row that holds it and Browse
 	box := container.NewVBox(bold(u.T("settings.restore")), muted(u.T("settings.restore_explain")),
-		fs.add("file", "restore.file", container.NewBorder(nil, nil, nil, browse, file)).box,
+		fs.fields["file"].box,
 		fs.add("dir", "settings.restore_dir", dir).box,
 		fs.add("passphrase", "restore.passphrase", pass).box,
 		container.NewHBox(btn), busy, done, container.NewHBox(openNow))

@@ -274,4 +274,5 @@ func (u *UI) chooseSaveFile(name, ext string, then func(fyne.URIWriteCloser)) {
 		}
 	}
 	fd.Show()
+	u.translateFileDialog()
 }

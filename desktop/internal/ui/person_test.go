@@ -266,3 +266,17 @@ func TestPersonNamesake(t *testing.T) {
 		t.Fatalf("the answer holds the namesake, or not the person:\n%s", saved)
 	}
 }
+
+// The save dialog of the person's document names its places (Home,
+// Computer) in the interface language, as the other file dialogs do.
+func TestPersonSaveDialogPlacesTranslated(t *testing.T) {
+	h := unlocked(t, "ky", 0, 0, 0)
+	h.u.chooseSaveFile("kenesh-test-ky.pdf", "pdf", func(fyne.URIWriteCloser) {})
+	h.drain()
+	if _, ok := probeFind(h, "label", h.T("Home")); !ok {
+		t.Fatalf("the save dialog's places are not in Kyrgyz: %+v", h.u.Probe().Items)
+	}
+	if _, ok := probeFind(h, "label", "Home"); ok {
+		t.Fatal("the save dialog shows the place Home in English")
+	}
+}

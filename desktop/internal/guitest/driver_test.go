@@ -267,6 +267,10 @@ func short(s string) string {
 
 // screenshot saves the whole X screen as the next numbered PNG.
 func (a *app) screenshot(name string) string {
+	// The probe sees a change before Fyne paints it (at its next frame,
+	// later on a loaded machine): a picture at once showed the screen
+	// before.
+	time.Sleep(400 * time.Millisecond)
 	*a.nshot++
 	file := filepath.Join(a.shots, fmt.Sprintf("%03d-%s.png", *a.nshot, name))
 	out, err := exec.Command("import", "-display", a.x.display, "-window", "root", file).CombinedOutput()

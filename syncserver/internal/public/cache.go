@@ -78,7 +78,7 @@ func (h *Handler) serveCached(q *req, ctype string, val *validator, make func() 
 	securityHeaders(w)
 	hd := w.Header()
 	hd.Add("Vary", "Accept-Encoding, Accept-Language")
-	hd.Set("Cache-Control", "public, max-age=60")
+	hd.Set("Cache-Control", pageCaching)
 	hd.Set("ETag", val.etag)
 	if !val.modified.IsZero() {
 		hd.Set("Last-Modified", val.modified.UTC().Format(http.TimeFormat))

@@ -293,6 +293,12 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	h.write(w, r, status, "text/html; charset=utf-8", buf.Bytes(), cache)
 }
 
+// pageCaching lets browsers and proxies keep a page but ask each time
+// whether it is still the same (a 304 of a few bytes when it is): an
+// appeal central staff unpublish is gone at once, not a minute later from
+// a cache on the way.
+const pageCaching = "public, no-cache"
+
 // validator is what a cacheable answer is revalidated by.
 type validator struct {
 	etag     string
@@ -333,7 +339,7 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, status int, ctyp
 	if cache == nil {
 		hd.Set("Cache-Control", "no-store")
 	} else if status == http.StatusOK {
-		hd.Set("Cache-Control", "public, max-age=60")
+		hd.Set("Cache-Control", pageCaching)
 		hd.Set("ETag", cache.etag)
 		if !cache.modified.IsZero() {
 			hd.Set("Last-Modified", cache.modified.UTC().Format(http.TimeFormat))

@@ -200,6 +200,13 @@ func TestCaching(t *testing.T) {
 	if etag == "" || lm == "" {
 		t.Fatalf("no validators: %v", a.header)
 	}
+	// Kept, but asked again each time: an unpublished appeal must not be
+	// served by a cache on the way.
+	for _, p := range []string{"en/", "en/appeals/" + w.appeals["published"].regNo, "ru/stats", "appeals.json", "ky/feed.atom"} {
+		if cc := w.get(Prefix + p).header.Get("Cache-Control"); cc != "public, no-cache" {
+			t.Errorf("%s: Cache-Control %q", p, cc)
+		}
+	}
 	if b := w.get(Prefix+"en/", "If-None-Match", etag); b.status != http.StatusNotModified || b.body != "" {
 		t.Fatalf("If-None-Match: %d", b.status)
 	}

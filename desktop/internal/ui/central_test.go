@@ -3,8 +3,12 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/domain"
@@ -105,4 +109,40 @@ func TestTrainerSeesWhatItHolds(t *testing.T) {
 	if _, ok := h.u.shell.top().(*appealForm); ok {
 		t.Fatal("Ctrl+N opened an appeal form on a trainer's laptop")
 	}
+}
+
+// The titles of central staff's table of the councils' activity are seen
+// whole in every language: each count's column is as wide as the longest
+// word of its title (they were cut to "Кайры…", "Обращ…").
+func TestCentralActivityTitlesWhole(t *testing.T) {
+	for _, lang := range []string{"ky", "ru", "en"} {
+		h := unlocked(t, lang, 20, 5, 0)
+		if err := h.u.sess.Records().Enroll(context.Background(), records.Enrollment{Server: "https://kenesh.example.kg", ServerID: "test",
+			Token: "t", Role: domain.RoleCentral, Name: "Central office", At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		h.u.shell.rebuild()
+		h.u.shell.show()
+		h.drain()
+		for _, key := range activityHeads {
+			title := h.T(key)
+			it, ok := probeFind(h, "label", title)
+			if !ok {
+				t.Fatalf("%s: no column %q", lang, title)
+			}
+			if it.Cut || it.W+0.5 < fyne.MeasureText(longestWord(title), theme.TextSize(), fyne.TextStyle{Bold: true}).Width {
+				t.Errorf("%s: the column %q is cut (%.0f wide)", lang, title, it.W)
+			}
+		}
+	}
+}
+
+func longestWord(s string) string {
+	long := ""
+	for _, w := range strings.Fields(s) {
+		if len([]rune(w)) > len([]rune(long)) {
+			long = w
+		}
+	}
+	return long
 }

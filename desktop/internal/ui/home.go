@@ -2,8 +2,8 @@ package ui
 
 import (
 	"context"
-	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"sort"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
@@ -254,21 +255,38 @@ func councilActivity(u *UI) []councilCount {
 	return out
 }
 
-var activityColumns = controls.Columns{Widths: []float32{0, 80, 90, 80}}
+// activityHeads are the keys of the activity table's counted columns.
+var activityHeads = []string{"nav.appeals", "home.col_overdue", "nav.events"}
+
+// activityColumns: the council's name takes what is left; each count is as
+// wide as the widest word of its title in the language in force (a title
+// of two words takes two lines) or a five-digit number, so that no title
+// is cut ("Кайры…" in fixed widths).
+func activityColumns(u *UI) controls.Columns {
+	widths := []float32{0}
+	for _, key := range activityHeads {
+		words := append(strings.Fields(u.T(key)), "00000")
+		widths = append(widths, controls.TextWidth(fyne.TextStyle{Bold: true}, words...))
+	}
+	return controls.Columns{Widths: widths}
+}
 
 // activityCard shows what each council recorded, in a table that scrolls.
 func (p *homePage) activityCard() fyne.CanvasObject {
 	u := p.u
+	cols := activityColumns(u)
 	rows := container.NewVBox()
 	for _, c := range p.activity {
 		overdue := truncated(u.tr.Int(c.overdue))
 		if c.overdue > 0 {
 			overdue.Importance = widget.DangerImportance
 		}
-		rows.Add(container.New(activityColumns, truncated(c.name), truncated(u.tr.Int(c.appeals)), overdue, truncated(u.tr.Int(c.events))))
+		rows.Add(container.New(cols, truncated(c.name), truncated(u.tr.Int(c.appeals)), overdue, truncated(u.tr.Int(c.events))))
 	}
-	head := container.New(activityColumns, truncatedBold(u.T("field.council")), truncatedBold(u.T("nav.appeals")),
-		truncatedBold(u.T("home.col_overdue")), truncatedBold(u.T("nav.events")))
+	head := container.New(cols, truncatedBold(u.T("field.council")))
+	for _, key := range activityHeads {
+		head.Add(bold(u.T(key))) // wraps between words, never cut
+	}
 	scroll := container.NewVScroll(rows)
 	scroll.SetMinSize(fyne.NewSize(0, 5*36*theme.TextSize()/14))
 	return widget.NewCard("", "", container.NewBorder(container.NewVBox(heading(u.T("home.activity")), head), nil, nil, nil, scroll))

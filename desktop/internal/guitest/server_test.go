@@ -172,7 +172,10 @@ func (r *rig) newLaptop(s *syncServer, role, council, device string) laptop {
 	return l
 }
 
-func (l laptop) ctl(args ...string) []byte { l.r.t.Helper(); return ctl(l.r.t, l.r.keneshctl, l.data, args...) }
+func (l laptop) ctl(args ...string) []byte {
+	l.r.t.Helper()
+	return ctl(l.r.t, l.r.keneshctl, l.data, args...)
+}
 
 // ctlIn runs keneshctl with stdin (a record's JSON).
 func (l laptop) ctlIn(stdin string, args ...string) []byte {

@@ -231,6 +231,16 @@ func (c *Cluster) Stop() error {
 	return err
 }
 
+// PID is the server's (the postmaster's) process id.
+func (c *Cluster) PID() (int, error) {
+	b, err := os.ReadFile(filepath.Join(c.data, "postmaster.pid"))
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	return strconv.Atoi(strings.TrimSpace(line))
+}
+
 // Socket is the directory of the server's Unix socket.
 func (c *Cluster) Socket() string { return c.root }
 

@@ -312,6 +312,17 @@ type chunkOut struct {
 // judged before an error (the transaction full: ErrTxnTooBig, or a clock
 // error).
 func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []syncproto.WireOp, trusted bool, out *chunkOut, at time.Time) (fit int, err error) {
+	// An engine whose reads are round trips (PostgreSQL) reads the change
+	// set's records at once instead of one by one.
+	if p, ok := w.(store.Prefetcher); ok {
+		keys := make([]store.RecordKey, len(ops))
+		for i, op := range ops {
+			keys[i] = store.RecordKey{Kind: op.Kind, ID: op.Record}
+		}
+		if err := p.Prefetch(keys); err != nil {
+			return 0, err
+		}
+	}
 	states := map[string]*changeset.State{}
 	var order []string
 	for i, op := range ops {

@@ -144,11 +144,11 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 	if err := srv.alive(); err != nil {
 		return nil, err
 	}
-	if err := resetPeak(srv.pid()); err != nil {
+	if err := srv.resetPeak(); err != nil {
 		slog.Warn("cannot reset the server's peak RSS; the peak includes set-up", "err", err)
 	}
 	_, before, _ := srv.memory()
-	cpu0 := cpuSeconds(srv.pid())
+	cpu0, db0 := srv.cpu(), dbCPU()
 
 	slog.Info("syncing at once", "clients", n, "rounds", c.rounds, "ops_per_sync", c.opsPer)
 	start := make(chan struct{})
@@ -176,7 +176,10 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 	if err := <-errs; err != nil {
 		return nil, err
 	}
-	cpu := cpuSeconds(srv.pid()) - cpu0
+	cpu := srv.cpu() - cpu0
+	if deployment.pg != nil {
+		slog.Info("load", "clients", n, "server_cpu_s", cpu, "postgres_cpu_s", dbCPU()-db0, "processes", len(srv.procs))
+	}
 	peak, _, err := srv.memory()
 	if err != nil {
 		return nil, err

@@ -31,6 +31,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kenesh/kenesh/internal/pgtest"
 )
 
 // config is what the flags say.
@@ -56,6 +58,8 @@ type config struct {
 	pouchDir string
 	// serverProfile: the main server writes a CPU profile here.
 	serverProfile string
+	postgres      bool
+	processes     int
 }
 
 var allParts = []string{"push", "incr", "day", "load"}
@@ -80,6 +84,8 @@ func main() {
 	flag.IntVar(&c.opsPer, "ops-per-sync", 5, "operations each client pushes per sync in the concurrency test")
 	flag.IntVar(&c.template, "template", 2100, "demo appeals (21 councils) the concurrency test takes its change sets from")
 	flag.StringVar(&c.jsonOut, "json", "", "also write the results as JSON to this file")
+	flag.BoolVar(&c.postgres, "postgres", false, "run the servers on PostgreSQL: a cluster of this run's own from Debian's binaries (initdb, pg_ctl), fsync and synchronous commit on")
+	flag.IntVar(&c.processes, "processes", 1, "server processes on the one database (with -postgres), behind a balancer that gives each connection to the next")
 	verbose := flag.Bool("v", false, "debug logging")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (the clients) to this file")
 	flag.StringVar(&c.serverProfile, "server-cpuprofile", "", "write a CPU profile of the server of the push, incremental and day parts to this file")
@@ -193,6 +199,17 @@ func run(ctx context.Context, c *config) (*results, error) {
 		if c.server, err = buildServer(ctx, root, c.work); err != nil {
 			return nil, err
 		}
+	}
+	if c.postgres {
+		slog.Info("starting PostgreSQL")
+		pg, err := pgtest.Start(pgtest.Options{Durable: true})
+		if err != nil {
+			return nil, err
+		}
+		defer pg.Stop()
+		deployment.pg, deployment.processes = pg, c.processes
+	} else if c.processes != 1 {
+		return nil, errors.New("-processes: several server processes need -postgres (Badger is one process's)")
 	}
 	if c.parts["incr"] && !c.parts["push"] {
 		c.parts["push"] = true // the incremental sync starts from the pushed records

@@ -69,7 +69,7 @@ func (e *env) push(ctx context.Context) error {
 
 	// Kenesh: everything pending, as many syncs as the laptop needs.
 	link.Reset()
-	cpu0, ownCPU0 := cpuSeconds(srv.pid()), cpuSeconds(os.Getpid())
+	cpu0, ownCPU0, db0 := srv.cpu(), cpuSeconds(os.Getpid()), dbCPU()
 	t0 = time.Now()
 	sum, err := l.syncAll(ctx)
 	if err != nil {
@@ -79,7 +79,7 @@ func (e *env) push(ctx context.Context) error {
 	k.Up, k.Down = link.Bytes()
 	e.res.PushK = k
 	slog.Info("kenesh push", "records", k.Records, "ops", k.Ops, "seconds", k.Seconds, "bytes", k.bytes(), "requests", k.Requests,
-		"server_cpu_s", cpuSeconds(srv.pid())-cpu0, "client_cpu_s", cpuSeconds(os.Getpid())-ownCPU0)
+		"server_cpu_s", srv.cpu()-cpu0, "client_cpu_s", cpuSeconds(os.Getpid())-ownCPU0, "postgres_cpu_s", dbCPU()-db0)
 	if sum.Sent != gen.Ops {
 		return fmt.Errorf("kenesh: the server acknowledged %d operations, the laptop made %d", sum.Sent, gen.Ops)
 	}
@@ -172,7 +172,7 @@ func (e *env) firstPull(ctx context.Context, srv *server, link *testnet.Link, ap
 		return err
 	}
 	link.Reset()
-	cpu0, ownCPU0 := cpuSeconds(srv.pid()), cpuSeconds(os.Getpid())
+	cpu0, ownCPU0, db0 := srv.cpu(), cpuSeconds(os.Getpid()), dbCPU()
 	t0 := time.Now()
 	// Enrolling makes the first sync; it is bounded in rounds, and
 	// syncAll goes on while work is left.
@@ -192,7 +192,7 @@ func (e *env) firstPull(ctx context.Context, srv *server, link *testnet.Link, ap
 		return err
 	}
 	slog.Info("kenesh first pull", "records", n, "seconds", k.Seconds, "bytes", k.bytes(), "requests", k.Requests,
-		"server_cpu_s", cpuSeconds(srv.pid())-cpu0, "client_cpu_s", cpuSeconds(os.Getpid())-ownCPU0)
+		"server_cpu_s", srv.cpu()-cpu0, "client_cpu_s", cpuSeconds(os.Getpid())-ownCPU0, "postgres_cpu_s", dbCPU()-db0)
 	if n != appeals {
 		return fmt.Errorf("the central laptop holds %d appeals after its first sync; %d were pushed", n, appeals)
 	}

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kenesh/kenesh/internal/pgtest"
 )
 
 // buildServer builds kenesh-syncserver (CGO_ENABLED=0, as it ships) into
@@ -32,59 +34,157 @@ func buildServer(ctx context.Context, root, dir string) (string, error) {
 	return bin, nil
 }
 
-// server is a kenesh-syncserver process on a loopback port.
+// deployment is what the servers run on: the embedded store (Badger), or
+// a PostgreSQL cluster this run started, with how many server processes.
+var deployment struct {
+	pg        *pgtest.Cluster
+	processes int
+	dbs       int
+}
+
+// server is a deployment of kenesh-syncserver on loopback: one process on
+// its data directory, or, on PostgreSQL, one or more processes on one
+// database behind a balancer that gives each TCP connection to the next
+// (as an L4 load balancer does).
 type server struct {
 	bin, dir, addr, URL string
-	cmd                 *exec.Cmd
-	logPath             string
-	exited              chan struct{}
+	store               []string // the flags naming its store, for serve and admin
+	procs               []*proc
+	bal                 *balancer
+}
+
+// proc is one kenesh-syncserver process.
+type proc struct {
+	cmd     *exec.Cmd
+	addr    string
+	logPath string
+	exited  chan struct{}
 }
 
 func startServer(ctx context.Context, bin, dir string, extra ...string) (*server, error) {
-	addr, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	s := &server{bin: bin, dir: dir, addr: addr, URL: "http://" + addr, logPath: filepath.Join(dir, "server.log"), exited: make(chan struct{})}
+	s := &server{bin: bin, dir: dir, store: []string{"--data", dir}}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	logf, err := os.Create(s.logPath)
-	if err != nil {
-		return nil, err
+	n := 1
+	var files []string
+	if deployment.pg != nil {
+		deployment.dbs++
+		url, err := deployment.pg.NewDatabase(ctx, fmt.Sprintf("kenesh%d", deployment.dbs))
+		if err != nil {
+			return nil, err
+		}
+		s.store, files, n = []string{"--postgres", url}, []string{"--files", filepath.Join(dir, "files")}, max(1, deployment.processes)
 	}
-	// --rate 0: no per-device rate limit; the benchmark is the only client.
-	args := append([]string{"serve", "--data", dir, "--listen", addr, "--rate", "0", "--log-level", "warn"}, extra...)
-	s.cmd = exec.Command(bin, args...)
-	s.cmd.Stdout, s.cmd.Stderr = logf, logf
-	if err := s.cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start kenesh-syncserver: %w", err)
+	for i := range n {
+		addr, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		p := &proc{addr: addr, logPath: filepath.Join(dir, fmt.Sprintf("server-%d.log", i)), exited: make(chan struct{})}
+		logf, err := os.Create(p.logPath)
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		// --rate 0: no per-device rate limit; the benchmark is the only client.
+		args := append(append(append([]string{"serve"}, s.store...), files...), "--listen", addr, "--rate", "0", "--log-level", "warn")
+		p.cmd = exec.Command(bin, append(args, extra...)...)
+		p.cmd.Stdout, p.cmd.Stderr = logf, logf
+		if err := p.cmd.Start(); err != nil {
+			logf.Close()
+			s.stop()
+			return nil, fmt.Errorf("start kenesh-syncserver: %w", err)
+		}
+		go func() { p.cmd.Wait(); logf.Close(); close(p.exited) }()
+		s.procs = append(s.procs, p)
+		if err := waitHTTP(ctx, "http://"+addr+"/healthz", p.exited); err != nil {
+			s.stop()
+			return nil, fmt.Errorf("kenesh-syncserver did not come up on %s: %w\n%s", addr, err, p.logTail())
+		}
+		slog.Debug("kenesh-syncserver up", "addr", addr, "pid", p.cmd.Process.Pid, "store", s.store)
+		extra = nil // only the first writes a CPU profile
 	}
-	go func() { s.cmd.Wait(); logf.Close(); close(s.exited) }()
-	if err := waitHTTP(ctx, s.URL+"/healthz", s.exited); err != nil {
-		s.stop()
-		return nil, fmt.Errorf("kenesh-syncserver did not come up on %s: %w\n%s", addr, err, s.logTail())
+	s.addr = s.procs[0].addr
+	if len(s.procs) > 1 {
+		var addrs []string
+		for _, p := range s.procs {
+			addrs = append(addrs, p.addr)
+		}
+		b, err := newBalancer(addrs)
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		s.bal, s.addr = b, b.addr()
 	}
-	slog.Debug("kenesh-syncserver up", "addr", addr, "pid", s.cmd.Process.Pid, "data", dir)
+	s.URL = "http://" + s.addr
 	return s, nil
 }
 
-func (s *server) pid() int { return s.cmd.Process.Pid }
-
-// alive fails if the server process has gone: every phase checks it, so a
-// crash is reported as a crash and not as a strange timeout.
-func (s *server) alive() error {
-	select {
-	case <-s.exited:
-		return fmt.Errorf("kenesh-syncserver exited: %s\n%s", s.cmd.ProcessState, s.logTail())
-	default:
-		return nil
+// cpu is the user+system CPU time the server's processes have used.
+func (s *server) cpu() float64 {
+	var t float64
+	for _, p := range s.procs {
+		t += cpuSeconds(p.cmd.Process.Pid)
 	}
+	return t
 }
 
-func (s *server) logTail() string {
-	b, _ := os.ReadFile(s.logPath)
+// dbCPU is the CPU time of the PostgreSQL cluster's processes (0 on
+// Badger): the postmaster and the backends serving the servers.
+func dbCPU() float64 {
+	if deployment.pg == nil {
+		return 0
+	}
+	pm, err := deployment.pg.PID()
+	if err != nil {
+		return 0
+	}
+	t := cpuSeconds(pm)
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		pid, _ := strconv.Atoi(filepath.Base(d))
+		if parentPID(pid) == pm {
+			t += cpuSeconds(pid)
+		}
+	}
+	return t
+}
+
+// parentPID is a process's parent (0 if it cannot be read).
+func parentPID(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
+}
+
+// alive fails if a server process has gone: every phase checks it, so a
+// crash is reported as a crash and not as a strange timeout.
+func (s *server) alive() error {
+	for _, p := range s.procs {
+		select {
+		case <-p.exited:
+			return fmt.Errorf("kenesh-syncserver exited: %s\n%s", p.cmd.ProcessState, p.logTail())
+		default:
+		}
+	}
+	return nil
+}
+
+func (p *proc) logTail() string {
+	b, _ := os.ReadFile(p.logPath)
 	if len(b) > 4000 {
 		b = b[len(b)-4000:]
 	}
@@ -92,22 +192,27 @@ func (s *server) logTail() string {
 }
 
 func (s *server) stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
+	if s.bal != nil {
+		s.bal.close()
 	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.exited
+	for _, p := range s.procs {
+		if p.cmd == nil || p.cmd.Process == nil {
+			continue
+		}
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.exited:
+		case <-time.After(15 * time.Second):
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
 	}
 }
 
-// admin runs "kenesh-syncserver admin --data DIR args..." against the
-// running server and returns its standard output.
+// admin runs "kenesh-syncserver admin --data DIR args..." (or --postgres
+// URL) against the running server and returns its standard output.
 func (s *server) admin(ctx context.Context, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, s.bin, append([]string{"admin", "--data", s.dir}, args...)...)
+	cmd := exec.CommandContext(ctx, s.bin, append(append([]string{"admin"}, s.store...), args...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
@@ -162,9 +267,26 @@ func (s *server) devices(ctx context.Context) (map[string]serverDevice, error) {
 }
 
 // memory reads the server's resident memory: peak (VmHWM) and current
-// (VmRSS), in bytes.
+// (VmRSS), in bytes, summed over its processes.
 func (s *server) memory() (peak, cur int64, err error) {
-	return procMemory(s.pid())
+	for _, p := range s.procs {
+		pk, c, err := procMemory(p.cmd.Process.Pid)
+		if err != nil {
+			return 0, 0, err
+		}
+		peak, cur = peak+pk, cur+c
+	}
+	return peak, cur, nil
+}
+
+// resetPeak starts a new peak-RSS measurement of every process.
+func (s *server) resetPeak() error {
+	for _, p := range s.procs {
+		if err := resetPeak(p.cmd.Process.Pid); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func procMemory(pid int) (peak, cur int64, err error) {

@@ -172,6 +172,11 @@ type public struct {
 	councils map[string][]byte // code -> JSON; nil: deleted
 	tracks   map[string]*trackEntry
 	codes    map[[32]byte]string
+
+	// What Prefetch read: the projection's copy of appeals (nil: none),
+	// and the trackings that name each appeal, as the database held them.
+	pubRead  map[string][]byte
+	tracksOf map[string][]trackRow
 }
 
 type trackEntry struct {
@@ -180,7 +185,8 @@ type trackEntry struct {
 }
 
 func newPublic() public {
-	return public{appeals: map[string][]byte{}, councils: map[string][]byte{}, tracks: map[string]*trackEntry{}, codes: map[[32]byte]string{}}
+	return public{appeals: map[string][]byte{}, councils: map[string][]byte{}, tracks: map[string]*trackEntry{}, codes: map[[32]byte]string{},
+		pubRead: map[string][]byte{}, tracksOf: map[string][]trackRow{}}
 }
 
 // PublicAppeal implements store.ProjectionTx.
@@ -192,6 +198,16 @@ func (w *logTx) PublicAppeal(id string) (*store.PublicAppeal, error) {
 		var p store.PublicAppeal
 		err := json.Unmarshal(b, &p)
 		return &p, err
+	}
+	if b, ok := w.pubRead[id]; ok {
+		if b == nil {
+			return nil, nil
+		}
+		var p store.PublicAppeal
+		if err := json.Unmarshal(b, &p); err != nil {
+			return nil, fmt.Errorf("damaged public appeal %s: %w", id, err)
+		}
+		return &p, nil
 	}
 	return publicAppeal(w.ctx, w.tx, id)
 }
@@ -285,13 +301,7 @@ func (w *logTx) TrackingsOfAppeal(appeal string) ([]*store.Tracking, error) {
 		return nil, nil
 	}
 	var out []*store.Tracking
-	rows, err := w.tx.Query(w.ctx, `SELECT submission, tracking FROM trackings WHERE appeal = $1`, appeal)
-	if err != nil {
-		return nil, fmt.Errorf("trackings of %s: %w", appeal, err)
-	}
-	var sub string
-	var b []byte
-	_, err = pgx.ForEachRow(rows, []any{&sub, &b}, func() error {
+	take := func(sub string, b []byte) error {
 		if _, mine := w.tracks[sub]; mine {
 			return nil
 		}
@@ -300,9 +310,23 @@ func (w *logTx) TrackingsOfAppeal(appeal string) ([]*store.Tracking, error) {
 			out = append(out, t)
 		}
 		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("trackings of %s: %w", appeal, err)
+	}
+	if read, ok := w.tracksOf[appeal]; ok {
+		for _, r := range read {
+			if err := take(r.submission, r.b); err != nil {
+				return nil, fmt.Errorf("trackings of %s: %w", appeal, err)
+			}
+		}
+	} else {
+		rows, err := w.tx.Query(w.ctx, `SELECT submission, tracking FROM trackings WHERE appeal = $1`, appeal)
+		if err != nil {
+			return nil, fmt.Errorf("trackings of %s: %w", appeal, err)
+		}
+		var sub string
+		var b []byte
+		if _, err := pgx.ForEachRow(rows, []any{&sub, &b}, func() error { return take(sub, b) }); err != nil {
+			return nil, fmt.Errorf("trackings of %s: %w", appeal, err)
+		}
 	}
 	for _, e := range w.tracks {
 		if e.t.Appeal == appeal {

@@ -394,3 +394,83 @@ func testFieldsKept(t *testing.T, h *handle) {
 		t.Fatal(err)
 	}
 }
+
+// Prefetch (an engine's optional extra) changes nothing of what an
+// Append's reads return: the transaction's own writes, what the store
+// holds, and nothing for what it does not hold.
+func testPrefetch(t *testing.T, h *handle) {
+	var probe bool
+	h.st.Append(ctx, func(w store.LogTx) error { _, probe = w.(store.Prefetcher); return nil })
+	if !probe {
+		t.Skip("the engine reads without round trips")
+	}
+	kept, mine, none := domain.NewID(), domain.NewID(), domain.NewID()
+	state := func(id, v string) *changeset.State {
+		var s changeset.State
+		s.Apply(newOp("d", 1, domain.KindAppeal, id, "NRN-ATB", v))
+		return &s
+	}
+	sub, other := domain.NewID(), domain.NewID()
+	project(t, h.st, func(w store.LogTx) error {
+		for _, id := range []string{kept, mine} {
+			if err := w.PutState(state(id, "stored")); err != nil {
+				return err
+			}
+			if err := w.PutPublicAppeal(publicAppeal(id, "NRN-ATB-2026-K7QH-000"+id[len(id)-1:])); err != nil {
+				return err
+			}
+		}
+		return w.PutTracking(&store.Tracking{Submission: sub, Council: "NRN-ATB", Status: domain.SubmissionRegistered, Appeal: kept})
+	})
+	project(t, h.st, func(w store.LogTx) error {
+		// Written before the prefetch: the writes win.
+		if err := w.PutState(state(mine, "mine")); err != nil {
+			return err
+		}
+		if err := w.DeletePublicAppeal(mine); err != nil {
+			return err
+		}
+		if err := w.PutTracking(&store.Tracking{Submission: other, Council: "NRN-ATB", Status: domain.SubmissionMerged, Appeal: kept}); err != nil {
+			return err
+		}
+		keys := []store.RecordKey{{Kind: domain.KindAppeal, ID: kept}, {Kind: domain.KindAppeal, ID: mine}, {Kind: domain.KindAppeal, ID: none},
+			{Kind: domain.KindAppeal, ID: kept}, {Kind: "council", ID: "NRN-ATB"}, {Kind: "a:b", ID: "c"}}
+		for range 2 {
+			if err := w.(store.Prefetcher).Prefetch(keys); err != nil {
+				return err
+			}
+		}
+		for id, want := range map[string]string{kept: `"stored"`, mine: `"mine"`} {
+			if s, err := w.State(domain.KindAppeal, id); err != nil || s == nil || string(s.Fields["summary"].Value) != want {
+				t.Errorf("state after a prefetch: %+v, %v; want summary %s", s, err, want)
+			}
+		}
+		if s, err := w.State(domain.KindAppeal, none); err != nil || s != nil {
+			t.Errorf("a record never stored, after a prefetch: %+v, %v", s, err)
+		}
+		if p, err := w.PublicAppeal(kept); err != nil || p == nil {
+			t.Errorf("a published appeal after a prefetch: %+v, %v", p, err)
+		}
+		if p, err := w.PublicAppeal(mine); err != nil || p != nil {
+			t.Errorf("an appeal taken off in the transaction, after a prefetch: %+v, %v", p, err)
+		}
+		ts, err := w.TrackingsOfAppeal(kept)
+		want := []string{sub, other}
+		slices.Sort(want)
+		var got []string
+		for _, tr := range ts {
+			got = append(got, tr.Submission)
+		}
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("trackings after a prefetch: %v, %v; want %v", got, err, want)
+		}
+		// Writes after the prefetch are read back too.
+		if err := w.PutState(state(kept, "later")); err != nil {
+			return err
+		}
+		if s, err := w.State(domain.KindAppeal, kept); err != nil || string(s.Fields["summary"].Value) != `"later"` {
+			t.Errorf("a write after the prefetch: %+v, %v", s, err)
+		}
+		return nil
+	})
+}

@@ -81,6 +81,7 @@ func (s Suite) Run(t *testing.T) {
 		{"ProcessesShareTheLog", testProcessesShareTheLog},
 		{"ProcessesOneDevice", testProcessesOneDevice},
 		{"ProcessesShareTheRest", testProcessesShareTheRest},
+		{"Prefetch", testPrefetch},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/kenesh/kenesh/desktop/internal/files"
 	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/desktop/internal/syncer"
 	"github.com/kenesh/kenesh/internal/badgerdb"
@@ -30,6 +31,8 @@ func TestCodeOfSyncErrors(t *testing.T) {
 			Fields: []syncproto.FieldReason{{Field: "oblast", Code: domain.CodeUnknown}}}, ProblemInvalid},
 		{&syncproto.Error{Code: syncproto.CodeInvalid, Message: "sequence numbers start at 1"}, ProblemOther},
 		{&syncproto.Error{Code: "quota_exceeded", Message: "a newer server's code"}, ProblemOther},
+		{fmt.Errorf("files: %w", &syncproto.Error{Code: syncproto.CodeQuota, Message: "council NRN-ATB: 2.0 GiB of 2.0 GiB"}), ProblemQuota},
+		{fmt.Errorf("open: %w", files.ErrNotDownloaded), ProblemNotDownloaded},
 		{&syncer.ClockError{}, ProblemClockWrong},
 		{fmt.Errorf("%w: it redirects", syncclient.ErrBadAnswer), ProblemBadAnswer},
 		{fmt.Errorf("x: %w", syncclient.ErrPlainHTTP), ProblemPlainHTTP},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kenesh/kenesh/desktop/internal/app"
 	"github.com/kenesh/kenesh/desktop/internal/backup"
+	"github.com/kenesh/kenesh/desktop/internal/files"
 	"github.com/kenesh/kenesh/desktop/internal/keyfile"
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/store"
@@ -108,6 +109,22 @@ func start(core *app.Core, o Options) (*Session, error) {
 // Records is the recording core.
 func (s *Session) Records() *records.Service { return s.Core.Records }
 
+// Files are the files the records name: attachments and materials.
+func (s *Session) Files() *files.Files { return s.Core.Files }
+
+// MaterialCopies asks the server which councils' laptops hold and have
+// read each material (trainers and central staff).
+func (s *Session) MaterialCopies(ctx context.Context) ([]syncer.MaterialHolder, error) {
+	return s.Sync.MaterialCopies(ctx)
+}
+
+// Fetch asks for a record's files now (a person opened the record, or
+// pressed Download) and wakes the sync loop to move them.
+func (s *Session) Fetch(kind, id string) {
+	s.Core.Files.Want(kind, id)
+	s.Loop.Trigger()
+}
+
 // StartSync runs the background sync loop until Close. Calling it again
 // does nothing.
 func (s *Session) StartSync() { s.Core.StartSync() }
@@ -201,6 +218,8 @@ const (
 	ProblemTransition      = "transition"
 	ProblemNotFound        = "not_found"
 	ProblemForbidden       = "forbidden"
+	ProblemQuota           = "quota"
+	ProblemNotDownloaded   = "not_downloaded"
 	ProblemOther           = "other"
 )
 
@@ -253,6 +272,10 @@ func Code(err error) string {
 		return ProblemHeldBack
 	case errors.Is(err, ErrAlreadyEnrolled):
 		return ProblemAlreadyEnrolled
+	case errors.Is(err, syncproto.ErrQuota):
+		return ProblemQuota
+	case errors.Is(err, files.ErrNotDownloaded):
+		return ProblemNotDownloaded
 	}
 	switch {
 	case errors.Is(err, domain.ErrInvalid):

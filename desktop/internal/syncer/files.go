@@ -433,3 +433,41 @@ func (m *mover) download(ctx context.Context, w *files.Work) error {
 	}
 	return nil
 }
+
+// MaterialHolder is what one laptop of a council holds of a material, as
+// the server knows it from the laptop's copy record: the versions
+// downloaded and marked as read (0: none), and when.
+type MaterialHolder struct {
+	Material     string
+	Council      string
+	Laptop       string // the name the administrator registered it under
+	Downloaded   int
+	DownloadedAt *time.Time
+	Read         int
+	ReadAt       *time.Time
+}
+
+// MaterialCopies asks the server what every council's laptops hold of
+// each material: what a trainer (and central staff) see of who has the
+// newest version.
+func (s *Syncer) MaterialCopies(ctx context.Context) ([]MaterialHolder, error) {
+	e, err := s.svc.Enrollment(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.newClient(e)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	resp, err := c.MaterialCopies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MaterialHolder, 0, len(resp.Copies))
+	for _, m := range resp.Copies {
+		out = append(out, MaterialHolder{Material: m.Material, Council: m.Council, Laptop: m.Laptop,
+			Downloaded: m.Downloaded, DownloadedAt: m.DownloadedAt, Read: m.Read, ReadAt: m.ReadAt})
+	}
+	return out, nil
+}

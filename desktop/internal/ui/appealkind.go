@@ -299,7 +299,8 @@ var appealDetailSpec = detailSpec[domain.Appeal]{
 		for _, c := range a.Consultations {
 			consults.Add(wrapped(u.tr.Date(c.On) + " · " + c.Consultant + " (" + u.statusName(string(c.AtStatus)) + ")\n" + c.Summary))
 		}
-		return []fyne.CanvasObject{consults}
+		editable := u.records && (a.Meta == nil || !a.Meta.Deleted)
+		return []fyne.CanvasObject{consults, u.attachmentsPanel(domain.KindAppeal, a.ID, a.Attachments, editable)}
 	},
 }
 

@@ -429,7 +429,8 @@ var eventDetailSpec = detailSpec[domain.Event]{
 		{"field.notes", func(_ *UI, e *domain.Event) string { return e.Notes }},
 	},
 	panels: func(d *eventDetail, e *domain.Event) []fyne.CanvasObject {
-		return []fyne.CanvasObject{participantsTable(d.u, e), eventOutcome(d, e)}
+		editable := d.u.records && (e.Meta == nil || !e.Meta.Deleted)
+		return []fyne.CanvasObject{participantsTable(d.u, e), eventOutcome(d, e), d.u.attachmentsPanel(domain.KindEvent, e.ID, e.Attachments, editable)}
 	},
 }
 

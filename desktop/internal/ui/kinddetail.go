@@ -157,6 +157,40 @@ func (d *recordDetail[R]) draw() {
 	d.body.Refresh()
 }
 
+// filesMoved draws the page again while a file it lists is on its way.
+func (d *recordDetail[R]) filesMoved() {
+	if d.spec.kind != domain.KindAppeal && d.spec.kind != domain.KindEvent {
+		return
+	}
+	ctx := context.Background()
+	list, err := d.u.sess.Records().Attachments(ctx, d.spec.kind, d.id)
+	if err != nil {
+		return
+	}
+	for i := range list {
+		if done, total, err := d.u.sess.Files().Local(ctx, &list[i]); err == nil && done < total {
+			d.load()
+			return
+		}
+	}
+}
+
+// dropTarget is a page that takes files dropped on the window: a record
+// that has attachments, on a laptop that records, not deleted.
+type dropTarget interface {
+	dropTarget() (kind, id string, ok bool)
+}
+
+func (d *recordDetail[R]) dropTarget() (string, string, bool) {
+	if d.rec == nil || !d.u.records || d.spec.kind != domain.KindAppeal && d.spec.kind != domain.KindEvent {
+		return "", "", false
+	}
+	if m := d.spec.meta(d.rec); m != nil && m.Deleted {
+		return "", "", false
+	}
+	return d.spec.kind, d.id, true
+}
+
 // kv is a label and a value in a details grid; an empty value is left out.
 func kv(grid *fyne.Container, label, value string) {
 	if strings.TrimSpace(value) == "" {

@@ -267,7 +267,9 @@ func (u *UI) chooseSaveFile(name, ext string, then func(fyne.URIWriteCloser)) {
 		then(w)
 	}, u.win)
 	fd.SetFileName(name)
-	fd.SetFilter(storage.NewExtensionFileFilter([]string{"." + ext}))
+	if ext != "" {
+		fd.SetFilter(storage.NewExtensionFileFilter([]string{"." + ext}))
+	}
 	if home, err := os.UserHomeDir(); err == nil {
 		if l, err := storage.ListerForURI(storage.NewFileURI(home)); err == nil {
 			fd.SetLocation(l)

@@ -33,6 +33,9 @@ type dirtyPage interface {
 	dirty() bool
 }
 
+// filesPage is a page that shows how much of files is here.
+type filesPage interface{ filesMoved() }
+
 // saver is a page that Ctrl+S and Enter save.
 type saver interface{ save() }
 
@@ -41,11 +44,12 @@ const (
 	secHome      = "home"
 	secEvents    = "events"
 	secAppeals   = "appeals"
+	secMaterials = "materials"
 	secConflicts = "conflicts"
 	secSettings  = "settings"
 )
 
-var sections = []string{secHome, secEvents, secAppeals, secConflicts, secSettings}
+var sections = []string{secHome, secEvents, secAppeals, secMaterials, secConflicts, secSettings}
 
 // shell is the main frame: navigation on the left, the current page, and
 // the sync status bar along the bottom.
@@ -167,7 +171,7 @@ func (s *shell) navLabel(sec string) string {
 func navIcons() map[string]fyne.Resource {
 	return map[string]fyne.Resource{
 		secHome: theme.HomeIcon(), secEvents: theme.CalendarIcon(), secAppeals: theme.MailComposeIcon(),
-		secConflicts: theme.WarningIcon(), secSettings: theme.SettingsIcon(),
+		secMaterials: theme.DocumentIcon(), secConflicts: theme.WarningIcon(), secSettings: theme.SettingsIcon(),
 	}
 }
 
@@ -183,7 +187,7 @@ func (s *shell) rebuild() {
 	// (the server sends it none): no empty lists in the navigation.
 	s.sections = sections
 	if !u.records && !s.central {
-		s.sections = []string{secHome, secConflicts, secSettings}
+		s.sections = []string{secHome, secMaterials, secConflicts, secSettings}
 	}
 	s.countConflicts()
 	// Pages are made when first shown: the home screen comes up without
@@ -256,6 +260,8 @@ func (s *shell) root(sec string) page {
 		p = newEventsPage(s.u)
 	case secAppeals:
 		p = newAppealsPage(s.u)
+	case secMaterials:
+		p = newMaterialsPage(s.u)
 	case secConflicts:
 		p = newConflictsPage(s.u)
 	case secSettings:
@@ -435,7 +441,7 @@ func (s *shell) mainMenu() *fyne.MainMenu {
 		exit,
 	)
 	records := fyne.NewMenu(u.T("menu.records"), recordItems...)
-	keys := []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5}
+	keys := []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6}
 	var goItems []*fyne.MenuItem
 	for i, sec := range s.sections {
 		sec := sec
@@ -476,6 +482,8 @@ type statusBar struct {
 	// The texts are bound values: the sync loop's reports and the saves'
 	// notifications set them, and the labels follow.
 	stateText, pendingText, lastText binding.String
+	files                            *widget.Label // files moving: "2,1 of 20,0 MB, 3 min left"
+	filesShown                       time.Time     // when pages were last told files moved
 	icon                             *widget.Icon
 	state                            *widget.Label
 	pending                          *widget.Label
@@ -507,6 +515,8 @@ func (b *statusBar) rebuild() {
 	b.state.TextStyle.Bold = true
 	b.pending = widget.NewLabelWithData(b.pendingText)
 	b.last = widget.NewLabelWithData(b.lastText)
+	b.files = widget.NewLabel("")
+	b.files.Hide()
 	b.progress = widget.NewProgressBar()
 	b.progBox = container.New(controls.Columns{Widths: []float32{0}}, b.progress)
 	b.progBox.Hide()
@@ -519,7 +529,7 @@ func (b *statusBar) rebuild() {
 			u.sess.Loop.Trigger()
 		}
 	})
-	row := container.NewHBox(b.icon, b.state, widget.NewSeparator(), b.pending, widget.NewSeparator(), b.last, layout.NewSpacer(), b.now)
+	row := container.NewHBox(b.icon, b.state, widget.NewSeparator(), b.pending, widget.NewSeparator(), b.last, b.files, layout.NewSpacer(), b.now)
 	b.box = container.NewVBox(row, b.progBox, b.problem)
 	if b.u.sess != nil {
 		b.update(b.st) // in the language now in force
@@ -541,12 +551,37 @@ func (b *statusBar) update(st syncer.Status) {
 	b.st = st
 	b.refreshPending()
 	state := b.shownState()
-	if state == syncer.StateSyncing && st.Total > 0 {
+	f := st.Files
+	fdone, ftotal := f.UpDone+f.DownDone, f.UpTotal+f.DownTotal
+	switch {
+	case state == syncer.StateSyncing && st.Total > 0:
 		b.progress.Max = float64(st.Total)
 		b.progress.SetValue(float64(st.Done))
 		b.progBox.Show()
-	} else {
+	case state == syncer.StateSyncing && ftotal > 0:
+		b.progress.Max = float64(ftotal)
+		b.progress.SetValue(float64(fdone))
+		b.progBox.Show()
+	default:
 		b.progBox.Hide()
+	}
+	if state == syncer.StateSyncing && ftotal > 0 {
+		text := u.T("files.moving", "done", u.size(fdone), "total", u.size(ftotal))
+		if left := f.Left(); left > 0 {
+			text += ", " + u.T("files.left", "time", u.duration(left))
+		}
+		b.files.SetText(text)
+		b.files.Show()
+	} else {
+		b.files.Hide()
+	}
+	// Pages that show how much of a file is here follow, once a second
+	// and when the sync ends.
+	if u.shell != nil && (time.Since(b.filesShown) > time.Second || state != syncer.StateSyncing) {
+		b.filesShown = time.Now()
+		if fp, ok := u.shell.top().(filesPage); ok {
+			fp.filesMoved()
+		}
 	}
 	msg := ""
 	if state != syncer.StateIdle && state != syncer.StateSyncing {

@@ -75,7 +75,10 @@ type UI struct {
 	stopWatch func()
 
 	lastModal *modal // the dialog shown last
-	central   bool   // enrolled as central staff (see shell.central)
+	// openCopies are the temporary folders of files opened with the
+	// system's viewer (removed at the lock and at exit; guarded by mu).
+	openCopies []string
+	central    bool // enrolled as central staff (see shell.central)
 	// records: this laptop records appeals and events (a council's, or
 	// one not enrolled yet); central staff, trainers and administrators
 	// are offered nothing the core would refuse.
@@ -132,6 +135,20 @@ func (u *UI) Session() *session.Session { return u.sess }
 // a store, the unlock screen otherwise.
 func (u *UI) Start() {
 	u.win.SetTitle("Kenesh")
+	sweepOpenCopies()
+	// Files dropped on the window go to the record shown.
+	u.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) {
+		u.do(func() {
+			if u.shell == nil || u.locked {
+				return
+			}
+			if t, ok := u.shell.top().(dropTarget); ok {
+				if kind, id, ok := t.dropTarget(); ok {
+					u.dropped(kind, id, uris)
+				}
+			}
+		})
+	})
 	// The close button asks first when a form holds unsaved input.
 	u.win.SetCloseIntercept(u.RequestClose)
 	u.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
@@ -177,6 +194,7 @@ func (u *UI) Close() {
 	if u.draftTimer != nil {
 		u.draftTimer.Stop()
 	}
+	u.removeOpenCopies()
 	if sz := u.win.Canvas().Size(); sz.Width > 0 && session.Exists(u.cfg.Dir) {
 		// Opens at this size next time (before a store exists the first
 		// run must still ask the language: no settings file yet).

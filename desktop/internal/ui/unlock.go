@@ -42,6 +42,8 @@ func (u *UI) lock() {
 		return
 	}
 	u.locked = true
+	// Decrypted copies of opened files go with the lock.
+	u.removeOpenCopies()
 	// No menu while locked: its shortcuts would act on hidden records.
 	u.win.SetMainMenu(nil)
 	c := u.win.Canvas()

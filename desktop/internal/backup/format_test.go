@@ -16,7 +16,7 @@ import (
 )
 
 // TestRestoreFormat0 restores a backup made by keneshctl 0.4.0 (built from
-// commit 7ad991c, before stores kept their format): a secretary's laptop,
+// commit 6015dea, before stores kept their format): a secretary's laptop,
 // enrolled with a local server, with an appeal moved under review and an
 // event, all synced (the commands are in the commit that added the file).
 // It comes back whole, migrated to this release's format.

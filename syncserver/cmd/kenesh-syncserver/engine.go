@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/kenesh/kenesh/internal/cli"
 	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
 	"github.com/kenesh/kenesh/syncserver/internal/ingest"
@@ -21,24 +22,46 @@ import (
 // ~/.pgpass work too).
 const envPostgres = "KENESH_SERVER_POSTGRES"
 
+// envConfig names the configuration file when --config is not given.
+const envConfig = "KENESH_SERVER_CONFIG"
+
 // where is the store a command works on: the embedded store's directory
-// (--data) or a PostgreSQL database (--postgres), one of the two.
+// (--data) or a PostgreSQL database (--postgres), one of the two; and the
+// configuration file the command's other flags may come from.
 type where struct {
-	data, postgres, keyFile *string
+	data, postgres, keyFile, config *string
+	fs                              *flag.FlagSet
+	// strictConfig: a setting of the file that is none of the command's
+	// flags is an error (serve, whose flags are every setting), not one
+	// left for another command.
+	strictConfig bool
 }
 
-// storeFlags adds --data, --postgres and --key-file to fs.
+// storeFlags adds --data, --postgres, --key-file and --config to fs.
 func storeFlags(e *env, fs *flag.FlagSet) *where {
 	return &where{
 		data:     fs.String("data", e.getenv("KENESH_SERVER_DATA"), "the embedded store's data directory (default $KENESH_SERVER_DATA)"),
 		postgres: fs.String("postgres", e.getenv(envPostgres), "a PostgreSQL database instead of --data: postgres://USER@HOST/DB?sslmode=verify-full (default $"+envPostgres+"; the password from $PGPASSWORD or ~/.pgpass)"),
 		keyFile:  keyFlag(fs),
+		config: fs.String("config", e.getenv(envConfig), "a configuration file (TOML) of settings named as these flags, e.g. /etc/kenesh/syncserver.conf; "+
+			"a flag on the command line wins over it (default $"+envConfig+")"),
+		fs: fs,
 	}
 }
 
-// check says what is wrong with the flags, or nothing; usage is the
-// command's usage, shown with the error.
+// check applies the configuration file to the flags the command line did
+// not set, then says what is wrong with the flags, or nothing; usage is
+// the command's usage, shown with the error.
 func (w *where) check(usage string) error {
+	if *w.config != "" {
+		c, err := cli.LoadConfig(*w.config)
+		if err != nil {
+			return err
+		}
+		if err := c.Apply(w.fs, w.strictConfig); err != nil {
+			return err
+		}
+	}
 	switch {
 	case *w.data == "" && *w.postgres == "":
 		return usagef("--data DIR or --postgres URL is required\n%s", usage)

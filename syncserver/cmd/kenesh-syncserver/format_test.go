@@ -13,7 +13,7 @@ import (
 )
 
 // TestRestoreFormat0 restores a backup that kenesh-syncserver 0.4.0 made
-// (commit 7ad991c, before stores kept their format; admin backup
+// (commit 6015dea, before stores kept their format; admin backup
 // --passphrase): the council NRN-ATB, a secretary's laptop enrolled and
 // synced with an appeal and an event. It comes back whole, migrated to
 // this release's format.

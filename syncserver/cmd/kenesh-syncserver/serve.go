@@ -27,10 +27,15 @@ func init() {
 	register(command{Name: "serve", Summary: "serve the sync API and the public register: serve {--data DIR | --postgres URL --files DIR} --listen ADDR [--tls-cert F --tls-key F] [--metrics-listen ADDR] [--public-challenge]", Run: runServe})
 }
 
+// serveFlagsSeen, when a test sets it, is given serve's flags instead of
+// serving: the settings of the configuration file.
+var serveFlagsSeen func(*flag.FlagSet)
+
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "serve")
 	var cfg server.Config
 	w := storeFlags(e, fs)
+	w.strictConfig = true
 	conns := fs.Int("postgres-conns", 0, "connections of this process to PostgreSQL (default the larger of 4 and the number of CPUs)")
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:7480", "address of the sync API, host:port")
 	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "address of the Prometheus metrics (/metrics), host:port, e.g. 127.0.0.1:7481; plain HTTP, apart from the laptops (default: not served)")
@@ -55,6 +60,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	format := fs.String("log-format", "text", "text or json")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file until it stops (for go tool pprof)")
 	const usage = "{--data DIR | --postgres URL --files DIR} --listen ADDR [--tls-cert FILE --tls-key FILE] [--metrics-listen ADDR]"
+	if serveFlagsSeen != nil { // tests of the configuration file
+		serveFlagsSeen(fs)
+		return nil
+	}
 	if _, err := parse(fs, args, 0, usage); err != nil {
 		return err
 	}

@@ -101,6 +101,7 @@ func TestEstimate(t *testing.T) {
 		want Strength
 	}{
 		{"short", TooShort},
+		{"сырсөз", TooShort}, // 6 letters, 12 bytes: the rule counts letters
 		{"password123", Weak},
 		{"12345678", Weak},
 		{"aaaaaaaaaaaa", Weak},

@@ -31,7 +31,7 @@ var common = []string{
 // sequences and common words. It is a hint for a person, not a guarantee.
 func Estimate(passphrase string) Strength {
 	n := utf8.RuneCountInString(passphrase)
-	if len(passphrase) < keyfile.MinPassphraseLen {
+	if n < keyfile.MinPassphraseLen { // letters, not bytes: a Cyrillic letter is two
 		return TooShort
 	}
 	lower := strings.ToLower(passphrase)

@@ -158,10 +158,12 @@ func (s *strengthView) update(u *UI, pass string) {
 	s.label.Refresh()
 }
 
-// checkNewPassphrase is the rule a person sees before Argon2 runs.
+// checkNewPassphrase is the rule a person sees before Argon2 runs: at
+// least MinPassphraseLen letters (the core counts bytes, and a Cyrillic
+// letter is two: four Kyrgyz letters passed it), typed the same twice.
 func (u *UI) checkNewPassphrase(pass, again string) string {
 	switch {
-	case len(pass) < keyfile.MinPassphraseLen:
+	case tooShort(pass):
 		return u.T("problem.short_passphrase", "n", keyfile.MinPassphraseLen)
 	case pass != again:
 		return u.T("firstrun.mismatch")
@@ -200,7 +202,7 @@ func (f *firstRun) create() fyne.CanvasObject {
 			ok = false
 		}
 		if msg := u.checkNewPassphrase(fr.pass.Text, fr.again.Text); msg != "" {
-			if len(fr.pass.Text) < keyfile.MinPassphraseLen {
+			if tooShort(fr.pass.Text) {
 				fs.localError("passphrase", msg)
 			} else {
 				fs.localError("again", msg)
@@ -249,6 +251,9 @@ func (f *firstRun) create() fyne.CanvasObject {
 	box.Add(muted(u.T("firstrun.folder", "dir", u.cfg.Dir)))
 	return box
 }
+
+// tooShort: a new passphrase of fewer letters than the rule asks.
+func tooShort(pass string) bool { return utf8.RuneCountInString(pass) < keyfile.MinPassphraseLen }
 
 type createForm struct {
 	name, pass, again *controls.Entry

@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/kenesh/kenesh/desktop/internal/keyfile"
 	"github.com/kenesh/kenesh/desktop/internal/l10n"
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/session"
@@ -224,7 +223,7 @@ func (p *settingsPage) passphraseCard() fyne.CanvasObject {
 		fs.clear()
 		done.Hide()
 		if msg := u.checkNewPassphrase(pass.Text, again.Text); msg != "" {
-			if len(pass.Text) < keyfile.MinPassphraseLen {
+			if tooShort(pass.Text) {
 				fs.localError("new", msg)
 			} else {
 				fs.localError("again", msg)

@@ -611,3 +611,24 @@ func TestUnlockDataOfANewerRelease(t *testing.T) {
 		t.Fatal("unlocked a store of a newer format")
 	}
 }
+
+// A new passphrase's length is counted in letters, as the screens say it
+// is: six Kyrgyz letters (twelve bytes) are too short, on the first run
+// and in Settings.
+func TestNewPassphraseCountsLetters(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new")
+	h := newHarness(t, dir, "ky", true)
+	h.tap("Кыргызча")
+	f := h.u.firstForm
+	test.Type(f.pass, "сырсөз")
+	test.Type(f.again, "сырсөз")
+	h.mustShow(h.T("strength.too_short", "n", 8))
+	h.tap(h.T("firstrun.create"))
+	h.mustShow(h.T("problem.short_passphrase", "n", 8))
+	if h.u.sess != nil {
+		t.Fatal("a store was made with a passphrase of six letters")
+	}
+	if msg := h.u.checkNewPassphrase("сырсөз12", "сырсөз12"); msg != "" {
+		t.Fatalf("eight letters refused: %q", msg)
+	}
+}

@@ -83,6 +83,10 @@ func (u *UI) Probe() ProbeDump {
 			it := add(o, "select", x.Selected, clip)
 			it.Disabled, it.Options = x.Disabled(), x.Options
 			return
+		case *widget.Select: // a plain one (the materials' size for downloads by themselves)
+			it := add(o, "select", x.Selected, clip)
+			it.Disabled, it.Options = x.Disabled(), x.Options
+			return
 		case *controls.Entry:
 			text := x.Text
 			if x.Password {

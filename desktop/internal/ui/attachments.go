@@ -212,7 +212,6 @@ func (u *UI) chooseAttachment(kind, id string) {
 		r.Close()
 		u.attachPaths(kind, id, []string{path})
 	}, u.win)
-	u.translateFileDialog()
 	if home, err := os.UserHomeDir(); err == nil {
 		if l, err := storage.ListerForURI(storage.NewFileURI(home)); err == nil {
 			d.SetLocation(l)
@@ -220,6 +219,7 @@ func (u *UI) chooseAttachment(kind, id string) {
 	}
 	d.Resize(u.win.Canvas().Size().Subtract(fyne.NewSize(80, 80)))
 	d.Show()
+	u.translateFileDialog() // the dialog shown: it is the top overlay
 }
 
 // attachPaths attaches files by their paths, one after another in the

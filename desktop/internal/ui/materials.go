@@ -284,7 +284,6 @@ func (p *materialsPage) publish(old *domain.Material) {
 			r.Close()
 			chosen.SetText(filepath.Base(path))
 		}, u.win)
-		u.translateFileDialog()
 		if home, err := os.UserHomeDir(); err == nil {
 			if l, err := storage.ListerForURI(storage.NewFileURI(home)); err == nil {
 				d.SetLocation(l)
@@ -292,6 +291,7 @@ func (p *materialsPage) publish(old *domain.Material) {
 		}
 		d.Resize(u.win.Canvas().Size().Subtract(fyne.NewSize(80, 80)))
 		d.Show()
+		u.translateFileDialog() // the dialog shown: it is the top overlay
 	}
 	title, topic, audience := u.newEntry(), u.newEntry(), u.newEntry()
 	desc, notes := u.newMultiEntry(3), u.newMultiEntry(2)

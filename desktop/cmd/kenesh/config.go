@@ -3,9 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 
+	"github.com/kenesh/kenesh/desktop/internal/app"
 	"github.com/kenesh/kenesh/desktop/internal/keyfile"
 	"github.com/kenesh/kenesh/desktop/internal/l10n"
 )
@@ -13,7 +12,7 @@ import (
 // config is what the app takes from its command line and environment, all
 // read here once.
 type config struct {
-	dir     string // --data, else $KENESH_DATA, else the user's config directory
+	dir     string // --data, else $KENESH_DATA, else the user's data directory (app.DefaultDir)
 	lang    string // --lang: the interface language for this and later runs ("": as saved)
 	verbose bool   // -v: log to stderr, with the time taken to unlock and build the screens
 	version bool   // --version: print the version and exit
@@ -34,7 +33,7 @@ type config struct {
 func readConfig(args []string, getenv func(string) string) (config, error) {
 	fs := flag.NewFlagSet("kenesh", flag.ContinueOnError)
 	var c config
-	fs.StringVar(&c.dir, "data", "", "data directory (default $KENESH_DATA, else the user's config directory)")
+	fs.StringVar(&c.dir, "data", "", "data directory (default $KENESH_DATA, else "+app.DefaultDir()+")")
 	fs.StringVar(&c.lang, "lang", "", "interface language for this and later runs: ky, ru or en")
 	fs.BoolVar(&c.verbose, "v", false, "log what happens to stderr")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
@@ -50,7 +49,7 @@ func readConfig(args []string, getenv func(string) string) (config, error) {
 		c.dir = getenv("KENESH_DATA")
 	}
 	if c.dir == "" {
-		c.dir = defaultDataDir()
+		c.dir = app.DefaultDir()
 	}
 	c.passphrase = getenv("KENESH_PASSPHRASE")
 	c.kdf = keyfile.DefaultParams
@@ -60,12 +59,4 @@ func readConfig(args []string, getenv func(string) string) (config, error) {
 	c.probe = getenv("KENESH_PROBE")
 	c.cpuProfile = getenv("KENESH_CPUPROFILE")
 	return c, nil
-}
-
-// defaultDataDir is keneshctl's too.
-func defaultDataDir() string {
-	if d, err := os.UserConfigDir(); err == nil {
-		return filepath.Join(d, "kenesh")
-	}
-	return "kenesh-data"
 }

@@ -4,8 +4,9 @@
 //
 // Usage: kenesh [--data DIR] [--lang ky|ru|en] [-v]
 //
-// The data directory is --data, else $KENESH_DATA, else the user's config
-// directory (~/.config/kenesh), the same as keneshctl's. If KENESH_PASSPHRASE
+// The data directory is --data, else $KENESH_DATA, else the user's data
+// directory (app.DefaultDir: ~/.local/share/kenesh, %LOCALAPPDATA%\Kenesh),
+// the same as keneshctl's. If KENESH_PASSPHRASE
 // is set the store is unlocked with it at start (demos and kiosks); the idle
 // lock still asks a person for it. config.go lists everything it reads.
 package main

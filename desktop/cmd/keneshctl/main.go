@@ -15,11 +15,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 
+	"github.com/kenesh/kenesh/desktop/internal/app"
 	"github.com/kenesh/kenesh/internal/cli"
 	"github.com/kenesh/kenesh/internal/version"
 )
@@ -55,7 +55,7 @@ func main() {
 func run(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("keneshctl", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	data := fs.String("data", "", "data directory (default $KENESH_DATA, else the user's data directory)")
+	data := fs.String("data", "", "data directory (default $KENESH_DATA, else "+app.DefaultDir()+")")
 	verbose := fs.Bool("v", false, "log what happens to stderr")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() { printUsage(e.stderr) }
@@ -77,7 +77,7 @@ func run(ctx context.Context, e *env, args []string) int {
 		e.data = e.cfg.data
 	}
 	if e.data == "" {
-		e.data = defaultDataDir()
+		e.data = app.DefaultDir()
 	}
 	return commands.Dispatch(ctx, e, fs.Args(), e.stderr, func() { printUsage(e.stderr) })
 }
@@ -90,12 +90,6 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "KENESH_PASSPHRASE when set, else asked for on the terminal.")
 }
 
-func defaultDataDir() string {
-	if d, err := os.UserConfigDir(); err == nil {
-		return filepath.Join(d, "kenesh")
-	}
-	return "kenesh-data"
-}
 
 // subcommand splits "appeal add ..." style commands.
 func subcommand(e *env, group string, args []string, subs map[string]func([]string) error) error {

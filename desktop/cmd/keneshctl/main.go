@@ -90,7 +90,6 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "KENESH_PASSPHRASE when set, else asked for on the terminal.")
 }
 
-
 // subcommand splits "appeal add ..." style commands.
 func subcommand(e *env, group string, args []string, subs map[string]func([]string) error) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {

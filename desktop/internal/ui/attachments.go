@@ -96,7 +96,7 @@ func (u *UI) attachmentsPanel(kind, id string, list []domain.Attachment, editabl
 	box := container.NewVBox(bold(u.T("files.title")))
 	if editable {
 		attach := u.button(u.T("files.attach"), theme.ContentAddIcon(), func() { u.chooseAttachment(kind, id) })
-		box.Add(container.NewHBox(attach, hint(u.T("files.drop_hint"))))
+		box.Add(container.NewBorder(nil, nil, attach, nil, muted(u.T("files.drop_hint"))))
 	}
 	if len(list) == 0 {
 		box.Add(muted(u.T("files.none")))

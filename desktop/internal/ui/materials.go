@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -18,6 +17,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/files"
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/syncer"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
@@ -97,9 +97,10 @@ func (p *materialsPage) draw() {
 		p.buttons["who"] = who
 		actions.Add(who)
 	}
-	actions.Add(layout.NewSpacer())
-	actions.Add(p.autoSetting())
-	top.Add(actions)
+	if len(actions.Objects) > 0 {
+		top.Add(actions)
+	}
+	top.Add(p.autoSetting())
 	cards := container.NewVBox()
 	if len(p.list) == 0 {
 		cards.Add(muted(u.T("materials.none")))
@@ -149,7 +150,12 @@ func (p *materialsPage) autoSetting() fyne.CanvasObject {
 	} else {
 		s.PlaceHolder = u.size(cur)
 	}
-	return container.NewHBox(hint(u.T("materials.auto")), s)
+	w := float32(0)
+	for _, n := range names {
+		w = max(w, fyne.MeasureText(n, theme.TextSize(), fyne.TextStyle{}).Width)
+	}
+	w += 4*theme.InnerPadding() + theme.IconInlineSize()
+	return container.NewBorder(nil, nil, nil, container.New(controls.FixedWidth{W: w}, s), wrapped(u.T("materials.auto")))
 }
 
 func (p *materialsPage) card(m *domain.Material) fyne.CanvasObject {

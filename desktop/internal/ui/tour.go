@@ -1,14 +1,19 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
+	"image"
+	"image/color"
+	"image/png"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/kenesh/kenesh/desktop/internal/files"
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/session"
 	"github.com/kenesh/kenesh/shared/domain"
@@ -149,7 +154,22 @@ func (u *UI) Tour(pass string) []TourStep {
 			f.preset(map[string]string{"appellant.name": "", "appellant.phone": "0555"})
 			f.save()
 		}},
+		{Name: "08b-appeal-files", Do: func() {
+			u.tourFiles(appealID)
+			reset(secAppeals, newAppealDetail(u, appealID))
+		}, Wait: func() {
+			// Scrolled once laid out: the files are under the fields.
+			time.Sleep(300 * time.Millisecond)
+			done := make(chan struct{})
+			u.do(func() { scrollDown(s().top().view()); close(done) })
+			<-done
+			time.Sleep(300 * time.Millisecond)
+		}},
 		{Name: "12-conflicts", Do: func() { reset(secConflicts) }},
+		{Name: "12b-materials", Do: func() {
+			u.tourMaterials()
+			reset(secMaterials)
+		}},
 		{Name: "13-settings", Do: func() { reset(secSettings) }},
 		{Name: "14-exit-question", Do: func() {
 			f := newAppealForm(u, nil)
@@ -199,6 +219,75 @@ func allObjects(o fyne.CanvasObject) []fyne.CanvasObject {
 		out = append(out, allObjects(x.Content)...)
 	case *widget.Card:
 		out = append(out, allObjects(x.Content)...)
+	case *container.Split:
+		out = append(out, x)
 	}
 	return out
+}
+
+// tourFiles attaches a photo and a scan to the appeal the tour shows, once.
+func (u *UI) tourFiles(id string) {
+	ctx := context.Background()
+	if atts, err := u.sess.Records().Attachments(ctx, domain.KindAppeal, id); err != nil || len(atts) > 0 {
+		return
+	}
+	fl := u.sess.Files()
+	fl.Attach(ctx, domain.KindAppeal, id, files.Input{Name: "жер-тилкеси.png", Caption: "Тосулган жер тилкеси"}, bytes.NewReader(tourPhoto()))
+	fl.Attach(ctx, domain.KindAppeal, id, files.Input{Name: "арыз-скан.pdf", Caption: "Арыздын сканы"}, bytes.NewReader(tourPDF(180_000)))
+}
+
+// tourMaterials publishes two materials, once.
+func (u *UI) tourMaterials() {
+	ctx := context.Background()
+	if list, err := u.sess.Records().Materials(ctx); err != nil || len(list) > 0 {
+		return
+	}
+	fl := u.sess.Files()
+	fl.Publish(ctx, files.MaterialInput{Title: "Коомдук угуу өткөрүү боюнча колдонмо", Language: "ky", Topic: "Коомдук угуу",
+		Audience: "Кеңештин мүчөлөрү", Description: "Угууну даярдоо, жарыялоо, протокол жазуу жана чечимдерди көзөмөлдөө.",
+		File: files.Input{Name: "колдонмо.pdf"}}, bytes.NewReader(tourPDF(2_400_000)))
+	fl.Publish(ctx, files.MaterialInput{Title: "Права граждан при обращении в госорганы", Language: "ru", Topic: "Права человека",
+		Audience: "Секретари советов", File: files.Input{Name: "права.pdf"}}, bytes.NewReader(tourPDF(900_000)))
+}
+
+// tourPhoto is a picture of a field for the tour's attachment.
+func tourPhoto() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 320, 240))
+	for y := 0; y < 240; y++ {
+		for x := 0; x < 320; x++ {
+			c := color.RGBA{R: 110 + uint8(x/8), G: 160 + uint8(y/6), B: 90, A: 255}
+			if y < 90 {
+				c = color.RGBA{R: 120 + uint8(y/2), G: 170 + uint8(y/3), B: 230, A: 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
+}
+
+// tourPDF is a PDF of about n bytes.
+func tourPDF(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n% Kenesh\n")
+	line := []byte("Кеңештин жыйынынын протоколу: катышкандар, күн тартиби, чечимдер.\n")
+	for b.Len() < n {
+		b.Write(line)
+	}
+	b.WriteString("%%EOF\n")
+	return b.Bytes()
+}
+
+// scrollDown scrolls a record page's fields to their end, where its files
+// are.
+func scrollDown(o fyne.CanvasObject) {
+	for _, x := range allObjects(o) {
+		if sp, ok := x.(*container.Split); ok {
+			if s, ok := sp.Leading.(*container.Scroll); ok {
+				s.ScrollToBottom()
+			}
+			return
+		}
+	}
 }

@@ -1,7 +1,10 @@
 package guitest
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -321,6 +324,21 @@ func TestRealWindowAppeal(t *testing.T) {
 	a.screenshot("appeal-saved")
 	r.mark("an appeal recorded")
 
+	// A scan attached with the mouse, through Fyne's open dialog; its
+	// content is read back with keneshctl at the end.
+	scan := bytes.Repeat([]byte("Арыздын сканы: ң ө ү. "), 20_000)
+	if err := os.MkdirAll(filepath.Join(r.home, stick), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.home, stick, "арыз-сканы.pdf"), scan, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.clickButton(a.T("files.attach"))
+	a.pickFile("арыз-сканы")
+	a.waitFor("the scan attached", func(d uiprobe.Dump) bool { return d.Dialogs == 0 && shows(d, "арыз-сканы.pdf") })
+	a.screenshot("appeal-file")
+	r.mark("a file attached")
+
 	// Workflow steps: the first confirmed with Enter, the next two with
 	// the dialog's button.
 	step := func(to, note string, enter bool) {
@@ -417,6 +435,10 @@ func TestRealWindowAppeal(t *testing.T) {
 	a.clickButton(a.T("action.save"))
 	a.waitFor("no conflict left", func(d uiprobe.Dump) bool { return d.Dialogs == 0 && count(d) == 0 && shows(d, a.T("conflicts.none")) })
 	r.mark("conflicts")
+
+	// The Materials page, with the mouse.
+	a.page("materials")
+	a.screenshot("materials")
 	a.key("ctrl+q")
 	a.waitExit("Ctrl+Q")
 
@@ -439,6 +461,11 @@ func TestRealWindowAppeal(t *testing.T) {
 		strings.Join(saved.Vulnerable, ",") != "disability,rural_remote" || !saved.Ready || saved.PublicSummary != public ||
 		len(saved.Consultations) != 1 || saved.Consultations[0].Consultant != consultant {
 		t.Fatalf("the appeal saved with the mouse reads back as %+v", saved)
+	}
+	got := filepath.Join(t.TempDir(), "scan.pdf")
+	ctl(t, r.keneshctl, data, "appeal", "attachment", regNo, "арыз-сканы.pdf", "--out", got)
+	if b, err := os.ReadFile(got); err != nil || !bytes.Equal(b, scan) {
+		t.Fatalf("the file attached with the mouse reads back as %d bytes (%v), want %d", len(b), err, len(scan))
 	}
 	var merges []struct{ Summary string }
 	if err := json.Unmarshal(ctl(t, r.keneshctl, data, "appeal", "list", "--text", "бирге тактаган"), &merges); err != nil || len(merges) != 1 {

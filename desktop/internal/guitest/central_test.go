@@ -57,7 +57,7 @@ func TestRealWindowCentral(t *testing.T) {
 			a.setLanguage(lang)
 		}
 		secs := a.tour("central", lang)
-		if strings.Join(secs, " ") != "home events appeals conflicts settings" {
+		if strings.Join(secs, " ") != "home events appeals conflicts reports materials settings" {
 			a.fail("central staff's navigation: %v", secs)
 		}
 		for _, page := range []string{"home", "appeals"} {
@@ -182,7 +182,7 @@ func TestRealWindowCentral(t *testing.T) {
 			a.setLanguage(lang)
 		}
 		secs := a.tour("trainer", lang)
-		if strings.Join(secs, " ") != "home conflicts settings" {
+		if strings.Join(secs, " ") != "home conflicts materials settings" {
 			a.fail("a trainer's navigation: %v", secs)
 		}
 	}

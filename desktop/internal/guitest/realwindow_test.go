@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -56,6 +57,35 @@ func TestRealWindow(t *testing.T) {
 	}
 	r.mark("the lists' drop-downs")
 
+	// The Reports page: its period and side-by-side drop-downs, then a
+	// number clicked opens the list of exactly the records it counts.
+	a.page("reports")
+	a.choose("reports.preset", a.T("report.period_all"))
+	a.choose("reports.by", a.T("report.by.oblast"))
+	d := a.waitFor("the figures by oblast", func(d uiprobe.Dump) bool {
+		_, ok := find(d, "link", named("reports.n.appeals.total"))
+		return ok && shows(d, a.T("report.by.oblast")) && !shows(d, a.T("report.computing"))
+	})
+	total, _ := find(d, "link", named("reports.n.appeals.total"))
+	a.screenshot("reports")
+	a.click("link", named("reports.n.appeals.total"), "the number of appeals")
+	n, err := strconv.Atoi(strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, total.Text))
+	if err != nil {
+		a.fail("the number of appeals reads %q", total.Text)
+	}
+	a.waitFor("the appeals it counts", func(d uiprobe.Dump) bool {
+		return strings.HasPrefix(d.Title, a.T("report.sec.appeals")+": ") && shows(d, a.T("list.count_appeals", "n", n))
+	})
+	a.screenshot("reports-list")
+	a.clickButton(a.T("action.back"))
+	a.waitFor("the reports page again", func(d uiprobe.Dump) bool { return d.Title == a.T("nav.reports") })
+	r.mark("the Reports page: its drop-downs, a number to the records it counts")
+
 	// Settings: every drop-down (idle lock, text size, home council).
 	a.page("settings")
 	if n := a.sweep("Settings"); n < 3 {
@@ -80,7 +110,7 @@ func TestRealWindow(t *testing.T) {
 	a.key("Return")
 	a.waitFor("the person found", func(d uiprobe.Dump) bool { return shows(d, name) })
 	a.key("ctrl+l")
-	d := a.waitFor("the lock screen", func(d uiprobe.Dump) bool { return d.Locked })
+	d = a.waitFor("the lock screen", func(d uiprobe.Dump) bool { return d.Locked })
 	a.screenshot("locked")
 	if d.Dialogs != 0 || shows(d, surname) || shows(d, a.T("person.title")) {
 		a.fail("the lock screen shows %d dialogs, the person's name %v", d.Dialogs, shows(d, surname))

@@ -36,6 +36,10 @@ func TestScreensFit1366x768(t *testing.T) {
 			check("home")
 			for _, sec := range sections {
 				s.navigate(sec)
+				if rp, ok := s.root(sec).(*reportsPage); ok {
+					// The figures and charts come from a goroutine.
+					h.waitFor("the report", func() bool { return rp.report != nil })
+				}
 				check(sec)
 			}
 			ap := h.u.summaries(records.Filter{Kind: domain.KindAppeal})[0].ID

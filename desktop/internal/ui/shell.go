@@ -46,10 +46,11 @@ const (
 	secAppeals   = "appeals"
 	secMaterials = "materials"
 	secConflicts = "conflicts"
+	secReports   = "reports"
 	secSettings  = "settings"
 )
 
-var sections = []string{secHome, secEvents, secAppeals, secMaterials, secConflicts, secSettings}
+var sections = []string{secHome, secEvents, secAppeals, secMaterials, secReports, secConflicts, secSettings}
 
 // shell is the main frame: navigation on the left, the current page, and
 // the sync status bar along the bottom.
@@ -172,6 +173,7 @@ func navIcons() map[string]fyne.Resource {
 	return map[string]fyne.Resource{
 		secHome: theme.HomeIcon(), secEvents: theme.CalendarIcon(), secAppeals: theme.MailComposeIcon(),
 		secMaterials: theme.DocumentIcon(), secConflicts: theme.WarningIcon(), secSettings: theme.SettingsIcon(),
+		secReports: theme.DocumentPrintIcon(),
 	}
 }
 
@@ -266,6 +268,8 @@ func (s *shell) root(sec string) page {
 		p = newConflictsPage(s.u)
 	case secSettings:
 		p = newSettingsPage(s.u)
+	case secReports:
+		p = newReportsPage(s.u)
 	default:
 		p = newHomePage(s.u)
 	}
@@ -441,7 +445,7 @@ func (s *shell) mainMenu() *fyne.MainMenu {
 		exit,
 	)
 	records := fyne.NewMenu(u.T("menu.records"), recordItems...)
-	keys := []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6}
+	keys := []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6, fyne.Key7}
 	var goItems []*fyne.MenuItem
 	for i, sec := range s.sections {
 		sec := sec

@@ -105,6 +105,7 @@ func (u *UI) Tour(pass string) []TourStep {
 		s().render()
 	}
 	var appealID string
+	reported := make(chan struct{}, 10)
 	return []TourStep{
 		{Name: "01-unlock", Do: func() {}},
 		{Name: "02-home", Do: func() { u.UnlockWith(pass) }, Wait: func() { <-unlocked }},
@@ -171,6 +172,20 @@ func (u *UI) Tour(pass string) []TourStep {
 			reset(secMaterials)
 		}},
 		{Name: "13-settings", Do: func() { reset(secSettings) }},
+		{Name: "13a-reports", Do: func() {
+			reset(secReports)
+			rp := s().root(secReports).(*reportsPage)
+			rp.onShown = func() { reported <- struct{}{} }
+			rp.preset.SetCode("year")
+		}, Wait: func() {
+			select {
+			case <-reported:
+				// Many widgets and four images: the first frame of
+				// them takes a while under a software renderer.
+				time.Sleep(3 * time.Second)
+			case <-time.After(30 * time.Second):
+			}
+		}},
 		{Name: "14-exit-question", Do: func() {
 			f := newAppealForm(u, nil)
 			reset(secAppeals, f)

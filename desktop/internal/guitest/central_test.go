@@ -1,7 +1,10 @@
 package guitest
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -192,7 +195,44 @@ func TestRealWindowCentral(t *testing.T) {
 			a.fail("a trainer's home does not show %q", want)
 		}
 	}
+
+	// A material published with the mouse reaches the council's laptop
+	// whole.
+	guide := bytes.Repeat([]byte("Коомдук угуу боюнча колдонмо. "), 30_000)
+	if err := os.MkdirAll(filepath.Join(r.home, stick), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.home, stick, "колдонмо.pdf"), guide, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.page("materials")
+	a.clickButton(a.T("materials.publish"))
+	a.clickButton(a.T("materials.choose_file"))
+	a.pickFile("колдонмо")
+	title := "Коомдук угуу боюнча колдонмо"
+	a.typeInto("material.title", title)
+	a.choose("material.language", "Кыргызча")
+	a.screenshot("material-publish")
+	a.clickButton(a.T("materials.publish_ok"))
+	a.waitFor("the material listed", func(d uiprobe.Dump) bool { return d.Dialogs == 0 && shows(d, title) })
+	a.clickButton(a.T("sync.now"))
+	a.waitFor("the material sent", func(d uiprobe.Dump) bool { return shows(d, a.T("sync.state.idle")) })
+	a.screenshot("material-published")
 	a.key("ctrl+q")
 	a.waitExit("Ctrl+Q")
+	sec.ctl("sync")
+	var list []struct {
+		Title      string
+		Downloaded bool
+		ID         string
+	}
+	if err := json.Unmarshal(sec.ctl("material", "list"), &list); err != nil || len(list) != 1 || list[0].Title != title || !list[0].Downloaded {
+		t.Fatalf("the council's catalogue: %+v %v", list, err)
+	}
+	out := filepath.Join(t.TempDir(), "guide.pdf")
+	sec.ctl("material", "get", list[0].ID, "--out", out)
+	if b, err := os.ReadFile(out); err != nil || !bytes.Equal(b, guide) {
+		t.Fatalf("the material on the council's laptop: %d bytes, %v", len(b), err)
+	}
 	r.mark("a trainer's laptop")
 }

@@ -300,12 +300,13 @@ func (m *mover) put(ctx context.Context, w *files.Work, idx []int) error {
 		if m.timeUp(time.Now()) {
 			return errBudget
 		}
-		// This request's chunks: at least one, up to the limits.
+		// This request's chunks: at least one, up to the limits (the
+		// stream's own bytes counted: a chunk sent raw is as large as it
+		// is, and the server refuses a body over MaxPutBytes).
+		n := fit(w, idx, min(m.limit, syncproto.MaxPutBytes), syncproto.MaxPutChunks, syncproto.ChunkHeaderBytes)
 		var size int64
-		n := 0
-		for n < len(idx) && n < syncproto.MaxPutChunks && (n == 0 || size+w.Chunks[idx[n]].Size <= m.limit) {
-			size += w.Chunks[idx[n]].Size
-			n++
+		for _, k := range idx[:n] {
+			size += w.Chunks[k].Size
 		}
 		part := idx[:n]
 		i := 0
@@ -354,6 +355,26 @@ func (m *mover) put(ctx context.Context, w *files.Work, idx []int) error {
 	return nil
 }
 
+// fit is how many of the chunks idx of w one request carries: at least
+// one, at most maxChunks, and, with each chunk's perChunk bytes of framing
+// (and the stream's magic when there is framing), at most limit bytes.
+func fit(w *files.Work, idx []int, limit int64, maxChunks int, perChunk int64) int {
+	var size int64
+	if perChunk > 0 {
+		size = 4 // the stream's magic
+	}
+	n := 0
+	for n < len(idx) && n < maxChunks {
+		next := size + w.Chunks[idx[n]].Size + perChunk
+		if n > 0 && next > limit {
+			break
+		}
+		size = next
+		n++
+	}
+	return n
+}
+
 // download fetches the chunks of w this laptop lacks, when w says to.
 func (m *mover) download(ctx context.Context, w *files.Work) error {
 	if !w.Fetch {
@@ -371,12 +392,7 @@ func (m *mover) download(ctx context.Context, w *files.Work) error {
 		if m.timeUp(time.Now()) {
 			return errBudget
 		}
-		var size int64
-		n := 0
-		for n < len(want) && n < syncproto.MaxGetChunks && (n == 0 || size+w.Chunks[want[n]].Size <= m.limit) {
-			size += w.Chunks[want[n]].Size
-			n++
-		}
+		n := fit(w, want, min(m.limit, syncproto.MaxGetBytes), syncproto.MaxGetChunks, 0)
 		req := &syncproto.GetRequest{RecordRef: ref}
 		for _, j := range want[:n] {
 			req.Chunks = append(req.Chunks, hexOf(w.Chunks[j].Sum))

@@ -151,8 +151,14 @@ func (u *UI) attachmentsPanel(kind, id string, list []domain.Attachment, editabl
 		box.Add(container.NewBorder(nil, nil, thumbBox, nil, container.NewVBox(text, container.NewHScroll(actions))))
 		box.Add(widget.NewSeparator())
 	}
-	if missing && u.central {
-		// Central staff see a council's files once they open its record.
+	if missing && u.central && !u.asked[kind+":"+id] {
+		// Central staff see a council's files once they open its record:
+		// asked once (a file not at the server yet would otherwise ask
+		// again at every redraw, and sync without end).
+		if u.asked == nil {
+			u.asked = map[string]bool{}
+		}
+		u.asked[kind+":"+id] = true
 		u.sess.Fetch(kind, id)
 	}
 	return box

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -19,7 +22,9 @@ import (
 
 	"github.com/kenesh/kenesh/desktop/internal/files"
 	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/hlc"
 )
 
 // Files dropped on an appeal's page are attached and listed with their
@@ -154,4 +159,46 @@ func TestMaterialsPage(t *testing.T) {
 		t.Fatalf("the copy after Mark as read: %+v %v", cp, err)
 	}
 	h.waitFor("read shown", func() bool { return h.shows(h.T("materials.here") + " · " + h.T("materials.read")) })
+}
+
+// Central staff's laptop asks for a record's files when its page opens:
+// a council's scan pulled without its content is then to be fetched.
+func TestCentralFetchesFilesOnOpen(t *testing.T) {
+	h := unlocked(t, "en", 1, 0, 0)
+	ctx := context.Background()
+	list, _ := h.u.sess.Records().List(records.Filter{Kind: domain.KindAppeal})
+	a, _ := h.u.sess.Records().Appeal(ctx, list[0].ID)
+	// A scan another laptop attached: its chunks are not here.
+	att := domain.Attachment{ID: domain.NewID(), Name: "арыз.pdf", MIME: "application/pdf", Size: 10,
+		SHA256: strings.Repeat("a", 64), Chunks: []domain.Chunk{{SHA256: strings.Repeat("b", 64), Size: 10}}, AddedOn: a.ReceivedOn}
+	v, _ := json.Marshal(att)
+	op := &changeset.Op{Device: domain.NewID(), Seq: 1, HLC: hlc.New(time.Now().UnixMilli(), 0), Kind: domain.KindAppeal, Record: a.ID,
+		Council: a.Council, Action: changeset.ActionUpdate, Author: "Ат-Башы", Fields: map[string]changeset.Change{"attachments/" + att.ID: {Value: v}}}
+	if _, err := h.u.sess.Records().ApplyRemote(ctx, []*changeset.Op{op}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.u.sess.Records().Enroll(ctx, records.Enrollment{Server: "http://127.0.0.1:1", ServerID: "s", Token: "k1.x", Role: domain.RoleCentral, Name: "Борбор"}); err != nil {
+		t.Fatal(err)
+	}
+	h.u.shell.rebuild()
+	h.u.shell.show()
+	fetch := func() bool {
+		ws, _ := h.u.sess.Files().Pending(ctx)
+		for _, w := range ws {
+			if w.ID == a.ID && w.Fetch {
+				return true
+			}
+		}
+		return false
+	}
+	if fetch() {
+		t.Fatal("central fetches a council's files before anyone opens the record")
+	}
+	h.u.shell.push(newAppealDetail(h.u, a.ID))
+	h.drain()
+	h.mustShow(h.T("files.not_here"))
+	h.button(h.T("files.download"))
+	if !fetch() {
+		t.Fatal("opening the record did not ask for its files")
+	}
 }

@@ -78,7 +78,10 @@ type UI struct {
 	// openCopies are the temporary folders of files opened with the
 	// system's viewer (removed at the lock and at exit; guarded by mu).
 	openCopies []string
-	central    bool // enrolled as central staff (see shell.central)
+	// asked are the records whose files central staff's laptop asked for
+	// when their page opened (on the UI goroutine).
+	asked   map[string]bool
+	central bool // enrolled as central staff (see shell.central)
 	// records: this laptop records appeals and events (a council's, or
 	// one not enrolled yet); central staff, trainers and administrators
 	// are offered nothing the core would refuse.

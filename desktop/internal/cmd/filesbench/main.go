@@ -281,6 +281,28 @@ func peakRSS(pid int) int64 {
 
 func resetPeak(pid int) { os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0) }
 
+// cpuSeconds is the user+system CPU time a process has used.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ
+}
+
+// selfCPU is this process's CPU time (the laptops').
+func selfCPU() float64 { return cpuSeconds(os.Getpid()) }
+
 func mb(n int64) float64 { return float64(n) / 1e6 }
 
 func mib(n int64) string { return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20)) }
@@ -328,8 +350,8 @@ func big(ctx context.Context, c config, work string) error {
 	if c.parts["memory"] {
 		sizes = []int{50, c.bigMB}
 	}
-	fmt.Println("| material | sha256sum of the file | publish (cut, hash, store) | send (sync) | fetch (sync) | laptop heap peak (send / fetch) | server peak RSS (send / fetch) |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("| material | sha256sum of the file | publish (cut, hash, store) | send (sync) | fetch (sync) | CPU s, laptop + server (send / fetch) | laptop heap peak (send / fetch) | server peak RSS (send / fetch) |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for i, size := range sizes {
 		n := size * 1_000_000
 		path := filepath.Join(work, fmt.Sprintf("material-%d.bin", size))
@@ -355,22 +377,26 @@ func big(ctx context.Context, c config, work string) error {
 		runtime.GC()
 		resetPeak(srv.cmd.Process.Pid)
 		h := sampleHeap()
+		lc, sc := selfCPU(), cpuSeconds(srv.cmd.Process.Pid)
 		start = time.Now()
 		s1, err := trainer.sync.SyncOnce(ctx)
 		if err != nil {
 			return err
 		}
 		send := time.Since(start)
+		sendCPU := fmt.Sprintf("%.1f + %.1f", selfCPU()-lc, cpuSeconds(srv.cmd.Process.Pid)-sc)
 		sendHeap, sendRSS := h.stop(), peakRSS(srv.cmd.Process.Pid)
 		runtime.GC()
 		resetPeak(srv.cmd.Process.Pid)
 		h = sampleHeap()
+		lc, sc = selfCPU(), cpuSeconds(srv.cmd.Process.Pid)
 		start = time.Now()
 		s2, err := sec.sync.SyncOnce(ctx)
 		if err != nil {
 			return err
 		}
 		fetch := time.Since(start)
+		fetchCPU := fmt.Sprintf("%.1f + %.1f", selfCPU()-lc, cpuSeconds(srv.cmd.Process.Pid)-sc)
 		fetchHeap, fetchRSS := h.stop(), peakRSS(srv.cmd.Process.Pid)
 		// What arrived is the material, byte for byte.
 		_, r, err := sec.files.OpenMaterial(ctx, m.ID)
@@ -383,8 +409,8 @@ func big(ctx context.Context, c config, work string) error {
 		rate := func(d time.Duration) string {
 			return fmt.Sprintf("%.1f s, %.0f MB/s", d.Seconds(), float64(n)/1e6/d.Seconds())
 		}
-		fmt.Printf("| %d MB (%d chunks; %.1f MB up, %.1f MB down) | %s | %s | %s | %s | %s / %s | %s / %s |\n",
-			size, len(m.File.Chunks), mb(s1.BytesUp), mb(s2.BytesDown), rate(sum), rate(publish), rate(send), rate(fetch),
+		fmt.Printf("| %d MB (%d chunks; %.1f MB up, %.1f MB down) | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s |\n",
+			size, len(m.File.Chunks), mb(s1.BytesUp), mb(s2.BytesDown), rate(sum), rate(publish), rate(send), rate(fetch), sendCPU, fetchCPU,
 			mib(int64(sendHeap)), mib(int64(fetchHeap)), mib(sendRSS), mib(fetchRSS))
 		os.Remove(path)
 	}

@@ -36,11 +36,19 @@ func TestMain(m *testing.M) {
 	os.Exit(pgtest.Main(m))
 }
 
+// childPostgresEnv, set with childEnv, makes the child serve this
+// PostgreSQL database, with its files in the child's directory.
+const childPostgresEnv = "KENESH_TEST_SERVER_POSTGRES"
+
 func serveChild(dir string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	s, err := New(ctx, Config{DataDir: dir, Listen: "127.0.0.1:0", Small: true, MinFree: 1,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	cfg := Config{DataDir: dir, Listen: "127.0.0.1:0", Small: true, MinFree: 1,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	if url := os.Getenv(childPostgresEnv); url != "" {
+		cfg.DataDir, cfg.Postgres, cfg.FilesDir = "", url, dir
+	}
+	s, err := New(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -59,10 +67,10 @@ type child struct {
 	url string
 }
 
-func startChild(t *testing.T, dir string) *child {
+func startChild(t *testing.T, dir string, env ...string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+dir)
+	cmd.Env = append(append(os.Environ(), childEnv+"="+dir), env...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -94,9 +102,14 @@ type killDevice struct {
 }
 
 // pushUntilError sends the operations after what the server acknowledged,
-// making new ones as it goes, until a request fails.
-func (k *killDevice) pushUntilError(r *rand.Rand) {
+// making new ones as it goes, until a request fails or stop is closed.
+func (k *killDevice) pushUntilError(r *rand.Rand, stop <-chan struct{}) {
 	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
 		for n := 1 + r.IntN(30); n > 0; n-- {
 			k.ops = append(k.ops, k.op(domain.KindAppeal, domain.NewID(), k.cncl, changeset.ActionCreate, appealFields(k.cncl)))
 		}
@@ -148,7 +161,7 @@ func TestServerKilledDuringPushesKeepsWhatItAcknowledged(t *testing.T) {
 			wg.Add(1)
 			go func(seed uint64) {
 				defer wg.Done()
-				d.pushUntilError(rand.New(rand.NewPCG(seed, uint64(round))))
+				d.pushUntilError(rand.New(rand.NewPCG(seed, uint64(round))), nil)
 			}(uint64(i))
 		}
 		time.Sleep(time.Duration(50+r.IntN(400)) * time.Millisecond)

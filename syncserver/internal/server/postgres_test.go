@@ -2,13 +2,17 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kenesh/kenesh/internal/pgtest"
 	"github.com/kenesh/kenesh/shared/changeset"
@@ -179,5 +183,99 @@ func TestEnrollRefusesANameWithNUL(t *testing.T) {
 	st, body := h.postJSON(syncproto.PathEnroll, syncproto.EnrollRequest{Proto: syncproto.Proto, Code: is.Code, DeviceID: domain.NewID(), DeviceName: "ноут\x00бук"})
 	if st != http.StatusBadRequest {
 		t.Fatalf("a laptop name with NUL: %d %s", st, body)
+	}
+}
+
+// Two server processes on one PostgreSQL database, one of them killed
+// with SIGKILL at a random moment of every round while laptops push
+// through both: whatever either acknowledged is kept, in the log once, and
+// the log's numbers run without a gap.
+func TestTwoProcessesKilledDuringPushesKeepWhatTheyAcknowledged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills server processes")
+	}
+	url, files := pgtest.URL(t), t.TempDir()
+	adm := newPGHarness(t, url, files) // administration, and the reader
+	councils := []string{"NRN-ATB", "OSH-NOO"}
+	for i, code := range councils {
+		adm.council(code, []string{"KG-N", "KG-O"}[i])
+	}
+	env := childPostgresEnv + "=" + url
+	kids := []*child{startChild(t, files, env), startChild(t, files, env)}
+	var devs []*killDevice
+	for i := 0; i < 4; i++ {
+		d := &killDevice{device: adm.enroll(domain.RoleSecretary, councils[i%2])}
+		d.h = &harness{t: t, url: kids[i%2].url, admin: adm.admin, codec: adm.codec}
+		devs = append(devs, d)
+	}
+	reader := adm.enroll(domain.RoleCentral, "")
+	r := rand.New(rand.NewPCG(20261203, 15))
+	for round := 0; round < 4; round++ {
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for i, d := range devs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				d.pushUntilError(rand.New(rand.NewPCG(uint64(i), uint64(round))), stop)
+			}()
+		}
+		time.Sleep(time.Duration(50+r.IntN(400)) * time.Millisecond)
+		victim := round % 2
+		kids[victim].kill()
+		close(stop)
+		wg.Wait()
+		kids[victim] = startChild(t, files, env)
+		for i, d := range devs {
+			d.h.url = kids[i%2].url
+			_, resp, eb, err := d.trySync(d.frame(&syncproto.SyncRequest{Proto: syncproto.Proto, Device: d.id}))
+			if err != nil || resp == nil {
+				t.Fatalf("round %d: after a restart: %v %+v", round, err, eb)
+			}
+			if resp.Acked < d.acked {
+				t.Fatalf("round %d: device %s was acknowledged up to %d, the database holds %d", round, d.id, d.acked, resp.Acked)
+			}
+			d.acked = resp.Acked
+		}
+	}
+	count := map[string]map[uint64]int{}
+	for _, op := range reader.pullAll() {
+		if op.Kind != domain.KindAppeal {
+			continue
+		}
+		if count[op.Device] == nil {
+			count[op.Device] = map[uint64]int{}
+		}
+		count[op.Device][op.Seq]++
+	}
+	total := 0
+	for _, d := range devs {
+		for seq := uint64(1); seq <= d.acked; seq++ {
+			if n := count[d.id][seq]; n != 1 {
+				t.Fatalf("device %s op %d is in the log %d times", d.id, seq, n)
+			}
+		}
+		if len(count[d.id]) != int(d.acked) {
+			t.Fatalf("device %s: %d operations in the log, %d acknowledged", d.id, len(count[d.id]), d.acked)
+		}
+		total += int(d.acked)
+	}
+	want := uint64(1)
+	err := adm.srv.st.EachOp(t.Context(), 0, func(seq uint64, _ *changeset.Op) error {
+		if seq != want {
+			return fmt.Errorf("log entry %d follows %d", seq, want-1)
+		}
+		want++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("4 rounds, %d operations acknowledged by two processes and found after SIGKILL", total)
+	for _, k := range kids {
+		k.cmd.Process.Signal(os.Interrupt)
+		if err := k.cmd.Wait(); err != nil {
+			t.Errorf("graceful stop: %v", err)
+		}
 	}
 }

@@ -61,7 +61,14 @@ func (b *balancer) track(c net.Conn, on bool) {
 
 func (b *balancer) relay(c net.Conn, to string) {
 	defer c.Close()
-	s, err := net.Dial("tcp", to)
+	// From the client's own address, as a transparent balancer does: the
+	// server limits enrollments per address, and the load test's clients
+	// each have their own.
+	var d net.Dialer
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		d.LocalAddr = &net.TCPAddr{IP: a.IP}
+	}
+	s, err := d.Dial("tcp", to)
 	if err != nil {
 		return
 	}

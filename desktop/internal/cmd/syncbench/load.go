@@ -257,6 +257,7 @@ func clientOps(tmpl []syncproto.WireOp, offset, count int, device string) []sync
 	}
 	ids := map[string]string{}
 	out := make([]syncproto.WireOp, count)
+	var prev uint64
 	for i := range out {
 		w := tmpl[(start+i)%len(tmpl)]
 		id, ok := ids[w.Record]
@@ -265,6 +266,13 @@ func clientOps(tmpl []syncproto.WireOp, offset, count int, device string) []sync
 			ids[w.Record] = id
 		}
 		w.Device, w.Seq, w.Record = device, uint64(i+1), id
+		// A laptop's clock only goes forward, and the server refuses a
+		// change dated before the one before it: a window of the template
+		// that wraps round, or spans its laptops, is restamped in order.
+		if w.HLC <= prev {
+			w.HLC = prev + 1
+		}
+		prev = w.HLC
 		out[i] = w
 	}
 	return out

@@ -61,30 +61,30 @@ func (u *UI) Probe() ProbeDump {
 	layer := 0
 	whole := [4]float32{0, 0, size.Width, size.Height}
 	drv := fyne.CurrentApp().Driver()
-	add := func(o fyne.CanvasObject, kind, text string, clip [4]float32) *ProbeItem {
+	add := func(o fyne.CanvasObject, kind, text string, at view) *ProbeItem {
 		pos := drv.AbsolutePositionForObject(o)
 		sz := o.Size()
 		d.Items = append(d.Items, ProbeItem{Kind: kind, Name: u.names[o], Text: text, X: pos.X, Y: pos.Y, W: sz.Width, H: sz.Height,
-			Clip: clip, Focused: focused != nil && any(focused) == any(o), Layer: layer})
+			Clip: at.clip, Wheel: at.wheel, Focused: focused != nil && any(focused) == any(o), Layer: layer})
 		return &d.Items[len(d.Items)-1]
 	}
-	var walk func(o fyne.CanvasObject, clip [4]float32)
-	walk = func(o fyne.CanvasObject, clip [4]float32) {
+	var walk func(o fyne.CanvasObject, at view)
+	walk = func(o fyne.CanvasObject, at view) {
 		if o == nil || !o.Visible() {
 			return
 		}
 		switch x := o.(type) {
 		case *widget.Button:
-			it := add(o, "button", x.Text, clip)
+			it := add(o, "button", x.Text, at)
 			it.Disabled = x.Disabled()
 			it.Cut = x.Size().Width+0.5 < x.MinSize().Width
 			return
 		case *controls.CodeSelect:
-			it := add(o, "select", x.Selected, clip)
+			it := add(o, "select", x.Selected, at)
 			it.Disabled, it.Options = x.Disabled(), x.Options
 			return
 		case *widget.Select: // a plain one (the materials' size for downloads by themselves)
-			it := add(o, "select", x.Selected, clip)
+			it := add(o, "select", x.Selected, at)
 			it.Disabled, it.Options = x.Disabled(), x.Options
 			return
 		case *controls.Entry:
@@ -92,26 +92,26 @@ func (u *UI) Probe() ProbeDump {
 			if x.Password {
 				text = strings.Repeat("•", utf8.RuneCountInString(x.Text))
 			}
-			it := add(o, "entry", text, clip)
+			it := add(o, "entry", text, at)
 			it.Disabled = x.Disabled()
 			return
 		case *widget.Entry: // Fyne's own: a file dialog's file name
-			it := add(o, "entry", x.Text, clip)
+			it := add(o, "entry", x.Text, at)
 			it.Disabled = x.Disabled()
 			return
 		case *widget.Check:
-			it := add(o, "check", x.Text, clip)
+			it := add(o, "check", x.Text, at)
 			it.Disabled, it.Checked = x.Disabled(), x.Checked
 			return
 		case *controls.Link:
-			add(o, "link", x.Text, clip).Cut = labelCut(&x.Label)
+			add(o, "link", x.Text, at).Cut = labelCut(&x.Label)
 			return
 		case *widget.Hyperlink:
-			add(o, "link", x.Text, clip)
+			add(o, "link", x.Text, at)
 			return
 		case *widget.Label:
 			if x.Text != "" {
-				add(o, "label", x.Text, clip).Cut = labelCut(x)
+				add(o, "label", x.Text, at).Cut = labelCut(x)
 			}
 			return
 		case *widget.List:
@@ -119,8 +119,8 @@ func (u *UI) Probe() ProbeDump {
 			if !ours {
 				break // Fyne's own (a file dialog's places): its renderer's rows
 			}
-			it := add(o, "list", "", clip)
-			inner := intersect(clip, [4]float32{it.X, it.Y, it.X + it.W, it.Y + it.H})
+			it := add(o, "list", "", at)
+			inner := at.in([4]float32{it.X, it.Y, it.X + it.W, it.Y + it.H}, true)
 			for _, r := range rows {
 				p := drv.AbsolutePositionForObject(r)
 				if r.Visible() && p.Y >= it.Y && p.Y < it.Y+it.H && !(p.X == 0 && p.Y == 0) {
@@ -130,19 +130,19 @@ func (u *UI) Probe() ProbeDump {
 			return
 		case *fyne.Container:
 			for _, child := range x.Objects {
-				walk(child, clip)
+				walk(child, at)
 			}
 			return
 		}
 		if mi := menuItemOf(o); mi != nil {
-			it := add(o, "menuitem", mi.Label, clip)
+			it := add(o, "menuitem", mi.Label, at)
 			it.Disabled = mi.Disabled
 			return
 		}
 		// Fyne's own widgets a person clicks whose types it keeps private:
 		// a file dialog's files and folders, a radio group's choices.
 		if kind, text, checked, ok := privateItem(o); ok {
-			it := add(o, kind, text, clip)
+			it := add(o, kind, text, at)
 			it.Checked = checked
 			return
 		}
@@ -156,17 +156,20 @@ func (u *UI) Probe() ProbeDump {
 		if _, menu := o.(*widget.PopUpMenu); scrolls || menu { // a long menu scrolls inside
 			p := drv.AbsolutePositionForObject(o)
 			s := o.Size()
-			clip = intersect(clip, [4]float32{p.X, p.Y, p.X + s.Width, p.Y + s.Height})
+			// A scroll that only moves sideways clips, but the wheel that
+			// brings a control into view turns over the one around it.
+			dir, _ := exported(v, "Direction").(fyne.ScrollDirection)
+			at = at.in([4]float32{p.X, p.Y, p.X + s.Width, p.Y + s.Height}, menu || dir != fyne.ScrollHorizontalOnly)
 		}
 		held := false
 		for _, name := range []string{"Content", "Leading", "Trailing", "Items"} {
 			switch x := exported(v, name).(type) {
 			case fyne.CanvasObject:
-				walk(x, clip)
+				walk(x, at)
 				held = true
 			case []fyne.CanvasObject:
 				for _, child := range x {
-					walk(child, clip)
+					walk(child, at)
 				}
 				held = true
 			}
@@ -176,18 +179,18 @@ func (u *UI) Probe() ProbeDump {
 		if w, ok := o.(fyne.Widget); ok && !held {
 			if r, ok := cachedRenderer(w); ok {
 				for _, child := range r.Objects() {
-					walk(child, clip)
+					walk(child, at)
 				}
 			}
 		}
 	}
-	walk(c.Content(), whole)
+	walk(c.Content(), view{whole, whole})
 	for _, o := range c.Overlays().List() {
 		if o.Visible() {
 			d.Dialogs++
 		}
 		layer++
-		walk(o, whole)
+		walk(o, view{whole, whole})
 	}
 	return d
 }
@@ -247,6 +250,20 @@ func exported(v reflect.Value, name string) any {
 		return nil
 	}
 	return f.Interface()
+}
+
+// view is what part of the window a control is seen in (clip: its
+// scrolls' and the window's) and where the mouse wheel scrolls it up and
+// down (wheel: the innermost scroll that moves that way).
+type view struct{ clip, wheel [4]float32 }
+
+// in is the view inside a scroll at rect; vertical: it scrolls up and down.
+func (v view) in(rect [4]float32, vertical bool) view {
+	v.clip = intersect(v.clip, rect)
+	if vertical {
+		v.wheel = intersect(v.wheel, rect)
+	}
+	return v
 }
 
 func intersect(a, b [4]float32) [4]float32 {

@@ -28,6 +28,10 @@ type Item struct {
 	// Clip is the part of the window it can be seen in (its scrolls'):
 	// left, top, right, bottom. A control outside it must be scrolled to.
 	Clip [4]float32 `json:"clip"`
+	// Wheel is the part of the window of the innermost scroll that moves
+	// it up and down: where the mouse wheel brings it into view (a row
+	// that only scrolls sideways clips it but does not).
+	Wheel [4]float32 `json:"wheel"`
 	// Options of a drop-down.
 	Options []string `json:"options,omitempty"`
 	// Layer is 0 for the window's content, 1 and up for the dialogs and

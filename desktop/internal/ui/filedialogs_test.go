@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/domain"
 )
@@ -47,4 +50,29 @@ func TestAttachAndPublishDialogsPlacesTranslated(t *testing.T) {
 	h.tap(h.T("materials.publish"))
 	h.tap(h.T("materials.choose_file"))
 	placesInLanguage(t, h, "publish a material")
+}
+
+// The Materials page's size for downloads by themselves is seen whole:
+// its words (a self-shortening hint in a row showed "…") and the choice
+// (a Select is as wide as its placeholder: "20 МБ чей…").
+func TestMaterialsAutoSizeWhole(t *testing.T) {
+	for _, lang := range []string{"ky", "ru", "en"} {
+		h := unlocked(t, lang, 0, 0, 0)
+		h.u.shell.navigate(secMaterials)
+		h.drain()
+		label, ok := probeFind(h, "label", h.T("materials.auto"))
+		if !ok || label.Cut {
+			t.Fatalf("%s: the words of the automatic download's size are cut: %+v", lang, label)
+		}
+		var sel ProbeItem
+		for _, it := range h.u.Probe().Items {
+			if it.Kind == "select" && len(it.Options) > 0 && it.Options[len(it.Options)-1] == h.T("materials.auto_all") {
+				sel = it
+			}
+		}
+		need := fyne.MeasureText(sel.Text, theme.TextSize(), fyne.TextStyle{}).Width + theme.Size(theme.SizeNameInlineIcon)
+		if sel.Text == "" || sel.W < need {
+			t.Fatalf("%s: the size %q shows in %.0f, needs %.0f", lang, sel.Text, sel.W, need)
+		}
+	}
 }

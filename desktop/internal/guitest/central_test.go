@@ -12,17 +12,19 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/uiprobe"
 )
 
-// TestRealWindowCentral is central staff's laptop and a trainer's, synced
+// TestRealWindowCentral is a trainer's laptop and central staff's, synced
 // from a real kenesh-syncserver to which a council's laptop (keneshctl)
-// sent two verified appeals, one marked ready for publication. Central
-// staff: every page in each language (a screenshot each, and no recording
-// offered), the review queue on the home screen, the appeal not ready
-// (its review cannot publish it), the ready one opened from the queue, its
-// review's preview (the public summary, not the appellant's name or phone)
-// and its publication, synced; Ctrl+N answered with a word, not a form.
-// Read back with keneshctl and in the server's public register. A
-// trainer's laptop: its pages (no appeals or events), the councils it
-// holds on its home screen.
+// sent two verified appeals, one marked ready for publication. The
+// trainer: its pages in ru and ky (no appeals or events), the councils it
+// holds on its home screen, a guide published from the Materials page
+// with its file picked in Fyne's open dialog, which the council's laptop
+// gets and reads. Central staff: every page in each language (a
+// screenshot each, and no recording offered), who holds the guide, the
+// review queue on the home screen, the appeal not ready (its review
+// cannot publish it), the ready one opened from the queue, its review's
+// preview (the public summary, not the appellant's name or phone) and its
+// publication, synced; Ctrl+N answered with a word, not a form. Read back
+// with keneshctl and in the server's public register.
 func TestRealWindowCentral(t *testing.T) {
 	r := newRig(t)
 	srv := r.startServer()
@@ -49,18 +51,88 @@ func TestRealWindowCentral(t *testing.T) {
 	sec.ctlIn(`{"ready_for_publication": true, "public_summary": "`+public+`"}`, "appeal", "edit", ready)
 	notReady := verified("Мектепке жол жок")
 	sec.ctl("sync")
+	r.mark("a server and a council's laptop")
+
+	// A trainer's laptop: its pages (no appeals or events), the councils
+	// it holds on its home screen, and a guide published from the
+	// Materials page, its file picked in Fyne's open dialog.
+	guide := bytes.Repeat([]byte("Коомдук угуу боюнча колдонмо. "), 30_000)
+	if err := os.MkdirAll(filepath.Join(r.home, stick), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.home, stick, "колдонмо.pdf"), guide, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	trainer := r.newLaptop(srv, "trainer", "", "Тренер Айгерим")
+	trainer.ctl("sync")
+	a := r.run(trainer.data, "ru")
+	a.unlock()
+	for _, lang := range []string{"ru", "ky"} {
+		if lang != "ru" {
+			a.setLanguage(lang)
+		}
+		secs := a.tour("trainer", lang)
+		if strings.Join(secs, " ") != "home materials conflicts settings" {
+			a.fail("a trainer's navigation: %v", secs)
+		}
+	}
+	d := a.page("home")
+	for _, want := range []string{a.T("home.held", "n", 1), councilName, a.T("home.role_other", "role", a.T("role.trainer"))} {
+		if !shows(d, want) {
+			a.fail("a trainer's home does not show %q", want)
+		}
+	}
+	a.page("materials")
+	a.clickButton(a.T("materials.publish"))
+	a.clickButton(a.T("materials.choose_file"))
+	a.pickFile("колдонмо")
+	a.waitFor("the file chosen", func(d uiprobe.Dump) bool { return showsOn(d, 1, "колдонмо.pdf") })
+	title := "Аялуу топтордун укуктарын коргоо боюнча колдонмо"
+	a.typeInto("material.title", title)
+	a.typeInto("material.topic", "Укук")
+	if n := a.sweep("the material's form"); n != 1 {
+		a.fail("the material's form has %d drop-downs", n)
+	}
+	a.choose("material.language", "Кыргызча")
+	a.screenshot("trainer-publish")
+	a.click("button", func(it uiprobe.Item) bool { return it.Layer == 1 && it.Text == a.T("materials.publish_ok") }, "publish")
+	a.waitFor("the guide published and sent", func(d uiprobe.Dump) bool {
+		return d.Dialogs == 0 && shows(d, title) && shows(d, a.T("sync.state.idle")) && shows(d, a.T("sync.pending", "n", 0))
+	})
+	a.screenshot("trainer-published")
+	a.key("ctrl+q")
+	a.waitExit("Ctrl+Q")
+	r.mark("a trainer's laptop, a guide published")
+
+	// The council's laptop gets it whole, and reads it.
+	sec.ctl("sync")
+	var materials []struct {
+		ID, Title  string
+		Downloaded bool
+	}
+	if err := json.Unmarshal(sec.ctl("material", "list"), &materials); err != nil || len(materials) != 1 || materials[0].Title != title ||
+		!materials[0].Downloaded {
+		t.Fatalf("the council's materials: %+v %v", materials, err)
+	}
+	out := filepath.Join(t.TempDir(), "guide.pdf")
+	sec.ctl("material", "get", materials[0].ID, "--out", out)
+	if b, err := os.ReadFile(out); err != nil || !bytes.Equal(b, guide) {
+		t.Fatalf("the material on the council's laptop: %d bytes, %v", len(b), err)
+	}
+	sec.ctl("material", "read", materials[0].ID)
+	sec.ctl("sync")
+
 	central := r.newLaptop(srv, "central", "", "Бишкек, борбордук кеңсе")
 	central.ctl("sync")
-	r.mark("a server, a council's laptop and central staff's")
 
-	a := r.run(central.data, "ky")
+	a = r.run(central.data, "ky")
 	a.unlock()
 	for _, lang := range []string{"ky", "ru", "en"} {
 		if lang != "ky" {
 			a.setLanguage(lang)
 		}
 		secs := a.tour("central", lang)
-		if strings.Join(secs, " ") != "home events appeals conflicts reports materials settings" {
+		if strings.Join(secs, " ") != "home events appeals materials reports conflicts settings" {
 			a.fail("central staff's navigation: %v", secs)
 		}
 		for _, page := range []string{"home", "appeals"} {
@@ -75,8 +147,14 @@ func TestRealWindowCentral(t *testing.T) {
 	a.setLanguage("ky")
 	r.mark("every page of central staff in ky, ru and en")
 
+	// Who holds the guide: the council's laptop, which read it.
+	a.page("materials")
+	a.clickButton(a.T("materials.who"))
+	a.waitFor("who holds it", func(d uiprobe.Dump) bool { return shows(d, a.T("materials.holders", "n", 1, "read", 1)) })
+	a.screenshot("central-materials-who")
+
 	// The review queue: both verified appeals wait.
-	d := a.page("home")
+	d = a.page("home")
 	for _, want := range []string{a.T("home.review", "n", 2), a.T("home.activity"), a.T("home.role", "role", a.T("role.central"))} {
 		if !shows(d, want) {
 			a.fail("central staff's home does not show %q", want)
@@ -174,65 +252,4 @@ func TestRealWindowCentral(t *testing.T) {
 		t.Fatalf("the appeal not ready for publication is in the register: %d", status)
 	}
 
-	// A trainer's laptop: its home shows the councils it holds; no appeals
-	// or events.
-	trainer := r.newLaptop(srv, "trainer", "", "Тренер Айгерим")
-	trainer.ctl("sync")
-	a = r.run(trainer.data, "ru")
-	a.unlock()
-	for _, lang := range []string{"ru", "ky"} {
-		if lang != "ru" {
-			a.setLanguage(lang)
-		}
-		secs := a.tour("trainer", lang)
-		if strings.Join(secs, " ") != "home conflicts materials settings" {
-			a.fail("a trainer's navigation: %v", secs)
-		}
-	}
-	d = a.page("home")
-	for _, want := range []string{a.T("home.held", "n", 1), councilName, a.T("home.role_other", "role", a.T("role.trainer"))} {
-		if !shows(d, want) {
-			a.fail("a trainer's home does not show %q", want)
-		}
-	}
-
-	// A material published with the mouse reaches the council's laptop
-	// whole.
-	guide := bytes.Repeat([]byte("Коомдук угуу боюнча колдонмо. "), 30_000)
-	if err := os.MkdirAll(filepath.Join(r.home, stick), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(r.home, stick, "колдонмо.pdf"), guide, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	a.page("materials")
-	a.clickButton(a.T("materials.publish"))
-	a.clickButton(a.T("materials.choose_file"))
-	a.pickFile("колдонмо")
-	title := "Коомдук угуу боюнча колдонмо"
-	a.typeInto("material.title", title)
-	a.choose("material.language", "Кыргызча")
-	a.screenshot("material-publish")
-	a.clickButton(a.T("materials.publish_ok"))
-	a.waitFor("the material listed", func(d uiprobe.Dump) bool { return d.Dialogs == 0 && shows(d, title) })
-	a.clickButton(a.T("sync.now"))
-	a.waitFor("the material sent", func(d uiprobe.Dump) bool { return shows(d, a.T("sync.state.idle")) })
-	a.screenshot("material-published")
-	a.key("ctrl+q")
-	a.waitExit("Ctrl+Q")
-	sec.ctl("sync")
-	var list []struct {
-		Title      string
-		Downloaded bool
-		ID         string
-	}
-	if err := json.Unmarshal(sec.ctl("material", "list"), &list); err != nil || len(list) != 1 || list[0].Title != title || !list[0].Downloaded {
-		t.Fatalf("the council's catalogue: %+v %v", list, err)
-	}
-	out := filepath.Join(t.TempDir(), "guide.pdf")
-	sec.ctl("material", "get", list[0].ID, "--out", out)
-	if b, err := os.ReadFile(out); err != nil || !bytes.Equal(b, guide) {
-		t.Fatalf("the material on the council's laptop: %d bytes, %v", len(b), err)
-	}
-	r.mark("a trainer's laptop")
 }

@@ -427,7 +427,7 @@ func (a *app) itemAt(what string, loc locator) uiprobe.Item {
 		// Wheel over the scroll that holds it, towards it.
 		mx, my := wheelSpot(d, it)
 		button := "5" // down
-		if it.Y+it.H/2 < it.Clip[1] {
+		if it.Y+it.H/2 < it.Wheel[1] {
 			button = "4"
 		}
 		a.move(d, mx, my)
@@ -437,10 +437,10 @@ func (a *app) itemAt(what string, loc locator) uiprobe.Item {
 }
 
 // wheelSpot is where to turn the wheel to scroll it into view: in the
-// scroll that holds it, off any text field (a field of several lines
-// scrolls itself) and list (the same).
+// scroll that moves it up and down, off any text field (a field of
+// several lines scrolls itself) and list (the same).
 func wheelSpot(d uiprobe.Dump, it uiprobe.Item) (float32, float32) {
-	c := it.Clip
+	c := it.Wheel
 	mx := (c[0] + c[2]) / 2
 	over := func(x, y float32) bool {
 		for _, o := range d.Items {
@@ -581,9 +581,15 @@ func (a *app) chooseAt(what string, loc locator, option string) {
 // sweep opens every drop-down of the top layer (a form, a list's filters,
 // a dialog), picks another choice, checks that the drop-down shows it, and
 // picks the one it showed back when that was a choice (a filter's "any",
-// a form's preset). Drop-downs are found in the probe's dump, so a new one
-// is swept without a change here; it returns how many it swept.
-func (a *app) sweep(what string) int {
+// Settings' text size). Drop-downs are found in the probe's dump, so a new
+// one is swept without a change here; it returns how many it swept.
+func (a *app) sweep(what string) int { a.t.Helper(); return a.sweepAll(what, true) }
+
+// sweepForm is sweep that leaves each drop-down at the choice it picked
+// (a form's values are chosen again after).
+func (a *app) sweepForm(what string) int { a.t.Helper(); return a.sweepAll(what, false) }
+
+func (a *app) sweepAll(what string, back bool) int {
 	a.t.Helper()
 	d, err := a.dump()
 	if err != nil {
@@ -620,7 +626,7 @@ func (a *app) sweep(what string) int {
 			pick = it.Options[0]
 		}
 		a.chooseAt(desc, loc, pick)
-		if slices.Contains(it.Options, was) {
+		if back && slices.Contains(it.Options, was) {
 			a.chooseAt(desc, loc, was)
 		}
 		n++

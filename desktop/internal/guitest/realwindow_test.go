@@ -3,6 +3,9 @@ package guitest
 import (
 	"bytes"
 	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -90,6 +93,11 @@ func TestRealWindow(t *testing.T) {
 	a.page("settings")
 	if n := a.sweep("Settings"); n < 3 {
 		a.fail("Settings has %d drop-downs", n)
+	}
+	// The Materials page's size for downloads by themselves.
+	a.page("materials")
+	if n := a.sweep("Materials"); n < 1 {
+		a.fail("the Materials page has %d drop-downs", n)
 	}
 
 	// Every page in Russian and in English.
@@ -218,7 +226,7 @@ func TestRealWindowEvent(t *testing.T) {
 	a.typeAt("the action's owner", nth("entry", "followups.followup_owner", 0, 0), owner)
 	a.typeAt("the action's due day", nth("entry", "followups.followup_due", 0, 0), "15.01.2027")
 	a.typeInto("event.media_links", "https://kenesh.kg/news/1")
-	if n := a.sweep("the event form"); n < 6 {
+	if n := a.sweepForm("the event form"); n < 6 {
 		a.fail("the event form has %d drop-downs", n)
 	}
 	kindName := term(refdata.EventKinds, "mobile_reception", lang)
@@ -299,11 +307,20 @@ func TestRealWindowEvent(t *testing.T) {
 // keneshctl; its workflow steps (Enter confirms the first, the dialog's
 // button the next); a legal consultation; its publication with the preview
 // (the public summary, no name or contacts); an edit given up through the
-// discard question; then a conflict kept as the other laptop wrote it and
-// another written by hand.
+// discard question; a scan attached through Fyne's open dialog (read back
+// byte for byte), a photo too, a copy of it saved through the save dialog
+// and compared, then removed after a question; then a conflict kept as
+// the other laptop wrote it and another written by hand.
 func TestRealWindowAppeal(t *testing.T) {
 	r := newRig(t)
 	data := demoStore(t)
+	photo := pngPhoto(t)
+	if err := os.MkdirAll(filepath.Join(r.home, stick), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.home, stick, "сүрөт.png"), photo, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	a := r.run(data, "ky")
 	a.unlock()
 	lang := "ky"
@@ -314,7 +331,7 @@ func TestRealWindowAppeal(t *testing.T) {
 	// choices that matter, read back at the end.
 	a.clickButton(a.T("action.new_appeal"))
 	a.waitFor("the appeal form", func(d uiprobe.Dump) bool { return d.Title == a.T("appeal.new_title") })
-	if n := a.sweep("the appeal form"); n < 9 {
+	if n := a.sweepForm("the appeal form"); n < 9 {
 		a.fail("the appeal form has %d drop-downs", n)
 	}
 	a.openFold(a.T("field.vulnerable_groups"))
@@ -422,7 +439,7 @@ func TestRealWindowAppeal(t *testing.T) {
 	// An edit given up: the form asks before dropping what was typed.
 	a.clickButton(a.T("action.edit"))
 	a.waitFor("the edit form", func(d uiprobe.Dump) bool { return d.Title == a.T("appeal.edit_title", "regno", regNo) })
-	if n := a.sweep("the appeal's edit form"); n < 8 { // the council is not changed after
+	if n := a.sweepForm("the appeal's edit form"); n < 8 { // the council is not changed after
 		a.fail("the appeal's edit form has %d drop-downs", n)
 	}
 	a.typeInto("appeal.summary", "Бул өзгөртүү сакталбайт")
@@ -434,6 +451,37 @@ func TestRealWindowAppeal(t *testing.T) {
 		return d.Dialogs == 0 && d.Title == a.T("appeal.title")+" "+regNo && shows(d, summary)
 	})
 	r.mark("the appeal's dialogs")
+
+	// A photo of the written complaint, attached from the stick through
+	// Fyne's open dialog; a copy saved through its save dialog (the home
+	// folder, the name it offers); then removed after a question. Its
+	// buttons are those under its name (the scan has its own).
+	a.clickButton(a.T("files.attach"))
+	a.pickFile("сүрөт")
+	a.waitFor("the photo attached", func(d uiprobe.Dump) bool { return shows(d, "сүрөт.png") && shows(d, a.T("files.type.photo")) })
+	a.screenshot("attached")
+	a.clickAt("the photo's "+a.T("files.save_copy"), under("сүрөт.png", a.T("files.save_copy")))
+	d = a.waitFor("the save dialog", func(d uiprobe.Dump) bool {
+		it, ok := find(d, "entry", text("сүрөт.png"))
+		return ok && it.Layer >= 1
+	})
+	a.placesTranslated(d)
+	a.clickButton(a.T("Save"))
+	copied := filepath.Join(r.home, "сүрөт.png")
+	a.waitFor("the copy saved", func(d uiprobe.Dump) bool { return showsOn(d, topLayer(d), a.T("files.saved", "file", copied)) })
+	a.clickButton(a.T("action.close"))
+	if got, err := os.ReadFile(copied); err != nil || !bytes.Equal(got, photo) {
+		t.Fatalf("the saved copy of the photo: %d bytes, %v", len(got), err)
+	}
+	a.clickAt("the photo's "+a.T("files.remove"), under("сүрөт.png", a.T("files.remove")))
+	a.waitFor("the question", func(d uiprobe.Dump) bool {
+		return d.Dialogs == 1 && showsOn(d, 1, a.T("files.remove_text", "name", "сүрөт.png"))
+	})
+	a.click("button", func(it uiprobe.Item) bool { return it.Layer == 1 && it.Text == a.T("files.remove") }, "the dialog's remove")
+	a.waitFor("the photo removed", func(d uiprobe.Dump) bool {
+		return d.Dialogs == 0 && !shows(d, "сүрөт.png") && shows(d, "арыз-сканы.pdf")
+	})
+	r.mark("a photo attached, saved, removed")
 
 	// Conflicts: one kept as the other laptop wrote it, the other written
 	// by hand.
@@ -503,5 +551,40 @@ func TestRealWindowAppeal(t *testing.T) {
 	}
 	if out := ctl(t, r.keneshctl, data, "conflicts", "list"); strings.TrimSpace(string(out)) != "[]" && strings.TrimSpace(string(out)) != "null" {
 		t.Fatalf("conflicts left: %s", out)
+	}
+}
+
+// pngPhoto is a small picture, as a phone's photo of a paper would be.
+func pngPhoto(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for x := range 64 {
+		for y := range 48 {
+			img.Set(x, y, color.RGBA{R: uint8(x * 4), G: uint8(y * 5), B: 120, A: 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// under locates the button showing label that comes first below the
+// text name (a file's own buttons, under its name).
+func under(name, label string) locator {
+	return func(d uiprobe.Dump) (uiprobe.Item, bool) {
+		n, ok := find(d, "label", text(name))
+		if !ok {
+			return uiprobe.Item{}, false
+		}
+		var best uiprobe.Item
+		found := false
+		for _, it := range d.Items {
+			if it.Kind == "button" && it.Text == label && it.Layer == n.Layer && it.Y > n.Y && (!found || it.Y < best.Y) {
+				best, found = it, true
+			}
+		}
+		return best, found
 	}
 }

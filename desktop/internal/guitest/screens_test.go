@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,7 +80,7 @@ func (a *app) unlock() {
 // clickNav clicks a section in the navigation (its label may carry a count).
 func (a *app) clickNav(sec string) {
 	a.t.Helper()
-	a.click("button", prefix(a.T("nav."+sec)), "section "+sec)
+	a.clickAt("section "+sec, func(d uiprobe.Dump) (uiprobe.Item, bool) { return a.navButton(d, sec) })
 }
 
 // page goes to a section and waits for its page.
@@ -87,10 +88,30 @@ func (a *app) page(sec string) uiprobe.Dump {
 	a.t.Helper()
 	a.clickNav(sec)
 	want := a.T("nav." + sec)
-	if sec == "home" {
-		want = a.T("home.title")
+	if t := sec + ".title"; sec != "settings" && a.tr.Has(t) { // a page titled otherwise than its section
+		want = a.T(t)
 	}
 	return a.waitFor("the "+sec+" page", func(d uiprobe.Dump) bool { return d.Title == want && d.Dialogs == 0 })
+}
+
+// sections are those the app may show in its navigation (a section a
+// newer app adds is toured once it is named here).
+var sections = []string{"home", "events", "appeals", "reports", "materials", "conflicts", "settings"}
+
+// navButton is the navigation's button of a section: the leftmost button
+// showing its name (a page may hold one too: Settings on the home screen).
+func (a *app) navButton(d uiprobe.Dump, sec string) (uiprobe.Item, bool) {
+	var nav uiprobe.Item
+	ok := false
+	if !a.tr.Has("nav." + sec) {
+		return nav, false
+	}
+	for _, it := range d.Items {
+		if it.Kind == "button" && it.Layer == 0 && strings.HasPrefix(it.Text, a.T("nav."+sec)) && (!ok || it.X < nav.X) {
+			nav, ok = it, true
+		}
+	}
+	return nav, ok
 }
 
 // tour visits every section the navigation offers, in the order it lists
@@ -101,11 +122,14 @@ func (a *app) tour(role, lang string) []string {
 	a.t.Helper()
 	d, _ := a.dump()
 	var secs []string
-	for _, sec := range []string{"home", "events", "appeals", "conflicts", "reports", "materials", "settings"} {
-		if _, ok := find(d, "button", prefix(a.T("nav."+sec))); ok && a.tr.Has("nav."+sec) {
+	y := map[string]float32{}
+	for _, sec := range sections {
+		if it, ok := a.navButton(d, sec); ok {
 			secs = append(secs, sec)
+			y[sec] = it.Y
 		}
 	}
+	slices.SortFunc(secs, func(p, q string) int { return int(y[p] - y[q]) })
 	for _, sec := range secs {
 		d := a.page(sec)
 		a.screenshot(role + "-" + lang + "-" + sec)

@@ -6,8 +6,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kenesh/kenesh/internal/pgtest"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
 // Processes starting together on a new database migrate it once; a
@@ -72,5 +74,40 @@ func TestOpenErrors(t *testing.T) {
 	u := "postgres://kenesh@/nosuchdb?host=" + pgtest.Shared(t).Socket()
 	if _, err := Open(ctx, u, Options{Logger: quiet}); err == nil || !strings.Contains(err.Error(), "nosuchdb") {
 		t.Fatalf("a missing database: %v", err)
+	}
+}
+
+// A process stuck in the middle of an append (frozen, or cut off from the
+// database) does not hold the log for ever: PostgreSQL ends its
+// transaction, and another process's append goes through.
+func TestStuckAppendLetsGo(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	stuck, err := Open(ctx, url, Options{Logger: quiet, IdleInTransaction: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	other := open(t, url)
+	defer other.Close()
+	locked := make(chan struct{})
+	stuckErr := make(chan error, 1)
+	go func() {
+		stuckErr <- stuck.Append(ctx, func(w store.LogTx) error {
+			close(locked)
+			time.Sleep(3 * time.Second) // a frozen process: no statement for longer than the timeout
+			return w.SetClock(1)
+		})
+	}()
+	<-locked
+	t0 := time.Now()
+	if err := other.Append(ctx, func(w store.LogTx) error { return w.SetClock(2) }); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d > 2500*time.Millisecond {
+		t.Fatalf("another process waited %v for the log", d)
+	}
+	if err := <-stuckErr; err == nil {
+		t.Fatal("the stuck append committed after PostgreSQL ended its transaction")
 	}
 }

@@ -27,7 +27,18 @@ type Options struct {
 	// MaxConns bounds the pool's connections to the database (0: the URL's
 	// pool_max_conns, else pgxpool's default, 4 or the number of CPUs).
 	MaxConns int32
+	// IdleInTransaction is how long a transaction of this store may wait
+	// on the server process between its statements before PostgreSQL ends
+	// it (0: DefaultIdleInTransaction; the URL's
+	// idle_in_transaction_session_timeout wins): a process frozen or cut
+	// off in the middle of an append does not hold the log, and every
+	// other process's appends, for ever.
+	IdleInTransaction time.Duration
 }
+
+// DefaultIdleInTransaction is Options.IdleInTransaction's default: far
+// longer than judging the largest change set takes.
+const DefaultIdleInTransaction = 2 * time.Minute
 
 // Store is the server's store on PostgreSQL, a store.Store. Its methods are
 // safe for concurrent use, and any number of Stores, in any number of
@@ -56,6 +67,16 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.IdleInTransaction <= 0 {
+		o.IdleInTransaction = DefaultIdleInTransaction
+	}
+	rp := cfg.ConnConfig.RuntimeParams
+	if _, ok := rp["idle_in_transaction_session_timeout"]; !ok {
+		rp["idle_in_transaction_session_timeout"] = fmt.Sprint(o.IdleInTransaction.Milliseconds())
+	}
+	if _, ok := rp["application_name"]; !ok {
+		rp["application_name"] = "kenesh-syncserver"
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -42,7 +42,7 @@ build:
 # bin/kenesh under Xvfb with xdotool; a failed run keeps its screenshots in
 # .guitest/. The 30-minute bound per package is for busy machines: the screen
 # tests took 196 s alone and 601 s beside other builds (go test stops at 10).
-test: build kenesh dist-server
+test: build kenesh dist-server dist-linux
 	CGO_ENABLED=0 $(GO) build $$($(GO) list ./... | grep -v '/desktop/cmd/kenesh$$')
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
@@ -84,18 +84,25 @@ clean:
 
 # Packages, offline, into dist/ (each with its .sha256): the server's .deb
 # (static binary, systemd unit, /etc/kenesh/syncserver.conf, kenesh-admin)
-# and keneshctl's. packaging/pkgtest installs them into a throwaway root
-# and runs them (make test does). The binaries are stripped (-s -w).
+# and keneshctl's (dist-server); the desktop app's .deb and .tar.xz
+# (dist-linux). make dist builds them all. packaging/pkgtest installs them into a throwaway root
+# and runs them (make test does, for the server's). The binaries are
+# stripped (-s -w).
 DIST := dist
 ARCH := $(shell $(GO) env GOARCH)
 DIST_LDFLAGS := -s -w $(LDFLAGS)
 # Files in the packages are dated by the commit, not the build.
 EPOCH := $(shell git log -1 --format=%ct 2>/dev/null)
 
-.PHONY: dist-server
-dist-server:
-	@command -v dpkg-deb >/dev/null || { echo "dist-server: dpkg-deb is needed (Debian's dpkg)" >&2; exit 1; }
+.PHONY: dist dist-bin dist-server dist-linux
+dist: dist-server dist-linux
+	@cd $(DIST) && ls -l *.deb *.tar.xz
+
+dist-bin:
+	@command -v dpkg-deb >/dev/null || { echo "dist: dpkg-deb is needed (Debian's dpkg)" >&2; exit 1; }
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(DIST_LDFLAGS)' -o $(DIST)/build/ ./desktop/cmd/keneshctl ./syncserver/cmd/kenesh-syncserver
+
+dist-server: dist-bin
 	SOURCE_DATE_EPOCH=$(EPOCH) packaging/build-deb kenesh-syncserver $(VERSION) $(ARCH) $(DIST)/build $(DIST)
 	SOURCE_DATE_EPOCH=$(EPOCH) packaging/build-deb keneshctl $(VERSION) $(ARCH) $(DIST)/build $(DIST)
 
@@ -151,3 +158,12 @@ test-gui: build kenesh
 screenshots-public:
 	@command -v chromium >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get install -y -qq chromium; }
 	$(GO) test -count=1 -run '^TestBrowser$$' ./syncserver/internal/public -args -screenshots $(abspath docs/screenshots)
+
+# The desktop app for Linux: a .deb (the app, its menu entry and icon; its
+# libraries as dependencies) and a .tar.xz with keneshctl and a per-user
+# install.sh. Not -trimpath: the app's OpenGL part (cgo) stays in the
+# build cache of make kenesh.
+dist-linux: dist-bin
+	$(GO) build -ldflags '$(DIST_LDFLAGS)' -o $(DIST)/build/ ./desktop/cmd/kenesh
+	SOURCE_DATE_EPOCH=$(EPOCH) packaging/build-deb kenesh $(VERSION) $(ARCH) $(DIST)/build $(DIST)
+	SOURCE_DATE_EPOCH=$(EPOCH) packaging/build-tar $(VERSION) $(ARCH) $(DIST)/build $(DIST)

@@ -42,23 +42,50 @@ func tools(t *testing.T) {
 }
 
 // binaries returns the kenesh, keneshctl and kenesh-syncserver programs:
-// from $KENESH_BIN (make test builds them first) or built here.
+// from $KENESH_BIN (make test builds them first) or built here, once for
+// all the tests of a run (see TestMain).
 func binaries(t *testing.T) (kenesh, keneshctl, server string) {
 	t.Helper()
 	dir := os.Getenv("KENESH_BIN")
 	if dir == "" {
-		dir = t.TempDir()
-		goCmd, err := exec.LookPath("go")
-		if err != nil {
-			t.Fatalf("no go command to build kenesh with (or set KENESH_BIN): %v", err)
+		built.once.Do(func() {
+			goCmd, err := exec.LookPath("go")
+			if err != nil {
+				built.err = fmt.Errorf("no go command to build kenesh with (or set KENESH_BIN): %w", err)
+				return
+			}
+			if built.dir, err = os.MkdirTemp("", "kenesh-guitest-bin-"); err != nil {
+				built.err = err
+				return
+			}
+			cmd := exec.Command(goCmd, "build", "-o", built.dir+string(filepath.Separator), "github.com/kenesh/kenesh/desktop/cmd/kenesh",
+				"github.com/kenesh/kenesh/desktop/cmd/keneshctl", "github.com/kenesh/kenesh/syncserver/cmd/kenesh-syncserver")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				built.err = fmt.Errorf("building kenesh: %w\n%s", err, out)
+			}
+		})
+		if built.err != nil {
+			t.Fatal(built.err)
 		}
-		cmd := exec.Command(goCmd, "build", "-o", dir+string(filepath.Separator), "github.com/kenesh/kenesh/desktop/cmd/kenesh",
-			"github.com/kenesh/kenesh/desktop/cmd/keneshctl", "github.com/kenesh/kenesh/syncserver/cmd/kenesh-syncserver")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("building kenesh: %v\n%s", err, out)
-		}
+		dir = built.dir
 	}
 	return filepath.Join(dir, "kenesh"), filepath.Join(dir, "keneshctl"), filepath.Join(dir, "kenesh-syncserver")
+}
+
+// built is the programs a run built for its tests.
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// TestMain removes the programs a run built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // xserver is a virtual screen of a laptop's size.
@@ -141,6 +168,10 @@ func newRig(t *testing.T) *rig {
 	if testing.Short() {
 		t.Skip("a real-window test takes a minute or two; run it without -short")
 	}
+	// Each test has a screen, a home and a server of its own, and much of
+	// its time is waiting for the app: two at once take little longer
+	// than one (go test runs as many as GOMAXPROCS).
+	t.Parallel()
 	tools(t)
 	r := &rig{t: t, home: t.TempDir(), start: time.Now()}
 	r.kenesh, r.keneshctl, r.server = binaries(t)

@@ -33,10 +33,10 @@ const screenW, screenH = 1366, 768
 // tools checks that the programs the test drives are installed.
 func tools(t *testing.T) {
 	t.Helper()
-	for _, tool := range []string{"Xvfb", "xdotool", "import", "setxkbmap"} {
+	for _, tool := range []string{"Xvfb", "xdotool", "import", "setxkbmap", "pdftotext"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is missing: the real-window test needs Xvfb, xdotool and ImageMagick "+
-				"(apt-get install xvfb xdotool imagemagick; `make test` installs them)", tool)
+			t.Fatalf("%s is missing: the real-window test needs Xvfb, xdotool, ImageMagick, setxkbmap and pdftotext "+
+				"(apt-get install xvfb xdotool imagemagick x11-xkb-utils poppler-utils; `make test` installs them)", tool)
 		}
 	}
 }

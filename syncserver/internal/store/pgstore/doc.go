@@ -43,6 +43,13 @@
 // issue 15 (one row per change set) shortens the locked section instead,
 // and fits this design unchanged.
 //
+// Appends waiting in one process are committed together (group.go): one
+// of them takes the lock and runs every waiting function in turn in its
+// transaction, each still all or nothing (what a function that failed
+// wrote is undone before the next runs), and one WAL flush commits them
+// all. Many laptops syncing at once thus cost far fewer commits than
+// syncs, on every process.
+//
 // Nothing correctness needs is kept in a process's memory: the head, the
 // next number, the acknowledgements, the server's clock and the
 // projection's version are rows, read under the lock.
@@ -53,7 +60,9 @@
 // snapshot. Update runs SERIALIZABLE and is retried on a serialization
 // failure. An Append keeps its writes in memory, where its own reads find
 // them, and sends them in one batch just before it commits: the rows of a
-// push of a thousand operations cost one round trip, not a thousand.
+// push of a thousand operations cost one round trip, not a thousand. The
+// records a change set names are read in one round trip too
+// (store.Prefetcher).
 //
 // # Values
 //

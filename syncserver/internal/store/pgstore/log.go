@@ -114,27 +114,6 @@ func (s *Store) ReadLog(ctx context.Context, fn func(store.LogReader) error) err
 	return s.readOnly(ctx, func(tx pgx.Tx) error { return fn(&reader{ctx: ctx, tx: tx}) })
 }
 
-// Append implements store.Log: the row lock on log_state, taken first and
-// held to the commit, makes appends one at a time across every process
-// (see the package doc). fn's writes are kept here and sent in one batch
-// before the commit.
-func (s *Store) Append(ctx context.Context, fn func(store.LogTx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
-		w := newLogTx(ctx, tx)
-		if err := w.lock(); err != nil {
-			return err
-		}
-		if err := fn(w); err != nil {
-			return err
-		}
-		return w.flush()
-	})
-	return classify(err)
-}
-
 // logTx is one Append. It caches what it read (nothing else writes the
 // log while it holds the lock) and keeps what it writes until flush.
 type logTx struct {
@@ -153,6 +132,7 @@ type logTx struct {
 	ops     opRows
 	refused []store.Refusal
 	confl   map[conflictKey][]byte
+	undo    []func() // what restores the entries the running function wrote (group.go)
 
 	public
 }
@@ -275,6 +255,9 @@ func (w *logTx) Accept(op *changeset.Op, ix store.Index) (uint64, error) {
 	r.seq, r.dseq, r.hlc = append(r.seq, i64(seq)), append(r.dseq, i64(op.Seq)), append(r.hlc, i64(uint64(op.HLC)))
 	r.device, r.kind, r.record = append(r.device, op.Device), append(r.kind, op.Kind), append(r.record, op.Record)
 	r.index, r.op = append(r.index, ixOf(ix)), append(r.op, b)
+	save(w, w.judged, devSeq{op.Device, op.Seq})
+	save(w, w.acked, op.Device)
+	save(w, w.ackedW, op.Device)
 	w.judged[devSeq{op.Device, op.Seq}] = &store.Judgement{ServerSeq: seq, HLC: uint64(op.HLC), Kind: op.Kind, Record: op.Record}
 	w.head = seq
 	w.acked[op.Device], w.ackedW[op.Device] = op.Seq, true
@@ -287,6 +270,9 @@ func (w *logTx) Refuse(r store.Refusal) error {
 		return err
 	}
 	r.Op = bytes.Clone(r.Op)
+	save(w, w.judged, devSeq{r.Device, r.Seq})
+	save(w, w.acked, r.Device)
+	save(w, w.ackedW, r.Device)
 	w.refused = append(w.refused, r)
 	w.judged[devSeq{r.Device, r.Seq}] = &store.Judgement{HLC: r.HLC, Kind: r.Kind, Record: r.Record, Code: r.Code, Message: r.Message}
 	w.acked[r.Device], w.ackedW[r.Device] = r.Seq, true
@@ -302,6 +288,7 @@ func (w *logTx) PutState(st *changeset.State) error {
 	if err != nil {
 		return err
 	}
+	save(w, w.states, st.Kind+":"+st.ID)
 	w.states[st.Kind+":"+st.ID] = stateEntry{kind: st.Kind, id: st.ID, b: b, written: true}
 	return nil
 }
@@ -317,7 +304,9 @@ func (w *logTx) PutConflict(c changeset.Conflict) error {
 	if err != nil {
 		return err
 	}
-	w.confl[conflictKey{c.Kind, c.Record, c.Field, uint64(c.Loser.HLC), c.Loser.Device}] = b
+	key := conflictKey{c.Kind, c.Record, c.Field, uint64(c.Loser.HLC), c.Loser.Device}
+	save(w, w.confl, key)
+	w.confl[key] = b
 	return nil
 }
 

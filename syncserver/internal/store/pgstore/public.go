@@ -221,6 +221,7 @@ func (w *logTx) PutPublicAppeal(p *store.PublicAppeal) error {
 	if err != nil {
 		return err
 	}
+	save(w, w.appeals, p.ID)
 	w.appeals[p.ID] = b
 	return nil
 }
@@ -228,6 +229,7 @@ func (w *logTx) PutPublicAppeal(p *store.PublicAppeal) error {
 // DeletePublicAppeal implements store.ProjectionTx.
 func (w *logTx) DeletePublicAppeal(id string) error {
 	if validPart(id) {
+		save(w, w.appeals, id)
 		w.appeals[id] = nil
 	}
 	return nil
@@ -242,6 +244,7 @@ func (w *logTx) PutPublicCouncil(c *store.PublicCouncil) error {
 	if err != nil {
 		return err
 	}
+	save(w, w.councils, c.Code)
 	w.councils[c.Code] = b
 	return nil
 }
@@ -249,6 +252,7 @@ func (w *logTx) PutPublicCouncil(c *store.PublicCouncil) error {
 // DeletePublicCouncil implements store.ProjectionTx.
 func (w *logTx) DeletePublicCouncil(code string) error {
 	if validPart(code) {
+		save(w, w.councils, code)
 		w.councils[code] = nil
 	}
 	return nil
@@ -290,6 +294,7 @@ func (w *logTx) PutTracking(t *store.Tracking) error {
 	if err != nil {
 		return err
 	}
+	save(w, w.tracks, t.Submission)
 	w.tracks[t.Submission] = &trackEntry{t: cp, b: b}
 	return nil
 }
@@ -356,6 +361,7 @@ func (w *logTx) BindCode(sum [32]byte, submission string) error {
 	if taken {
 		return store.ErrCodeTaken
 	}
+	save(w, w.codes, sum)
 	w.codes[sum] = submission
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,6 +49,13 @@ type Store struct {
 	pool  *pgxpool.Pool
 	log   *slog.Logger
 	where string
+
+	// The appends waiting in this process, and whether one of them leads
+	// (group.go).
+	amu     sync.Mutex
+	pending []*appendReq
+	leading bool
+	groups  atomic.Int64 // transactions of appends begun (for tests)
 }
 
 var _ store.Store = (*Store)(nil)

@@ -1,6 +1,7 @@
 package guitest
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -74,7 +75,9 @@ func (a *app) placesTranslated(d uiprobe.Dump) {
 // (the status bar then says everything was sent); web submissions sent
 // through the server's public form, pulled into the home screen's inbox
 // and registered (the right chosen in the dialog), joined to that appeal,
-// and refused as spam; a person's data request saved as a PDF through
+// and refused as spam; a trainer's guide come with the sync, marked read
+// and a copy saved through Fyne's save dialog; a person's data request
+// saved as a PDF through
 // Fyne's save dialog; a backup made into a folder chosen in Fyne's folder
 // dialog, restored from the file chosen in its open dialog, and opened.
 // What each did is read back from the server, the files and keneshctl.
@@ -93,8 +96,18 @@ func TestRealWindowDialogs(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(r.home, stick), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// A trainer's guide waiting on the server.
+	guide := bytes.Repeat([]byte("Укук боюнча колдонмо ң ө ү. "), 2_000)
+	guideFile := filepath.Join(t.TempDir(), "укук-колдонмо.pdf")
+	if err := os.WriteFile(guideFile, guide, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	trainer := r.newLaptop(srv, "trainer", "", "Тренер Айгерим")
+	guideTitle := "Укуктарды коргоо боюнча колдонмо"
+	trainer.ctl("material", "publish", guideFile, "--title", guideTitle, "--lang", "ky")
+	trainer.ctl("sync")
 	form := srv.openForm() // the server takes a form filled in no less than 3 s
-	r.mark("a server and a laptop")
+	r.mark("a server, a laptop and a trainer's guide")
 
 	a := r.run(l.data, "ky")
 	a.unlock()
@@ -176,6 +189,28 @@ func TestRealWindowDialogs(t *testing.T) {
 		return shows(d, a.T("sync.state.idle")) && shows(d, a.T("sync.pending", "n", 0))
 	})
 	r.mark("the inbox")
+
+	// The trainer's guide, come by itself with the sync: marked read, and a
+	// copy saved through Fyne's save dialog.
+	a.page("materials")
+	a.waitFor("the guide here", func(d uiprobe.Dump) bool { return shows(d, guideTitle) && shows(d, a.T("materials.here")) })
+	a.clickButton(a.T("materials.mark_read"))
+	a.waitFor("the guide read", func(d uiprobe.Dump) bool { return shows(d, a.T("materials.here")+" · "+a.T("materials.read")) })
+	a.clickButton(a.T("files.save_copy"))
+	d = a.waitFor("the save dialog", func(d uiprobe.Dump) bool {
+		it, ok := find(d, "entry", text("укук-колдонмо.pdf"))
+		return ok && it.Layer >= 1
+	})
+	a.placesTranslated(d)
+	a.screenshot("material-save")
+	a.clickButton(a.T("Save"))
+	copied := filepath.Join(r.home, "укук-колдонмо.pdf")
+	a.waitFor("the copy saved", func(d uiprobe.Dump) bool { return showsOn(d, topLayer(d), a.T("files.saved", "file", copied)) })
+	a.clickButton(a.T("action.close"))
+	if got, err := os.ReadFile(copied); err != nil || !bytes.Equal(got, guide) {
+		t.Fatalf("the saved copy of the guide: %d bytes, %v", len(got), err)
+	}
+	r.mark("the trainer's guide")
 
 	// A person's data request, saved as a PDF where Fyne's save dialog
 	// says (the home folder, the name it offers).
@@ -259,6 +294,14 @@ func TestRealWindowDialogs(t *testing.T) {
 			got[0].RegNo != regNo || got[0].Category != "health" {
 			t.Fatalf("the registered appeal in %s: %+v %v", store.data, got, err)
 		}
+	}
+	var materials []struct {
+		Title string
+		Read  bool
+	}
+	if err := json.Unmarshal(l.ctl("material", "list"), &materials); err != nil || len(materials) != 1 || materials[0].Title != guideTitle ||
+		!materials[0].Read {
+		t.Fatalf("the guide on the laptop: %+v %v", materials, err)
 	}
 	var inbox []struct{ Status string }
 	if err := json.Unmarshal(l.ctl("inbox", "list", "--status", "all"), &inbox); err != nil {

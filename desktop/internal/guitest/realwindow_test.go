@@ -63,6 +63,9 @@ func TestRealWindow(t *testing.T) {
 	// The Reports page: its period and side-by-side drop-downs, then a
 	// number clicked opens the list of exactly the records it counts.
 	a.page("reports")
+	if n := a.sweep("the Reports page"); n < 4 {
+		a.fail("the Reports page has %d drop-downs", n)
+	}
 	a.choose("reports.preset", a.T("report.period_all"))
 	a.choose("reports.by", a.T("report.by.oblast"))
 	d := a.waitFor("the figures by oblast", func(d uiprobe.Dump) bool {

@@ -27,6 +27,12 @@ func String() string {
 	return release
 }
 
+// SetRelease sets the release and commit of a build that cannot pass
+// -ldflags: fyne package's Windows build drops them on its second go build
+// (make dist-windows writes a file into the main package it builds that
+// calls this from an init function). Nothing else calls it.
+func SetRelease(r, c string) { release, commit = r, c }
+
 // IsDev reports whether this build was given no release.
 func IsDev() bool { return String() == Dev }
 

@@ -86,3 +86,12 @@ func TestVersionFile(t *testing.T) {
 		t.Fatalf("FyneApp.toml's Version is %q, VERSION is %q: make version-sync writes VERSION into it", m[1], v)
 	}
 }
+
+func TestSetRelease(t *testing.T) {
+	oldR, oldC := release, commit
+	defer func() { release, commit = oldR, oldC }()
+	SetRelease("0.9.0", "abcdef")
+	if String() != "0.9.0" || !strings.Contains(Describe("kenesh"), "commit abcdef") {
+		t.Fatalf("%s / %s", String(), Describe("kenesh"))
+	}
+}

@@ -228,7 +228,7 @@ func TestWindowsBuild(t *testing.T) {
 		t.Fatalf("the installer is not a Windows program: %v", err)
 	}
 	defer s.Close()
-	if oh, ok := s.OptionalHeader.(*pe.OptionalHeader32); !ok || oh.Subsystem != pe.IMAGE_SUBSYSTEM_WINDOWS_GUI {
-		t.Errorf("the installer's header: %T", s.OptionalHeader)
+	if oh, ok := s.OptionalHeader.(*pe.OptionalHeader64); !ok || s.Machine != pe.IMAGE_FILE_MACHINE_AMD64 || oh.Subsystem != pe.IMAGE_SUBSYSTEM_WINDOWS_GUI {
+		t.Errorf("the installer's header: machine %#x, %T", s.Machine, s.OptionalHeader)
 	}
 }

@@ -267,6 +267,78 @@ func TestFilesDamagedChunkIsFetchedAgain(t *testing.T) {
 	}
 }
 
+// upFlipper is a proxy that flips one byte near the end of the chunk
+// stream of the next n put requests (in the last chunk of each), as a bad
+// line might on the way up.
+func upFlipper(t *testing.T, target string, n int32) *httptest.Server {
+	u, _ := url.Parse(target)
+	var left atomic.Int32
+	left.Store(n)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == syncproto.PathFilesPut && left.Add(-1) >= 0 {
+			b, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			if len(b) > 200 {
+				b[len(b)-100] ^= 0x20
+			}
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+			r.Header.Del("Content-Length")
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// A chunk damaged on the way up is refused by the server, never stored:
+// the sync says so, the chunks before it in the request are kept, and the
+// next sync sends the rest; the council's other laptop then fetches the
+// file whole, with nothing damaged to fetch again.
+// On the fake and on the real server.
+func TestFilesDamagedOnTheWayUpIsSentAgain(t *testing.T) {
+	t.Run("fake", func(t *testing.T) { damagedOnTheWayUp(t, startFake(t, synctest.Options{})) })
+	t.Run("server", func(t *testing.T) { damagedOnTheWayUp(t, startServer(t)) })
+}
+
+func damagedOnTheWayUp(t *testing.T, srv server) {
+	srv.addCouncil("NRN-ATB", "Ат-Башы", "KG-N")
+	a := newLaptop(t, "a")
+	a.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.baseURL())
+	b := newLaptop(t, "b")
+	b.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.baseURL())
+	content := noise(7, 3<<20)
+	ap, att := a.attach(t, "протокол.pdf", content)
+	a.syncRecordsOnly(t)
+	a.via(upFlipper(t, srv.baseURL(), 1).URL)
+	_, err := a.sync.SyncOnce(context.Background())
+	if code := syncproto.CodeOf(err); code != syncproto.CodeFrame {
+		t.Fatalf("a put with a damaged chunk: %v (code %q), want %q", err, code, syncproto.CodeFrame)
+	}
+	if st, _ := a.files.Status(context.Background()); st.UpChunks != len(att.Chunks) {
+		t.Fatalf("after the damaged put %d of %d chunks wait to go: some counted as sent unanswered", st.UpChunks, len(att.Chunks))
+	}
+	a.via(srv.baseURL())
+	sum := a.syncOK(t)
+	if sum.Files.UpChunks == 0 || sum.Files.UpChunks >= len(att.Chunks) {
+		t.Errorf("the next sync sent %d of %d chunks: the ones before the damaged one should be kept, the rest sent", sum.Files.UpChunks, len(att.Chunks))
+	}
+	if st, _ := a.files.Status(context.Background()); st.UpChunks != 0 {
+		t.Errorf("after the second sync %d chunks wait to go", st.UpChunks)
+	}
+	t.Logf("%d chunks; the second sync sent %d", len(att.Chunks), sum.Files.UpChunks)
+	got := b.syncOK(t)
+	if got.Files.Refetched != 0 {
+		t.Errorf("the other laptop met a damaged chunk: the server kept one (%+v)", got.Files)
+	}
+	if c, err := b.content(t, domain.KindAppeal, ap.ID, att.ID); err != nil || !bytes.Equal(c, content) {
+		t.Fatalf("the file on the other laptop: %v", err)
+	}
+}
+
 // A server from before files (it answers their endpoints "no such
 // endpoint"): records sync as before, the files stay on the laptop and
 // wait for a server that carries them.

@@ -254,8 +254,14 @@ func quotaErr(owner string, used, quota int64) error {
 	if owner == policy.GlobalOwner {
 		who = "the materials"
 	}
-	return perr(syncproto.CodeQuota, "%s: %s of %s for files on the server used; the chunk was not stored: ask the administrator to raise the quota (serve --files-quota), or remove files",
-		who, gib(used), gib(quota))
+	// Removing a file from a record does not give its room back (the
+	// server keeps what was sent), so the way out is the quota.
+	flag := "--files-quota"
+	if owner == policy.GlobalOwner {
+		flag = "--materials-quota"
+	}
+	return perr(syncproto.CodeQuota, "%s: %s of %s for files on the server used; the chunk was not stored and the files wait on the laptop: ask the administrator to raise the quota (serve %s)",
+		who, gib(used), gib(quota), flag)
 }
 
 func gib(n int64) string { return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30)) }

@@ -8,8 +8,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -265,7 +267,7 @@ func TestFilesQuotaExhaustion(t *testing.T) {
 	}
 	_, err := put(hog.client(), ref, out...)
 	var e *syncproto.Error
-	if !errors.As(err, &e) || e.Code != syncproto.CodeQuota || !strings.Contains(e.Message, "NRN-ATB") || !errors.Is(err, syncproto.ErrQuota) {
+	if !errors.As(err, &e) || e.Code != syncproto.CodeQuota || !strings.Contains(e.Message, "NRN-ATB") || !strings.Contains(e.Message, "--files-quota") || !errors.Is(err, syncproto.ErrQuota) {
 		t.Fatalf("over the quota: %v", err)
 	}
 	if r := hog.push(hog.op(domain.KindAppeal, domain.NewID(), changeset.ActionCreate, appeal("NRN-ATB"))); r.status != http.StatusOK || len(r.resp.Refused) > 0 {
@@ -305,5 +307,78 @@ func TestFilesNothingReadableAtRest(t *testing.T) {
 	}
 	if found := grep(t, tg.dir); len(found) > 0 {
 		t.Errorf("the data directory shows %v", found)
+	}
+}
+
+// A server whose disk for files is full refuses a put with CodeUnavailable
+// (the laptop keeps its files and tries again later) and a sentence saying
+// so; nothing of the refused chunk is kept or counted (have still says it
+// is missing, and nothing is left in the files directory), and the
+// records still sync. Once there is room, the same put goes in whole and
+// the council's other laptop gets the chunks back.
+func TestFilesDiskFull(t *testing.T) {
+	tg := start(t, server.Config{})
+	l := tg.enroll(domain.RoleSecretary, "NRN-ATB")
+	other := tg.enroll(domain.RoleSecretary, "NRN-ATB")
+	att, chunks := file(noise(6, 150_000), 100_000)
+	ref := l.appealWith(att)
+	// The files' reserve over what the disk has free: a full disk.
+	tg.close()
+	tg.cfg.FilesMinFree = 1 << 62
+	tg.open()
+	pr, err := put(l.client(), ref, raw(chunks[0]), raw(chunks[1]))
+	var e *syncproto.Error
+	if !errors.As(err, &e) || e.Code != syncproto.CodeUnavailable || !strings.Contains(e.Message, "disk") || !e.Temporary() {
+		t.Fatalf("a put on a full disk: %+v %v", pr, err)
+	}
+	if pr != nil && pr.Stored+pr.Held > 0 {
+		t.Fatalf("a put on a full disk kept %+v", pr)
+	}
+	have := func() []string {
+		t.Helper()
+		resp, err := l.client().Have(context.Background(), &syncproto.HaveRequest{Records: []syncproto.HaveRecord{{RecordRef: ref, Chunks: []string{att.Chunks[0].SHA256, att.Chunks[1].SHA256}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Records[0].Missing
+	}
+	if m := have(); len(m) != 2 {
+		t.Fatalf("after a refused put the server holds %d of 2 chunks", 2-len(m))
+	}
+	if r := l.push(l.op(domain.KindAppeal, domain.NewID(), changeset.ActionCreate, appeal("NRN-ATB"))); r.status != http.StatusOK || len(r.resp.Refused) > 0 {
+		t.Fatalf("records while the files' disk is full: %s", r)
+	}
+	blobs := func() (n int) {
+		t.Helper()
+		err := filepath.WalkDir(filepath.Join(tg.dir, "files"), func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				n++
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := blobs(); n != 0 {
+		t.Fatalf("%d files left in the files directory by a refused put", n)
+	}
+	tg.close()
+	tg.cfg.FilesMinFree = 1
+	tg.open()
+	if pr, err := put(l.client(), ref, raw(chunks[0]), raw(chunks[1])); err != nil || pr.Stored != 2 {
+		t.Fatalf("the put once there is room: %+v %v", pr, err)
+	}
+	if m := have(); len(m) != 0 || blobs() != 2 {
+		t.Fatalf("after the put %v are missing, %d blobs", m, blobs())
+	}
+	var got [][]byte
+	err = other.client().GetChunks(context.Background(), &syncproto.GetRequest{RecordRef: ref, Chunks: []string{att.Chunks[0].SHA256, att.Chunks[1].SHA256}}, func(c *syncproto.StreamChunk) error {
+		got = append(got, bytes.Clone(c.Plain))
+		return nil
+	})
+	if err != nil || len(got) != 2 || !bytes.Equal(got[0], chunks[0]) || !bytes.Equal(got[1], chunks[1]) {
+		t.Fatalf("the other laptop's get: %d chunks, %v", len(got), err)
 	}
 }

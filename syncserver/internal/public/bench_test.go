@@ -14,6 +14,7 @@ import (
 	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
 // publishMany makes n appeals of the world's councils, every one of them
@@ -120,32 +121,7 @@ func BenchmarkPages(b *testing.B) {
 	for _, l := range langs {
 		stats = append(stats, Prefix+l+"/stats")
 	}
-	today := caldate.Of(time.Now())
-	b.Run("view/whole", func(b *testing.B) { // an engine that keeps no changes, or a reader far behind
-		b.ReportAllocs()
-		for range b.N {
-			if _, err := build(context.Background(), w.st, today, nil); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("view/follow", func(b *testing.B) { // after one publication
-		prev, err := build(context.Background(), w.st, today, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := range b.N {
-			b.StopTimer()
-			p := prev.appeals[i%len(prev.appeals)]
-			w.central.push(domain.KindAppeal, p.ID, "", "update", map[string]any{"published_on": fmt.Sprintf("2026-11-%02d", 1+i%28)})
-			b.StartTimer()
-			if prev, err = build(context.Background(), w.st, today, prev); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	benchView(b, w, w.st)
 	for _, cache := range []struct {
 		name  string
 		bytes int
@@ -178,4 +154,36 @@ func BenchmarkPages(b *testing.B) {
 			})
 		}
 	}
+}
+
+// benchView makes the register's view of w's projection from st (w's
+// store, or another process's on its database): whole, and following one
+// publication at a time.
+func benchView(b *testing.B, w *world, st store.Public) {
+	today := caldate.Of(time.Now())
+	b.Run("view/whole", func(b *testing.B) { // an engine that keeps no changes, or a reader far behind
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := build(context.Background(), st, today, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("view/follow", func(b *testing.B) { // after one publication
+		prev, err := build(context.Background(), st, today, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			b.StopTimer()
+			p := prev.appeals[i%len(prev.appeals)]
+			w.central.push(domain.KindAppeal, p.ID, "", "update", map[string]any{"published_on": fmt.Sprintf("2026-11-%02d", 1+i%28)})
+			b.StartTimer()
+			if prev, err = build(context.Background(), st, today, prev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

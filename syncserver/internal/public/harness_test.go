@@ -73,12 +73,18 @@ func (w *writer) push(kind, id, council, action string, fields map[string]any) {
 
 func newWorld(t testing.TB, guard GuardConfig) *world {
 	t.Helper()
-	ctx := context.Background()
-	st, err := badgerstore.Open(ctx, t.TempDir(), badgerstore.Options{Small: true, MinFree: 1})
+	st, err := badgerstore.Open(context.Background(), t.TempDir(), badgerstore.Options{Small: true, MinFree: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newWorldOn(t, guard, st)
+}
+
+// newWorldOn is newWorld on an open store of any engine.
+func newWorldOn(t testing.TB, guard GuardConfig, st store.Store) *world {
+	t.Helper()
+	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
 	ing, err := ingest.Open(ctx, st, ingest.Options{Logger: log})
 	if err != nil {

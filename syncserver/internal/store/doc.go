@@ -78,9 +78,9 @@
 //     the log (an operation of the server's own device for its council),
 //     so it reaches the council's laptops by pull like any record. An
 //     engine may also say which appeals each version of the projection
-//     changed (PublicChangeReader, optional: badgerstore does, pgstore
-//     not yet), so that the register follows a publication by reading
-//     that appeal, not all 20,000.
+//     changed (PublicChangeReader, optional: badgerstore and pgstore
+//     do), so that the register follows a publication by reading that
+//     appeal, not all 20,000.
 //   - Merging states apart from acknowledging operations (issue 15's
 //     spread backlog) is an Append that only puts states, fed by EachOp.
 //   - File chunks (issue 14) go to a blob store of their own (a directory,

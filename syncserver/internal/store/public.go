@@ -40,7 +40,8 @@ type PublicStamp struct {
 
 // PublicChangeReader is what a PublicReader also does when its engine
 // keeps which appeals each version of the projection changed (badgerstore
-// does; an engine that does not is read whole at every version): a reader
+// and pgstore do; an engine that does not is read whole at every
+// version): a reader
 // that holds the projection as of version n follows it by reading only
 // what changed since, where reading it whole (20,000 appeals decoded)
 // took a second.

@@ -11,8 +11,11 @@
 // schema is newer than the binary knows is refused, never used. The tables
 // (see migrations/) follow the contract's concerns: the directory
 // (devices, tokens, codes, seen), the log (ops, refusals, acked, and the
-// one row of log_state), states and conflicts, the public projection, and
-// the account of file chunks (chunks, chunk_usage).
+// one row of log_state), states and conflicts, the public projection and
+// which appeals each of its versions changed (public_changes, kept by
+// triggers, so that a process of an older release still serving during a
+// rolling upgrade cannot change the projection unseen), and the account
+// of file chunks (chunks, chunk_usage).
 //
 // # Server sequence and pull order across processes
 //

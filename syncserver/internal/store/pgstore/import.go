@@ -74,9 +74,15 @@ func (s *Store) Import(ctx context.Context, from store.Exporter, key []byte) (*I
 		if !m.Public.At.IsZero() {
 			at = &m.Public.At
 		}
-		_, err = tx.Exec(ctx, `UPDATE log_state SET head = $1, clock = $2, public_n = $3, public_at = $4, public_rule = $5`,
+		_, err = tx.Exec(ctx, `UPDATE log_state SET head = $1, clock = $2, public_n = $3, public_at = $4, public_rule = $5, public_changes_from = $3::bigint + 1`,
 			i64(m.Head), i64(uint64(m.Clock)), i64(m.Public.N), at, m.PublicRule)
 		if err != nil {
+			return err
+		}
+		// The projection's rows came in without versions of their own (the
+		// triggers noted them as changes of version 1): readers read it
+		// whole once, then follow the changes of the versions after it.
+		if _, err := tx.Exec(ctx, `DELETE FROM public_changes`); err != nil {
 			return err
 		}
 		n = &im.n

@@ -404,12 +404,24 @@ func (w *logTx) flush() error {
 	return nil
 }
 
+// publicChangesKept is how many versions' changes of the projection are
+// kept, and publicChangesPrune how often (in versions) older ones are
+// deleted; a reader further behind reads the projection whole (as
+// badgerstore). Variables for tests.
+var publicChangesKept, publicChangesPrune uint64 = 20000, 1000
+
 // queueState writes log_state as the transaction leaves it; publicMoved
-// steps the projection's version.
+// steps the projection's version (and now and then deletes the changes
+// of versions no longer kept).
 func (w *logTx) queueState(b *pgx.Batch, publicMoved bool) {
 	if publicMoved {
 		b.Queue(`UPDATE log_state SET head = $1, clock = $2, public_rule = $3, public_n = public_n + 1, public_at = clock_timestamp()`,
 			i64(w.head), i64(w.clock), w.rule)
+		if n := w.publicN + 1; n%publicChangesPrune == 0 && n > publicChangesKept {
+			cut := i64(n - publicChangesKept) // the changes of versions below it go
+			b.Queue(`DELETE FROM public_changes WHERE n < $1`, cut)
+			b.Queue(`UPDATE log_state SET public_changes_from = greatest(public_changes_from, $1)`, cut)
+		}
 		return
 	}
 	b.Queue(`UPDATE log_state SET head = $1, clock = $2, public_rule = $3`, i64(w.head), i64(w.clock), w.rule)

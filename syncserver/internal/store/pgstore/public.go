@@ -20,18 +20,10 @@ func (s *Store) PublicVersion(ctx context.Context) (store.PublicStamp, error) {
 	if err := ctx.Err(); err != nil {
 		return store.PublicStamp{}, err
 	}
-	v, err := publicVersion(ctx, s.pool.QueryRow(ctx, `SELECT public_n, public_at FROM log_state`))
-	if err != nil {
-		return v, fmt.Errorf("the public projection's version: %w", err)
-	}
-	return v, nil
-}
-
-func publicVersion(_ context.Context, row pgx.Row) (store.PublicStamp, error) {
 	var n int64
 	var at *time.Time
-	if err := row.Scan(&n, &at); err != nil {
-		return store.PublicStamp{}, err
+	if err := s.pool.QueryRow(ctx, `SELECT public_n, public_at FROM log_state`).Scan(&n, &at); err != nil {
+		return store.PublicStamp{}, fmt.Errorf("the public projection's version: %w", err)
 	}
 	v := store.PublicStamp{N: u64(n)}
 	if at != nil {
@@ -40,20 +32,34 @@ func publicVersion(_ context.Context, row pgx.Row) (store.PublicStamp, error) {
 	return v, nil
 }
 
-// ReadPublic implements store.Public.
+// ReadPublic implements store.Public. The snapshot is taken at once, by
+// reading the version (PostgreSQL takes it at a transaction's first
+// statement, which fn might make after a later commit).
 func (s *Store) ReadPublic(ctx context.Context, fn func(store.PublicReader) error) error {
-	return s.readOnly(ctx, func(tx pgx.Tx) error { return fn(&publicView{ctx: ctx, tx: tx}) })
+	return s.readOnly(ctx, func(tx pgx.Tx) error {
+		v := &publicView{ctx: ctx, tx: tx}
+		var n, from int64
+		var at *time.Time
+		if err := tx.QueryRow(ctx, `SELECT public_n, public_at, public_changes_from FROM log_state`).Scan(&n, &at, &from); err != nil {
+			return fmt.Errorf("the public projection's version: %w", err)
+		}
+		v.stamp, v.changesFrom = store.PublicStamp{N: u64(n)}, u64(from)
+		if at != nil {
+			v.stamp.At = at.UTC().Truncate(time.Millisecond)
+		}
+		return fn(v)
+	})
 }
 
 // publicView is a read-only snapshot of the projection.
 type publicView struct {
-	ctx context.Context
-	tx  pgx.Tx
+	ctx         context.Context
+	tx          pgx.Tx
+	stamp       store.PublicStamp
+	changesFrom uint64 // the first version whose changes are kept
 }
 
-func (v *publicView) Version() (store.PublicStamp, error) {
-	return publicVersion(v.ctx, v.tx.QueryRow(v.ctx, `SELECT public_n, public_at FROM log_state`))
-}
+func (v *publicView) Version() (store.PublicStamp, error) { return v.stamp, nil }
 
 // each calls fn with every JSON value query returns.
 func each(ctx context.Context, tx pgx.Tx, what, query string, fn func([]byte) error) error {
@@ -95,6 +101,24 @@ func (v *publicView) EachCouncil(fn func(*store.PublicCouncil) error) error {
 		}
 		return fn(&c)
 	})
+}
+
+// AppealsChangedSince implements store.PublicChangeReader: the rows of
+// public_changes after version n (the triggers of migration 3 write them),
+// as far as this snapshot holds them.
+func (v *publicView) AppealsChangedSince(n uint64, fn func(id string) error) (bool, error) {
+	if n+1 < v.changesFrom {
+		return false, nil
+	}
+	rows, err := v.tx.Query(v.ctx, `SELECT id FROM public_changes WHERE n > $1 ORDER BY n`, i64(n))
+	if err != nil {
+		return false, fmt.Errorf("the public projection's changes: %w", err)
+	}
+	var id string
+	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error { return fn(id) }); err != nil {
+		return false, fmt.Errorf("the public projection's changes: %w", err)
+	}
+	return true, nil
 }
 
 func (v *publicView) Appeal(id string) (*store.PublicAppeal, error) {

@@ -68,7 +68,11 @@ const migrationLock = 0x4b656e657368 // "Kenesh"
 
 // migrate brings the schema up to date: each missing migration in its own
 // transaction, with its row in schema_version.
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context) error { return s.migrateTo(ctx, SchemaVersion()) }
+
+// migrateTo brings the schema up to version upto (tests make databases as
+// older releases left them).
+func (s *Store) migrateTo(ctx context.Context, upto int) error {
 	ms, err := migrations()
 	if err != nil {
 		return err
@@ -96,7 +100,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if have > len(ms) {
 		return fmt.Errorf("the database's schema is version %d, and this kenesh-syncserver knows versions up to %d: run a newer kenesh-syncserver (never an older one on a newer database)", have, len(ms))
 	}
-	for _, m := range ms[have:] {
+	for _, m := range ms[have:max(have, upto)] {
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, m.sql); err != nil {
 				return err

@@ -138,6 +138,29 @@ func TestCompareFindsEveryDifference(t *testing.T) {
 	if _, err := dst.Import(ctx, src, bytes.Repeat([]byte{7}, 32)); !errors.Is(err, pgstore.ErrNotEmpty) {
 		t.Fatalf("a second import: %v", err)
 	}
+	// The register on the copy reads the projection whole once (no change
+	// before the import is kept), then follows what changes after it.
+	v, err := dst.PublicVersion(ctx)
+	if err != nil || v.N == 0 {
+		t.Fatalf("the copy's projection is at version %d (%v)", v.N, err)
+	}
+	changed := func(n uint64) (ids []string, complete bool) {
+		t.Helper()
+		err := dst.ReadPublic(ctx, func(r store.PublicReader) (err error) {
+			complete, err = r.(store.PublicChangeReader).AppealsChangedSince(n, func(id string) error { ids = append(ids, id); return nil })
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids, complete
+	}
+	if _, complete := changed(v.N - 1); complete {
+		t.Errorf("the copy says it holds the changes of version %d, made before the import", v.N)
+	}
+	if ids, complete := changed(v.N); !complete || len(ids) != 0 {
+		t.Errorf("the copy's changes since the import: %v (complete %v), want none", ids, complete)
+	}
 	for _, c := range []struct {
 		change func(st store.Store) error
 		want   string

@@ -30,7 +30,8 @@ const adminUsage = `usage: kenesh-syncserver admin {--data DIR | --postgres URL}
   enroll --device ID [--ttl 72h]   (a code to enroll that laptop again)
   devices
   revoke DEVICE-ID
-  public-challenge [on|off]   (the citizens' form's challenge on the running server, until it stops)
+  public-challenge [on|off]   (the citizens' form's challenge on the running server, until it stops;
+         with --postgres, every process's within 5 s, kept in the database until switched again)
   backup [--recipient AGE1...]... [--recipients-file FILE] [--passphrase] FILE   (--data only:
          a PostgreSQL database is backed up with pg_dump or pg_basebackup)`
 
@@ -84,7 +85,7 @@ func runAdmin(ctx context.Context, e *env, args []string) error {
 				on := pos[0] == "on"
 				set = &on
 			case len(pos) != 0:
-				return usagef("usage: kenesh-syncserver admin --data DIR public-challenge [on|off]")
+				return usagef("usage: kenesh-syncserver admin {--data DIR | --postgres URL} public-challenge [on|off]")
 			}
 			on, err := svc.PublicChallenge(ctx, set)
 			if err != nil {

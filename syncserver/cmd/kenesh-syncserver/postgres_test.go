@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -48,6 +49,17 @@ func TestPostgresServeAndAdmin(t *testing.T) {
 	if code, _, errs := admin("backup", filepath.Join(t.TempDir(), "b.kbk")); code != 1 || !strings.Contains(errs, "pg_dump") {
 		t.Fatalf("backup of a PostgreSQL deployment: %d %s", code, errs)
 	}
+	// The form's challenge is the database's switch: turned with no
+	// server running, and kept.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{{nil, `{"challenge":false}`}, {[]string{"on"}, `{"challenge":true}`}, {nil, `{"challenge":true}`}} {
+		code, out, errs := admin(append([]string{"public-challenge"}, c.args...)...)
+		if code != 0 || strings.Join(strings.Fields(out), "") != c.want {
+			t.Fatalf("public-challenge %v: %d %q %s", c.args, code, out, errs)
+		}
+	}
 	if code, _, _ := admin("frobnicate"); code != 2 {
 		t.Fatalf("unknown admin command: exit %d", code)
 	}
@@ -69,6 +81,17 @@ func TestPostgresServeAndAdmin(t *testing.T) {
 	files := t.TempDir()
 	a := serveBG(t, http.DefaultClient, "http", "--postgres", url, "--files", files)
 	b := serveBG(t, http.DefaultClient, "http", "--postgres", url, "--files", files)
+	for _, base := range []string{a, b} { // both processes' forms ask what admin switched on
+		resp, err := http.Get(base + "/public/en/appeal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(page), "/challenge/") {
+			t.Errorf("the form at %s does not ask the challenge admin switched on", base)
+		}
+	}
 	code, out, errs := admin("enroll", "--council", "NRN-ATB", "--role", "secretary", "--name", "Ат-Башы ноутбугу")
 	if code != 0 {
 		t.Fatalf("enroll: %d %s", code, errs)

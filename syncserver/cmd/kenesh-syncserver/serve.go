@@ -50,7 +50,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.Int64Var(&cfg.MaterialsQuota, "materials-quota", files.DefaultMaterialQuota>>20, "MiB of trainers' materials the server keeps, all together (negative: no quota)")
 	publicOn := fs.Bool("public", true, "serve the public register of published appeals under /public/ (false: the laptops' API only)")
 	publicForm := fs.Bool("public-form", true, "serve the citizens' form and tracking pages with the register")
-	fs.BoolVar(&cfg.Public.Guard.Challenge, "public-challenge", false, "ask the digits of a picture (or a recording) on the citizens' form: switch it on when spam gets through")
+	fs.BoolVar(&cfg.Public.Guard.Challenge, "public-challenge", false, "ask the digits of a picture (or a recording) on the citizens' form: switch it on when spam gets through (with --postgres it switches it on for every process, in the database: admin public-challenge off switches it off)")
 	fs.StringVar(&cfg.Public.Licence, "public-licence", "", "licence of the register's open data (default "+public.DefaultLicence+")")
 	fs.BoolVar(&cfg.Public.Guard.TrustProxy, "public-trust-proxy", false, "take the citizen's address from X-Forwarded-For (a reverse proxy on this host), for the form's rate limits")
 	fs.IntVar(&cfg.Public.Guard.MaxWaiting, "public-max-waiting", 500, "web submissions that may wait in one council's inbox; past it the form asks to try later")

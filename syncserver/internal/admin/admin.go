@@ -56,7 +56,8 @@ type Service interface {
 	// server asks its challenge, after switching it on or off when set is
 	// not nil (until the server stops: serve --public-challenge keeps it
 	// on from the start). Without a running server that serves the form
-	// it is an input error that says so.
+	// it is an input error that says so. On PostgreSQL the switch is the
+	// database's, for every process, and lasts until switched again.
 	PublicChallenge(ctx context.Context, set *bool) (bool, error)
 }
 
@@ -89,8 +90,23 @@ func (l *Local) PublicExport(ctx context.Context, w io.Writer, o public.ExportOp
 	return public.ExportTar(ctx, l.Store, o, w)
 }
 
-// PublicChallenge implements Service.
-func (l *Local) PublicChallenge(_ context.Context, set *bool) (bool, error) {
+// PublicChallenge implements Service. On a store that keeps the switch
+// for every process (store.ChallengeSwitch: PostgreSQL), it is turned
+// there, with or without a server running here, and every process's form
+// follows it within its Guard.ChallengeEvery (this one's at once).
+func (l *Local) PublicChallenge(ctx context.Context, set *bool) (bool, error) {
+	if sw, ok := l.Store.(store.ChallengeSwitch); ok {
+		if set != nil {
+			if err := sw.SetChallenge(ctx, *set); err != nil {
+				return false, err
+			}
+		}
+		on, err := sw.Challenge(ctx)
+		if err == nil && l.Public != nil && l.Public.HasForm() {
+			l.Public.SetChallenge(on)
+		}
+		return on, err
+	}
 	if l.Public == nil || !l.Public.HasForm() {
 		return false, ErrNoPublicForm
 	}

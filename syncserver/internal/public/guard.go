@@ -31,8 +31,13 @@ type GuardConfig struct {
 	Secret []byte
 	// Challenge asks the digits of a picture (or of a recording) on every
 	// submission, from the start (Handler.SetChallenge switches it while
-	// the server runs).
+	// the server runs). On a store that keeps the switch for every
+	// process (store.ChallengeSwitch), the store's switch is followed.
 	Challenge bool
+	// ChallengeEvery is how long a process may go on with the store's
+	// challenge switch as it last read it (default 5 s): the form's
+	// requests read it again when it is older.
+	ChallengeEvery time.Duration
 	// MinFill is the least time between showing the form and taking it
 	// (default 3 s): a person reads and types; a script posts at once.
 	MinFill time.Duration

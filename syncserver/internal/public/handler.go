@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kenesh/kenesh/shared/domain"
@@ -67,6 +68,13 @@ type Handler struct {
 	css   []byte
 	cssET string
 	chain http.Handler
+
+	// The store's challenge switch, when it keeps one for every process
+	// (store.ChallengeSwitch), and when this process last read it (Unix
+	// nanoseconds; one reader at a time).
+	sw     store.ChallengeSwitch
+	swMu   sync.Mutex
+	swRead atomic.Int64
 }
 
 //go:embed templates/*.html templates/style.css
@@ -111,6 +119,12 @@ func New(cfg Config) (*Handler, error) {
 	if h.guard, err = newGuard(cfg.Guard, h.now); err != nil {
 		return nil, err
 	}
+	if sw, ok := cfg.Store.(store.ChallengeSwitch); ok && cfg.Submit != nil {
+		h.sw = sw
+		if h.cfg.Guard.ChallengeEvery <= 0 {
+			h.cfg.Guard.ChallengeEvery = 5 * time.Second
+		}
+	}
 	recovered := middleware.Recover(http.HandlerFunc(h.route), h.log, func(w http.ResponseWriter, r *http.Request) {
 		middleware.InfoOf(r).Code = "internal"
 		h.message(w, r, h.langOf(r), http.StatusInternalServerError, "error.title", "error.text", false)
@@ -138,8 +152,40 @@ func parseTemplates() (map[string]*template.Template, error) {
 // SetChallenge switches the form's challenge on or off while the server
 // runs (an administrator's answer to spam that gets through the rest):
 // forms shown from then on ask it, or do not; a form shown before it was
-// switched on is given back with one. It lasts until the process ends.
+// switched on is given back with one. It lasts until the process ends,
+// or, on a store that keeps the switch for every process, until this
+// process reads that switch again (the caller turns it there too:
+// admin.Local).
 func (h *Handler) SetChallenge(on bool) { h.guard.challenge.Store(on) }
+
+// followSwitch reads the store's challenge switch, when the store keeps
+// one and this process's copy is older than Guard.ChallengeEvery, so that
+// a switch turned by an administrator, or by another process, reaches
+// this one's form within that time. Requests that come while another
+// reads it go on with the copy; a failed read keeps the copy (and is
+// tried again at the next request).
+func (h *Handler) followSwitch(ctx context.Context) {
+	if h.sw == nil {
+		return
+	}
+	now := time.Now().UnixNano() // the copy's age is real time, whatever h.now says
+	if last := h.swRead.Load(); last != 0 && now-last < int64(h.cfg.Guard.ChallengeEvery) {
+		return
+	}
+	if !h.swMu.TryLock() {
+		return
+	}
+	defer h.swMu.Unlock()
+	on, err := h.sw.Challenge(ctx)
+	if err != nil {
+		h.log.Warn("the form's challenge switch not read: the form goes on as it was", "err", err)
+		return
+	}
+	h.swRead.Store(now)
+	if h.guard.challenge.Swap(on) != on {
+		h.log.Info("the citizens' form's challenge switched", "on", on, "by", "the switch kept for every process")
+	}
+}
 
 // HasForm says whether the handler serves the citizens' form.
 func (h *Handler) HasForm() bool { return h.cfg.Submit != nil }
@@ -202,6 +248,7 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(q.rest, "appeals/"):
 		h.need(q, get, h.appealPage)
 	case q.rest == "appeal" && h.cfg.Submit != nil:
+		h.followSwitch(r.Context())
 		if r.Method == http.MethodPost {
 			h.submit(q)
 		} else {

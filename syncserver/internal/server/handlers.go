@@ -120,6 +120,13 @@ func NewHandlers(ctx context.Context, st store.Store, o Options) (*Handlers, err
 			return nil, err
 		}
 		pub = pubH
+		// serve --public-challenge on a store that keeps the switch for
+		// every process turns it on there: for the whole deployment.
+		if sw, ok := st.(store.ChallengeSwitch); ok && g.Challenge && cfg.Submit != nil {
+			if err := sw.SetChallenge(ctx, true); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return &Handlers{
 		Public:   pub,

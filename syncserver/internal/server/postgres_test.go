@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,7 +19,10 @@ import (
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
+	"github.com/kenesh/kenesh/syncserver/internal/public"
+	"github.com/kenesh/kenesh/syncserver/internal/store/pgstore"
 )
 
 // newPGHarness is a server on the PostgreSQL database at url with files in
@@ -278,4 +282,76 @@ func TestTwoProcessesKilledDuringPushesKeepWhatTheyAcknowledged(t *testing.T) {
 			t.Errorf("graceful stop: %v", err)
 		}
 	}
+}
+
+// The citizens' form's challenge on PostgreSQL is one switch for every
+// process, kept in the database: turned by admin on the database (no
+// server of its own), by one process's administration, or by a process
+// started with --public-challenge, every process's form follows it.
+func TestChallengeSwitchSharedByProcesses(t *testing.T) {
+	ctx := context.Background()
+	url, files := pgtest.URL(t), t.TempDir()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	serve := func(challenge bool) (*Server, string) {
+		t.Helper()
+		// ChallengeEvery of a nanosecond: each form's request reads the
+		// switch, so that what follows is never a matter of time.
+		s, err := New(ctx, Config{Postgres: url, FilesDir: files, PostgresConns: 4, Logger: quiet,
+			Public: PublicOptions{Guard: public.GuardConfig{Challenge: challenge, ChallengeEvery: time.Nanosecond}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := httptest.NewServer(s.Handler())
+		t.Cleanup(func() { hs.Close(); s.Close() })
+		return s, hs.URL
+	}
+	asks := func(base string) bool {
+		t.Helper()
+		resp, err := http.Get(base + public.Prefix + "en/appeal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("the form: %d %v", resp.StatusCode, err)
+		}
+		return strings.Contains(string(b), public.Prefix+"challenge/")
+	}
+	expect := func(step string, want bool, bases ...string) {
+		t.Helper()
+		for i, b := range bases {
+			if got := asks(b); got != want {
+				t.Errorf("%s: process %d's form asks the challenge: %v, want %v", step, i+1, got, want)
+			}
+		}
+	}
+	a, aURL := serve(false)
+	_, bURL := serve(false)
+	expect("at the start", false, aURL, bURL)
+
+	// admin --postgres: a store of its own on the database, no server.
+	st, err := pgstore.Open(ctx, url, pgstore.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	adm := &admin.Local{Store: st}
+	on := true
+	if got, err := adm.PublicChallenge(ctx, &on); err != nil || !got {
+		t.Fatalf("admin on the database switched it on: %v, %v", got, err)
+	}
+	expect("switched on by admin on the database", true, aURL, bURL)
+
+	off := false
+	if got, err := a.Admin().PublicChallenge(ctx, &off); err != nil || got {
+		t.Fatalf("the first process's administration switched it off: %v, %v", got, err)
+	}
+	expect("switched off through the first process", false, aURL, bURL)
+	if got, err := adm.PublicChallenge(ctx, nil); err != nil || got {
+		t.Errorf("admin reads the switch: %v, %v; want off", got, err)
+	}
+
+	_, cURL := serve(true) // serve --public-challenge
+	expect("a process started with --public-challenge", true, aURL, bURL, cURL)
 }

@@ -56,6 +56,19 @@ type PublicChangeReader interface {
 	AppealsChangedSince(n uint64, fn func(id string) error) (complete bool, err error)
 }
 
+// ChallengeSwitch is what an engine that several server processes share
+// also does (pgstore): it keeps the switch of the citizens' form's
+// challenge, so that an administrator turns it on or off for every
+// process at once, and it outlasts their restarts. An engine of one
+// process (badgerstore) keeps none: that process holds the switch, and
+// admin reaches it through the control socket.
+type ChallengeSwitch interface {
+	// Challenge says whether the switch is on (off until first set).
+	Challenge(ctx context.Context) (bool, error)
+	// SetChallenge turns it on or off.
+	SetChallenge(ctx context.Context, on bool) error
+}
+
 // PublicReader reads the projection in a snapshot. Values it returns are
 // the caller's.
 type PublicReader interface {

@@ -467,3 +467,35 @@ func (p *public) queue(b *pgx.Batch) map[int]bool {
 	}
 	return changes
 }
+
+// metaChallenge is the meta row of the citizens' form's challenge switch:
+// "on" or "off" (absent: off).
+const metaChallenge = "public_challenge"
+
+var _ store.ChallengeSwitch = (*Store)(nil)
+
+// Challenge implements store.ChallengeSwitch.
+func (s *Store) Challenge(ctx context.Context) (bool, error) {
+	var v string
+	err := s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE name = $1`, metaChallenge).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("the form's challenge switch: %w", err)
+	}
+	return v == "on", nil
+}
+
+// SetChallenge implements store.ChallengeSwitch.
+func (s *Store) SetChallenge(ctx context.Context, on bool) error {
+	v := "off"
+	if on {
+		v = "on"
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`, metaChallenge, v)
+	if err != nil {
+		return fmt.Errorf("the form's challenge switch: %w", classify(err))
+	}
+	return nil
+}

@@ -355,3 +355,52 @@ func TestChallengeSwitchSharedByProcesses(t *testing.T) {
 	_, cURL := serve(true) // serve --public-challenge
 	expect("a process started with --public-challenge", true, aURL, bURL, cURL)
 }
+
+// The public register on two processes of one database: an appeal central
+// staff publish through one process is on the other's register at the next
+// request (each process's view follows the projection's changes), and once
+// unpublished through the other, it is on neither.
+func TestPublicRegisterAcrossProcesses(t *testing.T) {
+	url, files := pgtest.URL(t), t.TempDir()
+	a, b := newPGHarness(t, url, files), newPGHarness(t, url, files)
+	a.council("NRN-ATB", "KG-N")
+	sec := a.enroll(domain.RoleSecretary, "NRN-ATB")
+	central := b.enroll(domain.RoleCentral, "")
+	id, regNo := domain.NewID(), domain.FormatRegNo("NRN-ATB", 2026, "K7QH", 1)
+	resp := sec.push(sec.op(domain.KindAppeal, id, "NRN-ATB", changeset.ActionCreate, map[string]any{
+		"council": "NRN-ATB", "reg_no": regNo, "received_on": "2026-11-02", "registered_on": "2026-11-03", "channel": "phone",
+		"oblast": "KG-N", "category": "land_property", "authority": "police", "summary": "PRIVATE-SUMMARY",
+		"status": "verified", "verified_on": "2026-11-05", "ready_for_publication": true,
+		"public_summary": "Жер участогу боюнча талаш", "appellant": map[string]any{"name": "PRIVATE-NAME"}}))
+	if len(resp.Refused) != 0 {
+		t.Fatalf("the appeal refused: %+v", resp.Refused)
+	}
+	registers := func(step string, want bool) {
+		t.Helper()
+		for i, h := range []*harness{a, b} {
+			status, body := get(t, h.url+public.Prefix+"en/")
+			if status != http.StatusOK {
+				t.Fatalf("%s: process %d's register: %d", step, i+1, status)
+			}
+			if strings.Contains(body, "PRIVATE") {
+				t.Fatalf("%s: process %d's register shows a private field", step, i+1)
+			}
+			if got := strings.Contains(body, regNo); got != want {
+				t.Errorf("%s: process %d's register lists %s: %v, want %v", step, i+1, regNo, got, want)
+			}
+		}
+	}
+	registers("before publication", false) // each process holds a view now
+	if resp := central.push(central.op(domain.KindAppeal, id, "", changeset.ActionUpdate, map[string]any{"published": true, "published_on": "2026-11-15"})); len(resp.Refused) != 0 {
+		t.Fatalf("the publication refused: %+v", resp.Refused)
+	}
+	registers("published through the second process", true)
+	if status, body := get(t, a.url+public.Prefix+"en/appeals/"+regNo); status != http.StatusOK || !strings.Contains(body, "Жер участогу боюнча талаш") {
+		t.Errorf("the appeal's page on the first process: %d", status)
+	}
+	central.h = a
+	if resp := central.push(central.op(domain.KindAppeal, id, "", changeset.ActionUpdate, map[string]any{"published": false})); len(resp.Refused) != 0 {
+		t.Fatalf("the unpublication refused: %+v", resp.Refused)
+	}
+	registers("unpublished through the first process", false)
+}

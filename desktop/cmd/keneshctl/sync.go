@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/kenesh/kenesh/desktop/internal/app"
+	"github.com/kenesh/kenesh/desktop/internal/files"
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/syncer"
 	"github.com/kenesh/kenesh/shared/changeset"
@@ -78,6 +79,8 @@ func explain(err error) error {
 		return fmt.Errorf("everything was synced, but the server also sent changes this laptop does not accept (for another council, stamped far in the future, claiming to be this laptop's, or damaged): they were set aside, not applied; 'keneshctl status' lists them; tell the administrator (%w)", err)
 	case errors.Is(err, syncproto.ErrQuota):
 		return fmt.Errorf("the records were synced, but the council's room for files on the server is full, so some files stay on this laptop; ask the administrator to raise the quota (%w)", err)
+	case errors.Is(err, files.ErrNoRoom):
+		return fmt.Errorf("the records were synced, but this laptop's disk has too little free space to download files; free some space and sync again (%w)", err)
 	case errors.Is(err, syncer.ErrBadAnswer):
 		return fmt.Errorf("the server gave an impossible answer, so none of it was believed: every change stays pending here and is sent at the next sync; if it keeps happening, check the server address and tell the administrator (%w)", err)
 	}

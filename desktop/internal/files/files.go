@@ -25,6 +25,17 @@ import (
 // server yet: it is listed, but cannot be opened until it has.
 var ErrNotDownloaded = errors.New("the file has not been downloaded to this laptop yet")
 
+// ErrNoRoom means a download was stopped because the laptop's disk has
+// too little free space left: the files wait, and the records keep the
+// room they need.
+var ErrNoRoom = errors.New("the disk has too little free space to download files: free some space, and they come at the next sync; this laptop's records can still be saved")
+
+// DefaultFetchReserve is the free disk space downloads leave: files that
+// come by themselves (a trainer's video) stop well before the store's own
+// reserve (store.DefaultMinFree), below which nothing at all is saved, so
+// that they never take the room a secretary's next appeal needs.
+const DefaultFetchReserve = 512 << 20
+
 // chunksPerCommit bounds one store transaction. Chunks go to Badger's value
 // log (they are over its value threshold), so a transaction counts only
 // their keys and pointers; this keeps one commit's fsync covering about
@@ -50,6 +61,8 @@ type Store interface {
 	// State and EachState read the records that name files.
 	State(ctx context.Context, kind, id string) (*changeset.State, error)
 	EachState(ctx context.Context, kind string, fn func(*changeset.State) error) error
+	// FreeBytes is the space free on the store's disk.
+	FreeBytes() (uint64, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -67,6 +80,10 @@ type Files struct {
 	// slow says the link was slow at the last transfer (materials over
 	// the automatic size then wait for a person).
 	slow bool
+
+	// FetchReserve is the free disk space a download leaves (0:
+	// DefaultFetchReserve). Not to be changed while a sync runs.
+	FetchReserve uint64
 }
 
 // New returns the files of the records in rec, their content in st.

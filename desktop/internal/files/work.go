@@ -2,6 +2,7 @@ package files
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -378,6 +379,9 @@ func (f *Files) Received(ctx context.Context, owner string, chunks [][]byte) err
 			return fmt.Errorf("files: a chunk of %d bytes", len(c))
 		}
 	}
+	if err := f.room(chunks); err != nil {
+		return err
+	}
 	if err := f.st.PutChunks(ctx, chunks); err != nil {
 		return err
 	}
@@ -386,6 +390,22 @@ func (f *Files) Received(ctx context.Context, owner string, chunks [][]byte) err
 		sums[i] = sha256.Sum256(c)
 	}
 	return f.Sent(ctx, owner, sums)
+}
+
+// room refuses chunks fetched from the server with ErrNoRoom when keeping
+// them would leave less than the fetch reserve free. When the free space
+// cannot be read the store's own check decides.
+func (f *Files) room(chunks [][]byte) error {
+	reserve := cmp.Or(f.FetchReserve, DefaultFetchReserve)
+	var need uint64
+	for _, c := range chunks {
+		need += uint64(len(c))
+	}
+	free, err := f.st.FreeBytes()
+	if err != nil || free >= reserve+need {
+		return nil
+	}
+	return fmt.Errorf("%w (%d MiB free, downloads leave %d MiB)", ErrNoRoom, free>>20, reserve>>20)
 }
 
 // Done notes that a record's files are done as w describes them: the

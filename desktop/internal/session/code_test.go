@@ -33,6 +33,7 @@ func TestCodeOfSyncErrors(t *testing.T) {
 		{&syncproto.Error{Code: "quota_exceeded", Message: "a newer server's code"}, ProblemOther},
 		{fmt.Errorf("files: %w", &syncproto.Error{Code: syncproto.CodeQuota, Message: "council NRN-ATB: 2.0 GiB of 2.0 GiB"}), ProblemQuota},
 		{fmt.Errorf("open: %w", files.ErrNotDownloaded), ProblemNotDownloaded},
+		{fmt.Errorf("fetch: %w (10 MiB free)", files.ErrNoRoom), ProblemNoRoomForFiles},
 		{&syncer.ClockError{}, ProblemClockWrong},
 		{fmt.Errorf("%w: it redirects", syncclient.ErrBadAnswer), ProblemBadAnswer},
 		{fmt.Errorf("x: %w", syncclient.ErrPlainHTTP), ProblemPlainHTTP},

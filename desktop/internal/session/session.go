@@ -220,6 +220,7 @@ const (
 	ProblemForbidden       = "forbidden"
 	ProblemQuota           = "quota"
 	ProblemNotDownloaded   = "not_downloaded"
+	ProblemNoRoomForFiles  = "no_room_for_files"
 	ProblemOther           = "other"
 )
 
@@ -276,6 +277,8 @@ func Code(err error) string {
 		return ProblemQuota
 	case errors.Is(err, files.ErrNotDownloaded):
 		return ProblemNotDownloaded
+	case errors.Is(err, files.ErrNoRoom):
+		return ProblemNoRoomForFiles
 	}
 	switch {
 	case errors.Is(err, domain.ErrInvalid):

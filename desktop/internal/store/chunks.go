@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/kenesh/kenesh/internal/badgerdb"
 )
 
 // PutChunks stores content chunks under their SHA-256, durably, in one
@@ -42,6 +45,20 @@ func (s *Store) PutChunks(ctx context.Context, chunks [][]byte) error {
 		return fmt.Errorf("store file: %w", classify(err))
 	}
 	return nil
+}
+
+// FreeBytes is the space free for this user on the store's disk
+// (math.MaxUint64 for a store in memory): what the files check before
+// fetching more, so that downloads leave the records room.
+func (s *Store) FreeBytes() (uint64, error) {
+	if s.dir == "" {
+		return math.MaxUint64, nil
+	}
+	free, err := badgerdb.FreeBytes(s.dir)
+	if err != nil {
+		return 0, fmt.Errorf("free space of %s: %w", s.dir, err)
+	}
+	return free, nil
 }
 
 // Chunk returns the chunk with the given SHA-256, checked against it.

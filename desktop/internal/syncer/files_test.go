@@ -339,6 +339,52 @@ func damagedOnTheWayUp(t *testing.T, srv server) {
 	}
 }
 
+// A laptop whose disk is nearly full stops downloading before the store's
+// own reserve: its records sync, the sync says why the files wait
+// (files.ErrNoRoom), nothing half-fetched can be opened, and a new appeal
+// can still be saved; once there is room the next sync brings the file
+// whole.
+func TestFilesNoRoomToDownload(t *testing.T) {
+	srv := startFake(t, synctest.Options{})
+	srv.addCouncil("NRN-ATB", "Ат-Башы", "KG-N")
+	a := newLaptop(t, "a")
+	a.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	b := newLaptop(t, "b")
+	b.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	content := noise(8, 2<<20)
+	ap, att := a.attach(t, "сүрөт.jpg", content)
+	a.syncOK(t)
+	free, err := b.st.FreeBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// More kept free than the disk has: as a disk with less than the
+	// reserve left.
+	b.files.FetchReserve = free + 1<<30
+	_, err = b.sync.SyncOnce(context.Background())
+	if !errors.Is(err, files.ErrNoRoom) {
+		t.Fatalf("a sync with no room for files: %v", err)
+	}
+	if _, err := b.svc.Appeal(context.Background(), ap.ID); err != nil {
+		t.Fatalf("the records did not sync: %v", err)
+	}
+	if _, err := b.content(t, domain.KindAppeal, ap.ID, att.ID); !errors.Is(err, files.ErrNotDownloaded) {
+		t.Fatalf("the file with no room to fetch it: %v", err)
+	}
+	if st, _ := b.files.Status(context.Background()); st.DownChunks != len(att.Chunks) {
+		t.Fatalf("%d of %d chunks wait to come down", st.DownChunks, len(att.Chunks))
+	}
+	b.saveAppeal(t, "Көпүрө талкаланды")
+	b.files.FetchReserve = 0
+	sum := b.syncOK(t)
+	if sum.Files.DownChunks != len(att.Chunks) {
+		t.Errorf("once there was room %d of %d chunks came", sum.Files.DownChunks, len(att.Chunks))
+	}
+	if got, err := b.content(t, domain.KindAppeal, ap.ID, att.ID); err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("the file once there was room: %v", err)
+	}
+}
+
 // A server from before files (it answers their endpoints "no such
 // endpoint"): records sync as before, the files stay on the laptop and
 // wait for a server that carries them.

@@ -86,7 +86,7 @@ func TestKeysUsedExist(t *testing.T) {
 		session.ProblemNotBackup, session.ProblemNotEmpty, session.ProblemUnreachable, session.ProblemBadCode, session.ProblemRevoked,
 		session.ProblemUnauthorized, session.ProblemProtocol, session.ProblemServer, session.ProblemSeqConflict, session.ProblemNotEnrolled,
 		session.ProblemAlreadyEnrolled, session.ProblemBadURL, session.ProblemPlainHTTP, session.ProblemBadAnswer, session.ProblemClockWrong, session.ProblemHeldBack, session.ProblemInvalid, session.ProblemTransition, session.ProblemNotFound,
-		session.ProblemQuota, session.ProblemNotDownloaded, session.ProblemOther} {
+		session.ProblemQuota, session.ProblemNotDownloaded, session.ProblemNoRoomForFiles, session.ProblemOther} {
 		keys["problem."+p] = "problem"
 	}
 	for _, r := range []string{domain.RoleSecretary, domain.RoleCentral, domain.RoleTrainer, domain.RoleAdmin} {

@@ -395,7 +395,21 @@ func convergence(t *testing.T, srvs []*testServer) []*laptop {
 			}
 		}
 		if st, err := l.files.Status(ctx); err != nil || st.UpChunks+st.DownChunks+st.OnDemandChunks > 0 {
-			t.Fatalf("%s: files left to move: %+v %v", l.name, st, err)
+			// Which records, and what of them, for the next time it
+			// happens (seen once under -race on a loaded machine).
+			var left []string
+			ws, _ := l.files.Pending(ctx)
+			for _, w := range ws {
+				up, _ := w.Up()
+				down, _ := w.Down()
+				listed := false
+				list, _ := l.svc.List(records.Filter{Kind: w.Kind})
+				for _, s := range list {
+					listed = listed || s.ID == w.ID
+				}
+				left = append(left, fmt.Sprintf("%s %s owner %s: %d chunks, %d to send, %d to fetch, fetch %v, listed %v", w.Kind, w.ID, w.Owner, len(w.Chunks), up, down, w.Fetch, listed))
+			}
+			t.Fatalf("%s: files left to move: %+v %v\n%s", l.name, st, err, strings.Join(left, "\n"))
 		}
 	}
 	t.Logf("files read back whole on the replicas that may see them: %d", nfiles)

@@ -32,7 +32,8 @@ var bishkek = time.FixedZone("Asia/Bishkek", 6*60*60)
 // bound to the hash of its tracking code. It is made durable before Submit
 // returns: once the person sees their code, the submission is in the log.
 // The legal clock starts now: s.ReceivedAt and s.ReceivedOn (the day in
-// Bishkek) are set here, with the id and the status (waiting).
+// Bishkek) are set here, with the status (waiting) and, unless s.ID names
+// one (the form's own: public.guard.formID), the id.
 //
 // Submissions that arrive together are committed together (one Append,
 // one write to disk, for all that waited while the store was busy): the
@@ -46,7 +47,9 @@ var bishkek = time.FixedZone("Asia/Bishkek", 6*60*60)
 // store.ErrCodeTaken when the code is bound already (draw another).
 func (g *Ingester) Submit(ctx context.Context, s *domain.Submission, code [32]byte, maxWaiting int) error {
 	now := g.now()
-	s.ID = domain.NewID()
+	if s.ID == "" { // the public form gives each form's own (a sending again binds the same)
+		s.ID = domain.NewID()
+	}
 	s.ReceivedAt = now.UTC().Truncate(time.Second)
 	s.ReceivedOn = caldate.Of(now.In(bishkek))
 	s.Status, s.Appeal, s.HandledOn, s.Refusal, s.Note = domain.SubmissionWaiting, "", caldate.Date{}, "", ""

@@ -2,6 +2,7 @@ package public
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -226,9 +227,31 @@ func (h *Handler) submit(q *req) {
 		h.showForm(q, http.StatusUnprocessableEntity, v, errs, t.T("form.errors"))
 		return
 	}
+	// The form's submission and its first code are the token's own (see
+	// guard.formID): the same form sent again through another process of
+	// the server, or after a restart, finds its code bound to its own
+	// submission and goes to its tracking page; only a code some other
+	// submission drew (one in 10^14) makes this one draw a random one.
+	s.ID = h.guard.formID(token)
 	for attempt := 0; ; attempt++ {
 		c := NewTrackingCode()
+		if attempt == 0 {
+			c = h.guard.formCode(token)
+		}
 		err = h.cfg.Submit(r.Context(), s, HashTrackingCode(c), h.guard.cfg.MaxWaiting)
+		if errors.Is(err, store.ErrCodeTaken) && attempt == 0 {
+			mine, lerr := h.codeOf(r.Context(), c, s.ID)
+			if lerr != nil {
+				h.fail(q, lerr)
+				return
+			}
+			if mine {
+				info.Code = "again"
+				code = c
+				h.sentTo(q, c)
+				return
+			}
+		}
 		if errors.Is(err, store.ErrCodeTaken) && attempt < 3 {
 			continue
 		}
@@ -253,6 +276,20 @@ func (h *Handler) submit(q *req) {
 	}
 	// Durable now (Submit committed it): the code may be shown.
 	h.sentTo(q, code)
+}
+
+// codeOf says whether tracking code c is bound to submission id.
+func (h *Handler) codeOf(ctx context.Context, c, id string) (bool, error) {
+	var mine bool
+	err := h.cfg.Store.ReadPublic(ctx, func(r store.PublicReader) error {
+		t, err := r.Tracking(HashTrackingCode(c))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		mine = err == nil && t.Submission == id
+		return err
+	})
+	return mine, err
 }
 
 // sentTo sends the person to the tracking page of the submission their
@@ -337,12 +374,17 @@ const TrackingCodeLen = 10
 // NewTrackingCode returns a random tracking code of the enrollment codes'
 // alphabet (no 0/O, 1/I/L or U), grouped by five: K7QHM-3PX9D.
 func NewTrackingCode() string {
+	return trackingCode(func(buf []byte) { randomBytes(buf) })
+}
+
+// trackingCode makes a tracking code of the bytes fill gives, 32 at a time.
+func trackingCode(fill func([]byte)) string {
 	const alphabet = domain.DeviceTagAlphabet
 	var b strings.Builder
 	buf := make([]byte, 32)
 	n := 0
 	for n < TrackingCodeLen {
-		randomBytes(buf)
+		fill(buf)
 		for _, c := range buf {
 			if n == TrackingCodeLen {
 				break

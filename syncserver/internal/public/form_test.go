@@ -1,6 +1,7 @@
 package public
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -349,5 +350,66 @@ func TestFormSentTwice(t *testing.T) {
 	}
 	if n := len(w.submissions("NRN-ATB")); n != 2 {
 		t.Fatalf("%d submissions, want 2", n)
+	}
+}
+
+// A form sent again through another process of the server (a load
+// balancer gives the retry to the next), or after a restart, goes to the
+// tracking page the first sending made and makes no second submission:
+// the processes share the secret, and the form's submission and first
+// code are its token's own, not anything one process remembers. A form
+// whose code another submission drew still makes its own.
+func TestFormSentAgainThroughAnotherProcess(t *testing.T) {
+	secret := bytes.Repeat([]byte{9}, 32)
+	w := newWorld(t, GuardConfig{Secret: secret})
+	process := func() string { // another process's handler on the same store
+		h, err := New(Config{Store: w.st, Submit: w.ing.Submit, Logger: w.h.log, Guard: GuardConfig{Secret: secret, MinFill: time.Nanosecond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle(Prefix, h)
+		srv := httptest.NewServer(mux)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	form := goodForm(w.formToken("ky"))
+	first := w.post(Prefix+"ky/appeal", form)
+	loc := first.header.Get("Location")
+	if first.status != http.StatusSeeOther || !strings.Contains(loc, "/track/") {
+		t.Fatalf("sent: %d %q", first.status, loc)
+	}
+	for i, base := range []string{process(), process()} {
+		resp, err := w.client().PostForm(base+Prefix+"ky/appeal", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != loc {
+			t.Fatalf("sent again through process %d: %d to %q, want %q", i+2, resp.StatusCode, resp.Header.Get("Location"), loc)
+		}
+	}
+	if n := len(w.submissions("NRN-ATB")); n != 1 {
+		t.Fatalf("%d submissions, want 1", n)
+	}
+	// Another form: its own submission and page.
+	token := w.formToken("ky")
+	second := w.post(Prefix+"ky/appeal", goodForm(token))
+	if l := second.header.Get("Location"); second.status != http.StatusSeeOther || l == loc || !strings.Contains(l, "/track/") {
+		t.Fatalf("another form: %d %q", second.status, l)
+	}
+	// A form whose own code some other submission holds draws another.
+	token = w.formToken("ky")
+	taken := w.h.guard.formCode(token)
+	other := &domain.Submission{Council: "NRN-ATB", Language: "ky", Category: "labour", Authority: "private_employer", Text: "Башка арыз", Anonymous: true}
+	if err := w.ing.Submit(context.Background(), other, HashTrackingCode(taken), 0); err != nil {
+		t.Fatal(err)
+	}
+	third := w.post(Prefix+"ky/appeal", goodForm(token))
+	if l := third.header.Get("Location"); third.status != http.StatusSeeOther || strings.Contains(l, taken) || !strings.Contains(l, "/track/") {
+		t.Fatalf("a form whose code was taken: %d %q (the taken code %s)", third.status, l, taken)
+	}
+	if n := len(w.submissions("NRN-ATB")); n != 4 {
+		t.Fatalf("%d submissions, want 4", n)
 	}
 }

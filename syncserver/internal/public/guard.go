@@ -1,6 +1,7 @@
 package public
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -13,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"github.com/kenesh/kenesh/syncserver/internal/middleware"
@@ -63,6 +65,7 @@ type guard struct {
 	challenge atomic.Bool // cfg.Challenge, as switched since
 	seal      func(plain []byte) string
 	open      func(token string) ([]byte, bool)
+	derive    func(label, token string) []byte // 32 bytes of the secret and token: formID, formCode
 	addr      *middleware.Limiters
 	net       *middleware.Limiters
 	lookup    *middleware.Limiters // tracking lookups per address
@@ -108,6 +111,7 @@ func newGuard(cfg GuardConfig, now func() time.Time) (*guard, error) {
 		secret = randomBytes(make([]byte, 32))
 	}
 	key := sha256.Sum256(append([]byte("kenesh-public-form-token:"), secret...))
+	formKey := sha256.Sum256(append([]byte("kenesh-public-form-id:"), secret...))
 	aead, err := chacha20poly1305.NewX(key[:])
 	if err != nil {
 		return nil, err
@@ -116,6 +120,12 @@ func newGuard(cfg GuardConfig, now func() time.Time) (*guard, error) {
 		addr: limiter(cfg.PerAddress), net: limiter(cfg.PerNetwork), lookup: middleware.NewLimiters(1, 60),
 		media: middleware.NewLimiters(challengeMediaPerHour/3600, challengeMediaBurst)}
 	g.challenge.Store(cfg.Challenge)
+	g.derive = func(label, token string) []byte {
+		m := hmac.New(sha256.New, formKey[:])
+		m.Write([]byte(label))
+		m.Write([]byte(token))
+		return m.Sum(nil)
+	}
 	g.seal = func(plain []byte) string {
 		nonce := randomBytes(make([]byte, aead.NonceSize()))
 		return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, nil))
@@ -192,6 +202,38 @@ func (g *guard) read(token string) (ticket, bool) {
 		}
 	}
 	return t, true
+}
+
+// formID is the record id of the web submission the form of token makes:
+// the same for every sending of that form, through any process of the
+// server (they share the secret) and after a restart, which no one without
+// the secret can make. A version 7 UUID, as every record's, whose time is
+// when the form was shown (ids still sort as the forms came) and whose
+// other bits are the token's.
+func (g *guard) formID(token string) string {
+	var id uuid.UUID
+	copy(id[6:], g.derive("submission:", token))
+	t, _ := g.read(token)
+	ms := uint64(t.issued.UnixMilli())
+	for i := range 6 {
+		id[i] = byte(ms >> (40 - 8*i))
+	}
+	id[6] = id[6]&0x0f | 0x70 // version 7
+	id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
+	return id.String()
+}
+
+// formCode is the first tracking code tried for the form of token: like
+// formID, the same for every sending of that form.
+func (g *guard) formCode(token string) string {
+	seed, more := g.derive("code:", token), false
+	return trackingCode(func(buf []byte) {
+		if more { // past the first 32 bytes, which the code rarely needs
+			seed = g.derive("more:", string(seed))
+		}
+		more = true
+		copy(buf, seed)
+	})
 }
 
 // spend marks a token used; false when it was used already.

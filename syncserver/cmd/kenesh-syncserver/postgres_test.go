@@ -71,6 +71,8 @@ func TestPostgresServeAndAdmin(t *testing.T) {
 		{[]string{"admin", "--postgres", url, "--key-file", "k", "devices"}, "in its database"},
 		{[]string{"admin", "devices"}, "--postgres URL"},
 		{[]string{"serve", "--postgres", url, "--listen", "127.0.0.1:0"}, "--files DIR is required"},
+		{[]string{"restore", "--postgres", url, "kenesh.dump"}, "pg_restore -d"},
+		{[]string{"rotate-key", "--postgres", url}, "is in the database"},
 	} {
 		if code, _, errs := runCLI(ctx, c.args...); code == 0 || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, %s; want it to say %q", c.args, code, errs, c.want)

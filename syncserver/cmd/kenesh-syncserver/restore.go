@@ -26,7 +26,11 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 	data := fs.String("data", "", "a new or empty data directory")
 	keyFile := keyFlag(fs)
 	identity := fs.String("identity", "", "an age identity file (as age-keygen writes) for a backup made to its recipient")
+	pg := fs.String("postgres", "", "(refused: a PostgreSQL database is restored with pg_restore)")
 	pos, err := parse(fs, args, 1, "--data NEWDIR [--key-file FILE] [--identity FILE] FILE")
+	if *pg != "" {
+		return ErrRestorePostgres
+	}
 	if err != nil {
 		return err
 	}
@@ -81,3 +85,6 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 	}
 	return printJSON(e, map[string]any{"restored": pos[0], "data": *data, "key_file": loc.Path})
 }
+
+// ErrRestorePostgres is restore asked to write a PostgreSQL database.
+var ErrRestorePostgres = errors.New("restore writes an embedded store's backup into a new data directory (--data); a PostgreSQL deployment is restored with PostgreSQL's own tools: pg_restore -d NEWDB kenesh.dump (a pg_dump -Fc copy), or from pg_basebackup and its WAL archive to a point in time; then point --postgres at it (README, the PostgreSQL section)")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 
 	"github.com/kenesh/kenesh/syncserver/internal/server"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
@@ -18,7 +19,12 @@ func runRotateKey(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "rotate-key")
 	data := fs.String("data", e.getenv("KENESH_SERVER_DATA"), "the server's data directory (default $KENESH_SERVER_DATA); the server must be stopped")
 	keyFile := keyFlag(fs)
-	if _, err := parse(fs, args, 0, "--data DIR [--key-file FILE]"); err != nil {
+	pg := fs.String("postgres", "", "(refused: a PostgreSQL deployment's key is in its database)")
+	_, err := parse(fs, args, 0, "--data DIR [--key-file FILE]")
+	if *pg != "" {
+		return ErrRotatePostgres
+	}
+	if err != nil {
 		return err
 	}
 	if *data == "" {
@@ -44,3 +50,6 @@ func runRotateKey(ctx context.Context, e *env, args []string) error {
 	return printJSON(e, map[string]any{"key_file": loc.Path, "old_key_file": old,
 		"note": "the old key opens backups made to the server's own recipient before now: move it offline, or delete it once no backup needs it"})
 }
+
+// ErrRotatePostgres is rotate-key asked of a PostgreSQL deployment.
+var ErrRotatePostgres = errors.New("rotate-key re-encrypts an embedded store under a new key file (--data); a PostgreSQL deployment keeps no key file: its data key, which seals the files, is in the database, and rotating it is not supported; guard the database's access, its dumps and the files directory instead")

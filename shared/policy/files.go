@@ -76,7 +76,9 @@ func Chunks(st *changeset.State) map[Chunk]int64 {
 
 // CheckRecord judges a record as an accepted operation leaves it, for the
 // kinds whose whole record the server checks after merging: a material
-// (every laptop downloads what it names) and a material copy. Other kinds
+// (every laptop downloads what it names), a material copy and a
+// questionnaire's definition (a response is checked against its
+// definition by CheckResponse). Other kinds
 // are judged by CheckWrite alone (and councils against the reference
 // data). today bounds a material's day of publication (zero: unchecked).
 func CheckRecord(st *changeset.State, today caldate.Date) *Refusal {
@@ -95,6 +97,8 @@ func CheckRecord(st *changeset.State, today caldate.Date) *Refusal {
 		if err = (changeset.Schema{}).FromFields(st.Values(), &m); err == nil {
 			err = m.Validate()
 		}
+	case domain.KindQuestionnaire:
+		err = checkQuestionnaireRecord(st, today)
 	}
 	if err != nil {
 		return invalid(fmt.Errorf("%s %s: %w", st.Kind, st.ID, err))

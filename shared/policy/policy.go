@@ -18,12 +18,14 @@ type Device struct {
 	Council string
 }
 
-// globalKinds are read by every device: councils and training materials.
-var globalKinds = map[string]bool{domain.KindCouncil: true, domain.KindMaterial: true}
+// globalKinds are read by every device: councils, training materials and
+// questionnaires' definitions.
+var globalKinds = map[string]bool{domain.KindCouncil: true, domain.KindMaterial: true, domain.KindQuestionnaire: true}
 
 // councilKinds are a council's own records (a material copy says what
-// one laptop of the council holds of a material).
-var councilKinds = map[string]bool{domain.KindAppeal: true, domain.KindEvent: true, domain.KindMaterialCopy: true}
+// one laptop of the council holds of a material; a response is a
+// questionnaire filled for the council).
+var councilKinds = map[string]bool{domain.KindAppeal: true, domain.KindEvent: true, domain.KindMaterialCopy: true, domain.KindResponse: true}
 
 // IsGlobal reports whether every device reads records of kind.
 func IsGlobal(kind string) bool { return globalKinds[kind] }
@@ -102,6 +104,9 @@ func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 	case domain.RoleCentral:
 		if op.Kind == domain.KindExport {
 			return checkExport(dev, op, cur)
+		}
+		if op.Kind == domain.KindQuestionnaire {
+			return checkQuestionnaire(op, cur)
 		}
 		if !councilKinds[op.Kind] {
 			return refuse(syncproto.CodeForbidden, "central staff review appeals and events; they do not write %s records", op.Kind)

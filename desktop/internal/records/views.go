@@ -11,6 +11,7 @@ import (
 	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/policy"
 )
 
 // How appeals and events map onto the fields of the change log: their
@@ -156,6 +157,22 @@ func (s *Service) rowFor(st *changeset.State) (*index.Row, error) {
 		}
 		r.Date, r.Title, r.Category = m.PublishedOn.String(), m.Title, m.Language
 		r.Search = index.SearchText(m.Title, m.Description, m.Topic, m.Audience, m.File.Name)
+	case domain.KindQuestionnaire:
+		var q domain.Questionnaire
+		if err := (changeset.Schema{}).FromFields(st.Values(), &q); err != nil {
+			return nil, fmt.Errorf("questionnaire %s: %w", st.ID, err)
+		}
+		r.Date, r.Category, r.Title = q.PublishedOn.String(), q.FormID, q.Title["ky"]
+		if r.Title == "" {
+			r.Title = q.FormID
+		}
+		r.Search = index.SearchText(q.FormID, q.Version, q.Title["ky"], q.Title["ru"], q.Title["en"])
+	case domain.KindResponse:
+		resp, err := policy.ResponseOf(st)
+		if err != nil {
+			return nil, err
+		}
+		r.Council, r.Date, r.Category, r.Title = resp.Council, resp.FilledOn.String(), resp.FormID, resp.FormID+" "+resp.Version
 	case domain.KindCouncil:
 		c, err := councilOf(st)
 		if err != nil {

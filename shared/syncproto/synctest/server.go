@@ -727,8 +727,19 @@ func (s *Server) judge(dev *device, w syncproto.WireOp) (stop string, refusal er
 	if _, _, err := next.Apply(op); err != nil {
 		return "", perr(syncproto.CodeInvalid, "%v", err)
 	}
-	if r := policy.CheckRecord(next, caldate.Of(s.now().In(bishkek))); r != nil {
+	today := caldate.Of(s.now().In(bishkek))
+	if r := policy.CheckRecord(next, today); r != nil {
 		return "", r
+	}
+	if op.Kind == domain.KindResponse {
+		// As the real server: against the definition it names.
+		var def *changeset.State
+		if id := policy.ResponseDefinition(next); id != "" {
+			def = s.states[domain.KindQuestionnaire+":"+id]
+		}
+		if r := policy.CheckResponse(op, next, def, today); r != nil {
+			return "", r
+		}
 	}
 	if op.Kind == domain.KindCouncil && !next.Deleted() {
 		var c domain.Council

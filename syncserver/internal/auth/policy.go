@@ -40,3 +40,13 @@ func ReadScope(dev *store.Device) store.Scope {
 	}
 	return store.Scope{}
 }
+
+// CheckResponse judges a response as an operation leaves it against the
+// definition it names (def, nil when unknown): the shared policy's check.
+func CheckResponse(op *changeset.Op, next, def *changeset.State, today caldate.Date) *Refusal {
+	return policy.CheckResponse(op, next, def, today)
+}
+
+// ResponseDefinition is the id of the questionnaire record a response's
+// state names, "" for none.
+func ResponseDefinition(st *changeset.State) string { return policy.ResponseDefinition(st) }

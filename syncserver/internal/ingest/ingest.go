@@ -453,8 +453,23 @@ func (g *Ingester) merge(x store.LogTx, op *changeset.Op, next *changeset.State,
 			return &auth.Refusal{Code: syncproto.CodeInvalid, Message: err.Error()}, nil
 		}
 	}
-	if r := auth.CheckRecord(next, caldate.Of(g.now().In(bishkek))); r != nil {
+	today := caldate.Of(g.now().In(bishkek))
+	if r := auth.CheckRecord(next, today); r != nil {
 		return r, nil
+	}
+	if op.Kind == domain.KindResponse {
+		// A response is checked against the definition it was filled
+		// with, a record of the log like any other.
+		var def *changeset.State
+		if id := auth.ResponseDefinition(next); id != "" {
+			var err error
+			if def, err = x.State(domain.KindQuestionnaire, id); err != nil {
+				return nil, err
+			}
+		}
+		if r := auth.CheckResponse(op, next, def, today); r != nil {
+			return r, nil
+		}
 	}
 	for _, c := range conflicts {
 		if err := x.PutConflict(c); err != nil {
@@ -468,7 +483,8 @@ func (g *Ingester) merge(x store.LogTx, op *changeset.Op, next *changeset.State,
 // checkedWhole reports the kinds whose record is checked as a whole after
 // an operation is merged (merge), so merged into a copy first.
 func checkedWhole(kind string) bool {
-	return kind == domain.KindCouncil || kind == domain.KindMaterial || kind == domain.KindMaterialCopy
+	return kind == domain.KindCouncil || kind == domain.KindMaterial || kind == domain.KindMaterialCopy ||
+		kind == domain.KindQuestionnaire || kind == domain.KindResponse
 }
 
 func trunc(s string) string {

@@ -2,10 +2,12 @@ package records
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/kenesh/kenesh/desktop/internal/index"
+	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/hlc"
@@ -57,8 +59,8 @@ func (s *Service) EachRecordAsOf(ctx context.Context, f Filter, cutoff hlc.Times
 		return 0, AsOfStats{}, err
 	}
 	n := 0
-	st, err := s.st.ReplayUpTo(ctx, f.Kind, cutoff, func(st *changeset.State) error {
-		row, err := s.rowFor(st)
+	st, err := s.st.ReplayUpTo(ctx, f.Kind, cutoff, func(id string, newest hlc.Timestamp, st *changeset.State) error {
+		row, err := s.rowAsOf(f.Kind, id, newest, st)
 		if err != nil {
 			return err
 		}
@@ -69,6 +71,13 @@ func (s *Service) EachRecordAsOf(ctx context.Context, f Filter, cutoff hlc.Times
 			r := factRowOfRow(row)
 			if !f.Where(&r) {
 				return nil
+			}
+		}
+		if st == nil { // as stored now, if it has not changed since the row was read
+			if st, err = s.st.State(ctx, f.Kind, id); errors.Is(err, store.ErrNotFound) || err == nil && st.Updated != newest {
+				return store.ErrMergeAgain
+			} else if err != nil {
+				return err
 			}
 		}
 		rec, err := s.recordOf(st)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/kenesh/kenesh/desktop/internal/index"
+	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/hlc"
 )
@@ -70,8 +71,8 @@ func (s *Service) ScanFactsAsOf(ctx context.Context, f Filter, cutoff hlc.Timest
 		return AsOfStats{}, err
 	}
 	var r FactRow
-	st, err := s.st.ReplayUpTo(ctx, f.Kind, cutoff, func(st *changeset.State) error {
-		row, err := s.rowFor(st)
+	st, err := s.st.ReplayUpTo(ctx, f.Kind, cutoff, func(id string, newest hlc.Timestamp, st *changeset.State) error {
+		row, err := s.rowAsOf(f.Kind, id, newest, st)
 		if err != nil {
 			return err
 		}
@@ -83,6 +84,23 @@ func (s *Service) ScanFactsAsOf(ctx context.Context, f Filter, cutoff hlc.Timest
 		return nil
 	})
 	return AsOfStats{Ops: st.Ops, Later: st.Later, Newest: st.Newest}, err
+}
+
+// rowAsOf is the index row of a record as ReplayUpTo gives it: made from
+// st when it was merged again, else the index's row when it is the state
+// of the snapshot replayed (its clock is newest). An index row that is
+// not (the record changed since the snapshot, or the index leaves it out)
+// has ReplayUpTo merge the record again (store.ErrMergeAgain). The row of
+// a merged record has no search words: nothing searches it.
+func (s *Service) rowAsOf(kind, id string, newest hlc.Timestamp, st *changeset.State) (*index.Row, error) {
+	if st != nil {
+		return s.rowOf(st, false)
+	}
+	row, ok := s.ix.Get(kind, id)
+	if !ok || hlc.Timestamp(row.Updated) != newest {
+		return nil, store.ErrMergeAgain
+	}
+	return row, nil
 }
 
 // rowMatches applies the column conditions of q (as the index does) to a

@@ -98,7 +98,11 @@ func councilOf(st *changeset.State) (*domain.Council, error) {
 }
 
 // rowFor derives a record's index row from its state.
-func (s *Service) rowFor(st *changeset.State) (*index.Row, error) {
+func (s *Service) rowFor(st *changeset.State) (*index.Row, error) { return s.rowOf(st, true) }
+
+// rowOf is rowFor, with the search words only when search is set (a
+// report as of a past day counts rows it never searches).
+func (s *Service) rowOf(st *changeset.State, search bool) (*index.Row, error) {
 	r := &index.Row{Kind: st.Kind, ID: st.ID, Council: st.Council, Deleted: st.Deleted(), Updated: uint64(st.Updated)}
 	switch st.Kind {
 	case domain.KindAppeal:
@@ -113,6 +117,9 @@ func (s *Service) rowFor(st *changeset.State) (*index.Row, error) {
 			r.Deadline = a.Deadlines.AnswerBy.String()
 		}
 		r.Facts = facts.OfAppeal(a)
+		if !search {
+			break
+		}
 		parts := []string{a.RegNo, a.Summary, a.Description, a.Village, a.AuthorityName, a.ReferredTo}
 		if a.Appellant != nil {
 			// Found by name or phone: the law gives a person the right to
@@ -133,6 +140,9 @@ func (s *Service) rowFor(st *changeset.State) (*index.Row, error) {
 			if f.Open() && !f.Due.IsZero() && (r.DueNext == "" || f.Due.String() < r.DueNext) {
 				r.DueNext = f.Due.String()
 			}
+		}
+		if !search {
+			break
 		}
 		parts := []string{e.Title, e.Topic, e.Agenda, e.Village, e.Venue, e.Notes}
 		parts = append(parts, e.Decisions...)

@@ -516,6 +516,9 @@ func (f *Files) Status(ctx context.Context) (Status, error) {
 		if err != nil {
 			return s, err
 		}
+		if st.Deleted() {
+			continue // nothing of it is fetched any more (as Pending)
+		}
 		for _, a := range policy.Files(st) {
 			done, total, err := f.Local(ctx, &a)
 			if err != nil {

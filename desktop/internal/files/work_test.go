@@ -190,6 +190,61 @@ func TestWorkDown(t *testing.T) {
 	}
 }
 
+// A record central staff's laptop never fetched the files of, then
+// deleted by its council, no longer counts as waiting on demand: nothing
+// of it is fetched any more (the convergence test met it, now and then).
+func TestStatusForgetsDeletedRecords(t *testing.T) {
+	ctx := context.Background()
+	src, srcFiles, srcSt := open(t, t.TempDir())
+	defer srcSt.Close()
+	src.AddCouncil(ctx, domain.Council{Code: "NRN-ATB", Name: "Ат-Башы", Oblast: "KG-N"})
+	a, _ := src.CreateAppeal(ctx, appeal())
+	att, err := srcFiles.Attach(ctx, domain.KindAppeal, a.ID, files.Input{Name: "арыз.pdf"}, bytes.NewReader(randomBytes(300_000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, fl, st := open(t, t.TempDir())
+	defer st.Close()
+	if err := svc.Enroll(ctx, records.Enrollment{Server: "http://127.0.0.1:1", ServerID: "s", Token: "k1.x", Role: domain.RoleCentral, Name: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	copied := copyRecordsAfter(t, src, srcSt, svc, 0)
+	fl.Touch(domain.KindAppeal, a.ID)
+	ws, err := fl.Pending(ctx)
+	if err != nil || len(ws) != 1 || ws[0].Fetch {
+		t.Fatalf("pending: %+v %v", ws, err)
+	}
+	if err := fl.Done(ctx, ws[0]); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := fl.Status(ctx); s.OnDemandBytes != att.Size {
+		t.Fatalf("before the deletion: %+v", s)
+	}
+	if err := src.Delete(ctx, domain.KindAppeal, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	copyRecordsAfter(t, src, srcSt, svc, copied)
+	fl.Touch(domain.KindAppeal, a.ID)
+	if s, err := fl.Status(ctx); err != nil || s.OnDemandBytes != 0 || s.OnDemandChunks != 0 || s.Records != 0 {
+		t.Fatalf("after the deletion: %+v %v", s, err)
+	}
+}
+
+// copyRecordsAfter applies src's laptop's operations after the first
+// after of them to dst, as a pull would, and says how many it has.
+func copyRecordsAfter(t *testing.T, src *records.Service, srcSt *store.Store, dst *records.Service, after uint64) uint64 {
+	t.Helper()
+	var ops []*changeset.Op
+	err := srcSt.Ops(context.Background(), src.Device().ID, after, func(op *changeset.Op) error { ops = append(ops, op); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dst.ApplyRemote(context.Background(), ops, after+uint64(len(ops))); err != nil {
+		t.Fatal(err)
+	}
+	return after + uint64(len(ops))
+}
+
 // copyRecords applies every operation of src's laptop to dst, as a pull
 // would.
 func copyRecords(t *testing.T, src *records.Service, srcSt *store.Store, dst *records.Service) {

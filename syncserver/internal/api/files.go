@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/syncserver/internal/files"
 	"github.com/kenesh/kenesh/syncserver/internal/middleware"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
@@ -17,9 +19,13 @@ import (
 // frame and its decoding.
 const filesCost = 4 << 20
 
+// filesPutCost is a put's: a chunk as carried and its content, and the
+// sealed blobs of the chunks being stored at once (files.PutDepth).
+const filesPutCost = 2<<20 + files.PutDepth*(domain.MaxChunkSize+64<<10)
+
 // handleFiles serves one files endpoint (capability 6), or "no such
 // endpoint" when the server keeps no files (Config.Files nil).
-func (h *Handler) handleFiles(method string, serve func(w http.ResponseWriter, r *http.Request, dev *store.Device) error) http.Handler {
+func (h *Handler) handleFiles(method string, cost int64, serve func(w http.ResponseWriter, r *http.Request, dev *store.Device) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h.cfg.Files == nil {
 			writeJSON(w, http.StatusNotFound, syncproto.ErrorBody{Code: syncproto.CodeInvalid, Message: "no such endpoint: " + r.URL.Path})
@@ -34,7 +40,7 @@ func (h *Handler) handleFiles(method string, serve func(w http.ResponseWriter, r
 		if !ok {
 			return
 		}
-		release, ok := h.decode.Take(r.Context(), filesCost)
+		release, ok := h.decode.Take(r.Context(), cost)
 		if !ok {
 			h.fail(w, r, errBusy)
 			return

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,8 +51,9 @@ type Config struct {
 }
 
 // Service answers the files endpoints for authenticated devices. Its
-// methods are safe for concurrent use; each holds about one chunk in
-// memory at a time (two or three MiB), whatever the size of the file.
+// methods are safe for concurrent use; each holds a few chunks in memory
+// at a time (a get one, a put the one it reads and PutDepth being
+// stored: under 8 MiB), whatever the size of the file.
 type Service struct {
 	st    Store
 	blobs blobstore.Store
@@ -172,9 +174,18 @@ func (s *Service) Have(ctx context.Context, dev *store.Device, req *syncproto.Ha
 	return resp, nil
 }
 
+// PutDepth is how many chunks of one put are being stored at once. Each
+// chunk kept costs three syncs of the disk (its blob, the blob's
+// directory, the account), which a disk takes one after the other; with a
+// few in flight they overlap, and the account's commits are grouped. Each
+// holds its sealed blob (at most a little over domain.MaxChunkSize).
+const PutDepth = 4
+
 // Put takes a chunk stream of chunks the record ref names, for its owner.
 // Every chunk that arrived whole and checked is kept, even when the
-// stream is cut or a later chunk refused (the error says which).
+// stream is cut or a later chunk refused (the error says which); chunks
+// are stored up to PutDepth at a time, and the answer comes once all
+// that were taken are durable.
 func (s *Service) Put(ctx context.Context, dev *store.Device, ref syncproto.RecordRef, cr *syncproto.ChunkReader) (*syncproto.PutResponse, error) {
 	st, err := s.readable(ctx, dev, ref)
 	if err != nil {
@@ -183,70 +194,136 @@ func (s *Service) Put(ctx context.Context, dev *store.Device, ref syncproto.Reco
 	named, owner := policy.Chunks(st), policy.Owner(st)
 	quota := s.quotaOf(owner)
 	resp := &syncproto.PutResponse{Proto: syncproto.Proto}
-	var blob []byte
+	var (
+		mu       sync.Mutex // resp, failed and storing, as the chunks being stored finish
+		failed   error      // the first chunk that could not be stored
+		storing  int64      // bytes of the chunks being stored
+		inFlight sync.WaitGroup
+		// bufs are the sealed blobs' buffers, one a chunk being stored:
+		// taking one waits for a chunk to finish.
+		bufs = make(chan []byte, PutDepth)
+	)
+	for range PutDepth {
+		bufs <- nil
+	}
+	// finish waits for the chunks being stored and answers; a chunk that
+	// could not be stored is the error, before anything read after it.
+	finish := func(err error) (*syncproto.PutResponse, error) {
+		inFlight.Wait()
+		if failed != nil {
+			err = failed
+		}
+		return resp, err
+	}
 	for n := 0; ; n++ {
+		mu.Lock()
+		stop := failed != nil
+		mu.Unlock()
+		if stop {
+			return finish(nil)
+		}
 		c, err := cr.Next()
 		if err == io.EOF {
-			return resp, nil
+			return finish(nil)
 		}
 		switch {
 		case errors.Is(err, syncproto.ErrChunk):
-			return resp, perr(syncproto.CodeFrame, "%v: it was not stored; send it again", err)
+			return finish(perr(syncproto.CodeFrame, "%v: it was not stored; send it again", err))
 		case err != nil:
-			return resp, perr(syncproto.CodeFrame, "the chunk stream was cut off after %d chunks: %v", n, err)
+			return finish(perr(syncproto.CodeFrame, "the chunk stream was cut off after %d chunks: %v", n, err))
 		case n >= syncproto.MaxPutChunks:
-			return resp, perr(syncproto.CodeTooLarge, "more than %d chunks in one request", syncproto.MaxPutChunks)
+			return finish(perr(syncproto.CodeTooLarge, "more than %d chunks in one request", syncproto.MaxPutChunks))
 		case c.Enc.Status():
-			return resp, perr(syncproto.CodeInvalid, "chunk %s: a put carries content, not a status", c.Hex())
+			return finish(perr(syncproto.CodeInvalid, "chunk %s: a put carries content, not a status", c.Hex()))
 		case named[c.Sum] == 0:
-			return resp, perr(syncproto.CodeForbidden, "%s %s does not name chunk %s: only the chunks of its files are taken", ref.Kind, ref.Record, c.Hex())
+			return finish(perr(syncproto.CodeForbidden, "%s %s does not name chunk %s: only the chunks of its files are taken", ref.Kind, ref.Record, c.Hex()))
 		case named[c.Sum] != int64(len(c.Plain)):
-			return resp, perr(syncproto.CodeInvalid, "chunk %s is %d bytes; the record says %d", c.Hex(), len(c.Plain), named[c.Sum])
+			return finish(perr(syncproto.CodeInvalid, "chunk %s is %d bytes; the record says %d", c.Hex(), len(c.Plain), named[c.Sum]))
 		}
 		held, err := s.st.HeldChunks(ctx, owner, [][32]byte{c.Sum})
 		if err != nil {
-			return resp, err
+			return finish(err)
 		}
 		if _, ok := held[c.Sum]; ok {
+			mu.Lock()
 			resp.Held++
+			mu.Unlock()
 			continue
 		}
 		size := int64(len(c.Plain))
 		if quota > 0 {
+			// With the chunks being stored, which are not counted yet; a
+			// chunk that would not fit beside them waits for them, so
+			// that what is refused is what came last. AddChunk checks
+			// again, atomically (other requests of the owner).
 			u, err := s.st.ChunkUsage(ctx, owner)
 			if err != nil {
-				return resp, err
+				return finish(err)
+			}
+			mu.Lock()
+			busy := storing
+			mu.Unlock()
+			if busy > 0 && u.Bytes+busy+size > quota {
+				inFlight.Wait()
+				if failed != nil {
+					return finish(nil)
+				}
+				if u, err = s.st.ChunkUsage(ctx, owner); err != nil {
+					return finish(err)
+				}
 			}
 			if u.Bytes+size > quota {
-				return resp, quotaErr(owner, u.Bytes, quota)
+				return finish(quotaErr(owner, u.Bytes, quota))
 			}
 		}
-		// Another owner may have stored the content already: it is the
-		// same bytes (checked against the same SHA-256).
-		key := blobKey(c.Sum)
-		if _, err := s.blobs.Stat(ctx, key); errors.Is(err, blobstore.ErrNotFound) {
-			blob = s.seal.seal(blob[:0], c.Sum, c.Enc, c.Payload)
-			if err := s.blobs.Put(ctx, key, blob); err != nil {
-				return resp, s.blobErr(err)
+		// The chunk's payload is the reader's until its next call: the
+		// sealed blob is the chunk's own.
+		blob := s.seal.seal((<-bufs)[:0], c.Sum, c.Enc, c.Payload)
+		sum, wire := c.Sum, int64(len(c.Payload))
+		mu.Lock()
+		storing += size
+		mu.Unlock()
+		inFlight.Add(1)
+		go func() {
+			defer inFlight.Done()
+			added, err := s.keep(ctx, owner, sum, size, quota, blob)
+			bufs <- blob
+			mu.Lock()
+			defer mu.Unlock()
+			storing -= size
+			switch {
+			case err != nil:
+				if failed == nil {
+					failed = err
+				}
+			case added:
+				resp.Stored++
+				resp.Bytes += wire
+			default:
+				resp.Held++
 			}
-		} else if err != nil {
-			return resp, s.blobErr(err)
-		}
-		added, err := s.st.AddChunk(ctx, owner, c.Sum, size, quota)
-		if errors.Is(err, store.ErrQuota) {
-			u, _ := s.st.ChunkUsage(ctx, owner)
-			return resp, quotaErr(owner, u.Bytes, quota)
-		}
-		if err != nil {
-			return resp, err
-		}
-		if added {
-			resp.Stored++
-			resp.Bytes += int64(len(c.Payload))
-		} else {
-			resp.Held++
-		}
+		}()
 	}
+}
+
+// keep stores a chunk's sealed blob (unless another owner's copy is
+// there: the same bytes, checked against the same SHA-256) and counts it
+// for owner.
+func (s *Service) keep(ctx context.Context, owner string, sum [32]byte, size, quota int64, blob []byte) (added bool, err error) {
+	key := blobKey(sum)
+	if _, err := s.blobs.Stat(ctx, key); errors.Is(err, blobstore.ErrNotFound) {
+		if err := s.blobs.Put(ctx, key, blob); err != nil {
+			return false, s.blobErr(err)
+		}
+	} else if err != nil {
+		return false, s.blobErr(err)
+	}
+	added, err = s.st.AddChunk(ctx, owner, sum, size, quota)
+	if errors.Is(err, store.ErrQuota) {
+		u, _ := s.st.ChunkUsage(ctx, owner)
+		return false, quotaErr(owner, u.Bytes, quota)
+	}
+	return added, err
 }
 
 func quotaErr(owner string, used, quota int64) error {

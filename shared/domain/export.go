@@ -25,8 +25,9 @@ var ExportFormats = []string{FormatXLSX, FormatCSV, FormatJSON, FormatPDF}
 
 // ExportedKinds are the record kinds an export may hold. A kind of issue
 // 17 (questionnaires, trainings, competitions, grants) is added here when
-// its export is.
-var ExportedKinds = []string{KindAppeal, KindEvent}
+// its export is: questionnaire responses are exported a form at a time
+// (keneshctl response export), one column per question.
+var ExportedKinds = []string{KindAppeal, KindEvent, KindResponse}
 
 // Export is the record of one export: who made it, when, in which format,
 // with which filters, how many records it holds and whether it holds

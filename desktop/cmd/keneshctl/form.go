@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/kenesh/kenesh/desktop/internal/app"
+	"github.com/kenesh/kenesh/desktop/internal/export"
 	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/jsonin"
@@ -17,7 +18,7 @@ import (
 
 func init() {
 	register(command{Name: "form", Summary: "questionnaires from XLSForm: form publish FILE.xlsx (central staff) | form list | form show FORM-ID [--version V]", Run: runForm})
-	register(command{Name: "response", Summary: "questionnaire responses: response add FORM-ID [--version V] [--council C] [--filled-on DATE] [--event ID] < answers.json | response list FORM-ID", Run: runResponse})
+	register(command{Name: "response", Summary: "questionnaire responses: response add FORM-ID [--version V] [--council C] [--filled-on DATE] [--event ID] < answers.json | response list FORM-ID | response export FORM-ID --out FILE [--format xlsx|csv] [--version V] [--lang L] [--labels]", Run: runResponse})
 }
 
 func runForm(ctx context.Context, e *env, args []string) error {
@@ -91,7 +92,7 @@ func formLine(q *domain.Questionnaire, f *xlsform.Form) map[string]any {
 
 func runResponse(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("usage: keneshctl response add|list FORM-ID")
+		return usagef("usage: keneshctl response add|list|export FORM-ID")
 	}
 	switch args[0] {
 	case "add":
@@ -133,6 +134,29 @@ func runResponse(ctx context.Context, e *env, args []string) error {
 			}
 			return e.print(responseLine(out))
 		})
+	case "export":
+		fs := flags(e, "response export")
+		o := export.ResponsesOptions{}
+		fs.StringVar(&o.Format, "format", "xlsx", "xlsx or csv")
+		out := fs.String("out", "", "the new file to write (required; never overwritten)")
+		fs.StringVar(&o.Version, "version", "", "only the responses to this version (default: every version)")
+		fs.StringVar(&o.Language, "lang", "", "the language of labels: ky, ru or en (default ky)")
+		fs.BoolVar(&o.Labels, "labels", false, "heads and choices as labels rather than names")
+		pos, err := parse(fs, args[1:], 1, "FORM-ID --out FILE [--format xlsx|csv] [--version V] [--lang L] [--labels]")
+		if err != nil {
+			return err
+		}
+		if *out == "" {
+			return usagef("--out FILE is required")
+		}
+		o.FormID = pos[0]
+		return e.withCore(ctx, func(c *app.Core) error {
+			res, x, err := export.ResponsesToFile(ctx, c.Records, *out, o)
+			if err != nil {
+				return err
+			}
+			return e.print(map[string]any{"file": *out, "format": o.Format, "responses": res.Records, "export": x.ID})
+		})
 	case "list":
 		pos, err := parse(flags(e, "response list"), args[1:], 1, "FORM-ID")
 		if err != nil {
@@ -150,7 +174,7 @@ func runResponse(ctx context.Context, e *env, args []string) error {
 			return e.print(out)
 		})
 	}
-	return usagef("usage: keneshctl response add|list FORM-ID")
+	return usagef("usage: keneshctl response add|list|export FORM-ID")
 }
 
 // responseLine is a response as scripts read it: its answers as one

@@ -76,7 +76,14 @@ func (o *Options) check(ctx context.Context, svc *records.Service) error {
 	}
 	for _, k := range o.Kinds {
 		if _, ok := KindOf(k); !ok {
-			return &OptionsError{fmt.Sprintf("kind %q: use one of %v", k, domain.ExportedKinds)}
+			var names []string
+			for _, k := range Kinds {
+				names = append(names, k.Name)
+			}
+			if k == domain.KindResponse {
+				return &OptionsError{"responses are exported a questionnaire at a time, a column per question: keneshctl response export FORM-ID"}
+			}
+			return &OptionsError{fmt.Sprintf("kind %q: use one of %v", k, names)}
 		}
 	}
 	if o.Language == "" {

@@ -293,6 +293,18 @@ func TestQuestionnairesWithKeneshctl(t *testing.T) {
 	if len(versions) != 3 || versions[r1["id"].(string)] != "2026031201" || versions[r2["id"].(string)] != "2026040101" {
 		t.Fatalf("responses keep their versions: %v", versions)
 	}
+	// Central staff export every council's responses, a column per
+	// question, and the export is recorded.
+	out := filepath.Join(t.TempDir(), "needs.csv")
+	ex := jsonOf[map[string]any](t, central.ok("", "response", "export", "council_needs_2026", "--format", "csv", "--out", out))
+	csvData, err := os.ReadFile(out)
+	if err != nil || ex["responses"] != float64(3) || !strings.Contains(string(csvData), "respondent_name,gender,age,role,role_other,oblast,district") ||
+		!strings.Contains(string(csvData), "Токтосунов Бакыт") {
+		t.Fatalf("the export: %v %v\n%s", ex, err, csvData)
+	}
+	if !strings.Contains(central.ok("", "export", "history"), `"response"`) {
+		t.Fatal("the export is not in the history")
+	}
 	show := jsonOf[map[string]any](t, atb.ok("", "form", "show", "council_needs_2026", "--version", "2026031201"))
 	if !strings.Contains(mustJSON(show["definition"]), "Аты-жөнү") {
 		t.Fatalf("the old version is kept whole: %v", show)

@@ -8,7 +8,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -403,4 +405,64 @@ func TestPublicRegisterAcrossProcesses(t *testing.T) {
 		t.Fatalf("the unpublication refused: %+v", resp.Refused)
 	}
 	registers("unpublished through the first process", false)
+}
+
+// A citizen's form sent again through the other process of a PostgreSQL
+// deployment (a retry after a lost answer, which the load balancer gives
+// to the next process) lands on the tracking page the first sending made,
+// and the council's laptop pulls one web submission, through either.
+func TestFormSentAgainThroughTheOtherProcess(t *testing.T) {
+	ctx := context.Background()
+	url, files := pgtest.URL(t), t.TempDir()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	serve := func() *harness {
+		t.Helper()
+		s, err := New(ctx, Config{Postgres: url, FilesDir: files, PostgresConns: 4, Logger: quiet,
+			Public: PublicOptions{Guard: public.GuardConfig{MinFill: time.Nanosecond}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := httptest.NewServer(s.Handler())
+		t.Cleanup(func() { hs.Close(); s.Close() })
+		codec, err := syncproto.DefaultCodec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &harness{t: t, srv: s, url: hs.URL, admin: s.Admin(), codec: codec}
+	}
+	a, b := serve(), serve()
+	a.council("NRN-ATB", "KG-N")
+	_, page := get(t, b.url+public.Prefix+"ky/appeal")
+	m := regexp.MustCompile(`name="t" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("the form has no token")
+	}
+	form := neturl.Values{"t": {m[1]}, "council": {"NRN-ATB"}, "category": {"labour"}, "authority": {"private_employer"},
+		"text": {"Иш берүүчү үч ай айлык төлөгөн жок."}, "name": {"Сагынбаев Нурлан"}, "phone": {"+996 555 987 654"}}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var where []string
+	for _, h := range []*harness{b, a, b} {
+		resp, err := noRedirect.PostForm(h.url+public.Prefix+"ky/appeal", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("the form sent to %s: %d", h.url, resp.StatusCode)
+		}
+		where = append(where, resp.Header.Get("Location"))
+	}
+	if where[0] == "" || where[1] != where[0] || where[2] != where[0] {
+		t.Fatalf("sent through one process, the other, the first again: to %q", where)
+	}
+	sec := a.enroll(domain.RoleSecretary, "NRN-ATB")
+	n := 0
+	for _, op := range sec.pullAll() {
+		if op.Kind == domain.KindSubmission {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("the council's laptop pulled %d web submissions, want 1", n)
+	}
 }

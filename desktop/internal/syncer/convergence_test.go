@@ -28,6 +28,7 @@ import (
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/shared/syncproto/syncclient"
+	"github.com/kenesh/kenesh/shared/xlsform"
 )
 
 var convergenceSeed = flag.Uint64("convergence.seed", 20261125, "seed of the convergence test (0: random)")
@@ -134,6 +135,9 @@ func (l *laptop) act(ctx context.Context, r *mrand.Rand, today caldate.Date) err
 			return ignoreInvalid(svc.Resolve(ctx, v.Kind, v.Record, v.Field, value))
 		}
 	}
+	if l.role != domain.RoleCentral && r.IntN(8) == 0 {
+		return ignoreInvalid(l.respond(ctx, r))
+	}
 	if l.role == domain.RoleCentral {
 		if id := pick(appeals); id != "" {
 			patch, _ := json.Marshal(map[string]string{"review_note": "Борбор: " + phrase(r)})
@@ -197,6 +201,44 @@ func (l *laptop) act(ctx context.Context, r *mrand.Rand, today caldate.Date) err
 		_, err = svc.EditEvent(ctx, pick(events), patch)
 	}
 	return ignoreInvalid(err)
+}
+
+// respond fills the training test (published by central staff, once it
+// has reached this laptop) or changes some answers of a response of its
+// council: two laptops of a council changing the same response keep each
+// other's answers to other questions.
+func (l *laptop) respond(ctx context.Context, r *mrand.Rand) error {
+	choice := func(names ...string) json.RawMessage { b, _ := json.Marshal(names[r.IntN(len(names))]); return b }
+	answers := func() []domain.Answer {
+		q3 := []string{"request", "hearing", "fine"}[:1+r.IntN(3)]
+		b, _ := json.Marshal(q3)
+		out := []domain.Answer{{ID: "stage", Value: choice("pre", "post")}, {ID: "q1", Value: choice("d14", "d30", "d60")},
+			{ID: "q2", Value: choice("council", "anyone")}, {ID: "q3", Value: b}}
+		if r.IntN(2) == 0 {
+			out = append(out, domain.Answer{ID: "confidence", Value: json.RawMessage(fmt.Sprint(1 + r.IntN(5)))})
+		}
+		return out
+	}
+	list, _ := l.svc.Responses(ctx, "training_test")
+	if len(list) == 0 || r.IntN(2) == 0 {
+		resp, err := l.svc.SaveResponse(ctx, domain.Response{FormID: "training_test", Council: l.council, Answers: answers()})
+		if err == nil {
+			l.created = append(l.created, resp.ID)
+		}
+		return err
+	}
+	old := list[r.IntN(len(list))]
+	next := answers()
+	// Some answers change, the rest stay as they are.
+	for i := range next {
+		for _, a := range old.Answers {
+			if a.ID == next[i].ID && r.IntN(2) == 0 {
+				next[i].Value = a.Value
+			}
+		}
+	}
+	_, err := l.svc.SaveResponse(ctx, domain.Response{ID: old.ID, Answers: next})
+	return err
 }
 
 // ignoreInvalid: a random change a person could not make (a deleted record,
@@ -273,6 +315,20 @@ func convergence(t *testing.T, srvs []*testServer) []*laptop {
 	central.enroll(t, srvs[len(srvs)-1], "", "", domain.RoleCentral, turn(len(srvs)-1)...)
 	all := append(append([]*laptop(nil), laptops...), central)
 
+	// Central staff publish a questionnaire, which the councils' laptops
+	// fill once it reaches them.
+	data, err := os.ReadFile("../../../shared/xlsform/testdata/training_test.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, err := xlsform.Read(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := central.svc.PublishQuestionnaire(ctx, form, "training_test.xlsx"); err != nil {
+		t.Fatal(err)
+	}
+
 	today := caldate.Today(records.Bishkek)
 	steps := 50
 	if os.Getenv("KENESH_LONG") != "" {
@@ -343,7 +399,7 @@ func convergence(t *testing.T, srvs []*testServer) []*laptop {
 	t.Logf("open conflicts kept for people to resolve: %d", conflicts)
 
 	// Every replica holds exactly what the centre holds of its council.
-	for _, kind := range []string{domain.KindAppeal, domain.KindEvent} {
+	for _, kind := range []string{domain.KindAppeal, domain.KindEvent, domain.KindResponse} {
 		want := snapshot(t, central, kind, "")
 		total := 0
 		for _, l := range laptops {
@@ -361,6 +417,10 @@ func convergence(t *testing.T, srvs []*testServer) []*laptop {
 		}
 		if total != 2*len(want) { // two laptops per council
 			t.Fatalf("%ss: the laptops hold %d, twice the centre's %d expected", kind, total, len(want))
+		}
+		t.Logf("%ss: %d", kind, len(want))
+		if len(want) == 0 {
+			t.Fatalf("no %s was made: the test proves nothing of them", kind)
 		}
 	}
 	// Every replica holds every file it may see, byte for byte: a
@@ -418,12 +478,14 @@ func convergence(t *testing.T, srvs []*testServer) []*laptop {
 	}
 	for _, l := range laptops {
 		have := snapshot(t, central, domain.KindAppeal, "")
-		events := snapshot(t, central, domain.KindEvent, "")
+		for _, kind := range []string{domain.KindEvent, domain.KindResponse} {
+			for id, v := range snapshot(t, central, kind, "") {
+				have[id] = v
+			}
+		}
 		for _, id := range l.created {
 			if _, ok := have[id]; !ok {
-				if _, ok := events[id]; !ok {
-					t.Fatalf("%s created %s, which never reached the centre", l.name, id)
-				}
+				t.Fatalf("%s created %s, which never reached the centre", l.name, id)
 			}
 		}
 	}
@@ -434,11 +496,25 @@ func convergence(t *testing.T, srvs []*testServer) []*laptop {
 func snapshot(t *testing.T, l *laptop, kind, council string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
+	out := map[string]string{}
+	if kind == domain.KindResponse {
+		list, err := l.svc.Responses(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range list {
+			if council == "" || r.Council == council {
+				r.Meta = nil // who saw it when: the same record either way
+				b, _ := json.Marshal(r)
+				out[r.ID] = string(b)
+			}
+		}
+		return out
+	}
 	list, err := l.svc.List(records.Filter{Kind: kind, Council: council, Deleted: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]string{}
 	for _, s := range list {
 		var v any
 		if kind == domain.KindAppeal {

@@ -208,7 +208,23 @@ type health struct {
 	Version string `json:"version"`
 }
 
+// healthTimeout bounds the store's answer to a health check.
+const healthTimeout = 3 * time.Second
+
+// handleHealth answers that the server is up and what it speaks, once
+// its store answers (one cheap read): a process of a PostgreSQL
+// deployment that cannot reach the database says so with 503, so that a
+// load balancer's checks send its laptops to the others, and a laptop
+// waits as for a server that is down.
 func (h *Handler) handleHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+	defer cancel()
+	if _, err := h.cfg.Store.Head(ctx); err != nil {
+		h.log.Warn("health check: the store does not answer", "err", err)
+		middleware.InfoOf(r).Code = string(syncproto.CodeUnavailable)
+		writeError(w, syncproto.CodeUnavailable, "the server cannot reach its store; try again later", 0)
+		return
+	}
 	writeJSON(w, http.StatusOK, health{Health: syncproto.Health{Status: "ok", ServerID: h.cfg.Ingest.ServerID(), Proto: syncproto.Proto,
 		MinProto: syncproto.MinProto, Cap: syncproto.CurrentCapability, Dicts: h.dicts()}, Version: version.String()})
 }

@@ -466,3 +466,23 @@ func TestFormSentAgainThroughTheOtherProcess(t *testing.T) {
 		t.Fatalf("the council's laptop pulled %d web submissions, want 1", n)
 	}
 }
+
+// A process that cannot reach the database says so at /healthz (503,
+// unavailable), so that a load balancer's checks send laptops to the
+// others; the others stay healthy.
+func TestHealthSaysWhenTheDatabaseIsGone(t *testing.T) {
+	url, files := pgtest.URL(t), t.TempDir()
+	a, b := newPGHarness(t, url, files), newPGHarness(t, url, files)
+	for _, h := range []*harness{a, b} {
+		if status, body := get(t, h.url+syncproto.PathHealth); status != http.StatusOK || !strings.Contains(body, `"status":"ok"`) {
+			t.Fatalf("health at the start: %d %s", status, body)
+		}
+	}
+	a.srv.st.Close() // its connections to the database gone
+	if status, body := get(t, a.url+syncproto.PathHealth); status != http.StatusServiceUnavailable || !strings.Contains(body, `"unavailable"`) {
+		t.Errorf("health of the process without its database: %d %s", status, body)
+	}
+	if status, _ := get(t, b.url+syncproto.PathHealth); status != http.StatusOK {
+		t.Errorf("health of the other process: %d", status)
+	}
+}

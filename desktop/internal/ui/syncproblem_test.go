@@ -2,9 +2,11 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/kenesh/kenesh/desktop/internal/files"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
@@ -24,6 +26,13 @@ func TestSyncProblemInPlainWords(t *testing.T) {
 	}
 	if got := h.u.syncProblem(syncproto.CheckProto(0)); got != h.T("problem.protocol") {
 		t.Fatalf("a laptop below the server's minimum protocol: %q", got)
+	}
+	// Files that wait: the server's room for them, or this laptop's disk.
+	if got := h.u.syncProblem(fmt.Errorf("files: %w", &syncproto.Error{Code: syncproto.CodeQuota, Message: "council NRN-ATB: 2.0 GiB of 2.0 GiB"})); got != h.T("problem.quota") {
+		t.Fatalf("quota: %q", got)
+	}
+	if got := h.u.syncProblem(fmt.Errorf("fetch: %w (300 MiB free, downloads leave 512 MiB)", files.ErrNoRoom)); got != h.T("problem.no_room_for_files") || strings.Contains(got, "MiB") {
+		t.Fatalf("no room for files: %q", got)
 	}
 	// A code without words of its own keeps the message, after a sentence.
 	if got := h.u.syncProblem(&syncproto.Error{Code: syncproto.CodeFrame, Message: "the body was cut off"}); !strings.HasPrefix(got, h.T("problem.sync_other")) {

@@ -121,21 +121,28 @@ func TestFilesTravel(t *testing.T) {
 // every byte arrives, and what was sent in all stays within a chunk a cut
 // of the file's size (nothing sent twice but the chunk a cut broke);
 // the same on the way down to the council's other laptop.
+//
+// On the fake and on the real server (which stores several chunks of a
+// put at once: a cut must still keep every chunk that arrived whole).
 func TestFilesResumeThroughCuts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("20 MB through a cut link")
 	}
-	srv := startFake(t, synctest.Options{})
+	t.Run("fake", func(t *testing.T) { resumeThroughCuts(t, startFake(t, synctest.Options{})) })
+	t.Run("server", func(t *testing.T) { resumeThroughCuts(t, startServer(t)) })
+}
+
+func resumeThroughCuts(t *testing.T, srv server) {
 	srv.addCouncil("NRN-ATB", "Ат-Башы", "KG-N")
-	link, err := testnet.NewLink(strings.TrimPrefix(srv.URL, "http://"), 50_000_000, 2*time.Millisecond)
+	link, err := testnet.NewLink(strings.TrimPrefix(srv.baseURL(), "http://"), 50_000_000, 2*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer link.Close()
 	a := newLaptop(t, "a")
-	a.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	a.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.baseURL())
 	b := newLaptop(t, "b")
-	b.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	b.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.baseURL())
 	a.sync.syncOK(t)
 	b.sync.syncOK(t)
 	content := noise(2, 20<<20)

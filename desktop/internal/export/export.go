@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/kenesh/kenesh/desktop/internal/l10n"
 	"github.com/kenesh/kenesh/desktop/internal/records"
@@ -61,6 +62,34 @@ type Result struct {
 	// server cursor and the newest clock among the records written (or,
 	// with a report, the report's).
 	Point domain.LogPoint
+}
+
+// FileExt is the extension, without its dot, of the file o makes: its
+// format's, and zip for CSV of several kinds (a CSV file each in a zip).
+func (o Options) FileExt() string {
+	kinds := len(o.Kinds)
+	if kinds == 0 {
+		kinds = len(Kinds) // every kind
+	}
+	if o.Format == domain.FormatCSV && kinds > 1 {
+		return "zip"
+	}
+	return o.Format
+}
+
+// checkName refuses a file name whose extension says a format other than
+// the one written (a zip named .csv opens in a spreadsheet as gibberish);
+// a name with another extension, or none, is the writer's own choice.
+func checkName(path string, o Options) error {
+	ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(path), "."))
+	want := o.FileExt()
+	if ext == want || !slices.Contains(append(slices.Clone(domain.ExportFormats), "zip", "xls"), ext) {
+		return nil
+	}
+	if want == "zip" {
+		return &OptionsError{fmt.Sprintf("%s: CSV of appeals and events is a zip of one CSV file for each: name the file .zip, or export one kind (appeal or event) to a .csv file", filepath.Base(path))}
+	}
+	return &OptionsError{fmt.Sprintf("%s: this export is %s: name the file .%s", filepath.Base(path), strings.ToUpper(o.Format), want)}
 }
 
 // check fills o's defaults and refuses what cannot be done.
@@ -283,6 +312,9 @@ func filterOf(kind string, f reports.Filter, visible func(kind, council string) 
 // An export that fails, or that cannot be recorded, leaves no file.
 func ToFile(ctx context.Context, svc *records.Service, path string, o Options) (*Result, *domain.Export, error) {
 	if err := o.check(ctx, svc); err != nil {
+		return nil, nil, err
+	}
+	if err := checkName(path, o); err != nil {
 		return nil, nil, err
 	}
 	if _, err := os.Lstat(path); err == nil {

@@ -463,3 +463,57 @@ func TestCSVFormulaIsText(t *testing.T) {
 		t.Errorf("found %d guarded cells, want 2", found)
 	}
 }
+
+// A file's name says what it holds: an export refuses a name whose
+// extension says another format (a zip of CSV files named .csv opens in
+// a spreadsheet as gibberish), before writing or recording anything; a
+// name of its own (another extension, or none) is the writer's choice.
+func TestFileNameSaysTheFormat(t *testing.T) {
+	svc, _, _ := fixture.New(t)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		format, kind, name string
+		refused            string // what the refusal says; "" if written
+	}{
+		{domain.FormatCSV, "", "реестр.csv", "name the file .zip, or export one kind"},
+		{domain.FormatCSV, "", "реестр.zip", ""},
+		{domain.FormatCSV, domain.KindAppeal, "кайрылуулар.CSV", ""},
+		{domain.FormatCSV, domain.KindAppeal, "кайрылуулар.zip", "name the file .csv"},
+		{domain.FormatXLSX, "", "отчет.pdf", "this export is XLSX: name the file .xlsx"},
+		{domain.FormatXLSX, "", "отчет.xls", "name the file .xlsx"},
+		{domain.FormatPDF, "", "отчет.json", "name the file .pdf"},
+		{domain.FormatJSON, "", "records.json", ""},
+		{domain.FormatJSON, "", "records.ndjson", ""},
+		{domain.FormatJSON, "", "records", ""},
+	} {
+		t.Run(tt.format+" "+tt.kind+" "+tt.name, func(t *testing.T) {
+			o := export.Options{Format: tt.format, Filter: quarter()}
+			if tt.kind != "" {
+				o.Kinds = []string{tt.kind}
+			}
+			before, _ := svc.Exports(ctx)
+			path := filepath.Join(t.TempDir(), tt.name)
+			_, _, err := export.ToFile(ctx, svc, path, o)
+			after, _ := svc.Exports(ctx)
+			if tt.refused == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if len(after) != len(before)+1 {
+					t.Errorf("%d exports recorded, want %d", len(after), len(before)+1)
+				}
+				return
+			}
+			var oe *export.OptionsError
+			if !errors.As(err, &oe) || !strings.Contains(err.Error(), tt.refused) {
+				t.Fatalf("got %v, want a refusal saying %q", err, tt.refused)
+			}
+			if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a refused export left %s", path)
+			}
+			if len(after) != len(before) {
+				t.Errorf("a refused export was recorded")
+			}
+		})
+	}
+}

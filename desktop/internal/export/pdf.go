@@ -86,12 +86,16 @@ type pdfReport struct {
 	pdf    *fpdf.Fpdf
 	width  float64
 	bottom float64
+	// orientation is that of the pages being printed ("P", or "L" for
+	// the tables side by side): a table that breaks to a new page goes on
+	// on one like it (fpdf's AddPage makes a portrait one).
+	orientation string
 }
 
 func (d *pdfReport) typeset(total int) (*fpdf.Fpdf, error) {
 	tr := d.words.Tr
 	pdf := fpdf.New("P", "mm", "A4", "")
-	d.pdf = pdf
+	d.pdf, d.orientation = pdf, "P"
 	pdf.AddUTF8FontFromBytes(pdfFont, "", assets.FontRegular)
 	pdf.AddUTF8FontFromBytes(pdfFont, "B", assets.FontBold)
 	pdf.SetMargins(pdfMargin, pdfMargin, pdfMargin)
@@ -160,7 +164,8 @@ func (d *pdfReport) typeset(total int) (*fpdf.Fpdf, error) {
 	// pages: eight columns of figures need the width.
 	for i, g := range d.groups {
 		if i == 0 {
-			pdf.AddPageFormat("L", pdf.GetPageSizeStr("A4"))
+			d.orientation = "L"
+			pdf.AddPageFormat(d.orientation, pdf.GetPageSizeStr("A4"))
 			w, h := pdf.GetPageSize()
 			d.width, d.bottom = w-2*pdfMargin, h-pdfBottom
 		}
@@ -180,7 +185,7 @@ type chartImage struct {
 // ensure starts a new page unless h millimetres fit on this one.
 func (d *pdfReport) ensure(h float64) {
 	if d.pdf.GetY()+h > d.bottom {
-		d.pdf.AddPage()
+		d.pdf.AddPageFormat(d.orientation, d.pdf.GetPageSizeStr("A4"))
 	}
 }
 

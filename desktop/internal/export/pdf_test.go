@@ -1,14 +1,18 @@
 package export_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/kenesh/kenesh/desktop/internal/export"
+	"github.com/kenesh/kenesh/desktop/internal/reports"
 	"github.com/kenesh/kenesh/desktop/internal/reports/fixture"
+	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
@@ -72,6 +76,45 @@ func TestPDFReport(t *testing.T) {
 			if strings.Contains(text, p) {
 				t.Errorf("%s: the report holds %q", lang, p)
 			}
+		}
+	}
+}
+
+// The tables side by side are eight columns wide and printed on landscape
+// pages; one that goes on to a next page goes on on a landscape page too
+// (five years by month is 60 rows: it breaks). A portrait page cut the
+// table's right columns off.
+func TestPDFWideTablesStayLandscape(t *testing.T) {
+	svc, _, _ := fixture.New(t)
+	f := reports.Filter{From: caldate.MustParse("2022-01-01"), To: caldate.MustParse(fixture.To)}
+	b, _ := write(t, svc, export.Options{Format: domain.FormatPDF, Filter: f, Language: "ky"})
+	in := filepath.Join(t.TempDir(), "report.pdf")
+	if err := os.WriteFile(in, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(poppler(t, "pdfinfo"), "-f", "1", "-l", "1000", in).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdfinfo: %v\n%s", err, out)
+	}
+	var sizes []string // "P" or "L", a page each
+	for _, line := range strings.Split(string(out), "\n") {
+		var n int
+		var w, h float64
+		if _, err := fmt.Sscanf(line, "Page %d size: %f x %f", &n, &w, &h); err == nil {
+			sizes = append(sizes, map[bool]string{true: "L", false: "P"}[w > h])
+		}
+	}
+	first := slices.Index(sizes, "L")
+	if first < 0 || len(sizes)-first < 2 {
+		t.Fatalf("pages %v: want the tables on two landscape pages or more", sizes)
+	}
+	if i := slices.Index(sizes[first:], "P"); i >= 0 {
+		t.Errorf("pages %v: page %d, within the tables side by side, is portrait", sizes, first+i+1)
+	}
+	text := pdfText(t, b)
+	for _, w := range []string{"январь 2022", "март 2026"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("the PDF does not say %q", w)
 		}
 	}
 }

@@ -479,10 +479,7 @@ func (p *reportsPage) save(format string) {
 	f.By = ""
 	personal := p.personal.Checked && p.personal.Visible() && format != domain.FormatPDF
 	o := export.Options{Format: format, Filter: f, Personal: personal, Language: u.Lang()}
-	ext := format
-	if format == domain.FormatCSV {
-		ext = "zip" // both kinds: a CSV file each, in a zip
-	}
+	ext := o.FileExt() // CSV of both kinds: a CSV file each, in a zip
 	name := "kenesh-" + u.tr.DateInput(u.sess.Records().Today()) + "." + ext
 	run := func() {
 		u.chooseSaveFile(name, ext, func(w fyne.URIWriteCloser) {

@@ -24,7 +24,9 @@ var globalKinds = map[string]bool{domain.KindCouncil: true, domain.KindMaterial:
 
 // councilKinds are a council's own records (a material copy says what
 // one laptop of the council holds of a material; a response is a
-// questionnaire filled for the council).
+// questionnaire filled for the council). A grant is a council's record
+// too (read by the council and central staff), but who writes what of it
+// is its own rule (checkGrantCentral, checkGrantCouncil).
 var councilKinds = map[string]bool{domain.KindAppeal: true, domain.KindEvent: true, domain.KindMaterialCopy: true, domain.KindResponse: true}
 
 // IsGlobal reports whether every device reads records of kind.
@@ -82,6 +84,9 @@ func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 		if op.Kind == domain.KindExport {
 			return checkExport(dev, op, cur)
 		}
+		if op.Kind == domain.KindGrant {
+			return checkGrantCouncil(dev, op, cur)
+		}
 		if !councilKinds[op.Kind] {
 			return refuse(syncproto.CodeForbidden, "a secretary's laptop writes appeals and events, not %s records", op.Kind)
 		}
@@ -107,6 +112,9 @@ func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 		}
 		if op.Kind == domain.KindQuestionnaire {
 			return checkQuestionnaire(op, cur)
+		}
+		if op.Kind == domain.KindGrant {
+			return checkGrantCentral(op, cur)
 		}
 		if !councilKinds[op.Kind] {
 			return refuse(syncproto.CodeForbidden, "central staff review appeals and events; they do not write %s records", op.Kind)

@@ -741,6 +741,11 @@ func (s *Server) judge(dev *device, w syncproto.WireOp) (stop string, refusal er
 			return "", r
 		}
 	}
+	if op.Kind == domain.KindGrant {
+		if r := policy.CheckGrant(op, next, today); r != nil {
+			return "", r
+		}
+	}
 	if op.Kind == domain.KindCouncil && !next.Deleted() {
 		var c domain.Council
 		if err := (changeset.Schema{}).FromFields(next.Values(), &c); err != nil {

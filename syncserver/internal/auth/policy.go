@@ -50,3 +50,9 @@ func CheckResponse(op *changeset.Op, next, def *changeset.State, today caldate.D
 // ResponseDefinition is the id of the questionnaire record a response's
 // state names, "" for none.
 func ResponseDefinition(st *changeset.State) string { return policy.ResponseDefinition(st) }
+
+// CheckGrant judges a grant as an operation leaves it: the shared
+// policy's check, refusing the operation for the faults it wrote.
+func CheckGrant(op *changeset.Op, next *changeset.State, today caldate.Date) *Refusal {
+	return policy.CheckGrant(op, next, today)
+}

@@ -1,7 +1,11 @@
 package domain
 
 import (
+	"errors"
+	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/kenesh/kenesh/shared/caldate"
@@ -90,6 +94,40 @@ func (g *Grant) Report(id string) (MilestoneReport, bool) {
 func (g *Grant) MilestoneMet(id string) bool {
 	r, ok := g.Report(id)
 	return ok && r.Met
+}
+
+// ErrNoMilestone is a milestone a grant does not have.
+var ErrNoMilestone = errors.New("the grant has no such milestone")
+
+// MilestonesByDue are the grant's milestones in due order (then by id),
+// as lists number them from 1.
+func (g *Grant) MilestonesByDue() []Milestone {
+	out := slices.Clone(g.Milestones)
+	slices.SortStableFunc(out, func(a, b Milestone) int {
+		if c := a.Due.Compare(b.Due); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// FindMilestone finds a milestone by its id or its number in due order
+// (1 is the first due).
+func (g *Grant) FindMilestone(ref string) (Milestone, error) {
+	ms := g.MilestonesByDue()
+	if n, err := strconv.Atoi(ref); err == nil {
+		if n >= 1 && n <= len(ms) {
+			return ms[n-1], nil
+		}
+		return Milestone{}, fmt.Errorf("milestone %d: %w (it has %d, numbered from 1 in due order)", n, ErrNoMilestone, len(ms))
+	}
+	for _, m := range ms {
+		if m.ID == ref {
+			return m, nil
+		}
+	}
+	return Milestone{}, fmt.Errorf("milestone %q: %w (give its id or its number in due order)", ref, ErrNoMilestone)
 }
 
 // Disbursed is the sum of the disbursements.

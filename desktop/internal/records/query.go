@@ -34,8 +34,11 @@ type Filter struct {
 	From, To caldate.Date
 	Overdue  bool // appeals past their answer deadline, still awaiting the answer
 	DueSoon  int  // events with an open follow-up action due within this many days (0: no filter)
-	Text     string
-	Deleted  bool // include deleted records
+	// MilestonesLate selects grants with a milestone not reported met
+	// whose due day has passed.
+	MilestonesLate bool
+	Text           string
+	Deleted        bool // include deleted records
 	// Where selects further by a record's facts (a report's number); nil
 	// does not filter. It runs while the index is locked: it must be
 	// quick and call nothing of the Service.
@@ -96,7 +99,7 @@ func (s *Service) query(f Filter) ([]*index.Row, error) {
 // indexFilter checks f and turns it into the index's terms.
 func (s *Service) indexFilter(f Filter) (index.Filter, error) {
 	switch f.Kind {
-	case domain.KindAppeal, domain.KindEvent, domain.KindCouncil:
+	case domain.KindAppeal, domain.KindEvent, domain.KindCouncil, domain.KindGrant:
 	case domain.KindSubmission:
 		if f.Status != "" && !domain.SubmissionStatus(f.Status).Valid() {
 			return index.Filter{}, fmt.Errorf("list: %q is not a status of a web submission (one of: %v)", f.Status, domain.SubmissionStatuses)
@@ -123,6 +126,9 @@ func (s *Service) indexFilter(f Filter) (index.Filter, error) {
 	}
 	if f.DueSoon > 0 {
 		q.DueBy = today.AddDays(f.DueSoon).String()
+	}
+	if f.MilestonesLate {
+		q.DueBy = today.AddDays(-1).String()
 	}
 	return q, nil
 }

@@ -183,6 +183,25 @@ func (s *Service) rowOf(st *changeset.State, search bool) (*index.Row, error) {
 			return nil, err
 		}
 		r.Council, r.Date, r.Category, r.Title = resp.Council, resp.FilledOn.String(), resp.FormID, resp.FormID+" "+resp.Version
+	case domain.KindGrant:
+		g, err := s.grantOf(st)
+		if err != nil {
+			return nil, err
+		}
+		// DueNext: the first milestone not reported met, for the home
+		// screen's late milestones (Filter.MilestonesLate).
+		r.Council, r.Date, r.Title = g.Council, g.StartOn.String(), firstLine(g.Purpose, 120)
+		if d := g.NextDue(); !d.IsZero() {
+			r.DueNext = d.String()
+		}
+		if !search {
+			break
+		}
+		parts := []string{g.Purpose, g.Notes}
+		for _, m := range g.Milestones {
+			parts = append(parts, m.Title)
+		}
+		r.Search = index.SearchText(parts...)
 	case domain.KindCouncil:
 		c, err := councilOf(st)
 		if err != nil {
@@ -265,4 +284,13 @@ func searchText(q string) string {
 		return d
 	}
 	return q
+}
+
+// firstLine is s's first line, at most n characters (a list's title).
+func firstLine(s string, n int) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }

@@ -63,10 +63,11 @@ type Export struct {
 // ExportFilter is what an export or a report was asked for; zero values
 // do not filter.
 type ExportFilter struct {
-	From    caldate.Date `json:"from,omitzero"`
-	To      caldate.Date `json:"to,omitzero"`
-	Council string       `json:"council,omitempty"`
-	Oblast  string       `json:"oblast,omitempty"`
+	From     caldate.Date `json:"from,omitzero"`
+	To       caldate.Date `json:"to,omitzero"`
+	Council  string       `json:"council,omitempty"`
+	Oblast   string       `json:"oblast,omitempty"`
+	District string       `json:"district,omitempty"`
 	// AsOf, when set, asks for the records as they stood at the end of
 	// that day (see the reports package for what that means exactly).
 	AsOf caldate.Date `json:"as_of,omitzero"`

@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register(command{Name: "export", Summary: "records or a report to a file, anonymised unless asked, recorded in the history: export --format xlsx|csv|json|pdf --out FILE [--from --to --council --oblast --as-of] [--kind appeal|event] [--with-personal-data] [--lang ky|ru|en]; export history lists the exports recorded", Run: runExport})
+	register(command{Name: "export", Summary: "records or a report to a file, anonymised unless asked, recorded in the history: export --format xlsx|csv|json|pdf --out FILE [--from --to --council --oblast --district --as-of] [--kind appeal|event] [--with-personal-data] [--lang ky|ru|en]; export history lists the exports recorded", Run: runExport})
 }
 
 func runExport(ctx context.Context, e *env, args []string) error {

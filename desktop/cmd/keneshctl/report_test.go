@@ -60,7 +60,19 @@ func TestReportCommand(t *testing.T) {
 	if past.Summary.Appeals.Total != 0 || past.Replay.Later == 0 {
 		t.Errorf("as of %s: %+v", yesterday, past)
 	}
-	for _, bad := range [][]string{{"--by", "week"}, {"--oblast", "KG-X"}, {"--from", "2026-03-01", "--to", "2026-02-01"}, {"--from", "1 March"}, {"--council", "NOPE"}} {
+	// By district: the records' own district (the two appeals above say
+	// none).
+	c.ok(strings.Replace(appealJSON, `"oblast": "KG-N",`, `"oblast": "KG-N", "district": "KG-N-ATB",`, 1), "appeal", "add")
+	for district, want := range map[string]int{"KG-N-ATB": 1, "KG-N-KOC": 0} {
+		d := decode[struct {
+			Summary figures `json:"summary"`
+		}](t, c.ok("", "report", "--district", district))
+		if d.Summary.Appeals.Total != want {
+			t.Errorf("--district %s: %d appeals, want %d", district, d.Summary.Appeals.Total, want)
+		}
+	}
+	for _, bad := range [][]string{{"--by", "week"}, {"--oblast", "KG-X"}, {"--from", "2026-03-01", "--to", "2026-02-01"}, {"--from", "1 March"}, {"--council", "NOPE"},
+		{"--district", "KG-N-XXX"}, {"--oblast", "KG-O", "--district", "KG-N-ATB"}} {
 		code, _, errs := c.run("", append([]string{"report"}, bad...)...)
 		if code != 2 || !strings.Contains(errs, "report") {
 			t.Errorf("report %v: exit %d, %s", bad, code, errs)

@@ -366,7 +366,7 @@ func ToFile(ctx context.Context, svc *records.Service, path string, o Options) (
 func Record(ctx context.Context, svc *records.Service, o Options, res *Result, file string) (*domain.Export, error) {
 	x := domain.Export{Format: o.Format, Kinds: o.Kinds, Records: res.Records, PersonalData: o.Personal,
 		Language: o.Language, File: file,
-		Filter: domain.ExportFilter{From: o.Filter.From, To: o.Filter.To, Council: o.Filter.Council, Oblast: o.Filter.Oblast, AsOf: o.Filter.AsOf}}
+		Filter: domain.ExportFilter{From: o.Filter.From, To: o.Filter.To, Council: o.Filter.Council, Oblast: o.Filter.Oblast, District: o.Filter.District, AsOf: o.Filter.AsOf}}
 	p := res.Point
 	x.LogPoint = &p
 	if res.Report != nil {

@@ -39,13 +39,15 @@ var Bys = []string{ByCouncil, ByOblast, ByMonth, ByQuarter}
 const None = "none"
 
 // Filter is what a report is asked for. Appeals count in the period by
-// the day they were received, events by the day they were held; Council
-// and Oblast select by the record's own council and oblast.
+// the day they were received, events by the day they were held; Council,
+// Oblast and District select by the record's own council, oblast and
+// district.
 type Filter struct {
-	From    caldate.Date `json:"from,omitzero"`
-	To      caldate.Date `json:"to,omitzero"`
-	Council string       `json:"council,omitempty"`
-	Oblast  string       `json:"oblast,omitempty"`
+	From     caldate.Date `json:"from,omitzero"`
+	To       caldate.Date `json:"to,omitzero"`
+	Council  string       `json:"council,omitempty"`
+	Oblast   string       `json:"oblast,omitempty"`
+	District string       `json:"district,omitempty"`
 	// AsOf computes the report from the operation log as it stood at the
 	// end of that day in Bishkek (see AsOf in the package doc).
 	AsOf caldate.Date `json:"as_of,omitzero"`
@@ -208,7 +210,7 @@ func Make(ctx context.Context, svc *records.Service, f Filter) (*Report, error) 
 		r.Replay = &Replay{Cutoff: Cutoff(f.AsOf).UTC()}
 	}
 	var newest hlc.Timestamp
-	base := records.Filter{Council: f.Council, Oblast: f.Oblast, From: f.From, To: f.To}
+	base := records.Filter{Council: f.Council, Oblast: f.Oblast, District: f.District, From: f.From, To: f.To}
 	for _, kind := range countedKinds {
 		base.Kind = kind
 		visit := func(row *records.FactRow) {
@@ -287,6 +289,15 @@ func check(f Filter, cat *refdata.Catalog, councils []domain.Council, today cald
 	if f.Oblast != "" {
 		if _, ok := cat.Region(f.Oblast); !ok {
 			return filterErr("%q is not an oblast or city code (KG-B, KG-C, KG-GB, KG-GO, KG-J, KG-N, KG-O, KG-T, KG-Y)", f.Oblast)
+		}
+	}
+	if f.District != "" {
+		_, r, ok := cat.District(f.District)
+		if !ok {
+			return filterErr("%q is not a district code (a district of an oblast, e.g. KG-N-ATB; the codes are in assets/refdata)", f.District)
+		}
+		if f.Oblast != "" && r.Code != f.Oblast {
+			return filterErr("district %s is in %s, not in %s: leave the oblast out, or choose a district of it", f.District, r.Code, f.Oblast)
 		}
 	}
 	if f.Council != "" && !slices.ContainsFunc(councils, func(c domain.Council) bool { return c.Code == f.Council }) {
@@ -494,7 +505,8 @@ func indicators(p *Programme, cat *refdata.Catalog, councils []domain.Council, f
 	in := Indicators{CouncilsTarget: p.Targets.Councils, OblastsTarget: p.Targets.Oblasts}
 	oblasts := map[string]bool{}
 	for _, co := range councils {
-		if !visible(domain.KindAppeal, co.Code) || f.Council != "" && co.Code != f.Council || f.Oblast != "" && co.Oblast != f.Oblast {
+		if !visible(domain.KindAppeal, co.Code) || f.Council != "" && co.Code != f.Council || f.Oblast != "" && co.Oblast != f.Oblast ||
+			f.District != "" && co.District != f.District {
 			continue
 		}
 		in.Councils++

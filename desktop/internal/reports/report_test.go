@@ -258,10 +258,45 @@ func TestFilters(t *testing.T) {
 	if r.Summary.Appeals.Total != 2 || r.Summary.Appeals.Published != 1 || r.Summary.Events.ParticipantsTotal.Total != 5 {
 		t.Errorf("Kochkor: %+v", r.Summary.Appeals)
 	}
+	// A district: Kochkor's, counted by the records' own district (and
+	// the councils of that district for the indicators); the same as of
+	// the quarter's last day, from the log; the records behind a number.
+	for _, asOf := range []string{"", fixture.To} {
+		fl = quarter()
+		fl.District = "KG-N-KOC"
+		if asOf != "" {
+			fl.AsOf = caldate.MustParse(asOf)
+		}
+		if r, err = reports.Make(ctx, svc, fl); err != nil {
+			t.Fatal(err)
+		}
+		if r.Summary.Appeals.Total != 2 || r.Summary.Events.Total != 1 || r.Summary.Events.ParticipantsTotal.Total != 5 ||
+			r.Indicators.Councils != 1 || r.Indicators.Oblasts != 1 {
+			t.Errorf("Kochkor district (as of %q): %d appeals, %d events, %+v", asOf, r.Summary.Appeals.Total, r.Summary.Events.Total, r.Indicators)
+		}
+		w, err := reports.NewWords("ky", svc.Catalog(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.ScopeText(w); got != "Кочкор району, Нарын облусу" {
+			t.Errorf("whose records: %q", got)
+		}
+	}
+	fl = quarter()
+	fl.District = "KG-N-KOC"
+	rf, err := reports.Selection{Filter: fl, Measure: reports.AppealsTotal}.Records(fixture.To)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, err := svc.List(rf); err != nil || len(list) != 2 {
+		t.Errorf("the appeals behind Kochkor district's number: %d, %v", len(list), err)
+	}
 	for _, bad := range []reports.Filter{
 		{From: caldate.MustParse("2026-03-01"), To: caldate.MustParse("2026-02-01")},
 		{By: "week"},
 		{Oblast: "KG-X"},
+		{District: "KG-N-XXX"},
+		{Oblast: "KG-O", District: "KG-N-KOC"},
 		{Council: "NOPE"},
 		{AsOf: caldate.MustParse("2026-05-01")},
 	} {

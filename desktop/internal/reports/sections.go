@@ -70,6 +70,16 @@ func (w Words) Region(code string) string {
 	return code
 }
 
+// District names a district with its oblast ("Ат-Башы району, Нарын
+// облусу"), its code when it is not known.
+func (w Words) District(code string) string {
+	d, r, ok := w.Cat.District(code)
+	if !ok {
+		return code
+	}
+	return d.Names.In(w.Tr.Lang) + ", " + r.Names.In(w.Tr.Lang)
+}
+
 // Council names a council (its code when it is not known here).
 func (w Words) Council(code string) string {
 	if n := w.Councils[code]; n != "" {
@@ -351,13 +361,15 @@ func (r *Report) Period(w Words) string {
 }
 
 // ScopeText says whose records the report counts: every council, one
-// council, one oblast.
+// council, one district, one oblast.
 func (r *Report) ScopeText(w Words) string {
 	switch {
 	case r.Filter.Council != "":
 		return w.Council(r.Filter.Council)
 	case r.Scope != "all":
 		return w.Council(r.Scope)
+	case r.Filter.District != "":
+		return w.District(r.Filter.District)
 	case r.Filter.Oblast != "":
 		return w.Region(r.Filter.Oblast)
 	}

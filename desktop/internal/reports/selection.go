@@ -62,7 +62,7 @@ func (s Selection) Records(day string) (records.Filter, error) {
 	if !s.Filter.AsOf.IsZero() {
 		return records.Filter{}, fmt.Errorf("the records behind a report as of %s are those of that day: list them with an export as of that day", s.Filter.AsOf)
 	}
-	f := records.Filter{Kind: s.Kind(), Council: s.Filter.Council, Oblast: s.Filter.Oblast, From: s.Filter.From, To: s.Filter.To}
+	f := records.Filter{Kind: s.Kind(), Council: s.Filter.Council, Oblast: s.Filter.Oblast, District: s.Filter.District, From: s.Filter.From, To: s.Filter.To}
 	cond, err := s.condition(day)
 	if err != nil {
 		return f, err

@@ -127,6 +127,7 @@ func TestConcurrentBombsStayWithinTheBudget(t *testing.T) {
 	}
 	codes := map[string]int{}
 	var mu sync.Mutex
+	honestTries := 0
 	peak := peakHeap(func() {
 		var wg sync.WaitGroup
 		for _, a := range attackers {
@@ -149,11 +150,11 @@ func TestConcurrentBombsStayWithinTheBudget(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			time.Sleep(20 * time.Millisecond)
-			honest.mustPush(honest.op("appeal", domain.NewID(), changeset.ActionCreate, appeal("OSH-ARA")))
+			honestTries = pushLikeALaptop(honest, honest.op("appeal", domain.NewID(), changeset.ActionCreate, appeal("OSH-ARA")))
 		}()
 		wg.Wait()
 	})
-	t.Logf("60 bombs of 16 MiB: %v; heap peak %d MiB above the start", codes, peak>>20)
+	t.Logf("60 bombs of 16 MiB: %v; heap peak %d MiB above the start; the honest laptop's push went in at try %d", codes, peak>>20, honestTries)
 	for c := range codes {
 		if !strings.HasPrefix(c, "413 ") && !strings.HasPrefix(c, "503 ") {
 			t.Errorf("a bomb was answered %s", c)
@@ -161,5 +162,28 @@ func TestConcurrentBombsStayWithinTheBudget(t *testing.T) {
 	}
 	if peak > 256<<20 {
 		t.Errorf("60 concurrent bombs took the heap %d MiB above the start", peak>>20)
+	}
+}
+
+// pushLikeALaptop pushes as the laptop's syncer does: a 503 "busy" is
+// tried again after a pause (the syncer backs off the same way), anything
+// else but 200 fails the test. It returns the try that went in. Under a
+// loaded machine the bombs can hold the decode budget when the honest push
+// arrives; what must hold is that the honest laptop gets in, not that it
+// gets in first.
+func pushLikeALaptop(l *laptop, ops ...syncproto.WireOp) int {
+	l.tg.t.Helper()
+	const tries = 40
+	for i := 1; ; i++ {
+		r := l.push(ops...)
+		switch {
+		case r.status == http.StatusOK:
+			return i
+		case r.status == http.StatusServiceUnavailable && i < tries:
+			time.Sleep(250 * time.Millisecond)
+		default:
+			l.tg.t.Errorf("%s push, try %d of %d: %s", l.role, i, tries, r)
+			return i
+		}
 	}
 }

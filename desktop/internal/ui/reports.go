@@ -27,7 +27,7 @@ import (
 )
 
 // reportsPage shows the figures of a report (package reports) for a
-// period, oblast and council, side by side if asked, as of today or of a
+// period, oblast, district and council, side by side if asked, as of today or of a
 // past day, with charts; a number opens the list of the records behind it,
 // and the report or the records are saved as XLSX, CSV or PDF (package
 // export), every export recorded in the history.
@@ -37,6 +37,7 @@ type reportsPage struct {
 	preset   *controls.CodeSelect
 	from, to *controls.Entry
 	oblast   *controls.CodeSelect
+	district *controls.CodeSelect // the chosen oblast's
 	council  *controls.CodeSelect
 	by       *controls.CodeSelect
 	asOf     *controls.Entry
@@ -105,7 +106,13 @@ func newReportsPage(u *UI) *reportsPage {
 		e.OnSubmitted = func(string) { p.load() }
 	}
 	rc, rn := u.regionChoices()
-	p.oblast = u.newCodeSelect(rc, rn, u.T("list.any_oblast"), func(string) {
+	p.oblast = u.newCodeSelect(rc, rn, u.T("list.any_oblast"), func(code string) {
+		dc, dn := u.districtChoices(code)
+		p.district.SetOptions(dc, dn, u.T("list.any_district")) // and none chosen
+		p.fillCouncils()
+		p.load()
+	})
+	p.district = u.newCodeSelect(nil, nil, u.T("list.any_district"), func(string) {
 		p.fillCouncils()
 		p.load()
 	})
@@ -126,6 +133,7 @@ func newReportsPage(u *UI) *reportsPage {
 	u.name(p.from, "reports.from")
 	u.name(p.to, "reports.to")
 	u.name(p.oblast, "reports.oblast")
+	u.name(p.district, "reports.district")
 	u.name(p.council, "reports.council")
 	u.name(p.by, "reports.by")
 	u.name(p.asOf, "reports.as_of")
@@ -144,9 +152,12 @@ func newReportsPage(u *UI) *reportsPage {
 	filters := container.NewGridWithColumns(4,
 		controls.Narrow(p.preset, 120), label("report.from", controls.Narrow(p.from, 90)), label("report.to", controls.Narrow(p.to, 90)),
 		label("report.as_of", controls.Narrow(p.asOf, 90)),
-		controls.Narrow(p.oblast, 120), controls.Narrow(p.council, 120), controls.Narrow(p.by, 120), show)
+		controls.Narrow(p.oblast, 120), controls.Narrow(p.district, 120), controls.Narrow(p.council, 120), controls.Narrow(p.by, 120))
 	saves := container.NewHBox(saveXLSX, saveCSV, savePDF, p.personal)
-	top := container.NewVBox(filters, saves, p.state, p.problem, widget.NewSeparator())
+	// Show beside what the figures are (the grid is full with the
+	// district, and the save buttons' row is as wide as 1366 pixels at
+	// 130% allow).
+	top := container.NewVBox(filters, saves, container.NewBorder(nil, nil, show, nil, p.state), p.problem, widget.NewSeparator())
 	p.body = container.NewVBox()
 	p.box = container.NewBorder(top, nil, nil, nil, container.NewVScroll(p.body))
 	p.ready = true
@@ -188,8 +199,8 @@ func (p *reportsPage) changed([]records.Changed) {
 	})
 }
 
-// fillCouncils offers the councils of the chosen oblast that this laptop
-// reports on (a secretary's: its own).
+// fillCouncils offers the councils of the chosen oblast and district that
+// this laptop reports on (a secretary's: its own).
 func (p *reportsPage) fillCouncils() {
 	u := p.u
 	cs, _ := u.sess.Records().Councils(context.Background())
@@ -199,7 +210,7 @@ func (p *reportsPage) fillCouncils() {
 		if enrolled && !policy.MayRead(dev, domain.KindAppeal, c.Code) {
 			continue
 		}
-		if o := p.oblast.Code(); o == "" || c.Oblast == o {
+		if o, d := p.oblast.Code(), p.district.Code(); (o == "" || c.Oblast == o) && (d == "" || c.District == d) {
 			codes = append(codes, c.Code)
 			names = append(names, c.Name)
 		}
@@ -221,7 +232,7 @@ func (p *reportsPage) readFilter() (reports.Filter, error) {
 	if f.AsOf, err = u.tr.ParseDate(p.asOf.Text); err != nil {
 		return f, fmt.Errorf("%s: %s", u.T("report.as_of"), u.T("report.bad_date"))
 	}
-	f.Oblast, f.Council, f.By = p.oblast.Code(), p.council.Code(), p.by.Code()
+	f.Oblast, f.District, f.Council, f.By = p.oblast.Code(), p.district.Code(), p.council.Code(), p.by.Code()
 	return f, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,8 +34,8 @@ func (p *reportsPage) links(h *harness) map[string]*controls.Link {
 }
 
 // The Reports page: the figures of this quarter, a number that opens the
-// records behind it, figures side by side, a past day, and a file saved
-// and recorded in the history.
+// records behind it, a district, figures side by side, a past day, and a
+// file saved and recorded in the history.
 func TestReportsPage(t *testing.T) {
 	h := unlocked(t, "ky", 0, 0, 0)
 	h.u.names = map[fyne.CanvasObject]string{} // the probe's names, to find the numbers
@@ -42,8 +43,15 @@ func TestReportsPage(t *testing.T) {
 	ctx := context.Background()
 	svc := h.u.sess.Records()
 	c := h.firstCouncil()
+	if c.District == "" {
+		t.Fatalf("the first council %+v names no district", c)
+	}
 	for i, ch := range []string{"phone", "phone", "letter"} {
-		_, err := svc.CreateAppeal(ctx, domain.Appeal{Council: c.Code, Channel: ch, Oblast: c.Oblast, Category: "health",
+		district := "" // the letter's appeal names its district
+		if ch == "letter" {
+			district = c.District
+		}
+		_, err := svc.CreateAppeal(ctx, domain.Appeal{Council: c.Code, Channel: ch, Oblast: c.Oblast, District: district, Category: "health",
 			Appellant: &domain.Appellant{Name: "Сыдыкова Айгүл " + itoa(i)}, Summary: "ФАПта дары жок"})
 		if err != nil {
 			t.Fatal(err)
@@ -66,6 +74,29 @@ func TestReportsPage(t *testing.T) {
 		t.Fatalf("the list behind a number: %T %+v", h.u.shell.top(), list)
 	}
 	h.u.shell.pop()
+
+	// A district: the oblast first, then one of its districts, which
+	// leaves the councils of that district to choose from.
+	p.oblast.SetCode(c.Oblast)
+	if !slices.Contains(p.district.Codes(), c.District) {
+		t.Fatalf("the districts of %s offered: %v", c.Oblast, p.district.Codes())
+	}
+	p.district.SetCode(c.District)
+	h.waitFor("the figures of a district", func() bool {
+		return p.report != nil && p.report.Filter.District == c.District && p.report.Summary.Appeals.Total == 1
+	})
+	for _, code := range p.council.Codes()[1:] {
+		if co := h.council(code); co.District != c.District {
+			t.Errorf("council %s of %s offered for district %s", code, co.District, c.District)
+		}
+	}
+	p.oblast.SetCode("") // every oblast: no district
+	h.waitFor("the figures of every oblast", func() bool {
+		return p.report != nil && p.report.Filter.District == "" && p.report.Filter.Oblast == "" && p.report.Summary.Appeals.Total == 3
+	})
+	if p.district.Code() != "" || len(p.district.Codes()) != 1 {
+		t.Errorf("districts %v (%q chosen) with every oblast", p.district.Codes(), p.district.Code())
+	}
 
 	// Side by side per council: a drop-down.
 	p.by.SetSelected(h.T("report.by.council"))
@@ -95,4 +126,19 @@ func TestReportsPage(t *testing.T) {
 	if err != nil || len(xs) != 1 || xs[0].Format != "xlsx" || xs[0].Records != 3 {
 		t.Fatalf("history %+v %v", xs, err)
 	}
+}
+
+// council is the council of code, as this laptop holds it.
+func (h *harness) council(code string) domain.Council {
+	cs, err := h.u.sess.Records().Councils(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.Code == code {
+			return c
+		}
+	}
+	h.t.Fatalf("no council %s", code)
+	return domain.Council{}
 }

@@ -45,12 +45,13 @@ const (
 	secEvents    = "events"
 	secAppeals   = "appeals"
 	secMaterials = "materials"
+	secQuest     = "questionnaires"
 	secConflicts = "conflicts"
 	secReports   = "reports"
 	secSettings  = "settings"
 )
 
-var sections = []string{secHome, secEvents, secAppeals, secMaterials, secReports, secConflicts, secSettings}
+var sections = []string{secHome, secEvents, secAppeals, secMaterials, secQuest, secReports, secConflicts, secSettings}
 
 // shell is the main frame: navigation on the left, the current page, and
 // the sync status bar along the bottom.
@@ -173,7 +174,7 @@ func navIcons() map[string]fyne.Resource {
 	return map[string]fyne.Resource{
 		secHome: theme.HomeIcon(), secEvents: theme.CalendarIcon(), secAppeals: theme.MailComposeIcon(),
 		secMaterials: theme.DocumentIcon(), secConflicts: theme.WarningIcon(), secSettings: theme.SettingsIcon(),
-		secReports: theme.DocumentPrintIcon(),
+		secReports: theme.DocumentPrintIcon(), secQuest: theme.ListIcon(),
 	}
 }
 
@@ -264,6 +265,8 @@ func (s *shell) root(sec string) page {
 		p = newAppealsPage(s.u)
 	case secMaterials:
 		p = newMaterialsPage(s.u)
+	case secQuest:
+		p = newQuestionnairesPage(s.u)
 	case secConflicts:
 		p = newConflictsPage(s.u)
 	case secSettings:
@@ -445,7 +448,7 @@ func (s *shell) mainMenu() *fyne.MainMenu {
 		exit,
 	)
 	records := fyne.NewMenu(u.T("menu.records"), recordItems...)
-	keys := []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6, fyne.Key7}
+	keys := []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6, fyne.Key7, fyne.Key8}
 	var goItems []*fyne.MenuItem
 	for i, sec := range s.sections {
 		sec := sec

@@ -96,7 +96,7 @@ func (a *app) page(sec string) uiprobe.Dump {
 
 // sections are those the app may show in its navigation (a section a
 // newer app adds is toured once it is named here).
-var sections = []string{"home", "events", "appeals", "reports", "materials", "conflicts", "settings"}
+var sections = []string{"home", "events", "appeals", "reports", "materials", "questionnaires", "conflicts", "settings"}
 
 // navButton is the navigation's button of a section: the leftmost button
 // showing its name (a page may hold one too: Settings on the home screen).

@@ -448,11 +448,15 @@ func (s *shell) mainMenu() *fyne.MainMenu {
 		exit,
 	)
 	records := fyne.NewMenu(u.T("menu.records"), recordItems...)
-	keys := []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6, fyne.Key7, fyne.Key8}
+	keys := []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6, fyne.Key7, fyne.Key8, fyne.Key9}
 	var goItems []*fyne.MenuItem
 	for i, sec := range s.sections {
 		sec := sec
-		goItems = append(goItems, item("nav."+sec, &desktop.CustomShortcut{KeyName: keys[i], Modifier: ctrl}, func() { s.navigate(sec) }))
+		var sc fyne.Shortcut
+		if i < len(keys) { // a tenth section has no digit
+			sc = &desktop.CustomShortcut{KeyName: keys[i], Modifier: ctrl}
+		}
+		goItems = append(goItems, item("nav."+sec, sc, func() { s.navigate(sec) }))
 	}
 	goItems = append(goItems, fyne.NewMenuItemSeparator(),
 		item("action.back", &desktop.CustomShortcut{KeyName: fyne.KeyLeft, Modifier: fyne.KeyModifierAlt}, s.pop))

@@ -198,6 +198,17 @@ dist-windows:
 		-DOUT=$(abspath $(DIST)/$(WIN_SETUP)) packaging/windows/kenesh.nsi
 	cd $(DIST) && sha256sum $(WIN_SETUP) >$(WIN_SETUP).sha256
 
+# Signs the files laptops update themselves from (make dist first), on the
+# release manager's machine that holds the key (keneshctl release keygen):
+# FILE.sig beside each, for kenesh-syncserver admin release publish. See
+# docs/operator-guide.md, "Publishing an app update".
+.PHONY: sign-release
+sign-release: build
+	@test -n '$(KEY)' || { echo "usage: make sign-release KEY=PATH-OF-THE-RELEASE-KEY" >&2; exit 2; }
+	@n=0; for f in $(DIST)/$(WIN_SETUP) $(DIST)/kenesh-$(VERSION)-linux-$(ARCH).tar.xz; do \
+		if [ -f "$$f" ]; then $(BIN)/keneshctl release sign --key '$(KEY)' "$$f" >/dev/null && echo "signed $$f.sig" && n=$$((n+1)) || exit 1; fi; \
+	done; [ $$n -gt 0 ] || { echo "sign-release: nothing in $(DIST) to sign; make dist first" >&2; exit 1; }
+
 # The Windows installer under Debian's wine64 on Xvfb: installed silently,
 # checked (program, Start-menu entry, uninstaller), the app started to its
 # first-run screen into docs/screenshots/windows-wine-firstrun.png, then

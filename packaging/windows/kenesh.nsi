@@ -7,7 +7,10 @@
 ;
 ;   makensis -DVERSION=0.5.0 -DEXE=Kenesh.exe -DICON=kenesh.ico -DOUT=kenesh-0.5.0-setup.exe kenesh.nsi
 ;
-; /S installs (and Uninstall.exe /S removes) without a question.
+; /S installs (and Uninstall.exe /S removes) without a question. The app
+; updating itself (desktop/internal/update) runs the new release's installer
+; with /S /RESTART and quits: the installer waits for the running Kenesh.exe
+; to end (up to a minute), replaces it and starts it again.
 
 ; A 64-bit installer (the app is 64-bit too): it runs where the app runs,
 ; and under Debian's wine64, which runs no 32-bit program.
@@ -39,6 +42,8 @@ VIAddVersionKey /LANG=1049 "FileDescription" "${APP_KY}: установка"
 VIAddVersionKey /LANG=1049 "LegalCopyright" "Kenesh"
 
 !include "MUI2.nsh"
+!include "FileFunc.nsh"
+Var Restart
 !define MUI_ICON "${ICON}"
 !define MUI_UNICON "${ICON}"
 !define MUI_ABORTWARNING
@@ -61,9 +66,33 @@ LangString RunNow ${LANG_ENGLISH} "Start Kenesh"
 LangString DataKept ${LANG_RUSSIAN} "Записи остаются в $LOCALAPPDATA\Kenesh."
 LangString DataKept ${LANG_ENGLISH} "The records stay in $LOCALAPPDATA\Kenesh."
 
+Function .onInit
+  StrCpy $Restart 0
+  ${GetParameters} $R0
+  ClearErrors
+  ${GetOptions} $R0 "/RESTART" $R1
+  IfErrors +2
+  StrCpy $Restart 1
+FunctionEnd
+
 Section "Kenesh"
   SetShellVarContext current
   SetOutPath "$INSTDIR"
+  ; The app that started this update may not have ended yet: wait until its
+  ; program can be written (Windows keeps a running program's file locked).
+  StrCpy $R2 0
+  wait:
+    IfFileExists "$INSTDIR\Kenesh.exe" 0 free
+    ClearErrors
+    FileOpen $R3 "$INSTDIR\Kenesh.exe" a
+    IfErrors 0 opened
+    IntOp $R2 $R2 + 1
+    IntCmp $R2 120 free
+    Sleep 500
+    Goto wait
+  opened:
+    FileClose $R3
+  free:
   ; The app itself, replaced whole by an upgrade.
   File "/oname=Kenesh.exe" "${EXE}"
   WriteUninstaller "$INSTDIR\Uninstall.exe"
@@ -80,6 +109,8 @@ Section "Kenesh"
   WriteRegStr HKCU "${UNINST_KEY}" "QuietUninstallString" '"$INSTDIR\Uninstall.exe" /S'
   WriteRegDWORD HKCU "${UNINST_KEY}" "NoModify" 1
   WriteRegDWORD HKCU "${UNINST_KEY}" "NoRepair" 1
+  StrCmp $Restart 1 0 +2
+  Exec '"$INSTDIR\Kenesh.exe"'
 SectionEnd
 
 Section "Uninstall"

@@ -99,7 +99,7 @@ func goldenMessages() map[string]any {
 		"material-copies.json": MaterialCopies{Proto: Proto, Copies: []MaterialCopy{{Material: "01a21156-0000-7000-8000-000000000002", Council: "NRN-ATB",
 			Laptop: "Ат-Башы катчысы", Downloaded: 2, DownloadedAt: goldenTime(), Read: 1, ReadAt: goldenTime()}}},
 		"error-quota.json": ErrorBody{Code: CodeQuota, Message: "council NRN-ATB has used 2.0 GiB of its 2.0 GiB for files on the server: ask the administrator to raise it"},
-		"health.json":      Health{Status: "ok", ServerID: "01a21100-0000-7000-8000-000000000000", Proto: Proto, MinProto: MinProto, Cap: CurrentCapability, Dicts: []uint32{1}},
+		"health.json":      Health{Status: "ok", ServerID: "01a21100-0000-7000-8000-000000000000", Proto: Proto, MinProto: MinProto, Cap: CurrentCapability, Dicts: []uint32{1}, Version: "0.6.0"},
 	}
 }
 

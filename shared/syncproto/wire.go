@@ -120,6 +120,11 @@ type Health struct {
 	MinProto int               `json:"min_proto,omitempty"`
 	Cap      CapabilityVersion `json:"cap,omitempty"`
 	Dicts    []uint32          `json:"dicts"`
+	// Version is the server's release ("0.6.0"), for people: the app shows
+	// it in Settings, monitoring reads it. Nothing is decided by it (Proto
+	// and Cap say what a laptop may do). Servers before it was here in the
+	// protocol sent it at the same place.
+	Version string `json:"version,omitempty"`
 }
 
 // WireOp is an operation on the wire. Short names: most of a change set is

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kenesh/kenesh/desktop/internal/app"
@@ -17,6 +18,8 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/desktop/internal/syncer"
+	"github.com/kenesh/kenesh/desktop/internal/update"
+	"github.com/kenesh/kenesh/internal/version"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/shared/syncproto/syncclient"
@@ -28,6 +31,13 @@ type Options struct {
 	Logger  *slog.Logger
 	Records records.Options
 	Loop    syncer.LoopOptions
+	// Update configures updates over the sync link (update.Options; its
+	// Dir, Current, Keys and Logger default to DIR/updates, this
+	// program's release, the keys built into it and Logger), and
+	// UpdateEvery how often the server is asked when nothing is coming
+	// (0: update.NewWatcher's six hours).
+	Update      update.Options
+	UpdateEvery time.Duration
 }
 
 func (o Options) app() app.Options {
@@ -53,8 +63,14 @@ type Session struct {
 	Core *app.Core
 	Sync *syncer.Syncer // Core's
 	Loop *syncer.Loop   // Core's
+	// Updates fetches newer releases after syncs (StartSync starts it)
+	// and installs the one ready when asked.
+	Updates *update.Watcher
 
-	o Options
+	o          Options
+	stopUpdate context.CancelFunc
+	updateDone chan struct{}
+	updateOnce sync.Once
 }
 
 // Create makes a new encrypted store in dir and opens it.
@@ -103,7 +119,38 @@ func Restore(ctx context.Context, file, dir, passphrase string, o Options) (*Ses
 }
 
 func start(core *app.Core, o Options) (*Session, error) {
-	return &Session{Dir: core.Dir, Core: core, Sync: core.Sync, Loop: core.Loop, o: o}, nil
+	uo := o.Update
+	if uo.Dir == "" {
+		uo.Dir = filepath.Join(core.Dir, update.DirName)
+	}
+	if uo.Current == "" {
+		uo.Current = version.String()
+	}
+	if uo.Keys == nil {
+		keys, err := update.BuiltinKeys()
+		if err != nil {
+			core.Close()
+			return nil, err
+		}
+		uo.Keys = keys
+	}
+	if uo.Budget == 0 {
+		// A check's download gives way after this and goes on after the
+		// next sync: on 2G a 15 MB installer comes in about seven.
+		uo.Budget = 3 * time.Minute
+	}
+	if uo.Logger == nil {
+		uo.Logger = o.Logger
+	}
+	server := func(ctx context.Context) (string, error) {
+		e, err := core.Records.Enrollment(ctx)
+		if err != nil {
+			return "", err
+		}
+		return e.Server, nil
+	}
+	return &Session{Dir: core.Dir, Core: core, Sync: core.Sync, Loop: core.Loop, o: o,
+		Updates: update.NewWatcher(uo, server, o.UpdateEvery)}, nil
 }
 
 // Records is the recording core.
@@ -125,9 +172,36 @@ func (s *Session) Fetch(kind, id string) {
 	s.Loop.Trigger()
 }
 
-// StartSync runs the background sync loop until Close. Calling it again
-// does nothing.
-func (s *Session) StartSync() { s.Core.StartSync() }
+// StartSync runs the background sync loop until Close, and the updates
+// that follow it: after each sync that went through, the server is asked
+// for a newer release (Updates). Calling it again does nothing.
+func (s *Session) StartSync() {
+	s.Core.StartSync()
+	s.updateOnce.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopUpdate, s.updateDone = cancel, make(chan struct{})
+		ch, stop := s.Loop.Subscribe()
+		go func() {
+			defer close(s.updateDone)
+			defer stop()
+			done := make(chan struct{})
+			go func() { defer close(done); s.Updates.Run(ctx) }()
+			defer func() { <-done }()
+			var last time.Time
+			for {
+				select {
+				case st := <-ch:
+					if st.State == syncer.StateIdle && st.LastOK.After(last) {
+						last = st.LastOK
+						s.Updates.Kick()
+					}
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	})
+}
 
 // Enroll binds the store to a server with a one-time code, syncs once, and
 // wakes the loop (which stops trying while a laptop is not enrolled).
@@ -187,8 +261,23 @@ func BackupName(now time.Time) string {
 	return "kenesh-backup-" + now.In(records.Bishkek).Format("2006-01-02-1504") + ".kenesh"
 }
 
-// Close stops the sync loop and closes the store.
-func (s *Session) Close() error { return s.Core.Close() }
+// ServerVersion is the sync server's release, asked of it (20 s at most;
+// "" from a server too old to say). A laptop not enrolled, or that cannot
+// reach it, gets the error.
+func (s *Session) ServerVersion(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	return s.Sync.ServerVersion(ctx)
+}
+
+// Close stops the sync loop and the updates, and closes the store.
+func (s *Session) Close() error {
+	if s.stopUpdate != nil {
+		s.stopUpdate()
+		<-s.updateDone
+	}
+	return s.Core.Close()
+}
 
 // Problem codes: what went wrong, in terms a person can act on. A user
 // interface translates them; Code never returns a message.

@@ -174,6 +174,25 @@ func (s *Syncer) SyncOnce(ctx context.Context) (*Summary, error) {
 	return sum, err
 }
 
+// ServerVersion asks the server its release ("0.6.0"; "" from a server
+// that does not say), for Settings.
+func (s *Syncer) ServerVersion(ctx context.Context) (string, error) {
+	e, err := s.svc.Enrollment(ctx)
+	if err != nil {
+		return "", err
+	}
+	c, err := s.newClient(e)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	h, err := c.Health(ctx)
+	if err != nil {
+		return "", err
+	}
+	return h.Version, nil
+}
+
 // moveFiles moves the files of one sync on a client of its own.
 func (s *Syncer) moveFiles(ctx context.Context) (*FilesSummary, error) {
 	e, err := s.svc.Enrollment(ctx)

@@ -24,7 +24,7 @@ import (
 // that starts with one of these is a key and must be in every language.
 var namespaces = []string{"action", "app", "appeal", "common", "conflicts", "consult", "dialog", "draft", "enroll", "err", "event", "exit",
 	"field", "firstrun", "form", "history", "home", "inbox", "list", "lock", "menu", "nav", "period", "problem", "publication", "quest",
-	"record", "report", "restore", "review", "role", "settings", "status", "strength", "sync", "unlock", "workflow"}
+	"record", "report", "restore", "review", "role", "settings", "status", "strength", "sync", "unlock", "update", "workflow"}
 
 var keyLike = regexp.MustCompile(`^[a-z_]+(\.[a-z0-9_]+)+$`)
 

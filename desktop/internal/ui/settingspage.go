@@ -18,6 +18,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/session"
 	"github.com/kenesh/kenesh/desktop/internal/settings"
+	"github.com/kenesh/kenesh/desktop/internal/update"
 	"github.com/kenesh/kenesh/internal/version"
 	"github.com/kenesh/kenesh/shared/domain"
 )
@@ -31,6 +32,8 @@ type settingsPage struct {
 	language *fyne.Container // a button per language
 	scale    *controls.CodeSelect
 	idle     *controls.CodeSelect
+	// serverVersion is the server's release, asked when the page opens.
+	serverVersion *widget.Label
 
 	// Fields the tests fill.
 	councilForm                 *fieldSet
@@ -133,6 +136,17 @@ func (p *settingsPage) serverCard() fyne.CanvasObject {
 		kv(grid, u.T("settings.role"), u.roleName(e.Role))
 		kv(grid, u.T("settings.enrolled_as"), e.Name)
 		kv(grid, u.T("settings.enrolled_at"), u.tr.DateTime(e.At))
+		kv(grid, u.T("settings.server_version"), u.T("settings.server_version_asking"))
+		p.serverVersion = grid.Objects[len(grid.Objects)-1].(*widget.Label)
+		sv := p.serverVersion
+		var v string
+		var err error
+		u.async(func() { v, err = u.sess.ServerVersion(context.Background()) }, func() {
+			if err != nil || v == "" { // offline, or a server too old to say
+				v = u.T("settings.server_version_unknown")
+			}
+			sv.SetText(v)
+		})
 		box.Add(grid)
 		box.Add(container.NewHBox(u.button(u.T("sync.now"), theme.ViewRefreshIcon(), func() { u.sess.Loop.Trigger() })))
 	case errors.Is(err, records.ErrNotEnrolled):
@@ -407,7 +421,13 @@ func (p *settingsPage) aboutCard() fyne.CanvasObject {
 	kv(grid, u.T("settings.records"), u.T("settings.records_count",
 		"appeals", count(u, domain.KindAppeal), "events", count(u, domain.KindEvent)))
 	kv(grid, u.T("settings.version"), version.String())
-	return widget.NewCard("", "", container.NewVBox(bold(u.T("settings.about")), grid))
+	st := u.sess.Updates.Status()
+	kv(grid, u.T("settings.updates"), u.updateText(st))
+	box := container.NewVBox(bold(u.T("settings.about")), grid)
+	if st.State == update.StateReady {
+		box.Add(container.NewHBox(u.primary(u.T("update.restart"), theme.ViewRefreshIcon(), u.restartToUpdate)))
+	}
+	return widget.NewCard("", "", box)
 }
 
 func count(u *UI, kind string) int {

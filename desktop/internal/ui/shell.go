@@ -15,6 +15,7 @@ import (
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/syncer"
+	"github.com/kenesh/kenesh/desktop/internal/update"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
@@ -121,6 +122,16 @@ func (s *shell) watch() {
 		for st := range sc {
 			st := st
 			u.do(func() { s.status.update(st) })
+		}
+	}()
+	uc, stopUpdates := sess.Updates.Subscribe()
+	s.stopSubs = append(s.stopSubs, stopUpdates)
+	go func() {
+		for st := range uc {
+			u.do(func() {
+				s.status.updSt = st
+				s.status.upd.show(st)
+			})
 		}
 	}()
 	sess.StartSync()
@@ -503,6 +514,8 @@ type statusBar struct {
 	progBox                          *fyne.Container
 	problem                          *widget.Label
 	now                              *widget.Button
+	upd                              *updateBar // a release ready to install
+	updSt                            update.Status
 	box                              *fyne.Container
 }
 
@@ -541,7 +554,9 @@ func (b *statusBar) rebuild() {
 		}
 	})
 	row := container.NewHBox(b.icon, b.state, widget.NewSeparator(), b.pending, widget.NewSeparator(), b.last, b.files, layout.NewSpacer(), b.now)
-	b.box = container.NewVBox(row, b.progBox, b.problem)
+	b.upd = newUpdateBar(u)
+	b.upd.show(b.updSt)
+	b.box = container.NewVBox(row, b.progBox, b.problem, b.upd.box)
 	if b.u.sess != nil {
 		b.update(b.st) // in the language now in force
 	}

@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	register(command{Name: "admin", Summary: "administer a server, running or not: admin --data DIR {council|enroll|devices|revoke|backup|public-challenge} ...", Run: runAdmin})
+	register(command{Name: "admin", Summary: "administer a server, running or not: admin --data DIR {council|enroll|devices|revoke|backup|public-challenge|release} ...", Run: runAdmin})
 }
 
 const adminUsage = `usage: kenesh-syncserver admin {--data DIR | --postgres URL} COMMAND
@@ -33,11 +33,17 @@ const adminUsage = `usage: kenesh-syncserver admin {--data DIR | --postgres URL}
   public-challenge [on|off]   (the citizens' form's challenge on the running server, until it stops;
          with --postgres, every process's within 5 s, kept in the database until switched again)
   backup [--recipient AGE1...]... [--recipients-file FILE] [--passphrase] FILE   (--data only:
-         a PostgreSQL database is backed up with pg_dump or pg_basebackup)`
+         a PostgreSQL database is backed up with pg_dump or pg_basebackup)
+  release publish [--releases DIR] [--sig FILE.sig] [--trust KEY]... FILE   (an app release and its
+         signature made offline with keneshctl release sign; laptops fetch it with their syncs)
+  release list [--releases DIR]`
 
 func runAdmin(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "admin")
 	w := storeFlags(e, fs)
+	// serve's setting, so that admin on the service's configuration file
+	// publishes where serve serves from.
+	releases := fs.String("releases", "", "the app releases' directory, as serve's --releases (default DATA/releases)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,6 +53,9 @@ func runAdmin(ctx context.Context, e *env, args []string) error {
 	}
 	if len(rest) == 0 {
 		return usagef("%s", adminUsage)
+	}
+	if rest[0] == "release" {
+		return adminRelease(e, w, *releases, rest[1:])
 	}
 	if rest[0] == "backup" && *w.postgres != "" {
 		return ErrBackupPostgres

@@ -200,14 +200,6 @@ func perr(code syncproto.Code, format string, a ...any) *syncproto.Error {
 	return &syncproto.Error{Code: code, Message: fmt.Sprintf(format, a...)}
 }
 
-// health is what /healthz answers: the protocol's Health, which laptops
-// read, and the server's release for its operators and their monitoring
-// (laptops ignore it: what they may do is decided by Proto and Cap).
-type health struct {
-	syncproto.Health
-	Version string `json:"version"`
-}
-
 // healthTimeout bounds the store's answer to a health check.
 const healthTimeout = 3 * time.Second
 
@@ -215,7 +207,8 @@ const healthTimeout = 3 * time.Second
 // its store answers (one cheap read): a process of a PostgreSQL
 // deployment that cannot reach the database says so with 503, so that a
 // load balancer's checks send its laptops to the others, and a laptop
-// waits as for a server that is down.
+// waits as for a server that is down. Version is the server's release,
+// for its operators, their monitoring and the app's Settings.
 func (h *Handler) handleHealth(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 	defer cancel()
@@ -225,8 +218,8 @@ func (h *Handler) handleHealth(w http.ResponseWriter, r *http.Request) {
 		writeError(w, syncproto.CodeUnavailable, "the server cannot reach its store; try again later", 0)
 		return
 	}
-	writeJSON(w, http.StatusOK, health{Health: syncproto.Health{Status: "ok", ServerID: h.cfg.Ingest.ServerID(), Proto: syncproto.Proto,
-		MinProto: syncproto.MinProto, Cap: syncproto.CurrentCapability, Dicts: h.dicts()}, Version: version.String()})
+	writeJSON(w, http.StatusOK, syncproto.Health{Status: "ok", ServerID: h.cfg.Ingest.ServerID(), Proto: syncproto.Proto,
+		MinProto: syncproto.MinProto, Cap: syncproto.CurrentCapability, Dicts: h.dicts(), Version: version.String()})
 }
 
 func (h *Handler) dicts() []uint32 {

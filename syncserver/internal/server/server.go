@@ -14,12 +14,14 @@ import (
 	"sync"
 	"time"
 
+	rel "github.com/kenesh/kenesh/shared/release"
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/blobstore"
 	"github.com/kenesh/kenesh/syncserver/internal/files"
 	"github.com/kenesh/kenesh/syncserver/internal/middleware"
 	"github.com/kenesh/kenesh/syncserver/internal/public"
+	"github.com/kenesh/kenesh/syncserver/internal/release"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
@@ -73,6 +75,10 @@ type Config struct {
 	// materials' (0: files.DefaultQuota, files.DefaultMaterialQuota;
 	// negative: no quota).
 	FilesQuota, MaterialsQuota int64
+	// ReleasesDir is where the app releases an administrator published
+	// are kept and served from (package release; empty: DATA/releases,
+	// none with Postgres).
+	ReleasesDir string
 	// SeenEvery is how often last-seen times are written (0: a minute).
 	SeenEvery time.Duration
 	// Public configures the public register and form, served under
@@ -156,6 +162,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, st: st, h: h, public: http.NewServeMux()}
 	s.public.Handle("/", h.Sync)
+	if cfg.ReleasesDir == "" && cfg.DataDir != "" {
+		cfg.ReleasesDir = filepath.Join(cfg.DataDir, "releases")
+	}
+	if cfg.ReleasesDir != "" {
+		rs, err := release.Open(cfg.ReleasesDir)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		rh := rs.Handler()
+		s.Mount("GET "+rel.PathLatest, rh)
+		s.Mount("GET "+rel.PathFile, rh)
+	}
 	if h.Public != nil {
 		s.Mount(public.Prefix, h.Public)
 		// A person who types the server's address meets the register.

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	rel "github.com/kenesh/kenesh/shared/release"
 )
 
 // EnvRequire makes a missing tool or privilege a failure instead of a skip
@@ -431,6 +433,50 @@ func TestServerPackage(t *testing.T) {
 	}
 	if !strings.Contains(admin("devices"), `"acked": 1`) {
 		t.Fatalf("the server did not take the laptop's appeal: %s", admin("devices"))
+	}
+
+	// An app update: signed with the packaged keneshctl (the release
+	// manager's machine), published with kenesh-admin as the service's
+	// user from where the guide says to copy it, served by the running
+	// service from its data directory to any laptop.
+	keyFile := filepath.Join(t.TempDir(), "release.key")
+	var gen struct {
+		PublicKey string `json:"public_key"`
+	}
+	if err := json.Unmarshal([]byte(run(t, ctl, "release", "keygen", "--out", keyFile)), &gen); err != nil {
+		t.Fatal(err)
+	}
+	setup := filepath.Join(root, "tmp", "kenesh-9.9.9-windows-amd64-setup.exe")
+	os.MkdirAll(filepath.Dir(setup), 0o1777)
+	if err := os.WriteFile(setup, bytes.Repeat([]byte("MZ installer "), 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctl, "release", "sign", "--key", keyFile, setup)
+	if out := admin("release", "publish", "--trust", gen.PublicKey, "/tmp/"+filepath.Base(setup)); !strings.Contains(out, `"9.9.9"`) {
+		t.Fatalf("release publish: %s", out)
+	}
+	if u, _, _ := owner(t, filepath.Join(root, "var/lib/kenesh/data/releases")); u != uid {
+		t.Errorf("the releases belong to %d, not kenesh (%d)", u, uid)
+	}
+	resp, err := http.Get(url + rel.PathLatest + "?os=windows&arch=amd64")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the latest release: %v %v", resp, err)
+	}
+	sig, err := rel.Decode(resp.Body)
+	resp.Body.Close()
+	trusted, _ := rel.ParsePublicKey(gen.PublicKey)
+	m, verr := sig.Verify([]rel.PublicKey{trusted})
+	if err != nil || verr != nil || m.Version != "9.9.9" {
+		t.Fatalf("the latest release does not verify: %v %v", err, verr)
+	}
+	resp, err = http.Get(url + rel.PathFile + m.SHA256)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the release's file: %v %v", resp, err)
+	}
+	err = rel.CheckFile(m, resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("the release's file as served: %v", err)
 	}
 	svc.stop(t)
 

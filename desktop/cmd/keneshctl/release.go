@@ -94,6 +94,10 @@ func runRelease(_ context.Context, e *env, args []string) error {
 		if err := writeFileAtomic(pos[0]+".sig", bytes.NewReader(append(b, '\n')), int64(len(b)+1)); err != nil {
 			return err
 		}
+		// Public, and read on the server by its own user (kenesh-admin).
+		if err := os.Chmod(pos[0]+".sig", 0o644); err != nil {
+			return err
+		}
 		return e.print(map[string]any{"signature": pos[0] + ".sig", "manifest": m, "key": sig.Key})
 	case "verify":
 		fs := flags(e, "release verify")

@@ -32,6 +32,9 @@ func TestReleaseSign(t *testing.T) {
 	if m := signed.Manifest; m.Version != "0.7.0" || m.OS != "windows" || m.Arch != "amd64" || m.File != filepath.Base(file) {
 		t.Fatalf("signed %+v", signed)
 	}
+	if fi, err := os.Stat(file + ".sig"); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("the signature is %v (%v): the server's user must read it", fi.Mode(), err)
+	}
 	c.ok("", "release", "verify", "--trust", gen["public_key"], file)
 
 	other := filepath.Join(dir, "other.key")

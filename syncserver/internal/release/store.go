@@ -48,8 +48,11 @@ var ErrOlder = errors.New("a release as new or newer is already published for th
 // the manifest describes and the release newer than the platform's latest.
 func (s *Store) Publish(path, sigPath string, trusted []rel.PublicKey) (*rel.Manifest, error) {
 	sf, err := os.Open(sigPath)
-	if err != nil {
+	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("publish: the signature: %w (sign the file offline first: keneshctl release sign)", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("publish: the signature: %w (the server's user must be able to read it and the file)", err)
 	}
 	sig, err := rel.Decode(sf)
 	sf.Close()

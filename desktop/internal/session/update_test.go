@@ -14,14 +14,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kenesh/kenesh/desktop/internal/syncer"
 	"github.com/kenesh/kenesh/desktop/internal/update"
+	"github.com/kenesh/kenesh/internal/testnet"
 	rel "github.com/kenesh/kenesh/shared/release"
 )
 
 // TestUpdateAfterSync: a laptop on 0.6.0, enrolled with the real
 // kenesh-syncserver on 127.0.0.1 to which an administrator published
-// 0.7.0, gets it ready with its background syncs, verified, with no one
-// asking; a new session on the same folder finds it ready still.
+// 0.7.0, gets it ready with its background syncs over a link that is cut
+// about every 150 KB, verified, with no one asking; a new session on the
+// same folder finds it ready still.
 func TestUpdateAfterSync(t *testing.T) {
 	ctx := context.Background()
 	bin := filepath.Join(t.TempDir(), "kenesh-syncserver")
@@ -59,7 +62,12 @@ func TestUpdateAfterSync(t *testing.T) {
 		srv.Process.Signal(os.Interrupt)
 		srv.Wait()
 	}()
-	url := "http://" + addr
+	link, err := testnet.NewLink(addr, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer link.Close()
+	url := "http://" + link.Addr
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if resp, err := http.Get(url + "/healthz"); err == nil {
 			resp.Body.Close()
@@ -89,6 +97,8 @@ func TestUpdateAfterSync(t *testing.T) {
 	admin("release", "publish", file)
 
 	o := testOpts
+	// Syncs come often here, so that the download goes on soon after a cut.
+	o.Loop = syncer.LoopOptions{AfterSave: 10 * time.Millisecond, Period: 200 * time.Millisecond, MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond}
 	o.Update = update.Options{Keys: []rel.PublicKey{pub}, Current: "0.6.0", OS: "linux", Arch: "amd64", Piece: 100 << 10}
 	dir := filepath.Join(t.TempDir(), "data")
 	s, err := Create(ctx, dir, "correct horse battery", "Ат-Башы", o)
@@ -109,6 +119,7 @@ func TestUpdateAfterSync(t *testing.T) {
 		t.Fatalf("server version: %q %v", v, err)
 	}
 	ch, stop := s.Updates.Subscribe()
+	link.CutEvery(150_000, 7)
 	s.StartSync()
 	var seen []string
 	deadline := time.After(2 * time.Minute)
@@ -128,6 +139,10 @@ wait:
 		}
 	}
 	stop()
+	if link.Cuts() == 0 {
+		t.Fatal("the link was never cut: the test proves nothing")
+	}
+	t.Logf("%d bytes through %d cuts", len(content), link.Cuts())
 	if !strings.HasPrefix(seen[len(seen)-2], "downloading 0.7.0 ") || seen[len(seen)-1] != fmt.Sprintf("ready 0.7.0 %d/%d", len(content), len(content)) {
 		t.Fatalf("statuses: %v", seen)
 	}

@@ -3,6 +3,7 @@ package update
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -51,6 +52,9 @@ type Watcher struct {
 func NewWatcher(o Options, server func(context.Context) (string, error), every time.Duration) *Watcher {
 	if every <= 0 {
 		every = 6 * time.Hour
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	w := &Watcher{o: o, server: server, every: every, kick: make(chan struct{}, 1), subs: map[chan Status]struct{}{}}
 	if r, err := New(o).Ready(); err == nil {

@@ -86,7 +86,10 @@ func (s *Service) Questionnaires(ctx context.Context) ([]domain.Questionnaire, e
 		}
 		q, _, err := s.questionnaireByID(ctx, r.ID)
 		if err != nil {
-			return nil, err
+			// A definition this version cannot read (a newer app's
+			// form) is left out of the list, never the whole list.
+			s.log.Warn("a questionnaire that cannot be read is not listed", "id", r.ID, "err", err)
+			continue
 		}
 		out = append(out, *q)
 	}
@@ -210,10 +213,7 @@ func (s *Service) SaveResponse(ctx context.Context, r domain.Response) (*domain.
 		if err != nil {
 			return err
 		}
-		out, err = policy.ResponseOf(st)
-		if out != nil {
-			out.Meta = meta(st)
-		}
+		out, err = s.responseOf(st)
 		return err
 	})
 	return out, err
@@ -231,12 +231,22 @@ func (s *Service) Response(ctx context.Context, id string) (*domain.Response, er
 	if err != nil {
 		return nil, err
 	}
-	r, err := policy.ResponseOf(st)
+	return s.responseOf(st)
+}
+
+// responseOf rebuilds a response; answers or fields that do not fit (a
+// laptop with a bug, a newer version) are left out and named in
+// Meta.Unreadable, as for every kind.
+func (s *Service) responseOf(st *changeset.State) (*domain.Response, error) {
+	var r domain.Response
+	bad, err := s.fromFields(responseSchema, st, &r)
 	if err != nil {
 		return nil, err
 	}
+	r.ID = st.ID
 	r.Meta = meta(st)
-	return r, nil
+	r.Meta.Unreadable = bad
+	return &r, nil
 }
 
 // Responses lists the responses to form formID ("": every form) this

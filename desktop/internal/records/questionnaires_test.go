@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/hlc"
 	"github.com/kenesh/kenesh/shared/xlsform"
 )
 
@@ -100,5 +102,45 @@ func TestQuestionnairesAndResponses(t *testing.T) {
 	hist, err := svc.History(ctx, domain.KindResponse, r.ID)
 	if err != nil || len(hist) != 2 {
 		t.Fatalf("history: %d entries, %v", len(hist), err)
+	}
+}
+
+// What a laptop with a bug or a newer app sends does not break the lists:
+// a response with an answer item that does not fit is listed with the
+// rest (the item named unreadable), and a definition this version cannot
+// read is left out of the questionnaires, not the whole list.
+func TestUnreadableQuestionnaireRecords(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := setup(t)
+	if err := svc.SetHomeCouncil(ctx, "NRN-ATB"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.PublishQuestionnaire(ctx, corpusForm(t, "event_feedback"), "f.xlsx"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := svc.SaveResponse(ctx, domain.Response{FormID: "event_feedback", Answers: answersOf(t, `{"rating": 5}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := "0190a5c2-0000-7000-8000-0000000000d9"
+	newer := domain.QuestionnaireID("event_feedback", "2")
+	ops := []*changeset.Op{
+		{Device: dev, Seq: 1, HLC: hlc.New(fixedNow.UnixMilli()+1000, 0), Kind: domain.KindResponse, Record: r.ID, Council: "NRN-ATB",
+			Action: changeset.ActionUpdate, Author: "другой", Fields: map[string]changeset.Change{"answers/again": {Value: json.RawMessage(`5`)}}},
+		{Device: dev, Seq: 2, HLC: hlc.New(fixedNow.UnixMilli()+2000, 0), Kind: domain.KindQuestionnaire, Record: newer,
+			Action: changeset.ActionCreate, Author: "борбор", Fields: map[string]changeset.Change{
+				"form_id": {Value: json.RawMessage(`"event_feedback"`)}, "version": {Value: json.RawMessage(`"2"`)},
+				"published_on": {Value: json.RawMessage(`"2026-03-10"`)}, "definition": {Value: json.RawMessage(`{"form_id":"event_feedback","version":"2","questions":[],"skip_logic":{}}`)}}},
+	}
+	if _, err := svc.ApplyRemote(ctx, ops, 7); err != nil {
+		t.Fatal(err)
+	}
+	list, err := svc.Responses(ctx, "event_feedback")
+	if err != nil || len(list) != 1 || len(list[0].Meta.Unreadable) != 1 || list[0].Meta.Unreadable[0] != "answers/again" {
+		t.Fatalf("responses: %+v %v", list, err)
+	}
+	qs, err := svc.Questionnaires(ctx)
+	if err != nil || len(qs) != 1 || qs[0].Version != "1" {
+		t.Fatalf("questionnaires: %+v %v", qs, err)
 	}
 }

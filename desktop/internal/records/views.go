@@ -11,7 +11,6 @@ import (
 	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
-	"github.com/kenesh/kenesh/shared/policy"
 )
 
 // How appeals and events map onto the fields of the change log: their
@@ -169,8 +168,8 @@ func (s *Service) rowOf(st *changeset.State, search bool) (*index.Row, error) {
 		r.Search = index.SearchText(m.Title, m.Description, m.Topic, m.Audience, m.File.Name)
 	case domain.KindQuestionnaire:
 		var q domain.Questionnaire
-		if err := (changeset.Schema{}).FromFields(st.Values(), &q); err != nil {
-			return nil, fmt.Errorf("questionnaire %s: %w", st.ID, err)
+		if _, err := s.fromFields(changeset.Schema{}, st, &q); err != nil {
+			return nil, err
 		}
 		r.Date, r.Category, r.Title = q.PublishedOn.String(), q.FormID, q.Title["ky"]
 		if r.Title == "" {
@@ -178,7 +177,7 @@ func (s *Service) rowOf(st *changeset.State, search bool) (*index.Row, error) {
 		}
 		r.Search = index.SearchText(q.FormID, q.Version, q.Title["ky"], q.Title["ru"], q.Title["en"])
 	case domain.KindResponse:
-		resp, err := policy.ResponseOf(st)
+		resp, err := s.responseOf(st)
 		if err != nil {
 			return nil, err
 		}

@@ -34,6 +34,9 @@ type settingsPage struct {
 	idle     *controls.CodeSelect
 	// serverVersion is the server's release, asked when the page opens.
 	serverVersion *widget.Label
+	// updateText says where updating stands; updateRestart installs.
+	updateText    *widget.Label
+	updateRestart *widget.Button
 
 	// Fields the tests fill.
 	councilForm                 *fieldSet
@@ -421,13 +424,25 @@ func (p *settingsPage) aboutCard() fyne.CanvasObject {
 	kv(grid, u.T("settings.records"), u.T("settings.records_count",
 		"appeals", count(u, domain.KindAppeal), "events", count(u, domain.KindEvent)))
 	kv(grid, u.T("settings.version"), version.String())
-	st := u.sess.Updates.Status()
-	kv(grid, u.T("settings.updates"), u.updateText(st))
-	box := container.NewVBox(bold(u.T("settings.about")), grid)
-	if st.State == update.StateReady {
-		box.Add(container.NewHBox(u.primary(u.T("update.restart"), theme.ViewRefreshIcon(), u.restartToUpdate)))
-	}
+	kv(grid, u.T("settings.updates"), "…")
+	p.updateText = grid.Objects[len(grid.Objects)-1].(*widget.Label)
+	p.updateRestart = u.primary(u.T("update.restart"), theme.ViewRefreshIcon(), u.restartToUpdate)
+	p.showUpdate(u.sess.Updates.Status())
+	box := container.NewVBox(bold(u.T("settings.about")), grid, container.NewHBox(p.updateRestart))
 	return widget.NewCard("", "", box)
+}
+
+// showUpdate follows where updating stands while the page is shown.
+func (p *settingsPage) showUpdate(st update.Status) {
+	if p.updateText == nil {
+		return
+	}
+	p.updateText.SetText(p.u.updateText(st))
+	if st.State == update.StateReady {
+		p.updateRestart.Show()
+	} else {
+		p.updateRestart.Hide()
+	}
 }
 
 func count(u *UI, kind string) int {

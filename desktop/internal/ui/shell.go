@@ -131,6 +131,9 @@ func (s *shell) watch() {
 			u.do(func() {
 				s.status.updSt = st
 				s.status.upd.show(st)
+				if sp, ok := s.roots[secSettings].(*settingsPage); ok {
+					sp.showUpdate(st)
+				}
 			})
 		}
 	}()

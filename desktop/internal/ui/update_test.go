@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,10 +44,12 @@ func TestRestartToUpdate(t *testing.T) {
 	os.WriteFile(file, []byte("not an archive: the installation fails"), 0o644)
 	m, _ := rel.Describe(file, "0.7.0", "linux", "amd64", time.Now())
 	sig, _ := rel.Sign(priv, m)
+	var offered atomic.Pointer[rel.Signature]
+	offered.Store(sig)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == rel.PathLatest:
-			json.NewEncoder(w).Encode(sig)
+			json.NewEncoder(w).Encode(offered.Load())
 		case r.URL.Path == rel.PathFile+m.SHA256:
 			http.ServeFile(w, r, file)
 		default:
@@ -95,11 +98,38 @@ func TestRestartToUpdate(t *testing.T) {
 		t.Fatalf("%d appeals after a failed update", n)
 	}
 
-	// Settings says the same.
+	// Settings says the same, and follows: once the release is gone
+	// (installed by hand meanwhile, say), it says nothing is newer.
 	h.u.shell.navigate(secSettings)
 	h.drain()
 	h.mustShow(h.T("settings.updates"))
-	h.mustShow(ready)
+	sp := h.u.shell.root(secSettings).(*settingsPage)
+	if sp.updateText.Text != ready || !sp.updateRestart.Visible() {
+		t.Fatalf("Settings: %q, restart shown %v", sp.updateText.Text, sp.updateRestart.Visible())
+	}
+	// The server now offers a release signed by another key: refused, and
+	// Settings says why, with nothing to install.
+	_, err = rel.GenerateKey(filepath.Join(keys, "other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherPriv, _ := rel.LoadKey(filepath.Join(keys, "other"))
+	m8 := *m
+	m8.Version = "0.8.0"
+	bad, _ := rel.Sign(otherPriv, &m8)
+	offered.Store(bad)
+	if err := h.u.sess.Records().Enroll(t.Context(), records.Enrollment{Server: srv.URL, ServerID: "test",
+		Token: "t", Role: "secretary", Council: h.firstCouncil().Code, Name: "Ноутбук", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.u.sess.Updates.CheckNow(context.Background()); st.State != update.StateRefused {
+		t.Fatalf("a release signed by another key: %+v", st)
+	}
+	refused := h.T("update.refused", "reason", h.T("update.reason.untrusted"))
+	h.waitFor("the refusal in Settings", func() bool { return sp.updateText.Text == refused })
+	if sp.updateRestart.Visible() || h.u.shell.status.upd.box.Visible() {
+		t.Fatal("a refused release is offered")
+	}
 }
 
 // TestServerVersionInSettings: Settings shows the release the server says

@@ -317,23 +317,41 @@ func ToFile(ctx context.Context, svc *records.Service, path string, o Options) (
 	if err := checkName(path, o); err != nil {
 		return nil, nil, err
 	}
+	res, err := toNewFile(path, func(w io.Writer) (*Result, error) { return Write(ctx, svc, w, o) })
+	if err != nil {
+		return nil, nil, err
+	}
+	x, err := Record(ctx, svc, o, res, filepath.Base(path))
+	if err != nil {
+		os.Remove(path)
+		return nil, nil, fmt.Errorf("the export could not be recorded in the history, so it was not kept: %w", err)
+	}
+	return res, x, nil
+}
+
+// toNewFile runs write into a new file at path, never over an existing
+// one, readable only by its owner (it may hold personal data): it writes a
+// hidden temporary file beside it, syncs it and links it to path, so a
+// failed or interrupted export leaves nothing under path, and one that
+// meets a file made meanwhile refuses rather than replacing it.
+func toNewFile(path string, write func(io.Writer) (*Result, error)) (*Result, error) {
 	if _, err := os.Lstat(path); err == nil {
-		return nil, nil, fmt.Errorf("%s already exists: choose another file name (nothing is overwritten)", path)
+		return nil, fmt.Errorf("%s already exists: choose another file name (nothing is overwritten)", path)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.part")
 	if err != nil {
-		return nil, nil, fmt.Errorf("export: %w", err)
+		return nil, fmt.Errorf("export: %w", err)
 	}
-	fail := func(err error) (*Result, *domain.Export, error) {
+	fail := func(err error) (*Result, error) {
 		tmp.Close()
 		os.Remove(tmp.Name())
-		return nil, nil, err
+		return nil, err
 	}
 	if err := tmp.Chmod(0o600); err != nil {
 		return fail(fmt.Errorf("export: %w", err))
 	}
 	bw := bufio.NewWriterSize(tmp, 256<<10)
-	res, err := Write(ctx, svc, bw, o)
+	res, err := write(bw)
 	if err != nil {
 		return fail(err)
 	}
@@ -349,17 +367,12 @@ func ToFile(ctx context.Context, svc *records.Service, path string, o Options) (
 	if err := os.Link(tmp.Name(), path); err != nil {
 		os.Remove(tmp.Name())
 		if errors.Is(err, os.ErrExist) {
-			return nil, nil, fmt.Errorf("%s already exists: choose another file name (nothing is overwritten)", path)
+			return nil, fmt.Errorf("%s already exists: choose another file name (nothing is overwritten)", path)
 		}
-		return nil, nil, fmt.Errorf("export: %w", err)
+		return nil, fmt.Errorf("export: %w", err)
 	}
 	os.Remove(tmp.Name())
-	x, err := Record(ctx, svc, o, res, filepath.Base(path))
-	if err != nil {
-		os.Remove(path)
-		return nil, nil, fmt.Errorf("the export could not be recorded in the history, so it was not kept: %w", err)
-	}
-	return res, x, nil
+	return res, nil
 }
 
 // Record saves the record of an export in the store's history.

@@ -1,11 +1,9 @@
 package export
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -317,43 +315,10 @@ func ResponsesToFile(ctx context.Context, svc *records.Service, path string, o R
 	if err := o.check(svc); err != nil {
 		return nil, nil, err
 	}
-	if _, err := os.Lstat(path); err == nil {
-		return nil, nil, fmt.Errorf("%s already exists: choose another file name (nothing is overwritten)", path)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.part")
+	res, err := toNewFile(path, func(w io.Writer) (*Result, error) { return WriteResponses(ctx, svc, w, o) })
 	if err != nil {
-		return nil, nil, fmt.Errorf("export: %w", err)
-	}
-	fail := func(err error) (*Result, *domain.Export, error) {
-		tmp.Close()
-		os.Remove(tmp.Name())
 		return nil, nil, err
 	}
-	if err := tmp.Chmod(0o600); err != nil {
-		return fail(fmt.Errorf("export: %w", err))
-	}
-	bw := bufio.NewWriterSize(tmp, 256<<10)
-	res, err := WriteResponses(ctx, svc, bw, o)
-	if err != nil {
-		return fail(err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fail(fmt.Errorf("writing %s: %w", path, err))
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(fmt.Errorf("writing %s: %w", path, err))
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(fmt.Errorf("writing %s: %w", path, err))
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		if errors.Is(err, os.ErrExist) {
-			return nil, nil, fmt.Errorf("%s already exists: choose another file name (nothing is overwritten)", path)
-		}
-		return nil, nil, fmt.Errorf("export: %w", err)
-	}
-	os.Remove(tmp.Name())
 	x, err := Record(ctx, svc, Options{Format: o.Format, Kinds: []string{domain.KindResponse}, Personal: true, Language: o.Language}, res, filepath.Base(path))
 	if err != nil {
 		os.Remove(path)

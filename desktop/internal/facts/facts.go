@@ -25,6 +25,7 @@ const (
 const (
 	tagAppeal = "a1"
 	tagEvent  = "e1"
+	tagGrant  = "g1"
 )
 
 // Outcomes of an appeal, as reports count them (Appeal.Outcome).
@@ -224,6 +225,49 @@ func (f *Event) EachOpenDue(fn func(due string)) {
 		d, s, _ = strings.Cut(s, ",")
 		fn(d)
 	}
+}
+
+// Grant is what reports count of a grant to a council beyond the index's
+// columns (council, the day it starts): its amount and what was paid out,
+// in som; its milestones, those reported met, and the due days of the
+// others, joined by ',' (late or not depends on the report's day).
+type Grant struct {
+	Amount, Disbursed int64
+	Milestones, Met   int
+	UnmetDue          string
+}
+
+// OfGrant returns the facts of g.
+func OfGrant(g *domain.Grant) string {
+	f := Grant{Amount: g.Amount, Disbursed: g.Disbursed(), Milestones: len(g.Milestones), Met: g.MetCount()}
+	var due []string
+	for _, m := range g.Milestones {
+		if !g.MilestoneMet(m.ID) && !m.Due.IsZero() {
+			due = append(due, m.Due.String())
+		}
+	}
+	slices.Sort(due)
+	f.UnmetDue = strings.Join(due, ",")
+	var b strings.Builder
+	b.WriteString(tagGrant)
+	for _, v := range []string{strconv.FormatInt(f.Amount, 10), strconv.FormatInt(f.Disbursed, 10), strconv.Itoa(f.Milestones), strconv.Itoa(f.Met), f.UnmetDue} {
+		b.WriteByte(sep)
+		b.WriteString(clean(v))
+	}
+	return b.String()
+}
+
+// ReadGrant reads the facts OfGrant wrote into f (see ReadAppeal).
+func ReadGrant(s string, f *Grant) (ok bool) {
+	*f = Grant{}
+	r := reader{s: s}
+	if !r.tag(tagGrant) {
+		return false
+	}
+	f.Amount, f.Disbursed = int64(r.int(0)), int64(r.int(0))
+	f.Milestones, f.Met = r.int(0), r.int(0)
+	f.UnmetDue = r.next()
+	return true
 }
 
 // EachList calls fn with each code of a list of codes joined by ','.

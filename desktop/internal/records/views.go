@@ -190,6 +190,7 @@ func (s *Service) rowOf(st *changeset.State, search bool) (*index.Row, error) {
 		// DueNext: the first milestone not reported met, for the home
 		// screen's late milestones (Filter.MilestonesLate).
 		r.Council, r.Date, r.Title = g.Council, g.StartOn.String(), firstLine(g.Purpose, 120)
+		r.Facts = facts.OfGrant(g)
 		if d := g.NextDue(); !d.IsZero() {
 			r.DueNext = d.String()
 		}

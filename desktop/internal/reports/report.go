@@ -114,6 +114,21 @@ type Group struct {
 type Figures struct {
 	Events  EventFigures  `json:"events"`
 	Appeals AppealFigures `json:"appeals"`
+	Grants  GrantFigures  `json:"grants"`
+}
+
+// GrantFigures count the small grants to councils that start in the
+// period (domain.Grant): their amounts and what was paid out, in som, and
+// their milestones: reported met, and late (past their due day on the
+// report's day, not met).
+type GrantFigures struct {
+	Total             int   `json:"total"`
+	Amount            int64 `json:"amount"`
+	Disbursed         int64 `json:"disbursed"`
+	Milestones        int   `json:"milestones"`
+	MilestonesMet     int   `json:"milestones_met"`
+	MilestonesLate    int   `json:"milestones_late"`
+	MilestonesPending int   `json:"milestones_pending"`
 }
 
 // Gendered counts people by gender.
@@ -211,11 +226,28 @@ func Make(ctx context.Context, svc *records.Service, f Filter) (*Report, error) 
 	}
 	var newest hlc.Timestamp
 	base := records.Filter{Council: f.Council, Oblast: f.Oblast, District: f.District, From: f.From, To: f.To}
+	// A grant's oblast and district are its council's (the grant names
+	// neither).
+	councilOf := map[string]domain.Council{}
+	for _, co := range councils {
+		councilOf[co.Code] = co
+	}
 	for _, kind := range countedKinds {
 		base.Kind = kind
+		base.Oblast, base.District = f.Oblast, f.District
+		if kind == domain.KindGrant {
+			base.Oblast, base.District = "", ""
+		}
 		visit := func(row *records.FactRow) {
 			if row.Deleted || !visible(kind, row.Council) {
 				return
+			}
+			if kind == domain.KindGrant {
+				co := councilOf[row.Council]
+				row.Oblast, row.District = co.Oblast, co.District
+				if f.Oblast != "" && row.Oblast != f.Oblast || f.District != "" && row.District != f.District {
+					return
+				}
 			}
 			c.add(row)
 			newest = max(newest, row.Updated)
@@ -333,6 +365,7 @@ type counter struct {
 	active  map[string]bool // councils that recorded something
 	ap      facts.Appeal
 	ev      facts.Event
+	gr      facts.Grant
 }
 
 func newCounter(f Filter, today caldate.Date) *counter {
@@ -364,10 +397,14 @@ func GroupKey(by, council, oblast, date string) string {
 // issue 17 (trainings, grants, ...) plugs in with its facts (package
 // facts), a part of Figures, a case in counter.add and its measures
 // (selection.go).
-var countedKinds = []string{domain.KindAppeal, domain.KindEvent}
+var countedKinds = []string{domain.KindAppeal, domain.KindEvent, domain.KindGrant}
 
 func (c *counter) add(row *records.FactRow) {
-	c.active[row.Council] = true
+	if row.Kind != domain.KindGrant {
+		// Active councils are those that recorded something; a grant is
+		// recorded by central staff.
+		c.active[row.Council] = true
+	}
 	accs := [2]*acc{c.summary}
 	if c.by != "" {
 		k := GroupKey(c.by, row.Council, row.Oblast, row.Date)
@@ -393,7 +430,30 @@ func (c *counter) add(row *records.FactRow) {
 				a.event(row, &c.ev, c.day)
 			}
 		}
+	case domain.KindGrant:
+		facts.ReadGrant(row.Facts, &c.gr)
+		for _, a := range accs {
+			if a != nil {
+				a.grant(&c.gr, c.day)
+			}
+		}
 	}
+}
+
+func (a *acc) grant(f *facts.Grant, day string) {
+	g := &a.f.Grants
+	g.Total++
+	g.Amount += f.Amount
+	g.Disbursed += f.Disbursed
+	g.Milestones += f.Milestones
+	g.MilestonesMet += f.Met
+	facts.EachList(f.UnmetDue, func(due string) {
+		if due < day {
+			g.MilestonesLate++
+		} else {
+			g.MilestonesPending++
+		}
+	})
 }
 
 // groups lists the groups side by side: every council in scope, every

@@ -27,13 +27,19 @@ type homePage struct {
 	u    *UI
 	body *fyne.Container
 
-	overdue   []records.Summary // the longest overdue, at most homeShown
-	due       []records.Summary
-	overdueN  int
-	dueN      int
-	conflicts int
-	sync      records.SyncState
-	enrolled  bool
+	overdue  []records.Summary // the longest overdue, at most homeShown
+	due      []records.Summary
+	overdueN int
+	dueN     int
+	// lateGrants are grants with a milestone past its day, not met
+	// (the first due first); grants counts every grant here, and the
+	// panel shows only where there are grants.
+	lateGrants  []records.Summary
+	lateGrantsN int
+	grants      int
+	conflicts   int
+	sync        records.SyncState
+	enrolled    bool
 
 	review     []records.Summary // central: verified appeals, the latest first
 	reviewN    int
@@ -61,6 +67,8 @@ func (p *homePage) load() {
 	}
 	p.overdue, p.overdueN = late(records.Filter{Kind: domain.KindAppeal, Overdue: true})
 	p.due, p.dueN = late(records.Filter{Kind: domain.KindEvent, DueSoon: homeDueDays})
+	p.lateGrants, p.lateGrantsN = late(records.Filter{Kind: domain.KindGrant, MilestonesLate: true})
+	p.grants, _ = svc.Count(records.Filter{Kind: domain.KindGrant})
 	if c, err := svc.Conflicts(context.Background()); err == nil {
 		p.conflicts = len(c)
 	}
@@ -137,6 +145,8 @@ func (p *homePage) draw() {
 	})
 	dueCard := p.panel(u.T("home.due", "n", p.dueN, "days", homeDueDays), p.dueN > 0, dueList, allDue)
 
+	grantsCard := p.grantsCard()
+
 	conflictText := muted(u.T("home.conflicts_none"))
 	if p.conflicts > 0 {
 		conflictText = wrapped(u.T("home.conflicts_text"))
@@ -191,6 +201,9 @@ func (p *homePage) draw() {
 	case !u.records:
 		rows = container.NewVBox(container.NewGridWithColumns(2, p.heldCard(), container.NewVBox(syncCard, conflictCard)))
 	}
+	if grantsCard != nil && (u.records || u.central) {
+		rows.Add(container.NewGridWithColumns(2, grantsCard))
+	}
 	if in := p.inboxCard(); in != nil {
 		rows.Objects = append([]fyne.CanvasObject{in}, rows.Objects...)
 	}
@@ -210,6 +223,31 @@ func (p *homePage) panel(title string, attention bool, content fyne.CanvasObject
 	}
 	return widget.NewCard("", "", container.NewBorder(container.NewBorder(nil, nil, icon, nil, h),
 		container.NewHBox(layout.NewSpacer(), action), nil, nil, content))
+}
+
+// grantsCard lists the grants with a milestone late (its due day passed,
+// not reported met), the first due first; nil on a laptop with no grant.
+func (p *homePage) grantsCard() fyne.CanvasObject {
+	u := p.u
+	if p.grants == 0 {
+		return nil
+	}
+	list := container.NewVBox()
+	for _, s := range p.lateGrants {
+		s := s
+		when := ""
+		if s.DueNext != nil {
+			when = u.tr.Date(*s.DueNext)
+		}
+		list.Add(u.newLink(when+" · "+s.Title, func() { u.shell.push(newGrantDetail(u, s.ID)) }))
+	}
+	if len(p.lateGrants) == 0 {
+		list.Add(muted(u.T("home.grants_late_none")))
+	}
+	// The Grants page opens from here (the navigation has no room for
+	// another section at large text sizes).
+	all := u.button(u.T("home.grants_all"), theme.ListIcon(), func() { u.shell.push(newGrantsPage(u)) })
+	return p.panel(u.T("home.grants_late", "n", p.lateGrantsN), p.lateGrantsN > 0, list, all)
 }
 
 // reviewCard is central staff's queue: appeals a council verified, which

@@ -167,7 +167,7 @@ func (p *pager) reset(f records.Filter) {
 // first: an appeal's answer date, an event's next follow-up date.
 func lateFirst(rows []records.Summary) []records.Summary {
 	due := func(s records.Summary) *caldate.Date {
-		if s.Kind == domain.KindEvent {
+		if s.Kind == domain.KindEvent || s.Kind == domain.KindGrant {
 			return s.DueNext
 		}
 		return s.AnswerBy

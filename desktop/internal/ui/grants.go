@@ -1,0 +1,229 @@
+package ui
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/caldate"
+	"github.com/kenesh/kenesh/shared/domain"
+)
+
+// The Grants page: the small grants the programme gave councils, each
+// with what was paid out and its milestones. Central staff record grants
+// with keneshctl (grant add, grant disburse) and read them here; the
+// council's laptop reports each milestone met from the grant's page. A
+// milestone past its due day and not reported met is late, on this page
+// and on the home screen.
+
+type grantsPage struct {
+	u    *UI
+	body *fyne.Container
+	list []domain.Grant
+	// links are the grants' lines by grant id, for tests.
+	links map[string]fyne.CanvasObject
+}
+
+func newGrantsPage(u *UI) *grantsPage {
+	p := &grantsPage{u: u, body: container.NewStack()}
+	p.load()
+	return p
+}
+
+func (p *grantsPage) title() string           { return p.u.T("grants.title") }
+func (p *grantsPage) view() fyne.CanvasObject { return p.body }
+
+func (p *grantsPage) changed(c []records.Changed) {
+	for _, x := range c {
+		if x == records.Overflow || x.Kind == domain.KindGrant || x.Kind == domain.KindCouncil {
+			p.load()
+			return
+		}
+	}
+}
+
+func (p *grantsPage) load() {
+	u := p.u
+	list, err := u.sess.Records().Grants(context.Background(), "")
+	if err != nil {
+		p.body.Objects = []fyne.CanvasObject{wrapped(u.problem(err))}
+		p.body.Refresh()
+		return
+	}
+	p.list = list
+	p.links = map[string]fyne.CanvasObject{}
+	today := u.sess.Records().Today()
+	names := councilNames(u)
+	box := container.NewVBox()
+	if len(list) == 0 {
+		box.Add(wrapped(u.T("grants.none")))
+	}
+	for _, g := range list {
+		id := g.ID
+		link := u.newLink(short(g.Purpose, 120), func() { u.shell.push(newGrantDetail(u, id)) })
+		p.links[id] = link
+		line := muted(u.T("grants.line", "council", nameOr(names, g.Council), "amount", g.Amount, "paid", g.Disbursed(),
+			"met", g.MetCount(), "total", len(g.Milestones)))
+		row := container.NewVBox(link, line)
+		if n := lateMilestones(&g, today); n > 0 {
+			late := bold(u.T("grants.late", "n", n))
+			late.Importance = widget.DangerImportance
+			row.Add(late)
+		}
+		box.Add(row)
+		box.Add(widget.NewSeparator())
+	}
+	p.body.Objects = []fyne.CanvasObject{container.NewVScroll(box)}
+	p.body.Refresh()
+}
+
+// lateMilestones counts g's milestones past their due day, not met.
+func lateMilestones(g *domain.Grant, today caldate.Date) int {
+	n := 0
+	for _, m := range g.Milestones {
+		if m.Due.Before(today) && !g.MilestoneMet(m.ID) {
+			n++
+		}
+	}
+	return n
+}
+
+// councilNames are the names of the councils this laptop holds, by code.
+func councilNames(u *UI) map[string]string {
+	out := map[string]string{}
+	if cs, err := u.sess.Records().Councils(context.Background()); err == nil {
+		for _, c := range cs {
+			out[c.Code] = c.Name
+		}
+	}
+	return out
+}
+
+func nameOr(names map[string]string, code string) string {
+	if n := names[code]; n != "" {
+		return n
+	}
+	return code
+}
+
+// grantDetail is one grant: its terms, disbursements and milestones, with
+// the council's report buttons on a laptop that records.
+type grantDetail struct {
+	u    *UI
+	id   string
+	body *fyne.Container
+	g    *domain.Grant
+	// marks are the report buttons by milestone id, for tests.
+	marks map[string]*widget.Button
+	msg   *widget.Label
+}
+
+func newGrantDetail(u *UI, id string) *grantDetail {
+	d := &grantDetail{u: u, id: id, body: container.NewStack(), msg: errorText()}
+	d.load()
+	return d
+}
+
+func (d *grantDetail) title() string           { return d.u.T("grant.title") }
+func (d *grantDetail) view() fyne.CanvasObject { return d.body }
+
+func (d *grantDetail) changed(c []records.Changed) {
+	for _, x := range c {
+		if x == records.Overflow || x.Kind == domain.KindGrant && x.ID == d.id {
+			d.load()
+			return
+		}
+	}
+}
+
+func (d *grantDetail) load() {
+	u := d.u
+	g, err := u.sess.Records().Grant(context.Background(), d.id)
+	if err != nil {
+		d.body.Objects = []fyne.CanvasObject{wrapped(u.problem(err))}
+		d.body.Refresh()
+		return
+	}
+	d.g = g
+	d.marks = map[string]*widget.Button{}
+	today := u.sess.Records().Today()
+	box := container.NewVBox()
+	if g.Meta != nil && len(g.Meta.Unreadable) > 0 {
+		box.Add(u.unreadableBanner(g.Meta.Unreadable))
+	}
+	box.Add(heading(g.Purpose))
+	box.Add(wrapped(u.T("grant.council", "council", nameOr(councilNames(u), g.Council))))
+	box.Add(wrapped(u.T("grant.period", "start", g.StartOn, "end", g.EndOn)))
+	box.Add(wrapped(u.T("grant.disbursed", "paid", g.Disbursed(), "amount", g.Amount)))
+	if g.Notes != "" {
+		box.Add(wrapped(g.Notes))
+	}
+
+	box.Add(widget.NewSeparator())
+	box.Add(bold(u.T("grant.milestones")))
+	box.Add(d.msg)
+	if len(g.Milestones) == 0 {
+		box.Add(muted(u.T("grant.milestones_none")))
+	}
+	for i, m := range g.MilestonesByDue() {
+		m := m
+		r, _ := g.Report(m.ID)
+		line := wrapped(u.T("grant.milestone_line", "n", i+1, "title", m.Title, "date", m.Due))
+		var state *widget.Label
+		switch {
+		case r.Met:
+			state = muted(u.T("grant.met_on", "date", r.MetOn))
+		case m.Due.Before(today):
+			state = bold(u.T("grant.late_days", "days", m.Due.DaysUntil(today)))
+			state.Importance = widget.DangerImportance
+		default:
+			state = muted(u.T("grant.not_reported"))
+		}
+		row := container.NewVBox(line, state)
+		if r.Note != "" {
+			row.Add(muted(r.Note))
+		}
+		if u.records && !g.Meta.Deleted {
+			var b *widget.Button
+			if r.Met {
+				b = u.button(u.T("grant.unmark"), theme.ContentUndoIcon(), func() { d.report(m.ID, false) })
+			} else {
+				b = u.primary(u.T("grant.mark_met"), theme.ConfirmIcon(), func() { d.report(m.ID, true) })
+			}
+			d.marks[m.ID] = b
+			row = container.NewBorder(nil, nil, nil, container.NewVBox(b), row)
+		}
+		box.Add(row)
+	}
+
+	box.Add(widget.NewSeparator())
+	box.Add(bold(u.T("grant.disbursements")))
+	if len(g.Disbursements) == 0 {
+		box.Add(muted(u.T("grant.disbursements_none")))
+	}
+	for _, x := range g.Disbursements {
+		line := u.T("grant.disbursement_line", "date", x.On, "amount", x.Amount)
+		if x.Note != "" {
+			line += " · " + x.Note
+		}
+		box.Add(wrapped(line))
+	}
+	d.body.Objects = []fyne.CanvasObject{container.NewVScroll(box)}
+	d.body.Refresh()
+}
+
+// report saves the council's report of milestone id as met today, or
+// withdraws it; a refusal is shown above the milestones.
+func (d *grantDetail) report(id string, met bool) {
+	_, err := d.u.sess.Records().ReportMilestone(context.Background(), d.id, id, met, caldate.Date{}, "")
+	if err != nil {
+		setError(d.msg, d.u.problem(err))
+		return
+	}
+	setError(d.msg, "")
+	d.load()
+}

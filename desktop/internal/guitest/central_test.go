@@ -132,7 +132,7 @@ func TestRealWindowCentral(t *testing.T) {
 			a.setLanguage(lang)
 		}
 		secs := a.tour("central", lang)
-		if strings.Join(secs, " ") != "home events appeals materials reports conflicts settings" {
+		if strings.Join(secs, " ") != "home events appeals materials questionnaires reports conflicts settings" {
 			a.fail("central staff's navigation: %v", secs)
 		}
 		for _, page := range []string{"home", "appeals"} {

@@ -55,6 +55,9 @@ func TestGrantPage(t *testing.T) {
 			h.mustShow(h.T("grant.late_days", "days", 10))
 			h.mustShow(h.T("grant.not_reported"))
 			h.mustShow(h.T("grant.disbursement_line", "date", today.AddDays(-80), "amount", int64(100000)))
+			if lang == "ky" {
+				shot(t, h, "ky-12d-grant.png")
+			}
 
 			first := g.MilestonesByDue()[0].ID
 			test.Tap(d.marks[first])

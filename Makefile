@@ -59,11 +59,19 @@ lint:
 	$(STATICCHECK) ./...
 
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
+# Go 1.26's fuzzing coordinator can fail a target with a bare "context
+# deadline exceeded" as -fuzztime runs out on a busy machine (golang/go#75804,
+# fixed in Go 1.27; seen here once under two CI runs at once): such a run,
+# with no failing input written, is tried once more; any other failure, or
+# the same one twice, fails.
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >.fuzz.log 2>&1 || { cat .fuzz.log; exit 1; }; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >.fuzz.log 2>&1 || \
+			{ grep -q 'context deadline exceeded' .fuzz.log && ! grep -q 'Failing input written' .fuzz.log && \
+				echo "fuzz $$t: the coordinator's deadline race (golang/go#75804), no failing input: once more" && \
+				$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >.fuzz.log 2>&1; } || { cat .fuzz.log; exit 1; }; \
 		done; \
 	done; rm -f .fuzz.log; echo "fuzz: all targets ran $(FUZZTIME) without a failure"
 

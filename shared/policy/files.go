@@ -41,6 +41,18 @@ func Files(st *changeset.State) []domain.Attachment {
 		if f, ok := st.Fields["file"]; ok {
 			add(f.Value)
 		}
+	case domain.KindCompetition:
+		// An entry sent as a file.
+		for name, f := range st.Fields {
+			if strings.HasPrefix(name, "entries"+changeset.ItemSep) && len(f.Value) > 0 && string(f.Value) != "null" {
+				var e struct {
+					File json.RawMessage `json:"file"`
+				}
+				if json.Unmarshal(f.Value, &e) == nil {
+					add(e.File)
+				}
+			}
+		}
 	}
 	return out
 }

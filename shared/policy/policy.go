@@ -19,8 +19,9 @@ type Device struct {
 }
 
 // globalKinds are read by every device: councils, training materials and
-// questionnaires' definitions.
-var globalKinds = map[string]bool{domain.KindCouncil: true, domain.KindMaterial: true, domain.KindQuestionnaire: true}
+// questionnaires' definitions, competitions (a juror may be any device).
+var globalKinds = map[string]bool{domain.KindCouncil: true, domain.KindMaterial: true, domain.KindQuestionnaire: true,
+	domain.KindCompetition: true}
 
 // councilKinds are a council's own records (a material copy says what
 // one laptop of the council holds of a material; a response is a
@@ -76,6 +77,10 @@ func (r *Refusal) about(code string, fields ...string) *Refusal {
 // state (nil when the record is new to the one judging). nil means
 // allowed.
 func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
+	if op.Kind == domain.KindCompetition {
+		// Central staff set it up; a juror's device of any role scores.
+		return checkCompetition(dev, op, cur)
+	}
 	switch dev.Role {
 	case domain.RoleSecretary:
 		if op.Kind == domain.KindSubmission {

@@ -746,6 +746,11 @@ func (s *Server) judge(dev *device, w syncproto.WireOp) (stop string, refusal er
 			return "", r
 		}
 	}
+	if op.Kind == domain.KindCompetition {
+		if r := policy.CheckCompetition(op, next, today); r != nil {
+			return "", r
+		}
+	}
 	if op.Kind == domain.KindCouncil && !next.Deleted() {
 		var c domain.Council
 		if err := (changeset.Schema{}).FromFields(next.Values(), &c); err != nil {

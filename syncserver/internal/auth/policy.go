@@ -56,3 +56,10 @@ func ResponseDefinition(st *changeset.State) string { return policy.ResponseDefi
 func CheckGrant(op *changeset.Op, next *changeset.State, today caldate.Date) *Refusal {
 	return policy.CheckGrant(op, next, today)
 }
+
+// CheckCompetition judges a competition as an operation leaves it: the
+// shared policy's check (a juror's score of an entry they are related
+// to, or out of bounds, is refused).
+func CheckCompetition(op *changeset.Op, next *changeset.State, today caldate.Date) *Refusal {
+	return policy.CheckCompetition(op, next, today)
+}

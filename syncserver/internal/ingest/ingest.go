@@ -476,6 +476,11 @@ func (g *Ingester) merge(x store.LogTx, op *changeset.Op, next *changeset.State,
 			return r, nil
 		}
 	}
+	if op.Kind == domain.KindCompetition {
+		if r := auth.CheckCompetition(op, next, today); r != nil {
+			return r, nil
+		}
+	}
 	for _, c := range conflicts {
 		if err := x.PutConflict(c); err != nil {
 			return nil, err
@@ -489,7 +494,8 @@ func (g *Ingester) merge(x store.LogTx, op *changeset.Op, next *changeset.State,
 // an operation is merged (merge), so merged into a copy first.
 func checkedWhole(kind string) bool {
 	return kind == domain.KindCouncil || kind == domain.KindMaterial || kind == domain.KindMaterialCopy ||
-		kind == domain.KindQuestionnaire || kind == domain.KindResponse || kind == domain.KindGrant
+		kind == domain.KindQuestionnaire || kind == domain.KindResponse || kind == domain.KindGrant ||
+		kind == domain.KindCompetition
 }
 
 func trunc(s string) string {

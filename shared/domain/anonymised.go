@@ -21,7 +21,9 @@ import (
 // typed, consultations' texts), since a secretary may have written a name
 // or an address into any of them. Of an event, the names of speakers and
 // of those owing follow-up actions, the texts of its agenda, decisions,
-// actions and notes, and its links. Of any record, who made it (a laptop's
+// actions and notes, and its links; of a training's attendees, their names
+// and organisations (an attendee's gender, group and council stay: what
+// reports count them by). Of any record, who made it (a laptop's
 // name may be its secretary's) and the names of attached files. The
 // public summary stays: it is written for the public register.
 //
@@ -50,6 +52,8 @@ var anonymisedFields = map[string][]string{
 		"participants.*",
 		"speakers.role", "speakers.organisation",
 		"followups.id", "followups.due", "followups.status", "followups.done_on",
+		"attendees.id", "attendees.gender", "attendees.group", "attendees.council",
+		"materials.id",
 		"attachments.id", "attachments.mime", "attachments.size", "attachments.added_on",
 		"imported.row", "imported.digest", "imported.ref",
 		"meta.created_at", "meta.updated_at", "meta.deleted",

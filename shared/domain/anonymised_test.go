@@ -20,7 +20,7 @@ var privateAppealFields = []string{"appellant", "village", "authority_name", "su
 	"consultations.consultant", "consultations.summary", "attachments.name", "attachments.caption",
 	"attachments.sha256", "attachments.chunks", "imported.file", "meta.created_by", "meta.device", "meta.unreadable"}
 
-var privateEventFields = []string{"agenda", "speakers.name", "decisions", "followups.action", "followups.owner",
+var privateEventFields = []string{"agenda", "speakers.name", "attendees.name", "attendees.organisation", "decisions", "followups.action", "followups.owner",
 	"media_links", "notes", "attachments.name", "attachments.caption", "attachments.sha256", "attachments.chunks",
 	"imported.file", "meta.created_by", "meta.device", "meta.unreadable"}
 

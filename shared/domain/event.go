@@ -16,8 +16,9 @@ const KindEvent = "event"
 const KindMaterial = "material"
 
 // EventCollections: follow-up actions (and attachments) are items of their
-// own, so two people adding actions to the same hearing both keep theirs.
-var EventCollections = []string{"followups", "attachments"}
+// own, so two people adding actions to the same hearing both keep theirs;
+// so are a training's attendees and the materials it used (training.go).
+var EventCollections = []string{"followups", "attachments", "attendees", "materials"}
 
 // Event is a hearing, public platform, forum, round table, conference, mobile
 // reception, training or live broadcast.
@@ -43,6 +44,9 @@ type Event struct {
 	MediaLinks      []string               `json:"media_links,omitempty"`
 	Attachments     []Attachment           `json:"attachments,omitempty"`
 	Notes           string                 `json:"notes,omitempty"`
+	// Attendees and Materials are a training's (training.go).
+	Attendees []Attendee    `json:"attendees,omitempty"`
+	Materials []MaterialUse `json:"materials,omitempty"`
 	// Imported is set on an event that came from a legacy spreadsheet.
 	Imported *Imported `json:"imported,omitempty"`
 	Meta     *Meta     `json:"meta,omitempty"`
@@ -150,11 +154,16 @@ func (e *Event) Validate(cat *refdata.Catalog, today caldate.Date) error {
 	c.text("notes", e.Notes, MaxLong, false)
 	c.attachments(e.Attachments)
 	c.imported(e.Imported)
+	c.checkTraining(cat, e)
 	return c.err()
 }
 
-// Normalize fills defaults a form would: ids and status of new follow-up actions.
+// Normalize fills defaults a form would: ids and status of new follow-up
+// actions, ids of new attendees.
 func (e *Event) Normalize() {
+	for i := range e.Attendees {
+		e.Attendees[i].Normalize()
+	}
 	for i := range e.FollowUps {
 		if e.FollowUps[i].ID == "" {
 			e.FollowUps[i].ID = NewID()

@@ -29,3 +29,12 @@ func MayRead(dev Device, kind, council string) bool {
 func MayExportPersonal(dev Device) bool {
 	return dev.Role == domain.RoleSecretary || dev.Role == domain.RoleCentral
 }
+
+// MayReadAttendance reports whether dev may read the attendance list of a
+// training of council: names and organisations of people, personal data
+// treated as an appellant's (Law No. 58), so the rule is the one that
+// decides who reads a council's appeals. Anonymised exports leave the
+// names out (domain.Anonymised).
+func MayReadAttendance(dev Device, council string) bool {
+	return MayRead(dev, domain.KindAppeal, council)
+}

@@ -35,3 +35,23 @@ func TestMayRead(t *testing.T) {
 		}
 	}
 }
+
+// The attendance list of a training is read as appellants' data is: by
+// every device that reads the council's appeals, and by no other.
+func TestMayReadAttendance(t *testing.T) {
+	devs := []Device{
+		{Role: domain.RoleSecretary, Council: "NRN-ATB"}, {Role: domain.RoleSecretary, Council: "OSH-ARV"},
+		{Role: domain.RoleCentral}, {Role: domain.RoleTrainer}, {Role: domain.RoleAdmin, Council: "NRN-ATB"},
+		{Role: "guest", Council: "NRN-ATB"}, {},
+	}
+	for _, dev := range devs {
+		for _, council := range []string{"NRN-ATB", "OSH-ARV", ""} {
+			if got, want := MayReadAttendance(dev, council), MayRead(dev, domain.KindAppeal, council); got != want {
+				t.Errorf("%+v, council %q: MayReadAttendance = %v, appellants' rule %v", dev, council, got, want)
+			}
+		}
+	}
+	if !MayReadAttendance(Device{Role: domain.RoleSecretary, Council: "NRN-ATB"}, "NRN-ATB") || MayReadAttendance(Device{Role: domain.RoleTrainer}, "NRN-ATB") {
+		t.Error("the council's secretary reads its training's attendance, a trainer does not")
+	}
+}

@@ -20,6 +20,34 @@ type notifier struct {
 // notifications.
 var Overflow = Changed{Kind: "*"}
 
+// Touches reports whether a batch of changes may concern what a view of
+// these kinds shows: a change of one of them, or an Overflow (something
+// was missed, so anything may have changed).
+func Touches(batch []Changed, kinds ...string) bool {
+	for _, x := range batch {
+		if x == Overflow {
+			return true
+		}
+		for _, k := range kinds {
+			if x.Kind == k {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TouchesRecord reports whether a batch of changes may concern one record:
+// a change of it, or an Overflow.
+func TouchesRecord(batch []Changed, kind, id string) bool {
+	for _, x := range batch {
+		if x == Overflow || x.Kind == kind && x.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 func (n *notifier) send(c []Changed) {
 	if len(c) == 0 {
 		return

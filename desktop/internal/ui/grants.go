@@ -38,11 +38,8 @@ func (p *grantsPage) title() string           { return p.u.T("grants.title") }
 func (p *grantsPage) view() fyne.CanvasObject { return p.body }
 
 func (p *grantsPage) changed(c []records.Changed) {
-	for _, x := range c {
-		if x == records.Overflow || x.Kind == domain.KindGrant || x.Kind == domain.KindCouncil {
-			p.load()
-			return
-		}
+	if records.Touches(c, domain.KindGrant, domain.KindCouncil) {
+		p.load()
 	}
 }
 
@@ -132,11 +129,8 @@ func (d *grantDetail) title() string           { return d.u.T("grant.title") }
 func (d *grantDetail) view() fyne.CanvasObject { return d.body }
 
 func (d *grantDetail) changed(c []records.Changed) {
-	for _, x := range c {
-		if x == records.Overflow || x.Kind == domain.KindGrant && x.ID == d.id {
-			d.load()
-			return
-		}
+	if records.TouchesRecord(c, domain.KindGrant, d.id) {
+		d.load()
 	}
 }
 

@@ -66,13 +66,10 @@ func (d *recordDetail[R]) title() string           { return d.spec.title(d.u, d.
 func (d *recordDetail[R]) view() fyne.CanvasObject { return d.body }
 
 func (d *recordDetail[R]) changed(c []records.Changed) {
-	for _, x := range c {
-		if x == records.Overflow || (x.Kind == d.spec.kind && x.ID == d.id) {
-			d.load()
-			if d.u.shell != nil && d.u.shell.top() == page(d) {
-				d.u.shell.header.SetText(d.title())
-			}
-			return
+	if records.TouchesRecord(c, d.spec.kind, d.id) {
+		d.load()
+		if d.u.shell != nil && d.u.shell.top() == page(d) {
+			d.u.shell.header.SetText(d.title())
 		}
 	}
 }

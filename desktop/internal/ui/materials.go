@@ -49,11 +49,8 @@ func (p *materialsPage) title() string           { return p.u.T("materials.title
 func (p *materialsPage) view() fyne.CanvasObject { return p.body }
 
 func (p *materialsPage) changed(c []records.Changed) {
-	for _, x := range c {
-		if x == records.Overflow || x.Kind == domain.KindMaterial || x.Kind == domain.KindMaterialCopy {
-			p.load()
-			return
-		}
+	if records.Touches(c, domain.KindMaterial, domain.KindMaterialCopy) {
+		p.load()
 	}
 }
 

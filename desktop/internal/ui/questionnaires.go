@@ -47,11 +47,8 @@ func (p *questionnairesPage) title() string           { return p.u.T("quest.titl
 func (p *questionnairesPage) view() fyne.CanvasObject { return p.body }
 
 func (p *questionnairesPage) changed(c []records.Changed) {
-	for _, x := range c {
-		if x == records.Overflow || x.Kind == domain.KindQuestionnaire || x.Kind == domain.KindResponse {
-			p.load()
-			return
-		}
+	if records.Touches(c, domain.KindQuestionnaire, domain.KindResponse) {
+		p.load()
 	}
 }
 

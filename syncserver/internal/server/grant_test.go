@@ -1,9 +1,7 @@
 package server
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +10,6 @@ import (
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
-	"github.com/kenesh/kenesh/syncserver/internal/auth"
 )
 
 // Small grants as a script drives them, with keneshctl against the real
@@ -32,16 +29,7 @@ func TestGrantsWithKeneshctl(t *testing.T) {
 	h.council("NRN-ATB", "KG-N")
 	h.council("JA-ALA", "KG-J")
 	bin := keneshctl(t)
-	enroll := func(role, council, name string) ctl {
-		l := ctl{t: t, bin: bin, data: filepath.Join(t.TempDir(), "data")}
-		l.ok("", "init", "--device-name", name)
-		is, err := h.admin.Enroll(context.Background(), auth.IssueRequest{Role: role, Council: council, Name: name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		l.ok("", "enroll", "--server", h.url, "--code", is.Code)
-		return l
-	}
+	enroll := func(role, council, name string) ctl { return h.keneshctlLaptop(t, bin, role, council, name) }
 	central := enroll(domain.RoleCentral, "", "Борбор")
 	atb := enroll(domain.RoleSecretary, "NRN-ATB", "Ат-Башы катчысы")
 	ala := enroll(domain.RoleSecretary, "JA-ALA", "Ала-Бука катчысы")

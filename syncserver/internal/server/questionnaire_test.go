@@ -140,6 +140,20 @@ type ctl struct {
 	data string
 }
 
+// keneshctlLaptop is a laptop driven by keneshctl (bin), initialised and
+// enrolled on the harness's server with the role and council given.
+func (h *harness) keneshctlLaptop(t *testing.T, bin, role, council, name string) ctl {
+	t.Helper()
+	l := ctl{t: t, bin: bin, data: filepath.Join(t.TempDir(), "data")}
+	l.ok("", "init", "--device-name", name)
+	is, err := h.admin.Enroll(context.Background(), auth.IssueRequest{Role: role, Council: council, Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.ok("", "enroll", "--server", h.url, "--code", is.Code)
+	return l
+}
+
 func (l ctl) try(stdin string, args ...string) (int, string, string) {
 	l.t.Helper()
 	cmd := exec.Command(l.bin, append([]string{"--data", l.data}, args...)...)
@@ -189,16 +203,7 @@ func TestQuestionnairesWithKeneshctl(t *testing.T) {
 	h.council("NRN-ATB", "KG-N")
 	h.council("JA-ALA", "KG-J")
 	bin := keneshctl(t)
-	enroll := func(role, council, name string) ctl {
-		l := ctl{t: t, bin: bin, data: filepath.Join(t.TempDir(), "data")}
-		l.ok("", "init", "--device-name", name)
-		is, err := h.admin.Enroll(context.Background(), auth.IssueRequest{Role: role, Council: council, Name: name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		l.ok("", "enroll", "--server", h.url, "--code", is.Code)
-		return l
-	}
+	enroll := func(role, council, name string) ctl { return h.keneshctlLaptop(t, bin, role, council, name) }
 	central := enroll(domain.RoleCentral, "", "Борбор")
 	atb := enroll(domain.RoleSecretary, "NRN-ATB", "Ат-Башы катчысы")
 	ala := enroll(domain.RoleSecretary, "JA-ALA", "Ала-Бука катчысы")

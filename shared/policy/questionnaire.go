@@ -35,6 +35,11 @@ func checkQuestionnaire(op *changeset.Op, cur *changeset.State) *Refusal {
 
 // Questionnaire reads a definition record and its form, checked.
 func Questionnaire(st *changeset.State, today caldate.Date) (*domain.Questionnaire, *xlsform.Form, error) {
+	return questionnaire(st, today, xlsform.Decode)
+}
+
+// questionnaire is Questionnaire with the definition decoded by decode.
+func questionnaire(st *changeset.State, today caldate.Date, decode func([]byte) (*xlsform.Form, error)) (*domain.Questionnaire, *xlsform.Form, error) {
 	var q domain.Questionnaire
 	if err := (changeset.Schema{}).FromFields(st.Values(), &q); err != nil {
 		return nil, nil, fmt.Errorf("questionnaire %s: %w", st.ID, err)
@@ -43,7 +48,7 @@ func Questionnaire(st *changeset.State, today caldate.Date) (*domain.Questionnai
 	if err := q.Validate(today); err != nil {
 		return nil, nil, err
 	}
-	f, err := xlsform.Decode(q.Definition)
+	f, err := decode(q.Definition)
 	if err != nil {
 		return nil, nil, fmt.Errorf("questionnaire %s: %w", st.ID, err)
 	}
@@ -84,7 +89,7 @@ func CheckResponse(op *changeset.Op, next, def *changeset.State, today caldate.D
 	if def == nil || def.Deleted() {
 		return refuse(syncproto.CodeInvalid, "response %s is filled with questionnaire %s version %s, which is not published", op.Record, trunc(r.FormID), trunc(r.Version)).about(domain.CodeUnknown, "form_id")
 	}
-	_, f, err := Questionnaire(def, caldate.Date{})
+	_, f, err := questionnaire(def, caldate.Date{}, decodedForms.decode)
 	if err != nil {
 		return invalid(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/kenesh/kenesh/shared/xlsform"
 )
 
-func needsDefinition(t *testing.T) (*changeset.State, string) {
+func needsDefinition(t testing.TB) (*changeset.State, string) {
 	t.Helper()
 	data, err := os.ReadFile("../xlsform/testdata/council_needs.xlsx")
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -51,7 +52,9 @@ var ErrMergeAgain = errors.New("merge this record again from its history")
 // merged again from those operations and given with newest 0.
 //
 // The history is read in one snapshot, a record at a time (memory does
-// not grow with the store). fn may keep st.
+// not grow with the store); the operations of the records merged again
+// through a few iterators over the log that mostly step forward (see
+// opReader), not a lookup each. fn may keep st.
 func (s *Store) ReplayUpTo(ctx context.Context, kind string, cutoff hlc.Timestamp, fn func(id string, newest hlc.Timestamp, st *changeset.State) error) (ReplayStats, error) {
 	var stats ReplayStats
 	if !validPart(kind) {
@@ -61,6 +64,8 @@ func (s *Store) ReplayUpTo(ctx context.Context, kind string, cutoff hlc.Timestam
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 		defer it.Close()
+		ops := newOpReader(txn)
+		defer ops.close()
 		var id []byte
 		var refs []historyRef
 		flush := func() error {
@@ -68,7 +73,7 @@ func (s *Store) ReplayUpTo(ctx context.Context, kind string, cutoff hlc.Timestam
 				return nil
 			}
 			defer func() { refs = refs[:0] }()
-			return s.replayOne(ctx, txn, kind, string(id), refs, cutoff, &stats, fn)
+			return s.replayOne(ctx, ops, kind, string(id), refs, cutoff, &stats, fn)
 		}
 		for it.Rewind(); it.Valid(); it.Next() {
 			if err := ctx.Err(); err != nil {
@@ -95,7 +100,7 @@ func (s *Store) ReplayUpTo(ctx context.Context, kind string, cutoff hlc.Timestam
 	return stats, nil
 }
 
-func (s *Store) replayOne(ctx context.Context, txn *badger.Txn, kind, id string, refs []historyRef, cutoff hlc.Timestamp,
+func (s *Store) replayOne(ctx context.Context, log *opReader, kind, id string, refs []historyRef, cutoff hlc.Timestamp,
 	stats *ReplayStats, fn func(string, hlc.Timestamp, *changeset.State) error) error {
 	var upto int // refs are in clock order: refs[:upto] are at or before cutoff
 	for upto < len(refs) && refs[upto].hlc <= cutoff {
@@ -115,23 +120,30 @@ func (s *Store) replayOne(ctx context.Context, txn *badger.Txn, kind, id string,
 			return err
 		}
 	}
-	st := &changeset.State{}
-	for _, r := range refs[:upto] {
+	// Read in the log's key order (the iterators step forward), merged in
+	// clock order.
+	need := refs[:upto]
+	keys := make([][]byte, len(need))
+	order := make([]int, len(need))
+	for i, r := range need {
+		keys[i], order[i] = opKey(r.device, r.seq), i
+	}
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
+	ops := make([]*changeset.Op, len(need))
+	for _, i := range order {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		item, err := txn.Get(opKey(r.device, r.seq))
+		v, err := log.get(keys[i])
 		if err != nil {
 			return fmt.Errorf("%s %s: history entry without its operation: %w", kind, id, err)
 		}
-		v, err := item.ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		op, err := changeset.DecodeOp(v)
-		if err != nil {
+		if ops[i], err = changeset.DecodeOp(v); err != nil {
 			return fmt.Errorf("%s %s: %w", kind, id, err)
 		}
+	}
+	st := &changeset.State{}
+	for _, op := range ops {
 		if _, _, err := st.Apply(op); err != nil {
 			return fmt.Errorf("%s %s: %w", kind, id, err)
 		}

@@ -13,6 +13,9 @@ import (
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
+// FileKinds are the kinds whose records name files (Files).
+var FileKinds = []string{domain.KindAppeal, domain.KindEvent, domain.KindMaterial}
+
 // Files are the files a record's state names: an appeal's or event's
 // attachments, a material's file. Their chunks are what a device that may
 // read the record may fetch, and what the server takes from a device for

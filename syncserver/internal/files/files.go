@@ -61,6 +61,10 @@ type Service struct {
 	// quota bounds a council's bytes, materials the materials' (0: none).
 	quota, materials atomic.Int64
 	log              *slog.Logger
+	now              func() time.Time
+	// stepHook, when a test sets it, is called between the steps of a
+	// sweep and of keeping a chunk (sweepStep).
+	stepHook sweepStep
 }
 
 // New returns the service.
@@ -78,7 +82,7 @@ func New(cfg Config) (*Service, error) {
 		}
 		return v
 	}
-	svc := &Service{st: cfg.Store, blobs: cfg.Blobs, seal: s, log: cmp.Or(cfg.Logger, slog.Default())}
+	svc := &Service{st: cfg.Store, blobs: cfg.Blobs, seal: s, log: cmp.Or(cfg.Logger, slog.Default()), now: time.Now}
 	svc.quota.Store(q(cfg.Quota, DefaultQuota))
 	svc.materials.Store(q(cfg.MaterialQuota, DefaultMaterialQuota))
 	return svc, nil
@@ -308,22 +312,60 @@ func (s *Service) Put(ctx context.Context, dev *store.Device, ref syncproto.Reco
 
 // keep stores a chunk's sealed blob (unless another owner's copy is
 // there: the same bytes, checked against the same SHA-256) and counts it
-// for owner.
+// for owner. The blob's generation is read before it is looked for, and
+// the count refused if it moved meanwhile (a sweep deleted the blob under
+// the put): then it is stored again. A blob being deleted is waited for.
 func (s *Service) keep(ctx context.Context, owner string, sum [32]byte, size, quota int64, blob []byte) (added bool, err error) {
 	key := blobKey(sum)
-	if _, err := s.blobs.Stat(ctx, key); errors.Is(err, blobstore.ErrNotFound) {
-		if err := s.blobs.Put(ctx, key, blob); err != nil {
+	for try := 0; ; try++ {
+		b, err := s.st.ChunkBlob(ctx, sum)
+		if err != nil {
+			return false, err
+		}
+		if !b.Dying.IsZero() {
+			if try == blobTries {
+				return false, perr(syncproto.CodeUnavailable, "chunk %x: %v; it is sent again later", sum[:6], errBlobBusy)
+			}
+			if err := s.wait(ctx, try); err != nil {
+				return false, err
+			}
+			continue
+		}
+		if _, err := s.blobs.Stat(ctx, key); errors.Is(err, blobstore.ErrNotFound) {
+			if err := s.blobs.Put(ctx, key, blob); err != nil {
+				return false, s.blobErr(err)
+			}
+		} else if err != nil {
 			return false, s.blobErr(err)
 		}
-	} else if err != nil {
-		return false, s.blobErr(err)
+		if err := s.step("stored"); err != nil {
+			return false, err
+		}
+		added, err = s.st.AddChunk(ctx, owner, sum, size, quota, b.Gen)
+		switch {
+		case errors.Is(err, store.ErrBlobChanged) && try < blobTries:
+			continue
+		case errors.Is(err, store.ErrBlobChanged):
+			return false, perr(syncproto.CodeUnavailable, "chunk %x: %v; it is sent again later", sum[:6], errBlobBusy)
+		case errors.Is(err, store.ErrQuota):
+			u, _ := s.st.ChunkUsage(ctx, owner)
+			return false, quotaErr(owner, u.Bytes, quota)
+		}
+		return added, err
 	}
-	added, err = s.st.AddChunk(ctx, owner, sum, size, quota)
-	if errors.Is(err, store.ErrQuota) {
-		u, _ := s.st.ChunkUsage(ctx, owner)
-		return false, quotaErr(owner, u.Bytes, quota)
+}
+
+// wait waits before the try after try (10 ms, then twice as long each
+// time), or until ctx ends.
+func (s *Service) wait(ctx context.Context, try int) error {
+	t := time.NewTimer(10 * time.Millisecond << try)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
-	return added, err
 }
 
 func quotaErr(owner string, used, quota int64) error {
@@ -331,8 +373,8 @@ func quotaErr(owner string, used, quota int64) error {
 	if owner == policy.GlobalOwner {
 		who = "the materials"
 	}
-	// Removing a file from a record does not give its room back (the
-	// server keeps what was sent), so the way out is the quota.
+	// Removing a file from a record gives its room back only at the
+	// sweeps after it (Sweep), so the way out now is the quota.
 	flag := "--files-quota"
 	if owner == policy.GlobalOwner {
 		flag = "--materials-quota"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/kenesh/kenesh/internal/badgerdb"
 	"github.com/kenesh/kenesh/shared/domain"
@@ -31,9 +32,17 @@ func (s *Store) HeldChunks(ctx context.Context, owner string, sums [][32]byte) (
 			if err != nil {
 				return err
 			}
-			if ok {
-				out[sum] = int64(u64(b))
+			if !ok {
+				continue
 			}
+			_, condemned, err := x.get(condemnedKey(owner, sum))
+			if err != nil {
+				return err
+			}
+			if condemned {
+				continue
+			}
+			out[sum] = int64(u64(b))
 		}
 		return nil
 	})
@@ -43,8 +52,9 @@ func (s *Store) HeldChunks(ctx context.Context, owner string, sums [][32]byte) (
 // AddChunk implements store.Chunks: the chunk's key and the owner's
 // usage in one transaction, one at a time (one process holds the
 // directory), so that concurrent puts of a council do not run each other
-// out of Badger's conflict retries.
-func (s *Store) AddChunk(ctx context.Context, owner string, sum [32]byte, size, quota int64) (bool, error) {
+// out of Badger's conflict retries, and a release (under the same lock)
+// comes wholly before or after it.
+func (s *Store) AddChunk(ctx context.Context, owner string, sum [32]byte, size, quota int64, gen uint64) (bool, error) {
 	if err := checkOwner(owner); err != nil {
 		return false, err
 	}
@@ -57,8 +67,23 @@ func (s *Store) AddChunk(ctx context.Context, owner string, sum [32]byte, size, 
 	err := s.update(ctx, func(x *txn) error {
 		added = false
 		_, held, err := x.get(chunkKey(owner, sum))
-		if err != nil || held {
+		if err != nil {
 			return err
+		}
+		if held {
+			_, condemned, err := x.get(condemnedKey(owner, sum))
+			if err != nil || !condemned {
+				return err
+			}
+			added = true
+			return x.t.Delete(condemnedKey(owner, sum))
+		}
+		b, err := x.blobState(sum)
+		if err != nil {
+			return err
+		}
+		if b.Gen != gen || !b.Dying.IsZero() {
+			return fmt.Errorf("%w: chunk %x is at generation %d (dying: %v), the put read %d", store.ErrBlobChanged, sum[:6], b.Gen, !b.Dying.IsZero(), gen)
 		}
 		u, err := x.chunkUsage(owner)
 		if err != nil {
@@ -95,6 +120,55 @@ func (x *txn) chunkUsage(owner string) (store.ChunkUsage, error) {
 	return readUsage(b), err
 }
 
+func unixTime(ns uint64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(ns)).UTC()
+}
+
+func timeValue(t time.Time) uint64 {
+	if t.IsZero() {
+		return 0
+	}
+	return uint64(t.UnixNano())
+}
+
+func (x *txn) blobState(sum [32]byte) (store.BlobState, error) {
+	b, _, err := x.get(blobStateKey(sum))
+	if err != nil || len(b) != 16 {
+		return store.BlobState{}, err
+	}
+	return store.BlobState{Gen: binary.BigEndian.Uint64(b), Dying: unixTime(binary.BigEndian.Uint64(b[8:]))}, nil
+}
+
+func (x *txn) setBlobState(sum [32]byte, b store.BlobState) error {
+	v := binary.BigEndian.AppendUint64(nil, b.Gen)
+	return x.set(blobStateKey(sum), binary.BigEndian.AppendUint64(v, timeValue(b.Dying)))
+}
+
+// chunkOwners are the owners that ever held chunks (councils with files:
+// a few hundred).
+func (x *txn) chunkOwners(ctx context.Context) ([]string, error) {
+	var owners []string
+	err := badgerdb.Scan(ctx, x.t, []byte(spaceChunkUsage), func(k, _ []byte) error {
+		owners = append(owners, string(k[len(spaceChunkUsage):]))
+		return nil
+	})
+	return owners, err
+}
+
+// heldByAnyone reports whether one of owners holds sum: a look-up each,
+// as holds are kept by owner.
+func (x *txn) heldByAnyone(sum [32]byte, owners []string) (bool, error) {
+	for _, o := range owners {
+		if _, ok, err := x.get(chunkKey(o, sum)); err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
 // ChunkUsage implements store.Chunks.
 func (s *Store) ChunkUsage(ctx context.Context, owner string) (store.ChunkUsage, error) {
 	if err := checkOwner(owner); err != nil {
@@ -109,25 +183,260 @@ func (s *Store) ChunkUsage(ctx context.Context, owner string) (store.ChunkUsage,
 func (s *Store) EachChunkOwner(ctx context.Context, fn func(owner string, u store.ChunkUsage) error) error {
 	return s.view(ctx, func(x *txn) error {
 		return badgerdb.Scan(ctx, x.t, []byte(spaceChunkUsage), func(k, v []byte) error {
-			return fn(string(k[len(spaceChunkUsage):]), readUsage(v))
+			u := readUsage(v)
+			if u.Chunks == 0 {
+				return nil // all it held was released
+			}
+			return fn(string(k[len(spaceChunkUsage):]), u)
 		})
 	})
 }
 
 // EachChunk implements store.Chunks.
-func (s *Store) EachChunk(ctx context.Context, owner string, fn func(sum [32]byte, size int64) error) error {
+func (s *Store) EachChunk(ctx context.Context, owner string, fn func(store.ChunkHold) error) error {
 	if err := checkOwner(owner); err != nil {
 		return err
 	}
 	prefix := []byte(chunkPrefix(owner))
 	return s.view(ctx, func(x *txn) error {
+		condemned := map[[32]byte]time.Time{}
+		cp := []byte(spaceCondemned + owner + ":")
+		err := badgerdb.Scan(ctx, x.t, cp, func(k, v []byte) error {
+			if len(k) == len(cp)+32 {
+				condemned[[32]byte(k[len(cp):])] = unixTime(u64(v))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		return badgerdb.Scan(ctx, x.t, prefix, func(k, v []byte) error {
-			var sum [32]byte
 			if len(k) != len(prefix)+32 {
 				return fmt.Errorf("damaged chunk key %q", k)
 			}
-			copy(sum[:], k[len(prefix):])
-			return fn(sum, int64(u64(v)))
+			sum := [32]byte(k[len(prefix):])
+			return fn(store.ChunkHold{Sum: sum, Size: int64(u64(v)), Condemned: condemned[sum]})
+		})
+	})
+}
+
+// ChunkBlob implements store.Chunks.
+func (s *Store) ChunkBlob(ctx context.Context, sum [32]byte) (store.BlobState, error) {
+	var b store.BlobState
+	err := s.view(ctx, func(x *txn) (err error) { b, err = x.blobState(sum); return err })
+	return b, err
+}
+
+// chunkBatch bounds the chunks of one transaction of the sweep's calls.
+const chunkBatch = 1000
+
+// CondemnChunks implements store.Chunks.
+func (s *Store) CondemnChunks(ctx context.Context, owner string, sums [][32]byte, at time.Time) (int, error) {
+	if err := checkOwner(owner); err != nil {
+		return 0, err
+	}
+	s.chunks.Lock()
+	defer s.chunks.Unlock()
+	total := 0
+	for len(sums) > 0 {
+		part := sums[:min(len(sums), chunkBatch)]
+		sums = sums[len(part):]
+		n := 0
+		err := s.updateFreeing(ctx, func(x *txn) error {
+			n = 0
+			for _, sum := range part {
+				_, held, err := x.get(chunkKey(owner, sum))
+				if err != nil {
+					return err
+				}
+				_, condemned, err := x.get(condemnedKey(owner, sum))
+				if err != nil {
+					return err
+				}
+				if held && !condemned {
+					if err := x.set(condemnedKey(owner, sum), be(timeValue(at))); err != nil {
+						return err
+					}
+					n++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// PardonChunks implements store.Chunks.
+func (s *Store) PardonChunks(ctx context.Context, owner string, sums [][32]byte) (int, error) {
+	if err := checkOwner(owner); err != nil {
+		return 0, err
+	}
+	s.chunks.Lock()
+	defer s.chunks.Unlock()
+	total := 0
+	for len(sums) > 0 {
+		part := sums[:min(len(sums), chunkBatch)]
+		sums = sums[len(part):]
+		n := 0
+		err := s.updateFreeing(ctx, func(x *txn) error {
+			n = 0
+			for _, sum := range part {
+				_, condemned, err := x.get(condemnedKey(owner, sum))
+				if err != nil {
+					return err
+				}
+				if condemned {
+					if err := x.t.Delete(condemnedKey(owner, sum)); err != nil {
+						return err
+					}
+					n++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// ReleaseChunks implements store.Chunks, under the lock AddChunk takes.
+func (s *Store) ReleaseChunks(ctx context.Context, owner string, sums [][32]byte, condemnedBefore, at time.Time) (store.Released, error) {
+	var out store.Released
+	if err := checkOwner(owner); err != nil {
+		return out, err
+	}
+	s.chunks.Lock()
+	defer s.chunks.Unlock()
+	for len(sums) > 0 {
+		part := sums[:min(len(sums), chunkBatch)]
+		sums = sums[len(part):]
+		var r store.Released
+		err := s.updateFreeing(ctx, func(x *txn) error {
+			r = store.Released{}
+			u, err := x.chunkUsage(owner)
+			if err != nil {
+				return err
+			}
+			owners, err := x.chunkOwners(ctx)
+			if err != nil {
+				return err
+			}
+			for _, sum := range part {
+				size, held, err := x.get(chunkKey(owner, sum))
+				if err != nil {
+					return err
+				}
+				c, condemned, err := x.get(condemnedKey(owner, sum))
+				if err != nil {
+					return err
+				}
+				if !held || !condemned || unixTime(u64(c)).After(condemnedBefore) {
+					continue
+				}
+				if err := x.t.Delete(chunkKey(owner, sum)); err != nil {
+					return err
+				}
+				if err := x.t.Delete(condemnedKey(owner, sum)); err != nil {
+					return err
+				}
+				r.Chunks++
+				r.Bytes += int64(u64(size))
+				other, err := x.heldByAnyone(sum, owners)
+				if err != nil || other {
+					if err != nil {
+						return err
+					}
+					continue
+				}
+				b, err := x.blobState(sum)
+				if err != nil {
+					return err
+				}
+				b.Gen++
+				b.Dying = at
+				if err := x.setBlobState(sum, b); err != nil {
+					return err
+				}
+				r.Blobs = append(r.Blobs, store.DyingBlob{Sum: sum, Gen: b.Gen})
+			}
+			if r.Chunks == 0 {
+				return nil
+			}
+			u.Chunks -= r.Chunks
+			u.Bytes -= r.Bytes
+			return x.set(chunkUsageKey(owner), usageValue(u))
+		})
+		if err != nil {
+			return out, err
+		}
+		out.Chunks += r.Chunks
+		out.Bytes += r.Bytes
+		out.Blobs = append(out.Blobs, r.Blobs...)
+	}
+	return out, nil
+}
+
+// ReleaseBlob implements store.Chunks.
+func (s *Store) ReleaseBlob(ctx context.Context, sum [32]byte, at time.Time) (uint64, bool, error) {
+	s.chunks.Lock()
+	defer s.chunks.Unlock()
+	var gen uint64
+	var ok bool
+	err := s.updateFreeing(ctx, func(x *txn) error {
+		gen, ok = 0, false
+		owners, err := x.chunkOwners(ctx)
+		if err != nil {
+			return err
+		}
+		held, err := x.heldByAnyone(sum, owners)
+		if err != nil || held {
+			return err
+		}
+		b, err := x.blobState(sum)
+		if err != nil || !b.Dying.IsZero() {
+			return err
+		}
+		b.Gen++
+		b.Dying = at
+		gen, ok = b.Gen, true
+		return x.setBlobState(sum, b)
+	})
+	return gen, ok, err
+}
+
+// BlobGone implements store.Chunks.
+func (s *Store) BlobGone(ctx context.Context, sum [32]byte, gen uint64) error {
+	s.chunks.Lock()
+	defer s.chunks.Unlock()
+	return s.updateFreeing(ctx, func(x *txn) error {
+		b, err := x.blobState(sum)
+		if err != nil || b.Gen != gen || b.Dying.IsZero() {
+			return err
+		}
+		b.Dying = time.Time{}
+		return x.setBlobState(sum, b)
+	})
+}
+
+// EachDyingBlob implements store.Chunks.
+func (s *Store) EachDyingBlob(ctx context.Context, fn func(sum [32]byte, b store.BlobState) error) error {
+	return s.view(ctx, func(x *txn) error {
+		return badgerdb.Scan(ctx, x.t, []byte(spaceBlob), func(k, v []byte) error {
+			if len(k) != len(spaceBlob)+32 || len(v) != 16 {
+				return nil
+			}
+			b := store.BlobState{Gen: binary.BigEndian.Uint64(v), Dying: unixTime(binary.BigEndian.Uint64(v[8:]))}
+			if b.Dying.IsZero() {
+				return nil
+			}
+			return fn([32]byte(k[len(spaceBlob):]), b)
 		})
 	})
 }

@@ -37,6 +37,13 @@ import (
 //
 //	h:OWNER:SHA256                 a chunk the owner holds -> its size (8 bytes)
 //	u:OWNER                        what the owner holds: chunks, bytes (8 bytes each)
+//	c:OWNER:SHA256                 the owner's hold is condemned: since when (Unix ns, 8 bytes)
+//	b:SHA256                       the chunk's blob: its generation, and since when it is dying (Unix ns, 0: not; 8 bytes each)
+//
+// Condemnations and blob generations are not exported: a migration to
+// another engine (with no sweep running) loses only a condemnation, which
+// the next sweep makes again, or a dying mark, whose blob the next sweep
+// finds an orphan.
 //
 // Everything but what is derived is given by Export (export.go), which
 // kenesh-syncserver migrate moves to another engine: a new space must be
@@ -66,6 +73,8 @@ const (
 
 	spaceChunk      = "h:"
 	spaceChunkUsage = "u:"
+	spaceCondemned  = "c:"
+	spaceBlob       = "b:"
 )
 
 func metaKey(name string) []byte { return []byte(spaceMeta + name) }
@@ -117,6 +126,10 @@ func chunkKey(owner string, sum [32]byte) []byte {
 	return append([]byte(chunkPrefix(owner)), sum[:]...)
 }
 func chunkUsageKey(owner string) []byte { return []byte(spaceChunkUsage + owner) }
+func condemnedKey(owner string, sum [32]byte) []byte {
+	return append([]byte(spaceCondemned+owner+":"), sum[:]...)
+}
+func blobStateKey(sum [32]byte) []byte { return append([]byte(spaceBlob), sum[:]...) }
 
 // validPart reports whether s may be part of a key. Names in keys (kinds,
 // record ids, councils, device ids) follow the protocol's rule

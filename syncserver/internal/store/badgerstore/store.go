@@ -215,10 +215,17 @@ func classify(err error) error { return badgerdb.Classify(err, ErrDiskFull) }
 // Badger's size limit fails with ErrTxnTooBig and writes nothing; fn's own
 // error is returned as it is.
 func (s *Store) update(ctx context.Context, fn func(*txn) error) error {
-	if err := ctx.Err(); err != nil {
+	if err := s.checkSpace(); err != nil {
 		return err
 	}
-	if err := s.checkSpace(); err != nil {
+	return s.updateFreeing(ctx, fn)
+}
+
+// updateFreeing is update without the check of the disk's free space:
+// for what gives room back (releasing chunks), which a full disk must not
+// stop.
+func (s *Store) updateFreeing(ctx context.Context, fn func(*txn) error) error {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	for attempt := 0; ; attempt++ {

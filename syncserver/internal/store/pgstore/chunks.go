@@ -1,9 +1,12 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -33,7 +36,7 @@ func (s *Store) HeldChunks(ctx context.Context, owner string, sums [][32]byte) (
 	for i := range sums {
 		keys[i] = sums[i][:]
 	}
-	rows, err := s.pool.Query(ctx, `SELECT sum, size FROM chunks WHERE owner = $1 AND sum = ANY($2)`, owner, keys)
+	rows, err := s.pool.Query(ctx, `SELECT sum, size FROM chunks WHERE owner = $1 AND sum = ANY($2) AND condemned IS NULL`, owner, keys)
 	if err != nil {
 		return nil, fmt.Errorf("chunks held: %w", err)
 	}
@@ -54,8 +57,10 @@ func (s *Store) HeldChunks(ctx context.Context, owner string, sums [][32]byte) (
 
 // AddChunk implements store.Chunks: the owner's usage row is locked (made
 // first if it is new) until the commit, so adds for one owner, from any
-// process, are one at a time and never pass the quota together.
-func (s *Store) AddChunk(ctx context.Context, owner string, sum [32]byte, size, quota int64) (bool, error) {
+// process, are one at a time and never pass the quota together; a new
+// hold also locks its blob's row, which ReleaseChunks and ReleaseBlob
+// lock before they give the blob up.
+func (s *Store) AddChunk(ctx context.Context, owner string, sum [32]byte, size, quota int64, gen uint64) (bool, error) {
 	if err := checkOwner(owner); err != nil {
 		return false, err
 	}
@@ -75,26 +80,58 @@ func (s *Store) AddChunk(ctx context.Context, owner string, sum [32]byte, size, 
 		if err := tx.QueryRow(ctx, `SELECT chunks, bytes FROM chunk_usage WHERE owner = $1 FOR UPDATE`, owner).Scan(&u.Chunks, &u.Bytes); err != nil {
 			return err
 		}
-		var held bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM chunks WHERE owner = $1 AND sum = $2)`, owner, sum[:]).Scan(&held); err != nil || held {
+		var condemned *time.Time
+		err := tx.QueryRow(ctx, `SELECT condemned FROM chunks WHERE owner = $1 AND sum = $2`, owner, sum[:]).Scan(&condemned)
+		switch {
+		case err == nil && condemned == nil:
+			return nil // held
+		case err == nil:
+			added = true
+			_, err := tx.Exec(ctx, `UPDATE chunks SET condemned = NULL WHERE owner = $1 AND sum = $2`, owner, sum[:])
 			return err
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+		b, err := lockBlob(ctx, tx, sum)
+		if err != nil {
+			return err
+		}
+		if b.Gen != gen || !b.Dying.IsZero() {
+			return fmt.Errorf("%w: chunk %x is at generation %d (dying: %v), the put read %d", store.ErrBlobChanged, sum[:6], b.Gen, !b.Dying.IsZero(), gen)
 		}
 		if quota > 0 && u.Bytes+size > quota {
 			return fmt.Errorf("%w: %s holds %d bytes of files, the chunk is %d, the quota %d", store.ErrQuota, owner, u.Bytes, size, quota)
 		}
-		b := &pgx.Batch{}
-		b.Queue(`INSERT INTO chunks (owner, sum, size) VALUES ($1, $2, $3)`, owner, sum[:], size)
-		b.Queue(`UPDATE chunk_usage SET chunks = chunks + 1, bytes = bytes + $2 WHERE owner = $1`, owner, size)
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		bt := &pgx.Batch{}
+		bt.Queue(`INSERT INTO chunks (owner, sum, size) VALUES ($1, $2, $3)`, owner, sum[:], size)
+		bt.Queue(`UPDATE chunk_usage SET chunks = chunks + 1, bytes = bytes + $2 WHERE owner = $1`, owner, size)
+		if err := tx.SendBatch(ctx, bt).Close(); err != nil {
 			return err
 		}
 		added = true
 		return nil
 	})
-	if err != nil && !errors.Is(err, store.ErrQuota) {
+	if err != nil && !errors.Is(err, store.ErrQuota) && !errors.Is(err, store.ErrBlobChanged) {
 		return false, fmt.Errorf("add chunk %x for %s: %w", sum[:6], owner, classify(err))
 	}
 	return added, err
+}
+
+// lockBlob locks the row of a chunk's blob (made if it is new) until the
+// transaction ends, and returns its state.
+func lockBlob(ctx context.Context, tx pgx.Tx, sum [32]byte) (store.BlobState, error) {
+	var b store.BlobState
+	if _, err := tx.Exec(ctx, `INSERT INTO chunk_blobs (sum) VALUES ($1) ON CONFLICT (sum) DO NOTHING`, sum[:]); err != nil {
+		return b, err
+	}
+	var dying *time.Time
+	if err := tx.QueryRow(ctx, `SELECT gen, dying FROM chunk_blobs WHERE sum = $1 FOR UPDATE`, sum[:]).Scan(&b.Gen, &dying); err != nil {
+		return b, err
+	}
+	if dying != nil {
+		b.Dying = dying.UTC()
+	}
+	return b, nil
 }
 
 // ChunkUsage implements store.Chunks.
@@ -129,24 +166,199 @@ func (s *Store) EachChunkOwner(ctx context.Context, fn func(owner string, u stor
 }
 
 // EachChunk implements store.Chunks.
-func (s *Store) EachChunk(ctx context.Context, owner string, fn func(sum [32]byte, size int64) error) error {
+func (s *Store) EachChunk(ctx context.Context, owner string, fn func(store.ChunkHold) error) error {
 	if err := checkOwner(owner); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT sum, size FROM chunks WHERE owner = $1 ORDER BY sum`, owner)
+	rows, err := s.pool.Query(ctx, `SELECT sum, size, condemned FROM chunks WHERE owner = $1 ORDER BY sum`, owner)
 	if err != nil {
 		return fmt.Errorf("chunks of %s: %w", owner, err)
 	}
 	var sum []byte
 	var size int64
-	_, err = pgx.ForEachRow(rows, []any{&sum, &size}, func() error {
+	var condemned *time.Time
+	_, err = pgx.ForEachRow(rows, []any{&sum, &size, &condemned}, func() error {
 		if len(sum) != 32 {
 			return fmt.Errorf("damaged chunk sum %x", sum)
 		}
-		return fn([32]byte(sum), size)
+		h := store.ChunkHold{Sum: [32]byte(sum), Size: size}
+		if condemned != nil {
+			h.Condemned = condemned.UTC()
+		}
+		return fn(h)
+	})
+	return err
+}
+
+func sumKeys(sums [][32]byte) [][]byte {
+	keys := make([][]byte, len(sums))
+	for i := range sums {
+		keys[i] = sums[i][:]
+	}
+	return keys
+}
+
+// ChunkBlob implements store.Chunks.
+func (s *Store) ChunkBlob(ctx context.Context, sum [32]byte) (store.BlobState, error) {
+	var b store.BlobState
+	var dying *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT gen, dying FROM chunk_blobs WHERE sum = $1`, sum[:]).Scan(&b.Gen, &dying)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return b, nil
+	}
+	if err != nil {
+		return b, fmt.Errorf("chunk %x: %w", sum[:6], err)
+	}
+	if dying != nil {
+		b.Dying = dying.UTC()
+	}
+	return b, nil
+}
+
+// CondemnChunks implements store.Chunks.
+func (s *Store) CondemnChunks(ctx context.Context, owner string, sums [][32]byte, at time.Time) (int, error) {
+	if err := checkOwner(owner); err != nil {
+		return 0, err
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE chunks SET condemned = $3 WHERE owner = $1 AND sum = ANY($2) AND condemned IS NULL`, owner, sumKeys(sums), at)
+	if err != nil {
+		return 0, fmt.Errorf("condemn chunks of %s: %w", owner, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// PardonChunks implements store.Chunks.
+func (s *Store) PardonChunks(ctx context.Context, owner string, sums [][32]byte) (int, error) {
+	if err := checkOwner(owner); err != nil {
+		return 0, err
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE chunks SET condemned = NULL WHERE owner = $1 AND sum = ANY($2) AND condemned IS NOT NULL`, owner, sumKeys(sums))
+	if err != nil {
+		return 0, fmt.Errorf("pardon chunks of %s: %w", owner, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// ReleaseChunks implements store.Chunks: under the lock of the owner's
+// usage row (as AddChunk), then the rows of the blobs in the order of
+// their sums (as AddChunk and ReleaseBlob lock one), so that no two of
+// them wait on each other.
+func (s *Store) ReleaseChunks(ctx context.Context, owner string, sums [][32]byte, condemnedBefore, at time.Time) (store.Released, error) {
+	var out store.Released
+	if err := checkOwner(owner); err != nil {
+		return out, err
+	}
+	if len(sums) == 0 {
+		return out, nil
+	}
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		out = store.Released{}
+		var n int64
+		if err := tx.QueryRow(ctx, `SELECT chunks FROM chunk_usage WHERE owner = $1 FOR UPDATE`, owner).Scan(&n); errors.Is(err, pgx.ErrNoRows) {
+			return nil // holds nothing
+		} else if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `DELETE FROM chunks WHERE owner = $1 AND sum = ANY($2) AND condemned IS NOT NULL AND condemned <= $3 RETURNING sum, size`,
+			owner, sumKeys(sums), condemnedBefore)
+		if err != nil {
+			return err
+		}
+		var gone [][]byte
+		var sum []byte
+		var size int64
+		if _, err := pgx.ForEachRow(rows, []any{&sum, &size}, func() error {
+			gone = append(gone, append([]byte(nil), sum...))
+			out.Chunks++
+			out.Bytes += size
+			return nil
+		}); err != nil {
+			return err
+		}
+		if out.Chunks == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE chunk_usage SET chunks = chunks - $2, bytes = bytes - $3 WHERE owner = $1`, owner, out.Chunks, out.Bytes); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO chunk_blobs (sum) SELECT unnest($1::bytea[]) ON CONFLICT (sum) DO NOTHING`, gone); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM chunk_blobs WHERE sum = ANY($1) ORDER BY sum FOR UPDATE`, gone); err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, `UPDATE chunk_blobs b SET gen = gen + 1, dying = $2
+			WHERE b.sum = ANY($1) AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.sum = b.sum) RETURNING b.sum, b.gen`, gone, at)
+		if err != nil {
+			return err
+		}
+		var gen uint64
+		_, err = pgx.ForEachRow(rows, []any{&sum, &gen}, func() error {
+			if len(sum) != 32 {
+				return fmt.Errorf("damaged chunk sum %x", sum)
+			}
+			out.Blobs = append(out.Blobs, store.DyingBlob{Sum: [32]byte(sum), Gen: gen})
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return store.Released{}, fmt.Errorf("release chunks of %s: %w", owner, err)
+	}
+	slices.SortFunc(out.Blobs, func(a, b store.DyingBlob) int { return bytes.Compare(a.Sum[:], b.Sum[:]) })
+	return out, nil
+}
+
+// ReleaseBlob implements store.Chunks.
+func (s *Store) ReleaseBlob(ctx context.Context, sum [32]byte, at time.Time) (uint64, bool, error) {
+	var gen uint64
+	var ok bool
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		gen, ok = 0, false
+		b, err := lockBlob(ctx, tx, sum)
+		if err != nil || !b.Dying.IsZero() {
+			return err
+		}
+		var held bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM chunks WHERE sum = $1)`, sum[:]).Scan(&held); err != nil || held {
+			return err
+		}
+		gen, ok = b.Gen+1, true
+		_, err = tx.Exec(ctx, `UPDATE chunk_blobs SET gen = $2, dying = $3 WHERE sum = $1`, sum[:], gen, at)
+		return err
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("release the blob of chunk %x: %w", sum[:6], err)
+	}
+	return gen, ok, nil
+}
+
+// BlobGone implements store.Chunks.
+func (s *Store) BlobGone(ctx context.Context, sum [32]byte, gen uint64) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE chunk_blobs SET dying = NULL WHERE sum = $1 AND gen = $2`, sum[:], gen); err != nil {
+		return fmt.Errorf("chunk %x: %w", sum[:6], err)
+	}
+	return nil
+}
+
+// EachDyingBlob implements store.Chunks.
+func (s *Store) EachDyingBlob(ctx context.Context, fn func(sum [32]byte, b store.BlobState) error) error {
+	rows, err := s.pool.Query(ctx, `SELECT sum, gen, dying FROM chunk_blobs WHERE dying IS NOT NULL ORDER BY sum`)
+	if err != nil {
+		return fmt.Errorf("dying blobs: %w", err)
+	}
+	var sum []byte
+	var b store.BlobState
+	var dying time.Time
+	_, err = pgx.ForEachRow(rows, []any{&sum, &b.Gen, &dying}, func() error {
+		if len(sum) != 32 {
+			return fmt.Errorf("damaged chunk sum %x", sum)
+		}
+		b.Dying = dying.UTC()
+		return fn([32]byte(sum), b)
 	})
 	return err
 }

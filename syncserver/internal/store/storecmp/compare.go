@@ -438,8 +438,8 @@ func (c *cmp) chunks() error {
 		}
 		list := func(st store.Store) ([]byte, error) {
 			var buf bytes.Buffer
-			err := st.EachChunk(c.ctx, owner, func(sum [32]byte, size int64) error {
-				fmt.Fprintf(&buf, "%x %d\n", sum, size)
+			err := st.EachChunk(c.ctx, owner, func(h store.ChunkHold) error {
+				fmt.Fprintf(&buf, "%x %d\n", h.Sum, h.Size)
 				return nil
 			})
 			return buf.Bytes(), err

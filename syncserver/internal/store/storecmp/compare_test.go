@@ -105,7 +105,7 @@ func fill(t *testing.T, st store.Store) (dev string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddChunk(ctx, "NRN-ATB", sha256.Sum256([]byte("chunk")), 100, 0); err != nil {
+	if _, err := st.AddChunk(ctx, "NRN-ATB", sha256.Sum256([]byte("chunk")), 100, 0, 0); err != nil {
 		t.Fatal(err)
 	}
 	return dev
@@ -175,7 +175,7 @@ func TestCompareFindsEveryDifference(t *testing.T) {
 		}, "differs"},
 		{func(st store.Store) error { return st.SetSeen(ctx, map[string]time.Time{dev: time.Now()}) }, "last seen"},
 		{func(st store.Store) error {
-			_, err := st.AddChunk(ctx, "NRN-ATB", sha256.Sum256([]byte("another")), 5, 0)
+			_, err := st.AddChunk(ctx, "NRN-ATB", sha256.Sum256([]byte("another")), 5, 0, 0)
 			return err
 		}, "of files"},
 		{func(st store.Store) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
@@ -29,7 +30,7 @@ func testChunks(t *testing.T, h *handle) {
 	a, b, c := chunkSum("a"), chunkSum("b"), chunkSum("c")
 	add := func(owner string, sum [32]byte, size, quota int64) bool {
 		t.Helper()
-		added, err := h.st.AddChunk(ctx, owner, sum, size, quota)
+		added, err := h.st.AddChunk(ctx, owner, sum, size, quota, 0)
 		if err != nil {
 			t.Fatalf("add %x for %s: %v", sum[:4], owner, err)
 		}
@@ -59,7 +60,7 @@ func testChunks(t *testing.T, h *handle) {
 	}
 	// Past the quota: refused, nothing recorded; a chunk held already
 	// is no new use of it.
-	_, err = h.st.AddChunk(ctx, "NRN-ATB", c, 701, 1000)
+	_, err = h.st.AddChunk(ctx, "NRN-ATB", c, 701, 1000, 0)
 	if !errors.Is(err, store.ErrQuota) {
 		t.Fatalf("past the quota: %v", err)
 	}
@@ -73,11 +74,11 @@ func testChunks(t *testing.T, h *handle) {
 		t.Fatal("a chunk that fits the quota exactly was not added")
 	}
 	for _, bad := range []int64{0, -1, 1<<20 + 1} {
-		if _, err := h.st.AddChunk(ctx, "NRN-ATB", chunkSum("bad"), bad, 0); err == nil {
+		if _, err := h.st.AddChunk(ctx, "NRN-ATB", chunkSum("bad"), bad, 0, 0); err == nil {
 			t.Errorf("a chunk of %d bytes was added", bad)
 		}
 	}
-	if _, err := h.st.AddChunk(ctx, "a:b", a, 1, 0); err == nil {
+	if _, err := h.st.AddChunk(ctx, "a:b", a, 1, 0, 0); err == nil {
 		t.Error("an owner with ':' was taken")
 	}
 	if h.reopen() {
@@ -95,18 +96,18 @@ func testChunks(t *testing.T, h *handle) {
 	}
 	var sums [][32]byte
 	var total int64
-	err = h.st.EachChunk(ctx, "NRN-ATB", func(sum [32]byte, size int64) error {
-		if len(sums) > 0 && string(sum[:]) <= string(sums[len(sums)-1][:]) {
+	err = h.st.EachChunk(ctx, "NRN-ATB", func(c store.ChunkHold) error {
+		if len(sums) > 0 && string(c.Sum[:]) <= string(sums[len(sums)-1][:]) {
 			t.Errorf("chunks out of order")
 		}
-		sums = append(sums, sum)
-		total += size
+		sums = append(sums, c.Sum)
+		total += c.Size
 		return nil
 	})
 	if err != nil || len(sums) != 3 || total != 1000 {
 		t.Errorf("each chunk: %d chunks of %d bytes, %v", len(sums), total, err)
 	}
-	if err := h.st.EachChunk(ctx, "OSH-ARA", func([32]byte, int64) error { t.Error("a chunk of an owner with none"); return nil }); err != nil {
+	if err := h.st.EachChunk(ctx, "OSH-ARA", func(store.ChunkHold) error { t.Error("a chunk of an owner with none"); return nil }); err != nil {
 		t.Error(err)
 	}
 }
@@ -128,7 +129,7 @@ func testChunksConcurrent(t *testing.T, h *handle) {
 				if i%2 == 1 {
 					name = fmt.Sprintf("own %d %d", w, i)
 				}
-				ok, err := h.st.AddChunk(ctx, "NRN-ATB", chunkSum(name), size, quota)
+				ok, err := h.st.AddChunk(ctx, "NRN-ATB", chunkSum(name), size, quota, 0)
 				mu.Lock()
 				switch {
 				case errors.Is(err, store.ErrQuota):
@@ -150,4 +151,216 @@ func testChunksConcurrent(t *testing.T, h *handle) {
 	if u.Bytes > quota || u.Bytes < quota-size || refused == 0 {
 		t.Errorf("usage %d bytes against a quota of %d, %d refused", u.Bytes, quota, refused)
 	}
+}
+
+// Releasing chunks: a condemned hold is not held, and counts until it is
+// released; adding it again pardons it; only a hold condemned by the
+// cutoff is released, off the usage; the last hold of a chunk released
+// makes its blob dying at the next generation, which no chunk is added
+// for until BlobGone ends it and the put read the new generation; an
+// orphan blob is given up only when nobody holds it; all of it survives
+// a restart.
+func testChunkRelease(t *testing.T, h *handle) {
+	a, b, d := chunkSum("a"), chunkSum("b"), chunkSum("d")
+	t1 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	t2, t3 := t1.Add(time.Hour), t1.Add(2*time.Hour)
+	must := func(ok bool, err error) bool {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	count := func(n int, err error) int {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	held := func(owner string, sums ...[32]byte) int {
+		t.Helper()
+		m, err := h.st.HeldChunks(ctx, owner, sums)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(m)
+	}
+	if !must(h.st.AddChunk(ctx, "NRN-ATB", a, 100, 0, 0)) || !must(h.st.AddChunk(ctx, "NRN-ATB", b, 200, 0, 0)) ||
+		!must(h.st.AddChunk(ctx, "_global", a, 100, 0, 0)) {
+		t.Fatal("a new chunk was not added")
+	}
+	if bs, err := h.st.ChunkBlob(ctx, a); err != nil || bs != (store.BlobState{}) {
+		t.Fatalf("a chunk never released: %+v %v", bs, err)
+	}
+	if n := count(h.st.CondemnChunks(ctx, "NRN-ATB", [][32]byte{a, d}, t1)); n != 1 {
+		t.Fatalf("condemned %d of one held chunk and one not held", n)
+	}
+	if held("NRN-ATB", a, b) != 1 || held("_global", a) != 1 {
+		t.Fatal("a condemned hold is held, or another owner's hold was condemned too")
+	}
+	if u := usage(t, h.st, "NRN-ATB"); u != (store.ChunkUsage{Chunks: 2, Bytes: 300}) {
+		t.Errorf("a condemned hold no longer counts: %+v", u)
+	}
+	var holds []string
+	err := h.st.EachChunk(ctx, "NRN-ATB", func(c store.ChunkHold) error {
+		holds = append(holds, fmt.Sprintf("%x %d %v", c.Sum[:2], c.Size, c.Condemned.Equal(t1)))
+		return nil
+	})
+	if err != nil || fmt.Sprint(holds) != fmt.Sprintf("[%x 100 true %x 200 false]", a[:2], b[:2]) && fmt.Sprint(holds) != fmt.Sprintf("[%x 200 false %x 100 true]", b[:2], a[:2]) {
+		t.Errorf("each chunk: %v %v", holds, err)
+	}
+	// Sent again: pardoned, counted once.
+	if !must(h.st.AddChunk(ctx, "NRN-ATB", a, 100, 0, 0)) || held("NRN-ATB", a) != 1 {
+		t.Fatal("a condemned chunk sent again was not pardoned")
+	}
+	if u := usage(t, h.st, "NRN-ATB"); u != (store.ChunkUsage{Chunks: 2, Bytes: 300}) {
+		t.Errorf("a pardoned chunk was counted again: %+v", u)
+	}
+	if count(h.st.CondemnChunks(ctx, "NRN-ATB", [][32]byte{a}, t1)) != 1 || count(h.st.PardonChunks(ctx, "NRN-ATB", [][32]byte{a, b})) != 1 {
+		t.Fatal("condemn and pardon")
+	}
+	if count(h.st.CondemnChunks(ctx, "NRN-ATB", [][32]byte{a}, t2)) != 1 || count(h.st.CondemnChunks(ctx, "NRN-ATB", [][32]byte{a}, t3)) != 0 {
+		t.Fatal("a condemned hold was condemned again")
+	}
+	if h.reopen() && held("NRN-ATB", a, b) != 1 {
+		t.Fatal("a condemnation did not survive a restart")
+	}
+	// Condemned after the cutoff, or not condemned: kept.
+	r, err := h.st.ReleaseChunks(ctx, "NRN-ATB", [][32]byte{a, b, d}, t2.Add(-time.Second), t3)
+	if err != nil || r.Chunks != 0 || len(r.Blobs) != 0 {
+		t.Fatalf("released %+v %v", r, err)
+	}
+	r, err = h.st.ReleaseChunks(ctx, "NRN-ATB", [][32]byte{a, b, d}, t2, t3)
+	if err != nil || r.Chunks != 1 || r.Bytes != 100 || len(r.Blobs) != 0 {
+		t.Fatalf("released %+v %v (another owner holds the chunk: its blob stays)", r, err)
+	}
+	if u := usage(t, h.st, "NRN-ATB"); u != (store.ChunkUsage{Chunks: 1, Bytes: 200}) {
+		t.Errorf("after the release: %+v", u)
+	}
+	if count(h.st.CondemnChunks(ctx, "_global", [][32]byte{a}, t1)) != 1 {
+		t.Fatal("condemn")
+	}
+	if _, ok, err := h.st.ReleaseBlob(ctx, a, t3); err != nil || ok {
+		t.Fatalf("the blob of a held chunk was given up: %v %v", ok, err)
+	}
+	r, err = h.st.ReleaseChunks(ctx, "_global", [][32]byte{a}, t3, t3)
+	if err != nil || r.Chunks != 1 || len(r.Blobs) != 1 || r.Blobs[0] != (store.DyingBlob{Sum: a, Gen: 1}) {
+		t.Fatalf("the last hold released: %+v %v", r, err)
+	}
+	if bs, err := h.st.ChunkBlob(ctx, a); err != nil || bs.Gen != 1 || !bs.Dying.Equal(t3) {
+		t.Fatalf("a blob given up: %+v %v", bs, err)
+	}
+	var dying []string
+	err = h.st.EachDyingBlob(ctx, func(sum [32]byte, bs store.BlobState) error {
+		dying = append(dying, fmt.Sprintf("%x %d", sum[:2], bs.Gen))
+		return nil
+	})
+	if err != nil || fmt.Sprint(dying) != fmt.Sprintf("[%x 1]", a[:2]) {
+		t.Errorf("dying: %v %v", dying, err)
+	}
+	var owners []string
+	h.st.EachChunkOwner(ctx, func(owner string, _ store.ChunkUsage) error { owners = append(owners, owner); return nil })
+	if fmt.Sprint(owners) != "[NRN-ATB]" {
+		t.Errorf("owners after _global released all it held: %v", owners)
+	}
+	// A put that read generation 0, or 1 while it is dying: refused.
+	for _, gen := range []uint64{0, 1} {
+		if _, err := h.st.AddChunk(ctx, "OSH-ARA", a, 100, 0, gen); !errors.Is(err, store.ErrBlobChanged) {
+			t.Fatalf("a chunk added at generation %d of a dying blob: %v", gen, err)
+		}
+	}
+	if held("OSH-ARA", a) != 0 || usage(t, h.st, "OSH-ARA") != (store.ChunkUsage{}) {
+		t.Fatal("a refused chunk was recorded")
+	}
+	if _, ok, err := h.st.ReleaseBlob(ctx, a, t3); err != nil || ok {
+		t.Fatalf("a dying blob given up again: %v %v", ok, err)
+	}
+	if h.reopen() {
+		if bs, _ := h.st.ChunkBlob(ctx, a); bs.Gen != 1 || bs.Dying.IsZero() {
+			t.Fatalf("after a restart: %+v", bs)
+		}
+	}
+	if err := h.st.BlobGone(ctx, a, 0); err != nil {
+		t.Fatal(err)
+	}
+	if bs, _ := h.st.ChunkBlob(ctx, a); bs.Dying.IsZero() {
+		t.Fatal("an older generation's deletion ended the dying")
+	}
+	if err := h.st.BlobGone(ctx, a, 1); err != nil {
+		t.Fatal(err)
+	}
+	if bs, _ := h.st.ChunkBlob(ctx, a); bs != (store.BlobState{Gen: 1}) {
+		t.Fatalf("deleted: %+v", bs)
+	}
+	if _, err := h.st.AddChunk(ctx, "OSH-ARA", a, 100, 0, 0); !errors.Is(err, store.ErrBlobChanged) {
+		t.Fatalf("a put that read the generation before: %v", err)
+	}
+	if !must(h.st.AddChunk(ctx, "OSH-ARA", a, 100, 0, 1)) || held("OSH-ARA", a) != 1 {
+		t.Fatal("a chunk stored anew was not added")
+	}
+	// An orphan blob (no hold): given up once.
+	gen, ok, err := h.st.ReleaseBlob(ctx, d, t3)
+	if err != nil || !ok || gen != 1 {
+		t.Fatalf("an orphan: %d %v %v", gen, ok, err)
+	}
+	if _, ok, _ := h.st.ReleaseBlob(ctx, d, t3); ok {
+		t.Fatal("an orphan given up twice")
+	}
+}
+
+// A put of another owner and the release of a chunk's last hold at the
+// same time, many times over (on a second process where the engine has
+// them): either the put's hold is there and the blob is not dying, or
+// the put was refused with ErrBlobChanged; never a hold on a blob being
+// deleted.
+func testChunkReleaseRace(t *testing.T, h *handle) {
+	other := h.st
+	if h.s.Second != nil {
+		other = h.s.Second(t, h.st)
+		defer other.Close()
+	}
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	const rounds = 60
+	lost := 0
+	for i := range rounds {
+		sum := chunkSum(fmt.Sprintf("race %d", i))
+		if _, err := h.st.AddChunk(ctx, "NRN-ATB", sum, 10, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.st.CondemnChunks(ctx, "NRN-ATB", [][32]byte{sum}, at); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var r store.Released
+		var rerr, aerr error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			r, rerr = h.st.ReleaseChunks(ctx, "NRN-ATB", [][32]byte{sum}, at, at)
+		}()
+		go func() {
+			defer wg.Done()
+			var bs store.BlobState
+			if bs, aerr = other.ChunkBlob(ctx, sum); aerr == nil {
+				_, aerr = other.AddChunk(ctx, "OSH-ARA", sum, 10, 0, bs.Gen)
+			}
+		}()
+		wg.Wait()
+		if rerr != nil || aerr != nil && !errors.Is(aerr, store.ErrBlobChanged) {
+			t.Fatalf("round %d: release %v, add %v", i, rerr, aerr)
+		}
+		m, _ := h.st.HeldChunks(ctx, "OSH-ARA", [][32]byte{sum})
+		bs, _ := h.st.ChunkBlob(ctx, sum)
+		dying := len(r.Blobs) == 1 || !bs.Dying.IsZero()
+		switch {
+		case len(m) == 1 && dying:
+			t.Fatalf("round %d: a chunk held on a dying blob (%+v, released %+v)", i, bs, r)
+		case len(m) == 0 && aerr == nil:
+			t.Fatalf("round %d: an add that succeeded is not held", i)
+		case len(m) == 0:
+			lost++
+		}
+	}
+	t.Logf("%d of %d puts came after the release and were refused", lost, rounds)
 }

@@ -77,6 +77,8 @@ func (s Suite) Run(t *testing.T) {
 		{"PublicRule", testPublicRule},
 		{"Chunks", testChunks},
 		{"ChunksConcurrent", testChunksConcurrent},
+		{"ChunkRelease", testChunkRelease},
+		{"ChunkReleaseRace", testChunkReleaseRace},
 		{"FieldsKept", testFieldsKept},
 		{"ProcessesShareTheLog", testProcessesShareTheLog},
 		{"ProcessesOneDevice", testProcessesOneDevice},

@@ -206,6 +206,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{`"required":"true()"`, `"required":"pulldata()"`, "function pulldata() is not supported"},
 		{`"version":"v3"`, `"version":""`, "is not a version"},
 		{`"ky":"Окуунун тести"`, `"fr":"Test"`, `language "fr" is none of ky, ru, en`},
+		{`"correct":["d14"]`, `"correct":["d90"]`, `"d90" is not a choice of list q1`},
 		{`"form_id"`, `"form_idx"`, "unknown field"},
 	}
 	for _, c := range cases {

@@ -90,6 +90,12 @@ type Question struct {
 	Relevant          string `json:"relevant,omitempty"`
 	ChoiceFilter      string `json:"choice_filter,omitempty"`
 	Appearance        string `json:"appearance,omitempty"`
+	// Correct are the names of the choices that answer a select question
+	// correctly (the survey sheet's "correct" column, names separated by
+	// spaces): one for a select_one; for a select_multiple, all of them
+	// and no other. A test before and after a training marks its
+	// questions so (learn.go).
+	Correct []string `json:"correct,omitempty"`
 	// Row is the survey sheet's row the question was read from.
 	Row      int         `json:"row,omitempty"`
 	Children []*Question `json:"children,omitempty"`

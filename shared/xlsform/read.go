@@ -334,6 +334,9 @@ func (f *Form) link() []problem {
 		if q.ChoiceFilter != "" && !q.Select() {
 			bad(q, "choice_filter", "only a select_one or select_multiple has a choice filter")
 		}
+		if len(q.Correct) > 0 {
+			checkCorrect(f, q, bad)
+		}
 		q.required = compile(q, "required", q.Required, exprContext{})
 		q.constraint = compile(q, "constraint", q.Constraint, exprContext{dot: true})
 		q.relevant = compile(q, "relevant", q.Relevant, exprContext{})
@@ -349,6 +352,30 @@ func (f *Form) link() []problem {
 		}
 	}
 	return ps
+}
+
+// checkCorrect checks a question's correct answers (the "correct"
+// column): only a select has them, a select_one one, and each is a
+// choice of its list, named once.
+func checkCorrect(f *Form, q *Question, bad func(q *Question, field, format string, a ...any)) {
+	switch {
+	case !q.Select():
+		bad(q, "correct", "only a select_one or select_multiple has correct answers (the names of its correct choices); leave the cell of this %s empty", q.Type)
+		return
+	case q.Type == TypeSelectOne && len(q.Correct) > 1:
+		bad(q, "correct", "a select_one has one correct answer, not %d (%s)", len(q.Correct), strings.Join(q.Correct, " "))
+		return
+	}
+	seen := map[string]bool{}
+	for _, c := range q.Correct {
+		switch {
+		case seen[c]:
+			bad(q, "correct", "%q is written twice", c)
+		case f.Choice(q.List, c) == nil:
+			bad(q, "correct", "%q is not a choice of list %s (write the choices' names, not their labels)", c, q.List)
+		}
+		seen[c] = true
+	}
 }
 
 // labelRef is a reference to an answer inside a label (${name}), which
@@ -698,6 +725,7 @@ func (r *reader) survey(rows [][]string) {
 	conMsgs := r.langCols(t, "constraint_message", dl)
 	col := func(name string) int { return t.col(name) }
 	req, con, rel, cf, app := col("required"), col("constraint"), col("relevant"), col("choice_filter"), col("appearance")
+	correct := col("correct")
 	type open struct {
 		q  *Question
 		no int
@@ -826,6 +854,7 @@ func (r *reader) survey(rows [][]string) {
 			return s
 		}
 		q.Constraint, q.Relevant, q.ChoiceFilter, q.Appearance = expr(con), expr(rel), expr(cf), expr(app)
+		q.Correct = strings.Fields(expr(correct)) // checked by link
 		*place() = append(*place(), q)
 		if q.Type == TypeGroup {
 			if len(stack) >= 20 {

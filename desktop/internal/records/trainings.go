@@ -9,6 +9,8 @@ import (
 
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/policy"
+	"github.com/kenesh/kenesh/shared/xlsform"
 )
 
 // Trainings (domain/training.go): the attendance list and the materials
@@ -62,29 +64,72 @@ func (s *Service) editTraining(ctx context.Context, id string, change func(e *do
 	return out, err
 }
 
+// ErrAttendanceHidden is the attendance list of a training this laptop's
+// role may not read (policy.MayReadAttendance).
+var ErrAttendanceHidden = errors.New("the attendance list names people: only the training's council and central staff read it")
+
+// Attendance is the attendance list of training event, ordered by name,
+// for a laptop whose role may read it (policy.MayReadAttendance; a laptop
+// not yet enrolled reads what it holds).
+func (s *Service) Attendance(ctx context.Context, event string) (*domain.Event, []domain.Attendee, error) {
+	e, err := s.Event(ctx, event)
+	if err != nil {
+		return nil, nil, err
+	}
+	if dev, enrolled := s.Reader(); enrolled && !policy.MayReadAttendance(dev, e.Council) {
+		return nil, nil, fmt.Errorf("training %s: %w", event, ErrAttendanceHidden)
+	}
+	return e, e.AttendeesByName(), nil
+}
+
 // SaveAttendee adds a to the attendance list of training event (a.ID
 // empty), or changes attendee a.ID. It returns the training and the
 // attendee as saved.
 func (s *Service) SaveAttendee(ctx context.Context, event string, a domain.Attendee) (*domain.Event, *domain.Attendee, error) {
-	isNew := a.ID == ""
-	a.Normalize()
+	e, saved, err := s.SaveAttendees(ctx, event, []domain.Attendee{a})
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, &saved[0], nil
+}
+
+// SaveAttendees saves several attendees at once (a list typed from a
+// paper sheet): all of them, or, with any at fault, none, every fault
+// named.
+func (s *Service) SaveAttendees(ctx context.Context, event string, list []domain.Attendee) (*domain.Event, []domain.Attendee, error) {
+	if len(list) == 0 {
+		return nil, nil, errors.New("no attendees to save")
+	}
+	list = slices.Clone(list)
+	isNew := make([]bool, len(list))
+	for i := range list {
+		isNew[i] = list[i].ID == ""
+		list[i].Normalize()
+	}
 	e, err := s.editTraining(ctx, event, func(e *domain.Event) ([]string, error) {
-		i := slices.IndexFunc(e.Attendees, func(x domain.Attendee) bool { return x.ID == a.ID })
-		switch {
-		case i < 0 && !isNew:
-			return nil, fmt.Errorf("training %s has no attendee %s: %w", event, a.ID, domain.ErrNotFound)
-		case i < 0:
-			e.Attendees = append(e.Attendees, a)
-		default:
-			e.Attendees[i] = a
+		own := []string{"attendees"}
+		for k, a := range list {
+			i := slices.IndexFunc(e.Attendees, func(x domain.Attendee) bool { return x.ID == a.ID })
+			switch {
+			case i < 0 && !isNew[k]:
+				return nil, fmt.Errorf("training %s has no attendee %s: %w", event, a.ID, domain.ErrNotFound)
+			case i < 0:
+				e.Attendees = append(e.Attendees, a)
+			default:
+				e.Attendees[i] = a
+			}
+			own = append(own, "attendees/"+a.ID)
 		}
-		return []string{"attendees/" + a.ID, "attendees"}, nil
+		return own, nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	saved, _ := e.Attendee(a.ID)
-	return e, &saved, nil
+	out := make([]domain.Attendee, len(list))
+	for i, a := range list {
+		out[i], _ = e.Attendee(a.ID)
+	}
+	return e, out, nil
 }
 
 // RemoveAttendee takes attendee id off the attendance list of training
@@ -124,4 +169,49 @@ func (s *Service) UseMaterial(ctx context.Context, event, material string, used 
 		}
 		return []string{"materials/" + material}, nil
 	})
+}
+
+// TrainingResults is what the tests taken at training event show before
+// and after it (xlsform.Form.Learn): one result per version of a form
+// that tells a test before from one after (xlsform.Form.Staged) and has
+// responses linked to the training, ordered by form and version. Other
+// forms filled at the training (feedback) are not tests and are left out.
+func (s *Service) TrainingResults(ctx context.Context, event string) ([]xlsform.Learning, error) {
+	if _, err := s.Event(ctx, event); err != nil {
+		return nil, err
+	}
+	all, err := s.Responses(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ form, version string }
+	byForm := map[key][]xlsform.Answers{}
+	var keys []key
+	for _, r := range all {
+		if r.Event != event {
+			continue
+		}
+		k := key{r.FormID, r.Version}
+		if _, ok := byForm[k]; !ok {
+			keys = append(keys, k)
+		}
+		byForm[k] = append(byForm[k], r.AnswerMap())
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := strings.Compare(a.form, b.form); c != 0 {
+			return c
+		}
+		return strings.Compare(a.version, b.version)
+	})
+	var out []xlsform.Learning
+	for _, k := range keys {
+		_, f, err := s.Questionnaire(ctx, k.form, k.version)
+		if err != nil {
+			return nil, fmt.Errorf("the results of training %s: %w", event, err)
+		}
+		if f.Staged() {
+			out = append(out, f.Learn(byForm[k]))
+		}
+	}
+	return out, nil
 }

@@ -182,3 +182,42 @@ func TestMaterialsUsed(t *testing.T) {
 		t.Fatalf("unmarked: %v %+v", err, e)
 	}
 }
+
+// The results of a training are counted from the tests linked to it
+// alone; a feedback form filled at it is not a test.
+func TestTrainingResults(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := setup(t)
+	tr := newTraining(t, svc)
+	other := newTraining(t, svc)
+	for _, name := range []string{"training_test", "event_feedback"} {
+		if _, err := svc.PublishQuestionnaire(ctx, corpusForm(t, name), name+".xlsx"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range []struct{ event, form, answers string }{
+		{tr.ID, "training_test", `{"stage": "pre", "q1": "d30", "q2": "anyone", "q3": ["request"], "confidence": 2}`},
+		{tr.ID, "training_test", `{"stage": "pre", "q1": "d14", "q2": "anyone", "q3": ["fine"], "confidence": 3}`},
+		{tr.ID, "training_test", `{"stage": "post", "q1": "d14", "q2": "council", "q3": ["request", "hearing"], "confidence": 5}`},
+		{other.ID, "training_test", `{"stage": "post", "q1": "d60", "q2": "anyone", "q3": ["fine"]}`},
+		{tr.ID, "event_feedback", `{"rating": 5, "again": "yes"}`},
+	} {
+		if _, err := svc.SaveResponse(ctx, domain.Response{Council: "NRN-ATB", FormID: r.form, Event: r.event, Answers: answersOf(t, r.answers)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := svc.TrainingResults(ctx, tr.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].FormID != "training_test" || res[0].Pre != 2 || res[0].Post != 1 {
+		t.Fatalf("results: %+v", res)
+	}
+	// Before: 0 of 3 and 1 of 3 correct; after: 3 of 3.
+	if l := res[0]; l.ScorePre.Value != 1.0/6 || l.ScorePost.Value != 1 || l.Questions[0].Name != "q1" || l.Questions[0].Pre.Value != 0.5 {
+		t.Errorf("scores: %+v", l)
+	}
+	if res, err := svc.TrainingResults(ctx, domain.NewID()); !errors.Is(err, domain.ErrNotFound) || res != nil {
+		t.Errorf("results of no event: %v", err)
+	}
+}

@@ -90,8 +90,60 @@ func (s Schema) FromFields(fields map[string]json.RawMessage, v any) error {
 		}
 		top[name] = val
 	}
-	for coll, ids := range items {
+	for _, ids := range items {
 		sort.Strings(ids)
+	}
+	// The fields are written as one JSON object, decoded once: json.Marshal
+	// of the map would check and copy every value again (they are valid
+	// JSON: Op.Validate). Names in order, so that two names encoding/json
+	// matches alike ("Summary", "summary") always decode alike.
+	names := make([]string, 0, len(top)+len(items))
+	size := 2
+	for name, val := range top {
+		names = append(names, name)
+		size += len(name) + len(val) + 4
+	}
+	for coll, ids := range items {
+		if _, ok := top[coll]; !ok {
+			names = append(names, coll)
+		}
+		size += len(coll) + 6
+		for _, id := range ids {
+			size += len(fields[coll+ItemSep+id]) + 1
+		}
+	}
+	sort.Strings(names)
+	raw := make([]byte, 0, size)
+	raw = append(raw, '{')
+	for i, name := range names {
+		if i > 0 {
+			raw = append(raw, ',')
+		}
+		raw = appendJSONString(raw, name)
+		raw = append(raw, ':')
+		ids, isColl := items[name]
+		if !isColl {
+			if val := top[name]; len(val) > 0 {
+				raw = append(raw, val...)
+			} else {
+				raw = append(raw, "null"...)
+			}
+			continue
+		}
+		raw = append(raw, '[')
+		for j, id := range ids {
+			if j > 0 {
+				raw = append(raw, ',')
+			}
+			raw = append(raw, fields[name+ItemSep+id]...)
+		}
+		raw = append(raw, ']')
+	}
+	raw = append(raw, '}')
+	if err := json.Unmarshal(raw, v); err == nil {
+		return nil
+	}
+	for coll, ids := range items {
 		var b bytes.Buffer
 		b.WriteByte('[')
 		for i, id := range ids {
@@ -103,14 +155,20 @@ func (s Schema) FromFields(fields map[string]json.RawMessage, v any) error {
 		b.WriteByte(']')
 		top[coll] = b.Bytes()
 	}
-	raw, err := json.Marshal(top)
-	if err != nil {
-		return fmt.Errorf("rebuild: %w", err)
-	}
-	if err := json.Unmarshal(raw, v); err == nil {
-		return nil
-	}
 	return s.fromFieldsOneByOne(fields, top, items, v)
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // FieldsError is returned by FromFields when some fields (or collection

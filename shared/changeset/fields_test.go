@@ -3,7 +3,11 @@ package changeset
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/kenesh/kenesh/shared/caldate"
@@ -120,5 +124,86 @@ func TestDiffKeepsFieldsOfNewerVersions(t *testing.T) {
 	// Without the names (nil), every absent field is removed, as before.
 	if d := Diff(&s, next, nil); len(d) != 5 {
 		t.Fatalf("diff without names has %d changes, want 5", len(d))
+	}
+}
+
+// fromFieldsViaMap is how FromFields rebuilt a record before it wrote the
+// JSON object itself: the fields as a map, marshalled, then decoded.
+func fromFieldsViaMap(s Schema, fields map[string]json.RawMessage, v any) error {
+	top := map[string]any{}
+	items := map[string][]string{}
+	for name, val := range fields {
+		if coll, id, ok := strings.Cut(name, ItemSep); ok && s.isCollection(coll) {
+			if !isNull(val) {
+				items[coll] = append(items[coll], id)
+			}
+			continue
+		}
+		if !strings.HasPrefix(name, "_") {
+			top[name] = val
+		}
+	}
+	for coll, ids := range items {
+		sort.Strings(ids)
+		var list []json.RawMessage
+		for _, id := range ids {
+			list = append(list, fields[coll+ItemSep+id])
+		}
+		top[coll] = list
+	}
+	raw, err := json.Marshal(top)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// FromFields writes the fields as one JSON object and decodes it: the
+// record it makes is the one the map's JSON made, for records of every
+// shape (collections, removed items, a tombstone, fields it does not know,
+// names to escape, values that do not fit).
+func TestFromFieldsAsThroughAMap(t *testing.T) {
+	schema := Schema{Collections: []string{"items"}}
+	rng := rand.New(rand.NewPCG(3, 4))
+	values := map[string][]string{
+		"title": {`"Суу"`, `"a \"quoted\" <b>"`, `""`, `null`, `"\u00e9\ud83d\ude00"`},
+		"on":    {`"2026-03-02"`, `null`, `"2025-12-31"`},
+		"n":     {`4`, `0`, `-12`, `1e3`, `null`},
+		"zone":  {`"Нарын"`, `"Ош"`},
+	}
+	for i := range 2000 {
+		fields := map[string]json.RawMessage{}
+		for name, vs := range values {
+			if rng.IntN(4) > 0 {
+				fields[name] = json.RawMessage(vs[rng.IntN(len(vs))])
+			}
+		}
+		for n := rng.IntN(5); n > 0; n-- {
+			id := fmt.Sprintf("%02d", rng.IntN(10))
+			v := fmt.Sprintf(`{"id":%q,"text":"ң%d"}`, id, rng.IntN(100))
+			if rng.IntN(5) == 0 {
+				v = "null" // removed
+			}
+			fields["items/"+id] = json.RawMessage(v)
+		}
+		if rng.IntN(5) == 0 {
+			fields[DeletedField] = json.RawMessage("true")
+		}
+		if rng.IntN(5) == 0 {
+			fields["newer\n\"field\""] = json.RawMessage(`{"a":[1,2]}`)
+		}
+		if rng.IntN(8) == 0 {
+			fields["Title"] = json.RawMessage(`"upper"`) // encoding/json matches names alike
+		}
+		var got, want dated
+		err := schema.FromFields(fields, &got)
+		if wantErr := fromFieldsViaMap(schema, fields, &want); wantErr == nil && err != nil {
+			t.Fatalf("record %d %v: %v", i, fields, err)
+		} else if wantErr != nil {
+			continue // a field that does not fit: TestFromFieldsKeepsWhatFits
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("record %d %v:\n got %+v\nwant %+v", i, fields, got, want)
+		}
 	}
 }

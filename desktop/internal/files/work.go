@@ -26,13 +26,22 @@ import (
 // when this laptop fetches them, this laptop does too. The bookkeeping in
 // the store (names under f:):
 //
-//	s:OWNER:SHA256   the server holds this chunk for OWNER (sent, or fetched from it)
+//	s:KIND:ID:SHA256 the server held this chunk for the record's owner while this laptop
+//	                 moved the record's files as of this digest (32 bytes): sent, or fetched
 //	d:KIND:ID        the record's files are done as of this digest of their chunks
 //	                 (32 bytes), and a byte: 1 when this laptop holds them all
 //	o:auto_max       materials up to this many bytes are fetched on a slow link too
 //
 // Records are looked through once after opening and then as they change
 // (Watch): a record whose digest is not its done mark is dirty.
+//
+// What the server holds is noted per record and digest, and forgotten
+// once the record is done: the server releases the chunks no record names
+// any more (its sweep), so that a chunk it held for one record, or for an
+// earlier version of this one, may be gone when another names it. A
+// record whose files changed asks the server about all of them once; only
+// a transfer in progress trusts what it noted (a transfer cut at 90%
+// sends only the rest).
 
 // fileKinds are the kinds whose records name files.
 var fileKinds = []string{domain.KindAppeal, domain.KindEvent, domain.KindMaterial}
@@ -82,8 +91,9 @@ func (w *Work) count(f func(Chunk) bool) (n int, bytes int64) {
 	return n, bytes
 }
 
-func sentName(owner string, sum [32]byte) string {
-	return "s:" + owner + ":" + hex.EncodeToString(sum[:])
+func sentPrefix(kind, id string) string { return "s:" + kind + ":" + id + ":" }
+func sentName(kind, id string, sum [32]byte) string {
+	return sentPrefix(kind, id) + hex.EncodeToString(sum[:])
 }
 func doneName(kind, id string) string { return "d:" + kind + ":" + id }
 
@@ -321,7 +331,7 @@ func (f *Files) work(ctx context.Context, r ref, autoMax int64) (*Work, error) {
 	names := make([]string, len(w.Chunks)+1)
 	for i, c := range w.Chunks {
 		sums[i] = c.Sum
-		names[i] = sentName(w.Owner, c.Sum)
+		names[i] = sentName(r.kind, r.id, c.Sum)
 	}
 	names[len(w.Chunks)] = doneName(r.kind, r.id)
 	local, err := f.st.HasChunks(ctx, sums)
@@ -332,10 +342,13 @@ func (f *Files) work(ctx context.Context, r ref, autoMax int64) (*Work, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Done as of this digest: the server held them all.
+	m := marks[doneName(r.kind, r.id)]
+	done := len(m) == 33 && [32]byte(m[:32]) == w.digest
 	all := true
 	for i := range w.Chunks {
 		w.Chunks[i].Local = local[w.Chunks[i].Sum]
-		_, w.Chunks[i].Sent = marks[names[i]]
+		w.Chunks[i].Sent = done || bytes.Equal(marks[names[i]], w.digest[:])
 		all = all && w.Chunks[i].Local
 	}
 	f.mu.Lock()
@@ -353,8 +366,7 @@ func (f *Files) work(ctx context.Context, r ref, autoMax int64) (*Work, error) {
 		dev, enrolled := f.rec.Reader()
 		w.Fetch = !enrolled || dev.Role == domain.RoleSecretary
 	}
-	m := marks[doneName(r.kind, r.id)]
-	if len(m) == 33 && [32]byte(m[:32]) == w.digest && (m[32] == 1 || !w.Fetch && !all) {
+	if done && (m[32] == 1 || !w.Fetch && !all) {
 		if up, _ := w.Up(); up == 0 {
 			return nil, nil
 		}
@@ -362,18 +374,19 @@ func (f *Files) work(ctx context.Context, r ref, autoMax int64) (*Work, error) {
 	return w, nil
 }
 
-// Sent notes that the server holds chunks for owner.
-func (f *Files) Sent(ctx context.Context, owner string, sums [][32]byte) error {
+// Sent notes that the server holds chunks of w's record, as w names its
+// files.
+func (f *Files) Sent(ctx context.Context, w *Work, sums [][32]byte) error {
 	marks := make(map[string][]byte, len(sums))
 	for _, s := range sums {
-		marks[sentName(owner, s)] = []byte{}
+		marks[sentName(w.Kind, w.ID, s)] = w.digest[:]
 	}
 	return f.st.SetFileMarks(ctx, marks)
 }
 
-// Received keeps chunks fetched from the server (checked against their
-// SHA-256 on arrival) and notes that the server holds them for owner.
-func (f *Files) Received(ctx context.Context, owner string, chunks [][]byte) error {
+// Received keeps chunks of w's record fetched from the server (checked
+// against their SHA-256 on arrival) and notes that the server holds them.
+func (f *Files) Received(ctx context.Context, w *Work, chunks [][]byte) error {
 	for _, c := range chunks {
 		if len(c) == 0 || len(c) > domain.MaxChunkSize {
 			return fmt.Errorf("files: a chunk of %d bytes", len(c))
@@ -389,7 +402,7 @@ func (f *Files) Received(ctx context.Context, owner string, chunks [][]byte) err
 	for i, c := range chunks {
 		sums[i] = sha256.Sum256(c)
 	}
-	return f.Sent(ctx, owner, sums)
+	return f.Sent(ctx, w, sums)
 }
 
 // room refuses chunks fetched from the server with ErrNoRoom when keeping
@@ -432,7 +445,17 @@ func (f *Files) Done(ctx context.Context, w *Work) error {
 	if all {
 		mark[32] = 1
 	}
-	if err := f.st.SetFileMarks(ctx, map[string][]byte{doneName(w.Kind, w.ID): mark}); err != nil {
+	// Done: what was noted of the transfer is forgotten with it (the
+	// done mark says the server held them all).
+	marks := map[string][]byte{doneName(w.Kind, w.ID): mark}
+	err = f.st.EachFileMark(ctx, sentPrefix(w.Kind, w.ID), func(name string, _ []byte) error {
+		marks[name] = nil
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := f.st.SetFileMarks(ctx, marks); err != nil {
 		return err
 	}
 	f.mu.Lock()

@@ -58,14 +58,14 @@ func TestWorkUp(t *testing.T) {
 	for _, c := range w.Chunks {
 		sums = append(sums, c.Sum)
 	}
-	if err := fl.Sent(ctx, w.Owner, sums[:len(sums)-1]); err != nil {
+	if err := fl.Sent(ctx, w, sums[:len(sums)-1]); err != nil {
 		t.Fatal(err)
 	}
 	ws, _ = fl.Pending(ctx)
 	if n, _ := ws[0].Up(); n != 1 {
 		t.Fatalf("%d chunks to send after the others went", n)
 	}
-	fl.Sent(ctx, w.Owner, sums[len(sums)-1:])
+	fl.Sent(ctx, w, sums[len(sums)-1:])
 	ws, _ = fl.Pending(ctx)
 	if n, _ := ws[0].Up(); n != 0 {
 		t.Fatalf("%d chunks to send after all went", n)
@@ -77,11 +77,33 @@ func TestWorkUp(t *testing.T) {
 		t.Fatalf("%d records pending when done", len(ws))
 	}
 	st.Close()
+	// What was noted of the transfer went with it.
+	st.EachFileMark(ctx, "s:", func(name string, _ []byte) error {
+		t.Errorf("a mark of a done transfer is left: %s", name)
+		return nil
+	})
 	// Opened again: looked through, nothing to do.
-	_, fl, st = open(t, dir)
+	svc, fl, st = open(t, dir)
 	defer st.Close()
 	if ws, err := fl.Pending(ctx); err != nil || len(ws) != 0 {
 		t.Fatalf("after opening again: %d pending, %v", len(ws), err)
+	}
+	// The same file on another appeal is asked about again: the server
+	// may have released it since (no record named it), so what it held
+	// for the first is not taken for the second.
+	a2, err := svc.CreateAppeal(ctx, appeal())
+	if err == nil {
+		_, err = fl.Attach(ctx, domain.KindAppeal, a2.ID, files.Input{Name: "сүрөт.jpg"}, bytes.NewReader(content))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err = fl.Pending(ctx)
+	if err != nil || len(ws) != 1 || ws[0].ID != a2.ID {
+		t.Fatalf("pending after the same file went on another appeal: %d %v", len(ws), err)
+	}
+	if n, _ := ws[0].Up(); n != len(att.Chunks) {
+		t.Fatalf("%d of %d chunks of the second appeal to ask about", n, len(att.Chunks))
 	}
 }
 
@@ -156,7 +178,7 @@ func TestWorkDown(t *testing.T) {
 				chunks = append(chunks, b)
 			}
 			half := len(chunks) / 2
-			if err := fl.Received(ctx, w.Owner, chunks[:half]); err != nil {
+			if err := fl.Received(ctx, w, chunks[:half]); err != nil {
 				t.Fatal(err)
 			}
 			if done, total, _ := fl.Local(ctx, att); done == 0 || done >= total {
@@ -165,7 +187,7 @@ func TestWorkDown(t *testing.T) {
 			if _, _, err := fl.Open(ctx, domain.KindAppeal, a.ID, att.ID); !errors.Is(err, files.ErrNotDownloaded) {
 				t.Fatalf("a half-downloaded file opened: %v", err)
 			}
-			if err := fl.Received(ctx, w.Owner, chunks[half:]); err != nil {
+			if err := fl.Received(ctx, w, chunks[half:]); err != nil {
 				t.Fatal(err)
 			}
 			ws, _ = fl.Pending(ctx)

@@ -23,10 +23,11 @@ type FileStore interface {
 	Pending(ctx context.Context) ([]*files.Work, error)
 	// Chunk returns a chunk this laptop holds, checked against its sum.
 	Chunk(ctx context.Context, sum [32]byte) ([]byte, error)
-	// Sent notes that the server holds chunks for owner; Received keeps
-	// chunks fetched from it (checked on arrival) and notes the same.
-	Sent(ctx context.Context, owner string, sums [][32]byte) error
-	Received(ctx context.Context, owner string, chunks [][]byte) error
+	// Sent notes that the server holds chunks of a work's record;
+	// Received keeps chunks of it fetched from the server (checked on
+	// arrival) and notes the same.
+	Sent(ctx context.Context, w *files.Work, sums [][32]byte) error
+	Received(ctx context.Context, w *files.Work, chunks [][]byte) error
 	// Done notes a record's files done as the work says them (it checks
 	// again what is here).
 	Done(ctx context.Context, w *files.Work) error
@@ -258,7 +259,7 @@ func (m *mover) upload(ctx context.Context, ws []*files.Work, upDone map[*files.
 					m.prog.UpDone += a.w.Chunks[j].Size
 				}
 			}
-			if err := m.fs.Sent(ctx, a.w.Owner, held); err != nil {
+			if err := m.fs.Sent(ctx, a.w, held); err != nil {
 				return err
 			}
 			if len(ans.NotNamed) > 0 {
@@ -343,7 +344,7 @@ func (m *mover) put(ctx context.Context, w *files.Work, idx []int) error {
 		for j, k := range part {
 			sums[j] = w.Chunks[k].Sum
 		}
-		if err := m.fs.Sent(ctx, w.Owner, sums); err != nil {
+		if err := m.fs.Sent(ctx, w, sums); err != nil {
 			return err
 		}
 		m.sum.UpChunks += resp.Stored
@@ -404,7 +405,7 @@ func (m *mover) download(ctx context.Context, w *files.Work) error {
 			if len(got) == 0 {
 				return nil
 			}
-			err := m.fs.Received(ctx, w.Owner, got)
+			err := m.fs.Received(ctx, w, got)
 			got = got[:0]
 			return err
 		}

@@ -54,7 +54,7 @@ var ErrMergeAgain = errors.New("merge this record again from its history")
 // The history is read in one snapshot, a record at a time (memory does
 // not grow with the store); the operations of the records merged again
 // through a few iterators over the log that mostly step forward (see
-// opReader), not a lookup each. fn may keep st.
+// keyReader), not a lookup each. fn may keep st.
 func (s *Store) ReplayUpTo(ctx context.Context, kind string, cutoff hlc.Timestamp, fn func(id string, newest hlc.Timestamp, st *changeset.State) error) (ReplayStats, error) {
 	var stats ReplayStats
 	if !validPart(kind) {
@@ -64,7 +64,7 @@ func (s *Store) ReplayUpTo(ctx context.Context, kind string, cutoff hlc.Timestam
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 		defer it.Close()
-		ops := newOpReader(txn)
+		ops := newKeyReader(txn, spaceOp)
 		defer ops.close()
 		var id []byte
 		var refs []historyRef
@@ -100,7 +100,7 @@ func (s *Store) ReplayUpTo(ctx context.Context, kind string, cutoff hlc.Timestam
 	return stats, nil
 }
 
-func (s *Store) replayOne(ctx context.Context, log *opReader, kind, id string, refs []historyRef, cutoff hlc.Timestamp,
+func (s *Store) replayOne(ctx context.Context, log *keyReader, kind, id string, refs []historyRef, cutoff hlc.Timestamp,
 	stats *ReplayStats, fn func(string, hlc.Timestamp, *changeset.State) error) error {
 	var upto int // refs are in clock order: refs[:upto] are at or before cutoff
 	for upto < len(refs) && refs[upto].hlc <= cutoff {
@@ -181,6 +181,9 @@ func parseHistoryKey(k []byte) (id []byte, ref historyRef, ok bool) {
 // may keep st.
 func (s *Store) EachStateOf(ctx context.Context, kind string, ids []string, fn func(st *changeset.State) error) error {
 	err := s.db.View(func(txn *badger.Txn) error {
+		// Ids in order (an export's are) read as steps of an iterator.
+		r := newKeyReader(txn, spaceState)
+		defer r.close()
 		for _, id := range ids {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -188,14 +191,10 @@ func (s *Store) EachStateOf(ctx context.Context, kind string, ids []string, fn f
 			if !validPart(id) {
 				continue
 			}
-			item, err := txn.Get(stateKey(kind, id))
+			v, err := r.get(stateKey(kind, id))
 			if err == badger.ErrKeyNotFound {
 				continue
 			}
-			if err != nil {
-				return err
-			}
-			v, err := item.ValueCopy(nil)
 			if err != nil {
 				return err
 			}

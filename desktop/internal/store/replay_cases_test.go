@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
@@ -313,10 +314,10 @@ func TestReplayUpToAgreesWithMergingEachOperation(t *testing.T) {
 	}
 }
 
-// The operation reader finds every operation, in any order, by stepping
+// The key reader finds every operation, in any order, by stepping
 // when it is near and seeking when it is not, and says when one is not
 // in the log (passed by a step, or not found by a seek).
-func TestOpReader(t *testing.T) {
+func TestKeyReader(t *testing.T) {
 	ctx := context.Background()
 	s, err := Open(ctx, t.TempDir(), newKey(t), Options{})
 	if err != nil {
@@ -340,7 +341,7 @@ func TestOpReader(t *testing.T) {
 	reads = append(reads, read{"dev10", 150}, read{"dev1", 20}, read{"dev10", 7}, read{"dev1", 199}, read{"dev10", 200}, read{"dev10", 1})
 	missing := []read{{"dev1", 201}, {"dev1", 0}, {"dev3", 1}, {"dev", 5}}
 	err = s.db.View(func(txn *badger.Txn) error {
-		r := newOpReader(txn)
+		r := newKeyReader(txn, spaceOp)
 		defer r.close()
 		for i, rd := range append(reads, missing...) {
 			v, err := r.get(opKey(rd.dev, rd.seq))
@@ -368,12 +369,62 @@ func TestOpReader(t *testing.T) {
 		if r.steps < 100 || r.seeks > 20 {
 			t.Errorf("%d reads near each other: %d steps, %d seeks", len(reads), r.steps, r.seeks)
 		}
-		if len(r.cursors) > opCursors {
-			t.Errorf("%d iterators, at most %d", len(r.cursors), opCursors)
+		if len(r.cursors) > readCursors {
+			t.Errorf("%d iterators, at most %d", len(r.cursors), readCursors)
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// EachStateOf gives the states of the ids asked for, in the order asked,
+// skipping those not held: in id order (as an export asks, read by
+// stepping), out of order, far apart, and ids that are not ones.
+func TestEachStateOf(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), newKey(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var log []logOp
+	for i := range 300 {
+		log = append(log, logOp{dev: "dev1", at: hlc.Timestamp(i + 1), id: fmt.Sprintf("r%03d", i), action: changeset.ActionCreate,
+			fields: map[string]string{"summary": fmt.Sprintf(`"%d"`, i)}})
+	}
+	commitLog(t, s, log)
+	for _, tt := range []struct {
+		name string
+		ids  []string
+		want []string
+	}{
+		{"all in order", nil, nil},
+		{"every seventh", []string{"r000", "r007", "r014", "r021", "r280", "r287"}, nil},
+		{"out of order and far", []string{"r299", "r000", "r150", "r149", "r151", "r003"}, nil},
+		{"not held, not ids", []string{"r0", "r000", "r1000", "a:b", "", "r300", "r299", "q"}, []string{"r000", "r299"}},
+		{"twice", []string{"r010", "r010", "r011"}, nil},
+	} {
+		ids, want := tt.ids, tt.want
+		if ids == nil {
+			for i := range 300 {
+				ids = append(ids, fmt.Sprintf("r%03d", i))
+			}
+		}
+		if want == nil {
+			want = ids
+		}
+		var got []string
+		err := s.EachStateOf(ctx, "appeal", ids, func(st *changeset.State) error {
+			if v := string(st.Fields["summary"].Value); v != fmt.Sprintf(`"%s"`, strings.TrimLeft(st.ID[1:], "0")) && !(st.ID == "r000" && v == `"0"`) {
+				t.Errorf("%s: %s holds %s", tt.name, st.ID, v)
+			}
+			got = append(got, st.ID)
+			return nil
+		})
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: %v (%v), want %v", tt.name, got, err, want)
+		}
 	}
 }

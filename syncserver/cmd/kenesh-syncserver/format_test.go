@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
 	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
 )
 
@@ -32,17 +34,19 @@ func TestRestoreFormat0(t *testing.T) {
 	}
 	cli("restore", "--data", dir, "--key-file", keyFile, filepath.Join("testdata", "server-format0.kbk"))
 	var devices []struct {
-		Name, Council, Role string
-		Acked               uint64
+		ID, Name, Council, Role string
+		Acked                   uint64
 	}
 	if err := json.Unmarshal([]byte(cli("admin", "--data", dir, "--key-file", keyFile, "devices")), &devices); err != nil {
 		t.Fatal(err)
 	}
-	found := false
+	laptop := ""
 	for _, d := range devices {
-		found = found || (d.Name == "Ат-Башы ноутбугу" && d.Council == "NRN-ATB" && d.Role == "secretary" && d.Acked == 3)
+		if d.Name == "Ат-Башы ноутбугу" && d.Council == "NRN-ATB" && d.Role == "secretary" && d.Acked == 3 {
+			laptop = d.ID
+		}
 	}
-	if !found {
+	if laptop == "" {
 		t.Fatalf("devices after restoring: %+v", devices)
 	}
 	if out := cli("admin", "--data", dir, "--key-file", keyFile, "council", "list"); !strings.Contains(out, "Ат-Башы коомдук кеңеши") {
@@ -57,11 +61,42 @@ func TestRestoreFormat0(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if f, err := s.Format(); err != nil || f.Format < 1 {
+	if f, err := s.Format(); err != nil || f.Format != 2 {
 		t.Fatalf("format after restoring a backup of format 0: %+v %v", f, err)
 	}
 	n, err := s.Head(ctx)
 	if err != nil || n != 4 {
 		t.Fatalf("the log's head: %d %v, want 4 (the council; the appeal, its step and the event)", n, err)
+	}
+	// The log, moved to batches (format 2), reads as it was written: the
+	// laptop's judgements by its seqs, its operations in server order, and
+	// a pull from a cursor a laptop held then.
+	err = s.ReadLog(ctx, func(x store.LogReader) error {
+		for seq := uint64(1); seq <= 3; seq++ {
+			if j, err := x.Judgement(laptop, seq); err != nil || j == nil || j.ServerSeq != seq+1 || j.Code != "" {
+				t.Errorf("judgement of the laptop's %d: %+v %v", seq, j, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged []uint64
+	err = s.EachOp(ctx, 0, func(seq uint64, op *changeset.Op) error {
+		if seq > 1 && (op.Device != laptop || op.Seq != seq-1) {
+			t.Errorf("log entry %d: %s/%d", seq, op.Device, op.Seq)
+		}
+		logged = append(logged, seq)
+		return nil
+	})
+	if err != nil || len(logged) != 4 {
+		t.Fatalf("the log: %v %v", logged, err)
+	}
+	for after, want := range map[uint64]int{0: 4, 2: 2, 4: 0} {
+		p, err := s.Pull(ctx, store.Scope{Council: "NRN-ATB", Global: true}, "", after, store.PullLimits{MaxBytes: 1 << 20})
+		if err != nil || len(p.Ops) != want || p.Cursor != 4 {
+			t.Fatalf("a council's pull after %d: %+v %v, want %d operations", after, p, err, want)
+		}
 	}
 }

@@ -69,7 +69,8 @@
 //     layout, not the contract's: Accept returns the sequence number at
 //     once and may write at commit, judgements may be kept a change set
 //     per entry, and a record's state is put once per transaction already
-//     (ingest merges a change set's operations first).
+//     (ingest merges a change set's operations first). badgerstore keeps
+//     it so (its format 2).
 //   - The public register (issue 13) reads a projection that ingest writes
 //     in the same Append as the publication that makes it (Public to read,
 //     ProjectionTx in LogTx to write): published appeals and councils as

@@ -93,7 +93,7 @@ func (x *txn) Authored(id string) (bool, error) {
 	if _, ok, err := x.get(ackedKey(id)); ok || err != nil {
 		return ok, err
 	}
-	it := x.t.NewIterator(badger.IteratorOptions{Prefix: []byte(spaceDevOp + id + ":"), PrefetchValues: false})
+	it := x.t.NewIterator(badger.IteratorOptions{Prefix: []byte(judgedPrefix(id)), PrefetchValues: false})
 	defer it.Close()
 	it.Rewind()
 	return it.Valid(), nil

@@ -182,44 +182,49 @@ func (x *txn) exportMeta(fn func(store.Item) error) error {
 }
 
 // exportLog gives the log in server order, each operation with the pull
-// index its g: or p: entry says (none: central staff only).
+// index its G: or I: entry says (none: central staff only).
 func (x *txn) exportLog(ctx context.Context, fn func(store.Item) error) error {
 	index := map[uint64]store.Index{}
-	err := badgerdb.Scan(ctx, x.t, []byte(spaceGlobal), func(k, _ []byte) error {
-		index[u64(k[len(spaceGlobal):])] = store.Index{Global: true}
-		return nil
-	})
-	if err != nil {
+	var entries []ixEntry
+	readIndex := func(prefix string, council func(rest []byte) (string, uint64, error)) error {
+		return badgerdb.Scan(ctx, x.t, []byte(prefix), func(k, v []byte) error {
+			c, last, err := council(k[len(prefix):])
+			if err != nil {
+				return fmt.Errorf("pull index: %w", err)
+			}
+			if entries, err = decodeIndex(last, v, entries[:0]); err != nil {
+				return err
+			}
+			for _, e := range entries {
+				index[e.seq] = store.Index{Global: c == "", Council: c}
+			}
+			return nil
+		})
+	}
+	if err := readIndex(spaceGlobalIx, func(rest []byte) (string, uint64, error) { return "", u64(rest), nil }); err != nil {
 		return err
 	}
-	err = badgerdb.Scan(ctx, x.t, []byte(spacePull), func(k, _ []byte) error {
-		council, seq, err := splitSeq(k[len(spacePull):])
-		if err != nil {
-			return fmt.Errorf("pull index: %w", err)
-		}
-		index[seq] = store.Index{Council: council}
-		return nil
-	})
-	if err != nil {
+	if err := readIndex(spacePullIx, splitSeq); err != nil {
 		return err
 	}
-	it := x.t.NewIterator(badger.IteratorOptions{Prefix: []byte(spaceLog), PrefetchValues: true, PrefetchSize: 64})
+	it := x.t.NewIterator(badger.IteratorOptions{Prefix: []byte(spaceLogBatch), PrefetchValues: true, PrefetchSize: 4})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		seq := u64(it.Item().Key()[len(spaceLog):])
-		v, err := it.Item().ValueCopy(nil)
+		b, err := logBatchOf(it.Item())
 		if err != nil {
 			return err
 		}
-		op, err := changeset.DecodeOp(v)
-		if err != nil {
-			return fmt.Errorf("log entry %d: %w", seq, err)
-		}
-		if err := fn(store.Item{Op: &store.OpItem{Seq: seq, Op: op, Index: index[seq]}}); err != nil {
-			return err
+		for seq := b.first; seq <= b.last; seq++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			op, err := changeset.DecodeOp(b.item(seq))
+			if err != nil {
+				return fmt.Errorf("log entry %d: %w", seq, err)
+			}
+			if err := fn(store.Item{Op: &store.OpItem{Seq: seq, Op: op, Index: index[seq]}}); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

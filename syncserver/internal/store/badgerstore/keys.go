@@ -11,10 +11,10 @@ import (
 // sequence order.
 //
 //	m:NAME                         meta value (server id, server device, log head, the server's clock; m:format: format.go)
-//	l:SEQ                          the log: an accepted operation (changeset.Op, storage encoding), in server order
-//	g:SEQ                          pull index of global kinds (councils, materials) -> author device id
-//	p:COUNCIL:SEQ                  pull index of one council's records -> author device id
-//	d:DEVICE:SEQ                   a judged operation of a device (opEntry, opentry.go): server seq or refusal
+//	L:LAST                         the log: the operations one Append accepted, LAST the server seq of the last (batch.go)
+//	G:LAST                         pull index of global kinds (councils, materials): seqs and authors, per Append (batch.go)
+//	I:COUNCIL:LAST                 pull index of one council's records, likewise
+//	J:DEVICE:LAST                  the judgements (opEntry, opentry.go) of a device's operations, per Append (batch.go)
 //	r:DEVICE:SEQ                   a refused operation, kept for audit (refusedRec, JSON)
 //	s:KIND:ID                      merged record state (changeset.State, storage encoding)
 //	x:KIND:ID:FIELD:HLC:DEVICE     conflict (changeset.Conflict, JSON)
@@ -23,6 +23,14 @@ import (
 //	w:DEVICE                       when the device last synced (Unix ms, 8 bytes)
 //	t:SHA256(token)                -> device id
 //	e:SHA256(code)                 an enrollment code (Code, JSON)
+//
+// Format 1 (before the batched log) kept an entry per operation, which
+// the migration to format 2 (migrate.go) turns into batches:
+//
+//	l:SEQ                          an accepted operation (changeset.Op, storage encoding)
+//	g:SEQ                          pull index of global kinds -> author device id
+//	p:COUNCIL:SEQ                  pull index of one council's records -> author device id
+//	d:DEVICE:SEQ                   a judged operation of a device (opEntry)
 //
 // The public projection (public.go), written in the Append that makes it:
 //
@@ -50,10 +58,14 @@ import (
 // given there too, or a migration leaves it behind.
 const (
 	spaceMeta     = "m:"
-	spaceLog      = "l:"
-	spaceGlobal   = "g:"
-	spacePull     = "p:"
-	spaceDevOp    = "d:"
+	spaceLogBatch = "L:"
+	spaceGlobalIx = "G:"
+	spacePullIx   = "I:"
+	spaceJudged   = "J:"
+	spaceLog      = "l:" // format 1
+	spaceGlobal   = "g:" // format 1
+	spacePull     = "p:" // format 1
+	spaceDevOp    = "d:" // format 1
 	spaceRefused  = "r:"
 	spaceState    = "s:"
 	spaceConflict = "x:"
@@ -92,7 +104,11 @@ func pullPrefix(council string) string { return spacePull + council + ":" }
 
 func pullKey(council string, seq uint64) []byte { return seqKey(pullPrefix(council), seq) }
 
-func devOpKey(dev string, seq uint64) []byte   { return seqKey(spaceDevOp+dev+":", seq) }
+func devOpKey(dev string, seq uint64) []byte { return seqKey(spaceDevOp+dev+":", seq) }
+
+func logBatchKey(last uint64) []byte           { return seqKey(spaceLogBatch, last) }
+func pullIxPrefix(council string) string       { return spacePullIx + council + ":" }
+func judgedPrefix(dev string) string           { return spaceJudged + dev + ":" }
 func refusedKey(dev string, seq uint64) []byte { return seqKey(spaceRefused+dev+":", seq) }
 
 func stateKey(kind, id string) []byte { return []byte(spaceState + kind + ":" + id) }

@@ -54,18 +54,31 @@ func (s *Store) Append(ctx context.Context, fn func(store.LogTx) error) error {
 	})
 }
 
-// logTx is one Append. The head and the acknowledgements it moves are
-// kept here and written once, at the end, however many operations it
-// judged.
+// logTx is one Append. What it logs, indexes and judges is gathered here
+// and written at the end as batches (batch.go), one log entry for all its
+// operations, one entry per pull index and one per device judged; the
+// head and the acknowledgements it moves are written once too.
 type logTx struct {
 	*txn
 	head  uint64
 	acked map[string]uint64 // device -> highest seq judged, as this transaction left it
+
+	ops     [][]byte             // the accepted operations, storage encoding, seqs from the head before + 1
+	ix      map[string][]ixEntry // pull index key prefix -> its new entries
+	ixOrder []string
+	judged  map[string]*judgedRun // device -> its judgements in this transaction
+
 	// publicChanged: a published appeal or a council of the projection
 	// was put or deleted (its version moves at the end);
 	// publicAppealsChanged are those appeals' ids.
 	publicChanged        bool
 	publicAppealsChanged map[string]bool
+}
+
+// judgedRun is what one Append judged of one device: seqs first, first+1, ...
+type judgedRun struct {
+	first   uint64
+	entries [][]byte // opEntry.appendBinary
 }
 
 // Acked implements store.LogReader, with this transaction's judgements.
@@ -74,6 +87,18 @@ func (w *logTx) Acked(dev string) (uint64, error) {
 		return n, nil
 	}
 	return w.txn.Acked(dev)
+}
+
+// Judgement implements store.LogReader, with this transaction's judgements.
+func (w *logTx) Judgement(dev string, seq uint64) (*store.Judgement, error) {
+	if r := w.judged[dev]; r != nil && seq >= r.first && seq < r.first+uint64(len(r.entries)) {
+		e, err := decodeOpEntry(r.entries[seq-r.first])
+		if err != nil {
+			return nil, err
+		}
+		return e.judgement(), nil
+	}
+	return w.txn.Judgement(dev, seq)
 }
 
 // next checks that (dev, seq) follows the last judged operation of dev.
@@ -91,6 +116,20 @@ func (w *logTx) next(dev string, seq uint64) error {
 	return nil
 }
 
+// judge keeps the judgement of (dev, seq), which next has checked.
+func (w *logTx) judge(dev string, seq uint64, e opEntry) {
+	if w.judged == nil {
+		w.judged = map[string]*judgedRun{}
+	}
+	r := w.judged[dev]
+	if r == nil {
+		r = &judgedRun{first: seq}
+		w.judged[dev] = r
+	}
+	r.entries = append(r.entries, e.appendBinary(nil))
+	w.acked[dev] = seq
+}
+
 // Accept implements store.LogTx.
 func (w *logTx) Accept(op *changeset.Op, ix store.Index) (uint64, error) {
 	if err := w.next(op.Device, op.Seq); err != nil {
@@ -101,25 +140,26 @@ func (w *logTx) Accept(op *changeset.Op, ix store.Index) (uint64, error) {
 		return 0, err
 	}
 	seq := w.head + 1
-	if err := w.set(logKey(seq), b); err != nil {
-		return 0, err
-	}
+	w.ops = append(w.ops, b)
+	prefix := ""
 	switch {
 	case ix.Global:
-		err = w.set(globalKey(seq), []byte(op.Device))
+		prefix = spaceGlobalIx
 	case validPart(ix.Council):
-		err = w.set(pullKey(ix.Council, seq), []byte(op.Device))
+		prefix = pullIxPrefix(ix.Council)
 	}
 	// else only devices that read everything see it
-	if err != nil {
-		return 0, err
+	if prefix != "" {
+		if w.ix == nil {
+			w.ix = map[string][]ixEntry{}
+		}
+		if _, ok := w.ix[prefix]; !ok {
+			w.ixOrder = append(w.ixOrder, prefix)
+		}
+		w.ix[prefix] = append(w.ix[prefix], ixEntry{seq: seq, author: op.Device})
 	}
-	e := opEntry{ServerSeq: seq, HLC: uint64(op.HLC), Kind: op.Kind, Record: op.Record}
-	if err := w.set(devOpKey(op.Device, op.Seq), e.appendBinary(nil)); err != nil {
-		return 0, err
-	}
+	w.judge(op.Device, op.Seq, opEntry{ServerSeq: seq, HLC: uint64(op.HLC), Kind: op.Kind, Record: op.Record})
 	w.head = seq
-	w.acked[op.Device] = op.Seq
 	return seq, nil
 }
 
@@ -128,15 +168,11 @@ func (w *logTx) Refuse(r store.Refusal) error {
 	if err := w.next(r.Device, r.Seq); err != nil {
 		return err
 	}
-	e := opEntry{HLC: r.HLC, Kind: r.Kind, Record: r.Record, Code: r.Code, Message: r.Message}
-	if err := w.set(devOpKey(r.Device, r.Seq), e.appendBinary(nil)); err != nil {
-		return err
-	}
 	err := w.setJSON(refusedKey(r.Device, r.Seq), refusedRec{Op: r.Op, Code: r.Code, Message: r.Message, At: r.At})
 	if err != nil {
 		return err
 	}
-	w.acked[r.Device] = r.Seq
+	w.judge(r.Device, r.Seq, opEntry{HLC: r.HLC, Kind: r.Kind, Record: r.Record, Code: r.Code, Message: r.Message})
 	return nil
 }
 
@@ -166,8 +202,26 @@ func (w *logTx) Clock() (hlc.Timestamp, error) {
 // SetClock implements store.LogTx.
 func (w *logTx) SetClock(t hlc.Timestamp) error { return w.set(metaKey(metaClock), be(uint64(t))) }
 
-// finish writes the head and the acknowledgements the transaction moved.
+// finish writes the batches, the head and the acknowledgements the
+// transaction moved.
 func (w *logTx) finish(head0 uint64) error {
+	if len(w.ops) > 0 {
+		if err := w.set(logBatchKey(w.head), appendBatch(nil, w.ops)); err != nil {
+			return err
+		}
+	}
+	for _, prefix := range w.ixOrder {
+		e := w.ix[prefix]
+		if err := w.set(seqKey(prefix, e[len(e)-1].seq), appendIndex(nil, e)); err != nil {
+			return err
+		}
+	}
+	for dev, r := range w.judged {
+		last := r.first + uint64(len(r.entries)) - 1
+		if err := w.set(seqKey(judgedPrefix(dev), last), appendBatch(nil, r.entries)); err != nil {
+			return err
+		}
+	}
 	for dev, seq := range w.acked {
 		if err := w.set(ackedKey(dev), be(seq)); err != nil {
 			return err
@@ -190,20 +244,29 @@ func (x *txn) Acked(dev string) (uint64, error) {
 	return u64(b), err
 }
 
-// Judgement implements store.LogReader.
+// Judgement implements store.LogReader: the device's judgement entry
+// whose last seq is the first at or after seq holds it.
 func (x *txn) Judgement(dev string, seq uint64) (*store.Judgement, error) {
-	if !validPart(dev) {
+	if !validPart(dev) || seq == 0 {
 		return nil, nil
 	}
-	b, ok, err := x.get(devOpKey(dev, seq))
-	if !ok || err != nil {
-		return nil, err
+	prefix := judgedPrefix(dev)
+	it := x.t.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
+	defer it.Close()
+	it.Seek(seqKey(prefix, seq))
+	if !it.Valid() {
+		return nil, nil
 	}
-	e, err := decodeOpEntry(b)
+	last := u64(it.Item().Key()[len(prefix):])
+	var e *opEntry
+	err := it.Item().Value(func(v []byte) (err error) { e, err = judgementAt(last, seq, v); return err })
 	if err != nil {
 		return nil, fmt.Errorf("judgement of %s/%d: %w", dev, seq, err)
 	}
-	return &store.Judgement{ServerSeq: e.ServerSeq, HLC: e.HLC, Kind: e.Kind, Record: e.Record, Code: e.Code, Message: e.Message}, nil
+	if e == nil {
+		return nil, nil
+	}
+	return e.judgement(), nil
 }
 
 // State implements store.LogReader.
@@ -228,27 +291,38 @@ func (s *Store) Head(ctx context.Context) (uint64, error) {
 // EachOp implements store.Log.
 func (s *Store) EachOp(ctx context.Context, after uint64, fn func(seq uint64, op *changeset.Op) error) error {
 	return s.view(ctx, func(x *txn) error {
-		it := x.t.NewIterator(badger.IteratorOptions{Prefix: []byte(spaceLog), PrefetchValues: true, PrefetchSize: 64})
+		it := x.t.NewIterator(badger.IteratorOptions{Prefix: []byte(spaceLogBatch), PrefetchValues: true, PrefetchSize: 4})
 		defer it.Close()
-		for it.Seek(logKey(after + 1)); it.Valid(); it.Next() {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			v, err := it.Item().ValueCopy(nil)
+		for it.Seek(logBatchKey(after + 1)); it.Valid(); it.Next() {
+			b, err := logBatchOf(it.Item())
 			if err != nil {
 				return err
 			}
-			seq := u64(it.Item().Key()[len(spaceLog):])
-			op, err := changeset.DecodeOp(v)
-			if err != nil {
-				return fmt.Errorf("log entry %d: %w", seq, err)
-			}
-			if err := fn(seq, op); err != nil {
-				return err
+			for seq := max(b.first, after+1); seq <= b.last; seq++ {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				op, err := changeset.DecodeOp(b.item(seq))
+				if err != nil {
+					return fmt.Errorf("log entry %d: %w", seq, err)
+				}
+				if err := fn(seq, op); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
+}
+
+// logBatchOf decodes a log batch (a copy of it: operations decoded from it
+// alias it).
+func logBatchOf(item *badger.Item) (*batch, error) {
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, err
+	}
+	return decodeBatch(u64(item.Key()[len(spaceLogBatch):]), v)
 }
 
 // Refusals implements store.Log.

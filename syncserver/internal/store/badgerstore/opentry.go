@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+
+	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
 // opEntry is a judgement as stored, with the JSON names an older store
@@ -33,6 +35,10 @@ func (e opEntry) appendBinary(b []byte) []byte {
 		b = append(b, s...)
 	}
 	return b
+}
+
+func (e *opEntry) judgement() *store.Judgement {
+	return &store.Judgement{ServerSeq: e.ServerSeq, HLC: e.HLC, Kind: e.Kind, Record: e.Record, Code: e.Code, Message: e.Message}
 }
 
 func decodeOpEntry(b []byte) (*opEntry, error) {

@@ -1,7 +1,6 @@
 package badgerstore
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
@@ -36,20 +35,22 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 			p.Cursor = head
 			return nil
 		}
-		var srcs []*cursor
+		var srcs []source
+		logs := newLogReader(x.t)
+		defer logs.close()
 		if scope.All {
-			srcs = append(srcs, newCursor(x.t, spaceLog, after, false))
+			srcs = append(srcs, &logSource{next: after + 1, head: head})
 		} else {
 			if scope.Global {
-				srcs = append(srcs, newCursor(x.t, spaceGlobal, after, true))
+				srcs = append(srcs, newIndexSource(x.t, spaceGlobalIx, after))
 			}
 			if validPart(scope.Council) {
-				srcs = append(srcs, newCursor(x.t, pullPrefix(scope.Council), after, true))
+				srcs = append(srcs, newIndexSource(x.t, pullIxPrefix(scope.Council), after))
 			}
 		}
 		defer func() {
 			for _, c := range srcs {
-				c.it.Close()
+				c.close()
 			}
 		}()
 		scanned := 0
@@ -57,7 +58,10 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			c := next(srcs)
+			c, seq, err := next(srcs)
+			if err != nil {
+				return err
+			}
 			if c == nil {
 				p.Cursor = max(p.Cursor, head)
 				return nil
@@ -67,25 +71,15 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 				return nil
 			}
 			scanned++
-			seq, item := c.seq(), c.it.Item()
-			if c.indexed {
-				// The index value is the author: skip our own without
-				// reading the operation.
-				own := false
-				if err := item.Value(func(v []byte) error { own = string(v) == exclude; return nil }); err != nil {
-					return err
-				}
-				if own {
-					p.Cursor = seq
-					c.it.Next()
-					continue
-				}
-				if item, err = x.t.Get(logKey(seq)); err != nil {
-					return fmt.Errorf("pull index entry %d without its operation: %w", seq, err)
-				}
+			// An index names the author: skip our own without reading
+			// the operation.
+			if author, ok := c.author(); ok && author == exclude {
+				p.Cursor = seq
+				c.advance()
+				continue
 			}
-			var raw []byte
-			if raw, err = item.ValueCopy(nil); err != nil {
+			raw, err := logs.op(seq)
+			if err != nil {
 				return err
 			}
 			op, err := changeset.DecodeOp(raw)
@@ -94,7 +88,7 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 			}
 			if op.Device == exclude {
 				p.Cursor = seq
-				c.it.Next()
+				c.advance()
 				continue
 			}
 			enc := raw
@@ -105,7 +99,7 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 			if encErr != nil || lim.MaxOpBytes > 0 && len(enc) > lim.MaxOpBytes {
 				p.Withheld = append(p.Withheld, op.ID())
 				p.Cursor = seq
-				c.it.Next()
+				c.advance()
 				continue
 			}
 			if len(p.Ops) > 0 && (len(p.Ops) >= lim.MaxOps || p.Bytes+len(enc) > lim.MaxBytes) {
@@ -116,7 +110,7 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 			p.Encoded = append(p.Encoded, enc)
 			p.Bytes += len(enc)
 			p.Cursor = seq
-			c.it.Next()
+			c.advance()
 		}
 	})
 	if err != nil {
@@ -125,31 +119,121 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 	return p, nil
 }
 
-// cursor walks one sequence-ordered key space from after+1.
-type cursor struct {
+// logReader finds operations in the log's batches by server seq, keeping
+// the batch it read last (a pull reads them in order, mostly from one
+// batch after another).
+type logReader struct {
+	it  *badger.Iterator
+	cur *batch
+}
+
+func newLogReader(t *badger.Txn) *logReader {
+	return &logReader{it: t.NewIterator(badger.IteratorOptions{Prefix: []byte(spaceLogBatch)})}
+}
+
+func (r *logReader) close() { r.it.Close() }
+
+// op returns the storage encoding of operation seq (the reader's copy).
+func (r *logReader) op(seq uint64) ([]byte, error) {
+	if r.cur == nil || seq < r.cur.first || seq > r.cur.last {
+		r.cur = nil
+		r.it.Seek(logBatchKey(seq))
+		if !r.it.Valid() {
+			return nil, fmt.Errorf("operation %d is not in the log", seq)
+		}
+		b, err := logBatchOf(r.it.Item())
+		if err != nil {
+			return nil, err
+		}
+		r.cur = b
+	}
+	op := r.cur.item(seq)
+	if op == nil {
+		return nil, fmt.Errorf("operation %d is not in the log (batch %d-%d)", seq, r.cur.first, r.cur.last)
+	}
+	return op, nil
+}
+
+// source is one sequence-ordered stream of a pull: the log itself, or a
+// pull index.
+type source interface {
+	// peek returns the next seq, or ok false at the end.
+	peek() (seq uint64, ok bool, err error)
+	// author returns the next operation's author when the source knows it.
+	author() (string, bool)
+	advance()
+	close()
+}
+
+// logSource walks every operation from next up to head: the log has no
+// gaps, every number up to the head the pull read is in a batch.
+type logSource struct {
+	next, head uint64
+}
+
+func (s *logSource) peek() (uint64, bool, error) { return s.next, s.next <= s.head, nil }
+func (s *logSource) author() (string, bool)      { return "", false }
+func (s *logSource) advance()                    { s.next++ }
+func (s *logSource) close()                      {}
+
+// indexSource walks one pull index's entries after a cursor.
+type indexSource struct {
 	it      *badger.Iterator
 	prefix  []byte
-	indexed bool // values are author ids, not operations
+	after   uint64
+	entries []ixEntry
+	i       int
+	done    bool
 }
 
-func newCursor(t *badger.Txn, prefix string, after uint64, indexed bool) *cursor {
-	it := t.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix), PrefetchValues: !indexed, PrefetchSize: 32})
+func newIndexSource(t *badger.Txn, prefix string, after uint64) *indexSource {
+	it := t.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix), PrefetchValues: true, PrefetchSize: 8})
 	it.Seek(seqKey(prefix, after+1))
-	return &cursor{it: it, prefix: []byte(prefix), indexed: indexed}
+	return &indexSource{it: it, prefix: []byte(prefix), after: after}
 }
 
-func (c *cursor) seq() uint64 { return u64(c.it.Item().Key()[len(c.prefix):]) }
-
-// next returns the source whose next entry has the lowest seq, or nil.
-func next(srcs []*cursor) *cursor {
-	var best *cursor
-	for _, c := range srcs {
-		if !c.it.Valid() || !bytes.HasPrefix(c.it.Item().Key(), c.prefix) {
-			continue
+func (s *indexSource) peek() (uint64, bool, error) {
+	for s.i >= len(s.entries) {
+		if s.done || !s.it.Valid() {
+			s.done = true
+			return 0, false, nil
 		}
-		if best == nil || c.seq() < best.seq() {
-			best = c
+		item := s.it.Item()
+		last := u64(item.Key()[len(s.prefix):])
+		var err error
+		err = item.Value(func(v []byte) error {
+			s.entries, err = decodeIndex(last, v, s.entries[:0])
+			return err
+		})
+		if err != nil {
+			return 0, false, fmt.Errorf("pull index %s: %w", s.prefix, err)
+		}
+		s.i = 0
+		for s.i < len(s.entries) && s.entries[s.i].seq <= s.after {
+			s.i++
+		}
+		s.it.Next()
+	}
+	return s.entries[s.i].seq, true, nil
+}
+
+func (s *indexSource) author() (string, bool) { return s.entries[s.i].author, true }
+func (s *indexSource) advance()               { s.i++ }
+func (s *indexSource) close()                 { s.it.Close() }
+
+// next returns the source whose next entry has the lowest seq, and that
+// seq, or nil at the end of every source.
+func next(srcs []source) (source, uint64, error) {
+	var best source
+	var bestSeq uint64
+	for _, c := range srcs {
+		seq, ok, err := c.peek()
+		if err != nil {
+			return nil, 0, err
+		}
+		if ok && (best == nil || seq < bestSeq) {
+			best, bestSeq = c, seq
 		}
 	}
-	return best
+	return best, bestSeq, nil
 }

@@ -1,0 +1,182 @@
+package badgerstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// The batched log (format 2). One Append writes one log entry with all the
+// operations it accepted, one pull index entry per index it touched, and
+// one judgement entry per device it judged, however many operations they
+// hold: a push of 2,000 operations was 6,000 Badger entries before, and is
+// now a handful (plus one state per record, as before). Every operation is
+// still kept, and found by its server seq or its (device, seq): each entry
+// is keyed by the last sequence number it holds, so a forward seek to a
+// number lands on the entry that holds it (the numbers of one key space
+// never overlap: the log's are the server's, gap-free; a device's are its
+// own, judged in order).
+//
+// Encodings (integers are unsigned varints):
+//
+//	log batch (L:LAST):        0x01 n { len }×n { op }×n            ops in the storage encoding, seqs LAST-n+1 .. LAST
+//	index batch (G:, I:C:):    0x01 n { gap authorlen author }×n    gap: LAST-seq for the first, then seq-previous;
+//	                                                                 authorlen 0: the previous entry's author
+//	judgement batch (J:D:LAST): 0x01 n { len }×n { opEntry }×n       the device's seqs LAST-n+1 .. LAST
+const batchV1 = 0x01
+
+var errDamagedBatch = errors.New("damaged batch entry")
+
+// appendBatch encodes items (log operations or judgements) as one entry.
+func appendBatch(b []byte, items [][]byte) []byte {
+	b = append(b, batchV1)
+	b = binary.AppendUvarint(b, uint64(len(items)))
+	for _, it := range items {
+		b = binary.AppendUvarint(b, uint64(len(it)))
+	}
+	for _, it := range items {
+		b = append(b, it...)
+	}
+	return b
+}
+
+// batch is a decoded log or judgement batch: item i is v[off[i]:off[i+1]],
+// the one numbered first+i.
+type batch struct {
+	first, last uint64
+	v           []byte
+	off         []int
+}
+
+func decodeBatch(last uint64, v []byte) (*batch, error) {
+	if len(v) == 0 || v[0] != batchV1 {
+		return nil, fmt.Errorf("%w %d: unknown encoding", errDamagedBatch, last)
+	}
+	p := 1
+	n, k := binary.Uvarint(v[p:])
+	if k <= 0 || n == 0 || n > last || n > uint64(len(v)) {
+		return nil, fmt.Errorf("%w %d: bad count", errDamagedBatch, last)
+	}
+	p += k
+	off := make([]int, n+1)
+	sum := 0
+	for i := range int(n) {
+		l, k := binary.Uvarint(v[p:])
+		if k <= 0 || l > uint64(len(v)) {
+			return nil, fmt.Errorf("%w %d: bad length", errDamagedBatch, last)
+		}
+		p += k
+		off[i] = sum
+		sum += int(l)
+	}
+	if sum != len(v)-p {
+		return nil, fmt.Errorf("%w %d: %d bytes of items, %d given", errDamagedBatch, last, len(v)-p, sum)
+	}
+	for i := range off {
+		if i < int(n) {
+			off[i] += p
+		}
+	}
+	off[n] = len(v)
+	return &batch{first: last - n + 1, last: last, v: v, off: off}, nil
+}
+
+// item returns the item numbered seq, or nil when the batch does not hold it.
+func (b *batch) item(seq uint64) []byte {
+	if seq < b.first || seq > b.last {
+		return nil
+	}
+	i := seq - b.first
+	return b.v[b.off[i]:b.off[i+1]]
+}
+
+// judgementAt finds the judgement of seq in an undecoded judgement batch
+// without splitting the rest of it.
+func judgementAt(last, seq uint64, v []byte) (*opEntry, error) {
+	b, err := decodeBatch(last, v)
+	if err != nil {
+		return nil, err
+	}
+	it := b.item(seq)
+	if it == nil {
+		return nil, nil
+	}
+	return decodeOpEntry(it)
+}
+
+// ixEntry is one operation of a pull index: its server seq and its author.
+type ixEntry struct {
+	seq    uint64
+	author string
+}
+
+// appendIndex encodes entries (in seq order, the last one's seq in the
+// key) as one index entry.
+func appendIndex(b []byte, entries []ixEntry) []byte {
+	b = append(b, batchV1)
+	b = binary.AppendUvarint(b, uint64(len(entries)))
+	last := entries[len(entries)-1].seq
+	for i, e := range entries {
+		if i == 0 {
+			b = binary.AppendUvarint(b, last-e.seq)
+		} else {
+			b = binary.AppendUvarint(b, e.seq-entries[i-1].seq)
+		}
+		if i > 0 && e.author == entries[i-1].author {
+			b = binary.AppendUvarint(b, 0)
+			continue
+		}
+		b = binary.AppendUvarint(b, uint64(len(e.author)))
+		b = append(b, e.author...)
+	}
+	return b
+}
+
+func decodeIndex(last uint64, v []byte, out []ixEntry) ([]ixEntry, error) {
+	bad := func(what string) error { return fmt.Errorf("%w %d: pull index: %s", errDamagedBatch, last, what) }
+	if len(v) == 0 || v[0] != batchV1 {
+		return nil, bad("unknown encoding")
+	}
+	v = v[1:]
+	num := func() (uint64, bool) {
+		n, k := binary.Uvarint(v)
+		if k <= 0 {
+			return 0, false
+		}
+		v = v[k:]
+		return n, true
+	}
+	n, ok := num()
+	if !ok || n == 0 || n > uint64(len(v)) {
+		return nil, bad("bad count")
+	}
+	var seq uint64
+	author := ""
+	for i := range int(n) {
+		gap, ok := num()
+		if !ok {
+			return nil, bad("cut off")
+		}
+		switch {
+		case i == 0 && gap < last:
+			seq = last - gap
+		case i > 0 && gap > 0 && seq+gap > seq:
+			seq += gap
+		default:
+			return nil, bad("sequence numbers out of order")
+		}
+		l, ok := num()
+		switch {
+		case !ok || l > uint64(len(v)) || l == 0 && i == 0:
+			return nil, bad("bad author")
+		case l > 0:
+			author = string(v[:l])
+			v = v[l:]
+		}
+		out = append(out, ixEntry{seq: seq, author: author})
+	}
+	if seq != last || len(v) != 0 {
+		return nil, bad("does not end at its key")
+	}
+	return out, nil
+}

@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -411,4 +412,66 @@ func (cat Category) label() string {
 		return "the competition"
 	}
 	return fmt.Sprintf("category %q", cat.Name)
+}
+
+// CategoryByRef finds a category by its id or name (zero if none).
+func (c *Competition) CategoryByRef(ref string) Category {
+	for _, cat := range c.Categories {
+		if cat.ID == ref || strings.EqualFold(cat.Name, strings.TrimSpace(ref)) {
+			return cat
+		}
+	}
+	return Category{}
+}
+
+// JurorByRef finds a juror by id, name or device.
+func (c *Competition) JurorByRef(ref string) (Juror, bool) {
+	ref = strings.TrimSpace(ref)
+	for _, j := range c.Jurors {
+		if j.ID == ref || j.Device == ref || strings.EqualFold(j.Name, ref) {
+			return j, true
+		}
+	}
+	return Juror{}, false
+}
+
+// CriterionByRef finds a criterion by its number (from 1, in the
+// competition's order), id or name.
+func (c *Competition) CriterionByRef(ref string) (Criterion, bool) {
+	if n, err := strconv.Atoi(ref); err == nil {
+		if n >= 1 && n <= len(c.Criteria) {
+			return c.Criteria[n-1], true
+		}
+		return Criterion{}, false
+	}
+	for _, cr := range c.Criteria {
+		if cr.ID == ref || strings.EqualFold(cr.Name, ref) {
+			return cr, true
+		}
+	}
+	return Criterion{}, false
+}
+
+// CriteriaText lists the criteria as "1 NAME (0-MAX)", for messages.
+func (c *Competition) CriteriaText() string {
+	parts := make([]string, len(c.Criteria))
+	for i, cr := range c.Criteria {
+		parts[i] = fmt.Sprintf("%d %s (0-%d)", i+1, cr.Name, cr.Max)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// FindEntry finds an entry by its id or its number in the competition's
+// list (from 1, in the order the entries were added).
+func (c *Competition) FindEntry(ref string) (Entry, error) {
+	if n, err := strconv.Atoi(ref); err == nil {
+		if n >= 1 && n <= len(c.Entries) {
+			return c.Entries[n-1], nil
+		}
+		return Entry{}, fmt.Errorf("entry %d: %q has %d entries, numbered from 1", n, c.Title, len(c.Entries))
+	}
+	if e, ok := c.Entry(ref); ok {
+		return e, nil
+	}
+	return Entry{}, fmt.Errorf("%q is not an entry of %q: give its id or its number", ref, c.Title)
 }

@@ -99,7 +99,7 @@ func (s *Service) query(f Filter) ([]*index.Row, error) {
 // indexFilter checks f and turns it into the index's terms.
 func (s *Service) indexFilter(f Filter) (index.Filter, error) {
 	switch f.Kind {
-	case domain.KindAppeal, domain.KindEvent, domain.KindCouncil, domain.KindGrant:
+	case domain.KindAppeal, domain.KindEvent, domain.KindCouncil, domain.KindGrant, domain.KindCompetition:
 	case domain.KindSubmission:
 		if f.Status != "" && !domain.SubmissionStatus(f.Status).Valid() {
 			return index.Filter{}, fmt.Errorf("list: %q is not a status of a web submission (one of: %v)", f.Status, domain.SubmissionStatuses)

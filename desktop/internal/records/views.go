@@ -202,6 +202,20 @@ func (s *Service) rowOf(st *changeset.State, search bool) (*index.Row, error) {
 			parts = append(parts, m.Title)
 		}
 		r.Search = index.SearchText(parts...)
+	case domain.KindCompetition:
+		c, err := s.competitionOf(st)
+		if err != nil {
+			return nil, err
+		}
+		r.Date, r.Category, r.Title = c.Deadline.String(), c.Audience, c.Title
+		if !search {
+			break
+		}
+		parts := []string{c.Title, c.Rules, c.Notes}
+		for _, e := range c.Entries {
+			parts = append(parts, e.Title, e.Author)
+		}
+		r.Search = index.SearchText(parts...)
 	case domain.KindCouncil:
 		c, err := councilOf(st)
 		if err != nil {

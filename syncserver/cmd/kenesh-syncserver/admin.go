@@ -19,7 +19,7 @@ import (
 )
 
 func init() {
-	register(command{Name: "admin", Summary: "administer a server, running or not: admin --data DIR {council|enroll|devices|revoke|backup|public-challenge|release} ...", Run: runAdmin})
+	register(command{Name: "admin", Summary: "administer a server, running or not: admin --data DIR {council|enroll|devices|revoke|backup|public-challenge|release|files} ...", Run: runAdmin})
 }
 
 const adminUsage = `usage: kenesh-syncserver admin {--data DIR | --postgres URL} COMMAND
@@ -36,7 +36,10 @@ const adminUsage = `usage: kenesh-syncserver admin {--data DIR | --postgres URL}
          a PostgreSQL database is backed up with pg_dump or pg_basebackup)
   release publish [--releases DIR] [--sig FILE.sig] [--trust KEY]... FILE   (an app release and its
          signature made offline with keneshctl release sign; laptops fetch it with their syncs)
-  release list [--releases DIR]`
+  release list [--releases DIR]
+  files [--files DIR]         (what each council, and the materials, hold of files on the server, and
+         what no record names any more: released by the next sweep, serve --files-sweep-every)
+  files sweep [--files DIR]   (release now the chunks no record names: their room comes back)`
 
 func runAdmin(ctx context.Context, e *env, args []string) error {
 	fs := flags(e, "admin")
@@ -44,6 +47,7 @@ func runAdmin(ctx context.Context, e *env, args []string) error {
 	// serve's setting, so that admin on the service's configuration file
 	// publishes where serve serves from.
 	releases := fs.String("releases", "", "the app releases' directory, as serve's --releases (default DATA/releases)")
+	w.files = fs.String("files", "", "the files' directory, as serve's --files (default DATA/files; with --postgres, required for the files commands)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,6 +91,22 @@ func runAdmin(ctx context.Context, e *env, args []string) error {
 			return printJSON(e, d)
 		case "backup":
 			return adminBackup(ctx, e, svc, rest[1:])
+		case "files":
+			switch pos := rest[1:]; {
+			case len(pos) == 0:
+				u, err := svc.FilesUsage(ctx)
+				if err != nil {
+					return err
+				}
+				return printJSON(e, u)
+			case len(pos) == 1 && pos[0] == "sweep":
+				rs, err := svc.SweepFiles(ctx)
+				if err != nil {
+					return err
+				}
+				return printJSON(e, rs)
+			}
+			return usagef("usage: kenesh-syncserver admin {--data DIR | --postgres URL --files DIR} files [sweep]")
 		case "public-challenge":
 			var set *bool
 			switch pos := rest[1:]; {

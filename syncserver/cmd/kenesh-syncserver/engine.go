@@ -5,10 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"path/filepath"
 
 	"github.com/kenesh/kenesh/internal/cli"
 	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
+	"github.com/kenesh/kenesh/syncserver/internal/blobstore"
+	"github.com/kenesh/kenesh/syncserver/internal/files"
 	"github.com/kenesh/kenesh/syncserver/internal/ingest"
 	"github.com/kenesh/kenesh/syncserver/internal/server"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
@@ -30,7 +33,10 @@ const envConfig = "KENESH_SERVER_CONFIG"
 // configuration file the command's other flags may come from.
 type where struct {
 	data, postgres, keyFile, config *string
-	fs                              *flag.FlagSet
+	// files is the files' directory (serve's --files), for the commands
+	// that add it (admin); nil for the others.
+	files *string
+	fs    *flag.FlagSet
 	// strictConfig: a setting of the file that is none of the command's
 	// flags is an error (serve, whose flags are every setting), not one
 	// left for another command.
@@ -86,7 +92,7 @@ func withService(ctx context.Context, e *env, w *where, fn func(admin.Service) e
 			return err
 		}
 		defer st.Close()
-		return withLocal(ctx, st, key, fn)
+		return withLocal(ctx, st, key, w.filesDir(""), fn)
 	}
 	loc, err := serverkey.Locate(*w.data, *w.keyFile, e.getenv)
 	if err != nil {
@@ -109,18 +115,44 @@ func withService(ctx context.Context, e *env, w *where, fn func(admin.Service) e
 		return err
 	}
 	defer st.Close()
-	return withLocal(ctx, st, key, fn)
+	return withLocal(ctx, st, key, w.filesDir(dataDir), fn)
+}
+
+// filesDir is where the files' chunks are, for a command on the store:
+// as given, else DATA/files beside an embedded store (serve's default),
+// else none.
+func (w *where) filesDir(dataDir string) string {
+	if w.files != nil && *w.files != "" {
+		return *w.files
+	}
+	if dataDir != "" {
+		return filepath.Join(dataDir, "files")
+	}
+	return ""
 }
 
 // withLocal runs fn on a store opened by this command.
-func withLocal(ctx context.Context, st store.Store, key []byte, fn func(admin.Service) error) error {
+func withLocal(ctx context.Context, st store.Store, key []byte, filesDir string, fn func(admin.Service) error) error {
 	ing, err := ingest.Open(ctx, st, ingest.Options{})
 	if err != nil {
 		return err
 	}
 	a := auth.New(st, nil)
 	a.Reserve(ing.ServerDevice())
-	return fn(&admin.Local{Store: st, Ingest: ing, Auth: a, Key: key})
+	loc := &admin.Local{Store: st, Ingest: ing, Auth: a, Key: key}
+	if filesDir != "" {
+		// With the quotas' defaults: only what a sweep releases is done
+		// here, and what the usage shows beside each council.
+		blobs, err := blobstore.OpenDir(filesDir, blobstore.DirOptions{})
+		if err != nil {
+			return err
+		}
+		defer blobs.Close()
+		if loc.Files, err = files.New(files.Config{Store: st, Blobs: blobs, Key: key}); err != nil {
+			return err
+		}
+	}
+	return fn(loc)
 }
 
 // storeOptions open the store for a command that runs beside no server:

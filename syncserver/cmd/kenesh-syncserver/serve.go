@@ -47,6 +47,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&cfg.Small, "small", false, "small Badger caches, for a machine with little memory")
 	fs.StringVar(&cfg.FilesDir, "files", "", "directory of the files' chunks, sealed with the data key (default DATA/files; required with --postgres, the same for every process); back it up with the data directory")
 	fs.Int64Var(&cfg.FilesQuota, "files-quota", files.DefaultQuota>>20, "MiB of files each council may keep on the server (negative: no quota)")
+	fs.DurationVar(&cfg.FilesSweepEvery, "files-sweep-every", server.DefaultFilesSweepEvery, "how often the chunks of files no record names any more are looked for; one goes at the second look that finds it unnamed, and its room with it (0: only with admin files sweep)")
 	fs.StringVar(&cfg.ReleasesDir, "releases", "", "directory of the app releases published with admin release publish, served to laptops (default DATA/releases; none with --postgres unless given)")
 	fs.Int64Var(&cfg.MaterialsQuota, "materials-quota", files.DefaultMaterialQuota>>20, "MiB of trainers' materials the server keeps, all together (negative: no quota)")
 	publicOn := fs.Bool("public", true, "serve the public register of published appeals under /public/ (false: the laptops' API only)")
@@ -88,6 +89,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		if *q > 0 {
 			*q <<= 20
 		}
+	}
+	if cfg.FilesSweepEvery == 0 {
+		cfg.FilesSweepEvery = -1 // 0 in the flag: by hand only
 	}
 	cfg.Logger = log
 	log.Info("kenesh-syncserver", "version", version.String())

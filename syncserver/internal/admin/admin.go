@@ -19,6 +19,7 @@ import (
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
+	"github.com/kenesh/kenesh/syncserver/internal/files"
 	"github.com/kenesh/kenesh/syncserver/internal/ingest"
 	"github.com/kenesh/kenesh/syncserver/internal/public"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
@@ -59,7 +60,17 @@ type Service interface {
 	// it is an input error that says so. On PostgreSQL the switch is the
 	// database's, for every process, and lasts until switched again.
 	PublicChallenge(ctx context.Context, set *bool) (bool, error)
+	// FilesUsage lists what each council, and the materials, hold of
+	// files on the server, with what no record names any more (released
+	// at the next sweep).
+	FilesUsage(ctx context.Context) ([]files.OwnerUsage, error)
+	// SweepFiles releases now the chunks of files no record names (two
+	// sweeps, files.Service.SweepNow) and says what each did.
+	SweepFiles(ctx context.Context) ([]files.SweepReport, error)
 }
+
+// ErrNoFiles refuses the files commands where no file store was given.
+var ErrNoFiles = fmt.Errorf("%w: no file store here: give the files' directory (admin --files DIR, as serve's --files)", auth.ErrInput)
 
 // ErrNoPublicForm refuses PublicChallenge where no running server serves
 // the citizens' form.
@@ -74,6 +85,23 @@ type Local struct {
 	Presence *auth.Presence  // nil when no server runs
 	Key      []byte          // the store's data key
 	Public   *public.Handler // the public side, nil when no server runs or it is off
+	Files    *files.Service  // the files, nil when no file store was given
+}
+
+// FilesUsage implements Service.
+func (l *Local) FilesUsage(ctx context.Context) ([]files.OwnerUsage, error) {
+	if l.Files == nil {
+		return nil, ErrNoFiles
+	}
+	return l.Files.Usage(ctx)
+}
+
+// SweepFiles implements Service.
+func (l *Local) SweepFiles(ctx context.Context) ([]files.SweepReport, error) {
+	if l.Files == nil {
+		return nil, ErrNoFiles
+	}
+	return l.Files.SweepNow(ctx)
 }
 
 // BackupRecipient implements Service.

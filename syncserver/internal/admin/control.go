@@ -18,6 +18,7 @@ import (
 
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
+	"github.com/kenesh/kenesh/syncserver/internal/files"
 	"github.com/kenesh/kenesh/syncserver/internal/public"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
@@ -121,6 +122,17 @@ func Handler(svc Service, log *slog.Logger) http.Handler {
 			}
 			reply(w, challengeState{On: on}, err)
 		}
+	})
+	mux.HandleFunc("GET /files", func(w http.ResponseWriter, r *http.Request) {
+		u, err := svc.FilesUsage(r.Context())
+		reply(w, u, err)
+	})
+	mux.HandleFunc("POST /files/sweep", func(w http.ResponseWriter, r *http.Request) {
+		rs, err := svc.SweepFiles(r.Context())
+		if err == nil {
+			log.Info("files swept by the administrator", "sweeps", rs)
+		}
+		reply(w, rs, err)
 	})
 	mux.HandleFunc("GET /public-export", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -305,6 +317,18 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) error {
 		return fmt.Errorf("backup: the server failed: %s", msg)
 	}
 	return nil
+}
+
+// FilesUsage implements Service.
+func (c *Client) FilesUsage(ctx context.Context) ([]files.OwnerUsage, error) {
+	var out []files.OwnerUsage
+	return out, c.do(ctx, http.MethodGet, "/files", nil, &out)
+}
+
+// SweepFiles implements Service: the running server sweeps.
+func (c *Client) SweepFiles(ctx context.Context) ([]files.SweepReport, error) {
+	var out []files.SweepReport
+	return out, c.do(ctx, http.MethodPost, "/files/sweep", struct{}{}, &out)
 }
 
 // challengeState is the body of /public-challenge, both ways.

@@ -132,7 +132,7 @@ func NewHandlers(ctx context.Context, st store.Store, o Options) (*Handlers, err
 		Public:   pub,
 		Sync:     sync,
 		Metrics:  metrics.Handler(),
-		Admin:    &admin.Local{Store: st, Ingest: ing, Auth: au, Presence: presence, Key: o.Key, Public: pubH},
+		Admin:    &admin.Local{Store: st, Ingest: ing, Auth: au, Presence: presence, Key: o.Key, Public: pubH, Files: fs},
 		Presence: presence,
 		Identity: store.Identity{ServerID: ing.ServerID(), Device: ing.ServerDevice()},
 		Files:    fs,

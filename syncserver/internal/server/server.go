@@ -81,6 +81,11 @@ type Config struct {
 	ReleasesDir string
 	// SeenEvery is how often last-seen times are written (0: a minute).
 	SeenEvery time.Duration
+	// FilesSweepEvery is how often the chunks no record names are looked
+	// for and released (files.Service.Sweep: a chunk goes at the second
+	// sweep that finds it unnamed); 0: DefaultFilesSweepEvery, negative:
+	// only when an administrator runs admin files sweep.
+	FilesSweepEvery time.Duration
 	// Public configures the public register and form, served under
 	// /public/ on the public listener (on unless Public.Off).
 	Public PublicOptions
@@ -132,6 +137,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.FilesSweepEvery == 0 {
+		cfg.FilesSweepEvery = DefaultFilesSweepEvery
 	}
 	if cfg.SeenEvery == 0 {
 		cfg.SeenEvery = time.Minute
@@ -368,6 +376,21 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) (err error)
 		ready(ln.Addr())
 	}
 
+	if s.cfg.FilesSweepEvery > 0 && s.h.Files != nil {
+		sweepCtx, stopSweeps := context.WithCancel(ctx)
+		var sweeping sync.WaitGroup
+		sweeping.Add(1)
+		go func() {
+			defer sweeping.Done()
+			s.sweepFiles(sweepCtx)
+		}()
+		// Before the store closes (the deferred Close runs after this).
+		defer func() {
+			stopSweeps()
+			sweeping.Wait()
+		}()
+	}
+
 	tick := time.NewTicker(s.cfg.SeenEvery)
 	defer tick.Stop()
 	for {
@@ -393,6 +416,43 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) (err error)
 		o.Shutdown(sctx)
 	}
 	return err
+}
+
+// DefaultFilesSweepEvery: a removed attachment's room comes back a day or
+// two after it was removed.
+const DefaultFilesSweepEvery = 24 * time.Hour
+
+// firstSweep is when the first sweep runs after the start (at most
+// FilesSweepEvery): a server restarted more often than it sweeps still
+// releases what it should.
+const firstSweep = 10 * time.Minute
+
+// sweepFiles releases the chunks no record names, every FilesSweepEvery,
+// until ctx ends, saying in the log what each sweep did.
+func (s *Server) sweepFiles(ctx context.Context) {
+	wait := min(firstSweep, s.cfg.FilesSweepEvery)
+	for {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		wait = s.cfg.FilesSweepEvery
+		start := time.Now()
+		r, err := s.h.Files.Sweep(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("the sweep of the files failed; it runs again later", "err", err)
+			}
+			continue
+		}
+		s.log.Info("files swept", "took", time.Since(start).Round(time.Millisecond), "records", r.Records,
+			"released_chunks", r.ReleasedChunks, "released_bytes", r.ReleasedBytes, "blobs_deleted", r.BlobsDeleted,
+			"orphans", r.Orphans, "condemned", r.Condemned, "pardoned", r.Pardoned,
+			"unused_chunks", r.UnusedChunks, "unused_bytes", r.UnusedBytes)
+	}
 }
 
 // metricsMux serves /metrics, logged at debug level (a scrape every few

@@ -14,12 +14,24 @@ import (
 )
 
 func init() {
-	register(command{Name: "files", Summary: "files that travel: files status (JSON: chunks and bytes waiting to go up and to come down)", Run: runFiles})
+	register(command{Name: "files", Summary: "files that travel: files status (JSON: chunks and bytes waiting to go up and to come down), files sweep (drop what no record names)", Run: runFiles})
 }
 
 func runFiles(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "sweep" {
+		if _, err := parse(flags(e, "files sweep"), args[1:], 0, ""); err != nil {
+			return err
+		}
+		return e.withCore(ctx, func(c *app.Core) error {
+			r, err := c.Files.Sweep(ctx)
+			if err != nil {
+				return err
+			}
+			return e.print(r)
+		})
+	}
 	if len(args) == 0 || args[0] != "status" {
-		return usagef("usage: keneshctl files status")
+		return usagef("usage: keneshctl files {status|sweep}")
 	}
 	if _, err := parse(flags(e, "files status"), args[1:], 0, ""); err != nil {
 		return err

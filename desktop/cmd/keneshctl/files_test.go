@@ -49,6 +49,10 @@ func TestMaterialsAndFiles(t *testing.T) {
 	os.WriteFile(guide, v2, 0o600)
 	trainer.ok("", "material", "publish", guide, "--replaces", id, "--notes", "1000 нөл кошулду")
 	trainer.ok("", "sync")
+	// The first version's last chunk is no version's now: dropped.
+	if swept := decode[map[string]any](t, trainer.ok("", "files", "sweep")); swept["chunks"].(float64) < 1 || swept["bytes"].(float64) >= float64(len(v1)) {
+		t.Fatalf("files sweep after a new version: %v", swept)
+	}
 
 	sec.ok("", "sync")
 	list := decode[[]map[string]any](t, sec.ok("", "material", "list"))

@@ -63,6 +63,9 @@ type Store interface {
 	EachState(ctx context.Context, kind string, fn func(*changeset.State) error) error
 	// FreeBytes is the space free on the store's disk.
 	FreeBytes() (uint64, error)
+	// EachChunk and DeleteChunks are what Sweep reads and removes.
+	EachChunk(ctx context.Context, fn func(sum [32]byte, size int64) error) error
+	DeleteChunks(ctx context.Context, sums [][32]byte) error
 }
 
 var _ Store = (*store.Store)(nil)
@@ -72,6 +75,12 @@ var _ Store = (*store.Store)(nil)
 type Files struct {
 	st  Store
 	rec *records.Service
+
+	// naming is held (read) from storing a file's chunks until a record
+	// names them (Attach, Publish), and while fetched chunks are kept;
+	// Sweep holds it whole, so it never takes a chunk on its way to a
+	// record for one no record names.
+	naming sync.RWMutex
 
 	mu    sync.Mutex
 	dirty map[ref]bool // records whose files may have something to send or fetch
@@ -106,6 +115,8 @@ func (f *Files) Attach(ctx context.Context, kind, id string, in Input, r io.Read
 	if _, err := f.rec.Attachments(ctx, kind, id); err != nil {
 		return nil, fmt.Errorf("attach: %w", err)
 	}
+	f.naming.RLock()
+	defer f.naming.RUnlock()
 	att, err := f.Store(ctx, in, r, domain.MaxAttachmentSize)
 	if err != nil {
 		return nil, fmt.Errorf("attach: %w", err)
@@ -119,7 +130,8 @@ func (f *Files) Attach(ctx context.Context, kind, id string, in Input, r io.Read
 
 // Store keeps the content of r, cut into chunks, and returns its
 // description as a record names it (domain.Attachment); nothing names it
-// yet. It refuses content over maxSize bytes. Memory stays a few MiB
+// yet: the caller holds f.naming (read) until a record does, or a Sweep
+// may take the chunks. It refuses content over maxSize bytes. Memory stays a few MiB
 // whatever the file's size.
 func (f *Files) Store(ctx context.Context, in Input, r io.Reader, maxSize int64) (*domain.Attachment, error) {
 	name := filepath.Base(strings.TrimSpace(strings.ReplaceAll(in.Name, "\\", "/")))

@@ -48,6 +48,8 @@ func (f *Files) Publish(ctx context.Context, in MaterialInput, r io.Reader) (*do
 			return nil, ve
 		}
 	}
+	f.naming.RLock()
+	defer f.naming.RUnlock()
 	att, err := f.Store(ctx, in.File, r, domain.MaxMaterialSize)
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)

@@ -395,6 +395,8 @@ func (f *Files) Received(ctx context.Context, w *Work, chunks [][]byte) error {
 	if err := f.room(chunks); err != nil {
 		return err
 	}
+	f.naming.RLock()
+	defer f.naming.RUnlock()
 	if err := f.st.PutChunks(ctx, chunks); err != nil {
 		return err
 	}

@@ -176,3 +176,68 @@ func (s *Store) SetFileMarks(ctx context.Context, marks map[string][]byte) error
 func (s *Store) EachFileMark(ctx context.Context, prefix string, fn func(name string, v []byte) error) error {
 	return s.scan(ctx, filesKey(prefix), func(k, v []byte) error { return fn(string(k[len(spaceFiles):]), v) })
 }
+
+// EachChunk calls fn with the sum and stored size of every chunk the
+// store holds, from one snapshot, without reading them.
+func (s *Store) EachChunk(ctx context.Context, fn func(sum [32]byte, size int64) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	prefix := []byte(spaceChunk)
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			k := it.Item().Key()
+			if len(k) != len(prefix)+32 {
+				continue
+			}
+			if err := fn([32]byte(k[len(prefix):]), it.Item().ValueSize()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteChunks removes chunks, durably, a thousand to a transaction (a
+// chunk not held is no error), and then gives their room on disk back
+// (ReclaimSpace). A full disk does not stop it: it makes room.
+func (s *Store) DeleteChunks(ctx context.Context, sums [][32]byte) error {
+	for len(sums) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		part := sums[:min(len(sums), 1000)]
+		sums = sums[len(part):]
+		err := s.db.Update(func(txn *badger.Txn) error {
+			for _, sum := range part {
+				if err := txn.Delete(chunkKey(sum)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("delete chunks: %w", classify(err))
+		}
+	}
+	s.ReclaimSpace()
+	return nil
+}
+
+// ReclaimSpace rewrites the value-log files that are mostly what was
+// deleted (chunks live there, over Badger's value threshold), until none
+// is, so that their room on disk comes back. Badger learns what a file
+// holds of deleted values as its tables are compacted: room freed now may
+// come back at a later call.
+func (s *Store) ReclaimSpace() {
+	for {
+		if err := s.db.RunValueLogGC(0.5); err != nil {
+			return // badger.ErrNoRewrite: nothing more to gain now
+		}
+	}
+}

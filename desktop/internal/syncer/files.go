@@ -36,6 +36,9 @@ type FileStore interface {
 	SetSlow(slow bool)
 	// Touch notes that a record pulled may name files.
 	Touch(kind, id string)
+	// SweepIfDue drops the chunks no record names any more, once a day
+	// (files.Files.Sweep).
+	SweepIfDue(ctx context.Context, now time.Time) (files.SweepReport, bool, error)
 }
 
 // Moving files: after the records (a record's operations are pushed
@@ -99,6 +102,10 @@ type FilesSummary struct {
 	NoFiles bool `json:"no_files,omitempty"`
 	// More says the time for files ran out with some left to move.
 	More bool `json:"more,omitempty"`
+	// SweptChunks and SweptBytes are what this laptop dropped of files
+	// no record names any more (once a day, after moving files).
+	SweptChunks int64 `json:"swept_chunks,omitempty"`
+	SweptBytes  int64 `json:"swept_bytes,omitempty"`
 
 	traffic syncclient.Traffic // of the client that moved them
 }
@@ -126,6 +133,18 @@ func (s *Syncer) syncFiles(ctx context.Context, c *syncclient.Client, budget tim
 	if s.Files == nil {
 		return sum, nil
 	}
+	sum, err := s.moveAll(ctx, c, budget)
+	if err == nil {
+		// After moving: what was fetched is named by then.
+		var r files.SweepReport
+		r, _, err = s.Files.SweepIfDue(ctx, s.now())
+		sum.SweptChunks, sum.SweptBytes = r.Chunks, r.Bytes
+	}
+	return sum, err
+}
+
+func (s *Syncer) moveAll(ctx context.Context, c *syncclient.Client, budget time.Duration) (*FilesSummary, error) {
+	sum := &FilesSummary{}
 	work, err := s.Files.Pending(ctx)
 	if err != nil || len(work) == 0 {
 		return sum, err

@@ -1,6 +1,7 @@
 package records
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -30,8 +31,35 @@ func meta(st *changeset.State) *domain.Meta {
 
 // appealOf rebuilds an appeal from its state, with what is derived on reading.
 func (s *Service) appealOf(st *changeset.State) (*domain.Appeal, error) {
+	return s.appealOfFields(st, nil)
+}
+
+// appealRowFields are the fields of an appeal that its index row, without
+// its search words, is made of (rowOf: the columns, the deadlines derived,
+// facts.OfAppeal). A report as of a past day makes the rows of every
+// appeal merged again from its history: decoding only these leaves out
+// the texts (description, appellant, notes) that make most of an appeal's
+// JSON. TestRowOfReportFields checks the rows made so against those of
+// the whole appeal.
+var appealRowFields = map[string]bool{
+	"council": true, "oblast": true, "district": true, "status": true, "category": true, "received_on": true,
+	"summary": true, "reg_no": true, "registered_on": true, "extension_days": true,
+	"channel": true, "authority": true, "gender": true, "age_group": true, "vulnerable_groups": true,
+	"answered_on": true, "closed_on": true, "referred_on": true, "consultations": true,
+	"published": true, "ready_for_publication": true, "public_summary": true, "rejection_reason": true,
+}
+
+// appealOfFields is appealOf of only the fields named in only (nil: all),
+// and of the collections named there, every item.
+func (s *Service) appealOfFields(st *changeset.State, only map[string]bool) (*domain.Appeal, error) {
 	var a domain.Appeal
-	bad, err := s.fromFields(appealSchema, st, &a)
+	var bad []string
+	var err error
+	if only == nil {
+		bad, err = s.fromFields(appealSchema, st, &a)
+	} else {
+		bad, err = s.fromSomeFields(appealSchema, st, only, &a)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +103,11 @@ func (s *Service) eventOf(st *changeset.State) (*domain.Event, error) {
 // and synced with everything else it holds, and the values stay in its
 // state and history.
 func (s *Service) fromFields(schema changeset.Schema, st *changeset.State, v any) (unreadable []string, err error) {
-	err = schema.FromFields(st.Values(), v)
+	return s.decodeFields(schema, st, st.Values(), v)
+}
+
+func (s *Service) decodeFields(schema changeset.Schema, st *changeset.State, fields map[string]json.RawMessage, v any) (unreadable []string, err error) {
+	err = schema.FromFields(fields, v)
 	var fe *changeset.FieldsError
 	if errors.As(err, &fe) {
 		s.log.Warn("record fields that do not fit its type are left out", "kind", st.Kind, "id", st.ID, "fields", fe.Fields, "err", fe.Err)
@@ -85,6 +117,19 @@ func (s *Service) fromFields(schema changeset.Schema, st *changeset.State, v any
 		return nil, fmt.Errorf("%s %s: %w", st.Kind, st.ID, err)
 	}
 	return nil, nil
+}
+
+// fromSomeFields is fromFields of the fields of st named in only (a
+// collection's items by the collection's name).
+func (s *Service) fromSomeFields(schema changeset.Schema, st *changeset.State, only map[string]bool, v any) ([]string, error) {
+	fields := make(map[string]json.RawMessage, len(only))
+	for name, f := range st.Fields {
+		top, _, _ := strings.Cut(name, changeset.ItemSep)
+		if only[top] {
+			fields[name] = f.Value
+		}
+	}
+	return s.decodeFields(schema, st, fields, v)
 }
 
 func councilOf(st *changeset.State) (*domain.Council, error) {
@@ -105,7 +150,11 @@ func (s *Service) rowOf(st *changeset.State, search bool) (*index.Row, error) {
 	r := &index.Row{Kind: st.Kind, ID: st.ID, Council: st.Council, Deleted: st.Deleted(), Updated: uint64(st.Updated)}
 	switch st.Kind {
 	case domain.KindAppeal:
-		a, err := s.appealOf(st)
+		var only map[string]bool
+		if !search {
+			only = appealRowFields
+		}
+		a, err := s.appealOfFields(st, only)
 		if err != nil {
 			return nil, err
 		}

@@ -314,6 +314,7 @@ func (rf *responseForm) control(q *xlsform.Question, given json.RawMessage) *que
 			}
 		}
 		e.OnChanged = func(string) { rf.onChange() }
+		u.name(e, "quest."+q.Name)
 		in.obj = e
 		in.get = func() (json.RawMessage, bool) {
 			s := strings.TrimSpace(e.Text)
@@ -470,19 +471,29 @@ func (rf *responseForm) refresh() {
 	defer func() { rf.busy = false }()
 	a, _ := rf.answers()
 	st := rf.f.Evaluate(a, rf.u.sess.Records().Today())
+	moved := false
 	for _, q := range rf.f.All() {
 		row := rf.rows[q.Name]
 		if row == nil {
 			continue
 		}
-		if st.Relevant(q.Name) {
-			row.Show()
-		} else {
-			row.Hide()
+		if show := st.Relevant(q.Name); show != row.Visible() {
+			moved = true
+			if show {
+				row.Show()
+			} else {
+				row.Hide()
+			}
 		}
 		if in := rf.inputs[q.Name]; in != nil && in.offer != nil && q.ChoiceFilter != "" {
 			in.offer(st.Offered(q))
+			moved = true // the choices offered may be more or fewer
 		}
+	}
+	if moved && rf.body != nil {
+		// A question shown or hidden changes the form's height: the
+		// scroll is told, so that the wheel reaches the new end.
+		rf.body.Refresh()
 	}
 }
 

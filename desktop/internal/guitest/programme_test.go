@@ -1,0 +1,185 @@
+package guitest
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kenesh/kenesh/desktop/internal/uiprobe"
+	"github.com/kenesh/kenesh/shared/caldate"
+)
+
+// TestRealWindowProgramme is a council's secretary doing the programme's
+// other work with the mouse, in Kyrgyz, on what central staff sent from
+// their laptop (keneshctl) through a real kenesh-syncserver: a small
+// grant with a milestone five days late, and the needs assessment's
+// questionnaire. The home screen shows the late milestone; its link opens
+// the grant, where Met today marks it (and the home screen and the Grants
+// page follow). The questionnaire is filled on the Questionnaires page: a
+// question that appears only for the answer "other" (relevant), the
+// topics trained in not asked of a council not trained, the
+// districts offered only for the oblast chosen (choice_filter), a
+// constraint broken (age 15) and shown under its question without saving,
+// then mended and saved. Read back with keneshctl on the council's laptop
+// and, after both syncs, on central staff's.
+func TestRealWindowProgramme(t *testing.T) {
+	r := newRig(t)
+	srv := r.startServer()
+	srv.addCouncil()
+	central := r.newLaptop(srv, "central", "", "Бишкек, борбордук кеңсе")
+	sec := r.newLaptop(srv, "secretary", council, "Ат-Башы кеңешинин ноутбугу")
+
+	today := caldate.Of(time.Now().In(time.FixedZone("Asia/Bishkek", 6*3600)))
+	day := func(n int) string { return today.AddDays(n).String() }
+	purpose := "Жаштардын укуктары боюнча маалымат кампаниясы"
+	late, later := "Ачык угуу өткөрүлдү", "Жыйынтык отчет"
+	var g struct{ ID string }
+	if err := json.Unmarshal(central.ctlIn(fmt.Sprintf(`{"council": %q, "purpose": %q, "amount": 250000, "currency": "KGS", "start_on": %q, "end_on": %q,
+		"milestones": [{"title": %q, "due": %q}, {"title": %q, "due": %q}]}`, council, purpose, day(-60), day(120), late, day(-5), later, day(100)),
+		"grant", "add"), &g); err != nil || g.ID == "" {
+		t.Fatalf("the grant: %+v %v", g, err)
+	}
+	central.ctl("form", "publish", filepath.Join("..", "..", "..", "shared", "xlsform", "testdata", "council_needs.xlsx"))
+	central.ctl("sync")
+	sec.ctl("sync")
+	r.mark("a grant and a questionnaire sent to the council")
+
+	a := r.run(sec.data, "ky")
+	a.unlock()
+
+	// The late milestone on the home screen opens the grant.
+	d := a.page("home")
+	if !shows(d, a.T("home.grants_late", "n", 1)) {
+		a.fail("the home screen does not show one late grant milestone")
+	}
+	a.screenshot("programme-home-late-grant")
+	a.click("link", func(it uiprobe.Item) bool { return strings.HasSuffix(it.Text, " · "+purpose) }, "the late grant")
+	a.waitFor("the grant's page", func(d uiprobe.Dump) bool { return shows(d, purpose) && shows(d, a.T("grant.milestones")) })
+	d, _ = a.dump()
+	if n := count(d, "button", a.T("grant.mark_met")); n != 2 {
+		a.fail("the grant's page offers Met today %d times, want 2 (one a milestone)", n)
+	}
+	// The first milestone in due order is the late one.
+	a.clickAt("Met today of the late milestone", nthText("button", a.T("grant.mark_met"), 0))
+	a.waitFor("the milestone met", func(d uiprobe.Dump) bool {
+		return count(d, "button", a.T("grant.mark_met")) == 1 && count(d, "button", a.T("grant.unmark")) == 1
+	})
+	a.screenshot("programme-grant-met")
+	d = a.page("home")
+	if shows(d, a.T("home.grants_late", "n", 1)) || !shows(d, a.T("home.grants_late", "n", 0)) {
+		a.fail("the home screen still shows the milestone late")
+	}
+	a.clickButton(a.T("home.grants_all"))
+	a.waitFor("the Grants page", func(d uiprobe.Dump) bool { return shows(d, purpose) })
+	a.screenshot("programme-grants")
+	r.mark("a late milestone marked met with the mouse")
+
+	// The questionnaire, filled with the mouse and the keyboard.
+	a.page("questionnaires")
+	a.clickButton(a.T("quest.new"))
+	a.waitFor("the questionnaire's form", func(d uiprobe.Dump) bool { _, ok := find(d, "entry", named("quest.respondent_name")); return ok })
+	d, _ = a.dump()
+	if _, ok := find(d, "entry", named("quest.role_other")); ok {
+		a.fail("the question for another role is asked before the role is chosen")
+	}
+	a.typeInto("quest.respondent_name", "Асанова Айгүл")
+	a.click("radio", text("Аял"), "female")
+	a.typeInto("quest.age", "15")
+	a.click("radio", text("Башка"), "the role other")
+	a.typeInto("quest.role_other", "Айыл өкмөтүнүн өкүлү")
+	a.click("radio", text("Нарын облусу"), "Naryn oblast")
+	d = a.waitFor("Naryn's districts", func(d uiprobe.Dump) bool { _, ok := find(d, "radio", text("Ат-Башы району")); return ok })
+	for _, other := range []string{"Сокулук району", "Ала-Бука району"} {
+		if _, ok := find(d, "radio", text(other)); ok {
+			a.fail("%s is offered for Naryn oblast", other)
+		}
+	}
+	a.click("radio", text("Ат-Башы району"), "At-Bashy district")
+	a.typeInto("quest.members", "15")
+	a.typeInto("quest.women", "7")
+	a.click("radio", text("Жок"), "trained: no")
+	d, _ = a.dump()
+	if n := count(d, "check", "Мыйзамдар"); n != 1 {
+		a.fail("%d questions offer the topics after 'not trained', want 1 (the topics needed)", n)
+	}
+	a.click("check", text("Бюджетти көзөмөлдөө"), "budget control needed")
+	a.waitFor("budget control ticked", func(d uiprobe.Dump) bool {
+		it, ok := find(d, "check", text("Бюджетти көзөмөлдөө"))
+		return ok && it.Checked
+	})
+	a.clickButton(a.T("quest.save"))
+	a.waitFor("the broken constraint shown", func(d uiprobe.Dump) bool { return shows(d, a.T("quest.fix")) })
+	a.screenshot("programme-questionnaire-refused")
+	a.typeInto("quest.age", "41")
+	a.clickButton(a.T("quest.save"))
+	a.waitFor("the response saved and listed", func(d uiprobe.Dump) bool {
+		_, form := find(d, "entry", named("quest.respondent_name"))
+		return !form && shows(d, a.T("quest.responses", "n", 1))
+	})
+	a.screenshot("programme-questionnaire-saved")
+	a.clickButton(a.T("sync.now"))
+	a.waitFor("everything sent", func(d uiprobe.Dump) bool {
+		return shows(d, a.T("sync.state.idle")) && shows(d, a.T("sync.pending", "n", 0))
+	})
+	a.key("ctrl+q")
+	a.waitExit("Ctrl+Q")
+	r.mark("a questionnaire filled with the mouse")
+
+	// What was saved, as central staff read it after their sync.
+	central.ctl("sync")
+	var got struct {
+		Milestones []struct {
+			Title string
+			Met   bool
+		}
+	}
+	if err := json.Unmarshal(central.ctl("grant", "show", g.ID), &got); err != nil || len(got.Milestones) != 2 {
+		t.Fatalf("the grant on central staff's laptop: %+v %v", got, err)
+	}
+	for _, m := range got.Milestones {
+		if m.Met != (m.Title == late) {
+			t.Fatalf("milestone %q met %v on central staff's laptop", m.Title, m.Met)
+		}
+	}
+	var responses []map[string]any
+	if err := json.Unmarshal(central.ctl("response", "list", "council_needs_2026"), &responses); err != nil || len(responses) != 1 {
+		t.Fatalf("the responses on central staff's laptop: %v %v", responses, err)
+	}
+	answers, _ := json.Marshal(responses[0])
+	for _, want := range []string{`"Асанова Айгүл"`, `"female"`, `41`, `"other"`, `"Айыл өкмөтүнүн өкүлү"`, `"KG-N"`, `"KG-N-ATB"`, `"no"`, `"budget"`} {
+		if !strings.Contains(string(answers), want) {
+			t.Fatalf("the response lacks %s:\n%s", want, answers)
+		}
+	}
+}
+
+// count is how many items of kind show text exactly.
+func count(d uiprobe.Dump, kind, text string) int {
+	n := 0
+	for _, it := range d.Items {
+		if it.Kind == kind && it.Text == text {
+			n++
+		}
+	}
+	return n
+}
+
+// nthText is the locator of the k-th item (from 0, in the order the
+// screen lists them, top to bottom in a form) of kind showing text: two
+// questions may offer the same choice.
+func nthText(kind, text string, k int) locator {
+	return func(d uiprobe.Dump) (uiprobe.Item, bool) {
+		for _, it := range d.Items {
+			if it.Kind == kind && it.Text == text {
+				if k == 0 {
+					return it, true
+				}
+				k--
+			}
+		}
+		return uiprobe.Item{}, false
+	}
+}

@@ -112,7 +112,7 @@ func (p *questionnairesPage) draw() {
 		}
 	}
 	q := p.forms[p.sel]
-	row := container.NewBorder(nil, nil, bold(u.T("quest.form")), nil, pick)
+	row := container.NewBorder(nil, nil, strong(u.T("quest.form")), nil, pick)
 	top.Add(row)
 	if u.records {
 		add := u.primary(u.T("quest.new"), theme.ContentAddIcon(), func() { u.openResponse(q.FormID, "") })
@@ -127,9 +127,10 @@ func (p *questionnairesPage) draw() {
 	if len(list) == 0 {
 		items.Add(muted(u.T("quest.no_responses")))
 	}
+	councils := councilNames(u)
 	for i := range list {
 		r := list[i]
-		line := u.tr.DateInput(r.FilledOn) + " · " + r.Council + " · " + u.T("quest.version", "v", r.Version) + " · " + u.T("quest.answered", "n", u.tr.Int(len(r.Answers)))
+		line := u.tr.DateInput(r.FilledOn) + " · " + nameOr(councils, r.Council) + " · " + u.T("quest.version", "v", r.Version) + " · " + u.T("quest.answered", "n", u.tr.Int(len(r.Answers)))
 		b := u.button(line, theme.DocumentIcon(), func() { u.openResponse(r.FormID, r.ID) })
 		b.Alignment = widget.ButtonAlignLeading
 		b.Importance = widget.LowImportance
@@ -516,6 +517,7 @@ func (rf *responseForm) submit() {
 	if len(bad) > 0 {
 		rf.problem.SetText(u.T("quest.fix"))
 		rf.problem.Show()
+		rf.revealFirstError()
 		return
 	}
 	today := u.sess.Records().Today()
@@ -540,6 +542,7 @@ func (rf *responseForm) submit() {
 			if shown {
 				rf.problem.SetText(u.T("quest.fix"))
 				rf.problem.Show()
+				rf.revealFirstError()
 				return
 			}
 		}
@@ -550,6 +553,26 @@ func (rf *responseForm) submit() {
 	rf.id, rf.edited = saved.ID, false
 	u.shell.popNow()
 	u.shell.top().changed([]records.Changed{{Kind: domain.KindResponse, ID: saved.ID}})
+}
+
+// revealFirstError scrolls the form to the first question at fault: the
+// Save button is at the end of a long form, and a fault at its top would
+// otherwise stay out of sight with only "fix the marked questions" shown.
+func (rf *responseForm) revealFirstError() {
+	scroll, ok := rf.body.(*container.Scroll)
+	if !ok {
+		return
+	}
+	for _, q := range rf.f.All() {
+		e, row := rf.errs[q.Name], rf.rows[q.Name]
+		if e == nil || row == nil || !e.Visible() || !row.Visible() {
+			continue
+		}
+		drv := fyne.CurrentApp().Driver()
+		y := drv.AbsolutePositionForObject(row).Y - drv.AbsolutePositionForObject(scroll.Content).Y
+		scroll.ScrollToOffset(fyne.NewPos(0, max(0, y-theme.Padding())))
+		return
+	}
 }
 
 func (rf *responseForm) showErr(name, msg string) {

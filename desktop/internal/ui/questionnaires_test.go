@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
@@ -109,8 +111,19 @@ func TestQuestionnaireForm(t *testing.T) {
 	h.mustShow(h.T("quest.fix"))
 	h.mustShow(h.T("err.format.date")) // founded is no date
 	entry("founded").SetText("02.04.2019")
+	// Saved from the end of the form, as a person does: the form scrolls
+	// back to the first question at fault (the age, near its top).
+	scroll := rf.body.(*container.Scroll)
+	scroll.ScrollToBottom()
+	h.drain()
+	bottom := scroll.Offset.Y
 	rf.save.OnTapped()
 	h.drain()
+	drv := fyne.CurrentApp().Driver()
+	ageY := drv.AbsolutePositionForObject(rf.rows["age"]).Y - drv.AbsolutePositionForObject(scroll).Y
+	if bottom == 0 || scroll.Offset.Y >= bottom || ageY < 0 || ageY > scroll.Size().Height {
+		t.Fatalf("after a refusal saved from the end (offset %.0f), the form is at offset %.0f with the age at %.0f of %.0f", bottom, scroll.Offset.Y, ageY, scroll.Size().Height)
+	}
 	for _, want := range []string{
 		"Жашы 18ден 99га чейин болушу керек", // age: the form's own Kyrgyz message
 		h.T("err.required"), // role_other and trained_topics
@@ -143,6 +156,9 @@ func TestQuestionnaireForm(t *testing.T) {
 	b := p.buttons["response:"+list[0].ID]
 	if b == nil {
 		t.Fatalf("the response is not listed: %s", strings.Join(h.texts(), " | "))
+	}
+	if !strings.Contains(b.Text, c.Name) || strings.Contains(b.Text, c.Code) {
+		t.Fatalf("the response's line names its council by code, not name: %q", b.Text)
 	}
 	b.OnTapped()
 	h.drain()

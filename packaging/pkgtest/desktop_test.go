@@ -154,6 +154,13 @@ func TestDesktopPackage(t *testing.T) {
 			t.Errorf("not installed: %v", err)
 		}
 	}
+	// The app tells a Kenesh of this package, which apt upgrades and the
+	// app must not, by dpkg's list naming the program
+	// (update.InstalledByPackage).
+	if b, err := os.ReadFile(filepath.Join(root, "var/lib/dpkg/info/kenesh.list")); err != nil ||
+		!slices.Contains(strings.Split(string(b), "\n"), "/usr/bin/kenesh") {
+		t.Errorf("dpkg's list of kenesh does not name /usr/bin/kenesh: %v\n%s", err, b)
+	}
 	if deps := run(t, "dpkg-deb", "-f", appDeb, "Depends"); !strings.Contains(deps, "libgl1") || !strings.Contains(deps, "libx11-6") {
 		t.Errorf("the app's dependencies: %s", deps)
 	}

@@ -126,6 +126,10 @@ func start(core *app.Core, o Options) (*Session, error) {
 	if uo.Current == "" {
 		uo.Current = version.String()
 	}
+	if !uo.Managed {
+		// A Kenesh from the .deb is upgraded with apt, not from the app.
+		uo.Managed = update.InstalledByPackage()
+	}
 	if uo.Keys == nil {
 		keys, err := update.BuiltinKeys()
 		if err != nil {

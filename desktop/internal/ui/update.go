@@ -23,6 +23,8 @@ func (u *UI) updateText(st update.Status) string {
 		return u.T("update.downloading", "version", st.Version, "done", u.size(st.Done), "total", u.size(st.Total))
 	case update.StateReady:
 		return u.T("update.ready", "version", st.Version)
+	case update.StateManaged:
+		return u.T("update.managed", "version", st.Version)
 	case update.StateRefused:
 		reason := u.T("update.reason.untrusted")
 		switch {

@@ -159,3 +159,65 @@ func TestServerVersionInSettings(t *testing.T) {
 	h.u.shell.root(secSettings).(*settingsPage).draw()
 	h.waitFor("no answer told", func() bool { return h.shows(h.T("settings.server_version_unknown")) })
 }
+
+// TestUpdateManaged: a Kenesh installed from the .deb (update.Options
+// .Managed) says in Settings, in Kyrgyz, that a newer release is out and
+// that its administrator updates it; it fetches none of it and offers no
+// restart.
+func TestUpdateManaged(t *testing.T) {
+	keys := t.TempDir()
+	pub, err := rel.GenerateKey(filepath.Join(keys, "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, _ := rel.LoadKey(filepath.Join(keys, "k"))
+	file := filepath.Join(keys, "kenesh-0.7.0-linux-amd64.tar.xz")
+	os.WriteFile(file, []byte("the release"), 0o644)
+	m, _ := rel.Describe(file, "0.7.0", "linux", "amd64", time.Now())
+	sig, _ := rel.Sign(priv, m)
+	var fetched atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == rel.PathLatest:
+			json.NewEncoder(w).Encode(sig)
+		case r.URL.Path == rel.PathFile+m.SHA256:
+			fetched.Add(1)
+			http.ServeFile(w, r, file)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := showcase.Create(context.Background(), dir, showcase.Options{Passphrase: testPass, DeviceName: "Сынак ноутбугу",
+		Appeals: 1, Seed: 7, Session: testSession}); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, dir, "ky", false)
+	// As session.start sets it for a program dpkg lists.
+	h.u.cfg.Session.Update = update.Options{Keys: []rel.PublicKey{pub}, Current: "0.6.0", OS: "linux", Arch: "amd64", Managed: true}
+	h.u.UnlockWith(testPass)
+	h.waitFor("home", func() bool { return h.u.shell != nil })
+	if err := h.u.sess.Records().Enroll(t.Context(), records.Enrollment{Server: srv.URL, ServerID: "test",
+		Token: "t", Role: "secretary", Council: h.firstCouncil().Code, Name: "Ноутбук", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	h.u.shell.navigate(secSettings)
+	h.drain()
+	sp := h.u.shell.root(secSettings).(*settingsPage)
+	if st := h.u.sess.Updates.CheckNow(context.Background()); st.State != update.StateManaged || st.Version != "0.7.0" {
+		t.Fatalf("the check: %+v", st)
+	}
+	told := h.T("update.managed", "version", "0.7.0")
+	if !strings.Contains(told, "0.7.0") || !strings.Contains(told, "администратор") {
+		t.Fatalf("the Kyrgyz text: %q", told)
+	}
+	h.waitFor("the release announced in Settings", func() bool { return sp.updateText.Text == told })
+	if sp.updateRestart.Visible() || h.u.shell.status.upd.box.Visible() {
+		t.Fatal("a package's Kenesh offers to restart to update")
+	}
+	if n := fetched.Load(); n != 0 {
+		t.Fatalf("%d requests for the release's file", n)
+	}
+}

@@ -25,9 +25,12 @@ var ErrCannotApply = errors.New("this kind of release cannot be installed from t
 //   - Linux: the archive (.tar.xz) is unpacked into Dir and its install.sh
 //     installs it for this person in ~/.local, as a person installing it
 //     by hand would; the new program starts with args. A Kenesh installed
-//     with the .deb stays where it is, and the menu then opens this
-//     person's copy.
+//     with the .deb (Options.Managed) takes no update from the app: its
+//     administrator upgrades the package.
 func (u *Updater) Apply(ctx context.Context, args []string) error {
+	if u.o.Managed {
+		return fmt.Errorf("update: %w", ErrManaged)
+	}
 	r, err := u.Ready()
 	if err != nil {
 		return fmt.Errorf("update: %w", err)

@@ -122,3 +122,92 @@ func TestKeys(t *testing.T) {
 		t.Fatalf("a bad line: %v", err)
 	}
 }
+
+// TestManaged: a Kenesh installed from the .deb is told of a newer release
+// but fetches none of it (its installer is apt, not the app), offers none
+// it fetched before, and Apply installs nothing into ~/.local.
+func TestManaged(t *testing.T) {
+	srv := startServer(t)
+	sg := newSigner(t)
+	content := random(t, 200_000)
+	if o, err := srv.publish(sg.release("0.7.0", "linux", content)); err != nil {
+		t.Fatalf("publish: %v %s", err, o)
+	}
+	link := newCutProxy(t, srv.URL, 1<<40) // counts what comes down
+	var started []*exec.Cmd
+	o := Options{Server: link.URL(), Dir: t.TempDir(), Keys: []rel.PublicKey{sg.pub}, Current: "0.6.0", OS: "linux", Arch: "amd64",
+		start: func(c *exec.Cmd) error { started = append(started, c); return nil }}
+	// Fetched before, by a copy of Kenesh that was not the package's.
+	if _, err := New(o).Check(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	before := link.down.Load()
+	o.Managed = true
+	w := NewWatcher(o, func(context.Context) (string, error) { return link.URL(), nil }, 0)
+	if st := w.Status(); st.State != StateNone {
+		t.Fatalf("a package's Kenesh offers what was fetched before: %+v", st)
+	}
+	if err := w.Apply(context.Background(), nil); !errors.Is(err, ErrManaged) || len(started) != 0 {
+		t.Fatalf("Apply: %v, %d started", err, len(started))
+	}
+	st := w.CheckNow(context.Background())
+	if st.State != StateManaged || st.Version != "0.7.0" {
+		t.Fatalf("the check: %+v", st)
+	}
+	if down := link.down.Load() - before; down > 10_000 {
+		t.Errorf("%d bytes came down for a release that is only announced", down)
+	}
+	_, err := New(o).Check(context.Background(), nil)
+	var me *ManagedError
+	if !errors.As(err, &me) || me.Version != "0.7.0" || !errors.Is(err, ErrManaged) || IsRefusal(err) {
+		t.Fatalf("Check: %v", err)
+	}
+	if ents, _ := os.ReadDir(o.Dir); len(ents) != 0 {
+		t.Errorf("left in the updates folder: %v", ents)
+	}
+	// An older release is still refused as such, not announced.
+	o.Current = "0.8.0"
+	if _, err := New(o).Check(context.Background(), nil); !errors.Is(err, ErrOlder) {
+		t.Fatalf("an older release: %v", err)
+	}
+}
+
+// TestListedByPackage: which programs dpkg's lists make a package's.
+func TestListedByPackage(t *testing.T) {
+	root := t.TempDir()
+	// A program and a link to it, as /usr/bin/kenesh and /bin/kenesh on
+	// a merged /usr.
+	os.MkdirAll(filepath.Join(root, "usr", "bin"), 0o755)
+	prog := filepath.Join(root, "usr", "bin", "kenesh")
+	os.WriteFile(prog, []byte("#!/bin/sh\n"), 0o755)
+	os.Symlink(filepath.Join(root, "usr", "bin"), filepath.Join(root, "bin"))
+	list := func(lines ...string) string { return "/.\n/usr\n" + strings.Join(lines, "\n") + "\n" }
+	for _, c := range []struct {
+		name  string
+		files map[string]string
+		exe   string
+		want  bool
+	}{
+		{"the package's program", map[string]string{"kenesh.list": list("/usr/bin/kenesh")}, "/usr/bin/kenesh", true},
+		{"multi-arch list", map[string]string{"kenesh:amd64.list": list("/usr/bin/kenesh")}, "/usr/bin/kenesh", true},
+		{"a copy in ~/.local", map[string]string{"kenesh.list": list("/usr/bin/kenesh")}, "/home/aibek/.local/bin/kenesh", false},
+		{"no package", map[string]string{}, "/usr/bin/kenesh", false},
+		{"another package's list", map[string]string{"keneshctl.list": list("/usr/bin/kenesh")}, "/usr/bin/kenesh", false},
+		{"a prefix is not the file", map[string]string{"kenesh.list": list("/usr/bin/kenesh-old")}, "/usr/bin/kenesh", false},
+		{"listed by a link", map[string]string{"kenesh.list": list(filepath.Join(root, "bin", "kenesh"))}, prog, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			info := t.TempDir()
+			for n, b := range c.files {
+				os.WriteFile(filepath.Join(info, n), []byte(b), 0o644)
+			}
+			if got := listedByPackage(info, c.exe); got != c.want {
+				t.Errorf("listedByPackage(%s) = %v, want %v", c.exe, got, c.want)
+			}
+		})
+	}
+	// This test's program is nobody's package.
+	if InstalledByPackage() {
+		t.Error("the test binary is taken for a package's")
+	}
+}

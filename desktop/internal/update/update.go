@@ -78,6 +78,13 @@ type Options struct {
 	// that it never holds the records back for long.
 	Budget time.Duration
 	Logger *slog.Logger
+	// Managed is a program installed by the system's package manager (the
+	// .deb: InstalledByPackage): a newer release is announced
+	// (ManagedError), never downloaded nor installed. Installed from the
+	// app, it would go to the person's ~/.local beside the package, and
+	// the menu would open that copy for ever after, hiding every upgrade
+	// the administrator installs with apt.
+	Managed bool
 	// start starts the installer or the new program (Apply; tests see the
 	// command instead).
 	start func(*exec.Cmd) error
@@ -133,6 +140,9 @@ var (
 	// server, or someone between it and the laptop, could offer one with
 	// known bugs).
 	ErrOlder = errors.New("the server offers an older release than this one; an update never goes back")
+	// ErrManaged: this Kenesh was installed as a system package
+	// (Options.Managed); its administrator updates it.
+	ErrManaged = errors.New("this Kenesh was installed as a system package: the administrator updates it (apt), not the app")
 	// ErrLater is a download that stopped at Options.Budget; the next
 	// Check goes on where it stopped.
 	ErrLater = errors.New("the download goes on with the next sync")
@@ -146,6 +156,61 @@ func IsRefusal(err error) bool {
 }
 
 const readyFile = "ready.json"
+
+// ManagedError is Check's answer, for a program installed as a system
+// package (Options.Managed), when the server offers a newer release: it is
+// announced, not fetched. errors.Is(err, ErrManaged) holds.
+type ManagedError struct{ Version string }
+
+func (e *ManagedError) Error() string {
+	return fmt.Sprintf("update: the server offers %s; %v", e.Version, ErrManaged)
+}
+
+func (e *ManagedError) Is(target error) bool { return target == ErrManaged }
+
+// dpkgInfo is where dpkg lists each installed package's files.
+var dpkgInfo = "/var/lib/dpkg/info"
+
+// InstalledByPackage reports whether this program is a file of Kenesh's
+// Debian package (kenesh_VERSION_ARCH.deb, make dist-linux) as dpkg lists
+// it, rather than a copy a person installed (install.sh of the .tar.xz, in
+// ~/.local) or built: an updater for Options.Managed.
+func InstalledByPackage() bool {
+	if runtime.GOOS != "linux" {
+		return false
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return false
+	}
+	if r, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = r
+	}
+	return listedByPackage(dpkgInfo, exe)
+}
+
+// listedByPackage reports whether dpkg's list of the kenesh package in
+// info (kenesh.list, or kenesh:ARCH.list when multi-arch) names exe.
+func listedByPackage(info, exe string) bool {
+	lists, _ := filepath.Glob(filepath.Join(info, "kenesh:*.list"))
+	for _, l := range append([]string{filepath.Join(info, "kenesh.list")}, lists...) {
+		b, err := os.ReadFile(l)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if line == exe {
+				return true
+			}
+			// dpkg lists /usr/bin while the program may run as /bin
+			// (a merged /usr), or the other way round.
+			if r, err := filepath.EvalSymlinks(line); err == nil && line != "" && r == exe {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // Check asks the server for the newest release of this platform and, when
 // it is newer than this program and signed by a trusted key, fetches what
@@ -184,6 +249,12 @@ func (u *Updater) Check(ctx context.Context, progress func(Progress)) (*Ready, e
 	case 0:
 		u.tidy("")
 		return nil, ErrNotNewer
+	}
+	if u.o.Managed {
+		// Nothing is fetched (a download could never be installed); what
+		// an earlier copy of Kenesh run from elsewhere left goes.
+		u.tidy("")
+		return nil, &ManagedError{Version: m.Version}
 	}
 	if r, err := u.Ready(); err == nil && r.Manifest.SHA256 == m.SHA256 {
 		return r, nil

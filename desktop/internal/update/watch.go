@@ -16,6 +16,7 @@ const (
 	StateDownloading State = "downloading" // a newer release is coming, a piece at a time
 	StateReady       State = "ready"       // downloaded and verified: "restart to update"
 	StateRefused     State = "refused"     // the server offers one that is not taken (Err says why)
+	StateManaged     State = "managed"     // a newer release is out; this Kenesh is a system package, its administrator updates it
 )
 
 // Status is sent to subscribers on every change.
@@ -57,7 +58,7 @@ func NewWatcher(o Options, server func(context.Context) (string, error), every t
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	w := &Watcher{o: o, server: server, every: every, kick: make(chan struct{}, 1), subs: map[chan Status]struct{}{}}
-	if r, err := New(o).Ready(); err == nil {
+	if r, err := New(o).Ready(); err == nil && !o.Managed {
 		w.st = Status{State: StateReady, Version: r.Manifest.Version, Done: r.Manifest.Size, Total: r.Manifest.Size}
 	}
 	return w
@@ -139,6 +140,7 @@ func (w *Watcher) CheckNow(ctx context.Context) Status {
 	o.Server = addr
 	u := New(o)
 	var version string
+	var managed *ManagedError
 	r, err := u.Check(ctx, func(p Progress) {
 		version = p.Manifest.Version
 		w.set(Status{State: StateDownloading, Version: p.Manifest.Version, Done: p.Done, Total: p.Total})
@@ -152,6 +154,8 @@ func (w *Watcher) CheckNow(ctx context.Context) Status {
 		w.set(Status{State: StateReady, Version: r.Manifest.Version, Done: r.Manifest.Size, Total: r.Manifest.Size})
 	case errors.Is(err, ErrNotNewer):
 		w.set(Status{})
+	case errors.As(err, &managed):
+		w.set(Status{State: StateManaged, Version: managed.Version})
 	case errors.Is(err, ErrLater), ctx.Err() != nil:
 		// Goes on with the next sync.
 	case IsRefusal(err):

@@ -143,10 +143,13 @@ func (s *State) Apply(op *Op) (changed []string, conflicts []Conflict, err error
 	return changed, conflicts, nil
 }
 
+// compact returns raw compacted, always in memory of its own: a state
+// never holds the buffer an operation was decoded from (which its reader
+// may reuse).
 func compact(raw json.RawMessage) json.RawMessage {
 	var b bytes.Buffer
 	if err := json.Compact(&b, raw); err != nil {
-		return raw // Validate has already refused invalid JSON
+		return bytes.Clone(raw) // Validate has already refused invalid JSON
 	}
 	return b.Bytes()
 }

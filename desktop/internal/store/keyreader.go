@@ -23,6 +23,8 @@ type keyReader struct {
 	prefix  []byte
 	cursors []*opCursor
 	tick    int
+	// arena is a buffer its user reads values into and reuses.
+	arena []byte
 	// Steps and seeks count how the values were found (tests).
 	steps, seeks int
 }
@@ -48,7 +50,11 @@ func newKeyReader(txn *badger.Txn, prefix string) *keyReader {
 
 // get returns a copy of the value at key (which starts with the reader's
 // prefix), or badger.ErrKeyNotFound.
-func (r *keyReader) get(key []byte) ([]byte, error) {
+func (r *keyReader) get(key []byte) ([]byte, error) { return r.getAppend(nil, key) }
+
+// getAppend is get, the value appended to buf: the value is
+// buf[len(buf):] of the slice returned.
+func (r *keyReader) getAppend(buf, key []byte) ([]byte, error) {
 	r.tick++
 	// The iterator standing nearest before key (or on it) steps to it.
 	var best *opCursor
@@ -68,7 +74,7 @@ func (r *keyReader) get(key []byte) ([]byte, error) {
 			case c == 0:
 				best.used = r.tick
 				r.steps++
-				return it.Item().ValueCopy(nil)
+				return appendValue(buf, it.Item())
 			case c > 0:
 				return nil, badger.ErrKeyNotFound // passed it: not in the log
 			}
@@ -94,7 +100,15 @@ func (r *keyReader) get(key []byte) ([]byte, error) {
 	if !c.it.Valid() || !bytes.Equal(c.it.Item().Key(), key) {
 		return nil, badger.ErrKeyNotFound
 	}
-	return c.it.Item().ValueCopy(nil)
+	return appendValue(buf, c.it.Item())
+}
+
+func appendValue(buf []byte, item *badger.Item) ([]byte, error) {
+	err := item.Value(func(v []byte) error {
+		buf = append(buf, v...)
+		return nil
+	})
+	return buf, err
 }
 
 func (r *keyReader) close() {

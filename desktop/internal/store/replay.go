@@ -129,19 +129,26 @@ func (s *Store) replayOne(ctx context.Context, log *keyReader, kind, id string, 
 		keys[i], order[i] = opKey(r.device, r.seq), i
 	}
 	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
+	// The operations' values are read into one buffer, kept from record
+	// to record (log.arena): an operation decoded holds slices of it, and
+	// the state they merge into holds copies (State.Apply compacts each
+	// value into one of its own), so nothing of it outlives the record.
 	ops := make([]*changeset.Op, len(need))
+	arena := log.arena[:0]
 	for _, i := range order {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		v, err := log.get(keys[i])
-		if err != nil {
+		start := len(arena)
+		var err error
+		if arena, err = log.getAppend(arena, keys[i]); err != nil {
 			return fmt.Errorf("%s %s: history entry without its operation: %w", kind, id, err)
 		}
-		if ops[i], err = changeset.DecodeOp(v); err != nil {
+		if ops[i], err = changeset.DecodeOp(arena[start:len(arena):len(arena)]); err != nil {
 			return fmt.Errorf("%s %s: %w", kind, id, err)
 		}
 	}
+	log.arena = arena
 	st := &changeset.State{}
 	for _, op := range ops {
 		if _, _, err := st.Apply(op); err != nil {

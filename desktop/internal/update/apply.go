@@ -21,7 +21,8 @@ var ErrCannotApply = errors.New("this kind of release cannot be installed from t
 //
 //   - Windows: the installer (setup.exe) runs silently with /RESTART: it
 //     waits for this program to end, replaces it where it is installed
-//     (for this person, no administrator rights) and starts it again.
+//     (for this person, no administrator rights) and starts it again, on
+//     the same data directory (KENESH_DATA; args are not passed).
 //   - Linux: the archive (.tar.xz) is unpacked into Dir and its install.sh
 //     installs it for this person in ~/.local, as a person installing it
 //     by hand would; the new program starts with args. A Kenesh installed
@@ -40,6 +41,14 @@ func (u *Updater) Apply(ctx context.Context, args []string) error {
 	case m.OS == "windows" && strings.HasSuffix(m.File, ".exe"):
 		cmd := exec.Command(r.Path, "/S", "/RESTART")
 		cmd.Dir = u.o.Dir
+		// The installer starts Kenesh.exe again without arguments, but
+		// with its own environment, which is this program's: a Kenesh
+		// started with --data DIR would otherwise come back on the
+		// default directory and look empty. KENESH_DATA names the
+		// directory Dir is in (the app's DATA\updates).
+		if filepath.Base(u.o.Dir) == DirName {
+			cmd.Env = append(os.Environ(), "KENESH_DATA="+filepath.Dir(u.o.Dir))
+		}
 		if err := u.o.start(cmd); err != nil {
 			return fmt.Errorf("update %s: starting the installer: %w", m.Version, err)
 		}

@@ -79,7 +79,8 @@ func TestApplyArchive(t *testing.T) {
 }
 
 // TestApplyWindows: the installer is started silently, told to start the
-// app again; nothing is run for a release that no longer verifies.
+// app again on the same data directory; nothing is run for a release that
+// no longer verifies.
 func TestApplyWindows(t *testing.T) {
 	srv := startServer(t)
 	sg := newSigner(t)
@@ -87,7 +88,8 @@ func TestApplyWindows(t *testing.T) {
 		t.Fatalf("publish: %v %s", err, o)
 	}
 	var started []*exec.Cmd
-	o := Options{Server: srv.URL, Dir: t.TempDir(), Keys: []rel.PublicKey{sg.pub}, Current: "0.6.0", OS: "windows", Arch: "amd64",
+	data := t.TempDir()
+	o := Options{Server: srv.URL, Dir: filepath.Join(data, DirName), Keys: []rel.PublicKey{sg.pub}, Current: "0.6.0", OS: "windows", Arch: "amd64",
 		start: func(c *exec.Cmd) error { started = append(started, c); return nil }}
 	r, err := New(o).Check(context.Background(), nil)
 	if err != nil {
@@ -98,6 +100,11 @@ func TestApplyWindows(t *testing.T) {
 	}
 	if len(started) != 1 || started[0].Path != r.Path || strings.Join(started[0].Args[1:], " ") != "/S /RESTART" {
 		t.Fatalf("started %v", started)
+	}
+	// Kenesh, started again by the installer with no arguments, opens the
+	// same records (a person may have started it with --data).
+	if env := started[0].Env; len(env) == 0 || env[len(env)-1] != "KENESH_DATA="+data {
+		t.Fatalf("the installer's environment ends %q, want KENESH_DATA=%s", env[max(len(env)-1, 0):], data)
 	}
 	// Changed on disk since it was checked: refused, nothing started.
 	os.WriteFile(r.Path, random(t, 1000), 0o600)

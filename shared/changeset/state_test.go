@@ -1,12 +1,14 @@
 package changeset
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kenesh/kenesh/shared/hlc"
@@ -224,5 +226,39 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("Validate() = %v, want ok=%v", err, tt.ok)
 			}
 		})
+	}
+}
+
+// compact gives what json.Compact gives (or, for what it refuses, the
+// value as it is), always in memory of its own, for values with and
+// without white space, in and out of strings, escapes and invalid JSON.
+func TestCompactAsJSONCompact(t *testing.T) {
+	want := func(raw []byte) []byte {
+		var b bytes.Buffer
+		if err := json.Compact(&b, raw); err != nil {
+			return raw
+		}
+		return b.Bytes()
+	}
+	cases := []string{``, `1`, `"a b"`, ` "a" `, `{"a": 1}`, `{"a":"x\" y","b":[1, 2]}`, `"\\"`, `"\\" `, `"a\\\" b"`,
+		"\"tab\tin\"", "{\"a\":\n1}", `[1,2,3]`, `{"a":"ң ө ү"}`, `{"a":"\u00e9"} `, `nul l`, `"open`, `{"a":1`, `"\"`, "\r\n", `["\"", 1]`, `{"a":"\\", "b":1}`, `["\\\"", 2]`}
+	rng := rand.New(rand.NewPCG(1, 2))
+	parts := []string{`{`, `}`, `[`, `]`, `"`, `\`, ` `, "\t", "\n", `:`, `,`, `a`, `1`, `ң`, `null`, `"x y"`, `\"`}
+	for range 20000 {
+		var sb strings.Builder
+		for n := rng.IntN(12); n > 0; n-- {
+			sb.WriteString(parts[rng.IntN(len(parts))])
+		}
+		cases = append(cases, sb.String())
+	}
+	for _, c := range cases {
+		raw := json.RawMessage(c)
+		got := compact(raw)
+		if !bytes.Equal(got, want(raw)) {
+			t.Fatalf("compact(%q) = %q, want %q", c, got, want(raw))
+		}
+		if len(got) > 0 && &got[0] == &raw[0] {
+			t.Fatalf("compact(%q) holds the value's own memory", c)
+		}
 	}
 }

@@ -37,9 +37,11 @@ type homePage struct {
 	lateGrants  []records.Summary
 	lateGrantsN int
 	grants      int
-	conflicts   int
-	sync        records.SyncState
-	enrolled    bool
+	// competitions are those this laptop holds (competitionsCard).
+	competitions []domain.Competition
+	conflicts    int
+	sync         records.SyncState
+	enrolled     bool
 
 	review     []records.Summary // central: verified appeals, the latest first
 	reviewN    int
@@ -69,6 +71,7 @@ func (p *homePage) load() {
 	p.due, p.dueN = late(records.Filter{Kind: domain.KindEvent, DueSoon: homeDueDays})
 	p.lateGrants, p.lateGrantsN = late(records.Filter{Kind: domain.KindGrant, MilestonesLate: true})
 	p.grants, _ = svc.Count(records.Filter{Kind: domain.KindGrant})
+	p.competitions, _ = svc.Competitions(context.Background())
 	if c, err := svc.Conflicts(context.Background()); err == nil {
 		p.conflicts = len(c)
 	}
@@ -201,8 +204,15 @@ func (p *homePage) draw() {
 	case !u.records:
 		rows = container.NewVBox(container.NewGridWithColumns(2, p.heldCard(), container.NewVBox(syncCard, conflictCard)))
 	}
+	var more []fyne.CanvasObject
 	if grantsCard != nil && (u.records || u.central) {
-		rows.Add(container.NewGridWithColumns(2, grantsCard))
+		more = append(more, grantsCard)
+	}
+	if c := p.competitionsCard(); c != nil {
+		more = append(more, c)
+	}
+	if len(more) > 0 {
+		rows.Add(container.NewGridWithColumns(2, more...))
 	}
 	if in := p.inboxCard(); in != nil {
 		rows.Objects = append([]fyne.CanvasObject{in}, rows.Objects...)

@@ -475,3 +475,59 @@ func (c *Competition) FindEntry(ref string) (Entry, error) {
 	}
 	return Entry{}, fmt.Errorf("%q is not an entry of %q: give its id or its number", ref, c.Title)
 }
+
+// PublicCompetition is everything the public site shows of a
+// competition: its title, audience, the day its winners were published,
+// and in each category the winners (PublicWinner). Built field by field
+// (Competition.Public), never by copying the competition and blanking
+// fields, so a field added to Competition stays off the public site until
+// it is added here. Never in it: the jury, the scores and means, the
+// conflicts of interest, the entries that did not win, the rules and
+// notes, an entry's file or the day it came.
+type PublicCompetition struct {
+	Title       string           `json:"title"`
+	Audience    string           `json:"audience"`
+	PublishedOn caldate.Date     `json:"published_on"`
+	Categories  []PublicCategory `json:"categories"`
+}
+
+// PublicCategory is a category's name ("" when the competition has none)
+// and its winners, by place.
+type PublicCategory struct {
+	Name    string         `json:"name,omitempty"`
+	Winners []PublicWinner `json:"winners"`
+}
+
+// PublicWinner is a winning entry as the public sees it: its place (tied
+// entries share one), its title, its author and its link (the work was
+// made public by its author).
+type PublicWinner struct {
+	Place  int    `json:"place"`
+	Tied   bool   `json:"tied,omitempty"`
+	Title  string `json:"title"`
+	Author string `json:"author"`
+	Link   string `json:"link,omitempty"`
+}
+
+// Public is what the public site shows of c, and whether it shows it at
+// all: only once central staff published it, while every category's
+// ranking is complete (a score withdrawn or a juror added after the
+// publication takes it off until the ranking is complete again), and
+// while it is not deleted.
+func (c *Competition) Public() (PublicCompetition, bool) {
+	if c.PublishedOn.IsZero() || c.Meta != nil && c.Meta.Deleted {
+		return PublicCompetition{}, false
+	}
+	p := PublicCompetition{Title: c.Title, Audience: c.Audience, PublishedOn: c.PublishedOn}
+	for _, r := range c.Ranking() {
+		if !r.Complete() {
+			return PublicCompetition{}, false
+		}
+		cat := PublicCategory{Name: r.Category.Name, Winners: []PublicWinner{}}
+		for _, s := range r.Winners {
+			cat.Winners = append(cat.Winners, PublicWinner{Place: s.Place, Tied: s.Tied, Title: s.Entry.Title, Author: s.Entry.Author, Link: s.Entry.Link})
+		}
+		p.Categories = append(p.Categories, cat)
+	}
+	return p, true
+}

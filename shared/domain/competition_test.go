@@ -243,3 +243,31 @@ func TestScoreID(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// What the public site shows of a competition: the winners alone, once
+// published and complete.
+func TestCompetitionPublic(t *testing.T) {
+	c := validCompetition()
+	if _, ok := c.Public(); ok {
+		t.Fatal("public before it is published")
+	}
+	c.PublishedOn = caldate.MustParse("2026-06-01")
+	c.Places = 1
+	p, ok := c.Public()
+	if !ok || len(p.Categories) != 2 || p.Categories[0].Name != "Иликтөө" || len(p.Categories[0].Winners) != 1 {
+		t.Fatalf("public: %+v %v", p, ok)
+	}
+	if w := p.Categories[0].Winners[0]; w != (PublicWinner{Place: 1, Title: "Жер тууралуу", Author: "Нурлан Токтоматов"}) {
+		t.Fatalf("winner: %+v", w)
+	}
+	c.Scores = c.Scores[1:]
+	if _, ok := c.Public(); ok {
+		t.Fatal("public while a juror's score is missing")
+	}
+	c = validCompetition()
+	c.PublishedOn = caldate.MustParse("2026-06-01")
+	c.Meta = &Meta{Deleted: true}
+	if _, ok := c.Public(); ok {
+		t.Fatal("public once deleted")
+	}
+}

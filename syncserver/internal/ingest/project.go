@@ -19,7 +19,8 @@ import (
 // so an appeal the new rule hides leaves the register at once.
 //
 //	1  2026-12: published appeals (domain.PublicAppeal), councils, tracking of web submissions
-const PublicRule = 1
+//	2  2026-12: competitions whose winners are published (domain.PublicCompetition)
+const PublicRule = 2
 
 // The public projection: what the public register, the open data, the
 // public form and the tracking pages read, and all they read. It is made
@@ -33,6 +34,11 @@ const PublicRule = 1
 //     or file; the name only with recorded consent), plus its answer's
 //     legal deadline; otherwise it is taken off;
 //   - a council: its code, name, oblast and district (public bodies);
+//   - a competition: only while domain.Competition.Public allows it
+//     (published by central staff, every category's ranking complete,
+//     not deleted), only its title, audience, day of publication and
+//     each category's winners (place, title, author, link): never the
+//     jury, the scores, the conflicts of interest or the other entries;
 //   - a web submission: its tracking (store.Tracking: council, the days
 //     it was received and handled, its status, and the number, status and
 //     days of the appeal it became), never what the citizen wrote.
@@ -59,6 +65,8 @@ func (g *Ingester) project(w store.LogTx, st *changeset.State) error {
 		return g.projectAppeal(w, st)
 	case domain.KindCouncil:
 		return projectCouncil(w, st)
+	case domain.KindCompetition:
+		return projectCompetition(w, st)
 	case domain.KindSubmission:
 		return g.projectSubmission(w, st)
 	}
@@ -116,6 +124,22 @@ func projectCouncil(w store.LogTx, st *changeset.State) error {
 		return w.DeletePublicCouncil(st.ID)
 	}
 	return w.PutPublicCouncil(&store.PublicCouncil{Code: st.ID, Name: c.Name, Oblast: c.Oblast, District: c.District})
+}
+
+func projectCompetition(w store.LogTx, st *changeset.State) error {
+	var c domain.Competition
+	if err := (changeset.Schema{Collections: domain.CompetitionCollections}).FromFields(st.Values(), &c); err != nil {
+		// A competition that does not decode shows nothing.
+		return w.DeletePublicCompetition(st.ID)
+	}
+	if st.Deleted() {
+		c.Meta = &domain.Meta{Deleted: true}
+	}
+	p, ok := c.Public()
+	if !ok {
+		return w.DeletePublicCompetition(st.ID)
+	}
+	return w.PutPublicCompetition(&store.PublicCompetition{ID: st.ID, PublicCompetition: p})
 }
 
 func (g *Ingester) projectSubmission(w store.LogTx, st *changeset.State) error {

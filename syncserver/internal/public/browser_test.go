@@ -41,7 +41,7 @@ func chromium(t *testing.T) string {
 
 // A person in a real browser (headless Chromium, driven over its devtools
 // protocol, no JavaScript in the pages) reads the register, an appeal and
-// the statistics, fills the form, sends it, lands on the tracking page,
+// the statistics and the competitions' winners, fills the form, sends it, lands on the tracking page,
 // and looks it up again by its code; at a phone's width (360 px) and a
 // laptop's (1366 px), with a screenshot of each.
 func TestBrowser(t *testing.T) {
@@ -51,6 +51,7 @@ func TestBrowser(t *testing.T) {
 	exe := chromium(t)
 	w := newWorld(t, GuardConfig{})
 	w.populate()
+	w.populateCompetition()
 	if *screenshots != "" {
 		w.populateMore(40) // pictures of a register in use
 	}
@@ -119,6 +120,10 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("the statistics:\n%s", body)
 		}
 		shot("public-stats-"+size, width)
+		if body := visit(Prefix + "ky/competitions"); !strings.Contains(body, "1-орун (бөлүшүлгөн)") || !strings.Contains(body, "Айылдагы суу") {
+			t.Fatalf("the competitions' winners:\n%s", body)
+		}
+		shot("public-competitions-"+size, width)
 		visit(Prefix + "ky/appeal")
 		shot("public-form-"+size, width)
 	}

@@ -139,7 +139,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	out := map[string]*template.Template{}
-	for _, name := range []string{"list", "appeal", "stats", "data", "form", "track", "message"} {
+	for _, name := range []string{"list", "appeal", "stats", "data", "form", "track", "message", "competitions"} {
 		t, err := template.Must(layout.Clone()).ParseFS(files, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", name, err)
@@ -237,6 +237,8 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request) {
 		h.need(q, get, h.statsPage)
 	case q.rest == "data":
 		h.need(q, get, h.dataPage)
+	case q.rest == "competitions":
+		h.need(q, get, h.competitionsPage)
 	case q.rest == "appeals.json":
 		h.need(q, get, h.appealsJSON)
 	case q.rest == "appeals.csv":

@@ -24,7 +24,7 @@ func (l serverLinks) href(lang, name string, arg ...string) string {
 		return base
 	case "appeal":
 		return base + "appeals/" + url.PathEscape(first(arg))
-	case "stats", "data":
+	case "stats", "data", "competitions":
 		return base + name
 	case "form", "track":
 		if !l.submit {
@@ -81,6 +81,8 @@ func (l staticLinks) href(lang, name string, arg ...string) string {
 		return l.base + "appeals.csv"
 	case "css":
 		return l.base + "style.css"
+	case "competitions":
+		return "" // the winners are the server's page alone
 	case "page":
 		n, _ := strconv.Atoi(first(arg))
 		if n <= 1 {

@@ -28,8 +28,11 @@ type view struct {
 	byRegNo  map[string]*store.PublicAppeal
 	councils []*store.PublicCouncil
 	council  map[string]*store.PublicCouncil
-	years    []int // years received, newest first
-	stats    stats
+	// competitions whose winners are published, the latest published
+	// first.
+	competitions []*store.PublicCompetition
+	years        []int // years received, newest first
+	stats        stats
 }
 
 // facets are what the list is filtered by, of one appeal, as small
@@ -140,6 +143,13 @@ func build(ctx context.Context, st store.Public, today caldate.Date, prev *view)
 		}); err != nil {
 			return err
 		}
+		if err := r.EachCompetition(func(c *store.PublicCompetition) error {
+			v.competitions = append(v.competitions, c)
+			return nil
+		}); err != nil {
+			return err
+		}
+		slices.SortStableFunc(v.competitions, func(a, b *store.PublicCompetition) int { return b.PublishedOn.Compare(a.PublishedOn) })
 		if prev != nil {
 			ok, err := v.follow(r, prev)
 			if ok || err != nil {

@@ -41,9 +41,11 @@ type Item struct {
 
 	PublicAppeal  *PublicAppeal
 	PublicCouncil *PublicCouncil
-	Tracking      *Tracking
-	TrackingCode  *TrackingCodeItem
-	Chunk         *ChunkItem
+	// PublicCompetition is a competition whose winners are published.
+	PublicCompetition *PublicCompetition
+	Tracking          *Tracking
+	TrackingCode      *TrackingCodeItem
+	Chunk             *ChunkItem
 }
 
 // Meta is what a store keeps of itself: its identity, the log's head and

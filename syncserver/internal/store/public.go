@@ -79,6 +79,9 @@ type PublicReader interface {
 	EachAppeal(fn func(*PublicAppeal) error) error
 	// EachCouncil calls fn with every council, in code order.
 	EachCouncil(fn func(*PublicCouncil) error) error
+	// EachCompetition calls fn with every competition whose winners are
+	// published, in id order.
+	EachCompetition(fn func(*PublicCompetition) error) error
 	// Appeal returns a published appeal by its record id, or ErrNotFound.
 	Appeal(id string) (*PublicAppeal, error)
 	// Tracking returns a web submission's tracking by the hash of its
@@ -104,6 +107,10 @@ type ProjectionTx interface {
 	// PutPublicCouncil and DeletePublicCouncil do the same for councils.
 	PutPublicCouncil(c *PublicCouncil) error
 	DeletePublicCouncil(code string) error
+	// PutPublicCompetition and DeletePublicCompetition do the same for
+	// competitions whose winners are published.
+	PutPublicCompetition(c *PublicCompetition) error
+	DeletePublicCompetition(id string) error
 
 	// Tracking returns the tracking of web submission id, or nil.
 	TrackingOf(submission string) (*Tracking, error)
@@ -144,6 +151,15 @@ type PublicCouncil struct {
 	Name     string `json:"name"`
 	Oblast   string `json:"oblast"`
 	District string `json:"district,omitempty"`
+}
+
+// PublicCompetition is a competition whose winners are published: its
+// record id (the key, never shown) and what domain.Competition.Public
+// allows. These are the only fields of a competition that ever reach the
+// projection.
+type PublicCompetition struct {
+	ID string `json:"id"`
+	domain.PublicCompetition
 }
 
 // Tracking is what the tracking page of a web submission shows, and all

@@ -119,6 +119,13 @@ func (s *Store) Export(ctx context.Context, fn func(store.Item) error) error {
 				}
 				return fn(store.Item{PublicCouncil: &c})
 			}},
+			{spacePublicWinners, func(k, v []byte) error {
+				var c store.PublicCompetition
+				if err := json.Unmarshal(v, &c); err != nil {
+					return fmt.Errorf("damaged public competition %s: %w", k, err)
+				}
+				return fn(store.Item{PublicCompetition: &c})
+			}},
 			{spaceTrack, func(k, v []byte) error {
 				var t store.Tracking
 				if err := json.Unmarshal(v, &t); err != nil {

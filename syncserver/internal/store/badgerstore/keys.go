@@ -36,6 +36,7 @@ import (
 //
 //	P:ID                           a published appeal (store.PublicAppeal, JSON)
 //	C:CODE                         a council as the public sees it (store.PublicCouncil, JSON)
+//	W:ID                           a competition whose winners are published (store.PublicCompetition, JSON)
 //	T:SUBMISSION                   a web submission's tracking (store.Tracking, JSON)
 //	K:SHA256(tracking code)        -> submission id
 //	A:APPEAL                       the web submissions that name the appeal (their ids, sorted, one a line)
@@ -77,6 +78,7 @@ const (
 
 	spacePublicAppeal  = "P:"
 	spacePublicCouncil = "C:"
+	spacePublicWinners = "W:"
 	spacePublicChange  = "D:" // version (8 bytes) + appeal id: what the commit of that version changed
 	spaceTrack         = "T:"
 	spaceTrackCode     = "K:"
@@ -129,6 +131,7 @@ func codeKey(sum [32]byte) []byte  { return append([]byte(spaceCode), sum[:]...)
 
 func publicAppealKey(id string) []byte    { return []byte(spacePublicAppeal + id) }
 func publicCouncilKey(code string) []byte { return []byte(spacePublicCouncil + code) }
+func publicWinnersKey(id string) []byte   { return []byte(spacePublicWinners + id) }
 func publicChangeKey(version uint64, id string) []byte {
 	return append(seqKey(spacePublicChange, version), id...)
 }

@@ -83,6 +83,16 @@ func (v publicView) EachCouncil(fn func(*store.PublicCouncil) error) error {
 	})
 }
 
+func (v publicView) EachCompetition(fn func(*store.PublicCompetition) error) error {
+	return badgerdb.Scan(v.ctx, v.t, []byte(spacePublicWinners), func(k, b []byte) error {
+		var c store.PublicCompetition
+		if err := json.Unmarshal(b, &c); err != nil {
+			return fmt.Errorf("damaged public competition %q: %w", k, err)
+		}
+		return fn(&c)
+	})
+}
+
 func (v publicView) AppealsChangedSince(n uint64, fn func(id string) error) (bool, error) {
 	from, err := v.metaUint(metaPublicChangesFrom)
 	if err != nil {
@@ -171,6 +181,22 @@ func (w *logTx) DeletePublicCouncil(code string) error {
 		return nil
 	}
 	return w.deletePublic(publicCouncilKey(code), "")
+}
+
+// PutPublicCompetition implements store.ProjectionTx.
+func (w *logTx) PutPublicCompetition(c *store.PublicCompetition) error {
+	if !validPart(c.ID) {
+		return fmt.Errorf("public competition: bad id %q", c.ID)
+	}
+	return w.putPublic(publicWinnersKey(c.ID), c, "")
+}
+
+// DeletePublicCompetition implements store.ProjectionTx.
+func (w *logTx) DeletePublicCompetition(id string) error {
+	if !validPart(id) {
+		return nil
+	}
+	return w.deletePublic(publicWinnersKey(id), "")
 }
 
 // putPublic writes v under key when it differs from what is there, and

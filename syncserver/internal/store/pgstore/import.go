@@ -20,6 +20,7 @@ var ErrNotEmpty = errors.New("the PostgreSQL database holds a deployment already
 type Imported struct {
 	Devices, Tokens, Codes, Ops, Refusals, States, Conflicts int
 	PublicAppeals, PublicCouncils, Trackings, Chunks         int
+	PublicCompetitions                                       int
 }
 
 // importBatch is how many rows of one table are sent at once.
@@ -118,19 +119,20 @@ var importTables = map[string]struct {
 }{
 	"devices": {`INSERT INTO devices (id, name, device_name, council, role, enrolled, revoked, revoked_at, token_hash)`,
 		[]string{"text", "text", "text", "text", "text", "timestamptz", "boolean", "timestamptz", "bytea"}},
-	"seen":            {`INSERT INTO seen (device, at)`, []string{"text", "timestamptz"}},
-	"tokens":          {`INSERT INTO tokens (hash, device)`, []string{"bytea", "text"}},
-	"codes":           {`INSERT INTO codes (hash, device, council, role, name, created, expires, used_by, used_at)`, []string{"bytea", "text", "text", "text", "text", "timestamptz", "timestamptz", "text", "timestamptz"}},
-	"acked":           {`INSERT INTO acked (device, seq)`, []string{"text", "bigint"}},
-	"ops":             {`INSERT INTO ops (seq, device, dseq, hlc, kind, record, ix, op)`, []string{"bigint", "text", "bigint", "bigint", "text", "text", "text", "bytea"}},
-	"refusals":        {`INSERT INTO refusals (device, seq, hlc, kind, record, code, message, op, at)`, []string{"text", "bigint", "bigint", "bytea", "bytea", "bytea", "bytea", "bytea", "timestamptz"}},
-	"states":          {`INSERT INTO states (kind, id, state)`, []string{"text", "text", "bytea"}},
-	"conflicts":       {`INSERT INTO conflicts (kind, record, field, hlc, device, conflict)`, []string{"text", "text", "text", "bigint", "text", "bytea"}},
-	"public_appeals":  {`INSERT INTO public_appeals (id, appeal)`, []string{"text", "bytea"}},
-	"public_councils": {`INSERT INTO public_councils (code, council)`, []string{"text", "bytea"}},
-	"trackings":       {`INSERT INTO trackings (submission, council, status, appeal, tracking)`, []string{"text", "text", "text", "text", "bytea"}},
-	"tracking_codes":  {`INSERT INTO tracking_codes (hash, submission)`, []string{"bytea", "text"}},
-	"chunks":          {`INSERT INTO chunks (owner, sum, size)`, []string{"text", "bytea", "bigint"}},
+	"seen":                {`INSERT INTO seen (device, at)`, []string{"text", "timestamptz"}},
+	"tokens":              {`INSERT INTO tokens (hash, device)`, []string{"bytea", "text"}},
+	"codes":               {`INSERT INTO codes (hash, device, council, role, name, created, expires, used_by, used_at)`, []string{"bytea", "text", "text", "text", "text", "timestamptz", "timestamptz", "text", "timestamptz"}},
+	"acked":               {`INSERT INTO acked (device, seq)`, []string{"text", "bigint"}},
+	"ops":                 {`INSERT INTO ops (seq, device, dseq, hlc, kind, record, ix, op)`, []string{"bigint", "text", "bigint", "bigint", "text", "text", "text", "bytea"}},
+	"refusals":            {`INSERT INTO refusals (device, seq, hlc, kind, record, code, message, op, at)`, []string{"text", "bigint", "bigint", "bytea", "bytea", "bytea", "bytea", "bytea", "timestamptz"}},
+	"states":              {`INSERT INTO states (kind, id, state)`, []string{"text", "text", "bytea"}},
+	"conflicts":           {`INSERT INTO conflicts (kind, record, field, hlc, device, conflict)`, []string{"text", "text", "text", "bigint", "text", "bytea"}},
+	"public_appeals":      {`INSERT INTO public_appeals (id, appeal)`, []string{"text", "bytea"}},
+	"public_councils":     {`INSERT INTO public_councils (code, council)`, []string{"text", "bytea"}},
+	"public_competitions": {`INSERT INTO public_competitions (id, competition)`, []string{"text", "bytea"}},
+	"trackings":           {`INSERT INTO trackings (submission, council, status, appeal, tracking)`, []string{"text", "text", "text", "text", "bytea"}},
+	"tracking_codes":      {`INSERT INTO tracking_codes (hash, submission)`, []string{"bytea", "text"}},
+	"chunks":              {`INSERT INTO chunks (owner, sum, size)`, []string{"text", "bytea", "bigint"}},
 }
 
 func newImporter(ctx context.Context, tx pgx.Tx) *importer {
@@ -266,6 +268,13 @@ func (im *importer) take(it store.Item) error {
 		}
 		im.n.PublicCouncils++
 		return im.add("public_councils", it.PublicCouncil.Code, b)
+	case it.PublicCompetition != nil:
+		b, err := json.Marshal(it.PublicCompetition)
+		if err != nil {
+			return err
+		}
+		im.n.PublicCompetitions++
+		return im.add("public_competitions", it.PublicCompetition.ID, b)
 	case it.Tracking != nil:
 		t := it.Tracking
 		b, err := json.Marshal(t)

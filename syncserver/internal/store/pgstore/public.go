@@ -93,6 +93,16 @@ func (v *publicView) EachAppeal(fn func(*store.PublicAppeal) error) error {
 	})
 }
 
+func (v *publicView) EachCompetition(fn func(*store.PublicCompetition) error) error {
+	return each(v.ctx, v.tx, "public competitions", `SELECT competition FROM public_competitions ORDER BY id`, func(b []byte) error {
+		var c store.PublicCompetition
+		if err := json.Unmarshal(b, &c); err != nil {
+			return fmt.Errorf("damaged public competition: %w", err)
+		}
+		return fn(&c)
+	})
+}
+
 func (v *publicView) EachCouncil(fn func(*store.PublicCouncil) error) error {
 	return each(v.ctx, v.tx, "public councils", `SELECT council FROM public_councils ORDER BY code`, func(b []byte) error {
 		var c store.PublicCouncil
@@ -194,6 +204,7 @@ func decodeTracking(b []byte) (*store.Tracking, error) {
 type public struct {
 	appeals  map[string][]byte // id -> JSON; nil: deleted
 	councils map[string][]byte // code -> JSON; nil: deleted
+	winners  map[string][]byte // competition id -> JSON; nil: deleted
 	tracks   map[string]*trackEntry
 	codes    map[[32]byte]string
 
@@ -209,7 +220,7 @@ type trackEntry struct {
 }
 
 func newPublic() public {
-	return public{appeals: map[string][]byte{}, councils: map[string][]byte{}, tracks: map[string]*trackEntry{}, codes: map[[32]byte]string{},
+	return public{appeals: map[string][]byte{}, councils: map[string][]byte{}, winners: map[string][]byte{}, tracks: map[string]*trackEntry{}, codes: map[[32]byte]string{},
 		pubRead: map[string][]byte{}, tracksOf: map[string][]trackRow{}}
 }
 
@@ -278,6 +289,29 @@ func (w *logTx) DeletePublicCouncil(code string) error {
 	if validPart(code) {
 		save(w, w.councils, code)
 		w.councils[code] = nil
+	}
+	return nil
+}
+
+// PutPublicCompetition implements store.ProjectionTx.
+func (w *logTx) PutPublicCompetition(c *store.PublicCompetition) error {
+	if !validPart(c.ID) {
+		return fmt.Errorf("public competition: bad id %q", c.ID)
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	save(w, w.winners, c.ID)
+	w.winners[c.ID] = b
+	return nil
+}
+
+// DeletePublicCompetition implements store.ProjectionTx.
+func (w *logTx) DeletePublicCompetition(id string) error {
+	if validPart(id) {
+		save(w, w.winners, id)
+		w.winners[id] = nil
 	}
 	return nil
 }
@@ -445,6 +479,7 @@ func (p *public) queue(b *pgx.Batch) map[int]bool {
 	}
 	upsert(p.appeals, "public_appeals", "id", "appeal")
 	upsert(p.councils, "public_councils", "code", "council")
+	upsert(p.winners, "public_competitions", "id", "competition")
 	if len(p.tracks) > 0 {
 		var subs, councils, statuses, appeals []string
 		var vals [][]byte

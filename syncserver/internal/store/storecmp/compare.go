@@ -329,6 +329,7 @@ func (c *cmp) conflicts() error {
 type projection struct {
 	version           uint64
 	appeals, councils []string
+	competitions      []string
 	waiting           map[string]int
 }
 
@@ -341,6 +342,9 @@ func readProjection(ctx context.Context, st store.Store) (*projection, error) {
 		}
 		p.version = v.N
 		if p.appeals, err = jsonSet(func(fn func(*store.PublicAppeal) error) error { return r.EachAppeal(fn) }); err != nil {
+			return err
+		}
+		if p.competitions, err = jsonSet(func(fn func(*store.PublicCompetition) error) error { return r.EachCompetition(fn) }); err != nil {
 			return err
 		}
 		var codes []string
@@ -376,6 +380,8 @@ func (c *cmp) public() error {
 		c.differ("published appeals: %d, and %d, not the same", len(pa.appeals), len(pb.appeals))
 	case !slices.Equal(pa.councils, pb.councils):
 		c.differ("public councils: %d, and %d, not the same", len(pa.councils), len(pb.councils))
+	case !slices.Equal(pa.competitions, pb.competitions):
+		c.differ("competitions with published winners: %d, and %d, not the same", len(pa.competitions), len(pb.competitions))
 	default:
 		for code, n := range pa.waiting {
 			if pb.waiting[code] != n {

@@ -72,6 +72,7 @@ func (s Suite) Run(t *testing.T) {
 		{"Durable", testDurable},
 		{"Backup", testBackup},
 		{"PublicProjection", testPublicProjection},
+		{"PublicCompetitions", testPublicCompetitions},
 		{"PublicChanges", testPublicChanges},
 		{"Tracking", testTracking},
 		{"PublicRule", testPublicRule},

@@ -47,6 +47,9 @@ type laptop struct {
 	// lastFile is the content the laptop attached last (the convergence
 	// test attaches it again now and then).
 	lastFile []byte
+	// scored is what this laptop's juror last saved of each entry (nil:
+	// withdrawn), which the centre must hold as it is in the end.
+	scored map[string]map[string]int
 }
 
 func newLaptop(t *testing.T, name string) *laptop {
@@ -137,6 +140,11 @@ func (l *laptop) act(ctx context.Context, r *mrand.Rand, today caldate.Date) err
 	}
 	if l.role != domain.RoleCentral && r.IntN(8) == 0 {
 		return ignoreInvalid(l.respond(ctx, r))
+	}
+	if r.IntN(6) == 0 {
+		if err := l.judge(ctx, r); err != nil {
+			return ignoreInvalid(err)
+		}
 	}
 	if l.role == domain.RoleCentral {
 		if id := pick(appeals); id != "" {
@@ -241,6 +249,43 @@ func (l *laptop) respond(ctx context.Context, r *mrand.Rand) error {
 	return err
 }
 
+// judge: a juror's laptop scores an entry of the competition (once it has
+// reached it), scores it again or withdraws its score, offline, and
+// remembers what it saved; central staff add an entry now and then, while
+// the jurors score. A juror related to an entry is refused (invalid).
+func (l *laptop) judge(ctx context.Context, r *mrand.Rand) error {
+	list, err := l.svc.Competitions(ctx)
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	c := list[0]
+	if l.role == domain.RoleCentral {
+		if r.IntN(3) == 0 {
+			_, _, err = l.svc.AddEntry(ctx, c.ID, domain.Entry{Author: "Автор " + phrase(r), Title: phrase(r)})
+		}
+		return err
+	}
+	if _, ok := c.JurorOf(l.svc.Device().ID); !ok || len(c.Entries) == 0 {
+		return nil
+	}
+	e := c.Entries[r.IntN(len(c.Entries))]
+	var points map[string]int
+	if r.IntN(8) != 0 {
+		points = map[string]int{}
+		for _, cr := range c.Criteria {
+			points[cr.ID] = r.IntN(cr.Max + 1)
+		}
+	}
+	if _, err := l.svc.ScoreEntry(ctx, c.ID, e.ID, points, phrase(r)); err != nil {
+		return err
+	}
+	if l.scored == nil {
+		l.scored = map[string]map[string]int{}
+	}
+	l.scored[e.ID] = points
+	return nil
+}
+
 // ignoreInvalid: a random change a person could not make (a deleted record,
 // a step the workflow refuses) is refused locally, as the form would.
 func ignoreInvalid(err error) error {
@@ -327,6 +372,25 @@ func convergence(t *testing.T, srvs []*testServer) []*laptop {
 	}
 	if _, err := central.svc.PublishQuestionnaire(ctx, form, "training_test.xlsx"); err != nil {
 		t.Fatal(err)
+	}
+	// And a competition judged by three of the councils' laptops (two of
+	// one council, one of the other), each scoring offline; the third
+	// juror is related to the first entry.
+	jurors := []domain.Juror{{Name: "Айгүл", Device: laptops[0].svc.Device().ID}, {Name: "Бакыт", Device: laptops[1].svc.Device().ID},
+		{Name: "Гүлнара", Device: laptops[2].svc.Device().ID}}
+	comp, err := central.svc.SaveCompetition(ctx, domain.Competition{Title: "Мыкты журналисттик иш", Audience: domain.AudienceJournalists,
+		Deadline: caldate.Today(records.Bishkek), Criteria: []domain.Criterion{{Name: "Маанилүүлүгү", Max: 10}, {Name: "Сапаты", Max: 5}}, Jurors: jurors})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, title := range []string{"Жер үлүшү", "Айылдагы суу", "Мектептин чатыры"} {
+		e := domain.Entry{Author: "Автор", Title: title}
+		if i == 0 {
+			e.Related = []string{comp.Jurors[2].ID}
+		}
+		if _, _, err := central.svc.AddEntry(ctx, comp.ID, e); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	today := caldate.Today(records.Bishkek)
@@ -476,6 +540,56 @@ func convergence(t *testing.T, srvs []*testServer) []*laptop {
 	if nfiles == 0 {
 		t.Fatal("no file was attached: the test proves nothing of files")
 	}
+	// Every replica holds the same competition, and the centre holds each
+	// juror's scores as that juror's laptop last saved them: no juror's
+	// score was overwritten by another's, nor lost.
+	want, err := central.svc.Competition(ctx, comp.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Meta = nil
+	wantJSON, _ := json.Marshal(want)
+	for _, l := range laptops {
+		got, err := l.svc.Competition(ctx, comp.ID)
+		if err != nil {
+			t.Fatalf("%s: %v", l.name, err)
+		}
+		got.Meta = nil
+		if b, _ := json.Marshal(got); string(b) != string(wantJSON) {
+			t.Fatalf("%s: the competition differs from the centre's:\n%s\n%s", l.name, b, wantJSON)
+		}
+	}
+	scorers := 0
+	for _, l := range laptops {
+		j, ok := want.JurorOf(l.svc.Device().ID)
+		if !ok {
+			continue
+		}
+		if len(l.scored) > 0 {
+			scorers++
+		}
+		for entry, points := range l.scored {
+			s, has := want.Score(j.ID, entry)
+			switch {
+			case points == nil && has:
+				t.Fatalf("%s withdrew its score of %s; the centre still holds %+v", l.name, entry, s)
+			case points != nil && (!has || !reflect.DeepEqual(s.Points, points)):
+				t.Fatalf("%s scored %s %v last; the centre holds %+v (%v)", l.name, entry, points, s, has)
+			}
+		}
+		for _, s := range want.Scores {
+			if s.Juror == j.ID {
+				if _, ok := l.scored[s.Entry]; !ok {
+					t.Fatalf("the centre holds a score of %s that %s never saved: %+v", j.Name, l.name, s)
+				}
+			}
+		}
+	}
+	t.Logf("jury: %d scores by %d jurors, %d entries", len(want.Scores), scorers, len(want.Entries))
+	if scorers < 2 {
+		t.Fatal("fewer than two jurors scored: the test proves nothing of scores merging")
+	}
+
 	for _, l := range laptops {
 		have := snapshot(t, central, domain.KindAppeal, "")
 		for _, kind := range []string{domain.KindEvent, domain.KindResponse} {

@@ -203,7 +203,11 @@ func (w *logTx) Clock() (hlc.Timestamp, error) {
 func (w *logTx) SetClock(t hlc.Timestamp) error { return w.set(metaKey(metaClock), be(uint64(t))) }
 
 // finish writes the batches, the head and the acknowledgements the
-// transaction moved.
+// transaction moved. A batch is as large as what one Append accepted: a
+// push decoded from at most syncproto.MaxRawBytes (16 MiB) of JSON, well
+// within a value Badger takes (a value must fit one value log file, 64 MiB
+// in Options.Small, 256 MiB otherwise); a larger one would fail the commit
+// with Badger's error, not split.
 func (w *logTx) finish(head0 uint64) error {
 	if len(w.ops) > 0 {
 		if err := w.set(logBatchKey(w.head), appendBatch(nil, w.ops)); err != nil {

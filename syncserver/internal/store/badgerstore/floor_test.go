@@ -16,7 +16,8 @@ import (
 //   - doc: each record once, as one 1.1 KB value, the size of a demo appeal
 //     as a JSON document: what a document store that keeps only the last
 //     version of a record writes.
-//   - kenesh: what the server writes for a demo appeal pushed as five
+//   - kenesh: what the server wrote (format 1, before the batched log of
+//     format 2, which is close to "batched") for a demo appeal pushed as five
 //     operations: five log entries (the creation, 900 bytes, then four
 //     workflow steps of 170), five judgements (50), five pull index entries
 //     (the author, 26) and the record's merged state (1.2 KB). Sizes are

@@ -163,6 +163,11 @@ var eventKind = &Kind{Name: domain.KindEvent, Sheet: "export.sheet.events", File
 		Column{Path: "followups.id", Label: "field.followups", Type: Count},
 		Column{Path: "followups.action", Label: "export.col.followup_texts", Type: Joined},
 		Column{Path: "media_links", Label: "field.media_links", Type: Joined},
+		// A training's attendance: how many, and (personal exports only)
+		// who; the participants' columns above are what was typed.
+		Column{Path: "attendees.id", Label: "export.col.attendees", Type: Count},
+		Column{Path: "attendees.name", Label: "export.col.attendee_names", Type: Joined},
+		Column{Path: "materials.id", Label: "export.col.materials_used", Type: Count},
 		Column{Path: "attachments.id", Label: "field.attachments", Type: Count},
 		Column{Path: "notes", Label: "field.notes"},
 		Column{Path: "imported.file", Label: "field.imported"},

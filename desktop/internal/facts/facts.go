@@ -157,7 +157,9 @@ type Event struct {
 func OfEvent(e *domain.Event) string {
 	f := Event{}
 	var parts []string
-	for g, n := range e.Participants {
+	// A training with an attendance list counts its participants from
+	// it, by group and gender (domain.Event.Counted), else what was typed.
+	for g, n := range e.Counted() {
 		parts = append(parts, clean(strings.NewReplacer(":", "", ";", "").Replace(g))+":"+
 			strconv.Itoa(n.Female)+","+strconv.Itoa(n.Male)+","+strconv.Itoa(n.Unspecified))
 	}

@@ -50,6 +50,10 @@ type laptop struct {
 	// scored is what this laptop's juror last saved of each entry (nil:
 	// withdrawn), which the centre must hold as it is in the end.
 	scored map[string]map[string]int
+	// attended are the attendees this laptop added, by training;
+	// removed those it took off a list.
+	attended map[string]string
+	removed  map[string]bool
 }
 
 func newLaptop(t *testing.T, name string) *laptop {
@@ -77,7 +81,7 @@ func newLaptop(t *testing.T, name string) *laptop {
 	t.Cleanup(fl.Follow())
 	sy := New(svc, codec)
 	sy.Files = fl
-	return &laptop{name: name, st: st, svc: svc, files: fl, sync: sy}
+	return &laptop{name: name, st: st, svc: svc, files: fl, sync: sy, attended: map[string]string{}, removed: map[string]bool{}}
 }
 
 // enroll binds the laptop, directly, then routes its syncs through via:
@@ -145,6 +149,9 @@ func (l *laptop) act(ctx context.Context, r *mrand.Rand, today caldate.Date) err
 		if err := l.judge(ctx, r); err != nil {
 			return ignoreInvalid(err)
 		}
+	}
+	if l.role != domain.RoleCentral && r.IntN(6) == 0 {
+		return ignoreInvalid(l.attend(ctx, r, today))
 	}
 	if l.role == domain.RoleCentral {
 		if id := pick(appeals); id != "" {
@@ -284,6 +291,50 @@ func (l *laptop) judge(ctx context.Context, r *mrand.Rand) error {
 	}
 	l.scored[e.ID] = points
 	return nil
+}
+
+// attend changes the attendance list of a training of the council: adds
+// someone, corrects someone's organisation or takes someone off; now and
+// then it makes a training. The two laptops of a council do so to the
+// same trainings, offline from each other.
+func (l *laptop) attend(ctx context.Context, r *mrand.Rand, today caldate.Date) error {
+	events, _ := l.svc.List(records.Filter{Kind: domain.KindEvent})
+	var trainings []*domain.Event
+	for _, s := range events {
+		if e, err := l.svc.Event(ctx, s.ID); err == nil && e.IsTraining() {
+			trainings = append(trainings, e)
+		}
+	}
+	if len(trainings) == 0 || r.IntN(12) == 0 {
+		e, err := l.svc.CreateEvent(ctx, domain.Event{Council: l.council, Kind: domain.EventKindTraining, Title: "Окуу: " + phrase(r), Date: today, Oblast: l.oblast})
+		if err == nil {
+			l.created = append(l.created, e.ID)
+		}
+		return err
+	}
+	tr := trainings[r.IntN(len(trainings))]
+	switch n := r.IntN(6); {
+	case n < 3 || len(tr.Attendees) == 0:
+		groups := []string{"council_members", "civil_society", "officials", "journalists", "citizens"}
+		genders := []string{"female", "male", ""}
+		_, a, err := l.svc.SaveAttendee(ctx, tr.ID, domain.Attendee{Name: phrase(r), Gender: genders[r.IntN(3)], Group: groups[r.IntN(5)]})
+		if err == nil {
+			l.attended[a.ID] = tr.ID
+		}
+		return err
+	case n < 5:
+		a := tr.Attendees[r.IntN(len(tr.Attendees))]
+		a.Organisation = phrase(r)
+		_, _, err := l.svc.SaveAttendee(ctx, tr.ID, a)
+		return err
+	default:
+		a := tr.Attendees[r.IntN(len(tr.Attendees))]
+		_, err := l.svc.RemoveAttendee(ctx, tr.ID, a.ID)
+		if err == nil {
+			l.removed[a.ID] = true
+		}
+		return err
+	}
 }
 
 // ignoreInvalid: a random change a person could not make (a deleted record,
@@ -539,6 +590,31 @@ func convergence(t *testing.T, srvs []*testServer) []*laptop {
 	t.Logf("files read back whole on the replicas that may see them: %d", nfiles)
 	if nfiles == 0 {
 		t.Fatal("no file was attached: the test proves nothing of files")
+	}
+	// Every attendee a laptop added is on its training at the centre,
+	// unless some laptop took that person off the list.
+	removed := map[string]bool{}
+	for _, l := range laptops {
+		for id := range l.removed {
+			removed[id] = true
+		}
+	}
+	attendees := 0
+	for _, l := range laptops {
+		for id, tr := range l.attended {
+			e, err := central.svc.Event(ctx, tr)
+			if err != nil {
+				t.Fatalf("%s: training %s: %v", l.name, tr, err)
+			}
+			if _, ok := e.Attendee(id); !ok && !removed[id] {
+				t.Fatalf("%s added attendee %s to training %s: the centre's list lost it", l.name, id, tr)
+			}
+			attendees++
+		}
+	}
+	t.Logf("attendees added: %d, removed: %d", attendees, len(removed))
+	if attendees == 0 || len(removed) == 0 {
+		t.Fatal("no attendee was added and removed: the test proves nothing of attendance lists")
 	}
 	// Every replica holds the same competition, and the centre holds each
 	// juror's scores as that juror's laptop last saved them: no juror's

@@ -430,7 +430,9 @@ var eventDetailSpec = detailSpec[domain.Event]{
 	},
 	panels: func(d *eventDetail, e *domain.Event) []fyne.CanvasObject {
 		editable := d.u.records && (e.Meta == nil || !e.Meta.Deleted)
-		return []fyne.CanvasObject{participantsTable(d.u, e), eventOutcome(d, e), d.u.attachmentsPanel(domain.KindEvent, e.ID, e.Attachments, editable)}
+		out := []fyne.CanvasObject{participantsTable(d.u, e)}
+		out = append(out, trainingPanels(d, e)...)
+		return append(out, eventOutcome(d, e), d.u.attachmentsPanel(domain.KindEvent, e.ID, e.Attachments, editable))
 	},
 }
 
@@ -438,8 +440,10 @@ var eventDetailSpec = detailSpec[domain.Event]{
 func participantsTable(u *UI, e *domain.Event) fyne.CanvasObject {
 	parts := container.NewVBox(container.New(countColumns, truncatedBold(u.T("field.participants")), truncatedBold(u.T("field.female")),
 		truncatedBold(u.T("field.male")), truncatedBold(u.T("field.unspecified")), truncatedBold(u.T("field.total"))))
+	// A training with an attendance list counts its participants from it.
+	counted := e.Counted()
 	for _, t := range u.catalog().Terms(refdata.ParticipantGroups) {
-		n, ok := e.Participants[t.Code]
+		n, ok := counted[t.Code]
 		if !ok {
 			continue
 		}
@@ -449,7 +453,7 @@ func participantsTable(u *UI, e *domain.Event) fyne.CanvasObject {
 		}
 		parts.Add(container.New(countColumns, row...))
 	}
-	tot := e.ParticipantTotal()
+	tot := e.CountedTotal()
 	row := []fyne.CanvasObject{strong(u.T("field.total"))}
 	for _, v := range []int{tot.Female, tot.Male, tot.Unspecified, tot.Total()} {
 		row = append(row, strong(u.tr.Int(v)))

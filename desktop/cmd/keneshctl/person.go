@@ -116,7 +116,7 @@ func personRecords(ctx context.Context, e *env, c *app.Core, query, out string) 
 	if err := writeNew(out, buf.Bytes()); err != nil {
 		return err
 	}
-	return e.print(map[string]any{"file": out, "appeals": len(data.Appeals), "events_as_speaker": len(data.Speaking)})
+	return e.print(map[string]any{"file": out, "appeals": len(data.Appeals), "events_as_speaker": len(data.Speaking), "events_as_attendee": len(data.Attending)})
 }
 
 // writeNew writes b to a file that must not exist yet, readable only by its

@@ -18,15 +18,18 @@ type PersonData struct {
 	Device   string           `json:"device"`
 	Appeals  []*domain.Appeal `json:"appeals"`
 	Speaking []*domain.Event  `json:"events_as_speaker"`
+	// Attending are the trainings whose attendance list names the person.
+	Attending []*domain.Event `json:"events_as_attendee"`
 }
 
 // Person finds the appeals whose appellant's name, phone, e-mail or personal
-// ID number contains query, and the events where someone of that name spoke.
+// ID number contains query, the events where someone of that name spoke,
+// and the trainings whose attendance list has someone of that name.
 // Matching ignores case and ң ө ү typed as н о у; deleted records are included,
 // since the person's data is still held.
 func (s *Service) Person(ctx context.Context, query string) (*PersonData, error) {
 	q := strings.TrimSpace(query)
-	out := &PersonData{Query: q, Made: s.now().UTC(), Device: s.Device().Name, Appeals: []*domain.Appeal{}, Speaking: []*domain.Event{}}
+	out := &PersonData{Query: q, Made: s.now().UTC(), Device: s.Device().Name, Appeals: []*domain.Appeal{}, Speaking: []*domain.Event{}, Attending: []*domain.Event{}}
 	if len([]rune(q)) < 3 {
 		return nil, &domain.ValidationError{Kind: "person", Fields: []domain.FieldError{{Field: "query", Code: domain.CodeRequired, Message: "give at least 3 letters or digits of the name, phone, e-mail or PIN"}}}
 	}
@@ -65,6 +68,12 @@ func (s *Service) Person(ctx context.Context, query string) (*PersonData, error)
 			for _, sp := range e.Speakers {
 				if has(sp.Name) {
 					out.Speaking = append(out.Speaking, e)
+					break
+				}
+			}
+			for _, a := range e.Attendees {
+				if has(a.Name) {
+					out.Attending = append(out.Attending, e)
 					break
 				}
 			}

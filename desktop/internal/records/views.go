@@ -197,6 +197,11 @@ func (s *Service) rowOf(st *changeset.State, search bool) (*index.Row, error) {
 		for _, sp := range e.Speakers {
 			parts = append(parts, sp.Name, sp.Organisation)
 		}
+		// A training's attendees, so that a request for what is held
+		// about a person finds them (Person).
+		for _, a := range e.Attendees {
+			parts = append(parts, a.Name, a.Organisation)
+		}
 		r.Search = index.SearchText(parts...)
 	case domain.KindSubmission:
 		if err := s.submissionRow(st, r); err != nil {

@@ -547,6 +547,17 @@ func (b *builder) event(m Mention) Event {
 		sf.add(b.text("speakers.organisation", "field.speaker_org", s.Organisation))
 		out.Named = append(out.Named, Item{Heading: tr.T("person.doc.as_speaker"), Fields: sf})
 	}
+	for _, a := range m.Attendees {
+		var af fields
+		af.add(b.text("attendees.name", "field.name", a.Name))
+		af.add(b.text("attendees.organisation", "field.organisation", a.Organisation))
+		af.add(b.term("attendees.group", "training.group", refdata.ParticipantGroups, a.Group))
+		af.add(b.term("attendees.gender", "field.gender", refdata.Genders, a.Gender))
+		if a.Council != "" {
+			af.add(b.text("attendees.council", "field.council_code", a.Council))
+		}
+		out.Named = append(out.Named, Item{Heading: tr.T("person.doc.as_attendee"), Fields: af})
+	}
 	return out
 }
 

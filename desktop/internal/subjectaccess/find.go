@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -49,6 +50,8 @@ type Found struct {
 type Mention struct {
 	Event    *domain.Event
 	Speakers []domain.Speaker // the event's speakers who are the person
+	// Attendees are a training's attendees who are the person.
+	Attendees []domain.Attendee
 }
 
 // Holder is who holds the data and answers the request.
@@ -146,6 +149,24 @@ func Find(ctx context.Context, src Source, query string) (*Found, error) {
 			}
 		}
 		f.Events = append(f.Events, m)
+	}
+	// A training's attendance list: a mention of its own, or the same
+	// event's where the person also spoke.
+	for _, e := range data.Attending {
+		if !may(domain.KindEvent, e.Council) {
+			f.Withheld++
+			continue
+		}
+		i := slices.IndexFunc(f.Events, func(m Mention) bool { return m.Event.ID == e.ID })
+		if i < 0 {
+			f.Events = append(f.Events, Mention{Event: e})
+			i = len(f.Events) - 1
+		}
+		for _, a := range e.Attendees {
+			if strings.Contains(index.Fold(a.Name), folded) {
+				f.Events[i].Attendees = append(f.Events[i].Attendees, a)
+			}
+		}
 	}
 	cs, err := src.Councils(ctx)
 	if err != nil {

@@ -19,9 +19,10 @@ import (
 // frame and its decoding.
 const filesCost = 4 << 20
 
-// filesPutCost is a put's: a chunk as carried and its content, and the
-// sealed blobs of the chunks being stored at once (files.PutDepth).
-const filesPutCost = 2<<20 + files.PutDepth*(domain.MaxChunkSize+64<<10)
+// filesPutCost is a put's: a chunk as carried and its content, the batch
+// being read (up to a chunk over files.PutBatchBytes), and the two being
+// stored with their sealed blobs.
+const filesPutCost = 2<<20 + 5*(files.PutBatchBytes+domain.MaxChunkSize+64<<10)
 
 // handleFiles serves one files endpoint (capability 6), or "no such
 // endpoint" when the server keeps no files (Config.Files nil).

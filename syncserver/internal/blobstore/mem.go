@@ -31,6 +31,18 @@ func (m *Mem) Put(ctx context.Context, key string, data []byte) error {
 	return nil
 }
 
+func (m *Mem) PutBatch(ctx context.Context, blobs []Blob) error {
+	if err := checkBatch(ctx, blobs); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, b := range blobs {
+		m.blobs[b.Key] = slices.Clone(b.Data)
+	}
+	return nil
+}
+
 func (m *Mem) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := checkKey(ctx, "get", key); err != nil {
 		return nil, err

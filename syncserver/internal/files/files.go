@@ -1,6 +1,7 @@
 package files
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -52,8 +53,8 @@ type Config struct {
 
 // Service answers the files endpoints for authenticated devices. Its
 // methods are safe for concurrent use; each holds a few chunks in memory
-// at a time (a get one, a put the one it reads and PutDepth being
-// stored: under 8 MiB), whatever the size of the file.
+// at a time (a get one, a put a batch being read and two being stored:
+// about 12 MiB, PutBatchBytes), whatever the size of the file.
 type Service struct {
 	st    Store
 	blobs blobstore.Store
@@ -178,18 +179,38 @@ func (s *Service) Have(ctx context.Context, dev *store.Device, req *syncproto.Ha
 	return resp, nil
 }
 
-// PutDepth is how many chunks of one put are being stored at once. Each
-// chunk kept costs three syncs of the disk (its blob, the blob's
-// directory, the account), which a disk takes one after the other; with a
-// few in flight they overlap, and the account's commits are grouped. Each
-// holds its sealed blob (at most a little over domain.MaxChunkSize).
-const PutDepth = 4
+// PutBatchBytes bounds the content of a batch of a put's chunks: a
+// batch's blobs are made durable together and counted in one commit
+// (about three syncs of the disk a batch, where a chunk alone cost
+// three), while the next batch is read. A put holds at most a batch being
+// read, putStorers being stored and their sealed blobs: about 12 MiB with
+// the chunk stream's own buffers.
+const PutBatchBytes = 1 << 20
+
+// putStorers is how many batches of a put are stored at once: while one
+// waits for the disk, the next is sealed and written.
+const putStorers = 2
+
+// putBatchChunks bounds a batch's chunks (a have request's worth of
+// small ones).
+const putBatchChunks = 64
+
+// pending is a chunk of a put waiting in a batch: its content as it came
+// (a copy: the reader's is its own until its next call).
+type pending struct {
+	sum     [32]byte
+	enc     syncproto.ChunkEncoding
+	payload []byte
+	size    int64 // of its content
+	gen     uint64
+	slow    bool // its blob was dying: stored on its own (keep)
+}
 
 // Put takes a chunk stream of chunks the record ref names, for its owner.
 // Every chunk that arrived whole and checked is kept, even when the
 // stream is cut or a later chunk refused (the error says which); chunks
-// are stored up to PutDepth at a time, and the answer comes once all
-// that were taken are durable.
+// are stored in batches (PutBatchBytes) while the next is read, and the
+// answer comes once all that were taken are durable.
 func (s *Service) Put(ctx context.Context, dev *store.Device, ref syncproto.RecordRef, cr *syncproto.ChunkReader) (*syncproto.PutResponse, error) {
 	st, err := s.readable(ctx, dev, ref)
 	if err != nil {
@@ -197,33 +218,45 @@ func (s *Service) Put(ctx context.Context, dev *store.Device, ref syncproto.Reco
 	}
 	named, owner := policy.Chunks(st), policy.Owner(st)
 	quota := s.quotaOf(owner)
-	resp := &syncproto.PutResponse{Proto: syncproto.Proto}
-	var (
-		mu       sync.Mutex // resp, failed and storing, as the chunks being stored finish
-		failed   error      // the first chunk that could not be stored
-		storing  int64      // bytes of the chunks being stored
-		inFlight sync.WaitGroup
-		// bufs are the sealed blobs' buffers, one a chunk being stored:
-		// taking one waits for a chunk to finish.
-		bufs = make(chan []byte, PutDepth)
-	)
-	for range PutDepth {
-		bufs <- nil
+	w := &batchWriter{s: s, owner: owner, quota: quota, resp: &syncproto.PutResponse{Proto: syncproto.Proto}, ch: make(chan []*pending)}
+	for range putStorers {
+		go w.run(ctx)
 	}
-	// finish waits for the chunks being stored and answers; a chunk that
-	// could not be stored is the error, before anything read after it.
-	finish := func(err error) (*syncproto.PutResponse, error) {
-		inFlight.Wait()
-		if failed != nil {
-			err = failed
+	var (
+		batch      []*pending
+		batchBytes int64
+		// used is the owner's usage as last read, ahead the bytes taken
+		// since (not counted yet): what the quota is checked against
+		// before a blob is written (AddChunks checks it again,
+		// atomically).
+		used, ahead int64
+		fresh       bool // used was read since the last batch was stored
+	)
+	flush := func() {
+		if len(batch) > 0 {
+			w.submit(batch)
+			batch, batchBytes = nil, 0
 		}
-		return resp, err
+	}
+	// finish stores what was read and answers; a batch that could not be
+	// stored is the error, before anything read after it.
+	finish := func(err error) (*syncproto.PutResponse, error) {
+		flush()
+		w.close()
+		if f := w.err(); f != nil {
+			err = f
+		}
+		return w.resp, err
+	}
+	if quota > 0 {
+		u, err := s.st.ChunkUsage(ctx, owner)
+		if err != nil {
+			return finish(err)
+		}
+		used, fresh = u.Bytes, true
 	}
 	for n := 0; ; n++ {
-		mu.Lock()
-		stop := failed != nil
-		mu.Unlock()
-		if stop {
+		if w.err() != nil {
 			return finish(nil)
 		}
 		c, err := cr.Next()
@@ -244,70 +277,195 @@ func (s *Service) Put(ctx context.Context, dev *store.Device, ref syncproto.Reco
 		case named[c.Sum] != int64(len(c.Plain)):
 			return finish(perr(syncproto.CodeInvalid, "chunk %s is %d bytes; the record says %d", c.Hex(), len(c.Plain), named[c.Sum]))
 		}
-		held, err := s.st.HeldChunks(ctx, owner, [][32]byte{c.Sum})
-		if err != nil {
-			return finish(err)
-		}
-		if _, ok := held[c.Sum]; ok {
-			mu.Lock()
-			resp.Held++
-			mu.Unlock()
-			continue
-		}
 		size := int64(len(c.Plain))
-		if quota > 0 {
-			// With the chunks being stored, which are not counted yet; a
-			// chunk that would not fit beside them waits for them, so
-			// that what is refused is what came last. AddChunk checks
-			// again, atomically (other requests of the owner).
-			u, err := s.st.ChunkUsage(ctx, owner)
-			if err != nil {
-				return finish(err)
-			}
-			mu.Lock()
-			busy := storing
-			mu.Unlock()
-			if busy > 0 && u.Bytes+busy+size > quota {
-				inFlight.Wait()
-				if failed != nil {
+		if quota > 0 && used+ahead+size > quota {
+			if !fresh {
+				// Past it with what is not counted yet: store that
+				// first and look again, so that what is refused is what
+				// came last.
+				flush()
+				w.drain()
+				if w.err() != nil {
 					return finish(nil)
 				}
-				if u, err = s.st.ChunkUsage(ctx, owner); err != nil {
+				u, err := s.st.ChunkUsage(ctx, owner)
+				if err != nil {
+					return finish(err)
+				}
+				used, ahead, fresh = u.Bytes, 0, true
+			}
+			if used+ahead+size > quota {
+				// A chunk held already takes no room.
+				held, err := s.st.HeldChunks(ctx, owner, [][32]byte{c.Sum})
+				if err == nil && len(held) == 0 {
+					err = quotaErr(owner, used+ahead, quota)
+				}
+				if err != nil {
 					return finish(err)
 				}
 			}
-			if u.Bytes+size > quota {
-				return finish(quotaErr(owner, u.Bytes, quota))
-			}
 		}
-		// The chunk's payload is the reader's until its next call: the
-		// sealed blob is the chunk's own.
-		blob := s.seal.seal((<-bufs)[:0], c.Sum, c.Enc, c.Payload)
-		sum, wire := c.Sum, int64(len(c.Payload))
-		mu.Lock()
-		storing += size
-		mu.Unlock()
-		inFlight.Add(1)
-		go func() {
-			defer inFlight.Done()
-			added, err := s.keep(ctx, owner, sum, size, quota, blob)
-			bufs <- blob
-			mu.Lock()
-			defer mu.Unlock()
-			storing -= size
-			switch {
-			case err != nil:
-				if failed == nil {
-					failed = err
-				}
-			case added:
-				resp.Stored++
-				resp.Bytes += wire
-			default:
-				resp.Held++
-			}
-		}()
+		ahead += size
+		batch = append(batch, &pending{sum: c.Sum, enc: c.Enc, payload: bytes.Clone(c.Payload), size: size})
+		batchBytes += size
+		if batchBytes >= PutBatchBytes || len(batch) == putBatchChunks {
+			flush()
+			fresh = false
+		}
 	}
+}
+
+// batchWriter stores the batches of one put, putStorers at a time, and
+// counts them in the put's answer. Batches may be counted out of their
+// order: past the quota, the put waits for them all before it looks at
+// the usage again.
+type batchWriter struct {
+	s      *Service
+	owner  string
+	quota  int64
+	ch     chan []*pending
+	wg     sync.WaitGroup // batches submitted and not stored yet
+	mu     sync.Mutex     // resp and failed
+	resp   *syncproto.PutResponse
+	failed error // the first batch that could not be stored
+}
+
+func (w *batchWriter) run(ctx context.Context) {
+	for b := range w.ch {
+		if w.err() == nil {
+			n, err := w.s.storeBatch(ctx, w.owner, w.quota, b)
+			w.mu.Lock()
+			w.resp.Stored += n.Stored
+			w.resp.Held += n.Held
+			w.resp.Bytes += n.Bytes
+			if err != nil && w.failed == nil {
+				w.failed = err
+			}
+			w.mu.Unlock()
+		}
+		w.wg.Done()
+	}
+}
+
+func (w *batchWriter) submit(b []*pending) {
+	w.wg.Add(1)
+	w.ch <- b
+}
+
+// drain waits until every batch submitted is stored (or refused).
+func (w *batchWriter) drain() { w.wg.Wait() }
+
+// close drains and ends the goroutine.
+func (w *batchWriter) close() {
+	w.drain()
+	close(w.ch)
+}
+
+func (w *batchWriter) err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.failed
+}
+
+// storeBatch stores a batch of a put's chunks: those the owner holds are
+// counted held; the blobs not stored yet are sealed and made durable
+// together (blobstore PutBatch), then the chunks counted in one commit
+// (AddChunks). A chunk whose blob is being deleted by a sweep, or was
+// deleted under the batch, is stored on its own (keep, which waits and
+// stores it again).
+func (s *Service) storeBatch(ctx context.Context, owner string, quota int64, batch []*pending) (n syncproto.PutResponse, err error) {
+	sums := make([][32]byte, len(batch))
+	for i, p := range batch {
+		sums[i] = p.sum
+	}
+	held, err := s.st.HeldChunks(ctx, owner, sums)
+	if err != nil {
+		return n, err
+	}
+	var todo []*pending
+	var blobs []blobstore.Blob
+	planned := map[[32]byte]bool{}
+	for _, p := range batch {
+		if _, ok := held[p.sum]; ok {
+			n.Held++
+			continue
+		}
+		todo = append(todo, p)
+		b, err := s.st.ChunkBlob(ctx, p.sum)
+		if err != nil {
+			return n, err
+		}
+		if !b.Dying.IsZero() {
+			p.slow = true
+			continue
+		}
+		p.gen = b.Gen
+		if planned[p.sum] {
+			continue
+		}
+		planned[p.sum] = true
+		if _, err := s.blobs.Stat(ctx, blobKey(p.sum)); errors.Is(err, blobstore.ErrNotFound) {
+			blobs = append(blobs, blobstore.Blob{Key: blobKey(p.sum), Data: s.seal.seal(nil, p.sum, p.enc, p.payload)})
+		} else if err != nil {
+			return n, s.blobErr(err)
+		}
+	}
+	if len(blobs) > 0 {
+		if err := s.blobs.PutBatch(ctx, blobs); err != nil {
+			return n, s.blobErr(err)
+		}
+	}
+	if err := s.step("stored"); err != nil {
+		return n, err
+	}
+	count := func(p *pending, added bool) {
+		if added {
+			n.Stored++
+			n.Bytes += int64(len(p.payload))
+		} else {
+			n.Held++
+		}
+	}
+	var add []*pending
+	for _, p := range todo {
+		if !p.slow {
+			add = append(add, p)
+		}
+	}
+	for len(add) > 0 {
+		chunks := make([]store.NewChunk, len(add))
+		for i, p := range add {
+			chunks[i] = store.NewChunk{Sum: p.sum, Size: p.size, Gen: p.gen}
+		}
+		added, err := s.st.AddChunks(ctx, owner, chunks, quota)
+		for i, a := range added {
+			count(add[i], a)
+		}
+		switch {
+		case err == nil:
+			add = nil
+		case errors.Is(err, store.ErrBlobChanged):
+			// Deleted under the batch: on its own, stored again.
+			add[len(added)].slow = true
+			add = add[len(added)+1:]
+		case errors.Is(err, store.ErrQuota):
+			u, _ := s.st.ChunkUsage(ctx, owner)
+			return n, quotaErr(owner, u.Bytes, quota)
+		default:
+			return n, err
+		}
+	}
+	for _, p := range todo {
+		if !p.slow {
+			continue
+		}
+		added, err := s.keep(ctx, owner, p.sum, p.size, quota, s.seal.seal(nil, p.sum, p.enc, p.payload))
+		if err != nil {
+			return n, err
+		}
+		count(p, added)
+	}
+	return n, nil
 }
 
 // keep stores a chunk's sealed blob (unless another owner's copy is

@@ -56,6 +56,14 @@ type Chunks interface {
 	// atomic across processes: calls at the same time never pass the
 	// quota together and count a chunk once.
 	AddChunk(ctx context.Context, owner string, sum [32]byte, size, quota int64, gen uint64) (added bool, err error)
+	// AddChunks adds chunks for owner as AddChunk adds each, in their
+	// order, made durable together (one commit, where AddChunk each
+	// costs one): it stops at the first chunk refused (its error wraps
+	// ErrQuota or ErrBlobChanged) and returns, for each chunk before it,
+	// whether it was added; those are recorded, the refused one and
+	// those after it are not. A chunk that is no chunk (its size) fails
+	// the whole call before anything is recorded.
+	AddChunks(ctx context.Context, owner string, chunks []NewChunk, quota int64) (added []bool, err error)
 	// ChunkUsage returns what owner holds (zero for an owner that holds
 	// nothing); condemned holds count until they are released.
 	ChunkUsage(ctx context.Context, owner string) (ChunkUsage, error)
@@ -97,6 +105,14 @@ type Chunks interface {
 	// EachDyingBlob calls fn with every chunk whose blob is dying, in the
 	// order of their sums.
 	EachDyingBlob(ctx context.Context, fn func(sum [32]byte, b BlobState) error) error
+}
+
+// NewChunk is a chunk to add: its sum and size, and the generation of its
+// blob that ChunkBlob said before the blob was stored.
+type NewChunk struct {
+	Sum  [32]byte
+	Size int64
+	Gen  uint64
 }
 
 // ChunkUsage is what an owner holds: how many chunks, and their bytes

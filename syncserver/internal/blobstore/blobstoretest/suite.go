@@ -22,6 +22,7 @@ func Run(t *testing.T, newStore func(t *testing.T) blobstore.Store) {
 		fn   func(t *testing.T, s blobstore.Store)
 	}{
 		{"PutGet", testPutGet},
+		{"PutBatch", testPutBatch},
 		{"Replace", testReplace},
 		{"NotFound", testNotFound},
 		{"Delete", testDelete},
@@ -225,5 +226,45 @@ func testCancelled(t *testing.T, s blobstore.Store) {
 	}
 	if _, err := s.Get(ctx, "k"); !errors.Is(err, blobstore.ErrNotFound) {
 		t.Errorf("a cancelled put was made: %v", err)
+	}
+}
+
+// A batch: every blob there whole, one there replaced; the caller's
+// slices not kept; a bad key or a blob too large refuses the batch
+// before anything of it is written.
+func testPutBatch(t *testing.T, s blobstore.Store) {
+	put(t, s, "chunks/01/replaced", []byte("old"))
+	var blobs []blobstore.Blob
+	for i := range 40 {
+		blobs = append(blobs, blobstore.Blob{Key: fmt.Sprintf("chunks/%02x/blob-%d", i%7, i), Data: bytes.Repeat([]byte{byte(i)}, 100+i)})
+	}
+	blobs = append(blobs, blobstore.Blob{Key: "chunks/01/replaced", Data: []byte("new")})
+	if err := s.PutBatch(ctx, blobs); err != nil {
+		t.Fatal(err)
+	}
+	blobs[0].Data[0] = 0xff
+	for i, b := range blobs {
+		got, err := s.Get(ctx, b.Key)
+		want := b.Data
+		if i == 0 {
+			want = bytes.Repeat([]byte{0}, 100)
+		}
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s: %q %v", b.Key, got, err)
+		}
+	}
+	if err := s.PutBatch(ctx, nil); err != nil {
+		t.Errorf("an empty batch: %v", err)
+	}
+	for _, bad := range [][]blobstore.Blob{
+		{{Key: "chunks/02/fine", Data: []byte("x")}, {Key: "../escape", Data: []byte("x")}},
+		{{Key: "chunks/02/fine", Data: []byte("x")}, {Key: "chunks/02/big", Data: make([]byte, blobstore.MaxBlobBytes+1)}},
+	} {
+		if err := s.PutBatch(ctx, bad); err == nil {
+			t.Errorf("a batch with %s was taken", bad[1].Key)
+		}
+		if _, err := s.Stat(ctx, "chunks/02/fine"); !errors.Is(err, blobstore.ErrNotFound) {
+			t.Errorf("a refused batch wrote a blob: %v", err)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package badgerstore
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -49,58 +50,92 @@ func (s *Store) HeldChunks(ctx context.Context, owner string, sums [][32]byte) (
 	return out, err
 }
 
-// AddChunk implements store.Chunks: the chunk's key and the owner's
+// AddChunk implements store.Chunks.
+func (s *Store) AddChunk(ctx context.Context, owner string, sum [32]byte, size, quota int64, gen uint64) (bool, error) {
+	added, err := s.AddChunks(ctx, owner, []store.NewChunk{{Sum: sum, Size: size, Gen: gen}}, quota)
+	return len(added) == 1 && added[0], err
+}
+
+func checkChunks(owner string, chunks []store.NewChunk) error {
+	if err := checkOwner(owner); err != nil {
+		return err
+	}
+	for _, c := range chunks {
+		if c.Size <= 0 || c.Size > domain.MaxChunkSize {
+			return fmt.Errorf("chunk %x of %d bytes: 1 to %d allowed", c.Sum[:6], c.Size, domain.MaxChunkSize)
+		}
+	}
+	return nil
+}
+
+// AddChunks implements store.Chunks: the chunks' keys and the owner's
 // usage in one transaction, one at a time (one process holds the
 // directory), so that concurrent puts of a council do not run each other
 // out of Badger's conflict retries, and a release (under the same lock)
 // comes wholly before or after it.
-func (s *Store) AddChunk(ctx context.Context, owner string, sum [32]byte, size, quota int64, gen uint64) (bool, error) {
-	if err := checkOwner(owner); err != nil {
-		return false, err
-	}
-	if size <= 0 || size > domain.MaxChunkSize {
-		return false, fmt.Errorf("chunk %x of %d bytes: 1 to %d allowed", sum[:6], size, domain.MaxChunkSize)
+func (s *Store) AddChunks(ctx context.Context, owner string, chunks []store.NewChunk, quota int64) ([]bool, error) {
+	if err := checkChunks(owner, chunks); err != nil {
+		return nil, err
 	}
 	s.chunks.Lock()
 	defer s.chunks.Unlock()
-	var added bool
+	var added []bool
+	var refused error
 	err := s.update(ctx, func(x *txn) error {
-		added = false
-		_, held, err := x.get(chunkKey(owner, sum))
-		if err != nil {
-			return err
-		}
-		if held {
-			_, condemned, err := x.get(condemnedKey(owner, sum))
-			if err != nil || !condemned {
-				return err
-			}
-			added = true
-			return x.t.Delete(condemnedKey(owner, sum))
-		}
-		b, err := x.blobState(sum)
-		if err != nil {
-			return err
-		}
-		if b.Gen != gen || !b.Dying.IsZero() {
-			return fmt.Errorf("%w: chunk %x is at generation %d (dying: %v), the put read %d", store.ErrBlobChanged, sum[:6], b.Gen, !b.Dying.IsZero(), gen)
-		}
+		added, refused = added[:0], nil
 		u, err := x.chunkUsage(owner)
 		if err != nil {
 			return err
 		}
-		if quota > 0 && u.Bytes+size > quota {
-			return fmt.Errorf("%w: %s holds %d bytes of files, the chunk is %d, the quota %d", store.ErrQuota, owner, u.Bytes, size, quota)
+		used := u
+		for _, c := range chunks {
+			ok, err := x.addChunk(owner, c, quota, &u)
+			if errors.Is(err, store.ErrQuota) || errors.Is(err, store.ErrBlobChanged) {
+				refused = err // what came before it is kept
+				break
+			}
+			if err != nil {
+				return err
+			}
+			added = append(added, ok)
 		}
-		u.Chunks++
-		u.Bytes += size
-		if err := x.set(chunkKey(owner, sum), be(uint64(size))); err != nil {
-			return err
+		if u == used {
+			return nil
 		}
-		added = true
 		return x.set(chunkUsageKey(owner), usageValue(u))
 	})
-	return added, err
+	if err != nil {
+		return nil, err
+	}
+	return added, refused
+}
+
+// addChunk adds one chunk for owner in the transaction, u its usage.
+func (x *txn) addChunk(owner string, c store.NewChunk, quota int64, u *store.ChunkUsage) (bool, error) {
+	_, held, err := x.get(chunkKey(owner, c.Sum))
+	if err != nil {
+		return false, err
+	}
+	if held {
+		_, condemned, err := x.get(condemnedKey(owner, c.Sum))
+		if err != nil || !condemned {
+			return false, err
+		}
+		return true, x.t.Delete(condemnedKey(owner, c.Sum))
+	}
+	b, err := x.blobState(c.Sum)
+	if err != nil {
+		return false, err
+	}
+	if b.Gen != c.Gen || !b.Dying.IsZero() {
+		return false, fmt.Errorf("%w: chunk %x is at generation %d (dying: %v), the put read %d", store.ErrBlobChanged, c.Sum[:6], b.Gen, !b.Dying.IsZero(), c.Gen)
+	}
+	if quota > 0 && u.Bytes+c.Size > quota {
+		return false, fmt.Errorf("%w: %s holds %d bytes of files, the chunk is %d, the quota %d", store.ErrQuota, owner, u.Bytes, c.Size, quota)
+	}
+	u.Chunks++
+	u.Bytes += c.Size
+	return true, x.set(chunkKey(owner, c.Sum), be(uint64(c.Size)))
 }
 
 func usageValue(u store.ChunkUsage) []byte {

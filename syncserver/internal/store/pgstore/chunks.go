@@ -55,24 +55,35 @@ func (s *Store) HeldChunks(ctx context.Context, owner string, sums [][32]byte) (
 	return out, nil
 }
 
-// AddChunk implements store.Chunks: the owner's usage row is locked (made
-// first if it is new) until the commit, so adds for one owner, from any
-// process, are one at a time and never pass the quota together; a new
-// hold also locks its blob's row, which ReleaseChunks and ReleaseBlob
-// lock before they give the blob up.
+// AddChunk implements store.Chunks.
 func (s *Store) AddChunk(ctx context.Context, owner string, sum [32]byte, size, quota int64, gen uint64) (bool, error) {
+	added, err := s.AddChunks(ctx, owner, []store.NewChunk{{Sum: sum, Size: size, Gen: gen}}, quota)
+	return len(added) == 1 && added[0], err
+}
+
+// AddChunks implements store.Chunks: the owner's usage row is locked
+// (made first if it is new) until the commit, so adds for one owner, from
+// any process, are one at a time and never pass the quota together; the
+// rows of the chunks' blobs are locked too, in the order of their sums
+// (as ReleaseChunks locks them, so that neither waits on the other in a
+// circle), which ReleaseChunks and ReleaseBlob lock before they give a
+// blob up.
+func (s *Store) AddChunks(ctx context.Context, owner string, chunks []store.NewChunk, quota int64) ([]bool, error) {
 	if err := checkOwner(owner); err != nil {
-		return false, err
+		return nil, err
 	}
-	if size <= 0 || size > domain.MaxChunkSize {
-		return false, fmt.Errorf("chunk %x of %d bytes: 1 to %d allowed", sum[:6], size, domain.MaxChunkSize)
+	for _, c := range chunks {
+		if c.Size <= 0 || c.Size > domain.MaxChunkSize {
+			return nil, fmt.Errorf("chunk %x of %d bytes: 1 to %d allowed", c.Sum[:6], c.Size, domain.MaxChunkSize)
+		}
 	}
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return nil, err
 	}
-	var added bool
+	var added []bool
+	var refused error
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
-		added = false
+		added, refused = added[:0], nil
 		if _, err := tx.Exec(ctx, `INSERT INTO chunk_usage (owner, chunks, bytes) VALUES ($1, 0, 0) ON CONFLICT (owner) DO NOTHING`, owner); err != nil {
 			return err
 		}
@@ -80,41 +91,89 @@ func (s *Store) AddChunk(ctx context.Context, owner string, sum [32]byte, size, 
 		if err := tx.QueryRow(ctx, `SELECT chunks, bytes FROM chunk_usage WHERE owner = $1 FOR UPDATE`, owner).Scan(&u.Chunks, &u.Bytes); err != nil {
 			return err
 		}
-		var condemned *time.Time
-		err := tx.QueryRow(ctx, `SELECT condemned FROM chunks WHERE owner = $1 AND sum = $2`, owner, sum[:]).Scan(&condemned)
-		switch {
-		case err == nil && condemned == nil:
-			return nil // held
-		case err == nil:
-			added = true
-			_, err := tx.Exec(ctx, `UPDATE chunks SET condemned = NULL WHERE owner = $1 AND sum = $2`, owner, sum[:])
-			return err
-		case !errors.Is(err, pgx.ErrNoRows):
+		sums := make([][32]byte, len(chunks))
+		for i, c := range chunks {
+			sums[i] = c.Sum
+		}
+		keys := sumKeys(sums)
+		if _, err := tx.Exec(ctx, `INSERT INTO chunk_blobs (sum) SELECT unnest($1::bytea[]) ON CONFLICT (sum) DO NOTHING`, keys); err != nil {
 			return err
 		}
-		b, err := lockBlob(ctx, tx, sum)
+		blobs := map[[32]byte]store.BlobState{}
+		rows, err := tx.Query(ctx, `SELECT sum, gen, dying FROM chunk_blobs WHERE sum = ANY($1) ORDER BY sum FOR UPDATE`, keys)
 		if err != nil {
 			return err
 		}
-		if b.Gen != gen || !b.Dying.IsZero() {
-			return fmt.Errorf("%w: chunk %x is at generation %d (dying: %v), the put read %d", store.ErrBlobChanged, sum[:6], b.Gen, !b.Dying.IsZero(), gen)
-		}
-		if quota > 0 && u.Bytes+size > quota {
-			return fmt.Errorf("%w: %s holds %d bytes of files, the chunk is %d, the quota %d", store.ErrQuota, owner, u.Bytes, size, quota)
-		}
-		bt := &pgx.Batch{}
-		bt.Queue(`INSERT INTO chunks (owner, sum, size) VALUES ($1, $2, $3)`, owner, sum[:], size)
-		bt.Queue(`UPDATE chunk_usage SET chunks = chunks + 1, bytes = bytes + $2 WHERE owner = $1`, owner, size)
-		if err := tx.SendBatch(ctx, bt).Close(); err != nil {
+		var sum []byte
+		var b store.BlobState
+		var dying *time.Time
+		if _, err := pgx.ForEachRow(rows, []any{&sum, &b.Gen, &dying}, func() error {
+			b.Dying = time.Time{}
+			if dying != nil {
+				b.Dying = dying.UTC()
+			}
+			blobs[[32]byte(sum)] = b
+			return nil
+		}); err != nil {
 			return err
 		}
-		added = true
-		return nil
+		held := map[[32]byte]*time.Time{}
+		rows, err = tx.Query(ctx, `SELECT sum, condemned FROM chunks WHERE owner = $1 AND sum = ANY($2)`, owner, keys)
+		if err != nil {
+			return err
+		}
+		if _, err := pgx.ForEachRow(rows, []any{&sum, &dying}, func() error {
+			held[[32]byte(sum)] = dying
+			return nil
+		}); err != nil {
+			return err
+		}
+		var pardon [][]byte
+		var add []store.NewChunk
+		start := u
+		for _, c := range chunks {
+			if condemned, ok := held[c.Sum]; ok {
+				if condemned != nil {
+					pardon = append(pardon, c.Sum[:])
+					held[c.Sum] = nil
+				}
+				added = append(added, condemned != nil)
+				continue
+			}
+			b := blobs[c.Sum]
+			if b.Gen != c.Gen || !b.Dying.IsZero() {
+				refused = fmt.Errorf("%w: chunk %x is at generation %d (dying: %v), the put read %d", store.ErrBlobChanged, c.Sum[:6], b.Gen, !b.Dying.IsZero(), c.Gen)
+				break
+			}
+			if quota > 0 && u.Bytes+c.Size > quota {
+				refused = fmt.Errorf("%w: %s holds %d bytes of files, the chunk is %d, the quota %d", store.ErrQuota, owner, u.Bytes, c.Size, quota)
+				break
+			}
+			u.Chunks++
+			u.Bytes += c.Size
+			held[c.Sum] = nil
+			add = append(add, c)
+			added = append(added, true)
+		}
+		bt := &pgx.Batch{}
+		if len(pardon) > 0 {
+			bt.Queue(`UPDATE chunks SET condemned = NULL WHERE owner = $1 AND sum = ANY($2)`, owner, pardon)
+		}
+		for _, c := range add {
+			bt.Queue(`INSERT INTO chunks (owner, sum, size) VALUES ($1, $2, $3)`, owner, c.Sum[:], c.Size)
+		}
+		if u != start {
+			bt.Queue(`UPDATE chunk_usage SET chunks = $2, bytes = $3 WHERE owner = $1`, owner, u.Chunks, u.Bytes)
+		}
+		if bt.Len() == 0 {
+			return nil
+		}
+		return tx.SendBatch(ctx, bt).Close()
 	})
-	if err != nil && !errors.Is(err, store.ErrQuota) && !errors.Is(err, store.ErrBlobChanged) {
-		return false, fmt.Errorf("add chunk %x for %s: %w", sum[:6], owner, classify(err))
+	if err != nil {
+		return nil, fmt.Errorf("add chunks for %s: %w", owner, classify(err))
 	}
-	return added, err
+	return added, refused
 }
 
 // lockBlob locks the row of a chunk's blob (made if it is new) until the

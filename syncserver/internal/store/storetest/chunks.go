@@ -364,3 +364,58 @@ func testChunkReleaseRace(t *testing.T, h *handle) {
 	}
 	t.Logf("%d of %d puts came after the release and were refused", lost, rounds)
 }
+
+// Chunks added together: each as AddChunk adds it (new, held already,
+// pardoned), in one step that stops at the first refused, keeping what
+// came before it; a chunk that is no chunk fails the whole call.
+func testAddChunks(t *testing.T, h *handle) {
+	a, b, c, d, e, f := chunkSum("a"), chunkSum("b"), chunkSum("c"), chunkSum("d"), chunkSum("e"), chunkSum("f")
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for _, s := range [][32]byte{b, c} {
+		if _, err := h.st.AddChunk(ctx, "NRN-ATB", s, 10, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.st.CondemnChunks(ctx, "NRN-ATB", [][32]byte{c}, at)
+	h.st.CondemnChunks(ctx, "NRN-ATB", [][32]byte{c}, at)
+	// d's blob moved on: a put that read generation 0 is refused there.
+	if _, err := h.st.AddChunk(ctx, "OSH-ARA", d, 10, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	h.st.CondemnChunks(ctx, "OSH-ARA", [][32]byte{d}, at)
+	if _, err := h.st.ReleaseChunks(ctx, "OSH-ARA", [][32]byte{d}, at, at); err != nil {
+		t.Fatal(err)
+	}
+	added, err := h.st.AddChunks(ctx, "NRN-ATB", []store.NewChunk{nc(a, 100), nc(b, 10), nc(c, 10), nc(a, 100), nc(d, 10), nc(e, 10)}, 0)
+	if !errors.Is(err, store.ErrBlobChanged) || fmt.Sprint(added) != "[true false true false]" {
+		t.Fatalf("added %v, %v", added, err)
+	}
+	m, _ := h.st.HeldChunks(ctx, "NRN-ATB", [][32]byte{a, b, c, d, e})
+	if len(m) != 3 || m[a] != 100 {
+		t.Fatalf("held after the batch: %v", m)
+	}
+	if u := usage(t, h.st, "NRN-ATB"); u != (store.ChunkUsage{Chunks: 3, Bytes: 120}) {
+		t.Errorf("usage: %+v", u)
+	}
+	// Past the quota: what fits is kept.
+	added, err = h.st.AddChunks(ctx, "NRN-ATB", []store.NewChunk{nc(e, 50), nc(f, 100)}, 200)
+	if !errors.Is(err, store.ErrQuota) || fmt.Sprint(added) != "[true]" {
+		t.Fatalf("at the quota: %v, %v", added, err)
+	}
+	if _, err := h.st.AddChunks(ctx, "NRN-ATB", []store.NewChunk{nc(f, 10), nc(chunkSum("g"), 0)}, 0); err == nil {
+		t.Error("a chunk of 0 bytes was taken")
+	}
+	if h.reopen() {
+		if u := usage(t, h.st, "NRN-ATB"); u != (store.ChunkUsage{Chunks: 4, Bytes: 170}) {
+			t.Errorf("after a restart: %+v", u)
+		}
+	}
+	if m, _ := h.st.HeldChunks(ctx, "NRN-ATB", [][32]byte{f}); len(m) != 0 {
+		t.Error("a chunk of a refused batch was added")
+	}
+	if added, err := h.st.AddChunks(ctx, "NRN-ATB", nil, 0); err != nil || len(added) != 0 {
+		t.Errorf("no chunks: %v %v", added, err)
+	}
+}
+
+func nc(sum [32]byte, size int64) store.NewChunk { return store.NewChunk{Sum: sum, Size: size} }

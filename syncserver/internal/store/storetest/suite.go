@@ -79,6 +79,7 @@ func (s Suite) Run(t *testing.T) {
 		{"Chunks", testChunks},
 		{"ChunksConcurrent", testChunksConcurrent},
 		{"ChunkRelease", testChunkRelease},
+		{"AddChunks", testAddChunks},
 		{"ChunkReleaseRace", testChunkReleaseRace},
 		{"FieldsKept", testFieldsKept},
 		{"ProcessesShareTheLog", testProcessesShareTheLog},

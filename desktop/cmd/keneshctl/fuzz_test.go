@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/kenesh/kenesh/internal/cli"
 	"github.com/kenesh/kenesh/shared/jsonin"
 )
 
@@ -33,6 +34,27 @@ func FuzzDecodeEvent(f *testing.F) {
 		var je *jsonin.Error
 		if err != nil && !errors.As(err, &je) {
 			t.Fatalf("error of type %T: %v", err, err)
+		}
+	})
+}
+
+// The attendees piped into 'training attend': one object or an array;
+// anything else is an *jsonin.Error (or, for an empty array, a usage
+// error), never a panic, and a list is never empty.
+func FuzzAttendeesIn(f *testing.F) {
+	f.Add([]byte(`{"name":"Асель","gender":"female","group":"council_members"}`))
+	f.Add([]byte(`[{"name":"Бакыт","group":"journalists","council":"NRN-KOC"},{"name":"Нурлан"}]`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(` [{"id":5}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		list, err := attendeesIn(data)
+		var je *jsonin.Error
+		var ue cli.UsageError
+		switch {
+		case err != nil && !errors.As(err, &je) && !errors.As(err, &ue):
+			t.Fatalf("error of type %T: %v", err, err)
+		case err == nil && len(list) == 0:
+			t.Fatal("no attendees and no error")
 		}
 	})
 }

@@ -32,7 +32,8 @@ func state(kind string, fields map[string]any) *changeset.State {
 }
 
 // The chunks a record names are those of its attachments (appeals,
-// events) or its file (materials), and nothing else it holds.
+// events), its file (materials) or its entries' files (competitions), and
+// nothing else it holds.
 func TestChunksNamed(t *testing.T) {
 	a1, a2 := file(sum('a'), sum('b')), file(sum('c'))
 	cases := []struct {
@@ -43,6 +44,8 @@ func TestChunksNamed(t *testing.T) {
 		{"an appeal's attachments", state(domain.KindAppeal, map[string]any{"attachments/" + a1.ID: a1, "attachments/" + a2.ID: a2, "summary": sum('d')}), []string{sum('a'), sum('b'), sum('c')}},
 		{"a removed attachment", state(domain.KindEvent, map[string]any{"attachments/" + a1.ID: nil, "attachments/" + a2.ID: a2}), []string{sum('c')}},
 		{"a material's file", state(domain.KindMaterial, map[string]any{"file": a1, "title": "x"}), []string{sum('a'), sum('b')}},
+		{"a competition entry's file", state(domain.KindCompetition, map[string]any{"entries/e1": map[string]any{"id": "e1", "title": "x", "file": a1},
+			"entries/e2": map[string]any{"id": "e2", "link": "https://example.kg"}, "entries/e3": nil, "scores/s": map[string]any{"file": a2}}), []string{sum('a'), sum('b')}},
 		{"a file-shaped field of a kind without files", state(domain.KindCouncil, map[string]any{"file": a1}), nil},
 		{"an attachment that is not a file", state(domain.KindAppeal, map[string]any{"attachments/x": "text"}), nil},
 		{"no state", nil, nil},

@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register(command{Name: "competition", Summary: "competitions with a jury: competition add < competition.json | entry add ID < entry.json [--file PATH] | publish ID [--withdraw] (central staff) | score ID ENTRY CRITERION=POINTS... [--note TEXT] [--withdraw] (a juror, on their own laptop) | ranking ID | list | show|history|delete|restore ID", Run: runCompetition})
+	register(command{Name: "competition", Summary: "competitions with a jury: competition add < competition.json | entry add ID < entry.json [--file PATH] | related ID ENTRY JUROR [--remove] | publish ID [--withdraw] (central staff) | score ID ENTRY CRITERION=POINTS... [--note TEXT] [--withdraw] (a juror, on their own laptop) | ranking ID | list | show|history|delete|restore ID", Run: runCompetition})
 }
 
 func runCompetition(ctx context.Context, e *env, args []string) error {
@@ -132,6 +132,21 @@ func runCompetition(ctx context.Context, e *env, args []string) error {
 					}
 				}
 				out, err := c.Records.ScoreEntry(ctx, id, args[1], points, *note)
+				if err != nil {
+					return nil, err
+				}
+				return competitionView(out), nil
+			})
+		},
+		"related": func(args []string) error {
+			fs := flags(e, "competition related")
+			remove := fs.Bool("remove", false, "take the mark off")
+			pos, err := parse(fs, args, 3, "ID ENTRY JUROR [--remove]")
+			if err != nil {
+				return err
+			}
+			return e.withRecord(ctx, domain.KindCompetition, pos[0], func(c *app.Core, id string) (any, error) {
+				out, err := c.Records.MarkRelated(ctx, id, pos[1], pos[2], !*remove)
 				if err != nil {
 					return nil, err
 				}

@@ -146,6 +146,35 @@ func (s *Service) AddEntry(ctx context.Context, id string, e domain.Entry) (*dom
 	return out, &added, nil
 }
 
+// MarkRelated marks juror (by id, name or device) as related to an entry
+// of competition id (by id or number): a conflict of interest, so the
+// juror does not score it; related false takes the mark off (central
+// staff). A score the juror made of it stays, left out of the ranking.
+func (s *Service) MarkRelated(ctx context.Context, id, entry, juror string, related bool) (*domain.Competition, error) {
+	c, err := s.Competition(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	e, err := c.FindEntry(entry)
+	if err != nil {
+		return nil, err
+	}
+	j, ok := c.JurorByRef(juror)
+	if !ok {
+		return nil, fmt.Errorf("%q is not a member of the jury of %q: give a juror's name, id or device", juror, c.Title)
+	}
+	for i := range c.Entries {
+		if c.Entries[i].ID != e.ID {
+			continue
+		}
+		c.Entries[i].Related = slices.DeleteFunc(c.Entries[i].Related, func(x string) bool { return x == j.ID })
+		if related {
+			c.Entries[i].Related = append(c.Entries[i].Related, j.ID)
+		}
+	}
+	return s.SaveCompetition(ctx, *c)
+}
+
 // Juror is who this laptop scores as in competition c.
 func (s *Service) Juror(c *domain.Competition) (domain.Juror, error) {
 	return jurorOn(c, s.Device().ID)

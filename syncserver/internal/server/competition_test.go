@@ -131,5 +131,19 @@ func TestCompetitionWithKeneshctl(t *testing.T) {
 		st[0].(map[string]any)["winner"] != true || st[1].(map[string]any)["winner"] != true {
 		t.Fatalf("published: %v", pub)
 	}
+	// Central staff mark Бакыт related to Суу after his score: his score
+	// stays, left out; Суу's mean is now (9+10)/2 = 9.5, Жер first alone.
+	marked := jsonOf[map[string]any](t, central.ok("", "competition", "related", id, "2", "Бакыт"))
+	if fmt.Sprint(marked["entries"].([]any)[1].(map[string]any)["related"]) != "[Бакыт]" || len(marked["scores"].([]any)) != 5 {
+		t.Fatalf("marked related: %v", marked)
+	}
+	st = jsonOf[map[string]any](t, central.ok("", "competition", "ranking", id))["categories"].([]any)[0].(map[string]any)["standings"].([]any)
+	if s0, s1 := st[0].(map[string]any), st[1].(map[string]any); s0["place"] != "1" || s0["entry"] != "Жер" || s1["mean"] != "9.50" || s1["jurors"] != float64(2) {
+		t.Fatalf("after the mark: %v", st)
+	}
 	central.ok("", "sync")
+	bakyt.ok("", "sync")
+	if code, _, errs := bakyt.try("", "competition", "score", id, "2", "1=1", "2=1"); code != 1 || !strings.Contains(errs, "conflict of interest") {
+		t.Fatalf("Бакыт scoring Суу once related: exit %d, %s", code, errs)
+	}
 }

@@ -153,3 +153,51 @@ func TestCheckCompetition(t *testing.T) {
 		t.Fatalf("publishing too early: %+v", r)
 	}
 }
+
+// What any laptop pushes to a competition is outside input to the server:
+// any field and value, from a juror's or central staff's device, is
+// judged (allowed or refused) without a panic, and a score it lets
+// through is that device's juror's.
+func FuzzCompetitionOp(f *testing.F) {
+	f.Add("scores/"+domain.ScoreID(jur1, ent2), []byte(`{"id":"x","juror":"`+jur1+`","entry":"`+ent2+`","points":{"`+crit1+`":7}}`), true)
+	f.Add("entries/"+ent1, []byte(`{"id":"`+ent1+`","related":[null,5]}`), false)
+	f.Add("criteria/"+crit1, []byte(`{"max":-1}`), false)
+	f.Add("scores/"+domain.ScoreID(jur2, ent1), []byte(`null`), true)
+	today := caldate.MustParse("2026-06-01")
+	f.Fuzz(func(t *testing.T, field string, value []byte, juror bool) {
+		cur := &changeset.State{}
+		if _, _, err := cur.Apply(newCompetition()); err != nil {
+			t.Fatal(err)
+		}
+		dev, who := Device{Role: domain.RoleCentral}, "central"
+		if juror {
+			dev, who = Device{Role: domain.RoleSecretary, Council: "NRN-ATB"}, "lap-1"
+		}
+		op := compOp(who, changeset.ActionUpdate, 20, map[string]string{})
+		op.Fields[field] = changeset.Change{Value: value}
+		if op.Validate() != nil {
+			return
+		}
+		if CheckWrite(dev, op, cur) != nil {
+			return
+		}
+		next := cur.Clone()
+		if _, _, err := next.Apply(op); err != nil {
+			return
+		}
+		if CheckCompetition(op, next, today) != nil {
+			return
+		}
+		if juror && strings.HasPrefix(field, "scores/") && string(value) != "null" {
+			c, err := CompetitionOf(next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range c.Scores {
+				if "scores/"+s.ID == field && s.Juror != jur1 {
+					t.Fatalf("lap-1 wrote %s's score: %+v", s.Juror, s)
+				}
+			}
+		}
+	})
+}

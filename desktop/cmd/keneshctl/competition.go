@@ -30,8 +30,8 @@ func runCompetition(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			var c domain.Competition
-			if err := jsonin.Decode("competition", data, &c); err != nil {
+			c, err := decodeCompetition(data)
+			if err != nil {
 				return err
 			}
 			if c.ID != "" {
@@ -62,8 +62,8 @@ func runCompetition(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			var en domain.Entry
-			if err := jsonin.Decode("entry", data, &en); err != nil {
+			en, err := decodeEntry(data)
+			if err != nil {
 				return err
 			}
 			if en.ID != "" || en.File != nil {
@@ -219,6 +219,20 @@ func runCompetition(ctx context.Context, e *env, args []string) error {
 		"restore": func(args []string) error { return runDelete(ctx, e, domain.KindCompetition, args, false) },
 	}
 	return subcommand(e, "competition", args, subs)
+}
+
+// decodeCompetition reads the competition piped into 'competition add'.
+func decodeCompetition(data []byte) (domain.Competition, error) {
+	var c domain.Competition
+	err := jsonin.Decode("competition", data, &c)
+	return c, err
+}
+
+// decodeEntry reads the entry piped into 'competition entry add'.
+func decodeEntry(data []byte) (domain.Entry, error) {
+	var e domain.Entry
+	err := jsonin.Decode("entry", data, &e)
+	return e, err
 }
 
 // parsePoints reads a juror's points as a person types them:

@@ -2,9 +2,11 @@ package main
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/kenesh/kenesh/internal/cli"
+	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/jsonin"
 )
 
@@ -55,6 +57,40 @@ func FuzzAttendeesIn(f *testing.F) {
 			t.Fatalf("error of type %T: %v", err, err)
 		case err == nil && len(list) == 0:
 			t.Fatal("no attendees and no error")
+		}
+	})
+}
+
+// A competition or an entry piped in: a *jsonin.Error or a value the
+// domain checks, normalises and ranks without a panic, whatever it holds;
+// points typed on the command line: a map or an error.
+func FuzzDecodeCompetition(f *testing.F) {
+	f.Add([]byte(`{"title":"Сынак","audience":"journalists","deadline":"2026-10-01","categories":[{"name":"Видео"}],"criteria":[{"name":"Сапаты","max":5}],"jurors":[{"name":"Айгүл","device":"d1"}]}`),
+		[]byte(`{"author":"Нурлан","title":"Жер","category":"Видео","related":["Айгүл"]}`), "1=3 Сапаты=4")
+	f.Add([]byte(`{"places":-3,"criteria":[{"id":"x","max":0}],"entries":[{"id":"e","related":["?"]}],"scores":[{"juror":"","points":{"x":-1}}]}`),
+		[]byte(`[]`), "=1 x= 99999999999999999999=1")
+	f.Fuzz(func(t *testing.T, comp, entry []byte, points string) {
+		var je *jsonin.Error
+		c, err := decodeCompetition(comp)
+		if err != nil && !errors.As(err, &je) {
+			t.Fatalf("competition: error of type %T: %v", err, err)
+		}
+		e, err := decodeEntry(entry)
+		if err != nil && !errors.As(err, &je) {
+			t.Fatalf("entry: error of type %T: %v", err, err)
+		}
+		c.Entries = append(c.Entries, e)
+		c.Normalize()
+		_ = c.Validate(caldate.MustParse("2026-11-25"))
+		for _, r := range c.Ranking() {
+			for _, s := range r.Standings {
+				if s.Place < 1 || s.Place > len(r.Standings) {
+					t.Fatalf("place %d of %d", s.Place, len(r.Standings))
+				}
+			}
+		}
+		if m, err := parsePoints(&c, strings.Fields(points)); err == nil && m == nil {
+			t.Fatal("no points and no error")
 		}
 	})
 }

@@ -146,27 +146,5 @@ func CheckCompetition(op *changeset.Op, next *changeset.State, today caldate.Dat
 	if err != nil {
 		return invalid(err)
 	}
-	err = c.Validate(today)
-	var ve *domain.ValidationError
-	if !errors.As(err, &ve) {
-		return nil
-	}
-	var own []domain.FieldError
-	for _, fe := range ve.Fields {
-		if wroteAny(op, domain.CompetitionFaultFields(fe)) {
-			own = append(own, fe)
-		}
-	}
-	if len(own) == 0 {
-		return nil
-	}
-	msgs := make([]string, len(own))
-	code := syncproto.CodeInvalid
-	for i, fe := range own {
-		msgs[i] = fe.Error()
-		if fe.Code == domain.CodeForbidden {
-			code = syncproto.CodeForbidden // a juror scoring an entry they are related to
-		}
-	}
-	return &Refusal{Code: code, Message: fmt.Sprintf("competition %s: %s", op.Record, strings.Join(msgs, "; ")), Fields: own}
+	return ownFaults("competition", op, c.Validate(today), domain.CompetitionFaultFields)
 }

@@ -104,14 +104,24 @@ func CheckGrant(op *changeset.Op, next *changeset.State, today caldate.Date) *Re
 	if err != nil {
 		return invalid(err)
 	}
-	err = g.Validate(today)
+	return ownFaults("grant", op, g.Validate(today), domain.GrantFaultFields)
+}
+
+// ownFaults is the refusal of op for the faults of a record as op leaves
+// it (err, from the record's Validate) that are op's own: those whose
+// fields (faultFields names them) op wrote. A fault op did not cause (a
+// concurrent write elsewhere made it) refuses nothing, so nothing a person
+// saved is lost; a record's check on reading shows it. A forbidden fault
+// (a juror scoring an entry they are related to) makes the refusal
+// forbidden, any other invalid.
+func ownFaults(kind string, op *changeset.Op, err error, faultFields func(domain.FieldError) []string) *Refusal {
 	var ve *domain.ValidationError
 	if !errors.As(err, &ve) {
 		return nil
 	}
 	var own []domain.FieldError
 	for _, fe := range ve.Fields {
-		if wroteAny(op, domain.GrantFaultFields(fe)) {
+		if wroteAny(op, faultFields(fe)) {
 			own = append(own, fe)
 		}
 	}
@@ -119,10 +129,14 @@ func CheckGrant(op *changeset.Op, next *changeset.State, today caldate.Date) *Re
 		return nil
 	}
 	msgs := make([]string, len(own))
+	code := syncproto.CodeInvalid
 	for i, fe := range own {
 		msgs[i] = fe.Error()
+		if fe.Code == domain.CodeForbidden {
+			code = syncproto.CodeForbidden
+		}
 	}
-	return &Refusal{Code: syncproto.CodeInvalid, Message: fmt.Sprintf("grant %s: %s", op.Record, strings.Join(msgs, "; ")), Fields: own}
+	return &Refusal{Code: code, Message: fmt.Sprintf("%s %s: %s", kind, op.Record, strings.Join(msgs, "; ")), Fields: own}
 }
 
 // wroteAny reports whether op writes one of fields; a name ending in

@@ -1,9 +1,7 @@
 package server
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +10,6 @@ import (
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
-	"github.com/kenesh/kenesh/syncserver/internal/auth"
 )
 
 // A competition as a script drives it, with keneshctl against the real
@@ -32,16 +29,7 @@ func TestCompetitionWithKeneshctl(t *testing.T) {
 	h.council("NRN-ATB", "KG-N")
 	h.council("JA-ALA", "KG-J")
 	bin := keneshctl(t)
-	enroll := func(role, council, name string) (ctl, string) {
-		l := ctl{t: t, bin: bin, data: filepath.Join(t.TempDir(), "data")}
-		dev := jsonOf[map[string]any](t, l.ok("", "init", "--device-name", name))["device"].(map[string]any)["id"].(string)
-		is, err := h.admin.Enroll(context.Background(), auth.IssueRequest{Role: role, Council: council, Name: name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		l.ok("", "enroll", "--server", h.url, "--code", is.Code)
-		return l, dev
-	}
+	enroll := func(role, council, name string) (ctl, string) { return h.keneshctlLaptop(t, bin, role, council, name) }
 	central, _ := enroll(domain.RoleCentral, "", "Борбор")
 	aigul, aigulDev := enroll(domain.RoleSecretary, "NRN-ATB", "Айгүл")
 	bakyt, bakytDev := enroll(domain.RoleSecretary, "JA-ALA", "Бакыт")

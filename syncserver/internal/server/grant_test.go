@@ -29,7 +29,7 @@ func TestGrantsWithKeneshctl(t *testing.T) {
 	h.council("NRN-ATB", "KG-N")
 	h.council("JA-ALA", "KG-J")
 	bin := keneshctl(t)
-	enroll := func(role, council, name string) ctl { return h.keneshctlLaptop(t, bin, role, council, name) }
+	enroll := func(role, council, name string) ctl { l, _ := h.keneshctlLaptop(t, bin, role, council, name); return l }
 	central := enroll(domain.RoleCentral, "", "Борбор")
 	atb := enroll(domain.RoleSecretary, "NRN-ATB", "Ат-Башы катчысы")
 	ala := enroll(domain.RoleSecretary, "JA-ALA", "Ала-Бука катчысы")

@@ -141,17 +141,18 @@ type ctl struct {
 }
 
 // keneshctlLaptop is a laptop driven by keneshctl (bin), initialised and
-// enrolled on the harness's server with the role and council given.
-func (h *harness) keneshctlLaptop(t *testing.T, bin, role, council, name string) ctl {
+// enrolled on the harness's server with the role and council given, and
+// its device id.
+func (h *harness) keneshctlLaptop(t *testing.T, bin, role, council, name string) (ctl, string) {
 	t.Helper()
 	l := ctl{t: t, bin: bin, data: filepath.Join(t.TempDir(), "data")}
-	l.ok("", "init", "--device-name", name)
+	dev, _ := jsonOf[map[string]any](t, l.ok("", "init", "--device-name", name))["device"].(map[string]any)["id"].(string)
 	is, err := h.admin.Enroll(context.Background(), auth.IssueRequest{Role: role, Council: council, Name: name})
 	if err != nil {
 		t.Fatal(err)
 	}
 	l.ok("", "enroll", "--server", h.url, "--code", is.Code)
-	return l
+	return l, dev
 }
 
 func (l ctl) try(stdin string, args ...string) (int, string, string) {
@@ -203,7 +204,7 @@ func TestQuestionnairesWithKeneshctl(t *testing.T) {
 	h.council("NRN-ATB", "KG-N")
 	h.council("JA-ALA", "KG-J")
 	bin := keneshctl(t)
-	enroll := func(role, council, name string) ctl { return h.keneshctlLaptop(t, bin, role, council, name) }
+	enroll := func(role, council, name string) ctl { l, _ := h.keneshctlLaptop(t, bin, role, council, name); return l }
 	central := enroll(domain.RoleCentral, "", "Борбор")
 	atb := enroll(domain.RoleSecretary, "NRN-ATB", "Ат-Башы катчысы")
 	ala := enroll(domain.RoleSecretary, "JA-ALA", "Ала-Бука катчысы")

@@ -56,6 +56,11 @@ func (c Columns) height(o fyne.CanvasObject, w float32) float32 {
 	if !ok || l.Wrapping == fyne.TextWrapOff || w <= 0 {
 		return o.MinSize().Height
 	}
+	if d := l.Size().Width - w; d > -0.5 && d < 0.5 {
+		// Laid out at this width already: the label knows how tall its
+		// lines are there (its line spacing included).
+		return l.MinSize().Height
+	}
 	inner := theme.InnerPadding()
 	m := fyne.MeasureText(l.Text, theme.TextSize(), l.TextStyle)
 	lines := float32(1)
@@ -70,7 +75,14 @@ func (c Columns) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	for i, o := range objs {
 		w := c.width(i)
 		if w == 0 {
-			w = 10000 // a flexible column is wide: one line
+			// A flexible column is as wide as it was laid out last (a
+			// long group name wraps there, and the row must be as tall
+			// as its lines, or they spill over the rows above and
+			// below); before its first layout, wide: one line.
+			w = o.Size().Width
+			if w <= 0 {
+				w = 10000
+			}
 		}
 		h = max(h, c.height(o, w))
 	}

@@ -14,7 +14,9 @@ import (
 // domain.MaxDefinition, 1 MiB): a laptop pushing thousands of responses to
 // a big form would have held a core for minutes. A version is published
 // once and never changed, so a few dozen entries hold every form in use.
-var decodedForms = &formCache{max: 64}
+// Bounded by the definitions' bytes too: 64 definitions of the 1 MiB
+// maximum would have kept several hundred MB of decoded forms.
+var decodedForms = &formCache{max: 64, maxBytes: 16 << 20}
 
 // formCache is a bounded map from a definition's SHA-256 to its decoded
 // form. Keyed by content, not by record or clock, so that no state built
@@ -23,10 +25,17 @@ var decodedForms = &formCache{max: 64}
 // next response. The forms it returns are shared: callers only read them
 // (xlsform.Form's Check and Evaluate do not change the form).
 type formCache struct {
-	max int
+	max      int // forms
+	maxBytes int // their definitions' bytes, in all
 
 	mu    sync.Mutex
-	forms map[[sha256.Size]byte]*xlsform.Form
+	forms map[[sha256.Size]byte]cachedForm
+	bytes int
+}
+
+type cachedForm struct {
+	form *xlsform.Form
+	size int // its definition's bytes
 }
 
 // decode returns the form of a definition, decoding it on first use.
@@ -35,10 +44,10 @@ type formCache struct {
 func (c *formCache) decode(def []byte) (*xlsform.Form, error) {
 	key := sha256.Sum256(def)
 	c.mu.Lock()
-	f, ok := c.forms[key]
+	cf, ok := c.forms[key]
 	c.mu.Unlock()
 	if ok {
-		return f, nil
+		return cf.form, nil
 	}
 	f, err := xlsform.Decode(def)
 	if err != nil {
@@ -46,15 +55,23 @@ func (c *formCache) decode(def []byte) (*xlsform.Form, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.forms == nil {
-		c.forms = map[[sha256.Size]byte]*xlsform.Form{}
+	if len(def) > c.maxBytes {
+		return f, nil // used once, not kept
 	}
-	if len(c.forms) >= c.max {
-		for k := range c.forms {
-			delete(c.forms, k)
+	if c.forms == nil {
+		c.forms = map[[sha256.Size]byte]cachedForm{}
+	}
+	if _, ok := c.forms[key]; ok {
+		return f, nil // decoded meanwhile by another check
+	}
+	for k, old := range c.forms {
+		if len(c.forms) < c.max && c.bytes+len(def) <= c.maxBytes {
 			break
 		}
+		delete(c.forms, k)
+		c.bytes -= old.size
 	}
-	c.forms[key] = f
+	c.forms[key] = cachedForm{form: f, size: len(def)}
+	c.bytes += len(def)
 	return f, nil
 }

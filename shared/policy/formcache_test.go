@@ -38,7 +38,7 @@ func TestFormCache(t *testing.T) {
 		}
 		return b
 	}
-	c := &formCache{max: 8}
+	c := &formCache{max: 8, maxBytes: 1 << 20}
 	a1, err := c.decode(version("1"))
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +58,26 @@ func TestFormCache(t *testing.T) {
 		if len(c.forms) > c.max {
 			t.Fatalf("%d forms kept, at most %d", len(c.forms), c.max)
 		}
+	}
+	// The bytes bound: room for two definitions, never more kept.
+	one := len(version("v0"))
+	small := &formCache{max: 64, maxBytes: 2*one + one/2}
+	for i := range 10 {
+		if _, err := small.decode(version(fmt.Sprint("w", i))); err != nil {
+			t.Fatal(err)
+		}
+		sum := 0
+		for _, cf := range small.forms {
+			sum += cf.size
+		}
+		if len(small.forms) > 2 || small.bytes != sum || small.bytes > small.maxBytes {
+			t.Fatalf("%d forms, %d bytes counted (%d in fact), at most %d", len(small.forms), small.bytes, sum, small.maxBytes)
+		}
+	}
+	// A definition larger than the bound is decoded, not kept.
+	tiny := &formCache{max: 64, maxBytes: one / 2}
+	if f, err := tiny.decode(version("big")); err != nil || f == nil || len(tiny.forms) != 0 {
+		t.Fatalf("a definition over the bound: %v %v, %d kept", f, err, len(tiny.forms))
 	}
 	for _, bad := range [][]byte{[]byte(`{"form_id": "x"`), []byte(`{}`)} {
 		if _, err := c.decode(bad); err == nil {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
@@ -59,6 +60,7 @@ func TestSubmissionsCommittedTogether(t *testing.T) {
 	subs := make([]*domain.Submission, n)
 	codes := make([]string, n)
 	var wg sync.WaitGroup
+	var returned atomic.Int64 // Submit calls that returned
 	for i := range n {
 		council, code := "OSH-ARA", fmt.Sprint("code-", i)
 		switch {
@@ -78,10 +80,23 @@ func TestSubmissionsCommittedTogether(t *testing.T) {
 				limit = 15
 			}
 			errs[i] = g.Submit(ctx, subs[i], sha256.Sum256([]byte(code)), limit)
+			returned.Add(1)
 		}()
 	}
 	for cs.n.Load() == 0 { // the first is waiting for the store
 		runtime.Gosched()
+	}
+	// And every other one is queued behind it (or was refused before
+	// queueing): releasing the store before the last goroutine has even
+	// called Submit would let it make a batch of its own, which says
+	// nothing of the grouping (CI saw 5 Appends on a busy machine).
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); runtime.Gosched() {
+		g.subMu.Lock()
+		queued := len(g.subQueue)
+		g.subMu.Unlock()
+		if queued+int(returned.Load()) == n-1 {
+			break
+		}
 	}
 	close(cs.hold)
 	wg.Wait()

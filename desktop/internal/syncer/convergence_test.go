@@ -54,6 +54,11 @@ type laptop struct {
 	// removed those it took off a list.
 	attended map[string]string
 	removed  map[string]bool
+	// granted is what central staff last saved of each grant;
+	// reported every report of a milestone a council's laptop saved
+	// ("grant/milestone"), its last one last.
+	granted  map[string]*domain.Grant
+	reported map[string][]domain.MilestoneReport
 }
 
 func newLaptop(t *testing.T, name string) *laptop {
@@ -81,7 +86,8 @@ func newLaptop(t *testing.T, name string) *laptop {
 	t.Cleanup(fl.Follow())
 	sy := New(svc, codec)
 	sy.Files = fl
-	return &laptop{name: name, st: st, svc: svc, files: fl, sync: sy, attended: map[string]string{}, removed: map[string]bool{}}
+	return &laptop{name: name, st: st, svc: svc, files: fl, sync: sy, attended: map[string]string{}, removed: map[string]bool{},
+		granted: map[string]*domain.Grant{}, reported: map[string][]domain.MilestoneReport{}}
 }
 
 // enroll binds the laptop, directly, then routes its syncs through via:
@@ -322,7 +328,7 @@ func (l *laptop) attend(ctx context.Context, r *mrand.Rand, today caldate.Date) 
 			l.attended[a.ID] = tr.ID
 		}
 		return err
-	case n < 5:
+	case n < 4:
 		a := tr.Attendees[r.IntN(len(tr.Attendees))]
 		a.Organisation = phrase(r)
 		_, _, err := l.svc.SaveAttendee(ctx, tr.ID, a)
@@ -335,6 +341,72 @@ func (l *laptop) attend(ctx context.Context, r *mrand.Rand, today caldate.Date) 
 		}
 		return err
 	}
+}
+
+// grant: central staff change a grant's milestones and disbursements (add
+// one, move a due date, rename, pay out, correct or cancel a payment) or
+// now and then make a grant for a council; a council's laptop reports a
+// milestone of a grant to its council met (on a day since the grant
+// began) or withdraws its report, offline, while central staff change the
+// same grant and the council's other laptop reports the same milestones.
+func (l *laptop) grant(ctx context.Context, r *mrand.Rand, today caldate.Date) error {
+	grants, err := l.svc.Grants(ctx, l.council)
+	if err != nil || len(grants) == 0 {
+		return err
+	}
+	g := grants[r.IntN(len(grants))]
+	if l.role != domain.RoleCentral {
+		if len(g.Milestones) == 0 {
+			return nil
+		}
+		m := g.Milestones[r.IntN(len(g.Milestones))]
+		met, on := r.IntN(5) != 0, caldate.Date{}
+		if met {
+			on = today.AddDays(-r.IntN(30))
+		}
+		out, err := l.svc.ReportMilestone(ctx, g.ID, m.ID, met, on, phrase(r))
+		if err != nil {
+			return err
+		}
+		rep, _ := out.Report(m.ID)
+		l.reported[g.ID+"/"+m.ID] = append(l.reported[g.ID+"/"+m.ID], rep)
+		return nil
+	}
+	switch n := r.IntN(10); {
+	case n == 0:
+		g = newGrant([]string{"NRN-ATB", "OSH-ARA"}[r.IntN(2)], today, r)
+	case n < 3:
+		g.Milestones = append(g.Milestones, domain.Milestone{Title: phrase(r), Due: today.AddDays(r.IntN(200) - 30)})
+	case n < 5 && len(g.Milestones) > 0:
+		i := r.IntN(len(g.Milestones))
+		g.Milestones[i].Due = today.AddDays(r.IntN(200) - 30)
+		if r.IntN(2) == 0 {
+			g.Milestones[i].Title = phrase(r)
+		}
+	case n < 8 || len(g.Disbursements) == 0:
+		g.Disbursements = append(g.Disbursements, domain.Disbursement{On: today.AddDays(-r.IntN(30)), Amount: int64(10_000 + r.IntN(40_000)), Note: phrase(r)})
+	case n < 9:
+		g.Disbursements[r.IntN(len(g.Disbursements))].Amount = int64(10_000 + r.IntN(40_000))
+	default:
+		i := r.IntN(len(g.Disbursements))
+		g.Disbursements = slices.Delete(g.Disbursements, i, i+1)
+	}
+	out, err := l.svc.SaveGrant(ctx, g)
+	if err != nil {
+		return err // over the amount: refused, as the form would
+	}
+	l.granted[out.ID] = out
+	if g.ID == "" {
+		l.created = append(l.created, out.ID)
+	}
+	return nil
+}
+
+// newGrant is a grant to council that began 60 days before today, with
+// three milestones, the first past due.
+func newGrant(council string, today caldate.Date, r *mrand.Rand) domain.Grant {
+	return domain.Grant{Council: council, Purpose: "Кампания: " + phrase(r), Amount: 500_000, StartOn: today.AddDays(-60), EndOn: today.AddDays(300),
+		Milestones: []domain.Milestone{{Title: "Угуу өткөрүлдү", Due: today.AddDays(-10)}, {Title: "Тренинг", Due: today.AddDays(40)}, {Title: "Отчет", Due: today.AddDays(290)}}}
 }
 
 // ignoreInvalid: a random change a person could not make (a deleted record,
@@ -445,6 +517,16 @@ func convergence(t *testing.T, srvs []*testServer) []*laptop {
 	}
 
 	today := caldate.Today(records.Bishkek)
+	// And a grant to each council, whose milestones and disbursements
+	// central staff change while the council's two laptops report them.
+	for i, council := range []string{"NRN-ATB", "OSH-ARA"} {
+		g, err := central.svc.SaveGrant(ctx, newGrant(council, today, mrand.New(mrand.NewPCG(seed, 100+uint64(i)))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		central.granted[g.ID] = g
+		central.created = append(central.created, g.ID)
+	}
 	steps := 50
 	if os.Getenv("KENESH_LONG") != "" {
 		steps = 400
@@ -453,18 +535,26 @@ func convergence(t *testing.T, srvs []*testServer) []*laptop {
 	errs := make(chan error, len(all))
 	for i, l := range all {
 		wg.Add(1)
-		go func(l *laptop, r *mrand.Rand) {
+		// Grants draw from a stream of their own, so that the other
+		// changes a seed makes stay as they were before grants came.
+		go func(l *laptop, r, gr *mrand.Rand) {
 			defer wg.Done()
 			for s := 0; s < steps; s++ {
 				if err := l.act(ctx, r, today); err != nil {
 					errs <- fmt.Errorf("%s: %w", l.name, err)
 					return
 				}
+				if gr.IntN(4) == 0 {
+					if err := ignoreInvalid(l.grant(ctx, gr, today)); err != nil {
+						errs <- fmt.Errorf("%s: grant: %w", l.name, err)
+						return
+					}
+				}
 				if r.IntN(3) == 0 {
 					l.sync.SyncOnce(ctx) // faults make some fail; they are retried later
 				}
 			}
-		}(l, mrand.New(mrand.NewPCG(seed, uint64(i))))
+		}(l, mrand.New(mrand.NewPCG(seed, uint64(i))), mrand.New(mrand.NewPCG(seed, 1000+uint64(i))))
 	}
 	wg.Wait()
 	close(errs)
@@ -514,7 +604,7 @@ func convergence(t *testing.T, srvs []*testServer) []*laptop {
 	t.Logf("open conflicts kept for people to resolve: %d", conflicts)
 
 	// Every replica holds exactly what the centre holds of its council.
-	for _, kind := range []string{domain.KindAppeal, domain.KindEvent, domain.KindResponse} {
+	for _, kind := range []string{domain.KindAppeal, domain.KindEvent, domain.KindResponse, domain.KindGrant} {
 		want := snapshot(t, central, kind, "")
 		total := 0
 		for _, l := range laptops {
@@ -666,9 +756,66 @@ func convergence(t *testing.T, srvs []*testServer) []*laptop {
 		t.Fatal("fewer than two jurors scored: the test proves nothing of scores merging")
 	}
 
+	// Every grant holds what central staff last saved of its terms,
+	// milestones and disbursements, and every milestone a council's
+	// laptop reported holds a report the council saved: the last one of
+	// its laptop when only one reported it, else one of the two laptops'
+	// (the later by clock, or the one a person kept of a conflict).
+	for id, saved := range central.granted {
+		g, err := central.svc.Grant(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type terms struct {
+			Purpose       string
+			Amount        int64
+			Milestones    []domain.Milestone
+			Disbursements []domain.Disbursement
+		}
+		got, want := terms{g.Purpose, g.Amount, g.Milestones, g.Disbursements}, terms{saved.Purpose, saved.Amount, saved.Milestones, saved.Disbursements}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("grant %s: the centre holds\n%+v\ncentral staff saved last\n%+v", id, got, want)
+		}
+	}
+	reports, shared := 0, 0
+	for _, l := range laptops {
+		for key, saved := range l.reported {
+			grant, milestone, _ := strings.Cut(key, "/")
+			g, err := central.svc.Grant(ctx, grant)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, ok := g.Report(milestone)
+			if !ok {
+				t.Fatalf("%s reported milestone %s of grant %s: the centre holds no report of it", l.name, milestone, grant)
+			}
+			var other []domain.MilestoneReport
+			for _, o := range laptops {
+				if o != l && o.council == l.council {
+					other = o.reported[key]
+				}
+			}
+			reports++
+			if len(other) == 0 {
+				if last := saved[len(saved)-1]; rep != last {
+					t.Fatalf("%s alone reported milestone %s of grant %s, last %+v; the centre holds %+v", l.name, milestone, grant, last, rep)
+				}
+				continue
+			}
+			shared++
+			if !slices.Contains(saved, rep) && !slices.Contains(other, rep) {
+				t.Fatalf("milestone %s of grant %s: the centre holds %+v, which no laptop of %s saved", milestone, grant, rep, l.council)
+			}
+		}
+	}
+	t.Logf("grants: %d; milestones reported: %d (by both laptops of a council: %d)", len(central.granted), reports, shared)
+	if reports == 0 || len(central.granted) < 2 {
+		t.Fatal("no milestone was reported: the test proves nothing of grants")
+	}
+
 	for _, l := range laptops {
 		have := snapshot(t, central, domain.KindAppeal, "")
-		for _, kind := range []string{domain.KindEvent, domain.KindResponse} {
+		for _, kind := range []string{domain.KindEvent, domain.KindResponse, domain.KindGrant} {
 			for id, v := range snapshot(t, central, kind, "") {
 				have[id] = v
 			}
@@ -707,9 +854,12 @@ func snapshot(t *testing.T, l *laptop, kind, council string) map[string]string {
 	}
 	for _, s := range list {
 		var v any
-		if kind == domain.KindAppeal {
+		switch kind {
+		case domain.KindAppeal:
 			v, err = l.svc.Appeal(ctx, s.ID)
-		} else {
+		case domain.KindGrant:
+			v, err = l.svc.Grant(ctx, s.ID)
+		default:
 			v, err = l.svc.Event(ctx, s.ID)
 		}
 		if err != nil {

@@ -37,13 +37,15 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./desktop/cmd/keneshctl ./syncserver/cmd/kenesh-syncserver
 
 # Every test, with the race detector; everything but the desktop app's main
-# (Fyne on OpenGL through cgo) must also build without cgo; vet and
+# (Fyne on OpenGL through cgo) must also build without cgo, and the server and
+# keneshctl for Windows too (an office may run them there); vet and
 # staticcheck; then a short run of each fuzz target. The real-window test (desktop/internal/guitest) drives
 # bin/kenesh under Xvfb with xdotool; a failed run keeps its screenshots in
 # .guitest/. The 30-minute bound per package is for busy machines: the screen
 # tests took 196 s alone and 601 s beside other builds (go test stops at 10).
 test: build kenesh dist-server dist-linux
 	CGO_ENABLED=0 $(GO) build $$($(GO) list ./... | grep -v '/desktop/cmd/kenesh$$')
+	GOOS=windows CGO_ENABLED=0 $(GO) build ./syncserver/... ./desktop/cmd/keneshctl
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 	KENESH_BIN=$(abspath $(BIN)) KENESH_DIST=$(abspath $(DIST)) $(GO) test -race -count=1 -timeout 30m ./...

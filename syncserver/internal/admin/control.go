@@ -168,9 +168,7 @@ func ListenSocket(dataDir string) (net.Listener, error) {
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	old := syscall.Umask(0o177)
-	ln, err := net.Listen("unix", path)
-	syscall.Umask(old)
+	ln, err := withPrivateUmask(func() (net.Listener, error) { return net.Listen("unix", path) })
 	if err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}

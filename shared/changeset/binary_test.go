@@ -153,8 +153,21 @@ func FuzzDecodeStored(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"kind":"appeal","id":"x","fields":{}}`))
+	prev, _ := sampleOps()[0].AppendBinary(nil)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if o, err := DecodeOp(data); err == nil {
+		// An OpDecoder's Op, used before for another operation, decodes
+		// to what DecodeOp gives, or fails where it fails.
+		var dec OpDecoder
+		var into Op
+		if err := dec.DecodeInto(prev, &into); err != nil {
+			t.Fatal(err)
+		}
+		errInto := dec.DecodeInto(data, &into)
+		o, err := DecodeOp(data)
+		if (err == nil) != (errInto == nil) || err == nil && !reflect.DeepEqual(normOp(&into), normOp(o)) {
+			t.Fatalf("DecodeInto gives %+v (%v), DecodeOp %+v (%v)", into, errInto, o, err)
+		}
+		if err == nil {
 			b, _ := o.AppendBinary(nil)
 			back, err := DecodeOp(b)
 			if err != nil || !reflect.DeepEqual(normOp(back), normOp(o)) {

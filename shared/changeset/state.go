@@ -86,6 +86,21 @@ func (s *State) Values() map[string]json.RawMessage {
 // twice changes nothing; applying a set of operations in any order yields the
 // same values (last writer by hybrid clock, then device id, wins per field).
 func (s *State) Apply(op *Op) (changed []string, conflicts []Conflict, err error) {
+	return s.apply(op, true)
+}
+
+// Merge is Apply without the report of what changed: the state it leaves
+// is the same (a field's winner does not depend on the order its
+// operation's fields are looked at). Replaying a record's history again
+// (a report as of a past day merges hundreds of thousands of operations)
+// needs only the state: sorting each operation's names and listing the
+// changes was a third of the merge's allocations.
+func (s *State) Merge(op *Op) error {
+	_, _, err := s.apply(op, false)
+	return err
+}
+
+func (s *State) apply(op *Op, report bool) (changed []string, conflicts []Conflict, err error) {
 	if s.ID == "" {
 		s.Kind, s.ID = op.Kind, op.Record
 	}
@@ -111,6 +126,16 @@ func (s *State) Apply(op *Op) (changed []string, conflicts []Conflict, err error
 	}
 	if op.HLC > s.Updated {
 		s.Updated = op.HLC
+	}
+	if !report {
+		for name, ch := range op.Fields {
+			cur, exists := s.Fields[name]
+			if exists && (cur.HLC == op.HLC && cur.Device == op.Device && cur.Seq == op.Seq || !cur.olderThan(op.HLC, op.Device, op.Seq)) {
+				continue // this very write again, or an older one: it loses
+			}
+			s.Fields[name] = FieldValue{Value: compact(ch.Value), HLC: op.HLC, Device: op.Device, Seq: op.Seq, Base: ch.Base}
+		}
+		return nil, nil, nil
 	}
 	names := make([]string, 0, len(op.Fields))
 	for name := range op.Fields {

@@ -153,6 +153,11 @@ type Event struct {
 	OpenDue         string
 }
 
+// groupSeps takes the separators of Event.Participants out of a group's
+// name. Made once: a Replacer built per call cost 3 KB (the report as of
+// a past day made 10,000 events' facts: 311 MB a run).
+var groupSeps = strings.NewReplacer(":", "", ";", "")
+
 // OfEvent returns the facts of e.
 func OfEvent(e *domain.Event) string {
 	f := Event{}
@@ -160,7 +165,7 @@ func OfEvent(e *domain.Event) string {
 	// A training with an attendance list counts its participants from
 	// it, by group and gender (domain.Event.Counted), else what was typed.
 	for g, n := range e.Counted() {
-		parts = append(parts, clean(strings.NewReplacer(":", "", ";", "").Replace(g))+":"+
+		parts = append(parts, clean(groupSeps.Replace(g))+":"+
 			strconv.Itoa(n.Female)+","+strconv.Itoa(n.Male)+","+strconv.Itoa(n.Unspecified))
 	}
 	slices.Sort(parts)

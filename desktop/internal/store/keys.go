@@ -47,7 +47,11 @@ func indexKey(kind, id string) []byte { return []byte(spaceIndex + kind + ":" + 
 func textKey(kind, id string) []byte { return []byte(spaceText + kind + ":" + id) }
 
 func opKey(device string, seq uint64) []byte {
-	k := make([]byte, 0, len(spaceOp)+len(device)+1+8)
+	return appendOpKey(make([]byte, 0, len(spaceOp)+len(device)+1+8), device, seq)
+}
+
+// appendOpKey appends opKey(device, seq) to k.
+func appendOpKey(k []byte, device string, seq uint64) []byte {
 	k = append(k, spaceOp...)
 	k = append(k, device...)
 	k = append(k, ':')

@@ -66,6 +66,7 @@ func (s *Store) ReplayUpTo(ctx context.Context, kind string, cutoff hlc.Timestam
 		defer it.Close()
 		ops := newKeyReader(txn, spaceOp)
 		defer ops.close()
+		dec := &opDecoding{}
 		var id []byte
 		var refs []historyRef
 		flush := func() error {
@@ -73,7 +74,7 @@ func (s *Store) ReplayUpTo(ctx context.Context, kind string, cutoff hlc.Timestam
 				return nil
 			}
 			defer func() { refs = refs[:0] }()
-			return s.replayOne(ctx, ops, kind, string(id), refs, cutoff, &stats, fn)
+			return s.replayOne(ctx, ops, dec, kind, string(id), refs, cutoff, &stats, fn)
 		}
 		for it.Rewind(); it.Valid(); it.Next() {
 			if err := ctx.Err(); err != nil {
@@ -100,7 +101,18 @@ func (s *Store) ReplayUpTo(ctx context.Context, kind string, cutoff hlc.Timestam
 	return stats, nil
 }
 
-func (s *Store) replayOne(ctx context.Context, log *keyReader, kind, id string, refs []historyRef, cutoff hlc.Timestamp,
+// opDecoding is what a replay keeps from record to record to decode
+// operations: the decoder of their shared strings and the operations
+// decoded into (a record's states hold nothing of them: State.Merge
+// copies each value it keeps).
+type opDecoding struct {
+	dec   changeset.OpDecoder
+	ops   []*changeset.Op
+	keys  [][]byte
+	order []int
+}
+
+func (s *Store) replayOne(ctx context.Context, log *keyReader, dec *opDecoding, kind, id string, refs []historyRef, cutoff hlc.Timestamp,
 	stats *ReplayStats, fn func(string, hlc.Timestamp, *changeset.State) error) error {
 	var upto int // refs are in clock order: refs[:upto] are at or before cutoff
 	for upto < len(refs) && refs[upto].hlc <= cutoff {
@@ -123,17 +135,23 @@ func (s *Store) replayOne(ctx context.Context, log *keyReader, kind, id string, 
 	// Read in the log's key order (the iterators step forward), merged in
 	// clock order.
 	need := refs[:upto]
-	keys := make([][]byte, len(need))
-	order := make([]int, len(need))
-	for i, r := range need {
-		keys[i], order[i] = opKey(r.device, r.seq), i
+	for len(dec.ops) < len(need) {
+		dec.ops = append(dec.ops, &changeset.Op{})
+		dec.keys = append(dec.keys, nil)
 	}
+	keys := dec.keys[:len(need)]
+	order := dec.order[:0]
+	for i, r := range need {
+		keys[i] = appendOpKey(keys[i][:0], r.device, r.seq)
+		order = append(order, i)
+	}
+	dec.order = order
 	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
 	// The operations' values are read into one buffer, kept from record
 	// to record (log.arena): an operation decoded holds slices of it, and
-	// the state they merge into holds copies (State.Apply compacts each
+	// the state they merge into holds copies (State.Merge compacts each
 	// value into one of its own), so nothing of it outlives the record.
-	ops := make([]*changeset.Op, len(need))
+	ops := dec.ops[:len(need)]
 	arena := log.arena[:0]
 	for _, i := range order {
 		if err := ctx.Err(); err != nil {
@@ -144,14 +162,14 @@ func (s *Store) replayOne(ctx context.Context, log *keyReader, kind, id string, 
 		if arena, err = log.getAppend(arena, keys[i]); err != nil {
 			return fmt.Errorf("%s %s: history entry without its operation: %w", kind, id, err)
 		}
-		if ops[i], err = changeset.DecodeOp(arena[start:len(arena):len(arena)]); err != nil {
+		if err = dec.dec.DecodeInto(arena[start:len(arena):len(arena)], ops[i]); err != nil {
 			return fmt.Errorf("%s %s: %w", kind, id, err)
 		}
 	}
 	log.arena = arena
-	st := &changeset.State{}
+	st := &changeset.State{Fields: make(map[string]changeset.FieldValue, len(ops[0].Fields))}
 	for _, op := range ops {
-		if _, _, err := st.Apply(op); err != nil {
+		if err := st.Merge(op); err != nil {
 			return fmt.Errorf("%s %s: %w", kind, id, err)
 		}
 	}

@@ -265,6 +265,48 @@ func (s *Store) ChunkBlob(ctx context.Context, sum [32]byte) (store.BlobState, e
 // chunkBatch bounds the chunks of one transaction of the sweep's calls.
 const chunkBatch = 1000
 
+// eachBatch calls fn with sums a chunkBatch at a time, each call its own
+// transaction so that a sweep of a million chunks stays inside Badger's
+// transaction size; the batches before a failed one stay committed (every
+// caller's step is idempotent, so the sweep's next run finishes the work).
+func eachBatch(sums [][32]byte, fn func(part [][32]byte) error) error {
+	for len(sums) > 0 {
+		part := sums[:min(len(sums), chunkBatch)]
+		sums = sums[len(part):]
+		if err := fn(part); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countChanged runs change on each of sums in batches and counts the sums it
+// changed.
+func (s *Store) countChanged(ctx context.Context, sums [][32]byte, change func(x *txn, sum [32]byte) (bool, error)) (int, error) {
+	total := 0
+	err := eachBatch(sums, func(part [][32]byte) error {
+		n := 0
+		err := s.updateFreeing(ctx, func(x *txn) error {
+			n = 0 // a retried transaction counts again
+			for _, sum := range part {
+				changed, err := change(x, sum)
+				if err != nil {
+					return err
+				}
+				if changed {
+					n++
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			total += n
+		}
+		return err
+	})
+	return total, err
+}
+
 // CondemnChunks implements store.Chunks.
 func (s *Store) CondemnChunks(ctx context.Context, owner string, sums [][32]byte, at time.Time) (int, error) {
 	if err := checkOwner(owner); err != nil {
@@ -272,37 +314,17 @@ func (s *Store) CondemnChunks(ctx context.Context, owner string, sums [][32]byte
 	}
 	s.chunks.Lock()
 	defer s.chunks.Unlock()
-	total := 0
-	for len(sums) > 0 {
-		part := sums[:min(len(sums), chunkBatch)]
-		sums = sums[len(part):]
-		n := 0
-		err := s.updateFreeing(ctx, func(x *txn) error {
-			n = 0
-			for _, sum := range part {
-				_, held, err := x.get(chunkKey(owner, sum))
-				if err != nil {
-					return err
-				}
-				_, condemned, err := x.get(condemnedKey(owner, sum))
-				if err != nil {
-					return err
-				}
-				if held && !condemned {
-					if err := x.set(condemnedKey(owner, sum), be(timeValue(at))); err != nil {
-						return err
-					}
-					n++
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return total, err
+	return s.countChanged(ctx, sums, func(x *txn, sum [32]byte) (bool, error) {
+		_, held, err := x.get(chunkKey(owner, sum))
+		if err != nil || !held {
+			return false, err
 		}
-		total += n
-	}
-	return total, nil
+		_, condemned, err := x.get(condemnedKey(owner, sum))
+		if err != nil || condemned {
+			return false, err
+		}
+		return true, x.set(condemnedKey(owner, sum), be(timeValue(at)))
+	})
 }
 
 // PardonChunks implements store.Chunks.
@@ -312,33 +334,13 @@ func (s *Store) PardonChunks(ctx context.Context, owner string, sums [][32]byte)
 	}
 	s.chunks.Lock()
 	defer s.chunks.Unlock()
-	total := 0
-	for len(sums) > 0 {
-		part := sums[:min(len(sums), chunkBatch)]
-		sums = sums[len(part):]
-		n := 0
-		err := s.updateFreeing(ctx, func(x *txn) error {
-			n = 0
-			for _, sum := range part {
-				_, condemned, err := x.get(condemnedKey(owner, sum))
-				if err != nil {
-					return err
-				}
-				if condemned {
-					if err := x.t.Delete(condemnedKey(owner, sum)); err != nil {
-						return err
-					}
-					n++
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return total, err
+	return s.countChanged(ctx, sums, func(x *txn, sum [32]byte) (bool, error) {
+		_, condemned, err := x.get(condemnedKey(owner, sum))
+		if err != nil || !condemned {
+			return false, err
 		}
-		total += n
-	}
-	return total, nil
+		return true, x.t.Delete(condemnedKey(owner, sum))
+	})
 }
 
 // ReleaseChunks implements store.Chunks, under the lock AddChunk takes.
@@ -349,9 +351,7 @@ func (s *Store) ReleaseChunks(ctx context.Context, owner string, sums [][32]byte
 	}
 	s.chunks.Lock()
 	defer s.chunks.Unlock()
-	for len(sums) > 0 {
-		part := sums[:min(len(sums), chunkBatch)]
-		sums = sums[len(part):]
+	err := eachBatch(sums, func(part [][32]byte) error {
 		var r store.Released
 		err := s.updateFreeing(ctx, func(x *txn) error {
 			r = store.Released{}
@@ -409,13 +409,14 @@ func (s *Store) ReleaseChunks(ctx context.Context, owner string, sums [][32]byte
 			return x.set(chunkUsageKey(owner), usageValue(u))
 		})
 		if err != nil {
-			return out, err
+			return err
 		}
 		out.Chunks += r.Chunks
 		out.Bytes += r.Bytes
 		out.Blobs = append(out.Blobs, r.Blobs...)
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // ReleaseBlob implements store.Chunks.

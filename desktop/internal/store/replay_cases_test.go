@@ -85,13 +85,24 @@ func replayed(t *testing.T, s *Store, cutoff hlc.Timestamp, mergeAgain bool) (ma
 		if _, dup := got[id]; dup {
 			t.Errorf("%s given twice", id)
 		}
-		got[id] = st
+		got[id] = kept(st)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return got, stats
+}
+
+// kept is a copy of st, values and all, that outlives ReplayUpTo's fn
+// (which reuses a merged state and its values for the next record).
+func kept(st *changeset.State) *changeset.State {
+	cp := st.Clone()
+	for name, f := range cp.Fields {
+		f.Value = bytes.Clone(f.Value)
+		cp.Fields[name] = f
+	}
+	return cp
 }
 
 // mergedUpTo is the oracle: the operations at or before cutoff applied

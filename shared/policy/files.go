@@ -13,8 +13,10 @@ import (
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
-// FileKinds are the kinds whose records name files (Files).
-var FileKinds = []string{domain.KindAppeal, domain.KindEvent, domain.KindMaterial}
+// FileKinds are the kinds whose records name files (Files): what a
+// laptop sends and fetches, and what the sweeps of the laptop and of the
+// server keep (a kind left out here has its files dropped by both).
+var FileKinds = []string{domain.KindAppeal, domain.KindEvent, domain.KindMaterial, domain.KindCompetition}
 
 // Files are the files a record's state names: an appeal's or event's
 // attachments, a material's file. Their chunks are what a device that may

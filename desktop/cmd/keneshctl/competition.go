@@ -79,19 +79,9 @@ func runCompetition(ctx context.Context, e *env, args []string) error {
 				r = f
 			}
 			return e.withRecord(ctx, domain.KindCompetition, pos[1], func(c *app.Core, id string) (any, error) {
-				if r != nil {
-					att, err := c.Files.Store(ctx, files.Input{Name: filepath.Base(*file)}, r, domain.MaxAttachmentSize)
-					if err != nil {
-						return nil, fmt.Errorf("entry add: %w", err)
-					}
-					en.File = att
-				}
-				out, added, err := c.Records.AddEntry(ctx, id, en)
+				out, added, err := c.Files.AddEntry(ctx, id, en, files.Input{Name: filepath.Base(*file)}, r)
 				if err != nil {
 					return nil, err
-				}
-				if added.File != nil {
-					c.Files.Touch(domain.KindCompetition, id)
 				}
 				v := competitionView(out)
 				v["added"] = added.ID

@@ -128,6 +128,33 @@ func (f *Files) Attach(ctx context.Context, kind, id string, in Input, r io.Read
 	return att, nil
 }
 
+// AddEntry adds entry e to competition id (central staff, as
+// records.Service.AddEntry), with its work as a file when r is not nil:
+// the content is stored first, and travels to the server and to the
+// jurors' laptops like an attachment.
+func (f *Files) AddEntry(ctx context.Context, id string, e domain.Entry, in Input, r io.Reader) (*domain.Competition, *domain.Entry, error) {
+	if _, err := f.rec.Competition(ctx, id); err != nil {
+		return nil, nil, fmt.Errorf("entry: %w", err)
+	}
+	f.naming.RLock()
+	defer f.naming.RUnlock()
+	if r != nil {
+		att, err := f.Store(ctx, in, r, domain.MaxAttachmentSize)
+		if err != nil {
+			return nil, nil, fmt.Errorf("entry: %w", err)
+		}
+		e.File = att
+	}
+	c, added, err := f.rec.AddEntry(ctx, id, e)
+	if err != nil {
+		return nil, nil, err
+	}
+	if added.File != nil {
+		f.Touch(domain.KindCompetition, id)
+	}
+	return c, added, nil
+}
+
 // Store keeps the content of r, cut into chunks, and returns its
 // description as a record names it (domain.Attachment); nothing names it
 // yet: the caller holds f.naming (read) until a record does, or a Sweep

@@ -22,7 +22,7 @@ import (
 
 // What still has to travel is worked out from the records: every record
 // that names files (policy.Files: an appeal's or event's attachments, a
-// material's file) is done once the server holds every chunk of them and,
+// material's file, a competition entry's work) is done once the server holds every chunk of them and,
 // when this laptop fetches them, this laptop does too. The bookkeeping in
 // the store (names under f:):
 //
@@ -42,9 +42,6 @@ import (
 // record whose files changed asks the server about all of them once; only
 // a transfer in progress trusts what it noted (a transfer cut at 90%
 // sends only the rest).
-
-// fileKinds are the kinds whose records name files.
-var fileKinds = []string{domain.KindAppeal, domain.KindEvent, domain.KindMaterial}
 
 // DefaultAutoMax is the size up to which materials are fetched on a slow
 // link without a person asking: a booklet, not a video.
@@ -101,7 +98,7 @@ const autoMaxName = "o:auto_max"
 
 // Touch notes that a record's files may have changed.
 func (f *Files) Touch(kind, id string) {
-	if !slices.Contains(fileKinds, kind) {
+	if !slices.Contains(policy.FileKinds, kind) {
 		return
 	}
 	f.mu.Lock()
@@ -241,7 +238,7 @@ func (f *Files) lookThrough(ctx context.Context) error {
 	if done {
 		return nil
 	}
-	for _, kind := range fileKinds {
+	for _, kind := range policy.FileKinds {
 		var refs []ref
 		var names []string
 		var digests [][32]byte
@@ -359,6 +356,13 @@ func (f *Files) work(ctx context.Context, r ref, autoMax int64) (*Work, error) {
 		w.Fetch = true
 	case r.kind == domain.KindMaterial:
 		w.Fetch = !slow || size <= autoMax
+	case r.kind == domain.KindCompetition:
+		// An entry's work is for its jurors, who fetch it to judge it;
+		// every other laptop (every council's reads competitions) when
+		// a person asks.
+		if c, err := policy.CompetitionOf(st); err == nil {
+			_, w.Fetch = c.JurorOf(f.rec.Device().ID)
+		}
 	default:
 		// A council's laptop keeps its council's files; central staff
 		// fetch a record's when they open it (Want); a laptop not

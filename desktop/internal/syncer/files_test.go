@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/files"
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/internal/testnet"
+	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/shared/syncproto/syncclient"
@@ -450,5 +452,84 @@ func TestFilesRequestsFit(t *testing.T) {
 	// One chunk goes whatever the limit, and the chunk count is bounded.
 	if fit(w, idx, 1, syncproto.MaxPutChunks, syncproto.ChunkHeaderBytes) != 1 || fit(w, idx, 1<<40, 256, 0) != 256 {
 		t.Error("the bounds of a request")
+	}
+}
+
+// A competition entry sent as a file (central staff add it, with the
+// work as a PDF) travels like an attachment: up from central staff's
+// laptop, down to the juror's laptop at its next sync (a juror judges the
+// work), not to a council's laptop that is not on the jury until a
+// person there asks for it; the sweeps of the laptops keep it (the
+// competition names it). On the fake and on the real server.
+func TestCompetitionEntryFileTravels(t *testing.T) {
+	t.Run("fake", func(t *testing.T) { entryFileTravels(t, startFake(t, synctest.Options{})) })
+	t.Run("server", func(t *testing.T) { entryFileTravels(t, startServer(t)) })
+}
+
+func entryFileTravels(t *testing.T, srv server) {
+	ctx := context.Background()
+	srv.addCouncil("NRN-ATB", "Ат-Башы", "KG-N")
+	central := newLaptop(t, "central")
+	central.enroll(t, srv, "", "", domain.RoleCentral, srv.baseURL())
+	juror := newLaptop(t, "juror")
+	juror.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.baseURL())
+	other := newLaptop(t, "other")
+	other.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.baseURL())
+
+	comp, err := central.svc.SaveCompetition(ctx, domain.Competition{Title: "Мыкты журналисттик иш", Audience: domain.AudienceJournalists,
+		Deadline: caldate.Today(records.Bishkek), Criteria: []domain.Criterion{{Name: "Маанилүүлүгү", Max: 10}},
+		Jurors: []domain.Juror{{Name: "Айгүл", Device: juror.svc.Device().ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := append([]byte("%PDF-1.4\n"), noise(3, 600_000)...)
+	_, e, err := central.files.AddEntry(ctx, comp.ID, domain.Entry{Author: "Нурлан Токтоматов", Title: "Жер үлүшү кимде?"},
+		files.Input{Name: "жер-үлүшү.pdf"}, bytes.NewReader(work))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.File == nil || e.File.Size != int64(len(work)) || e.File.MIME != "application/pdf" {
+		t.Fatalf("the entry's file: %+v", e.File)
+	}
+	if up := central.syncOK(t); up.Files == nil || up.Files.UpBytes < int64(len(work))/2 {
+		t.Fatalf("central staff's laptop sent %+v of a work of %d bytes", up.Files, len(work))
+	}
+	open := func(l *laptop) ([]byte, error) {
+		c, err := l.svc.Competition(ctx, comp.ID)
+		if err != nil {
+			return nil, err
+		}
+		got, ok := c.Entry(e.ID)
+		if !ok || got.File == nil {
+			return nil, fmt.Errorf("%s holds no file of the entry", l.name)
+		}
+		r, err := l.files.Content(ctx, got.File)
+		if err != nil {
+			return nil, err
+		}
+		return io.ReadAll(r)
+	}
+	if down := juror.syncOK(t); down.Files == nil || down.Files.DownBytes < int64(len(work))/2 {
+		t.Fatalf("the juror's laptop fetched %+v", down.Files)
+	}
+	if b, err := open(juror); err != nil || !bytes.Equal(b, work) {
+		t.Fatalf("the work on the juror's laptop: %v", err)
+	}
+	other.syncOK(t)
+	if _, err := open(other); !errors.Is(err, files.ErrNotDownloaded) {
+		t.Fatalf("a laptop off the jury holds the work without asking: %v", err)
+	}
+	other.files.Want(domain.KindCompetition, comp.ID)
+	other.syncOK(t)
+	if b, err := open(other); err != nil || !bytes.Equal(b, work) {
+		t.Fatalf("the work once asked for: %v", err)
+	}
+	for _, l := range []*laptop{central, juror, other} {
+		if _, err := l.files.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := open(l); err != nil || !bytes.Equal(b, work) {
+			t.Fatalf("%s: the work after the sweep: %v", l.name, err)
+		}
 	}
 }

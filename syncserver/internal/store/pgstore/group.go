@@ -187,8 +187,8 @@ func (w *logTx) rollback(m mark) {
 	w.undo = w.undo[:0]
 	w.head, w.clock, w.rule = m.head, m.clock, m.rule
 	r := &w.ops
-	r.seq, r.dseq, r.hlc = r.seq[:m.ops], r.dseq[:m.ops], r.hlc[:m.ops]
-	r.device, r.kind, r.record, r.index, r.op = r.device[:m.ops], r.kind[:m.ops], r.record[:m.ops], r.index[:m.ops], r.op[:m.ops]
+	r.seq, r.dseq = r.seq[:m.ops], r.dseq[:m.ops]
+	r.device, r.index, r.op = r.device[:m.ops], r.index[:m.ops], r.op[:m.ops]
 	w.refused = w.refused[:m.refused]
 }
 

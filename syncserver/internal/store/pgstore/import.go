@@ -42,7 +42,7 @@ func (s *Store) Import(ctx context.Context, from store.Exporter, key []byte) (*I
 			return err
 		}
 		var used bool
-		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM devices) OR EXISTS (SELECT 1 FROM codes) OR EXISTS (SELECT 1 FROM ops)
+		err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM devices) OR EXISTS (SELECT 1 FROM codes) OR EXISTS (SELECT 1 FROM log)
 			OR EXISTS (SELECT 1 FROM refusals) OR EXISTS (SELECT 1 FROM states) OR EXISTS (SELECT 1 FROM chunks)`).Scan(&used)
 		if err != nil {
 			return err
@@ -102,6 +102,7 @@ type importer struct {
 	meta *store.Meta
 	n    Imported
 	rows map[string]*table
+	log  logRows // the log's rows, made of the Op items (in server order)
 }
 
 // table is the pending rows of one table, as columns for unnest.
@@ -123,7 +124,6 @@ var importTables = map[string]struct {
 	"tokens":              {`INSERT INTO tokens (hash, device)`, []string{"bytea", "text"}},
 	"codes":               {`INSERT INTO codes (hash, device, council, role, name, created, expires, used_by, used_at)`, []string{"bytea", "text", "text", "text", "text", "timestamptz", "timestamptz", "text", "timestamptz"}},
 	"acked":               {`INSERT INTO acked (device, seq)`, []string{"text", "bigint"}},
-	"ops":                 {`INSERT INTO ops (seq, device, dseq, hlc, kind, record, ix, op)`, []string{"bigint", "text", "bigint", "bigint", "text", "text", "text", "bytea"}},
 	"refusals":            {`INSERT INTO refusals (device, seq, hlc, kind, record, code, message, op, at)`, []string{"text", "bigint", "bigint", "bytea", "bytea", "bytea", "bytea", "bytea", "timestamptz"}},
 	"states":              {`INSERT INTO states (kind, id, state)`, []string{"text", "text", "bytea"}},
 	"conflicts":           {`INSERT INTO conflicts (kind, record, field, hlc, device, conflict)`, []string{"text", "text", "text", "bigint", "text", "bytea"}},
@@ -184,7 +184,23 @@ func (im *importer) send(t *table) error {
 	return nil
 }
 
+// sendLog inserts the log's pending rows (a row cut here goes on in a row
+// of its own).
+func (im *importer) sendLog() error {
+	if len(im.log.last) == 0 {
+		return nil
+	}
+	if _, err := im.tx.Exec(im.ctx, insertLog, im.log.args()...); err != nil {
+		return err
+	}
+	im.log.reset()
+	return nil
+}
+
 func (im *importer) flush(final bool) error {
+	if err := im.sendLog(); err != nil {
+		return err
+	}
 	for _, t := range im.rows {
 		if err := im.send(t); err != nil {
 			return err
@@ -234,7 +250,10 @@ func (im *importer) take(it store.Item) error {
 			return err
 		}
 		im.n.Ops++
-		return im.add("ops", i64(it.Op.Seq), op.Device, i64(op.Seq), i64(uint64(op.HLC)), op.Kind, op.Record, ixOf(it.Op.Index), b)
+		im.log.add(i64(it.Op.Seq), op.Device, i64(op.Seq), ixOf(it.Op.Index), b)
+		if len(im.log.ops) >= importBatch {
+			return im.sendLog()
+		}
 	case it.Refusal != nil:
 		r := it.Refusal
 		im.n.Refusals++

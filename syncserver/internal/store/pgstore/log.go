@@ -15,7 +15,7 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
-// Pull index values of ops.ix besides a council's code (a name never holds
+// Pull index values of log.ix besides a council's code (a name never holds
 // ':', so neither can be a council).
 const (
 	ixGlobal = ":global" // every device reads it
@@ -54,26 +54,40 @@ func (r *reader) Acked(dev string) (uint64, error) {
 	return u64(n), nil
 }
 
-// Judgement implements store.LogReader: an accepted operation is its row
-// of the log, a refused one its row of refusals.
+// Judgement implements store.LogReader: an accepted operation is its
+// place in its row of the log (the device's row whose dlast is the first
+// at or above seq, if it begins at or below seq), a refused one its row
+// of refusals.
 func (r *reader) Judgement(dev string, seq uint64) (*store.Judgement, error) {
 	if !validPart(dev) {
 		return nil, nil
 	}
 	var sseq, clock int64
-	var kind, record, code, msg []byte
-	err := r.tx.QueryRow(r.ctx, `SELECT seq, hlc, convert_to(kind, 'UTF8'), convert_to(record, 'UTF8'), ''::bytea, ''::bytea
-			FROM ops WHERE device = $1 AND dseq = $2
+	var op, kind, record, code, msg []byte
+	err := r.tx.QueryRow(r.ctx, `SELECT l.first + ($2 - l.dfirst), l.ops[$2 - l.dfirst + 1], 0, ''::bytea, ''::bytea, ''::bytea, ''::bytea
+			FROM (SELECT first, dlast - (last - first) AS dfirst, ops FROM log
+				WHERE device = $1 AND dlast >= $2 ORDER BY dlast LIMIT 1) l
+			WHERE l.dfirst <= $2
 		UNION ALL
-		SELECT 0, hlc, kind, record, code, message FROM refusals WHERE device = $1 AND seq = $2`, dev, i64(seq)).
-		Scan(&sseq, &clock, &kind, &record, &code, &msg)
+		SELECT 0, NULL, hlc, kind, record, code, message FROM refusals WHERE device = $1 AND seq = $2`, dev, i64(seq)).
+		Scan(&sseq, &op, &clock, &kind, &record, &code, &msg)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("judgement of %s/%d: %w", dev, seq, err)
 	}
-	return &store.Judgement{ServerSeq: u64(sseq), HLC: u64(clock), Kind: string(kind), Record: string(record), Code: string(code), Message: string(msg)}, nil
+	if sseq == 0 {
+		return &store.Judgement{HLC: u64(clock), Kind: string(kind), Record: string(record), Code: string(code), Message: string(msg)}, nil
+	}
+	o, err := changeset.DecodeOp(op)
+	if err != nil {
+		return nil, fmt.Errorf("log entry %d (%s/%d): %w", sseq, dev, seq, err)
+	}
+	if o.Device != dev || o.Seq != seq {
+		return nil, fmt.Errorf("log entry %d holds %s, want %s/%d: the log is damaged", sseq, o.ID(), dev, seq)
+	}
+	return &store.Judgement{ServerSeq: u64(sseq), HLC: uint64(o.HLC), Kind: o.Kind, Record: o.Record}, nil
 }
 
 // state returns a record's state as stored, or nil.
@@ -155,11 +169,12 @@ type conflictKey struct {
 	device              string
 }
 
-// opRows are the log rows of an Append, as columns for unnest.
+// opRows are the operations an Append accepted, in server order, as
+// columns; flush makes them rows of the log (logRows).
 type opRows struct {
-	seq, dseq, hlc              []int64
-	device, kind, record, index []string
-	op                          [][]byte
+	seq, dseq     []int64
+	device, index []string
+	op            [][]byte
 }
 
 func newLogTx(ctx context.Context, tx pgx.Tx) *logTx {
@@ -252,9 +267,8 @@ func (w *logTx) Accept(op *changeset.Op, ix store.Index) (uint64, error) {
 	}
 	seq := w.head + 1
 	r := &w.ops
-	r.seq, r.dseq, r.hlc = append(r.seq, i64(seq)), append(r.dseq, i64(op.Seq)), append(r.hlc, i64(uint64(op.HLC)))
-	r.device, r.kind, r.record = append(r.device, op.Device), append(r.kind, op.Kind), append(r.record, op.Record)
-	r.index, r.op = append(r.index, ixOf(ix)), append(r.op, b)
+	r.seq, r.dseq = append(r.seq, i64(seq)), append(r.dseq, i64(op.Seq))
+	r.device, r.index, r.op = append(r.device, op.Device), append(r.index, ixOf(ix)), append(r.op, b)
 	save(w, w.judged, devSeq{op.Device, op.Seq})
 	save(w, w.acked, op.Device)
 	save(w, w.ackedW, op.Device)
@@ -324,9 +338,11 @@ func (w *logTx) SetClock(t hlc.Timestamp) error {
 func (w *logTx) flush() error {
 	b := &pgx.Batch{}
 	if r := w.ops; len(r.seq) > 0 {
-		b.Queue(`INSERT INTO ops (seq, device, dseq, hlc, kind, record, ix, op)
-			SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bytea[])`,
-			r.seq, r.device, r.dseq, r.hlc, r.kind, r.record, r.index, r.op)
+		var rows logRows
+		for i := range r.seq {
+			rows.add(r.seq[i], r.device[i], r.dseq[i], r.index[i], r.op[i])
+		}
+		rows.queue(b)
 	}
 	if len(w.refused) > 0 {
 		n := len(w.refused)
@@ -444,23 +460,30 @@ func (s *Store) EachOp(ctx context.Context, after uint64, fn func(seq uint64, op
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT seq, op FROM ops WHERE seq > $1 ORDER BY seq`, i64(after))
+	rows, err := s.pool.Query(ctx, `SELECT first, last, ops[greatest(1, $1 - first + 2):] FROM log WHERE last > $1 ORDER BY last`, i64(after))
 	if err != nil {
 		return fmt.Errorf("read the log: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var seq int64
-		var b []byte
-		if err := rows.Scan(&seq, &b); err != nil {
+		var first, last int64
+		var ops [][]byte
+		if err := rows.Scan(&first, &last, &ops); err != nil {
 			return fmt.Errorf("read the log: %w", err)
 		}
-		op, err := changeset.DecodeOp(b)
-		if err != nil {
-			return fmt.Errorf("log entry %d: %w", seq, err)
-		}
-		if err := fn(u64(seq), op); err != nil {
+		lo := max(u64(first), after+1)
+		if err := checkRow(first, last, lo, ops); err != nil {
 			return err
+		}
+		for i, b := range ops {
+			seq := lo + uint64(i)
+			op, err := changeset.DecodeOp(b)
+			if err != nil {
+				return fmt.Errorf("log entry %d: %w", seq, err)
+			}
+			if err := fn(seq, op); err != nil {
+				return err
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -262,3 +262,56 @@ func TestCompactAsJSONCompact(t *testing.T) {
 		}
 	}
 }
+
+// FromState makes of a state what FromFields makes of its values (the
+// same ones, when only names some): generated states with collection
+// items (null ones too), a top-level value named like the collection,
+// merge metadata, names with a separator outside a collection, empty
+// values and values of the wrong type (FieldsError, the same fields).
+func TestFromStateIsFromFields(t *testing.T) {
+	schema := Schema{Collections: []string{"items"}}
+	rng := rand.New(rand.NewPCG(20261204, 2))
+	values := map[string][]string{
+		"title":    {`"Көл"`, `"a\"b"`, `null`, `7`, ``},
+		"n":        {`3`, `-1`, `"x"`, `null`},
+		"items":    {`[]`, `[{"id":"09","text":"top"}]`, `null`},
+		"other/x":  {`1`, `"y"`},
+		"_deleted": {`true`, `null`},
+		"unknown":  {`{"a":[1,2]}`, `"z"`},
+	}
+	names := slices.Sorted(maps.Keys(values))
+	onlies := []map[string]bool{nil, {"title": true, "items": true}, {"n": true}, {"items": true}, {"other": true}}
+	for round := range 2000 {
+		st := &State{Kind: "rec", ID: "r", Fields: map[string]FieldValue{}}
+		for _, name := range names {
+			if rng.IntN(2) == 0 {
+				vs := values[name]
+				st.Fields[name] = FieldValue{Value: json.RawMessage(vs[rng.IntN(len(vs))])}
+			}
+		}
+		for n := rng.IntN(4); n > 0; n-- {
+			id := fmt.Sprintf("0%d", rng.IntN(5))
+			v := fmt.Sprintf(`{"id":%q,"text":"ң %d"}`, id, rng.IntN(9))
+			switch rng.IntN(5) {
+			case 0:
+				v = `null`
+			case 1:
+				v = `{"id":"` + id + `","text":5}` // does not fit
+			}
+			st.Fields["items/"+id] = FieldValue{Value: json.RawMessage(v)}
+		}
+		only := onlies[round%len(onlies)]
+		fields := map[string]json.RawMessage{}
+		for name, f := range st.Fields {
+			if key, _, _ := strings.Cut(name, ItemSep); only == nil || only[key] {
+				fields[name] = f.Value
+			}
+		}
+		var want, got rec
+		wantErr := schema.FromFields(fields, &want)
+		gotErr := schema.FromState(st, only, &got)
+		if !reflect.DeepEqual(got, want) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Fatalf("round %d, fields %v, only %v:\nFromState  %+v (%v)\nFromFields %+v (%v)", round, st.Values(), only, got, gotErr, want, wantErr)
+		}
+	}
+}

@@ -107,7 +107,11 @@ func (s *Service) fromFields(schema changeset.Schema, st *changeset.State, v any
 }
 
 func (s *Service) decodeFields(schema changeset.Schema, st *changeset.State, fields map[string]json.RawMessage, v any) (unreadable []string, err error) {
-	err = schema.FromFields(fields, v)
+	return s.unreadable(st, schema.FromFields(fields, v))
+}
+
+// unreadable is what decodeFields returns for the error of FromFields.
+func (s *Service) unreadable(st *changeset.State, err error) ([]string, error) {
 	var fe *changeset.FieldsError
 	if errors.As(err, &fe) {
 		s.log.Warn("record fields that do not fit its type are left out", "kind", st.Kind, "id", st.ID, "fields", fe.Fields, "err", fe.Err)
@@ -122,14 +126,7 @@ func (s *Service) decodeFields(schema changeset.Schema, st *changeset.State, fie
 // fromSomeFields is fromFields of the fields of st named in only (a
 // collection's items by the collection's name).
 func (s *Service) fromSomeFields(schema changeset.Schema, st *changeset.State, only map[string]bool, v any) ([]string, error) {
-	fields := make(map[string]json.RawMessage, len(only))
-	for name, f := range st.Fields {
-		top, _, _ := strings.Cut(name, changeset.ItemSep)
-		if only[top] {
-			fields[name] = f.Value
-		}
-	}
-	return s.decodeFields(schema, st, fields, v)
+	return s.unreadable(st, schema.FromState(st, only, v))
 }
 
 func councilOf(st *changeset.State) (*domain.Council, error) {

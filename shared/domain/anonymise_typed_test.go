@@ -93,7 +93,7 @@ func TestAnonymiseTypedAsThroughJSON(t *testing.T) {
 	for _, tt := range []struct {
 		kind string
 		typ  reflect.Type
-	}{{KindAppeal, reflect.TypeFor[Appeal]()}, {KindEvent, reflect.TypeFor[Event]()}} {
+	}{{KindAppeal, reflect.TypeFor[Appeal]()}, {KindEvent, reflect.TypeFor[Event]()}, {KindGrant, reflect.TypeFor[Grant]()}} {
 		for i := range 3000 {
 			p := reflect.New(tt.typ)
 			fill(rng, p.Elem(), 0)

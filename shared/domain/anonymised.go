@@ -58,6 +58,18 @@ var anonymisedFields = map[string][]string{
 		"imported.row", "imported.digest", "imported.ref",
 		"meta.created_at", "meta.updated_at", "meta.deleted",
 	},
+	KindGrant: {
+		// A grant is public money: its purpose, amount, dates and the
+		// titles of its milestones are what the grant agreement says and
+		// the programme publishes. Its notes, the council's notes on its
+		// reports and the notes of payments are free texts that may name
+		// someone.
+		"id", "council", "purpose", "amount", "currency", "start_on", "end_on",
+		"milestones.id", "milestones.title", "milestones.due",
+		"reports.id", "reports.met", "reports.met_on",
+		"disbursements.id", "disbursements.on", "disbursements.amount",
+		"meta.created_at", "meta.updated_at", "meta.deleted",
+	},
 }
 
 // Anonymised reports whether an anonymised export may hold field path of a

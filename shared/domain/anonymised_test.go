@@ -54,6 +54,8 @@ func jsonPaths(t reflect.Type, prefix string) []string {
 	return out
 }
 
+var privateGrantFields = []string{"notes", "reports.note", "disbursements.note", "meta.created_by", "meta.device", "meta.unreadable"}
+
 func TestEveryFieldIsClassified(t *testing.T) {
 	for _, tt := range []struct {
 		kind    string
@@ -62,6 +64,7 @@ func TestEveryFieldIsClassified(t *testing.T) {
 	}{
 		{KindAppeal, reflect.TypeOf(Appeal{}), privateAppealFields},
 		{KindEvent, reflect.TypeOf(Event{}), privateEventFields},
+		{KindGrant, reflect.TypeOf(Grant{}), privateGrantFields},
 	} {
 		for _, p := range jsonPaths(tt.typ, "") {
 			private := slices.ContainsFunc(tt.private, func(q string) bool { return p == q || strings.HasPrefix(p, q+".") })
@@ -124,6 +127,35 @@ func TestAnonymiseEvent(t *testing.T) {
 	for _, want := range []string{`"citizens":{"female":12,"male":9}`, `"role":"юрист"`, `"due":"2026-05-01"`, `"title":"Жер маселеси`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("anonymised event lost %s: %s", want, got)
+		}
+	}
+}
+
+// An anonymised grant keeps its terms, milestones, whether and when they
+// were met and what was paid when; never a note.
+func TestAnonymiseGrant(t *testing.T) {
+	d := caldate.MustParse
+	g := Grant{ID: "g1", Council: "NRN-ATB", Purpose: "Жергиликтүү бюджет боюнча кампания", Amount: 150000, Currency: CurrencyKGS,
+		StartOn: d("2026-01-15"), EndOn: d("2026-07-31"), Notes: "grant notes Асанов",
+		Milestones:    []Milestone{{ID: "m1", Title: "Угуу өткөрүлдү", Due: d("2026-03-01")}},
+		Reports:       []MilestoneReport{{ID: "m1", Met: true, MetOn: d("2026-02-27"), Note: "report note Бакыт"}},
+		Disbursements: []Disbursement{{ID: "d1", On: d("2026-01-20"), Amount: 100000, Note: "payment note 0700123456"}},
+		Meta:          &Meta{CreatedBy: "Айгүлдүн ноутбугу", Device: "device-id-secret"}}
+	m, err := Anonymise(KindGrant, &g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(m)
+	got := string(b)
+	for _, private := range []string{"Асанов", "Бакыт", "0700123456", "Айгүлдүн", "device-id-secret", "note"} {
+		if strings.Contains(got, private) {
+			t.Errorf("anonymised grant holds %q: %s", private, got)
+		}
+	}
+	for _, want := range []string{`"purpose":"Жергиликтүү`, `"amount":150000`, `"title":"Угуу өткөрүлдү"`, `"met":true`, `"met_on":"2026-02-27"`,
+		`"disbursements":[{"amount":100000,"id":"d1","on":"2026-01-20"}]`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("anonymised grant lost %s: %s", want, got)
 		}
 	}
 }

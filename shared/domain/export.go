@@ -24,10 +24,11 @@ const (
 var ExportFormats = []string{FormatXLSX, FormatCSV, FormatJSON, FormatPDF}
 
 // ExportedKinds are the record kinds an export may hold. A kind of issue
-// 17 (questionnaires, trainings, competitions, grants) is added here when
-// its export is: questionnaire responses are exported a form at a time
-// (keneshctl response export), one column per question.
-var ExportedKinds = []string{KindAppeal, KindEvent, KindResponse}
+// 17 (questionnaires, competitions) is added here when its export is:
+// questionnaire responses are exported a form at a time (keneshctl
+// response export), one column per question; a training's attendance is
+// its event's.
+var ExportedKinds = []string{KindAppeal, KindEvent, KindResponse, KindGrant}
 
 // Export is the record of one export: who made it, when, in which format,
 // with which filters, how many records it holds and whether it holds

@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register(command{Name: "export", Summary: "records or a report to a file, anonymised unless asked, recorded in the history: export --format xlsx|csv|json|pdf --out FILE [--from --to --council --oblast --district --as-of] [--kind appeal|event] [--with-personal-data] [--lang ky|ru|en]; export history lists the exports recorded", Run: runExport})
+	register(command{Name: "export", Summary: "records or a report to a file, anonymised unless asked, recorded in the history: export --format xlsx|csv|json|pdf --out FILE [--from --to --council --oblast --district --as-of] [--kind appeal|event|grant] [--with-personal-data] [--lang ky|ru|en]; export history lists the exports recorded", Run: runExport})
 }
 
 func runExport(ctx context.Context, e *env, args []string) error {
@@ -34,9 +34,9 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	}
 	fs := flags(e, "export")
 	var o export.Options
-	fs.StringVar(&o.Format, "format", "", "xlsx (a summary of the figures and a sheet per kind), csv (one file per kind; a zip of them for both kinds), json (an array of records; an object of arrays for both kinds) or pdf (the report)")
+	fs.StringVar(&o.Format, "format", "", "xlsx (a summary of the figures and a sheet per kind; a grant's milestones and disbursements on sheets of their own), csv (one file per kind and per grants' table; a zip of them for several), json (an array of records; an object of arrays for several kinds) or pdf (the report)")
 	out := fs.String("out", "", "the new file to write (never over an existing one; readable only by you)")
-	kind := fs.String("kind", "", "only this kind of record: appeal or event (default both)")
+	kind := fs.String("kind", "", "only this kind of record: appeal, event or grant (default all three)")
 	fs.BoolVar(&o.Personal, "with-personal-data", false, "include appellants' names, contacts, addresses, PINs, villages and the free texts (only a secretary's or central staff's laptop)")
 	fs.StringVar(&o.Language, "lang", "", "the language of the heads and words: ky, ru or en (default ky)")
 	addReportFlags(fs, &o.Filter)
@@ -48,8 +48,8 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		return cli.Usagef("--format is required: xlsx, csv, json or pdf")
 	case *out == "":
 		return cli.Usagef("--out FILE is required: every export is a file, recorded in the history")
-	case *kind != "" && *kind != domain.KindAppeal && *kind != domain.KindEvent:
-		return cli.Usagef("--kind %q: use appeal or event", *kind)
+	case *kind != "" && *kind != domain.KindAppeal && *kind != domain.KindEvent && *kind != domain.KindGrant:
+		return cli.Usagef("--kind %q: use appeal, event or grant", *kind)
 	case o.Language != "" && !l10n.Valid(o.Language):
 		return cli.Usagef("--lang %q: use ky, ru or en", o.Language)
 	}

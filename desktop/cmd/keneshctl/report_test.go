@@ -1,9 +1,11 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,16 +113,37 @@ func TestExportCommand(t *testing.T) {
 	if b, _ := os.ReadFile(pdf); !bytes.HasPrefix(b, []byte("%PDF-")) {
 		t.Errorf("not a PDF: %q", b[:min(len(b), 20)])
 	}
-	// All three are in the history, which syncs.
+	// Grants: CSV is a zip of the grants, their milestones and their
+	// disbursements.
+	c.ok(`{"council": "NRN-ATB", "purpose": "Бюджет кампаниясы", "amount": 150000, "start_on": "2026-01-15", "end_on": "2026-07-31",
+		"milestones": [{"title": "Ачык угуу", "due": "2026-03-01"}], "disbursements": [{"on": "2026-01-20", "amount": 50000, "note": "№ 17"}]}`, "grant", "add")
+	grants := filepath.Join(dir, "grants.zip")
+	got = decode[map[string]any](t, c.ok("", "export", "--format", "csv", "--kind", "grant", "--out", grants))
+	if got["records"] != 1.0 || got["personal_data"] != false {
+		t.Errorf("grants: %v", got)
+	}
+	z, err := zip.OpenReader(grants)
+	if err != nil {
+		t.Fatalf("grants' CSV: %v", err)
+	}
+	var names []string
+	for _, f := range z.File {
+		names = append(names, f.Name)
+	}
+	z.Close()
+	if !slices.Equal(names, []string{"grants.csv", "grant_milestones.csv", "grant_disbursements.csv"}) {
+		t.Errorf("grants' zip holds %v", names)
+	}
+	// All four are in the history, which syncs.
 	hist := decode[[]map[string]any](t, c.ok("", "export", "history"))
-	if len(hist) != 3 || hist[1]["personal_data"] != true || hist[1]["file"] != "personal.json" || hist[0]["format"] != "pdf" {
+	if len(hist) != 4 || hist[2]["personal_data"] != true || hist[2]["file"] != "personal.json" || hist[1]["format"] != "pdf" || hist[0]["file"] != "grants.zip" {
 		t.Errorf("history %v", hist)
 	}
 	for _, bad := range [][]string{
 		{"--format", "docx", "--out", filepath.Join(dir, "x")},
 		{"--format", "json"},
 		{"--out", filepath.Join(dir, "y")},
-		{"--format", "json", "--kind", "grant", "--out", filepath.Join(dir, "z")},
+		{"--format", "json", "--kind", "competition", "--out", filepath.Join(dir, "z")},
 		{"--format", "csv", "--lang", "fr", "--out", filepath.Join(dir, "w")},
 		{"--format", "csv", "--oblast", "KG-X", "--out", filepath.Join(dir, "v")},
 		{"--format", "pdf", "--with-personal-data", "--out", filepath.Join(dir, "u")},
@@ -133,7 +156,7 @@ func TestExportCommand(t *testing.T) {
 		t.Errorf("export over a file: exit %d, %s", code, errs)
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 3 {
+	if len(entries) != 4 {
 		t.Errorf("files left: %v", entries)
 	}
 }

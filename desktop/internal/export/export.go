@@ -67,14 +67,21 @@ type Result struct {
 // FileExt is the extension, without its dot, of the file o makes: its
 // format's, and zip for CSV of several kinds (a CSV file each in a zip).
 func (o Options) FileExt() string {
-	kinds := len(o.Kinds)
-	if kinds == 0 {
-		kinds = len(Kinds) // every kind
-	}
-	if o.Format == domain.FormatCSV && kinds > 1 {
+	if o.Format == domain.FormatCSV && o.tables() > 1 {
 		return "zip"
 	}
 	return o.Format
+}
+
+// tables counts the tables (sheets, CSV files) of the kinds o asks for.
+func (o Options) tables() int {
+	kinds := o.Kinds
+	if len(kinds) == 0 {
+		for _, k := range Kinds { // every kind
+			kinds = append(kinds, k.Name)
+		}
+	}
+	return Tables(kinds)
 }
 
 // checkName refuses a file name whose extension says a format other than
@@ -87,7 +94,7 @@ func checkName(path string, o Options) error {
 		return nil
 	}
 	if want == "zip" {
-		return &OptionsError{fmt.Sprintf("%s: CSV of appeals and events is a zip of one CSV file for each: name the file .zip, or export one kind (appeal or event) to a .csv file", filepath.Base(path))}
+		return &OptionsError{fmt.Sprintf("%s: CSV of several kinds, or of grants (with their milestones and disbursements), is a zip of one CSV file for each table: name the file .zip, or export one kind (appeal or event) to a .csv file", filepath.Base(path))}
 	}
 	return &OptionsError{fmt.Sprintf("%s: this export is %s: name the file .%s", filepath.Base(path), strings.ToUpper(o.Format), want)}
 }
@@ -158,7 +165,7 @@ func Write(ctx context.Context, svc *records.Service, w io.Writer, o Options) (*
 	case domain.FormatXLSX:
 		out = newXLSX(w, words)
 	case domain.FormatCSV:
-		out = newCSV(w, words, len(o.Kinds) > 1)
+		out = newCSV(w, words, o.tables() > 1)
 	case domain.FormatJSON:
 		j := newJSON(w, len(o.Kinds) > 1)
 		j.personal = o.Personal
@@ -231,14 +238,26 @@ func stream(ctx context.Context, svc *records.Service, out sink, o Options, res 
 			newest = max(newest, r.Updated)
 			return visible(kind, r.Council)
 		}
-		each := func(rec any) error {
-			if err := ctx.Err(); err != nil {
-				return err
+		eachRec := func(fn func(rec any, m map[string]any) error) error {
+			each := func(rec any) error {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				m, err := recordMap(kind, rec, o.Personal, domain.Anonymise)
+				if err != nil {
+					return err
+				}
+				return fn(rec, m)
 			}
-			m, err := recordMap(kind, rec, o.Personal, domain.Anonymise)
-			if err != nil {
-				return err
+			var err error
+			if f.AsOf.IsZero() {
+				_, err = svc.EachRecord(ctx, rf, each)
+			} else {
+				_, _, err = svc.EachRecordAsOf(ctx, rf, reports.CutoffClock(f.AsOf), each)
 			}
+			return err
+		}
+		err := eachRec(func(rec any, m map[string]any) error {
 			if err := out.record(rec, m); err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
@@ -248,17 +267,37 @@ func stream(ctx context.Context, svc *records.Service, out sink, o Options, res 
 				o.Progress(done, total)
 			}
 			return nil
-		}
-		if f.AsOf.IsZero() {
-			_, err = svc.EachRecord(ctx, rf, each)
-		} else {
-			_, _, err = svc.EachRecordAsOf(ctx, rf, reports.CutoffClock(f.AsOf), each)
-		}
+		})
 		if err != nil {
 			return err
 		}
 		if err := out.end(); err != nil {
 			return fmt.Errorf("export: %w", err)
+		}
+		if o.Format == domain.FormatJSON {
+			continue // its records hold their items
+		}
+		// Each list's table: the records read again, rather than their
+		// items kept meanwhile (a grant's are few, but nothing bounds
+		// how many grants there are).
+		for _, it := range k.Items {
+			if err := out.begin(&Kind{Name: k.Name, Sheet: it.Sheet, File: it.File}, allowed(kind, it.Columns, o.Personal)); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			err := eachRec(func(_ any, m map[string]any) error {
+				return it.rows(m, func(row map[string]any) error {
+					if err := out.record(nil, row); err != nil {
+						return fmt.Errorf("export: %w", err)
+					}
+					return nil
+				})
+			})
+			if err != nil {
+				return err
+			}
+			if err := out.end(); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
 		}
 	}
 	res.Records = done

@@ -81,7 +81,8 @@ func TestXLSX(t *testing.T) {
 	}
 	got, f := sheets(t, b)
 	list := f.GetSheetList()
-	want := []string{"Жыйынтык", "Облустар боюнча", "Кеңештер боюнча", "Айлар боюнча", "Кайрылуулар", "Иш-чаралар"}
+	want := []string{"Жыйынтык", "Облустар боюнча", "Кеңештер боюнча", "Айлар боюнча", "Кайрылуулар", "Иш-чаралар",
+		"Гранттар", "Гранттардын этаптары", "Гранттар боюнча төлөмдөр"}
 	if !slices.Equal(list, want) {
 		t.Fatalf("sheets %v, want %v", list, want)
 	}
@@ -192,7 +193,9 @@ func TestCSV(t *testing.T) {
 		}
 		lines[f.Name] = len(rows)
 	}
-	if lines["appeals.csv"] != 6 || lines["events.csv"] != 4 || len(lines) != 2 {
+	// The fixture has no grant: their three files hold their heads.
+	if lines["appeals.csv"] != 6 || lines["events.csv"] != 4 || lines["grants.csv"] != 1 || lines["grant_milestones.csv"] != 1 ||
+		lines["grant_disbursements.csv"] != 1 || len(lines) != 5 {
 		t.Errorf("zip holds %v", lines)
 	}
 }
@@ -378,7 +381,7 @@ func TestToFileRecordsTheExport(t *testing.T) {
 	got := xs[0]
 	if got.ID != x.ID || got.Format != "xlsx" || got.Records != 8 || got.PersonalData || got.File != "отчет.xlsx" ||
 		got.Filter.From.String() != fixture.From || got.Digest != res.Report.Digest || got.LogPoint == nil || got.LogPoint.Clock == 0 ||
-		got.By != "Бишкек ноутбугу" || got.Language != "ru" || !slices.Equal(got.Kinds, []string{"appeal", "event"}) {
+		got.By != "Бишкек ноутбугу" || got.Language != "ru" || !slices.Equal(got.Kinds, []string{"appeal", "event", "grant"}) {
 		t.Errorf("recorded %+v", got)
 	}
 	// Never over an existing file, and nothing recorded then.

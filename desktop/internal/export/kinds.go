@@ -25,6 +25,7 @@ const (
 	Language // ky, ru or en by its name
 	Count    // how many items of a list have the field the path names
 	Joined   // the texts of a list's items, one per line
+	Sum      // the sum of the numbers a list's items hold in the field the path names
 )
 
 // Column is one column of a kind's sheet or CSV file: a field of the
@@ -52,10 +53,27 @@ type Kind struct {
 	// of its CSV file in a zip.
 	Sheet, File string
 	Columns     func(cat *refdata.Catalog) []Column
+	// Items are the tables of a list of each record (a grant's
+	// milestones, its disbursements): a sheet or CSV file of their own
+	// after the records', one row an item. JSON holds them in their
+	// records.
+	Items []*Items
+}
+
+// Items is a table of the items of one list of a kind's records. A row
+// is the record's object with the list replaced by one item, and Join's
+// list by its item of the same id: so a column names a field by its path
+// in the record ("milestones.due", "reports.met_on", "council"), and the
+// anonymisation rule (domain.Anonymised of the record's kind) decides it
+// as it decides the record's.
+type Items struct {
+	List, Join  string
+	Sheet, File string
+	Columns     []Column
 }
 
 // Kinds lists the kinds exports hold, in the order they are written.
-var Kinds = []*Kind{appealKind, eventKind}
+var Kinds = []*Kind{appealKind, eventKind, grantKind}
 
 // KindOf returns the description of a record kind.
 func KindOf(name string) (*Kind, bool) {
@@ -69,13 +87,58 @@ func KindOf(name string) (*Kind, bool) {
 // ColumnsOf lists the columns of k an export holds: all of them with
 // personal data, else those domain.Anonymised allows.
 func (k *Kind) ColumnsOf(cat *refdata.Catalog, personal bool) []Column {
+	return allowed(k.Name, k.Columns(cat), personal)
+}
+
+func allowed(kind string, cols []Column, personal bool) []Column {
 	var out []Column
-	for _, c := range k.Columns(cat) {
-		if personal || domain.Anonymised(k.Name, c.Path) {
+	for _, c := range cols {
+		if personal || domain.Anonymised(kind, c.Path) {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// Tables counts the tables (sheets, CSV files) of kinds.
+func Tables(kinds []string) int {
+	n := 0
+	for _, name := range kinds {
+		if k, ok := KindOf(name); ok {
+			n += 1 + len(k.Items)
+		}
+	}
+	return n
+}
+
+// rows calls fn with a row of each item of its list in m, a record as
+// an object (see Items).
+func (it *Items) rows(m map[string]any, fn func(row map[string]any) error) error {
+	items, _ := m[it.List].([]any)
+	joined, _ := m[it.Join].([]any)
+	for _, item := range items {
+		o, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		row := make(map[string]any, len(m))
+		for k, v := range m {
+			row[k] = v
+		}
+		row[it.List] = o
+		if it.Join != "" {
+			delete(row, it.Join)
+			for _, j := range joined {
+				if jo, ok := j.(map[string]any); ok && jo["id"] == o["id"] {
+					row[it.Join] = jo
+				}
+			}
+		}
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var appealKind = &Kind{Name: domain.KindAppeal, Sheet: "export.sheet.appeals", File: "appeals", Columns: func(*refdata.Catalog) []Column {
@@ -175,6 +238,48 @@ var eventKind = &Kind{Name: domain.KindEvent, Sheet: "export.sheet.events", File
 		Column{Path: "meta.created_at", Label: "export.col.created_at", Type: DateTime},
 		Column{Path: "meta.updated_at", Label: "export.col.updated_at", Type: DateTime},
 	)
+}}
+
+// A grant: a row each, its milestones (with the council's report of
+// each) and its disbursements in tables of their own.
+var grantKind = &Kind{Name: domain.KindGrant, Sheet: "export.sheet.grants", File: "grants", Columns: func(*refdata.Catalog) []Column {
+	return []Column{
+		{Path: "id", Label: "field.id"},
+		{Path: "council", Label: "field.council_code"},
+		{Path: "purpose", Label: "field.purpose"},
+		{Path: "amount", Label: "field.amount", Type: Number},
+		{Path: "currency", Label: "field.currency"},
+		{Path: "start_on", Label: "field.start_on", Type: Date},
+		{Path: "end_on", Label: "field.end_on", Type: Date},
+		{Path: "disbursements.amount", Label: "export.col.disbursed", Type: Sum},
+		{Path: "disbursements.id", Label: "export.col.disbursements", Type: Count},
+		{Path: "milestones.id", Label: "export.col.milestones", Type: Count},
+		// A report with a day is a milestone met (a withdrawn report
+		// has none).
+		{Path: "reports.met_on", Label: "export.col.milestones_met", Type: Count},
+		{Path: "notes", Label: "field.notes"},
+		{Path: "meta.created_at", Label: "export.col.created_at", Type: DateTime},
+		{Path: "meta.updated_at", Label: "export.col.updated_at", Type: DateTime},
+	}
+}, Items: []*Items{
+	{List: "milestones", Join: "reports", Sheet: "export.sheet.grant_milestones", File: "grant_milestones", Columns: []Column{
+		{Path: "id", Label: "export.col.grant_id"},
+		{Path: "council", Label: "field.council_code"},
+		{Path: "milestones.id", Label: "field.id"},
+		{Path: "milestones.title", Label: "field.milestone"},
+		{Path: "milestones.due", Label: "field.due_on", Type: Date},
+		{Path: "reports.met", Label: "field.met", Type: Bool},
+		{Path: "reports.met_on", Label: "field.met_on", Type: Date},
+		{Path: "reports.note", Label: "export.col.report_note"},
+	}},
+	{List: "disbursements", Sheet: "export.sheet.grant_disbursements", File: "grant_disbursements", Columns: []Column{
+		{Path: "id", Label: "export.col.grant_id"},
+		{Path: "council", Label: "field.council_code"},
+		{Path: "disbursements.id", Label: "field.id"},
+		{Path: "disbursements.on", Label: "field.paid_on", Type: Date},
+		{Path: "disbursements.amount", Label: "field.amount", Type: Number},
+		{Path: "disbursements.note", Label: "field.notes"},
+	}},
 }}
 
 // Head is a column's head in words.

@@ -228,6 +228,13 @@ func (d *pdfReport) table(s *reports.Section, share float64) {
 	if len(s.Columns) > 4 {
 		size, headSize = 7.5, 6.8
 	}
+	if len(s.Columns) > 8 {
+		// With the grants' two columns: narrower labels and heads, so
+		// that no head's word is cut ("Катышуучул-ар").
+		share, headSize = min(share, 0.16), 6.2
+		lw = d.width * share
+		cw = (d.width - lw) / float64(len(s.Columns))
+	}
 	// The title, the heads and two lines stay together.
 	pdf.SetFont(pdfFont, "B", headSize)
 	headH := pdfLineH

@@ -48,6 +48,21 @@ func (c Column) Cell(rec map[string]any, w reports.Words) Value {
 		return Value{}
 	}
 	switch c.Type {
+	case Sum:
+		items, _ := v.([]any)
+		if items == nil {
+			return Value{}
+		}
+		var n float64
+		for _, it := range items {
+			o, _ := it.(map[string]any)
+			// A number as the record's JSON holds it (float64) or as
+			// the typed anonymisation keeps it (int64).
+			if f, err := strconv.ParseFloat(scalar(lookup(o, rest)), 64); err == nil {
+				n += f
+			}
+		}
+		return Value{Num: n, IsNum: true}
 	case Count, Joined:
 		items, _ := v.([]any)
 		var texts []string

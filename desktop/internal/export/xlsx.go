@@ -247,7 +247,7 @@ func (x *xlsxOut) begin(k *Kind, cols []Column) error {
 		case Number, Count, Bool:
 			width = 11
 		case Text:
-			if c.Path == "summary" || c.Path == "description" || c.Path == "public_summary" || c.Path == "title" {
+			if c.Path == "summary" || c.Path == "description" || c.Path == "public_summary" || c.Path == "title" || c.Path == "purpose" || c.Path == "milestones.title" {
 				width = 48
 			}
 		}

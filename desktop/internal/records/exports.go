@@ -21,6 +21,8 @@ func (s *Service) recordOf(st *changeset.State) (any, error) {
 		return s.appealOf(st)
 	case domain.KindEvent:
 		return s.eventOf(st)
+	case domain.KindGrant:
+		return s.grantOf(st)
 	}
 	return nil, fmt.Errorf("%s records are not exported", st.Kind)
 }

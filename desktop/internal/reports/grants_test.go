@@ -61,6 +61,45 @@ func TestGrantFigures(t *testing.T) {
 		by["KG-O"] != (reports.GrantFigures{Total: 1, Amount: 90000, Milestones: 1, MilestonesLate: 1}) {
 		t.Fatalf("by oblast: %+v", by)
 	}
+	// In words, as the Reports page, the XLSX summary and the PDF show
+	// them: the grants' table, and their amount and milestones met beside
+	// each oblast's other figures.
+	w, err := reports.NewWords("en", svc.Catalog(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := map[string]string{}
+	for _, s := range r.Sections(w, "") {
+		if s.ID == "grants" {
+			for _, row := range s.Rows {
+				cells[row.Label] = row.Cells[0].Text
+			}
+		}
+	}
+	for label, want := range map[string]string{"Grants": "3", "Amount of the grants, som": "340,000", "Paid out, som": "180,000",
+		"Milestones met": "1", "Milestones late on 15 Apr 2026": "2", "Milestones still to come": "2"} {
+		if cells[label] != want {
+			t.Errorf("grants' table: %q is %q, want %q (%v)", label, cells[label], want, cells)
+		}
+	}
+	table := r.GroupTable(w)
+	n := len(table.Columns)
+	if n < 2 || table.Columns[n-2] != "Grants, som" || table.Columns[n-1] != "Milestones met" {
+		t.Fatalf("by oblast: columns %v", table.Columns)
+	}
+	wantRows := map[string][2]string{"Naryn Region": {"250,000", "1"}, "Osh Region": {"90,000", "0"}, "Total": {"340,000", "1"}}
+	for _, row := range table.Rows {
+		got := [2]string{row.Cells[n-2].Text, row.Cells[n-1].Text}
+		if want, ok := wantRows[row.Label]; ok {
+			if got != want {
+				t.Errorf("by oblast, %s: %v, want %v", row.Label, got, want)
+			}
+			delete(wantRows, row.Label)
+		}
+	}
+	if len(wantRows) > 0 {
+		t.Errorf("by oblast: no row of %v in %+v", wantRows, table.Rows)
+	}
 	osh, err := reports.Make(ctx, svc, reports.Filter{Oblast: "KG-O"})
 	if err != nil {
 		t.Fatal(err)

@@ -283,6 +283,20 @@ func (r *Report) Sections(w Words, group string) []Section {
 		{Label: tr.T("report.h.published"), Cells: []Cell{w.count(ap.Published, sel(AppealsPublished, ""))}},
 		{Label: tr.T("report.h.resolved"), Cells: []Cell{w.count(ap.Resolved, sel(AppealsResolved, ""))}},
 	}})
+	// Small grants, where the report counts any (a council's laptop
+	// without one is not shown a table of zeros).
+	if r.Summary.Grants.Total > 0 {
+		g := fig.Grants
+		out = append(out, Section{ID: "grants", Title: tr.T("report.sec.grants"), Columns: one, Rows: []Row{
+			{Label: tr.T("report.g.total"), Cells: []Cell{w.count(g.Total, Selection{})}, Total: true},
+			{Label: tr.T("report.g.amount"), Cells: []Cell{w.count(int(g.Amount), Selection{})}},
+			{Label: tr.T("report.g.disbursed"), Cells: []Cell{w.count(int(g.Disbursed), Selection{})}},
+			{Label: tr.T("report.g.milestones"), Cells: []Cell{w.count(g.Milestones, Selection{})}},
+			{Label: tr.T("report.g.met"), Cells: []Cell{w.count(g.MilestonesMet, Selection{})}},
+			{Label: tr.T("report.g.late", "day", r.Day), Cells: []Cell{w.count(g.MilestonesLate, Selection{})}},
+			{Label: tr.T("report.g.pending"), Cells: []Cell{w.count(g.MilestonesPending, Selection{})}},
+		}})
+	}
 	return out
 }
 
@@ -337,6 +351,18 @@ func (r *Report) GroupTable(w Words) *Section {
 			w.count(f.Appeals.Published, sel(AppealsPublished)),
 			w.count(f.Appeals.Resolved, sel(AppealsResolved)),
 		}}
+	}
+	// The grants' amounts and milestones met, where the report counts
+	// any grant.
+	grants := r.Summary.Grants.Total > 0
+	if grants {
+		s.Columns = append(s.Columns, tr.T("report.col.grants_amount"), tr.T("report.col.milestones_met"))
+		plain := row
+		row = func(label, group string, f Figures, total bool) Row {
+			rw := plain(label, group, f, total)
+			rw.Cells = append(rw.Cells, w.count(int(f.Grants.Amount), Selection{}), w.count(f.Grants.MilestonesMet, Selection{}))
+			return rw
+		}
 	}
 	for _, g := range r.Groups {
 		s.Rows = append(s.Rows, row(w.Group(r.Filter.By, g.Key), g.Key, g.Figures, false))

@@ -1,7 +1,6 @@
 package records
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -103,14 +102,10 @@ func (s *Service) eventOf(st *changeset.State) (*domain.Event, error) {
 // and synced with everything else it holds, and the values stay in its
 // state and history.
 func (s *Service) fromFields(schema changeset.Schema, st *changeset.State, v any) (unreadable []string, err error) {
-	return s.decodeFields(schema, st, st.Values(), v)
+	return s.unreadable(st, schema.FromState(st, nil, v))
 }
 
-func (s *Service) decodeFields(schema changeset.Schema, st *changeset.State, fields map[string]json.RawMessage, v any) (unreadable []string, err error) {
-	return s.unreadable(st, schema.FromFields(fields, v))
-}
-
-// unreadable is what decodeFields returns for the error of FromFields.
+// unreadable is what fromFields returns for the error of FromState.
 func (s *Service) unreadable(st *changeset.State, err error) ([]string, error) {
 	var fe *changeset.FieldsError
 	if errors.As(err, &fe) {

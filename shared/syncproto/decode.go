@@ -34,7 +34,13 @@ var ErrLimit = errors.New("over the protocol's limits")
 // ErrFrame. The count is conservative where encoding/json is lenient: keys
 // it would match to "ops", "f" or "s" in another case, or written with
 // escapes, and keys given twice, are all counted.
+//
+// A payload that starts as protocol 2's binary body (IsBinaryRequest) is
+// decoded as one (binary.go), under the same limits.
 func DecodeSyncRequest(raw []byte) (*SyncRequest, error) {
+	if IsBinaryRequest(raw) {
+		return decodeBinaryRequest(raw)
+	}
 	if err := requestCounts(raw); err != nil {
 		return nil, err
 	}

@@ -40,9 +40,14 @@
 // request; a server answers every version from MinProto to Proto and
 // refuses others with CodeProtocol (CheckProto), telling the laptop what it
 // speaks (ErrorBody.MinProto, .Proto) and its person to update Kenesh.
-// Protocol 2 (a binary body) will come; a server of protocol 2 keeps
-// answering protocol 1 laptops, since laptops in villages are updated
-// seldom, until MinProto is raised once none is left in the field.
+// Protocol 2 sends the sync request in a binary body (binary.go; the
+// answer is JSON as in protocol 1). A server of protocol 2 answers
+// protocol 1 laptops (their JSON requests) as before, since laptops in
+// villages are updated seldom, until MinProto is raised once none is left
+// in the field. A laptop sends a binary body only to a server that said it
+// speaks protocol 2 (SyncResponse.Proto, EnrollResponse.Proto or
+// Health.Proto); told otherwise by a server (CodeProtocol, or CodeFrame
+// for the binary body), it sends JSON again.
 //
 // CapabilityVersion numbers the additive changes: every optional field,
 // code or endpoint added takes the next number, never reused. Each side
@@ -82,6 +87,12 @@
 //	               answers the files endpoints with CodeInvalid (no such
 //	               endpoint), and a laptop then keeps its files to
 //	               itself and syncs records as before
+//	7  2026-12-04  protocol 2: the sync request in a binary body
+//	               (AppendSyncRequest; DecodeSyncRequest takes either),
+//	               each record's operations adjacent so that its id,
+//	               kind and council are written once and its clocks as
+//	               small deltas; a laptop of protocol 2 sends JSON to a
+//	               server that says protocol 1; MaxPushSettles
 //
 // Record kinds travel as operations and need no capability: a kind a
 // laptop does not know is kept as a record it does not show, and shown

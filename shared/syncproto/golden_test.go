@@ -203,6 +203,21 @@ func TestGoldenFrames(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	// Protocol 2's binary request, and its frame with dictionary 1.
+	want := goldenMessages()["sync-request.json"].(SyncRequest)
+	bin, err := AppendSyncRequest(nil, &want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "sync-request-v2.bin", bin)
+	if req, err := DecodeSyncRequest(bin); err != nil || !bytes.Equal(mustMarshal(t, req), mustMarshal(t, &want)) {
+		t.Errorf("sync-request-v2.bin decodes to %+v, %v", req, err)
+	}
+	frame, err := codec.Encode(bin, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "frame-dict1-v2.knf", frame)
 	files, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.knf"))
 	if len(files) < 2 {
 		t.Fatalf("golden frames: %v", files)

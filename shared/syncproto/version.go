@@ -3,10 +3,10 @@ package syncproto
 import "fmt"
 
 // Proto is the newest protocol version this code speaks (see the package
-// doc). A protocol version changes what a body is (protocol 2 will carry
-// change sets and pull pages in a binary body); within one, every change
-// is additive and has a capability version.
-const Proto = 1
+// doc). A protocol version changes what a body is (protocol 2 carries the
+// sync request in a binary body, binary.go); within one, every change is
+// additive and has a capability version.
+const Proto = 2
 
 // MinProto is the oldest protocol version a server still answers. Laptops
 // in villages are updated seldom: a server of protocol 2 keeps answering
@@ -26,7 +26,7 @@ const MinProto = 1
 type CapabilityVersion int
 
 // CurrentCapability is the capability version of this code.
-const CurrentCapability CapabilityVersion = 6
+const CurrentCapability CapabilityVersion = 7
 
 // Capabilities a receiver may ask about.
 const (
@@ -44,6 +44,8 @@ const (
 	// PathFilesGet, PathMaterialCopies), chunk streams, CodeNotFound and
 	// CodeQuota.
 	CapFiles CapabilityVersion = 6
+	// CapBinary: protocol 2, the sync request in a binary body.
+	CapBinary CapabilityVersion = 7
 )
 
 // Has reports whether a peer of capability version v has capability c. A

@@ -66,21 +66,27 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 			Council: "NRN-ATB", Role: domain.RoleSecretary, Name: "Ат-Башы катчысы"})
 	case syncproto.PathSync:
 		body, _ := io.ReadAll(r.Body)
-		var req syncproto.SyncRequest
-		if err := f.codec.DecodeJSON(body, &req); err != nil {
+		// Binary (protocol 2, which this fake says it speaks) or JSON.
+		raw, err := f.codec.Decode(body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		req, err := syncproto.DecodeSyncRequest(raw)
+		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		f.mu.Lock()
-		f.reqs = append(f.reqs, &req)
+		f.reqs = append(f.reqs, req)
 		answer := f.answer
 		f.mu.Unlock()
-		resp := answer(w, &req)
+		resp := answer(w, req)
 		if resp == nil {
 			return
 		}
 		resp.Proto = syncproto.Proto
-		raw, err := json.Marshal(resp)
+		raw, err = json.Marshal(resp)
 		if err != nil {
 			f.t.Error(err)
 			return

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
@@ -71,6 +72,10 @@ type Syncer struct {
 	newClient func(e *records.Enrollment) (*syncclient.Client, error)
 	running   chan struct{} // a one-slot semaphore: one sync at a time
 	rateWaits int           // maxRateWaits; fewer in tests
+	// proto is the protocol version the server said it speaks in the
+	// last sync (0: not known): each sync's client starts from it, so
+	// that its first request is binary too (syncclient.Client.SyncInto).
+	proto atomic.Int64
 
 	// Progress, if set, is called during a sync with how far it has come
 	// and how far it has to go: the operations to push, and the server
@@ -88,7 +93,7 @@ type Syncer struct {
 func New(svc Replica, codec *syncproto.Codec) *Syncer {
 	s := &Syncer{svc: svc, codec: codec, now: time.Now, running: make(chan struct{}, 1), rateWaits: maxRateWaits}
 	s.newClient = func(e *records.Enrollment) (*syncclient.Client, error) {
-		return syncclient.New(e.Server, syncclient.Options{Token: e.Token, Codec: codec, ServerDicts: e.Dicts})
+		return syncclient.New(e.Server, syncclient.Options{Token: e.Token, Codec: codec, ServerDicts: e.Dicts, ServerProto: int(s.proto.Load())})
 	}
 	return s
 }
@@ -109,7 +114,7 @@ func (s *Syncer) Enroll(ctx context.Context, serverURL, code string) (*records.E
 	}
 	defer c.Close()
 	dev := s.svc.Device()
-	resp, err := c.Enroll(ctx, syncproto.EnrollRequest{Proto: syncproto.Proto, Cap: syncproto.CurrentCapability, Code: strings.TrimSpace(code), DeviceID: dev.ID, DeviceName: dev.Name})
+	resp, err := c.Enroll(ctx, syncproto.EnrollRequest{Cap: syncproto.CurrentCapability, Code: strings.TrimSpace(code), DeviceID: dev.ID, DeviceName: dev.Name})
 	if err != nil {
 		return nil, nil, fmt.Errorf("enroll: %w", err)
 	}
@@ -229,6 +234,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		t := c.Traffic()
 		sum.BytesUp, sum.BytesDown = t.Up, t.Down
 		sum.server = c.ServerTime()
+		s.proto.Store(int64(c.ServerProto()))
 	}()
 	st, err := s.svc.SyncState(ctx)
 	if err != nil {
@@ -262,7 +268,9 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		if err != nil {
 			return sum, err
 		}
-		req := &syncproto.SyncRequest{Proto: syncproto.Proto, Cap: syncproto.CurrentCapability, Device: dev, Cursor: st.Cursor, Pull: true, MaxPull: limPull}
+		// Proto is left to the client: binary for a server that said it
+		// speaks protocol 2, JSON for an older one.
+		req := &syncproto.SyncRequest{Cap: syncproto.CurrentCapability, Device: dev, Cursor: st.Cursor, Pull: true, MaxPull: limPull}
 		for _, op := range ops {
 			req.Ops = append(req.Ops, syncproto.ToWire(op))
 		}

@@ -54,6 +54,11 @@ type Options struct {
 	// test's clients come from many loopback addresses, as laptops from
 	// many; the server rate-limits enrollments per address).
 	LocalIP net.IP
+	// ServerProto is the protocol version the server last said it speaks
+	// (0: not known): a client sends protocol 2's binary request only to
+	// a server known to speak it, and learns it from the server's answers
+	// (ServerProto).
+	ServerProto int
 }
 
 // Client speaks the sync protocol to one server. It is safe for concurrent
@@ -67,6 +72,9 @@ type Client struct {
 	// serverMs is the server's clock as its last answer gave it (Unix
 	// ms; 0: none yet): a sync answer's Time, else the HTTP Date header.
 	serverMs atomic.Int64
+	// serverProto is the protocol version the server says it speaks (0: not
+	// known yet).
+	serverProto atomic.Int64
 
 	mu    sync.Mutex
 	token string
@@ -124,6 +132,7 @@ func New(rawURL string, o Options) (*Client, error) {
 	}
 	c.files = &http.Client{Transport: tr, CheckRedirect: c.hc.CheckRedirect}
 	c.useDicts(o.ServerDicts)
+	c.serverProto.Store(int64(o.ServerProto))
 	return c, nil
 }
 
@@ -164,6 +173,23 @@ func (c *Client) noteDate(resp *http.Response) {
 	}
 }
 
+// ServerProto is the protocol version the server said it speaks in its
+// last answer that says (0: none yet).
+func (c *Client) ServerProto() int { return int(c.serverProto.Load()) }
+
+// proto is the protocol version of this client's requests: this code's,
+// or the server's when that is older (1 while it is not known). Only the
+// sync request's body differs between protocols 1 and 2, but a server
+// refuses every request of a protocol newer than its own (CheckProto): a
+// laptop updated before its server still enrolls and moves files.
+func (c *Client) proto() int { return min(syncproto.Proto, max(c.ServerProto(), 1)) }
+
+func (c *Client) noteProto(p int) {
+	if p > 0 {
+		c.serverProto.Store(int64(p))
+	}
+}
+
 // Traffic returns the bytes carried so far.
 func (c *Client) Traffic() Traffic { return Traffic{Up: c.up.Load(), Down: c.down.Load()} }
 
@@ -171,11 +197,12 @@ func (c *Client) Traffic() Traffic { return Traffic{Up: c.up.Load(), Down: c.dow
 func (c *Client) Close() { c.hc.CloseIdleConnections() }
 
 // Enroll exchanges a one-time code for a token, which the client then
-// uses, with the dictionaries the server announced. Proto and Cap are
-// this version's when left zero.
+// uses, with the dictionaries the server announced. Cap is this
+// version's when left zero, Proto the newest the server is known to
+// speak (1 when not known: see proto).
 func (c *Client) Enroll(ctx context.Context, req syncproto.EnrollRequest) (*syncproto.EnrollResponse, error) {
 	if req.Proto == 0 {
-		req.Proto = syncproto.Proto
+		req.Proto = c.proto()
 	}
 	if req.Cap == 0 {
 		req.Cap = syncproto.CurrentCapability
@@ -196,11 +223,13 @@ func (c *Client) Enroll(ctx context.Context, req syncproto.EnrollRequest) (*sync
 	c.token = out.Token
 	c.mu.Unlock()
 	c.useDicts(out.Dicts)
+	c.noteProto(out.Proto)
 	return &out, nil
 }
 
-// Sync makes one sync request. Proto and Cap are this version's when
-// left zero.
+// Sync makes one sync request. Cap is this version's when left zero;
+// Proto too, unless the server is not known to speak it: then 1, in JSON
+// (see SyncInto).
 func (c *Client) Sync(ctx context.Context, req *syncproto.SyncRequest) (*syncproto.SyncResponse, error) {
 	var out syncproto.SyncResponse
 	if err := c.SyncInto(ctx, req, &out); err != nil {
@@ -209,35 +238,63 @@ func (c *Client) Sync(ctx context.Context, req *syncproto.SyncRequest) (*syncpro
 	if out.Time > 0 {
 		c.serverMs.Store(out.Time)
 	}
+	c.noteProto(out.Proto)
 	return &out, nil
 }
 
 // SyncInto is Sync decoding the answer into out: a *syncproto.SyncResponse
 // or a smaller struct with the same JSON names (a load test's hundreds of
-// clients need only the counts).
+// clients need only the counts). A request of protocol 2 or newer goes in
+// protocol 2's binary body, which only a server of protocol 2 reads: with
+// Proto left zero, the client sends it once the server has said it speaks
+// protocol 2 (in an answer to Enroll, Sync or Health, or
+// Options.ServerProto), and JSON of protocol 1 before. A binary request
+// that a server refuses as a frame it cannot read, or for its protocol,
+// is sent again once in JSON, and the client sends JSON from then on.
 func (c *Client) SyncInto(ctx context.Context, req *syncproto.SyncRequest, out any) error {
-	if req.Proto == 0 {
-		req.Proto = syncproto.Proto
+	auto := req.Proto == 0
+	if auto {
+		req.Proto = c.proto()
+		defer func() { req.Proto = 0 }()
 	}
+	refused, err := c.syncInto(ctx, req, out)
+	var perr *syncproto.Error
+	if auto && refused && req.Proto >= 2 && errors.As(err, &perr) && (perr.Code == syncproto.CodeFrame || perr.Code == syncproto.CodeProtocol) {
+		c.serverProto.Store(1)
+		req.Proto = 1
+		_, err = c.syncInto(ctx, req, out)
+	}
+	return err
+}
+
+// syncInto is one request; refused says the error is the server's answer
+// (not a reply damaged on its way here, nor one that never came).
+func (c *Client) syncInto(ctx context.Context, req *syncproto.SyncRequest, out any) (refused bool, err error) {
 	if req.Cap == 0 {
 		req.Cap = syncproto.CurrentCapability
 	}
 	dict := c.Dict()
-	frame, err := c.codec.EncodeJSON(req, dict)
+	var frame []byte
+	if req.Proto >= 2 {
+		frame, err = c.codec.EncodeSyncRequest(req, dict)
+	} else {
+		frame, err = c.codec.EncodeJSON(req, dict)
+	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	// Never more than a frame may hold: a larger body is refused by
 	// Decode, and a server cannot make the laptop buffer more.
 	data, err := c.post(ctx, syncproto.PathSync, syncproto.ContentType, frame, syncproto.MaxFrameBytes+1, dictList(c.codec.Dicts()))
 	if err != nil {
-		return err
+		var perr *syncproto.Error
+		return errors.As(err, &perr), err
 	}
 	if err := c.codec.DecodeJSON(data, out); err != nil {
 		// A reply cut off on the way: nothing is applied, the sync repeats.
-		return &syncproto.Error{Code: syncproto.CodeFrame, Message: "the server's reply arrived damaged or cut off: " + err.Error()}
+		return false, &syncproto.Error{Code: syncproto.CodeFrame, Message: "the server's reply arrived damaged or cut off: " + err.Error()}
 	}
-	return nil
+	return false, nil
 }
 
 // post sends body to path and returns the answer's body, at most limit
@@ -309,6 +366,7 @@ func (c *Client) Health(ctx context.Context) (*syncproto.Health, error) {
 	if err := json.Unmarshal(data, &h); err != nil || h.Status != "ok" {
 		return nil, fmt.Errorf("health check: %w: it answered %.80q", ErrBadAnswer, data)
 	}
+	c.noteProto(h.Proto)
 	return &h, nil
 }
 

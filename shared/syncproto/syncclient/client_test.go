@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ func codec(t *testing.T) *syncproto.Codec {
 func TestEnrollThenSync(t *testing.T) {
 	cd := codec(t)
 	var gotReq syncproto.SyncRequest
+	var gotBinary bool
 	var gotEnroll syncproto.EnrollRequest
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -47,10 +49,17 @@ func TestEnrollThenSync(t *testing.T) {
 			if dict := uint32(body[7]); dict != 1 {
 				t.Errorf("the request is compressed with dictionary %d", dict)
 			}
-			if err := cd.DecodeJSON(body, &gotReq); err != nil {
-				t.Error(err)
+			raw, err := cd.Decode(body)
+			if err != nil {
+				t.Fatal(err)
 			}
-			out, _ := cd.EncodeJSON(syncproto.SyncResponse{Proto: 1, Acked: 0, Cursor: 5, Time: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC).UnixMilli()}, 1)
+			gotBinary = syncproto.IsBinaryRequest(raw)
+			req, err := syncproto.DecodeSyncRequest(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotReq = *req
+			out, _ := cd.EncodeJSON(syncproto.SyncResponse{Proto: 2, Acked: 0, Cursor: 5, Time: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC).UnixMilli()}, 1)
 			w.Header().Set("Content-Type", syncproto.ContentType)
 			w.Write(out)
 		}
@@ -65,7 +74,9 @@ func TestEnrollThenSync(t *testing.T) {
 	if err != nil || er.Token != "tok" {
 		t.Fatalf("enroll: %v %+v", err, er)
 	}
-	if gotEnroll.Proto != syncproto.Proto || gotEnroll.Cap != syncproto.CurrentCapability {
+	// Protocol 1 until the server says more: a server of protocol 1
+	// refuses requests of protocol 2.
+	if gotEnroll.Proto != 1 || gotEnroll.Cap != syncproto.CurrentCapability {
 		t.Errorf("enrollment says %+v", gotEnroll)
 	}
 	if c.Dict() != 1 {
@@ -75,8 +86,16 @@ func TestEnrollThenSync(t *testing.T) {
 	if err != nil || resp.Cursor != 5 {
 		t.Fatalf("sync: %v %+v", err, resp)
 	}
-	if gotReq.Proto != syncproto.Proto || gotReq.Cap != syncproto.CurrentCapability || gotReq.Device != "d" {
-		t.Errorf("the request says %+v", gotReq)
+	// The enrollment's answer said protocol 1: JSON, protocol 1.
+	if gotReq.Proto != 1 || gotBinary || gotReq.Cap != syncproto.CurrentCapability || gotReq.Device != "d" {
+		t.Errorf("the request says %+v (binary: %v)", gotReq, gotBinary)
+	}
+	// The sync's answer said protocol 2: the next request is binary.
+	if _, err := c.Sync(context.Background(), &syncproto.SyncRequest{Device: "d", Pull: true}); err != nil {
+		t.Fatal(err)
+	}
+	if gotReq.Proto != syncproto.Proto || !gotBinary || gotReq.Cap != syncproto.CurrentCapability || gotReq.Device != "d" || !gotReq.Pull {
+		t.Errorf("the second request says %+v (binary: %v)", gotReq, gotBinary)
 	}
 	if got := c.ServerTime(); !got.Equal(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)) {
 		t.Errorf("server time %v", got)
@@ -229,5 +248,69 @@ func TestHealth(t *testing.T) {
 	body = "<html>captive portal</html>"
 	if _, err := c.Health(context.Background()); !errors.Is(err, ErrBadAnswer) {
 		t.Fatalf("a portal's page: %v", err)
+	}
+}
+
+// A server that said protocol 2 and is replaced by one of protocol 1 (a
+// rollback): the binary request it cannot read is refused as a bad
+// frame, sent again once in JSON, and the client sends JSON from then on.
+// A reply damaged on the way is not such a refusal.
+func TestBinaryFallsBackToJSON(t *testing.T) {
+	cd := codec(t)
+	var bodies []bool // binary or not, each request
+	damaged := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		raw, err := cd.Decode(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies = append(bodies, syncproto.IsBinaryRequest(raw))
+		if syncproto.IsBinaryRequest(raw) && !damaged {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(syncproto.ErrorBody{Code: syncproto.CodeFrame, Message: "bad frame: not a valid sync request"})
+			return
+		}
+		w.Header().Set("Content-Type", syncproto.ContentType)
+		if damaged {
+			w.Write([]byte("KNF1 cut off"))
+			return
+		}
+		out, _ := cd.EncodeJSON(syncproto.SyncResponse{Proto: 1, Cursor: 5}, 0)
+		w.Write(out)
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL, Options{ServerProto: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	req := &syncproto.SyncRequest{Device: "d", Pull: true}
+	if _, err := c.Sync(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Sync(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if want := []bool{true, false, false}; !slices.Equal(bodies, want) {
+		t.Fatalf("requests binary: %v, want %v", bodies, want)
+	}
+	if c.ServerProto() != 1 || req.Proto != 0 {
+		t.Fatalf("server protocol %d, the request's left %d", c.ServerProto(), req.Proto)
+	}
+	// A protocol 2 server whose reply is damaged: no fallback, no retry.
+	damaged, bodies = true, nil
+	c2, err := New(srv.URL, Options{ServerProto: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	var perr *syncproto.Error
+	if _, err := c2.Sync(context.Background(), req); !errors.As(err, &perr) || perr.Code != syncproto.CodeFrame {
+		t.Fatalf("a damaged reply: %v", err)
+	}
+	if want := []bool{true}; !slices.Equal(bodies, want) || c2.ServerProto() != 2 {
+		t.Fatalf("requests binary: %v, want %v; server protocol %d", bodies, want, c2.ServerProto())
 	}
 }

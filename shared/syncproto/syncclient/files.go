@@ -27,7 +27,7 @@ var ErrNoFiles = errors.New("the server does not carry files yet (it is older th
 // many chunks).
 func (c *Client) Have(ctx context.Context, req *syncproto.HaveRequest) (*syncproto.HaveResponse, error) {
 	if req.Proto == 0 {
-		req.Proto = syncproto.Proto
+		req.Proto = c.proto()
 	}
 	if req.Cap == 0 {
 		req.Cap = syncproto.CurrentCapability
@@ -155,7 +155,7 @@ func (c *Client) PutChunks(ctx context.Context, ref syncproto.RecordRef, next fu
 // error wrapping syncproto.ErrChunk, and nothing of it reaches fn.
 func (c *Client) GetChunks(ctx context.Context, req *syncproto.GetRequest, fn func(*syncproto.StreamChunk) error) error {
 	if req.Proto == 0 {
-		req.Proto = syncproto.Proto
+		req.Proto = c.proto()
 	}
 	if req.Cap == 0 {
 		req.Cap = syncproto.CurrentCapability

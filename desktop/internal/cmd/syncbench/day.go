@@ -523,12 +523,13 @@ func zstdCompare(ctx context.Context, root string, ops []*changeset.Op, wire int
 	if err != nil {
 		return nil, err
 	}
-	// The request body alone, as the syncer builds it.
+	// The request body alone, as the syncer builds it for a server of
+	// protocol 2.
 	req := &syncproto.SyncRequest{Proto: syncproto.Proto, Device: ops[0].Device, Pull: true, MaxPull: 256 << 10}
 	for _, op := range ops {
 		req.Ops = append(req.Ops, syncproto.ToWire(op))
 	}
-	frame, err := codec.EncodeJSON(req, 1)
+	frame, err := codec.EncodeSyncRequest(req, 1)
 	if err != nil {
 		return nil, err
 	}

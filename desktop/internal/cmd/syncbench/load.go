@@ -281,7 +281,7 @@ func clientOps(tmpl []syncproto.WireOp, offset, count int, device string) []sync
 // sync makes one sync: push ops (if any) and pull a page (if pull), and
 // checks the acknowledgement.
 func (lc *loadClient) sync(ctx context.Context, ops []syncproto.WireOp, timed bool) error {
-	req := &syncproto.SyncRequest{Proto: syncproto.Proto, Device: lc.pc.device, Ops: ops, Cursor: lc.cursor, Pull: true, MaxPull: 256 << 10}
+	req := &syncproto.SyncRequest{Device: lc.pc.device, Ops: ops, Cursor: lc.cursor, Pull: true, MaxPull: 256 << 10}
 	var resp loadResp
 	t0 := time.Now()
 	if err := lc.pc.sync(ctx, req, &resp); err != nil {

@@ -385,7 +385,7 @@ func (e *env) verifyContent(ctx context.Context, srv *server, l *laptop) error {
 	t0 := time.Now()
 	for {
 		var resp syncproto.SyncResponse
-		if err := pc.sync(ctx, &syncproto.SyncRequest{Proto: syncproto.Proto, Device: pc.device, Cursor: cursor, Pull: true, MaxPull: 4 << 20}, &resp); err != nil {
+		if err := pc.sync(ctx, &syncproto.SyncRequest{Device: pc.device, Cursor: cursor, Pull: true, MaxPull: 4 << 20}, &resp); err != nil {
 			return fmt.Errorf("verify: pull: %w", err)
 		}
 		for _, w := range resp.Ops {

@@ -33,7 +33,8 @@ type ExportOptions struct {
 // Export writes the register as static files, through write (a path under
 // the site's root, slash-separated, and its content): for each language
 // the list in pages, a page per published appeal, the statistics, the
-// open data's documentation and the feed; appeals.json, appeals.csv and
+// competitions' published winners, the open data's documentation and
+// the feed; appeals.json, appeals.csv and
 // the style sheet at the root, and index.html (the Kyrgyz list). It
 // reads the projection alone, from one snapshot, as the server's pages
 // do. The list has no filters (a static host cannot run them).
@@ -90,6 +91,9 @@ func Export(ctx context.Context, st store.Public, o ExportOptions, write func(na
 			return err
 		}
 		if err := page(lang, "data", h.dataPageOf(q, l), "data"); err != nil {
+			return err
+		}
+		if err := page(lang, "competitions", h.competitionsPageOf(q, v), "competitions"); err != nil {
 			return err
 		}
 		if err := write(lang+"/feed.atom", h.atom(v, lang, l)); err != nil {

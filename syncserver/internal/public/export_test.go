@@ -16,6 +16,7 @@ import (
 func TestExport(t *testing.T) {
 	w := newWorld(t, GuardConfig{})
 	w.populate()
+	w.populateCompetition()
 	dir := filepath.Join(t.TempDir(), "site")
 	if err := ExportDir(context.Background(), w.st, ExportOptions{Base: "/register/", Server: "https://kenesh.example.kg"}, dir); err != nil {
 		t.Fatal(err)
@@ -29,7 +30,7 @@ func TestExport(t *testing.T) {
 		}
 		return nil
 	})
-	for _, f := range []string{"index.html", "appeals.json", "appeals.csv", "style.css", "ky/index.html", "ru/stats.html", "en/data.html", "en/feed.atom"} {
+	for _, f := range []string{"index.html", "appeals.json", "appeals.csv", "style.css", "ky/index.html", "ru/stats.html", "en/data.html", "en/feed.atom", "ky/competitions.html"} {
 		if _, ok := files[f]; !ok {
 			t.Errorf("no %s in %v", f, len(files))
 		}
@@ -56,6 +57,10 @@ func TestExport(t *testing.T) {
 			switch {
 			case strings.HasPrefix(link, "https://kenesh.example.kg/public/"):
 				continue
+			case name == "ky/competitions.html" || name == "ru/competitions.html" || name == "en/competitions.html":
+				if link == "https://kaktus.example.kg/suu" {
+					continue // a winning work, where its author published it
+				}
 			case !strings.HasPrefix(link, "/register/"):
 				t.Errorf("%s: a link outside the site: %s", name, link)
 				continue
@@ -71,6 +76,16 @@ func TestExport(t *testing.T) {
 	}
 	if !strings.Contains(files["ky/index.html"], `href="https://kenesh.example.kg/public/ky/appeal"`) {
 		t.Error("the site does not link to the server's form")
+	}
+	// The competitions' winners, as the server's page shows them, linked
+	// from every page's navigation.
+	for _, s := range []string{"Сынактардын жеңүүчүлөрү", "1-орун (бөлүшүлгөн)", "Айылдагы суу", "Жер үлүшү кимде?"} {
+		if !strings.Contains(files["ky/competitions.html"], s) {
+			t.Errorf("the exported winners' page lacks %q", s)
+		}
+	}
+	if !strings.Contains(files["ru/stats.html"], `href="/register/ru/competitions.html"`) {
+		t.Error("the exported pages do not link to the winners")
 	}
 	// Not into a used directory.
 	if err := ExportDir(context.Background(), w.st, ExportOptions{}, dir); err == nil || !strings.Contains(err.Error(), "not empty") {

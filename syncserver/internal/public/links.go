@@ -63,7 +63,7 @@ func (l staticLinks) href(lang, name string, arg ...string) string {
 		return b
 	case "appeal":
 		return b + "appeals/" + url.PathEscape(first(arg)) + ".html"
-	case "stats", "data":
+	case "stats", "data", "competitions":
 		return b + name + ".html"
 	case "form", "track":
 		if l.server == "" {
@@ -81,8 +81,6 @@ func (l staticLinks) href(lang, name string, arg ...string) string {
 		return l.base + "appeals.csv"
 	case "css":
 		return l.base + "style.css"
-	case "competitions":
-		return "" // the winners are the server's page alone
 	case "page":
 		n, _ := strconv.Atoi(first(arg))
 		if n <= 1 {

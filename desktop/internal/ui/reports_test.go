@@ -142,3 +142,24 @@ func (h *harness) council(code string) domain.Council {
 	h.t.Fatalf("no council %s", code)
 	return domain.Council{}
 }
+
+// Personal data goes into a saved file only after a confirmation: with
+// the box ticked, saving the records asks first; a PDF (the figures, no
+// records) asks nothing.
+func TestReportsPersonalDataAsksFirst(t *testing.T) {
+	h := unlocked(t, "ky", 0, 0, 0)
+	h.u.shell.navigate(secReports)
+	p := h.u.shell.root(secReports).(*reportsPage)
+	if !p.personal.Visible() {
+		t.Fatal("no choice of personal data on a laptop that may export it")
+	}
+	p.personal.SetChecked(true)
+	p.save(domain.FormatPDF)
+	h.drain()
+	if h.shows(h.T("report.personal_text")) {
+		t.Fatal("a PDF asked about personal data")
+	}
+	p.save(domain.FormatXLSX)
+	h.drain()
+	h.mustShow(h.T("report.personal_text"))
+}

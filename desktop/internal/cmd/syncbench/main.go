@@ -58,8 +58,11 @@ type config struct {
 	pouchDir string
 	// serverProfile: the main server writes a CPU profile here.
 	serverProfile string
-	postgres      bool
-	processes     int
+	// pullProfile: this process writes a CPU profile of the first pull
+	// (the laptop's side of it) here.
+	pullProfile string
+	postgres    bool
+	processes   int
 }
 
 var allParts = []string{"push", "incr", "day", "load"}
@@ -88,6 +91,7 @@ func main() {
 	flag.IntVar(&c.processes, "processes", 1, "server processes on the one database (with -postgres), behind a balancer that gives each connection to the next")
 	verbose := flag.Bool("v", false, "debug logging")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (the clients) to this file")
+	flag.StringVar(&c.pullProfile, "pull-cpuprofile", "", "write a CPU profile of this process during the push part's first pull (the new laptop's side) to this file; not with -cpuprofile")
 	flag.StringVar(&c.serverProfile, "server-cpuprofile", "", "write a CPU profile of the server of the push, incremental and day parts to this file")
 	flag.Parse()
 
@@ -123,6 +127,9 @@ func main() {
 		fail(errors.New("flags out of range: -records >= 100, 0 < -changed <= 1, -day-records >= 2, -day-base >= 2 x -day-records, -rounds and -ops-per-sync >= 1"))
 	}
 
+	if *cpuProfile != "" && c.pullProfile != "" {
+		fail(errors.New("-cpuprofile and -pull-cpuprofile: one profile at a time"))
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"time"
 
@@ -172,6 +173,17 @@ func (e *env) firstPull(ctx context.Context, srv *server, link *testnet.Link, ap
 		return err
 	}
 	link.Reset()
+	if e.cfg.pullProfile != "" {
+		f, err := os.Create(e.cfg.pullProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	cpu0, ownCPU0, db0 := srv.cpu(), cpuSeconds(os.Getpid()), dbCPU()
 	t0 := time.Now()
 	// Enrolling makes the first sync; it is bounded in rounds, and

@@ -110,6 +110,20 @@ func (r *ApplyResult) add(o ApplyResult) {
 // operations that were held back to their held key, removed as they are
 // merged (ReleaseHeld).
 func (s *Service) applyRemoteChunk(ctx context.Context, ops []*changeset.Op, bad []held, release map[*changeset.Op]string, cursor uint64, moveCursor bool) (ApplyResult, error) {
+	return s.applyOps(ctx, ops, bad, release, cursor, moveCursor, applyTxn)
+}
+
+// applyMode is how applyOps stores what it merged.
+type applyMode int
+
+const (
+	applyTxn      applyMode = iota // one durable transaction (store.Commit)
+	applyBulk                      // a bulk load's window (store.CommitBulk), more to come
+	applyBulkDone                  // a bulk load's last window: the pull has caught up
+)
+
+// applyOps is applyRemoteChunk, storing as mode says.
+func (s *Service) applyOps(ctx context.Context, ops []*changeset.Op, bad []held, release map[*changeset.Op]string, cursor uint64, moveCursor bool, mode applyMode) (ApplyResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var res ApplyResult
@@ -210,7 +224,18 @@ func (s *Service) applyRemoteChunk(ctx context.Context, ops []*changeset.Op, bad
 	if moveCursor {
 		meta[MetaSyncCursor] = []byte(strconv.FormatUint(cursor, 10))
 	}
-	if err := s.st.Commit(ctx, writes, meta); err != nil {
+	var err error
+	switch mode {
+	case applyBulk:
+		meta[metaBulkLoad] = []byte(bulkLoading)
+		err = s.st.CommitBulk(ctx, writes, meta)
+	case applyBulkDone:
+		meta[metaBulkLoad] = []byte(bulkDone)
+		err = s.st.CommitBulk(ctx, writes, meta)
+	default:
+		err = s.st.Commit(ctx, writes, meta)
+	}
+	if err != nil {
 		return ApplyResult{}, err
 	}
 	s.seen = seen
@@ -219,6 +244,56 @@ func (s *Service) applyRemoteChunk(ctx context.Context, ops []*changeset.Op, bad
 	}
 	s.notify.send(changed)
 	return res, nil
+}
+
+// metaBulkLoad says whether a bulk load of pulled pages (ApplyBulk) is
+// under way: bulkLoading from its first window until the window that
+// catches up with the server, then bulkDone.
+const (
+	metaBulkLoad = "bulk_load"
+	bulkLoading  = "loading"
+	bulkDone     = "done"
+)
+
+// BulkLoad reports whether pulled pages are to be applied in bulk
+// (ApplyBulk): the store holds no record yet (a new central staff laptop,
+// a council's laptop restored empty, before their first pull), or a bulk
+// load began and has not caught up with the server (a crash or a lost
+// connection stopped it; it goes on from its cursor). Once it has caught
+// up, pulls are applied page by page again (ApplyPulled), whatever the
+// store holds.
+func (s *Service) BulkLoad(ctx context.Context) (bool, error) {
+	b, err := s.st.Meta(ctx, metaBulkLoad)
+	switch {
+	case err == nil:
+		return string(b) == bulkLoading, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return false, err
+	}
+	if s.Seq() > 0 {
+		return false, nil // this laptop made records of its own
+	}
+	return s.st.Empty(ctx)
+}
+
+// ApplyBulk applies a window of pulled pages (many pages, tens of
+// thousands of operations) as ApplyPulled does, in one bulk write
+// (store.CommitBulk): each record's state, history and index row written
+// once for the window, its keys sorted, the index updated once. The
+// cursor moves to cursor after everything else is on disk, so a crash
+// part-way repeats the window (applying again changes nothing), never
+// skips or doubles it. done says the pull has caught up with the server:
+// the bulk load is over (BulkLoad).
+func (s *Service) ApplyBulk(ctx context.Context, ops []*changeset.Op, unreadable []Unreadable, cursor uint64, done bool) (ApplyResult, error) {
+	bad := make([]held, 0, len(unreadable))
+	for _, u := range unreadable {
+		bad = append(bad, s.heldOf(nil, u.Raw, HeldMalformed, u.Reason))
+	}
+	mode := applyBulk
+	if done {
+		mode = applyBulkDone
+	}
+	return s.applyOps(ctx, ops, bad, nil, cursor, true, mode)
 }
 
 // dedupeStates keeps, for a record written several times in one commit,

@@ -216,24 +216,34 @@ func (s *Store) Commit(ctx context.Context, writes []Write, meta map[string][]by
 	return nil
 }
 
-func putWrite(txn *badger.Txn, w Write) error {
+// sink is where putWrite writes: a transaction, or a bulk load's list.
+type sink interface {
+	Set(k, v []byte) error
+	Delete(k []byte) error
+}
+
+func putWrite(txn *badger.Txn, w Write) error { return putWriteTo(txn, txn, w) }
+
+// putWriteTo writes w's keys to out; txn reads what a write replaces
+// (ReplaceConflicts).
+func putWriteTo(txn *badger.Txn, out sink, w Write) error {
 	if w.Hold != nil {
 		if w.Hold.Key == "" {
 			return fmt.Errorf("hold: no key")
 		}
 		if w.Withdraw && w.Op != nil {
 			op := w.Op
-			if err := txn.Delete(opKey(op.Device, op.Seq)); err != nil {
+			if err := out.Delete(opKey(op.Device, op.Seq)); err != nil {
 				return err
 			}
-			if err := txn.Delete(historyKey(op.Kind, op.Record, uint64(op.HLC), op.Device, op.Seq)); err != nil {
+			if err := out.Delete(historyKey(op.Kind, op.Record, uint64(op.HLC), op.Device, op.Seq)); err != nil {
 				return err
 			}
 		}
-		return txn.Set(heldKey(w.Hold.Key), w.Hold.Value)
+		return out.Set(heldKey(w.Hold.Key), w.Hold.Value)
 	}
 	if w.Release != "" {
-		if err := txn.Delete(heldKey(w.Release)); err != nil {
+		if err := out.Delete(heldKey(w.Release)); err != nil {
 			return err
 		}
 	}
@@ -246,20 +256,20 @@ func putWrite(txn *badger.Txn, w Write) error {
 		return err
 	}
 	ok := opKey(op.Device, op.Seq)
-	if err := txn.Set(ok, ob); err != nil {
+	if err := out.Set(ok, ob); err != nil {
 		return err
 	}
 	if w.Restamped != 0 && w.Restamped != op.HLC {
-		if err := txn.Delete(historyKey(op.Kind, op.Record, uint64(w.Restamped), op.Device, op.Seq)); err != nil {
+		if err := out.Delete(historyKey(op.Kind, op.Record, uint64(w.Restamped), op.Device, op.Seq)); err != nil {
 			return err
 		}
 	}
 	if w.ReplaceConflicts && st != nil {
-		if err := deletePrefix(txn, conflictPrefix(st.Kind, st.ID)); err != nil {
+		if err := deletePrefix(txn, out, conflictPrefix(st.Kind, st.ID)); err != nil {
 			return err
 		}
 	}
-	if err := txn.Set(historyKey(op.Kind, op.Record, uint64(op.HLC), op.Device, op.Seq), ok); err != nil {
+	if err := out.Set(historyKey(op.Kind, op.Record, uint64(op.HLC), op.Device, op.Seq), ok); err != nil {
 		return err
 	}
 	if st != nil {
@@ -267,20 +277,20 @@ func putWrite(txn *badger.Txn, w Write) error {
 		if err != nil {
 			return err
 		}
-		if err := txn.Set(stateKey(st.Kind, st.ID), sb); err != nil {
+		if err := out.Set(stateKey(st.Kind, st.ID), sb); err != nil {
 			return err
 		}
 	}
 	if st != nil && w.IndexRow != nil {
-		if err := txn.Set(indexKey(st.Kind, st.ID), w.IndexRow); err != nil {
+		if err := out.Set(indexKey(st.Kind, st.ID), w.IndexRow); err != nil {
 			return err
 		}
-		if err := txn.Set(textKey(st.Kind, st.ID), w.SearchText); err != nil {
+		if err := out.Set(textKey(st.Kind, st.ID), w.SearchText); err != nil {
 			return err
 		}
 	}
 	for _, c := range w.Resolved {
-		if err := txn.Delete(conflictKey(c.Kind, c.Record, c.Field, uint64(c.Loser.HLC), c.Loser.Device)); err != nil {
+		if err := out.Delete(conflictKey(c.Kind, c.Record, c.Field, uint64(c.Loser.HLC), c.Loser.Device)); err != nil {
 			return err
 		}
 	}
@@ -289,14 +299,14 @@ func putWrite(txn *badger.Txn, w Write) error {
 		if err != nil {
 			return err
 		}
-		if err := txn.Set(conflictKey(c.Kind, c.Record, c.Field, uint64(c.Loser.HLC), c.Loser.Device), cb); err != nil {
+		if err := out.Set(conflictKey(c.Kind, c.Record, c.Field, uint64(c.Loser.HLC), c.Loser.Device), cb); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func deletePrefix(txn *badger.Txn, prefix []byte) error {
+func deletePrefix(txn *badger.Txn, out sink, prefix []byte) error {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	var keys [][]byte
 	for it.Rewind(); it.Valid(); it.Next() {
@@ -304,7 +314,7 @@ func deletePrefix(txn *badger.Txn, prefix []byte) error {
 	}
 	it.Close()
 	for _, k := range keys {
-		if err := txn.Delete(k); err != nil {
+		if err := out.Delete(k); err != nil {
 			return err
 		}
 	}

@@ -35,6 +35,12 @@ type Replica interface {
 	// the same commit; what may not be merged, and what did not decode,
 	// is held back. Applying a page again changes nothing.
 	ApplyPulled(ctx context.Context, ops []*changeset.Op, unreadable []records.Unreadable, cursor uint64) (records.ApplyResult, error)
+	// BulkLoad says whether this sync's pulled pages are to be applied
+	// in bulk (a store with no records yet, or a bulk load not caught up);
+	// ApplyBulk applies many pages at once, as ApplyPulled does, done
+	// saying the pull has caught up with the server.
+	BulkLoad(ctx context.Context) (bool, error)
+	ApplyBulk(ctx context.Context, ops []*changeset.Op, unreadable []records.Unreadable, cursor uint64, done bool) (records.ApplyResult, error)
 	// ReleaseHeld merges what was held back for its clock once this
 	// laptop's clock is within reach of it; HoldBackFuture undoes, once,
 	// what an older version merged from clocks far ahead; Restamp stamps

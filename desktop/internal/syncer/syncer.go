@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/shared/syncproto/syncclient"
 )
@@ -72,6 +73,8 @@ type Syncer struct {
 	newClient func(e *records.Enrollment) (*syncclient.Client, error)
 	running   chan struct{} // a one-slot semaphore: one sync at a time
 	rateWaits int           // maxRateWaits; fewer in tests
+	bulkOps   int           // a bulk load's window (bulkOps); fewer in tests, 0: no bulk load
+	pullMost  int           // the largest page asked for (syncproto.MaxPullBytes); less in tests
 	// proto is the protocol version the server said it speaks in the
 	// last sync (0: not known): each sync's client starts from it, so
 	// that its first request is binary too (syncclient.Client.SyncInto).
@@ -91,7 +94,7 @@ type Syncer struct {
 
 // New returns a syncer for svc, compressing with codec's dictionaries.
 func New(svc Replica, codec *syncproto.Codec) *Syncer {
-	s := &Syncer{svc: svc, codec: codec, now: time.Now, running: make(chan struct{}, 1), rateWaits: maxRateWaits}
+	s := &Syncer{svc: svc, codec: codec, now: time.Now, running: make(chan struct{}, 1), rateWaits: maxRateWaits, bulkOps: bulkOps, pullMost: syncproto.MaxPullBytes}
 	s.newClient = func(e *records.Enrollment) (*syncclient.Client, error) {
 		return syncclient.New(e.Server, syncclient.Options{Token: e.Token, Codec: codec, ServerDicts: e.Dicts, ServerProto: int(s.proto.Load())})
 	}
@@ -251,7 +254,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	dev := s.svc.Device().ID
 	total, acked0, cursor0 := st.Pending, st.Acked, st.Cursor
 	limOps, limBytes := pushOps, pushBytes
-	limPull := pullBytes
+	limPull := min(pullBytes, s.pullMost)
 	waits := 0
 	restamped := false
 	// A pulled page is applied while the next request is on its way: on a
@@ -261,8 +264,16 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	// operations and the cursor after it are committed together, so the
 	// request that overlaps it, which already carries that cursor, costs
 	// at worst a page pulled again after a crash.
-	ap := &applier{svc: s.svc, files: s.Files}
+	ap := &applier{svc: s.svc, files: s.Files, window: s.bulkOps}
 	defer ap.wait(sum) // returns with nothing applying, whatever happens
+	// A store with no records yet takes its pull in bulk: pages gathered
+	// into windows of bulkOps operations, each window stored at once,
+	// keys sorted (records.ApplyBulk).
+	if s.bulkOps > 0 {
+		if ap.bulk, err = s.svc.BulkLoad(ctx); err != nil {
+			return sum, err
+		}
+	}
 	for round := 0; round < maxRounds; round++ {
 		ops, size, err := s.svc.PendingOps(ctx, st.Acked, limOps, limBytes)
 		if err != nil {
@@ -281,10 +292,12 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		// refusal (paced, say) comes back quickly whatever its size.
 		if rtt := s.now().Sub(sent); err == nil {
 			limOps, limBytes = growPush(limOps, limBytes, len(ops), size, rtt)
-			limPull = growPull(limPull, resp.More, rtt)
+			limPull = min(growPull(limPull, resp.More, rtt), s.pullMost)
 		}
-		if aerr := ap.wait(sum); aerr != nil {
-			return sum, aerr
+		if !ap.bulk {
+			if aerr := ap.wait(sum); aerr != nil {
+				return sum, aerr
+			}
 		}
 		var perr *syncproto.Error
 		if errors.As(err, &perr) && perr.Code == syncproto.CodeClock {
@@ -355,8 +368,16 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		if len(resp.Ops) > 0 || resp.Cursor != st.Cursor {
 			// Operations that do not decode, or that this laptop may not
 			// merge, are held back there: the pull goes on.
-			ap.start(ctx, resp.Ops, resp.Cursor)
+			if err := ap.page(ctx, sum, resp.Ops, resp.Cursor, !resp.More); err != nil {
+				return sum, err
+			}
 			st.Cursor = resp.Cursor
+		} else if ap.bulk && !resp.More {
+			// Caught up with a page that brought nothing new: what was
+			// gathered is stored, and the bulk load ends.
+			if err := ap.flush(ctx, sum, true); err != nil {
+				return sum, err
+			}
 		}
 		seq := s.svc.Seq()
 		if s.Progress != nil {
@@ -374,6 +395,11 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		if len(ops) == 0 && !resp.More && st.Acked < seq {
 			return sum, fmt.Errorf("sync: the server acknowledged %d but this laptop has %d operations and none left to send", st.Acked, seq)
 		}
+	}
+	// Out of rounds with more to pull: what was gathered is stored, and
+	// the next sync goes on from it.
+	if err := ap.flush(ctx, sum, false); err != nil {
+		return sum, err
 	}
 	if err := ap.wait(sum); err != nil {
 		return sum, err
@@ -433,22 +459,92 @@ func progress(acked, acked0, total, cursor0 uint64, resp *syncproto.SyncResponse
 	return done, all
 }
 
-// applier applies one pulled page at a time in the background.
+// applier applies one pulled page at a time in the background, or, in a
+// bulk load, one window of pages.
 type applier struct {
 	svc   Replica
 	files FileStore  // told of the records a page changed (nil: none)
 	done  chan error // nil when no page is being applied
 	res   records.ApplyResult
+
+	// bulk: pages are gathered into a window (ops, bad, cursor) and
+	// applied by ApplyBulk when it holds window operations or the pull
+	// has caught up.
+	bulk   bool
+	window int
+	ops    []*changeset.Op
+	bad    []records.Unreadable
+	cursor uint64
+	filled bool // a page was gathered since the last window
 }
 
-// start applies a page and moves the cursor to cursor in the background.
-// The page before must have been waited for.
-func (a *applier) start(ctx context.Context, page []syncproto.WireOp, cursor uint64) {
+// bulkOps is the size of a bulk load's window in operations: large enough
+// that each record's state and index row are written about once (a
+// record's operations come together), small enough to keep memory
+// bounded (about 100 MB at 32,768 demo appeal operations).
+const bulkOps = 32 << 10
+
+// page takes a pulled page and the cursor after it: applied in the
+// background at once, or in a bulk load gathered into the window (the
+// window is applied, in the background, when full or when last says the
+// pull has caught up).
+func (a *applier) page(ctx context.Context, sum *Summary, page []syncproto.WireOp, cursor uint64, last bool) error {
+	if !a.bulk {
+		a.start(ctx, func() (records.ApplyResult, []*changeset.Op, error) {
+			ops, unreadable := decodePage(page)
+			res, err := a.svc.ApplyPulled(ctx, ops, unreadable, cursor)
+			return res, ops, err
+		})
+		return nil
+	}
+	ops, unreadable := decodePage(page)
+	a.ops = append(a.ops, ops...)
+	a.bad = append(a.bad, unreadable...)
+	a.cursor, a.filled = cursor, true
+	if len(a.ops) >= a.window || last {
+		return a.flush(ctx, sum, last)
+	}
+	return nil
+}
+
+// flush applies the bulk load's window gathered so far, if any (or, when
+// done, an empty one that ends the bulk load), after the one before it.
+func (a *applier) flush(ctx context.Context, sum *Summary, done bool) error {
+	if !a.bulk || !a.filled && !done {
+		return nil
+	}
+	if err := a.wait(sum); err != nil {
+		return err
+	}
+	ops, bad, cursor, filled := a.ops, a.bad, a.cursor, a.filled
+	a.ops, a.bad, a.filled = nil, nil, false
+	if done {
+		a.bulk = false // pages after the end of the bulk load: one at a time
+	}
+	a.start(ctx, func() (records.ApplyResult, []*changeset.Op, error) {
+		if !filled && cursor == 0 {
+			// Caught up without a page gathered in this sync: the end of
+			// the bulk load is recorded at the cursor stored already.
+			st, err := a.svc.SyncState(ctx)
+			if err != nil {
+				return records.ApplyResult{}, nil, err
+			}
+			cursor = st.Cursor
+		}
+		res, err := a.svc.ApplyBulk(ctx, ops, bad, cursor, done)
+		return res, ops, err
+	})
+	return nil
+}
+
+// start runs apply in the background; what was there before must have
+// been waited for.
+func (a *applier) start(ctx context.Context, apply func() (records.ApplyResult, []*changeset.Op, error)) {
 	a.done = make(chan error, 1)
 	go func() {
 		var err error
-		ops, unreadable := decodePage(page)
-		a.res, err = a.svc.ApplyPulled(ctx, ops, unreadable, cursor)
+		var ops []*changeset.Op
+		a.res, ops, err = apply()
 		if err == nil && a.files != nil {
 			// The files of what arrived follow in the same sync.
 			for _, op := range ops {

@@ -1,0 +1,123 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// CommitBulk writes writes as Commit does, for a bulk load (a new
+// laptop's first pull): their keys sorted, in Badger's batched writes
+// rather than one transaction, then forced to disk; then, in one durable
+// transaction after them, meta. It has no size limit of one transaction.
+//
+// It is not atomic: a crash part-way can leave some of writes stored and
+// meta not. It is for writes that are harmless to make again over what a
+// crash left, such as a pulled page whose cursor is in meta (pulled again
+// and applied again, it changes nothing).
+//
+// Why sorted: written in key order, the tables Badger flushes each cover a
+// narrow range of keys, and the compactions that merge them into the
+// levels below (where a first pull spent half its CPU, BENCHMARKS.md)
+// rewrite little beside them; operations, histories, states and index
+// rows interleaved, each table overlapped nearly every other.
+func (s *Store) CommitBulk(ctx context.Context, writes []Write, meta map[string][]byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.checkSpace(); err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	var list kvList
+	err := s.db.View(func(txn *badger.Txn) error {
+		for _, w := range writes {
+			if err := putWriteTo(txn, &list, w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, e := range list.sorted() {
+		if e.del {
+			err = wb.Delete(e.k)
+		} else {
+			err = wb.Set(e.k, e.v)
+		}
+		if err != nil {
+			return fmt.Errorf("save: %w", classify(err))
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("save: %w", classify(err))
+	}
+	// Durable before meta (the cursor) says they are there.
+	if err := s.db.Sync(); err != nil {
+		return fmt.Errorf("save: %w", classify(err))
+	}
+	return s.Commit(ctx, nil, meta)
+}
+
+// kvList collects a bulk load's keys in the order putWriteTo gives them.
+type kvList []kvEntry
+
+type kvEntry struct {
+	k, v []byte
+	del  bool
+}
+
+func (l *kvList) Set(k, v []byte) error {
+	*l = append(*l, kvEntry{k: k, v: v})
+	return nil
+}
+
+func (l *kvList) Delete(k []byte) error {
+	*l = append(*l, kvEntry{k: k, del: true})
+	return nil
+}
+
+// sorted returns the entries in key order, one per key: of a key set or
+// deleted several times, the last, as in a transaction.
+func (l kvList) sorted() kvList {
+	slices.SortStableFunc(l, func(a, b kvEntry) int { return bytes.Compare(a.k, b.k) })
+	out := l[:0]
+	for i, e := range l {
+		if i+1 < len(l) && bytes.Equal(e.k, l[i+1].k) {
+			continue // a later write of the same key wins
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// Empty reports whether the store holds no record: no state, and no
+// operation of any device.
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	empty := true
+	err := s.db.View(func(txn *badger.Txn) error {
+		for _, p := range []string{spaceState, spaceOp} {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(p)})
+			it.Rewind()
+			if it.Valid() {
+				empty = false
+			}
+			it.Close()
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, badger.ErrKeyNotFound) {
+		return false, fmt.Errorf("read store: %w", err)
+	}
+	return empty, nil
+}

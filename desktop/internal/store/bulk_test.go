@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+)
+
+func TestKVListSorted(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   kvList
+		want kvList
+	}{
+		{"empty", nil, nil},
+		{"sorted by key", kvList{{k: []byte("s:b"), v: []byte("1")}, {k: []byte("h:a"), v: []byte("2")}},
+			kvList{{k: []byte("h:a"), v: []byte("2")}, {k: []byte("s:b"), v: []byte("1")}}},
+		{"the last write of a key wins", kvList{{k: []byte("o:1"), v: []byte("old")}, {k: []byte("o:2"), v: []byte("x")}, {k: []byte("o:1"), v: []byte("new")}},
+			kvList{{k: []byte("o:1"), v: []byte("new")}, {k: []byte("o:2"), v: []byte("x")}}},
+		{"a delete after a set", kvList{{k: []byte("o:1"), v: []byte("v")}, {k: []byte("o:1"), del: true}},
+			kvList{{k: []byte("o:1"), del: true}}},
+		{"a set after a delete", kvList{{k: []byte("q:1"), del: true}, {k: []byte("q:1"), v: []byte("v")}},
+			kvList{{k: []byte("q:1"), v: []byte("v")}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := c.in.sorted(); !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("sorted = %+v, want %+v", got, c.want)
+			}
+		})
+	}
+}
+
+// CommitBulk stores what Commit would (states, histories, index rows,
+// held operations taking an operation back) and the meta after them, and
+// it is all there after reopening.
+func TestCommitBulk(t *testing.T) {
+	ctx := context.Background()
+	dir, key := t.TempDir(), newKey(t)
+	s, err := Open(ctx, dir, key, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if empty, err := s.Empty(ctx); err != nil || !empty {
+		t.Fatalf("a new store: Empty = %v, %v", empty, err)
+	}
+	var r1, r2 changeset.State
+	w1 := write("dev1", 1, 100, "r1", "first", &r1)
+	w1.State = nil // carried by the record's last write, as records does
+	w2 := write("dev1", 2, 200, "r1", "Асанова Гүлнара", &r1)
+	w3 := write("dev2", 1, 150, "r2", "withdrawn later", &r2)
+	w3.State = nil
+	w4 := write("dev2", 2, 160, "r2", "kept", &r2)
+	// The same operation held back in the same window: its operation and
+	// history entry go.
+	hold := Write{Op: w3.Op, Hold: &Held{Key: "dev2-1", Value: []byte(`{}`)}, Withdraw: true}
+	meta := map[string][]byte{"sync_cursor": []byte("42")}
+	if err := s.CommitBulk(ctx, []Write{w1, w3, w2, w4, hold}, meta); err != nil {
+		t.Fatal(err)
+	}
+	check := func(s *Store) {
+		t.Helper()
+		st, err := s.State(ctx, "appeal", "r1")
+		if err != nil || string(st.Fields["summary"].Value) != `"Асанова Гүлнара"` {
+			t.Fatalf("state of r1: %+v, %v", st, err)
+		}
+		h, err := s.History(ctx, "appeal", "r1")
+		if err != nil || len(h) != 2 || h[0].Seq != 1 || h[1].Seq != 2 {
+			t.Fatalf("history of r1: %+v, %v", h, err)
+		}
+		h, err = s.History(ctx, "appeal", "r2")
+		if err != nil || len(h) != 1 || h[0].Seq != 2 {
+			t.Fatalf("history of r2 (its first operation held back): %+v, %v", h, err)
+		}
+		if _, err := s.Op(ctx, "dev2", 1); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("the operation held back is still stored: %v", err)
+		}
+		n, err := s.CountHeld(ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("%d held, %v", n, err)
+		}
+		rows := map[string]string{}
+		if err := s.EachIndexRow(ctx, func(_, id string, v []byte) error { rows[id] = string(v); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(rows, map[string]string{"r1": "Асанова Гүлнара", "r2": "kept"}) {
+			t.Fatalf("index rows %v", rows)
+		}
+		if v, err := s.Meta(ctx, "sync_cursor"); err != nil || string(v) != "42" {
+			t.Fatalf("cursor %q, %v", v, err)
+		}
+		if empty, err := s.Empty(ctx); err != nil || empty {
+			t.Fatalf("a store with records: Empty = %v, %v", empty, err)
+		}
+	}
+	check(s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, dir, key, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check(s)
+}

@@ -2,6 +2,7 @@ package caldate
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 )
@@ -63,4 +64,63 @@ func TestJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"d":"21/03/2026"}`), &v); err == nil {
 		t.Fatal("bad date accepted")
 	}
+}
+
+// A date's JSON is read alike whether it takes the short way (a plain
+// "YYYY-MM-DD") or through the JSON decoder (escapes, other lengths).
+func TestUnmarshalJSONForms(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want string // "" for the zero date; "error" when refused
+	}{
+		{`"2026-03-21"`, "2026-03-21"},
+		{`"2026\u002d03-21"`, "2026-03-21"},
+		{`"2026-02-30"`, "error"},
+		{`"2026-03-2x"`, "error"},
+		{`"2026-03-211"`, "error"},
+		{`"2026-3-21"`, "error"},
+		{`"2026-03\"21"`, "error"},
+		{`""`, ""},
+		{`null`, ""},
+		{`20260321`, "error"},
+		{`"21.03.2026"`, "error"},
+	} {
+		d := MustParse("2000-01-01")
+		err := d.UnmarshalJSON([]byte(tt.in))
+		got := d.String()
+		if d.IsZero() {
+			got = ""
+		}
+		if err != nil {
+			got = "error"
+		}
+		if got != tt.want {
+			t.Errorf("%s: %q (%v), want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+// FuzzUnmarshalJSON: whatever the bytes, a date reads as the JSON string
+// they hold parsed would, and is refused where that is.
+func FuzzUnmarshalJSON(f *testing.F) {
+	for _, s := range []string{`"2026-03-21"`, `"2026\u002d03-21"`, `""`, `null`, `"2026-02-30"`, `"x"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var d Date
+		err := d.UnmarshalJSON(b)
+		var want Date
+		var wantErr error
+		var s string
+		switch {
+		case string(b) == "null":
+		case json.Unmarshal(b, &s) != nil:
+			wantErr = errors.New("not a string")
+		case s != "":
+			want, wantErr = Parse(s)
+		}
+		if (err == nil) != (wantErr == nil) || err == nil && d != want {
+			t.Fatalf("%q: %v (%v), want %v (%v)", b, d, err, want, wantErr)
+		}
+	})
 }

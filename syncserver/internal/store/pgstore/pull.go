@@ -10,13 +10,18 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
-// Pull implements store.Log. It reads the head and the log in one
-// REPEATABLE READ snapshot and never past that head: appends commit in
-// sequence order (see the package doc), so the snapshot holds every
-// number up to its head and the page's cursor never passes one that could
-// still appear. A council's pull reads its own rows of the log (log_pull),
-// never another council's. The device's own operations are looked at by
-// their numbers and author only, never sent from the database.
+// Pull implements store.Log. It reads the head and never past it: appends
+// commit in sequence order (see the package doc), so once a head is read,
+// every number up to it is committed and no other can appear below it,
+// and the page's cursor never passes one that could still appear. So a
+// pull needs no transaction: its first statement reads the head and the
+// first rows in one snapshot, and a later one (a page that needs more
+// rows) reads, in a newer snapshot, rows up to that same head, all of
+// which it sees. A pull is then one round trip to the database, where a
+// transaction of its own made it four. A council's pull reads its own
+// rows of the log (log_pull), never another council's. The device's own
+// operations are looked at by their numbers and author only, never sent
+// from the database.
 func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, after uint64, lim store.PullLimits) (*store.Page, error) {
 	if lim.MaxOps <= 0 {
 		lim.MaxOps = 1000
@@ -24,54 +29,47 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 	if lim.MaxScan <= 0 {
 		lim.MaxScan = 100_000
 	}
-	var p *store.Page
-	err := s.readOnly(ctx, func(tx pgx.Tx) error {
-		p = &store.Page{Cursor: after}
-		return pull(ctx, tx, p, scope, exclude, lim)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("pull: %w", err)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p := &store.Page{Cursor: after}
+	if err := s.pull(ctx, p, scope, exclude, lim); err != nil {
+		return nil, fmt.Errorf("pull: %w", classify(err))
 	}
 	return p, nil
 }
 
-// The pull queries. $1 after, $2 the head, $3 the device left out, $4 how
-// many rows, $5 how many operations, $6 and $7 the index values read.
-// Rows are read in log order (l, at most $4 of them); each gives its
-// operations after $1 (from lo), and only as many as keep the total
-// under $5 (before: the operations of the rows ahead of it), so that a
-// pull that wants a few operations of a row of two thousand is sent those
-// few. The device's own are never sent (NULL). The condition that ix is
-// not empty, written out, lets the planner use the partial index
-// whatever the parameters.
+// The pull queries. $1 after, $2 the head (NULL: read it, in the same
+// snapshot), $3 the device left out, $4 how many rows, $5 how many
+// operations, $6 and $7 the index values read. Each row of the result
+// carries the head (h); when no row of the log is read, one row of NULLs
+// still does. Rows are read in log order (l, at most $4 of them); each
+// gives its operations after $1 (from lo), and only as many as keep the
+// total under $5 (before: the operations of the rows ahead of it), so
+// that a pull that wants a few operations of a row of two thousand is
+// sent those few. The device's own are never sent (NULL). The condition
+// that ix is not empty, written out, lets the planner use the partial
+// index whatever the parameters.
 const (
-	pullRows = `SELECT r.first, r.last, r.device,
+	pullRows = `WITH h AS (SELECT coalesce($2::bigint, head) AS head FROM log_state)
+		SELECT h.head, r.first, r.last, r.device,
 			CASE WHEN r.device = $3 THEN NULL ELSE r.ops[r.lo - r.first + 1 : least(r.last, r.lo + $5 - 1 - r.before) - r.first + 1] END
-		FROM (SELECT l.first, l.last, l.device, l.ops, greatest(l.first, $1 + 1) AS lo,
-				coalesce(sum(l.last - greatest(l.first, $1 + 1) + 1) OVER (ORDER BY l.last ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::bigint AS before
-			FROM (%s) l) r
-		WHERE r.before < $5 ORDER BY r.last`
-	pullAll = `SELECT first, last, device, ops FROM log WHERE last > $1 AND last <= $2 ORDER BY last LIMIT $4`
-	pullOne = `SELECT first, last, device, ops FROM log WHERE ix = $6 AND ix <> '' AND last > $1 AND last <= $2 ORDER BY last LIMIT $4`
-	pullTwo = `(SELECT first, last, device, ops FROM log WHERE ix = $6 AND ix <> '' AND last > $1 AND last <= $2 ORDER BY last LIMIT $4)
+		FROM h LEFT JOIN LATERAL (
+			SELECT * FROM (SELECT l.first, l.last, l.device, l.ops, greatest(l.first, $1 + 1) AS lo,
+					coalesce(sum(l.last - greatest(l.first, $1 + 1) + 1) OVER (ORDER BY l.last ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::bigint AS before
+				FROM (%s) l) w
+			WHERE w.before < $5) r ON true
+		ORDER BY r.last`
+	pullAll = `SELECT first, last, device, ops FROM log WHERE last > $1 AND last <= h.head ORDER BY last LIMIT $4`
+	pullOne = `SELECT first, last, device, ops FROM log WHERE ix = $6 AND ix <> '' AND last > $1 AND last <= h.head ORDER BY last LIMIT $4`
+	pullTwo = `(SELECT first, last, device, ops FROM log WHERE ix = $6 AND ix <> '' AND last > $1 AND last <= h.head ORDER BY last LIMIT $4)
 		UNION ALL
-		(SELECT first, last, device, ops FROM log WHERE ix = $7 AND ix <> '' AND last > $1 AND last <= $2 ORDER BY last LIMIT $4)
+		(SELECT first, last, device, ops FROM log WHERE ix = $7 AND ix <> '' AND last > $1 AND last <= h.head ORDER BY last LIMIT $4)
 		ORDER BY last LIMIT $4`
 )
 
-func pull(ctx context.Context, tx pgx.Tx, p *store.Page, scope store.Scope, exclude string, lim store.PullLimits) error {
-	var head int64
-	if err := tx.QueryRow(ctx, `SELECT head FROM log_state`).Scan(&head); err != nil {
-		return err
-	}
-	p.Head = u64(head)
-	if p.Cursor >= p.Head {
-		// Nothing new; a cursor past the head comes from before a
-		// restore: point it back at the head so new work is seen.
-		p.Cursor = p.Head
-		return nil
-	}
-	rows, args := pullAll, []any{nil, head, exclude, nil, nil}
+func (s *Store) pull(ctx context.Context, p *store.Page, scope store.Scope, exclude string, lim store.PullLimits) error {
+	rows, args := pullAll, []any{nil, nil, exclude, nil, nil}
 	if !scope.All {
 		var ixs []any
 		if scope.Global {
@@ -82,7 +80,12 @@ func pull(ctx context.Context, tx pgx.Tx, p *store.Page, scope store.Scope, excl
 		}
 		switch len(ixs) {
 		case 0:
-			p.Cursor = p.Head
+			// Nothing to see: the cursor goes to the head.
+			var head int64
+			if err := s.pool.QueryRow(ctx, `SELECT head FROM log_state`).Scan(&head); err != nil {
+				return err
+			}
+			p.Head, p.Cursor = u64(head), u64(head)
 			return nil
 		case 1:
 			rows = pullOne
@@ -93,17 +96,20 @@ func pull(ctx context.Context, tx pgx.Tx, p *store.Page, scope store.Scope, excl
 	}
 	query := fmt.Sprintf(pullRows, rows)
 	scanned := 0
-	for {
+	for first := true; ; first = false {
 		// Operations for the page and one more (is there more?), a chunk
 		// at a time, never more than the scan may still look at and one;
 		// each row holds one at least, so as many rows are enough.
 		want := min(max(lim.MaxOps-len(p.Ops)+1, 16), 2048, lim.MaxScan-scanned+1)
 		args[0], args[3], args[4] = i64(p.Cursor), want, want
-		rs, err := tx.Query(ctx, query, args...)
+		if !first {
+			args[1] = i64(p.Head)
+		}
+		rs, err := s.pool.Query(ctx, query, args...)
 		if err != nil {
 			return err
 		}
-		n, seen, done, err := page(rs, p, exclude, lim, want, &scanned)
+		n, seen, done, err := page(rs, p, first, exclude, lim, want, &scanned)
 		rs.Close()
 		if err == nil {
 			err = rs.Err()
@@ -121,17 +127,33 @@ func pull(ctx context.Context, tx pgx.Tx, p *store.Page, scope store.Scope, excl
 
 // page adds the operations of one chunk's rows to p, as far as the limits
 // let it: n rows, seen operations looked at. done: the page is full or the
-// scan limit reached.
-func page(rows pgx.Rows, p *store.Page, exclude string, lim store.PullLimits, want int, scanned *int) (n, seen int, done bool, err error) {
+// scan limit reached, or (withHead: the head was read with these rows) the
+// cursor is at the head already.
+func page(rows pgx.Rows, p *store.Page, withHead bool, exclude string, lim store.PullLimits, want int, scanned *int) (n, seen int, done bool, err error) {
 	after := p.Cursor
 	for rows.Next() {
-		n++
-		var first, last int64
-		var dev string
+		var head int64
+		var rowFirst, rowLast *int64
+		var rowDev *string
 		var raw [][]byte
-		if err := rows.Scan(&first, &last, &dev, &raw); err != nil {
+		if err := rows.Scan(&head, &rowFirst, &rowLast, &rowDev, &raw); err != nil {
 			return n, seen, false, err
 		}
+		if withHead && n == 0 {
+			p.Head = u64(head)
+			if p.Cursor >= p.Head {
+				// Nothing new; a cursor past the head comes from before
+				// a restore: point it back at the head so new work is
+				// seen.
+				p.Cursor = p.Head
+				return n, seen, true, nil
+			}
+		}
+		if rowFirst == nil {
+			continue // no row of the log: the head alone
+		}
+		n++
+		first, last, dev := *rowFirst, *rowLast, *rowDev
 		lo := max(u64(first), after+1)
 		k := min(int(u64(last)-lo+1), want-seen)
 		if dev == exclude || raw == nil {

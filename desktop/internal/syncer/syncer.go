@@ -480,8 +480,9 @@ type applier struct {
 
 // bulkOps is the size of a bulk load's window in operations: large enough
 // that each record's state and index row are written about once (a
-// record's operations come together), small enough to keep memory
-// bounded (about 100 MB at 32,768 demo appeal operations).
+// record's operations come together), small enough to bound what is held
+// in memory (the window's operations, their records' states and the keys
+// to write, until the window is stored).
 const bulkOps = 32 << 10
 
 // page takes a pulled page and the cursor after it: applied in the

@@ -70,6 +70,9 @@ func (s *Store) ReplayUpTo(ctx context.Context, kind string, cutoff hlc.Timestam
 		ops := newKeyReader(txn, spaceOp)
 		defer ops.close()
 		dec := &opDecoding{}
+		// The laptops that wrote the history: a few, named in every one
+		// of its 500,000 keys.
+		devices := map[string]string{}
 		var id []byte
 		var refs []historyRef
 		flush := func() error {
@@ -84,7 +87,7 @@ func (s *Store) ReplayUpTo(ctx context.Context, kind string, cutoff hlc.Timestam
 				return err
 			}
 			k := it.Item().Key()[len(prefix):]
-			recID, ref, ok := parseHistoryKey(k)
+			recID, ref, ok := parseHistoryKey(k, devices)
 			if !ok {
 				return fmt.Errorf("replay: damaged history key %q", it.Item().Key())
 			}
@@ -195,7 +198,9 @@ func (s *Store) replayOne(ctx context.Context, log *keyReader, dec *opDecoding, 
 
 // parseHistoryKey reads ID:HLC(8):DEVICE:SEQ(8), the part of a history key
 // after its kind (see historyKey). Ids and devices hold no ':'.
-func parseHistoryKey(k []byte) (id []byte, ref historyRef, ok bool) {
+// A device's name is the one in devices (added there if it is new and
+// devices holds fewer than a thousand), not a new string each key.
+func parseHistoryKey(k []byte, devices map[string]string) (id []byte, ref historyRef, ok bool) {
 	i := bytes.IndexByte(k, ':')
 	if i <= 0 || len(k) < i+1+8+1+1+1+8 {
 		return nil, ref, false
@@ -209,7 +214,15 @@ func parseHistoryKey(k []byte) (id []byte, ref historyRef, ok bool) {
 	if len(k) < 1+1+8 || k[len(k)-9] != ':' {
 		return nil, ref, false
 	}
-	ref.device, ref.seq = string(k[:len(k)-9]), binary.BigEndian.Uint64(k[len(k)-8:])
+	dev := k[:len(k)-9]
+	var known bool
+	if ref.device, known = devices[string(dev)]; !known {
+		ref.device = string(dev)
+		if len(devices) < 1000 {
+			devices[ref.device] = ref.device
+		}
+	}
+	ref.seq = binary.BigEndian.Uint64(k[len(k)-8:])
 	return id, ref, ref.device != ""
 }
 

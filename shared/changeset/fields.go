@@ -191,20 +191,11 @@ func (s Schema) FromState(st *State, only map[string]bool, v any) error {
 		}
 		ents = append(ents, objEntry{key: name, val: f.Value})
 	}
-	// Names in order (as FromFields writes them); a collection's items by
-	// id, after a top-level value of the same name, which they replace.
-	slices.SortFunc(ents, func(a, b objEntry) int {
-		if c := strings.Compare(a.key, b.key); c != 0 {
-			return c
-		}
-		if a.item != b.item {
-			if a.item {
-				return 1
-			}
-			return -1
-		}
-		return strings.Compare(a.id, b.id)
-	})
+	if foldDistinct(ents) {
+		ents = plainOrder(ents)
+	} else {
+		ents = sortedOrder(ents)
+	}
 	sc.ents = ents
 	raw := append(sc.raw[:0], '{')
 	for i := 0; i < len(ents); {
@@ -251,6 +242,71 @@ func (s Schema) FromState(st *State, only map[string]bool, v any) error {
 		}
 	}
 	return s.FromFields(fields, v)
+}
+
+// sortedOrder orders ents as FromFields writes the names: in order; a
+// collection's items by id, after a top-level value of the same name,
+// which they replace.
+func sortedOrder(ents []objEntry) []objEntry {
+	slices.SortFunc(ents, compareEntries)
+	return ents
+}
+
+func compareEntries(a, b objEntry) int {
+	if c := strings.Compare(a.key, b.key); c != 0 {
+		return c
+	}
+	if a.item != b.item {
+		if a.item {
+			return 1
+		}
+		return -1
+	}
+	return strings.Compare(a.id, b.id)
+}
+
+// foldDistinct reports whether no two of the names can match one field of
+// a struct: encoding/json matches a name to a field exactly or else
+// folding case (Unicode's too: "K" and the Kelvin sign), the last of two
+// names that match one field winning, which is why FromFields writes
+// names in order. Names of lower-case ASCII (what Kenesh writes) that
+// differ fold differently: their order does not matter.
+func foldDistinct(ents []objEntry) bool {
+	for _, e := range ents {
+		for i := 0; i < len(e.key); i++ {
+			if c := e.key[i]; c >= 0x80 || 'A' <= c && c <= 'Z' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// plainOrder is sortedOrder for names whose order does not matter
+// (foldDistinct): the top-level values as they come, then each
+// collection's items by id; a top-level value named like a collection
+// with items is left out (the items replace it). Sorting every name was
+// a twentieth of rebuilding an appeal.
+func plainOrder(ents []objEntry) []objEntry {
+	top := 0
+	for i, e := range ents {
+		if !e.item {
+			ents[top], ents[i] = ents[i], ents[top]
+			top++
+		}
+	}
+	items := ents[top:]
+	if len(items) == 0 {
+		return ents
+	}
+	slices.SortFunc(items, compareEntries)
+	out := ents[:0]
+	for _, e := range ents[:top] {
+		if _, found := slices.BinarySearchFunc(items, e.key, func(it objEntry, key string) int { return strings.Compare(it.key, key) }); !found {
+			out = append(out, e)
+		}
+	}
+	return append(out, items...)
 }
 
 type objEntry struct {

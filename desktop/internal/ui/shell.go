@@ -72,6 +72,7 @@ type shell struct {
 
 	conflicts int
 	stopSubs  []func()
+	stopped   bool     // stop ran: what the subscriptions queued is dropped (UI goroutine only)
 	sections  []string // the navigation: what this laptop's role works with
 	// central: the laptop of central staff, who review what councils
 	// record and write nothing else (the core refuses it anyway).
@@ -112,7 +113,7 @@ func (s *shell) watch() {
 			case <-tick:
 				b := pending
 				pending, tick = nil, nil
-				u.do(func() { s.onChanged(b) })
+				s.do(func() { s.onChanged(b) })
 			}
 		}
 	}()
@@ -121,14 +122,14 @@ func (s *shell) watch() {
 	go func() {
 		for st := range sc {
 			st := st
-			u.do(func() { s.status.update(st) })
+			s.do(func() { s.status.update(st) })
 		}
 	}()
 	uc, stopUpdates := sess.Updates.Subscribe()
 	s.stopSubs = append(s.stopSubs, stopUpdates)
 	go func() {
 		for st := range uc {
-			u.do(func() {
+			s.do(func() {
 				s.status.updSt = st
 				s.status.upd.show(st)
 				if sp, ok := s.roots[secSettings].(*settingsPage); ok {
@@ -141,10 +142,25 @@ func (s *shell) watch() {
 }
 
 func (s *shell) stop() {
+	s.stopped = true
 	for _, f := range s.stopSubs {
 		f()
 	}
 	s.stopSubs = nil
+}
+
+// do runs f on the UI goroutine unless the shell has stopped by then: a
+// save or a sync status queued just before the window closed, locked into
+// another store or switched to a restored one would otherwise draw pages
+// of a session that is closed (it did: a status update reached a record's
+// page after the store was closed, and the page read the nil session).
+func (s *shell) do(f func()) {
+	s.u.do(func() {
+		if s.stopped || s.u.sess == nil {
+			return
+		}
+		f()
+	})
 }
 
 func (s *shell) onChanged(c []records.Changed) {

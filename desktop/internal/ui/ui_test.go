@@ -11,11 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/settings"
+	"github.com/kenesh/kenesh/desktop/internal/syncer"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
@@ -631,4 +634,108 @@ func TestNewPassphraseCountsLetters(t *testing.T) {
 	if msg := h.u.checkNewPassphrase("сырсөз12", "сырсөз12"); msg != "" {
 		t.Fatalf("eight letters refused: %q", msg)
 	}
+}
+
+// A record's page drawn again because the record changed (a save, a sync)
+// keeps the person where they were reading: both panes' scroll and the
+// divider between them. It jumped to the top before.
+func TestRecordPageKeepsItsPlaceWhenTheRecordChanges(t *testing.T) {
+	h := unlocked(t, "ky", 3, 0, 0)
+	h.win.Resize(fyne.NewSize(900, 420))
+	id := h.u.summaries(records.Filter{Kind: domain.KindAppeal})[0].ID
+	d := newAppealDetail(h.u, id)
+	h.u.shell.push(d)
+	h.drain()
+	if d.fields.Content.MinSize().Height <= d.fields.Size().Height {
+		t.Fatalf("the fields pane (%v) fits its content (%v): the test needs it to scroll", d.fields.Size(), d.fields.Content.MinSize())
+	}
+	place := fyne.NewPos(0, min(120, d.fields.Content.MinSize().Height-d.fields.Size().Height))
+	d.fields.ScrollToOffset(place)
+	d.split.SetOffset(0.55)
+	before := d.fields
+
+	patch := []byte(`{"summary":"Кат кайра каралды: жооп мөөнөтүндө берилген жок"}`)
+	if _, err := h.u.sess.Records().EditAppeal(context.Background(), id, patch); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the page drawn again", func() bool { return d.fields != before })
+	h.drain()
+	if d.fields.Offset != place {
+		t.Errorf("the fields pane is at %v after the change, want %v", d.fields.Offset, place)
+	}
+	if d.split.Offset != 0.55 {
+		t.Errorf("the divider is at %v after the change, want 0.55", d.split.Offset)
+	}
+	h.mustShow("Кат кайра каралды: жооп мөөнөтүндө берилген жок")
+}
+
+// An attendee taken off a training's list is named in the history ("taken
+// off: Gulnara Usenova, ..."): the change itself holds only null, which
+// showed as "—", so nobody could tell who had been removed.
+func TestHistoryNamesWhatWasTakenOff(t *testing.T) {
+	h := unlocked(t, "en", 0, 0, 0)
+	ctx := context.Background()
+	svc := h.u.sess.Records()
+	c := h.firstCouncil()
+	if err := svc.Enroll(ctx, records.Enrollment{Server: "http://127.0.0.1:1", ServerID: "s", Token: "k1.x", Council: c.Code, Role: domain.RoleSecretary, Name: "Secretary"}); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := svc.CreateEvent(ctx, domain.Event{Council: c.Code, Kind: domain.EventKindTraining, Title: "Working with appeals",
+		Date: svc.Today().AddDays(-1), Oblast: c.Oblast, District: c.District, Venue: "Village hall"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, saved, err := svc.SaveAttendees(ctx, ev.ID, []domain.Attendee{
+		{Name: "Гүлнара Үсөнова", Gender: "female", Group: "council_members", Organisation: "Коомдук кеңеш"},
+		{Name: "Өмүрбек Ңуров", Gender: "male", Group: "officials", Organisation: "Айыл өкмөтү"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RemoveAttendee(ctx, ev.ID, saved[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	var text []string
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *widget.Label:
+			text = append(text, x.Text)
+		case *fyne.Container:
+			for _, c := range x.Objects {
+				walk(c)
+			}
+		}
+	}
+	walk(h.u.historyView(domain.KindEvent, ev.ID))
+	all := strings.Join(text, "\n")
+	want := h.T("history.removed", "what", "Гүлнара Үсөнова, Коомдук кеңеш")
+	if !strings.Contains(all, want) {
+		t.Errorf("the history does not say who was taken off (%q):\n%s", want, all)
+	}
+	if strings.Contains(all, h.T("history.removed", "what", "Өмүрбек")) {
+		t.Errorf("the attendee still on the list is said to be taken off:\n%s", all)
+	}
+}
+
+// What a subscription queued for the UI goroutine just before the window
+// closed is dropped once the shell has stopped: a sync status that reached
+// a record's page after the store was closed read the nil session and
+// crashed the app (seen in the real-window test of central staff).
+func TestShellDropsWhatWasQueuedAfterItStopped(t *testing.T) {
+	h := unlocked(t, "en", 1, 0, 0)
+	id := h.u.summaries(records.Filter{Kind: domain.KindAppeal})[0].ID
+	h.u.shell.push(newAppealDetail(h.u, id))
+	h.drain()
+	s := h.u.shell
+	ran := false
+	s.do(func() { ran = true })
+	h.drain()
+	if !ran {
+		t.Fatal("a live shell did not run what was queued")
+	}
+	h.u.Close()
+	s.do(func() { t.Error("ran on a stopped shell") })
+	s.do(func() { s.status.update(syncer.Status{State: syncer.StateIdle}) })
+	h.drain()
 }

@@ -54,6 +54,11 @@ type recordDetail[R any] struct {
 	// steps holds a button per step the record's workflow allows from
 	// here, by the status it leads to (tests look here).
 	steps map[string]*widget.Button
+	// The page's two scrolled panes and their divider, kept so that a
+	// redraw (the record changed: a save, a sync, a file arriving) puts
+	// the person back where they were reading instead of at the top.
+	fields, history *container.Scroll
+	split           *container.Split
 }
 
 func newRecordDetail[R any](u *UI, spec *detailSpec[R], id string) *recordDetail[R] {
@@ -148,8 +153,17 @@ func (d *recordDetail[R]) draw() {
 		}
 	}
 	right := container.NewVBox(bold(u.T("history.title")), u.historyView(d.spec.kind, d.id))
-	split := container.NewHSplit(container.NewVScroll(left), container.NewVScroll(right))
+	fields, history := container.NewVScroll(left), container.NewVScroll(right)
+	split := container.NewHSplit(fields, history)
 	split.Offset = 0.62
+	if d.split != nil {
+		// The same record drawn again: the divider and both panes stay
+		// where they were (a pane shorter now is clamped when laid out).
+		split.Offset = d.split.Offset
+		fields.Offset = d.fields.Offset
+		history.Offset = d.history.Offset
+	}
+	d.fields, d.history, d.split = fields, history, split
 	d.body.Objects = []fyne.CanvasObject{container.NewBorder(container.NewVBox(container.NewHScroll(actions), widget.NewSeparator()), nil, nil, nil, split)}
 	d.body.Refresh()
 }

@@ -24,6 +24,23 @@ func (u *UI) historyView(kind, id string) fyne.CanvasObject {
 		box.Add(wrapped(u.problem(err)))
 		return box
 	}
+	// An item of a list taken off (an attendee, a follow-up action) is
+	// stored as null: what it was is in an earlier entry, so the person is
+	// told who or what went, not just "—".
+	removed := make([]map[string]any, len(entries))
+	last := map[string]any{}
+	for i, e := range entries {
+		for k, v := range e.Changes {
+			v = decoded(v)
+			if _, item, isItem := strings.Cut(k, "/"); isItem && item != "" && v == nil && last[k] != nil {
+				if removed[i] == nil {
+					removed[i] = map[string]any{}
+				}
+				removed[i][k] = last[k]
+			}
+			last[k] = v
+		}
+	}
 	for i := len(entries) - 1; i >= 0; i-- {
 		e := entries[i]
 		who := e.Author
@@ -41,6 +58,10 @@ func (u *UI) historyView(kind, id string) fyne.CanvasObject {
 		var lines []string
 		for _, k := range names {
 			if k == changeset.DeletedField {
+				continue
+			}
+			if was, ok := removed[i][k]; ok {
+				lines = append(lines, "• "+u.fieldName(k)+": "+u.T("history.removed", "what", u.valueText(k, was)))
 				continue
 			}
 			lines = append(lines, "• "+u.fieldName(k)+": "+u.valueText(k, decoded(e.Changes[k])))

@@ -155,3 +155,14 @@ func wroteAny(op *changeset.Op, fields []string) bool {
 	}
 	return false
 }
+
+// MayWriteGrant reports whether dev writes grants: their terms,
+// milestones and disbursements (checkGrantCentral): central staff.
+func MayWriteGrant(dev Device) bool { return dev.Role == domain.RoleCentral }
+
+// MayReportMilestones reports whether dev reports the milestones of a
+// grant to council (checkGrantCouncil): a secretary's laptop of that
+// council.
+func MayReportMilestones(dev Device, council string) bool {
+	return dev.Role == domain.RoleSecretary && dev.Council == council
+}

@@ -142,3 +142,26 @@ func TestCheckGrant(t *testing.T) {
 		t.Fatalf("a removal: %v", r)
 	}
 }
+
+// Who the app offers a grant's form and a milestone's report: the roles
+// checkGrantCentral and checkGrantCouncil let write them.
+func TestMayWriteGrantAndReport(t *testing.T) {
+	for _, tt := range []struct {
+		dev           Device
+		write, report bool
+	}{
+		{Device{Role: domain.RoleCentral}, true, false},
+		{Device{Role: domain.RoleSecretary, Council: "NRN-ATB"}, false, true},
+		{Device{Role: domain.RoleSecretary, Council: "OSH-ARV"}, false, false},
+		{Device{Role: domain.RoleTrainer}, false, false},
+		{Device{Role: domain.RoleAdmin}, false, false},
+		{Device{}, false, false},
+	} {
+		if got := MayWriteGrant(tt.dev); got != tt.write {
+			t.Errorf("%+v writes a grant: %v", tt.dev, got)
+		}
+		if got := MayReportMilestones(tt.dev, "NRN-ATB"); got != tt.report {
+			t.Errorf("%+v reports NRN-ATB's milestones: %v", tt.dev, got)
+		}
+	}
+}

@@ -15,7 +15,7 @@ import (
 
 // The Grants page: the small grants the programme gave councils, each
 // with what was paid out and its milestones. Central staff record grants
-// with keneshctl (grant add, grant disburse) and read them here; the
+// here (grantForm) or with keneshctl (grant add, grant disburse); the
 // council's laptop reports each milestone met from the grant's page. A
 // milestone past its due day and not reported met is late, on this page
 // and on the home screen.
@@ -56,6 +56,9 @@ func (p *grantsPage) load() {
 	today := u.sess.Records().Today()
 	names := councilNames(u)
 	box := container.NewVBox()
+	if u.mayWriteGrants() {
+		box.Add(container.NewHBox(u.primary(u.T("grant.new"), theme.ContentAddIcon(), func() { u.shell.push(newGrantForm(u, nil)) })))
+	}
 	if len(list) == 0 {
 		box.Add(wrapped(u.T("grants.none")))
 	}
@@ -114,9 +117,13 @@ type grantDetail struct {
 	id   string
 	body *fyne.Container
 	g    *domain.Grant
-	// marks are the report buttons by milestone id, for tests.
-	marks map[string]*widget.Button
-	msg   *widget.Label
+	// marks are the report buttons by milestone id, for tests; writes
+	// the buttons that open a report's form.
+	marks, writes map[string]*widget.Button
+	msg           *widget.Label
+	// reporting is the report's form open, kept as the page reloads
+	// (a sync) with what was typed in it.
+	reporting *reportForm
 }
 
 func newGrantDetail(u *UI, id string) *grantDetail {
@@ -143,12 +150,17 @@ func (d *grantDetail) load() {
 		return
 	}
 	d.g = g
-	d.marks = map[string]*widget.Button{}
+	d.marks, d.writes = map[string]*widget.Button{}, map[string]*widget.Button{}
 	today := u.sess.Records().Today()
 	box := container.NewVBox()
 	if g.Meta != nil && len(g.Meta.Unreadable) > 0 {
 		box.Add(u.unreadableBanner(g.Meta.Unreadable))
 	}
+	deleted := g.Meta != nil && g.Meta.Deleted
+	if u.mayWriteGrants() && !deleted {
+		box.Add(container.NewHBox(u.button(u.T("action.edit"), theme.DocumentCreateIcon(), func() { u.shell.push(newGrantForm(u, g)) })))
+	}
+	reports := u.mayReportMilestones(g.Council) && !deleted
 	box.Add(heading(g.Purpose))
 	box.Add(wrapped(u.T("grant.council", "council", nameOr(councilNames(u), g.Council))))
 	box.Add(wrapped(u.T("grant.period", "start", g.StartOn, "end", g.EndOn)))
@@ -181,17 +193,21 @@ func (d *grantDetail) load() {
 		if r.Note != "" {
 			row.Add(muted(r.Note))
 		}
-		if u.records && !g.Meta.Deleted {
+		if reports {
 			var b *widget.Button
 			if r.Met {
 				b = u.button(u.T("grant.unmark"), theme.ContentUndoIcon(), func() { d.report(m.ID, false) })
 			} else {
 				b = u.primary(u.T("grant.mark_met"), theme.ConfirmIcon(), func() { d.report(m.ID, true) })
 			}
-			d.marks[m.ID] = b
-			row = container.NewBorder(nil, nil, nil, container.NewVBox(b), row)
+			w := u.button(u.T("grant.write_report"), theme.DocumentCreateIcon(), func() { d.openReport(m, r) })
+			d.marks[m.ID], d.writes[m.ID] = b, w
+			row = container.NewBorder(nil, nil, nil, container.NewVBox(b, w), row)
 		}
 		box.Add(row)
+		if reports && d.reporting != nil && d.reporting.milestone == m.ID {
+			box.Add(d.reporting.box)
+		}
 	}
 
 	box.Add(widget.NewSeparator())
@@ -208,6 +224,18 @@ func (d *grantDetail) load() {
 	}
 	d.body.Objects = []fyne.CanvasObject{container.NewVScroll(box)}
 	d.body.Refresh()
+}
+
+// openReport opens the form of milestone m's report (r: as it is).
+func (d *grantDetail) openReport(m domain.Milestone, r domain.MilestoneReport) {
+	d.reporting = newReportForm(d, m, r)
+	d.load()
+}
+
+// closeReport closes the report's form (saved or cancelled).
+func (d *grantDetail) closeReport() {
+	d.reporting = nil
+	d.load()
 }
 
 // report saves the council's report of milestone id as met today, or

@@ -2,11 +2,14 @@ package ui
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
@@ -78,6 +81,170 @@ func TestGrantPage(t *testing.T) {
 			h.waitFor("late again", func() bool { return h.shows(h.T("grant.late_days", "days", 10)) })
 			if got, err := svc.Grant(context.Background(), g.ID); err != nil || got.MilestoneMet(first) {
 				t.Fatalf("the report is withdrawn: %v", err)
+			}
+		})
+	}
+}
+
+// enrollAs makes the harness's laptop one of role (of council) and
+// rebuilds the window as that role sees it.
+func (h *harness) enrollAs(role, council string) {
+	h.t.Helper()
+	if err := h.u.sess.Records().Enroll(context.Background(), records.Enrollment{Server: "https://kenesh.example.kg", ServerID: "test", Token: "t",
+		Role: role, Council: council, Name: "Сынак", At: time.Now()}); err != nil {
+		h.t.Fatal(err)
+	}
+	h.u.shell.rebuild()
+	h.u.shell.show()
+	h.drain()
+}
+
+// Central staff record a grant in the form, in each language: what cannot
+// be read and what domain.Grant.Validate refuses is shown beside its
+// field in the language, nothing is saved until it is right, and nothing
+// typed is lost; then they edit it. The council's secretary sees no form
+// of the grant and reports a milestone with the day and what was done; a
+// day in the future is refused beside the day.
+func TestGrantForms(t *testing.T) {
+	for _, lang := range []string{"ky", "ru", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			h := unlocked(t, lang, 0, 0, 0)
+			ctx := context.Background()
+			svc := h.u.sess.Records()
+			today := svc.Today()
+			c := h.firstCouncil()
+			h.enrollAs(domain.RoleCentral, "")
+			h.u.shell.push(newGrantsPage(h.u))
+			h.drain()
+			h.tap(h.T("grant.new"))
+			f, ok := h.u.shell.top().(*grantForm)
+			if !ok {
+				t.Fatalf("no grant form: %T", h.u.shell.top())
+			}
+			day := func(n int) string { return h.u.tr.DateInput(today.AddDays(n)) }
+			errOf := func(name string) string {
+				t.Helper()
+				fl, ok := f.fs.fields[name]
+				if !ok {
+					t.Fatalf("no field %s", name)
+				}
+				return fl.err.Text
+			}
+			saved := func() int {
+				list, err := svc.Grants(ctx, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return len(list)
+			}
+			f.council.SetCode(c.Code)
+			test.Type(f.purpose, "Жергиликтүү бюджетти ачык талкуулоо кампаниясы")
+			test.Type(f.amount, "150 000")
+			test.Type(f.start, "31.02.2026")
+			test.Type(f.end, day(-60))
+			h.tap(h.T("grant.add_milestone"))
+			h.tap(h.T("grant.add_disbursement"))
+			m, x := f.mrows[0], f.drows[0]
+			test.Type(m.title, "Ачык угуу өткөрүлдү")
+			test.Type(m.due, day(200))
+			test.Type(x.on, day(-5))
+			test.Type(x.amount, "200000")
+			h.tap(h.T("action.save"))
+			if got := errOf("start_on"); got != h.T("err.format.date") || f.fs.top.Text != h.T("form.fix_marked") || saved() != 0 {
+				t.Fatalf("a day that cannot be read: %q, on top %q, %d saved", got, f.fs.top.Text, saved())
+			}
+			// Read, but wrong: the end before the start, the milestone
+			// after the end, more paid than the amount; each beside its
+			// field, in the language.
+			f.start.SetText(day(-30))
+			h.tap(h.T("action.save"))
+			for name, want := range map[string]string{"end_on": h.T("grant.err.end_on"), "disbursements": h.T("grant.err.disbursements"),
+				"milestones/" + m.id: h.T("grant.err.due"), "start_on": ""} {
+				if got := errOf(name); !strings.Contains(got, want) || (want == "") != (got == "") {
+					t.Errorf("%s: %q, want %q", name, got, want)
+				}
+			}
+			if !strings.HasPrefix(f.fs.top.Text, h.T("form.fix", "n", 3)) || saved() != 0 {
+				t.Fatalf("on top %q, %d saved", f.fs.top.Text, saved())
+			}
+			if lang == "ky" {
+				shot(t, h, "ky-12e-grant-form.png")
+			}
+			if f.purpose.Text != "Жергиликтүү бюджетти ачык талкуулоо кампаниясы" || m.title.Text != "Ачык угуу өткөрүлдү" {
+				t.Fatal("what was typed is lost")
+			}
+			f.end.SetText(day(300))
+			x.amount.SetText("100000")
+			test.Type(x.note, "№ 17")
+			h.tap(h.T("action.save"))
+			d, ok := h.u.shell.top().(*grantDetail)
+			if !ok {
+				t.Fatalf("saved, the grant's page is not shown: %T; on top %q", h.u.shell.top(), f.fs.top.Text)
+			}
+			g, err := svc.Grant(ctx, d.id)
+			if err != nil || g.Council != c.Code || g.Amount != 150000 || g.StartOn != today.AddDays(-30) || len(g.Milestones) != 1 ||
+				g.Milestones[0].ID != m.id || g.Milestones[0].Due != today.AddDays(200) || g.Disbursed() != 100000 || g.Disbursements[0].Note != "№ 17" {
+				t.Fatalf("saved %+v %v", g, err)
+			}
+			if len(d.marks) != 0 {
+				t.Fatal("central staff are offered to report the council's milestone")
+			}
+			// Edited: a milestone more, the amount raised.
+			h.tap(h.T("action.edit"))
+			f = h.u.shell.top().(*grantForm)
+			if f.council != nil || len(f.mrows) != 1 || f.amount.Text != "150000" {
+				t.Fatalf("the edit form: council %v, %d milestones, amount %q", f.council, len(f.mrows), f.amount.Text)
+			}
+			h.tap(h.T("grant.add_milestone"))
+			test.Type(f.mrows[1].title, "Жыйынтык отчет")
+			test.Type(f.mrows[1].due, day(10))
+			f.amount.SetText("180000")
+			h.tap(h.T("action.save"))
+			if g, err = svc.Grant(ctx, g.ID); err != nil || len(g.Milestones) != 2 || g.Amount != 180000 || g.Disbursed() != 100000 {
+				t.Fatalf("edited %+v %v", g, err)
+			}
+
+			// The council's secretary: no form, a report.
+			h.enrollAs(domain.RoleSecretary, c.Code)
+			h.u.shell.push(newGrantsPage(h.u))
+			h.drain()
+			if h.shows(h.T("grant.new")) {
+				t.Fatal("a secretary is offered a new grant")
+			}
+			h.u.shell.push(newGrantDetail(h.u, g.ID))
+			h.drain()
+			d = h.u.shell.top().(*grantDetail)
+			if h.shows(h.T("action.edit")) {
+				t.Fatal("a secretary is offered to edit the grant")
+			}
+			first := g.MilestonesByDue()[0]
+			test.Tap(d.writes[first.ID])
+			h.drain()
+			rf := d.reporting
+			if rf == nil {
+				t.Fatal("no report form")
+			}
+			rf.on.SetText(day(1))
+			test.Type(rf.note, "42 киши катышты")
+			h.tap(h.T("grant.report_save"))
+			p := "reports/" + first.ID
+			if got := rf.fs.fields[p+".met_on"].err.Text; got != h.T("grant.err.met_on") {
+				t.Fatalf("met tomorrow: %q", got)
+			}
+			if g, _ := svc.Grant(ctx, g.ID); g.MetCount() != 0 {
+				t.Fatal("a report of tomorrow saved")
+			}
+			rf.on.SetText(day(-1))
+			if lang == "ky" {
+				shot(t, h, "ky-12f-grant-report.png")
+			}
+			h.tap(h.T("grant.report_save"))
+			h.waitFor("the milestone met", func() bool { return h.shows(h.T("grant.met_on", "date", today.AddDays(-1))) })
+			h.mustShow("42 киши катышты")
+			if g, err := svc.Grant(ctx, g.ID); err != nil || g.MetCount() != 1 {
+				t.Fatalf("reported: %+v %v", g, err)
+			} else if r, _ := g.Report(first.ID); r.MetOn != today.AddDays(-1) || r.Note != "42 киши катышты" {
+				t.Fatalf("the report: %+v", r)
 			}
 		})
 	}

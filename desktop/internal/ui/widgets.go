@@ -6,6 +6,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -151,6 +152,9 @@ type fieldSet struct {
 	fields map[string]*field
 	order  []*field
 	top    *widget.Label // errors about no shown field
+	// message, when set, says a kind's own words for a fault (ok false:
+	// the general ones, fieldMessage).
+	message func(fe domain.FieldError) (string, bool)
 }
 
 func (u *UI) newFieldSet(kind string) *fieldSet {
@@ -163,6 +167,13 @@ func (fs *fieldSet) add(name, labelKey string, obj fyne.CanvasObject) *field {
 	fs.fields[name] = f
 	fs.order = append(fs.order, f)
 	return f
+}
+
+// remove forgets the field named name (a list's row taken off a form).
+func (fs *fieldSet) remove(name string) {
+	f := fs.fields[name]
+	delete(fs.fields, name)
+	fs.order = slices.DeleteFunc(fs.order, func(x *field) bool { return x == f })
 }
 
 func (fs *fieldSet) clear() {
@@ -220,7 +231,13 @@ func (fs *fieldSet) show(err error) bool {
 	var top []string
 	for _, fe := range ve.Fields {
 		f, prefix := fs.fieldAt(fe.Field)
-		msg := prefix + fs.u.fieldMessage(fe)
+		m := fs.u.fieldMessage(fe)
+		if fs.message != nil {
+			if own, ok := fs.message(fe); ok {
+				m = own
+			}
+		}
+		msg := prefix + m
 		if f == nil {
 			top = append(top, fs.u.fieldName(fe.Field)+": "+msg)
 			continue

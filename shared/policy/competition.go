@@ -27,6 +27,12 @@ var CompetitionSchema = changeset.Schema{Collections: domain.CompetitionCollecti
 
 const scorePrefix = domain.CompetitionScoreFields + changeset.ItemSep
 
+// MaySetUpCompetition reports whether dev sets up competitions: creates
+// and changes one (rules, categories, criteria, jury, entries, conflicts
+// of interest), publishes its winners and removes it. Central staff
+// only; every other device writes no more than its juror's scores.
+func MaySetUpCompetition(dev Device) bool { return dev.Role == domain.RoleCentral }
+
 // checkCompetition decides a write to a competition by any device.
 func checkCompetition(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 	if op.Council != "" {
@@ -40,10 +46,10 @@ func checkCompetition(dev Device, op *changeset.Op, cur *changeset.State) *Refus
 		}
 	}
 	sort.Strings(other)
-	if dev.Role == domain.RoleCentral && op.Action == changeset.ActionCreate && cur != nil && cur.Created != 0 {
+	if MaySetUpCompetition(dev) && op.Action == changeset.ActionCreate && cur != nil && cur.Created != 0 {
 		return refuse(syncproto.CodeInvalid, "competition %s exists: it is created once, then changed", op.Record)
 	}
-	if dev.Role != domain.RoleCentral {
+	if !MaySetUpCompetition(dev) {
 		if op.Action != changeset.ActionUpdate || cur == nil || cur.Created == 0 {
 			return refuse(syncproto.CodeForbidden, "central staff set up and remove competitions; a juror's laptop scores the entries of one it received")
 		}

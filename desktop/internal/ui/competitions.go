@@ -17,8 +17,8 @@ import (
 )
 
 // The Competitions page: the programme's competitions for journalists and
-// councils. Central staff set one up with keneshctl (competition add,
-// entry add) and publish its winners; a juror scores each entry on their
+// councils. Central staff set one up here or with keneshctl (competition
+// add, entry add; see competitionsetup.go) and publish its winners; a juror scores each entry on their
 // own laptop, offline, from the competition's page (the scoring form:
 // one choice of points per criterion, with the mouse). A juror related to
 // an entry is not offered to score it. The ranking is the domain's
@@ -32,6 +32,7 @@ type competitionsPage struct {
 	body *fyne.Container
 	// links are the competitions' lines by id, for tests.
 	links map[string]*widget.Button
+	add   *widget.Button // New competition, for central staff
 }
 
 func newCompetitionsPage(u *UI) *competitionsPage {
@@ -60,7 +61,15 @@ func (p *competitionsPage) load() {
 	}
 	p.links = map[string]*widget.Button{}
 	box := container.NewVBox()
-	if len(list) == 0 {
+	setsUp := u.setsUpCompetitions()
+	if setsUp {
+		p.add = u.primary(u.T("competition.new"), theme.ContentAddIcon(), func() { u.shell.push(newCompetitionForm(u, "")) })
+		box.Add(container.NewHBox(p.add))
+	}
+	switch {
+	case len(list) == 0 && setsUp:
+		box.Add(wrapped(u.T("competitions.none_yet")))
+	case len(list) == 0:
 		box.Add(wrapped(u.T("competitions.none")))
 	}
 	for i := range list {
@@ -111,6 +120,15 @@ type competitionDetail struct {
 	c    *domain.Competition
 	// scoreButtons are the Score buttons by entry id, for tests.
 	scoreButtons map[string]*widget.Button
+	// Central staff's: the actions by name ("edit", "add_entry",
+	// "publish", "withdraw", "conflict.ENTRY"), the publication's fault
+	// in place, and the dialogs' fields, for tests.
+	actions        map[string]*widget.Button
+	fileButtons    map[string]*widget.Button // Open or Download of an entry's file
+	publishMsg     *widget.Label
+	publishErr     string
+	entryForm      *entryForm
+	conflictChecks map[string]*widget.Check
 }
 
 func newCompetitionDetail(u *UI, id string) *competitionDetail {
@@ -138,10 +156,34 @@ func (d *competitionDetail) load() {
 	}
 	d.c = c
 	d.scoreButtons = map[string]*widget.Button{}
+	d.actions = map[string]*widget.Button{}
+	d.fileButtons = map[string]*widget.Button{}
 	juror, isJuror := c.JurorOf(u.sess.Records().Device().ID)
+	setsUp := u.setsUpCompetitions() && (c.Meta == nil || !c.Meta.Deleted)
 	box := container.NewVBox()
 	if c.Meta != nil && len(c.Meta.Unreadable) > 0 {
 		box.Add(u.unreadableBanner(c.Meta.Unreadable))
+	}
+	if setsUp {
+		d.actions["edit"] = u.button(u.T("competition.edit"), theme.DocumentCreateIcon(), func() { u.shell.push(newCompetitionForm(u, d.id)) })
+		d.actions["add_entry"] = u.button(u.T("competition.add_entry"), theme.ContentAddIcon(), func() { entryDialog(d) })
+		row := container.NewHBox(d.actions["edit"], d.actions["add_entry"])
+		if c.PublishedOn.IsZero() {
+			d.actions["publish"] = u.primary(u.T("competition.publish"), theme.UploadIcon(), func() { d.publish(true) })
+			row.Add(d.actions["publish"])
+		} else {
+			d.actions["withdraw"] = u.button(u.T("competition.withdraw"), theme.CancelIcon(), func() { d.publish(false) })
+			row.Add(d.actions["withdraw"])
+		}
+		d.publishMsg = errorText()
+		// A refusal stays through a redraw (a sync's change) until the
+		// ranking it is about is complete.
+		if complete(c) {
+			d.publishErr = ""
+		}
+		setError(d.publishMsg, d.publishErr)
+		box.Add(container.NewHScroll(row))
+		box.Add(d.publishMsg)
 	}
 	box.Add(heading(c.Title))
 	box.Add(wrapped(u.T("competition.terms", "audience", u.T("competition.audience_"+c.Audience), "deadline", c.Deadline, "places", c.PlacesAwarded())))
@@ -181,7 +223,24 @@ func (d *competitionDetail) load() {
 			row.Add(muted(e.Link))
 		}
 		if e.File != nil {
-			row.Add(muted(u.T("competition.entry_file", "name", e.File.Name)))
+			line, b := u.entryFileLine(c.ID, e.File)
+			d.fileButtons[e.ID] = b
+			row.Add(line)
+		}
+		side := container.NewVBox()
+		if setsUp {
+			var related []string
+			for _, j := range c.Jurors {
+				if e.RelatedTo(j.ID) {
+					related = append(related, j.Name)
+				}
+			}
+			if len(related) > 0 {
+				row.Add(muted(u.T("competition.related_list", "names", strings.Join(related, ", "))))
+			}
+			b := u.button(u.T("competition.conflict"), theme.WarningIcon(), func() { conflictDialog(d, e) })
+			d.actions["conflict."+e.ID] = b
+			side.Add(b)
 		}
 		if isJuror {
 			var b *widget.Button
@@ -200,9 +259,12 @@ func (d *competitionDetail) load() {
 			}
 			if b != nil && (c.Meta == nil || !c.Meta.Deleted) {
 				d.scoreButtons[e.ID] = b
-				box.Add(container.NewBorder(nil, nil, nil, container.NewVBox(b), row))
-				continue
+				side.Objects = append([]fyne.CanvasObject{b}, side.Objects...)
 			}
+		}
+		if len(side.Objects) > 0 {
+			box.Add(container.NewBorder(nil, nil, nil, side, row))
+			continue
 		}
 		box.Add(row)
 	}
@@ -320,6 +382,10 @@ func (f *scoreForm) draw(c *domain.Competition, e domain.Entry) {
 	if e.Link != "" {
 		box.Add(muted(e.Link))
 	}
+	if e.File != nil {
+		line, _ := u.entryFileLine(c.ID, e.File)
+		box.Add(line)
+	}
 	j, err := u.sess.Records().Juror(c)
 	if err != nil {
 		box.Add(wrapped(u.problem(err)))
@@ -413,7 +479,7 @@ func (f *scoreForm) submit() {
 // Competitions page; nil on a laptop with no competition.
 func (p *homePage) competitionsCard() fyne.CanvasObject {
 	u := p.u
-	if len(p.competitions) == 0 {
+	if len(p.competitions) == 0 && !u.setsUpCompetitions() {
 		return nil
 	}
 	dev := u.sess.Records().Device().ID

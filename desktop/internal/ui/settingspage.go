@@ -420,6 +420,9 @@ func (p *settingsPage) aboutCard() fyne.CanvasObject {
 	dev := u.sess.Records().Device()
 	grid := container.New(controls.Pairs{})
 	kv(grid, u.T("settings.device"), dev.Name)
+	// A competition's juror scores on this laptop: central staff name it
+	// by this id.
+	kv(grid, u.T("settings.device_id"), dev.ID)
 	kv(grid, u.T("settings.folder"), u.cfg.Dir)
 	kv(grid, u.T("settings.records"), u.T("settings.records_count",
 		"appeals", count(u, domain.KindAppeal), "events", count(u, domain.KindEvent)))

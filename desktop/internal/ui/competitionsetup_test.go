@@ -1,0 +1,273 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/hlc"
+)
+
+// Central staff set up a competition in the app, in each language: the
+// home screen's Competitions panel is there with no competition yet; the
+// form names each fault beside its field (a date and a number it cannot
+// read, two jurors on one laptop) and keeps what was typed; an entry is
+// added with its work as a file (which opens from a decrypted copy) and
+// another with a link, a missing title and a file that is not there
+// named in place; a juror is marked related to an entry and then does
+// not score it; publishing an incomplete ranking is refused in place,
+// naming who has still to score, and goes through once it is complete;
+// an edit keeps what came while its form was open.
+// A council's laptop is offered none of it.
+func TestCompetitionSetUp(t *testing.T) {
+	for _, lang := range []string{"ky", "ru", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			h := unlocked(t, lang, 0, 0, 0)
+			ctx := context.Background()
+			svc := h.u.sess.Records()
+			if h.u.setsUpCompetitions() {
+				t.Fatal("a laptop not enrolled sets up competitions")
+			}
+			if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", ServerID: "test", Token: "t",
+				Role: domain.RoleCentral, Name: "Central office", At: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			h.u.shell.rebuild()
+			h.u.shell.show()
+			h.drain()
+
+			h.tap(h.T("home.competitions_all"))
+			p, ok := h.u.shell.top().(*competitionsPage)
+			if !ok || p.add == nil {
+				t.Fatalf("the Competitions page offers central staff no New competition: %T", h.u.shell.top())
+			}
+			h.mustShow(h.T("competitions.none_yet"))
+			test.Tap(p.add)
+			h.drain()
+			f, ok := h.u.shell.top().(*competitionForm)
+			if !ok {
+				t.Fatalf("the competition form is not shown: %T", h.u.shell.top())
+			}
+			// Faults the form finds itself.
+			test.Type(f.name, "Мыкты журналисттик иш 2026")
+			test.Type(f.deadline, "31.13.2026")
+			f.places.SetText("99")
+			f.criteria.rows[0].a.SetText("Маанилүүлүгү")
+			f.criteria.rows[0].b.SetText("он")
+			test.Tap(f.save)
+			h.drain()
+			if _, still := h.u.shell.top().(*competitionForm); !still {
+				t.Fatal("the form closed with faults")
+			}
+			h.mustShow(h.T("err.format.date"))
+			h.mustShow(h.T("competition.err_places", "max", domain.MaxPlaces))
+			h.mustShow(h.T("competition.err_max", "max", domain.MaxCriterionPoints))
+			h.mustShow(h.T("form.fix", "n", 3))
+			// Faults the core finds: one laptop for two jurors.
+			f.deadline.SetText(h.u.tr.DateInput(svc.Today().AddDays(10)))
+			f.places.SetText("2")
+			f.criteria.rows[0].b.SetText("10")
+			test.Tap(f.criteria.add)
+			f.criteria.rows[1].a.SetText("Сапаты")
+			f.criteria.rows[1].b.SetText("5")
+			test.Tap(f.categories.add)
+			f.categories.rows[0].a.SetText("Мыкты иликтөө")
+			test.Tap(f.jurors.add)
+			test.Tap(f.jurors.add)
+			f.jurors.rows[0].a.SetText("Айгүл Токтогулова")
+			f.jurors.rows[0].b.SetText(svc.Device().ID)
+			f.jurors.rows[1].a.SetText("Бакыт Асанов")
+			f.jurors.rows[1].b.SetText(svc.Device().ID)
+			test.Tap(f.save)
+			h.drain()
+			if _, still := h.u.shell.top().(*competitionForm); !still {
+				t.Fatal("the form closed with two jurors on one laptop")
+			}
+			if !f.jurors.rows[1].f.err.Visible() || f.jurors.rows[1].f.err.Text != h.T("field.device")+": "+h.T("err.mismatch.device") {
+				t.Fatalf("the second juror's fault: %q", f.jurors.rows[1].f.err.Text)
+			}
+			if f.name.Text != "Мыкты журналисттик иш 2026" {
+				t.Fatal("what was typed is lost")
+			}
+			f.jurors.rows[1].b.SetText("laptop-of-bakyt")
+			test.Tap(f.save)
+			h.drain()
+			d, ok := h.u.shell.top().(*competitionDetail)
+			if !ok {
+				t.Fatalf("the new competition's page is not shown: %T; screen: %s", h.u.shell.top(), strings.Join(h.texts(), " | "))
+			}
+			c := d.c
+			if c.Title != "Мыкты журналисттик иш 2026" || c.Places != 2 || len(c.Criteria) != 2 || c.Criteria[1].Max != 5 || len(c.Jurors) != 2 || len(c.Categories) != 1 {
+				t.Fatalf("saved: %+v", c)
+			}
+			me, other := c.Jurors[0], c.Jurors[1]
+
+			// An entry with its work as a file: a missing title and a file
+			// that is not there are named beside them.
+			work := []byte("%PDF-1.4\nЖер үлүшү кимде? Иликтөө.\n")
+			path := filepath.Join(t.TempDir(), "жер-үлүшү.pdf")
+			if err := os.WriteFile(path, work, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			test.Tap(d.actions["add_entry"])
+			h.drain()
+			ef := d.entryForm
+			ef.author.SetText("Нурлан Токтоматов")
+			ef.category.SetCode(c.Categories[0].ID)
+			ef.path.SetText(path + ".жок")
+			h.u.lastModal.run()
+			h.drain()
+			h.mustShow(h.T("competition.err_file", "path", path+".жок"))
+			ef.path.SetText(path)
+			h.u.lastModal.run()
+			h.drain()
+			h.mustShow(h.T("err.required"))
+			ef.title.SetText("Жер үлүшү кимде?")
+			h.u.lastModal.run()
+			h.drain()
+			d = h.u.shell.top().(*competitionDetail)
+			if len(d.c.Entries) != 1 || d.c.Entries[0].File == nil {
+				t.Fatalf("the entry with its file: %+v", d.c.Entries)
+			}
+			e1 := d.c.Entries[0]
+			if d.fileButtons[e1.ID] == nil || d.fileButtons[e1.ID].Text != h.T("files.open") {
+				t.Fatal("no Open for the entry's file here")
+			}
+			copyPath, err := h.u.decryptedCopy(e1.File)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b, err := os.ReadFile(copyPath); err != nil || !bytes.Equal(b, work) {
+				t.Fatalf("the opened copy: %v", err)
+			}
+			h.u.removeOpenCopies()
+			test.Tap(d.actions["add_entry"])
+			h.drain()
+			ef = d.entryForm
+			ef.author.SetText("Айжан Осмонова")
+			ef.title.SetText("Айылдагы суу")
+			ef.category.SetCode(c.Categories[0].ID)
+			ef.link.SetText("https://kaktus.example.kg/suu")
+			h.u.lastModal.run()
+			h.drain()
+			d = h.u.shell.top().(*competitionDetail)
+			if len(d.c.Entries) != 2 {
+				t.Fatalf("entries: %+v", d.c.Entries)
+			}
+			e2 := d.c.Entries[1]
+
+			// Бакыт is related to the second entry.
+			test.Tap(d.actions["conflict."+e2.ID])
+			h.drain()
+			d.conflictChecks[other.ID].SetChecked(true)
+			h.u.lastModal.run()
+			h.drain()
+			h.mustShow(h.T("competition.related_list", "names", other.Name))
+			d = h.u.shell.top().(*competitionDetail)
+			if got, _ := d.c.Entry(e2.ID); !got.RelatedTo(other.ID) || got.RelatedTo(me.ID) {
+				t.Fatalf("related: %+v", got.Related)
+			}
+
+			// Publishing before every juror scored: refused in place.
+			test.Tap(d.actions["publish"])
+			h.drain()
+			h.tap(h.T("competition.publish_yes"))
+			h.mustShow(h.T("competition.publish_incomplete"))
+			h.mustShow(h.T("competition.missing", "name", other.Name, "n", 1))
+			if d.c.PublishedOn.Year() > 1 {
+				t.Fatal("published while incomplete")
+			}
+			// Every score in: this laptop's juror here, Бакыт's with a sync.
+			for _, s := range []struct {
+				e    domain.Entry
+				a, b int
+			}{{e1, 8, 4}, {e2, 9, 5}} {
+				if _, err := svc.ScoreEntry(ctx, c.ID, s.e.ID, map[string]int{c.Criteria[0].ID: s.a, c.Criteria[1].ID: s.b}, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, _ := svc.Competition(ctx, c.ID)
+			id := domain.ScoreID(other.ID, e1.ID)
+			b, _ := json.Marshal(domain.Score{ID: id, Juror: other.ID, Entry: e1.ID, Points: map[string]int{c.Criteria[0].ID: 9, c.Criteria[1].ID: 5}})
+			op := &changeset.Op{Device: "laptop-of-bakyt", Seq: 1, HLC: hlc.New(got.Meta.UpdatedAt.UnixMilli()+1000, 0), Kind: domain.KindCompetition,
+				Record: c.ID, Action: changeset.ActionUpdate, Author: other.Name, Fields: map[string]changeset.Change{"scores/" + id: {Value: b}}}
+			st, _ := svc.SyncState(ctx)
+			if _, err := svc.ApplyRemote(ctx, []*changeset.Op{op}, st.Cursor+1); err != nil {
+				t.Fatal(err)
+			}
+			h.waitFor("the ranking complete", func() bool {
+				d = h.u.shell.top().(*competitionDetail)
+				return len(d.c.Scores) == 3
+			})
+			test.Tap(d.actions["publish"])
+			h.drain()
+			h.tap(h.T("competition.publish_yes"))
+			h.waitFor("published", func() bool {
+				d = h.u.shell.top().(*competitionDetail)
+				return d.actions["withdraw"] != nil
+			})
+			if pub, ok := d.c.Public(); !ok || len(pub.Categories) != 1 || pub.Categories[0].Winners[0].Title != "Айылдагы суу" {
+				t.Fatalf("the public winners: %+v %v", pub, ok)
+			}
+			h.mustShow(h.T("competition.published_on", "date", d.c.PublishedOn))
+
+			// Taken off the public site, then edited: the terms change; the
+			// entries (one that came while the form was open too) and the
+			// scores stay.
+			test.Tap(d.actions["withdraw"])
+			h.drain()
+			d = h.u.shell.top().(*competitionDetail)
+			if d.c.PublishedOn.Year() > 1 || d.actions["publish"] == nil {
+				t.Fatal("still published")
+			}
+			test.Tap(d.actions["edit"])
+			h.drain()
+			f = h.u.shell.top().(*competitionForm)
+			f.rules.SetText("Иштер 2026-жылы жарыяланган болушу керек.")
+			if _, _, err := svc.AddEntry(ctx, c.ID, domain.Entry{Author: "Эмил Садыков", Title: "Мектептин чатыры", Category: c.Categories[0].ID}); err != nil {
+				t.Fatal(err)
+			}
+			test.Tap(f.save)
+			h.drain()
+			after, _ := svc.Competition(ctx, c.ID)
+			if after.Rules == "" || len(after.Entries) != 3 || len(after.Scores) != 3 || after.Criteria[0].ID != c.Criteria[0].ID {
+				t.Fatalf("after the edit: %+v", after)
+			}
+		})
+	}
+}
+
+// A council's laptop reads competitions and scores as a juror, but is
+// offered nothing of setting one up (shared/policy.MaySetUpCompetition).
+func TestCompetitionSetUpNotOffered(t *testing.T) {
+	h := unlocked(t, "ky", 0, 0, 0)
+	ctx := context.Background()
+	svc := h.u.sess.Records()
+	c, err := svc.SaveCompetition(ctx, domain.Competition{Title: "Мыкты кеңеш", Audience: domain.AudienceCouncils,
+		Deadline: svc.Today(), Criteria: []domain.Criterion{{Name: "Натыйжа", Max: 10}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cn := h.firstCouncil()
+	if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", ServerID: "test", Token: "t",
+		Role: domain.RoleSecretary, Council: cn.Code, Name: "Секретарь", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	h.u.shell.rebuild()
+	h.u.shell.show()
+	p := newCompetitionsPage(h.u)
+	d := newCompetitionDetail(h.u, c.ID)
+	if p.add != nil || len(d.actions) != 0 {
+		t.Fatalf("a council's laptop is offered setting up: %v %v", p.add != nil, d.actions)
+	}
+}

@@ -402,7 +402,7 @@ func (f *scoreForm) draw(c *domain.Competition, e domain.Entry) {
 	old, _ := c.Score(j.ID, e.ID)
 	box.Add(bold(u.T("score.as", "name", j.Name)))
 	form := container.New(layout.NewFormLayout())
-	for _, cr := range c.Criteria {
+	for i, cr := range c.Criteria {
 		label := strong(u.T("competition.criterion", "name", cr.Name, "max", cr.Max))
 		if cr.Max <= selectMax {
 			opts := make([]string, cr.Max+1)
@@ -415,6 +415,7 @@ func (f *scoreForm) draw(c *domain.Competition, e domain.Entry) {
 				s.SetSelected(strconv.Itoa(p))
 			}
 			f.choices[cr.ID] = s
+			u.name(s, "score."+strconv.Itoa(i+1)) // the probe's name: by the criterion's number
 			form.Add(label)
 			form.Add(s)
 			continue
@@ -425,6 +426,7 @@ func (f *scoreForm) draw(c *domain.Competition, e domain.Entry) {
 		}
 		en.OnChanged = func(string) { f.changes = true }
 		f.typed[cr.ID] = &en.Entry
+		u.name(en, "score."+strconv.Itoa(i+1))
 		form.Add(label)
 		form.Add(en)
 	}

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -171,6 +172,37 @@ func (u *UI) Tour(pass string) []TourStep {
 			u.tourMaterials()
 			reset(secMaterials)
 		}},
+		{Name: "12c-competition-scoring", Do: func() {
+			id, entry := u.tourCompetition()
+			if id == "" {
+				reset(secHome)
+				return
+			}
+			f := newScoreForm(u, id, entry)
+			reset(secHome, newCompetitionsPage(u), newCompetitionDetail(u, id), f)
+			for i, cr := range f.c.Criteria {
+				if s, ok := f.choices[cr.ID]; ok && i < 2 {
+					s.SetSelected([]string{"8", "4"}[i])
+				}
+			}
+			if f.note != nil {
+				f.note.SetText("Күчтүү иликтөө: далилдер так келтирилген, жер үлүшүн алгандардын үнү да берилген.")
+			}
+		}},
+		{Name: "12d-training-attendance", Do: func() {
+			id := u.tourTraining()
+			reset(secEvents, newEventDetail(u, id))
+		}, Wait: func() {
+			// Scrolled to the list once laid out: it is under the facts.
+			time.Sleep(300 * time.Millisecond)
+			done := make(chan struct{})
+			u.do(func() {
+				scrollToText(s().top().view(), u.T("training.attendance", "n", len(tourAttendees)))
+				close(done)
+			})
+			<-done
+			time.Sleep(300 * time.Millisecond)
+		}},
 		{Name: "13-settings", Do: func() { reset(secSettings) }},
 		{Name: "13a-reports", Do: func() {
 			reset(secReports)
@@ -305,4 +337,129 @@ func scrollDown(o fyne.CanvasObject) {
 			return
 		}
 	}
+}
+
+// tourCompetition sets up, once, a competition this laptop judges, with
+// an entry sent as a file: the tour shows its scoring form (the first
+// entry's).
+func (u *UI) tourCompetition() (id, entry string) {
+	ctx := context.Background()
+	svc := u.sess.Records()
+	if list, err := svc.Competitions(ctx); err == nil && len(list) > 0 && len(list[0].Entries) > 0 {
+		return list[0].ID, list[0].Entries[0].ID
+	}
+	c, err := svc.SaveCompetition(ctx, domain.Competition{Title: "Мыкты журналисттик иш 2026", Audience: domain.AudienceJournalists,
+		Deadline: svc.Today().AddDays(-3), Places: 2, Rules: "Иштер 2026-жылы жергиликтүү басылмада же сайтта жарыяланган болушу керек.",
+		Criteria: []domain.Criterion{{Name: "Маанилүүлүгү", Max: 10}, {Name: "Сапаты", Max: 5}, {Name: "Тереңдиги", Max: 5}},
+		Jurors:   []domain.Juror{{Name: "Айгүл Токтогулова", Device: svc.Device().ID}, {Name: "Бакыт Асанов", Device: "laptop-of-bakyt"}}})
+	if err != nil {
+		u.log.Warn("tour: the competition", "err", err)
+		return "", ""
+	}
+	fl := u.sess.Files()
+	_, e, err := fl.AddEntry(ctx, c.ID, domain.Entry{Author: "Нурлан Токтоматов", Title: "Жер үлүшү кимде?", Link: "https://kaktus.example.kg/jer"},
+		files.Input{Name: "жер-үлүшү.pdf"}, bytes.NewReader(tourPDF(240_000)))
+	if err != nil {
+		u.log.Warn("tour: the entry", "err", err)
+		return "", ""
+	}
+	fl.AddEntry(ctx, c.ID, domain.Entry{Author: "Айжан Осмонова", Title: "Айылдагы суу", Link: "https://kaktus.example.kg/suu"}, files.Input{}, nil)
+	return c.ID, e.ID
+}
+
+// tourTrainingTitle names the training the tour records (once).
+const tourTrainingTitle = "Кайрылуулар менен иштөө: окуу"
+
+var tourAttendees = []domain.Attendee{
+	{Name: "Гүлнара Үсөнова", Gender: "female", Group: "council_members"},
+	{Name: "Өмүрбек Нуров", Gender: "male", Group: "officials", Organisation: "Айыл өкмөтү"},
+	{Name: "Айпери Жумабаева", Gender: "female", Group: "civil_society", Organisation: "«Жаштар демилгеси» коомдук бирикмеси"},
+	{Name: "Нурбек Сатыбалдиев", Gender: "male", Group: "journalists", Organisation: "«Айыл жаңылыктары» гезити"},
+	{Name: "Чолпон Абдыкалыкова", Gender: "female", Group: "citizens"},
+	{Name: "Эрмек Токтосунов", Gender: "male", Group: "council_members"},
+}
+
+// tourTraining records, once, a training of the laptop's council with its
+// attendance list, and returns its id.
+func (u *UI) tourTraining() string {
+	ctx := context.Background()
+	svc := u.sess.Records()
+	for _, r := range u.summaries(records.Filter{Kind: domain.KindEvent}) {
+		if r.Title == tourTrainingTitle {
+			return r.ID
+		}
+	}
+	cs, err := svc.Councils(ctx)
+	if err != nil || len(cs) == 0 {
+		return ""
+	}
+	c := cs[0]
+	for _, x := range cs {
+		if x.Code == svc.HomeCouncil() {
+			c = x
+		}
+	}
+	ev, err := svc.CreateEvent(ctx, domain.Event{Council: c.Code, Kind: domain.EventKindTraining, Title: tourTrainingTitle,
+		Date: svc.Today().AddDays(-1), Oblast: c.Oblast, District: c.District, Venue: "Айыл өкмөтүнүн залы"})
+	if err != nil {
+		u.log.Warn("tour: the training", "err", err)
+		return ""
+	}
+	list := slices.Clone(tourAttendees)
+	for i := range list {
+		if list[i].Group == "council_members" {
+			list[i].Organisation = c.Name // the training's own council
+		}
+	}
+	if _, _, err := svc.SaveAttendees(ctx, ev.ID, list); err != nil {
+		u.log.Warn("tour: the attendees", "err", err)
+	}
+	return ev.ID
+}
+
+// scrollToText scrolls the scroll that holds the label showing text to
+// it (the tour's screenshot of a part of a long page).
+func scrollToText(o fyne.CanvasObject, text string) {
+	children := func(x fyne.CanvasObject) []fyne.CanvasObject {
+		switch c := x.(type) {
+		case *fyne.Container:
+			return c.Objects
+		case *container.Scroll:
+			return []fyne.CanvasObject{c.Content}
+		case *widget.Card:
+			return []fyne.CanvasObject{c.Content}
+		case *container.Split:
+			return []fyne.CanvasObject{c.Leading, c.Trailing}
+		}
+		return nil
+	}
+	// at is where the label is in x.
+	var at func(x fyne.CanvasObject) (fyne.Position, bool)
+	at = func(x fyne.CanvasObject) (fyne.Position, bool) {
+		if l, ok := x.(*widget.Label); ok && l.Text == text {
+			return fyne.Position{}, true
+		}
+		for _, k := range children(x) {
+			if p, ok := at(k); ok {
+				return p.Add(k.Position()), true
+			}
+		}
+		return fyne.Position{}, false
+	}
+	var scroll func(x fyne.CanvasObject) bool
+	scroll = func(x fyne.CanvasObject) bool {
+		if sc, ok := x.(*container.Scroll); ok {
+			if p, ok := at(sc.Content); ok {
+				sc.ScrollToOffset(fyne.NewPos(0, p.Y-12))
+				return true
+			}
+		}
+		for _, k := range children(x) {
+			if scroll(k) {
+				return true
+			}
+		}
+		return false
+	}
+	scroll(o)
 }

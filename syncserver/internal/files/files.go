@@ -219,8 +219,14 @@ func (s *Service) Put(ctx context.Context, dev *store.Device, ref syncproto.Reco
 	named, owner := policy.Chunks(st), policy.Owner(st)
 	quota := s.quotaOf(owner)
 	w := &batchWriter{s: s, owner: owner, quota: quota, resp: &syncproto.PutResponse{Proto: syncproto.Proto}, ch: make(chan []*pending)}
+	// The batches are stored under a context the request's end does not
+	// cancel: a cut link cancels ctx, and the chunks that had arrived
+	// whole (the batch being read, those being stored) would be refused
+	// by the store and sent again by the laptop, up to three batches a
+	// cut instead of the one chunk the cut broke. A batch is at most
+	// PutBatchBytes, so what outlives the request is bounded.
 	for range putStorers {
-		go w.run(ctx)
+		go w.run(context.WithoutCancel(ctx))
 	}
 	var (
 		batch      []*pending

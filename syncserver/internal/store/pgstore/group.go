@@ -99,9 +99,11 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].ctx), groupTimeout)
 	defer cancel()
 	s.groups.Add(1)
+	var judged map[string]bool // the devices the group judged
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 		w := newLogTx(ctx, tx)
-		if err := w.lock(); err != nil {
+		w.ackReads = &s.ackReads
+		if err := w.lock(s.takeHints()); err != nil {
 			return err
 		}
 		wrote := false
@@ -132,8 +134,12 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 		if !wrote {
 			return errNothing
 		}
+		judged = w.ackedW
 		return w.flush()
 	})
+	if err == nil {
+		s.usedHints(judged)
+	}
 	if errors.Is(err, errNothing) {
 		err = nil
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -36,12 +37,17 @@ func ixOf(ix store.Index) string {
 type reader struct {
 	ctx context.Context
 	tx  pgx.Tx
+	// hint, if set, is told each device whose acknowledgement is read.
+	hint func(dev string)
 }
 
 // Acked implements store.LogReader.
 func (r *reader) Acked(dev string) (uint64, error) {
 	if !validPart(dev) {
 		return 0, nil
+	}
+	if r.hint != nil {
+		r.hint(dev)
 	}
 	var n int64
 	err := r.tx.QueryRow(r.ctx, `SELECT seq FROM acked WHERE device = $1`, dev).Scan(&n)
@@ -125,7 +131,7 @@ func decodeState(b []byte) (*changeset.State, error) {
 
 // ReadLog implements store.Log.
 func (s *Store) ReadLog(ctx context.Context, fn func(store.LogReader) error) error {
-	return s.readOnly(ctx, func(tx pgx.Tx) error { return fn(&reader{ctx: ctx, tx: tx}) })
+	return s.readOnly(ctx, func(tx pgx.Tx) error { return fn(&reader{ctx: ctx, tx: tx, hint: s.hint}) })
 }
 
 // logTx is one Append. It caches what it read (nothing else writes the
@@ -147,6 +153,8 @@ type logTx struct {
 	refused []store.Refusal
 	confl   map[conflictKey][]byte
 	undo    []func() // what restores the entries the running function wrote (group.go)
+
+	ackReads *atomic.Int64 // the store's count of acknowledgements read one at a time
 
 	public
 }
@@ -183,12 +191,36 @@ func newLogTx(ctx context.Context, tx pgx.Tx) *logTx {
 		public: newPublic()}
 }
 
-// lock takes the log: the one row of log_state, until the commit.
-func (w *logTx) lock() error {
+// lock takes the log: the one row of log_state, until the commit. With
+// it, in the same round trip, it reads the acknowledgements of devices
+// (the store's hints): each statement of a READ COMMITTED transaction sees
+// what was committed before it began, and this one begins once the lock
+// is held, so what it reads is as current as a read inside the append.
+func (w *logTx) lock(devs []string) error {
+	b := &pgx.Batch{}
 	var head, clock, n int64
-	err := w.tx.QueryRow(w.ctx, `SELECT head, clock, public_n, public_rule FROM log_state FOR UPDATE`).Scan(&head, &clock, &n, &w.rule0)
-	if err != nil {
+	b.Queue(`SELECT head, clock, public_n, public_rule FROM log_state FOR UPDATE`).QueryRow(func(r pgx.Row) error {
+		return r.Scan(&head, &clock, &n, &w.rule0)
+	})
+	found := map[string]uint64{}
+	if len(devs) > 0 {
+		b.Queue(`SELECT device, seq FROM acked WHERE device = ANY($1)`, devs).Query(func(rows pgx.Rows) error {
+			var dev string
+			var seq int64
+			_, err := pgx.ForEachRow(rows, []any{&dev, &seq}, func() error {
+				found[dev] = u64(seq)
+				return nil
+			})
+			return err
+		})
+	}
+	if err := w.tx.SendBatch(w.ctx, b).Close(); err != nil {
 		return fmt.Errorf("take the log: %w", err)
+	}
+	for _, dev := range devs {
+		if validPart(dev) {
+			w.acked[dev] = found[dev] // none: 0
+		}
 	}
 	w.head0, w.clock0, w.publicN = u64(head), u64(clock), u64(n)
 	w.head, w.clock, w.rule = w.head0, w.clock0, w.rule0
@@ -199,6 +231,9 @@ func (w *logTx) lock() error {
 func (w *logTx) Acked(dev string) (uint64, error) {
 	if n, ok := w.acked[dev]; ok {
 		return n, nil
+	}
+	if w.ackReads != nil {
+		w.ackReads.Add(1)
 	}
 	n, err := w.reader.Acked(dev)
 	if err == nil && validPart(dev) {

@@ -56,6 +56,15 @@ type Store struct {
 	pending []*appendReq
 	leading bool
 	groups  atomic.Int64 // transactions of appends begun (for tests)
+
+	// Devices whose acknowledgement a ReadLog read lately (ackhint.go):
+	// their Append likely follows, and the next group reads them with the
+	// log's lock. A hint only saves a round trip; nothing relies on it.
+	hmu   sync.Mutex
+	hints map[string]int // device -> groups that took it
+	// ackReads counts acknowledgements read one at a time inside appends
+	// (for tests).
+	ackReads atomic.Int64
 }
 
 var _ store.Store = (*Store)(nil)

@@ -74,7 +74,10 @@
 //
 // Nothing correctness needs is kept in a process's memory: the head, the
 // next number, the acknowledgements, the server's clock and the
-// projection's version are rows, read under the lock.
+// projection's version are rows, read under the lock. What a process does
+// keep is which devices are about to append (ackhint.go), so that a group
+// reads their acknowledgements with the lock in one round trip rather than
+// one each inside it; the values are still read under the lock.
 //
 // # Transactions
 //

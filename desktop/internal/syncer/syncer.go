@@ -274,7 +274,32 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 			return sum, err
 		}
 	}
+	pipelined := false
 	for round := 0; round < maxRounds; round++ {
+		if !pipelined && c.ServerProto() >= 2 && s.svc.Seq()-st.Acked > uint64(limOps) {
+			// A backlog of more than one change set, to a server that
+			// takes a device's pushes in turn: pushed with requests in
+			// flight (pipeline.go), once a sync; what is left, and the
+			// pull, follow below.
+			pipelined = true
+			// The page being applied first: its cursor and the
+			// acknowledgements are both the store's sync state.
+			if err := ap.wait(sum); err != nil {
+				return sum, err
+			}
+			err := s.pushPipelined(ctx, c, &st, sum, &limOps, &limBytes, func() {
+				if s.Progress == nil {
+					return
+				}
+				// No page yet: how far the push has come.
+				if done, all := progress(st.Acked, acked0, total, cursor0, &syncproto.SyncResponse{}); all > 0 {
+					s.Progress(done, all)
+				}
+			})
+			if err != nil {
+				return sum, err
+			}
+		}
 		ops, size, err := s.svc.PendingOps(ctx, st.Acked, limOps, limBytes)
 		if err != nil {
 			return sum, err
@@ -350,20 +375,8 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		if err := checkAnswer(resp, req, s.svc.Seq()); err != nil {
 			return sum, err
 		}
-		if resp.Acked > st.Acked {
-			sum.Sent += int(resp.Acked - st.Acked)
-		}
-		var refused []records.Refusal
-		for _, r := range resp.Refused {
-			refused = append(refused, records.Refusal{Seq: r.Seq, Code: string(r.Code), Message: r.Message,
-				Fields: syncproto.FieldErrors(r.Fields), At: s.now().UTC()})
-		}
-		sum.Refused += len(refused)
-		if resp.Acked != st.Acked || len(refused) > 0 {
-			if err := s.svc.SetAcked(ctx, resp.Acked, refused); err != nil {
-				return sum, err
-			}
-			st.Acked = resp.Acked
+		if err := s.takeAnswer(ctx, resp, &st, sum); err != nil {
+			return sum, err
 		}
 		if len(resp.Ops) > 0 || resp.Cursor != st.Cursor {
 			// Operations that do not decode, or that this laptop may not

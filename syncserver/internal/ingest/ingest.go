@@ -38,6 +38,10 @@ type Ingester struct {
 	serverID  string
 	serverDev string
 
+	// pushing holds the devices whose push this process is applying
+	// (devices' turns, Push).
+	pushing devTurns
+
 	// Web submissions waiting to be committed together (Submit).
 	subMu      sync.Mutex
 	subQueue   []*submitReq
@@ -138,6 +142,16 @@ func (g *Ingester) Push(ctx context.Context, dev *store.Device, ops []syncproto.
 		}
 		return res, nil
 	}
+	// One push of a device at a time in this process: a laptop with a
+	// backlog sends its next change set while the server judges the one
+	// before (syncer's pipelined push), and the next one waits here for
+	// it instead of finding a gap. In another process it would find one
+	// (CodeGap), and the laptop sends it again: slower, never wrong.
+	turnDone, err := g.pushing.take(ctx, dev.ID)
+	if err != nil {
+		return nil, fmt.Errorf("push: %w", err)
+	}
+	defer turnDone()
 	var done Result // what attempts cut short by another push did
 	for attempt := 0; ; attempt++ {
 		res, err := g.push(ctx, dev, ops)
@@ -503,4 +517,44 @@ func trunc(s string) string {
 		return s[:64] + "..."
 	}
 	return s
+}
+
+// devTurns gives devices their turns: one holder per device at a time.
+type devTurns struct {
+	mu sync.Mutex
+	m  map[string]*turn
+}
+
+type turn struct {
+	ch      chan struct{} // holds a token while the turn is taken
+	waiting int           // holders and waiters; the entry goes at 0
+}
+
+// take waits for device id's turn (or ctx) and returns its release.
+func (d *devTurns) take(ctx context.Context, id string) (func(), error) {
+	d.mu.Lock()
+	if d.m == nil {
+		d.m = map[string]*turn{}
+	}
+	t := d.m[id]
+	if t == nil {
+		t = &turn{ch: make(chan struct{}, 1)}
+		d.m[id] = t
+	}
+	t.waiting++
+	d.mu.Unlock()
+	leave := func() {
+		d.mu.Lock()
+		if t.waiting--; t.waiting == 0 {
+			delete(d.m, id)
+		}
+		d.mu.Unlock()
+	}
+	select {
+	case t.ch <- struct{}{}:
+	case <-ctx.Done():
+		leave()
+		return nil, ctx.Err()
+	}
+	return func() { <-t.ch; leave() }, nil
 }

@@ -99,6 +99,8 @@ type killDevice struct {
 	*device
 	ops   []syncproto.WireOp // every operation made, index seq-1
 	acked uint64             // the highest acknowledgement received
+	// pipelined sends each batch as two change sets at once.
+	pipelined bool
 }
 
 // pushUntilError sends the operations after what the server acknowledged,
@@ -114,15 +116,57 @@ func (k *killDevice) pushUntilError(r *rand.Rand, stop <-chan struct{}) {
 			k.ops = append(k.ops, k.op(domain.KindAppeal, domain.NewID(), k.cncl, changeset.ActionCreate, appealFields(k.cncl)))
 		}
 		batch := k.ops[k.acked:]
-		status, resp, eb, err := k.trySync(k.frame(&syncproto.SyncRequest{Proto: syncproto.Proto, Device: k.id, Ops: batch}))
-		if err != nil {
+		if !k.pipelined || len(batch) < 2 {
+			status, resp, eb, err := k.trySync(k.frame(&syncproto.SyncRequest{Proto: syncproto.Proto, Device: k.id, Ops: batch}))
+			if err != nil {
+				return
+			}
+			if status != http.StatusOK {
+				k.h.t.Errorf("push: %d %+v", status, eb)
+				return
+			}
+			k.acked = resp.Acked
+			continue
+		}
+		// As a laptop with a backlog pushes (desktop/internal/syncer's
+		// pipeline): the batch in two binary change sets, the second sent
+		// while the server judges the first; the device's turns keep them
+		// in order. Either may be what the kill cuts.
+		half := len(batch) / 2
+		var wg sync.WaitGroup
+		acks := make([]uint64, 2)
+		failed := make([]bool, 2)
+		for i, part := range [][]syncproto.WireOp{batch[:half], batch[half:]} {
+			frame, err := k.h.codec.EncodeSyncRequest(&syncproto.SyncRequest{Proto: syncproto.Proto, Device: k.id, Ops: part}, 1)
+			if err != nil {
+				k.h.t.Error(err)
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				status, resp, eb, err := k.trySync(frame)
+				switch {
+				case err != nil:
+					failed[i] = true
+				case status == http.StatusOK:
+					acks[i] = resp.Acked
+				case eb != nil && eb.Code == syncproto.CodeGap:
+					// The second came first: sent again in the next round.
+				default:
+					k.h.t.Errorf("pipelined push: %d %+v", status, eb)
+					failed[i] = true
+				}
+			}()
+			if i == 0 {
+				time.Sleep(time.Millisecond) // sent first, as the laptop does
+			}
+		}
+		wg.Wait()
+		k.acked = max(k.acked, acks[0], acks[1])
+		if failed[0] || failed[1] {
 			return
 		}
-		if status != http.StatusOK {
-			k.h.t.Errorf("push: %d %+v", status, eb)
-			return
-		}
-		k.acked = resp.Acked
 	}
 }
 
@@ -148,7 +192,7 @@ func TestServerKilledDuringPushesKeepsWhatItAcknowledged(t *testing.T) {
 	}
 	var devs []*killDevice
 	for i := 0; i < 4; i++ {
-		devs = append(devs, &killDevice{device: h.enroll(domain.RoleSecretary, councils[i%len(councils)])})
+		devs = append(devs, &killDevice{device: h.enroll(domain.RoleSecretary, councils[i%len(councils)]), pipelined: i%2 == 1})
 	}
 	reader := h.enroll(domain.RoleCentral, "")
 	cl.Close()

@@ -1,0 +1,124 @@
+package syncer
+
+import (
+	"context"
+	"time"
+
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/shared/syncproto/syncclient"
+)
+
+// pushWindow is how many change sets a pipelined push has in flight.
+const pushWindow = 2
+
+// flight is one change set of a pipelined push, on its way.
+type flight struct {
+	ops  []*changeset.Op
+	size int
+	req  *syncproto.SyncRequest
+	done chan struct{}
+	resp *syncproto.SyncResponse
+	err  error
+	at   time.Time // when it was answered
+}
+
+// pushPipelined pushes a backlog of more than one change set with
+// pushWindow requests in flight, push only (no pull): the laptop reads
+// and encodes the next change set, and commits the last answer, while the
+// server judges the one before, instead of the two taking turns and
+// leaving a core idle. A server of protocol 2 takes a device's pushes one
+// at a time in arrival order (ingest's device turns), so the next change
+// set waits for the one before instead of finding a gap.
+//
+// Nothing here is trusted that the sequential loop would not trust: an
+// answer is checked (checkAnswer) and acknowledgements are recorded in
+// order, each only once the server has said it holds the operations
+// (durably, as it answers only after committing). At the first answer
+// that is not the whole change set acknowledged (an error, a gap because
+// the change set reached another server process first, a refusal to pace
+// the laptop, operations stopped at a clock), pushPipelined waits for what
+// is still in flight and returns: the sync's loop then goes on from what
+// was acknowledged, sends again what was not (the server ignores what it
+// already holds) and handles the error as it always has.
+func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *records.SyncState, sum *Summary, limOps, limBytes *int, progress func()) error {
+	var q []*flight
+	defer func() {
+		for _, f := range q {
+			<-f.done // nothing of this sync's client outlives it
+		}
+	}()
+	next := st.Acked
+	last := time.Now()
+	for {
+		for len(q) < pushWindow && next < s.svc.Seq() {
+			ops, size, err := s.svc.PendingOps(ctx, next, *limOps, *limBytes)
+			if err != nil {
+				return err
+			}
+			if len(ops) == 0 {
+				break
+			}
+			f := &flight{ops: ops, size: size, done: make(chan struct{}),
+				req: &syncproto.SyncRequest{Cap: syncproto.CurrentCapability, Device: s.svc.Device().ID, Cursor: st.Cursor}}
+			f.req.Ops = make([]syncproto.WireOp, 0, len(ops))
+			for _, op := range ops {
+				f.req.Ops = append(f.req.Ops, syncproto.ToWire(op))
+			}
+			go func() {
+				defer close(f.done)
+				f.resp, f.err = c.Sync(ctx, f.req)
+				f.at = time.Now()
+			}()
+			q = append(q, f)
+			next = ops[len(ops)-1].Seq
+		}
+		if len(q) == 0 {
+			return nil
+		}
+		f := q[0]
+		<-f.done
+		q = q[1:]
+		sum.Requests++
+		if f.err != nil {
+			return nil // the loop sends it again, and answers what it says
+		}
+		if err := checkAnswer(f.resp, f.req, s.svc.Seq()); err != nil {
+			return err
+		}
+		if err := s.takeAnswer(ctx, f.resp, st, sum); err != nil {
+			return err
+		}
+		progress()
+		if st.Acked != f.ops[len(f.ops)-1].Seq {
+			return nil // stopped short: the loop goes on from the acknowledgement
+		}
+		// How long the server took with this change set: from when it
+		// could start on it (sent, or the answer before came) to its
+		// answer. The first one waited for nothing else.
+		rtt := f.at.Sub(last)
+		last = f.at
+		*limOps, *limBytes = growPush(*limOps, *limBytes, len(f.ops), f.size, rtt)
+	}
+}
+
+// takeAnswer records what an answer to a push acknowledged and refused.
+func (s *Syncer) takeAnswer(ctx context.Context, resp *syncproto.SyncResponse, st *records.SyncState, sum *Summary) error {
+	if resp.Acked > st.Acked {
+		sum.Sent += int(resp.Acked - st.Acked)
+	}
+	var refused []records.Refusal
+	for _, r := range resp.Refused {
+		refused = append(refused, records.Refusal{Seq: r.Seq, Code: string(r.Code), Message: r.Message,
+			Fields: syncproto.FieldErrors(r.Fields), At: s.now().UTC()})
+	}
+	sum.Refused += len(refused)
+	if resp.Acked != st.Acked || len(refused) > 0 {
+		if err := s.svc.SetAcked(ctx, resp.Acked, refused); err != nil {
+			return err
+		}
+		st.Acked = resp.Acked
+	}
+	return nil
+}

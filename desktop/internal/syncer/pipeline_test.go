@@ -145,7 +145,9 @@ func TestPipelinedPush(t *testing.T) {
 					pipelined++
 				}
 			}
-			if pipelined == 0 || seq != st.Seq {
+			// (Refused on the way, the pipeline may have had nothing
+			// taken: the second can reach the server first, under load.)
+			if (c.fail == nil && pipelined == 0) || seq != st.Seq {
 				t.Errorf("%d change sets pipelined, the server holds up to %d of %d", pipelined, seq, st.Seq)
 			}
 		})

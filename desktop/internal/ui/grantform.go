@@ -68,6 +68,9 @@ type grantForm struct {
 	drows                                []*disbursementRow
 	addMilestone, addDisbursement, saveB *widget.Button
 	body                                 fyne.CanvasObject
+	// shown is what the form held when it opened: leaving it changed
+	// asks first (dirty).
+	shown string
 }
 
 type milestoneRow struct {
@@ -145,8 +148,27 @@ func newGrantForm(u *UI, g *domain.Grant) *grantForm {
 		}
 	}
 	f.body = container.NewVScroll(box)
+	f.shown = f.typed()
 	return f
 }
+
+// typed is everything the form's controls hold, to tell a change.
+func (f *grantForm) typed() string {
+	parts := []string{f.purpose.Text, f.amount.Text, f.start.Text, f.end.Text, f.notes.Text}
+	if f.council != nil {
+		parts = append(parts, f.council.Code())
+	}
+	for _, r := range f.mrows {
+		parts = append(parts, r.id, r.title.Text, r.due.Text)
+	}
+	for _, r := range f.drows {
+		parts = append(parts, r.id, r.on.Text, r.amount.Text, r.note.Text)
+	}
+	return strings.Join(parts, "\x00")
+}
+
+// dirty: the shell asks before leaving a form whose input is not saved.
+func (f *grantForm) dirty() bool { return f.typed() != f.shown }
 
 func (f *grantForm) title() string {
 	if f.old == nil {

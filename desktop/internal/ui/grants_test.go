@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/domain"
@@ -173,6 +174,16 @@ func TestGrantForms(t *testing.T) {
 			if f.purpose.Text != "Жергиликтүү бюджетти ачык талкуулоо кампаниясы" || m.title.Text != "Ачык угуу өткөрүлдү" {
 				t.Fatal("what was typed is lost")
 			}
+			// Back, unsaved: asked first, and the form stays.
+			h.u.shell.pop()
+			h.drain()
+			if h.u.shell.top() != page(f) {
+				t.Fatal("an unsaved grant form left without asking")
+			}
+			if d, ok := h.win.Canvas().Overlays().Top().(*widget.PopUp); !ok || d == nil {
+				t.Fatalf("no question before leaving: %T", h.win.Canvas().Overlays().Top())
+			}
+			h.win.Canvas().Overlays().Remove(h.win.Canvas().Overlays().Top())
 			f.end.SetText(day(300))
 			x.amount.SetText("100000")
 			test.Type(x.note, "№ 17")

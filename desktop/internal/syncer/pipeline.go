@@ -2,6 +2,8 @@ package syncer
 
 import (
 	"context"
+	"net/http/httptrace"
+	"sync"
 	"time"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
@@ -19,9 +21,13 @@ type flight struct {
 	size int
 	req  *syncproto.SyncRequest
 	done chan struct{}
-	resp *syncproto.SyncResponse
-	err  error
-	at   time.Time // when it was answered
+	// written is closed once the request is on the wire (or failed): the
+	// next change set is sent only then, so that it reaches the server
+	// after this one and waits for its turn instead of finding a gap.
+	written chan struct{}
+	resp    *syncproto.SyncResponse
+	err     error
+	at      time.Time // when it was answered
 }
 
 // pushPipelined pushes a backlog of more than one change set with
@@ -60,15 +66,26 @@ func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *re
 			if len(ops) == 0 {
 				break
 			}
-			f := &flight{ops: ops, size: size, done: make(chan struct{}),
+			f := &flight{ops: ops, size: size, done: make(chan struct{}), written: make(chan struct{}),
 				req: &syncproto.SyncRequest{Cap: syncproto.CurrentCapability, Device: s.svc.Device().ID, Cursor: st.Cursor}}
 			f.req.Ops = make([]syncproto.WireOp, 0, len(ops))
 			for _, op := range ops {
 				f.req.Ops = append(f.req.Ops, syncproto.ToWire(op))
 			}
+			if len(q) > 0 {
+				select {
+				case <-q[len(q)-1].written:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			var once sync.Once
+			wrote := func() { once.Do(func() { close(f.written) }) }
+			trace := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote() }})
 			go func() {
 				defer close(f.done)
-				f.resp, f.err = c.Sync(ctx, f.req)
+				defer wrote()
+				f.resp, f.err = c.Sync(trace, f.req)
 				f.at = time.Now()
 			}()
 			q = append(q, f)

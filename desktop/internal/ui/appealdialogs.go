@@ -47,7 +47,7 @@ func appealStep(p *appealDetail, to domain.Status) {
 		_, err = u.sess.Records().MoveAppeal(context.Background(), p.id, domain.Step{To: to, Note: strings.TrimSpace(note.Text),
 			On: d, Target: strings.TrimSpace(target.Text), Answer: strings.TrimSpace(answer.Text)})
 		if err == nil {
-			p.load()
+			p.loadAtTop()
 		}
 		return err
 	})
@@ -163,7 +163,7 @@ func appealReview(p *appealDetail) {
 		}
 		_, err := u.sess.Records().ChangeAppeal(context.Background(), p.id, &a, &edited, []string{"published", "published_on", "review_note"})
 		if err == nil {
-			p.load()
+			p.loadAtTop()
 		}
 		return err
 	})

@@ -59,6 +59,7 @@ type recordDetail[R any] struct {
 	// the person back where they were reading instead of at the top.
 	fields, history *container.Scroll
 	split           *container.Split
+	toTop           bool // the next draw starts both panes at the top (loadAtTop)
 }
 
 func newRecordDetail[R any](u *UI, spec *detailSpec[R], id string) *recordDetail[R] {
@@ -82,6 +83,15 @@ func (d *recordDetail[R]) changed(c []records.Changed) {
 func (d *recordDetail[R]) load() {
 	d.rec, d.err = d.spec.load(context.Background(), d.u.sess.Records(), d.id)
 	d.draw()
+}
+
+// loadAtTop draws the record again with both panes at their top: after
+// the person's own step of its workflow (or the centre's review), whose
+// result is the status at the page's head and the newest entry at the
+// history's; a change from elsewhere (load) keeps their place.
+func (d *recordDetail[R]) loadAtTop() {
+	d.toTop = true
+	d.load()
 }
 
 func (d *recordDetail[R]) draw() {
@@ -160,10 +170,12 @@ func (d *recordDetail[R]) draw() {
 		// The same record drawn again: the divider and both panes stay
 		// where they were (a pane shorter now is clamped when laid out).
 		split.Offset = d.split.Offset
-		fields.Offset = d.fields.Offset
-		history.Offset = d.history.Offset
+		if !d.toTop {
+			fields.Offset = d.fields.Offset
+			history.Offset = d.history.Offset
+		}
 	}
-	d.fields, d.history, d.split = fields, history, split
+	d.fields, d.history, d.split, d.toTop = fields, history, split, false
 	d.body.Objects = []fyne.CanvasObject{container.NewBorder(container.NewVBox(container.NewHScroll(actions), widget.NewSeparator()), nil, nil, nil, split)}
 	d.body.Refresh()
 }

@@ -667,6 +667,17 @@ func TestRecordPageKeepsItsPlaceWhenTheRecordChanges(t *testing.T) {
 		t.Errorf("the divider is at %v after the change, want 0.55", d.split.Offset)
 	}
 	h.mustShow("Кат кайра каралды: жооп мөөнөтүндө берилген жок")
+
+	// The person's own step of the workflow: its result is the status at
+	// the top of the page, so the page starts there (the divider stays).
+	d.loadAtTop()
+	h.drain()
+	if d.fields.Offset != (fyne.Position{}) || d.history.Offset != (fyne.Position{}) {
+		t.Errorf("after a step the panes are at %v and %v, want the top", d.fields.Offset, d.history.Offset)
+	}
+	if d.split.Offset != 0.55 {
+		t.Errorf("the divider is at %v after a step, want 0.55", d.split.Offset)
+	}
 }
 
 // An attendee taken off a training's list is named in the history ("taken

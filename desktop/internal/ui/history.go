@@ -27,11 +27,15 @@ func (u *UI) historyView(kind, id string) fyne.CanvasObject {
 	// An item of a list taken off (an attendee, a follow-up action) is
 	// stored as null: what it was is in an earlier entry, so the person is
 	// told who or what went, not just "—".
+	// Each value is decoded once, here, for both.
+	values := make([]map[string]any, len(entries))
 	removed := make([]map[string]any, len(entries))
 	last := map[string]any{}
 	for i, e := range entries {
+		values[i] = make(map[string]any, len(e.Changes))
 		for k, v := range e.Changes {
 			v = decoded(v)
+			values[i][k] = v
 			if _, item, isItem := strings.Cut(k, "/"); isItem && item != "" && v == nil && last[k] != nil {
 				if removed[i] == nil {
 					removed[i] = map[string]any{}
@@ -64,7 +68,7 @@ func (u *UI) historyView(kind, id string) fyne.CanvasObject {
 				lines = append(lines, "• "+u.fieldName(k)+": "+u.T("history.removed", "what", u.valueText(k, was)))
 				continue
 			}
-			lines = append(lines, "• "+u.fieldName(k)+": "+u.valueText(k, decoded(e.Changes[k])))
+			lines = append(lines, "• "+u.fieldName(k)+": "+u.valueText(k, values[i][k]))
 		}
 		if len(lines) > 0 {
 			l := widget.NewLabel(strings.Join(lines, "\n"))

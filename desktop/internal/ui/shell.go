@@ -149,14 +149,15 @@ func (s *shell) stop() {
 	s.stopSubs = nil
 }
 
-// do runs f on the UI goroutine unless the shell has stopped by then: a
-// save or a sync status queued just before the window closed, locked into
-// another store or switched to a restored one would otherwise draw pages
-// of a session that is closed (it did: a status update reached a record's
-// page after the store was closed, and the page read the nil session).
+// do runs f on the UI goroutine unless by then the shell has stopped or
+// is no longer the window's: a save or a sync status queued just before
+// the window closed or switched to a restored store would otherwise draw
+// pages of a session that is closed (it did: a status update reached a
+// record's page after the store was closed, and the page read the nil
+// session). Everything the subscriptions bring goes through here.
 func (s *shell) do(f func()) {
 	s.u.do(func() {
-		if s.stopped || s.u.sess == nil {
+		if s.stopped || s.u.shell != s || s.u.sess == nil {
 			return
 		}
 		f()
@@ -164,9 +165,6 @@ func (s *shell) do(f func()) {
 }
 
 func (s *shell) onChanged(c []records.Changed) {
-	if s.u.shell != s {
-		return
-	}
 	s.countConflicts()
 	for _, p := range s.roots {
 		p.changed(c)

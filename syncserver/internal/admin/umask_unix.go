@@ -2,14 +2,17 @@
 
 package admin
 
-import "syscall"
+import (
+	"net"
+	"syscall"
+)
 
-// withPrivateUmask runs listen with a umask that leaves a new file readable
-// and writable by its owner only, so that the control socket is never, even
-// for the moment between its creation and the chmod after it, open to other
-// users of the machine.
-func withPrivateUmask[T any](listen func() (T, error)) (T, error) {
+// listenPrivate listens on the Unix socket path under a umask that leaves
+// the new file readable and writable by its owner only, so that the
+// control socket is never, even for the moment between its creation and
+// the chmod after it, open to other users of the machine.
+func listenPrivate(path string) (net.Listener, error) {
 	old := syscall.Umask(0o177)
 	defer syscall.Umask(old)
-	return listen()
+	return net.Listen("unix", path)
 }

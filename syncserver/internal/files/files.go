@@ -223,8 +223,9 @@ func (s *Service) Put(ctx context.Context, dev *store.Device, ref syncproto.Reco
 	// cancel: a cut link cancels ctx, and the chunks that had arrived
 	// whole (the batch being read, those being stored) would be refused
 	// by the store and sent again by the laptop, up to three batches a
-	// cut instead of the one chunk the cut broke. A batch is at most
-	// PutBatchBytes, so what outlives the request is bounded.
+	// cut instead of the one chunk the cut broke. Put still waits for
+	// its storers before it returns (finish drains them), so the server's
+	// limits on requests at once bound this work as before.
 	for range putStorers {
 		go w.run(context.WithoutCancel(ctx))
 	}

@@ -353,7 +353,8 @@ func entryDialog(d *competitionDetail) {
 	box.Add(fs.add("link", "competition.link", link).box)
 	box.Add(fs.add("file", "competition.file", container.NewBorder(nil, nil, nil, browse, path)).box)
 	d.entryForm = &entryForm{author: author, title: title, link: link, path: path, category: category}
-	u.showModal(u.T("competition.add_entry"), fs, box, u.T("action.save"), func() error {
+	var m *modal
+	m = u.showModal(u.T("competition.add_entry"), fs, box, u.T("action.save"), func() error {
 		e := domain.Entry{Author: author.Text, Title: title.Text, Link: link.Text, Category: category.Code()}
 		var r *os.File
 		in := files.Input{}
@@ -371,26 +372,34 @@ func entryDialog(d *competitionDetail) {
 				fs.localError("file", u.T("competition.err_file", "path", p))
 				return errSilent
 			}
-			defer r.Close()
 			in.Name = filepath.Base(p)
 		}
 		var rd io.Reader
 		if r != nil {
 			rd = r
 		}
-		_, _, err := u.sess.Files().AddEntry(context.Background(), c.ID, e, in, rd)
-		if err != nil && rd != nil && !isValidation(err) {
-			// Storing the file failed (too large, unreadable): said
-			// beside it; what was typed stays.
-			fs.clear()
-			fs.localError("file", u.problem(err))
-			return errSilent
-		}
-		if err != nil {
-			return itemFaults(err, "entries/")
-		}
-		d.load()
-		return nil
+		// The file is cut, hashed and stored encrypted: off the UI
+		// goroutine, so a large scan does not freeze the window.
+		return m.background(u, fs, func() error {
+			if r != nil {
+				defer r.Close()
+			}
+			_, _, err := u.sess.Files().AddEntry(context.Background(), c.ID, e, in, rd)
+			return err
+		}, func(err error) error {
+			if err != nil && rd != nil && !isValidation(err) {
+				// Storing the file failed (too large, unreadable): said
+				// beside it; what was typed stays.
+				fs.clear()
+				fs.localError("file", u.problem(err))
+				return errSilent
+			}
+			if err != nil {
+				return itemFaults(err, "entries/")
+			}
+			d.load()
+			return nil
+		})
 	})
 }
 

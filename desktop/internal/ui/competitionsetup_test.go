@@ -125,16 +125,22 @@ func TestCompetitionSetUp(t *testing.T) {
 			ef.author.SetText("Нурлан Токтоматов")
 			ef.category.SetCode(c.Categories[0].ID)
 			ef.path.SetText(path + ".жок")
-			h.u.lastModal.run()
-			h.drain()
+			h.runModal()
 			h.mustShow(h.T("competition.err_file", "path", path+".жок"))
 			ef.path.SetText(path)
-			h.u.lastModal.run()
-			h.drain()
+			h.runModal()
 			h.mustShow(h.T("err.required"))
 			ef.title.SetText("Жер үлүшү кимде?")
-			h.u.lastModal.run()
-			h.drain()
+			// The file is stored off the UI goroutine: the dialog waits
+			// with its buttons off, and a second OK (Enter pressed again)
+			// does not store the entry twice.
+			m := h.u.lastModal
+			m.run()
+			if !m.busy || !m.ok.Disabled() || !m.cancel.Disabled() || !m.bar.Visible() {
+				t.Fatalf("while the file is stored: busy %v, OK off %v, Cancel off %v, bar %v", m.busy, m.ok.Disabled(), m.cancel.Disabled(), m.bar.Visible())
+			}
+			m.run()
+			h.waitFor("the entry stored", func() bool { return !m.busy })
 			d = h.u.shell.top().(*competitionDetail)
 			if len(d.c.Entries) != 1 || d.c.Entries[0].File == nil {
 				t.Fatalf("the entry with its file: %+v", d.c.Entries)
@@ -158,8 +164,7 @@ func TestCompetitionSetUp(t *testing.T) {
 			ef.title.SetText("Айылдагы суу")
 			ef.category.SetCode(c.Categories[0].ID)
 			ef.link.SetText("https://kaktus.example.kg/suu")
-			h.u.lastModal.run()
-			h.drain()
+			h.runModal()
 			d = h.u.shell.top().(*competitionDetail)
 			if len(d.c.Entries) != 2 {
 				t.Fatalf("entries: %+v", d.c.Entries)

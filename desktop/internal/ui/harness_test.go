@@ -91,6 +91,15 @@ func (h *harness) drain() {
 	}
 }
 
+// runModal presses the last modal's OK and waits for what it does,
+// including work it runs in the background (modal.background).
+func (h *harness) runModal() {
+	h.t.Helper()
+	m := h.u.lastModal
+	m.run()
+	h.waitFor("the dialog's work", func() bool { return !m.busy })
+}
+
 // waitFor runs queued UI work until cond holds.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()

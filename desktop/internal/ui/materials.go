@@ -320,7 +320,8 @@ func (p *materialsPage) publish(old *domain.Material) {
 	if old != nil {
 		heading = u.T("materials.new_version_of", "title", old.Title)
 	}
-	u.showModal(heading, fs, container.NewVScroll(box), u.T("materials.publish_ok"), func() error {
+	var m *modal
+	m = u.showModal(heading, fs, container.NewVScroll(box), u.T("materials.publish_ok"), func() error {
 		if path == "" {
 			fs.localError("file", u.T("materials.no_file"))
 			return errSilent
@@ -334,11 +335,18 @@ func (p *materialsPage) publish(old *domain.Material) {
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if _, err := u.sess.Files().Publish(context.Background(), in, f); err != nil {
+		// A material may be a video of hundreds of megabytes: it is cut,
+		// hashed and stored encrypted off the UI goroutine.
+		return m.background(u, fs, func() error {
+			defer f.Close()
+			_, err := u.sess.Files().Publish(context.Background(), in, f)
 			return err
-		}
-		u.sess.Loop.Trigger()
-		return nil
+		}, func(err error) error {
+			if err != nil {
+				return err
+			}
+			u.sess.Loop.Trigger()
+			return nil
+		})
 	})
 }

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"errors"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
@@ -15,23 +17,69 @@ import (
 type modal struct {
 	d       *dialog.CustomDialog
 	ok      *widget.Button
+	cancel  *widget.Button
+	bar     *widget.ProgressBarInfinite // moves while background work runs
 	content fyne.CanvasObject
 	run     func() // what OK does
+	busy    bool   // background work runs; OK and Cancel wait for it
+}
+
+// errPending is what a modal's ok returns after handing its work to
+// modal.background: the modal stays as it is until the work is done.
+var errPending = errors.New("ui: the modal's work is still running")
+
+// background runs work off the UI goroutine, for an OK whose work takes
+// long: storing a large file (a trainer's video, a competition entry's
+// scan) cuts, hashes and encrypts every byte, and on the UI goroutine
+// that froze the window for seconds. While it runs the modal's buttons
+// are disabled (a second OK would store the file twice; Cancel could not
+// undo what is being saved) and a bar moves; then finish, on the UI
+// goroutine, ends it as ok would: nil closes the modal, an error is shown
+// beside the fields with everything typed kept. It returns errPending, for
+// ok to return.
+func (m *modal) background(u *UI, fs *fieldSet, work func() error, finish func(error) error) error {
+	m.busy = true
+	m.ok.Disable()
+	m.cancel.Disable()
+	fs.clear()
+	m.bar.Show()
+	m.bar.Start()
+	var err error
+	u.async(func() { err = work() }, func() {
+		m.busy = false
+		m.bar.Stop()
+		m.bar.Hide()
+		m.ok.Enable()
+		m.cancel.Enable()
+		if err := finish(err); err != nil {
+			fs.show(err)
+			return
+		}
+		m.d.Hide()
+	})
+	return errPending
 }
 
 func (u *UI) showModal(title string, fs *fieldSet, content fyne.CanvasObject, okLabel string, ok func() error) *modal {
-	m := &modal{content: content}
+	m := &modal{content: content, bar: widget.NewProgressBarInfinite()}
+	m.bar.Stop()
+	m.bar.Hide()
 	run := func() {
+		if m.busy {
+			return // Enter in a field while the work runs
+		}
 		u.touch()
 		if err := ok(); err != nil {
-			fs.show(err)
+			if !errors.Is(err, errPending) {
+				fs.show(err)
+			}
 			return
 		}
 		m.d.Hide()
 	}
 	m.ok = u.primary(okLabel, theme.ConfirmIcon(), run)
-	cancel := u.button(u.T("action.cancel"), theme.CancelIcon(), func() { m.d.Hide() })
-	body := container.NewBorder(nil, container.NewVBox(fs.top, container.NewHBox(layout.NewSpacer(), cancel, m.ok)), nil, nil, content)
+	m.cancel = u.button(u.T("action.cancel"), theme.CancelIcon(), func() { m.d.Hide() })
+	body := container.NewBorder(nil, container.NewVBox(fs.top, m.bar, container.NewHBox(layout.NewSpacer(), m.cancel, m.ok)), nil, nil, content)
 	m.d = dialog.NewCustomWithoutButtons(title, body, u.win)
 	size := m.d.MinSize()
 	canvas := u.win.Canvas().Size()

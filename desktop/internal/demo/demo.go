@@ -17,6 +17,15 @@ type Options struct {
 	Appeals int
 	Events  int
 	Seed    uint64
+	// Spread makes the same records and operations in the order months of
+	// offline work leave them in a laptop's log: every appeal created
+	// first, then their later steps (workflow moves, consultations) in
+	// passes, the n-th step of every appeal that has one in pass n, each
+	// pass in a shuffled order. A transaction (one change set) then holds
+	// operations of many records, and a record's operations are far apart
+	// in the log: the backlog a server must merge state by state
+	// (syncbench -spread). Without it each appeal is made with its steps.
+	Spread bool
 	// Progress, if set, is called after each committed batch.
 	Progress func(appeals, events int)
 }
@@ -47,12 +56,27 @@ func Generate(ctx context.Context, svc *records.Service, o Options) (Result, err
 	today := svc.Today()
 	g := &gen{r: r, cat: svc.Catalog(), today: today, councils: councils}
 
+	// The plans draw from r in the same order either way, so Spread
+	// changes the order of the operations, not the records.
+	var later []*plan // with Spread: every appeal's plan, its ID once created
 	for made := 0; made < o.Appeals; {
 		n := min(batch, o.Appeals-made)
 		err := svc.Update(ctx, func(tx *records.Tx) error {
 			for i := 0; i < n; i++ {
-				if err := g.appeal(tx); err != nil {
+				p := g.plan()
+				saved, err := tx.CreateAppeal(p.appeal)
+				if err != nil {
 					return err
+				}
+				p.id = saved.ID
+				if o.Spread {
+					later = append(later, p)
+					continue
+				}
+				for _, s := range p.steps {
+					if err := s.apply(tx, p.id); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -65,6 +89,9 @@ func Generate(ctx context.Context, svc *records.Service, o Options) (Result, err
 		if o.Progress != nil {
 			o.Progress(res.Appeals, res.Events)
 		}
+	}
+	if err := spreadSteps(ctx, svc, later, o.Seed); err != nil {
+		return res, err
 	}
 	for made := 0; made < o.Events; {
 		n := min(batch, o.Events-made)
@@ -155,7 +182,31 @@ var paths = [][]domain.Status{
 	{domain.StatusRejected},
 }
 
-func (g *gen) appeal(tx *records.Tx) error {
+// plan is one demo appeal and the steps taken on it after its creation.
+type plan struct {
+	appeal domain.Appeal
+	id     string // once created
+	steps  []later
+}
+
+// later is one operation on an appeal after its creation: a workflow move
+// or, with consult set, a consultation.
+type later struct {
+	step    domain.Step
+	consult *domain.Consultation
+}
+
+func (l later) apply(tx *records.Tx, id string) error {
+	if l.consult != nil {
+		_, err := tx.AddConsultation(id, *l.consult)
+		return err
+	}
+	_, err := tx.MoveAppeal(id, l.step)
+	return err
+}
+
+// plan draws one appeal and its later steps.
+func (g *gen) plan() *plan {
 	c := g.councils[g.r.IntN(len(g.councils))]
 	cat := g.term(refdata.RightCategories)
 	texts := cases[cat]
@@ -195,10 +246,7 @@ func (g *gen) appeal(tx *records.Tx) error {
 	if g.r.IntN(3) == 0 {
 		a.VulnerableGroups = []string{g.term(refdata.VulnerableGroups)}
 	}
-	saved, err := tx.CreateAppeal(a)
-	if err != nil {
-		return err
-	}
+	p := &plan{appeal: a}
 	// Walk part of a route, one dated step after another, never past today.
 	// Older appeals are further along, as in a council that does its work;
 	// some stall, and those are the overdue ones the home screen shows.
@@ -222,16 +270,47 @@ func (g *gen) appeal(tx *records.Tx) error {
 		case domain.StatusAnswered:
 			step.Answer = "Орган чара көрүлгөнүн билдирди / Орган сообщил о принятых мерах"
 		}
-		if _, err := tx.MoveAppeal(saved.ID, step); err != nil {
-			return err
-		}
+		p.steps = append(p.steps, later{step: step})
 		if to == domain.StatusVerified && g.r.IntN(3) == 0 {
-			if _, err := tx.AddConsultation(saved.ID, domain.Consultation{On: on, Consultant: g.pick(lawyers), Summary: "Бекер юридикалык кеңеш берилди: арызды кантип жазуу керектиги түшүндүрүлдү."}); err != nil {
-				return err
-			}
+			p.steps = append(p.steps, later{consult: &domain.Consultation{On: on, Consultant: g.pick(lawyers), Summary: "Бекер юридикалык кеңеш берилди: арызды кантип жазуу керектиги түшүндүрүлдү."}})
 		}
 	}
-	return nil
+	return p
+}
+
+// spreadSteps makes the later steps of the plans in passes: pass n holds
+// the n-th step of every appeal that has one, in an order shuffled by a
+// generator of its own (so the records drawn do not depend on it), in
+// transactions of batch steps. A record's steps stay in their order.
+func spreadSteps(ctx context.Context, svc *records.Service, plans []*plan, seed uint64) error {
+	r := rand.New(rand.NewPCG(seed^0x5eed5eed, seed))
+	for pass := 0; ; pass++ {
+		var due []*plan
+		for _, p := range plans {
+			if pass < len(p.steps) {
+				due = append(due, p)
+			}
+		}
+		if len(due) == 0 {
+			return nil
+		}
+		r.Shuffle(len(due), func(i, j int) { due[i], due[j] = due[j], due[i] })
+		for len(due) > 0 {
+			n := min(batch, len(due))
+			err := svc.Update(ctx, func(tx *records.Tx) error {
+				for _, p := range due[:n] {
+					if err := p.steps[pass].apply(tx, p.id); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("demo: spread steps, pass %d: %w", pass+1, err)
+			}
+			due = due[n:]
+		}
+	}
 }
 
 func (g *gen) event() domain.Event {

@@ -39,6 +39,7 @@ import (
 type config struct {
 	records  int
 	seed     uint64
+	spread   bool
 	parts    map[string]bool
 	pouch    bool
 	server   string
@@ -72,6 +73,7 @@ func main() {
 	quick := flag.Bool("quick", false, "smoke test: 2,000 records, 21 and 100 clients, 3 rounds")
 	flag.IntVar(&c.records, "records", 100_000, "appeals to push (demo data of one council)")
 	flag.Uint64Var(&c.seed, "seed", 20261125, "seed of the generated records and edits")
+	flag.BoolVar(&c.spread, "spread", false, "push a spread backlog: the same records and operations, all appeals created first, their later steps in later passes in shuffled order (a record's operations far apart, change sets of many records)")
 	parts := flag.String("parts", strings.Join(allParts, ","), "what to run, comma separated: push, incr (needs push), day, load")
 	flag.BoolVar(&c.pouch, "pouchdb", true, "run the PouchDB peer too (needs node and npm)")
 	flag.StringVar(&c.server, "server", "", "kenesh-syncserver binary (default: build it from this module)")

@@ -54,10 +54,10 @@ func (e *env) push(ctx context.Context) error {
 	if err := l.enroll(ctx, srv, bigCouncil, domain.RoleSecretary, link.Addr); err != nil {
 		return err
 	}
-	slog.Info("generating demo appeals", "records", c.records, "council", bigCouncil)
+	slog.Info("generating demo appeals", "records", c.records, "council", bigCouncil, "spread", c.spread)
 	t0 := time.Now()
 	last := time.Now()
-	gen, err := demo.Generate(ctx, l.svc, demo.Options{Appeals: c.records, Seed: c.seed, Progress: func(a, _ int) {
+	gen, err := demo.Generate(ctx, l.svc, demo.Options{Appeals: c.records, Seed: c.seed, Spread: c.spread, Progress: func(a, _ int) {
 		if time.Since(last) > 15*time.Second {
 			slog.Info("generating", "appeals", a)
 			last = time.Now()
@@ -67,6 +67,9 @@ func (e *env) push(ctx context.Context) error {
 		return err
 	}
 	slog.Info("generated", "appeals", gen.Appeals, "operations", gen.Ops, "seconds", time.Since(t0).Seconds())
+	if c.spread {
+		e.res.note("spread backlog (-spread): the %d appeals created first, their later steps in later passes, shuffled; PouchDB replicates the same documents and revisions either way", gen.Appeals)
+	}
 
 	// Kenesh: everything pending, as many syncs as the laptop needs.
 	link.Reset()

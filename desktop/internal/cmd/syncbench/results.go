@@ -102,12 +102,14 @@ type results struct {
 
 	Load          []loadResult `json:"load,omitempty"`
 	ServerPeakRSS int64        `json:"server_peak_rss"`
+	// Spread: the push was of a spread backlog (-spread), whose target is 5x.
+	Spread bool `json:"spread,omitempty"`
 }
 
 func newResults(c *config) *results {
 	r := &results{
 		Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), CPUs: runtime.NumCPU(), Go: runtime.Version(),
-		Command: strings.Join(os.Args, " "), Records: c.records, Seed: c.seed, EdgeBPS: c.edgeBPS, EdgeRTTms: c.edgeRTT.Milliseconds(),
+		Command: strings.Join(os.Args, " "), Records: c.records, Seed: c.seed, Spread: c.spread, EdgeBPS: c.edgeBPS, EdgeRTTms: c.edgeRTT.Milliseconds(),
 	}
 	r.Machine = machine()
 	if out, err := exec.Command("git", "-C", c.root, "describe", "--always", "--dirty").Output(); err == nil {
@@ -147,8 +149,12 @@ func (r *results) print(out io.Writer) {
 	}
 	if r.PushK != nil {
 		k, p := r.PushK, r.PushP
-		row(fmt.Sprintf("push %d records, loopback: records/s", k.Records), f0(k.perSecond()), orDash(p, func(p *side) string { return f0(p.perSecond()) }),
-			ratioStr(k.perSecond(), pv(p, (*side).perSecond)), ">= 10x", met(p != nil, ratio(k.perSecond(), pv(p, (*side).perSecond)) >= 10))
+		name, target := fmt.Sprintf("push %d records, loopback: records/s", k.Records), 10.0
+		if r.Spread {
+			name, target = fmt.Sprintf("push %d records, spread backlog: records/s", k.Records), 5
+		}
+		row(name, f0(k.perSecond()), orDash(p, func(p *side) string { return f0(p.perSecond()) }),
+			ratioStr(k.perSecond(), pv(p, (*side).perSecond)), fmt.Sprintf(">= %gx", target), met(p != nil, ratio(k.perSecond(), pv(p, (*side).perSecond)) >= target))
 		row("  bytes on the wire", mb(k.bytes()), orDash(p, func(p *side) string { return mb(p.bytes()) }),
 			ratioStr(float64(k.bytes()), pv(p, bytesF)), "<= 0.25x", met(p != nil, ratio(float64(k.bytes()), pv(p, bytesF)) <= 0.25))
 		row("  seconds / requests", fmt.Sprintf("%.1f s / %d", k.Seconds, k.Requests), orDash(p, func(p *side) string { return fmt.Sprintf("%.1f s / %d", p.Seconds, p.Requests) }), "", "", "")

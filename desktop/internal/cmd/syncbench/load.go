@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -148,7 +151,13 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 		slog.Warn("cannot reset the server's peak RSS; the peak includes set-up", "err", err)
 	}
 	_, before, _ := srv.memory()
-	cpu0, db0 := srv.cpu(), dbCPU()
+	var up0, down0 int64
+	for _, lc := range clients {
+		t := lc.pc.Traffic()
+		up0, down0 = up0+t.Up, down0+t.Down
+	}
+	load0 := loadAvg()
+	cpu0, db0, self0 := srv.cpu(), dbCPU(), cpuSeconds(os.Getpid())
 
 	slog.Info("syncing at once", "clients", n, "rounds", c.rounds, "ops_per_sync", c.opsPer)
 	start := make(chan struct{})
@@ -176,7 +185,13 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 	if err := <-errs; err != nil {
 		return nil, err
 	}
-	cpu := srv.cpu() - cpu0
+	cpu, self := srv.cpu()-cpu0, cpuSeconds(os.Getpid())-self0
+	load1 := loadAvg()
+	var up, down int64
+	for _, lc := range clients {
+		t := lc.pc.Traffic()
+		up, down = up+t.Up, down+t.Down
+	}
 	if deployment.pg != nil {
 		slog.Info("load", "clients", n, "server_cpu_s", cpu, "postgres_cpu_s", dbCPU()-db0, "processes", len(srv.procs))
 	}
@@ -240,10 +255,12 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 	}
 	res := &loadResult{Clients: n, Rounds: c.rounds, OpsPerSync: c.opsPer, Requests: len(lat), Seconds: wall.Seconds(),
 		OpsPushed: n * c.rounds * c.opsPer, OpsPulled: pulled, P50ms: q(0.50), P99ms: q(0.99), MaxMs: q(1),
-		PeakRSS: peak, RSSBefore: before, ServerCPU: cpu}
+		PeakRSS: peak, RSSBefore: before, ServerCPU: cpu, ClientCPU: self, BytesUp: up - up0, BytesDown: down - down0,
+		Proto: clients[0].pc.ServerProto(), Load: [2]float64{load0, load1}}
 	res.ReqPerSecond = float64(res.Requests) / res.Seconds
 	res.OpsPushPerSec = float64(res.OpsPushed) / res.Seconds
-	slog.Info("load", "clients", n, "requests", res.Requests, "seconds", res.Seconds, "p99_ms", res.P99ms, "peak_rss_mib", peak>>20)
+	slog.Info("load", "clients", n, "requests", res.Requests, "seconds", res.Seconds, "p99_ms", res.P99ms, "peak_rss_mib", peak>>20,
+		"server_cpu_s", cpu, "client_cpu_s", self, "bytes_up", res.BytesUp, "bytes_down", res.BytesDown, "proto", res.Proto)
 	return res, nil
 }
 
@@ -303,4 +320,15 @@ func (lc *loadClient) sync(ctx context.Context, ops []syncproto.WireOp, timed bo
 	lc.cursor = resp.Cursor
 	lc.lastMore = resp.More
 	return nil
+}
+
+// loadAvg is the machine's load average over the last minute (0 where
+// /proc/loadavg is not).
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(strings.Fields(string(b) + " 0")[0], 64)
+	return f
 }

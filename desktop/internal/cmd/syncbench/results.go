@@ -50,21 +50,34 @@ type zstdCmp struct {
 
 // loadResult is one concurrency run.
 type loadResult struct {
-	Clients       int     `json:"clients"`
-	Rounds        int     `json:"rounds"`
-	OpsPerSync    int     `json:"ops_per_sync"`
-	Requests      int     `json:"requests"`
-	Seconds       float64 `json:"seconds"`
-	OpsPushed     int     `json:"ops_pushed"`
-	OpsPulled     int     `json:"ops_pulled"`
-	P50ms         float64 `json:"p50_ms"`
-	P99ms         float64 `json:"p99_ms"`
-	MaxMs         float64 `json:"max_ms"`
-	PeakRSS       int64   `json:"server_peak_rss"`
-	RSSBefore     int64   `json:"server_rss_before"`
-	ServerCPU     float64 `json:"server_cpu_seconds"`
+	Clients    int     `json:"clients"`
+	Rounds     int     `json:"rounds"`
+	OpsPerSync int     `json:"ops_per_sync"`
+	Requests   int     `json:"requests"`
+	Seconds    float64 `json:"seconds"`
+	OpsPushed  int     `json:"ops_pushed"`
+	OpsPulled  int     `json:"ops_pulled"`
+	P50ms      float64 `json:"p50_ms"`
+	P99ms      float64 `json:"p99_ms"`
+	MaxMs      float64 `json:"max_ms"`
+	PeakRSS    int64   `json:"server_peak_rss"`
+	RSSBefore  int64   `json:"server_rss_before"`
+	ServerCPU  float64 `json:"server_cpu_seconds"`
+	// ClientCPU is this process's CPU over the same time: the load
+	// generator's 500 clients share the machine's cores with the server,
+	// so what they cost is part of the measure.
+	ClientCPU     float64 `json:"client_cpu_seconds"`
 	ReqPerSecond  float64 `json:"requests_per_second"`
 	OpsPushPerSec float64 `json:"ops_pushed_per_second"`
+	// BytesUp and BytesDown are what the clients sent and received during
+	// the timed syncs (HTTP included); Proto is the protocol the server
+	// told them it speaks (2: they send protocol 2's requests, binary
+	// where that frame is the smaller, see syncproto.EncodeSyncRequest).
+	BytesUp   int64 `json:"bytes_up"`
+	BytesDown int64 `json:"bytes_down"`
+	Proto     int   `json:"proto"`
+	// Load is the machine's load average (1 minute) at the start and end.
+	Load [2]float64 `json:"loadavg"`
 }
 
 // results is everything one run measured.
@@ -208,6 +221,9 @@ func (r *results) print(out io.Writer) {
 		row(fmt.Sprintf("%d clients x %d syncs of %d ops: syncs/s, ops/s", l.Clients, l.Rounds, l.OpsPerSync), fmt.Sprintf("%.0f, %.0f", l.ReqPerSecond, l.OpsPushPerSec), "", "", "", "")
 		row("  latency p50 / p99 / max", fmt.Sprintf("%.0f / %.0f / %.0f ms", l.P50ms, l.P99ms, l.MaxMs), "", "", "report", "")
 		row("  server peak RSS (before), CPU", fmt.Sprintf("%s (%s), %.1f s", mib(l.PeakRSS), mib(l.RSSBefore), l.ServerCPU), "", "", "report", "")
+		row("  server CPU a sync, clients' CPU", fmt.Sprintf("%.2f ms, %.1f s", 1000*l.ServerCPU/float64(max(l.Requests, 1)), l.ClientCPU), "", "", "report", "")
+		row(fmt.Sprintf("  bytes up, down (server protocol %d)", l.Proto), fmt.Sprintf("%.2f MB, %.2f MB", float64(l.BytesUp)/1e6, float64(l.BytesDown)/1e6), "", "", "report", "")
+		row("  load average at start, end", fmt.Sprintf("%.1f, %.1f", l.Load[0], l.Load[1]), "", "", "report", "")
 	}
 	w.Flush()
 	if r.ServerPeakRSS > 0 {

@@ -40,8 +40,9 @@
 // request; a server answers every version from MinProto to Proto and
 // refuses others with CodeProtocol (CheckProto), telling the laptop what it
 // speaks (ErrorBody.MinProto, .Proto) and its person to update Kenesh.
-// Protocol 2 sends the sync request in a binary body (binary.go; the
-// answer is JSON as in protocol 1). A server of protocol 2 answers
+// Protocol 2 sends the sync request in a binary body (binary.go); the
+// answer is JSON as in protocol 1, or binary (page.go) for a laptop of
+// capability 8, which says so in its request. A server of protocol 2 answers
 // protocol 1 laptops (their JSON requests) as before, since laptops in
 // villages are updated seldom, until MinProto is raised once none is left
 // in the field. A laptop sends a binary body only to a server that said it
@@ -93,6 +94,12 @@
 //	               kind and council are written once and its clocks as
 //	               small deltas; a laptop of protocol 2 sends JSON to a
 //	               server that says protocol 1; MaxPushSettles
+//	8  2026-12-05  the sync's answer in a binary body (page.go:
+//	               AppendSyncResponse, DecodeSyncResponse reads either)
+//	               to a laptop whose request has capability 8, JSON to
+//	               others: each record's operations adjacent, strings in
+//	               a table, clocks as deltas; MaxPullFields,
+//	               MaxPullSettles
 //
 // Record kinds travel as operations and need no capability: a kind a
 // laptop does not know is kept as a record it does not show, and shown

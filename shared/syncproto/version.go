@@ -26,7 +26,7 @@ const MinProto = 1
 type CapabilityVersion int
 
 // CurrentCapability is the capability version of this code.
-const CurrentCapability CapabilityVersion = 7
+const CurrentCapability CapabilityVersion = 8
 
 // Capabilities a receiver may ask about.
 const (
@@ -46,6 +46,9 @@ const (
 	CapFiles CapabilityVersion = 6
 	// CapBinary: protocol 2, the sync request in a binary body.
 	CapBinary CapabilityVersion = 7
+	// CapBinaryPage: the sync's answer, its pull page with it, in a
+	// binary body (page.go) when the request says so.
+	CapBinaryPage CapabilityVersion = 8
 )
 
 // Has reports whether a peer of capability version v has capability c. A

@@ -42,7 +42,7 @@ func TestCheckProto(t *testing.T) {
 // A peer that sent no capability version has what laptops had before
 // capabilities were sent; the numbers only grow, and the newest is ours.
 func TestCapabilities(t *testing.T) {
-	caps := []CapabilityVersion{CapHead, CapClock, CapSettles, CapVersions, CapFiles, CapBinary}
+	caps := []CapabilityVersion{CapHead, CapClock, CapSettles, CapVersions, CapFiles, CapBinary, CapBinaryPage}
 	for i, c := range caps {
 		if i > 0 && c <= caps[i-1] {
 			t.Errorf("capability %d after %d", c, caps[i-1])

@@ -91,6 +91,10 @@ type SyncResponse struct {
 	Head uint64 `json:"head,omitempty"`
 	// Time is the server's clock (Unix ms), so a laptop can warn about its own.
 	Time int64 `json:"time"`
+	// Page is the page of a binary answer (capability 8, page.go),
+	// decoded: the operations of Ops, in the same order, as the laptop
+	// applies them. A JSON answer leaves it nil.
+	Page []*changeset.Op `json:"-"`
 }
 
 // Refusal is one refused operation. Fields, when the refusal is about

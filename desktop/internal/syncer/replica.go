@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
@@ -79,6 +80,41 @@ func (WireFormat) Unmarshal(b []byte) (*changeset.Op, error) {
 }
 
 func (WireFormat) Size(op *changeset.Op) int { return syncproto.WireSize(op) }
+
+// pageOps is the page of an answer as the laptop applies it: a binary
+// page's operations (decoded as changeset.Ops, one map each and the
+// page's strings shared) that validate, and the others as JSON, with why,
+// to be held back as decodePage holds back a JSON page's.
+func pageOps(resp *syncproto.SyncResponse) ([]*changeset.Op, []records.Unreadable) {
+	if resp.Page == nil {
+		return decodePage(resp.Ops)
+	}
+	ops := make([]*changeset.Op, 0, len(resp.Page))
+	var bad []records.Unreadable
+	for _, o := range resp.Page {
+		if err := o.Validate(); err != nil {
+			bad = append(bad, records.Unreadable{Raw: heldRaw(o), Reason: fmt.Sprintf("operation %s/%d: %v", o.Device, o.Seq, err)})
+			continue
+		}
+		ops = append(ops, o)
+	}
+	return ops, bad
+}
+
+// heldRaw is what is kept of a binary page's operation held back: its
+// JSON, with a value that is not JSON (a binary page carries any bytes)
+// kept as a JSON string of its bytes, so that nothing that came is lost.
+func heldRaw(o *changeset.Op) []byte {
+	w := syncproto.ToWire(o)
+	for name, c := range w.Fields {
+		if !json.Valid(c.V) {
+			c.V, _ = json.Marshal(string(c.V))
+			w.Fields[name] = c
+		}
+	}
+	raw, _ := json.Marshal(w)
+	return raw
+}
 
 // decodePage converts a pulled page as the server sent it: the operations
 // that decode, and the others as they came, with why, to be held back

@@ -378,10 +378,10 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		if err := s.takeAnswer(ctx, resp, &st, sum); err != nil {
 			return sum, err
 		}
-		if len(resp.Ops) > 0 || resp.Cursor != st.Cursor {
+		if len(resp.Ops) > 0 || len(resp.Page) > 0 || resp.Cursor != st.Cursor {
 			// Operations that do not decode, or that this laptop may not
 			// merge, are held back there: the pull goes on.
-			if err := ap.page(ctx, sum, resp.Ops, resp.Cursor, !resp.More); err != nil {
+			if err := ap.page(ctx, sum, resp, !resp.More); err != nil {
 				return sum, err
 			}
 			st.Cursor = resp.Cursor
@@ -502,16 +502,17 @@ const bulkOps = 32 << 10
 // background at once, or in a bulk load gathered into the window (the
 // window is applied, in the background, when full or when last says the
 // pull has caught up).
-func (a *applier) page(ctx context.Context, sum *Summary, page []syncproto.WireOp, cursor uint64, last bool) error {
+func (a *applier) page(ctx context.Context, sum *Summary, resp *syncproto.SyncResponse, last bool) error {
+	cursor := resp.Cursor
 	if !a.bulk {
 		a.start(ctx, func() (records.ApplyResult, []*changeset.Op, error) {
-			ops, unreadable := decodePage(page)
+			ops, unreadable := pageOps(resp)
 			res, err := a.svc.ApplyPulled(ctx, ops, unreadable, cursor)
 			return res, ops, err
 		})
 		return nil
 	}
-	ops, unreadable := decodePage(page)
+	ops, unreadable := pageOps(resp)
 	a.ops = append(a.ops, ops...)
 	a.bad = append(a.bad, unreadable...)
 	a.cursor, a.filled = cursor, true

@@ -290,11 +290,52 @@ func (c *Client) syncInto(ctx context.Context, req *syncproto.SyncRequest, out a
 		var perr *syncproto.Error
 		return errors.As(err, &perr), err
 	}
-	if err := c.codec.DecodeJSON(data, out); err != nil {
+	if err := c.decodeAnswer(data, out); err != nil {
 		// A reply cut off on the way: nothing is applied, the sync repeats.
 		return false, &syncproto.Error{Code: syncproto.CodeFrame, Message: "the server's reply arrived damaged or cut off: " + err.Error()}
 	}
 	return false, nil
+}
+
+// decodeAnswer decodes a sync's answer, JSON or binary (the server sends
+// binary to a request of capability 8, syncproto.CapBinaryPage), into
+// out. A *syncproto.SyncResponse gets a binary page's operations in Page;
+// a smaller struct gets the answer as its JSON would have been.
+func (c *Client) decodeAnswer(frame []byte, out any) error {
+	raw, err := c.codec.Decode(frame)
+	if err != nil {
+		return err
+	}
+	r, ok := out.(*syncproto.SyncResponse)
+	if !ok && !syncproto.IsBinaryResponse(raw) {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return fmt.Errorf("%w: payload is not a valid message: %v", syncproto.ErrFrame, err)
+		}
+		return nil
+	}
+	resp, err := syncproto.DecodeSyncResponse(raw)
+	if err != nil {
+		return err
+	}
+	if ok {
+		*r = *resp
+		return nil
+	}
+	if resp.Page != nil {
+		resp.Ops = make([]syncproto.WireOp, len(resp.Page))
+		for i, o := range resp.Page {
+			resp.Ops[i] = syncproto.ToWire(o)
+		}
+		resp.Page = nil
+	}
+	js, err := syncproto.Marshal(resp)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(js, out); err != nil {
+		return fmt.Errorf("%w: %v", syncproto.ErrFrame, err)
+	}
+	return nil
 }
 
 // post sends body to path and returns the answer's body, at most limit

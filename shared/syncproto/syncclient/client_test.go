@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
@@ -312,5 +313,68 @@ func TestBinaryFallsBackToJSON(t *testing.T) {
 	}
 	if want := []bool{true}; !slices.Equal(bodies, want) || c2.ServerProto() != 2 {
 		t.Fatalf("requests binary: %v, want %v; server protocol %d", bodies, want, c2.ServerProto())
+	}
+}
+
+// A binary answer (a server's to a request of capability 8) decodes into
+// a SyncResponse with its page in Page, and into a smaller struct as its
+// JSON would; a damaged one is CodeFrame, nothing applied.
+func TestBinaryAnswer(t *testing.T) {
+	cd := codec(t)
+	op := &changeset.Op{Device: "other", Seq: 7, HLC: 117675588638146560, Kind: domain.KindAppeal, Record: "r1", Council: "NRN-ATB",
+		Action: changeset.ActionCreate, Author: "катчы", Fields: map[string]changeset.Change{"status": {Value: json.RawMessage(`"received"`)}}}
+	damaged := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		raw, err := cd.Decode(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := syncproto.DecodeSyncRequest(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !req.Cap.Has(syncproto.CapBinaryPage) {
+			t.Errorf("the request says capability %d", req.Cap)
+		}
+		bin, err := syncproto.AppendSyncResponse(nil, &syncproto.SyncResponse{Proto: 2, Acked: 3, Cursor: 41, Head: 50, More: true, Time: 1}, []*changeset.Op{op})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if damaged {
+			bin = bin[:len(bin)-2]
+		}
+		out, _ := cd.Encode(bin, 1)
+		w.Header().Set("Content-Type", syncproto.ContentType)
+		w.Write(out)
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL, Options{ServerProto: 2, ServerDicts: []uint32{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	resp, err := c.Sync(context.Background(), &syncproto.SyncRequest{Device: "d", Pull: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Acked != 3 || resp.Cursor != 41 || resp.Head != 50 || !resp.More || len(resp.Ops) != 0 || len(resp.Page) != 1 ||
+		resp.Page[0].ID() != "other/7" || string(resp.Page[0].Fields["status"].Value) != `"received"` {
+		t.Fatalf("answer %+v, page %+v", resp, resp.Page)
+	}
+	var small struct {
+		Cursor uint64             `json:"cursor"`
+		Ops    []syncproto.WireOp `json:"ops"`
+	}
+	if err := c.SyncInto(context.Background(), &syncproto.SyncRequest{Device: "d", Pull: true}, &small); err != nil {
+		t.Fatal(err)
+	}
+	if small.Cursor != 41 || len(small.Ops) != 1 || small.Ops[0].Record != "r1" || small.Ops[0].Author != "катчы" {
+		t.Fatalf("into a smaller struct: %+v", small)
+	}
+	damaged = true
+	var perr *syncproto.Error
+	if _, err := c.Sync(context.Background(), &syncproto.SyncRequest{Device: "d", Pull: true}); !errors.As(err, &perr) || perr.Code != syncproto.CodeFrame {
+		t.Fatalf("a damaged answer: %v", err)
 	}
 }

@@ -145,14 +145,17 @@ func (g *Ingester) Push(ctx context.Context, dev *store.Device, ops []syncproto.
 	// One push of a device at a time in this process: a laptop with a
 	// backlog sends its next change set while the server judges the one
 	// before (syncer's pipelined push), and the next one waits here for
-	// it instead of finding a gap. In another process it would find one
-	// (CodeGap), and the laptop sends it again: slower, never wrong.
+	// it instead of finding a gap. When the one before went to another
+	// process, this one finds a gap; on a store of several processes it
+	// then waits for that process's acknowledgement (store.AckWaiter)
+	// before it answers CodeGap, and the laptop would send it again.
 	turnDone, err := g.pushing.take(ctx, dev.ID)
 	if err != nil {
 		return nil, fmt.Errorf("push: %w", err)
 	}
 	defer turnDone()
 	var done Result // what attempts cut short by another push did
+	waited := false
 	for attempt := 0; ; attempt++ {
 		res, err := g.push(ctx, dev, ops)
 		if res != nil {
@@ -171,11 +174,44 @@ func (g *Ingester) Push(ctx context.Context, dev *store.Device, ops []syncproto.
 			}
 			continue
 		}
+		if !waited && g.waitForGap(ctx, dev.ID, ops[0].Seq-1, err) {
+			waited = true
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
 		return res, nil
 	}
+}
+
+// gapWait bounds how long a push that found a gap waits for another
+// process to acknowledge what comes before it (waitForGap). The change set
+// it waits for is judged in tens of milliseconds on an idle server; a
+// wait that runs out (that request failed, or the laptop really skipped
+// operations) costs the laptop this much once, before it sends again from
+// what the server holds. A variable for tests.
+var gapWait = 3 * time.Second
+
+// waitForGap says whether a push that ended in err should be judged again:
+// err is a gap, the store has several processes (store.AckWaiter), and
+// the device's acknowledgement reached want (the seq before the change
+// set's first) within gapWait.
+func (g *Ingester) waitForGap(ctx context.Context, dev string, want uint64, err error) bool {
+	var perr *syncproto.Error
+	if !errors.As(err, &perr) || perr.Code != syncproto.CodeGap {
+		return false
+	}
+	aw, ok := g.st.(store.AckWaiter)
+	if !ok {
+		return false
+	}
+	n, werr := aw.WaitAcked(ctx, dev, want, gapWait)
+	if werr != nil {
+		g.log.Warn("waiting for a device's acknowledgement", "device", dev, "err", werr)
+		return false
+	}
+	return n >= want
 }
 
 // push is one attempt at Push. On store.ErrSequence it returns what it did

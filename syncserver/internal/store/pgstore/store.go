@@ -65,6 +65,8 @@ type Store struct {
 	// ackReads counts acknowledgements read one at a time inside appends
 	// (for tests).
 	ackReads atomic.Int64
+	// ackWaits counts WaitAcked's reads (for tests).
+	ackWaits atomic.Int64
 }
 
 var _ store.Store = (*Store)(nil)

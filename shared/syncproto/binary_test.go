@@ -308,6 +308,20 @@ func FuzzDecodeBinaryRequest(f *testing.F) {
 			}
 			return
 		}
+		// The server's decoding (straight into changeset.Op) decodes the
+		// same operations.
+		head, ops, err := DecodeSyncRequestOps(raw)
+		if err != nil {
+			t.Fatalf("DecodeSyncRequest took it, DecodeSyncRequestOps: %v", err)
+		}
+		if len(head.Ops) != 0 || len(ops) != len(req.Ops) {
+			t.Fatalf("DecodeSyncRequestOps: %d wire operations and %d, want 0 and %d", len(head.Ops), len(ops), len(req.Ops))
+		}
+		for i := range ops {
+			if a, b := fmt.Sprintf("%#v", OpFromWire(&req.Ops[i])), fmt.Sprintf("%#v", ops[i]); a != b {
+				t.Fatalf("operation %d: DecodeSyncRequest %s, DecodeSyncRequestOps %s", i, a, b)
+			}
+		}
 		again, err := AppendSyncRequest(nil, req)
 		if err != nil {
 			t.Fatalf("decoded a request it cannot encode: %v", err)

@@ -7,7 +7,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/kenesh/kenesh/shared/changeset"
-	"github.com/kenesh/kenesh/shared/hlc"
 )
 
 // Endpoints.
@@ -275,22 +274,11 @@ func MarshalOp(o *changeset.Op) ([]byte, error) {
 
 // FromWire converts and validates an operation from the wire.
 func FromWire(w WireOp) (*changeset.Op, error) {
-	o := &changeset.Op{Device: w.Device, Seq: w.Seq, HLC: hlc.Timestamp(w.HLC), Kind: w.Kind, Record: w.Record, Council: w.Council,
-		Action: changeset.Action(w.Action), Author: w.Author, Fields: make(map[string]changeset.Change, len(w.Fields))}
-	for k, c := range w.Fields {
-		ch := changeset.Change{Value: c.V, Base: hlc.Timestamp(c.B)}
-		if len(c.S) > changeset.MaxSettles {
-			return nil, fmt.Errorf("operation %s/%d: %w: field %q settles %d values, at most %d", w.Device, w.Seq, changeset.ErrInvalidOp, k, len(c.S), changeset.MaxSettles)
-		}
-		for _, v := range c.S {
-			ch.Settles = append(ch.Settles, changeset.Version{HLC: hlc.Timestamp(v.T), Device: v.D})
-		}
-		o.Fields[k] = ch
+	o := OpFromWire(&w)
+	if err := CheckOp(&o); err != nil {
+		return nil, err
 	}
-	if err := o.Validate(); err != nil {
-		return nil, fmt.Errorf("operation %s/%d: %w", w.Device, w.Seq, err)
-	}
-	return o, nil
+	return &o, nil
 }
 
 // EncodeRequest and friends marshal a body and wrap it in a frame.

@@ -403,7 +403,9 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 		return nil, perr(syncproto.CodeFrame, "%v: nothing was applied; send it again", err)
 	}
 	m.bytes.WithLabelValues("in", "decoded").Add(float64(len(raw)))
-	req, err := syncproto.DecodeSyncRequest(raw)
+	// A binary body's operations come decoded straight into what the
+	// ingester judges (bin); a JSON body's in req.Ops.
+	req, bin, err := syncproto.DecodeSyncRequestOps(raw)
 	switch {
 	case errors.Is(err, syncproto.ErrLimit):
 		return nil, perr(syncproto.CodeTooLarge, "%v", err)
@@ -415,11 +417,16 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 		return nil, syncproto.CheckProto(req.Proto)
 	case req.Device != dev.ID:
 		return nil, perr(syncproto.CodeForbidden, "the request is for device %q, but the token is this laptop's (%s)", trunc(req.Device), dev.ID)
-	case len(req.Ops) > syncproto.MaxPushOps:
-		return nil, perr(syncproto.CodeTooLarge, "%d operations in one sync, at most %d: send fewer at a time", len(req.Ops), syncproto.MaxPushOps)
+	case len(req.Ops)+len(bin) > syncproto.MaxPushOps:
+		return nil, perr(syncproto.CodeTooLarge, "%d operations in one sync, at most %d: send fewer at a time", len(req.Ops)+len(bin), syncproto.MaxPushOps)
 	}
 	resp := &syncproto.SyncResponse{Proto: syncproto.Proto, Cursor: req.Cursor}
-	res, err := h.cfg.Ingest.Push(ctx, dev, req.Ops)
+	var res *ingest.Result
+	if bin != nil {
+		res, err = h.cfg.Ingest.PushOps(ctx, dev, bin)
+	} else {
+		res, err = h.cfg.Ingest.Push(ctx, dev, req.Ops)
+	}
 	if err != nil {
 		return nil, err
 	}

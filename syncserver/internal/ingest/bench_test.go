@@ -91,6 +91,56 @@ func BenchmarkPush(b *testing.B) {
 	}
 }
 
+// BenchmarkPushBody is BenchmarkPush from the request body on, as the
+// server takes a laptop's change set of 500 operations: the binary body
+// (protocol 2) decoded, judged and written. "ops" decodes it straight into
+// changeset.Op (DecodeSyncRequestOps, PushOps), as the server does;
+// "wire" through WireOp (DecodeSyncRequest, Push), as it did before.
+// b.N is the number of operations; cpu-µs/op includes Badger's goroutines.
+func BenchmarkPushBody(b *testing.B) {
+	for _, path := range []string{"ops", "wire"} {
+		b.Run(path, func(b *testing.B) {
+			ctx := context.Background()
+			_, g := newIngester(b, badgerstore.Options{}, nil)
+			dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
+			gen := newBenchGen(dev.ID)
+			var cpu time.Duration // of the pushes, not of making their bodies
+			b.ResetTimer()
+			for i := 0; i < b.N; i += 500 {
+				b.StopTimer()
+				body, err := syncproto.AppendSyncRequest(nil, &syncproto.SyncRequest{Proto: 2, Device: dev.ID, Ops: gen.next(min(500, b.N-i))})
+				if err != nil {
+					b.Fatal(err)
+				}
+				cpu0 := cpuTime()
+				b.StartTimer()
+				var res *Result
+				if path == "ops" {
+					_, ops, err := syncproto.DecodeSyncRequestOps(body)
+					if err != nil {
+						b.Fatal(err)
+					}
+					res, err = g.PushOps(ctx, dev, ops)
+				} else {
+					req, err := syncproto.DecodeSyncRequest(body)
+					if err != nil {
+						b.Fatal(err)
+					}
+					res, err = g.Push(ctx, dev, req.Ops)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(res.Refused) > 0 {
+					b.Fatal(res.Refused[0].Message)
+				}
+				cpu += cpuTime() - cpu0
+			}
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
+		})
+	}
+}
+
 // peakRSS is the process's VmHWM in bytes (Linux only).
 func peakRSS() (uint64, bool) {
 	b, err := os.ReadFile("/proc/self/status")

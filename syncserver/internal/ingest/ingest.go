@@ -122,7 +122,23 @@ func (g *Ingester) Push(ctx context.Context, dev *store.Device, ops []syncproto.
 	if len(ops) > syncproto.MaxPushOps {
 		return nil, reqErr(syncproto.CodeTooLarge, 0, "%d operations in one sync, at most %d", len(ops), syncproto.MaxPushOps)
 	}
-	for i, w := range ops {
+	conv := make([]changeset.Op, len(ops))
+	for i := range ops {
+		conv[i] = syncproto.OpFromWire(&ops[i])
+	}
+	return g.PushOps(ctx, dev, conv)
+}
+
+// PushOps is Push of operations as syncproto.DecodeSyncRequestOps decodes
+// a binary body: converted, not yet judged valid (each invalid one is
+// refused alone, as Push refuses one FromWire refuses). PushOps does not
+// change them.
+func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changeset.Op) (*Result, error) {
+	if len(ops) > syncproto.MaxPushOps {
+		return nil, reqErr(syncproto.CodeTooLarge, 0, "%d operations in one sync, at most %d", len(ops), syncproto.MaxPushOps)
+	}
+	for i := range ops {
+		w := &ops[i]
 		if w.Device != dev.ID {
 			return nil, reqErr(syncproto.CodeForbidden, 0, "operation %d of the change set is signed by device %q, not by this laptop (%s): the whole change set is refused", i+1, trunc(w.Device), dev.ID)
 		}
@@ -216,9 +232,9 @@ func (g *Ingester) waitForGap(ctx context.Context, dev string, want uint64, err 
 
 // push is one attempt at Push. On store.ErrSequence it returns what it did
 // before (res) with the error.
-func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []syncproto.WireOp) (*Result, error) {
+func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.Op) (*Result, error) {
 	res := &Result{}
-	var fresh []syncproto.WireOp
+	var fresh []changeset.Op
 	var prev hlc.Timestamp // the clock of the device's last judged operation
 	err := g.st.ReadLog(ctx, func(x store.LogReader) error {
 		*res, fresh, prev = Result{}, nil, 0
@@ -236,7 +252,8 @@ func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []syncproto.
 				prev = hlc.Timestamp(e.HLC)
 			}
 		}
-		for i, w := range ops {
+		for i := range ops {
+			w := &ops[i]
 			if w.Seq > acked {
 				fresh = ops[i:]
 				break
@@ -249,7 +266,7 @@ func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []syncproto.
 			if e == nil {
 				continue
 			}
-			if e.HLC != w.HLC || e.Kind != w.Kind || e.Record != w.Record {
+			if e.HLC != uint64(w.HLC) || e.Kind != w.Kind || e.Record != w.Record {
 				return reqErr(syncproto.CodeConflictSeq, acked, "the server holds another operation as %s/%d (%s %s): was this laptop restored from an old backup?", dev.ID, w.Seq, e.Kind, e.Record)
 			}
 			if e.Code != "" {
@@ -274,8 +291,9 @@ func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []syncproto.
 	// An impossible clock stops the push there: what came before it is
 	// applied and acknowledged, nothing after it is judged (CodeClock).
 	now, stop := g.now(), ""
-	for i, w := range fresh {
-		if stop = checkClock(w.HLC, w.Seq, prev, now); stop != "" {
+	for i := range fresh {
+		w := &fresh[i]
+		if stop = checkClock(uint64(w.HLC), w.Seq, prev, now); stop != "" {
 			fresh = fresh[:i]
 			break
 		}
@@ -297,7 +315,7 @@ func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []syncproto.
 }
 
 // apply judges and writes ops in as few transactions as the store allows.
-func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []syncproto.WireOp, res *Result) error {
+func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset.Op, res *Result) error {
 	var stop *clockError // an operation whose clock is impossible: apply what came before it
 	for len(ops) > 0 && stop == nil {
 		limit := len(ops)
@@ -361,22 +379,22 @@ type chunkOut struct {
 // produced, each record's state once. fit is how many operations were
 // judged before an error (the transaction full: ErrTxnTooBig, or a clock
 // error).
-func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []syncproto.WireOp, trusted bool, out *chunkOut, at time.Time) (fit int, err error) {
+func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op, trusted bool, out *chunkOut, at time.Time) (fit int, err error) {
 	// An engine whose reads are round trips (PostgreSQL) reads the change
 	// set's records at once instead of one by one.
 	if p, ok := w.(store.Prefetcher); ok {
 		keys := make([]store.RecordKey, len(ops))
-		for i, op := range ops {
-			keys[i] = store.RecordKey{Kind: op.Kind, ID: op.Record}
+		for i := range ops {
+			keys[i] = store.RecordKey{Kind: ops[i].Kind, ID: ops[i].Record}
 		}
 		if err := p.Prefetch(keys); err != nil {
 			return 0, err
 		}
 	}
-	states := map[string]*changeset.State{}
-	var order []string
-	for i, op := range ops {
-		key, next, err := g.judge(w, dev, op, trusted, states, out, at)
+	states := map[store.RecordKey]*changeset.State{}
+	var order []store.RecordKey
+	for i := range ops {
+		key, next, err := g.judge(w, dev, &ops[i], trusted, states, out, at)
 		if err != nil {
 			return i, err
 		}
@@ -405,16 +423,21 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []syncproto.Wi
 
 // judge decides one operation and writes what it produced. It returns the
 // record's new state when the operation was accepted.
-func (g *Ingester) judge(x store.LogTx, dev *store.Device, w syncproto.WireOp, trusted bool, states map[string]*changeset.State, out *chunkOut, at time.Time) (string, *changeset.State, error) {
+func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, trusted bool, states map[store.RecordKey]*changeset.State, out *chunkOut, at time.Time) (store.RecordKey, *changeset.State, error) {
 	var ref *auth.Refusal
-	key := w.Kind + ":" + w.Record
-	op, err := syncproto.FromWire(w)
+	key := store.RecordKey{Kind: sent.Kind, ID: sent.Record}
+	op := sent
+	err := syncproto.CheckOp(sent)
 	if err == nil && !trusted {
 		// Who made a change is the device the administrator enrolled, by
 		// the name it was registered under, not what the laptop says: an
 		// honest laptop writes that very name (the enrollment's), and a
-		// stolen one cannot sign as central staff.
-		op.Author = dev.Name
+		// stolen one cannot sign as central staff. A copy: what the
+		// laptop sent stays as sent (a refusal keeps it, and the function
+		// of an Append may run again).
+		cp := *sent
+		cp.Author = dev.Name
+		op = &cp
 	}
 	var nameErr error
 	if err == nil {
@@ -435,12 +458,12 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, w syncproto.WireOp, t
 		cur, ok := states[key]
 		if !ok {
 			if cur, err = x.State(op.Kind, op.Record); err != nil {
-				return "", nil, err
+				return key, nil, err
 			}
 		}
 		if !trusted {
 			if ce := checkCreated(op, cur); ce != nil {
-				return "", nil, ce
+				return key, nil, ce
 			}
 			ref = auth.CheckWrite(dev, op, cur)
 		}
@@ -461,24 +484,24 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, w syncproto.WireOp, t
 				next = cur
 			}
 			if ref, err = g.merge(x, op, next, out); err != nil {
-				return "", nil, err
+				return key, nil, err
 			}
 		}
 	}
 	if ref != nil {
-		r := syncproto.Refusal{Seq: w.Seq, Code: ref.Code, Message: ref.Message, Fields: syncproto.FieldReasons(ref)}
-		raw, _ := json.Marshal(w)
-		err := x.Refuse(store.Refusal{Device: dev.ID, Seq: w.Seq, HLC: w.HLC, Kind: w.Kind, Record: w.Record,
+		r := syncproto.Refusal{Seq: sent.Seq, Code: ref.Code, Message: ref.Message, Fields: syncproto.FieldReasons(ref)}
+		raw, _ := json.Marshal(syncproto.ToWire(sent))
+		err := x.Refuse(store.Refusal{Device: dev.ID, Seq: sent.Seq, HLC: uint64(sent.HLC), Kind: sent.Kind, Record: sent.Record,
 			Code: string(r.Code), Message: r.Message, Op: raw, At: at})
 		if err != nil {
-			return "", nil, err
+			return key, nil, err
 		}
 		out.refused = append(out.refused, r)
-		return "", nil, nil
+		return key, nil, nil
 	}
 	seq, err := x.Accept(op, store.Index{Global: auth.IsGlobal(op.Kind), Council: next.Council})
 	if err != nil {
-		return "", nil, err
+		return key, nil, err
 	}
 	out.last = seq
 	out.accepted++

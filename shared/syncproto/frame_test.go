@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -152,4 +154,106 @@ func FuzzDecodeSyncResponse(f *testing.F) {
 			t.Fatalf("error not ErrFrame: %v", err)
 		}
 	})
+}
+
+// pagePayload is a reply of n distinct operations, as a pull page holds.
+func pagePayload(t testing.TB, n int) []byte {
+	resp := SyncResponse{Proto: Proto, Acked: 7, Cursor: 900, Time: 1764900000000}
+	for i := range n {
+		w := sampleRequest().Ops[0]
+		w.Seq = uint64(i + 1)
+		w.HLC += uint64(i * 7919)
+		w.Record = fmt.Sprintf("01a21153-0b83-732a-a9d2-%012d", i*31)
+		resp.Ops = append(resp.Ops, w)
+	}
+	raw, err := Marshal(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// A codec FastBelow(n) compresses a payload under n bytes at the fastest
+// level (another frame than the better level's, which any codec decodes)
+// and one of n or more as the codec it came from does.
+func TestFastBelow(t *testing.T) {
+	c := codec(t)
+	raw := pagePayload(t, 40)
+	for _, dict := range []uint32{0, 7} {
+		better, err := c.Encode(raw, dict)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast, err := c.FastBelow(len(raw)+1).Encode(raw, dict)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same, err := c.FastBelow(len(raw)).Encode(raw, dict)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(fast, better) {
+			t.Errorf("dict %d: a payload under the limit was compressed at the better level", dict)
+		}
+		if !bytes.Equal(same, better) {
+			t.Errorf("dict %d: a payload at the limit was not compressed at the better level", dict)
+		}
+		other, _ := NewCodec(map[uint32][]byte{7: testDict})
+		for _, f := range [][]byte{fast, better} {
+			got, err := other.Decode(f)
+			if err != nil || !bytes.Equal(got, raw) {
+				t.Fatalf("dict %d: round trip through another codec: %v", dict, err)
+			}
+		}
+	}
+}
+
+// Frames are compressed at once by up to maxEncoders encoders of each
+// kind, shared by the codecs FastBelow derives, each frame whole.
+func TestCodecConcurrent(t *testing.T) {
+	c := codec(t)
+	fast := c.FastBelow(1 << 20)
+	payloads := make([][]byte, 8)
+	for i := range payloads {
+		payloads[i] = pagePayload(t, 5+i*3)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				cc := c
+				if (g+i)%2 == 0 {
+					cc = fast
+				}
+				raw := payloads[(g+i)%len(payloads)]
+				f, err := cc.Encode(raw, uint32(7*(i%2)))
+				if err == nil {
+					var got []byte
+					if got, err = c.Decode(f); err == nil && !bytes.Equal(got, raw) {
+						err = errors.New("decoded another payload")
+					}
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	if len(c.encs.pools) != 4 {
+		t.Errorf("%d pools, want 4 (two dictionaries, two levels), shared by both codecs", len(c.encs.pools))
+	}
+	for k, p := range c.encs.pools {
+		if p.made < 1 || p.made > maxEncoders() {
+			t.Errorf("pool %+v made %d encoders, want 1 to %d", k, p.made, maxEncoders())
+		}
+	}
 }

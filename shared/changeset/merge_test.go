@@ -106,3 +106,47 @@ func TestMergeIsOrderIndependent(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeConflictsIsApply: MergeConflicts leaves the state Apply leaves
+// and finds the same conflicts (in whatever order), over random histories
+// of one record, values with white space to compact included.
+func TestMergeConflictsIsApply(t *testing.T) {
+	r := rand.New(rand.NewPCG(20261205, 2))
+	devices := []string{"A", "B", "C"}
+	fields := []string{"summary", "status", "village"}
+	values := []string{`"a"`, `"b"`, `[1, 2]`, `[1,2]`, `{"x": "y z"}`, `null`}
+	key := func(c Conflict) string {
+		return fmt.Sprintf("%s %v %s %v", c.Field, c.Loser.HLC, c.Loser.Device, c.Winner.HLC)
+	}
+	for round := 0; round < 300; round++ {
+		var applied, merged State
+		seq := map[string]uint64{}
+		for i := 0; i < 1+r.IntN(12); i++ {
+			dev := devices[r.IntN(len(devices))]
+			seq[dev]++
+			o := &Op{Device: dev, Seq: seq[dev], HLC: hlc.Timestamp(1 + r.IntN(20)), Kind: "appeal", Record: "r1",
+				Council: "NRN-ATB", Action: ActionUpdate, Author: "author " + dev, Fields: map[string]Change{}}
+			for j := 0; j < 1+r.IntN(3); j++ {
+				o.Fields[fields[r.IntN(len(fields))]] = Change{Value: json.RawMessage(values[r.IntN(len(values))]), Base: hlc.Timestamp(r.IntN(20))}
+			}
+			_, want, err1 := applied.Apply(o)
+			got, err2 := merged.MergeConflicts(o)
+			if (err1 == nil) != (err2 == nil) {
+				t.Fatalf("round %d: Apply %v, MergeConflicts %v", round, err1, err2)
+			}
+			a, b := map[string]Conflict{}, map[string]Conflict{}
+			for _, c := range want {
+				a[key(c)] = c
+			}
+			for _, c := range got {
+				b[key(c)] = c
+			}
+			if len(want) != len(got) || !reflect.DeepEqual(a, b) {
+				t.Fatalf("round %d, op %s: conflicts %+v, Apply's %+v", round, o.ID(), got, want)
+			}
+			if !reflect.DeepEqual(&applied, &merged) {
+				t.Fatalf("round %d, op %s:\n got %+v\nwant %+v", round, o.ID(), merged, applied)
+			}
+		}
+	}
+}

@@ -86,8 +86,29 @@ func (s *State) Values() map[string]json.RawMessage {
 // twice changes nothing; applying a set of operations in any order yields the
 // same values (last writer by hybrid clock, then device id, wins per field).
 func (s *State) Apply(op *Op) (changed []string, conflicts []Conflict, err error) {
-	return s.apply(op, true)
+	return s.apply(op, applyReport)
 }
+
+// MergeConflicts is Apply for a caller that needs the state and the
+// conflicts, not the report of what changed: the state and the conflicts
+// are Apply's, the conflicts in no particular order. Like Merge, the
+// state (and the conflicts) keep op's values themselves when they are
+// compact: the caller leaves the bytes op was decoded from unchanged while
+// it uses them. (A server judging a large push used Apply, whose sorting of
+// each operation's names and copying of each value it did not need.)
+func (s *State) MergeConflicts(op *Op) (conflicts []Conflict, err error) {
+	_, conflicts, err = s.apply(op, applyConflicts)
+	return conflicts, err
+}
+
+// applyMode is what apply reports.
+type applyMode int
+
+const (
+	applyMerge     applyMode = iota // nothing
+	applyConflicts                  // the conflicts
+	applyReport                     // the conflicts and the changed fields, in name order, values copied
+)
 
 // Merge is Apply without the report of what changed: the state it leaves
 // is the same (a field's winner does not depend on the order its
@@ -100,11 +121,11 @@ func (s *State) Apply(op *Op) (changed []string, conflicts []Conflict, err error
 // compact (nearly always; others are compacted into a copy): the caller
 // leaves the bytes op was decoded from unchanged while it uses the state.
 func (s *State) Merge(op *Op) error {
-	_, _, err := s.apply(op, false)
+	_, _, err := s.apply(op, applyMerge)
 	return err
 }
 
-func (s *State) apply(op *Op, report bool) (changed []string, conflicts []Conflict, err error) {
+func (s *State) apply(op *Op, mode applyMode) (changed []string, conflicts []Conflict, err error) {
 	if s.ID == "" {
 		s.Kind, s.ID = op.Kind, op.Record
 	}
@@ -131,7 +152,7 @@ func (s *State) apply(op *Op, report bool) (changed []string, conflicts []Confli
 	if op.HLC > s.Updated {
 		s.Updated = op.HLC
 	}
-	if !report {
+	if mode == applyMerge {
 		for name, ch := range op.Fields {
 			cur, exists := s.Fields[name]
 			if exists && (cur.HLC == op.HLC && cur.Device == op.Device && cur.Seq == op.Seq || !cur.olderThan(op.HLC, op.Device, op.Seq)) {
@@ -145,33 +166,50 @@ func (s *State) apply(op *Op, report bool) (changed []string, conflicts []Confli
 		}
 		return nil, nil, nil
 	}
-	names := make([]string, 0, len(op.Fields))
-	for name := range op.Fields {
-		names = append(names, name)
-	}
-	sort.Strings(names) // deterministic order of reported changes and conflicts
-	for _, name := range names {
-		ch := op.Fields[name]
-		in := FieldValue{Value: compact(ch.Value), HLC: op.HLC, Device: op.Device, Seq: op.Seq, Base: ch.Base}
+	field := func(name string, ch Change) {
+		var v json.RawMessage
+		switch {
+		case mode == applyReport:
+			v = compact(ch.Value)
+		case hasSpaceOutsideStrings(ch.Value):
+			v = compact(ch.Value)
+		default:
+			v = ch.Value[:len(ch.Value):len(ch.Value)]
+		}
+		in := FieldValue{Value: v, HLC: op.HLC, Device: op.Device, Seq: op.Seq, Base: ch.Base}
 		cur, exists := s.Fields[name]
 		if exists && cur.HLC == in.HLC && cur.Device == in.Device && cur.Seq == in.Seq {
-			continue // this very write again
+			return // this very write again
 		}
 		if !exists || cur.olderThan(in.HLC, in.Device, in.Seq) {
 			if exists && in.Base < cur.HLC && !bytes.Equal(cur.Value, in.Value) {
 				conflicts = append(conflicts, Conflict{Kind: s.Kind, Record: s.ID, Field: name, Winner: in, Loser: cur})
 			}
-			if !exists || !bytes.Equal(cur.Value, in.Value) {
+			if mode == applyReport && (!exists || !bytes.Equal(cur.Value, in.Value)) {
 				changed = append(changed, name)
 			}
 			s.Fields[name] = in
-			continue
+			return
 		}
 		// The incoming write is older: it loses, and is a conflict only if
 		// the winner's author had not seen it.
 		if cur.Base < in.HLC && !bytes.Equal(cur.Value, in.Value) {
 			conflicts = append(conflicts, Conflict{Kind: s.Kind, Record: s.ID, Field: name, Winner: cur, Loser: in})
 		}
+	}
+	if mode != applyReport {
+		for name, ch := range op.Fields {
+			field(name, ch)
+		}
+		return nil, conflicts, nil
+	}
+	names := make([]string, 0, len(op.Fields))
+	for name := range op.Fields {
+		names = append(names, name)
+	}
+	sort.Strings(names) // deterministic order of reported changes and conflicts
+	for _, name := range names {
+		field(name, op.Fields[name])
 	}
 	return changed, conflicts, nil
 }

@@ -114,20 +114,7 @@ func BenchmarkPushBody(b *testing.B) {
 				}
 				cpu0 := cpuTime()
 				b.StartTimer()
-				var res *Result
-				if path == "ops" {
-					_, ops, err := syncproto.DecodeSyncRequestOps(body)
-					if err != nil {
-						b.Fatal(err)
-					}
-					res, err = g.PushOps(ctx, dev, ops)
-				} else {
-					req, err := syncproto.DecodeSyncRequest(body)
-					if err != nil {
-						b.Fatal(err)
-					}
-					res, err = g.Push(ctx, dev, req.Ops)
-				}
+				res, err := pushBody(ctx, g, dev, body, path == "ops")
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -139,6 +126,23 @@ func BenchmarkPushBody(b *testing.B) {
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 	}
+}
+
+// pushBody decodes body and pushes its operations, as changeset.Op or
+// (ops false) as WireOp.
+func pushBody(ctx context.Context, g *Ingester, dev *store.Device, body []byte, ops bool) (*Result, error) {
+	if ops {
+		_, ops, err := syncproto.DecodeSyncRequestOps(body)
+		if err != nil {
+			return nil, err
+		}
+		return g.PushOps(ctx, dev, ops)
+	}
+	req, err := syncproto.DecodeSyncRequest(body)
+	if err != nil {
+		return nil, err
+	}
+	return g.Push(ctx, dev, req.Ops)
 }
 
 // peakRSS is the process's VmHWM in bytes (Linux only).

@@ -450,7 +450,7 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, t
 	case nameErr != nil:
 		// Names are the protocol's rule, which every store's keys rely on.
 		ref = &auth.Refusal{Code: syncproto.CodeInvalid, Message: nameErr.Error()}
-	case syncproto.WireSize(op) > syncproto.MaxOpBytes:
+	case overOpBytes(op):
 		// It could never be sent in a pull page.
 		ref = &auth.Refusal{Code: syncproto.CodeTooLarge, Message: fmt.Sprintf("operation %s is %d bytes, at most %d: a record's text is far shorter; save less at once",
 			op.ID(), syncproto.WireSize(op), syncproto.MaxOpBytes)}
@@ -512,7 +512,10 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, t
 // conflicts it finds. A refusal means the merged record is not acceptable;
 // an error is the store's.
 func (g *Ingester) merge(x store.LogTx, op *changeset.Op, next *changeset.State, out *chunkOut) (*auth.Refusal, error) {
-	_, conflicts, err := next.Apply(op)
+	// The state may keep op's values (MergeConflicts): they are the
+	// request's, unchanged until the push returns, and next does not
+	// outlive it (it is written and projected in this transaction).
+	conflicts, err := next.MergeConflicts(op)
 	if err != nil {
 		return &auth.Refusal{Code: syncproto.CodeInvalid, Message: err.Error()}, nil
 	}
@@ -561,6 +564,22 @@ func (g *Ingester) merge(x store.LogTx, op *changeset.Op, next *changeset.State,
 	}
 	out.conflicts += len(conflicts)
 	return nil, nil
+}
+
+// overOpBytes reports whether op is over syncproto.MaxOpBytes as a WireOp
+// (syncproto.WireSize). Nearly every operation is far below it, which a
+// bound shows without WireSize's walk over every string: a byte of a
+// string takes at most six as JSON, and the rest of an operation, a field
+// and a settled value at most 256, 64 and 64 bytes.
+func overOpBytes(op *changeset.Op) bool {
+	n := 256 + 6*(len(op.Device)+len(op.Kind)+len(op.Record)+len(op.Council)+len(op.Action)+len(op.Author))
+	for name, c := range op.Fields {
+		n += 64 + 6*len(name) + len(c.Value) + len(c.Settles)*64
+		for _, v := range c.Settles {
+			n += 6 * len(v.Device)
+		}
+	}
+	return n > syncproto.MaxOpBytes && syncproto.WireSize(op) > syncproto.MaxOpBytes
 }
 
 // checkedWhole reports the kinds whose record is checked as a whole after

@@ -11,7 +11,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/hlc"
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
@@ -187,4 +189,38 @@ func TestConcurrentPushesOfOneDevice(t *testing.T) {
 		raced = strings.Count(logs.String(), "at the same time")
 	}
 	t.Logf("pushes that found their operations judged by the other: %d", raced)
+}
+
+// TestOverOpBytes: the bound decides as WireSize does, around the limit
+// too, whatever the strings escape to.
+func TestOverOpBytes(t *testing.T) {
+	op := func(value int, name, author string, settles int) *changeset.Op {
+		o := &changeset.Op{Device: "dev-1", Seq: 123456, HLC: 117677491360104448, Kind: "appeal", Record: "r1", Council: "NRN-ATB",
+			Action: changeset.ActionUpdate, Author: author, Fields: map[string]changeset.Change{}}
+		v := append(append([]byte{'"'}, strings.Repeat("ы", value/2)...), '"')
+		c := changeset.Change{Value: v, Base: 117677491360104000}
+		for i := range settles {
+			c.Settles = append(c.Settles, changeset.Version{HLC: hlc.Timestamp(117677491360104000 + i), Device: strings.Repeat("\x01", 36)})
+		}
+		o.Fields[name] = c
+		o.Fields["status"] = changeset.Change{Value: []byte(`"verified"`)}
+		return o
+	}
+	cases := []*changeset.Op{
+		op(100, "summary", "bench", 0),
+		op(syncproto.MaxOpBytes-400, "summary", "bench", 0),
+		op(syncproto.MaxOpBytes-150, "summary", "bench", 0),
+		op(syncproto.MaxOpBytes-100, "summary", "bench", 0),
+		op(syncproto.MaxOpBytes, "summary", "bench", 0),
+		op(syncproto.MaxOpBytes-20000, strings.Repeat("\x00", 128), strings.Repeat("\"", 3000), 64),
+		op(syncproto.MaxOpBytes-40000, strings.Repeat("\x00", 128), strings.Repeat("\"", 3000), 64),
+	}
+	for i, o := range cases {
+		if got, want := overOpBytes(o), syncproto.WireSize(o) > syncproto.MaxOpBytes; got != want {
+			t.Errorf("case %d (%d bytes as JSON): over %v, want %v", i, syncproto.WireSize(o), got, want)
+		}
+	}
+	if !overOpBytes(cases[4]) || overOpBytes(cases[0]) {
+		t.Error("the cases do not cover both sides of the limit")
+	}
 }

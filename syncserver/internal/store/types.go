@@ -90,6 +90,12 @@ type PullLimits struct {
 	// encoding is kept (Page.Encoded) so it is made once. nil: the
 	// operation in the engine's storage encoding.
 	Encode func(*changeset.Op) ([]byte, error)
+	// Size, when Encode is nil, is what the operation takes of the page,
+	// for a caller that encodes the page whole from Ops (a binary page
+	// writes each record's operations together, and strings once): the
+	// page is sized by it, MaxOpBytes compares with it, and Encoded is
+	// left nil.
+	Size func(*changeset.Op) int
 	// MaxOpBytes, if set, withholds an operation whose encoding is longer
 	// (Page.Withheld), as one Encode fails on: one that could never fit a
 	// page must not stop the pull of everyone who sees it.
@@ -106,8 +112,8 @@ type PullLimits struct {
 // (from before a restore) comes back as the head.
 type Page struct {
 	Ops     []*changeset.Op
-	Encoded [][]byte // Ops as PullLimits.Encode made them
-	Bytes   int      // length of Encoded
+	Encoded [][]byte // Ops as PullLimits.Encode made them (nil with PullLimits.Size)
+	Bytes   int      // length of Encoded (the sum of Size)
 	// Withheld are operations skipped because they were over MaxOpBytes
 	// or could not be encoded (their ids, "device/seq"); the cursor moved
 	// past them.

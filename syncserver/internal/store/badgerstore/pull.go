@@ -91,24 +91,30 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 				c.advance()
 				continue
 			}
-			enc := raw
+			enc, size := raw, len(raw)
 			var encErr error
-			if lim.Encode != nil {
+			switch {
+			case lim.Encode != nil:
 				enc, encErr = lim.Encode(op)
+				size = len(enc)
+			case lim.Size != nil:
+				size = lim.Size(op)
 			}
-			if encErr != nil || lim.MaxOpBytes > 0 && len(enc) > lim.MaxOpBytes {
+			if encErr != nil || lim.MaxOpBytes > 0 && size > lim.MaxOpBytes {
 				p.Withheld = append(p.Withheld, op.ID())
 				p.Cursor = seq
 				c.advance()
 				continue
 			}
-			if len(p.Ops) > 0 && (len(p.Ops) >= lim.MaxOps || p.Bytes+len(enc) > lim.MaxBytes) {
+			if len(p.Ops) > 0 && (len(p.Ops) >= lim.MaxOps || p.Bytes+size > lim.MaxBytes) {
 				p.More = true
 				return nil
 			}
 			p.Ops = append(p.Ops, op)
-			p.Encoded = append(p.Encoded, enc)
-			p.Bytes += len(enc)
+			if lim.Encode != nil || lim.Size == nil {
+				p.Encoded = append(p.Encoded, enc)
+			}
+			p.Bytes += size
 			p.Cursor = seq
 			c.advance()
 		}

@@ -185,23 +185,29 @@ func page(rows pgx.Rows, p *store.Page, withHead bool, exclude string, lim store
 			if err != nil {
 				return n, seen, false, fmt.Errorf("log entry %d: %w", seq, err)
 			}
-			enc := b
+			enc, size := b, len(b)
 			var encErr error
-			if lim.Encode != nil {
+			switch {
+			case lim.Encode != nil:
 				enc, encErr = lim.Encode(op)
+				size = len(enc)
+			case lim.Size != nil:
+				size = lim.Size(op)
 			}
-			if encErr != nil || lim.MaxOpBytes > 0 && len(enc) > lim.MaxOpBytes {
+			if encErr != nil || lim.MaxOpBytes > 0 && size > lim.MaxOpBytes {
 				p.Withheld = append(p.Withheld, op.ID())
 				p.Cursor = seq
 				continue
 			}
-			if len(p.Ops) > 0 && (len(p.Ops) >= lim.MaxOps || p.Bytes+len(enc) > lim.MaxBytes) {
+			if len(p.Ops) > 0 && (len(p.Ops) >= lim.MaxOps || p.Bytes+size > lim.MaxBytes) {
 				p.More = true
 				return n, seen, true, nil
 			}
 			p.Ops = append(p.Ops, op)
-			p.Encoded = append(p.Encoded, enc)
-			p.Bytes += len(enc)
+			if lim.Encode != nil || lim.Size == nil {
+				p.Encoded = append(p.Encoded, enc)
+			}
+			p.Bytes += size
 			p.Cursor = seq
 		}
 	}

@@ -155,6 +155,17 @@ func testPullLimits(t *testing.T, h *handle) {
 	if len(p.Encoded) != 7 || total != p.Bytes || total == 0 {
 		t.Fatalf("the stored encoding: %d operations, %d bytes counted as %d", len(p.Encoded), total, p.Bytes)
 	}
+	// With Size (a caller that encodes the page whole), pages are sized
+	// by it, MaxOpBytes compares with it, and nothing is encoded.
+	size := func(op *changeset.Op) int { b, _ := encode(op); return len(b) }
+	p, got = pullAll(t, h.st, store.Scope{All: true}, "", 0, store.PullLimits{MaxBytes: len(one) + len(two), Size: size})
+	if !slices.Equal(got, []uint64{1, 2}) || !p.More || p.Cursor != 2 || p.Encoded != nil || p.Bytes != len(one)+len(two) {
+		t.Fatalf("a page sized by Size: %v, more %v, cursor %d, %d encoded, %d bytes", got, p.More, p.Cursor, len(p.Encoded), p.Bytes)
+	}
+	p, got = pullAll(t, h.st, store.Scope{All: true}, "", 0, store.PullLimits{MaxBytes: 1 << 20, Size: size, MaxOpBytes: len(one)})
+	if !slices.Contains(got, 1) || len(got)+len(p.Withheld) != 7 || p.Cursor != 7 {
+		t.Fatalf("MaxOpBytes with Size: pulled %v, withheld %v, cursor %d", got, p.Withheld, p.Cursor)
+	}
 	// An operation that cannot be encoded, or is over MaxOpBytes, is
 	// withheld and passed, never a failed pull.
 	bad := errors.New("cannot encode")

@@ -590,7 +590,17 @@ func (s *Server) sync(r *http.Request) ([]byte, error) {
 	if req.Pull {
 		s.pull(dev, req, resp)
 	}
-	raw, err = syncproto.Marshal(resp)
+	if req.Pull && req.Cap.Has(syncproto.CapBinaryPage) {
+		page := make([]*changeset.Op, len(resp.Ops))
+		for i, w := range resp.Ops {
+			if page[i], err = syncproto.FromWire(w); err != nil {
+				return nil, err
+			}
+		}
+		raw, err = syncproto.AppendSyncResponse(nil, resp, page)
+	} else {
+		raw, err = syncproto.Marshal(resp)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -73,6 +73,7 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"Clock", testClock},
 		{"Requests", testRequests},
 		{"Pages", testPages},
+		{"BinaryPages", testBinaryPages},
 		{"Dictionaries", testDictionaries},
 		{"Versions", testVersions},
 		{"V1Laptop", testV1Laptop},
@@ -164,7 +165,16 @@ func (l *laptop) appeal(council, summary string) syncproto.WireOp {
 
 func (l *laptop) sync(req *syncproto.SyncRequest) (*syncproto.SyncResponse, error) {
 	req.Device = l.id
-	return l.c.Sync(context.Background(), req)
+	resp, err := l.c.Sync(context.Background(), req)
+	if err == nil && resp.Page != nil {
+		// A binary page (capability 8): the tests read its operations
+		// as a JSON page's.
+		resp.Ops = make([]syncproto.WireOp, len(resp.Page))
+		for i, o := range resp.Page {
+			resp.Ops[i] = syncproto.ToWire(o)
+		}
+	}
+	return resp, err
 }
 
 // push sends ops (no pull) and fails the test unless the server answers.
@@ -755,6 +765,63 @@ func testPages(t *testing.T, s *suite) {
 	resp, err = b.sync(&syncproto.SyncRequest{Cursor: last.Head + 1000, Pull: true})
 	if err != nil || resp.Cursor != last.Head {
 		t.Errorf("from past the end: %v %+v", err, resp)
+	}
+}
+
+// A laptop of capability 8 gets its page in a binary body, one of
+// capability 7 (or none) in JSON: the same operations, in the same order,
+// with the same cursor.
+func testBinaryPages(t *testing.T, s *suite) {
+	a := s.enroll(domain.RoleSecretary, "NRN-ATB", "Ат-Башы")
+	var ops []syncproto.WireOp
+	for i := range 30 {
+		ops = append(ops, a.appeal("NRN-ATB", fmt.Sprintf("арыз %d: %s", i, strings.Repeat("ж", 20))))
+	}
+	ops = append(ops, a.op(domain.KindAppeal, ops[0].Record, "NRN-ATB", changeset.ActionUpdate, map[string]any{"status": "under_review"}))
+	a.push(ops...)
+	b := s.enroll(domain.RoleSecretary, "NRN-ATB", "Ат-Башы 2")
+	codec, err := syncproto.DefaultCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := map[syncproto.CapabilityVersion]*syncproto.SyncResponse{}
+	for _, c := range []syncproto.CapabilityVersion{0, syncproto.CapBinary, syncproto.CapBinaryPage} {
+		status, _, body := s.post(syncproto.PathSync, syncproto.ContentType, b.token,
+			s.frame(syncproto.SyncRequest{Proto: syncproto.Proto, Device: b.id, Pull: true, Cap: c}, 1), map[string]string{syncproto.HeaderDicts: "1"})
+		if status != http.StatusOK {
+			t.Fatalf("capability %d: %d %s", c, status, body)
+		}
+		raw, err := codec.Decode(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := syncproto.IsBinaryResponse(raw), c >= syncproto.CapBinaryPage; got != want {
+			t.Fatalf("capability %d: binary answer %v, want %v", c, got, want)
+		}
+		resp, err := syncproto.DecodeSyncResponse(raw)
+		if err != nil {
+			t.Fatalf("capability %d: %v", c, err)
+		}
+		for _, o := range resp.Page {
+			resp.Ops = append(resp.Ops, syncproto.ToWire(o))
+		}
+		answers[c] = resp
+	}
+	want := answers[0]
+	if len(want.Ops) < len(ops) || want.More { // with the councils' records
+		t.Fatalf("a JSON page of %d operations (more %v), pushed %d", len(want.Ops), want.More, len(ops))
+	}
+	for c, resp := range answers {
+		if resp.Cursor != want.Cursor || resp.Head != want.Head || len(resp.Ops) != len(want.Ops) {
+			t.Fatalf("capability %d: cursor %d, head %d, %d operations; JSON: %d, %d, %d", c, resp.Cursor, resp.Head, len(resp.Ops), want.Cursor, want.Head, len(want.Ops))
+		}
+		for i := range resp.Ops {
+			g, _ := json.Marshal(resp.Ops[i])
+			w, _ := json.Marshal(want.Ops[i])
+			if string(g) != string(w) {
+				t.Fatalf("capability %d, operation %d: %s, JSON's %s", c, i, g, w)
+			}
+		}
 	}
 }
 

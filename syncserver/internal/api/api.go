@@ -501,8 +501,16 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 		resp.Cursor, resp.More, resp.Head = req.Cursor, true, 0
 		return syncproto.Marshal(resp)
 	}
-	page, err := h.cfg.Store.Pull(ctx, auth.ReadScope(dev), dev.ID, req.Cursor,
-		store.PullLimits{MaxBytes: maxPull, MaxOps: syncproto.MaxPullOps, Encode: syncproto.MarshalOp, MaxOpBytes: syncproto.MaxOpBytes})
+	// A laptop that reads binary pages (capability 8) gets one, written
+	// whole from the page's operations (AppendSyncResponse); the page is
+	// sized by their JSON, which WireSize counts without writing it, so it
+	// holds what a JSON page would. Others get each operation's JSON.
+	binaryPage := req.Cap.Has(syncproto.CapBinaryPage)
+	lim := store.PullLimits{MaxBytes: maxPull, MaxOps: syncproto.MaxPullOps, Encode: syncproto.MarshalOp, MaxOpBytes: syncproto.MaxOpBytes}
+	if binaryPage {
+		lim.Encode, lim.Size = nil, syncproto.WireSize
+	}
+	page, err := h.cfg.Store.Pull(ctx, auth.ReadScope(dev), dev.ID, req.Cursor, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -513,6 +521,22 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 	m.opsWithheld.Add(float64(len(page.Withheld)))
 	resp.Cursor, resp.More, resp.Head = page.Cursor, page.More, page.Head
 	m.opsPulled.Add(float64(len(page.Ops)))
+	if binaryPage {
+		out, err := syncproto.AppendSyncResponse(nil, resp, page.Ops)
+		// A binary page is far smaller than its JSON (a third of it,
+		// TestBinaryPageBytes), but a varint can take more bytes than
+		// the decimal it replaces: should a page ever be larger than
+		// what its JSON was given, it goes as JSON.
+		if err != nil || len(out) <= maxPull+len(envelope) {
+			return out, err
+		}
+		h.log.Warn("a binary page larger than its JSON: sent as JSON", "device", dev.ID, "ops", len(page.Ops), "bytes", len(out))
+		lim.Encode, lim.Size = syncproto.MarshalOp, nil
+		if page, err = h.cfg.Store.Pull(ctx, auth.ReadScope(dev), dev.ID, req.Cursor, lim); err != nil {
+			return nil, err
+		}
+		resp.Cursor, resp.More, resp.Head = page.Cursor, page.More, page.Head
+	}
 	return withOps(resp, page.Encoded)
 }
 

@@ -194,6 +194,16 @@ func (d *device) push(ops ...syncproto.WireOp) *syncproto.SyncResponse {
 	return resp
 }
 
+// answerOps are the operations of an answer's page, JSON (Ops) or binary
+// (Page, capability 8), as WireOps.
+func answerOps(resp *syncproto.SyncResponse) []syncproto.WireOp {
+	out := resp.Ops
+	for _, o := range resp.Page {
+		out = append(out, syncproto.ToWire(o))
+	}
+	return out
+}
+
 // pullAll pulls from cursor 0 to the end and returns what the device sees.
 func (d *device) pullAll() []syncproto.WireOp {
 	d.h.t.Helper()
@@ -204,7 +214,7 @@ func (d *device) pullAll() []syncproto.WireOp {
 		if err != nil {
 			d.h.t.Fatalf("%s pull: %v", d.role, err)
 		}
-		out = append(out, resp.Ops...)
+		out = append(out, answerOps(resp)...)
 		cursor = resp.Cursor
 		if !resp.More {
 			return out

@@ -114,7 +114,7 @@ func TestTwoProcessesOnePostgres(t *testing.T) {
 				pulled <- err
 				return
 			}
-			seen = append(seen, resp.Ops...)
+			seen = append(seen, answerOps(resp)...)
 			cursor = resp.Cursor
 			if finished && !resp.More {
 				pulled <- nil

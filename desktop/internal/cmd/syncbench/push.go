@@ -403,12 +403,19 @@ func (e *env) verifyContent(ctx context.Context, srv *server, l *laptop) error {
 		if err := pc.sync(ctx, &syncproto.SyncRequest{Device: pc.device, Cursor: cursor, Pull: true, MaxPull: 4 << 20}, &resp); err != nil {
 			return fmt.Errorf("verify: pull: %w", err)
 		}
+		page := resp.Page // a binary page (capability 8), else JSON's
 		for _, w := range resp.Ops {
-			if w.Device != dev {
-				continue
-			}
 			op, err := syncproto.FromWire(w)
 			if err != nil {
+				return fmt.Errorf("verify: %w", err)
+			}
+			page = append(page, op)
+		}
+		for _, op := range page {
+			if op.Device != dev {
+				continue
+			}
+			if err := op.Validate(); err != nil {
 				return fmt.Errorf("verify: %w", err)
 			}
 			st := states[op.Record]

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // The batched log (format 2). One Append writes one log entry with all the
@@ -38,6 +39,41 @@ func appendBatch(b []byte, items [][]byte) []byte {
 		b = append(b, it...)
 	}
 	return b
+}
+
+// items are a batch's items as they are made: one buffer they are
+// appended to, and where each ends. Encoding each into a slice of its own
+// allocated and grew one per operation, then appendBatch copied them all.
+type items struct {
+	b   []byte
+	end []int
+}
+
+func (t *items) len() int { return len(t.end) }
+
+// item is item i, aliasing t.b.
+func (t *items) item(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = t.end[i-1]
+	}
+	return t.b[start:t.end[i]:t.end[i]]
+}
+
+// added records that the bytes appended to t.b since the last item are one.
+func (t *items) added() { t.end = append(t.end, len(t.b)) }
+
+// appendItems is appendBatch of t's items.
+func appendItems(b []byte, t *items) []byte {
+	b = slices.Grow(b, 1+binary.MaxVarintLen64*(1+len(t.end))+len(t.b))
+	b = append(b, batchV1)
+	b = binary.AppendUvarint(b, uint64(len(t.end)))
+	start := 0
+	for _, end := range t.end {
+		b = binary.AppendUvarint(b, uint64(end-start))
+		start = end
+	}
+	return append(b, t.b...)
 }
 
 // batch is a decoded log or judgement batch: item i is v[off[i]:off[i+1]],

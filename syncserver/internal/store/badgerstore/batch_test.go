@@ -97,3 +97,27 @@ func FuzzDecodeIndex(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendItems: a batch made from items appended to one buffer is the
+// batch of the same items made one by one, and items gives each back.
+func TestAppendItems(t *testing.T) {
+	for _, list := range [][][]byte{
+		{[]byte("a")},
+		{[]byte("op one"), {}, []byte("three"), bytes.Repeat([]byte{7}, 300)},
+		{{}, {}},
+	} {
+		var it items
+		for _, x := range list {
+			it.b = append(it.b, x...)
+			it.added()
+		}
+		if got, want := appendItems(nil, &it), appendBatch(nil, list); !bytes.Equal(got, want) {
+			t.Errorf("%q: %x, want %x", list, got, want)
+		}
+		for i, x := range list {
+			if !bytes.Equal(it.item(i), x) {
+				t.Errorf("%q: item %d is %q", list, i, it.item(i))
+			}
+		}
+	}
+}

@@ -63,10 +63,11 @@ type logTx struct {
 	head  uint64
 	acked map[string]uint64 // device -> highest seq judged, as this transaction left it
 
-	ops     [][]byte             // the accepted operations, storage encoding, seqs from the head before + 1
+	ops     items                // the accepted operations, storage encoding, seqs from the head before + 1
 	ix      map[string][]ixEntry // pull index key prefix -> its new entries
 	ixOrder []string
 	judged  map[string]*judgedRun // device -> its judgements in this transaction
+	states  []byte                // the states put, encoded (PutState)
 
 	// publicChanged: a published appeal or a council of the projection
 	// was put or deleted (its version moves at the end);
@@ -78,7 +79,7 @@ type logTx struct {
 // judgedRun is what one Append judged of one device: seqs first, first+1, ...
 type judgedRun struct {
 	first   uint64
-	entries [][]byte // opEntry.appendBinary
+	entries items // opEntry.appendBinary
 }
 
 // Acked implements store.LogReader, with this transaction's judgements.
@@ -91,8 +92,8 @@ func (w *logTx) Acked(dev string) (uint64, error) {
 
 // Judgement implements store.LogReader, with this transaction's judgements.
 func (w *logTx) Judgement(dev string, seq uint64) (*store.Judgement, error) {
-	if r := w.judged[dev]; r != nil && seq >= r.first && seq < r.first+uint64(len(r.entries)) {
-		e, err := decodeOpEntry(r.entries[seq-r.first])
+	if r := w.judged[dev]; r != nil && seq >= r.first && seq < r.first+uint64(r.entries.len()) {
+		e, err := decodeOpEntry(r.entries.item(int(seq - r.first)))
 		if err != nil {
 			return nil, err
 		}
@@ -126,7 +127,8 @@ func (w *logTx) judge(dev string, seq uint64, e opEntry) {
 		r = &judgedRun{first: seq}
 		w.judged[dev] = r
 	}
-	r.entries = append(r.entries, e.appendBinary(nil))
+	r.entries.b = e.appendBinary(r.entries.b)
+	r.entries.added()
 	w.acked[dev] = seq
 }
 
@@ -135,12 +137,13 @@ func (w *logTx) Accept(op *changeset.Op, ix store.Index) (uint64, error) {
 	if err := w.next(op.Device, op.Seq); err != nil {
 		return 0, err
 	}
-	b, err := op.AppendBinary(nil)
+	b, err := op.AppendBinary(w.ops.b)
 	if err != nil {
 		return 0, err
 	}
 	seq := w.head + 1
-	w.ops = append(w.ops, b)
+	w.ops.b = b
+	w.ops.added()
 	prefix := ""
 	switch {
 	case ix.Global:
@@ -181,11 +184,16 @@ func (w *logTx) PutState(st *changeset.State) error {
 	if !validPart(st.Kind) || !validPart(st.ID) {
 		return fmt.Errorf("%w: bad record key %q/%q", changeset.ErrInvalidOp, st.Kind, st.ID)
 	}
-	b, err := st.AppendBinary(nil)
+	// States are encoded one after the other into one buffer (Badger
+	// holds each slice until the commit; appending never changes the
+	// bytes of one given before, even when the buffer moves).
+	start := len(w.states)
+	b, err := st.AppendBinary(w.states)
 	if err != nil {
 		return err
 	}
-	return w.set(stateKey(st.Kind, st.ID), b)
+	w.states = b
+	return w.set(stateKey(st.Kind, st.ID), b[start:len(b):len(b)])
 }
 
 // PutConflict implements store.LogTx.
@@ -209,8 +217,8 @@ func (w *logTx) SetClock(t hlc.Timestamp) error { return w.set(metaKey(metaClock
 // in Options.Small, 256 MiB otherwise); a larger one would fail the commit
 // with Badger's error, not split.
 func (w *logTx) finish(head0 uint64) error {
-	if len(w.ops) > 0 {
-		if err := w.set(logBatchKey(w.head), appendBatch(nil, w.ops)); err != nil {
+	if w.ops.len() > 0 {
+		if err := w.set(logBatchKey(w.head), appendItems(nil, &w.ops)); err != nil {
 			return err
 		}
 	}
@@ -221,8 +229,8 @@ func (w *logTx) finish(head0 uint64) error {
 		}
 	}
 	for dev, r := range w.judged {
-		last := r.first + uint64(len(r.entries)) - 1
-		if err := w.set(seqKey(judgedPrefix(dev), last), appendBatch(nil, r.entries)); err != nil {
+		last := r.first + uint64(r.entries.len()) - 1
+		if err := w.set(seqKey(judgedPrefix(dev), last), appendItems(nil, &r.entries)); err != nil {
 			return err
 		}
 	}

@@ -74,8 +74,10 @@ func (e *env) push(ctx context.Context) error {
 	// Kenesh: everything pending, as many syncs as the laptop needs.
 	link.Reset()
 	cpu0, ownCPU0, db0 := srv.cpu(), cpuSeconds(os.Getpid()), dbCPU()
+	mem := srv.watchMemory()
 	t0 = time.Now()
 	sum, err := l.syncAll(ctx)
+	e.res.PushMem = mem()
 	if err != nil {
 		return err
 	}
@@ -83,7 +85,8 @@ func (e *env) push(ctx context.Context) error {
 	k.Up, k.Down = link.Bytes()
 	e.res.PushK = k
 	slog.Info("kenesh push", "records", k.Records, "ops", k.Ops, "seconds", k.Seconds, "bytes", k.bytes(), "requests", k.Requests,
-		"server_cpu_s", srv.cpu()-cpu0, "client_cpu_s", cpuSeconds(os.Getpid())-ownCPU0, "postgres_cpu_s", dbCPU()-db0)
+		"server_cpu_s", srv.cpu()-cpu0, "client_cpu_s", cpuSeconds(os.Getpid())-ownCPU0, "postgres_cpu_s", dbCPU()-db0,
+		"server_memory", e.res.PushMem)
 	if sum.Sent != gen.Ops {
 		return fmt.Errorf("kenesh: the server acknowledged %d operations, the laptop made %d", sum.Sent, gen.Ops)
 	}

@@ -115,6 +115,8 @@ type results struct {
 
 	Load          []loadResult `json:"load,omitempty"`
 	ServerPeakRSS int64        `json:"server_peak_rss"`
+	// PushMem: the server's memory during the push (not the first pull).
+	PushMem *memPeak `json:"push_server_memory,omitempty"`
 	// Spread: the push was of a spread backlog (-spread), whose target is 5x.
 	Spread bool `json:"spread,omitempty"`
 }
@@ -226,6 +228,9 @@ func (r *results) print(out io.Writer) {
 		row("  load average at start, end", fmt.Sprintf("%.1f, %.1f", l.Load[0], l.Load[1]), "", "", "report", "")
 	}
 	w.Flush()
+	if r.PushMem != nil {
+		fmt.Fprintf(out, "\nserver during the push: %s\n", r.PushMem)
+	}
 	if r.ServerPeakRSS > 0 {
 		fmt.Fprintf(out, "\nserver of the push, incremental and day parts: peak RSS %s\n", mib(r.ServerPeakRSS))
 	}

@@ -56,6 +56,14 @@ func DecodeSyncRequest(raw []byte) (*SyncRequest, error) {
 // SyncRequest would make, by depth: 1 the request, 2 its operations array,
 // 3 an operation, 4 its fields object, 5 a field, 6 the values it settles.
 func requestCounts(raw []byte) error {
+	_, err := countJSONRequest(raw)
+	return err
+}
+
+// countJSONRequest is requestCounts returning the counts: operations,
+// fields and settled values, up to where a limit stopped the walk.
+func countJSONRequest(raw []byte) (Counts, error) {
+	var n Counts
 	type frame struct {
 		obj     bool
 		counted bool // an operations array, or the values a field settles
@@ -91,11 +99,12 @@ func requestCounts(raw []byte) error {
 				if depth == 4 && inOps() {
 					opFields++
 					fields++
+					n.Fields = fields
 					switch {
 					case opFields > changeset.MaxFieldsPerOp:
-						return fmt.Errorf("operation %d: %w: more than %d fields in one operation", ops+1, ErrLimit, changeset.MaxFieldsPerOp)
+						return n, fmt.Errorf("operation %d: %w: more than %d fields in one operation", ops+1, ErrLimit, changeset.MaxFieldsPerOp)
 					case fields > MaxPushFields:
-						return fmt.Errorf("%w: more than %d fields in one sync: send fewer operations at a time", ErrLimit, MaxPushFields)
+						return n, fmt.Errorf("%w: more than %d fields in one sync: send fewer operations at a time", ErrLimit, MaxPushFields)
 					}
 				}
 			}
@@ -111,12 +120,15 @@ func requestCounts(raw []byte) error {
 					st[depth].counted = true
 				case c == '{' && depth == 3 && st[2].counted:
 					opFields = 0
+					n.Ops++
+				case c == '{' && depth == 7 && st[6].counted:
+					n.Settles++
 				}
 			}
 			expectKey = c == '{'
 		case '}', ']':
 			if depth == 0 {
-				return nil // not JSON: json.Unmarshal says so
+				return n, nil // not JSON: json.Unmarshal says so
 			}
 			depth--
 			expectKey = false
@@ -126,10 +138,10 @@ func requestCounts(raw []byte) error {
 				switch {
 				case depth == 2:
 					if ops++; ops >= MaxPushOps {
-						return fmt.Errorf("%w: more than %d operations in one sync: send fewer at a time", ErrLimit, MaxPushOps)
+						return n, fmt.Errorf("%w: more than %d operations in one sync: send fewer at a time", ErrLimit, MaxPushOps)
 					}
 				case st[depth].elems >= changeset.MaxSettles:
-					return fmt.Errorf("operation %d: %w: a field settles more than %d values", ops+1, ErrLimit, changeset.MaxSettles)
+					return n, fmt.Errorf("operation %d: %w: a field settles more than %d values", ops+1, ErrLimit, changeset.MaxSettles)
 				}
 			}
 			expectKey = depth < len(st) && st[depth].obj
@@ -137,7 +149,7 @@ func requestCounts(raw []byte) error {
 			expectKey = false
 		}
 	}
-	return nil
+	return n, nil
 }
 
 // keyIs reports whether encoding/json could match the raw key k to name:

@@ -421,13 +421,18 @@ func (h *Handler) replyCodec(syncing int64) *syncproto.Codec {
 func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]byte, error) {
 	m := h.cfg.Metrics
 	m.bytes.WithLabelValues("in", "compressed").Add(float64(len(frame)))
-	// What decoding will allocate is known from the frame's header (and
-	// at most syncproto.MaxRawBytes): reserve it first.
+	// What decompressing will allocate is known from the frame's header
+	// (and at most syncproto.MaxRawBytes): reserve it first. What decoding
+	// and taking the request will hold is known from its counts
+	// (requestCost): the share grows to it, or, when the budget does not
+	// have it now, is given back and waited for whole, the payload
+	// decompressed again once it is there.
 	n, _ := syncproto.DecodedLen(frame)
-	release, ok := h.decode.Take(ctx, 2*int64(min(n, syncproto.MaxRawBytes)))
+	held, ok := h.decode.Hold(ctx, 2*int64(min(n, syncproto.MaxRawBytes)))
 	if !ok {
 		return nil, errBusy
 	}
+	release := held.Release
 	defer func() {
 		if release != nil {
 			release()
@@ -436,6 +441,19 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 	raw, err := h.cfg.Codec.Decode(frame)
 	if err != nil {
 		return nil, perr(syncproto.CodeFrame, "%v: nothing was applied; send it again", err)
+	}
+	counts, _ := syncproto.CountRequest(raw) // errors are the decoder's to report
+	if cost := requestCost(len(raw), counts); !held.Grow(cost) {
+		held.Release()
+		raw = nil
+		if held, ok = h.decode.Hold(ctx, cost); !ok {
+			release = nil
+			return nil, errBusy
+		}
+		release = held.Release
+		if raw, err = h.cfg.Codec.Decode(frame); err != nil {
+			return nil, perr(syncproto.CodeFrame, "%v: nothing was applied; send it again", err)
+		}
 	}
 	m.bytes.WithLabelValues("in", "decoded").Add(float64(len(raw)))
 	// A binary body's operations come decoded straight into what the

@@ -38,3 +38,45 @@ func (b *Budget) Take(ctx context.Context, n int64) (release func(), ok bool) {
 	}
 	return func() { b.sem.Release(n) }, true
 }
+
+// Held is a share of a budget taken by Hold, which can grow once the
+// request knows what it needs.
+type Held struct {
+	b *Budget
+	n int64
+}
+
+// Hold reserves n bytes (at most the whole budget), waiting as Take does.
+func (b *Budget) Hold(ctx context.Context, n int64) (*Held, bool) {
+	n = min(max(n, 1), b.size)
+	ctx, cancel := context.WithTimeout(ctx, b.wait)
+	defer cancel()
+	if err := b.sem.Acquire(ctx, n); err != nil {
+		return nil, false
+	}
+	return &Held{b: b, n: n}, true
+}
+
+// Grow makes the share n bytes (at most the whole budget) if the budget
+// has them now, without waiting: a request that waited for more while
+// holding its share could leave every request waiting for the others.
+// When Grow fails the caller releases its share and Holds the whole n.
+func (h *Held) Grow(n int64) bool {
+	n = min(n, h.b.size)
+	if n <= h.n {
+		return true
+	}
+	if !h.b.sem.TryAcquire(n - h.n) {
+		return false
+	}
+	h.n = n
+	return true
+}
+
+// Release gives back everything held; a second call does nothing.
+func (h *Held) Release() {
+	if h.n > 0 {
+		h.b.sem.Release(h.n)
+		h.n = 0
+	}
+}

@@ -156,3 +156,35 @@ func TestLimiters(t *testing.T) {
 		t.Fatal("no limit (0) refused")
 	}
 }
+
+func TestBudgetHoldGrows(t *testing.T) {
+	b := NewBudget(100, 50*time.Millisecond)
+	h, ok := b.Hold(context.Background(), 30)
+	if !ok {
+		t.Fatal("30 of 100 refused")
+	}
+	if !h.Grow(20) || !h.Grow(70) {
+		t.Fatal("growing to 70 of 100, the rest free, refused")
+	}
+	other, ok := b.Take(context.Background(), 30)
+	if !ok {
+		t.Fatal("30 refused while 70 of 100 are held")
+	}
+	if h.Grow(71) {
+		t.Fatal("grew to 71 while 30 of 100 are held by another")
+	}
+	other()
+	if !h.Grow(1 << 30) {
+		t.Fatal("growing past the budget, all of it free, refused: it should take it all")
+	}
+	if _, ok := b.Take(context.Background(), 1); ok {
+		t.Fatal("a byte given while the whole budget is held")
+	}
+	h.Release()
+	h.Release() // twice gives back nothing more (the semaphore would panic)
+	all, ok := b.Take(context.Background(), 100)
+	if !ok {
+		t.Fatal("the whole budget refused after everything was given back")
+	}
+	all()
+}

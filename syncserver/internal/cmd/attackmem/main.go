@@ -12,7 +12,10 @@
 // payloads are millions of empty operations ([{},{},...]), then four of
 // millions of empty fields; "bombs", three devices each sending 20 frames
 // at once (their burst), each a few KiB inflating to a valid 16 MiB
-// request; and "both" at once. Figures go to BENCHMARKS.md. (Against a
+// request; "both" at once; and "binary", four devices each sending 20
+// protocol-2 binary bodies at once (their burst), at the protocol's counts
+// in a few KiB of frame: 262,144 empty fields, 262,144 settled values, or
+// a string table of 16 MiB. Figures go to BENCHMARKS.md. (Against a
 // server from before issue 10, "both" and amplifying bombs take tens of
 // GiB: the old server was killed by the kernel at 24 GB on a 24 GB
 // machine. Mind the machine you run it on.)
@@ -38,12 +41,13 @@ import (
 	"time"
 
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/hlc"
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 func main() {
 	bin := flag.String("server", "bin/kenesh-syncserver", "the kenesh-syncserver binary to attack")
-	only := flag.String("attacks", "amplification,bombs,both", "which attacks, comma separated")
+	only := flag.String("attacks", "amplification,bombs,both,binary", "which attacks, comma separated")
 	flag.Parse()
 	codec, err := syncproto.DefaultCodec()
 	if err != nil {
@@ -85,6 +89,7 @@ type result struct {
 }
 
 var attacks = map[string]func(*target) map[string]int{
+	"binary":        func(t *target) map[string]int { return t.binary() },
 	"amplification": func(t *target) map[string]int { return t.amplify() },
 	"bombs":         func(t *target) map[string]int { return t.bombs() },
 	"both": func(t *target) map[string]int {
@@ -291,6 +296,52 @@ func (t *target) bombs() map[string]int {
 		f := t.frame(inflating(d.id))
 		for i := 0; i < 20; i++ {
 			shots[d] = append(shots[d], f)
+		}
+	}
+	return t.fire(shots)
+}
+
+// binaryBody is a protocol-2 binary push of nops operations (from seq
+// first) of one record, each with fieldsPer empty fields settling
+// settlesPer values, and an author of authorLen bytes, new in each
+// operation (a string table as large as the payload allows).
+func binaryBody(dev string, first uint64, nops, fieldsPer, settlesPer, authorLen int) []byte {
+	now := uint64(hlc.New(time.Now().UnixMilli(), 0))
+	req := &syncproto.SyncRequest{Proto: 2, Device: dev}
+	rec := domain.NewID()
+	for i := 0; i < nops; i++ {
+		w := syncproto.WireOp{Device: dev, Seq: first + uint64(i), HLC: now + uint64(i), Kind: domain.KindAppeal, Record: rec,
+			Council: "NRN-ATB", Action: "update", Fields: map[string]syncproto.WireChange{}}
+		if authorLen > 0 {
+			w.Author = fmt.Sprintf("%0*d", authorLen, i)
+		}
+		for f := 0; f < fieldsPer; f++ {
+			c := syncproto.WireChange{}
+			for k := 0; k < settlesPer; k++ {
+				c.S = append(c.S, syncproto.WireVersion{T: now - 1000, D: fmt.Sprintf("d%d", k)})
+			}
+			w.Fields[fmt.Sprintf("f%x", f)] = c
+		}
+		req.Ops = append(req.Ops, w)
+	}
+	raw, err := syncproto.AppendSyncRequest(nil, req)
+	if err != nil {
+		fail(err)
+	}
+	return raw
+}
+
+// binary: each device sends 20 binary bodies at once, each the next
+// operations of the device (so each is decoded and taken, not refused as
+// a resend): two devices 262,144 empty fields a body, one 262,144
+// settled values, one 2,000 operations with new authors of 8 KiB.
+func (t *target) binary() map[string]int {
+	shapes := [][4]int{{256, 1024, 0, 0}, {256, 1024, 0, 0}, {64, 64, 64, 0}, {2000, 0, 0, 8000}}
+	shots := map[device][][]byte{}
+	for i, d := range t.devs {
+		sh := shapes[i%len(shapes)]
+		for k := 0; k < 20; k++ {
+			shots[d] = append(shots[d], t.frame(binaryBody(d.id, uint64(1+k*sh[0]), sh[0], sh[1], sh[2], sh[3])))
 		}
 	}
 	return t.fire(shots)

@@ -106,17 +106,27 @@ type loadClient struct {
 	pulled   map[string]int // operations pulled, by device
 	pushed   int
 	lastMore bool
+	// jsonAnswers: the server answers this client in JSON (known from
+	// its first answer with operations), so only the part a client reads
+	// is decoded (loadResp). Until then, and for a server that answers
+	// in binary (capability 8), the answer is decoded as a laptop does,
+	// into a syncproto.SyncResponse: a binary page straight into
+	// changeset.Ops, where a smaller struct would have it turned into
+	// JSON and back (syncclient.SyncInto), a cost no laptop has.
+	jsonAnswers bool
 }
 
-// loadResp is the part of a sync reply a client reads.
+// loadResp is the part of a JSON sync answer a client reads.
 type loadResp struct {
 	Acked   uint64              `json:"acked"`
 	Refused []syncproto.Refusal `json:"refused"`
-	Ops     []struct {
-		Device string `json:"dv"`
-	} `json:"ops"`
-	Cursor uint64 `json:"cursor"`
-	More   bool   `json:"more"`
+	Ops     []loadOp            `json:"ops"`
+	Cursor  uint64              `json:"cursor"`
+	More    bool                `json:"more"`
+}
+
+type loadOp struct {
+	Device string `json:"dv"`
 }
 
 func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map[string][]syncproto.WireOp, councils []domain.Council) (*loadResult, error) {
@@ -301,8 +311,23 @@ func (lc *loadClient) sync(ctx context.Context, ops []syncproto.WireOp, timed bo
 	req := &syncproto.SyncRequest{Device: lc.pc.device, Ops: ops, Cursor: lc.cursor, Pull: true, MaxPull: 256 << 10}
 	var resp loadResp
 	t0 := time.Now()
-	if err := lc.pc.sync(ctx, req, &resp); err != nil {
-		return fmt.Errorf("client %s: %w", lc.pc.device, err)
+	if lc.jsonAnswers {
+		if err := lc.pc.sync(ctx, req, &resp); err != nil {
+			return fmt.Errorf("client %s: %w", lc.pc.device, err)
+		}
+	} else {
+		var full syncproto.SyncResponse
+		if err := lc.pc.sync(ctx, req, &full); err != nil {
+			return fmt.Errorf("client %s: %w", lc.pc.device, err)
+		}
+		lc.jsonAnswers = len(full.Ops) > 0
+		resp = loadResp{Acked: full.Acked, Refused: full.Refused, Cursor: full.Cursor, More: full.More}
+		for _, o := range full.Ops {
+			resp.Ops = append(resp.Ops, loadOp{Device: o.Device})
+		}
+		for _, o := range full.Page {
+			resp.Ops = append(resp.Ops, loadOp{Device: o.Device})
+		}
 	}
 	if timed {
 		lc.lat = append(lc.lat, time.Since(t0))

@@ -59,7 +59,8 @@ func (o *Op) AppendBinary(b []byte) ([]byte, error) {
 	b = appendStr(b, string(o.Action))
 	b = appendStr(b, o.Author)
 	b = binary.AppendUvarint(b, uint64(len(o.Fields)))
-	for _, name := range sortedKeys(o.Fields) {
+	var buf [48]string // the names of nearly every operation, without an allocation
+	for _, name := range sortedKeysInto(buf[:0], o.Fields) {
 		ch := o.Fields[name]
 		b = appendStr(b, name)
 		b = appendBytes(b, ch.Value)
@@ -199,7 +200,8 @@ func (s *State) AppendBinary(b []byte) ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(s.Updated))
 	// A record is written by a few devices: name each once, then refer to
 	// it by number (26 bytes per field saved).
-	names := sortedKeys(s.Fields)
+	var buf [48]string // the names of nearly every record, without an allocation
+	names := sortedKeysInto(buf[:0], s.Fields)
 	var devs []string
 	index := make(map[string]int, 4)
 	for _, name := range names {
@@ -271,7 +273,13 @@ func DecodeState(data []byte) (*State, error) {
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
+	return sortedKeysInto(make([]string, 0, len(m)), m)
+}
+
+// sortedKeysInto is sortedKeys appending to keys (which a caller may
+// have on its stack: encoding a large push allocated a slice of names for
+// each operation and each record).
+func sortedKeysInto[V any](keys []string, m map[string]V) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}

@@ -60,7 +60,7 @@ func (w *logTx) Prefetch(keys []store.RecordKey) error {
 		}
 		for i := range kinds {
 			key := kinds[i] + ":" + ids[i]
-			w.states[key] = stateEntry{kind: kinds[i], id: ids[i], b: found[key]} // nil: there is none
+			w.states[key] = stateEntry{kind: kinds[i], id: ids[i], b: found[key], absent: found[key] == nil} // nil: there is none
 		}
 	}
 	if len(appeals) > 0 {

@@ -199,7 +199,7 @@ func TestBinaryPageBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []int{10, 100, 1000} {
+	for _, n := range []int{1, 5, 10, 25, 50, 100, 1000} {
 		ops := pageOps(n)
 		resp := &SyncResponse{Proto: Proto, Acked: 4, Cursor: 1 << 20, Head: 1 << 21, More: true, Time: 1764064800000}
 		js, err := jsonPage(resp, ops)

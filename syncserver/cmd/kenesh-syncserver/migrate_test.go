@@ -200,7 +200,7 @@ func TestMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	for _, op := range resp.Page { // a binary page: this client reads one
+	for _, op := range resp.Ops {
 		if op.Kind == domain.KindAppeal {
 			n++
 		}

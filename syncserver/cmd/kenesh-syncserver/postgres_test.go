@@ -124,7 +124,7 @@ func TestPostgresServeAndAdmin(t *testing.T) {
 	}
 	// Pulled through the first: the councils admin added, not its own.
 	resp, err = ca.Sync(ctx, &syncproto.SyncRequest{Device: dev, Pull: true})
-	if err != nil || resp.Acked != 1 || len(resp.Page) != 2 { // a binary page: this client reads one
+	if err != nil || resp.Acked != 1 || len(resp.Ops) != 2 {
 		t.Fatalf("a pull through the first process: %+v, %v", resp, err)
 	}
 	code, out, errs = admin("devices")

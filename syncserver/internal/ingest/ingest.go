@@ -369,7 +369,8 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset
 }
 
 type chunkOut struct {
-	last      uint64 // the last server seq given
+	today     caldate.Date // Bishkek's, when the first operation was merged
+	last      uint64       // the last server seq given
 	refused   []syncproto.Refusal
 	accepted  int
 	conflicts int
@@ -529,7 +530,12 @@ func (g *Ingester) merge(x store.LogTx, op *changeset.Op, next *changeset.State,
 			return &auth.Refusal{Code: syncproto.CodeInvalid, Message: err.Error()}, nil
 		}
 	}
-	today := caldate.Of(g.now().In(bishkek))
+	if out.today == (caldate.Date{}) {
+		// Once per Append, not per operation (the clock and the time
+		// zone were a few percent of a large push).
+		out.today = caldate.Of(g.now().In(bishkek))
+	}
+	today := out.today
 	if r := auth.CheckRecord(next, today); r != nil {
 		return r, nil
 	}

@@ -106,14 +106,6 @@ type loadClient struct {
 	pulled   map[string]int // operations pulled, by device
 	pushed   int
 	lastMore bool
-	// jsonAnswers: the server answers this client in JSON (known from
-	// its first answer with operations), so only the part a client reads
-	// is decoded (loadResp). Until then, and for a server that answers
-	// in binary (capability 8), the answer is decoded as a laptop does,
-	// into a syncproto.SyncResponse: a binary page straight into
-	// changeset.Ops, where a smaller struct would have it turned into
-	// JSON and back (syncclient.SyncInto), a cost no laptop has.
-	jsonAnswers bool
 }
 
 // loadResp is the part of a JSON sync answer a client reads.
@@ -309,9 +301,15 @@ func clientOps(tmpl []syncproto.WireOp, offset, count int, device string) []sync
 // checks the acknowledgement.
 func (lc *loadClient) sync(ctx context.Context, ops []syncproto.WireOp, timed bool) error {
 	req := &syncproto.SyncRequest{Device: lc.pc.device, Ops: ops, Cursor: lc.cursor, Pull: true, MaxPull: 256 << 10}
+	// A server of capability 8 answers in binary but for the smallest
+	// pages: the answer is decoded as a laptop does, into a
+	// syncproto.SyncResponse, a binary page straight into changeset.Ops
+	// (through SyncInto a smaller struct would have it turned into JSON
+	// and back, a cost no laptop has). An older server answers in JSON:
+	// only the part a client reads is decoded (loadResp).
 	var resp loadResp
 	t0 := time.Now()
-	if lc.jsonAnswers {
+	if !lc.pc.serverCap.Has(syncproto.CapBinaryPage) {
 		if err := lc.pc.sync(ctx, req, &resp); err != nil {
 			return fmt.Errorf("client %s: %w", lc.pc.device, err)
 		}
@@ -320,7 +318,6 @@ func (lc *loadClient) sync(ctx context.Context, ops []syncproto.WireOp, timed bo
 		if err := lc.pc.sync(ctx, req, &full); err != nil {
 			return fmt.Errorf("client %s: %w", lc.pc.device, err)
 		}
-		lc.jsonAnswers = len(full.Ops) > 0
 		resp = loadResp{Acked: full.Acked, Refused: full.Refused, Cursor: full.Cursor, More: full.More}
 		for _, o := range full.Ops {
 			resp.Ops = append(resp.Ops, loadOp{Device: o.Device})

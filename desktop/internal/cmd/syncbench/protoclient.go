@@ -19,6 +19,9 @@ import (
 type protoClient struct {
 	*syncclient.Client
 	device string
+	// serverCap is the server's capability version, from its enrollment
+	// answer.
+	serverCap syncproto.CapabilityVersion
 }
 
 // enrollProto enrolls a new device with a one-time code. localIP, if set,
@@ -35,11 +38,12 @@ func enrollProto(ctx context.Context, url, code, name string, localIP net.IP) (*
 		return nil, err
 	}
 	pc := &protoClient{Client: c, device: domain.NewID()}
-	_, err = c.Enroll(ctx, syncproto.EnrollRequest{Code: code, DeviceID: pc.device, DeviceName: name})
+	resp, err := c.Enroll(ctx, syncproto.EnrollRequest{Code: code, DeviceID: pc.device, DeviceName: name})
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("enroll %s: %w", name, err)
 	}
+	pc.serverCap = resp.Cap
 	return pc, nil
 }
 

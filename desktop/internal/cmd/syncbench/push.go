@@ -190,6 +190,7 @@ func (e *env) firstPull(ctx context.Context, srv *server, link *testnet.Link, ap
 		}
 		defer pprof.StopCPUProfile()
 	}
+	heap := watchHeap()
 	cpu0, ownCPU0, db0 := srv.cpu(), cpuSeconds(os.Getpid()), dbCPU()
 	t0 := time.Now()
 	// Enrolling makes the first sync; it is bounded in rounds, and
@@ -209,8 +210,11 @@ func (e *env) firstPull(ctx context.Context, srv *server, link *testnet.Link, ap
 	if err != nil {
 		return err
 	}
+	heapBefore, heapPeak := heap.stop()
 	slog.Info("kenesh first pull", "records", n, "seconds", k.Seconds, "bytes", k.bytes(), "requests", k.Requests,
-		"server_cpu_s", srv.cpu()-cpu0, "client_cpu_s", cpuSeconds(os.Getpid())-ownCPU0, "postgres_cpu_s", dbCPU()-db0)
+		"server_cpu_s", srv.cpu()-cpu0, "client_cpu_s", cpuSeconds(os.Getpid())-ownCPU0, "postgres_cpu_s", dbCPU()-db0,
+		"live_heap_before_mib", heapBefore.live>>20, "live_heap_peak_mib", heapPeak.live>>20,
+		"heap_objects_peak_mib", heapPeak.objects>>20)
 	if n != appeals {
 		return fmt.Errorf("the central laptop holds %d appeals after its first sync; %d were pushed", n, appeals)
 	}

@@ -124,7 +124,7 @@ func (o *Op) Validate() error {
 		return bad("unknown action %q", o.Action)
 	}
 	for name, ch := range o.Fields {
-		if name == "" || len(name) > MaxFieldNameLen || !utf8.ValidString(name) || strings.ContainsAny(name, "\x00") {
+		if name == "" || len(name) > MaxFieldNameLen || !utf8.ValidString(name) || strings.IndexByte(name, 0) >= 0 {
 			return bad("bad field name %q", name)
 		}
 		if len(ch.Value) > MaxValueBytes {

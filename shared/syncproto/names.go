@@ -2,7 +2,6 @@ package syncproto
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/kenesh/kenesh/shared/changeset"
 )
@@ -20,7 +19,18 @@ const MaxNameBytes = 256
 // like NRN-ATB); the server refuses an operation that breaks the rule with
 // CodeInvalid, as it did from protocol version 1.
 func ValidName(s string) bool {
-	return s != "" && len(s) <= MaxNameBytes && !strings.ContainsAny(s, ":\x00")
+	if s == "" || len(s) > MaxNameBytes {
+		return false
+	}
+	// A loop over the bytes, not strings.ContainsAny, which looks for each
+	// character by itself (checking every name of a large push took 1% of
+	// the server's CPU); ':' and NUL are single bytes in UTF-8.
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' || s[i] == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckNames returns an error saying what is wrong when an operation's

@@ -22,6 +22,8 @@ func TestValidName(t *testing.T) {
 		{"a:b", false},
 		{":", false},
 		{"a\x00b", false},
+		{"\xff\xfe", true}, // not UTF-8, but neither ":" nor NUL (as strings.ContainsAny judged it)
+		{"\xff:", false},
 	} {
 		if got := ValidName(tc.s); got != tc.want {
 			t.Errorf("ValidName(%q) = %v, want %v", tc.s, got, tc.want)

@@ -323,12 +323,20 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset
 			var out chunkOut
 			fit := 0
 			at := g.now().UTC()
-			err := g.st.Append(ctx, func(w store.LogTx) error {
+			fn := func(w store.LogTx) error {
 				out = chunkOut{} // the function may run again
 				var err error
 				fit, err = g.judgeAll(w, dev, ops[:limit], false, &out, at)
 				return err
-			})
+			}
+			var err error
+			if ka, ok := g.st.(store.KeyedAppender); ok {
+				// The store reads the change set's records with the
+				// others of its group of appends, at once (pgstore).
+				err = ka.AppendKeyed(ctx, recordKeys(ops[:limit]), fn)
+			} else {
+				err = g.st.Append(ctx, fn)
+			}
 			var ce *clockError
 			if errors.As(err, &ce) {
 				stop = ce
@@ -376,6 +384,15 @@ type chunkOut struct {
 	conflicts int
 }
 
+// recordKeys names the records of ops.
+func recordKeys(ops []changeset.Op) []store.RecordKey {
+	keys := make([]store.RecordKey, len(ops))
+	for i := range ops {
+		keys[i] = store.RecordKey{Kind: ops[i].Kind, ID: ops[i].Record}
+	}
+	return keys
+}
+
 // judgeAll judges ops in order inside one Append and writes what they
 // produced, each record's state once. fit is how many operations were
 // judged before an error (the transaction full: ErrTxnTooBig, or a clock
@@ -384,11 +401,7 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op
 	// An engine whose reads are round trips (PostgreSQL) reads the change
 	// set's records at once instead of one by one.
 	if p, ok := w.(store.Prefetcher); ok {
-		keys := make([]store.RecordKey, len(ops))
-		for i := range ops {
-			keys[i] = store.RecordKey{Kind: ops[i].Kind, ID: ops[i].Record}
-		}
-		if err := p.Prefetch(keys); err != nil {
+		if err := p.Prefetch(recordKeys(ops)); err != nil {
 			return 0, err
 		}
 	}

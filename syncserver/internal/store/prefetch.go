@@ -1,5 +1,7 @@
 package store
 
+import "context"
+
 // Prefetcher is an optional extra of a LogTx, found by type assertion: an
 // engine whose every read is a round trip to a database server (pgstore)
 // reads at once what an Append is about to ask, one record at a time, of
@@ -14,3 +16,14 @@ type Prefetcher interface {
 
 // RecordKey names a record.
 type RecordKey struct{ Kind, ID string }
+
+// KeyedAppender is an optional extra of a Store, found by type assertion:
+// Append, told beforehand the records fn is about to read (a change set's,
+// which fn then asks a Prefetcher for), so that an engine whose reads are
+// round trips reads them for a whole group of appends at once, in the
+// round trip that takes the log (pgstore), rather than one round trip per
+// append while the log is held. The keys are a hint: fn may read others,
+// and what it reads is the same either way.
+type KeyedAppender interface {
+	AppendKeyed(ctx context.Context, keys []RecordKey, fn func(LogTx) error) error
+}

@@ -208,7 +208,8 @@ func newLogTx(ctx context.Context, tx pgx.Tx) *logTx {
 // (the store's hints): each statement of a READ COMMITTED transaction sees
 // what was committed before it began, and this one begins once the lock
 // is held, so what it reads is as current as a read inside the append.
-func (w *logTx) lock(devs []string) error {
+// So are the records the group's appends named (keys, queuePrefetch).
+func (w *logTx) lock(devs []string, keys []store.RecordKey) error {
 	b := &pgx.Batch{}
 	var head, clock, n int64
 	b.Queue(`SELECT head, clock, public_n, public_rule FROM log_state FOR UPDATE`).QueryRow(func(r pgx.Row) error {
@@ -226,6 +227,7 @@ func (w *logTx) lock(devs []string) error {
 			return err
 		})
 	}
+	w.queuePrefetch(b, keys)
 	if err := w.tx.SendBatch(w.ctx, b).Close(); err != nil {
 		return fmt.Errorf("take the log: %w", err)
 	}

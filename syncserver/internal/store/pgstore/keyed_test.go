@@ -1,0 +1,66 @@
+package pgstore
+
+import (
+	"context"
+	"testing"
+
+	"github.com/kenesh/kenesh/internal/pgtest"
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+)
+
+// AppendKeyed reads the records it is told of with the log's lock, before
+// its function runs, and what it reads is current: a state another
+// process wrote just before is there, one no one wrote is known absent
+// (and written by a plain insert), and the function's own reads and
+// writes go on from there. The state then holds what the function wrote.
+func TestAppendKeyedReadsWithTheLock(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	st, other := open(t, url), open(t, url)
+	defer st.Close()
+	defer other.Close()
+	dev := domain.NewID()
+	there, absent := domain.NewID(), domain.NewID()
+	mk := func(id string, seq uint64) *changeset.State {
+		var s changeset.State
+		op := hintOp(dev, seq)
+		op.Record = id
+		if _, _, err := s.Apply(op); err != nil {
+			t.Fatal(err)
+		}
+		return &s
+	}
+	if err := other.Append(ctx, func(w store.LogTx) error { return w.PutState(mk(there, 1)) }); err != nil {
+		t.Fatal(err)
+	}
+	keys := []store.RecordKey{{Kind: "appeal", ID: there}, {Kind: "appeal", ID: absent}, {Kind: "appeal", ID: there}}
+	err := st.AppendKeyed(ctx, keys, func(x store.LogTx) error {
+		w := x.(*logTx)
+		e, ok := w.states["appeal:"+there]
+		if !ok || e.b == nil || e.absent {
+			t.Errorf("the state another process wrote, before the function read anything: %+v (read: %v)", e, ok)
+		}
+		if e, ok := w.states["appeal:"+absent]; !ok || e.b != nil || !e.absent {
+			t.Errorf("a state no one wrote, before the function read anything: %+v (read: %v)", e, ok)
+		}
+		got, err := w.State("appeal", there)
+		if err != nil || got == nil || got.ID != there {
+			t.Errorf("State of %s: %+v, %v", there, got, err)
+		}
+		if err := w.PutState(mk(absent, 2)); err != nil {
+			return err
+		}
+		return w.PutState(mk(there, 3))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, seq := range map[string]uint64{there: 3, absent: 2} {
+		s, err := other.State(ctx, "appeal", id)
+		if want := mk(id, seq); err != nil || s.ID != id || s.Updated != want.Updated {
+			t.Fatalf("%s after the append: %+v, %v; want the state the function wrote, %+v", id, s, err, want)
+		}
+	}
+}

@@ -24,7 +24,8 @@ import (
 // laptop), through the sync API in process: each b.N is the whole log
 // pulled from cursor 0, in pages of the largest size a laptop asks for.
 // The CPU it reports is the process's, the client's decoding included
-// (the same for every version of the server).
+// (the same for every version of the server, but not the same for JSON
+// and binary pages).
 func BenchmarkPull(b *testing.B) {
 	ctx := context.Background()
 	s, err := New(ctx, Config{DataDir: b.TempDir(), MinFree: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -82,11 +83,11 @@ func BenchmarkPull(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var sr syncproto.SyncResponse
-		if err := json.Unmarshal(out, &sr); err != nil {
+		sr, err := syncproto.DecodeSyncResponse(out)
+		if err != nil {
 			b.Fatal(err)
 		}
-		return sr
+		return *sr
 	}
 	sec, secTok := enroll("secretary", "NRN-ATB")
 	raw := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
@@ -126,23 +127,31 @@ func BenchmarkPull(b *testing.B) {
 		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	cpu0 := cpu()
-	b.ResetTimer()
-	pulled := 0
-	for i := 0; i < b.N; i++ {
-		cursor := uint64(0)
-		for {
-			sr := sync(cTok, syncproto.SyncRequest{Proto: syncproto.Proto, Device: central, Cursor: cursor, Pull: true, MaxPull: syncproto.MaxPullBytes})
-			pulled += len(sr.Ops)
-			cursor = sr.Cursor
-			if !sr.More {
-				break
+	// A laptop before capability 8 gets JSON pages, one of capability 8
+	// binary ones (decoded here as the laptop decodes them).
+	for _, tc := range []struct {
+		name string
+		cap  syncproto.CapabilityVersion
+	}{{"json", syncproto.CapBinary}, {"binary", syncproto.CapBinaryPage}} {
+		b.Run(tc.name, func(b *testing.B) {
+			cpu0 := cpu()
+			pulled := 0
+			for b.Loop() {
+				cursor := uint64(0)
+				for {
+					sr := sync(cTok, syncproto.SyncRequest{Proto: syncproto.Proto, Device: central, Cursor: cursor, Pull: true, MaxPull: syncproto.MaxPullBytes, Cap: tc.cap})
+					pulled += len(sr.Ops) + len(sr.Page)
+					cursor = sr.Cursor
+					if !sr.More {
+						break
+					}
+				}
 			}
-		}
+			if pulled != b.N*(len(ops)+1) {
+				b.Fatalf("pulled %d operations, want %d", pulled, b.N*(len(ops)+1))
+			}
+			b.ReportMetric(float64(pulled)/b.Elapsed().Seconds(), "ops/s")
+			b.ReportMetric(float64((cpu()-cpu0).Microseconds())/float64(pulled), "cpu-µs/op")
+		})
 	}
-	if pulled != b.N*(len(ops)+1) {
-		b.Fatalf("pulled %d operations, want %d", pulled, b.N*(len(ops)+1))
-	}
-	b.ReportMetric(float64(pulled)/b.Elapsed().Seconds(), "ops/s")
-	b.ReportMetric(float64((cpu()-cpu0).Microseconds())/float64(pulled), "cpu-µs/op")
 }

@@ -54,6 +54,10 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 			}
 		}()
 		scanned := 0
+		// One decoder for the page: the strings that recur from operation
+		// to operation (devices, kinds, councils, authors, field names)
+		// are made once, not for every operation of every laptop's pull.
+		var dec changeset.OpDecoder
 		for {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -82,8 +86,8 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 			if err != nil {
 				return err
 			}
-			op, err := changeset.DecodeOp(raw)
-			if err != nil {
+			op := &changeset.Op{}
+			if err := dec.DecodeInto(raw, op); err != nil {
 				return fmt.Errorf("log entry %d: %w", seq, err)
 			}
 			if op.Device == exclude {

@@ -15,12 +15,15 @@ var _ store.AckWaiter = (*Store)(nil)
 
 // Bounds of WaitAcked's polling: the first pause, and the longest. The
 // change set being waited for is judged in tens of milliseconds on an idle
-// server (2,000 operations at most), so the first reads come soon; the
-// pauses then double, so that a wait that is going nowhere (the other
-// request failed) costs a few dozen reads of one row.
+// server (2,000 operations at most), and every millisecond between its
+// commit and this read is a millisecond the device's push stands still,
+// so the pauses stay short (5 ms, not 50: each change set of a pipelined
+// push over several processes waits for the one before it); a read is one
+// row of an index, and a wait that goes nowhere (the other request failed)
+// reads it some hundreds of times before it gives up.
 const (
 	ackPollFirst = time.Millisecond
-	ackPollMost  = 50 * time.Millisecond
+	ackPollMost  = 5 * time.Millisecond
 )
 
 // WaitAcked implements store.AckWaiter by reading the device's row of

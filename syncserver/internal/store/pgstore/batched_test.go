@@ -351,11 +351,12 @@ func TestBatchedLogMigration(t *testing.T) {
 	}
 	w.check(t, st, r)
 
-	// New change sets on the converted log: one row each.
+	// New change sets on the converted log: one row each, those of
+	// copyMinOps operations or more written with COPY.
 	for range 30 {
 		dev := w.devs[r.IntN(len(w.devs))]
 		first := len(w.ops) + 1
-		acc, ref := w.push(r, dev, 1+r.IntN(300), true)
+		acc, ref := w.push(r, dev, 1+r.IntN(2*copyMinOps), true)
 		var before int
 		if err := st.pool.QueryRow(ctx, `SELECT count(*) FROM log`).Scan(&before); err != nil {
 			t.Fatal(err)

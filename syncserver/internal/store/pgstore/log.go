@@ -416,12 +416,14 @@ func (w *logTx) SetClock(t hlc.Timestamp) error {
 // statement when the public projection's version must move).
 func (w *logTx) flush() error {
 	b := &pgx.Batch{}
+	var rows logRows
 	if r := w.ops; len(r.seq) > 0 {
-		var rows logRows
 		for i := range r.seq {
 			rows.add(r.seq[i], r.device[i], r.dseq[i], r.index[i], r.op[i])
 		}
-		rows.queue(b)
+		if len(rows.ops) < copyMinOps {
+			rows.queue(b)
+		}
 	}
 	if len(w.refused) > 0 {
 		n := len(w.refused)
@@ -478,6 +480,11 @@ func (w *logTx) flush() error {
 	if moved && len(changes) == 0 {
 		w.queueState(b, false)
 	}
+	if len(rows.ops) >= copyMinOps {
+		if err := rows.copy(w.ctx, w.tx); err != nil {
+			return err
+		}
+	}
 	if copyStates {
 		n, err := w.tx.CopyFrom(w.ctx, pgx.Identifier{"states"}, []string{"kind", "id", "state"},
 			pgx.CopyFromSlice(len(newKinds), func(i int) ([]any, error) {
@@ -526,6 +533,10 @@ func (w *logTx) flush() error {
 // arrays. It costs a round trip of its own, which many small groups (many
 // laptops at once) are better without.
 const copyMinRows = 64
+
+// copyMinOps is the fewest operations a group writes to the log with COPY
+// rather than INSERT ... unnest, for the same reasons.
+const copyMinOps = 256
 
 // publicChangesKept is how many versions' changes of the projection are
 // kept, and publicChangesPrune how often (in versions) older ones are

@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -49,6 +50,22 @@ func (r *logRows) queue(b *pgx.Batch) {
 	if len(r.last) > 0 {
 		b.Queue(insertLog, r.args()...)
 	}
+}
+
+// copy writes logRows with COPY, each row's operations its slice of ops.
+func (r *logRows) copy(ctx context.Context, tx pgx.Tx) error {
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"log"}, []string{"last", "first", "device", "dlast", "ix", "ops"},
+		pgx.CopyFromSlice(len(r.last), func(i int) ([]any, error) {
+			lo := int64(r.lo[i]) - 1
+			return []any{r.last[i], r.first[i], r.device[i], r.dlast[i], r.ix[i], r.ops[lo : lo+r.last[i]-r.first[i]+1]}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("write the log: %w", err)
+	}
+	if n != int64(len(r.last)) {
+		return fmt.Errorf("write the log: %d rows copied of %d", n, len(r.last))
+	}
+	return nil
 }
 
 func (r *logRows) args() []any {

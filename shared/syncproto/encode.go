@@ -1,7 +1,6 @@
 package syncproto
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -53,7 +52,7 @@ func AppendOp(dst []byte, o *changeset.Op) ([]byte, error) {
 		switch {
 		case len(c.Value) == 0:
 			dst = append(dst, "null"...)
-		case !json.Valid(c.Value):
+		case !changeset.ValidJSON(c.Value):
 			return dst, fmt.Errorf("operation %s: field %q is not JSON", o.ID(), name)
 		default:
 			dst = append(dst, c.Value...)

@@ -66,7 +66,7 @@ func (g *Ingester) AddCouncil(ctx context.Context, c domain.Council) (*domain.Co
 		ts := clock.Now()
 		op := &changeset.Op{Device: g.serverDev, Seq: held + 1, HLC: ts, Kind: domain.KindCouncil, Record: c.Code,
 			Council: c.Code, Action: action, Author: ServerAuthor, Fields: changes}
-		if _, err := g.judgeAll(w, dev, []changeset.Op{*op}, true, &out, at); err != nil {
+		if _, err := g.judgeAll(w, dev, []changeset.Op{*op}, nil, true, &out, at); err != nil {
 			return err
 		}
 		return w.SetClock(ts)

@@ -158,6 +158,12 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 		}
 		return res, nil
 	}
+	// What judging needs of each operation alone (its checks, the
+	// author's name) is done before the device's turn: while the push
+	// before this one of the laptop's pipeline judges or waits for its
+	// commit to be fsynced, not on the path every change set of the
+	// device takes in turn.
+	pre := g.prejudge(dev, ops, false)
 	// One push of a device at a time in this process: a laptop with a
 	// backlog sends its next change set while the server judges the one
 	// before (syncer's pipelined push), and the next one waits here for
@@ -173,7 +179,7 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 	var done Result // what attempts cut short by another push did
 	waited := false
 	for attempt := 0; ; attempt++ {
-		res, err := g.push(ctx, dev, ops)
+		res, err := g.push(ctx, dev, ops, pre)
 		if res != nil {
 			// What an attempt cut short wrote is held by the next one: it
 			// is in Refused, and counted here as judged by this push.
@@ -232,12 +238,13 @@ func (g *Ingester) waitForGap(ctx context.Context, dev string, want uint64, err 
 
 // push is one attempt at Push. On store.ErrSequence it returns what it did
 // before (res) with the error.
-func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.Op) (*Result, error) {
+func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.Op, pre []checked) (*Result, error) {
 	res := &Result{}
 	var fresh []changeset.Op
+	var freshPre []checked
 	var prev hlc.Timestamp // the clock of the device's last judged operation
 	err := g.st.ReadLog(ctx, func(x store.LogReader) error {
-		*res, fresh, prev = Result{}, nil, 0
+		*res, fresh, freshPre, prev = Result{}, nil, nil, 0
 		acked, err := x.Acked(dev.ID)
 		if err != nil {
 			return err
@@ -255,7 +262,7 @@ func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.
 		for i := range ops {
 			w := &ops[i]
 			if w.Seq > acked {
-				fresh = ops[i:]
+				fresh, freshPre = ops[i:], pre[i:]
 				break
 			}
 			e, err := x.Judgement(dev.ID, w.Seq)
@@ -300,7 +307,7 @@ func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.
 		prev = hlc.Timestamp(w.HLC)
 	}
 	if len(fresh) > 0 {
-		if err := g.apply(ctx, dev, fresh, res); err != nil {
+		if err := g.apply(ctx, dev, fresh, freshPre[:len(fresh)], res); err != nil {
 			if errors.Is(err, store.ErrSequence) {
 				return res, err
 			}
@@ -315,7 +322,7 @@ func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.
 }
 
 // apply judges and writes ops in as few transactions as the store allows.
-func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset.Op, res *Result) error {
+func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset.Op, pre []checked, res *Result) error {
 	var stop *clockError // an operation whose clock is impossible: apply what came before it
 	for len(ops) > 0 && stop == nil {
 		limit := len(ops)
@@ -326,7 +333,7 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset
 			fn := func(w store.LogTx) error {
 				out = chunkOut{} // the function may run again
 				var err error
-				fit, err = g.judgeAll(w, dev, ops[:limit], false, &out, at)
+				fit, err = g.judgeAll(w, dev, ops[:limit], pre[:limit], false, &out, at)
 				return err
 			}
 			var err error
@@ -367,7 +374,7 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset
 			}
 			break
 		}
-		ops = ops[limit:]
+		ops, pre = ops[limit:], pre[limit:]
 	}
 	if stop != nil {
 		g.log.Warn("push stopped at an impossible clock", "device", dev.ID, "acked", res.Acked, "reason", stop.msg)
@@ -397,7 +404,11 @@ func recordKeys(ops []changeset.Op) []store.RecordKey {
 // produced, each record's state once. fit is how many operations were
 // judged before an error (the transaction full: ErrTxnTooBig, or a clock
 // error).
-func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op, trusted bool, out *chunkOut, at time.Time) (fit int, err error) {
+// pre is prejudge's of ops (nil: judgeAll makes it).
+func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op, pre []checked, trusted bool, out *chunkOut, at time.Time) (fit int, err error) {
+	if pre == nil {
+		pre = g.prejudge(dev, ops, trusted)
+	}
 	// An engine whose reads are round trips (PostgreSQL) reads the change
 	// set's records at once instead of one by one.
 	if p, ok := w.(store.Prefetcher); ok {
@@ -408,7 +419,7 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op
 	states := map[store.RecordKey]*changeset.State{}
 	var order []store.RecordKey
 	for i := range ops {
-		key, next, err := g.judge(w, dev, &ops[i], trusted, states, out, at)
+		key, next, err := g.judge(w, dev, &ops[i], &pre[i], trusted, states, out, at)
 		if err != nil {
 			return i, err
 		}
@@ -435,40 +446,63 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op
 	return len(ops), nil
 }
 
-// judge decides one operation and writes what it produced. It returns the
-// record's new state when the operation was accepted.
-func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, trusted bool, states map[store.RecordKey]*changeset.State, out *chunkOut, at time.Time) (store.RecordKey, *changeset.State, error) {
-	var ref *auth.Refusal
+// checked is what judging an operation needs of it alone, not of the
+// store: the operation to log (the one sent, or a copy under the
+// enrolled device's name) and a refusal it earns by itself.
+type checked struct {
+	op  *changeset.Op
+	ref *auth.Refusal
+}
+
+// prejudge checks each of ops by itself (its form, its names, its size)
+// and, unless trusted, names its author as the device was enrolled: who
+// made a change is the device the administrator enrolled, by the name it
+// was registered under, not what the laptop says (an honest laptop writes
+// that very name, and a stolen one cannot sign as central staff). The
+// names are set on copies: what the laptop sent stays as sent (a refusal
+// keeps it, and the function of an Append may run again).
+func (g *Ingester) prejudge(dev *store.Device, ops []changeset.Op, trusted bool) []checked {
+	pre := make([]checked, len(ops))
+	var named []changeset.Op
+	if !trusted {
+		named = make([]changeset.Op, len(ops)) // one allocation, not one per operation
+	}
+	for i := range ops {
+		sent := &ops[i]
+		c := &pre[i]
+		c.op = sent
+		if err := syncproto.CheckOp(sent); err != nil {
+			c.ref = &auth.Refusal{Code: syncproto.CodeInvalid, Message: err.Error()}
+			continue
+		}
+		if !trusted {
+			named[i] = *sent
+			named[i].Author = dev.Name
+			c.op = &named[i]
+		}
+		op := c.op
+		switch {
+		case syncproto.CheckOpNames(op) != nil:
+			// Names are the protocol's rule, which every store's keys rely on.
+			c.ref = &auth.Refusal{Code: syncproto.CodeInvalid, Message: syncproto.CheckOpNames(op).Error()}
+		case overOpBytes(op):
+			// It could never be sent in a pull page.
+			c.ref = &auth.Refusal{Code: syncproto.CodeTooLarge, Message: fmt.Sprintf("operation %s is %d bytes, at most %d: a record's text is far shorter; save less at once",
+				op.ID(), syncproto.WireSize(op), syncproto.MaxOpBytes)}
+		}
+	}
+	return pre
+}
+
+// judge decides one operation (sent, and what prejudge made of it) and
+// writes what it produced. It returns the record's new state when the
+// operation was accepted.
+func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, pre *checked, trusted bool, states map[store.RecordKey]*changeset.State, out *chunkOut, at time.Time) (store.RecordKey, *changeset.State, error) {
 	key := store.RecordKey{Kind: sent.Kind, ID: sent.Record}
-	op := sent
-	err := syncproto.CheckOp(sent)
-	if err == nil && !trusted {
-		// Who made a change is the device the administrator enrolled, by
-		// the name it was registered under, not what the laptop says: an
-		// honest laptop writes that very name (the enrollment's), and a
-		// stolen one cannot sign as central staff. A copy: what the
-		// laptop sent stays as sent (a refusal keeps it, and the function
-		// of an Append may run again).
-		cp := *sent
-		cp.Author = dev.Name
-		op = &cp
-	}
-	var nameErr error
-	if err == nil {
-		nameErr = syncproto.CheckOpNames(op)
-	}
+	op, ref := pre.op, pre.ref
+	var err error
 	var next *changeset.State
-	switch {
-	case err != nil:
-		ref = &auth.Refusal{Code: syncproto.CodeInvalid, Message: err.Error()}
-	case nameErr != nil:
-		// Names are the protocol's rule, which every store's keys rely on.
-		ref = &auth.Refusal{Code: syncproto.CodeInvalid, Message: nameErr.Error()}
-	case overOpBytes(op):
-		// It could never be sent in a pull page.
-		ref = &auth.Refusal{Code: syncproto.CodeTooLarge, Message: fmt.Sprintf("operation %s is %d bytes, at most %d: a record's text is far shorter; save less at once",
-			op.ID(), syncproto.WireSize(op), syncproto.MaxOpBytes)}
-	default:
+	if ref == nil {
 		cur, ok := states[key]
 		if !ok {
 			if cur, err = x.State(op.Kind, op.Record); err != nil {

@@ -190,7 +190,7 @@ func (g *Ingester) writeSubmissions(w store.LogTx, batch []*submitReq, results [
 		op := &changeset.Op{Device: g.serverDev, Seq: held + 1, HLC: ts, Kind: domain.KindSubmission, Record: s.ID,
 			Council: s.Council, Action: changeset.ActionCreate, Author: ServerAuthor, Fields: r.changes}
 		var out chunkOut
-		if _, err := g.judgeAll(w, dev, []changeset.Op{*op}, true, &out, s.ReceivedAt); err != nil {
+		if _, err := g.judgeAll(w, dev, []changeset.Op{*op}, nil, true, &out, s.ReceivedAt); err != nil {
 			return -1, nil, err
 		}
 		if len(out.refused) > 0 {

@@ -84,3 +84,36 @@ func TestHoldBackFutureUnfreezesOldData(t *testing.T) {
 		t.Fatalf("second run: %d, %v", n, err)
 	}
 }
+
+// A store filled by a bulk load (a new laptop's first pull) was merged by
+// this version alone: it is marked checked with its first window, and
+// HoldBackFuture does not read every state after the pull. Pages applied
+// one by one leave the check to HoldBackFuture.
+func TestBulkLoadNeedsNoFutureCheck(t *testing.T) {
+	ctx := context.Background()
+	other := otherLaptop(t)
+	for range 3 {
+		if _, err := other.CreateAppeal(ctx, appeal()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := pending(t, other, 0)
+
+	bulk, bst := open(t, t.TempDir(), func() time.Time { return fixedNow })
+	defer bst.Close()
+	if _, err := bulk.ApplyBulk(ctx, page, nil, 1, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bst.Meta(ctx, "future_checked"); err != nil {
+		t.Fatalf("after a bulk window: the future check's mark: %v, want it set", err)
+	}
+
+	one, ost := open(t, t.TempDir(), func() time.Time { return fixedNow })
+	defer ost.Close()
+	if _, err := one.ApplyRemote(ctx, page, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ost.Meta(ctx, "future_checked"); err == nil {
+		t.Fatal("pages applied one by one: the future check is marked done without HoldBackFuture")
+	}
+}

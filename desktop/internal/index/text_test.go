@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 func TestWords(t *testing.T) {
@@ -293,5 +294,14 @@ func TestLoadInPlaceKeepsNothingOfTheBuffer(t *testing.T) {
 	}
 	if got, _ := ix.Query(Filter{Kind: "event", Text: "жыйын"}); !reflect.DeepEqual(ids(got), []string{"e2"}) {
 		t.Errorf("event search after loading in place: %v", ids(got))
+	}
+}
+
+// toLower is unicode.ToLower for every rune.
+func TestToLower(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune+1; r++ {
+		if got, want := toLower(r), unicode.ToLower(r); got != want {
+			t.Fatalf("toLower(%U) = %U, unicode.ToLower says %U", r, got, want)
+		}
 	}
 }

@@ -2,6 +2,9 @@ package badgerstore
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -118,6 +121,46 @@ func TestAppendItems(t *testing.T) {
 			if !bytes.Equal(it.item(i), x) {
 				t.Errorf("%q: item %d is %q", list, i, it.item(i))
 			}
+		}
+	}
+}
+
+func TestPackBatch(t *testing.T) {
+	// A push's operations repeat their devices, kinds and fields: packed.
+	var items [][]byte
+	for i := range 2000 {
+		items = append(items, fmt.Appendf(nil, `{"device":"d-7f3a","kind":"appeal","id":"A-%06d","field":"status","value":"registered"}`, i))
+	}
+	raw := appendBatch(nil, items)
+	v := packBatch(slices.Clone(raw))
+	if v[0] != batchPacked || len(v) > len(raw)/3 {
+		t.Fatalf("packed %d bytes into %d (kind %#x)", len(raw), len(v), v[0])
+	}
+	got, err := unpackBatch(2000, v)
+	if err != nil || !bytes.Equal(got, raw) {
+		t.Fatalf("unpacked: %d bytes, %v", len(got), err)
+	}
+	// Damaged packings are errors, never operations.
+	for _, bad := range [][]byte{v[:1], v[:len(v)/2], append([]byte{batchPacked, 0xff, 0xff, 0xff, 0xff, 0x7f}, v[6:]...)} {
+		if _, err := unpackBatch(2000, bad); !errors.Is(err, errDamagedBatch) {
+			t.Fatalf("%d bytes of a packed batch: %v", len(bad), err)
+		}
+	}
+	// What packing would not shrink by an eighth is kept as it is, and
+	// read as it is (as are the batches of format 2).
+	noise := make([]byte, 4096)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range noise {
+		noise[i] = byte(r.Uint32())
+	}
+	small := appendBatch(nil, [][]byte{[]byte("one")})
+	for _, raw := range [][]byte{appendBatch(nil, [][]byte{noise}), small} {
+		v := packBatch(raw)
+		if &v[0] != &raw[0] {
+			t.Fatalf("a batch of %d bytes packed to %d", len(raw), len(v))
+		}
+		if got, err := unpackBatch(1, v); err != nil || !bytes.Equal(got, raw) {
+			t.Fatalf("unpacked %d bytes of an unpacked batch: %v", len(got), err)
 		}
 	}
 }

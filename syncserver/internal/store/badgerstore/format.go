@@ -24,13 +24,15 @@ import (
 //	0  every store before formats were kept (releases up to 0.4): the layout of format 1, without a stamp
 //	1  0.5.0: formats are kept
 //	2  the batched log: the log, the pull indexes and the judgements an entry per Append, not per operation (batch.go, migrate.go)
+//	3  log batches may be packed (S2, batch.go); those of format 2 are read as they are
 var storeFormat = badgerdb.Format{
 	Key:     metaKey("format"),
-	Current: 2,
+	Current: 3,
 	What:    "the server's data",
 	Migrations: []badgerdb.Migration{
 		{Name: "formats are kept from now on; the layout is unchanged", Run: func(context.Context, *badger.DB) error { return nil }},
 		{Name: "the log, its pull indexes and the judgements are kept in batches, a change set per entry", Run: batchLog},
+		{Name: "log batches are packed from now on; those written before are read as they are", Run: func(context.Context, *badger.DB) error { return nil }},
 	},
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -218,7 +219,7 @@ func (w *logTx) SetClock(t hlc.Timestamp) error { return w.set(metaKey(metaClock
 // with Badger's error, not split.
 func (w *logTx) finish(head0 uint64) error {
 	if w.ops.len() > 0 {
-		if err := w.set(logBatchKey(w.head), appendItems(nil, &w.ops)); err != nil {
+		if err := w.set(logBatchKey(w.head), packBatch(appendItems(nil, &w.ops))); err != nil {
 			return err
 		}
 	}
@@ -327,14 +328,22 @@ func (s *Store) EachOp(ctx context.Context, after uint64, fn func(seq uint64, op
 	})
 }
 
-// logBatchOf decodes a log batch (a copy of it: operations decoded from it
-// alias it).
+// logBatchOf decodes a log batch (a copy of it, or what it unpacked to:
+// operations decoded from it alias it).
 func logBatchOf(item *badger.Item) (*batch, error) {
-	v, err := item.ValueCopy(nil)
+	last := u64(item.Key()[len(spaceLogBatch):])
+	var v []byte
+	err := item.Value(func(val []byte) (err error) {
+		v, err = unpackBatch(last, val)
+		if err == nil && len(v) > 0 && &v[0] == &val[0] {
+			v = slices.Clone(v)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return decodeBatch(u64(item.Key()[len(spaceLogBatch):]), v)
+	return decodeBatch(last, v)
 }
 
 // Refusals implements store.Log.

@@ -175,7 +175,7 @@ func TestMigrateBatchedLog(t *testing.T) {
 // checkMigrated checks a migrated store against the format 1 log it was.
 func checkMigrated(t *testing.T, s *Store, l *v1Log) {
 	ctx := context.Background()
-	if f, err := s.Format(); err != nil || f.Format != 2 {
+	if f, err := s.Format(); err != nil || f.Format != storeFormat.Current {
 		t.Fatalf("format %+v, %v", f, err)
 	}
 	for _, old := range []string{spaceLog, spaceGlobal, spacePull, spaceDevOp} {

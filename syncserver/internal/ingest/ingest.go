@@ -452,6 +452,7 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op
 type checked struct {
 	op  *changeset.Op
 	ref *auth.Refusal
+	enc []byte // op's storage encoding (changeset.Op.AppendBinary), for a store.EncodedAccepter; nil if not made
 }
 
 // prejudge checks each of ops by itself (its form, its names, its size)
@@ -464,6 +465,9 @@ type checked struct {
 func (g *Ingester) prejudge(dev *store.Device, ops []changeset.Op, trusted bool) []checked {
 	pre := make([]checked, len(ops))
 	var named []changeset.Op
+	// The operations' storage encodings: a demo operation takes ~200
+	// bytes (a creation ~1 KB, a step ~150), so this rarely grows.
+	encoded := make([]byte, 0, 256*len(ops))
 	if !trusted {
 		named = make([]changeset.Op, len(ops)) // one allocation, not one per operation
 	}
@@ -489,6 +493,15 @@ func (g *Ingester) prejudge(dev *store.Device, ops []changeset.Op, trusted bool)
 			// It could never be sent in a pull page.
 			c.ref = &auth.Refusal{Code: syncproto.CodeTooLarge, Message: fmt.Sprintf("operation %s is %d bytes, at most %d: a record's text is far shorter; save less at once",
 				op.ID(), syncproto.WireSize(op), syncproto.MaxOpBytes)}
+		default:
+			// Its storage encoding too, into one buffer for the change
+			// set (each slice keeps the bytes it was given when the
+			// buffer grows); an error is Accept's to report again.
+			start := len(encoded)
+			if b, err := op.AppendBinary(encoded); err == nil {
+				encoded = b
+				c.enc = b[start:len(b):len(b)]
+			}
 		}
 	}
 	return pre
@@ -547,7 +560,13 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, p
 		out.refused = append(out.refused, r)
 		return key, nil, nil
 	}
-	seq, err := x.Accept(op, store.Index{Global: auth.IsGlobal(op.Kind), Council: next.Council})
+	ix := store.Index{Global: auth.IsGlobal(op.Kind), Council: next.Council}
+	var seq uint64
+	if ea, ok := x.(store.EncodedAccepter); ok && pre.enc != nil {
+		seq, err = ea.AcceptEncoded(op, pre.enc, ix)
+	} else {
+		seq, err = x.Accept(op, ix)
+	}
 	if err != nil {
 		return key, nil, err
 	}

@@ -1,6 +1,10 @@
 package store
 
-import "context"
+import (
+	"context"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+)
 
 // Prefetcher is an optional extra of a LogTx, found by type assertion: an
 // engine whose every read is a round trip to a database server (pgstore)
@@ -26,4 +30,15 @@ type RecordKey struct{ Kind, ID string }
 // and what it reads is the same either way.
 type KeyedAppender interface {
 	AppendKeyed(ctx context.Context, keys []RecordKey, fn func(LogTx) error) error
+}
+
+// EncodedAccepter is an optional extra of a LogTx, found by type
+// assertion: Accept of an operation whose storage encoding
+// (changeset.Op.AppendBinary) was made beforehand, outside the Append and
+// its lock (ingest encodes a change set's operations before the device's
+// turn), by an engine that keeps those bytes (badgerstore). enc must be
+// op.AppendBinary(nil) exactly; the engine may keep it until the Append
+// returns. Accept is as correct.
+type EncodedAccepter interface {
+	AcceptEncoded(op *changeset.Op, enc []byte, ix Index) (seq uint64, err error)
 }

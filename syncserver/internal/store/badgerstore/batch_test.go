@@ -2,11 +2,16 @@ package badgerstore
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
 func TestBatchEncoding(t *testing.T) {
@@ -162,5 +167,71 @@ func TestPackBatch(t *testing.T) {
 		if got, err := unpackBatch(1, v); err != nil || !bytes.Equal(got, raw) {
 			t.Fatalf("unpacked %d bytes of an unpacked batch: %v", len(got), err)
 		}
+	}
+}
+
+// TestAcceptEncoded: an operation accepted with its encoding made
+// beforehand is logged, judged and read back as Accept logs it.
+func TestAcceptEncoded(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, t.TempDir(), Options{Small: true, MinFree: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var ops []*changeset.Op
+	for seq := uint64(1); seq <= 6; seq++ {
+		ops = append(ops, v1TestOp("dev", seq, "appeal", "NRN-ATB"))
+	}
+	err = st.Append(ctx, func(w store.LogTx) error {
+		for i, op := range ops {
+			ix := store.Index{Council: op.Council}
+			if i%2 == 0 {
+				if _, err := w.Accept(op, ix); err != nil {
+					return err
+				}
+				continue
+			}
+			enc, err := op.AppendBinary(nil)
+			if err != nil {
+				return err
+			}
+			if _, err := w.(store.EncodedAccepter).AcceptEncoded(op, enc, ix); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []*changeset.Op
+	err = st.EachOp(ctx, 0, func(seq uint64, op *changeset.Op) error {
+		if seq != uint64(len(got)+1) {
+			t.Errorf("op %d at server seq %d", len(got)+1, seq)
+		}
+		got = append(got, op)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, ops) {
+		t.Fatalf("logged %+v\nwant %+v", got, ops)
+	}
+	err = st.ReadLog(ctx, func(x store.LogReader) error {
+		for _, op := range ops {
+			j, err := x.Judgement(op.Device, op.Seq)
+			if err != nil {
+				return err
+			}
+			if j == nil || j.Record != op.Record || j.HLC != uint64(op.HLC) {
+				t.Errorf("judgement of %s/%d: %+v", op.Device, op.Seq, j)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -135,15 +135,30 @@ func (w *logTx) judge(dev string, seq uint64, e opEntry) {
 
 // Accept implements store.LogTx.
 func (w *logTx) Accept(op *changeset.Op, ix store.Index) (uint64, error) {
+	return w.accept(op, nil, ix)
+}
+
+// AcceptEncoded implements store.EncodedAccepter: the operation's bytes
+// are copied into the batch, not encoded under the log's lock.
+func (w *logTx) AcceptEncoded(op *changeset.Op, enc []byte, ix store.Index) (uint64, error) {
+	return w.accept(op, enc, ix)
+}
+
+// accept is Accept of op, whose storage encoding is enc (nil: encoded here).
+func (w *logTx) accept(op *changeset.Op, enc []byte, ix store.Index) (uint64, error) {
 	if err := w.next(op.Device, op.Seq); err != nil {
 		return 0, err
 	}
-	b, err := op.AppendBinary(w.ops.b)
-	if err != nil {
-		return 0, err
+	if enc != nil {
+		w.ops.b = append(w.ops.b, enc...)
+	} else {
+		b, err := op.AppendBinary(w.ops.b)
+		if err != nil {
+			return 0, err
+		}
+		w.ops.b = b
 	}
 	seq := w.head + 1
-	w.ops.b = b
 	w.ops.added()
 	prefix := ""
 	switch {

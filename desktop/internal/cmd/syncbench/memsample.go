@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -78,30 +74,6 @@ func (s *server) watchMemory() func() *memPeak {
 
 // procRssParts reads RssAnon, RssFile and RssShmem of a process (Linux 4.5 and later).
 func procRssParts(pid int) (anon, file, shmem int64, err error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name, val, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(val)
-		if len(fields) == 0 {
-			continue
-		}
-		n, _ := strconv.ParseInt(fields[0], 10, 64)
-		switch name {
-		case "RssAnon":
-			anon = n << 10
-		case "RssFile":
-			file = n << 10
-		case "RssShmem":
-			shmem = n << 10
-		}
-	}
-	return anon, file, shmem, sc.Err()
+	kb, err := procStatus(pid)
+	return kb["RssAnon"] << 10, kb["RssFile"] << 10, kb["RssShmem"] << 10, err
 }

@@ -290,30 +290,30 @@ func (s *server) resetPeak() error {
 }
 
 func procMemory(pid int) (peak, cur int64, err error) {
+	kb, err := procStatus(pid)
+	return kb["VmHWM"] << 10, kb["VmRSS"] << 10, err
+}
+
+// procStatus reads the numbers of /proc/PID/status by name (for memory,
+// in KiB as the kernel writes them).
+func procStatus(pid int) (map[string]int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	defer f.Close()
+	kb := map[string]int64{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		name, val, ok := strings.Cut(sc.Text(), ":")
 		if !ok {
 			continue
 		}
-		fields := strings.Fields(val)
-		if len(fields) == 0 {
-			continue
-		}
-		n, _ := strconv.ParseInt(fields[0], 10, 64)
-		switch name {
-		case "VmHWM":
-			peak = n << 10
-		case "VmRSS":
-			cur = n << 10
+		if fields := strings.Fields(val); len(fields) > 0 {
+			kb[name], _ = strconv.ParseInt(fields[0], 10, 64)
 		}
 	}
-	return peak, cur, sc.Err()
+	return kb, sc.Err()
 }
 
 // resetPeak starts a new peak-RSS measurement (writing 5 to clear_refs

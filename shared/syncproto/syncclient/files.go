@@ -187,9 +187,18 @@ func (c *Client) GetChunks(ctx context.Context, req *syncproto.GetRequest, fn fu
 		}
 		return noFiles(err)
 	}
-	r := syncproto.NewChunkReader(guardReader{resp.Body, guard})
+	body := &endReader{r: guardReader{resp.Body, guard}}
+	r := syncproto.NewChunkReader(body)
 	for i := 0; ; i++ {
 		ch, err := r.Next()
+		if errors.Is(err, io.ErrUnexpectedEOF) && body.ended {
+			// The answer arrived whole (its HTTP framing ended cleanly:
+			// a dropped line ends it with an unexpected EOF instead) but
+			// the stream in it ends inside a chunk: a chunk's size was
+			// damaged on the way. Like any damaged chunk, it is fetched
+			// again rather than taken for a server out of reach.
+			return fmt.Errorf("%w: the answer ends inside chunk %d (damaged on the way): %v", syncproto.ErrChunk, i+1, err)
+		}
 		if err == io.EOF {
 			if i < len(req.Chunks) {
 				return &syncproto.Error{Code: syncproto.CodeUnreachable, Message: fmt.Sprintf("the answer ended after %d of %d chunks", i, len(req.Chunks))}
@@ -289,6 +298,21 @@ func (r guardReader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
 	if n > 0 {
 		r.g.moved()
+	}
+	return n, err
+}
+
+// endReader notes whether r ended cleanly (io.EOF), which an HTTP
+// response body does only when all of it arrived.
+type endReader struct {
+	r     io.Reader
+	ended bool
+}
+
+func (r *endReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err == io.EOF {
+		r.ended = true
 	}
 	return n, err
 }

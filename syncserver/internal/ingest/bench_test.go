@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -14,50 +13,8 @@ import (
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
+	"github.com/kenesh/kenesh/syncserver/internal/store/storetest"
 )
-
-// benchGen makes a council laptop's operations as the demo data makes
-// them: an appeal's creation with its ~20 fields, then workflow steps.
-type benchGen struct {
-	dev  string
-	hlc  uint64
-	seq  uint64
-	i    int
-	rec  string
-	last uint64
-}
-
-func newBenchGen(dev string) *benchGen { return &benchGen{dev: dev, hlc: 117677491360104448} }
-
-// next makes the next n operations.
-func (g *benchGen) next(n int) []syncproto.WireOp {
-	raw := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
-	steps := []string{"under_review", "fact_checking", "verified", "referred", "answered", "closed"}
-	ops := make([]syncproto.WireOp, 0, n)
-	for ; len(ops) < n; g.i++ {
-		g.hlc++
-		g.seq++
-		i, k := g.i, g.i%6
-		if k == 0 {
-			g.rec = domain.NewID()
-			ops = append(ops, syncproto.WireOp{Device: g.dev, Seq: g.seq, HLC: g.hlc, Kind: "appeal", Record: g.rec, Council: "NRN-ATB", Action: "create", Author: "bench",
-				Fields: map[string]syncproto.WireChange{
-					"age_group": {V: raw("60_plus")}, "appellant": {V: raw(map[string]string{"name": "Асанова Бүбүсара", "phone": fmt.Sprintf("+996 768 %06d", i), "address": "Ак-Суу"})},
-					"authority": {V: raw("health")}, "authority_name": {V: raw("Аймактык ооруканасы")}, "category": {V: raw("health")},
-					"channel": {V: raw("social_network")}, "council": {V: raw("NRN-ATB")},
-					"description": {V: raw("Ак-Суу айылындагы фельдшердик-акушердик пунктта бир айдан бери зарыл дарылар жок, бейтаптар райборборго барууга аргасыз.")},
-					"district":    {V: raw("KG-N-ATB")}, "gender": {V: raw("female")}, "language": {V: raw("ky")}, "oblast": {V: raw("KG-N")},
-					"received_on": {V: raw("2025-09-14")}, "reg_no": {V: raw(fmt.Sprintf("NRN-ATB-2025-QK5X-%04d", i))}, "registered_on": {V: raw("2025-09-14")},
-					"status": {V: raw("received")}, "summary": {V: raw("ФАПта дары-дармек жок")}, "village": {V: raw("Ак-Суу")}, "vulnerable_groups": {V: raw([]string{"low_income"})},
-				}})
-		} else {
-			ops = append(ops, syncproto.WireOp{Device: g.dev, Seq: g.seq, HLC: g.hlc, Kind: "appeal", Record: g.rec, Council: "NRN-ATB", Action: "update", Author: "bench",
-				Fields: map[string]syncproto.WireChange{"status": {V: raw(steps[k-1]), B: g.last}, "verified_on": {V: raw("2026-04-14")}}})
-		}
-		g.last = g.hlc
-	}
-	return ops
-}
 
 // BenchmarkPush pushes change sets of 500 operations, as a laptop far
 // behind does, into a store on disk. b.N is the number of operations.
@@ -67,12 +24,12 @@ func BenchmarkPush(b *testing.B) {
 	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
 	// Operations are made a change set at a time, as they arrive, so that
 	// the process's memory is the server's (VmHWM is reported).
-	gen := newBenchGen(dev.ID)
+	gen := storetest.NewDemoOps(dev.ID)
 	cpu0 := cpuTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i += 500 {
 		b.StopTimer()
-		ops := gen.next(min(500, b.N-i))
+		ops := gen.Next(min(500, b.N-i))
 		b.StartTimer()
 		res, err := g.Push(ctx, dev, ops)
 		if err != nil {
@@ -103,12 +60,12 @@ func BenchmarkPushBody(b *testing.B) {
 			ctx := context.Background()
 			_, g := newIngester(b, badgerstore.Options{}, nil)
 			dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
-			gen := newBenchGen(dev.ID)
+			gen := storetest.NewDemoOps(dev.ID)
 			var cpu time.Duration // of the pushes, not of making their bodies
 			b.ResetTimer()
 			for i := 0; i < b.N; i += 500 {
 				b.StopTimer()
-				body, err := syncproto.AppendSyncRequest(nil, &syncproto.SyncRequest{Proto: 2, Device: dev.ID, Ops: gen.next(min(500, b.N-i))})
+				body, err := syncproto.AppendSyncRequest(nil, &syncproto.SyncRequest{Proto: 2, Device: dev.ID, Ops: gen.Next(min(500, b.N-i))})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -17,6 +17,7 @@ import (
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
+	"github.com/kenesh/kenesh/syncserver/internal/store/storetest"
 )
 
 // head is the last server sequence number the store gave.
@@ -154,8 +155,7 @@ func TestConcurrentPushesOfOneDevice(t *testing.T) {
 	raced := 0
 	for round := 0; round < 8; round++ {
 		dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
-		gen := newBenchGen(dev.ID)
-		ops := gen.next(300)
+		ops := storetest.NewDemoOps(dev.ID).Next(300)
 		ops[100].Council = "OSH-NOO" // refused: another council's
 		ops[100].Fields["council"] = syncproto.WireChange{V: json.RawMessage(`"OSH-NOO"`)}
 		before := head(t, st)

@@ -18,16 +18,28 @@ func hintOp(dev string, seq uint64) *changeset.Op {
 		Council: "NRN-ATB", Action: changeset.ActionCreate, Author: "ackhint_test", Fields: map[string]changeset.Change{"summary": {Value: []byte(`"x"`)}}}
 }
 
+// statesOf makes the state of record id after one operation of dev
+// (hintOp's) with sequence seq.
+func statesOf(t *testing.T, dev string) func(id string, seq uint64) *changeset.State {
+	return func(id string, seq uint64) *changeset.State {
+		t.Helper()
+		var s changeset.State
+		op := hintOp(dev, seq)
+		op.Record = id
+		if _, _, err := s.Apply(op); err != nil {
+			t.Fatal(err)
+		}
+		return &s
+	}
+}
+
 // An append after a ReadLog that read its device's acknowledgement finds
 // it read with the log's lock (no read of its own inside the append), and
 // what it finds is current: another process's append in between, for the
 // same device, is seen, and a device without any judged operation is at 0.
 func TestAckHints(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.URL(t)
-	st, other := open(t, url), open(t, url)
-	defer st.Close()
-	defer other.Close()
+	st, other := twoProcesses(t)
 	a, b := domain.NewID(), domain.NewID()
 	accept := func(s *Store, ops ...*changeset.Op) error {
 		return s.Append(ctx, func(w store.LogTx) error {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kenesh/kenesh/internal/pgtest"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
@@ -18,10 +17,7 @@ import (
 // for a device already there.
 func TestWaitAcked(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.URL(t)
-	st, other := open(t, url), open(t, url)
-	defer st.Close()
-	defer other.Close()
+	st, other := twoProcesses(t)
 	dev := domain.NewID()
 	accept := func(s *Store, from, to uint64) {
 		t.Helper()

@@ -26,6 +26,19 @@ func open(t testing.TB, url string) *Store {
 	return st
 }
 
+// twoProcesses opens two stores on one new database, as two server
+// processes on one PostgreSQL; both are closed when t ends.
+func twoProcesses(t *testing.T) (st, other *Store) {
+	t.Helper()
+	url := pgtest.URL(t)
+	st, other = open(t, url), open(t, url)
+	t.Cleanup(func() {
+		st.Close()
+		other.Close()
+	})
+	return st, other
+}
+
 // The storage contract's conformance suite, on a schema of its own per
 // case; a second store on the same database is another server process.
 func TestConformance(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/kenesh/kenesh/internal/pgtest"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
@@ -21,20 +20,9 @@ var errFailed = errors.New("the function failed")
 // under the lock, so a duplicate is made by hand here) writes nothing.
 func TestManyNewStatesCopied(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.URL(t)
-	st, other := open(t, url), open(t, url)
-	defer st.Close()
-	defer other.Close()
+	st, other := twoProcesses(t)
 	dev := domain.NewID()
-	mk := func(id string, seq uint64) *changeset.State {
-		var s changeset.State
-		op := hintOp(dev, seq)
-		op.Record = id
-		if _, _, err := s.Apply(op); err != nil {
-			t.Fatal(err)
-		}
-		return &s
-	}
+	mk := statesOf(t, dev)
 	old := domain.NewID()
 	if err := other.Append(ctx, func(w store.LogTx) error { return w.PutState(mk(old, 1)) }); err != nil {
 		t.Fatal(err)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/kenesh/kenesh/internal/pgtest"
-	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
@@ -17,21 +15,10 @@ import (
 // writes go on from there. The state then holds what the function wrote.
 func TestAppendKeyedReadsWithTheLock(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.URL(t)
-	st, other := open(t, url), open(t, url)
-	defer st.Close()
-	defer other.Close()
+	st, other := twoProcesses(t)
 	dev := domain.NewID()
 	there, absent := domain.NewID(), domain.NewID()
-	mk := func(id string, seq uint64) *changeset.State {
-		var s changeset.State
-		op := hintOp(dev, seq)
-		op.Record = id
-		if _, _, err := s.Apply(op); err != nil {
-			t.Fatal(err)
-		}
-		return &s
-	}
+	mk := statesOf(t, dev)
 	if err := other.Append(ctx, func(w store.LogTx) error { return w.PutState(mk(there, 1)) }); err != nil {
 		t.Fatal(err)
 	}

@@ -62,6 +62,9 @@ type config struct {
 	// pullProfile: this process writes a CPU profile of the first pull
 	// (the laptop's side of it) here.
 	pullProfile string
+	// pushProfile: this process writes a CPU profile of the push part's
+	// Kenesh push (the pushing laptop's side) to this file.
+	pushProfile string
 	postgres    bool
 	processes   int
 }
@@ -94,6 +97,7 @@ func main() {
 	verbose := flag.Bool("v", false, "debug logging")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (the clients) to this file")
 	flag.StringVar(&c.pullProfile, "pull-cpuprofile", "", "write a CPU profile of this process during the push part's first pull (the new laptop's side) to this file; not with -cpuprofile")
+	flag.StringVar(&c.pushProfile, "push-cpuprofile", "", "write a CPU profile of this process during the push part's Kenesh push (the pushing laptop's side, with what else runs in this process then) to this file; not with -cpuprofile or -pull-cpuprofile")
 	flag.StringVar(&c.serverProfile, "server-cpuprofile", "", "write a CPU profile of the server of the push, incremental and day parts to this file")
 	flag.Parse()
 
@@ -129,8 +133,8 @@ func main() {
 		fail(errors.New("flags out of range: -records >= 100, 0 < -changed <= 1, -day-records >= 2, -day-base >= 2 x -day-records, -rounds and -ops-per-sync >= 1"))
 	}
 
-	if *cpuProfile != "" && c.pullProfile != "" {
-		fail(errors.New("-cpuprofile and -pull-cpuprofile: one profile at a time"))
+	if n := countSet(*cpuProfile, c.pullProfile, c.pushProfile); n > 1 {
+		fail(errors.New("-cpuprofile, -pull-cpuprofile and -push-cpuprofile: one profile at a time"))
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -163,6 +167,17 @@ func main() {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "syncbench:", err)
 	os.Exit(1)
+}
+
+// countSet counts the strings that are not empty.
+func countSet(ss ...string) int {
+	n := 0
+	for _, s := range ss {
+		if s != "" {
+			n++
+		}
+	}
+	return n
 }
 
 func contains(list []string, s string) bool {

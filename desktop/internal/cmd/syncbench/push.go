@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/kenesh/kenesh/desktop/internal/demo"
@@ -54,6 +55,7 @@ func (e *env) push(ctx context.Context) error {
 	if err := l.enroll(ctx, srv, bigCouncil, domain.RoleSecretary, link.Addr); err != nil {
 		return err
 	}
+	pushStop := func() {}
 	slog.Info("generating demo appeals", "records", c.records, "council", bigCouncil, "spread", c.spread)
 	t0 := time.Now()
 	last := time.Now()
@@ -73,10 +75,19 @@ func (e *env) push(ctx context.Context) error {
 
 	// Kenesh: everything pending, as many syncs as the laptop needs.
 	link.Reset()
+	if c.pushProfile != "" {
+		stop, err := startProfile(c.pushProfile)
+		if err != nil {
+			return err
+		}
+		defer stop() // stopped after the push below; a second stop does nothing
+		pushStop = stop
+	}
 	cpu0, ownCPU0, db0 := srv.cpu(), cpuSeconds(os.Getpid()), dbCPU()
 	mem := srv.watchMemory()
 	t0 = time.Now()
 	sum, err := l.syncAll(ctx)
+	pushStop()
 	e.res.PushMem = mem()
 	if err != nil {
 		return err
@@ -163,6 +174,28 @@ func (e *env) push(ctx context.Context) error {
 		return err
 	}
 	return v.err("pull", len(docs))
+}
+
+// startProfile starts this process's CPU profile into file; stop ends it
+// and closes the file, once (later calls do nothing).
+func startProfile(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			pprof.StopCPUProfile()
+			if err := f.Close(); err != nil {
+				slog.Warn("push CPU profile", "file", file, "err", err)
+			}
+		})
+	}, nil
 }
 
 // firstPull enrolls a central laptop, whose first sync pulls everything

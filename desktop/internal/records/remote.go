@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kenesh/kenesh/desktop/internal/index"
@@ -202,21 +205,52 @@ func (s *Service) applyOps(ctx context.Context, ops []*changeset.Op, bad []held,
 		// here (the keys it names; one not held here is no matter).
 		writes = append(writes, store.Write{Op: op, Conflicts: conflicts, Release: release[op], Resolved: op.Settled()})
 	}
+	// A bulk load's window is written in two parts: its operations,
+	// histories, conflicts and held operations (nothing in them waits for
+	// the index rows) while the rows are built, then the states and rows,
+	// with the meta after both (CommitBulk). A laptop's first pull kept
+	// one core of two busy, the rows and Badger's writes one after the
+	// other.
+	var wrote chan error
+	var states []store.Write
+	if mode != applyTxn {
+		wrote = make(chan error, 1)
+		go func(writes []store.Write) { wrote <- s.st.WriteBulk(ctx, writes) }(writes)
+		states = make([]store.Write, 0, len(order))
+	}
+	// The rows of the records that changed, built at once on every core.
+	built := make([]*index.Row, len(order))
+	err := parallel(len(order), func(i int) error {
+		if !order[i].touched {
+			return nil // nothing new (operations applied again): the row stands
+		}
+		row, err := s.rowFor(order[i].state)
+		built[i] = row
+		return err
+	})
+	if wrote != nil {
+		if werr := <-wrote; err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		return res, err
+	}
 	var rows []*index.Row
 	var changed []Changed
-	for _, rec := range order {
-		w := &writes[rec.last]
-		w.State = rec.state
-		if !rec.touched {
-			continue // nothing new (operations applied again): the row stands
+	for i, rec := range order {
+		w := store.Write{State: rec.state}
+		if row := built[i]; row != nil {
+			w.IndexRow, w.SearchText = row.Marshal(), []byte(row.Search)
+			rows = append(rows, row)
+			changed = append(changed, Changed{Kind: rec.state.Kind, ID: rec.state.ID})
 		}
-		row, err := s.rowFor(rec.state)
-		if err != nil {
-			return res, err
+		if wrote != nil {
+			states = append(states, w)
+			continue
 		}
-		w.IndexRow, w.SearchText = row.Marshal(), []byte(row.Search)
-		rows = append(rows, row)
-		changed = append(changed, Changed{Kind: rec.state.Kind, ID: rec.state.ID})
+		last := &writes[rec.last]
+		last.State, last.IndexRow, last.SearchText = w.State, w.IndexRow, w.SearchText
 	}
 	meta := map[string][]byte{metaClock: []byte(strconv.FormatUint(uint64(s.clock.Last()), 10))}
 	if seen != s.seen {
@@ -234,14 +268,13 @@ func (s *Service) applyOps(ctx context.Context, ops []*changeset.Op, bad []held,
 		// 100,000 records) is not made.
 		meta[metaFutureChecked] = []byte(s.now().UTC().Format(time.RFC3339))
 	}
-	var err error
 	switch mode {
 	case applyBulk:
 		meta[metaBulkLoad] = []byte(bulkLoading)
-		err = s.st.CommitBulk(ctx, writes, meta)
+		err = s.st.CommitBulk(ctx, states, meta)
 	case applyBulkDone:
 		meta[metaBulkLoad] = []byte(bulkDone)
-		err = s.st.CommitBulk(ctx, writes, meta)
+		err = s.st.CommitBulk(ctx, states, meta)
 	default:
 		err = s.st.Commit(ctx, writes, meta)
 	}
@@ -255,6 +288,41 @@ func (s *Service) applyOps(ctx context.Context, ops []*changeset.Op, bad []held,
 	s.notify.send(changed)
 	return res, nil
 }
+
+// parallel calls f(0), ..., f(n-1) on every core (GOMAXPROCS goroutines,
+// fewer for a small n) and returns the first error in that order.
+func parallel(n int, f func(i int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), (n+parallelMin-1)/parallelMin)
+	if workers <= 1 {
+		for i := range n {
+			if err := f(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				errs[i] = f(i)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parallelMin is the least work a goroutine of parallel is started for:
+// a page of a few records is done before goroutines would start.
+const parallelMin = 64
 
 // metaBulkLoad says whether a bulk load of pulled pages (ApplyBulk) is
 // under way: bulkLoading from its first window until the window that

@@ -26,6 +26,24 @@ import (
 // rewrite little beside them; operations, histories, states and index
 // rows interleaved, each table overlapped nearly every other.
 func (s *Store) CommitBulk(ctx context.Context, writes []Write, meta map[string][]byte) error {
+	if err := s.WriteBulk(ctx, writes); err != nil {
+		return err
+	}
+	// Durable (with what WriteBulk wrote before this began) before meta
+	// (the cursor) says they are there.
+	if err := s.db.Sync(); err != nil {
+		return fmt.Errorf("save: %w", classify(err))
+	}
+	return s.Commit(ctx, nil, meta)
+}
+
+// WriteBulk writes writes as CommitBulk does, neither forced to disk nor
+// followed by meta: part of a bulk load's window written while the rest is
+// still being made (records writes a window's operations while it builds
+// their records' index rows), durable once a CommitBulk begun after it
+// returned has returned. A WriteBulk and a CommitBulk running at once must
+// not write the same key: which of them lands last is not known.
+func (s *Store) WriteBulk(ctx context.Context, writes []Write) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -59,11 +77,7 @@ func (s *Store) CommitBulk(ctx context.Context, writes []Write, meta map[string]
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("save: %w", classify(err))
 	}
-	// Durable before meta (the cursor) says they are there.
-	if err := s.db.Sync(); err != nil {
-		return fmt.Errorf("save: %w", classify(err))
-	}
-	return s.Commit(ctx, nil, meta)
+	return nil
 }
 
 // kvList collects a bulk load's keys in the order putWriteTo gives them.

@@ -35,8 +35,14 @@ func TestKVListSorted(t *testing.T) {
 
 // CommitBulk stores what Commit would (states, histories, index rows,
 // held operations taking an operation back) and the meta after them, and
-// it is all there after reopening.
+// it is all there after reopening; so do a WriteBulk of the operations and
+// a CommitBulk of the states and index rows alone (Op nil) after it.
 func TestCommitBulk(t *testing.T) {
+	t.Run("at once", func(t *testing.T) { testCommitBulk(t, false) })
+	t.Run("operations first, then states", func(t *testing.T) { testCommitBulk(t, true) })
+}
+
+func testCommitBulk(t *testing.T, split bool) {
 	ctx := context.Background()
 	dir, key := t.TempDir(), newKey(t)
 	s, err := Open(ctx, dir, key, Options{})
@@ -57,7 +63,24 @@ func TestCommitBulk(t *testing.T) {
 	// history entry go.
 	hold := Write{Op: w3.Op, Hold: &Held{Key: "dev2-1", Value: []byte(`{}`)}, Withdraw: true}
 	meta := map[string][]byte{"sync_cursor": []byte("42")}
-	if err := s.CommitBulk(ctx, []Write{w1, w3, w2, w4, hold}, meta); err != nil {
+	writes := []Write{w1, w3, w2, w4, hold}
+	if split {
+		var states []Write
+		for i, w := range writes {
+			if w.State != nil {
+				states = append(states, Write{State: w.State, IndexRow: w.IndexRow, SearchText: w.SearchText})
+			}
+			writes[i].State, writes[i].IndexRow, writes[i].SearchText = nil, nil, nil
+		}
+		if err := s.WriteBulk(ctx, writes); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CommitBulk(ctx, []Write{{}}, nil); err == nil {
+			t.Fatal("a write of neither an operation nor a state was taken")
+		}
+		writes = states
+	}
+	if err := s.CommitBulk(ctx, writes, meta); err != nil {
 		t.Fatal(err)
 	}
 	check := func(s *Store) {

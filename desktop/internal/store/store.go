@@ -157,7 +157,8 @@ func classify(err error) error { return badgerdb.Classify(err, ErrDiskFull) }
 
 // Write is one operation and what it produced: the record's new state, its
 // index row, and conflicts found while merging. State nil leaves the stored
-// state as is (a later Write of the same commit carries it).
+// state as is (a later Write of the same commit carries it). Op nil (and
+// Hold nil) writes State and its index row alone.
 type Write struct {
 	Op       *changeset.Op
 	State    *changeset.State
@@ -256,6 +257,17 @@ func putWriteTo(txn *badger.Txn, out sink, w Write) error {
 		}
 	}
 	op, st := w.Op, w.State
+	if op == nil {
+		// A record's state and index row alone, its operations written
+		// apart (records' bulk load writes them first, with WriteBulk).
+		if st == nil {
+			return fmt.Errorf("write: neither an operation nor a state")
+		}
+		if !validPart(st.Kind) || !validPart(st.ID) {
+			return fmt.Errorf("%w: bad id in the state of %s %s", changeset.ErrInvalidOp, st.Kind, st.ID)
+		}
+		return putStateTo(out, st, w.IndexRow, w.SearchText)
+	}
 	if !validPart(op.Kind) || !validPart(op.Record) || !validPart(op.Device) {
 		return fmt.Errorf("%w: bad id in %s", changeset.ErrInvalidOp, op.ID())
 	}
@@ -281,19 +293,7 @@ func putWriteTo(txn *badger.Txn, out sink, w Write) error {
 		return err
 	}
 	if st != nil {
-		sb, err := st.AppendBinary(nil)
-		if err != nil {
-			return err
-		}
-		if err := out.Set(stateKey(st.Kind, st.ID), sb); err != nil {
-			return err
-		}
-	}
-	if st != nil && w.IndexRow != nil {
-		if err := out.Set(indexKey(st.Kind, st.ID), w.IndexRow); err != nil {
-			return err
-		}
-		if err := out.Set(textKey(st.Kind, st.ID), w.SearchText); err != nil {
+		if err := putStateTo(out, st, w.IndexRow, w.SearchText); err != nil {
 			return err
 		}
 	}
@@ -312,6 +312,25 @@ func putWriteTo(txn *badger.Txn, out sink, w Write) error {
 		}
 	}
 	return nil
+}
+
+// putStateTo writes st and, if row is not nil, its index row and search
+// text.
+func putStateTo(out sink, st *changeset.State, row, text []byte) error {
+	sb, err := st.AppendBinary(nil)
+	if err != nil {
+		return err
+	}
+	if err := out.Set(stateKey(st.Kind, st.ID), sb); err != nil {
+		return err
+	}
+	if row == nil {
+		return nil
+	}
+	if err := out.Set(indexKey(st.Kind, st.ID), row); err != nil {
+		return err
+	}
+	return out.Set(textKey(st.Kind, st.ID), text)
 }
 
 func deletePrefix(txn *badger.Txn, out sink, prefix []byte) error {

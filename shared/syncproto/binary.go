@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/hlc"
@@ -63,6 +64,14 @@ const MaxPushSettles = 1 << 18
 // (TestBinaryRequestBytes).
 const smallChangeSet = 100
 
+// bodyBufs are buffers for binary bodies on their way to a frame: a long
+// push writes hundreds of bodies of a few hundred KiB, and growing each
+// from nothing made more garbage than the rest of the laptop's encoding.
+var bodyBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBody bounds the buffers kept in bodyBufs.
+const maxPooledBody = 4 << 20
+
 // EncodeSyncRequest frames req with dictionary dict as protocol 2 sends
 // it: the binary body, or for a small change set the JSON body when that
 // frame is smaller (a server of protocol 2 reads both). A request the
@@ -70,15 +79,22 @@ const smallChangeSet = 100
 // sequence order: no honest laptop sends them) goes as JSON, and the
 // server refuses it for what it is.
 func (c *Codec) EncodeSyncRequest(req *SyncRequest, dict uint32) ([]byte, error) {
-	raw, err := AppendSyncRequest(nil, req)
+	buf := bodyBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= maxPooledBody {
+			bodyBufs.Put(buf)
+		}
+	}()
+	raw, err := AppendSyncRequest((*buf)[:0], req)
 	if err != nil {
-		return c.EncodeJSON(req, dict)
+		return c.EncodeJSON(req.WithWire(), dict)
 	}
-	bin, err := c.Encode(raw, dict)
-	if err != nil || len(req.Ops) > smallChangeSet {
+	*buf = raw
+	bin, err := c.Encode(raw, dict) // copies raw, compressed, into a frame of its own
+	if err != nil || req.NumOps() > smallChangeSet {
 		return bin, err
 	}
-	js, err := c.EncodeJSON(req, dict)
+	js, err := c.EncodeJSON(req.WithWire(), dict)
 	if err != nil || len(js) >= len(bin) {
 		return bin, nil
 	}
@@ -90,9 +106,22 @@ func (c *Codec) EncodeSyncRequest(req *SyncRequest, dict uint32) ([]byte, error)
 func IsBinaryRequest(raw []byte) bool { return bytes.HasPrefix(raw, binMagic) }
 
 // AppendSyncRequest appends req encoded as protocol 2's binary body. Its
-// operations must be req.Device's, in sequence order without gaps (as
-// every laptop sends them); Proto is written as given (2 if less).
+// operations (req.Ops, or req.Push) must be req.Device's, in sequence
+// order without gaps (as every laptop sends them); Proto is written as
+// given (2 if less).
 func AppendSyncRequest(dst []byte, req *SyncRequest) ([]byte, error) {
+	ops := req.Push
+	if len(req.Ops) > 0 {
+		if len(req.Push) > 0 {
+			return nil, errors.New("a request with both Ops and Push")
+		}
+		ops = make([]*changeset.Op, len(req.Ops))
+		conv := make([]changeset.Op, len(req.Ops))
+		for i := range req.Ops {
+			conv[i] = OpFromWire(&req.Ops[i])
+			ops[i] = &conv[i]
+		}
+	}
 	proto := max(req.Proto, 2)
 	dst = append(dst, binMagic...)
 	dst = binary.AppendUvarint(dst, uint64(proto))
@@ -105,13 +134,12 @@ func AppendSyncRequest(dst []byte, req *SyncRequest) ([]byte, error) {
 	}
 	dst = binary.AppendUvarint(dst, flags)
 	dst = binary.AppendUvarint(dst, uint64(max(req.MaxPull, 0)))
-	dst = binary.AppendUvarint(dst, uint64(len(req.Ops)))
-	if len(req.Ops) == 0 {
+	dst = binary.AppendUvarint(dst, uint64(len(ops)))
+	if len(ops) == 0 {
 		return dst, nil
 	}
-	first := req.Ops[0].Seq
-	for i := range req.Ops {
-		w := &req.Ops[i]
+	first := ops[0].Seq
+	for i, w := range ops {
 		if w.Device != req.Device {
 			return nil, fmt.Errorf("operation %s/%d is not device %s's: a request carries its own device's operations", w.Device, w.Seq, req.Device)
 		}
@@ -119,32 +147,52 @@ func AppendSyncRequest(dst []byte, req *SyncRequest) ([]byte, error) {
 			return nil, fmt.Errorf("operation %s/%d: operations must be in sequence order without gaps", w.Device, w.Seq)
 		}
 	}
-	// Group the operations by record, in the order records first appear.
-	type group struct{ ops []int }
-	groups := map[[2]string]*group{}
-	var order []*group
-	for i := range req.Ops {
-		k := [2]string{req.Ops[i].Kind, req.Ops[i].Record}
-		g := groups[k]
-		if g == nil {
-			g = &group{}
-			groups[k] = g
-			order = append(order, g)
+	// Group the operations by record, in the order records first appear:
+	// each operation's group, then the operations of each group in one
+	// slice (a counting sort; a group struct and slice for each record
+	// were most of a long push's garbage here).
+	gid := make([]int32, len(ops))
+	ids := make(map[[2]string]int32, len(ops)/2)
+	var sizes []int32
+	for i, w := range ops {
+		k := [2]string{w.Kind, w.Record}
+		g, ok := ids[k]
+		if !ok {
+			g = int32(len(sizes))
+			ids[k] = g
+			sizes = append(sizes, 0)
 		}
-		g.ops = append(g.ops, i)
+		gid[i] = g
+		sizes[g]++
+	}
+	ends := make([]int32, len(sizes)) // where each group's operations end in byGroup
+	pos := make([]int32, len(sizes))  // where the next of each group goes
+	var at int32
+	for g, n := range sizes {
+		pos[g] = at
+		at += n
+		ends[g] = at
+	}
+	byGroup := make([]int, len(ops))
+	for i, g := range gid {
+		byGroup[pos[g]] = i
+		pos[g]++
 	}
 	// A group is one record's operations; a council differing between them
 	// (a record moved) starts a group of its own, so that each group has
 	// one council.
-	var split [][]int
-	for _, g := range order {
+	split := make([][]int, 0, len(sizes))
+	var from int32
+	for _, end := range ends {
+		g := byGroup[from:end]
 		start := 0
-		for j := 1; j <= len(g.ops); j++ {
-			if j == len(g.ops) || req.Ops[g.ops[j]].Council != req.Ops[g.ops[start]].Council {
-				split = append(split, g.ops[start:j])
+		for j := 1; j <= len(g); j++ {
+			if j == len(g) || ops[g[j]].Council != ops[g[start]].Council {
+				split = append(split, g[start:j])
 				start = j
 			}
 		}
+		from = end
 	}
 	dst = binary.AppendUvarint(dst, first)
 	dst = binary.AppendUvarint(dst, uint64(len(split)))
@@ -152,19 +200,20 @@ func AppendSyncRequest(dst []byte, req *SyncRequest) ([]byte, error) {
 	var prevHLC uint64
 	names := make([]string, 0, 16)
 	for _, g := range split {
-		w0 := &req.Ops[g[0]]
+		w0 := ops[g[0]]
 		dst = st.append(dst, w0.Kind)
 		dst = st.append(dst, w0.Record)
 		dst = st.append(dst, w0.Council)
 		dst = binary.AppendUvarint(dst, uint64(len(g)))
 		prevSeq := first
 		for _, i := range g {
-			w := &req.Ops[i]
+			w := ops[i]
+			t := uint64(w.HLC)
 			dst = binary.AppendUvarint(dst, w.Seq-prevSeq)
 			prevSeq = w.Seq
-			dst = binary.AppendVarint(dst, int64(w.HLC-prevHLC))
-			prevHLC = w.HLC
-			dst = st.append(dst, w.Action)
+			dst = binary.AppendVarint(dst, int64(t-prevHLC))
+			prevHLC = t
+			dst = st.append(dst, string(w.Action))
 			dst = st.append(dst, w.Author)
 			dst = binary.AppendUvarint(dst, uint64(len(w.Fields)))
 			names = names[:0]
@@ -175,17 +224,17 @@ func AppendSyncRequest(dst []byte, req *SyncRequest) ([]byte, error) {
 			for _, name := range names {
 				c := w.Fields[name]
 				dst = st.append(dst, name)
-				dst = binary.AppendUvarint(dst, uint64(len(c.V)))
-				dst = append(dst, c.V...)
-				if c.B == 0 {
+				dst = binary.AppendUvarint(dst, uint64(len(c.Value)))
+				dst = append(dst, c.Value...)
+				if c.Base == 0 {
 					dst = append(dst, 0)
 				} else {
-					dst = binary.AppendUvarint(dst, 1+zig(int64(w.HLC-c.B)))
+					dst = binary.AppendUvarint(dst, 1+zig(int64(t-uint64(c.Base))))
 				}
-				dst = binary.AppendUvarint(dst, uint64(len(c.S)))
-				for _, v := range c.S {
-					dst = binary.AppendVarint(dst, int64(w.HLC-v.T))
-					dst = st.append(dst, v.D)
+				dst = binary.AppendUvarint(dst, uint64(len(c.Settles)))
+				for _, v := range c.Settles {
+					dst = binary.AppendVarint(dst, int64(t-uint64(v.HLC)))
+					dst = st.append(dst, v.Device)
 				}
 			}
 		}

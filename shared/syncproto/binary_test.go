@@ -352,3 +352,81 @@ func mustMarshalLoose(req *SyncRequest) []byte {
 }
 
 func sortedKeys(m map[string]WireChange) []string { return slices.Sorted(maps.Keys(m)) }
+
+// TestPushWritesAsOps: a request carrying its operations as the laptop
+// holds them (Push) is written to the same bytes as one carrying their
+// WireOps, binary body and JSON body alike, so servers see no difference;
+// and what the binary body refuses (another device's operation, a gap) it
+// refuses from Push too.
+func TestPushWritesAsOps(t *testing.T) {
+	codec, err := DefaultCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, req := range binaryRequests() {
+		t.Run(name, func(t *testing.T) {
+			push := *req
+			push.Ops = nil
+			for i := range req.Ops {
+				op := OpFromWire(&req.Ops[i])
+				push.Push = append(push.Push, &op)
+			}
+			if push.NumOps() != len(req.Ops) {
+				t.Fatalf("NumOps %d, want %d", push.NumOps(), len(req.Ops))
+			}
+			if f, l := push.OpSeqs(); len(req.Ops) > 0 && (f != req.Ops[0].Seq || l != req.Ops[len(req.Ops)-1].Seq) {
+				t.Fatalf("OpSeqs %d, %d", f, l)
+			}
+			want, err := AppendSyncRequest(nil, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := AppendSyncRequest(nil, &push)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("binary body from Push differs from Ops'")
+			}
+			if g, w := mustMarshal(t, push.WithWire()), mustMarshal(t, req); !bytes.Equal(g, w) {
+				t.Fatalf("JSON body from Push\n%.600s\nfrom Ops\n%.600s", g, w)
+			}
+			for _, dict := range []uint32{0, 1} {
+				fw, err := codec.EncodeSyncRequest(req, dict)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fg, err := codec.EncodeSyncRequest(&push, dict)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(fg, fw) {
+					t.Fatalf("dictionary %d: frame from Push differs from Ops'", dict)
+				}
+			}
+			if len(push.Push) < 2 {
+				return
+			}
+			// Refused from Push as from Ops.
+			gap := push
+			gap.Push = append([]*changeset.Op{}, push.Push...)
+			gap.Push = slices.Delete(gap.Push, 1, 2)
+			if _, err := AppendSyncRequest(nil, &gap); err == nil {
+				t.Fatal("a gap in Push is written")
+			}
+			other := push
+			other.Push = append([]*changeset.Op{}, push.Push...)
+			o := *other.Push[1]
+			o.Device = "someone-else"
+			other.Push[1] = &o
+			if _, err := AppendSyncRequest(nil, &other); err == nil {
+				t.Fatal("another device's operation in Push is written")
+			}
+			both := push
+			both.Ops = req.Ops
+			if _, err := AppendSyncRequest(nil, &both); err == nil {
+				t.Fatal("a request with both Ops and Push is written")
+			}
+		})
+	}
+}

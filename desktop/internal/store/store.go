@@ -481,24 +481,42 @@ func (s *Store) History(ctx context.Context, kind, id string) ([]changeset.Op, e
 	return ops, nil
 }
 
+// opsSlab is how many bytes of stored operations Ops copies into one
+// allocation.
+const opsSlab = 32 << 10
+
 // Ops calls fn with device's operations after seq, in sequence order: what a
-// sync pushes, and what a bundle carries.
+// sync pushes, and what a bundle carries. fn may keep the operations.
+//
+// A push reads every operation this way, so it is kept lean: values are
+// read where the iterator holds them (an operation is far below the value
+// threshold, so no prefetch copy is needed) and copied into slabs shared
+// by the operations, which alias them, instead of one allocation each; the
+// strings that recur from operation to operation (device, kind, action,
+// author, field names) are shared (changeset.OpDecoder) rather than
+// allocated for each. A slab lives as long as any operation cut from it.
 func (s *Store) Ops(ctx context.Context, device string, after uint64, fn func(*changeset.Op) error) error {
 	prefix := opPrefix(device)
 	return s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 		defer it.Close()
+		var dec changeset.OpDecoder
+		var slab []byte
 		for it.Seek(opKey(device, after+1)); it.Valid(); it.Next() {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			v, err := it.Item().ValueCopy(nil)
+			op := &changeset.Op{}
+			err := it.Item().Value(func(v []byte) error {
+				if len(slab)+len(v) > cap(slab) {
+					slab = make([]byte, 0, max(opsSlab, len(v)))
+				}
+				start := len(slab)
+				slab = append(slab, v...)
+				return dec.DecodeInto(slab[start:len(slab):len(slab)], op)
+			})
 			if err != nil {
-				return err
-			}
-			op, err := changeset.DecodeOp(v)
-			if err != nil {
-				return err
+				return fmt.Errorf("read operation of %s: %w", device, err)
 			}
 			if err := fn(op); err != nil {
 				return err

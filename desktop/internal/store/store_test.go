@@ -6,9 +6,11 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
@@ -199,5 +201,62 @@ func TestReadsOperationsAndStatesStoredAsJSON(t *testing.T) {
 	n := 0
 	if err := s.EachState(ctx, "appeal", func(*changeset.State) error { n++; return nil }); err != nil || n != 2 {
 		t.Fatalf("EachState: %d states, %v", n, err)
+	}
+}
+
+// TestOpsKeptAcrossSlabs: the operations Ops hands out are kept by its
+// caller (a change set), and they share slabs of copied values and
+// interned strings; every one kept must still be the operation stored,
+// however many slabs the read went through and whatever was read after it.
+func TestOpsKeptAcrossSlabs(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), newKey(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var writes []Write
+	for i := range 300 {
+		var st changeset.State
+		id := fmt.Sprintf("r%d", i/3) // three operations a record
+		// Values of every size up to past a slab, so that slabs fill at
+		// every place and one value is larger than a slab.
+		v := strings.Repeat(string(rune('a'+i%26)), (i*997)%(opsSlab/4))
+		if i == 150 {
+			v = strings.Repeat("ж", opsSlab)
+		}
+		w := write("dev1", uint64(i+1), hlc.Timestamp(1000+i), id, v, &st)
+		w.Op.Author = fmt.Sprintf("user%d", i%4)
+		if i%7 == 0 {
+			w.Op.Fields["note/"+id] = changeset.Change{Value: json.RawMessage(`{"n":` + fmt.Sprint(i) + `}`), Base: hlc.Timestamp(i),
+				Settles: []changeset.Version{{HLC: hlc.Timestamp(i + 1), Device: "dev2"}}}
+		}
+		writes = append(writes, w)
+	}
+	for i := 0; i < len(writes); i += 5 {
+		if err := s.Commit(ctx, writes[i:i+5], nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var kept []*changeset.Op
+	if err := s.Ops(ctx, "dev1", 10, func(op *changeset.Op) error { kept = append(kept, op); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != len(writes)-10 {
+		t.Fatalf("read %d operations after 10, want %d", len(kept), len(writes)-10)
+	}
+	for i, op := range kept {
+		want, _ := writes[i+10].Op.AppendBinary(nil)
+		got, _ := op.AppendBinary(nil)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("operation %d read as %+v, stored %+v", i+11, op, writes[i+10].Op)
+		}
+		one, err := s.Op(ctx, "dev1", op.Seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := one.AppendBinary(nil); !bytes.Equal(b, got) {
+			t.Fatalf("operation %d: Ops and Op read it differently", op.Seq)
+		}
 	}
 }

@@ -67,11 +67,7 @@ func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *re
 				break
 			}
 			f := &flight{ops: ops, size: size, done: make(chan struct{}), written: make(chan struct{}),
-				req: &syncproto.SyncRequest{Cap: syncproto.CurrentCapability, Device: s.svc.Device().ID, Cursor: st.Cursor}}
-			f.req.Ops = make([]syncproto.WireOp, 0, len(ops))
-			for _, op := range ops {
-				f.req.Ops = append(f.req.Ops, syncproto.ToWire(op))
-			}
+				req: &syncproto.SyncRequest{Cap: syncproto.CurrentCapability, Device: s.svc.Device().ID, Cursor: st.Cursor, Push: ops}}
 			if len(q) > 0 {
 				select {
 				case <-q[len(q)-1].written:

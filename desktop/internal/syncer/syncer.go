@@ -306,10 +306,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		}
 		// Proto is left to the client: binary for a server that said it
 		// speaks protocol 2, JSON for an older one.
-		req := &syncproto.SyncRequest{Cap: syncproto.CurrentCapability, Device: dev, Cursor: st.Cursor, Pull: true, MaxPull: limPull}
-		for _, op := range ops {
-			req.Ops = append(req.Ops, syncproto.ToWire(op))
-		}
+		req := &syncproto.SyncRequest{Cap: syncproto.CurrentCapability, Device: dev, Cursor: st.Cursor, Pull: true, MaxPull: limPull, Push: ops}
 		sum.Requests++
 		sent := s.now()
 		resp, err := c.Sync(ctx, req)
@@ -446,8 +443,9 @@ func checkAnswer(resp *syncproto.SyncResponse, req *syncproto.SyncRequest, seq u
 	if resp.Acked > seq {
 		return fmt.Errorf("%w: it acknowledged this laptop's changes up to number %d, but this laptop has made %d", ErrBadAnswer, resp.Acked, seq)
 	}
+	first, last := req.OpSeqs()
 	for _, r := range resp.Refused {
-		if len(req.Ops) == 0 || r.Seq < req.Ops[0].Seq || r.Seq > req.Ops[len(req.Ops)-1].Seq {
+		if req.NumOps() == 0 || r.Seq < first || r.Seq > last {
 			return fmt.Errorf("%w: it refused change number %d, which this request did not carry", ErrBadAnswer, r.Seq)
 		}
 	}

@@ -278,7 +278,7 @@ func (c *Client) syncInto(ctx context.Context, req *syncproto.SyncRequest, out a
 	if req.Proto >= 2 {
 		frame, err = c.codec.EncodeSyncRequest(req, dict)
 	} else {
-		frame, err = c.codec.EncodeJSON(req, dict)
+		frame, err = c.codec.EncodeJSON(req.WithWire(), dict)
 	}
 	if err != nil {
 		return false, err

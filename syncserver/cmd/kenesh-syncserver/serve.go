@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
@@ -45,6 +46,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.Float64Var(&cfg.Rate, "rate", 2, "sync requests per second allowed per device (0: no limit)")
 	fs.IntVar(&cfg.Burst, "burst", 20, "burst of sync requests allowed per device")
 	fs.BoolVar(&cfg.Small, "small", false, "small Badger caches, for a machine with little memory")
+	memLimit := memoryLimit(defaultMemoryLimit)
+	fs.Var(&memLimit, "memory-limit", "soft limit of the server's Go memory (its heap, Badger's memtables, caches and buffers; not the pages of the store's files it maps), "+
+		"e.g. 256MiB or 1GiB: near it the garbage collector works harder, no allocation fails (0: no limit; $GOMEMLIMIT if set and this is not)")
 	fs.StringVar(&cfg.FilesDir, "files", "", "directory of the files' chunks, sealed with the data key (default DATA/files; required with --postgres, the same for every process); back it up with the data directory")
 	fs.Int64Var(&cfg.FilesQuota, "files-quota", files.DefaultQuota>>20, "MiB of files each council may keep on the server (negative: no quota)")
 	fs.DurationVar(&cfg.FilesSweepEvery, "files-sweep-every", server.DefaultFilesSweepEvery, "how often the chunks of files no record names any more are looked for; one goes at the second look that finds it unnamed, and its room with it (0: only with admin files sweep)")
@@ -102,6 +106,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		// Measured taking one laptop's 500,000 operations: a peak of
 		// 1,081 MiB instead of 1,626, at the same speed.
 		debug.SetGCPercent(50)
+	}
+	// The garbage of a memtable's flush and of compactions comes in bursts
+	// GOGC alone lets the heap grow by; the soft limit caps them.
+	limit, set := memoryLimitFor(fs, memLimit, os.Getenv("GOMEMLIMIT"))
+	if set {
+		debug.SetMemoryLimit(limit)
+	}
+	if limit < math.MaxInt64 {
+		log.Info("memory limit", "bytes", limit, "limit", formatBytes(limit))
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"testing"
+
+	"github.com/kenesh/kenesh/internal/cli"
+)
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{
+		"256MiB": 256 << 20, "1GiB": 1 << 30, "1073741824": 1 << 30, "512 KiB": 512 << 10,
+		"100B": 100, "0": 0, "2TiB": 2 << 40,
+	} {
+		if got, err := parseBytes(in); err != nil || got != want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "256MB", "256m", "-1MiB", "1.5GiB", "MiB", "9999999TiB"} {
+		if got, err := parseBytes(in); err == nil {
+			t.Errorf("parseBytes(%q) = %d, want an error", in, got)
+		}
+	}
+	for _, n := range []int64{0, 100, 256 << 20, 1 << 30, 3 << 29, 1025} {
+		if got, err := parseBytes(formatBytes(n)); err != nil || got != n {
+			t.Errorf("formatBytes(%d) = %q, read back as %d, %v", n, formatBytes(n), got, err)
+		}
+	}
+}
+
+// TestMemoryLimitFor: serve's soft memory limit is the flag's (from the
+// command line or the configuration file), else GOMEMLIMIT's, else
+// 256 MiB; 0 removes it.
+func TestMemoryLimitFor(t *testing.T) {
+	runtimeLimit := debug.SetMemoryLimit(-1)
+	conf := filepath.Join(t.TempDir(), "syncserver.conf")
+	if err := os.WriteFile(conf, []byte("memory-limit = \"1GiB\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name       string
+		args       []string
+		config     bool
+		gomemlimit string
+		want       int64
+		set        bool
+	}{
+		{"default", nil, false, "", 256 << 20, true},
+		{"GOMEMLIMIT", nil, false, "300MiB", runtimeLimit, false},
+		{"flag over GOMEMLIMIT", []string{"--memory-limit", "128MiB"}, false, "300MiB", 128 << 20, true},
+		{"no limit", []string{"--memory-limit=0"}, false, "", math.MaxInt64, true},
+		{"configuration file", nil, true, "300MiB", 1 << 30, true},
+		{"command line over the file", []string{"--memory-limit", "64MiB"}, true, "", 64 << 20, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fs := serveFlags(t)
+			if err := fs.Parse(c.args); err != nil {
+				t.Fatal(err)
+			}
+			if c.config {
+				cf, err := cli.LoadConfig(conf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := cf.Apply(fs, true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m := fs.Lookup("memory-limit").Value.(*memoryLimit)
+			got, set := memoryLimitFor(fs, *m, c.gomemlimit)
+			if got != c.want || set != c.set {
+				t.Errorf("memoryLimitFor = %d, %v; want %d, %v", got, set, c.want, c.set)
+			}
+		})
+	}
+	if err := serveFlags(t).Set("memory-limit", "256MB"); err == nil {
+		t.Error("--memory-limit 256MB taken; want an error (MB is not a unit GOMEMLIMIT knows)")
+	}
+}

@@ -9,15 +9,10 @@ import (
 	"strings"
 )
 
-// defaultMemoryLimit is the soft limit of the Go runtime's memory serve
-// sets unless told otherwise. Between memtable flushes a large push keeps
-// about 100 MiB live (memtables, Badger's caches, change sets in flight);
-// what pushes the heap above it is garbage: the table builders' buffers
-// and the blocks a flush or compaction reads, collected late under GOGC
-// alone. Measured with syncbench's 100,000-record push (BENCHMARKS.md,
-// memory2 helper). The limit is soft: near it the collector runs more
-// often (at most about half the CPU), no allocation ever fails.
-const defaultMemoryLimit = 256 << 20
+// serve sets no soft memory limit of its own unless told: 256MiB took the
+// 100,000-record push's peak RSS from about 410 to 325 MiB, but the spread
+// push (20,000 records) keeps more than 256 MiB live and ran 40% slower
+// under it (BENCHMARKS.md, memory2 helper).
 
 // memoryLimit is --memory-limit: bytes, written as GOMEMLIMIT is
 // (256MiB, 1GiB, 1073741824); 0 means no limit.
@@ -68,9 +63,9 @@ func formatBytes(n int64) string {
 
 // memoryLimitFor says which soft limit serve sets: the flag's when the
 // command line or the configuration file gave it, else none of its own
-// when the operator set GOMEMLIMIT (the runtime has read it), else the
-// default. 0 is no limit (math.MaxInt64, the runtime's own default).
-func memoryLimitFor(fs *flag.FlagSet, flagged memoryLimit, gomemlimit string) (limit int64, set bool) {
+// when the operator set GOMEMLIMIT or nothing (the runtime has read it).
+// 0 is no limit (math.MaxInt64, the runtime's own default).
+func memoryLimitFor(fs *flag.FlagSet, flagged memoryLimit) (limit int64, set bool) {
 	given := false
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "memory-limit" })
 	switch {
@@ -78,8 +73,6 @@ func memoryLimitFor(fs *flag.FlagSet, flagged memoryLimit, gomemlimit string) (l
 		return math.MaxInt64, true
 	case given:
 		return int64(flagged), true
-	case gomemlimit != "":
-		return debug.SetMemoryLimit(-1), false // the runtime's, from GOMEMLIMIT
 	}
-	return defaultMemoryLimit, true
+	return debug.SetMemoryLimit(-1), false // the runtime's: GOMEMLIMIT or none
 }

@@ -33,7 +33,7 @@ func TestParseBytes(t *testing.T) {
 
 // TestMemoryLimitFor: serve's soft memory limit is the flag's (from the
 // command line or the configuration file), else GOMEMLIMIT's, else
-// 256 MiB; 0 removes it.
+// the runtime's (none); 0 removes it.
 func TestMemoryLimitFor(t *testing.T) {
 	runtimeLimit := debug.SetMemoryLimit(-1)
 	conf := filepath.Join(t.TempDir(), "syncserver.conf")
@@ -48,8 +48,7 @@ func TestMemoryLimitFor(t *testing.T) {
 		want       int64
 		set        bool
 	}{
-		{"default", nil, false, "", 256 << 20, true},
-		{"GOMEMLIMIT", nil, false, "300MiB", runtimeLimit, false},
+		{"none", nil, false, "", runtimeLimit, false},
 		{"flag over GOMEMLIMIT", []string{"--memory-limit", "128MiB"}, false, "300MiB", 128 << 20, true},
 		{"no limit", []string{"--memory-limit=0"}, false, "", math.MaxInt64, true},
 		{"configuration file", nil, true, "300MiB", 1 << 30, true},
@@ -70,7 +69,7 @@ func TestMemoryLimitFor(t *testing.T) {
 				}
 			}
 			m := fs.Lookup("memory-limit").Value.(*memoryLimit)
-			got, set := memoryLimitFor(fs, *m, c.gomemlimit)
+			got, set := memoryLimitFor(fs, *m)
 			if got != c.want || set != c.set {
 				t.Errorf("memoryLimitFor = %d, %v; want %d, %v", got, set, c.want, c.set)
 			}

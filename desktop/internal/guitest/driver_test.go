@@ -539,6 +539,34 @@ func (a *app) clickAt(what string, loc locator) {
 	}
 }
 
+// clickFor clicks what loc finds and waits for cond (want names it). On
+// a loaded machine a click can be lost (the control moved under the
+// pointer as the screen settled after the probe saw it still): when cond
+// has not held for 10 s and nothing covers the control (no dialog above
+// it, so the click cannot land on another's button), it is clicked again,
+// at most twice more; the last wait is waitFor's minute and its failure.
+func (a *app) clickFor(what string, loc locator, want string, cond func(uiprobe.Dump) bool) uiprobe.Dump {
+	a.t.Helper()
+	for tries := 0; tries < 2; tries++ {
+		a.clickAt(what, loc)
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(80 * time.Millisecond) {
+			d, err := a.dump()
+			if err != nil {
+				continue
+			}
+			if cond(d) {
+				return d
+			}
+			if it, ok := loc(d); !ok || d.Dialogs > it.Layer {
+				return a.waitFor(want, cond) // something happened: no second click
+			}
+		}
+		a.t.Logf("no %s 10 s after a click on %s: clicking again", want, what)
+	}
+	a.clickAt(what, loc)
+	return a.waitFor(want, cond)
+}
+
 func (a *app) clickButton(label string) {
 	a.t.Helper()
 	a.click("button", text(label), "button "+label)

@@ -80,8 +80,7 @@ func TestRealWindowJuryAndTraining(t *testing.T) {
 		{"Өмүрбек Нуров", term(refdata.Genders, "male", "ky"), term(refdata.ParticipantGroups, "officials", "ky"), "Айыл өкмөтү"},
 	}
 	for i, p := range people {
-		a.clickButton(a.T("training.add"))
-		a.waitFor("the attendee dialog", func(d uiprobe.Dump) bool {
+		a.clickFor("button "+a.T("training.add"), on("button", text(a.T("training.add"))), "the attendee dialog", func(d uiprobe.Dump) bool {
 			_, ok := find(d, "entry", named("attendee.name"))
 			return ok && d.Dialogs == 1
 		})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kenesh/kenesh/shared/caldate"
@@ -41,6 +42,9 @@ type Ingester struct {
 	// pushing holds the devices whose push this process is applying
 	// (devices' turns, Push).
 	pushing devTurns
+	// gapWaits counts pushes that found a gap and waited for the push of
+	// their device before them (Push).
+	gapWaits atomic.Int64
 
 	// Web submissions waiting to be committed together (Submit).
 	subMu      sync.Mutex
@@ -158,6 +162,11 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 		}
 		return res, nil
 	}
+	// Counted from here, before the checks below, so that a push of this
+	// device that takes the turn first and finds a gap knows this one,
+	// which came before it, is on its way (waitAcked).
+	leave := g.pushing.arrive(dev.ID)
+	defer leave()
 	// What judging needs of each operation alone (its checks, the
 	// author's name) is done before the device's turn: while the push
 	// before this one of the laptop's pipeline judges or waits for its
@@ -175,12 +184,17 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 	if err != nil {
 		return nil, fmt.Errorf("push: %w", err)
 	}
-	defer turnDone()
+	defer func() {
+		if turnDone != nil {
+			turnDone()
+		}
+	}()
 	var done Result // what attempts cut short by another push did
 	waited := false
 	for attempt := 0; ; attempt++ {
 		res, err := g.push(ctx, dev, ops, pre)
 		if res != nil {
+			g.pushing.acked(dev.ID, res.Acked)
 			// What an attempt cut short wrote is held by the next one: it
 			// is in Refused, and counted here as judged by this push.
 			res.Accepted += done.Accepted
@@ -196,8 +210,24 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 			}
 			continue
 		}
-		if !waited && g.waitForGap(ctx, dev.ID, ops[0].Seq-1, err) {
+		if !waited && isGap(err) {
+			// The change set before this one may be on its way in this
+			// process (a pipelined laptop's two requests can reach their
+			// turns in either order) or in another: give up the turn for
+			// it, wait, and look again once.
 			waited = true
+			g.gapWaits.Add(1)
+			turnDone()
+			turnDone = nil
+			want := ops[0].Seq - 1
+			if !g.pushing.waitAcked(ctx, dev.ID, want, gapWait) {
+				g.waitForGap(ctx, dev.ID, want)
+			}
+			if turnDone, err = g.pushing.take(ctx, dev.ID); err != nil {
+				return nil, fmt.Errorf("push: %w", err)
+			}
+			// Judged again whether the wait filled the gap or not: the
+			// answer is what the store holds now.
 			continue
 		}
 		if err != nil {
@@ -207,23 +237,25 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 	}
 }
 
-// gapWait bounds how long a push that found a gap waits for another
-// process to acknowledge what comes before it (waitForGap). The change set
-// it waits for is judged in tens of milliseconds on an idle server; a
-// wait that runs out (that request failed, or the laptop really skipped
-// operations) costs the laptop this much once, before it sends again from
-// what the server holds. A variable for tests.
+// gapWait bounds how long a push that found a gap waits for the push of
+// its device before it, in this process (devTurns.waitAcked) or another
+// (waitForGap). The change set it waits for is judged in tens of
+// milliseconds on an idle server; a wait that runs out (that request
+// failed, or the laptop really skipped operations) costs the laptop this
+// much once, before it sends again from what the server holds. A variable
+// for tests.
 var gapWait = 3 * time.Second
 
-// waitForGap says whether a push that ended in err should be judged again:
-// err is a gap, the store has several processes (store.AckWaiter), and
-// the device's acknowledgement reached want (the seq before the change
-// set's first) within gapWait.
-func (g *Ingester) waitForGap(ctx context.Context, dev string, want uint64, err error) bool {
+// isGap says whether err is a push's gap (CodeGap).
+func isGap(err error) bool {
 	var perr *syncproto.Error
-	if !errors.As(err, &perr) || perr.Code != syncproto.CodeGap {
-		return false
-	}
+	return errors.As(err, &perr) && perr.Code == syncproto.CodeGap
+}
+
+// waitForGap waits, on a store of several processes (store.AckWaiter),
+// for device dev's acknowledgement to reach want (the seq before a change
+// set that found a gap) within gapWait, and says whether it did.
+func (g *Ingester) waitForGap(ctx context.Context, dev string, want uint64) bool {
 	aw, ok := g.st.(store.AckWaiter)
 	if !ok {
 		return false
@@ -669,42 +701,102 @@ func trunc(s string) string {
 	return s
 }
 
-// devTurns gives devices their turns: one holder per device at a time.
+// devTurns gives devices their turns, one holder per device at a time,
+// and lets a push that found a gap wait for a push of the same device
+// that came before it and is still on its way in this process.
 type devTurns struct {
 	mu sync.Mutex
 	m  map[string]*turn
 }
 
 type turn struct {
-	ch      chan struct{} // holds a token while the turn is taken
-	waiting int           // holders and waiters; the entry goes at 0
+	ch     chan struct{} // holds a token while the turn is taken
+	pushes int           // the device's pushes between arrive and leave here; the entry goes at 0
+	acked  uint64        // the highest acknowledgement a push of it here has reported
+	moved  chan struct{} // closed (and replaced) when pushes or acked change
 }
 
-// take waits for device id's turn (or ctx) and returns its release.
-func (d *devTurns) take(ctx context.Context, id string) (func(), error) {
+// arrive counts a push of device id as on its way in this process until
+// the returned leave is called; take and waitAcked need it.
+func (d *devTurns) arrive(id string) (leave func()) {
 	d.mu.Lock()
 	if d.m == nil {
 		d.m = map[string]*turn{}
 	}
 	t := d.m[id]
 	if t == nil {
-		t = &turn{ch: make(chan struct{}, 1)}
+		t = &turn{ch: make(chan struct{}, 1), moved: make(chan struct{})}
 		d.m[id] = t
 	}
-	t.waiting++
+	t.pushes++
 	d.mu.Unlock()
-	leave := func() {
+	return func() {
 		d.mu.Lock()
-		if t.waiting--; t.waiting == 0 {
+		if t.pushes--; t.pushes == 0 {
 			delete(d.m, id)
 		}
+		t.signal()
 		d.mu.Unlock()
 	}
+}
+
+// signal wakes waitAcked's waiters; d.mu is held.
+func (t *turn) signal() {
+	close(t.moved)
+	t.moved = make(chan struct{})
+}
+
+// take waits for device id's turn (or ctx) and returns its release. The
+// push must have arrived.
+func (d *devTurns) take(ctx context.Context, id string) (func(), error) {
+	d.mu.Lock()
+	t := d.m[id]
+	d.mu.Unlock()
 	select {
 	case t.ch <- struct{}{}:
 	case <-ctx.Done():
-		leave()
 		return nil, ctx.Err()
 	}
-	return func() { <-t.ch; leave() }, nil
+	return func() { <-t.ch }, nil
+}
+
+// acked records that a push of device id here left it acknowledged up to n.
+func (d *devTurns) acked(id string, n uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t := d.m[id]; t != nil && n > t.acked {
+		t.acked = n
+		t.signal()
+	}
+}
+
+// waitAcked waits, at most for timeout, until a push of device id in this
+// process reports it acknowledged up to want, and says whether one did.
+// It gives up at once when no other push of the device is on its way
+// here: then nothing here will fill the gap. The caller has arrived and
+// does not hold the device's turn.
+func (d *devTurns) waitAcked(ctx context.Context, id string, want uint64, timeout time.Duration) bool {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		d.mu.Lock()
+		t := d.m[id]
+		if t.acked >= want {
+			d.mu.Unlock()
+			return true
+		}
+		if t.pushes <= 1 {
+			d.mu.Unlock()
+			return false
+		}
+		moved := t.moved
+		d.mu.Unlock()
+		select {
+		case <-moved:
+		case <-timer.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
 }

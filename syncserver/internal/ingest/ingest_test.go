@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
@@ -189,6 +190,56 @@ func TestConcurrentPushesOfOneDevice(t *testing.T) {
 		raced = strings.Count(logs.String(), "at the same time")
 	}
 	t.Logf("pushes that found their operations judged by the other: %d", raced)
+}
+
+// A pipelined laptop's two change sets can reach their device's turn in
+// either order: the second, finding a gap, waits for the first, which is
+// on its way in this process, instead of answering CodeGap (which made the
+// laptop give up its pipeline for the rest of the sync). A gap with no
+// push of the device before it on its way is answered at once.
+func TestPipelinedPushesOutOfOrder(t *testing.T) {
+	ctx := context.Background()
+	_, g := newIngester(t, badgerstore.Options{Small: true, MinFree: 1}, io.Discard)
+	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
+	ops := storetest.NewDemoOps(dev.ID).Next(600)
+	first, second := ops[:300], ops[300:]
+
+	// The first change set is on its way (decoded, its checks being
+	// made) when the second takes the turn.
+	onItsWay := g.pushing.arrive(dev.ID)
+	type answer struct {
+		res *Result
+		err error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		res, err := g.Push(ctx, dev, second)
+		got <- answer{res, err}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); g.gapWaits.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second change set never found the gap")
+		}
+	}
+	res, err := g.Push(ctx, dev, first)
+	onItsWay()
+	if err != nil || res.Acked != 300 {
+		t.Fatalf("the first change set: %+v, %v", res, err)
+	}
+	a := <-got
+	if a.err != nil || a.res.Acked != 600 || a.res.Accepted != 300 {
+		t.Fatalf("the second change set, after the first: %+v, %v", a.res, a.err)
+	}
+
+	// A real gap: nothing of the device is on its way.
+	start := time.Now()
+	_, err = g.Push(ctx, dev, storetest.NewDemoOps(dev.ID).Next(1000)[900:])
+	if !isGap(err) {
+		t.Fatalf("a change set after a gap: %v, want CodeGap", err)
+	}
+	if waited := time.Since(start); waited > gapWait/2 {
+		t.Fatalf("a real gap was answered after %v", waited)
+	}
 }
 
 // TestOverOpBytes: the bound decides as WireSize does, around the limit

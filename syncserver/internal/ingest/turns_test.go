@@ -11,6 +11,7 @@ import (
 // device once its turns are over.
 func TestDeviceTurns(t *testing.T) {
 	var d devTurns
+	leaveA, leaveB, leaveA2 := d.arrive("a"), d.arrive("b"), d.arrive("a")
 	release, err := d.take(context.Background(), "a")
 	if err != nil {
 		t.Fatal(err)
@@ -25,6 +26,7 @@ func TestDeviceTurns(t *testing.T) {
 		t.Fatal(err)
 	}
 	other()
+	leaveB()
 	got := make(chan func(), 1)
 	go func() {
 		r, err := d.take(context.Background(), "a")
@@ -35,6 +37,8 @@ func TestDeviceTurns(t *testing.T) {
 	}()
 	release()
 	(<-got)()
+	leaveA()
+	leaveA2()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.m) != 0 {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -701,7 +702,15 @@ func (a *app) waitExit(what string) {
 	select {
 	case <-a.exited:
 	case <-time.After(time.Minute):
-		a.fail("the app did not exit after %s", what)
+		// What it waits for: Go prints every goroutine's stack on
+		// SIGQUIT and exits, and the failure shows the log's end.
+		shot := a.screenshot("FAILED")
+		a.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-a.exited:
+		case <-time.After(10 * time.Second):
+		}
+		a.t.Fatalf("the app did not exit after %s (screenshot %s); its goroutines on SIGQUIT:\n%s", what, shot, tail(a.stderr(), 400))
 	}
 	a.checkLog()
 	if a.err != nil {

@@ -19,6 +19,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -91,7 +93,10 @@ func main() {
 		serveProbe(u, c.probe, log)
 	}
 	w.SetMaster()
-	w.SetOnClosed(u.Close)
+	w.SetOnClosed(func() {
+		u.Close()
+		go exitIfHung(log, exitGrace)
+	})
 	u.Start()
 	if early != nil {
 		u.AdoptUnlock(early)
@@ -108,6 +113,26 @@ func main() {
 		fyne.Do(a.Quit)
 	}()
 	w.ShowAndRun()
+}
+
+// exitGrace is how long the process may take to end once the window is
+// closed and the store with it.
+const exitGrace = 5 * time.Second
+
+// exitIfHung ends the process if it is still running after grace, with
+// what every goroutine was doing in the log. Once the window has closed,
+// the store is closed and every save is durable, so nothing is lost; but
+// Fyne 2.7.1 can wait forever at its end for a window event queued as the
+// loop stopped (Lifecycle.WaitForEvents; the real-window test saw the
+// window gone and the process still there after a minute), and a
+// secretary must not find a Kenesh that never quits in the task manager.
+func exitIfHung(log *slog.Logger, grace time.Duration) {
+	time.Sleep(grace)
+	var stacks strings.Builder
+	pprof.Lookup("goroutine").WriteTo(&stacks, 2)
+	log.Warn("the window closed but the program did not end: ending it (everything was saved)", "after", grace, "goroutines", stacks.String())
+	pprof.StopCPUProfile() // a --cpuprofile keeps what it has
+	os.Exit(0)
 }
 
 // loadSettings reads settings.json (and whether there was one: the first

@@ -716,6 +716,11 @@ func (a *app) waitExit(what string) {
 	if a.err != nil {
 		a.t.Fatalf("the app exited with %v after %s; log:\n%s", a.err, what, tail(a.stderr(), 40))
 	}
+	if log := a.stderr(); strings.Contains(log, "the program did not end") {
+		// Saved and closed, so not a failure; but what it waited for
+		// is Fyne's or ours to find (main.exitIfHung).
+		a.t.Logf("after %s the app ended by its own watchdog; its log:\n%s", what, tail(log, 200))
+	}
 }
 
 // ctl runs keneshctl on the app's data directory (after the app is gone).

@@ -42,9 +42,11 @@ type Ingester struct {
 	// pushing holds the devices whose push this process is applying
 	// (devices' turns, Push).
 	pushing devTurns
-	// gapWaits counts pushes that found a gap and waited for the push of
-	// their device before them (Push).
-	gapWaits atomic.Int64
+	// gapsFound counts pushes that found a gap (Push), whether a push of
+	// their device before them was on its way and waited for or not: a
+	// pipelined laptop's pushes find a few, a laptop that skipped
+	// operations one a request.
+	gapsFound atomic.Int64
 
 	// Web submissions waiting to be committed together (Submit).
 	subMu      sync.Mutex
@@ -216,7 +218,7 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 			// turns in either order) or in another: give up the turn for
 			// it, wait, and look again once.
 			waited = true
-			g.gapWaits.Add(1)
+			g.gapsFound.Add(1)
 			turnDone()
 			turnDone = nil
 			want := ops[0].Seq - 1
@@ -254,18 +256,16 @@ func isGap(err error) bool {
 
 // waitForGap waits, on a store of several processes (store.AckWaiter),
 // for device dev's acknowledgement to reach want (the seq before a change
-// set that found a gap) within gapWait, and says whether it did.
-func (g *Ingester) waitForGap(ctx context.Context, dev string, want uint64) bool {
+// set that found a gap) within gapWait. Whether it did or not, the push is
+// judged again on what the store then holds, so nothing is returned.
+func (g *Ingester) waitForGap(ctx context.Context, dev string, want uint64) {
 	aw, ok := g.st.(store.AckWaiter)
 	if !ok {
-		return false
+		return
 	}
-	n, werr := aw.WaitAcked(ctx, dev, want, gapWait)
-	if werr != nil {
-		g.log.Warn("waiting for a device's acknowledgement", "device", dev, "err", werr)
-		return false
+	if _, err := aw.WaitAcked(ctx, dev, want, gapWait); err != nil {
+		g.log.Warn("waiting for a device's acknowledgement", "device", dev, "err", err)
 	}
-	return n >= want
 }
 
 // push is one attempt at Push. On store.ErrSequence it returns what it did

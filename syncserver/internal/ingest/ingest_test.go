@@ -216,7 +216,7 @@ func TestPipelinedPushesOutOfOrder(t *testing.T) {
 		res, err := g.Push(ctx, dev, second)
 		got <- answer{res, err}
 	}()
-	for deadline := time.Now().Add(10 * time.Second); g.gapWaits.Load() == 0; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); g.gapsFound.Load() == 0; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the second change set never found the gap")
 		}

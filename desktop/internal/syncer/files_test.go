@@ -70,13 +70,24 @@ func (l *laptop) via(u string) {
 // (the text compressed, the photo as it is), down to the council's other
 // laptop byte for byte; central staff fetch them only when a person opens
 // the record; a second sync moves nothing.
-func TestFilesTravel(t *testing.T) {
+// atbashy starts a fake server with the council of Ат-Башы and enrolls a
+// secretary's laptop there for each name, in order.
+func atbashy(t *testing.T, names ...string) (*fakeSync, []*laptop) {
+	t.Helper()
 	srv := startFake(t, synctest.Options{})
 	srv.addCouncil("NRN-ATB", "Ат-Башы", "KG-N")
-	a := newLaptop(t, "a")
-	a.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
-	a2 := newLaptop(t, "a2")
-	a2.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	var ls []*laptop
+	for _, n := range names {
+		l := newLaptop(t, n)
+		l.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+		ls = append(ls, l)
+	}
+	return srv, ls
+}
+
+func TestFilesTravel(t *testing.T) {
+	srv, l := atbashy(t, "a", "a2")
+	a, a2 := l[0], l[1]
 	central := newLaptop(t, "central")
 	central.enroll(t, srv, "", "", domain.RoleCentral, srv.URL)
 
@@ -205,10 +216,8 @@ func (s *Syncer) syncOK(t *testing.T) {
 // A new version of a 20 MB file with 1% of it changed sends under 5% of
 // it.
 func TestFilesSecondVersionSendsTheChange(t *testing.T) {
-	srv := startFake(t, synctest.Options{})
-	srv.addCouncil("NRN-ATB", "Ат-Башы", "KG-N")
-	a := newLaptop(t, "a")
-	a.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	_, l := atbashy(t, "a")
+	a := l[0]
 	v1 := noise(3, 20<<20)
 	ap, _ := a.attach(t, "отчет.pdf", v1)
 	a.syncOK(t)
@@ -290,12 +299,8 @@ func TestFilesDamagedChunkIsFetchedAgain(t *testing.T) {
 		{"the last chunk's size shrunk", func(b []byte) { resize(b, -100) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startFake(t, synctest.Options{})
-			srv.addCouncil("NRN-ATB", "Ат-Башы", "KG-N")
-			a := newLaptop(t, "a")
-			a.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
-			b := newLaptop(t, "b")
-			b.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+			srv, l := atbashy(t, "a", "b")
+			a, b := l[0], l[1]
 			content := noise(5, 1<<20)
 			ap, att := a.attach(t, "арыз.pdf", content)
 			a.syncOK(t)
@@ -389,12 +394,8 @@ func damagedOnTheWayUp(t *testing.T, srv server) {
 // can still be saved; once there is room the next sync brings the file
 // whole.
 func TestFilesNoRoomToDownload(t *testing.T) {
-	srv := startFake(t, synctest.Options{})
-	srv.addCouncil("NRN-ATB", "Ат-Башы", "KG-N")
-	a := newLaptop(t, "a")
-	a.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
-	b := newLaptop(t, "b")
-	b.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	_, l := atbashy(t, "a", "b")
+	a, b := l[0], l[1]
 	content := noise(8, 2<<20)
 	ap, att := a.attach(t, "сүрөт.jpg", content)
 	a.syncOK(t)

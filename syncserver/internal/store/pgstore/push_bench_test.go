@@ -54,6 +54,10 @@ func BenchmarkPush(b *testing.B) {
 	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
 	gen := storetest.NewDemoOps(dev.ID)
 	var cpu, pgCPU time.Duration
+	var wal0 int64
+	if err := st.pool.QueryRow(ctx, `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint`).Scan(&wal0); err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i += 1500 {
 		b.StopTimer()
@@ -80,8 +84,19 @@ func BenchmarkPush(b *testing.B) {
 		pgCPU += clusterCPU(pm) - pg0
 		b.StartTimer()
 	}
+	b.StopTimer()
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
 	b.ReportMetric(float64(pgCPU.Microseconds())/float64(b.N), "pg-cpu-µs/op")
+	// What the push wrote to the WAL, and a state's size as stored (after
+	// PostgreSQL's compression, if any): the states were most of the WAL.
+	var wal int64
+	var stateBytes float64
+	if err := st.pool.QueryRow(ctx, `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint,
+		(SELECT coalesce(avg(pg_column_size(state)), 0) FROM states)`).Scan(&wal, &stateBytes); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(wal-wal0)/float64(b.N), "wal-B/op")
+	b.ReportMetric(stateBytes, "state-B")
 }
 
 func cpuTime() time.Duration {

@@ -354,6 +354,24 @@ func (s *Service) BulkLoad(ctx context.Context) (bool, error) {
 	return s.st.Empty(ctx)
 }
 
+// BeginBulkLoad marks a bulk load under way (BulkLoad), durably, before
+// its first window is written. Without the mark a crash inside the first
+// window left operations in the store, no mark and a store that is no
+// longer empty: the pull went on page by page. A bulk load already marked
+// is left as it is.
+func (s *Service) BeginBulkLoad(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, err := s.st.Meta(ctx, metaBulkLoad)
+	switch {
+	case err == nil && string(b) == bulkLoading:
+		return nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	return s.st.SetMeta(ctx, map[string][]byte{metaBulkLoad: []byte(bulkLoading)})
+}
+
 // ApplyBulk applies a window of pulled pages (many pages, tens of
 // thousands of operations) as ApplyPulled does, in one bulk write
 // (store.CommitBulk): each record's state, history and index row written

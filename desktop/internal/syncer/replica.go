@@ -39,8 +39,11 @@ type Replica interface {
 	// BulkLoad says whether this sync's pulled pages are to be applied
 	// in bulk (a store with no records yet, or a bulk load not caught up);
 	// ApplyBulk applies many pages at once, as ApplyPulled does, done
-	// saying the pull has caught up with the server.
+	// saying the pull has caught up with the server. BeginBulkLoad marks
+	// the bulk load under way, durably, before its first window is
+	// written, so that a crash inside that window resumes it in bulk.
 	BulkLoad(ctx context.Context) (bool, error)
+	BeginBulkLoad(ctx context.Context) error
 	ApplyBulk(ctx context.Context, ops []*changeset.Op, unreadable []records.Unreadable, cursor uint64, done bool) (records.ApplyResult, error)
 	// ReleaseHeld merges what was held back for its clock once this
 	// laptop's clock is within reach of it; HoldBackFuture undoes, once,

@@ -487,6 +487,7 @@ type applier struct {
 	bad    []records.Unreadable
 	cursor uint64
 	filled bool // a page was gathered since the last window
+	begun  bool // the bulk load is marked under way (BeginBulkLoad)
 }
 
 // bulkOps is the size of a bulk load's window in operations: large enough
@@ -534,7 +535,17 @@ func (a *applier) flush(ctx context.Context, sum *Summary, done bool) error {
 	if done {
 		a.bulk = false // pages after the end of the bulk load: one at a time
 	}
+	begin := !a.begun && len(ops) > 0
+	a.begun = a.begun || begin
 	a.start(ctx, func() (records.ApplyResult, []*changeset.Op, error) {
+		if begin {
+			// Before the first window's writes: a crash inside it leaves
+			// operations in the store, which would otherwise make the
+			// next sync's pull go page by page (the same records, slower).
+			if err := a.svc.BeginBulkLoad(ctx); err != nil {
+				return records.ApplyResult{}, nil, err
+			}
+		}
 		if !filled && cursor == 0 {
 			// Caught up without a page gathered in this sync: the end of
 			// the bulk load is recorded at the cursor stored already.

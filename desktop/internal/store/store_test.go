@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -258,5 +259,41 @@ func TestOpsKeptAcrossSlabs(t *testing.T) {
 		if b, _ := one.AppendBinary(nil); !bytes.Equal(b, got) {
 			t.Fatalf("operation %d: Ops and Op read it differently", op.Seq)
 		}
+	}
+}
+
+func TestSettle(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), newKey(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// Several memtables' worth of writes: tables on level 0.
+	val := bytes.Repeat([]byte("x"), 16<<10)
+	for i := range 60 {
+		meta := map[string][]byte{}
+		for j := range 16 {
+			meta[fmt.Sprintf("m%03d-%02d", i, j)] = val
+		}
+		if err := s.SetMeta(ctx, meta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := s.Settle(wait, 10*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if s.compacting() {
+		t.Fatalf("settled, but a level is over its target: %s", s.db.LevelsToString())
+	}
+	if v, err := s.Meta(ctx, "m059-15"); err != nil || !bytes.Equal(v, val) {
+		t.Fatalf("a value after settling: %d bytes, %v", len(v), err)
+	}
+	done, stop := context.WithCancel(ctx)
+	stop()
+	if err := s.Settle(done, time.Millisecond); !errors.Is(err, context.Canceled) {
+		t.Fatalf("settle with its context cancelled: %v", err)
 	}
 }

@@ -34,7 +34,11 @@ func (e *env) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv, err := startServer(ctx, c.server, filepath.Join(c.work, "load-server"))
+	var extra []string
+	if c.loadServerProfile != "" {
+		extra = []string{"--cpuprofile", c.loadServerProfile}
+	}
+	srv, err := startServer(ctx, c.server, filepath.Join(c.work, "load-server"), extra...)
 	if err != nil {
 		return err
 	}

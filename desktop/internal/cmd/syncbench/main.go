@@ -59,6 +59,8 @@ type config struct {
 	pouchDir string
 	// serverProfile: the main server writes a CPU profile here.
 	serverProfile string
+	// loadServerProfile: the load part's server writes a CPU profile here.
+	loadServerProfile string
 	// pullProfile: this process writes a CPU profile of the first pull
 	// (the laptop's side of it) here.
 	pullProfile string
@@ -99,6 +101,7 @@ func main() {
 	flag.StringVar(&c.pullProfile, "pull-cpuprofile", "", "write a CPU profile of this process during the push part's first pull (the new laptop's side) to this file; not with -cpuprofile")
 	flag.StringVar(&c.pushProfile, "push-cpuprofile", "", "write a CPU profile of this process during the push part's Kenesh push (the pushing laptop's side, with what else runs in this process then) to this file; not with -cpuprofile or -pull-cpuprofile")
 	flag.StringVar(&c.serverProfile, "server-cpuprofile", "", "write a CPU profile of the server of the push, incremental and day parts to this file")
+	flag.StringVar(&c.loadServerProfile, "load-server-cpuprofile", "", "write a CPU profile of the load part's server to this file (from its start: the clients' enrollment is in it too)")
 	flag.Parse()
 
 	level := slog.LevelInfo

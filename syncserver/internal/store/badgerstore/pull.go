@@ -82,20 +82,25 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 				c.advance()
 				continue
 			}
-			raw, err := logs.op(seq)
-			if err != nil {
-				return err
-			}
-			op := &changeset.Op{}
-			if err := dec.DecodeInto(raw, op); err != nil {
-				return fmt.Errorf("log entry %d: %w", seq, err)
+			op := s.tail.get(seq)
+			var raw []byte
+			if op == nil {
+				if raw, err = logs.op(seq); err != nil {
+					return err
+				}
+				op = &changeset.Op{}
+				if err := dec.DecodeInto(raw, op); err != nil {
+					return fmt.Errorf("log entry %d: %w", seq, err)
+				}
+				s.tail.put(seq, head, op)
 			}
 			if op.Device == exclude {
 				p.Cursor = seq
 				c.advance()
 				continue
 			}
-			enc, size := raw, len(raw)
+			var enc []byte
+			var size int
 			var encErr error
 			switch {
 			case lim.Encode != nil:
@@ -103,6 +108,14 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 				size = len(enc)
 			case lim.Size != nil:
 				size = lim.Size(op)
+			default:
+				if raw == nil {
+					raw, err = logs.op(seq)
+					if err != nil {
+						return err
+					}
+				}
+				enc, size = raw, len(raw)
 			}
 			if encErr != nil || lim.MaxOpBytes > 0 && size > lim.MaxOpBytes {
 				p.Withheld = append(p.Withheld, op.ID())
@@ -133,20 +146,28 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 // the batch it read last (a pull reads them in order, mostly from one
 // batch after another).
 type logReader struct {
+	t   *badger.Txn
 	it  *badger.Iterator
 	cur *batch
 }
 
-func newLogReader(t *badger.Txn) *logReader {
-	return &logReader{it: t.NewIterator(badger.IteratorOptions{Prefix: []byte(spaceLogBatch)})}
-}
+// newLogReader makes a reader whose iterator is made when first needed:
+// a pull of the log's tail finds its operations in the store's opCache.
+func newLogReader(t *badger.Txn) *logReader { return &logReader{t: t} }
 
-func (r *logReader) close() { r.it.Close() }
+func (r *logReader) close() {
+	if r.it != nil {
+		r.it.Close()
+	}
+}
 
 // op returns the storage encoding of operation seq (the reader's copy).
 func (r *logReader) op(seq uint64) ([]byte, error) {
 	if r.cur == nil || seq < r.cur.first || seq > r.cur.last {
 		r.cur = nil
+		if r.it == nil {
+			r.it = r.t.NewIterator(badger.IteratorOptions{Prefix: []byte(spaceLogBatch)})
+		}
 		r.it.Seek(logBatchKey(seq))
 		if !r.it.Valid() {
 			return nil, fmt.Errorf("operation %d is not in the log", seq)

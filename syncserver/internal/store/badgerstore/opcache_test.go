@@ -1,0 +1,119 @@
+package badgerstore
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+)
+
+// TestPullTail: operations of the log's tail are decoded once and then
+// served to every laptop's pull from the store's cache, the same
+// operations and encodings as read from Badger; operations further than
+// tailOps from the head are not kept (a first pull of the whole log does
+// not push the tail out).
+func TestPullTail(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, t.TempDir(), Options{Small: true, MinFree: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var ops []*changeset.Op
+	seqs := map[string]uint64{}
+	appendOps := func(n int) {
+		t.Helper()
+		err := st.Append(ctx, func(w store.LogTx) error {
+			for i := range n {
+				dev := []string{"AAAA", "BBBB", "CCCC"}[i%3]
+				seqs[dev]++
+				op := v1TestOp(dev, seqs[dev], "appeal", "NRN-ATB")
+				if _, err := w.Accept(op, store.Index{Council: op.Council}); err != nil {
+					return err
+				}
+				ops = append(ops, op)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendOps(tailOps)
+	appendOps(30)
+	appendOps(30)
+	head := uint64(len(ops))
+
+	// want is what a pull must give: the log's operations after after,
+	// but exclude's.
+	want := func(exclude string, after uint64) []*changeset.Op {
+		var w []*changeset.Op
+		for i, op := range ops {
+			if uint64(i+1) > after && op.Device != exclude {
+				w = append(w, op)
+			}
+		}
+		return w
+	}
+	pull := func(scope store.Scope, exclude string, after uint64) *store.Page {
+		t.Helper()
+		p, err := st.Pull(ctx, scope, exclude, after, store.PullLimits{MaxBytes: 1 << 30, MaxOps: 1 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Cursor != head || p.More {
+			t.Fatalf("pull after %d: cursor %d, more %v; want %d, false", after, p.Cursor, p.More, head)
+		}
+		return p
+	}
+	council := store.Scope{Council: "NRN-ATB"}
+	after := head - 60
+	first := pull(council, "AAAA", after)
+	if !reflect.DeepEqual(first.Ops, want("AAAA", after)) {
+		t.Fatal("the first pull of the tail is not the log's operations")
+	}
+	for seq := after + 1; seq <= head; seq++ {
+		if got := st.tail.get(seq); (got != nil) != (ops[seq-1].Device != "AAAA") {
+			t.Fatalf("operation %d cached: %v", seq, got != nil)
+		}
+	}
+	// Other laptops of the council: the cached operations, and the
+	// excluded laptop's read from Badger.
+	for _, dev := range []string{"BBBB", "CCCC", ""} {
+		p := pull(council, dev, after)
+		if !reflect.DeepEqual(p.Ops, want(dev, after)) {
+			t.Fatalf("pull excluding %q after the cache was filled: not the log's operations", dev)
+		}
+	}
+	if all := pull(store.Scope{All: true}, "", after); !reflect.DeepEqual(all.Ops, want("", after)) {
+		t.Fatal("central staff's pull of the tail: not the log's operations")
+	}
+	// The storage encoding (no Size, no Encode) of a cached operation is
+	// still the log's.
+	again := pull(council, "AAAA", after)
+	if len(again.Encoded) != len(first.Encoded) || !reflect.DeepEqual(again.Encoded, first.Encoded) {
+		t.Fatal("the encodings of cached operations differ from the log's")
+	}
+	for i, enc := range again.Encoded {
+		op, err := changeset.DecodeOp(enc)
+		if err != nil || !reflect.DeepEqual(op, again.Ops[i]) {
+			t.Fatalf("encoding %d: %v, %+v", i, err, op)
+		}
+	}
+
+	// A pull of the whole log keeps only the tail.
+	whole := pull(store.Scope{All: true}, "", 0)
+	if !reflect.DeepEqual(whole.Ops, ops) {
+		t.Fatal("the pull of the whole log is not the log")
+	}
+	for _, seq := range []uint64{1, 2, head - tailOps} {
+		if st.tail.get(seq) != nil {
+			t.Errorf("operation %d cached, %d from the head", seq, head-seq)
+		}
+	}
+	if st.tail.get(head-tailOps+1) == nil || st.tail.get(head) == nil {
+		t.Error("the tail's first and last operations not cached")
+	}
+}

@@ -527,7 +527,7 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 	binaryPage := req.Cap.Has(syncproto.CapBinaryPage)
 	lim := store.PullLimits{MaxBytes: maxPull, MaxOps: syncproto.MaxPullOps, Encode: syncproto.MarshalOp, MaxOpBytes: syncproto.MaxOpBytes}
 	if binaryPage {
-		lim.Encode, lim.Size = nil, syncproto.WireSize
+		lim.Encode, lim.Size, lim.SizeName = nil, syncproto.WireSize, "wire"
 	}
 	page, err := h.cfg.Store.Pull(ctx, auth.ReadScope(dev), dev.ID, req.Cursor, lim)
 	if err != nil {

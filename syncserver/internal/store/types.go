@@ -96,6 +96,11 @@ type PullLimits struct {
 	// page is sized by it, MaxOpBytes compares with it, and Encoded is
 	// left nil.
 	Size func(*changeset.Op) int
+	// SizeName, when Size is a function of the operation alone, names it
+	// (the api's "wire" for syncproto.WireSize): an engine that keeps the
+	// operations it decoded may keep their sizes with them under that
+	// name and not ask Size again. "": Size is asked for every operation.
+	SizeName string
 	// MaxOpBytes, if set, withholds an operation whose encoding is longer
 	// (Page.Withheld), as one Encode fails on: one that could never fit a
 	// page must not stop the pull of everyone who sees it.

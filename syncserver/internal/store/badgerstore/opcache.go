@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 
 	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
 // tailOps is how many of the log's last operations opCache keeps: when
@@ -29,24 +30,37 @@ type opCache struct {
 	slots [tailOps]atomic.Pointer[cachedOp]
 }
 
+// cachedOp is one operation kept, never changed once made: with its size
+// under a store.PullLimits.SizeName when the pull that decoded it named
+// one.
 type cachedOp struct {
-	seq uint64
-	op  *changeset.Op
+	seq      uint64
+	op       *changeset.Op
+	sizeName string
+	size     int
 }
 
 // get returns operation seq, or nil when it is not held.
-func (c *opCache) get(seq uint64) *changeset.Op {
+func (c *opCache) get(seq uint64) *cachedOp {
 	if e := c.slots[seq%tailOps].Load(); e != nil && e.seq == seq {
-		return e.op
+		return e
 	}
 	return nil
 }
 
-// put keeps op as operation seq when it is in the tail of a log whose
-// head is head.
-func (c *opCache) put(seq, head uint64, op *changeset.Op) {
-	if head-seq >= tailOps || seq > head {
+// put keeps e when it is in the tail of a log whose head is head.
+func (c *opCache) put(e *cachedOp, head uint64) {
+	if head-e.seq >= tailOps || e.seq > head {
 		return
 	}
-	c.slots[seq%tailOps].Store(&cachedOp{seq: seq, op: op})
+	c.slots[e.seq%tailOps].Store(e)
+}
+
+// sizeOf is what e takes of a page under lim: the size kept with it when
+// lim names the same Size, else lim.Size's answer.
+func (e *cachedOp) sizeOf(lim *store.PullLimits) int {
+	if lim.SizeName != "" && e.sizeName == lim.SizeName {
+		return e.size
+	}
+	return lim.Size(e.op)
 }

@@ -103,6 +103,47 @@ func TestPullTail(t *testing.T) {
 		}
 	}
 
+	// A size named by the pull that decoded an operation is kept with it:
+	// pulls naming the same Size do not ask it again; others do.
+	calls := 0
+	size := func(op *changeset.Op) int { calls++; return len(op.Author) }
+	sized := func(name string, dev string) *store.Page {
+		t.Helper()
+		p, err := st.Pull(ctx, council, dev, head, store.PullLimits{MaxBytes: 1 << 30, MaxOps: 1 << 20, Size: size, SizeName: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantBytes := 0
+		for _, op := range want(dev, head) {
+			wantBytes += len(op.Author)
+		}
+		if !reflect.DeepEqual(p.Ops, want(dev, head)) || p.Bytes != wantBytes || p.Encoded != nil {
+			t.Fatalf("sized pull (%q, excluding %q): %d operations, %d bytes; want %d, %d", name, dev, len(p.Ops), p.Bytes, len(want(dev, head)), wantBytes)
+		}
+		return p
+	}
+	appendOps(30)
+	sized("n", "AAAA")
+	if calls != 20 {
+		t.Errorf("the first pull asked Size %d times; want 20", calls)
+	}
+	calls = 0
+	sized("n", "BBBB") // AAAA's operations are read now
+	if calls != 10 {
+		t.Errorf("the second pull asked Size %d times; want 10", calls)
+	}
+	calls = 0
+	sized("n", "CCCC")
+	if calls != 0 {
+		t.Errorf("a pull naming the same Size asked it %d times; want 0", calls)
+	}
+	sized("m", "CCCC")
+	sized("", "CCCC")
+	if calls != 40 {
+		t.Errorf("pulls naming another Size or none asked it %d times; want 40", calls)
+	}
+	head = uint64(len(ops))
+
 	// A pull of the whole log keeps only the tail.
 	whole := pull(store.Scope{All: true}, "", 0)
 	if !reflect.DeepEqual(whole.Ops, ops) {

@@ -82,18 +82,22 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 				c.advance()
 				continue
 			}
-			op := s.tail.get(seq)
+			e := s.tail.get(seq)
 			var raw []byte
-			if op == nil {
+			if e == nil {
 				if raw, err = logs.op(seq); err != nil {
 					return err
 				}
-				op = &changeset.Op{}
-				if err := dec.DecodeInto(raw, op); err != nil {
+				e = &cachedOp{seq: seq, op: &changeset.Op{}}
+				if err := dec.DecodeInto(raw, e.op); err != nil {
 					return fmt.Errorf("log entry %d: %w", seq, err)
 				}
-				s.tail.put(seq, head, op)
+				if lim.Encode == nil && lim.Size != nil && lim.SizeName != "" {
+					e.sizeName, e.size = lim.SizeName, lim.Size(e.op)
+				}
+				s.tail.put(e, head)
 			}
+			op := e.op
 			if op.Device == exclude {
 				p.Cursor = seq
 				c.advance()
@@ -107,7 +111,7 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 				enc, encErr = lim.Encode(op)
 				size = len(enc)
 			case lim.Size != nil:
-				size = lim.Size(op)
+				size = e.sizeOf(&lim)
 			default:
 				if raw == nil {
 					raw, err = logs.op(seq)

@@ -112,6 +112,7 @@ func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *re
 		// answer. The first one waited for nothing else.
 		rtt := f.at.Sub(last)
 		last = f.at
+		c.SetQuickLink(rtt < quickRound)
 		*limOps, *limBytes = growPush(*limOps, *limBytes, len(f.ops), f.size, rtt)
 	}
 }

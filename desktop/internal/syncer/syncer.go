@@ -313,6 +313,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		// Only an answered sync says how the link carries a change set: a
 		// refusal (paced, say) comes back quickly whatever its size.
 		if rtt := s.now().Sub(sent); err == nil {
+			c.SetQuickLink(rtt < quickRound)
 			limOps, limBytes = growPush(limOps, limBytes, len(ops), size, rtt)
 			limPull = min(growPull(limPull, resp.More, rtt), s.pullMost)
 		}

@@ -1,9 +1,11 @@
 package syncclient
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/hlc"
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
@@ -376,5 +379,58 @@ func TestBinaryAnswer(t *testing.T) {
 	var perr *syncproto.Error
 	if _, err := c.Sync(context.Background(), &syncproto.SyncRequest{Device: "d", Pull: true}); !errors.As(err, &perr) || perr.Code != syncproto.CodeFrame {
 		t.Fatalf("a damaged answer: %v", err)
+	}
+}
+
+// A sync request is compressed at the better level until the caller says
+// the link is quick, then at the fastest, and at the better one again once
+// it says the link is slow: the same payload either way.
+func TestQuickLinkCompressesFaster(t *testing.T) {
+	cd := codec(t)
+	var bodies [][]byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		bodies = append(bodies, body)
+		w.Header().Set("Content-Type", syncproto.ContentType)
+		out, _ := cd.EncodeJSON(syncproto.SyncResponse{Proto: 2, Acked: 300}, 0)
+		w.Write(out)
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL, Options{Codec: cd, ServerProto: 2, ServerDicts: cd.Dicts()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	req := &syncproto.SyncRequest{Proto: 2, Cap: syncproto.CurrentCapability, Device: "d"}
+	for i := range 300 {
+		req.Push = append(req.Push, &changeset.Op{Device: "d", Seq: uint64(i + 1), HLC: hlc.Timestamp(117675588638146560 + uint64(i)), Kind: domain.KindAppeal,
+			Record: fmt.Sprintf("r%d", i/3), Council: "NRN-ATB", Action: changeset.ActionUpdate, Author: "катчы",
+			Fields: map[string]changeset.Change{"status": {Value: json.RawMessage(fmt.Sprintf(`"step %d"`, i))}}})
+	}
+	better, err := cd.EncodeSyncRequest(req, c.Dict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fastest, err := cd.FastBelow(syncproto.MaxRawBytes+1).EncodeSyncRequest(req, c.Dict())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(better, fastest) {
+		t.Fatal("the two levels wrote the same frame: the test cannot tell them apart")
+	}
+	for _, quick := range []bool{false, true, false} {
+		c.SetQuickLink(quick)
+		if _, err := c.Sync(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, want := range [][]byte{better, fastest, better} {
+		if !bytes.Equal(bodies[i], want) {
+			t.Errorf("request %d: %d bytes, not the frame of its level (%d bytes)", i+1, len(bodies[i]), len(want))
+		}
+		raw, err := cd.Decode(bodies[i])
+		if err != nil || !syncproto.IsBinaryRequest(raw) {
+			t.Errorf("request %d: %v, binary %v", i+1, err, syncproto.IsBinaryRequest(raw))
+		}
 	}
 }

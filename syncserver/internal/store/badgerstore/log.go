@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -42,18 +43,38 @@ func (s *Store) Append(ctx context.Context, fn func(store.LogTx) error) error {
 		return ctx.Err()
 	}
 	defer func() { <-s.writer }()
+	buf := opsBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= maxPooledOps {
+			opsBufs.Put(buf)
+		}
+	}()
 	return s.update(ctx, func(x *txn) error {
 		head, err := x.metaUint(metaHead)
 		if err != nil {
 			return err
 		}
-		w := &logTx{txn: x, head: head, acked: map[string]uint64{}}
+		w := &logTx{txn: x, head: head, acked: map[string]uint64{}, ops: items{b: (*buf)[:0]}}
+		defer func() { *buf = w.ops.b }() // grown: kept for the next Append
 		if err := fn(w); err != nil {
 			return err
 		}
 		return w.finish(head)
 	})
 }
+
+// opsBufs hold the buffers an Append gathers its operations' encodings in
+// (logTx.ops.b) before they are copied into the log's batch: a change set
+// of syncproto.MaxPushOps operations takes about 400 KB, and growing a new
+// buffer to that size for every Append, then collecting it, was about 2%
+// of the server's CPU during a 100,000-record push (BENCHMARKS.md, issue
+// 15, push3). Nothing keeps a reference to the buffer past the Append:
+// finish copies it (appendItems).
+var opsBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// maxPooledOps bounds the buffers kept (a change set of large operations
+// can take megabytes; such a buffer is left to the collector).
+const maxPooledOps = 4 << 20
 
 // logTx is one Append. What it logs, indexes and judges is gathered here
 // and written at the end as batches (batch.go), one log entry for all its

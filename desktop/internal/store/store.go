@@ -97,10 +97,15 @@ func Open(ctx context.Context, dir string, key []byte, o Options) (*Store, error
 		// ~40% of its CPU in compactions with 2 tables and 10 MiB, each
 		// table of level 0 spanning every key space and
 		// merged with nearly the whole level below (BENCHMARKS.md, issue
-		// 15, seventh part). A laptop's daily saves fill a 4 MiB table
-		// rarely: level 0 stays small.
-		WithNumLevelZeroTables(16).
-		WithNumLevelZeroTablesStall(32).
+		// 15, seventh part). 32 tables (stalling at 64) halve those merges
+		// again: the first pull's laptop CPU fell by a fifth (records'
+		// BenchmarkApplyBulk, BENCHMARKS.md, pull3 helper). What the pull
+		// leaves in level 0 (up to 31 tables of 4 MiB, each a narrow
+		// sorted range of a window's keys) stays there, read through their
+		// bloom filters and key ranges, until a laptop's daily saves, which
+		// fill a 4 MiB table rarely, bring level 0 to 32 tables.
+		WithNumLevelZeroTables(32).
+		WithNumLevelZeroTablesStall(64).
 		WithBaseLevelSize(64 << 20).
 		WithValueLogFileSize(64 << 20).
 		WithBaseTableSize(512 << 10).

@@ -43,10 +43,12 @@ func (s *Store) Append(ctx context.Context, fn func(store.LogTx) error) error {
 		return ctx.Err()
 	}
 	defer func() { <-s.writer }()
-	buf := opsBufs.Get().(*[]byte)
+	buf, sbuf := opsBufs.Get().(*[]byte), opsBufs.Get().(*[]byte)
 	defer func() {
-		if cap(*buf) <= maxPooledOps {
-			opsBufs.Put(buf)
+		for _, b := range []*[]byte{buf, sbuf} {
+			if cap(*b) <= maxPooledOps {
+				opsBufs.Put(b)
+			}
 		}
 	}()
 	return s.update(ctx, func(x *txn) error {
@@ -54,8 +56,8 @@ func (s *Store) Append(ctx context.Context, fn func(store.LogTx) error) error {
 		if err != nil {
 			return err
 		}
-		w := &logTx{txn: x, head: head, acked: map[string]uint64{}, ops: items{b: (*buf)[:0]}}
-		defer func() { *buf = w.ops.b }() // grown: kept for the next Append
+		w := &logTx{txn: x, head: head, acked: map[string]uint64{}, ops: items{b: (*buf)[:0]}, states: (*sbuf)[:0]}
+		defer func() { *buf, *sbuf = w.ops.b, w.states }() // grown: kept for the next Append
 		if err := fn(w); err != nil {
 			return err
 		}
@@ -64,12 +66,14 @@ func (s *Store) Append(ctx context.Context, fn func(store.LogTx) error) error {
 }
 
 // opsBufs hold the buffers an Append gathers its operations' encodings in
-// (logTx.ops.b) before they are copied into the log's batch: a change set
-// of syncproto.MaxPushOps operations takes about 400 KB, and growing a new
-// buffer to that size for every Append, then collecting it, was about 2%
-// of the server's CPU during a 100,000-record push (BENCHMARKS.md, issue
-// 15, push3). Nothing keeps a reference to the buffer past the Append:
-// finish copies it (appendItems).
+// (logTx.ops.b) before they are copied into the log's batch, and its
+// states' encodings (logTx.states): a change set of syncproto.MaxPushOps
+// operations takes about 400 KB of each, and growing new buffers to that
+// size for every Append, then collecting them, was a few % of the
+// server's CPU during a 100,000-record push (BENCHMARKS.md, issue 15,
+// push3). Nothing keeps a reference to them past the Append: finish copies
+// the operations (appendItems), and Badger copies the states' values
+// into its memtable and logs before the commit returns.
 var opsBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 // maxPooledOps bounds the buffers kept (a change set of large operations

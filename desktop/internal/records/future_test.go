@@ -117,3 +117,73 @@ func TestBulkLoadNeedsNoFutureCheck(t *testing.T) {
 		t.Fatal("pages applied one by one: the future check is marked done without HoldBackFuture")
 	}
 }
+
+// A bulk load on a store that held no records does not look for the
+// states of records it has not written, but finds every state there is:
+// a record whose operations span two windows, and one whose state was
+// written beside the bulk load (a page applied one by one between its
+// windows, a save on this laptop) before the next window brings more of
+// it.
+func TestBulkLoadFindsStatesWrittenBeside(t *testing.T) {
+	ctx := context.Background()
+	other := otherLaptop(t)
+	a, err := other.CreateAppeal(ctx, appeal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := pending(t, other, 0)
+	c, err := other.CreateAppeal(ctx, appeal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	beside := pending(t, other, first[len(first)-1].Seq)
+	for _, id := range []string{a.ID, c.ID} {
+		if _, err := other.EditAppeal(ctx, id, json.RawMessage(`{"summary":"оңдолду"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second := pending(t, other, beside[len(beside)-1].Seq)
+
+	bulk, bst := open(t, t.TempDir(), func() time.Time { return fixedNow })
+	defer bst.Close()
+	if err := bulk.BeginBulkLoad(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bulk.ApplyBulk(ctx, first, nil, 1, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bulk.ApplyRemote(ctx, beside, 2); err != nil {
+		t.Fatal(err)
+	}
+	// An appeal saved on this laptop during its bulk load, edited on the
+	// other one.
+	l, err := bulk.CreateAppeal(ctx, appeal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ApplyRemote(ctx, pending(t, bulk, 0), 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.EditAppeal(ctx, l.ID, json.RawMessage(`{"summary":"оңдолду"}`)); err != nil {
+		t.Fatal(err)
+	}
+	second = pending(t, other, beside[len(beside)-1].Seq)
+	if _, err := bulk.ApplyBulk(ctx, second, nil, 3, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{a.ID, c.ID, l.ID} {
+		want, err := other.Appeal(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := bulk.Appeal(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gb, _ := json.Marshal(got)
+		wb, _ := json.Marshal(want)
+		if string(gb) != string(wb) {
+			t.Errorf("appeal %s after the bulk load:\n%s\nwant\n%s", id, gb, wb)
+		}
+	}
+}

@@ -269,6 +269,7 @@ func (s *Service) HoldBackFuture(ctx context.Context) (int, error) {
 		rows = append(rows, row)
 		changed = append(changed, Changed{Kind: r.kind, ID: r.id})
 	}
+	s.bulkNew = nil // states written beside a bulk load (see Service)
 	if err := s.st.Commit(ctx, writes, map[string][]byte{metaFutureChecked: []byte(s.now().UTC().Format(time.RFC3339))}); err != nil {
 		return 0, fmt.Errorf("hold back operations from far ahead: %w", err)
 	}

@@ -157,9 +157,12 @@ func (s *Service) applyOps(ctx context.Context, ops []*changeset.Op, bad []held,
 		key := op.Kind + ":" + op.Record
 		rec, ok := recs[key]
 		var cur *changeset.State
-		if ok {
+		switch {
+		case ok:
 			cur = rec.state
-		} else {
+		case s.bulkNew != nil && !s.bulkNew[key]:
+			// Neither in the store before the bulk load nor written by it.
+		default:
 			// Decoded for this call alone: merging in place is safe, and an
 			// error abandons the whole call.
 			st, err := s.st.State(ctx, op.Kind, op.Record)
@@ -213,6 +216,14 @@ func (s *Service) applyOps(ctx context.Context, ops []*changeset.Op, bad []held,
 	// other.
 	var wrote chan error
 	var states []store.Write
+	if s.bulkNew != nil {
+		// Before anything is written (a bulk load's window, or a page
+		// applied beside it): a record whose state a failed write may
+		// have left is read again.
+		for key := range recs {
+			s.bulkNew[key] = true
+		}
+	}
 	if mode != applyTxn {
 		wrote = make(chan error, 1)
 		go func(writes []store.Write) { wrote <- s.st.WriteBulk(ctx, writes) }(writes)
@@ -280,6 +291,9 @@ func (s *Service) applyOps(ctx context.Context, ops []*changeset.Op, bad []held,
 	}
 	if err != nil {
 		return ApplyResult{}, err
+	}
+	if mode == applyBulkDone {
+		s.bulkNew = nil
 	}
 	s.seen = seen
 	if err := s.ix.Put(rows...); err != nil {
@@ -369,7 +383,17 @@ func (s *Service) BeginBulkLoad(ctx context.Context) error {
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return err
 	}
-	return s.st.SetMeta(ctx, map[string][]byte{metaBulkLoad: []byte(bulkLoading)})
+	empty, err := s.st.Empty(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.st.SetMeta(ctx, map[string][]byte{metaBulkLoad: []byte(bulkLoading)}); err != nil {
+		return err
+	}
+	if empty {
+		s.bulkNew = map[string]bool{}
+	}
+	return nil
 }
 
 // ApplyBulk applies a window of pulled pages (many pages, tens of

@@ -150,6 +150,7 @@ func (s *Service) Restamp(ctx context.Context, from uint64) (int, error) {
 		rows = append(rows, row)
 		changed = append(changed, Changed{Kind: r.kind, ID: r.id})
 	}
+	s.bulkNew = nil // states written beside a bulk load (see Service)
 	meta := map[string][]byte{metaClock: []byte(strconv.FormatUint(uint64(clock.Last()), 10))}
 	if err := s.st.Commit(ctx, writes, meta); err != nil {
 		return 0, fmt.Errorf("restamp: %w", err)

@@ -80,6 +80,13 @@ type Service struct {
 	// seen is the newest clock among the operations pulled and merged
 	// (metaSeen): what a clock set right again must issue after (Restamp).
 	seen hlc.Timestamp
+	// bulkNew is, during a bulk load begun in this process on a store
+	// that held no records (BeginBulkLoad), the records the load may have
+	// written: any other record has no state, and applyOps does not look
+	// for one (a first pull's reads of states that are not there looked
+	// through every table of Badger's level 0, on the applier's path).
+	// nil otherwise; any other commit clears it.
+	bulkNew map[string]bool
 	// author names this laptop in its operations: its registered name
 	// (the enrollment's, which the server knows it by), or its device
 	// name before enrollment. Never free text typed at save time: who

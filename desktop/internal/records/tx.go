@@ -51,6 +51,7 @@ func (s *Service) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	// A record saved several times in one Tx needs its operations each, but
 	// only its last state and index row.
+	s.bulkNew = nil // states written beside a bulk load (see Service)
 	dedupeStates(tx.writes)
 	if err := s.st.Commit(ctx, tx.writes, tx.meta); err != nil {
 		s.clock = hlc.NewClock(lastClock, s.now)

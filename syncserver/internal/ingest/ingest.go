@@ -449,9 +449,13 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op
 		}
 	}
 	states := map[store.RecordKey]*changeset.State{}
+	// The records the store held no state of before this Append: a state
+	// is never deleted, so nothing derived from one (a public appeal) is
+	// there to look for.
+	fresh := map[store.RecordKey]bool{}
 	var order []store.RecordKey
 	for i := range ops {
-		key, next, err := g.judge(w, dev, &ops[i], &pre[i], trusted, states, out, at)
+		key, next, err := g.judge(w, dev, &ops[i], &pre[i], trusted, states, fresh, out, at)
 		if err != nil {
 			return i, err
 		}
@@ -472,7 +476,7 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op
 		written = append(written, states[key])
 	}
 	// The public projection, in the same transaction (project.go).
-	if err := g.projectAll(w, written); err != nil {
+	if err := g.projectAll(w, written, fresh); err != nil {
 		return len(ops), err
 	}
 	return len(ops), nil
@@ -542,7 +546,7 @@ func (g *Ingester) prejudge(dev *store.Device, ops []changeset.Op, trusted bool)
 // judge decides one operation (sent, and what prejudge made of it) and
 // writes what it produced. It returns the record's new state when the
 // operation was accepted.
-func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, pre *checked, trusted bool, states map[store.RecordKey]*changeset.State, out *chunkOut, at time.Time) (store.RecordKey, *changeset.State, error) {
+func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, pre *checked, trusted bool, states map[store.RecordKey]*changeset.State, fresh map[store.RecordKey]bool, out *chunkOut, at time.Time) (store.RecordKey, *changeset.State, error) {
 	key := store.RecordKey{Kind: sent.Kind, ID: sent.Record}
 	op, ref := pre.op, pre.ref
 	var err error
@@ -552,6 +556,9 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, p
 		if !ok {
 			if cur, err = x.State(op.Kind, op.Record); err != nil {
 				return key, nil, err
+			}
+			if cur == nil {
+				fresh[key] = true
 			}
 		}
 		if !trusted {

@@ -49,20 +49,23 @@ const PublicRule = 2
 // projectAll projects the states an Append wrote. It runs after every
 // state is put, so a web submission pushed with the appeal it became sees
 // that appeal as the same push left it, in whichever order they came.
-func (g *Ingester) projectAll(w store.LogTx, states []*changeset.State) error {
+// fresh are the records whose state the store did not hold before this
+// Append.
+func (g *Ingester) projectAll(w store.LogTx, states []*changeset.State, fresh map[store.RecordKey]bool) error {
 	for _, st := range states {
-		if err := g.project(w, st); err != nil {
+		if err := g.project(w, st, fresh[store.RecordKey{Kind: st.Kind, ID: st.ID}]); err != nil {
 			return fmt.Errorf("public projection of %s %s: %w", st.Kind, st.ID, err)
 		}
 	}
 	return nil
 }
 
-// project makes the projection of one record's state.
-func (g *Ingester) project(w store.LogTx, st *changeset.State) error {
+// project makes the projection of one record's state; fresh says the
+// store held no state of the record before this Append.
+func (g *Ingester) project(w store.LogTx, st *changeset.State, fresh bool) error {
 	switch st.Kind {
 	case domain.KindAppeal:
-		return g.projectAppeal(w, st)
+		return g.projectAppeal(w, st, fresh)
 	case domain.KindCouncil:
 		return projectCouncil(w, st)
 	case domain.KindCompetition:
@@ -73,10 +76,14 @@ func (g *Ingester) project(w store.LogTx, st *changeset.State) error {
 	return nil
 }
 
-func (g *Ingester) projectAppeal(w store.LogTx, st *changeset.State) error {
+func (g *Ingester) projectAppeal(w store.LogTx, st *changeset.State, fresh bool) error {
 	published := fieldIs(st, "published", "true")
 	var had *store.PublicAppeal
-	if !published {
+	// An appeal's public copy is made only from its state (here), and a
+	// state is never deleted: an appeal new to the store has none. (Its
+	// trackings are looked for all the same: a web submission can name
+	// the appeal it became before that appeal's push arrives.)
+	if !published && !fresh {
 		// The common case (an appeal nobody published): one look at the
 		// projection and at the web submissions that name it.
 		var err error
@@ -253,7 +260,7 @@ func (g *Ingester) Project(ctx context.Context) error {
 						return err
 					}
 					if st != nil {
-						if err := g.project(w, st); err != nil {
+						if err := g.project(w, st, false); err != nil {
 							return err
 						}
 					}

@@ -82,22 +82,19 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 				c.advance()
 				continue
 			}
-			e := s.tail.get(seq)
+			e := s.tail.Get(seq)
 			var raw []byte
 			if e == nil {
 				if raw, err = logs.op(seq); err != nil {
 					return err
 				}
-				e = &cachedOp{seq: seq, op: &changeset.Op{}}
-				if err := dec.DecodeInto(raw, e.op); err != nil {
+				op := &changeset.Op{}
+				if err := dec.DecodeInto(raw, op); err != nil {
 					return fmt.Errorf("log entry %d: %w", seq, err)
 				}
-				if lim.Encode == nil && lim.Size != nil && lim.SizeName != "" {
-					e.sizeName, e.size = lim.SizeName, lim.Size(e.op)
-				}
-				s.tail.put(e, head)
+				e = s.tail.Keep(seq, head, op, &lim)
 			}
-			op := e.op
+			op := e.Op
 			if op.Device == exclude {
 				p.Cursor = seq
 				c.advance()
@@ -111,7 +108,7 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 				enc, encErr = lim.Encode(op)
 				size = len(enc)
 			case lim.Size != nil:
-				size = e.sizeOf(&lim)
+				size = e.SizeOf(&lim)
 			default:
 				if raw == nil {
 					raw, err = logs.op(seq)
@@ -156,7 +153,7 @@ type logReader struct {
 }
 
 // newLogReader makes a reader whose iterator is made when first needed:
-// a pull of the log's tail finds its operations in the store's opCache.
+// a pull of the log's tail finds its operations in the store's Tail.
 func newLogReader(t *badger.Txn) *logReader { return &logReader{t: t} }
 
 func (r *logReader) close() {

@@ -74,7 +74,7 @@ type Store struct {
 	minFree uint64
 	writer  chan struct{} // one Append at a time
 	chunks  sync.Mutex    // one AddChunk at a time: they share an owner's usage
-	tail    opCache       // the log's last operations, as pulls decoded them
+	tail    store.Tail    // the log's last operations, as pulls decoded them
 }
 
 var (

@@ -109,7 +109,7 @@ func (s *Store) pull(ctx context.Context, p *store.Page, scope store.Scope, excl
 		if err != nil {
 			return err
 		}
-		n, seen, done, err := page(rs, p, first, exclude, lim, want, &scanned)
+		n, seen, done, err := page(rs, p, first, exclude, lim, want, &scanned, &s.tail)
 		rs.Close()
 		if err == nil {
 			err = rs.Err()
@@ -129,7 +129,7 @@ func (s *Store) pull(ctx context.Context, p *store.Page, scope store.Scope, excl
 // let it: n rows, seen operations looked at. done: the page is full or the
 // scan limit reached, or (withHead: the head was read with these rows) the
 // cursor is at the head already.
-func page(rows pgx.Rows, p *store.Page, withHead bool, exclude string, lim store.PullLimits, want int, scanned *int) (n, seen int, done bool, err error) {
+func page(rows pgx.Rows, p *store.Page, withHead bool, exclude string, lim store.PullLimits, want int, scanned *int, tail *store.Tail) (n, seen int, done bool, err error) {
 	after := p.Cursor
 	for rows.Next() {
 		var head int64
@@ -181,10 +181,17 @@ func page(rows pgx.Rows, p *store.Page, withHead bool, exclude string, lim store
 			}
 			*scanned++
 			seen++
-			op, err := changeset.DecodeOp(b)
-			if err != nil {
-				return n, seen, false, fmt.Errorf("log entry %d: %w", seq, err)
+			// The row is read whatever the tail holds; what a kept
+			// operation saves is its decoding and size.
+			e := tail.Get(seq)
+			if e == nil {
+				op, err := changeset.DecodeOp(b)
+				if err != nil {
+					return n, seen, false, fmt.Errorf("log entry %d: %w", seq, err)
+				}
+				e = tail.Keep(seq, p.Head, op, &lim)
 			}
+			op := e.Op
 			enc, size := b, len(b)
 			var encErr error
 			switch {
@@ -192,7 +199,7 @@ func page(rows pgx.Rows, p *store.Page, withHead bool, exclude string, lim store
 				enc, encErr = lim.Encode(op)
 				size = len(enc)
 			case lim.Size != nil:
-				size = lim.Size(op)
+				size = e.SizeOf(&lim)
 			}
 			if encErr != nil || lim.MaxOpBytes > 0 && size > lim.MaxOpBytes {
 				p.Withheld = append(p.Withheld, op.ID())

@@ -50,6 +50,9 @@ type Store struct {
 	log   *slog.Logger
 	where string
 
+	// The log's last operations as this process's pulls decoded them.
+	tail store.Tail
+
 	// The appends waiting in this process, and whether one of them leads
 	// (group.go).
 	amu     sync.Mutex

@@ -12,7 +12,7 @@ import (
 // TestPullTail: operations of the log's tail are decoded once and then
 // served to every laptop's pull from the store's cache, the same
 // operations and encodings as read from Badger; operations further than
-// tailOps from the head are not kept (a first pull of the whole log does
+// store.TailOps from the head are not kept (a first pull of the whole log does
 // not push the tail out).
 func TestPullTail(t *testing.T) {
 	ctx := context.Background()
@@ -41,7 +41,7 @@ func TestPullTail(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	appendOps(tailOps)
+	appendOps(store.TailOps)
 	appendOps(30)
 	appendOps(30)
 	head := uint64(len(ops))
@@ -75,7 +75,7 @@ func TestPullTail(t *testing.T) {
 		t.Fatal("the first pull of the tail is not the log's operations")
 	}
 	for seq := after + 1; seq <= head; seq++ {
-		if got := st.tail.get(seq); (got != nil) != (ops[seq-1].Device != "AAAA") {
+		if got := st.tail.Get(seq); (got != nil) != (ops[seq-1].Device != "AAAA") {
 			t.Fatalf("operation %d cached: %v", seq, got != nil)
 		}
 	}
@@ -149,12 +149,12 @@ func TestPullTail(t *testing.T) {
 	if !reflect.DeepEqual(whole.Ops, ops) {
 		t.Fatal("the pull of the whole log is not the log")
 	}
-	for _, seq := range []uint64{1, 2, head - tailOps} {
-		if st.tail.get(seq) != nil {
+	for _, seq := range []uint64{1, 2, head - store.TailOps} {
+		if st.tail.Get(seq) != nil {
 			t.Errorf("operation %d cached, %d from the head", seq, head-seq)
 		}
 	}
-	if st.tail.get(head-tailOps+1) == nil || st.tail.get(head) == nil {
+	if st.tail.Get(head-store.TailOps+1) == nil || st.tail.Get(head) == nil {
 		t.Error("the tail's first and last operations not cached")
 	}
 }

@@ -142,7 +142,6 @@ func TestBulkLoadFindsStatesWrittenBeside(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	second := pending(t, other, beside[len(beside)-1].Seq)
 
 	bulk, bst := open(t, t.TempDir(), func() time.Time { return fixedNow })
 	defer bst.Close()
@@ -167,7 +166,7 @@ func TestBulkLoadFindsStatesWrittenBeside(t *testing.T) {
 	if _, err := other.EditAppeal(ctx, l.ID, json.RawMessage(`{"summary":"оңдолду"}`)); err != nil {
 		t.Fatal(err)
 	}
-	second = pending(t, other, beside[len(beside)-1].Seq)
+	second := pending(t, other, beside[len(beside)-1].Seq)
 	if _, err := bulk.ApplyBulk(ctx, second, nil, 3, true); err != nil {
 		t.Fatal(err)
 	}

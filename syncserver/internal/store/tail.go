@@ -16,6 +16,20 @@ import (
 // 166 MiB (8,192: 177-192 MiB for no CPU saved beyond the noise).
 const TailOps = 1 << 12
 
+// An operation is kept only while it is small: its storage encoding at
+// most TailOpBytes and its fields at most TailOpFields. A laptop may send
+// operations of up to a megabyte (syncproto.MaxOpBytes), and a decoded
+// operation takes more memory than its encoding (a map entry and a Change
+// for each field), so the tail of a log a hostile or buggy laptop filled
+// with large operations would otherwise hold gigabytes; bounded so, it
+// holds at most about 110 MiB (TailOps operations of 8 KiB and 128 fields
+// decoded), and a council's ordinary operations (a few hundred bytes to a
+// few kilobytes, about 20 fields for a new appeal) are all kept.
+const (
+	TailOpBytes  = 8 << 10
+	TailOpFields = 128
+)
+
 // Tail holds operations of the log's tail as an engine's pulls decoded
 // them, by server seq. An operation in the log never changes once
 // committed, so a kept operation is the one the engine holds, in every
@@ -47,14 +61,15 @@ func (t *Tail) Get(seq uint64) *TailOp {
 }
 
 // Keep makes the entry of op, decoded as operation seq by a pull under
-// lim (its size counted when lim names its Size), and keeps it when it is
-// in the tail of a log whose head is head.
-func (t *Tail) Keep(seq, head uint64, op *changeset.Op, lim *PullLimits) *TailOp {
+// lim (its size counted when lim names its Size) from a storage encoding
+// of encoded bytes, and keeps it when it is in the tail of a log whose
+// head is head and small enough (TailOpBytes, TailOpFields).
+func (t *Tail) Keep(seq, head uint64, op *changeset.Op, encoded int, lim *PullLimits) *TailOp {
 	e := &TailOp{Seq: seq, Op: op}
 	if lim.Encode == nil && lim.Size != nil && lim.SizeName != "" {
 		e.SizeName, e.Size = lim.SizeName, lim.Size(op)
 	}
-	if head-seq < TailOps && seq <= head {
+	if head-seq < TailOps && seq <= head && encoded <= TailOpBytes && len(op.Fields) <= TailOpFields {
 		t.slots[seq%TailOps].Store(e)
 	}
 	return e

@@ -92,7 +92,7 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 				if err := dec.DecodeInto(raw, op); err != nil {
 					return fmt.Errorf("log entry %d: %w", seq, err)
 				}
-				e = s.tail.Keep(seq, head, op, &lim)
+				e = s.tail.Keep(seq, head, op, len(raw), &lim)
 			}
 			op := e.Op
 			if op.Device == exclude {

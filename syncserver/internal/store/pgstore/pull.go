@@ -189,7 +189,7 @@ func page(rows pgx.Rows, p *store.Page, withHead bool, exclude string, lim store
 				if err != nil {
 					return n, seen, false, fmt.Errorf("log entry %d: %w", seq, err)
 				}
-				e = tail.Keep(seq, p.Head, op, &lim)
+				e = tail.Keep(seq, p.Head, op, len(b), &lim)
 			}
 			op := e.Op
 			enc, size := b, len(b)

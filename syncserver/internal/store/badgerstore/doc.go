@@ -1,7 +1,8 @@
 // Package badgerstore is the sync server's embedded storage engine: the
 // store.Store contract on Badger in one data directory, encrypted at rest,
 // with one writing process (Badger locks the directory) and the log's
-// single writer a lock inside it.
+// single writer inside it: Appends waiting for it are committed together,
+// in one transaction and one sync of Badger's log (group.go).
 //
 // Log entries and record states, written for every operation pushed, are in
 // changeset's compact storage encoding, and a device's judged operations in

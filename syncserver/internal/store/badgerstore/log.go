@@ -31,47 +31,13 @@ func (s *Store) ReadLog(ctx context.Context, fn func(store.LogReader) error) err
 	return s.view(ctx, func(x *txn) error { return fn(x) })
 }
 
-// Append implements store.Log. The log has one writer: Badger locks the
-// directory to one process, and this lock to one Append of it, taken in
-// arrival order and held until the commit is durable and visible, so the
-// next Append reads the head this one left and a pull's snapshot never
-// holds a sequence number without every one before it.
-func (s *Store) Append(ctx context.Context, fn func(store.LogTx) error) error {
-	select {
-	case s.writer <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-s.writer }()
-	buf, sbuf := opsBufs.Get().(*[]byte), opsBufs.Get().(*[]byte)
-	defer func() {
-		for _, b := range []*[]byte{buf, sbuf} {
-			if cap(*b) <= maxPooledOps {
-				opsBufs.Put(b)
-			}
-		}
-	}()
-	return s.update(ctx, func(x *txn) error {
-		head, err := x.metaUint(metaHead)
-		if err != nil {
-			return err
-		}
-		w := &logTx{txn: x, head: head, acked: map[string]uint64{}, ops: items{b: (*buf)[:0]}, states: (*sbuf)[:0]}
-		defer func() { *buf, *sbuf = w.ops.b, w.states }() // grown: kept for the next Append
-		if err := fn(w); err != nil {
-			return err
-		}
-		return w.finish(head)
-	})
-}
-
-// opsBufs hold the buffers an Append gathers its operations' encodings in
+// opsBufs hold the buffers a group of Appends gathers its operations' encodings in
 // (logTx.ops.b) before they are copied into the log's batch, and its
 // states' encodings (logTx.states): a change set of syncproto.MaxPushOps
 // operations takes about 400 KB of each, and growing new buffers to that
 // size for every Append, then collecting them, was a few % of the
 // server's CPU during a 100,000-record push (BENCHMARKS.md, issue 15,
-// push3). Nothing keeps a reference to them past the Append: finish copies
+// push3). Nothing keeps a reference to them past the group: finish copies
 // the operations (appendItems), and Badger copies the states' values
 // into its memtable and logs before the commit returns.
 var opsBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}

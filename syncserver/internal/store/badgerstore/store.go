@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -66,15 +67,21 @@ const DefaultMinFree = 256 << 20
 
 // Store is the server's open Badger store, a store.Store. Its methods are
 // safe for concurrent use. Badger locks its directory, so one process has
-// it open: the log's single writer is a lock of this Store (Append), taken
-// in arrival order and given up when a request's context ends first.
+// it open: the log's single writer is this Store's queue of Appends, run
+// in groups in arrival order (group.go); one whose context ends while it
+// waits leaves the queue.
 type Store struct {
 	db      *badger.DB
 	dir     string
 	minFree uint64
-	writer  chan struct{} // one Append at a time
-	chunks  sync.Mutex    // one AddChunk at a time: they share an owner's usage
-	tail    store.Tail    // the log's last operations, as pulls decoded them
+
+	amu     sync.Mutex   // guards pending and leading
+	pending []*appendReq // Appends waiting for the writer, in arrival order
+	leading bool         // one of them runs a group (group.go)
+	groups  atomic.Int64 // groups of Appends run (for tests)
+
+	chunks sync.Mutex // one AddChunk at a time: they share an owner's usage
+	tail   store.Tail // the log's last operations, as pulls decoded them
 }
 
 var (
@@ -96,7 +103,7 @@ func Open(ctx context.Context, dataDir string, o Options) (*Store, error) {
 	if err := os.MkdirAll(path, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", classify(err))
 	}
-	s := &Store{dir: path, minFree: o.MinFree, writer: make(chan struct{}, 1)}
+	s := &Store{dir: path, minFree: o.MinFree}
 	if s.minFree == 0 {
 		s.minFree = DefaultMinFree
 	}

@@ -1,0 +1,220 @@
+package badgerstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"slices"
+
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+)
+
+// Group commit. The log has one writer (Append), and each commit waits
+// for Badger to sync its write-ahead log while it holds the writer: with
+// many laptops syncing at once, the log would take one small transaction
+// and one sync after another, and the syncs per second would bound the
+// syncs of laptops. So the appends waiting for the writer are run
+// together: one of them (the leader) runs each waiting append's function
+// in turn in one Badger transaction, each seeing what those before it
+// wrote, and commits them all with one sync; each caller is answered only
+// after that commit. Leadership passes to the next waiting append when a
+// group is done, so no caller serves others for ever.
+//
+// Each function is still all or nothing. Badger cannot undo part of a
+// transaction, so when a function fails its group's transaction is
+// dropped and the group is run again without it: the functions may run
+// more than once (the store's contract says so), and one that failed is
+// told its own error and leaves nothing. A function that finds the
+// transaction full (ErrTxnTooBig) after others of its group waits, with
+// those after it, for the next group; a group whose commit is too large
+// is halved. Failures are rare (a push whose operations a laptop sent
+// twice, an impossible clock, a change set too large): the common group
+// runs each function once.
+
+// maxGroup bounds the appends of a group: each waits for the whole group
+// before it is answered.
+const maxGroup = 64
+
+// appendReq is an Append waiting to run.
+type appendReq struct {
+	ctx  context.Context
+	fn   func(store.LogTx) error
+	done chan error    // its result, once its group committed or it failed
+	lead chan struct{} // it is the leader: run the next group
+}
+
+// Append implements store.Log. The log has one writer: Badger locks the
+// directory to one process, and Appends run in groups, in arrival order,
+// one group at a time, each in one transaction that commits durably and
+// visibly before the next begins (see above), so the next group reads the
+// head this one left and a pull's snapshot never holds a sequence number
+// without every one before it. An Append whose context ends while it
+// waits leaves without running.
+func (s *Store) Append(ctx context.Context, fn func(store.LogTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := &appendReq{ctx: ctx, fn: fn, done: make(chan error, 1), lead: make(chan struct{}, 1)}
+	s.amu.Lock()
+	s.pending = append(s.pending, req)
+	if !s.leading {
+		s.leading = true
+		req.lead <- struct{}{}
+	}
+	s.amu.Unlock()
+	for {
+		select {
+		case err := <-req.done:
+			return err
+		case <-req.lead:
+			s.runGroup()
+		case <-ctx.Done():
+			if s.leave(req) {
+				return ctx.Err()
+			}
+			// A group is running it: its result comes.
+			return <-req.done
+		}
+	}
+}
+
+// leave takes req out of the queue if no group took it yet, passing on
+// the lead if it had been given it.
+func (s *Store) leave(req *appendReq) bool {
+	s.amu.Lock()
+	defer s.amu.Unlock()
+	i := slices.Index(s.pending, req)
+	if i < 0 {
+		return false
+	}
+	s.pending = slices.Delete(s.pending, i, i+1)
+	select {
+	case <-req.lead:
+		s.passLead()
+	default:
+	}
+	return true
+}
+
+// passLead gives the lead to the first waiting append, if any (s.amu held).
+func (s *Store) passLead() {
+	if len(s.pending) > 0 {
+		s.pending[0].lead <- struct{}{}
+	} else {
+		s.leading = false
+	}
+}
+
+// runGroup runs the appends at the head of the queue in one transaction,
+// then gives the lead to the next waiting append, if any.
+func (s *Store) runGroup() {
+	s.amu.Lock()
+	n := min(len(s.pending), maxGroup)
+	group := slices.Clone(s.pending[:n])
+	s.pending = slices.Delete(s.pending, 0, n)
+	s.amu.Unlock()
+
+	left := s.commitGroup(group)
+
+	s.amu.Lock()
+	s.pending = append(left, s.pending...)
+	s.passLead()
+	s.amu.Unlock()
+}
+
+// commitGroup runs group's functions in one transaction and tells each
+// its result; those it had no room for are returned, to wait for the next
+// group.
+func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
+	s.groups.Add(1)
+	// No one caller's context may cancel the transaction: it commits the
+	// others' work too.
+	ctx := context.WithoutCancel(group[0].ctx)
+	buf, sbuf := opsBufs.Get().(*[]byte), opsBufs.Get().(*[]byte)
+	defer func() {
+		for _, b := range []*[]byte{buf, sbuf} {
+			if cap(*b) <= maxPooledOps {
+				opsBufs.Put(b)
+			}
+		}
+	}()
+	run := group // those still to commit
+	for len(run) > 0 {
+		var (
+			failed  *appendReq // a function that failed: the group goes again without it
+			fErr    error
+			skipped []*appendReq // left before running: their contexts ended
+			full    = -1         // from this one on, the transaction had no room
+		)
+		err := s.update(ctx, func(x *txn) error {
+			failed, fErr, skipped, full = nil, nil, skipped[:0], -1
+			head, err := x.metaUint(metaHead)
+			if err != nil {
+				return err
+			}
+			w := &logTx{txn: x, head: head, acked: map[string]uint64{}, ops: items{b: (*buf)[:0]}, states: (*sbuf)[:0]}
+			defer func() { *buf, *sbuf = w.ops.b, w.states }() // grown: kept for the next group
+			ran := 0
+			for i, r := range run {
+				if r.ctx.Err() != nil {
+					skipped = append(skipped, r)
+					continue
+				}
+				if err := call(r.fn, w); err != nil {
+					if ran > 0 && errors.Is(err, store.ErrTxnTooBig) {
+						full = i
+						return errRegroup
+					}
+					failed, fErr = r, err
+					return errRegroup
+				}
+				ran++
+			}
+			if ran == 0 {
+				return nil
+			}
+			return w.finish(head)
+		})
+		for _, r := range skipped {
+			r.done <- r.ctx.Err()
+		}
+		run = slices.DeleteFunc(run, func(r *appendReq) bool { return slices.Contains(skipped, r) })
+		switch {
+		case errors.Is(err, errRegroup) && full >= 0:
+			left = slices.Concat(run[full:], left)
+			run = run[:full]
+			continue
+		case errors.Is(err, errRegroup):
+			failed.done <- fErr
+			run = slices.DeleteFunc(run, func(r *appendReq) bool { return r == failed })
+			continue
+		case errors.Is(err, store.ErrTxnTooBig) && len(run) > 1:
+			// The functions fit one by one, not the commit of them all.
+			half := len(run) / 2
+			left = slices.Concat(run[half:], left)
+			run = run[:half]
+			continue
+		}
+		for _, r := range run {
+			r.done <- err
+		}
+		break
+	}
+	return left
+}
+
+// errRegroup drops a group's transaction to run it again with fewer
+// functions.
+var errRegroup = errors.New("badgerstore: the group goes again")
+
+// call calls fn, turning a panic into its error: the leader runs other
+// callers' functions, and one of them must not take the others down.
+func call(fn func(store.LogTx) error, w *logTx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("badgerstore: an append's function panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return fn(w)
+}

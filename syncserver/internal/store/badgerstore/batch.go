@@ -113,16 +113,24 @@ func (t *items) item(i int) []byte {
 func (t *items) added() { t.end = append(t.end, len(t.b)) }
 
 // appendItems is appendBatch of t's items.
-func appendItems(b []byte, t *items) []byte {
-	b = slices.Grow(b, 1+binary.MaxVarintLen64*(1+len(t.end))+len(t.b))
-	b = append(b, batchV1)
-	b = binary.AppendUvarint(b, uint64(len(t.end)))
+func appendItems(b []byte, t *items) []byte { return appendItemsRange(b, t, 0, t.len()) }
+
+// appendItemsRange is appendBatch of t's items from .. to-1.
+func appendItemsRange(b []byte, t *items, from, to int) []byte {
 	start := 0
-	for _, end := range t.end {
-		b = binary.AppendUvarint(b, uint64(end-start))
-		start = end
+	if from > 0 {
+		start = t.end[from-1]
 	}
-	return append(b, t.b...)
+	end := t.end[from:to]
+	b = slices.Grow(b, 1+binary.MaxVarintLen64*(1+len(end))+t.end[to-1]-start)
+	b = append(b, batchV1)
+	b = binary.AppendUvarint(b, uint64(len(end)))
+	first := start
+	for _, e := range end {
+		b = binary.AppendUvarint(b, uint64(e-start))
+		start = e
+	}
+	return append(b, t.b[first:start]...)
 }
 
 // batch is a decoded log or judgement batch: item i is v[off[i]:off[i+1]],

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
+
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/hlc"
@@ -178,6 +180,19 @@ func TestGroupDropsAFailedFunction(t *testing.T) {
 	})
 	if !slices.Equal(seqs, []uint64{1, 2, 3}) || !slices.Equal(devs, []string{a, c, b}) {
 		t.Fatalf("the log after the group: %v %v", seqs, devs)
+	}
+	// One log entry per Append, as if each had committed alone.
+	var lasts []uint64
+	st.db.View(func(t *badger.Txn) error {
+		it := t.NewIterator(badger.IteratorOptions{Prefix: []byte(spaceLogBatch)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			lasts = append(lasts, u64(it.Item().Key()[len(spaceLogBatch):]))
+		}
+		return nil
+	})
+	if !slices.Equal(lasts, []uint64{1, 2, 3}) {
+		t.Fatalf("the log's entries end at %v, want 1, 2, 3", lasts)
 	}
 	if _, err := st.State(ctx, "appeal", rb); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the failed function's state was committed: %v", err)

@@ -56,6 +56,7 @@ type logTx struct {
 	acked map[string]uint64 // device -> highest seq judged, as this transaction left it
 
 	ops     items                // the accepted operations, storage encoding, seqs from the head before + 1
+	cuts    []int                // ops.len() after each function of the group (group.go): one log entry each
 	ix      map[string][]ixEntry // pull index key prefix -> its new entries
 	ixOrder []string
 	judged  map[string]*judgedRun // device -> its judgements in this transaction
@@ -218,16 +219,27 @@ func (w *logTx) Clock() (hlc.Timestamp, error) {
 func (w *logTx) SetClock(t hlc.Timestamp) error { return w.set(metaKey(metaClock), be(uint64(t))) }
 
 // finish writes the batches, the head and the acknowledgements the
-// transaction moved. A batch is as large as what one Append accepted: a
-// push decoded from at most syncproto.MaxRawBytes (16 MiB) of JSON, well
-// within a value Badger takes (a value must fit one value log file, 64 MiB
-// in Options.Small, 256 MiB otherwise); a larger one would fail the commit
-// with Badger's error, not split.
+// transaction moved. The log's entries are one per Append of the group
+// (cuts), as if each had committed alone: a pull that misses the store's
+// Tail unpacks the whole entry holding the operation it needs, and with
+// the pushes of a group in one entry, each of a council's pulls unpacked
+// all of them for its own few. The pull indexes and the judgements are
+// one entry per group and key: small, and read whole. A batch is as large
+// as what one Append accepted: a push decoded from at most
+// syncproto.MaxRawBytes (16 MiB) of JSON, well within a value Badger
+// takes (a value must fit one value log file, 64 MiB in Options.Small,
+// 256 MiB otherwise); a larger one would fail the commit with Badger's
+// error, not split.
 func (w *logTx) finish(head0 uint64) error {
-	if w.ops.len() > 0 {
-		if err := w.set(logBatchKey(w.head), packBatch(appendItems(nil, &w.ops))); err != nil {
+	from := 0
+	for _, to := range append(w.cuts, w.ops.len()) {
+		if to == from {
+			continue
+		}
+		if err := w.set(logBatchKey(head0+uint64(to)), packBatch(appendItemsRange(nil, &w.ops, from, to))); err != nil {
 			return err
 		}
+		from = to
 	}
 	for _, prefix := range w.ixOrder {
 		e := w.ix[prefix]

@@ -72,12 +72,11 @@ func (e *env) push(ctx context.Context) error {
 	// Badger compacts what the generation wrote for a while after it: a
 	// laptop's records saved over months were compacted long ago, so the
 	// push is timed once that is done (it was 16-18% of the laptop's CPU
-	// of the 100,000-record push, BENCHMARKS.md).
-	t0 = time.Now()
-	if err := l.st.Settle(ctx, 200*time.Millisecond); err != nil {
+	// of the 100,000-record push, BENCHMARKS.md), and once PouchDB's
+	// processes, started with the run, are idle.
+	if err := e.settle(ctx, "Kenesh push", l); err != nil {
 		return err
 	}
-	slog.Info("the laptop's store compacted", "seconds", time.Since(t0).Seconds())
 	if c.spread {
 		e.res.note("spread backlog (-spread): the %d appeals created first, their later steps in later passes, shuffled; PouchDB replicates the same documents and revisions either way", gen.Appeals)
 	}
@@ -92,8 +91,9 @@ func (e *env) push(ctx context.Context) error {
 		defer stop() // stopped after the push below; a second stop does nothing
 		pushStop = stop
 	}
-	cpu0, ownCPU0, db0 := srv.cpu(), cpuSeconds(os.Getpid()), dbCPU()
+	cpu0, ownCPU0, db0, pouch0 := srv.cpu(), cpuSeconds(os.Getpid()), dbCPU(), e.pouchCPU()
 	mem := srv.watchMemory()
+	out0 := e.around()
 	t0 = time.Now()
 	sum, err := l.syncAll(ctx)
 	pushStop()
@@ -106,11 +106,14 @@ func (e *env) push(ctx context.Context) error {
 	e.res.PushK = k
 	slog.Info("kenesh push", "records", k.Records, "ops", k.Ops, "seconds", k.Seconds, "bytes", k.bytes(), "requests", k.Requests,
 		"server_cpu_s", srv.cpu()-cpu0, "client_cpu_s", cpuSeconds(os.Getpid())-ownCPU0, "postgres_cpu_s", dbCPU()-db0,
-		"server_memory", e.res.PushMem)
+		"pouchdb_cpu_s", e.pouchCPU()-pouch0, "server_memory", e.res.PushMem, e.outside("Kenesh push", out0, k.Seconds))
 	if sum.Sent != gen.Ops {
 		return fmt.Errorf("kenesh: the server acknowledged %d operations, the laptop made %d", sum.Sent, gen.Ops)
 	}
 	if err := e.checkAcked(ctx, l); err != nil {
+		return err
+	}
+	if err := e.settle(ctx, "Kenesh first pull", l); err != nil {
 		return err
 	}
 	if err := e.firstPull(ctx, srv, link, gen.Appeals); err != nil {
@@ -146,7 +149,11 @@ func (e *env) push(ctx context.Context) error {
 		return err
 	}
 	defer plink.Close()
+	if err := e.settle(ctx, "PouchDB push", l); err != nil {
+		return err
+	}
 	var rep replication
+	kcpu0, pcpu0, out0 := e.keneshCPU(), e.pouchCPU(), e.around()
 	t0 = time.Now()
 	if err := e.drv.call(ctx, map[string]any{"op": "replicate", "db": "big", "dir": "push", "remote": "http://" + plink.Addr + "/big"}, &rep); err != nil {
 		return err
@@ -154,7 +161,8 @@ func (e *env) push(ctx context.Context) error {
 	p := &side{Seconds: time.Since(t0).Seconds(), Requests: rep.Requests, Records: rep.DocsWritten, Conns: plink.Conns()}
 	p.Up, p.Down = plink.Bytes()
 	e.res.PushP = p
-	slog.Info("pouchdb push", "docs", p.Records, "seconds", p.Seconds, "driver_seconds", rep.Seconds, "bytes", p.bytes(), "requests", p.Requests)
+	slog.Info("pouchdb push", "docs", p.Records, "seconds", p.Seconds, "driver_seconds", rep.Seconds, "bytes", p.bytes(), "requests", p.Requests,
+		"pouchdb_cpu_s", e.pouchCPU()-pcpu0, "kenesh_cpu_s", e.keneshCPU()-kcpu0, e.outside("PouchDB push", out0, p.Seconds))
 	if rep.DocsWritten != len(docs) {
 		return fmt.Errorf("PouchDB wrote %d documents of %d", rep.DocsWritten, len(docs))
 	}
@@ -167,7 +175,11 @@ func (e *env) push(ctx context.Context) error {
 	}
 
 	// PouchDB's first pull: a new local database replicates the server's.
+	if err := e.settle(ctx, "PouchDB first pull", l); err != nil {
+		return err
+	}
 	plink.Reset()
+	kcpu0, pcpu0, out0 = e.keneshCPU(), e.pouchCPU(), e.around()
 	t0 = time.Now()
 	if err := e.drv.call(ctx, map[string]any{"op": "replicate", "db": "big-pull", "dir": "pull", "remote": "http://" + plink.Addr + "/big"}, &rep); err != nil {
 		return err
@@ -175,7 +187,8 @@ func (e *env) push(ctx context.Context) error {
 	p = &side{Seconds: time.Since(t0).Seconds(), Requests: rep.Requests, Records: rep.DocsWritten, Conns: plink.Conns()}
 	p.Up, p.Down = plink.Bytes()
 	e.res.PullP = p
-	slog.Info("pouchdb first pull", "docs", p.Records, "seconds", p.Seconds, "bytes", p.bytes(), "requests", p.Requests)
+	slog.Info("pouchdb first pull", "docs", p.Records, "seconds", p.Seconds, "bytes", p.bytes(), "requests", p.Requests,
+		"pouchdb_cpu_s", e.pouchCPU()-pcpu0, "kenesh_cpu_s", e.keneshCPU()-kcpu0, e.outside("PouchDB first pull", out0, p.Seconds))
 	if rep.DocsWritten != len(docs) {
 		return fmt.Errorf("PouchDB pulled %d documents of %d", rep.DocsWritten, len(docs))
 	}
@@ -233,7 +246,7 @@ func (e *env) firstPull(ctx context.Context, srv *server, link *testnet.Link, ap
 		defer pprof.StopCPUProfile()
 	}
 	heap := watchHeap()
-	cpu0, ownCPU0, db0 := srv.cpu(), cpuSeconds(os.Getpid()), dbCPU()
+	cpu0, ownCPU0, db0, pouch0, out0 := srv.cpu(), cpuSeconds(os.Getpid()), dbCPU(), e.pouchCPU(), e.around()
 	t0 := time.Now()
 	// Enrolling makes the first sync; it is bounded in rounds, and
 	// syncAll goes on while work is left.
@@ -255,7 +268,7 @@ func (e *env) firstPull(ctx context.Context, srv *server, link *testnet.Link, ap
 	heapBefore, heapPeak := heap.stop()
 	slog.Info("kenesh first pull", "records", n, "seconds", k.Seconds, "bytes", k.bytes(), "requests", k.Requests,
 		"server_cpu_s", srv.cpu()-cpu0, "client_cpu_s", cpuSeconds(os.Getpid())-ownCPU0, "postgres_cpu_s", dbCPU()-db0,
-		"live_heap_before_mib", heapBefore.live>>20, "live_heap_peak_mib", heapPeak.live>>20,
+		"pouchdb_cpu_s", e.pouchCPU()-pouch0, e.outside("Kenesh first pull", out0, k.Seconds), "live_heap_before_mib", heapBefore.live>>20, "live_heap_peak_mib", heapPeak.live>>20,
 		"heap_objects_peak_mib", heapPeak.objects>>20)
 	if n != appeals {
 		return fmt.Errorf("the central laptop holds %d appeals after its first sync; %d were pushed", n, appeals)
@@ -300,6 +313,9 @@ func (e *env) incremental(ctx context.Context) error {
 	}
 	defer link.Close()
 	l.relay.point(link.Addr)
+	if err := e.settle(ctx, "Kenesh incremental sync", l); err != nil {
+		return err
+	}
 	t0 := time.Now()
 	sum, err := l.syncAll(ctx)
 	if err != nil {
@@ -342,7 +358,11 @@ func (e *env) incremental(ctx context.Context) error {
 		return err
 	}
 	defer plink.Close()
+	if err := e.settle(ctx, "PouchDB incremental push", l); err != nil {
+		return err
+	}
 	var rep replication
+	kcpu0, pcpu0 := e.keneshCPU(), e.pouchCPU()
 	t0 = time.Now()
 	if err := e.drv.call(ctx, map[string]any{"op": "replicate", "db": "big", "dir": "push", "remote": "http://" + plink.Addr + "/big"}, &rep); err != nil {
 		return err
@@ -350,7 +370,8 @@ func (e *env) incremental(ctx context.Context) error {
 	p := &side{Seconds: time.Since(t0).Seconds(), Requests: rep.Requests, Records: rep.DocsWritten, Conns: plink.Conns()}
 	p.Up, p.Down = plink.Bytes()
 	e.res.IncrP = p
-	slog.Info("pouchdb incremental", "docs", p.Records, "bytes", p.bytes(), "requests", p.Requests)
+	slog.Info("pouchdb incremental", "docs", p.Records, "bytes", p.bytes(), "requests", p.Requests,
+		"pouchdb_cpu_s", e.pouchCPU()-pcpu0, "kenesh_cpu_s", e.keneshCPU()-kcpu0)
 	if rep.DocsWritten != n {
 		return fmt.Errorf("PouchDB incremental push wrote %d documents, %d changed", rep.DocsWritten, n)
 	}

@@ -117,6 +117,9 @@ func open(ctx context.Context, dir string, st *store.Store, o Options) (*Core, e
 	fl := files.New(st, svc)
 	sy := syncer.New(svc, codec)
 	sy.Files = fl
+	// A first pull holds far more live than the app's memory limit
+	// (LimitMemory); the limit comes back when it is stored.
+	sy.BulkMemory = RelaxMemory
 	// The files follow the records that name them as they change.
 	return &Core{Dir: dir, Store: st, Records: svc, Files: fl, Sync: sy, Loop: syncer.NewLoop(sy, o.Loop), stopFiles: fl.Follow()}, nil
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"os"
 	"runtime/debug"
+	"sync"
 )
 
 // DefaultMemoryLimit is the Go heap the client programs aim to stay under
@@ -27,5 +28,59 @@ func LimitMemory() {
 	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(DefaultGCPercent)
+	}
+}
+
+// BulkMemoryLimit and BulkGCPercent are the collector's settings while a
+// new laptop's first pull is stored (a bulk load, syncer.Syncer.BulkMemory):
+// the load holds 450-650 MB live (a window of operations, their records'
+// states and keys, Badger's memtables and table builders), far above
+// DefaultMemoryLimit, and under the app's settings the collector ran
+// nearly all the time: records.BenchmarkApplyBulk took about three times
+// the CPU. The limit still bounds the heap of a 4 GB laptop.
+const (
+	BulkMemoryLimit = 1 << 30
+	BulkGCPercent   = 100
+)
+
+// relaxed counts the bulk loads under way (RelaxMemory) and keeps the
+// settings to restore after the last.
+var relaxed struct {
+	sync.Mutex
+	n       int
+	percent int
+	limit   int64
+}
+
+// RelaxMemory lets the heap grow to BulkMemoryLimit, collected at
+// BulkGCPercent, until the function it returns is called; settings that
+// allow more already (GOGC=off, a higher GOMEMLIMIT, keneshctl's Go
+// defaults) are left as they are. Loads under way at once share the
+// relaxed settings; the ones before the first come back after the last.
+func RelaxMemory() (restore func()) {
+	relaxed.Lock()
+	defer relaxed.Unlock()
+	if relaxed.n == 0 {
+		relaxed.limit = debug.SetMemoryLimit(-1) // -1: read, not set
+		relaxed.percent = debug.SetGCPercent(BulkGCPercent)
+		if relaxed.percent < 0 || relaxed.percent > BulkGCPercent {
+			debug.SetGCPercent(relaxed.percent) // off, or higher: kept
+		}
+		if relaxed.limit < BulkMemoryLimit {
+			debug.SetMemoryLimit(BulkMemoryLimit)
+		}
+	}
+	relaxed.n++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			relaxed.Lock()
+			defer relaxed.Unlock()
+			relaxed.n--
+			if relaxed.n == 0 {
+				debug.SetGCPercent(relaxed.percent)
+				debug.SetMemoryLimit(relaxed.limit)
+			}
+		})
 	}
 }

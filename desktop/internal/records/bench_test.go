@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -705,24 +706,44 @@ func BenchmarkApplyRemote(b *testing.B) {
 // network, no page decoding: the laptop's merging, index rows and Badger.
 // It reports the process's CPU
 // seconds for the load (compactions in the background included) beside
-// the wall. One iteration is the whole pull.
+// the wall, and open-s: the store and records opened again afterwards,
+// every row and search text read. One iteration is the whole pull.
 func BenchmarkApplyBulk(b *testing.B) {
+	benchApplyBulk(b, false, false)
+}
+
+// BenchmarkApplyBulkApp is BenchmarkApplyBulk as the desktop app runs it:
+// under the app's collector settings (app.LimitMemory). open-s is the
+// app's first start after its first pull, in a process of its own as
+// BenchmarkPeakMemory's open+list opens (every row and search text read),
+// and open-generated-s the same for the generated store, whose tables
+// Badger has compacted. relaxed: the settings lifted
+// for the load as the app's syncer does (app.RelaxMemory,
+// syncer.Syncer.BulkMemory); limited: the app's settings throughout. The
+// benchmark holds every operation in memory besides the load (a syncer
+// holds one window's), so its collector works more than the app's.
+func BenchmarkApplyBulkApp(b *testing.B) {
+	b.Run("relaxed", func(b *testing.B) { benchApplyBulk(b, true, true) })
+	b.Run("limited", func(b *testing.B) { benchApplyBulk(b, true, false) })
+}
+
+func benchApplyBulk(b *testing.B, asApp, relax bool) {
 	const window = 32 << 10
-	ctx := b.Context()
-	src := openStore(b, benchStore(b))
-	var all []*changeset.Op
-	for after := uint64(0); ; {
-		ops, _, err := src.PendingOps(ctx, after, 10_000, 1<<30)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(ops) == 0 {
-			break
-		}
-		all = append(all, ops...)
-		after = ops[len(ops)-1].Seq
+	if asApp {
+		percent, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1)
+		b.Cleanup(func() {
+			debug.SetGCPercent(percent)
+			debug.SetMemoryLimit(limit)
+		})
+		app.LimitMemory()
 	}
-	var cpu, open time.Duration
+	ctx := b.Context()
+	// The operations are kept encoded and a window decoded as it is
+	// applied, as the syncer decodes its pages, and the source store is
+	// closed: decoded, all of them held about 600 MB live beside the load,
+	// three times the app's memory limit.
+	all := encodedOps(b)
+	var cpu, open, openGen time.Duration
 	for b.Loop() {
 		b.StopTimer()
 		dir := b.TempDir()
@@ -740,19 +761,49 @@ func BenchmarkApplyBulk(b *testing.B) {
 		runtime.GC()
 		cpu0 := processCPU()
 		b.StartTimer()
+		restore := func() {}
+		if relax {
+			restore = app.RelaxMemory() // as the app's syncer does
+		}
 		if err := dst.BeginBulkLoad(ctx); err != nil { // as the syncer does
 			b.Fatal(err)
 		}
 		for start := 0; start < len(all); start += window {
 			end := min(start+window, len(all))
-			if _, err := dst.ApplyBulk(ctx, all[start:end], nil, uint64(end), end == len(all)); err != nil {
+			ops := make([]*changeset.Op, 0, end-start)
+			for _, enc := range all[start:end] {
+				op, err := changeset.DecodeOp(enc)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ops = append(ops, op)
+			}
+			if _, err := dst.ApplyBulk(ctx, ops, nil, uint64(end), end == len(all)); err != nil {
 				b.Fatal(err)
 			}
 		}
+		restore()
 		b.StopTimer()
 		cpu += processCPU() - cpu0
 		if err := st.Close(); err != nil {
 			b.Fatal(err)
+		}
+		if asApp {
+			// The app's first start after its first pull, in a process of
+			// its own (the app's settings, nothing of this one's heap),
+			// beside the generated store's (its tables compacted).
+			pulled, err := runBenchChild("open", dir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			generated, err := runBenchChild("open", benchStore(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			open += time.Duration(pulled.Seconds * float64(time.Second))
+			openGen += time.Duration(generated.Seconds * float64(time.Second))
+			b.StartTimer()
+			continue
 		}
 		// What the load leaves for the laptop's next start (how its
 		// tables are laid out: reading every row and search text).
@@ -773,6 +824,45 @@ func BenchmarkApplyBulk(b *testing.B) {
 	b.ReportMetric(float64(len(all)*b.N)/b.Elapsed().Seconds(), "ops/s")
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(open.Seconds()/float64(b.N), "open-s/op")
+	if asApp {
+		b.ReportMetric(openGen.Seconds()/float64(b.N), "open-generated-s/op")
+	}
+}
+
+// encodedOps reads every operation of the 100,000-record store, each
+// in its binary encoding, and closes the store.
+func encodedOps(b *testing.B) [][]byte {
+	b.Helper()
+	ctx := b.Context()
+	st, err := store.Open(ctx, benchStore(b), testKey, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	src, err := records.Open(ctx, st, records.Options{Format: syncer.WireFormat{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	var all [][]byte
+	for after := uint64(0); ; {
+		ops, _, err := src.PendingOps(ctx, after, 10_000, 1<<30)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(ops) == 0 {
+			break
+		}
+		for _, op := range ops {
+			enc, err := op.AppendBinary(nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			all = append(all, enc)
+		}
+		after = ops[len(ops)-1].Seq
+	}
+	return all
 }
 
 // processCPU is the CPU time (user and system) this process has used.

@@ -168,9 +168,17 @@ func TestFirstPullInBulk(t *testing.T) {
 	}
 	var windows int
 	bulk.sync.svc = countWindows{Replica: bulk.svc, n: &windows}
+	var relaxed, restored, restoredAt int
+	bulk.sync.BulkMemory = func() func() {
+		relaxed++
+		return func() { restored, restoredAt = restored+1, windows }
+	}
 	bulk.enroll(t, srv, "", "", domain.RoleCentral, srv.URL)
 	if windows < 3 {
 		t.Fatalf("the first pull took %d bulk windows, want several", windows)
+	}
+	if relaxed != 1 || restored != 1 || restoredAt != windows {
+		t.Fatalf("BulkMemory called %d times, its restore %d times after %d of %d windows; want once, after all", relaxed, restored, restoredAt, windows)
 	}
 	pulledBy(t, bulk).diff(t, "the bulk-loaded laptop", want)
 	if ok, err := bulk.svc.BulkLoad(ctx); err != nil || ok {
@@ -198,8 +206,8 @@ func TestFirstPullInBulk(t *testing.T) {
 	before := windows
 	bulk.sync.syncOK(t)
 	one.sync.syncOK(t)
-	if windows != before {
-		t.Fatalf("a sync after the bulk load applied %d windows in bulk", windows-before)
+	if windows != before || relaxed != 1 {
+		t.Fatalf("a sync after the bulk load applied %d windows in bulk, BulkMemory called %d times", windows-before, relaxed)
 	}
 	pulledBy(t, bulk).diff(t, "the bulk-loaded laptop after one more sync", pulledBy(t, one))
 }
@@ -291,9 +299,17 @@ func TestBulkLoadResumesAfterACrash(t *testing.T) {
 				cr.opsTo = l.st
 			}
 			l.sync.svc = cr
+			var relaxed, restored int
+			l.sync.BulkMemory = func() func() {
+				relaxed++
+				return func() { restored++ }
+			}
 			_, _, err := l.sync.Enroll(ctx, srv.URL, srv.enrollCode("", domain.RoleCentral, "central"))
 			if !errors.Is(err, errCrash) {
 				t.Fatalf("enroll: %v, want the crash", err)
+			}
+			if relaxed != 1 || restored != 1 {
+				t.Fatalf("a bulk load that failed: BulkMemory called %d times, its restore %d times; want once each", relaxed, restored)
 			}
 			if err := l.st.Close(); err != nil {
 				t.Fatal(err)

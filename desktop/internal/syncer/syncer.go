@@ -90,6 +90,12 @@ type Syncer struct {
 	Files         FileStore
 	FilesBudget   time.Duration
 	FilesProgress func(FilesProgress)
+	// BulkMemory, if set, is called when a sync takes its pull in bulk (a
+	// new laptop's first pull, or one a crash or a lost connection
+	// stopped), and the function it returns once that sync has ended,
+	// however it ended, with nothing left applying: the desktop app lets
+	// its heap grow for the load (app.RelaxMemory).
+	BulkMemory func() (restore func())
 }
 
 // New returns a syncer for svc, compressing with codec's dictionaries.
@@ -264,6 +270,12 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	// operations and the cursor after it are committed together, so the
 	// request that overlaps it, which already carries that cursor, costs
 	// at worst a page pulled again after a crash.
+	var restore func() // BulkMemory's, after the window applying
+	defer func() {
+		if restore != nil {
+			restore()
+		}
+	}()
 	ap := &applier{svc: s.svc, files: s.Files, window: s.bulkOps}
 	defer ap.wait(sum) // returns with nothing applying, whatever happens
 	// A store with no records yet takes its pull in bulk: pages gathered
@@ -272,6 +284,9 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	if s.bulkOps > 0 {
 		if ap.bulk, err = s.svc.BulkLoad(ctx); err != nil {
 			return sum, err
+		}
+		if ap.bulk && s.BulkMemory != nil {
+			restore = s.BulkMemory()
 		}
 	}
 	pipelined := false

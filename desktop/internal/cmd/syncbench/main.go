@@ -67,8 +67,10 @@ type config struct {
 	// pushProfile: this process writes a CPU profile of the push part's
 	// Kenesh push (the pushing laptop's side) to this file.
 	pushProfile string
-	postgres    bool
-	processes   int
+	// pullMemory: the collector's settings of the first pull (pullMemory*).
+	pullMemory string
+	postgres   bool
+	processes  int
 }
 
 var allParts = []string{"push", "incr", "day", "load"}
@@ -100,6 +102,7 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (the clients) to this file")
 	flag.StringVar(&c.pullProfile, "pull-cpuprofile", "", "write a CPU profile of this process during the push part's first pull (the new laptop's side) to this file; not with -cpuprofile")
 	flag.StringVar(&c.pushProfile, "push-cpuprofile", "", "write a CPU profile of this process during the push part's Kenesh push (the pushing laptop's side, with what else runs in this process then) to this file; not with -cpuprofile or -pull-cpuprofile")
+	flag.StringVar(&c.pullMemory, "pull-memory", pullMemoryGo, "the collector's settings during the push part's first pull: "+pullMemoryGo+" (this process's: Go's defaults unless GOGC or GOMEMLIMIT say otherwise), "+pullMemoryApp+" (the desktop app's, app.LimitMemory, lifted for the bulk load as the app's syncer does, app.RelaxMemory) or "+pullMemoryLimited+" (the app's throughout, as before the app lifted them)")
 	flag.StringVar(&c.serverProfile, "server-cpuprofile", "", "write a CPU profile of the server of the push, incremental and day parts to this file")
 	flag.StringVar(&c.loadServerProfile, "load-server-cpuprofile", "", "write a CPU profile of the load part's server to this file (from its start: the clients' enrollment is in it too)")
 	flag.Parse()
@@ -136,6 +139,9 @@ func main() {
 		fail(errors.New("flags out of range: -records >= 100, 0 < -changed <= 1, -day-records >= 2, -day-base >= 2 x -day-records, -rounds and -ops-per-sync >= 1"))
 	}
 
+	if !contains([]string{pullMemoryGo, pullMemoryApp, pullMemoryLimited}, c.pullMemory) {
+		fail(fmt.Errorf("-pull-memory: %q is not %s, %s or %s", c.pullMemory, pullMemoryGo, pullMemoryApp, pullMemoryLimited))
+	}
 	if n := countSet(*cpuProfile, c.pullProfile, c.pushProfile); n > 1 {
 		fail(errors.New("-cpuprofile, -pull-cpuprofile and -push-cpuprofile: one profile at a time"))
 	}

@@ -9,11 +9,13 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/kenesh/kenesh/desktop/internal/app"
 	"github.com/kenesh/kenesh/desktop/internal/demo"
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/internal/testnet"
@@ -220,6 +222,13 @@ func startProfile(file string) (stop func(), err error) {
 	}, nil
 }
 
+// The collector's settings a first pull may run with (-pull-memory).
+const (
+	pullMemoryGo      = "go"
+	pullMemoryApp     = "app"
+	pullMemoryLimited = "app-limited"
+)
+
 // firstPull enrolls a central laptop, whose first sync pulls everything
 // the push laptop sent (and the council): what a central staff member's
 // new laptop, or a council's laptop restored empty, goes through.
@@ -234,6 +243,17 @@ func (e *env) firstPull(ctx context.Context, srv *server, link *testnet.Link, ap
 		return err
 	}
 	link.Reset()
+	if e.cfg.pullMemory != pullMemoryGo {
+		// Only the pull's: the push before it ran with this process's.
+		percent, limit := debug.SetGCPercent(app.DefaultGCPercent), debug.SetMemoryLimit(app.DefaultMemoryLimit)
+		defer func() {
+			debug.SetGCPercent(percent)
+			debug.SetMemoryLimit(limit)
+		}()
+		if e.cfg.pullMemory == pullMemoryApp {
+			l.sync.BulkMemory = app.RelaxMemory // as app.Open's syncer
+		}
+	}
 	if e.cfg.pullProfile != "" {
 		f, err := os.Create(e.cfg.pullProfile)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/kenesh/kenesh/shared/hlc"
@@ -265,4 +266,46 @@ func BenchmarkStateEncoding(b *testing.B) {
 			}
 		}
 	})
+}
+
+// demoAppeal is an appeal's creation as a laptop makes it (19 fields, as
+// syncbench's demo data and storetest.DemoOps) and a later step (2).
+func demoAppeal() (create, step *Op) {
+	str := func(s string) Change { return Change{Value: json.RawMessage(strconv.Quote(s))} }
+	create = &Op{Device: "01JDEVA0000000000000000000", Seq: 1, HLC: hlc.New(1764000000000, 0), Kind: "appeal",
+		Record: "01JREC0000000000000000000A", Council: "NRN-ATB", Action: ActionCreate, Author: "Асанова Бүбүсара",
+		Fields: map[string]Change{
+			"age_group": str("60_plus"), "appellant": {Value: json.RawMessage(`{"name":"Асанова Бүбүсара","phone":"+996 768 000123","address":"Ак-Суу"}`)},
+			"authority": str("health"), "authority_name": str("Аймактык ооруканасы"), "category": str("health"),
+			"channel": str("social_network"), "council": str("NRN-ATB"),
+			"description": str("Ак-Суу айылындагы фельдшердик-акушердик пунктта бир айдан бери зарыл дарылар жок."),
+			"district":    str("KG-N-ATB"), "gender": str("female"), "language": str("ky"), "oblast": str("KG-N"),
+			"received_on": str("2025-09-14"), "reg_no": str("NRN-ATB-2025-QK5X-0123"), "registered_on": str("2025-09-14"),
+			"status": str("received"), "summary": str("ФАПта дары-дармек жок"), "village": str("Ак-Суу"),
+			"vulnerable_groups": {Value: json.RawMessage(`["low_income"]`)},
+		}}
+	step = &Op{Device: create.Device, Seq: 2, HLC: create.HLC + 1, Kind: "appeal", Record: create.Record, Council: "NRN-ATB",
+		Action: ActionUpdate, Author: create.Author,
+		Fields: map[string]Change{"status": {Value: json.RawMessage(`"under_review"`), Base: create.HLC}, "verified_on": str("2026-04-14")}}
+	return create, step
+}
+
+// BenchmarkAppendBinary encodes what a server writes for each operation
+// of a push: the operation, and its record's state.
+func BenchmarkAppendBinary(b *testing.B) {
+	create, step := demoAppeal()
+	var st State
+	st.Apply(create)
+	st.Apply(step)
+	buf := make([]byte, 0, 4096)
+	for _, c := range []struct {
+		name string
+		enc  func([]byte) ([]byte, error)
+	}{{"op/create", create.AppendBinary}, {"op/step", step.AppendBinary}, {"state/appeal", st.AppendBinary}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				buf, _ = c.enc(buf[:0])
+			}
+		})
+	}
 }

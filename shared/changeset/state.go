@@ -237,6 +237,12 @@ func compact(raw json.RawMessage) json.RawMessage {
 // hasSpaceOutsideStrings reports whether raw holds a byte json.Compact
 // removes: JSON's white space outside a string.
 func hasSpaceOutsideStrings(raw []byte) bool {
+	// A string with nothing escaped in it (most values: a name, a code, a
+	// date, a description of kilobytes) has nothing outside it: shown
+	// eight bytes at a time instead of one.
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && plainText(raw[1:n-1]) {
+		return false
+	}
 	in := false
 	for i := 0; i < len(raw); i++ {
 		switch c := raw[i]; {

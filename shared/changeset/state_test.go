@@ -321,3 +321,21 @@ func TestFromStateIsFromFields(t *testing.T) {
 		}
 	}
 }
+
+// hasSpaceOutsideStrings says whether json.Compact would change a valid
+// value, on its quick path (strings with nothing escaped) and its slow one.
+func TestHasSpaceOutsideStrings(t *testing.T) {
+	for _, raw := range []string{
+		`"plain text with spaces, and more than eight bytes of it"`, `"a"`, `""`, `"Ат-Башы коомдук кеңеши"`,
+		`"escaped \" quote "`, `"tab\tescaped"`, `{"a": 1}`, `{"a":"x y"}`, `[1, 2]`, `[1,2]`, ` "x"`, `"x" `,
+		"\"x\"\n", `true`, `12`, `{"a":"b\\"}`, `{ }`,
+	} {
+		var b bytes.Buffer
+		if err := json.Compact(&b, []byte(raw)); err != nil {
+			t.Fatalf("%q: %v", raw, err)
+		}
+		if got, want := hasSpaceOutsideStrings([]byte(raw)), b.String() != raw; got != want {
+			t.Errorf("hasSpaceOutsideStrings(%q) = %v, want %v", raw, got, want)
+		}
+	}
+}

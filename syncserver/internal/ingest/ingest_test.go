@@ -74,8 +74,17 @@ func TestPushLargerThanOneTransaction(t *testing.T) {
 	if res.Acked != uint64(len(ops)) || res.Accepted != len(ops) || len(res.Refused) != 0 {
 		t.Fatalf("push: acked %d, accepted %d, refused %v; want %d accepted", res.Acked, res.Accepted, res.Refused, len(ops))
 	}
-	if !strings.Contains(logs.String(), "splitting a push over transactions") {
+	splits := strings.Count(logs.String(), "splitting a push over transactions")
+	if splits == 0 {
 		t.Fatalf("the push fit in one transaction: the test does not test splitting\n%s", logs.String())
+	}
+	// Each split judges its operations again: once a transaction's size is
+	// found, the rest goes in chunks of it (halving from MaxPushOps takes
+	// at most 11 splits), not whole and halved again for every chunk
+	// (19 splits here before, each chunk judged whole again).
+	t.Logf("split %d times", splits)
+	if splits > 11 {
+		t.Errorf("the push was split %d times: each chunk was tried whole again", splits)
 	}
 	page, err := st.Pull(ctx, store.Scope{All: true}, "", 0, store.PullLimits{MaxBytes: 64 << 20, MaxOps: 10 * len(ops)})
 	if err != nil {

@@ -303,15 +303,31 @@ func (w *logTx) next(dev string, seq uint64) error {
 
 // Accept implements store.LogTx.
 func (w *logTx) Accept(op *changeset.Op, ix store.Index) (uint64, error) {
+	return w.accept(op, nil, ix)
+}
+
+// AcceptEncoded implements store.EncodedAccepter: the operation's bytes,
+// encoded before the device's turn (ingest), go to the log as they are
+// instead of being encoded again while the log is held (the operations'
+// encoding was 5-9% of a large push's CPU). They are sent by the flush
+// of this Append, and not kept after it.
+func (w *logTx) AcceptEncoded(op *changeset.Op, enc []byte, ix store.Index) (uint64, error) {
+	return w.accept(op, enc, ix)
+}
+
+// accept is Accept of op, whose storage encoding is b (nil: encoded here).
+func (w *logTx) accept(op *changeset.Op, b []byte, ix store.Index) (uint64, error) {
 	if err := w.next(op.Device, op.Seq); err != nil {
 		return 0, err
 	}
 	if !validPart(op.Kind) || !validPart(op.Record) {
 		return 0, fmt.Errorf("%w: bad record key %q/%q", changeset.ErrInvalidOp, op.Kind, op.Record)
 	}
-	b, err := w.encode(op.AppendBinary)
-	if err != nil {
-		return 0, err
+	if b == nil {
+		var err error
+		if b, err = w.encode(op.AppendBinary); err != nil {
+			return 0, err
+		}
 	}
 	seq := w.head + 1
 	r := &w.ops

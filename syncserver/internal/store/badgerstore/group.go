@@ -115,12 +115,32 @@ func (s *Store) runGroup() {
 	s.pending = slices.Delete(s.pending, 0, n)
 	s.amu.Unlock()
 
-	left := s.commitGroup(group)
+	left := s.commitGroupSafe(group)
 
 	s.amu.Lock()
 	s.pending = append(left, s.pending...)
 	s.passLead()
 	s.amu.Unlock()
+}
+
+// commitGroupSafe is commitGroup, with a panic of its own (a bug of this
+// package or Badger's: call recovers the functions') turned into every
+// caller's error, so that the lead still passes on and the log's other
+// writers do not wait for ever on a leader that is gone.
+func (s *Store) commitGroupSafe(group []*appendReq) (left []*appendReq) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("badgerstore: a group of appends panicked: %v\n%s", r, debug.Stack())
+			for _, q := range group {
+				select {
+				case q.done <- err: // not answered yet (or answered and gone: no one reads it)
+				default:
+				}
+			}
+			left = nil
+		}
+	}()
+	return s.commitGroup(group)
 }
 
 // commitGroup runs group's functions in one transaction and tells each

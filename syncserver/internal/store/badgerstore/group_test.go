@@ -252,6 +252,36 @@ func TestGroupFull(t *testing.T) {
 	}
 }
 
+// A panic of the group's own commit (here a bug simulated in what finish
+// reads) fails the group's appends with its error rather than leaving
+// them, and every Append after them, waiting for a leader that is gone.
+func TestGroupPanicPassesTheLead(t *testing.T) {
+	st := openGroupStore(t)
+	release, queued := holdWriter(t, st, func(store.LogTx) error { return nil })
+	results := make(chan error, 2)
+	for i, fn := range []func(w store.LogTx) error{
+		func(w store.LogTx) error { return w.SetClock(5) },
+		func(w store.LogTx) error { w.(*logTx).cuts = []int{5}; return nil }, // five operations it never accepted
+	} {
+		go func() { results <- st.Append(context.Background(), fn) }()
+		queued(i + 1)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := <-results; err == nil || !strings.Contains(err.Error(), "panicked") {
+			t.Fatalf("an append of the group that panicked: %v", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var c hlc.Timestamp
+	if err := st.Append(ctx, func(w store.LogTx) (err error) { c, err = w.Clock(); return err }); err != nil || c != 0 {
+		t.Fatalf("the next Append: clock %d, %v", c, err)
+	}
+}
+
 // An Append whose context ends while it waits for the writer leaves
 // without running; the others of its group run.
 func TestGroupLeaveWaiting(t *testing.T) {

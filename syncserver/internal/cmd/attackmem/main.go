@@ -15,7 +15,12 @@
 // request; "both" at once; and "binary", four devices each sending 20
 // protocol-2 binary bodies at once (their burst), at the protocol's counts
 // in a few KiB of frame: 262,144 empty fields, 262,144 settled values, or
-// a string table of 16 MiB. Figures go to BENCHMARKS.md. (Against a
+// a string table of 16 MiB; and "large", two devices pushing operations
+// of 1 MB (near syncproto.MaxOpBytes) and two pushing operations at
+// the log tail's bounds (8 KiB, 128 fields: store.TailOpBytes), all
+// accepted, then all four pulling the whole log at once, twice (what a
+// server process keeps of the log's newest operations must stay bounded
+// whatever their size). Figures go to BENCHMARKS.md. (Against a
 // server from before issue 10, "both" and amplifying bombs take tens of
 // GiB: the old server was killed by the kernel at 24 GB on a 24 GB
 // machine. Mind the machine you run it on.)
@@ -38,6 +43,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kenesh/kenesh/shared/domain"
@@ -47,7 +53,7 @@ import (
 
 func main() {
 	bin := flag.String("server", "bin/kenesh-syncserver", "the kenesh-syncserver binary to attack")
-	only := flag.String("attacks", "amplification,bombs,both,binary", "which attacks, comma separated")
+	only := flag.String("attacks", "amplification,bombs,both,binary,large", "which attacks, comma separated")
 	flag.Parse()
 	codec, err := syncproto.DefaultCodec()
 	if err != nil {
@@ -78,6 +84,7 @@ type device struct {
 }
 
 type target struct {
+	pid   int // the server's
 	url   string
 	codec *syncproto.Codec
 	devs  []device
@@ -89,6 +96,7 @@ type result struct {
 }
 
 var attacks = map[string]func(*target) map[string]int{
+	"large":         func(t *target) map[string]int { return t.large() },
 	"binary":        func(t *target) map[string]int { return t.binary() },
 	"amplification": func(t *target) map[string]int { return t.amplify() },
 	"bombs":         func(t *target) map[string]int { return t.bombs() },
@@ -130,7 +138,7 @@ func run(bin string, codec *syncproto.Codec, attack func(*target) map[string]int
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()
 	}()
-	t := &target{url: "http://" + addr, codec: codec}
+	t := &target{pid: cmd.Process.Pid, url: "http://" + addr, codec: codec}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if resp, err := http.Get(t.url + syncproto.PathHealth); err == nil {
 			resp.Body.Close()
@@ -345,4 +353,151 @@ func (t *target) binary() map[string]int {
 		}
 	}
 	return t.fire(shots)
+}
+
+// words make the large operations' text: a few MiB of it compress under
+// the frame's 4 MiB as a laptop's would, yet no two operations are alike.
+var words = strings.Fields("кеңеш арыз укук жер суу мектеп бала оорукана жол акыйкатчы айыл район облусу сот милиция пенсия")
+
+func text(seed, n int) string {
+	var b strings.Builder
+	x := uint32(seed)*2654435761 + 1
+	for b.Len() < n {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b.WriteString(words[x%uint32(len(words))])
+		b.WriteByte(' ')
+	}
+	return b.String()[:n]
+}
+
+// largeBody is a protocol-2 push of nops appeal updates from seq first,
+// each of nfields fields holding valueLen bytes of text.
+func largeBody(dev string, first uint64, nops, nfields, valueLen int) []byte {
+	now := uint64(hlc.New(time.Now().UnixMilli(), 0))
+	req := &syncproto.SyncRequest{Proto: 2, Device: dev}
+	for i := 0; i < nops; i++ {
+		w := syncproto.WireOp{Device: dev, Seq: first + uint64(i), HLC: now + uint64(i), Kind: domain.KindAppeal, Record: domain.NewID(),
+			Council: "NRN-ATB", Action: "update", Fields: map[string]syncproto.WireChange{}}
+		for f := 0; f < nfields; f++ {
+			v, _ := json.Marshal(text(int(first)+i*nfields+f, valueLen))
+			w.Fields[fmt.Sprintf("note_%03d", f)] = syncproto.WireChange{V: v}
+		}
+		req.Ops = append(req.Ops, w)
+	}
+	raw, err := syncproto.AppendSyncRequest(nil, req)
+	if err != nil {
+		fail(err)
+	}
+	return raw
+}
+
+// sync sends a frame as d and decodes the answer.
+func (t *target) sync(d device, frame []byte) (*syncproto.SyncResponse, string) {
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, t.url+syncproto.PathSync, bytes.NewReader(frame))
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.Header.Set("Content-Type", syncproto.ContentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, "error: " + err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		var eb syncproto.ErrorBody
+		json.Unmarshal(body, &eb)
+		return nil, fmt.Sprintf("%d %s", resp.StatusCode, eb.Code)
+	}
+	raw, err := t.codec.Decode(body)
+	if err != nil {
+		return nil, "200 undecodable: " + err.Error()
+	}
+	sr, err := syncproto.DecodeSyncResponse(raw)
+	if err != nil {
+		return nil, "200 undecodable: " + err.Error()
+	}
+	return sr, "200"
+}
+
+// large: devices 0 and 1 push 10 change sets each of 12 operations of
+// 1 MB (four fields of 250,000 bytes of text, each field just under
+// changeset.MaxValueBytes), devices 2 and 3 three change sets
+// each of 1,900 operations of 128 fields of 50 bytes (about 8 KiB, at the
+// tail's bounds), one change set at a time per device, the four at once;
+// then the four pull the whole log at once, twice. Answers count the
+// pushes' and pulls' statuses, the operations pulled and refused.
+func (t *target) large() map[string]int {
+	shapes := [][4]int{{10, 12, 4, 250_000}, {10, 12, 4, 250_000}, {3, 1900, 128, 50}, {3, 1900, 128, 50}}
+	var mu sync.Mutex
+	answers := map[string]int{}
+	count := func(k string, n int) { mu.Lock(); answers[k] += n; mu.Unlock() }
+	var logged atomic.Bool // the first refusal's reason is printed
+	var wg sync.WaitGroup
+	for i, d := range t.devs {
+		sh := shapes[i%len(shapes)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			seq := uint64(1)
+			for k := 0; k < sh[0]; k++ {
+				f := t.frame(largeBody(d.id, seq, sh[1], sh[2], sh[3]))
+				for try := 0; ; try++ {
+					resp, status := t.sync(d, f)
+					if (strings.HasPrefix(status, "429") || strings.HasPrefix(status, "503")) && try < 20 {
+						time.Sleep(time.Second) // the device's pace, or the server busy: a laptop tries again
+						continue
+					}
+					count("push "+status, 1)
+					if resp != nil {
+						for _, r := range resp.Refused {
+							count("refused "+string(r.Code), 1)
+							if logged.CompareAndSwap(false, true) {
+								fmt.Fprintf(os.Stderr, "attackmem: refused %s/%d: %s: %.200s\n", d.id, r.Seq, r.Code, r.Message)
+							}
+						}
+					}
+					break
+				}
+				seq += uint64(sh[1])
+			}
+		}()
+	}
+	wg.Wait()
+	if peak, err := rss(t.pid, "VmHWM"); err == nil {
+		count(fmt.Sprintf("MiB peak after the pushes: %d", peak>>20), 1)
+	}
+	for round := 0; round < 2; round++ {
+		for _, d := range t.devs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var cursor uint64
+				for {
+					req := &syncproto.SyncRequest{Proto: syncproto.Proto, Cap: syncproto.CurrentCapability, Device: d.id, Cursor: cursor, Pull: true}
+					raw, err := syncproto.AppendSyncRequest(nil, req)
+					if err != nil {
+						fail(err)
+					}
+					resp, status := t.sync(d, t.frame(raw))
+					if strings.HasPrefix(status, "429") {
+						time.Sleep(time.Second)
+						continue
+					}
+					if resp == nil {
+						count("pull "+status, 1)
+						return
+					}
+					count("pulled", len(resp.Ops)+len(resp.Page))
+					cursor = resp.Cursor
+					if !resp.More {
+						count("pull 200", 1)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	return answers
 }

@@ -28,7 +28,8 @@ import (
 // told its own error and leaves nothing. A function that finds the
 // transaction full (ErrTxnTooBig) after others of its group waits, with
 // those after it, for the next group; a group whose commit is too large
-// is halved. Failures are rare (a push whose operations a laptop sent
+// is halved; a group takes no more functions once its transaction holds
+// half of what Badger takes. Failures are rare (a push whose operations a laptop sent
 // twice, an impossible clock, a change set too large): the common group
 // runs each function once.
 
@@ -166,9 +167,10 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 			fErr    error
 			skipped []*appendReq // left before running: their contexts ended
 			full    = -1         // from this one on, the transaction had no room
+			stop    int          // from this one on, not run: the transaction is half full
 		)
 		err := s.update(ctx, func(x *txn) error {
-			failed, fErr, skipped, full = nil, nil, skipped[:0], -1
+			failed, fErr, skipped, full, stop = nil, nil, skipped[:0], -1, len(run)
 			head, err := x.metaUint(metaHead)
 			if err != nil {
 				return err
@@ -177,6 +179,13 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 			defer func() { *buf, *sbuf = w.ops.b, w.states }() // grown: kept for the next group
 			ran := 0
 			for i, r := range run {
+				if ran > 0 && x.size >= s.db.MaxBatchSize()/2 {
+					// The rest wait for the next group rather than
+					// risk finding the transaction full, which runs
+					// the group's functions again.
+					stop = i
+					break
+				}
 				if r.ctx.Err() != nil {
 					skipped = append(skipped, r)
 					continue
@@ -197,14 +206,22 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 			}
 			return w.finish(head)
 		})
+		// Those not run (all after the skipped ones) wait for the next
+		// group.
+		switch {
+		case errors.Is(err, errRegroup) && full >= 0:
+			left = slices.Concat(run[full:], left)
+			run = run[:full]
+		case err == nil && stop < len(run):
+			left = slices.Concat(run[stop:], left)
+			run = run[:stop]
+		}
 		for _, r := range skipped {
 			r.done <- r.ctx.Err()
 		}
 		run = slices.DeleteFunc(run, func(r *appendReq) bool { return slices.Contains(skipped, r) })
 		switch {
 		case errors.Is(err, errRegroup) && full >= 0:
-			left = slices.Concat(run[full:], left)
-			run = run[:full]
 			continue
 		case errors.Is(err, errRegroup):
 			failed.done <- fErr

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -249,6 +250,56 @@ func TestGroupFull(t *testing.T) {
 	st.EachState(ctx, "appeal", func(*changeset.State) error { n++; return nil })
 	if n != 15 {
 		t.Fatalf("%d states committed, want 15", n)
+	}
+}
+
+// A group takes no more functions once its transaction holds half of
+// what Badger takes: the rest wait for the next group, and no function
+// runs twice for one that found the transaction full.
+func TestGroupStopsHalfFull(t *testing.T) {
+	ctx := context.Background()
+	st := openGroupStore(t)
+	groups0 := st.groups.Load()
+	release, queued := holdWriter(t, st, func(store.LogTx) error { return nil })
+	big := strings.Repeat("x", 100<<10)
+	var runs [3]atomic.Int32
+	put := func(k, n int) func(w store.LogTx) error {
+		return func(w store.LogTx) error {
+			runs[k].Add(1)
+			for i := range n {
+				var s changeset.State
+				s.Apply(groupOp(fmt.Sprint("D", k), uint64(i+1), domain.NewID(), big))
+				if err := w.PutState(&s); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	// Options.Small: a transaction holds about 1.2 MiB; the three together
+	// do not fit, the first two fill half of it.
+	fns := []func(w store.LogTx) error{put(0, 5), put(1, 2), put(2, 6)}
+	results := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = st.Append(ctx, fn)
+		}()
+		queued(i + 1)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for i, err := range results {
+		if err != nil || runs[i].Load() != 1 {
+			t.Fatalf("function %d: %v, run %d times", i, err, runs[i].Load())
+		}
+	}
+	if n := st.groups.Load() - groups0; n != 3 {
+		t.Fatalf("%d groups, want 3 (the held one, the first two, the third)", n)
 	}
 }
 

@@ -266,7 +266,10 @@ func (s *Store) view(ctx context.Context, fn func(*txn) error) error {
 }
 
 // txn is one Badger transaction. Values returned by its getters are copies.
-type txn struct{ t *badger.Txn }
+type txn struct {
+	t    *badger.Txn
+	size int64 // the bytes of the keys and values set (a group's bound, group.go)
+}
 
 func (x *txn) get(key []byte) ([]byte, bool, error) {
 	item, err := x.t.Get(key)
@@ -292,6 +295,7 @@ func (x *txn) getJSON(key []byte, v any) (bool, error) {
 }
 
 func (x *txn) set(key, value []byte) error {
+	x.size += int64(len(key) + len(value))
 	if err := x.t.Set(key, value); err != nil {
 		if errors.Is(err, badger.ErrTxnTooBig) {
 			return fmt.Errorf("%w: %v", ErrTxnTooBig, err)

@@ -29,7 +29,7 @@ import (
 // transaction full (ErrTxnTooBig) after others of its group waits, with
 // those after it, for the next group; a group whose commit is too large
 // is halved; a group takes no more functions once its transaction holds
-// half of what Badger takes. Failures are rare (a push whose operations a laptop sent
+// half of what Badger takes (counting its operations' encodings). Failures are rare (a push whose operations a laptop sent
 // twice, an impossible clock, a change set too large): the common group
 // runs each function once.
 
@@ -179,10 +179,13 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 			defer func() { *buf, *sbuf = w.ops.b, w.states }() // grown: kept for the next group
 			ran := 0
 			for i, r := range run {
-				if ran > 0 && x.size >= s.db.MaxBatchSize()/2 {
+				if ran > 0 && x.size+int64(len(w.ops.b)) >= s.db.MaxBatchSize()/2 {
 					// The rest wait for the next group rather than
 					// risk finding the transaction full, which runs
-					// the group's functions again.
+					// the group's functions again. The operations'
+					// encodings, written at the end (finish), count
+					// too: what a group holds in memory is bounded
+					// by about this and its last function.
 					stop = i
 					break
 				}

@@ -89,7 +89,7 @@ func (s *Store) runGroup() {
 	s.pending = append(s.pending[:0:0], s.pending[n:]...)
 	s.amu.Unlock()
 
-	left := s.commitGroup(group)
+	left := s.commitGroupSafe(group)
 
 	s.amu.Lock()
 	s.pending = append(left, s.pending...)
@@ -99,6 +99,27 @@ func (s *Store) runGroup() {
 		s.leading = false
 	}
 	s.amu.Unlock()
+}
+
+// commitGroupSafe is commitGroup, with a panic of its own (a bug of this
+// package or pgx's: run recovers the functions') turned into every
+// caller's error, so that the lead still passes on and the process's
+// other writers do not wait for ever on a leader that is gone. The
+// transaction is rolled back as the panic leaves pgx.BeginTxFunc.
+func (s *Store) commitGroupSafe(group []*appendReq) (left []*appendReq) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("pgstore: a group of appends panicked: %v\n%s", r, debug.Stack())
+			for _, q := range group {
+				select {
+				case q.done <- err: // not answered yet (or answered: its buffer is full)
+				default:
+				}
+			}
+			left = nil
+		}
+	}()
+	return s.commitGroup(group)
 }
 
 // commitGroup runs group's functions in one transaction and tells each

@@ -150,6 +150,66 @@ func TestGroupUndoesAFailedFunction(t *testing.T) {
 	}
 }
 
+// A panic of the group's own commit (here a bug simulated in what flush
+// reads) fails the group's appends with its error rather than leaving
+// them, and every Append after them, waiting for a leader that is gone;
+// nothing of the group is committed.
+func TestGroupPanicPassesTheLead(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, pgtest.URL(t))
+	defer st.Close()
+	hold, held := make(chan struct{}), make(chan struct{})
+	leader := make(chan error, 1)
+	go func() { // the leader of the first group, held until the others wait
+		leader <- st.Append(ctx, func(w store.LogTx) error {
+			close(held)
+			<-hold
+			return nil
+		})
+	}()
+	<-held
+	results := make(chan error, 2)
+	for i, fn := range []func(w store.LogTx) error{
+		func(w store.LogTx) error { return w.SetClock(5) },
+		func(w store.LogTx) error { // a log row without its columns
+			lt := w.(*logTx)
+			lt.ops.seq = append(lt.ops.seq, 1)
+			return nil
+		},
+	} {
+		go func() { results <- st.Append(ctx, fn) }()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			st.amu.Lock()
+			k := len(st.pending)
+			st.amu.Unlock()
+			if k >= i+1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("appends did not queue")
+			}
+		}
+	}
+	close(hold)
+	if err := <-leader; err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := <-results; err == nil || !strings.Contains(err.Error(), "group of appends panicked") {
+			t.Fatalf("an append of the group that panicked: %v", err)
+		}
+	}
+	ctx2, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var c hlc.Timestamp
+	if err := st.Append(ctx2, func(w store.LogTx) (err error) { c, err = w.Clock(); return err }); err != nil || c != 0 {
+		t.Fatalf("the next Append: clock %d, %v", c, err)
+	}
+	if n := head(t, st); n != 0 {
+		t.Fatalf("head %d after the group that panicked", n)
+	}
+}
+
 func head(t *testing.T, st *Store) uint64 {
 	t.Helper()
 	n, err := st.Head(context.Background())

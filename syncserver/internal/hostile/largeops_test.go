@@ -3,8 +3,8 @@ package hostile
 import (
 	"encoding/json"
 	"errors"
-	"net/http"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"

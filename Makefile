@@ -24,7 +24,7 @@ FUZZTIME ?= 5s
 STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-.PHONY: run build test test-short lint fuzz bench dict clean set-version
+.PHONY: run build test test-short lint fmt-check fuzz bench dict clean set-version
 
 # A local sync server with the 21 councils, three council laptops and a
 # central-staff laptop with demo data, synced; then the desktop app on the
@@ -46,6 +46,7 @@ build:
 test: build kenesh dist-server dist-linux
 	CGO_ENABLED=0 $(GO) build $$($(GO) list ./... | grep -v '/desktop/cmd/kenesh$$')
 	GOOS=windows CGO_ENABLED=0 $(GO) build ./syncserver/... ./desktop/cmd/keneshctl
+	$(MAKE) --no-print-directory fmt-check
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 	KENESH_BIN=$(abspath $(BIN)) KENESH_DIST=$(abspath $(DIST)) $(GO) test -race -count=1 -timeout 30m ./...
@@ -56,9 +57,15 @@ test-short:
 
 # Static checks alone: go vet and staticcheck (bugs, dead code, deprecated
 # calls), as make test runs them.
-lint:
+lint: fmt-check
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+
+# Every Go file as gofmt writes it (a file left unformatted once passed
+# every other check).
+fmt-check:
+	@unformatted=$$("$$($(GO) env GOROOT)/bin/gofmt" -l .); if [ -n "$$unformatted" ]; then \
+		echo "not formatted by gofmt (run gofmt -w on them):"; echo "$$unformatted"; exit 1; fi
 
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
 # Go 1.26's fuzzing coordinator can fail a target with a bare "context

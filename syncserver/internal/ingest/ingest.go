@@ -508,9 +508,10 @@ type checked struct {
 func (g *Ingester) prejudge(dev *store.Device, ops []changeset.Op, trusted bool) []checked {
 	pre := make([]checked, len(ops))
 	var named []changeset.Op
-	// The operations' storage encodings: a demo operation takes ~200
-	// bytes (a creation ~1 KB, a step ~150), so this rarely grows.
-	encoded := make([]byte, 0, 256*len(ops))
+	// The operations' storage encodings, one after the other in the
+	// spare room of a buffer (free): a demo operation takes ~200 bytes (a
+	// creation ~1 KB, a step ~150), so the first buffer rarely fills.
+	free := make([]byte, 0, 256*len(ops))
 	if !trusted {
 		named = make([]changeset.Op, len(ops)) // one allocation, not one per operation
 	}
@@ -528,23 +529,34 @@ func (g *Ingester) prejudge(dev *store.Device, ops []changeset.Op, trusted bool)
 			c.op = &named[i]
 		}
 		op := c.op
+		bound := opBound(op)
 		switch {
 		case syncproto.CheckOpNames(op) != nil:
 			// Names are the protocol's rule, which every store's keys rely on.
 			c.ref = &auth.Refusal{Code: syncproto.CodeInvalid, Message: syncproto.CheckOpNames(op).Error()}
-		case overOpBytes(op):
+		case overOpBytes(op, bound):
 			// It could never be sent in a pull page.
 			c.ref = &auth.Refusal{Code: syncproto.CodeTooLarge, Message: fmt.Sprintf("operation %s is %d bytes, at most %d: a record's text is far shorter; save less at once",
 				op.ID(), syncproto.WireSize(op), syncproto.MaxOpBytes)}
 		default:
-			// Its storage encoding too, into one buffer for the change
-			// set (each slice keeps the bytes it was given when the
-			// buffer grows); an error is Accept's to report again.
-			start := len(encoded)
-			if b, err := op.AppendBinary(encoded); err == nil {
-				encoded = b
-				c.enc = b[start:len(b):len(b)]
+			// Its storage encoding too (an error is Accept's to report
+			// again), in the free room of a buffer shared with the
+			// operations before it, or of a new one when the bound
+			// says it may not fit there: the encodings made stay where
+			// they are. Growing one buffer for the change set by append
+			// copied them into each larger one, and the slices already
+			// made kept every smaller one alive: twelve operations of
+			// 1 MB allocated 66 MB of encodings (TestPrejudgeEncodings),
+			// held until the change set was stored.
+			if cap(free) < bound {
+				free = make([]byte, 0, max(bound, 256*(len(ops)-i)))
 			}
+			b, err := op.AppendBinary(free)
+			if err != nil {
+				continue
+			}
+			c.enc = b[:len(b):len(b)]
+			free = b[len(b):]
 		}
 	}
 	return pre
@@ -685,11 +697,18 @@ func (g *Ingester) merge(x store.LogTx, op *changeset.Op, next *changeset.State,
 }
 
 // overOpBytes reports whether op is over syncproto.MaxOpBytes as a WireOp
-// (syncproto.WireSize). Nearly every operation is far below it, which a
-// bound shows without WireSize's walk over every string: a byte of a
-// string takes at most six as JSON, and the rest of an operation, a field
-// and a settled value at most 256, 64 and 64 bytes.
-func overOpBytes(op *changeset.Op) bool {
+// (syncproto.WireSize); bound is opBound(op). Nearly every operation is
+// far below it, which the bound shows without WireSize's walk over every
+// string.
+func overOpBytes(op *changeset.Op, bound int) bool {
+	return bound > syncproto.MaxOpBytes && syncproto.WireSize(op) > syncproto.MaxOpBytes
+}
+
+// opBound is a bound on op's size as a WireOp and in its storage encoding
+// (changeset.Op.AppendBinary): a byte of a string takes at most six as
+// JSON and one stored, and the rest of an operation, a field and a settled
+// value at most 256, 64 and 64 bytes either way.
+func opBound(op *changeset.Op) int {
 	n := 256 + 6*(len(op.Device)+len(op.Kind)+len(op.Record)+len(op.Council)+len(op.Action)+len(op.Author))
 	for name, c := range op.Fields {
 		n += 64 + 6*len(name) + len(c.Value) + len(c.Settles)*64
@@ -697,7 +716,7 @@ func overOpBytes(op *changeset.Op) bool {
 			n += 6 * len(v.Device)
 		}
 	}
-	return n > syncproto.MaxOpBytes && syncproto.WireSize(op) > syncproto.MaxOpBytes
+	return n
 }
 
 // checkedWhole reports the kinds whose record is checked as a whole after

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/kenesh/kenesh/shared/changeset"
@@ -117,6 +119,46 @@ func TestBinaryPageRoundTrip(t *testing.T) {
 				t.Fatalf("cut off by one byte: %v", err)
 			}
 		})
+	}
+}
+
+// AppendSyncResponseNames writes, given each operation's sorted field
+// names, the same body as AppendSyncResponse; names that are not the
+// operation's are an error, never a page that says something else.
+func TestBinaryPageNames(t *testing.T) {
+	resp := &SyncResponse{Proto: Proto, Acked: 4, Cursor: 97, Head: 1200, Time: 1764064800000}
+	ops := append(shapeOps(t), pageOps(200)...)
+	names := make([][]string, len(ops))
+	for i, o := range ops {
+		names[i] = slices.Sorted(maps.Keys(o.Fields))
+	}
+	want, err := AppendSyncResponse(nil, resp, ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := AppendSyncResponseNames(nil, resp, ops, names)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("with names: %v, %d bytes against %d, equal %v", err, len(got), len(want), bytes.Equal(got, want))
+	}
+	var withFields int
+	for i := range ops {
+		if len(names[i]) > 1 {
+			withFields = i
+			break
+		}
+	}
+	for name, bad := range map[string][]string{
+		"one missing": names[withFields][1:],
+		"one unknown": append(slices.Clone(names[withFields][1:]), "nosuchfield"),
+	} {
+		b := slices.Clone(names)
+		b[withFields] = bad
+		if _, err := AppendSyncResponseNames(nil, resp, ops, b); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := AppendSyncResponseNames(nil, resp, ops, names[1:]); err == nil {
+		t.Error("names of one operation fewer: no error")
 	}
 }
 

@@ -527,7 +527,7 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 	binaryPage := req.Cap.Has(syncproto.CapBinaryPage)
 	lim := store.PullLimits{MaxBytes: maxPull, MaxOps: syncproto.MaxPullOps, Encode: syncproto.MarshalOp, MaxOpBytes: syncproto.MaxOpBytes}
 	if binaryPage {
-		lim.Encode, lim.Size, lim.SizeName = nil, syncproto.WireSize, "wire"
+		lim.Encode, lim.Size, lim.SizeName, lim.Names = nil, syncproto.WireSize, "wire", true
 	}
 	page, err := h.cfg.Store.Pull(ctx, auth.ReadScope(dev), dev.ID, req.Cursor, lim)
 	if err != nil {
@@ -549,7 +549,7 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 		// Its buffer made once: a binary page takes about half its
 		// JSON's bytes (page.Bytes), and growing it from nothing was a
 		// fifth of what a loaded server allocated.
-		out, err := syncproto.AppendSyncResponse(make([]byte, 0, 64+page.Bytes*5/8), resp, page.Ops)
+		out, err := syncproto.AppendSyncResponseNames(make([]byte, 0, 64+page.Bytes*5/8), resp, page.Ops, page.Names)
 		// A binary page is far smaller than its JSON (a third of it,
 		// TestBinaryPageBytes), but a varint can take more bytes than
 		// the decimal it replaces: should a page ever be larger than
@@ -558,7 +558,7 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 			return out, err
 		}
 		h.log.Warn("a binary page larger than its JSON: sent as JSON", "device", dev.ID, "ops", len(page.Ops), "bytes", len(out))
-		lim.Encode, lim.Size = syncproto.MarshalOp, nil
+		lim.Encode, lim.Size, lim.Names = syncproto.MarshalOp, nil, false
 		if page, err = h.cfg.Store.Pull(ctx, auth.ReadScope(dev), dev.ID, req.Cursor, lim); err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"github.com/kenesh/kenesh/shared/changeset"
@@ -44,12 +45,15 @@ type Tail struct {
 }
 
 // TailOp is one operation kept, never changed once made: with its size
-// under a PullLimits.SizeName when the pull that decoded it named one.
+// under a PullLimits.SizeName when the pull that decoded it named one,
+// and its field names in order when that pull asked for them
+// (PullLimits.Names).
 type TailOp struct {
 	Seq      uint64
 	Op       *changeset.Op
 	SizeName string
 	Size     int
+	Names    []string
 }
 
 // Get returns operation seq, or nil when it is not held.
@@ -69,6 +73,9 @@ func (t *Tail) Keep(seq, head uint64, op *changeset.Op, encoded int, lim *PullLi
 	if lim.Encode == nil && lim.Size != nil && lim.SizeName != "" {
 		e.SizeName, e.Size = lim.SizeName, lim.Size(op)
 	}
+	if lim.Names {
+		e.Names = FieldNames(op)
+	}
 	if head-seq < TailOps && seq <= head && encoded <= TailOpBytes && len(op.Fields) <= TailOpFields {
 		t.slots[seq%TailOps].Store(e)
 	}
@@ -82,4 +89,26 @@ func (e *TailOp) SizeOf(lim *PullLimits) int {
 		return e.Size
 	}
 	return lim.Size(e.Op)
+}
+
+// NamesOf is e's operation's field names in order: those kept with it, or
+// sorted now when the pull that kept it did not ask for them.
+func (e *TailOp) NamesOf() []string {
+	if e.Names != nil || len(e.Op.Fields) == 0 {
+		return e.Names
+	}
+	return FieldNames(e.Op)
+}
+
+// FieldNames is op's field names, sorted.
+func FieldNames(op *changeset.Op) []string {
+	if len(op.Fields) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(op.Fields))
+	for name := range op.Fields {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,5 +50,29 @@ func TestTailKeeps(t *testing.T) {
 				t.Fatalf("kept: %v, want %v", got != nil, tc.kept)
 			}
 		})
+	}
+}
+
+// TestTailNames: the field names a pull asked for are kept sorted with
+// the operation; an entry kept without them sorts them when asked.
+func TestTailNames(t *testing.T) {
+	op := &changeset.Op{Device: "AAAA", Seq: 1, Kind: "appeal", Record: "r", Fields: map[string]changeset.Change{
+		"summary": {Value: json.RawMessage(`"a"`)}, "category": {Value: json.RawMessage(`"b"`)}, "applicant": {Value: json.RawMessage(`"c"`)}}}
+	want := []string{"applicant", "category", "summary"}
+	var tail Tail
+	e := tail.Keep(5, 10, op, 100, &PullLimits{Names: true})
+	if !slices.Equal(e.Names, want) || tail.Get(5) != e {
+		t.Fatalf("kept names %q, want %q", e.Names, want)
+	}
+	if got := e.NamesOf(); &got[0] != &e.Names[0] {
+		t.Fatal("NamesOf sorted the kept names again")
+	}
+	e = tail.Keep(6, 10, op, 100, &PullLimits{})
+	if e.Names != nil || !slices.Equal(e.NamesOf(), want) {
+		t.Fatalf("kept without names: %q, then %q", e.Names, e.NamesOf())
+	}
+	none := tail.Keep(7, 10, &changeset.Op{Device: "AAAA", Seq: 2}, 10, &PullLimits{Names: true})
+	if none.Names != nil || none.NamesOf() != nil {
+		t.Fatalf("an operation without fields: %q", none.NamesOf())
 	}
 }

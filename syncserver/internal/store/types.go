@@ -107,6 +107,12 @@ type PullLimits struct {
 	MaxOpBytes int
 	MaxOps     int // 0: 1,000
 	MaxScan    int // index entries looked at, visible or not; 0: 100,000
+	// Names asks for each operation's field names in order (Page.Names),
+	// for a caller that writes the page from Ops field by field in that
+	// order (the api's binary page): an engine that keeps the operations
+	// it decoded (Tail) keeps their names so, sorted once and not once
+	// for each laptop that pulls them.
+	Names bool
 }
 
 // Page is one page of a pull. Its promises: operations in server order,
@@ -119,6 +125,9 @@ type Page struct {
 	Ops     []*changeset.Op
 	Encoded [][]byte // Ops as PullLimits.Encode made them (nil with PullLimits.Size)
 	Bytes   int      // length of Encoded (the sum of Size)
+	// Names, with PullLimits.Names, is each of Ops's field names, sorted
+	// (FieldNames): read only, shared with other pulls.
+	Names [][]string
 	// Withheld are operations skipped because they were over MaxOpBytes
 	// or could not be encoded (their ids, "device/seq"); the cursor moved
 	// past them.

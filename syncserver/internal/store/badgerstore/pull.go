@@ -132,6 +132,9 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 			if lim.Encode != nil || lim.Size == nil {
 				p.Encoded = append(p.Encoded, enc)
 			}
+			if lim.Names {
+				p.Names = append(p.Names, e.NamesOf())
+			}
 			p.Bytes += size
 			p.Cursor = seq
 			c.advance()

@@ -214,6 +214,9 @@ func page(rows pgx.Rows, p *store.Page, withHead bool, exclude string, lim store
 			if lim.Encode != nil || lim.Size == nil {
 				p.Encoded = append(p.Encoded, enc)
 			}
+			if lim.Names {
+				p.Names = append(p.Names, e.NamesOf())
+			}
 			p.Bytes += size
 			p.Cursor = seq
 		}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 
@@ -165,6 +166,24 @@ func testPullLimits(t *testing.T, h *handle) {
 	p, got = pullAll(t, h.st, store.Scope{All: true}, "", 0, store.PullLimits{MaxBytes: 1 << 20, Size: size, MaxOpBytes: len(one)})
 	if !slices.Contains(got, 1) || len(got)+len(p.Withheld) != 7 || p.Cursor != 7 {
 		t.Fatalf("MaxOpBytes with Size: pulled %v, withheld %v, cursor %d", got, p.Withheld, p.Cursor)
+	}
+	// Names: each operation's field names, sorted, beside it (twice: an
+	// engine that keeps the operations it decoded gives them from there
+	// the second time); not asked, none.
+	if p.Names != nil {
+		t.Fatalf("names not asked for, %d given", len(p.Names))
+	}
+	for range 2 {
+		p, _ = pullAll(t, h.st, store.Scope{All: true}, w.b, 0, store.PullLimits{MaxBytes: 1 << 20, Size: size, SizeName: "json", Names: true})
+		if len(p.Names) != len(p.Ops) || len(p.Ops) == 0 {
+			t.Fatalf("names of %d operations for %d", len(p.Names), len(p.Ops))
+		}
+		for i, op := range p.Ops {
+			want := slices.Sorted(maps.Keys(op.Fields))
+			if !slices.Equal(p.Names[i], want) {
+				t.Fatalf("operation %s's names: %q, want %q", op.ID(), p.Names[i], want)
+			}
+		}
 	}
 	// An operation that cannot be encoded, or is over MaxOpBytes, is
 	// withheld and passed, never a failed pull.

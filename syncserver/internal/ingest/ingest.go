@@ -103,6 +103,11 @@ type Result struct {
 	// Accepted and NewlyRefused count operations judged by this push;
 	// Held counts those it already held.
 	Accepted, NewlyRefused, Held, Conflicts int
+
+	// last is the clock of the device's operation Acked, when this push
+	// knows it (0: it does not); PushOps keeps it for the device's next
+	// push (devTurns.acked).
+	last hlc.Timestamp
 }
 
 func reqErr(code syncproto.Code, acked uint64, format string, a ...any) *syncproto.Error {
@@ -194,9 +199,17 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 	var done Result // what attempts cut short by another push did
 	waited := false
 	for attempt := 0; ; attempt++ {
-		res, err := g.push(ctx, dev, ops, pre)
+		// What this process's push of the device before this one left
+		// (a pipelined laptop's change sets follow each other here): when
+		// this change set follows it, it is judged without reading the
+		// device's acknowledgement first (push).
+		var known judgedUpTo
+		if attempt == 0 {
+			known = g.pushing.judged(dev.ID)
+		}
+		res, err := g.push(ctx, dev, ops, pre, known)
 		if res != nil {
-			g.pushing.acked(dev.ID, res.Acked)
+			g.pushing.acked(dev.ID, res.Acked, clockAt(ops, res.Acked, res.last))
 			// What an attempt cut short wrote is held by the next one: it
 			// is in Refused, and counted here as judged by this push.
 			res.Accepted += done.Accepted
@@ -268,9 +281,56 @@ func (g *Ingester) waitForGap(ctx context.Context, dev string, want uint64) {
 	}
 }
 
+// judgedUpTo is what a device's last push in this process left: the
+// store acknowledged the device's operations up to acked, the last of
+// them dated last (0: not known).
+type judgedUpTo struct {
+	acked uint64
+	last  hlc.Timestamp
+}
+
+// follows says whether ops begin right after the operations known judged.
+func (k judgedUpTo) follows(ops []changeset.Op) bool {
+	return k.acked > 0 && k.last != 0 && len(ops) > 0 && ops[0].Seq == k.acked+1
+}
+
+// clockAt is the clock of the device's operation seq: one of ops (a run
+// of consecutive seqs), or last when it is not among them.
+func clockAt(ops []changeset.Op, seq uint64, last hlc.Timestamp) hlc.Timestamp {
+	if len(ops) > 0 && seq >= ops[0].Seq && seq-ops[0].Seq < uint64(len(ops)) {
+		return ops[seq-ops[0].Seq].HLC
+	}
+	return last
+}
+
 // push is one attempt at Push. On store.ErrSequence it returns what it did
 // before (res) with the error.
-func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.Op, pre []checked) (*Result, error) {
+//
+// When ops follow what the device's last push in this process left
+// (known), they are judged at once: the acknowledgement and the clock of
+// the device's last operation that push left are taken as the store's,
+// instead of reading them in a transaction of their own before the
+// Append (on PostgreSQL three round trips, and the last row of the log
+// read whole, on the path each change set of a pipelined push takes in
+// turn). Nothing is trusted that the store does not check: an Append
+// takes a device's operations only in order (store.ErrSequence), so if
+// another process judged operations of the device since, nothing is
+// written and ops are looked at again as below.
+func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.Op, pre []checked, known judgedUpTo) (*Result, error) {
+	if known.follows(ops) {
+		res := &Result{Acked: known.acked}
+		err := g.pushFresh(ctx, dev, ops, pre, known.last, res)
+		switch {
+		case err == nil:
+			return res, nil
+		case !errors.Is(err, store.ErrSequence):
+			return nil, err
+		case res.Acked != known.acked:
+			return res, err
+		}
+		// Nothing written: the store holds more of the device than this
+		// process knew.
+	}
 	res := &Result{}
 	var fresh []changeset.Op
 	var freshPre []checked
@@ -322,10 +382,24 @@ func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.
 		return nil, fmt.Errorf("push: %w", err)
 	}
 	if len(fresh) == 0 {
+		res.last = prev
 		return res, nil
 	}
+	if err := g.pushFresh(ctx, dev, fresh, freshPre, prev, res); err != nil {
+		if errors.Is(err, store.ErrSequence) {
+			return res, err
+		}
+		return nil, err
+	}
+	return res, nil
+}
+
+// pushFresh judges and applies fresh, operations the store has not judged
+// that follow res.Acked, the last of which was dated prev; res gathers
+// what was done. On store.ErrSequence res holds what was written before.
+func (g *Ingester) pushFresh(ctx context.Context, dev *store.Device, fresh []changeset.Op, freshPre []checked, prev hlc.Timestamp, res *Result) error {
 	if fresh[0].Seq != res.Acked+1 {
-		return nil, reqErr(syncproto.CodeGap, res.Acked, "the server holds this laptop's operations up to %d; this change set starts at %d", res.Acked, fresh[0].Seq)
+		return reqErr(syncproto.CodeGap, res.Acked, "the server holds this laptop's operations up to %d; this change set starts at %d", res.Acked, fresh[0].Seq)
 	}
 	// An impossible clock stops the push there: what came before it is
 	// applied and acknowledged, nothing after it is judged (CodeClock).
@@ -340,17 +414,14 @@ func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.
 	}
 	if len(fresh) > 0 {
 		if err := g.apply(ctx, dev, fresh, freshPre[:len(fresh)], res); err != nil {
-			if errors.Is(err, store.ErrSequence) {
-				return res, err
-			}
-			return nil, err
+			return err
 		}
 	}
 	if stop != "" {
 		g.log.Warn("push stopped at an impossible clock", "device", dev.ID, "acked", res.Acked, "reason", stop)
-		return nil, reqErr(syncproto.CodeClock, res.Acked, "%s", stop)
+		return reqErr(syncproto.CodeClock, res.Acked, "%s", stop)
 	}
-	return res, nil
+	return nil
 }
 
 // apply judges and writes ops in as few transactions as the store allows.
@@ -746,6 +817,7 @@ type turn struct {
 	ch     chan struct{} // holds a token while the turn is taken
 	pushes int           // the device's pushes between arrive and leave here; the entry goes at 0
 	acked  uint64        // the highest acknowledgement a push of it here has reported
+	last   hlc.Timestamp // the clock of the device's operation acked (0: not known)
 	moved  chan struct{} // closed (and replaced) when pushes or acked change
 }
 
@@ -793,14 +865,33 @@ func (d *devTurns) take(ctx context.Context, id string) (func(), error) {
 	return func() { <-t.ch }, nil
 }
 
-// acked records that a push of device id here left it acknowledged up to n.
-func (d *devTurns) acked(id string, n uint64) {
+// acked records that a push of device id here left it acknowledged up to
+// n, the operation n dated last (0: not known).
+func (d *devTurns) acked(id string, n uint64, last hlc.Timestamp) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if t := d.m[id]; t != nil && n > t.acked {
-		t.acked = n
+	t := d.m[id]
+	switch {
+	case t == nil:
+	case n > t.acked:
+		t.acked, t.last = n, last
 		t.signal()
+	case n == t.acked && t.last == 0:
+		t.last = last
 	}
+}
+
+// judged is what the pushes of device id here have left: the highest
+// acknowledgement and, if known, its operation's clock. Read by the
+// holder of the device's turn, it is what the push before left (no other
+// push here changes it meanwhile); another process may have judged more.
+func (d *devTurns) judged(id string) judgedUpTo {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t := d.m[id]; t != nil {
+		return judgedUpTo{acked: t.acked, last: t.last}
+	}
+	return judgedUpTo{}
 }
 
 // waitAcked waits, at most for timeout, until a push of device id in this

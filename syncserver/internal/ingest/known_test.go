@@ -1,0 +1,109 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
+)
+
+// readCounter counts the ReadLogs made through it.
+type readCounter struct {
+	store.Store
+	n atomic.Int64
+}
+
+func (c *readCounter) ReadLog(ctx context.Context, fn func(store.LogReader) error) error {
+	c.n.Add(1)
+	return c.Store.ReadLog(ctx, fn)
+}
+
+// The change sets of a pipelined push that follow each other in one
+// process are judged without reading the device's acknowledgement first
+// (what the push before left is known); when another process judged
+// operations of the device meanwhile, the store's order check catches it
+// and the change set is looked at again: a resend is answered as held, a
+// change set after the other process's is applied, an impossible clock
+// against the last operation known is still refused, and every operation
+// is in the log once, in order.
+func TestPushFollowingTheLastNeedsNoRead(t *testing.T) {
+	ctx := context.Background()
+	st, other := newIngester(t, badgerstore.Options{}, nil)
+	rc := &readCounter{Store: st}
+	g, err := Open(ctx, rc, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
+	sets := changeSets(dev.ID, 8, 5)
+	// A push of the device on its way keeps its turn's entry, as the next
+	// change set of a pipelined push does.
+	leave := g.pushing.arrive(dev.ID)
+	defer leave()
+	push := func(g *Ingester, i int) *Result {
+		t.Helper()
+		res, err := g.Push(ctx, dev, sets[i])
+		if err != nil {
+			t.Fatalf("change set %d: %v", i, err)
+		}
+		return res
+	}
+	for i := range 3 {
+		if res := push(g, i); res.Acked != uint64(5*(i+1)) || res.Accepted != 5 {
+			t.Fatalf("change set %d: %+v, want 5 accepted, acked %d", i, res, 5*(i+1))
+		}
+	}
+	if n := rc.n.Load(); n != 1 {
+		t.Fatalf("%d reads of the log for three change sets in a row, want 1 (the first)", n)
+	}
+	// Another process takes change set 3; this one gets it again (the
+	// laptop did not hear the answer), then change set 4.
+	push(other, 3)
+	if res := push(g, 3); res.Acked != 20 || res.Held != 5 || res.Accepted != 0 {
+		t.Fatalf("change set 3 again, taken by the other process: %+v, want 5 held, acked 20", res)
+	}
+	if res := push(g, 4); res.Acked != 25 || res.Accepted != 5 {
+		t.Fatalf("change set 4: %+v, want 5 accepted, acked 25", res)
+	}
+	// Change set 5 goes to the other process, 6 here.
+	push(other, 5)
+	if res := push(g, 6); res.Acked != 35 || res.Accepted != 5 {
+		t.Fatalf("change set 6 after the other process took 5: %+v, want 5 accepted, acked 35", res)
+	}
+	// A clock that goes back from the last operation judged here.
+	n := rc.n.Load()
+	sets[7][0].HLC = sets[6][4].HLC
+	_, err = g.Push(ctx, dev, sets[7])
+	var perr *syncproto.Error
+	if !errors.As(err, &perr) || perr.Code != syncproto.CodeClock || perr.Acked != 35 {
+		t.Fatalf("a change set dated before the last operation: %v, want CodeClock at 35", err)
+	}
+	if rc.n.Load() != n {
+		t.Fatalf("the change set after one judged here read the log")
+	}
+	var seqs []uint64
+	if err := st.EachOp(ctx, 0, func(_ uint64, op *changeset.Op) error {
+		if op.Device == dev.ID {
+			seqs = append(seqs, op.Seq)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seqs) != 35 {
+		t.Fatalf("%d operations of the device in the log, want 35", len(seqs))
+	}
+	for i, s := range seqs {
+		if s != uint64(i+1) {
+			t.Fatalf("the log holds the device's operations %v, want 1..35 once each in order", seqs)
+		}
+	}
+}

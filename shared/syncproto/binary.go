@@ -340,8 +340,10 @@ func (r *binReader) ref() string {
 // operations come back as changeset.Op, decoded straight from the body (one
 // map per operation, kind, record, council, action, author and devices
 // shared from the body's string table, values slices of raw), not in
-// req.Ops; a JSON body's come back in req.Ops as DecodeSyncRequest
-// decodes them, and ops is nil. Going through WireOp and FromWire made two
+// req.Ops; so do a JSON body's as a laptop writes it (decodeJSONOps, once
+// counted within the limits as DecodeSyncRequest counts them), while any
+// other JSON body's come back in req.Ops as DecodeSyncRequest decodes
+// them, and ops is nil. Going through WireOp and FromWire made two
 // maps of every operation and copied each twice: a tenth of the server's
 // CPU of a large push. Like FromWire's, the operations are not yet judged
 // valid (CheckOp): the server refuses an invalid one alone, not the
@@ -350,8 +352,17 @@ func DecodeSyncRequestOps(raw []byte) (req *SyncRequest, ops []changeset.Op, err
 	if IsBinaryRequest(raw) {
 		return decodeBinary(raw)
 	}
-	req, err = DecodeSyncRequest(raw)
-	return req, nil, err
+	if err := requestCounts(raw); err != nil {
+		return nil, nil, err
+	}
+	if req, ops, ok := decodeJSONOps(raw); ok {
+		return req, ops, nil
+	}
+	req = &SyncRequest{}
+	if err := json.Unmarshal(raw, req); err != nil {
+		return nil, nil, fmt.Errorf("%w: not a valid sync request: %v", ErrFrame, err)
+	}
+	return req, nil, nil
 }
 
 // OpFromWire converts w without judging it: FromWire is OpFromWire and

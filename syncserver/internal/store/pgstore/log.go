@@ -502,15 +502,15 @@ func (w *logTx) flush() error {
 		}
 	}
 	if copyStates {
-		n, err := w.tx.CopyFrom(w.ctx, pgx.Identifier{"states"}, []string{"kind", "id", "state"},
-			pgx.CopyFromSlice(len(newKinds), func(i int) ([]any, error) {
-				return []any{newKinds[i], newIDs[i], newSts[i]}, nil
-			}))
-		if err != nil {
-			return fmt.Errorf("write the states: %w", err)
+		c := newCopyIn()
+		for i := range newKinds {
+			c.row(3)
+			c.text(newKinds[i])
+			c.text(newIDs[i])
+			c.bytea(newSts[i])
 		}
-		if n != int64(len(newKinds)) {
-			return fmt.Errorf("write the states: %d rows copied of %d", n, len(newKinds))
+		if err := c.send(w.ctx, w.tx, "states", "kind, id, state"); err != nil {
+			return fmt.Errorf("write the states: %w", err)
 		}
 	}
 	if b.Len() == 0 {

@@ -54,16 +54,19 @@ func (r *logRows) queue(b *pgx.Batch) {
 
 // copy writes logRows with COPY, each row's operations its slice of ops.
 func (r *logRows) copy(ctx context.Context, tx pgx.Tx) error {
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{"log"}, []string{"last", "first", "device", "dlast", "ix", "ops"},
-		pgx.CopyFromSlice(len(r.last), func(i int) ([]any, error) {
-			lo := int64(r.lo[i]) - 1
-			return []any{r.last[i], r.first[i], r.device[i], r.dlast[i], r.ix[i], r.ops[lo : lo+r.last[i]-r.first[i]+1]}, nil
-		}))
-	if err != nil {
-		return fmt.Errorf("write the log: %w", err)
+	c := newCopyIn()
+	for i := range r.last {
+		lo := int64(r.lo[i]) - 1
+		c.row(6)
+		c.int8(r.last[i])
+		c.int8(r.first[i])
+		c.text(r.device[i])
+		c.int8(r.dlast[i])
+		c.text(r.ix[i])
+		c.byteaArray(r.ops[lo : lo+r.last[i]-r.first[i]+1])
 	}
-	if n != int64(len(r.last)) {
-		return fmt.Errorf("write the log: %d rows copied of %d", n, len(r.last))
+	if err := c.send(ctx, tx, "log", "last, first, device, dlast, ix, ops"); err != nil {
+		return fmt.Errorf("write the log: %w", err)
 	}
 	return nil
 }

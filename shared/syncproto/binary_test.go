@@ -282,6 +282,47 @@ func TestBinaryRequestBytes(t *testing.T) {
 	}
 }
 
+// TestTinyChangeSets: up to tinyChangeSet operations with dictionary 1, a
+// request goes as its JSON frame alone, and that frame is not larger than
+// the binary one; without a dictionary the smaller of the two is sent.
+func TestTinyChangeSets(t *testing.T) {
+	c, err := DefaultCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; n <= tinyChangeSet+1; n++ {
+		req := benchRequest(n)
+		bin, err := AppendSyncRequest(nil, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, dict := range []uint32{1, 0} {
+			js, err := c.EncodeJSON(req, dict)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fb, err := c.Encode(bin, dict)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sent, err := c.EncodeSyncRequest(req, dict)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch raw, err := c.Decode(sent); {
+			case err != nil:
+				t.Fatal(err)
+			case dict != 0 && n <= tinyChangeSet && IsBinaryRequest(raw):
+				t.Errorf("%d operations, dictionary %d: sent binary", n, dict)
+			case len(sent) > min(len(js), len(fb)) && (dict == 0 || n > tinyChangeSet):
+				t.Errorf("%d operations, dictionary %d: sent %d B, JSON %d B, binary %d B", n, dict, len(sent), len(js), len(fb))
+			case dict != 0 && n <= tinyChangeSet && len(js) > len(fb):
+				t.Errorf("%d operations, dictionary %d: JSON sent, %d B against the binary body's %d B", n, dict, len(js), len(fb))
+			}
+		}
+	}
+}
+
 // FuzzDecodeBinaryRequest: whatever follows the binary magic, the decoder
 // never panics and fails only with ErrFrame or ErrLimit; what it decodes
 // encodes again to a body that decodes to the same request.

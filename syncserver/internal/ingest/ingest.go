@@ -439,14 +439,15 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset
 			var out chunkOut
 			fit := 0
 			at := g.now().UTC()
+			ka, keyed := g.st.(store.KeyedAppender)
 			fn := func(w store.LogTx) error {
-				out = chunkOut{} // the function may run again
+				out = chunkOut{read: keyed} // the function may run again
 				var err error
 				fit, err = g.judgeAll(w, dev, ops[:limit], pre[:limit], false, &out, at)
 				return err
 			}
 			var err error
-			if ka, ok := g.st.(store.KeyedAppender); ok {
+			if keyed {
 				// The store reads the change set's records with the
 				// others of its group of appends, at once (pgstore).
 				err = ka.AppendKeyed(ctx, recordKeys(ops[:limit]), fn)
@@ -494,6 +495,7 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset
 }
 
 type chunkOut struct {
+	read      bool         // the store read the operations' records with the Append (store.KeyedAppender)
 	today     caldate.Date // Bishkek's, when the first operation was merged
 	last      uint64       // the last server seq given
 	refused   []syncproto.Refusal
@@ -521,7 +523,7 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op
 	}
 	// An engine whose reads are round trips (PostgreSQL) reads the change
 	// set's records at once instead of one by one.
-	if p, ok := w.(store.Prefetcher); ok {
+	if p, ok := w.(store.Prefetcher); ok && !out.read {
 		if err := p.Prefetch(recordKeys(ops)); err != nil {
 			return 0, err
 		}

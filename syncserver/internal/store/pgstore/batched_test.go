@@ -26,6 +26,11 @@ type logWorld struct {
 	acked map[string]uint64
 }
 
+type devSeq struct {
+	dev string
+	seq uint64
+}
+
 type worldOp struct {
 	op *changeset.Op
 	ix string // as log.ix holds it

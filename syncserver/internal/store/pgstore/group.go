@@ -229,15 +229,7 @@ func (w *logTx) rollback(m mark) {
 	}
 	w.undo = w.undo[:0]
 	w.journaled = w.journaled[:0]
-	// The judgements made since m are new entries (a device's seqs are
-	// judged once, in order): they go.
 	r := &w.ops
-	for i := m.ops; i < len(r.seq); i++ {
-		delete(w.judged, devSeq{r.device[i], u64(r.dseq[i])})
-	}
-	for _, x := range w.refused[m.refused:] {
-		delete(w.judged, devSeq{x.Device, x.Seq})
-	}
 	w.head, w.clock, w.rule = m.head, m.clock, m.rule
 	r.seq, r.dseq = r.seq[:m.ops], r.dseq[:m.ops]
 	r.device, r.index, r.op = r.device[:m.ops], r.index[:m.ops], r.op[:m.ops]

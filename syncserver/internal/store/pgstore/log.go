@@ -145,9 +145,8 @@ type logTx struct {
 	rule0, rule   int
 	publicN       uint64
 
-	acked   map[string]uint64 // read or written
-	ackedW  map[string]bool   // written
-	judged  map[devSeq]store.Judgement
+	acked   map[string]uint64     // read or written
+	ackedW  map[string]bool       // written
 	states  map[string]stateEntry // kind:id
 	ops     opRows
 	refused []store.Refusal
@@ -164,11 +163,6 @@ type logTx struct {
 	ackReads *atomic.Int64 // the store's count of acknowledgements read one at a time
 
 	public
-}
-
-type devSeq struct {
-	dev string
-	seq uint64
 }
 
 // stateEntry is a state read (b nil: there is none) or written. absent
@@ -199,7 +193,7 @@ type opRows struct {
 
 func newLogTx(ctx context.Context, tx pgx.Tx) *logTx {
 	return &logTx{reader: reader{ctx: ctx, tx: tx}, acked: map[string]uint64{}, ackedW: map[string]bool{},
-		judged: map[devSeq]store.Judgement{}, states: map[string]stateEntry{}, confl: map[conflictKey][]byte{},
+		states: map[string]stateEntry{}, confl: map[conflictKey][]byte{},
 		public: newPublic()}
 }
 
@@ -256,10 +250,25 @@ func (w *logTx) Acked(dev string) (uint64, error) {
 	return n, err
 }
 
-// Judgement implements store.LogReader, with this transaction's.
+// Judgement implements store.LogReader, with this transaction's: looked
+// for in the rows it is to write. Nothing in a push asks an Append for a
+// judgement, so none is kept in a map as it is made (one entry for each
+// operation of each Append was 5% of judging a change set).
 func (w *logTx) Judgement(dev string, seq uint64) (*store.Judgement, error) {
-	if j, ok := w.judged[devSeq{dev, seq}]; ok {
-		return &j, nil
+	for i := range w.refused {
+		if r := &w.refused[i]; r.Device == dev && r.Seq == seq {
+			return &store.Judgement{HLC: r.HLC, Kind: r.Kind, Record: r.Record, Code: r.Code, Message: r.Message}, nil
+		}
+	}
+	r := &w.ops
+	for i := range r.seq {
+		if r.dseq[i] == i64(seq) && r.device[i] == dev {
+			o, err := changeset.DecodeOp(r.op[i])
+			if err != nil {
+				return nil, fmt.Errorf("operation %s/%d of this append: %w", dev, seq, err)
+			}
+			return &store.Judgement{ServerSeq: u64(r.seq[i]), HLC: uint64(o.HLC), Kind: o.Kind, Record: o.Record}, nil
+		}
 	}
 	return w.reader.Judgement(dev, seq)
 }
@@ -334,7 +343,6 @@ func (w *logTx) accept(op *changeset.Op, b []byte, ix store.Index) (uint64, erro
 	r.seq, r.dseq = append(r.seq, i64(seq)), append(r.dseq, i64(op.Seq))
 	r.device, r.index, r.op = append(r.device, op.Device), append(r.index, ixOf(ix)), append(r.op, b)
 	w.journal(op.Device)
-	w.judged[devSeq{op.Device, op.Seq}] = store.Judgement{ServerSeq: seq, HLC: uint64(op.HLC), Kind: op.Kind, Record: op.Record}
 	w.head = seq
 	w.acked[op.Device], w.ackedW[op.Device] = op.Seq, true
 	return seq, nil
@@ -348,7 +356,6 @@ func (w *logTx) Refuse(r store.Refusal) error {
 	r.Op = bytes.Clone(r.Op)
 	w.journal(r.Device)
 	w.refused = append(w.refused, r)
-	w.judged[devSeq{r.Device, r.Seq}] = store.Judgement{HLC: r.HLC, Kind: r.Kind, Record: r.Record, Code: r.Code, Message: r.Message}
 	w.acked[r.Device], w.ackedW[r.Device] = r.Seq, true
 	return nil
 }

@@ -79,3 +79,19 @@ func TestMemoryLimitFor(t *testing.T) {
 		t.Error("--memory-limit 256MB taken; want an error (MB is not a unit GOMEMLIMIT knows)")
 	}
 }
+
+// serve collects at half the live heap on Badger, leaves Go's default on
+// PostgreSQL, and sets nothing when the operator set GOGC.
+func TestGCPercentFor(t *testing.T) {
+	t.Setenv("GOGC", "")
+	if pct, set := gcPercentFor(""); pct != 50 || !set {
+		t.Errorf("Badger: %d, %v; want 50, set", pct, set)
+	}
+	if _, set := gcPercentFor("postgres://db/kenesh"); set {
+		t.Error("PostgreSQL: a GOGC set, want Go's default")
+	}
+	t.Setenv("GOGC", "200")
+	if _, set := gcPercentFor(""); set {
+		t.Error("Badger with GOGC=200 given: serve set its own")
+	}
+}

@@ -100,12 +100,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	cfg.Logger = log
 	log.Info("kenesh-syncserver", "version", version.String())
 	cfg.Public.Off, cfg.Public.NoForm = !*publicOn, !*publicForm
-	if os.Getenv("GOGC") == "" {
-		// Collect at half the live heap, not all of it: most of what a
-		// large push allocates is Badger's short-lived table buffers.
-		// Measured taking one laptop's 500,000 operations: a peak of
-		// 1,081 MiB instead of 1,626, at the same speed.
-		debug.SetGCPercent(50)
+	if pct, set := gcPercentFor(cfg.Postgres); set {
+		debug.SetGCPercent(pct)
 	}
 	// The garbage of a memtable's flush and of compactions comes in bursts
 	// GOGC alone lets the heap grow by; a soft limit caps them.

@@ -10,10 +10,15 @@ import (
 	"strings"
 )
 
-// serve sets no soft memory limit of its own unless told: 256MiB took the
-// 100,000-record push's peak RSS from about 410 to 325 MiB, but the spread
-// push (20,000 records) keeps more than 256 MiB live and ran 40% slower
-// under it (BENCHMARKS.md, memory2 helper).
+// defaultMemoryLimit is serve's soft memory limit when neither the flag
+// nor GOMEMLIMIT gives one. It catches the bursts of garbage a flood of
+// large operations makes (attackmem's large attack: anonymous memory up
+// to 537 MiB without a limit, 342 under 384MiB), and stays above what the
+// spread push (20,000 records' later steps) keeps live, about 250-300 MiB,
+// which GOGC=50 lets grow to about 450: under 384MiB that push took 7.3-7.9
+// s of server CPU against 6.8-7.7 without a limit, under 448MiB 7.5 s,
+// under 256MiB 40% longer (BENCHMARKS.md, memory2 and mem3 helpers).
+const defaultMemoryLimit = 448 << 20
 
 // memoryLimit is --memory-limit: bytes, written as GOMEMLIMIT is
 // (256MiB, 1GiB, 1073741824); 0 means no limit.
@@ -64,18 +69,19 @@ func formatBytes(n int64) string {
 
 // memoryLimitFor says which soft limit serve sets: the flag's when the
 // command line or the configuration file gave it, else none of its own
-// when the operator set GOMEMLIMIT or nothing (the runtime has read it).
-// 0 is no limit (math.MaxInt64, the runtime's own default).
+// when the operator set GOMEMLIMIT (the runtime has read it), else the
+// flag's default (defaultMemoryLimit). 0 is no limit (math.MaxInt64, the
+// runtime's own default).
 func memoryLimitFor(fs *flag.FlagSet, flagged memoryLimit) (limit int64, set bool) {
 	given := false
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "memory-limit" })
 	switch {
-	case given && flagged == 0:
+	case !given && os.Getenv("GOMEMLIMIT") != "":
+		return debug.SetMemoryLimit(-1), false // the runtime's, from GOMEMLIMIT
+	case flagged == 0:
 		return math.MaxInt64, true
-	case given:
-		return int64(flagged), true
 	}
-	return debug.SetMemoryLimit(-1), false // the runtime's: GOMEMLIMIT or none
+	return int64(flagged), true
 }
 
 // gcPercentFor says which GOGC serve sets when the operator set none: on

@@ -32,8 +32,8 @@ func TestParseBytes(t *testing.T) {
 }
 
 // TestMemoryLimitFor: serve's soft memory limit is the flag's (from the
-// command line or the configuration file), else GOMEMLIMIT's, else
-// the runtime's (none); 0 removes it.
+// command line or the configuration file), else GOMEMLIMIT's (which the
+// runtime has read), else defaultMemoryLimit; 0 removes it.
 func TestMemoryLimitFor(t *testing.T) {
 	runtimeLimit := debug.SetMemoryLimit(-1)
 	conf := filepath.Join(t.TempDir(), "syncserver.conf")
@@ -48,13 +48,15 @@ func TestMemoryLimitFor(t *testing.T) {
 		want       int64
 		set        bool
 	}{
-		{"none", nil, false, "", runtimeLimit, false},
+		{"none", nil, false, "", defaultMemoryLimit, true},
+		{"GOMEMLIMIT", nil, false, "300MiB", runtimeLimit, false},
 		{"flag over GOMEMLIMIT", []string{"--memory-limit", "128MiB"}, false, "300MiB", 128 << 20, true},
 		{"no limit", []string{"--memory-limit=0"}, false, "", math.MaxInt64, true},
 		{"configuration file", nil, true, "300MiB", 1 << 30, true},
 		{"command line over the file", []string{"--memory-limit", "64MiB"}, true, "", 64 << 20, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("GOMEMLIMIT", c.gomemlimit) // read here; the runtime read the process's at start
 			fs := serveFlags(t)
 			if err := fs.Parse(c.args); err != nil {
 				t.Fatal(err)

@@ -46,7 +46,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.Float64Var(&cfg.Rate, "rate", 2, "sync requests per second allowed per device (0: no limit)")
 	fs.IntVar(&cfg.Burst, "burst", 20, "burst of sync requests allowed per device")
 	fs.BoolVar(&cfg.Small, "small", false, "small Badger caches, for a machine with little memory")
-	var memLimit memoryLimit
+	memLimit := memoryLimit(defaultMemoryLimit)
 	fs.Var(&memLimit, "memory-limit", "soft limit of the server's Go memory (its heap, Badger's memtables, caches and buffers; not the pages of the store's files it maps), "+
 		"e.g. 256MiB or 1GiB: near it the garbage collector works harder, no allocation fails (0: no limit; $GOMEMLIMIT if set and this is not)")
 	fs.StringVar(&cfg.FilesDir, "files", "", "directory of the files' chunks, sealed with the data key (default DATA/files; required with --postgres, the same for every process); back it up with the data directory")

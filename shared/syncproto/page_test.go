@@ -123,8 +123,9 @@ func TestBinaryPageRoundTrip(t *testing.T) {
 }
 
 // AppendSyncResponseNames writes, given each operation's sorted field
-// names, the same body as AppendSyncResponse; names that are not the
-// operation's are an error, never a page that says something else.
+// names, and its changes in that order for some, the same body as
+// AppendSyncResponse; names that are not the operation's, or changes not
+// as many, are an error, never a page that says something else.
 func TestBinaryPageNames(t *testing.T) {
 	resp := &SyncResponse{Proto: Proto, Acked: 4, Cursor: 97, Head: 1200, Time: 1764064800000}
 	ops := append(shapeOps(t), pageOps(200)...)
@@ -136,9 +137,23 @@ func TestBinaryPageNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := AppendSyncResponseNames(nil, resp, ops, names)
+	got, err := AppendSyncResponseNames(nil, resp, ops, names, nil)
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("with names: %v, %d bytes against %d, equal %v", err, len(got), len(want), bytes.Equal(got, want))
+	}
+	changes := make([][]changeset.Change, len(ops))
+	for i, o := range ops {
+		if i%3 == 0 {
+			continue // not kept: looked up
+		}
+		changes[i] = make([]changeset.Change, len(names[i]))
+		for j, name := range names[i] {
+			changes[i][j] = o.Fields[name]
+		}
+	}
+	got, err = AppendSyncResponseNames(nil, resp, ops, names, changes)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("with names and changes: %v, %d bytes against %d, equal %v", err, len(got), len(want), bytes.Equal(got, want))
 	}
 	var withFields int
 	for i := range ops {
@@ -153,12 +168,28 @@ func TestBinaryPageNames(t *testing.T) {
 	} {
 		b := slices.Clone(names)
 		b[withFields] = bad
-		if _, err := AppendSyncResponseNames(nil, resp, ops, b); err == nil {
+		if _, err := AppendSyncResponseNames(nil, resp, ops, b, nil); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
-	if _, err := AppendSyncResponseNames(nil, resp, ops, names[1:]); err == nil {
+	if _, err := AppendSyncResponseNames(nil, resp, ops, names[1:], nil); err == nil {
 		t.Error("names of one operation fewer: no error")
+	}
+	short := slices.Clone(changes)
+	for i := range short {
+		if len(short[i]) > 1 {
+			short[i] = short[i][1:]
+			break
+		}
+	}
+	if _, err := AppendSyncResponseNames(nil, resp, ops, names, short); err == nil {
+		t.Error("a change fewer than names: no error")
+	}
+	if _, err := AppendSyncResponseNames(nil, resp, ops, names, changes[1:]); err == nil {
+		t.Error("changes of one operation fewer: no error")
+	}
+	if _, err := AppendSyncResponseNames(nil, resp, ops, nil, changes); err == nil {
+		t.Error("changes without names: no error")
 	}
 }
 

@@ -549,7 +549,7 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 		// Its buffer made once: a binary page takes about half its
 		// JSON's bytes (page.Bytes), and growing it from nothing was a
 		// fifth of what a loaded server allocated.
-		out, err := syncproto.AppendSyncResponseNames(make([]byte, 0, 64+page.Bytes*5/8), resp, page.Ops, page.Names)
+		out, err := syncproto.AppendSyncResponseNames(make([]byte, 0, 64+page.Bytes*5/8), resp, page.Ops, page.Names, page.Changes)
 		// A binary page is far smaller than its JSON (a third of it,
 		// TestBinaryPageBytes), but a varint can take more bytes than
 		// the decimal it replaces: should a page ever be larger than

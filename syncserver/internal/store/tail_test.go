@@ -64,12 +64,22 @@ func TestTailNames(t *testing.T) {
 	if !slices.Equal(e.Names, want) || tail.Get(5) != e {
 		t.Fatalf("kept names %q, want %q", e.Names, want)
 	}
+	if len(e.Changes) != len(want) || string(e.Changes[0].Value) != `"c"` || string(e.Changes[2].Value) != `"a"` {
+		t.Fatalf("kept changes %+v, not in the names' order", e.Changes)
+	}
 	if got := e.NamesOf(); &got[0] != &e.Names[0] {
 		t.Fatal("NamesOf sorted the kept names again")
 	}
 	e = tail.Keep(6, 10, op, 100, &PullLimits{})
-	if e.Names != nil || !slices.Equal(e.NamesOf(), want) {
+	if e.Names != nil || e.Changes != nil || !slices.Equal(e.NamesOf(), want) {
 		t.Fatalf("kept without names: %q, then %q", e.Names, e.NamesOf())
+	}
+	many := &changeset.Op{Device: "AAAA", Seq: 3, Fields: map[string]changeset.Change{}}
+	for i := range TailChangesFields + 1 {
+		many.Fields[fmt.Sprintf("f%02d", i)] = changeset.Change{Value: json.RawMessage("1")}
+	}
+	if e := tail.Keep(8, 10, many, 500, &PullLimits{Names: true}); len(e.Names) != TailChangesFields+1 || e.Changes != nil {
+		t.Fatalf("an operation of %d fields: %d names, %d changes kept; want all names, no changes", TailChangesFields+1, len(e.Names), len(e.Changes))
 	}
 	none := tail.Keep(7, 10, &changeset.Op{Device: "AAAA", Seq: 2}, 10, &PullLimits{Names: true})
 	if none.Names != nil || none.NamesOf() != nil {

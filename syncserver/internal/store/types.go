@@ -107,11 +107,12 @@ type PullLimits struct {
 	MaxOpBytes int
 	MaxOps     int // 0: 1,000
 	MaxScan    int // index entries looked at, visible or not; 0: 100,000
-	// Names asks for each operation's field names in order (Page.Names),
-	// for a caller that writes the page from Ops field by field in that
-	// order (the api's binary page): an engine that keeps the operations
-	// it decoded (Tail) keeps their names so, sorted once and not once
-	// for each laptop that pulls them.
+	// Names asks for each operation's field names in order (Page.Names)
+	// and, where the engine keeps them, its changes in that order
+	// (Page.Changes), for a caller that writes the page from Ops field by
+	// field in that order (the api's binary page): an engine that keeps
+	// the operations it decoded (Tail) keeps them so, sorted once and not
+	// once for each laptop that pulls them.
 	Names bool
 }
 
@@ -128,6 +129,10 @@ type Page struct {
 	// Names, with PullLimits.Names, is each of Ops's field names, sorted
 	// (FieldNames): read only, shared with other pulls.
 	Names [][]string
+	// Changes, with PullLimits.Names, is each of Ops's changes in the
+	// order of its Names, or nil for one whose changes the engine did not
+	// keep so (TailOp.Changes): read only, shared with other pulls.
+	Changes [][]changeset.Change
 	// Withheld are operations skipped because they were over MaxOpBytes
 	// or could not be encoded (their ids, "device/seq"); the cursor moved
 	// past them.

@@ -134,6 +134,7 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 			}
 			if lim.Names {
 				p.Names = append(p.Names, e.NamesOf())
+				p.Changes = append(p.Changes, e.Changes)
 			}
 			p.Bytes += size
 			p.Cursor = seq

@@ -216,6 +216,7 @@ func page(rows pgx.Rows, p *store.Page, withHead bool, exclude string, lim store
 			}
 			if lim.Names {
 				p.Names = append(p.Names, e.NamesOf())
+				p.Changes = append(p.Changes, e.Changes)
 			}
 			p.Bytes += size
 			p.Cursor = seq

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -175,13 +176,24 @@ func testPullLimits(t *testing.T, h *handle) {
 	}
 	for range 2 {
 		p, _ = pullAll(t, h.st, store.Scope{All: true}, w.b, 0, store.PullLimits{MaxBytes: 1 << 20, Size: size, SizeName: "json", Names: true})
-		if len(p.Names) != len(p.Ops) || len(p.Ops) == 0 {
-			t.Fatalf("names of %d operations for %d", len(p.Names), len(p.Ops))
+		if len(p.Names) != len(p.Ops) || len(p.Changes) != len(p.Ops) || len(p.Ops) == 0 {
+			t.Fatalf("names of %d operations and changes of %d for %d", len(p.Names), len(p.Changes), len(p.Ops))
 		}
 		for i, op := range p.Ops {
 			want := slices.Sorted(maps.Keys(op.Fields))
 			if !slices.Equal(p.Names[i], want) {
 				t.Fatalf("operation %s's names: %q, want %q", op.ID(), p.Names[i], want)
+			}
+			if p.Changes[i] == nil {
+				continue // not kept so: the caller looks them up
+			}
+			if len(p.Changes[i]) != len(want) {
+				t.Fatalf("operation %s: %d changes for %d fields", op.ID(), len(p.Changes[i]), len(want))
+			}
+			for j, name := range want {
+				if !reflect.DeepEqual(p.Changes[i][j], op.Fields[name]) {
+					t.Fatalf("operation %s's change %q: %+v, want %+v", op.ID(), name, p.Changes[i][j], op.Fields[name])
+				}
 			}
 		}
 	}

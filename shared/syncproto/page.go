@@ -108,20 +108,52 @@ func AppendSyncResponseNames(dst []byte, resp *SyncResponse, ops []*changeset.Op
 	if len(ops) == 0 {
 		return dst, nil
 	}
-	// Group the operations by record (and council: a record moved starts
-	// a group of its own), in the order records first appear.
-	type key struct{ kind, record, council string }
-	at := make(map[key]int, len(ops))
-	var groups [][]int
+	// Group the operations by record (and kind and council: a record
+	// moved starts a group of its own), in the order records first
+	// appear: each operation's group, found by its record's id alone (the
+	// groups of one id chained: hashing the three strings of each
+	// operation was a fifth of writing a page), then the operations of
+	// each group in one slice (a counting sort, as AppendSyncRequest's).
+	gid := make([]int32, len(ops))
+	byID := make(map[string]int32, len(ops))
+	var heads, chain, sizes []int32 // a group's first operation, the next group of its id (-1 none), its size
+	newGroup := func(i int) int32 {
+		heads, chain, sizes = append(heads, int32(i)), append(chain, -1), append(sizes, 0)
+		return int32(len(sizes) - 1)
+	}
 	for i, o := range ops {
-		k := key{o.Kind, o.Record, o.Council}
-		g, ok := at[k]
+		g, ok := byID[o.Record]
 		if !ok {
-			g = len(groups)
-			at[k] = g
-			groups = append(groups, nil)
+			g = newGroup(i)
+			byID[o.Record] = g
 		}
-		groups[g] = append(groups[g], i)
+		for h := ops[heads[g]]; h.Kind != o.Kind || h.Council != o.Council; h = ops[heads[g]] {
+			if chain[g] < 0 {
+				chain[g] = newGroup(i)
+			}
+			g = chain[g]
+		}
+		gid[i] = g
+		sizes[g]++
+	}
+	byGroup := make([]int, len(ops))
+	ends := make([]int32, len(sizes))
+	pos := make([]int32, len(sizes))
+	var at int32
+	for g, n := range sizes {
+		pos[g] = at
+		at += n
+		ends[g] = at
+	}
+	for i, g := range gid {
+		byGroup[pos[g]] = i
+		pos[g]++
+	}
+	groups := make([][]int, len(sizes))
+	var from int32
+	for g, end := range ends {
+		groups[g] = byGroup[from:end]
+		from = end
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(groups)))
 	st := make(strTable, 64+len(groups))

@@ -91,7 +91,18 @@ func TestBinaryPageRoundTrip(t *testing.T) {
 	resp := &SyncResponse{Proto: Proto, Acked: 4, Cursor: 97, More: true, Head: 1200, Time: 1764064800000,
 		Refused: []Refusal{{Seq: 3, Code: CodeForbidden, Message: "published is written by central staff",
 			Fields: []FieldReason{{Field: "published", Code: "forbidden"}}}}}
-	for name, ops := range map[string][]*changeset.Op{"none": nil, "shapes": shapeOps(t), "1000 from 4 laptops": pageOps(1000)} {
+	// One record id under two kinds and two councils, interleaved with
+	// another record: a group each, in the order they first appear.
+	var oneID []*changeset.Op
+	for i, kc := range [][2]string{{"appeal", "NRN-ATB"}, {"event", "NRN-ATB"}, {"appeal", "OSH-ARA"}, {"appeal", "NRN-ATB"}, {"appeal", ""}, {"event", "NRN-ATB"}, {"event", "OSH-ARA"}} {
+		rec := "rec-1"
+		if i == 4 {
+			rec = "rec-2"
+		}
+		oneID = append(oneID, &changeset.Op{Device: "dev-1", Seq: uint64(i + 1), HLC: hlc.Timestamp(1000 + i), Kind: kc[0], Record: rec, Council: kc[1],
+			Action: changeset.ActionUpdate, Fields: map[string]changeset.Change{"n": {Value: json.RawMessage(fmt.Sprint(i))}}})
+	}
+	for name, ops := range map[string][]*changeset.Op{"none": nil, "shapes": shapeOps(t), "1000 from 4 laptops": pageOps(1000), "one record id": oneID} {
 		t.Run(name, func(t *testing.T) {
 			raw, err := AppendSyncResponse(nil, resp, ops)
 			if err != nil {

@@ -27,19 +27,7 @@ import (
 func decodeJSONOps(raw []byte) (req *SyncRequest, ops []changeset.Op, ok bool) {
 	p := &jsonFast{b: raw}
 	req = &SyncRequest{}
-	if !p.take('{') {
-		return nil, nil, false
-	}
-	var seen uint
-	for first := true; ; first = false {
-		if first && p.take('}') {
-			break
-		}
-		key, ok := p.key()
-		if !ok {
-			return nil, nil, false
-		}
-		var bit uint
+	read := p.object(func(key []byte) (bit uint, ok bool) {
 		switch string(key) {
 		case "proto":
 			bit = 1
@@ -65,17 +53,10 @@ func decodeJSONOps(raw []byte) (req *SyncRequest, ops []changeset.Op, ok bool) {
 			c, ok = p.int()
 			req.Cap = CapabilityVersion(c)
 		}
-		if !ok || bit == 0 || seen&bit != 0 {
-			return nil, nil, false
-		}
-		seen |= bit
-		if p.take(',') {
-			continue
-		}
-		if !p.take('}') {
-			return nil, nil, false
-		}
-		break
+		return bit, ok
+	})
+	if !read {
+		return nil, nil, false
 	}
 	for p.i < len(p.b) && (p.b[p.i] == ' ' || p.b[p.i] == '\t' || p.b[p.i] == '\n' || p.b[p.i] == '\r') {
 		p.i++ // as encoding/json, which takes whitespace after the value
@@ -98,6 +79,34 @@ func (p *jsonFast) take(c byte) bool {
 		return true
 	}
 	return false
+}
+
+// object reads an object whose keys member knows: member reads the value
+// of key and returns the key's bit (0: not a key of this object) and
+// whether the value was read. An unknown key, a key given twice or a
+// value not read ends the object: false (encoding/json's to decode).
+func (p *jsonFast) object(member func(key []byte) (bit uint, ok bool)) bool {
+	if !p.take('{') {
+		return false
+	}
+	if p.take('}') {
+		return true
+	}
+	var seen uint
+	for {
+		key, ok := p.key()
+		if !ok {
+			return false
+		}
+		bit, ok := member(key)
+		if !ok || bit == 0 || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		if !p.take(',') {
+			return p.take('}')
+		}
+	}
 }
 
 // plain reads a string without escapes or control characters, in valid
@@ -221,20 +230,8 @@ func (p *jsonFast) op(prev *changeset.Op) (changeset.Op, bool) {
 	if prev == nil {
 		prev = &changeset.Op{}
 	}
-	if !p.take('{') {
-		return o, false
-	}
-	var seen uint
 	var fields map[string]changeset.Change
-	for first := true; ; first = false {
-		if first && p.take('}') {
-			break
-		}
-		key, ok := p.key()
-		if !ok {
-			return o, false
-		}
-		var bit uint
+	read := p.object(func(key []byte) (bit uint, ok bool) {
 		switch string(key) {
 		case "dv":
 			bit = 1
@@ -268,17 +265,10 @@ func (p *jsonFast) op(prev *changeset.Op) (changeset.Op, bool) {
 			bit = 256
 			fields, ok = p.fields()
 		}
-		if !ok || bit == 0 || seen&bit != 0 {
-			return o, false
-		}
-		seen |= bit
-		if p.take(',') {
-			continue
-		}
-		if !p.take('}') {
-			return o, false
-		}
-		break
+		return bit, ok
+	})
+	if !read {
+		return o, false
 	}
 	if fields == nil {
 		fields = map[string]changeset.Change{} // as OpFromWire makes it
@@ -319,19 +309,7 @@ func (p *jsonFast) fields() (map[string]changeset.Change, bool) {
 // change reads one field's change: {"v":value,"b":base,"s":[settled]}.
 func (p *jsonFast) change() (changeset.Change, bool) {
 	var c changeset.Change
-	if !p.take('{') {
-		return c, false
-	}
-	var seen uint
-	for first := true; ; first = false {
-		if first && p.take('}') {
-			break
-		}
-		key, ok := p.key()
-		if !ok {
-			return c, false
-		}
-		var bit uint
+	read := p.object(func(key []byte) (bit uint, ok bool) {
 		switch string(key) {
 		case "v":
 			bit = 1
@@ -348,19 +326,9 @@ func (p *jsonFast) change() (changeset.Change, bool) {
 			bit = 4
 			c.Settles, ok = p.settles()
 		}
-		if !ok || bit == 0 || seen&bit != 0 {
-			return c, false
-		}
-		seen |= bit
-		if p.take(',') {
-			continue
-		}
-		if !p.take('}') {
-			return c, false
-		}
-		break
-	}
-	return c, true
+		return bit, ok
+	})
+	return c, read
 }
 
 // settles reads the values a field settles: [{"t":hlc,"d":device},...]
@@ -374,20 +342,8 @@ func (p *jsonFast) settles() ([]changeset.Version, bool) {
 		return nil, true
 	}
 	for {
-		if !p.take('{') {
-			return nil, false
-		}
 		var v changeset.Version
-		var seen uint
-		for first := true; ; first = false {
-			if first && p.take('}') {
-				break
-			}
-			key, ok := p.key()
-			if !ok {
-				return nil, false
-			}
-			var bit uint
+		read := p.object(func(key []byte) (bit uint, ok bool) {
 			switch string(key) {
 			case "t":
 				bit = 1
@@ -398,17 +354,10 @@ func (p *jsonFast) settles() ([]changeset.Version, bool) {
 				bit = 2
 				v.Device, ok = p.str("")
 			}
-			if !ok || bit == 0 || seen&bit != 0 {
-				return nil, false
-			}
-			seen |= bit
-			if p.take(',') {
-				continue
-			}
-			if !p.take('}') {
-				return nil, false
-			}
-			break
+			return bit, ok
+		})
+		if !read {
+			return nil, false
 		}
 		out = append(out, v)
 		if p.take(',') {

@@ -163,8 +163,8 @@ func AppendSyncRequest(dst []byte, req *SyncRequest) ([]byte, error) {
 	}
 	// Group the operations by record, in the order records first appear:
 	// each operation's group, then the operations of each group in one
-	// slice (a counting sort; a group struct and slice for each record
-	// were most of a long push's garbage here).
+	// slice (groupSlices; a group struct and slice for each record were
+	// most of a long push's garbage here).
 	gid := make([]int32, len(ops))
 	ids := make(map[[2]string]int32, len(ops)/2)
 	var sizes []int32
@@ -179,26 +179,11 @@ func AppendSyncRequest(dst []byte, req *SyncRequest) ([]byte, error) {
 		gid[i] = g
 		sizes[g]++
 	}
-	ends := make([]int32, len(sizes)) // where each group's operations end in byGroup
-	pos := make([]int32, len(sizes))  // where the next of each group goes
-	var at int32
-	for g, n := range sizes {
-		pos[g] = at
-		at += n
-		ends[g] = at
-	}
-	byGroup := make([]int, len(ops))
-	for i, g := range gid {
-		byGroup[pos[g]] = i
-		pos[g]++
-	}
 	// A group is one record's operations; a council differing between them
 	// (a record moved) starts a group of its own, so that each group has
 	// one council.
 	split := make([][]int, 0, len(sizes))
-	var from int32
-	for _, end := range ends {
-		g := byGroup[from:end]
+	for _, g := range groupSlices(gid, sizes) {
 		start := 0
 		for j := 1; j <= len(g); j++ {
 			if j == len(g) || ops[g[j]].Council != ops[g[start]].Council {
@@ -206,7 +191,6 @@ func AppendSyncRequest(dst []byte, req *SyncRequest) ([]byte, error) {
 				start = j
 			}
 		}
-		from = end
 	}
 	dst = binary.AppendUvarint(dst, first)
 	dst = binary.AppendUvarint(dst, uint64(len(split)))
@@ -560,3 +544,28 @@ func decodeBinary(raw []byte) (*SyncRequest, []changeset.Op, error) {
 var null = json.RawMessage("null")
 
 func unzig(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+
+// groupSlices returns the indexes of each group's items in their order,
+// each group a slice of one array (a counting sort): gid[i] is item i's
+// group and sizes[g] the number of items of group g. The binary request
+// and page write their operations grouped by record with it.
+func groupSlices(gid, sizes []int32) [][]int {
+	pos := make([]int32, len(sizes)) // where the next of each group goes
+	var at int32
+	for g, n := range sizes {
+		pos[g] = at
+		at += n
+	}
+	byGroup := make([]int, len(gid))
+	for i, g := range gid {
+		byGroup[pos[g]] = i
+		pos[g]++
+	}
+	groups := make([][]int, len(sizes))
+	from := 0
+	for g, n := range sizes {
+		groups[g] = byGroup[from : from+int(n)]
+		from += int(n)
+	}
+	return groups
+}

@@ -113,7 +113,7 @@ func AppendSyncResponseNames(dst []byte, resp *SyncResponse, ops []*changeset.Op
 	// appear: each operation's group, found by its record's id alone (the
 	// groups of one id chained: hashing the three strings of each
 	// operation was a fifth of writing a page), then the operations of
-	// each group in one slice (a counting sort, as AppendSyncRequest's).
+	// each group in one slice (groupSlices, as AppendSyncRequest's).
 	gid := make([]int32, len(ops))
 	byID := make(map[string]int32, len(ops))
 	var heads, chain, sizes []int32 // a group's first operation, the next group of its id (-1 none), its size
@@ -136,25 +136,7 @@ func AppendSyncResponseNames(dst []byte, resp *SyncResponse, ops []*changeset.Op
 		gid[i] = g
 		sizes[g]++
 	}
-	byGroup := make([]int, len(ops))
-	ends := make([]int32, len(sizes))
-	pos := make([]int32, len(sizes))
-	var at int32
-	for g, n := range sizes {
-		pos[g] = at
-		at += n
-		ends[g] = at
-	}
-	for i, g := range gid {
-		byGroup[pos[g]] = i
-		pos[g]++
-	}
-	groups := make([][]int, len(sizes))
-	var from int32
-	for g, end := range ends {
-		groups[g] = byGroup[from:end]
-		from = end
-	}
+	groups := groupSlices(gid, sizes)
 	dst = binary.AppendUvarint(dst, uint64(len(groups)))
 	st := make(strTable, 64+len(groups))
 	var prevSeq, prevHLC uint64

@@ -60,7 +60,7 @@ type logTx struct {
 	ix      map[string][]ixEntry // pull index key prefix -> its new entries
 	ixOrder []string
 	judged  map[string]*judgedRun // device -> its judgements in this transaction
-	states  []byte                // the states put, encoded (PutState)
+	states  []byte                // the buffer the states put are encoded into (PutState): encodings, then free room
 
 	// publicChanged: a published appeal or a council of the projection
 	// was put or deleted (its version moves at the end);
@@ -192,17 +192,32 @@ func (w *logTx) PutState(st *changeset.State) error {
 	if !validPart(st.Kind) || !validPart(st.ID) {
 		return fmt.Errorf("%w: bad record key %q/%q", changeset.ErrInvalidOp, st.Kind, st.ID)
 	}
-	// States are encoded one after the other into one buffer (Badger
-	// holds each slice until the commit; appending never changes the
-	// bytes of one given before, even when the buffer moves).
-	start := len(w.states)
-	b, err := st.AppendBinary(w.states)
+	// States are encoded one after the other into the free room of a
+	// buffer (Badger holds each slice until the commit). One that does
+	// not fit there gets an array of its own (append grows one from its
+	// bytes alone), and once a buffer is nearly full the states after it
+	// go into a new one twice its size: the encodings made stay where
+	// they are. Growing one buffer for the group by append copied them
+	// into each larger one, and the slices given to Badger kept every
+	// smaller one alive until the commit (25 MB in attackmem's large
+	// attack; TestPutStateEncodings).
+	free := w.states[len(w.states):]
+	b, err := st.AppendBinary(free)
 	if err != nil {
 		return err
 	}
-	w.states = b
-	return w.set(stateKey(st.Kind, st.ID), b[start:len(b):len(b)])
+	switch {
+	case len(b) <= cap(free):
+		w.states = w.states[:len(w.states)+len(b)]
+	case cap(free) < cap(w.states)/4:
+		// The largest buffer made is kept for the next group (group.go).
+		w.states = make([]byte, 0, min(max(2*cap(w.states), statesBuffer), maxPooledOps))
+	}
+	return w.set(stateKey(st.Kind, st.ID), b[:len(b):len(b)])
 }
+
+// statesBuffer is the least a new buffer of states' encodings takes.
+const statesBuffer = 64 << 10
 
 // PutConflict implements store.LogTx.
 func (w *logTx) PutConflict(c changeset.Conflict) error {

@@ -249,12 +249,38 @@ func TestTooManyDistinctValues(t *testing.T) {
 
 func TestSearchTextKeepsEachWordOnce(t *testing.T) {
 	got := SearchText("Жер үлүшү, ЖЕР үлүшү!", "+996 555 123456", "")
-	if want := "жер улушу 996 555 123456"; got != want {
+	want := "жер улушу 996 555 123456"
+	if got != want {
 		t.Fatalf("SearchText = %q, want %q", got, want)
 	}
 	// Stored words find what the full text found.
 	if !reflect.DeepEqual(Words(got), Words("Жер үлүшү, ЖЕР үлүшү! +996 555 123456")) {
 		t.Fatalf("words of the stored text differ: %q", Words(got))
+	}
+	// The words of one call are not seen by the next (the set is kept for
+	// reuse), after a small call and after one too large to keep.
+	var many []string
+	for i := range 2 * maxSeenWords {
+		many = append(many, fmt.Sprintf("w%d", i))
+	}
+	for _, before := range [][]string{{"жер", "улушу"}, many} {
+		SearchText(before...)
+		if again := SearchText("Жер үлүшү, ЖЕР үлүшү!", "+996 555 123456", ""); again != want {
+			t.Fatalf("after SearchText of %d words: %q, want %q", len(before), again, want)
+		}
+	}
+}
+
+// BenchmarkSearchText is an appeal's search text (its summary,
+// description, village, authority and appellant), as a first pull builds
+// one for each of its records.
+func BenchmarkSearchText(b *testing.B) {
+	parts := []string{"NRN-ATB-2026-00042", "Жер үлүшү боюнча талаш", "Айылдагы жер үлүшүн бөлүштүрүүдө кошунасы менен талаш чыкты, " +
+		"айыл өкмөтү чечим чыгара элек. Ак-Муз айылы, 2025-жылдын күзүнөн бери.", "Ак-Муз", "Айыл өкмөтү", "",
+		"Асанова Гүлнара", "+996 555 123456", "996555123456", "", ""}
+	b.ReportAllocs()
+	for b.Loop() {
+		SearchText(parts...)
 	}
 }
 

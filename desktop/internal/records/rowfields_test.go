@@ -17,8 +17,10 @@ import (
 
 // The index row of an appeal made from appealRowFields alone (a report
 // as of a past day) is the row made from the whole appeal, but for its
-// search words: on thousands of appeals with every field the row reads
-// set or not, in every status, with deadlines on holidays and extensions.
+// search words, and the row made from appealSearchFields (rowFor) is the
+// row made from the whole appeal: on thousands of appeals with every field
+// the row reads set or not, and fields it does not read, in every status,
+// with deadlines on holidays and extensions.
 func TestRowOfReportFields(t *testing.T) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, "", make([]byte, 32), store.Options{InMemory: true})
@@ -54,6 +56,7 @@ func TestRowOfReportFields(t *testing.T) {
 			AnswerSummary: pick("", "Жооп берилди"), ClosedOn: day(), ExtensionDays: []int{0, 0, 10, 30}[rng.IntN(4)],
 			PublishIdentityConsent: rng.IntN(2) == 0, ReadyForPublication: rng.IntN(2) == 0, PublicSummary: pick("", "Коомдук кыскача"),
 			Published: rng.IntN(2) == 0, PublishedOn: day(), Anonymous: rng.IntN(3) == 0,
+			Language: pick("", "ky", "ru"), ExtensionNote: pick("", "узартылды"), ReviewNote: pick("", "текшерилди"),
 		}
 		if rng.IntN(2) == 0 {
 			a.Appellant = &domain.Appellant{Name: "Асанова Гүлнара", Phone: "0555 123 456"}
@@ -83,9 +86,16 @@ func TestRowOfReportFields(t *testing.T) {
 		if _, _, err := state.Apply(op); err != nil {
 			t.Fatal(err)
 		}
-		whole, err := svc.rowOf(&state, true)
+		whole, err := svc.rowOfFields(&state, true, nil)
 		if err != nil {
 			t.Fatal(err)
+		}
+		searched, err := svc.rowOf(&state, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(searched, whole) {
+			t.Fatalf("appeal %d %+v:\nrow of the search fields %+v\nrow of the whole appeal  %+v", i, a, searched, whole)
 		}
 		whole.Search = ""
 		part, err := svc.rowOf(&state, false)

@@ -48,6 +48,21 @@ var appealRowFields = map[string]bool{
 	"published": true, "ready_for_publication": true, "public_summary": true, "rejection_reason": true,
 }
 
+// appealSearchFields are appealRowFields and the texts an appeal's search
+// words are made of: all that its index row with its search words is made
+// of (rowOf with search). A new laptop's first pull makes the row of every
+// record it pulls; the fields neither reads (notes, the answer, the
+// attachments, the language) are not decoded for it.
+// TestRowOfReportFields checks the rows made so against those of the
+// whole appeal.
+var appealSearchFields = func() map[string]bool {
+	m := map[string]bool{"description": true, "village": true, "authority_name": true, "referred_to": true, "appellant": true}
+	for f := range appealRowFields {
+		m[f] = true
+	}
+	return m
+}()
+
 // appealOfFields is appealOf of only the fields named in only (nil: all),
 // and of the collections named there, every item.
 func (s *Service) appealOfFields(st *changeset.State, only map[string]bool) (*domain.Appeal, error) {
@@ -139,14 +154,20 @@ func (s *Service) rowFor(st *changeset.State) (*index.Row, error) { return s.row
 // rowOf is rowFor, with the search words only when search is set (a
 // report as of a past day counts rows it never searches).
 func (s *Service) rowOf(st *changeset.State, search bool) (*index.Row, error) {
+	only := appealRowFields
+	if search {
+		only = appealSearchFields
+	}
+	return s.rowOfFields(st, search, only)
+}
+
+// rowOfFields is rowOf, an appeal rebuilt from its fields named in
+// appealOnly (nil: all of them).
+func (s *Service) rowOfFields(st *changeset.State, search bool, appealOnly map[string]bool) (*index.Row, error) {
 	r := &index.Row{Kind: st.Kind, ID: st.ID, Council: st.Council, Deleted: st.Deleted(), Updated: uint64(st.Updated)}
 	switch st.Kind {
 	case domain.KindAppeal:
-		var only map[string]bool
-		if !search {
-			only = appealRowFields
-		}
-		a, err := s.appealOfFields(st, only)
+		a, err := s.appealOfFields(st, appealOnly)
 		if err != nil {
 			return nil, err
 		}

@@ -169,13 +169,15 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 			full    = -1         // from this one on, the transaction had no room
 			stop    int          // from this one on, not run: the transaction is half full
 		)
+		var last *logTx // the transaction's last run (update may run it again)
 		err := s.update(ctx, func(x *txn) error {
 			failed, fErr, skipped, full, stop = nil, nil, skipped[:0], -1, len(run)
 			head, err := x.metaUint(metaHead)
 			if err != nil {
 				return err
 			}
-			w := &logTx{txn: x, head: head, acked: map[string]uint64{}, ops: items{b: (*buf)[:0]}, states: (*sbuf)[:0]}
+			w := &logTx{txn: x, head: head, acked: map[string]uint64{}, ops: items{b: (*buf)[:0]}, states: (*sbuf)[:0], cache: &s.states}
+			last = w
 			defer func() { *buf, *sbuf = w.ops.b, w.states }() // grown: kept for the next group
 			ran := 0
 			for i, r := range run {
@@ -209,6 +211,11 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 			}
 			return w.finish(head)
 		})
+		if err == nil && last != nil {
+			// Committed: its states are what the next group reads
+			// (statecache.go). Before the buffers go back to the pool.
+			s.states.keepPuts(last)
+		}
 		// Those not run (all after the skipped ones) wait for the next
 		// group.
 		switch {

@@ -62,6 +62,12 @@ type logTx struct {
 	judged  map[string]*judgedRun // device -> its judgements in this transaction
 	states  []byte                // the buffer the states put are encoded into (PutState): encodings, then free room
 
+	// For the cache of states (statecache.go): the states put, and the
+	// keys of those this transaction read and found.
+	cache     *stateCache
+	statePuts []statePut
+	found     map[string]bool
+
 	// publicChanged: a published appeal or a council of the projection
 	// was put or deleted (its version moves at the end);
 	// publicAppealsChanged are those appeals' ids.
@@ -213,7 +219,42 @@ func (w *logTx) PutState(st *changeset.State) error {
 		// The largest buffer made is kept for the next group (group.go).
 		w.states = make([]byte, 0, min(max(2*cap(w.states), statesBuffer), maxPooledOps))
 	}
-	return w.set(stateKey(st.Kind, st.ID), b[:len(b):len(b)])
+	b = b[:len(b):len(b)]
+	key := stateKey(st.Kind, st.ID)
+	// Not read from the cache again until this transaction commits
+	// (stateCache.keepPuts).
+	w.cache.drop(key)
+	w.statePuts = append(w.statePuts, statePut{key: string(key), enc: b, read: w.found[string(key)]})
+	return w.set(key, b)
+}
+
+// State implements store.LogReader: a state this transaction has not put
+// is read from the cache of states the appends before it wrote, if it is
+// there (statecache.go).
+func (w *logTx) State(kind, id string) (*changeset.State, error) {
+	if !validPart(kind) || !validPart(id) {
+		return nil, nil
+	}
+	key := stateKey(kind, id)
+	var st *changeset.State
+	// A state this transaction put is not in the cache (PutState dropped
+	// it): Badger's transaction gives it as put.
+	if b := w.cache.get(key); b != nil {
+		var err error
+		if st, err = changeset.DecodeState(b); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if st, err = w.txn.State(kind, id); err != nil || st == nil {
+			return st, err
+		}
+	}
+	if w.found == nil {
+		w.found = map[string]bool{}
+	}
+	w.found[string(key)] = true
+	return st, nil
 }
 
 // statesBuffer is the least a new buffer of states' encodings takes.

@@ -82,6 +82,7 @@ type Store struct {
 
 	chunks sync.Mutex // one AddChunk at a time: they share an owner's usage
 	tail   store.Tail // the log's last operations, as pulls decoded them
+	states stateCache // the states appends rewrote (statecache.go)
 }
 
 var (
@@ -104,6 +105,10 @@ func Open(ctx context.Context, dataDir string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("open store: %w", classify(err))
 	}
 	s := &Store{dir: path, minFree: o.MinFree}
+	s.states.limit = stateCacheBytes
+	if o.Small {
+		s.states.limit = smallStateCacheBytes
+	}
 	if s.minFree == 0 {
 		s.minFree = DefaultMinFree
 	}

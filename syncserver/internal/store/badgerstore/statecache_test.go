@@ -1,0 +1,190 @@
+package badgerstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+)
+
+// summaryOf reads the appeal's state in w and returns its summary ("" if
+// there is no state).
+func summaryOf(w store.LogTx, id string) (string, error) {
+	s, err := w.State("appeal", id)
+	if err != nil || s == nil {
+		return "", err
+	}
+	return string(s.Fields["summary"].Value), nil
+}
+
+// rewrite is an append's function that reads the appeal's state, checks
+// it holds want, and writes it again with summary next.
+func rewrite(id, want, next string, seq uint64) func(store.LogTx) error {
+	return func(w store.LogTx) error {
+		got, err := summaryOf(w, id)
+		if err != nil {
+			return err
+		}
+		if got != want {
+			return fmt.Errorf("read %s, want %s", got, want)
+		}
+		s, err := w.State("appeal", id)
+		if err != nil {
+			return err
+		}
+		if s == nil {
+			s = &changeset.State{}
+		}
+		if err := s.Merge(groupOp("dev", seq, id, next)); err != nil {
+			return err
+		}
+		return w.PutState(s)
+	}
+}
+
+// The states an append rewrote are read by the next appends from memory,
+// and an append always reads what the log's last commit left: a state
+// another function of its group put, not one a failed function put, not
+// one written without being read first.
+func TestStateCache(t *testing.T) {
+	ctx := context.Background()
+	st := openGroupStore(t)
+	id := domain.NewID()
+	// Created: written without having been there, so not kept.
+	if err := st.Append(ctx, rewrite(id, "", "v1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.states.m) != 0 {
+		t.Fatalf("a new record's state was kept: %d entries", len(st.states.m))
+	}
+	// Rewritten: kept.
+	if err := st.Append(ctx, rewrite(id, `"v1"`, "v2", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.states.m) != 1 {
+		t.Fatalf("the rewritten state was not kept: %d entries", len(st.states.m))
+	}
+	hits := st.states.hits.Load()
+	// One group: a function that rewrites it and fails, one that rewrites
+	// it, one that reads what that one put.
+	release, queued := holdWriter(t, st, func(store.LogTx) error { return nil })
+	fns := []func(store.LogTx) error{
+		func(w store.LogTx) error {
+			if err := rewrite(id, `"v2"`, "failed", 3)(w); err != nil {
+				return err
+			}
+			return errFail
+		},
+		rewrite(id, `"v2"`, "v3", 4),
+		func(w store.LogTx) error {
+			got, err := summaryOf(w, id)
+			if err == nil && got != `"v3"` {
+				err = fmt.Errorf("the function before's state is not seen: %s", got)
+			}
+			return err
+		},
+	}
+	results := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = st.Append(ctx, fn)
+		}()
+		queued(i + 1)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if !errors.Is(results[0], errFail) || results[1] != nil || results[2] != nil {
+		t.Fatalf("results: %v", results)
+	}
+	if st.states.hits.Load() == hits {
+		t.Fatal("the group read no state from the cache")
+	}
+	if err := st.Append(ctx, rewrite(id, `"v3"`, "v4", 5)); err != nil {
+		t.Fatal(err)
+	}
+	// Put without being read: not kept, and the state kept before is
+	// dropped.
+	if err := st.Append(ctx, func(w store.LogTx) error { return w.PutState(blind(id, "v5", 6)) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.states.m) != 0 {
+		t.Fatalf("a state put without being read is still kept: %d entries", len(st.states.m))
+	}
+	// One group: a function rewrites it (read first), the next writes it
+	// without reading it. What the commit holds is the second's.
+	release, queued = holdWriter(t, st, func(store.LogTx) error { return nil })
+	fns = []func(store.LogTx) error{
+		rewrite(id, `"v5"`, "v6", 7),
+		func(w store.LogTx) error { return w.PutState(blind(id, "v7", 8)) },
+	}
+	results = make([]error, len(fns))
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = st.Append(ctx, fn)
+		}()
+		queued(i + 1)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if results[0] != nil || results[1] != nil {
+		t.Fatalf("results: %v", results)
+	}
+	if err := st.Append(ctx, rewrite(id, `"v7"`, "v8", 9)); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := st.State(ctx, "appeal", id); err != nil || string(s.Fields["summary"].Value) != `"v8"` {
+		t.Fatalf("the state stored: %+v, %v", s, err)
+	}
+}
+
+// blind is a state of the appeal with summary, made without reading it.
+func blind(id, summary string, seq uint64) *changeset.State {
+	var s changeset.State
+	s.Merge(groupOp("dev", seq, id, summary))
+	return &s
+}
+
+// The cache holds what its bound allows, forgetting states at random.
+func TestStateCacheBound(t *testing.T) {
+	c := stateCache{limit: 16 << 10}
+	v := make([]byte, 100)
+	for i := range 1000 {
+		c.keep(fmt.Sprintf("s:appeal:%04d", i), v)
+		if c.size > c.limit {
+			t.Fatalf("%d bytes held, bound %d", c.size, c.limit)
+		}
+	}
+	size := 0
+	for k, v := range c.m {
+		size += len(k) + len(v) + entryOverhead
+	}
+	if size != c.size || len(c.m) < 80 {
+		t.Fatalf("%d entries of %d bytes, counted %d", len(c.m), size, c.size)
+	}
+	if c.get([]byte("s:appeal:0999")) == nil {
+		t.Fatal("the last state kept is not there")
+	}
+	c.drop([]byte("s:appeal:0999"))
+	if c.get([]byte("s:appeal:0999")) != nil {
+		t.Fatal("a dropped state is still there")
+	}
+	// Larger than a sixteenth of the bound: not kept.
+	c.keep("s:appeal:big", make([]byte, 2<<10))
+	if c.get([]byte("s:appeal:big")) != nil {
+		t.Fatal("a state over the bound for one was kept")
+	}
+}

@@ -1,6 +1,7 @@
 package changeset
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"reflect"
@@ -114,7 +115,7 @@ func (s Schema) setFields(st *State, only map[string]bool, rv reflect.Value, p *
 		}
 		list := reflect.MakeSlice(fv.Type(), j-i, j-i)
 		for k, it := range items[i:j] {
-			if json.Unmarshal(it.val, list.Index(k).Addr().Interface()) != nil {
+			if !setField(list.Index(k), fp.elem, it.val) {
 				return false
 			}
 		}
@@ -147,7 +148,10 @@ func setField(fv reflect.Value, kind fieldKind, val json.RawMessage) bool {
 		case "true":
 			fv.SetBool(true)
 			return true
-		case "false", "null":
+		case "false":
+			fv.SetBool(false)
+			return true
+		case "null":
 			return true
 		}
 		return false
@@ -163,8 +167,132 @@ func setField(fv reflect.Value, kind fieldKind, val json.RawMessage) bool {
 		return true
 	case kindUnmarshaler:
 		return fv.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(val) == nil
+	case kindStrings:
+		if string(val) == "null" {
+			fv.SetZero()
+			return true
+		}
+		if setStrings(fv, val) {
+			return true
+		}
+	case kindStruct:
+		if string(val) == "null" {
+			return true // leaves the struct as it is
+		}
+		if setObject(fv, val) {
+			return true
+		}
+		fv.SetZero()
+	case kindStructPointer:
+		if string(val) == "null" {
+			fv.SetZero()
+			return true
+		}
+		if p := reflect.New(fv.Type().Elem()); setObject(p.Elem(), val) {
+			fv.Set(p)
+			return true
+		}
 	}
 	return json.Unmarshal(val, fv.Addr().Interface()) == nil
+}
+
+// setStrings sets slice fv of strings from val, an array of strings with
+// nothing escaped in them; false for anything else.
+func setStrings(fv reflect.Value, val []byte) bool {
+	if len(val) < 2 || val[0] != '[' || val[len(val)-1] != ']' {
+		return false
+	}
+	body := val[1 : len(val)-1]
+	n := 0
+	if len(body) > 0 {
+		n = bytes.Count(body, []byte(`","`)) + 1
+	}
+	list := reflect.MakeSlice(fv.Type(), n, n)
+	for k := range n {
+		end := len(body)
+		if k < n-1 {
+			end = bytes.Index(body, []byte(`","`)) + 1
+		}
+		if !plainString(body[:end]) {
+			return false
+		}
+		list.Index(k).SetString(string(body[1 : end-1]))
+		body = body[min(end+1, len(body)):]
+	}
+	fv.Set(list)
+	return true
+}
+
+// setObject sets struct sv from val, an object of plain values (strings
+// with nothing escaped, numbers, true, false, null) with nothing between
+// them, into fields of the kinds setField sets at once; false for
+// anything else (sv may be half set then).
+func setObject(sv reflect.Value, val []byte) bool {
+	p := planOf(sv.Type())
+	if p == nil || len(val) < 2 || val[0] != '{' || val[len(val)-1] != '}' {
+		return false
+	}
+	b := val[:len(val)-1] // up to the closing brace
+	i := 1
+	for i < len(b) {
+		if b[i] != '"' {
+			return false
+		}
+		end := i + 1
+		for end < len(b) && b[end] != '"' {
+			if b[end] == '\\' || b[end] < 0x20 {
+				return false
+			}
+			end++
+		}
+		if end+1 >= len(b) || b[end+1] != ':' {
+			return false
+		}
+		key := b[i+1 : end]
+		i = end + 2
+		start := i
+		if i < len(b) && b[i] == '"' {
+			i++
+			for i < len(b) && b[i] != '"' {
+				if b[i] == '\\' {
+					return false
+				}
+				i++
+			}
+			i++ // past the closing quote
+		} else {
+			for i < len(b) && b[i] != ',' {
+				if c := b[i]; c == '{' || c == '[' || c == '"' || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+					return false
+				}
+				i++
+			}
+		}
+		if i > len(b) || start == i || i < len(b) && b[i] != ',' {
+			return false
+		}
+		fp, found := p.fields[string(key)]
+		switch {
+		case !found:
+			if !utf8.Valid(key) || p.mayMatch(string(key)) {
+				return false
+			}
+		case fp.kind == kindString, fp.kind == kindBool, fp.kind == kindInt, fp.kind == kindUnmarshaler:
+			if !setField(sv.Field(fp.index), fp.kind, b[start:i]) {
+				return false
+			}
+		default:
+			return false
+		}
+		if i == len(b) {
+			return true
+		}
+		i++ // past the comma
+		if i == len(b) {
+			return false // a comma before the brace
+		}
+	}
+	return i == len(b) // {} or the end
 }
 
 var jsonNull = json.RawMessage("null")
@@ -193,16 +321,20 @@ type plan struct {
 type fieldPlan struct {
 	index int
 	kind  fieldKind
+	elem  fieldKind // a slice's elements (a collection's items)
 }
 
 type fieldKind uint8
 
 const (
-	kindOther       fieldKind = iota // by encoding/json from the value's bytes
-	kindString                       // a string, set at once when nothing in it is escaped
-	kindBool                         // true or false
-	kindInt                          // an integer
-	kindUnmarshaler                  // by the type's UnmarshalJSON
+	kindOther         fieldKind = iota // by encoding/json from the value's bytes
+	kindString                         // a string, set at once when nothing in it is escaped
+	kindBool                           // true or false
+	kindInt                            // an integer
+	kindUnmarshaler                    // by the type's UnmarshalJSON
+	kindStrings                        // a slice of strings
+	kindStruct                         // a struct, its fields by setObject
+	kindStructPointer                  // a pointer to one
 )
 
 // mayMatch reports whether encoding/json might match name, which is no
@@ -260,7 +392,11 @@ func makePlan(t reflect.Type) *plan {
 			return nil // two names alike but for case: encoding/json picks
 		}
 		p.folded[lower] = true
-		p.fields[name] = fieldPlan{index: i, kind: kindOf(f.Type)}
+		fp := fieldPlan{index: i, kind: kindOf(f.Type), elem: kindOther}
+		if f.Type.Kind() == reflect.Slice {
+			fp.elem = kindOf(f.Type.Elem())
+		}
+		p.fields[name] = fp
 	}
 	return p
 }
@@ -292,6 +428,16 @@ func kindOf(t reflect.Type) fieldKind {
 		return kindBool
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return kindInt
+	case reflect.Slice:
+		if kindOf(t.Elem()) == kindString {
+			return kindStrings
+		}
+	case reflect.Struct:
+		return kindStruct
+	case reflect.Pointer:
+		if t.Elem().Kind() == reflect.Struct && kindOf(t.Elem()) == kindStruct {
+			return kindStructPointer
+		}
 	}
 	return kindOther
 }

@@ -228,7 +228,19 @@ type rich struct {
 	NoTag  string            // named as encoding/json names it: "NoTag"
 	Dash   string            `json:"-"`
 	Extra  map[string]string `json:"extra,omitempty"`
+	Place  place             `json:"place"`
+	Named  []named           `json:"named"`
 }
+
+type place struct {
+	Name string       `json:"name"`
+	On   caldate.Date `json:"on"`
+	N    int16        `json:"n"`
+	Ok   bool         `json:"ok"`
+	Tags []string     `json:"tags"`
+}
+
+type named string
 
 // FromState set field by field (fromStateDirect) makes what decoding the
 // object makes (fromStateObject), or leaves it to that: generated states of
@@ -240,17 +252,21 @@ func TestFromStateDirect(t *testing.T) {
 	schema := Schema{Collections: []string{"items"}}
 	rng := rand.New(rand.NewPCG(20261206, 15))
 	values := map[string][]string{
-		"title":   {`"Көл"`, `"a\"b"`, `"tab\tin"`, `"\u00e9"`, "\"bad \xff utf8\"", `""`, `null`, ``, `7`},
-		"on":      {`"2026-03-02"`, `null`, `"2026-3-2"`, `5`},
-		"due":     {`"2026-03-02"`, `null`},
-		"small":   {`3`, `-128`, `127`, `128`, `1.5`, `"3"`, `null`},
-		"ok":      {`true`, `false`, `null`, `"true"`, `1`},
-		"rate":    {`1.5`, `2`, `null`},
-		"tags":    {`["a","b"]`, `[]`, `null`, `"a"`},
-		"who":     {`{"id":"x","text":"y"}`, `null`, `{"id":1}`},
+		"title": {`"Көл"`, `"a\"b"`, `"tab\tin"`, `"\u00e9"`, "\"bad \xff utf8\"", `""`, `null`, ``, `7`},
+		"on":    {`"2026-03-02"`, `null`, `"2026-3-2"`, `5`},
+		"due":   {`"2026-03-02"`, `null`},
+		"small": {`3`, `-128`, `127`, `128`, `1.5`, `"3"`, `null`},
+		"ok":    {`true`, `false`, `null`, `"true"`, `1`},
+		"rate":  {`1.5`, `2`, `null`},
+		"tags":  {`["a","b"]`, `[]`, `null`, `"a"`},
+		"who": {`{"id":"x","text":"y"}`, `null`, `{"id":1}`, `{}`, `{"id":"x","id":"z"}`, `{"id": "x"}`, `{"ID":"x"}`,
+			`{"id":"x","other":{"a":1}}`, `{"id":"x","other":7,"more":"ң"}`, `{"i\u0064":"x"}`, `{"id":"a\"b"}`, `{"text":null}`},
+		"place": {`{"name":"Нарын","on":"2026-01-02","n":3,"ok":true}`, `{"ok":true,"ok":false}`, `{"n":70000}`, `{"on":null,"n":null}`,
+			`{"tags":["a"]}`, `{"name":5}`, `null`, `{"on":"bad"}`, `{"n":-1,"name":"","ok":false}`},
+		"named":   {`["a","b"]`, `[]`, `[""]`, `null`, `["a",1]`, `[ "a"]`, `["a\"b","c"]`, `["a","b","c"]`},
 		"any":     {`{"a":[1,2]}`, `"s"`, `3`, `null`},
 		"counts":  {`{"a":1}`, `null`, `{"a":"b"}`},
-		"items":   {`[]`, `[{"id":"09","text":"top"}]`, `null`},
+		"items":   {`[]`, `[{"id":"09","text":"top"}]`, `null`, `5`},
 		"raw":     {`{"x":1}`, `null`},
 		"NoTag":   {`"n"`},
 		"notag":   {`"folded"`},
@@ -281,11 +297,15 @@ func TestFromStateDirect(t *testing.T) {
 		for n := rng.IntN(4); n > 0; n-- {
 			id := fmt.Sprintf("0%d", rng.IntN(5))
 			v := fmt.Sprintf(`{"id":%q,"text":"ң %d"}`, id, rng.IntN(9))
-			switch rng.IntN(6) {
+			switch rng.IntN(8) {
 			case 0:
 				v = `null`
 			case 1:
 				v = `{"id":"` + id + `","text":5}` // does not fit
+			case 2:
+				v = `{"id":"` + id + `","text":"a\nb"}`
+			case 3:
+				v = `{"Id":"` + id + `"}`
 			}
 			st.Fields["items/"+id] = FieldValue{Value: json.RawMessage(v)}
 		}

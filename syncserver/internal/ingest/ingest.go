@@ -180,6 +180,7 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 	// commit to be fsynced, not on the path every change set of the
 	// device takes in turn.
 	pre := g.prejudge(dev, ops, false)
+	g.prepareEntry(pre)
 	// One push of a device at a time in this process: a laptop with a
 	// backlog sends its next change set while the server judges the one
 	// before (syncer's pipelined push), and the next one waits here for
@@ -442,6 +443,10 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset
 			ka, keyed := g.st.(store.KeyedAppender)
 			fn := func(w store.LogTx) error {
 				out = chunkOut{read: keyed} // the function may run again
+				if u, ok := w.(store.EntryUser); ok && pre[0].entry != nil {
+					// Used only if all of the change set is accepted here.
+					u.UseEntry(pre[0].entry)
+				}
 				var err error
 				fit, err = g.judgeAll(w, dev, ops[:limit], pre[:limit], false, &out, at)
 				return err
@@ -569,6 +574,10 @@ type checked struct {
 	op  *changeset.Op
 	ref *auth.Refusal
 	enc []byte // op's storage encoding (changeset.Op.AppendBinary), for a store.EncodedAccepter; nil if not made
+	// entry, on the first operation of a change set only, is the log
+	// entry of all of them (their encodings) that the store made before
+	// the device's turn (store.EntryPreparer); nil otherwise.
+	entry store.PreparedEntry
 }
 
 // prejudge checks each of ops by itself (its form, its names, its size)
@@ -634,6 +643,43 @@ func (g *Ingester) prejudge(dev *store.Device, ops []changeset.Op, trusted bool)
 	}
 	return pre
 }
+
+// prepareEntry has the store make the log entry of the change set pre
+// checked, before the device's turn, when every operation has its
+// encoding (none refused by itself): a pipelined push's next change set
+// then has it made while the one before it is judged and committed, and
+// not in its own turn (store.EntryPreparer). Should the Append not accept
+// all of them as they are, the store makes the entry of what it accepted.
+func (g *Ingester) prepareEntry(pre []checked) {
+	ep, ok := g.st.(store.EntryPreparer)
+	if !ok || len(pre) == 0 {
+		return
+	}
+	encs := make([][]byte, len(pre))
+	size := 0
+	for i := range pre {
+		if pre[i].enc == nil {
+			return
+		}
+		encs[i] = pre[i].enc
+		size += len(pre[i].enc)
+	}
+	if size > maxPreparedEntry {
+		return
+	}
+	pre[0].entry = ep.PrepareEntry(encs)
+}
+
+// maxPreparedEntry bounds the operations' bytes whose log entry is made
+// before the device's turn. The entry is held while the change set waits
+// for its turn and for the log's writer, where a change set's decoded
+// operations are what the request's memory budget counts (api's
+// requestCost): a change set of syncproto.MaxPushOps demo operations takes
+// about 700 KB (2 MB if all are creations) and gains from it; change sets
+// of large operations (attackmem's large attack, 12 MB each) would each
+// hold another copy of them as they wait together, and have their entry
+// made in the turn as before.
+const maxPreparedEntry = 2 << 20
 
 // judge decides one operation (sent, and what prejudge made of it) and
 // writes what it produced. It returns the record's new state when the

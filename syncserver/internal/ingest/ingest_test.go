@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -353,5 +354,54 @@ func TestPrejudgeEncodings(t *testing.T) {
 	t.Logf("%d bytes of encodings, %d allocated", size, alloc)
 	if alloc > uint64(size)*3/2 {
 		t.Errorf("encoding %d MB of operations allocated %d MB", size>>20, alloc>>20)
+	}
+}
+
+// A change set's log entry is made before the device's turn when every
+// operation has its encoding and they are not over maxPreparedEntry; a
+// change set of large operations, or one with an operation refused by
+// itself, has it made in the turn. Either way its operations are logged.
+func TestPrepareEntry(t *testing.T) {
+	ctx := context.Background()
+	st, g := newIngester(t, badgerstore.Options{Small: true, MinFree: 1}, nil)
+	dev := &store.Device{ID: "dev-1", Name: "bench", Role: domain.RoleSecretary, Council: "NRN-ATB"}
+	op := func(seq uint64, fields, valueLen int) changeset.Op {
+		o := changeset.Op{Device: dev.ID, Seq: seq, HLC: 117677491360104448 + hlc.Timestamp(seq)<<16, Kind: domain.KindAppeal, Record: domain.NewID(),
+			Council: "NRN-ATB", Action: changeset.ActionUpdate, Author: "bench", Fields: map[string]changeset.Change{}}
+		for f := range fields {
+			v, _ := json.Marshal(strings.Repeat("a", valueLen))
+			o.Fields[fmt.Sprintf("note_%03d", f)] = changeset.Change{Value: v}
+		}
+		return o
+	}
+	small := []changeset.Op{op(1, 1, 20), op(2, 1, 20), op(3, 1, 20)}
+	// 3 MB: over maxPreparedEntry.
+	large := []changeset.Op{op(4, 4, 250_000), op(5, 4, 250_000), op(6, 4, 250_000)}
+	bad := []changeset.Op{op(7, 1, 20), op(8, 1, 20)}
+	bad[1].Action = "no such action"
+	for _, c := range []struct {
+		name     string
+		ops      []changeset.Op
+		prepared bool
+	}{{"small", small, true}, {"large", large, false}, {"one refused by itself", bad, false}} {
+		pre := g.prejudge(dev, c.ops, false)
+		g.prepareEntry(pre)
+		if got := pre[0].entry != nil; got != c.prepared {
+			t.Errorf("%s: entry prepared %v, want %v", c.name, got, c.prepared)
+		}
+		res, err := g.PushOps(ctx, dev, c.ops)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if want := len(c.ops) - len(res.Refused); res.Accepted != want || len(res.Refused) > 1 {
+			t.Fatalf("%s: %d accepted, refused %v", c.name, res.Accepted, res.Refused)
+		}
+	}
+	var seqs []uint64
+	if err := st.EachOp(ctx, 0, func(seq uint64, op *changeset.Op) error { seqs = append(seqs, op.Seq); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint64{1, 2, 3, 4, 5, 6, 7}; !slices.Equal(seqs, want) {
+		t.Fatalf("logged %v, want %v", seqs, want)
 	}
 }

@@ -203,7 +203,7 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 					failed, fErr = r, err
 					return errRegroup
 				}
-				w.cuts = append(w.cuts, w.ops.len())
+				w.cut()
 				ran++
 			}
 			if ran == 0 {

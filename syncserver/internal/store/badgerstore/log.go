@@ -57,6 +57,9 @@ type logTx struct {
 
 	ops     items                // the accepted operations, storage encoding, seqs from the head before + 1
 	cuts    []int                // ops.len() after each function of the group (group.go): one log entry each
+	entries [][]byte             // for each cut, the log entry made beforehand (PrepareEntry), or nil: made by finish
+	prep    *preparedEntry       // the running function's prepared entry while what it accepted matches it (UseEntry)
+	prepAt  int                  // ops.len() when the running function handed prep over
 	ix      map[string][]ixEntry // pull index key prefix -> its new entries
 	ixOrder []string
 	judged  map[string]*judgedRun // device -> its judgements in this transaction
@@ -147,6 +150,13 @@ func (w *logTx) accept(op *changeset.Op, enc []byte, ix store.Index) (uint64, er
 	if err := w.next(op.Device, op.Seq); err != nil {
 		return 0, err
 	}
+	if w.prep != nil {
+		// The prepared entry holds the function's operations from
+		// prepAt on: this one must be its next.
+		if k := w.ops.len() - w.prepAt; enc == nil || k >= len(w.prep.encs) || !sameSlice(enc, w.prep.encs[k]) {
+			w.prep = nil
+		}
+	}
 	if enc != nil {
 		w.ops.b = append(w.ops.b, enc...)
 	} else {
@@ -178,6 +188,49 @@ func (w *logTx) accept(op *changeset.Op, enc []byte, ix store.Index) (uint64, er
 	w.judge(op.Device, op.Seq, opEntry{ServerSeq: seq, HLC: uint64(op.HLC), Kind: op.Kind, Record: op.Record})
 	w.head = seq
 	return seq, nil
+}
+
+// preparedEntry is a log entry made beforehand (PrepareEntry) and the
+// encodings it holds, in order.
+type preparedEntry struct {
+	encs  [][]byte
+	entry []byte
+}
+
+// PrepareEntry implements store.EntryPreparer: the entry finish would
+// make of encs accepted in order by one function (packBatch of their
+// batch), made by the caller before its Append.
+func (s *Store) PrepareEntry(encs [][]byte) store.PreparedEntry {
+	if len(encs) == 0 {
+		return nil
+	}
+	return &preparedEntry{encs: encs, entry: packBatch(appendBatch(nil, encs))}
+}
+
+// UseEntry implements store.EntryUser: e is the running function's log
+// entry if what it accepts from here on is e's encodings, in order, and
+// nothing else (accept checks each; cut decides).
+func (w *logTx) UseEntry(e store.PreparedEntry) {
+	w.prep, _ = e.(*preparedEntry)
+	w.prepAt = w.ops.len()
+}
+
+// cut ends the running function's part of the group (group.go): its
+// operations are one log entry, the prepared one if they are all of it.
+func (w *logTx) cut() {
+	var entry []byte
+	if p := w.prep; p != nil && w.ops.len()-w.prepAt == len(p.encs) {
+		entry = p.entry
+	}
+	w.cuts = append(w.cuts, w.ops.len())
+	w.entries = append(w.entries, entry)
+	w.prep = nil
+}
+
+// sameSlice says whether a and b are the same bytes in memory: an
+// encoding the caller prepared is handed back as that very slice.
+func sameSlice(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // Refuse implements store.LogTx.
@@ -288,11 +341,18 @@ func (w *logTx) SetClock(t hlc.Timestamp) error { return w.set(metaKey(metaClock
 // error, not split.
 func (w *logTx) finish(head0 uint64) error {
 	from := 0
-	for _, to := range append(w.cuts, w.ops.len()) {
+	for i, to := range append(w.cuts, w.ops.len()) {
 		if to == from {
 			continue
 		}
-		if err := w.set(logBatchKey(head0+uint64(to)), packBatch(appendItemsRange(nil, &w.ops, from, to))); err != nil {
+		var entry []byte
+		if i < len(w.entries) {
+			entry = w.entries[i]
+		}
+		if entry == nil {
+			entry = packBatch(appendItemsRange(nil, &w.ops, from, to))
+		}
+		if err := w.set(logBatchKey(head0+uint64(to)), entry); err != nil {
 			return err
 		}
 		from = to

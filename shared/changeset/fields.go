@@ -168,6 +168,14 @@ func (s Schema) FromFields(fields map[string]json.RawMessage, v any) error {
 // would make of the same fields (it is called, with them, when a value does
 // not fit).
 func (s Schema) FromState(st *State, only map[string]bool, v any) error {
+	if s.fromStateDirect(st, only, v) {
+		return nil
+	}
+	return s.fromStateObject(st, only, v)
+}
+
+// fromStateObject is FromState through the JSON object.
+func (s Schema) fromStateObject(st *State, only map[string]bool, v any) error {
 	sc := objScratches.Get().(*objScratch)
 	defer func() {
 		if cap(sc.raw) <= 1<<20 { // an odd huge record's buffer is not kept

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -205,5 +207,132 @@ func TestFromFieldsAsThroughAMap(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("record %d %v:\n got %+v\nwant %+v", i, fields, got, want)
 		}
+	}
+}
+
+// rich has a field of each kind fromStateDirect sets itself or hands to
+// encoding/json.
+type rich struct {
+	Title  string            `json:"title"`
+	On     caldate.Date      `json:"on,omitzero"`
+	Due    *caldate.Date     `json:"due,omitempty"`
+	Small  int8              `json:"small"`
+	Ok     bool              `json:"ok"`
+	Rate   float64           `json:"rate"`
+	Tags   []string          `json:"tags"`
+	Who    *item             `json:"who"`
+	Any    any               `json:"any"`
+	Counts map[string]int    `json:"counts"`
+	Items  []item            `json:"items"`
+	Raw    json.RawMessage   `json:"raw"`
+	NoTag  string            // named as encoding/json names it: "NoTag"
+	Dash   string            `json:"-"`
+	Extra  map[string]string `json:"extra,omitempty"`
+	Place  place             `json:"place"`
+	Named  []named           `json:"named"`
+}
+
+type place struct {
+	Name string       `json:"name"`
+	On   caldate.Date `json:"on"`
+	N    int16        `json:"n"`
+	Ok   bool         `json:"ok"`
+	Tags []string     `json:"tags"`
+}
+
+type named string
+
+// FromState set field by field (fromStateDirect) makes what decoding the
+// object makes (fromStateObject), or leaves it to that: generated states of
+// every kind of field, values that fit and do not (overflows, wrong types,
+// escapes, invalid UTF-8, null and empty values), collection items, names
+// alike but for case, names of no field, and only some fields. Most
+// states are set directly.
+func TestFromStateDirect(t *testing.T) {
+	schema := Schema{Collections: []string{"items"}}
+	rng := rand.New(rand.NewPCG(20261206, 15))
+	values := map[string][]string{
+		"title": {`"Көл"`, `"a\"b"`, `"tab\tin"`, `"\u00e9"`, "\"bad \xff utf8\"", `""`, `null`, ``, `7`},
+		"on":    {`"2026-03-02"`, `null`, `"2026-3-2"`, `5`},
+		"due":   {`"2026-03-02"`, `null`},
+		"small": {`3`, `-128`, `127`, `128`, `1.5`, `"3"`, `null`},
+		"ok":    {`true`, `false`, `null`, `"true"`, `1`},
+		"rate":  {`1.5`, `2`, `null`},
+		"tags":  {`["a","b"]`, `[]`, `null`, `"a"`},
+		"who": {`{"id":"x","text":"y"}`, `null`, `{"id":1}`, `{}`, `{"id":"x","id":"z"}`, `{"id": "x"}`, `{"ID":"x"}`,
+			`{"id":"x","other":{"a":1}}`, `{"id":"x","other":7,"more":"ң"}`, `{"i\u0064":"x"}`, `{"id":"a\"b"}`, `{"text":null}`},
+		"place": {`{"name":"Нарын","on":"2026-01-02","n":3,"ok":true}`, `{"ok":true,"ok":false}`, `{"n":70000}`, `{"on":null,"n":null}`,
+			`{"tags":["a"]}`, `{"name":5}`, `null`, `{"on":"bad"}`, `{"n":-1,"name":"","ok":false}`},
+		"named":   {`["a","b"]`, `[]`, `[""]`, `null`, `["a",1]`, `[ "a"]`, `["a\"b","c"]`, `["a","b","c"]`},
+		"any":     {`{"a":[1,2]}`, `"s"`, `3`, `null`},
+		"counts":  {`{"a":1}`, `null`, `{"a":"b"}`},
+		"items":   {`[]`, `[{"id":"09","text":"top"}]`, `null`, `5`},
+		"raw":     {`{"x":1}`, `null`},
+		"NoTag":   {`"n"`},
+		"notag":   {`"folded"`},
+		"Dash":    {`"no"`},
+		"-":       {`"no"`},
+		"unknown": {`{"a":[1,2]}`, `"z"`},
+		"other/x": {`1`},
+		"_del":    {`true`},
+		"TITLE":   {`"upper"`},
+		"extra":   {`{"k":"v"}`},
+	}
+	names := slices.Sorted(maps.Keys(values))
+	onlies := []map[string]bool{nil, nil, {"title": true, "items": true}, {"small": true, "on": true}}
+	direct := 0
+	const rounds = 5000
+	for round := range rounds {
+		st := &State{Kind: "rec", ID: "r", Fields: map[string]FieldValue{}}
+		for _, name := range names {
+			odd := name == "TITLE" || name == "notag" || name == "NoTag" || name == "Dash"
+			if odd && round%4 != 0 {
+				continue // a quarter of the rounds: names that fold to a field
+			}
+			if rng.IntN(2) == 0 {
+				vs := values[name]
+				st.Fields[name] = FieldValue{Value: json.RawMessage(vs[rng.IntN(len(vs))])}
+			}
+		}
+		for n := rng.IntN(4); n > 0; n-- {
+			id := fmt.Sprintf("0%d", rng.IntN(5))
+			v := fmt.Sprintf(`{"id":%q,"text":"ң %d"}`, id, rng.IntN(9))
+			switch rng.IntN(8) {
+			case 0:
+				v = `null`
+			case 1:
+				v = `{"id":"` + id + `","text":5}` // does not fit
+			case 2:
+				v = `{"id":"` + id + `","text":"a\nb"}`
+			case 3:
+				v = `{"Id":"` + id + `"}`
+			}
+			st.Fields["items/"+id] = FieldValue{Value: json.RawMessage(v)}
+		}
+		only := onlies[round%len(onlies)]
+		var want, got rich
+		wantErr := schema.fromStateObject(st, only, &want)
+		if schema.fromStateDirect(st, only, &got) {
+			direct++
+			if wantErr != nil {
+				t.Fatalf("round %d, fields %v, only %v: set directly, but the object does not decode: %v", round, st.Values(), only, wantErr)
+			}
+		} else if !reflect.DeepEqual(got, rich{}) {
+			t.Fatalf("round %d, fields %v: left to the object, but not zero: %+v", round, st.Values(), got)
+		} else {
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d, fields %v, only %v:\ndirect %+v\nobject %+v", round, st.Values(), only, got, want)
+		}
+	}
+	if direct < rounds/20 {
+		t.Fatalf("%d of %d states set directly", direct, rounds)
+	}
+	t.Logf("%d of %d states set directly", direct, rounds)
+	var full rich
+	full.Title = "x"
+	if schema.fromStateDirect(&State{Fields: map[string]FieldValue{"title": {Value: json.RawMessage(`"y"`)}}}, nil, &full) {
+		t.Fatal("set directly into a value that was not zero")
 	}
 }

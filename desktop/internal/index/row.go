@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Row is what the index holds of one record: enough to draw a list line and
@@ -137,21 +138,36 @@ func toLower(r rune) rune {
 // Fold prepares text for search: lower case, and the Kyrgyz letters ң ө ү
 // (and Russian ё) folded to the letters people type for them on a Russian
 // keyboard, so "Көл", "көл" and "кол" find the same record.
-func Fold(s string) string {
-	return strings.Map(func(r rune) rune {
-		r = toLower(r)
-		switch r {
-		case 'ң':
-			return 'н'
-		case 'ө':
-			return 'о'
-		case 'ү':
-			return 'у'
-		case 'ё':
-			return 'е'
-		case '\n', '\t', '\r':
-			return ' '
+func Fold(s string) string { return strings.Map(foldRune, s) }
+
+func foldRune(r rune) rune {
+	r = toLower(r)
+	switch r {
+	case 'ң':
+		return 'н'
+	case 'ө':
+		return 'о'
+	case 'ү':
+		return 'у'
+	case 'ё':
+		return 'е'
+	case '\n', '\t', '\r':
+		return ' '
+	}
+	return r
+}
+
+// appendFold appends Fold(s) to b.
+func appendFold(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			b = append(b, byte(foldRune(rune(c))))
+			i++
+			continue
 		}
-		return r
-	}, s)
+		r, size := utf8.DecodeRuneInString(s[i:])
+		b = utf8.AppendRune(b, foldRune(r)) // an invalid byte: U+FFFD, as strings.Map writes it
+		i += size
+	}
+	return b
 }

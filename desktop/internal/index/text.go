@@ -195,34 +195,49 @@ func Words(text string) []string {
 // all that is kept: a description's repeated words and punctuation are
 // not read again at every start.
 //
-// The set of words seen is kept for the next call: a new laptop's first
-// pull builds 100,000 search texts, and growing a new map for each was a
-// third of SearchText.
+// The set of words seen and the buffers are kept for the next call: a
+// new laptop's first pull builds 100,000 search texts, and growing a new
+// map for each was a third of SearchText, folding each part into a string
+// of its own a fifth.
 func SearchText(parts ...string) string {
-	seen := seenWords.Get().(map[string]struct{})
-	var b strings.Builder
+	sc := searchScratches.Get().(*searchScratch)
+	// Every part folded into one string, a space between two: the words
+	// are Fold's of each part, and kept in seen without a string each.
+	buf := sc.folded[:0]
 	for _, p := range parts {
-		eachBaseWord(Fold(p), func(w string) {
-			if _, ok := seen[w]; !ok {
-				seen[w] = struct{}{}
-				if b.Len() > 0 {
-					b.WriteByte(' ')
-				}
-				b.WriteString(w)
-			}
-		})
+		buf = appendFold(buf, p)
+		buf = append(buf, ' ')
 	}
+	sc.folded = buf
+	out := sc.out[:0]
+	eachBaseWord(string(buf), func(w string) {
+		if _, ok := sc.seen[w]; !ok {
+			sc.seen[w] = struct{}{}
+			if len(out) > 0 {
+				out = append(out, ' ')
+			}
+			out = append(out, w...)
+		}
+	})
+	sc.out = out
+	text := string(out)
 	// clear costs what the map has grown to: an odd record of thousands
 	// of words does not leave every later call clearing its table.
-	if len(seen) <= maxSeenWords {
-		clear(seen)
-		seenWords.Put(seen)
+	if len(sc.seen) <= maxSeenWords {
+		clear(sc.seen)
+		searchScratches.Put(sc)
 	}
-	return b.String()
+	return text
 }
 
-// seenWords holds SearchText's sets of words, empty.
-var seenWords = sync.Pool{New: func() any { return make(map[string]struct{}, 64) }}
+// searchScratch is what SearchText keeps for its next call: the set of
+// words seen (empty) and the buffers of the folded text and of the words.
+type searchScratch struct {
+	seen        map[string]struct{}
+	folded, out []byte
+}
+
+var searchScratches = sync.Pool{New: func() any { return &searchScratch{seen: make(map[string]struct{}, 64)} }}
 
 // maxSeenWords is the most words a set SearchText keeps for the next call
 // may have held.

@@ -331,3 +331,35 @@ func TestToLower(t *testing.T) {
 		}
 	}
 }
+
+// SearchText folds every part into one buffer: its words are those of
+// each part folded apart (Fold), the first of each kept, on generated
+// texts of Kyrgyz, Russian and Latin letters in both cases, digits, signs,
+// line breaks and bytes that are not UTF-8.
+func TestSearchTextIsEachPartsWords(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 5))
+	pieces := []string{"Жер", "ҮЛҮШ", "үлүш", "Көл", "ЁЛКА", "ң", "Ak", "MUZ", "K", "2026", "+996", "555123456", " ", ", ", "\n", "\t", "-", "\xff", "\xe2\x82", "ǅ", "ΣΑΣ"}
+	for round := range 3000 {
+		parts := make([]string, rng.IntN(6))
+		for i := range parts {
+			var b strings.Builder
+			for range rng.IntN(12) {
+				b.WriteString(pieces[rng.IntN(len(pieces))])
+			}
+			parts[i] = b.String()
+		}
+		seen := map[string]bool{}
+		var want []string
+		for _, p := range parts {
+			eachBaseWord(Fold(p), func(w string) {
+				if !seen[w] {
+					seen[w] = true
+					want = append(want, w)
+				}
+			})
+		}
+		if got := SearchText(parts...); got != strings.Join(want, " ") {
+			t.Fatalf("round %d, SearchText(%q) = %q, want %q", round, parts, got, strings.Join(want, " "))
+		}
+	}
+}

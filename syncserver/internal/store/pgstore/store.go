@@ -52,6 +52,9 @@ type Store struct {
 
 	// The log's last operations as this process's pulls decoded them.
 	tail store.Tail
+	// reached: how far this process's pulls of each scope's rows went
+	// (a *atomic.Uint64 by index values; pull).
+	reached sync.Map
 
 	// The appends waiting in this process, and whether one of them leads
 	// (group.go).

@@ -83,3 +83,71 @@ func TestPullTail(t *testing.T) {
 		}
 	}
 }
+
+// TestPullFromTail: near the log's head, a pull whose operations the tail
+// holds reads the rows without them (a row whose operations were since
+// damaged in the database is not read), and one whose operations it
+// lacks reads them; either way the page is the log's, chunk after chunk,
+// with each device's own left out.
+func TestPullFromTail(t *testing.T) {
+	ctx := context.Background()
+	st, other := twoProcesses(t)
+	var ops []*changeset.Op
+	appendOps := func(n int) {
+		t.Helper()
+		err := other.Append(ctx, func(w store.LogTx) error {
+			for range n {
+				i := len(ops)
+				dev := []string{"AAAA", "BBBB", "CCCC"}[i/4%3] // rows of up to four
+				op := testOp(dev, uint64(i/12*4+i%4+1), fmt.Sprintf("r%d", i))
+				if _, err := w.Accept(op, store.Index{Council: op.Council}); err != nil {
+					return err
+				}
+				ops = append(ops, op)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(what string, after uint64, exclude string, maxOps int) {
+		t.Helper()
+		lim := store.PullLimits{MaxBytes: 1 << 30, MaxOps: maxOps, Size: func(op *changeset.Op) int { return len(op.Record) }, SizeName: "n"}
+		var got []*changeset.Op
+		for cursor := after; ; {
+			p, err := st.Pull(ctx, store.Scope{Council: "NRN-ATB"}, exclude, cursor, lim)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			got = append(got, p.Ops...)
+			cursor = p.Cursor
+			if !p.More {
+				break
+			}
+		}
+		var want []*changeset.Op
+		for _, op := range ops[after:] {
+			if op.Device != exclude {
+				want = append(want, op)
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: pulled %d operations, want %d", what, len(got), len(want))
+		}
+	}
+	appendOps(24)
+	check("first pull", 0, "AAAA", 1000)
+	check("from the tail", 0, "BBBB", 1000)
+	appendOps(24) // the tail lacks these
+	check("the tail lacks some", 5, "CCCC", 7)
+	check("from the tail, in chunks", 3, "", 5)
+
+	// Every operation is now in the tail: damaged rows in the database
+	// are not read.
+	if _, err := st.pool.Exec(ctx, `UPDATE log SET ops = ops[1:1] WHERE last > 24`); err != nil {
+		t.Fatal(err)
+	}
+	check("from the tail, rows damaged", 20, "AAAA", 1000)
+	check("from the tail, rows damaged, in chunks", 0, "", 3)
+}

@@ -83,9 +83,13 @@ func (g *Ingester) projectAppeal(w store.LogTx, st *changeset.State, fresh bool)
 	// state is never deleted: an appeal new to the store has none. (Its
 	// trackings are looked for all the same: a web submission can name
 	// the appeal it became before that appeal's push arrives.)
-	if !published && !fresh {
-		// The common case (an appeal nobody published): one look at the
-		// projection and at the web submissions that name it.
+	if _, ever := st.Fields["published"]; !published && !fresh && ever {
+		// An appeal published once and no longer: its public copy, if
+		// it has one, goes. One whose "published" was never written (a
+		// field stays in a state once written) never had a copy, made
+		// only while it was published (here and Project), so the
+		// projection is not read for it: nearly every appeal of a push
+		// that rewrites states again and again (the spread backlog).
 		var err error
 		if had, err = w.PublicAppeal(st.ID); err != nil {
 			return err

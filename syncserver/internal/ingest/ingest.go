@@ -181,6 +181,10 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 	// device takes in turn.
 	pre := g.prejudge(dev, ops, false)
 	g.prepareEntry(pre)
+	// So are its records' states, where the store can read them apart
+	// from the Append (store.StatesAhead): what is still current when the
+	// change set is judged is not read again.
+	ahead := g.statesAhead(ctx, ops, pre)
 	// One push of a device at a time in this process: a laptop with a
 	// backlog sends its next change set while the server judges the one
 	// before (syncer's pipelined push), and the next one waits here for
@@ -208,7 +212,7 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 		if attempt == 0 {
 			known = g.pushing.judged(dev.ID)
 		}
-		res, err := g.push(ctx, dev, ops, pre, known)
+		res, err := g.push(ctx, dev, ops, pre, known, ahead)
 		if res != nil {
 			g.pushing.acked(dev.ID, res.Acked, clockAt(ops, res.Acked, res.last))
 			// What an attempt cut short wrote is held by the next one: it
@@ -317,10 +321,10 @@ func clockAt(ops []changeset.Op, seq uint64, last hlc.Timestamp) hlc.Timestamp {
 // takes a device's operations only in order (store.ErrSequence), so if
 // another process judged operations of the device since, nothing is
 // written and ops are looked at again as below.
-func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.Op, pre []checked, known judgedUpTo) (*Result, error) {
+func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.Op, pre []checked, known judgedUpTo, ahead store.Ahead) (*Result, error) {
 	if known.follows(ops) {
 		res := &Result{Acked: known.acked}
-		err := g.pushFresh(ctx, dev, ops, pre, known.last, res)
+		err := g.pushFresh(ctx, dev, ops, pre, known.last, res, ahead)
 		switch {
 		case err == nil:
 			return res, nil
@@ -386,7 +390,7 @@ func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.
 		res.last = prev
 		return res, nil
 	}
-	if err := g.pushFresh(ctx, dev, fresh, freshPre, prev, res); err != nil {
+	if err := g.pushFresh(ctx, dev, fresh, freshPre, prev, res, ahead); err != nil {
 		if errors.Is(err, store.ErrSequence) {
 			return res, err
 		}
@@ -398,7 +402,7 @@ func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.
 // pushFresh judges and applies fresh, operations the store has not judged
 // that follow res.Acked, the last of which was dated prev; res gathers
 // what was done. On store.ErrSequence res holds what was written before.
-func (g *Ingester) pushFresh(ctx context.Context, dev *store.Device, fresh []changeset.Op, freshPre []checked, prev hlc.Timestamp, res *Result) error {
+func (g *Ingester) pushFresh(ctx context.Context, dev *store.Device, fresh []changeset.Op, freshPre []checked, prev hlc.Timestamp, res *Result, ahead store.Ahead) error {
 	if fresh[0].Seq != res.Acked+1 {
 		return reqErr(syncproto.CodeGap, res.Acked, "the server holds this laptop's operations up to %d; this change set starts at %d", res.Acked, fresh[0].Seq)
 	}
@@ -414,7 +418,7 @@ func (g *Ingester) pushFresh(ctx context.Context, dev *store.Device, fresh []cha
 		prev = hlc.Timestamp(w.HLC)
 	}
 	if len(fresh) > 0 {
-		if err := g.apply(ctx, dev, fresh, freshPre[:len(fresh)], res); err != nil {
+		if err := g.apply(ctx, dev, fresh, freshPre[:len(fresh)], res, ahead); err != nil {
 			return err
 		}
 	}
@@ -425,8 +429,9 @@ func (g *Ingester) pushFresh(ctx context.Context, dev *store.Device, fresh []cha
 	return nil
 }
 
-// apply judges and writes ops in as few transactions as the store allows.
-func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset.Op, pre []checked, res *Result) error {
+// apply judges and writes ops in as few transactions as the store allows;
+// ahead is what statesAhead read of their records (nil: nothing).
+func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset.Op, pre []checked, res *Result, ahead store.Ahead) error {
 	var stop *clockError // an operation whose clock is impossible: apply what came before it
 	// most is how many operations a transaction was found to hold: once a
 	// change set had to be split, the rest goes in chunks of that size,
@@ -442,7 +447,7 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset
 			at := g.now().UTC()
 			ka, keyed := g.st.(store.KeyedAppender)
 			fn := func(w store.LogTx) error {
-				out = chunkOut{read: keyed} // the function may run again
+				out = chunkOut{read: keyed, ahead: ahead} // the function may run again
 				if u, ok := w.(store.EntryUser); ok && pre[0].entry != nil {
 					// Used only if all of the change set is accepted here.
 					u.UseEntry(pre[0].entry)
@@ -501,6 +506,7 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset
 
 type chunkOut struct {
 	read      bool         // the store read the operations' records with the Append (store.KeyedAppender)
+	ahead     store.Ahead  // the states read before the device's turn (statesAhead; nil: none)
 	today     caldate.Date // Bishkek's, when the first operation was merged
 	last      uint64       // the last server seq given
 	refused   []syncproto.Refusal
@@ -565,6 +571,36 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op
 		return len(ops), err
 	}
 	return len(ops), nil
+}
+
+// statesAhead reads the states of the records of ops that prejudge did not
+// refuse, on a store that can before the Append (store.StatesAhead): a
+// laptop's next change set while the one before is judged and committed.
+// In a spread backlog every operation rewrites a record's state (a change
+// set touches each record once), and reading and decoding the states
+// while the log is held was most of judging (BENCHMARKS.md, issue 15,
+// spread3).
+func (g *Ingester) statesAhead(ctx context.Context, ops []changeset.Op, pre []checked) store.Ahead {
+	sa, ok := g.st.(store.StatesAhead)
+	if !ok {
+		return nil
+	}
+	keys := make([]store.RecordKey, 0, len(ops))
+	for i := range ops {
+		if pre[i].ref == nil {
+			keys = append(keys, store.RecordKey{Kind: ops[i].Kind, ID: ops[i].Record})
+		}
+	}
+	return sa.StatesAhead(ctx, keys)
+}
+
+// readState is x.State(kind, id), from what statesAhead read (a) when the
+// store says it is still current.
+func readState(x store.LogTx, a store.Ahead, kind, id string) (*changeset.State, error) {
+	if ar, ok := x.(store.AheadReader); ok && a != nil {
+		return ar.StateAhead(a, kind, id)
+	}
+	return x.State(kind, id)
 }
 
 // checked is what judging an operation needs of it alone, not of the
@@ -692,7 +728,7 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, p
 	if ref == nil {
 		cur, ok := states[key]
 		if !ok {
-			if cur, err = x.State(op.Kind, op.Record); err != nil {
+			if cur, err = readState(x, out.ahead, op.Kind, op.Record); err != nil {
 				return key, nil, err
 			}
 			if cur == nil {

@@ -66,3 +66,29 @@ type PreparedEntry any
 type EntryUser interface {
 	UseEntry(PreparedEntry)
 }
+
+// StatesAhead is an optional extra of a Store, found by type assertion:
+// it reads the states of records before an Append that will read them,
+// outside the log's turn (ingest: a change set's records, before its
+// device's turn, while the change set before it is judged and
+// committed), so that the Append's LogTx gives them (AheadReader) instead
+// of reading and decoding them while the log is held. What it read is
+// given only if it is still what the log's last commit left; otherwise
+// the state is read as State reads it. It may read none of them (nil).
+type StatesAhead interface {
+	StatesAhead(ctx context.Context, records []RecordKey) Ahead
+}
+
+// Ahead is what a StatesAhead read, for the LogTxs of the same store.
+// It is used by one Append at a time.
+type Ahead any
+
+// AheadReader is an optional extra of the LogTx of a store with
+// StatesAhead.
+type AheadReader interface {
+	// StateAhead is State(kind, id), from what a (nil: nothing) read
+	// when that is still current. Each state a holds is given once (the
+	// caller may change it; the function of an Append may run again),
+	// later reads of it read the store.
+	StateAhead(a Ahead, kind, id string) (*changeset.State, error)
+}

@@ -215,6 +215,8 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 			// Committed: its states are what the next group reads
 			// (statecache.go). Before the buffers go back to the pool.
 			s.states.keepPuts(last)
+		} else if last != nil {
+			s.states.forgetPuts(last)
 		}
 		// Those not run (all after the skipped ones) wait for the next
 		// group.

@@ -303,11 +303,17 @@ func (w *logTx) State(kind, id string) (*changeset.State, error) {
 			return st, err
 		}
 	}
+	w.foundState(key)
+	return st, nil
+}
+
+// foundState notes that this transaction read the state under key and
+// found it (statePut.read).
+func (w *logTx) foundState(key []byte) {
 	if w.found == nil {
 		w.found = map[string]bool{}
 	}
 	w.found[string(key)] = true
-	return st, nil
 }
 
 // statesBuffer is the least a new buffer of states' encodings takes.

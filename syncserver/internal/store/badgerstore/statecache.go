@@ -1,8 +1,16 @@
 package badgerstore
 
 import (
+	"context"
+	"errors"
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
 // The states the log's appends rewrote, kept in memory (their storage
@@ -37,6 +45,11 @@ type stateCache struct {
 	m     map[string][]byte
 	size  int // bytes of the keys and values held
 	limit int // 0: no cache
+	// gens count, for the keys hashed to each, the times one was put
+	// (dropped) or kept: a state read from Badger outside the log's turn
+	// (StatesAhead) is kept only if its keys' count has not moved since
+	// before the read, so no commit came between (admit).
+	gens [1 << 16]uint32
 
 	hits, misses atomic.Int64 // for tests and benchmarks
 }
@@ -70,12 +83,20 @@ func (c *stateCache) get(key []byte) []byte {
 	return v
 }
 
+var genSeed = maphash.MakeSeed()
+
+// gen is the count of key's hash (c.mu held).
+func (c *stateCache) gen(key []byte) *uint32 {
+	return &c.gens[maphash.Bytes(genSeed, key)%uint64(len(c.gens))]
+}
+
 // drop forgets the state under key.
 func (c *stateCache) drop(key []byte) {
 	if c == nil || c.limit == 0 {
 		return
 	}
 	c.mu.Lock()
+	*c.gen(key)++
 	if v, ok := c.m[string(key)]; ok {
 		c.size -= len(key) + len(v) + entryOverhead
 		delete(c.m, string(key))
@@ -93,6 +114,12 @@ func (c *stateCache) keep(key string, v []byte) {
 	v = append([]byte(nil), v...)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	*c.gen([]byte(key))++
+	c.put(key, v, n)
+}
+
+// put holds v under key (c.mu held).
+func (c *stateCache) put(key string, v []byte, n int) {
 	if c.m == nil {
 		c.m = map[string][]byte{}
 	}
@@ -133,4 +160,143 @@ func (c *stateCache) keepPuts(w *logTx) {
 			c.drop([]byte(p.key))
 		}
 	}
+}
+
+// forgetPuts drops the states an append put, which failed: its commit
+// may have been cut short anywhere.
+func (c *stateCache) forgetPuts(w *logTx) {
+	if c == nil || c.limit == 0 {
+		return
+	}
+	for _, p := range w.statePuts {
+		c.drop([]byte(p.key))
+	}
+}
+
+// lookup is get of key, with key's count (gens) as it was then.
+func (c *stateCache) lookup(key []byte) ([]byte, uint32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[string(key)], *c.gen(key)
+}
+
+// admit holds v, read from Badger after lookup gave gen, unless the cache
+// holds key already or key's count moved since (a commit may have come
+// between: v may be older than it). It returns the bytes held, or nil.
+func (c *stateCache) admit(key []byte, v []byte, gen uint32) []byte {
+	n := len(key) + len(v) + entryOverhead
+	if n > c.limit/16 {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if *c.gen(key) != gen || c.m[string(key)] != nil {
+		return nil
+	}
+	c.put(string(key), v, n)
+	return v
+}
+
+// holds says whether the cache holds src itself under key: the state src
+// encodes is what the last commit left.
+func (c *stateCache) holds(key []byte, src []byte) bool {
+	c.mu.Lock()
+	cur := c.m[string(key)]
+	c.mu.Unlock()
+	return len(cur) > 0 && len(cur) == len(src) && &cur[0] == &src[0]
+}
+
+var (
+	_ store.StatesAhead = (*Store)(nil)
+	_ store.AheadReader = (*logTx)(nil)
+)
+
+// ahead is what StatesAhead read: by state key, the decoded state and the
+// cached bytes it was decoded from.
+type ahead struct {
+	m map[string]aheadState
+}
+
+type aheadState struct {
+	st  *changeset.State
+	src []byte
+}
+
+// StatesAhead implements store.StatesAhead: the states of records the
+// cache holds, decoded, and those it does not, read from Badger and kept
+// in it (they are about to be rewritten). A state is given to an append
+// (logTx.StateAhead) only while the cache still holds the very bytes it
+// was decoded from: any put of it since dropped them (PutState), and
+// keeping it again made new ones.
+func (s *Store) StatesAhead(ctx context.Context, records []store.RecordKey) store.Ahead {
+	c := &s.states
+	if c.limit == 0 || ctx.Err() != nil {
+		return nil
+	}
+	a := &ahead{m: make(map[string]aheadState, len(records))}
+	type miss struct {
+		key []byte
+		gen uint32
+	}
+	var misses []miss
+	for _, r := range records {
+		if !validPart(r.Kind) || !validPart(r.ID) {
+			continue
+		}
+		key := stateKey(r.Kind, r.ID)
+		if _, ok := a.m[string(key)]; ok {
+			continue
+		}
+		src, gen := c.lookup(key)
+		if src == nil {
+			misses = append(misses, miss{key, gen})
+			continue
+		}
+		if st, err := changeset.DecodeState(src); err == nil {
+			a.m[string(key)] = aheadState{st, src}
+		}
+	}
+	if len(misses) > 0 {
+		// What is not read here is read in the Append.
+		_ = s.db.View(func(t *badger.Txn) error {
+			for _, m := range misses {
+				item, err := t.Get(m.key)
+				if errors.Is(err, badger.ErrKeyNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				v, err := item.ValueCopy(nil)
+				if err != nil {
+					return err
+				}
+				src := c.admit(m.key, v, m.gen)
+				if src == nil {
+					continue
+				}
+				if st, err := changeset.DecodeState(src); err == nil {
+					a.m[string(m.key)] = aheadState{st, src}
+				}
+			}
+			return nil
+		})
+	}
+	return a
+}
+
+// StateAhead implements store.AheadReader.
+func (w *logTx) StateAhead(a store.Ahead, kind, id string) (*changeset.State, error) {
+	if a, ok := a.(*ahead); ok && a != nil && validPart(kind) && validPart(id) {
+		key := stateKey(kind, id)
+		if e, ok := a.m[string(key)]; ok {
+			delete(a.m, string(key)) // given once
+			if w.cache.holds(key, e.src) {
+				w.cache.hits.Add(1)
+				w.foundState(key)
+				return e.st, nil
+			}
+		}
+	}
+	return w.State(kind, id)
 }

@@ -188,3 +188,68 @@ func TestStateCacheBound(t *testing.T) {
 		t.Fatal("a state over the bound for one was kept")
 	}
 }
+
+// aheadSummary reads the appeal's state in an append through StateAhead
+// of a, and returns its summary.
+func aheadSummary(t *testing.T, st *Store, a store.Ahead, id string) string {
+	t.Helper()
+	var got string
+	err := st.Append(context.Background(), func(w store.LogTx) error {
+		s, err := w.(store.AheadReader).StateAhead(a, "appeal", id)
+		if err == nil && s != nil {
+			got = string(s.Fields["summary"].Value)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// States read ahead of an append are given to it only while they are
+// what the last commit left, and each once.
+func TestStatesAhead(t *testing.T) {
+	ctx := context.Background()
+	st := openGroupStore(t)
+	id, other := domain.NewID(), domain.NewID()
+	for _, r := range []string{id, other} {
+		if err := st.Append(ctx, rewrite(r, "", "v1", 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := []store.RecordKey{{Kind: "appeal", ID: id}, {Kind: "appeal", ID: other}}
+	// Not in the cache (written once): read from Badger and kept.
+	a := st.StatesAhead(ctx, keys).(*ahead)
+	if len(a.m) != 2 || len(st.states.m) != 2 {
+		t.Fatalf("read ahead %d states, the cache holds %d; want 2, 2", len(a.m), len(st.states.m))
+	}
+	hits := st.states.hits.Load()
+	if got := aheadSummary(t, st, a, id); got != `"v1"` || st.states.hits.Load() != hits+1 {
+		t.Fatalf("read %s (%d hits), want the state read ahead", got, st.states.hits.Load()-hits)
+	}
+	if len(a.m) != 1 {
+		t.Fatal("a state read ahead is given more than once")
+	}
+	// A commit rewrites the other after it was read ahead: the append
+	// reads the commit's.
+	if err := st.Append(ctx, rewrite(other, `"v1"`, "v2", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if got := aheadSummary(t, st, a, other); got != `"v2"` {
+		t.Fatalf("read %s, want the state committed after the read ahead", got)
+	}
+	// A state read from Badger before an append put and committed it
+	// (its count moved) is not kept.
+	key := stateKey("appeal", id)
+	_, gen := st.states.lookup(key)
+	if err := st.Append(ctx, func(w store.LogTx) error { return w.PutState(blind(id, "v3", 3)) }); err != nil {
+		t.Fatal(err)
+	}
+	if st.states.admit(key, []byte("old bytes"), gen) != nil {
+		t.Fatal("a state read before a commit of it was kept after it")
+	}
+	if got := aheadSummary(t, st, st.StatesAhead(ctx, keys[:1]), id); got != `"v3"` {
+		t.Fatalf("read %s, want v3", got)
+	}
+}

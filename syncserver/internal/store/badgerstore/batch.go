@@ -79,6 +79,14 @@ var errDamagedBatch = errors.New("damaged batch entry")
 
 // appendBatch encodes items (log operations or judgements) as one entry.
 func appendBatch(b []byte, items [][]byte) []byte {
+	// Grown once: a change set's batch is hundreds of KB, and growing it
+	// by append as the items are copied was as much CPU as packing it
+	// (PrepareEntry, a 100,000-record push's profile: 0.22 s).
+	n := 1 + binary.MaxVarintLen64*(1+len(items))
+	for _, it := range items {
+		n += len(it)
+	}
+	b = slices.Grow(b, n)
 	b = append(b, batchV1)
 	b = binary.AppendUvarint(b, uint64(len(items)))
 	for _, it := range items {

@@ -585,11 +585,17 @@ func (g *Ingester) statesAhead(ctx context.Context, ops []changeset.Op, pre []ch
 	if !ok {
 		return nil
 	}
+	// Each record once, and not those created here: a push of new
+	// records (an ordinary backlog, each record's operations together,
+	// its first one its creation) would read each one's absence twice.
 	keys := make([]store.RecordKey, 0, len(ops))
+	seen := make(map[store.RecordKey]bool, len(ops))
 	for i := range ops {
-		if pre[i].ref == nil {
-			keys = append(keys, store.RecordKey{Kind: ops[i].Kind, ID: ops[i].Record})
+		k := store.RecordKey{Kind: ops[i].Kind, ID: ops[i].Record}
+		if pre[i].ref == nil && !seen[k] && ops[i].Action != changeset.ActionCreate {
+			keys = append(keys, k)
 		}
+		seen[k] = true
 	}
 	return sa.StatesAhead(ctx, keys)
 }

@@ -138,3 +138,21 @@ func BenchmarkDecodePage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEncodeSmallChangeSet: a laptop's change set of 5 operations,
+// as its syncer holds them (Push), to a frame with dictionary 1
+// (EncodeSyncRequest: its JSON body, tinyChangeSet).
+func BenchmarkEncodeSmallChangeSet(b *testing.B) {
+	codec, err := DefaultCodec()
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := &SyncRequest{Proto: Proto, Device: "01a21153-0b49-7f01-9325-83417e1d6f9d", Cursor: 41, Pull: true, MaxPull: 256 << 10,
+		Cap: CurrentCapability, Push: benchOps(5)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := codec.EncodeSyncRequest(req, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

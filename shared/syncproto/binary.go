@@ -91,7 +91,7 @@ const maxPooledBody = 4 << 20
 // server refuses it for what it is.
 func (c *Codec) EncodeSyncRequest(req *SyncRequest, dict uint32) ([]byte, error) {
 	if n := req.NumOps(); dict != 0 && n > 0 && n <= tinyChangeSet {
-		return c.EncodeJSON(req.WithWire(), dict)
+		return c.encodeRequestJSON(req, dict)
 	}
 	buf := bodyBufs.Get().(*[]byte)
 	defer func() {
@@ -108,7 +108,7 @@ func (c *Codec) EncodeSyncRequest(req *SyncRequest, dict uint32) ([]byte, error)
 	if err != nil || req.NumOps() > smallChangeSet {
 		return bin, err
 	}
-	js, err := c.EncodeJSON(req.WithWire(), dict)
+	js, err := c.encodeRequestJSON(req, dict)
 	if err != nil || len(js) >= len(bin) {
 		return bin, nil
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/demo"
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
@@ -105,6 +106,7 @@ type loadClient struct {
 	pc       *protoClient
 	council  string
 	ops      []syncproto.WireOp
+	push     []*changeset.Op // ops, as the laptop holds them
 	lat      []time.Duration
 	cursor   uint64
 	pulled   map[string]int // operations pulled, by device
@@ -147,6 +149,13 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 		defer pc.Close()
 		lc := &loadClient{pc: pc, council: co.Code, pulled: map[string]int{}}
 		lc.ops = clientOps(tmpl[co.Code], perCouncil[co.Code]*c.rounds*c.opsPer, c.rounds*c.opsPer, pc.device)
+		// Pushed as the desktop app's syncer pushes them: the
+		// operations it holds (SyncRequest.Push), not WireOps.
+		lc.push = make([]*changeset.Op, len(lc.ops))
+		for i := range lc.ops {
+			o := syncproto.OpFromWire(&lc.ops[i])
+			lc.push[i] = &o
+		}
 		perCouncil[co.Code]++
 		clients[i] = lc
 	}
@@ -175,7 +184,7 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 			defer wg.Done()
 			<-start
 			for r := 0; r < c.rounds; r++ {
-				ops := lc.ops[r*c.opsPer : (r+1)*c.opsPer]
+				ops := lc.push[r*c.opsPer : (r+1)*c.opsPer]
 				if err := lc.sync(ctx, ops, true); err != nil {
 					errs <- err
 					return
@@ -303,8 +312,8 @@ func clientOps(tmpl []syncproto.WireOp, offset, count int, device string) []sync
 
 // sync makes one sync: push ops (if any) and pull a page (if pull), and
 // checks the acknowledgement.
-func (lc *loadClient) sync(ctx context.Context, ops []syncproto.WireOp, timed bool) error {
-	req := &syncproto.SyncRequest{Device: lc.pc.device, Ops: ops, Cursor: lc.cursor, Pull: true, MaxPull: 256 << 10}
+func (lc *loadClient) sync(ctx context.Context, ops []*changeset.Op, timed bool) error {
+	req := &syncproto.SyncRequest{Device: lc.pc.device, Push: ops, Cursor: lc.cursor, Pull: true, MaxPull: 256 << 10}
 	// A server of capability 8 answers in binary but for the smallest
 	// pages: the answer is decoded as a laptop does, into a
 	// syncproto.SyncResponse, a binary page straight into changeset.Ops

@@ -69,6 +69,7 @@ type logTx struct {
 	// keys of those this transaction read and found.
 	cache     *stateCache
 	statePuts []statePut
+	put       map[string]bool // the keys of statePuts
 	found     map[string]bool
 
 	// publicChanged: a published appeal or a council of the projection
@@ -278,6 +279,10 @@ func (w *logTx) PutState(st *changeset.State) error {
 	// (stateCache.keepPuts).
 	w.cache.drop(key)
 	w.statePuts = append(w.statePuts, statePut{key: string(key), enc: b, read: w.found[string(key)]})
+	if w.put == nil {
+		w.put = map[string]bool{}
+	}
+	w.put[string(key)] = true
 	return w.set(key, b)
 }
 
@@ -290,9 +295,11 @@ func (w *logTx) State(kind, id string) (*changeset.State, error) {
 	}
 	key := stateKey(kind, id)
 	var st *changeset.State
-	// A state this transaction put is not in the cache (PutState dropped
-	// it): Badger's transaction gives it as put.
-	if b := w.cache.get(key); b != nil {
+	// A state this transaction put is read from Badger's transaction,
+	// which gives it as put: PutState dropped it from the cache, but a
+	// read ahead of another push may have put it there again, as the
+	// last commit left it, before this transaction commits.
+	if b := w.cache.get(key); b != nil && !w.put[string(key)] {
 		var err error
 		if st, err = changeset.DecodeState(b); err != nil {
 			return nil, err

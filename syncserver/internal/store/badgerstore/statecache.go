@@ -29,6 +29,9 @@ import (
 // next group reads what Badger would give it. A state is dropped from the
 // cache when an append puts it and kept again only once that append has
 // committed: a group that fails or is run again leaves nothing stale.
+// (A read ahead of another push, StatesAhead, may put the last commit's
+// state back meanwhile, so an append reads a state it put from Badger's
+// transaction, never from the cache: logTx.put.)
 // Nothing here is needed for correctness: without an entry the state is
 // read from Badger.
 //
@@ -107,8 +110,14 @@ func (c *stateCache) drop(key []byte) {
 // keep holds a copy of v, the committed encoding of the state under key,
 // forgetting others at random if the cache is full.
 func (c *stateCache) keep(key string, v []byte) {
+	if c == nil || c.limit == 0 {
+		return
+	}
 	n := len(key) + len(v) + entryOverhead
-	if c == nil || c.limit == 0 || n > c.limit/16 {
+	if n > c.limit/16 {
+		// Too large to keep: what the cache held of it (a read ahead
+		// may have put one there since PutState dropped it) goes.
+		c.drop([]byte(key))
 		return
 	}
 	v = append([]byte(nil), v...)
@@ -291,7 +300,7 @@ func (w *logTx) StateAhead(a store.Ahead, kind, id string) (*changeset.State, er
 		key := stateKey(kind, id)
 		if e, ok := a.m[string(key)]; ok {
 			delete(a.m, string(key)) // given once
-			if w.cache.holds(key, e.src) {
+			if !w.put[string(key)] && w.cache.holds(key, e.src) {
 				w.cache.hits.Add(1)
 				w.foundState(key)
 				return e.st, nil

@@ -182,10 +182,12 @@ func TestStateCacheBound(t *testing.T) {
 	if c.get([]byte("s:appeal:0999")) != nil {
 		t.Fatal("a dropped state is still there")
 	}
-	// Larger than a sixteenth of the bound: not kept.
+	// Larger than a sixteenth of the bound: not kept, and what was kept
+	// of it before goes.
+	c.keep("s:appeal:big", v)
 	c.keep("s:appeal:big", make([]byte, 2<<10))
 	if c.get([]byte("s:appeal:big")) != nil {
-		t.Fatal("a state over the bound for one was kept")
+		t.Fatal("a state over the bound for one was kept, or the one before it stayed")
 	}
 }
 
@@ -251,5 +253,41 @@ func TestStatesAhead(t *testing.T) {
 	}
 	if got := aheadSummary(t, st, st.StatesAhead(ctx, keys[:1]), id); got != `"v3"` {
 		t.Fatalf("read %s, want v3", got)
+	}
+}
+
+// A read ahead by another push while an append has put a state but not
+// committed it puts the last commit's state back in the cache: the append
+// still reads its own put.
+func TestStatesAheadDuringAnAppend(t *testing.T) {
+	ctx := context.Background()
+	st := openGroupStore(t)
+	id := domain.NewID()
+	if err := st.Append(ctx, rewrite(id, "", "v1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	keys := []store.RecordKey{{Kind: "appeal", ID: id}}
+	err := st.Append(ctx, func(w store.LogTx) error {
+		mine := st.StatesAhead(ctx, keys) // this push's, before its turn
+		if err := rewrite(id, `"v1"`, "v2", 2)(w); err != nil {
+			return err
+		}
+		other := st.StatesAhead(ctx, keys) // another push's, meanwhile
+		if a := other.(*ahead); len(a.m) != 1 {
+			return fmt.Errorf("the other push read ahead %d states, want the last commit's", len(a.m))
+		}
+		for _, a := range []store.Ahead{nil, mine, other} {
+			s, err := w.(store.AheadReader).StateAhead(a, "appeal", id)
+			if err != nil {
+				return err
+			}
+			if got := string(s.Fields["summary"].Value); got != `"v2"` {
+				return fmt.Errorf("read %s, want this append's own put", got)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -97,6 +97,11 @@ func (s *Store) pull(ctx context.Context, p *store.Page, scope store.Scope, excl
 	reached := s.reachedOf(args[6:])
 	query := fmt.Sprintf(pullRows, rows)
 	scanned := 0
+	// own is the first operation of the device's own this pull passed
+	// without reading it (0: none): reached goes no further than before
+	// it, so that the next pull of the scope reads it (the device's sync
+	// pulls right after its push, past the operations it pushed).
+	var own uint64
 	for first := true; ; first = false {
 		// Operations for the page and one more (is there more?), a chunk
 		// at a time, never more than the scan may still look at and one;
@@ -130,8 +135,12 @@ func (s *Store) pull(ctx context.Context, p *store.Page, scope store.Scope, excl
 				}
 			}
 		}
-		n, seen, done, err := page(rs, held, p, first, exclude, lim, want, &scanned, &s.tail)
-		for r := reached.Load(); p.Cursor > r && !reached.CompareAndSwap(r, p.Cursor); r = reached.Load() {
+		n, seen, done, err := page(rs, held, p, first, exclude, lim, want, &scanned, &s.tail, &own)
+		to := p.Cursor
+		if own > 0 {
+			to = min(to, own-1)
+		}
+		for r := reached.Load(); to > r && !reached.CompareAndSwap(r, to); r = reached.Load() {
 		}
 		if err != nil || done {
 			return err
@@ -219,8 +228,9 @@ func fromTail(rs []logRow, after uint64, exclude string, want int, tail *store.T
 // let it: n rows, seen operations looked at. held, when not nil, holds
 // the operations of the rows read without them (fromTail). done: the
 // page is full or the scan limit reached, or (withHead: the head was read
-// with these rows) the cursor is at the head already.
-func page(rows []logRow, held [][]*store.TailOp, p *store.Page, withHead bool, exclude string, lim store.PullLimits, want int, scanned *int, tail *store.Tail) (n, seen int, done bool, err error) {
+// with these rows) the cursor is at the head already. own is set to the
+// first operation of a row of exclude's passed unread, if it is not yet.
+func page(rows []logRow, held [][]*store.TailOp, p *store.Page, withHead bool, exclude string, lim store.PullLimits, want int, scanned *int, tail *store.Tail, own *uint64) (n, seen int, done bool, err error) {
 	after := p.Cursor
 	for ri, row := range rows {
 		head, rowFirst, rowLast, rowDev, raw := row.head, row.first, row.last, row.dev, row.raw
@@ -246,7 +256,10 @@ func page(rows []logRow, held [][]*store.TailOp, p *store.Page, withHead bool, e
 		lo := max(u64(first), after+1)
 		k := min(int(u64(last)-lo+1), want-seen)
 		if dev == exclude || raw == nil && kept == nil {
-			// The device's own: looked at, never sent.
+			// The device's own: looked at, never sent (nor read).
+			if *own == 0 && raw == nil {
+				*own = lo
+			}
 			take := min(k, lim.MaxScan-*scanned)
 			*scanned += take
 			seen += take

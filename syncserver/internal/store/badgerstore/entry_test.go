@@ -82,22 +82,13 @@ func TestPreparedEntry(t *testing.T) {
 			return nil
 		}
 	}
-	release, queued := holdWriter(t, st, func(store.LogTx) error { return nil })
-	errs := make(chan error, 4)
-	for i, fn := range []func(store.LogTx) error{
+	for _, err := range appendTogether(t, st, nil,
 		accept(opsA, encsA, marked(encsA), false, true),
 		accept(opsB, encsB, marked(encsB), true, true),
 		accept(opsC, encsC, marked(copies(encsC)), false, true),
 		accept(opsD, encsD, marked(encsD), false, false),
-	} {
-		go func() { errs <- st.Append(ctx, fn) }()
-		queued(i + 1)
-	}
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
-	for range 4 {
-		if err := <-errs; err != nil {
+	) {
+		if err != nil {
 			t.Fatal(err)
 		}
 	}

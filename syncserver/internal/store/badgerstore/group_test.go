@@ -67,6 +67,32 @@ func holdWriter(t *testing.T, st *Store, fn func(store.LogTx) error) (release fu
 	return func() error { close(hold); return <-done }, queued
 }
 
+// appendTogether runs fns as Appends queued behind one that holds the
+// writer (running held, nil: nothing), so that they commit in one group
+// or in the groups after it, and returns their results in fns' order.
+func appendTogether(t *testing.T, st *Store, held func(store.LogTx) error, fns ...func(store.LogTx) error) []error {
+	t.Helper()
+	if held == nil {
+		held = func(store.LogTx) error { return nil }
+	}
+	release, queued := holdWriter(t, st, held)
+	results := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = st.Append(context.Background(), fn)
+		}()
+		queued(i + 1)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	return results
+}
+
 // Appends waiting together run in one transaction: a function sees what
 // the one before it in its group wrote (two laptops touching one record),
 // and one that fails (or panics) there leaves nothing of itself to the
@@ -77,10 +103,10 @@ func TestGroupDropsAFailedFunction(t *testing.T) {
 	a, b, c := domain.NewID(), domain.NewID(), domain.NewID()
 	ra, rb := domain.NewID(), domain.NewID()
 	groups0 := st.groups.Load()
-	release, queued := holdWriter(t, st, func(w store.LogTx) error {
+	held := func(w store.LogTx) error {
 		_, err := w.Accept(groupOp(a, 1, ra, "a"), store.Index{Council: "NRN-ATB"})
 		return err
-	})
+	}
 	fns := []func(w store.LogTx) error{
 		func(w store.LogTx) error { // writes everything, then fails
 			if _, err := w.Accept(groupOp(b, 1, rb, "b"), store.Index{Council: "NRN-ATB"}); err != nil {
@@ -153,20 +179,7 @@ func TestGroupDropsAFailedFunction(t *testing.T) {
 			return err
 		},
 	}
-	results := make([]error, len(fns))
-	var wg sync.WaitGroup
-	for i, fn := range fns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = st.Append(ctx, fn)
-		}()
-		queued(i + 1)
-	}
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
-	wg.Wait()
+	results := appendTogether(t, st, held, fns...)
 	if !errors.Is(results[0], errFail) || results[1] == nil || !strings.Contains(results[1].Error(), "panicked: boom") || results[2] != nil || results[3] != nil {
 		t.Fatalf("results: %v", results)
 	}
@@ -210,7 +223,6 @@ func TestGroupFull(t *testing.T) {
 	ctx := context.Background()
 	st := openGroupStore(t)
 	groups0 := st.groups.Load()
-	release, queued := holdWriter(t, st, func(store.LogTx) error { return nil })
 	big := strings.Repeat("x", 100<<10) // under the value threshold: counted whole in the transaction
 	put := func(dev string, n int) func(w store.LogTx) error {
 		return func(w store.LogTx) error {
@@ -226,20 +238,7 @@ func TestGroupFull(t *testing.T) {
 	}
 	// Options.Small: a transaction holds about 1.2 MiB.
 	fns := []func(w store.LogTx) error{put("A", 5), put("B", 5), put("C", 5), put("D", 20)}
-	results := make([]error, len(fns))
-	var wg sync.WaitGroup
-	for i, fn := range fns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = st.Append(ctx, fn)
-		}()
-		queued(i + 1)
-	}
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
-	wg.Wait()
+	results := appendTogether(t, st, nil, fns...)
 	if results[0] != nil || results[1] != nil || results[2] != nil || !errors.Is(results[3], store.ErrTxnTooBig) {
 		t.Fatalf("results: %v", results)
 	}
@@ -257,10 +256,8 @@ func TestGroupFull(t *testing.T) {
 // what Badger takes: the rest wait for the next group, and no function
 // runs twice for one that found the transaction full.
 func TestGroupStopsHalfFull(t *testing.T) {
-	ctx := context.Background()
 	st := openGroupStore(t)
 	groups0 := st.groups.Load()
-	release, queued := holdWriter(t, st, func(store.LogTx) error { return nil })
 	big := strings.Repeat("x", 100<<10)
 	var runs [3]atomic.Int32
 	put := func(k, n int) func(w store.LogTx) error {
@@ -279,20 +276,7 @@ func TestGroupStopsHalfFull(t *testing.T) {
 	// Options.Small: a transaction holds about 1.2 MiB; the three together
 	// do not fit, the first two fill half of it.
 	fns := []func(w store.LogTx) error{put(0, 5), put(1, 2), put(2, 6)}
-	results := make([]error, len(fns))
-	var wg sync.WaitGroup
-	for i, fn := range fns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = st.Append(ctx, fn)
-		}()
-		queued(i + 1)
-	}
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
-	wg.Wait()
+	results := appendTogether(t, st, nil, fns...)
 	for i, err := range results {
 		if err != nil || runs[i].Load() != 1 {
 			t.Fatalf("function %d: %v, run %d times", i, err, runs[i].Load())
@@ -308,20 +292,12 @@ func TestGroupStopsHalfFull(t *testing.T) {
 // them, and every Append after them, waiting for a leader that is gone.
 func TestGroupPanicPassesTheLead(t *testing.T) {
 	st := openGroupStore(t)
-	release, queued := holdWriter(t, st, func(store.LogTx) error { return nil })
-	results := make(chan error, 2)
-	for i, fn := range []func(w store.LogTx) error{
+	results := appendTogether(t, st, nil,
 		func(w store.LogTx) error { return w.SetClock(5) },
 		func(w store.LogTx) error { w.(*logTx).cuts = []int{5}; return nil }, // five operations it never accepted
-	} {
-		go func() { results <- st.Append(context.Background(), fn) }()
-		queued(i + 1)
-	}
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
-	for range 2 {
-		if err := <-results; err == nil || !strings.Contains(err.Error(), "panicked") {
+	)
+	for _, err := range results {
+		if err == nil || !strings.Contains(err.Error(), "panicked") {
 			t.Fatalf("an append of the group that panicked: %v", err)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/kenesh/kenesh/shared/changeset"
@@ -72,7 +71,6 @@ func TestStateCache(t *testing.T) {
 	hits := st.states.hits.Load()
 	// One group: a function that rewrites it and fails, one that rewrites
 	// it, one that reads what that one put.
-	release, queued := holdWriter(t, st, func(store.LogTx) error { return nil })
 	fns := []func(store.LogTx) error{
 		func(w store.LogTx) error {
 			if err := rewrite(id, `"v2"`, "failed", 3)(w); err != nil {
@@ -89,20 +87,7 @@ func TestStateCache(t *testing.T) {
 			return err
 		},
 	}
-	results := make([]error, len(fns))
-	var wg sync.WaitGroup
-	for i, fn := range fns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = st.Append(ctx, fn)
-		}()
-		queued(i + 1)
-	}
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
-	wg.Wait()
+	results := appendTogether(t, st, nil, fns...)
 	if !errors.Is(results[0], errFail) || results[1] != nil || results[2] != nil {
 		t.Fatalf("results: %v", results)
 	}
@@ -122,24 +107,11 @@ func TestStateCache(t *testing.T) {
 	}
 	// One group: a function rewrites it (read first), the next writes it
 	// without reading it. What the commit holds is the second's.
-	release, queued = holdWriter(t, st, func(store.LogTx) error { return nil })
 	fns = []func(store.LogTx) error{
 		rewrite(id, `"v5"`, "v6", 7),
 		func(w store.LogTx) error { return w.PutState(blind(id, "v7", 8)) },
 	}
-	results = make([]error, len(fns))
-	for i, fn := range fns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = st.Append(ctx, fn)
-		}()
-		queued(i + 1)
-	}
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
-	wg.Wait()
+	results = appendTogether(t, st, nil, fns...)
 	if results[0] != nil || results[1] != nil {
 		t.Fatalf("results: %v", results)
 	}

@@ -117,10 +117,17 @@ func TestWorkDown(t *testing.T) {
 	defer srcSt.Close()
 	src.AddCouncil(ctx, domain.Council{Code: "NRN-ATB", Name: "Ат-Башы", Oblast: "KG-N"})
 	a, _ := src.CreateAppeal(ctx, appeal())
-	content := randomBytes(500_000)
+	// Over twice the largest chunk, so that it is cut into at least three
+	// whatever its random bytes: the test receives half of the chunks first
+	// (500 KB of random bytes came out as one chunk about once in a thousand
+	// runs, and then half was nothing).
+	content := randomBytes(2*files.MaxChunk + 1)
 	att, err := srcFiles.Attach(ctx, domain.KindAppeal, a.ID, files.Input{Name: "арыз.pdf"}, bytes.NewReader(content))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(att.Chunks) < 3 {
+		t.Fatalf("%d chunks of %d bytes", len(att.Chunks), len(content))
 	}
 	for _, role := range []string{domain.RoleSecretary, domain.RoleCentral} {
 		t.Run(role, func(t *testing.T) {

@@ -296,3 +296,38 @@ func TestOpenWithSearchWordsInBackground(t *testing.T) {
 		t.Fatalf("search for the new words: %v", l)
 	}
 }
+
+// Seq and Device answer while a save (or a pulled window being applied)
+// holds the service: the syncer asks for them between the pages of a
+// first pull, and waiting there held back the next window's pulls for as
+// long as the window before it took to apply.
+func TestSeqAndDeviceDoNotWaitForASave(t *testing.T) {
+	svc, _ := setup(t)
+	seq, dev := svc.Seq(), svc.Device()
+	err := svc.Update(context.Background(), func(*records.Tx) error {
+		type answer struct {
+			seq uint64
+			dev records.Device
+		}
+		got := make(chan answer, 1)
+		go func() { got <- answer{svc.Seq(), svc.Device()} }()
+		select {
+		case a := <-got:
+			if a.seq != seq || a.dev.ID != dev.ID {
+				t.Errorf("during a save: Seq %d, Device %q; want %d, %q", a.seq, a.dev.ID, seq, dev.ID)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("Seq or Device waited for the save to end")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateAppeal(context.Background(), appeal()); err != nil {
+		t.Fatal(err)
+	}
+	if svc.Seq() <= seq {
+		t.Fatalf("Seq after a save %d, want more than %d", svc.Seq(), seq)
+	}
+}

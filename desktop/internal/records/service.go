@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kenesh/kenesh/desktop/internal/index"
@@ -73,9 +74,16 @@ type Service struct {
 	log   *slog.Logger
 	wire  OpFormat
 
+	// dev is set by Open and never changed: read without mu.
+	dev Device
+	// seq is this device's newest operation's sequence number, changed
+	// under mu (Update) and read without it (Seq): the syncer asks for it
+	// between the pages of a first pull, and waiting for mu there waited
+	// for the whole window being applied (seconds), so the next window's
+	// pages were not pulled meanwhile.
+	seq atomic.Uint64
+
 	mu    sync.Mutex // guards the fields below and serialises saves
-	dev   Device
-	seq   uint64
 	clock *hlc.Clock
 	// seen is the newest clock among the operations pulled and merged
 	// (metaSeen): what a clock set right again must issue after (Restamp).
@@ -160,9 +168,11 @@ func Open(ctx context.Context, st *store.Store, o Options) (*Service, error) {
 	if err := json.Unmarshal(b, &s.dev); err != nil {
 		return nil, fmt.Errorf("open: device identity is damaged: %w", err)
 	}
-	if s.seq, err = s.metaUint(ctx, metaSeq); err != nil {
+	seq, err := s.metaUint(ctx, metaSeq)
+	if err != nil {
 		return nil, err
 	}
+	s.seq.Store(seq)
 	last, err := s.metaUint(ctx, metaClock)
 	if err != nil {
 		return nil, err
@@ -216,12 +226,9 @@ func (s *Service) metaUint(ctx context.Context, name string) (uint64, error) {
 	return n, nil
 }
 
-// Device returns this installation's identity.
-func (s *Service) Device() Device {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.dev
-}
+// Device returns this installation's identity. It does not wait for a
+// save or a pulled window being applied.
+func (s *Service) Device() Device { return s.dev }
 
 // HomeCouncil is the council new records default to ("" if none).
 func (s *Service) HomeCouncil() string {
@@ -244,12 +251,9 @@ func (s *Service) SetHomeCouncil(ctx context.Context, code string) error {
 	return nil
 }
 
-// Seq is the sequence number of this device's newest operation.
-func (s *Service) Seq() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.seq
-}
+// Seq is the sequence number of this device's newest operation. It does
+// not wait for a save or a pulled window being applied.
+func (s *Service) Seq() uint64 { return s.seq.Load() }
 
 // Today is the current day in Kyrgyzstan.
 func (s *Service) Today() caldate.Date { return caldate.Of(s.now().In(Bishkek)) }

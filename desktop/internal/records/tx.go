@@ -35,7 +35,7 @@ type Tx struct {
 func (s *Service) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tx := &Tx{s: s, ctx: ctx, seq: s.seq, states: map[string]*changeset.State{}, meta: map[string][]byte{}, regnos: map[string]uint64{}}
+	tx := &Tx{s: s, ctx: ctx, seq: s.seq.Load(), states: map[string]*changeset.State{}, meta: map[string][]byte{}, regnos: map[string]uint64{}}
 	lastClock := s.clock.Last()
 	if err := fn(tx); err != nil {
 		s.clock = hlc.NewClock(lastClock, s.now) // timestamps issued for nothing are forgotten
@@ -57,7 +57,7 @@ func (s *Service) Update(ctx context.Context, fn func(tx *Tx) error) error {
 		s.clock = hlc.NewClock(lastClock, s.now)
 		return err
 	}
-	s.seq = tx.seq
+	s.seq.Store(tx.seq)
 	if err := s.ix.Put(tx.rows...); err != nil {
 		// The save is durable; only the in-memory index is behind. It is
 		// rebuilt at the next start, and this is a programming error.

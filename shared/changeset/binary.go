@@ -205,7 +205,10 @@ func (s *State) AppendBinary(b []byte) ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(s.Updated))
 	var ents [32]nameKey // nearly every record's, on the stack
 	var vals [32]FieldValue
-	es, vs := sortedFields(ents[:0], vals[:0], s.Fields)
+	es, vs, ok := orderedFields(ents[:0], vals[:0], s.order, s.Fields)
+	if !ok {
+		es, vs = sortedFields(ents[:0], vals[:0], s.Fields)
+	}
 	// A record is written by a few devices: name each once, then refer to
 	// it by number (26 bytes per field saved).
 	var devBuf [devScan]string
@@ -289,8 +292,10 @@ func DecodeState(data []byte) (*State, error) {
 	}
 	n := r.count(len(data))
 	s.Fields = make(map[string]FieldValue, n)
+	s.order = make([]string, 0, n)
 	for i := 0; i < n && r.err == nil; i++ {
 		name := r.str()
+		s.order = append(s.order, name)
 		f := FieldValue{Value: r.bytes(), HLC: hlc.Timestamp(r.uvarint())}
 		if d := r.uvarint(); d < uint64(len(devs)) {
 			f.Device = devs[d]
@@ -380,6 +385,42 @@ func sortedFields[V any](ents []nameKey, vals []V, m map[string]V) ([]nameKey, [
 	}
 	return ents, vals
 }
+
+// orderedFields is sortedFields for a state whose names order lists
+// (State.order): nearly in name order already, so the insertion sort
+// that puts the few names a merge added in their places passes over the
+// rest once. ok is false, and nothing appended, unless order names each
+// of m's fields exactly once: as many names, each in m, none twice.
+func orderedFields(ents []nameKey, vals []FieldValue, order []string, m map[string]FieldValue) (_ []nameKey, _ []FieldValue, ok bool) {
+	if len(order) != len(m) || len(order) > maxOrdered {
+		return ents, vals, false
+	}
+	ents0, vals0 := ents, vals
+	for _, name := range order {
+		v, ok := m[name]
+		if !ok {
+			return ents0, vals0, false
+		}
+		ents = append(ents, nameKey{key: prefixKey(name), name: name, i: len(vals)})
+		vals = append(vals, v)
+	}
+	for i := 1; i < len(ents); i++ {
+		for j := i; j > 0 && ents[j].less(&ents[j-1]); j-- {
+			ents[j], ents[j-1] = ents[j-1], ents[j]
+		}
+	}
+	for i := 1; i < len(ents); i++ {
+		if ents[i].key == ents[i-1].key && ents[i].name == ents[i-1].name {
+			return ents0, vals0, false // named twice: some field is not named
+		}
+	}
+	return ents, vals, true
+}
+
+// maxOrdered bounds the names orderedFields sorts by insertion (a state
+// with more goes to sortedFields, whose sort does not depend on how
+// sorted they came).
+const maxOrdered = 256
 
 func appendStr(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))

@@ -80,7 +80,7 @@ func TestStateBinaryRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(got, st) {
+		if !reflect.DeepEqual(normState(got), normState(st)) {
 			t.Fatalf("round trip:\n got %+v\nwant %+v", got, st)
 		}
 	}
@@ -204,6 +204,7 @@ func normOp(o *Op) *Op {
 
 func normState(s *State) *State {
 	cp := *s
+	cp.order = nil // AppendBinary's hint
 	cp.Fields = map[string]FieldValue{}
 	for k, f := range s.Fields {
 		if len(f.Value) == 0 {
@@ -297,15 +298,113 @@ func BenchmarkAppendBinary(b *testing.B) {
 	var st State
 	st.Apply(create)
 	st.Apply(step)
+	// As a server merges a state it read: decoded, then a step that
+	// adds a field.
+	enc, _ := st.AppendBinary(nil)
+	decoded, err := DecodeState(enc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	next := *step
+	next.Seq, next.HLC = 3, step.HLC+1
+	next.Fields = map[string]Change{"status": {Value: json.RawMessage(`"answered"`), Base: step.HLC}, "answered_on": {Value: json.RawMessage(`"2026-05-02"`)}}
+	decoded.Merge(&next)
 	buf := make([]byte, 0, 4096)
 	for _, c := range []struct {
 		name string
 		enc  func([]byte) ([]byte, error)
-	}{{"op/create", create.AppendBinary}, {"op/step", step.AppendBinary}, {"state/appeal", st.AppendBinary}} {
+	}{{"op/create", create.AppendBinary}, {"op/step", step.AppendBinary}, {"state/appeal", st.AppendBinary}, {"state/appeal-decoded", decoded.AppendBinary}} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
 				buf, _ = c.enc(buf[:0])
 			}
 		})
 	}
+}
+
+// TestEncodingAfterDecoding: a state decoded, then merged (fields added
+// by Apply, Merge and MergeConflicts, of a clone too) or changed
+// directly (fields deleted, added, replaced), encodes to the bytes the
+// same state encodes to without DecodeState's order of names: the order
+// is a hint, never what decides the encoding.
+func TestEncodingAfterDecoding(t *testing.T) {
+	// Names alike in their first eight bytes and not, in no order.
+	names := []string{"status", "appellant", "appellant_name", "appellant_phone", "a", "zz", "consultations/01JC",
+		"consultations/01JD", "summary", "ң", "received_on", "registered_on", "b/1", "b/10", "b/2"}
+	op := func(seq uint64, fields ...string) *Op {
+		o := &Op{Device: "01JDEVA", Seq: seq, HLC: hlc.New(1764000000000, uint16(seq)), Kind: "appeal", Record: "r",
+			Action: ActionUpdate, Fields: map[string]Change{}}
+		if seq == 1 {
+			o.Action = ActionCreate
+		}
+		for _, f := range fields {
+			o.Fields[f] = Change{Value: json.RawMessage(strconv.Quote(f + strconv.FormatUint(seq, 10)))}
+		}
+		return o
+	}
+	same := func(what string, s *State) {
+		t.Helper()
+		got, err := s.AppendBinary(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp := *s
+		cp.order = nil
+		want, _ := cp.AppendBinary(nil)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s: encodes to\n%x\nwithout the order of its names to\n%x", what, got, want)
+		}
+		back, err := DecodeState(got)
+		if err != nil || !reflect.DeepEqual(normState(back), normState(s)) {
+			t.Fatalf("%s: does not read back: %v", what, err)
+		}
+	}
+	decoded := func(s *State) *State {
+		t.Helper()
+		b, _ := s.AppendBinary(nil)
+		d, err := DecodeState(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	var s State
+	s.Apply(op(1, names[0], names[4], names[8]))
+	merges := map[string]func(*State, *Op){
+		"Apply":          func(s *State, o *Op) { s.Apply(o) },
+		"Merge":          func(s *State, o *Op) { s.Merge(o) },
+		"MergeConflicts": func(s *State, o *Op) { s.MergeConflicts(o) },
+	}
+	for name, merge := range merges {
+		d := decoded(&s)
+		same(name+" nothing", d)
+		for i := range names {
+			// Each operation rewrites a field and adds one or two.
+			merge(d, op(uint64(2+i), names[i], names[(i*7)%len(names)], names[len(names)-1-i]))
+			same(name+" added", d)
+			c := d.Clone()
+			merge(c, op(uint64(100+i), names[(i+3)%len(names)], "new"+names[i]))
+			same(name+" clone", c)
+			same(name+" after the clone's merge", d)
+			d = decoded(d)
+			same(name+" decoded again", d)
+		}
+	}
+	d := decoded(&s)
+	delete(d.Fields, names[4])
+	same("a field deleted", d)
+	d.Fields["zzz"] = FieldValue{Value: json.RawMessage(`1`), Device: "x"}
+	same("and another added directly", d)
+	d = decoded(&s)
+	d.Fields["zzz"] = FieldValue{Value: json.RawMessage(`1`), Device: "x"}
+	same("a field added directly", d)
+	d = decoded(&s)
+	delete(d.Fields, names[4])
+	d.Apply(op(50, "new"))
+	same("a field deleted, another merged", d)
+	d.Apply(op(51, names[4]))
+	same("the deleted field merged again", d)
+	d = decoded(&s)
+	d.Fields = map[string]FieldValue{"x": {Value: json.RawMessage(`2`)}}
+	same("fields replaced", d)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/kenesh/kenesh/shared/hlc"
@@ -43,6 +44,15 @@ type State struct {
 	Author  string                `json:"author,omitempty"` // who created it
 	Device  string                `json:"device,omitempty"` // where it was created
 	Updated hlc.Timestamp         `json:"updated"`
+
+	// order is a hint for AppendBinary: Fields' names in the order
+	// DecodeState read them (name order, as encoded) and then those a
+	// merge added, so that a state read, merged and written back is not
+	// sorted again (a server judging a spread push does that for every
+	// operation, and the sort was a third of the encoding). Only a hint:
+	// AppendBinary sorts Fields' names itself unless order names each
+	// field exactly once, whatever changed Fields.
+	order []string
 }
 
 // Conflict is a concurrent write to one field: both values are kept, the
@@ -59,6 +69,7 @@ type Conflict struct {
 // Clone returns a copy that Apply can change without touching s.
 func (s *State) Clone() *State {
 	cp := *s
+	cp.order = slices.Clip(s.order) // an append to either makes its own
 	cp.Fields = make(map[string]FieldValue, len(s.Fields)+4)
 	for k, v := range s.Fields {
 		cp.Fields[k] = v
@@ -158,6 +169,9 @@ func (s *State) apply(op *Op, mode applyMode) (changed []string, conflicts []Con
 			if exists && (cur.HLC == op.HLC && cur.Device == op.Device && cur.Seq == op.Seq || !cur.olderThan(op.HLC, op.Device, op.Seq)) {
 				continue // this very write again, or an older one: it loses
 			}
+			if !exists && s.order != nil {
+				s.order = append(s.order, name)
+			}
 			v := ch.Value
 			if hasSpaceOutsideStrings(v) {
 				v = compact(v)
@@ -187,6 +201,9 @@ func (s *State) apply(op *Op, mode applyMode) (changed []string, conflicts []Con
 			}
 			if mode == applyReport && (!exists || !bytes.Equal(cur.Value, in.Value)) {
 				changed = append(changed, name)
+			}
+			if !exists && s.order != nil {
+				s.order = append(s.order, name)
 			}
 			s.Fields[name] = in
 			return

@@ -176,7 +176,7 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 			if err != nil {
 				return err
 			}
-			w := &logTx{txn: x, head: head, acked: map[string]uint64{}, ops: items{b: (*buf)[:0]}, states: (*sbuf)[:0], cache: &s.states}
+			w := &logTx{txn: x, head: head, acked: map[string]uint64{}, ops: items{b: (*buf)[:0]}, states: (*sbuf)[:0], cache: &s.states, tracked: &s.tracked}
 			last = w
 			defer func() { *buf, *sbuf = w.ops.b, w.states }() // grown: kept for the next group
 			ran := 0

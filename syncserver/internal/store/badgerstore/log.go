@@ -72,6 +72,10 @@ type logTx struct {
 	put       map[string]bool // the keys of statePuts
 	found     map[string]bool
 
+	// tracked tells the appeals no tracking names (tracked.go); nil:
+	// every appeal may have some.
+	tracked *trackedAppeals
+
 	// publicChanged: a published appeal or a council of the projection
 	// was put or deleted (its version moves at the end);
 	// publicAppealsChanged are those appeals' ids.

@@ -334,6 +334,9 @@ func (w *logTx) PutTracking(t *store.Tracking) error {
 			}
 		}
 		if t.Appeal != "" {
+			if w.tracked != nil {
+				w.tracked.add(t.Appeal) // before it is written: the set holds at least what the store does
+			}
 			if err := w.editList(trackAppealKey(t.Appeal), t.Submission, true); err != nil {
 				return err
 			}
@@ -390,7 +393,7 @@ func (w *logTx) addWaiting(council string, d int64) error {
 
 // TrackingsOfAppeal implements store.ProjectionTx.
 func (w *logTx) TrackingsOfAppeal(appeal string) ([]*store.Tracking, error) {
-	if !validPart(appeal) {
+	if !validPart(appeal) || w.tracked != nil && !w.tracked.mayHave(appeal) {
 		return nil, nil
 	}
 	b, ok, err := w.get(trackAppealKey(appeal))

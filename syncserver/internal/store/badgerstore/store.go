@@ -83,6 +83,8 @@ type Store struct {
 	chunks sync.Mutex // one AddChunk at a time: they share an owner's usage
 	tail   store.Tail // the log's last operations, as pulls decoded them
 	states stateCache // the states appends rewrote (statecache.go)
+
+	tracked trackedAppeals // the appeals web submissions' trackings may name (tracked.go)
 }
 
 var (
@@ -144,6 +146,10 @@ func Open(ctx context.Context, dataDir string, o Options) (*Store, error) {
 	if err := storeFormat.Prepare(ctx, db, o.Logger); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", dataDir, classify(err))
+	}
+	if err := s.tracked.load(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: trackings: %w", dataDir, classify(err))
 	}
 	s.db = db
 	return s, nil

@@ -86,6 +86,7 @@ type kvList []kvEntry
 type kvEntry struct {
 	k, v []byte
 	del  bool
+	n    int32 // its place in the list (sorted)
 }
 
 func (l *kvList) Set(k, v []byte) error {
@@ -101,7 +102,18 @@ func (l *kvList) Delete(k []byte) error {
 // sorted returns the entries in key order, one per key: of a key set or
 // deleted several times, the last, as in a transaction.
 func (l kvList) sorted() kvList {
-	slices.SortStableFunc(l, func(a, b kvEntry) int { return bytes.Compare(a.k, b.k) })
+	// Equal keys in the order they came, by their place: a stable sort
+	// (insertion sorts and in-place merges of 56-byte entries) took twice
+	// as long as this one on a window's 100,000 keys (BenchmarkKVListSorted).
+	for i := range l {
+		l[i].n = int32(i)
+	}
+	slices.SortFunc(l, func(a, b kvEntry) int {
+		if c := bytes.Compare(a.k, b.k); c != 0 {
+			return c
+		}
+		return int(a.n - b.n)
+	})
 	out := l[:0]
 	for i, e := range l {
 		if i+1 < len(l) && bytes.Equal(e.k, l[i+1].k) {

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/kenesh/kenesh/shared/changeset"
@@ -24,9 +26,14 @@ func TestKVListSorted(t *testing.T) {
 			kvList{{k: []byte("o:1"), del: true}}},
 		{"a set after a delete", kvList{{k: []byte("q:1"), del: true}, {k: []byte("q:1"), v: []byte("v")}},
 			kvList{{k: []byte("q:1"), v: []byte("v")}}},
+		{"many writes of a few keys, the last of each wins", manyWrites(), lastOfEach()},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := c.in.sorted(); !reflect.DeepEqual(got, c.want) {
+			got := c.in.sorted()
+			for i := range got {
+				got[i].n = 0 // its place before the sort
+			}
+			if !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("sorted = %+v, want %+v", got, c.want)
 			}
 		})
@@ -128,4 +135,23 @@ func testCommitBulk(t *testing.T, split bool) {
 	}
 	defer s.Close()
 	check(s)
+}
+
+// manyWrites writes each of the keys k0-k9 fifty times, in turn, with the
+// write's number as its value (enough entries for the sort not to be an
+// insertion sort).
+func manyWrites() kvList {
+	var l kvList
+	for i := range 500 {
+		l = append(l, kvEntry{k: []byte(fmt.Sprintf("o:k%d", i%10)), v: []byte(strconv.Itoa(i))})
+	}
+	return l
+}
+
+func lastOfEach() kvList {
+	var l kvList
+	for k := range 10 {
+		l = append(l, kvEntry{k: []byte(fmt.Sprintf("o:k%d", k)), v: []byte(strconv.Itoa(490 + k))})
+	}
+	return l
 }

@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // defaultMemoryLimit is serve's soft memory limit when neither the flag
@@ -99,4 +103,100 @@ func gcPercentFor(postgres string) (pct int, set bool) {
 		return 0, false
 	}
 	return 50, true
+}
+
+// gcHeadroom is how far serve lets the heap grow past what the last
+// collection found live, at least, when it sets the collector's percent
+// itself: the percent (gcPercentFor's at the least) is raised while the
+// live heap is small, so that the collector runs once per gcHeadroom of
+// allocation, not once per half of a small heap. With 500 laptops syncing
+// at once the live heap is about 100-110 MiB (Badger's memtable most of
+// it) and GOGC=50 ran the collector every 50 MiB, about three times a
+// second; GOGC=100 took about 8% of the server's CPU off for 49 MiB more
+// (BENCHMARKS.md, load6). A large push keeps about 200 MiB live and more,
+// where half the live heap is over gcHeadroom: its peak is what GOGC=50
+// made it. Capped at a quarter of the memory limit.
+const gcHeadroom = 96 << 20
+
+// gcFloor sets the collector's percent after each collection from the live
+// heap: the larger of min and what lets the heap grow by headroom.
+type gcFloor struct {
+	min     int
+	stopped atomic.Bool
+	mu      sync.Mutex // tune runs on the finalizer goroutine
+	// headroom is the least growth of the heap between collections, last
+	// the percent set.
+	headroom uint64
+	last     int
+	sample   []metrics.Sample
+}
+
+// maxGCPercent bounds the percent gcFloor sets while the live heap is
+// near nothing (at start): the heap still grows by headroom at most.
+const maxGCPercent = 1000
+
+// newGCFloor: minPct is the percent for a large heap, limit the soft
+// memory limit (math.MaxInt64: none).
+func newGCFloor(minPct int, limit int64) *gcFloor {
+	headroom := uint64(gcHeadroom)
+	if limit > 0 && limit < math.MaxInt64 {
+		headroom = min(headroom, uint64(limit)/4)
+	}
+	return &gcFloor{min: minPct, headroom: headroom, last: minPct,
+		sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+}
+
+// percent is the collector's percent for a live heap of live bytes
+// (g.mu held, or g not started).
+func (g *gcFloor) percent(live uint64) int {
+	if live == 0 {
+		return maxGCPercent
+	}
+	p := g.headroom * 100 / live
+	switch {
+	case p < uint64(g.min):
+		return g.min
+	case p > maxGCPercent:
+		return maxGCPercent
+	}
+	return int(p)
+}
+
+// tune sets the percent for the live heap the last collection found.
+func (g *gcFloor) tune() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	metrics.Read(g.sample)
+	if g.sample[0].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	if p := g.percent(g.sample[0].Value.Uint64()); p != g.last {
+		debug.SetGCPercent(p)
+		g.last = p
+	}
+}
+
+// gcHook is garbage from its start: its finalizer runs after each
+// collection (on the runtime's finalizer goroutine), tunes and arms itself
+// again for the next.
+type gcHook struct {
+	g *gcFloor
+	_ [16]byte // not a tiny allocation, whose finalizer may never run
+}
+
+// start sets the percent now and after every collection until stop.
+func (g *gcFloor) start() {
+	debug.SetGCPercent(g.min)
+	g.tune()
+	runtime.SetFinalizer(&gcHook{g: g}, rearm)
+}
+
+func (g *gcFloor) stop() { g.stopped.Store(true) }
+
+func rearm(h *gcHook) {
+	if h.g.stopped.Load() {
+		return
+	}
+	h.g.tune()
+	runtime.SetFinalizer(h, rearm)
 }

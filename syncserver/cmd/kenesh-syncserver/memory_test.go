@@ -4,8 +4,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
+	"time"
 
 	"github.com/kenesh/kenesh/internal/cli"
 )
@@ -95,5 +98,82 @@ func TestGCPercentFor(t *testing.T) {
 	t.Setenv("GOGC", "200")
 	if _, set := gcPercentFor(""); set {
 		t.Error("Badger with GOGC=200 given: serve set its own")
+	}
+}
+
+// The floor raises the percent while the live heap is small, so that the
+// heap grows by the headroom between collections, and leaves the least
+// percent once that share of the live heap is over the headroom.
+func TestGCFloorPercent(t *testing.T) {
+	g := newGCFloor(50, math.MaxInt64)
+	if g.headroom != gcHeadroom {
+		t.Fatalf("headroom %d without a limit; want %d", g.headroom, gcHeadroom)
+	}
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{
+		{0, maxGCPercent},
+		{1 << 20, maxGCPercent},
+		{48 << 20, 200},
+		{96 << 20, 100},
+		{128 << 20, 75},
+		{192 << 20, 50},
+		{400 << 20, 50},
+	} {
+		if got := g.percent(c.live); got != c.want {
+			t.Errorf("live %d MiB: percent %d, want %d", c.live>>20, got, c.want)
+		}
+	}
+	if g := newGCFloor(50, 256<<20); g.headroom != 64<<20 {
+		t.Errorf("headroom %d under a 256 MiB limit; want a quarter of it", g.headroom)
+	}
+	if g := newGCFloor(100, 0); g.headroom != gcHeadroom || g.percent(400<<20) != 100 {
+		t.Errorf("no limit given as 0, least percent 100: headroom %d, percent %d", g.headroom, g.percent(400<<20))
+	}
+}
+
+// Started, the floor sets the percent for the live heap after each
+// collection, and stops when told.
+func TestGCFloorTunes(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	gogc := func() uint64 {
+		s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	g := newGCFloor(50, math.MaxInt64)
+	g.headroom = 1 // any live heap is over it: the least percent
+	g.start()
+	defer g.stop()
+	if got := gogc(); got != 50 {
+		t.Fatalf("percent %d after start; want 50", got)
+	}
+	// Then a headroom of three live heaps, taken at the next collections.
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(live)
+	g.mu.Lock()
+	g.headroom = 3 * max(live[0].Value.Uint64(), 1<<20)
+	g.mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for gogc() < 150 {
+		if time.Now().After(deadline) {
+			t.Fatalf("percent %d after collections with the live heap a third of the headroom; want about 300", gogc())
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Stopped, it sets nothing more.
+	g.stop()
+	runtime.GC()
+	time.Sleep(10 * time.Millisecond)
+	debug.SetGCPercent(70)
+	for range 3 {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := gogc(); got != 70 {
+		t.Errorf("percent %d after stop and collections; want 70, as set", got)
 	}
 }

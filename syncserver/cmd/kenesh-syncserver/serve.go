@@ -100,14 +100,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	cfg.Logger = log
 	log.Info("kenesh-syncserver", "version", version.String())
 	cfg.Public.Off, cfg.Public.NoForm = !*publicOn, !*publicForm
-	if pct, set := gcPercentFor(cfg.Postgres); set {
-		debug.SetGCPercent(pct)
-	}
 	// The garbage of a memtable's flush and of compactions comes in bursts
 	// GOGC alone lets the heap grow by; a soft limit caps them.
 	limit, set := memoryLimitFor(fs, memLimit)
 	if set {
 		debug.SetMemoryLimit(limit)
+	}
+	if pct, set := gcPercentFor(cfg.Postgres); set {
+		floor := newGCFloor(pct, limit)
+		floor.start()
+		defer floor.stop()
 	}
 	if limit < math.MaxInt64 {
 		log.Info("memory limit", "bytes", limit, "limit", formatBytes(limit))

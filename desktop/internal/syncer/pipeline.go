@@ -12,8 +12,13 @@ import (
 	"github.com/kenesh/kenesh/shared/syncproto/syncclient"
 )
 
-// pushWindow is how many change sets a pipelined push has in flight.
-const pushWindow = 2
+// pushWindow is how many change sets a pipelined push has in flight. A
+// server that gives up the device's turn once a change set is queued for
+// its log's writer (ingest, store.QueuedAppender) judges the next ones
+// while that one's commit syncs: with three in flight, two can wait there
+// and commit together with one pair of syncs. Each one in flight is held
+// by the server (at most maxPushBytes of operations).
+const pushWindow = 3
 
 // flight is one change set of a pipelined push, on its way.
 type flight struct {

@@ -48,6 +48,53 @@ func BenchmarkPush(b *testing.B) {
 	}
 }
 
+// BenchmarkPushPipelined pushes change sets of MaxPushOps operations, as
+// the 100,000-record push does, with "inflight" of them on their way at
+// once, as a pipelined laptop sends them: each starts once the one before
+// has taken its device's turn. b.N is the number of operations;
+// changesets/group is what one group of appends (one commit, one pair of
+// syncs) took on average.
+func BenchmarkPushPipelined(b *testing.B) {
+	for _, inflight := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("inflight=%d", inflight), func(b *testing.B) {
+			ctx := context.Background()
+			st, g := newIngester(b, badgerstore.Options{}, nil)
+			dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
+			gen := storetest.NewDemoOps(dev.ID)
+			var sets [][]syncproto.WireOp
+			for i := 0; i < b.N; i += syncproto.MaxPushOps {
+				sets = append(sets, gen.Next(min(syncproto.MaxPushOps, b.N-i)))
+			}
+			slots := make(chan struct{}, inflight)
+			errs := make(chan error, len(sets))
+			groups0, cpu0 := st.AppendGroups(), cpuTime()
+			b.ResetTimer()
+			for _, ops := range sets {
+				slots <- struct{}{}
+				went := make(chan struct{})
+				go func() {
+					defer func() { <-slots }()
+					close(went)
+					res, err := g.Push(ctx, dev, ops)
+					if err == nil && res.Acked != ops[len(ops)-1].Seq {
+						err = fmt.Errorf("acked %d, want %d", res.Acked, ops[len(ops)-1].Seq)
+					}
+					errs <- err
+				}()
+				<-went
+			}
+			for range sets {
+				if err := <-errs; err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(len(sets))/float64(st.AppendGroups()-groups0), "changesets/group")
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+		})
+	}
+}
+
 // BenchmarkPushBody is BenchmarkPush from the request body on, as the
 // server takes a laptop's change set of 500 operations: the binary body
 // (protocol 2) decoded, judged and written. "ops" decodes it straight into

@@ -192,18 +192,16 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 	// process, this one finds a gap; on a store of several processes it
 	// then waits for that process's acknowledgement (store.AckWaiter)
 	// before it answers CodeGap, and the laptop would send it again.
-	turnDone, err := g.pushing.take(ctx, dev.ID)
-	if err != nil {
-		return nil, fmt.Errorf("push: %w", err)
-	}
-	defer func() {
-		if turnDone != nil {
-			turnDone()
-		}
-	}()
+	turn := &heldTurn{d: &g.pushing, id: dev.ID}
+	defer turn.leave()
 	var done Result // what attempts cut short by another push did
 	waited := false
 	for attempt := 0; ; attempt++ {
+		// Taken again after an attempt that gave it up once its change
+		// set was queued for the log's writer (apply).
+		if err := turn.take(ctx); err != nil {
+			return nil, fmt.Errorf("push: %w", err)
+		}
 		// What this process's push of the device before this one left
 		// (a pipelined laptop's change sets follow each other here): when
 		// this change set follows it, it is judged without reading the
@@ -212,7 +210,7 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 		if attempt == 0 {
 			known = g.pushing.judged(dev.ID)
 		}
-		res, err := g.push(ctx, dev, ops, pre, known, ahead)
+		res, err := g.push(ctx, dev, ops, pre, known, ahead, turn)
 		if res != nil {
 			g.pushing.acked(dev.ID, res.Acked, clockAt(ops, res.Acked, res.last))
 			// What an attempt cut short wrote is held by the next one: it
@@ -237,14 +235,10 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 			// it, wait, and look again once.
 			waited = true
 			g.gapsFound.Add(1)
-			turnDone()
-			turnDone = nil
+			turn.leave()
 			want := ops[0].Seq - 1
 			if !g.pushing.waitAcked(ctx, dev.ID, want, gapWait) {
 				g.waitForGap(ctx, dev.ID, want)
-			}
-			if turnDone, err = g.pushing.take(ctx, dev.ID); err != nil {
-				return nil, fmt.Errorf("push: %w", err)
 			}
 			// Judged again whether the wait filled the gap or not: the
 			// answer is what the store holds now.
@@ -321,10 +315,10 @@ func clockAt(ops []changeset.Op, seq uint64, last hlc.Timestamp) hlc.Timestamp {
 // takes a device's operations only in order (store.ErrSequence), so if
 // another process judged operations of the device since, nothing is
 // written and ops are looked at again as below.
-func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.Op, pre []checked, known judgedUpTo, ahead store.Ahead) (*Result, error) {
+func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.Op, pre []checked, known judgedUpTo, ahead store.Ahead, turn *heldTurn) (*Result, error) {
 	if known.follows(ops) {
 		res := &Result{Acked: known.acked}
-		err := g.pushFresh(ctx, dev, ops, pre, known.last, res, ahead)
+		err := g.pushFresh(ctx, dev, ops, pre, known.last, res, ahead, turn)
 		switch {
 		case err == nil:
 			return res, nil
@@ -390,7 +384,7 @@ func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.
 		res.last = prev
 		return res, nil
 	}
-	if err := g.pushFresh(ctx, dev, fresh, freshPre, prev, res, ahead); err != nil {
+	if err := g.pushFresh(ctx, dev, fresh, freshPre, prev, res, ahead, turn); err != nil {
 		if errors.Is(err, store.ErrSequence) {
 			return res, err
 		}
@@ -402,7 +396,7 @@ func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.
 // pushFresh judges and applies fresh, operations the store has not judged
 // that follow res.Acked, the last of which was dated prev; res gathers
 // what was done. On store.ErrSequence res holds what was written before.
-func (g *Ingester) pushFresh(ctx context.Context, dev *store.Device, fresh []changeset.Op, freshPre []checked, prev hlc.Timestamp, res *Result, ahead store.Ahead) error {
+func (g *Ingester) pushFresh(ctx context.Context, dev *store.Device, fresh []changeset.Op, freshPre []checked, prev hlc.Timestamp, res *Result, ahead store.Ahead, turn *heldTurn) error {
 	if fresh[0].Seq != res.Acked+1 {
 		return reqErr(syncproto.CodeGap, res.Acked, "the server holds this laptop's operations up to %d; this change set starts at %d", res.Acked, fresh[0].Seq)
 	}
@@ -418,7 +412,7 @@ func (g *Ingester) pushFresh(ctx context.Context, dev *store.Device, fresh []cha
 		prev = hlc.Timestamp(w.HLC)
 	}
 	if len(fresh) > 0 {
-		if err := g.apply(ctx, dev, fresh, freshPre[:len(fresh)], res, ahead); err != nil {
+		if err := g.apply(ctx, dev, fresh, freshPre[:len(fresh)], res, ahead, turn); err != nil {
 			return err
 		}
 	}
@@ -431,7 +425,20 @@ func (g *Ingester) pushFresh(ctx context.Context, dev *store.Device, fresh []cha
 
 // apply judges and writes ops in as few transactions as the store allows;
 // ahead is what statesAhead read of their records (nil: nothing).
-func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset.Op, pre []checked, res *Result, ahead store.Ahead) error {
+//
+// On a store that says when an Append is queued (store.QueuedAppender),
+// apply gives up the device's turn (turn, when not nil) once the Append of
+// all of ops is queued, telling the turn that ops are judged up to their
+// last (heldTurn.queued): the device's next change set, which a pipelined
+// laptop has sent already, then takes the turn and queues its Append
+// behind this one, to be judged in the same group of appends or the next,
+// instead of waiting for this one's commit and its two syncs. Groups of
+// several change sets of one laptop commit with one pair of syncs. Nothing
+// rests on this change set being accepted: the store takes the next one's
+// operations only after this one's (store.ErrSequence otherwise, and the
+// next one looks again at what the store holds), and each is answered
+// only after its own commit.
+func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset.Op, pre []checked, res *Result, ahead store.Ahead, turn *heldTurn) error {
 	var stop *clockError // an operation whose clock is impossible: apply what came before it
 	// most is how many operations a transaction was found to hold: once a
 	// change set had to be split, the rest goes in chunks of that size,
@@ -446,6 +453,7 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset
 			fit := 0
 			at := g.now().UTC()
 			ka, keyed := g.st.(store.KeyedAppender)
+			qa, queues := g.st.(store.QueuedAppender)
 			fn := func(w store.LogTx) error {
 				out = chunkOut{read: keyed, ahead: ahead} // the function may run again
 				if u, ok := w.(store.EntryUser); ok && pre[0].entry != nil {
@@ -461,6 +469,9 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset
 				// The store reads the change set's records with the
 				// others of its group of appends, at once (pgstore).
 				err = ka.AppendKeyed(ctx, recordKeys(ops[:limit]), fn)
+			} else if queues && turn != nil && limit == len(ops) {
+				last := &ops[limit-1]
+				err = qa.AppendQueued(ctx, fn, func() { turn.queued(last.Seq, last.HLC) })
 			} else {
 				err = g.st.Append(ctx, fn)
 			}
@@ -895,6 +906,39 @@ func trunc(s string) string {
 	return s
 }
 
+// heldTurn is a push's hold of its device's turn.
+type heldTurn struct {
+	d       *devTurns
+	id      string
+	release func() // nil: not held
+}
+
+// take takes the turn unless it is held.
+func (h *heldTurn) take(ctx context.Context) error {
+	if h.release != nil {
+		return nil
+	}
+	r, err := h.d.take(ctx, h.id)
+	h.release = r
+	return err
+}
+
+// leave gives up the turn if it is held.
+func (h *heldTurn) leave() {
+	if h.release != nil {
+		h.release()
+		h.release = nil
+	}
+}
+
+// queued records that the push's Append of the device's operations up to
+// seq, the last dated last, is queued for the log's writer, and gives up
+// the turn (apply).
+func (h *heldTurn) queued(seq uint64, last hlc.Timestamp) {
+	h.d.queued(h.id, seq, last)
+	h.leave()
+}
+
 // devTurns gives devices their turns, one holder per device at a time,
 // and lets a push that found a gap wait for a push of the same device
 // that came before it and is still on its way in this process.
@@ -908,7 +952,12 @@ type turn struct {
 	pushes int           // the device's pushes between arrive and leave here; the entry goes at 0
 	acked  uint64        // the highest acknowledgement a push of it here has reported
 	last   hlc.Timestamp // the clock of the device's operation acked (0: not known)
-	moved  chan struct{} // closed (and replaced) when pushes or acked change
+	// The last operation of the last change set of it whose Append was
+	// queued here (heldTurn.queued), and its clock: judged by the time the
+	// next Append queued runs, unless that Append fails.
+	queuedSeq  uint64
+	queuedLast hlc.Timestamp
+	moved      chan struct{} // closed (and replaced) when pushes or acked change
 }
 
 // arrive counts a push of device id as on its way in this process until
@@ -971,17 +1020,35 @@ func (d *devTurns) acked(id string, n uint64, last hlc.Timestamp) {
 	}
 }
 
-// judged is what the pushes of device id here have left: the highest
-// acknowledgement and, if known, its operation's clock. Read by the
-// holder of the device's turn, it is what the push before left (no other
-// push here changes it meanwhile); another process may have judged more.
-func (d *devTurns) judged(id string) judgedUpTo {
+// queued records that a push of device id here queued the Append of its
+// operations up to seq, the last dated last (heldTurn.queued).
+func (d *devTurns) queued(id string, seq uint64, last hlc.Timestamp) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if t := d.m[id]; t != nil {
-		return judgedUpTo{acked: t.acked, last: t.last}
+		t.queuedSeq, t.queuedLast = seq, last
 	}
-	return judgedUpTo{}
+}
+
+// judged is what the pushes of device id here have left: the highest
+// acknowledgement and, if known, its operation's clock, or, when the last
+// push queued its Append beyond that, what that Append is to leave (the
+// next Append queued runs after it). Read by the holder of the device's
+// turn, it is what the push before left (no other push here changes it
+// meanwhile); another process may have judged more, and the Append before
+// may fail: either way the store refuses what does not follow
+// (store.ErrSequence) and push looks again.
+func (d *devTurns) judged(id string) judgedUpTo {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t := d.m[id]
+	switch {
+	case t == nil:
+		return judgedUpTo{}
+	case t.queuedSeq > t.acked:
+		return judgedUpTo{acked: t.queuedSeq, last: t.queuedLast}
+	}
+	return judgedUpTo{acked: t.acked, last: t.last}
 }
 
 // waitAcked waits, at most for timeout, until a push of device id in this

@@ -4,6 +4,13 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/syncproto"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
+	"github.com/kenesh/kenesh/syncserver/internal/store/storetest"
 )
 
 // A device's pushes take turns: a second waits for the first (or gives up
@@ -43,5 +50,142 @@ func TestDeviceTurns(t *testing.T) {
 	defer d.mu.Unlock()
 	if len(d.m) != 0 {
 		t.Fatalf("turns kept after they are over: %v", d.m)
+	}
+}
+
+// holdWriter runs an Append whose function waits until the returned
+// release is called: the Appends queued meanwhile run together after it.
+func holdWriter(t *testing.T, st store.Log) (release func()) {
+	t.Helper()
+	held, free, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- st.Append(context.Background(), func(store.LogTx) error {
+			select {
+			case <-held:
+			default:
+				close(held)
+			}
+			<-free
+			return nil
+		})
+	}()
+	<-held
+	return func() {
+		close(free)
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// waitQueued waits until the device's pushes here have queued the Append
+// of its operations up to seq (devTurns.queued).
+func waitQueued(t *testing.T, g *Ingester, dev string, seq uint64) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); g.pushing.judged(dev).acked < seq; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the Append of %s up to %d not queued in 10 s", dev, seq)
+		}
+	}
+}
+
+// A laptop's pipelined change sets do not wait for each other's commit:
+// each gives up its device's turn once its Append is queued, so the next
+// one is judged in the same group of appends and three change sets commit
+// together, each acknowledged in full and only then answered.
+func TestPipelinedChangeSetsShareACommit(t *testing.T) {
+	ctx := context.Background()
+	st, g := newIngester(t, badgerstore.Options{}, nil)
+	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
+	gen := storetest.NewDemoOps(dev.ID)
+	release := holdWriter(t, st)
+	groups0 := st.AppendGroups()
+	type answer struct {
+		res *Result
+		err error
+	}
+	var answers []chan answer
+	var ends []uint64
+	for range 3 {
+		ops := gen.Next(50)
+		end := ops[len(ops)-1].Seq
+		a := make(chan answer, 1)
+		go func() {
+			res, err := g.Push(ctx, dev, ops)
+			a <- answer{res, err}
+		}()
+		waitQueued(t, g, dev.ID, end)
+		select {
+		case got := <-a:
+			t.Fatalf("change set up to %d answered before its commit: %+v, %v", end, got.res, got.err)
+		default:
+		}
+		answers, ends = append(answers, a), append(ends, end)
+	}
+	release()
+	for i, a := range answers {
+		got := <-a
+		if got.err != nil {
+			t.Fatalf("change set %d: %v", i, got.err)
+		}
+		if got.res.Acked != ends[i] || got.res.Accepted != 50 || len(got.res.Refused) > 0 {
+			t.Fatalf("change set %d: acked %d, %d accepted, refused %v; want %d, 50, none", i, got.res.Acked, got.res.Accepted, got.res.Refused, ends[i])
+		}
+	}
+	if n := st.AppendGroups() - groups0; n != 1 {
+		t.Fatalf("the three change sets committed in %d groups, want 1", n)
+	}
+	var acked uint64
+	if err := st.ReadLog(ctx, func(x store.LogReader) (err error) { acked, err = x.Acked(dev.ID); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if acked != ends[2] {
+		t.Fatalf("the store holds the device up to %d, want %d", acked, ends[2])
+	}
+}
+
+// When a change set's queued Append does not run (its laptop went away),
+// the change set queued behind it is answered as before this pipelining:
+// a gap at what the store holds, nothing of it written; sent again in
+// order, both are taken.
+func TestPipelinedChangeSetAfterOneThatLeft(t *testing.T) {
+	defer func(w time.Duration) { gapWait = w }(gapWait)
+	gapWait = 200 * time.Millisecond
+	ctx := context.Background()
+	st, g := newIngester(t, badgerstore.Options{}, nil)
+	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
+	gen := storetest.NewDemoOps(dev.ID)
+	first, second := gen.Next(40), gen.Next(40)
+	release := holdWriter(t, st)
+	gone, leave := context.WithCancel(ctx)
+	firstErr := make(chan error, 1)
+	go func() {
+		_, err := g.Push(gone, dev, first)
+		firstErr <- err
+	}()
+	waitQueued(t, g, dev.ID, first[len(first)-1].Seq)
+	secondErr := make(chan error, 1)
+	go func() {
+		_, err := g.Push(ctx, dev, second)
+		secondErr <- err
+	}()
+	waitQueued(t, g, dev.ID, second[len(second)-1].Seq)
+	leave()
+	if err := <-firstErr; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the change set whose laptop went away: %v, want context.Canceled", err)
+	}
+	release()
+	var perr *syncproto.Error
+	if err := <-secondErr; !errors.As(err, &perr) || perr.Code != syncproto.CodeGap || perr.Acked != 0 {
+		t.Fatalf("the change set behind it: %v, want a gap at 0", err)
+	}
+	for _, ops := range [][]syncproto.WireOp{first, second} {
+		res, err := g.Push(ctx, dev, ops)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Acked != ops[len(ops)-1].Seq || res.Accepted != len(ops) {
+			t.Fatalf("sent again: acked %d, %d accepted; want %d, %d", res.Acked, res.Accepted, ops[len(ops)-1].Seq, len(ops))
+		}
 	}
 }

@@ -92,3 +92,18 @@ type AheadReader interface {
 	// later reads of it read the store.
 	StateAhead(a Ahead, kind, id string) (*changeset.State, error)
 }
+
+// QueuedAppender is an optional extra of a Store, found by type assertion:
+// Append, calling queued once the Append has its place in the queue of
+// this process's log writer, before it runs. Every Append of this process
+// queued after that point runs after it (in a later group, or later in
+// the same transaction) and sees what it wrote if it committed. queued is
+// called at most once,
+// in the caller's goroutine, before AppendQueued returns; not at all when
+// the Append leaves before it is queued (its context ended). ingest gives
+// up a device's turn there, so that the device's next change set is
+// judged in the same group of appends or the next one, instead of waiting
+// for this one's commit and its syncs (badgerstore).
+type QueuedAppender interface {
+	AppendQueued(ctx context.Context, fn func(LogTx) error, queued func()) error
+}

@@ -53,6 +53,14 @@ type appendReq struct {
 // without every one before it. An Append whose context ends while it
 // waits leaves without running.
 func (s *Store) Append(ctx context.Context, fn func(store.LogTx) error) error {
+	return s.AppendQueued(ctx, fn, nil)
+}
+
+var _ store.QueuedAppender = (*Store)(nil)
+
+// AppendQueued implements store.QueuedAppender: queued is called once req
+// is in s.pending, where the groups take appends in order.
+func (s *Store) AppendQueued(ctx context.Context, fn func(store.LogTx) error, queued func()) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -64,6 +72,9 @@ func (s *Store) Append(ctx context.Context, fn func(store.LogTx) error) error {
 		req.lead <- struct{}{}
 	}
 	s.amu.Unlock()
+	if queued != nil {
+		queued()
+	}
 	for {
 		select {
 		case err := <-req.done:
@@ -253,6 +264,11 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 	}
 	return left
 }
+
+// AppendGroups is how many groups of appends the store has run (each one
+// transaction, committed with one pair of syncs): for tests and
+// benchmarks.
+func (s *Store) AppendGroups() int64 { return s.groups.Load() }
 
 // errRegroup drops a group's transaction to run it again with fewer
 // functions.

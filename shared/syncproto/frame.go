@@ -195,6 +195,12 @@ func (p *encoderPool) put(e *zstd.Encoder) { p.free <- e }
 
 // Encode wraps raw in a frame compressed with dictionary dict (0: none).
 func (c *Codec) Encode(raw []byte, dict uint32) ([]byte, error) {
+	return c.AppendEncode(make([]byte, 0, frameHeader+len(raw)/4+64), raw, dict)
+}
+
+// AppendEncode appends to dst the frame Encode makes: a server reuses
+// the buffers of its replies with it.
+func (c *Codec) AppendEncode(dst, raw []byte, dict uint32) ([]byte, error) {
 	if len(raw) > MaxRawBytes {
 		return nil, fmt.Errorf("%w: payload of %d bytes, at most %d", ErrFrame, len(raw), MaxRawBytes)
 	}
@@ -207,12 +213,14 @@ func (c *Codec) Encode(raw []byte, dict uint32) ([]byte, error) {
 		return nil, err
 	}
 	defer p.put(enc)
-	out := make([]byte, frameHeader, frameHeader+len(raw)/4+64)
-	copy(out, frameMagic[:])
-	binary.BigEndian.PutUint32(out[4:], dict)
-	binary.BigEndian.PutUint32(out[8:], uint32(len(raw)))
-	binary.BigEndian.PutUint32(out[12:], crc32.Checksum(raw, crcTable))
-	return enc.EncodeAll(raw, out), nil
+	at := len(dst)
+	dst = append(dst, make([]byte, frameHeader)...)
+	head := dst[at:]
+	copy(head, frameMagic[:])
+	binary.BigEndian.PutUint32(head[4:], dict)
+	binary.BigEndian.PutUint32(head[8:], uint32(len(raw)))
+	binary.BigEndian.PutUint32(head[12:], crc32.Checksum(raw, crcTable))
+	return enc.EncodeAll(raw, dst), nil
 }
 
 // DecodedLen is the payload length a frame declares, if frame starts like

@@ -61,6 +61,33 @@ func TestFrameRoundTripAndDictionary(t *testing.T) {
 	}
 }
 
+// AppendEncode appends Encode's frame to what dst holds, in dst's array
+// when it has room, in a new one when not.
+func TestAppendEncode(t *testing.T) {
+	c := codec(t)
+	raw, _ := json.Marshal(sampleRequest())
+	want, err := c.Encode(raw, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, room := range []int{0, 4, 1 << 10} {
+		dst := append(make([]byte, 0, 3+room), "abc"...)
+		got, err := c.AppendEncode(dst, raw, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got[:3], []byte("abc")) || !bytes.Equal(got[3:], want) {
+			t.Fatalf("room %d: %q, want abc then Encode's %d bytes", room, got, len(want))
+		}
+		if back, err := c.Decode(got[3:]); err != nil || !bytes.Equal(back, raw) {
+			t.Fatalf("room %d: decoded %q, %v", room, back, err)
+		}
+		if room >= len(want) && &got[0] != &dst[:1][0] {
+			t.Errorf("room %d for a frame of %d bytes: a new array", room, len(want))
+		}
+	}
+}
+
 func TestFrameRefusals(t *testing.T) {
 	c := codec(t)
 	raw := bytes.Repeat([]byte(`{"a":"Көл"}`), 1000)

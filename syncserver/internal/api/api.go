@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -387,20 +388,52 @@ func (h *Handler) handleSync(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	out, err := h.replyCodec(h.syncing.Load()).Encode(raw, h.bestDict(r.Header.Get(syncproto.HeaderDicts)))
+	out, err := h.replyCodec(h.syncing.Load()).AppendEncode(frameBufs.take(len(raw)/4+64), raw, h.bestDict(r.Header.Get(syncproto.HeaderDicts)))
+	m := h.cfg.Metrics
+	m.bytes.WithLabelValues("out", "decoded").Add(float64(len(raw)))
+	pageBufs.give(raw)
 	if err != nil {
 		h.fail(w, r, fmt.Errorf("encode the reply: %w", err))
 		return
 	}
-	m := h.cfg.Metrics
-	m.bytes.WithLabelValues("out", "decoded").Add(float64(len(raw)))
 	m.bytes.WithLabelValues("out", "compressed").Add(float64(len(out)))
 	m.syncDuration.Observe(h.now().Sub(start).Seconds())
 	h.cfg.Presence.Touch(dev.ID, h.now())
 	w.Header().Set("Content-Type", syncproto.ContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(http.StatusOK)
-	w.Write(out)
+	w.Write(out) // written by the time Write returns (HTTP/1 and 2 alike)
+	frameBufs.give(out)
+}
+
+// bufPool holds buffers of replies between syncs: a binary page and its
+// compressed frame, about 35 and 5 KiB each with 500 laptops syncing at
+// once, were a fifth of what the server allocated, and the collector ran
+// for them (BENCHMARKS.md, load6). A buffer is given back once nothing
+// holds it: the page once compressed, the frame once written to the
+// connection. Pages and frames have a pool each (pageBufs, frameBufs),
+// so that each takes buffers of about its size.
+type bufPool struct{ p sync.Pool }
+
+var pageBufs, frameBufs bufPool
+
+// maxPooledBuf: larger buffers (a new laptop's first pull's pages, up to
+// MaxPull) are left to the collector, not kept between syncs.
+const maxPooledBuf = 512 << 10
+
+// take is an empty buffer of at least n bytes' capacity.
+func (bp *bufPool) take(n int) []byte {
+	if b, ok := bp.p.Get().(*[]byte); ok && cap(*b) >= n {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, n)
+}
+
+// give gives b back; nothing may use it after.
+func (bp *bufPool) give(b []byte) {
+	if cap(b) > 0 && cap(b) <= maxPooledBuf {
+		bp.p.Put(&b)
+	}
 }
 
 // replyCodec is the codec a reply is compressed with while syncing sync
@@ -549,7 +582,7 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 		// Its buffer made once: a binary page takes about half its
 		// JSON's bytes (page.Bytes), and growing it from nothing was a
 		// fifth of what a loaded server allocated.
-		out, err := syncproto.AppendSyncResponseNames(make([]byte, 0, 64+page.Bytes*5/8), resp, page.Ops, page.Names, page.Changes)
+		out, err := syncproto.AppendSyncResponseNames(pageBufs.take(64+page.Bytes*5/8), resp, page.Ops, page.Names, page.Changes)
 		// A binary page is far smaller than its JSON (a third of it,
 		// TestBinaryPageBytes), but a varint can take more bytes than
 		// the decimal it replaces: should a page ever be larger than

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
@@ -184,5 +185,61 @@ func TestBulkLoadFindsStatesWrittenBeside(t *testing.T) {
 		if string(gb) != string(wb) {
 			t.Errorf("appeal %s after the bulk load:\n%s\nwant\n%s", id, gb, wb)
 		}
+	}
+}
+
+// A bulk load's window puts its rows in the index after it returns, beside
+// the next window's merge: a save made after it, the load's last window
+// and whatever changes the index later find every row of the windows
+// before them there, each record's newest.
+func TestBulkWindowRowsInTheIndex(t *testing.T) {
+	ctx := context.Background()
+	other := otherLaptop(t)
+	var ids []string
+	for range 150 {
+		a, err := other.CreateAppeal(ctx, appeal())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	first := pending(t, other, 0)
+	for _, id := range ids[:50] {
+		if _, err := other.EditAppeal(ctx, id, json.RawMessage(`{"summary":"оңдолду"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second := pending(t, other, first[len(first)-1].Seq)
+
+	bulk, bst := open(t, t.TempDir(), func() time.Time { return fixedNow })
+	defer bst.Close()
+	if err := bulk.BeginBulkLoad(ctx); err != nil {
+		t.Fatal(err)
+	}
+	count := func(text string) int {
+		t.Helper()
+		n, err := bulk.Count(records.Filter{Kind: domain.KindAppeal, Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := bulk.ApplyBulk(ctx, first, nil, 1, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bulk.CreateAppeal(ctx, appeal()); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(""); n != 151 {
+		t.Fatalf("after the first window and a save: %d appeals in the index, want 151", n)
+	}
+	if _, err := bulk.ApplyBulk(ctx, second, nil, 2, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bulk.ApplyBulk(ctx, nil, nil, 2, true); err != nil {
+		t.Fatal(err)
+	}
+	if n, edited := count(""), count("оңдолду"); n != 151 || edited != 50 {
+		t.Fatalf("after the last window: %d appeals in the index, %d edited; want 151, 50", n, edited)
 	}
 }

@@ -273,6 +273,7 @@ func (s *Service) HoldBackFuture(ctx context.Context) (int, error) {
 	if err := s.st.Commit(ctx, writes, map[string][]byte{metaFutureChecked: []byte(s.now().UTC().Format(time.RFC3339))}); err != nil {
 		return 0, fmt.Errorf("hold back operations from far ahead: %w", err)
 	}
+	s.awaitIndexing()
 	if err := s.ix.Put(rows...); err != nil {
 		s.log.Error("index update failed after holding back operations", "err", err)
 	}

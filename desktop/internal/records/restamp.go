@@ -156,6 +156,7 @@ func (s *Service) Restamp(ctx context.Context, from uint64) (int, error) {
 		return 0, fmt.Errorf("restamp: %w", err)
 	}
 	s.clock = clock
+	s.awaitIndexing()
 	if err := s.ix.Put(rows...); err != nil {
 		s.log.Error("index update failed after restamping", "err", err)
 	}

@@ -95,6 +95,11 @@ type Service struct {
 	// through every table of Badger's level 0, on the applier's path).
 	// nil otherwise; any other commit clears it.
 	bulkNew map[string]bool
+	// indexing, when not nil, is closed once the rows of a bulk load's
+	// window, put in the index after its apply returned (applyOps), are
+	// in it. Whatever changes the index next waits for it first
+	// (awaitIndexing), so rows go in in the order they were stored.
+	indexing chan struct{}
 	// author names this laptop in its operations: its registered name
 	// (the enrollment's, which the server knows it by), or its device
 	// name before enrollment. Never free text typed at save time: who

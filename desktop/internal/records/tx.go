@@ -35,6 +35,7 @@ type Tx struct {
 func (s *Service) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.awaitIndexing() // a save sees every record stored before it in the index
 	tx := &Tx{s: s, ctx: ctx, seq: s.seq.Load(), states: map[string]*changeset.State{}, meta: map[string][]byte{}, regnos: map[string]uint64{}}
 	lastClock := s.clock.Last()
 	if err := fn(tx); err != nil {

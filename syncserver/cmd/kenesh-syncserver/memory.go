@@ -88,19 +88,23 @@ func memoryLimitFor(fs *flag.FlagSet, flagged memoryLimit) (limit int64, set boo
 	return int64(flagged), true
 }
 
-// gcPercentFor says which GOGC serve sets when the operator set none: on
-// Badger (postgres empty) the collector runs at half the live heap, not
-// all of it, since most of what a large push allocates is Badger's
-// short-lived table buffers (measured taking one laptop's 500,000
-// operations: a peak of 1,081 MiB instead of 1,626, at the same speed).
-// On PostgreSQL the process holds no such buffers (a peak RSS of about
-// 60 MiB in the same push), and at half of so small a heap the collector
-// ran about once a change set: Go's default there (syncbench -postgres
-// -records 20000, alternated x2: server CPU 1.47, 1.49 s at 50 against
-// 1.19, 1.23 s at 100, peak RSS 57, 59 against 73, 71 MiB).
+// gcPercentFor says which GOGC serve sets (the least, gcFloor raising it
+// while the live heap is small) when the operator set none: on Badger
+// (postgres empty) the collector runs at half the live heap, not all of
+// it, since most of what a large push allocates is Badger's short-lived
+// table buffers (measured taking one laptop's 500,000 operations: a peak
+// of 1,081 MiB instead of 1,626, at the same speed). On PostgreSQL the
+// process holds no such buffers (a peak RSS of about 60 MiB in the same
+// push), and at half of so small a heap the collector ran about once a
+// change set: Go's default there (syncbench -postgres -records 20000,
+// alternated x2: server CPU 1.47, 1.49 s at 50 against 1.19, 1.23 s at
+// 100, peak RSS 57, 59 against 73, 71 MiB).
 func gcPercentFor(postgres string) (pct int, set bool) {
-	if os.Getenv("GOGC") != "" || postgres != "" {
+	switch {
+	case os.Getenv("GOGC") != "":
 		return 0, false
+	case postgres != "":
+		return 100, true
 	}
 	return 50, true
 }
@@ -150,7 +154,7 @@ func newGCFloor(minPct int, limit int64) *gcFloor {
 // (g.mu held, or g not started).
 func (g *gcFloor) percent(live uint64) int {
 	if live == 0 {
-		return maxGCPercent
+		return g.min // no collection yet
 	}
 	p := g.headroom * 100 / live
 	switch {

@@ -85,15 +85,15 @@ func TestMemoryLimitFor(t *testing.T) {
 	}
 }
 
-// serve collects at half the live heap on Badger, leaves Go's default on
+// serve collects at half the live heap on Badger, at Go's default on
 // PostgreSQL, and sets nothing when the operator set GOGC.
 func TestGCPercentFor(t *testing.T) {
 	t.Setenv("GOGC", "")
 	if pct, set := gcPercentFor(""); pct != 50 || !set {
 		t.Errorf("Badger: %d, %v; want 50, set", pct, set)
 	}
-	if _, set := gcPercentFor("postgres://db/kenesh"); set {
-		t.Error("PostgreSQL: a GOGC set, want Go's default")
+	if pct, set := gcPercentFor("postgres://db/kenesh"); pct != 100 || !set {
+		t.Errorf("PostgreSQL: %d, %v; want Go's default 100, set (for the floor)", pct, set)
 	}
 	t.Setenv("GOGC", "200")
 	if _, set := gcPercentFor(""); set {
@@ -113,7 +113,7 @@ func TestGCFloorPercent(t *testing.T) {
 		live uint64
 		want int
 	}{
-		{0, maxGCPercent},
+		{0, 50}, // no collection yet
 		{1 << 20, maxGCPercent},
 		{48 << 20, 200},
 		{96 << 20, 100},

@@ -596,14 +596,17 @@ func (g *Ingester) statesAhead(ctx context.Context, ops []changeset.Op, pre []ch
 	if !ok {
 		return nil
 	}
-	// Each record once, and not those created here: a push of new
-	// records (an ordinary backlog, each record's operations together,
-	// its first one its creation) would read each one's absence twice.
+	// Each record once, those created here too: a push of new records
+	// (an ordinary backlog, each record's operations together, its first
+	// one its creation) reads each one's absence here, outside the turn,
+	// and the Append takes it from there unless a state of it was put
+	// since (badgerstore: 0.46 s of Badger's lookups in the turns of a
+	// 100,000-record push).
 	keys := make([]store.RecordKey, 0, len(ops))
 	seen := make(map[store.RecordKey]bool, len(ops))
 	for i := range ops {
 		k := store.RecordKey{Kind: ops[i].Kind, ID: ops[i].Record}
-		if pre[i].ref == nil && !seen[k] && ops[i].Action != changeset.ActionCreate {
+		if pre[i].ref == nil && !seen[k] {
 			keys = append(keys, k)
 		}
 		seen[k] = true

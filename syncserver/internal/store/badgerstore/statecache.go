@@ -206,6 +206,14 @@ func (c *stateCache) admit(key []byte, v []byte, gen uint32) []byte {
 	return v
 }
 
+// unmoved says whether key's count is still gen: no append put a state
+// under key since gen was read.
+func (c *stateCache) unmoved(key []byte, gen uint32) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return *c.gen(key) == gen
+}
+
 // holds says whether the cache holds src itself under key: the state src
 // encodes is what the last commit left.
 func (c *stateCache) holds(key []byte, src []byte) bool {
@@ -221,14 +229,15 @@ var (
 )
 
 // ahead is what StatesAhead read: by state key, the decoded state and the
-// cached bytes it was decoded from.
+// cached bytes it was decoded from, or that Badger held none.
 type ahead struct {
 	m map[string]aheadState
 }
 
 type aheadState struct {
-	st  *changeset.State
+	st  *changeset.State // nil: Badger held no state under the key
 	src []byte
+	gen uint32 // with st nil: the key's count (stateCache.gens) before Badger was read
 }
 
 // StatesAhead implements store.StatesAhead: the states of records the
@@ -262,7 +271,7 @@ func (s *Store) StatesAhead(ctx context.Context, records []store.RecordKey) stor
 			continue
 		}
 		if st, err := changeset.DecodeState(src); err == nil {
-			a.m[string(key)] = aheadState{st, src}
+			a.m[string(key)] = aheadState{st: st, src: src}
 		}
 	}
 	if len(misses) > 0 {
@@ -271,6 +280,10 @@ func (s *Store) StatesAhead(ctx context.Context, records []store.RecordKey) stor
 			for _, m := range misses {
 				item, err := t.Get(m.key)
 				if errors.Is(err, badger.ErrKeyNotFound) {
+					// A new record, as most of an ordinary push's are:
+					// not looked for in Badger again in the Append
+					// while no put of it came since (StateAhead).
+					a.m[string(m.key)] = aheadState{gen: m.gen}
 					continue
 				}
 				if err != nil {
@@ -285,7 +298,7 @@ func (s *Store) StatesAhead(ctx context.Context, records []store.RecordKey) stor
 					continue
 				}
 				if st, err := changeset.DecodeState(src); err == nil {
-					a.m[string(m.key)] = aheadState{st, src}
+					a.m[string(m.key)] = aheadState{st: st, src: src}
 				}
 			}
 			return nil
@@ -300,7 +313,15 @@ func (w *logTx) StateAhead(a store.Ahead, kind, id string) (*changeset.State, er
 		key := stateKey(kind, id)
 		if e, ok := a.m[string(key)]; ok {
 			delete(a.m, string(key)) // given once
-			if !w.put[string(key)] && w.cache.holds(key, e.src) {
+			if e.st == nil && !w.put[string(key)] && w.cache.unmoved(key, e.gen) {
+				// No state then, and none put since: every put of a
+				// state moves its key's count, in PutState and again
+				// once its append committed or failed (keepPuts,
+				// forgetPuts), before the next group begins.
+				w.cache.hits.Add(1)
+				return nil, nil
+			}
+			if e.st != nil && !w.put[string(key)] && w.cache.holds(key, e.src) {
 				w.cache.hits.Add(1)
 				w.foundState(key)
 				return e.st, nil

@@ -263,3 +263,44 @@ func TestStatesAheadDuringAnAppend(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A record with no state when read ahead (a new one, as most of an
+// ordinary push's are) is not looked for in Badger again in the append
+// while no append put its state since; one put since, by a commit or by
+// the append itself, is read as put.
+func TestStatesAheadOfNewRecords(t *testing.T) {
+	ctx := context.Background()
+	st := openGroupStore(t)
+	fresh, committed, own := domain.NewID(), domain.NewID(), domain.NewID()
+	keys := []store.RecordKey{{Kind: "appeal", ID: fresh}, {Kind: "appeal", ID: committed}, {Kind: "appeal", ID: own}}
+	a := st.StatesAhead(ctx, keys).(*ahead)
+	if len(a.m) != 3 {
+		t.Fatalf("read ahead %d records, want 3 (none of them has a state)", len(a.m))
+	}
+	if err := st.Append(ctx, rewrite(committed, "", "v1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	hits := st.states.hits.Load()
+	if got := aheadSummary(t, st, a, fresh); got != "" || st.states.hits.Load() != hits+1 {
+		t.Fatalf("read %q (%d hits), want no state, from the read ahead", got, st.states.hits.Load()-hits)
+	}
+	if got := aheadSummary(t, st, a, committed); got != `"v1"` {
+		t.Fatalf("read %q, want the state committed after the read ahead", got)
+	}
+	err := st.Append(ctx, func(w store.LogTx) error {
+		if err := rewrite(own, "", "v1", 2)(w); err != nil {
+			return err
+		}
+		s, err := w.(store.AheadReader).StateAhead(a, "appeal", own)
+		if err != nil {
+			return err
+		}
+		if s == nil || string(s.Fields["summary"].Value) != `"v1"` {
+			return fmt.Errorf("read %v, want this append's own put", s)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

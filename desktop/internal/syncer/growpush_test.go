@@ -50,3 +50,28 @@ func TestGrowPull(t *testing.T) {
 		t.Fatalf("after a slow page: %d; want %d", got, pullBytes)
 	}
 }
+
+// A bulk load's page is judged by what the link carries in a round trip:
+// 4 MB in a second keeps its size (the laptop applies a window beside the
+// pull), 4 MB in 16 x quickRound does not, nor 256 KB in quickRound; out
+// of a bulk load the round trip is judged as it is.
+func TestPullRound(t *testing.T) {
+	most := syncproto.MaxPullBytes
+	for _, c := range []struct {
+		name  string
+		rtt   time.Duration
+		limit int
+		bulk  bool
+		want  int
+	}{
+		{"bulk, 4 MB in a second", time.Second, most, true, most},
+		{"bulk, 4 MB slowly", 16 * quickRound, most, true, pullBytes},
+		{"bulk, 256 KB slowly", quickRound, pullBytes, true, pullBytes},
+		{"bulk, 1 MB quickly", 3 * quickRound / 4, 1 << 20, true, 2 << 20},
+		{"not bulk, 4 MB in a second", time.Second, most, false, pullBytes},
+	} {
+		if got := min(growPull(c.limit, true, pullRound(c.rtt, c.limit, c.bulk)), most); got != c.want {
+			t.Errorf("%s: the next page %d, want %d", c.name, got, c.want)
+		}
+	}
+}

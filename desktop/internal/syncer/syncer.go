@@ -330,7 +330,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		if rtt := s.now().Sub(sent); err == nil {
 			c.SetQuickLink(rtt < quickRound)
 			limOps, limBytes = growPush(limOps, limBytes, len(ops), size, rtt)
-			limPull = min(growPull(limPull, resp.More, rtt), s.pullMost)
+			limPull = min(growPull(limPull, resp.More, pullRound(rtt, limPull, ap.bulk)), s.pullMost)
 		}
 		if !ap.bulk {
 			if aerr := ap.wait(sum); aerr != nil {
@@ -620,6 +620,22 @@ func (a *applier) wait(sum *Summary) error {
 func growPush(ops, bytes, n, size int, rtt time.Duration) (int, int) {
 	full := n >= ops || size >= bytes*3/4 // by either limit
 	return grow(ops, pushOps, syncproto.MaxPushOps, full, rtt), grow(bytes, pushBytes, maxPushBytes, full, rtt)
+}
+
+// pullRound is the round trip of a page asked for with limit that
+// growPull judges: rtt, or in a bulk load rtt for each pullBytes of limit.
+// A bulk load pulls its next window while the laptop applies the one
+// before it, on the same cores, and its 4 MB pages' round trips went over
+// quickRound for the laptop's own work, not the link's: the pages shrank
+// to 256 KB and a 20,000-record first pull made 33-37 requests instead of
+// 17-26 (BENCHMARKS.md, issue 15, pull6). Judged by what the link carries
+// in a round trip, a bulk load's pages still shrink on a slow link (256 KB
+// that take quickRound or more).
+func pullRound(rtt time.Duration, limit int, bulk bool) time.Duration {
+	if !bulk || limit <= pullBytes {
+		return rtt
+	}
+	return rtt * pullBytes / time.Duration(limit)
 }
 
 // growPull returns the page size to ask for after a page that took rtt;

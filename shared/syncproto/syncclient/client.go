@@ -380,11 +380,27 @@ func (c *Client) post(ctx context.Context, path, contentType string, body []byte
 	}
 	defer resp.Body.Close()
 	c.noteDate(resp)
-	data, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	data, err := readBody(resp, limit)
 	if err != nil {
 		return nil, unreachable(err)
 	}
 	return answer(resp, data, contentType)
+}
+
+// readBody reads an answer's body, at most limit bytes: into one buffer of
+// its declared length when it declares one within the limit (io.ReadAll
+// grows its buffer from 512 bytes, copying what it read each time: about
+// 4% of the CPU of syncbench's 500 laptops, which read 5 KiB frames, and
+// 8 MiB of copies for a first pull's 4 MiB page), else as before.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= limit {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit))
 }
 
 // answer is what an answer means: its body, when it is a success of the

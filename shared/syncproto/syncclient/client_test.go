@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,6 +229,40 @@ func TestUnreachable(t *testing.T) {
 	cancel()
 	if _, err := c.Health(ctx); !errors.Is(err, context.Canceled) || errors.Is(err, syncproto.ErrUnreachable) {
 		t.Fatalf("cancelled: %v", err)
+	}
+}
+
+// An answer cut off before the length it declares is the server out of
+// reach (the sync is tried again), not a frame to decode.
+func TestAnswerCutOff(t *testing.T) {
+	cd := codec(t)
+	frame, err := cd.EncodeJSON(syncproto.SyncResponse{Proto: syncproto.Proto, Acked: 3}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cut atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", syncproto.ContentType)
+		w.Header().Set("Content-Length", strconv.Itoa(len(frame)))
+		if cut.Load() {
+			w.Write(frame[:len(frame)/2])
+			return
+		}
+		w.Write(frame)
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL, Options{Codec: cd, Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	resp, err := c.Sync(context.Background(), &syncproto.SyncRequest{Device: "d"})
+	if err != nil || resp.Acked != 3 {
+		t.Fatalf("whole answer: %+v, %v", resp, err)
+	}
+	cut.Store(true)
+	if _, err := c.Sync(context.Background(), &syncproto.SyncRequest{Device: "d"}); !errors.Is(err, syncproto.ErrUnreachable) {
+		t.Fatalf("answer cut off: %v; want the server out of reach", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/kenesh/kenesh/shared/hlc"
 )
@@ -291,11 +292,19 @@ func DecodeState(data []byte) (*State, error) {
 		devs[i] = r.str()
 	}
 	n := r.count(len(data))
-	s.Fields = make(map[string]FieldValue, n)
-	s.order = make([]string, 0, n)
+	// The fields are read first and their names copied into one string,
+	// not one each: a state has a few dozen, and decoding the states of a
+	// spread push, each once per operation, spent a third of its time
+	// on them.
+	type field struct {
+		name []byte
+		f    FieldValue
+	}
+	var buf [32]field // nearly every record's, on the stack
+	fs := buf[:0]
+	size := 0
 	for i := 0; i < n && r.err == nil; i++ {
-		name := r.str()
-		s.order = append(s.order, name)
+		name := r.bytes()
 		f := FieldValue{Value: r.bytes(), HLC: hlc.Timestamp(r.uvarint())}
 		if d := r.uvarint(); d < uint64(len(devs)) {
 			f.Device = devs[d]
@@ -304,10 +313,25 @@ func DecodeState(data []byte) (*State, error) {
 		}
 		f.Seq = r.uvarint()
 		f.Base = hlc.Timestamp(r.uvarint())
-		s.Fields[name] = f
+		fs = append(fs, field{name, f})
+		size += len(name)
 	}
 	if err := r.done(); err != nil {
 		return nil, fmt.Errorf("record state: %w", err)
+	}
+	var names strings.Builder
+	names.Grow(size)
+	for i := range fs {
+		names.Write(fs[i].name)
+	}
+	all := names.String()
+	s.Fields = make(map[string]FieldValue, len(fs))
+	s.order = make([]string, 0, len(fs))
+	for i := range fs {
+		name := all[:len(fs[i].name)]
+		all = all[len(name):]
+		s.order = append(s.order, name)
+		s.Fields[name] = fs[i].f
 	}
 	return &s, nil
 }

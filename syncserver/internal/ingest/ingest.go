@@ -286,6 +286,9 @@ func (g *Ingester) waitForGap(ctx context.Context, dev string, want uint64) {
 type judgedUpTo struct {
 	acked uint64
 	last  hlc.Timestamp
+	// queued: acked is where a push's queued Append is to leave the
+	// device (devTurns.queued), not yet committed.
+	queued bool
 }
 
 // follows says whether ops begin right after the operations known judged.
@@ -322,13 +325,19 @@ func (g *Ingester) push(ctx context.Context, dev *store.Device, ops []changeset.
 		switch {
 		case err == nil:
 			return res, nil
+		case known.queued && res.Acked == known.acked:
+			// Nothing written, and the acknowledgement an answer would
+			// carry is of an Append that may not have committed (a clock
+			// stopped the change set before its Append, say): judged
+			// again below on what the store holds, which waits for that
+			// commit or finds it failed (a gap).
 		case !errors.Is(err, store.ErrSequence):
 			return nil, err
 		case res.Acked != known.acked:
 			return res, err
 		}
-		// Nothing written: the store holds more of the device than this
-		// process knew.
+		// Nothing written: the store holds more or less of the device
+		// than this process knew.
 	}
 	res := &Result{}
 	var fresh []changeset.Op
@@ -1049,7 +1058,7 @@ func (d *devTurns) judged(id string) judgedUpTo {
 	case t == nil:
 		return judgedUpTo{}
 	case t.queuedSeq > t.acked:
-		return judgedUpTo{acked: t.queuedSeq, last: t.queuedLast}
+		return judgedUpTo{acked: t.queuedSeq, last: t.queuedLast, queued: true}
 	}
 	return judgedUpTo{acked: t.acked, last: t.last}
 }

@@ -189,3 +189,42 @@ func TestPipelinedChangeSetAfterOneThatLeft(t *testing.T) {
 		}
 	}
 }
+
+// A change set answered without an Append of its own (its first
+// operation's clock goes back) while the one before it is queued but not
+// committed is not told that one's acknowledgement: when that one never
+// commits (its laptop went away), the answer holds only what the store
+// holds.
+func TestPipelinedChangeSetAnsweredBeforeTheOneBeforeCommits(t *testing.T) {
+	defer func(w time.Duration) { gapWait = w }(gapWait)
+	gapWait = 200 * time.Millisecond
+	ctx := context.Background()
+	st, g := newIngester(t, badgerstore.Options{}, nil)
+	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
+	gen := storetest.NewDemoOps(dev.ID)
+	first, second := gen.Next(40), gen.Next(40)
+	second[0].HLC = first[len(first)-1].HLC // not after the laptop's previous change
+	release := holdWriter(t, st)
+	gone, leave := context.WithCancel(ctx)
+	firstErr := make(chan error, 1)
+	go func() {
+		_, err := g.Push(gone, dev, first)
+		firstErr <- err
+	}()
+	waitQueued(t, g, dev.ID, first[len(first)-1].Seq)
+	secondErr := make(chan error, 1)
+	go func() {
+		_, err := g.Push(ctx, dev, second)
+		secondErr <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // the second judged meanwhile
+	leave()
+	if err := <-firstErr; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the change set whose laptop went away: %v, want context.Canceled", err)
+	}
+	release()
+	var perr *syncproto.Error
+	if err := <-secondErr; !errors.As(err, &perr) || perr.Acked != 0 {
+		t.Fatalf("the change set behind it: %v, want an error acknowledging nothing (the store holds nothing)", err)
+	}
+}

@@ -69,6 +69,17 @@ func NewMetrics(countDevices func(context.Context) (active, revoked int, err err
 	return m
 }
 
+// CountAppendGroups adds kenesh_append_groups_total, read from groups at
+// each scrape: the groups of appends (commits of one or more change sets)
+// the store has run in this process (store.AppendGroupCounter). Against
+// the push requests it says whether change sets share commits.
+func (m *Metrics) CountAppendGroups(groups func() int64) {
+	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: "kenesh", Name: "append_groups_total",
+		Help: "Groups of appends run by this process: transactions, each committing one or more change sets.",
+	}, func() float64 { return float64(groups()) }))
+}
+
 // Handler serves the metrics in Prometheus's text format: on the metrics
 // listener (kenesh-syncserver serve --metrics-listen), never to laptops.
 func (m *Metrics) Handler() http.Handler {

@@ -96,6 +96,9 @@ func NewHandlers(ctx context.Context, st store.Store, o Options) (*Handlers, err
 	au.Reserve(ing.ServerDevice())
 	presence := auth.NewPresence()
 	metrics := api.NewMetrics(st.CountDevices)
+	if gc, ok := st.(store.AppendGroupCounter); ok {
+		metrics.CountAppendGroups(gc.AppendGroups)
+	}
 	var fs *files.Service
 	if o.Blobs != nil {
 		if fs, err = files.New(files.Config{Store: st, Blobs: o.Blobs, Key: o.Key, Quota: o.FilesQuota, MaterialQuota: o.MaterialsQuota, Logger: o.Logger}); err != nil {

@@ -107,3 +107,12 @@ type AheadReader interface {
 type QueuedAppender interface {
 	AppendQueued(ctx context.Context, fn func(LogTx) error, queued func()) error
 }
+
+// AppendGroupCounter is an optional extra of a Store, found by type
+// assertion: how many groups of appends (transactions that commit one or
+// more change sets together) this process has run since it opened the
+// store. Served as a metric, so that a benchmark or an operator can see
+// whether the change sets of a push share commits (requests per group).
+type AppendGroupCounter interface {
+	AppendGroups() int64
+}

@@ -96,6 +96,7 @@ func (e *env) push(ctx context.Context) error {
 	cpu0, ownCPU0, db0, pouch0 := srv.cpu(), cpuSeconds(os.Getpid()), dbCPU(), e.pouchCPU()
 	mem := srv.watchMemory()
 	out0 := e.around()
+	groups0, groupsOK := srv.appendGroups(ctx)
 	t0 = time.Now()
 	sum, err := l.syncAll(ctx)
 	pushStop()
@@ -104,9 +105,12 @@ func (e *env) push(ctx context.Context) error {
 		return err
 	}
 	k := &side{Seconds: time.Since(t0).Seconds(), Requests: sum.Requests, Records: gen.Appeals, Ops: sum.Sent, Conns: link.Conns()}
+	if groups, ok := srv.appendGroups(ctx); ok && groupsOK {
+		k.Groups = groups - groups0
+	}
 	k.Up, k.Down = link.Bytes()
 	e.res.PushK = k
-	slog.Info("kenesh push", "records", k.Records, "ops", k.Ops, "seconds", k.Seconds, "bytes", k.bytes(), "requests", k.Requests,
+	slog.Info("kenesh push", "records", k.Records, "ops", k.Ops, "seconds", k.Seconds, "bytes", k.bytes(), "requests", k.Requests, "groups", k.Groups,
 		"server_cpu_s", srv.cpu()-cpu0, "client_cpu_s", cpuSeconds(os.Getpid())-ownCPU0, "postgres_cpu_s", dbCPU()-db0,
 		"pouchdb_cpu_s", e.pouchCPU()-pouch0, "server_memory", e.res.PushMem, e.outside("Kenesh push", out0, k.Seconds))
 	if sum.Sent != gen.Ops {

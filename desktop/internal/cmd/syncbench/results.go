@@ -19,9 +19,13 @@ type side struct {
 	Up       int64   `json:"bytes_up"`
 	Down     int64   `json:"bytes_down"`
 	Requests int     `json:"requests"`
-	Conns    int64   `json:"connections"`
-	Records  int     `json:"records"`
-	Ops      int     `json:"operations,omitempty"`
+	// Groups is how many groups of appends the server committed the
+	// requests in (0: not counted: PouchDB, or a server without the
+	// metric).
+	Groups  int64 `json:"groups,omitempty"`
+	Conns   int64 `json:"connections"`
+	Records int   `json:"records"`
+	Ops     int   `json:"operations,omitempty"`
 }
 
 func (s *side) bytes() int64 { return s.Up + s.Down }
@@ -173,6 +177,9 @@ func (r *results) print(out io.Writer) {
 		row("  bytes on the wire", mb(k.bytes()), orDash(p, func(p *side) string { return mb(p.bytes()) }),
 			ratioStr(float64(k.bytes()), pv(p, bytesF)), "<= 0.25x", met(p != nil, ratio(float64(k.bytes()), pv(p, bytesF)) <= 0.25))
 		row("  seconds / requests", fmt.Sprintf("%.1f s / %d", k.Seconds, k.Requests), orDash(p, func(p *side) string { return fmt.Sprintf("%.1f s / %d", p.Seconds, p.Requests) }), "", "", "")
+		if k.Groups > 0 {
+			row("  groups of appends (commits)", fmt.Sprintf("%d (%.2f requests a group)", k.Groups, float64(k.Requests)/float64(k.Groups)), "", "", "", "")
+		}
 	}
 	if r.PullK != nil {
 		k, p := r.PullK, r.PullP

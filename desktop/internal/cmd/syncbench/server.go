@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -57,6 +58,7 @@ type server struct {
 type proc struct {
 	cmd     *exec.Cmd
 	addr    string
+	metrics string // its metrics listener (--metrics-listen)
 	logPath string
 	exited  chan struct{}
 }
@@ -81,7 +83,11 @@ func startServer(ctx context.Context, bin, dir string, extra ...string) (*server
 		if err != nil {
 			return nil, err
 		}
-		p := &proc{addr: addr, logPath: filepath.Join(dir, fmt.Sprintf("server-%d.log", i)), exited: make(chan struct{})}
+		maddr, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		p := &proc{addr: addr, metrics: maddr, logPath: filepath.Join(dir, fmt.Sprintf("server-%d.log", i)), exited: make(chan struct{})}
 		logf, err := os.Create(p.logPath)
 		if err != nil {
 			s.stop()
@@ -93,7 +99,8 @@ func startServer(ctx context.Context, bin, dir string, extra ...string) (*server
 		// record's state in the middle of whichever phase was timed then
 		// (2.2 s of the server's CPU in PouchDB's first pull of a
 		// 100,000-record run under load).
-		args := append(append(append([]string{"serve"}, s.store...), files...), "--listen", addr, "--rate", "0", "--files-sweep-every", "0", "--log-level", "warn")
+		args := append(append(append([]string{"serve"}, s.store...), files...), "--listen", addr, "--rate", "0", "--files-sweep-every", "0", "--log-level", "warn",
+			"--metrics-listen", maddr)
 		p.cmd = exec.Command(bin, append(args, extra...)...)
 		p.cmd.Stdout, p.cmd.Stderr = logf, logf
 		if err := p.cmd.Start(); err != nil {
@@ -134,6 +141,60 @@ func (s *server) cpu() float64 {
 		t += cpuSeconds(p.cmd.Process.Pid)
 	}
 	return t
+}
+
+// appendGroups is how many groups of appends (commits of one or more
+// change sets) the server's processes have run, summed from their metrics
+// (kenesh_append_groups_total); ok is false if a process does not serve
+// the counter (a server from before it).
+func (s *server) appendGroups(ctx context.Context) (n int64, ok bool) {
+	for _, p := range s.procs {
+		v, found, err := scrapeMetric(ctx, "http://"+p.metrics+"/metrics", "kenesh_append_groups_total")
+		if err != nil {
+			slog.Warn("scrape the server's metrics", "err", err)
+			return 0, false
+		}
+		if !found {
+			return 0, false
+		}
+		n += int64(v)
+	}
+	return n, true
+}
+
+// scrapeMetric reads one unlabelled sample from a Prometheus text page.
+func scrapeMetric(ctx context.Context, url, name string) (v float64, found bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, false, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, false, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, false, fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return metricValue(resp.Body, name)
+}
+
+// metricValue finds the sample "name value" in Prometheus's text format.
+func metricValue(r io.Reader, name string) (v float64, found bool, err error) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 2 && f[0] == name {
+			v, err := strconv.ParseFloat(f[1], 64)
+			if err != nil {
+				return 0, false, fmt.Errorf("metric %s: %q: %w", name, sc.Text(), err)
+			}
+			return v, true, nil
+		}
+	}
+	return 0, false, sc.Err()
 }
 
 // dbCPU is the CPU time of the PostgreSQL cluster's processes (0 on

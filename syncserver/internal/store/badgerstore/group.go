@@ -57,6 +57,7 @@ func (s *Store) Append(ctx context.Context, fn func(store.LogTx) error) error {
 }
 
 var _ store.QueuedAppender = (*Store)(nil)
+var _ store.AppendGroupCounter = (*Store)(nil)
 
 // AppendQueued implements store.QueuedAppender: queued is called once req
 // is in s.pending, where the groups take appends in order.
@@ -266,8 +267,8 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 }
 
 // AppendGroups is how many groups of appends the store has run (each one
-// transaction, committed with one pair of syncs): for tests and
-// benchmarks.
+// transaction, committed with one pair of syncs; store.AppendGroupCounter):
+// for the metrics, tests and benchmarks.
 func (s *Store) AppendGroups() int64 { return s.groups.Load() }
 
 // errRegroup drops a group's transaction to run it again with fewer

@@ -53,6 +53,7 @@ func (s *Store) Append(ctx context.Context, fn func(store.LogTx) error) error {
 }
 
 var _ store.KeyedAppender = (*Store)(nil)
+var _ store.AppendGroupCounter = (*Store)(nil)
 
 // AppendKeyed implements store.KeyedAppender: Append, with the records
 // keys name read for the whole group in the round trip that takes the log
@@ -121,6 +122,11 @@ func (s *Store) commitGroupSafe(group []*appendReq) (left []*appendReq) {
 	}()
 	return s.commitGroup(group)
 }
+
+// AppendGroups is how many groups of appends this process has begun (each
+// one transaction; store.AppendGroupCounter): for the metrics, tests and
+// benchmarks.
+func (s *Store) AppendGroups() int64 { return s.groups.Load() }
 
 // commitGroup runs group's functions in one transaction and tells each
 // its result; those it had no room for are returned, to wait for the next

@@ -193,12 +193,12 @@ func (s *Service) applyOps(ctx context.Context, ops []*changeset.Op, bad []held,
 			recs[key] = rec
 			order = append(order, rec)
 		}
-		fields, conflicts, err := rec.state.Apply(op)
+		changed, conflicts, err := mergeOp(rec.state, op)
 		if err != nil {
 			return res, err
 		}
 		res.Applied++
-		if len(fields) > 0 || len(conflicts) > 0 {
+		if changed || len(conflicts) > 0 {
 			res.Changed++
 			rec.touched = true
 		}

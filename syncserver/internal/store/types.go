@@ -141,3 +141,40 @@ type Page struct {
 	More     bool   // more entries may wait after Cursor
 	Head     uint64 // the last server seq given when the page was read
 }
+
+// pageStart is the room a page's slices are made with when its first
+// operation is added: under 500 laptops syncing at once each page holds
+// about 115 operations, and growing Ops, Names and Changes from nothing
+// one doubling at a time was a fifth of a Badger pull's CPU (24
+// allocations a page, and twice the bytes copied).
+const pageStart = 64
+
+// Add appends op to the page as an engine's pull found it: enc its
+// encoding (kept in Encoded unless lim sizes operations with Size), e its
+// Tail entry (its names and changes in order, with lim.Names), size what
+// it takes of the page.
+func (p *Page) Add(op *changeset.Op, enc []byte, e *TailOp, size int, lim *PullLimits) {
+	encoded := lim.Encode != nil || lim.Size == nil
+	if p.Ops == nil {
+		n := pageStart
+		if lim.MaxOps > 0 {
+			n = min(n, lim.MaxOps)
+		}
+		p.Ops = make([]*changeset.Op, 0, n)
+		if encoded {
+			p.Encoded = make([][]byte, 0, n)
+		}
+		if lim.Names {
+			p.Names, p.Changes = make([][]string, 0, n), make([][]changeset.Change, 0, n)
+		}
+	}
+	p.Ops = append(p.Ops, op)
+	if encoded {
+		p.Encoded = append(p.Encoded, enc)
+	}
+	if lim.Names {
+		p.Names = append(p.Names, e.NamesOf())
+		p.Changes = append(p.Changes, e.Changes)
+	}
+	p.Bytes += size
+}

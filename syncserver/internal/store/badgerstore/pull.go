@@ -128,15 +128,7 @@ func (s *Store) Pull(ctx context.Context, scope store.Scope, exclude string, aft
 				p.More = true
 				return nil
 			}
-			p.Ops = append(p.Ops, op)
-			if lim.Encode != nil || lim.Size == nil {
-				p.Encoded = append(p.Encoded, enc)
-			}
-			if lim.Names {
-				p.Names = append(p.Names, e.NamesOf())
-				p.Changes = append(p.Changes, e.Changes)
-			}
-			p.Bytes += size
+			p.Add(op, enc, e, size, &lim)
 			p.Cursor = seq
 			c.advance()
 		}

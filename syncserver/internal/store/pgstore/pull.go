@@ -318,15 +318,7 @@ func page(rows []logRow, held [][]*store.TailOp, p *store.Page, withHead bool, e
 				p.More = true
 				return n, seen, true, nil
 			}
-			p.Ops = append(p.Ops, op)
-			if lim.Encode != nil || lim.Size == nil {
-				p.Encoded = append(p.Encoded, enc)
-			}
-			if lim.Names {
-				p.Names = append(p.Names, e.NamesOf())
-				p.Changes = append(p.Changes, e.Changes)
-			}
-			p.Bytes += size
+			p.Add(op, enc, e, size, &lim)
 			p.Cursor = seq
 		}
 	}

@@ -76,20 +76,30 @@ func countJSONRequest(raw []byte) (Counts, error) {
 	ops, fields, opFields := 0, 0, 0
 	inOps := func() bool { return depth >= 3 && st[2].counted }
 	for i := 0; i < len(raw); i++ {
-		c := raw[i]
 		if inString {
-			switch c {
-			case '\\':
-				i++
-			case '"':
+			// To the string's end, or to its next escape, in two
+			// IndexBytes rather than a byte at a time: most of a
+			// request's bytes are in its strings (the walk was 16 µs
+			// of a 5-operation request's 2.8 KB, counted twice a sync).
+			end := bytes.IndexByte(raw[i:], '"')
+			if end < 0 {
+				end = len(raw) - i
+			}
+			if esc := bytes.IndexByte(raw[i:i+end], '\\'); esc >= 0 {
+				i += esc + 1 // the escaped byte, which the loop steps over
+				continue
+			}
+			i += end
+			if i < len(raw) {
 				inString = false
 				if keyStart >= 0 {
-					lastKey = raw[keyStart:min(i, len(raw))]
+					lastKey = raw[keyStart:i]
 					keyStart = -1
 				}
 			}
 			continue
 		}
+		c := raw[i]
 		switch c {
 		case ' ', '\t', '\n', '\r':
 		case '"':

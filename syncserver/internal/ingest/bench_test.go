@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
@@ -51,7 +53,9 @@ func BenchmarkPush(b *testing.B) {
 // BenchmarkPushPipelined pushes change sets of MaxPushOps operations, as
 // the 100,000-record push does, with "inflight" of them on their way at
 // once, as a pipelined laptop sends them: each starts once the one before
-// has taken its device's turn. b.N is the number of operations;
+// has arrived. (Started together, two could arrive in either order when a
+// group of two freed their slots at once, and the later one, finding a
+// gap with nothing of its device on its way before it, was refused.) b.N is the number of operations;
 // changesets/group is what one group of appends (one commit, one pair of
 // syncs) took on average.
 func BenchmarkPushPipelined(b *testing.B) {
@@ -69,19 +73,28 @@ func BenchmarkPushPipelined(b *testing.B) {
 			errs := make(chan error, len(sets))
 			groups0, cpu0 := st.AppendGroups(), cpuTime()
 			b.ResetTimer()
-			for _, ops := range sets {
+			arrivals0 := g.pushing.arrivals.Load()
+			for i, ops := range sets {
 				slots <- struct{}{}
-				went := make(chan struct{})
+				finished := make(chan struct{})
 				go func() {
 					defer func() { <-slots }()
-					close(went)
+					defer close(finished)
 					res, err := g.Push(ctx, dev, ops)
 					if err == nil && res.Acked != ops[len(ops)-1].Seq {
 						err = fmt.Errorf("acked %d, want %d", res.Acked, ops[len(ops)-1].Seq)
 					}
 					errs <- err
 				}()
-				<-went
+			arrived:
+				for g.pushing.arrivals.Load()-arrivals0 <= int64(i) {
+					select {
+					case <-finished: // (refused before it arrived)
+						break arrived
+					default:
+						runtime.Gosched()
+					}
+				}
 			}
 			for range sets {
 				if err := <-errs; err != nil {
@@ -170,4 +183,24 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPrejudge is the checks of a change set of MaxPushOps demo
+// operations before its device's turn (prejudge). b.N is the number of
+// operations.
+func BenchmarkPrejudge(b *testing.B) {
+	_, g := newIngester(b, badgerstore.Options{}, nil)
+	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB", Name: "secretary"}
+	wire := storetest.NewDemoOps(dev.ID).Next(syncproto.MaxPushOps)
+	ops := make([]changeset.Op, len(wire))
+	for i := range wire {
+		ops[i] = syncproto.OpFromWire(&wire[i])
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i += len(ops) {
+		pre := g.prejudge(dev, ops, false)
+		if pre[0].ref != nil {
+			b.Fatal(pre[0].ref.Message)
+		}
+	}
 }

@@ -957,6 +957,10 @@ func (h *heldTurn) queued(seq uint64, last hlc.Timestamp) {
 type devTurns struct {
 	mu sync.Mutex
 	m  map[string]*turn
+	// arrivals counts the pushes that arrived, of every device: for
+	// benchmarks that start a device's pushes in order, as a laptop's
+	// reach the server.
+	arrivals atomic.Int64
 }
 
 type turn struct {
@@ -986,6 +990,7 @@ func (d *devTurns) arrive(id string) (leave func()) {
 	}
 	t.pushes++
 	d.mu.Unlock()
+	d.arrivals.Add(1)
 	return func() {
 		d.mu.Lock()
 		if t.pushes--; t.pushes == 0 {

@@ -50,7 +50,7 @@ func (s *Store) WriteBulk(ctx context.Context, writes []Write) error {
 	if err := s.checkSpace(); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
-	var list kvList
+	list := bulkList{kvList: make(kvList, 0, bulkEntries(writes))}
 	err := s.db.View(func(txn *badger.Txn) error {
 		for _, w := range writes {
 			if err := putWriteTo(txn, &list, w); err != nil {
@@ -78,6 +78,74 @@ func (s *Store) WriteBulk(ctx context.Context, writes []Write) error {
 		return fmt.Errorf("save: %w", classify(err))
 	}
 	return nil
+}
+
+// bulkEntries is about how many keys putWriteTo gives for writes: an
+// operation's and its history entry, a state's, its index row's and its
+// search text's (conflicts and held operations, rare, are not counted).
+func bulkEntries(writes []Write) int {
+	n := 0
+	for _, w := range writes {
+		if w.Op != nil {
+			n += 2
+		}
+		if w.State != nil {
+			n += 3
+		}
+	}
+	return n
+}
+
+// bulkList is a bulk load's kvList with the bytes of its keys and values
+// in an arena of large chunks: a window's 100,000 keys and values were as
+// many allocations and more (each value encoded into a slice grown from
+// nothing), an eighth of a new laptop's first pull's allocations
+// (BENCHMARKS.md, pull7 helper). Badger's WriteBatch keeps what it is
+// given until it is flushed, and the list lives until WriteBulk returns.
+type bulkList struct {
+	kvList
+	arena []byte
+}
+
+// bulkChunk is the size of an arena chunk: a few hundred operations.
+const bulkChunk = 256 << 10
+
+// room returns a slice of length 0 to append a key of n bytes to, or a
+// value of about n bytes (more is fine: append then gives it memory of
+// its own), kept once keep is given what was appended. A nil list (a
+// transaction: Badger keeps what Txn.Set is given until the commit) gives
+// memory of its own.
+func (l *bulkList) room(n int) []byte {
+	if l == nil {
+		return make([]byte, 0, n)
+	}
+	return l.take(n)
+}
+
+// valueRoom is room for a value whose size is not known: a nil list gives
+// nil to append to.
+func (l *bulkList) valueRoom(n int) []byte {
+	if l == nil {
+		return nil
+	}
+	return l.take(n)
+}
+
+func (l *bulkList) take(n int) []byte {
+	if cap(l.arena)-len(l.arena) < n {
+		l.arena = make([]byte, 0, max(bulkChunk, n))
+	}
+	return l.arena[len(l.arena):len(l.arena)]
+}
+
+// keep marks b, appended to room's slice, as taken from the arena (unless
+// append moved it: it is then memory of its own), and returns it with no
+// room to grow into what the arena gives next.
+func (l *bulkList) keep(b []byte) []byte {
+	if l != nil && len(b) <= cap(l.arena)-len(l.arena) {
+		l.arena = l.arena[:len(l.arena)+len(b)]
+	}
+	return b[:len(b):len(b)]
 }
 
 // kvList collects a bulk load's keys in the order putWriteTo gives them.

@@ -1,14 +1,19 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/dgraph-io/badger/v4"
+
 	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/hlc"
 )
 
 func TestKVListSorted(t *testing.T) {
@@ -154,4 +159,74 @@ func lastOfEach() kvList {
 		l = append(l, kvEntry{k: []byte(fmt.Sprintf("o:k%d", k)), v: []byte(strconv.Itoa(490 + k))})
 	}
 	return l
+}
+
+// TestBulkListArena checks that a bulk load's keys and values, made in
+// bulkList's arena, are those putWriteTo gives a transaction, and that
+// none was overwritten by what came after it: operations and states of
+// every size (small, larger than an operation's or a state's first room,
+// larger than a chunk), over several chunks, with index rows.
+func TestBulkListArena(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), newKey(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var writes []Write
+	for i := range 3000 {
+		var st changeset.State
+		title := fmt.Sprintf("Асанова %d ", i)
+		switch i % 100 {
+		case 7:
+			title += strings.Repeat("кеңеш ", 400) // past opRoom and stateRoom
+		case 42:
+			title += strings.Repeat("кеңеш ", 30_000) // past a chunk
+		}
+		w := write(fmt.Sprintf("dev%d", i%3), uint64(i+1), hlc.Timestamp(1000+i), fmt.Sprintf("r%d", i/2), title, &st)
+		if i%2 == 0 {
+			w.State, w.IndexRow = nil, nil
+		} else {
+			w.SearchText = []byte(strings.ToLower(title))
+		}
+		writes = append(writes, w)
+	}
+	var plain collect
+	list := bulkList{kvList: make(kvList, 0, bulkEntries(writes))}
+	err = s.db.View(func(txn *badger.Txn) error {
+		for _, w := range writes {
+			if err := putWriteTo(txn, &plain, w); err != nil {
+				return err
+			}
+			if err := putWriteTo(txn, &list, w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.kvList) != len(plain) || len(list.kvList) != bulkEntries(writes) {
+		t.Fatalf("%d entries in the arena's list, %d written to a plain sink, %d expected", len(list.kvList), len(plain), bulkEntries(writes))
+	}
+	for i, e := range list.kvList {
+		if !bytes.Equal(e.k, plain[i].k) || !bytes.Equal(e.v, plain[i].v) || e.del != plain[i].del {
+			t.Fatalf("entry %d: %q = %.40q, want %q = %.40q", i, e.k, e.v, plain[i].k, plain[i].v)
+		}
+	}
+}
+
+// collect is a sink that is not a bulkList: putWriteTo gives it keys and
+// values of their own, as it gives a transaction.
+type collect kvList
+
+func (c *collect) Set(k, v []byte) error {
+	*c = append(*c, kvEntry{k: k, v: v})
+	return nil
+}
+
+func (c *collect) Delete(k []byte) error {
+	*c = append(*c, kvEntry{k: k, del: true})
+	return nil
 }

@@ -42,13 +42,28 @@ func metaKey(name string) []byte { return []byte(spaceMeta + name) }
 
 func stateKey(kind, id string) []byte { return []byte(spaceState + kind + ":" + id) }
 
+// recordKeyLen is the length of a record's state, index row or search
+// text key (the spaces' prefixes are of one length).
+func recordKeyLen(kind, id string) int { return len(spaceState) + len(kind) + 1 + len(id) }
+
+// appendRecordKey appends the key of kind/id in space (spaceState,
+// spaceIndex or spaceText) to k.
+func appendRecordKey(k []byte, space, kind, id string) []byte {
+	k = append(k, space...)
+	k = append(k, kind...)
+	k = append(k, ':')
+	return append(k, id...)
+}
+
 func indexKey(kind, id string) []byte { return []byte(spaceIndex + kind + ":" + id) }
 
 func textKey(kind, id string) []byte { return []byte(spaceText + kind + ":" + id) }
 
 func opKey(device string, seq uint64) []byte {
-	return appendOpKey(make([]byte, 0, len(spaceOp)+len(device)+1+8), device, seq)
+	return appendOpKey(make([]byte, 0, opKeyLen(device)), device, seq)
 }
+
+func opKeyLen(device string) int { return len(spaceOp) + len(device) + 1 + 8 }
 
 // appendOpKey appends opKey(device, seq) to k.
 func appendOpKey(k []byte, device string, seq uint64) []byte {
@@ -63,7 +78,20 @@ func opPrefix(device string) []byte { return []byte(spaceOp + device + ":") }
 func historyPrefix(kind, id string) []byte { return []byte(spaceHistory + kind + ":" + id + ":") }
 
 func historyKey(kind, id string, hlc uint64, device string, seq uint64) []byte {
-	k := historyPrefix(kind, id)
+	return appendHistoryKey(make([]byte, 0, historyKeyLen(kind, id, device)), kind, id, hlc, device, seq)
+}
+
+func historyKeyLen(kind, id, device string) int {
+	return len(spaceHistory) + len(kind) + 1 + len(id) + 1 + 8 + 1 + len(device) + 1 + 8
+}
+
+// appendHistoryKey appends historyKey(kind, id, hlc, device, seq) to k.
+func appendHistoryKey(k []byte, kind, id string, hlc uint64, device string, seq uint64) []byte {
+	k = append(k, spaceHistory...)
+	k = append(k, kind...)
+	k = append(k, ':')
+	k = append(k, id...)
+	k = append(k, ':')
 	k = binary.BigEndian.AppendUint64(k, hlc)
 	k = append(k, ':')
 	k = append(k, device...)

@@ -277,11 +277,13 @@ func putWriteTo(txn *badger.Txn, out sink, w Write) error {
 	if !validPart(op.Kind) || !validPart(op.Record) || !validPart(op.Device) {
 		return fmt.Errorf("%w: bad id in %s", changeset.ErrInvalidOp, op.ID())
 	}
-	ob, err := op.AppendBinary(nil)
+	arena, _ := out.(*bulkList)
+	ob, err := op.AppendBinary(arena.valueRoom(opRoom))
 	if err != nil {
 		return err
 	}
-	ok := opKey(op.Device, op.Seq)
+	ob = arena.keep(ob)
+	ok := arena.keep(appendOpKey(arena.room(opKeyLen(op.Device)), op.Device, op.Seq))
 	if err := out.Set(ok, ob); err != nil {
 		return err
 	}
@@ -295,7 +297,9 @@ func putWriteTo(txn *badger.Txn, out sink, w Write) error {
 			return err
 		}
 	}
-	if err := out.Set(historyKey(op.Kind, op.Record, uint64(op.HLC), op.Device, op.Seq), ok); err != nil {
+	hk := arena.room(historyKeyLen(op.Kind, op.Record, op.Device))
+	hk = arena.keep(appendHistoryKey(hk, op.Kind, op.Record, uint64(op.HLC), op.Device, op.Seq))
+	if err := out.Set(hk, ok); err != nil {
 		return err
 	}
 	if st != nil {
@@ -323,21 +327,32 @@ func putWriteTo(txn *badger.Txn, out sink, w Write) error {
 // putStateTo writes st and, if row is not nil, its index row and search
 // text.
 func putStateTo(out sink, st *changeset.State, row, text []byte) error {
-	sb, err := st.AppendBinary(nil)
+	arena, _ := out.(*bulkList)
+	sb, err := st.AppendBinary(arena.valueRoom(stateRoom))
 	if err != nil {
 		return err
 	}
-	if err := out.Set(stateKey(st.Kind, st.ID), sb); err != nil {
+	sb = arena.keep(sb)
+	n := recordKeyLen(st.Kind, st.ID)
+	if err := out.Set(arena.keep(appendRecordKey(arena.room(n), spaceState, st.Kind, st.ID)), sb); err != nil {
 		return err
 	}
 	if row == nil {
 		return nil
 	}
-	if err := out.Set(indexKey(st.Kind, st.ID), row); err != nil {
+	if err := out.Set(arena.keep(appendRecordKey(arena.room(n), spaceIndex, st.Kind, st.ID)), row); err != nil {
 		return err
 	}
-	return out.Set(textKey(st.Kind, st.ID), text)
+	return out.Set(arena.keep(appendRecordKey(arena.room(n), spaceText, st.Kind, st.ID)), text)
 }
+
+// What an operation's and a state's encodings are given room for at first
+// (an appeal's create is ~1-2 KB, a step a few hundred bytes; a larger one
+// grows into memory of its own).
+const (
+	opRoom    = 2 << 10
+	stateRoom = 4 << 10
+)
 
 func deletePrefix(txn *badger.Txn, out sink, prefix []byte) error {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})

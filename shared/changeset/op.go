@@ -102,48 +102,82 @@ var ErrInvalidOp = errors.New("invalid operation")
 // Validate checks the shape of an operation (not its meaning, which is the
 // domain's job): ids present, known action, bounded fields, valid JSON.
 func (o *Op) Validate() error {
+	_, err := o.ValidateBound()
+	return err
+}
+
+// Bound is a bound on o's size as JSON (syncproto's WireOp) and in its
+// storage encoding (AppendBinary): a byte of a string takes at most six as
+// JSON and one stored, and the rest of an operation, a field and a settled
+// value at most 256, 64 and 64 bytes either way.
+func (o *Op) Bound() int {
+	n := o.headBound()
+	for name, c := range o.Fields {
+		n += fieldBound(name, &c)
+	}
+	return n
+}
+
+func (o *Op) headBound() int {
+	return 256 + 6*(len(o.Device)+len(o.Kind)+len(o.Record)+len(o.Council)+len(o.Action)+len(o.Author))
+}
+
+func fieldBound(name string, c *Change) int {
+	n := 64 + 6*len(name) + len(c.Value) + len(c.Settles)*64
+	for _, v := range c.Settles {
+		n += 6 * len(v.Device)
+	}
+	return n
+}
+
+// ValidateBound is Validate and, when o is valid, Bound, in one pass over
+// o's fields (a server checking a push of 500,000 operations walked each
+// one's field map once for each).
+func (o *Op) ValidateBound() (bound int, err error) {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w %s/%d: %s", ErrInvalidOp, o.Device, o.Seq, fmt.Sprintf(format, a...))
 	}
 	switch {
 	case o.Device == "":
-		return bad("no device")
+		return 0, bad("no device")
 	case o.Seq == 0:
-		return bad("sequence numbers start at 1")
+		return 0, bad("sequence numbers start at 1")
 	case o.HLC == 0:
-		return bad("no timestamp")
+		return 0, bad("no timestamp")
 	case o.Kind == "" || o.Record == "":
-		return bad("no record kind or id")
+		return 0, bad("no record kind or id")
 	case len(o.Fields) == 0:
-		return bad("no fields")
+		return 0, bad("no fields")
 	case len(o.Fields) > MaxFieldsPerOp:
-		return bad("%d fields, at most %d", len(o.Fields), MaxFieldsPerOp)
+		return 0, bad("%d fields, at most %d", len(o.Fields), MaxFieldsPerOp)
 	}
 	switch o.Action {
 	case ActionCreate, ActionUpdate, ActionDelete:
 	default:
-		return bad("unknown action %q", o.Action)
+		return 0, bad("unknown action %q", o.Action)
 	}
+	bound = o.headBound()
 	for name, ch := range o.Fields {
 		if name == "" || len(name) > MaxFieldNameLen || !utf8.ValidString(name) || strings.IndexByte(name, 0) >= 0 {
-			return bad("bad field name %q", name)
+			return 0, bad("bad field name %q", name)
 		}
 		if len(ch.Value) > MaxValueBytes {
-			return bad("field %q is %d bytes, at most %d", name, len(ch.Value), MaxValueBytes)
+			return 0, bad("field %q is %d bytes, at most %d", name, len(ch.Value), MaxValueBytes)
 		}
 		if !ValidJSON(ch.Value) {
-			return bad("field %q is not valid JSON", name)
+			return 0, bad("field %q is not valid JSON", name)
 		}
 		if len(ch.Settles) > MaxSettles {
-			return bad("field %q settles %d values, at most %d", name, len(ch.Settles), MaxSettles)
+			return 0, bad("field %q settles %d values, at most %d", name, len(ch.Settles), MaxSettles)
 		}
 		for _, v := range ch.Settles {
 			if v.HLC == 0 || v.Device == "" || len(v.Device) > MaxDeviceLen || !utf8.ValidString(v.Device) || strings.ContainsAny(v.Device, ":\x00") {
-				return bad("field %q settles a value that names no write (%s of %q)", name, v.HLC, v.Device)
+				return 0, bad("field %q settles a value that names no write (%s of %q)", name, v.HLC, v.Device)
 			}
 		}
+		bound += fieldBound(name, &ch)
 	}
-	return nil
+	return bound, nil
 }
 
 // ValidJSON is json.Valid, quicker for the values most fields hold: a

@@ -388,10 +388,18 @@ func OpFromWire(w *WireOp) changeset.Op {
 // push's server CPU (3%), for an answer the decoders' limits (ErrLimit)
 // and Validate give already.
 func CheckOp(o *changeset.Op) error {
-	if err := o.Validate(); err != nil {
-		return fmt.Errorf("operation %s/%d: %w", o.Device, o.Seq, err)
+	_, err := CheckOpBound(o)
+	return err
+}
+
+// CheckOpBound is CheckOp, also returning o's changeset.Op.Bound when o
+// is valid, from the same pass over its fields.
+func CheckOpBound(o *changeset.Op) (int, error) {
+	bound, err := o.ValidateBound()
+	if err != nil {
+		return 0, fmt.Errorf("operation %s/%d: %w", o.Device, o.Seq, err)
 	}
-	return nil
+	return bound, nil
 }
 
 // decodeBinaryRequest decodes protocol 2's binary body into a request

@@ -666,7 +666,8 @@ func (g *Ingester) prejudge(dev *store.Device, ops []changeset.Op, trusted bool)
 		sent := &ops[i]
 		c := &pre[i]
 		c.op = sent
-		if err := syncproto.CheckOp(sent); err != nil {
+		bound, err := syncproto.CheckOpBound(sent)
+		if err != nil {
 			c.ref = &auth.Refusal{Code: syncproto.CodeInvalid, Message: err.Error()}
 			continue
 		}
@@ -674,9 +675,9 @@ func (g *Ingester) prejudge(dev *store.Device, ops []changeset.Op, trusted bool)
 			named[i] = *sent
 			named[i].Author = dev.Name
 			c.op = &named[i]
+			bound += 6 * (len(dev.Name) - len(sent.Author)) // opBound(c.op), from the same pass
 		}
 		op := c.op
-		bound := opBound(op)
 		switch {
 		case syncproto.CheckOpNames(op) != nil:
 			// Names are the protocol's rule, which every store's keys rely on.
@@ -889,19 +890,8 @@ func overOpBytes(op *changeset.Op, bound int) bool {
 }
 
 // opBound is a bound on op's size as a WireOp and in its storage encoding
-// (changeset.Op.AppendBinary): a byte of a string takes at most six as
-// JSON and one stored, and the rest of an operation, a field and a settled
-// value at most 256, 64 and 64 bytes either way.
-func opBound(op *changeset.Op) int {
-	n := 256 + 6*(len(op.Device)+len(op.Kind)+len(op.Record)+len(op.Council)+len(op.Action)+len(op.Author))
-	for name, c := range op.Fields {
-		n += 64 + 6*len(name) + len(c.Value) + len(c.Settles)*64
-		for _, v := range c.Settles {
-			n += 6 * len(v.Device)
-		}
-	}
-	return n
-}
+// (changeset.Op.Bound; prejudge has it from syncproto.CheckOpBound).
+func opBound(op *changeset.Op) int { return op.Bound() }
 
 // checkedWhole reports the kinds whose record is checked as a whole after
 // an operation is merged (merge), so merged into a copy first.

@@ -61,7 +61,7 @@ func TestRestoreFormat0(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if f, err := s.Format(); err != nil || f.Format != 3 {
+	if f, err := s.Format(); err != nil || f.Format != 4 {
 		t.Fatalf("format after restoring a backup of format 0: %+v %v", f, err)
 	}
 	n, err := s.Head(ctx)

@@ -23,7 +23,7 @@ var _ store.Exporter = (*Store)(nil)
 // councils' waiting counts, the owners' chunk usage) is not given: the
 // items it is derived from are.
 func (s *Store) Export(ctx context.Context, fn func(store.Item) error) error {
-	return s.view(ctx, func(x *txn) error {
+	return s.statesView(ctx, func(x *txn) error {
 		if err := x.exportMeta(fn); err != nil {
 			return err
 		}

@@ -25,14 +25,16 @@ import (
 //	1  0.5.0: formats are kept
 //	2  the batched log: the log, the pull indexes and the judgements an entry per Append, not per operation (batch.go, migrate.go)
 //	3  log batches may be packed (S2, batch.go); those of format 2 are read as they are
+//	4  records' states may be behind the log, up to m:states_at (dirty.go): a release before it would miss the operations after
 var storeFormat = badgerdb.Format{
 	Key:     metaKey("format"),
-	Current: 3,
+	Current: 4,
 	What:    "the server's data",
 	Migrations: []badgerdb.Migration{
 		{Name: "formats are kept from now on; the layout is unchanged", Run: func(context.Context, *badger.DB) error { return nil }},
 		{Name: "the log, its pull indexes and the judgements are kept in batches, a change set per entry", Run: batchLog},
 		{Name: "log batches are packed from now on; those written before are read as they are", Run: func(context.Context, *badger.DB) error { return nil }},
+		{Name: "records' states are written in windows from now on; a store without the mark holds every state", Run: func(context.Context, *badger.DB) error { return nil }},
 	},
 }
 

@@ -128,7 +128,16 @@ func (s *Store) runGroup() {
 	s.pending = slices.Delete(s.pending, 0, n)
 	s.amu.Unlock()
 
+	s.writer.Lock()
 	left := s.commitGroupSafe(group)
+	// Its callers are answered; the next group waits for a window of
+	// states written, if one is due (dirty.go).
+	if err := s.writeIfDue(); err != nil {
+		// What the groups committed is in the cache and the log (a
+		// crash merges it again); the next group tries again.
+		s.logFlushError(err)
+	}
+	s.writer.Unlock()
 
 	s.amu.Lock()
 	s.pending = append(left, s.pending...)
@@ -188,12 +197,12 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 			if err != nil {
 				return err
 			}
-			w := &logTx{txn: x, head: head, acked: map[string]uint64{}, ops: items{b: (*buf)[:0]}, states: (*sbuf)[:0], cache: &s.states, tracked: &s.tracked}
+			w := &logTx{txn: x, head: head, acked: map[string]uint64{}, ops: items{b: (*buf)[:0]}, states: (*sbuf)[:0], cache: &s.states, tracked: &s.tracked, maxBatch: s.db.MaxBatchSize()}
 			last = w
 			defer func() { *buf, *sbuf = w.ops.b, w.states }() // grown: kept for the next group
 			ran := 0
 			for i, r := range run {
-				if ran > 0 && x.size+int64(len(w.ops.b)) >= s.db.MaxBatchSize()/2 {
+				if ran > 0 && x.size+w.stateBytes+int64(len(w.ops.b)) >= s.db.MaxBatchSize()/2 {
 					// The rest wait for the next group rather than
 					// risk finding the transaction full, which runs
 					// the group's functions again. The operations'

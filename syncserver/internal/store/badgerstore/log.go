@@ -69,8 +69,11 @@ type logTx struct {
 	// keys of those this transaction read and found.
 	cache     *stateCache
 	statePuts []statePut
-	put       map[string]bool // the keys of statePuts
-	found     map[string]bool
+	put       map[string][]byte // the last encoding put of each key of statePuts
+	// stateBytes are the bytes of statePuts' keys and encodings; maxBatch
+	// is what a Badger transaction holds (0: no bound).
+	stateBytes, maxBatch int64
+	found                map[string]bool
 
 	// tracked tells the appeals no tracking names (tracked.go); nil:
 	// every appeal may have some.
@@ -279,15 +282,32 @@ func (w *logTx) PutState(st *changeset.State) error {
 	}
 	b = b[:len(b):len(b)]
 	key := stateKey(st.Kind, st.ID)
-	// Not read from the cache again until this transaction commits
-	// (stateCache.keepPuts).
-	w.cache.drop(key)
-	w.statePuts = append(w.statePuts, statePut{key: string(key), enc: b, read: w.found[string(key)]})
+	read := w.found[string(key)]
+	w.cache.touch(key) // a read ahead of another push made before is not taken
+	w.statePuts = append(w.statePuts, statePut{key: string(key), enc: b, read: read})
 	if w.put == nil {
-		w.put = map[string]bool{}
+		w.put = map[string][]byte{}
 	}
-	w.put[string(key)] = true
-	return w.set(key, b)
+	w.put[string(key)] = b
+	if !read {
+		// A record created (or a state put without reading it) is
+		// written with its operation, as before: an ordinary push
+		// creates its records once, and keeping them would only take
+		// memory.
+		return w.set(key, b)
+	}
+	// A state rewritten is written to Badger later, in a window of
+	// states (dirty.go): kept in the cache as dirty once this
+	// transaction commits (stateCache.keepPuts); until then this
+	// transaction reads it from w.put. It counts against the group's
+	// bound like what the group writes to Badger (group.go), and a
+	// function that puts more than a transaction holds is refused as if
+	// Badger had refused it: what a group holds in memory stays bounded.
+	w.stateBytes += int64(len(key) + len(b))
+	if w.maxBatch > 0 && w.size+w.stateBytes >= w.maxBatch {
+		return fmt.Errorf("%w: states of %d bytes", store.ErrTxnTooBig, w.stateBytes)
+	}
+	return nil
 }
 
 // State implements store.LogReader: a state this transaction has not put
@@ -299,11 +319,14 @@ func (w *logTx) State(kind, id string) (*changeset.State, error) {
 	}
 	key := stateKey(kind, id)
 	var st *changeset.State
-	// A state this transaction put is read from Badger's transaction,
-	// which gives it as put: PutState dropped it from the cache, but a
-	// read ahead of another push may have put it there again, as the
-	// last commit left it, before this transaction commits.
-	if b := w.cache.get(key); b != nil && !w.put[string(key)] {
+	// A state this transaction put is read as it put it; the cache
+	// holds what the last commit left.
+	if b, ok := w.put[string(key)]; ok {
+		var err error
+		if st, err = changeset.DecodeState(b); err != nil {
+			return nil, err
+		}
+	} else if b := w.cache.get(key); b != nil {
 		var err error
 		if st, err = changeset.DecodeState(b); err != nil {
 			return nil, err
@@ -526,7 +549,13 @@ func (s *Store) Refusals(ctx context.Context, dev string, fn func(store.Refusal)
 // State implements store.States.
 func (s *Store) State(ctx context.Context, kind, id string) (*changeset.State, error) {
 	var st *changeset.State
-	err := s.view(ctx, func(x *txn) (err error) { st, err = x.State(kind, id); return err })
+	var err error
+	if b := s.states.get(stateKey(kind, id)); b != nil && validPart(kind) && validPart(id) {
+		// What the last commit left, which Badger may not hold yet.
+		st, err = changeset.DecodeState(b)
+	} else {
+		err = s.view(ctx, func(x *txn) (err error) { st, err = x.State(kind, id); return err })
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s %s: %w", kind, id, err)
 	}
@@ -545,12 +574,14 @@ func (s *Store) EachState(ctx context.Context, kind string, fn func(*changeset.S
 		}
 		prefix += kind + ":"
 	}
-	return s.scan(ctx, []byte(prefix), func(_, v []byte) error {
-		st, err := changeset.DecodeState(bytes.Clone(v)) // v is Badger's until fn returns; st may outlive it
-		if err != nil {
-			return err
-		}
-		return fn(st)
+	return s.statesView(ctx, func(x *txn) error {
+		return badgerdb.Scan(ctx, x.t, []byte(prefix), func(_, v []byte) error {
+			st, err := changeset.DecodeState(bytes.Clone(v)) // v is Badger's until fn returns; st may outlive it
+			if err != nil {
+				return err
+			}
+			return fn(st)
+		})
 	})
 }
 

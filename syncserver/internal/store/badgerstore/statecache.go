@@ -21,19 +21,20 @@ import (
 // seeked a table, decompressed and decrypted a block: a third of the
 // server's CPU in a spread push (BENCHMARKS.md, issue 15, spread3).
 //
-// Only appends use it (logTx.State), and only the states they wrote
-// themselves: record states are written nowhere else (logTx.PutState, in
-// an Append), Badger locks the directory to this process, and appends run
-// one group at a time, each committed before the next begins (group.go).
-// So an entry is the state as the last committed append left it, and the
-// next group reads what Badger would give it. A state is dropped from the
-// cache when an append puts it and kept again only once that append has
-// committed: a group that fails or is run again leaves nothing stale.
-// (A read ahead of another push, StatesAhead, may put the last commit's
-// state back meanwhile, so an append reads a state it put from Badger's
-// transaction, never from the cache: logTx.put.)
-// Nothing here is needed for correctness: without an entry the state is
-// read from Badger.
+// Appends use it (logTx.State), and Store.State; it holds only the states
+// appends wrote: record states are written nowhere else (logTx.PutState,
+// in an Append), Badger locks the directory to this process, and appends
+// run one group at a time, each committed before the next begins
+// (group.go). So an entry is the state as the last committed append left
+// it. A state an append puts replaces its entry only once that append has
+// committed: a group that fails or is run again leaves nothing stale, and
+// an append reads a state it put from what it put, never from the cache
+// (logTx.put).
+// A state an append rewrote (read, then put) is not written to Badger
+// with its commit but kept here as dirty until a window of states is
+// written (dirty.go): a dirty entry is the only copy of that state in
+// memory, never forgotten before it is written, and the log holds what
+// it came from. Without a clean entry the state is read from Badger.
 //
 // It keeps a state only when the append that wrote it had read it (the
 // record existed): a record written once (an ordinary push creates its
@@ -54,6 +55,16 @@ type stateCache struct {
 	// before the read, so no commit came between (admit).
 	gens [1 << 16]uint32
 
+	// dirty are the keys whose entry is newer than Badger's state: the
+	// states appends put are written to Badger in windows (dirty.go), not
+	// with their operations. A dirty entry is never forgotten until it is
+	// written. dirtySize is their bytes; head is the log's head as the
+	// last commit left it (the entries hold every state up to it); mark is
+	// the head the last window written held (metaStates).
+	dirty      map[string]struct{}
+	dirtySize  int
+	head, mark uint64
+
 	hits, misses atomic.Int64 // for tests and benchmarks
 }
 
@@ -72,7 +83,7 @@ const entryOverhead = 64
 // get returns the stored encoding of the state under key, or nil. The
 // bytes are never changed: a state decoded from them may alias them.
 func (c *stateCache) get(key []byte) []byte {
-	if c == nil || c.limit == 0 {
+	if c == nil {
 		return nil
 	}
 	c.mu.Lock()
@@ -140,6 +151,9 @@ func (c *stateCache) put(key string, v []byte, n int) {
 		if c.size+n <= c.limit {
 			break
 		}
+		if _, ok := c.dirty[k]; ok {
+			continue
+		}
 		c.size -= len(k) + len(old) + entryOverhead
 		delete(c.m, k)
 	}
@@ -156,30 +170,56 @@ type statePut struct {
 }
 
 // keepPuts keeps the states a committed append put and had read before
-// (see above), in the order they were put: of a state put twice (by two
-// appends of a group) the last is what the commit holds.
+// (see above), in the order they were put (of a state put twice, by two
+// appends of a group, the last is what the commit holds), as dirty: Badger
+// does not hold them yet (PutState). A state put without being read was
+// written to Badger with the commit: what the cache held of it goes.
 func (c *stateCache) keepPuts(w *logTx) {
-	if c == nil || c.limit == 0 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dirty == nil {
+		c.dirty = map[string]struct{}{}
+	}
+	for _, p := range w.statePuts {
+		*c.gen([]byte(p.key))++
+		if old, ok := c.m[p.key]; ok {
+			c.size -= len(p.key) + len(old) + entryOverhead
+			if _, ok := c.dirty[p.key]; ok {
+				c.dirtySize -= len(p.key) + len(old) + entryOverhead
+				delete(c.dirty, p.key)
+			}
+			delete(c.m, p.key)
+		}
+		if !p.read {
+			continue
+		}
+		n := len(p.key) + len(p.enc) + entryOverhead
+		c.put(p.key, append([]byte(nil), p.enc...), n)
+		c.dirty[p.key] = struct{}{}
+		c.dirtySize += n
+	}
+	c.head = w.head
+}
+
+// forgetPuts moves the counts of the states a failed append put: what
+// the cache holds of them is still what the last commit left.
+func (c *stateCache) forgetPuts(w *logTx) {
+	if c == nil {
 		return
 	}
 	for _, p := range w.statePuts {
-		if p.read {
-			c.keep(p.key, p.enc)
-		} else {
-			c.drop([]byte(p.key))
-		}
+		c.touch([]byte(p.key))
 	}
 }
 
-// forgetPuts drops the states an append put, which failed: its commit
-// may have been cut short anywhere.
-func (c *stateCache) forgetPuts(w *logTx) {
-	if c == nil || c.limit == 0 {
+// touch moves key's count: a state read from Badger before is not kept.
+func (c *stateCache) touch(key []byte) {
+	if c == nil {
 		return
 	}
-	for _, p := range w.statePuts {
-		c.drop([]byte(p.key))
-	}
+	c.mu.Lock()
+	*c.gen(key)++
+	c.mu.Unlock()
 }
 
 // lookup is get of key, with key's count (gens) as it was then.
@@ -313,7 +353,8 @@ func (w *logTx) StateAhead(a store.Ahead, kind, id string) (*changeset.State, er
 		key := stateKey(kind, id)
 		if e, ok := a.m[string(key)]; ok {
 			delete(a.m, string(key)) // given once
-			if e.st == nil && !w.put[string(key)] && w.cache.unmoved(key, e.gen) {
+			_, put := w.put[string(key)]
+			if e.st == nil && !put && w.cache.unmoved(key, e.gen) {
 				// No state then, and none put since: every put of a
 				// state moves its key's count, in PutState and again
 				// once its append committed or failed (keepPuts,
@@ -321,7 +362,7 @@ func (w *logTx) StateAhead(a store.Ahead, kind, id string) (*changeset.State, er
 				w.cache.hits.Add(1)
 				return nil, nil
 			}
-			if e.st != nil && !w.put[string(key)] && w.cache.holds(key, e.src) {
+			if e.st != nil && !put && w.cache.holds(key, e.src) {
 				w.cache.hits.Add(1)
 				w.foundState(key)
 				return e.st, nil

@@ -82,7 +82,9 @@ type Store struct {
 
 	chunks sync.Mutex // one AddChunk at a time: they share an owner's usage
 	tail   store.Tail // the log's last operations, as pulls decoded them
-	states stateCache // the states appends rewrote (statecache.go)
+	states stateCache // the states appends put (statecache.go), some not in Badger yet (dirty.go)
+	writer sync.Mutex // held by a group of appends and by a window of states written (dirty.go)
+	logger *slog.Logger
 
 	tracked trackedAppeals // the appeals web submissions' trackings may name (tracked.go)
 }
@@ -106,7 +108,7 @@ func Open(ctx context.Context, dataDir string, o Options) (*Store, error) {
 	if err := os.MkdirAll(path, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", classify(err))
 	}
-	s := &Store{dir: path, minFree: o.MinFree}
+	s := &Store{dir: path, minFree: o.MinFree, logger: o.Logger}
 	s.states.limit = stateCacheBytes
 	if o.Small {
 		s.states.limit = smallStateCacheBytes
@@ -152,6 +154,10 @@ func Open(ctx context.Context, dataDir string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: trackings: %w", dataDir, classify(err))
 	}
 	s.db = db
+	if err := s.recoverStates(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: states: %w", dataDir, classify(err))
+	}
 	return s, nil
 }
 
@@ -220,6 +226,10 @@ func isEmptyDir(path string) bool {
 
 // Close flushes and closes the store.
 func (s *Store) Close() error {
+	if err := s.flushStates(); err != nil {
+		s.db.Close()
+		return fmt.Errorf("close store: %w", err)
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
@@ -416,10 +426,18 @@ func Restore(ctx context.Context, dataDir string, r io.Reader, o Options) (err e
 	if err := storeFormat.Unstamp(s.db); err != nil {
 		return fmt.Errorf("restore: %w", classify(err))
 	}
+	// And its states' mark, or its lack (a release that wrote every
+	// state with its operation): merged up to its head below.
+	if err := s.db.Update(func(t *badger.Txn) error { return t.Delete(metaKey(metaStates)) }); err != nil {
+		return fmt.Errorf("restore: %w", classify(err))
+	}
 	if err := s.db.Load(r, 64); err != nil {
 		return fmt.Errorf("restore: %w", classify(err))
 	}
 	if err := storeFormat.Prepare(ctx, s.db, o.Logger); err != nil {
+		return fmt.Errorf("restore: %w", classify(err))
+	}
+	if err := s.recoverStates(ctx); err != nil {
 		return fmt.Errorf("restore: %w", classify(err))
 	}
 	if err := s.db.Sync(); err != nil {

@@ -350,8 +350,20 @@ func DecodeSyncRequestOps(raw []byte) (req *SyncRequest, ops []changeset.Op, err
 	if IsBinaryRequest(raw) {
 		return decodeBinary(raw)
 	}
-	if err := requestCounts(raw); err != nil {
-		return nil, nil, err
+	return DecodeCountedSyncRequestOps(raw, requestCounts(raw))
+}
+
+// DecodeCountedSyncRequestOps is DecodeSyncRequestOps for a payload that
+// CountRequest has counted already, countErr its error: a JSON body is not
+// walked a second time (the server counts each request for its decode
+// budget, then decodes it). A binary body is decoded under its own limits
+// whatever countErr says, as DecodeSyncRequestOps decodes it.
+func DecodeCountedSyncRequestOps(raw []byte, countErr error) (req *SyncRequest, ops []changeset.Op, err error) {
+	if IsBinaryRequest(raw) {
+		return decodeBinary(raw)
+	}
+	if countErr != nil {
+		return nil, nil, countErr
 	}
 	if req, ops, ok := decodeJSONOps(raw); ok {
 		return req, ops, nil

@@ -2,6 +2,7 @@ package syncproto
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -26,6 +27,12 @@ func jsonOpsAgree(t *testing.T, raw []byte) bool {
 		sameJSONOps(t, "the fast path", req, ops, slow)
 	}
 	head, ops, err := DecodeSyncRequestOps(raw)
+	// As the server decodes it: counted first, then not walked again.
+	_, countErr := CountRequest(raw)
+	chead, cops, cerr := DecodeCountedSyncRequestOps(raw, countErr)
+	if fmt.Sprint(cerr) != fmt.Sprint(err) || !reflect.DeepEqual(chead, head) || !reflect.DeepEqual(cops, ops) {
+		t.Fatalf("%.300q: DecodeCountedSyncRequestOps %+v %v, DecodeSyncRequestOps %+v %v", raw, chead, cerr, head, err)
+	}
 	switch {
 	case slowErr != nil:
 		if err == nil || errors.Is(slowErr, ErrLimit) != errors.Is(err, ErrLimit) || errors.Is(slowErr, ErrFrame) != errors.Is(err, ErrFrame) {

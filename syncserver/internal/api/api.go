@@ -476,7 +476,7 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 	if err != nil {
 		return nil, perr(syncproto.CodeFrame, "%v: nothing was applied; send it again", err)
 	}
-	counts, _ := syncproto.CountRequest(raw) // errors are the decoder's to report
+	counts, countErr := syncproto.CountRequest(raw) // its error is the decoder's to report
 	if cost := requestCost(len(raw), counts); !held.Grow(cost) {
 		held.Release()
 		raw = nil
@@ -492,7 +492,7 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 	m.bytes.WithLabelValues("in", "decoded").Add(float64(len(raw)))
 	// A binary body's operations come decoded straight into what the
 	// ingester judges (bin); a JSON body's in req.Ops.
-	req, bin, err := syncproto.DecodeSyncRequestOps(raw)
+	req, bin, err := syncproto.DecodeCountedSyncRequestOps(raw, countErr)
 	switch {
 	case errors.Is(err, syncproto.ErrLimit):
 		return nil, perr(syncproto.CodeTooLarge, "%v", err)

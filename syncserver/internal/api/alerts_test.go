@@ -15,6 +15,7 @@ import (
 // silence an alert.
 func TestAlertRulesNameRealMetrics(t *testing.T) {
 	m := NewMetrics(nil)
+	m.CountAppendGroups(func() int64 { return 0 }) // as the server does on a store that counts them
 	names := map[string]bool{"kenesh_devices": true}
 	fq := regexp.MustCompile(`fqName: "([^"]+)"`)
 	for _, c := range []prometheus.Collector{m.requests, m.opsAccepted, m.opsRefused, m.opsPulled, m.opsWithheld, m.bytes, m.syncDuration, m.enrollments} {

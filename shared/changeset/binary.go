@@ -48,6 +48,12 @@ func (o *Op) AppendBinary(b []byte) ([]byte, error) {
 	var ents [32]nameKey // nearly every operation's, on the stack
 	var vals [32]Change
 	es, vs := sortedFields(ents[:0], vals[:0], o.Fields)
+	return o.appendBinary(b, es, vs), nil
+}
+
+// appendBinary is AppendBinary with o's fields in name order (es, each
+// naming its value in vs: sortedFields).
+func (o *Op) appendBinary(b []byte, es []nameKey, vs []Change) []byte {
 	v2 := false
 	for i := range vs {
 		v2 = v2 || len(vs[i].Settles) > 0
@@ -79,7 +85,7 @@ func (o *Op) AppendBinary(b []byte) ([]byte, error) {
 			}
 		}
 	}
-	return b, nil
+	return b
 }
 
 // DecodeOp decodes an operation as a store wrote it: the storage encoding,

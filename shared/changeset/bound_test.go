@@ -1,9 +1,13 @@
 package changeset
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
+
+	"github.com/kenesh/kenesh/shared/hlc"
 )
 
 // ValidateBound's bound is Bound's, from the validation's pass over the
@@ -39,5 +43,53 @@ func TestValidateBound(t *testing.T) {
 	}
 	if err := bad.Validate(); !errors.Is(err, ErrInvalidOp) {
 		t.Fatalf("Validate: %v", err)
+	}
+}
+
+// SortedFields gives what Op.ValidateBound and Op.AppendBinary give, for
+// the operation it checked and for a copy with another author, used again
+// from one operation to the next; an operation of more fields than its
+// arrays hold too.
+func TestSortedFields(t *testing.T) {
+	ops := sampleOps()
+	many := *ops[0]
+	many.Fields = map[string]Change{}
+	for i := range 40 {
+		many.Fields[fmt.Sprintf("field_%02d", 39-i)] = Change{Value: json.RawMessage(fmt.Sprintf(`"v%d"`, i)), Base: hlc.Timestamp(i)}
+	}
+	ops = append(ops, &many)
+	var s SortedFields
+	for _, o := range ops {
+		want, err := o.ValidateBound()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ValidateBound(o)
+		if err != nil || got != want {
+			t.Fatalf("%s: SortedFields.ValidateBound %d, %v; Op.ValidateBound %d", o.ID(), got, err, want)
+		}
+		named := *o
+		named.Author = "Секретарь кеңеши Ат-Башы"
+		for _, x := range []*Op{o, &named} {
+			wantEnc, err := x.AppendBinary([]byte("prefix"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotEnc, err := s.AppendBinary(x, []byte("prefix"))
+			if err != nil || !bytes.Equal(gotEnc, wantEnc) {
+				t.Fatalf("%s: SortedFields.AppendBinary %q, %v; Op.AppendBinary %q", x.ID(), gotEnc, err, wantEnc)
+			}
+		}
+	}
+	bad := *ops[0]
+	bad.Fields = map[string]Change{"summary": {Value: json.RawMessage(`{"not json`)}}
+	_, want := bad.ValidateBound()
+	if _, err := s.ValidateBound(&bad); err == nil || err.Error() != want.Error() {
+		t.Fatalf("invalid operation: %v, want %v", err, want)
+	}
+	// Nothing gathered after a refusal: the encoding is the operation's own.
+	enc, err := s.AppendBinary(ops[1], nil)
+	if want, _ := ops[1].AppendBinary(nil); err != nil || !bytes.Equal(enc, want) {
+		t.Fatalf("after a refusal: %q, %v; want %q", enc, err, want)
 	}
 }

@@ -134,50 +134,113 @@ func fieldBound(name string, c *Change) int {
 // o's fields (a server checking a push of 500,000 operations walked each
 // one's field map once for each).
 func (o *Op) ValidateBound() (bound int, err error) {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w %s/%d: %s", ErrInvalidOp, o.Device, o.Seq, fmt.Sprintf(format, a...))
-	}
-	switch {
-	case o.Device == "":
-		return 0, bad("no device")
-	case o.Seq == 0:
-		return 0, bad("sequence numbers start at 1")
-	case o.HLC == 0:
-		return 0, bad("no timestamp")
-	case o.Kind == "" || o.Record == "":
-		return 0, bad("no record kind or id")
-	case len(o.Fields) == 0:
-		return 0, bad("no fields")
-	case len(o.Fields) > MaxFieldsPerOp:
-		return 0, bad("%d fields, at most %d", len(o.Fields), MaxFieldsPerOp)
-	}
-	switch o.Action {
-	case ActionCreate, ActionUpdate, ActionDelete:
-	default:
-		return 0, bad("unknown action %q", o.Action)
+	if err := o.checkHead(); err != nil {
+		return 0, err
 	}
 	bound = o.headBound()
 	for name, ch := range o.Fields {
-		if name == "" || len(name) > MaxFieldNameLen || !utf8.ValidString(name) || strings.IndexByte(name, 0) >= 0 {
-			return 0, bad("bad field name %q", name)
-		}
-		if len(ch.Value) > MaxValueBytes {
-			return 0, bad("field %q is %d bytes, at most %d", name, len(ch.Value), MaxValueBytes)
-		}
-		if !ValidJSON(ch.Value) {
-			return 0, bad("field %q is not valid JSON", name)
-		}
-		if len(ch.Settles) > MaxSettles {
-			return 0, bad("field %q settles %d values, at most %d", name, len(ch.Settles), MaxSettles)
-		}
-		for _, v := range ch.Settles {
-			if v.HLC == 0 || v.Device == "" || len(v.Device) > MaxDeviceLen || !utf8.ValidString(v.Device) || strings.ContainsAny(v.Device, ":\x00") {
-				return 0, bad("field %q settles a value that names no write (%s of %q)", name, v.HLC, v.Device)
-			}
+		if err := o.checkField(name, &ch); err != nil {
+			return 0, err
 		}
 		bound += fieldBound(name, &ch)
 	}
 	return bound, nil
+}
+
+func (o *Op) bad(format string, a ...any) error {
+	return fmt.Errorf("%w %s/%d: %s", ErrInvalidOp, o.Device, o.Seq, fmt.Sprintf(format, a...))
+}
+
+// checkHead is Validate's checks of all but the fields themselves (their
+// count is checked here, before anything walks them).
+func (o *Op) checkHead() error {
+	switch {
+	case o.Device == "":
+		return o.bad("no device")
+	case o.Seq == 0:
+		return o.bad("sequence numbers start at 1")
+	case o.HLC == 0:
+		return o.bad("no timestamp")
+	case o.Kind == "" || o.Record == "":
+		return o.bad("no record kind or id")
+	case len(o.Fields) == 0:
+		return o.bad("no fields")
+	case len(o.Fields) > MaxFieldsPerOp:
+		return o.bad("%d fields, at most %d", len(o.Fields), MaxFieldsPerOp)
+	}
+	switch o.Action {
+	case ActionCreate, ActionUpdate, ActionDelete:
+	default:
+		return o.bad("unknown action %q", o.Action)
+	}
+	return nil
+}
+
+// checkField is Validate's check of one field.
+func (o *Op) checkField(name string, ch *Change) error {
+	if name == "" || len(name) > MaxFieldNameLen || !utf8.ValidString(name) || strings.IndexByte(name, 0) >= 0 {
+		return o.bad("bad field name %q", name)
+	}
+	if len(ch.Value) > MaxValueBytes {
+		return o.bad("field %q is %d bytes, at most %d", name, len(ch.Value), MaxValueBytes)
+	}
+	if !ValidJSON(ch.Value) {
+		return o.bad("field %q is not valid JSON", name)
+	}
+	if len(ch.Settles) > MaxSettles {
+		return o.bad("field %q settles %d values, at most %d", name, len(ch.Settles), MaxSettles)
+	}
+	for _, v := range ch.Settles {
+		if v.HLC == 0 || v.Device == "" || len(v.Device) > MaxDeviceLen || !utf8.ValidString(v.Device) || strings.ContainsAny(v.Device, ":\x00") {
+			return o.bad("field %q settles a value that names no write (%s of %q)", name, v.HLC, v.Device)
+		}
+	}
+	return nil
+}
+
+// SortedFields is an operation's fields gathered once, in name order, for
+// its checks, its bound and its storage encoding: ValidateBound, then
+// AppendBinary. A server checking a push walked each operation's field map
+// once for the checks and again for the encoding's order. The zero value
+// is ready to use, and may be used again for another operation; it is not
+// safe for concurrent use.
+type SortedFields struct {
+	ents [32]nameKey // nearly every operation's, without an allocation
+	vals [32]Change
+	es   []nameKey
+	vs   []Change
+	n    int // len(Fields) of the operation gathered
+}
+
+// ValidateBound is o.ValidateBound, keeping o's fields in name order for
+// AppendBinary.
+func (s *SortedFields) ValidateBound(o *Op) (bound int, err error) {
+	s.es, s.vs, s.n = nil, nil, 0
+	if err := o.checkHead(); err != nil {
+		return 0, err
+	}
+	es, vs := sortedFields(s.ents[:0], s.vals[:0], o.Fields)
+	bound = o.headBound()
+	for _, e := range es {
+		ch := &vs[e.i]
+		if err := o.checkField(e.name, ch); err != nil {
+			return 0, err
+		}
+		bound += fieldBound(e.name, ch)
+	}
+	s.es, s.vs, s.n = es, vs, len(o.Fields)
+	return bound, nil
+}
+
+// AppendBinary is o.AppendBinary(b), with the fields ValidateBound
+// gathered: o holds the very fields of the operation ValidateBound
+// checked (that operation, or a copy of it with other header values, such
+// as the author a server sets).
+func (s *SortedFields) AppendBinary(o *Op, b []byte) ([]byte, error) {
+	if s.es == nil || s.n != len(o.Fields) {
+		return o.AppendBinary(b) // not gathered (or not from these fields)
+	}
+	return o.appendBinary(b, s.es, s.vs), nil
 }
 
 // ValidJSON is json.Valid, quicker for the values most fields hold: a

@@ -414,6 +414,16 @@ func CheckOpBound(o *changeset.Op) (int, error) {
 	return bound, nil
 }
 
+// CheckOpSorted is CheckOpBound, keeping o's fields in name order in s for
+// its storage encoding (changeset.SortedFields).
+func CheckOpSorted(s *changeset.SortedFields, o *changeset.Op) (int, error) {
+	bound, err := s.ValidateBound(o)
+	if err != nil {
+		return 0, fmt.Errorf("operation %s/%d: %w", o.Device, o.Seq, err)
+	}
+	return bound, nil
+}
+
 // decodeBinaryRequest decodes protocol 2's binary body into a request
 // with WireOps (decodeBinary, then ToWire).
 func decodeBinaryRequest(raw []byte) (*SyncRequest, error) {

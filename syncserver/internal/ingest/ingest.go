@@ -662,11 +662,12 @@ func (g *Ingester) prejudge(dev *store.Device, ops []changeset.Op, trusted bool)
 	if !trusted {
 		named = make([]changeset.Op, len(ops)) // one allocation, not one per operation
 	}
+	var sorted changeset.SortedFields // each operation's fields in name order, for its checks and its encoding
 	for i := range ops {
 		sent := &ops[i]
 		c := &pre[i]
 		c.op = sent
-		bound, err := syncproto.CheckOpBound(sent)
+		bound, err := syncproto.CheckOpSorted(&sorted, sent)
 		if err != nil {
 			c.ref = &auth.Refusal{Code: syncproto.CodeInvalid, Message: err.Error()}
 			continue
@@ -699,7 +700,7 @@ func (g *Ingester) prejudge(dev *store.Device, ops []changeset.Op, trusted bool)
 			if cap(free) < bound {
 				free = make([]byte, 0, max(bound, 256*(len(ops)-i)))
 			}
-			b, err := op.AppendBinary(free)
+			b, err := sorted.AppendBinary(op, free) // op's fields are sent's
 			if err != nil {
 				continue
 			}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/kenesh/kenesh/shared/hlc"
@@ -78,6 +80,24 @@ func TestSortedFields(t *testing.T) {
 			gotEnc, err := s.AppendBinary(x, []byte("prefix"))
 			if err != nil || !bytes.Equal(gotEnc, wantEnc) {
 				t.Fatalf("%s: SortedFields.AppendBinary %q, %v; Op.AppendBinary %q", x.ID(), gotEnc, err, wantEnc)
+			}
+		}
+	}
+	// Sort and Field: the names in Go's string order, each with its value,
+	// names sharing their first eight bytes included.
+	many.Fields["field_0"] = Change{Value: json.RawMessage(`"short"`)}
+	many.Fields["field_00_"] = Change{Value: json.RawMessage(`"long"`)}
+	many.Fields["Field_99"] = Change{Value: json.RawMessage(`"upper"`)}
+	for _, o := range ops {
+		s.Sort(o)
+		names := slices.Sorted(maps.Keys(o.Fields))
+		if s.Len() != len(names) {
+			t.Fatalf("%s: %d fields gathered, %d in the map", o.ID(), s.Len(), len(names))
+		}
+		for i, want := range names {
+			name, c := s.Field(i)
+			if name != want || !bytes.Equal(c.Value, o.Fields[want].Value) || c.Base != o.Fields[want].Base {
+				t.Fatalf("%s: field %d is %s %s, want %s %s", o.ID(), i, name, c.Value, want, o.Fields[want].Value)
 			}
 		}
 	}

@@ -232,6 +232,26 @@ func (s *SortedFields) ValidateBound(o *Op) (bound int, err error) {
 	return bound, nil
 }
 
+// Sort gathers o's fields in name order (as ValidateBound does, without
+// the checks), for Len and Field, and AppendBinary: one pass over the map,
+// the names ordered by their first eight bytes as numbers, each with its
+// value (a laptop encoding a push sorted each operation's names, then
+// looked each one up in the map again).
+func (s *SortedFields) Sort(o *Op) {
+	s.es, s.vs = sortedFields(s.ents[:0], s.vals[:0], o.Fields)
+	s.n = len(o.Fields)
+}
+
+// Len is the number of fields gathered.
+func (s *SortedFields) Len() int { return len(s.es) }
+
+// Field is the i-th field gathered, in name order (the order of Go's
+// string comparison, as sort.Strings gives).
+func (s *SortedFields) Field(i int) (name string, c *Change) {
+	e := &s.es[i]
+	return e.name, &s.vs[e.i]
+}
+
 // AppendBinary is o.AppendBinary(b), with the fields ValidateBound
 // gathered: o holds the very fields of the operation ValidateBound
 // checked (that operation, or a copy of it with other header values, such

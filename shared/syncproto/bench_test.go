@@ -156,3 +156,25 @@ func BenchmarkEncodeSmallChangeSet(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendSyncRequest: a laptop's change set of 2,000 operations
+// (MaxPushOps) to protocol 2's binary body, before compression, as a
+// pipelined push makes each request; a creation has 20 fields, as a demo
+// appeal's about has.
+func BenchmarkAppendSyncRequest(b *testing.B) {
+	ops := benchOps(MaxPushOps)
+	for _, o := range ops {
+		for i := 0; o.Action == changeset.ActionCreate && len(o.Fields) < 20; i++ {
+			o.Fields[fmt.Sprintf("field_%02d", i)] = changeset.Change{Value: json.RawMessage(`"value"`)}
+		}
+	}
+	req := &SyncRequest{Proto: 2, Device: "01a21153-0b49-7f01-9325-83417e1d6f9d", Push: ops}
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = AppendSyncRequest(buf[:0], req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

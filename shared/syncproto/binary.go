@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/kenesh/kenesh/shared/changeset"
@@ -196,7 +195,7 @@ func AppendSyncRequest(dst []byte, req *SyncRequest) ([]byte, error) {
 	dst = binary.AppendUvarint(dst, uint64(len(split)))
 	st := strTable{}
 	var prevHLC uint64
-	names := make([]string, 0, 16)
+	var fields changeset.SortedFields // each operation's, in name order: the same body for the same request
 	for _, g := range split {
 		w0 := ops[g[0]]
 		dst = st.append(dst, w0.Kind)
@@ -213,14 +212,10 @@ func AppendSyncRequest(dst []byte, req *SyncRequest) ([]byte, error) {
 			prevHLC = t
 			dst = st.append(dst, string(w.Action))
 			dst = st.append(dst, w.Author)
-			dst = binary.AppendUvarint(dst, uint64(len(w.Fields)))
-			names = names[:0]
-			for name := range w.Fields {
-				names = append(names, name)
-			}
-			slices.Sort(names) // the same body for the same request
-			for _, name := range names {
-				c := w.Fields[name]
+			fields.Sort(w)
+			dst = binary.AppendUvarint(dst, uint64(fields.Len()))
+			for j := range fields.Len() {
+				name, c := fields.Field(j)
 				dst = st.append(dst, name)
 				dst = binary.AppendUvarint(dst, uint64(len(c.Value)))
 				dst = append(dst, c.Value...)

@@ -170,26 +170,35 @@ func (k *killDevice) pushUntilError(r *rand.Rand, stop <-chan struct{}) {
 	}
 }
 
-func TestServerKilledDuringPushesKeepsWhatItAcknowledged(t *testing.T) {
-	if testing.Short() {
-		t.Skip("kills server processes")
-	}
-	dir := filepath.Join(t.TempDir(), "srv")
-	c := startChild(t, dir)
-	h := &harness{t: t, url: c.url}
+// startKillable starts a child server in a new directory, with a harness
+// speaking to it and an admin client that has added councils (in
+// oblasts, one each): the start of every test that kills the server.
+// The caller closes cl once it has enrolled what it needs.
+func startKillable(t *testing.T, councils, oblasts []string) (dir string, c *child, h *harness, cl *admin.Client) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "srv")
+	c = startChild(t, dir)
+	h = &harness{t: t, url: c.url}
 	var err error
 	if h.codec, err = syncproto.DefaultCodec(); err != nil {
 		t.Fatal(err)
 	}
-	cl, err := admin.Dial(t.Context(), dir)
-	if err != nil {
+	if cl, err = admin.Dial(t.Context(), dir); err != nil {
 		t.Fatal(err)
 	}
 	h.admin = cl
-	councils := []string{"NRN-ATB", "OSH-NOO", "TLS-BKR"}
 	for i, code := range councils {
-		h.council(code, []string{"KG-N", "KG-O", "KG-T"}[i])
+		h.council(code, oblasts[i])
 	}
+	return dir, c, h, cl
+}
+
+func TestServerKilledDuringPushesKeepsWhatItAcknowledged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills server processes")
+	}
+	councils := []string{"NRN-ATB", "OSH-NOO", "TLS-BKR"}
+	dir, c, h, cl := startKillable(t, councils, []string{"KG-N", "KG-O", "KG-T"})
 	var devs []*killDevice
 	for i := 0; i < 4; i++ {
 		devs = append(devs, &killDevice{device: h.enroll(domain.RoleSecretary, councils[i%len(councils)]), pipelined: i%2 == 1})

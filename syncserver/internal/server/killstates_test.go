@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/syncproto"
-	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/serverkey"
 	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
 )
@@ -62,22 +60,8 @@ func TestServerKilledDuringRewritesKeepsTheStates(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills server processes")
 	}
-	dir := filepath.Join(t.TempDir(), "srv")
-	c := startChild(t, dir)
-	h := &harness{t: t, url: c.url}
-	var err error
-	if h.codec, err = syncproto.DefaultCodec(); err != nil {
-		t.Fatal(err)
-	}
-	cl, err := admin.Dial(t.Context(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.admin = cl
 	councils := []string{"NRN-ATB", "OSH-NOO"}
-	for i, code := range councils {
-		h.council(code, []string{"KG-N", "KG-O"}[i])
-	}
+	dir, c, h, cl := startKillable(t, councils, []string{"KG-N", "KG-O"})
 	var devs []*killDevice
 	for i := range 3 {
 		devs = append(devs, &killDevice{device: h.enroll(domain.RoleSecretary, councils[i%len(councils)])})

@@ -395,22 +395,15 @@ func OpFromWire(w *WireOp) changeset.Op {
 // push's server CPU (3%), for an answer the decoders' limits (ErrLimit)
 // and Validate give already.
 func CheckOp(o *changeset.Op) error {
-	_, err := CheckOpBound(o)
-	return err
-}
-
-// CheckOpBound is CheckOp, also returning o's changeset.Op.Bound when o
-// is valid, from the same pass over its fields.
-func CheckOpBound(o *changeset.Op) (int, error) {
-	bound, err := o.ValidateBound()
-	if err != nil {
-		return 0, fmt.Errorf("operation %s/%d: %w", o.Device, o.Seq, err)
+	if err := o.Validate(); err != nil {
+		return fmt.Errorf("operation %s/%d: %w", o.Device, o.Seq, err)
 	}
-	return bound, nil
+	return nil
 }
 
-// CheckOpSorted is CheckOpBound, keeping o's fields in name order in s for
-// its storage encoding (changeset.SortedFields).
+// CheckOpSorted is CheckOp, also returning o's changeset.Op.Bound when o is
+// valid, from the same pass over its fields, and keeping them in name order
+// in s for its storage encoding (changeset.SortedFields).
 func CheckOpSorted(s *changeset.SortedFields, o *changeset.Op) (int, error) {
 	bound, err := s.ValidateBound(o)
 	if err != nil {

@@ -676,7 +676,7 @@ func (g *Ingester) prejudge(dev *store.Device, ops []changeset.Op, trusted bool)
 			named[i] = *sent
 			named[i].Author = dev.Name
 			c.op = &named[i]
-			bound += 6 * (len(dev.Name) - len(sent.Author)) // opBound(c.op), from the same pass
+			bound += 6 * (len(dev.Name) - len(sent.Author)) // c.op.Bound(), from the same pass
 		}
 		op := c.op
 		switch {
@@ -883,16 +883,12 @@ func (g *Ingester) merge(x store.LogTx, op *changeset.Op, next *changeset.State,
 }
 
 // overOpBytes reports whether op is over syncproto.MaxOpBytes as a WireOp
-// (syncproto.WireSize); bound is opBound(op). Nearly every operation is
+// (syncproto.WireSize); bound is op.Bound(). Nearly every operation is
 // far below it, which the bound shows without WireSize's walk over every
 // string.
 func overOpBytes(op *changeset.Op, bound int) bool {
 	return bound > syncproto.MaxOpBytes && syncproto.WireSize(op) > syncproto.MaxOpBytes
 }
-
-// opBound is a bound on op's size as a WireOp and in its storage encoding
-// (changeset.Op.Bound; prejudge has it from syncproto.CheckOpBound).
-func opBound(op *changeset.Op) int { return op.Bound() }
 
 // checkedWhole reports the kinds whose record is checked as a whole after
 // an operation is merged (merge), so merged into a copy first.

@@ -280,11 +280,11 @@ func TestOverOpBytes(t *testing.T) {
 		op(syncproto.MaxOpBytes-40000, strings.Repeat("\x00", 128), strings.Repeat("\"", 3000), 64),
 	}
 	for i, o := range cases {
-		if got, want := overOpBytes(o, opBound(o)), syncproto.WireSize(o) > syncproto.MaxOpBytes; got != want {
+		if got, want := overOpBytes(o, o.Bound()), syncproto.WireSize(o) > syncproto.MaxOpBytes; got != want {
 			t.Errorf("case %d (%d bytes as JSON): over %v, want %v", i, syncproto.WireSize(o), got, want)
 		}
 	}
-	if !overOpBytes(cases[4], opBound(cases[4])) || overOpBytes(cases[0], opBound(cases[0])) {
+	if !overOpBytes(cases[4], cases[4].Bound()) || overOpBytes(cases[0], cases[0].Bound()) {
 		t.Error("the cases do not cover both sides of the limit")
 	}
 }
@@ -294,7 +294,7 @@ func TestOverOpBytes(t *testing.T) {
 // encodings several times over: they were appended to one buffer for the
 // change set, copied into each larger one as it grew, and the slices
 // already made kept every smaller one alive (twelve operations of 1 MB
-// allocated 66 MB; now about what they take). opBound bounds each
+// allocated 66 MB; now about what they take). Op.Bound bounds each
 // encoding.
 func TestPrejudgeEncodings(t *testing.T) {
 	op := func(seq uint64, fields, valueLen int) changeset.Op {
@@ -330,7 +330,7 @@ func TestPrejudgeEncodings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if bound := opBound(pre[i].op); len(want) > bound {
+			if bound := pre[i].op.Bound(); len(want) > bound {
 				t.Fatalf("operation %d: %d bytes stored, over its bound %d", i, len(want), bound)
 			}
 			if !bytes.Equal(pre[i].enc, want) || cap(pre[i].enc) != len(pre[i].enc) {

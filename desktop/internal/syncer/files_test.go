@@ -294,7 +294,13 @@ func TestFilesDamagedChunkIsFetchedAgain(t *testing.T) {
 		name   string
 		damage func([]byte)
 	}{
-		{"a byte in the middle", func(b []byte) { b[len(b)/2] ^= 0x20 }},
+		// In the middle of the first chunk's payload: the middle of the
+		// whole answer fell now and then on another chunk's size, which
+		// ends the answer early (the cases below) rather than damaging a
+		// payload.
+		{"a byte in the middle of a payload", func(b []byte) {
+			b[4+syncproto.ChunkHeaderBytes+int(binary.BigEndian.Uint32(b[4+33:]))/2] ^= 0x20
+		}},
 		{"the last chunk's size grown", func(b []byte) { resize(b, 100) }},
 		{"the last chunk's size shrunk", func(b []byte) { resize(b, -100) }},
 	} {

@@ -214,8 +214,17 @@ type indexSource struct {
 	done    bool
 }
 
+// newIndexSource opens the index at prefix after the cursor after. Its
+// entries' values are read as the pull comes to them, not prefetched:
+// Badger prefetches each value in a goroutine of its own (Iterator.fill),
+// started for each of the first PrefetchSize entries at the seek and each
+// entry after, and Item.Value waits for it. With hundreds of laptops
+// syncing at once the pull then waited for those goroutines to come up
+// through a run queue of hundreds of others, for values that are a few
+// bytes in memory (an index entry is the seqs and authors of one group of
+// appends: below the value threshold but for the largest pushes' groups).
 func newIndexSource(t *badger.Txn, prefix string, after uint64) *indexSource {
-	it := t.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix), PrefetchValues: true, PrefetchSize: 8})
+	it := t.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
 	it.Seek(seqKey(prefix, after+1))
 	return &indexSource{it: it, prefix: []byte(prefix), after: after}
 }

@@ -168,6 +168,12 @@ func FuzzDecodeStored(f *testing.F) {
 		if (err == nil) != (errInto == nil) || err == nil && !reflect.DeepEqual(normOp(&into), normOp(o)) {
 			t.Fatalf("DecodeInto gives %+v (%v), DecodeOp %+v (%v)", into, errInto, o, err)
 		}
+		// DecodeHead takes what DecodeOp takes, to the same operation.
+		var e EncodedOp
+		errHead := dec.DecodeHead(data, &e)
+		if (err == nil) != (errHead == nil) || err == nil && !reflect.DeepEqual(normOp(e.Op()), normOp(o)) {
+			t.Fatalf("DecodeHead gives %+v (%v), DecodeOp %+v (%v)", e, errHead, o, err)
+		}
 		if err == nil {
 			b, _ := o.AppendBinary(nil)
 			back, err := DecodeOp(b)

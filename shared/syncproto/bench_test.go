@@ -178,3 +178,62 @@ func BenchmarkAppendSyncRequest(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPushFromStore is a laptop's work for one change set of 2,000
+// operations from its store's encodings to the binary body: each decoded
+// into an Op (a map of its fields) and sized as JSON, then written
+// (decoded, as PendingOps and Push did), against each read for its
+// header and written from its encoded fields (encoded: PendingEncoded
+// and PushEncoded). Badger's reading is left out.
+func BenchmarkPushFromStore(b *testing.B) {
+	ops := benchOps(MaxPushOps)
+	for _, o := range ops {
+		for i := 0; o.Action == changeset.ActionCreate && len(o.Fields) < 20; i++ {
+			o.Fields[fmt.Sprintf("field_%02d", i)] = changeset.Change{Value: json.RawMessage(`"value"`)}
+		}
+	}
+	stored := make([][]byte, len(ops))
+	for i, o := range ops {
+		stored[i], _ = o.AppendBinary(nil)
+	}
+	dev := "01a21153-0b49-7f01-9325-83417e1d6f9d"
+	var buf []byte
+	b.Run("decoded", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var dec changeset.OpDecoder
+			req := &SyncRequest{Proto: 2, Device: dev, Push: make([]*changeset.Op, 0, len(stored))}
+			size := 0
+			for _, s := range stored {
+				op := &changeset.Op{}
+				if err := dec.DecodeInto(s, op); err != nil {
+					b.Fatal(err)
+				}
+				size += WireSize(op)
+				req.Push = append(req.Push, op)
+			}
+			var err error
+			if buf, err = AppendSyncRequest(buf[:0], req); err != nil || size == 0 {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoded", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var dec changeset.OpDecoder
+			req := &SyncRequest{Proto: 2, Device: dev, PushEncoded: make([]changeset.EncodedOp, len(stored))}
+			size := 0
+			for i, s := range stored {
+				if err := dec.DecodeHead(s, &req.PushEncoded[i]); err != nil {
+					b.Fatal(err)
+				}
+				size += req.PushEncoded[i].Size()
+			}
+			var err error
+			if buf, err = AppendSyncRequest(buf[:0], req); err != nil || size == 0 {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -119,15 +119,24 @@ func (c *Codec) EncodeSyncRequest(req *SyncRequest, dict uint32) ([]byte, error)
 func IsBinaryRequest(raw []byte) bool { return bytes.HasPrefix(raw, binMagic) }
 
 // AppendSyncRequest appends req encoded as protocol 2's binary body. Its
-// operations (req.Ops, or req.Push) must be req.Device's, in sequence
-// order without gaps (as every laptop sends them); Proto is written as
-// given (2 if less).
+// operations (req.Ops, req.Push or req.PushEncoded) must be req.Device's,
+// in sequence order without gaps (as every laptop sends them); Proto is
+// written as given (2 if less).
 func AppendSyncRequest(dst []byte, req *SyncRequest) ([]byte, error) {
+	if (len(req.Ops) > 0 && len(req.Push) > 0) || (len(req.PushEncoded) > 0 && len(req.Ops)+len(req.Push) > 0) {
+		return nil, errors.New("a request with more than one of Ops, Push and PushEncoded")
+	}
 	ops := req.Push
-	if len(req.Ops) > 0 {
-		if len(req.Push) > 0 {
-			return nil, errors.New("a request with both Ops and Push")
+	encs := req.PushEncoded
+	if len(encs) > 0 {
+		// The headers are grouped as Push's are; the fields are written
+		// from the encodings (appendEncodedFields).
+		ops = make([]*changeset.Op, len(encs))
+		for i := range encs {
+			ops[i] = &encs[i].Head
 		}
+	}
+	if len(req.Ops) > 0 {
 		ops = make([]*changeset.Op, len(req.Ops))
 		conv := make([]changeset.Op, len(req.Ops))
 		for i := range req.Ops {
@@ -212,6 +221,10 @@ func AppendSyncRequest(dst []byte, req *SyncRequest) ([]byte, error) {
 			prevHLC = t
 			dst = st.append(dst, string(w.Action))
 			dst = st.append(dst, w.Author)
+			if encs != nil {
+				dst = appendEncodedFields(dst, &encs[i], t, st)
+				continue
+			}
 			fields.Sort(w)
 			dst = binary.AppendUvarint(dst, uint64(fields.Len()))
 			for j := range fields.Len() {
@@ -235,6 +248,31 @@ func AppendSyncRequest(dst []byte, req *SyncRequest) ([]byte, error) {
 	return dst, nil
 }
 
+// appendEncodedFields writes e's fields as AppendSyncRequest writes an
+// Op's, t being its clock: from the storage encoding, which holds them in
+// name order too (DecodeHead checked it), so the body is the same.
+func appendEncodedFields(dst []byte, e *changeset.EncodedOp, t uint64, st strTable) []byte {
+	dst = binary.AppendUvarint(dst, uint64(e.NumFields))
+	it := e.Fields()
+	var f changeset.EncodedField
+	for it.Next(&f) {
+		dst = st.appendBytes(dst, f.Name)
+		dst = binary.AppendUvarint(dst, uint64(len(f.Value)))
+		dst = append(dst, f.Value...)
+		if f.Base == 0 {
+			dst = append(dst, 0)
+		} else {
+			dst = binary.AppendUvarint(dst, 1+zig(int64(t-uint64(f.Base))))
+		}
+		dst = binary.AppendUvarint(dst, uint64(len(f.Settles)))
+		for _, v := range f.Settles {
+			dst = binary.AppendVarint(dst, int64(t-uint64(v.HLC)))
+			dst = st.append(dst, v.Device)
+		}
+	}
+	return dst
+}
+
 func zig(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
 
 func appendStr(dst []byte, s string) []byte {
@@ -252,6 +290,15 @@ func (t strTable) append(dst []byte, s string) []byte {
 	t[s] = uint64(len(t) + 1)
 	dst = append(dst, 0)
 	return appendStr(dst, s)
+}
+
+// appendBytes is append for a string held as bytes: no string is made
+// for one the table holds.
+func (t strTable) appendBytes(dst []byte, b []byte) []byte {
+	if i, ok := t[string(b)]; ok {
+		return binary.AppendUvarint(dst, i)
+	}
+	return t.append(dst, string(b))
 }
 
 // binReader reads a binary body; its first error sticks and every read

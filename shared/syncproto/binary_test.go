@@ -429,6 +429,39 @@ func TestPushWritesAsOps(t *testing.T) {
 			if !bytes.Equal(got, want) {
 				t.Fatalf("binary body from Push differs from Ops'")
 			}
+			// And from the operations as a store holds them (PushEncoded).
+			enc := push
+			enc.Push = nil
+			enc.PushEncoded = encodeOps(t, push.Push)
+			if enc.NumOps() != len(req.Ops) {
+				t.Fatalf("PushEncoded: NumOps %d, want %d", enc.NumOps(), len(req.Ops))
+			}
+			if f, l := enc.OpSeqs(); len(req.Ops) > 0 && (f != req.Ops[0].Seq || l != req.Ops[len(req.Ops)-1].Seq) {
+				t.Fatalf("PushEncoded: OpSeqs %d, %d", f, l)
+			}
+			got, err = AppendSyncRequest(nil, &enc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("binary body from PushEncoded differs from Ops'")
+			}
+			if g, w := mustMarshal(t, enc.WithWire()), mustMarshal(t, req); !bytes.Equal(g, w) {
+				t.Fatalf("JSON body from PushEncoded\n%.600s\nfrom Ops\n%.600s", g, w)
+			}
+			for _, dict := range []uint32{0, 1} {
+				fw, err := codec.EncodeSyncRequest(req, dict)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fg, err := codec.EncodeSyncRequest(&enc, dict)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(fg, fw) {
+					t.Fatalf("dictionary %d: frame from PushEncoded differs from Ops'", dict)
+				}
+			}
 			if g, w := mustMarshal(t, push.WithWire()), mustMarshal(t, req); !bytes.Equal(g, w) {
 				t.Fatalf("JSON body from Push\n%.600s\nfrom Ops\n%.600s", g, w)
 			}
@@ -468,6 +501,40 @@ func TestPushWritesAsOps(t *testing.T) {
 			if _, err := AppendSyncRequest(nil, &both); err == nil {
 				t.Fatal("a request with both Ops and Push is written")
 			}
+			enc = push
+			enc.Push = nil
+			enc.PushEncoded = encodeOps(t, push.Push)
+			enc.PushEncoded = slices.Delete(enc.PushEncoded, 1, 2)
+			if _, err := AppendSyncRequest(nil, &enc); err == nil {
+				t.Fatal("a gap in PushEncoded is written")
+			}
+			enc.PushEncoded = encodeOps(t, other.Push)
+			if _, err := AppendSyncRequest(nil, &enc); err == nil {
+				t.Fatal("another device's operation in PushEncoded is written")
+			}
+			enc.PushEncoded = encodeOps(t, push.Push)
+			enc.Push = push.Push
+			if _, err := AppendSyncRequest(nil, &enc); err == nil {
+				t.Fatal("a request with both Push and PushEncoded is written")
+			}
 		})
 	}
+}
+
+// encodeOps is ops as a laptop's store holds them and reads them for a
+// push (changeset.OpDecoder.DecodeHead).
+func encodeOps(t testing.TB, ops []*changeset.Op) []changeset.EncodedOp {
+	t.Helper()
+	var dec changeset.OpDecoder
+	out := make([]changeset.EncodedOp, len(ops))
+	for i, op := range ops {
+		b, err := op.AppendBinary(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dec.DecodeHead(b, &out[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
 }

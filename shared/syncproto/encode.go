@@ -147,7 +147,7 @@ func AppendSyncRequestJSON(dst []byte, req *SyncRequest) ([]byte, error) {
 	dst = strconv.AppendInt(dst, int64(req.Proto), 10)
 	dst = append(dst, `,"device":`...)
 	dst = appendString(dst, req.Device)
-	if len(req.Push) > 0 {
+	if len(req.Push) > 0 || len(req.PushEncoded) > 0 {
 		dst = append(dst, `,"ops":[`...)
 		for i, o := range req.Push {
 			if i > 0 {
@@ -155,6 +155,15 @@ func AppendSyncRequestJSON(dst []byte, req *SyncRequest) ([]byte, error) {
 			}
 			var err error
 			if dst, err = AppendOp(dst, o); err != nil {
+				return dst, err
+			}
+		}
+		for i := range req.PushEncoded {
+			if i > 0 || len(req.Push) > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = AppendOp(dst, req.PushEncoded[i].Op()); err != nil {
 				return dst, err
 			}
 		}

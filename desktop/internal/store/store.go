@@ -547,6 +547,41 @@ func (s *Store) Ops(ctx context.Context, device string, after uint64, fn func(*c
 	})
 }
 
+// EncodedOps is Ops with each operation's fields left in their storage
+// encoding (changeset.EncodedOp): what a push writes to its body, without
+// a map made for each operation's fields. e is valid until fn returns;
+// the encoding it aliases (a slab, as Ops's) lives on after it.
+func (s *Store) EncodedOps(ctx context.Context, device string, after uint64, fn func(e *changeset.EncodedOp) error) error {
+	prefix := opPrefix(device)
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		var dec changeset.OpDecoder
+		var slab []byte
+		var e changeset.EncodedOp
+		for it.Seek(opKey(device, after+1)); it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			err := it.Item().Value(func(v []byte) error {
+				if len(slab)+len(v) > cap(slab) {
+					slab = make([]byte, 0, max(opsSlab, len(v)))
+				}
+				start := len(slab)
+				slab = append(slab, v...)
+				return dec.DecodeHead(slab[start:len(slab):len(slab)], &e)
+			})
+			if err != nil {
+				return fmt.Errorf("read operation of %s: %w", device, err)
+			}
+			if err := fn(&e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // EachHeld calls fn with every held operation (see Write.Hold); v is
 // valid only during the call.
 func (s *Store) EachHeld(ctx context.Context, fn func(key string, v []byte) error) error {

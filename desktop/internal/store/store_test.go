@@ -260,6 +260,22 @@ func TestOpsKeptAcrossSlabs(t *testing.T) {
 			t.Fatalf("operation %d: Ops and Op read it differently", op.Seq)
 		}
 	}
+	// EncodedOps reads the same operations, each kept past its call (a
+	// copy of what it is given: its encoding lives on in the slab).
+	var encs []changeset.EncodedOp
+	if err := s.EncodedOps(ctx, "dev1", 10, func(e *changeset.EncodedOp) error { encs = append(encs, *e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(encs) != len(kept) {
+		t.Fatalf("EncodedOps read %d operations after 10, want %d", len(encs), len(kept))
+	}
+	for i := range encs {
+		want, _ := kept[i].AppendBinary(nil)
+		got, _ := encs[i].Op().AppendBinary(nil)
+		if !bytes.Equal(got, want) || encs[i].Head.Seq != kept[i].Seq || encs[i].Size() != len(want) {
+			t.Fatalf("operation %d: EncodedOps read %+v, Ops %+v", kept[i].Seq, encs[i].Head, kept[i])
+		}
+	}
 }
 
 func TestSettle(t *testing.T) {

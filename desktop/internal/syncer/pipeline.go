@@ -22,7 +22,7 @@ const pushWindow = 3
 
 // flight is one change set of a pipelined push, on its way.
 type flight struct {
-	ops  []*changeset.Op
+	ops  []changeset.EncodedOp
 	size int
 	req  *syncproto.SyncRequest
 	done chan struct{}
@@ -64,7 +64,7 @@ func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *re
 	last := time.Now()
 	for {
 		for len(q) < pushWindow && next < s.svc.Seq() {
-			ops, size, err := s.svc.PendingOps(ctx, next, *limOps, *limBytes)
+			ops, size, err := s.svc.PendingEncoded(ctx, next, *limOps, *limBytes)
 			if err != nil {
 				return err
 			}
@@ -72,7 +72,7 @@ func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *re
 				break
 			}
 			f := &flight{ops: ops, size: size, done: make(chan struct{}), written: make(chan struct{}),
-				req: &syncproto.SyncRequest{Cap: syncproto.CurrentCapability, Device: s.svc.Device().ID, Cursor: st.Cursor, Push: ops}}
+				req: &syncproto.SyncRequest{Cap: syncproto.CurrentCapability, Device: s.svc.Device().ID, Cursor: st.Cursor, PushEncoded: ops}}
 			if len(q) > 0 {
 				select {
 				case <-q[len(q)-1].written:
@@ -90,7 +90,7 @@ func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *re
 				f.at = time.Now()
 			}()
 			q = append(q, f)
-			next = ops[len(ops)-1].Seq
+			next = ops[len(ops)-1].Head.Seq
 		}
 		if len(q) == 0 {
 			return nil
@@ -109,7 +109,7 @@ func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *re
 			return err
 		}
 		progress()
-		if st.Acked != f.ops[len(f.ops)-1].Seq {
+		if st.Acked != f.ops[len(f.ops)-1].Head.Seq {
 			return nil // stopped short: the loop goes on from the acknowledgement
 		}
 		// How long the server took with this change set: from when it

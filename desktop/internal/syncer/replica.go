@@ -25,10 +25,10 @@ type Replica interface {
 	// starts the pull from the beginning of the server's log.
 	Enrollment(ctx context.Context) (*records.Enrollment, error)
 	Enroll(ctx context.Context, e records.Enrollment) error
-	// PendingOps gives this laptop's operations after seq after, in order:
-	// at most maxOps, and about maxBytes on the wire (at least one), with
-	// their size.
-	PendingOps(ctx context.Context, after uint64, maxOps, maxBytes int) ([]*changeset.Op, int, error)
+	// PendingEncoded gives this laptop's operations after seq after, in
+	// order, in their storage encoding: at most maxOps, and about
+	// maxBytes of encodings (at least one), with their size.
+	PendingEncoded(ctx context.Context, after uint64, maxOps, maxBytes int) ([]changeset.EncodedOp, int, error)
 	// SetAcked records what the server acknowledged (every operation up
 	// to acked) and refused; it never moves acked back.
 	SetAcked(ctx context.Context, acked uint64, refused []records.Refusal) error

@@ -315,13 +315,13 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 				return sum, err
 			}
 		}
-		ops, size, err := s.svc.PendingOps(ctx, st.Acked, limOps, limBytes)
+		ops, size, err := s.svc.PendingEncoded(ctx, st.Acked, limOps, limBytes)
 		if err != nil {
 			return sum, err
 		}
 		// Proto is left to the client: binary for a server that said it
 		// speaks protocol 2, JSON for an older one.
-		req := &syncproto.SyncRequest{Cap: syncproto.CurrentCapability, Device: dev, Cursor: st.Cursor, Pull: true, MaxPull: limPull, Push: ops}
+		req := &syncproto.SyncRequest{Cap: syncproto.CurrentCapability, Device: dev, Cursor: st.Cursor, Pull: true, MaxPull: limPull, PushEncoded: ops}
 		sum.Requests++
 		sent := s.now()
 		resp, err := c.Sync(ctx, req)

@@ -1,6 +1,7 @@
 package badgerstore
 
 import (
+	"bytes"
 	"encoding/binary"
 
 	"github.com/kenesh/kenesh/shared/syncproto"
@@ -92,6 +93,11 @@ const (
 )
 
 func metaKey(name string) []byte { return []byte(spaceMeta + name) }
+
+// dirKey says whether key is a device's or a token's (tokenCache).
+func dirKey(key []byte) bool {
+	return bytes.HasPrefix(key, []byte(spaceDevice)) || bytes.HasPrefix(key, []byte(spaceToken))
+}
 
 func seqKey(prefix string, seq uint64) []byte {
 	k := make([]byte, 0, len(prefix)+8)

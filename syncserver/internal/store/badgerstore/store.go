@@ -82,6 +82,7 @@ type Store struct {
 
 	chunks sync.Mutex // one AddChunk at a time: they share an owner's usage
 	tail   store.Tail // the log's last operations, as pulls decoded them
+	tokens tokenCache // DeviceByToken's answers since the last write of a device or token
 	states stateCache // the states appends put (statecache.go), some not in Badger yet (dirty.go)
 	writer sync.Mutex // held by a group of appends and by a window of states written (dirty.go)
 	logger *slog.Logger
@@ -264,8 +265,21 @@ func (s *Store) updateFreeing(ctx context.Context, fn func(*txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// A transaction that wrote a device or a token, committed or not,
+	// invalidates DeviceByToken's answers once it is over (tokenCache).
+	var dir bool
+	defer func() {
+		if dir {
+			s.tokens.invalidate()
+		}
+	}()
 	for attempt := 0; ; attempt++ {
-		err := s.db.Update(func(t *badger.Txn) error { return fn(&txn{t: t}) })
+		err := s.db.Update(func(t *badger.Txn) error {
+			x := &txn{t: t}
+			err := fn(x)
+			dir = dir || x.dir
+			return err
+		})
 		switch {
 		case err == nil:
 			return nil
@@ -290,6 +304,7 @@ func (s *Store) view(ctx context.Context, fn func(*txn) error) error {
 type txn struct {
 	t    *badger.Txn
 	size int64 // the bytes of the keys and values set (a group's bound, group.go)
+	dir  bool  // a device or a token was set or deleted (tokenCache)
 }
 
 func (x *txn) get(key []byte) ([]byte, bool, error) {
@@ -317,6 +332,9 @@ func (x *txn) getJSON(key []byte, v any) (bool, error) {
 
 func (x *txn) set(key, value []byte) error {
 	x.size += int64(len(key) + len(value))
+	if dirKey(key) {
+		x.dir = true
+	}
 	if err := x.t.Set(key, value); err != nil {
 		if errors.Is(err, badger.ErrTxnTooBig) {
 			return fmt.Errorf("%w: %v", ErrTxnTooBig, err)

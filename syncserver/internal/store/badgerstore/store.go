@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -52,6 +53,10 @@ type Options struct {
 	// older server is encrypted when it is opened with a key. nil opens a
 	// plaintext store (tests of this package only).
 	Key []byte
+	// PageOut is how often the pages of the store's files that Badger
+	// maps are handed back to the kernel (pageout_linux.go): 0 means
+	// DefaultPageOut, a negative interval never.
+	PageOut time.Duration
 
 	// valueThreshold, if set, sends values from this size on to Badger's
 	// value log (BenchmarkFloor's batched log).
@@ -64,6 +69,11 @@ type Options struct {
 // into an error an operator can act on, and the laptop simply retries later.
 // It covers two memtables, level-0 tables and a compaction's output.
 const DefaultMinFree = 256 << 20
+
+// DefaultPageOut is how often the pages of the store's files that Badger
+// maps are handed back to the kernel: within a second of being written,
+// which keeps them out of the server's resident size through a push.
+const DefaultPageOut = 250 * time.Millisecond
 
 // Store is the server's open Badger store, a store.Store. Its methods are
 // safe for concurrent use. Badger locks its directory, so one process has
@@ -88,6 +98,9 @@ type Store struct {
 	logger *slog.Logger
 
 	tracked trackedAppeals // the appeals web submissions' trackings may name (tracked.go)
+
+	pageStop chan struct{} // closed by Close: pageOut stops
+	pageDone chan struct{} // closed when pageOut has stopped
 }
 
 var (
@@ -159,6 +172,7 @@ func Open(ctx context.Context, dataDir string, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: states: %w", dataDir, classify(err))
 	}
+	s.startPageOut(o.PageOut)
 	return s, nil
 }
 
@@ -220,6 +234,30 @@ func options(path string, o Options) badger.Options {
 	return opts
 }
 
+// startPageOut starts pageOut every interval (0: DefaultPageOut; negative:
+// not at all).
+func (s *Store) startPageOut(interval time.Duration) {
+	if interval == 0 {
+		interval = DefaultPageOut
+	}
+	if interval < 0 {
+		return
+	}
+	s.pageStop, s.pageDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(s.pageDone)
+		pageOut(s.dir, interval, s.pageStop)
+	}()
+}
+
+func (s *Store) stopPageOut() {
+	if s.pageStop != nil {
+		close(s.pageStop)
+		<-s.pageDone
+		s.pageStop = nil
+	}
+}
+
 func isEmptyDir(path string) bool {
 	entries, err := os.ReadDir(path)
 	return err == nil && len(entries) == 0
@@ -227,6 +265,7 @@ func isEmptyDir(path string) bool {
 
 // Close flushes and closes the store.
 func (s *Store) Close() error {
+	s.stopPageOut()
 	if err := s.flushStates(); err != nil {
 		s.db.Close()
 		return fmt.Errorf("close store: %w", err)

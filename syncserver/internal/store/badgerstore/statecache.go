@@ -104,6 +104,12 @@ func (c *stateCache) gen(key []byte) *uint32 {
 	return &c.gens[maphash.Bytes(genSeed, key)%uint64(len(c.gens))]
 }
 
+// genOf is gen of a key held as a string (the same hash: maphash.String
+// is maphash.Bytes of the string's bytes), without copying it to bytes.
+func (c *stateCache) genOf(key string) *uint32 {
+	return &c.gens[maphash.String(genSeed, key)%uint64(len(c.gens))]
+}
+
 // drop forgets the state under key.
 func (c *stateCache) drop(key []byte) {
 	if c == nil || c.limit == 0 {
@@ -143,20 +149,26 @@ func (c *stateCache) put(key string, v []byte, n int) {
 	if c.m == nil {
 		c.m = map[string][]byte{}
 	}
-	if old, ok := c.m[key]; ok {
+	old, had := c.m[key]
+	if had {
 		c.size -= len(key) + len(old) + entryOverhead
-		delete(c.m, key)
 	}
-	for k, old := range c.m {
-		if c.size+n <= c.limit {
-			break
+	if c.size+n > c.limit {
+		// Only when full: starting a walk of the map for each state
+		// kept cost more than the rest of keeping it.
+		for k, old := range c.m {
+			if c.size+n <= c.limit {
+				break
+			}
+			if _, ok := c.dirty[k]; ok || k == key {
+				continue
+			}
+			c.size -= len(k) + len(old) + entryOverhead
+			delete(c.m, k)
 		}
-		if _, ok := c.dirty[k]; ok {
-			continue
-		}
-		c.size -= len(k) + len(old) + entryOverhead
-		delete(c.m, k)
 	}
+	// Replaced in place: a delete and an insert of the same key for each
+	// state rewritten left the map's tables to be cleaned and grown again.
 	c.m[key] = v
 	c.size += n
 }
@@ -181,21 +193,27 @@ func (c *stateCache) keepPuts(w *logTx) {
 		c.dirty = map[string]struct{}{}
 	}
 	for _, p := range w.statePuts {
-		*c.gen([]byte(p.key))++
-		if old, ok := c.m[p.key]; ok {
-			c.size -= len(p.key) + len(old) + entryOverhead
-			if _, ok := c.dirty[p.key]; ok {
-				c.dirtySize -= len(p.key) + len(old) + entryOverhead
-				delete(c.dirty, p.key)
-			}
-			delete(c.m, p.key)
+		*c.genOf(p.key)++
+		old, had := c.m[p.key]
+		_, wasDirty := c.dirty[p.key]
+		if wasDirty {
+			c.dirtySize -= len(p.key) + len(old) + entryOverhead
 		}
 		if !p.read {
+			if had {
+				c.size -= len(p.key) + len(old) + entryOverhead
+				delete(c.m, p.key)
+			}
+			if wasDirty {
+				delete(c.dirty, p.key)
+			}
 			continue
 		}
 		n := len(p.key) + len(p.enc) + entryOverhead
 		c.put(p.key, append([]byte(nil), p.enc...), n)
-		c.dirty[p.key] = struct{}{}
+		if !wasDirty {
+			c.dirty[p.key] = struct{}{}
+		}
 		c.dirtySize += n
 	}
 	c.head = w.head

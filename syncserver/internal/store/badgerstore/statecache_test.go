@@ -1,6 +1,7 @@
 package badgerstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -146,6 +147,17 @@ func TestStateCacheBound(t *testing.T) {
 	}
 	if size != c.size || len(c.m) < 80 {
 		t.Fatalf("%d entries of %d bytes, counted %d", len(c.m), size, c.size)
+	}
+	// A state put again, larger, when the cache is full: others make
+	// room, not the one replaced (whatever the map's order).
+	for range 20 {
+		c := stateCache{limit: 2 * (3 + 100 + entryOverhead)}
+		c.put("s:a", make([]byte, 100), 3+100+entryOverhead)
+		c.put("s:b", make([]byte, 100), 3+100+entryOverhead)
+		c.put("s:a", make([]byte, 150), 3+150+entryOverhead)
+		if len(c.m) != 1 || len(c.m["s:a"]) != 150 || c.size != 3+150+entryOverhead {
+			t.Fatalf("%d entries, %d bytes of s:a, counted %d", len(c.m), len(c.m["s:a"]), c.size)
+		}
 	}
 	if c.get([]byte("s:appeal:0999")) == nil {
 		t.Fatal("the last state kept is not there")
@@ -302,5 +314,70 @@ func TestStatesAheadOfNewRecords(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkKeepPuts: a spread backlog's group committed, 1,500 states
+// rewritten among 20,000 kept dirty (appeal-sized, 1.4 KB).
+func BenchmarkKeepPuts(b *testing.B) {
+	c := &stateCache{limit: stateCacheBytes}
+	keys := make([]string, 20_000)
+	enc := make([]byte, 1400)
+	w := &logTx{}
+	for i := range keys {
+		keys[i] = string(stateKey("appeal", domain.NewID()))
+		w.statePuts = append(w.statePuts, statePut{key: keys[i], enc: enc, read: true})
+	}
+	c.keepPuts(w)
+	groups := make([]*logTx, 16)
+	for g := range groups {
+		groups[g] = &logTx{}
+		for i := range 1500 {
+			k := keys[(g*7919+i*13)%len(keys)]
+			groups[g].statePuts = append(groups[g].statePuts, statePut{key: k, enc: enc, read: true})
+		}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		c.keepPuts(groups[i%len(groups)])
+	}
+}
+
+// Keeping a group's states counts what the cache holds and what of it is
+// dirty, whether a state is new to it, replaced (in place) or dropped.
+func TestKeepPutsCounts(t *testing.T) {
+	c := &stateCache{limit: 1 << 20}
+	if k := string(stateKey("appeal", domain.NewID())); c.genOf(k) != c.gen([]byte(k)) {
+		t.Fatal("a key's count is not the same from its string and its bytes")
+	}
+	group := func(puts ...statePut) *logTx { return &logTx{statePuts: puts} }
+	val := func(n int, b byte) []byte { return bytes.Repeat([]byte{b}, n) }
+	c.keepPuts(group(statePut{"s:a:1", val(100, 1), true}, statePut{"s:a:2", val(200, 2), true}, statePut{"s:a:3", val(50, 3), true}))
+	c.keep("s:a:4", val(70, 4)) // clean
+	c.keepPuts(group(statePut{"s:a:1", val(300, 5), true}, statePut{"s:a:2", val(10, 6), false}, statePut{"s:a:4", val(20, 7), true},
+		statePut{"s:a:1", val(40, 8), true}))
+	size, dirty := 0, 0
+	for k, v := range c.m {
+		size += len(k) + len(v) + entryOverhead
+		if _, ok := c.dirty[k]; ok {
+			dirty += len(k) + len(v) + entryOverhead
+		}
+	}
+	for k := range c.dirty {
+		if _, ok := c.m[k]; !ok {
+			t.Fatalf("%s dirty but not held", k)
+		}
+	}
+	if size != c.size || dirty != c.dirtySize {
+		t.Fatalf("held %d bytes (%d dirty), counted %d (%d)", size, dirty, c.size, c.dirtySize)
+	}
+	want := map[string][]byte{"s:a:1": val(40, 8), "s:a:3": val(50, 3), "s:a:4": val(20, 7)}
+	if len(c.m) != len(want) || len(c.dirty) != len(want) {
+		t.Fatalf("%d held, %d dirty, want %d each", len(c.m), len(c.dirty), len(want))
+	}
+	for k, v := range want {
+		if !bytes.Equal(c.m[k], v) {
+			t.Fatalf("%s holds %d bytes of %d, want %d of %d", k, len(c.m[k]), c.m[k][0], len(v), v[0])
+		}
 	}
 }

@@ -2,6 +2,7 @@ package changeset
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/kenesh/kenesh/shared/hlc"
@@ -57,8 +58,7 @@ func (d *OpDecoder) decodeHead(data []byte, e *EncodedOp, again bool) error {
 	e.NumFields = r.count(MaxFieldsPerOp)
 	e.fields = r.b
 	it := e.Fields()
-	var f EncodedField
-	for it.Next(&f) {
+	for _, ok := it.Next(); ok; _, ok = it.Next() {
 	}
 	if err := it.Err(); err != nil {
 		if it.unsorted && again {
@@ -134,31 +134,79 @@ func (e *EncodedOp) Fields() EncodedFields {
 	return EncodedFields{r: reader{b: e.fields}, n: e.NumFields, v2: e.v2}
 }
 
-// Next reads the next field into f, reporting whether there was one.
-func (it *EncodedFields) Next(f *EncodedField) bool {
+// Next reads the next field, reporting whether there was one. It reads
+// from a copy of the iterator's place and writes it back once (and
+// returns the field rather than writing it through a pointer): every
+// pointer written through a pointer takes a write barrier while the
+// collector runs, and a long push's collector runs often; the reader's
+// methods wrote its slice back after each number and length.
+func (it *EncodedFields) Next() (f EncodedField, ok bool) {
 	if it.n == 0 || it.r.err != nil {
-		return false
+		return f, false
 	}
 	it.n--
-	*f = EncodedField{Name: it.r.bytes(), Value: it.r.bytes(), Base: hlc.Timestamp(it.r.uvarint())}
-	if it.v2 {
-		if n := it.r.count(MaxSettles); n > 0 {
+	b := it.r.b
+	var base uint64
+	f.Name, b, ok = cutBytes(b)
+	if ok {
+		f.Value, b, ok = cutBytes(b)
+	}
+	if ok {
+		base, b, ok = cutUvarint(b)
+		f.Base = hlc.Timestamp(base)
+	}
+	if ok && it.v2 {
+		var n uint64
+		if n, b, ok = cutUvarint(b); ok && (n > MaxSettles || n > uint64(len(b))) {
+			it.r.fail("count %d out of range", n)
+			return f, false
+		}
+		if ok && n > 0 {
 			f.Settles = make([]Version, n)
 			for j := range f.Settles {
-				f.Settles[j] = Version{HLC: hlc.Timestamp(it.r.uvarint()), Device: it.r.str()}
+				var t uint64
+				var dev []byte
+				if t, b, ok = cutUvarint(b); ok {
+					dev, b, ok = cutBytes(b)
+				}
+				if !ok {
+					break
+				}
+				f.Settles[j] = Version{HLC: hlc.Timestamp(t), Device: string(dev)}
 			}
 		}
 	}
-	if it.r.err != nil {
-		return false
+	if !ok {
+		it.r.fail("field cut off")
+		return f, false
 	}
+	it.r.b = b
 	if it.prev != nil && bytes.Compare(f.Name, it.prev) <= 0 {
 		it.unsorted = true
 		it.r.fail("field %q after %q: not in name order", f.Name, it.prev)
-		return false
+		return f, false
 	}
 	it.prev = f.Name
-	return true
+	return f, true
+}
+
+// cutUvarint reads a number from b, returning what follows it.
+func cutUvarint(b []byte) (uint64, []byte, bool) {
+	v, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0, b, false
+	}
+	return v, b[n:], true
+}
+
+// cutBytes reads a length and that many bytes from b (their capacity cut
+// to their length), returning what follows them.
+func cutBytes(b []byte) ([]byte, []byte, bool) {
+	n, rest, ok := cutUvarint(b)
+	if !ok || n > uint64(len(rest)) {
+		return nil, b, false
+	}
+	return rest[:n:n], rest[n:], true
 }
 
 // Err is the first error Next met.

@@ -36,8 +36,7 @@ func TestEncodedOp(t *testing.T) {
 			}
 			var names []string
 			it := e.Fields()
-			var f EncodedField
-			for it.Next(&f) {
+			for f, ok := it.Next(); ok; f, ok = it.Next() {
 				names = append(names, string(f.Name))
 				want := o.Fields[string(f.Name)]
 				if !bytes.Equal(f.Value, want.Value) || f.Base != want.Base || !reflect.DeepEqual(f.Settles, want.Settles) {

@@ -254,8 +254,7 @@ func AppendSyncRequest(dst []byte, req *SyncRequest) ([]byte, error) {
 func appendEncodedFields(dst []byte, e *changeset.EncodedOp, t uint64, st strTable) []byte {
 	dst = binary.AppendUvarint(dst, uint64(e.NumFields))
 	it := e.Fields()
-	var f changeset.EncodedField
-	for it.Next(&f) {
+	for f, ok := it.Next(); ok; f, ok = it.Next() {
 		dst = st.appendBytes(dst, f.Name)
 		dst = binary.AppendUvarint(dst, uint64(len(f.Value)))
 		dst = append(dst, f.Value...)

@@ -146,13 +146,58 @@ func TestStorePagesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	testPagesOut(t, st, filepath.Join(dataDir, DataDir)+"/")
+}
+
+// The store's own sweeps find its files by a path that is relative and
+// goes through a link.
+func TestStorePagesOutThroughLink(t *testing.T) {
+	base := t.TempDir()
+	if err := os.Mkdir(filepath.Join(base, "real"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real", filepath.Join(base, "link")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(base)
+	st, err := Open(context.Background(), "link", Options{Small: true, MinFree: 1, PageOut: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	value := bytes.Repeat([]byte("kenesh "), 40<<10)
+	for i := range 64 {
+		if err := st.db.Update(func(x *badger.Txn) error { return x.Set([]byte(fmt.Sprintf("test/%03d", i)), value) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := filepath.Join(base, "real", DataDir) + "/"
+	resident := func() (kib int) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			kib += residentKiB(t, dir+e.Name())
+		}
+		return kib
+	}
+	for deadline := time.Now().Add(20 * time.Second); resident() > pageOutSlack>>10+1024 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if r := resident(); r > pageOutSlack>>10+1024 {
+		t.Errorf("%d KiB of the store's files resident, want them handed back by its sweeps", r)
+	}
+}
+
+func testPagesOut(t *testing.T, st *Store, dir string) {
+	var err error
+	if err != nil {
+		t.Fatal(err)
+	}
 	value := bytes.Repeat([]byte("kenesh "), 40<<10) // 280 KiB: over Small's value threshold, into the value log
 	for i := range 64 {
 		if err := st.db.Update(func(x *badger.Txn) error { return x.Set([]byte(fmt.Sprintf("test/%03d", i)), value) }); err != nil {
 			t.Fatal(err)
 		}
 	}
-	dir := filepath.Join(dataDir, DataDir) + "/"
 	resident := func() int {
 		kib := 0
 		entries, _ := os.ReadDir(dir)

@@ -243,10 +243,18 @@ func (s *Store) startPageOut(interval time.Duration) {
 	if interval < 0 {
 		return
 	}
+	// The maps name the files by their absolute paths, links resolved.
+	dir, err := filepath.Abs(s.dir)
+	if err != nil {
+		return
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
 	s.pageStop, s.pageDone = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(s.pageDone)
-		pageOut(s.dir, interval, s.pageStop)
+		pageOut(dir, interval, s.pageStop)
 	}()
 }
 

@@ -64,9 +64,14 @@ func (Logger) Debugf(string, ...any) {}
 
 // Scan calls fn with every key under prefix and its value, in key order,
 // inside txn; k and v are valid only during the call. It stops at the
-// first error fn returns, or when ctx ends.
+// first error fn returns, or when ctx ends. Values are read as fn comes to
+// them, not prefetched: Badger prefetches each value in a goroutine of its
+// own (Iterator.fill) and Item.Value waits for it, a goroutine, a copy and
+// a wait for every key scanned (BenchmarkScan, 100,000 values of 200
+// bytes: 104 -> 46 ms of CPU, 101,000 -> 62 allocations; BENCHMARKS.md,
+// load8).
 func Scan(ctx context.Context, txn *badger.Txn, prefix []byte, fn func(k, v []byte) error) error {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 256})
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
 		if err := ctx.Err(); err != nil {

@@ -118,10 +118,13 @@ func (s *Service) ApplyPulled(ctx context.Context, ops []*changeset.Op, unreadab
 
 // vet decides whether a pulled operation may be merged here; a non-empty
 // code says why not. cur is the record's state on this laptop (nil if it
-// has none).
-func (s *Service) vet(ctx context.Context, op *changeset.Op, cur *changeset.State) (code, msg string) {
-	if err := op.Validate(); err != nil {
-		return HeldMalformed, err.Error()
+// has none). valid says op has passed Op.Validate already (ApplyBulk's
+// operations): it is not validated again.
+func (s *Service) vet(ctx context.Context, op *changeset.Op, cur *changeset.State, valid bool) (code, msg string) {
+	if !valid {
+		if err := op.Validate(); err != nil {
+			return HeldMalformed, err.Error()
+		}
 	}
 	if !validKeyPart(op.Device) || !validKeyPart(op.Kind) || !validKeyPart(op.Record) || op.Council != "" && !validKeyPart(op.Council) {
 		return HeldMalformed, fmt.Sprintf("operation %s: its device, kind, record or council is empty, over 256 bytes, or holds ':'", op.ID())

@@ -174,7 +174,7 @@ func (s *Service) applyOps(ctx context.Context, ops []*changeset.Op, bad []held,
 				cur = st
 			}
 		}
-		if code, msg := s.vet(ctx, op, cur); code != "" {
+		if code, msg := s.vet(ctx, op, cur, mode != applyTxn); code != "" {
 			hold(s.heldOf(op, nil, code, msg))
 			continue
 		}
@@ -432,6 +432,15 @@ func (s *Service) BeginBulkLoad(ctx context.Context) error {
 // part-way repeats the window (applying again changes nothing), never
 // skips or doubles it. done says the pull has caught up with the server:
 // the bulk load is over (BulkLoad).
+//
+// Each of ops must have passed changeset.Op.Validate: the syncer
+// validates every pulled operation as it decodes its page, and holds
+// back, with the bytes it came as, each that does not (a binary page's
+// operation may carry any bytes, which only the page's decoder can keep
+// as they came). ApplyBulk does not validate them again: the second pass
+// over every value was 4% of a first pull's CPU (BENCHMARKS.md, pull8
+// helper). Everything else vet checks (clocks, councils, whose) is
+// checked here.
 func (s *Service) ApplyBulk(ctx context.Context, ops []*changeset.Op, unreadable []Unreadable, cursor uint64, done bool) (ApplyResult, error) {
 	bad := make([]held, 0, len(unreadable))
 	for _, u := range unreadable {

@@ -431,3 +431,88 @@ func TestHostilePages(t *testing.T) {
 		})
 	}
 }
+
+// TestFirstPullInBulkHoldsBackMalformed: a new laptop's first pull, a
+// bulk load, whose pages (JSON and binary) bring malformed operations:
+// each is held back with what it came as, the rest is merged. records'
+// ApplyBulk does not validate its operations again (the syncer's page
+// decoding does), so this is where a malformed one must be stopped.
+func TestFirstPullInBulkHoldsBackMalformed(t *testing.T) {
+	const other = "0190a5c2-0000-7000-8000-0000000000aa"
+	now := time.Now()
+	appealOf := func(seq uint64, id string) syncproto.WireOp {
+		return wireOp(other, seq, now, domain.KindAppeal, id, "NRN-ATB", changeset.ActionCreate, map[string]any{
+			"council": "NRN-ATB", "channel": "phone", "oblast": "KG-N", "category": "health", "anonymous": true,
+			"summary": "Мектепте жылуулук жок", "received_on": caldate.Today(records.Bishkek).String(), "status": "received"})
+	}
+	const goodJSON, goodBinary = "0190a5c2-1111-7000-8000-000000000001", "0190a5c2-1111-7000-8000-000000000002"
+	noFields := wireOp(other, 3, now, domain.KindAppeal, goodJSON, "NRN-ATB", changeset.ActionUpdate, nil)
+	jsonPage := []syncproto.WireOp{councilOp("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N"), appealOf(1, goodJSON), noFields}
+	notJSON := syncproto.OpFromWire(ptr(wireOp(other, 4, now, domain.KindAppeal, goodBinary, "NRN-ATB", changeset.ActionUpdate, map[string]any{"summary": "x"})))
+	notJSON.Fields["summary"] = changeset.Change{Value: json.RawMessage(`{`)}
+	good := syncproto.OpFromWire(ptr(appealOf(2, goodBinary)))
+	noDevice := syncproto.OpFromWire(ptr(wireOp("", 5, now, domain.KindAppeal, goodBinary, "NRN-ATB", changeset.ActionUpdate, map[string]any{"summary": "y"})))
+	binaryPage := []*changeset.Op{&good, &notJSON, &noDevice}
+
+	f := newFakeServer(t)
+	f.setAnswer(func(w http.ResponseWriter, req *syncproto.SyncRequest) *syncproto.SyncResponse {
+		resp := honest(w, req)
+		head := uint64(len(jsonPage) + len(binaryPage))
+		switch req.Cursor {
+		case 0:
+			resp.Ops, resp.Cursor, resp.Head, resp.More = jsonPage, uint64(len(jsonPage)), head, true
+		case uint64(len(jsonPage)):
+			// The second page binary, as protocol 2's server sends it.
+			resp.Proto, resp.Cursor, resp.Head = syncproto.Proto, head, head
+			raw, err := syncproto.AppendSyncResponse(nil, resp, binaryPage)
+			if err != nil {
+				t.Error(err)
+				return nil
+			}
+			frame, err := f.codec.Encode(raw, 0)
+			if err != nil {
+				t.Error(err)
+				return nil
+			}
+			w.Header().Set("Content-Type", syncproto.ContentType)
+			w.Write(frame)
+			return nil
+		}
+		return resp
+	})
+	l := newLaptop(t, "new-laptop-of-NRN-ATB")
+	var windows int
+	l.sync.svc = countWindows{Replica: l.svc, n: &windows}
+	_, _, err := l.sync.Enroll(context.Background(), f.srv.URL, "ABCD-EFGH")
+	if err != nil && !errors.Is(err, records.ErrHeldBack) {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if windows == 0 {
+		t.Fatal("the first pull was not a bulk load")
+	}
+	held, err := l.svc.HeldOps(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(held) != 3 {
+		t.Fatalf("held back %d operations, want the 3 malformed: %+v", len(held), held)
+	}
+	for _, h := range held {
+		if h.Code != records.HeldMalformed || len(h.Op) == 0 {
+			t.Errorf("held back %s as %s (%s), want %s", h.Op, h.Code, h.Message, records.HeldMalformed)
+		}
+	}
+	for _, id := range []string{goodJSON, goodBinary} {
+		a, err := l.svc.Appeal(ctx, id)
+		if err != nil || a.Summary != "Мектепте жылуулук жок" {
+			t.Errorf("the good appeal %s: %+v, %v", id, a, err)
+		}
+	}
+	st, err := l.svc.SyncState(ctx)
+	if err != nil || st.Cursor != uint64(len(jsonPage)+len(binaryPage)) || st.Held != 3 {
+		t.Fatalf("sync state %+v (%v): the pull should have moved past both pages, 3 held back", st, err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -42,6 +42,8 @@ type Replica interface {
 	// saying the pull has caught up with the server. BeginBulkLoad marks
 	// the bulk load under way, durably, before its first window is
 	// written, so that a crash inside that window resumes it in bulk.
+	// ApplyBulk's operations must each have passed Op.Validate (pageOps
+	// and decodePage validate every one): it does not check them again.
 	BulkLoad(ctx context.Context) (bool, error)
 	BeginBulkLoad(ctx context.Context) error
 	ApplyBulk(ctx context.Context, ops []*changeset.Op, unreadable []records.Unreadable, cursor uint64, done bool) (records.ApplyResult, error)

@@ -169,27 +169,66 @@ func (l *kvList) Delete(k []byte) error {
 
 // sorted returns the entries in key order, one per key: of a key set or
 // deleted several times, the last, as in a transaction.
+//
+// The entries are first grouped by their key's first byte (its key space:
+// operations, histories, states, rows...) in the order they came, a
+// counting sort; a group already in order, as each of a window's spaces
+// usually is (one laptop's operations by sequence number, its records'
+// ids time-ordered and a record's operations together), is then left as
+// it is, and only a group out of order is sorted. Sorting the whole
+// window, its spaces interleaved (an operation's key, its history's, the
+// next operation's...), was 5% of a first pull's CPU (BENCHMARKS.md,
+// pull7 and pull8 helpers).
 func (l kvList) sorted() kvList {
+	if len(l) == 0 {
+		return l
+	}
+	var count [257]int
+	for _, e := range l {
+		count[firstByte(e.k)+1]++
+	}
+	for b := 1; b < len(count); b++ {
+		count[b] += count[b-1]
+	}
+	// count[b] is now where the group of first byte b starts.
+	start := count
+	out := make(kvList, len(l))
+	for i, e := range l {
+		e.n = int32(i)
+		b := firstByte(e.k)
+		out[count[b]] = e
+		count[b]++
+	}
 	// Equal keys in the order they came, by their place: a stable sort
 	// (insertion sorts and in-place merges of 56-byte entries) took twice
 	// as long as this one on a window's 100,000 keys (BenchmarkKVListSorted).
-	for i := range l {
-		l[i].n = int32(i)
-	}
-	slices.SortFunc(l, func(a, b kvEntry) int {
+	cmp := func(a, b kvEntry) int {
 		if c := bytes.Compare(a.k, b.k); c != 0 {
 			return c
 		}
 		return int(a.n - b.n)
-	})
-	out := l[:0]
-	for i, e := range l {
-		if i+1 < len(l) && bytes.Equal(e.k, l[i+1].k) {
+	}
+	for b := range 256 {
+		if g := out[start[b]:start[b+1]]; !slices.IsSortedFunc(g, cmp) {
+			slices.SortFunc(g, cmp)
+		}
+	}
+	kept := out[:0]
+	for i, e := range out {
+		if i+1 < len(out) && bytes.Equal(e.k, out[i+1].k) {
 			continue // a later write of the same key wins
 		}
-		out = append(out, e)
+		kept = append(kept, e)
 	}
-	return out
+	return kept
+}
+
+// firstByte is k's first byte, 0 for an empty key (which sorts first).
+func firstByte(k []byte) int {
+	if len(k) == 0 {
+		return 0
+	}
+	return int(k[0])
 }
 
 // Empty reports whether the store holds no record: no state, and no

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,20 +15,34 @@ import (
 
 // BenchmarkKVListSorted sorts a window's keys as WriteBulk gets them: for
 // each of 32,768 operations of 6,000 records, its operation and history
-// keys (a record's operations together, the records in no order), then
-// each record's state, index row and search text.
+// keys (a record's operations together), then each record's state, index
+// row and search text; the records in no order, or in the order of their
+// ids (one laptop's records, whose ids are time-ordered, as a first pull
+// of what one laptop pushed brings them).
 func BenchmarkKVListSorted(b *testing.B) {
+	b.Run("records in no order", func(b *testing.B) { benchmarkKVListSorted(b, false) })
+	b.Run("records in order", func(b *testing.B) { benchmarkKVListSorted(b, true) })
+}
+
+func benchmarkKVListSorted(b *testing.B, ordered bool) {
 	r := rand.New(rand.NewPCG(1, 2))
 	var in kvList
 	recs := make([]string, 6000)
 	for i := range recs {
 		recs[i] = fmt.Sprintf("%016x%016x", r.Uint64(), r.Uint64())
 	}
+	if ordered {
+		slices.Sort(recs)
+	}
 	v := make([]byte, 300)
 	for i := range 32768 {
 		rec := recs[i*len(recs)/32768]
+		at := r.Uint64()
+		if ordered {
+			at = uint64(1000 + i)
+		}
 		in = append(in, kvEntry{k: opKey("0b1c2d3e4f5a6b7c", uint64(i+1)), v: v})
-		in = append(in, kvEntry{k: historyKey("appeal", rec, r.Uint64(), "0b1c2d3e4f5a6b7c", uint64(i+1)), v: v[:30]})
+		in = append(in, kvEntry{k: historyKey("appeal", rec, at, "0b1c2d3e4f5a6b7c", uint64(i+1)), v: v[:30]})
 	}
 	for _, rec := range recs {
 		in = append(in, kvEntry{k: stateKey("appeal", rec), v: v}, kvEntry{k: indexKey("appeal", rec), v: v}, kvEntry{k: textKey("appeal", rec), v: v})

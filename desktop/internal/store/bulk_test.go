@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -229,4 +231,47 @@ func (c *collect) Set(k, v []byte) error {
 func (c *collect) Delete(k []byte) error {
 	*c = append(*c, kvEntry{k: k, del: true})
 	return nil
+}
+
+// sorted gives what a stable sort by key keeping the last write of each
+// key gives, whatever the order of what comes: spaces interleaved, each
+// in order or not, keys written several times, empty keys.
+func TestKVListSortedIsAStableSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	spaces := []string{"o:", "h:", "s:", "i:", "t:", "q:", ""}
+	for round := range 2000 {
+		var in kvList
+		ordered := round%2 == 0 // each space's keys in order, as a window's usually are
+		next := map[string]int{}
+		for i := range 1 + r.IntN(200) {
+			sp := spaces[r.IntN(len(spaces))]
+			n := r.IntN(50)
+			if ordered {
+				next[sp] += r.IntN(3) // sometimes the same key again
+				n = next[sp]
+			}
+			e := kvEntry{k: []byte(fmt.Sprintf("%s%03d", sp, n)), v: []byte(strconv.Itoa(i))}
+			if sp == "" && r.IntN(4) == 0 {
+				e.k = []byte{}
+			}
+			e.del = r.IntN(10) == 0
+			in = append(in, e)
+		}
+		want := slices.Clone(in)
+		slices.SortStableFunc(want, func(a, b kvEntry) int { return bytes.Compare(a.k, b.k) })
+		var last kvList
+		for i, e := range want {
+			if i+1 < len(want) && bytes.Equal(e.k, want[i+1].k) {
+				continue
+			}
+			last = append(last, e)
+		}
+		got := slices.Clone(in).sorted()
+		for i := range got {
+			got[i].n = 0
+		}
+		if !reflect.DeepEqual(got, last) {
+			t.Fatalf("round %d: sorted(%+v)\n= %+v\nwant %+v", round, in, got, last)
+		}
+	}
 }

@@ -438,7 +438,7 @@ func (s *Service) BeginBulkLoad(ctx context.Context) error {
 // back, with the bytes it came as, each that does not (a binary page's
 // operation may carry any bytes, which only the page's decoder can keep
 // as they came). ApplyBulk does not validate them again: the second pass
-// over every value was 4% of a first pull's CPU (BENCHMARKS.md, pull8
+// over every value was ~2% of a first pull's CPU (BENCHMARKS.md, pull8
 // helper). Everything else vet checks (clocks, councils, whose) is
 // checked here.
 func (s *Service) ApplyBulk(ctx context.Context, ops []*changeset.Op, unreadable []Unreadable, cursor uint64, done bool) (ApplyResult, error) {

@@ -177,7 +177,7 @@ func (l *kvList) Delete(k []byte) error {
 // ids time-ordered and a record's operations together), is then left as
 // it is, and only a group out of order is sorted. Sorting the whole
 // window, its spaces interleaved (an operation's key, its history's, the
-// next operation's...), was 5% of a first pull's CPU (BENCHMARKS.md,
+// next operation's...), was 3-5% of a first pull's CPU (BENCHMARKS.md,
 // pull7 and pull8 helpers).
 func (l kvList) sorted() kvList {
 	if len(l) == 0 {

@@ -150,6 +150,19 @@ func (d *OpDecoder) record(b []byte) string {
 	return d.last
 }
 
+// head reads an operation's header, the fields before its own fields, into
+// o: what DecodeInto and DecodeHead both read the same way.
+func (d *OpDecoder) head(r *reader, o *Op) {
+	o.Device = d.str(r.bytes())
+	o.Seq = r.uvarint()
+	o.HLC = hlc.Timestamp(r.uvarint())
+	o.Kind = d.str(r.bytes())
+	o.Record = d.record(r.bytes())
+	o.Council = d.str(r.bytes())
+	o.Action = Action(d.str(r.bytes()))
+	o.Author = d.str(r.bytes())
+}
+
 func decodeOp(data []byte, o *Op, d *OpDecoder) error {
 	fields := o.Fields
 	clear(fields)
@@ -169,14 +182,7 @@ func decodeOp(data []byte, o *Op, d *OpDecoder) error {
 	} else {
 		r.version()
 	}
-	o.Device = d.str(r.bytes())
-	o.Seq = r.uvarint()
-	o.HLC = hlc.Timestamp(r.uvarint())
-	o.Kind = d.str(r.bytes())
-	o.Record = d.record(r.bytes())
-	o.Council = d.str(r.bytes())
-	o.Action = Action(d.str(r.bytes()))
-	o.Author = d.str(r.bytes())
+	d.head(&r, o)
 	n := r.count(MaxFieldsPerOp)
 	if o.Fields == nil {
 		o.Fields = make(map[string]Change, n)

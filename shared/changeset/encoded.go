@@ -46,15 +46,7 @@ func (d *OpDecoder) decodeHead(data []byte, e *EncodedOp, again bool) error {
 	}
 	*e = EncodedOp{enc: data, v2: data[0] == binaryV2}
 	r := reader{b: data[1:]}
-	o := &e.Head
-	o.Device = d.str(r.bytes())
-	o.Seq = r.uvarint()
-	o.HLC = hlc.Timestamp(r.uvarint())
-	o.Kind = d.str(r.bytes())
-	o.Record = d.record(r.bytes())
-	o.Council = d.str(r.bytes())
-	o.Action = Action(d.str(r.bytes()))
-	o.Author = d.str(r.bytes())
+	d.head(&r, &e.Head)
 	e.NumFields = r.count(MaxFieldsPerOp)
 	e.fields = r.b
 	it := e.Fields()

@@ -230,18 +230,7 @@ func AppendSyncRequest(dst []byte, req *SyncRequest) ([]byte, error) {
 			for j := range fields.Len() {
 				name, c := fields.Field(j)
 				dst = st.append(dst, name)
-				dst = binary.AppendUvarint(dst, uint64(len(c.Value)))
-				dst = append(dst, c.Value...)
-				if c.Base == 0 {
-					dst = append(dst, 0)
-				} else {
-					dst = binary.AppendUvarint(dst, 1+zig(int64(t-uint64(c.Base))))
-				}
-				dst = binary.AppendUvarint(dst, uint64(len(c.Settles)))
-				for _, v := range c.Settles {
-					dst = binary.AppendVarint(dst, int64(t-uint64(v.HLC)))
-					dst = st.append(dst, v.Device)
-				}
+				dst = appendChange(dst, c.Value, c.Base, c.Settles, t, st)
 			}
 		}
 	}
@@ -256,18 +245,28 @@ func appendEncodedFields(dst []byte, e *changeset.EncodedOp, t uint64, st strTab
 	it := e.Fields()
 	for f, ok := it.Next(); ok; f, ok = it.Next() {
 		dst = st.appendBytes(dst, f.Name)
-		dst = binary.AppendUvarint(dst, uint64(len(f.Value)))
-		dst = append(dst, f.Value...)
-		if f.Base == 0 {
-			dst = append(dst, 0)
-		} else {
-			dst = binary.AppendUvarint(dst, 1+zig(int64(t-uint64(f.Base))))
-		}
-		dst = binary.AppendUvarint(dst, uint64(len(f.Settles)))
-		for _, v := range f.Settles {
-			dst = binary.AppendVarint(dst, int64(t-uint64(v.HLC)))
-			dst = st.append(dst, v.Device)
-		}
+		dst = appendChange(dst, f.Value, f.Base, f.Settles, t, st)
+	}
+	return dst
+}
+
+// appendChange writes what follows a field's name in a request's
+// operation, t being the operation's clock: its value, its base and the
+// values it settles, each clock as its distance from t. Both ways of
+// writing an operation (from its Fields, from its storage encoding) use
+// it, so their bodies stay byte for byte the same.
+func appendChange(dst, value []byte, base hlc.Timestamp, settles []changeset.Version, t uint64, st strTable) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(value)))
+	dst = append(dst, value...)
+	if base == 0 {
+		dst = append(dst, 0)
+	} else {
+		dst = binary.AppendUvarint(dst, 1+zig(int64(t-uint64(base))))
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(settles)))
+	for _, v := range settles {
+		dst = binary.AppendVarint(dst, int64(t-uint64(v.HLC)))
+		dst = st.append(dst, v.Device)
 	}
 	return dst
 }

@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 
 	"github.com/kenesh/kenesh/desktop/internal/demo"
@@ -33,5 +34,33 @@ func TestSyncWaitsWhenRateLimited(t *testing.T) {
 	}
 	if sum.Acked != pending || sum.Requests < 3 {
 		t.Fatalf("summary %+v, want %d acknowledged in 3 requests or more", sum, pending)
+	}
+}
+
+// A server past its bound on the bytes of requests at once answers busy
+// (503 with Retry-After) and takes nothing: the sync waits as asked and
+// sends again, and everything the laptop made is acknowledged by the end
+// of the same sync, with no error.
+func TestSyncWaitsWhenServerBusy(t *testing.T) {
+	var busy atomic.Int32 // syncs still to turn away
+	srv := startFake(t, synctest.Options{Busy: func() bool { return busy.Add(-1) >= 0 }})
+	srv.addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
+	l := newLaptop(t, "turned-away")
+	l.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	ctx := context.Background()
+	if _, err := demo.Generate(ctx, l.svc, demo.Options{Appeals: 20, Events: 2, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	pending := l.svc.Seq()
+	busy.Store(2)
+	sum, err := l.sync.SyncOnce(ctx)
+	if err != nil {
+		t.Fatalf("sync with the server busy twice: %v (summary %+v)", err, sum)
+	}
+	if busy.Load() >= 0 {
+		t.Fatalf("the server was asked %d times fewer than it was busy", busy.Load()+1)
+	}
+	if sum.Acked != pending || srv.Acked(l.svc.Device().ID) != pending {
+		t.Fatalf("summary %+v, the server holds %d; want all %d acknowledged", sum, srv.Acked(l.svc.Device().ID), pending)
 	}
 }

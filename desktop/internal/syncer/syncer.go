@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,15 @@ const (
 	// again.
 	maxRateWait  = 30 * time.Second
 	maxRateWaits = 60
+	// A server too busy to take a request now (503 with Retry-After: its
+	// bound on the bytes of requests at once, kenesh-syncserver serve
+	// --request-memory) has taken nothing of it: the sync waits as asked,
+	// plus up to maxBusyJitter so that laptops turned away together come
+	// back apart, and sends it again, at most maxBusyWaits times in a row
+	// (each of which the server held up to 10 s before answering); then
+	// the refusal is reported and the sync loop tries later, backing off.
+	maxBusyWaits  = 8
+	maxBusyJitter = time.Second
 )
 
 // Summary is what one sync did.
@@ -261,7 +271,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	total, acked0, cursor0 := st.Pending, st.Acked, st.Cursor
 	limOps, limBytes := pushOps, pushBytes
 	limPull := min(pullBytes, s.pullMost)
-	waits := 0
+	waits, busyWaits := 0, 0
 	restamped := false
 	// A pulled page is applied while the next request is on its way: on a
 	// quick link a laptop catching up spends as long committing pages to
@@ -369,6 +379,19 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 			st.Acked = perr.Acked
 			continue
 		}
+		if errors.As(err, &perr) && perr.Code == syncproto.CodeUnavailable && perr.RetryAfter > 0 && busyWaits < maxBusyWaits {
+			// The server is busy with other laptops' requests, and asks
+			// to be tried again: wait and go on with this sync, the
+			// secretary seeing it still syncing, not failed.
+			busyWaits++
+			wait := min(perr.RetryAfter, maxRateWait) + rand.N(maxBusyJitter)
+			select {
+			case <-time.After(wait):
+				continue
+			case <-ctx.Done():
+				return sum, ctx.Err()
+			}
+		}
 		if errors.As(err, &perr) && perr.Code == syncproto.CodeRateLimited && waits < s.rateWaits {
 			// A laptop catching up sends request after request; the
 			// server paces it. Wait as asked and go on with this sync.
@@ -384,7 +407,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		if err != nil {
 			return sum, err
 		}
-		waits = 0
+		waits, busyWaits = 0, 0
 		if err := checkAnswer(resp, req, s.svc.Seq()); err != nil {
 			return sum, err
 		}

@@ -59,6 +59,10 @@ type Options struct {
 	Now func() time.Time
 	// Codec compresses replies (default syncproto.DefaultCodec).
 	Codec *syncproto.Codec
+	// Busy, if set, is asked at each authenticated sync: true answers it
+	// busy (503, unavailable, Retry-After: 1), taking nothing, as the
+	// real server does past its bound on the bytes of requests at once.
+	Busy func() bool
 }
 
 // Server is an in-process fake of the sync server: the protocol of
@@ -407,7 +411,11 @@ func fail(w http.ResponseWriter, err error) {
 		secs := max(1, int(e.RetryAfter.Seconds()+0.999))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	case syncproto.CodeUnavailable:
-		w.Header().Set("Retry-After", "2")
+		secs := 2
+		if e.RetryAfter > 0 {
+			secs = int(e.RetryAfter.Seconds() + 0.999)
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
 	writeJSON(w, e.Code.Status(), e.Body())
 }
@@ -550,6 +558,9 @@ func (s *Server) sync(r *http.Request) ([]byte, error) {
 	s.mu.Unlock()
 	if err != nil {
 		return nil, err
+	}
+	if s.o.Busy != nil && s.o.Busy() {
+		return nil, &syncproto.Error{Code: syncproto.CodeUnavailable, Message: "the server is busy with other laptops' changes; it will be tried again shortly", RetryAfter: time.Second}
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && ct != syncproto.ContentType {
 		return nil, perr(syncproto.CodeInvalid, "Content-Type %q: a sync body is %s", ct, syncproto.ContentType)

@@ -18,7 +18,7 @@ func TestAlertRulesNameRealMetrics(t *testing.T) {
 	m.CountAppendGroups(func() int64 { return 0 }) // as the server does on a store that counts them
 	names := map[string]bool{"kenesh_devices": true}
 	fq := regexp.MustCompile(`fqName: "([^"]+)"`)
-	for _, c := range []prometheus.Collector{m.requests, m.opsAccepted, m.opsRefused, m.opsPulled, m.opsWithheld, m.bytes, m.syncDuration, m.enrollments} {
+	for _, c := range []prometheus.Collector{m.requests, m.opsAccepted, m.opsRefused, m.opsPulled, m.opsWithheld, m.bytes, m.syncDuration, m.enrollments, m.busy, &m.budgets} {
 		ch := make(chan *prometheus.Desc, 4)
 		c.Describe(ch)
 		close(ch)

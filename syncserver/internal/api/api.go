@@ -132,6 +132,7 @@ func New(cfg Config) *Handler {
 	h.busyAbove = int64(runtime.GOMAXPROCS(0))
 	h.body = middleware.NewBudget(cmp.Or(cfg.BodyBudget, DefaultBodyBudget), wait)
 	h.decode = middleware.NewBudget(cmp.Or(cfg.DecodeBudget, DefaultDecodeBudget), wait)
+	h.cfg.Metrics.budgets.b.Store(&[2]*middleware.Budget{h.body, h.decode})
 	h.mux.Handle(syncproto.PathEnroll, middleware.LimitBody(http.HandlerFunc(h.handleEnroll), maxEnrollBody))
 	h.mux.Handle(syncproto.PathSync, middleware.LimitBody(http.HandlerFunc(h.handleSync), syncproto.MaxFrameBytes))
 	h.mux.HandleFunc(syncproto.PathHealth, h.handleHealth)
@@ -373,6 +374,7 @@ func (h *Handler) handleSync(w http.ResponseWriter, r *http.Request) {
 	}
 	release, ok := h.body.Take(r.Context(), size)
 	if !ok {
+		h.cfg.Metrics.busy.WithLabelValues("body").Inc()
 		h.fail(w, r, errBusy)
 		return
 	}
@@ -464,6 +466,7 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 	n, _ := syncproto.DecodedLen(frame)
 	held, ok := h.decode.Hold(ctx, 2*int64(min(n, syncproto.MaxRawBytes)))
 	if !ok {
+		m.busy.WithLabelValues("decode").Inc()
 		return nil, errBusy
 	}
 	release := held.Release
@@ -482,6 +485,7 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 		raw = nil
 		if held, ok = h.decode.Hold(ctx, cost); !ok {
 			release = nil
+			m.busy.WithLabelValues("decode").Inc()
 			return nil, errBusy
 		}
 		release = held.Release
@@ -550,6 +554,7 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 	if release, ok = h.decode.Take(ctx, 2*int64(maxPull)); !ok {
 		// Busy: what was pushed is acknowledged; the page comes with
 		// the next sync.
+		m.busy.WithLabelValues("page").Inc()
 		resp.Cursor, resp.More, resp.Head = req.Cursor, true, 0
 		return syncproto.Marshal(resp)
 	}

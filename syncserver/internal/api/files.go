@@ -43,6 +43,7 @@ func (h *Handler) handleFiles(method string, cost int64, serve func(w http.Respo
 		}
 		release, ok := h.decode.Take(r.Context(), cost)
 		if !ok {
+			h.cfg.Metrics.busy.WithLabelValues("decode").Inc()
 			h.fail(w, r, errBusy)
 			return
 		}

@@ -3,7 +3,10 @@ package api
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"time"
+
+	"github.com/kenesh/kenesh/syncserver/internal/middleware"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -23,6 +26,10 @@ type Metrics struct {
 	bytes        *prometheus.CounterVec
 	syncDuration prometheus.Histogram
 	enrollments  prometheus.Counter
+	busy         *prometheus.CounterVec
+	// budgets are the handler's byte budgets, reported at each scrape
+	// (set by New).
+	budgets budgetCollector
 }
 
 // NewMetrics registers the metrics. countDevices, if set, is called at
@@ -59,8 +66,17 @@ func NewMetrics(countDevices func(context.Context) (active, revoked int, err err
 		enrollments: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "kenesh", Name: "enrollments_total", Help: "Devices enrolled.",
 		}),
+		busy: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "kenesh", Name: "busy_total",
+			Help: "Requests answered busy (503 with Retry-After; the laptop tries again) because a byte budget had no room for them in time, by budget: " +
+				"body (request bodies being received) or decode (decoded requests and files requests being worked on); " +
+				"page counts pull pages left for the laptop's next sync, its push taken.",
+		}, []string{"budget"}),
 	}
-	m.Registry.MustRegister(m.requests, m.opsAccepted, m.opsRefused, m.opsPulled, m.opsWithheld, m.bytes, m.syncDuration, m.enrollments,
+	m.budgets.desc = prometheus.NewDesc("kenesh_budget_bytes",
+		"The byte budgets of requests being worked on (serve --request-memory): bytes held now (state held) and the bound (state size), by budget (body, decode).",
+		[]string{"budget", "state"}, nil)
+	m.Registry.MustRegister(m.requests, m.opsAccepted, m.opsRefused, m.opsPulled, m.opsWithheld, m.bytes, m.syncDuration, m.enrollments, m.busy, &m.budgets,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if countDevices != nil {
 		m.Registry.MustRegister(&deviceCollector{count: countDevices,
@@ -103,4 +119,24 @@ func (c *deviceCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(active), "active")
 	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(revoked), "revoked")
+}
+
+// budgetCollector reports the handler's budgets: what they hold now and
+// their size.
+type budgetCollector struct {
+	desc *prometheus.Desc
+	b    atomic.Pointer[[2]*middleware.Budget] // body, decode
+}
+
+func (c *budgetCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *budgetCollector) Collect(ch chan<- prometheus.Metric) {
+	b := c.b.Load()
+	if b == nil {
+		return
+	}
+	for i, name := range []string{"body", "decode"} {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(b[i].Held()), name, "held")
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(b[i].Size()), name, "size")
+	}
 }

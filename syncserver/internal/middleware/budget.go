@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -18,6 +19,7 @@ type Budget struct {
 	sem  *semaphore.Weighted
 	size int64
 	wait time.Duration
+	held atomic.Int64 // bytes reserved now, for the metrics
 }
 
 // NewBudget returns a budget of size bytes; a request waits at most wait
@@ -36,8 +38,15 @@ func (b *Budget) Take(ctx context.Context, n int64) (release func(), ok bool) {
 	if err := b.sem.Acquire(ctx, n); err != nil {
 		return nil, false
 	}
-	return func() { b.sem.Release(n) }, true
+	b.held.Add(n)
+	return func() { b.held.Add(-n); b.sem.Release(n) }, true
 }
+
+// Size is the budget's bytes.
+func (b *Budget) Size() int64 { return b.size }
+
+// Held is the bytes reserved now (never more than Size).
+func (b *Budget) Held() int64 { return b.held.Load() }
 
 // Held is a share of a budget taken by Hold, which can grow once the
 // request knows what it needs.
@@ -54,6 +63,7 @@ func (b *Budget) Hold(ctx context.Context, n int64) (*Held, bool) {
 	if err := b.sem.Acquire(ctx, n); err != nil {
 		return nil, false
 	}
+	b.held.Add(n)
 	return &Held{b: b, n: n}, true
 }
 
@@ -69,6 +79,7 @@ func (h *Held) Grow(n int64) bool {
 	if !h.b.sem.TryAcquire(n - h.n) {
 		return false
 	}
+	h.b.held.Add(n - h.n)
 	h.n = n
 	return true
 }
@@ -76,6 +87,7 @@ func (h *Held) Grow(n int64) bool {
 // Release gives back everything held; a second call does nothing.
 func (h *Held) Release() {
 	if h.n > 0 {
+		h.b.held.Add(-h.n)
 		h.b.sem.Release(h.n)
 		h.n = 0
 	}

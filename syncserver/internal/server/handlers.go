@@ -18,12 +18,26 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
+// DefaultRequestMemory is Options.RequestMemory's default
+// (api.DefaultDecodeBudget; the bodies' budget is half of it).
+const DefaultRequestMemory = api.DefaultDecodeBudget
+
 // Options tune the handlers NewHandlers builds.
 type Options struct {
 	Logger *slog.Logger // nil: slog.Default()
 	// Rate and Burst limit sync requests per device (0: no limit).
 	Rate  float64
 	Burst int
+	// RequestMemory bounds the bytes that the sync and files requests
+	// being worked on hold at once, all together: decoded requests (each
+	// charged its payload twice and what its counts of operations, fields
+	// and settled values make) and pull pages (api.Config.DecodeBudget);
+	// the bodies being received get half as much on top (BodyBudget).
+	// 0: DefaultRequestMemory. A request that cannot get its share within
+	// RequestWait (0: 10 s) is answered busy, 503 with Retry-After, and
+	// its laptop tries again.
+	RequestMemory int64
+	RequestWait   time.Duration
 	// Key is the store's data key: the server's own backup recipient is
 	// derived from it (nil: backups must name their recipients).
 	Key []byte
@@ -106,7 +120,8 @@ func NewHandlers(ctx context.Context, st store.Store, o Options) (*Handlers, err
 		}
 	}
 	sync := api.New(api.Config{Store: st, Auth: au, Ingest: ing, Codec: codec, Presence: presence, Files: fs,
-		Metrics: metrics, Logger: o.Logger, Rate: o.Rate, Burst: o.Burst, Now: o.Now})
+		Metrics: metrics, Logger: o.Logger, Rate: o.Rate, Burst: o.Burst, Now: o.Now,
+		DecodeBudget: o.RequestMemory, BodyBudget: o.RequestMemory / 2, BudgetWait: o.RequestWait})
 	var pub http.Handler
 	var pubH *public.Handler
 	if !o.Public.Off {

@@ -34,9 +34,16 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
+	return newHarnessConfig(t, Config{})
+}
+
+// newHarnessConfig is newHarness with cfg's settings (its store and
+// logger are the harness's).
+func newHarnessConfig(t testing.TB, cfg Config) *harness {
+	t.Helper()
 	ctx := context.Background()
-	s, err := New(ctx, Config{DataDir: t.TempDir(), Small: true, MinFree: 1,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg.DataDir, cfg.Small, cfg.MinFree, cfg.Logger = t.TempDir(), true, 1, slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

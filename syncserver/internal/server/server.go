@@ -63,6 +63,10 @@ type Config struct {
 	Burst int
 	// Small uses laptop-sized Badger caches (tests, tiny machines).
 	Small bool
+	// RequestMemory and RequestWait bound the requests being worked on
+	// (Options.RequestMemory).
+	RequestMemory int64
+	RequestWait   time.Duration
 	// MinFree is the disk reserve (0: badgerstore.DefaultMinFree).
 	MinFree uint64
 	// FilesDir is where file chunks are kept, sealed (empty: DATA/files;
@@ -163,7 +167,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	h, err := NewHandlers(ctx, st, Options{Logger: cfg.Logger, Rate: cfg.Rate, Burst: cfg.Burst, Key: key, Public: cfg.Public,
-		Blobs: blobs, FilesQuota: cfg.FilesQuota, MaterialsQuota: cfg.MaterialsQuota})
+		Blobs: blobs, FilesQuota: cfg.FilesQuota, MaterialsQuota: cfg.MaterialsQuota,
+		RequestMemory: cfg.RequestMemory, RequestWait: cfg.RequestWait})
 	if err != nil {
 		st.Close()
 		return nil, err

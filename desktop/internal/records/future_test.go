@@ -243,3 +243,41 @@ func TestBulkWindowRowsInTheIndex(t *testing.T) {
 		t.Fatalf("after the last window: %d appeals in the index, %d edited; want 151, 50", n, edited)
 	}
 }
+
+// Close waits for a bulk load's window still going into the index: after
+// it, the window's rows are in the index and its subscribers have been
+// told, and nothing touches the service (or the store its owner closes
+// next) any more.
+func TestCloseWaitsForBulkIndexing(t *testing.T) {
+	ctx := context.Background()
+	other := otherLaptop(t)
+	for range 300 {
+		if _, err := other.CreateAppeal(ctx, appeal()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	window := pending(t, other, 0)
+
+	bulk, bst := open(t, t.TempDir(), func() time.Time { return fixedNow })
+	defer bst.Close()
+	changes, unsubscribe := bulk.Subscribe()
+	defer unsubscribe()
+	if err := bulk.BeginBulkLoad(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bulk.ApplyBulk(ctx, window, nil, 1, false); err != nil {
+		t.Fatal(err)
+	}
+	bulk.Close()
+	select {
+	case batch := <-changes:
+		if !records.Touches(batch, domain.KindAppeal) {
+			t.Errorf("after Close: told of %v, want the window's appeals", batch)
+		}
+	default:
+		t.Fatal("Close returned before the bulk window's rows were in the index (no notification yet)")
+	}
+	if n, err := bulk.Count(records.Filter{Kind: domain.KindAppeal}); err != nil || n != 300 {
+		t.Fatalf("after Close: %d appeals in the index (%v), want 300", n, err)
+	}
+}

@@ -208,11 +208,16 @@ func Open(ctx context.Context, st *store.Store, o Options) (*Service, error) {
 }
 
 // Close ends the service's background work; the store stays open (its
-// owner closes it after).
+// owner closes it after). It waits for a bulk load's window still going
+// into the index (applyOps): that goroutine would otherwise put rows and
+// notify subscribers (who read the store) after the owner closed it.
 func (s *Service) Close() {
 	if s.bgCancel != nil {
 		s.bgCancel()
 	}
+	s.mu.Lock()
+	s.awaitIndexing()
+	s.mu.Unlock()
 	s.bg.Wait()
 }
 

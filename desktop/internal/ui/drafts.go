@@ -107,7 +107,7 @@ func (u *UI) offerDraft() {
 	if dr == nil {
 		return
 	}
-	form, ok := u.draftForm(dr)
+	form, sec, under, ok := u.draftForm(dr)
 	if !ok {
 		u.dropDraft() // its record is gone: nothing to continue
 		return
@@ -118,12 +118,8 @@ func (u *UI) offerDraft() {
 	cont := u.primary(u.T("draft.continue"), theme.DocumentCreateIcon(), func() {
 		d.Hide()
 		u.shell.leave(func() {
-			sec := secAppeals
-			if dr.Kind == domain.KindEvent {
-				sec = secEvents
-			}
 			u.shell.section = sec
-			u.shell.stack = []page{u.shell.root(sec), form}
+			u.shell.stack = append(append([]page{u.shell.root(sec)}, under...), form)
 			form.restore(dr.Inputs)
 			b, _ := json.Marshal(dr.Inputs)
 			u.draftKept = string(b)
@@ -140,30 +136,46 @@ func (u *UI) offerDraft() {
 	d.Show()
 }
 
-// draftForm makes the form a draft was typed into.
-func (u *UI) draftForm(dr *records.Draft) (drafter, bool) {
+// draftForm makes the form a draft was typed into, and says where it
+// opens: its section and the pages under it (Back leads there).
+func (u *UI) draftForm(dr *records.Draft) (form drafter, sec string, under []page, ok bool) {
 	ctx := context.Background()
 	switch dr.Kind {
 	case domain.KindAppeal:
 		if dr.Record == "" {
-			return newAppealForm(u, nil), true
+			return newAppealForm(u, nil), secAppeals, nil, true
 		}
 		a, err := u.sess.Records().Appeal(ctx, dr.Record)
 		if err != nil || (a.Meta != nil && a.Meta.Deleted) {
-			return nil, false
+			return nil, "", nil, false
 		}
-		return newAppealForm(u, a), true
+		return newAppealForm(u, a), secAppeals, nil, true
 	case domain.KindEvent:
 		if dr.Record == "" {
-			return newEventForm(u, nil), true
+			return newEventForm(u, nil), secEvents, nil, true
 		}
 		e, err := u.sess.Records().Event(ctx, dr.Record)
 		if err != nil || (e.Meta != nil && e.Meta.Deleted) {
-			return nil, false
+			return nil, "", nil, false
 		}
-		return newEventForm(u, e), true
+		return newEventForm(u, e), secEvents, nil, true
+	case domain.KindGrant:
+		// Grants are reached from the home screen's Grants page. A laptop
+		// no longer central staff's could not save it.
+		if !u.mayWriteGrants() {
+			return nil, "", nil, false
+		}
+		under = []page{newGrantsPage(u)}
+		if dr.Record == "" {
+			return newGrantForm(u, nil), secHome, under, true
+		}
+		g, err := u.sess.Records().Grant(ctx, dr.Record)
+		if err != nil || (g.Meta != nil && g.Meta.Deleted) {
+			return nil, "", nil, false
+		}
+		return newGrantForm(u, g), secHome, append(under, newGrantDetail(u, g.ID)), true
 	}
-	return nil, false
+	return nil, "", nil, false
 }
 
 // DiscardInput drops what forms hold unsaved and its draft, so that

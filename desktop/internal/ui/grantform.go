@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -68,6 +69,8 @@ type grantForm struct {
 	drows                                []*disbursementRow
 	addMilestone, addDisbursement, saveB *widget.Button
 	body                                 fyne.CanvasObject
+	// draftNote says when the input was last kept as a draft (drafts.go).
+	draftNote *widget.Label
 	// shown is what the form held when it opened: leaving it changed
 	// asks first (dirty).
 	shown string
@@ -132,7 +135,9 @@ func newGrantForm(u *UI, g *domain.Grant) *grantForm {
 	box.Add(widget.NewSeparator())
 	box.Add(f.fs.add("notes", "field.notes", f.notes).box)
 	f.saveB = u.primary(u.T("action.save"), theme.DocumentSaveIcon(), f.save)
-	box.Add(container.NewHBox(f.saveB))
+	f.draftNote = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	f.draftNote.Hide()
+	box.Add(container.NewHBox(f.saveB, f.draftNote))
 
 	if g != nil {
 		f.purpose.SetText(g.Purpose)
@@ -179,6 +184,72 @@ func (f *grantForm) title() string {
 
 func (f *grantForm) view() fyne.CanvasObject   { return f.body }
 func (f *grantForm) changed([]records.Changed) {}
+
+// The draft (drafts.go): every control by name, the milestones' and the
+// payments' rows by their ids (a milestone's id is what its council's
+// report names, so an edit's rows keep theirs), in their order.
+
+func (f *grantForm) draft() records.Draft {
+	in := map[string]string{"purpose": f.purpose.Text, "amount": f.amount.Text, "start_on": f.start.Text,
+		"end_on": f.end.Text, "notes": f.notes.Text}
+	if f.council != nil {
+		in["council"] = f.council.Code()
+	}
+	var ms, ds []string
+	for _, r := range f.mrows {
+		ms = append(ms, r.id)
+		p := "milestones/" + r.id
+		in[p+".title"], in[p+".due"] = r.title.Text, r.due.Text
+	}
+	for _, r := range f.drows {
+		ds = append(ds, r.id)
+		p := "disbursements/" + r.id
+		in[p+".on"], in[p+".amount"], in[p+".note"] = r.on.Text, r.amount.Text, r.note.Text
+	}
+	in["milestones"], in["disbursements"] = strings.Join(ms, " "), strings.Join(ds, " ")
+	return records.Draft{Kind: domain.KindGrant, Record: f.id, Inputs: in}
+}
+
+// restore puts a draft back: the controls as typed, the rows the draft
+// holds in place of the grant's.
+func (f *grantForm) restore(in map[string]string) {
+	f.purpose.SetText(in["purpose"])
+	f.amount.SetText(in["amount"])
+	f.start.SetText(in["start_on"])
+	f.end.SetText(in["end_on"])
+	f.notes.SetText(in["notes"])
+	if f.council != nil {
+		f.council.SetCode(in["council"])
+	}
+	for _, r := range f.mrows {
+		f.fs.remove("milestones/" + r.id)
+	}
+	for _, r := range f.drows {
+		f.fs.remove("disbursements/" + r.id)
+	}
+	f.mrows, f.drows = nil, nil
+	f.milestones.RemoveAll()
+	f.disbursements.RemoveAll()
+	for _, id := range strings.Fields(in["milestones"]) {
+		p := "milestones/" + id
+		f.milestone(domain.Milestone{ID: id, Title: in[p+".title"]})
+		f.mrows[len(f.mrows)-1].due.SetText(in[p+".due"]) // as typed, read or not
+	}
+	for _, id := range strings.Fields(in["disbursements"]) {
+		p := "disbursements/" + id
+		f.disbursement(domain.Disbursement{ID: id, Note: in[p+".note"]})
+		r := f.drows[len(f.drows)-1]
+		r.on.SetText(in[p+".on"])
+		r.amount.SetText(in[p+".amount"])
+	}
+	f.body.Refresh()
+}
+
+// draftSaved shows, beside Save, when the input was last kept.
+func (f *grantForm) draftSaved(at time.Time) {
+	f.draftNote.SetText(f.u.T("draft.saved", "time", at))
+	f.draftNote.Show()
+}
 
 // milestone adds a milestone's row: its id is made here, so that a fault
 // the core finds in it ("milestones/ID.due") is shown in its row.
@@ -310,6 +381,7 @@ func (f *grantForm) save() {
 		f.fs.show(err)
 		return
 	}
+	u.dropDraft()
 	u.shell.replaceTop(newGrantDetail(u, out.ID))
 }
 

@@ -260,3 +260,116 @@ func TestGrantForms(t *testing.T) {
 		})
 	}
 }
+
+// TestGrantDraftKeptAndOffered: what central staff type into a new grant,
+// its milestones and payments included, is kept as a draft as they type;
+// the next unlock offers it, continuing puts it back (each row with its
+// id) over the Grants page, and saving drops the draft. An edit's draft
+// opens over the grant's page with the grant's own milestone ids, and
+// giving it up drops it.
+func TestGrantDraftKeptAndOffered(t *testing.T) {
+	h := unlocked(t, "ru", 0, 0, 0)
+	ctx := context.Background()
+	today := h.u.sess.Records().Today()
+	day := func(n int) string { return h.u.tr.DateInput(today.AddDays(n)) }
+	c := h.firstCouncil()
+	h.enrollAs(domain.RoleCentral, "")
+	h.u.shell.push(newGrantsPage(h.u))
+	h.drain()
+	h.tap(h.T("grant.new"))
+	f := h.u.shell.top().(*grantForm)
+	f.council.SetCode(c.Code)
+	test.Type(f.purpose, "Ачык бюджет")
+	test.Type(f.amount, "150 000")
+	test.Type(f.start, day(-30))
+	test.Type(f.end, day(300))
+	h.tap(h.T("grant.add_milestone"))
+	h.tap(h.T("grant.add_milestone"))
+	h.tap(h.T("grant.add_disbursement"))
+	m1, m2, x := f.mrows[0], f.mrows[1], f.drows[0]
+	test.Type(m1.title, "Ачык угуу")
+	test.Type(m1.due, day(60))
+	test.Type(m2.title, "Жыйынтык отчет")
+	test.Type(m2.due, "31.02") // kept as typed, though it cannot be read
+	test.Type(x.on, day(-5))
+	test.Type(x.amount, "50000")
+	test.Type(x.note, "№ 17")
+	h.waitFor("the draft", func() bool {
+		d, err := h.u.sess.Records().Draft(ctx)
+		return err == nil && d != nil && d.Kind == domain.KindGrant && d.Inputs["disbursements/"+x.id+".note"] == "№ 17"
+	})
+	h.mustShow(h.T("draft.saved", "time", h.u.cfg.Now()))
+	dir := h.dir
+	h.u.Close()
+
+	h2 := newHarness(t, dir, "ru", false)
+	h2.u.UnlockWith(testPass)
+	h2.waitFor("the offer", func() bool { return h2.shows(h2.T("draft.found_title")) })
+	h2.tap(h2.T("draft.continue"))
+	f2, ok := h2.u.shell.top().(*grantForm)
+	if !ok {
+		t.Fatalf("continuing opened %T", h2.u.shell.top())
+	}
+	if n := len(h2.u.shell.stack); n < 2 {
+		t.Fatalf("the grant form opened alone (%d pages): Back leads nowhere", n)
+	} else if _, ok := h2.u.shell.stack[n-2].(*grantsPage); !ok {
+		t.Fatalf("under the form: %T, want the Grants page", h2.u.shell.stack[n-2])
+	}
+	if f2.council.Code() != c.Code || f2.purpose.Text != "Ачык бюджет" || f2.amount.Text != "150 000" || f2.end.Text != day(300) ||
+		len(f2.mrows) != 2 || len(f2.drows) != 1 || !f2.dirty() {
+		t.Fatalf("the form after continuing: council %q purpose %q amount %q end %q, %d milestones, %d payments, dirty %v",
+			f2.council.Code(), f2.purpose.Text, f2.amount.Text, f2.end.Text, len(f2.mrows), len(f2.drows), f2.dirty())
+	}
+	for i, want := range []*milestoneRow{m1, m2} {
+		if r := f2.mrows[i]; r.id != want.id || r.title.Text != want.title.Text || r.due.Text != want.due.Text {
+			t.Errorf("milestone %d: %s %q %q, want %s %q %q", i, r.id, r.title.Text, r.due.Text, want.id, want.title.Text, want.due.Text)
+		}
+	}
+	if r := f2.drows[0]; r.id != x.id || r.on.Text != day(-5) || r.amount.Text != "50000" || r.note.Text != "№ 17" {
+		t.Errorf("payment: %s %q %q %q", r.id, r.on.Text, r.amount.Text, r.note.Text)
+	}
+	f2.mrows[1].due.SetText(day(200))
+	h2.tap(h2.T("action.save"))
+	d, ok := h2.u.shell.top().(*grantDetail)
+	if !ok {
+		t.Fatalf("saved, the grant's page is not shown: %T; on top %q", h2.u.shell.top(), f2.fs.top.Text)
+	}
+	if dr, err := h2.u.sess.Records().Draft(ctx); err != nil || dr != nil {
+		t.Fatalf("the draft outlived the save: %+v %v", dr, err)
+	}
+	g, err := h2.u.sess.Records().Grant(ctx, d.id)
+	if err != nil || len(g.Milestones) != 2 || g.Milestones[0].ID != m1.id || g.Disbursements[0].ID != x.id {
+		t.Fatalf("saved %+v %v", g, err)
+	}
+
+	// An edit: a milestone's title changed, kept, the app closed.
+	h2.tap(h2.T("action.edit"))
+	f3 := h2.u.shell.top().(*grantForm)
+	f3.mrows[0].title.SetText("Ачык угуу өттү")
+	h2.u.keepDraft()
+	h2.u.Close()
+
+	h3 := newHarness(t, dir, "ru", false)
+	h3.u.UnlockWith(testPass)
+	h3.waitFor("the offer", func() bool { return h3.shows(h3.T("draft.found_title")) })
+	h3.tap(h3.T("draft.continue"))
+	f4, ok := h3.u.shell.top().(*grantForm)
+	if !ok || f4.id != g.ID {
+		t.Fatalf("continuing the edit opened %T", h3.u.shell.top())
+	}
+	if under := h3.u.shell.stack[len(h3.u.shell.stack)-2]; under.(*grantDetail).id != g.ID {
+		t.Fatal("the edit's form is not over its grant's page")
+	}
+	if len(f4.mrows) != 2 || f4.mrows[0].id != m1.id || f4.mrows[0].title.Text != "Ачык угуу өттү" || !f4.dirty() {
+		t.Fatalf("the edit after continuing: %d milestones, dirty %v", len(f4.mrows), f4.dirty())
+	}
+	// Given up: Back, "discard", and no draft is left.
+	h3.u.shell.pop()
+	h3.tap(h3.T("form.discard"))
+	if _, ok := h3.u.shell.top().(*grantDetail); !ok {
+		t.Fatalf("after giving up: %T", h3.u.shell.top())
+	}
+	if dr, err := h3.u.sess.Records().Draft(ctx); err != nil || dr != nil {
+		t.Fatalf("the draft outlived giving up: %+v %v", dr, err)
+	}
+}

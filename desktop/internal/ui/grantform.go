@@ -41,7 +41,10 @@ func (u *UI) mayReportMilestones(council string) bool {
 }
 
 // grantMessage says a grant's faults of range in the grant's words (the
-// general date message speaks of appeals).
+// general date message speaks of appeals). A fault of a milestone's or a
+// payment's control ("milestones/ID.due") is shown in its row after the
+// control's name ("Due: ", fieldSet.fieldAt): its words (grant.err.item.*)
+// go on from that name and do not say it again.
 func (u *UI) grantMessage(fe domain.FieldError) (string, bool) {
 	if fe.Code != domain.CodeRange {
 		return "", false
@@ -49,6 +52,11 @@ func (u *UI) grantMessage(fe domain.FieldError) (string, bool) {
 	last := fe.Field
 	if i := strings.LastIndexAny(last, "./"); i >= 0 {
 		last = last[i+1:]
+	}
+	if strings.HasPrefix(fe.Field, "milestones/") || strings.HasPrefix(fe.Field, "disbursements/") {
+		if k := "grant.err.item." + last; u.tr.Has(k) {
+			return u.T(k), true
+		}
 	}
 	if k := "grant.err." + last; u.tr.Has(k) {
 		return u.T(k), true

@@ -160,7 +160,7 @@ func TestGrantForms(t *testing.T) {
 			f.start.SetText(day(-30))
 			h.tap(h.T("action.save"))
 			for name, want := range map[string]string{"end_on": h.T("grant.err.end_on"), "disbursements": h.T("grant.err.disbursements"),
-				"milestones/" + m.id: h.T("grant.err.due"), "start_on": ""} {
+				"milestones/" + m.id: h.T("field.due") + ": " + h.T("grant.err.item.due"), "start_on": ""} {
 				if got := errOf(name); !strings.Contains(got, want) || (want == "") != (got == "") {
 					t.Errorf("%s: %q, want %q", name, got, want)
 				}
@@ -371,5 +371,57 @@ func TestGrantDraftKeptAndOffered(t *testing.T) {
 	}
 	if dr, err := h3.u.sess.Records().Draft(ctx); err != nil || dr != nil {
 		t.Fatalf("the draft outlived giving up: %+v %v", dr, err)
+	}
+}
+
+// TestGrantItemFaultsReadWell: a milestone's or a payment's fault is shown
+// in its row after the name of the control at fault ("Due: "), in each
+// language; the words after it do not name that control again ("Срок:
+// Срок этапа ...", "Күнү: Төлөмдүн күнү ..." read badly).
+func TestGrantItemFaultsReadWell(t *testing.T) {
+	for _, lang := range []string{"ky", "ru", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			h := unlocked(t, lang, 0, 0, 0)
+			today := h.u.sess.Records().Today()
+			day := func(n int) string { return h.u.tr.DateInput(today.AddDays(n)) }
+			c := h.firstCouncil()
+			h.enrollAs(domain.RoleCentral, "")
+			h.u.shell.push(newGrantsPage(h.u))
+			h.drain()
+			h.tap(h.T("grant.new"))
+			f := h.u.shell.top().(*grantForm)
+			f.council.SetCode(c.Code)
+			test.Type(f.purpose, "Ачык бюджет")
+			test.Type(f.amount, "100000")
+			test.Type(f.start, day(-30))
+			test.Type(f.end, day(30))
+			h.tap(h.T("grant.add_milestone"))
+			h.tap(h.T("grant.add_disbursement"))
+			h.tap(h.T("grant.add_disbursement"))
+			m, late, zero := f.mrows[0], f.drows[0], f.drows[1]
+			test.Type(m.title, "Ачык угуу")
+			test.Type(m.due, day(200))
+			test.Type(late.on, day(5))
+			test.Type(late.amount, "100")
+			test.Type(zero.on, day(-5))
+			test.Type(zero.amount, "0")
+			h.tap(h.T("action.save"))
+			for _, c := range []struct{ row, control, key string }{
+				{"milestones/" + m.id, "due", "grant.err.item.due"},
+				{"disbursements/" + late.id, "on", "grant.err.item.on"},
+				{"disbursements/" + zero.id, "amount", "grant.err.item.amount"},
+			} {
+				name := h.T("field." + c.control)
+				got := f.fs.fields[c.row].err.Text
+				if want := name + ": " + h.T(c.key); got != want {
+					t.Errorf("%s: %q, want %q", c.control, got, want)
+				}
+				word := strings.ToLower(strings.Fields(strings.Trim(name, ",:"))[0])
+				word = strings.TrimRight(word, ",")
+				if n := strings.Count(strings.ToLower(got), word); n != 1 {
+					t.Errorf("%s: %q names %q %d times", c.control, got, word, n)
+				}
+			}
+		})
 	}
 }

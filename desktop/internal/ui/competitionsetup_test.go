@@ -99,7 +99,19 @@ func TestCompetitionSetUp(t *testing.T) {
 			if f.name.Text != "Мыкты журналисттик иш 2026" {
 				t.Fatal("what was typed is lost")
 			}
-			f.jurors.rows[1].b.SetText("laptop-of-bakyt")
+			// A laptop's id typed wrong (a letter for a digit): said beside
+			// the juror, nothing saved; typed with capitals and braces: put
+			// as the laptop's Settings shows it.
+			f.jurors.rows[1].b.SetText("0193f2a4-7c1e-7d2a-9b3e-5f6a7b8c9dOe")
+			test.Tap(f.save)
+			h.drain()
+			if _, still := h.u.shell.top().(*competitionForm); !still {
+				t.Fatal("the form closed with a juror's laptop id that is no laptop's")
+			}
+			if got := f.jurors.rows[1].f.err.Text; got != h.T("competition.err_device") {
+				t.Fatalf("the mistyped laptop id: %q", got)
+			}
+			f.jurors.rows[1].b.SetText(" {0193F2A4-7C1E-7D2A-9B3E-5F6A7B8C9D0E}")
 			test.Tap(f.save)
 			h.drain()
 			d, ok := h.u.shell.top().(*competitionDetail)
@@ -111,6 +123,9 @@ func TestCompetitionSetUp(t *testing.T) {
 				t.Fatalf("saved: %+v", c)
 			}
 			me, other := c.Jurors[0], c.Jurors[1]
+			if other.Device != bakyt {
+				t.Fatalf("the second juror's laptop: %q, want %q", other.Device, bakyt)
+			}
 
 			// An entry with its work as a file: a missing title and a file
 			// that is not there are named beside them.
@@ -204,7 +219,7 @@ func TestCompetitionSetUp(t *testing.T) {
 			got, _ := svc.Competition(ctx, c.ID)
 			id := domain.ScoreID(other.ID, e1.ID)
 			b, _ := json.Marshal(domain.Score{ID: id, Juror: other.ID, Entry: e1.ID, Points: map[string]int{c.Criteria[0].ID: 9, c.Criteria[1].ID: 5}})
-			op := &changeset.Op{Device: "laptop-of-bakyt", Seq: 1, HLC: hlc.New(got.Meta.UpdatedAt.UnixMilli()+1000, 0), Kind: domain.KindCompetition,
+			op := &changeset.Op{Device: bakyt, Seq: 1, HLC: hlc.New(got.Meta.UpdatedAt.UnixMilli()+1000, 0), Kind: domain.KindCompetition,
 				Record: c.ID, Action: changeset.ActionUpdate, Author: other.Name, Fields: map[string]changeset.Change{"scores/" + id: {Value: b}}}
 			st, _ := svc.SyncState(ctx)
 			if _, err := svc.ApplyRemote(ctx, []*changeset.Op{op}, st.Cursor+1); err != nil {
@@ -249,6 +264,43 @@ func TestCompetitionSetUp(t *testing.T) {
 				t.Fatalf("after the edit: %+v", after)
 			}
 		})
+	}
+}
+
+// bakyt is the laptop the second juror scores on.
+const bakyt = "0193f2a4-7c1e-7d2a-9b3e-5f6a7b8c9d0e"
+
+// A juror's laptop named otherwise than by an id (keneshctl takes any
+// name) is not the form's to refuse: an edit saves it as it was; a new
+// name typed so is refused.
+func TestJurorDeviceKeptFromElsewhere(t *testing.T) {
+	h := unlocked(t, "en", 0, 0, 0)
+	ctx := context.Background()
+	svc := h.u.sess.Records()
+	h.enrollAs(domain.RoleCentral, "")
+	c, err := svc.SaveCompetition(ctx, domain.Competition{Title: "Best reporting 2026", Audience: domain.AudienceJournalists,
+		Deadline: svc.Today().AddDays(10), Criteria: []domain.Criterion{{Name: "Relevance", Max: 10}},
+		Jurors: []domain.Juror{{Name: "Aigul", Device: svc.Device().ID}, {Name: "Bakyt", Device: "laptop-of-bakyt"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newCompetitionForm(h.u, c.ID)
+	h.u.shell.push(f)
+	h.drain()
+	f.rules.SetText("Published in 2026.")
+	test.Tap(f.save)
+	h.drain()
+	if got, _ := svc.Competition(ctx, c.ID); got.Rules == "" || got.Jurors[1].Device != "laptop-of-bakyt" {
+		t.Fatalf("the edit with a juror's laptop from keneshctl: %+v; on the form %q", got, f.jurors.rows[1].f.err.Text)
+	}
+	f = newCompetitionForm(h.u, c.ID)
+	h.u.shell.push(f)
+	h.drain()
+	f.jurors.rows[1].b.SetText("laptop-of-bakyt-2")
+	test.Tap(f.save)
+	h.drain()
+	if got := f.jurors.rows[1].f.err.Text; got != h.T("competition.err_device") {
+		t.Fatalf("a new laptop name typed: %q", got)
 	}
 }
 

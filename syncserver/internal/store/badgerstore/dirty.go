@@ -3,6 +3,7 @@ package badgerstore
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -39,22 +40,84 @@ const dirtyShare = 3 // of 4
 
 // maxReplay bounds the operations logged after the mark: Open merges
 // them again after a crash, reading each one's state. A log of records
-// created once (an ordinary push, written with its operations) leaves
-// few dirty states, and the mark moves on with them.
+// created with their later operations (an ordinary push, written with
+// them) leaves few dirty states, and the mark moves on with them.
 const maxReplay = 100_000
 
+// maxCreatedAge bounds how long a record's state kept dirty as created
+// alone (statecache.go) stays so while nothing rewrites it: once the log
+// has gone this many operations past its commit, it is written (with the
+// others as old) and forgotten. A spread backlog rewrites its records
+// some thousands of operations after their creation (syncbench -spread:
+// 20,000 to 40,000 later), and finds them in the cache; a push of records
+// created alone and never changed holds in memory only the states of its
+// last operations of this many, not the dirty states' bound.
+const maxCreatedAge = 50_000
+
 // writeIfDue writes the dirty states if they fill their bound or the log
-// has gone maxReplay operations past the mark (the leader of the groups,
-// after one, s.writer held).
+// has gone maxReplay operations past the mark, else the created states
+// maxCreatedAge old (the leader of the groups, after one, s.writer held).
 func (s *Store) writeIfDue() error {
 	c := &s.states
 	c.mu.Lock()
 	due := c.dirtySize > c.limit/4*dirtyShare || c.head-c.mark > maxReplay
+	old := len(c.created) > 0 && c.head-c.created[0].head > c.createdAge
 	c.mu.Unlock()
-	if !due {
+	if due {
+		return s.writeStates()
+	}
+	if old {
+		return s.writeCreated()
+	}
+	return nil
+}
+
+// writeCreated writes the states still dirty as created only that the log
+// has gone more than createdAge/2 operations past (so that they go in
+// batches, not a few after each group), and forgets them (s.writer held).
+// The mark does not move: the other dirty states are not written. A crash
+// merges the operations after the mark into these states again, which
+// changes nothing (merging is idempotent).
+func (s *Store) writeCreated() error {
+	c := &s.states
+	type kv struct {
+		key string
+		v   []byte
+	}
+	c.mu.Lock()
+	var snap []kv
+	i := 0
+	for ; i < len(c.created) && c.head-c.created[i].head > c.createdAge/2; i++ {
+		k := c.created[i].key
+		if rewritten, ok := c.dirty[k]; ok && !rewritten {
+			snap = append(snap, kv{k, c.m[k]})
+		}
+	}
+	c.created = slices.Delete(c.created, 0, i)
+	c.mu.Unlock()
+	if len(snap) == 0 {
 		return nil
 	}
-	return s.writeStates()
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	for _, e := range snap {
+		// The cache's bytes are never changed: Badger may hold them
+		// until the batch is written.
+		if err := wb.Set([]byte(e.key), e.v); err != nil {
+			return fmt.Errorf("write created states: %w", classify(err))
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fmt.Errorf("write created states: %w", classify(err))
+	}
+	c.mu.Lock()
+	for _, e := range snap {
+		if cur, ok := c.m[e.key]; ok && sameSlice(cur, e.v) && !c.dirty[e.key] {
+			c.forget(e.key, len(e.v))
+		}
+	}
+	c.mu.Unlock()
+	return nil
 }
 
 // flushStates writes the dirty states (Close, the readers of every state).
@@ -120,8 +183,15 @@ func (s *Store) writeStates() error {
 	}
 	c.mu.Lock()
 	c.mark = head
+	c.created = nil // every one written
 	for _, e := range snap {
 		if cur, ok := c.m[e.key]; ok && sameSlice(cur, e.v) {
+			if !c.dirty[e.key] {
+				// Created only (statecache.go): Badger holds it now,
+				// and the cache keeps only what is rewritten.
+				c.forget(e.key, len(e.v))
+				continue
+			}
 			delete(c.dirty, e.key)
 			c.dirtySize -= len(e.key) + len(e.v) + entryOverhead
 		}

@@ -13,7 +13,7 @@ import (
 
 // pushRewrites appends, for each of the records in turn, n operations
 // (one per Append, as a spread backlog comes), each merged into the state
-// read and put again, as the ingester does.
+// read and put again, as the ingester does: a create if there was none.
 func pushRewrites(t *testing.T, st *Store, ids []string, seq *uint64, n int) {
 	t.Helper()
 	ctx := context.Background()
@@ -21,16 +21,15 @@ func pushRewrites(t *testing.T, st *Store, ids []string, seq *uint64, n int) {
 		for _, id := range ids {
 			*seq++
 			op := groupOp("dev", *seq, id, fmt.Sprint("v", *seq))
-			if *seq > uint64(len(ids)) {
-				op.Action = changeset.ActionUpdate
-			}
 			err := st.Append(ctx, func(w store.LogTx) error {
 				s, err := w.State("appeal", id)
 				if err != nil {
 					return err
 				}
+				op.Action = changeset.ActionUpdate
 				if s == nil {
 					s = &changeset.State{}
+					op.Action = changeset.ActionCreate
 				}
 				if err := s.Merge(op); err != nil {
 					return err
@@ -80,10 +79,11 @@ func checkStatesAreTheLog(t *testing.T, st *Store) {
 	}
 }
 
-// The states rewritten are written to Badger in windows; a crash loses
-// those not written yet, and Open merges the operations logged after the
-// last window into the states again, whether a window was written in
-// between or not. A backup made while states are dirty restores them too.
+// The states put, rewritten or created alone, are written to Badger in windows;
+// a crash loses those not written yet, and Open merges the operations
+// logged after the last window into the states again, whether a window
+// was written in between or not. A backup made while states are dirty
+// restores them too.
 func TestStatesAfterACrash(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -91,10 +91,7 @@ func TestStatesAfterACrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := make([]string, 40)
-	for i := range ids {
-		ids[i] = domain.NewID()
-	}
+	ids := newIDs(40)
 	var seq uint64
 	pushRewrites(t, st, ids, &seq, 3)
 	if len(st.states.dirty) != len(ids) {
@@ -112,11 +109,14 @@ func TestStatesAfterACrash(t *testing.T) {
 	if s, err := st.State(ctx, "appeal", ids[0]); err != nil || string(s.Fields["summary"].Value) != fmt.Sprintf(`"v%d"`, seq-uint64(len(ids))+1) {
 		t.Fatalf("the state read: %+v %v", s, err)
 	}
+	// Records created after the window: dirty, none in Badger.
+	pushRewrites(t, st, newIDs(10), &seq, 1)
 	var backup bytes.Buffer
 	if err := st.Backup(ctx, &backup); err != nil {
 		t.Fatal(err)
 	}
 	pushRewrites(t, st, ids[:10], &seq, 1)
+	pushRewrites(t, st, newIDs(5), &seq, 1)
 
 	// The crash: Badger holds what it committed, the dirty states are lost.
 	if err := st.db.Close(); err != nil {
@@ -144,7 +144,74 @@ func TestStatesAfterACrash(t *testing.T) {
 	}
 	defer rs.Close()
 	checkStatesAreTheLog(t, rs)
-	if h, err := rs.Head(ctx); err != nil || h != uint64(5*len(ids)) {
-		t.Fatalf("restored head %d %v, want %d", h, err, 5*len(ids))
+	if h, err := rs.Head(ctx); err != nil || h != uint64(5*len(ids)+10) {
+		t.Fatalf("restored head %d %v, want %d", h, err, 5*len(ids)+10)
 	}
+}
+
+// newIDs makes n record ids.
+func newIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = domain.NewID()
+	}
+	return ids
+}
+
+// A created record's state that nothing rewrites is written and forgotten
+// once the log has gone createdAge operations past it, without the mark
+// moving or the rewritten states being written; a crash after it merges
+// the log into the same states.
+func TestOldCreatedStatesWritten(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := Open(ctx, dir, Options{Small: true, MinFree: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.states.createdAge = 20
+	first := newIDs(10)
+	var seq uint64
+	pushRewrites(t, st, first, &seq, 1)
+	pushRewrites(t, st, first[:3], &seq, 1) // rewritten: dirty until a window
+	later := newIDs(10)
+	pushRewrites(t, st, later, &seq, 1) // head 23: the first created are 22 old
+	for i, id := range first {
+		held, dirty, rewritten := kept(st, id)
+		switch {
+		case i < 3 && (!held || !dirty || !rewritten):
+			t.Fatalf("rewritten %s: held %v, dirty %v, rewritten %v; want kept dirty", id, held, dirty, rewritten)
+		case i >= 3 && held:
+			t.Fatalf("created %s, 20 operations old, still held (dirty %v)", id, dirty)
+		}
+		if i >= 3 {
+			var b []byte
+			if err := st.view(ctx, func(x *txn) (err error) { b, _, err = x.get(stateKey("appeal", id)); return err }); err != nil || b == nil {
+				t.Fatalf("created %s is not in Badger: %v", id, err)
+			}
+		}
+	}
+	for _, id := range later {
+		if held, dirty, _ := kept(st, id); !held || !dirty {
+			t.Fatalf("created %s, young: held %v, dirty %v", id, held, dirty)
+		}
+	}
+	if st.states.mark != 0 {
+		t.Fatalf("mark %d, want 0: no window was written", st.states.mark)
+	}
+	// Rewritten after being forgotten: read from Badger.
+	pushRewrites(t, st, first[3:5], &seq, 1)
+	if s, err := st.State(ctx, "appeal", first[4]); err != nil || string(s.Fields["summary"].Value) != fmt.Sprintf(`"v%d"`, seq) {
+		t.Fatalf("the state read: %+v %v", s, err)
+	}
+
+	// The crash: nothing but the old created states written.
+	if err := st.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = Open(ctx, dir, Options{Small: true, MinFree: 1}); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	checkStatesAreTheLog(t, st)
 }

@@ -283,31 +283,46 @@ func (w *logTx) PutState(st *changeset.State) error {
 	b = b[:len(b):len(b)]
 	key := stateKey(st.Kind, st.ID)
 	read := w.found[string(key)]
+	created := !read && createdAlone(st)
 	w.cache.touch(key) // a read ahead of another push made before is not taken
-	w.statePuts = append(w.statePuts, statePut{key: string(key), enc: b, read: read})
+	w.statePuts = append(w.statePuts, statePut{key: string(key), enc: b, read: read, created: created})
 	if w.put == nil {
 		w.put = map[string][]byte{}
 	}
 	w.put[string(key)] = b
-	if !read {
-		// A record created (or a state put without reading it) is
-		// written with its operation, as before: an ordinary push
-		// creates its records once, and keeping them would only take
-		// memory.
+	if !read && !created {
+		// A record created with later operations (or a state put
+		// without reading it) is written with its operation, as before:
+		// an ordinary push creates its records once, and keeping them
+		// would only take memory (statecache.go).
 		return w.set(key, b)
 	}
-	// A state rewritten is written to Badger later, in a window of
-	// states (dirty.go): kept in the cache as dirty once this
+	// A state rewritten, or created alone, is written to Badger later, in
+	// a window of states (dirty.go): kept in the cache as dirty once this
 	// transaction commits (stateCache.keepPuts); until then this
-	// transaction reads it from w.put. It counts against the group's
-	// bound like what the group writes to Badger (group.go), and a
-	// function that puts more than a transaction holds is refused as if
-	// Badger had refused it: what a group holds in memory stays bounded.
+	// transaction reads it from w.put. (In a spread backlog a created
+	// record written with its operation was read back from Badger by its
+	// next operation, and written to Badger's log and memtable once more
+	// than needed: BENCHMARKS.md, issue 15, spread7.) It counts against
+	// the group's bound like what the group writes to Badger (group.go),
+	// and a function that puts more than a transaction holds is refused
+	// as if Badger had refused it: what a group holds in memory stays
+	// bounded.
 	w.stateBytes += int64(len(key) + len(b))
 	if w.maxBatch > 0 && w.size+w.stateBytes >= w.maxBatch {
 		return fmt.Errorf("%w: states of %d bytes", store.ErrTxnTooBig, w.stateBytes)
 	}
 	return nil
+}
+
+// createdAlone says whether st holds its record's creation alone, as far
+// as its clocks tell: nothing merged into it after its create operation.
+// A spread backlog's records are so when they are created (their later
+// operations come in later change sets); an ordinary push's come with
+// their later operations in the change set that creates them, and those
+// with none are the fewer (syncbench's demo appeals: a few in ten).
+func createdAlone(st *changeset.State) bool {
+	return st.Created != 0 && st.Updated == st.Created
 }
 
 // State implements store.LogReader: a state this transaction has not put

@@ -36,14 +36,20 @@ import (
 // memory, never forgotten before it is written, and the log holds what
 // it came from. Without a clean entry the state is read from Badger.
 //
-// It keeps a state only when the append that wrote it had read it (the
-// record existed): a record written once (an ordinary push creates its
-// records, each in one change set) is rarely read again soon, and keeping
-// it would only take memory; a record written again is the pattern worth
-// keeping. Beyond its bound it forgets states at random (Go's map order),
-// which keeps a part of a backlog larger than the bound hot, where
-// forgetting the oldest would keep none of one that cycles over its
-// records.
+// It keeps a state when the append that wrote it had read it (the record
+// existed): a record written again is the pattern worth keeping. Of a
+// record created, it keeps (dirty, not in Badger yet) only a state that
+// holds its creation alone (createdAlone): a spread backlog's records,
+// created in one change set and changed thousands of operations later.
+// A record created with its later operations (an ordinary push creates
+// its records, each in one change set with its steps) is rarely read
+// again soon: it is written with its commit and not kept, and keeping it
+// would only take memory and the time to copy it. A created state that
+// nothing rewrote is written and forgotten once it is maxCreatedAge
+// operations old (dirty.go). Beyond its bound it forgets clean states at
+// random (Go's map order), which keeps a part of a backlog larger than
+// the bound hot, where forgetting the oldest would keep none of one that
+// cycles over its records.
 type stateCache struct {
 	mu    sync.Mutex
 	m     map[string][]byte
@@ -58,12 +64,21 @@ type stateCache struct {
 	// dirty are the keys whose entry is newer than Badger's state: the
 	// states appends put are written to Badger in windows (dirty.go), not
 	// with their operations. A dirty entry is never forgotten until it is
-	// written. dirtySize is their bytes; head is the log's head as the
-	// last commit left it (the entries hold every state up to it); mark is
-	// the head the last window written held (metaStates).
-	dirty      map[string]struct{}
+	// written; it is kept once written if dirty holds true for it (an
+	// append that put it had read it: a rewritten record), forgotten if
+	// false (created only). dirtySize is their bytes; head is the log's
+	// head as the last commit left it (the entries hold every state up to
+	// it); mark is the head the last window written held (metaStates).
+	dirty      map[string]bool
 	dirtySize  int
 	head, mark uint64
+	// created are the states kept dirty as created only, oldest first,
+	// with the head of the commit that put them: those still created
+	// only (dirty false) once the log has gone createdAge operations past
+	// them are written early and forgotten (writeCreated). A key
+	// rewritten or written since is passed over.
+	created    []createdPut
+	createdAge uint64 // maxCreatedAge; tests set less
 
 	hits, misses atomic.Int64 // for tests and benchmarks
 }
@@ -179,27 +194,33 @@ type statePut struct {
 	key  string
 	enc  []byte
 	read bool // the append read the state before (it existed)
+	// created: not read, and kept dirty as created only (PutState did not
+	// write it to Badger: createdAlone).
+	created bool
 }
 
-// keepPuts keeps the states a committed append put and had read before
-// (see above), in the order they were put (of a state put twice, by two
-// appends of a group, the last is what the commit holds), as dirty: Badger
-// does not hold them yet (PutState). A state put without being read was
-// written to Badger with the commit: what the cache held of it goes.
+// keepPuts keeps the states a committed append put and had read before,
+// or created and did not write (see above), in the order they were put
+// (of a state put twice, by two appends of a group, the last is what the
+// commit holds), as dirty: Badger does not hold them yet (PutState). Each
+// is marked to be kept once written if it was read before it was put, or
+// if it was already so marked (rewritten since the window before). A
+// state put without being read and not kept was written to Badger with
+// the commit: what the cache held of it goes.
 func (c *stateCache) keepPuts(w *logTx) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.dirty == nil {
-		c.dirty = map[string]struct{}{}
+		c.dirty = map[string]bool{}
 	}
 	for _, p := range w.statePuts {
 		*c.genOf(p.key)++
 		old, had := c.m[p.key]
-		_, wasDirty := c.dirty[p.key]
+		wasRewritten, wasDirty := c.dirty[p.key]
 		if wasDirty {
 			c.dirtySize -= len(p.key) + len(old) + entryOverhead
 		}
-		if !p.read {
+		if !p.read && !p.created {
 			if had {
 				c.size -= len(p.key) + len(old) + entryOverhead
 				delete(c.m, p.key)
@@ -211,12 +232,31 @@ func (c *stateCache) keepPuts(w *logTx) {
 		}
 		n := len(p.key) + len(p.enc) + entryOverhead
 		c.put(p.key, append([]byte(nil), p.enc...), n)
-		if !wasDirty {
-			c.dirty[p.key] = struct{}{}
-		}
+		rewritten := p.read || wasRewritten
+		c.dirty[p.key] = rewritten
 		c.dirtySize += n
+		if !rewritten {
+			c.created = append(c.created, createdPut{p.key, w.head})
+		}
 	}
 	c.head = w.head
+}
+
+// forget drops the dirty entry under key, of an encoding of n bytes,
+// once Badger holds it (c.mu held): a state kept as created only.
+func (c *stateCache) forget(key string, n int) {
+	*c.genOf(key)++
+	n += len(key) + entryOverhead
+	delete(c.m, key)
+	delete(c.dirty, key)
+	c.size -= n
+	c.dirtySize -= n
+}
+
+// createdPut is a state kept dirty as created only (stateCache.created).
+type createdPut struct {
+	key  string
+	head uint64
 }
 
 // forgetPuts moves the counts of the states a failed append put: what

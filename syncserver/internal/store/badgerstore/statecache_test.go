@@ -47,27 +47,77 @@ func rewrite(id, want, next string, seq uint64) func(store.LogTx) error {
 	}
 }
 
-// The states an append rewrote are read by the next appends from memory,
-// and an append always reads what the log's last commit left: a state
-// another function of its group put, not one a failed function put, not
-// one written without being read first.
+// kept says whether the cache holds the appeal's state, and whether as
+// dirty and marked rewritten.
+func kept(st *Store, id string) (held, dirty, rewritten bool) {
+	c := &st.states
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := stateKey("appeal", id)
+	_, held = c.m[string(key)]
+	rewritten, dirty = c.dirty[string(key)]
+	return held, dirty, rewritten
+}
+
+// inBadger says whether Badger holds a state of the appeal.
+func inBadger(t *testing.T, st *Store, id string) bool {
+	t.Helper()
+	var ok bool
+	if err := st.view(context.Background(), func(x *txn) (err error) { _, ok, err = x.get(stateKey("appeal", id)); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+// The states an append rewrote, or created alone, are read by the next
+// appends from memory, and an append always reads what the log's last
+// commit left: a state another function of its group put, not one a
+// failed function put, not one written without being read first. A
+// record created with a later operation is written with its commit and
+// not kept; one created alone is kept until its window, and forgotten
+// then unless rewritten since.
 func TestStateCache(t *testing.T) {
 	ctx := context.Background()
 	st := openGroupStore(t)
+	// Created with a later operation in the same append: written, not kept.
+	done := domain.NewID()
+	if err := st.Append(ctx, func(w store.LogTx) error { return w.PutState(blind(done, "v2", 2)) }); err != nil {
+		t.Fatal(err)
+	}
+	if held, _, _ := kept(st, done); held || !inBadger(t, st, done) {
+		t.Fatalf("a record created with its later operation: held %v, in Badger %v; want written, not kept", held, inBadger(t, st, done))
+	}
+	// Created alone: kept as dirty, not in Badger yet.
 	id := domain.NewID()
-	// Created: written without having been there, so not kept.
 	if err := st.Append(ctx, rewrite(id, "", "v1", 1)); err != nil {
 		t.Fatal(err)
 	}
-	if len(st.states.m) != 0 {
-		t.Fatalf("a new record's state was kept: %d entries", len(st.states.m))
+	if held, dirty, rewritten := kept(st, id); !held || !dirty || rewritten || inBadger(t, st, id) {
+		t.Fatalf("a record created alone: held %v, dirty %v, rewritten %v, in Badger %v; want dirty, not rewritten, not in Badger",
+			held, dirty, rewritten, inBadger(t, st, id))
 	}
-	// Rewritten: kept.
+	if err := st.flushStates(); err != nil {
+		t.Fatal(err)
+	}
+	if held, _, _ := kept(st, id); held || st.states.dirtySize != 0 || st.states.size != 0 || !inBadger(t, st, id) {
+		t.Fatalf("a created state after its window: held %v, %d bytes (%d dirty), in Badger %v; want written and forgotten",
+			held, st.states.size, st.states.dirtySize, inBadger(t, st, id))
+	}
+	if s, err := st.State(ctx, "appeal", id); err != nil || s == nil || string(s.Fields["summary"].Value) != `"v1"` {
+		t.Fatalf("the state its window wrote: %+v, %v", s, err)
+	}
+	// Rewritten: kept, after its window too.
 	if err := st.Append(ctx, rewrite(id, `"v1"`, "v2", 2)); err != nil {
 		t.Fatal(err)
 	}
-	if len(st.states.m) != 1 {
-		t.Fatalf("the rewritten state was not kept: %d entries", len(st.states.m))
+	if held, dirty, rewritten := kept(st, id); !held || !dirty || !rewritten {
+		t.Fatalf("the rewritten state: held %v, dirty %v, rewritten %v", held, dirty, rewritten)
+	}
+	if err := st.flushStates(); err != nil {
+		t.Fatal(err)
+	}
+	if held, dirty, _ := kept(st, id); !held || dirty {
+		t.Fatalf("the rewritten state after its window: held %v, dirty %v; want kept clean", held, dirty)
 	}
 	hits := st.states.hits.Load()
 	// One group: a function that rewrites it and fails, one that rewrites
@@ -124,10 +174,16 @@ func TestStateCache(t *testing.T) {
 	}
 }
 
-// blind is a state of the appeal with summary, made without reading it.
+// blind is a state of the appeal with summary, made without reading it:
+// its creation and a later operation (not created alone).
 func blind(id, summary string, seq uint64) *changeset.State {
 	var s changeset.State
-	s.Merge(groupOp("dev", seq, id, summary))
+	create := groupOp("dev", seq, id, "created")
+	create.HLC--
+	s.Merge(create)
+	step := groupOp("dev", seq, id, summary)
+	step.Action = changeset.ActionUpdate
+	s.Merge(step)
 	return &s
 }
 
@@ -205,7 +261,14 @@ func TestStatesAhead(t *testing.T) {
 		}
 	}
 	keys := []store.RecordKey{{Kind: "appeal", ID: id}, {Kind: "appeal", ID: other}}
-	// Not in the cache (written once): read from Badger and kept.
+	// Not in the cache (created alone, then written by a window): read
+	// from Badger and kept.
+	if err := st.flushStates(); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.states.m) != 0 {
+		t.Fatalf("the cache holds %d states after the window, want none", len(st.states.m))
+	}
 	a := st.StatesAhead(ctx, keys).(*ahead)
 	if len(a.m) != 2 || len(st.states.m) != 2 {
 		t.Fatalf("read ahead %d states, the cache holds %d; want 2, 2", len(a.m), len(st.states.m))
@@ -352,10 +415,10 @@ func TestKeepPutsCounts(t *testing.T) {
 	}
 	group := func(puts ...statePut) *logTx { return &logTx{statePuts: puts} }
 	val := func(n int, b byte) []byte { return bytes.Repeat([]byte{b}, n) }
-	c.keepPuts(group(statePut{"s:a:1", val(100, 1), true}, statePut{"s:a:2", val(200, 2), true}, statePut{"s:a:3", val(50, 3), true}))
+	c.keepPuts(group(statePut{"s:a:1", val(100, 1), true, false}, statePut{"s:a:2", val(200, 2), true, false}, statePut{"s:a:3", val(50, 3), true, false}))
 	c.keep("s:a:4", val(70, 4)) // clean
-	c.keepPuts(group(statePut{"s:a:1", val(300, 5), true}, statePut{"s:a:2", val(10, 6), false}, statePut{"s:a:4", val(20, 7), true},
-		statePut{"s:a:1", val(40, 8), true}))
+	c.keepPuts(group(statePut{"s:a:1", val(300, 5), true, false}, statePut{"s:a:2", val(10, 6), false, false}, statePut{"s:a:4", val(20, 7), true, false},
+		statePut{"s:a:1", val(40, 8), true, false}, statePut{"s:a:5", val(30, 9), false, true}))
 	size, dirty := 0, 0
 	for k, v := range c.m {
 		size += len(k) + len(v) + entryOverhead
@@ -371,7 +434,17 @@ func TestKeepPutsCounts(t *testing.T) {
 	if size != c.size || dirty != c.dirtySize {
 		t.Fatalf("held %d bytes (%d dirty), counted %d (%d)", size, dirty, c.size, c.dirtySize)
 	}
-	want := map[string][]byte{"s:a:1": val(40, 8), "s:a:3": val(50, 3), "s:a:4": val(20, 7)}
+	want := map[string][]byte{"s:a:1": val(40, 8), "s:a:3": val(50, 3), "s:a:4": val(20, 7), "s:a:5": val(30, 9)}
+	// Rewritten ones are kept once written, the created one is not, and
+	// it is listed to be written once old.
+	for k, rewritten := range c.dirty {
+		if rewritten != (k != "s:a:5") {
+			t.Fatalf("%s dirty, marked rewritten %v", k, rewritten)
+		}
+	}
+	if len(c.created) != 1 || c.created[0].key != "s:a:5" {
+		t.Fatalf("created states listed: %v", c.created)
+	}
 	if len(c.m) != len(want) || len(c.dirty) != len(want) {
 		t.Fatalf("%d held, %d dirty, want %d each", len(c.m), len(c.dirty), len(want))
 	}

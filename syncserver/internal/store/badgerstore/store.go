@@ -123,7 +123,7 @@ func Open(ctx context.Context, dataDir string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("open store: %w", classify(err))
 	}
 	s := &Store{dir: path, minFree: o.MinFree, logger: o.Logger}
-	s.states.limit = stateCacheBytes
+	s.states.limit, s.states.createdAge = stateCacheBytes, maxCreatedAge
 	if o.Small {
 		s.states.limit = smallStateCacheBytes
 	}

@@ -215,3 +215,41 @@ func TestOldCreatedStatesWritten(t *testing.T) {
 	defer st.Close()
 	checkStatesAreTheLog(t, st)
 }
+
+// A backup of a store early in its life (its mark and format stamp
+// written at the first versions Badger gave, as low as those a new store
+// writes when it is made) restores the states not written yet: the new
+// store Restore loads it into writes nothing that would hide them (a
+// deletion of the mark there hid the backup's, and the state created
+// alone was not merged from the log).
+func TestRestoreOfAYoungStore(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, t.TempDir(), Options{Small: true, MinFree: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := newIDs(1)
+	var seq uint64
+	pushRewrites(t, st, id, &seq, 1)
+	if _, dirty, _ := kept(st, id[0]); !dirty {
+		t.Fatal("the created state is not dirty")
+	}
+	var backup bytes.Buffer
+	if err := st.Backup(ctx, &backup); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	restored := t.TempDir()
+	if err := Restore(ctx, restored, &backup, Options{Small: true, MinFree: 1}); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Open(ctx, restored, Options{Small: true, MinFree: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	if s, err := rs.State(ctx, "appeal", id[0]); err != nil || string(s.Fields["summary"].Value) != `"v1"` {
+		t.Fatalf("the restored state: %+v, %v", s, err)
+	}
+	checkStatesAreTheLog(t, rs)
+}

@@ -110,6 +110,16 @@ var (
 
 // Open opens (or creates) the store in dataDir/db.
 func Open(ctx context.Context, dataDir string, o Options) (*Store, error) {
+	return open(ctx, dataDir, o, false)
+}
+
+// open is Open; for Restore (restoring), it writes nothing to the new
+// store: no format stamp, no states' mark. A key the new store wrote, even
+// deleted again, would hide the backup's own (Badger's Load keeps the
+// backup's versions, and a newer version of a key wins, a deletion too):
+// the mark of a backup taken early in its store's life was so hidden, and
+// Restore did not merge the operations after it into the states.
+func open(ctx context.Context, dataDir string, o Options, restoring bool) (*Store, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -156,6 +166,11 @@ func Open(ctx context.Context, dataDir string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", dataDir, ErrWrongKey)
 	case err != nil:
 		return nil, fmt.Errorf("open store %s: %w", dataDir, classify(err))
+	}
+	if restoring {
+		s.db = db
+		s.startPageOut(o.PageOut)
+		return s, nil
 	}
 	// Before anything reads or writes it: a store of an older release is
 	// migrated, one of a newer release refused untouched.
@@ -474,7 +489,7 @@ func Restore(ctx context.Context, dataDir string, r io.Reader, o Options) (err e
 	case len(entries) > 0:
 		return fmt.Errorf("restore into %s: %w", dataDir, ErrNotEmpty)
 	}
-	s, err := Open(ctx, dataDir, o)
+	s, err := open(ctx, dataDir, o, true)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
@@ -486,16 +501,10 @@ func Restore(ctx context.Context, dataDir string, r io.Reader, o Options) (err e
 			os.RemoveAll(filepath.Join(dataDir, DataDir))
 		}
 	}()
-	// Open stamped the empty store; the backup's own stamp, or its lack
-	// (format 0), is what counts: migrated, or refused if newer.
-	if err := storeFormat.Unstamp(s.db); err != nil {
-		return fmt.Errorf("restore: %w", classify(err))
-	}
-	// And its states' mark, or its lack (a release that wrote every
-	// state with its operation): merged up to its head below.
-	if err := s.db.Update(func(t *badger.Txn) error { return t.Delete(metaKey(metaStates)) }); err != nil {
-		return fmt.Errorf("restore: %w", classify(err))
-	}
+	// The store is empty (open wrote nothing): the backup's own stamp, or
+	// its lack (format 0), is what counts: migrated, or refused if newer;
+	// and its states' mark, or its lack (a release that wrote every state
+	// with its operation): merged up to its head below.
 	if err := s.db.Load(r, 64); err != nil {
 		return fmt.Errorf("restore: %w", classify(err))
 	}

@@ -140,13 +140,6 @@ func (f Format) Prepare(ctx context.Context, db *badger.DB, log *slog.Logger) er
 	return nil
 }
 
-// Unstamp removes the stamp of a store about to receive a backup (a
-// store is stamped when opened empty): after loading, Prepare finds the
-// backup's own stamp, or none for a backup of format 0.
-func (f Format) Unstamp(db *badger.DB) error {
-	return db.Update(func(txn *badger.Txn) error { return txn.Delete(f.Key) })
-}
-
 func (f Format) stamp(db *badger.DB, n int) error {
 	b, err := json.Marshal(Stamp{Format: n, Release: version.String()})
 	if err != nil {

@@ -181,19 +181,4 @@ func TestFormatPrepare(t *testing.T) {
 			t.Fatalf("err %v runs %v", err, runs)
 		}
 	})
-	t.Run("Unstamp: a store about to be loaded forgets the stamp it was opened with", func(t *testing.T) {
-		var runs []string
-		db := memDB(t)
-		f := testFormat(&runs)
-		if err := f.Prepare(ctx, db, nil); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Unstamp(db); err != nil {
-			t.Fatal(err)
-		}
-		set(t, db, "old", "loaded") // a backup of format 0
-		if err := f.Prepare(ctx, db, nil); err != nil || get(t, db, "new") != "LOADED" {
-			t.Fatalf("%v %q", err, get(t, db, "new"))
-		}
-	})
 }

@@ -158,19 +158,13 @@ func Restore(ctx context.Context, path, dir, passphrase string, o app.Options) (
 	if err != nil {
 		return nil, h, fmt.Errorf("restore: %w", err)
 	}
-	st, err := store.Open(ctx, dir, key, store.Options{Logger: o.Logger})
-	if err != nil {
-		return nil, h, fmt.Errorf("restore: %w", err)
-	}
-	if err := st.Load(ctx, zr); err != nil {
-		st.Close()
+	if err := store.Restore(ctx, dir, key, zr, store.Options{Logger: o.Logger}); err != nil {
 		cleanup(dir)
-		if errors.Is(err, store.ErrNewerFormat) {
+		if errors.Is(err, store.ErrNewerFormat) || errors.Is(err, store.ErrDiskFull) || errors.Is(err, store.ErrLocked) {
 			return nil, h, fmt.Errorf("restore %s: %w; the new directory was removed", path, err)
 		}
 		return nil, h, fmt.Errorf("restore %s: the backup is damaged or cut off (%w); the new directory was removed", path, err)
 	}
-	st.Close()
 	core, err := app.OpenWithKey(ctx, dir, key, o)
 	if err != nil {
 		return nil, h, fmt.Errorf("restore: the restored store does not open: %w", err)

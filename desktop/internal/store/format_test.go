@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -87,19 +89,76 @@ func TestFormat(t *testing.T) {
 		backup *bytes.Buffer
 		newer  bool
 	}{{"this format", &backup, false}, {"newer", &newerBackup, true}} {
-		r, err := Open(ctx, t.TempDir(), newKey(t), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = r.Load(ctx, c.backup)
+		dir, key := t.TempDir(), newKey(t)
+		err = Restore(ctx, dir, key, c.backup, Options{})
 		if c.newer != errors.Is(err, ErrNewerFormat) || (!c.newer && err != nil) {
-			t.Errorf("%s: Load: %v", c.name, err)
+			t.Errorf("%s: Restore: %v", c.name, err)
 		}
 		if !c.newer {
+			r, err := Open(ctx, dir, key, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
 			if f, _ := r.Format(); f.Format != storeFormat.Current {
 				t.Errorf("%s: loaded format %+v", c.name, f)
 			}
+			r.Close()
 		}
-		r.Close()
+	}
+}
+
+// TestRestoreOfAYoungBackup: a backup's format stamp counts, even when it
+// was its store's first write. Badger's Load keeps the backup's versions,
+// so a key the new store wrote before the load (its own stamp, or the
+// deletion of it) at a version as low as the backup's would hide the
+// backup's: a young store of a later release then came back as format 0
+// and was "migrated" instead of refused, and one of this release would go
+// through every migration again.
+func TestRestoreOfAYoungBackup(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name  string
+		stamp string
+		newer bool
+	}{
+		{"a later release's", `{"format":99,"release":"3.1.0"}`, true},
+		{"this release's", fmt.Sprintf(`{"format":%d,"release":"dev"}`, storeFormat.Current), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// A young store as that release leaves it: its stamp the
+			// first thing written, a record after it.
+			key := newKey(t)
+			db, err := badger.Open(badger.DefaultOptions(t.TempDir()).WithEncryptionKey(key).WithIndexCacheSize(1 << 20).WithLogger(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Update(func(txn *badger.Txn) error { return txn.Set(metaKey("format"), []byte(c.stamp)) }); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Update(func(txn *badger.Txn) error { return txn.Set(metaKey("device"), []byte("young")) }); err != nil {
+				t.Fatal(err)
+			}
+			var backup bytes.Buffer
+			if _, err := db.NewStream().Backup(&backup, 0); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+
+			var migrated bytes.Buffer
+			dir := t.TempDir()
+			err = Restore(ctx, dir, newKey(t), &backup, Options{Logger: slog.New(slog.NewTextHandler(&migrated, nil))})
+			if c.newer {
+				if !errors.Is(err, ErrNewerFormat) || !strings.Contains(err.Error(), "Kenesh 3.1.0") {
+					t.Fatalf("a later release's young backup: %v, want refused as written by Kenesh 3.1.0", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(migrated.String(), "migrated") {
+				t.Errorf("a backup of this release's format was migrated again:\n%s", migrated.String())
+			}
+		})
 	}
 }

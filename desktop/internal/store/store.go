@@ -66,6 +66,15 @@ const DataDir = "db"
 
 // Open opens (or creates) the encrypted store in dir/db with key.
 func Open(ctx context.Context, dir string, key []byte, o Options) (*Store, error) {
+	return open(ctx, dir, key, o, false)
+}
+
+// open is Open; for Restore (restoring) it writes nothing to the new
+// store, not even its format stamp. Badger's Load keeps a backup's
+// versions and the newest version of a key wins, a deletion too: a stamp
+// the new store wrote (or deleted) at a version as low as the backup's
+// would hide the backup's own, which a young store wrote first.
+func open(ctx context.Context, dir string, key []byte, o Options, restoring bool) (*Store, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -134,6 +143,10 @@ func Open(ctx context.Context, dir string, key []byte, o Options) (*Store, error
 		return nil, fmt.Errorf("open store %s: %w", dir, ErrLocked)
 	case err != nil:
 		return nil, fmt.Errorf("open store %s: %w", dir, classify(err))
+	}
+	if restoring {
+		s.db = db
+		return s, nil
 	}
 	// Before anything reads or writes it: a store from an older release is
 	// migrated, one from a newer release refused untouched.
@@ -689,20 +702,23 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) error {
 	return ctx.Err()
 }
 
-// Load reads a Backup stream into the store (an empty one, for restore),
-// then brings it to this release's format as Open does: a backup of an
-// older release is migrated, one of a newer release refused with a
-// *NewerFormatError (the store then holds what was loaded: remove it).
-func (s *Store) Load(ctx context.Context, r io.Reader) error {
-	// Open stamped the empty store; the backup's own stamp, or its lack
-	// (format 0), is what counts.
-	if err := storeFormat.Unstamp(s.db); err != nil {
-		return fmt.Errorf("restore: %w", classify(err))
+// Restore creates the store in dir from a Backup stream, then brings it to
+// this release's format as Open does: a backup of an older release is
+// migrated, one of a newer release refused with a *NewerFormatError (the
+// directory then holds what was loaded: the caller removes it). The store
+// is closed when Restore returns; Open it to use it.
+func Restore(ctx context.Context, dir string, key []byte, r io.Reader, o Options) error {
+	s, err := open(ctx, dir, key, o, true)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
 	}
+	defer s.Close()
+	// Nothing written yet: the backup's own stamp, or its lack (format 0),
+	// is what Prepare finds.
 	if err := s.db.Load(r, 64); err != nil {
 		return fmt.Errorf("restore: %w", classify(err))
 	}
-	if err := storeFormat.Prepare(ctx, s.db, nil); err != nil {
+	if err := storeFormat.Prepare(ctx, s.db, o.Logger); err != nil {
 		return fmt.Errorf("restore: %w", classify(err))
 	}
 	return ctx.Err()

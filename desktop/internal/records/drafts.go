@@ -18,7 +18,7 @@ const metaDraft = "draft"
 // the encrypted store as they type so that a crash, a power cut or a flat
 // battery loses nothing. It is never synced: it is not a record yet.
 type Draft struct {
-	Kind   string            `json:"kind"`         // domain.KindAppeal, KindEvent or KindGrant
+	Kind   string            `json:"kind"`         // domain.KindAppeal, KindEvent, KindGrant or KindCompetition
 	Record string            `json:"id,omitempty"` // the record being edited; "" for a new one
 	Inputs map[string]string `json:"inputs"`       // the form's controls, by name, as typed
 	At     time.Time         `json:"at"`

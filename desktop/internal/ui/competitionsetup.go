@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -94,6 +95,35 @@ func (l *itemRows) newRow(id, a, b string) *itemRow {
 	return r
 }
 
+// keep puts the rows in a draft: their ids in order under the list's
+// prefix, each entry's text under "prefix/ID.a" and ".b".
+func (l *itemRows) keep(in map[string]string) {
+	var ids []string
+	for _, r := range l.rows {
+		ids = append(ids, r.id)
+		in[l.prefix+"/"+r.id+".a"] = r.a.Text
+		if r.b != nil {
+			in[l.prefix+"/"+r.id+".b"] = r.b.Text
+		}
+	}
+	in[l.prefix] = strings.Join(ids, " ")
+}
+
+// restore puts a draft's rows in place of the list's, with their ids (an
+// entry's category and a score's criterion and juror point at them).
+func (l *itemRows) restore(in map[string]string) {
+	fs := l.form.fs
+	for _, r := range l.rows {
+		delete(fs.fields, r.f.name)
+		fs.order = slices.DeleteFunc(fs.order, func(x *field) bool { return x == r.f })
+	}
+	l.rows = nil
+	for _, id := range strings.Fields(in[l.prefix]) {
+		l.newRow(id, in[l.prefix+"/"+id+".a"], in[l.prefix+"/"+id+".b"])
+	}
+	l.draw()
+}
+
 func (l *itemRows) draw() {
 	l.box.Objects = nil
 	for _, r := range l.rows {
@@ -115,6 +145,7 @@ type competitionForm struct {
 	audience                      *controls.CodeSelect
 	categories, criteria, jurors  *itemRows
 	save                          *widget.Button
+	draftNote                     *widget.Label // when the input was last kept (drafts.go)
 	changes                       bool
 	bad                           int // faults the form found itself
 }
@@ -144,6 +175,36 @@ func (f *competitionForm) title() string {
 func (f *competitionForm) view() fyne.CanvasObject     { return f.body }
 func (f *competitionForm) dirty() bool                 { return f.changes }
 func (f *competitionForm) changed(c []records.Changed) {} // what is typed stays; Save judges it against what came
+
+// The draft (drafts.go): the terms as typed, and the categories',
+// criteria's and jurors' rows by id.
+
+func (f *competitionForm) draft() records.Draft {
+	in := map[string]string{"title": f.name.Text, "audience": f.audience.Code(), "deadline": f.deadline.Text,
+		"places": f.places.Text, "rules": f.rules.Text}
+	for _, l := range []*itemRows{f.categories, f.criteria, f.jurors} {
+		l.keep(in)
+	}
+	return records.Draft{Kind: domain.KindCompetition, Record: f.id, Inputs: in}
+}
+
+func (f *competitionForm) restore(in map[string]string) {
+	f.name.SetText(in["title"])
+	f.audience.SetCode(in["audience"])
+	f.deadline.SetText(in["deadline"])
+	f.places.SetText(in["places"])
+	f.rules.SetText(in["rules"])
+	for _, l := range []*itemRows{f.categories, f.criteria, f.jurors} {
+		l.restore(in)
+	}
+	f.changes = true // unsaved, whatever it holds
+}
+
+// draftSaved shows, beside Save, when the input was last kept.
+func (f *competitionForm) draftSaved(at time.Time) {
+	f.draftNote.SetText(f.u.T("draft.saved", "time", at))
+	f.draftNote.Show()
+}
 
 func (f *competitionForm) draw() {
 	u, c := f.u, f.base
@@ -210,7 +271,9 @@ func (f *competitionForm) draw() {
 		fs.top,
 	)
 	f.save = u.primary(u.T("action.save"), theme.DocumentSaveIcon(), f.submit)
-	box.Add(container.NewHBox(f.save, u.button(u.T("action.cancel"), theme.CancelIcon(), func() { u.shell.pop() })))
+	f.draftNote = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	f.draftNote.Hide()
+	box.Add(container.NewHBox(f.save, u.button(u.T("action.cancel"), theme.CancelIcon(), func() { u.shell.pop() }), f.draftNote))
 	f.changes = false
 	f.body.Objects = []fyne.CanvasObject{container.NewVScroll(box)}
 	f.body.Refresh()
@@ -325,6 +388,7 @@ func (f *competitionForm) submit() {
 		return
 	}
 	f.changes = false
+	u.dropDraft()
 	u.shell.popNow()
 	if f.id == "" {
 		u.shell.push(newCompetitionDetail(u, out.ID))

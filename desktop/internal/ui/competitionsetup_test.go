@@ -328,3 +328,64 @@ func TestCompetitionSetUpNotOffered(t *testing.T) {
 		t.Fatalf("a council's laptop is offered setting up: %v %v", p.add != nil, d.actions)
 	}
 }
+
+// TestCompetitionDraftKeptAndOffered: a competition's terms and rows
+// typed and not saved are kept as a draft; the next unlock offers them
+// over the Competitions page, each row with its id, and saving drops the
+// draft.
+func TestCompetitionDraftKeptAndOffered(t *testing.T) {
+	h := unlocked(t, "ky", 0, 0, 0)
+	ctx := context.Background()
+	svc := h.u.sess.Records()
+	h.enrollAs(domain.RoleCentral, "")
+	h.u.shell.push(newCompetitionsPage(h.u))
+	h.drain()
+	h.tap(h.T("competition.new"))
+	f := h.u.shell.top().(*competitionForm)
+	test.Type(f.name, "Мыкты журналисттик иш 2026")
+	test.Type(f.deadline, h.u.tr.DateInput(svc.Today().AddDays(10)))
+	test.Type(f.rules, "Иштер 2026-жылы жарыяланган болушу керек.")
+	test.Type(f.criteria.rows[0].a, "Маанилүүлүгү")
+	test.Type(f.criteria.rows[0].b, "10")
+	test.Tap(f.jurors.add)
+	test.Type(f.jurors.rows[0].a, "Айгүл Токтогулова")
+	test.Type(f.jurors.rows[0].b, bakyt)
+	criterion, juror := f.criteria.rows[0].id, f.jurors.rows[0].id
+	h.waitFor("the draft", func() bool {
+		d, err := svc.Draft(ctx)
+		return err == nil && d != nil && d.Kind == domain.KindCompetition && d.Inputs["jurors/"+juror+".b"] == bakyt
+	})
+	h.mustShow(h.T("draft.saved", "time", h.u.cfg.Now()))
+	dir := h.dir
+	h.u.Close()
+
+	h2 := newHarness(t, dir, "ky", false)
+	h2.u.UnlockWith(testPass)
+	h2.waitFor("the offer", func() bool { return h2.shows(h2.T("draft.found_title")) })
+	h2.tap(h2.T("draft.continue"))
+	f2, ok := h2.u.shell.top().(*competitionForm)
+	if !ok {
+		t.Fatalf("continuing opened %T", h2.u.shell.top())
+	}
+	if _, ok := h2.u.shell.stack[len(h2.u.shell.stack)-2].(*competitionsPage); !ok {
+		t.Fatalf("under the form: %T, want the Competitions page", h2.u.shell.stack[len(h2.u.shell.stack)-2])
+	}
+	if f2.name.Text != "Мыкты журналисттик иш 2026" || f2.rules.Text != "Иштер 2026-жылы жарыяланган болушу керек." ||
+		len(f2.criteria.rows) != 1 || f2.criteria.rows[0].id != criterion || f2.criteria.rows[0].b.Text != "10" ||
+		len(f2.jurors.rows) != 1 || f2.jurors.rows[0].id != juror || f2.jurors.rows[0].b.Text != bakyt || !f2.dirty() {
+		t.Fatalf("the form after continuing: %q %q, %d criteria, %d jurors, dirty %v", f2.name.Text, f2.rules.Text,
+			len(f2.criteria.rows), len(f2.jurors.rows), f2.dirty())
+	}
+	test.Tap(f2.save)
+	h2.drain()
+	d, ok := h2.u.shell.top().(*competitionDetail)
+	if !ok {
+		t.Fatalf("saved, the competition's page is not shown: %T; on top %q", h2.u.shell.top(), f2.fs.top.Text)
+	}
+	if dr, err := h2.u.sess.Records().Draft(ctx); err != nil || dr != nil {
+		t.Fatalf("the draft outlived the save: %+v %v", dr, err)
+	}
+	if len(d.c.Jurors) != 1 || d.c.Jurors[0].ID != juror || d.c.Criteria[0].ID != criterion {
+		t.Fatalf("saved %+v", d.c)
+	}
+}

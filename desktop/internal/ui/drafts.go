@@ -174,6 +174,21 @@ func (u *UI) draftForm(dr *records.Draft) (form drafter, sec string, under []pag
 			return nil, "", nil, false
 		}
 		return newGrantForm(u, g), secHome, append(under, newGrantDetail(u, g.ID)), true
+	case domain.KindCompetition:
+		// From the home screen's Competitions page, on central staff's
+		// laptop only (setsUpCompetitions).
+		if !u.setsUpCompetitions() {
+			return nil, "", nil, false
+		}
+		under = []page{newCompetitionsPage(u)}
+		if dr.Record == "" {
+			return newCompetitionForm(u, ""), secHome, under, true
+		}
+		c, err := u.sess.Records().Competition(ctx, dr.Record)
+		if err != nil || (c.Meta != nil && c.Meta.Deleted) {
+			return nil, "", nil, false
+		}
+		return newCompetitionForm(u, c.ID), secHome, append(under, newCompetitionDetail(u, c.ID)), true
 	}
 	return nil, "", nil, false
 }

@@ -57,7 +57,7 @@ func (s *Store) WriteBulk(ctx context.Context, writes []Write) error {
 				return err
 			}
 		}
-		return nil
+		return list.putGroups()
 	})
 	if err != nil {
 		return fmt.Errorf("save: %w", err)
@@ -81,13 +81,14 @@ func (s *Store) WriteBulk(ctx context.Context, writes []Write) error {
 }
 
 // bulkEntries is about how many keys putWriteTo gives for writes: an
-// operation's and its history entry, a state's, its index row's and its
-// search text's (conflicts and held operations, rare, are not counted).
+// operation's, a state's, its index row's and its search text's (the
+// history's groups, one a record, are counted with the states; conflicts
+// and held operations, rare, are not counted).
 func bulkEntries(writes []Write) int {
 	n := 0
 	for _, w := range writes {
 		if w.Op != nil {
-			n += 2
+			n++
 		}
 		if w.State != nil {
 			n += 3
@@ -104,7 +105,8 @@ func bulkEntries(writes []Write) int {
 // given until it is flushed, and the list lives until WriteBulk returns.
 type bulkList struct {
 	kvList
-	arena []byte
+	arena  []byte
+	groups historyGroups // the window's history (history.go)
 }
 
 // bulkChunk is the size of an arena chunk: a few hundred operations.

@@ -209,13 +209,34 @@ func TestBulkListArena(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list.kvList) != len(plain) || len(list.kvList) != bulkEntries(writes) {
-		t.Fatalf("%d entries in the arena's list, %d written to a plain sink, %d expected", len(list.kvList), len(plain), bulkEntries(writes))
+	// A bulk list's history is in its groups (TestBulkHistoryGroups), a
+	// transaction's an entry an operation.
+	var history []historyRef
+	plainRest := slices.DeleteFunc(slices.Clone(plain), func(e kvEntry) bool {
+		if !bytes.HasPrefix(e.k, []byte(spaceHistory)) {
+			return false
+		}
+		_, ref, group, ok := parseHistoryKey(e.k[len(spaceHistory)+len("appeal:"):], nil)
+		if !ok || group || !bytes.Equal(e.v, opKey(ref.device, ref.seq)) {
+			t.Fatalf("a transaction's history entry %q = %q", e.k, e.v)
+		}
+		history = append(history, ref)
+		return true
+	})
+	if len(list.kvList) != len(plainRest) || len(list.kvList) != bulkEntries(writes) {
+		t.Fatalf("%d entries in the arena's list, %d written to a plain sink (but the history), %d expected", len(list.kvList), len(plainRest), bulkEntries(writes))
 	}
 	for i, e := range list.kvList {
-		if !bytes.Equal(e.k, plain[i].k) || !bytes.Equal(e.v, plain[i].v) || e.del != plain[i].del {
-			t.Fatalf("entry %d: %q = %.40q, want %q = %.40q", i, e.k, e.v, plain[i].k, plain[i].v)
+		if !bytes.Equal(e.k, plainRest[i].k) || !bytes.Equal(e.v, plainRest[i].v) || e.del != plainRest[i].del {
+			t.Fatalf("entry %d: %q = %.40q, want %q = %.40q", i, e.k, e.v, plainRest[i].k, plainRest[i].v)
 		}
+	}
+	var grouped []historyRef
+	for _, g := range list.groups.recs {
+		grouped = append(grouped, g.refs...)
+	}
+	if !slices.Equal(grouped, history) {
+		t.Fatalf("the bulk list's groups hold %d operations, not the %d of the history entries", len(grouped), len(history))
 	}
 }
 

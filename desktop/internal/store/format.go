@@ -24,12 +24,16 @@ import (
 //
 //	0  every store before formats were kept (releases up to 0.4): the layout of format 1, without a stamp
 //	1  0.5.0: formats are kept
+//	2  a bulk load writes a record's history of a window as one group (history.go), which a release of
+//	   format 1 would misread (its history would stop at the group); nothing to migrate: format 1's
+//	   entries are read as they are
 var storeFormat = badgerdb.Format{
 	Key:     metaKey("format"),
-	Current: 1,
+	Current: 2,
 	What:    "this laptop's data",
 	Migrations: []badgerdb.Migration{
 		{Name: "formats are kept from now on; the layout is unchanged", Run: func(context.Context, *badger.DB) error { return nil }},
+		{Name: "histories may hold groups from now on; the entries there are read as they are", Run: func(context.Context, *badger.DB) error { return nil }},
 	},
 }
 

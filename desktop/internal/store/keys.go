@@ -15,6 +15,7 @@ import (
 //	t:KIND:ID                          search text of the index row (read after the rows at open)
 //	o:DEVICE:SEQ(8 bytes BE)           operation (changeset.Op, JSON)
 //	h:KIND:ID:HLC(8 BE):DEVICE:SEQ(8)  history entry -> the operation's key
+//	h:KIND:ID:HLC(8 BE):DEVICE:SEQ(8)g a bulk load's history group: a record's operations of a window (history.go)
 //	x:KIND:ID:FIELD:HLC(8 BE):DEVICE   open conflict (changeset.Conflict, JSON)
 //	c:SHA256(32 bytes)                 a chunk of a file's content (an attachment's, a material's)
 //	f:NAME                             the files' bookkeeping (package files: what the server holds, what is done)

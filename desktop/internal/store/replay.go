@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -22,13 +21,6 @@ type ReplayStats struct {
 	Ops, Later int
 	// Newest is the newest clock among the operations counted in Ops.
 	Newest hlc.Timestamp
-}
-
-// historyRef is one history entry, read from its key alone.
-type historyRef struct {
-	hlc    hlc.Timestamp
-	device string
-	seq    uint64
 }
 
 // ErrMergeAgain, returned by ReplayUpTo's fn for a record given as stored
@@ -75,21 +67,25 @@ func (s *Store) ReplayUpTo(ctx context.Context, kind string, cutoff hlc.Timestam
 		devices := map[string]string{}
 		var id []byte
 		var refs []historyRef
+		grouped := false // refs has a group's: sorted and each kept once before the replay
 		flush := func() error {
 			if len(refs) == 0 {
 				return nil
 			}
-			defer func() { refs = refs[:0] }()
+			if grouped {
+				refs = sortRefs(refs)
+			}
+			defer func() { refs, grouped = refs[:0], false }()
 			return s.replayOne(ctx, ops, dec, kind, string(id), refs, cutoff, &stats, fn)
 		}
 		for it.Rewind(); it.Valid(); it.Next() {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			k := it.Item().Key()[len(prefix):]
-			recID, ref, ok := parseHistoryKey(k, devices)
+			item := it.Item()
+			recID, ref, group, ok := parseHistoryKey(item.Key()[len(prefix):], devices)
 			if !ok {
-				return fmt.Errorf("replay: damaged history key %q", it.Item().Key())
+				return fmt.Errorf("replay: damaged history key %q", item.Key())
 			}
 			if !bytes.Equal(recID, id) {
 				if err := flush(); err != nil {
@@ -97,7 +93,19 @@ func (s *Store) ReplayUpTo(ctx context.Context, kind string, cutoff hlc.Timestam
 				}
 				id = append(id[:0], recID...)
 			}
-			refs = append(refs, ref)
+			if !group {
+				refs = append(refs, ref)
+				continue
+			}
+			grouped = true
+			err := item.Value(func(v []byte) error {
+				var err error
+				refs, err = decodeGroup(v, refs, devices)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("replay: %s %s: %w", kind, recID, err)
+			}
 		}
 		return flush()
 	})
@@ -194,36 +202,6 @@ func (s *Store) replayOne(ctx context.Context, log *keyReader, dec *opDecoding, 
 		return err
 	}
 	return nil
-}
-
-// parseHistoryKey reads ID:HLC(8):DEVICE:SEQ(8), the part of a history key
-// after its kind (see historyKey). Ids and devices hold no ':'.
-// A device's name is the one in devices (added there if it is new and
-// devices holds fewer than a thousand), not a new string each key.
-func parseHistoryKey(k []byte, devices map[string]string) (id []byte, ref historyRef, ok bool) {
-	i := bytes.IndexByte(k, ':')
-	if i <= 0 || len(k) < i+1+8+1+1+1+8 {
-		return nil, ref, false
-	}
-	id, k = k[:i], k[i+1:]
-	ref.hlc = hlc.Timestamp(binary.BigEndian.Uint64(k[:8]))
-	if k[8] != ':' {
-		return nil, ref, false
-	}
-	k = k[9:]
-	if len(k) < 1+1+8 || k[len(k)-9] != ':' {
-		return nil, ref, false
-	}
-	dev := k[:len(k)-9]
-	var known bool
-	if ref.device, known = devices[string(dev)]; !known {
-		ref.device = string(dev)
-		if len(devices) < 1000 {
-			devices[ref.device] = ref.device
-		}
-	}
-	ref.seq = binary.BigEndian.Uint64(k[len(k)-8:])
-	return id, ref, ref.device != ""
 }
 
 // EachStateOf calls fn with the state of each record of kind named in ids,

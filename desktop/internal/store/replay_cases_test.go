@@ -33,11 +33,25 @@ type logOp struct {
 // stored is every operation so far merged. It returns the operations as
 // written.
 func commitLog(t *testing.T, s *Store, ops []logOp) []*changeset.Op {
+	return writeLog(t, s, ops, false)
+}
+
+// forEachLayout runs test on a log written one commit an operation (a
+// history entry each, as in format 1), and on one written as a bulk load
+// writes it (bulkLog).
+func forEachLayout(t *testing.T, test func(t *testing.T, bulk bool)) {
+	t.Run("entries", func(t *testing.T) { test(t, false) })
+	t.Run("bulk", func(t *testing.T) { test(t, true) })
+}
+
+// writeLog is commitLog, or, with bulk, bulkLog.
+func writeLog(t *testing.T, s *Store, ops []logOp, bulk bool) []*changeset.Op {
 	t.Helper()
 	ctx := context.Background()
 	seq := map[string]uint64{}
 	states := map[string]*changeset.State{}
 	var out []*changeset.Op
+	var outStates []*changeset.State
 	for _, o := range ops {
 		seq[o.dev]++
 		op := &changeset.Op{Device: o.dev, Seq: seq[o.dev], HLC: o.at, Kind: "appeal", Record: o.id, Action: o.action,
@@ -55,12 +69,61 @@ func commitLog(t *testing.T, s *Store, ops []logOp) []*changeset.Op {
 		}
 		cp := *st
 		cp.Fields = maps.Clone(st.Fields)
+		out, outStates = append(out, op), append(outStates, &cp)
+		if bulk {
+			continue
+		}
 		if err := s.Commit(ctx, []Write{{Op: op, State: &cp, IndexRow: []byte("row")}}, nil); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, op)
+	}
+	if bulk {
+		bulkLog(t, s, out, outStates)
 	}
 	return out
+}
+
+// bulkLog writes ops as a bulk load's windows do (WriteBulk: a group of
+// each record's operations of a window, then its states), in windows of
+// 1-12 operations, and as a crash and a pull again, or an operation
+// applied again, leave some: a window's operations but its first written
+// again in a window of their own, an operation also written by a commit
+// (an entry beside its group). states[i] is every operation up to ops[i]
+// merged.
+func bulkLog(t *testing.T, s *Store, ops []*changeset.Op, states []*changeset.State) {
+	t.Helper()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(uint64(len(ops)), 7))
+	for start := 0; start < len(ops); {
+		end := min(len(ops), start+1+rng.IntN(12))
+		var writes []Write
+		last := map[string]*changeset.State{}
+		for i := start; i < end; i++ {
+			writes = append(writes, Write{Op: ops[i]})
+			last[ops[i].Record] = states[i]
+		}
+		if err := s.WriteBulk(ctx, writes); err != nil {
+			t.Fatal(err)
+		}
+		if rng.IntN(4) == 0 && end-start > 2 {
+			if err := s.WriteBulk(ctx, writes[1:]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if rng.IntN(5) == 0 {
+			if err := s.Commit(ctx, []Write{{Op: ops[start]}}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var sw []Write
+		for _, id := range slices.Sorted(maps.Keys(last)) {
+			sw = append(sw, Write{State: last[id], IndexRow: []byte("row")})
+		}
+		if err := s.CommitBulk(ctx, sw, nil); err != nil {
+			t.Fatal(err)
+		}
+		start = end
+	}
 }
 
 // replayed is ReplayUpTo's answer: each record's state, merged or read
@@ -144,7 +207,9 @@ func sameState(a, b *changeset.State) error {
 // log as laptops write them: on both sides of the day, deleted, restored,
 // concurrent writes of two laptops (a conflict, merged by clock), made
 // after the day, and an operation withdrawn from the log (held back).
-func TestReplayUpToCases(t *testing.T) {
+func TestReplayUpToCases(t *testing.T) { forEachLayout(t, testReplayUpToCases) }
+
+func testReplayUpToCases(t *testing.T, bulk bool) {
 	ctx := context.Background()
 	s, err := Open(ctx, t.TempDir(), newKey(t), Options{})
 	if err != nil {
@@ -155,7 +220,7 @@ func TestReplayUpToCases(t *testing.T) {
 	sum := func(v string) map[string]string { return map[string]string{"summary": `"` + v + `"`} }
 	create := changeset.ActionCreate
 	up := changeset.ActionUpdate
-	ops := commitLog(t, s, []logOp{
+	ops := writeLog(t, s, []logOp{
 		{dev: "dev1", at: 100, id: "both", action: create, fields: sum("before")},
 		{dev: "dev1", at: 300, id: "both", action: up, base: 100, fields: sum("after")},
 		{dev: "dev1", at: 110, id: "deleted", action: create, fields: sum("gone")},
@@ -176,7 +241,7 @@ func TestReplayUpToCases(t *testing.T) {
 		{dev: "dev1", at: 500, id: "later", action: create, fields: sum("made after")},
 		{dev: "dev2", at: 105, id: "withdrawn", action: create, fields: sum("kept")},
 		{dev: "dev2", at: 170, id: "withdrawn", action: up, base: 105, fields: sum("withdrawn")},
-	})
+	}, bulk)
 	// The last operation is taken out of the log, as a pulled operation
 	// held back is (Write.Withdraw).
 	last := ops[len(ops)-1]
@@ -265,6 +330,10 @@ func TestReplayUpToCases(t *testing.T) {
 // laptops, in every order: each record as of each day is the oracle's,
 // the operations it merged applied one by one.
 func TestReplayUpToAgreesWithMergingEachOperation(t *testing.T) {
+	forEachLayout(t, testReplayUpToAgreesWithMergingEachOperation)
+}
+
+func testReplayUpToAgreesWithMergingEachOperation(t *testing.T, bulk bool) {
 	ctx := context.Background()
 	s, err := Open(ctx, t.TempDir(), newKey(t), Options{})
 	if err != nil {
@@ -297,7 +366,7 @@ func TestReplayUpToAgreesWithMergingEachOperation(t *testing.T) {
 	}
 	// Written mostly in the order made, some long after (pulled late).
 	rng.Shuffle(len(log)/5, func(i, j int) { log[i], log[len(log)-1-j] = log[len(log)-1-j], log[i] })
-	ops := commitLog(t, s, log)
+	ops := writeLog(t, s, log, bulk)
 	for _, cutoff := range []hlc.Timestamp{0, 50, 200, 401, 700, 1000} {
 		oracle := mergedUpTo(t, ops, cutoff)
 		for _, mergeAgain := range []bool{false, true} {

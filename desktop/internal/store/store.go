@@ -267,6 +267,12 @@ func putWriteTo(txn *badger.Txn, out sink, w Write) error {
 			if err := out.Delete(historyKey(op.Kind, op.Record, uint64(op.HLC), op.Device, op.Seq)); err != nil {
 				return err
 			}
+			if err := leaveGroups(txn, out, op.Kind, op.Record, op.Device, op.Seq); err != nil {
+				return err
+			}
+			if arena, ok := out.(*bulkList); ok {
+				arena.groups.remove(op.Kind, op.Record, op.Device, op.Seq)
+			}
 		}
 		return out.Set(heldKey(w.Hold.Key), w.Hold.Value)
 	}
@@ -304,16 +310,27 @@ func putWriteTo(txn *badger.Txn, out sink, w Write) error {
 		if err := out.Delete(historyKey(op.Kind, op.Record, uint64(w.Restamped), op.Device, op.Seq)); err != nil {
 			return err
 		}
+		if err := leaveGroups(txn, out, op.Kind, op.Record, op.Device, op.Seq); err != nil {
+			return err
+		}
+		if arena != nil {
+			arena.groups.remove(op.Kind, op.Record, op.Device, op.Seq)
+		}
 	}
 	if w.ReplaceConflicts && st != nil {
 		if err := deletePrefix(txn, out, conflictPrefix(st.Kind, st.ID)); err != nil {
 			return err
 		}
 	}
-	hk := arena.room(historyKeyLen(op.Kind, op.Record, op.Device))
-	hk = arena.keep(appendHistoryKey(hk, op.Kind, op.Record, uint64(op.HLC), op.Device, op.Seq))
-	if err := out.Set(hk, ok); err != nil {
-		return err
+	if arena != nil {
+		// A bulk load's history goes in groups (history.go), written after
+		// the window's writes.
+		arena.groups.add(op.Kind, op.Record, historyRef{hlc: op.HLC, device: op.Device, seq: op.Seq})
+	} else {
+		hk := historyKey(op.Kind, op.Record, uint64(op.HLC), op.Device, op.Seq)
+		if err := out.Set(hk, ok); err != nil {
+			return err
+		}
 	}
 	if st != nil {
 		if err := putStateTo(out, st, w.IndexRow, w.SearchText); err != nil {
@@ -476,26 +493,23 @@ func (s *Store) PutIndexRows(ctx context.Context, rows map[[2]string]IndexEntry)
 	return nil
 }
 
-// History returns the operations that made a record, oldest first.
+// History returns the operations that made a record, oldest first (by
+// clock, device and sequence number), each once.
 func (s *Store) History(ctx context.Context, kind, id string) ([]changeset.Op, error) {
 	if !validPart(kind) || !validPart(id) {
 		return nil, fmt.Errorf("%s %q: %w", kind, id, ErrNotFound)
 	}
 	var ops []changeset.Op
 	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: historyPrefix(kind, id)})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			ok, err := it.Item().ValueCopy(nil)
+		refs, err := historyRefs(ctx, txn, kind, id)
+		if err != nil {
+			return err
+		}
+		ops = make([]changeset.Op, 0, len(refs))
+		for _, r := range refs {
+			item, err := txn.Get(opKey(r.device, r.seq))
 			if err != nil {
-				return err
-			}
-			item, err := txn.Get(ok)
-			if err != nil {
-				return fmt.Errorf("history entry without its operation: %w", err)
+				return fmt.Errorf("history entry without its operation %s/%d: %w", r.device, r.seq, err)
 			}
 			v, err := item.ValueCopy(nil)
 			if err != nil {
@@ -513,6 +527,43 @@ func (s *Store) History(ctx context.Context, kind, id string) ([]changeset.Op, e
 		return nil, fmt.Errorf("history of %s %s: %w", kind, id, err)
 	}
 	return ops, nil
+}
+
+// historyRefs reads the operations of kind/id's history, its entries' and
+// its groups', in key order, each once.
+func historyRefs(ctx context.Context, txn *badger.Txn, kind, id string) ([]historyRef, error) {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: historyPrefix(kind, id)})
+	defer it.Close()
+	prefixLen := len(spaceHistory) + len(kind) + 1
+	var refs []historyRef
+	grouped := false
+	for it.Rewind(); it.Valid(); it.Next() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		item := it.Item()
+		_, ref, group, ok := parseHistoryKey(item.Key()[prefixLen:], nil)
+		if !ok {
+			return nil, fmt.Errorf("damaged history key %q", item.Key())
+		}
+		if !group {
+			refs = append(refs, ref)
+			continue
+		}
+		grouped = true
+		err := item.Value(func(v []byte) error {
+			var err error
+			refs, err = decodeGroup(v, refs, nil)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if grouped {
+		refs = sortRefs(refs)
+	}
+	return refs, nil
 }
 
 // opsSlab is how many bytes of stored operations Ops copies into one

@@ -50,7 +50,7 @@ func (s *Store) WriteBulk(ctx context.Context, writes []Write) error {
 	if err := s.checkSpace(); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
-	list := bulkList{kvList: make(kvList, 0, bulkEntries(writes))}
+	list := bulkList{kvList: make(kvList, 0, bulkEntries(writes)), groups: historyGroups{refs: make([]groupRef, 0, len(writes))}}
 	err := s.db.View(func(txn *badger.Txn) error {
 		for _, w := range writes {
 			if err := putWriteTo(txn, &list, w); err != nil {

@@ -232,8 +232,8 @@ func TestBulkListArena(t *testing.T) {
 		}
 	}
 	var grouped []historyRef
-	for _, g := range list.groups.recs {
-		grouped = append(grouped, g.refs...)
+	for _, r := range list.groups.refs {
+		grouped = append(grouped, r.historyRef)
 	}
 	if !slices.Equal(grouped, history) {
 		t.Fatalf("the bulk list's groups hold %d operations, not the %d of the history entries", len(grouped), len(history))

@@ -269,3 +269,39 @@ func TestParseHistoryKey(t *testing.T) {
 		}
 	}
 }
+
+// One WriteBulk writes one group a record, its operations come together
+// or apart, and a record's one operation as an entry; History reads them
+// in clock order.
+func TestOneGroupARecordAWindow(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), newKey(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var writes []Write
+	for i, id := range []string{"a", "b", "a", "c", "b", "a"} {
+		var st changeset.State
+		w := write("dev1", uint64(i+1), hlc.Timestamp(100-i), id, "x", &st)
+		w.State, w.IndexRow = nil, nil
+		writes = append(writes, w)
+	}
+	if err := s.WriteBulk(ctx, writes); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	err = s.db.View(func(txn *badger.Txn) error {
+		return scanHistory(txn, func(k []byte, group bool) { keys = append(keys, fmt.Sprintf("%s %v", k[len("h:appeal:"):][:1], group)) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a true", "b true", "c false"}; !slices.Equal(keys, want) {
+		t.Fatalf("history keys %q, want %q", keys, want)
+	}
+	hist, err := s.History(ctx, "appeal", "a")
+	if err != nil || len(hist) != 3 || hist[0].Seq != 6 || hist[1].Seq != 3 || hist[2].Seq != 1 {
+		t.Fatalf("a's history: %+v %v", hist, err)
+	}
+}

@@ -96,8 +96,9 @@ func (l *itemRows) newRow(id, a, b string) *itemRow {
 }
 
 // keep puts the rows in a draft: their ids in order under the list's
-// prefix, each entry's text under "prefix/ID.a" and ".b".
-func (l *itemRows) keep(in map[string]string) {
+// prefix, each entry's text under "prefix/ID.a" and ".b", and under
+// "known/prefix" the ids the competition had when the form opened.
+func (l *itemRows) keep(in map[string]string, known []string) {
 	var ids []string
 	for _, r := range l.rows {
 		ids = append(ids, r.id)
@@ -107,21 +108,61 @@ func (l *itemRows) keep(in map[string]string) {
 		}
 	}
 	in[l.prefix] = strings.Join(ids, " ")
+	in["known/"+l.prefix] = strings.Join(known, " ")
 }
 
 // restore puts a draft's rows in place of the list's, with their ids (an
-// entry's category and a score's criterion and juror point at them).
-func (l *itemRows) restore(in map[string]string) {
+// entry's category and a score's criterion and juror point at them). A
+// row of the competition as it is now that the draft neither holds nor
+// knew of came from another laptop since (a juror added at the centre):
+// it stays, or saving the draft would remove it. One the draft knew and
+// does not hold was removed by the person typing, and stays removed.
+func (l *itemRows) restore(in map[string]string, now []itemText) {
 	fs := l.form.fs
 	for _, r := range l.rows {
 		delete(fs.fields, r.f.name)
 		fs.order = slices.DeleteFunc(fs.order, func(x *field) bool { return x == r.f })
 	}
 	l.rows = nil
+	seen := map[string]bool{}
 	for _, id := range strings.Fields(in[l.prefix]) {
 		l.newRow(id, in[l.prefix+"/"+id+".a"], in[l.prefix+"/"+id+".b"])
+		seen[id] = true
+	}
+	for _, id := range strings.Fields(in["known/"+l.prefix]) {
+		seen[id] = true
+	}
+	for _, x := range now {
+		if !seen[x.id] {
+			l.newRow(x.id, x.a, x.b)
+		}
 	}
 	l.draw()
+}
+
+// itemText is a category, criterion or juror as its row shows it.
+type itemText struct{ id, a, b string }
+
+// competitionItems are the rows competition c's categories, criteria and jurors make.
+func competitionItems(c domain.Competition) (categories, criteria, jurors []itemText) {
+	for _, x := range c.Categories {
+		categories = append(categories, itemText{x.ID, x.Name, ""})
+	}
+	for _, x := range c.Criteria {
+		criteria = append(criteria, itemText{x.ID, x.Name, strconv.Itoa(x.Max)})
+	}
+	for _, x := range c.Jurors {
+		jurors = append(jurors, itemText{x.ID, x.Name, x.Device})
+	}
+	return categories, criteria, jurors
+}
+
+func itemIDs(xs []itemText) []string {
+	out := make([]string, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, x.id)
+	}
+	return out
 }
 
 func (l *itemRows) draw() {
@@ -182,9 +223,10 @@ func (f *competitionForm) changed(c []records.Changed) {} // what is typed stays
 func (f *competitionForm) draft() records.Draft {
 	in := map[string]string{"title": f.name.Text, "audience": f.audience.Code(), "deadline": f.deadline.Text,
 		"places": f.places.Text, "rules": f.rules.Text}
-	for _, l := range []*itemRows{f.categories, f.criteria, f.jurors} {
-		l.keep(in)
-	}
+	cats, crits, jurors := competitionItems(f.base)
+	f.categories.keep(in, itemIDs(cats))
+	f.criteria.keep(in, itemIDs(crits))
+	f.jurors.keep(in, itemIDs(jurors))
 	return records.Draft{Kind: domain.KindCompetition, Record: f.id, Inputs: in}
 }
 
@@ -194,9 +236,10 @@ func (f *competitionForm) restore(in map[string]string) {
 	f.deadline.SetText(in["deadline"])
 	f.places.SetText(in["places"])
 	f.rules.SetText(in["rules"])
-	for _, l := range []*itemRows{f.categories, f.criteria, f.jurors} {
-		l.restore(in)
-	}
+	cats, crits, jurors := competitionItems(f.base) // as it is now: the form just read it
+	f.categories.restore(in, cats)
+	f.criteria.restore(in, crits)
+	f.jurors.restore(in, jurors)
 	f.changes = true // unsaved, whatever it holds
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -387,5 +388,31 @@ func TestCompetitionDraftKeptAndOffered(t *testing.T) {
 	}
 	if len(d.c.Jurors) != 1 || d.c.Jurors[0].ID != juror || d.c.Criteria[0].ID != criterion {
 		t.Fatalf("saved %+v", d.c)
+	}
+
+	// An edit kept as a draft; a juror added on another laptop meanwhile
+	// is still there when it is continued (saving would remove them).
+	test.Tap(d.actions["edit"])
+	h2.drain()
+	f3 := h2.u.shell.top().(*competitionForm)
+	f3.jurors.rows[0].a.SetText("Айгүл Токтогулова-Асанова")
+	h2.u.keepDraft()
+	elsewhere := *d.c
+	elsewhere.Jurors = append(slices.Clone(elsewhere.Jurors), domain.Juror{Name: "Бакыт Асанов", Device: "0193f2a4-7c1e-7d2a-9b3e-000000000002"})
+	if _, err := h2.u.sess.Records().SaveCompetition(ctx, elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	h2.u.Close()
+
+	h3 := newHarness(t, dir, "ky", false)
+	h3.u.UnlockWith(testPass)
+	h3.waitFor("the offer", func() bool { return h3.shows(h3.T("draft.found_title")) })
+	h3.tap(h3.T("draft.continue"))
+	f4, ok := h3.u.shell.top().(*competitionForm)
+	if !ok || f4.id != d.c.ID {
+		t.Fatalf("continuing the edit opened %T", h3.u.shell.top())
+	}
+	if len(f4.jurors.rows) != 2 || f4.jurors.rows[0].a.Text != "Айгүл Токтогулова-Асанова" || f4.jurors.rows[1].a.Text != "Бакыт Асанов" {
+		t.Fatalf("the edit after continuing: %d jurors", len(f4.jurors.rows))
 	}
 }

@@ -215,11 +215,25 @@ func (f *grantForm) draft() records.Draft {
 		in[p+".on"], in[p+".amount"], in[p+".note"] = r.on.Text, r.amount.Text, r.note.Text
 	}
 	in["milestones"], in["disbursements"] = strings.Join(ms, " "), strings.Join(ds, " ")
+	// The rows the grant had when the form opened (restore).
+	if f.old != nil {
+		var km, kd []string
+		for _, m := range f.old.Milestones {
+			km = append(km, m.ID)
+		}
+		for _, x := range f.old.Disbursements {
+			kd = append(kd, x.ID)
+		}
+		in["known/milestones"], in["known/disbursements"] = strings.Join(km, " "), strings.Join(kd, " ")
+	}
 	return records.Draft{Kind: domain.KindGrant, Record: f.id, Inputs: in}
 }
 
 // restore puts a draft back: the controls as typed, the rows the draft
-// holds in place of the grant's.
+// holds in place of the grant's. A milestone or payment of the grant as it
+// is now that the draft neither holds nor knew of came from another
+// laptop since: it stays (saving the draft would remove it). One the
+// draft knew and does not hold was removed by the person typing.
 func (f *grantForm) restore(in map[string]string) {
 	f.purpose.SetText(in["purpose"])
 	f.amount.SetText(in["amount"])
@@ -249,6 +263,24 @@ func (f *grantForm) restore(in map[string]string) {
 		r := f.drows[len(f.drows)-1]
 		r.on.SetText(in[p+".on"])
 		r.amount.SetText(in[p+".amount"])
+	}
+	if f.old != nil {
+		seen := map[string]bool{}
+		for _, k := range []string{"milestones", "disbursements", "known/milestones", "known/disbursements"} {
+			for _, id := range strings.Fields(in[k]) {
+				seen[id] = true
+			}
+		}
+		for _, m := range f.old.Milestones {
+			if !seen[m.ID] {
+				f.milestone(m)
+			}
+		}
+		for _, x := range f.old.Disbursements {
+			if !seen[x.ID] {
+				f.disbursement(x)
+			}
+		}
 	}
 	f.body.Refresh()
 }

@@ -342,11 +342,29 @@ func TestGrantDraftKeptAndOffered(t *testing.T) {
 		t.Fatalf("saved %+v %v", g, err)
 	}
 
-	// An edit: a milestone's title changed, kept, the app closed.
+	// An edit: the first milestone removed, the second's title changed,
+	// kept; then a milestone comes from another laptop (central staff
+	// elsewhere) and the app is closed.
 	h2.tap(h2.T("action.edit"))
 	f3 := h2.u.shell.top().(*grantForm)
-	f3.mrows[0].title.SetText("Ачык угуу өттү")
+	h2.tap(h2.T("grant.remove"))
+	if len(f3.mrows) != 1 || f3.mrows[0].id != m2.id {
+		t.Fatalf("the first Remove took another row: %d rows", len(f3.mrows))
+	}
+	f3.mrows[0].title.SetText("Жыйынтык отчет тапшырылды")
 	h2.u.keepDraft()
+	elsewhere := *g
+	elsewhere.Milestones = append(elsewhere.Milestones, domain.Milestone{Title: "Ачык угуунун отчету", Due: today.AddDays(100)})
+	g3, err := h2.u.sess.Records().SaveGrant(ctx, elsewhere)
+	if err != nil || len(g3.Milestones) != 3 {
+		t.Fatalf("a milestone from elsewhere: %+v %v", g3, err)
+	}
+	var m3 string
+	for _, m := range g3.Milestones {
+		if m.Title == "Ачык угуунун отчету" {
+			m3 = m.ID
+		}
+	}
 	h2.u.Close()
 
 	h3 := newHarness(t, dir, "ru", false)
@@ -360,7 +378,10 @@ func TestGrantDraftKeptAndOffered(t *testing.T) {
 	if under := h3.u.shell.stack[len(h3.u.shell.stack)-2]; under.(*grantDetail).id != g.ID {
 		t.Fatal("the edit's form is not over its grant's page")
 	}
-	if len(f4.mrows) != 2 || f4.mrows[0].id != m1.id || f4.mrows[0].title.Text != "Ачык угуу өттү" || !f4.dirty() {
+	// The removed milestone stays removed, the edited one is as typed,
+	// the one from elsewhere is kept (saving would remove it otherwise).
+	if len(f4.mrows) != 2 || f4.mrows[0].id != m2.id || f4.mrows[0].title.Text != "Жыйынтык отчет тапшырылды" ||
+		f4.mrows[1].id != m3 || f4.mrows[1].title.Text != "Ачык угуунун отчету" || !f4.dirty() {
 		t.Fatalf("the edit after continuing: %d milestones, dirty %v", len(f4.mrows), f4.dirty())
 	}
 	// Given up: Back, "discard", and no draft is left.

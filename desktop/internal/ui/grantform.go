@@ -416,6 +416,16 @@ func (f *grantForm) save() {
 		setError(f.fs.top, u.T("form.fix_marked"))
 		return
 	}
+	if f.old != nil {
+		// A save writes the milestones and payments the form holds, and
+		// the ones it does not are removed: those another laptop added
+		// while the form was open (a sync) are kept, as the competition
+		// set-up keeps its jurors (addedSince).
+		if now, err := u.sess.Records().Grant(context.Background(), f.id); err == nil {
+			g.Milestones = append(g.Milestones, addedSince(f.old.Milestones, now.Milestones, func(m domain.Milestone) string { return m.ID })...)
+			g.Disbursements = append(g.Disbursements, addedSince(f.old.Disbursements, now.Disbursements, func(x domain.Disbursement) string { return x.ID })...)
+		}
+	}
 	out, err := u.sess.Records().SaveGrant(context.Background(), g)
 	if err != nil {
 		f.fs.show(err)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -444,5 +445,37 @@ func TestGrantItemFaultsReadWell(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGrantEditKeepsWhatCameMeanwhile: a milestone and a payment another
+// laptop added while the grant's form was open are still there after the
+// form is saved (the form writes what it holds: they were removed).
+func TestGrantEditKeepsWhatCameMeanwhile(t *testing.T) {
+	h := unlocked(t, "en", 0, 0, 0)
+	ctx := context.Background()
+	svc := h.u.sess.Records()
+	today := svc.Today()
+	h.enrollAs(domain.RoleCentral, "")
+	g, err := svc.SaveGrant(ctx, domain.Grant{Council: h.firstCouncil().Code, Purpose: "Open budget", Amount: 150000,
+		StartOn: today.AddDays(-30), EndOn: today.AddDays(300), Milestones: []domain.Milestone{{Title: "Hearing", Due: today.AddDays(60)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.u.shell.push(newGrantDetail(h.u, g.ID))
+	h.drain()
+	h.tap(h.T("action.edit"))
+	f := h.u.shell.top().(*grantForm)
+	elsewhere := *g
+	elsewhere.Milestones = append(slices.Clone(g.Milestones), domain.Milestone{Title: "Report", Due: today.AddDays(200)})
+	elsewhere.Disbursements = []domain.Disbursement{{On: today.AddDays(-1), Amount: 50000}}
+	if _, err := svc.SaveGrant(ctx, elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	f.amount.SetText("180000")
+	h.tap(h.T("action.save"))
+	got, err := svc.Grant(ctx, g.ID)
+	if err != nil || got.Amount != 180000 || len(got.Milestones) != 2 || len(got.Disbursements) != 1 {
+		t.Fatalf("after the edit: %+v %v; on the form %q", got, err, f.fs.top.Text)
 	}
 }

@@ -123,6 +123,21 @@ func decodeGroup(v []byte, refs []historyRef, devices map[string]string) ([]hist
 	return refs, nil
 }
 
+// appendRefs appends the operations a history item names, whose key
+// parseHistoryKey read as ref and group: ref itself for an entry, every
+// operation of its value for a group.
+func appendRefs(item *badger.Item, ref historyRef, group bool, refs []historyRef, devices map[string]string) ([]historyRef, error) {
+	if !group {
+		return append(refs, ref), nil
+	}
+	err := item.Value(func(v []byte) error {
+		var err error
+		refs, err = decodeGroup(v, refs, devices)
+		return err
+	})
+	return refs, err
+}
+
 // parseHistoryKey reads ID:HLC(8):DEVICE:SEQ(8), the part of a history
 // entry's key after its kind (see historyKey), or the same followed by
 // groupMark, a group's (group true: the ref is its key's, its operations

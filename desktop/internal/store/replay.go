@@ -93,17 +93,9 @@ func (s *Store) ReplayUpTo(ctx context.Context, kind string, cutoff hlc.Timestam
 				}
 				id = append(id[:0], recID...)
 			}
-			if !group {
-				refs = append(refs, ref)
-				continue
-			}
-			grouped = true
-			err := item.Value(func(v []byte) error {
-				var err error
-				refs, err = decodeGroup(v, refs, devices)
-				return err
-			})
-			if err != nil {
+			grouped = grouped || group
+			var err error
+			if refs, err = appendRefs(item, ref, group, refs, devices); err != nil {
 				return fmt.Errorf("replay: %s %s: %w", kind, recID, err)
 			}
 		}

@@ -546,17 +546,9 @@ func historyRefs(ctx context.Context, txn *badger.Txn, kind, id string) ([]histo
 		if !ok {
 			return nil, fmt.Errorf("damaged history key %q", item.Key())
 		}
-		if !group {
-			refs = append(refs, ref)
-			continue
-		}
-		grouped = true
-		err := item.Value(func(v []byte) error {
-			var err error
-			refs, err = decodeGroup(v, refs, nil)
-			return err
-		})
-		if err != nil {
+		grouped = grouped || group
+		var err error
+		if refs, err = appendRefs(item, ref, group, refs, nil); err != nil {
 			return nil, err
 		}
 	}

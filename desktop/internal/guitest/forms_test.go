@@ -1,0 +1,112 @@
+package guitest
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kenesh/kenesh/desktop/internal/uiprobe"
+	"github.com/kenesh/kenesh/shared/caldate"
+)
+
+// TestRealWindowGrantDraft is central staff's grant form in the real
+// window, in Kyrgyz, with the mouse: the council chosen in its drop-down,
+// the rest typed, the app killed (kill -9) before saving, the draft
+// offered at the next start and continued, an end before the start
+// refused beside its field, mended, saved, and read back with keneshctl.
+func TestRealWindowGrantDraft(t *testing.T) {
+	r := newRig(t)
+	srv := r.startServer()
+	srv.addCouncil()
+	central := r.newLaptop(srv, "central", "", "Бишкек, борбордук кеңсе")
+	today := caldate.Of(time.Now().In(time.FixedZone("Asia/Bishkek", 6*3600)))
+	day := func(n int) string { return today.AddDays(n).String() }
+	central.ctlIn(fmt.Sprintf(`{"council": %q, "purpose": "Биринчи грант", "amount": 100000, "currency": "KGS", "start_on": %q, "end_on": %q}`,
+		council, day(-10), day(100)), "grant", "add")
+
+	a := r.run(central.data, "ky")
+	a.unlock()
+	a.clickButton(a.T("home.grants_all"))
+	a.waitFor("the Grants page", func(d uiprobe.Dump) bool { return shows(d, "Биринчи грант") })
+	a.clickButton(a.T("grant.new"))
+	a.waitFor("the grant form", func(d uiprobe.Dump) bool { _, ok := find(d, "entry", named("grant.purpose")); return ok })
+	a.choose("grant.council", councilName)
+	purpose := "Үй-бүлөлүк зомбулукка каршы өнөктүк: үгүт, ңөү"
+	a.typeInto("grant.purpose", purpose)
+	a.typeInto("grant.amount", "150 000")
+	a.typeInto("grant.start_on", day(1))
+	a.typeInto("grant.end_on", day(-30)) // before its start: a fault
+	kept := strings.TrimSpace(strings.Split(a.T("draft.saved", "time", "\x00"), "\x00")[0])
+	a.waitFor("the draft kept", func(d uiprobe.Dump) bool { it, ok := find(d, "label", prefix(kept)); return ok && !it.Cut })
+	a.screenshot("grant-draft-typed")
+	_ = a.cmd.Process.Kill()
+	<-a.exited
+
+	a = r.run(central.data, "ky")
+	a.unlock()
+	a.waitFor("the draft offered", func(d uiprobe.Dump) bool { return shows(d, a.T("draft.found_title")) })
+	a.screenshot("grant-draft-offered")
+	a.clickButton(a.T("draft.continue"))
+	a.waitFor("the draft back", func(d uiprobe.Dump) bool {
+		it, ok := find(d, "entry", named("grant.purpose"))
+		return ok && it.Text == purpose
+	})
+	a.clickButton(a.T("action.save"))
+	a.waitFor("the end date refused", func(d uiprobe.Dump) bool { return shows(d, a.T("grant.err.end_on")) })
+	a.screenshot("grant-end-refused")
+	a.typeInto("grant.end_on", day(200))
+	a.clickButton(a.T("action.save"))
+	a.waitFor("saved: the grant's page", func(d uiprobe.Dump) bool {
+		_, form := find(d, "entry", named("grant.purpose"))
+		return !form && shows(d, purpose)
+	})
+	a.screenshot("grant-saved")
+	a.key("ctrl+q")
+	a.waitExit("closing")
+
+	var gs []struct {
+		Purpose string
+		Amount  int64
+		Council string
+	}
+	if err := json.Unmarshal(central.ctl("grant", "list"), &gs); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, g := range gs {
+		if g.Purpose == purpose {
+			found = true
+			if g.Amount != 150000 || g.Council != council {
+				t.Errorf("saved grant: %+v", g)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("the grant typed is not in keneshctl's list: %+v", gs)
+	}
+}
+
+// TestRealWindowJurorLaptopChecked: in central staff's competition set-up
+// (real window, Kyrgyz), a juror's laptop id mistyped (moved to with Tab,
+// as a person does) is refused beside the juror when saving.
+func TestRealWindowJurorLaptopChecked(t *testing.T) {
+	r := newRig(t)
+	srv := r.startServer()
+	srv.addCouncil()
+	central := r.newLaptop(srv, "central", "", "Бишкек, борбордук кеңсе")
+	a := r.run(central.data, "ky")
+	a.unlock()
+	a.clickButton(a.T("home.competitions_all"))
+	a.clickButton(a.T("competition.new"))
+	a.waitFor("the set-up form", func(d uiprobe.Dump) bool { _, ok := find(d, "entry", named("competition.title")); return ok })
+	a.typeInto("competition.title", "Жаштардын эссе сынагы: үн, өң")
+	a.clickButton(a.T("competition.add_juror"))
+	a.typeInto("competition.jurors.0", "Айгүл Токтогулова")
+	a.key("Tab")
+	a.xdo("type", "--delay", "20", "12345-not-an-id")
+	a.clickButton(a.T("action.save"))
+	a.waitFor("the juror's laptop refused", func(d uiprobe.Dump) bool { return shows(d, a.T("competition.err_device")) })
+	a.screenshot("competition-juror-refused")
+}

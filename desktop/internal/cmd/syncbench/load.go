@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -108,10 +109,13 @@ type loadClient struct {
 	ops      []syncproto.WireOp
 	push     []*changeset.Op // ops, as the laptop holds them
 	lat      []time.Duration
+	trace    []syncTrace // with -load-trace: each timed sync
 	cursor   uint64
 	pulled   map[string]int // operations pulled, by device
 	pushed   int
 	lastMore bool
+	// lastPulled: the operations of the last sync's page.
+	lastPulled int
 }
 
 // loadResp is the part of a JSON sync answer a client reads.
@@ -125,6 +129,40 @@ type loadResp struct {
 
 type loadOp struct {
 	Device string `json:"dv"`
+}
+
+// syncTrace is one timed sync as -load-trace writes it: when it started and
+// what it took, so that a slow stretch of a run (a collection, a stalled
+// fsync, another process) shows as the syncs it overlapped.
+type syncTrace struct {
+	start, lat time.Duration // start: since the timed syncs began
+	pulled     int           // operations in its page
+}
+
+// loadTraceHeader names -load-trace's columns: the client's index, the
+// sync's round, its start since the first and its latency in microseconds,
+// and the operations it pulled.
+const loadTraceHeader = "client,round,start_us,latency_us,pulled"
+
+// writeLoadTrace writes the clients' timed syncs to path, by start.
+func writeLoadTrace(path string, clients []*loadClient) error {
+	type row struct {
+		client, round int
+		syncTrace
+	}
+	var rows []row
+	for i, lc := range clients {
+		for r, t := range lc.trace {
+			rows = append(rows, row{i, r, t})
+		}
+	}
+	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a.start, b.start) })
+	var b strings.Builder
+	b.WriteString(loadTraceHeader + "\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%d,%d,%d,%d,%d\n", r.client, r.round, r.start.Microseconds(), r.lat.Microseconds(), r.pulled)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
 func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map[string][]syncproto.WireOp, councils []domain.Council) (*loadResult, error) {
@@ -178,6 +216,7 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 	start := make(chan struct{})
 	errs := make(chan error, n)
 	var wg sync.WaitGroup
+	t0 := time.Now() // set again below, before the start; read once it is
 	for _, lc := range clients {
 		wg.Add(1)
 		go func(lc *loadClient) {
@@ -185,14 +224,18 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 			<-start
 			for r := 0; r < c.rounds; r++ {
 				ops := lc.push[r*c.opsPer : (r+1)*c.opsPer]
+				s := time.Now()
 				if err := lc.sync(ctx, ops, true); err != nil {
 					errs <- err
 					return
 				}
+				if c.loadTrace != "" {
+					lc.trace = append(lc.trace, syncTrace{start: s.Sub(t0), lat: lc.lat[len(lc.lat)-1], pulled: lc.lastPulled})
+				}
 			}
 		}(lc)
 	}
-	t0 := time.Now()
+	t0 = time.Now()
 	close(start)
 	wg.Wait()
 	wall := time.Since(t0)
@@ -259,6 +302,15 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 		}
 	}
 
+	if c.loadTrace != "" {
+		path := c.loadTrace
+		if len(c.clients) > 1 {
+			path = fmt.Sprintf("%s.%d", path, n)
+		}
+		if err := writeLoadTrace(path, clients); err != nil {
+			return nil, err
+		}
+	}
 	var lat []time.Duration
 	for _, lc := range clients {
 		lat = append(lat, lc.lat...)
@@ -353,7 +405,7 @@ func (lc *loadClient) sync(ctx context.Context, ops []*changeset.Op, timed bool)
 		lc.pulled[o.Device]++
 	}
 	lc.cursor = resp.Cursor
-	lc.lastMore = resp.More
+	lc.lastMore, lc.lastPulled = resp.More, len(resp.Ops)
 	return nil
 }
 

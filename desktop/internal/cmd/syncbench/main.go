@@ -69,8 +69,10 @@ type config struct {
 	pushProfile string
 	// pullMemory: the collector's settings of the first pull (pullMemory*).
 	pullMemory string
-	postgres   bool
-	processes  int
+	// loadTrace: the load part writes each timed sync here (loadTraceHeader).
+	loadTrace string
+	postgres  bool
+	processes int
 }
 
 var allParts = []string{"push", "incr", "day", "load"}
@@ -98,6 +100,7 @@ func main() {
 	flag.StringVar(&c.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.BoolVar(&c.postgres, "postgres", false, "run the servers on PostgreSQL: a cluster of this run's own from Debian's binaries (initdb, pg_ctl), fsync and synchronous commit on")
 	flag.IntVar(&c.processes, "processes", 1, "server processes on the one database (with -postgres), behind a balancer that gives each connection to the next")
+	flag.StringVar(&c.loadTrace, "load-trace", "", "write each timed sync of the load part to this file, a line each (CSV: "+loadTraceHeader+"); with several -clients, one file for each, the count appended to the name")
 	verbose := flag.Bool("v", false, "debug logging")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (the clients) to this file")
 	flag.StringVar(&c.pullProfile, "pull-cpuprofile", "", "write a CPU profile of this process during the push part's first pull (the new laptop's side) to this file; not with -cpuprofile")

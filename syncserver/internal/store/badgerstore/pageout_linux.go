@@ -45,7 +45,7 @@ func pageOut(dir string, interval time.Duration, stop <-chan struct{}) {
 	var buf []byte
 	// The file-backed resident bytes after the last sweep, the ticks since
 	// it, and whether it came after pages were written.
-	swept, ticks, written := uint64(0), 0, false
+	swept, ticks, again := uint64(0), 0, false
 	for {
 		select {
 		case <-stop:
@@ -56,13 +56,19 @@ func pageOut(dir string, interval time.Duration, stop <-chan struct{}) {
 		// A sweep reads the maps and walks every range Badger maps; the
 		// process's file-backed resident size, one line of statm, says
 		// whether there is anything to sweep: more pages than the slack
-		// written since the last sweep. The pages it found dirty then
-		// (written, not yet synced) it leaves resident, so the sweep after
-		// writes is followed by one more pageOutTicks later, when Badger
-		// has synced them. An idle server does not sweep.
+		// written since the last sweep. Pages written while a sweep runs,
+		// after it passed them and before it reads the resident size it
+		// leaves (the goroutine descheduled on a loaded machine), count in
+		// that size, so growth alone would never bring a sweep for them.
+		// A sweep that growth brought is followed by another pageOutTicks
+		// later, and that one by another while it leaves more than
+		// pageOutSettled of Badger's files resident: smaps says how much,
+		// but reading it walks the whole process (~12 ms with a 400 MB
+		// heap), too dear for every sweep of a push, cheap once writes
+		// have paused. An idle server does not sweep.
 		res, err := fileResident()
 		grew := err != nil || res >= swept+pageOutSlack
-		if !grew && !(written && ticks >= pageOutTicks) {
+		if !grew && !(again && ticks >= pageOutTicks) {
 			continue
 		}
 		if buf, err = readMaps(buf[:0]); err != nil {
@@ -71,18 +77,33 @@ func pageOut(dir string, interval time.Duration, stop <-chan struct{}) {
 		if errors.Is(pageOutMaps(buf, prefix), unix.EINVAL) {
 			return
 		}
+		if afterPageOut != nil {
+			afterPageOut()
+		}
 		swept, _ = fileResident()
-		ticks, written = 0, grew
+		ticks, again = 0, grew
+		if !grew {
+			left, err := mappedBytes(prefix)
+			again = err != nil || left >= pageOutSettled
+		}
 	}
 }
 
-// pageOutTicks is how many intervals after a sweep that followed writes
-// pageOut sweeps again (2 s at DefaultPageOut).
+// afterPageOut, if set (by tests), runs between a sweep's pass over the
+// maps and its reading of the resident size it leaves.
+var afterPageOut func()
+
+// pageOutTicks is how many intervals after a sweep that growth brought, or
+// one that left pages, pageOut sweeps again (2 s at DefaultPageOut).
 const pageOutTicks = 8
 
 // pageOutSlack is how far the process's file-backed resident size may grow
 // past what it was after the last sweep before pageOut sweeps again.
 const pageOutSlack = 4 << 20
+
+// pageOutSettled is how much of Badger's files a sweep may leave resident
+// without another following it.
+const pageOutSettled = 256 << 10
 
 // fileResident is the process's resident pages that map files or shared
 // memory (the third field of /proc/self/statm), in bytes.
@@ -97,6 +118,41 @@ func fileResident() (uint64, error) {
 	}
 	pages, err := strconv.ParseUint(f[2], 10, 64)
 	return pages * uint64(os.Getpagesize()), err
+}
+
+// mappedBytes is the resident bytes of the ranges of /proc/self/smaps that
+// map a file under prefix of Badger's kinds.
+func mappedBytes(prefix []byte) (uint64, error) {
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var kib uint64
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Bytes()
+		// A range's header starts with its addresses ("7f..-7f.. rw-s
+		// ... path"), its fields with a name and a colon ("Rss:  12 kB").
+		name, rest, _ := bytes.Cut(line, []byte(" "))
+		if !bytes.HasSuffix(name, []byte(":")) {
+			_, _, in = badgerRange(line, prefix)
+			continue
+		}
+		if !in || !bytes.Equal(name, []byte("Rss:")) {
+			continue
+		}
+		n, err := strconv.ParseUint(string(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte(" kB"))), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/self/smaps: %q: %w", line, err)
+		}
+		kib += n
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("/proc/self/smaps: %w", err)
+	}
+	return kib << 10, nil
 }
 
 // readMaps appends /proc/self/maps to buf.

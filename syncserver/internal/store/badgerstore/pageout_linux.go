@@ -39,6 +39,13 @@ import (
 // caches) apart from the maps. A kernel without MADV_PAGEOUT (before Linux
 // 5.4) answers EINVAL: then it stops.
 func pageOut(dir string, interval time.Duration, stop <-chan struct{}) {
+	sweepPages(dir, interval, stop, nil)
+}
+
+// sweepPages is pageOut with a hook for tests: afterPass, if not nil, runs
+// between a sweep's pass over the maps and its reading of the resident
+// size it leaves.
+func sweepPages(dir string, interval time.Duration, stop <-chan struct{}, afterPass func()) {
 	prefix := []byte(strings.TrimSuffix(dir, "/") + "/")
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -77,8 +84,8 @@ func pageOut(dir string, interval time.Duration, stop <-chan struct{}) {
 		if errors.Is(pageOutMaps(buf, prefix), unix.EINVAL) {
 			return
 		}
-		if afterPageOut != nil {
-			afterPageOut()
+		if afterPass != nil {
+			afterPass()
 		}
 		swept, _ = fileResident()
 		ticks, again = 0, grew
@@ -88,10 +95,6 @@ func pageOut(dir string, interval time.Duration, stop <-chan struct{}) {
 		}
 	}
 }
-
-// afterPageOut, if set (by tests), runs between a sweep's pass over the
-// maps and its reading of the resident size it leaves.
-var afterPageOut func()
 
 // pageOutTicks is how many intervals after a sweep that growth brought, or
 // one that left pages, pageOut sweeps again (2 s at DefaultPageOut).

@@ -144,7 +144,7 @@ func TestPageOutSweepsWhatASweepMissed(t *testing.T) {
 	// hands back the first half, pageOutTicks after it; after the second,
 	// nothing grows.
 	var sweeps atomic.Int32
-	afterPageOut = func() {
+	afterPass := func() {
 		if n := int(sweeps.Load()); n < 2 {
 			half := m[n*size/2 : (n+1)*size/2]
 			for i := range half {
@@ -156,9 +156,8 @@ func TestPageOutSweepsWhatASweepMissed(t *testing.T) {
 		}
 		sweeps.Add(1)
 	}
-	defer func() { afterPageOut = nil }()
 	stop, done := make(chan struct{}), make(chan struct{})
-	go func() { defer close(done); pageOut(dir, time.Millisecond, stop) }()
+	go func() { defer close(done); sweepPages(dir, time.Millisecond, stop, afterPass) }()
 	const most = 64
 	for deadline := time.Now().Add(20 * time.Second); (sweeps.Load() < 3 || residentKiB(t, path) > most) && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)

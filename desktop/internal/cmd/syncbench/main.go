@@ -204,12 +204,15 @@ func contains(list []string, s string) bool {
 // env is what the parts share: the working directory, the server, the
 // PouchDB peer and the results.
 type env struct {
-	cfg   *config
-	res   *results
-	srv   *server // for push, incr and day
-	pouch *pouchServer
-	drv   *pouchDriver
-	big   *laptop // the laptop of the push, reused by incr
+	cfg *config
+	res *results
+	srv *server // for push, incr and day
+	// loadSrv is the load part's server while it runs: its CPU is the
+	// run's too (settle, outside).
+	loadSrv *server
+	pouch   *pouchServer
+	drv     *pouchDriver
+	big     *laptop // the laptop of the push, reused by incr
 	// closers run at the end, before the server stops.
 	closers []func()
 }

@@ -33,12 +33,16 @@ func (e *env) runCPU() float64 {
 	return cpuSeconds(os.Getpid()) + e.keneshCPU() + e.pouchCPU()
 }
 
-// keneshCPU is the CPU time of the Kenesh server's processes and of
-// PostgreSQL's (0 before the server starts).
+// keneshCPU is the CPU time of the Kenesh servers' processes (the push
+// part's, and the load part's while it runs) and of PostgreSQL's (0 before
+// a server starts).
 func (e *env) keneshCPU() float64 {
 	t := dbCPU()
 	if e.srv != nil {
 		t += e.srv.cpu()
+	}
+	if e.loadSrv != nil {
+		t += e.loadSrv.cpu()
 	}
 	return t
 }

@@ -64,3 +64,49 @@ func TestSyncWaitsWhenServerBusy(t *testing.T) {
 		t.Fatalf("summary %+v, the server holds %d; want all %d acknowledged", sum, srv.Acked(l.svc.Device().ID), pending)
 	}
 }
+
+// A server refuses a change set of more operations than its bound on the
+// memory of requests lets it take at once (413, too_large), taking
+// nothing: the laptop sends half as many, down to what the server takes,
+// and everything it made is acknowledged by the end of the same sync,
+// including a backlog pushed with requests in flight; a change set the
+// server took is never larger than one it refused.
+func TestSyncSendsFewerWhenTooLarge(t *testing.T) {
+	const most = 40 // the most operations the fake server takes at once
+	var refused, largest atomic.Int64
+	srv := startFake(t, synctest.Options{TooLarge: func(ops int) bool {
+		if ops > most {
+			refused.Add(1)
+			return true
+		}
+		for n := largest.Load(); int64(ops) > n && !largest.CompareAndSwap(n, int64(ops)); n = largest.Load() {
+		}
+		return false
+	}})
+	srv.addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
+	l := newLaptop(t, "too-large")
+	l.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	ctx := context.Background()
+	if _, err := demo.Generate(ctx, l.svc, demo.Options{Appeals: 300, Events: 20, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	pending := l.svc.Seq()
+	if pending <= pushOps {
+		t.Fatalf("%d operations: the test needs a backlog of more than one change set (%d)", pending, pushOps)
+	}
+	sum, err := l.sync.SyncOnce(ctx)
+	if err != nil {
+		t.Fatalf("sync with a server that takes at most %d operations at once: %v (summary %+v)", most, err, sum)
+	}
+	if sum.Acked != pending || srv.Acked(l.svc.Device().ID) != pending {
+		t.Fatalf("summary %+v, the server holds %d; want all %d acknowledged", sum, srv.Acked(l.svc.Device().ID), pending)
+	}
+	// 500 -> 250 -> 125 -> 62 -> 31 operations: four refusals, whatever
+	// the pipelined push had in flight besides, then none.
+	if r := refused.Load(); r < 4 || r > 4+pushWindow {
+		t.Errorf("%d change sets refused as too large; want 4 to %d", r, 4+pushWindow)
+	}
+	if n := largest.Load(); n > most || n < most/2 {
+		t.Errorf("the largest change set taken had %d operations; want %d to %d", n, most/2, most)
+	}
+}

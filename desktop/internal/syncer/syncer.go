@@ -270,6 +270,9 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 	dev := s.svc.Device().ID
 	total, acked0, cursor0 := st.Pending, st.Acked, st.Cursor
 	limOps, limBytes := pushOps, pushBytes
+	// mostOps is the most operations a change set may have in this sync:
+	// fewer than the server refused as too large at once.
+	mostOps := syncproto.MaxPushOps
 	limPull := min(pullBytes, s.pullMost)
 	waits, busyWaits := 0, 0
 	restamped := false
@@ -340,6 +343,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 		if rtt := s.now().Sub(sent); err == nil {
 			c.SetQuickLink(rtt < quickRound)
 			limOps, limBytes = growPush(limOps, limBytes, len(ops), size, rtt)
+			limOps = min(limOps, mostOps)
 			limPull = min(growPull(limPull, resp.More, pullRound(rtt, limPull, ap.bulk)), s.pullMost)
 		}
 		if !ap.bulk {
@@ -391,6 +395,16 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 			case <-ctx.Done():
 				return sum, ctx.Err()
 			}
+		}
+		if errors.As(err, &perr) && perr.Code == syncproto.CodeTooLarge && len(ops) > 1 {
+			// The server took nothing of a change set too large for it at
+			// once (more than its bound on the memory requests hold,
+			// request-memory, lets one request have): half as many
+			// operations, down to one, which a server always takes
+			// alone, for the rest of this sync.
+			mostOps = len(ops) / 2
+			limOps = min(limOps, mostOps)
+			continue
 		}
 		if errors.As(err, &perr) && perr.Code == syncproto.CodeRateLimited && waits < s.rateWaits {
 			// A laptop catching up sends request after request; the

@@ -63,6 +63,12 @@ type Options struct {
 	// busy (503, unavailable, Retry-After: 1), taking nothing, as the
 	// real server does past its bound on the bytes of requests at once.
 	Busy func() bool
+	// TooLarge, if set, is asked with the number of operations a sync
+	// pushes: true refuses it whole as too large (413, too_large), taking
+	// nothing, as the real server does a request of more than one
+	// operation that would hold more of its memory than its bound
+	// (request-memory) lets all requests hold at once.
+	TooLarge func(ops int) bool
 }
 
 // Server is an in-process fake of the sync server: the protocol of
@@ -586,6 +592,9 @@ func (s *Server) sync(r *http.Request) ([]byte, error) {
 	}
 	if err := syncproto.CheckProto(req.Proto); err != nil {
 		return nil, err
+	}
+	if len(req.Ops) > 1 && s.o.TooLarge != nil && s.o.TooLarge(len(req.Ops)) {
+		return nil, perr(syncproto.CodeTooLarge, "%d operations in one sync would hold more of the server's memory than all requests together may hold: nothing was applied; send fewer at a time", len(req.Ops))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -51,7 +51,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		"e.g. 256MiB or 1GiB: near it the garbage collector works harder, no allocation fails (0: no limit; $GOMEMLIMIT if set and this is not)")
 	reqMem := memoryLimit(server.DefaultRequestMemory)
 	fs.Var(&reqMem, "request-memory", "bytes the laptops' requests being worked on may hold at once, all together (decoded requests and pull pages; "+
-		"the bodies being received get half as much on top), e.g. 64MiB: past it a request waits up to 10 s for its share, then is answered busy (503, Retry-After) and its laptop tries again")
+		"the bodies being received get half as much on top), e.g. 64MiB: past it a request waits up to 10 s for its share, then is answered busy (503, Retry-After) and its laptop tries again; "+
+		"a request of several changes needing more than all of it is refused as too large (413) and its laptop sends fewer at a time")
 	fs.StringVar(&cfg.FilesDir, "files", "", "directory of the files' chunks, sealed with the data key (default DATA/files; required with --postgres, the same for every process); back it up with the data directory")
 	fs.Int64Var(&cfg.FilesQuota, "files-quota", files.DefaultQuota>>20, "MiB of files each council may keep on the server (negative: no quota)")
 	fs.DurationVar(&cfg.FilesSweepEvery, "files-sweep-every", server.DefaultFilesSweepEvery, "how often the chunks of files no record names any more are looked for; one goes at the second look that finds it unnamed, and its room with it (0: only with admin files sweep)")
@@ -98,7 +99,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if reqMem < 1<<20 {
-		return usagef("--request-memory %s: at least 1MiB (a request larger than it gets it all, alone)", reqMem.String())
+		return usagef("--request-memory %s: at least 1MiB (a single change larger than it gets it all, alone)", reqMem.String())
 	}
 	cfg.RequestMemory = int64(reqMem)
 	if cfg.FilesSweepEvery == 0 {

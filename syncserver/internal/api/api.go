@@ -462,7 +462,8 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 	// and taking the request will hold is known from its counts
 	// (requestCost): the share grows to it, or, when the budget does not
 	// have it now, is given back and waited for whole, the payload
-	// decompressed again once it is there.
+	// decompressed again once it is there. A request of several
+	// operations that costs more than the whole budget is refused.
 	n, _ := syncproto.DecodedLen(frame)
 	held, ok := h.decode.Hold(ctx, 2*int64(min(n, syncproto.MaxRawBytes)))
 	if !ok {
@@ -480,7 +481,19 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 		return nil, perr(syncproto.CodeFrame, "%v: nothing was applied; send it again", err)
 	}
 	counts, countErr := syncproto.CountRequest(raw) // its error is the decoder's to report
-	if cost := requestCost(len(raw), counts); !held.Grow(cost) {
+	cost := requestCost(len(raw), counts)
+	if size := h.decode.Size(); cost > size && counts.Ops > 1 {
+		// It could only be taken alone and over the bound (the whole
+		// budget is all a request is charged): the heap would hold what
+		// the bound is there to keep out. A laptop sends fewer
+		// operations at a time (the syncer halves its change set); one
+		// operation, which cannot be split, is still taken alone. The
+		// request log and kenesh_requests_total{code="too_large"} count
+		// these.
+		return nil, perr(syncproto.CodeTooLarge, "%d operations in one sync would hold about %d MiB of the server's memory, more than all requests together may hold (%d MiB, request-memory): nothing was applied; send fewer at a time",
+			counts.Ops, (cost+1<<20-1)>>20, size>>20)
+	}
+	if !held.Grow(cost) {
 		held.Release()
 		raw = nil
 		if held, ok = h.decode.Hold(ctx, cost); !ok {

@@ -49,7 +49,10 @@ func maxCountBody(t testing.TB, l *laptop, first uint64, nops, fieldsPer, settle
 // them from three devices within their burst took it 1.5 GiB above idle.
 // Now a request is charged what its counts make (api.requestCost), so
 // such bodies are taken a few at a time and the rest wait or are told the
-// server is busy; an honest laptop still gets in.
+// server is busy; one that costs more than the whole budget (262,144
+// fields: 136 MB) is refused as too large before it is taken, since
+// taking it would put its heap over the bound; an honest laptop still
+// gets in.
 func TestBinaryFlood(t *testing.T) {
 	tg := start(t, server.Config{Rate: 2, Burst: 20})
 	honest := tg.enroll(domain.RoleSecretary, "OSH-ARA")
@@ -112,9 +115,13 @@ func TestBinaryFlood(t *testing.T) {
 		wg.Wait()
 	})
 	t.Logf("%d binary bodies at the protocol's counts: %v; heap peak %d MiB above the start; the honest laptop's push went in at try %d", 4*perDevice, codes, peak>>20, honestTries)
-	// One body at its counts holds about 130 MiB (the decode budget lets
-	// one such in at a time), plus the others' payloads waiting.
-	if peak > 320<<20 {
+	if n := codes["413 too_large"]; n != 2*perDevice {
+		t.Errorf("%d bodies refused as too large; want the %d of 262,144 fields", n, 2*perDevice)
+	}
+	// A body of settled values holds about 45 MiB (the decode budget lets
+	// one such in at a time), plus the others' payloads waiting; one of
+	// 262,144 fields held 127 MiB when it was taken.
+	if peak > 240<<20 {
 		t.Errorf("%d binary bodies at the protocol's counts took the heap %d MiB above the start", 4*perDevice, peak>>20)
 	}
 }

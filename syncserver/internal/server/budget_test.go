@@ -84,6 +84,51 @@ func TestRequestsPastTheBoundAreAnsweredBusy(t *testing.T) {
 	}
 }
 
+// A request of more than one operation that would hold more of the
+// server's memory than the bound lets all requests hold at once is
+// refused whole, 413 too_large, before anything of it is taken, and says
+// why; fewer at a time go in, and one operation that costs more than the
+// bound alone is still taken (alone).
+func TestRequestsCostlierThanTheBoundAreRefused(t *testing.T) {
+	const bound = 1 << 20
+	h := newHarnessConfig(t, Config{RequestMemory: bound})
+	h.council("NRN-ATB", "KG-N")
+	sec := h.enroll(domain.RoleSecretary, "NRN-ATB")
+	// 64 operations of 40 fields: about 2.6 MB by requestCost, 16 of
+	// them about 0.7 MB.
+	var ops []syncproto.WireOp
+	for range 64 {
+		f := appealFields("NRN-ATB")
+		for k := range 37 {
+			f[fmt.Sprintf("note_%02d", k)] = "—"
+		}
+		ops = append(ops, sec.op(domain.KindAppeal, domain.NewID(), "NRN-ATB", changeset.ActionCreate, f))
+	}
+	_, err := sec.client().Sync(context.Background(), &syncproto.SyncRequest{Device: sec.id, Ops: ops})
+	var perr *syncproto.Error
+	if !errors.As(err, &perr) || perr.Code != syncproto.CodeTooLarge || !strings.Contains(perr.Message, "request-memory") ||
+		!strings.Contains(perr.Message, "send fewer") {
+		t.Fatalf("64 operations costing more than the bound: %v; want too_large, saying why and what to do", err)
+	}
+	// Nothing was taken: sixteen at a time, each push's are the ones
+	// acknowledged, not all 64.
+	for i := 0; i < len(ops); i += 16 {
+		if resp := sec.push(ops[i : i+16]...); resp.Acked != ops[i+15].Seq {
+			t.Fatalf("operations %d-%d after the refusal: acknowledged %d, want %d", i+1, i+16, resp.Acked, ops[i+15].Seq)
+		}
+	}
+	// One operation of 1,024 fields of 600 bytes: about 1.8 MB by
+	// requestCost, more than the bound, and it cannot be sent in parts.
+	f := map[string]any{}
+	for k := range 1024 {
+		f[fmt.Sprintf("f%04d", k)] = strings.Repeat("ж", 300)
+	}
+	big := sec.op(domain.KindAppeal, domain.NewID(), "NRN-ATB", changeset.ActionUpdate, f)
+	if resp := sec.push(big); resp.Acked != big.Seq {
+		t.Fatalf("one operation costing more than the bound: acknowledged %d, want %d", resp.Acked, big.Seq)
+	}
+}
+
 // stall sends a sync request's head as d, declaring a body of n bytes,
 // and sends no body: the server holds n bytes of its bodies' budget while
 // it waits for them, or answers that it has no room.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/kenesh/kenesh/shared/hlc"
@@ -138,6 +140,44 @@ func TestDecodeDamaged(t *testing.T) {
 		}
 		if _, err := DecodeState(b); !errors.Is(err, ErrDamaged) {
 			t.Errorf("DecodeState(%q): %v", b, err)
+		}
+	}
+}
+
+// TestStateNumbersAtBoundaries: DecodeState reads numbers and lengths of
+// one byte on a path of their own (short, shortBytes); those around the
+// one byte's end (0x7f, 0x80), and the largest, read back as written,
+// and every cut-off prefix of their encoding is refused.
+func TestStateNumbersAtBoundaries(t *testing.T) {
+	nums := []uint64{0, 1, 0x7f, 0x80, 0x3fff, 0x4000, 1<<63 - 1, 1<<64 - 1}
+	st := &State{Kind: strings.Repeat("k", 0x7f), ID: strings.Repeat("i", 0x80), Council: "", Author: strings.Repeat("а", 0x80),
+		Device: "d", Created: 0x7f, Updated: hlc.Timestamp(1<<64 - 1), Fields: map[string]FieldValue{}}
+	for i, n := range nums {
+		for j, size := range []int{0, 0x7e, 0x7f, 0x80, 0x81} {
+			name := fmt.Sprintf("%d/%d/", i, j)
+			name += strings.Repeat("n", max(0, size-len(name)))
+			value := json.RawMessage(strconv.Quote(strings.Repeat("v", max(0, size-2))))
+			st.Fields[name] = FieldValue{Value: value, HLC: hlc.Timestamp(n), Device: "d", Seq: n, Base: hlc.Timestamp(n)}
+		}
+	}
+	// 0x81 devices: the last ones' numbers take two bytes.
+	for i := range 0x81 {
+		st.Fields[fmt.Sprintf("dev/%03d", i)] = FieldValue{Value: json.RawMessage(`1`), HLC: 1, Device: fmt.Sprintf("device %d", i), Seq: 0x80}
+	}
+	b, err := st.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeState(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(normState(got), normState(st)) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", got, st)
+	}
+	for n := range len(b) {
+		if _, err := DecodeState(b[:n]); !errors.Is(err, ErrDamaged) {
+			t.Fatalf("cut at %d/%d: %v", n, len(b), err)
 		}
 	}
 }
@@ -413,4 +453,20 @@ func TestEncodingAfterDecoding(t *testing.T) {
 	d = decoded(&s)
 	d.Fields = map[string]FieldValue{"x": {Value: json.RawMessage(`2`)}}
 	same("fields replaced", d)
+}
+
+// BenchmarkDecodeState decodes what a server reads for each operation of
+// a spread push: an appeal's state (the demo's, created and stepped).
+func BenchmarkDecodeState(b *testing.B) {
+	create, step := demoAppeal()
+	var st State
+	st.Apply(create)
+	st.Apply(step)
+	enc, _ := st.AppendBinary(nil)
+	b.SetBytes(int64(len(enc)))
+	for b.Loop() {
+		if _, err := DecodeState(enc); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -203,9 +203,10 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 			return nil, fmt.Errorf("push: %w", err)
 		}
 		// What this process's push of the device before this one left
-		// (a pipelined laptop's change sets follow each other here): when
-		// this change set follows it, it is judged without reading the
-		// device's acknowledgement first (push).
+		// (a pipelined laptop's change sets follow each other here, and
+		// a laptop's sync follows its last one's): when this change set
+		// follows it, it is judged without reading the device's
+		// acknowledgement first (push).
 		var known judgedUpTo
 		if attempt == 0 {
 			known = g.pushing.judged(dev.ID)
@@ -944,6 +945,15 @@ func (h *heldTurn) queued(seq uint64, last hlc.Timestamp) {
 type devTurns struct {
 	mu sync.Mutex
 	m  map[string]*turn
+	// left is what the pushes here of devices none of whose pushes is
+	// on its way now left (acknowledgement and clock), so that a
+	// laptop's next sync, which comes after the last one's answer, is
+	// judged without reading the device's acknowledgement first
+	// (judged), as a pipelined push's next change set is: on
+	// PostgreSQL that read was a read-only transaction of four round
+	// trips in each of the 500 laptops' syncs, on Badger a View. At
+	// most maxLeft devices: an arbitrary one goes to make room.
+	left map[string]judgedUpTo
 	// arrivals counts the pushes that arrived, of every device: for
 	// benchmarks that start a device's pushes in order, as a laptop's
 	// reach the server.
@@ -973,6 +983,10 @@ func (d *devTurns) arrive(id string) (leave func()) {
 	t := d.m[id]
 	if t == nil {
 		t = &turn{ch: make(chan struct{}, 1), moved: make(chan struct{})}
+		if k, ok := d.left[id]; ok {
+			t.acked, t.last = k.acked, k.last
+			delete(d.left, id)
+		}
 		d.m[id] = t
 	}
 	t.pushes++
@@ -982,10 +996,35 @@ func (d *devTurns) arrive(id string) (leave func()) {
 		d.mu.Lock()
 		if t.pushes--; t.pushes == 0 {
 			delete(d.m, id)
+			d.keep(id, t)
 		}
 		t.signal()
 		d.mu.Unlock()
 	}
+}
+
+// maxLeft bounds devTurns.left: 16,384 devices (a few laptops for each of
+// the country's councils, several times over), about 2 MiB. Only an
+// enrolled device's push is kept.
+const maxLeft = 1 << 14
+
+// keep keeps what the pushes of device id left in t, once the last of
+// them is gone (d.mu held). Only what was acknowledged: an Append queued
+// and not reported (it failed) is not.
+func (d *devTurns) keep(id string, t *turn) {
+	if t.acked == 0 || t.last == 0 {
+		return
+	}
+	if d.left == nil {
+		d.left = map[string]judgedUpTo{}
+	}
+	if len(d.left) >= maxLeft {
+		for k := range d.left {
+			delete(d.left, k)
+			break
+		}
+	}
+	d.left[id] = judgedUpTo{acked: t.acked, last: t.last}
 }
 
 // signal wakes waitAcked's waiters; d.mu is held.
@@ -1039,9 +1078,10 @@ func (d *devTurns) queued(id string, seq uint64, last hlc.Timestamp) {
 // push queued its Append beyond that, what that Append is to leave (the
 // next Append queued runs after it). Read by the holder of the device's
 // turn, it is what the push before left (no other push here changes it
-// meanwhile); another process may have judged more, and the Append before
-// may fail: either way the store refuses what does not follow
-// (store.ErrSequence) and push looks again.
+// meanwhile), whether that push is still on its way or long answered
+// (devTurns.left); another process may have judged more since, and the
+// Append before may fail: either way the store refuses what does not
+// follow (store.ErrSequence) and push looks again.
 func (d *devTurns) judged(id string) judgedUpTo {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/hlc"
 	"github.com/kenesh/kenesh/shared/syncproto"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 	"github.com/kenesh/kenesh/syncserver/internal/store/badgerstore"
@@ -34,7 +36,16 @@ func (c *readCounter) ReadLog(ctx context.Context, fn func(store.LogReader) erro
 // change set after the other process's is applied, an impossible clock
 // against the last operation known is still refused, and every operation
 // is in the log once, in order.
+//
+// So is a laptop's sync that follows its last one's answer, when no push of
+// the device is on its way (the 500 laptops' syncs): what the last push
+// left outlives the device's turn (devTurns.left).
 func TestPushFollowingTheLastNeedsNoRead(t *testing.T) {
+	t.Run("pipelined", func(t *testing.T) { testPushFollowing(t, true) })
+	t.Run("one sync after another", func(t *testing.T) { testPushFollowing(t, false) })
+}
+
+func testPushFollowing(t *testing.T, pipelined bool) {
 	ctx := context.Background()
 	st, other := newIngester(t, badgerstore.Options{}, nil)
 	rc := &readCounter{Store: st}
@@ -44,10 +55,12 @@ func TestPushFollowingTheLastNeedsNoRead(t *testing.T) {
 	}
 	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
 	sets := changeSets(dev.ID, 8, 5)
-	// A push of the device on its way keeps its turn's entry, as the next
-	// change set of a pipelined push does.
-	leave := g.pushing.arrive(dev.ID)
-	defer leave()
+	if pipelined {
+		// A push of the device on its way keeps its turn's entry, as the
+		// next change set of a pipelined push does.
+		leave := g.pushing.arrive(dev.ID)
+		defer leave()
+	}
 	push := func(g *Ingester, i int) *Result {
 		t.Helper()
 		res, err := g.Push(ctx, dev, sets[i])
@@ -105,5 +118,35 @@ func TestPushFollowingTheLastNeedsNoRead(t *testing.T) {
 		if s != uint64(i+1) {
 			t.Fatalf("the log holds the device's operations %v, want 1..35 once each in order", seqs)
 		}
+	}
+}
+
+// devTurns.left keeps at most maxLeft devices, the last one left among
+// them, and gives a device's back to its next push.
+func TestDevTurnsLeftBounded(t *testing.T) {
+	var d devTurns
+	for i := range maxLeft + 10 {
+		id := fmt.Sprintf("dev-%d", i)
+		leave := d.arrive(id)
+		d.acked(id, uint64(i+1), hlc.Timestamp(1000+i))
+		leave()
+	}
+	if len(d.left) != maxLeft {
+		t.Fatalf("%d devices kept, want %d", len(d.left), maxLeft)
+	}
+	last := fmt.Sprintf("dev-%d", maxLeft+9)
+	leave := d.arrive(last)
+	defer leave()
+	if k := d.judged(last); k.acked != maxLeft+10 || k.last != hlc.Timestamp(1000+maxLeft+9) || k.queued {
+		t.Fatalf("the last device's next push is told %+v, want acked %d", k, maxLeft+10)
+	}
+	if _, ok := d.left[last]; ok {
+		t.Fatal("a device on its way is still among those left")
+	}
+	// A push that left nothing acknowledged leaves nothing.
+	leave2 := d.arrive("new")
+	leave2()
+	if _, ok := d.left["new"]; ok {
+		t.Fatal("a device of no acknowledgement is kept")
 	}
 }

@@ -235,6 +235,55 @@ func TestFastBelow(t *testing.T) {
 	}
 }
 
+// A payload that fits in smallWindow with its dictionary is compressed
+// by an encoder of that window, to the same bytes as with zstd's default
+// window, both levels, with and without a dictionary; a larger one by an
+// encoder of the default window.
+func TestSmallWindowSameBytes(t *testing.T) {
+	c := codec(t)
+	big := pagePayload(t, 4500)
+	for _, dict := range []uint32{0, 7} {
+		fit := smallWindow - len(c.dicts[dict])
+		for _, n := range []int{200, 64 << 10, fit, fit + 1} {
+			for _, fast := range []bool{false, true} {
+				raw := big[:n]
+				cc := c
+				level := zstd.SpeedBetterCompression
+				if fast {
+					cc, level = c.FastBelow(n+1), zstd.SpeedFastest
+				}
+				f, err := cc.Encode(raw, dict)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts := []zstd.EOption{zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true), zstd.WithEncoderCRC(false)}
+				if dict != 0 {
+					opts = append(opts, zstd.WithEncoderDictRaw(dict, testDict))
+				}
+				ref, err := zstd.NewWriter(nil, opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := ref.EncodeAll(raw, nil); !bytes.Equal(f[frameHeader:], want) {
+					t.Errorf("dict %d, %d bytes, fast %v: %d bytes compressed, %d with the default window", dict, n, fast, len(f)-frameHeader, len(want))
+				}
+				if got, err := codec(t).Decode(f); err != nil || !bytes.Equal(got, raw) {
+					t.Fatalf("dict %d, %d bytes: round trip: %v", dict, n, err)
+				}
+				c.encs.mu.Lock()
+				small := c.encs.pools[encoderKey{dict, fast, true}]
+				c.encs.mu.Unlock()
+				if used := small != nil && len(small.free) > 0; used != (n <= fit) {
+					t.Errorf("dict %d, %d bytes (%d fit the small window): compressed with its encoders %v", dict, n, fit, used)
+				}
+				c.encs.mu.Lock()
+				delete(c.encs.pools, encoderKey{dict, fast, true})
+				c.encs.mu.Unlock()
+			}
+		}
+	}
+}
+
 // Frames are compressed at once by up to maxEncoders encoders of each
 // kind, shared by the codecs FastBelow derives, each frame whole.
 func TestCodecConcurrent(t *testing.T) {

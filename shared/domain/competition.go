@@ -95,6 +95,23 @@ type Juror struct {
 	Device string `json:"device"`
 }
 
+// LaptopID is a laptop's id as typed or pasted, the way every laptop
+// writes it (records.Init: a UUID, lowercase with dashes), when it is a
+// UUID in any common spelling (capitals, braces, "urn:uuid:", no
+// dashes), and trimmed of spaces when it is none (which Validate
+// refuses: a juror named by anything but a laptop's id could never
+// score, as the server enrols no laptop by another).
+func LaptopID(s string) string {
+	s = strings.TrimSpace(s)
+	if id, err := uuid.Parse(s); err == nil {
+		return id.String()
+	}
+	return s
+}
+
+// exampleLaptopID shows what a laptop's id looks like, in messages.
+const exampleLaptopID = "0193f2a4-7c1e-7d2a-9b3e-5f6a7b8c9d0e"
+
 // Entry is a work entered in the competition.
 type Entry struct {
 	ID       string `json:"id"`
@@ -243,7 +260,7 @@ func (c *Competition) Normalize() {
 	}
 	for i := range c.Jurors {
 		c.Jurors[i].Name = strings.TrimSpace(c.Jurors[i].Name)
-		c.Jurors[i].Device = strings.TrimSpace(c.Jurors[i].Device)
+		c.Jurors[i].Device = LaptopID(c.Jurors[i].Device)
 		if c.Jurors[i].ID == "" {
 			c.Jurors[i].ID = NewID()
 		}
@@ -309,7 +326,11 @@ func (c *Competition) Validate(today caldate.Date) error {
 		item(p, j.ID, "a juror's")
 		ch.text(p+".name", j.Name, MaxShort, true)
 		if ch.required(p+".device", j.Device) {
+			n := len(ch.errs)
 			ch.maxLen(p+".device", j.Device, MaxShort)
+			if len(ch.errs) == n && !ValidID(j.Device) {
+				ch.add(p+".device", CodeFormat, "%q is not a laptop's id: a laptop's id is a UUID, 36 characters like %s, which Settings and 'keneshctl status' show on the juror's laptop (a juror named by anything else could never score: the server enrols no laptop by another)", j.Device, exampleLaptopID)
+			}
 			if other, ok := devices[j.Device]; ok {
 				ch.add(p+".device", CodeMismatch, "device %s already scores as %s: a juror scores on a device of their own", j.Device, other)
 			}
@@ -428,7 +449,7 @@ func (c *Competition) CategoryByRef(ref string) Category {
 func (c *Competition) JurorByRef(ref string) (Juror, bool) {
 	ref = strings.TrimSpace(ref)
 	for _, j := range c.Jurors {
-		if j.ID == ref || j.Device == ref || strings.EqualFold(j.Name, ref) {
+		if j.ID == ref || j.Device == LaptopID(ref) || strings.EqualFold(j.Name, ref) {
 			return j, true
 		}
 	}

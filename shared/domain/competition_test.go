@@ -21,6 +21,7 @@ const (
 	tcE1    = "0190e0b2-0000-7000-8000-00000000e001"
 	tcE2    = "0190e0b2-0000-7000-8000-00000000e002"
 	tcE3    = "0190e0b2-0000-7000-8000-00000000e003"
+	tcDev1  = "0190e0b2-0000-7000-8000-00000000d001"
 )
 
 func score(j, e string, p1, p2 int) Score {
@@ -35,8 +36,8 @@ func validCompetition() Competition {
 		Deadline:   caldate.MustParse("2026-05-01"),
 		Categories: []Category{{ID: tcCatA, Name: "Иликтөө"}, {ID: tcCatB, Name: "Видео"}},
 		Criteria:   []Criterion{{ID: tcCrit1, Name: "Маанилүүлүгү", Max: 10}, {ID: tcCrit2, Name: "Сапаты", Max: 5}},
-		Jurors: []Juror{{ID: tcJ1, Name: "Айгүл", Device: "dev-1"}, {ID: tcJ2, Name: "Бакыт", Device: "dev-2"},
-			{ID: tcJ3, Name: "Гүлнара", Device: "dev-3"}},
+		Jurors: []Juror{{ID: tcJ1, Name: "Айгүл", Device: tcDev1}, {ID: tcJ2, Name: "Бакыт", Device: "0190e0b2-0000-7000-8000-00000000d002"},
+			{ID: tcJ3, Name: "Гүлнара", Device: "0190e0b2-0000-7000-8000-00000000d003"}},
 		Entries: []Entry{
 			{ID: tcE1, Author: "Нурлан Токтоматов", Title: "Жер тууралуу", Category: tcCatA, SubmittedOn: caldate.MustParse("2026-04-20"), Related: []string{tcJ3}},
 			{ID: tcE2, Author: "Айжан Осмонова", Title: "Суу", Category: tcCatA, Link: "https://example.kg/suu"},
@@ -69,7 +70,11 @@ func TestCompetitionValidate(t *testing.T) {
 		{"criterion out of nothing", func(c *Competition) { c.Criteria[0].Max = 0 }, "criteria/" + tcCrit1 + ".max", CodeRange, "1 to 1000"},
 		{"criterion without a name", func(c *Competition) { c.Criteria[1].Name = " " }, "criteria/" + tcCrit2 + ".name", CodeRequired, "required"},
 		{"juror without a device", func(c *Competition) { c.Jurors[1].Device = "" }, "jurors/" + tcJ2 + ".device", CodeRequired, "required"},
-		{"two jurors on one device", func(c *Competition) { c.Jurors[1].Device = "dev-1" }, "jurors/" + tcJ2 + ".device", CodeMismatch, "already scores as Айгүл"},
+		{"two jurors on one device", func(c *Competition) { c.Jurors[1].Device = tcDev1 }, "jurors/" + tcJ2 + ".device", CodeMismatch, "already scores as Айгүл"},
+		{"juror on a laptop named by a word", func(c *Competition) { c.Jurors[1].Device = "laptop-of-bakyt" }, "jurors/" + tcJ2 + ".device", CodeFormat, "\"laptop-of-bakyt\" is not a laptop's id"},
+		{"juror on a laptop id mistyped", func(c *Competition) { c.Jurors[1].Device = "0190e0b2-0000-7000-8000-00000000dOO2" }, "jurors/" + tcJ2 + ".device", CodeFormat, "is not a laptop's id"},
+		{"juror on a laptop id in capitals", func(c *Competition) { c.Jurors[1].Device = "0190E0B2-0000-7000-8000-00000000D002" }, "jurors/" + tcJ2 + ".device", CodeFormat, "is not a laptop's id"},
+		{"juror on a laptop named at length", func(c *Competition) { c.Jurors[1].Device = strings.Repeat("ы", MaxShort+1) }, "jurors/" + tcJ2 + ".device", CodeTooLong, ""},
 		{"entry without author", func(c *Competition) { c.Entries[0].Author = "" }, "entries/" + tcE1 + ".author", CodeRequired, "required"},
 		{"entry without category", func(c *Competition) { c.Entries[0].Category = "" }, "entries/" + tcE1 + ".category", CodeRequired, "ranked in one"},
 		{"entry in no category", func(c *Competition) { c.Entries[0].Category = tcCrit1 }, "entries/" + tcE1 + ".category", CodeUnknown, "not a category"},
@@ -269,5 +274,34 @@ func TestCompetitionPublic(t *testing.T) {
 	c.Meta = &Meta{Deleted: true}
 	if _, ok := c.Public(); ok {
 		t.Fatal("public once deleted")
+	}
+}
+
+// A laptop's id typed or pasted in any common spelling is put as every
+// laptop writes it (Normalize), so it names the laptop; anything else is
+// kept as typed, for Validate to refuse by name.
+func TestLaptopID(t *testing.T) {
+	const id = "0193f2a4-7c1e-7d2a-9b3e-5f6a7b8c9d0e"
+	for in, want := range map[string]string{
+		id:                                       id,
+		" 0193F2A4-7C1E-7D2A-9B3E-5F6A7B8C9D0E ": id,
+		"{0193f2a4-7c1e-7d2a-9b3e-5f6a7b8c9d0e}": id,
+		"urn:uuid:0193f2a4-7c1e-7d2a-9b3e-5f6a7b8c9d0e": id,
+		"0193f2a47c1e7d2a9b3e5f6a7b8c9d0e":              id,
+		" laptop-of-bakyt ":                             "laptop-of-bakyt",
+		"0193f2a4-7c1e-7d2a-9b3e-5f6a7b8c9dOe":          "0193f2a4-7c1e-7d2a-9b3e-5f6a7b8c9dOe",
+	} {
+		if got := LaptopID(in); got != want {
+			t.Errorf("LaptopID(%q) = %q, want %q", in, got, want)
+		}
+	}
+	c := validCompetition()
+	c.Jurors[1].Device = "{0190E0B2-0000-7000-8000-00000000D002}"
+	c.Normalize()
+	if err := c.Validate(caldate.MustParse("2026-06-01")); err != nil || c.Jurors[1].Device != "0190e0b2-0000-7000-8000-00000000d002" {
+		t.Fatalf("a braced capital laptop id: %q, %v", c.Jurors[1].Device, err)
+	}
+	if j, ok := c.JurorByRef("0190E0B2-0000-7000-8000-00000000D002"); !ok || j.ID != tcJ2 {
+		t.Fatalf("a juror by their laptop's id in capitals: %+v %v", j, ok)
 	}
 }

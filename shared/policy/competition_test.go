@@ -17,6 +17,9 @@ const (
 	crit1  = "0190e0b2-0000-7000-8000-00000000c001"
 	jur1   = "0190e0b2-0000-7000-8000-00000000a001"
 	jur2   = "0190e0b2-0000-7000-8000-00000000a002"
+	lap1   = "0190e0b2-0000-7000-8000-00000000d001" // the jurors' laptops
+	lap2   = "0190e0b2-0000-7000-8000-00000000d002"
+	lap9   = "0190e0b2-0000-7000-8000-00000000d009" // not on the jury
 	ent1   = "0190e0b2-0000-7000-8000-00000000e001"
 	ent2   = "0190e0b2-0000-7000-8000-00000000e002"
 )
@@ -29,14 +32,14 @@ func compOp(dev string, action changeset.Action, hlc uint64, fields map[string]s
 	return o
 }
 
-// newCompetition: one criterion out of 10, jurors on the devices "lap-1"
-// and "lap-2"; juror 2 is related to entry 1.
+// newCompetition: one criterion out of 10, jurors on the laptops lap1
+// and lap2; juror 2 is related to entry 1.
 func newCompetition() *changeset.Op {
 	return compOp("central", changeset.ActionCreate, 10, map[string]string{
 		"title": `"Мыкты макала"`, "audience": `"journalists"`, "deadline": `"2026-05-01"`,
 		"criteria/" + crit1: `{"id":"` + crit1 + `","name":"Маанилүүлүгү","max":10}`,
-		"jurors/" + jur1:    `{"id":"` + jur1 + `","name":"Айгүл","device":"lap-1"}`,
-		"jurors/" + jur2:    `{"id":"` + jur2 + `","name":"Бакыт","device":"lap-2"}`,
+		"jurors/" + jur1:    `{"id":"` + jur1 + `","name":"Айгүл","device":"` + lap1 + `"}`,
+		"jurors/" + jur2:    `{"id":"` + jur2 + `","name":"Бакыт","device":"` + lap2 + `"}`,
 		"entries/" + ent1:   `{"id":"` + ent1 + `","author":"Нурлан","title":"Жер","related":["` + jur2 + `"]}`,
 		"entries/" + ent2:   `{"id":"` + ent2 + `","author":"Айжан","title":"Суу"}`,
 	})
@@ -64,7 +67,7 @@ func TestCompetitionWrites(t *testing.T) {
 	}
 	f1, v1 := scoreField(jur1, ent2, 7)
 	withScore := existing.Clone()
-	if _, _, err := withScore.Apply(compOp("lap-1", changeset.ActionUpdate, 20, map[string]string{f1: v1})); err != nil {
+	if _, _, err := withScore.Apply(compOp(lap1, changeset.ActionUpdate, 20, map[string]string{f1: v1})); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -79,16 +82,16 @@ func TestCompetitionWrites(t *testing.T) {
 		{"created twice", central, newCompetition(), existing, syncproto.CodeInvalid, "created once"},
 		{"under a council", central, func() *changeset.Op { o := newCompetition(); o.Council = "NRN-ATB"; return o }(), nil, syncproto.CodeInvalid, "names none"},
 		{"central staff add an entry", central, compOp("central", changeset.ActionUpdate, 11, map[string]string{"entries/x": `{}`}), existing, "", ""},
-		{"a secretary's laptop on the jury scores", sec, scoreOp("lap-1", 12, jur1, ent2, 7), existing, "", ""},
-		{"a juror scores on a central laptop", central, scoreOp("lap-2", 12, jur2, ent2, 7), existing, "", ""},
-		{"a juror withdraws their score", sec, compOp("lap-1", changeset.ActionUpdate, 21, map[string]string{f1: `null`}), withScore, "", ""},
-		{"a juror writes another juror's score", sec, scoreOp("lap-2", 12, jur1, ent2, 7), existing, syncproto.CodeForbidden, "scores as Бакыт and writes only that juror's scores"},
-		{"a juror withdraws another's score", sec, compOp("lap-2", changeset.ActionUpdate, 21, map[string]string{f1: `null`}), withScore, syncproto.CodeForbidden, "never written by another"},
-		{"a score under another juror's id", sec, compOp("lap-2", changeset.ActionUpdate, 12, map[string]string{"scores/" + domain.ScoreID(jur1, ent2): func() string { _, v := scoreField(jur2, ent2, 1); return v }()}), existing, syncproto.CodeForbidden, "not scores/"},
-		{"a laptop not on the jury", sec, scoreOp("lap-9", 12, jur1, ent2, 7), existing, syncproto.CodeForbidden, "not on the jury"},
-		{"a juror changes the criteria", sec, compOp("lap-1", changeset.ActionUpdate, 12, map[string]string{"criteria/" + crit1: `{}`}), existing, syncproto.CodeForbidden, "criteria/" + crit1 + " are written by central staff"},
+		{"a secretary's laptop on the jury scores", sec, scoreOp(lap1, 12, jur1, ent2, 7), existing, "", ""},
+		{"a juror scores on a central laptop", central, scoreOp(lap2, 12, jur2, ent2, 7), existing, "", ""},
+		{"a juror withdraws their score", sec, compOp(lap1, changeset.ActionUpdate, 21, map[string]string{f1: `null`}), withScore, "", ""},
+		{"a juror writes another juror's score", sec, scoreOp(lap2, 12, jur1, ent2, 7), existing, syncproto.CodeForbidden, "scores as Бакыт and writes only that juror's scores"},
+		{"a juror withdraws another's score", sec, compOp(lap2, changeset.ActionUpdate, 21, map[string]string{f1: `null`}), withScore, syncproto.CodeForbidden, "never written by another"},
+		{"a score under another juror's id", sec, compOp(lap2, changeset.ActionUpdate, 12, map[string]string{"scores/" + domain.ScoreID(jur1, ent2): func() string { _, v := scoreField(jur2, ent2, 1); return v }()}), existing, syncproto.CodeForbidden, "not scores/"},
+		{"a laptop not on the jury", sec, scoreOp(lap9, 12, jur1, ent2, 7), existing, syncproto.CodeForbidden, "not on the jury"},
+		{"a juror changes the criteria", sec, compOp(lap1, changeset.ActionUpdate, 12, map[string]string{"criteria/" + crit1: `{}`}), existing, syncproto.CodeForbidden, "criteria/" + crit1 + " are written by central staff"},
 		{"a juror makes a competition", sec, newCompetition(), nil, syncproto.CodeForbidden, "central staff set up"},
-		{"a juror removes it", sec, compOp("lap-1", changeset.ActionDelete, 12, map[string]string{changeset.DeletedField: `true`}), existing, syncproto.CodeForbidden, "central staff set up and remove"},
+		{"a juror removes it", sec, compOp(lap1, changeset.ActionDelete, 12, map[string]string{changeset.DeletedField: `true`}), existing, syncproto.CodeForbidden, "central staff set up and remove"},
 		{"a trainer", Device{Role: domain.RoleTrainer}, newCompetition(), nil, syncproto.CodeForbidden, ""},
 	}
 	for _, c := range cases {
@@ -125,17 +128,17 @@ func TestCheckCompetition(t *testing.T) {
 		}
 		return next
 	}
-	related := scoreOp("lap-2", 20, jur2, ent1, 5)
+	related := scoreOp(lap2, 20, jur2, ent1, 5)
 	r := CheckCompetition(related, apply(st, related), today)
 	if r == nil || r.Code != syncproto.CodeForbidden || !strings.Contains(r.Message, "Бакыт is marked as related to the entry \"Жер\" by Нурлан (a conflict of interest)") {
 		t.Fatalf("a related juror's score: %+v", r)
 	}
-	over := scoreOp("lap-1", 21, jur1, ent1, 11)
+	over := scoreOp(lap1, 21, jur1, ent1, 11)
 	r = CheckCompetition(over, apply(st, over), today)
 	if r == nil || r.Code != syncproto.CodeInvalid || len(r.Fields) != 1 || !strings.Contains(r.Message, "11 points") {
 		t.Fatalf("over the maximum: %+v", r)
 	}
-	good := scoreOp("lap-1", 22, jur1, ent1, 9)
+	good := scoreOp(lap1, 22, jur1, ent1, 9)
 	if r := CheckCompetition(good, apply(st, good), today); r != nil {
 		t.Fatalf("a good score: %v", r)
 	}
@@ -145,6 +148,21 @@ func TestCheckCompetition(t *testing.T) {
 		"entries/" + ent1: `{"id":"` + ent1 + `","author":"Нурлан","title":"Жер","related":["` + jur1 + `","` + jur2 + `"]}`})
 	if r := CheckCompetition(mark, apply(st, mark), today); r != nil {
 		t.Fatalf("marking a conflict after the score: %v", r)
+	}
+	// A juror's laptop named by a word (a typo, or keneshctl before the
+	// rule) is refused with what a laptop's id is, to the op writing that
+	// juror; an op that does not write it is not refused for it.
+	word := compOp("central", changeset.ActionUpdate, 25, map[string]string{
+		"jurors/" + jur2: `{"id":"` + jur2 + `","name":"Бакыт","device":"laptop-of-bakyt"}`})
+	legacy := apply(st, word)
+	r = CheckCompetition(word, legacy, today)
+	if r == nil || r.Code != syncproto.CodeInvalid || len(r.Fields) != 1 || r.Fields[0].Field != "jurors/"+jur2+".device" ||
+		!strings.Contains(r.Message, `"laptop-of-bakyt" is not a laptop's id`) {
+		t.Fatalf("a juror's laptop named by a word: %+v", r)
+	}
+	rules := compOp("central", changeset.ActionUpdate, 26, map[string]string{"rules": `"Иштер 2026-жылы жарыяланган."`})
+	if r := CheckCompetition(rules, apply(legacy, rules), today); r != nil {
+		t.Fatalf("the rules edited beside a juror named by a word before: %v", r)
 	}
 	// Publishing before every juror scored is refused, naming who is missing.
 	pub := compOp("central", changeset.ActionUpdate, 24, map[string]string{"published_on": `"2026-06-01"`})
@@ -171,7 +189,7 @@ func FuzzCompetitionOp(f *testing.F) {
 		}
 		dev, who := Device{Role: domain.RoleCentral}, "central"
 		if juror {
-			dev, who = Device{Role: domain.RoleSecretary, Council: "NRN-ATB"}, "lap-1"
+			dev, who = Device{Role: domain.RoleSecretary, Council: "NRN-ATB"}, lap1
 		}
 		op := compOp(who, changeset.ActionUpdate, 20, map[string]string{})
 		op.Fields[field] = changeset.Change{Value: value}
@@ -195,7 +213,7 @@ func FuzzCompetitionOp(f *testing.F) {
 			}
 			for _, s := range c.Scores {
 				if "scores/"+s.ID == field && s.Juror != jur1 {
-					t.Fatalf("lap-1 wrote %s's score: %+v", s.Juror, s)
+					t.Fatalf("lap1 wrote %s's score: %+v", s.Juror, s)
 				}
 			}
 		}

@@ -65,7 +65,7 @@ func FuzzAttendeesIn(f *testing.F) {
 // domain checks, normalises and ranks without a panic, whatever it holds;
 // points typed on the command line: a map or an error.
 func FuzzDecodeCompetition(f *testing.F) {
-	f.Add([]byte(`{"title":"Сынак","audience":"journalists","deadline":"2026-10-01","categories":[{"name":"Видео"}],"criteria":[{"name":"Сапаты","max":5}],"jurors":[{"name":"Айгүл","device":"d1"}]}`),
+	f.Add([]byte(`{"title":"Сынак","audience":"journalists","deadline":"2026-10-01","categories":[{"name":"Видео"}],"criteria":[{"name":"Сапаты","max":5}],"jurors":[{"name":"Айгүл","device":"0193f2a4-7c1e-7d2a-9b3e-5f6a7b8c9d0e"},{"name":"Бакыт","device":"laptop-of-bakyt"}]}`),
 		[]byte(`{"author":"Нурлан","title":"Жер","category":"Видео","related":["Айгүл"]}`), "1=3 Сапаты=4")
 	f.Add([]byte(`{"places":-3,"criteria":[{"id":"x","max":0}],"entries":[{"id":"e","related":["?"]}],"scores":[{"juror":"","points":{"x":-1}}]}`),
 		[]byte(`[]`), "=1 x= 99999999999999999999=1")

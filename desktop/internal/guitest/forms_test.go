@@ -107,6 +107,6 @@ func TestRealWindowJurorLaptopChecked(t *testing.T) {
 	a.key("Tab")
 	a.xdo("type", "--delay", "20", "12345-not-an-id")
 	a.clickButton(a.T("action.save"))
-	a.waitFor("the juror's laptop refused", func(d uiprobe.Dump) bool { return shows(d, a.T("competition.err_device")) })
+	a.waitFor("the juror's laptop refused", func(d uiprobe.Dump) bool { return shows(d, a.T("err.format.device")) })
 	a.screenshot("competition-juror-refused")
 }

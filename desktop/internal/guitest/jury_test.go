@@ -47,7 +47,7 @@ func TestRealWindowJuryAndTraining(t *testing.T) {
 	if err := json.Unmarshal(central.ctlIn(fmt.Sprintf(`{"title": %q, "audience": "journalists", "deadline": %q, "places": 2,
 		"rules": "Иштер 2026-жылы жарыяланган болушу керек.",
 		"criteria": [{"name": "Маанилүүлүгү", "max": 10}, {"name": "Сапаты", "max": 5}],
-		"jurors": [{"name": "Айгүл Токтогулова", "device": %q}, {"name": "Бакыт Асанов", "device": "laptop-of-bakyt"}]}`,
+		"jurors": [{"name": "Айгүл Токтогулова", "device": %q}, {"name": "Бакыт Асанов", "device": "0193f2a4-7c1e-7d2a-9b3e-5f6a7b8c9d0e"}]}`,
 		title, today.AddDays(-2).String(), status.Device.ID), "competition", "add"), &comp); err != nil || comp.ID == "" {
 		t.Fatalf("the competition: %+v %v", comp, err)
 	}

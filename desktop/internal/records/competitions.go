@@ -41,6 +41,7 @@ func (s *Service) competitionOf(st *changeset.State) (*domain.Competition, error
 func (s *Service) SaveCompetition(ctx context.Context, c domain.Competition) (out *domain.Competition, err error) {
 	err = s.Update(ctx, func(tx *Tx) error {
 		var cur *changeset.State
+		var old *domain.Competition
 		action := changeset.ActionCreate
 		if c.ID == "" {
 			c.ID = domain.NewID()
@@ -51,8 +52,7 @@ func (s *Service) SaveCompetition(ctx context.Context, c domain.Competition) (ou
 			if cur.Deleted() {
 				return fmt.Errorf("competition %s is deleted: restore it before editing", c.ID)
 			}
-			old, err := tx.s.competitionOf(cur)
-			if err != nil {
+			if old, err = tx.s.competitionOf(cur); err != nil {
 				return err
 			}
 			c.Scores = old.Scores
@@ -63,7 +63,13 @@ func (s *Service) SaveCompetition(ctx context.Context, c domain.Competition) (ou
 		if err := c.Validate(s.Today()); err != nil {
 			// A score is its juror's: central staff are not refused for
 			// a score their change leaves out of the ranking.
-			if err = faultsBut(err, "scores/"); err != nil {
+			err = faultsBut(err, "scores/")
+			// A juror kept as it was is not written, so the server
+			// does not refuse the edit for that juror's faults (a
+			// laptop named by a word before the rule,
+			// domain.LaptopID): nor does the laptop.
+			err = faultsOfChangedJurors(err, old, &c)
+			if err != nil {
 				return err
 			}
 		}
@@ -89,6 +95,34 @@ func faultsBut(err error, prefix string) error {
 		if !strings.HasPrefix(fe.Field, prefix) {
 			rest = append(rest, fe)
 		}
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	return &domain.ValidationError{Kind: ve.Kind, Fields: rest}
+}
+
+// faultsOfChangedJurors is err without the faults of a laptop's id
+// (domain.LaptopID) of the jurors c keeps exactly as the stored
+// competition old has them (nil when none is left; old is nil for a new
+// competition). Only those: two jurors on one laptop are refused
+// whichever of them the edit changed.
+func faultsOfChangedJurors(err error, old, c *domain.Competition) error {
+	var ve *domain.ValidationError
+	if old == nil || !errors.As(err, &ve) {
+		return err
+	}
+	var rest []domain.FieldError
+	for _, fe := range ve.Fields {
+		item, field, _ := strings.Cut(fe.Field, ".")
+		if id, ok := strings.CutPrefix(item, "jurors/"); ok && field == "device" && fe.Code == domain.CodeFormat {
+			was, had := old.Juror(id)
+			now, has := c.Juror(id)
+			if had && has && was == now {
+				continue
+			}
+		}
+		rest = append(rest, fe)
 	}
 	if len(rest) == 0 {
 		return nil

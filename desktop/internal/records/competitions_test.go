@@ -8,8 +8,14 @@ import (
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/caldate"
+	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/hlc"
+	"github.com/kenesh/kenesh/shared/policy"
 )
+
+// bakyt is the laptop the second juror scores on.
+const bakyt = "0193f2a4-7c1e-7d2a-9b3e-5f6a7b8c9d0e"
 
 // A competition set up with its jury, entries added by category name, this
 // laptop's juror scoring (again: one score, replaced), a related entry and
@@ -23,7 +29,7 @@ func TestCompetitions(t *testing.T) {
 	c := domain.Competition{Title: "Мыкты журналисттик иш 2026", Audience: domain.AudienceJournalists, Deadline: caldate.MustParse("2026-03-01"),
 		Categories: []domain.Category{{Name: "Басма сөз"}, {Name: "Видео"}},
 		Criteria:   []domain.Criterion{{Name: "Маанилүүлүгү", Max: 10}, {Name: "Сапаты", Max: 5}},
-		Jurors:     []domain.Juror{{Name: "Айгүл Токтогулова", Device: me}, {Name: "Бакыт Асанов", Device: "laptop-of-bakyt"}}}
+		Jurors:     []domain.Juror{{Name: "Айгүл Токтогулова", Device: me}, {Name: "Бакыт Асанов", Device: bakyt}}}
 	saved, err := svc.SaveCompetition(ctx, c)
 	if err != nil {
 		t.Fatal(err)
@@ -97,5 +103,66 @@ func TestCompetitions(t *testing.T) {
 	cs, _ := other.Competitions(ctx)
 	if _, err := other.ScoreEntry(ctx, cs[0].ID, "1", nil, ""); !errors.Is(err, records.ErrNotJuror) {
 		t.Fatalf("not a juror: %v", err)
+	}
+}
+
+// A juror's laptop is named by its id (domain.LaptopID): one pasted
+// with braces and capitals is saved as every laptop writes it; a word
+// is refused beside the juror, with what an id looks like. A
+// competition that came by sync with a juror named by a word (set up
+// before the rule) is still edited, as the server takes an edit that
+// does not write that juror; the juror is refused once changed, until
+// given a laptop's id.
+func TestJurorLaptopID(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := setup(t)
+	c := domain.Competition{Title: "Мыкты журналисттик иш 2026", Audience: domain.AudienceJournalists, Deadline: caldate.MustParse("2026-03-01"),
+		Criteria: []domain.Criterion{{Name: "Маанилүүлүгү", Max: 10}},
+		Jurors:   []domain.Juror{{Name: "Айгүл Токтогулова", Device: svc.Device().ID}, {Name: "Бакыт Асанов", Device: "laptop-of-bakyt"}}}
+	var ve *domain.ValidationError
+	if _, err := svc.SaveCompetition(ctx, c); !errors.As(err, &ve) || len(ve.Fields) != 1 || !strings.HasPrefix(ve.Fields[0].Field, "jurors/") ||
+		!strings.HasSuffix(ve.Fields[0].Field, ".device") || ve.Fields[0].Code != domain.CodeFormat || !strings.Contains(err.Error(), `"laptop-of-bakyt" is not a laptop's id`) {
+		t.Fatalf("a juror's laptop named by a word: %v", err)
+	}
+	c.Jurors[1].Device = " {" + strings.ToUpper(bakyt) + "}"
+	saved, err := svc.SaveCompetition(ctx, c)
+	if err != nil || saved.Jurors[1].Device != bakyt {
+		t.Fatalf("a laptop's id with braces and capitals: %+v %v", saved, err)
+	}
+
+	old := domain.Competition{ID: domain.NewID(), Title: "Мыкты кеңеш 2025", Audience: domain.AudienceCouncils, Deadline: caldate.MustParse("2026-02-01"),
+		Criteria: []domain.Criterion{{ID: domain.NewID(), Name: "Ачыктык", Max: 5}},
+		Jurors:   []domain.Juror{{ID: domain.NewID(), Name: "Айгүл Токтогулова", Device: svc.Device().ID}, {ID: domain.NewID(), Name: "Бакыт Асанов", Device: "laptop-of-bakyt"}}}
+	fields, err := policy.CompetitionSchema.ToFields(&old, domain.NotFields...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := &changeset.Op{Device: domain.NewID(), Seq: 1, HLC: hlc.New(fixedNow.UnixMilli()-1000, 0), Kind: domain.KindCompetition, Record: old.ID,
+		Action: changeset.ActionCreate, Author: "Борбор", Fields: map[string]changeset.Change{}}
+	for k, v := range fields {
+		op.Fields[k] = changeset.Change{Value: v}
+	}
+	if _, err := svc.ApplyRemote(ctx, []*changeset.Op{op}, 1); err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.Competition(ctx, old.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Rules = "2025-жылдын иштери."
+	if _, err := svc.SaveCompetition(ctx, *got); err != nil {
+		t.Fatalf("an edit beside a juror named by a word before the rule: %v", err)
+	}
+	if _, _, err := svc.AddEntry(ctx, old.ID, domain.Entry{Author: "Ат-Башы", Title: "Ачык бюджет"}); err != nil {
+		t.Fatalf("an entry added beside a juror named by a word before the rule: %v", err)
+	}
+	got, _ = svc.Competition(ctx, old.ID)
+	got.Jurors[1].Name = "Бакыт Асанович"
+	if _, err := svc.SaveCompetition(ctx, *got); !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != "jurors/"+old.Jurors[1].ID+".device" {
+		t.Fatalf("the juror named by a word, changed: %v", err)
+	}
+	got.Jurors[1].Device = strings.ReplaceAll(bakyt, "-", "")
+	if out, err := svc.SaveCompetition(ctx, *got); err != nil || out.Jurors[1].Device != bakyt || out.Jurors[1].Name != "Бакыт Асанович" {
+		t.Fatalf("the juror given a laptop's id: %+v %v", out, err)
 	}
 }

@@ -33,7 +33,7 @@ func TestCompetitionPage(t *testing.T) {
 			c, err := svc.SaveCompetition(ctx, domain.Competition{Title: "Мыкты журналисттик иш 2026", Audience: domain.AudienceJournalists,
 				Deadline: today.AddDays(-3), Places: 1,
 				Criteria: []domain.Criterion{{Name: "Маанилүүлүгү", Max: 10}, {Name: "Сапаты", Max: 5}},
-				Jurors:   []domain.Juror{{Name: "Айгүл Токтогулова", Device: svc.Device().ID}, {Name: "Бакыт Асанов", Device: "laptop-of-bakyt"}}})
+				Jurors:   []domain.Juror{{Name: "Айгүл Токтогулова", Device: svc.Device().ID}, {Name: "Бакыт Асанов", Device: bakyt}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +111,7 @@ func TestCompetitionPage(t *testing.T) {
 
 			// The other juror's scores arrive with a sync: 10+12 over 2 for
 			// entry 1 (11), 10+... for entry 2, entry 3 by Бакыт alone.
-			op := &changeset.Op{Device: "laptop-of-bakyt", Seq: 1, HLC: hlc.New(got.Meta.UpdatedAt.UnixMilli()+1000, 0), Kind: domain.KindCompetition,
+			op := &changeset.Op{Device: bakyt, Seq: 1, HLC: hlc.New(got.Meta.UpdatedAt.UnixMilli()+1000, 0), Kind: domain.KindCompetition,
 				Record: c.ID, Action: changeset.ActionUpdate, Author: other.Name, Fields: map[string]changeset.Change{}}
 			for _, s := range []struct {
 				e      domain.Entry

@@ -17,7 +17,6 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-	"github.com/google/uuid"
 
 	"github.com/kenesh/kenesh/desktop/internal/files"
 	"github.com/kenesh/kenesh/desktop/internal/records"
@@ -366,35 +365,21 @@ func (f *competitionForm) read(c domain.Competition) (domain.Competition, bool) 
 		if strings.TrimSpace(r.a.Text) == "" && strings.TrimSpace(r.b.Text) == "" {
 			continue
 		}
-		dev, good := f.jurorDevice(r)
-		if !good {
-			setError(r.f.err, u.T("competition.err_device"))
+		// A laptop's id typed by hand from the juror's Settings: the
+		// core puts it as every laptop writes it and refuses what is no
+		// laptop's id (domain.LaptopID, the rule keneshctl and the
+		// server keep too). Said here already, beside the other faults
+		// the form finds before asking the core, unless the juror had
+		// it before the rule: the core then refuses it only if the
+		// juror is changed.
+		dev := domain.LaptopID(r.b.Text)
+		if j, had := f.base.Juror(r.id); dev != "" && !domain.ValidID(dev) && (!had || j.Device != dev) {
+			setError(r.f.err, u.fieldName("device")+": "+u.T("err.format.device"))
 			bad()
 		}
 		c.Jurors = append(c.Jurors, domain.Juror{ID: r.id, Name: r.a.Text, Device: dev})
 	}
 	return c, ok
-}
-
-// jurorDevice reads a juror's laptop id, typed by hand from the juror's
-// Settings: a typo there made a juror who could never score (no laptop
-// has that id), and nothing said so. A laptop's id is a UUID
-// (records.Init): one written otherwise (braces, capitals, no dashes) is
-// put as Settings shows it; what is no UUID at all is refused, unless the
-// juror had it already (a competition set up with keneshctl, which takes
-// any name: it is not the form's to refuse).
-func (f *competitionForm) jurorDevice(r *itemRow) (string, bool) {
-	dev := strings.TrimSpace(r.b.Text)
-	if dev == "" {
-		return "", true // the core says it is required
-	}
-	if id, err := uuid.Parse(dev); err == nil {
-		return id.String(), true
-	}
-	if j, ok := f.base.Juror(r.id); ok && j.Device == dev {
-		return dev, true
-	}
-	return dev, false
 }
 
 func (f *competitionForm) submit() {

@@ -17,6 +17,7 @@ import (
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/hlc"
+	"github.com/kenesh/kenesh/shared/policy"
 )
 
 // Central staff set up a competition in the app, in each language: the
@@ -109,7 +110,7 @@ func TestCompetitionSetUp(t *testing.T) {
 			if _, still := h.u.shell.top().(*competitionForm); !still {
 				t.Fatal("the form closed with a juror's laptop id that is no laptop's")
 			}
-			if got := f.jurors.rows[1].f.err.Text; got != h.T("competition.err_device") {
+			if got := f.jurors.rows[1].f.err.Text; got != h.T("field.device")+": "+h.T("err.format.device") {
 				t.Fatalf("the mistyped laptop id: %q", got)
 			}
 			f.jurors.rows[1].b.SetText(" {0193F2A4-7C1E-7D2A-9B3E-5F6A7B8C9D0E}")
@@ -271,37 +272,54 @@ func TestCompetitionSetUp(t *testing.T) {
 // bakyt is the laptop the second juror scores on.
 const bakyt = "0193f2a4-7c1e-7d2a-9b3e-5f6a7b8c9d0e"
 
-// A juror's laptop named otherwise than by an id (keneshctl takes any
-// name) is not the form's to refuse: an edit saves it as it was; a new
-// name typed so is refused.
+// A juror's laptop named by a word in a competition that came by sync
+// (set up before the rule of domain.LaptopID): an edit of something else
+// saves, the juror kept as it was, as the server takes it; the juror
+// changed is refused beside them until given a laptop's id.
 func TestJurorDeviceKeptFromElsewhere(t *testing.T) {
 	h := unlocked(t, "en", 0, 0, 0)
 	ctx := context.Background()
 	svc := h.u.sess.Records()
 	h.enrollAs(domain.RoleCentral, "")
-	c, err := svc.SaveCompetition(ctx, domain.Competition{Title: "Best reporting 2026", Audience: domain.AudienceJournalists,
-		Deadline: svc.Today().AddDays(10), Criteria: []domain.Criterion{{Name: "Relevance", Max: 10}},
-		Jurors: []domain.Juror{{Name: "Aigul", Device: svc.Device().ID}, {Name: "Bakyt", Device: "laptop-of-bakyt"}}})
+	old := domain.Competition{ID: domain.NewID(), Title: "Best reporting 2026", Audience: domain.AudienceJournalists,
+		Deadline: svc.Today().AddDays(10), Criteria: []domain.Criterion{{ID: domain.NewID(), Name: "Relevance", Max: 10}},
+		Jurors: []domain.Juror{{ID: domain.NewID(), Name: "Aigul", Device: svc.Device().ID}, {ID: domain.NewID(), Name: "Bakyt", Device: "laptop-of-bakyt"}}}
+	fields, err := policy.CompetitionSchema.ToFields(&old, domain.NotFields...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newCompetitionForm(h.u, c.ID)
+	op := &changeset.Op{Device: domain.NewID(), Seq: 1, HLC: hlc.New(time.Now().UnixMilli()-60_000, 0), Kind: domain.KindCompetition,
+		Record: old.ID, Action: changeset.ActionCreate, Author: "Central", Fields: map[string]changeset.Change{}}
+	for k, v := range fields {
+		op.Fields[k] = changeset.Change{Value: v}
+	}
+	st, _ := svc.SyncState(ctx)
+	if _, err := svc.ApplyRemote(ctx, []*changeset.Op{op}, st.Cursor+1); err != nil {
+		t.Fatal(err)
+	}
+	f := newCompetitionForm(h.u, old.ID)
 	h.u.shell.push(f)
 	h.drain()
 	f.rules.SetText("Published in 2026.")
 	test.Tap(f.save)
 	h.drain()
-	if got, _ := svc.Competition(ctx, c.ID); got.Rules == "" || got.Jurors[1].Device != "laptop-of-bakyt" {
-		t.Fatalf("the edit with a juror's laptop from keneshctl: %+v; on the form %q", got, f.jurors.rows[1].f.err.Text)
+	if got, _ := svc.Competition(ctx, old.ID); got.Rules == "" || got.Jurors[1].Device != "laptop-of-bakyt" {
+		t.Fatalf("the edit beside a juror's laptop named by a word: %+v; on the form %q", got, f.jurors.rows[1].f.err.Text)
 	}
-	f = newCompetitionForm(h.u, c.ID)
+	f = newCompetitionForm(h.u, old.ID)
 	h.u.shell.push(f)
 	h.drain()
-	f.jurors.rows[1].b.SetText("laptop-of-bakyt-2")
+	f.jurors.rows[1].a.SetText("Bakyt Asanov")
 	test.Tap(f.save)
 	h.drain()
-	if got := f.jurors.rows[1].f.err.Text; got != h.T("competition.err_device") {
-		t.Fatalf("a new laptop name typed: %q", got)
+	if got := f.jurors.rows[1].f.err.Text; got != h.T("field.device")+": "+h.T("err.format.device") {
+		t.Fatalf("the juror named by a word, changed: %q", got)
+	}
+	f.jurors.rows[1].b.SetText(strings.ToUpper(bakyt))
+	test.Tap(f.save)
+	h.drain()
+	if got, _ := svc.Competition(ctx, old.ID); got.Jurors[1].Name != "Bakyt Asanov" || got.Jurors[1].Device != bakyt {
+		t.Fatalf("the juror given a laptop's id: %+v; on the form %q", got.Jurors[1], f.jurors.rows[1].f.err.Text)
 	}
 }
 

@@ -339,6 +339,10 @@ func scrollDown(o fyne.CanvasObject) {
 	}
 }
 
+// tourJurorLaptop is the laptop the tour's other juror scores on: made
+// up, and a laptop's id as every id is (domain.LaptopID).
+const tourJurorLaptop = "0193f2a4-7c1e-7d2a-9b3e-5f6a7b8c9d0e"
+
 // tourCompetition sets up, once, a competition this laptop judges, with
 // an entry sent as a file: the tour shows its scoring form (the first
 // entry's).
@@ -351,7 +355,7 @@ func (u *UI) tourCompetition() (id, entry string) {
 	c, err := svc.SaveCompetition(ctx, domain.Competition{Title: "Мыкты журналисттик иш 2026", Audience: domain.AudienceJournalists,
 		Deadline: svc.Today().AddDays(-3), Places: 2, Rules: "Иштер 2026-жылы жергиликтүү басылмада же сайтта жарыяланган болушу керек.",
 		Criteria: []domain.Criterion{{Name: "Маанилүүлүгү", Max: 10}, {Name: "Сапаты", Max: 5}, {Name: "Тереңдиги", Max: 5}},
-		Jurors:   []domain.Juror{{Name: "Айгүл Токтогулова", Device: svc.Device().ID}, {Name: "Бакыт Асанов", Device: "laptop-of-bakyt"}}})
+		Jurors:   []domain.Juror{{Name: "Айгүл Токтогулова", Device: svc.Device().ID}, {Name: "Бакыт Асанов", Device: tourJurorLaptop}}})
 	if err != nil {
 		u.log.Warn("tour: the competition", "err", err)
 		return "", ""

@@ -10,25 +10,32 @@ import (
 	"github.com/kenesh/kenesh/shared/syncproto/synctest"
 )
 
+// backlog starts a fake server (o) holding one council and enrols a
+// secretary's laptop of it (name) that then made the records of d, none
+// synced yet; pending is how many operations wait to be sent.
+func backlog(t *testing.T, o synctest.Options, name string, d demo.Options) (srv *fakeSync, l *laptop, pending uint64) {
+	t.Helper()
+	srv = startFake(t, o)
+	srv.addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
+	l = newLaptop(t, name)
+	l.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
+	if _, err := demo.Generate(context.Background(), l.svc, d); err != nil {
+		t.Fatal(err)
+	}
+	return srv, l, l.svc.Seq()
+}
+
 // A laptop with a long backlog meets the server's per-device rate limit:
 // the sync waits as the server asks and finishes, instead of failing, even
 // when it waits more often than it may in a row (each request that gets
 // through starts the count again).
 func TestSyncWaitsWhenRateLimited(t *testing.T) {
-	srv := startFake(t, synctest.Options{Rate: 0.5, Burst: 1})
-	srv.addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
-	l := newLaptop(t, "busy-laptop")
-	l.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
-	ctx := context.Background()
-	if _, err := demo.Generate(ctx, l.svc, demo.Options{Appeals: 300, Events: 20, Seed: 3}); err != nil {
-		t.Fatal(err)
-	}
-	pending := l.svc.Seq()
+	_, l, pending := backlog(t, synctest.Options{Rate: 0.5, Burst: 1}, "busy-laptop", demo.Options{Appeals: 300, Events: 20, Seed: 3})
 	// About 1,500 operations take at least three requests (change sets of
 	// 500, then 1,000), and the bucket holds one: the second and third
 	// must wait, one wait in a row each.
 	l.sync.rateWaits = 1
-	sum, err := l.sync.SyncOnce(ctx)
+	sum, err := l.sync.SyncOnce(context.Background())
 	if err != nil {
 		t.Fatalf("sync under the rate limit: %v (summary %+v)", err, sum)
 	}
@@ -43,17 +50,9 @@ func TestSyncWaitsWhenRateLimited(t *testing.T) {
 // of the same sync, with no error.
 func TestSyncWaitsWhenServerBusy(t *testing.T) {
 	var busy atomic.Int32 // syncs still to turn away
-	srv := startFake(t, synctest.Options{Busy: func() bool { return busy.Add(-1) >= 0 }})
-	srv.addCouncil("NRN-ATB", "Ат-Башы коомдук кеңеши", "KG-N")
-	l := newLaptop(t, "turned-away")
-	l.enroll(t, srv, "NRN-ATB", "KG-N", domain.RoleSecretary, srv.URL)
-	ctx := context.Background()
-	if _, err := demo.Generate(ctx, l.svc, demo.Options{Appeals: 20, Events: 2, Seed: 5}); err != nil {
-		t.Fatal(err)
-	}
-	pending := l.svc.Seq()
+	srv, l, pending := backlog(t, synctest.Options{Busy: func() bool { return busy.Add(-1) >= 0 }}, "turned-away", demo.Options{Appeals: 20, Events: 2, Seed: 5})
 	busy.Store(2)
-	sum, err := l.sync.SyncOnce(ctx)
+	sum, err := l.sync.SyncOnce(context.Background())
 	if err != nil {
 		t.Fatalf("sync with the server busy twice: %v (summary %+v)", err, sum)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
@@ -154,12 +156,14 @@ func (s *Store) pull(ctx context.Context, p *store.Page, scope store.Scope, excl
 }
 
 // logRow is a row of a pull query's result: the head, and a row of the
-// log (first nil when there is none) with the operations asked of it
-// (nil: not asked).
+// log (none: first not Valid) with the operations asked of it (nil: not
+// asked). Scanned into pgtype's values, not pointers: pgx reaches a
+// pointer to a pointer, and a [][]byte, by reflection, and allocates each
+// (BenchmarkPullRows: 372 -> 246 allocations a pull of 24 rows).
 type logRow struct {
 	head        int64
-	first, last *int64
-	dev         *string
+	first, last pgtype.Int8
+	dev         pgtype.Text
 	raw         [][]byte
 }
 
@@ -186,7 +190,7 @@ func (s *Store) pullRows(ctx context.Context, query string, args []any, rs []log
 	rs = rs[:0]
 	for rows.Next() {
 		var r logRow
-		if err := rows.Scan(&r.head, &r.first, &r.last, &r.dev, &r.raw); err != nil {
+		if err := rows.Scan(&r.head, &r.first, &r.last, &r.dev, (*pgtype.FlatArray[[]byte])(&r.raw)); err != nil {
 			return rs, err
 		}
 		rs = append(rs, r)
@@ -202,16 +206,16 @@ func fromTail(rs []logRow, after uint64, exclude string, want int, tail *store.T
 	held := make([][]*store.TailOp, len(rs))
 	seen := 0
 	for i, r := range rs {
-		if r.first == nil {
+		if !r.first.Valid {
 			continue
 		}
-		lo := max(u64(*r.first), after+1)
-		k := min(int(u64(*r.last)-lo+1), want-seen)
+		lo := max(u64(r.first.Int64), after+1)
+		k := min(int(u64(r.last.Int64)-lo+1), want-seen)
 		if k <= 0 {
 			return nil // as page counts them, the rows give what was asked before this one
 		}
 		seen += k
-		if *r.dev == exclude || r.raw != nil {
+		if r.dev.String == exclude || r.raw != nil {
 			continue
 		}
 		held[i] = make([]*store.TailOp, k)
@@ -248,11 +252,11 @@ func page(rows []logRow, held [][]*store.TailOp, p *store.Page, withHead bool, e
 				return n, seen, true, nil
 			}
 		}
-		if rowFirst == nil {
+		if !rowFirst.Valid {
 			continue // no row of the log: the head alone
 		}
 		n++
-		first, last, dev := *rowFirst, *rowLast, *rowDev
+		first, last, dev := rowFirst.Int64, rowLast.Int64, rowDev.String
 		lo := max(u64(first), after+1)
 		k := min(int(u64(last)-lo+1), want-seen)
 		if dev == exclude || raw == nil && kept == nil {

@@ -101,6 +101,34 @@ func (h *harness) enrollAs(role, council string) {
 	h.drain()
 }
 
+// newGrantTyped opens a new grant's form as central staff do, from the
+// Grants page, and types its terms: the first council, the purpose, the
+// amount and the first and last days as given (typed, so they may be
+// wrong). It returns the form and the council.
+func (h *harness) newGrantTyped(purpose, amount, start, end string) (*grantForm, domain.Council) {
+	h.t.Helper()
+	c := h.firstCouncil()
+	h.enrollAs(domain.RoleCentral, "")
+	h.u.shell.push(newGrantsPage(h.u))
+	h.drain()
+	h.tap(h.T("grant.new"))
+	f, ok := h.u.shell.top().(*grantForm)
+	if !ok {
+		h.t.Fatalf("no grant form: %T", h.u.shell.top())
+	}
+	f.council.SetCode(c.Code)
+	test.Type(f.purpose, purpose)
+	test.Type(f.amount, amount)
+	test.Type(f.start, start)
+	test.Type(f.end, end)
+	return f, c
+}
+
+// day is the day n days from today as the forms take it.
+func (h *harness) day(n int) string {
+	return h.u.tr.DateInput(h.u.sess.Records().Today().AddDays(n))
+}
+
 // Central staff record a grant in the form, in each language: what cannot
 // be read and what domain.Grant.Validate refuses is shown beside its
 // field in the language, nothing is saved until it is right, and nothing
@@ -114,16 +142,8 @@ func TestGrantForms(t *testing.T) {
 			ctx := context.Background()
 			svc := h.u.sess.Records()
 			today := svc.Today()
-			c := h.firstCouncil()
-			h.enrollAs(domain.RoleCentral, "")
-			h.u.shell.push(newGrantsPage(h.u))
-			h.drain()
-			h.tap(h.T("grant.new"))
-			f, ok := h.u.shell.top().(*grantForm)
-			if !ok {
-				t.Fatalf("no grant form: %T", h.u.shell.top())
-			}
-			day := func(n int) string { return h.u.tr.DateInput(today.AddDays(n)) }
+			day := h.day
+			f, c := h.newGrantTyped("Жергиликтүү бюджетти ачык талкуулоо кампаниясы", "150 000", "31.02.2026", day(-60))
 			errOf := func(name string) string {
 				t.Helper()
 				fl, ok := f.fs.fields[name]
@@ -139,11 +159,6 @@ func TestGrantForms(t *testing.T) {
 				}
 				return len(list)
 			}
-			f.council.SetCode(c.Code)
-			test.Type(f.purpose, "Жергиликтүү бюджетти ачык талкуулоо кампаниясы")
-			test.Type(f.amount, "150 000")
-			test.Type(f.start, "31.02.2026")
-			test.Type(f.end, day(-60))
 			h.tap(h.T("grant.add_milestone"))
 			h.tap(h.T("grant.add_disbursement"))
 			m, x := f.mrows[0], f.drows[0]
@@ -272,18 +287,9 @@ func TestGrantDraftKeptAndOffered(t *testing.T) {
 	h := unlocked(t, "ru", 0, 0, 0)
 	ctx := context.Background()
 	today := h.u.sess.Records().Today()
+	// Not h.day: the days are read again after this window is closed.
 	day := func(n int) string { return h.u.tr.DateInput(today.AddDays(n)) }
-	c := h.firstCouncil()
-	h.enrollAs(domain.RoleCentral, "")
-	h.u.shell.push(newGrantsPage(h.u))
-	h.drain()
-	h.tap(h.T("grant.new"))
-	f := h.u.shell.top().(*grantForm)
-	f.council.SetCode(c.Code)
-	test.Type(f.purpose, "Ачык бюджет")
-	test.Type(f.amount, "150 000")
-	test.Type(f.start, day(-30))
-	test.Type(f.end, day(300))
+	f, c := h.newGrantTyped("Ачык бюджет", "150 000", day(-30), day(300))
 	h.tap(h.T("grant.add_milestone"))
 	h.tap(h.T("grant.add_milestone"))
 	h.tap(h.T("grant.add_disbursement"))
@@ -404,19 +410,8 @@ func TestGrantItemFaultsReadWell(t *testing.T) {
 	for _, lang := range []string{"ky", "ru", "en"} {
 		t.Run(lang, func(t *testing.T) {
 			h := unlocked(t, lang, 0, 0, 0)
-			today := h.u.sess.Records().Today()
-			day := func(n int) string { return h.u.tr.DateInput(today.AddDays(n)) }
-			c := h.firstCouncil()
-			h.enrollAs(domain.RoleCentral, "")
-			h.u.shell.push(newGrantsPage(h.u))
-			h.drain()
-			h.tap(h.T("grant.new"))
-			f := h.u.shell.top().(*grantForm)
-			f.council.SetCode(c.Code)
-			test.Type(f.purpose, "Ачык бюджет")
-			test.Type(f.amount, "100000")
-			test.Type(f.start, day(-30))
-			test.Type(f.end, day(30))
+			day := h.day
+			f, _ := h.newGrantTyped("Ачык бюджет", "100000", day(-30), day(30))
 			h.tap(h.T("grant.add_milestone"))
 			h.tap(h.T("grant.add_disbursement"))
 			h.tap(h.T("grant.add_disbursement"))

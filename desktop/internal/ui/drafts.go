@@ -160,6 +160,18 @@ func (u *UI) draftForm(dr *records.Draft) (form drafter, sec string, under []pag
 		}
 		return newEventForm(u, e), secEvents, nil, true
 	case domain.KindGrant:
+		if ms := dr.Inputs["report"]; ms != "" {
+			// A milestone's report, on the grant's page (grantDetail),
+			// by the council's laptop that may still write it.
+			g, err := u.sess.Records().Grant(ctx, dr.Record)
+			if err != nil || (g.Meta != nil && g.Meta.Deleted) || !u.mayReportMilestones(g.Council) {
+				return nil, "", nil, false
+			}
+			if _, err := g.FindMilestone(ms); err != nil {
+				return nil, "", nil, false
+			}
+			return newGrantDetail(u, g.ID), secHome, []page{newGrantsPage(u)}, true
+		}
 		// Grants are reached from the home screen's Grants page. A laptop
 		// no longer central staff's could not save it.
 		if !u.mayWriteGrants() {

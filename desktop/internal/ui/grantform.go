@@ -443,6 +443,10 @@ type reportForm struct {
 	fs        *fieldSet
 	on, note  *controls.Entry
 	box       *fyne.Container
+	// changes: something was typed since the form opened, so it is kept
+	// as a draft (the grant's page is the drafter) and leaving asks.
+	changes   bool
+	draftNote *widget.Label
 }
 
 func newReportForm(d *grantDetail, m domain.Milestone, r domain.MilestoneReport) *reportForm {
@@ -459,13 +463,21 @@ func newReportForm(d *grantDetail, m domain.Milestone, r domain.MilestoneReport)
 	f.note.SetMinRowsVisible(2)
 	f.note.SetPlaceHolder(u.T("grant.report_placeholder"))
 	f.note.SetText(r.Note)
+	touched := func(string) { f.changes = true }
+	f.on.OnChanged, f.note.OnChanged = touched, touched
+	f.draftNote = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	f.draftNote.Hide()
 	p := "reports/" + m.ID
 	save := u.primary(u.T("grant.report_save"), theme.ConfirmIcon(), f.save)
 	// The day's entry as wide as a day; its label and message the
 	// page's width.
 	day := container.NewHBox(container.NewGridWrap(fyne.NewSize(170, f.on.MinSize().Height), f.on))
+	cancel := u.button(u.T("action.cancel"), theme.CancelIcon(), func() {
+		u.dropDraft() // given up: nothing to offer at the next start
+		d.closeReport()
+	})
 	f.box = container.NewVBox(f.fs.top, f.fs.add(p+".met_on", "field.met_on", day).box, f.fs.add(p+".note", "grant.report_note", f.note).box,
-		container.NewHBox(save, u.button(u.T("action.cancel"), theme.CancelIcon(), func() { d.closeReport() })))
+		container.NewHBox(save, cancel, f.draftNote))
 	return f
 }
 
@@ -486,5 +498,6 @@ func (f *reportForm) save() {
 		f.fs.show(err)
 		return
 	}
+	u.dropDraft()
 	f.d.closeReport()
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -230,6 +231,50 @@ func (d *grantDetail) load() {
 func (d *grantDetail) openReport(m domain.Milestone, r domain.MilestoneReport) {
 	d.reporting = newReportForm(d, m, r)
 	d.load()
+}
+
+// The report's form keeps a draft like the record forms (drafts.go): the
+// grant's page is the drafter while the form is open, as the form lives
+// on it. The draft is of the grant (KindGrant, its id) with the
+// milestone's id as input "report", which tells it from the grant
+// form's draft (draftForm).
+
+func (d *grantDetail) dirty() bool { return d.reporting != nil && d.reporting.changes }
+
+func (d *grantDetail) draft() records.Draft {
+	r := d.reporting
+	in := map[string]string{"report": r.milestone, "met_on": r.on.Text, "note": r.note.Text}
+	return records.Draft{Kind: domain.KindGrant, Record: d.id, Inputs: in}
+}
+
+// restore opens the report's form of the draft's milestone with what was
+// typed (draftForm checked the milestone is there).
+func (d *grantDetail) restore(in map[string]string) {
+	m, err := d.g.FindMilestone(in["report"])
+	if err != nil {
+		return
+	}
+	r, _ := d.g.Report(m.ID)
+	d.reporting = newReportForm(d, m, r)
+	d.reporting.on.SetText(in["met_on"])
+	d.reporting.note.SetText(in["note"])
+	d.reporting.changes = true // unsaved, whatever it holds
+	d.load()
+}
+
+// draftSaved shows, beside the report's Save, when it was last kept.
+func (d *grantDetail) draftSaved(at time.Time) {
+	if d.reporting != nil {
+		d.reporting.draftNote.SetText(d.u.T("draft.saved", "time", at))
+		d.reporting.draftNote.Show()
+	}
+}
+
+// save saves the report (closing the window asks: save, or not).
+func (d *grantDetail) save() {
+	if d.reporting != nil {
+		d.reporting.save()
+	}
 }
 
 // closeReport closes the report's form (saved or cancelled).

@@ -402,6 +402,101 @@ func TestGrantDraftKeptAndOffered(t *testing.T) {
 	}
 }
 
+// TestGrantReportDraftKept: what a council's secretary types into a
+// milestone's report (the day and what was done) is kept as a draft as
+// they type, like a record's form; leaving the grant's page asks first;
+// the next unlock offers the draft, continuing opens the report's form
+// on the grant's page (over the Grants page) with what was typed, and
+// saving reports the milestone and drops the draft. Cancel drops it too.
+func TestGrantReportDraftKept(t *testing.T) {
+	h := unlocked(t, "ky", 0, 0, 0)
+	ctx := context.Background()
+	svc := h.u.sess.Records()
+	today := svc.Today()
+	c := h.firstCouncil()
+	g, err := svc.SaveGrant(ctx, domain.Grant{Council: c.Code, Purpose: "Ачык бюджет", Amount: 150000, StartOn: today.AddDays(-90), EndOn: today.AddDays(90),
+		Milestones: []domain.Milestone{{Title: "Ачык угуу өткөрүлдү", Due: today.AddDays(-10)}, {Title: "Жыйынтык отчет", Due: today.AddDays(90)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := g.MilestonesByDue()[0].ID
+	h.enrollAs(domain.RoleSecretary, c.Code)
+	h.u.shell.push(newGrantsPage(h.u))
+	h.u.shell.push(newGrantDetail(h.u, g.ID))
+	h.drain()
+	d := h.u.shell.top().(*grantDetail)
+	test.Tap(d.writes[first])
+	h.drain()
+	if d.dirty() {
+		t.Fatal("the report's form is unsaved input before anything is typed")
+	}
+	d.reporting.on.SetText(h.day(-2))
+	test.Type(d.reporting.note, "42 киши катышты, 3 сунуш кабыл алынды")
+	h.waitFor("the draft", func() bool {
+		dr, err := svc.Draft(ctx)
+		return err == nil && dr != nil && dr.Kind == domain.KindGrant && dr.Record == g.ID && dr.Inputs["report"] == first &&
+			dr.Inputs["note"] == "42 киши катышты, 3 сунуш кабыл алынды" && dr.Inputs["met_on"] == h.day(-2)
+	})
+	h.mustShow(h.T("draft.saved", "time", h.u.cfg.Now()))
+	h.u.shell.pop()
+	h.drain()
+	if h.u.shell.top() != page(d) {
+		t.Fatal("the grant's page left with an unsaved report, without asking")
+	}
+	if o, ok := h.win.Canvas().Overlays().Top().(*widget.PopUp); !ok || o == nil {
+		t.Fatalf("no question before leaving: %T", h.win.Canvas().Overlays().Top())
+	}
+	h.win.Canvas().Overlays().Remove(h.win.Canvas().Overlays().Top())
+	dir := h.dir
+	h.u.Close()
+
+	h2 := newHarness(t, dir, "ky", false)
+	h2.u.UnlockWith(testPass)
+	h2.waitFor("the offer", func() bool { return h2.shows(h2.T("draft.found_title")) })
+	h2.tap(h2.T("draft.continue"))
+	svc2 := h2.u.sess.Records()
+	d2, ok := h2.u.shell.top().(*grantDetail)
+	if !ok || d2.id != g.ID {
+		t.Fatalf("continuing opened %T", h2.u.shell.top())
+	}
+	if n := len(h2.u.shell.stack); n < 2 {
+		t.Fatalf("the grant's page opened alone (%d pages): Back leads nowhere", n)
+	} else if _, ok := h2.u.shell.stack[n-2].(*grantsPage); !ok {
+		t.Fatalf("under the grant's page: %T, want the Grants page", h2.u.shell.stack[n-2])
+	}
+	rf := d2.reporting
+	if rf == nil || rf.milestone != first || rf.on.Text != h2.day(-2) || rf.note.Text != "42 киши катышты, 3 сунуш кабыл алынды" || !d2.dirty() {
+		t.Fatalf("the report after continuing: %+v", rf)
+	}
+	h2.tap(h2.T("grant.report_save"))
+	h2.waitFor("the milestone met", func() bool { return h2.shows(h2.T("grant.met_on", "date", today.AddDays(-2))) })
+	if got, err := svc2.Grant(ctx, g.ID); err != nil || !got.MilestoneMet(first) {
+		t.Fatalf("the report continued is saved: %v", err)
+	} else if r, _ := got.Report(first); r.Note != "42 киши катышты, 3 сунуш кабыл алынды" {
+		t.Fatalf("the report: %+v", r)
+	}
+	if dr, err := svc2.Draft(ctx); err != nil || dr != nil {
+		t.Fatalf("the draft outlived the save: %+v %v", dr, err)
+	}
+
+	// Typed, then given up with Cancel: no draft left.
+	second := g.MilestonesByDue()[1].ID
+	test.Tap(d2.writes[second])
+	h2.drain()
+	test.Type(d2.reporting.note, "Даярдалууда")
+	h2.u.keepDraft()
+	if dr, err := svc2.Draft(ctx); err != nil || dr == nil || dr.Inputs["report"] != second {
+		t.Fatalf("the second report's draft: %+v %v", dr, err)
+	}
+	h2.tap(h2.T("action.cancel"))
+	if d2.reporting != nil {
+		t.Fatal("Cancel left the report's form open")
+	}
+	if dr, err := svc2.Draft(ctx); err != nil || dr != nil {
+		t.Fatalf("the draft outlived Cancel: %+v %v", dr, err)
+	}
+}
+
 // TestGrantItemFaultsReadWell: a milestone's or a payment's fault is shown
 // in its row after the name of the control at fault ("Due: "), in each
 // language; the words after it do not name that control again ("Срок:

@@ -94,15 +94,7 @@ type pdfReport struct {
 
 func (d *pdfReport) typeset(total int) (*fpdf.Fpdf, error) {
 	tr := d.words.Tr
-	pdf := fpdf.New("P", "mm", "A4", "")
-	d.pdf, d.orientation = pdf, "P"
-	pdf.AddUTF8FontFromBytes(pdfFont, "", assets.FontRegular)
-	pdf.AddUTF8FontFromBytes(pdfFont, "B", assets.FontBold)
-	pdf.SetMargins(pdfMargin, pdfMargin, pdfMargin)
-	pdf.SetAutoPageBreak(true, pdfBottom)
-	pdf.SetCellMargin(1.2)
-	pageW, pageH := pdf.GetPageSize()
-	d.width, d.bottom = pageW-2*pdfMargin, pageH-pdfBottom
+	pdf := d.begin()
 	head := d.r.Heading(d.words, programmeName(tr.Lang))
 	pdf.SetTitle(head.Title, true)
 	pdf.SetCreator("Kenesh", false)
@@ -183,6 +175,21 @@ type chartImage struct {
 }
 
 // ensure starts a new page unless h millimetres fit on this one.
+// begin makes the document: A4 portrait, the fonts, margins and the
+// cells' own margin.
+func (d *pdfReport) begin() *fpdf.Fpdf {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	d.pdf, d.orientation = pdf, "P"
+	pdf.AddUTF8FontFromBytes(pdfFont, "", assets.FontRegular)
+	pdf.AddUTF8FontFromBytes(pdfFont, "B", assets.FontBold)
+	pdf.SetMargins(pdfMargin, pdfMargin, pdfMargin)
+	pdf.SetAutoPageBreak(true, pdfBottom)
+	pdf.SetCellMargin(1.2)
+	pageW, pageH := pdf.GetPageSize()
+	d.width, d.bottom = pageW-2*pdfMargin, pageH-pdfBottom
+	return pdf
+}
+
 func (d *pdfReport) ensure(h float64) {
 	if d.pdf.GetY()+h > d.bottom {
 		d.pdf.AddPageFormat(d.orientation, d.pdf.GetPageSizeStr("A4"))
@@ -239,7 +246,10 @@ func (d *pdfReport) table(s *reports.Section, share float64) {
 	pdf.SetFont(pdfFont, "B", headSize)
 	headH := pdfLineH
 	for _, c := range s.Columns {
-		headH = max(headH, float64(len(pdf.SplitText(pdfText(c), cw-2)))*3.6+1)
+		// Split at the width the head's MultiCell has: SplitText takes
+		// off the cells' margins itself, as MultiCell does (taking 2 mm
+		// more off counted a head of one line as two).
+		headH = max(headH, float64(len(pdf.SplitText(pdfText(c), cw)))*3.6+1)
 	}
 	d.ensure(7 + headH + 2*pdfLineH)
 	pdf.Ln(2)
@@ -260,7 +270,9 @@ func (d *pdfReport) table(s *reports.Section, share float64) {
 		if row.Total {
 			pdf.SetFont(pdfFont, "B", size)
 		}
-		labels := pdf.SplitText(pdfText(row.Label), lw-2)
+		// As wide as the label's MultiCell (see the heads): a label
+		// drawn on one line made a row of two, a gap under it.
+		labels := pdf.SplitText(pdfText(row.Label), lw)
 		h := float64(max(1, len(labels)))*(pdfLineH-0.8) + 0.8
 		d.ensure(h)
 		y := pdf.GetY()

@@ -190,10 +190,14 @@ func (d *pdfReport) begin() *fpdf.Fpdf {
 	return pdf
 }
 
-func (d *pdfReport) ensure(h float64) {
+// ensure starts a new page unless h fits on this one, and says whether
+// it did.
+func (d *pdfReport) ensure(h float64) bool {
 	if d.pdf.GetY()+h > d.bottom {
 		d.pdf.AddPageFormat(d.orientation, d.pdf.GetPageSizeStr("A4"))
+		return true
 	}
+	return false
 }
 
 // pairs prints labels and values in two columns.
@@ -255,26 +259,38 @@ func (d *pdfReport) table(s *reports.Section, share float64) {
 	pdf.Ln(2)
 	pdf.SetFont(pdfFont, "B", 11)
 	pdf.MultiCell(0, 6, pdfText(s.Title), "", "L", false)
-	y := pdf.GetY()
-	pdf.SetFillColor(232, 238, 244)
 	pdf.SetDrawColor(190, 190, 190)
-	pdf.Rect(pdfMargin, y, lw+cw*float64(len(s.Columns)), headH, "F")
-	pdf.SetFont(pdfFont, "B", headSize)
-	for i, c := range s.Columns {
-		pdf.SetXY(pdfMargin+lw+cw*float64(i), y+0.5)
-		pdf.MultiCell(cw, 3.6, pdfText(c), "", "R", false)
-	}
-	pdf.SetY(y + headH)
-	for _, row := range s.Rows {
-		pdf.SetFont(pdfFont, "", size)
-		if row.Total {
-			pdf.SetFont(pdfFont, "B", size)
+	heads := func() {
+		y := pdf.GetY()
+		pdf.SetFillColor(232, 238, 244)
+		pdf.Rect(pdfMargin, y, lw+cw*float64(len(s.Columns)), headH, "F")
+		pdf.SetFont(pdfFont, "B", headSize)
+		for i, c := range s.Columns {
+			pdf.SetXY(pdfMargin+lw+cw*float64(i), y+0.5)
+			pdf.MultiCell(cw, 3.6, pdfText(c), "", "R", false)
 		}
+		pdf.SetY(y + headH)
+	}
+	heads()
+	for _, row := range s.Rows {
+		font := func() {
+			pdf.SetFont(pdfFont, "", size)
+			if row.Total {
+				pdf.SetFont(pdfFont, "B", size)
+			}
+		}
+		font()
 		// As wide as the label's MultiCell (see the heads): a label
 		// drawn on one line made a row of two, a gap under it.
 		labels := pdf.SplitText(pdfText(row.Label), lw)
 		h := float64(max(1, len(labels)))*(pdfLineH-0.8) + 0.8
-		d.ensure(h)
+		if d.ensure(h) {
+			// The rows go on on a new page under the heads again:
+			// numbers without them are not read (a council's row alone
+			// at the top of a page read as nothing's).
+			heads()
+			font()
+		}
 		y := pdf.GetY()
 		pdf.SetXY(pdfMargin, y)
 		pdf.MultiCell(lw, pdfLineH-0.8, pdfText(row.Label), "", "L", false)

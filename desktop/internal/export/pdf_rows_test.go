@@ -1,6 +1,12 @@
 package export
 
 import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -51,5 +57,43 @@ func TestPDFRowAsTallAsItsLabel(t *testing.T) {
 	}
 	if got := height("Ат-Башы", head); got != short {
 		t.Errorf("a head drawn on one line (%q) makes a table %.1f mm tall, want %.1f", head, got, short)
+	}
+}
+
+// A table longer than a page goes on on the next under its heads again
+// (read back with poppler's pdftotext, page by page): the rows there are
+// not numbers under nothing.
+func TestPDFTableHeadsOnEveryPage(t *testing.T) {
+	d := &pdfReport{orientation: "P"}
+	pdf := d.begin()
+	pdf.AddPage()
+	var rows []reports.Row
+	for i := range 120 {
+		rows = append(rows, reports.Row{Label: fmt.Sprintf("Кеңеш %d", i+1), Cells: []reports.Cell{{Text: "7"}, {Text: "12"}}})
+	}
+	d.table(&reports.Section{Title: "Кеңештер боюнча", Columns: []string{"Иш-чаралар", "Кайрылуулар"}, Rows: rows}, 0)
+	if pdf.PageCount() < 3 {
+		t.Fatalf("120 rows on %d pages: the test wants a table over three", pdf.PageCount())
+	}
+	var buf bytes.Buffer
+	if err := pdf.Output(&buf); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "table.pdf")
+	if err := os.WriteFile(in, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tool, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Fatalf("pdftotext not found: install poppler-utils (.ci/ensure-deps does): %v", err)
+	}
+	for p := 1; p <= pdf.PageCount(); p++ {
+		out, err := exec.Command(tool, "-enc", "UTF-8", "-f", strconv.Itoa(p), "-l", strconv.Itoa(p), in, "-").CombinedOutput()
+		if err != nil {
+			t.Fatalf("pdftotext: %v\n%s", err, out)
+		}
+		if text := string(out); !strings.Contains(text, "Иш-чаралар") || !strings.Contains(text, "Кайрылуулар") {
+			t.Errorf("page %d has no heads:\n%s", p, text)
+		}
 	}
 }

@@ -174,7 +174,6 @@ type chartImage struct {
 	png   []byte
 }
 
-// ensure starts a new page unless h millimetres fit on this one.
 // begin makes the document: A4 portrait, the fonts, margins and the
 // cells' own margin.
 func (d *pdfReport) begin() *fpdf.Fpdf {

@@ -48,19 +48,7 @@ func TestPageOutMaps(t *testing.T) {
 	dir, other := t.TempDir(), t.TempDir()
 	const size = 16 << 20
 	mapFile := func(path string) []byte {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if err := f.Truncate(size); err != nil {
-			t.Fatal(err)
-		}
-		b, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { unix.Munmap(b) })
+		b := mapShared(t, path, size)
 		for i := range b {
 			b[i] = byte(i % 251)
 		}
@@ -118,26 +106,14 @@ func TestPageOutMaps(t *testing.T) {
 
 // Pages written while a sweep runs, after its pass over the maps and
 // before it reads the resident size it leaves, count in that size; pageOut
-// still hands them back, by the sweeps that follow one that handed pages
-// back (a CI run under load failed TestPageOutMaps when a sweep following
-// writes was the last).
+// still hands them back, by the sweeps that follow one growth brought while
+// they leave Badger's files resident (a CI run under load failed
+// TestPageOutMaps when a sweep following writes was the last).
 func TestPageOutSweepsWhatASweepMissed(t *testing.T) {
 	dir := t.TempDir()
 	const size = 16 << 20
 	path := filepath.Join(dir, "000001.vlog")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := f.Truncate(size); err != nil {
-		t.Fatal(err)
-	}
-	m, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Munmap(m)
+	m := mapShared(t, path, size)
 	// The first two sweeps each miss half of the file, written (and
 	// synced) between their pass and their reading of the resident size.
 	// The first sweep comes at once (nothing swept yet); the second, which
@@ -176,20 +152,7 @@ func TestMappedBytes(t *testing.T) {
 	const size = 1 << 20
 	var maps [][]byte
 	for _, name := range []string{"000003.vlog", "000004.sst", "DISCARD"} {
-		f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_RDWR, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if err := f.Truncate(size); err != nil {
-			t.Fatal(err)
-		}
-		m, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer unix.Munmap(m)
-		maps = append(maps, m)
+		maps = append(maps, mapShared(t, filepath.Join(dir, name), size))
 	}
 	prefix := []byte(dir + "/")
 	if b, err := mappedBytes(prefix); err != nil || b != 0 {
@@ -207,6 +170,26 @@ func TestMappedBytes(t *testing.T) {
 	if b, err := mappedBytes([]byte(t.TempDir() + "/")); err != nil || b != 0 {
 		t.Fatalf("another directory: %d bytes, %v; want 0", b, err)
 	}
+}
+
+// mapShared maps size bytes of a new file at path, shared and writable,
+// until the test ends.
+func mapShared(t *testing.T, path string, size int) []byte {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(int64(size)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Munmap(b) })
+	return b
 }
 
 // residentKiB is the Rss of path's mappings in /proc/self/smaps.

@@ -197,12 +197,12 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 			if err != nil {
 				return err
 			}
-			w := &logTx{txn: x, head: head, acked: map[string]uint64{}, ops: items{b: (*buf)[:0]}, states: (*sbuf)[:0], cache: &s.states, tracked: &s.tracked, maxBatch: s.db.MaxBatchSize()}
+			w := &logTx{txn: x, head: head, acked: map[string]uint64{}, ops: items{b: (*buf)[:0]}, states: (*sbuf)[:0], cache: &s.states, tracked: &s.tracked}
 			last = w
 			defer func() { *buf, *sbuf = w.ops.b, w.states }() // grown: kept for the next group
 			ran := 0
 			for i, r := range run {
-				if ran > 0 && x.size+w.stateBytes+int64(len(w.ops.b)) >= s.db.MaxBatchSize()/2 {
+				if ran > 0 && (x.size+int64(len(w.ops.b)) >= s.db.MaxBatchSize()/2 || w.stateBytes >= s.states.groupKept/2) {
 					// The rest wait for the next group rather than
 					// risk finding the transaction full, which runs
 					// the group's functions again. The operations'

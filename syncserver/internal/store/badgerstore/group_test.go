@@ -393,3 +393,52 @@ func TestGroupsUnderLoad(t *testing.T) {
 		t.Fatalf("the log: %v, %d entries", err, want-1)
 	}
 }
+
+// The states a function puts and the store keeps for a later window
+// (created alone) count against a bound of their own, not against what
+// the Badger transaction holds: a function whose kept states and written
+// states each fit their bound commits, although together they are more
+// than the transaction takes (a spread backlog's change sets were refused
+// as too big by smaller memtables when they counted together).
+func TestKeptStatesBoundApart(t *testing.T) {
+	ctx := context.Background()
+	st := openGroupStore(t) // Options.Small: a transaction ~1.2 MiB, kept states 1.2 MiB
+	big := strings.Repeat("x", 100<<10)
+	var kept, written []string
+	fn := func(w store.LogTx) error {
+		seq := uint64(0)
+		for range 8 {
+			id := domain.NewID()
+			written = append(written, id)
+			var s changeset.State
+			seq++
+			s.Apply(groupOp("K", seq, id, big))
+			seq++
+			up := groupOp("K", seq, id, big+"y")
+			up.Action = changeset.ActionUpdate
+			s.Apply(up) // created and changed: written with the transaction
+			if err := w.PutState(&s); err != nil {
+				return err
+			}
+		}
+		for range 8 {
+			id := domain.NewID()
+			kept = append(kept, id)
+			seq++
+			var s changeset.State
+			s.Apply(groupOp("K", seq, id, big)) // created alone: kept
+			if err := w.PutState(&s); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if results := appendTogether(t, st, nil, fn); results[0] != nil {
+		t.Fatalf("8 kept and 8 written states of 100 KiB: %v", results[0])
+	}
+	for _, id := range append(kept, written...) {
+		if _, err := st.State(ctx, "appeal", id); err != nil {
+			t.Fatalf("state %s: %v", id, err)
+		}
+	}
+}

@@ -70,10 +70,11 @@ type logTx struct {
 	cache     *stateCache
 	statePuts []statePut
 	put       map[string][]byte // the last encoding put of each key of statePuts
-	// stateBytes are the bytes of statePuts' keys and encodings; maxBatch
-	// is what a Badger transaction holds (0: no bound).
-	stateBytes, maxBatch int64
-	found                map[string]bool
+	// stateBytes are the bytes of the keys and encodings of the states
+	// put that are not written to Badger with this transaction (kept in
+	// the cache, written later): bounded by maxKeptStates.
+	stateBytes int64
+	found      map[string]bool
 
 	// tracked tells the appeals no tracking names (tracked.go); nil:
 	// every appeal may have some.
@@ -304,16 +305,27 @@ func (w *logTx) PutState(st *changeset.State) error {
 	// record written with its operation was read back from Badger by its
 	// next operation, and written to Badger's log and memtable once more
 	// than needed: BENCHMARKS.md, issue 15, spread7.) It counts against
-	// the group's bound like what the group writes to Badger (group.go),
-	// and a function that puts more than a transaction holds is refused
-	// as if Badger had refused it: what a group holds in memory stays
-	// bounded.
+	// a bound of its own (maxKeptStates; group.go), and a function that
+	// puts more than it is refused as if Badger had refused it: what a
+	// group holds in memory stays bounded. Not against Badger's: they
+	// are not in its transaction, and counting them there made a spread
+	// backlog's change sets too big for a transaction of a smaller
+	// memtable (BENCHMARKS.md, mem6).
 	w.stateBytes += int64(len(key) + len(b))
-	if w.maxBatch > 0 && w.size+w.stateBytes >= w.maxBatch {
+	if w.stateBytes >= w.cache.groupKept {
 		return fmt.Errorf("%w: states of %d bytes", store.ErrTxnTooBig, w.stateBytes)
 	}
 	return nil
 }
+
+// maxKeptStates bounds the encodings of the states one group puts and
+// keeps for a later window (PutState): what a Badger transaction held at
+// the 32 MiB memtables of before (15% of one). Options.Small's is what its
+// transaction holds (tests fill a group with it).
+const (
+	maxKeptStates   = 4800 << 10
+	smallKeptStates = 1200 << 10
+)
 
 // createdAlone says whether st holds its record's creation alone, as far
 // as its clocks tell: nothing merged into it after its create operation.

@@ -79,6 +79,9 @@ type stateCache struct {
 	// rewritten or written since is passed over.
 	created    []createdPut
 	createdAge uint64 // maxCreatedAge; tests set less
+	// groupKept bounds the encodings of the states one group of Appends
+	// puts and keeps here for a later window (maxKeptStates; log.go).
+	groupKept int64
 
 	hits, misses atomic.Int64 // for tests and benchmarks
 }

@@ -133,9 +133,9 @@ func open(ctx context.Context, dataDir string, o Options, restoring bool) (*Stor
 		return nil, fmt.Errorf("open store: %w", classify(err))
 	}
 	s := &Store{dir: path, minFree: o.MinFree, logger: o.Logger}
-	s.states.limit, s.states.createdAge = stateCacheBytes, maxCreatedAge
+	s.states.limit, s.states.createdAge, s.states.groupKept = stateCacheBytes, maxCreatedAge, maxKeptStates
 	if o.Small {
-		s.states.limit = smallStateCacheBytes
+		s.states.limit, s.states.groupKept = smallStateCacheBytes, smallKeptStates
 	}
 	if s.minFree == 0 {
 		s.minFree = DefaultMinFree
@@ -192,15 +192,22 @@ func open(ctx context.Context, dataDir string, o Options, restoring bool) (*Stor
 }
 
 // options are moderate: a server is not a 4 GB laptop, but it is often a
-// small VPS shared with a reverse proxy. 32 MiB memtables let one
-// transaction hold about 4.8 MiB (15% of a memtable): a push of
-// syncproto.MaxPushOps operations commits in one or two. Badger's memory
-// while it takes a large push is mostly its memtables and the buffers its
-// table builders pool; measured taking one laptop's 500,000 operations
-// (syncbench), smaller memtables and tables (16 MiB, 512 KiB) lowered the
-// peak from 1,081 to about 850 MiB but cost 10-30% more CPU, so they were
-// not kept (what did lower it, from 1,626 MiB, is GOGC=50, which
-// kenesh-syncserver serve sets). The block cache (64 MiB) and index cache
+// small VPS shared with a reverse proxy. Badger's memory while it takes a
+// large push is mostly its memtables and the buffers its table builders
+// pool (each grown to what it built, kept by Badger's allocator pool): a
+// flush's buffers grow with the memtable. 16 MiB memtables, with level 0
+// holding up to 10 tables before it is compacted (stalling writes at 30),
+// took the 100,000-record push's peak from 379-383 to 260-269 MiB at about
+// the same CPU: its flushes stay in level 0 until the push is over, and
+// no compaction runs during it (BENCHMARKS.md, issue 15, mem6 and the
+// twelfth idle measurement). A transaction holds 15% of a memtable
+// (2.4 MiB); the states a group keeps for a later window have a bound of
+// their own (maxKeptStates, log.go), or a spread backlog's change sets
+// would not fit one (+43% CPU when they counted against it). Earlier, on
+// one laptop's 500,000 operations, 16 MiB memtables with 512 KiB tables
+// had cost 10-30% more CPU (the tables' size, and level 0 compacted at
+// Badger's 5 tables); GOGC=50, which kenesh-syncserver serve sets, lowered
+// that peak from 1,626 MiB. The block cache (64 MiB) and index cache
 // (32 MiB) keep recent log pages and states hot for pulls, which read the
 // newest operations, without Badger's 256 MiB default. Two compactors
 // match two cores. Values from 64 KiB on go to the value log: the log's
@@ -214,7 +221,9 @@ func options(path string, o Options) badger.Options {
 	opts := badger.DefaultOptions(path).
 		// Every commit is fsynced before the laptop is told "acknowledged".
 		WithSyncWrites(true).
-		WithMemTableSize(32 << 20).
+		WithMemTableSize(16 << 20).
+		WithNumLevelZeroTables(10).
+		WithNumLevelZeroTablesStall(30).
 		WithNumMemtables(3).
 		WithBlockCacheSize(64 << 20).
 		WithIndexCacheSize(32 << 20).

@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"errors"
 	"net/http/httptrace"
 	"sync"
 	"time"
@@ -53,7 +54,11 @@ type flight struct {
 // is still in flight and returns: the sync's loop then goes on from what
 // was acknowledged, sends again what was not (the server ignores what it
 // already holds) and handles the error as it always has.
-func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *records.SyncState, sum *Summary, limOps, limBytes *int, progress func()) error {
+//
+// mostOps is the sync's bound on a change set's operations: a first answer
+// refusing a change set as too large (413, too_large) halves it, as the
+// sequential loop does, so that the loop does not send that many again.
+func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *records.SyncState, sum *Summary, limOps, limBytes, mostOps *int, progress func()) error {
 	var q []*flight
 	defer func() {
 		for _, f := range q {
@@ -100,6 +105,11 @@ func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *re
 		q = q[1:]
 		sum.Requests++
 		if f.err != nil {
+			var perr *syncproto.Error
+			if errors.As(f.err, &perr) && perr.Code == syncproto.CodeTooLarge && len(f.ops) > 1 {
+				*mostOps = min(*mostOps, len(f.ops)/2)
+				*limOps = min(*limOps, *mostOps)
+			}
 			return nil // the loop sends it again, and answers what it says
 		}
 		if err := checkAnswer(f.resp, f.req, s.svc.Seq()); err != nil {

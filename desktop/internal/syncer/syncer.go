@@ -315,7 +315,7 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 			if err := ap.wait(sum); err != nil {
 				return sum, err
 			}
-			err := s.pushPipelined(ctx, c, &st, sum, &limOps, &limBytes, func() {
+			err := s.pushPipelined(ctx, c, &st, sum, &limOps, &limBytes, &mostOps, func() {
 				if s.Progress == nil {
 					return
 				}

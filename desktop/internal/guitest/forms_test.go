@@ -110,3 +110,62 @@ func TestRealWindowJurorLaptopChecked(t *testing.T) {
 	a.waitFor("the juror's laptop refused", func(d uiprobe.Dump) bool { return shows(d, a.T("err.format.device")) })
 	a.screenshot("competition-juror-refused")
 }
+
+// TestRealWindowMilestoneReportDraft: a council secretary's report of a
+// grant's milestone (ux2's d330ea6 made it keep a draft; a widget test
+// drove it), in the real window, in Kyrgyz, with the mouse: the grant
+// synced from central staff, Write report clicked, the note typed, the app
+// killed (kill -9) before saving, the draft offered at the next start and
+// continued with the note back, saved, and read back with keneshctl.
+func TestRealWindowMilestoneReportDraft(t *testing.T) {
+	r := newRig(t)
+	srv := r.startServer()
+	srv.addCouncil()
+	central := r.newLaptop(srv, "central", "", "Бишкек, борбордук кеңсе")
+	sec := r.newLaptop(srv, "secretary", council, "Ат-Башы кеңешинин ноутбугу")
+	today := caldate.Of(time.Now().In(time.FixedZone("Asia/Bishkek", 6*3600)))
+	day := func(n int) string { return today.AddDays(n).String() }
+	purpose := "Жаштардын укуктары боюнча маалымат кампаниясы"
+	var g struct{ ID string }
+	if err := json.Unmarshal(central.ctlIn(fmt.Sprintf(`{"council": %q, "purpose": %q, "amount": 250000, "currency": "KGS", "start_on": %q, "end_on": %q,
+		"milestones": [{"title": "Ачык угуу өткөрүлдү", "due": %q}, {"title": "Жыйынтык отчет", "due": %q}]}`, council, purpose, day(-60), day(120), day(-5), day(100)),
+		"grant", "add"), &g); err != nil || g.ID == "" {
+		t.Fatalf("the grant: %+v %v", g, err)
+	}
+	central.ctl("sync")
+	sec.ctl("sync")
+
+	a := r.run(sec.data, "ky")
+	a.unlock()
+	a.clickButton(a.T("home.grants_all"))
+	a.waitFor("the Grants page", func(d uiprobe.Dump) bool { return shows(d, purpose) })
+	a.click("link", func(it uiprobe.Item) bool { return strings.Contains(it.Text, purpose) }, "the grant")
+	a.waitFor("the grant's page", func(d uiprobe.Dump) bool { return shows(d, a.T("grant.milestones")) })
+	a.clickAt("Write report of the first milestone", nthText("button", a.T("grant.write_report"), 0))
+	a.waitFor("the report's form", func(d uiprobe.Dump) bool { return shows(d, a.T("grant.report_save")) })
+	note := "42 киши катышты: үч сунуш кабыл алынды, ңөү"
+	a.typeAt("the report's note", on("entry", func(it uiprobe.Item) bool { return strings.HasSuffix(it.Name, ".note") }), note)
+	kept := strings.TrimSpace(strings.Split(a.T("draft.saved", "time", "\x00"), "\x00")[0])
+	a.waitFor("the draft kept", func(d uiprobe.Dump) bool { _, ok := find(d, "label", prefix(kept)); return ok })
+	a.screenshot("report-typed")
+	_ = a.cmd.Process.Kill()
+	<-a.exited
+
+	a = r.run(sec.data, "ky")
+	a.unlock()
+	a.waitFor("the draft offered", func(d uiprobe.Dump) bool { return shows(d, a.T("draft.found_title")) })
+	a.screenshot("report-draft-offered")
+	a.clickButton(a.T("draft.continue"))
+	a.waitFor("the report back", func(d uiprobe.Dump) bool { return shows(d, note) && shows(d, a.T("grant.report_save")) })
+	a.screenshot("report-continued")
+	a.clickButton(a.T("grant.report_save"))
+	a.waitFor("saved: the form gone, the report shown", func(d uiprobe.Dump) bool {
+		return !shows(d, a.T("grant.report_save")) && shows(d, note)
+	})
+	a.screenshot("report-saved")
+	a.key("ctrl+q")
+	a.waitExit("closing")
+	if out := string(sec.ctl("grant", "show", g.ID)); !strings.Contains(out, note) {
+		t.Fatalf("the report is not in keneshctl's grant show:\n%s", out)
+	}
+}

@@ -225,6 +225,30 @@ func run(t *testing.T, x *xserver, bin, data, lang, shots, home string) *app {
 	return a
 }
 
+// waitDraftKept waits for the form's note that its draft is kept, shown
+// whole beside Save (it once showed only "…").
+func (a *app) waitDraftKept() {
+	a.t.Helper()
+	kept := strings.TrimSpace(strings.Split(a.T("draft.saved", "time", "\x00"), "\x00")[0])
+	a.waitFor("the draft kept", func(d uiprobe.Dump) bool { it, ok := find(d, "label", prefix(kept)); return ok && !it.Cut })
+}
+
+// killAndContinueDraft kills a (kill -9: a power cut, a crash) once its
+// draft is kept, starts kenesh again on the same data in lang, unlocks it,
+// waits for the draft offered (screenshot shot) and clicks Continue. It
+// returns the new run, back in the form.
+func (r *rig) killAndContinueDraft(a *app, lang, shot string) *app {
+	r.t.Helper()
+	_ = a.cmd.Process.Kill()
+	<-a.exited
+	a = r.run(a.data, lang)
+	a.unlock()
+	a.waitFor("the draft offered", func(d uiprobe.Dump) bool { return shows(d, a.T("draft.found_title")) })
+	a.screenshot(shot)
+	a.clickButton(a.T("draft.continue"))
+	return a
+}
+
 // T is the app's text for a key, in its language.
 func (a *app) T(key string, args ...any) string { return a.tr.T(key, args...) }
 

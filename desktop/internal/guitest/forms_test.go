@@ -38,17 +38,9 @@ func TestRealWindowGrantDraft(t *testing.T) {
 	a.typeInto("grant.amount", "150 000")
 	a.typeInto("grant.start_on", day(1))
 	a.typeInto("grant.end_on", day(-30)) // before its start: a fault
-	kept := strings.TrimSpace(strings.Split(a.T("draft.saved", "time", "\x00"), "\x00")[0])
-	a.waitFor("the draft kept", func(d uiprobe.Dump) bool { it, ok := find(d, "label", prefix(kept)); return ok && !it.Cut })
+	a.waitDraftKept()
 	a.screenshot("grant-draft-typed")
-	_ = a.cmd.Process.Kill()
-	<-a.exited
-
-	a = r.run(central.data, "ky")
-	a.unlock()
-	a.waitFor("the draft offered", func(d uiprobe.Dump) bool { return shows(d, a.T("draft.found_title")) })
-	a.screenshot("grant-draft-offered")
-	a.clickButton(a.T("draft.continue"))
+	a = r.killAndContinueDraft(a, "ky", "grant-draft-offered")
 	a.waitFor("the draft back", func(d uiprobe.Dump) bool {
 		it, ok := find(d, "entry", named("grant.purpose"))
 		return ok && it.Text == purpose
@@ -119,19 +111,8 @@ func TestRealWindowJurorLaptopChecked(t *testing.T) {
 // continued with the note back, saved, and read back with keneshctl.
 func TestRealWindowMilestoneReportDraft(t *testing.T) {
 	r := newRig(t)
-	srv := r.startServer()
-	srv.addCouncil()
-	central := r.newLaptop(srv, "central", "", "Бишкек, борбордук кеңсе")
-	sec := r.newLaptop(srv, "secretary", council, "Ат-Башы кеңешинин ноутбугу")
-	today := caldate.Of(time.Now().In(time.FixedZone("Asia/Bishkek", 6*3600)))
-	day := func(n int) string { return today.AddDays(n).String() }
-	purpose := "Жаштардын укуктары боюнча маалымат кампаниясы"
-	var g struct{ ID string }
-	if err := json.Unmarshal(central.ctlIn(fmt.Sprintf(`{"council": %q, "purpose": %q, "amount": 250000, "currency": "KGS", "start_on": %q, "end_on": %q,
-		"milestones": [{"title": "Ачык угуу өткөрүлдү", "due": %q}, {"title": "Жыйынтык отчет", "due": %q}]}`, council, purpose, day(-60), day(120), day(-5), day(100)),
-		"grant", "add"), &g); err != nil || g.ID == "" {
-		t.Fatalf("the grant: %+v %v", g, err)
-	}
+	g := r.newCouncilGrant()
+	central, sec, purpose := g.central, g.sec, g.purpose
 	central.ctl("sync")
 	sec.ctl("sync")
 
@@ -145,17 +126,9 @@ func TestRealWindowMilestoneReportDraft(t *testing.T) {
 	a.waitFor("the report's form", func(d uiprobe.Dump) bool { return shows(d, a.T("grant.report_save")) })
 	note := "42 киши катышты: үч сунуш кабыл алынды, ңөү"
 	a.typeAt("the report's note", on("entry", func(it uiprobe.Item) bool { return strings.HasSuffix(it.Name, ".note") }), note)
-	kept := strings.TrimSpace(strings.Split(a.T("draft.saved", "time", "\x00"), "\x00")[0])
-	a.waitFor("the draft kept", func(d uiprobe.Dump) bool { _, ok := find(d, "label", prefix(kept)); return ok })
+	a.waitDraftKept()
 	a.screenshot("report-typed")
-	_ = a.cmd.Process.Kill()
-	<-a.exited
-
-	a = r.run(sec.data, "ky")
-	a.unlock()
-	a.waitFor("the draft offered", func(d uiprobe.Dump) bool { return shows(d, a.T("draft.found_title")) })
-	a.screenshot("report-draft-offered")
-	a.clickButton(a.T("draft.continue"))
+	a = r.killAndContinueDraft(a, "ky", "report-draft-offered")
 	a.waitFor("the report back", func(d uiprobe.Dump) bool { return shows(d, note) && shows(d, a.T("grant.report_save")) })
 	a.screenshot("report-continued")
 	a.clickButton(a.T("grant.report_save"))
@@ -165,7 +138,7 @@ func TestRealWindowMilestoneReportDraft(t *testing.T) {
 	a.screenshot("report-saved")
 	a.key("ctrl+q")
 	a.waitExit("closing")
-	if out := string(sec.ctl("grant", "show", g.ID)); !strings.Contains(out, note) {
+	if out := string(sec.ctl("grant", "show", g.id)); !strings.Contains(out, note) {
 		t.Fatalf("the report is not in keneshctl's grant show:\n%s", out)
 	}
 }

@@ -27,21 +27,8 @@ import (
 // and, after both syncs, on central staff's.
 func TestRealWindowProgramme(t *testing.T) {
 	r := newRig(t)
-	srv := r.startServer()
-	srv.addCouncil()
-	central := r.newLaptop(srv, "central", "", "Бишкек, борбордук кеңсе")
-	sec := r.newLaptop(srv, "secretary", council, "Ат-Башы кеңешинин ноутбугу")
-
-	today := caldate.Of(time.Now().In(time.FixedZone("Asia/Bishkek", 6*3600)))
-	day := func(n int) string { return today.AddDays(n).String() }
-	purpose := "Жаштардын укуктары боюнча маалымат кампаниясы"
-	late, later := "Ачык угуу өткөрүлдү", "Жыйынтык отчет"
-	var g struct{ ID string }
-	if err := json.Unmarshal(central.ctlIn(fmt.Sprintf(`{"council": %q, "purpose": %q, "amount": 250000, "currency": "KGS", "start_on": %q, "end_on": %q,
-		"milestones": [{"title": %q, "due": %q}, {"title": %q, "due": %q}]}`, council, purpose, day(-60), day(120), late, day(-5), later, day(100)),
-		"grant", "add"), &g); err != nil || g.ID == "" {
-		t.Fatalf("the grant: %+v %v", g, err)
-	}
+	g := r.newCouncilGrant()
+	central, sec, purpose, late := g.central, g.sec, g.purpose, g.late
 	central.ctl("form", "publish", filepath.Join("..", "..", "..", "shared", "xlsform", "testdata", "council_needs.xlsx"))
 	central.ctl("sync")
 	sec.ctl("sync")
@@ -136,7 +123,7 @@ func TestRealWindowProgramme(t *testing.T) {
 			Met   bool
 		}
 	}
-	if err := json.Unmarshal(central.ctl("grant", "show", g.ID), &got); err != nil || len(got.Milestones) != 2 {
+	if err := json.Unmarshal(central.ctl("grant", "show", g.id), &got); err != nil || len(got.Milestones) != 2 {
 		t.Fatalf("the grant on central staff's laptop: %+v %v", got, err)
 	}
 	for _, m := range got.Milestones {
@@ -154,6 +141,39 @@ func TestRealWindowProgramme(t *testing.T) {
 			t.Fatalf("the response lacks %s:\n%s", want, answers)
 		}
 	}
+}
+
+// councilGrant is central staff and a council's secretary enrolled on one
+// server, and a grant central staff made for the council (not yet synced):
+// its first milestone (late) was due five days ago, its second (later) is
+// due in 100 days.
+type councilGrant struct {
+	central, sec laptop
+	id, purpose  string
+	late, later  string
+}
+
+func (r *rig) newCouncilGrant() councilGrant {
+	r.t.Helper()
+	srv := r.startServer()
+	srv.addCouncil()
+	g := councilGrant{
+		central: r.newLaptop(srv, "central", "", "Бишкек, борбордук кеңсе"),
+		sec:     r.newLaptop(srv, "secretary", council, "Ат-Башы кеңешинин ноутбугу"),
+		purpose: "Жаштардын укуктары боюнча маалымат кампаниясы",
+		late:    "Ачык угуу өткөрүлдү",
+		later:   "Жыйынтык отчет",
+	}
+	today := caldate.Of(time.Now().In(time.FixedZone("Asia/Bishkek", 6*3600)))
+	day := func(n int) string { return today.AddDays(n).String() }
+	var made struct{ ID string }
+	if err := json.Unmarshal(g.central.ctlIn(fmt.Sprintf(`{"council": %q, "purpose": %q, "amount": 250000, "currency": "KGS", "start_on": %q, "end_on": %q,
+		"milestones": [{"title": %q, "due": %q}, {"title": %q, "due": %q}]}`, council, g.purpose, day(-60), day(120), g.late, day(-5), g.later, day(100)),
+		"grant", "add"), &made); err != nil || made.ID == "" {
+		r.t.Fatalf("the grant: %+v %v", made, err)
+	}
+	g.id = made.ID
+	return g
 }
 
 // count is how many items of kind show text exactly.

@@ -141,18 +141,9 @@ func TestRealWindow(t *testing.T) {
 	a.waitFor("the appeal form", func(d uiprobe.Dump) bool { return d.Title == a.T("appeal.new_title") })
 	draft := "Жер тилкеси тартылып алынды"
 	a.typeInto("appeal.summary", draft)
-	kept := strings.TrimSpace(strings.Split(a.T("draft.saved", "time", "\x00"), "\x00")[0])
-	// The note says so whole, beside Save (it once showed only "…").
-	a.waitFor("the draft kept", func(d uiprobe.Dump) bool { it, ok := find(d, "label", prefix(kept)); return ok && !it.Cut })
+	a.waitDraftKept()
 	a.screenshot("draft-kept")
-	_ = a.cmd.Process.Kill()
-	<-a.exited
-
-	a = r.run(data, "ru")
-	a.unlock()
-	a.waitFor("the draft offered", func(d uiprobe.Dump) bool { return shows(d, a.T("draft.found_title")) })
-	a.screenshot("draft-offered")
-	a.clickButton(a.T("draft.continue"))
+	a = r.killAndContinueDraft(a, "ru", "draft-offered")
 	a.waitFor("the draft back in the form", func(d uiprobe.Dump) bool {
 		it, ok := find(d, "entry", named("appeal.summary"))
 		return ok && it.Text == draft && d.Title == a.T("appeal.new_title")

@@ -228,6 +228,13 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 		t := lc.pc.Traffic()
 		up0, down0 = up0+t.Up, down0+t.Down
 	}
+	var stmts *pgStatements
+	if c.pgStatements {
+		var err error
+		if stmts, err = startPGStatements(ctx, srv.store[1]); err != nil {
+			return nil, err
+		}
+	}
 	load0, dirty0 := loadAvg(), dirtyBytes()
 	cpu0, db0, self0 := srv.cpu(), dbCPU(), cpuSeconds(os.Getpid())
 	out0 := e.around()
@@ -273,6 +280,11 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 	}
 	if deployment.pg != nil {
 		slog.Info("load", "clients", n, "server_cpu_s", cpu, "postgres_cpu_s", dbCPU()-db0, "processes", len(srv.procs))
+	}
+	if stmts != nil {
+		if err := stmts.report(ctx, n*c.rounds); err != nil {
+			return nil, err
+		}
 	}
 	peak, _, err := srv.memory()
 	if err != nil {

@@ -73,6 +73,9 @@ type config struct {
 	loadTrace string
 	postgres  bool
 	processes int
+	// pgStatements: the cluster loads pg_stat_statements and the load part
+	// logs what PostgreSQL ran during its timed syncs (pgstatements.go).
+	pgStatements bool
 }
 
 var allParts = []string{"push", "incr", "day", "load"}
@@ -100,6 +103,7 @@ func main() {
 	flag.StringVar(&c.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.BoolVar(&c.postgres, "postgres", false, "run the servers on PostgreSQL: a cluster of this run's own from Debian's binaries (initdb, pg_ctl), fsync and synchronous commit on")
 	flag.IntVar(&c.processes, "processes", 1, "server processes on the one database (with -postgres), behind a balancer that gives each connection to the next")
+	flag.BoolVar(&c.pgStatements, "pg-statements", false, "with -postgres: load pg_stat_statements and log the statements PostgreSQL ran during the load part's timed syncs, each with its calls and execution time a sync")
 	flag.StringVar(&c.loadTrace, "load-trace", "", "write each timed sync of the load part to this file, a line each (CSV: "+loadTraceHeader+"); with several -clients, one file for each, the count appended to the name")
 	verbose := flag.Bool("v", false, "debug logging")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (the clients) to this file")
@@ -107,7 +111,7 @@ func main() {
 	flag.StringVar(&c.pushProfile, "push-cpuprofile", "", "write a CPU profile of this process during the push part's Kenesh push (the pushing laptop's side, with what else runs in this process then) to this file; not with -cpuprofile or -pull-cpuprofile")
 	flag.StringVar(&c.pullMemory, "pull-memory", pullMemoryGo, "the collector's settings during the push part's first pull: "+pullMemoryGo+" (this process's: Go's defaults unless GOGC or GOMEMLIMIT say otherwise), "+pullMemoryApp+" (the desktop app's, app.LimitMemory, lifted for the bulk load as the app's syncer does, app.RelaxMemory) or "+pullMemoryLimited+" (the app's throughout, as before the app lifted them)")
 	flag.StringVar(&c.serverProfile, "server-cpuprofile", "", "write a CPU profile of the server of the push, incremental and day parts to this file")
-	flag.StringVar(&c.loadServerProfile, "load-server-cpuprofile", "", "write a CPU profile of the load part's server to this file (from its start: the clients' enrollment is in it too)")
+	flag.StringVar(&c.loadServerProfile, "load-server-cpuprofile", "", "write a CPU profile of the load part's server to this file (from its start: the clients' enrollment is in it too; with -processes, the second process's to this name with .1 appended, and so on)")
 	flag.Parse()
 
 	level := slog.LevelInfo
@@ -241,7 +245,11 @@ func run(ctx context.Context, c *config) (*results, error) {
 	}
 	if c.postgres {
 		slog.Info("starting PostgreSQL")
-		pg, err := pgtest.Start(pgtest.Options{Durable: true})
+		o := pgtest.Options{Durable: true}
+		if c.pgStatements {
+			o.Settings = map[string]string{"shared_preload_libraries": "'pg_stat_statements'"}
+		}
+		pg, err := pgtest.Start(o)
 		if err != nil {
 			return nil, err
 		}
@@ -249,6 +257,8 @@ func run(ctx context.Context, c *config) (*results, error) {
 		deployment.pg, deployment.processes = pg, c.processes
 	} else if c.processes != 1 {
 		return nil, errors.New("-processes: several server processes need -postgres (Badger is one process's)")
+	} else if c.pgStatements {
+		return nil, errors.New("-pg-statements needs -postgres")
 	}
 	if c.parts["incr"] && !c.parts["push"] {
 		c.parts["push"] = true // the incremental sync starts from the pushed records

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,6 +34,19 @@ func buildServer(ctx context.Context, root, dir string) (string, error) {
 		return "", fmt.Errorf("build kenesh-syncserver: %v\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// perProcess is a process's copy of its extra flags: the second process
+// and later write their CPU profile to the file named with ".1", ".2"...
+// appended, not over the first's.
+func perProcess(extra []string, i int) []string {
+	out := slices.Clone(extra)
+	for j := 0; j+1 < len(out) && i > 0; j++ {
+		if out[j] == "--cpuprofile" {
+			out[j+1] += fmt.Sprintf(".%d", i)
+		}
+	}
+	return out
 }
 
 // deployment is what the servers run on: the embedded store (Badger), or
@@ -101,7 +115,7 @@ func startServer(ctx context.Context, bin, dir string, extra ...string) (*server
 		// 100,000-record run under load).
 		args := append(append(append([]string{"serve"}, s.store...), files...), "--listen", addr, "--rate", "0", "--files-sweep-every", "0", "--log-level", "warn",
 			"--metrics-listen", maddr)
-		p.cmd = exec.Command(bin, append(args, extra...)...)
+		p.cmd = exec.Command(bin, append(args, perProcess(extra, i)...)...)
 		p.cmd.Stdout, p.cmd.Stderr = logf, logf
 		if err := p.cmd.Start(); err != nil {
 			logf.Close()
@@ -115,7 +129,6 @@ func startServer(ctx context.Context, bin, dir string, extra ...string) (*server
 			return nil, fmt.Errorf("kenesh-syncserver did not come up on %s: %w\n%s", addr, err, p.logTail())
 		}
 		slog.Debug("kenesh-syncserver up", "addr", addr, "pid", p.cmd.Process.Pid, "store", s.store)
-		extra = nil // only the first writes a CPU profile
 	}
 	s.addr = s.procs[0].addr
 	if len(s.procs) > 1 {

@@ -476,9 +476,10 @@ func (g *Ingester) apply(ctx context.Context, dev *store.Device, ops []changeset
 			}
 			var err error
 			if keyed {
-				// The store reads the change set's records with the
-				// others of its group of appends, at once (pgstore).
-				err = ka.AppendKeyed(ctx, recordKeys(ops[:limit]), fn)
+				// The store reads the change set's records and the
+				// device's acknowledgement with the others of its group
+				// of appends, at once (pgstore).
+				err = ka.AppendKeyed(ctx, dev.ID, recordKeys(ops[:limit]), fn)
 			} else if queues && turn != nil && limit == len(ops) {
 				last := &ops[limit-1]
 				err = qa.AppendQueued(ctx, fn, func() { turn.queued(last.Seq, last.HLC) })

@@ -23,13 +23,15 @@ type RecordKey struct{ Kind, ID string }
 
 // KeyedAppender is an optional extra of a Store, found by type assertion:
 // Append, told beforehand the records fn is about to read (a change set's,
-// which fn then asks a Prefetcher for), so that an engine whose reads are
-// round trips reads them for a whole group of appends at once, in the
-// round trip that takes the log (pgstore), rather than one round trip per
-// append while the log is held. The keys are a hint: fn may read others,
-// and what it reads is the same either way.
+// which fn then asks a Prefetcher for) and the device whose operations it
+// judges (whose acknowledgement it reads first, to check their sequence;
+// "": none), so that an engine whose reads are round trips reads them for
+// a whole group of appends at once, in the round trip that takes the log
+// (pgstore), rather than one round trip per append while the log is held.
+// The keys and the device are a hint: fn may read others, and what it
+// reads is the same either way.
 type KeyedAppender interface {
-	AppendKeyed(ctx context.Context, keys []RecordKey, fn func(LogTx) error) error
+	AppendKeyed(ctx context.Context, dev string, keys []RecordKey, fn func(LogTx) error) error
 }
 
 // EncodedAccepter is an optional extra of a LogTx, found by type

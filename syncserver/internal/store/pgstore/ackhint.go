@@ -10,6 +10,10 @@ package pgstore
 // syncing at once that was one round trip of the two each append made
 // under the lock. A hint that is never followed by an append costs a row
 // read; an append whose hint went to an earlier group reads as before.
+// (An append that names its device, AppendKeyed, as ingest's do, has it
+// read with the lock whether hinted or not: a laptop's next sync skips
+// that ReadLog, 56c0715, and so left no hint, and its append read its
+// acknowledgement alone under the lock.)
 //
 // A hint is taken by every group until an append of its device was
 // committed (or hintGroups groups took it): a laptop reads its

@@ -36,7 +36,7 @@ func TestManyNewStatesCopied(t *testing.T) {
 	for _, id := range ids {
 		keys = append(keys, store.RecordKey{Kind: "appeal", ID: id})
 	}
-	err := st.AppendKeyed(ctx, keys, func(w store.LogTx) error {
+	err := st.AppendKeyed(ctx, "", keys, func(w store.LogTx) error {
 		for i, id := range ids {
 			if err := w.PutState(mk(id, uint64(i+2))); err != nil {
 				return err

@@ -38,6 +38,7 @@ const groupTimeout = 10 * time.Minute
 // appendReq is an Append waiting to run.
 type appendReq struct {
 	ctx  context.Context
+	dev  string            // the device whose acknowledgement fn reads first (AppendKeyed; "": none)
 	keys []store.RecordKey // the records fn is about to read (AppendKeyed)
 	fn   func(store.LogTx) error
 	done chan error    // its result, once its group committed or it failed
@@ -49,21 +50,21 @@ type appendReq struct {
 // once that transaction committed fn's writes, or with fn's error and
 // nothing of fn written.
 func (s *Store) Append(ctx context.Context, fn func(store.LogTx) error) error {
-	return s.AppendKeyed(ctx, nil, fn)
+	return s.AppendKeyed(ctx, "", nil, fn)
 }
 
 var _ store.KeyedAppender = (*Store)(nil)
 var _ store.AppendGroupCounter = (*Store)(nil)
 
 // AppendKeyed implements store.KeyedAppender: Append, with the records
-// keys name read for the whole group in the round trip that takes the log
-// (with 64 appends waiting, one round trip under the lock instead of one
-// per append).
-func (s *Store) AppendKeyed(ctx context.Context, keys []store.RecordKey, fn func(store.LogTx) error) error {
+// keys name and device dev's acknowledgement read for the whole group in
+// the round trip that takes the log (with 64 appends waiting, one round
+// trip under the lock instead of one, or two, per append).
+func (s *Store) AppendKeyed(ctx context.Context, dev string, keys []store.RecordKey, fn func(store.LogTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	req := &appendReq{ctx: ctx, keys: keys, fn: fn, done: make(chan error, 1), lead: make(chan struct{}, 1)}
+	req := &appendReq{ctx: ctx, dev: dev, keys: keys, fn: fn, done: make(chan error, 1), lead: make(chan struct{}, 1)}
 	s.amu.Lock()
 	s.pending = append(s.pending, req)
 	if !s.leading {
@@ -142,10 +143,14 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 		w := newLogTx(ctx, tx)
 		w.ackReads = &s.ackReads
 		var keys []store.RecordKey
+		devs := s.takeHints()
 		for _, r := range group {
 			keys = append(keys, r.keys...)
+			if r.dev != "" {
+				devs = append(devs, r.dev)
+			}
 		}
-		if err := w.lock(s.takeHints(), keys); err != nil {
+		if err := w.lock(devs, keys); err != nil {
 			return err
 		}
 		wrote := false

@@ -199,7 +199,7 @@ func newLogTx(ctx context.Context, tx pgx.Tx) *logTx {
 
 // lock takes the log: the one row of log_state, until the commit. With
 // it, in the same round trip, it reads the acknowledgements of devices
-// (the store's hints): each statement of a READ COMMITTED transaction sees
+// (the store's hints and the group's own, AppendKeyed): each statement of a READ COMMITTED transaction sees
 // what was committed before it began, and this one begins once the lock
 // is held, so what it reads is as current as a read inside the append.
 // So are the records the group's appends named (keys, queuePrefetch).

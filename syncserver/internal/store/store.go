@@ -159,8 +159,9 @@ type LogTx interface {
 	// must return it. The store keeps its own copy of op.
 	Accept(op *changeset.Op, ix Index) (seq uint64, err error)
 	// Refuse records that operation (r.Device, r.Seq) was refused: its
-	// judgement, so that a resend is told again, and r for audit. r.Seq
-	// follows Acked(r.Device) as with Accept.
+	// judgement, so that a resend is told again, and r for audit, its Op
+	// as CutRefusedOp makes it (whole up to MaxRefusedOp bytes, else a
+	// bounded summary). r.Seq follows Acked(r.Device) as with Accept.
 	Refuse(r Refusal) error
 	// PutState writes a record's merged state, replacing the one kept;
 	// its Kind and ID name it (both valid syncproto names). Put each

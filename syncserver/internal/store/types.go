@@ -62,7 +62,8 @@ type Refusal struct {
 	Record  string
 	Code    string
 	Message string
-	// Op is the operation as it came (its wire JSON).
+	// Op is the operation as it came (its wire JSON); what a store keeps
+	// and reads back is CutRefusedOp's: whole up to MaxRefusedOp bytes.
 	Op json.RawMessage
 	At time.Time
 }

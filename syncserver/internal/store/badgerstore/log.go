@@ -247,7 +247,10 @@ func (w *logTx) Refuse(r store.Refusal) error {
 	if err := w.next(r.Device, r.Seq); err != nil {
 		return err
 	}
-	err := w.setJSON(refusedKey(r.Device, r.Seq), refusedRec{Op: r.Op, Code: r.Code, Message: r.Message, At: r.At})
+	// The operation is kept whole up to store.MaxRefusedOp, else as its
+	// summary: a long one went into the memtable whole (an attacker's
+	// refused flood filled one a request), and older servers read either.
+	err := w.setJSON(refusedKey(r.Device, r.Seq), refusedRec{Op: store.CutRefusedOp(r.Op), Code: r.Code, Message: r.Message, At: r.At})
 	if err != nil {
 		return err
 	}

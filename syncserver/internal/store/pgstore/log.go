@@ -353,7 +353,7 @@ func (w *logTx) Refuse(r store.Refusal) error {
 	if err := w.next(r.Device, r.Seq); err != nil {
 		return err
 	}
-	r.Op = bytes.Clone(r.Op)
+	r.Op = bytes.Clone(store.CutRefusedOp(r.Op)) // whole up to store.MaxRefusedOp, else its summary
 	w.journal(r.Device)
 	w.refused = append(w.refused, r)
 	w.acked[r.Device], w.ackedW[r.Device] = r.Seq, true

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -282,6 +283,37 @@ func testRefusals(t *testing.T, h *handle) {
 	}
 	if err := st.Refusals(ctx, domain.NewID(), func(store.Refusal) error { t.Error("another device's refusal"); return nil }); err != nil {
 		t.Fatal(err)
+	}
+
+	// An operation longer than store.MaxRefusedOp is kept as its summary
+	// (store.CutRefusedOp): its head, not the 64 KiB an attacker sent.
+	big := json.RawMessage(`{"dv":"` + dev + `","sq":4,"k":"appeal","r":"r4","a":"update","u":"` + strings.Repeat("u", 64<<10) + `","f":{}}`)
+	err = st.Append(ctx, func(w store.LogTx) error {
+		return w.Refuse(store.Refusal{Device: dev, Seq: 4, HLC: 11, Kind: "appeal", Record: "r4", Code: "invalid", Message: "no fields", Op: big, At: at})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	if err := st.Refusals(ctx, dev, func(r store.Refusal) error { got = append(got, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[2].Seq != 4 {
+		t.Fatalf("refusals: %+v", got)
+	}
+	r = got[2]
+	if want := store.CutRefusedOp(big); len(r.Op) > store.MaxRefusedOp || string(r.Op) != string(want) || r.Code != "invalid" || r.Record != "r4" {
+		t.Fatalf("a long operation's refusal read back: %d bytes, %+v; want its summary, %s", len(r.Op), r, want)
+	}
+	var head struct {
+		Kind   string `json:"k"`
+		Record string `json:"r"`
+		Cut    struct {
+			Bytes int `json:"bytes"`
+		} `json:"cut"`
+	}
+	if err := json.Unmarshal(r.Op, &head); err != nil || head.Kind != "appeal" || head.Record != "r4" || head.Cut.Bytes != len(big) {
+		t.Fatalf("a long operation's summary: %s (%v)", r.Op, err)
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/kenesh/kenesh/syncserver/internal/admin"
 	"github.com/kenesh/kenesh/syncserver/internal/auth"
 	"github.com/kenesh/kenesh/syncserver/internal/public"
+	"github.com/kenesh/kenesh/syncserver/internal/store"
 	"github.com/kenesh/kenesh/syncserver/internal/store/pgstore"
 )
 
@@ -162,6 +163,13 @@ func TestTwoProcessesOnePostgres(t *testing.T) {
 	d.h = b
 	if _, err := a.admin.Revoke(t.Context(), d.id); err != nil {
 		t.Fatal(err)
+	}
+	// (The other process keeps the devices of tokens it saw: it forgets
+	// them at the revocation's notification, within milliseconds.)
+	if c, ok := b.srv.st.(store.DirectoryCatcher); ok {
+		if err := c.CatchUpDirectory(t.Context()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	status, _, eb := d.rawSync(d.frame(&syncproto.SyncRequest{Proto: syncproto.Proto, Device: d.id, Pull: true}))
 	if status != http.StatusForbidden || eb.Code != syncproto.CodeRevoked {

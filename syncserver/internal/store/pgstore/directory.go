@@ -22,8 +22,11 @@ func (s *Store) View(ctx context.Context, fn func(store.DirTx) error) error {
 	return s.readOnly(ctx, func(tx pgx.Tx) error { return fn(&dirTx{ctx: ctx, tx: tx}) })
 }
 
-// Update implements store.Directory.
+// Update implements store.Directory. Once it is over, this process's
+// kept tokens are forgotten (tokencache.go): what it wrote is seen by the
+// next request here at once, not at its notification.
 func (s *Store) Update(ctx context.Context, fn func(store.DirTx) error) error {
+	defer s.tokens.forget()
 	return s.serializable(ctx, func(tx pgx.Tx) error { return fn(&dirTx{ctx: ctx, tx: tx}) })
 }
 
@@ -150,12 +153,20 @@ func (x *dirTx) Authored(id string) (bool, error) {
 	return ok, err
 }
 
-// DeviceByToken implements store.Directory: one query, on every request a
-// laptop makes, so a revocation made by any process is seen at once.
+// DeviceByToken implements store.Directory: kept in this process's memory
+// while it listens for the directory's writes (tokencache.go), else one
+// query. A revocation made through another process is seen within its
+// notification's delivery (CatchUpDirectory waits for it).
 func (s *Store) DeviceByToken(ctx context.Context, sum [32]byte) (*store.Device, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	s.startListening()
+	d, gen := s.tokens.get(sum, time.Now())
+	if d != nil {
+		return d, nil
+	}
+	s.tokenReads.Add(1)
 	d, err := scanDevice(s.pool.QueryRow(ctx, `SELECT `+deviceColumns+` FROM tokens t JOIN devices d ON d.id = t.device WHERE t.hash = $1`, sum[:]))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
@@ -163,6 +174,7 @@ func (s *Store) DeviceByToken(ctx context.Context, sum [32]byte) (*store.Device,
 	if err != nil {
 		return nil, fmt.Errorf("look up token: %w", err)
 	}
+	s.tokens.put(sum, gen, d)
 	return d, nil
 }
 

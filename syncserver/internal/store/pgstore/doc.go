@@ -77,7 +77,12 @@
 // projection's version are rows, read under the lock. What a process does
 // keep is which devices are about to append (ackhint.go), so that a group
 // reads their acknowledgements with the lock in one round trip rather than
-// one each inside it; the values are still read under the lock.
+// one each inside it; the values are still read under the lock. And it
+// keeps the devices its laptops' tokens name, only while it listens for
+// the notification every write of a device or a token sends
+// (tokencache.go): a revocation made through another process is seen
+// within the notification's delivery, and a process that lost its
+// listening connection asks the database again.
 //
 // # Transactions
 //

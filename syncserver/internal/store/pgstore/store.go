@@ -49,6 +49,18 @@ type Store struct {
 	pool  *pgxpool.Pool
 	log   *slog.Logger
 	where string
+	// connConfig is the pool's connections' configuration (the
+	// listener's connection is made from it).
+	connConfig *pgx.ConnConfig
+
+	// DeviceByToken's answers, kept while this process listens for the
+	// directory's writes (tokencache.go), and the listener.
+	tokens        tokenCache
+	listenOnce    sync.Once
+	stopListening context.CancelFunc
+	listenDone    chan struct{}
+	listenPID     atomic.Uint32 // the listening connection's backend (for tests)
+	tokenReads    atomic.Int64  // DeviceByToken's queries (for tests)
 
 	// The log's last operations as this process's pulls decoded them.
 	tail store.Tail
@@ -108,7 +120,7 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open PostgreSQL: %w", err)
 	}
-	s := &Store{pool: pool, log: o.Logger, where: where(cfg)}
+	s := &Store{pool: pool, log: o.Logger, where: where(cfg), connConfig: cfg.ConnConfig}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL at %s: %w", where(cfg), err)
@@ -129,8 +141,13 @@ func where(cfg *pgxpool.Config) string {
 // Where names the database, without its password (for logs).
 func (s *Store) Where() string { return s.where }
 
-// Close closes the pool.
+// Close stops the directory's listener and closes the pool.
 func (s *Store) Close() error {
+	s.listenOnce.Do(func() {}) // none starts after this
+	if s.stopListening != nil {
+		s.stopListening()
+		<-s.listenDone
+	}
 	s.pool.Close()
 	return nil
 }

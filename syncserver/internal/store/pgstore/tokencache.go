@@ -1,0 +1,386 @@
+package pgstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+
+	"github.com/kenesh/kenesh/syncserver/internal/store"
+)
+
+// The devices laptops' tokens name, kept in each process's memory.
+//
+// Every request a laptop makes is authenticated by DeviceByToken, and on
+// PostgreSQL that was a round trip of its own on every sync (one of a
+// sync's three or four: BENCHMARKS.md, pg3). Its answers are kept here,
+// but only while this process listens on the channel the schema's
+// triggers notify at every commit that writes a device or a token
+// (migration 7), whichever process or person wrote it; each notification
+// forgets every answer kept. So:
+//
+//   - An answer is served only while the listening connection is up and
+//     was up, without a break, since the answer was read (tokenCache.gen
+//     moves at every (re)connection and every notification, and an answer
+//     read under an older gen is not kept): a notification missed while
+//     the connection was down cannot leave a stale answer behind.
+//   - A revocation takes effect in every other process within the
+//     notification's delivery (milliseconds), in the process that made it
+//     at once (Update forgets everything once it is over).
+//   - A notification could also be lost without the connection failing
+//     (cut without either end noticing; a pooler in between that does not
+//     keep a session's LISTEN): so every listenBeat the listener notifies a
+//     mark of its own through the pool, as any write is made, and answers
+//     are served only while a mark sent less than listenTrust ago came
+//     back. PostgreSQL delivers notifications in the order their
+//     transactions committed, so every write committed before that mark
+//     was sent has been seen: at worst a revocation is seen listenTrust
+//     late, and a listener none of whose marks comes back for
+//     listenGiveUp connects again.
+//
+// Nothing depends on the cache: lost (a restart, a connection down), the
+// process asks PostgreSQL, as it did for every request before. Tokens not
+// found are not kept (a flood of made-up tokens does not grow it).
+
+// directoryChannel is the channel the triggers notify.
+const directoryChannel = "kenesh_directory"
+
+// markPrefix begins the notifications of marks (the listener's and
+// CatchUpDirectory's), which change nothing kept.
+const markPrefix = "mark:"
+
+// listenBeat is how often the listener sends a mark; listenTrust is how
+// long ago the last mark that came back may have been sent for the cache
+// to be served; listenGiveUp, for the listener to keep its connection.
+const (
+	listenBeat   = 2 * time.Second
+	listenTrust  = 5 * time.Second
+	listenGiveUp = 20 * time.Second
+)
+
+// maxTokenCache bounds the devices kept (a few hundred per council server;
+// past it the cache starts again).
+const maxTokenCache = 1 << 16
+
+// tokenCache is DeviceByToken's answers and the listener's state.
+type tokenCache struct {
+	mu  sync.Mutex
+	gen uint64
+	m   map[[32]byte]store.Device
+	// live: the listener is up. alive: every write committed before it
+	// has been seen (when the listener started, or when the last mark
+	// that came back was sent).
+	live  bool
+	alive time.Time
+	// schema is the store's tables' schema: other schemas' writes change
+	// nothing here.
+	schema string
+	// marks are this process's marks on their way.
+	marks map[string]markWait
+	// downs counts the listener's lost connections, and changed is closed
+	// and replaced whenever live or gen moves (for tests).
+	downs   int
+	changed chan struct{}
+}
+
+// markWait is a mark on its way: when it was sent, and the channel its
+// arrival closes (CatchUpDirectory's; nil for the listener's own).
+type markWait struct {
+	sent time.Time
+	ch   chan struct{}
+}
+
+// get returns a copy of the device kept for sum, or nil and the
+// generation under which a device read now may be put.
+func (c *tokenCache) get(sum [32]byte, now time.Time) (*store.Device, uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.live || now.Sub(c.alive) > listenTrust {
+		return nil, c.gen
+	}
+	if d, ok := c.m[sum]; ok {
+		return copyDevice(&d), c.gen
+	}
+	return nil, c.gen
+}
+
+// put keeps a copy of d, read for sum under generation gen, unless the
+// listener is down or anything was forgotten since.
+func (c *tokenCache) put(sum [32]byte, gen uint64, d *store.Device) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.live || gen != c.gen {
+		return
+	}
+	if c.m == nil || len(c.m) >= maxTokenCache {
+		c.m = map[[32]byte]store.Device{}
+	}
+	c.m[sum] = *copyDevice(d)
+}
+
+// forgetLocked forgets every device kept and moves to the next
+// generation; c.mu is held.
+func (c *tokenCache) forgetLocked() {
+	c.gen++
+	clear(c.m)
+	if c.changed != nil {
+		close(c.changed)
+	}
+	c.changed = make(chan struct{})
+}
+
+// forget forgets every device kept (a write of the directory).
+func (c *tokenCache) forget() {
+	c.mu.Lock()
+	c.forgetLocked()
+	c.mu.Unlock()
+}
+
+// up: the listener listens again, from nothing kept, for the writes of
+// schema ("": every schema's).
+func (c *tokenCache) up(now time.Time, schema string) {
+	c.mu.Lock()
+	c.live, c.alive, c.schema = true, now, schema
+	c.forgetLocked()
+	c.mu.Unlock()
+}
+
+// down: the listener's connection is lost; nothing is served until it is
+// up again, and the marks' waits are over (nothing is kept).
+func (c *tokenCache) down() {
+	c.mu.Lock()
+	c.live = false
+	c.downs++
+	c.forgetLocked()
+	for k, w := range c.marks {
+		if w.ch != nil {
+			close(w.ch)
+		}
+		delete(c.marks, k)
+	}
+	c.mu.Unlock()
+}
+
+// notified takes a notification: a mark of this process's moves alive to
+// when it was sent and ends its wait (another process's marks change
+// nothing), another schema's write changes nothing, anything else
+// forgets all.
+func (c *tokenCache) notified(payload string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if mark, ok := strings.CutPrefix(payload, markPrefix); ok {
+		if w, ok := c.marks[mark]; ok {
+			if w.ch != nil {
+				close(w.ch)
+			}
+			if w.sent.After(c.alive) {
+				c.alive = w.sent
+			}
+			delete(c.marks, mark)
+		}
+		return
+	}
+	if payload != "" && c.schema != "" && payload != c.schema {
+		return
+	}
+	c.forgetLocked()
+}
+
+// await registers a new mark sent at now and returns it, with the channel
+// its arrival closes if wait; "" when the listener is down (nothing is
+// kept: nothing to wait for).
+func (c *tokenCache) await(now time.Time, wait bool) (string, chan struct{}) {
+	b := make([]byte, 8)
+	rand.Read(b)
+	mark := hex.EncodeToString(b)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.live {
+		return "", nil
+	}
+	if c.marks == nil || len(c.marks) >= 1024 { // the listener's own, lost: dropped
+		for k, w := range c.marks {
+			if w.ch == nil {
+				delete(c.marks, k)
+			}
+		}
+		if c.marks == nil {
+			c.marks = map[string]markWait{}
+		}
+	}
+	w := markWait{sent: now}
+	if wait {
+		w.ch = make(chan struct{})
+	}
+	c.marks[mark] = w
+	return mark, w.ch
+}
+
+// drop forgets a mark no one waits for any more.
+func (c *tokenCache) drop(mark string) {
+	c.mu.Lock()
+	delete(c.marks, mark)
+	c.mu.Unlock()
+}
+
+// silent is how long before now the last mark that came back was sent.
+func (c *tokenCache) silent(now time.Time) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return now.Sub(c.alive)
+}
+
+// state returns whether the listener is up, how many times it went down,
+// and a channel closed at its next change (for tests).
+func (c *tokenCache) state() (live bool, downs int, changed <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.changed == nil {
+		c.changed = make(chan struct{})
+	}
+	return c.live, c.downs, c.changed
+}
+
+// copyDevice is a copy of d that shares nothing with it.
+func copyDevice(d *store.Device) *store.Device {
+	out := *d
+	if d.LastSeen != nil {
+		t := *d.LastSeen
+		out.LastSeen = &t
+	}
+	if d.RevokedAt != nil {
+		t := *d.RevokedAt
+		out.RevokedAt = &t
+	}
+	out.TokenHash = bytes.Clone(d.TokenHash)
+	return &out
+}
+
+// startListening starts the listener at the first DeviceByToken (an admin
+// command's process never asks for one, and never listens).
+func (s *Store) startListening() {
+	s.listenOnce.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopListening = cancel
+		s.listenDone = make(chan struct{})
+		go s.listen(ctx)
+	})
+}
+
+// listen keeps a connection listening on directoryChannel until ctx ends,
+// connecting again after a pause when it is lost.
+func (s *Store) listen(ctx context.Context) {
+	defer close(s.listenDone)
+	pause := 100 * time.Millisecond
+	for {
+		err := s.listenConn(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("the directory's notifications (kept tokens forgotten, asked of PostgreSQL until listening again)", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
+}
+
+// listenConn listens on one connection of its own (not the pool's) until
+// it fails or ctx ends; the cache is served only in between. Every
+// listenBeat it sends a mark through the pool (tokenCache.alive).
+func (s *Store) listenConn(ctx context.Context) error {
+	cfg := s.connConfig.Copy()
+	// A wait for a notification that times out sets a deadline on the
+	// connection, instead of sending PostgreSQL a cancel request (a new
+	// connection each time), and leaves the connection usable.
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
+	}
+	// Notifications are taken as they are read, in order.
+	cfg.OnNotification = func(_ *pgconn.PgConn, n *pgconn.Notification) { s.tokens.notified(n.Payload) }
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.Background())
+	var schema string
+	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return fmt.Errorf("schema: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+directoryChannel); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	s.listenPID.Store(conn.PgConn().PID())
+	s.tokens.up(time.Now(), schema)
+	defer s.tokens.down()
+	next := time.Now().Add(listenBeat)
+	for {
+		if wait := time.Until(next); wait > 0 {
+			wctx, cancel := context.WithTimeout(ctx, wait)
+			_, err := conn.WaitForNotification(wctx) // taken by OnNotification
+			cancel()
+			switch {
+			case err == nil:
+				continue
+			case ctx.Err() != nil:
+				return nil
+			case !errors.Is(err, context.DeadlineExceeded) && !pgconn.Timeout(err):
+				return fmt.Errorf("wait for a notification: %w", err)
+			}
+		}
+		now := time.Now()
+		if d := s.tokens.silent(now); d > listenGiveUp {
+			return fmt.Errorf("none of this process's marks came back for %v", d.Round(time.Second))
+		}
+		next = now.Add(listenBeat)
+		if mark, _ := s.tokens.await(now, false); mark != "" {
+			// Through the pool, as writes are made: one that fails leaves
+			// the cache unserved once listenTrust has passed.
+			mctx, cancel := context.WithTimeout(ctx, listenBeat)
+			if err := s.notifyMark(mctx, mark); err != nil {
+				s.tokens.drop(mark)
+			}
+			cancel()
+		}
+	}
+}
+
+// notifyMark notifies a mark on the directory's channel.
+func (s *Store) notifyMark(ctx context.Context, mark string) error {
+	_, err := s.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, directoryChannel, markPrefix+mark)
+	return err
+}
+
+// CatchUpDirectory implements store.DirectoryCatcher: it notifies a mark
+// of its own and waits for it to come back to this process's listener.
+// PostgreSQL delivers notifications in the order their transactions
+// committed, so once the mark is back, every write of the directory
+// committed before this call has been seen (and its answers forgotten).
+func (s *Store) CatchUpDirectory(ctx context.Context) error {
+	mark, ch := s.tokens.await(time.Now(), true)
+	if ch == nil {
+		return nil
+	}
+	if err := s.notifyMark(ctx, mark); err != nil {
+		s.tokens.drop(mark)
+		return fmt.Errorf("catch up with the directory: %w", err)
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		s.tokens.drop(mark)
+		return ctx.Err()
+	}
+}

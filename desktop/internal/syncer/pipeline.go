@@ -58,7 +58,13 @@ type flight struct {
 // mostOps is the sync's bound on a change set's operations: a first answer
 // refusing a change set as too large (413, too_large) halves it, as the
 // sequential loop does, so that the loop does not send that many again.
-func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *records.SyncState, sum *Summary, limOps, limBytes, mostOps *int, progress func()) error {
+//
+// again says whether the sync may push pipelined again once the loop has
+// handled what stopped this one: when at least one change set went
+// through whole, and the server did not ask the laptop to slow down
+// (paced, or busy), which more requests in flight would not help.
+func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *records.SyncState, sum *Summary, limOps, limBytes, mostOps *int, progress func()) (again bool, err error) {
+	took := 0 // change sets acknowledged whole
 	var q []*flight
 	defer func() {
 		for _, f := range q {
@@ -71,7 +77,7 @@ func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *re
 		for len(q) < pushWindow && next < s.svc.Seq() {
 			ops, size, err := s.svc.PendingEncoded(ctx, next, *limOps, *limBytes)
 			if err != nil {
-				return err
+				return false, err
 			}
 			if len(ops) == 0 {
 				break
@@ -82,7 +88,7 @@ func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *re
 				select {
 				case <-q[len(q)-1].written:
 				case <-ctx.Done():
-					return ctx.Err()
+					return false, ctx.Err()
 				}
 			}
 			var once sync.Once
@@ -98,7 +104,7 @@ func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *re
 			next = ops[len(ops)-1].Head.Seq
 		}
 		if len(q) == 0 {
-			return nil
+			return took > 0, nil
 		}
 		f := q[0]
 		<-f.done
@@ -110,18 +116,21 @@ func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *re
 				*mostOps = min(*mostOps, len(f.ops)/2)
 				*limOps = min(*limOps, *mostOps)
 			}
-			return nil // the loop sends it again, and answers what it says
+			// The loop sends it again, and answers what it says.
+			slow := errors.As(f.err, &perr) && (perr.Code == syncproto.CodeRateLimited || perr.Code == syncproto.CodeUnavailable)
+			return took > 0 && !slow, nil
 		}
 		if err := checkAnswer(f.resp, f.req, s.svc.Seq()); err != nil {
-			return err
+			return false, err
 		}
 		if err := s.takeAnswer(ctx, f.resp, st, sum); err != nil {
-			return err
+			return false, err
 		}
 		progress()
 		if st.Acked != f.ops[len(f.ops)-1].Head.Seq {
-			return nil // stopped short: the loop goes on from the acknowledgement
+			return took > 0, nil // stopped short: the loop goes on from the acknowledgement
 		}
+		took++
 		// How long the server took with this change set: from when it
 		// could start on it (sent, or the answer before came) to its
 		// answer. The first one waited for nothing else.
@@ -129,6 +138,11 @@ func (s *Syncer) pushPipelined(ctx context.Context, c *syncclient.Client, st *re
 		last = f.at
 		c.SetQuickLink(rtt < quickRound)
 		*limOps, *limBytes = growPush(*limOps, *limBytes, len(f.ops), f.size, rtt)
+		// Never past what the server refused as too large half of, as
+		// the loop's: with the backlog pipelined again after the loop's
+		// request, a pipeline grew back to the size refused, and was
+		// refused again, each time (TestSyncSendsFewerWhenTooLarge).
+		*limOps = min(*limOps, *mostOps)
 	}
 }
 

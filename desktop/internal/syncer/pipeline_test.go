@@ -153,3 +153,49 @@ func TestPipelinedPush(t *testing.T) {
 		})
 	}
 }
+
+// TestPipelinedPushGoesOnAfterAGap: a pipelined push stopped by a gap (the
+// server read the next change set's request before the one sent ahead of
+// it) gives way to one request of the loop, and the backlog after it goes
+// pipelined again, not one request at a time for the rest of the sync.
+func TestPipelinedPushGoesOnAfterAGap(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeServer(t)
+	l := hostileLaptop(t, f)
+	if _, err := demo.Generate(ctx, l.svc, demo.Options{Appeals: 1500, Events: 5, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := l.svc.SyncState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &turnServer{second: make(chan struct{}), fail: func(n int, req *syncproto.SyncRequest) syncproto.Code {
+		if n == 2 { // pipelined behind the first
+			return syncproto.CodeGap
+		}
+		return ""
+	}}
+	f.setAnswer(ts.answer)
+	sum, err := l.sync.SyncOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.wantPending(t, 0)
+	if sum.Sent != int(st.Pending) {
+		t.Errorf("sent %d, pending were %d", sum.Sent, st.Pending)
+	}
+	// The loop's request (with its pull) after the gap, then change sets
+	// pipelined (push only) again.
+	loop, after := false, 0
+	for _, r := range ts.pushes {
+		switch {
+		case r.Pull:
+			loop = true
+		case loop:
+			after++
+		}
+	}
+	if !loop || after == 0 {
+		t.Errorf("%d change sets taken, %d of them pipelined after the loop's request (%v): not pipelined again after the gap", len(ts.pushes), after, loop)
+	}
+}

@@ -302,20 +302,29 @@ func (s *Syncer) sync(ctx context.Context) (*Summary, error) {
 			restore = s.BulkMemory()
 		}
 	}
-	pipelined := false
+	pipeline := true // the backlog may be pushed pipelined (pushPipelined's again)
 	for round := 0; round < maxRounds; round++ {
-		if !pipelined && c.ServerProto() >= 2 && s.svc.Seq()-st.Acked > uint64(limOps) {
+		if pipeline && c.ServerProto() >= 2 && s.svc.Seq()-st.Acked > uint64(limOps) {
 			// A backlog of more than one change set, to a server that
 			// takes a device's pushes in turn: pushed with requests in
-			// flight (pipeline.go), once a sync; what is left, and the
-			// pull, follow below.
-			pipelined = true
+			// flight (pipeline.go); what is left, and the pull, follow
+			// below. A pipelined push that stopped short (a change set
+			// refused on its way: a gap, when the server read a request
+			// before the one sent ahead of it; too large) gives
+			// way to one request below, which handles that answer as
+			// ever, and the backlog goes on pipelined after it. Only once
+			// a sync before, the rest of a 100,000-record push went one
+			// request at a time after the first such stop, each waiting
+			// for the answer before (BENCHMARKS.md, issue 15, push10).
+			// One that got nothing through, or was told to slow down, is
+			// not tried again in this sync.
 			// The page being applied first: its cursor and the
 			// acknowledgements are both the store's sync state.
 			if err := ap.wait(sum); err != nil {
 				return sum, err
 			}
-			err := s.pushPipelined(ctx, c, &st, sum, &limOps, &limBytes, &mostOps, func() {
+			var err error
+			pipeline, err = s.pushPipelined(ctx, c, &st, sum, &limOps, &limBytes, &mostOps, func() {
 				if s.Progress == nil {
 					return
 				}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 
 	"github.com/kenesh/kenesh/internal/version"
@@ -69,6 +70,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	format := fs.String("log-format", "text", "text or json")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file until it stops (for go tool pprof)")
+	traceFile := fs.String("trace", "", "write an execution trace of the server to this file until it stops (for go tool trace: where its goroutines run and wait)")
 	const usage = "{--data DIR | --postgres URL --files DIR} --listen ADDR [--tls-cert FILE --tls-key FILE] [--metrics-listen ADDR]"
 	if serveFlagsSeen != nil { // tests of the configuration file
 		serveFlagsSeen(fs)
@@ -132,6 +134,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("--cpuprofile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			return fmt.Errorf("--trace: %w", err)
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return fmt.Errorf("--trace: %w", err)
+		}
+		defer trace.Stop()
 	}
 	s, err := server.New(ctx, cfg)
 	if err != nil {

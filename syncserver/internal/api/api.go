@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -366,6 +367,11 @@ func (h *Handler) handleSync(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, perr(syncproto.CodeInvalid, "Content-Type %q: a sync body is %s", ct, syncproto.ContentType))
 		return
 	}
+	// On its way as a push of the device from here, before its body is
+	// read: the change set a pipelined laptop sent before the next one
+	// may be read after it (ingest.Arrive).
+	ctx, leave := h.cfg.Ingest.Arrive(r.Context(), dev.ID)
+	defer leave()
 	// The body's bytes are reserved before it is read: a laptop on 2G
 	// holds them for minutes.
 	size := r.ContentLength
@@ -385,7 +391,9 @@ func (h *Handler) handleSync(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := h.now()
-	raw, err := h.sync(r.Context(), dev, frame)
+	rg := trace.StartRegion(ctx, "api.sync") // in an execution trace (kenesh-syncserver --trace)
+	raw, err := h.sync(ctx, dev, frame)
+	rg.End()
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -509,7 +517,9 @@ func (h *Handler) sync(ctx context.Context, dev *store.Device, frame []byte) ([]
 	m.bytes.WithLabelValues("in", "decoded").Add(float64(len(raw)))
 	// A binary body's operations come decoded straight into what the
 	// ingester judges (bin); a JSON body's in req.Ops.
+	rg := trace.StartRegion(ctx, "api.decode")
 	req, bin, err := syncproto.DecodeCountedSyncRequestOps(raw, countErr)
+	rg.End()
 	switch {
 	case errors.Is(err, syncproto.ErrLimit):
 		return nil, perr(syncproto.CodeTooLarge, "%v", err)

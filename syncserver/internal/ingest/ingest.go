@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/trace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -171,20 +172,29 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 	}
 	// Counted from here, before the checks below, so that a push of this
 	// device that takes the turn first and finds a gap knows this one,
-	// which came before it, is on its way (waitAcked).
-	leave := g.pushing.arrive(dev.ID)
-	defer leave()
+	// which came before it, is on its way (waitAcked); from its request's
+	// arrival, when the API counted it then (Arrive).
+	if id, _ := ctx.Value(arrivedKey{}).(string); id != dev.ID {
+		leave := g.pushing.arrive(dev.ID)
+		defer leave()
+	}
 	// What judging needs of each operation alone (its checks, the
 	// author's name) is done before the device's turn: while the push
 	// before this one of the laptop's pipeline judges or waits for its
 	// commit to be fsynced, not on the path every change set of the
 	// device takes in turn.
+	// (The regions name these steps in an execution trace:
+	// kenesh-syncserver --trace.)
+	rg := trace.StartRegion(ctx, "ingest.prejudge")
 	pre := g.prejudge(dev, ops, false)
 	g.prepareEntry(pre)
+	rg.End()
 	// So are its records' states, where the store can read them apart
 	// from the Append (store.StatesAhead): what is still current when the
 	// change set is judged is not read again.
+	rg = trace.StartRegion(ctx, "ingest.statesAhead")
 	ahead := g.statesAhead(ctx, ops, pre)
+	rg.End()
 	// One push of a device at a time in this process: a laptop with a
 	// backlog sends its next change set while the server judges the one
 	// before (syncer's pipelined push), and the next one waits here for
@@ -199,7 +209,10 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 	for attempt := 0; ; attempt++ {
 		// Taken again after an attempt that gave it up once its change
 		// set was queued for the log's writer (apply).
-		if err := turn.take(ctx); err != nil {
+		rg = trace.StartRegion(ctx, "ingest.turn")
+		err := turn.take(ctx)
+		rg.End()
+		if err != nil {
 			return nil, fmt.Errorf("push: %w", err)
 		}
 		// What this process's push of the device before this one left
@@ -211,7 +224,9 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 		if attempt == 0 {
 			known = g.pushing.judged(dev.ID)
 		}
+		rg = trace.StartRegion(ctx, "ingest.push")
 		res, err := g.push(ctx, dev, ops, pre, known, ahead, turn)
+		rg.End()
 		if res != nil {
 			g.pushing.acked(dev.ID, res.Acked, clockAt(ops, res.Acked, res.last))
 			// What an attempt cut short wrote is held by the next one: it
@@ -972,6 +987,26 @@ type turn struct {
 	queuedSeq  uint64
 	queuedLast hlc.Timestamp
 	moved      chan struct{} // closed (and replaced) when pushes or acked change
+}
+
+// arrivedKey marks the context of a request that Arrive counted as a push
+// of a device (its value, the device's id) on its way.
+type arrivedKey struct{}
+
+// Arrive counts a sync request of device id as a push of it on its way in
+// this process from now until leave is called, and returns the context
+// PushOps takes as counted: called before the request's body is read and
+// decoded. A pipelined laptop sends its next change set once the one
+// before is written to the connection, but the server may read and decode
+// the next one first (the one before is larger, or its goroutine waits
+// for a core): counted only in PushOps, the one before was not yet on its
+// way when the next found a gap, which was answered at once, and the
+// laptop's pipeline stopped there (BENCHMARKS.md, issue 15, push10).
+// Counted here, the next waits for it (waitAcked) as for a push judged
+// before it. A request that pushes nothing counts until it is answered
+// too: a push that found a gap waits at most that long for it in vain.
+func (g *Ingester) Arrive(ctx context.Context, id string) (context.Context, func()) {
+	return context.WithValue(ctx, arrivedKey{}, id), g.pushing.arrive(id)
 }
 
 // arrive counts a push of device id as on its way in this process until

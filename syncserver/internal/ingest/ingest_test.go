@@ -255,6 +255,66 @@ func TestPipelinedPushesOutOfOrder(t *testing.T) {
 	}
 }
 
+// TestArriveBeforeDecoding: a request counted as a push of its device
+// when it arrived (Arrive, before its body is read and decoded) is on its
+// way for a change set after it that found a gap: that one waits for it
+// instead of answering CodeGap. The request's own PushOps, with the
+// context Arrive returned, is not counted twice: once both are answered
+// and the request has left, a gap with nothing of the device on its way is
+// answered at once again.
+func TestArriveBeforeDecoding(t *testing.T) {
+	ctx := context.Background()
+	_, g := newIngester(t, badgerstore.Options{Small: true, MinFree: 1}, io.Discard)
+	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
+	ops := storetest.NewDemoOps(dev.ID).Next(600)
+	first, second := ops[:300], ops[300:]
+
+	// The first change set's request has arrived; its body is not read yet.
+	firstCtx, leave := g.Arrive(ctx, dev.ID)
+	type answer struct {
+		res *Result
+		err error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		res, err := g.Push(ctx, dev, second)
+		got <- answer{res, err}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); g.gapsFound.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second change set never found the gap")
+		}
+	}
+	res, err := g.Push(firstCtx, dev, first)
+	if err != nil || res.Acked != 300 {
+		t.Fatalf("the first change set: %+v, %v", res, err)
+	}
+	a := <-got
+	if a.err != nil || a.res.Acked != 600 || a.res.Accepted != 300 {
+		t.Fatalf("the second change set, after the first: %+v, %v", a.res, a.err)
+	}
+	leave()
+	g.pushing.mu.Lock()
+	_, on := g.pushing.m[dev.ID]
+	g.pushing.mu.Unlock()
+	if on {
+		t.Fatal("the device still has a push on its way after both left")
+	}
+
+	// A real gap in a request counted on arrival: nothing else of the
+	// device is on its way, and the request does not wait for itself.
+	gapCtx, leave := g.Arrive(ctx, dev.ID)
+	defer leave()
+	start := time.Now()
+	_, err = g.Push(gapCtx, dev, storetest.NewDemoOps(dev.ID).Next(1000)[900:])
+	if !isGap(err) {
+		t.Fatalf("a change set after a gap: %v, want CodeGap", err)
+	}
+	if waited := time.Since(start); waited > gapWait/2 {
+		t.Fatalf("a real gap was answered after %v: the request waited for itself", waited)
+	}
+}
+
 // TestOverOpBytes: the bound decides as WireSize does, around the limit
 // too, whatever the strings escape to.
 func TestOverOpBytes(t *testing.T) {

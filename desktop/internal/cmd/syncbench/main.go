@@ -59,6 +59,8 @@ type config struct {
 	pouchDir string
 	// serverProfile: the main server writes a CPU profile here.
 	serverProfile string
+	// serverTrace: the main server writes an execution trace here.
+	serverTrace string
 	// loadServerProfile: the load part's server writes a CPU profile here.
 	loadServerProfile string
 	// pullProfile: this process writes a CPU profile of the first pull
@@ -111,6 +113,7 @@ func main() {
 	flag.StringVar(&c.pushProfile, "push-cpuprofile", "", "write a CPU profile of this process during the push part's Kenesh push (the pushing laptop's side, with what else runs in this process then) to this file; not with -cpuprofile or -pull-cpuprofile")
 	flag.StringVar(&c.pullMemory, "pull-memory", pullMemoryGo, "the collector's settings during the push part's first pull: "+pullMemoryGo+" (this process's: Go's defaults unless GOGC or GOMEMLIMIT say otherwise), "+pullMemoryApp+" (the desktop app's, app.LimitMemory, lifted for the bulk load as the app's syncer does, app.RelaxMemory) or "+pullMemoryLimited+" (the app's throughout, as before the app lifted them)")
 	flag.StringVar(&c.serverProfile, "server-cpuprofile", "", "write a CPU profile of the server of the push, incremental and day parts to this file")
+	flag.StringVar(&c.serverTrace, "server-trace", "", "write an execution trace of the server of the push, incremental and day parts to this file (for go tool trace; its whole run: with -parts push, the first pull after the push too)")
 	flag.StringVar(&c.loadServerProfile, "load-server-cpuprofile", "", "write a CPU profile of the load part's server to this file (from its start: the clients' enrollment is in it too; with -processes, the second process's to this name with .1 appended, and so on)")
 	flag.Parse()
 
@@ -330,6 +333,9 @@ func (e *env) server(ctx context.Context) (*server, error) {
 	var extra []string
 	if e.cfg.serverProfile != "" {
 		extra = []string{"--cpuprofile", e.cfg.serverProfile}
+	}
+	if e.cfg.serverTrace != "" {
+		extra = append(extra, "--trace", e.cfg.serverTrace)
 	}
 	s, err := startServer(ctx, e.cfg.server, filepath.Join(e.cfg.work, "server"), extra...)
 	if err != nil {

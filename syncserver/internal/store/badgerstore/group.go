@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"runtime/trace"
 	"slices"
 
 	"github.com/kenesh/kenesh/syncserver/internal/store"
@@ -132,7 +133,10 @@ func (s *Store) runGroup() {
 	left := s.commitGroupSafe(group)
 	// Its callers are answered; the next group waits for a window of
 	// states written, if one is due (dirty.go).
-	if err := s.writeIfDue(); err != nil {
+	due := trace.StartRegion(context.Background(), "badgerstore.writeIfDue")
+	err := s.writeIfDue()
+	due.End()
+	if err != nil {
 		// What the groups committed is in the cache and the log (a
 		// crash merges it again); the next group tries again.
 		s.logFlushError(err)
@@ -191,7 +195,12 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 			stop    int          // from this one on, not run: the transaction is half full
 		)
 		var last *logTx // the transaction's last run (update may run it again)
+		// The regions of an execution trace (kenesh-syncserver --trace):
+		// a group's update is its functions, its finish and Badger's
+		// commit with its syncs.
+		upd := trace.StartRegion(ctx, "badgerstore.group")
 		err := s.update(ctx, func(x *txn) error {
+			defer trace.StartRegion(ctx, "badgerstore.group.run").End()
 			failed, fErr, skipped, full, stop = nil, nil, skipped[:0], -1, len(run)
 			head, err := x.metaUint(metaHead)
 			if err != nil {
@@ -216,7 +225,10 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 					skipped = append(skipped, r)
 					continue
 				}
-				if err := call(r.fn, w); err != nil {
+				fr := trace.StartRegion(ctx, "badgerstore.group.fn")
+				err := call(r.fn, w)
+				fr.End()
+				if err != nil {
 					if ran > 0 && errors.Is(err, store.ErrTxnTooBig) {
 						full = i
 						return errRegroup
@@ -230,8 +242,10 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 			if ran == 0 {
 				return nil
 			}
+			defer trace.StartRegion(ctx, "badgerstore.group.finish").End()
 			return w.finish(head)
 		})
+		upd.End()
 		if err == nil && last != nil {
 			// Committed: its states are what the next group reads
 			// (statecache.go). Before the buffers go back to the pool.

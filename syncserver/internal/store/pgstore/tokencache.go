@@ -61,7 +61,8 @@ const markPrefix = "mark:"
 // listenBeat is how often the listener sends a mark; listenTrust is how
 // long ago the last mark that came back may have been sent for the cache
 // to be served; listenGiveUp, for the listener to keep its connection.
-const (
+// Variables for tests.
+var (
 	listenBeat   = 2 * time.Second
 	listenTrust  = 5 * time.Second
 	listenGiveUp = 20 * time.Second
@@ -86,9 +87,11 @@ type tokenCache struct {
 	schema string
 	// marks are this process's marks on their way.
 	marks map[string]markWait
-	// downs counts the listener's lost connections, and changed is closed
-	// and replaced whenever live or gen moves (for tests).
+	// downs counts the listener's lost connections, back the marks that
+	// came back, and changed is closed and replaced whenever live or gen
+	// moves (for tests).
 	downs   int
+	back    int
 	changed chan struct{}
 }
 
@@ -185,6 +188,7 @@ func (c *tokenCache) notified(payload string) {
 			if w.sent.After(c.alive) {
 				c.alive = w.sent
 			}
+			c.back++
 			delete(c.marks, mark)
 		}
 		return
@@ -280,11 +284,16 @@ func (s *Store) startListening() {
 // connecting again after a pause when it is lost.
 func (s *Store) listen(ctx context.Context) {
 	defer close(s.listenDone)
-	pause := 100 * time.Millisecond
+	const firstPause = 100 * time.Millisecond
+	pause := firstPause
 	for {
+		began := time.Now()
 		err := s.listenConn(ctx)
 		if ctx.Err() != nil {
 			return
+		}
+		if time.Since(began) > time.Minute {
+			pause = firstPause // it had been up: not a run of failures
 		}
 		s.log.Warn("the directory's notifications (kept tokens forgotten, asked of PostgreSQL until listening again)", "err", err)
 		select {

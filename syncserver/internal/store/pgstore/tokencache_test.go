@@ -247,3 +247,38 @@ func TestTokenCacheTrust(t *testing.T) {
 		t.Fatalf("kept through a notification: %+v", got)
 	}
 }
+
+// The listener's marks come back through its connection, beat after beat
+// (its waits for a notification time out in between and leave the
+// connection usable), and the cache is served throughout.
+func TestTokenCacheBeats(t *testing.T) {
+	beat, trust := listenBeat, listenTrust
+	listenBeat, listenTrust = 20*time.Millisecond, time.Minute
+	defer func() { listenBeat, listenTrust = beat, trust }()
+	ctx := context.Background()
+	a, b := twoProcesses(t)
+	listening(t, b, 0)
+	enrollDevice(t, a, "tok")
+	if err := b.CatchUpDirectory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	byToken(t, b, "tok", true)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		b.tokens.mu.Lock()
+		back, alive := b.tokens.back, b.tokens.alive
+		b.tokens.mu.Unlock()
+		if back >= 5 {
+			if d := time.Since(alive); d > 10*listenBeat+time.Second {
+				t.Errorf("the last mark back was sent %v ago", d)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the listener's marks came back in 30 s", back)
+		}
+	}
+	if live, downs, _ := b.tokens.state(); !live || downs != 0 {
+		t.Fatalf("the listener after its beats: live %v, down %d times", live, downs)
+	}
+	byToken(t, b, "tok", false)
+}

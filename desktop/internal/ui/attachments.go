@@ -15,8 +15,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -206,26 +204,7 @@ func (u *UI) thumbnail(a *domain.Attachment) fyne.CanvasObject {
 
 // chooseAttachment asks for a file with Fyne's dialog and attaches it.
 func (u *UI) chooseAttachment(kind, id string) {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil {
-			u.showError(err)
-			return
-		}
-		if r == nil {
-			return // cancelled
-		}
-		path := r.URI().Path()
-		r.Close()
-		u.attachPaths(kind, id, []string{path})
-	}, u.win)
-	if home, err := os.UserHomeDir(); err == nil {
-		if l, err := storage.ListerForURI(storage.NewFileURI(home)); err == nil {
-			d.SetLocation(l)
-		}
-	}
-	d.Resize(u.win.Canvas().Size().Subtract(fyne.NewSize(80, 80)))
-	d.Show()
-	u.translateFileDialog() // the dialog shown: it is the top overlay
+	u.pickFile(func(path string) { u.attachPaths(kind, id, []string{path}) })
 }
 
 // attachPaths attaches files by their paths, one after another in the

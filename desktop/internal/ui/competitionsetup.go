@@ -13,8 +13,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -449,21 +447,7 @@ func entryDialog(d *competitionDetail) {
 	path := u.newEntry()
 	path.SetPlaceHolder(u.T("competition.file_hint"))
 	browse := u.button(u.T("action.browse"), theme.FolderOpenIcon(), func() {
-		fd := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err != nil || r == nil {
-				return
-			}
-			path.SetText(r.URI().Path())
-			r.Close()
-		}, u.win)
-		if home, err := os.UserHomeDir(); err == nil {
-			if l, err := storage.ListerForURI(storage.NewFileURI(home)); err == nil {
-				fd.SetLocation(l)
-			}
-		}
-		fd.Resize(u.win.Canvas().Size().Subtract(fyne.NewSize(80, 80)))
-		fd.Show()
-		u.translateFileDialog()
+		u.pickFile(path.SetText)
 	})
 	box := container.NewVBox(fs.add("author", "competition.author", author).box, fs.add("title", "competition.work_title", title).box)
 	if len(codes) > 0 {

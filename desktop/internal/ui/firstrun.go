@@ -2,14 +2,12 @@ package ui
 
 import (
 	"context"
-	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"os"
 	"strings"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -18,6 +16,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/l10n"
 	"github.com/kenesh/kenesh/desktop/internal/session"
 	"github.com/kenesh/kenesh/desktop/internal/settings"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 )
 
 var languageNames = map[string]string{"ky": "Кыргызча", "ru": "Русский", "en": "English"}
@@ -266,14 +265,7 @@ func (f *firstRun) restore() fyne.CanvasObject {
 	pass := u.newPasswordEntry()
 	fs := u.newFieldSet("restore")
 	browse := u.button(u.T("action.browse"), theme.FolderOpenIcon(), func() {
-		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err == nil && r != nil {
-				file.SetText(r.URI().Path())
-				r.Close()
-			}
-		}, u.win)
-		d.Show()
-		u.translateFileDialog()
+		u.pickFile(file.SetText)
 	})
 	fs.add("file", "restore.file", container.NewBorder(nil, nil, nil, browse, file))
 	u.name(file, "restore.file") // the entry, not the row that holds it and Browse

@@ -9,8 +9,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -279,22 +277,10 @@ func (p *materialsPage) publish(old *domain.Material) {
 	chosen := muted(u.T("materials.no_file"))
 	choose := u.button(u.T("materials.choose_file"), theme.FolderOpenIcon(), nil)
 	choose.OnTapped = func() {
-		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err != nil || r == nil {
-				return
-			}
-			path = r.URI().Path()
-			r.Close()
+		u.pickFile(func(p string) {
+			path = p
 			chosen.SetText(filepath.Base(path))
-		}, u.win)
-		if home, err := os.UserHomeDir(); err == nil {
-			if l, err := storage.ListerForURI(storage.NewFileURI(home)); err == nil {
-				d.SetLocation(l)
-			}
-		}
-		d.Resize(u.win.Canvas().Size().Subtract(fyne.NewSize(80, 80)))
-		d.Show()
-		u.translateFileDialog() // the dialog shown: it is the top overlay
+		})
 	}
 	title, topic, audience := u.newEntry(), u.newEntry(), u.newEntry()
 	desc, notes := u.newMultiEntry(3), u.newMultiEntry(2)

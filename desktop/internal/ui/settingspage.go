@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/session"
 	"github.com/kenesh/kenesh/desktop/internal/settings"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"github.com/kenesh/kenesh/desktop/internal/update"
 	"github.com/kenesh/kenesh/internal/version"
 	"github.com/kenesh/kenesh/shared/domain"
@@ -339,13 +339,7 @@ func (p *settingsPage) restoreCard() fyne.CanvasObject {
 	file, dir, pass := u.newEntry(), u.newEntry(), u.newPasswordEntry()
 	dir.SetText(filepath.Join(filepath.Dir(u.cfg.Dir), "kenesh-restored"))
 	browse := u.button(u.T("action.browse"), theme.FolderOpenIcon(), func() {
-		dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err == nil && r != nil {
-				file.SetText(r.URI().Path())
-				r.Close()
-			}
-		}, u.win).Show()
-		u.translateFileDialog()
+		u.pickFile(file.SetText)
 	})
 	done := wrapped("")
 	done.Hide()

@@ -3,7 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
+	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -12,9 +12,12 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/refdata"
@@ -319,6 +322,38 @@ func (u *UI) unreadableBanner(fields []string) *widget.Label {
 // without passing them through its translations (Fyne 2.7 writes "Home",
 // "Computer", "Documents" … as they are); our translation files carry them.
 var fileDialogPlaces = []string{"Home", "Computer", "Desktop", "Documents", "Downloads", "Music", "Pictures", "Videos", "App Files"}
+
+// pickFile shows Fyne's file dialog, opened at the home folder, as large
+// as the window allows and with its places in the interface language,
+// and calls chosen with the path of the file picked; nothing when the
+// person cancels. Only files whose names end in one of exts are listed
+// when exts are given (".xlsx"). A dialog that cannot read the file says
+// why.
+func (u *UI) pickFile(chosen func(path string), exts ...string) {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			u.showError(err)
+			return
+		}
+		if r == nil {
+			return // cancelled
+		}
+		path := r.URI().Path()
+		r.Close()
+		chosen(path)
+	}, u.win)
+	if len(exts) > 0 {
+		d.SetFilter(storage.NewExtensionFileFilter(exts))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		if l, err := storage.ListerForURI(storage.NewFileURI(home)); err == nil {
+			d.SetLocation(l)
+		}
+	}
+	d.Resize(u.win.Canvas().Size().Subtract(fyne.NewSize(80, 80)))
+	d.Show()
+	u.translateFileDialog() // the dialog shown: it is the top overlay
+}
 
 // translateFileDialog names the places of the file dialog just shown in
 // the interface language: its list of places is a widget.List whose rows

@@ -3,6 +3,7 @@ package guitest
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -201,5 +202,73 @@ func nthText(kind, text string, k int) locator {
 			}
 		}
 		return uiprobe.Item{}, false
+	}
+}
+
+// TestRealWindowPublishQuestionnaire is central staff publishing a
+// questionnaire from its XLSForm workbook with the mouse, in Kyrgyz: the
+// Questionnaires page's Publish button, the workbook picked from a USB
+// stick in Fyne's open dialog (only .xlsx files listed), the confirmation
+// naming the form and its version, the published form on the page, the
+// sync; the council's laptop has it after its own sync.
+func TestRealWindowPublishQuestionnaire(t *testing.T) {
+	r := newRig(t)
+	srv := r.startServer()
+	srv.addCouncil()
+	central := r.newLaptop(srv, "central", "", "Бишкек, борбордук кеңсе")
+	sec := r.newLaptop(srv, "secretary", council, "Ат-Башы кеңешинин ноутбугу")
+	book, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "xlsform", "testdata", "council_needs.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(r.home, stick), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"council_needs.xlsx": book, "council_needs.pdf": []byte("%PDF-1.4 not a form")} {
+		if err := os.WriteFile(filepath.Join(r.home, stick, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	a := r.run(central.data, "ky")
+	a.unlock()
+	d := a.page("questionnaires")
+	if !shows(d, a.T("quest.none_central")) {
+		a.fail("central staff's empty Questionnaires page does not say how to publish one")
+	}
+	a.clickButton(a.T("quest.publish"))
+	d = a.waitFor("the file dialog", func(d uiprobe.Dump) bool { _, ok := find(d, "file", text(stick)); return ok })
+	a.click("file", text(stick), "the folder "+stick)
+	d = a.waitFor("the workbook listed", func(d uiprobe.Dump) bool { _, ok := find(d, "file", prefix("council_needs")); return ok })
+	if n := count(d, "file", "council_needs"); n != 1 {
+		a.fail("the dialog lists %d files named council_needs, want only the workbook", n)
+	}
+	time.Sleep(600 * time.Millisecond) // not a double click on the folder's cell
+	a.click("file", prefix("council_needs"), "the workbook")
+	a.clickButton(a.T("Open"))
+	a.waitFor("the confirmation", func(d uiprobe.Dump) bool { return shows(d, "council_needs.xlsx") && shows(d, a.T("quest.publish_ok")) })
+	a.screenshot("quest-publish-confirm")
+	a.click("button", func(it uiprobe.Item) bool { return it.Layer >= 1 && it.Text == a.T("quest.publish_ok") }, "publish")
+	a.waitFor("published", func(d uiprobe.Dump) bool { return shows(d, a.T("quest.published_title")) })
+	a.screenshot("quest-published")
+	a.clickButton(a.T("action.close"))
+	a.waitFor("the form on the page", func(d uiprobe.Dump) bool {
+		return d.Dialogs == 0 && !shows(d, a.T("quest.none_central")) && shows(d, a.T("quest.responses", "n", 0))
+	})
+	a.clickButton(a.T("sync.now"))
+	a.waitFor("sent", func(d uiprobe.Dump) bool {
+		return shows(d, a.T("sync.state.idle")) && shows(d, a.T("sync.pending", "n", 0))
+	})
+	a.key("ctrl+q")
+	a.waitExit("Ctrl+Q")
+
+	sec.ctl("sync")
+	var forms []struct {
+		FormID  string `json:"form_id"`
+		Version string
+	}
+	out := sec.ctl("form", "list")
+	if err := json.Unmarshal(out, &forms); err != nil || len(forms) != 1 || forms[0].FormID != "council_needs_2026" {
+		t.Fatalf("the council's laptop has %s (%v), want the needs assessment", out, err)
 	}
 }

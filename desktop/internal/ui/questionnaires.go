@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -33,6 +37,9 @@ type questionnairesPage struct {
 	// sel is the one shown.
 	forms []domain.Questionnaire
 	sel   int
+	// show is a questionnaire to show at the next load (one just
+	// published), whatever was shown before.
+	show string
 	// buttons and links by name, for tests.
 	buttons map[string]*widget.Button
 }
@@ -76,6 +83,9 @@ func (p *questionnairesPage) load() {
 	if p.sel < len(p.forms) {
 		cur = p.forms[p.sel].FormID
 	}
+	if p.show != "" {
+		cur, p.show = p.show, ""
+	}
 	p.forms, p.sel = nil, 0
 	for _, q := range all {
 		if !seen[q.FormID] {
@@ -93,8 +103,17 @@ func (p *questionnairesPage) draw() {
 	u := p.u
 	p.buttons = map[string]*widget.Button{}
 	top := container.NewVBox(wrapped(u.T("quest.text")))
+	if u.sess.Role() == domain.RoleCentral {
+		pub := u.primary(u.T("quest.publish"), theme.UploadIcon(), func() { u.pickFile(p.publishFile, ".xlsx") })
+		p.buttons["publish"] = pub
+		top.Add(container.NewHBox(pub))
+	}
 	if len(p.forms) == 0 {
-		top.Add(muted(u.T("quest.none")))
+		if u.sess.Role() == domain.RoleCentral {
+			top.Add(muted(u.T("quest.none_central")))
+		} else {
+			top.Add(muted(u.T("quest.none")))
+		}
 		p.body.Objects = []fyne.CanvasObject{top}
 		p.body.Refresh()
 		return
@@ -139,6 +158,67 @@ func (p *questionnairesPage) draw() {
 	}
 	p.body.Objects = []fyne.CanvasObject{container.NewBorder(top, nil, nil, nil, container.NewVScroll(items))}
 	p.body.Refresh()
+}
+
+// maxFormFile bounds the workbook read for publishing: an XLSForm of
+// hundreds of questions is well under a megabyte; a larger file is most
+// likely the wrong one, and is not read into memory whole.
+const maxFormFile = 20 << 20
+
+// publishFile reads the XLSForm workbook at path and checks it whole
+// (shared/xlsform, as keneshctl form publish and every laptop and the
+// server check it), asks before publishing, since a published version is
+// never changed, and publishes it for every council: it reaches their
+// laptops at the next sync. A workbook refused says why, with the sheet,
+// row and column of each fault; nothing is published then.
+func (p *questionnairesPage) publishFile(path string) {
+	u := p.u
+	name := filepath.Base(path)
+	data, err := readUpTo(path, maxFormFile)
+	if err != nil {
+		u.showMessage(u.T("quest.publish_bad_title"), u.T("quest.publish_unreadable", "file", name)+"\n\n"+err.Error())
+		return
+	}
+	f, err := xlsform.Read(data)
+	if err != nil {
+		u.showMessage(u.T("quest.publish_bad_title"), u.T("quest.publish_bad", "file", name)+"\n\n"+err.Error())
+		return
+	}
+	title := f.Title.In(u.tr.Lang)
+	if title == "" {
+		title = f.ID
+	}
+	u.confirm(u.T("quest.publish"), u.T("quest.publish_confirm", "title", title, "version", f.Version, "file", name), u.T("quest.publish_ok"), func() {
+		q, err := u.sess.Records().PublishQuestionnaire(context.Background(), f, name)
+		if errors.Is(err, records.ErrPublished) {
+			u.showMessage(u.T("quest.publish_bad_title"), u.T("quest.published_already", "title", title, "version", f.Version))
+			return
+		}
+		if err != nil {
+			u.showError(err)
+			return
+		}
+		p.show = q.FormID
+		p.load()
+		u.showMessage(u.T("quest.published_title"), u.T("quest.published", "title", title, "version", q.Version))
+	})
+}
+
+// readUpTo reads the file at path, refusing one larger than limit bytes.
+func readUpTo(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("the file is larger than %d MB", limit>>20)
+	}
+	return data, nil
 }
 
 // openResponse shows the form of a new response to formID (id "") or of

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
@@ -183,5 +184,125 @@ func shot(t *testing.T, h *harness, name string) {
 	defer f.Close()
 	if err := png.Encode(f, h.win.Canvas().Capture()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Central staff publish a questionnaire from its XLSForm workbook on the
+// Questionnaires page, in Kyrgyz: the file dialog (its places in Kyrgyz),
+// a file that is no workbook and a workbook with a fault refused with
+// where it is wrong and nothing published, the confirmation naming the
+// form and its version, the form shown once published, and the same
+// version again refused as published already. A council's laptop has no
+// such button.
+func TestPublishQuestionnaireFromWorkbook(t *testing.T) {
+	h := unlocked(t, "ky", 0, 0, 0)
+	ctx := context.Background()
+	if err := h.u.sess.Records().Enroll(ctx, records.Enrollment{Server: "http://127.0.0.1:1", ServerID: "s", Token: "k1.x", Role: domain.RoleCentral, Name: "Борбор"}); err != nil {
+		t.Fatal(err)
+	}
+	h.u.shell.rebuild()
+	h.u.shell.show()
+	h.u.shell.navigate(secQuest)
+	h.drain()
+	h.mustShow(h.T("quest.none_central"))
+	p := h.u.shell.top().(*questionnairesPage)
+	p.buttons["publish"].OnTapped()
+	h.drain()
+	placesInLanguage(t, h, "publish a questionnaire")
+	for _, o := range h.win.Canvas().Overlays().List() {
+		o.Hide()
+	}
+	published := func() int {
+		all, err := h.u.sess.Records().Questionnaires(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(all)
+	}
+	closeDialogs := func() {
+		for _, o := range h.win.Canvas().Overlays().List() {
+			o.Hide()
+		}
+		h.drain()
+	}
+
+	dir := t.TempDir()
+	notBook := filepath.Join(dir, "needs.xlsx")
+	if err := os.WriteFile(notBook, []byte("type\tname\tlabel\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.publishFile(notBook)
+	h.drain()
+	h.mustShow(h.T("quest.publish_bad", "file", "needs.xlsx"))
+	closeDialogs()
+
+	twice := filepath.Join(dir, "twice.xlsx")
+	x := excelize.NewFile()
+	for i, row := range [][]any{{"type", "name", "label"}, {"text", "village", "Айыл"}, {"integer", "village", "Жашы"}} {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := x.SetSheetRow("Sheet1", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := x.SetSheetName("Sheet1", "survey"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.NewSheet("settings"); err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range [][]any{{"form_id", "version"}, {"twice", "1"}} {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := x.SetSheetRow("settings", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := x.SaveAs(twice); err != nil {
+		t.Fatal(err)
+	}
+	p.publishFile(twice)
+	h.drain()
+	h.mustShow(h.T("quest.publish_bad", "file", "twice.xlsx"))
+	h.mustShow("row 3") // where the fault is: the name given twice
+	closeDialogs()
+	if n := published(); n != 0 {
+		t.Fatalf("%d questionnaires published from refused workbooks", n)
+	}
+
+	needs, err := filepath.Abs("../../../shared/xlsform/testdata/council_needs.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.publishFile(needs)
+	h.drain()
+	if n := published(); n != 0 {
+		t.Fatal("published before the confirmation")
+	}
+	h.mustShow("council_needs.xlsx")
+	h.tap(h.T("quest.publish_ok"))
+	if n := published(); n != 1 {
+		t.Fatalf("%d questionnaires published, want 1", n)
+	}
+	h.mustShow(h.T("quest.published_title"))
+	closeDialogs()
+	p = h.u.shell.top().(*questionnairesPage)
+	if len(p.forms) != 1 || p.forms[p.sel].FormID != "council_needs_2026" {
+		t.Fatalf("the page shows %+v (selected %d), want the needs assessment", p.forms, p.sel)
+	}
+	shot(t, h, "ky-quest-published.png")
+
+	p.publishFile(needs)
+	h.drain()
+	h.tap(h.T("quest.publish_ok"))
+	h.mustShow(h.T("quest.publish_bad_title"))
+	if n := published(); n != 1 {
+		t.Fatalf("%d questionnaires after publishing the same version again, want 1", n)
+	}
+	closeDialogs()
+
+	// A council's laptop fills questionnaires; it does not publish them.
+	s := unlocked(t, "ky", 0, 0, 0)
+	publishNeeds(t, s)
+	if _, ok := s.u.shell.top().(*questionnairesPage).buttons["publish"]; ok {
+		t.Fatal("a council secretary's Questionnaires page offers to publish")
 	}
 }

@@ -237,7 +237,7 @@ func TestRealWindowPublishQuestionnaire(t *testing.T) {
 		a.fail("central staff's empty Questionnaires page does not say how to publish one")
 	}
 	a.clickButton(a.T("quest.publish"))
-	d = a.waitFor("the file dialog", func(d uiprobe.Dump) bool { _, ok := find(d, "file", text(stick)); return ok })
+	a.placesTranslated(a.waitFor("the file dialog", func(d uiprobe.Dump) bool { _, ok := find(d, "file", text(stick)); return ok }))
 	a.click("file", text(stick), "the folder "+stick)
 	d = a.waitFor("the workbook listed", func(d uiprobe.Dump) bool { _, ok := find(d, "file", prefix("council_needs")); return ok })
 	if n := count(d, "file", "council_needs"); n != 1 {

@@ -92,14 +92,15 @@ func waitQueued(t *testing.T, g *Ingester, dev string, seq uint64) {
 // A laptop's pipelined change sets do not wait for each other's commit:
 // each gives up its device's turn once its Append is queued, so the next
 // one is judged in the same group of appends and three change sets commit
-// together, each acknowledged in full and only then answered.
+// together (queued while the held group runs, they join it), each
+// acknowledged in full and only then answered.
 func TestPipelinedChangeSetsShareACommit(t *testing.T) {
 	ctx := context.Background()
 	st, g := newIngester(t, badgerstore.Options{}, nil)
 	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
 	gen := storetest.NewDemoOps(dev.ID)
-	release := holdWriter(t, st)
 	groups0 := st.AppendGroups()
+	release := holdWriter(t, st)
 	type answer struct {
 		res *Result
 		err error
@@ -133,7 +134,7 @@ func TestPipelinedChangeSetsShareACommit(t *testing.T) {
 		}
 	}
 	if n := st.AppendGroups() - groups0; n != 1 {
-		t.Fatalf("the three change sets committed in %d groups, want 1", n)
+		t.Fatalf("the three change sets committed in %d groups, want 1 (the held one, which they join)", n)
 	}
 	var acked uint64
 	if err := st.ReadLog(ctx, func(x store.LogReader) (err error) { acked, err = x.Acked(dev.ID); return err }); err != nil {

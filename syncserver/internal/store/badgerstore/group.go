@@ -19,8 +19,10 @@ import (
 // together: one of them (the leader) runs each waiting append's function
 // in turn in one Badger transaction, each seeing what those before it
 // wrote, and commits them all with one sync; each caller is answered only
-// after that commit. Leadership passes to the next waiting append when a
-// group is done, so no caller serves others for ever.
+// after that commit. Appends queued while the leader runs the functions
+// join the group before its commit (up to maxGroup). Leadership passes to
+// the next waiting append when a group is done, so no caller serves others
+// for ever.
 //
 // Each function is still all or nothing. Badger cannot undo part of a
 // transaction, so when a function fails its group's transaction is
@@ -154,10 +156,11 @@ func (s *Store) runGroup() {
 // caller's error, so that the lead still passes on and the log's other
 // writers do not wait for ever on a leader that is gone.
 func (s *Store) commitGroupSafe(group []*appendReq) (left []*appendReq) {
+	var extra []*appendReq // those that joined the group as it ran (takeMore)
 	defer func() {
 		if r := recover(); r != nil {
 			err := fmt.Errorf("badgerstore: a group of appends panicked: %v\n%s", r, debug.Stack())
-			for _, q := range group {
+			for _, q := range slices.Concat(group, extra) {
 				select {
 				case q.done <- err: // not answered yet (or answered and gone: no one reads it)
 				default:
@@ -166,13 +169,13 @@ func (s *Store) commitGroupSafe(group []*appendReq) (left []*appendReq) {
 			left = nil
 		}
 	}()
-	return s.commitGroup(group)
+	return s.commitGroup(group, &extra)
 }
 
 // commitGroup runs group's functions in one transaction and tells each
 // its result; those it had no room for are returned, to wait for the next
-// group.
-func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
+// group. Appends queued meanwhile may join it (takeMore, into *extra).
+func (s *Store) commitGroup(group []*appendReq, extra *[]*appendReq) (left []*appendReq) {
 	s.groups.Add(1)
 	// No one caller's context may cancel the transaction: it commits the
 	// others' work too.
@@ -186,6 +189,13 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 		}
 	}()
 	run := group // those still to commit
+	// Appends queued meanwhile join only the group's first run: one run
+	// again without a function that failed must not take that function's
+	// next attempt, which read the store before this group's commit and
+	// would fail again on what the group wrote (ingest looks again on
+	// store.ErrSequence, a few times: TestConcurrentPushesOfOneDevice);
+	// queued for the next group, it reads what this one committed.
+	join := !s.noJoin.Load()
 	for len(run) > 0 {
 		var (
 			failed  *appendReq // a function that failed: the group goes again without it
@@ -209,8 +219,9 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 			w := &logTx{txn: x, head: head, acked: map[string]uint64{}, ops: items{b: (*buf)[:0]}, states: (*sbuf)[:0], cache: &s.states, tracked: &s.tracked}
 			last = w
 			defer func() { *buf, *sbuf = w.ops.b, w.states }() // grown: kept for the next group
-			ran := 0
-			for i, r := range run {
+			ran, halted := 0, false
+			for i := 0; i < len(run); i++ {
+				r := run[i]
 				if ran > 0 && (x.size+int64(len(w.ops.b)) >= s.db.MaxBatchSize()/2 || w.stateBytes >= s.states.groupKept/2) {
 					// The rest wait for the next group rather than
 					// risk finding the transaction full, which runs
@@ -218,6 +229,7 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 					// encodings, written at the end (finish), count
 					// too: what a group holds in memory is bounded
 					// by about this and its last function.
+					halted = true
 					stop = i
 					break
 				}
@@ -238,6 +250,20 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 				}
 				w.cut()
 				ran++
+				if join && i == len(run)-1 {
+					// Appends queued while this group's functions ran
+					// join it (they would have if they had come before it
+					// began): a pipelined laptop's next change set reads
+					// its states ahead in a snapshot that waits for the
+					// commit before, so it was queued just after the
+					// next group began, every time, and each change set
+					// paid a commit and its syncs alone (BENCHMARKS.md,
+					// issue 15, push10).
+					run = s.takeMore(run, extra)
+				}
+			}
+			if !halted {
+				stop = len(run) // with those that joined
 			}
 			if ran == 0 {
 				return nil
@@ -246,6 +272,7 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 			return w.finish(head)
 		})
 		upd.End()
+		join = false
 		if err == nil && last != nil {
 			// Committed: its states are what the next group reads
 			// (statecache.go). Before the buffers go back to the pool.
@@ -287,6 +314,22 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 		break
 	}
 	return left
+}
+
+// takeMore appends to run the appends waiting for the writer, up to
+// maxGroup in all, taking them out of the queue; they are added to *extra
+// too (commitGroupSafe answers them if the group panics).
+func (s *Store) takeMore(run []*appendReq, extra *[]*appendReq) []*appendReq {
+	s.amu.Lock()
+	defer s.amu.Unlock()
+	n := min(len(s.pending), maxGroup-len(run))
+	if n <= 0 {
+		return run
+	}
+	*extra = append(*extra, s.pending[:n]...)
+	run = append(run, s.pending[:n]...)
+	s.pending = slices.Delete(s.pending, 0, n)
+	return run
 }
 
 // AppendGroups is how many groups of appends the store has run (each one

@@ -43,6 +43,9 @@ func openGroupStore(t *testing.T) *Store {
 // queued(n) waits until n of them are queued.
 func holdWriter(t *testing.T, st *Store, fn func(store.LogTx) error) (release func() error, queued func(n int)) {
 	t.Helper()
+	// Those queued behind the held function do not join its group.
+	st.noJoin.Store(true)
+	t.Cleanup(func() { st.noJoin.Store(false) })
 	hold, held, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
 		done <- st.Append(context.Background(), func(w store.LogTx) error {
@@ -440,5 +443,50 @@ func TestKeptStatesBoundApart(t *testing.T) {
 		if _, err := st.State(ctx, "appeal", id); err != nil {
 			t.Fatalf("state %s: %v", id, err)
 		}
+	}
+}
+
+// An Append queued while a group's functions run joins that group, before
+// its commit, instead of waiting for the next one: a pipelined laptop's
+// next change set is queued just after a group begins (its states read
+// ahead wait for the commit before), and paid a commit of its own.
+// Joined, it sees what the functions before it wrote, and both are
+// answered after the one commit.
+func TestGroupTakesAppendsQueuedWhileItRuns(t *testing.T) {
+	ctx := context.Background()
+	st := openGroupStore(t)
+	groups0 := st.groups.Load()
+	running, queued := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	first := make(chan error, 1)
+	go func() {
+		first <- st.Append(ctx, func(w store.LogTx) error {
+			once.Do(func() { close(running) })
+			<-queued
+			return w.SetClock(5)
+		})
+	}()
+	<-running
+	second := make(chan error, 1)
+	go func() {
+		second <- st.AppendQueued(ctx, func(w store.LogTx) error {
+			if c, err := w.Clock(); err != nil || c != 5 {
+				return fmt.Errorf("clock %d, %v: the function before's write is not seen", c, err)
+			}
+			return w.SetClock(6)
+		}, func() { close(queued) })
+	}()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+	if n := st.groups.Load() - groups0; n != 1 {
+		t.Fatalf("%d groups for an append and one queued while it ran, want 1", n)
+	}
+	var c hlc.Timestamp
+	if err := st.Append(ctx, func(w store.LogTx) (err error) { c, err = w.Clock(); return err }); err != nil || c != 6 {
+		t.Fatalf("clock %d after the group, %v", c, err)
 	}
 }

@@ -89,6 +89,11 @@ type Store struct {
 	pending []*appendReq // Appends waiting for the writer, in arrival order
 	leading bool         // one of them runs a group (group.go)
 	groups  atomic.Int64 // groups of Appends run (for tests)
+	// noJoin: Appends queued while a group runs wait for the next group
+	// instead of joining it (takeMore). For tests that hold the writer
+	// with a function of their own, so that those queued behind it form
+	// the group they test.
+	noJoin atomic.Bool
 
 	chunks sync.Mutex // one AddChunk at a time: they share an owner's usage
 	tail   store.Tail // the log's last operations, as pulls decoded them

@@ -186,6 +186,21 @@ func TestTwoProcessesOnePostgres(t *testing.T) {
 	}
 }
 
+// A server on PostgreSQL listens for the directory's writes from its
+// start, before any laptop asked for anything, so that the first syncs'
+// tokens are kept too (pgstore's tokencache.go).
+func TestPostgresServerListensFromItsStart(t *testing.T) {
+	h := newPGHarness(t, pgtest.URL(t), t.TempDir())
+	pg := h.srv.st.(*pgstore.Store)
+	deadline := time.Now().Add(30 * time.Second) // a test's bound: it connects in milliseconds
+	for !pg.Listening() {
+		if time.Now().After(deadline) {
+			t.Fatal("the server does not listen for the directory's writes before its first laptop's request")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // A laptop's name PostgreSQL could not keep (a NUL character) is refused
 // as invalid input, not a server error.
 func TestEnrollRefusesANameWithNUL(t *testing.T) {

@@ -155,6 +155,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if pg, ok := st.(*pgstore.Store); ok {
+		// Listening for the directory's writes from the start, not from
+		// the first laptop's sync: its token is kept from then on
+		// (pgstore's tokencache.go).
+		pg.Listen()
+	}
 	if cfg.FilesDir == "" {
 		cfg.FilesDir = filepath.Join(cfg.DataDir, "files")
 	}

@@ -269,8 +269,24 @@ func copyDevice(d *store.Device) *store.Device {
 	return &out
 }
 
-// startListening starts the listener at the first DeviceByToken (an admin
-// command's process never asks for one, and never listens).
+// Listen starts the directory's listener now rather than at the first
+// DeviceByToken: a server calls it as it starts, so that its first
+// laptops' tokens are kept from their first sync (a laptop that synced
+// before the listener was up asked PostgreSQL again at its next). Tokens
+// are served from memory only once it is up (tokenCache.get); before,
+// PostgreSQL is asked, as always. An admin command's store, which never
+// calls it nor asks for a token, never listens.
+func (s *Store) Listen() { s.startListening() }
+
+// Listening reports whether the listener is up (its connection listens,
+// and answers may be kept): for tests.
+func (s *Store) Listening() bool {
+	live, _, _ := s.tokens.state()
+	return live
+}
+
+// startListening starts the listener, once (Listen, or the first
+// DeviceByToken of a store no one told to Listen).
 func (s *Store) startListening() {
 	s.listenOnce.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())

@@ -254,7 +254,9 @@ func TestTokenCacheTrust(t *testing.T) {
 func TestTokenCacheBeats(t *testing.T) {
 	beat, trust := listenBeat, listenTrust
 	listenBeat, listenTrust = 20*time.Millisecond, time.Minute
-	defer func() { listenBeat, listenTrust = beat, trust }()
+	// Restored once the stores are closed (the cleanup registered first
+	// runs last): their listeners read them until then.
+	t.Cleanup(func() { listenBeat, listenTrust = beat, trust })
 	ctx := context.Background()
 	a, b := twoProcesses(t)
 	listening(t, b, 0)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
@@ -107,7 +108,7 @@ func (s *Store) runGroup() {
 // package or pgx's: run recovers the functions') turned into every
 // caller's error, so that the lead still passes on and the process's
 // other writers do not wait for ever on a leader that is gone. The
-// transaction is rolled back as the panic leaves pgx.BeginTxFunc.
+// transaction is rolled back as the panic leaves inGroupTx.
 func (s *Store) commitGroupSafe(group []*appendReq) (left []*appendReq) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -139,8 +140,9 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 	defer cancel()
 	s.groups.Add(1)
 	var judged map[string]bool // the devices the group judged
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+	err := s.inGroupTx(ctx, func(tx *groupTx) error {
 		w := newLogTx(ctx, tx)
+		w.group = tx
 		w.ackReads = &s.ackReads
 		var keys []store.RecordKey
 		devs := s.takeHints()
@@ -169,7 +171,7 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 			if err := run(r.fn, w); err != nil {
 				w.rollback(m)
 				results[i] = err
-				if tx.Conn().PgConn().TxStatus() == 'E' {
+				if tx.c.PgConn().TxStatus() == 'E' {
 					// A statement of fn failed: the transaction is lost,
 					// and the group with it.
 					return fmt.Errorf("the append's transaction failed: %w", err)
@@ -205,6 +207,134 @@ func (s *Store) commitGroup(group []*appendReq) (left []*appendReq) {
 // errNothing ends a group none of whose functions succeeded: nothing to
 // commit.
 var errNothing = errors.New("pgstore: nothing to commit")
+
+// A group's transaction holds the log's lock from the batch that takes
+// it to the commit, and every process's appends wait for it (one group at
+// a time across the deployment): each round trip in between is on their
+// serial path. pgx.BeginTxFunc would send BEGIN and COMMIT each in a round
+// trip of its own; a group's transaction instead begins in the batch that
+// takes the lock (logTx.lock) and commits in the batch that writes the
+// log (logTx.flush), one pipeline each: a statement of a pipeline that
+// fails skips the rest of it, COMMIT included, and the transaction is
+// then rolled back here, so a group is still all or nothing.
+
+// groupTx is a group's transaction on its connection of the pool: a
+// pgx.Tx, so that the group's functions read and write through it as in
+// any transaction, whose BEGIN and COMMIT logTx queues in its batches.
+type groupTx struct {
+	c *pgx.Conn
+	// begun: BEGIN was sent (a connection whose transaction status is not
+	// idle after it is rolled back). committed: COMMIT was, and it
+	// committed.
+	begun, committed bool
+}
+
+var _ pgx.Tx = (*groupTx)(nil)
+
+// beginGroup is the statement that begins a group's transaction (as
+// pgx.TxOptions{IsoLevel: pgx.ReadCommitted} would).
+const beginGroup = `BEGIN ISOLATION LEVEL READ COMMITTED`
+
+// inGroupTx runs fn in a group's transaction: on a connection of the
+// pool, begun by fn (logTx.lock), committed by fn (logTx.flush) or else
+// here once fn returned nil, rolled back if fn fails or panics.
+func (s *Store) inGroupTx(ctx context.Context, fn func(*groupTx) error) (err error) {
+	pc, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	tx := &groupTx{c: pc.Conn()}
+	defer func() {
+		if !tx.committed && tx.begun {
+			// Its own bound: ctx may be what ended (a connection that is
+			// still in a transaction after this is closed by Release).
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			tx.c.Exec(rctx, `ROLLBACK`) // the group's error is what counts
+			cancel()
+		}
+		pc.Release()
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if !tx.committed {
+		s.soloCommits.Add(1)
+		return tx.Commit(ctx)
+	}
+	return nil
+}
+
+// queueBegin queues BEGIN in b, the group's first batch.
+func (tx *groupTx) queueBegin(b *pgx.Batch) {
+	tx.begun = true
+	b.Queue(beginGroup)
+}
+
+// queueCommit queues COMMIT in b, the group's last batch, and returns
+// its place in b; committedBy takes its result.
+func (tx *groupTx) queueCommit(b *pgx.Batch) int {
+	b.Queue(`COMMIT`)
+	return b.Len() - 1
+}
+
+// committedBy takes the result of the COMMIT queueCommit queued: a
+// COMMIT of a transaction that had failed answers ROLLBACK, with no
+// error.
+func (tx *groupTx) committedBy(tag pgconn.CommandTag) error {
+	if tag.String() != "COMMIT" {
+		return pgx.ErrTxCommitRollback
+	}
+	tx.committed = true
+	return nil
+}
+
+// Commit commits the group's transaction in a round trip of its own (a
+// group whose last batch could not hold COMMIT).
+func (tx *groupTx) Commit(ctx context.Context) error {
+	tag, err := tx.c.Exec(ctx, `COMMIT`)
+	if err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return tx.committedBy(tag)
+}
+
+// Rollback: inGroupTx rolls the group back.
+func (tx *groupTx) Rollback(context.Context) error {
+	return errors.New("pgstore: a group's transaction is rolled back by its group")
+}
+
+// Begin: a group has no nested transactions.
+func (tx *groupTx) Begin(context.Context) (pgx.Tx, error) {
+	return nil, errors.New("pgstore: no nested transaction in a group")
+}
+
+func (tx *groupTx) CopyFrom(ctx context.Context, table pgx.Identifier, cols []string, src pgx.CopyFromSource) (int64, error) {
+	return tx.c.CopyFrom(ctx, table, cols, src)
+}
+
+func (tx *groupTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	return tx.c.SendBatch(ctx, b)
+}
+
+func (tx *groupTx) LargeObjects() pgx.LargeObjects { return pgx.LargeObjects{} } // not used
+
+func (tx *groupTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
+	return tx.c.Prepare(ctx, name, sql)
+}
+
+func (tx *groupTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return tx.c.Exec(ctx, sql, args...)
+}
+
+func (tx *groupTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return tx.c.Query(ctx, sql, args...)
+}
+
+func (tx *groupTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return tx.c.QueryRow(ctx, sql, args...)
+}
+
+func (tx *groupTx) Conn() *pgx.Conn { return tx.c }
 
 // run calls fn, turning a panic into its error: the leader runs other
 // callers' functions, and one of them must not take the others down.

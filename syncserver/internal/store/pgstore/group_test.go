@@ -270,3 +270,87 @@ func TestGroupsUnderLoad(t *testing.T) {
 		t.Fatalf("the log: %v, %d entries", err, want-1)
 	}
 }
+
+// A group's transaction begins in the batch that takes the log and
+// commits in the batch that writes it (groupTx): no round trip of their
+// own, and what the batch wrote is committed.
+func TestGroupCommitsInItsBatch(t *testing.T) {
+	ctx := context.Background()
+	st, other := twoProcesses(t)
+	dev := domain.NewID()
+	for seq := uint64(1); seq <= 3; seq++ {
+		err := st.Append(ctx, func(w store.LogTx) error {
+			op := testOp(dev, seq, domain.NewID())
+			if _, err := w.Accept(op, store.Index{Council: "NRN-ATB"}); err != nil {
+				return err
+			}
+			var s changeset.State
+			s.Apply(op)
+			return w.PutState(&s)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := st.soloCommits.Load(); n != 0 {
+		t.Fatalf("%d groups committed in a round trip of their own, want 0", n)
+	}
+	if h := head(t, other); h != 3 {
+		t.Fatalf("head %d seen by another store, want 3", h)
+	}
+}
+
+// A statement of the group's last batch that fails (here a state's
+// insert, its row written meanwhile behind the log's back) skips the
+// batch's COMMIT: the group is rolled back whole, what it sent before the
+// batch too (its operations, enough to go by COPY in a round trip of
+// their own), its appends told the error, and the store's next group
+// begins afresh.
+func TestGroupFailingInItsLastBatchLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, pgtest.URL(t))
+	defer st.Close()
+	dev, rec := domain.NewID(), domain.NewID()
+	err := st.Append(ctx, func(w store.LogTx) error {
+		op := testOp(dev, 1, rec)
+		if s, err := w.State("appeal", rec); err != nil || s != nil {
+			return fmt.Errorf("state before: %v, %v", s, err)
+		}
+		// Read as absent under the lock: the group inserts it without ON
+		// CONFLICT, and this row makes that insert fail.
+		if _, err := st.pool.Exec(ctx, `INSERT INTO states (kind, id, state) VALUES ('appeal', $1, '\x00')`, rec); err != nil {
+			return err
+		}
+		for seq := uint64(1); seq <= copyMinOps; seq++ {
+			if seq > 1 {
+				op = testOp(dev, seq, domain.NewID())
+			}
+			if _, err := w.Accept(op, store.Index{Council: "NRN-ATB"}); err != nil {
+				return err
+			}
+		}
+		var s changeset.State
+		s.Apply(testOp(dev, 1, rec))
+		return w.PutState(&s)
+	})
+	if err == nil || !strings.Contains(err.Error(), "write the log") {
+		t.Fatalf("the group whose last batch failed: %v", err)
+	}
+	if h := head(t, st); h != 0 {
+		t.Fatalf("head %d after the failed group, want 0", h)
+	}
+	var n int
+	if err := st.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM log) + (SELECT count(*) FROM acked)`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d rows of the log and acknowledgements after the failed group (%v)", n, err)
+	}
+	err = st.Append(ctx, func(w store.LogTx) error {
+		if n, _ := w.Acked(dev); n != 0 {
+			return fmt.Errorf("acked %d after the failed group", n)
+		}
+		_, err := w.Accept(testOp(dev, 1, domain.NewID()), store.Index{Council: "NRN-ATB"})
+		return err
+	})
+	if err != nil || head(t, st) != 1 {
+		t.Fatalf("the next group: %v, head %d", err, head(t, st))
+	}
+}

@@ -162,6 +162,11 @@ type logTx struct {
 
 	ackReads *atomic.Int64 // the store's count of acknowledgements read one at a time
 
+	// group is the group's transaction (group.go), which lock begins and
+	// flush commits in their batches; nil: tx was begun and is committed
+	// by its caller.
+	group *groupTx
+
 	public
 }
 
@@ -203,8 +208,13 @@ func newLogTx(ctx context.Context, tx pgx.Tx) *logTx {
 // what was committed before it began, and this one begins once the lock
 // is held, so what it reads is as current as a read inside the append.
 // So are the records the group's appends named (keys, queuePrefetch).
+//
+// In a group, the batch begins the transaction too (groupTx).
 func (w *logTx) lock(devs []string, keys []store.RecordKey) error {
 	b := &pgx.Batch{}
+	if w.group != nil {
+		w.group.queueBegin(b)
+	}
 	var head, clock, n int64
 	b.Queue(`SELECT head, clock, public_n, public_rule FROM log_state FOR UPDATE`).QueryRow(func(r pgx.Row) error {
 		return r.Scan(&head, &clock, &n, &w.rule0)
@@ -436,7 +446,9 @@ func (w *logTx) SetClock(t hlc.Timestamp) error {
 }
 
 // flush sends what the transaction wrote, in one batch (and a second
-// statement when the public projection's version must move).
+// statement when the public projection's version must move). In a group,
+// the last batch commits too (groupTx), unless the first's results may
+// call for a second that does not come: then the group commits alone.
 func (w *logTx) flush() error {
 	b := &pgx.Batch{}
 	var rows logRows
@@ -523,27 +535,53 @@ func (w *logTx) flush() error {
 	if b.Len() == 0 {
 		return nil
 	}
-	br := w.tx.SendBatch(w.ctx, b)
 	changed := false
-	for i := 0; i < b.Len(); i++ {
-		tag, err := br.Exec()
-		if err != nil {
-			br.Close()
-			return fmt.Errorf("write the log: %w", err)
-		}
-		if changes[i] && tag.RowsAffected() > 0 {
-			changed = true
-		}
+	// With no change of the projection, no second batch follows.
+	commit := -1
+	if w.group != nil && len(changes) == 0 {
+		commit = w.group.queueCommit(b)
 	}
-	if err := br.Close(); err != nil {
-		return fmt.Errorf("write the log: %w", err)
+	if err := w.send(b, changes, commit, &changed); err != nil {
+		return err
 	}
 	if len(changes) > 0 && (moved || changed) {
 		b := &pgx.Batch{}
 		w.queueState(b, changed)
-		if err := w.tx.SendBatch(w.ctx, b).Close(); err != nil {
+		commit := -1
+		if w.group != nil {
+			commit = w.group.queueCommit(b)
+		}
+		return w.send(b, nil, commit, nil)
+	}
+	return nil
+}
+
+// send sends b, taking the result of the COMMIT at index commit (-1:
+// none) and, into *changed, whether a statement changes names changed
+// rows.
+func (w *logTx) send(b *pgx.Batch, changes map[int]bool, commit int, changed *bool) error {
+	br := w.tx.SendBatch(w.ctx, b)
+	for i := 0; i < b.Len(); i++ {
+		tag, err := br.Exec()
+		if err != nil {
+			br.Close()
+			if i == commit {
+				return fmt.Errorf("write the log: commit: %w", err)
+			}
 			return fmt.Errorf("write the log: %w", err)
 		}
+		if i == commit {
+			if err := w.group.committedBy(tag); err != nil {
+				br.Close()
+				return fmt.Errorf("write the log: %w", err)
+			}
+		}
+		if changes[i] && tag.RowsAffected() > 0 {
+			*changed = true
+		}
+	}
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("write the log: %w", err)
 	}
 	return nil
 }

@@ -74,6 +74,9 @@ type Store struct {
 	pending []*appendReq
 	leading bool
 	groups  atomic.Int64 // transactions of appends begun (for tests)
+	// soloCommits counts the groups committed in a round trip of their
+	// own rather than in their last batch (for tests).
+	soloCommits atomic.Int64
 
 	// Devices whose acknowledgement a ReadLog read lately (ackhint.go):
 	// their Append likely follows, and the next group reads them with the

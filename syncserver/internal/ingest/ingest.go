@@ -205,7 +205,7 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 	turn := &heldTurn{d: &g.pushing, id: dev.ID}
 	defer turn.leave()
 	var done Result // what attempts cut short by another push did
-	waited := false
+	waited, justWaited := false, false
 	for attempt := 0; ; attempt++ {
 		// Taken again after an attempt that gave it up once its change
 		// set was queued for the log's writer (apply).
@@ -220,10 +220,17 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 		// a laptop's sync follows its last one's): when this change set
 		// follows it, it is judged without reading the device's
 		// acknowledgement first (push).
+		// So is one that found a gap and waited for the push before it
+		// here to queue its Append (waitAcked): judged on that queued
+		// acknowledgement, it queues behind it, to commit in the same
+		// group or the next, instead of after that one's commit.
+		// Once: an attempt after it reads what the store holds (that
+		// Append may have failed).
 		var known judgedUpTo
-		if attempt == 0 {
+		if attempt == 0 || justWaited {
 			known = g.pushing.judged(dev.ID)
 		}
+		justWaited = false
 		rg = trace.StartRegion(ctx, "ingest.push")
 		res, err := g.push(ctx, dev, ops, pre, known, ahead, turn)
 		rg.End()
@@ -253,11 +260,13 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 			g.gapsFound.Add(1)
 			turn.leave()
 			want := ops[0].Seq - 1
-			if !g.pushing.waitAcked(ctx, dev.ID, want, gapWait) {
+			if justWaited = g.pushing.waitAcked(ctx, dev.ID, want, gapWait); !justWaited {
 				g.waitForGap(ctx, dev.ID, want)
 			}
-			// Judged again whether the wait filled the gap or not: the
-			// answer is what the store holds now.
+			// Judged again whether the wait filled the gap or not: on
+			// the acknowledgement the push before queued, if it did (it
+			// commits before this one's Append runs), else on what the
+			// store holds now.
 			continue
 		}
 		if err != nil {
@@ -1106,6 +1115,7 @@ func (d *devTurns) queued(id string, seq uint64, last hlc.Timestamp) {
 	defer d.mu.Unlock()
 	if t := d.m[id]; t != nil {
 		t.queuedSeq, t.queuedLast = seq, last
+		t.signal() // waitAcked's waiters take a queued Append too
 	}
 }
 
@@ -1132,7 +1142,9 @@ func (d *devTurns) judged(id string) judgedUpTo {
 }
 
 // waitAcked waits, at most for timeout, until a push of device id in this
-// process reports it acknowledged up to want, and says whether one did.
+// process reports it acknowledged up to want, or queued the Append of its
+// operations up to want (judged by the time the next Append queued runs,
+// unless it fails), and says whether one did.
 // It gives up at once when no other push of the device is on its way
 // here: then nothing here will fill the gap. The caller has arrived and
 // does not hold the device's turn.
@@ -1142,7 +1154,7 @@ func (d *devTurns) waitAcked(ctx context.Context, id string, want uint64, timeou
 	for {
 		d.mu.Lock()
 		t := d.m[id]
-		if t.acked >= want {
+		if t.acked >= want || t.queuedSeq >= want {
 			d.mu.Unlock()
 			return true
 		}

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -227,5 +228,52 @@ func TestPipelinedChangeSetAnsweredBeforeTheOneBeforeCommits(t *testing.T) {
 	var perr *syncproto.Error
 	if err := <-secondErr; !errors.As(err, &perr) || perr.Acked != 0 {
 		t.Fatalf("the change set behind it: %v, want an error acknowledging nothing (the store holds nothing)", err)
+	}
+}
+
+// A change set that reached its device's turn before the one sent ahead of
+// it, and found a gap, waits for that one to queue its Append, not to
+// commit: judged on the queued acknowledgement, it queues behind it and
+// both commit in one group (here the held one, which they join), each
+// answered after that commit.
+func TestGapWaitsForTheOneBeforeQueued(t *testing.T) {
+	ctx := context.Background()
+	st, g := newIngester(t, badgerstore.Options{}, nil)
+	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
+	gen := storetest.NewDemoOps(dev.ID)
+	first, second := gen.Next(40), gen.Next(40)
+	groups0 := st.AppendGroups()
+	var once sync.Once
+	held := holdWriter(t, st)
+	release := func() { once.Do(held) }
+	defer release()                          // a failure below does not leave the writer held
+	firstCtx, leave := g.Arrive(ctx, dev.ID) // its request read, not yet decoded
+	defer leave()
+	secondErr := make(chan error, 1)
+	go func() {
+		_, err := g.Push(ctx, dev, second)
+		secondErr <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); g.gapsFound.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second change set never found the gap")
+		}
+	}
+	firstErr := make(chan error, 1)
+	go func() {
+		_, err := g.Push(firstCtx, dev, first)
+		firstErr <- err
+	}()
+	// Both queued behind the held writer, neither committed.
+	waitQueued(t, g, dev.ID, second[len(second)-1].Seq)
+	release()
+	if err := <-firstErr; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-secondErr; err != nil {
+		t.Fatal(err)
+	}
+	if n := st.AppendGroups() - groups0; n != 1 {
+		t.Fatalf("the two change sets committed in %d groups, want 1 (the held one, which they join)", n)
 	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 
@@ -23,6 +24,23 @@ type Device struct {
 	// TokenHash is the SHA-256 of the device's token, set by
 	// DirTx.SetToken; never shown.
 	TokenHash []byte `json:"-"`
+}
+
+// Clone is a copy of d that shares nothing with it: what a store's cache
+// of devices keeps and hands out, so that no caller's change reaches
+// another's.
+func (d *Device) Clone() *Device {
+	out := *d
+	if d.LastSeen != nil {
+		t := *d.LastSeen
+		out.LastSeen = &t
+	}
+	if d.RevokedAt != nil {
+		t := *d.RevokedAt
+		out.RevokedAt = &t
+	}
+	out.TokenHash = bytes.Clone(d.TokenHash)
+	return &out
 }
 
 // Code is an enrollment code: only its SHA-256 is the key.

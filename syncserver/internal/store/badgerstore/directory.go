@@ -156,7 +156,7 @@ func (c *tokenCache) get(sum [32]byte) (*store.Device, uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if d, ok := c.m[sum]; ok {
-		return copyDevice(&d), c.gen
+		return d.Clone(), c.gen
 	}
 	return nil, c.gen
 }
@@ -172,7 +172,7 @@ func (c *tokenCache) put(sum [32]byte, gen uint64, d *store.Device) {
 	if c.m == nil || len(c.m) >= maxTokenCache {
 		c.m = map[[32]byte]store.Device{}
 	}
-	c.m[sum] = *copyDevice(d)
+	c.m[sum] = *d.Clone()
 }
 
 // invalidate forgets every device kept and moves to the next generation.
@@ -181,21 +181,6 @@ func (c *tokenCache) invalidate() {
 	defer c.mu.Unlock()
 	c.gen++
 	clear(c.m)
-}
-
-// copyDevice is a copy of d that shares nothing with it.
-func copyDevice(d *store.Device) *store.Device {
-	out := *d
-	if d.LastSeen != nil {
-		t := *d.LastSeen
-		out.LastSeen = &t
-	}
-	if d.RevokedAt != nil {
-		t := *d.RevokedAt
-		out.RevokedAt = &t
-	}
-	out.TokenHash = bytes.Clone(d.TokenHash)
-	return &out
 }
 
 // Devices implements store.Directory.

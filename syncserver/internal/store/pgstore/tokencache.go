@@ -1,7 +1,6 @@
 package pgstore
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -111,7 +110,7 @@ func (c *tokenCache) get(sum [32]byte, now time.Time) (*store.Device, uint64) {
 		return nil, c.gen
 	}
 	if d, ok := c.m[sum]; ok {
-		return copyDevice(&d), c.gen
+		return d.Clone(), c.gen
 	}
 	return nil, c.gen
 }
@@ -127,7 +126,7 @@ func (c *tokenCache) put(sum [32]byte, gen uint64, d *store.Device) {
 	if c.m == nil || len(c.m) >= maxTokenCache {
 		c.m = map[[32]byte]store.Device{}
 	}
-	c.m[sum] = *copyDevice(d)
+	c.m[sum] = *d.Clone()
 }
 
 // forgetLocked forgets every device kept and moves to the next
@@ -252,21 +251,6 @@ func (c *tokenCache) state() (live bool, downs int, changed <-chan struct{}) {
 		c.changed = make(chan struct{})
 	}
 	return c.live, c.downs, c.changed
-}
-
-// copyDevice is a copy of d that shares nothing with it.
-func copyDevice(d *store.Device) *store.Device {
-	out := *d
-	if d.LastSeen != nil {
-		t := *d.LastSeen
-		out.LastSeen = &t
-	}
-	if d.RevokedAt != nil {
-		t := *d.RevokedAt
-		out.RevokedAt = &t
-	}
-	out.TokenHash = bytes.Clone(d.TokenHash)
-	return &out
 }
 
 // Listen starts the directory's listener now rather than at the first

@@ -205,6 +205,43 @@ func TestConcurrentPushesOfOneDevice(t *testing.T) {
 	t.Logf("pushes that found their operations judged by the other: %d", raced)
 }
 
+// pushAnswer is what a Push answered.
+type pushAnswer struct {
+	res *Result
+	err error
+}
+
+// pushFindingTheGap pushes second (the 300 operations after the first
+// change set, which the test has set on its way) in the background and
+// returns once it has found the gap, with where its answer will come.
+func pushFindingTheGap(t *testing.T, g *Ingester, dev *store.Device, second []syncproto.WireOp) <-chan pushAnswer {
+	t.Helper()
+	got := make(chan pushAnswer, 1)
+	go func() {
+		res, err := g.Push(context.Background(), dev, second)
+		got <- pushAnswer{res, err}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); g.gapsFound.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second change set never found the gap")
+		}
+	}
+	return got
+}
+
+// bothTaken fails unless the first change set (res, err: 300 operations)
+// and then the second, which waited for it, were each taken whole.
+func bothTaken(t *testing.T, res *Result, err error, second <-chan pushAnswer) {
+	t.Helper()
+	if err != nil || res.Acked != 300 {
+		t.Fatalf("the first change set: %+v, %v", res, err)
+	}
+	a := <-second
+	if a.err != nil || a.res.Acked != 600 || a.res.Accepted != 300 {
+		t.Fatalf("the second change set, after the first: %+v, %v", a.res, a.err)
+	}
+}
+
 // A pipelined laptop's two change sets can reach their device's turn in
 // either order: the second, finding a gap, waits for the first, which is
 // on its way in this process, instead of answering CodeGap (which made the
@@ -220,29 +257,10 @@ func TestPipelinedPushesOutOfOrder(t *testing.T) {
 	// The first change set is on its way (decoded, its checks being
 	// made) when the second takes the turn.
 	onItsWay := g.pushing.arrive(dev.ID)
-	type answer struct {
-		res *Result
-		err error
-	}
-	got := make(chan answer, 1)
-	go func() {
-		res, err := g.Push(ctx, dev, second)
-		got <- answer{res, err}
-	}()
-	for deadline := time.Now().Add(10 * time.Second); g.gapsFound.Load() == 0; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the second change set never found the gap")
-		}
-	}
+	got := pushFindingTheGap(t, g, dev, second)
 	res, err := g.Push(ctx, dev, first)
 	onItsWay()
-	if err != nil || res.Acked != 300 {
-		t.Fatalf("the first change set: %+v, %v", res, err)
-	}
-	a := <-got
-	if a.err != nil || a.res.Acked != 600 || a.res.Accepted != 300 {
-		t.Fatalf("the second change set, after the first: %+v, %v", a.res, a.err)
-	}
+	bothTaken(t, res, err, got)
 
 	// A real gap: nothing of the device is on its way.
 	start := time.Now()
@@ -271,28 +289,9 @@ func TestArriveBeforeDecoding(t *testing.T) {
 
 	// The first change set's request has arrived; its body is not read yet.
 	firstCtx, leave := g.Arrive(ctx, dev.ID)
-	type answer struct {
-		res *Result
-		err error
-	}
-	got := make(chan answer, 1)
-	go func() {
-		res, err := g.Push(ctx, dev, second)
-		got <- answer{res, err}
-	}()
-	for deadline := time.Now().Add(10 * time.Second); g.gapsFound.Load() == 0; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the second change set never found the gap")
-		}
-	}
+	got := pushFindingTheGap(t, g, dev, second)
 	res, err := g.Push(firstCtx, dev, first)
-	if err != nil || res.Acked != 300 {
-		t.Fatalf("the first change set: %+v, %v", res, err)
-	}
-	a := <-got
-	if a.err != nil || a.res.Acked != 600 || a.res.Accepted != 300 {
-		t.Fatalf("the second change set, after the first: %+v, %v", a.res, a.err)
-	}
+	bothTaken(t, res, err, got)
 	leave()
 	g.pushing.mu.Lock()
 	_, on := g.pushing.m[dev.ID]

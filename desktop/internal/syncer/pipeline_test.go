@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kenesh/kenesh/desktop/internal/demo"
+	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
@@ -107,15 +108,7 @@ func TestPipelinedPush(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
-			f := newFakeServer(t)
-			l := hostileLaptop(t, f)
-			if _, err := demo.Generate(ctx, l.svc, demo.Options{Appeals: 300, Events: 5, Seed: 7}); err != nil {
-				t.Fatal(err)
-			}
-			st, err := l.svc.SyncState(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			f, l, st := backlogLaptop(t, 300)
 			if st.Pending <= pushOps {
 				t.Fatalf("a backlog of %d operations is one change set", st.Pending)
 			}
@@ -160,15 +153,7 @@ func TestPipelinedPush(t *testing.T) {
 // pipelined again, not one request at a time for the rest of the sync.
 func TestPipelinedPushGoesOnAfterAGap(t *testing.T) {
 	ctx := context.Background()
-	f := newFakeServer(t)
-	l := hostileLaptop(t, f)
-	if _, err := demo.Generate(ctx, l.svc, demo.Options{Appeals: 1500, Events: 5, Seed: 7}); err != nil {
-		t.Fatal(err)
-	}
-	st, err := l.svc.SyncState(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, l, st := backlogLaptop(t, 1500)
 	ts := &turnServer{second: make(chan struct{}), fail: func(n int, req *syncproto.SyncRequest) syncproto.Code {
 		if n == 2 { // pipelined behind the first
 			return syncproto.CodeGap
@@ -198,4 +183,20 @@ func TestPipelinedPushGoesOnAfterAGap(t *testing.T) {
 	if !loop || after == 0 {
 		t.Errorf("%d change sets taken, %d of them pipelined after the loop's request (%v): not pipelined again after the gap", len(ts.pushes), after, loop)
 	}
+}
+
+// backlogLaptop is a laptop on a fake server with a backlog of the demo's
+// appeals (and five events) not yet sent, and its sync state.
+func backlogLaptop(t *testing.T, appeals int) (*fakeServer, *laptop, records.SyncState) {
+	t.Helper()
+	f := newFakeServer(t)
+	l := hostileLaptop(t, f)
+	if _, err := demo.Generate(context.Background(), l.svc, demo.Options{Appeals: appeals, Events: 5, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := l.svc.SyncState(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, l, st
 }

@@ -107,21 +107,13 @@ func TestPipelinedPush(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ctx := context.Background()
 			f, l, st := backlogLaptop(t, 300)
 			if st.Pending <= pushOps {
 				t.Fatalf("a backlog of %d operations is one change set", st.Pending)
 			}
 			ts := &turnServer{fail: c.fail, second: make(chan struct{})}
 			f.setAnswer(ts.answer)
-			sum, err := l.sync.SyncOnce(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			l.wantPending(t, 0)
-			if sum.Sent != int(st.Pending) {
-				t.Errorf("sent %d, pending were %d", sum.Sent, st.Pending)
-			}
+			syncAllSent(t, l, st)
 			if ts.most < 2 {
 				t.Errorf("at most %d requests at the server at once: not pipelined", ts.most)
 			}
@@ -152,7 +144,6 @@ func TestPipelinedPush(t *testing.T) {
 // it) gives way to one request of the loop, and the backlog after it goes
 // pipelined again, not one request at a time for the rest of the sync.
 func TestPipelinedPushGoesOnAfterAGap(t *testing.T) {
-	ctx := context.Background()
 	f, l, st := backlogLaptop(t, 1500)
 	ts := &turnServer{second: make(chan struct{}), fail: func(n int, req *syncproto.SyncRequest) syncproto.Code {
 		if n == 2 { // pipelined behind the first
@@ -161,14 +152,7 @@ func TestPipelinedPushGoesOnAfterAGap(t *testing.T) {
 		return ""
 	}}
 	f.setAnswer(ts.answer)
-	sum, err := l.sync.SyncOnce(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.wantPending(t, 0)
-	if sum.Sent != int(st.Pending) {
-		t.Errorf("sent %d, pending were %d", sum.Sent, st.Pending)
-	}
+	syncAllSent(t, l, st)
 	// The loop's request (with its pull) after the gap, then change sets
 	// pipelined (push only) again.
 	loop, after := false, 0
@@ -182,6 +166,20 @@ func TestPipelinedPushGoesOnAfterAGap(t *testing.T) {
 	}
 	if !loop || after == 0 {
 		t.Errorf("%d change sets taken, %d of them pipelined after the loop's request (%v): not pipelined again after the gap", len(ts.pushes), after, loop)
+	}
+}
+
+// syncAllSent syncs l once and checks that it sent the whole backlog st
+// counted before: nothing is left pending and the summary says so.
+func syncAllSent(t *testing.T, l *laptop, st records.SyncState) {
+	t.Helper()
+	sum, err := l.sync.SyncOnce(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.wantPending(t, 0)
+	if sum.Sent != int(st.Pending) {
+		t.Errorf("sent %d, pending were %d", sum.Sent, st.Pending)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -101,10 +100,19 @@ func (x *txn) Authored(id string) (bool, error) {
 	return it.Valid(), nil
 }
 
-// DeviceByToken implements store.Directory: from the store's tokenCache
-// while no device or token was written since it was read.
+// DeviceByToken implements store.Directory: from the store's token cache
+// (store.TokenCache) while no device or token was written since it was
+// read. Each of 500 laptops' syncs read the token's key and the device's
+// record and decoded its JSON in a Badger View of its own (one of a sync's
+// three; their read timestamps queue on Badger's oracle when hundreds run
+// at once: BENCHMARKS.md, load8). Badger's directory is one process's (it
+// is locked), so every write of a device or a token is this store's,
+// through txn.set or SetToken's delete: the transaction notes it
+// (txn.dir), and once it is over updateFreeing makes the cache forget, so
+// a revoked device or a replaced token is seen by every authentication
+// that starts once the revoking Update has returned.
 func (s *Store) DeviceByToken(ctx context.Context, sum [32]byte) (*store.Device, error) {
-	d, gen := s.tokens.get(sum)
+	d, gen := s.tokens.Get(sum)
 	if d != nil {
 		return d, nil
 	}
@@ -122,65 +130,8 @@ func (s *Store) DeviceByToken(ctx context.Context, sum [32]byte) (*store.Device,
 	if d == nil {
 		return nil, ErrNotFound
 	}
-	s.tokens.put(sum, gen, d)
+	s.tokens.Put(sum, gen, d)
 	return d, nil
-}
-
-// tokenCache holds DeviceByToken's answers until a device or a token is
-// written. Each of 500 laptops' syncs read the token's key and the
-// device's record and decoded its JSON in a Badger View of its own (one
-// of a sync's three; their read timestamps queue on Badger's oracle when
-// hundreds run at once: BENCHMARKS.md, load8). Badger's directory is one
-// process's (it is locked), so every write of a device or a token is this
-// store's, through txn.set or SetToken's delete: the transaction notes it
-// (txn.dir), and once it is over updateFreeing invalidates the cache,
-// advancing gen. An answer read under one gen is kept only if gen has not
-// moved since (put), so nothing read before such a commit is served after
-// it: a revoked device or a replaced token is seen by every
-// authentication that starts once the revoking Update has returned.
-// Tokens not found are not kept (a flood of made-up tokens does not grow
-// it). The zero value is ready to use.
-type tokenCache struct {
-	mu  sync.Mutex
-	gen uint64
-	m   map[[32]byte]store.Device
-}
-
-// maxTokenCache bounds the devices kept (a few hundred per council server;
-// past it the cache starts again).
-const maxTokenCache = 1 << 16
-
-// get returns a copy of the device kept for sum, or nil and the
-// generation a device read now is to be put under.
-func (c *tokenCache) get(sum [32]byte) (*store.Device, uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if d, ok := c.m[sum]; ok {
-		return d.Clone(), c.gen
-	}
-	return nil, c.gen
-}
-
-// put keeps a copy of d, read for sum under generation gen, unless a
-// device or token was written since.
-func (c *tokenCache) put(sum [32]byte, gen uint64, d *store.Device) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen != c.gen {
-		return
-	}
-	if c.m == nil || len(c.m) >= maxTokenCache {
-		c.m = map[[32]byte]store.Device{}
-	}
-	c.m[sum] = *d.Clone()
-}
-
-// invalidate forgets every device kept and moves to the next generation.
-func (c *tokenCache) invalidate() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	clear(c.m)
 }
 
 // Devices implements store.Directory.

@@ -94,7 +94,7 @@ const (
 
 func metaKey(name string) []byte { return []byte(spaceMeta + name) }
 
-// dirKey says whether key is a device's or a token's (tokenCache).
+// dirKey says whether key is a device's or a token's (the token cache).
 func dirKey(key []byte) bool {
 	return bytes.HasPrefix(key, []byte(spaceDevice)) || bytes.HasPrefix(key, []byte(spaceToken))
 }

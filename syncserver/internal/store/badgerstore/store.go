@@ -95,11 +95,11 @@ type Store struct {
 	// the group they test.
 	noJoin atomic.Bool
 
-	chunks sync.Mutex // one AddChunk at a time: they share an owner's usage
-	tail   store.Tail // the log's last operations, as pulls decoded them
-	tokens tokenCache // DeviceByToken's answers since the last write of a device or token
-	states stateCache // the states appends put (statecache.go), some not in Badger yet (dirty.go)
-	writer sync.Mutex // held by a group of appends and by a window of states written (dirty.go)
+	chunks sync.Mutex       // one AddChunk at a time: they share an owner's usage
+	tail   store.Tail       // the log's last operations, as pulls decoded them
+	tokens store.TokenCache // DeviceByToken's answers since the last write of a device or token
+	states stateCache       // the states appends put (statecache.go), some not in Badger yet (dirty.go)
+	writer sync.Mutex       // held by a group of appends and by a window of states written (dirty.go)
 	logger *slog.Logger
 
 	tracked trackedAppeals // the appeals web submissions' trackings may name (tracked.go)
@@ -342,11 +342,11 @@ func (s *Store) updateFreeing(ctx context.Context, fn func(*txn) error) error {
 		return err
 	}
 	// A transaction that wrote a device or a token, committed or not,
-	// invalidates DeviceByToken's answers once it is over (tokenCache).
+	// makes DeviceByToken's kept answers forgotten once it is over.
 	var dir bool
 	defer func() {
 		if dir {
-			s.tokens.invalidate()
+			s.tokens.Forget()
 		}
 	}()
 	for attempt := 0; ; attempt++ {
@@ -380,7 +380,7 @@ func (s *Store) view(ctx context.Context, fn func(*txn) error) error {
 type txn struct {
 	t    *badger.Txn
 	size int64 // the bytes of the keys and values set (a group's bound, group.go)
-	dir  bool  // a device or a token was set or deleted (tokenCache)
+	dir  bool  // a device or a token was set or deleted (the token cache)
 }
 
 func (x *txn) get(key []byte) ([]byte, bool, error) {

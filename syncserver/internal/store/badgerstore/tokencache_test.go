@@ -51,7 +51,7 @@ func TestTokenCache(t *testing.T) {
 	if err != nil || got.Name != "n" {
 		t.Fatalf("by its token: %+v, %v", got, err)
 	}
-	if _, ok := st.tokens.m[sum("a")]; !ok {
+	if d, _ := st.tokens.Get(sum("a")); d == nil {
 		t.Fatal("the answer is not kept")
 	}
 	// Each answer is the caller's own.
@@ -99,13 +99,13 @@ func TestTokenCache(t *testing.T) {
 	}
 
 	// An answer read before a write is not kept after it.
-	dev, gen := st.tokens.get(sum("c"))
+	dev, gen := st.tokens.Get(sum("c"))
 	if dev != nil {
 		t.Fatal("an unknown token kept")
 	}
 	update(func(cur *store.Device, _ store.DirTx) error { return nil })
-	st.tokens.put(sum("c"), gen, d)
-	if dev, _ := st.tokens.get(sum("c")); dev != nil {
+	st.tokens.Put(sum("c"), gen, d)
+	if dev, _ := st.tokens.Get(sum("c")); dev != nil {
 		t.Fatal("an answer read before a write was kept after it")
 	}
 }
@@ -139,7 +139,7 @@ func BenchmarkDeviceByToken(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if !cached {
-						st.tokens.invalidate()
+						st.tokens.Forget()
 					}
 					if _, err := st.DeviceByToken(ctx, sum); err != nil {
 						b.Error(err)

@@ -28,10 +28,11 @@ import (
 // forgets every answer kept. So:
 //
 //   - An answer is served only while the listening connection is up and
-//     was up, without a break, since the answer was read (tokenCache.gen
-//     moves at every (re)connection and every notification, and an answer
-//     read under an older gen is not kept): a notification missed while
-//     the connection was down cannot leave a stale answer behind.
+//     was up, without a break, since the answer was read (the cache's
+//     generation moves at every (re)connection and every notification, and
+//     an answer read under an older one is not kept): a notification
+//     missed while the connection was down cannot leave a stale answer
+//     behind.
 //   - A revocation takes effect in every other process within the
 //     notification's delivery (milliseconds), in the process that made it
 //     at once (Update forgets everything once it is over).
@@ -67,15 +68,12 @@ var (
 	listenGiveUp = 20 * time.Second
 )
 
-// maxTokenCache bounds the devices kept (a few hundred per council server;
-// past it the cache starts again).
-const maxTokenCache = 1 << 16
-
 // tokenCache is DeviceByToken's answers and the listener's state.
 type tokenCache struct {
-	mu  sync.Mutex
-	gen uint64
-	m   map[[32]byte]store.Device
+	mu sync.Mutex
+	// devs is the answers: served only while the listener is alive, and
+	// forgotten (its generation moved) under mu.
+	devs store.TokenCache
 	// live: the listener is up. alive: every write committed before it
 	// has been seen (when the listener started, or when the last mark
 	// that came back was sent).
@@ -101,18 +99,17 @@ type markWait struct {
 	ch   chan struct{}
 }
 
-// get returns a copy of the device kept for sum, or nil and the
-// generation under which a device read now may be put.
+// get returns a copy of the device kept for sum while the listener is
+// alive (nil otherwise), and the generation under which a device read now
+// may be put.
 func (c *tokenCache) get(sum [32]byte, now time.Time) (*store.Device, uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	d, gen := c.devs.Get(sum)
 	if !c.live || now.Sub(c.alive) > listenTrust {
-		return nil, c.gen
+		return nil, gen
 	}
-	if d, ok := c.m[sum]; ok {
-		return d.Clone(), c.gen
-	}
-	return nil, c.gen
+	return d, gen
 }
 
 // put keeps a copy of d, read for sum under generation gen, unless the
@@ -120,20 +117,15 @@ func (c *tokenCache) get(sum [32]byte, now time.Time) (*store.Device, uint64) {
 func (c *tokenCache) put(sum [32]byte, gen uint64, d *store.Device) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.live || gen != c.gen {
-		return
+	if c.live {
+		c.devs.Put(sum, gen, d)
 	}
-	if c.m == nil || len(c.m) >= maxTokenCache {
-		c.m = map[[32]byte]store.Device{}
-	}
-	c.m[sum] = *d.Clone()
 }
 
 // forgetLocked forgets every device kept and moves to the next
 // generation; c.mu is held.
 func (c *tokenCache) forgetLocked() {
-	c.gen++
-	clear(c.m)
+	c.devs.Forget()
 	if c.changed != nil {
 		close(c.changed)
 	}

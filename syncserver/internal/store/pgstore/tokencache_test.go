@@ -228,7 +228,8 @@ func TestTokenCacheTrust(t *testing.T) {
 	}
 	c.notified(markPrefix + "another process's")
 	c.notified("s")
-	c.put([32]byte{1}, c.gen, d)
+	_, gen = c.get([32]byte{1}, t0)
+	c.put([32]byte{1}, gen, d)
 	if got, _ := c.get([32]byte{1}, t0.Add(listenTrust+time.Millisecond)); got != nil {
 		t.Fatalf("served after notifications that are not this process's marks: %+v", got)
 	}

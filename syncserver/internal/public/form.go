@@ -16,6 +16,7 @@ import (
 	"github.com/kenesh/kenesh/shared/refdata"
 	"github.com/kenesh/kenesh/syncserver/internal/ingest"
 	"github.com/kenesh/kenesh/syncserver/internal/middleware"
+	"github.com/kenesh/kenesh/syncserver/internal/public/spoken"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
@@ -336,8 +337,9 @@ func (h *Handler) councilOf(v *view, choice string) (*store.PublicCouncil, bool)
 }
 
 // challenge serves a form's challenge: its digits as a picture
-// (/challenge/TOKEN.png) or spoken (/LANG/challenge/TOKEN.wav; Kyrgyz
-// pages get Russian digits, the recordings the library has nearest).
+// (/challenge/TOKEN.png) or spoken in the page's language
+// (/LANG/challenge/TOKEN.wav: Kyrgyz by package spoken, Russian and
+// English by dchest/captcha's recordings).
 func (h *Handler) challenge(q *req) {
 	name := strings.TrimPrefix(q.rest, "challenge/")
 	token, ext, _ := strings.Cut(name, ".")
@@ -354,14 +356,20 @@ func (h *Handler) challenge(q *req) {
 	}
 	var buf bytes.Buffer
 	ctype := "image/png"
-	if ext == "png" {
+	switch {
+	case ext == "png":
 		captcha.NewImage(tokenID(t), t.digits, 240, 80).WriteTo(&buf)
-	} else {
-		lang := "ru"
-		if q.lang == "en" {
-			lang = "en"
+	case q.lang == "ky":
+		wav, err := spoken.WAV(spoken.Seed(tokenID(t), t.digits), t.digits)
+		if err != nil { // digits the guard made: not a visitor's doing
+			h.log.Error("public: the spoken challenge", "err", err)
+			h.notFound(q)
+			return
 		}
-		captcha.NewAudio(tokenID(t), t.digits, lang).WriteTo(&buf)
+		buf.Write(wav)
+		ctype = "audio/x-wav"
+	default:
+		captcha.NewAudio(tokenID(t), t.digits, q.lang).WriteTo(&buf)
 		ctype = "audio/x-wav"
 	}
 	h.write(q.w, q.r, http.StatusOK, ctype, buf.Bytes(), nil)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/syncserver/internal/public/spoken"
 	"github.com/kenesh/kenesh/syncserver/internal/store"
 )
 
@@ -200,11 +201,27 @@ func TestFormChallenge(t *testing.T) {
 	if img.status != http.StatusOK || img.header.Get("Content-Type") != "image/png" || !strings.HasPrefix(img.body, "\x89PNG") {
 		t.Fatalf("the picture: %d %s", img.status, img.header.Get("Content-Type"))
 	}
-	wav := w.get(Prefix + "ky/challenge/" + token + ".wav")
-	if wav.status != http.StatusOK || !strings.HasPrefix(wav.body, "RIFF") {
-		t.Fatalf("the recording: %d", wav.status)
+	// Spoken in the page's language: Kyrgyz pages get Kyrgyz digits, not
+	// the Russian the library has (each language its own recording; the
+	// same one fetched again).
+	wavs := map[string]string{}
+	for _, lang := range []string{"ky", "ru", "en", "ky"} {
+		wav := w.get(Prefix + lang + "/challenge/" + token + ".wav")
+		if wav.status != http.StatusOK || !strings.HasPrefix(wav.body, "RIFF") || wav.header.Get("Content-Type") != "audio/x-wav" {
+			t.Fatalf("the %s recording: %d %s", lang, wav.status, wav.header.Get("Content-Type"))
+		}
+		if before, ok := wavs[lang]; ok && before != wav.body {
+			t.Errorf("the %s recording changed when fetched again", lang)
+		}
+		wavs[lang] = wav.body
 	}
 	tk, _ := w.h.guard.read(token)
+	if ky, err := spoken.WAV(spoken.Seed(tokenID(tk), tk.digits), tk.digits); err != nil || string(ky) != wavs["ky"] {
+		t.Errorf("the Kyrgyz recording is not the digits spoken in Kyrgyz (%v)", err)
+	}
+	if wavs["ky"] == wavs["ru"] || wavs["ru"] == wavs["en"] {
+		t.Error("two languages got the same recording")
+	}
 	answer := ""
 	for _, d := range tk.digits {
 		answer += string(rune('0' + d))

@@ -344,25 +344,52 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 			return nil, err
 		}
 	}
-	var lat []time.Duration
+	var lat, first, later []time.Duration
 	for _, lc := range clients {
 		lat = append(lat, lc.lat...)
+		if len(lc.lat) > 0 {
+			first, later = append(first, lc.lat[0]), append(later, lc.lat[1:]...)
+		}
 	}
-	slices.Sort(lat)
-	q := func(p float64) float64 {
-		i := int(p*float64(len(lat))+0.5) - 1
-		return float64(lat[max(0, min(i, len(lat)-1))].Microseconds()) / 1000
+	for _, l := range [][]time.Duration{lat, first, later} {
+		slices.Sort(l)
 	}
 	res := &loadResult{Clients: n, Rounds: c.rounds, OpsPerSync: c.opsPer, Requests: len(lat), Seconds: wall.Seconds(),
-		OpsPushed: n * c.rounds * c.opsPer, OpsPulled: pulled, P50ms: q(0.50), P99ms: q(0.99), MaxMs: q(1),
+		OpsPushed: n * c.rounds * c.opsPer, OpsPulled: pulled, P50ms: quantileMs(lat, 0.50), P99ms: quantileMs(lat, 0.99), MaxMs: quantileMs(lat, 1),
+		FirstP50ms: quantileMs(first, 0.50), FirstMaxMs: quantileMs(first, 1), LaterP99ms: quantileMs(later, 0.99),
 		PeakRSS: peak, RSSBefore: before, ServerCPU: cpu, ClientCPU: self, BytesUp: up - up0, BytesDown: down - down0,
 		Proto: clients[0].pc.ServerProto(), Load: [2]float64{load0, load1}}
+	res.Slow, res.SlowInFirst = slowest(lat, first, 0.99)
 	res.ReqPerSecond = float64(res.Requests) / res.Seconds
 	res.OpsPushPerSec = float64(res.OpsPushed) / res.Seconds
 	slog.Info("load", "clients", n, "requests", res.Requests, "seconds", res.Seconds, "p99_ms", res.P99ms, "peak_rss_mib", peak>>20,
+		"first_round_max_ms", res.FirstMaxMs, "slow_in_first_round", res.SlowInFirst, "later_p99_ms", res.LaterP99ms,
 		"server_cpu_s", cpu, "client_cpu_s", self, "bytes_up", res.BytesUp, "bytes_down", res.BytesDown, "proto", res.Proto,
 		outside, "dirty_mib_at_start", dirty0>>20)
 	return res, nil
+}
+
+// quantileMs is the p-quantile of the sorted latencies lat, in
+// milliseconds (0 when there are none).
+func quantileMs(lat []time.Duration, p float64) float64 {
+	if len(lat) == 0 {
+		return 0
+	}
+	i := int(p*float64(len(lat))+0.5) - 1
+	return float64(lat[max(0, min(i, len(lat)-1))].Microseconds()) / 1000
+}
+
+// slowest counts the latencies of lat (all, sorted) at or over its
+// p-quantile, and how many of them are of first (the first round's,
+// sorted): where the tail a p99 reads comes from.
+func slowest(lat, first []time.Duration, p float64) (slow, inFirst int) {
+	if len(lat) == 0 {
+		return 0, 0
+	}
+	q := lat[max(0, min(int(p*float64(len(lat))+0.5)-1, len(lat)-1))]
+	i, _ := slices.BinarySearch(lat, q) // the first at q
+	j, _ := slices.BinarySearch(first, q)
+	return len(lat) - i, len(first) - j
 }
 
 // clientOps gives a client count template operations of its council from

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/klauspost/compress/s2"
 )
@@ -38,25 +39,69 @@ const (
 const maxUnpacked = 256 << 20
 
 // packBatch compresses an encoded log batch (S2, Snappy's faster
-// successor) into a new slice, or returns it as it is when that saves
-// less than an eighth. A push's operations repeat their devices, kinds,
-// field names and authors: the batches pack to about a seventh (the value
-// log of a 100,000-record push: 184 MiB before, 27 MiB packed; BENCHMARKS.md,
-// issue 15's memory section), and the value log, whose pages the server
-// maps and touches as it writes them, grows by that much less: its RSS,
-// fsyncs and first touches of fresh pages shrink with it.
+// successor) into a new slice of the packed size, or returns it as it is
+// when that saves less than an eighth. A push's operations repeat their
+// devices, kinds, field names and authors: the batches pack to about a
+// seventh (the value log of a 100,000-record push: 184 MiB before, 27 MiB
+// packed; BENCHMARKS.md, issue 15's memory section), and the value log,
+// whose pages the server maps and touches as it writes them, grows by that
+// much less: its RSS, fsyncs and first touches of fresh pages shrink with
+// it. S2 writes into a pooled buffer of its largest output (more than the
+// batch itself), and the packed bytes are copied out of it: allocated per
+// batch, that buffer was cleared and collected for every change set (~400
+// KB of demo operations), and the entry kept all of it alive until its
+// commit for the seventh it used.
 func packBatch(raw []byte) []byte {
 	if len(raw) < 256 {
 		return raw
 	}
-	out := make([]byte, 1+s2.MaxEncodedLen(len(raw)))
-	out[0] = batchPacked
-	n := len(s2.Encode(out[1:], raw))
-	if n > len(raw)-len(raw)/8 {
+	bp := batchBufs.Get().(*[]byte)
+	defer putBatchBuf(bp)
+	need := s2.MaxEncodedLen(len(raw))
+	if cap(*bp) < need {
+		*bp = make([]byte, need)
+	}
+	packed := s2.Encode((*bp)[:need], raw)
+	if len(packed) > len(raw)-len(raw)/8 {
 		return raw
 	}
-	return out[: 1+n : 1+n]
+	out := make([]byte, 1+len(packed))
+	out[0] = batchPacked
+	copy(out[1:], packed)
+	return out
 }
+
+// packedBatch is packBatch of the batch fill appends to an empty buffer,
+// always in a slice of its own: fill encodes into a pooled buffer, which
+// is copied only when it is not packed (a small or incompressible batch).
+func packedBatch(fill func([]byte) []byte) []byte {
+	bp := batchBufs.Get().(*[]byte)
+	defer putBatchBuf(bp)
+	raw := fill((*bp)[:0])
+	*bp = raw // grown: kept
+	v := packBatch(raw)
+	if sameSlice(v, raw) {
+		return slices.Clone(raw)
+	}
+	return v
+}
+
+// batchBufs pools the buffers batches are encoded and packed in
+// (packBatch, packedBatch), each a *[]byte.
+var batchBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// putBatchBuf returns a buffer to batchBufs unless it grew past what the
+// pool keeps (a change set of large operations, up to syncproto's 16 MiB).
+func putBatchBuf(bp *[]byte) {
+	if cap(*bp) <= maxPooledBatch {
+		batchBufs.Put(bp)
+	}
+}
+
+// maxPooledBatch bounds a buffer batchBufs keeps: a change set of
+// syncproto.MaxPushOps demo operations is about 400 KB, its largest
+// packing a little more.
+const maxPooledBatch = 4 << 20
 
 // unpackBatch returns a log batch's encoding: v itself when it is not
 // packed, else v unpacked into a new slice.

@@ -170,6 +170,39 @@ func TestPackBatch(t *testing.T) {
 	}
 }
 
+// TestPackedBatchOwnsItsBytes: the entries packedBatch makes (packed, too
+// small to pack, not shrinking when packed) stay as they were made while
+// the pooled buffers they were encoded and packed in are used again, and
+// unpack to their batches.
+func TestPackedBatchOwnsItsBytes(t *testing.T) {
+	var ops [][]byte
+	for i := range 2000 {
+		ops = append(ops, fmt.Appendf(nil, `{"device":"d-7f3a","kind":"appeal","id":"A-%06d","field":"status"}`, i))
+	}
+	noise := make([]byte, 4096)
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range noise {
+		noise[i] = byte(r.Uint32())
+	}
+	for _, items := range [][][]byte{ops, {noise}, {[]byte("one")}} {
+		raw := appendBatch(nil, items)
+		v := packedBatch(func(b []byte) []byte { return appendBatch(b, items) })
+		want := slices.Clone(v)
+		for i := range 8 {
+			// Other batches through the same pool, of other bytes.
+			other := [][]byte{bytes.Repeat([]byte{byte(i)}, len(raw)), noise}
+			packedBatch(func(b []byte) []byte { return appendBatch(b, other) })
+			packBatch(appendBatch(nil, other))
+		}
+		if !bytes.Equal(v, want) {
+			t.Fatalf("the entry of a batch of %d bytes changed as the pool was used again", len(raw))
+		}
+		if got, err := unpackBatch(uint64(len(items)), v); err != nil || !bytes.Equal(got, raw) {
+			t.Fatalf("unpacked %d of %d bytes: %v", len(got), len(raw), err)
+		}
+	}
+}
+
 // TestAcceptEncoded: an operation accepted with its encoding made
 // beforehand is logged, judged and read back as Accept logs it.
 func TestAcceptEncoded(t *testing.T) {

@@ -62,8 +62,11 @@ type logTx struct {
 	prepAt  int                  // ops.len() when the running function handed prep over
 	ix      map[string][]ixEntry // pull index key prefix -> its new entries
 	ixOrder []string
-	judged  map[string]*judgedRun // device -> its judgements in this transaction
-	states  []byte                // the buffer the states put are encoded into (PutState): encodings, then free room
+	// lastIx is the council of the operation accepted last and its pull
+	// index key prefix (ixPrefix).
+	lastIx struct{ council, prefix string }
+	judged map[string]*judgedRun // device -> its judgements in this transaction
+	states []byte                // the buffer the states put are encoded into (PutState): encodings, then free room
 
 	// For the cache of states (statecache.go): the states put, and the
 	// keys of those this transaction read and found.
@@ -181,18 +184,19 @@ func (w *logTx) accept(op *changeset.Op, enc []byte, ix store.Index) (uint64, er
 	switch {
 	case ix.Global:
 		prefix = spaceGlobalIx
-	case validPart(ix.Council):
-		prefix = pullIxPrefix(ix.Council)
+	default:
+		prefix = w.ixPrefix(ix.Council)
 	}
 	// else only devices that read everything see it
 	if prefix != "" {
 		if w.ix == nil {
 			w.ix = map[string][]ixEntry{}
 		}
-		if _, ok := w.ix[prefix]; !ok {
+		e, ok := w.ix[prefix]
+		if !ok {
 			w.ixOrder = append(w.ixOrder, prefix)
 		}
-		w.ix[prefix] = append(w.ix[prefix], ixEntry{seq: seq, author: op.Device})
+		w.ix[prefix] = append(e, ixEntry{seq: seq, author: op.Device})
 	}
 	w.judge(op.Device, op.Seq, opEntry{ServerSeq: seq, HLC: uint64(op.HLC), Kind: op.Kind, Record: op.Record})
 	w.head = seq
@@ -206,6 +210,20 @@ type preparedEntry struct {
 	entry []byte
 }
 
+// ixPrefix is pullIxPrefix of a valid council, "" for an invalid one:
+// the last one kept, as a change set's operations are nearly all of one
+// council, and making the prefix (a string) was an allocation for each.
+func (w *logTx) ixPrefix(council string) string {
+	if council == w.lastIx.council && w.lastIx.prefix != "" {
+		return w.lastIx.prefix
+	}
+	if !validPart(council) {
+		return ""
+	}
+	w.lastIx.council, w.lastIx.prefix = council, pullIxPrefix(council)
+	return w.lastIx.prefix
+}
+
 // PrepareEntry implements store.EntryPreparer: the entry finish would
 // make of encs accepted in order by one function (packBatch of their
 // batch), made by the caller before its Append.
@@ -213,7 +231,7 @@ func (s *Store) PrepareEntry(encs [][]byte) store.PreparedEntry {
 	if len(encs) == 0 {
 		return nil
 	}
-	return &preparedEntry{encs: encs, entry: packBatch(appendBatch(nil, encs))}
+	return &preparedEntry{encs: encs, entry: packedBatch(func(b []byte) []byte { return appendBatch(b, encs) })}
 }
 
 // UseEntry implements store.EntryUser: e is the running function's log
@@ -420,7 +438,7 @@ func (w *logTx) finish(head0 uint64) error {
 			entry = w.entries[i]
 		}
 		if entry == nil {
-			entry = packBatch(appendItemsRange(nil, &w.ops, from, to))
+			entry = packedBatch(func(b []byte) []byte { return appendItemsRange(b, &w.ops, from, to) })
 		}
 		if err := w.set(logBatchKey(head0+uint64(to)), entry); err != nil {
 			return err

@@ -227,6 +227,30 @@ func FuzzDecodeStored(f *testing.F) {
 			if err != nil || !reflect.DeepEqual(normState(back), normState(s)) {
 				t.Fatalf("state does not survive re-encoding: %v\n%+v\n%+v", err, back, s)
 			}
+			// StateHeader reads the header DecodeState reads, and
+			// HasField finds the fields of a state as a store writes it
+			// (AppendBinary's own output) as its map holds them.
+			h, err := StateHeader(data)
+			if err != nil {
+				t.Fatalf("StateHeader: %v, DecodeState %+v", err, s)
+			}
+			hs, hh := *s, *h
+			hs.Fields, hs.order, hh.Fields, hh.order = nil, nil, nil, nil // (a JSON state's header is the state decoded whole)
+			if !reflect.DeepEqual(hh, hs) {
+				t.Fatalf("StateHeader gives %+v (%v), DecodeState %+v", h, err, hs)
+			}
+			if bytes.Equal(b, data) {
+				for name := range s.Fields {
+					if !HasField(data, name) {
+						t.Fatalf("HasField(%q) false in %+v", name, s)
+					}
+				}
+				for _, name := range []string{"", "published", "zzz"} {
+					if _, ok := s.Fields[name]; ok != HasField(data, name) {
+						t.Fatalf("HasField(%q) = %v in %+v", name, !ok, s)
+					}
+				}
+			}
 		}
 	})
 }

@@ -21,6 +21,12 @@ func CheckWrite(dev *store.Device, op *changeset.Op, cur *changeset.State) *Refu
 	return policy.CheckWrite(policy.Device{Role: dev.Role, Council: dev.Council}, op, cur)
 }
 
+// HeaderOnly is the shared policy's: CheckWrite and CheckRecord read
+// only the state's header for a write of kind by dev.
+func HeaderOnly(dev *store.Device, kind string) bool {
+	return policy.HeaderOnly(policy.Device{Role: dev.Role, Council: dev.Council}, kind)
+}
+
 // CheckRecord judges a record as an accepted operation leaves it (a
 // material, a material copy): the shared policy's check. nil means
 // acceptable.

@@ -40,6 +40,10 @@ type Ingester struct {
 	serverID  string
 	serverDev string
 
+	// decodedOnly turns the judging on states' encodings off (tests
+	// compare both; mergeEncoded).
+	decodedOnly bool
+
 	// pushing holds the devices whose push this process is applying
 	// (devices' turns, Push).
 	pushing devTurns
@@ -558,6 +562,7 @@ type chunkOut struct {
 	refused   []syncproto.Refusal
 	accepted  int
 	conflicts int
+	merged    []byte // the last state merged on its encoding (mergeEncoded), reused for the next
 }
 
 // recordKeys names the records of ops.
@@ -590,9 +595,14 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op
 	// is never deleted, so nothing derived from one (a public appeal) is
 	// there to look for.
 	fresh := map[store.RecordKey]bool{}
+	// The records whose last operation judge merged on the state's
+	// encoding and put (mergeEncoded), with their state decoded because
+	// the projection reads it: not put again below. (One the projection
+	// does not read is neither in states nor in order.)
+	putMerged := map[store.RecordKey]bool{}
 	var order []store.RecordKey
 	for i := range ops {
-		key, next, err := g.judge(w, dev, &ops[i], &pre[i], trusted, states, fresh, out, at)
+		key, next, merged, err := g.judge(w, dev, &ops[i], &pre[i], trusted, states, fresh, out, at)
 		if err != nil {
 			return i, err
 		}
@@ -601,14 +611,17 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op
 				order = append(order, key)
 			}
 			states[key] = next
+			putMerged[key] = merged
 		}
 	}
 	// Each record's state is written once, however many of the
 	// operations touched it.
 	written := make([]*changeset.State, 0, len(order))
 	for _, key := range order {
-		if err := w.PutState(states[key]); err != nil {
-			return len(ops), err
+		if !putMerged[key] {
+			if err := w.PutState(states[key]); err != nil {
+				return len(ops), err
+			}
 		}
 		written = append(written, states[key])
 	}
@@ -776,17 +789,26 @@ const maxPreparedEntry = 2 << 20
 
 // judge decides one operation (sent, and what prejudge made of it) and
 // writes what it produced. It returns the record's new state when the
-// operation was accepted.
-func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, pre *checked, trusted bool, states map[store.RecordKey]*changeset.State, fresh map[store.RecordKey]bool, out *chunkOut, at time.Time) (store.RecordKey, *changeset.State, error) {
-	key := store.RecordKey{Kind: sent.Kind, ID: sent.Record}
+// operation was accepted, and whether judge put it already, merged on its
+// encoding (mergeEncoded: next is then nil unless the projection reads
+// it).
+func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, pre *checked, trusted bool, states map[store.RecordKey]*changeset.State, fresh map[store.RecordKey]bool, out *chunkOut, at time.Time) (key store.RecordKey, next *changeset.State, merged bool, err error) {
+	key = store.RecordKey{Kind: sent.Kind, ID: sent.Record}
 	op, ref := pre.op, pre.ref
-	var err error
-	var next *changeset.State
-	if ref == nil {
+	var council string
+	if ref == nil && !trusted {
+		if es, enc := g.encodedAhead(x, dev, op, states, out); enc != nil {
+			merged = true
+			if ref, next, council, err = g.mergeEncoded(x, es, dev, op, enc, out); err != nil {
+				return key, nil, false, err
+			}
+		}
+	}
+	if ref == nil && !merged {
 		cur, ok := states[key]
 		if !ok {
 			if cur, err = readState(x, out.ahead, op.Kind, op.Record); err != nil {
-				return key, nil, err
+				return key, nil, false, err
 			}
 			if cur == nil {
 				fresh[key] = true
@@ -794,7 +816,7 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, p
 		}
 		if !trusted {
 			if ce := checkCreated(op, cur); ce != nil {
-				return key, nil, ce
+				return key, nil, false, ce
 			}
 			ref = auth.CheckWrite(dev, op, cur)
 		}
@@ -815,7 +837,7 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, p
 				next = cur
 			}
 			if ref, err = g.merge(x, op, next, out); err != nil {
-				return key, nil, err
+				return key, nil, false, err
 			}
 		}
 	}
@@ -825,12 +847,15 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, p
 		err := x.Refuse(store.Refusal{Device: dev.ID, Seq: sent.Seq, HLC: uint64(sent.HLC), Kind: sent.Kind, Record: sent.Record,
 			Code: string(r.Code), Message: r.Message, Op: raw, At: at})
 		if err != nil {
-			return key, nil, err
+			return key, nil, false, err
 		}
 		out.refused = append(out.refused, r)
-		return key, nil, nil
+		return key, nil, false, nil
 	}
-	ix := store.Index{Global: auth.IsGlobal(op.Kind), Council: next.Council}
+	if !merged {
+		council = next.Council
+	}
+	ix := store.Index{Global: auth.IsGlobal(op.Kind), Council: council}
 	var seq uint64
 	if ea, ok := x.(store.EncodedAccepter); ok && pre.enc != nil {
 		seq, err = ea.AcceptEncoded(op, pre.enc, ix)
@@ -838,11 +863,99 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, p
 		seq, err = x.Accept(op, ix)
 	}
 	if err != nil {
-		return key, nil, err
+		return key, nil, false, err
 	}
 	out.last = seq
 	out.accepted++
-	return key, next, nil
+	return key, next, merged, nil
+}
+
+// encodedAhead gives the encoding of op's record's state, read ahead, when
+// op is judged on it (mergeEncoded) and not decoded: an appeal written by
+// a device for which the rules read only a state's header
+// (auth.HeaderOnly: a council's laptop; an appeal, whose projection
+// encodedProjected knows), on an engine that gives states so
+// (store.EncodedStates), a record not yet read in this Append. It is
+// nearly every operation of a spread backlog. nil: judged on the decoded
+// state.
+func (g *Ingester) encodedAhead(x store.LogTx, dev *store.Device, op *changeset.Op, states map[store.RecordKey]*changeset.State, out *chunkOut) (store.EncodedStates, []byte) {
+	if g.decodedOnly || out.ahead == nil || op.Kind != domain.KindAppeal || !auth.HeaderOnly(dev, op.Kind) {
+		return nil, nil
+	}
+	es, ok := x.(store.EncodedStates)
+	if !ok {
+		return nil, nil
+	}
+	if _, ok := states[store.RecordKey{Kind: op.Kind, ID: op.Record}]; ok {
+		return nil, nil
+	}
+	enc, ok := es.EncodedStateAhead(out.ahead, op.Kind, op.Record)
+	if !ok {
+		return nil, nil
+	}
+	return es, enc
+}
+
+// mergeEncoded is what judge and merge do, for the state encoded in enc
+// (encodedAhead): checkCreated, CheckWrite and CheckRecord on its header
+// (changeset.StateHeader: all they read of it, auth.HeaderOnly), op merged
+// by changeset.MergeEncoded, the merged state put, its conflicts kept. It
+// returns a refusal, or the record's council and, if the projection reads
+// it (encodedProjected), its state decoded (else nil).
+func (g *Ingester) mergeEncoded(x store.LogTx, es store.EncodedStates, dev *store.Device, op *changeset.Op, enc []byte, out *chunkOut) (*auth.Refusal, *changeset.State, string, error) {
+	hdr, err := changeset.StateHeader(enc)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if ce := checkCreated(op, hdr); ce != nil {
+		return nil, nil, "", ce
+	}
+	if r := auth.CheckWrite(dev, op, hdr); r != nil {
+		return r, nil, "", nil
+	}
+	merged, conflicts, _, err := changeset.MergeEncoded(out.merged[:0], enc, op)
+	if err != nil {
+		if _, derr := changeset.DecodeState(enc); derr != nil {
+			// The store's state is damaged: an error, as reading it
+			// is on the decoded path, not the operation's refusal.
+			return nil, nil, "", fmt.Errorf("state of %s %s: %w", op.Kind, op.Record, derr)
+		}
+		return &auth.Refusal{Code: syncproto.CodeInvalid, Message: err.Error()}, nil, "", nil
+	}
+	out.merged = merged
+	// The header as the merge left it (MergeConflicts: the council set
+	// by the first operation that names one, Updated the latest clock),
+	// for CheckRecord, in merge's order: after the merge's own refusal.
+	if hdr.Council == "" {
+		hdr.Council = op.Council
+	}
+	hdr.Updated = max(hdr.Updated, op.HLC)
+	if out.today == (caldate.Date{}) {
+		out.today = caldate.Of(g.now().In(bishkek))
+	}
+	if r := auth.CheckRecord(hdr, out.today); r != nil {
+		return r, nil, "", nil
+	}
+	if err := es.PutEncodedState(op.Kind, op.Record, merged); err != nil {
+		return nil, nil, "", err
+	}
+	for _, c := range conflicts {
+		if err := x.PutConflict(c); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	out.conflicts += len(conflicts)
+	projected, err := encodedProjected(x, hdr.ID, merged)
+	if err != nil || !projected {
+		return nil, nil, hdr.Council, err
+	}
+	// Read back as put (merged is reused, and a decoded state's values
+	// alias its bytes).
+	st, err := x.State(op.Kind, op.Record)
+	if err == nil && st == nil {
+		err = fmt.Errorf("%s %s: the state put is not read back", op.Kind, op.Record)
+	}
+	return nil, st, hdr.Council, err
 }
 
 // merge applies op to next (a copy of the record's state) and keeps the

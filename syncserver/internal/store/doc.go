@@ -92,4 +92,11 @@
 //     device learns of a chunk by its hash alone read.
 //   - Backup is an optional extra (Backuper): an engine a database server
 //     backs up with its own tools (pg_dump) does not implement it.
+//   - Judging on a state's storage encoding (issue 15's spread backlog)
+//     is an optional extra of a LogTx (EncodedStates: a state read ahead
+//     given as its encoding, EncodedStateAhead, and a merged encoding put
+//     as it is, PutEncodedState), for an engine that reads states ahead
+//     (StatesAhead). An engine without it (pgstore) gets every state
+//     decoded (State, StateAhead) and put by PutState: the same states by
+//     the decoded path. storetest's EncodedStates case checks it.
 package store

@@ -95,6 +95,34 @@ type AheadReader interface {
 	StateAhead(a Ahead, kind, id string) (*changeset.State, error)
 }
 
+// EncodedStates is an optional extra of the LogTx of a store with
+// StatesAhead, found by type assertion: a state read ahead given as its
+// storage encoding (changeset.State.AppendBinary's form), not decoded, and
+// a state put as such an encoding, so that a judge may merge an operation
+// into the encoding itself (changeset.MergeEncoded; ingest does for a
+// council's appeal updates, policy.HeaderOnly) instead of decoding the
+// whole state and encoding it again (a third of a spread backlog's server
+// CPU: BENCHMARKS.md, issue 15, spread9 and spread10). An engine without
+// it (pgstore, which reads no states ahead) gives every state decoded
+// (StateAhead, State) and has it put by PutState: the same states, by the
+// decoded path. badgerstore implements it; storetest's EncodedStates
+// case checks it.
+type EncodedStates interface {
+	// EncodedStateAhead is the encoding of the state StateAhead would
+	// give for kind and id, when it would give it from what a read (it
+	// is still what the log's last commit left, and this transaction has
+	// not put one); false leaves the record to StateAhead and State. As
+	// with StateAhead, each is given once. The bytes are the store's:
+	// the caller reads them and never changes them; they stay valid
+	// until the Append returns.
+	EncodedStateAhead(a Ahead, kind, id string) ([]byte, bool)
+	// PutEncodedState is PutState of the state encoded in enc, which
+	// must be what AppendBinary writes for it (MergeEncoded's output
+	// is). The store copies enc: the caller may reuse it once this
+	// returns. Later reads of the record in this transaction read it.
+	PutEncodedState(kind, id string, enc []byte) error
+}
+
 // QueuedAppender is an optional extra of a Store, found by type assertion:
 // Append, calling queued once the Append has its place in the queue of
 // this process's log writer, before it runs. Every Append of this process

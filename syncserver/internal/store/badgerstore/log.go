@@ -295,6 +295,36 @@ func (w *logTx) PutState(st *changeset.State) error {
 	if err != nil {
 		return err
 	}
+	return w.putEncoded(stateKey(st.Kind, st.ID), free, b, createdAlone(st))
+}
+
+// PutEncodedState implements store.EncodedStates: enc is copied into the
+// buffer of states, as PutState encodes one there.
+func (w *logTx) PutEncodedState(kind, id string, enc []byte) error {
+	if !validPart(kind) || !validPart(id) {
+		return fmt.Errorf("%w: bad record key %q/%q", changeset.ErrInvalidOp, kind, id)
+	}
+	key := stateKey(kind, id)
+	alone := false
+	if !w.found[string(key)] {
+		// Its header tells whether it holds its creation alone
+		// (createdAlone). A state merged on the encoding was read here
+		// (EncodedStateAhead) and is kept as rewritten whatever its
+		// clocks: its header is not read again.
+		st, err := changeset.StateHeader(enc)
+		if err != nil {
+			return err
+		}
+		alone = createdAlone(st)
+	}
+	free := w.states[len(w.states):]
+	return w.putEncoded(key, free, append(free, enc...), alone)
+}
+
+// putEncoded is the rest of PutState and PutEncodedState: b is the
+// encoding of the state under key, appended to free (w.states' free room),
+// and alone what createdAlone says of it.
+func (w *logTx) putEncoded(key, free, b []byte, alone bool) error {
 	switch {
 	case len(b) <= cap(free):
 		w.states = w.states[:len(w.states)+len(b)]
@@ -303,9 +333,8 @@ func (w *logTx) PutState(st *changeset.State) error {
 		w.states = make([]byte, 0, min(max(2*cap(w.states), statesBuffer), maxPooledOps))
 	}
 	b = b[:len(b):len(b)]
-	key := stateKey(st.Kind, st.ID)
 	read := w.found[string(key)]
-	created := !read && createdAlone(st)
+	created := !read && alone
 	w.cache.touch(key) // a read ahead of another push made before is not taken
 	w.statePuts = append(w.statePuts, statePut{key: string(key), enc: b, read: read, created: created})
 	if w.put == nil {

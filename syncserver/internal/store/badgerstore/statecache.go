@@ -325,28 +325,29 @@ func (c *stateCache) holds(key []byte, src []byte) bool {
 }
 
 var (
-	_ store.StatesAhead = (*Store)(nil)
-	_ store.AheadReader = (*logTx)(nil)
+	_ store.StatesAhead   = (*Store)(nil)
+	_ store.AheadReader   = (*logTx)(nil)
+	_ store.EncodedStates = (*logTx)(nil)
 )
 
-// ahead is what StatesAhead read: by state key, the decoded state and the
-// cached bytes it was decoded from, or that Badger held none.
+// ahead is what StatesAhead read: by state key, the cached bytes of the
+// state, or that Badger held none. They are decoded only when an append
+// takes one (StateAhead; EncodedStateAhead gives them as they are).
 type ahead struct {
 	m map[string]aheadState
 }
 
 type aheadState struct {
-	st  *changeset.State // nil: Badger held no state under the key
-	src []byte
-	gen uint32 // with st nil: the key's count (stateCache.gens) before Badger was read
+	src []byte // nil: Badger held no state under the key
+	gen uint32 // with src nil: the key's count (stateCache.gens) before Badger was read
 }
 
 // StatesAhead implements store.StatesAhead: the states of records the
-// cache holds, decoded, and those it does not, read from Badger and kept
-// in it (they are about to be rewritten). A state is given to an append
-// (logTx.StateAhead) only while the cache still holds the very bytes it
-// was decoded from: any put of it since dropped them (PutState), and
-// keeping it again made new ones.
+// cache holds, and those it does not, read from Badger and kept in it
+// (they are about to be rewritten). A state is given to an append
+// (logTx.StateAhead, EncodedStateAhead) only while the cache still holds
+// the very bytes read here: any put of it since dropped them (PutState),
+// and keeping it again made new ones.
 func (s *Store) StatesAhead(ctx context.Context, records []store.RecordKey) store.Ahead {
 	c := &s.states
 	if c.limit == 0 || ctx.Err() != nil {
@@ -371,9 +372,7 @@ func (s *Store) StatesAhead(ctx context.Context, records []store.RecordKey) stor
 			misses = append(misses, miss{key, gen})
 			continue
 		}
-		if st, err := changeset.DecodeState(src); err == nil {
-			a.m[string(key)] = aheadState{st: st, src: src}
-		}
+		a.m[string(key)] = aheadState{src: src} // decoded when taken (StateAhead), if at all
 	}
 	if len(misses) > 0 {
 		// What is not read here is read in the Append.
@@ -398,9 +397,7 @@ func (s *Store) StatesAhead(ctx context.Context, records []store.RecordKey) stor
 				if src == nil {
 					continue
 				}
-				if st, err := changeset.DecodeState(src); err == nil {
-					a.m[string(m.key)] = aheadState{st: st, src: src}
-				}
+				a.m[string(m.key)] = aheadState{src: src}
 			}
 			return nil
 		})
@@ -415,7 +412,7 @@ func (w *logTx) StateAhead(a store.Ahead, kind, id string) (*changeset.State, er
 		if e, ok := a.m[string(key)]; ok {
 			delete(a.m, string(key)) // given once
 			_, put := w.put[string(key)]
-			if e.st == nil && !put && w.cache.unmoved(key, e.gen) {
+			if e.src == nil && !put && w.cache.unmoved(key, e.gen) {
 				// No state then, and none put since: every put of a
 				// state moves its key's count, in PutState and again
 				// once its append committed or failed (keepPuts,
@@ -423,12 +420,39 @@ func (w *logTx) StateAhead(a store.Ahead, kind, id string) (*changeset.State, er
 				w.cache.hits.Add(1)
 				return nil, nil
 			}
-			if e.st != nil && !put && w.cache.holds(key, e.src) {
+			if e.src != nil && !put && w.cache.holds(key, e.src) {
+				st, err := changeset.DecodeState(e.src)
+				if err != nil {
+					return nil, err
+				}
 				w.cache.hits.Add(1)
 				w.foundState(key)
-				return e.st, nil
+				return st, nil
 			}
 		}
 	}
 	return w.State(kind, id)
+}
+
+// EncodedStateAhead implements store.EncodedStates: the encoding
+// StatesAhead read, given as StateAhead gives its decoding (the cache
+// still holds those very bytes, and this transaction put none); false
+// leaves it for StateAhead.
+func (w *logTx) EncodedStateAhead(a store.Ahead, kind, id string) ([]byte, bool) {
+	ah, ok := a.(*ahead)
+	if !ok || ah == nil || !validPart(kind) || !validPart(id) {
+		return nil, false
+	}
+	key := stateKey(kind, id)
+	e, ok := ah.m[string(key)]
+	if !ok || e.src == nil {
+		return nil, false
+	}
+	if _, put := w.put[string(key)]; put || !w.cache.holds(key, e.src) {
+		return nil, false
+	}
+	delete(ah.m, string(key))
+	w.cache.hits.Add(1)
+	w.foundState(key)
+	return e.src, true
 }

@@ -86,6 +86,7 @@ func (s Suite) Run(t *testing.T) {
 		{"ProcessesOneDevice", testProcessesOneDevice},
 		{"ProcessesShareTheRest", testProcessesShareTheRest},
 		{"Prefetch", testPrefetch},
+		{"EncodedStates", testEncodedStates},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -187,20 +187,30 @@ func cpuTime() time.Duration {
 
 // BenchmarkPrejudge is the checks of a change set of MaxPushOps demo
 // operations before its device's turn (prejudge). b.N is the number of
-// operations.
+// operations. "renamed": the device is enrolled under another name than
+// its operations carry (each is copied under it); "honest": under theirs,
+// as a laptop writes them.
 func BenchmarkPrejudge(b *testing.B) {
-	_, g := newIngester(b, badgerstore.Options{}, nil)
-	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB", Name: "secretary"}
-	wire := storetest.NewDemoOps(dev.ID).Next(syncproto.MaxPushOps)
-	ops := make([]changeset.Op, len(wire))
-	for i := range wire {
-		ops[i] = syncproto.OpFromWire(&wire[i])
-	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i += len(ops) {
-		pre := g.prejudge(dev, ops, false)
-		if pre[0].ref != nil {
-			b.Fatal(pre[0].ref.Message)
-		}
+	for _, name := range []string{"renamed", "honest"} {
+		b.Run(name, func(b *testing.B) {
+			_, g := newIngester(b, badgerstore.Options{}, nil)
+			dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB", Name: "secretary"}
+			wire := storetest.NewDemoOps(dev.ID).Next(syncproto.MaxPushOps)
+			if name == "honest" {
+				dev.Name = wire[0].Author
+			}
+			ops := make([]changeset.Op, len(wire))
+			for i := range wire {
+				ops[i] = syncproto.OpFromWire(&wire[i])
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += len(ops) {
+				pre := g.prejudge(dev, ops, false)
+				if pre[0].ref != nil {
+					b.Fatal(pre[0].ref.Message)
+				}
+			}
+		})
 	}
 }

@@ -598,8 +598,9 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op
 	// The records whose last operation judge merged on the state's
 	// encoding and put (mergeEncoded), with their state decoded because
 	// the projection reads it: not put again below. (One the projection
-	// does not read is neither in states nor in order.)
-	putMerged := map[store.RecordKey]bool{}
+	// does not read is neither in states nor in order.) Nil until one
+	// is: an ordinary push has none.
+	var putMerged map[store.RecordKey]bool
 	var order []store.RecordKey
 	for i := range ops {
 		key, next, merged, err := g.judge(w, dev, &ops[i], &pre[i], trusted, states, fresh, out, at)
@@ -611,7 +612,14 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op
 				order = append(order, key)
 			}
 			states[key] = next
-			putMerged[key] = merged
+			if merged {
+				if putMerged == nil {
+					putMerged = map[store.RecordKey]bool{}
+				}
+				putMerged[key] = true
+			} else {
+				delete(putMerged, key)
+			}
 		}
 	}
 	// Each record's state is written once, however many of the
@@ -879,11 +887,13 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, p
 // a device for which the rules read only a state's header
 // (auth.HeaderOnly: a council's laptop; an appeal, whose projection
 // encodedProjected knows), on an engine that gives states so
-// (store.EncodedStates), a record not yet read in this Append. It is
-// nearly every operation of a spread backlog. nil: judged on the decoded
-// state.
+// (store.EncodedStates), a record not yet read in this Append, an update
+// (a creation rewrites the header: MergeEncoded would decode it, and an
+// ordinary push's creations are of records the store has no state of). It
+// is nearly every operation of a spread backlog. nil: judged on the
+// decoded state.
 func (g *Ingester) encodedAhead(x store.LogTx, dev *store.Device, op *changeset.Op, states map[store.RecordKey]*changeset.State, out *chunkOut) (store.EncodedStates, []byte) {
-	if g.decodedOnly || out.ahead == nil || op.Kind != domain.KindAppeal || !auth.HeaderOnly(dev, op.Kind) {
+	if g.decodedOnly || out.ahead == nil || op.Kind != domain.KindAppeal || op.Action == changeset.ActionCreate || !auth.HeaderOnly(dev, op.Kind) {
 		return nil, nil
 	}
 	es, ok := x.(store.EncodedStates)

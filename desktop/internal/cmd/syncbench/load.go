@@ -235,6 +235,7 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 			return nil, err
 		}
 	}
+	groups0, groupsOK := srv.appendGroups(ctx)
 	load0, dirty0 := loadAvg(), dirtyBytes()
 	cpu0, db0, self0 := srv.cpu(), dbCPU(), cpuSeconds(os.Getpid())
 	out0 := e.around()
@@ -360,10 +361,13 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 		PeakRSS: peak, RSSBefore: before, ServerCPU: cpu, ClientCPU: self, BytesUp: up - up0, BytesDown: down - down0,
 		Proto: clients[0].pc.ServerProto(), Load: [2]float64{load0, load1}}
 	res.Slow, res.SlowInFirst = slowest(lat, first, 0.99)
+	if groups, ok := srv.appendGroups(ctx); ok && groupsOK {
+		res.Groups = groups - groups0
+	}
 	res.ReqPerSecond = float64(res.Requests) / res.Seconds
 	res.OpsPushPerSec = float64(res.OpsPushed) / res.Seconds
 	slog.Info("load", "clients", n, "requests", res.Requests, "seconds", res.Seconds, "p99_ms", res.P99ms, "peak_rss_mib", peak>>20,
-		"first_round_max_ms", res.FirstMaxMs, "slow_in_first_round", res.SlowInFirst, "later_p99_ms", res.LaterP99ms,
+		"groups", res.Groups, "first_round_max_ms", res.FirstMaxMs, "slow_in_first_round", res.SlowInFirst, "later_p99_ms", res.LaterP99ms,
 		"server_cpu_s", cpu, "client_cpu_s", self, "bytes_up", res.BytesUp, "bytes_down", res.BytesDown, "proto", res.Proto,
 		outside, "dirty_mib_at_start", dirty0>>20)
 	return res, nil

@@ -75,9 +75,12 @@ type loadResult struct {
 	SlowInFirst int     `json:"slow_in_first_round"`
 	Slow        int     `json:"slow"`
 	LaterP99ms  float64 `json:"later_rounds_p99_ms"`
-	PeakRSS     int64   `json:"server_peak_rss"`
-	RSSBefore   int64   `json:"server_rss_before"`
-	ServerCPU   float64 `json:"server_cpu_seconds"`
+	// Groups: the groups of appends (commits) the servers ran during the
+	// timed syncs (0: not served by the server).
+	Groups    int64   `json:"groups,omitempty"`
+	PeakRSS   int64   `json:"server_peak_rss"`
+	RSSBefore int64   `json:"server_rss_before"`
+	ServerCPU float64 `json:"server_cpu_seconds"`
 	// ClientCPU is this process's CPU over the same time: the load
 	// generator's 500 clients share the machine's cores with the server,
 	// so what they cost is part of the measure.
@@ -244,6 +247,9 @@ func (r *results) print(out io.Writer) {
 			row("  first round p50 / max; syncs >= p99 in it; later rounds' p99", fmt.Sprintf("%.0f / %.0f ms; %d of %d; %.0f ms", l.FirstP50ms, l.FirstMaxMs, l.SlowInFirst, l.Slow, l.LaterP99ms), "", "", "report", "")
 		}
 		row("  server peak RSS (before), CPU", fmt.Sprintf("%s (%s), %.1f s", mib(l.PeakRSS), mib(l.RSSBefore), l.ServerCPU), "", "", "report", "")
+		if l.Groups > 0 {
+			row("  groups of appends (commits)", fmt.Sprintf("%d (%.1f syncs a group)", l.Groups, float64(l.Requests)/float64(l.Groups)), "", "", "report", "")
+		}
 		row("  server CPU a sync, clients' CPU", fmt.Sprintf("%.2f ms, %.1f s", 1000*l.ServerCPU/float64(max(l.Requests, 1)), l.ClientCPU), "", "", "report", "")
 		row(fmt.Sprintf("  bytes up, down (server protocol %d)", l.Proto), fmt.Sprintf("%.2f MB, %.2f MB", float64(l.BytesUp)/1e6, float64(l.BytesDown)/1e6), "", "", "report", "")
 		row("  load average at start, end", fmt.Sprintf("%.1f, %.1f", l.Load[0], l.Load[1]), "", "", "report", "")

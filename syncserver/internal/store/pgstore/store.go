@@ -61,6 +61,7 @@ type Store struct {
 	listenDone    chan struct{}
 	listenPID     atomic.Uint32 // the listening connection's backend (for tests)
 	tokenReads    atomic.Int64  // DeviceByToken's queries (for tests)
+	fills         atomic.Int64  // fillOnce's reads of every token (for tests)
 
 	// The log's last operations as this process's pulls decoded them.
 	tail store.Tail

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -90,6 +91,9 @@ type tokenCache struct {
 	downs   int
 	back    int
 	changed chan struct{}
+	// fill is signalled whenever everything was forgotten while the
+	// listener is up: the filler then reads every token again (fillTokens).
+	fill chan struct{}
 }
 
 // markWait is a mark on its way: when it was sent, and the channel its
@@ -130,6 +134,20 @@ func (c *tokenCache) forgetLocked() {
 		close(c.changed)
 	}
 	c.changed = make(chan struct{})
+	if c.live {
+		select {
+		case c.fillWanted() <- struct{}{}:
+		default: // one is wanted already
+		}
+	}
+}
+
+// fillWanted is the channel the filler waits on; c.mu is held.
+func (c *tokenCache) fillWanted() chan struct{} {
+	if c.fill == nil {
+		c.fill = make(chan struct{}, 1)
+	}
+	return c.fill
 }
 
 // forget forgets every device kept (a write of the directory).
@@ -268,14 +286,86 @@ func (s *Store) startListening() {
 		ctx, cancel := context.WithCancel(context.Background())
 		s.stopListening = cancel
 		s.listenDone = make(chan struct{})
-		go s.listen(ctx)
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); s.listen(ctx) }()
+		go func() { defer wg.Done(); s.fillTokens(ctx) }()
+		go func() { wg.Wait(); close(s.listenDone) }()
 	})
+}
+
+// fillDelay is how long the filler waits, once everything kept was
+// forgotten, for more writes before it reads every token again: a burst
+// of enrollments costs a few reads, not one each. fillOff stops the
+// filler (tests of what DeviceByToken asks PostgreSQL).
+var (
+	fillDelay = 200 * time.Millisecond
+	fillOff   atomic.Bool
+)
+
+// fillTokens keeps every token's device in memory while the listener is up,
+// until ctx ends: at the listener's start and after every write of the
+// directory (each forgets all), it reads them all again, in one query,
+// under the generation it found before it, so that a write notified
+// since leaves nothing of the read kept (and wants another). Without it
+// each laptop's first request after a start or any enrollment asked
+// PostgreSQL for its token, in the pool's turn: 500 laptops' first syncs
+// at once waited for it once more each (BENCHMARKS.md, pg5).
+func (s *Store) fillTokens(ctx context.Context) {
+	s.tokens.mu.Lock()
+	want := s.tokens.fillWanted()
+	s.tokens.mu.Unlock()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-want:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(fillDelay):
+		}
+		select {
+		case <-want: // a write meanwhile: read after it below
+		default:
+		}
+		if fillOff.Load() {
+			continue
+		}
+		if err := s.fillOnce(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("the tokens' devices not read ahead (each is asked of PostgreSQL at its first request)", "err", err)
+		}
+	}
+}
+
+// fillOnce reads every token's device (at most store.MaxTokenCache of
+// them) and keeps them under the generation it found first.
+func (s *Store) fillOnce(ctx context.Context) error {
+	_, gen := s.tokens.get([32]byte{}, time.Now())
+	rows, err := s.pool.Query(ctx, `SELECT `+deviceColumns+`, t.hash FROM tokens t JOIN devices d ON d.id = t.device LIMIT $1`, store.MaxTokenCache-1)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var hash []byte
+		d, err := scanDevice(rows, &hash)
+		if err != nil {
+			return err
+		}
+		if len(hash) != 32 {
+			continue
+		}
+		s.tokens.put([32]byte(hash), gen, d)
+	}
+	s.fills.Add(1)
+	return rows.Err()
 }
 
 // listen keeps a connection listening on directoryChannel until ctx ends,
 // connecting again after a pause when it is lost.
 func (s *Store) listen(ctx context.Context) {
-	defer close(s.listenDone)
 	const firstPause = 100 * time.Millisecond
 	pause := firstPause
 	for {

@@ -63,6 +63,60 @@ func listening(t *testing.T, s *Store, downs int) {
 	}
 }
 
+// noFill stops the filler until t ends (fillOff): for the tests of what
+// DeviceByToken itself asks PostgreSQL.
+func noFill(t *testing.T) {
+	fillOff.Store(true)
+	t.Cleanup(func() { fillOff.Store(false) })
+}
+
+// kept waits until s serves token from memory (the filler's read), and
+// returns it, asked without a query.
+func kept(t *testing.T, s *Store, token string) *store.Device {
+	t.Helper()
+	sum := sha256.Sum256([]byte(token))
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if d, _ := s.tokens.get(sum, time.Now()); d != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q not read ahead (%d fills)", token, s.fills.Load())
+		}
+	}
+	return byToken(t, s, token, false)
+}
+
+// The tokens' devices are read ahead, all at once, when the listener
+// starts and after every write of the directory: a laptop's first request
+// is answered from memory, and so is a device revoked through another
+// process, read again once the revocation is notified.
+func TestTokenCacheFilled(t *testing.T) {
+	ctx := context.Background()
+	a, b := twoProcesses(t)
+	d := enrollDevice(t, a, "tok") // before b listens: read at its start
+	listening(t, b, 0)
+	if got := kept(t, b, "tok"); got.ID != d.ID || got.Revoked {
+		t.Fatalf("read ahead at the start: %+v", got)
+	}
+	e := enrollDevice(t, a, "new")
+	if err := b.CatchUpDirectory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := kept(t, b, "new"); got.ID != e.ID {
+		t.Fatalf("enrolled through another process: %+v", got)
+	}
+	revokeDevice(t, a, d.ID)
+	if err := b.CatchUpDirectory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := kept(t, b, "tok"); !got.Revoked {
+		t.Fatalf("revoked through another process, read ahead again: %+v", got)
+	}
+	if got := byToken(t, b, "nobody", true); got != nil {
+		t.Fatalf("a token no one holds: %+v", got)
+	}
+}
+
 // byToken looks token up through s, checking the device found and
 // whether it asked PostgreSQL (queried).
 func byToken(t *testing.T, s *Store, token string, wantQueried bool) *store.Device {
@@ -88,6 +142,7 @@ func byToken(t *testing.T, s *Store, token string, wantQueried bool) *store.Devi
 // without waiting; a token replaced through another process is no longer
 // found.
 func TestTokenCacheRevokedThroughAnother(t *testing.T) {
+	noFill(t)
 	ctx := context.Background()
 	a, b := twoProcesses(t)
 	listening(t, a, 0)
@@ -154,6 +209,7 @@ func TestTokenCacheRevokedThroughAnother(t *testing.T) {
 // connection is lost (its backend terminated) nothing kept is trusted, and
 // the revocation is read from PostgreSQL.
 func TestTokenCacheListenerKilled(t *testing.T) {
+	noFill(t)
 	ctx := context.Background()
 	a, b := twoProcesses(t)
 	listening(t, b, 0)
@@ -206,6 +262,7 @@ func TestTokenCacheListenerKilled(t *testing.T) {
 // came back was sent under listenTrust ago (a notification lost without
 // the connection failing).
 func TestTokenCacheTrust(t *testing.T) {
+	noFill(t)
 	var c tokenCache
 	t0 := time.Now()
 	d := &store.Device{ID: "d"}
@@ -257,6 +314,7 @@ func TestTokenCacheTrust(t *testing.T) {
 // (its waits for a notification time out in between and leave the
 // connection usable), and the cache is served throughout.
 func TestTokenCacheBeats(t *testing.T) {
+	noFill(t)
 	beat, trust := listenBeat, listenTrust
 	listenBeat, listenTrust = 20*time.Millisecond, time.Minute
 	// Restored once the stores are closed (the cleanup registered first

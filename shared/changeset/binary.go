@@ -279,6 +279,20 @@ func devNumber(devs []string, index map[string]int, dev string) ([]string, map[s
 
 const devScan = 8
 
+// header reads a binary state's version and header (kind, id, council,
+// author, device, created, updated) into s: DecodeState's start, and all
+// StateHeader reads.
+func (r *reader) header(s *State) {
+	r.version()
+	s.Kind = r.str()
+	s.ID = r.str()
+	s.Council = r.str()
+	s.Author = r.str()
+	s.Device = r.str()
+	s.Created = hlc.Timestamp(r.uvarint())
+	s.Updated = hlc.Timestamp(r.uvarint())
+}
+
 // DecodeState decodes a state as a store wrote it: the storage encoding,
 // or JSON. Field values alias data.
 func DecodeState(data []byte) (*State, error) {
@@ -290,14 +304,7 @@ func DecodeState(data []byte) (*State, error) {
 		return &s, nil
 	}
 	r := reader{b: data}
-	r.version()
-	s.Kind = r.str()
-	s.ID = r.str()
-	s.Council = r.str()
-	s.Author = r.str()
-	s.Device = r.str()
-	s.Created = hlc.Timestamp(r.uvarint())
-	s.Updated = hlc.Timestamp(r.uvarint())
+	r.header(&s)
 	// Each entry takes at least one byte: the bytes left bound the counts.
 	devs := make([]string, r.count(len(data)))
 	for i := range devs {

@@ -1,7 +1,5 @@
 package changeset
 
-import "github.com/kenesh/kenesh/shared/hlc"
-
 // StateHeader is DecodeState without the fields (Fields nil): what a
 // judge reads of a state it merges on the encoding (MergeEncoded), for the
 // writes whose rules read nothing else (policy.HeaderOnly). A JSON state
@@ -12,14 +10,7 @@ func StateHeader(data []byte) (*State, error) {
 	}
 	var s State
 	r := reader{b: data}
-	r.version()
-	s.Kind = r.str()
-	s.ID = r.str()
-	s.Council = r.str()
-	s.Author = r.str()
-	s.Device = r.str()
-	s.Created = hlc.Timestamp(r.uvarint())
-	s.Updated = hlc.Timestamp(r.uvarint())
+	r.header(&s)
 	if r.err != nil {
 		return nil, r.err
 	}

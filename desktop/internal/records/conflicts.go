@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/kenesh/kenesh/shared/changeset"
@@ -109,6 +111,9 @@ func (s *Service) Resolve(ctx context.Context, kind, id, field string, value []b
 	if !json.Valid(value) {
 		return fmt.Errorf("%w: the value is not JSON", domain.ErrInvalid)
 	}
+	if err := itemFits(kind, field, value); err != nil {
+		return err
+	}
 	return s.Update(ctx, func(tx *Tx) error {
 		// Read under the service's lock: a pull cannot settle these
 		// conflicts between this check and the save.
@@ -146,4 +151,36 @@ func (s *Service) Resolve(ctx context.Context, kind, id, field string, value []b
 		tx.writes[len(tx.writes)-1].Resolved = settled
 		return nil
 	})
+}
+
+// collectionsOf names the collections of each kind of record with any:
+// their items are fields "name/itemID" (changeset.Schema).
+var collectionsOf = map[string][]string{
+	domain.KindAppeal:      domain.AppealCollections,
+	domain.KindEvent:       domain.EventCollections,
+	domain.KindResponse:    domain.ResponseCollections,
+	domain.KindGrant:       domain.GrantCollections,
+	domain.KindCompetition: domain.CompetitionCollections,
+}
+
+// itemFits refuses (domain.ErrInvalid) a value for an item of a
+// collection that is neither null (the item removed) nor an object with
+// that item's id, as changeset.Schema.ToFields writes every item. A
+// conflict between an item removed and an item changed shows null as one
+// of its values, and a merge written for it as text (a JSON string) was
+// saved: the server refused it for a response (the record does not fit
+// its type) and kept it for an event or an appeal, whose item then could
+// not be read on any replica.
+func itemFits(kind, field string, value []byte) error {
+	coll, id, ok := strings.Cut(field, changeset.ItemSep)
+	if !ok || !slices.Contains(collectionsOf[kind], coll) || string(value) == "null" {
+		return nil
+	}
+	var item struct {
+		ID *string `json:"id"`
+	}
+	if err := json.Unmarshal(value, &item); err != nil || item.ID == nil || *item.ID != id {
+		return fmt.Errorf("%w: an item of %s is null (removed) or an object with the id %s, not %.40s", domain.ErrInvalid, coll, id, value)
+	}
+	return nil
 }

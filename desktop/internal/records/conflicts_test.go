@@ -137,3 +137,56 @@ func TestResolutionWinsAgainstAValueFromAhead(t *testing.T) {
 		}
 	}
 }
+
+// A conflict between an item removed on one laptop (null) and changed on
+// another is resolved with null or an item with that id, never with text:
+// a merge written as text for it (as one for a text field is) was saved
+// and refused by the server as not fitting a response, and kept in an
+// event's or an appeal's collection, where no replica could read the
+// item (the convergence test's refused answers/confidence, seed 20261125).
+func TestResolvingARemovedItemTakesAnItem(t *testing.T) {
+	ctx := context.Background()
+	svc, st := open(t, t.TempDir(), func() time.Time { return fixedNow })
+	t.Cleanup(func() { st.Close() })
+	other := otherLaptop(t)
+	a, err := other.CreateAppeal(ctx, appeal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := pending(t, other, 0)
+	const id = "0190a5c2-0000-7000-8000-00000000c001"
+	field := "consultations" + changeset.ItemSep + id
+	item := json.RawMessage(`{"id":"` + id + `","note":"кеңешүү"}`)
+	changed := json.RawMessage(`{"id":"` + id + `","note":"башка"}`)
+	// The item, added on one laptop, then changed on it and removed on
+	// another, neither having seen the other.
+	added := &changeset.Op{Device: "0190a5c2-0000-7000-8000-0000000000d1", Seq: 9, HLC: hlc.New(fixedNow.Add(-time.Minute).UnixMilli(), 0), Kind: domain.KindAppeal,
+		Record: a.ID, Council: a.Council, Action: changeset.ActionUpdate, Author: "laptop d1", Fields: map[string]changeset.Change{field: {Value: item}}}
+	page = append(page, added)
+	edits := concurrentEdits(a, added.HLC, field, fixedNow)
+	edits[0].Fields[field] = changeset.Change{Value: changed, Base: edits[0].Fields[field].Base}
+	edits[1].Fields[field] = changeset.Change{Value: json.RawMessage("null"), Base: edits[1].Fields[field].Base}
+	if _, err := svc.ApplyRemote(ctx, append(page, edits...), 3); err != nil {
+		t.Fatal(err)
+	}
+	views, err := svc.ConflictViews(ctx)
+	if err != nil || len(views) != 1 || string(views[0].Current.Value) != "null" {
+		t.Fatalf("views %+v %v, want one conflict whose value now is null", views, err)
+	}
+	text, _ := json.Marshal("бириктирилди")
+	for _, bad := range []json.RawMessage{text, json.RawMessage(`3`), json.RawMessage(`[]`), json.RawMessage(`{"note":"x"}`), json.RawMessage(`{"id":"another"}`)} {
+		if err := svc.Resolve(ctx, domain.KindAppeal, a.ID, field, bad); !errors.Is(err, domain.ErrInvalid) {
+			t.Fatalf("resolving %s with %s: %v, want it refused as invalid", field, bad, err)
+		}
+	}
+	if list, _ := svc.Conflicts(ctx); len(list) != 1 {
+		t.Fatalf("the conflict after refused resolutions: %+v", list)
+	}
+	if err := svc.Resolve(ctx, domain.KindAppeal, a.ID, field, changed); err != nil {
+		t.Fatalf("resolving with the changed item: %v", err)
+	}
+	got, err := svc.Appeal(ctx, a.ID)
+	if err != nil || len(got.Meta.Unreadable) != 0 {
+		t.Fatalf("the appeal after the resolution: %+v %v", got, err)
+	}
+}

@@ -141,7 +141,11 @@ func (l *laptop) act(ctx context.Context, r *mrand.Rand, today caldate.Date) err
 			case 1:
 				value = v.Other.Value
 			case 2:
-				if json.Unmarshal(v.Current.Value, new(string)) == nil {
+				// A merge as text for a text field only: null (an item
+				// removed) decodes into a string too, and text is no item
+				// (records.Resolve refuses it; it used to be saved, and the
+				// server refused it in a response: seed 20261125).
+				if len(v.Current.Value) > 0 && v.Current.Value[0] == '"' {
 					value, _ = json.Marshal("бириктирилди: " + phrase(r))
 				}
 			}

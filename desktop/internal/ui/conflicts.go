@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 
@@ -110,6 +111,28 @@ func (p *conflictsPage) resolve(c records.ConflictView, value json.RawMessage) {
 	}
 }
 
+// mergeAsText says whether a conflict's merge is written as plain text:
+// when its value now is text, or was removed (null) where the other is
+// text. A removed item of a collection (null beside an object) is not:
+// its merge must stay an item (records.Resolve refuses anything else), and
+// json.Unmarshal into a string, which takes null, once offered text for it.
+func mergeAsText(current, other json.RawMessage) bool {
+	switch {
+	case isJSONString(current):
+		return true
+	case string(bytes.TrimSpace(current)) == "null":
+		return isJSONString(other)
+	}
+	return false
+}
+
+// isJSONString says whether v is a JSON string.
+func isJSONString(v json.RawMessage) bool {
+	var s string
+	t := bytes.TrimSpace(v)
+	return len(t) > 0 && t[0] == '"' && json.Unmarshal(t, &s) == nil
+}
+
 // mergeDialog lets a person write the value by hand, starting from the
 // current one: plain text for text fields, JSON for anything else.
 func (p *conflictsPage) mergeDialog(c records.ConflictView) {
@@ -117,8 +140,9 @@ func (p *conflictsPage) mergeDialog(c records.ConflictView) {
 	fs := u.newFieldSet(c.Kind)
 	e := u.newMultiEntry(6)
 	var s string
-	isText := json.Unmarshal(c.Current.Value, &s) == nil
+	isText := mergeAsText(c.Current.Value, c.Other.Value)
 	if isText {
+		_ = json.Unmarshal(c.Current.Value, &s)
 		e.SetText(s)
 	} else {
 		e.SetText(string(c.Current.Value))

@@ -87,7 +87,9 @@
 // # Transactions
 //
 // View, ReadLog, ReadPublic and Pull run in a REPEATABLE READ, read-only
-// snapshot. Update runs SERIALIZABLE and is retried on a serialization
+// snapshot; a ReadLog that reads once is that one statement, without a
+// transaction of its own, and one that reads again begins its snapshot
+// with its second read and checks its first there (readlog.go). Update runs SERIALIZABLE and is retried on a serialization
 // failure. An Append keeps its writes in memory, where its own reads find
 // them, and sends them in one batch just before it commits: the rows of a
 // push of a thousand operations cost one round trip, not a thousand. The

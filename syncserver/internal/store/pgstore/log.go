@@ -37,6 +37,9 @@ func ixOf(ix store.Index) string {
 type reader struct {
 	ctx context.Context
 	tx  pgx.Tx
+	// q is what its reads go through: tx, or a ReadLog's snapshot begun
+	// at its second read (readlog.go).
+	q rowQuerier
 	// hint, if set, is told each device whose acknowledgement is read.
 	hint func(dev string)
 }
@@ -50,7 +53,7 @@ func (r *reader) Acked(dev string) (uint64, error) {
 		r.hint(dev)
 	}
 	var n int64
-	err := r.tx.QueryRow(r.ctx, `SELECT seq FROM acked WHERE device = $1`, dev).Scan(&n)
+	err := r.q.QueryRow(r.ctx, `SELECT seq FROM acked WHERE device = $1`, dev).Scan(&n)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil
 	}
@@ -70,7 +73,7 @@ func (r *reader) Judgement(dev string, seq uint64) (*store.Judgement, error) {
 	}
 	var sseq, clock int64
 	var op, kind, record, code, msg []byte
-	err := r.tx.QueryRow(r.ctx, `SELECT l.first + ($2 - l.dfirst), l.ops[$2 - l.dfirst + 1], 0, ''::bytea, ''::bytea, ''::bytea, ''::bytea
+	err := r.q.QueryRow(r.ctx, `SELECT l.first + ($2 - l.dfirst), l.ops[$2 - l.dfirst + 1], 0, ''::bytea, ''::bytea, ''::bytea, ''::bytea
 			FROM (SELECT first, dlast - (last - first) AS dfirst, ops FROM log
 				WHERE device = $1 AND dlast >= $2 ORDER BY dlast LIMIT 1) l
 			WHERE l.dfirst <= $2
@@ -99,7 +102,7 @@ func (r *reader) Judgement(dev string, seq uint64) (*store.Judgement, error) {
 // state returns a record's state as stored, or nil.
 func (r *reader) state(kind, id string) ([]byte, error) {
 	var b []byte
-	err := r.tx.QueryRow(r.ctx, `SELECT state FROM states WHERE kind = $1 AND id = $2`, kind, id).Scan(&b)
+	err := r.q.QueryRow(r.ctx, `SELECT state FROM states WHERE kind = $1 AND id = $2`, kind, id).Scan(&b)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -127,11 +130,6 @@ func decodeState(b []byte) (*changeset.State, error) {
 		return nil, fmt.Errorf("stored state: %w", err)
 	}
 	return st, nil
-}
-
-// ReadLog implements store.Log.
-func (s *Store) ReadLog(ctx context.Context, fn func(store.LogReader) error) error {
-	return s.readOnly(ctx, func(tx pgx.Tx) error { return fn(&reader{ctx: ctx, tx: tx, hint: s.hint}) })
 }
 
 // logTx is one Append. It caches what it read (nothing else writes the
@@ -197,7 +195,7 @@ type opRows struct {
 }
 
 func newLogTx(ctx context.Context, tx pgx.Tx) *logTx {
-	return &logTx{reader: reader{ctx: ctx, tx: tx}, acked: map[string]uint64{}, ackedW: map[string]bool{},
+	return &logTx{reader: reader{ctx: ctx, tx: tx, q: tx}, acked: map[string]uint64{}, ackedW: map[string]bool{},
 		states: map[string]stateEntry{}, confl: map[conflictKey][]byte{},
 		public: newPublic()}
 }

@@ -89,6 +89,10 @@ type Store struct {
 	ackReads atomic.Int64
 	// ackWaits counts WaitAcked's reads (for tests).
 	ackWaits atomic.Int64
+	// readSnapshots counts the ReadLogs that read more than once, and so
+	// began a transaction; readAgain those whose function ran again
+	// (readlog.go; for tests).
+	readSnapshots, readAgain atomic.Int64
 }
 
 var _ store.Store = (*Store)(nil)

@@ -234,6 +234,18 @@ func (g *Ingester) PushOps(ctx context.Context, dev *store.Device, ops []changes
 		if attempt == 0 || justWaited {
 			known = g.pushing.judged(dev.ID)
 		}
+		// A change set from seq 1 of a device this process knows
+		// nothing of (a laptop's first push, its backlog after its
+		// enrollment) is judged as one that follows nothing, as
+		// though the device's acknowledgement had been read and found
+		// 0: the store checks it with the Append (on PostgreSQL read
+		// with its group's lock), and if another process judged some
+		// of these operations, nothing is written and they are looked
+		// at below, as for any other push. Once: an attempt after it
+		// reads the log.
+		if attempt == 0 && known == (judgedUpTo{}) && ops[0].Seq == 1 {
+			known.none = true
+		}
 		justWaited = false
 		rg = trace.StartRegion(ctx, "ingest.push")
 		res, err := g.push(ctx, dev, ops, pre, known, ahead, turn)
@@ -318,10 +330,16 @@ type judgedUpTo struct {
 	// queued: acked is where a push's queued Append is to leave the
 	// device (devTurns.queued), not yet committed.
 	queued bool
+	// none: nothing is known, and the change set begins at seq 1: it is
+	// taken to follow nothing (acked 0, no operation before it).
+	none bool
 }
 
 // follows says whether ops begin right after the operations known judged.
 func (k judgedUpTo) follows(ops []changeset.Op) bool {
+	if k.none {
+		return len(ops) > 0 && ops[0].Seq == 1
+	}
 	return k.acked > 0 && k.last != 0 && len(ops) > 0 && ops[0].Seq == k.acked+1
 }
 

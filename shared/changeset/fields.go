@@ -502,5 +502,3 @@ func Diff(cur *State, next map[string]json.RawMessage, known map[string]bool) ma
 	}
 	return out
 }
-
-func isNull(v json.RawMessage) bool { return len(v) == 0 || string(v) == "null" }

@@ -81,7 +81,7 @@ func TestCompetitionWrites(t *testing.T) {
 		{"central staff set it up", central, newCompetition(), nil, "", ""},
 		{"created twice", central, newCompetition(), existing, syncproto.CodeInvalid, "created once"},
 		{"under a council", central, func() *changeset.Op { o := newCompetition(); o.Council = "NRN-ATB"; return o }(), nil, syncproto.CodeInvalid, "names none"},
-		{"central staff add an entry", central, compOp("central", changeset.ActionUpdate, 11, map[string]string{"entries/x": `{}`}), existing, "", ""},
+		{"central staff add an entry", central, compOp("central", changeset.ActionUpdate, 11, map[string]string{"entries/x": `{"id":"x"}`}), existing, "", ""},
 		{"a secretary's laptop on the jury scores", sec, scoreOp(lap1, 12, jur1, ent2, 7), existing, "", ""},
 		{"a juror scores on a central laptop", central, scoreOp(lap2, 12, jur2, ent2, 7), existing, "", ""},
 		{"a juror withdraws their score", sec, compOp(lap1, changeset.ActionUpdate, 21, map[string]string{f1: `null`}), withScore, "", ""},

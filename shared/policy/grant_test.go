@@ -53,7 +53,7 @@ func TestGrantWrites(t *testing.T) {
 	}{
 		{"central staff create", central, newGrant(), nil, "", ""},
 		{"central staff change the amount", central, grantOp("c", "NRN-ATB", changeset.ActionUpdate, 11, map[string]string{"amount": `200000`}), existing, "", ""},
-		{"central staff pay out", central, grantOp("c", "NRN-ATB", changeset.ActionUpdate, 11, map[string]string{"disbursements/x": `{}`}), existing, "", ""},
+		{"central staff pay out", central, grantOp("c", "NRN-ATB", changeset.ActionUpdate, 11, map[string]string{"disbursements/x": `{"id":"x"}`}), existing, "", ""},
 		{"central staff remove it", central, grantOp("c", "NRN-ATB", changeset.ActionDelete, 11, map[string]string{changeset.DeletedField: `true`}), existing, "", ""},
 		{"for no council", central, grantOp("c", "", changeset.ActionCreate, 11, map[string]string{"council": `""`}), nil, syncproto.CodeInvalid, "names the council"},
 		{"council field not the operation's", central, grantOp("c", "NRN-ATB", changeset.ActionCreate, 11, map[string]string{"council": `"OSH-ARA"`}), nil, syncproto.CodeWrongCouncil, ""},

@@ -87,8 +87,17 @@ func HeaderOnly(dev Device, kind string) bool {
 
 // CheckWrite decides whether dev may make op, given the record's current
 // state (nil when the record is new to the one judging). nil means
-// allowed.
+// allowed. What dev may write is judged first; then that every item of a
+// collection op writes is one (CheckItem), whoever writes it.
 func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
+	if r := mayWrite(dev, op, cur); r != nil {
+		return r
+	}
+	return checkItems(op)
+}
+
+// mayWrite is CheckWrite's rules of who writes what.
+func mayWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 	if op.Kind == domain.KindCompetition {
 		// Central staff set it up; a juror's device of any role scores.
 		return checkCompetition(dev, op, cur)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/kenesh/kenesh/shared/changeset"
@@ -34,14 +32,20 @@ func (s *Service) Conflicts(ctx context.Context) ([]changeset.Conflict, error) {
 }
 
 // mayResolve reports whether dev may write the conflict's field, as the
-// resolution would.
+// resolution would. An item of a collection that is no item (text an old
+// laptop wrote and a server of before policy.CheckItem kept) is asked of
+// as its removal: the conflict is shown, to be settled with an item.
 func (s *Service) mayResolve(ctx context.Context, dev policy.Device, c changeset.Conflict) bool {
 	cur, err := s.st.State(ctx, c.Kind, c.Record)
 	if err != nil {
 		return false
 	}
+	value := c.Winner.Value
+	if policy.CheckItem(c.Kind, c.Record, c.Field, value) != nil {
+		value = json.RawMessage("null")
+	}
 	op := &changeset.Op{Kind: c.Kind, Record: c.Record, Council: cur.Council, Action: changeset.ActionUpdate,
-		Fields: map[string]changeset.Change{c.Field: {Value: c.Winner.Value}}}
+		Fields: map[string]changeset.Change{c.Field: {Value: value}}}
 	return policy.CheckWrite(dev, op, cur) == nil
 }
 
@@ -111,8 +115,11 @@ func (s *Service) Resolve(ctx context.Context, kind, id, field string, value []b
 	if !json.Valid(value) {
 		return fmt.Errorf("%w: the value is not JSON", domain.ErrInvalid)
 	}
-	if err := itemFits(kind, field, value); err != nil {
-		return err
+	// An item of a collection is null or an item with its id: the
+	// server refuses anything else (policy.CheckItem), and a merge
+	// written as text for a removed item's conflict was saved once.
+	if r := policy.CheckItem(kind, id, field, value); r != nil {
+		return r
 	}
 	return s.Update(ctx, func(tx *Tx) error {
 		// Read under the service's lock: a pull cannot settle these
@@ -151,36 +158,4 @@ func (s *Service) Resolve(ctx context.Context, kind, id, field string, value []b
 		tx.writes[len(tx.writes)-1].Resolved = settled
 		return nil
 	})
-}
-
-// collectionsOf names the collections of each kind of record with any:
-// their items are fields "name/itemID" (changeset.Schema).
-var collectionsOf = map[string][]string{
-	domain.KindAppeal:      domain.AppealCollections,
-	domain.KindEvent:       domain.EventCollections,
-	domain.KindResponse:    domain.ResponseCollections,
-	domain.KindGrant:       domain.GrantCollections,
-	domain.KindCompetition: domain.CompetitionCollections,
-}
-
-// itemFits refuses (domain.ErrInvalid) a value for an item of a
-// collection that is neither null (the item removed) nor an object with
-// that item's id, as changeset.Schema.ToFields writes every item. A
-// conflict between an item removed and an item changed shows null as one
-// of its values, and a merge written for it as text (a JSON string) was
-// saved: the server refused it for a response (the record does not fit
-// its type) and kept it for an event or an appeal, whose item then could
-// not be read on any replica.
-func itemFits(kind, field string, value []byte) error {
-	coll, id, ok := strings.Cut(field, changeset.ItemSep)
-	if !ok || !slices.Contains(collectionsOf[kind], coll) || string(value) == "null" {
-		return nil
-	}
-	var item struct {
-		ID *string `json:"id"`
-	}
-	if err := json.Unmarshal(value, &item); err != nil || item.ID == nil || *item.ID != id {
-		return fmt.Errorf("%w: an item of %s is null (removed) or an object with the id %s, not %.40s", domain.ErrInvalid, coll, id, value)
-	}
-	return nil
 }

@@ -27,20 +27,28 @@ func concurrentEdits(a *domain.Appeal, base hlc.Timestamp, field string, at time
 	return out
 }
 
+// appealElsewhere opens this laptop's records (at fixedNow) and makes an
+// appeal on another laptop: the appeal and the operations that made it,
+// not yet pulled here (the start of every conflict below).
+func appealElsewhere(t *testing.T) (*records.Service, *domain.Appeal, []*changeset.Op) {
+	t.Helper()
+	svc, st := open(t, t.TempDir(), func() time.Time { return fixedNow })
+	t.Cleanup(func() { st.Close() })
+	other := otherLaptop(t)
+	a, err := other.CreateAppeal(context.Background(), appeal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, a, pending(t, other, 0)
+}
+
 // A central laptop is shown only the conflicts it may resolve: those on
 // the review fields. A council's conflict on its own fields is the
 // council's; it stays in the store (and settles when the council's
 // resolution arrives) but is neither listed nor counted here.
 func TestCentralSeesOnlyConflictsItMayResolve(t *testing.T) {
 	ctx := context.Background()
-	svc, st := open(t, t.TempDir(), func() time.Time { return fixedNow })
-	t.Cleanup(func() { st.Close() })
-	other := otherLaptop(t)
-	a, err := other.CreateAppeal(ctx, appeal())
-	if err != nil {
-		t.Fatal(err)
-	}
-	page := pending(t, other, 0)
+	svc, a, page := appealElsewhere(t)
 	if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", Role: domain.RoleCentral, Name: "Борбор"}); err != nil {
 		t.Fatal(err)
 	}
@@ -94,14 +102,7 @@ func TestCentralSeesOnlyConflictsItMayResolve(t *testing.T) {
 // order of arrival.
 func TestResolutionWinsAgainstAValueFromAhead(t *testing.T) {
 	ctx := context.Background()
-	svc, st := open(t, t.TempDir(), func() time.Time { return fixedNow })
-	t.Cleanup(func() { st.Close() })
-	other := otherLaptop(t)
-	a, err := other.CreateAppeal(ctx, appeal())
-	if err != nil {
-		t.Fatal(err)
-	}
-	page := pending(t, other, 0)
+	svc, a, page := appealElsewhere(t)
 	if _, err := svc.ApplyRemote(ctx, page, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -146,14 +147,7 @@ func TestResolutionWinsAgainstAValueFromAhead(t *testing.T) {
 // item (the convergence test's refused answers/confidence, seed 20261125).
 func TestResolvingARemovedItemTakesAnItem(t *testing.T) {
 	ctx := context.Background()
-	svc, st := open(t, t.TempDir(), func() time.Time { return fixedNow })
-	t.Cleanup(func() { st.Close() })
-	other := otherLaptop(t)
-	a, err := other.CreateAppeal(ctx, appeal())
-	if err != nil {
-		t.Fatal(err)
-	}
-	page := pending(t, other, 0)
+	svc, a, page := appealElsewhere(t)
 	const id = "0190a5c2-0000-7000-8000-00000000c001"
 	field := "consultations" + changeset.ItemSep + id
 	item := json.RawMessage(`{"id":"` + id + `","note":"кеңешүү"}`)
@@ -187,6 +181,48 @@ func TestResolvingARemovedItemTakesAnItem(t *testing.T) {
 	}
 	got, err := svc.Appeal(ctx, a.ID)
 	if err != nil || len(got.Meta.Unreadable) != 0 {
+		t.Fatalf("the appeal after the resolution: %+v %v", got, err)
+	}
+}
+
+// A conflict whose value now is an item no laptop writes (text, kept in an
+// appeal by a server of before policy.CheckItem, from a laptop of before
+// Resolve's check) is still shown to the council's laptop, which may write
+// that item, and settled with an item: who may resolve it is not judged
+// on the value it holds.
+func TestAConflictOnAnItemThatIsNotIsShown(t *testing.T) {
+	ctx := context.Background()
+	svc, a, page := appealElsewhere(t)
+	if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", Role: domain.RoleSecretary, Council: a.Council}); err != nil {
+		t.Fatal(err)
+	}
+	const id = "0190a5c2-0000-7000-8000-00000000c001"
+	field := "consultations" + changeset.ItemSep + id
+	text, _ := json.Marshal("бириктирилди")
+	item := json.RawMessage(`{"id":"` + id + `","summary":"кеңешүү"}`)
+	// The item, added on one laptop, then changed on it and on another
+	// (to text), neither having seen the other.
+	added := &changeset.Op{Device: "0190a5c2-0000-7000-8000-0000000000d1", Seq: 9, HLC: hlc.New(fixedNow.Add(-time.Minute).UnixMilli(), 0), Kind: domain.KindAppeal,
+		Record: a.ID, Council: a.Council, Action: changeset.ActionUpdate, Author: "laptop d1", Fields: map[string]changeset.Change{field: {Value: item}}}
+	edits := concurrentEdits(a, added.HLC, field, fixedNow)
+	changed := json.RawMessage(`{"id":"` + id + `","summary":"башка"}`)
+	edits[0].Fields[field] = changeset.Change{Value: changed, Base: added.HLC}
+	edits[1].Fields[field] = changeset.Change{Value: text, Base: added.HLC} // the later: it wins
+	res, err := svc.ApplyRemote(ctx, append(append(page, added), edits...), 3)
+	if err != nil || len(res.Conflicts) != 1 {
+		t.Fatalf("the page: %+v %v, want one conflict", res, err)
+	}
+	list, err := svc.Conflicts(ctx)
+	if err != nil || len(list) != 1 || string(list[0].Winner.Value) != string(text) {
+		t.Fatalf("conflicts %+v %v, want the one whose value now is text", list, err)
+	}
+	if err := svc.Resolve(ctx, domain.KindAppeal, a.ID, field, text); !errors.Is(err, domain.ErrInvalid) || !errors.Is(err, syncproto.ErrInvalid) {
+		t.Fatalf("keeping the text: %v, want it refused as invalid", err)
+	}
+	if err := svc.Resolve(ctx, domain.KindAppeal, a.ID, field, changed); err != nil {
+		t.Fatalf("resolving with the item: %v", err)
+	}
+	if got, err := svc.Appeal(ctx, a.ID); err != nil || len(got.Meta.Unreadable) != 0 || len(got.Consultations) != 1 || got.Consultations[0].Summary != "башка" {
 		t.Fatalf("the appeal after the resolution: %+v %v", got, err)
 	}
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 
@@ -11,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
@@ -117,20 +117,13 @@ func (p *conflictsPage) resolve(c records.ConflictView, value json.RawMessage) {
 // its merge must stay an item (records.Resolve refuses anything else), and
 // json.Unmarshal into a string, which takes null, once offered text for it.
 func mergeAsText(current, other json.RawMessage) bool {
-	switch {
-	case isJSONString(current):
+	switch changeset.KindOfJSON(current) {
+	case changeset.JSONString:
 		return true
-	case string(bytes.TrimSpace(current)) == "null":
-		return isJSONString(other)
+	case changeset.JSONNull:
+		return changeset.KindOfJSON(other) == changeset.JSONString
 	}
 	return false
-}
-
-// isJSONString says whether v is a JSON string.
-func isJSONString(v json.RawMessage) bool {
-	var s string
-	t := bytes.TrimSpace(v)
-	return len(t) > 0 && t[0] == '"' && json.Unmarshal(t, &s) == nil
 }
 
 // mergeDialog lets a person write the value by hand, starting from the

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -126,6 +127,13 @@ func mergeAsText(current, other json.RawMessage) bool {
 	return false
 }
 
+// notAnItem says whether err refuses a merge of field for not being an
+// item of its collection: the one fault Resolve names with that field.
+func notAnItem(err error, field string) bool {
+	var ve *domain.ValidationError
+	return errors.As(err, &ve) && len(ve.Fields) == 1 && ve.Fields[0].Field == field && ve.Fields[0].Code == domain.CodeFormat
+}
+
 // mergeDialog lets a person write the value by hand, starting from the
 // current one: plain text for text fields, JSON for anything else.
 func (p *conflictsPage) mergeDialog(c records.ConflictView) {
@@ -160,6 +168,13 @@ func (p *conflictsPage) mergeDialog(c records.ConflictView) {
 			value = json.RawMessage(e.Text)
 		}
 		err := u.sess.Records().Resolve(context.Background(), c.Kind, c.Record, c.Field, value)
+		if notAnItem(err, c.Field) {
+			// An item of a collection merged into something that is no
+			// item (policy.CheckItem): said beside the value, as JSON
+			// that does not parse is, not as a field of the record.
+			fs.localError("value", u.T("err.format.json"))
+			return errSilent
+		}
 		if err == nil {
 			p.load()
 			if u.shell != nil {

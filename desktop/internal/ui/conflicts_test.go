@@ -5,8 +5,14 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
+	"github.com/kenesh/kenesh/shared/caldate"
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/hlc"
 )
 
 // The conflict card says who wrote each value (the writing laptop's
@@ -90,5 +96,60 @@ func TestConflictMergedByHand(t *testing.T) {
 	a, _ := svc.Appeal(context.Background(), list[0].Record)
 	if a.Summary != merged {
 		t.Fatalf("summary %q, want the merge typed %q", a.Summary, merged)
+	}
+}
+
+// A removed item of a collection merged by hand into text is refused
+// beside the value, as JSON that does not parse is (records.Resolve asks
+// policy.CheckItem, as the server does), and the conflict stays; the item
+// written back is saved.
+func TestConflictMergedByHandKeepsAnItem(t *testing.T) {
+	h := unlocked(t, "en", 1, 0, 0)
+	ctx := context.Background()
+	svc := h.u.sess.Records()
+	list, _ := svc.List(records.Filter{Kind: domain.KindAppeal})
+	if len(list) == 0 {
+		t.Fatal("no appeal")
+	}
+	a, err := svc.AddConsultation(ctx, list[0].ID, domain.Consultation{On: caldate.Today(records.Bishkek), Consultant: "Асанов Б.", Summary: "Жолдомо берилди"})
+	if err != nil || len(a.Consultations) == 0 {
+		t.Fatalf("the consultation: %+v %v", a, err)
+	}
+	c := a.Consultations[len(a.Consultations)-1]
+	field := "consultations" + changeset.ItemSep + c.ID
+	item, _ := json.Marshal(c)
+	// Another laptop, not having seen it, removes the item (later: its
+	// removal wins, the item is the other value).
+	st, _ := svc.SyncState(ctx)
+	op := &changeset.Op{Device: domain.NewID(), Seq: 1, HLC: hlc.New(time.Now().Add(time.Second).UnixMilli(), 0), Kind: domain.KindAppeal,
+		Record: a.ID, Council: a.Council, Action: changeset.ActionUpdate, Author: "Борбордук кеңсе",
+		Fields: map[string]changeset.Change{field: {Value: json.RawMessage("null"), Base: 1}}}
+	if res, err := svc.ApplyRemote(ctx, []*changeset.Op{op}, st.Cursor); err != nil || len(res.Conflicts) != 1 {
+		t.Fatalf("the removal: %+v %v", res, err)
+	}
+	h.u.shell.navigate(secConflicts)
+	h.tap(h.T("conflicts.merge"))
+	var e *controls.Entry
+	for _, o := range h.objects() {
+		if w, ok := o.(*controls.Entry); ok && w.MultiLine {
+			e = w
+		}
+	}
+	if e == nil || e.Text != "null" {
+		t.Fatalf("the merge dialog starts from %v, want the value now as JSON", e)
+	}
+	e.SetText(`"бириктирилди"`)
+	h.runModal()
+	h.mustShow(h.T("err.format.json"))
+	if left, _ := svc.Conflicts(ctx); len(left) != 1 {
+		t.Fatalf("%d conflicts after the text was refused, want 1", len(left))
+	}
+	e.SetText(string(item))
+	h.runModal()
+	if left, _ := svc.Conflicts(ctx); len(left) != 0 {
+		t.Fatalf("%d conflicts after the item was written back", len(left))
+	}
+	if got, _ := svc.Appeal(ctx, a.ID); len(got.Consultations) != len(a.Consultations) || len(got.Meta.Unreadable) != 0 {
+		t.Fatalf("the appeal after the merge: %+v", got)
 	}
 }

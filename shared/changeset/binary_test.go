@@ -214,6 +214,11 @@ func FuzzDecodeStored(f *testing.F) {
 		if (err == nil) != (errHead == nil) || err == nil && !reflect.DeepEqual(normOp(e.Op()), normOp(o)) {
 			t.Fatalf("DecodeHead gives %+v (%v), DecodeOp %+v (%v)", e, errHead, o, err)
 		}
+		// A creation's state kept with its encoding (Created) is the
+		// one its merge into no state makes (checkCreated).
+		if err == nil {
+			checkCreated(t, o, data, nil)
+		}
 		if err == nil {
 			b, _ := o.AppendBinary(nil)
 			back, err := DecodeOp(b)
@@ -233,6 +238,9 @@ func FuzzDecodeStored(f *testing.F) {
 			h, err := StateHeader(data)
 			if err != nil {
 				t.Fatalf("StateHeader: %v, DecodeState %+v", err, s)
+			}
+			if c, u, err := StateClocks(data); err != nil || c != h.Created || u != h.Updated {
+				t.Fatalf("StateClocks gives %v, %v (%v), StateHeader %+v", c, u, err, h)
 			}
 			hs, hh := *s, *h
 			hs.Fields, hs.order, hh.Fields, hh.order = nil, nil, nil, nil // (a JSON state's header is the state decoded whole)

@@ -1,5 +1,7 @@
 package changeset
 
+import "github.com/kenesh/kenesh/shared/hlc"
+
 // StateHeader is DecodeState without the fields (Fields nil): what a
 // judge reads of a state it merges on the encoding (MergeEncoded), for the
 // writes whose rules read nothing else (policy.HeaderOnly). A JSON state
@@ -58,4 +60,29 @@ func HasField(data []byte, name string) bool {
 		r.uvarint()
 	}
 	return false
+}
+
+// StateClocks reads the created and updated clocks of the encoded state
+// data, what StateHeader gives of them, without making the header's
+// strings: a store deciding how to keep a state it is given encoded
+// (whether it holds its creation alone) reads nothing else of it.
+func StateClocks(data []byte) (created, updated hlc.Timestamp, err error) {
+	if len(data) == 0 || data[0] != binaryV1 {
+		s, err := DecodeState(data)
+		if err != nil {
+			return 0, 0, err
+		}
+		return s.Created, s.Updated, nil
+	}
+	r := reader{b: data}
+	r.version()
+	for range 5 { // kind, id, council, author, device
+		r.bytes()
+	}
+	created = hlc.Timestamp(r.uvarint())
+	updated = hlc.Timestamp(r.uvarint())
+	if r.err != nil {
+		return 0, 0, r.err
+	}
+	return created, updated, nil
 }

@@ -52,7 +52,10 @@ func TestEncodedJudgeAgrees(t *testing.T) {
 		clock = uint64(hlc.New(start+tick, 0))
 		wf := map[string]syncproto.WireChange{}
 		for k, v := range fields {
-			b, _ := json.Marshal(v)
+			b, ok := v.(json.RawMessage) // as sent, white space and all
+			if !ok {
+				b, _ = json.Marshal(v)
+			}
 			wf[k] = syncproto.WireChange{V: b, B: base}
 		}
 		return syncproto.WireOp{Device: d.ID, Seq: seqs[d.ID], HLC: clock, Kind: domain.KindAppeal, Record: id, Council: council, Action: action, Author: "x", Fields: wf}
@@ -101,6 +104,42 @@ func TestEncodedJudgeAgrees(t *testing.T) {
 				op(central, ids[1], "", "update", clock, map[string]any{"verified_on": "2026-11-06"})})
 		}
 	}
+	// An ordinary push: records created with their later operations in
+	// the change set that creates them (createEncoded, mergeKept): steps,
+	// a write that had not seen the creation's (a conflict), a value with
+	// white space, a creation sent twice, one for another council, one
+	// with a review field, a deletion; and one of them published by
+	// central staff after.
+	ops = nil
+	for j := range 10 {
+		id := fmt.Sprintf("01JAPPEAL10000000000000%03d", j)
+		council := "NRN-ATB"
+		fields := appealFields(fmt.Sprintf("NRN-ATB-2026-K7QH-%04d", 100+j))
+		fields["items"] = json.RawMessage(`[ 1, {"a" : "b  c"} ]`)
+		switch j {
+		case 5:
+			council = "OSH-ARA"
+		case 6:
+			fields["published"] = true
+		}
+		ops = append(ops, op(secA, id, council, "create", 0, fields))
+		if j == 5 || j == 6 {
+			continue // refused: no record
+		}
+		ids = append(ids, id)
+		made := clock
+		ops = append(ops, op(secA, id, "NRN-ATB", "update", made, map[string]any{"status": "in_progress", "step_on": "2026-11-03"}))
+		ops = append(ops, op(secA, id, "NRN-ATB", "update", 0, map[string]any{"status_note": fmt.Sprintf("unseen %d", j), "note_new": json.RawMessage(`{ "x" : 1 }`)}))
+		switch j {
+		case 3:
+			ops = append(ops, op(secA, id, "NRN-ATB", "create", 0, appealFields("NRN-ATB-2026-K7QH-7777"))) // again: refused
+		case 7:
+			ops = append(ops, op(secA, id, "NRN-ATB", "delete", clock, map[string]any{changeset.DeletedField: true}))
+		}
+		ops = append(ops, op(secA, id, "NRN-ATB", "update", clock, map[string]any{"status": "answered", "answered_on": "2026-11-20"}))
+	}
+	push(secA, ops)
+	push(central, []syncproto.WireOp{op(central, ids[len(ids)-1], "", "update", clock, map[string]any{"published": true, "published_on": "2026-11-21"})})
 	// A last pass of A's alone: no conflict, every state last merged on
 	// its encoding.
 	ops = nil

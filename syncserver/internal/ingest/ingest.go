@@ -581,6 +581,18 @@ type chunkOut struct {
 	accepted  int
 	conflicts int
 	merged    []byte // the last state merged on its encoding (mergeEncoded), reused for the next
+	// kept are the records created in this Append from their
+	// creations' encodings (createEncoded), with what their later
+	// operations here did to them (mergeKept), encoded and put once at
+	// its end (judgeAll); nil until one is.
+	kept map[store.RecordKey]*keptState
+}
+
+// keptState is a record created in an Append from its creation's
+// encoding (chunkOut.kept).
+type keptState struct {
+	*changeset.Created
+	ordered bool // in judgeAll's order
 }
 
 // recordKeys names the records of ops.
@@ -625,6 +637,15 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op
 		if err != nil {
 			return i, err
 		}
+		if k := out.kept[key]; k != nil {
+			// Created on its encoding here, put below (order has it
+			// once).
+			if !k.ordered {
+				k.ordered = true
+				order = append(order, key)
+			}
+			continue
+		}
 		if next != nil {
 			if _, seen := states[key]; !seen {
 				order = append(order, key)
@@ -643,7 +664,20 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op
 	// Each record's state is written once, however many of the
 	// operations touched it.
 	written := make([]*changeset.State, 0, len(order))
+	var kept []store.RecordKey
 	for _, key := range order {
+		if k := out.kept[key]; k != nil {
+			enc, err := k.AppendBinary(out.merged[:0])
+			if err != nil {
+				return len(ops), err
+			}
+			out.merged = enc
+			if err := w.(store.EncodedStates).PutEncodedState(key.Kind, key.ID, enc); err != nil { // copied
+				return len(ops), err
+			}
+			kept = append(kept, key)
+			continue
+		}
 		if !putMerged[key] {
 			if err := w.PutState(states[key]); err != nil {
 				return len(ops), err
@@ -654,6 +688,32 @@ func (g *Ingester) judgeAll(w store.LogTx, dev *store.Device, ops []changeset.Op
 	// The public projection, in the same transaction (project.go).
 	if err := g.projectAll(w, written, fresh); err != nil {
 		return len(ops), err
+	}
+	// The records created on their encodings here, after the others
+	// (projectAll's order does not change what it makes: a web
+	// submission and the appeal it became see each other as this Append
+	// left them, whichever comes first): decoded only if the projection
+	// reads them (encodedProjected), nearly none of an ordinary push.
+	for _, key := range kept {
+		if !out.kept[key].HasField("published") {
+			tracks, err := w.TrackingsOfAppeal(key.ID)
+			if err != nil {
+				return len(ops), err
+			}
+			if len(tracks) == 0 {
+				continue // what encodedProjected says
+			}
+		}
+		st, err := w.State(key.Kind, key.ID)
+		if err == nil && st == nil {
+			err = fmt.Errorf("%s %s: the state put is not read back", key.Kind, key.ID)
+		}
+		if err != nil {
+			return len(ops), err
+		}
+		if err := g.projectAll(w, []*changeset.State{st}, fresh); err != nil {
+			return len(ops), err
+		}
 	}
 	return len(ops), nil
 }
@@ -826,7 +886,17 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, p
 	key = store.RecordKey{Kind: sent.Kind, ID: sent.Record}
 	op, ref := pre.op, pre.ref
 	var council string
-	if ref == nil && !trusted {
+	kept := out.kept[key]
+	if ref == nil && kept != nil {
+		// Created on its encoding earlier in this Append (createEncoded):
+		// merged on it, whoever writes (only a device whose rules read a
+		// header alone created it so, and an Append is one device's).
+		ref, err = g.mergeKept(x, dev, op, kept, out)
+		if err != nil {
+			return key, nil, false, err
+		}
+		council = kept.Header().Council
+	} else if ref == nil && !trusted {
 		if es, enc := g.encodedAhead(x, dev, op, states, out); enc != nil {
 			merged = true
 			if ref, next, council, err = g.mergeEncoded(x, es, dev, op, enc, out); err != nil {
@@ -834,7 +904,7 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, p
 			}
 		}
 	}
-	if ref == nil && !merged {
+	if ref == nil && !merged && kept == nil {
 		cur, ok := states[key]
 		if !ok {
 			if cur, err = readState(x, out.ahead, op.Kind, op.Record); err != nil {
@@ -850,7 +920,13 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, p
 			}
 			ref = auth.CheckWrite(dev, op, cur)
 		}
-		if ref == nil {
+		if ref == nil && cur == nil && g.createsEncoded(x, dev, op, pre) {
+			kept, ref = g.createEncoded(op, pre, key, out)
+			if kept != nil {
+				council = kept.Header().Council
+			}
+		}
+		if ref == nil && kept == nil {
 			// cur is private to this transaction (decoded from the store
 			// or made by an earlier operation of it), and Apply refuses
 			// before it changes anything, so it is merged in place. Only a
@@ -882,7 +958,7 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, p
 		out.refused = append(out.refused, r)
 		return key, nil, false, nil
 	}
-	if !merged {
+	if !merged && kept == nil {
 		council = next.Council
 	}
 	ix := store.Index{Global: auth.IsGlobal(op.Kind), Council: council}
@@ -988,6 +1064,81 @@ func (g *Ingester) mergeEncoded(x store.LogTx, es store.EncodedStates, dev *stor
 		err = fmt.Errorf("%s %s: the state put is not read back", op.Kind, op.Record)
 	}
 	return nil, st, hdr.Council, err
+}
+
+// createsEncoded says whether op, a creation of a record the store holds
+// no state of, makes its state straight from its storage encoding
+// (createEncoded) and not through a decoded State: an appeal created by a
+// device for which the rules read only a state's header
+// (auth.HeaderOnly: a council's laptop), with its encoding made
+// (prejudge), on an engine that takes states as encodings
+// (store.EncodedStates). It is nearly every creation of an ordinary
+// push; the record's later operations in the Append are merged on the
+// encoding too (mergeKept).
+func (g *Ingester) createsEncoded(x store.LogTx, dev *store.Device, op *changeset.Op, pre *checked) bool {
+	if g.decodedOnly || pre.enc == nil || op.Kind != domain.KindAppeal || op.Action != changeset.ActionCreate || !auth.HeaderOnly(dev, op.Kind) {
+		return false
+	}
+	_, ok := x.(store.EncodedStates)
+	return ok
+}
+
+// createEncoded is merge for a creation that createsEncoded takes, once
+// checkCreated and CheckWrite passed it (on no state): the state it makes
+// is kept as a changeset.Created, which reads the creation's fields from
+// its encoding and is encoded once at the Append's end, and its header
+// checked (CheckRecord: no conflict arises in a record that had no
+// state). A nil keptState and no refusal leave the operation to the
+// decoded path.
+func (g *Ingester) createEncoded(op *changeset.Op, pre *checked, key store.RecordKey, out *chunkOut) (*keptState, *auth.Refusal) {
+	c, err := changeset.NewCreated(op, pre.enc)
+	if err != nil {
+		return nil, nil // (prejudge's encoding of op always is): decoded
+	}
+	if out.today == (caldate.Date{}) {
+		out.today = caldate.Of(g.now().In(bishkek))
+	}
+	if r := auth.CheckRecord(c.Header(), out.today); r != nil {
+		return nil, r
+	}
+	k := &keptState{Created: c}
+	if out.kept == nil {
+		out.kept = map[store.RecordKey]*keptState{}
+	}
+	out.kept[key] = k
+	return k, nil
+}
+
+// mergeKept is judge and merge for an operation on a record created from
+// its creation's encoding earlier in the Append (k): checkCreated,
+// CheckWrite and CheckRecord on its header (all they read of it,
+// auth.HeaderOnly), op merged, its conflicts kept.
+func (g *Ingester) mergeKept(x store.LogTx, dev *store.Device, op *changeset.Op, k *keptState, out *chunkOut) (*auth.Refusal, error) {
+	if ce := checkCreated(op, k.Header()); ce != nil {
+		return nil, ce
+	}
+	if r := auth.CheckWrite(dev, op, k.Header()); r != nil {
+		return r, nil
+	}
+	// As merge does; the state is merged in place (an appeal is not
+	// checkedWhole).
+	conflicts, err := k.MergeConflicts(op)
+	if err != nil {
+		return &auth.Refusal{Code: syncproto.CodeInvalid, Message: err.Error()}, nil
+	}
+	if out.today == (caldate.Date{}) {
+		out.today = caldate.Of(g.now().In(bishkek))
+	}
+	if r := auth.CheckRecord(k.Header(), out.today); r != nil {
+		return r, nil
+	}
+	for _, c := range conflicts {
+		if err := x.PutConflict(c); err != nil {
+			return nil, err
+		}
+	}
+	out.conflicts += len(conflicts)
+	return nil, nil
 }
 
 // merge applies op to next (a copy of the record's state) and keeps the

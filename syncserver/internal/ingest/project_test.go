@@ -290,6 +290,20 @@ func TestSubmissionAndTracking(t *testing.T) {
 	if tr := tracking(t, st, "code-2"); tr.Status != domain.SubmissionMerged || tr.RegNo != "" || tr.Appeal != "" {
 		t.Fatalf("merged into another council's appeal: %+v", tr)
 	}
+
+	// A submission registered as an appeal created in the same push and
+	// stepped after it (a record created from its creation's encoding and
+	// merged on it): the tracking follows the appeal as the push left it.
+	third := tracking(t, st, "code-3")
+	later := domain.NewID()
+	lf := appealFields("OSH-ARA-2026-K7QH-0002")
+	lf["council"], lf["oblast"], lf["district"], lf["status"] = "OSH-ARA", "KG-O", "", "received"
+	osh.push(wop{domain.KindAppeal, later, "OSH-ARA", "create", lf},
+		wop{domain.KindSubmission, third.Submission, "OSH-ARA", "update", map[string]any{"status": "registered", "appeal": later, "handled_on": "2026-11-04"}},
+		wop{domain.KindAppeal, later, "OSH-ARA", "update", map[string]any{"status": "verified", "verified_on": "2026-11-05"}})
+	if tr := tracking(t, st, "code-3"); tr.Status != domain.SubmissionRegistered || tr.RegNo != "OSH-ARA-2026-K7QH-0002" || tr.AppealStatus != domain.StatusVerified || tr.Appeal != later {
+		t.Fatalf("registered as an appeal of the same push: %+v", tr)
+	}
 }
 
 // A store projected by an older rule, or never, is projected again when

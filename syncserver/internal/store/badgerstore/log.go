@@ -311,11 +311,11 @@ func (w *logTx) PutEncodedState(kind, id string, enc []byte) error {
 		// (createdAlone). A state merged on the encoding was read here
 		// (EncodedStateAhead) and is kept as rewritten whatever its
 		// clocks: its header is not read again.
-		st, err := changeset.StateHeader(enc)
+		created, updated, err := changeset.StateClocks(enc)
 		if err != nil {
 			return err
 		}
-		alone = createdAlone(st)
+		alone = createdAlone(&changeset.State{Created: created, Updated: updated})
 	}
 	free := w.states[len(w.states):]
 	return w.putEncoded(key, free, append(free, enc...), alone)

@@ -183,6 +183,9 @@ func TestResolvingARemovedItemTakesAnItem(t *testing.T) {
 	if err != nil || len(got.Meta.Unreadable) != 0 {
 		t.Fatalf("the appeal after the resolution: %+v %v", got, err)
 	}
+	if len(got.Consultations) != 1 || got.Consultations[0].ID != id {
+		t.Fatalf("the consultation kept reads back as %+v", got.Consultations)
+	}
 }
 
 // A conflict whose value now is an item no laptop writes (text, kept in an

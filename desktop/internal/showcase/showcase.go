@@ -70,6 +70,15 @@ func Create(ctx context.Context, dir string, o Options) error {
 // remote, arriving as sync would deliver it. The later write wins and the
 // other is kept as a conflict for a person.
 func Conflict(ctx context.Context, svc *records.Service, kind, id, field string, local, remote json.RawMessage, author string) error {
+	patch, _ := json.Marshal(map[string]json.RawMessage{field: local})
+	return ConflictPatch(ctx, svc, kind, id, field, patch, remote, author)
+}
+
+// ConflictPatch is Conflict with this laptop's edit given as a patch of
+// the record, which must change field: an item of a collection
+// ("consultations/ID") is changed or removed by a patch of the whole
+// collection, as the record's form saves it.
+func ConflictPatch(ctx context.Context, svc *records.Service, kind, id, field string, patch, remote json.RawMessage, author string) error {
 	hist, err := svc.History(ctx, kind, id)
 	if err != nil {
 		return err
@@ -80,7 +89,6 @@ func Conflict(ctx context.Context, svc *records.Service, kind, id, field string,
 			base = e.HLC
 		}
 	}
-	patch, _ := json.Marshal(map[string]json.RawMessage{field: local})
 	var council string
 	switch kind {
 	case domain.KindAppeal:

@@ -3,7 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -75,8 +75,13 @@ func (p *conflictsPage) draw() {
 	}
 	for _, c := range p.list {
 		c := c
+		item := isItem(c.Field)
 		side := func(titleKey string, v records.Written) (fyne.CanvasObject, *widget.Button) {
-			text := widget.NewLabel(u.rawValueText(c.Field, v.Value))
+			shown := u.rawValueText(c.Field, v.Value)
+			if item && changeset.KindOfJSON(v.Value) == changeset.JSONNull {
+				shown = u.T("conflicts.removed") // not "—": the item was deleted there
+			}
+			text := widget.NewLabel(shown)
 			text.Wrapping = fyne.TextWrapWord
 			who := v.By
 			if who == "" {
@@ -89,12 +94,20 @@ func (p *conflictsPage) draw() {
 		w, wb := side("conflicts.current", c.Current)
 		l, lb := side("conflicts.other", c.Other)
 		p.keep = append(p.keep, [2]*widget.Button{wb, lb})
-		merge := u.button(u.T("conflicts.merge"), theme.DocumentCreateIcon(), func() { p.mergeDialog(c) })
+		// An item of a list (a consultation, an attendee, a file) is an
+		// object a person does not write by hand as JSON: they keep one
+		// version and edit the record in its form, as the card says. (A
+		// merge dialog holding the item's JSON, where text was refused,
+		// was seen in a real window: TestRealWindowItemConflict.)
+		var after fyne.CanvasObject = wrapped(u.T("conflicts.item_explain"))
+		if !item {
+			after = container.NewHBox(u.button(u.T("conflicts.merge"), theme.DocumentCreateIcon(), func() { p.mergeDialog(c) }))
+		}
 		card := widget.NewCard("", "", container.NewVBox(
 			bold(p.recordLabel(c)),
 			wrapped(u.T("conflicts.field", "field", u.fieldName(c.Field))),
 			container.NewGridWithColumns(2, w, l),
-			container.NewHBox(merge),
+			after,
 		))
 		box.Add(card)
 	}
@@ -127,15 +140,14 @@ func mergeAsText(current, other json.RawMessage) bool {
 	return false
 }
 
-// notAnItem says whether err refuses a merge of field for not being an
-// item of its collection: the one fault Resolve names with that field.
-func notAnItem(err error, field string) bool {
-	var ve *domain.ValidationError
-	return errors.As(err, &ve) && len(ve.Fields) == 1 && ve.Fields[0].Field == field && ve.Fields[0].Code == domain.CodeFormat
-}
+// isItem says whether field is an item of a collection ("name/id",
+// changeset.ItemSep): its value is an object with that id, or null when
+// the item was removed.
+func isItem(field string) bool { return strings.Contains(field, changeset.ItemSep) }
 
 // mergeDialog lets a person write the value by hand, starting from the
-// current one: plain text for text fields, JSON for anything else.
+// current one: plain text for text fields, JSON for anything else but
+// an item of a collection (kept, not merged: see draw).
 func (p *conflictsPage) mergeDialog(c records.ConflictView) {
 	u := p.u
 	fs := u.newFieldSet(c.Kind)
@@ -168,13 +180,6 @@ func (p *conflictsPage) mergeDialog(c records.ConflictView) {
 			value = json.RawMessage(e.Text)
 		}
 		err := u.sess.Records().Resolve(context.Background(), c.Kind, c.Record, c.Field, value)
-		if notAnItem(err, c.Field) {
-			// An item of a collection merged into something that is no
-			// item (policy.CheckItem): said beside the value, as JSON
-			// that does not parse is, not as a field of the record.
-			fs.localError("value", u.T("err.format.json"))
-			return errSilent
-		}
 		if err == nil {
 			p.load()
 			if u.shell != nil {

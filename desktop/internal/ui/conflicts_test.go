@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"github.com/kenesh/kenesh/shared/caldate"
@@ -99,11 +102,13 @@ func TestConflictMergedByHand(t *testing.T) {
 	}
 }
 
-// A removed item of a collection merged by hand into text is refused
-// beside the value, as JSON that does not parse is (records.Resolve asks
-// policy.CheckItem, as the server does), and the conflict stays; the item
-// written back is saved.
-func TestConflictMergedByHandKeepsAnItem(t *testing.T) {
+// A conflict on an item of a collection (a consultation removed on
+// another laptop, the removal winning) is settled by keeping one side,
+// not by a merge by hand: its card says the item was removed, explains
+// that a person keeps one version and then edits the record, offers no
+// merge (a JSON editor, where text was refused: seen in a real window),
+// and keeping the item brings it back.
+func TestItemConflictKeptNotMerged(t *testing.T) {
 	h := unlocked(t, "en", 1, 0, 0)
 	ctx := context.Background()
 	svc := h.u.sess.Records()
@@ -117,7 +122,6 @@ func TestConflictMergedByHandKeepsAnItem(t *testing.T) {
 	}
 	c := a.Consultations[len(a.Consultations)-1]
 	field := "consultations" + changeset.ItemSep + c.ID
-	item, _ := json.Marshal(c)
 	// Another laptop, not having seen it, removes the item (later: its
 	// removal wins, the item is the other value).
 	st, _ := svc.SyncState(ctx)
@@ -128,28 +132,48 @@ func TestConflictMergedByHandKeepsAnItem(t *testing.T) {
 		t.Fatalf("the removal: %+v %v", res, err)
 	}
 	h.u.shell.navigate(secConflicts)
-	h.tap(h.T("conflicts.merge"))
-	var e *controls.Entry
-	for _, o := range h.objects() {
-		if w, ok := o.(*controls.Entry); ok && w.MultiLine {
-			e = w
-		}
+	p := h.u.shell.root(secConflicts).(*conflictsPage)
+	h.mustShow(h.T("conflicts.removed"))
+	h.mustShow(h.T("conflicts.item_explain"))
+	if h.shows(h.T("conflicts.merge")) {
+		t.Fatalf("a merge by hand offered for an item; screen shows: %v", h.texts())
 	}
-	if e == nil || e.Text != "null" {
-		t.Fatalf("the merge dialog starts from %v, want the value now as JSON", e)
+	if len(p.keep) != 1 {
+		t.Fatalf("%d cards", len(p.keep))
 	}
-	e.SetText(`"бириктирилди"`)
-	h.runModal()
-	h.mustShow(h.T("err.format.json"))
-	if left, _ := svc.Conflicts(ctx); len(left) != 1 {
-		t.Fatalf("%d conflicts after the text was refused, want 1", len(left))
-	}
-	e.SetText(string(item))
-	h.runModal()
+	test.Tap(p.keep[0][1]) // the item, as this laptop has it
+	h.drain()
 	if left, _ := svc.Conflicts(ctx); len(left) != 0 {
-		t.Fatalf("%d conflicts after the item was written back", len(left))
+		t.Fatalf("%d conflicts after the item was kept", len(left))
 	}
-	if got, _ := svc.Appeal(ctx, a.ID); len(got.Consultations) != len(a.Consultations) || len(got.Meta.Unreadable) != 0 {
-		t.Fatalf("the appeal after the merge: %+v", got)
+	got, _ := svc.Appeal(ctx, a.ID)
+	if len(got.Consultations) != len(a.Consultations) || len(got.Meta.Unreadable) != 0 || got.Consultations[len(got.Consultations)-1].ID != c.ID {
+		t.Fatalf("the appeal after the item was kept: %+v", got)
+	}
+}
+
+// A dialog grows with the errors a failed OK shows: kept at its first
+// size, its last lines were drawn over the new messages (the merge
+// dialog of a conflict, seen in a real window at 1366x768).
+func TestModalGrowsWithItsErrors(t *testing.T) {
+	h := unlocked(t, "ky", 5, 0, 0)
+	u := h.u
+	fs := u.newFieldSet(domain.KindAppeal)
+	e := u.newMultiEntry(3)
+	box := container.NewVBox(wrapped(u.T("conflicts.merge_explain")), fs.add("value", "conflicts.merged", e).box, muted("ң ө ү"))
+	var fields []domain.FieldError
+	for _, f := range []string{"summary", "channel", "category", "gender", "authority", "district"} {
+		fields = append(fields, domain.FieldError{Field: f, Code: domain.CodeRequired, Message: "required"})
+	}
+	m := u.showModal(u.T("conflicts.merge"), fs, box, u.T("action.save"), func() error {
+		return &domain.ValidationError{Kind: domain.KindAppeal, Fields: fields}
+	})
+	first := m.size
+	h.runModal()
+	if want := m.d.MinSize(); m.size.Height < want.Height || m.size.Height <= first.Height {
+		t.Fatalf("the dialog is %v after the errors (%v before), its content needs %v", m.size, first, want)
+	}
+	if m.size.Height > m.canvas.Height-40 {
+		t.Fatalf("the dialog grew past the window: %v in %v", m.size, m.canvas)
 	}
 }

@@ -161,6 +161,9 @@ func (u *UI) rawValueText(field string, raw json.RawMessage) string {
 	if m, ok := v.(map[string]any); ok {
 		keys := make([]string, 0, len(m))
 		for k := range m {
+			if k == "id" && strings.Contains(field, "/") {
+				continue // an item's id says nothing to a person
+			}
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)

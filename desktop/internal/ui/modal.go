@@ -22,6 +22,21 @@ type modal struct {
 	content fyne.CanvasObject
 	run     func() // what OK does
 	busy    bool   // background work runs; OK and Cancel wait for it
+	size    fyne.Size
+	canvas  fyne.Size // the window's, when the modal was shown
+}
+
+// fit grows the dialog when what it shows outgrew it: the errors shown
+// after a failed OK add lines above the buttons, and a dialog kept at its
+// first size drew its last lines over them (a conflict's merge dialog,
+// seen in a real window).
+func (m *modal) fit() {
+	want := m.d.MinSize()
+	if want.Height+20 <= m.size.Height && want.Width <= m.size.Width {
+		return
+	}
+	m.size = fyne.NewSize(min(max(m.size.Width, want.Width), m.canvas.Width-40), min(max(m.size.Height, want.Height+20), m.canvas.Height-40))
+	m.d.Resize(m.size)
 }
 
 // errPending is what a modal's ok returns after handing its work to
@@ -53,6 +68,7 @@ func (m *modal) background(u *UI, fs *fieldSet, work func() error, finish func(e
 		m.cancel.Enable()
 		if err := finish(err); err != nil {
 			fs.show(err)
+			m.fit()
 			return
 		}
 		m.d.Hide()
@@ -73,6 +89,7 @@ func (u *UI) showModal(title string, fs *fieldSet, content fyne.CanvasObject, ok
 			if !errors.Is(err, errPending) {
 				fs.show(err)
 			}
+			m.fit() // errors shown by fs.show or by ok itself (localError)
 			return
 		}
 		m.d.Hide()
@@ -89,7 +106,8 @@ func (u *UI) showModal(title string, fs *fieldSet, content fyne.CanvasObject, ok
 		// A scrolling body has no height of its own: give it the room.
 		h = canvas.Height * 0.88
 	}
-	m.d.Resize(fyne.NewSize(w, h))
+	m.size, m.canvas = fyne.NewSize(w, h), canvas
+	m.d.Resize(m.size)
 	// Enter confirms from a one-line field (Shift+Enter from a text of
 	// several lines, where Enter starts a new line), and the first field
 	// has the focus: a step is a click, a word and Enter.

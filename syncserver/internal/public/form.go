@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/dchest/captcha"
 
@@ -352,6 +353,21 @@ func (h *Handler) challenge(q *req) {
 		middleware.InfoOf(q.r).Code = "rate"
 		q.w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
 		h.message(q.w, q.r, q.lang, http.StatusTooManyRequests, "form.title", "refuse.rate", false, "minutes", max(1, int(math.Ceil(wait.Minutes()))))
+		return
+	}
+	// One at a time a core: a crowd of addresses waits here with a
+	// request's few KB each, not with a recording's samples.
+	wait := time.NewTimer(h.guard.mediaWait)
+	defer wait.Stop()
+	select {
+	case h.guard.renders <- struct{}{}:
+		defer func() { <-h.guard.renders }()
+	case <-wait.C:
+		middleware.InfoOf(q.r).Code = "busy"
+		q.w.Header().Set("Retry-After", "10")
+		h.message(q.w, q.r, q.lang, http.StatusServiceUnavailable, "form.title", "refuse.busy", false)
+		return
+	case <-q.r.Context().Done():
 		return
 	}
 	var buf bytes.Buffer

@@ -3,6 +3,7 @@ package public
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -317,6 +318,47 @@ func TestChallengeMediaLimited(t *testing.T) {
 	a := w.get(Prefix + "challenge/" + token + ".png")
 	if a.status != http.StatusTooManyRequests || a.header.Get("Retry-After") == "" {
 		t.Fatalf("past the burst: %d, Retry-After %q", a.status, a.header.Get("Retry-After"))
+	}
+}
+
+// The challenge's pictures and recordings are made a core at a time: the
+// per-address limits do not bound a crowd of addresses, and each
+// recording's samples are ~0.8 MB. A request past its turn's wait is told
+// the server is busy and when to come back; one that gets a turn is
+// served.
+func TestChallengeMediaTakeTurns(t *testing.T) {
+	w := newWorld(t, GuardConfig{Challenge: true})
+	w.h.guard.mediaWait = 50 * time.Millisecond
+	token := w.formToken("ky")
+	for range cap(w.h.guard.renders) {
+		w.h.guard.renders <- struct{}{} // every core making one
+	}
+	a := w.get(Prefix + "ky/challenge/" + token + ".wav")
+	if a.status != http.StatusServiceUnavailable || a.header.Get("Retry-After") == "" || !strings.Contains(a.body, "бош эмес") {
+		t.Fatalf("no turn: %d, Retry-After %q:\n%.300s", a.status, a.header.Get("Retry-After"), a.body)
+	}
+	w.h.guard.mediaWait = 10 * time.Second
+	done := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.Get(w.srv.URL + Prefix + "ky/challenge/" + token + ".wav")
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		done <- resp
+	}()
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case resp := <-done:
+		t.Fatalf("served without a turn: %v", resp)
+	default:
+	}
+	<-w.h.guard.renders // one made
+	if resp := <-done; resp == nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "audio/x-wav" {
+		t.Fatalf("its turn: %v", resp)
+	}
+	if n := len(w.h.guard.renders); n != cap(w.h.guard.renders)-1 {
+		t.Fatalf("%d turns held after the recording, want %d", n, cap(w.h.guard.renders)-1)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -73,7 +74,16 @@ type guard struct {
 	// recording costs 16 ms of CPU to make: unbounded, a few clients with
 	// one token could keep the server's cores busy).
 	media *middleware.Limiters
-	now   func() time.Time
+	// renders holds a slot for each picture or recording being made: as
+	// many at once as the process has cores, the others waiting their
+	// turn (at most mediaWait). A recording's samples are ~0.8 MB, and
+	// the per-address limits do not bound many addresses at once: 400
+	// visitors asking together took the server from 25 to 179-353 MiB
+	// (attackmem -attacks challenge); more cores at work would not make
+	// them sooner.
+	renders   chan struct{}
+	mediaWait time.Duration
+	now       func() time.Time
 
 	mu   sync.Mutex
 	used map[[32]byte]time.Time // tokens spent, until they expire
@@ -118,7 +128,8 @@ func newGuard(cfg GuardConfig, now func() time.Time) (*guard, error) {
 	}
 	g := &guard{cfg: cfg, now: now, used: map[[32]byte]time.Time{}, sent: map[[32]byte]*sent{},
 		addr: limiter(cfg.PerAddress), net: limiter(cfg.PerNetwork), lookup: middleware.NewLimiters(1, 60),
-		media: middleware.NewLimiters(challengeMediaPerHour/3600, challengeMediaBurst)}
+		media:   middleware.NewLimiters(challengeMediaPerHour/3600, challengeMediaBurst),
+		renders: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))), mediaWait: challengeMediaWait}
 	g.challenge.Store(cfg.Challenge)
 	g.derive = func(label, token string) []byte {
 		m := hmac.New(sha256.New, formKey[:])
@@ -159,7 +170,11 @@ type ticket struct {
 // A person loads a form's picture, maybe a new one or the recording, for a
 // few forms an hour: 30 at once, then 120 an hour, from one address.
 const (
-	challengeMediaBurst   = 30
+	challengeMediaBurst = 30
+	// challengeMediaWait is the longest a picture or a recording waits
+	// for its turn to be made (guard.renders) before the visitor is told
+	// to try again: 5 s is ~700 recordings made on two cores.
+	challengeMediaWait    = 5 * time.Second
 	challengeMediaPerHour = 120.0
 )
 

@@ -20,7 +20,11 @@
 // the log tail's bounds (8 KiB, 128 fields: store.TailOpBytes), all
 // accepted, then all four pulling the whole log at once, twice (what a
 // server process keeps of the log's newest operations must stay bounded
-// whatever their size). Figures go to BENCHMARKS.md. (Against a
+// whatever their size); and "challenge", the citizens' form's challenge
+// switched on and 400 visitors (each its own address, as a proxy in front
+// of the server reports them) asking at once for the spoken digits of one
+// form, three times over (a recording is made for each request: its
+// samples are ~0.8 MB). Figures go to BENCHMARKS.md. (Against a
 // server from before issue 10, "both" and amplifying bombs take tens of
 // GiB: the old server was killed by the kernel at 24 GB on a 24 GB
 // machine. Mind the machine you run it on.)
@@ -40,6 +44,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,6 +105,7 @@ var attacks = map[string]func(*target) map[string]int{
 	"binary":        func(t *target) map[string]int { return t.binary() },
 	"amplification": func(t *target) map[string]int { return t.amplify() },
 	"bombs":         func(t *target) map[string]int { return t.bombs() },
+	"challenge":     func(t *target) map[string]int { return t.challenge() },
 	"both": func(t *target) map[string]int {
 		var a, b map[string]int
 		var wg sync.WaitGroup
@@ -129,7 +135,10 @@ func run(bin string, codec *syncproto.Codec, attack func(*target) map[string]int
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, "serve", "--data", data, "--listen", addr, "--log-level", "error")
+	// The public form's challenge on, and the visitor's address taken from
+	// X-Forwarded-For (a proxy on this host): the "challenge" attack's
+	// visitors are many addresses. No other attack goes near the form.
+	cmd := exec.Command(bin, "serve", "--data", data, "--listen", addr, "--log-level", "error", "--public-challenge", "--public-trust-proxy")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -495,6 +504,55 @@ func (t *target) large() map[string]int {
 						return
 					}
 				}
+			}()
+		}
+		wg.Wait()
+	}
+	return answers
+}
+
+// challenge asks, three times over, 400 at once, each from its own address
+// (X-Forwarded-For, the server trusting its proxy), for the Kyrgyz
+// recording of one form's challenge: the per-address limits let each
+// through, and every request makes its recording.
+func (t *target) challenge() map[string]int {
+	resp, err := http.Get(t.url + "/public/ky/appeal")
+	if err != nil {
+		return map[string]int{"form: " + err.Error(): 1}
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`/challenge/([^".]+)\.png`).FindSubmatch(page)
+	if m == nil {
+		return map[string]int{fmt.Sprintf("form without a challenge (%d)", resp.StatusCode): 1}
+	}
+	url := t.url + "/public/ky/challenge/" + string(m[1]) + ".wav"
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 400}, Timeout: time.Minute}
+	answers := map[string]int{}
+	var mu sync.Mutex
+	for round := 0; round < 3; round++ {
+		var wg sync.WaitGroup
+		for i := 0; i < 400; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequest(http.MethodGet, url, nil)
+				req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", round, i/250, i%250+1))
+				what := ""
+				resp, err := client.Do(req)
+				if err != nil {
+					what = "error"
+				} else {
+					n, _ := io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					what = fmt.Sprint(resp.StatusCode)
+					if resp.StatusCode == http.StatusOK && n < 10_000 {
+						what += " (short)"
+					}
+				}
+				mu.Lock()
+				answers[what]++
+				mu.Unlock()
 			}()
 		}
 		wg.Wait()

@@ -56,4 +56,18 @@ func TestItemsThatAreNotItemsAreRefused(t *testing.T) {
 			t.Fatalf("%s %s on the server: %s, want the item %s", rec.kind, rec.field, got, want)
 		}
 	}
+	// An appeal created with such an item, and one created and given one
+	// in the same push (judged on the creation's encoding: ingest's
+	// createEncoded, then mergeKept).
+	withText := appeal("NRN-ATB")
+	withText["consultations/"+cons] = "бириктирилди"
+	created := sec.op(domain.KindAppeal, domain.NewID(), changeset.ActionCreate, withText)
+	if r := sec.push(created); refusedCode(r, created.Seq) != syncproto.CodeInvalid {
+		t.Fatalf("an appeal created with a text item: %s, want it refused as invalid", r)
+	}
+	id := domain.NewID()
+	made, number := sec.op(domain.KindAppeal, id, changeset.ActionCreate, appeal("NRN-ATB")), sec.op(domain.KindAppeal, id, changeset.ActionUpdate, map[string]any{"consultations/" + cons: 3})
+	if r := sec.push(made, number); refusedCode(r, made.Seq) != "" || refusedCode(r, number.Seq) != syncproto.CodeInvalid {
+		t.Fatalf("an appeal created, then given a number as an item in the same push: %s, want the second refused as invalid", r)
+	}
 }

@@ -468,7 +468,9 @@ var namesCache sync.Map // reflect.Type -> map[string]bool
 //
 // Only fields in known (Names of the record type; nil: all) are removed
 // when next lacks them: a field this version does not know was written by
-// a newer one, and editing the record here must keep it.
+// a newer one, and editing the record here must keep it. Nor is an item of
+// a collection ("name/id") whose value is no item (IsItem): next, made
+// from the record as read, could not hold it.
 func Diff(cur *State, next map[string]json.RawMessage, known map[string]bool) map[string]Change {
 	out := map[string]Change{}
 	for name, val := range next {
@@ -493,8 +495,16 @@ func Diff(cur *State, next map[string]json.RawMessage, known map[string]bool) ma
 			if _, still := next[name]; still {
 				continue
 			}
-			top, _, _ := strings.Cut(name, ItemSep)
+			top, id, item := strings.Cut(name, ItemSep)
 			if known != nil && !known[top] {
+				continue
+			}
+			if item && !IsItem(id, f.Value) {
+				// No item (text a laptop of before policy.CheckItem
+				// wrote where one belongs): the record read could not
+				// hold it, so next lacking it is no removal. Written
+				// null, it removed at the centre the item the server
+				// had kept when it refused that text.
 				continue
 			}
 			out[name] = Change{Value: json.RawMessage("null"), Base: f.HLC}

@@ -206,8 +206,10 @@ func decodeOp(data []byte, o *Op, d *OpDecoder) error {
 	return nil
 }
 
-// AppendBinary appends the storage encoding of s to b.
-func (s *State) AppendBinary(b []byte) ([]byte, error) {
+// appendHeader appends the start of s's storage encoding: its version,
+// strings and clocks (reader.header reads them back). State.AppendBinary
+// and Created.AppendBinary write the same bytes.
+func (s *State) appendHeader(b []byte) []byte {
 	b = append(b, binaryV1)
 	b = appendStr(b, s.Kind)
 	b = appendStr(b, s.ID)
@@ -215,7 +217,12 @@ func (s *State) AppendBinary(b []byte) ([]byte, error) {
 	b = appendStr(b, s.Author)
 	b = appendStr(b, s.Device)
 	b = binary.AppendUvarint(b, uint64(s.Created))
-	b = binary.AppendUvarint(b, uint64(s.Updated))
+	return binary.AppendUvarint(b, uint64(s.Updated))
+}
+
+// AppendBinary appends the storage encoding of s to b.
+func (s *State) AppendBinary(b []byte) ([]byte, error) {
+	b = s.appendHeader(b)
 	var ents [32]nameKey // nearly every record's, on the stack
 	var vals [32]FieldValue
 	es, vs, ok := orderedFields(ents[:0], vals[:0], s.order, s.Fields)

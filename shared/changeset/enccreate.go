@@ -217,15 +217,7 @@ func (c *Created) AppendBinary(b []byte) ([]byte, error) {
 	for _, name := range names {
 		fields = append(fields, createdField{ns: name, f: c.over[name]})
 	}
-	s := &c.hdr
-	b = append(b, binaryV1)
-	b = appendStr(b, s.Kind)
-	b = appendStr(b, s.ID)
-	b = appendStr(b, s.Council)
-	b = appendStr(b, s.Author)
-	b = appendStr(b, s.Device)
-	b = binary.AppendUvarint(b, uint64(s.Created))
-	b = binary.AppendUvarint(b, uint64(s.Updated))
+	b = c.hdr.appendHeader(b)
 	// The devices in the order their fields come (State.AppendBinary).
 	var devBuf [devScan]string
 	devs := devBuf[:0]

@@ -171,3 +171,43 @@ func FuzzCreated(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCreated: the demo appeal created and stepped five times (two
+// fields a step), then encoded, as a server judging an ordinary push
+// keeps a new record: in a State (its map) and as a Created.
+func BenchmarkCreated(b *testing.B) {
+	create, step := demoAppeal()
+	enc, _ := create.AppendBinary(nil)
+	var steps []*Op
+	for i := range 5 {
+		o := *step
+		o.Seq, o.HLC = uint64(2+i), create.HLC+hlc.Timestamp(1+i)
+		o.Fields = map[string]Change{"status": {Value: json.RawMessage(fmt.Sprintf(`"s%d"`, i)), Base: o.HLC - 1}, fmt.Sprintf("step_%d_on", i): {Value: json.RawMessage(`"2026-05-02"`)}}
+		steps = append(steps, &o)
+	}
+	buf := make([]byte, 0, 4096)
+	b.Run("state", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			s := &State{}
+			s.MergeConflicts(create)
+			for _, o := range steps {
+				s.MergeConflicts(o)
+			}
+			buf, _ = s.AppendBinary(buf[:0])
+		}
+	})
+	b.Run("created", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			c, err := NewCreated(create, enc)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, o := range steps {
+				c.MergeConflicts(o)
+			}
+			buf, _ = c.AppendBinary(buf[:0])
+		}
+	})
+}

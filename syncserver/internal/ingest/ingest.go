@@ -1038,21 +1038,15 @@ func (g *Ingester) mergeEncoded(x store.LogTx, es store.EncodedStates, dev *stor
 		hdr.Council = op.Council
 	}
 	hdr.Updated = max(hdr.Updated, op.HLC)
-	if out.today == (caldate.Date{}) {
-		out.today = caldate.Of(g.now().In(bishkek))
-	}
-	if r := auth.CheckRecord(hdr, out.today); r != nil {
+	if r := auth.CheckRecord(hdr, g.today(out)); r != nil {
 		return r, nil, "", nil
 	}
 	if err := es.PutEncodedState(op.Kind, op.Record, merged); err != nil {
 		return nil, nil, "", err
 	}
-	for _, c := range conflicts {
-		if err := x.PutConflict(c); err != nil {
-			return nil, nil, "", err
-		}
+	if err := putConflicts(x, conflicts, out); err != nil {
+		return nil, nil, "", err
 	}
-	out.conflicts += len(conflicts)
 	projected, err := encodedProjected(x, hdr.ID, merged)
 	if err != nil || !projected {
 		return nil, nil, hdr.Council, err
@@ -1095,10 +1089,7 @@ func (g *Ingester) createEncoded(op *changeset.Op, pre *checked, key store.Recor
 	if err != nil {
 		return nil, nil // (prejudge's encoding of op always is): decoded
 	}
-	if out.today == (caldate.Date{}) {
-		out.today = caldate.Of(g.now().In(bishkek))
-	}
-	if r := auth.CheckRecord(c.Header(), out.today); r != nil {
+	if r := auth.CheckRecord(c.Header(), g.today(out)); r != nil {
 		return nil, r
 	}
 	k := &keptState{Created: c}
@@ -1126,19 +1117,31 @@ func (g *Ingester) mergeKept(x store.LogTx, dev *store.Device, op *changeset.Op,
 	if err != nil {
 		return &auth.Refusal{Code: syncproto.CodeInvalid, Message: err.Error()}, nil
 	}
+	if r := auth.CheckRecord(k.Header(), g.today(out)); r != nil {
+		return r, nil
+	}
+	return nil, putConflicts(x, conflicts, out)
+}
+
+// today is the date in Bishkek of an Append, read once per Append, not
+// per operation (the clock and the time zone were a few percent of a
+// large push).
+func (g *Ingester) today(out *chunkOut) caldate.Date {
 	if out.today == (caldate.Date{}) {
 		out.today = caldate.Of(g.now().In(bishkek))
 	}
-	if r := auth.CheckRecord(k.Header(), out.today); r != nil {
-		return r, nil
-	}
+	return out.today
+}
+
+// putConflicts keeps the conflicts a merge found, for a person to settle.
+func putConflicts(x store.LogTx, conflicts []changeset.Conflict, out *chunkOut) error {
 	for _, c := range conflicts {
 		if err := x.PutConflict(c); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	out.conflicts += len(conflicts)
-	return nil, nil
+	return nil
 }
 
 // merge applies op to next (a copy of the record's state) and keeps the
@@ -1162,12 +1165,7 @@ func (g *Ingester) merge(x store.LogTx, op *changeset.Op, next *changeset.State,
 			return &auth.Refusal{Code: syncproto.CodeInvalid, Message: err.Error()}, nil
 		}
 	}
-	if out.today == (caldate.Date{}) {
-		// Once per Append, not per operation (the clock and the time
-		// zone were a few percent of a large push).
-		out.today = caldate.Of(g.now().In(bishkek))
-	}
-	today := out.today
+	today := g.today(out)
 	if r := auth.CheckRecord(next, today); r != nil {
 		return r, nil
 	}
@@ -1195,13 +1193,7 @@ func (g *Ingester) merge(x store.LogTx, op *changeset.Op, next *changeset.State,
 			return r, nil
 		}
 	}
-	for _, c := range conflicts {
-		if err := x.PutConflict(c); err != nil {
-			return nil, err
-		}
-	}
-	out.conflicts += len(conflicts)
-	return nil, nil
+	return nil, putConflicts(x, conflicts, out)
 }
 
 // overOpBytes reports whether op is over syncproto.MaxOpBytes as a WireOp

@@ -28,6 +28,20 @@ func (c *readCounter) ReadLog(ctx context.Context, fn func(store.LogReader) erro
 	return c.Store.ReadLog(ctx, fn)
 }
 
+// countingReads is an Ingester whose store counts its ReadLogs, another
+// Ingester on the same store (another process, or the same one before a
+// restart), and a council's laptop of neither.
+func countingReads(t *testing.T) (g *Ingester, rc *readCounter, other *Ingester, dev *store.Device) {
+	t.Helper()
+	st, other := newIngester(t, badgerstore.Options{}, nil)
+	rc = &readCounter{Store: st}
+	g, err := Open(context.Background(), rc, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, rc, other, &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
+}
+
 // The change sets of a pipelined push that follow each other in one
 // process are judged without reading the device's acknowledgement first
 // (what the push before left is known); when another process judged
@@ -47,13 +61,7 @@ func TestPushFollowingTheLastNeedsNoRead(t *testing.T) {
 
 func testPushFollowing(t *testing.T, pipelined bool) {
 	ctx := context.Background()
-	st, other := newIngester(t, badgerstore.Options{}, nil)
-	rc := &readCounter{Store: st}
-	g, err := Open(ctx, rc, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
+	g, rc, other, dev := countingReads(t)
 	sets := changeSets(dev.ID, 8, 5)
 	if pipelined {
 		// A push of the device on its way keeps its turn's entry, as the
@@ -94,7 +102,7 @@ func testPushFollowing(t *testing.T, pipelined bool) {
 	// A clock that goes back from the last operation judged here.
 	n := rc.n.Load()
 	sets[7][0].HLC = sets[6][4].HLC
-	_, err = g.Push(ctx, dev, sets[7])
+	_, err := g.Push(ctx, dev, sets[7])
 	var perr *syncproto.Error
 	if !errors.As(err, &perr) || perr.Code != syncproto.CodeClock || perr.Acked != 35 {
 		t.Fatalf("a change set dated before the last operation: %v, want CodeClock at 35", err)
@@ -103,7 +111,7 @@ func testPushFollowing(t *testing.T, pipelined bool) {
 		t.Fatalf("the change set after one judged here read the log")
 	}
 	var seqs []uint64
-	if err := st.EachOp(ctx, 0, func(_ uint64, op *changeset.Op) error {
+	if err := rc.EachOp(ctx, 0, func(_ uint64, op *changeset.Op) error {
 		if op.Device == dev.ID {
 			seqs = append(seqs, op.Seq)
 		}
@@ -128,13 +136,7 @@ func testPushFollowing(t *testing.T, pipelined bool) {
 // change set applied.
 func TestFirstPushNeedsNoRead(t *testing.T) {
 	ctx := context.Background()
-	st, other := newIngester(t, badgerstore.Options{}, nil)
-	rc := &readCounter{Store: st}
-	g, err := Open(ctx, rc, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dev := &store.Device{ID: domain.NewID(), Role: domain.RoleSecretary, Council: "NRN-ATB"}
+	g, rc, other, dev := countingReads(t)
 	sets := changeSets(dev.ID, 2, 5)
 	if _, err := other.Push(ctx, dev, sets[0]); err != nil {
 		t.Fatal(err)

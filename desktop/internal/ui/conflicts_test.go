@@ -93,13 +93,7 @@ func TestConflictMergedByHand(t *testing.T) {
 	const merged = "Жарык оңдолду, бирок түнкүсүн гана"
 	e.SetText(merged)
 	h.runModal()
-	if left, _ := svc.Conflicts(context.Background()); len(left) != 0 {
-		t.Fatalf("%d conflicts left", len(left))
-	}
-	a, _ := svc.Appeal(context.Background(), list[0].Record)
-	if a.Summary != merged {
-		t.Fatalf("summary %q, want the merge typed %q", a.Summary, merged)
-	}
+	summarySettled(t, svc, list[0].Record, merged)
 }
 
 // A conflict on an item of a collection (a consultation removed on

@@ -390,6 +390,18 @@ func TestListsFilterAndSearch(t *testing.T) {
 	}
 }
 
+// summarySettled checks that no conflict is left and that the appeal's
+// summary is the value a person settled it with.
+func summarySettled(t *testing.T, svc *records.Service, appeal, want string) {
+	t.Helper()
+	if left, _ := svc.Conflicts(context.Background()); len(left) != 0 {
+		t.Fatalf("%d conflicts left", len(left))
+	}
+	if a, _ := svc.Appeal(context.Background(), appeal); a.Summary != want {
+		t.Fatalf("summary %q, want the value settled %q", a.Summary, want)
+	}
+}
+
 func TestConflictKeepOther(t *testing.T) {
 	h := unlocked(t, "en", 5, 0, 1)
 	svc := h.u.sess.Records()
@@ -405,13 +417,7 @@ func TestConflictKeepOther(t *testing.T) {
 	h.mustShow(loser)
 	test.Tap(p.keep[0][1])
 	h.drain()
-	if left, _ := svc.Conflicts(context.Background()); len(left) != 0 {
-		t.Fatalf("%d conflicts left", len(left))
-	}
-	a, _ := svc.Appeal(context.Background(), list[0].Record)
-	if a.Summary != loser {
-		t.Fatalf("summary %q, want the kept value %q", a.Summary, loser)
-	}
+	summarySettled(t, svc, list[0].Record, loser)
 	h.mustShow(h.T("conflicts.none"))
 	h.mustShow(h.T("nav.conflicts"))
 }

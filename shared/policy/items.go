@@ -28,6 +28,13 @@ func Collections(kind string) []string {
 	return nil
 }
 
+// IsItemField says whether field of a record of kind is an item of one of
+// its collections ("name/itemID", Collections).
+func IsItemField(kind, field string) bool {
+	coll, _, ok := strings.Cut(field, changeset.ItemSep)
+	return ok && slices.Contains(Collections(kind), coll)
+}
+
 // CheckItem refuses a value for a field of record id of kind that is an
 // item of a collection ("name/itemID", Collections) and is neither null
 // (the item removed) nor an object with that item's id
@@ -40,10 +47,10 @@ func Collections(kind string) []string {
 // written as text for a removed item's conflict was one (records.Resolve
 // checks it here too).
 func CheckItem(kind, id, field string, value []byte) *Refusal {
-	coll, item, ok := strings.Cut(field, changeset.ItemSep)
-	if !ok || !slices.Contains(Collections(kind), coll) {
+	if !IsItemField(kind, field) {
 		return nil
 	}
+	coll, item, _ := strings.Cut(field, changeset.ItemSep)
 	switch changeset.KindOfJSON(value) {
 	case changeset.JSONNull:
 		return nil

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"encoding/json"
-	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -13,6 +12,7 @@ import (
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/policy"
 )
 
 // conflictsPage shows concurrent edits of one field side by side, for a
@@ -75,7 +75,7 @@ func (p *conflictsPage) draw() {
 	}
 	for _, c := range p.list {
 		c := c
-		item := isItem(c.Field)
+		item := policy.IsItemField(c.Kind, c.Field)
 		side := func(titleKey string, v records.Written) (fyne.CanvasObject, *widget.Button) {
 			shown := u.rawValueText(c.Field, v.Value)
 			if item && changeset.KindOfJSON(v.Value) == changeset.JSONNull {
@@ -139,11 +139,6 @@ func mergeAsText(current, other json.RawMessage) bool {
 	}
 	return false
 }
-
-// isItem says whether field is an item of a collection ("name/id",
-// changeset.ItemSep): its value is an object with that id, or null when
-// the item was removed.
-func isItem(field string) bool { return strings.Contains(field, changeset.ItemSep) }
 
 // mergeDialog lets a person write the value by hand, starting from the
 // current one: plain text for text fields, JSON for anything else but

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/kenesh/kenesh/desktop/internal/app"
 	"github.com/kenesh/kenesh/desktop/internal/files"
@@ -19,6 +20,7 @@ func init() {
 	register(command{Name: "sync", Summary: "push pending changes and pull new ones once; prints a JSON summary", Run: runSync})
 	register(command{Name: "status", Summary: "pending changes, last sync, last error and open conflicts, as JSON", Run: runStatus})
 	register(command{Name: "conflicts", Summary: "concurrent edits kept for a person: conflicts [list] | conflicts resolve KIND ID FIELD --keep winner|loser|--value JSON", Run: runConflicts})
+	register(command{Name: "refused", Summary: "changes the server refused, still held here: refused [list] | refused take-centre SEQ", Run: runRefused})
 }
 
 func runEnroll(ctx context.Context, e *env, args []string) error {
@@ -103,6 +105,13 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		out := map[string]any{"device": c.Records.Device(), "pending": st.Pending, "acked": st.Acked, "cursor": st.Cursor,
 			"last_sync": st.LastOK, "last_attempt": st.LastAttempt, "last_error": st.LastError, "conflicts": len(conflicts), "refused": len(st.Refused), "refusals": append([]records.Refusal{}, st.Refused...),
 			"held_back": st.Held}
+		// The refusals still open on a record (records.Refusals): added
+		// beside "refused" and "refusals", which keep their meaning.
+		open, err := c.Records.Refusals(ctx)
+		if err != nil {
+			return err
+		}
+		out["refused_open"], out["refusals_open"] = len(open), append([]records.RefusalView{}, open...)
 		if st.Held > 0 {
 			held, err := c.Records.HeldOps(ctx)
 			if err != nil {
@@ -123,6 +132,43 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 			out["enrolled"], out["server"], out["council"], out["role"] = true, enr.Server, enr.Council, enr.Role
 		}
 		return e.print(out)
+	})
+}
+
+// runRefused lists the refused changes a record still holds, or gives a
+// record back the centre's values (records.TakeCentre).
+func runRefused(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] == "list" {
+		if len(args) > 0 {
+			args = args[1:]
+		}
+		if _, err := parse(flags(e, "refused list"), args, 0, ""); err != nil {
+			return err
+		}
+		return e.withCore(ctx, func(c *app.Core) error {
+			list, err := c.Records.Refusals(ctx)
+			if err != nil {
+				return err
+			}
+			return e.print(append([]records.RefusalView{}, list...))
+		})
+	}
+	if args[0] != "take-centre" {
+		return usagef("usage: keneshctl refused [list] | refused take-centre SEQ")
+	}
+	pos, err := parse(flags(e, "refused take-centre"), args[1:], 1, "SEQ")
+	if err != nil {
+		return err
+	}
+	seq, err := strconv.ParseUint(pos[0], 10, 64)
+	if err != nil {
+		return usagef("SEQ is the refused change's number (\"seq\" in keneshctl refused)")
+	}
+	return e.withCore(ctx, func(c *app.Core) error {
+		if err := c.Records.TakeCentre(ctx, seq); err != nil {
+			return err
+		}
+		return e.print(map[string]any{"settled": seq})
 	})
 }
 

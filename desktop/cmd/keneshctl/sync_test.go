@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -50,5 +51,85 @@ func TestSyncRefusesAnImpossibleAcknowledgement(t *testing.T) {
 	st := decode[map[string]any](t, c.ok("", "status"))
 	if st["pending"] != float64(1) || st["acked"] != float64(0) || !strings.Contains(st["last_error"].(string), "impossible") {
 		t.Fatalf("status after the impossible answer: %v", st)
+	}
+}
+
+// A change the server refuses stays on the record, listed by status
+// (refused_open, refusals_open, beside refused and refusals) and by
+// refused; take-centre gives the record back the value the centre holds,
+// as a new change that syncs, and the refusal stops being open.
+func TestRefusedTakeCentre(t *testing.T) {
+	codec, err := syncproto.DefaultCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case syncproto.PathEnroll:
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(syncproto.EnrollResponse{Proto: 1, ServerID: "fake", Token: "t", Role: domain.RoleSecretary, Council: "NRN-ATB", Name: "катчы"})
+		case syncproto.PathSync:
+			body, _ := io.ReadAll(r.Body)
+			var req syncproto.SyncRequest
+			if err := codec.DecodeJSON(body, &req); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			resp := syncproto.SyncResponse{Proto: 1, Cursor: req.Cursor}
+			for _, op := range req.Ops {
+				resp.Acked = op.Seq
+				if ch, ok := op.Fields["village"]; ok && op.Action == "update" && string(ch.V) != "null" { // a village the server does not know
+					resp.Refused = append(resp.Refused, syncproto.Refusal{Seq: op.Seq, Code: syncproto.CodeInvalid, Message: "no such village",
+						Fields: []syncproto.FieldReason{{Field: "village", Code: domain.CodeUnknown, Message: "no such village"}}})
+				}
+			}
+			frame, _ := codec.EncodeJSON(resp, 0)
+			w.Header().Set("Content-Type", syncproto.ContentType)
+			w.Write(frame)
+		}
+	}))
+	defer srv.Close()
+	c := newCLI(t)
+	c.ok("", "init", "--device-name", "Ат-Башы ноутбугу")
+	c.ok("", "council", "add", "--code", "NRN-ATB", "--name", "Ат-Башы коомдук кеңеши", "--oblast", "KG-N", "--district", "KG-N-ATB")
+	a := decode[map[string]any](t, c.ok(appealJSON, "appeal", "add"))
+	id := a["id"].(string)
+	c.ok("", "enroll", "--server", srv.URL, "--code", "ABCD-EFGH")
+	c.ok(`{"village": "Ак-Муз"}`, "appeal", "edit", id)
+	c.ok("", "sync")
+	type status struct {
+		Refused      int
+		Refusals     []struct{ Seq uint64 }
+		RefusedOpen  int `json:"refused_open"`
+		RefusalsOpen []struct {
+			Seq    uint64
+			Record string
+			Open   []struct {
+				Field   string
+				Value   json.RawMessage
+				Reasons []struct{ Code string }
+			}
+		} `json:"refusals_open"`
+	}
+	st := decode[status](t, c.ok("", "status"))
+	if st.Refused != 1 || st.RefusedOpen != 1 || st.RefusalsOpen[0].Record != id || st.RefusalsOpen[0].Open[0].Field != "village" ||
+		string(st.RefusalsOpen[0].Open[0].Value) != `"Ак-Муз"` || st.RefusalsOpen[0].Open[0].Reasons[0].Code != domain.CodeUnknown {
+		t.Fatalf("status after the refusal: %+v", st)
+	}
+	seq := strconv.FormatUint(st.RefusalsOpen[0].Seq, 10)
+	if list := decode[[]map[string]any](t, c.ok("", "refused")); len(list) != 1 {
+		t.Fatalf("refused: %v", list)
+	}
+	c.ok("", "refused", "take-centre", seq)
+	if code, _, errs := c.run("", "refused", "take-centre", seq); code != 1 || !strings.Contains(errs, "settled already") {
+		t.Fatalf("take-centre again: exit %d, %s", code, errs)
+	}
+	if got := decode[map[string]any](t, c.ok("", "appeal", "show", id)); got["village"] != nil {
+		t.Fatalf("village %v after taking the centre's (none)", got["village"])
+	}
+	c.ok("", "sync")
+	st = decode[status](t, c.ok("", "status"))
+	if st.Refused != 1 || st.RefusedOpen != 0 || len(st.RefusalsOpen) != 0 {
+		t.Fatalf("status after taking the centre's value: %+v", st)
 	}
 }

@@ -456,14 +456,22 @@ func (s *Service) ApplyBulk(ctx context.Context, ops []*changeset.Op, unreadable
 // dedupeStates keeps, for a record written several times in one commit,
 // only its last state and its newest index row, on its last write.
 func dedupeStates(writes []store.Write) {
+	// A write without an operation is a state alone (TakeCentre's); it is
+	// the record's last write of its commit.
+	key := func(w *store.Write) string {
+		if w.Op == nil {
+			return w.State.Kind + ":" + w.State.ID
+		}
+		return w.Op.Kind + ":" + w.Op.Record
+	}
 	last := map[string]int{}
-	for i, w := range writes {
-		last[w.Op.Kind+":"+w.Op.Record] = i
+	for i := range writes {
+		last[key(&writes[i])] = i
 	}
 	for i := len(writes) - 1; i >= 0; i-- {
 		w := &writes[i]
-		j := last[w.Op.Kind+":"+w.Op.Record]
-		if j == i {
+		j := last[key(w)]
+		if j == i || w.Op == nil {
 			continue
 		}
 		// The last write may have changed nothing (a repeated operation):

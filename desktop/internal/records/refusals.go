@@ -1,0 +1,266 @@
+package records
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/policy"
+)
+
+// A refusal of the server is shown until it is settled, and settled by
+// what the record holds, not by a flag kept beside it: a refused field is
+// open while the record still holds the refused operation's value of it
+// (the field's value was written by that operation). Writing the field
+// again settles it: the secretary's correction (a new operation, sent like
+// any other; refused again, it is a new refusal), the centre's value taken
+// back (TakeCentre), or a later value pulled from the centre. So nothing
+// is kept that could disagree with the record, and a backup restored or a
+// store rebuilt shows the same refusals. See docs/refusals.md.
+
+// RefusedField is one field of a record that holds a value the centre
+// refused.
+type RefusedField struct {
+	Field string `json:"field"`
+	// Value is what this laptop holds: the refused value.
+	Value json.RawMessage `json:"value"`
+	// Centre is the last value of the field the centre accepted (from
+	// another laptop, or from this one before the refusal); null when
+	// the centre holds none.
+	Centre json.RawMessage `json:"centre"`
+	// Reasons are the server's field errors about this field (their
+	// Field may name a part of it: "entries/x.category").
+	Reasons []domain.FieldError `json:"reasons,omitempty"`
+
+	centre *changeset.FieldValue // nil: the centre holds no value
+}
+
+// RefusalView is a refusal mapped to what it refused: the record, its
+// title as the record list shows it, and the fields that still hold the
+// refused values (Open). A settled refusal has no open field and is not
+// listed by Refusals.
+type RefusalView struct {
+	Refusal
+	Kind   string           `json:"kind"`
+	Record string           `json:"record"`
+	Title  string           `json:"title,omitempty"`
+	RegNo  string           `json:"reg_no,omitempty"`
+	Action changeset.Action `json:"action"`
+	// Created: the refused operation created the record, so the centre
+	// holds no record to go back to (TakeCentre refuses; correct it).
+	Created bool           `json:"created,omitempty"`
+	Open    []RefusedField `json:"open"`
+}
+
+// ErrNoRefusal is TakeCentre's error for a refusal that is settled or unknown.
+var ErrNoRefusal = fmt.Errorf("%w: this refused change is settled already (or unknown)", domain.ErrNotFound)
+
+// Refusals lists the refusals of this laptop's changes still open,
+// newest first: those whose record still holds a refused value. A
+// refusal whose record is no longer on this laptop, or whose operation
+// this laptop no longer holds, has nothing left to show and is left out
+// (keneshctl sync status still lists every refusal kept).
+func (s *Service) Refusals(ctx context.Context) ([]RefusalView, error) {
+	return s.refusals(ctx, "", "")
+}
+
+// RefusalsOf lists the open refusals of one record, newest first.
+func (s *Service) RefusalsOf(ctx context.Context, kind, id string) ([]RefusalView, error) {
+	return s.refusals(ctx, kind, id)
+}
+
+func (s *Service) refusals(ctx context.Context, kind, id string) ([]RefusalView, error) {
+	st, err := s.SyncState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(st.Refused) == 0 {
+		return nil, nil
+	}
+	refused := make(map[uint64]bool, len(st.Refused))
+	for _, r := range st.Refused {
+		refused[r.Seq] = true
+	}
+	me := s.Device().ID
+	var out []RefusalView
+	seen := map[uint64]bool{}
+	for i := len(st.Refused) - 1; i >= 0; i-- {
+		r := st.Refused[i]
+		if seen[r.Seq] { // refused again after a restore: once
+			continue
+		}
+		seen[r.Seq] = true
+		op, err := s.st.Op(ctx, me, r.Seq)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("refusal of change %d: %w", r.Seq, err)
+		}
+		if kind != "" && (op.Kind != kind || op.Record != id) {
+			continue
+		}
+		v, ok, err := s.viewRefusal(ctx, r, op, refused, st.Acked)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// viewRefusal maps one refusal to its record's open fields; ok is false
+// when none is open (settled) or the record is gone.
+func (s *Service) viewRefusal(ctx context.Context, r Refusal, op *changeset.Op, refused map[uint64]bool, acked uint64) (RefusalView, bool, error) {
+	v := RefusalView{Refusal: r, Kind: op.Kind, Record: op.Record, Action: op.Action, Created: op.Action == changeset.ActionCreate}
+	cur, err := s.st.State(ctx, op.Kind, op.Record)
+	if errors.Is(err, store.ErrNotFound) {
+		return v, false, nil
+	}
+	if err != nil {
+		return v, false, err
+	}
+	var open []string
+	for f := range op.Fields {
+		if fv, ok := cur.Fields[f]; ok && fv.Device == op.Device && fv.Seq == op.Seq {
+			open = append(open, f)
+		}
+	}
+	if len(open) == 0 {
+		return v, false, nil
+	}
+	sort.Strings(open)
+	centre, err := s.centreValues(ctx, op.Kind, op.Record, open, refused, acked)
+	if err != nil {
+		return v, false, err
+	}
+	for _, f := range open {
+		rf := RefusedField{Field: f, Value: cur.Fields[f].Value, Centre: json.RawMessage("null")}
+		if c, ok := centre[f]; ok {
+			c := c
+			rf.centre, rf.Centre = &c, c.Value
+		}
+		for _, fe := range r.Fields {
+			if about(fe.Field, f) {
+				rf.Reasons = append(rf.Reasons, fe)
+			}
+		}
+		v.Open = append(v.Open, rf)
+	}
+	if row, ok := s.ix.Get(op.Kind, op.Record); ok {
+		v.Title, v.RegNo = row.Title, row.RegNo
+	}
+	return v, true, nil
+}
+
+// about reports whether a field error the server named (a field, an
+// item, or a part of one: "entries/x.category") is about field f.
+func about(named, f string) bool {
+	if named == f || strings.HasPrefix(named, f+".") || strings.HasPrefix(f, named+changeset.ItemSep) {
+		return true
+	}
+	return false
+}
+
+// centreValues works out, from the record's history, the last value of
+// each field the centre accepted: every operation pulled from another
+// laptop, and this laptop's own that the server acknowledged and did not
+// refuse. Its pending operations (not sent yet) are not the centre's.
+func (s *Service) centreValues(ctx context.Context, kind, id string, fields []string, refused map[uint64]bool, acked uint64) (map[string]changeset.FieldValue, error) {
+	ops, err := s.st.History(ctx, kind, id)
+	if err != nil {
+		return nil, err
+	}
+	me := s.Device().ID
+	out := map[string]changeset.FieldValue{}
+	for i := range ops { // oldest first, by clock: the last write wins
+		op := &ops[i]
+		if op.Device == me && (refused[op.Seq] || op.Seq > acked) {
+			continue
+		}
+		for _, f := range fields {
+			if ch, ok := op.Fields[f]; ok {
+				out[f] = changeset.FieldValue{Value: ch.Value, HLC: op.HLC, Device: op.Device, Seq: op.Seq, Base: ch.Base}
+			}
+		}
+	}
+	for f, fv := range out {
+		if changeset.KindOfJSON(fv.Value) == changeset.JSONNull {
+			delete(out, f) // removed at the centre: as if none
+		}
+	}
+	return out, nil
+}
+
+// TakeCentre settles the refusal of this laptop's change seq by giving
+// its record back the values the centre holds, on every field still
+// holding a refused value: the secretary's "take the centre's value".
+//
+// Where this laptop may write those fields it is a new operation, sent
+// like any other (it records who undid the change, and it orders after
+// the refused value everywhere). Where its role may not write them at all
+// (the refusal's very cause: a field written before the laptop was
+// enrolled), no operation could reach the centre, and none needs to: the
+// fields are given back their accepted values in this laptop's state
+// only, exactly as the centre and every other laptop hold them. The
+// refused operation stays in the history either way. A refused creation
+// has no centre's value to go back to (domain.ErrInvalid): correct it.
+func (s *Service) TakeCentre(ctx context.Context, seq uint64) error {
+	return s.Update(ctx, func(tx *Tx) error {
+		views, err := s.refusals(ctx, "", "")
+		if err != nil {
+			return err
+		}
+		var v *RefusalView
+		for i := range views {
+			if views[i].Seq == seq {
+				v = &views[i]
+			}
+		}
+		if v == nil {
+			return ErrNoRefusal
+		}
+		if v.Created {
+			return fmt.Errorf("%w: the centre never took this record, so it has no value to go back to: correct the record and save it", domain.ErrInvalid)
+		}
+		cur, err := tx.state(v.Kind, v.Record)
+		if err != nil {
+			return err
+		}
+		changes := make(map[string]changeset.Change, len(v.Open))
+		for _, f := range v.Open {
+			changes[f.Field] = changeset.Change{Value: f.Centre, Base: cur.Fields[f.Field].HLC}
+		}
+		_, err = tx.apply(v.Kind, v.Record, cur.Council, changeset.ActionUpdate, cur, changes)
+		var r *policy.Refusal
+		if !errors.As(err, &r) {
+			return err
+		}
+		// Forbidden to this laptop: back to the accepted values here only.
+		next := cur.Clone()
+		for _, f := range v.Open {
+			if f.centre == nil {
+				delete(next.Fields, f.Field)
+			} else {
+				next.Fields[f.Field] = *f.centre
+			}
+		}
+		row, err := s.rowFor(next)
+		if err != nil {
+			return err
+		}
+		tx.states[v.Kind+":"+v.Record] = next
+		tx.writes = append(tx.writes, store.Write{State: next, IndexRow: row.Marshal(), SearchText: []byte(row.Search)})
+		tx.rows = append(tx.rows, row)
+		tx.changed = append(tx.changed, Changed{Kind: v.Kind, ID: v.Record})
+		return nil
+	})
+}

@@ -1,0 +1,222 @@
+package records_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/shared/domain"
+)
+
+const centreSummary = "Жер үлүшү тартылып алынды"
+
+// refusedLaptop is a laptop whose appeal reached the centre (all its
+// operations acknowledged): what each case starts from.
+func refusedLaptop(t *testing.T) (*records.Service, *domain.Appeal) {
+	t.Helper()
+	ctx := context.Background()
+	svc, _ := setup(t)
+	a, err := svc.CreateAppeal(ctx, appeal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetAcked(ctx, svc.Seq(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return svc, a
+}
+
+// editRefused saves a patch of the appeal and has the server refuse it.
+func editRefused(t *testing.T, svc *records.Service, id, patch string, fields ...domain.FieldError) uint64 {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := svc.EditAppeal(ctx, id, json.RawMessage(patch)); err != nil {
+		t.Fatal(err)
+	}
+	seq := svc.Seq()
+	if err := svc.SetAcked(ctx, seq, []records.Refusal{{Seq: seq, Code: "invalid", Message: "refused", Fields: fields}}); err != nil {
+		t.Fatal(err)
+	}
+	return seq
+}
+
+func summaryOf(t *testing.T, svc *records.Service, id string) string {
+	t.Helper()
+	a, err := svc.Appeal(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.Summary
+}
+
+func TestRefusals(t *testing.T) {
+	ctx := context.Background()
+	bad := domain.FieldError{Field: "summary", Code: domain.CodeForbidden, Message: "not yours"}
+	cases := []struct {
+		name string
+		run  func(t *testing.T, svc *records.Service, a *domain.Appeal)
+	}{
+		{"a refusal names its record, field, values and reason", func(t *testing.T, svc *records.Service, a *domain.Appeal) {
+			seq := editRefused(t, svc, a.ID, `{"summary":"Жаңы ң ө ү","village":"Кара-Суу"}`, bad)
+			list, err := svc.Refusals(ctx)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("refusals %+v, %v: want one", list, err)
+			}
+			v := list[0]
+			if v.Seq != seq || v.Kind != domain.KindAppeal || v.Record != a.ID || v.RegNo != a.RegNo || v.Title != "Жаңы ң ө ү" || v.Created {
+				t.Fatalf("refusal %+v", v)
+			}
+			if len(v.Open) != 2 || v.Open[0].Field != "summary" || v.Open[1].Field != "village" {
+				t.Fatalf("open fields %+v, want summary and village", v.Open)
+			}
+			var held, centre string
+			_ = json.Unmarshal(v.Open[0].Value, &held)
+			_ = json.Unmarshal(v.Open[0].Centre, &centre)
+			if held != "Жаңы ң ө ү" || centre != centreSummary || len(v.Open[0].Reasons) != 1 || len(v.Open[1].Reasons) != 0 {
+				t.Fatalf("summary: held %q, centre %q, reasons %+v", held, centre, v.Open[0].Reasons)
+			}
+			if mine, _ := svc.RefusalsOf(ctx, domain.KindAppeal, a.ID); len(mine) != 1 {
+				t.Fatalf("the appeal's refusals: %+v", mine)
+			}
+			if other, _ := svc.RefusalsOf(ctx, domain.KindEvent, a.ID); len(other) != 0 {
+				t.Fatalf("another record's refusals: %+v", other)
+			}
+		}},
+		{"taking the centre's value settles it with a new operation", func(t *testing.T, svc *records.Service, a *domain.Appeal) {
+			seq := editRefused(t, svc, a.ID, `{"summary":"Жаңы"}`, bad)
+			if err := svc.TakeCentre(ctx, seq); err != nil {
+				t.Fatal(err)
+			}
+			if got := summaryOf(t, svc, a.ID); got != centreSummary {
+				t.Fatalf("summary %q after taking the centre's", got)
+			}
+			if svc.Seq() != seq+1 {
+				t.Fatalf("seq %d: want a new operation after %d", svc.Seq(), seq)
+			}
+			if list, _ := svc.Refusals(ctx); len(list) != 0 {
+				t.Fatalf("still refused: %+v", list)
+			}
+			if err := svc.TakeCentre(ctx, seq); !errors.Is(err, records.ErrNoRefusal) {
+				t.Fatalf("taking it twice: %v", err)
+			}
+			st, _ := svc.SyncState(ctx)
+			if len(st.Refused) != 1 { // kept for the record (keneshctl sync status)
+				t.Fatalf("refusals kept: %+v", st.Refused)
+			}
+		}},
+		{"a new edit of the field settles it", func(t *testing.T, svc *records.Service, a *domain.Appeal) {
+			editRefused(t, svc, a.ID, `{"summary":"Жаңы","village":"Кара-Суу"}`)
+			if _, err := svc.EditAppeal(ctx, a.ID, json.RawMessage(`{"summary":"Оңдолду"}`)); err != nil {
+				t.Fatal(err)
+			}
+			list, _ := svc.Refusals(ctx)
+			if len(list) != 1 || len(list[0].Open) != 1 || list[0].Open[0].Field != "village" {
+				t.Fatalf("refusals %+v: want the village alone open", list)
+			}
+			if _, err := svc.EditAppeal(ctx, a.ID, json.RawMessage(`{"village":"Ак-Муз"}`)); err != nil {
+				t.Fatal(err)
+			}
+			if list, _ := svc.Refusals(ctx); len(list) != 0 {
+				t.Fatalf("refusals %+v after correcting both", list)
+			}
+		}},
+		{"several refusals of one field: the newest, and the centre's value before both", func(t *testing.T, svc *records.Service, a *domain.Appeal) {
+			first := editRefused(t, svc, a.ID, `{"summary":"Биринчи"}`, bad)
+			second := editRefused(t, svc, a.ID, `{"summary":"Экинчи"}`, bad)
+			list, _ := svc.Refusals(ctx)
+			if len(list) != 1 || list[0].Seq != second {
+				t.Fatalf("refusals %+v: want the second alone", list)
+			}
+			var centre string
+			_ = json.Unmarshal(list[0].Open[0].Centre, &centre)
+			if centre != centreSummary {
+				t.Fatalf("centre's value %q: want the one before both refusals", centre)
+			}
+			if err := svc.TakeCentre(ctx, first); !errors.Is(err, records.ErrNoRefusal) {
+				t.Fatalf("taking the first, settled by the second: %v", err)
+			}
+			if err := svc.TakeCentre(ctx, second); err != nil {
+				t.Fatal(err)
+			}
+			if got := summaryOf(t, svc, a.ID); got != centreSummary {
+				t.Fatalf("summary %q", got)
+			}
+		}},
+		{"a pending change is not the centre's value", func(t *testing.T, svc *records.Service, a *domain.Appeal) {
+			if _, err := svc.EditAppeal(ctx, a.ID, json.RawMessage(`{"summary":"Жөнөтүлө элек"}`)); err != nil {
+				t.Fatal(err)
+			}
+			seq := editRefused(t, svc, a.ID, `{"summary":"Жаңы"}`)
+			// Acknowledged up to the refusal, yet the one before is
+			// acknowledged too: set the acknowledgement below it.
+			if err := svc.SetAcked(ctx, seq-2, nil); err != nil {
+				t.Fatal(err)
+			}
+			list, _ := svc.Refusals(ctx)
+			var centre string
+			_ = json.Unmarshal(list[0].Open[0].Centre, &centre)
+			if centre != centreSummary {
+				t.Fatalf("centre's value %q", centre)
+			}
+		}},
+		{"refusals of changes and records no longer here are left out", func(t *testing.T, svc *records.Service, a *domain.Appeal) {
+			if err := svc.SetAcked(ctx, svc.Seq(), []records.Refusal{{Seq: 9999, Code: "invalid", Message: "gone"}}); err != nil {
+				t.Fatal(err)
+			}
+			if list, err := svc.Refusals(ctx); err != nil || len(list) != 0 {
+				t.Fatalf("refusals %+v, %v", list, err)
+			}
+			if err := svc.TakeCentre(ctx, 9999); !errors.Is(err, records.ErrNoRefusal) {
+				t.Fatalf("taking a gone one: %v", err)
+			}
+		}},
+		{"a refused creation is shown and cannot go back", func(t *testing.T, svc *records.Service, a *domain.Appeal) {
+			b, err := svc.CreateAppeal(ctx, appeal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			seq := svc.Seq()
+			if err := svc.SetAcked(ctx, seq, []records.Refusal{{Seq: seq, Code: "forbidden", Message: "no"}}); err != nil {
+				t.Fatal(err)
+			}
+			list, _ := svc.Refusals(ctx)
+			if len(list) != 1 || !list[0].Created || list[0].Record != b.ID {
+				t.Fatalf("refusals %+v", list)
+			}
+			if err := svc.TakeCentre(ctx, seq); !errors.Is(err, domain.ErrInvalid) {
+				t.Fatalf("taking the centre's value of a refused creation: %v", err)
+			}
+		}},
+		{"a field this laptop may not write goes back here only", func(t *testing.T, svc *records.Service, a *domain.Appeal) {
+			seq := editRefused(t, svc, a.ID, `{"review_note":"enrolled later"}`,
+				domain.FieldError{Field: "review_note", Code: domain.CodeForbidden, Message: "central staff only"})
+			if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", Role: domain.RoleSecretary, Council: "NRN-ATB"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.SetAcked(ctx, seq, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.TakeCentre(ctx, seq); err != nil {
+				t.Fatal(err)
+			}
+			if svc.Seq() != seq {
+				t.Fatalf("seq %d: want no operation (the server would refuse it)", svc.Seq())
+			}
+			got, _ := svc.Appeal(ctx, a.ID)
+			if got.ReviewNote != "" {
+				t.Fatalf("review note %q", got.ReviewNote)
+			}
+			if list, _ := svc.Refusals(ctx); len(list) != 0 {
+				t.Fatalf("still refused: %+v", list)
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			svc, a := refusedLaptop(t)
+			c.run(t, svc, a)
+		})
+	}
+}

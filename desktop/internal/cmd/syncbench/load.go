@@ -279,8 +279,10 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 		t := lc.pc.Traffic()
 		up, down = up+t.Up, down+t.Down
 	}
+	var db float64
 	if deployment.pg != nil {
-		slog.Info("load", "clients", n, "server_cpu_s", cpu, "postgres_cpu_s", dbCPU()-db0, "processes", len(srv.procs))
+		db = dbCPU() - db0
+		slog.Info("load", "clients", n, "server_cpu_s", cpu, "postgres_cpu_s", db, "processes", len(srv.procs))
 	}
 	if stmts != nil {
 		if err := stmts.report(ctx, n*c.rounds); err != nil {
@@ -358,7 +360,7 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 	res := &loadResult{Clients: n, Rounds: c.rounds, OpsPerSync: c.opsPer, Requests: len(lat), Seconds: wall.Seconds(),
 		OpsPushed: n * c.rounds * c.opsPer, OpsPulled: pulled, P50ms: quantileMs(lat, 0.50), P99ms: quantileMs(lat, 0.99), MaxMs: quantileMs(lat, 1),
 		FirstP50ms: quantileMs(first, 0.50), FirstMaxMs: quantileMs(first, 1), LaterP99ms: quantileMs(later, 0.99),
-		PeakRSS: peak, RSSBefore: before, ServerCPU: cpu, ClientCPU: self, BytesUp: up - up0, BytesDown: down - down0,
+		PeakRSS: peak, RSSBefore: before, ServerCPU: cpu, ClientCPU: self, DatabaseCPU: db, BytesUp: up - up0, BytesDown: down - down0,
 		Proto: clients[0].pc.ServerProto(), Load: [2]float64{load0, load1}}
 	res.Slow, res.SlowInFirst = slowest(lat, first, 0.99)
 	if groups, ok := srv.appendGroups(ctx); ok && groupsOK {

@@ -39,3 +39,27 @@ func TestSlowestCountsTheFirstRoundsTail(t *testing.T) {
 		t.Error("no syncs: not 0")
 	}
 }
+
+func TestCPUAccount(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		l     loadResult
+		cores int
+		want  string
+	}{
+		// 5,000 syncs: servers 4 s, PostgreSQL 1.8 s, clients 3 s on 2
+		// cores: 1.76 ms a sync, 1,136 a second; 1.16 ms, 1,724 without
+		// the clients.
+		{"postgres", loadResult{Requests: 5000, ServerCPU: 4, DatabaseCPU: 1.8, ClientCPU: 3}, 2,
+			"0.80, 0.36, 0.60 ms (clients 34%); 1136, without the clients 1724"},
+		{"badger", loadResult{Requests: 5000, ServerCPU: 2.9, ClientCPU: 2.9}, 2,
+			"0.58, 0.00, 0.58 ms (clients 50%); 1724, without the clients 3448"},
+		{"no syncs", loadResult{ServerCPU: 1}, 2, ""},
+		{"no cores", loadResult{Requests: 10, ServerCPU: 1}, 0, ""},
+		{"no server CPU", loadResult{Requests: 10, ClientCPU: 1}, 2, ""},
+	} {
+		if got := c.l.cpuAccount(c.cores); got != c.want {
+			t.Errorf("%s: cpuAccount = %q, want %q", c.name, got, c.want)
+		}
+	}
+}

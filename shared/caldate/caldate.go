@@ -157,3 +157,44 @@ func (d *Date) UnmarshalText(b []byte) error {
 	*d = p
 	return nil
 }
+
+// FitsJSON reports whether UnmarshalJSON takes b (a JSON value): null, an
+// empty string or a string YYYY-MM-DD of a real day. A plain date (what
+// Kenesh writes) is judged without allocating, for a server that checks
+// every date of every operation a laptop sends (policy.CheckWrite);
+// anything else is asked of UnmarshalJSON itself.
+func FitsJSON(b []byte) bool {
+	if len(b) == len(`""`)+len(layout) && b[0] == '"' && b[len(b)-1] == '"' {
+		s := b[1 : len(b)-1]
+		if digitsAt(s, 0, 4) && s[4] == '-' && digitsAt(s, 5, 2) && s[7] == '-' && digitsAt(s, 8, 2) {
+			y := int(s[0]-'0')*1000 + int(s[1]-'0')*100 + int(s[2]-'0')*10 + int(s[3]-'0')
+			m := int(s[5]-'0')*10 + int(s[6]-'0')
+			d := int(s[8]-'0')*10 + int(s[9]-'0')
+			// time.Parse's rule for the layout: month 1-12, a day of it.
+			return m >= 1 && m <= 12 && d >= 1 && d <= daysIn(time.Month(m), y)
+		}
+	}
+	var d Date
+	return d.UnmarshalJSON(b) == nil
+}
+
+func digitsAt(s []byte, from, n int) bool {
+	for _, c := range s[from : from+n] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// daysIn is the number of days of month m of year y (proleptic Gregorian,
+// as time counts).
+func daysIn(m time.Month, y int) int {
+	if m == time.February {
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	}
+	return 30 + int((m+m/8)&1)
+}

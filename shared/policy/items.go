@@ -38,14 +38,17 @@ func IsItemField(kind, field string) bool {
 // CheckItem refuses a value for a field of record id of kind that is an
 // item of a collection ("name/itemID", Collections) and is neither null
 // (the item removed) nor an object with that item's id
-// (changeset.IsItem), as every laptop writes one (Schema.ToFields). nil
-// for every other field. value is valid JSON.
+// (changeset.IsItem), as every laptop writes one (Schema.ToFields), whose
+// members fit the item's type (a consultation's "on" a date, an
+// attendee's name text: fits). nil for every other field. value is valid
+// JSON.
 //
 // No replica could read such an item: the server refused it for a
 // response (the record no longer fits its type, CheckResponse) but kept
 // it in an appeal or an event, which it does not check whole; a merge
 // written as text for a removed item's conflict was one (records.Resolve
-// checks it here too).
+// checks it here too), and an item with the right id and a member of the
+// wrong type another.
 func CheckItem(kind, id, field string, value []byte) *Refusal {
 	if !IsItemField(kind, field) {
 		return nil
@@ -55,35 +58,71 @@ func CheckItem(kind, id, field string, value []byte) *Refusal {
 	case changeset.JSONNull:
 		return nil
 	case changeset.JSONObject:
-		if changeset.IsItem(item, value) {
+		if !changeset.IsItem(item, value) {
+			break
+		}
+		s := itemShape(kind, coll)
+		if s == nil || s.fits(value) {
 			return nil
 		}
+		want := "a value of its type"
+		m := s.badMember(value)
+		if bad := s.member([]byte(m)); bad != nil {
+			want = bad.shape.want()
+		}
+		return refuse(syncproto.CodeInvalid, "%s %s: %s is an item of %s whose %s is %s: %s does not fit",
+			kind, trunc(id), trunc(field), coll, trunc(m), want, trunc(string(value))).about(domain.CodeFormat, field)
 	}
 	return refuse(syncproto.CodeInvalid, "%s %s: %s is an item of %s, null (removed) or an object whose id is %q, not %s",
 		kind, trunc(id), trunc(field), coll, trunc(item), trunc(string(value))).about(domain.CodeFormat, field)
+}
+
+// CheckField refuses a value for a field of record id of kind that does
+// not fit the kind's type: an item of a collection (CheckItem), or a
+// field of the record the type has (its "received_on" a date, its
+// "summary" text). A field the type does not know is kept (a newer
+// version's), and one whose name begins with "_" is the merge's own (the
+// tombstone). value is valid JSON.
+func CheckField(kind, id, field string, value []byte) *Refusal {
+	if strings.IndexByte(field, itemSep) >= 0 && IsItemField(kind, field) {
+		return CheckItem(kind, id, field, value)
+	}
+	if strings.HasPrefix(field, "_") {
+		return nil
+	}
+	s := recordShape(kind)
+	if s == nil {
+		return nil
+	}
+	m := s.member([]byte(field))
+	if m == nil || m.shape.fits(value) {
+		return nil
+	}
+	return refuse(syncproto.CodeInvalid, "%s %s: %s is %s, not %s", kind, trunc(id), trunc(field), m.shape.want(), trunc(string(value))).about(domain.CodeFormat, field)
 }
 
 // itemSep is changeset.ItemSep as a byte, for strings.IndexByte
 // (TestItemSep).
 const itemSep = '/'
 
-// checkItems is CheckItem of each of op's fields, refusing for the first
-// by name that does not fit (the same refusal whatever the map's order):
-// for a kind with collections, one look for the separator in each
-// field's name and a scan of each item's value, no decode (every
-// operation of a council's push is judged).
-func checkItems(op *changeset.Op) *Refusal {
-	if Collections(op.Kind) == nil {
+// CheckFields is CheckField of each of op's fields, refusing for the
+// first by name that does not fit (the same refusal whatever the map's
+// order): a look up of each field's name in the kind's shape and a scan
+// of its value, no decode (every operation of a council's push is
+// judged). CheckWrite asks it of every write; a laptop not enrolled (no
+// writer to judge by) asks it alone.
+func CheckFields(op *changeset.Op) *Refusal {
+	if recordShape(op.Kind) == nil {
 		return nil
 	}
 	bad := ""
 	for name := range op.Fields { // the name only: a Change is 64 bytes to copy
-		if strings.IndexByte(name, itemSep) >= 0 && (bad == "" || name < bad) && CheckItem(op.Kind, op.Record, name, op.Fields[name].Value) != nil {
+		if (bad == "" || name < bad) && CheckField(op.Kind, op.Record, name, op.Fields[name].Value) != nil {
 			bad = name
 		}
 	}
 	if bad == "" {
 		return nil
 	}
-	return CheckItem(op.Kind, op.Record, bad, op.Fields[bad].Value)
+	return CheckField(op.Kind, op.Record, bad, op.Fields[bad].Value)
 }

@@ -87,13 +87,14 @@ func HeaderOnly(dev Device, kind string) bool {
 
 // CheckWrite decides whether dev may make op, given the record's current
 // state (nil when the record is new to the one judging). nil means
-// allowed. What dev may write is judged first; then that every item of a
-// collection op writes is one (CheckItem), whoever writes it.
+// allowed. What dev may write is judged first; then that every field op
+// writes fits the kind's type, and every item of a collection is one
+// (CheckFields), whoever writes it.
 func CheckWrite(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
 	if r := mayWrite(dev, op, cur); r != nil {
 		return r
 	}
-	return checkItems(op)
+	return CheckFields(op)
 }
 
 // mayWrite is CheckWrite's rules of who writes what.

@@ -32,16 +32,18 @@ func (s *Service) Conflicts(ctx context.Context) ([]changeset.Conflict, error) {
 }
 
 // mayResolve reports whether dev may write the conflict's field, as the
-// resolution would. An item of a collection that is no item (text an old
-// laptop wrote and a server of before policy.CheckItem kept) is asked of
-// as its removal: the conflict is shown, to be settled with an item.
+// resolution would. A value that does not fit the field (an item of a
+// collection that is no item, text an old laptop wrote and a server of
+// before policy.CheckItem kept; a member or a field of the wrong type,
+// before policy.CheckField) is asked of as its removal: the conflict is
+// shown, to be settled with a value that fits.
 func (s *Service) mayResolve(ctx context.Context, dev policy.Device, c changeset.Conflict) bool {
 	cur, err := s.st.State(ctx, c.Kind, c.Record)
 	if err != nil {
 		return false
 	}
 	value := c.Winner.Value
-	if policy.CheckItem(c.Kind, c.Record, c.Field, value) != nil {
+	if policy.CheckField(c.Kind, c.Record, c.Field, value) != nil {
 		value = json.RawMessage("null")
 	}
 	op := &changeset.Op{Kind: c.Kind, Record: c.Record, Council: cur.Council, Action: changeset.ActionUpdate,
@@ -115,10 +117,11 @@ func (s *Service) Resolve(ctx context.Context, kind, id, field string, value []b
 	if !json.Valid(value) {
 		return fmt.Errorf("%w: the value is not JSON", domain.ErrInvalid)
 	}
-	// An item of a collection is null or an item with its id: the
-	// server refuses anything else (policy.CheckItem), and a merge
-	// written as text for a removed item's conflict was saved once.
-	if r := policy.CheckItem(kind, id, field, value); r != nil {
+	// An item of a collection is null or an item with its id, whose
+	// members fit its type, and a field fits the record's: the server
+	// refuses anything else (policy.CheckField), and a merge written as
+	// text for a removed item's conflict was saved once.
+	if r := policy.CheckField(kind, id, field, value); r != nil {
 		return r
 	}
 	return s.Update(ctx, func(tx *Tx) error {

@@ -222,6 +222,10 @@ func TestAConflictOnAnItemThatIsNotIsShown(t *testing.T) {
 	if err := svc.Resolve(ctx, domain.KindAppeal, a.ID, field, text); !errors.Is(err, domain.ErrInvalid) || !errors.Is(err, syncproto.ErrInvalid) {
 		t.Fatalf("keeping the text: %v, want it refused as invalid", err)
 	}
+	wrongMember := json.RawMessage(`{"id":"` + id + `","summary":"башка","on":5}`)
+	if err := svc.Resolve(ctx, domain.KindAppeal, a.ID, field, wrongMember); !errors.Is(err, domain.ErrInvalid) || !errors.Is(err, syncproto.ErrInvalid) {
+		t.Fatalf("an item whose date is a number: %v, want it refused as invalid", err)
+	}
 	if err := svc.Resolve(ctx, domain.KindAppeal, a.ID, field, changed); err != nil {
 		t.Fatalf("resolving with the item: %v", err)
 	}

@@ -111,6 +111,10 @@ func (tx *Tx) apply(kind, id, council string, action changeset.Action, cur *chan
 		if r := policy.CheckWrite(*s.writer, op, cur); r != nil {
 			return nil, r
 		}
+	} else if r := policy.CheckFields(op); r != nil {
+		// Not enrolled yet: who may write is the server's to say once
+		// it is, but a value no replica could read is refused already.
+		return nil, r
 	}
 	next := &changeset.State{}
 	if cur != nil {

@@ -84,21 +84,28 @@ func CheckItem(kind, id, field string, value []byte) *Refusal {
 // version's), and one whose name begins with "_" is the merge's own (the
 // tombstone). value is valid JSON.
 func CheckField(kind, id, field string, value []byte) *Refusal {
+	s := recordShape(kind)
+	if s == nil || fieldFits(s, kind, id, field, value) {
+		return nil
+	}
 	if strings.IndexByte(field, itemSep) >= 0 && IsItemField(kind, field) {
 		return CheckItem(kind, id, field, value)
 	}
-	if strings.HasPrefix(field, "_") {
-		return nil
+	m := s.member([]byte(field))
+	return refuse(syncproto.CodeInvalid, "%s %s: %s is %s, not %s", kind, trunc(id), trunc(field), m.shape.want(), trunc(string(value))).about(domain.CodeFormat, field)
+}
+
+// fieldFits is CheckField's judgement alone, for s the kind's shape:
+// nothing made but for an item that is not one.
+func fieldFits(s *shape, kind, id, field string, value []byte) bool {
+	if strings.IndexByte(field, itemSep) >= 0 && IsItemField(kind, field) {
+		return CheckItem(kind, id, field, value) == nil
 	}
-	s := recordShape(kind)
-	if s == nil {
-		return nil
+	if strings.HasPrefix(field, "_") {
+		return true
 	}
 	m := s.member([]byte(field))
-	if m == nil || m.shape.fits(value) {
-		return nil
-	}
-	return refuse(syncproto.CodeInvalid, "%s %s: %s is %s, not %s", kind, trunc(id), trunc(field), m.shape.want(), trunc(string(value))).about(domain.CodeFormat, field)
+	return m == nil || m.shape.fits(value)
 }
 
 // itemSep is changeset.ItemSep as a byte, for strings.IndexByte
@@ -112,12 +119,13 @@ const itemSep = '/'
 // judged). CheckWrite asks it of every write; a laptop not enrolled (no
 // writer to judge by) asks it alone.
 func CheckFields(op *changeset.Op) *Refusal {
-	if recordShape(op.Kind) == nil {
+	s := recordShape(op.Kind)
+	if s == nil {
 		return nil
 	}
 	bad := ""
-	for name := range op.Fields { // the name only: a Change is 64 bytes to copy
-		if (bad == "" || name < bad) && CheckField(op.Kind, op.Record, name, op.Fields[name].Value) != nil {
+	for name, c := range op.Fields {
+		if (bad == "" || name < bad) && !fieldFits(s, op.Kind, op.Record, name, c.Value) {
 			bad = name
 		}
 	}

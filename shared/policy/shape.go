@@ -1,9 +1,11 @@
 package policy
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -65,11 +67,18 @@ type shape struct {
 	bits int
 	typ  reflect.Type // fitDecode
 	elem *shape       // fitSlice, fitMap
-	// fitStruct: its members (encoding/json's names), found by exact
-	// name, else by encoding/json's case folding (foldName).
+	// fitStruct: its members (encoding/json's names), sorted by name,
+	// found by exact name (those of its first byte b are
+	// members[first[b]:first[b+1]]: no hashing of every field's name),
+	// else by encoding/json's case folding (folded, for a key that could
+	// fold to a member's only: plain says when not).
 	members []member
-	exact   map[string]int
+	first   *[257]uint16
 	folded  map[string]int
+	// plain: every member's name is lower-case ASCII letters, digits and
+	// "_", so that a key of those alone which is no member's exact name
+	// folds to none either (what an honest newer version's field is).
+	plain bool
 }
 
 type member struct {
@@ -172,7 +181,8 @@ func shapeOf(t reflect.Type, seen map[reflect.Type]*shape) *shape {
 // fields' names, or nil for a struct they do not cover simply (an
 // embedded field, a ",string" option): that one is decoded.
 func structShape(t reflect.Type, seen map[reflect.Type]*shape) *shape {
-	s := &shape{fit: fitStruct, exact: map[string]int{}, folded: map[string]int{}}
+	s := &shape{fit: fitStruct, folded: map[string]int{}, plain: true}
+	var names []string
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if f.Anonymous {
@@ -192,16 +202,51 @@ func structShape(t reflect.Type, seen map[reflect.Type]*shape) *shape {
 		if name == "" {
 			name = f.Name
 		}
-		if _, dup := s.exact[name]; dup {
+		if slices.Contains(names, name) {
 			return nil
 		}
-		s.exact[name] = len(s.members)
-		if k := string(foldName(nil, []byte(name))); !hasKey(s.folded, k) {
-			s.folded[k] = len(s.members)
-		}
+		names = append(names, name)
+		s.plain = s.plain && plainName([]byte(name))
 		s.members = append(s.members, member{name: name, shape: shapeOf(f.Type, seen)})
 	}
+	// The first field of a folding is the one encoding/json takes for it.
+	for i, m := range s.members {
+		if k := string(foldName(nil, []byte(m.name))); !hasKey(s.folded, k) {
+			s.folded[k] = i
+		}
+	}
+	order := make([]int, len(s.members))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(s.members[a].name, s.members[b].name) })
+	sorted := make([]member, len(s.members))
+	for i, j := range order {
+		sorted[i] = s.members[j]
+	}
+	for k, i := range s.folded {
+		s.folded[k] = slices.Index(order, i)
+	}
+	s.members = sorted
+	s.first = new([257]uint16)
+	for b := range 257 {
+		s.first[b] = uint16(len(sorted))
+		if j := slices.IndexFunc(sorted, func(m member) bool { return m.name != "" && int(m.name[0]) >= b }); j >= 0 {
+			s.first[b] = uint16(j)
+		}
+	}
 	return s
+}
+
+// plainName says whether name is lower-case ASCII letters, digits and
+// "_" alone (shape.plain).
+func plainName(name []byte) bool {
+	for _, c := range name {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func hasKey(m map[string]int, k string) bool {
@@ -213,8 +258,18 @@ func hasKey(m map[string]int, k string) bool {
 // by its exact name, else by its case folding; nil for one the type does
 // not know.
 func (s *shape) member(key []byte) *member {
-	if i, ok := s.exact[string(key)]; ok {
-		return &s.members[i]
+	if len(key) > 0 {
+		// The members of the key's first byte, its length compared
+		// first (a comparison with string(key), which the compiler
+		// makes without a copy).
+		for i := s.first[key[0]]; i < s.first[key[0]+1]; i++ {
+			if name := s.members[i].name; len(name) == len(key) && name == string(key) {
+				return &s.members[i]
+			}
+		}
+	}
+	if s.plain && plainName(key) {
+		return nil
 	}
 	var buf [64]byte
 	if i, ok := s.folded[string(foldName(buf[:0], key))]; ok {
@@ -416,17 +471,22 @@ func literal(b []byte, i int, lit string) (int, bool) {
 }
 
 // stringEnd is where the string at b[i] (its opening quote) ends, past its
-// closing quote, and whether it holds an escape.
+// closing quote, and whether it holds an escape: the quote found by
+// bytes.IndexByte (most of a value is its strings' text), a backslash
+// before it looked for the same way.
 func stringEnd(b []byte, i int) (int, bool, bool) {
 	escaped := false
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '"':
-			return i + 1, escaped, true
-		case '\\':
-			escaped = true
-			i++
+	for i++; i < len(b); {
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return len(b), escaped, false
 		}
+		e := bytes.IndexByte(b[i:i+q], '\\')
+		if e < 0 {
+			return i + q + 1, escaped, true
+		}
+		escaped = true
+		i += e + 2 // the backslash and the byte it escapes
 	}
 	return i, escaped, false
 }

@@ -75,6 +75,9 @@ type config struct {
 	loadTrace string
 	postgres  bool
 	processes int
+	// serverProcs: GOMAXPROCS of each server process (0: Go's own, the
+	// machine's cores).
+	serverProcs int
 	// pgStatements: the cluster loads pg_stat_statements and the load part
 	// logs what PostgreSQL ran during its timed syncs (pgstatements.go).
 	pgStatements bool
@@ -105,6 +108,7 @@ func main() {
 	flag.StringVar(&c.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.BoolVar(&c.postgres, "postgres", false, "run the servers on PostgreSQL: a cluster of this run's own from Debian's binaries (initdb, pg_ctl), fsync and synchronous commit on")
 	flag.IntVar(&c.processes, "processes", 1, "server processes on the one database (with -postgres), behind a balancer that gives each connection to the next")
+	flag.IntVar(&c.serverProcs, "server-gomaxprocs", 0, "GOMAXPROCS of each server process (0: Go's default, every core): with -processes 2 on 2 cores, 1 gives each process a core, as an operator running several processes on one machine may")
 	flag.BoolVar(&c.pgStatements, "pg-statements", false, "with -postgres: load pg_stat_statements and log the statements PostgreSQL ran during the load part's timed syncs, each with its calls and execution time a sync")
 	flag.StringVar(&c.loadTrace, "load-trace", "", "write each timed sync of the load part to this file, a line each (CSV: "+loadTraceHeader+"); with several -clients, one file for each, the count appended to the name")
 	verbose := flag.Bool("v", false, "debug logging")
@@ -246,6 +250,10 @@ func run(ctx context.Context, c *config) (*results, error) {
 			return nil, err
 		}
 	}
+	if c.serverProcs < 0 {
+		return nil, errors.New("-server-gomaxprocs: 0 (Go's default) or more")
+	}
+	deployment.gomaxprocs = c.serverProcs
 	if c.postgres {
 		slog.Info("starting PostgreSQL")
 		o := pgtest.Options{Durable: true}

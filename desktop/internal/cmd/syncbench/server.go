@@ -55,6 +55,18 @@ var deployment struct {
 	pg        *pgtest.Cluster
 	processes int
 	dbs       int
+	// gomaxprocs: GOMAXPROCS of each server process (0: Go's default).
+	gomaxprocs int
+}
+
+// serverEnv is the environment of a server process: this process's, with
+// GOMAXPROCS set to procs when procs > 0 (the last value of a variable is
+// the one a process sees).
+func serverEnv(base []string, procs int) []string {
+	if procs <= 0 {
+		return nil // exec's default: this process's environment
+	}
+	return append(slices.Clip(base), fmt.Sprintf("GOMAXPROCS=%d", procs))
 }
 
 // server is a deployment of kenesh-syncserver on loopback: one process on
@@ -117,6 +129,7 @@ func startServer(ctx context.Context, bin, dir string, extra ...string) (*server
 			"--metrics-listen", maddr)
 		p.cmd = exec.Command(bin, append(args, perProcess(extra, i)...)...)
 		p.cmd.Stdout, p.cmd.Stderr = logf, logf
+		p.cmd.Env = serverEnv(os.Environ(), deployment.gomaxprocs)
 		if err := p.cmd.Start(); err != nil {
 			logf.Close()
 			s.stop()

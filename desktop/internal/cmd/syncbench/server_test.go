@@ -26,3 +26,17 @@ kenesh_requests_total{code="",endpoint="sync",status="200"} 264
 		t.Fatal("a sample that is not a number was read")
 	}
 }
+
+func TestServerEnv(t *testing.T) {
+	base := []string{"HOME=/root", "GOMAXPROCS=8"}
+	if env := serverEnv(base, 0); env != nil {
+		t.Errorf("serverEnv(0) = %q, want nil (this process's environment)", env)
+	}
+	env := serverEnv(base[:2:2], 1)
+	if want := []string{"HOME=/root", "GOMAXPROCS=8", "GOMAXPROCS=1"}; strings.Join(env, " ") != strings.Join(want, " ") {
+		t.Errorf("serverEnv(1) = %q, want %q (exec takes the last)", env, want)
+	}
+	if base[1] != "GOMAXPROCS=8" || len(base) != 2 {
+		t.Errorf("serverEnv changed its base: %q", base)
+	}
+}

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http/httptrace"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kenesh/kenesh/desktop/internal/demo"
@@ -106,11 +108,14 @@ func loadTemplate(ctx context.Context, appeals int, seed uint64) (map[string][]s
 
 // loadClient is one client of the concurrency test.
 type loadClient struct {
-	pc       *protoClient
-	council  string
-	ops      []syncproto.WireOp
-	push     []*changeset.Op // ops, as the laptop holds them
-	lat      []time.Duration
+	pc      *protoClient
+	council string
+	ops     []syncproto.WireOp
+	push    []*changeset.Op // ops, as the laptop holds them
+	lat     []time.Duration
+	// exch: each timed sync's exchange alone (exchangeClock), without the
+	// client's encoding of its request and decoding of the answer.
+	exch     []time.Duration
 	trace    []syncTrace // with -load-trace: each timed sync
 	cursor   uint64
 	pulled   map[string]int // operations pulled, by device
@@ -236,6 +241,7 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 		}
 	}
 	groups0, groupsOK := srv.appendGroups(ctx)
+	handled0, handledN0, handledOK := srv.handled(ctx)
 	load0, dirty0 := loadAvg(), dirtyBytes()
 	cpu0, db0, self0 := srv.cpu(), dbCPU(), cpuSeconds(os.Getpid())
 	out0 := e.around()
@@ -347,28 +353,39 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 			return nil, err
 		}
 	}
-	var lat, first, later []time.Duration
+	var lat, first, later, exch []time.Duration
 	for _, lc := range clients {
-		lat = append(lat, lc.lat...)
+		lat, exch = append(lat, lc.lat...), append(exch, lc.exch...)
 		if len(lc.lat) > 0 {
 			first, later = append(first, lc.lat[0]), append(later, lc.lat[1:]...)
 		}
 	}
-	for _, l := range [][]time.Duration{lat, first, later} {
+	for _, l := range [][]time.Duration{lat, first, later, exch} {
 		slices.Sort(l)
 	}
 	res := &loadResult{Clients: n, Rounds: c.rounds, OpsPerSync: c.opsPer, Requests: len(lat), Seconds: wall.Seconds(),
 		OpsPushed: n * c.rounds * c.opsPer, OpsPulled: pulled, P50ms: quantileMs(lat, 0.50), P99ms: quantileMs(lat, 0.99), MaxMs: quantileMs(lat, 1),
+		ExchP50ms: quantileMs(exch, 0.50), ExchP99ms: quantileMs(exch, 0.99),
 		FirstP50ms: quantileMs(first, 0.50), FirstMaxMs: quantileMs(first, 1), LaterP99ms: quantileMs(later, 0.99),
 		PeakRSS: peak, RSSBefore: before, ServerCPU: cpu, ClientCPU: self, DatabaseCPU: db, BytesUp: up - up0, BytesDown: down - down0,
 		Proto: clients[0].pc.ServerProto(), Load: [2]float64{load0, load1}}
 	res.Slow, res.SlowInFirst = slowest(lat, first, 0.99)
+	if len(lat) > 0 {
+		var sum time.Duration
+		for _, d := range lat {
+			sum += d
+		}
+		res.MeanMs = float64(sum.Microseconds()) / 1000 / float64(len(lat))
+	}
 	if groups, ok := srv.appendGroups(ctx); ok && groupsOK {
 		res.Groups = groups - groups0
 	}
+	if secs, syncs, ok := srv.handled(ctx); ok && handledOK && syncs > handledN0 {
+		res.HandledMs = 1000 * (secs - handled0) / (syncs - handledN0)
+	}
 	res.ReqPerSecond = float64(res.Requests) / res.Seconds
 	res.OpsPushPerSec = float64(res.OpsPushed) / res.Seconds
-	slog.Info("load", "clients", n, "requests", res.Requests, "seconds", res.Seconds, "p99_ms", res.P99ms, "peak_rss_mib", peak>>20,
+	slog.Info("load", "clients", n, "requests", res.Requests, "seconds", res.Seconds, "p99_ms", res.P99ms, "exchange_p99_ms", res.ExchP99ms, "peak_rss_mib", peak>>20,
 		"groups", res.Groups, "first_round_max_ms", res.FirstMaxMs, "slow_in_first_round", res.SlowInFirst, "later_p99_ms", res.LaterP99ms,
 		"server_cpu_s", cpu, "client_cpu_s", self, "bytes_up", res.BytesUp, "bytes_down", res.BytesDown, "proto", res.Proto,
 		outside, "dirty_mib_at_start", dirty0>>20)
@@ -440,6 +457,8 @@ func (lc *loadClient) sync(ctx context.Context, ops []*changeset.Op, timed bool)
 	// and back, a cost no laptop has). An older server answers in JSON:
 	// only the part a client reads is decoded (loadResp).
 	var resp loadResp
+	var clock exchangeClock
+	ctx = clock.trace(ctx)
 	t0 := time.Now()
 	if !lc.pc.serverCap.Has(syncproto.CapBinaryPage) {
 		if err := lc.pc.sync(ctx, req, &resp); err != nil {
@@ -460,6 +479,9 @@ func (lc *loadClient) sync(ctx context.Context, ops []*changeset.Op, timed bool)
 	}
 	if timed {
 		lc.lat = append(lc.lat, time.Since(t0))
+		if d := clock.took(); d > 0 {
+			lc.exch = append(lc.exch, d)
+		}
 	}
 	if len(resp.Refused) > 0 {
 		return fmt.Errorf("client %s: %d operations refused: %s", lc.pc.device, len(resp.Refused), resp.Refused[0].Message)
@@ -506,4 +528,32 @@ func loadAvg() float64 {
 	}
 	f, _ := strconv.ParseFloat(strings.Fields(string(b) + " 0")[0], 64)
 	return f
+}
+
+// exchangeClock times a sync's HTTP exchange alone: from its request
+// written to the connection to the answer's first byte read (net/http's
+// client trace). A sync's latency (loadClient.lat) also holds the
+// client's encoding of its request and decoding of the answer, and the
+// wait of this process's goroutines for a core to do them: 500 laptops'
+// CPU on the server's cores, which a laptop spends on its own. The
+// exchange still holds this process's wait to write and read (its
+// transport's goroutines), so it is an upper bound of what the server and
+// the loopback took. Its callbacks run on the transport's goroutines.
+type exchangeClock struct{ wrote, first atomic.Int64 }
+
+func (c *exchangeClock) trace(ctx context.Context) context.Context {
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest:         func(httptrace.WroteRequestInfo) { c.wrote.Store(time.Now().UnixNano()) },
+		GotFirstResponseByte: func() { c.first.Store(time.Now().UnixNano()) },
+	})
+}
+
+// took is the last exchange's time (0 when either end was not seen, or a
+// retry's write came after its answer).
+func (c *exchangeClock) took() time.Duration {
+	w, f := c.wrote.Load(), c.first.Load()
+	if w == 0 || f < w {
+		return 0
+	}
+	return time.Duration(f - w)
 }

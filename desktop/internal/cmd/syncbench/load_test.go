@@ -1,7 +1,12 @@
 package main
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -61,5 +66,39 @@ func TestCPUAccount(t *testing.T) {
 		if got := c.l.cpuAccount(c.cores); got != c.want {
 			t.Errorf("%s: cpuAccount = %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// TestExchangeClock: a real HTTP exchange with a server that waits 100 ms
+// before answering, after a client that took 200 ms before sending: the
+// exchange holds the server's wait, not the client's (the bounds leave
+// 50 ms for a busy machine's scheduling).
+func TestExchangeClock(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		time.Sleep(100 * time.Millisecond)
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	var clock exchangeClock
+	if clock.took() != 0 {
+		t.Fatal("an exchange timed before any")
+	}
+	ctx := clock.trace(context.Background())
+	start := time.Now()
+	time.Sleep(200 * time.Millisecond) // the client's own work
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader("body"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	whole, exch := time.Since(start), clock.took()
+	if exch < 50*time.Millisecond || exch > whole-150*time.Millisecond {
+		t.Errorf("exchange %v of a sync of %v: want the server's 100 ms and not the client's 200", exch, whole)
 	}
 }

@@ -64,6 +64,18 @@ type loadResult struct {
 	P50ms      float64 `json:"p50_ms"`
 	P99ms      float64 `json:"p99_ms"`
 	MaxMs      float64 `json:"max_ms"`
+	// ExchP50ms, ExchP99ms: the syncs' exchanges alone (exchangeClock),
+	// without the clients' encoding and decoding and their wait for a
+	// core to do them.
+	ExchP50ms float64 `json:"exchange_p50_ms,omitempty"`
+	ExchP99ms float64 `json:"exchange_p99_ms,omitempty"`
+	// HandledMs: the servers' mean time a sync from its body read to its
+	// answer encoded (their kenesh_sync_duration_seconds), waits for the
+	// group's commit, a connection and the cores included.
+	HandledMs float64 `json:"handled_mean_ms,omitempty"`
+	// MeanMs: the syncs' mean latency (in a closed loop, about the clients
+	// over the syncs a second).
+	MeanMs float64 `json:"mean_ms"`
 	// The first round apart: every client's first timed sync starts at
 	// once (the first sync of each laptop on its server process, too),
 	// and its slowest ones have made most of the p99 on PostgreSQL
@@ -246,6 +258,12 @@ func (r *results) print(out io.Writer) {
 	for _, l := range r.Load {
 		row(fmt.Sprintf("%d clients x %d syncs of %d ops: syncs/s, ops/s", l.Clients, l.Rounds, l.OpsPerSync), fmt.Sprintf("%.0f, %.0f", l.ReqPerSecond, l.OpsPushPerSec), "", "", "", "")
 		row("  latency p50 / p99 / max", fmt.Sprintf("%.0f / %.0f / %.0f ms", l.P50ms, l.P99ms, l.MaxMs), "", "", "report", "")
+		if l.ExchP99ms > 0 {
+			row("  the exchange alone (request written -> answer), p50 / p99", fmt.Sprintf("%.0f / %.0f ms", l.ExchP50ms, l.ExchP99ms), "", "", "report", "")
+		}
+		if l.HandledMs > 0 {
+			row("  mean: a sync, in the servers' handler (body read -> answer encoded)", fmt.Sprintf("%.0f, %.0f ms", l.MeanMs, l.HandledMs), "", "", "report", "")
+		}
 		if l.Rounds > 1 {
 			row("  first round p50 / max; syncs >= p99 in it; later rounds' p99", fmt.Sprintf("%.0f / %.0f ms; %d of %d; %.0f ms", l.FirstP50ms, l.FirstMaxMs, l.SlowInFirst, l.Slow, l.LaterP99ms), "", "", "report", "")
 		}

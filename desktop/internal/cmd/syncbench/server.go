@@ -174,8 +174,15 @@ func (s *server) cpu() float64 {
 // (kenesh_append_groups_total); ok is false if a process does not serve
 // the counter (a server from before it).
 func (s *server) appendGroups(ctx context.Context) (n int64, ok bool) {
+	v, ok := s.metricSum(ctx, "kenesh_append_groups_total")
+	return int64(v), ok
+}
+
+// metricSum is an unlabelled metric's value summed over the processes (not
+// ok: a process does not serve it, or its metrics could not be read).
+func (s *server) metricSum(ctx context.Context, name string) (sum float64, ok bool) {
 	for _, p := range s.procs {
-		v, found, err := scrapeMetric(ctx, "http://"+p.metrics+"/metrics", "kenesh_append_groups_total")
+		v, found, err := scrapeMetric(ctx, "http://"+p.metrics+"/metrics", name)
 		if err != nil {
 			slog.Warn("scrape the server's metrics", "err", err)
 			return 0, false
@@ -183,9 +190,19 @@ func (s *server) appendGroups(ctx context.Context) (n int64, ok bool) {
 		if !found {
 			return 0, false
 		}
-		n += int64(v)
+		sum += v
 	}
-	return n, true
+	return sum, true
+}
+
+// handled is the time the processes took over the syncs they handled,
+// from each body read to its answer encoded (kenesh_sync_duration_seconds:
+// judging, the commit, the pull and the compression, with their waits),
+// and how many.
+func (s *server) handled(ctx context.Context) (seconds, syncs float64, ok bool) {
+	seconds, ok1 := s.metricSum(ctx, "kenesh_sync_duration_seconds_sum")
+	syncs, ok2 := s.metricSum(ctx, "kenesh_sync_duration_seconds_count")
+	return seconds, syncs, ok1 && ok2
 }
 
 // scrapeMetric reads one unlabelled sample from a Prometheus text page.

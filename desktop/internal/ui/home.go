@@ -40,6 +40,7 @@ type homePage struct {
 	// competitions are those this laptop holds (competitionsCard).
 	competitions []domain.Competition
 	conflicts    int
+	refused      int // changes the centre refused, still on a record here
 	sync         records.SyncState
 	enrolled     bool
 
@@ -76,6 +77,10 @@ func (p *homePage) load() {
 		p.conflicts = len(c)
 	}
 	p.sync, _ = svc.SyncState(context.Background())
+	p.refused = 0
+	if list, err := svc.Refusals(context.Background()); err == nil {
+		p.refused = len(list)
+	}
 	_, err := svc.Enrollment(context.Background())
 	p.enrolled = err == nil
 	if p.u.central {
@@ -173,8 +178,16 @@ func (p *homePage) draw() {
 		last = u.T("sync.last", "time", p.sync.LastOK)
 	}
 	syncNow := u.button(u.T("sync.now"), theme.ViewRefreshIcon(), func() { u.sess.Loop.Trigger() })
-	syncCard := p.panel(u.T("home.unsynced", "n", int(p.sync.Pending)), p.sync.Pending > 0,
-		container.NewVBox(wrapped(syncText), muted(last)), syncNow)
+	syncBox := container.NewVBox(wrapped(syncText), muted(last))
+	if p.refused > 0 {
+		// Never "all sent" in green while the centre refused some.
+		refused := bold(u.T("home.refused", "n", p.refused))
+		refused.Importance = widget.DangerImportance
+		syncBox.Add(refused)
+		syncBox.Add(wrapped(u.T("home.refused_text")))
+		syncBox.Add(container.NewHBox(u.button(u.T("home.refused_show"), theme.WarningIcon(), func() { sh().push(newRefusalsPage(u)) })))
+	}
+	syncCard := p.panel(u.T("home.unsynced", "n", int(p.sync.Pending)), p.sync.Pending > 0 || p.refused > 0, syncBox, syncNow)
 
 	newEvent := u.primary(u.T("home.record_event"), theme.ContentAddIcon(), func() { sh().newEvent() })
 	newAppeal := u.primary(u.T("home.record_appeal"), theme.ContentAddIcon(), func() { sh().newAppeal() })

@@ -114,6 +114,16 @@ func (d *recordDetail[R]) draw() {
 	if meta != nil && len(meta.Unreadable) > 0 {
 		head.Add(u.unreadableBanner(meta.Unreadable))
 	}
+	// The centre's refusals of changes this record holds: said at the
+	// head, with the ways to settle them, and the fields marked below.
+	var correct func()
+	if u.records && !deleted && d.spec.edit != nil {
+		correct = func() { u.shell.push(d.spec.edit(u, r)) }
+	}
+	banner, refused := u.refusalBanner(d.spec.kind, d.id, correct, d.load)
+	if banner != nil {
+		head.Add(banner)
+	}
 	if d.spec.more != nil {
 		for _, o := range d.spec.more(d, r) {
 			head.Add(o)
@@ -154,7 +164,13 @@ func (d *recordDetail[R]) draw() {
 
 	grid := container.New(controls.Pairs{})
 	for _, f := range d.spec.facts {
+		n := grid.Objects
 		kv(grid, u.T(f.label), f.value(u, r))
+		if refused[strings.TrimPrefix(f.label, "field.")] && len(grid.Objects) > len(n) {
+			for _, o := range grid.Objects[len(grid.Objects)-2:] {
+				o.(*widget.Label).Importance = widget.DangerImportance
+			}
+		}
 	}
 	left := container.NewVBox(head, widget.NewCard("", "", grid))
 	if d.spec.panels != nil {

@@ -531,6 +531,12 @@ type statusBar struct {
 	progBox                          *fyne.Container
 	problem                          *widget.Label
 	now                              *widget.Button
+	// refused opens the changes the centre refused ("Refused by the
+	// centre: 2"), hidden while there are none; refusedKey is what the
+	// count was read for (refreshPending runs at every report).
+	refused    *widget.Button
+	refusedKey [3]uint64
+	refusedN   int
 	upd                              *updateBar // a release ready to install
 	updSt                            update.Status
 	box                              *fyne.Container
@@ -570,7 +576,15 @@ func (b *statusBar) rebuild() {
 			u.sess.Loop.Trigger()
 		}
 	})
-	row := container.NewHBox(b.icon, b.state, widget.NewSeparator(), b.pending, widget.NewSeparator(), b.last, b.files, layout.NewSpacer(), b.now)
+	b.refused = u.button("", theme.WarningIcon(), func() {
+		if u.shell != nil {
+			u.shell.push(newRefusalsPage(u))
+		}
+	})
+	b.refused.Importance = widget.DangerImportance
+	b.refused.Hide()
+	b.refusedKey = [3]uint64{}
+	row := container.NewHBox(b.icon, b.state, widget.NewSeparator(), b.pending, widget.NewSeparator(), b.last, b.files, layout.NewSpacer(), b.refused, b.now)
 	b.upd = newUpdateBar(u)
 	b.upd.show(b.updSt)
 	b.box = container.NewVBox(row, b.progBox, b.problem, b.upd.box)
@@ -674,6 +688,7 @@ func (b *statusBar) refreshPending() {
 	}
 	_ = b.stateText.Set(text)
 	_ = b.pendingText.Set(u.T("sync.pending", "n", int(ss.Pending)))
+	b.showRefused(ss)
 	last := ss.LastOK
 	if b.st.LastOK.After(last) {
 		last = b.st.LastOK
@@ -686,3 +701,25 @@ func (b *statusBar) refreshPending() {
 }
 
 var bishkek = records.Bishkek
+
+// showRefused shows how many changes the centre refused are still on a
+// record here. They are worked out again only when the refusals, this
+// laptop's changes or what it pulled moved (the key): the status is
+// refreshed at every report of a sync.
+func (b *statusBar) showRefused(ss records.SyncState) {
+	key := [3]uint64{uint64(len(ss.Refused)), ss.Seq, ss.Cursor}
+	if len(ss.Refused) > 0 && key != b.refusedKey {
+		if list, err := b.u.sess.Records().Refusals(context.Background()); err == nil {
+			b.refusedN, b.refusedKey = len(list), key
+		}
+	}
+	if len(ss.Refused) == 0 {
+		b.refusedN = 0
+	}
+	if b.refusedN == 0 {
+		b.refused.Hide()
+		return
+	}
+	b.refused.SetText(b.u.T("sync.refused", "n", b.refusedN))
+	b.refused.Show()
+}

@@ -531,15 +531,15 @@ type statusBar struct {
 	progBox                          *fyne.Container
 	problem                          *widget.Label
 	now                              *widget.Button
+	upd                              *updateBar // a release ready to install
+	updSt                            update.Status
+	box                              *fyne.Container
 	// refused opens the changes the centre refused ("Refused by the
 	// centre: 2"), hidden while there are none; refusedKey is what the
 	// count was read for (refreshPending runs at every report).
 	refused    *widget.Button
 	refusedKey [3]uint64
 	refusedN   int
-	upd                              *updateBar // a release ready to install
-	updSt                            update.Status
-	box                              *fyne.Container
 }
 
 func newStatusBar(u *UI) *statusBar {

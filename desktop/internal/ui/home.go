@@ -172,6 +172,8 @@ func (p *homePage) draw() {
 		syncText = u.T("home.not_enrolled_text", "n", int(p.sync.Pending))
 	case p.sync.Pending > 0:
 		syncText = u.T("home.unsynced_text", "n", int(p.sync.Pending))
+	case p.refused > 0: // sent, but not "all reached the centre"
+		syncText = u.T("home.refused_text")
 	}
 	last := u.T("sync.never")
 	if !p.sync.LastOK.IsZero() {
@@ -184,7 +186,9 @@ func (p *homePage) draw() {
 		refused := bold(u.T("home.refused", "n", p.refused))
 		refused.Importance = widget.DangerImportance
 		syncBox.Add(refused)
-		syncBox.Add(wrapped(u.T("home.refused_text")))
+		if p.sync.Pending > 0 || !p.enrolled {
+			syncBox.Add(wrapped(u.T("home.refused_text")))
+		}
 		syncBox.Add(container.NewHBox(u.button(u.T("home.refused_show"), theme.WarningIcon(), func() { sh().push(newRefusalsPage(u)) })))
 	}
 	syncCard := p.panel(u.T("home.unsynced", "n", int(p.sync.Pending)), p.sync.Pending > 0 || p.refused > 0, syncBox, syncNow)

@@ -117,7 +117,16 @@ func (u *UI) refusedValue(kind, field string, raw []byte) string {
 func (u *UI) refusalCard(v records.RefusalView, withRecord bool, correct func(), done func()) (fyne.CanvasObject, *widget.Button) {
 	box := container.NewVBox()
 	if withRecord {
-		box.Add(bold(u.refusalRecord(v)))
+		// The record's page opens from its name: its refused fields are
+		// marked there, among the others.
+		switch v.Kind {
+		case domain.KindAppeal:
+			box.Add(u.newLink(u.refusalRecord(v), func() { u.shell.push(newAppealDetail(u, v.Record)) }))
+		case domain.KindEvent:
+			box.Add(u.newLink(u.refusalRecord(v), func() { u.shell.push(newEventDetail(u, v.Record)) }))
+		default:
+			box.Add(bold(u.refusalRecord(v)))
+		}
 	}
 	box.Add(muted(u.T("refusals.when", "time", v.At)))
 	if v.Created {

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
@@ -35,7 +37,7 @@ func TestRefusalSeenAndCentreTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	seq := svc.Seq()
-	if err := svc.SetAcked(ctx, seq, []records.Refusal{{Seq: seq, Code: "forbidden", Message: "summary: not allowed",
+	if err := svc.SetAcked(ctx, seq, []records.Refusal{{Seq: seq, Code: "forbidden", Message: "summary: not allowed", At: time.Now(),
 		Fields: []domain.FieldError{{Field: "summary", Code: domain.CodeForbidden, Message: "not allowed"}}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +52,15 @@ func TestRefusalSeenAndCentreTaken(t *testing.T) {
 	if !ok {
 		t.Fatalf("the status bar's button opened %T", h.u.shell.top())
 	}
-	h.mustShow(a.RegNo)
+	named := false // the record's name, a link to its page
+	for _, o := range h.objects() {
+		if l, ok := o.(*controls.Link); ok && strings.Contains(l.Text, a.RegNo) {
+			named = true
+		}
+	}
+	if !named {
+		t.Fatalf("no link names the appeal %s", a.RegNo)
+	}
 	h.mustShow(refused)
 	h.mustShow(a.Summary)
 	h.mustShow(h.T("refusals.here"))

@@ -679,16 +679,21 @@ func (b *statusBar) refreshPending() {
 	}
 	state := b.shownState()
 	b.icon.SetResource(stateIcons()[state])
+	b.showRefused(ss)
 	text := u.T("sync.state." + string(state))
-	if state == syncer.StateIdle && ss.Pending > 0 {
+	switch {
+	case state == syncer.StateIdle && ss.Pending > 0:
 		text = u.T("sync.state.idle_pending", "n", int(ss.Pending))
+	case state == syncer.StateIdle && b.refusedN > 0:
+		// Never "everything sent" while the centre refused some.
+		text = u.T("sync.state.idle_refused")
+		b.icon.SetResource(theme.WarningIcon())
 	}
 	if state == syncer.StateOffline && !b.st.NextAttempt.IsZero() {
 		text += " · " + u.T("sync.retry_at", "time", b.st.NextAttempt.In(bishkek).Format("15:04"))
 	}
 	_ = b.stateText.Set(text)
 	_ = b.pendingText.Set(u.T("sync.pending", "n", int(ss.Pending)))
-	b.showRefused(ss)
 	last := ss.LastOK
 	if b.st.LastOK.After(last) {
 		last = b.st.LastOK

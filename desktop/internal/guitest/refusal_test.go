@@ -128,7 +128,8 @@ func TestRealWindowRefusal(t *testing.T) {
 	// The appeal's page, opened from its name: it says so at its head.
 	app.click("link", prefix(app.T("appeal.title")+" "+a.RegNo), "the appeal's name")
 	app.waitFor("the appeal's page", func(d uiprobe.Dump) bool {
-		return d.Title == app.T("appeal.title")+" "+a.RegNo && shows(d, app.T("refusals.banner")) && shows(d, refusedText)
+		return d.Title == app.T("appeal.title")+" "+a.RegNo && shows(d, app.T("refusals.banner")) && shows(d, refusedText) &&
+			shows(d, app.T("history.refused"))
 	})
 	app.screenshot("refusal-record")
 	app.clickButton(app.T("refusals.take_centre"))

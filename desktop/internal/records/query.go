@@ -2,6 +2,7 @@ package records
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -156,6 +157,9 @@ type Entry struct {
 	Author  string           `json:"author,omitempty"`
 	Action  changeset.Action `json:"action"`
 	Changes map[string]any   `json:"changes"`
+	// Refused: this laptop's change the centre refused (see Refusals);
+	// it stays in the history, and never reached another laptop.
+	Refused bool `json:"refused,omitempty"`
 }
 
 // History returns the operations that made a record, oldest first.
@@ -167,11 +171,20 @@ func (s *Service) History(ctx context.Context, kind, id string) ([]Entry, error)
 	if err != nil {
 		return nil, err
 	}
+	refused := map[uint64]bool{}
+	if b, err := s.st.Meta(ctx, metaRefused); err == nil {
+		var list []Refusal
+		_ = json.Unmarshal(b, &list)
+		for _, r := range list {
+			refused[r.Seq] = true
+		}
+	}
+	me := s.Device().ID
 	out := make([]Entry, 0, len(ops))
 	for i := range ops {
 		op := &ops[i]
 		e := Entry{At: op.HLC.Time(), HLC: op.HLC, Device: op.Device, Seq: op.Seq, Author: op.Author, Action: op.Action,
-			Changes: make(map[string]any, len(op.Fields))}
+			Changes: make(map[string]any, len(op.Fields)), Refused: op.Device == me && refused[op.Seq]}
 		for name, ch := range op.Fields {
 			e.Changes[name] = ch.Value
 		}

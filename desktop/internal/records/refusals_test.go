@@ -105,6 +105,20 @@ func TestRefusals(t *testing.T) {
 			if len(st.Refused) != 1 { // kept for the record (keneshctl sync status)
 				t.Fatalf("refusals kept: %+v", st.Refused)
 			}
+			// The refused value stays in the history, marked.
+			hist, _ := svc.History(ctx, domain.KindAppeal, a.ID)
+			marked := 0
+			for _, e := range hist {
+				if e.Refused {
+					marked++
+					if v, _ := e.Changes["summary"].(json.RawMessage); e.Seq != seq || string(v) != `"Жаңы"` {
+						t.Fatalf("marked refused: %+v", e)
+					}
+				}
+			}
+			if marked != 1 {
+				t.Fatalf("%d history entries marked refused, want 1", marked)
+			}
 		}},
 		{"a new edit of the field settles it", func(t *testing.T, svc *records.Service, a *domain.Appeal) {
 			editRefused(t, svc, a.ID, `{"summary":"Жаңы","village":"Кара-Суу"}`)

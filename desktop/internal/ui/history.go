@@ -54,6 +54,11 @@ func (u *UI) historyView(kind, id string) fyne.CanvasObject {
 		head := bold(u.tr.DateTime(e.At) + " · " + who + " · " + u.T("history.action."+string(e.Action)))
 		head.Wrapping = fyne.TextWrapWord
 		box.Add(head)
+		if e.Refused {
+			l := wrapped(u.T("history.refused"))
+			l.Importance = widget.DangerImportance
+			box.Add(l)
+		}
 		names := make([]string, 0, len(e.Changes))
 		for k := range e.Changes {
 			names = append(names, k)

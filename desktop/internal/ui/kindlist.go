@@ -160,6 +160,9 @@ type recordList struct {
 	list *widget.List
 	box  fyne.CanvasObject
 	cols controls.Columns
+	// refused are the records holding a change the centre refused:
+	// their rows are red (the record's page says why).
+	refused map[string]bool
 }
 
 func newRecordList(u *UI, spec *listSpec) *recordList {
@@ -212,6 +215,17 @@ func (p *recordList) showFlagged() {
 }
 
 func (p *recordList) reload() {
+	p.refused = nil
+	if list, err := p.u.sess.Records().Refusals(context.Background()); err == nil {
+		for _, v := range list {
+			if v.Kind == p.spec.kind {
+				if p.refused == nil {
+					p.refused = map[string]bool{}
+				}
+				p.refused[v.Record] = true
+			}
+		}
+	}
 	p.pg.reset(p.f.filter())
 	p.f.count.SetText(p.u.T(p.spec.count, "n", p.pg.total))
 	p.list.Refresh()
@@ -233,6 +247,9 @@ func (p *recordList) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	for i, c := range o.(*fyne.Container).Objects {
 		l := c.(*widget.Label)
 		l.Text, l.Importance = p.spec.columns[i].cell(p.u, s)
+		if p.refused[s.ID] {
+			l.Importance = widget.DangerImportance
+		}
 		l.Refresh()
 	}
 }

@@ -75,6 +75,14 @@ func TestRefusalSeenAndCentreTaken(t *testing.T) {
 		t.Fatalf("take buttons: %v", p.take)
 	}
 
+	// The appeals' list marks its row.
+	h.u.shell.navigate(secAppeals)
+	if l, ok := h.u.shell.root(secAppeals).(*recordList); !ok || !l.refused[a.ID] || len(l.refused) != 1 {
+		t.Fatalf("the appeals' list does not mark the refused appeal alone")
+	}
+	h.u.shell.navigate(secHome)
+	h.tap(h.T("home.refused_show"))
+
 	// The record's page says it too, with its field marked.
 	h.u.shell.push(newAppealDetail(h.u, a.ID))
 	h.drain()

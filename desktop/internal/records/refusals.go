@@ -58,6 +58,25 @@ type RefusalView struct {
 	Open    []RefusedField `json:"open"`
 }
 
+// What a refusal is about, for a person (Refusal.Cause).
+const (
+	CauseValue     = "value"     // a value or an item the centre does not take
+	CauseForbidden = "forbidden" // this laptop's role or council may not write it
+	CauseClock     = "clock"     // this laptop's clock was far ahead
+)
+
+// Cause says what the refusal is about, from its code (the protocol's
+// syncproto.Code, by its stable text: records does not import the wire).
+func (r Refusal) Cause() string {
+	switch r.Code {
+	case "forbidden", "wrong_council":
+		return CauseForbidden
+	case "clock":
+		return CauseClock
+	}
+	return CauseValue
+}
+
 // ErrNoRefusal is TakeCentre's error for a refusal that is settled or unknown.
 var ErrNoRefusal = fmt.Errorf("%w: this refused change is settled already (or unknown)", domain.ErrNotFound)
 

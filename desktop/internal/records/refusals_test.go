@@ -234,3 +234,13 @@ func TestRefusals(t *testing.T) {
 		})
 	}
 }
+
+// A refusal's cause, from the protocol's codes, for a person's words.
+func TestRefusalCause(t *testing.T) {
+	for code, want := range map[string]string{"forbidden": records.CauseForbidden, "wrong_council": records.CauseForbidden,
+		"clock": records.CauseClock, "invalid": records.CauseValue, "not_found": records.CauseValue, "": records.CauseValue} {
+		if got := (records.Refusal{Code: code}).Cause(); got != want {
+			t.Errorf("%q: %q, want %q", code, got, want)
+		}
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 	"github.com/kenesh/kenesh/shared/policy"
-	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
 // refusalsPage lists the changes of this laptop the centre refused that a
@@ -86,10 +85,10 @@ func (u *UI) refusalReason(v records.RefusalView, f records.RefusedField) string
 	for _, fe := range f.Reasons {
 		parts = append(parts, u.fieldMessage(fe))
 	}
-	switch syncproto.Code(v.Code) {
-	case syncproto.CodeForbidden, syncproto.CodeWrongCouncil:
+	switch v.Cause() {
+	case records.CauseForbidden:
 		parts = append(parts, u.T("problem.forbidden"))
-	case syncproto.CodeClock:
+	case records.CauseClock:
 		parts = append(parts, u.T("problem.clock_wrong"))
 	}
 	if len(parts) == 0 {

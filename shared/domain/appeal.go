@@ -194,14 +194,7 @@ func (a *Appeal) Validate(cat *refdata.Catalog, today caldate.Date) error {
 		c.add("published", CodeForbidden, "only an appeal marked ready for publication can be published")
 	}
 	for i, k := range a.Consultations {
-		p := fmt.Sprintf("consultations[%d]", i)
-		if !ValidID(k.ID) {
-			c.add(p+".id", CodeFormat, "%q is not an id", k.ID)
-		}
-		c.date(p+".on", k.On, true, today)
-		c.notFuture(p+".on", k.On, today)
-		c.text(p+".consultant", k.Consultant, MaxShort, true)
-		c.text(p+".summary", k.Summary, MaxLong, true)
+		c.consultation(fmt.Sprintf("consultations[%d]", i), k, today)
 	}
 	c.attachments(a.Attachments)
 	c.imported(a.Imported)
@@ -293,3 +286,15 @@ func (a *Appeal) Move(s Step, today caldate.Date) error {
 // ReviewFields are the fields central staff write when they review an
 // appeal; a council's laptop may not write them.
 var ReviewFields = []string{"published", "published_on", "review_note"}
+
+// consultation checks one consultation, named p (an appeal's Validate;
+// ItemFaults, for one alone).
+func (c *checker) consultation(p string, k Consultation, today caldate.Date) {
+	if !ValidID(k.ID) {
+		c.add(p+".id", CodeFormat, "%q is not an id", k.ID)
+	}
+	c.date(p+".on", k.On, true, today)
+	c.notFuture(p+".on", k.On, today)
+	c.text(p+".consultant", k.Consultant, MaxShort, true)
+	c.text(p+".summary", k.Summary, MaxLong, true)
+}

@@ -138,15 +138,7 @@ func (e *Event) Validate(cat *refdata.Catalog, today caldate.Date) error {
 		c.text(fmt.Sprintf("decisions[%d]", i), d, MaxLong, true)
 	}
 	for i, f := range e.FollowUps {
-		p := fmt.Sprintf("followups[%d]", i)
-		if !ValidID(f.ID) {
-			c.add(p+".id", CodeFormat, "%q is not an id", f.ID)
-		}
-		c.text(p+".action", f.Action, MaxTitle, true)
-		c.text(p+".owner", f.Owner, MaxShort, true)
-		c.date(p+".due", f.Due, true, caldate.Date{})
-		c.term(cat, refdata.FollowupStatuses, p+".status", f.Status, true)
-		c.date(p+".done_on", f.DoneOn, false, caldate.Date{})
+		c.followUp(cat, fmt.Sprintf("followups[%d]", i), f)
 	}
 	for i, l := range e.MediaLinks {
 		c.link(fmt.Sprintf("media_links[%d]", i), l)
@@ -172,4 +164,17 @@ func (e *Event) Normalize() {
 			e.FollowUps[i].Status = "open"
 		}
 	}
+}
+
+// followUp checks one follow-up action, named p (an event's Validate;
+// ItemFaults, for one alone).
+func (c *checker) followUp(cat *refdata.Catalog, p string, f FollowUp) {
+	if !ValidID(f.ID) {
+		c.add(p+".id", CodeFormat, "%q is not an id", f.ID)
+	}
+	c.text(p+".action", f.Action, MaxTitle, true)
+	c.text(p+".owner", f.Owner, MaxShort, true)
+	c.date(p+".due", f.Due, true, caldate.Date{})
+	c.term(cat, refdata.FollowupStatuses, p+".status", f.Status, true)
+	c.date(p+".done_on", f.DoneOn, false, caldate.Date{})
 }

@@ -144,25 +144,36 @@ func (c *checker) checkTraining(cat *refdata.Catalog, e *Event) {
 	}
 	seen := map[string]bool{}
 	for _, a := range e.Attendees {
-		p := "attendees/" + a.ID
-		if !ValidID(a.ID) || seen[a.ID] {
-			c.add(p, CodeFormat, "%q is not an attendee's id, or is used twice", a.ID)
-		}
+		c.attendee(cat, a, seen[a.ID])
 		seen[a.ID] = true
-		c.text(p+".name", a.Name, MaxShort, true)
-		c.term(cat, refdata.Genders, p+".gender", a.Gender, false)
-		c.text(p+".organisation", a.Organisation, MaxShort, false)
-		c.term(cat, refdata.ParticipantGroups, p+".group", a.Group, true)
-		if a.Council != "" {
-			c.councilRef(p+".council", a.Council)
-		}
 	}
 	used := map[string]bool{}
 	for _, m := range e.Materials {
-		if !ValidID(m.ID) || used[m.ID] {
-			c.add("materials/"+m.ID, CodeFormat, "%q is not a material's id, or is used twice", m.ID)
-		}
+		c.materialUse(m, used[m.ID])
 		used[m.ID] = true
+	}
+}
+
+// attendee checks one attendee; twice says its id came before (a
+// training's check; ItemFaults, for one alone).
+func (c *checker) attendee(cat *refdata.Catalog, a Attendee, twice bool) {
+	p := "attendees/" + a.ID
+	if !ValidID(a.ID) || twice {
+		c.add(p, CodeFormat, "%q is not an attendee's id, or is used twice", a.ID)
+	}
+	c.text(p+".name", a.Name, MaxShort, true)
+	c.term(cat, refdata.Genders, p+".gender", a.Gender, false)
+	c.text(p+".organisation", a.Organisation, MaxShort, false)
+	c.term(cat, refdata.ParticipantGroups, p+".group", a.Group, true)
+	if a.Council != "" {
+		c.councilRef(p+".council", a.Council)
+	}
+}
+
+// materialUse checks one material used; twice as attendee's.
+func (c *checker) materialUse(m MaterialUse, twice bool) {
+	if !ValidID(m.ID) || twice {
+		c.add("materials/"+m.ID, CodeFormat, "%q is not a material's id, or is used twice", m.ID)
 	}
 }
 

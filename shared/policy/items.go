@@ -4,8 +4,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/refdata"
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
@@ -63,6 +65,13 @@ func CheckItem(kind, id, field string, value []byte) *Refusal {
 		}
 		s := itemShape(kind, coll)
 		if s == nil || s.fits(value) {
+			// Then its values, by the domain's rules for the item
+			// (lengths, terms, ids, dates), none that depends on the
+			// day: every replica judges an operation alike, whenever.
+			if f := domain.ItemFaults(kind, coll, value, refdata.Default(), caldate.Date{}); len(f) > 0 {
+				return refuse(syncproto.CodeInvalid, "%s %s: %s is an item of %s whose %s %s",
+					kind, trunc(id), trunc(field), coll, f[0].Field, f[0].Message).about(f[0].Code, field)
+			}
 			return nil
 		}
 		want := "a value of its type"

@@ -26,7 +26,18 @@ func TestItemsAreItems(t *testing.T) {
 		"an object without id": `{"note":"x"}`, "an object with another id": `{"id":"another"}`,
 		"an object with the id as a number": `{"id":1}`, "an object with the id inside": `{"note":{"id":"` + item + `"}}`,
 	}
-	good := map[string]string{"null": `null`, "the item": `{"id":"` + item + `","note":"кеңешүү"}`, "the item, spaced": ` { "id" : "` + item + `" } `}
+	// An item of each collection with what the domain asks of it (and a
+	// member no type has: kept).
+	members := map[string]string{
+		"consultations": `,"on":"2026-12-01","consultant":"Асанов Б.","summary":"Жолдомо берилди"`,
+		"attachments":   `,"name":"акт.pdf","size":0,"sha256":"` + strings.Repeat("ab", 32) + `","chunks":[]`,
+		"followups":     `,"action":"Жооп жазуу","owner":"Айыл өкмөтү","due":"2026-12-20","status":"open"`,
+		"attendees":     `,"name":"Токтогулов Эрмек","group":"citizens"`,
+	}
+	goodOf := func(coll string) map[string]string {
+		return map[string]string{"null": `null`, "the item": `{"id":"` + item + `","note":"кеңешүү"` + members[coll] + `}`,
+			"the item, spaced": ` { "id" : "` + item + `" ` + members[coll] + ` } `}
+	}
 	type writer struct {
 		dev Device
 		cur *changeset.State
@@ -76,7 +87,7 @@ func TestItemsAreItems(t *testing.T) {
 				}
 				return CheckWrite(w.dev, op, w.cur)
 			}
-			for name, v := range good {
+			for name, v := range goodOf(coll) {
 				if r := write(v); r != nil {
 					t.Errorf("%s %s as %s: refused: %v", kind, field, name, r)
 				}
@@ -101,8 +112,8 @@ func TestItemsAreItems(t *testing.T) {
 		t.Errorf("item 7 as {\"id\":7}: %v, want it refused", r)
 	}
 	op.Fields["consultations/7"] = changeset.Change{Value: json.RawMessage(`{"id":"7"}`)}
-	if r := CheckWrite(sec, op, council(domain.KindAppeal).cur); r != nil {
-		t.Errorf("item 7 as {\"id\":\"7\"}: refused: %v", r)
+	if r := CheckWrite(sec, op, council(domain.KindAppeal).cur); r == nil || r.Code != syncproto.CodeInvalid || strings.Contains(r.Message, "null (removed)") {
+		t.Errorf("item 7 as {\"id\":\"7\"}: %v, want it refused for its values (an id is a UUID), not as no item", r)
 	}
 	// Who may write comes first: another council's laptop is told so.
 	other := Device{Role: domain.RoleSecretary, Council: "OSH-ARA"}
@@ -153,7 +164,8 @@ func TestCheckItem(t *testing.T) {
 	if r := CheckItem(domain.KindEvent, "e", "attendees/a1", []byte(`"x"`)); r == nil || r.Code != syncproto.CodeInvalid {
 		t.Errorf("text for an attendee: %v", r)
 	}
-	for _, c := range [][3]string{{domain.KindEvent, "attendees/a1", `{"id":"a1"}`}, {domain.KindEvent, "attendees/a1", `null`},
+	const a1 = "0190a5c2-0000-7000-8000-0000000000a1"
+	for _, c := range [][3]string{{domain.KindEvent, "attendees/" + a1, `{"id":"` + a1 + `","name":"Асанова Б.","group":"citizens"}`}, {domain.KindEvent, "attendees/a1", `null`},
 		{domain.KindEvent, "summary", `"x"`}, {domain.KindCouncil, "attendees/a1", `"x"`}} {
 		if r := CheckItem(c[0], "r", c[1], []byte(c[2])); r != nil {
 			t.Errorf("%s %s as %s: %v", c[0], c[1], c[2], r)

@@ -244,7 +244,7 @@ func TestFieldsThatDoNotFitAreRefused(t *testing.T) {
 	}
 	// Fields and members the type does not know are kept; null removes.
 	for field, value := range map[string]string{
-		"consultations/" + item: `{"id":"` + item + `","on":"2026-12-01","mood":{"any":[1]}}`,
+		"consultations/" + item: `{"id":"` + item + `","on":"2026-12-01","consultant":"Асанов Б.","summary":"x","mood":{"any":[1]}}`,
 		"a_newer_field":         `{"x":1}`, "received_on": `null`, "_deleted": `true`, "summary": `"x"`,
 	} {
 		op := &changeset.Op{Device: "d", Seq: 1, HLC: 9, Kind: domain.KindAppeal, Record: "r", Council: "NRN-ATB", Action: changeset.ActionUpdate,
@@ -252,5 +252,44 @@ func TestFieldsThatDoNotFitAreRefused(t *testing.T) {
 		if r := CheckWrite(sec, op, cur); r != nil {
 			t.Fatalf("%s = %s: refused: %v", field, value, r)
 		}
+	}
+}
+
+// An item's values are judged by the domain's rules for it
+// (domain.ItemFaults: Validate's), each collection of an appeal and an
+// event: a required member missing, a text too long, a term not known,
+// an id that is no id; the refusal names the field, with the domain's
+// code, and the member in its sentence.
+func TestItemValuesAreTheDomains(t *testing.T) {
+	const item = "0190a5c2-0000-7000-8000-00000000c001"
+	long := strings.Repeat("я", domain.MaxLong+1)
+	sec := Device{Role: domain.RoleSecretary, Council: "NRN-ATB"}
+	for _, c := range []struct {
+		kind, coll, members, member, code string
+	}{
+		{domain.KindAppeal, "consultations", `"on":"2026-12-01","consultant":"Асанов Б."`, "summary", domain.CodeRequired},
+		{domain.KindAppeal, "consultations", `"on":"2026-12-01","consultant":"Асанов Б.","summary":"` + long + `"`, "summary", domain.CodeTooLong},
+		{domain.KindAppeal, "consultations", `"on":"1999-12-01","consultant":"Асанов Б.","summary":"x"`, "on", domain.CodeRange},
+		{domain.KindAppeal, "attachments", `"name":"акт.pdf","size":5,"sha256":"` + strings.Repeat("ab", 32) + `","chunks":[]`, "chunks", domain.CodeMismatch},
+		{domain.KindAppeal, "attachments", `"name":"акт.pdf","size":0,"sha256":"nothex","chunks":[]`, "sha256", domain.CodeFormat},
+		{domain.KindEvent, "followups", `"action":"Жооп","owner":"Айыл өкмөтү","due":"2026-12-20","status":"maybe"`, "status", domain.CodeUnknown},
+		{domain.KindEvent, "followups", `"owner":"Айыл өкмөтү","due":"2026-12-20","status":"open"`, "action", domain.CodeRequired},
+		{domain.KindEvent, "attendees", `"name":"Токтогулов Эрмек","group":"aliens"`, "group", domain.CodeUnknown},
+		{domain.KindEvent, "attendees", `"name":"Токтогулов Эрмек","group":"citizens","council":"bad code"`, "council", domain.CodeFormat},
+	} {
+		field := c.coll + "/" + item
+		op := &changeset.Op{Device: "d", Seq: 1, HLC: 9, Kind: c.kind, Record: "r", Council: "NRN-ATB", Action: changeset.ActionUpdate,
+			Fields: map[string]changeset.Change{field: {Value: json.RawMessage(`{"id":"` + item + `",` + c.members + `}`)}}}
+		r := CheckWrite(sec, op, &changeset.State{Kind: c.kind, ID: "r", Council: "NRN-ATB", Created: 5})
+		if r == nil || r.Code != syncproto.CodeInvalid || len(r.Fields) != 1 || r.Fields[0].Field != field || r.Fields[0].Code != c.code ||
+			!strings.Contains(r.Message, "whose "+c.member+" ") {
+			t.Errorf("%s %s with %.80s: %+v, want it refused as invalid, naming the field (%s) and its %s", c.kind, c.coll, c.members, r, c.code, c.member)
+		}
+	}
+	// Material use: an id that is no id.
+	op := &changeset.Op{Device: "d", Seq: 1, HLC: 9, Kind: domain.KindEvent, Record: "r", Council: "NRN-ATB", Action: changeset.ActionUpdate,
+		Fields: map[string]changeset.Change{"materials/m1": {Value: json.RawMessage(`{"id":"m1"}`)}}}
+	if r := CheckWrite(sec, op, &changeset.State{Kind: domain.KindEvent, ID: "r", Council: "NRN-ATB", Created: 5}); r == nil || r.Fields[0].Code != domain.CodeFormat {
+		t.Errorf("a material used whose id is no id: %+v", r)
 	}
 }

@@ -150,8 +150,8 @@ func TestResolvingARemovedItemTakesAnItem(t *testing.T) {
 	svc, a, page := appealElsewhere(t)
 	const id = "0190a5c2-0000-7000-8000-00000000c001"
 	field := "consultations" + changeset.ItemSep + id
-	item := json.RawMessage(`{"id":"` + id + `","note":"кеңешүү"}`)
-	changed := json.RawMessage(`{"id":"` + id + `","note":"башка"}`)
+	item := json.RawMessage(`{"id":"` + id + `","on":"2026-11-20","consultant":"Асанов Б.","summary":"кеңешүү"}`)
+	changed := json.RawMessage(`{"id":"` + id + `","on":"2026-11-20","consultant":"Асанов Б.","summary":"башка"}`)
 	// The item, added on one laptop, then changed on it and removed on
 	// another, neither having seen the other.
 	added := &changeset.Op{Device: "0190a5c2-0000-7000-8000-0000000000d1", Seq: 9, HLC: hlc.New(fixedNow.Add(-time.Minute).UnixMilli(), 0), Kind: domain.KindAppeal,
@@ -202,13 +202,13 @@ func TestAConflictOnAnItemThatIsNotIsShown(t *testing.T) {
 	const id = "0190a5c2-0000-7000-8000-00000000c001"
 	field := "consultations" + changeset.ItemSep + id
 	text, _ := json.Marshal("бириктирилди")
-	item := json.RawMessage(`{"id":"` + id + `","summary":"кеңешүү"}`)
+	item := json.RawMessage(`{"id":"` + id + `","on":"2026-11-20","consultant":"Асанов Б.","summary":"кеңешүү"}`)
 	// The item, added on one laptop, then changed on it and on another
 	// (to text), neither having seen the other.
 	added := &changeset.Op{Device: "0190a5c2-0000-7000-8000-0000000000d1", Seq: 9, HLC: hlc.New(fixedNow.Add(-time.Minute).UnixMilli(), 0), Kind: domain.KindAppeal,
 		Record: a.ID, Council: a.Council, Action: changeset.ActionUpdate, Author: "laptop d1", Fields: map[string]changeset.Change{field: {Value: item}}}
 	edits := concurrentEdits(a, added.HLC, field, fixedNow)
-	changed := json.RawMessage(`{"id":"` + id + `","summary":"башка"}`)
+	changed := json.RawMessage(`{"id":"` + id + `","on":"2026-11-20","consultant":"Асанов Б.","summary":"башка"}`)
 	edits[0].Fields[field] = changeset.Change{Value: changed, Base: added.HLC}
 	edits[1].Fields[field] = changeset.Change{Value: text, Base: added.HLC} // the later: it wins
 	res, err := svc.ApplyRemote(ctx, append(append(page, added), edits...), 3)

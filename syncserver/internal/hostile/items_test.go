@@ -21,7 +21,7 @@ func TestItemsThatAreNotItemsAreRefused(t *testing.T) {
 	central := tg.enroll(domain.RoleCentral, "")
 	appealID, eventID, cons, att := domain.NewID(), domain.NewID(), domain.NewID(), domain.NewID()
 	consItem := map[string]any{"id": cons, "on": "2026-12-01", "consultant": "Асанов Б.", "summary": "Жолдомо берилди"}
-	attItem := map[string]any{"id": att, "name": "Токтогулов Эрмек"}
+	attItem := map[string]any{"id": att, "name": "Токтогулов Эрмек", "group": "citizens"}
 	create := appeal("NRN-ATB")
 	create["consultations/"+cons] = consItem
 	sec.mustPush(sec.op(domain.KindAppeal, appealID, changeset.ActionCreate, create),
@@ -145,6 +145,38 @@ func TestMembersOfTheWrongTypeAreRefused(t *testing.T) {
 			ref := r.resp.Refused[0]
 			if len(ref.Fields) != 1 || ref.Fields[0].Field != c.field || ref.Fields[0].Code != domain.CodeFormat {
 				t.Fatalf("%s %s as %v: refusal %+v, want the field named (%s)", c.kind, c.field, c.value, ref, domain.CodeFormat)
+			}
+		}
+	}
+	// An item that fits its type but not the domain's rules for its
+	// values (domain.ItemFaults: Validate's): refused, with the domain's
+	// code, over both protocols.
+	long := make([]rune, domain.MaxShort+1)
+	for i := range long {
+		long[i] = 'ө'
+	}
+	for i, c := range []struct {
+		kind, id, field string
+		value           any
+		code            string
+	}{
+		{domain.KindAppeal, appealID, "consultations/" + cons, with(consItem, "summary", ""), domain.CodeRequired},
+		{domain.KindAppeal, appealID, "consultations/" + cons, with(consItem, "consultant", string(long)), domain.CodeTooLong},
+		{domain.KindEvent, eventID, "followups/" + fu, with(fuItem, "status", "maybe"), domain.CodeUnknown},
+		{domain.KindEvent, eventID, "followups/not-an-id", with(fuItem, "id", "not-an-id"), domain.CodeFormat},
+	} {
+		for _, binary := range []bool{false, true} {
+			push := sec.push
+			if binary {
+				push = sec.pushBinary
+			}
+			op := sec.op(c.kind, c.id, changeset.ActionUpdate, map[string]any{c.field: c.value})
+			r := push(op)
+			if refusedCode(r, op.Seq) != syncproto.CodeInvalid {
+				t.Fatalf("value case %d (binary %v): %s, want it refused as invalid", i, binary, r)
+			}
+			if ref := r.resp.Refused[0]; len(ref.Fields) != 1 || ref.Fields[0].Field != c.field || c.code != "" && ref.Fields[0].Code != c.code {
+				t.Fatalf("value case %d (binary %v): refusal %+v, want %s named (%s)", i, binary, ref, c.field, c.code)
 			}
 		}
 	}

@@ -89,7 +89,9 @@ func CheckItem(kind, id, field string, value []byte) *Refusal {
 // CheckField refuses a value for a field of record id of kind that does
 // not fit the kind's type: an item of a collection (CheckItem), or a
 // field of the record the type has (its "received_on" a date, its
-// "summary" text). A field the type does not know is kept (a newer
+// "summary" text), or a field named as one of its fields in another case
+// ("PUBLISHED": every copy reads it as "published", which a council's
+// laptop may not write). A field the type does not know is kept (a newer
 // version's), and one whose name begins with "_" is the merge's own (the
 // tombstone). value is valid JSON.
 func CheckField(kind, id, field string, value []byte) *Refusal {
@@ -100,7 +102,11 @@ func CheckField(kind, id, field string, value []byte) *Refusal {
 	if strings.IndexByte(field, itemSep) >= 0 && IsItemField(kind, field) {
 		return CheckItem(kind, id, field, value)
 	}
-	m := s.member([]byte(field))
+	m, exact := s.lookup([]byte(field))
+	if !exact {
+		return refuse(syncproto.CodeInvalid, "%s %s: %s is %s written in another case: every copy reads it as %s, which is written by that name alone",
+			kind, trunc(id), trunc(field), m.name, m.name).about(domain.CodeFormat, field)
+	}
 	return refuse(syncproto.CodeInvalid, "%s %s: %s is %s, not %s", kind, trunc(id), trunc(field), m.shape.want(), trunc(string(value))).about(domain.CodeFormat, field)
 }
 
@@ -113,8 +119,12 @@ func fieldFits(s *shape, kind, id, field string, value []byte) bool {
 	if strings.HasPrefix(field, "_") {
 		return true
 	}
-	m := s.member([]byte(field))
-	return m == nil || m.shape.fits(value)
+	// A field named in another case than its member's ("PUBLISHED",
+	// "Council") is that member to every copy, which decodes a record
+	// with encoding/json; the rules of who writes what name fields
+	// exactly, so it is refused, whatever its value.
+	m, exact := s.lookup([]byte(field))
+	return m == nil || exact && m.shape.fits(value)
 }
 
 // itemSep is changeset.ItemSep as a byte, for strings.IndexByte

@@ -258,24 +258,30 @@ func hasKey(m map[string]int, k string) bool {
 // by its exact name, else by its case folding; nil for one the type does
 // not know.
 func (s *shape) member(key []byte) *member {
+	m, _ := s.lookup(key)
+	return m
+}
+
+// lookup is member, and whether the key is the member's exact name.
+func (s *shape) lookup(key []byte) (*member, bool) {
 	if len(key) > 0 {
 		// The members of the key's first byte, its length compared
 		// first (a comparison with string(key), which the compiler
 		// makes without a copy).
 		for i := s.first[key[0]]; i < s.first[key[0]+1]; i++ {
 			if name := s.members[i].name; len(name) == len(key) && name == string(key) {
-				return &s.members[i]
+				return &s.members[i], true
 			}
 		}
 	}
 	if s.plain && plainName(key) {
-		return nil
+		return nil, false
 	}
 	var buf [64]byte
 	if i, ok := s.folded[string(foldName(buf[:0], key))]; ok {
-		return &s.members[i]
+		return &s.members[i], false
 	}
-	return nil
+	return nil, false
 }
 
 // foldName is encoding/json's folding of a name (its fold.go): ASCII

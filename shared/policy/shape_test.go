@@ -228,6 +228,8 @@ func TestFieldsThatDoNotFitAreRefused(t *testing.T) {
 		{"attachments/" + item, `{"id":"` + item + `","chunks":[{"size":1.5}]}`, "chunks"},
 		{"received_on", `"вчера"`, ""},
 		{"Received_On", `5`, ""},
+		{"PUBLISHED", `true`, ""}, // every copy reads it as published
+		{"Received_On", `"2026-12-01"`, ""},
 		{"extension_days", `2.5`, ""},
 		{"appellant", `{"name":7}`, ""},
 		{"vulnerable_groups", `"pwd"`, ""},

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"sort"
 	"strings"
@@ -294,4 +295,44 @@ func TestItemValuesAreTheDomains(t *testing.T) {
 	if r := CheckWrite(sec, op, &changeset.State{Kind: domain.KindEvent, ID: "r", Council: "NRN-ATB", Created: 5}); r == nil || r.Fields[0].Code != domain.CodeFormat {
 		t.Errorf("a material used whose id is no id: %+v", r)
 	}
+}
+
+// FuzzCheckFieldReadable: a value CheckField takes for a field, every
+// copy reads (changeset.Schema.FromFields into the kind's type marks no
+// field unreadable): the promise the rule is for.
+func FuzzCheckFieldReadable(f *testing.F) {
+	kinds := make([]string, 0, len(recordTypes))
+	for k := range recordTypes {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	const item = "0190a5c2-0000-7000-8000-00000000c001"
+	for i, kind := range kinds {
+		var full map[string]json.RawMessage
+		if err := json.Unmarshal(fullValue(recordTypes[kind]), &full); err != nil {
+			f.Fatal(err)
+		}
+		for name, v := range full {
+			f.Add(uint8(i), name, string(v))
+		}
+		for _, coll := range Collections(kind) {
+			f.Add(uint8(i), coll+"/"+item, `{"id":"`+item+`","on":"2026-12-01","name":"x","size":0}`)
+		}
+	}
+	f.Add(uint8(0), "PUBLISHED", `true`)
+	f.Fuzz(func(t *testing.T, which uint8, field, value string) {
+		if !json.Valid([]byte(value)) || field == "" {
+			return
+		}
+		kind := kinds[int(which)%len(kinds)]
+		if CheckField(kind, "r", field, []byte(value)) != nil {
+			return
+		}
+		v := reflect.New(recordTypes[kind]).Interface()
+		err := changeset.Schema{Collections: Collections(kind)}.FromFields(map[string]json.RawMessage{field: json.RawMessage(value)}, v)
+		var fe *changeset.FieldsError
+		if errors.As(err, &fe) {
+			t.Fatalf("%s %s = %s taken, but a copy cannot read it: %v", kind, field, value, err)
+		}
+	})
 }

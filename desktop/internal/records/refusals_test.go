@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
+	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
@@ -242,5 +244,73 @@ func TestRefusalCause(t *testing.T) {
 		if got := (records.Refusal{Code: code}).Cause(); got != want {
 			t.Errorf("%q: %q, want %q", code, got, want)
 		}
+	}
+}
+
+// BenchmarkRefusals lists the open refusals of a laptop that keeps the
+// most it keeps (1000), all open or all settled (settled ones are read
+// up to their record's state, and left out): what the status bar, the
+// home and each record list ask when the refusals or the changes moved.
+func BenchmarkRefusals(b *testing.B) {
+	for _, settled := range []bool{false, true} {
+		name := "open"
+		if settled {
+			name = "settled"
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			st, err := store.Open(ctx, b.TempDir(), testKey, store.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { st.Close() })
+			if _, err := records.Init(ctx, st, "bench laptop"); err != nil {
+				b.Fatal(err)
+			}
+			svc, err := records.Open(ctx, st, records.Options{Now: func() time.Time { return fixedNow }})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := svc.AddCouncil(ctx, domain.Council{Code: "NRN-ATB", Name: "Ат-Башы", Oblast: "KG-N", District: "KG-N-ATB"}); err != nil {
+				b.Fatal(err)
+			}
+			const n = 1000
+			ids := make([]string, n)
+			var refused []records.Refusal
+			for i := range ids {
+				a, err := svc.CreateAppeal(ctx, appeal())
+				if err != nil {
+					b.Fatal(err)
+				}
+				ids[i] = a.ID
+			}
+			_ = svc.SetAcked(ctx, svc.Seq(), nil)
+			for _, id := range ids {
+				if _, err := svc.EditAppeal(ctx, id, json.RawMessage(`{"village":"Кара-Суу"}`)); err != nil {
+					b.Fatal(err)
+				}
+				refused = append(refused, records.Refusal{Seq: svc.Seq(), Code: "invalid", Message: "no"})
+			}
+			if err := svc.SetAcked(ctx, svc.Seq(), refused); err != nil {
+				b.Fatal(err)
+			}
+			if settled {
+				for _, id := range ids {
+					if _, err := svc.EditAppeal(ctx, id, json.RawMessage(`{"village":"Ак-Муз"}`)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			want := n
+			if settled {
+				want = 0
+			}
+			for b.Loop() {
+				list, err := svc.Refusals(ctx)
+				if err != nil || len(list) != want {
+					b.Fatalf("%d refusals, %v; want %d", len(list), err, want)
+				}
+			}
+		})
 	}
 }

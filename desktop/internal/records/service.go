@@ -74,6 +74,10 @@ type Service struct {
 	log   *slog.Logger
 	wire  OpFormat
 
+	// settled are the refusals found settled (refusals.go): a later
+	// write of a field is never taken back, so they are not read again.
+	settled settledSet
+
 	// dev is set by Open and never changed: read without mu.
 	dev Device
 	// seq is this device's newest operation's sequence number, changed

@@ -104,6 +104,7 @@ func (p *homePage) load() {
 }
 
 func (p *homePage) changed([]records.Changed) { p.load() }
+func (p *homePage) refusalsMoved()            { p.load() }
 
 func (p *homePage) view() fyne.CanvasObject { return p.body }
 

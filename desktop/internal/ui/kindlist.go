@@ -198,13 +198,14 @@ func newRecordList(u *UI, spec *listSpec) *recordList {
 	}
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, newBtn, p.f.view()), widget.NewSeparator(), container.New(p.cols, hdr...))
 	p.box = container.NewBorder(top, nil, nil, nil, p.list)
+	p.markRefused()
 	p.reload()
 	return p
 }
 
 func (p *recordList) title() string             { return p.u.T(p.spec.title) }
 func (p *recordList) view() fyne.CanvasObject   { return p.box }
-func (p *recordList) changed([]records.Changed) { p.reload() }
+func (p *recordList) changed([]records.Changed) { p.markRefused(); p.reload() }
 func (p *recordList) focusSearch()              { p.u.win.Canvas().Focus(p.f.search) }
 
 // showFlagged narrows the list to what its flag marks (overdue appeals,
@@ -215,6 +216,15 @@ func (p *recordList) showFlagged() {
 }
 
 func (p *recordList) reload() {
+	p.pg.reset(p.f.filter())
+	p.f.count.SetText(p.u.T(p.spec.count, "n", p.pg.total))
+	p.list.Refresh()
+}
+
+// markRefused reads which records hold a change the centre refused: when
+// the list is made and when records changed, not at each narrowing of it
+// (every refusal kept is read, up to 1000: BenchmarkRefusals).
+func (p *recordList) markRefused() {
 	p.refused = nil
 	if list, err := p.u.sess.Records().Refusals(context.Background()); err == nil {
 		for _, v := range list {
@@ -226,10 +236,9 @@ func (p *recordList) reload() {
 			}
 		}
 	}
-	p.pg.reset(p.f.filter())
-	p.f.count.SetText(p.u.T(p.spec.count, "n", p.pg.total))
-	p.list.Refresh()
 }
+
+func (p *recordList) refusalsMoved() { p.markRefused(); p.list.Refresh() }
 
 func (p *recordList) newRow() fyne.CanvasObject {
 	objs := make([]fyne.CanvasObject, len(p.spec.columns))

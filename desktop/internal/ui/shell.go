@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
+	"maps"
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -540,6 +542,8 @@ type statusBar struct {
 	refused    *widget.Button
 	refusedKey [3]uint64
 	refusedN   int
+	// refusedShown is the count the pages were last told of.
+	refusedShown int
 }
 
 func newStatusBar(u *UI) *statusBar {
@@ -720,6 +724,18 @@ func (b *statusBar) showRefused(ss records.SyncState) {
 	}
 	if len(ss.Refused) == 0 {
 		b.refusedN = 0
+	}
+	if b.refusedN != b.refusedShown {
+		// A sync's answer refused changes (or the last was settled):
+		// no record changed, so the pages that count them are told.
+		b.refusedShown = b.refusedN
+		if s := b.u.shell; s != nil {
+			for _, p := range append(slices.Collect(maps.Values(s.roots)), s.stack...) {
+				if r, ok := p.(interface{ refusalsMoved() }); ok {
+					r.refusalsMoved()
+				}
+			}
+		}
 	}
 	if b.refusedN == 0 {
 		b.refused.Hide()

@@ -122,6 +122,9 @@ func TestRealWindowRefusal(t *testing.T) {
 			}
 		}
 	}
+	if _, ok := find(d, "button", text(app.T("refusals.correct"))); ok {
+		app.fail("a consultation's refusal offers the appeal's form, where consultations are not")
+	}
 	app.screenshot("refusal-list")
 	r.mark("the refusal seen")
 

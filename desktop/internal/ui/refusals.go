@@ -163,7 +163,14 @@ func (u *UI) refusalCard(v records.RefusalView, withRecord bool, correct func(),
 		})
 		actions.Add(take)
 	}
-	if correct != nil && (v.Kind == domain.KindAppeal || v.Kind == domain.KindEvent) {
+	// An item of a list (a consultation, an attendee) is not in the
+	// record's form: it is corrected on the record's page, which the
+	// record's name opens (or which shows this card).
+	items := true
+	for _, f := range v.Open {
+		items = items && policy.IsItemField(v.Kind, f.Field)
+	}
+	if correct != nil && !items && (v.Kind == domain.KindAppeal || v.Kind == domain.KindEvent) {
 		actions.Add(u.button(u.T("refusals.correct"), theme.DocumentCreateIcon(), correct))
 	}
 	box.Add(actions)

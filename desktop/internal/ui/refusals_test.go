@@ -67,6 +67,7 @@ func TestRefusalSeenAndCentreTaken(t *testing.T) {
 	h.mustShow(h.T("refusals.here"))
 	h.mustShow(h.T("refusals.centre"))
 	h.mustShow(h.T("err.not_allowed"))
+	h.mustShow(h.T("refusals.correct")) // the summary is in the appeal's form
 	for _, s := range h.texts() {
 		if strings.Contains(s, a.ID) || strings.Contains(s, "not_allowed") || strings.Contains(s, "forbidden") {
 			t.Fatalf("an id or a code on screen: %q", s)

@@ -103,6 +103,10 @@ func CheckField(kind, id, field string, value []byte) *Refusal {
 		return CheckItem(kind, id, field, value)
 	}
 	m, exact := s.lookup([]byte(field))
+	if exact && slices.Contains(Collections(kind), m.name) {
+		return refuse(syncproto.CodeInvalid, "%s %s: %s is a collection: its items are written one by one (%s/ID), never the list whole (null removes such a field)",
+			kind, trunc(id), m.name, m.name).about(domain.CodeFormat, field)
+	}
 	if !exact {
 		return refuse(syncproto.CodeInvalid, "%s %s: %s is %s written in another case: every copy reads it as %s, which is written by that name alone",
 			kind, trunc(id), trunc(field), m.name, m.name).about(domain.CodeFormat, field)
@@ -124,7 +128,19 @@ func fieldFits(s *shape, kind, id, field string, value []byte) bool {
 	// with encoding/json; the rules of who writes what name fields
 	// exactly, so it is refused, whatever its value.
 	m, exact := s.lookup([]byte(field))
-	return m == nil || exact && m.shape.fits(value)
+	switch {
+	case m == nil:
+		return true
+	case !exact:
+		return false
+	case slices.Contains(Collections(kind), m.name):
+		// A collection written whole: every copy reads it as the
+		// record's items when the record has none of its own, past
+		// CheckItem; no laptop writes it (Schema.ToFields writes an
+		// item a field). null removes one an old version left.
+		return changeset.KindOfJSON(value) == changeset.JSONNull
+	}
+	return m.shape.fits(value)
 }
 
 // itemSep is changeset.ItemSep as a byte, for strings.IndexByte

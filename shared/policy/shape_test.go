@@ -230,6 +230,8 @@ func TestFieldsThatDoNotFitAreRefused(t *testing.T) {
 		{"received_on", `"вчера"`, ""},
 		{"Received_On", `5`, ""},
 		{"PUBLISHED", `true`, ""}, // every copy reads it as published
+		{"consultations", `[]`, ""}, // a collection is written item by item
+		{"attachments", `[{"id":"x"}]`, ""},
 		{"Received_On", `"2026-12-01"`, ""},
 		{"extension_days", `2.5`, ""},
 		{"appellant", `{"name":7}`, ""},
@@ -248,7 +250,7 @@ func TestFieldsThatDoNotFitAreRefused(t *testing.T) {
 	// Fields and members the type does not know are kept; null removes.
 	for field, value := range map[string]string{
 		"consultations/" + item: `{"id":"` + item + `","on":"2026-12-01","consultant":"Асанов Б.","summary":"x","mood":{"any":[1]}}`,
-		"a_newer_field":         `{"x":1}`, "received_on": `null`, "_deleted": `true`, "summary": `"x"`,
+		"a_newer_field":         `{"x":1}`, "received_on": `null`, "_deleted": `true`, "summary": `"x"`, "consultations": `null`,
 	} {
 		op := &changeset.Op{Device: "d", Seq: 1, HLC: 9, Kind: domain.KindAppeal, Record: "r", Council: "NRN-ATB", Action: changeset.ActionUpdate,
 			Fields: map[string]changeset.Change{field: {Value: json.RawMessage(value)}}}

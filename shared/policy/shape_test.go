@@ -229,7 +229,7 @@ func TestFieldsThatDoNotFitAreRefused(t *testing.T) {
 		{"attachments/" + item, `{"id":"` + item + `","chunks":[{"size":1.5}]}`, "chunks"},
 		{"received_on", `"вчера"`, ""},
 		{"Received_On", `5`, ""},
-		{"PUBLISHED", `true`, ""}, // every copy reads it as published
+		{"PUBLISHED", `true`, ""},   // every copy reads it as published
 		{"consultations", `[]`, ""}, // a collection is written item by item
 		{"attachments", `[{"id":"x"}]`, ""},
 		{"Received_On", `"2026-12-01"`, ""},

@@ -182,17 +182,25 @@ func (p *homePage) draw() {
 	}
 	syncNow := u.button(u.T("sync.now"), theme.ViewRefreshIcon(), func() { u.sess.Loop.Trigger() })
 	syncBox := container.NewVBox(wrapped(syncText), muted(last))
+	// The card is titled by what there is to do: the changes still to
+	// send, or, once everything is sent, the changes the centre refused
+	// (a red "not yet sent: 0" read as an alarm about nothing).
+	title := u.T("home.unsynced", "n", int(p.sync.Pending))
+	refusedOnly := p.refused > 0 && p.sync.Pending == 0
+	if refusedOnly {
+		title = u.T("home.refused", "n", p.refused)
+	}
 	if p.refused > 0 {
 		// Never "all sent" in green while the centre refused some.
-		refused := bold(u.T("home.refused", "n", p.refused))
-		refused.Importance = widget.DangerImportance
-		syncBox.Add(refused)
-		if p.sync.Pending > 0 || !p.enrolled {
+		if !refusedOnly {
+			refused := bold(u.T("home.refused", "n", p.refused))
+			refused.Importance = widget.DangerImportance
+			syncBox.Add(refused)
 			syncBox.Add(wrapped(u.T("home.refused_text")))
 		}
 		syncBox.Add(container.NewHBox(u.button(u.T("home.refused_show"), theme.WarningIcon(), func() { sh().push(newRefusalsPage(u)) })))
 	}
-	syncCard := p.panel(u.T("home.unsynced", "n", int(p.sync.Pending)), p.sync.Pending > 0 || p.refused > 0, syncBox, syncNow)
+	syncCard := p.panel(title, p.sync.Pending > 0 || p.refused > 0, syncBox, syncNow)
 
 	newEvent := u.primary(u.T("home.record_event"), theme.ContentAddIcon(), func() { sh().newEvent() })
 	newAppeal := u.primary(u.T("home.record_appeal"), theme.ContentAddIcon(), func() { sh().newAppeal() })

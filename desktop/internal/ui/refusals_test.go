@@ -47,6 +47,9 @@ func TestRefusalSeenAndCentreTaken(t *testing.T) {
 	h.u.shell.status.refreshPending()
 	h.drain()
 	h.mustShow(h.T("home.refused", "n", 1))
+	if h.shows(h.T("home.unsynced", "n", 0)) { // everything sent: the card is titled by the refusal
+		t.Error("the home's card is titled 'not yet sent: 0' while its news is a refusal")
+	}
 	h.tap(h.T("sync.refused", "n", 1))
 
 	p, ok := h.u.shell.top().(*refusalsPage)

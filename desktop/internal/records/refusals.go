@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -167,7 +168,7 @@ func (c *settledSet) add(seq uint64) {
 // viewRefusal maps one refusal to its record's open fields; ok is false
 // when none is open (settled) or the record is gone.
 func (s *Service) viewRefusal(ctx context.Context, r Refusal, op *changeset.Op, refused map[uint64]bool, acked uint64) (RefusalView, bool, error) {
-	v := RefusalView{Refusal: r, Kind: op.Kind, Record: op.Record, Action: op.Action, Created: op.Action == changeset.ActionCreate}
+	v := RefusalView{Refusal: r, Kind: op.Kind, Record: op.Record, Action: op.Action}
 	cur, err := s.st.State(ctx, op.Kind, op.Record)
 	if errors.Is(err, store.ErrNotFound) {
 		return v, false, nil
@@ -185,15 +186,22 @@ func (s *Service) viewRefusal(ctx context.Context, r Refusal, op *changeset.Op, 
 		return v, false, nil
 	}
 	sort.Strings(open)
-	centre, err := s.centreValues(ctx, op.Kind, op.Record, open, refused, acked)
+	centre, accepted, err := s.centreValues(ctx, op.Kind, op.Record, open, refused, acked)
 	if err != nil {
 		return v, false, err
 	}
+	// A creation the centre has the record of all the same (a council
+	// an offline laptop defined by hand, which the centre holds too) has
+	// the centre's values to go back to.
+	v.Created = op.Action == changeset.ActionCreate && !accepted
 	for _, f := range open {
 		rf := RefusedField{Field: f, Value: cur.Fields[f].Value, Centre: json.RawMessage("null")}
-		if c, ok := centre[f]; ok {
-			c := c
+		c, ok := centre[f]
+		if ok {
 			rf.centre, rf.Centre = &c, c.Value
+		}
+		if sameJSON(rf.Value, rf.Centre) {
+			continue // the centre holds this very value: nothing differs
 		}
 		for _, fe := range r.Fields {
 			if about(fe.Field, f) {
@@ -201,6 +209,9 @@ func (s *Service) viewRefusal(ctx context.Context, r Refusal, op *changeset.Op, 
 			}
 		}
 		v.Open = append(v.Open, rf)
+	}
+	if len(v.Open) == 0 {
+		return v, false, nil
 	}
 	if row, ok := s.ix.Get(op.Kind, op.Record); ok {
 		v.Title, v.RegNo = row.Title, row.RegNo
@@ -221,18 +232,20 @@ func about(named, f string) bool {
 // each field the centre accepted: every operation pulled from another
 // laptop, and this laptop's own that the server acknowledged and did not
 // refuse. Its pending operations (not sent yet) are not the centre's.
-func (s *Service) centreValues(ctx context.Context, kind, id string, fields []string, refused map[uint64]bool, acked uint64) (map[string]changeset.FieldValue, error) {
+func (s *Service) centreValues(ctx context.Context, kind, id string, fields []string, refused map[uint64]bool, acked uint64) (map[string]changeset.FieldValue, bool, error) {
 	ops, err := s.st.History(ctx, kind, id)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	me := s.Device().ID
 	out := map[string]changeset.FieldValue{}
+	accepted := false    // the centre holds any operation of the record
 	for i := range ops { // oldest first, by clock: the last write wins
 		op := &ops[i]
 		if op.Device == me && (refused[op.Seq] || op.Seq > acked) {
 			continue
 		}
+		accepted = true
 		for _, f := range fields {
 			if ch, ok := op.Fields[f]; ok {
 				out[f] = changeset.FieldValue{Value: ch.Value, HLC: op.HLC, Device: op.Device, Seq: op.Seq, Base: ch.Base}
@@ -244,7 +257,17 @@ func (s *Service) centreValues(ctx context.Context, kind, id string, fields []st
 			delete(out, f) // removed at the centre: as if none
 		}
 	}
-	return out, nil
+	return out, accepted, nil
+}
+
+// sameJSON reports whether two JSON values are the same value (objects'
+// members in any order); null and nothing are the same.
+func sameJSON(a, b json.RawMessage) bool {
+	var x, y any
+	if len(a) > 0 && json.Unmarshal(a, &x) != nil || len(b) > 0 && json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 // TakeCentre settles the refusal of this laptop's change seq by giving

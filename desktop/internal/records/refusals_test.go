@@ -9,6 +9,7 @@ import (
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/store"
+	"github.com/kenesh/kenesh/shared/changeset"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
@@ -203,6 +204,30 @@ func TestRefusals(t *testing.T) {
 			}
 			if err := svc.TakeCentre(ctx, seq); !errors.Is(err, domain.ErrInvalid) {
 				t.Fatalf("taking the centre's value of a refused creation: %v", err)
+			}
+		}},
+		{"a refused value the centre holds all the same is not open", func(t *testing.T, svc *records.Service, a *domain.Appeal) {
+			// Two edits the centre took, then the refused one: between
+			// them, another laptop wrote the same summary, which the
+			// centre holds (the refused edit, later, still wins here).
+			for _, v := range []string{"Кара-Суу", "Ак-Муз"} {
+				if _, err := svc.EditAppeal(ctx, a.ID, json.RawMessage(`{"village":"`+v+`"}`)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_ = svc.SetAcked(ctx, svc.Seq(), nil)
+			editRefused(t, svc, a.ID, `{"summary":"Жаңы"}`)
+			hist, _ := svc.History(ctx, domain.KindAppeal, a.ID)
+			between := hist[len(hist)-1].HLC - 1
+			st, _ := svc.SyncState(ctx)
+			op := &changeset.Op{Device: domain.NewID(), Seq: 1, HLC: between, Kind: domain.KindAppeal,
+				Record: a.ID, Council: a.Council, Action: changeset.ActionUpdate, Author: "Борбор",
+				Fields: map[string]changeset.Change{"summary": {Value: json.RawMessage(`"Жаңы"`)}}}
+			if _, err := svc.ApplyRemote(ctx, []*changeset.Op{op}, st.Cursor); err != nil {
+				t.Fatal(err)
+			}
+			if list, _ := svc.Refusals(ctx); len(list) != 0 {
+				t.Fatalf("refusals %+v: the centre holds the value", list)
 			}
 		}},
 		{"a field this laptop may not write goes back here only", func(t *testing.T, svc *records.Service, a *domain.Appeal) {

@@ -339,3 +339,72 @@ func BenchmarkRefusals(b *testing.B) {
 		})
 	}
 }
+
+// A record whose creation the centre refused is on this laptop alone: its
+// correction is sent as its creation again, every field it holds with the
+// correction (an update of the corrected field alone would reach the
+// centre as a record of that field alone), and settles the refusal whole.
+// Once the centre took the record, an edit is an update again.
+func TestRefusedCreationCorrectedIsSentWhole(t *testing.T) {
+	ctx := context.Background()
+	svc, a := refusedLaptop(t) // another record, which the centre holds
+	b, err := svc.CreateAppeal(ctx, appeal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := svc.Seq()
+	if err := svc.SetAcked(ctx, created, []records.Refusal{{Seq: created, Code: "invalid", Message: "refused"}}); err != nil {
+		t.Fatal(err)
+	}
+	last := func(id string) records.Entry {
+		t.Helper()
+		hist, err := svc.History(ctx, domain.KindAppeal, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hist[len(hist)-1]
+	}
+	first := last(b.ID)
+
+	// The centre's record is edited as ever, though a refusal is kept.
+	if _, err := svc.EditAppeal(ctx, a.ID, json.RawMessage(`{"village":"Кара-Суу"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if e := last(a.ID); e.Action != changeset.ActionUpdate || len(e.Changes) != 1 {
+		t.Fatalf("an edit of the centre's record: %s of %d fields, want an update of 1", e.Action, len(e.Changes))
+	}
+
+	const fixed = "Түзөтүлдү: ң ө ү"
+	if _, err := svc.EditAppeal(ctx, b.ID, json.RawMessage(`{"summary":"`+fixed+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	again := last(b.ID)
+	if again.Action != changeset.ActionCreate || again.Seq == first.Seq {
+		t.Fatalf("the correction is a %s (seq %d), want the creation again", again.Action, again.Seq)
+	}
+	for f := range first.Changes {
+		if _, ok := again.Changes[f]; !ok {
+			t.Errorf("the creation sent again lacks %s", f)
+		}
+	}
+	if got, _ := json.Marshal(again.Changes["summary"]); string(got) != `"`+fixed+`"` {
+		t.Errorf("the creation sent again has summary %s, want the correction", got)
+	}
+	if list, err := svc.RefusalsOf(ctx, domain.KindAppeal, b.ID); err != nil || len(list) != 0 {
+		t.Fatalf("after the correction: refusals %+v (%v), want none open", list, err)
+	}
+	if summaryOf(t, svc, b.ID) != fixed {
+		t.Fatalf("summary %q", summaryOf(t, svc, b.ID))
+	}
+
+	// The centre took it: the next edit is an update of what changed.
+	if err := svc.SetAcked(ctx, svc.Seq(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.EditAppeal(ctx, b.ID, json.RawMessage(`{"village":"Жаңы-Жол"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if e := last(b.ID); e.Action != changeset.ActionUpdate || len(e.Changes) != 1 {
+		t.Fatalf("an edit after the centre took it: %s of %d fields, want an update of 1", e.Action, len(e.Changes))
+	}
+}

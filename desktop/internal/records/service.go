@@ -77,6 +77,9 @@ type Service struct {
 	// settled are the refusals found settled (refusals.go): a later
 	// write of a field is never taken back, so they are not read again.
 	settled settledSet
+	// recreate knows the records whose creation the centre refused
+	// (recreate.go): an edit of one is sent as its creation again.
+	recreate refusedCreations
 
 	// dev is set by Open and never changed: read without mu.
 	dev Device

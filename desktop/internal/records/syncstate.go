@@ -149,6 +149,7 @@ func (s *Service) SetAcked(ctx context.Context, acked uint64, refused []Refusal)
 		}
 		b, _ := json.Marshal(all)
 		meta[metaRefused] = b
+		defer s.recreate.forget() // after the write: read again from it
 	}
 	return s.st.SetMeta(ctx, meta)
 }

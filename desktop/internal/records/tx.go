@@ -97,6 +97,18 @@ func (tx *Tx) save(kind, id, council string, action changeset.Action, cur *chang
 
 func (tx *Tx) apply(kind, id, council string, action changeset.Action, cur *changeset.State, changes map[string]changeset.Change) (*changeset.State, error) {
 	s := tx.s
+	judged := cur // the state the server will judge the operation on
+	if action == changeset.ActionUpdate && cur != nil && cur.Device == s.dev.ID {
+		// A record of this laptop's whose creation the centre refused
+		// is sent whole, as its creation again (recreate.go).
+		again, err := s.creationRefused(tx.ctx, kind, id)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", kind, id, err)
+		}
+		if again {
+			action, changes, judged = changeset.ActionCreate, recreation(cur, changes), nil
+		}
+	}
 	op := &changeset.Op{
 		Device: s.dev.ID, Seq: tx.seq + 1, HLC: s.clock.Now(),
 		Kind: kind, Record: id, Council: council, Action: action, Author: s.author, Fields: changes,
@@ -108,7 +120,7 @@ func (tx *Tx) apply(kind, id, council string, action changeset.Action, cur *chan
 	// a refused operation stays in this laptop's history but never
 	// reaches the centre.
 	if s.writer != nil {
-		if r := policy.CheckWrite(*s.writer, op, cur); r != nil {
+		if r := policy.CheckWrite(*s.writer, op, judged); r != nil {
 			return nil, r
 		}
 	} else if r := policy.CheckFields(op); r != nil {

@@ -1,0 +1,95 @@
+package records
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+
+	"github.com/kenesh/kenesh/shared/changeset"
+)
+
+// A record whose creation the centre refused exists on this laptop alone:
+// the server wrote nothing of it, and no other laptop has it. Correcting
+// it ("Correct it" on the refusal, or any later edit) must not send an
+// update of the changed fields only, which the centre would take as a
+// record of those fields alone (no registration number, no appellant, no
+// creation): the write is sent as the record's creation again, carrying
+// every field the record holds with the correction. It is judged as the
+// first creation was, and, taken, settles the refusal whole (every field
+// is then that write's). See docs/refusals.md.
+
+// refusedCreations remembers which records' creations the centre refused,
+// read once from the refusals kept and read again after each answer that
+// refused something (SetAcked).
+type refusedCreations struct {
+	mu    sync.Mutex
+	known bool
+	keys  map[string]bool // kind:id
+}
+
+func (c *refusedCreations) forget() {
+	c.mu.Lock()
+	c.known, c.keys = false, nil
+	c.mu.Unlock()
+}
+
+// creationRefused reports whether the centre refused this laptop's
+// creation of the record and holds nothing of it (no operation of the
+// record it accepted, from this laptop or another).
+func (s *Service) creationRefused(ctx context.Context, kind, id string) (bool, error) {
+	c := &s.recreate
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, err := s.SyncState(ctx)
+	if err != nil {
+		return false, err
+	}
+	if len(st.Refused) == 0 {
+		return false, nil
+	}
+	if !c.known {
+		keys := map[string]bool{}
+		me := s.Device().ID
+		for _, r := range st.Refused {
+			op, err := s.st.Op(ctx, me, r.Seq)
+			if err != nil {
+				continue // gone from this laptop (a restore): nothing to send again
+			}
+			if op.Action == changeset.ActionCreate {
+				keys[op.Kind+":"+op.Record] = true
+			}
+		}
+		c.known, c.keys = true, keys
+	}
+	if !c.keys[kind+":"+id] {
+		return false, nil
+	}
+	refused := make(map[uint64]bool, len(st.Refused))
+	for _, r := range st.Refused {
+		refused[r.Seq] = true
+	}
+	_, accepted, err := s.centreValues(ctx, kind, id, nil, refused, st.Acked)
+	return !accepted, err
+}
+
+// recreation turns the changes of an update into the record's creation
+// again: every field cur holds (but removed ones, null), with changes
+// over them.
+func recreation(cur *changeset.State, changes map[string]changeset.Change) map[string]changeset.Change {
+	out := make(map[string]changeset.Change, len(cur.Fields)+len(changes))
+	for f, fv := range cur.Fields {
+		if changeset.KindOfJSON(fv.Value) == changeset.JSONNull {
+			continue
+		}
+		out[f] = changeset.Change{Value: json.RawMessage(fv.Value)}
+	}
+	for f, ch := range changes {
+		ch.Base = 0 // a creation has nothing before it
+		if changeset.KindOfJSON(ch.Value) == changeset.JSONNull {
+			delete(out, f)
+			continue
+		}
+		out[f] = ch
+	}
+	return out
+}

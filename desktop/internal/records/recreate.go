@@ -3,8 +3,11 @@ package records
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"sync"
 
+	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/shared/changeset"
 )
 
@@ -19,17 +22,21 @@ import (
 // is then that write's). See docs/refusals.md.
 
 // refusedCreations remembers which records' creations the centre refused,
-// read once from the refusals kept and read again after each answer that
-// refused something (SetAcked).
+// and the refused operations, read once from the refusals kept and read
+// again after each answer that refused something (SetAcked, the only
+// writer of the refusals). An edit asks it on every save of a record this
+// laptop created (the demo's generation makes hundreds of thousands): with
+// no refused creation it reads nothing.
 type refusedCreations struct {
-	mu    sync.Mutex
-	known bool
-	keys  map[string]bool // kind:id
+	mu      sync.Mutex
+	known   bool
+	keys    map[string]bool // kind:id
+	refused map[uint64]bool // seq
 }
 
 func (c *refusedCreations) forget() {
 	c.mu.Lock()
-	c.known, c.keys = false, nil
+	c.known, c.keys, c.refused = false, nil, nil
 	c.mu.Unlock()
 }
 
@@ -40,17 +47,20 @@ func (s *Service) creationRefused(ctx context.Context, kind, id string) (bool, e
 	c := &s.recreate
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	st, err := s.SyncState(ctx)
-	if err != nil {
-		return false, err
-	}
-	if len(st.Refused) == 0 {
-		return false, nil
-	}
 	if !c.known {
-		keys := map[string]bool{}
+		var list []Refusal
+		b, err := s.st.Meta(ctx, metaRefused)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return false, fmt.Errorf("the refusals kept: %w", err)
+		default:
+			_ = json.Unmarshal(b, &list) // as SyncState reads them
+		}
+		keys, refused := map[string]bool{}, make(map[uint64]bool, len(list))
 		me := s.Device().ID
-		for _, r := range st.Refused {
+		for _, r := range list {
+			refused[r.Seq] = true
 			op, err := s.st.Op(ctx, me, r.Seq)
 			if err != nil {
 				continue // gone from this laptop (a restore): nothing to send again
@@ -59,16 +69,16 @@ func (s *Service) creationRefused(ctx context.Context, kind, id string) (bool, e
 				keys[op.Kind+":"+op.Record] = true
 			}
 		}
-		c.known, c.keys = true, keys
+		c.known, c.keys, c.refused = true, keys, refused
 	}
 	if !c.keys[kind+":"+id] {
 		return false, nil
 	}
-	refused := make(map[uint64]bool, len(st.Refused))
-	for _, r := range st.Refused {
-		refused[r.Seq] = true
+	acked, err := s.metaUint(ctx, MetaSyncAcked)
+	if err != nil {
+		return false, err
 	}
-	_, accepted, err := s.centreValues(ctx, kind, id, nil, refused, st.Acked)
+	_, accepted, err := s.centreValues(ctx, kind, id, nil, c.refused, acked)
 	return !accepted, err
 }
 

@@ -2,7 +2,6 @@ package records
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -171,14 +170,8 @@ func (s *Service) History(ctx context.Context, kind, id string) ([]Entry, error)
 	if err != nil {
 		return nil, err
 	}
-	refused := map[uint64]bool{}
-	if b, err := s.st.Meta(ctx, metaRefused); err == nil {
-		var list []Refusal
-		_ = json.Unmarshal(b, &list)
-		for _, r := range list {
-			refused[r.Seq] = true
-		}
-	}
+	list, _ := s.keptRefusals(ctx) // the history reads, refusals or not
+	refused := refusedSeqs(list)
 	me := s.Device().ID
 	out := make([]Entry, 0, len(ops))
 	for i := range ops {

@@ -3,11 +3,8 @@ package records
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"sync"
 
-	"github.com/kenesh/kenesh/desktop/internal/store"
 	"github.com/kenesh/kenesh/shared/changeset"
 )
 
@@ -48,19 +45,13 @@ func (s *Service) creationRefused(ctx context.Context, kind, id string) (bool, e
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.known {
-		var list []Refusal
-		b, err := s.st.Meta(ctx, metaRefused)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
-			return false, fmt.Errorf("the refusals kept: %w", err)
-		default:
-			_ = json.Unmarshal(b, &list) // as SyncState reads them
+		list, err := s.keptRefusals(ctx)
+		if err != nil {
+			return false, err
 		}
-		keys, refused := map[string]bool{}, make(map[uint64]bool, len(list))
+		keys := map[string]bool{}
 		me := s.Device().ID
 		for _, r := range list {
-			refused[r.Seq] = true
 			op, err := s.st.Op(ctx, me, r.Seq)
 			if err != nil {
 				continue // gone from this laptop (a restore): nothing to send again
@@ -69,7 +60,7 @@ func (s *Service) creationRefused(ctx context.Context, kind, id string) (bool, e
 				keys[op.Kind+":"+op.Record] = true
 			}
 		}
-		c.known, c.keys, c.refused = true, keys, refused
+		c.known, c.keys, c.refused = true, keys, refusedSeqs(list)
 	}
 	if !c.keys[kind+":"+id] {
 		return false, nil

@@ -104,10 +104,7 @@ func (s *Service) refusals(ctx context.Context, kind, id string) ([]RefusalView,
 	if len(st.Refused) == 0 {
 		return nil, nil
 	}
-	refused := make(map[uint64]bool, len(st.Refused))
-	for _, r := range st.Refused {
-		refused[r.Seq] = true
-	}
+	refused := refusedSeqs(st.Refused)
 	me := s.Device().ID
 	var out []RefusalView
 	seen := map[uint64]bool{}

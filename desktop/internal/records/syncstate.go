@@ -129,13 +129,37 @@ func (s *Service) SyncState(ctx context.Context) (SyncState, error) {
 			st.LastOK, st.LastAttempt, st.LastError = n.LastOK, n.LastAttempt, n.LastError
 		}
 	}
-	if b, err := s.st.Meta(ctx, metaRefused); err == nil {
-		_ = json.Unmarshal(b, &st.Refused)
-	}
+	st.Refused, _ = s.keptRefusals(ctx)
 	if st.Held, err = s.st.CountHeld(ctx); err != nil {
 		return st, err
 	}
 	return st, nil
+}
+
+// keptRefusals reads the refusals this laptop keeps (SetAcked writes
+// them), oldest first; none when it keeps none. A list that does not
+// decode reads as none (SyncState showed it so from the start).
+func (s *Service) keptRefusals(ctx context.Context) ([]Refusal, error) {
+	b, err := s.st.Meta(ctx, metaRefused)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("the refusals kept: %w", err)
+	}
+	var list []Refusal
+	_ = json.Unmarshal(b, &list)
+	return list, nil
+}
+
+// refusedSeqs is the set of the refused operations' sequence numbers
+// (all of this laptop's).
+func refusedSeqs(list []Refusal) map[uint64]bool {
+	seqs := make(map[uint64]bool, len(list))
+	for _, r := range list {
+		seqs[r.Seq] = true
+	}
+	return seqs
 }
 
 // SetAcked records what the server acknowledged and what it refused.

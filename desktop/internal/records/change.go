@@ -26,9 +26,12 @@ func (s *Service) ChangeAppeal(ctx context.Context, id string, shown, edited *do
 			return err
 		}
 		patch, err := changedFields(domain.KindAppeal, appealSchema, now, shown, edited, fields)
-		if err != nil || patch == nil {
-			out = now
+		if err != nil {
 			return err
+		}
+		if patch == nil {
+			out = now
+			return tx.saveAgain(domain.KindAppeal, id)
 		}
 		out, err = tx.EditAppeal(id, patch)
 		return err
@@ -49,9 +52,12 @@ func (s *Service) ChangeEvent(ctx context.Context, id string, shown, edited *dom
 			return err
 		}
 		patch, err := changedFields(domain.KindEvent, eventSchema, now, shown, edited, fields)
-		if err != nil || patch == nil {
-			out = now
+		if err != nil {
 			return err
+		}
+		if patch == nil {
+			out = now
+			return tx.saveAgain(domain.KindEvent, id)
 		}
 		out, err = tx.EditEvent(id, patch)
 		return err
@@ -177,4 +183,15 @@ func fieldsOf(v any) (map[string]json.RawMessage, error) {
 	}
 	var m map[string]json.RawMessage
 	return m, json.Unmarshal(b, &m)
+}
+
+// saveAgain is a form saved with nothing changed: no operation, but for
+// a record whose creation the centre refused, sent again (Tx.sendAgain).
+func (tx *Tx) saveAgain(kind, id string) error {
+	cur, err := tx.state(kind, id)
+	if err != nil {
+		return err
+	}
+	_, err = tx.sendAgain(cur)
+	return err
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/kenesh/kenesh/shared/changeset"
+	"github.com/kenesh/kenesh/shared/domain"
+	"github.com/kenesh/kenesh/shared/policy"
 )
 
 // A record whose creation the centre refused exists on this laptop alone:
@@ -16,7 +18,8 @@ import (
 // creation): the write is sent as the record's creation again, carrying
 // every field the record holds with the correction. It is judged as the
 // first creation was, and, taken, settles the refusal whole (every field
-// is then that write's). See docs/refusals.md.
+// is then that write's), but for the fields this laptop may not write,
+// left out (leaveOut) and kept here. See docs/refusals.md.
 
 // refusedCreations remembers which records' creations the centre refused,
 // and the refused operations, read once from the refusals kept and read
@@ -39,7 +42,10 @@ func (c *refusedCreations) forget() {
 
 // creationRefused reports whether the centre refused this laptop's
 // creation of the record and holds nothing of it (no operation of the
-// record it accepted, from this laptop or another).
+// record it accepted, from this laptop or another), and no creation of
+// it is on its way again (a correction saved, not sent yet: a second
+// creation would be refused as one of a record the centre then holds,
+// so a second correction before the sync is an update after it).
 func (s *Service) creationRefused(ctx context.Context, kind, id string) (bool, error) {
 	c := &s.recreate
 	c.mu.Lock()
@@ -69,8 +75,56 @@ func (s *Service) creationRefused(ctx context.Context, kind, id string) (bool, e
 	if err != nil {
 		return false, err
 	}
-	_, accepted, err := s.centreValues(ctx, kind, id, nil, c.refused, acked)
-	return !accepted, err
+	ops, err := s.st.History(ctx, kind, id)
+	if err != nil {
+		return false, err
+	}
+	me := s.Device().ID
+	for i := range ops {
+		op := &ops[i]
+		if op.Device != me || !c.refused[op.Seq] && op.Seq <= acked {
+			return false, nil // the centre holds it
+		}
+		if !c.refused[op.Seq] && op.Action == changeset.ActionCreate {
+			return false, nil // its creation is on its way again
+		}
+	}
+	return true, nil
+}
+
+// leaveOut takes out of op, a creation sent again, the fields this
+// laptop's role may not write that the record holds from before (a
+// review field written before the laptop was enrolled, a field another
+// role owns): sent, the creation would be refused for them again, and
+// the secretary, who cannot write them, would be stuck correcting it.
+// Which fields those are is policy.CheckWrite's to say, as the server's
+// judging does: the fields its refusal names as forbidden, asked again
+// until it names none. A field the secretary's edit wrote (edited) is
+// never left out: that edit is refused, as any. The fields left out keep
+// their values on this laptop (the refusal shows them, kept here only).
+func leaveOut(dev policy.Device, op *changeset.Op, edited map[string]changeset.Change) []string {
+	var out []string
+	for range len(op.Fields) { // each pass takes out one field at least
+		r := policy.CheckWrite(dev, op, nil)
+		if r == nil {
+			break
+		}
+		n := len(out)
+		for _, fe := range r.Fields {
+			if _, ok := op.Fields[fe.Field]; !ok || fe.Code != domain.CodeForbidden {
+				continue
+			}
+			if _, ok := edited[fe.Field]; ok {
+				continue
+			}
+			delete(op.Fields, fe.Field)
+			out = append(out, fe.Field)
+		}
+		if len(out) == n {
+			break // refused for something else: the save says what
+		}
+	}
+	return out
 }
 
 // recreation turns the changes of an update into the record's creation

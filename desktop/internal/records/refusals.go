@@ -39,6 +39,12 @@ type RefusedField struct {
 	// Reasons are the server's field errors about this field (their
 	// Field may name a part of it: "entries/x.category").
 	Reasons []domain.FieldError `json:"reasons,omitempty"`
+	// Kept: this laptop's role may not write the field at all (a review
+	// field written before the laptop was enrolled; policy.CheckWrite
+	// names it forbidden), so no operation of it reaches the centre: a
+	// creation sent again leaves it out (leaveOut), and its value is kept
+	// on this laptop only until the centre's is taken back (here only).
+	Kept bool `json:"kept,omitempty"`
 
 	centre *changeset.FieldValue // nil: the centre holds no value
 }
@@ -58,6 +64,18 @@ type RefusalView struct {
 	// holds no record to go back to (TakeCentre refuses; correct it).
 	Created bool           `json:"created,omitempty"`
 	Open    []RefusedField `json:"open"`
+}
+
+// KeptOnly reports whether every open field is one this laptop may not
+// write (Kept): nothing is left to correct, and the centre's values
+// (none, for a creation it never took) are taken back here only.
+func (v RefusalView) KeptOnly() bool {
+	for _, f := range v.Open {
+		if !f.Kept {
+			return false
+		}
+	}
+	return len(v.Open) > 0
 }
 
 // What a refusal is about, for a person (Refusal.Cause).
@@ -88,15 +106,26 @@ var ErrNoRefusal = fmt.Errorf("%w: this refused change is settled already (or un
 // this laptop no longer holds, has nothing left to show and is left out
 // (keneshctl sync status still lists every refusal kept).
 func (s *Service) Refusals(ctx context.Context) ([]RefusalView, error) {
-	return s.refusals(ctx, "", "")
+	return s.refusals(ctx, s.enrolledWriter(), "", "")
 }
 
 // RefusalsOf lists the open refusals of one record, newest first.
 func (s *Service) RefusalsOf(ctx context.Context, kind, id string) ([]RefusalView, error) {
-	return s.refusals(ctx, kind, id)
+	return s.refusals(ctx, s.enrolledWriter(), kind, id)
 }
 
-func (s *Service) refusals(ctx context.Context, kind, id string) ([]RefusalView, error) {
+// enrolledWriter is the enrolled role and council (nil before enrollment).
+func (s *Service) enrolledWriter() *policy.Device {
+	if dev, ok := s.Reader(); ok {
+		return &dev
+	}
+	return nil
+}
+
+// refusals lists the open refusals (of one record, with kind); writer is
+// the enrolled role and council, which say the fields this laptop may
+// not write (Kept): s.writer, read by the caller (TakeCentre holds s.mu).
+func (s *Service) refusals(ctx context.Context, writer *policy.Device, kind, id string) ([]RefusalView, error) {
 	st, err := s.SyncState(ctx)
 	if err != nil {
 		return nil, err
@@ -125,7 +154,7 @@ func (s *Service) refusals(ctx context.Context, kind, id string) ([]RefusalView,
 		if kind != "" && (op.Kind != kind || op.Record != id) {
 			continue
 		}
-		v, ok, err := s.viewRefusal(ctx, r, op, refused, st.Acked)
+		v, ok, err := s.viewRefusal(ctx, writer, r, op, refused, st.Acked)
 		if err != nil {
 			return nil, err
 		}
@@ -164,7 +193,7 @@ func (c *settledSet) add(seq uint64) {
 
 // viewRefusal maps one refusal to its record's open fields; ok is false
 // when none is open (settled) or the record is gone.
-func (s *Service) viewRefusal(ctx context.Context, r Refusal, op *changeset.Op, refused map[uint64]bool, acked uint64) (RefusalView, bool, error) {
+func (s *Service) viewRefusal(ctx context.Context, writer *policy.Device, r Refusal, op *changeset.Op, refused map[uint64]bool, acked uint64) (RefusalView, bool, error) {
 	v := RefusalView{Refusal: r, Kind: op.Kind, Record: op.Record, Action: op.Action}
 	cur, err := s.st.State(ctx, op.Kind, op.Record)
 	if errors.Is(err, store.ErrNotFound) {
@@ -205,6 +234,7 @@ func (s *Service) viewRefusal(ctx context.Context, r Refusal, op *changeset.Op, 
 				rf.Reasons = append(rf.Reasons, fe)
 			}
 		}
+		rf.Kept = writer != nil && forbiddenField(*writer, cur, f, rf.Value)
 		v.Open = append(v.Open, rf)
 	}
 	if len(v.Open) == 0 {
@@ -214,6 +244,24 @@ func (s *Service) viewRefusal(ctx context.Context, r Refusal, op *changeset.Op, 
 		v.Title, v.RegNo = row.Title, row.RegNo
 	}
 	return v, true, nil
+}
+
+// forbiddenField reports whether dev may not write field f of the record
+// cur at all, whatever its value: policy.CheckWrite refuses an update of
+// it alone (here, the value held) naming f forbidden.
+func forbiddenField(dev policy.Device, cur *changeset.State, f string, value json.RawMessage) bool {
+	op := &changeset.Op{Kind: cur.Kind, Record: cur.ID, Council: cur.Council, Action: changeset.ActionUpdate,
+		Fields: map[string]changeset.Change{f: {Value: value}}}
+	r := policy.CheckWrite(dev, op, cur)
+	if r == nil {
+		return false
+	}
+	for _, fe := range r.Fields {
+		if fe.Field == f && fe.Code == domain.CodeForbidden {
+			return true
+		}
+	}
+	return false
 }
 
 // about reports whether a field error the server named (a field, an
@@ -279,10 +327,13 @@ func sameJSON(a, b json.RawMessage) bool {
 // fields are given back their accepted values in this laptop's state
 // only, exactly as the centre and every other laptop hold them. The
 // refused operation stays in the history either way. A refused creation
-// has no centre's value to go back to (domain.ErrInvalid): correct it.
+// has no centre's value to go back to (domain.ErrInvalid): correct it;
+// once corrected, the fields it still holds that this laptop may not
+// write (Kept, left out of the creation sent again) go back to none, here
+// only.
 func (s *Service) TakeCentre(ctx context.Context, seq uint64) error {
 	return s.Update(ctx, func(tx *Tx) error {
-		views, err := s.refusals(ctx, "", "")
+		views, err := s.refusals(ctx, s.writer, "", "")
 		if err != nil {
 			return err
 		}
@@ -295,7 +346,7 @@ func (s *Service) TakeCentre(ctx context.Context, seq uint64) error {
 		if v == nil {
 			return ErrNoRefusal
 		}
-		if v.Created {
+		if v.Created && !v.KeptOnly() {
 			return fmt.Errorf("%w: the centre never took this record, so it has no value to go back to: correct the record and save it", domain.ErrInvalid)
 		}
 		cur, err := tx.state(v.Kind, v.Record)
@@ -306,10 +357,12 @@ func (s *Service) TakeCentre(ctx context.Context, seq uint64) error {
 		for _, f := range v.Open {
 			changes[f.Field] = changeset.Change{Value: f.Centre, Base: cur.Fields[f.Field].HLC}
 		}
-		_, err = tx.apply(v.Kind, v.Record, cur.Council, changeset.ActionUpdate, cur, changes)
-		var r *policy.Refusal
-		if !errors.As(err, &r) {
-			return err
+		if !v.KeptOnly() { // kept: no operation of them could pass
+			_, err = tx.apply(v.Kind, v.Record, cur.Council, changeset.ActionUpdate, cur, changes)
+			var r *policy.Refusal
+			if !errors.As(err, &r) {
+				return err
+			}
 		}
 		// Forbidden to this laptop: back to the accepted values here only.
 		next := cur.Clone()

@@ -408,3 +408,163 @@ func TestRefusedCreationCorrectedIsSentWhole(t *testing.T) {
 		t.Fatalf("an edit after the centre took it: %s of %d fields, want an update of 1", e.Action, len(e.Changes))
 	}
 }
+
+// A refused creation sent again holds only what this laptop may write
+// (policy.CheckWrite, the server's rule): a field its role may not write
+// (a review note written before the laptop was enrolled) is left out,
+// and kept here, shown as kept on this laptop only, until the centre's
+// value (none) is taken back. Without it, the creation sent again was
+// refused here for that field, and the secretary, who cannot write it,
+// could not correct the record at all.
+func TestRefusedCreationSentAgainLeavesOutWhatThisLaptopMayNotWrite(t *testing.T) {
+	ctx := context.Background()
+	const note = "Каралды: ң ө ү"
+	const fixed = "Оңдолду: ң ө ү"
+	// refusedNote is an appeal whose creation, with a review note written
+	// before enrollment, the centre refused for the note.
+	refusedNote := func(t *testing.T) (*records.Service, string, uint64) {
+		t.Helper()
+		svc, _ := setup(t)
+		in := appeal()
+		in.ReviewNote = note
+		b, err := svc.CreateAppeal(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", Role: domain.RoleSecretary, Council: "NRN-ATB"}); err != nil {
+			t.Fatal(err)
+		}
+		seq := svc.Seq()
+		if err := svc.SetAcked(ctx, seq, []records.Refusal{{Seq: seq, Code: "forbidden", Message: "central staff only",
+			Fields: []domain.FieldError{{Field: "review_note", Code: domain.CodeForbidden, Message: "central staff only"}}}}); err != nil {
+			t.Fatal(err)
+		}
+		return svc, b.ID, seq
+	}
+	last := func(t *testing.T, svc *records.Service, id string) records.Entry {
+		t.Helper()
+		hist, err := svc.History(ctx, domain.KindAppeal, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hist[len(hist)-1]
+	}
+	// sentAgain checks that the last operation is the creation again,
+	// without the note, and that the note is kept here, open and Kept.
+	sentAgain := func(t *testing.T, svc *records.Service, id string, seq uint64) {
+		t.Helper()
+		e := last(t, svc, id)
+		if e.Action != changeset.ActionCreate || e.Seq == seq {
+			t.Fatalf("the correction is a %s (seq %d), want the creation again", e.Action, e.Seq)
+		}
+		if _, ok := e.Changes["review_note"]; ok {
+			t.Fatalf("the creation sent again holds the review note, which this laptop may not write")
+		}
+		for _, f := range []string{"summary", "reg_no", "council", "appellant"} {
+			if _, ok := e.Changes[f]; !ok {
+				t.Errorf("the creation sent again lacks %s", f)
+			}
+		}
+		if a, _ := svc.Appeal(ctx, id); a.ReviewNote != note {
+			t.Fatalf("review note %q: what was left out must stay here", a.ReviewNote)
+		}
+		list, err := svc.RefusalsOf(ctx, domain.KindAppeal, id)
+		if err != nil || len(list) != 1 || list[0].Seq != seq || len(list[0].Open) != 1 ||
+			list[0].Open[0].Field != "review_note" || !list[0].Open[0].Kept || !list[0].KeptOnly() {
+			t.Fatalf("refusals %+v (%v): want the note alone open, kept here", list, err)
+		}
+	}
+	cases := []struct {
+		name string
+		run  func(t *testing.T, svc *records.Service, id string, seq uint64)
+	}{
+		{"the correction is sent without the field and keeps it here", func(t *testing.T, svc *records.Service, id string, seq uint64) {
+			if list, _ := svc.RefusalsOf(ctx, domain.KindAppeal, id); len(list) != 1 || !list[0].Created || list[0].KeptOnly() {
+				t.Fatalf("before the correction: %+v, want a refused creation to correct", list)
+			}
+			if _, err := svc.EditAppeal(ctx, id, json.RawMessage(`{"summary":"`+fixed+`"}`)); err != nil {
+				t.Fatalf("the correction: %v", err)
+			}
+			sentAgain(t, svc, id, seq)
+			if summaryOf(t, svc, id) != fixed {
+				t.Fatalf("summary %q", summaryOf(t, svc, id))
+			}
+		}},
+		{"its form saved again unchanged, it is sent again", func(t *testing.T, svc *records.Service, id string, seq uint64) {
+			// Nothing in the form to correct: the refusal was for the note.
+			saveForm := func() error {
+				a, err := svc.Appeal(ctx, id)
+				if err != nil {
+					return err
+				}
+				_, err = svc.ChangeAppeal(ctx, id, a, a, []string{"summary", "village"})
+				return err
+			}
+			if err := saveForm(); err != nil {
+				t.Fatalf("saving it again: %v", err)
+			}
+			sentAgain(t, svc, id, seq)
+			// Saved again once more before the sync: nothing changed,
+			// and the creation is on its way: no operation.
+			n := svc.Seq()
+			if err := saveForm(); err != nil || svc.Seq() != n {
+				t.Fatalf("saving it a third time: %v, seq %d, want %d", err, svc.Seq(), n)
+			}
+		}},
+		{"a second correction before the sync is an update", func(t *testing.T, svc *records.Service, id string, seq uint64) {
+			if _, err := svc.EditAppeal(ctx, id, json.RawMessage(`{"summary":"`+fixed+`"}`)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.EditAppeal(ctx, id, json.RawMessage(`{"village":"Кара-Суу"}`)); err != nil {
+				t.Fatal(err)
+			}
+			// A second creation would be refused: the centre holds the
+			// record by then, from the first.
+			if e := last(t, svc, id); e.Action != changeset.ActionUpdate || len(e.Changes) != 1 {
+				t.Fatalf("the second correction: %s of %d fields, want an update of 1", e.Action, len(e.Changes))
+			}
+		}},
+		{"the secretary's own write of the field is refused, not left out", func(t *testing.T, svc *records.Service, id string, seq uint64) {
+			n := svc.Seq()
+			if _, err := svc.EditAppeal(ctx, id, json.RawMessage(`{"review_note":"Башка"}`)); err == nil || svc.Seq() != n {
+				t.Fatalf("writing the note: %v, seq %d: want it refused, nothing saved", err, svc.Seq())
+			}
+		}},
+		{"taken by the centre, the field kept here goes back to none, here only", func(t *testing.T, svc *records.Service, id string, seq uint64) {
+			if _, err := svc.EditAppeal(ctx, id, json.RawMessage(`{"summary":"`+fixed+`"}`)); err != nil {
+				t.Fatal(err)
+			}
+			// Taking it back before the sync, as after it: no operation.
+			for _, synced := range []bool{false, true} {
+				if synced {
+					if err := svc.SetAcked(ctx, svc.Seq(), nil); err != nil {
+						t.Fatal(err)
+					}
+				}
+				list, _ := svc.RefusalsOf(ctx, domain.KindAppeal, id)
+				if len(list) != 1 || list[0].Created == synced || !list[0].KeptOnly() {
+					t.Fatalf("synced %v: refusals %+v", synced, list)
+				}
+			}
+			n := svc.Seq()
+			if err := svc.TakeCentre(ctx, seq); err != nil {
+				t.Fatal(err)
+			}
+			if svc.Seq() != n {
+				t.Fatalf("seq %d: want no operation (the server would refuse it)", svc.Seq())
+			}
+			if a, _ := svc.Appeal(ctx, id); a.ReviewNote != "" || a.Summary != fixed {
+				t.Fatalf("review note %q, summary %q", a.ReviewNote, a.Summary)
+			}
+			if list, _ := svc.Refusals(ctx); len(list) != 0 {
+				t.Fatalf("still refused: %+v", list)
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			svc, id, seq := refusedNote(t)
+			c.run(t, svc, id, seq)
+		})
+	}
+}

@@ -90,18 +90,45 @@ func (tx *Tx) save(kind, id, council string, action changeset.Action, cur *chang
 		if cur == nil {
 			return nil, fmt.Errorf("%s: nothing to save", kind)
 		}
-		return cur, nil // nothing changed: no operation
+		if action != changeset.ActionUpdate {
+			return cur, nil // nothing changed: no operation
+		}
+		return tx.sendAgain(cur)
 	}
 	return tx.apply(kind, id, council, action, cur, changes)
+}
+
+// sendAgain saves a record of this laptop's whose creation the centre
+// refused, unchanged, as its creation again (apply): "Correct it" saved
+// with nothing changed, since the refusal may have been for what the
+// form does not hold (a field this laptop may not write, left out now).
+// Any other record, or one whose creation is sent again already, or one
+// this laptop would refuse itself, is left as it is: no operation.
+func (tx *Tx) sendAgain(cur *changeset.State) (*changeset.State, error) {
+	if cur.Device != tx.s.dev.ID {
+		return cur, nil
+	}
+	if again, err := tx.s.creationRefused(tx.ctx, cur.Kind, cur.ID); err != nil || !again {
+		return cur, err
+	}
+	next, err := tx.apply(cur.Kind, cur.ID, cur.Council, changeset.ActionUpdate, cur, nil)
+	var r *policy.Refusal
+	if errors.As(err, &r) {
+		return cur, nil // refused here already: nothing sent
+	}
+	return next, err
 }
 
 func (tx *Tx) apply(kind, id, council string, action changeset.Action, cur *changeset.State, changes map[string]changeset.Change) (*changeset.State, error) {
 	s := tx.s
 	judged := cur // the state the server will judge the operation on
+	edited := changes
+	again := false
 	if action == changeset.ActionUpdate && cur != nil && cur.Device == s.dev.ID {
 		// A record of this laptop's whose creation the centre refused
 		// is sent whole, as its creation again (recreate.go).
-		again, err := s.creationRefused(tx.ctx, kind, id)
+		var err error
+		again, err = s.creationRefused(tx.ctx, kind, id)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", kind, id, err)
 		}
@@ -112,6 +139,9 @@ func (tx *Tx) apply(kind, id, council string, action changeset.Action, cur *chan
 	op := &changeset.Op{
 		Device: s.dev.ID, Seq: tx.seq + 1, HLC: s.clock.Now(),
 		Kind: kind, Record: id, Council: council, Action: action, Author: s.author, Fields: changes,
+	}
+	if again && s.writer != nil {
+		leaveOut(*s.writer, op, edited)
 	}
 	if err := op.Validate(); err != nil {
 		return nil, err

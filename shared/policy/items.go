@@ -169,3 +169,58 @@ func CheckFields(op *changeset.Op) *Refusal {
 	}
 	return CheckField(op.Kind, op.Record, bad, op.Fields[bad].Value)
 }
+
+// CheckFieldsSorted is CheckFields, for op's fields gathered in name order
+// in s (changeset.SortedFields, by its ValidateBound or Sort of op, or of
+// an operation with the very same fields): one walk in that order, the
+// first that does not fit refused, with no map to go through. A server
+// checks an operation's form on such a walk before it judges it; this is
+// the same judgement as CheckFields (TestCheckFieldsSorted,
+// FuzzCheckFieldsSorted). s gathered from other fields (a count that
+// differs) is not used: CheckFields judges op.
+func CheckFieldsSorted(op *changeset.Op, s *changeset.SortedFields) *Refusal {
+	sh := recordShape(op.Kind)
+	if sh == nil {
+		return nil
+	}
+	if s == nil || s.Len() != len(op.Fields) {
+		return CheckFields(op)
+	}
+	for i := range s.Len() {
+		name, c := s.Field(i)
+		if !fieldFits(sh, op.Kind, op.Record, name, c.Value) {
+			return CheckField(op.Kind, op.Record, name, c.Value)
+		}
+	}
+	return nil
+}
+
+// FieldsJudged is an operation's fields judged alone, before who writes
+// it is (JudgeFields), for CheckWriteJudged. The zero value is not a
+// judgement: CheckWriteJudged then judges the fields itself.
+type FieldsJudged struct {
+	ref    *Refusal
+	judged bool
+}
+
+// JudgeFields judges op's fields alone (CheckFieldsSorted, s as it says),
+// for CheckWriteJudged: a server does it with its check of the
+// operation's form, before the operation's turn to be judged on the
+// record's state.
+func JudgeFields(op *changeset.Op, s *changeset.SortedFields) FieldsJudged {
+	return FieldsJudged{ref: CheckFieldsSorted(op, s), judged: true}
+}
+
+// CheckWriteJudged is CheckWrite for op whose fields f judged
+// (JudgeFields of op): the rules of who writes what first, then f's
+// refusal, the very order and refusals of CheckWrite. A zero f judges
+// the fields here (CheckFields).
+func CheckWriteJudged(dev Device, op *changeset.Op, cur *changeset.State, f FieldsJudged) *Refusal {
+	if !f.judged {
+		return CheckWrite(dev, op, cur)
+	}
+	if r := mayWrite(dev, op, cur); r != nil {
+		return r
+	}
+	return f.ref
+}

@@ -176,7 +176,9 @@ func TestCheckItem(t *testing.T) {
 // BenchmarkCheckWrite judges a council's writes of an appeal as a push
 // does: its creation (twenty fields, no item), and an update adding two
 // consultations, by the rules of who writes what alone (mayWrite: what
-// CheckWrite was before CheckItem) and by CheckWrite.
+// CheckWrite was before CheckItem), by CheckWrite, and as a server does,
+// its fields judged on the walk in name order that checked the
+// operation's form (judged: JudgeFields, then CheckWriteJudged).
 func BenchmarkCheckWrite(b *testing.B) {
 	sec := Device{Role: domain.RoleSecretary, Council: "NRN-ATB"}
 	const c1, c2 = "0190a5c2-0000-7000-8000-00000000c001", "0190a5c2-0000-7000-8000-00000000c002"
@@ -196,6 +198,12 @@ func BenchmarkCheckWrite(b *testing.B) {
 			"consultations/" + c1: `{"at_status":"received","consultant":"Асанов Б.","id":"` + c1 + `","on":"2025-09-15","summary":"Райондук ооруканага жолдомо берилди."}`,
 			"consultations/" + c2: `{"at_status":"in_progress","consultant":"Асанов Б.","id":"` + c2 + `","on":"2025-09-20","summary":"Дарылар боюнча маалымат берилди."}`,
 		})}
+	// The fields in name order, as the server's check of an operation's
+	// form gathered them (changeset.SortedFields.ValidateBound), before.
+	sorted := map[*changeset.Op]*changeset.SortedFields{create: {}, update: {}}
+	for op, s := range sorted {
+		s.Sort(op)
+	}
 	for _, w := range []struct {
 		name string
 		op   *changeset.Op
@@ -204,7 +212,9 @@ func BenchmarkCheckWrite(b *testing.B) {
 		for _, j := range []struct {
 			name  string
 			judge func(Device, *changeset.Op, *changeset.State) *Refusal
-		}{{"old", mayWrite}, {"new", CheckWrite}} {
+		}{{"old", mayWrite}, {"new", CheckWrite}, {"judged", func(dev Device, op *changeset.Op, cur *changeset.State) *Refusal {
+			return CheckWriteJudged(dev, op, cur, JudgeFields(op, sorted[op]))
+		}}} {
 			b.Run(w.name+"/"+j.name, func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {

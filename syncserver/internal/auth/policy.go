@@ -21,6 +21,23 @@ func CheckWrite(dev *store.Device, op *changeset.Op, cur *changeset.State) *Refu
 	return policy.CheckWrite(policy.Device{Role: dev.Role, Council: dev.Council}, op, cur)
 }
 
+// Fields is an operation's fields judged alone (JudgeFields), for
+// CheckWriteJudged; the zero value is not judged.
+type Fields = policy.FieldsJudged
+
+// JudgeFields judges op's fields alone, gathered in name order in s (its
+// check of the operation's form): the shared policy's
+// (policy.JudgeFields), before the operation is judged on its record.
+func JudgeFields(op *changeset.Op, s *changeset.SortedFields) Fields {
+	return policy.JudgeFields(op, s)
+}
+
+// CheckWriteJudged is CheckWrite with op's fields judged before (f): the
+// shared policy's (policy.CheckWriteJudged).
+func CheckWriteJudged(dev *store.Device, op *changeset.Op, cur *changeset.State, f Fields) *Refusal {
+	return policy.CheckWriteJudged(policy.Device{Role: dev.Role, Council: dev.Council}, op, cur, f)
+}
+
 // HeaderOnly is the shared policy's: CheckWrite and CheckRecord read
 // only the state's header for a write of kind by dev.
 func HeaderOnly(dev *store.Device, kind string) bool {

@@ -764,6 +764,10 @@ type checked struct {
 	op  *changeset.Op
 	ref *auth.Refusal
 	enc []byte // op's storage encoding (changeset.Op.AppendBinary), for a store.EncodedAccepter; nil if not made
+	// fields is op's fields judged alone (auth.JudgeFields), on the
+	// walk of them in name order that checked its form, for
+	// CheckWriteJudged: zero (judged then) for a trusted push's.
+	fields auth.Fields
 	// entry, on the first operation of a change set only, is the log
 	// entry of all of them (their encodings) that the store made before
 	// the device's turn (store.EntryPreparer); nil otherwise.
@@ -836,6 +840,15 @@ func (g *Ingester) prejudge(dev *store.Device, ops []changeset.Op, trusted bool)
 			c.enc = b[:len(b):len(b)]
 			free = b[len(b):]
 		}
+		if c.ref == nil && !trusted {
+			// Whether every field fits the kind's type, on the fields
+			// as CheckOpSorted gathered them (op's are sent's), here
+			// and not in the device's turn: it depends on the
+			// operation alone. The rules of who writes what are judged
+			// in the turn, on the record, before this refusal
+			// (CheckWriteJudged: CheckWrite's order).
+			c.fields = auth.JudgeFields(op, &sorted)
+		}
 	}
 	return pre
 }
@@ -891,7 +904,7 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, p
 		// Created on its encoding earlier in this Append (createEncoded):
 		// merged on it, whoever writes (only a device whose rules read a
 		// header alone created it so, and an Append is one device's).
-		ref, err = g.mergeKept(x, dev, op, kept, out)
+		ref, err = g.mergeKept(x, dev, op, pre, kept, out)
 		if err != nil {
 			return key, nil, false, err
 		}
@@ -899,7 +912,7 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, p
 	} else if ref == nil && !trusted {
 		if es, enc := g.encodedAhead(x, dev, op, states, out); enc != nil {
 			merged = true
-			if ref, next, council, err = g.mergeEncoded(x, es, dev, op, enc, out); err != nil {
+			if ref, next, council, err = g.mergeEncoded(x, es, dev, op, pre, enc, out); err != nil {
 				return key, nil, false, err
 			}
 		}
@@ -918,7 +931,7 @@ func (g *Ingester) judge(x store.LogTx, dev *store.Device, sent *changeset.Op, p
 			if ce := checkCreated(op, cur); ce != nil {
 				return key, nil, false, ce
 			}
-			ref = auth.CheckWrite(dev, op, cur)
+			ref = auth.CheckWriteJudged(dev, op, cur, pre.fields)
 		}
 		if ref == nil && cur == nil && g.createsEncoded(x, dev, op, pre) {
 			kept, ref = g.createEncoded(op, pre, key, out)
@@ -1010,7 +1023,7 @@ func (g *Ingester) encodedAhead(x store.LogTx, dev *store.Device, op *changeset.
 // by changeset.MergeEncoded, the merged state put, its conflicts kept. It
 // returns a refusal, or the record's council and, if the projection reads
 // it (encodedProjected), its state decoded (else nil).
-func (g *Ingester) mergeEncoded(x store.LogTx, es store.EncodedStates, dev *store.Device, op *changeset.Op, enc []byte, out *chunkOut) (*auth.Refusal, *changeset.State, string, error) {
+func (g *Ingester) mergeEncoded(x store.LogTx, es store.EncodedStates, dev *store.Device, op *changeset.Op, pre *checked, enc []byte, out *chunkOut) (*auth.Refusal, *changeset.State, string, error) {
 	hdr, err := changeset.StateHeader(enc)
 	if err != nil {
 		return nil, nil, "", err
@@ -1018,7 +1031,7 @@ func (g *Ingester) mergeEncoded(x store.LogTx, es store.EncodedStates, dev *stor
 	if ce := checkCreated(op, hdr); ce != nil {
 		return nil, nil, "", ce
 	}
-	if r := auth.CheckWrite(dev, op, hdr); r != nil {
+	if r := auth.CheckWriteJudged(dev, op, hdr, pre.fields); r != nil {
 		return r, nil, "", nil
 	}
 	merged, conflicts, _, err := changeset.MergeEncoded(out.merged[:0], enc, op)
@@ -1104,11 +1117,11 @@ func (g *Ingester) createEncoded(op *changeset.Op, pre *checked, key store.Recor
 // its creation's encoding earlier in the Append (k): checkCreated,
 // CheckWrite and CheckRecord on its header (all they read of it,
 // auth.HeaderOnly), op merged, its conflicts kept.
-func (g *Ingester) mergeKept(x store.LogTx, dev *store.Device, op *changeset.Op, k *keptState, out *chunkOut) (*auth.Refusal, error) {
+func (g *Ingester) mergeKept(x store.LogTx, dev *store.Device, op *changeset.Op, pre *checked, k *keptState, out *chunkOut) (*auth.Refusal, error) {
 	if ce := checkCreated(op, k.Header()); ce != nil {
 		return nil, ce
 	}
-	if r := auth.CheckWrite(dev, op, k.Header()); r != nil {
+	if r := auth.CheckWriteJudged(dev, op, k.Header(), pre.fields); r != nil {
 		return r, nil
 	}
 	// As merge does; the state is merged in place (an appeal is not

@@ -10,6 +10,7 @@ import (
 	"net/http/httptrace"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -269,10 +270,15 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 			}
 		}(lc)
 	}
+	stopProfile, err := startLoadProfile(c, n)
+	if err != nil {
+		return nil, err
+	}
 	t0 = time.Now()
 	close(start)
 	wg.Wait()
 	wall := time.Since(t0)
+	stopProfile()
 	outside := e.outside(timed, out0, wall.Seconds())
 	close(errs)
 	if err := <-errs; err != nil {
@@ -302,17 +308,23 @@ func (e *env) loadPhase(ctx context.Context, srv *server, phase, n int, tmpl map
 
 	// Each client pulls what is left, then every client must hold every
 	// operation the other clients of its council pushed, and the server
-	// must hold every operation of every client.
+	// must hold every operation of every client. The catch-up's server CPU
+	// is logged: it is not in the results, but it is in the server's
+	// profile (-load-server-cpuprofile), one laptop at a time, so at the
+	// better level of compression (api.go's replyCodec).
+	catchCPU, catchT, catchSyncs := srv.cpu(), time.Now(), 0
 	for _, lc := range clients {
 		for {
 			if err := lc.sync(ctx, nil, false); err != nil {
 				return nil, err
 			}
+			catchSyncs++
 			if !lc.lastMore {
 				break
 			}
 		}
 	}
+	slog.Info("caught up after the timed syncs", "syncs", catchSyncs, "seconds", time.Since(catchT).Seconds(), "server_cpu_s", srv.cpu()-catchCPU)
 	pushedBy := map[string]map[string]int{} // council -> device -> ops
 	for _, lc := range clients {
 		if pushedBy[lc.council] == nil {
@@ -457,6 +469,7 @@ func (lc *loadClient) sync(ctx context.Context, ops []*changeset.Op, timed bool)
 	// and back, a cost no laptop has). An older server answers in JSON:
 	// only the part a client reads is decoded (loadResp).
 	var resp loadResp
+	var page []*changeset.Op // a binary page's operations, counted as they are
 	var clock exchangeClock
 	ctx = clock.trace(ctx)
 	t0 := time.Now()
@@ -473,9 +486,7 @@ func (lc *loadClient) sync(ctx context.Context, ops []*changeset.Op, timed bool)
 		for _, o := range full.Ops {
 			resp.Ops = append(resp.Ops, loadOp{Device: o.Device})
 		}
-		for _, o := range full.Page {
-			resp.Ops = append(resp.Ops, loadOp{Device: o.Device})
-		}
+		page = full.Page
 	}
 	if timed {
 		lc.lat = append(lc.lat, time.Since(t0))
@@ -490,11 +501,10 @@ func (lc *loadClient) sync(ctx context.Context, ops []*changeset.Op, timed bool)
 	if resp.Acked != uint64(lc.pushed) {
 		return fmt.Errorf("client %s: acknowledged %d, pushed %d", lc.pc.device, resp.Acked, lc.pushed)
 	}
-	for _, o := range resp.Ops {
-		lc.pulled[o.Device]++
-	}
+	countPulled(lc.pulled, resp.Ops, func(o *loadOp) string { return o.Device })
+	countPulled(lc.pulled, page, func(o **changeset.Op) string { return (*o).Device })
 	lc.cursor = resp.Cursor
-	lc.lastMore, lc.lastPulled = resp.More, len(resp.Ops)
+	lc.lastMore, lc.lastPulled = resp.More, len(resp.Ops)+len(page)
 	return nil
 }
 
@@ -556,4 +566,48 @@ func (c *exchangeClock) took() time.Duration {
 		return 0
 	}
 	return time.Duration(f - w)
+}
+
+// startLoadProfile starts this process's CPU profile of the timed syncs of
+// n clients (-load-cpuprofile) and returns what stops it: the clients' own
+// CPU, without the template's making, the enrollments and the catch-up
+// after the syncs, which -cpuprofile's profile of the whole run holds too.
+func startLoadProfile(c *config, n int) (stop func(), err error) {
+	if c.loadProfile == "" {
+		return func() {}, nil
+	}
+	path := c.loadProfile
+	if len(c.clients) > 1 {
+		path = fmt.Sprintf("%s.%d", path, n)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-load-cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			slog.Warn("-load-cpuprofile: the profile may be incomplete", "file", path, "err", err)
+		}
+	}, nil
+}
+
+// countPulled adds a page's operations to pulled, by device. A page holds
+// each device's operations in runs (its change sets, in the log's order),
+// so the count is written once a run, not once an operation: a laptop
+// keeps no such count, and hashing every pulled operation's device was
+// about 1% of the clients' CPU (-load-cpuprofile).
+func countPulled[T any](pulled map[string]int, ops []T, device func(*T) string) {
+	for i := 0; i < len(ops); {
+		dev, j := device(&ops[i]), i+1
+		for j < len(ops) && device(&ops[j]) == dev {
+			j++
+		}
+		pulled[dev] += j - i
+		i = j
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -100,5 +101,30 @@ func TestExchangeClock(t *testing.T) {
 	whole, exch := time.Since(start), clock.took()
 	if exch < 50*time.Millisecond || exch > whole-150*time.Millisecond {
 		t.Errorf("exchange %v of a sync of %v: want the server's 100 ms and not the client's 200", exch, whole)
+	}
+}
+
+func TestCountPulled(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		devs []string
+		want map[string]int
+	}{
+		{"none", nil, map[string]int{"a": 1}},
+		{"one run", []string{"b", "b", "b"}, map[string]int{"a": 1, "b": 3}},
+		{"runs", []string{"a", "b", "b", "c", "b", "a", "a"}, map[string]int{"a": 4, "b": 3, "c": 1}},
+		{"alternating", []string{"b", "c", "b", "c"}, map[string]int{"a": 1, "b": 2, "c": 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pulled := map[string]int{"a": 1} // an earlier page's
+			ops := make([]loadOp, len(tc.devs))
+			for i, d := range tc.devs {
+				ops[i].Device = d
+			}
+			countPulled(pulled, ops, func(o *loadOp) string { return o.Device })
+			if !maps.Equal(pulled, tc.want) {
+				t.Errorf("pulled %v, want %v", pulled, tc.want)
+			}
+		})
 	}
 }

@@ -73,8 +73,11 @@ type config struct {
 	pullMemory string
 	// loadTrace: the load part writes each timed sync here (loadTraceHeader).
 	loadTrace string
-	postgres  bool
-	processes int
+	// loadProfile: this process writes a CPU profile of the load part's
+	// timed syncs (the clients' side of them) here.
+	loadProfile string
+	postgres    bool
+	processes   int
 	// serverProcs: GOMAXPROCS of each server process (0: Go's own, the
 	// machine's cores).
 	serverProcs int
@@ -118,7 +121,8 @@ func main() {
 	flag.StringVar(&c.pullMemory, "pull-memory", pullMemoryGo, "the collector's settings during the push part's first pull: "+pullMemoryGo+" (this process's: Go's defaults unless GOGC or GOMEMLIMIT say otherwise), "+pullMemoryApp+" (the desktop app's, app.LimitMemory, lifted for the bulk load as the app's syncer does, app.RelaxMemory) or "+pullMemoryLimited+" (the app's throughout, as before the app lifted them)")
 	flag.StringVar(&c.serverProfile, "server-cpuprofile", "", "write a CPU profile of the server of the push, incremental and day parts to this file")
 	flag.StringVar(&c.serverTrace, "server-trace", "", "write an execution trace of the server of the push, incremental and day parts to this file (for go tool trace; its whole run: with -parts push, the first pull after the push too)")
-	flag.StringVar(&c.loadServerProfile, "load-server-cpuprofile", "", "write a CPU profile of the load part's server to this file (from its start: the clients' enrollment is in it too; with -processes, the second process's to this name with .1 appended, and so on)")
+	flag.StringVar(&c.loadServerProfile, "load-server-cpuprofile", "", "write a CPU profile of the load part's server to this file (from its start to its end: the clients' enrollment is in it too, and their catch-up after the timed syncs, one laptop at a time, whose replies the server compresses at the better level; with -processes, the second process's to this name with .1 appended, and so on)")
+	flag.StringVar(&c.loadProfile, "load-cpuprofile", "", "write a CPU profile of this process (the clients) during the load part's timed syncs alone to this file (not the template's making, the enrollments or the catch-up after them); with several -clients, one file for each, the count appended to the name; not with -cpuprofile, -pull-cpuprofile or -push-cpuprofile")
 	flag.Parse()
 
 	level := slog.LevelInfo
@@ -156,8 +160,8 @@ func main() {
 	if !contains([]string{pullMemoryGo, pullMemoryApp, pullMemoryLimited}, c.pullMemory) {
 		fail(fmt.Errorf("-pull-memory: %q is not %s, %s or %s", c.pullMemory, pullMemoryGo, pullMemoryApp, pullMemoryLimited))
 	}
-	if n := countSet(*cpuProfile, c.pullProfile, c.pushProfile); n > 1 {
-		fail(errors.New("-cpuprofile, -pull-cpuprofile and -push-cpuprofile: one profile at a time"))
+	if n := countSet(*cpuProfile, c.pullProfile, c.pushProfile, c.loadProfile); n > 1 {
+		fail(errors.New("-cpuprofile, -pull-cpuprofile, -push-cpuprofile and -load-cpuprofile: one profile at a time"))
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -105,14 +106,42 @@ func (u *UI) refusedValue(kind, field string, raw []byte) string {
 		}
 		return u.T("refusals.empty")
 	}
+	// A code (a category, a district, a council) or a date in words, as
+	// the record's page shows it; other text whole (rawValueText).
+	var text string
+	if json.Unmarshal(raw, &text) == nil {
+		if t := u.valueText(field, text); t != short(text, 120) {
+			return t
+		}
+	}
 	return u.rawValueText(field, raw)
+}
+
+// shownFields are the refused fields a card lists: each one, but for a
+// creation the centre never took, whose every field is refused (the
+// record is on this laptop alone, as its card says): there, the fields
+// the centre named and those kept here.
+func shownFields(v records.RefusalView) []records.RefusedField {
+	if !v.Created {
+		return v.Open
+	}
+	var out []records.RefusedField
+	for _, f := range v.Open {
+		if len(f.Reasons) > 0 || f.Kept {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // refusalCard shows one refusal: with withRecord, the record it is
 // about (the list; a record's own page says it already). correct opens
 // the record's form (nil: not offered); done runs after the centre's
 // value was taken. It returns the card and its take button (nil for a
-// refused creation: the centre holds nothing to go back to).
+// refused creation: the centre holds nothing to go back to, but for the
+// fields this laptop may not write, kept here: none, here only). A
+// field kept here says so: it never reaches the centre, and correcting
+// the record does not change that (records.RefusedField.Kept).
 func (u *UI) refusalCard(v records.RefusalView, withRecord bool, correct func(), done func()) (fyne.CanvasObject, *widget.Button) {
 	box := container.NewVBox()
 	if withRecord {
@@ -128,10 +157,19 @@ func (u *UI) refusalCard(v records.RefusalView, withRecord bool, correct func(),
 		}
 	}
 	box.Add(muted(u.T("refusals.when", "time", v.At)))
-	if v.Created {
+	// A creation the centre never took is to be corrected, unless all it
+	// still holds refused is what this laptop may not write (kept here).
+	keptOnly := v.KeptOnly()
+	if v.Created && !keptOnly {
 		box.Add(wrapped(u.T("refusals.created")))
 	}
-	for _, f := range v.Open {
+	shown := shownFields(v)
+	if len(shown) == 0 { // a creation refused for no field: why, once
+		why := wrapped(u.T("refusals.why", "reason", u.refusalReason(v, records.RefusedField{})))
+		why.Importance = widget.DangerImportance
+		box.Add(why)
+	}
+	for _, f := range shown {
 		box.Add(wrapped(u.T("conflicts.field", "field", u.fieldName(f.Field))))
 		side := func(titleKey, text string) fyne.CanvasObject {
 			return widget.NewCard("", "", container.NewVBox(bold(u.T(titleKey)), wrapped(text)))
@@ -145,10 +183,13 @@ func (u *UI) refusalCard(v records.RefusalView, withRecord bool, correct func(),
 		why := wrapped(u.T("refusals.why", "reason", u.refusalReason(v, f)))
 		why.Importance = widget.DangerImportance
 		box.Add(why)
+		if f.Kept {
+			box.Add(wrapped(u.T("refusals.kept")))
+		}
 	}
 	actions := container.NewHBox()
 	var take *widget.Button
-	if !v.Created {
+	if !v.Created || keptOnly {
 		take = u.button(u.T("refusals.take_centre"), theme.ContentUndoIcon(), func() {
 			u.confirm(u.T("refusals.take_title"), u.T("refusals.take_text"), u.T("refusals.take_yes"), func() {
 				if err := u.sess.Records().TakeCentre(context.Background(), v.Seq); err != nil {
@@ -170,7 +211,7 @@ func (u *UI) refusalCard(v records.RefusalView, withRecord bool, correct func(),
 	for _, f := range v.Open {
 		items = items && policy.IsItemField(v.Kind, f.Field)
 	}
-	if correct != nil && !items && (v.Kind == domain.KindAppeal || v.Kind == domain.KindEvent) {
+	if correct != nil && !items && !keptOnly && (v.Kind == domain.KindAppeal || v.Kind == domain.KindEvent) {
 		actions.Add(u.button(u.T("refusals.correct"), theme.DocumentCreateIcon(), correct))
 	}
 	box.Add(actions)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kenesh/kenesh/desktop/internal/records"
 	"github.com/kenesh/kenesh/desktop/internal/ui/controls"
+	"github.com/kenesh/kenesh/shared/caldate"
 	"github.com/kenesh/kenesh/shared/domain"
 )
 
@@ -108,4 +109,88 @@ func TestRefusalSeenAndCentreTaken(t *testing.T) {
 	if open, _ := svc.Refusals(ctx); len(open) != 0 {
 		t.Fatalf("still open: %+v", open)
 	}
+}
+
+// A refused creation corrected holds, of what the centre refused, only a
+// field this laptop's role may not write (a review note written before
+// enrollment), left out of the creation sent again: its card says the
+// value stays on this laptop only, offers no correction (none would
+// reach the centre) and takes the centre's value (none), here only.
+func TestRefusalKeptHereOnly(t *testing.T) {
+	h := unlocked(t, "ky", 1, 0, 0)
+	ctx := context.Background()
+	svc := h.u.sess.Records()
+	list, _ := svc.List(records.Filter{Kind: domain.KindAppeal})
+	if len(list) == 0 {
+		t.Fatal("no appeal")
+	}
+	b, err := svc.Appeal(ctx, list[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetAcked(ctx, svc.Seq(), nil); err != nil { // the demo's records reached the centre
+		t.Fatal(err)
+	}
+	const note = "Каралды ң ө ү"
+	today := caldate.Today(records.Bishkek)
+	a, err := svc.CreateAppeal(ctx, domain.Appeal{Council: b.Council, Channel: "in_person", Oblast: b.Oblast, District: b.District,
+		Village: "Ак-Муз", Appellant: &domain.Appellant{Name: "Асанова Гүлнара"}, Gender: "female", Category: "land_property",
+		Summary: "Жер үлүшү тартылып алынды", ReceivedOn: today, RegisteredOn: today, ReviewNote: note})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", ServerID: "test", Token: "t",
+		Role: domain.RoleSecretary, Council: a.Council, Name: "Катчы", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	seq := svc.Seq()
+	if err := svc.SetAcked(ctx, seq, []records.Refusal{{Seq: seq, Code: "forbidden", Message: "review_note: not allowed", At: time.Now(),
+		Fields: []domain.FieldError{{Field: "review_note", Code: domain.CodeForbidden, Message: "not allowed"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	h.u.shell.rebuild()
+	h.u.shell.show()
+	h.u.shell.push(newRefusalsPage(h.u))
+	h.drain()
+	h.mustShow(h.T("refusals.created"))
+	h.mustShow(h.T("refusals.kept"))
+	h.mustShow(h.T("refusals.correct"))
+	h.mustShow(note)
+	// The record is here alone: its card names the field the centre
+	// refused, not each of its fields, and no code.
+	for _, s := range h.texts() {
+		for _, bad := range []string{a.ID, a.Council, a.Category, a.Oblast, "forbidden", "not_allowed"} {
+			if strings.Contains(s, bad) {
+				t.Fatalf("an id or a code on screen: %q", s)
+			}
+		}
+	}
+	if h.shows(h.u.fieldName("summary")) {
+		t.Fatal("the card of a refused creation lists a field the centre did not name")
+	}
+
+	// Corrected (saved again as it is), the creation goes again without the note.
+	if _, err := svc.ChangeAppeal(ctx, a.ID, a, a, []string{"summary"}); err != nil {
+		t.Fatal(err)
+	}
+	h.u.shell.pop()
+	h.u.shell.push(newRefusalsPage(h.u))
+	h.drain()
+	p := h.u.shell.top().(*refusalsPage)
+	h.mustShow(h.T("refusals.kept"))
+	if h.shows(h.T("refusals.created")) || h.shows(h.T("refusals.correct")) {
+		t.Fatal("a refusal of what this laptop may not write asks for a correction")
+	}
+	if len(p.take) != 1 || p.take[0] == nil {
+		t.Fatalf("take buttons: %v", p.take)
+	}
+	if got, _ := svc.Appeal(ctx, a.ID); got.ReviewNote != note {
+		t.Fatalf("review note %q before taking the centre's", got.ReviewNote)
+	}
+	h.tap(h.T("refusals.take_centre"))
+	h.tap(h.T("refusals.take_yes"))
+	if got, _ := svc.Appeal(ctx, a.ID); got.ReviewNote != "" {
+		t.Fatalf("review note %q after taking the centre's", got.ReviewNote)
+	}
+	h.mustShow(h.T("refusals.none"))
 }

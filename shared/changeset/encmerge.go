@@ -63,8 +63,25 @@ func (f Fallback) String() string {
 // As with MergeConflicts, op's values are not copied by the direct path
 // either: they are written into dst.
 func MergeEncoded(dst, enc []byte, op *Op) ([]byte, []Conflict, Fallback, error) {
+	out, conflicts, why, _, err := mergeEncoded(dst, enc, op, "")
+	return out, conflicts, why, err
+}
+
+// MergeEncodedHas is MergeEncoded, also saying whether the merged state
+// holds a field named name (HasField of what it appends), from the same
+// read of enc: a server that asks it of every appeal it merges (was it
+// ever published?) read each merged state's fields again for it, a walk
+// of all of them (BENCHMARKS.md, issue 15, push4).
+func MergeEncodedHas(dst, enc []byte, op *Op, name string) ([]byte, []Conflict, bool, error) {
+	out, conflicts, _, has, err := mergeEncoded(dst, enc, op, name)
+	return out, conflicts, has, err
+}
+
+// mergeEncoded is MergeEncoded, and whether the result holds a field
+// named has (false for has "").
+func mergeEncoded(dst, enc []byte, op *Op, has string) ([]byte, []Conflict, Fallback, bool, error) {
 	if len(enc) == 0 || enc[0] != binaryV1 {
-		return mergeDecoded(dst, enc, op, FallbackJSON)
+		return mergeDecoded(dst, enc, op, FallbackJSON, has)
 	}
 	// The slices of op's fields on the stack, for nearly every operation
 	// (set in m from here: an encMerge pointing into itself would escape).
@@ -79,24 +96,32 @@ func MergeEncoded(dst, enc []byte, op *Op) ([]byte, []Conflict, Fallback, error)
 	} else {
 		m.names, m.acts, m.at, m.end = make([]string, k), make([]fieldAct, k), make([]int, k), make([]int, k)
 	}
+	m.want = has
 	if why := m.plan(enc, op); why != Direct {
-		return mergeDecoded(dst, enc, op, why)
+		return mergeDecoded(dst, enc, op, why, has)
 	}
-	return m.write(dst, enc, op), nil, Direct, nil
+	// The merged state's fields are enc's and op's (a field op writes is
+	// added, or is enc's already).
+	found := m.found
+	if _, ok := op.Fields[has]; ok && has != "" {
+		found = true
+	}
+	return m.write(dst, enc, op), nil, Direct, found, nil
 }
 
 // mergeDecoded is MergeEncoded's fallback: what a server did before.
-func mergeDecoded(dst, enc []byte, op *Op, why Fallback) ([]byte, []Conflict, Fallback, error) {
+func mergeDecoded(dst, enc []byte, op *Op, why Fallback, has string) ([]byte, []Conflict, Fallback, bool, error) {
 	s, err := DecodeState(enc)
 	if err != nil {
-		return dst, nil, why, err
+		return dst, nil, why, false, err
 	}
 	conflicts, err := s.MergeConflicts(op)
 	if err != nil {
-		return dst, nil, why, err
+		return dst, nil, why, false, err
 	}
+	_, found := s.Fields[has]
 	out, err := s.AppendBinary(dst)
-	return out, conflicts, why, err
+	return out, conflicts, why, found && has != "", err
 }
 
 // fieldAct is what the merge does with one of op's fields.
@@ -117,10 +142,12 @@ type encMerge struct {
 	updatedAt, devsAt, devsEnd int // offsets in enc: the header's Updated, the devices (after their count), their end
 	fieldsAt, fieldsEnd        int // the fields' first byte (after their count), their end
 	updated                    uint64
-	ndev                       int  // enc's devices
-	opDev                      int  // op's device's number in the result
-	newDev                     bool // op's device is not among enc's: appended to the list
-	count                      int  // the result's fields
+	ndev                       int    // enc's devices
+	opDev                      int    // op's device's number in the result
+	newDev                     bool   // op's device is not among enc's: appended to the list
+	count                      int    // the result's fields
+	want                       string // a field name plan looks for among enc's ("": none)
+	found                      bool   // enc holds want
 
 	names []string   // op's field names, in name order
 	acts  []fieldAct // for each of names
@@ -228,6 +255,9 @@ func (m *encMerge) plan(enc []byte, op *Op) Fallback {
 			return FallbackOrder
 		}
 		prev = name
+		if len(name) == len(m.want) && string(name) == m.want && m.want != "" {
+			m.found = true
+		}
 		value, ok := r.shortBytes()
 		if !ok {
 			value = r.bytes()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"testing"
@@ -58,6 +59,17 @@ func checkMergeEncoded(t testing.TB, enc []byte, op *Op) Fallback {
 	}
 	if err != nil && why == Direct {
 		t.Fatalf("MergeEncoded failed (%v) without falling back", err)
+	}
+	// MergeEncodedHas: the same merge, and whether it holds a field,
+	// as HasField reads it in the result.
+	for _, name := range append([]string{"", "published", "status", "zz", "a", "b", "council", "items/1", "village"}, slices.Collect(maps.Keys(op.Fields))...) {
+		hgot, _, has, herr := MergeEncodedHas(bytes.Clone(prefix), orig, op, name)
+		if (herr == nil) != (err == nil) || !bytes.Equal(hgot[len(prefix):], got) {
+			t.Fatalf("MergeEncodedHas(%q) (%v) merged otherwise: %q, %v; MergeEncoded: %q, %v", name, why, hgot, herr, got, err)
+		}
+		if want := err == nil && name != "" && HasField(got, name); has != want {
+			t.Fatalf("MergeEncodedHas(%q) (%v) = %v, HasField of the merged state: %v", name, why, has, want)
+		}
 	}
 	key := func(c Conflict) string { return fmt.Sprintf("%+v", c) }
 	gk, wk := make([]string, 0, len(gotC)), make([]string, 0, len(wantC))
@@ -250,6 +262,21 @@ func BenchmarkMergeEncoded(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			buf, _, _, _ = MergeEncoded(buf[:0], enc, &next)
+		}
+	})
+	// And whether the result holds "published", as the server asks:
+	// read again (HasField), or from the merge's read (MergeEncodedHas).
+	b.Run("encoded-then-hasfield", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf, _, _, _ = MergeEncoded(buf[:0], enc, &next)
+			_ = HasField(buf, "published")
+		}
+	})
+	b.Run("encoded-has", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf, _, _, _ = MergeEncodedHas(buf[:0], enc, &next, "published")
 		}
 	})
 }

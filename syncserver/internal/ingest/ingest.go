@@ -1034,7 +1034,9 @@ func (g *Ingester) mergeEncoded(x store.LogTx, es store.EncodedStates, dev *stor
 	if r := auth.CheckWriteJudged(dev, op, hdr, pre.fields); r != nil {
 		return r, nil, "", nil
 	}
-	merged, conflicts, _, err := changeset.MergeEncoded(out.merged[:0], enc, op)
+	// Whether the merged appeal holds "published" (encodedProjected),
+	// from the merge's own read of the state's fields.
+	merged, conflicts, published, err := changeset.MergeEncodedHas(out.merged[:0], enc, op, "published")
 	if err != nil {
 		if _, derr := changeset.DecodeState(enc); derr != nil {
 			// The store's state is damaged: an error, as reading it
@@ -1060,7 +1062,7 @@ func (g *Ingester) mergeEncoded(x store.LogTx, es store.EncodedStates, dev *stor
 	if err := putConflicts(x, conflicts, out); err != nil {
 		return nil, nil, "", err
 	}
-	projected, err := encodedProjected(x, hdr.ID, merged)
+	projected, err := encodedProjected(x, hdr.ID, published)
 	if err != nil || !projected {
 		return nil, nil, hdr.Council, err
 	}

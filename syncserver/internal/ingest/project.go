@@ -285,14 +285,15 @@ func (g *Ingester) Project(ctx context.Context) error {
 }
 
 // encodedProjected says whether project reads anything of the appeal id
-// whose state is encoded in enc (merged on its encoding: mergeEncoded):
+// whose state was merged on its encoding (mergeEncoded), published saying
+// whether that state holds a "published" field (changeset.MergeEncodedHas):
 // projectAppeal does nothing for an appeal that was never published (a
 // "published" field, once written, stays in its state) and that no web
 // submission tracks, nearly every appeal of a spread backlog, and such
 // an appeal is not decoded for it. A state merged on its encoding was
 // read ahead, so it is not new to the store (projectAll's fresh).
-func encodedProjected(w store.LogTx, id string, enc []byte) (bool, error) {
-	if changeset.HasField(enc, "published") {
+func encodedProjected(w store.LogTx, id string, published bool) (bool, error) {
+	if published {
 		return true, nil
 	}
 	tracks, err := w.TrackingsOfAppeal(id)

@@ -581,6 +581,10 @@ type chunkOut struct {
 	accepted  int
 	conflicts int
 	merged    []byte // the last state merged on its encoding (mergeEncoded), reused for the next
+	// headers reads the header of each state merged on its encoding
+	// (mergeEncoded): one State, and the strings the headers share
+	// (kind, council, author, device) made once, not for each.
+	headers changeset.HeaderReader
 	// kept are the records created in this Append from their
 	// creations' encodings (createEncoded), with what their later
 	// operations here did to them (mergeKept), encoded and put once at
@@ -1019,12 +1023,13 @@ func (g *Ingester) encodedAhead(x store.LogTx, dev *store.Device, op *changeset.
 
 // mergeEncoded is what judge and merge do, for the state encoded in enc
 // (encodedAhead): checkCreated, CheckWrite and CheckRecord on its header
-// (changeset.StateHeader: all they read of it, auth.HeaderOnly), op merged
-// by changeset.MergeEncoded, the merged state put, its conflicts kept. It
-// returns a refusal, or the record's council and, if the projection reads
-// it (encodedProjected), its state decoded (else nil).
+// (changeset.StateHeader, by out.headers: all they read of it,
+// auth.HeaderOnly), op merged by changeset.MergeEncodedHas, the merged
+// state put, its conflicts kept. It returns a refusal, or the record's
+// council and, if the projection reads it (encodedProjected), its state
+// decoded (else nil).
 func (g *Ingester) mergeEncoded(x store.LogTx, es store.EncodedStates, dev *store.Device, op *changeset.Op, pre *checked, enc []byte, out *chunkOut) (*auth.Refusal, *changeset.State, string, error) {
-	hdr, err := changeset.StateHeader(enc)
+	hdr, err := out.headers.Read(enc) // hdr is out's until the next: not kept past this call
 	if err != nil {
 		return nil, nil, "", err
 	}

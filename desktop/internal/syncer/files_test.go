@@ -234,6 +234,25 @@ func TestFilesSecondVersionSendsTheChange(t *testing.T) {
 	}
 }
 
+// newProxy is a reverse proxy to target with a transport of its own. Not
+// net/http's default one, which the process shares: every httptest server
+// that closes (another test's, in its clean-up) drops that transport's idle
+// connections, and it then closes each connection that falls idle until
+// it is asked for one again; a proxy's answer cut by that reads on the
+// laptop as a line gone (unexpected EOF, out of reach), which is not what
+// a test of a damaged chunk checks. Its connections close with the test.
+func newProxy(t *testing.T, target string) *httputil.ReverseProxy {
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	tr := &http.Transport{}
+	rp.Transport = tr
+	t.Cleanup(tr.CloseIdleConnections)
+	return rp
+}
+
 // flipper is a proxy that damages the chunk stream of the next n files
 // answers, as a bad line might.
 type flipper struct {
@@ -242,8 +261,7 @@ type flipper struct {
 }
 
 func newFlipper(t *testing.T, target string, n int32, damage func(stream []byte)) *httptest.Server {
-	u, _ := url.Parse(target)
-	f := &flipper{proxy: httputil.NewSingleHostReverseProxy(u)}
+	f := &flipper{proxy: newProxy(t, target)}
 	f.left.Store(n)
 	f.proxy.ModifyResponse = func(resp *http.Response) error {
 		if resp.Request.URL.Path != syncproto.PathFilesGet || resp.StatusCode != http.StatusOK || f.left.Add(-1) < 0 {
@@ -326,10 +344,9 @@ func TestFilesDamagedChunkIsFetchedAgain(t *testing.T) {
 // stream of the next n put requests (in the last chunk of each), as a bad
 // line might on the way up.
 func upFlipper(t *testing.T, target string, n int32) *httptest.Server {
-	u, _ := url.Parse(target)
 	var left atomic.Int32
 	left.Store(n)
-	rp := httputil.NewSingleHostReverseProxy(u)
+	rp := newProxy(t, target)
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == syncproto.PathFilesPut && left.Add(-1) >= 0 {
 			b, err := io.ReadAll(r.Body)
@@ -442,8 +459,7 @@ func TestFilesNoRoomToDownload(t *testing.T) {
 func TestFilesOldServer(t *testing.T) {
 	srv := startFake(t, synctest.Options{})
 	srv.addCouncil("NRN-ATB", "Ат-Башы", "KG-N")
-	u, _ := url.Parse(srv.URL)
-	rp := httputil.NewSingleHostReverseProxy(u)
+	rp := newProxy(t, srv.URL)
 	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/v1/files/") {
 			w.Header().Set("Content-Type", "application/json")

@@ -36,20 +36,35 @@ func oldLaptopItem(t *testing.T, data, id string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	svc := s.Records()
-	a, err := svc.Appeal(ctx, id)
+	a, err := s.Records().Appeal(ctx, id)
+	s.Close()
 	if err != nil || len(a.Consultations) != 1 {
 		t.Fatalf("the appeal: %+v %v", a, err)
 	}
 	field := "consultations" + changeset.ItemSep + a.Consultations[0].ID
-	cur, err := s.Core.Store.State(ctx, domain.KindAppeal, id)
+	oldLaptopWrite(t, data, domain.KindAppeal, id, field, refusedText)
+	return field
+}
+
+// oldLaptopWrite writes to an enrolled laptop's store text for field of
+// a record, as its next operation, as a laptop of before a check of the
+// server's saved it (text where an item belongs).
+func oldLaptopWrite(t *testing.T, data, kind, id, field, value string) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := session.Unlock(ctx, data, passphrase, session.Options{KDF: keyfile.TestParams})
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, _ := json.Marshal(refusedText)
+	defer s.Close()
+	svc := s.Records()
+	cur, err := s.Core.Store.State(ctx, kind, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := json.Marshal(value)
 	seq := svc.Seq() + 1
-	old := &changeset.Op{Device: svc.Device().ID, Seq: seq, HLC: cur.Updated + 1, Kind: domain.KindAppeal, Record: id, Council: a.Council,
+	old := &changeset.Op{Device: svc.Device().ID, Seq: seq, HLC: cur.Updated + 1, Kind: kind, Record: id, Council: cur.Council,
 		Action: changeset.ActionUpdate, Author: refusalLaptop, Fields: map[string]changeset.Change{field: {Value: text, Base: cur.Fields[field].HLC}}}
 	next := cur.Clone()
 	if _, _, err := next.Apply(old); err != nil {
@@ -59,7 +74,6 @@ func oldLaptopItem(t *testing.T, data, id string) string {
 	if err := s.Core.Store.Commit(ctx, []store.Write{{Op: old, State: next}}, map[string][]byte{"seq": n(seq), "clock": n(uint64(old.HLC))}); err != nil {
 		t.Fatal(err)
 	}
-	return field
 }
 
 // TestRealWindowRefusal: a council's laptop holds a change the real

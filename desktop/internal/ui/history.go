@@ -174,7 +174,11 @@ func (u *UI) rawValueText(field string, raw json.RawMessage) string {
 		sort.Strings(keys)
 		var parts []string
 		for _, k := range keys {
-			parts = append(parts, fmt.Sprintf("%s: %s", u.fieldName(k), u.valueText(k, m[k])))
+			val := u.valueText(k, m[k])
+			if s, ok := m[k].(string); ok && k == "status" && strings.HasPrefix(field, "followups/") {
+				val = u.termName(refdata.FollowupStatuses, s) // a follow-up's, not an appeal's (objectText)
+			}
+			parts = append(parts, fmt.Sprintf("%s: %s", u.fieldName(k), val))
 		}
 		return strings.Join(parts, "\n")
 	}

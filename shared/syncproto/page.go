@@ -267,6 +267,12 @@ func DecodeSyncResponse(raw []byte) (*SyncResponse, error) {
 	}
 	slab := make([]changeset.Op, nops)
 	page := make([]*changeset.Op, nops)
+	// The string table: each group's record is new to it, and a few dozen
+	// devices, authors, names and kinds are shared; grown from nothing it
+	// was 4% of decoding the pages of 500 laptops. Each new string takes at
+	// least 2 bytes of the page, which bounds what a hostile one makes
+	// this allocate.
+	r.tab = make([]string, 0, min(ngroups+32, uint64(len(r.b)/2)))
 	left, fields, settles := nops, 0, 0
 	var prevSeq, prevHLC uint64
 	for range ngroups {

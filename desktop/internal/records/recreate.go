@@ -92,18 +92,31 @@ func (s *Service) creationRefused(ctx context.Context, kind, id string) (bool, e
 	return true, nil
 }
 
-// leaveOut takes out of op, a creation sent again, the fields this
-// laptop's role may not write that the record holds from before (a
-// review field written before the laptop was enrolled, a field another
-// role owns): sent, the creation would be refused for them again, and
-// the secretary, who cannot write them, would be stuck correcting it.
-// Which fields those are is policy.CheckWrite's to say, as the server's
-// judging does: the fields its refusal names as forbidden, asked again
-// until it names none. A field the secretary's edit wrote (edited) is
-// never left out: that edit is refused, as any. The fields left out keep
-// their values on this laptop (the refusal shows them, kept here only).
+// leaveOut takes out of op, a creation sent again, the fields the record
+// holds from before that this laptop may not send: sent, the creation
+// would be refused for them again, and the secretary, who cannot write
+// them, would be stuck correcting it. Those are the fields its role may
+// not write (a review field written before the laptop was enrolled, a
+// field another role owns), and values no replica could read (text an
+// old version wrote where an item belongs): which ones is
+// policy.CheckWrite's to say, as the server's judging does, the fields
+// its refusal names forbidden, and policy.CheckFields's, the field it
+// names, asked again until neither names one. A field the secretary's
+// edit wrote (edited) is never left out: that edit is refused, as any.
+// The fields left out keep their values on this laptop: their refusal
+// stays open (RefusedField.Kept for the first kind).
 func leaveOut(dev policy.Device, op *changeset.Op, edited map[string]changeset.Change) []string {
 	var out []string
+	drop := func(f string) {
+		if _, ok := op.Fields[f]; !ok {
+			return
+		}
+		if _, ok := edited[f]; ok {
+			return
+		}
+		delete(op.Fields, f)
+		out = append(out, f)
+	}
 	for range len(op.Fields) { // each pass takes out one field at least
 		r := policy.CheckWrite(dev, op, nil)
 		if r == nil {
@@ -111,14 +124,14 @@ func leaveOut(dev policy.Device, op *changeset.Op, edited map[string]changeset.C
 		}
 		n := len(out)
 		for _, fe := range r.Fields {
-			if _, ok := op.Fields[fe.Field]; !ok || fe.Code != domain.CodeForbidden {
-				continue
+			if fe.Code == domain.CodeForbidden {
+				drop(fe.Field)
 			}
-			if _, ok := edited[fe.Field]; ok {
-				continue
+		}
+		if r := policy.CheckFields(op); r != nil {
+			for _, fe := range r.Fields {
+				drop(fe.Field)
 			}
-			delete(op.Fields, fe.Field)
-			out = append(out, fe.Field)
 		}
 		if len(out) == n {
 			break // refused for something else: the save says what

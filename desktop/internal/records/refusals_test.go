@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -566,5 +567,83 @@ func TestRefusedCreationSentAgainLeavesOutWhatThisLaptopMayNotWrite(t *testing.T
 			svc, id, seq := refusedNote(t)
 			c.run(t, svc, id, seq)
 		})
+	}
+}
+
+// A refused creation whose record holds a value no replica could read
+// (text an old version wrote where a consultation belongs, refused by
+// the server too) is sent again without it: checked here as the server
+// checks (policy.CheckFields), it had the correction refused on this
+// laptop. The text stays here, its refusal open, to be taken back.
+func TestRefusedCreationSentAgainLeavesOutWhatNoReplicaReads(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	svc, st := open(t, dir, func() time.Time { return fixedNow })
+	if _, err := svc.AddCouncil(ctx, domain.Council{Code: "NRN-ATB", Name: "Ат-Башы коомдук кеңеши", Oblast: "KG-N", District: "KG-N-ATB"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := svc.CreateAppeal(ctx, appeal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := svc.Seq()
+	// What an old version saved: text for a consultation.
+	cur, err := st.State(ctx, domain.KindAppeal, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	field := "consultations" + changeset.ItemSep + domain.NewID()
+	old := &changeset.Op{Device: svc.Device().ID, Seq: created + 1, HLC: cur.Updated + 1, Kind: domain.KindAppeal, Record: b.ID,
+		Council: cur.Council, Action: changeset.ActionUpdate, Author: "old", Fields: map[string]changeset.Change{field: {Value: json.RawMessage(`"кеңеш берилди"`)}}}
+	if _, _, err := cur.Apply(old); err != nil {
+		t.Fatal(err)
+	}
+	n := func(v uint64) []byte { return []byte(strconv.FormatUint(v, 10)) }
+	if err := st.Commit(ctx, []store.Write{{Op: old, State: cur}}, map[string][]byte{"seq": n(old.Seq), "clock": n(uint64(old.HLC))}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	svc, st = open(t, dir, func() time.Time { return fixedNow })
+	t.Cleanup(func() { st.Close() })
+	if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", Role: domain.RoleSecretary, Council: "NRN-ATB"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetAcked(ctx, old.Seq, []records.Refusal{{Seq: created, Code: "invalid", Message: "refused"},
+		{Seq: old.Seq, Code: "invalid", Message: "not an item", Fields: []domain.FieldError{{Field: field, Code: domain.CodeFormat, Message: "not an item"}}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	const fixed = "Оңдолду: ң ө ү"
+	if _, err := svc.EditAppeal(ctx, b.ID, json.RawMessage(`{"summary":"`+fixed+`"}`)); err != nil {
+		t.Fatalf("the correction: %v", err)
+	}
+	hist, _ := svc.History(ctx, domain.KindAppeal, b.ID)
+	e := hist[len(hist)-1]
+	if e.Action != changeset.ActionCreate || e.Seq != old.Seq+1 {
+		t.Fatalf("the correction is a %s (seq %d), want the creation again", e.Action, e.Seq)
+	}
+	if _, ok := e.Changes[field]; ok {
+		t.Fatal("the creation sent again holds the text where a consultation belongs")
+	}
+	if _, ok := e.Changes["summary"]; !ok {
+		t.Fatal("the creation sent again lacks the summary")
+	}
+	now, err := st.State(ctx, domain.KindAppeal, b.ID)
+	if err != nil || string(now.Fields[field].Value) != `"кеңеш берилди"` {
+		t.Fatalf("the text left out is not kept here: %v", err)
+	}
+	list, err := svc.RefusalsOf(ctx, domain.KindAppeal, b.ID)
+	if err != nil || len(list) != 1 || list[0].Seq != old.Seq || len(list[0].Open) != 1 || list[0].Open[0].Field != field || list[0].Open[0].Kept {
+		t.Fatalf("refusals %+v (%v): want the text's alone open", list, err)
+	}
+	// Taken by the centre, the text goes (an operation: removing it passes).
+	if err := svc.SetAcked(ctx, svc.Seq(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.TakeCentre(ctx, old.Seq); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := svc.Refusals(ctx); len(list) != 0 {
+		t.Fatalf("still refused: %+v", list)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kenesh/kenesh/shared/domain"
@@ -131,5 +132,99 @@ func TestRefusedTakeCentre(t *testing.T) {
 	st = decode[status](t, c.ok("", "status"))
 	if st.Refused != 1 || st.RefusedOpen != 0 || len(st.RefusalsOpen) != 0 {
 		t.Fatalf("status after taking the centre's value: %+v", st)
+	}
+}
+
+// An appeal recorded with a review note before the laptop was enrolled:
+// the server refuses its creation for the note. Corrected, it is sent
+// again without the note (the server takes it), and refused lists the
+// note alone, kept on this laptop (kept); take-centre settles it here,
+// with no change to send.
+func TestRefusedCreationKeptNote(t *testing.T) {
+	codec, err := syncproto.DefaultCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent []string // each appeal operation's action, and whether it held the note
+	var acked uint64
+	var mu sync.Mutex // the handler's goroutines and the test's share sent
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case syncproto.PathEnroll:
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(syncproto.EnrollResponse{Proto: 1, ServerID: "fake", Token: "t", Role: domain.RoleSecretary, Council: "NRN-ATB", Name: "катчы"})
+		case syncproto.PathSync:
+			body, _ := io.ReadAll(r.Body)
+			var req syncproto.SyncRequest
+			if err := codec.DecodeJSON(body, &req); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, op := range req.Ops {
+				acked = op.Seq
+			}
+			resp := syncproto.SyncResponse{Proto: 1, Cursor: req.Cursor, Acked: acked}
+			for _, op := range req.Ops {
+				if op.Kind != domain.KindAppeal {
+					continue
+				}
+				_, note := op.Fields["review_note"]
+				sent = append(sent, op.Action+" note="+strconv.FormatBool(note))
+				if note {
+					resp.Refused = append(resp.Refused, syncproto.Refusal{Seq: op.Seq, Code: syncproto.CodeForbidden, Message: "review_note: central staff only",
+						Fields: []syncproto.FieldReason{{Field: "review_note", Code: domain.CodeForbidden, Message: "central staff only"}}})
+				}
+			}
+			frame, _ := codec.EncodeJSON(resp, 0)
+			w.Header().Set("Content-Type", syncproto.ContentType)
+			w.Write(frame)
+		}
+	}))
+	defer srv.Close()
+	c := newCLI(t)
+	c.ok("", "init", "--device-name", "Ат-Башы ноутбугу")
+	c.ok("", "council", "add", "--code", "NRN-ATB", "--name", "Ат-Башы коомдук кеңеши", "--oblast", "KG-N", "--district", "KG-N-ATB")
+	in := decode[map[string]any](t, appealJSON)
+	in["review_note"] = "Каралды ң ө ү"
+	b, _ := json.Marshal(in)
+	id := decode[map[string]any](t, c.ok(string(b), "appeal", "add"))["id"].(string)
+	c.ok("", "enroll", "--server", srv.URL, "--code", "ABCD-EFGH")
+	c.ok("", "sync")
+	type view struct {
+		Seq     uint64
+		Created bool
+		Open    []struct {
+			Field string
+			Kept  bool
+		}
+	}
+	list := decode[[]view](t, c.ok("", "refused"))
+	if len(list) != 1 || !list[0].Created {
+		t.Fatalf("refused after the first sync: %+v", list)
+	}
+	c.ok(`{"summary": "Оңдолду ң ө ү"}`, "appeal", "edit", id)
+	c.ok("", "sync")
+	list = decode[[]view](t, c.ok("", "refused"))
+	if len(list) != 1 || list[0].Created || len(list[0].Open) != 1 || list[0].Open[0].Field != "review_note" || !list[0].Open[0].Kept {
+		t.Fatalf("refused after the correction: %+v", list)
+	}
+	mu.Lock()
+	got := strings.Join(sent, ", ")
+	mu.Unlock()
+	if got != "create note=true, create note=false" {
+		t.Fatalf("sent %s: want the creation, then the creation again without the note", got)
+	}
+	c.ok("", "refused", "take-centre", strconv.FormatUint(list[0].Seq, 10))
+	if got := decode[map[string]any](t, c.ok("", "appeal", "show", id)); got["review_note"] != nil || got["summary"] != "Оңдолду ң ө ү" {
+		t.Fatalf("the appeal after taking the centre's: note %v, summary %v", got["review_note"], got["summary"])
+	}
+	st := decode[struct {
+		Pending     int
+		RefusedOpen int `json:"refused_open"`
+	}](t, c.ok("", "status"))
+	if st.Pending != 0 || st.RefusedOpen != 0 {
+		t.Fatalf("status at the end: %+v", st)
 	}
 }

@@ -277,13 +277,14 @@ func TestRefusalCause(t *testing.T) {
 // most it keeps (1000), all open or all settled (settled ones are read
 // up to their record's state, and left out): what the status bar, the
 // home and each record list ask when the refusals or the changes moved.
+// Enrolled, each open field is asked of policy.CheckWrite (Kept).
 func BenchmarkRefusals(b *testing.B) {
-	for _, settled := range []bool{false, true} {
-		name := "open"
-		if settled {
-			name = "settled"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, c := range []struct {
+		name              string
+		settled, enrolled bool
+	}{{"open", false, false}, {"settled", true, false}, {"open-enrolled", false, true}} {
+		settled := c.settled
+		b.Run(c.name, func(b *testing.B) {
 			ctx := context.Background()
 			st, err := store.Open(ctx, b.TempDir(), testKey, store.Options{})
 			if err != nil {
@@ -299,6 +300,11 @@ func BenchmarkRefusals(b *testing.B) {
 			}
 			if _, err := svc.AddCouncil(ctx, domain.Council{Code: "NRN-ATB", Name: "Ат-Башы", Oblast: "KG-N", District: "KG-N-ATB"}); err != nil {
 				b.Fatal(err)
+			}
+			if c.enrolled { // each open field asked whether this laptop may write it (Kept)
+				if err := svc.Enroll(ctx, records.Enrollment{Server: "https://kenesh.example.kg", Role: domain.RoleSecretary, Council: "NRN-ATB"}); err != nil {
+					b.Fatal(err)
+				}
 			}
 			const n = 1000
 			ids := make([]string, n)

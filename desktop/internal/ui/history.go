@@ -157,7 +157,7 @@ func (u *UI) valueText(field string, v any) string {
 	return short(string(b), 120)
 }
 
-// rawValueText shows a JSON field value (conflicts).
+// rawValueText shows a JSON field value (conflicts, refusals).
 func (u *UI) rawValueText(field string, raw json.RawMessage) string {
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
@@ -183,7 +183,13 @@ func (u *UI) rawValueText(field string, raw json.RawMessage) string {
 		return strings.Join(parts, "\n")
 	}
 	if s, ok := v.(string); ok {
-		return s // whole text: a person compares and merges it
+		// A code (a category, a district, a council) or a date in words,
+		// as the record's page shows it; other text whole: a person
+		// compares and merges it.
+		if t := u.valueText(field, s); t != short(s, 120) {
+			return t
+		}
+		return s
 	}
 	return u.valueText(field, v)
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -105,14 +104,6 @@ func (u *UI) refusedValue(kind, field string, raw []byte) string {
 			return u.T("conflicts.removed")
 		}
 		return u.T("refusals.empty")
-	}
-	// A code (a category, a district, a council) or a date in words, as
-	// the record's page shows it; other text whole (rawValueText).
-	var text string
-	if json.Unmarshal(raw, &text) == nil {
-		if t := u.valueText(field, text); t != short(text, 120) {
-			return t
-		}
 	}
 	return u.rawValueText(field, raw)
 }

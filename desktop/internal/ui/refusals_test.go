@@ -194,3 +194,42 @@ func TestRefusalKeptHereOnly(t *testing.T) {
 	}
 	h.mustShow(h.T("refusals.none"))
 }
+
+// A refused value that is a code (a category) or a date reads in words,
+// here and at the centre, as the record's page shows it: never the code.
+func TestRefusedCodeInWords(t *testing.T) {
+	h := unlocked(t, "ky", 1, 0, 0)
+	ctx := context.Background()
+	svc := h.u.sess.Records()
+	list, _ := svc.List(records.Filter{Kind: domain.KindAppeal})
+	if len(list) == 0 {
+		t.Fatal("no appeal")
+	}
+	a, err := svc.Appeal(ctx, list[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SetAcked(ctx, svc.Seq(), nil); err != nil {
+		t.Fatal(err)
+	}
+	to := "health"
+	if a.Category == to {
+		to = "education"
+	}
+	if _, err := svc.EditAppeal(ctx, a.ID, json.RawMessage(`{"category":"`+to+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	seq := svc.Seq()
+	if err := svc.SetAcked(ctx, seq, []records.Refusal{{Seq: seq, Code: "invalid", Message: "category: no", At: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	h.u.shell.push(newRefusalsPage(h.u))
+	h.drain()
+	h.mustShow(h.u.valueText("category", to))
+	h.mustShow(h.u.valueText("category", a.Category))
+	for _, s := range h.texts() {
+		if s == to || s == a.Category {
+			t.Fatalf("a code on screen: %q", s)
+		}
+	}
+}

@@ -14,9 +14,13 @@ import (
 	"github.com/kenesh/kenesh/shared/syncproto"
 )
 
-// A server that acknowledges more than the laptop made: keneshctl sync
-// exits 1 with a sentence, and every change stays pending.
-func TestSyncRefusesAnImpossibleAcknowledgement(t *testing.T) {
+// fakeSync is a sync server of a test's making: it enrolls every code as
+// enrolled says and answers each sync request with answer's reply, one
+// request at a time (answer may keep what it saw in the test's variables,
+// read under mu). The protocol's framing is its: the reply is encoded as
+// the real server's is, so a test says only what the server decides.
+func fakeSync(t *testing.T, enrolled syncproto.EnrollResponse, mu *sync.Mutex, answer func(*syncproto.SyncRequest) syncproto.SyncResponse) *httptest.Server {
+	t.Helper()
 	codec, err := syncproto.DefaultCodec()
 	if err != nil {
 		t.Fatal(err)
@@ -25,7 +29,7 @@ func TestSyncRefusesAnImpossibleAcknowledgement(t *testing.T) {
 		switch r.URL.Path {
 		case syncproto.PathEnroll:
 			w.Header().Set("Content-Type", "application/json")
-			json.NewEncoder(w).Encode(syncproto.EnrollResponse{Proto: 1, ServerID: "fake", Token: "t", Role: domain.RoleSecretary, Name: "катчы"})
+			json.NewEncoder(w).Encode(enrolled)
 		case syncproto.PathSync:
 			body, _ := io.ReadAll(r.Body)
 			var req syncproto.SyncRequest
@@ -33,12 +37,30 @@ func TestSyncRefusesAnImpossibleAcknowledgement(t *testing.T) {
 				http.Error(w, err.Error(), http.StatusBadRequest)
 				return
 			}
-			frame, _ := codec.EncodeJSON(syncproto.SyncResponse{Proto: 1, Acked: 1000, Cursor: req.Cursor}, 0)
+			mu.Lock()
+			resp := answer(&req)
+			mu.Unlock()
+			frame, _ := codec.EncodeJSON(resp, 0)
 			w.Header().Set("Content-Type", syncproto.ContentType)
 			w.Write(frame)
 		}
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// secretary is what a fake server answers a secretary's enrollment at
+// Ат-Башы.
+var secretary = syncproto.EnrollResponse{Proto: 1, ServerID: "fake", Token: "t", Role: domain.RoleSecretary, Council: "NRN-ATB", Name: "катчы"}
+
+// A server that acknowledges more than the laptop made: keneshctl sync
+// exits 1 with a sentence, and every change stays pending.
+func TestSyncRefusesAnImpossibleAcknowledgement(t *testing.T) {
+	enrolled := secretary
+	enrolled.Council = ""
+	srv := fakeSync(t, enrolled, new(sync.Mutex), func(req *syncproto.SyncRequest) syncproto.SyncResponse {
+		return syncproto.SyncResponse{Proto: 1, Acked: 1000, Cursor: req.Cursor}
+	})
 	c := newCLI(t)
 	c.ok("", "init", "--device-name", "Ат-Башы ноутбугу")
 	c.ok("", "council", "add", "--code", "NRN-ATB", "--name", "Ат-Башы коомдук кеңеши", "--oblast", "KG-N")
@@ -60,36 +82,17 @@ func TestSyncRefusesAnImpossibleAcknowledgement(t *testing.T) {
 // refused; take-centre gives the record back the value the centre holds,
 // as a new change that syncs, and the refusal stops being open.
 func TestRefusedTakeCentre(t *testing.T) {
-	codec, err := syncproto.DefaultCodec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case syncproto.PathEnroll:
-			w.Header().Set("Content-Type", "application/json")
-			json.NewEncoder(w).Encode(syncproto.EnrollResponse{Proto: 1, ServerID: "fake", Token: "t", Role: domain.RoleSecretary, Council: "NRN-ATB", Name: "катчы"})
-		case syncproto.PathSync:
-			body, _ := io.ReadAll(r.Body)
-			var req syncproto.SyncRequest
-			if err := codec.DecodeJSON(body, &req); err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
+	srv := fakeSync(t, secretary, new(sync.Mutex), func(req *syncproto.SyncRequest) syncproto.SyncResponse {
+		resp := syncproto.SyncResponse{Proto: 1, Cursor: req.Cursor}
+		for _, op := range req.Ops {
+			resp.Acked = op.Seq
+			if ch, ok := op.Fields["village"]; ok && op.Action == "update" && string(ch.V) != "null" { // a village the server does not know
+				resp.Refused = append(resp.Refused, syncproto.Refusal{Seq: op.Seq, Code: syncproto.CodeInvalid, Message: "no such village",
+					Fields: []syncproto.FieldReason{{Field: "village", Code: domain.CodeUnknown, Message: "no such village"}}})
 			}
-			resp := syncproto.SyncResponse{Proto: 1, Cursor: req.Cursor}
-			for _, op := range req.Ops {
-				resp.Acked = op.Seq
-				if ch, ok := op.Fields["village"]; ok && op.Action == "update" && string(ch.V) != "null" { // a village the server does not know
-					resp.Refused = append(resp.Refused, syncproto.Refusal{Seq: op.Seq, Code: syncproto.CodeInvalid, Message: "no such village",
-						Fields: []syncproto.FieldReason{{Field: "village", Code: domain.CodeUnknown, Message: "no such village"}}})
-				}
-			}
-			frame, _ := codec.EncodeJSON(resp, 0)
-			w.Header().Set("Content-Type", syncproto.ContentType)
-			w.Write(frame)
 		}
-	}))
-	defer srv.Close()
+		return resp
+	})
 	c := newCLI(t)
 	c.ok("", "init", "--device-name", "Ат-Башы ноутбугу")
 	c.ok("", "council", "add", "--code", "NRN-ATB", "--name", "Ат-Башы коомдук кеңеши", "--oblast", "KG-N", "--district", "KG-N-ATB")
@@ -141,48 +144,27 @@ func TestRefusedTakeCentre(t *testing.T) {
 // note alone, kept on this laptop (kept); take-centre settles it here,
 // with no change to send.
 func TestRefusedCreationKeptNote(t *testing.T) {
-	codec, err := syncproto.DefaultCodec()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var sent []string // each appeal operation's action, and whether it held the note
 	var acked uint64
 	var mu sync.Mutex // the handler's goroutines and the test's share sent
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case syncproto.PathEnroll:
-			w.Header().Set("Content-Type", "application/json")
-			json.NewEncoder(w).Encode(syncproto.EnrollResponse{Proto: 1, ServerID: "fake", Token: "t", Role: domain.RoleSecretary, Council: "NRN-ATB", Name: "катчы"})
-		case syncproto.PathSync:
-			body, _ := io.ReadAll(r.Body)
-			var req syncproto.SyncRequest
-			if err := codec.DecodeJSON(body, &req); err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, op := range req.Ops {
-				acked = op.Seq
-			}
-			resp := syncproto.SyncResponse{Proto: 1, Cursor: req.Cursor, Acked: acked}
-			for _, op := range req.Ops {
-				if op.Kind != domain.KindAppeal {
-					continue
-				}
-				_, note := op.Fields["review_note"]
-				sent = append(sent, op.Action+" note="+strconv.FormatBool(note))
-				if note {
-					resp.Refused = append(resp.Refused, syncproto.Refusal{Seq: op.Seq, Code: syncproto.CodeForbidden, Message: "review_note: central staff only",
-						Fields: []syncproto.FieldReason{{Field: "review_note", Code: domain.CodeForbidden, Message: "central staff only"}}})
-				}
-			}
-			frame, _ := codec.EncodeJSON(resp, 0)
-			w.Header().Set("Content-Type", syncproto.ContentType)
-			w.Write(frame)
+	srv := fakeSync(t, secretary, &mu, func(req *syncproto.SyncRequest) syncproto.SyncResponse {
+		for _, op := range req.Ops {
+			acked = op.Seq
 		}
-	}))
-	defer srv.Close()
+		resp := syncproto.SyncResponse{Proto: 1, Cursor: req.Cursor, Acked: acked}
+		for _, op := range req.Ops {
+			if op.Kind != domain.KindAppeal {
+				continue
+			}
+			_, note := op.Fields["review_note"]
+			sent = append(sent, op.Action+" note="+strconv.FormatBool(note))
+			if note {
+				resp.Refused = append(resp.Refused, syncproto.Refusal{Seq: op.Seq, Code: syncproto.CodeForbidden, Message: "review_note: central staff only",
+					Fields: []syncproto.FieldReason{{Field: "review_note", Code: domain.CodeForbidden, Message: "central staff only"}}})
+			}
+		}
+		return resp
+	})
 	c := newCLI(t)
 	c.ok("", "init", "--device-name", "Ат-Башы ноутбугу")
 	c.ok("", "council", "add", "--code", "NRN-ATB", "--name", "Ат-Башы коомдук кеңеши", "--oblast", "KG-N", "--district", "KG-N-ATB")

@@ -269,6 +269,16 @@ func checkCouncilFields(op *changeset.Op, cur *changeset.State) *Refusal {
 	if op.Action == changeset.ActionCreate && cur != nil && cur.Created != 0 {
 		return refuse(syncproto.CodeInvalid, "%s %s already exists: a record is created once", op.Kind, op.Record)
 	}
+	if op.Action == changeset.ActionUpdate && cur == nil {
+		// A change of a record the judge holds nothing of: taken, it
+		// would make a record of the changed fields alone (a council's
+		// laptop whose creation of it was refused, corrected twice
+		// before a sync: the creation again, then this; or a laptop's
+		// made-up record). Its creation comes first, from the laptop
+		// that made it; a laptop judges on its own state, never nil
+		// for a record it holds.
+		return refuse(syncproto.CodeInvalid, "%s %s: a change of a record the centre does not hold; its creation is sent first", op.Kind, op.Record)
+	}
 	c, ok := op.Fields["council"]
 	switch {
 	case ok:

@@ -37,6 +37,9 @@ func TestCouncilFieldsFollowTheOperation(t *testing.T) {
 		{"an edit moving it", op(changeset.ActionUpdate, map[string]string{"council": `"OSH-ARA"`}), existing, syncproto.CodeWrongCouncil},
 		{"created again", op(changeset.ActionCreate, map[string]string{"council": `"NRN-ATB"`}), existing, syncproto.CodeInvalid},
 		{"a deletion", op(changeset.ActionDelete, map[string]string{changeset.DeletedField: `true`}), existing, ""},
+		{"an edit of a record not held", op(changeset.ActionUpdate, map[string]string{"summary": `"x"`}), nil, syncproto.CodeInvalid},
+		{"an edit of a record held from edits alone", op(changeset.ActionUpdate, map[string]string{"summary": `"x"`}), &changeset.State{Kind: domain.KindAppeal, ID: "a", Council: "NRN-ATB"}, ""},
+		{"a deletion of a record not held", op(changeset.ActionDelete, map[string]string{changeset.DeletedField: `true`}), nil, ""},
 	}
 	for _, c := range cases {
 		r := CheckWrite(sec, c.op, c.cur)

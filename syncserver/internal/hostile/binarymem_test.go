@@ -26,6 +26,9 @@ func maxCountBody(t testing.TB, l *laptop, first uint64, nops, fieldsPer, settle
 	rec := domain.NewID()
 	for i := 0; i < nops; i++ {
 		w := syncproto.WireOp{Device: dev, Seq: first + uint64(i), HLC: now + uint64(i), Kind: domain.KindAppeal, Record: rec, Council: "NRN-ATB", Action: "update", Fields: map[string]syncproto.WireChange{}}
+		if i == 0 { // created first: a change of a record the server does not hold is refused before it is merged
+			w.Action, w.Fields["council"] = "create", syncproto.WireChange{V: []byte(`"NRN-ATB"`)}
+		}
 		for f := 0; f < fieldsPer; f++ {
 			c := syncproto.WireChange{}
 			for s := 0; s < settlesPer; s++ {

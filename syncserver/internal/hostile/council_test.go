@@ -62,3 +62,46 @@ func TestRecordCannotBeFiledUnderAnotherCouncil(t *testing.T) {
 		}
 	}
 }
+
+// A change of a record the centre holds nothing of (its creation refused
+// or never sent, or an id made up) is refused, not taken as a record of
+// the changed fields alone; in one change set with its creation first, or
+// after it, the same change is taken. Nothing of the refused one reaches
+// central staff.
+func TestChangeOfARecordNotHeldIsRefused(t *testing.T) {
+	tg := start(t, server.Config{})
+	sec := tg.enroll(domain.RoleSecretary, "NRN-ATB")
+	central := tg.enroll(domain.RoleCentral, "")
+	nowhere := domain.NewID()
+	orphan := sec.op(domain.KindAppeal, nowhere, changeset.ActionUpdate, map[string]any{"summary": "жетим өзгөртүү"})
+	if r := sec.push(orphan); refusedCode(r, orphan.Seq) != syncproto.CodeInvalid {
+		t.Fatalf("a change of a record the server does not hold: %s, want refused %s", r, syncproto.CodeInvalid)
+	}
+	// A creation refused (a review note a secretary may not write), then
+	// a change of it: both refused.
+	withNote := appeal("NRN-ATB")
+	withNote["review_note"] = "текшерилди"
+	refusedID := domain.NewID()
+	create := sec.op(domain.KindAppeal, refusedID, changeset.ActionCreate, withNote)
+	edit := sec.op(domain.KindAppeal, refusedID, changeset.ActionUpdate, map[string]any{"summary": "оңдолду"})
+	r := sec.push(create, edit)
+	if refusedCode(r, create.Seq) != syncproto.CodeForbidden || refusedCode(r, edit.Seq) != syncproto.CodeInvalid {
+		t.Fatalf("a refused creation and its change: %s", r)
+	}
+	// Created and changed in one change set: both taken.
+	id := domain.NewID()
+	c2 := sec.op(domain.KindAppeal, id, changeset.ActionCreate, appeal("NRN-ATB"))
+	e2 := sec.op(domain.KindAppeal, id, changeset.ActionUpdate, map[string]any{"summary": "түзөтүү"})
+	if r := sec.push(c2, e2); refusedCode(r, c2.Seq) != "" || refusedCode(r, e2.Seq) != "" {
+		t.Fatalf("a creation and its change in one change set: %s", r)
+	}
+	ops, err := central.pullAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range ops {
+		if o.Record == nowhere || o.Record == refusedID {
+			t.Fatalf("central staff received %s %s %s, refused", o.Kind, o.Record, o.Action)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,7 +35,7 @@ func text(seed, n int) string {
 	return b.String()[:n]
 }
 
-// largeBody is a protocol-2 push of nops appeal updates from seq first,
+// largeBody is a protocol-2 push of nops appeals' creations from seq first,
 // each of nfields fields of valueLen bytes of text, every one valid and
 // within the protocol's limits.
 func largeBody(t testing.TB, l *laptop, first uint64, nops, nfields, valueLen int) []byte {
@@ -51,7 +52,7 @@ func makeLargeBody(l *laptop, first uint64, nops, nfields, valueLen int) ([]byte
 	req := &syncproto.SyncRequest{Proto: 2, Device: l.id}
 	for i := 0; i < nops; i++ {
 		w := syncproto.WireOp{Device: l.id, Seq: first + uint64(i), HLC: now + uint64(i), Kind: domain.KindAppeal, Record: domain.NewID(),
-			Council: l.council, Action: "update", Fields: map[string]syncproto.WireChange{}}
+			Council: l.council, Action: "create", Fields: map[string]syncproto.WireChange{"council": {V: json.RawMessage(strconv.Quote(l.council))}}}
 		for f := 0; f < nfields; f++ {
 			v, err := json.Marshal(text(int(first)*nfields+i*nfields+f, valueLen))
 			if err != nil {

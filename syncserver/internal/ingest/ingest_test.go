@@ -358,7 +358,7 @@ func TestOverOpBytes(t *testing.T) {
 func TestPrejudgeEncodings(t *testing.T) {
 	op := func(seq uint64, fields, valueLen int) changeset.Op {
 		o := changeset.Op{Device: "dev-1", Seq: seq, HLC: 117677491360104448 + hlc.Timestamp(seq), Kind: domain.KindAppeal, Record: domain.NewID(),
-			Council: "NRN-ATB", Action: changeset.ActionUpdate, Author: "bench", Fields: map[string]changeset.Change{}}
+			Council: "NRN-ATB", Action: changeset.ActionCreate, Author: "bench", Fields: map[string]changeset.Change{"council": {Value: json.RawMessage(`"NRN-ATB"`)}}}
 		for f := range fields {
 			v, _ := json.Marshal(strings.Repeat(string(rune('a'+(int(seq)+f)%26)), valueLen))
 			o.Fields[fmt.Sprintf("note_%03d", f)] = changeset.Change{Value: v}
@@ -426,7 +426,7 @@ func TestPrepareEntry(t *testing.T) {
 	dev := &store.Device{ID: "dev-1", Name: "bench", Role: domain.RoleSecretary, Council: "NRN-ATB"}
 	op := func(seq uint64, fields, valueLen int) changeset.Op {
 		o := changeset.Op{Device: dev.ID, Seq: seq, HLC: 117677491360104448 + hlc.Timestamp(seq)<<16, Kind: domain.KindAppeal, Record: domain.NewID(),
-			Council: "NRN-ATB", Action: changeset.ActionUpdate, Author: "bench", Fields: map[string]changeset.Change{}}
+			Council: "NRN-ATB", Action: changeset.ActionCreate, Author: "bench", Fields: map[string]changeset.Change{"council": {Value: json.RawMessage(`"NRN-ATB"`)}}}
 		for f := range fields {
 			v, _ := json.Marshal(strings.Repeat("a", valueLen))
 			o.Fields[fmt.Sprintf("note_%03d", f)] = changeset.Change{Value: v}

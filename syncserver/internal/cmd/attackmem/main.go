@@ -329,6 +329,9 @@ func binaryBody(dev string, first uint64, nops, fieldsPer, settlesPer, authorLen
 	for i := 0; i < nops; i++ {
 		w := syncproto.WireOp{Device: dev, Seq: first + uint64(i), HLC: now + uint64(i), Kind: domain.KindAppeal, Record: rec,
 			Council: "NRN-ATB", Action: "update", Fields: map[string]syncproto.WireChange{}}
+		if i == 0 { // the record is created first: the server refuses a change of a record it does not hold
+			w.Action, w.Fields["council"] = "create", syncproto.WireChange{V: json.RawMessage(`"NRN-ATB"`)}
+		}
 		if authorLen > 0 {
 			w.Author = fmt.Sprintf("%0*d", authorLen, i)
 		}
@@ -381,14 +384,14 @@ func text(seed, n int) string {
 	return b.String()[:n]
 }
 
-// largeBody is a protocol-2 push of nops appeal updates from seq first,
+// largeBody is a protocol-2 push of nops appeals' creations from seq first,
 // each of nfields fields holding valueLen bytes of text.
 func largeBody(dev string, first uint64, nops, nfields, valueLen int) []byte {
 	now := uint64(hlc.New(time.Now().UnixMilli(), 0))
 	req := &syncproto.SyncRequest{Proto: 2, Device: dev}
 	for i := 0; i < nops; i++ {
 		w := syncproto.WireOp{Device: dev, Seq: first + uint64(i), HLC: now + uint64(i), Kind: domain.KindAppeal, Record: domain.NewID(),
-			Council: "NRN-ATB", Action: "update", Fields: map[string]syncproto.WireChange{}}
+			Council: "NRN-ATB", Action: "create", Fields: map[string]syncproto.WireChange{"council": {V: json.RawMessage(`"NRN-ATB"`)}}}
 		for f := 0; f < nfields; f++ {
 			v, _ := json.Marshal(text(int(first)+i*nfields+f, valueLen))
 			w.Fields[fmt.Sprintf("note_%03d", f)] = syncproto.WireChange{V: v}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dchest/captcha"
@@ -361,7 +362,6 @@ func (h *Handler) challenge(q *req) {
 	defer wait.Stop()
 	select {
 	case h.guard.renders <- struct{}{}:
-		defer func() { <-h.guard.renders }()
 	case <-wait.C:
 		middleware.InfoOf(q.r).Code = "busy"
 		q.w.Header().Set("Retry-After", "10")
@@ -370,6 +370,10 @@ func (h *Handler) challenge(q *req) {
 	case <-q.r.Context().Done():
 		return
 	}
+	// The turn is given back once it is made, before it is written: a
+	// visitor who reads the answer slowly holds no core's turn.
+	done := sync.OnceFunc(func() { <-h.guard.renders })
+	defer done()
 	var buf bytes.Buffer
 	ctype := "image/png"
 	switch {
@@ -388,6 +392,7 @@ func (h *Handler) challenge(q *req) {
 		captcha.NewAudio(tokenID(t), t.digits, q.lang).WriteTo(&buf)
 		ctype = "audio/x-wav"
 	}
+	done()
 	h.write(q.w, q.r, http.StatusOK, ctype, buf.Bytes(), nil)
 }
 

@@ -172,13 +172,10 @@ func (u *UI) rawValueText(field string, raw json.RawMessage) string {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
+		base, _, _ := strings.Cut(field, "/")
 		var parts []string
 		for _, k := range keys {
-			val := u.valueText(k, m[k])
-			if s, ok := m[k].(string); ok && k == "status" && strings.HasPrefix(field, "followups/") {
-				val = u.termName(refdata.FollowupStatuses, s) // a follow-up's, not an appeal's (objectText)
-			}
-			parts = append(parts, fmt.Sprintf("%s: %s", u.fieldName(k), val))
+			parts = append(parts, fmt.Sprintf("%s: %s", u.fieldName(k), u.memberText(base, k, m[k])))
 		}
 		return strings.Join(parts, "\n")
 	}
@@ -235,14 +232,17 @@ func (u *UI) objectText(field string, m map[string]any) string {
 		if !ok || v == nil || v == "" {
 			continue
 		}
-		key := k
-		if k == "status" && base == "followups" {
-			if s, ok := v.(string); ok {
-				parts = append(parts, u.termName(refdata.FollowupStatuses, s))
-				continue
-			}
-		}
-		parts = append(parts, u.valueText(key, v))
+		parts = append(parts, u.memberText(base, k, v))
 	}
 	return short(strings.Join(parts, ", "), 240)
+}
+
+// memberText shows member k of an item of collection base in words: as
+// the record's own field of that name, but for a follow-up's status,
+// which is a follow-up's (refdata.FollowupStatuses), not an appeal's.
+func (u *UI) memberText(base, k string, v any) string {
+	if s, ok := v.(string); ok && k == "status" && base == "followups" {
+		return u.termName(refdata.FollowupStatuses, s)
+	}
+	return u.valueText(k, v)
 }
